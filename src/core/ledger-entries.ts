@@ -1,0 +1,79 @@
+/**
+ * The types of ledger entries and the shape of each payload. The ledger stores any of these;
+ * projections and the state rebuild read them back through the same schemas.
+ */
+import { z } from 'zod';
+import { agentIdentitiesSchema, agentIdSchema } from './agent.js';
+import { AGENT_STATUSES, INTEGRATION_EVENTS } from './lifecycle.js';
+import { TIER_IDS } from './tiers.js';
+import { CONSEQUENCES, SEVERITIES, VIOLATION_TYPES } from './violations.js';
+
+const tier = z.enum(TIER_IDS);
+
+export const ledgerPayloadSchemas = {
+  'agent.registered': z.object({
+    name: z.string(),
+    owner: z.string().nullable(),
+    tier,
+    identities: agentIdentitiesSchema,
+    tokenHash: z.string().nullable(),
+  }),
+  'agent.token_rotated': z.object({ tokenHash: z.string() }),
+  'agent.status_changed': z.object({
+    from: z.enum(AGENT_STATUSES),
+    to: z.enum(AGENT_STATUSES),
+    reason: z.string(),
+  }),
+  'agent.tier_changed': z.object({
+    from: tier,
+    to: tier,
+    reason: z.string(),
+    kind: z.enum(['promotion', 'demotion', 'reinstatement']),
+  }),
+  'violation.recorded': z.object({
+    violation: z.enum(VIOLATION_TYPES),
+    severity: z.enum(SEVERITIES),
+    consequence: z.enum(CONSEQUENCES),
+    budgetCharge: z.number().nonnegative(),
+    details: z.string(),
+    source: z.string(),
+  }),
+  'approval.requested': z.object({
+    approvalId: z.string(),
+    subject: z.string(),
+    required: z.number().int().positive(),
+    expiresAt: z.string(),
+  }),
+  'approval.resolved': z.object({
+    approvalId: z.string(),
+    outcome: z.enum(['approved', 'rejected', 'expired']),
+  }),
+  'integration.event': z.object({
+    event: z.enum(INTEGRATION_EVENTS),
+    data: z.record(z.string(), z.unknown()),
+  }),
+  'checkpoint.created': z.object({ checkpointId: z.string(), headSeq: z.number().int() }),
+} as const;
+
+export type LedgerEntryType = keyof typeof ledgerPayloadSchemas;
+export const LEDGER_ENTRY_TYPES = Object.keys(ledgerPayloadSchemas) as LedgerEntryType[];
+export type LedgerPayload<T extends LedgerEntryType> = z.infer<(typeof ledgerPayloadSchemas)[T]>;
+
+/** What a caller hands the ledger. The ledger adds sequence, time and hashes. */
+export type LedgerEntryInput = {
+  [T in LedgerEntryType]: { type: T; agentId: string | null; actor: string; payload: LedgerPayload<T> };
+}[LedgerEntryType];
+
+/** An entry as it stands in the chain. */
+export type LedgerEntry = LedgerEntryInput & {
+  seq: number;
+  ts: string;
+  prevHash: string;
+  hash: string;
+};
+
+export const ledgerAgentIdSchema = agentIdSchema.nullable();
+
+export function isLedgerEntryType(value: string): value is LedgerEntryType {
+  return Object.hasOwn(ledgerPayloadSchemas, value);
+}

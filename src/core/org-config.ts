@@ -1,0 +1,109 @@
+/**
+ * The organisation config (`GOVERNANCE_CONFIG`, YAML): agents with their identities and owners,
+ * approvers, the council, tier overrides, error budgets and consequences. Parsed once at the edge.
+ */
+import { z } from 'zod';
+import { agentIdSchema, githubLoginSchema, trailerSchema } from './agent.js';
+import { TIER_IDS, type TierCapabilities, type TierId, DEFAULT_TIER_CAPABILITIES } from './tiers.js';
+import { AGENT_ACTIONS } from './actions.js';
+import { CONSEQUENCES, DEFAULT_BUDGET_CHARGES, DEFAULT_CONSEQUENCES, SEVERITIES } from './violations.js';
+
+const tierOverrideSchema = z
+  .object({
+    actions: z.array(z.enum(AGENT_ACTIONS)),
+    allowed_paths: z.array(z.string().min(1)),
+    max_changed_files: z.number().int().nonnegative(),
+    max_changed_lines: z.number().int().nonnegative(),
+    may_pass_without_human: z.boolean(),
+    vault_read_paths: z.array(z.string().min(1)),
+  })
+  .partial()
+  .strict();
+
+const severityRecord = <T extends z.ZodType>(value: T) =>
+  z.object(Object.fromEntries(SEVERITIES.map((s) => [s, value.optional()])) as Record<
+    (typeof SEVERITIES)[number],
+    z.ZodOptional<T>
+  >).strict();
+
+export const orgConfigSchema = z
+  .object({
+    agents: z
+      .array(
+        z
+          .object({
+            id: agentIdSchema,
+            name: z.string().min(1).optional(),
+            owner: githubLoginSchema.optional(),
+            tier: z.enum(TIER_IDS).default('T0'),
+            github_logins: z.array(githubLoginSchema).default([]),
+            trailers: z.array(trailerSchema).default([]),
+          })
+          .strict(),
+      )
+      .default([]),
+    approvers: z
+      .array(
+        z
+          .object({
+            github: githubLoginSchema,
+            slack: z.string().regex(/^[UW][A-Z0-9]+$/, 'a Slack user id looks like U012ABCDEF').optional(),
+            teams: z.array(z.string().min(1)).default([]),
+          })
+          .strict(),
+      )
+      .default([]),
+    council: z
+      .object({
+        members: z.array(githubLoginSchema).min(1),
+        quorum: z.number().int().positive(),
+        veto: z.boolean().default(false),
+        distinct_teams: z.boolean().default(false),
+        expiry_hours: z.number().positive().default(72),
+      })
+      .strict()
+      .refine((c) => c.quorum <= c.members.length, {
+        message: 'council quorum cannot be larger than the number of members',
+        path: ['quorum'],
+      })
+      .optional(),
+    tiers: z.object(Object.fromEntries(TIER_IDS.map((t) => [t, tierOverrideSchema.optional()]))).strict().default({}),
+    budgets: z
+      .object({
+        limit: z.number().positive().default(20),
+        window_hours: z.number().positive().default(168),
+        charges: severityRecord(z.number().nonnegative()).default({}),
+        recovery: z.enum(['admin', 'window']).default('admin'),
+      })
+      .strict()
+      .default({ limit: 20, window_hours: 168, charges: {}, recovery: 'admin' }),
+    consequences: severityRecord(z.enum(CONSEQUENCES)).default({}),
+  })
+  .strict();
+
+export type OrgConfig = z.infer<typeof orgConfigSchema>;
+
+/** The capabilities of a tier after the organisation's overrides. */
+export function tierCapabilities(config: OrgConfig, tier: TierId): TierCapabilities {
+  const base = DEFAULT_TIER_CAPABILITIES[tier];
+  const o = (config.tiers as Partial<Record<TierId, z.infer<typeof tierOverrideSchema>>>)[tier] ?? {};
+  return {
+    actions: o.actions ?? base.actions,
+    allowedPaths: o.allowed_paths ?? base.allowedPaths,
+    maxChangedFiles: o.max_changed_files ?? base.maxChangedFiles,
+    maxChangedLines: o.max_changed_lines ?? base.maxChangedLines,
+    mayPassWithoutHuman: o.may_pass_without_human ?? base.mayPassWithoutHuman,
+    vaultReadPaths: o.vault_read_paths ?? base.vaultReadPaths,
+  };
+}
+
+export function consequenceFor(config: OrgConfig, severity: (typeof SEVERITIES)[number]) {
+  return config.consequences[severity] ?? DEFAULT_CONSEQUENCES[severity];
+}
+
+export function budgetChargeFor(config: OrgConfig, severity: (typeof SEVERITIES)[number]): number {
+  return config.budgets.charges[severity] ?? DEFAULT_BUDGET_CHARGES[severity];
+}
+
+/** The config that applies when the organisation has written none. */
+export const EMPTY_ORG_CONFIG: OrgConfig = orgConfigSchema.parse({});

@@ -1,0 +1,120 @@
+/**
+ * Versioned schema migrations, applied in order and recorded in `PRAGMA user_version`. Never edit
+ * a released migration: add the next one.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'chain, projections, outbox, checkpoints',
+    sql: `
+      CREATE TABLE ledger_entries (
+        seq       INTEGER PRIMARY KEY,
+        ts        TEXT NOT NULL,
+        type      TEXT NOT NULL,
+        agent_id  TEXT,
+        actor     TEXT NOT NULL,
+        payload   TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash      TEXT NOT NULL
+      );
+      CREATE INDEX ledger_entries_agent ON ledger_entries (agent_id, seq);
+      CREATE INDEX ledger_entries_type ON ledger_entries (type, seq);
+
+      -- The chain is append-only, enforced by the database, not only by the code.
+      CREATE TRIGGER ledger_entries_no_update BEFORE UPDATE ON ledger_entries
+        BEGIN SELECT RAISE(ABORT, 'ledger_entries is append-only: updates are refused'); END;
+      CREATE TRIGGER ledger_entries_no_delete BEFORE DELETE ON ledger_entries
+        BEGIN SELECT RAISE(ABORT, 'ledger_entries is append-only: deletes are refused'); END;
+      CREATE TRIGGER ledger_entries_chained BEFORE INSERT ON ledger_entries
+        WHEN NEW.seq IS NOT (SELECT COALESCE(MAX(seq), 0) + 1 FROM ledger_entries)
+          OR NEW.prev_hash IS NOT COALESCE(
+               (SELECT hash FROM ledger_entries ORDER BY seq DESC LIMIT 1),
+               '0000000000000000000000000000000000000000000000000000000000000000')
+        BEGIN SELECT RAISE(ABORT, 'ledger_entries: an insert must extend the chain head'); END;
+
+      CREATE TABLE agent_actions (
+        seq      INTEGER PRIMARY KEY REFERENCES ledger_entries (seq),
+        agent_id TEXT NOT NULL,
+        type     TEXT NOT NULL,
+        ts       TEXT NOT NULL,
+        actor    TEXT NOT NULL
+      );
+      CREATE INDEX agent_actions_agent ON agent_actions (agent_id, seq);
+
+      CREATE TABLE agent_metrics (
+        agent_id           TEXT PRIMARY KEY,
+        tier               TEXT NOT NULL,
+        status             TEXT NOT NULL,
+        registered_at      TEXT NOT NULL,
+        tier_since         TEXT NOT NULL,
+        merged_prs_at_tier INTEGER NOT NULL DEFAULT 0,
+        merged_prs_total   INTEGER NOT NULL DEFAULT 0,
+        violations_total   INTEGER NOT NULL DEFAULT 0,
+        last_serious_violation_at TEXT,
+        last_activity_at   TEXT NOT NULL,
+        last_seq           INTEGER NOT NULL
+      );
+
+      CREATE TABLE violations (
+        seq         INTEGER PRIMARY KEY REFERENCES ledger_entries (seq),
+        agent_id    TEXT NOT NULL,
+        type        TEXT NOT NULL,
+        severity    TEXT NOT NULL,
+        consequence TEXT NOT NULL,
+        budget_charge REAL NOT NULL,
+        ts          TEXT NOT NULL,
+        source      TEXT NOT NULL,
+        details     TEXT NOT NULL
+      );
+      CREATE INDEX violations_agent ON violations (agent_id, ts);
+
+      CREATE TABLE promotions (
+        seq       INTEGER PRIMARY KEY REFERENCES ledger_entries (seq),
+        agent_id  TEXT NOT NULL,
+        kind      TEXT NOT NULL,
+        step      TEXT NOT NULL,
+        from_tier TEXT,
+        to_tier   TEXT,
+        actor     TEXT NOT NULL,
+        ts        TEXT NOT NULL,
+        reason    TEXT NOT NULL
+      );
+      CREATE INDEX promotions_agent ON promotions (agent_id, seq);
+
+      -- Calls to GitHub, Slack and Vault, written in the transaction of the entry that caused them.
+      CREATE TABLE outbox (
+        id              INTEGER PRIMARY KEY,
+        seq             INTEGER NOT NULL REFERENCES ledger_entries (seq),
+        target          TEXT NOT NULL,
+        kind            TEXT NOT NULL,
+        idempotency_key TEXT NOT NULL UNIQUE,
+        payload         TEXT NOT NULL,
+        status          TEXT NOT NULL DEFAULT 'pending',
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT NOT NULL,
+        last_error      TEXT,
+        created_at      TEXT NOT NULL,
+        delivered_at    TEXT
+      );
+      CREATE INDEX outbox_pending ON outbox (status, target, next_attempt_at, id);
+
+      CREATE TABLE checkpoints (
+        id          TEXT PRIMARY KEY,
+        created_at  TEXT NOT NULL,
+        head_seq    INTEGER NOT NULL,
+        head_hash   TEXT NOT NULL,
+        state       TEXT NOT NULL,
+        state_hash  TEXT NOT NULL,
+        signature   TEXT NOT NULL,
+        public_key  TEXT NOT NULL
+      );
+      CREATE INDEX checkpoints_created ON checkpoints (created_at, id);
+    `,
+  },
+];

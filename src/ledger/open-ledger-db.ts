@@ -1,0 +1,73 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { UserError } from '../errors.js';
+import { MIGRATIONS } from './migrations.js';
+
+export type LedgerDb = Database.Database;
+
+export interface OpenLedgerOptions {
+  /** Open an existing ledger only; never create one (for read-only commands such as verify). */
+  mustExist?: boolean;
+  readonly?: boolean;
+}
+
+/**
+ * Opens the ledger database in WAL mode and brings its schema up to date. A file that is not a
+ * SQLite database, or a schema newer than this build, is a user-facing error, never a crash.
+ */
+export function openLedgerDb(path: string, options: OpenLedgerOptions = {}): LedgerDb {
+  if (path !== ':memory:' && !options.mustExist) mkdirSync(dirname(path), { recursive: true });
+  let db: LedgerDb;
+  try {
+    db = new Database(path, { fileMustExist: Boolean(options.mustExist), readonly: Boolean(options.readonly) });
+  } catch (error) {
+    throw new UserError('ledger_open_failed', `cannot open the ledger at ${path}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  try {
+    if (!options.readonly) {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+    }
+    db.pragma('busy_timeout = 5000');
+    db.pragma('foreign_keys = ON');
+    migrate(db, path, Boolean(options.readonly));
+    return db;
+  } catch (error) {
+    db.close();
+    if (error instanceof UserError) throw error;
+    const message = (error as Error).message;
+    if (/not a database|malformed|file is encrypted/i.test(message)) {
+      throw new UserError(
+        'ledger_corrupt',
+        `the ledger at ${path} is not a readable SQLite database (${message}); restore it from a backup or point LEDGER_PATH elsewhere`,
+        { cause: error },
+      );
+    }
+    throw new UserError('ledger_open_failed', `cannot open the ledger at ${path}: ${message}`, { cause: error });
+  }
+}
+
+function migrate(db: LedgerDb, path: string, readonly: boolean): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  const latest = MIGRATIONS.at(-1)?.version ?? 0;
+  if (current > latest) {
+    throw new UserError(
+      'ledger_too_new',
+      `the ledger at ${path} has schema version ${current}, newer than this build understands (${latest}); upgrade agent-governance`,
+    );
+  }
+  if (current === latest) return;
+  if (readonly) {
+    throw new UserError('ledger_needs_migration', `the ledger at ${path} needs a schema migration; open it read-write once`);
+  }
+  for (const migration of MIGRATIONS) {
+    if (migration.version <= current) continue;
+    db.transaction(() => {
+      db.exec(migration.sql);
+      db.pragma(`user_version = ${migration.version}`);
+    }).immediate();
+  }
+}

@@ -1,0 +1,111 @@
+import type { Statement } from 'better-sqlite3';
+import type { LedgerDb } from './open-ledger-db.js';
+
+export const OUTBOX_TARGETS = ['github', 'slack', 'vault'] as const;
+export type OutboxTarget = (typeof OUTBOX_TARGETS)[number];
+
+export interface OutboxMessageInput {
+  target: OutboxTarget;
+  /** What to do, e.g. `check_run.update`, `chat.postMessage`. The deliverer for the target knows it. */
+  kind: string;
+  /** The same key is enqueued once, however often the cause is replayed. */
+  idempotencyKey: string;
+  payload: unknown;
+}
+
+export interface OutboxMessage extends OutboxMessageInput {
+  id: number;
+  seq: number;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  nextAttemptAt: string;
+  lastError: string | null;
+}
+
+interface OutboxRow {
+  id: number;
+  seq: number;
+  target: OutboxTarget;
+  kind: string;
+  idempotency_key: string;
+  payload: string;
+  status: OutboxMessage['status'];
+  attempts: number;
+  next_attempt_at: string;
+  last_error: string | null;
+}
+
+/**
+ * Calls to GitHub, Slack and Vault waiting to be made. Rows are written in the transaction of the
+ * ledger entry that caused them; deliverers claim due rows in order and mark them done, so a call
+ * is never lost and, with the target's idempotency, never made twice.
+ */
+export class Outbox {
+  private readonly insert: Statement;
+  private readonly due: Statement<[OutboxTarget, string, number], OutboxRow>;
+  private readonly delivered: Statement;
+  private readonly retry: Statement;
+
+  constructor(
+    private readonly db: LedgerDb,
+    private readonly now: () => Date,
+  ) {
+    this.insert = db.prepare(
+      `INSERT INTO outbox (seq, target, kind, idempotency_key, payload, next_attempt_at, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING`,
+    );
+    this.due = db.prepare(
+      `SELECT * FROM outbox WHERE status = 'pending' AND target = ? AND next_attempt_at <= ?
+       ORDER BY id LIMIT ?`,
+    );
+    this.delivered = db.prepare(
+      `UPDATE outbox SET status = 'delivered', attempts = attempts + 1, delivered_at = ?, last_error = NULL
+       WHERE id = ? AND status = 'pending'`,
+    );
+    this.retry = db.prepare(
+      'UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?',
+    );
+  }
+
+  /** Called by the ledger inside its append transaction. */
+  enqueue(seq: number, message: OutboxMessageInput): void {
+    const at = this.now().toISOString();
+    this.insert.run(seq, message.target, message.kind, message.idempotencyKey, JSON.stringify(message.payload), at, at);
+  }
+
+  /** Pending messages for a target whose time has come, oldest first. */
+  dueFor(target: OutboxTarget, limit = 50): OutboxMessage[] {
+    return this.due.all(target, this.now().toISOString(), limit).map(rowToMessage);
+  }
+
+  markDelivered(id: number): boolean {
+    return this.delivered.run(this.now().toISOString(), id).changes === 1;
+  }
+
+  markRetry(id: number, error: string, nextAttemptAt: Date): void {
+    this.retry.run(nextAttemptAt.toISOString(), error.slice(0, 500), id);
+  }
+
+  pendingCount(target?: OutboxTarget): number {
+    const sql = target
+      ? "SELECT COUNT(*) AS n FROM outbox WHERE status = 'pending' AND target = ?"
+      : "SELECT COUNT(*) AS n FROM outbox WHERE status = 'pending'";
+    const row = (target ? this.db.prepare(sql).get(target) : this.db.prepare(sql).get()) as { n: number };
+    return row.n;
+  }
+}
+
+function rowToMessage(row: OutboxRow): OutboxMessage {
+  return {
+    id: row.id,
+    seq: row.seq,
+    target: row.target,
+    kind: row.kind,
+    idempotencyKey: row.idempotency_key,
+    payload: JSON.parse(row.payload),
+    status: row.status,
+    attempts: row.attempts,
+    nextAttemptAt: row.next_attempt_at,
+    lastError: row.last_error,
+  };
+}

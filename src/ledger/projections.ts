@@ -1,0 +1,86 @@
+import type { Statement } from 'better-sqlite3';
+import type { LedgerEntry } from '../core/ledger-entries.js';
+import type { LedgerDb } from './open-ledger-db.js';
+
+/**
+ * Writes the query tables (`agent_actions`, `agent_metrics`, `violations`, `promotions`) for one
+ * entry. Called inside the append transaction, so projections never lag the chain.
+ */
+export class Projections {
+  private readonly action: Statement;
+  private readonly metricsInsert: Statement;
+  private readonly touch: Statement;
+  private readonly status: Statement;
+  private readonly tier: Statement;
+  private readonly violationCount: Statement;
+  private readonly violation: Statement;
+  private readonly promotion: Statement;
+
+  constructor(db: LedgerDb) {
+    this.action = db.prepare('INSERT INTO agent_actions (seq, agent_id, type, ts, actor) VALUES (?, ?, ?, ?, ?)');
+    this.metricsInsert = db.prepare(
+      `INSERT INTO agent_metrics (agent_id, tier, status, registered_at, tier_since, last_activity_at, last_seq)
+       VALUES (?, ?, 'active', ?, ?, ?, ?)`,
+    );
+    this.touch = db.prepare('UPDATE agent_metrics SET last_activity_at = ?, last_seq = ? WHERE agent_id = ?');
+    this.status = db.prepare('UPDATE agent_metrics SET status = ? WHERE agent_id = ?');
+    this.tier = db.prepare(
+      'UPDATE agent_metrics SET tier = ?, tier_since = ?, merged_prs_at_tier = 0 WHERE agent_id = ?',
+    );
+    this.violationCount = db.prepare(
+      `UPDATE agent_metrics SET violations_total = violations_total + 1,
+         last_serious_violation_at = CASE WHEN ? THEN ? ELSE last_serious_violation_at END
+       WHERE agent_id = ?`,
+    );
+    this.violation = db.prepare(
+      `INSERT INTO violations (seq, agent_id, type, severity, consequence, budget_charge, ts, source, details)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.promotion = db.prepare(
+      `INSERT INTO promotions (seq, agent_id, kind, step, from_tier, to_tier, actor, ts, reason)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+  }
+
+  apply(entry: LedgerEntry): void {
+    const agentId = entry.agentId;
+    if (!agentId) return;
+    this.action.run(entry.seq, agentId, entry.type, entry.ts, entry.actor);
+    switch (entry.type) {
+      case 'agent.registered':
+        this.metricsInsert.run(agentId, entry.payload.tier, entry.ts, entry.ts, entry.ts, entry.seq);
+        return;
+      case 'agent.status_changed':
+        this.status.run(entry.payload.to, agentId);
+        if (entry.payload.to === 'revoked' || entry.payload.from === 'revoked') {
+          const kind = entry.payload.to === 'revoked' ? 'revocation' : 'reinstatement';
+          this.promotion.run(entry.seq, agentId, kind, 'applied', null, null, entry.actor, entry.ts, entry.payload.reason);
+        }
+        break;
+      case 'agent.tier_changed':
+        this.tier.run(entry.payload.to, entry.ts, agentId);
+        this.promotion.run(
+          entry.seq,
+          agentId,
+          entry.payload.kind,
+          'applied',
+          entry.payload.from,
+          entry.payload.to,
+          entry.actor,
+          entry.ts,
+          entry.payload.reason,
+        );
+        break;
+      case 'violation.recorded': {
+        const p = entry.payload;
+        const serious = p.severity === 'critical' || p.severity === 'high' ? 1 : 0;
+        this.violation.run(entry.seq, agentId, p.violation, p.severity, p.consequence, p.budgetCharge, entry.ts, p.source, p.details);
+        this.violationCount.run(serious, entry.ts, agentId);
+        break;
+      }
+      default:
+        break;
+    }
+    this.touch.run(entry.ts, entry.seq, agentId);
+  }
+}

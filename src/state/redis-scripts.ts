@@ -1,0 +1,59 @@
+/** Lua scripts that make multi-key changes atomic on any Redis-protocol server. */
+
+/** KEYS: lock, fence. ARGV: holder, ttlMs. → {1, token, ttl} or {0, "token|holder", pttl} */
+export const ACQUIRE_LOCK = `
+local current = redis.call('GET', KEYS[1])
+if current then return {0, current, redis.call('PTTL', KEYS[1])} end
+local token = redis.call('INCR', KEYS[2])
+redis.call('SET', KEYS[1], token .. '|' .. ARGV[1], 'PX', ARGV[2])
+return {1, token, tonumber(ARGV[2])}`;
+
+/** KEYS: lock. ARGV: token, ttlMs. */
+export const EXTEND_LOCK = `
+local current = redis.call('GET', KEYS[1])
+if not current or string.match(current, '^(%d+)|') ~= ARGV[1] then return 0 end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1`;
+
+/** KEYS: lock. ARGV: token. */
+export const RELEASE_LOCK = `
+local current = redis.call('GET', KEYS[1])
+if not current or string.match(current, '^(%d+)|') ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1])
+return 1`;
+
+/**
+ * KEYS: budget zset, budgets index. ARGV: member ("id|amount"), at, limit, since, agentId.
+ * Members carry their amount after the last "|". Returns {used as string, crossed 0/1}.
+ */
+export const CHARGE_BUDGET = `
+local function used()
+  local sum = 0
+  for _, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[4], '+inf')) do
+    sum = sum + tonumber(string.match(m, '|([^|]+)$'))
+  end
+  return sum
+end
+local before = used()
+local added = redis.call('ZADD', KEYS[1], 'NX', ARGV[2], ARGV[1])
+redis.call('SADD', KEYS[2], ARGV[5])
+local after = used()
+local limit = tonumber(ARGV[3])
+local crossed = 0
+if added == 1 and before < limit and after >= limit then crossed = 1 end
+return {tostring(after), crossed}`;
+
+/** KEYS: rate zset. ARGV: now, windowMs, limit, member. → {allowed 0/1, count} */
+export const HIT_RATE_LIMIT = `
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', tonumber(ARGV[1]) - tonumber(ARGV[2]))
+local count = redis.call('ZCARD', KEYS[1])
+if count >= tonumber(ARGV[3]) then return {0, count} end
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return {1, count + 1}`;
+
+/** KEYS: agent record hash. ARGV: field, value, ... Sets the fields only when the record exists. */
+export const PATCH_AGENT = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV))
+return 1`;

@@ -1,0 +1,93 @@
+/**
+ * The state store: derived state (agents, revocations, budgets, pending approvals) rebuilt from the
+ * ledger, plus short-lived coordination (locks, heartbeats, rate windows, delivery de-duplication,
+ * the alert queue). Two implementations honour this contract: Redis-protocol servers through
+ * ioredis, and an in-process store for one node. The contract tests run against both.
+ */
+import type { AgentRecord } from '../core/agent.js';
+import type { DerivedState, PendingApproval, RevokeSignal, StateChange } from '../core/derived-state.js';
+
+export type LockResult =
+  | { acquired: true; token: number; expiresAt: number }
+  | { acquired: false; holder: string; expiresAt: number };
+
+export interface LockInfo {
+  holder: string;
+  token: number;
+  expiresAt: number;
+}
+
+export interface BudgetChargeResult {
+  /** Points used in the window after this charge. */
+  used: number;
+  /** True for exactly the one charge that took usage from below the limit to at or above it. */
+  crossedLimit: boolean;
+}
+
+export interface Alert {
+  kind: string;
+  agentId: string | null;
+  message: string;
+  at: string;
+}
+
+export interface StateStore {
+  readonly kind: 'redis' | 'memory';
+
+  /** Applies the changes a ledger entry implies; every change is idempotent. */
+  apply(changes: readonly StateChange[]): Promise<void>;
+  getAgent(agentId: string): Promise<AgentRecord | null>;
+  listAgents(): Promise<AgentRecord[]>;
+  /** `agent:{id}:revoke_signal`, read on every gate and preflight. */
+  getRevokeSignal(agentId: string): Promise<RevokeSignal | null>;
+  /** `revocations:ledger`: every agent currently revoked. */
+  listRevocations(): Promise<RevokeSignal[]>;
+  listPendingApprovals(): Promise<PendingApproval[]>;
+  /** Points charged to an agent's budget since `sinceMs`. */
+  budgetUsed(agentId: string, sinceMs: number): Promise<number>;
+  /**
+   * Adds a charge and reports usage in the window (`sinceMs`..) atomically: when two processes charge
+   * at once, exactly one of them sees `crossedLimit`.
+   */
+  chargeBudget(
+    agentId: string,
+    charge: { id: string; amount: number; at: number },
+    limit: number,
+    sinceMs: number,
+  ): Promise<BudgetChargeResult>;
+
+  /**
+   * Takes the lock if it is free or expired. The token grows with every grant of this lock, so a
+   * resource can refuse a stale holder's writes (fencing).
+   */
+  acquireLock(key: string, holder: string, ttlMs: number): Promise<LockResult>;
+  /** Extends only when `token` is the current grant. */
+  extendLock(key: string, token: number, ttlMs: number): Promise<boolean>;
+  /** Releases only when `token` is the current grant; a stale holder is refused. */
+  releaseLock(key: string, token: number): Promise<boolean>;
+  getLock(key: string): Promise<LockInfo | null>;
+
+  /** Records a heartbeat that counts as alive for `ttlMs`. */
+  heartbeat(agentId: string, ttlMs: number): Promise<void>;
+  /** Milliseconds since the epoch of the last heartbeat still alive, or null once it expired. */
+  lastHeartbeat(agentId: string): Promise<number | null>;
+
+  /** Counts one hit in a sliding window and refuses it past `limit`, atomically. */
+  hitRateLimit(key: string, limit: number, windowMs: number): Promise<{ allowed: boolean; count: number }>;
+
+  /** True the first time a delivery id is seen within `ttlMs`; false for a replay. */
+  markDeliverySeen(deliveryId: string, ttlMs: number): Promise<boolean>;
+
+  /** `alerts:queue`, first in first out. */
+  pushAlert(alert: Alert): Promise<void>;
+  takeAlerts(max: number): Promise<Alert[]>;
+  alertQueueLength(): Promise<number>;
+
+  /** The derived part of the store, for checkpoints and comparisons. */
+  snapshot(): Promise<DerivedState>;
+  /** Replaces the derived part of the store with `state` (restore). Coordination keys are kept. */
+  replaceDerived(state: DerivedState): Promise<void>;
+
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,199 @@
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { AgentRecord } from '../../src/core/agent.js';
+import { MemoryStateStore } from '../../src/state/memory-state-store.js';
+import { RedisStateStore } from '../../src/state/redis-state-store.js';
+import type { StateStore } from '../../src/state/state-store.js';
+import { PrivateRedis } from '../helpers/redis-server.js';
+
+let redisServer: PrivateRedis;
+beforeAll(async () => {
+  redisServer = await PrivateRedis.start();
+});
+afterAll(async () => {
+  await redisServer?.stop();
+});
+
+const implementations: Array<[string, () => Promise<StateStore>]> = [
+  ['memory', async () => new MemoryStateStore()],
+  [
+    'redis',
+    async () => {
+      const flush = new Redis(redisServer.url);
+      await flush.flushall();
+      flush.disconnect();
+      return RedisStateStore.connect(redisServer.url);
+    },
+  ],
+];
+
+const agent = (id: string, patch: Partial<AgentRecord> = {}): AgentRecord => ({
+  id,
+  name: id,
+  owner: 'alice',
+  tier: 'T1',
+  status: 'active',
+  identities: { githubLogins: [], trailers: [] },
+  tokenHash: null,
+  registeredAt: '2026-01-01T00:00:00.000Z',
+  tierSince: '2026-01-01T00:00:00.000Z',
+  ...patch,
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe.each(implementations)('StateStore contract: %s', (_name, create) => {
+  let store: StateStore;
+  beforeEach(async () => {
+    store = await create();
+  });
+  afterEach(async () => {
+    await store.close();
+  });
+
+  it('stores agents and patches them, keeping empty lists intact', async () => {
+    await store.apply([{ kind: 'put_agent', agent: agent('docs-bot') }]);
+    await store.apply([{ kind: 'patch_agent', agentId: 'docs-bot', patch: { tier: 'T2', status: 'suspended' } }]);
+    expect(await store.getAgent('docs-bot')).toEqual(agent('docs-bot', { tier: 'T2', status: 'suspended' }));
+    await store.apply([{ kind: 'patch_agent', agentId: 'ghost', patch: { tier: 'T4' } }]);
+    expect(await store.getAgent('ghost')).toBeNull();
+    expect((await store.listAgents()).map((a) => a.id)).toEqual(['docs-bot']);
+  });
+
+  it('sets, lists and clears revoke signals', async () => {
+    const signal = { agentId: 'rogue', reason: 'leaked a key', actor: 'alice', at: '2026-01-01T00:00:00.000Z', seq: 7 };
+    await store.apply([{ kind: 'set_revoke_signal', signal }]);
+    expect(await store.getRevokeSignal('rogue')).toEqual(signal);
+    expect(await store.listRevocations()).toEqual([signal]);
+    await store.apply([{ kind: 'clear_revoke_signal', agentId: 'rogue' }]);
+    expect(await store.getRevokeSignal('rogue')).toBeNull();
+    expect(await store.listRevocations()).toEqual([]);
+  });
+
+  it('grants a lock to one holder and fences stale holders', async () => {
+    const first = await store.acquireLock('repo:acme/web', 'agent-a', 60);
+    expect(first.acquired).toBe(true);
+    const second = await store.acquireLock('repo:acme/web', 'agent-b', 60);
+    expect(second).toMatchObject({ acquired: false, holder: 'agent-a' });
+    await sleep(90);
+    const third = await store.acquireLock('repo:acme/web', 'agent-b', 5000);
+    expect(third.acquired).toBe(true);
+    if (!first.acquired || !third.acquired) throw new Error('unreachable');
+    expect(third.token).toBeGreaterThan(first.token);
+    // The first holder's TTL ran out: it may neither release nor extend the new holder's lock.
+    expect(await store.releaseLock('repo:acme/web', first.token)).toBe(false);
+    expect(await store.extendLock('repo:acme/web', first.token, 5000)).toBe(false);
+    expect(await store.getLock('repo:acme/web')).toMatchObject({ holder: 'agent-b', token: third.token });
+    expect(await store.extendLock('repo:acme/web', third.token, 5000)).toBe(true);
+    expect(await store.releaseLock('repo:acme/web', third.token)).toBe(true);
+    expect(await store.getLock('repo:acme/web')).toBeNull();
+  });
+
+  it('keeps exactly one lock holder among many concurrent clients', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => store.acquireLock('agent:busy', `client-${i}`, 5000)),
+    );
+    expect(results.filter((r) => r.acquired)).toHaveLength(1);
+  });
+
+  it('expires heartbeats', async () => {
+    await store.heartbeat('docs-bot', 60);
+    expect(await store.lastHeartbeat('docs-bot')).toBeTypeOf('number');
+    await sleep(90);
+    expect(await store.lastHeartbeat('docs-bot')).toBeNull();
+  });
+
+  it('charges budgets over a rolling window and reports the one charge that crosses the limit', async () => {
+    const now = Date.now();
+    expect(await store.chargeBudget('docs-bot', { id: 'old', amount: 50, at: now - 10_000 }, 10, now - 5_000)).toEqual({
+      used: 0,
+      crossedLimit: false,
+    });
+    expect(await store.chargeBudget('docs-bot', { id: 'a', amount: 6, at: now }, 10, now - 5_000)).toEqual({
+      used: 6,
+      crossedLimit: false,
+    });
+    expect(await store.chargeBudget('docs-bot', { id: 'b', amount: 4.5, at: now }, 10, now - 5_000)).toEqual({
+      used: 10.5,
+      crossedLimit: true,
+    });
+    // The same charge again (a replay) changes nothing and crosses nothing.
+    expect(await store.chargeBudget('docs-bot', { id: 'b', amount: 4.5, at: now }, 10, now - 5_000)).toEqual({
+      used: 10.5,
+      crossedLimit: false,
+    });
+    expect(await store.budgetUsed('docs-bot', now - 5_000)).toBe(10.5);
+  });
+
+  it('lets exactly one of many concurrent charges cross the budget limit', async () => {
+    const now = Date.now();
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => store.chargeBudget('racer', { id: `c${i}`, amount: 1, at: now }, 10, now - 1000)),
+    );
+    expect(results.filter((r) => r.crossedLimit)).toHaveLength(1);
+    expect(await store.budgetUsed('racer', now - 1000)).toBe(20);
+  });
+
+  it('rate-limits in a sliding window', async () => {
+    const hits = [];
+    for (let i = 0; i < 4; i++) hits.push(await store.hitRateLimit('preflight:docs-bot', 3, 100));
+    expect(hits.map((h) => h.allowed)).toEqual([true, true, true, false]);
+    await sleep(120);
+    expect((await store.hitRateLimit('preflight:docs-bot', 3, 100)).allowed).toBe(true);
+  });
+
+  it('de-duplicates webhook deliveries', async () => {
+    expect(await store.markDeliverySeen('72d3162e-cc78-11e3-81ab-4c9367dc0958', 60_000)).toBe(true);
+    expect(await store.markDeliverySeen('72d3162e-cc78-11e3-81ab-4c9367dc0958', 60_000)).toBe(false);
+    const concurrent = await Promise.all(Array.from({ length: 10 }, () => store.markDeliverySeen('d-2', 60_000)));
+    expect(concurrent.filter(Boolean)).toHaveLength(1);
+  });
+
+  it('queues alerts first in first out', async () => {
+    for (const n of [1, 2, 3]) {
+      await store.pushAlert({ kind: 'agent_revoked', agentId: `a${n}`, message: `m${n}`, at: 'now' });
+    }
+    expect(await store.alertQueueLength()).toBe(3);
+    expect((await store.takeAlerts(2)).map((a) => a.message)).toEqual(['m1', 'm2']);
+    expect((await store.takeAlerts(5)).map((a) => a.message)).toEqual(['m3']);
+    expect(await store.takeAlerts(5)).toEqual([]);
+  });
+
+  it('snapshots and replaces the derived state, keeping pending approvals', async () => {
+    await store.apply([
+      { kind: 'put_agent', agent: agent('a') },
+      { kind: 'put_agent', agent: agent('b') },
+      { kind: 'charge_budget', agentId: 'a', charge: { id: 'seq-3', amount: 5, at: 1000 } },
+      {
+        kind: 'add_pending_approval',
+        approval: { approvalId: 'ap-1', agentId: 'a', subject: 'acme/web#4', required: 2, expiresAt: 'x' },
+      },
+      { kind: 'set_revoke_signal', signal: { agentId: 'b', reason: 'r', actor: 'x', at: 't', seq: 4 } },
+    ]);
+    const before = await store.snapshot();
+    expect(Object.keys(before.agents)).toEqual(['a', 'b']);
+    await store.replaceDerived({ agents: {}, revocations: {}, budgets: {}, pendingApprovals: {} });
+    expect(await store.snapshot()).toEqual({ agents: {}, revocations: {}, budgets: {}, pendingApprovals: {} });
+    expect(await store.getRevokeSignal('b')).toBeNull();
+    await store.replaceDerived(before);
+    expect(await store.snapshot()).toEqual(before);
+  });
+});
+
+describe('Redis lock across separate connections', () => {
+  it('gives the lock to exactly one of many processes racing', async () => {
+    const stores = await Promise.all(Array.from({ length: 8 }, () => RedisStateStore.connect(redisServer.url)));
+    try {
+      const results = await Promise.all(stores.map((s, i) => s.acquireLock('race:one', `p${i}`, 5000)));
+      expect(results.filter((r) => r.acquired)).toHaveLength(1);
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
+    }
+  });
+
+  it('reports an unreachable server with the URL and what to do', async () => {
+    await expect(RedisStateStore.connect('redis://127.0.0.1:1', { connectTimeoutMs: 500 })).rejects.toThrow(
+      /cannot reach the state store at redis:\/\/127\.0\.0\.1:1.*REDIS_URL/,
+    );
+  });
+});
