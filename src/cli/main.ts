@@ -1,0 +1,65 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { isUserError } from '../errors.js';
+import { createLogger } from '../logger.js';
+import { startService } from '../service.js';
+import { registerAgentsCommands } from './agents-commands.js';
+import { registerCheckpointCommands } from './checkpoint-commands.js';
+import { envFor } from './context.js';
+import { registerLedgerCommands } from './ledger-commands.js';
+import { EXIT } from './output.js';
+
+export function buildProgram(): Command {
+  const program = new Command('agov')
+    .description('Agent Governance: trust tiers, gates, approvals and an audit ledger for AI coding agents')
+    .option('--ledger <path>', 'the ledger database (default: LEDGER_PATH or ./data/ledger.db)')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  program
+    .command('serve')
+    .description('run the service: HTTP server, GitHub App, Slack bot and agent API in one process')
+    .action(async (_opts: unknown, command: Command) => {
+      const env = envFor(command);
+      const logger = createLogger(env.LOG_LEVEL);
+      const service = await startService(env, logger);
+      await new Promise<void>((resolve) => {
+        const stop = () => resolve();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      logger.info('shutting down');
+      await service.stop();
+    });
+
+  registerLedgerCommands(program);
+  registerCheckpointCommands(program);
+  registerAgentsCommands(program);
+  for (const command of program.commands) {
+    command.exitOverride();
+    for (const sub of command.commands) sub.exitOverride();
+  }
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help'
+        ? EXIT.ok
+        : EXIT.usage;
+    }
+    if (isUserError(error)) {
+      console.error(`agov: ${error.message}`);
+      return EXIT.usage;
+    }
+    console.error('agov: unexpected error (a bug; please report it with this output):');
+    console.error(error);
+    return EXIT.usage;
+  }
+}
+
+process.exitCode = await main(process.argv);

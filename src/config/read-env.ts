@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import { UserError } from '../errors.js';
+
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v?.trim() ? v : undefined));
+
+/** Every environment variable the service reads, validated once at start. */
+export const envSchema = z.object({
+  LEDGER_PATH: z.string().min(1).default('./data/ledger.db'),
+  REDIS_URL: optionalText.pipe(
+    z
+      .string()
+      .regex(/^(redis|rediss):\/\//, 'REDIS_URL must start with redis:// or rediss://')
+      .optional(),
+  ),
+  GOVERNANCE_CONFIG: optionalText,
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LEDGER_SIGNING_KEY: optionalText,
+  LEDGER_SIGNING_KEY_PATH: optionalText,
+  CHECKPOINT_INTERVAL_MINUTES: z.coerce.number().min(0).default(60),
+  APP_ID: optionalText,
+  PRIVATE_KEY: optionalText,
+  PRIVATE_KEY_PATH: optionalText,
+  WEBHOOK_SECRET: optionalText,
+  GHE_HOST: optionalText,
+  GHE_PROTOCOL: optionalText,
+  SLACK_SIGNING_SECRET: optionalText,
+  SLACK_BOT_TOKEN: optionalText,
+  VAULT_ADDR: optionalText,
+  VAULT_TOKEN: optionalText,
+  VAULT_ROLE_ID: optionalText,
+  VAULT_SECRET_ID: optionalText,
+});
+export type Env = z.infer<typeof envSchema>;
+
+export function readEnv(env: NodeJS.ProcessEnv = process.env): Env {
+  const result = envSchema.safeParse(env);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    throw new UserError('env_invalid', `environment variable ${issue.path.join('.')}: ${issue.message}`);
+  }
+  return result.data;
+}

@@ -1,0 +1,148 @@
+import type { AgentIdentities, AgentRecord } from './core/agent.js';
+import { agentIdSchema } from './core/agent.js';
+import { stateChangesFor } from './core/derived-state.js';
+import type { LedgerEntry, LedgerEntryInput } from './core/ledger-entries.js';
+import type { OrgConfig } from './core/org-config.js';
+import type { TierId } from './core/tiers.js';
+import { hashAgentToken, newAgentToken } from './agent-token.js';
+import { UserError } from './errors.js';
+import type { Checkpoints } from './ledger/checkpoints.js';
+import type { AppendOptions, Ledger } from './ledger/ledger.js';
+import type { StateStore } from './state/state-store.js';
+
+export interface GovernanceDeps {
+  ledger: Ledger;
+  state: StateStore;
+  checkpoints: Checkpoints;
+  config: OrgConfig;
+}
+
+export interface RegisterAgentInput {
+  id: string;
+  name?: string | undefined;
+  owner?: string | null | undefined;
+  tier: TierId;
+  identities?: Partial<AgentIdentities>;
+}
+
+/**
+ * The service that ties the ledger, the state store and the organisation config together. Every
+ * change is written to the ledger first (the truth) and then applied to the state store (derived),
+ * through the one mapping in `core/derived-state`.
+ */
+export class Governance {
+  readonly ledger: Ledger;
+  readonly state: StateStore;
+  readonly checkpoints: Checkpoints;
+  readonly config: OrgConfig;
+  /** Highest ledger sequence this process has applied to the state store. */
+  private appliedSeq = 0;
+  private syncing: Promise<void> = Promise.resolve();
+
+  constructor(deps: GovernanceDeps) {
+    this.ledger = deps.ledger;
+    this.state = deps.state;
+    this.checkpoints = deps.checkpoints;
+    this.config = deps.config;
+  }
+
+  /** Appends entries (atomically) and brings the state store up to date with them. */
+  async record(inputs: LedgerEntryInput[], options: AppendOptions = {}): Promise<LedgerEntry[]> {
+    const entries = this.ledger.appendAll(inputs, options);
+    await this.syncState();
+    return entries;
+  }
+
+  /**
+   * Applies ledger entries this process has not applied yet, in order. Other processes (the CLI,
+   * other replicas) append to the same ledger; the server calls this periodically to follow them.
+   */
+  syncState(): Promise<void> {
+    const run = this.syncing.then(async () => {
+      for (;;) {
+        const batch = this.ledger.entriesAfter(this.appliedSeq, 500);
+        if (batch.length === 0) return;
+        for (const entry of batch) {
+          await this.state.apply(stateChangesFor(entry));
+          this.appliedSeq = entry.seq;
+        }
+      }
+    });
+    // A failed sync (state store down) must not block the next one.
+    this.syncing = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Rebuilds the derived state in the store from the newest checkpoint plus the ledger after it.
+   * Coordination keys (locks, heartbeats) are left as they are.
+   */
+  async restoreState(): Promise<{ checkpointId: string | null; headSeq: number }> {
+    const latest = this.checkpoints.latest();
+    const { state, head } = this.checkpoints.stateAtHead();
+    await this.state.replaceDerived(state);
+    this.appliedSeq = head.seq;
+    await this.syncState();
+    return { checkpointId: latest?.checkpointId ?? null, headSeq: this.appliedSeq };
+  }
+
+  async registerAgent(input: RegisterAgentInput, actor: string): Promise<{ agent: AgentRecord; token: string }> {
+    const id = agentIdSchema.safeParse(input.id);
+    if (!id.success) throw new UserError('agent_id_invalid', `"${input.id}" is not a valid agent id: ${id.error.issues[0]!.message}`);
+    if (this.agentRegistered(input.id)) {
+      throw new UserError('agent_exists', `agent ${input.id} is already registered; see \`agov agents show ${input.id}\``);
+    }
+    const token = newAgentToken(input.id);
+    await this.record([
+      {
+        type: 'agent.registered',
+        agentId: input.id,
+        actor,
+        payload: {
+          name: input.name ?? input.id,
+          owner: input.owner ?? null,
+          tier: input.tier,
+          identities: { githubLogins: input.identities?.githubLogins ?? [], trailers: input.identities?.trailers ?? [] },
+          tokenHash: hashAgentToken(token),
+        },
+      },
+    ]);
+    const agent = await this.state.getAgent(input.id);
+    if (!agent) throw new Error(`agent ${input.id} was recorded but is missing from the state store`);
+    return { agent, token };
+  }
+
+  async rotateToken(agentId: string, actor: string): Promise<string> {
+    if (!this.agentRegistered(agentId)) throw unknownAgent(agentId);
+    const token = newAgentToken(agentId);
+    await this.record([{ type: 'agent.token_rotated', agentId, actor, payload: { tokenHash: hashAgentToken(token) } }]);
+    return token;
+  }
+
+  /** Registers the agents the organisation config declares and the ledger does not know yet. */
+  async registerConfiguredAgents(): Promise<string[]> {
+    const added: string[] = [];
+    for (const a of this.config.agents) {
+      if (this.agentRegistered(a.id)) continue;
+      await this.registerAgent(
+        { id: a.id, name: a.name, owner: a.owner, tier: a.tier, identities: { githubLogins: a.github_logins, trailers: a.trailers } },
+        'config',
+      );
+      added.push(a.id);
+    }
+    return added;
+  }
+
+  /** From the ledger itself, so it holds even while the state store is down or behind. */
+  agentRegistered(agentId: string): boolean {
+    return Boolean(
+      this.ledger.db
+        .prepare("SELECT 1 FROM ledger_entries WHERE agent_id = ? AND type = 'agent.registered' LIMIT 1")
+        .get(agentId),
+    );
+  }
+}
+
+export function unknownAgent(agentId: string): UserError {
+  return new UserError('agent_unknown', `no agent "${agentId}" is registered; see \`agov agents list\``);
+}

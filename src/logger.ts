@@ -1,0 +1,7 @@
+import { pino, type Logger } from 'pino';
+
+export type { Logger };
+
+export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
+  return destination ? pino({ level, base: { service: 'agent-governance' } }, destination as never) : pino({ level, base: { service: 'agent-governance' } });
+}

@@ -1,0 +1,78 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Env } from './config/read-env.js';
+import { describeConfiguration } from './describe-configuration.js';
+import type { Logger } from './logger.js';
+import { openRuntime, type Runtime } from './open-runtime.js';
+import { createHttpServer } from './server.js';
+
+export interface RunningService {
+  runtime: Runtime;
+  server: Server;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the whole service in this process: ledger, state store (rebuilt from the ledger), the
+ * HTTP server, the ledger follower and periodic checkpoints.
+ */
+export async function startService(env: Env, logger: Logger): Promise<RunningService> {
+  const runtime = await openRuntime(env, { stateStore: 'env' });
+  const timers: NodeJS.Timeout[] = [];
+  try {
+    const restored = await runtime.governance.restoreState();
+    logger.info(
+      { checkpoint: restored.checkpointId, headSeq: restored.headSeq, store: runtime.state.kind },
+      `state store rebuilt from ${restored.checkpointId ?? 'the start of the ledger'} up to entry ${restored.headSeq}`,
+    );
+    const added = await runtime.governance.registerConfiguredAgents();
+    if (added.length) logger.info({ agents: added }, `registered ${added.length} agent(s) from the organisation config`);
+
+    const server = createHttpServer(runtime, logger);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(env.PORT, env.HOST, () => resolve());
+    });
+    const port = (server.address() as AddressInfo).port;
+
+    // Follow entries appended by other processes (the CLI, other replicas).
+    timers.push(
+      setInterval(() => {
+        runtime.governance.syncState().catch((error: unknown) => logger.warn({ err: error }, 'state sync failed; will retry'));
+      }, 1000),
+    );
+    if (env.CHECKPOINT_INTERVAL_MINUTES > 0) {
+      timers.push(
+        setInterval(() => {
+          const latest = runtime.checkpoints.latest();
+          if (latest && latest.headSeq === runtime.ledger.head().seq) return;
+          const c = runtime.checkpoints.create();
+          logger.info({ checkpoint: c.checkpointId, headSeq: c.headSeq }, 'checkpoint created');
+        }, env.CHECKPOINT_INTERVAL_MINUTES * 60_000),
+      );
+    }
+    for (const t of timers) t.unref();
+
+    for (const line of describeConfiguration(env, runtime.configPath)) {
+      logger.info({ part: line.part, configured: line.configured }, `${line.part}: ${line.detail}`);
+    }
+    logger.info({ port }, `listening on http://${env.HOST}:${port} (GET /healthz, GET /readyz)`);
+
+    return {
+      runtime,
+      server,
+      port,
+      async stop() {
+        for (const t of timers) clearInterval(t);
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeAllConnections();
+        await runtime.close();
+      },
+    };
+  } catch (error) {
+    for (const t of timers) clearInterval(t);
+    await runtime.close();
+    throw error;
+  }
+}
