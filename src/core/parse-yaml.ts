@@ -30,7 +30,12 @@ export function parseYamlWithSchema<S extends z.ZodType>(text: string, schema: S
       }),
     };
   }
-  const data = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  } catch (error) {
+    return { ok: false, problems: [{ file, line: 1, column: 1, message: `refused: ${(error as Error).message}` }] };
+  }
   const result = schema.safeParse(data);
   if (result.success) return { ok: true, value: result.data };
   return {

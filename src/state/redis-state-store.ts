@@ -67,23 +67,30 @@ export class RedisStateStore implements StateStore {
 
   /** Connects and pings; an unreachable server is a user-facing error naming the URL. */
   static async connect(url: string, options: { connectTimeoutMs?: number } = {}): Promise<RedisStateStore> {
+    let connectedOnce = false;
     const redis = new Redis(url, {
       lazyConnect: true,
       connectTimeout: options.connectTimeoutMs ?? 3000,
       maxRetriesPerRequest: 2,
-      retryStrategy: (times) => Math.min(times * 200, 2000),
+      // Fail fast when the first connection is refused; once up, reconnect for ever with backoff.
+      retryStrategy: (times) => (connectedOnce ? Math.min(times * 200, 2000) : null),
     });
-    redis.on('error', () => {
+    let lastError: Error | null = null;
+    redis.on('error', (error: Error) => {
       // Connection errors surface through the commands that fail; ioredis reconnects by itself.
+      lastError = error;
     });
     try {
       await redis.connect();
       await redis.ping();
+      connectedOnce = true;
     } catch (error) {
-      redis.disconnect();
+      // After a refused first connection ioredis has already ended; disconnecting again arms a timer.
+      if (redis.status !== 'end') redis.disconnect();
+      const reason = (lastError as Error | null)?.message ?? (error as Error).message;
       throw new UserError(
         'redis_unreachable',
-        `cannot reach the state store at ${redactUrl(url)}: ${(error as Error).message}; check REDIS_URL or unset it to use the in-process store`,
+        `cannot reach the state store at ${redactUrl(url)}: ${reason}; check REDIS_URL or unset it to use the in-process store`,
         { cause: error },
       );
     }

@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import { Ledger } from '../../src/ledger/ledger.js';
+import { MIGRATIONS } from '../../src/ledger/migrations.js';
+import { openLedgerDb } from '../../src/ledger/open-ledger-db.js';
+import { verifyLedger } from '../../src/ledger/verify.js';
+
+const fixedClock = () => new Date('2026-11-24T12:00:00.000Z');
+
+function newLedger() {
+  return new Ledger(openLedgerDb(':memory:'), fixedClock);
+}
+
+const register = (id: string) =>
+  ({
+    type: 'agent.registered',
+    agentId: id,
+    actor: 'alice',
+    payload: { name: id, owner: 'alice', tier: 'T1', identities: { githubLogins: [], trailers: [] }, tokenHash: null },
+  }) as const;
+
+describe('Ledger', () => {
+  it('chains entries: each links to the one before', () => {
+    const ledger = newLedger();
+    const [a, b] = ledger.appendAll([register('a'), register('b')]);
+    expect(a!.seq).toBe(1);
+    expect(a!.prevHash).toBe('0'.repeat(64));
+    expect(b!.prevHash).toBe(a!.hash);
+    expect(ledger.head()).toEqual({ seq: 2, hash: b!.hash });
+    expect(verifyLedger(ledger.db)).toMatchObject({ ok: true, checked: 2 });
+  });
+
+  it('writes the projections in the same transaction as the entry', () => {
+    const ledger = newLedger();
+    ledger.append(register('docs-bot'));
+    ledger.append({
+      type: 'violation.recorded',
+      agentId: 'docs-bot',
+      actor: 'github',
+      payload: { violation: 'secret_exposure', severity: 'critical', consequence: 'revoke', budgetCharge: 0, details: 'AWS key', source: 'github' },
+    });
+    ledger.append({ type: 'agent.tier_changed', agentId: 'docs-bot', actor: 'alice', payload: { from: 'T1', to: 'T2', reason: 'r', kind: 'promotion' } });
+    const db = ledger.db;
+    expect(db.prepare('SELECT seq, type FROM agent_actions ORDER BY seq').all()).toEqual([
+      { seq: 1, type: 'agent.registered' },
+      { seq: 2, type: 'violation.recorded' },
+      { seq: 3, type: 'agent.tier_changed' },
+    ]);
+    expect(db.prepare('SELECT agent_id, type, severity, consequence FROM violations').all()).toEqual([
+      { agent_id: 'docs-bot', type: 'secret_exposure', severity: 'critical', consequence: 'revoke' },
+    ]);
+    expect(db.prepare('SELECT kind, from_tier, to_tier FROM promotions').all()).toEqual([
+      { kind: 'promotion', from_tier: 'T1', to_tier: 'T2' },
+    ]);
+    expect(db.prepare('SELECT tier, violations_total, last_serious_violation_at, last_seq FROM agent_metrics').get()).toEqual({
+      tier: 'T2',
+      violations_total: 1,
+      last_serious_violation_at: '2026-11-24T12:00:00.000Z',
+      last_seq: 3,
+    });
+  });
+
+  it('refuses an invalid entry and writes nothing, not even part of a batch', () => {
+    const ledger = newLedger();
+    ledger.append(register('a'));
+    const bad = { ...register('b'), payload: { ...register('b').payload, tier: 'T9' } } as never;
+    expect(() => ledger.appendAll([register('c'), bad])).toThrow(/invalid agent.registered entry: tier/);
+    expect(() => ledger.append({ ...register('x'), agentId: 'Not A Slug' })).toThrow(/invalid agent.registered entry/);
+    expect(() => ledger.append({ ...register('x'), type: 'made.up' } as never)).toThrow(/unknown ledger entry type/);
+    expect(ledger.head().seq).toBe(1);
+    expect(ledger.db.prepare('SELECT COUNT(*) AS n FROM agent_metrics').get()).toEqual({ n: 1 });
+  });
+
+  it('writes outbox messages with their cause, or not at all', () => {
+    const ledger = newLedger();
+    const msg = { target: 'slack', kind: 'chat.postMessage', idempotencyKey: 'revoke-a', payload: { text: 'revoked' } } as const;
+    const entry = ledger.append(register('a'), { outbox: [msg] });
+    expect(ledger.outbox.dueFor('slack')).toMatchObject([{ seq: entry.seq, kind: 'chat.postMessage', payload: { text: 'revoked' } }]);
+    // The same idempotency key from a replayed cause is enqueued once.
+    ledger.append(register('b'), { outbox: [msg] });
+    expect(ledger.outbox.pendingCount()).toBe(1);
+    // A failed append leaves no orphan call behind.
+    expect(() => ledger.append(register('Bad Id') as never, { outbox: [{ ...msg, idempotencyKey: 'other' }] })).toThrow();
+    expect(ledger.outbox.pendingCount()).toBe(1);
+  });
+
+  it('delivers outbox messages in order, retries later, and marks each delivered once', () => {
+    let now = new Date('2026-11-24T12:00:00.000Z');
+    const ledger = new Ledger(openLedgerDb(':memory:'), () => now);
+    const entry = ledger.append(register('a'), {
+      outbox: [1, 2, 3].map((n) => ({ target: 'github', kind: 'check_run.update', idempotencyKey: `k${n}`, payload: { n } }) as const),
+    });
+    const due = ledger.outbox.dueFor('github');
+    expect(due.map((m) => m.payload)).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
+    expect(due.every((m) => m.seq === entry.seq)).toBe(true);
+    ledger.outbox.markRetry(due[0]!.id, 'HTTP 502', new Date('2026-11-24T12:01:00.000Z'));
+    expect(ledger.outbox.markDelivered(due[1]!.id)).toBe(true);
+    expect(ledger.outbox.markDelivered(due[1]!.id)).toBe(false);
+    expect(ledger.outbox.dueFor('github').map((m) => m.payload)).toEqual([{ n: 3 }]);
+    now = new Date('2026-11-24T12:02:00.000Z');
+    expect(ledger.outbox.dueFor('github').map((m) => [m.payload, m.attempts, m.lastError])).toEqual([
+      [{ n: 1 }, 1, 'HTTP 502'],
+      [{ n: 3 }, 0, null],
+    ]);
+  });
+
+  it('migrates a new database to the latest schema version and reopens without migrating again', () => {
+    const db = openLedgerDb(':memory:');
+    expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.at(-1)!.version);
+    expect(db.pragma('journal_mode', { simple: true })).toBe('memory');
+  });
+});
