@@ -1,10 +1,10 @@
+import { hashAgentToken, newAgentToken } from './agent-token.js';
 import type { AgentIdentities, AgentRecord } from './core/agent.js';
 import { agentIdSchema } from './core/agent.js';
 import { stateChangesFor } from './core/derived-state.js';
 import type { LedgerEntry, LedgerEntryInput } from './core/ledger-entries.js';
 import type { OrgConfig } from './core/org-config.js';
 import type { TierId } from './core/tiers.js';
-import { hashAgentToken, newAgentToken } from './agent-token.js';
 import { UserError } from './errors.js';
 import type { Checkpoints } from './ledger/checkpoints.js';
 import type { AppendOptions, Ledger } from './ledger/ledger.js';
@@ -48,7 +48,7 @@ export class Governance {
 
   /** Appends entries (atomically) and brings the state store up to date with them. */
   async record(inputs: LedgerEntryInput[], options: AppendOptions = {}): Promise<LedgerEntry[]> {
-    const entries = this.ledger.appendAll(inputs, options);
+    const entries = await this.ledger.appendSoon(inputs, options);
     await this.syncState();
     return entries;
   }
@@ -86,11 +86,21 @@ export class Governance {
     return { checkpointId: latest?.checkpointId ?? null, headSeq: this.appliedSeq };
   }
 
-  async registerAgent(input: RegisterAgentInput, actor: string): Promise<{ agent: AgentRecord; token: string }> {
+  async registerAgent(
+    input: RegisterAgentInput,
+    actor: string,
+  ): Promise<{ agent: AgentRecord; token: string }> {
     const id = agentIdSchema.safeParse(input.id);
-    if (!id.success) throw new UserError('agent_id_invalid', `"${input.id}" is not a valid agent id: ${id.error.issues[0]!.message}`);
+    if (!id.success)
+      throw new UserError(
+        'agent_id_invalid',
+        `"${input.id}" is not a valid agent id: ${id.error.issues[0]!.message}`,
+      );
     if (this.agentRegistered(input.id)) {
-      throw new UserError('agent_exists', `agent ${input.id} is already registered; see \`agov agents show ${input.id}\``);
+      throw new UserError(
+        'agent_exists',
+        `agent ${input.id} is already registered; see \`agov agents show ${input.id}\``,
+      );
     }
     const token = newAgentToken(input.id);
     await this.record([
@@ -102,7 +112,10 @@ export class Governance {
           name: input.name ?? input.id,
           owner: input.owner ?? null,
           tier: input.tier,
-          identities: { githubLogins: input.identities?.githubLogins ?? [], trailers: input.identities?.trailers ?? [] },
+          identities: {
+            githubLogins: input.identities?.githubLogins ?? [],
+            trailers: input.identities?.trailers ?? [],
+          },
           tokenHash: hashAgentToken(token),
         },
       },
@@ -115,7 +128,9 @@ export class Governance {
   async rotateToken(agentId: string, actor: string): Promise<string> {
     if (!this.agentRegistered(agentId)) throw unknownAgent(agentId);
     const token = newAgentToken(agentId);
-    await this.record([{ type: 'agent.token_rotated', agentId, actor, payload: { tokenHash: hashAgentToken(token) } }]);
+    await this.record([
+      { type: 'agent.token_rotated', agentId, actor, payload: { tokenHash: hashAgentToken(token) } },
+    ]);
     return token;
   }
 
@@ -125,7 +140,13 @@ export class Governance {
     for (const a of this.config.agents) {
       if (this.agentRegistered(a.id)) continue;
       await this.registerAgent(
-        { id: a.id, name: a.name, owner: a.owner, tier: a.tier, identities: { githubLogins: a.github_logins, trailers: a.trailers } },
+        {
+          id: a.id,
+          name: a.name,
+          owner: a.owner,
+          tier: a.tier,
+          identities: { githubLogins: a.github_logins, trailers: a.trailers },
+        },
         'config',
       );
       added.push(a.id);
@@ -135,11 +156,7 @@ export class Governance {
 
   /** From the ledger itself, so it holds even while the state store is down or behind. */
   agentRegistered(agentId: string): boolean {
-    return Boolean(
-      this.ledger.db
-        .prepare("SELECT 1 FROM ledger_entries WHERE agent_id = ? AND type = 'agent.registered' LIMIT 1")
-        .get(agentId),
-    );
+    return Boolean(this.ledger.db.prepare('SELECT 1 FROM agent_metrics WHERE agent_id = ?').get(agentId));
   }
 }
 

@@ -1,16 +1,16 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { UserError } from './errors.js';
-import { MemoryStateStore } from './state/memory-state-store.js';
 import { loadOrgConfig } from './config/load-org-config.js';
 import type { Env } from './config/read-env.js';
 import type { OrgConfig } from './core/org-config.js';
+import { UserError } from './errors.js';
 import { Governance } from './governance.js';
 import { Checkpoints } from './ledger/checkpoints.js';
 import { Ledger } from './ledger/ledger.js';
 import { openLedgerDb } from './ledger/open-ledger-db.js';
 import { loadSigningKey, type SigningKey } from './ledger/signing-key.js';
 import { createStateStore } from './state/create-state-store.js';
+import { MemoryStateStore } from './state/memory-state-store.js';
 import type { StateStore } from './state/state-store.js';
 
 export interface Runtime {
@@ -39,7 +39,10 @@ export interface OpenRuntimeOptions {
 export async function openRuntime(env: Env, options: OpenRuntimeOptions = {}): Promise<Runtime> {
   const { config, path: configPath } = loadOrgConfig(env.GOVERNANCE_CONFIG);
   if (options.ledgerMustExist && env.LEDGER_PATH !== ':memory:' && !existsSync(env.LEDGER_PATH)) {
-    throw new UserError('ledger_missing', `no ledger at ${env.LEDGER_PATH}; pass --ledger PATH or set LEDGER_PATH`);
+    throw new UserError(
+      'ledger_missing',
+      `no ledger at ${env.LEDGER_PATH}; pass --ledger PATH or set LEDGER_PATH`,
+    );
   }
   const ledger = new Ledger(openLedgerDb(env.LEDGER_PATH, { mustExist: Boolean(options.ledgerMustExist) }));
   try {
@@ -47,7 +50,8 @@ export async function openRuntime(env: Env, options: OpenRuntimeOptions = {}): P
       pem: env.LEDGER_SIGNING_KEY,
       path: env.LEDGER_SIGNING_KEY_PATH ?? join(dirname(env.LEDGER_PATH), 'ledger-signing-key.pem'),
     });
-    const state = options.stateStore === 'memory' ? new MemoryStateStore() : await createStateStore(env.REDIS_URL);
+    const state =
+      options.stateStore === 'memory' ? new MemoryStateStore() : await createStateStore(env.REDIS_URL);
     const checkpoints = new Checkpoints(ledger, signingKey);
     const governance = new Governance({ ledger, state, checkpoints, config });
     return {

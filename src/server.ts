@@ -12,14 +12,19 @@ export interface Route {
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
   res.end(text);
 }
 
 type DependencyState = { state: 'up' | 'down' | 'unconfigured'; detail?: string };
 
 /** Readiness: the ledger must be writable; the state store must answer. */
-export async function readiness(runtime: Runtime): Promise<{ ready: boolean; dependencies: Record<string, DependencyState> }> {
+export async function readiness(
+  runtime: Runtime,
+): Promise<{ ready: boolean; dependencies: Record<string, DependencyState> }> {
   const dependencies: Record<string, DependencyState> = {};
   try {
     runtime.ledger.db.prepare('BEGIN IMMEDIATE').run();
@@ -46,7 +51,10 @@ export function createHttpServer(runtime: Runtime, logger: Logger, routes: Route
       if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
       if (path === '/readyz') {
         const report = await readiness(runtime);
-        return sendJson(res, report.ready ? 200 : 503, { status: report.ready ? 'ready' : 'not_ready', ...report });
+        return sendJson(res, report.ready ? 200 : 503, {
+          status: report.ready ? 'ready' : 'not_ready',
+          ...report,
+        });
       }
       const route = routes.find((r) => path === r.prefix || path.startsWith(`${r.prefix}/`));
       if (route) return route.handler(req, res);
@@ -54,7 +62,8 @@ export function createHttpServer(runtime: Runtime, logger: Logger, routes: Route
     };
     handle().catch((error: unknown) => {
       logger.error({ err: error, path }, 'request failed');
-      if (!res.headersSent) sendJson(res, 500, { error: 'internal', message: 'internal error; see the service log' });
+      if (!res.headersSent)
+        sendJson(res, 500, { error: 'internal', message: 'internal error; see the service log' });
       else res.end();
     });
   });

@@ -27,7 +27,8 @@ export async function startService(env: Env, logger: Logger): Promise<RunningSer
       `state store rebuilt from ${restored.checkpointId ?? 'the start of the ledger'} up to entry ${restored.headSeq}`,
     );
     const added = await runtime.governance.registerConfiguredAgents();
-    if (added.length) logger.info({ agents: added }, `registered ${added.length} agent(s) from the organisation config`);
+    if (added.length)
+      logger.info({ agents: added }, `registered ${added.length} agent(s) from the organisation config`);
 
     const server = createHttpServer(runtime, logger);
     await new Promise<void>((resolve, reject) => {
@@ -39,7 +40,9 @@ export async function startService(env: Env, logger: Logger): Promise<RunningSer
     // Follow entries appended by other processes (the CLI, other replicas).
     timers.push(
       setInterval(() => {
-        runtime.governance.syncState().catch((error: unknown) => logger.warn({ err: error }, 'state sync failed; will retry'));
+        runtime.governance
+          .syncState()
+          .catch((error: unknown) => logger.warn({ err: error }, 'state sync failed; will retry'));
       }, 1000),
     );
     if (env.CHECKPOINT_INTERVAL_MINUTES > 0) {

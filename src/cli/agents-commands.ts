@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { AgentRecord } from '../core/agent.js';
-import { isTierId, TIER_IDS, tierLabel, type TierId } from '../core/tiers.js';
+import { isTierId, TIER_IDS, type TierId, tierLabel } from '../core/tiers.js';
 import { UserError } from '../errors.js';
 import { unknownAgent } from '../governance.js';
 import { withRuntime } from './context.js';
@@ -10,7 +10,8 @@ const collect = (value: string, previous: string[]) => [...previous, value];
 
 function parseTier(value: string): TierId {
   const tier = value.toUpperCase();
-  if (!isTierId(tier)) throw new UserError('usage', `--tier must be one of ${TIER_IDS.join(', ')}, got "${value}"`);
+  if (!isTierId(tier))
+    throw new UserError('usage', `--tier must be one of ${TIER_IDS.join(', ')}, got "${value}"`);
   return tier;
 }
 
@@ -29,7 +30,14 @@ export function registerAgentsCommands(program: Command): void {
     .action(
       async (
         id: string,
-        opts: { tier: TierId; name?: string; owner?: string; githubLogin: string[]; trailer: string[]; actor: string },
+        opts: {
+          tier: TierId;
+          name?: string;
+          owner?: string;
+          githubLogin: string[];
+          trailer: string[];
+          actor: string;
+        },
         command: Command,
       ) => {
         await withRuntime(command, { stateStore: 'memory' }, async (rt) => {
@@ -67,9 +75,17 @@ export function registerAgentsCommands(program: Command): void {
     .description('every registered agent with its tier and status')
     .action(async (_opts: unknown, command: Command) => {
       await withRuntime(command, { ledgerMustExist: true, stateStore: 'memory' }, (rt) => {
-        const list = Object.values(rt.checkpoints.stateAtHead().state.agents).sort((a, b) => a.id.localeCompare(b.id));
-        if (list.length === 0) return console.log('no agents registered; add one with `agov agents add <id> --tier T1`');
-        console.log(table(['id', 'tier', 'status', 'owner', 'since'], list.map((a) => [a.id, tierLabel(a.tier), a.status, a.owner ?? '-', a.tierSince])));
+        const list = Object.values(rt.checkpoints.stateAtHead().state.agents).sort((a, b) =>
+          a.id.localeCompare(b.id),
+        );
+        if (list.length === 0)
+          return console.log('no agents registered; add one with `agov agents add <id> --tier T1`');
+        console.log(
+          table(
+            ['id', 'tier', 'status', 'owner', 'since'],
+            list.map((a) => [a.id, tierLabel(a.tier), a.status, a.owner ?? '-', a.tierSince]),
+          ),
+        );
       });
     });
 
@@ -82,16 +98,27 @@ export function registerAgentsCommands(program: Command): void {
         const agent: AgentRecord | undefined = state.agents[id];
         if (!agent) throw unknownAgent(id);
         const windowStart = Date.now() - rt.config.budgets.window_hours * 3600_000;
-        const used = (state.budgets[id] ?? []).filter((c) => c.at >= windowStart).reduce((s, c) => s + c.amount, 0);
+        const used = (state.budgets[id] ?? [])
+          .filter((c) => c.at >= windowStart)
+          .reduce((s, c) => s + c.amount, 0);
         console.log(`${agent.id} (${agent.name})`);
         console.log(`tier:      ${tierLabel(agent.tier)} since ${agent.tierSince}`);
-        console.log(`status:    ${agent.status}${state.revocations[id] ? ` (revoked: ${state.revocations[id].reason})` : ''}`);
+        console.log(
+          `status:    ${agent.status}${state.revocations[id] ? ` (revoked: ${state.revocations[id].reason})` : ''}`,
+        );
         console.log(`owner:     ${agent.owner ?? '-'}`);
         console.log(`logins:    ${agent.identities.githubLogins.join(', ') || '-'}`);
         console.log(`trailers:  ${agent.identities.trailers.join(', ') || '-'}`);
-        console.log(`budget:    ${used} of ${rt.config.budgets.limit} used in the last ${rt.config.budgets.window_hours} h`);
+        console.log(
+          `budget:    ${used} of ${rt.config.budgets.limit} used in the last ${rt.config.budgets.window_hours} h`,
+        );
         const recent = rt.ledger.latestForAgent(id, 10);
-        console.log(`\n${table(['seq', 'time', 'type', 'actor'], recent.map((e) => [String(e.seq), e.ts, e.type, e.actor]))}`);
+        console.log(
+          `\n${table(
+            ['seq', 'time', 'type', 'actor'],
+            recent.map((e) => [String(e.seq), e.ts, e.type, e.actor]),
+          )}`,
+        );
       });
     });
 }

@@ -3,7 +3,9 @@ import { withRuntime } from './context.js';
 import { table } from './output.js';
 
 export function registerCheckpointCommands(program: Command): void {
-  const checkpoint = program.command('checkpoint').description('snapshots of the derived state plus the signed ledger head');
+  const checkpoint = program
+    .command('checkpoint')
+    .description('snapshots of the derived state plus the signed ledger head');
 
   checkpoint
     .command('create')
@@ -20,8 +22,12 @@ export function registerCheckpointCommands(program: Command): void {
     .description('checkpoints, newest first')
     .action(async (_opts: unknown, command: Command) => {
       await withRuntime(command, { ledgerMustExist: true, stateStore: 'memory' }, (rt) => {
-        const rows = rt.checkpoints.list().map((c) => [c.checkpointId, c.createdAt, String(c.headSeq), c.headHash.slice(0, 16)]);
-        console.log(rows.length ? table(['id', 'created', 'head seq', 'head hash'], rows) : 'no checkpoints yet');
+        const rows = rt.checkpoints
+          .list()
+          .map((c) => [c.checkpointId, c.createdAt, String(c.headSeq), c.headHash.slice(0, 16)]);
+        console.log(
+          rows.length ? table(['id', 'created', 'head seq', 'head hash'], rows) : 'no checkpoints yet',
+        );
       });
     });
 

@@ -3,9 +3,9 @@ import { createWriteStream, readFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { Command } from 'commander';
+import { UserError } from '../errors.js';
 import { type SignedHead, signedHeadSchema, verifySignedHead } from '../ledger/checkpoints.js';
 import { iterateEntries, type TrustedHead, verifyLedger } from '../ledger/verify.js';
-import { UserError } from '../errors.js';
 import { withRuntime } from './context.js';
 import { EXIT, table } from './output.js';
 
@@ -28,13 +28,20 @@ export function registerLedgerCommands(program: Command): void {
             process.exitCode = EXIT.checkFailed;
             return;
           }
-          heads.push({ seq: latest.headSeq, hash: latest.headHash, source: `checkpoint ${latest.checkpointId}` });
+          heads.push({
+            seq: latest.headSeq,
+            hash: latest.headHash,
+            source: `checkpoint ${latest.checkpointId}`,
+          });
         }
-        if (external) heads.push({ seq: external.headSeq, hash: external.headHash, source: `head file ${opts.head}` });
+        if (external)
+          heads.push({ seq: external.headSeq, hash: external.headHash, source: `head file ${opts.head}` });
         const result = verifyLedger(rt.ledger.db, heads);
         for (const note of result.notes) console.log(`note: ${note}`);
         if (result.ok) {
-          console.log(`ok: ${result.checked} entries checked, chain intact, head ${result.head.seq} ${result.head.hash}`);
+          console.log(
+            `ok: ${result.checked} entries checked, chain intact, head ${result.head.seq} ${result.head.hash}`,
+          );
         } else {
           console.log(`first bad sequence: ${result.firstBadSeq}`);
           console.log(result.reason);
@@ -101,7 +108,9 @@ export function registerLedgerCommands(program: Command): void {
       await withRuntime(command, { ledgerMustExist: true, stateStore: 'memory' }, (rt) => {
         const db = rt.ledger.db;
         const head = rt.ledger.head();
-        const byType = db.prepare('SELECT type, COUNT(*) AS n FROM ledger_entries GROUP BY type ORDER BY type').all() as {
+        const byType = db
+          .prepare('SELECT type, COUNT(*) AS n FROM ledger_entries GROUP BY type ORDER BY type')
+          .all() as {
           type: string;
           n: number;
         }[];
@@ -111,7 +120,13 @@ export function registerLedgerCommands(program: Command): void {
         console.log(`violations: ${count('SELECT COUNT(*) AS n FROM violations')}`);
         console.log(`outbox pending: ${rt.ledger.outbox.pendingCount()}`);
         console.log(`checkpoints: ${count('SELECT COUNT(*) AS n FROM checkpoints')}`);
-        if (byType.length) console.log(`\n${table(['type', 'entries'], byType.map((r) => [r.type, String(r.n)]))}`);
+        if (byType.length)
+          console.log(
+            `\n${table(
+              ['type', 'entries'],
+              byType.map((r) => [r.type, String(r.n)]),
+            )}`,
+          );
       });
     });
 
@@ -122,7 +137,8 @@ export function registerLedgerCommands(program: Command): void {
     .action(async (opts: { checkpoint?: string }, command: Command) => {
       await withRuntime(command, { ledgerMustExist: true, stateStore: 'memory' }, (rt) => {
         const checkpoint = opts.checkpoint ? rt.checkpoints.get(opts.checkpoint) : rt.checkpoints.latest();
-        if (!checkpoint) throw new UserError('no_checkpoint', 'no checkpoint yet; create one with `agov checkpoint create`');
+        if (!checkpoint)
+          throw new UserError('no_checkpoint', 'no checkpoint yet; create one with `agov checkpoint create`');
         const { state: _state, ...head } = checkpoint;
         console.log(JSON.stringify(head, null, 2));
       });
@@ -134,18 +150,26 @@ function readHeadFile(path: string): SignedHead {
   try {
     json = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
-    throw new UserError('head_file_unreadable', `cannot read the head file ${path}: ${(error as Error).message}`);
+    throw new UserError(
+      'head_file_unreadable',
+      `cannot read the head file ${path}: ${(error as Error).message}`,
+    );
   }
   const head = signedHeadSchema.safeParse(json);
-  if (!head.success) throw new UserError('head_file_invalid', `${path} is not a head exported by \`agov ledger head\``);
+  if (!head.success)
+    throw new UserError('head_file_invalid', `${path} is not a head exported by \`agov ledger head\``);
   if (!verifySignedHead(head.data)) {
-    throw new UserError('head_file_forged', `the signature of ${path} does not match its content: it was altered`);
+    throw new UserError(
+      'head_file_forged',
+      `the signature of ${path} does not match its content: it was altered`,
+    );
   }
   return head.data;
 }
 
 export function parseSeq(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new UserError('usage', `expected a non-negative whole number, got "${value}"`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new UserError('usage', `expected a non-negative whole number, got "${value}"`);
   return n;
 }

@@ -22,7 +22,10 @@ export function loadOrgConfig(explicitPath: string | undefined): LoadedOrgConfig
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new UserError('org_config_unreadable', `cannot read the organisation config ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw new UserError(
+      'org_config_unreadable',
+      `cannot read the organisation config ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
   }
   const result = parseYamlWithSchema(text, orgConfigSchema, path);
   if (!result.ok) {

@@ -40,7 +40,11 @@ export interface DerivedState {
 
 export type StateChange =
   | { kind: 'put_agent'; agent: AgentRecord }
-  | { kind: 'patch_agent'; agentId: string; patch: Partial<Pick<AgentRecord, 'status' | 'tier' | 'tierSince' | 'tokenHash'>> }
+  | {
+      kind: 'patch_agent';
+      agentId: string;
+      patch: Partial<Pick<AgentRecord, 'status' | 'tier' | 'tierSince' | 'tokenHash'>>;
+    }
   | { kind: 'set_revoke_signal'; signal: RevokeSignal }
   | { kind: 'clear_revoke_signal'; agentId: string }
   | { kind: 'charge_budget'; agentId: string; charge: BudgetCharge }
@@ -100,7 +104,11 @@ export function stateChangesFor(entry: LedgerEntry): StateChange[] {
             {
               kind: 'charge_budget',
               agentId,
-              charge: { id: `seq-${entry.seq}`, amount: entry.payload.budgetCharge, at: Date.parse(entry.ts) },
+              charge: {
+                id: `seq-${entry.seq}`,
+                amount: entry.payload.budgetCharge,
+                at: Date.parse(entry.ts),
+              },
             },
           ]
         : [];
@@ -144,7 +152,8 @@ export function applyStateChanges(state: DerivedState, changes: readonly StateCh
         delete state.revocations[change.agentId];
         break;
       case 'charge_budget': {
-        const charges = (state.budgets[change.agentId] ??= []);
+        state.budgets[change.agentId] ??= [];
+        const charges = state.budgets[change.agentId]!;
         if (!charges.some((c) => c.id === change.charge.id)) charges.push(change.charge);
         charges.sort((a, b) => a.at - b.at || a.id.localeCompare(b.id));
         break;

@@ -3,9 +3,9 @@
  * approvers, the council, tier overrides, error budgets and consequences. Parsed once at the edge.
  */
 import { z } from 'zod';
-import { agentIdSchema, githubLoginSchema, trailerSchema } from './agent.js';
-import { TIER_IDS, type TierCapabilities, type TierId, DEFAULT_TIER_CAPABILITIES } from './tiers.js';
 import { AGENT_ACTIONS } from './actions.js';
+import { agentIdSchema, githubLoginSchema, trailerSchema } from './agent.js';
+import { DEFAULT_TIER_CAPABILITIES, TIER_IDS, type TierCapabilities, type TierId } from './tiers.js';
 import { CONSEQUENCES, DEFAULT_BUDGET_CHARGES, DEFAULT_CONSEQUENCES, SEVERITIES } from './violations.js';
 
 const tierOverrideSchema = z
@@ -21,10 +21,14 @@ const tierOverrideSchema = z
   .strict();
 
 const severityRecord = <T extends z.ZodType>(value: T) =>
-  z.object(Object.fromEntries(SEVERITIES.map((s) => [s, value.optional()])) as Record<
-    (typeof SEVERITIES)[number],
-    z.ZodOptional<T>
-  >).strict();
+  z
+    .object(
+      Object.fromEntries(SEVERITIES.map((s) => [s, value.optional()])) as Record<
+        (typeof SEVERITIES)[number],
+        z.ZodOptional<T>
+      >,
+    )
+    .strict();
 
 export const orgConfigSchema = z
   .object({
@@ -47,7 +51,10 @@ export const orgConfigSchema = z
         z
           .object({
             github: githubLoginSchema,
-            slack: z.string().regex(/^[UW][A-Z0-9]+$/, 'a Slack user id looks like U012ABCDEF').optional(),
+            slack: z
+              .string()
+              .regex(/^[UW][A-Z0-9]+$/, 'a Slack user id looks like U012ABCDEF')
+              .optional(),
             teams: z.array(z.string().min(1)).default([]),
           })
           .strict(),
@@ -67,7 +74,10 @@ export const orgConfigSchema = z
         path: ['quorum'],
       })
       .optional(),
-    tiers: z.object(Object.fromEntries(TIER_IDS.map((t) => [t, tierOverrideSchema.optional()]))).strict().default({}),
+    tiers: z
+      .object(Object.fromEntries(TIER_IDS.map((t) => [t, tierOverrideSchema.optional()])))
+      .strict()
+      .default({}),
     budgets: z
       .object({
         limit: z.number().positive().default(20),

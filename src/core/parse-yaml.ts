@@ -2,7 +2,7 @@
  * Parses YAML text against a zod schema and turns every problem into a message that names the
  * file, line and column, in words a person understands. Pure: callers read the file.
  */
-import { isMap, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import { isMap, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import type { z } from 'zod';
 
 export interface ConfigProblem {
@@ -18,7 +18,11 @@ export function formatProblem(p: ConfigProblem): string {
   return `${p.file}:${p.line}:${p.column}: ${p.message}`;
 }
 
-export function parseYamlWithSchema<S extends z.ZodType>(text: string, schema: S, file: string): ParseResult<z.output<S>> {
+export function parseYamlWithSchema<S extends z.ZodType>(
+  text: string,
+  schema: S,
+  file: string,
+): ParseResult<z.output<S>> {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -34,7 +38,10 @@ export function parseYamlWithSchema<S extends z.ZodType>(text: string, schema: S
   try {
     data = doc.toJS({ maxAliasCount: 100 }) ?? {};
   } catch (error) {
-    return { ok: false, problems: [{ file, line: 1, column: 1, message: `refused: ${(error as Error).message}` }] };
+    return {
+      ok: false,
+      problems: [{ file, line: 1, column: 1, message: `refused: ${(error as Error).message}` }],
+    };
   }
   const result = schema.safeParse(data);
   if (result.success) return { ok: true, value: result.data };
@@ -70,7 +77,9 @@ function nodeAt(root: Node | null, path: PropertyKey[]): Node | null {
 }
 
 function formatPath(path: PropertyKey[]): string {
-  return path.map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? String(k) : `.${String(k)}`)).join('');
+  return path
+    .map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? String(k) : `.${String(k)}`))
+    .join('');
 }
 
 function humanize(issue: z.core.$ZodIssue): string {

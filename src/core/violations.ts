@@ -39,7 +39,10 @@ export const VIOLATIONS: Readonly<Record<ViolationType, ViolationInfo>> = {
     description: 'Changed a protected path without the approval it needs.',
   },
   secret_exposure: { severity: 'critical', description: 'Added a credential or secret in plain text.' },
-  diff_size_exceeded: { severity: 'medium', description: 'Changed more files or lines than its tier allows.' },
+  diff_size_exceeded: {
+    severity: 'medium',
+    description: 'Changed more files or lines than its tier allows.',
+  },
   tier_action_forbidden: { severity: 'high', description: 'Attempted an action its tier does not grant.' },
   approval_bypass_attempt: {
     severity: 'critical',
@@ -50,7 +53,10 @@ export const VIOLATIONS: Readonly<Record<ViolationType, ViolationInfo>> = {
     description: 'Acted after its access was revoked or suspended.',
   },
   ci_failure: { severity: 'low', description: 'A CI run on its pull request failed.' },
-  heartbeat_missed: { severity: 'medium', description: 'Stopped heartbeating while holding an execution lock.' },
+  heartbeat_missed: {
+    severity: 'medium',
+    description: 'Stopped heartbeating while holding an execution lock.',
+  },
   lock_violation: { severity: 'high', description: 'Acted under a lock it does not hold.' },
   error_budget_exhausted: { severity: 'high', description: 'Used up its error budget for the window.' },
   rate_limit_exceeded: { severity: 'medium', description: 'Made more requests than its rate allows.' },

@@ -119,8 +119,11 @@ export class Checkpoints {
   }
 
   get(id: string): Checkpoint {
-    const row = this.ledger.db.prepare<[string], CheckpointRow>('SELECT * FROM checkpoints WHERE id = ?').get(id);
-    if (!row) throw new UserError('checkpoint_not_found', `no checkpoint ${id}; see \`agov checkpoint list\``);
+    const row = this.ledger.db
+      .prepare<[string], CheckpointRow>('SELECT * FROM checkpoints WHERE id = ?')
+      .get(id);
+    if (!row)
+      throw new UserError('checkpoint_not_found', `no checkpoint ${id}; see \`agov checkpoint list\``);
     return rowToCheckpoint(row);
   }
 

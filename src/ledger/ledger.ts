@@ -1,16 +1,16 @@
 import type { Statement } from 'better-sqlite3';
 import {
+  isLedgerEntryType,
   type LedgerEntry,
   type LedgerEntryInput,
   type LedgerEntryType,
-  isLedgerEntryType,
   ledgerAgentIdSchema,
   ledgerPayloadSchemas,
 } from '../core/ledger-entries.js';
 import { UserError } from '../errors.js';
 import { entryHash, GENESIS_HASH } from './entry-hash.js';
 import type { LedgerDb } from './open-ledger-db.js';
-import { type OutboxMessageInput, Outbox } from './outbox.js';
+import { Outbox, type OutboxMessageInput } from './outbox.js';
 import { Projections } from './projections.js';
 
 export interface LedgerHead {
@@ -29,6 +29,17 @@ interface EntryRow {
   hash: string;
 }
 
+interface AppendGroup {
+  inputs: readonly LedgerEntryInput[];
+  outbox?: readonly OutboxMessageInput[] | undefined;
+}
+
+interface PendingAppend {
+  group: AppendGroup;
+  resolve: (entries: LedgerEntry[]) => void;
+  reject: (error: unknown) => void;
+}
+
 export interface AppendOptions {
   /** Calls to make because of this entry, committed with it or not at all. */
   outbox?: readonly OutboxMessageInput[];
@@ -44,7 +55,9 @@ export class Ledger {
   private readonly projections: Projections;
   private readonly insert: Statement;
   private readonly selectHead: Statement<[], { seq: number; hash: string }>;
-  private readonly appendTx: (inputs: readonly LedgerEntryInput[], options: AppendOptions) => LedgerEntry[];
+  private cachedHead: LedgerHead | null = null;
+  private readonly pending: PendingAppend[] = [];
+  private readonly appendTx: (groups: readonly AppendGroup[]) => LedgerEntry[][];
 
   constructor(
     readonly db: LedgerDb,
@@ -56,22 +69,48 @@ export class Ledger {
       'INSERT INTO ledger_entries (seq, ts, type, agent_id, actor, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.selectHead = db.prepare('SELECT seq, hash FROM ledger_entries ORDER BY seq DESC LIMIT 1');
-    const tx = db.transaction((inputs: readonly LedgerEntryInput[], options: AppendOptions) => {
-      // The head is read inside the write transaction: another process may have appended since.
-      let head = this.head();
-      const entries: LedgerEntry[] = [];
-      for (const input of inputs) {
-        const { entry, payloadText } = this.link(input, head);
-        this.insert.run(entry.seq, entry.ts, entry.type, entry.agentId, entry.actor, payloadText, entry.prevHash, entry.hash);
-        this.projections.apply(entry);
-        head = { seq: entry.seq, hash: entry.hash };
-        entries.push(entry);
-      }
-      const last = entries.at(-1);
-      if (last) for (const message of options.outbox ?? []) this.outbox.enqueue(last.seq, message);
-      return entries;
+    const tx = db.transaction((groups: readonly AppendGroup[]) => {
+      // The cached head saves a read per append. If another process appended since, the chain
+      // trigger refuses the insert and the append is retried once with the head read afresh.
+      let head = this.cachedHead ?? this.head();
+      return groups.map((group) => {
+        const entries: LedgerEntry[] = [];
+        for (const input of group.inputs) {
+          const { entry, payloadText } = this.link(input, head);
+          this.insert.run(
+            entry.seq,
+            entry.ts,
+            entry.type,
+            entry.agentId,
+            entry.actor,
+            payloadText,
+            entry.prevHash,
+            entry.hash,
+          );
+          this.projections.apply(entry);
+          head = { seq: entry.seq, hash: entry.hash };
+          entries.push(entry);
+        }
+        const last = entries.at(-1);
+        if (last) for (const message of group.outbox ?? []) this.outbox.enqueue(last.seq, message);
+        return entries;
+      });
     });
-    this.appendTx = (inputs, options) => tx.immediate(inputs, options);
+    this.appendTx = (groups) => {
+      const run = () => {
+        const results = tx.immediate(groups);
+        const last = results.flat().at(-1);
+        if (last) this.cachedHead = { seq: last.seq, hash: last.hash };
+        return results;
+      };
+      try {
+        return run();
+      } catch (error) {
+        this.cachedHead = null;
+        if (!isStaleHeadError(error)) throw error;
+        return run();
+      }
+    };
   }
 
   append(input: LedgerEntryInput, options: AppendOptions = {}): LedgerEntry {
@@ -80,8 +119,36 @@ export class Ledger {
 
   /** Appends several entries atomically; outbox messages are attached to the last one. */
   appendAll(inputs: readonly LedgerEntryInput[], options: AppendOptions = {}): LedgerEntry[] {
-    const validated = inputs.map(validateInput);
-    return this.appendTx(validated, options);
+    const group = { inputs: inputs.map(validateInput), outbox: options.outbox };
+    return this.appendTx([group])[0]!;
+  }
+
+  /**
+   * Like `appendAll`, but commits together with every other append requested in the same turn of
+   * the event loop (group commit): one transaction, one WAL commit for many concurrent writers.
+   * Resolves once the entries are committed; each group stays atomic on its own.
+   */
+  appendSoon(inputs: readonly LedgerEntryInput[], options: AppendOptions = {}): Promise<LedgerEntry[]> {
+    let group: AppendGroup;
+    try {
+      group = { inputs: inputs.map(validateInput), outbox: options.outbox };
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise((resolve, reject) => {
+      this.pending.push({ group, resolve, reject });
+      if (this.pending.length === 1) setImmediate(() => this.flushPending());
+    });
+  }
+
+  private flushPending(): void {
+    const batch = this.pending.splice(0);
+    try {
+      const results = this.appendTx(batch.map((p) => p.group));
+      for (const [i, p] of batch.entries()) p.resolve(results[i]!);
+    } catch (error) {
+      for (const p of batch) p.reject(error);
+    }
   }
 
   head(): LedgerHead {
@@ -100,7 +167,8 @@ export class Ledger {
   latestForAgent(agentId: string, limit: number): LedgerEntry[] {
     return this.db
       .prepare<[string, number], EntryRow>(
-        'SELECT * FROM ledger_entries WHERE agent_id = ? ORDER BY seq DESC LIMIT ?',
+        `SELECT e.* FROM agent_actions a JOIN ledger_entries e ON e.seq = a.seq
+         WHERE a.agent_id = ? ORDER BY a.seq DESC LIMIT ?`,
       )
       .all(agentId, limit)
       .map(rowToEntry);
@@ -118,9 +186,21 @@ export class Ledger {
     const seq = head.seq + 1;
     const ts = this.now().toISOString();
     const payloadText = JSON.stringify(input.payload);
-    const hash = entryHash({ seq, ts, type: input.type, agentId: input.agentId, actor: input.actor, payload: payloadText, prevHash: head.hash });
+    const hash = entryHash({
+      seq,
+      ts,
+      type: input.type,
+      agentId: input.agentId,
+      actor: input.actor,
+      payload: payloadText,
+      prevHash: head.hash,
+    });
     return { entry: { ...input, seq, ts, prevHash: head.hash, hash } as LedgerEntry, payloadText };
   }
+}
+
+function isStaleHeadError(error: unknown): boolean {
+  return error instanceof Error && error.message.includes('must extend the chain head');
 }
 
 function validateInput(input: LedgerEntryInput): LedgerEntryInput {
@@ -131,7 +211,11 @@ function validateInput(input: LedgerEntryInput): LedgerEntryInput {
   const payload = schema.safeParse(input.payload);
   const agentId = ledgerAgentIdSchema.safeParse(input.agentId);
   if (!payload.success || !agentId.success || typeof input.actor !== 'string' || input.actor === '') {
-    const issue = !payload.success ? payload.error.issues[0] : !agentId.success ? agentId.error.issues[0] : undefined;
+    const issue = !payload.success
+      ? payload.error.issues[0]
+      : !agentId.success
+        ? agentId.error.issues[0]
+        : undefined;
     throw new UserError(
       'ledger_bad_entry',
       `invalid ${input.type} entry: ${issue ? `${issue.path.join('.') || 'value'}: ${issue.message}` : 'actor is required'}`,

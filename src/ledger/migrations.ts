@@ -23,8 +23,8 @@ export const MIGRATIONS: readonly Migration[] = [
         prev_hash TEXT NOT NULL,
         hash      TEXT NOT NULL
       );
-      CREATE INDEX ledger_entries_agent ON ledger_entries (agent_id, seq);
-      CREATE INDEX ledger_entries_type ON ledger_entries (type, seq);
+      -- No secondary indexes on the chain: every page an append dirties costs write time. Queries
+      -- by agent go through agent_actions; queries by type are rare and scan.
 
       -- The chain is append-only, enforced by the database, not only by the code.
       CREATE TRIGGER ledger_entries_no_update BEFORE UPDATE ON ledger_entries
@@ -38,14 +38,16 @@ export const MIGRATIONS: readonly Migration[] = [
                '0000000000000000000000000000000000000000000000000000000000000000')
         BEGIN SELECT RAISE(ABORT, 'ledger_entries: an insert must extend the chain head'); END;
 
+      -- Projections carry the chain's seq without a foreign key: they are written by the same
+      -- transaction as their entry and can be rebuilt from the chain; a key check per row is cost only.
       CREATE TABLE agent_actions (
-        seq      INTEGER PRIMARY KEY REFERENCES ledger_entries (seq),
         agent_id TEXT NOT NULL,
+        seq      INTEGER NOT NULL,
         type     TEXT NOT NULL,
         ts       TEXT NOT NULL,
-        actor    TEXT NOT NULL
-      );
-      CREATE INDEX agent_actions_agent ON agent_actions (agent_id, seq);
+        actor    TEXT NOT NULL,
+        PRIMARY KEY (agent_id, seq)
+      ) WITHOUT ROWID;
 
       CREATE TABLE agent_metrics (
         agent_id           TEXT PRIMARY KEY,
@@ -56,13 +58,11 @@ export const MIGRATIONS: readonly Migration[] = [
         merged_prs_at_tier INTEGER NOT NULL DEFAULT 0,
         merged_prs_total   INTEGER NOT NULL DEFAULT 0,
         violations_total   INTEGER NOT NULL DEFAULT 0,
-        last_serious_violation_at TEXT,
-        last_activity_at   TEXT NOT NULL,
-        last_seq           INTEGER NOT NULL
+        last_serious_violation_at TEXT
       );
 
       CREATE TABLE violations (
-        seq         INTEGER PRIMARY KEY REFERENCES ledger_entries (seq),
+        seq         INTEGER PRIMARY KEY,
         agent_id    TEXT NOT NULL,
         type        TEXT NOT NULL,
         severity    TEXT NOT NULL,
@@ -75,7 +75,7 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX violations_agent ON violations (agent_id, ts);
 
       CREATE TABLE promotions (
-        seq       INTEGER PRIMARY KEY REFERENCES ledger_entries (seq),
+        seq       INTEGER PRIMARY KEY,
         agent_id  TEXT NOT NULL,
         kind      TEXT NOT NULL,
         step      TEXT NOT NULL,
@@ -90,7 +90,7 @@ export const MIGRATIONS: readonly Migration[] = [
       -- Calls to GitHub, Slack and Vault, written in the transaction of the entry that caused them.
       CREATE TABLE outbox (
         id              INTEGER PRIMARY KEY,
-        seq             INTEGER NOT NULL REFERENCES ledger_entries (seq),
+        seq             INTEGER NOT NULL,
         target          TEXT NOT NULL,
         kind            TEXT NOT NULL,
         idempotency_key TEXT NOT NULL UNIQUE,

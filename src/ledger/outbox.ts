@@ -70,7 +70,15 @@ export class Outbox {
   /** Called by the ledger inside its append transaction. */
   enqueue(seq: number, message: OutboxMessageInput): void {
     const at = this.now().toISOString();
-    this.insert.run(seq, message.target, message.kind, message.idempotencyKey, JSON.stringify(message.payload), at, at);
+    this.insert.run(
+      seq,
+      message.target,
+      message.kind,
+      message.idempotencyKey,
+      JSON.stringify(message.payload),
+      at,
+      at,
+    );
   }
 
   /** Pending messages for a target whose time has come, oldest first. */

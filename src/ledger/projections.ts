@@ -4,12 +4,13 @@ import type { LedgerDb } from './open-ledger-db.js';
 
 /**
  * Writes the query tables (`agent_actions`, `agent_metrics`, `violations`, `promotions`) for one
- * entry. Called inside the append transaction, so projections never lag the chain.
+ * entry. Called inside the append transaction, so projections never lag the chain. An agent's last
+ * activity is the newest row of `agent_actions`; it is not copied into `agent_metrics`, so most
+ * appends touch only two pages.
  */
 export class Projections {
   private readonly action: Statement;
   private readonly metricsInsert: Statement;
-  private readonly touch: Statement;
   private readonly status: Statement;
   private readonly tier: Statement;
   private readonly violationCount: Statement;
@@ -17,12 +18,13 @@ export class Projections {
   private readonly promotion: Statement;
 
   constructor(db: LedgerDb) {
-    this.action = db.prepare('INSERT INTO agent_actions (seq, agent_id, type, ts, actor) VALUES (?, ?, ?, ?, ?)');
-    this.metricsInsert = db.prepare(
-      `INSERT INTO agent_metrics (agent_id, tier, status, registered_at, tier_since, last_activity_at, last_seq)
-       VALUES (?, ?, 'active', ?, ?, ?, ?)`,
+    this.action = db.prepare(
+      'INSERT INTO agent_actions (agent_id, seq, type, ts, actor) VALUES (?, ?, ?, ?, ?)',
     );
-    this.touch = db.prepare('UPDATE agent_metrics SET last_activity_at = ?, last_seq = ? WHERE agent_id = ?');
+    this.metricsInsert = db.prepare(
+      `INSERT INTO agent_metrics (agent_id, tier, status, registered_at, tier_since)
+       VALUES (?, ?, 'active', ?, ?)`,
+    );
     this.status = db.prepare('UPDATE agent_metrics SET status = ? WHERE agent_id = ?');
     this.tier = db.prepare(
       'UPDATE agent_metrics SET tier = ?, tier_since = ?, merged_prs_at_tier = 0 WHERE agent_id = ?',
@@ -45,16 +47,26 @@ export class Projections {
   apply(entry: LedgerEntry): void {
     const agentId = entry.agentId;
     if (!agentId) return;
-    this.action.run(entry.seq, agentId, entry.type, entry.ts, entry.actor);
+    this.action.run(agentId, entry.seq, entry.type, entry.ts, entry.actor);
     switch (entry.type) {
       case 'agent.registered':
-        this.metricsInsert.run(agentId, entry.payload.tier, entry.ts, entry.ts, entry.ts, entry.seq);
+        this.metricsInsert.run(agentId, entry.payload.tier, entry.ts, entry.ts);
         return;
       case 'agent.status_changed':
         this.status.run(entry.payload.to, agentId);
         if (entry.payload.to === 'revoked' || entry.payload.from === 'revoked') {
           const kind = entry.payload.to === 'revoked' ? 'revocation' : 'reinstatement';
-          this.promotion.run(entry.seq, agentId, kind, 'applied', null, null, entry.actor, entry.ts, entry.payload.reason);
+          this.promotion.run(
+            entry.seq,
+            agentId,
+            kind,
+            'applied',
+            null,
+            null,
+            entry.actor,
+            entry.ts,
+            entry.payload.reason,
+          );
         }
         break;
       case 'agent.tier_changed':
@@ -74,13 +86,22 @@ export class Projections {
       case 'violation.recorded': {
         const p = entry.payload;
         const serious = p.severity === 'critical' || p.severity === 'high' ? 1 : 0;
-        this.violation.run(entry.seq, agentId, p.violation, p.severity, p.consequence, p.budgetCharge, entry.ts, p.source, p.details);
+        this.violation.run(
+          entry.seq,
+          agentId,
+          p.violation,
+          p.severity,
+          p.consequence,
+          p.budgetCharge,
+          entry.ts,
+          p.source,
+          p.details,
+        );
         this.violationCount.run(serious, entry.ts, agentId);
         break;
       }
       default:
         break;
     }
-    this.touch.run(entry.ts, entry.seq, agentId);
   }
 }

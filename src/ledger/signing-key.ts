@@ -1,4 +1,11 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, sign, verify } from 'node:crypto';
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+  sign,
+  verify,
+} from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { UserError } from '../errors.js';
@@ -19,7 +26,10 @@ export function loadSigningKey(options: { pem?: string | undefined; path: string
     if (!existsSync(options.path)) {
       const { privateKey } = generateKeyPairSync('ed25519');
       mkdirSync(dirname(options.path), { recursive: true });
-      writeFileSync(options.path, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' });
+      writeFileSync(options.path, privateKey.export({ type: 'pkcs8', format: 'pem' }), {
+        mode: 0o600,
+        flag: 'wx',
+      });
     }
     pem = readFileSync(options.path, 'utf8');
   }
@@ -27,7 +37,10 @@ export function loadSigningKey(options: { pem?: string | undefined; path: string
   try {
     privateKey = createPrivateKey(pem);
   } catch (error) {
-    throw new UserError('signing_key_invalid', `the ledger signing key is not a PEM private key: ${(error as Error).message}`);
+    throw new UserError(
+      'signing_key_invalid',
+      `the ledger signing key is not a PEM private key: ${(error as Error).message}`,
+    );
   }
   if (privateKey.asymmetricKeyType !== 'ed25519') {
     throw new UserError('signing_key_invalid', 'the ledger signing key must be an ed25519 key');

@@ -44,7 +44,9 @@ export function verifyLedger(db: LedgerDb, trustedHeads: readonly TrustedHead[] 
       return fail(`entry ${expectedSeq} is missing (the next stored entry is ${row.seq})`, expectedSeq);
     }
     if (row.prev_hash !== prevHash) {
-      return fail(`entry ${row.seq} does not link to entry ${row.seq - 1} (rows removed, reordered or replaced)`);
+      return fail(
+        `entry ${row.seq} does not link to entry ${row.seq - 1} (rows removed, reordered or replaced)`,
+      );
     }
     const computed = entryHash({
       seq: row.seq,
@@ -62,7 +64,8 @@ export function verifyLedger(db: LedgerDb, trustedHeads: readonly TrustedHead[] 
   const lastSeq = expectedSeq - 1;
   const hashAt = db.prepare<[number], { hash: string }>('SELECT hash FROM ledger_entries WHERE seq = ?');
 
-  if (trustedHeads.length === 0) notes.push('no trusted head to compare the tail against (no checkpoint yet)');
+  if (trustedHeads.length === 0)
+    notes.push('no trusted head to compare the tail against (no checkpoint yet)');
   for (const head of trustedHeads) {
     if (head.seq > lastSeq) {
       return {
@@ -88,7 +91,9 @@ export function verifyLedger(db: LedgerDb, trustedHeads: readonly TrustedHead[] 
 
 /** Entries as plain objects in chain order, for export. */
 export function* iterateEntries(db: LedgerDb, afterSeq = 0): Generator<LedgerEntry> {
-  const rows = db.prepare<[number], EntryRow>('SELECT * FROM ledger_entries WHERE seq > ? ORDER BY seq').iterate(afterSeq);
+  const rows = db
+    .prepare<[number], EntryRow>('SELECT * FROM ledger_entries WHERE seq > ? ORDER BY seq')
+    .iterate(afterSeq);
   for (const row of rows) {
     yield {
       seq: row.seq,

@@ -1,5 +1,10 @@
 import type { AgentRecord } from '../core/agent.js';
-import { applyStateChanges, type DerivedState, emptyDerivedState, type StateChange } from '../core/derived-state.js';
+import {
+  applyStateChanges,
+  type DerivedState,
+  emptyDerivedState,
+  type StateChange,
+} from '../core/derived-state.js';
 import type { Alert, BudgetChargeResult, LockInfo, LockResult, StateStore } from './state-store.js';
 
 interface Expiring<T> {
@@ -149,7 +154,9 @@ export class MemoryStateStore implements StateStore {
   async close(): Promise<void> {}
 
   private used(agentId: string, sinceMs: number): number {
-    return (this.derived.budgets[agentId] ?? []).filter((c) => c.at >= sinceMs).reduce((sum, c) => sum + c.amount, 0);
+    return (this.derived.budgets[agentId] ?? [])
+      .filter((c) => c.at >= sinceMs)
+      .reduce((sum, c) => sum + c.amount, 0);
   }
 
   private live<T>(map: Map<string, Expiring<T>>, key: string, now: number): Expiring<T> | undefined {

@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { type AgentRecord, agentRecordSchema } from '../core/agent.js';
-import type { BudgetCharge, DerivedState, PendingApproval, RevokeSignal, StateChange } from '../core/derived-state.js';
+import type {
+  BudgetCharge,
+  DerivedState,
+  PendingApproval,
+  RevokeSignal,
+  StateChange,
+} from '../core/derived-state.js';
 import { UserError } from '../errors.js';
 import {
   ACQUIRE_LOCK,
@@ -31,7 +37,12 @@ export const keys = {
 } as const;
 
 type Scripted = Redis & {
-  acquireLock(lock: string, fence: string, holder: string, ttl: number): Promise<[number, number | string, number]>;
+  acquireLock(
+    lock: string,
+    fence: string,
+    holder: string,
+    ttl: number,
+  ): Promise<[number, number | string, number]>;
   extendLock(lock: string, token: number, ttl: number): Promise<number>;
   releaseLock(lock: string, token: number): Promise<number>;
   chargeBudget(
@@ -43,7 +54,13 @@ type Scripted = Redis & {
     since: number,
     agentId: string,
   ): Promise<[string, number]>;
-  hitRateLimit(rate: string, now: number, windowMs: number, limit: number, member: string): Promise<[number, number]>;
+  hitRateLimit(
+    rate: string,
+    now: number,
+    windowMs: number,
+    limit: number,
+    member: string,
+  ): Promise<[number, number]>;
   patchAgent(agent: string, ...fieldsAndValues: string[]): Promise<number>;
 };
 
@@ -224,7 +241,13 @@ export class RedisStateStore implements StateStore {
   }
 
   async hitRateLimit(key: string, limit: number, windowMs: number) {
-    const [allowed, count] = await this.redis.hitRateLimit(keys.rate(key), Date.now(), windowMs, limit, randomUUID());
+    const [allowed, count] = await this.redis.hitRateLimit(
+      keys.rate(key),
+      Date.now(),
+      windowMs,
+      limit,
+      randomUUID(),
+    );
     return { allowed: allowed === 1, count };
   }
 
@@ -313,7 +336,9 @@ function toHashFields(record: object): Record<string, string> {
 
 function fromHashFields(fields: Record<string, string>): AgentRecord | null {
   if (Object.keys(fields).length === 0) return null;
-  return agentRecordSchema.parse(Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, JSON.parse(v)])));
+  return agentRecordSchema.parse(
+    Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, JSON.parse(v)])),
+  );
 }
 
 function budgetMember(charge: { id: string; amount: number }): string {

@@ -58,15 +58,25 @@ describe('bad input gets one clear message and a non-zero exit, and loses nothin
     writeFileSync(config, ['agents:', '  - id: docs-bot', '    tier: T7', ''].join('\n'));
     const r = agov(['serve'], { LEDGER_PATH: path, GOVERNANCE_CONFIG: config, PORT: '0' });
     expect(r.status).toBe(2);
-    expectOneClearLine(r.stderr, /agent-governance\.yml:3:11: agents\[0\]\.tier: must be one of "T0", "T1", "T2", "T3", "T4"/);
+    expectOneClearLine(
+      r.stderr,
+      /agent-governance\.yml:3:11: agents\[0\]\.tier: must be one of "T0", "T1", "T2", "T3", "T4"/,
+    );
 
     writeFileSync(config, 'agents: [unclosed\n');
     const yamlError = agov(['serve'], { LEDGER_PATH: path, GOVERNANCE_CONFIG: config, PORT: '0' });
     expect(yamlError.status).toBe(2);
     expectOneClearLine(yamlError.stderr, /agent-governance\.yml:\d+:\d+: not valid YAML/);
 
-    const missing = agov(['serve'], { LEDGER_PATH: path, GOVERNANCE_CONFIG: '/nonexistent/agov.yml', PORT: '0' });
-    expectOneClearLine(missing.stderr, /cannot read the organisation config \/nonexistent\/agov\.yml: ENOENT/);
+    const missing = agov(['serve'], {
+      LEDGER_PATH: path,
+      GOVERNANCE_CONFIG: '/nonexistent/agov.yml',
+      PORT: '0',
+    });
+    expectOneClearLine(
+      missing.stderr,
+      /cannot read the organisation config \/nonexistent\/agov\.yml: ENOENT/,
+    );
     expect(agov(['ledger', 'verify'], { LEDGER_PATH: path }).stdout).toMatch(/ok: 1 entries checked/);
   });
 

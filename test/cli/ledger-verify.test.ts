@@ -1,11 +1,14 @@
-import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { agov, sqlite, tempDir } from '../helpers/agov.js';
 import { testRuntime } from '../helpers/runtime.js';
 
 /** A ledger of 6 entries: 3 agents, each registered and its token rotated. */
-async function seedLedger(ids = ['docs-bot', 'test-bot', 'infra-bot'], ledger = join(tempDir(), 'ledger.db')) {
+async function seedLedger(
+  ids = ['docs-bot', 'test-bot', 'infra-bot'],
+  ledger = join(tempDir(), 'ledger.db'),
+) {
   const rt = await testRuntime({ ledgerPath: ledger });
   for (const id of ids) await rt.governance.registerAgent({ id, tier: 'T1', owner: 'alice' }, 'test');
   for (const id of ids) await rt.governance.rotateToken(id, 'test');

@@ -37,12 +37,27 @@ consequences: { high: demote }
   });
 
   it.each([
-    ['agents:\n  - id: docs-bot\n    tier: T7\n', 'agent-governance.yml:3:11: agents[0].tier: must be one of "T0", "T1", "T2", "T3", "T4"'],
-    ['agents:\n  - id: Docs_Bot\n', 'agent-governance.yml:2:9: agents[0].id: an agent id is a lowercase slug: letters, digits and dashes'],
+    [
+      'agents:\n  - id: docs-bot\n    tier: T7\n',
+      'agent-governance.yml:3:11: agents[0].tier: must be one of "T0", "T1", "T2", "T3", "T4"',
+    ],
+    [
+      'agents:\n  - id: Docs_Bot\n',
+      'agent-governance.yml:2:9: agents[0].id: an agent id is a lowercase slug: letters, digits and dashes',
+    ],
     ['agnets: []\n', 'agent-governance.yml:1:1: unknown key "agnets"'],
-    ['council: { members: [alice], quorum: 3 }\n', 'agent-governance.yml:1:38: council.quorum: council quorum cannot be larger than the number of members'],
-    ['approvers:\n  - github: alice\n    slack: alice\n', 'agent-governance.yml:3:12: approvers[0].slack: a Slack user id looks like U012ABCDEF'],
-    ['agents: [\n', 'agent-governance.yml:2:1: not valid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]'],
+    [
+      'council: { members: [alice], quorum: 3 }\n',
+      'agent-governance.yml:1:38: council.quorum: council quorum cannot be larger than the number of members',
+    ],
+    [
+      'approvers:\n  - github: alice\n    slack: alice\n',
+      'agent-governance.yml:3:12: approvers[0].slack: a Slack user id looks like U012ABCDEF',
+    ],
+    [
+      'agents: [\n',
+      'agent-governance.yml:2:1: not valid YAML: Flow sequence in block collection must be sufficiently indented and end with a ]',
+    ],
   ])('explains %j', (text, message) => {
     expect(problems(text)[0]).toBe(message);
   });

@@ -1,18 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import {
+  adjacentTier,
+  checkpointId,
   DEFAULT_CONSEQUENCES,
   DEFAULT_TIER_CAPABILITIES,
   EVENT_PHASE,
   INTEGRATION_EVENTS,
   SEVERITIES,
   STAGE_TYPES,
+  severityOf,
   TIER_IDS,
+  tierLabel,
   VIOLATION_TYPES,
   VIOLATIONS,
-  adjacentTier,
-  checkpointId,
-  severityOf,
-  tierLabel,
 } from '../../src/core/index.js';
 
 describe('core vocabulary', () => {
@@ -37,7 +37,12 @@ describe('core vocabulary', () => {
   });
 
   it('revokes on critical and charges the budget on medium and low by default', () => {
-    expect(DEFAULT_CONSEQUENCES).toEqual({ critical: 'revoke', high: 'suspend', medium: 'charge_budget', low: 'charge_budget' });
+    expect(DEFAULT_CONSEQUENCES).toEqual({
+      critical: 'revoke',
+      high: 'suspend',
+      medium: 'charge_budget',
+      low: 'charge_budget',
+    });
   });
 
   it('maps each of the 9 integration events to a stage', () => {
@@ -46,7 +51,13 @@ describe('core vocabulary', () => {
   });
 
   it('grows capabilities with the tier', () => {
-    expect(TIER_IDS.map(tierLabel)).toEqual(['T0 observer', 'T1 operator', 'T2 builder', 'T3 executor', 'T4 architect']);
+    expect(TIER_IDS.map(tierLabel)).toEqual([
+      'T0 observer',
+      'T1 operator',
+      'T2 builder',
+      'T3 executor',
+      'T4 architect',
+    ]);
     for (let i = 1; i < TIER_IDS.length; i++) {
       const lower = DEFAULT_TIER_CAPABILITIES[TIER_IDS[i - 1]!];
       const higher = DEFAULT_TIER_CAPABILITIES[TIER_IDS[i]!];
@@ -59,7 +70,9 @@ describe('core vocabulary', () => {
   });
 
   it('formats checkpoint ids as ckpt-YYYYMMDD-HHMMSS-xxxxxxxx', () => {
-    expect(checkpointId(new Date('2026-11-24T07:05:09.123Z'), '0a1b2c3d')).toBe('ckpt-20261124-070509-0a1b2c3d');
+    expect(checkpointId(new Date('2026-11-24T07:05:09.123Z'), '0a1b2c3d')).toBe(
+      'ckpt-20261124-070509-0a1b2c3d',
+    );
     expect(() => checkpointId(new Date(), 'XYZ')).toThrow();
   });
 });

@@ -18,7 +18,11 @@ const baseEnv = (env: Record<string, string | undefined>) => {
 };
 
 export function agov(args: string[], env: Record<string, string | undefined> = {}): AgovResult {
-  const r = spawnSync(process.execPath, [AGOV, ...args], { env: baseEnv(env), encoding: 'utf8', timeout: 30_000 });
+  const r = spawnSync(process.execPath, [AGOV, ...args], {
+    env: baseEnv(env),
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

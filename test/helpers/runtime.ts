@@ -4,7 +4,9 @@ import { openRuntime, type Runtime } from '../../src/open-runtime.js';
 import { tempDir } from './agov.js';
 
 /** A runtime on a fresh ledger in a temporary directory, in-process state unless `redisUrl` is given. */
-export async function testRuntime(options: { ledgerPath?: string; redisUrl?: string; config?: string } = {}): Promise<Runtime> {
+export async function testRuntime(
+  options: { ledgerPath?: string; redisUrl?: string; config?: string } = {},
+): Promise<Runtime> {
   const env = readEnv({
     LEDGER_PATH: options.ledgerPath ?? join(tempDir(), 'ledger.db'),
     REDIS_URL: options.redisUrl,

@@ -1,8 +1,11 @@
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { LedgerEntryInput } from '../../src/core/ledger-entries.js';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { MIGRATIONS } from '../../src/ledger/migrations.js';
 import { openLedgerDb } from '../../src/ledger/open-ledger-db.js';
 import { verifyLedger } from '../../src/ledger/verify.js';
+import { tempDir } from '../helpers/agov.js';
 
 const fixedClock = () => new Date('2026-11-24T12:00:00.000Z');
 
@@ -10,13 +13,18 @@ function newLedger() {
   return new Ledger(openLedgerDb(':memory:'), fixedClock);
 }
 
-const register = (id: string) =>
-  ({
-    type: 'agent.registered',
-    agentId: id,
-    actor: 'alice',
-    payload: { name: id, owner: 'alice', tier: 'T1', identities: { githubLogins: [], trailers: [] }, tokenHash: null },
-  }) as const;
+const register = (id: string): LedgerEntryInput & { type: 'agent.registered' } => ({
+  type: 'agent.registered',
+  agentId: id,
+  actor: 'alice',
+  payload: {
+    name: id,
+    owner: 'alice',
+    tier: 'T1',
+    identities: { githubLogins: [], trailers: [] },
+    tokenHash: null,
+  },
+});
 
 describe('Ledger', () => {
   it('chains entries: each links to the one before', () => {
@@ -36,9 +44,21 @@ describe('Ledger', () => {
       type: 'violation.recorded',
       agentId: 'docs-bot',
       actor: 'github',
-      payload: { violation: 'secret_exposure', severity: 'critical', consequence: 'revoke', budgetCharge: 0, details: 'AWS key', source: 'github' },
+      payload: {
+        violation: 'secret_exposure',
+        severity: 'critical',
+        consequence: 'revoke',
+        budgetCharge: 0,
+        details: 'AWS key',
+        source: 'github',
+      },
     });
-    ledger.append({ type: 'agent.tier_changed', agentId: 'docs-bot', actor: 'alice', payload: { from: 'T1', to: 'T2', reason: 'r', kind: 'promotion' } });
+    ledger.append({
+      type: 'agent.tier_changed',
+      agentId: 'docs-bot',
+      actor: 'alice',
+      payload: { from: 'T1', to: 'T2', reason: 'r', kind: 'promotion' },
+    });
     const db = ledger.db;
     expect(db.prepare('SELECT seq, type FROM agent_actions ORDER BY seq').all()).toEqual([
       { seq: 1, type: 'agent.registered' },
@@ -51,11 +71,12 @@ describe('Ledger', () => {
     expect(db.prepare('SELECT kind, from_tier, to_tier FROM promotions').all()).toEqual([
       { kind: 'promotion', from_tier: 'T1', to_tier: 'T2' },
     ]);
-    expect(db.prepare('SELECT tier, violations_total, last_serious_violation_at, last_seq FROM agent_metrics').get()).toEqual({
+    expect(
+      db.prepare('SELECT tier, violations_total, last_serious_violation_at FROM agent_metrics').get(),
+    ).toEqual({
       tier: 'T2',
       violations_total: 1,
       last_serious_violation_at: '2026-11-24T12:00:00.000Z',
-      last_seq: 3,
     });
   });
 
@@ -64,22 +85,35 @@ describe('Ledger', () => {
     ledger.append(register('a'));
     const bad = { ...register('b'), payload: { ...register('b').payload, tier: 'T9' } } as never;
     expect(() => ledger.appendAll([register('c'), bad])).toThrow(/invalid agent.registered entry: tier/);
-    expect(() => ledger.append({ ...register('x'), agentId: 'Not A Slug' })).toThrow(/invalid agent.registered entry/);
-    expect(() => ledger.append({ ...register('x'), type: 'made.up' } as never)).toThrow(/unknown ledger entry type/);
+    expect(() => ledger.append({ ...register('x'), agentId: 'Not A Slug' })).toThrow(
+      /invalid agent.registered entry/,
+    );
+    expect(() => ledger.append({ ...register('x'), type: 'made.up' } as never)).toThrow(
+      /unknown ledger entry type/,
+    );
     expect(ledger.head().seq).toBe(1);
     expect(ledger.db.prepare('SELECT COUNT(*) AS n FROM agent_metrics').get()).toEqual({ n: 1 });
   });
 
   it('writes outbox messages with their cause, or not at all', () => {
     const ledger = newLedger();
-    const msg = { target: 'slack', kind: 'chat.postMessage', idempotencyKey: 'revoke-a', payload: { text: 'revoked' } } as const;
+    const msg = {
+      target: 'slack',
+      kind: 'chat.postMessage',
+      idempotencyKey: 'revoke-a',
+      payload: { text: 'revoked' },
+    } as const;
     const entry = ledger.append(register('a'), { outbox: [msg] });
-    expect(ledger.outbox.dueFor('slack')).toMatchObject([{ seq: entry.seq, kind: 'chat.postMessage', payload: { text: 'revoked' } }]);
+    expect(ledger.outbox.dueFor('slack')).toMatchObject([
+      { seq: entry.seq, kind: 'chat.postMessage', payload: { text: 'revoked' } },
+    ]);
     // The same idempotency key from a replayed cause is enqueued once.
     ledger.append(register('b'), { outbox: [msg] });
     expect(ledger.outbox.pendingCount()).toBe(1);
     // A failed append leaves no orphan call behind.
-    expect(() => ledger.append(register('Bad Id') as never, { outbox: [{ ...msg, idempotencyKey: 'other' }] })).toThrow();
+    expect(() =>
+      ledger.append(register('Bad Id') as never, { outbox: [{ ...msg, idempotencyKey: 'other' }] }),
+    ).toThrow();
     expect(ledger.outbox.pendingCount()).toBe(1);
   });
 
@@ -87,7 +121,10 @@ describe('Ledger', () => {
     let now = new Date('2026-11-24T12:00:00.000Z');
     const ledger = new Ledger(openLedgerDb(':memory:'), () => now);
     const entry = ledger.append(register('a'), {
-      outbox: [1, 2, 3].map((n) => ({ target: 'github', kind: 'check_run.update', idempotencyKey: `k${n}`, payload: { n } }) as const),
+      outbox: [1, 2, 3].map(
+        (n) =>
+          ({ target: 'github', kind: 'check_run.update', idempotencyKey: `k${n}`, payload: { n } }) as const,
+      ),
     });
     const due = ledger.outbox.dueFor('github');
     expect(due.map((m) => m.payload)).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
@@ -101,6 +138,34 @@ describe('Ledger', () => {
       [{ n: 1 }, 1, 'HTTP 502'],
       [{ n: 3 }, 0, null],
     ]);
+  });
+
+  it('commits concurrent appends together, each group atomic and in the order asked', async () => {
+    const ledger = newLedger();
+    const results = await Promise.all([
+      ledger.appendSoon([register('a'), register('b')]),
+      ledger.appendSoon([register('c')], {
+        outbox: [{ target: 'slack', kind: 'chat.postMessage', idempotencyKey: 'c', payload: {} }],
+      }),
+      ledger.appendSoon([register('d')]),
+    ]);
+    expect(results.map((entries) => entries.map((e) => e.seq))).toEqual([[1, 2], [3], [4]]);
+    expect(ledger.outbox.dueFor('slack').map((m) => m.seq)).toEqual([3]);
+    await expect(ledger.appendSoon([register('e'), register('Bad Id')])).rejects.toThrow(
+      /invalid agent.registered entry/,
+    );
+    expect(ledger.head().seq).toBe(4);
+    expect(verifyLedger(ledger.db)).toMatchObject({ ok: true, checked: 4 });
+  });
+
+  it('re-reads the head when another process appended since its last write', () => {
+    const file = join(tempDir(), 'ledger.db');
+    const one = new Ledger(openLedgerDb(file));
+    const two = new Ledger(openLedgerDb(file));
+    one.append(register('a'));
+    two.append(register('b'));
+    expect(one.append(register('c')).seq).toBe(3);
+    expect(verifyLedger(one.db)).toMatchObject({ ok: true, checked: 3 });
   });
 
   it('migrates a new database to the latest schema version and reopens without migrating again', () => {

@@ -20,32 +20,64 @@ afterAll(async () => {
 
 async function liveHistory(rt: Runtime): Promise<void> {
   const g = rt.governance;
-  await g.registerAgent({ id: 'docs-bot', tier: 'T1', owner: 'alice', identities: { githubLogins: ['docs-bot[bot]'] } }, 'alice');
+  await g.registerAgent(
+    { id: 'docs-bot', tier: 'T1', owner: 'alice', identities: { githubLogins: ['docs-bot[bot]'] } },
+    'alice',
+  );
   await g.registerAgent({ id: 'infra-bot', tier: 'T3', owner: 'bob' }, 'bob');
   await g.record([
     {
       type: 'violation.recorded',
       agentId: 'docs-bot',
       actor: 'github',
-      payload: { violation: 'ci_failure', severity: 'low', consequence: 'charge_budget', budgetCharge: 1, details: 'CI failed on acme/web#4', source: 'github' },
+      payload: {
+        violation: 'ci_failure',
+        severity: 'low',
+        consequence: 'charge_budget',
+        budgetCharge: 1,
+        details: 'CI failed on acme/web#4',
+        source: 'github',
+      },
     },
     {
       type: 'approval.requested',
       agentId: 'docs-bot',
       actor: 'github',
-      payload: { approvalId: 'ap-1', subject: 'acme/web#4', required: 2, expiresAt: '2026-12-01T00:00:00.000Z' },
+      payload: {
+        approvalId: 'ap-1',
+        subject: 'acme/web#4',
+        required: 2,
+        expiresAt: '2026-12-01T00:00:00.000Z',
+      },
     },
   ]);
   rt.checkpoints.create();
   // Entries after the checkpoint are replayed on top of it.
   await g.record([
-    { type: 'agent.tier_changed', agentId: 'docs-bot', actor: 'alice', payload: { from: 'T1', to: 'T2', reason: 'earned it', kind: 'promotion' } },
-    { type: 'agent.status_changed', agentId: 'infra-bot', actor: 'carol', payload: { from: 'active', to: 'revoked', reason: 'leaked a key' } },
+    {
+      type: 'agent.tier_changed',
+      agentId: 'docs-bot',
+      actor: 'alice',
+      payload: { from: 'T1', to: 'T2', reason: 'earned it', kind: 'promotion' },
+    },
+    {
+      type: 'agent.status_changed',
+      agentId: 'infra-bot',
+      actor: 'carol',
+      payload: { from: 'active', to: 'revoked', reason: 'leaked a key' },
+    },
     {
       type: 'violation.recorded',
       agentId: 'docs-bot',
       actor: 'github',
-      payload: { violation: 'diff_size_exceeded', severity: 'medium', consequence: 'charge_budget', budgetCharge: 5, details: '900 lines', source: 'github' },
+      payload: {
+        violation: 'diff_size_exceeded',
+        severity: 'medium',
+        consequence: 'charge_budget',
+        budgetCharge: 5,
+        details: '900 lines',
+        source: 'github',
+      },
     },
   ]);
 }
@@ -65,12 +97,20 @@ it('rebuilds an emptied Redis identical to what it was, from the newest checkpoi
     expect(await raw.dbsize()).toBe(0);
     raw.disconnect();
 
-    const r = agov(['checkpoint', 'restore'], { LEDGER_PATH: rt.env.LEDGER_PATH, REDIS_URL: redisServer.url });
+    const r = agov(['checkpoint', 'restore'], {
+      LEDGER_PATH: rt.env.LEDGER_PATH,
+      REDIS_URL: redisServer.url,
+    });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/restored the redis state store from checkpoint ckpt-\d{8}-\d{6}-[0-9a-f]{8} up to entry 7/);
+    expect(r.stdout).toMatch(
+      /restored the redis state store from checkpoint ckpt-\d{8}-\d{6}-[0-9a-f]{8} up to entry 7/,
+    );
     expect(await rt.state.snapshot()).toEqual(before);
-    expect(await rt.state.getRevokeSignal('infra-bot')).toMatchObject({ reason: 'leaked a key', actor: 'carol' });
+    expect(await rt.state.getRevokeSignal('infra-bot')).toMatchObject({
+      reason: 'leaked a key',
+      actor: 'carol',
+    });
   } finally {
     await rt.close();
   }

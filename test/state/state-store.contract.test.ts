@@ -53,7 +53,9 @@ describe.each(implementations)('StateStore contract: %s', (_name, create) => {
 
   it('stores agents and patches them, keeping empty lists intact', async () => {
     await store.apply([{ kind: 'put_agent', agent: agent('docs-bot') }]);
-    await store.apply([{ kind: 'patch_agent', agentId: 'docs-bot', patch: { tier: 'T2', status: 'suspended' } }]);
+    await store.apply([
+      { kind: 'patch_agent', agentId: 'docs-bot', patch: { tier: 'T2', status: 'suspended' } },
+    ]);
     expect(await store.getAgent('docs-bot')).toEqual(agent('docs-bot', { tier: 'T2', status: 'suspended' }));
     await store.apply([{ kind: 'patch_agent', agentId: 'ghost', patch: { tier: 'T4' } }]);
     expect(await store.getAgent('ghost')).toBeNull();
@@ -61,7 +63,13 @@ describe.each(implementations)('StateStore contract: %s', (_name, create) => {
   });
 
   it('sets, lists and clears revoke signals', async () => {
-    const signal = { agentId: 'rogue', reason: 'leaked a key', actor: 'alice', at: '2026-01-01T00:00:00.000Z', seq: 7 };
+    const signal = {
+      agentId: 'rogue',
+      reason: 'leaked a key',
+      actor: 'alice',
+      at: '2026-01-01T00:00:00.000Z',
+      seq: 7,
+    };
     await store.apply([{ kind: 'set_revoke_signal', signal }]);
     expect(await store.getRevokeSignal('rogue')).toEqual(signal);
     expect(await store.listRevocations()).toEqual([signal]);
@@ -105,7 +113,9 @@ describe.each(implementations)('StateStore contract: %s', (_name, create) => {
 
   it('charges budgets over a rolling window and reports the one charge that crosses the limit', async () => {
     const now = Date.now();
-    expect(await store.chargeBudget('docs-bot', { id: 'old', amount: 50, at: now - 10_000 }, 10, now - 5_000)).toEqual({
+    expect(
+      await store.chargeBudget('docs-bot', { id: 'old', amount: 50, at: now - 10_000 }, 10, now - 5_000),
+    ).toEqual({
       used: 0,
       crossedLimit: false,
     });
@@ -128,7 +138,9 @@ describe.each(implementations)('StateStore contract: %s', (_name, create) => {
   it('lets exactly one of many concurrent charges cross the budget limit', async () => {
     const now = Date.now();
     const results = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => store.chargeBudget('racer', { id: `c${i}`, amount: 1, at: now }, 10, now - 1000)),
+      Array.from({ length: 20 }, (_, i) =>
+        store.chargeBudget('racer', { id: `c${i}`, amount: 1, at: now }, 10, now - 1000),
+      ),
     );
     expect(results.filter((r) => r.crossedLimit)).toHaveLength(1);
     expect(await store.budgetUsed('racer', now - 1000)).toBe(20);
@@ -145,7 +157,9 @@ describe.each(implementations)('StateStore contract: %s', (_name, create) => {
   it('de-duplicates webhook deliveries', async () => {
     expect(await store.markDeliverySeen('72d3162e-cc78-11e3-81ab-4c9367dc0958', 60_000)).toBe(true);
     expect(await store.markDeliverySeen('72d3162e-cc78-11e3-81ab-4c9367dc0958', 60_000)).toBe(false);
-    const concurrent = await Promise.all(Array.from({ length: 10 }, () => store.markDeliverySeen('d-2', 60_000)));
+    const concurrent = await Promise.all(
+      Array.from({ length: 10 }, () => store.markDeliverySeen('d-2', 60_000)),
+    );
     expect(concurrent.filter(Boolean)).toHaveLength(1);
   });
 
@@ -173,7 +187,12 @@ describe.each(implementations)('StateStore contract: %s', (_name, create) => {
     const before = await store.snapshot();
     expect(Object.keys(before.agents)).toEqual(['a', 'b']);
     await store.replaceDerived({ agents: {}, revocations: {}, budgets: {}, pendingApprovals: {} });
-    expect(await store.snapshot()).toEqual({ agents: {}, revocations: {}, budgets: {}, pendingApprovals: {} });
+    expect(await store.snapshot()).toEqual({
+      agents: {},
+      revocations: {},
+      budgets: {},
+      pendingApprovals: {},
+    });
     expect(await store.getRevokeSignal('b')).toBeNull();
     await store.replaceDerived(before);
     expect(await store.snapshot()).toEqual(before);
@@ -182,7 +201,9 @@ describe.each(implementations)('StateStore contract: %s', (_name, create) => {
 
 describe('Redis lock across separate connections', () => {
   it('gives the lock to exactly one of many processes racing', async () => {
-    const stores = await Promise.all(Array.from({ length: 8 }, () => RedisStateStore.connect(redisServer.url)));
+    const stores = await Promise.all(
+      Array.from({ length: 8 }, () => RedisStateStore.connect(redisServer.url)),
+    );
     try {
       const results = await Promise.all(stores.map((s, i) => s.acquireLock('race:one', `p${i}`, 5000)));
       expect(results.filter((r) => r.acquired)).toHaveLength(1);
