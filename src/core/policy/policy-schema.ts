@@ -1,0 +1,158 @@
+/**
+ * The policy DSL: `.github/agent-governance.yml`, read from the default branch. A policy is a
+ * pipeline of stages, each running named rules, and gates that say who must approve what a rule
+ * holds back. `extends:` starts from a built-in template or the organisation's `.github` config.
+ */
+import { z } from 'zod';
+import { STAGE_TYPES } from '../lifecycle.js';
+import { TIER_IDS } from '../tiers.js';
+
+export const POLICY_FILE = '.github/agent-governance.yml';
+
+export const TEMPLATE_NAMES = ['default', 'strict', 'docs-only', 'infra-protected'] as const;
+export type TemplateName = (typeof TEMPLATE_NAMES)[number];
+
+/** The rules a pipeline may run. Each is implemented once, in `rules.ts`. */
+export const RULE_IDS = [
+  'agent_status',
+  'tier_paths',
+  'protected_paths',
+  'diff_size',
+  'secrets',
+  'dependencies',
+  'governance_config',
+  'required_checks',
+  'human_review',
+] as const;
+export type RuleId = (typeof RULE_IDS)[number];
+
+/** What a rule does when it fires: stop the PR, or hold it for the named gate. */
+const action = z.enum(['deny', 'require_approval']);
+const globs = z.array(z.string().min(1));
+const gateName = z.string().regex(/^[a-z][a-z0-9_-]*$/, 'a gate name is lowercase letters, digits, - and _');
+
+const ruleSchemas = {
+  agent_status: z.object({ enabled: z.boolean() }).partial().strict(),
+  tier_paths: z
+    .object({
+      enabled: z.boolean(),
+      action,
+      gate: gateName,
+      /** Per-tier allowed globs; a tier not listed keeps its built-in (or org) capability. */
+      allowed: z.object(Object.fromEntries(TIER_IDS.map((t) => [t, globs.optional()]))).strict(),
+    })
+    .partial()
+    .strict(),
+  protected_paths: z
+    .object({ enabled: z.boolean(), action, gate: gateName, paths: globs })
+    .partial()
+    .strict(),
+  diff_size: z
+    .object({
+      enabled: z.boolean(),
+      action,
+      gate: gateName,
+      max_files: z.number().int().positive(),
+      max_lines: z.number().int().positive(),
+    })
+    .partial()
+    .strict(),
+  secrets: z
+    .object({
+      enabled: z.boolean(),
+      action,
+      gate: gateName,
+      /** Extra regular expressions, matched against added lines. */
+      patterns: z.array(
+        z.string().refine((p) => {
+          try {
+            new RegExp(p);
+            return true;
+          } catch {
+            return false;
+          }
+        }, 'not a valid regular expression'),
+      ),
+    })
+    .partial()
+    .strict(),
+  dependencies: z.object({ enabled: z.boolean(), action, gate: gateName, files: globs }).partial().strict(),
+  governance_config: z.object({ enabled: z.boolean(), action, gate: gateName }).partial().strict(),
+  required_checks: z
+    .object({ enabled: z.boolean(), checks: z.array(z.string().min(1)) })
+    .partial()
+    .strict(),
+  human_review: z.object({ enabled: z.boolean(), gate: gateName }).partial().strict(),
+} satisfies Record<RuleId, z.ZodType>;
+
+export const gateSchema = z
+  .object({
+    /** How many approvals it takes. */
+    approvals: z.number().int().positive(),
+    /** GitHub logins allowed to approve; empty means every approver of the organisation config. */
+    approvers: z.array(z.string()),
+    /** The council of the organisation config decides, with its quorum and veto. */
+    council: z.boolean(),
+    /** May the agent's owner approve its PR? */
+    allow_owner: z.boolean(),
+    expiry_hours: z.number().positive(),
+    on_expiry: z.enum(['reject', 'escalate']),
+    /** Keep approvals across new pushes (by default a new head, diff or policy needs new ones). */
+    survive_push: z.boolean(),
+  })
+  .partial()
+  .strict();
+
+const stageSchema = z.object({ type: z.enum(STAGE_TYPES), rules: z.array(z.enum(RULE_IDS)).min(1) }).strict();
+
+export const policyFileSchema = z
+  .object({
+    version: z.literal(1).optional(),
+    extends: z.union([z.enum(TEMPLATE_NAMES), z.literal('org')]).optional(),
+    rules: z.object(ruleSchemas).partial().strict().optional(),
+    gates: z.record(gateName, gateSchema).optional(),
+    pipeline: z
+      .object({ stages: z.array(stageSchema).min(1) })
+      .strict()
+      .optional(),
+    /** What a PR from no known agent gets: a quick neutral check, or none at all. */
+    unknown_authors: z.enum(['neutral', 'skip']).optional(),
+  })
+  .strict();
+export type PolicyFile = z.infer<typeof policyFileSchema>;
+
+export type RuleSettings = { [K in RuleId]: z.infer<(typeof ruleSchemas)[K]> };
+export type GateSettings = Required<Omit<z.infer<typeof gateSchema>, 'approvers'>> & { approvers: string[] };
+
+/** A policy with every default filled in, ready to evaluate. */
+export interface Policy {
+  rules: {
+    agent_status: { enabled: boolean };
+    tier_paths: {
+      enabled: boolean;
+      action: 'deny' | 'require_approval';
+      gate: string;
+      allowed: Partial<Record<(typeof TIER_IDS)[number], string[]>>;
+    };
+    protected_paths: { enabled: boolean; action: 'deny' | 'require_approval'; gate: string; paths: string[] };
+    diff_size: {
+      enabled: boolean;
+      action: 'deny' | 'require_approval';
+      gate: string;
+      max_files?: number;
+      max_lines?: number;
+    };
+    secrets: { enabled: boolean; action: 'deny' | 'require_approval'; gate: string; patterns: string[] };
+    dependencies: { enabled: boolean; action: 'deny' | 'require_approval'; gate: string; files: string[] };
+    governance_config: { enabled: boolean; action: 'deny' | 'require_approval'; gate: string };
+    required_checks: { enabled: boolean; checks: string[] };
+    human_review: { enabled: boolean; gate: string };
+  };
+  gates: Record<string, GateSettings>;
+  pipeline: { stages: { type: (typeof STAGE_TYPES)[number]; rules: RuleId[] }[] };
+  unknownAuthors: 'neutral' | 'skip';
+  /** Where it came from, for the check summary: e.g. `acme/web:.github/agent-governance.yml extends strict`. */
+  source: string;
+  /** sha256 of the resolved policy: approvals given under another version no longer count. */
+  version: string;
+}
