@@ -53,6 +53,39 @@ export const ledgerPayloadSchemas = {
     data: z.record(z.string(), z.unknown()),
   }),
   'checkpoint.created': z.object({ checkpointId: z.string(), headSeq: z.number().int() }),
+  /** A webhook delivery accepted into the inbox. */
+  'delivery.received': z.object({
+    source: z.enum(['github', 'slack']),
+    deliveryId: z.string().min(1),
+    event: z.string().min(1),
+    action: z.string().nullable(),
+    repository: z.string().nullable(),
+  }),
+  'decision.recorded': z.object({
+    repository: z.string(),
+    number: z.number().int(),
+    headSha: z.string(),
+    outcome: z.enum(['allow', 'require_approval', 'deny', 'pending', 'not_agent', 'config_error']),
+    summary: z.string(),
+    tier: z.enum(TIER_IDS).nullable(),
+    policyVersion: z.string().nullable(),
+    diffHash: z.string().nullable(),
+    trigger: z.string(),
+    /** Each rule that fired or waits: id, status, one-line reason. */
+    rules: z.array(z.object({ rule: z.string(), status: z.string(), summary: z.string() })),
+  }),
+  'approval.recorded': z.object({
+    repository: z.string(),
+    number: z.number().int(),
+    approver: z.string(),
+    verdict: z.enum(['approve', 'reject']),
+    gate: z.string().nullable(),
+    headSha: z.string(),
+    diffHash: z.string(),
+    policyVersion: z.string(),
+    source: z.enum(['github_review', 'slack', 'cli']),
+  }),
+  'pr.merged': z.object({ repository: z.string(), number: z.number().int(), headSha: z.string(), tier: z.enum(TIER_IDS) }),
 } as const;
 
 export type LedgerEntryType = keyof typeof ledgerPayloadSchemas;

@@ -95,6 +95,8 @@ export const MIGRATIONS: readonly Migration[] = [
         kind            TEXT NOT NULL,
         idempotency_key TEXT NOT NULL UNIQUE,
         payload         TEXT NOT NULL,
+        -- Messages with the same key are delivered strictly in order (one check run, one channel).
+        ordering_key    TEXT NOT NULL,
         status          TEXT NOT NULL DEFAULT 'pending',
         attempts        INTEGER NOT NULL DEFAULT 0,
         next_attempt_at TEXT NOT NULL,
@@ -115,6 +117,61 @@ export const MIGRATIONS: readonly Migration[] = [
         public_key  TEXT NOT NULL
       );
       CREATE INDEX checkpoints_created ON checkpoints (created_at, id);
+    `,
+  },
+  {
+    version: 2,
+    name: 'webhook inbox, check runs, decisions and approvals',
+    sql: `
+      -- Webhook deliveries, stored (with their ledger entry) before the 2xx goes back.
+      CREATE TABLE inbox (
+        delivery_id     TEXT PRIMARY KEY,
+        source          TEXT NOT NULL,
+        event           TEXT NOT NULL,
+        payload         TEXT NOT NULL,
+        seq             INTEGER NOT NULL,
+        status          TEXT NOT NULL DEFAULT 'pending',
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT NOT NULL,
+        last_error      TEXT,
+        received_at     TEXT NOT NULL,
+        processed_at    TEXT
+      );
+      CREATE INDEX inbox_pending ON inbox (status, next_attempt_at);
+
+      CREATE TABLE github_check_runs (
+        repository   TEXT NOT NULL,
+        head_sha     TEXT NOT NULL,
+        name         TEXT NOT NULL,
+        check_run_id INTEGER NOT NULL,
+        PRIMARY KEY (repository, head_sha, name)
+      );
+
+      CREATE TABLE decisions (
+        seq          INTEGER PRIMARY KEY,
+        repository   TEXT NOT NULL,
+        number       INTEGER NOT NULL,
+        head_sha     TEXT NOT NULL,
+        agent_id     TEXT,
+        outcome      TEXT NOT NULL,
+        ts           TEXT NOT NULL
+      );
+      CREATE INDEX decisions_pr ON decisions (repository, number, seq);
+
+      CREATE TABLE approvals (
+        seq            INTEGER PRIMARY KEY,
+        repository     TEXT NOT NULL,
+        number         INTEGER NOT NULL,
+        approver       TEXT NOT NULL,
+        verdict        TEXT NOT NULL,
+        gate           TEXT,
+        head_sha       TEXT NOT NULL,
+        diff_hash      TEXT NOT NULL,
+        policy_version TEXT NOT NULL,
+        source         TEXT NOT NULL,
+        ts             TEXT NOT NULL
+      );
+      CREATE INDEX approvals_pr ON approvals (repository, number, seq);
     `,
   },
 ];

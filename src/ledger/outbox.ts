@@ -10,6 +10,8 @@ export interface OutboxMessageInput {
   kind: string;
   /** The same key is enqueued once, however often the cause is replayed. */
   idempotencyKey: string;
+  /** Messages with the same ordering key are delivered one after another, in the order enqueued. */
+  orderingKey: string;
   payload: unknown;
 }
 
@@ -28,6 +30,7 @@ interface OutboxRow {
   target: OutboxTarget;
   kind: string;
   idempotency_key: string;
+  ordering_key: string;
   payload: string;
   status: OutboxMessage['status'];
   attempts: number;
@@ -42,7 +45,7 @@ interface OutboxRow {
  */
 export class Outbox {
   private readonly insert: Statement;
-  private readonly due: Statement<[OutboxTarget, string, number], OutboxRow>;
+  private readonly pending: Statement<[OutboxTarget], OutboxRow>;
   private readonly delivered: Statement;
   private readonly retry: Statement;
 
@@ -51,13 +54,10 @@ export class Outbox {
     private readonly now: () => Date,
   ) {
     this.insert = db.prepare(
-      `INSERT INTO outbox (seq, target, kind, idempotency_key, payload, next_attempt_at, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING`,
+      `INSERT INTO outbox (seq, target, kind, idempotency_key, ordering_key, payload, next_attempt_at, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING`,
     );
-    this.due = db.prepare(
-      `SELECT * FROM outbox WHERE status = 'pending' AND target = ? AND next_attempt_at <= ?
-       ORDER BY id LIMIT ?`,
-    );
+    this.pending = db.prepare("SELECT * FROM outbox WHERE status = 'pending' AND target = ? ORDER BY id");
     this.delivered = db.prepare(
       `UPDATE outbox SET status = 'delivered', attempts = attempts + 1, delivered_at = ?, last_error = NULL
        WHERE id = ? AND status = 'pending'`,
@@ -67,7 +67,10 @@ export class Outbox {
     );
   }
 
-  /** Called by the ledger inside its append transaction. */
+  /**
+   * Called by the ledger inside its append transaction, or afterwards for a follow-up call whose
+   * cause (`seq`) is already in the ledger.
+   */
   enqueue(seq: number, message: OutboxMessageInput): void {
     const at = this.now().toISOString();
     this.insert.run(
@@ -75,15 +78,36 @@ export class Outbox {
       message.target,
       message.kind,
       message.idempotencyKey,
+      message.orderingKey,
       JSON.stringify(message.payload),
       at,
       at,
     );
   }
 
-  /** Pending messages for a target whose time has come, oldest first. */
+  /**
+   * Pending messages for a target whose time has come, oldest first, skipping any message queued
+   * behind an earlier one with the same ordering key that is still waiting: order holds per key.
+   */
   dueFor(target: OutboxTarget, limit = 50): OutboxMessage[] {
-    return this.due.all(target, this.now().toISOString(), limit).map(rowToMessage);
+    const now = this.now().toISOString();
+    const blocked = new Set<string>();
+    const due: OutboxMessage[] = [];
+    for (const row of this.pending.iterate(target)) {
+      if (blocked.has(row.ordering_key)) continue;
+      blocked.add(row.ordering_key);
+      if (row.next_attempt_at <= now) due.push(rowToMessage(row));
+      if (due.length >= limit) break;
+    }
+    return due;
+  }
+
+  /** When the next pending message for a target is due, or null when none is pending. */
+  nextAttemptAt(target: OutboxTarget): string | null {
+    const row = this.db
+      .prepare("SELECT MIN(next_attempt_at) AS at FROM outbox WHERE status = 'pending' AND target = ?")
+      .get(target) as { at: string | null };
+    return row.at;
   }
 
   markDelivered(id: number): boolean {
@@ -110,6 +134,7 @@ function rowToMessage(row: OutboxRow): OutboxMessage {
     target: row.target,
     kind: row.kind,
     idempotencyKey: row.idempotency_key,
+    orderingKey: row.ordering_key,
     payload: JSON.parse(row.payload),
     status: row.status,
     attempts: row.attempts,

@@ -16,8 +16,21 @@ export class Projections {
   private readonly violationCount: Statement;
   private readonly violation: Statement;
   private readonly promotion: Statement;
+  private readonly decision: Statement;
+  private readonly approval: Statement;
+  private readonly merged: Statement;
 
   constructor(db: LedgerDb) {
+    this.decision = db.prepare(
+      'INSERT INTO decisions (seq, repository, number, head_sha, agent_id, outcome, ts) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
+    this.approval = db.prepare(
+      `INSERT INTO approvals (seq, repository, number, approver, verdict, gate, head_sha, diff_hash, policy_version, source, ts)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.merged = db.prepare(
+      'UPDATE agent_metrics SET merged_prs_at_tier = merged_prs_at_tier + 1, merged_prs_total = merged_prs_total + 1 WHERE agent_id = ?',
+    );
     this.action = db.prepare(
       'INSERT INTO agent_actions (agent_id, seq, type, ts, actor) VALUES (?, ?, ?, ?, ?)',
     );
@@ -45,6 +58,14 @@ export class Projections {
   }
 
   apply(entry: LedgerEntry): void {
+    // Projections keyed by pull request, whether or not an agent is known.
+    if (entry.type === 'decision.recorded') {
+      const p = entry.payload;
+      this.decision.run(entry.seq, p.repository, p.number, p.headSha, entry.agentId, p.outcome, entry.ts);
+    } else if (entry.type === 'approval.recorded') {
+      const p = entry.payload;
+      this.approval.run(entry.seq, p.repository, p.number, p.approver, p.verdict, p.gate, p.headSha, p.diffHash, p.policyVersion, p.source, entry.ts);
+    }
     const agentId = entry.agentId;
     if (!agentId) return;
     this.action.run(agentId, entry.seq, entry.type, entry.ts, entry.actor);
@@ -100,6 +121,9 @@ export class Projections {
         this.violationCount.run(serious, entry.ts, agentId);
         break;
       }
+      case 'pr.merged':
+        this.merged.run(agentId);
+        break;
       default:
         break;
     }

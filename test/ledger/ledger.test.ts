@@ -101,6 +101,7 @@ describe('Ledger', () => {
       target: 'slack',
       kind: 'chat.postMessage',
       idempotencyKey: 'revoke-a',
+      orderingKey: 'C123',
       payload: { text: 'revoked' },
     } as const;
     const entry = ledger.append(register('a'), { outbox: [msg] });
@@ -117,26 +118,29 @@ describe('Ledger', () => {
     expect(ledger.outbox.pendingCount()).toBe(1);
   });
 
-  it('delivers outbox messages in order, retries later, and marks each delivered once', () => {
+  it('delivers in order per ordering key: a message waiting for a retry holds back the ones behind it', () => {
     let now = new Date('2026-11-24T12:00:00.000Z');
     const ledger = new Ledger(openLedgerDb(':memory:'), () => now);
+    const message = (n: number, orderingKey: string) =>
+      ({ target: 'github', kind: 'check_run.upsert', idempotencyKey: `k${n}`, orderingKey, payload: { n } }) as const;
     const entry = ledger.append(register('a'), {
-      outbox: [1, 2, 3].map(
-        (n) =>
-          ({ target: 'github', kind: 'check_run.update', idempotencyKey: `k${n}`, payload: { n } }) as const,
-      ),
+      outbox: [message(1, 'check-a'), message(2, 'check-a'), message(3, 'check-b'), message(4, 'check-b')],
     });
-    const due = ledger.outbox.dueFor('github');
-    expect(due.map((m) => m.payload)).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
+    // One message per key at a time, oldest first.
+    let due = ledger.outbox.dueFor('github');
+    expect(due.map((m) => m.payload)).toEqual([{ n: 1 }, { n: 3 }]);
     expect(due.every((m) => m.seq === entry.seq)).toBe(true);
     ledger.outbox.markRetry(due[0]!.id, 'HTTP 502', new Date('2026-11-24T12:01:00.000Z'));
     expect(ledger.outbox.markDelivered(due[1]!.id)).toBe(true);
     expect(ledger.outbox.markDelivered(due[1]!.id)).toBe(false);
-    expect(ledger.outbox.dueFor('github').map((m) => m.payload)).toEqual([{ n: 3 }]);
+    // n=2 waits behind n=1, which waits for its retry; check-b moves on.
+    due = ledger.outbox.dueFor('github');
+    expect(due.map((m) => m.payload)).toEqual([{ n: 4 }]);
+    ledger.outbox.markDelivered(due[0]!.id);
+    expect(ledger.outbox.nextAttemptAt('github')).toBe('2026-11-24T12:00:00.000Z');
     now = new Date('2026-11-24T12:02:00.000Z');
     expect(ledger.outbox.dueFor('github').map((m) => [m.payload, m.attempts, m.lastError])).toEqual([
       [{ n: 1 }, 1, 'HTTP 502'],
-      [{ n: 3 }, 0, null],
     ]);
   });
 
@@ -145,7 +149,7 @@ describe('Ledger', () => {
     const results = await Promise.all([
       ledger.appendSoon([register('a'), register('b')]),
       ledger.appendSoon([register('c')], {
-        outbox: [{ target: 'slack', kind: 'chat.postMessage', idempotencyKey: 'c', payload: {} }],
+        outbox: [{ target: 'slack', kind: 'chat.postMessage', idempotencyKey: 'c', orderingKey: 'C1', payload: {} }],
       }),
       ledger.appendSoon([register('d')]),
     ]);
