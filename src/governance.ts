@@ -2,12 +2,14 @@ import { hashAgentToken, newAgentToken } from './agent-token.js';
 import type { AgentIdentities, AgentRecord } from './core/agent.js';
 import { agentIdSchema } from './core/agent.js';
 import { stateChangesFor } from './core/derived-state.js';
-import type { LedgerEntry, LedgerEntryInput } from './core/ledger-entries.js';
+import type { LedgerEntry, LedgerEntryInput, LedgerPayload } from './core/ledger-entries.js';
 import type { OrgConfig } from './core/org-config.js';
+import type { ApprovalReceipt, Decision } from './core/policy/decision.js';
 import type { TierId } from './core/tiers.js';
 import { UserError } from './errors.js';
 import type { Checkpoints } from './ledger/checkpoints.js';
 import type { AppendOptions, Ledger } from './ledger/ledger.js';
+import { recordViolations, type ViolationReport } from './record-violations.js';
 import type { StateStore } from './state/state-store.js';
 
 export interface GovernanceDeps {
@@ -154,10 +156,157 @@ export class Governance {
     return added;
   }
 
+  /**
+   * Records a PR decision, the violations it found with their consequences, and the calls it
+   * causes (the check run), in one ledger transaction; then brings the state store along.
+   */
+  async recordDecision(
+    record: DecisionRecord,
+    trigger: string,
+    options: AppendOptions = {},
+  ): Promise<LedgerEntry[]> {
+    const decisionEntry: LedgerEntryInput = {
+      type: 'decision.recorded',
+      agentId: record.agentId,
+      actor: 'github',
+      payload: {
+        repository: record.repository,
+        number: record.number,
+        headSha: record.headSha,
+        outcome: record.outcome,
+        summary: record.summary,
+        tier: record.tier,
+        policyVersion: record.policyVersion,
+        diffHash: record.diffHash,
+        trigger,
+        rules: record.rules,
+      },
+    };
+    const source = `github:${record.repository}#${record.number}@${record.headSha}`;
+    const entries = record.agentId
+      ? recordViolations(
+          this.ledger,
+          this.config,
+          record.agentId,
+          record.violations,
+          source,
+          'github',
+          new Date(),
+          {
+            entries: [decisionEntry],
+            options,
+          },
+        )
+      : this.ledger.appendAll([decisionEntry], options);
+    await this.syncState();
+    return entries;
+  }
+
+  /** Violations found outside a decision (CI failures, missed heartbeats), with their consequences. */
+  async recordViolation(
+    agentId: string,
+    report: ViolationReport,
+    source: string,
+    actor: string,
+  ): Promise<LedgerEntry[]> {
+    const entries = recordViolations(this.ledger, this.config, agentId, [report], source, actor, new Date());
+    await this.syncState();
+    return entries;
+  }
+
+  /** The agent a GitHub login or a Co-Authored-By trailer belongs to. */
+  async identifyAgent(login: string, coAuthors: readonly string[]): Promise<AgentRecord | null> {
+    const agents = await this.state.listAgents();
+    const lower = login.toLowerCase();
+    const byLogin = agents.find((a) => a.identities.githubLogins.some((l) => l.toLowerCase() === lower));
+    if (byLogin) return byLogin;
+    const emails = new Set(coAuthors.map(emailOf).filter(Boolean));
+    return agents.find((a) => a.identities.trailers.some((t) => emails.has(emailOf(t)))) ?? null;
+  }
+
+  /** Every approval and rejection recorded for a PR, oldest first. */
+  receiptsFor(repository: string, number: number): ApprovalReceipt[] {
+    const rows = this.ledger.db
+      .prepare(
+        `SELECT approver, verdict, gate, head_sha, diff_hash, policy_version, source, ts FROM approvals
+         WHERE repository = ? AND number = ? ORDER BY seq`,
+      )
+      .all(repository, number) as {
+      approver: string;
+      verdict: 'approve' | 'reject';
+      gate: string | null;
+      head_sha: string;
+      diff_hash: string;
+      policy_version: string;
+      source: ApprovalReceipt['source'];
+      ts: string;
+    }[];
+    return rows.map((r) => ({
+      approver: r.approver,
+      verdict: r.verdict,
+      gate: r.gate,
+      headSha: r.head_sha,
+      diffHash: r.diff_hash,
+      policyVersion: r.policy_version,
+      source: r.source,
+      at: r.ts,
+    }));
+  }
+
+  /** The newest decision on a PR, if any. */
+  latestDecision(
+    repository: string,
+    number: number,
+  ): { agentId: string | null; headSha: string; outcome: string } | null {
+    const row = this.ledger.db
+      .prepare(
+        'SELECT agent_id, head_sha, outcome FROM decisions WHERE repository = ? AND number = ? ORDER BY seq DESC LIMIT 1',
+      )
+      .get(repository, number) as { agent_id: string | null; head_sha: string; outcome: string } | undefined;
+    return row ? { agentId: row.agent_id, headSha: row.head_sha, outcome: row.outcome } : null;
+  }
+
   /** From the ledger itself, so it holds even while the state store is down or behind. */
   agentRegistered(agentId: string): boolean {
     return Boolean(this.ledger.db.prepare('SELECT 1 FROM agent_metrics WHERE agent_id = ?').get(agentId));
   }
+}
+
+export interface DecisionRecord {
+  agentId: string | null;
+  repository: string;
+  number: number;
+  headSha: string;
+  outcome: LedgerPayload<'decision.recorded'>['outcome'];
+  summary: string;
+  tier: TierId | null;
+  policyVersion: string | null;
+  diffHash: string | null;
+  rules: { rule: string; status: string; summary: string }[];
+  violations: ViolationReport[];
+}
+
+/** The decision as the ledger stores it: every rule that did not simply pass, with its reason. */
+export function decisionRecord(decision: Decision): DecisionRecord {
+  return {
+    agentId: decision.agentId,
+    repository: decision.repository,
+    number: decision.number,
+    headSha: decision.headSha,
+    outcome: decision.outcome,
+    summary: decision.summary,
+    tier: decision.tier,
+    policyVersion: decision.policyVersion,
+    diffHash: decision.diffHash,
+    rules: decision.rules
+      .filter((r) => r.status !== 'pass')
+      .map((r) => ({ rule: r.rule, status: r.status, summary: r.summary })),
+    violations: decision.violations.map((v) => ({ type: v.type, details: v.details })),
+  };
+}
+
+function emailOf(trailer: string): string {
+  return /<([^>]+)>/.exec(trailer)?.[1]?.toLowerCase() ?? '';
 }
 
 export function unknownAgent(agentId: string): UserError {

@@ -2,12 +2,15 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Env } from './config/read-env.js';
 import { describeConfiguration } from './describe-configuration.js';
+import { GithubIntegration, type GithubIntegrationOptions } from './github/github-integration.js';
+import { readGithubConfig } from './github/read-github-config.js';
 import type { Logger } from './logger.js';
 import { openRuntime, type Runtime } from './open-runtime.js';
-import { createHttpServer } from './server.js';
+import { createHttpServer, type Route } from './server.js';
 
 export interface RunningService {
   runtime: Runtime;
+  github: GithubIntegration | null;
   server: Server;
   port: number;
   stop(): Promise<void>;
@@ -17,9 +20,19 @@ export interface RunningService {
  * Starts the whole service in this process: ledger, state store (rebuilt from the ledger), the
  * HTTP server, the ledger follower and periodic checkpoints.
  */
-export async function startService(env: Env, logger: Logger): Promise<RunningService> {
+export interface ServiceOptions {
+  github?: GithubIntegrationOptions;
+}
+
+export async function startService(
+  env: Env,
+  logger: Logger,
+  options: ServiceOptions = {},
+): Promise<RunningService> {
+  const githubConfig = readGithubConfig(env);
   const runtime = await openRuntime(env, { stateStore: 'env' });
   const timers: NodeJS.Timeout[] = [];
+  let github: GithubIntegration | null = null;
   try {
     const restored = await runtime.governance.restoreState();
     logger.info(
@@ -30,7 +43,12 @@ export async function startService(env: Env, logger: Logger): Promise<RunningSer
     if (added.length)
       logger.info({ agents: added }, `registered ${added.length} agent(s) from the organisation config`);
 
-    const server = createHttpServer(runtime, logger);
+    const routes: Route[] = [];
+    if (githubConfig) {
+      github = new GithubIntegration(runtime.governance, githubConfig, logger, options.github);
+      routes.push(github.route);
+    }
+    const server = createHttpServer(runtime, logger, routes);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(env.PORT, env.HOST, () => resolve());
@@ -56,6 +74,7 @@ export async function startService(env: Env, logger: Logger): Promise<RunningSer
       );
     }
     for (const t of timers) t.unref();
+    github?.start();
 
     for (const line of describeConfiguration(env, runtime.configPath)) {
       logger.info({ part: line.part, configured: line.configured }, `${line.part}: ${line.detail}`);
@@ -64,17 +83,23 @@ export async function startService(env: Env, logger: Logger): Promise<RunningSer
 
     return {
       runtime,
+      github,
       server,
       port,
       async stop() {
         for (const t of timers) clearInterval(t);
-        await new Promise<void>((resolve) => server.close(() => resolve()));
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        await github?.settle().catch(() => undefined);
         server.closeAllConnections();
+        await closed;
+        await github?.stop();
         await runtime.close();
       },
     };
   } catch (error) {
     for (const t of timers) clearInterval(t);
+    await github?.stop();
     await runtime.close();
     throw error;
   }

@@ -85,7 +85,12 @@ export const ledgerPayloadSchemas = {
     policyVersion: z.string(),
     source: z.enum(['github_review', 'slack', 'cli']),
   }),
-  'pr.merged': z.object({ repository: z.string(), number: z.number().int(), headSha: z.string(), tier: z.enum(TIER_IDS) }),
+  'pr.merged': z.object({
+    repository: z.string(),
+    number: z.number().int(),
+    headSha: z.string(),
+    tier: z.enum(TIER_IDS),
+  }),
 } as const;
 
 export type LedgerEntryType = keyof typeof ledgerPayloadSchemas;

@@ -151,6 +151,14 @@ export class Ledger {
     }
   }
 
+  /**
+   * Runs `fn` in one write transaction: appends and other writes inside it commit together, and
+   * reads inside it see a ledger no other process can change until it ends.
+   */
+  atomically<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+
   head(): LedgerHead {
     return this.selectHead.get() ?? { seq: 0, hash: GENESIS_HASH };
   }

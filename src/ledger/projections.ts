@@ -64,7 +64,19 @@ export class Projections {
       this.decision.run(entry.seq, p.repository, p.number, p.headSha, entry.agentId, p.outcome, entry.ts);
     } else if (entry.type === 'approval.recorded') {
       const p = entry.payload;
-      this.approval.run(entry.seq, p.repository, p.number, p.approver, p.verdict, p.gate, p.headSha, p.diffHash, p.policyVersion, p.source, entry.ts);
+      this.approval.run(
+        entry.seq,
+        p.repository,
+        p.number,
+        p.approver,
+        p.verdict,
+        p.gate,
+        p.headSha,
+        p.diffHash,
+        p.policyVersion,
+        p.source,
+        entry.ts,
+      );
     }
     const agentId = entry.agentId;
     if (!agentId) return;

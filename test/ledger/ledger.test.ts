@@ -122,7 +122,13 @@ describe('Ledger', () => {
     let now = new Date('2026-11-24T12:00:00.000Z');
     const ledger = new Ledger(openLedgerDb(':memory:'), () => now);
     const message = (n: number, orderingKey: string) =>
-      ({ target: 'github', kind: 'check_run.upsert', idempotencyKey: `k${n}`, orderingKey, payload: { n } }) as const;
+      ({
+        target: 'github',
+        kind: 'check_run.upsert',
+        idempotencyKey: `k${n}`,
+        orderingKey,
+        payload: { n },
+      }) as const;
     const entry = ledger.append(register('a'), {
       outbox: [message(1, 'check-a'), message(2, 'check-a'), message(3, 'check-b'), message(4, 'check-b')],
     });
@@ -149,7 +155,9 @@ describe('Ledger', () => {
     const results = await Promise.all([
       ledger.appendSoon([register('a'), register('b')]),
       ledger.appendSoon([register('c')], {
-        outbox: [{ target: 'slack', kind: 'chat.postMessage', idempotencyKey: 'c', orderingKey: 'C1', payload: {} }],
+        outbox: [
+          { target: 'slack', kind: 'chat.postMessage', idempotencyKey: 'c', orderingKey: 'C1', payload: {} },
+        ],
       }),
       ledger.appendSoon([register('d')]),
     ]);

@@ -1,0 +1,237 @@
+import type { Probot, ProbotOctokit } from 'probot';
+import { CHECK_NAME, diffHash } from '../core/policy/evaluate.js';
+import type { Governance } from '../governance.js';
+import type { Logger } from '../logger.js';
+import { checkRunMessage } from './check-run-message.js';
+import { gatherCoAuthors, gatherFacts } from './gather-facts.js';
+import { loadPolicy } from './load-policy.js';
+import type { PullRequestGate } from './pull-request-gate.js';
+import { type PullRequestTarget, targetOf } from './pull-request-target.js';
+import { pullRequestSchema, WEBHOOK_SCHEMAS } from './webhook-schemas.js';
+
+export interface AppDeps {
+  governance: Governance;
+  gate: PullRequestGate;
+  logger: Logger;
+  onOutbox: () => void;
+}
+
+/** The ledger sequence of the delivery being processed, set by the inbox worker. */
+export interface DeliveryMeta {
+  seq: number;
+}
+
+type Repo = { name: string; owner: { login: string }; default_branch: string; full_name: string };
+
+/**
+ * The Probot application: each handler is event → target → the one gate. Payloads were validated
+ * at the edge; here they are parsed again with the same schemas only to get their types.
+ */
+export function governanceApp(deps: AppDeps, meta: () => DeliveryMeta) {
+  const { gate, governance } = deps;
+
+  async function evaluateNumbers(
+    octokit: ProbotOctokit,
+    installationId: number,
+    repository: Repo,
+    numbers: number[],
+    trigger: string,
+  ) {
+    for (const number of new Set(numbers)) {
+      const { data } = await octokit.rest.pulls.get({
+        owner: repository.owner.login,
+        repo: repository.name,
+        pull_number: number,
+      });
+      if (data.state !== 'open') continue;
+      await gate.evaluate(
+        octokit,
+        targetOf(installationId, repository, pullRequestSchema.parse(data)),
+        trigger,
+        meta().seq,
+      );
+    }
+  }
+
+  return (app: Probot) => {
+    app.on(
+      [
+        'pull_request.opened',
+        'pull_request.reopened',
+        'pull_request.synchronize',
+        'pull_request.edited',
+        'pull_request.ready_for_review',
+      ],
+      async (context) => {
+        const p = WEBHOOK_SCHEMAS.pull_request.parse(context.payload);
+        await gate.evaluate(
+          context.octokit,
+          targetOf(p.installation.id, p.repository, p.pull_request),
+          `pull_request.${p.action}`,
+          meta().seq,
+        );
+      },
+    );
+
+    app.on('pull_request.closed', async (context) => {
+      const p = WEBHOOK_SCHEMAS.pull_request.parse(context.payload);
+      if (!p.pull_request.merged) return;
+      const decision = governance.latestDecision(p.repository.full_name, p.pull_request.number);
+      const agent = decision?.agentId ? await governance.state.getAgent(decision.agentId) : null;
+      if (!agent) return;
+      await governance.record([
+        {
+          type: 'pr.merged',
+          agentId: agent.id,
+          actor: 'github',
+          payload: {
+            repository: p.repository.full_name,
+            number: p.pull_request.number,
+            headSha: p.pull_request.head.sha,
+            tier: agent.tier,
+          },
+        },
+      ]);
+    });
+
+    app.on(['check_run.rerequested', 'check_run.requested_action'], async (context) => {
+      const p = WEBHOOK_SCHEMAS.check_run.parse(context.payload);
+      if (p.check_run.name !== CHECK_NAME) return;
+      await evaluateNumbers(
+        context.octokit,
+        p.installation.id,
+        p.repository,
+        p.check_run.pull_requests.map((r) => r.number),
+        `check_run.${p.action}`,
+      );
+    });
+
+    app.on('check_suite.rerequested', async (context) => {
+      const p = WEBHOOK_SCHEMAS.check_suite.parse(context.payload);
+      await evaluateNumbers(
+        context.octokit,
+        p.installation.id,
+        p.repository,
+        p.check_suite.pull_requests.map((r) => r.number),
+        'check_suite.rerequested',
+      );
+    });
+
+    app.on(['check_suite.completed', 'workflow_run.completed'], async (context) => {
+      const isSuite = context.name === 'check_suite';
+      const p = isSuite
+        ? WEBHOOK_SCHEMAS.check_suite.parse(context.payload)
+        : WEBHOOK_SCHEMAS.workflow_run.parse(context.payload);
+      const run = 'check_suite' in p ? p.check_suite : p.workflow_run;
+      const numbers = run.pull_requests.map((r) => r.number);
+      if (run.conclusion === 'failure' || run.conclusion === 'timed_out') {
+        for (const number of numbers) {
+          const decision = governance.latestDecision(p.repository.full_name, number);
+          if (!decision?.agentId) continue;
+          await governance.recordViolation(
+            decision.agentId,
+            {
+              type: 'ci_failure',
+              details: `CI ${run.conclusion} on ${p.repository.full_name}#${number} at ${run.head_sha.slice(0, 7)}`,
+            },
+            `ci:${p.repository.full_name}#${number}@${run.head_sha}`,
+            'github',
+          );
+        }
+      }
+      // A PR waiting for required checks is evaluated again now that one finished.
+      const waiting = numbers.filter(
+        (n) => governance.latestDecision(p.repository.full_name, n)?.outcome === 'pending',
+      );
+      await evaluateNumbers(
+        context.octokit,
+        p.installation.id,
+        p.repository,
+        waiting,
+        `${context.name}.completed`,
+      );
+    });
+
+    app.on('pull_request_review.submitted', async (context) => {
+      const p = WEBHOOK_SCHEMAS.pull_request_review.parse(context.payload);
+      const state = p.review.state.toLowerCase();
+      if (state !== 'approved' && state !== 'changes_requested') return;
+      const target = targetOf(p.installation.id, p.repository, p.pull_request);
+      if (p.review.commit_id !== target.pr.headSha) return; // a review of an older commit approves nothing
+      await recordReview(
+        context.octokit,
+        target,
+        p.review.user.login,
+        state === 'approved' ? 'approve' : 'reject',
+      );
+      await gate.evaluate(context.octokit, target, 'pull_request_review.submitted', meta().seq);
+    });
+
+    app.on('merge_group.checks_requested', async (context) => {
+      const p = WEBHOOK_SCHEMAS.merge_group.parse(context.payload);
+      const number = Number(/pr-(\d+)-/.exec(p.merge_group.head_ref)?.[1]);
+      const decision = Number.isInteger(number)
+        ? governance.latestDecision(p.repository.full_name, number)
+        : null;
+      const passed = decision?.outcome === 'allow' || decision?.outcome === 'not_agent';
+      const target = {
+        installationId: p.installation.id,
+        owner: p.repository.owner.login,
+        repo: p.repository.name,
+      };
+      governance.ledger.outbox.enqueue(
+        meta().seq,
+        checkRunMessage(
+          target,
+          p.merge_group.head_sha,
+          {
+            status: 'completed',
+            conclusion: passed ? 'success' : 'failure',
+            output: {
+              title: passed
+                ? `PR #${number} passed Agent Governance`
+                : `PR #${number} has not passed Agent Governance`,
+              summary: decision
+                ? `Latest decision on #${number}: ${decision.outcome} at ${decision.headSha.slice(0, 7)}.`
+                : 'No decision is recorded for the PR in this merge group.',
+              annotations: [],
+            },
+          },
+          `merge-group-${meta().seq}`,
+        ),
+      );
+      deps.onOutbox();
+    });
+  };
+
+  async function recordReview(
+    octokit: ProbotOctokit,
+    target: PullRequestTarget,
+    approver: string,
+    verdict: 'approve' | 'reject',
+  ) {
+    const loaded = await loadPolicy(octokit, target.owner, target.repo, target.defaultBranch);
+    if (!loaded.ok) return;
+    const facts = await gatherFacts(octokit, target, await gatherCoAuthors(octokit, target), {
+      needChecks: false,
+    });
+    await governance.record([
+      {
+        type: 'approval.recorded',
+        agentId: null,
+        actor: approver,
+        payload: {
+          repository: `${target.owner}/${target.repo}`,
+          number: target.pr.number,
+          approver,
+          verdict,
+          gate: null,
+          headSha: target.pr.headSha,
+          diffHash: diffHash(facts),
+          policyVersion: loaded.policy.version,
+          source: 'github_review',
+        },
+      },
+    ]);
+  }
+}

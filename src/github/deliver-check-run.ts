@@ -1,0 +1,61 @@
+import type { ProbotOctokit } from 'probot';
+import type { LedgerDb } from '../ledger/open-ledger-db.js';
+import type { CheckRunPayload } from './check-run-message.js';
+
+/** GitHub accepts at most 50 annotations per request; later updates append to the earlier ones. */
+export const ANNOTATIONS_PER_REQUEST = 50;
+
+/**
+ * Creates this app's check run on a commit, or updates the one created before (its id is kept in
+ * `github_check_runs`), then sends the remaining annotations 50 at a time.
+ */
+export async function deliverCheckRun(
+  octokit: ProbotOctokit,
+  db: LedgerDb,
+  p: CheckRunPayload,
+): Promise<void> {
+  const repository = `${p.owner}/${p.repo}`;
+  const known = db
+    .prepare(
+      'SELECT check_run_id AS id FROM github_check_runs WHERE repository = ? AND head_sha = ? AND name = ?',
+    )
+    .get(repository, p.headSha, p.name) as { id: number } | undefined;
+  const { annotations, ...output } = p.render.output;
+  const batches: (typeof annotations)[] = [];
+  for (let i = 0; i < annotations.length; i += ANNOTATIONS_PER_REQUEST)
+    batches.push(annotations.slice(i, i + ANNOTATIONS_PER_REQUEST));
+  const toApi = (batch: typeof annotations = []) =>
+    batch.map((a) => ({
+      path: a.path,
+      start_line: a.startLine,
+      end_line: a.endLine,
+      annotation_level: a.level,
+      title: a.title,
+      message: a.message,
+    }));
+  const body = {
+    owner: p.owner,
+    repo: p.repo,
+    status: p.render.status,
+    ...(p.render.conclusion ? { conclusion: p.render.conclusion } : {}),
+    output: { ...output, annotations: toApi(batches[0]) },
+  };
+  let id = known?.id;
+  if (id === undefined) {
+    const { data } = await octokit.rest.checks.create({ ...body, name: p.name, head_sha: p.headSha });
+    id = data.id;
+    db.prepare(
+      'INSERT OR REPLACE INTO github_check_runs (repository, head_sha, name, check_run_id) VALUES (?, ?, ?, ?)',
+    ).run(repository, p.headSha, p.name, id);
+  } else {
+    await octokit.rest.checks.update({ ...body, check_run_id: id });
+  }
+  for (const batch of batches.slice(1)) {
+    await octokit.rest.checks.update({
+      owner: p.owner,
+      repo: p.repo,
+      check_run_id: id,
+      output: { ...output, annotations: toApi(batch) },
+    });
+  }
+}

@@ -1,0 +1,70 @@
+import type { ProbotOctokit } from 'probot';
+import { CHECK_NAME } from '../core/policy/evaluate.js';
+import {
+  addedLinesOf,
+  type ChangedFile,
+  coAuthorsOf,
+  type PullRequestFacts,
+} from '../core/policy/pull-request-facts.js';
+import type { PullRequestTarget } from './pull-request-target.js';
+
+/** Co-Authored-By trailers of every commit of the PR (GitHub lists up to 250). */
+export async function gatherCoAuthors(octokit: ProbotOctokit, t: PullRequestTarget): Promise<string[]> {
+  const commits = await octokit.paginate(octokit.rest.pulls.listCommits, {
+    owner: t.owner,
+    repo: t.repo,
+    pull_number: t.pr.number,
+    per_page: 100,
+  });
+  return [...new Set(commits.flatMap((c) => coAuthorsOf(c.commit.message)))];
+}
+
+/** The facts the evaluator needs, fetched with pagination (a PR may list up to 3,000 files). */
+export async function gatherFacts(
+  octokit: ProbotOctokit,
+  t: PullRequestTarget,
+  coAuthors: string[],
+  options: { needChecks: boolean },
+): Promise<PullRequestFacts> {
+  const [files, checks] = await Promise.all([
+    octokit.paginate(octokit.rest.pulls.listFiles, {
+      owner: t.owner,
+      repo: t.repo,
+      pull_number: t.pr.number,
+      per_page: 100,
+    }),
+    options.needChecks
+      ? octokit.paginate(octokit.rest.checks.listForRef, {
+          owner: t.owner,
+          repo: t.repo,
+          ref: t.pr.headSha,
+          per_page: 100,
+        })
+      : Promise.resolve([]),
+  ]);
+  return {
+    repository: `${t.owner}/${t.repo}`,
+    number: t.pr.number,
+    title: t.pr.title,
+    url: t.pr.url,
+    author: t.pr.author,
+    headSha: t.pr.headSha,
+    baseRef: t.pr.baseRef,
+    draft: t.pr.draft,
+    files: files.map(
+      (f): ChangedFile => ({
+        path: f.filename,
+        previousPath: f.previous_filename ?? null,
+        status: f.status,
+        additions: f.additions,
+        deletions: f.deletions,
+        blobSha: f.status === 'removed' ? null : f.sha,
+        addedLines: typeof f.patch === 'string' ? addedLinesOf(f.patch) : f.additions === 0 ? [] : null,
+      }),
+    ),
+    coAuthors,
+    checks: checks
+      .filter((c) => c.name !== CHECK_NAME)
+      .map((c) => ({ name: c.name, status: c.status, conclusion: c.conclusion ?? null })),
+  };
+}

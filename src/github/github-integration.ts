@@ -1,0 +1,216 @@
+import type { CircuitBreakerPolicy } from 'cockatiel';
+import { Probot, ProbotOctokit } from 'probot';
+import type { Governance } from '../governance.js';
+import { Pump } from '../integrations/pump.js';
+import { BrokenCircuitError, createBreaker, isTransient, retryAt } from '../integrations/resilience.js';
+import { Inbox } from '../ledger/inbox.js';
+import type { Logger } from '../logger.js';
+import type { Route } from '../server.js';
+import { type DeliveryMeta, governanceApp } from './app.js';
+import type { CheckRunPayload } from './check-run-message.js';
+import { deliverCheckRun } from './deliver-check-run.js';
+import { PullRequestGate } from './pull-request-gate.js';
+import type { GithubConfig } from './read-github-config.js';
+import { reconcileOpenPullRequests } from './reconcile.js';
+import { createWebhookReceiver } from './webhook-receiver.js';
+
+export const WEBHOOK_PATH = '/api/github/webhooks';
+
+export interface GithubIntegrationOptions {
+  /** How often the reconciliation sweep looks for open agent PRs with a missing or stale check. */
+  reconcileIntervalMs?: number;
+  retry?: { initialMs: number; maxMs: number };
+  breaker?: { halfOpenAfterMs: number; consecutiveFailures: number };
+}
+
+/**
+ * The GitHub App: the webhook route, the inbox worker that processes stored deliveries through the
+ * Probot handlers, the outbox deliverer for check runs, and the reconciliation sweep. All calls to
+ * GitHub share one circuit breaker; Octokit's own retries are off so attempts do not multiply.
+ */
+export class GithubIntegration {
+  readonly probot: Probot;
+  readonly breaker: CircuitBreakerPolicy;
+  readonly route: Route;
+  private readonly inbox: Inbox;
+  private readonly inboxPump: Pump;
+  private readonly outboxPump: Pump;
+  private readonly reconcilePump: Pump;
+  private current: DeliveryMeta = { seq: 0 };
+  private readonly retry: { initialMs: number; maxMs: number };
+
+  constructor(
+    private readonly governance: Governance,
+    config: GithubConfig,
+    private readonly logger: Logger,
+    options: GithubIntegrationOptions = {},
+  ) {
+    this.retry = options.retry ?? { initialMs: 1000, maxMs: 5 * 60_000 };
+    this.breaker = createBreaker(options.breaker ?? { halfOpenAfterMs: 10_000, consecutiveFailures: 5 });
+    this.probot = new Probot({
+      appId: config.appId,
+      privateKey: config.privateKey,
+      secret: config.webhookSecret,
+      baseUrl: config.baseUrl,
+      log: logger.child({ component: 'probot' }),
+      // Our outbox and inbox retry with backoff behind one breaker; Octokit retrying (and queueing
+      // writes) on its own underneath would multiply attempts and hide outages from the breaker.
+      Octokit: ProbotOctokit.defaults((options: Record<string, unknown>) => ({
+        ...options,
+        retry: { enabled: false },
+        throttle: { ...(options.throttle as object), enabled: false },
+      })),
+    });
+    this.inbox = new Inbox(governance.ledger);
+    const onError = (error: unknown) => logger.error({ err: error }, 'GitHub worker failed; will retry');
+    this.inboxPump = new Pump(() => this.processInbox(), 2000, onError);
+    this.outboxPump = new Pump(() => this.deliverOutbox(), 2000, onError);
+    this.reconcilePump = new Pump(
+      () => this.reconcile().then(() => undefined),
+      options.reconcileIntervalMs ?? 10 * 60_000,
+      onError,
+    );
+    const gate = new PullRequestGate(governance, logger, () => this.outboxPump.kick());
+    void this.probot.load(
+      governanceApp({ governance, gate, logger, onOutbox: () => this.outboxPump.kick() }, () => this.current),
+    );
+    this.gate = gate;
+    this.route = {
+      prefix: WEBHOOK_PATH,
+      handler: createWebhookReceiver({
+        secret: config.webhookSecret,
+        inbox: this.inbox,
+        logger,
+        onAccepted: () => this.inboxPump.kick(),
+      }),
+    };
+  }
+
+  readonly gate: PullRequestGate;
+
+  start(): this {
+    this.inboxPump.start();
+    this.outboxPump.start();
+    this.reconcilePump.start();
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([this.inboxPump.stop(), this.outboxPump.stop(), this.reconcilePump.stop()]);
+  }
+
+  /**
+   * Resolves once no stored delivery and no outbox call is due any more: everything was done or
+   * waits for a later retry. For tests and for a graceful shutdown.
+   */
+  async settle(): Promise<void> {
+    for (let i = 0; i < 100; i++) {
+      await this.inboxPump.runNow();
+      await this.outboxPump.runNow();
+      if (
+        this.inbox.due('github', 1).length === 0 &&
+        this.governance.ledger.outbox.dueFor('github', 1).length === 0
+      )
+        return;
+    }
+  }
+
+  /** Like `settle`, but also waits out retries until nothing at all is pending. */
+  async drain(timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      await this.settle();
+      if (
+        this.inbox.pendingCount('github') === 0 &&
+        this.governance.ledger.outbox.pendingCount('github') === 0
+      )
+        return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error('GitHub work still pending after the timeout');
+  }
+
+  pendingDeliveries(): number {
+    return this.inbox.pendingCount('github');
+  }
+
+  /** Processes stored deliveries, oldest first, through the Probot handlers. */
+  async processInbox(): Promise<void> {
+    for (;;) {
+      const batch = this.inbox.due('github', 20);
+      if (batch.length === 0) return;
+      for (const delivery of batch) {
+        try {
+          await this.breaker.execute(async () => {
+            this.current = { seq: delivery.seq };
+            await this.probot.receive({
+              id: delivery.deliveryId,
+              name: delivery.event,
+              payload: delivery.payload,
+            } as never);
+          });
+          this.inbox.markDone(delivery.deliveryId);
+        } catch (error) {
+          const cause = unwrap(error);
+          if (isTransient(cause)) {
+            const at = retryAt(cause, delivery.attempts + 1, Date.now(), this.retry);
+            this.inbox.markRetry(delivery.deliveryId, describe(cause), at);
+            this.logger.warn(
+              { deliveryId: delivery.deliveryId, retryAt: at.toISOString(), err: describe(cause) },
+              'GitHub unavailable; delivery will be processed again',
+            );
+            if (cause instanceof BrokenCircuitError) return;
+          } else {
+            this.inbox.markFailed(delivery.deliveryId, describe(cause));
+            this.logger.error(
+              { deliveryId: delivery.deliveryId, err: cause },
+              'delivery could not be processed',
+            );
+          }
+        }
+      }
+    }
+  }
+
+  /** Makes the check-run calls waiting in the outbox, in order per commit. */
+  async deliverOutbox(): Promise<void> {
+    const outbox = this.governance.ledger.outbox;
+    for (const message of outbox.dueFor('github', 100)) {
+      try {
+        const payload = message.payload as CheckRunPayload;
+        await this.breaker.execute(async () => {
+          const octokit = await this.probot.auth(payload.installationId);
+          await deliverCheckRun(octokit, this.governance.ledger.db, payload);
+        });
+        outbox.markDelivered(message.id);
+      } catch (error) {
+        const cause = unwrap(error);
+        const at = retryAt(cause, message.attempts + 1, Date.now(), this.retry);
+        outbox.markRetry(message.id, describe(cause), at);
+        if (!isTransient(cause))
+          this.logger.error({ outboxId: message.id, err: cause }, 'GitHub refused a check run call');
+        if (cause instanceof BrokenCircuitError) return;
+      }
+    }
+  }
+
+  /** Runs the reconciliation sweep now (serialised with the periodic one). */
+  async reconcileNow(): Promise<void> {
+    await this.reconcilePump.runNow();
+  }
+
+  async reconcile(): Promise<number> {
+    return reconcileOpenPullRequests(this.probot, this.governance, this.gate, this.breaker, this.logger);
+  }
+}
+
+/** Probot wraps handler errors in an AggregateError; the first one is what happened. */
+function unwrap(error: unknown): unknown {
+  if (error instanceof AggregateError && error.errors.length > 0) return unwrap(error.errors[0]);
+  return error;
+}
+
+function describe(error: unknown): string {
+  const e = error as { status?: number; message?: string };
+  return e?.status ? `HTTP ${e.status}: ${e.message ?? ''}` : String(e?.message ?? error);
+}

@@ -1,0 +1,136 @@
+import type { ProbotOctokit } from 'probot';
+import { tierCapabilities } from '../core/org-config.js';
+import { evaluate } from '../core/policy/evaluate.js';
+import {
+  renderCheckRun,
+  renderConfigError,
+  renderInProgress,
+  renderUnknownAuthor,
+} from '../core/policy/render-check-run.js';
+import { decisionRecord, type Governance } from '../governance.js';
+import type { Logger } from '../logger.js';
+import { checkRunMessage } from './check-run-message.js';
+import { gatherCoAuthors, gatherFacts } from './gather-facts.js';
+import { loadPolicy } from './load-policy.js';
+import type { PullRequestTarget } from './pull-request-target.js';
+
+/**
+ * Evaluates one PR: identify its agent, load the default branch's policy, gather the facts,
+ * evaluate, and record the decision with its check run in the ledger. Every event that can change
+ * a PR's verdict (push, edit, re-run, review, CI result, reconciliation) comes through here.
+ */
+export class PullRequestGate {
+  constructor(
+    private readonly governance: Governance,
+    private readonly logger: Logger,
+    /** Called when new outbox messages are waiting. */
+    private readonly onOutbox: () => void,
+  ) {}
+
+  async evaluate(
+    octokit: ProbotOctokit,
+    target: PullRequestTarget,
+    trigger: string,
+    causeSeq: number | null,
+  ): Promise<void> {
+    const g = this.governance;
+    const repository = `${target.owner}/${target.repo}`;
+    const base = { repository, number: target.pr.number, headSha: target.pr.headSha };
+    const [loaded, coAuthors] = await Promise.all([
+      loadPolicy(octokit, target.owner, target.repo, target.defaultBranch),
+      gatherCoAuthors(octokit, target),
+    ]);
+    const agent = await g.identifyAgent(target.pr.author, coAuthors);
+    if (!agent) {
+      if (loaded.ok && loaded.policy.unknownAuthors === 'skip') return;
+      await this.record(
+        {
+          ...base,
+          agentId: null,
+          outcome: 'not_agent',
+          summary: `no registered agent: author ${target.pr.author}`,
+          tier: null,
+          policyVersion: null,
+          diffHash: null,
+          rules: [],
+          violations: [],
+        },
+        trigger,
+        checkRunMessage(
+          target,
+          target.pr.headSha,
+          renderUnknownAuthor(target.pr.author),
+          `seq-${causeSeq ?? 'sweep'}`,
+        ),
+      );
+      return;
+    }
+    if (!loaded.ok) {
+      await this.record(
+        {
+          ...base,
+          agentId: agent.id,
+          outcome: 'config_error',
+          summary: loaded.problems[0]!,
+          tier: agent.tier,
+          policyVersion: null,
+          diffHash: null,
+          rules: [],
+          violations: [],
+        },
+        trigger,
+        checkRunMessage(
+          target,
+          target.pr.headSha,
+          renderConfigError(loaded.problems),
+          `seq-${causeSeq ?? 'sweep'}`,
+        ),
+      );
+      return;
+    }
+    if (causeSeq !== null) {
+      g.ledger.outbox.enqueue(
+        causeSeq,
+        checkRunMessage(
+          target,
+          target.pr.headSha,
+          renderInProgress('Evaluating', `Evaluating \`${agent.id}\` against ${loaded.policy.source}`),
+          `seq-${causeSeq}-start`,
+        ),
+      );
+      this.onOutbox();
+    }
+    const policy = loaded.policy;
+    const facts = await gatherFacts(octokit, target, coAuthors, {
+      needChecks: policy.rules.required_checks.enabled && policy.rules.required_checks.checks.length > 0,
+    });
+    const decision = evaluate(policy, tierCapabilities(g.config, agent.tier), facts, {
+      agent,
+      receipts: g.receiptsFor(repository, target.pr.number),
+      org: g.config,
+    });
+    await this.record(
+      decisionRecord(decision),
+      trigger,
+      checkRunMessage(
+        target,
+        target.pr.headSha,
+        renderCheckRun(decision),
+        `seq-${causeSeq ?? 'sweep'}-${decision.outcome}-${g.ledger.head().seq}`,
+      ),
+    );
+    this.logger.info(
+      { repository, number: target.pr.number, agent: agent.id, outcome: decision.outcome, trigger },
+      decision.summary,
+    );
+  }
+
+  private async record(
+    record: Parameters<Governance['recordDecision']>[0],
+    trigger: string,
+    message: ReturnType<typeof checkRunMessage>,
+  ) {
+    await this.governance.recordDecision(record, trigger, { outbox: [message] });
+    this.onOutbox();
+  }
+}

@@ -1,0 +1,40 @@
+import type { WebhookPullRequest } from './webhook-schemas.js';
+
+/** Everything needed to evaluate one PR and to post its check run. */
+export interface PullRequestTarget {
+  installationId: number;
+  owner: string;
+  repo: string;
+  defaultBranch: string;
+  pr: {
+    number: number;
+    title: string;
+    url: string;
+    author: string;
+    headSha: string;
+    baseRef: string;
+    draft: boolean;
+  };
+}
+
+export function targetOf(
+  installationId: number,
+  repository: { name: string; owner: { login: string }; default_branch: string },
+  pr: WebhookPullRequest,
+): PullRequestTarget {
+  return {
+    installationId,
+    owner: repository.owner.login,
+    repo: repository.name,
+    defaultBranch: repository.default_branch,
+    pr: {
+      number: pr.number,
+      title: pr.title,
+      url: pr.html_url,
+      author: pr.user.login,
+      headSha: pr.head.sha,
+      baseRef: pr.base.ref,
+      draft: pr.draft ?? false,
+    },
+  };
+}

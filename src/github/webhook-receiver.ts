@@ -1,0 +1,94 @@
+import { verify } from '@octokit/webhooks-methods';
+import { BodyTooLargeError, readBody } from '../integrations/read-body.js';
+import type { Inbox } from '../ledger/inbox.js';
+import type { Logger } from '../logger.js';
+import { type Handler, sendJson } from '../server.js';
+import { isHandledEvent, WEBHOOK_SCHEMAS } from './webhook-schemas.js';
+
+/** GitHub caps webhook payloads at 25 MB. */
+const MAX_BODY = 25 * 1024 * 1024;
+
+export interface WebhookReceiverOptions {
+  secret: string;
+  inbox: Inbox;
+  logger: Logger;
+  /** Called after a delivery is stored and answered: start processing it. */
+  onAccepted: () => void;
+}
+
+/**
+ * POST /api/github/webhooks. Verifies the signature over the raw body, validates the payload,
+ * stores the delivery with its ledger entry, answers 202, and only then lets it be processed, so
+ * no accepted delivery is lost and GitHub never waits on our work. A redelivered id is answered
+ * but not stored or processed again.
+ */
+export function createWebhookReceiver(options: WebhookReceiverOptions): Handler {
+  return async (req, res) => {
+    if (req.method !== 'POST')
+      return sendJson(res, 405, { error: 'method_not_allowed', message: 'webhooks are POSTed' });
+    const event = header(req.headers['x-github-event']);
+    const deliveryId = header(req.headers['x-github-delivery']);
+    const signature = header(req.headers['x-hub-signature-256']);
+    if (!event || !deliveryId) {
+      return sendJson(res, 400, {
+        error: 'missing_headers',
+        message: 'X-GitHub-Event and X-GitHub-Delivery are required',
+      });
+    }
+    let body: Buffer;
+    try {
+      body = await readBody(req, MAX_BODY);
+    } catch (error) {
+      if (error instanceof BodyTooLargeError)
+        return sendJson(res, 413, { error: 'too_large', message: error.message });
+      throw error;
+    }
+    const text = body.toString('utf8');
+    if (!signature || !(await verify(options.secret, text, signature).catch(() => false))) {
+      options.logger.warn(
+        { deliveryId, event },
+        'webhook refused: bad or missing signature (check that WEBHOOK_SECRET matches the GitHub App settings)',
+      );
+      return sendJson(res, 401, {
+        error: 'bad_signature',
+        message: 'X-Hub-Signature-256 does not match the payload',
+      });
+    }
+    let payload: unknown;
+    try {
+      payload = JSON.parse(text);
+    } catch {
+      return sendJson(res, 400, {
+        error: 'bad_json',
+        message: 'the body is not JSON (set the webhook content type to application/json)',
+      });
+    }
+    if (event === 'ping') return sendJson(res, 200, { ok: true, message: 'pong' });
+    if (!isHandledEvent(event))
+      return sendJson(res, 202, { ok: true, ignored: `event ${event} is not handled` });
+    const shape = WEBHOOK_SCHEMAS[event].safeParse(payload);
+    if (!shape.success) {
+      const issue = shape.error.issues[0]!;
+      return sendJson(res, 400, {
+        error: 'bad_payload',
+        message: `not a valid ${event} payload: ${issue.path.join('.') || 'body'}: ${issue.message}`,
+      });
+    }
+    const data = shape.data as { action?: string; repository?: { full_name: string } };
+    const entry = options.inbox.accept({
+      source: 'github',
+      deliveryId,
+      event,
+      action: data.action ?? null,
+      repository: data.repository?.full_name ?? null,
+      payloadText: text,
+    });
+    if (!entry) return sendJson(res, 200, { ok: true, duplicate: true });
+    sendJson(res, 202, { ok: true, seq: entry.seq });
+    options.onAccepted();
+  };
+}
+
+function header(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}

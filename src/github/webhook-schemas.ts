@@ -1,0 +1,75 @@
+/**
+ * The shape of every webhook this app handles: only the fields it reads, so a real payload with
+ * more passes, and one missing what we need is refused at the edge with a 400.
+ */
+import { z } from 'zod';
+
+const installation = z.object({ id: z.number().int().positive() });
+const repository = z.object({
+  full_name: z.string().regex(/^[^/\s]+\/[^/\s]+$/),
+  name: z.string(),
+  owner: z.object({ login: z.string() }),
+  default_branch: z.string().min(1),
+});
+const user = z.object({ login: z.string().min(1) });
+export const pullRequestSchema = z.object({
+  number: z.number().int().positive(),
+  title: z.string(),
+  html_url: z.string(),
+  user,
+  state: z.string(),
+  draft: z.boolean().optional(),
+  merged: z.boolean().nullable().optional(),
+  head: z.object({ sha: z.string().regex(/^[0-9a-f]{40}$/), ref: z.string() }),
+  base: z.object({ ref: z.string() }),
+});
+export type WebhookPullRequest = z.infer<typeof pullRequestSchema>;
+const prRef = z.object({ number: z.number().int().positive() });
+
+const withRepo = { installation, repository };
+
+export const WEBHOOK_SCHEMAS = {
+  pull_request: z.object({ action: z.string(), pull_request: pullRequestSchema, ...withRepo }),
+  pull_request_review: z.object({
+    action: z.string(),
+    review: z.object({ user, state: z.string(), commit_id: z.string() }),
+    pull_request: pullRequestSchema,
+    ...withRepo,
+  }),
+  check_run: z.object({
+    action: z.string(),
+    check_run: z.object({ name: z.string(), head_sha: z.string(), pull_requests: z.array(prRef) }),
+    ...withRepo,
+  }),
+  check_suite: z.object({
+    action: z.string(),
+    check_suite: z.object({
+      head_sha: z.string(),
+      conclusion: z.string().nullable(),
+      pull_requests: z.array(prRef),
+    }),
+    ...withRepo,
+  }),
+  workflow_run: z.object({
+    action: z.string(),
+    workflow_run: z.object({
+      name: z.string().nullable().optional(),
+      head_sha: z.string(),
+      conclusion: z.string().nullable(),
+      pull_requests: z.array(prRef),
+    }),
+    ...withRepo,
+  }),
+  merge_group: z.object({
+    action: z.string(),
+    merge_group: z.object({ head_sha: z.string(), head_ref: z.string(), base_ref: z.string() }),
+    ...withRepo,
+  }),
+  installation: z.object({ action: z.string(), installation }),
+} as const;
+
+export type HandledEvent = keyof typeof WEBHOOK_SCHEMAS;
+
+export function isHandledEvent(name: string): name is HandledEvent {
+  return Object.hasOwn(WEBHOOK_SCHEMAS, name);
+}

@@ -1,0 +1,143 @@
+import nock from 'nock';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { RunningService } from '../../src/service.js';
+import {
+  API,
+  agentPullRequest,
+  file,
+  githubApi,
+  postWebhook,
+  startGithubService,
+} from '../helpers/github.js';
+
+const REPO = '/repos/Codertocat/Hello-World';
+let service: RunningService;
+
+beforeAll(() => {
+  nock.disableNetConnect();
+  nock.enableNetConnect('127.0.0.1');
+});
+afterAll(() => nock.enableNetConnect());
+beforeEach(async () => {
+  service = await startGithubService();
+});
+afterEach(async () => {
+  await service.stop();
+  nock.cleanAll();
+});
+
+/** The reads every evaluation makes: no policy file anywhere, the PR's commits and files. */
+function prReads(files: unknown[], commits: unknown[] = [{ sha: 'c1', commit: { message: 'Update docs' } }]) {
+  return nock(API)
+    .get(`${REPO}/contents/.github%2Fagent-governance.yml`)
+    .query({ ref: 'master' })
+    .reply(404, { message: 'Not Found' })
+    .get('/repos/Codertocat/.github/contents/.github%2Fagent-governance.yml')
+    .reply(404, { message: 'Not Found' })
+    .get(`${REPO}/pulls/2/commits`)
+    .query({ per_page: 100 })
+    .reply(200, commits)
+    .get(`${REPO}/pulls/2/files`)
+    .query({ per_page: 100 })
+    .reply(200, files);
+}
+
+describe('an agent PR gets an Agent Governance check', () => {
+  it('passes a T1 docs change: queued, in progress, then success with a summary table', async () => {
+    githubApi();
+    const reads = prReads([file('docs/README.md', '@@ -1,1 +1,2 @@\n # Hello\n+More words')]);
+    const bodies: any[] = [];
+    const checks = nock(API)
+      .post(`${REPO}/check-runs`, (body) => bodies.push(body) > 0)
+      .reply(201, { id: 77 })
+      .patch(`${REPO}/check-runs/77`, (body) => bodies.push(body) > 0)
+      .reply(200, { id: 77 });
+
+    const res = await postWebhook(service.port, 'pull_request', agentPullRequest());
+    expect(res.status).toBe(202);
+    await service.github!.settle();
+
+    expect(reads.isDone()).toBe(true);
+    expect(checks.isDone()).toBe(true);
+    expect(bodies[0]).toMatchObject({
+      name: 'Agent Governance',
+      head_sha: 'ec26c3e57ca3a959ca5aad62de7213c562f8c821',
+      status: 'in_progress',
+    });
+    expect(bodies[1]).toMatchObject({
+      status: 'completed',
+      conclusion: 'success',
+      output: { title: 'Allowed: every rule passed', annotations: [] },
+    });
+    expect(bodies[1].output.summary).toContain(
+      '| `docs-bot` | T1 operator | 1 files, 1 lines | built-in default template (no policy file) |',
+    );
+    const decision = service.runtime.ledger.db.prepare('SELECT outcome, agent_id FROM decisions').all();
+    expect(decision).toEqual([{ outcome: 'allow', agent_id: 'docs-bot' }]);
+  });
+
+  it('fails a leaked secret with an annotation on its line, and revokes the agent', async () => {
+    githubApi();
+    prReads([file('docs/setup.md', '@@ -10,1 +10,3 @@\n context\n+Use this key:\n+AKIAIOSFODNN7EXAMPLE')]);
+    const bodies: any[] = [];
+    nock(API)
+      .post(`${REPO}/check-runs`, (b) => bodies.push(b) > 0)
+      .reply(201, { id: 78 })
+      .patch(`${REPO}/check-runs/78`, (b) => bodies.push(b) > 0)
+      .reply(200, { id: 78 });
+    await postWebhook(service.port, 'pull_request', agentPullRequest());
+    await service.github!.settle();
+    expect(bodies[1]).toMatchObject({ status: 'completed', conclusion: 'failure' });
+    expect(bodies[1].output.annotations).toEqual([
+      {
+        path: 'docs/setup.md',
+        start_line: 12,
+        end_line: 12,
+        annotation_level: 'failure',
+        title: 'Secret in added line',
+        message: 'looks like a AWS access key id; remove it and rotate the credential',
+      },
+    ]);
+    const db = service.runtime.ledger.db;
+    expect(db.prepare('SELECT type, severity, consequence FROM violations').all()).toEqual([
+      { type: 'secret_exposure', severity: 'critical', consequence: 'revoke' },
+    ]);
+    expect(await service.runtime.state.getRevokeSignal('docs-bot')).toMatchObject({
+      reason: expect.stringMatching(/^secret_exposure/),
+    });
+  });
+
+  it('identifies an agent by its Co-Authored-By trailer when a human opened the PR', async () => {
+    githubApi();
+    prReads(
+      [file('src/app.ts', '@@ -1 +1,2 @@\n x\n+y')],
+      [{ sha: 'c1', commit: { message: 'Fix\n\nCo-Authored-By: Claude <noreply@anthropic.com>' } }],
+    );
+    const bodies: any[] = [];
+    nock(API)
+      .post(`${REPO}/check-runs`, (b) => bodies.push(b) > 0)
+      .reply(201, { id: 79 })
+      .patch(`${REPO}/check-runs/79`, (b) => bodies.push(b) > 0)
+      .reply(200, {});
+    await postWebhook(service.port, 'pull_request', agentPullRequest('opened', { login: 'Codertocat' }));
+    await service.github!.settle();
+    expect(bodies[1].output.summary).toContain('| `claude-helper` | T2 builder |');
+  });
+
+  it('gives a PR from no known agent a quick neutral check', async () => {
+    githubApi();
+    prReads([file('src/app.ts', '@@ -1 +1,2 @@\n x\n+y')]);
+    const bodies: any[] = [];
+    nock(API)
+      .post(`${REPO}/check-runs`, (b) => bodies.push(b) > 0)
+      .reply(201, { id: 80 });
+    await postWebhook(service.port, 'pull_request', agentPullRequest('opened', { login: 'Codertocat' }));
+    await service.github!.settle();
+    expect(bodies).toHaveLength(1);
+    expect(bodies[0]).toMatchObject({
+      status: 'completed',
+      conclusion: 'neutral',
+      output: { title: 'Not an agent pull request' },
+    });
+  });
+});

@@ -1,0 +1,149 @@
+import nock from 'nock';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { RunningService } from '../../src/service.js';
+import { agentPullRequest, file, githubApi, postWebhook, startGithubService } from '../helpers/github.js';
+import { checkRuns, prReads } from '../helpers/github-reads.js';
+
+let service: RunningService;
+beforeAll(() => {
+  nock.disableNetConnect();
+  nock.enableNetConnect('127.0.0.1');
+});
+afterAll(() => nock.enableNetConnect());
+beforeEach(async () => {
+  service = await startGithubService();
+});
+afterEach(async () => {
+  await service.stop();
+  nock.cleanAll();
+});
+
+const deliveries = () =>
+  service.runtime.ledger.db
+    .prepare("SELECT COUNT(*) AS n FROM ledger_entries WHERE type = 'delivery.received'")
+    .get() as { n: number };
+
+describe('the webhook endpoint refuses what it cannot trust, and records nothing', () => {
+  it.each([
+    [
+      'a forged signature',
+      { signature: 'sha256=0000000000000000000000000000000000000000000000000000000000000000' },
+      401,
+      'bad_signature',
+    ],
+    ['no signature', { signature: null }, 401, 'bad_signature'],
+    ['a body that is not JSON', { body: 'action=opened&number=2' }, 400, 'bad_json'],
+  ] as const)('%s', async (_n, options, status, error) => {
+    const res = await postWebhook(service.port, 'pull_request', agentPullRequest(), options);
+    expect(res.status).toBe(status);
+    expect(await res.json()).toMatchObject({ error });
+    expect(deliveries().n).toBe(0);
+    expect(service.github!.pendingDeliveries()).toBe(0);
+  });
+
+  it('a payload of the wrong shape', async () => {
+    const payload = agentPullRequest();
+    payload.pull_request.head.sha = 'not-a-sha';
+    const res = await postWebhook(service.port, 'pull_request', payload);
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({
+      error: 'bad_payload',
+      message:
+        'not a valid pull_request payload: pull_request.head.sha: Invalid string: must match pattern /^[0-9a-f]{40}$/',
+    });
+    const noInstallation = agentPullRequest();
+    delete noInstallation.installation;
+    expect((await postWebhook(service.port, 'pull_request', noInstallation)).status).toBe(400);
+    expect(deliveries().n).toBe(0);
+  });
+
+  it('answers ping, ignores events it does not handle, and processes a redelivery once', async () => {
+    expect(
+      (await postWebhook(service.port, 'ping', { zen: 'Keep it logically awesome.', hook_id: 1 })).status,
+    ).toBe(200);
+    expect((await postWebhook(service.port, 'star', { action: 'created' })).status).toBe(202);
+    githubApi();
+    prReads({ files: [file('docs/a.md', '@@ -1 +1 @@\n+x')] });
+    const { scope } = checkRuns(90);
+    const id = '72d3162e-cc78-11e3-81ab-4c9367dc0958';
+    expect(
+      (await postWebhook(service.port, 'pull_request', agentPullRequest(), { deliveryId: id })).status,
+    ).toBe(202);
+    const again = await postWebhook(service.port, 'pull_request', agentPullRequest(), { deliveryId: id });
+    expect(again.status).toBe(200);
+    expect(await again.json()).toEqual({ ok: true, duplicate: true });
+    await service.github!.drain();
+    expect(scope.isDone()).toBe(true);
+    expect(deliveries().n).toBe(1);
+    const decisions = service.runtime.ledger.db.prepare('SELECT COUNT(*) AS n FROM decisions').get();
+    expect(decisions).toEqual({ n: 1 });
+  });
+});
+
+describe('the policy comes from the default branch', () => {
+  it('judges an agent PR that relaxes .github/agent-governance.yml by the default branch config, and flags it', async () => {
+    githubApi();
+    const relaxed =
+      '@@ -1,2 +1,2 @@\n-extends: strict\n+extends: default\n+rules: { secrets: { enabled: false } }';
+    prReads({
+      policy: 'extends: strict\n',
+      files: [file('.github/agent-governance.yml', relaxed), file('docs/a.md', '@@ -1 +1 @@\n+x')],
+    });
+    const { bodies } = checkRuns(91);
+    await postWebhook(service.port, 'pull_request', agentPullRequest());
+    await service.github!.drain();
+    const final = bodies.at(-1);
+    expect(final).toMatchObject({ method: 'PATCH', status: 'completed', conclusion: 'failure' });
+    expect(final.output.summary).toContain(
+      'Codertocat/Hello-World:.github/agent-governance.yml@master extends strict',
+    );
+    expect(final.output.summary).toContain(
+      "| execute | `governance_config` | ❌ fired | changes `.github/agent-governance.yml`, the config that judges it; judged by the default branch's config instead |",
+    );
+    expect(final.output.annotations).toContainEqual(
+      expect.objectContaining({ path: '.github/agent-governance.yml', title: 'Governance config changed' }),
+    );
+    const violations = service.runtime.ledger.db.prepare('SELECT type, severity FROM violations').all();
+    expect(violations).toContainEqual({ type: 'policy_config_tampering', severity: 'critical' });
+  });
+
+  it('fails the check with file, line and column when the policy file is invalid', async () => {
+    githubApi();
+    prReads({
+      policy: 'rules:\n  secrets:\n    action: allow\n',
+      files: [file('docs/a.md', '@@ -1 +1 @@\n+x')],
+    });
+    const bodies: any[] = [];
+    nock('https://api.github.com')
+      .post('/repos/Codertocat/Hello-World/check-runs', (b) => bodies.push(b) > 0)
+      .reply(201, { id: 92 });
+    await postWebhook(service.port, 'pull_request', agentPullRequest());
+    await service.github!.drain();
+    expect(bodies[0]).toMatchObject({
+      status: 'completed',
+      conclusion: 'failure',
+      output: { title: 'The governance policy file is invalid' },
+    });
+    expect(bodies[0].output.summary).toContain(
+      '`Codertocat/Hello-World:.github/agent-governance.yml:3:13: rules.secrets.action: must be one of "deny", "require_approval"`',
+    );
+  });
+
+  it('sends more than 50 annotations in batches of 50', async () => {
+    githubApi();
+    const lines = Array.from(
+      { length: 120 },
+      (_, i) => `+key${i} = "AKIAIOSFODNN7EXAMPL${String.fromCharCode(65 + (i % 26))}"`,
+    );
+    prReads({ files: [file('docs/keys.md', `@@ -0,0 +1,120 @@\n${lines.join('\n')}`, 'added')] });
+    const { bodies } = checkRuns(93, 3);
+    await postWebhook(service.port, 'pull_request', agentPullRequest());
+    await service.github!.drain();
+    expect(bodies.map((b) => [b.method, b.status ?? null, b.output.annotations.length])).toEqual([
+      ['POST', 'in_progress', 0],
+      ['PATCH', 'completed', 50],
+      ['PATCH', null, 50],
+      ['PATCH', null, 20],
+    ]);
+  });
+});

@@ -1,0 +1,57 @@
+import nock from 'nock';
+import { API } from './github.js';
+
+export const REPO = '/repos/Codertocat/Hello-World';
+
+export interface ReadsOptions {
+  number?: number;
+  /** The policy on the default branch (`master` in the examples); null: none anywhere. */
+  policy?: string | null;
+  files: unknown[];
+  commits?: unknown[];
+  times?: number;
+}
+
+/** The reads one evaluation makes, answered as GitHub would. */
+export function prReads(o: ReadsOptions) {
+  const n = o.number ?? 2;
+  const times = o.times ?? 1;
+  const scope = nock(API);
+  if (o.policy) {
+    scope
+      .get(`${REPO}/contents/.github%2Fagent-governance.yml`)
+      .query({ ref: 'master' })
+      .times(times)
+      .reply(200, { type: 'file', encoding: 'base64', content: Buffer.from(o.policy).toString('base64') });
+  } else {
+    scope
+      .get(`${REPO}/contents/.github%2Fagent-governance.yml`)
+      .query({ ref: 'master' })
+      .times(times)
+      .reply(404, { message: 'Not Found' })
+      .get('/repos/Codertocat/.github/contents/.github%2Fagent-governance.yml')
+      .times(times)
+      .reply(404, { message: 'Not Found' });
+  }
+  return scope
+    .get(`${REPO}/pulls/${n}/commits`)
+    .query({ per_page: 100 })
+    .times(times)
+    .reply(200, o.commits ?? [{ sha: 'c1', commit: { message: 'Update docs' } }])
+    .get(`${REPO}/pulls/${n}/files`)
+    .query({ per_page: 100 })
+    .times(times)
+    .reply(200, o.files);
+}
+
+/** Records every check-run request body; `create` answers with `id`. */
+export function checkRuns(id: number, updates = 1) {
+  const bodies: any[] = [];
+  const scope = nock(API)
+    .post(`${REPO}/check-runs`, (b) => bodies.push({ method: 'POST', ...b }) > 0)
+    .reply(201, { id })
+    .patch(`${REPO}/check-runs/${id}`, (b) => bodies.push({ method: 'PATCH', ...b }) > 0)
+    .times(updates)
+    .reply(200, { id });
+  return { scope, bodies };
+}
