@@ -96,16 +96,12 @@ export async function startGithubService(
 
 /** nock for the GitHub API: the installation token, which every installation call needs first. */
 export function githubApi() {
-  return nock(API)
-    .post('/app/installations/1/access_tokens')
-    .optionally()
-    .times(100)
-    .reply(201, {
-      token: 'ghs_installation_token',
-      expires_at: '2099-01-01T00:00:00Z',
-      permissions: {},
-      repository_selection: 'all',
-    });
+  return nock(API).post('/app/installations/1/access_tokens').optionally().times(100).reply(201, {
+    token: 'ghs_installation_token',
+    expires_at: '2099-01-01T00:00:00Z',
+    permissions: {},
+    repository_selection: 'all',
+  });
 }
 
 export function file(filename: string, patch: string, status = 'modified') {
