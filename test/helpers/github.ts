@@ -58,6 +58,10 @@ agents:
     tier: T1
     owner: olivia
     github_logins: ["docs-bot[bot]"]
+  - id: builder-bot
+    tier: T2
+    owner: olivia
+    github_logins: ["builder-bot[bot]"]
   - id: claude-helper
     tier: T2
     owner: olivia

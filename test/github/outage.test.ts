@@ -1,0 +1,111 @@
+import nock from 'nock';
+import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
+import type { RunningService } from '../../src/service.js';
+import {
+  API,
+  agentPullRequest,
+  file,
+  githubApi,
+  postWebhook,
+  startGithubService,
+} from '../helpers/github.js';
+import { REPO } from '../helpers/github-reads.js';
+
+let service: RunningService;
+beforeAll(() => {
+  nock.disableNetConnect();
+  nock.enableNetConnect('127.0.0.1');
+});
+afterAll(() => nock.enableNetConnect());
+beforeEach(async () => {
+  service = await startGithubService();
+});
+afterEach(async () => {
+  await service.stop();
+  nock.cleanAll();
+});
+
+const rateLimited = () => ({
+  'x-ratelimit-remaining': '0',
+  'x-ratelimit-reset': String(Math.floor(Date.now() / 1000)),
+});
+
+it('GitHub answering 502 and 403 rate limits for a while: nothing lost, every check completed once GitHub is back, no duplicates', async () => {
+  githubApi();
+  const prs = [2, 3, 4].map((n) => ({ n, sha: String(n).repeat(40) }));
+  // The outage: the first reads fail with 502, then with rate limits; check-run writes fail too.
+  nock(API)
+    .get(`${REPO}/contents/.github%2Fagent-governance.yml`)
+    .query(true)
+    .times(3)
+    .reply(502, 'Bad Gateway')
+    .get(`${REPO}/contents/.github%2Fagent-governance.yml`)
+    .query(true)
+    .times(2)
+    .reply(403, { message: 'API rate limit exceeded' }, rateLimited());
+  nock(API).post(`${REPO}/check-runs`).times(2).reply(502, 'Bad Gateway');
+  // GitHub is back.
+  nock(API)
+    .persist()
+    .get(`${REPO}/contents/.github%2Fagent-governance.yml`)
+    .query(true)
+    .reply(404, { message: 'Not Found' })
+    .get('/repos/Codertocat/.github/contents/.github%2Fagent-governance.yml')
+    .reply(404, { message: 'Not Found' });
+  const bodies: Record<string, any[]> = {};
+  let nextId = 100;
+  const ids: Record<string, number> = {};
+  for (const { n, sha } of prs) {
+    bodies[sha] = [];
+    nock(API)
+      .persist()
+      .get(`${REPO}/pulls/${n}/commits`)
+      .query(true)
+      .reply(200, [{ sha: 'c', commit: { message: 'docs' } }])
+      .get(`${REPO}/pulls/${n}/files`)
+      .query(true)
+      .reply(200, [file(`docs/${n}.md`, '@@ -1 +1 @@\n+words')]);
+  }
+  nock(API)
+    .persist()
+    .post(`${REPO}/check-runs`)
+    .reply(201, (_uri, body: any) => {
+      bodies[body.head_sha]!.push(body);
+      ids[body.head_sha] = nextId++;
+      return { id: ids[body.head_sha] };
+    })
+    .patch(/\/repos\/Codertocat\/Hello-World\/check-runs\/\d+/)
+    .reply(200, (uri, body: any) => {
+      const id = Number(uri.split('/').pop());
+      const sha = Object.keys(ids).find((s) => ids[s] === id)!;
+      bodies[sha]!.push(body);
+      return { id };
+    });
+
+  for (const { n, sha } of prs) {
+    const payload = agentPullRequest('opened', { sha });
+    payload.pull_request.number = n;
+    payload.number = n;
+    expect((await postWebhook(service.port, 'pull_request', payload)).status).toBe(202);
+  }
+  await service.github!.drain(15_000);
+
+  const db = service.runtime.ledger.db;
+  expect(
+    db.prepare("SELECT COUNT(*) AS n FROM ledger_entries WHERE type = 'delivery.received'").get(),
+  ).toEqual({ n: 3 });
+  expect(
+    db.prepare('SELECT number, COUNT(*) AS n FROM decisions GROUP BY number ORDER BY number').all(),
+  ).toEqual([
+    { number: 2, n: 1 },
+    { number: 3, n: 1 },
+    { number: 4, n: 1 },
+  ]);
+  expect(db.prepare("SELECT COUNT(*) AS n FROM inbox WHERE status = 'done'").get()).toEqual({ n: 3 });
+  expect(db.prepare("SELECT COUNT(*) AS n FROM outbox WHERE status != 'delivered'").get()).toEqual({ n: 0 });
+  const retried = db.prepare('SELECT SUM(attempts) AS n FROM inbox').get() as { n: number };
+  expect(retried.n).toBeGreaterThan(3);
+  for (const { sha } of prs) {
+    expect(bodies[sha]!.at(-1)).toMatchObject({ status: 'completed', conclusion: 'success' });
+  }
+});
