@@ -5,6 +5,7 @@ import { stateChangesFor } from './core/derived-state.js';
 import type { LedgerEntry, LedgerEntryInput, LedgerPayload } from './core/ledger-entries.js';
 import type { OrgConfig } from './core/org-config.js';
 import type { ApprovalReceipt, Decision } from './core/policy/decision.js';
+import type { PullRequestFacts } from './core/policy/pull-request-facts.js';
 import type { TierId } from './core/tiers.js';
 import { UserError } from './errors.js';
 import type { Checkpoints } from './ledger/checkpoints.js';
@@ -180,6 +181,8 @@ export class Governance {
         diffHash: record.diffHash,
         trigger,
         rules: record.rules,
+        ...(record.author ? { author: record.author } : {}),
+        ...(record.files ? { files: record.files } : {}),
       },
     };
     const source = `github:${record.repository}#${record.number}@${record.headSha}`;
@@ -284,11 +287,27 @@ export interface DecisionRecord {
   diffHash: string | null;
   rules: { rule: string; status: string; summary: string }[];
   violations: ViolationReport[];
+  author?: string;
+  files?: {
+    path: string;
+    previousPath: string | null;
+    status: string;
+    additions: number;
+    deletions: number;
+  }[];
 }
 
 /** The decision as the ledger stores it: every rule that did not simply pass, with its reason. */
-export function decisionRecord(decision: Decision): DecisionRecord {
+export function decisionRecord(decision: Decision, facts: PullRequestFacts): DecisionRecord {
   return {
+    author: facts.author,
+    files: facts.files.map((f) => ({
+      path: f.path,
+      previousPath: f.previousPath,
+      status: f.status,
+      additions: f.additions,
+      deletions: f.deletions,
+    })),
     agentId: decision.agentId,
     repository: decision.repository,
     number: decision.number,

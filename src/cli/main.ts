@@ -2,12 +2,12 @@
 import { Command, CommanderError } from 'commander';
 import { isUserError } from '../errors.js';
 import { createLogger } from '../logger.js';
-import { startService } from '../service.js';
 import { registerAgentsCommands } from './agents-commands.js';
 import { registerCheckpointCommands } from './checkpoint-commands.js';
 import { envFor } from './context.js';
 import { registerLedgerCommands } from './ledger-commands.js';
 import { EXIT } from './output.js';
+import { registerPolicyCommands } from './policy-commands.js';
 
 export function buildProgram(): Command {
   const program = new Command('agov')
@@ -22,6 +22,8 @@ export function buildProgram(): Command {
     .action(async (_opts: unknown, command: Command) => {
       const env = envFor(command);
       const logger = createLogger(env.LOG_LEVEL);
+      // Loaded here, not at the top: the GitHub and Slack SDKs are heavy and other commands need neither.
+      const { startService } = await import('../service.js');
       const service = await startService(env, logger);
       await new Promise<void>((resolve) => {
         const stop = () => resolve();
@@ -35,6 +37,7 @@ export function buildProgram(): Command {
   registerLedgerCommands(program);
   registerCheckpointCommands(program);
   registerAgentsCommands(program);
+  registerPolicyCommands(program);
   for (const command of program.commands) {
     command.exitOverride();
     for (const sub of command.commands) sub.exitOverride();

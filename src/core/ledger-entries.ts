@@ -73,6 +73,19 @@ export const ledgerPayloadSchemas = {
     trigger: z.string(),
     /** Each rule that fired or waits: id, status, one-line reason. */
     rules: z.array(z.object({ rule: z.string(), status: z.string(), summary: z.string() })),
+    /** What was judged, without file contents: enough to replay a candidate policy (backtest). */
+    author: z.string().optional(),
+    files: z
+      .array(
+        z.object({
+          path: z.string(),
+          previousPath: z.string().nullable(),
+          status: z.string(),
+          additions: z.number().int(),
+          deletions: z.number().int(),
+        }),
+      )
+      .optional(),
   }),
   'approval.recorded': z.object({
     repository: z.string(),

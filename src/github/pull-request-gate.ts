@@ -110,7 +110,7 @@ export class PullRequestGate {
       org: g.config,
     });
     await this.record(
-      decisionRecord(decision),
+      decisionRecord(decision, facts),
       trigger,
       checkRunMessage(
         target,

@@ -1,0 +1,246 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { loadOrgConfig } from '../config/load-org-config.js';
+import { readEnv } from '../config/read-env.js';
+import type { AgentRecord } from '../core/agent.js';
+import { tierCapabilities } from '../core/org-config.js';
+import { formatProblem } from '../core/parse-yaml.js';
+import { evaluate } from '../core/policy/evaluate.js';
+import { parsePolicyFile } from '../core/policy/load-policy.js';
+import type { Policy } from '../core/policy/policy-schema.js';
+import { addedLinesOf, type ChangedFile } from '../core/policy/pull-request-facts.js';
+import { resolvePolicy } from '../core/policy/resolve-policy.js';
+import { isTierId, TIER_IDS, type TierId, tierLabel } from '../core/tiers.js';
+import { UserError } from '../errors.js';
+import { backtestPolicy } from '../policy-backtest.js';
+import { withRuntime } from './context.js';
+import { EXIT, table } from './output.js';
+
+function readText(path: string, what: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new UserError(
+      'file_unreadable',
+      `cannot read ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
+  }
+}
+
+/** Parses and resolves a policy file; prints its problems and returns null when it is invalid. */
+function loadPolicyFile(path: string | undefined): Policy | null {
+  if (!path) return resolvePolicy(null, { source: 'built-in default template' });
+  const result = parsePolicyFile(readText(path, 'the policy file'), path);
+  if (!result.ok) {
+    for (const p of result.problems) console.log(formatProblem(p));
+    return null;
+  }
+  return resolvePolicy(result.value, { source: path });
+}
+
+/** Files from `--files a,b` (one added line each) or from a unified diff (`git diff` output). */
+function filesFrom(opts: { files?: string; diff?: string }): ChangedFile[] {
+  if (opts.diff) {
+    const text = readText(opts.diff, 'the diff');
+    const parts = text.split(/^diff --git /m).slice(1);
+    if (parts.length === 0)
+      throw new UserError('diff_invalid', `${opts.diff} holds no \`diff --git\` sections`);
+    return parts.map((part) => {
+      const header = /^a\/(\S+) b\/(\S+)/.exec(part);
+      if (!header) throw new UserError('diff_invalid', `cannot read a file header in ${opts.diff}`);
+      const [, from, to] = header as unknown as [string, string, string];
+      const body = part.slice(part.indexOf('\n@@') + 1);
+      const added = part.includes('\n@@') ? addedLinesOf(body) : [];
+      const removed = part.includes('\n@@')
+        ? body.split('\n').filter((l) => l.startsWith('-') && !l.startsWith('---')).length
+        : 0;
+      const status: ChangedFile['status'] = /\nnew file mode/.test(part)
+        ? 'added'
+        : /\ndeleted file mode/.test(part)
+          ? 'removed'
+          : from !== to
+            ? 'renamed'
+            : 'modified';
+      return {
+        path: to,
+        previousPath: from !== to ? from : null,
+        status,
+        additions: added.length,
+        deletions: removed,
+        blobSha: null,
+        addedLines: added,
+      };
+    });
+  }
+  if (opts.files) {
+    return opts.files
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean)
+      .map((path) => ({
+        path,
+        previousPath: null,
+        status: 'modified' as const,
+        additions: 1,
+        deletions: 0,
+        blobSha: null,
+        addedLines: [],
+      }));
+  }
+  throw new UserError('usage', 'give the changed files with --files a,b,c or --diff FILE');
+}
+
+export function registerPolicyCommands(program: Command): void {
+  const policy = program.command('policy').description('try a governance policy before committing it');
+
+  policy
+    .command('validate <file>')
+    .description(
+      'check a .github/agent-governance.yml: exit 0 when valid, 1 with file:line:column problems when not',
+    )
+    .action((file: string) => {
+      const resolved = loadPolicyFile(file);
+      if (!resolved) {
+        process.exitCode = EXIT.checkFailed;
+        return;
+      }
+      const stages = resolved.pipeline.stages.map((s) => `${s.type}(${s.rules.join(', ')})`).join(' → ');
+      console.log(`ok: ${file} is valid`);
+      console.log(`pipeline: ${stages}`);
+      console.log(
+        `gates: ${Object.entries(resolved.gates)
+          .map(([n, g]) => `${n} (${g.council ? 'council' : `${g.approvals} approval(s)`})`)
+          .join(', ')}`,
+      );
+    });
+
+  policy
+    .command('check')
+    .description('evaluate a PR offline and print the decision table (exit 0 allow, 1 otherwise)')
+    .option('--policy <file>', 'the policy file (default: the built-in default template)')
+    .option('--agent <id>', 'a registered agent (its tier and status come from the ledger)')
+    .option('--tier <tier>', `a tier instead of an agent (${TIER_IDS.join(', ')})`)
+    .option('--files <paths>', 'changed paths, comma-separated')
+    .option('--diff <file>', 'a unified diff (git diff output) of the change')
+    .action(
+      async (
+        opts: { policy?: string; agent?: string; tier?: string; files?: string; diff?: string },
+        command: Command,
+      ) => {
+        const resolved = loadPolicyFile(opts.policy);
+        if (!resolved) {
+          process.exitCode = EXIT.usage;
+          return;
+        }
+        const files = filesFrom(opts);
+        let agent: AgentRecord;
+        const org = loadOrgConfig(readEnv().GOVERNANCE_CONFIG).config;
+        if (opts.agent) {
+          agent = await withRuntime(command, { ledgerMustExist: true, stateStore: 'memory' }, (rt) => {
+            const found = rt.checkpoints.stateAtHead().state.agents[opts.agent!];
+            if (!found)
+              throw new UserError(
+                'agent_unknown',
+                `no agent "${opts.agent}" is registered; see \`agov agents list\``,
+              );
+            return found;
+          });
+        } else {
+          const tier = (opts.tier ?? '').toUpperCase();
+          if (!isTierId(tier))
+            throw new UserError('usage', `give --agent ID or --tier (${TIER_IDS.join(', ')})`);
+          agent = {
+            id: 'candidate',
+            name: 'candidate',
+            owner: null,
+            tier: tier as TierId,
+            status: 'active',
+            identities: { githubLogins: [], trailers: [] },
+            tokenHash: null,
+            registeredAt: '',
+            tierSince: '',
+          };
+        }
+        const decision = evaluate(
+          resolved,
+          tierCapabilities(org, agent.tier),
+          {
+            repository: 'local/check',
+            number: 0,
+            title: '',
+            url: '',
+            author: agent.id,
+            headSha: '0'.repeat(40),
+            baseRef: 'main',
+            draft: false,
+            files,
+            coAuthors: [],
+            checks: [],
+          },
+          { agent, receipts: [], org },
+        );
+        console.log(`${decision.outcome.toUpperCase()}: ${decision.summary}`);
+        console.log(
+          `agent ${agent.id}, ${tierLabel(agent.tier)}; ${decision.changedFiles} files, ${decision.changedLines} lines; policy ${resolved.source}\n`,
+        );
+        console.log(
+          table(
+            ['stage', 'rule', 'outcome', 'what it saw'],
+            decision.rules.map((r) => [
+              r.stage,
+              r.rule,
+              r.status === 'fire' ? `fire (${r.action})` : r.status,
+              r.summary,
+            ]),
+          ),
+        );
+        for (const a of decision.rules.flatMap((r) => r.annotations))
+          console.log(`  ${a.path}:${a.startLine}: ${a.title}: ${a.message}`);
+        process.exitCode = decision.outcome === 'allow' ? EXIT.ok : EXIT.checkFailed;
+      },
+    );
+
+  policy
+    .command('backtest <file>')
+    .description(
+      'replay a candidate policy over the agent PRs recorded in the ledger and show which verdicts would change',
+    )
+    .option('--last <n>', 'the newest N decisions', (v) => Number.parseInt(v, 10), 100)
+    .option('--since <date>', 'only decisions from this date (ISO 8601)')
+    .option('--until <date>', 'only decisions up to this date (ISO 8601)')
+    .action(
+      async (file: string, opts: { last: number; since?: string; until?: string }, command: Command) => {
+        const resolved = loadPolicyFile(file);
+        if (!resolved) {
+          process.exitCode = EXIT.usage;
+          return;
+        }
+        if (!Number.isInteger(opts.last) || opts.last <= 0)
+          throw new UserError('usage', '--last must be a positive whole number');
+        await withRuntime(command, { ledgerMustExist: true, stateStore: 'memory' }, (rt) => {
+          const rows = backtestPolicy(rt.ledger.db, resolved, rt.config, opts);
+          const changed = rows.filter((r) => r.was !== r.wouldBe);
+          if (rows.length === 0) return console.log('no agent PR decisions recorded in that range');
+          if (changed.length) {
+            console.log(
+              table(
+                ['seq', 'pull request', 'agent', 'was', 'would be', 'newly fired', 'no longer fired'],
+                changed.map((r) => [
+                  String(r.seq),
+                  r.pr,
+                  `${r.agentId} (${r.tier})`,
+                  r.was,
+                  r.wouldBe,
+                  r.newlyFired.join(', ') || '-',
+                  r.noLongerFired.join(', ') || '-',
+                ]),
+              ),
+            );
+            console.log('');
+          }
+          console.log(`${changed.length} of ${rows.length} decisions would change under ${file}`);
+          console.log('(the secrets rule keeps its recorded result: file contents are not in the ledger)');
+        });
+      },
+    );
+}

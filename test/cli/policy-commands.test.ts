@@ -1,0 +1,129 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { agov, tempDir } from '../helpers/agov.js';
+import { testRuntime } from '../helpers/runtime.js';
+
+function write(name: string, text: string): string {
+  const path = join(tempDir(), name);
+  writeFileSync(path, text);
+  return path;
+}
+
+describe('agov policy validate', () => {
+  it('accepts a valid policy and describes what it resolves to', () => {
+    const r = agov(['policy', 'validate', write('p.yml', 'extends: infra-protected\n')]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^ok: .*p\.yml is valid$/m);
+    expect(r.stdout).toContain('gates: default (1 approval(s)), protected (council)');
+  });
+
+  it('names file, line and column of each problem and exits 1', () => {
+    const path = write('p.yml', 'rules:\n  diff_size:\n    max_files: -3\n');
+    const r = agov(['policy', 'validate', path]);
+    expect(r.status).toBe(1);
+    expect(r.stdout.trim()).toBe(
+      `${path}:3:16: rules.diff_size.max_files: Too small: expected number to be >0`,
+    );
+  });
+
+  it('a missing file is a usage error', () => {
+    const r = agov(['policy', 'validate', '/nonexistent.yml']);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toBe('agov: cannot read the policy file /nonexistent.yml: ENOENT');
+  });
+});
+
+describe('agov policy check', () => {
+  it('evaluates a list of files for a tier and prints the decision table', () => {
+    const r = agov(['policy', 'check', '--tier', 'T1', '--files', 'docs/a.md,src/app.ts']);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/^DENY: Denied: 1 file\(s\) outside what T1 may change: `src\/app.ts`/);
+    expect(r.stdout).toMatch(/execute\s+tier_paths\s+fire \(deny\)/);
+    expect(r.stdout).toContain('src/app.ts:1: Path not allowed for this tier');
+  });
+
+  it('reads a unified diff and finds a secret on its line', () => {
+    const diff = write(
+      'change.diff',
+      [
+        'diff --git a/src/config.ts b/src/config.ts',
+        'index 1111111..2222222 100644',
+        '--- a/src/config.ts',
+        '+++ b/src/config.ts',
+        '@@ -3,2 +3,3 @@ export const config = {',
+        '   region: "eu",',
+        '+  token: "xoxb-1234567890-abcdefghij",',
+        ' };',
+        '',
+      ].join('\n'),
+    );
+    const r = agov(['policy', 'check', '--tier', 'T2', '--diff', diff]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain('src/config.ts:4: Secret in added line: looks like a Slack token');
+  });
+
+  it('allows what the policy allows', () => {
+    const r = agov(['policy', 'check', '--tier', 'T2', '--files', 'src/app.ts']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^ALLOW: Allowed: every rule passed/);
+  });
+});
+
+describe('agov policy backtest', () => {
+  it('replays a candidate policy over recorded agent PRs and lists the verdicts that would change', async () => {
+    const rt = await testRuntime();
+    await rt.governance.registerAgent({ id: 'builder-bot', tier: 'T2' }, 'alice');
+    const decision = (
+      number: number,
+      paths: string[],
+      rules: { rule: string; status: string; summary: string }[],
+      outcome: 'allow' | 'require_approval',
+    ) =>
+      rt.ledger.append({
+        type: 'decision.recorded',
+        agentId: 'builder-bot',
+        actor: 'github',
+        payload: {
+          repository: 'acme/web',
+          number,
+          headSha: String(number).repeat(40).slice(0, 40),
+          outcome,
+          summary: '',
+          tier: 'T2',
+          policyVersion: 'v1',
+          diffHash: 'd',
+          trigger: 'pull_request.opened',
+          rules,
+          author: 'builder-bot[bot]',
+          files: paths.map((path) => ({
+            path,
+            previousPath: null,
+            status: 'modified',
+            additions: 5,
+            deletions: 1,
+          })),
+        },
+      });
+    decision(1, ['src/app.ts'], [], 'allow');
+    decision(2, ['infra/main.tf'], [], 'allow');
+    decision(
+      3,
+      ['.github/workflows/ci.yml'],
+      [{ rule: 'protected_paths', status: 'fire', summary: 'x' }],
+      'require_approval',
+    );
+    await rt.close();
+
+    const r = agov(['policy', 'backtest', write('candidate.yml', 'extends: infra-protected\n')], {
+      LEDGER_PATH: rt.env.LEDGER_PATH,
+    });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(
+      /acme\/web#2@2222222\s+builder-bot \(T2\)\s+allow\s+require_approval\s+protected_paths\s+-/,
+    );
+    expect(r.stdout).not.toMatch(/acme\/web#1@/);
+    expect(r.stdout).toContain('1 of 3 decisions would change under');
+  });
+});
