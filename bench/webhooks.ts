@@ -25,7 +25,12 @@ const self = fileURLToPath(import.meta.url);
 if (process.argv[2] === 'noop') {
   // The baseline: Probot's own middleware with a handler that does nothing.
   const { Probot, createNodeMiddleware } = await import('probot');
-  const probot = new Probot({ appId: 1, privateKey: process.env.PRIVATE_KEY!, secret: SECRET, logLevel: 'fatal' });
+  const probot = new Probot({
+    appId: 1,
+    privateKey: process.env.PRIVATE_KEY!,
+    secret: SECRET,
+    logLevel: 'fatal',
+  });
   const middleware = await createNodeMiddleware(
     (app) => {
       app.on('pull_request', async () => {});
@@ -89,18 +94,30 @@ async function main() {
   service.process.kill();
   standIn.server.close();
 
-  const latencies = payloads.filter((p) => completedAt.has(p.sha)).map((p) => completedAt.get(p.sha)! - sentAt.get(p.sha)!);
+  const latencies = payloads
+    .filter((p) => completedAt.has(p.sha))
+    .map((p) => completedAt.get(p.sha)! - sentAt.get(p.sha)!);
   const firstSent = Math.min(...sentAt.values());
   const lastDone = Math.max(...completedAt.values());
   console.log(`deliveries:                 ${N} (concurrency ${CONCURRENCY})`);
-  console.log(`no-op Probot acks/s:        ${baseline.perSecond}   p50 ${baseline.p50} ms, p99 ${baseline.p99} ms`);
-  console.log(`agent-governance acks/s:    ${ours.perSecond}   p50 ${ours.p50} ms, p99 ${ours.p99} ms   (signature checked, payload validated, stored with its ledger entry)`);
-  console.log(`decisions completed:        ${completedAt.size} of ${N}, ${Math.round((completedAt.size / (lastDone - firstSent)) * 1000)}/s`);
+  console.log(
+    `no-op Probot acks/s:        ${baseline.perSecond}   p50 ${baseline.p50} ms, p99 ${baseline.p99} ms`,
+  );
+  console.log(
+    `agent-governance acks/s:    ${ours.perSecond}   p50 ${ours.p50} ms, p99 ${ours.p99} ms   (signature checked, payload validated, stored with its ledger entry)`,
+  );
+  console.log(
+    `decisions completed:        ${completedAt.size} of ${N}, ${Math.round((completedAt.size / (lastDone - firstSent)) * 1000)}/s`,
+  );
   console.log(`delivery to check run:      p50 ${pct(latencies, 50)} ms, p99 ${pct(latencies, 99)} ms`);
   console.log(`ratio: ${(ours.perSecond / baseline.perSecond).toFixed(2)}`);
 }
 
-async function send(port: number, payloads: { sha: string; body: string; signature: string }[], sentAt: Map<string, number>) {
+async function send(
+  port: number,
+  payloads: { sha: string; body: string; signature: string }[],
+  sentAt: Map<string, number>,
+) {
   const times: number[] = [];
   let next = 0;
   const start = performance.now();
@@ -135,8 +152,14 @@ function pct(values: number[], p: number): number {
   return Math.round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! * 10) / 10;
 }
 
-async function child(mode: string, env: Record<string, string>): Promise<{ process: ChildProcess; port: number }> {
-  const proc = fork(self, [mode], { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+async function child(
+  mode: string,
+  env: Record<string, string>,
+): Promise<{ process: ChildProcess; port: number }> {
+  const proc = fork(self, [mode], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const port = await new Promise<number>((resolve, reject) => {
     proc.once('message', (m: { port: number }) => resolve(m.port));
     proc.once('exit', (code) => reject(new Error(`${mode} exited with ${code}`)));
@@ -157,11 +180,22 @@ async function githubStandIn(completedAt: Map<string, number>) {
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(data));
     };
     const path = url.pathname.replace(/^\/api\/v3/, '');
-    if (path.startsWith('/app/installations/')) return json(201, { token: 'ghs_bench', expires_at: '2099-01-01T00:00:00Z' });
+    if (path.startsWith('/app/installations/'))
+      return json(201, { token: 'ghs_bench', expires_at: '2099-01-01T00:00:00Z' });
     if (path.includes('/contents/')) return json(404, { message: 'Not Found' });
     if (path.endsWith('/commits')) return json(200, [{ sha: 'c', commit: { message: 'docs' } }]);
     if (path.endsWith('/files')) {
-      return json(200, [{ sha: 'b', filename: 'docs/guide.md', status: 'modified', additions: 1, deletions: 0, changes: 1, patch: '@@ -1 +1 @@\n+words' }]);
+      return json(200, [
+        {
+          sha: 'b',
+          filename: 'docs/guide.md',
+          status: 'modified',
+          additions: 1,
+          deletions: 0,
+          changes: 1,
+          patch: '@@ -1 +1 @@\n+words',
+        },
+      ]);
     }
     if (req.method === 'POST' && path.endsWith('/check-runs')) {
       const id = nextId++;

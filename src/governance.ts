@@ -40,6 +40,8 @@ export class Governance {
   readonly config: OrgConfig;
   /** Highest ledger sequence this process has applied to the state store. */
   private appliedSeq = 0;
+  /** GitHub login (lower case) → agent id, kept by `syncState`, for checks that must not wait on I/O. */
+  private readonly logins = new Map<string, string>();
   private syncing: Promise<void> = Promise.resolve();
 
   constructor(deps: GovernanceDeps) {
@@ -67,6 +69,10 @@ export class Governance {
         if (batch.length === 0) return;
         for (const entry of batch) {
           await this.state.apply(stateChangesFor(entry));
+          if (entry.type === 'agent.registered' && entry.agentId) {
+            for (const login of entry.payload.identities.githubLogins)
+              this.logins.set(login.toLowerCase(), entry.agentId);
+          }
           this.appliedSeq = entry.seq;
         }
       }
@@ -84,6 +90,10 @@ export class Governance {
     const latest = this.checkpoints.latest();
     const { state, head } = this.checkpoints.stateAtHead();
     await this.state.replaceDerived(state);
+    this.logins.clear();
+    for (const agent of Object.values(state.agents)) {
+      for (const login of agent.identities.githubLogins) this.logins.set(login.toLowerCase(), agent.id);
+    }
     this.appliedSeq = head.seq;
     await this.syncState();
     return { checkpointId: latest?.checkpointId ?? null, headSeq: this.appliedSeq };
@@ -215,6 +225,11 @@ export class Governance {
     const entries = recordViolations(this.ledger, this.config, agentId, [report], source, actor, new Date());
     await this.syncState();
     return entries;
+  }
+
+  /** The agent a GitHub login belongs to, from memory: for the webhook path, which must not wait. */
+  agentIdForLogin(login: string): string | null {
+    return this.logins.get(login.toLowerCase()) ?? null;
   }
 
   /** The agent a GitHub login or a Co-Authored-By trailer belongs to. */

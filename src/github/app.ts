@@ -21,6 +21,9 @@ export interface DeliveryMeta {
   seq: number;
 }
 
+/** The pull_request actions that lead to an evaluation. */
+export const EVALUATED_ACTIONS = new Set(['opened', 'reopened', 'synchronize', 'edited', 'ready_for_review']);
+
 type Repo = { name: string; owner: { login: string }; default_branch: string; full_name: string };
 
 /**

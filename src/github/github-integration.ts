@@ -1,18 +1,21 @@
 import type { CircuitBreakerPolicy } from 'cockatiel';
 import { Probot, ProbotOctokit } from 'probot';
+import { renderQueued } from '../core/policy/render-check-run.js';
 import type { Governance } from '../governance.js';
 import { Pump } from '../integrations/pump.js';
 import { BrokenCircuitError, createBreaker, isTransient, retryAt } from '../integrations/resilience.js';
 import { Inbox } from '../ledger/inbox.js';
 import type { Logger } from '../logger.js';
 import type { Route } from '../server.js';
-import { type DeliveryMeta, governanceApp } from './app.js';
+import { type DeliveryMeta, EVALUATED_ACTIONS, governanceApp } from './app.js';
 import type { CheckRunPayload } from './check-run-message.js';
+import { checkRunMessage } from './check-run-message.js';
 import { deliverCheckRun } from './deliver-check-run.js';
 import { PullRequestGate } from './pull-request-gate.js';
 import type { GithubConfig } from './read-github-config.js';
 import { reconcileOpenPullRequests } from './reconcile.js';
 import { createWebhookReceiver } from './webhook-receiver.js';
+import { WEBHOOK_SCHEMAS } from './webhook-schemas.js';
 
 export const WEBHOOK_PATH = '/api/github/webhooks';
 
@@ -82,11 +85,27 @@ export class GithubIntegration {
         inbox: this.inbox,
         logger,
         onAccepted: () => this.inboxPump.kick(),
+        onReceipt: (event, payload, deliveryId) => this.queuedCheck(event, payload, deliveryId),
       }),
     };
   }
 
   readonly gate: PullRequestGate;
+
+  /** A `queued` check for an agent's PR, stored with the delivery: the PR page shows it at once. */
+  private queuedCheck(event: string, payload: unknown, deliveryId: string) {
+    if (event !== 'pull_request') return [];
+    const p = WEBHOOK_SCHEMAS.pull_request.parse(payload);
+    if (!EVALUATED_ACTIONS.has(p.action)) return [];
+    const agentId = this.governance.agentIdForLogin(p.pull_request.user.login);
+    if (!agentId) return [];
+    const target = {
+      installationId: p.installation.id,
+      owner: p.repository.owner.login,
+      repo: p.repository.name,
+    };
+    return [checkRunMessage(target, p.pull_request.head.sha, renderQueued(agentId), `queued-${deliveryId}`)];
+  }
 
   start(): this {
     this.inboxPump.start();

@@ -1,6 +1,7 @@
 import { verify } from '@octokit/webhooks-methods';
 import { BodyTooLargeError, readBody } from '../integrations/read-body.js';
 import type { Inbox } from '../ledger/inbox.js';
+import type { OutboxMessageInput } from '../ledger/outbox.js';
 import type { Logger } from '../logger.js';
 import { type Handler, sendJson } from '../server.js';
 import { isHandledEvent, WEBHOOK_SCHEMAS } from './webhook-schemas.js';
@@ -14,6 +15,8 @@ export interface WebhookReceiverOptions {
   logger: Logger;
   /** Called after a delivery is stored and answered: start processing it. */
   onAccepted: () => void;
+  /** Calls to store with the delivery, decided without I/O (the `queued` check of an agent PR). */
+  onReceipt?: (event: string, payload: unknown, deliveryId: string) => OutboxMessageInput[];
 }
 
 /**
@@ -82,6 +85,7 @@ export function createWebhookReceiver(options: WebhookReceiverOptions): Handler 
       action: data.action ?? null,
       repository: data.repository?.full_name ?? null,
       payloadText: text,
+      outbox: options.onReceipt?.(event, shape.data, deliveryId) ?? [],
     });
     if (!entry) return sendJson(res, 200, { ok: true, duplicate: true });
     sendJson(res, 202, { ok: true, seq: entry.seq });

@@ -1,5 +1,6 @@
 import type { LedgerEntry } from '../core/ledger-entries.js';
 import type { Ledger } from './ledger.js';
+import type { OutboxMessageInput } from './outbox.js';
 
 export interface InboxDelivery {
   deliveryId: string;
@@ -38,22 +39,27 @@ export class Inbox {
     action: string | null;
     repository: string | null;
     payloadText: string;
+    /** Calls to make because the delivery arrived (e.g. a `queued` check run). */
+    outbox?: OutboxMessageInput[];
   }): LedgerEntry | null {
     const db = this.ledger.db;
     return this.ledger.atomically(() => {
       if (db.prepare('SELECT 1 FROM inbox WHERE delivery_id = ?').get(delivery.deliveryId)) return null;
-      const entry = this.ledger.append({
-        type: 'delivery.received',
-        agentId: null,
-        actor: delivery.source,
-        payload: {
-          source: delivery.source,
-          deliveryId: delivery.deliveryId,
-          event: delivery.event,
-          action: delivery.action,
-          repository: delivery.repository,
+      const entry = this.ledger.append(
+        {
+          type: 'delivery.received',
+          agentId: null,
+          actor: delivery.source,
+          payload: {
+            source: delivery.source,
+            deliveryId: delivery.deliveryId,
+            event: delivery.event,
+            action: delivery.action,
+            repository: delivery.repository,
+          },
         },
-      });
+        { outbox: delivery.outbox ?? [] },
+      );
       const at = this.now().toISOString();
       db.prepare(
         `INSERT INTO inbox (delivery_id, source, event, payload, seq, next_attempt_at, received_at)

@@ -51,6 +51,7 @@ describe('an agent PR gets an Agent Governance check', () => {
       .post(`${REPO}/check-runs`, (body) => bodies.push(body) > 0)
       .reply(201, { id: 77 })
       .patch(`${REPO}/check-runs/77`, (body) => bodies.push(body) > 0)
+      .times(2)
       .reply(200, { id: 77 });
 
     const res = await postWebhook(service.port, 'pull_request', agentPullRequest());
@@ -62,14 +63,15 @@ describe('an agent PR gets an Agent Governance check', () => {
     expect(bodies[0]).toMatchObject({
       name: 'Agent Governance',
       head_sha: 'ec26c3e57ca3a959ca5aad62de7213c562f8c821',
-      status: 'in_progress',
+      status: 'queued',
     });
-    expect(bodies[1]).toMatchObject({
+    expect(bodies[1]).toMatchObject({ status: 'in_progress', output: { title: 'Evaluating' } });
+    expect(bodies[2]).toMatchObject({
       status: 'completed',
       conclusion: 'success',
       output: { title: 'Allowed: every rule passed', annotations: [] },
     });
-    expect(bodies[1].output.summary).toContain(
+    expect(bodies[2].output.summary).toContain(
       '| `docs-bot` | T1 operator | 1 files, 1 lines | built-in default template (no policy file) |',
     );
     const decision = service.runtime.ledger.db.prepare('SELECT outcome, agent_id FROM decisions').all();
@@ -84,11 +86,12 @@ describe('an agent PR gets an Agent Governance check', () => {
       .post(`${REPO}/check-runs`, (b) => bodies.push(b) > 0)
       .reply(201, { id: 78 })
       .patch(`${REPO}/check-runs/78`, (b) => bodies.push(b) > 0)
+      .times(2)
       .reply(200, { id: 78 });
     await postWebhook(service.port, 'pull_request', agentPullRequest());
     await service.github!.settle();
-    expect(bodies[1]).toMatchObject({ status: 'completed', conclusion: 'failure' });
-    expect(bodies[1].output.annotations).toEqual([
+    expect(bodies[2]).toMatchObject({ status: 'completed', conclusion: 'failure' });
+    expect(bodies[2].output.annotations).toEqual([
       {
         path: 'docs/setup.md',
         start_line: 12,

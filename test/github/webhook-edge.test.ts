@@ -64,7 +64,7 @@ describe('the webhook endpoint refuses what it cannot trust, and records nothing
     expect((await postWebhook(service.port, 'star', { action: 'created' })).status).toBe(202);
     githubApi();
     prReads({ files: [file('docs/a.md', '@@ -1 +1 @@\n+x')] });
-    const { scope } = checkRuns(90);
+    const { scope } = checkRuns(90, 2);
     const id = '72d3162e-cc78-11e3-81ab-4c9367dc0958';
     expect(
       (await postWebhook(service.port, 'pull_request', agentPullRequest(), { deliveryId: id })).status,
@@ -89,7 +89,7 @@ describe('the policy comes from the default branch', () => {
       policy: 'extends: strict\n',
       files: [file('.github/agent-governance.yml', relaxed), file('docs/a.md', '@@ -1 +1 @@\n+x')],
     });
-    const { bodies } = checkRuns(91);
+    const { bodies } = checkRuns(91, 2);
     await postWebhook(service.port, 'pull_request', agentPullRequest());
     await service.github!.drain();
     const final = bodies.at(-1);
@@ -113,18 +113,17 @@ describe('the policy comes from the default branch', () => {
       policy: 'rules:\n  secrets:\n    action: allow\n',
       files: [file('docs/a.md', '@@ -1 +1 @@\n+x')],
     });
-    const bodies: any[] = [];
-    nock('https://api.github.com')
-      .post('/repos/Codertocat/Hello-World/check-runs', (b) => bodies.push(b) > 0)
-      .reply(201, { id: 92 });
+    const { bodies } = checkRuns(92, 1);
     await postWebhook(service.port, 'pull_request', agentPullRequest());
     await service.github!.drain();
-    expect(bodies[0]).toMatchObject({
+    expect(bodies[0]).toMatchObject({ method: 'POST', status: 'queued', output: { title: 'Queued' } });
+    expect(bodies[1]).toMatchObject({
+      method: 'PATCH',
       status: 'completed',
       conclusion: 'failure',
       output: { title: 'The governance policy file is invalid' },
     });
-    expect(bodies[0].output.summary).toContain(
+    expect(bodies[1].output.summary).toContain(
       '`Codertocat/Hello-World:.github/agent-governance.yml:3:13: rules.secrets.action: must be one of "deny", "require_approval"`',
     );
   });
@@ -136,11 +135,12 @@ describe('the policy comes from the default branch', () => {
       (_, i) => `+key${i} = "AKIAIOSFODNN7EXAMPL${String.fromCharCode(65 + (i % 26))}"`,
     );
     prReads({ files: [file('docs/keys.md', `@@ -0,0 +1,120 @@\n${lines.join('\n')}`, 'added')] });
-    const { bodies } = checkRuns(93, 3);
+    const { bodies } = checkRuns(93, 4);
     await postWebhook(service.port, 'pull_request', agentPullRequest());
     await service.github!.drain();
     expect(bodies.map((b) => [b.method, b.status ?? null, b.output.annotations.length])).toEqual([
-      ['POST', 'in_progress', 0],
+      ['POST', 'queued', 0],
+      ['PATCH', 'in_progress', 0],
       ['PATCH', 'completed', 50],
       ['PATCH', null, 50],
       ['PATCH', null, 20],

@@ -14,7 +14,7 @@ export interface CheckRunOutput {
 }
 
 export interface CheckRunRender {
-  status: 'in_progress' | 'completed';
+  status: 'queued' | 'in_progress' | 'completed';
   conclusion?: 'success' | 'failure' | 'action_required' | 'neutral';
   output: CheckRunOutput;
 }
@@ -109,6 +109,18 @@ export function renderConfigError(problems: string[]): CheckRunRender {
 
 export function renderInProgress(title: string, summary: string): CheckRunRender {
   return { status: 'in_progress', output: { title, summary, annotations: [] } };
+}
+
+/** Accepted and stored; evaluation has not started (it waits its turn, or for GitHub to answer). */
+export function renderQueued(agentId: string): CheckRunRender {
+  return {
+    status: 'queued',
+    output: {
+      title: 'Queued',
+      summary: `Pull request by agent \`${agentId}\` received; it will be evaluated shortly.`,
+      annotations: [],
+    },
+  };
 }
 
 function escapeCell(text: string): string {
