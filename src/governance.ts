@@ -42,6 +42,7 @@ export class Governance {
   private appliedSeq = 0;
   /** GitHub login (lower case) → agent id, kept by `syncState`, for checks that must not wait on I/O. */
   private readonly logins = new Map<string, string>();
+  private readonly entryListeners: Array<(entry: LedgerEntry) => void> = [];
   private syncing: Promise<void> = Promise.resolve();
 
   constructor(deps: GovernanceDeps) {
@@ -49,6 +50,11 @@ export class Governance {
     this.state = deps.state;
     this.checkpoints = deps.checkpoints;
     this.config = deps.config;
+  }
+
+  /** Called once for every ledger entry this process applies (its own and other processes'). */
+  onEntry(listener: (entry: LedgerEntry) => void): void {
+    this.entryListeners.push(listener);
   }
 
   /** Appends entries (atomically) and brings the state store up to date with them. */
@@ -69,6 +75,7 @@ export class Governance {
         if (batch.length === 0) return;
         for (const entry of batch) {
           await this.state.apply(stateChangesFor(entry));
+          for (const listener of this.entryListeners) listener(entry);
           if (entry.type === 'agent.registered' && entry.agentId) {
             for (const login of entry.payload.identities.githubLogins)
               this.logins.set(login.toLowerCase(), entry.agentId);

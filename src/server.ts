@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { HealthManager } from './health/health-manager.js';
+import type { Metrics } from './health/metrics.js';
 import type { Logger } from './logger.js';
-import type { Runtime } from './open-runtime.js';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
@@ -19,44 +20,33 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.end(text);
 }
 
-type DependencyState = { state: 'up' | 'down' | 'unconfigured'; detail?: string };
-
-/** Readiness: the ledger must be writable; the state store must answer. */
-export async function readiness(
-  runtime: Runtime,
-): Promise<{ ready: boolean; dependencies: Record<string, DependencyState> }> {
-  const dependencies: Record<string, DependencyState> = {};
-  try {
-    runtime.ledger.db.prepare('BEGIN IMMEDIATE').run();
-    runtime.ledger.db.prepare('ROLLBACK').run();
-    dependencies.ledger = { state: 'up' };
-  } catch (error) {
-    dependencies.ledger = { state: 'down', detail: (error as Error).message };
-  }
-  try {
-    await runtime.state.ping();
-    dependencies.state_store = { state: 'up', detail: runtime.state.kind };
-  } catch (error) {
-    dependencies.state_store = { state: 'down', detail: (error as Error).message };
-  }
-  const ready = Object.values(dependencies).every((d) => d.state !== 'down');
-  return { ready, dependencies };
+export interface HttpServerOptions {
+  logger: Logger;
+  health: HealthManager;
+  metrics?: Metrics;
+  routes?: Route[];
 }
 
-/** The one HTTP server: health endpoints plus whatever routes the adapters mount. */
-export function createHttpServer(runtime: Runtime, logger: Logger, routes: Route[] = []): Server {
+/** The one HTTP server: health and metrics, plus the routes the adapters mount. */
+export function createHttpServer(options: HttpServerOptions): Server {
+  const { logger, health, metrics, routes = [] } = options;
   return createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
+    const route = routes.find((r) => path === r.prefix || path.startsWith(`${r.prefix}/`));
+    const timer = metrics?.httpDuration.startTimer({ route: route?.prefix ?? path });
+    res.once('finish', () => timer?.({ status: String(res.statusCode) }));
     const handle = async () => {
       if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
       if (path === '/readyz') {
-        const report = await readiness(runtime);
-        return sendJson(res, report.ready ? 200 : 503, {
-          status: report.ready ? 'ready' : 'not_ready',
-          ...report,
-        });
+        await health.probeAll();
+        const report = health.report();
+        return sendJson(res, report.status === 'not_ready' ? 503 : 200, report);
       }
-      const route = routes.find((r) => path === r.prefix || path.startsWith(`${r.prefix}/`));
+      if (path === '/metrics' && metrics) {
+        const text = await metrics.registry.metrics();
+        res.writeHead(200, { 'content-type': metrics.registry.contentType });
+        return res.end(text);
+      }
       if (route) return route.handler(req, res);
       sendJson(res, 404, { error: 'not_found', message: `no route for ${req.method} ${path}` });
     };

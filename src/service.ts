@@ -1,15 +1,22 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createAgentApi } from './agents-api/agent-api.js';
+import { AgentRuntime } from './agents-api/agent-runtime.js';
 import type { Env } from './config/read-env.js';
 import { describeConfiguration } from './describe-configuration.js';
 import { GithubIntegration, type GithubIntegrationOptions } from './github/github-integration.js';
 import { readGithubConfig } from './github/read-github-config.js';
+import { HealthManager } from './health/health-manager.js';
+import { Metrics } from './health/metrics.js';
+import { IntegrationManager } from './integrations/integration-manager.js';
 import type { Logger } from './logger.js';
 import { openRuntime, type Runtime } from './open-runtime.js';
 import { createHttpServer, type Route } from './server.js';
 
 export interface RunningService {
   runtime: Runtime;
+  agentRuntime: AgentRuntime;
+  health: HealthManager;
   github: GithubIntegration | null;
   server: Server;
   port: number;
@@ -43,12 +50,60 @@ export async function startService(
     if (added.length)
       logger.info({ agents: added }, `registered ${added.length} agent(s) from the organisation config`);
 
+    const governance = runtime.governance;
     const routes: Route[] = [];
     if (githubConfig) {
-      github = new GithubIntegration(runtime.governance, githubConfig, logger, options.github);
+      github = new GithubIntegration(governance, githubConfig, logger, options.github);
       routes.push(github.route);
     }
-    const server = createHttpServer(runtime, logger, routes);
+    const integrations = new IntegrationManager(governance.ledger);
+    const agentRuntime = new AgentRuntime(governance, integrations, logger);
+    routes.push(createAgentApi(agentRuntime, governance.ledger, logger));
+
+    const health = new HealthManager();
+    health.register({
+      name: 'ledger',
+      required: true,
+      configured: true,
+      probe: async () => {
+        runtime.ledger.db.prepare('BEGIN IMMEDIATE').run();
+        runtime.ledger.db.prepare('ROLLBACK').run();
+      },
+    });
+    health.register({
+      name: 'state_store',
+      required: false,
+      configured: true,
+      probe: () => runtime.state.ping(),
+      breaker: agentRuntime.stateBreaker,
+    });
+    health.register({
+      name: 'github',
+      required: false,
+      configured: Boolean(github),
+      ...(github ? { breaker: github.breaker } : {}),
+    });
+    health.register({ name: 'slack', required: false, configured: false });
+    health.register({ name: 'vault', required: false, configured: false });
+    // A state store that comes back may have come back empty (a restarted Redis): rebuild it.
+    health.onRecovery('state_store', async () => {
+      const restored = await governance.restoreState();
+      logger.info(
+        { headSeq: restored.headSeq },
+        'state store is back; derived state rebuilt from the ledger',
+      );
+    });
+    const metrics = new Metrics(
+      () => ({
+        inbox: github?.pendingDeliveries() ?? 0,
+        'outbox.github': governance.ledger.outbox.pendingCount('github'),
+        'outbox.slack': governance.ledger.outbox.pendingCount('slack'),
+        'outbox.vault': governance.ledger.outbox.pendingCount('vault'),
+      }),
+      health,
+    );
+    governance.onEntry((entry) => metrics.observe(entry));
+    const server = createHttpServer({ logger, health, metrics, routes });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(env.PORT, env.HOST, () => resolve());
@@ -79,10 +134,15 @@ export async function startService(
     for (const line of describeConfiguration(env, runtime.configPath)) {
       logger.info({ part: line.part, configured: line.configured }, `${line.part}: ${line.detail}`);
     }
-    logger.info({ port }, `listening on http://${env.HOST}:${port} (GET /healthz, GET /readyz)`);
+    logger.info(
+      { port },
+      `listening on http://${env.HOST}:${port} (GET /healthz, /readyz, /metrics; agent API under /api/v1)`,
+    );
 
     return {
       runtime,
+      agentRuntime,
+      health,
       github,
       server,
       port,

@@ -32,7 +32,11 @@ it('starts on the embedded defaults alone, says what is not configured, and answ
   expect(ready.status).toBe(200);
   expect(await ready.json()).toMatchObject({
     status: 'ready',
-    dependencies: { ledger: { state: 'up' }, state_store: { state: 'up', detail: 'memory' } },
+    dependencies: {
+      ledger: { state: 'up' },
+      state_store: { state: 'up', breaker: 'closed' },
+      github: { state: 'off' },
+    },
   });
   const messages = logs.messages();
   expect(messages).toContain(

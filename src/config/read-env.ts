@@ -22,6 +22,7 @@ export const envSchema = z.object({
   LEDGER_SIGNING_KEY: optionalText,
   LEDGER_SIGNING_KEY_PATH: optionalText,
   CHECKPOINT_INTERVAL_MINUTES: z.coerce.number().min(0).default(60),
+  HEALTH_PROBE_INTERVAL_MS: z.coerce.number().int().min(100).default(2000),
   APP_ID: optionalText,
   PRIVATE_KEY: optionalText,
   PRIVATE_KEY_PATH: optionalText,

@@ -133,6 +133,10 @@ export function stateChangesFor(entry: LedgerEntry): StateChange[] {
     case 'decision.recorded':
     case 'approval.recorded':
     case 'pr.merged':
+    case 'preflight.decided':
+    case 'execution.lock':
+    case 'session.checkpoint_saved':
+    case 'api.refused':
       return [];
   }
 }

@@ -98,6 +98,26 @@ export const ledgerPayloadSchemas = {
     policyVersion: z.string(),
     source: z.enum(['github_review', 'slack', 'cli']),
   }),
+  'preflight.decided': z.object({
+    action: z.string(),
+    repository: z.string(),
+    decision: z.enum(['allow', 'deny']),
+    reasons: z.array(z.string()),
+  }),
+  'execution.lock': z.object({
+    op: z.enum(['acquired', 'released', 'expired', 'refused']),
+    lockKey: z.string(),
+    token: z.number().int().nullable(),
+    detail: z.string(),
+  }),
+  'session.checkpoint_saved': z.object({ sha256: z.string(), bytes: z.number().int() }),
+  /** A request the agent API refused: who claimed to be whom, and why. Nothing else was recorded. */
+  'api.refused': z.object({
+    method: z.string(),
+    path: z.string(),
+    status: z.number().int(),
+    reason: z.string(),
+  }),
   'pr.merged': z.object({
     repository: z.string(),
     number: z.number().int(),

@@ -88,6 +88,24 @@ export const orgConfigSchema = z
       .strict()
       .default({ limit: 20, window_hours: 168, charges: {}, recovery: 'admin' }),
     consequences: severityRecord(z.enum(CONSEQUENCES)).default({}),
+    agent_api: z
+      .object({
+        /** One execution per agent, or one per repository across agents. */
+        lock_scope: z.enum(['agent', 'repo']).default('agent'),
+        max_lock_ttl_seconds: z.number().int().positive().default(3600),
+        /** A heartbeat counts this long; an execution without one is `heartbeat_missed`. */
+        heartbeat_ttl_seconds: z.number().int().positive().default(60),
+        preflights_per_minute: z.number().int().positive().default(120),
+        max_session_checkpoint_kb: z.number().int().positive().max(10_240).default(256),
+      })
+      .strict()
+      .default({
+        lock_scope: 'agent',
+        max_lock_ttl_seconds: 3600,
+        heartbeat_ttl_seconds: 60,
+        preflights_per_minute: 120,
+        max_session_checkpoint_kb: 256,
+      }),
   })
   .strict();
 

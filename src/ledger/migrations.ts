@@ -174,4 +174,19 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX approvals_pr ON approvals (repository, number, seq);
     `,
   },
+  {
+    version: 3,
+    name: 'agent session checkpoints',
+    sql: `
+      -- Opaque session state saved by agents to resume after a crash. The chain records each save's
+      -- hash and size; the state itself lives here, outside the chain.
+      CREATE TABLE session_checkpoints (
+        seq        INTEGER PRIMARY KEY,
+        agent_id   TEXT NOT NULL,
+        state      TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      );
+      CREATE INDEX session_checkpoints_agent ON session_checkpoints (agent_id, seq);
+    `,
+  },
 ];

@@ -5,7 +5,14 @@ import {
   emptyDerivedState,
   type StateChange,
 } from '../core/derived-state.js';
-import type { Alert, BudgetChargeResult, LockInfo, LockResult, StateStore } from './state-store.js';
+import type {
+  Alert,
+  BudgetChargeResult,
+  Execution,
+  LockInfo,
+  LockResult,
+  StateStore,
+} from './state-store.js';
 
 interface Expiring<T> {
   value: T;
@@ -25,6 +32,7 @@ export class MemoryStateStore implements StateStore {
   private readonly rates = new Map<string, number[]>();
   private readonly deliveries = new Map<string, number>();
   private alerts: Alert[] = [];
+  private readonly executions = new Map<string, Execution>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -101,6 +109,20 @@ export class MemoryStateStore implements StateStore {
   async getLock(key: string): Promise<LockInfo | null> {
     const current = this.live(this.locks, key, this.now());
     return current ? { ...current.value, expiresAt: current.expiresAt } : null;
+  }
+
+  async setExecution(execution: Execution): Promise<void> {
+    this.executions.set(execution.agentId, { ...execution });
+  }
+
+  async clearExecution(agentId: string, token: number): Promise<void> {
+    if (this.executions.get(agentId)?.token === token) this.executions.delete(agentId);
+  }
+
+  async listExecutions(): Promise<Execution[]> {
+    return [...this.executions.values()]
+      .map((e) => ({ ...e }))
+      .sort((a, b) => a.agentId.localeCompare(b.agentId));
   }
 
   async heartbeat(agentId: string, ttlMs: number): Promise<void> {

@@ -57,3 +57,11 @@ export const PATCH_AGENT = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], unpack(ARGV))
 return 1`;
+
+/** KEYS: executions hash. ARGV: agentId, token. Deletes the execution only when it has that token. */
+export const CLEAR_EXECUTION = `
+local current = redis.call('HGET', KEYS[1], ARGV[1])
+if not current then return 0 end
+if string.match(current, '"token":(%d+)') ~= ARGV[2] then return 0 end
+redis.call('HDEL', KEYS[1], ARGV[1])
+return 1`;

@@ -12,12 +12,20 @@ import { UserError } from '../errors.js';
 import {
   ACQUIRE_LOCK,
   CHARGE_BUDGET,
+  CLEAR_EXECUTION,
   EXTEND_LOCK,
   HIT_RATE_LIMIT,
   PATCH_AGENT,
   RELEASE_LOCK,
 } from './redis-scripts.js';
-import type { Alert, BudgetChargeResult, LockInfo, LockResult, StateStore } from './state-store.js';
+import type {
+  Alert,
+  BudgetChargeResult,
+  Execution,
+  LockInfo,
+  LockResult,
+  StateStore,
+} from './state-store.js';
 
 /** Key names. `agent:{id}:revoke_signal`, `revocations:ledger` and `alerts:queue` are part of the interface. */
 export const keys = {
@@ -34,6 +42,7 @@ export const keys = {
   rate: (key: string) => `rate:${key}`,
   delivery: (id: string) => `delivery:${id}`,
   alerts: 'alerts:queue',
+  executions: 'executions:active',
 } as const;
 
 type Scripted = Redis & {
@@ -62,6 +71,7 @@ type Scripted = Redis & {
     member: string,
   ): Promise<[number, number]>;
   patchAgent(agent: string, ...fieldsAndValues: string[]): Promise<number>;
+  clearExecution(executions: string, agentId: string, token: number): Promise<number>;
 };
 
 /**
@@ -79,6 +89,7 @@ export class RedisStateStore implements StateStore {
     redis.defineCommand('chargeBudget', { numberOfKeys: 2, lua: CHARGE_BUDGET });
     redis.defineCommand('hitRateLimit', { numberOfKeys: 1, lua: HIT_RATE_LIMIT });
     redis.defineCommand('patchAgent', { numberOfKeys: 1, lua: PATCH_AGENT });
+    redis.defineCommand('clearExecution', { numberOfKeys: 1, lua: CLEAR_EXECUTION });
     this.redis = redis as Scripted;
   }
 
@@ -229,6 +240,21 @@ export class RedisStateStore implements StateStore {
     const [value, ttl] = await Promise.all([this.redis.get(keys.lock(key)), this.redis.pttl(keys.lock(key))]);
     if (!value || ttl < 0) return null;
     return { ...parseLockValue(value), expiresAt: Date.now() + ttl };
+  }
+
+  async setExecution(execution: Execution): Promise<void> {
+    await this.redis.hset(keys.executions, execution.agentId, JSON.stringify(execution));
+  }
+
+  async clearExecution(agentId: string, token: number): Promise<void> {
+    await this.redis.clearExecution(keys.executions, agentId, token);
+  }
+
+  async listExecutions(): Promise<Execution[]> {
+    const all = await this.redis.hvals(keys.executions);
+    return all
+      .map((json) => JSON.parse(json) as Execution)
+      .sort((a, b) => a.agentId.localeCompare(b.agentId));
   }
 
   async heartbeat(agentId: string, ttlMs: number): Promise<void> {

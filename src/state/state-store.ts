@@ -24,6 +24,14 @@ export interface BudgetChargeResult {
   crossedLimit: boolean;
 }
 
+/** An agent's running execution: the lock it holds and since when. */
+export interface Execution {
+  agentId: string;
+  lockKey: string;
+  token: number;
+  startedAt: number;
+}
+
 export interface Alert {
   kind: string;
   agentId: string | null;
@@ -66,6 +74,12 @@ export interface StateStore {
   /** Releases only when `token` is the current grant; a stale holder is refused. */
   releaseLock(key: string, token: number): Promise<boolean>;
   getLock(key: string): Promise<LockInfo | null>;
+
+  /** Remembers the execution an agent started under a lock, for the heartbeat sweeper. */
+  setExecution(execution: Execution): Promise<void>;
+  /** Forgets it, only when `token` is still the execution's lock token. */
+  clearExecution(agentId: string, token: number): Promise<void>;
+  listExecutions(): Promise<Execution[]>;
 
   /** Records a heartbeat that counts as alive for `ttlMs`. */
   heartbeat(agentId: string, ttlMs: number): Promise<void>;

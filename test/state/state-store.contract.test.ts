@@ -104,6 +104,20 @@ describe.each(implementations)('StateStore contract: %s', (_name, create) => {
     expect(results.filter((r) => r.acquired)).toHaveLength(1);
   });
 
+  it('remembers executions and forgets one only for its own lock token', async () => {
+    await store.setExecution({ agentId: 'a', lockKey: 'agent:a', token: 7, startedAt: 1 });
+    await store.setExecution({ agentId: 'b', lockKey: 'repo:acme/web', token: 12, startedAt: 2 });
+    await store.clearExecution('a', 6);
+    expect((await store.listExecutions()).map((e) => [e.agentId, e.token])).toEqual([
+      ['a', 7],
+      ['b', 12],
+    ]);
+    await store.clearExecution('a', 7);
+    expect(await store.listExecutions()).toEqual([
+      { agentId: 'b', lockKey: 'repo:acme/web', token: 12, startedAt: 2 },
+    ]);
+  });
+
   it('expires heartbeats', async () => {
     await store.heartbeat('docs-bot', 60);
     expect(await store.lastHeartbeat('docs-bot')).toBeTypeOf('number');

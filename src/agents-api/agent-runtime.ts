@@ -1,0 +1,315 @@
+import { createHash } from 'node:crypto';
+import { type IPolicy, TimeoutStrategy, timeout, wrap } from 'cockatiel';
+import type { AgentRecord } from '../core/agent.js';
+import type { IntegrationEvent } from '../core/lifecycle.js';
+import { tierCapabilities } from '../core/org-config.js';
+import { decidePreflight, type PreflightDecision, type PreflightRequest } from '../core/preflight.js';
+import type { Governance } from '../governance.js';
+import type { IntegrationManager } from '../integrations/integration-manager.js';
+import { createBreaker } from '../integrations/resilience.js';
+import type { Logger } from '../logger.js';
+
+/** A refusal the API answers with its status and a stable code. */
+export class ApiRefusal extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * What agents can do through the API, on behalf of one authenticated agent: preflight, execution
+ * locks with fencing tokens, heartbeats, lifecycle events and session checkpoints. Every call to
+ * the state store runs behind a timeout and a breaker: when it is down, preflight denies.
+ */
+export class AgentRuntime {
+  /** The state store's breaker, read by the health manager. */
+  readonly stateBreaker = createBreaker({ halfOpenAfterMs: 2000, consecutiveFailures: 3 });
+  private readonly guard: IPolicy;
+
+  constructor(
+    private readonly governance: Governance,
+    private readonly integrations: IntegrationManager,
+    private readonly logger: Logger,
+  ) {
+    this.guard = wrap(timeout(1500, TimeoutStrategy.Aggressive), this.stateBreaker);
+  }
+
+  private get settings() {
+    return this.governance.config.agent_api;
+  }
+
+  private state<T>(fn: () => Promise<T>): Promise<T> {
+    return this.guard.execute(fn);
+  }
+
+  /** The agent a token belongs to, or null. Tokens look like `agov_<id>_<secret>`; only hashes are kept. */
+  async authenticate(token: string): Promise<AgentRecord | null> {
+    const id = /^agov_([a-z0-9][a-z0-9-]*)_[A-Za-z0-9_-]{20,}$/.exec(token)?.[1];
+    if (!id) return null;
+    const agent = await this.state(() => this.governance.state.getAgent(id));
+    const hash = createHash('sha256').update(token).digest('hex');
+    return agent?.tokenHash === hash ? agent : null;
+  }
+
+  lockKey(agent: AgentRecord, repository: string | undefined): string {
+    return this.settings.lock_scope === 'repo' && repository
+      ? `exec:repo:${repository}`
+      : `exec:agent:${agent.id}`;
+  }
+
+  async preflight(
+    agent: AgentRecord,
+    request: PreflightRequest,
+  ): Promise<{ status: number; body: PreflightDecision }> {
+    let decision: PreflightDecision;
+    let status = 200;
+    try {
+      const g = this.governance;
+      const windowStart = Date.now() - g.config.budgets.window_hours * 3600_000;
+      const [revokeSignal, fresh, lock, budgetUsed, rate] = await this.state(() =>
+        Promise.all([
+          g.state.getRevokeSignal(agent.id),
+          g.state.getAgent(agent.id),
+          g.state.getLock(this.lockKey(agent, request.repository)),
+          g.state.budgetUsed(agent.id, windowStart),
+          g.state.hitRateLimit(`preflight:${agent.id}`, this.settings.preflights_per_minute, 60_000),
+        ]),
+      );
+      const current = fresh ?? agent;
+      decision = decidePreflight(request, {
+        agent: current,
+        revokeSignal,
+        capabilities: tierCapabilities(g.config, current.tier),
+        lockHeldBy: lock && !lock.holder.startsWith(`${agent.id}:`) ? lock.holder.split(':')[0]! : null,
+        budgetUsed,
+        budgetLimit: g.config.budgets.limit,
+        rateAllowed: rate.allowed,
+      });
+    } catch (error) {
+      // Fail closed: without the revoke signal and the budget, nothing is allowed.
+      status = 503;
+      const detail = `state store unavailable (${(error as Error).message}); try again shortly`;
+      decision = { decision: 'deny', reasons: [`state_store: ${detail}`], checks: [] };
+      this.logger.warn(
+        { agent: agent.id, err: (error as Error).message },
+        'preflight denied: state store unavailable',
+      );
+    }
+    await this.governance.ledger.appendSoon([
+      {
+        type: 'preflight.decided',
+        agentId: agent.id,
+        actor: agent.id,
+        payload: {
+          action: request.action,
+          repository: request.repository,
+          decision: decision.decision,
+          reasons: decision.reasons,
+        },
+      },
+    ]);
+    return { status, body: decision };
+  }
+
+  async acquireLock(agent: AgentRecord, repository: string | undefined, ttlSeconds: number) {
+    this.checkTtl(ttlSeconds);
+    await this.requireActive(agent);
+    const key = this.lockKey(agent, repository);
+    const result = await this.state(() =>
+      this.governance.state.acquireLock(key, `${agent.id}:${Date.now()}`, ttlSeconds * 1000),
+    );
+    if (!result.acquired) {
+      await this.recordLock(agent, 'refused', key, null, `held by ${result.holder.split(':')[0]}`);
+      throw new ApiRefusal(
+        409,
+        'lock_held',
+        `the execution lock ${key} is held by ${result.holder.split(':')[0]} until ${new Date(result.expiresAt).toISOString()}`,
+      );
+    }
+    await this.state(() =>
+      this.governance.state.setExecution({
+        agentId: agent.id,
+        lockKey: key,
+        token: result.token,
+        startedAt: Date.now(),
+      }),
+    );
+    await this.state(() =>
+      this.governance.state.heartbeat(agent.id, this.settings.heartbeat_ttl_seconds * 1000),
+    );
+    await this.recordLock(agent, 'acquired', key, result.token, `for ${ttlSeconds} s`);
+    return { fencingToken: result.token, lockKey: key, expiresAt: new Date(result.expiresAt).toISOString() };
+  }
+
+  async extendLock(agent: AgentRecord, repository: string | undefined, token: number, ttlSeconds: number) {
+    this.checkTtl(ttlSeconds);
+    await this.requireActive(agent);
+    const key = await this.keyOfExecution(agent, repository);
+    if (!(await this.state(() => this.governance.state.extendLock(key, token, ttlSeconds * 1000)))) {
+      throw new ApiRefusal(
+        409,
+        'stale_lock',
+        `fencing token ${token} no longer holds ${key}: acquire the lock again`,
+      );
+    }
+    return {
+      fencingToken: token,
+      lockKey: key,
+      expiresAt: new Date(Date.now() + ttlSeconds * 1000).toISOString(),
+    };
+  }
+
+  async releaseLock(agent: AgentRecord, repository: string | undefined, token: number) {
+    const key = await this.keyOfExecution(agent, repository);
+    if (!(await this.state(() => this.governance.state.releaseLock(key, token)))) {
+      await this.recordLock(agent, 'refused', key, token, 'release by a stale holder');
+      throw new ApiRefusal(
+        409,
+        'stale_lock',
+        `fencing token ${token} no longer holds ${key}; another holder may have it now`,
+      );
+    }
+    await this.state(() => this.governance.state.clearExecution(agent.id, token));
+    await this.recordLock(agent, 'released', key, token, 'released by its holder');
+    return { released: true, lockKey: key };
+  }
+
+  async heartbeat(agent: AgentRecord) {
+    await this.requireActive(agent);
+    await this.state(() =>
+      this.governance.state.heartbeat(agent.id, this.settings.heartbeat_ttl_seconds * 1000),
+    );
+    return { ok: true, validForSeconds: this.settings.heartbeat_ttl_seconds };
+  }
+
+  async lifecycleEvent(agent: AgentRecord, event: IntegrationEvent, data: Record<string, unknown>) {
+    const [entry] = await this.governance.ledger.appendSoon([
+      { type: 'integration.event', agentId: agent.id, actor: agent.id, payload: { event, data } },
+    ]);
+    await this.integrations.publish(event, { agentId: agent.id, ...data }, entry!.seq);
+    return { recorded: true, seq: entry!.seq };
+  }
+
+  async saveSessionCheckpoint(agent: AgentRecord, state: unknown) {
+    const text = JSON.stringify(state);
+    const limit = this.settings.max_session_checkpoint_kb * 1024;
+    if (Buffer.byteLength(text) > limit) {
+      throw new ApiRefusal(
+        413,
+        'checkpoint_too_large',
+        `session state is ${Buffer.byteLength(text)} bytes; the limit is ${limit}`,
+      );
+    }
+    const ledger = this.governance.ledger;
+    const entry = ledger.atomically(() => {
+      const e = ledger.append({
+        type: 'session.checkpoint_saved',
+        agentId: agent.id,
+        actor: agent.id,
+        payload: { sha256: createHash('sha256').update(text).digest('hex'), bytes: Buffer.byteLength(text) },
+      });
+      ledger.db
+        .prepare('INSERT INTO session_checkpoints (seq, agent_id, state, created_at) VALUES (?, ?, ?, ?)')
+        .run(e.seq, agent.id, text, e.ts);
+      return e;
+    });
+    return { saved: true, seq: entry.seq, savedAt: entry.ts };
+  }
+
+  loadSessionCheckpoint(agent: AgentRecord) {
+    const row = this.governance.ledger.db
+      .prepare(
+        'SELECT seq, state, created_at FROM session_checkpoints WHERE agent_id = ? ORDER BY seq DESC LIMIT 1',
+      )
+      .get(agent.id) as { seq: number; state: string; created_at: string } | undefined;
+    if (!row) throw new ApiRefusal(404, 'no_checkpoint', `agent ${agent.id} has saved no session checkpoint`);
+    return { seq: row.seq, savedAt: row.created_at, state: JSON.parse(row.state) };
+  }
+
+  /**
+   * Turns executions whose heartbeat expired into `heartbeat_missed` violations and frees their
+   * locks. Returns the agents it caught.
+   */
+  async sweepHeartbeats(): Promise<string[]> {
+    const g = this.governance;
+    const grace = this.settings.heartbeat_ttl_seconds * 1000;
+    const caught: string[] = [];
+    for (const execution of await this.state(() => g.state.listExecutions())) {
+      if (Date.now() - execution.startedAt < grace) continue;
+      if ((await this.state(() => g.state.lastHeartbeat(execution.agentId))) !== null) continue;
+      await this.state(() => g.state.releaseLock(execution.lockKey, execution.token));
+      await this.state(() => g.state.clearExecution(execution.agentId, execution.token));
+      await g.recordViolation(
+        execution.agentId,
+        {
+          type: 'heartbeat_missed',
+          details: `no heartbeat for ${this.settings.heartbeat_ttl_seconds} s while holding ${execution.lockKey}; lock freed`,
+        },
+        `heartbeat:${execution.lockKey}:${execution.token}`,
+        'heartbeat-sweeper',
+      );
+      await g.ledger.appendSoon([
+        {
+          type: 'execution.lock',
+          agentId: execution.agentId,
+          actor: 'heartbeat-sweeper',
+          payload: {
+            op: 'expired',
+            lockKey: execution.lockKey,
+            token: execution.token,
+            detail: 'heartbeat missed; lock freed',
+          },
+        },
+      ]);
+      caught.push(execution.agentId);
+    }
+    return caught;
+  }
+
+  private checkTtl(ttlSeconds: number) {
+    if (ttlSeconds > this.settings.max_lock_ttl_seconds) {
+      throw new ApiRefusal(
+        400,
+        'ttl_too_long',
+        `ttlSeconds may be at most ${this.settings.max_lock_ttl_seconds}`,
+      );
+    }
+  }
+
+  private async requireActive(agent: AgentRecord) {
+    const [signal, current] = await this.state(() =>
+      Promise.all([
+        this.governance.state.getRevokeSignal(agent.id),
+        this.governance.state.getAgent(agent.id),
+      ]),
+    );
+    if (signal || current?.status !== 'active') {
+      throw new ApiRefusal(
+        403,
+        'agent_not_active',
+        `agent ${agent.id} is ${signal ? 'revoked' : current?.status}: ${signal?.reason ?? 'ask an admin to resume it'}`,
+      );
+    }
+  }
+
+  private async keyOfExecution(agent: AgentRecord, repository: string | undefined): Promise<string> {
+    const executions = await this.state(() => this.governance.state.listExecutions());
+    return executions.find((e) => e.agentId === agent.id)?.lockKey ?? this.lockKey(agent, repository);
+  }
+
+  private async recordLock(
+    agent: AgentRecord,
+    op: 'acquired' | 'released' | 'refused',
+    lockKey: string,
+    token: number | null,
+    detail: string,
+  ) {
+    await this.governance.ledger.appendSoon([
+      { type: 'execution.lock', agentId: agent.id, actor: agent.id, payload: { op, lockKey, token, detail } },
+    ]);
+  }
+}

@@ -1,0 +1,97 @@
+import { z } from 'zod';
+import {
+  errorSchema,
+  heartbeatSchema,
+  lifecycleEventSchema,
+  lockAcquireSchema,
+  lockExtendSchema,
+  lockReleaseSchema,
+  lockResponseSchema,
+  preflightRequestSchema,
+  preflightResponseSchema,
+  sessionCheckpointSchema,
+} from './schemas.js';
+
+const json = (schema: z.ZodType) => ({
+  content: {
+    'application/json': { schema: z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) },
+  },
+});
+const errors = {
+  '400': { description: 'The body is not valid', ...json(errorSchema) },
+  '401': { description: 'No token, or not a valid one', ...json(errorSchema) },
+  '403': {
+    description: 'The token belongs to another agent, or the agent is not active',
+    ...json(errorSchema),
+  },
+};
+
+function op(
+  summary: string,
+  body: z.ZodType | null,
+  ok: z.ZodType | null,
+  extra: Record<string, unknown> = {},
+) {
+  return {
+    summary,
+    security: [{ agentToken: [] }],
+    ...(body ? { requestBody: { required: true, ...json(body) } } : {}),
+    responses: { '200': { description: 'OK', ...(ok ? json(ok) : {}) }, ...errors, ...extra },
+  };
+}
+
+/** The OpenAPI document of the agent API, generated from the same zod schemas that validate it. */
+export function openApiDocument(): Record<string, unknown> {
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Agent Governance agent API', version: '1' },
+    servers: [{ url: '/api/v1' }],
+    components: {
+      securitySchemes: {
+        agentToken: { type: 'http', scheme: 'bearer', description: 'the token printed by `agov agents add`' },
+      },
+    },
+    paths: {
+      '/preflight': {
+        post: op(
+          'May this agent do this action on this repository and these paths now?',
+          preflightRequestSchema,
+          preflightResponseSchema,
+          {
+            '503': {
+              description: 'A dependency is down: the answer is deny',
+              ...json(preflightResponseSchema),
+            },
+          },
+        ),
+      },
+      '/locks': {
+        post: op('Take the execution lock', lockAcquireSchema, lockResponseSchema, {
+          '409': { description: 'Held by another', ...json(errorSchema) },
+        }),
+      },
+      '/locks/extend': {
+        post: op('Extend the lock you hold', lockExtendSchema, lockResponseSchema, {
+          '409': { description: 'Stale fencing token', ...json(errorSchema) },
+        }),
+      },
+      '/locks/release': {
+        post: op('Release the lock you hold', lockReleaseSchema, null, {
+          '409': { description: 'Stale fencing token', ...json(errorSchema) },
+        }),
+      },
+      '/heartbeats': { post: op('Say you are alive during an execution', heartbeatSchema, null) },
+      '/events': {
+        post: op('Report plan_created, execution_started or execution_complete', lifecycleEventSchema, null),
+      },
+      '/checkpoints': {
+        put: op('Save your session state (opaque JSON, size-limited)', sessionCheckpointSchema, null, {
+          '413': { description: 'Too large', ...json(errorSchema) },
+        }),
+        get: op('Load your latest session state', null, null, {
+          '404': { description: 'None saved', ...json(errorSchema) },
+        }),
+      },
+    },
+  };
+}

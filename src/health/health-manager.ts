@@ -1,0 +1,111 @@
+import { type CircuitBreakerPolicy, CircuitState } from 'cockatiel';
+
+export type DependencyState = 'up' | 'degraded' | 'down' | 'off';
+
+export interface Dependency {
+  name: string;
+  /** The service cannot take work without it (the ledger). The others degrade it. */
+  required: boolean;
+  configured: boolean;
+  probe?: () => Promise<void>;
+  breaker?: CircuitBreakerPolicy;
+}
+
+export interface DependencyReport {
+  state: DependencyState;
+  detail?: string;
+  breaker?: 'closed' | 'open' | 'half_open' | 'isolated';
+}
+
+const BREAKER_NAMES: Record<CircuitState, DependencyReport['breaker']> = {
+  [CircuitState.Closed]: 'closed',
+  [CircuitState.Open]: 'open',
+  [CircuitState.HalfOpen]: 'half_open',
+  [CircuitState.Isolated]: 'isolated',
+};
+
+/**
+ * The state of every dependency, from its circuit breaker and a periodic probe. `/readyz` renders
+ * it; a dependency coming back calls its recovery hooks (an emptied Redis is rebuilt from the ledger).
+ */
+export class HealthManager {
+  private readonly dependencies: Dependency[] = [];
+  private readonly probeErrors = new Map<string, string | null>();
+  private readonly recoveryHooks = new Map<string, Array<() => Promise<void>>>();
+
+  constructor(private readonly probeTimeoutMs = 1000) {}
+
+  register(dependency: Dependency): void {
+    this.dependencies.push(dependency);
+  }
+
+  onRecovery(name: string, hook: () => Promise<void>): void {
+    this.recoveryHooks.set(name, [...(this.recoveryHooks.get(name) ?? []), hook]);
+  }
+
+  /** Probes every configured dependency; runs recovery hooks for those that came back. */
+  async probeAll(): Promise<void> {
+    await Promise.all(
+      this.dependencies
+        .filter((d) => d.configured && d.probe)
+        .map(async (d) => {
+          const before = this.probeErrors.get(d.name);
+          let error: string | null = null;
+          try {
+            await withTimeout(d.probe!(), this.probeTimeoutMs);
+          } catch (e) {
+            error = (e as Error).message;
+          }
+          this.probeErrors.set(d.name, error);
+          if (before && !error) {
+            for (const hook of this.recoveryHooks.get(d.name) ?? []) await hook();
+          }
+        }),
+    );
+  }
+
+  report(): { status: 'ready' | 'degraded' | 'not_ready'; dependencies: Record<string, DependencyReport> } {
+    const dependencies: Record<string, DependencyReport> = {};
+    for (const d of this.dependencies) dependencies[d.name] = this.stateOf(d);
+    const down = this.dependencies.filter((d) => dependencies[d.name]!.state === 'down');
+    const status = down.some((d) => d.required)
+      ? 'not_ready'
+      : down.length > 0 || Object.values(dependencies).some((r) => r.state === 'degraded')
+        ? 'degraded'
+        : 'ready';
+    return { status, dependencies };
+  }
+
+  names(): string[] {
+    return this.dependencies.map((d) => d.name);
+  }
+
+  private stateOf(d: Dependency): DependencyReport {
+    if (!d.configured) return { state: 'off', detail: 'not configured' };
+    const breaker = d.breaker ? BREAKER_NAMES[d.breaker.state] : undefined;
+    const probeError = this.probeErrors.get(d.name);
+    const withBreaker = (r: DependencyReport): DependencyReport => (breaker ? { ...r, breaker } : r);
+    if (probeError) return withBreaker({ state: 'down', detail: probeError });
+    if (breaker === 'open' || breaker === 'isolated')
+      return withBreaker({ state: 'down', detail: 'circuit open after repeated failures' });
+    if (breaker === 'half_open')
+      return withBreaker({ state: 'degraded', detail: 'recovering: trying again' });
+    return withBreaker({ state: 'up' });
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    promise.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    );
+  });
+}

@@ -1,0 +1,83 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { LedgerEntry } from '../core/ledger-entries.js';
+import type { HealthManager } from './health-manager.js';
+
+const BREAKER_VALUE = { closed: 0, half_open: 1, open: 2, isolated: 2 } as const;
+
+/** Prometheus metrics, on a registry of their own (several services can live in one test process). */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly httpDuration: Histogram<'route' | 'status'>;
+  private readonly decisions: Counter<'outcome'>;
+  private readonly violations: Counter<'type' | 'severity'>;
+  private readonly preflights: Counter<'decision'>;
+
+  constructor(queues: () => Record<string, number>, health: HealthManager) {
+    const registers = [this.registry];
+    this.decisions = new Counter({
+      name: 'agov_decisions_total',
+      help: 'PR decisions by outcome',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.violations = new Counter({
+      name: 'agov_violations_total',
+      help: 'Violations by type',
+      labelNames: ['type', 'severity'],
+      registers,
+    });
+    this.preflights = new Counter({
+      name: 'agov_preflights_total',
+      help: 'Preflight answers',
+      labelNames: ['decision'],
+      registers,
+    });
+    this.httpDuration = new Histogram({
+      name: 'agov_http_request_duration_seconds',
+      help: 'HTTP request latency by route (webhooks, Slack, agent API)',
+      labelNames: ['route', 'status'],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    });
+    new Gauge({
+      name: 'agov_queue_depth',
+      help: 'Pending work by queue (inbox, outbox per target)',
+      labelNames: ['queue'],
+      registers,
+      collect() {
+        for (const [queue, n] of Object.entries(queues())) this.set({ queue }, n);
+      },
+    });
+    new Gauge({
+      name: 'agov_breaker_state',
+      help: 'Circuit breaker per dependency: 0 closed, 1 half open, 2 open',
+      labelNames: ['dependency'],
+      registers,
+      collect() {
+        for (const [dependency, r] of Object.entries(health.report().dependencies)) {
+          if (r.breaker) this.set({ dependency }, BREAKER_VALUE[r.breaker]);
+        }
+      },
+    });
+    new Gauge({
+      name: 'agov_dependency_up',
+      help: 'Dependency state: 1 up, 0.5 degraded, 0 down (off: absent)',
+      labelNames: ['dependency'],
+      registers,
+      collect() {
+        for (const [dependency, r] of Object.entries(health.report().dependencies)) {
+          if (r.state !== 'off')
+            this.set({ dependency }, r.state === 'up' ? 1 : r.state === 'degraded' ? 0.5 : 0);
+        }
+      },
+    });
+  }
+
+  /** Counts what the ledger records, so every process that follows the ledger counts the same. */
+  observe(entry: LedgerEntry): void {
+    if (entry.type === 'decision.recorded') this.decisions.inc({ outcome: entry.payload.outcome });
+    else if (entry.type === 'violation.recorded')
+      this.violations.inc({ type: entry.payload.violation, severity: entry.payload.severity });
+    else if (entry.type === 'preflight.decided') this.preflights.inc({ decision: entry.payload.decision });
+  }
+}
