@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type IPolicy, TimeoutStrategy, timeout, wrap } from 'cockatiel';
+import { tokenMatches } from '../agent-token.js';
 import type { AgentRecord } from '../core/agent.js';
 import type { IntegrationEvent } from '../core/lifecycle.js';
 import { tierCapabilities } from '../core/org-config.js';
@@ -47,12 +48,38 @@ export class AgentRuntime {
   }
 
   /** The agent a token belongs to, or null. Tokens look like `agov_<id>_<secret>`; only hashes are kept. */
+  /**
+   * Read from the ledger's projection, not the state store: an agent can still be answered (with a
+   * fail-closed deny) while Redis is down.
+   */
   async authenticate(token: string): Promise<AgentRecord | null> {
     const id = /^agov_([a-z0-9][a-z0-9-]*)_[A-Za-z0-9_-]{20,}$/.exec(token)?.[1];
     if (!id) return null;
-    const agent = await this.state(() => this.governance.state.getAgent(id));
-    const hash = createHash('sha256').update(token).digest('hex');
-    return agent?.tokenHash === hash ? agent : null;
+    const row = this.governance.ledger.db
+      .prepare(
+        'SELECT tier, status, registered_at, tier_since, token_hash FROM agent_metrics WHERE agent_id = ?',
+      )
+      .get(id) as
+      | {
+          tier: AgentRecord['tier'];
+          status: AgentRecord['status'];
+          registered_at: string;
+          tier_since: string;
+          token_hash: string | null;
+        }
+      | undefined;
+    if (!row?.token_hash || !tokenMatches(token, row.token_hash)) return null;
+    return {
+      id,
+      name: id,
+      owner: null,
+      tier: row.tier,
+      status: row.status,
+      identities: { githubLogins: [], trailers: [] },
+      tokenHash: row.token_hash,
+      registeredAt: row.registered_at,
+      tierSince: row.tier_since,
+    };
   }
 
   lockKey(agent: AgentRecord, repository: string | undefined): string {

@@ -58,7 +58,9 @@ export const MIGRATIONS: readonly Migration[] = [
         merged_prs_at_tier INTEGER NOT NULL DEFAULT 0,
         merged_prs_total   INTEGER NOT NULL DEFAULT 0,
         violations_total   INTEGER NOT NULL DEFAULT 0,
-        last_serious_violation_at TEXT
+        last_serious_violation_at TEXT,
+        -- sha256 of the agent's API token: the API authenticates from the ledger, not the state store.
+        token_hash         TEXT
       );
 
       CREATE TABLE violations (

@@ -17,6 +17,7 @@ export class Projections {
   private readonly violation: Statement;
   private readonly promotion: Statement;
   private readonly decision: Statement;
+  private readonly token: Statement;
   private readonly approval: Statement;
   private readonly merged: Statement;
 
@@ -35,9 +36,10 @@ export class Projections {
       'INSERT INTO agent_actions (agent_id, seq, type, ts, actor) VALUES (?, ?, ?, ?, ?)',
     );
     this.metricsInsert = db.prepare(
-      `INSERT INTO agent_metrics (agent_id, tier, status, registered_at, tier_since)
-       VALUES (?, ?, 'active', ?, ?)`,
+      `INSERT INTO agent_metrics (agent_id, tier, status, registered_at, tier_since, token_hash)
+       VALUES (?, ?, 'active', ?, ?, ?)`,
     );
+    this.token = db.prepare('UPDATE agent_metrics SET token_hash = ? WHERE agent_id = ?');
     this.status = db.prepare('UPDATE agent_metrics SET status = ? WHERE agent_id = ?');
     this.tier = db.prepare(
       'UPDATE agent_metrics SET tier = ?, tier_since = ?, merged_prs_at_tier = 0 WHERE agent_id = ?',
@@ -83,8 +85,11 @@ export class Projections {
     this.action.run(agentId, entry.seq, entry.type, entry.ts, entry.actor);
     switch (entry.type) {
       case 'agent.registered':
-        this.metricsInsert.run(agentId, entry.payload.tier, entry.ts, entry.ts);
+        this.metricsInsert.run(agentId, entry.payload.tier, entry.ts, entry.ts, entry.payload.tokenHash);
         return;
+      case 'agent.token_rotated':
+        this.token.run(entry.payload.tokenHash, agentId);
+        break;
       case 'agent.status_changed':
         this.status.run(entry.payload.to, agentId);
         if (entry.payload.to === 'revoked' || entry.payload.from === 'revoked') {

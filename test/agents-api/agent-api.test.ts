@@ -1,0 +1,291 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { AgentApiError, AgentClient } from '../../src/client/index.js';
+import { readEnv } from '../../src/config/read-env.js';
+import { createLogger } from '../../src/logger.js';
+import { type RunningService, startService } from '../../src/service.js';
+import { tempDir } from '../helpers/agov.js';
+import { PrivateRedis } from '../helpers/redis-server.js';
+
+let redis: PrivateRedis;
+let service: RunningService | null = null;
+beforeAll(async () => {
+  redis = await PrivateRedis.start();
+});
+afterAll(async () => {
+  await redis?.stop();
+});
+afterEach(async () => {
+  await service?.stop();
+  service = null;
+  if (!redis['process']) await redis.restart();
+});
+
+async function start(config = '') {
+  const dir = tempDir();
+  const configPath = join(dir, 'agent-governance.yml');
+  writeFileSync(configPath, config || 'agent_api: { lock_scope: repo, heartbeat_ttl_seconds: 1 }\n');
+  const { Redis } = await import('ioredis');
+  const flush = new Redis(redis.url);
+  await flush.flushall();
+  flush.disconnect();
+  service = await startService(
+    readEnv({
+      LEDGER_PATH: join(dir, 'ledger.db'),
+      REDIS_URL: redis.url,
+      GOVERNANCE_CONFIG: configPath,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      HEALTH_PROBE_INTERVAL_MS: '200',
+    }),
+    createLogger('silent'),
+  );
+  const base = `http://127.0.0.1:${service.port}`;
+  const register = async (id: string, tier: 'T1' | 'T2' | 'T3' = 'T2') => {
+    const { token } = await service!.runtime.governance.registerAgent({ id, tier, owner: 'olivia' }, 'admin');
+    return new AgentClient({ baseUrl: base, token });
+  };
+  return { base, register };
+}
+
+const entries = (type: string) =>
+  service!.runtime.ledger.db
+    .prepare('SELECT agent_id, payload FROM ledger_entries WHERE type = ? ORDER BY seq')
+    .all(type) as {
+    agent_id: string | null;
+    payload: string;
+  }[];
+
+describe('the agent API over HTTP with a real Redis', () => {
+  it('allows a preflight within the tier, and denies a revoked agent with the reason', async () => {
+    const { register } = await start();
+    const agent = await register('builder-bot');
+    expect(
+      await agent.preflight({ action: 'push', repository: 'acme/web', paths: ['src/app.ts'] }),
+    ).toMatchObject({ decision: 'allow', reasons: [] });
+    const t1 = await register('docs-bot', 'T1');
+    const denied = await t1.preflight({ action: 'push', repository: 'acme/web', paths: ['src/app.ts'] });
+    expect(denied.reasons).toEqual([
+      'action: T1 may not push (allowed: read, open_pr)',
+      'paths: outside what T1 may change: src/app.ts',
+    ]);
+
+    await service!.runtime.governance.record([
+      {
+        type: 'agent.status_changed',
+        agentId: 'builder-bot',
+        actor: 'carol',
+        payload: { from: 'active', to: 'revoked', reason: 'leaked a key' },
+      },
+    ]);
+    const revoked = await agent.preflight({ action: 'read', repository: 'acme/web' });
+    expect(revoked.decision).toBe('deny');
+    expect(revoked.reasons[0]).toMatch(/^revocation: revoked at .* by carol: leaked a key$/);
+    expect(entries('preflight.decided').map((e) => JSON.parse(e.payload).decision)).toEqual([
+      'allow',
+      'deny',
+      'deny',
+    ]);
+  });
+
+  it('gives a repository lock to exactly one of two racing agents, and refuses a stale holder', async () => {
+    const { register } = await start();
+    const a = await register('agent-a');
+    const b = await register('agent-b');
+    const results = await Promise.allSettled([a.acquireLock(60, 'acme/web'), b.acquireLock(60, 'acme/web')]);
+    const won = results.filter((r) => r.status === 'fulfilled');
+    const lost = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
+    expect(won).toHaveLength(1);
+    expect(lost[0]!.reason).toMatchObject({ status: 409, code: 'lock_held' });
+
+    const winner = won[0]!.status === 'fulfilled' ? won[0]!.value : null;
+    const holder = results[0]!.status === 'fulfilled' ? a : b;
+    const other = holder === a ? b : a;
+    // The holder's lock runs out; the other takes it; the first may not release the new grant.
+    await holder.releaseLock(winner!);
+    const second = await other.acquireLock(60, 'acme/web');
+    expect(second.fencingToken).toBeGreaterThan(winner!.fencingToken);
+    await expect(holder.releaseLock(winner!)).rejects.toMatchObject({ status: 409, code: 'stale_lock' });
+    await expect(other.releaseLock(second)).resolves.toMatchObject({
+      released: true,
+      lockKey: 'exec:repo:acme/web',
+    });
+  });
+
+  it('turns a missed heartbeat into a heartbeat_missed violation and frees the lock', async () => {
+    const { register } = await start();
+    const agent = await register('sleepy-bot');
+    const lock = await agent.acquireLock(60, 'acme/api');
+    await new Promise((r) => setTimeout(r, 1300));
+    expect(await service!.agentRuntime.sweepHeartbeats()).toEqual(['sleepy-bot']);
+    const violations = service!.runtime.ledger.db
+      .prepare('SELECT type, severity, details FROM violations')
+      .all();
+    expect(violations).toEqual([
+      {
+        type: 'heartbeat_missed',
+        severity: 'medium',
+        details: 'no heartbeat for 1 s while holding exec:repo:acme/api; lock freed',
+      },
+    ]);
+    await expect(agent.releaseLock(lock)).rejects.toMatchObject({ code: 'stale_lock' });
+    expect(await service!.runtime.state.getLock('exec:repo:acme/api')).toBeNull();
+  });
+
+  it('keeps a heartbeating execution alive', async () => {
+    const { register } = await start();
+    const agent = await register('busy-bot');
+    await agent.acquireLock(60, 'acme/api');
+    for (let i = 0; i < 3; i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      await agent.heartbeat();
+    }
+    expect(await service!.agentRuntime.sweepHeartbeats()).toEqual([]);
+  });
+
+  it('loads the session checkpoint that was saved last', async () => {
+    const { register } = await start();
+    const agent = await register('resumable-bot');
+    expect(await agent.loadCheckpoint()).toBeNull();
+    await agent.saveCheckpoint({ step: 1 });
+    const saved = await agent.saveCheckpoint({ step: 2, plan: ['edit', 'test'], nested: { ok: true } });
+    expect(await agent.loadCheckpoint()).toEqual({
+      seq: saved.seq,
+      savedAt: saved.savedAt,
+      state: { step: 2, plan: ['edit', 'test'], nested: { ok: true } },
+    });
+    await expect(agent.saveCheckpoint({ blob: 'x'.repeat(300 * 1024) })).rejects.toMatchObject({
+      status: 413,
+      code: 'checkpoint_too_large',
+    });
+  });
+
+  it('records lifecycle events in the ledger', async () => {
+    const { register } = await start();
+    const agent = await register('planner-bot');
+    await agent.event('plan_created', { repository: 'acme/web', steps: 3 });
+    await agent.event('execution_started');
+    await agent.event('execution_complete', { result: 'ok' });
+    expect(entries('integration.event').map((e) => JSON.parse(e.payload).event)).toEqual([
+      'plan_created',
+      'execution_started',
+      'execution_complete',
+    ]);
+    await expect(agent.event('agent_revoked' as never)).rejects.toMatchObject({ status: 400 });
+  });
+});
+
+describe('refusals', () => {
+  it('answers 401, 403 and 400 with a clear JSON error and records nothing but the refusal', async () => {
+    const { base, register } = await start();
+    const a = await register('agent-a');
+    const b = await register('agent-b');
+    const before = service!.runtime.ledger.head().seq;
+    const post = (body: unknown, token?: string, raw?: string) =>
+      fetch(`${base}/api/v1/preflight`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
+        body: raw ?? JSON.stringify(body),
+      });
+    const tokenOf = (c: AgentClient) => (c as unknown as { options: { token: string } }).options.token;
+
+    const none = await post({ action: 'read', repository: 'acme/web' });
+    expect(none.status).toBe(401);
+    expect(await none.json()).toEqual({
+      error: 'unauthenticated',
+      message: 'send the agent token as Authorization: Bearer <token>',
+    });
+    const forged = await post(
+      { action: 'read', repository: 'acme/web' },
+      'agov_agent-a_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+    );
+    expect(forged.status).toBe(401);
+    const other = await post({ agent: 'agent-a', action: 'read', repository: 'acme/web' }, tokenOf(b));
+    expect(other.status).toBe(403);
+    expect(await other.json()).toEqual({
+      error: 'wrong_agent',
+      message: 'this token belongs to agent-b; it cannot act as agent-a',
+    });
+    const malformed = await post(null, tokenOf(a), '{"action": "read", ');
+    expect(malformed.status).toBe(400);
+    expect(await malformed.json()).toEqual({ error: 'bad_json', message: 'the body is not JSON' });
+    const wrongShape = await post({ action: 'launch_missiles', repository: 'acme/web' }, tokenOf(a));
+    expect(wrongShape.status).toBe(400);
+    expect(((await wrongShape.json()) as any).message).toMatch(
+      /^action: Invalid option: expected one of "read"\|"open_pr"/,
+    );
+
+    const after = service!.runtime.ledger.entriesAfter(before);
+    expect(after.map((e) => [e.type, e.agentId, (e.payload as { status: number }).status])).toEqual([
+      ['api.refused', null, 401],
+      ['api.refused', null, 401],
+      ['api.refused', 'agent-b', 403],
+      ['api.refused', 'agent-a', 400],
+      ['api.refused', 'agent-a', 400],
+    ]);
+    expect(await service!.runtime.state.getLock('exec:agent:agent-a')).toBeNull();
+  });
+
+  it('serves the OpenAPI document generated from the schemas', async () => {
+    const { base } = await start();
+    const doc: any = await (await fetch(`${base}/api/v1/openapi.json`)).json();
+    expect(Object.keys(doc.paths)).toEqual([
+      '/preflight',
+      '/locks',
+      '/locks/extend',
+      '/locks/release',
+      '/heartbeats',
+      '/events',
+      '/checkpoints',
+    ]);
+    expect(
+      doc.paths['/preflight'].post.requestBody.content['application/json'].schema.properties.action.enum,
+    ).toContain('deploy');
+  });
+});
+
+describe('Redis killed mid-run', () => {
+  it('readyz reports it, preflight fails closed with the reason, and everything recovers when Redis returns', async () => {
+    const { base, register } = await start();
+    const agent = await register('steady-bot');
+    expect((await agent.preflight({ action: 'read', repository: 'acme/web' })).decision).toBe('allow');
+
+    await redis.kill();
+    const ready = await fetch(`${base}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({
+      status: 'degraded',
+      dependencies: { ledger: { state: 'up' }, state_store: { state: 'down' } },
+    });
+    const denied = await agent.preflight({ action: 'read', repository: 'acme/web' });
+    expect(denied.decision).toBe('deny');
+    expect(denied.reasons[0]).toMatch(/^state_store: state store unavailable/);
+
+    // Redis comes back empty; the service notices and rebuilds it from the ledger by itself.
+    await redis.restart();
+    await expect
+      .poll(async () => ((await (await fetch(`${base}/readyz`)).json()) as any).status, {
+        timeout: 10_000,
+        interval: 200,
+      })
+      .toBe('ready');
+    await expect
+      .poll(async () => (await agent.preflight({ action: 'read', repository: 'acme/web' })).decision, {
+        timeout: 10_000,
+        interval: 200,
+      })
+      .toBe('allow');
+    expect(await service!.runtime.state.getAgent('steady-bot')).toMatchObject({
+      tier: 'T2',
+      status: 'active',
+    });
+  });
+});
+
+it('exports the client error type', () => {
+  expect(new AgentApiError(409, 'lock_held', 'x')).toBeInstanceOf(Error);
+});
