@@ -1,0 +1,65 @@
+import { expect, it } from 'vitest';
+import { IntegrationManager } from '../../src/integrations/integration-manager.js';
+import { createBreaker, isTransient, retryAt } from '../../src/integrations/resilience.js';
+import { Ledger } from '../../src/ledger/ledger.js';
+import { openLedgerDb } from '../../src/ledger/open-ledger-db.js';
+
+it('routes each integration event to the subscribers of it, as outbox calls tied to the event', async () => {
+  const ledger = new Ledger(openLedgerDb(':memory:'));
+  const manager = new IntegrationManager(ledger);
+  const kicked: string[] = [];
+  manager.subscribe({
+    name: 'slack',
+    events: ['execution_complete', 'agent_revoked'],
+    callsFor: (event, data, seq) => [
+      {
+        target: 'slack',
+        kind: 'chat.postMessage',
+        idempotencyKey: `${event}-${seq}`,
+        orderingKey: 'C-alerts',
+        payload: { text: `${event} ${data.agentId}` },
+      },
+    ],
+    kick: () => kicked.push('slack'),
+  });
+  manager.subscribe({ name: 'github', events: ['agent_revoked'], callsFor: () => [] });
+  const entry = ledger.append({
+    type: 'integration.event',
+    agentId: null,
+    actor: 'x',
+    payload: { event: 'execution_complete', data: {} },
+  });
+  expect(await manager.publish('execution_complete', { agentId: 'docs-bot' }, entry.seq)).toBe(1);
+  expect(await manager.publish('plan_created', { agentId: 'docs-bot' }, entry.seq)).toBe(0);
+  expect(ledger.outbox.dueFor('slack')).toMatchObject([
+    { seq: entry.seq, payload: { text: 'execution_complete docs-bot' } },
+  ]);
+  expect(kicked).toEqual(['slack']);
+  expect(manager.subscriberNames()).toEqual(['slack', 'github']);
+});
+
+it.each([
+  [{ status: 502 }, true],
+  [{ status: 429 }, true],
+  [{ status: 403, response: { headers: { 'x-ratelimit-remaining': '0' } } }, true],
+  [{ status: 403, response: { headers: {} } }, false],
+  [{ status: 404 }, false],
+  [new Error('ECONNRESET'), true],
+])('classifies %j as transient: %s', (error, transient) => {
+  expect(isTransient(error)).toBe(transient);
+});
+
+it('waits as long as the service asks (Retry-After), else backs off exponentially', () => {
+  const now = 1_000_000;
+  expect(
+    retryAt({ status: 429, response: { headers: { 'retry-after': '7' } } }, 1, now, {
+      initialMs: 100,
+      maxMs: 1000,
+    }).getTime(),
+  ).toBe(now + 7000);
+  const first = retryAt({ status: 502 }, 1, now, { initialMs: 100, maxMs: 10_000 }).getTime() - now;
+  const fifth = retryAt({ status: 502 }, 5, now, { initialMs: 100, maxMs: 10_000 }).getTime() - now;
+  expect(first).toBeLessThanOrEqual(10_000);
+  expect(fifth).toBeLessThanOrEqual(10_000);
+  expect(createBreaker({ halfOpenAfterMs: 10, consecutiveFailures: 2 }).state).toBe(0);
+});
