@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { CircuitBreakerPolicy } from 'cockatiel';
 import { createAgentApi } from './agents-api/agent-api.js';
 import { AgentRuntime } from './agents-api/agent-runtime.js';
 import type { Env } from './config/read-env.js';
@@ -11,10 +12,18 @@ import { Metrics } from './health/metrics.js';
 import { IntegrationManager } from './integrations/integration-manager.js';
 import type { Logger } from './logger.js';
 import { openRuntime, type Runtime } from './open-runtime.js';
+import { Promotions } from './promotions.js';
+import { Revocations } from './revocations.js';
+import { readVaultConfig } from './secrets/vault-config.js';
+import { VaultDeliverer, vaultSetTierMessage } from './secrets/vault-deliverer.js';
+import { VaultSecrets } from './secrets/vault-secrets.js';
 import { createHttpServer, type Route } from './server.js';
 
 export interface RunningService {
   runtime: Runtime;
+  revocations: Revocations;
+  promotions: Promotions;
+  vault: { secrets: VaultSecrets; deliverer: VaultDeliverer } | null;
   agentRuntime: AgentRuntime;
   health: HealthManager;
   github: GithubIntegration | null;
@@ -29,6 +38,8 @@ export interface RunningService {
  */
 export interface ServiceOptions {
   github?: GithubIntegrationOptions;
+  vaultRetry?: { initialMs: number; maxMs: number };
+  vaultBreaker?: CircuitBreakerPolicy;
 }
 
 export async function startService(
@@ -37,6 +48,7 @@ export async function startService(
   options: ServiceOptions = {},
 ): Promise<RunningService> {
   const githubConfig = readGithubConfig(env);
+  readVaultConfig(env);
   const runtime = await openRuntime(env, { stateStore: 'env' });
   const timers: NodeJS.Timeout[] = [];
   let github: GithubIntegration | null = null;
@@ -57,7 +69,38 @@ export async function startService(
       routes.push(github.route);
     }
     const integrations = new IntegrationManager(governance.ledger);
-    const agentRuntime = new AgentRuntime(governance, integrations, logger);
+    const vaultConfig = readVaultConfig(env);
+    const secrets = vaultConfig
+      ? new VaultSecrets(vaultConfig, governance.config, options.vaultBreaker)
+      : null;
+    let vaultDeliverer: VaultDeliverer | null = null;
+    const kickOutboxes = () => {
+      vaultDeliverer?.pump.kick();
+      github?.kickOutbox();
+    };
+    const revocations = new Revocations(governance, { vault: Boolean(secrets) }, kickOutboxes);
+    const promotions = new Promotions(governance, secrets ? vaultSetTierMessage : null, kickOutboxes);
+    governance.onRevoked = async (agentId, reason, actor) => {
+      await revocations.revoke(agentId, reason, actor, { statusChanged: true });
+    };
+    if (secrets)
+      vaultDeliverer = new VaultDeliverer(governance, secrets, revocations, logger, options.vaultRetry);
+    if (github) {
+      github.onDelivered = async (message) => {
+        const r = (
+          message.payload as { revocation?: { revocationId: string; agentId: string; effect: string } }
+        ).revocation;
+        if (r)
+          await revocations.effect(
+            r.revocationId,
+            r.agentId,
+            r.effect,
+            true,
+            'the check run now fails with the reason',
+          );
+      };
+    }
+    const agentRuntime = new AgentRuntime(governance, integrations, logger, secrets);
     routes.push(createAgentApi(agentRuntime, governance.ledger, logger));
 
     const health = new HealthManager();
@@ -84,7 +127,20 @@ export async function startService(
       ...(github ? { breaker: github.breaker } : {}),
     });
     health.register({ name: 'slack', required: false, configured: false });
-    health.register({ name: 'vault', required: false, configured: false });
+    health.register({
+      name: 'vault',
+      required: false,
+      configured: Boolean(secrets),
+      ...(secrets
+        ? {
+            breaker: secrets.breaker,
+            probe: async () => {
+              const h = await secrets.health();
+              if (h.state === 'down') throw new Error(`Vault is ${h.detail}`);
+            },
+          }
+        : {}),
+    });
     // A state store that comes back may have come back empty (a restarted Redis): rebuild it.
     health.onRecovery('state_store', async () => {
       const restored = await governance.restoreState();
@@ -130,6 +186,7 @@ export async function startService(
     }
     for (const t of timers) t.unref();
     github?.start();
+    vaultDeliverer?.pump.start();
 
     for (const line of describeConfiguration(env, runtime.configPath)) {
       logger.info({ part: line.part, configured: line.configured }, `${line.part}: ${line.detail}`);
@@ -141,6 +198,9 @@ export async function startService(
 
     return {
       runtime,
+      revocations,
+      promotions,
+      vault: secrets && vaultDeliverer ? { secrets, deliverer: vaultDeliverer } : null,
       agentRuntime,
       health,
       github,
@@ -154,6 +214,7 @@ export async function startService(
         server.closeAllConnections();
         await closed;
         await github?.stop();
+        await vaultDeliverer?.pump.stop();
         await runtime.close();
       },
     };

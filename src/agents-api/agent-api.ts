@@ -58,6 +58,7 @@ export function createAgentApi(runtime: AgentRuntime, ledger: Ledger, logger: Lo
       handle: async (a, b) => ok(await runtime.saveSessionCheckpoint(a, b.state)),
     },
     'GET /checkpoints': { schema: null, handle: (a) => ok(runtime.loadSessionCheckpoint(a)) },
+    'POST /vault/token': { schema: null, handle: async (a) => ok(await runtime.vaultToken(a)) },
   };
 
   const refuse = async (

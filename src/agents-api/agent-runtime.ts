@@ -9,6 +9,7 @@ import type { Governance } from '../governance.js';
 import type { IntegrationManager } from '../integrations/integration-manager.js';
 import { createBreaker } from '../integrations/resilience.js';
 import type { Logger } from '../logger.js';
+import type { VaultSecrets } from '../secrets/vault-secrets.js';
 
 /** A refusal the API answers with its status and a stable code. */
 export class ApiRefusal extends Error {
@@ -35,6 +36,7 @@ export class AgentRuntime {
     private readonly governance: Governance,
     private readonly integrations: IntegrationManager,
     private readonly logger: Logger,
+    private readonly secrets: VaultSecrets | null = null,
   ) {
     this.guard = wrap(timeout(1500, TimeoutStrategy.Aggressive), this.stateBreaker);
   }
@@ -219,6 +221,25 @@ export class AgentRuntime {
     ]);
     await this.integrations.publish(event, { agentId: agent.id, ...data }, entry!.seq);
     return { recorded: true, seq: entry!.seq };
+  }
+
+  /**
+   * A short-lived Vault token for the agent, obtained with its AppRole by the service, which records
+   * the token's accessor: that is how a revocation can revoke it later.
+   */
+  async vaultToken(agent: AgentRecord) {
+    if (!this.secrets) throw new ApiRefusal(404, 'vault_off', 'Vault is not configured on this service');
+    await this.requireActive(agent);
+    const issued = await this.secrets.issueToken(agent.id);
+    await this.governance.ledger.appendSoon([
+      {
+        type: 'vault.token_issued',
+        agentId: agent.id,
+        actor: agent.id,
+        payload: { accessor: issued.accessor, ttlSeconds: issued.ttlSeconds },
+      },
+    ]);
+    return issued;
   }
 
   async saveSessionCheckpoint(agent: AgentRecord, state: unknown) {

@@ -84,6 +84,13 @@ export function openApiDocument(): Record<string, unknown> {
       '/events': {
         post: op('Report plan_created, execution_started or execution_complete', lifecycleEventSchema, null),
       },
+      '/vault/token': {
+        post: op(
+          'A short-lived Vault token for your AppRole (its accessor is recorded, so revocation can revoke it)',
+          null,
+          null,
+        ),
+      },
       '/checkpoints': {
         put: op('Save your session state (opaque JSON, size-limited)', sessionCheckpointSchema, null, {
           '413': { description: 'Too large', ...json(errorSchema) },

@@ -137,6 +137,14 @@ export function stateChangesFor(entry: LedgerEntry): StateChange[] {
     case 'execution.lock':
     case 'session.checkpoint_saved':
     case 'api.refused':
+    case 'revocation.requested':
+    case 'revocation.effect':
+    case 'revocation.confirmed':
+    case 'promotion.requested':
+    case 'promotion.voted':
+    case 'promotion.resolved':
+    case 'vault.token_issued':
+    case 'vault.calls':
       return [];
   }
 }

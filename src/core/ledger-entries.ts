@@ -73,6 +73,8 @@ export const ledgerPayloadSchemas = {
     trigger: z.string(),
     /** Each rule that fired or waits: id, status, one-line reason. */
     rules: z.array(z.object({ rule: z.string(), status: z.string(), summary: z.string() })),
+    /** The GitHub App installation, so later calls (a revocation failing the check) can reach the PR. */
+    installationId: z.number().int().optional(),
     /** What was judged, without file contents: enough to replay a candidate policy (backtest). */
     author: z.string().optional(),
     files: z
@@ -117,6 +119,43 @@ export const ledgerPayloadSchemas = {
     path: z.string(),
     status: z.number().int(),
     reason: z.string(),
+  }),
+  'revocation.requested': z.object({
+    revocationId: z.string(),
+    reason: z.string(),
+    effects: z.array(z.string()),
+  }),
+  'revocation.effect': z.object({
+    revocationId: z.string(),
+    effect: z.string(),
+    ok: z.boolean(),
+    detail: z.string(),
+  }),
+  'revocation.confirmed': z.object({ revocationId: z.string() }),
+  'promotion.requested': z.object({
+    promotionId: z.string(),
+    kind: z.enum(['promotion', 'demotion', 'reinstatement']),
+    from: tier,
+    to: tier,
+    required: z.number().int().nonnegative(),
+    council: z.boolean(),
+    reason: z.string(),
+  }),
+  'promotion.voted': z.object({
+    promotionId: z.string(),
+    approver: z.string(),
+    verdict: z.enum(['approve', 'reject']),
+    reason: z.string(),
+  }),
+  'promotion.resolved': z.object({
+    promotionId: z.string(),
+    outcome: z.enum(['applied', 'rejected']),
+    detail: z.string(),
+  }),
+  'vault.token_issued': z.object({ accessor: z.string(), ttlSeconds: z.number().int() }),
+  'vault.calls': z.object({
+    purpose: z.string(),
+    calls: z.array(z.object({ op: z.string(), path: z.string(), ok: z.boolean(), detail: z.string() })),
   }),
   'pr.merged': z.object({
     repository: z.string(),

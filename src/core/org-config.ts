@@ -88,6 +88,43 @@ export const orgConfigSchema = z
       .strict()
       .default({ limit: 20, window_hours: 168, charges: {}, recovery: 'admin' }),
     consequences: severityRecord(z.enum(CONSEQUENCES)).default({}),
+    promotion: z
+      .object({
+        /** What an agent needs at its current tier before it may be promoted to the named tier. */
+        thresholds: z
+          .object(
+            Object.fromEntries(
+              TIER_IDS.map((t) => [
+                t,
+                z
+                  .object({
+                    min_merged_prs: z.number().int().nonnegative(),
+                    min_days_at_tier: z.number().nonnegative(),
+                    clean_days: z.number().nonnegative(),
+                  })
+                  .partial()
+                  .strict()
+                  .optional(),
+              ]),
+            ),
+          )
+          .strict()
+          .default({}),
+        /** Approvals a move to each tier needs; `council` for the council's quorum. */
+        approvals: z
+          .object(
+            Object.fromEntries(
+              TIER_IDS.map((t) => [
+                t,
+                z.union([z.number().int().nonnegative(), z.literal('council')]).optional(),
+              ]),
+            ),
+          )
+          .strict()
+          .default({}),
+      })
+      .strict()
+      .default({ thresholds: {}, approvals: {} }),
     agent_api: z
       .object({
         /** One execution per agent, or one per repository across agents. */

@@ -5,6 +5,7 @@ import type { Governance } from '../governance.js';
 import { Pump } from '../integrations/pump.js';
 import { BrokenCircuitError, createBreaker, isTransient, retryAt } from '../integrations/resilience.js';
 import { Inbox } from '../ledger/inbox.js';
+import type { OutboxMessage } from '../ledger/outbox.js';
 import type { Logger } from '../logger.js';
 import type { Route } from '../server.js';
 import { type DeliveryMeta, EVALUATED_ACTIONS, governanceApp } from './app.js';
@@ -92,6 +93,9 @@ export class GithubIntegration {
 
   readonly gate: PullRequestGate;
 
+  /** Called after each outbox call to GitHub was made (a revocation confirms its check effects). */
+  onDelivered: ((message: OutboxMessage) => Promise<void>) | null = null;
+
   /** A `queued` check for an agent's PR, stored with the delivery: the PR page shows it at once. */
   private queuedCheck(event: string, payload: unknown, deliveryId: string) {
     if (event !== 'pull_request') return [];
@@ -149,6 +153,10 @@ export class GithubIntegration {
     throw new Error('GitHub work still pending after the timeout');
   }
 
+  kickOutbox(): void {
+    this.outboxPump.kick();
+  }
+
   pendingDeliveries(): number {
     return this.inbox.pendingCount('github');
   }
@@ -202,6 +210,7 @@ export class GithubIntegration {
           await deliverCheckRun(octokit, this.governance.ledger.db, payload);
         });
         outbox.markDelivered(message.id);
+        await this.onDelivered?.(message);
       } catch (error) {
         const cause = unwrap(error);
         const at = retryAt(cause, message.attempts + 1, Date.now(), this.retry);

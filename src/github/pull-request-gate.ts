@@ -110,7 +110,7 @@ export class PullRequestGate {
       org: g.config,
     });
     await this.record(
-      decisionRecord(decision, facts),
+      { ...decisionRecord(decision, facts), installationId: target.installationId },
       trigger,
       checkRunMessage(
         target,

@@ -141,6 +141,90 @@ export class Projections {
       case 'pr.merged':
         this.merged.run(agentId);
         break;
+      case 'promotion.requested': {
+        const p = entry.payload;
+        this.promotion.run(
+          entry.seq,
+          agentId,
+          p.kind,
+          'requested',
+          p.from,
+          p.to,
+          entry.actor,
+          entry.ts,
+          `${p.promotionId}: ${p.reason}`,
+        );
+        break;
+      }
+      case 'promotion.voted':
+        this.promotion.run(
+          entry.seq,
+          agentId,
+          'vote',
+          entry.payload.verdict === 'approve' ? 'approved' : 'rejected',
+          null,
+          null,
+          entry.actor,
+          entry.ts,
+          `${entry.payload.promotionId}: ${entry.payload.reason}`,
+        );
+        break;
+      case 'promotion.resolved':
+        if (entry.payload.outcome === 'rejected') {
+          this.promotion.run(
+            entry.seq,
+            agentId,
+            'resolution',
+            'rejected',
+            null,
+            null,
+            entry.actor,
+            entry.ts,
+            `${entry.payload.promotionId}: ${entry.payload.detail}`,
+          );
+        }
+        break;
+      case 'revocation.requested':
+        this.promotion.run(
+          entry.seq,
+          agentId,
+          'revocation',
+          'requested',
+          null,
+          null,
+          entry.actor,
+          entry.ts,
+          `${entry.payload.revocationId}: ${entry.payload.reason}`,
+        );
+        break;
+      case 'revocation.effect': {
+        const p = entry.payload;
+        this.promotion.run(
+          entry.seq,
+          agentId,
+          'revocation',
+          `${p.effect}: ${p.ok ? 'held' : 'failed'}`,
+          null,
+          null,
+          entry.actor,
+          entry.ts,
+          `${p.revocationId}: ${p.detail}`,
+        );
+        break;
+      }
+      case 'revocation.confirmed':
+        this.promotion.run(
+          entry.seq,
+          agentId,
+          'revocation',
+          'confirmed',
+          null,
+          null,
+          entry.actor,
+          entry.ts,
+          entry.payload.revocationId,
+        );
+        break;
       default:
         break;
     }

@@ -240,6 +240,7 @@ describe('refusals', () => {
       '/locks/release',
       '/heartbeats',
       '/events',
+      '/vault/token',
       '/checkpoints',
     ]);
     expect(

@@ -130,3 +130,16 @@ function escapeCell(text: string): string {
 function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 20)}\n\n…(truncated)`;
 }
+
+/** The check of an open PR when its agent is revoked: it fails, and says why. */
+export function renderCheckRunRevoked(agentId: string, reason: string): CheckRunRender {
+  return {
+    status: 'completed',
+    conclusion: 'failure',
+    output: {
+      title: `Agent ${agentId} was revoked`,
+      summary: `The agent that opened this pull request was revoked (${reason}). Its pull requests cannot pass.`,
+      annotations: [],
+    },
+  };
+}

@@ -1,0 +1,4 @@
+# T1 operator: no shared secrets; only the token's own lookup.
+path "auth/token/lookup-self" {
+  capabilities = ["read"]
+}
