@@ -251,6 +251,48 @@ export class Governance {
     return entries;
   }
 
+  /**
+   * With `budgets.recovery: window`, resumes agents suspended for an exhausted budget once their
+   * usage in the window fell below the limit again. Returns the agents resumed.
+   */
+  async recoverBudgets(now = new Date()): Promise<string[]> {
+    if (this.config.budgets.recovery !== 'window') return [];
+    const windowStart = new Date(now.getTime() - this.config.budgets.window_hours * 3600_000).toISOString();
+    const resumed = this.ledger.atomically(() => {
+      const suspended = this.ledger.db
+        .prepare(
+          `SELECT m.agent_id FROM agent_metrics m WHERE m.status = 'suspended' AND (
+             SELECT type FROM violations v WHERE v.agent_id = m.agent_id ORDER BY seq DESC LIMIT 1) = 'error_budget_exhausted'`,
+        )
+        .all() as { agent_id: string }[];
+      const ids: string[] = [];
+      for (const { agent_id } of suspended) {
+        const used = (
+          this.ledger.db
+            .prepare(
+              'SELECT COALESCE(SUM(budget_charge), 0) AS n FROM violations WHERE agent_id = ? AND ts >= ?',
+            )
+            .get(agent_id, windowStart) as { n: number }
+        ).n;
+        if (used >= this.config.budgets.limit) continue;
+        this.ledger.append({
+          type: 'agent.status_changed',
+          agentId: agent_id,
+          actor: 'budget-window',
+          payload: {
+            from: 'suspended',
+            to: 'active',
+            reason: `error budget recovered: ${used} of ${this.config.budgets.limit} used in the window`,
+          },
+        });
+        ids.push(agent_id);
+      }
+      return ids;
+    });
+    await this.syncState();
+    return resumed;
+  }
+
   /** The agent a GitHub login belongs to, from memory: for the webhook path, which must not wait. */
   agentIdForLogin(login: string): string | null {
     return this.logins.get(login.toLowerCase()) ?? null;
