@@ -3,6 +3,7 @@ import type { AgentRecord } from '../core/agent.js';
 import { isTierId, TIER_IDS, type TierId, tierLabel } from '../core/tiers.js';
 import { UserError } from '../errors.js';
 import { unknownAgent } from '../governance.js';
+import { Revocations } from '../revocations.js';
 import { withRuntime } from './context.js';
 import { table } from './output.js';
 
@@ -15,8 +16,8 @@ function parseTier(value: string): TierId {
   return tier;
 }
 
-export function registerAgentsCommands(program: Command): void {
-  const agents = program.command('agents').description('register and inspect agents');
+export function registerAgentsCommands(program: Command): Command {
+  const agents = program.command('agents').description('register, inspect, promote and revoke agents');
 
   agents
     .command('add <id>')
@@ -112,6 +113,15 @@ export function registerAgentsCommands(program: Command): void {
         console.log(
           `budget:    ${used} of ${rt.config.budgets.limit} used in the last ${rt.config.budgets.window_hours} h`,
         );
+        const revocation = new Revocations(rt.governance, { vault: Boolean(rt.env.VAULT_ADDR) }).status(id);
+        if (revocation && agent.status === 'revoked') {
+          const effects = Object.entries(revocation.effects)
+            .map(([e, s]) => `${e} ${s}`)
+            .join(', ');
+          console.log(
+            `revocation: ${revocation.revocationId} ${revocation.confirmed ? 'confirmed' : 'NOT CONFIRMED'} (${effects})`,
+          );
+        }
         const recent = rt.ledger.latestForAgent(id, 10);
         console.log(
           `\n${table(
@@ -121,4 +131,5 @@ export function registerAgentsCommands(program: Command): void {
         );
       });
     });
+  return agents;
 }

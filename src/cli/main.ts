@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { isUserError } from '../errors.js';
 import { createLogger } from '../logger.js';
+import { registerAdminCommands } from './admin-commands.js';
 import { registerAgentsCommands } from './agents-commands.js';
 import { registerCheckpointCommands } from './checkpoint-commands.js';
 import { envFor } from './context.js';
@@ -36,7 +37,7 @@ export function buildProgram(): Command {
 
   registerLedgerCommands(program);
   registerCheckpointCommands(program);
-  registerAgentsCommands(program);
+  registerAdminCommands(registerAgentsCommands(program), program);
   registerPolicyCommands(program);
   for (const command of program.commands) {
     command.exitOverride();
