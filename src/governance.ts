@@ -200,6 +200,9 @@ export class Governance {
         rules: record.rules,
         ...(record.author ? { author: record.author } : {}),
         ...(record.installationId ? { installationId: record.installationId } : {}),
+        ...(record.title !== undefined ? { title: record.title } : {}),
+        ...(record.url !== undefined ? { url: record.url } : {}),
+        ...(record.gates ? { gates: record.gates } : {}),
         ...(record.files ? { files: record.files } : {}),
       },
     };
@@ -370,6 +373,16 @@ export interface DecisionRecord {
   violations: ViolationReport[];
   author?: string;
   installationId?: number;
+  title?: string;
+  url?: string;
+  gates?: {
+    gate: string;
+    approvals: number;
+    council: boolean;
+    eligible: string[];
+    allowOwner: boolean;
+    expiryHours: number;
+  }[];
   files?: {
     path: string;
     previousPath: string | null;
@@ -382,6 +395,18 @@ export interface DecisionRecord {
 /** The decision as the ledger stores it: every rule that did not simply pass, with its reason. */
 export function decisionRecord(decision: Decision, facts: PullRequestFacts): DecisionRecord {
   return {
+    title: facts.title,
+    url: facts.url,
+    gates: decision.gates
+      .filter((g) => !g.satisfied)
+      .map((g) => ({
+        gate: g.gate,
+        approvals: g.approvals,
+        council: g.council,
+        eligible: g.eligible,
+        allowOwner: g.allowOwner,
+        expiryHours: g.expiryHours,
+      })),
     author: facts.author,
     files: facts.files.map((f) => ({
       path: f.path,

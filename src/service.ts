@@ -4,6 +4,7 @@ import type { CircuitBreakerPolicy } from 'cockatiel';
 import { createAgentApi } from './agents-api/agent-api.js';
 import { AgentRuntime } from './agents-api/agent-runtime.js';
 import type { Env } from './config/read-env.js';
+import { integrationEventFor } from './core/integration-events.js';
 import { describeConfiguration } from './describe-configuration.js';
 import { GithubIntegration, type GithubIntegrationOptions } from './github/github-integration.js';
 import { readGithubConfig } from './github/read-github-config.js';
@@ -18,12 +19,15 @@ import { readVaultConfig } from './secrets/vault-config.js';
 import { VaultDeliverer, vaultSetTierMessage } from './secrets/vault-deliverer.js';
 import { VaultSecrets } from './secrets/vault-secrets.js';
 import { createHttpServer, type Route } from './server.js';
+import { readSlackConfig } from './slack/read-slack-config.js';
+import { SlackIntegration } from './slack/slack-integration.js';
 
 export interface RunningService {
   runtime: Runtime;
   revocations: Revocations;
   promotions: Promotions;
   vault: { secrets: VaultSecrets; deliverer: VaultDeliverer } | null;
+  slack: SlackIntegration | null;
   agentRuntime: AgentRuntime;
   health: HealthManager;
   github: GithubIntegration | null;
@@ -40,6 +44,7 @@ export interface ServiceOptions {
   github?: GithubIntegrationOptions;
   vaultRetry?: { initialMs: number; maxMs: number };
   vaultBreaker?: CircuitBreakerPolicy;
+  slackRetry?: { initialMs: number; maxMs: number };
 }
 
 export async function startService(
@@ -49,6 +54,7 @@ export async function startService(
 ): Promise<RunningService> {
   const githubConfig = readGithubConfig(env);
   readVaultConfig(env);
+  readSlackConfig(env);
   const runtime = await openRuntime(env, { stateStore: 'env' });
   const timers: NodeJS.Timeout[] = [];
   let github: GithubIntegration | null = null;
@@ -101,6 +107,36 @@ export async function startService(
       };
     }
     const agentRuntime = new AgentRuntime(governance, integrations, logger, secrets);
+    const slackConfig = readSlackConfig(env);
+    const slack = slackConfig
+      ? new SlackIntegration(
+          governance,
+          slackConfig,
+          {
+            promotions,
+            revocations,
+            reevaluate: async (installationId, repository, number) => {
+              if (!github) throw new Error('the GitHub App is not configured');
+              await github.reevaluate(installationId, repository, number, 'slack.approval');
+            },
+          },
+          logger,
+          options.slackRetry,
+        )
+      : null;
+    if (slack) {
+      integrations.subscribe(slack);
+      routes.push(slack.route);
+    }
+    // Every ledger entry that is an integration event goes to its subscribers, once: the outbox
+    // keys the calls by the entry, so replays and other replicas add nothing.
+    governance.onEntry((entry) => {
+      const e = integrationEventFor(entry);
+      if (e)
+        void integrations
+          .publish(e.event, e.data, entry.seq)
+          .catch((error: unknown) => logger.error({ err: error }, 'routing an integration event failed'));
+    });
     routes.push(createAgentApi(agentRuntime, governance.ledger, logger));
 
     const health = new HealthManager();
@@ -126,7 +162,12 @@ export async function startService(
       configured: Boolean(github),
       ...(github ? { breaker: github.breaker } : {}),
     });
-    health.register({ name: 'slack', required: false, configured: false });
+    health.register({
+      name: 'slack',
+      required: false,
+      configured: Boolean(slack),
+      ...(slack ? { breaker: slack.breaker } : {}),
+    });
     health.register({
       name: 'vault',
       required: false,
@@ -187,6 +228,7 @@ export async function startService(
     for (const t of timers) t.unref();
     github?.start();
     vaultDeliverer?.pump.start();
+    slack?.pump.start();
 
     for (const line of describeConfiguration(env, runtime.configPath)) {
       logger.info({ part: line.part, configured: line.configured }, `${line.part}: ${line.detail}`);
@@ -201,6 +243,7 @@ export async function startService(
       revocations,
       promotions,
       vault: secrets && vaultDeliverer ? { secrets, deliverer: vaultDeliverer } : null,
+      slack,
       agentRuntime,
       health,
       github,
@@ -210,11 +253,13 @@ export async function startService(
         for (const t of timers) clearInterval(t);
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
+        await slack?.receiver.idle();
         await github?.settle().catch(() => undefined);
         server.closeAllConnections();
         await closed;
         await github?.stop();
         await vaultDeliverer?.pump.stop();
+        await slack?.pump.stop();
         await runtime.close();
       },
     };

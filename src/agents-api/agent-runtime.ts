@@ -219,7 +219,6 @@ export class AgentRuntime {
     const [entry] = await this.governance.ledger.appendSoon([
       { type: 'integration.event', agentId: agent.id, actor: agent.id, payload: { event, data } },
     ]);
-    await this.integrations.publish(event, { agentId: agent.id, ...data }, entry!.seq);
     return { recorded: true, seq: entry!.seq };
   }
 

@@ -145,6 +145,7 @@ export function stateChangesFor(entry: LedgerEntry): StateChange[] {
     case 'promotion.resolved':
     case 'vault.token_issued':
     case 'vault.calls':
+    case 'approval.click':
       return [];
   }
 }

@@ -75,6 +75,21 @@ export const ledgerPayloadSchemas = {
     rules: z.array(z.object({ rule: z.string(), status: z.string(), summary: z.string() })),
     /** The GitHub App installation, so later calls (a revocation failing the check) can reach the PR. */
     installationId: z.number().int().optional(),
+    title: z.string().optional(),
+    url: z.string().optional(),
+    /** The approvals each waiting gate needs, for the people asked (Slack). */
+    gates: z
+      .array(
+        z.object({
+          gate: z.string(),
+          approvals: z.number().int(),
+          council: z.boolean(),
+          eligible: z.array(z.string()),
+          allowOwner: z.boolean(),
+          expiryHours: z.number(),
+        }),
+      )
+      .optional(),
     /** What was judged, without file contents: enough to replay a candidate policy (backtest). */
     author: z.string().optional(),
     files: z
@@ -156,6 +171,15 @@ export const ledgerPayloadSchemas = {
   'vault.calls': z.object({
     purpose: z.string(),
     calls: z.array(z.object({ op: z.string(), path: z.string(), ok: z.boolean(), detail: z.string() })),
+  }),
+  /** A click on an approval button in Slack, refused ones included. */
+  'approval.click': z.object({
+    slackUser: z.string(),
+    githubLogin: z.string().nullable(),
+    action: z.enum(['approve', 'reject']),
+    approvalKey: z.string(),
+    accepted: z.boolean(),
+    reason: z.string(),
   }),
   'pr.merged': z.object({
     repository: z.string(),

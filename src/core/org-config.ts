@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { AGENT_ACTIONS } from './actions.js';
 import { agentIdSchema, githubLoginSchema, trailerSchema } from './agent.js';
+import { INTEGRATION_EVENTS } from './lifecycle.js';
 import { DEFAULT_TIER_CAPABILITIES, TIER_IDS, type TierCapabilities, type TierId } from './tiers.js';
 import { CONSEQUENCES, DEFAULT_BUDGET_CHARGES, DEFAULT_CONSEQUENCES, SEVERITIES } from './violations.js';
 
@@ -88,6 +89,27 @@ export const orgConfigSchema = z
       .strict()
       .default({ limit: 20, window_hours: 168, charges: {}, recovery: 'admin' }),
     consequences: severityRecord(z.enum(CONSEQUENCES)).default({}),
+    slack: z
+      .object({
+        /** Where approval requests go. */
+        approvals_channel: z
+          .string()
+          .regex(/^[CG][A-Z0-9]+$/, 'a Slack channel id looks like C012ABCDEF')
+          .optional(),
+        /** Integration event → channel for notifications. */
+        notify: z
+          .partialRecord(
+            z.enum(INTEGRATION_EVENTS),
+            z.string().regex(/^[CG][A-Z0-9]+$/, 'a Slack channel id looks like C012ABCDEF'),
+          )
+          .default({}),
+        /** Slack users who may run the /agent commands that change something. */
+        admins: z
+          .array(z.string().regex(/^[UW][A-Z0-9]+$/, 'a Slack user id looks like U012ABCDEF'))
+          .default([]),
+      })
+      .strict()
+      .default({ notify: {}, admins: [] }),
     promotion: z
       .object({
         /** What an agent needs at its current tier before it may be promoted to the named tier. */

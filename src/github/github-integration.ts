@@ -13,10 +13,11 @@ import type { CheckRunPayload } from './check-run-message.js';
 import { checkRunMessage } from './check-run-message.js';
 import { deliverCheckRun } from './deliver-check-run.js';
 import { PullRequestGate } from './pull-request-gate.js';
+import { targetOf } from './pull-request-target.js';
 import type { GithubConfig } from './read-github-config.js';
 import { reconcileOpenPullRequests } from './reconcile.js';
 import { createWebhookReceiver } from './webhook-receiver.js';
-import { WEBHOOK_SCHEMAS } from './webhook-schemas.js';
+import { pullRequestSchema, WEBHOOK_SCHEMAS } from './webhook-schemas.js';
 
 export const WEBHOOK_PATH = '/api/github/webhooks';
 
@@ -151,6 +152,27 @@ export class GithubIntegration {
       await new Promise((r) => setTimeout(r, 20));
     }
     throw new Error('GitHub work still pending after the timeout');
+  }
+
+  /** Evaluates one PR again now (an approval came in through Slack). */
+  async reevaluate(
+    installationId: number,
+    repository: string,
+    number: number,
+    trigger: string,
+  ): Promise<void> {
+    const [owner, repo] = repository.split('/') as [string, string];
+    await this.breaker.execute(async () => {
+      const octokit = await this.probot.auth(installationId);
+      const { data: pull } = await octokit.rest.pulls.get({ owner, repo, pull_number: number });
+      const { data: repoData } = await octokit.rest.repos.get({ owner, repo });
+      await this.gate.evaluate(
+        octokit,
+        targetOf(installationId, repoData, pullRequestSchema.parse(pull)),
+        trigger,
+        null,
+      );
+    });
   }
 
   kickOutbox(): void {

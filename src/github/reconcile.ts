@@ -38,7 +38,15 @@ export async function reconcileOpenPullRequests(
         });
         for (const pull of pulls) {
           const latest = governance.latestDecision(repo.full_name, pull.number);
-          if (latest && latest.headSha === pull.head.sha && latest.outcome !== 'pending') continue;
+          // Current and final: nothing to do. Waiting for CI or for people: evaluate again (an
+          // approval may have come in while GitHub could not be told).
+          if (
+            latest &&
+            latest.headSha === pull.head.sha &&
+            latest.outcome !== 'pending' &&
+            latest.outcome !== 'require_approval'
+          )
+            continue;
           await gate.evaluate(
             octokit,
             targetOf(installation.id, repo, pullRequestSchema.parse(pull)),

@@ -191,4 +191,24 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX session_checkpoints_agent ON session_checkpoints (agent_id, seq);
     `,
   },
+  {
+    version: 4,
+    name: 'Slack approval requests',
+    sql: `
+      -- One Slack approval request per PR head: what it needs, and where its message is.
+      CREATE TABLE slack_approvals (
+        approval_key    TEXT PRIMARY KEY,
+        repository      TEXT NOT NULL,
+        number          INTEGER NOT NULL,
+        head_sha        TEXT NOT NULL,
+        installation_id INTEGER,
+        agent_id        TEXT NOT NULL,
+        context         TEXT NOT NULL,
+        state           TEXT NOT NULL DEFAULT 'pending',
+        channel         TEXT,
+        ts              TEXT,
+        created_at      TEXT NOT NULL
+      );
+    `,
+  },
 ];

@@ -1,0 +1,129 @@
+/** Block Kit messages, built by pure functions from what the ledger knows. */
+import { type TierId, tierLabel } from '../core/tiers.js';
+
+export interface ApprovalContext {
+  approvalKey: string;
+  repository: string;
+  number: number;
+  title: string;
+  url: string;
+  agentId: string;
+  tier: TierId;
+  changedFiles: number;
+  changedLines: number;
+  /** Rules that fired, one line each. */
+  reasons: string[];
+  required: number;
+  council: boolean;
+  veto: boolean;
+  /** GitHub logins that may approve (empty: any mapped approver). */
+  eligible: string[];
+  allowOwner: boolean;
+  owner: string | null;
+  expiresAt: string;
+}
+
+export interface Vote {
+  approver: string;
+  verdict: 'approve' | 'reject';
+  reason?: string;
+}
+
+type Block = Record<string, unknown>;
+const mrkdwn = (text: string) => ({ type: 'mrkdwn', text });
+
+export function approvalRequestBlocks(
+  c: ApprovalContext,
+  votes: Vote[],
+  outcome: 'pending' | 'approved' | 'rejected' | 'expired',
+): Block[] {
+  const need = c.council
+    ? `council: ${c.required} of ${c.eligible.length}${c.veto ? ' with veto' : ''}`
+    : `${c.required} approver(s)`;
+  const blocks: Block[] = [
+    { type: 'header', text: { type: 'plain_text', text: `Approval needed: ${c.repository}#${c.number}` } },
+    {
+      type: 'section',
+      text: mrkdwn(`*<${c.url}|${escape(c.title)}>*`),
+      fields: [
+        mrkdwn(`*Agent*\n\`${c.agentId}\``),
+        mrkdwn(`*Tier*\n${tierLabel(c.tier)}`),
+        mrkdwn(`*Diff*\n${c.changedFiles} files, ${c.changedLines} lines`),
+        mrkdwn(`*Needs*\n${need}`),
+      ],
+    },
+    {
+      type: 'section',
+      text: mrkdwn(
+        `*Why*\n${c.reasons.map((r) => `• ${escape(r)}`).join('\n') || '• the policy asks for a person'}`,
+      ),
+    },
+    { type: 'context', elements: [mrkdwn(`Deadline ${c.expiresAt}; expiry never approves.`)] },
+  ];
+  if (votes.length) {
+    blocks.push({
+      type: 'section',
+      text: mrkdwn(
+        votes
+          .map(
+            (v) =>
+              `${v.verdict === 'approve' ? '✅' : '⛔'} ${v.approver}${v.reason ? `: ${escape(v.reason)}` : ''}`,
+          )
+          .join('\n'),
+      ),
+    });
+  }
+  if (outcome === 'pending') {
+    blocks.push({
+      type: 'actions',
+      block_id: 'approval',
+      elements: [
+        {
+          type: 'button',
+          action_id: 'approval_approve',
+          style: 'primary',
+          text: { type: 'plain_text', text: 'Approve' },
+          value: c.approvalKey,
+        },
+        {
+          type: 'button',
+          action_id: 'approval_reject',
+          style: 'danger',
+          text: { type: 'plain_text', text: 'Reject' },
+          value: c.approvalKey,
+        },
+      ],
+    });
+  } else {
+    blocks.push({
+      type: 'section',
+      text: mrkdwn(
+        `*${outcome === 'approved' ? 'Approved' : outcome === 'rejected' ? 'Rejected' : 'Expired'}*`,
+      ),
+    });
+  }
+  return blocks;
+}
+
+export function rejectReasonModal(approvalKey: string): Record<string, unknown> {
+  return {
+    type: 'modal',
+    callback_id: 'approval_reject_reason',
+    private_metadata: approvalKey,
+    title: { type: 'plain_text', text: 'Reject' },
+    submit: { type: 'plain_text', text: 'Reject' },
+    blocks: [
+      {
+        type: 'input',
+        block_id: 'reason',
+        label: { type: 'plain_text', text: 'Why? The agent and its owner will see this.' },
+        element: { type: 'plain_text_input', action_id: 'value', multiline: true, min_length: 3 },
+      },
+    ],
+  };
+}
+
+/** Slack's mrkdwn control characters. */
+export function escape(text: string): string {
+  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+}

@@ -1,0 +1,148 @@
+import type { App } from '@slack/bolt';
+import { tierLabel } from '../../core/tiers.js';
+import { isUserError, UserError } from '../../errors.js';
+import type { SlackDeps } from '../slack-deps.js';
+
+export const COMMANDS: Record<string, { usage: string; admin: boolean; help: string }> = {
+  help: { usage: 'help', admin: false, help: 'this list' },
+  list: { usage: 'list', admin: false, help: 'every agent with its tier and status' },
+  status: {
+    usage: 'status <agent>',
+    admin: false,
+    help: 'tier, status, budget, locks, last activity, open PRs',
+  },
+  audit: { usage: 'audit <agent> [n]', admin: false, help: 'the newest ledger entries of an agent' },
+  promote: { usage: 'promote <agent> [tier]', admin: true, help: 'ask for a one-tier promotion' },
+  demote: { usage: 'demote <agent>', admin: true, help: 'demote one tier, at once' },
+  revoke: { usage: 'revoke <agent> <reason>', admin: true, help: 'the kill switch' },
+  reinstate: { usage: 'reinstate <agent>', admin: true, help: 'ask to reinstate a revoked agent' },
+  pause: { usage: 'pause <agent>', admin: true, help: 'suspend an agent until resumed' },
+  resume: { usage: 'resume <agent>', admin: true, help: 'resume a paused or budget-suspended agent' },
+};
+
+/** `/agent …`: acknowledged with the answer, ephemerally; every error is one clear line. */
+export function registerAgentCommand(app: App, deps: SlackDeps): void {
+  app.command('/agent', async ({ command, ack }) => {
+    const [name = 'help', ...args] = command.text.trim().split(/\s+/).filter(Boolean);
+    const spec = COMMANDS[name];
+    const reply = (text: string) => ack({ response_type: 'ephemeral', text });
+    if (!spec) return reply(`Unknown command \`${name}\`. Try \`/agent help\`.`);
+    if (spec.admin && !deps.governance.config.slack.admins.includes(command.user_id)) {
+      await deps.governance.ledger
+        .appendSoon([
+          {
+            type: 'api.refused',
+            agentId: args[0] ?? null,
+            actor: command.user_id,
+            payload: {
+              method: 'SLASH',
+              path: `/agent ${name}`,
+              status: 403,
+              reason: 'not a Slack admin in the organisation config',
+            },
+          },
+        ])
+        .catch(() => undefined);
+      return reply(
+        `You may not run \`/agent ${name}\`: only the admins named in the organisation config may.`,
+      );
+    }
+    try {
+      await reply(await run(name, args, command.user_id, deps));
+    } catch (error) {
+      if (isUserError(error)) return reply(error.message);
+      deps.logger.error({ err: error, command: name }, '/agent failed');
+      return reply('Something went wrong on our side; it is in the service log.');
+    }
+  });
+}
+
+async function run(name: string, args: string[], user: string, deps: SlackDeps): Promise<string> {
+  const g = deps.governance;
+  const actor = `slack:${user}`;
+  const need = (n: number) => {
+    if (args.length < n) throw new UserError('usage', `Usage: \`/agent ${COMMANDS[name]!.usage}\``);
+  };
+  switch (name) {
+    case 'help':
+      return Object.values(COMMANDS)
+        .map((c) => `\`/agent ${c.usage}\`: ${c.help}${c.admin ? ' (admins)' : ''}`)
+        .join('\n');
+    case 'list': {
+      const agents = await g.state.listAgents();
+      return agents.length
+        ? agents.map((a) => `\`${a.id}\` ${tierLabel(a.tier)}, ${a.status}`).join('\n')
+        : 'No agents registered.';
+    }
+    case 'status': {
+      need(1);
+      const agent = await g.state.getAgent(args[0]!);
+      if (!agent) return `No agent \`${args[0]}\`.`;
+      const windowStart = Date.now() - g.config.budgets.window_hours * 3600_000;
+      const used = await g.state.budgetUsed(agent.id, windowStart);
+      const executions = (await g.state.listExecutions()).filter((e) => e.agentId === agent.id);
+      const last = g.ledger.latestForAgent(agent.id, 1)[0];
+      const open = g.ledger.db
+        .prepare(
+          `SELECT repository || '#' || number AS pr FROM decisions d WHERE agent_id = ? AND seq = (SELECT MAX(seq) FROM decisions d2 WHERE d2.repository = d.repository AND d2.number = d.number) AND outcome IN ('pending', 'require_approval', 'allow')`,
+        )
+        .all(agent.id) as { pr: string }[];
+      const revocation = deps.revocations.status(agent.id);
+      const revoked =
+        agent.status === 'revoked' && revocation
+          ? ` (${revocation.confirmed ? 'revocation confirmed' : 'revocation NOT confirmed yet'})`
+          : '';
+      return [
+        `*${agent.id}* ${tierLabel(agent.tier)}, ${agent.status}${revoked}`,
+        `budget: ${used} of ${g.config.budgets.limit} in ${g.config.budgets.window_hours} h`,
+        `locks: ${executions.map((e) => e.lockKey).join(', ') || 'none'}`,
+        `last activity: ${last ? `${last.type} at ${last.ts}` : 'none'}`,
+        `open PRs: ${open.map((o) => o.pr).join(', ') || 'none'}`,
+      ].join('\n');
+    }
+    case 'audit': {
+      need(1);
+      const n = Math.min(Math.max(Number(args[1] ?? 10) || 10, 1), 50);
+      const entries = g.ledger.latestForAgent(args[0]!, n);
+      return entries.length
+        ? entries.map((e) => `${e.seq} ${e.ts} ${e.type} by ${e.actor}`).join('\n')
+        : `No ledger entries for \`${args[0]}\`.`;
+    }
+    case 'promote':
+    case 'demote':
+    case 'reinstate': {
+      need(1);
+      const kind = name === 'promote' ? 'promotion' : name === 'demote' ? 'demotion' : 'reinstatement';
+      const p = await deps.promotions.request(args[0]!, actor, { kind, ...(args[1] ? { to: args[1] } : {}) });
+      return p.outcome === 'applied'
+        ? `${p.agentId}: ${p.from} → ${p.to}, applied.`
+        : `${p.promotionId}: ${p.from} → ${p.to} requested; needs ${p.council ? `the council (${p.required})` : `${p.required} approval(s)`}.`;
+    }
+    case 'revoke': {
+      need(2);
+      const plan = await deps.revocations.revoke(args[0]!, args.slice(1).join(' '), actor);
+      return `Revoked \`${plan.agentId}\` (${plan.revocationId}). Effects: ${plan.effects.join(', ')}; each is confirmed as it holds.`;
+    }
+    case 'pause':
+    case 'resume': {
+      need(1);
+      const agent = await g.state.getAgent(args[0]!);
+      if (!agent) return `No agent \`${args[0]}\`.`;
+      const [from, to] =
+        name === 'pause' ? (['active', 'suspended'] as const) : (['suspended', 'active'] as const);
+      if (agent.status !== from)
+        return `\`${agent.id}\` is ${agent.status}; only a ${from} agent can be ${name === 'pause' ? 'paused' : 'resumed'}.`;
+      await g.record([
+        {
+          type: 'agent.status_changed',
+          agentId: agent.id,
+          actor,
+          payload: { from, to, reason: `${name}d from Slack by ${user}` },
+        },
+      ]);
+      return `\`${agent.id}\` ${name === 'pause' ? 'paused' : 'resumed'}.`;
+    }
+    default:
+      return 'Try `/agent help`.';
+  }
+}

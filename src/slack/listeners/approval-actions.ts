@@ -1,0 +1,98 @@
+import type { App } from '@slack/bolt';
+import { approvalRequestBlocks, rejectReasonModal } from '../blocks.js';
+import type { VoteResult } from '../slack-approvals.js';
+import type { SlackDeps } from '../slack-deps.js';
+
+/** Approve, Reject (which asks for a reason in a modal) and the modal's submission. */
+export function registerApprovalListeners(app: App, deps: SlackDeps): void {
+  app.action('approval_approve', async ({ ack, body, action }) => {
+    await ack();
+    const b = body as { user: { id: string }; channel?: { id: string } };
+    const key = (action as { value?: string }).value ?? '';
+    await settle(deps, deps.approvals.vote(b.user.id, key, 'approve'), b.user.id, b.channel?.id ?? null, key);
+  });
+
+  app.action('approval_reject', async ({ ack, body, action }) => {
+    await ack();
+    const b = body as { trigger_id: string; user: { id: string }; channel?: { id: string } };
+    const key = (action as { value?: string }).value ?? '';
+    try {
+      await deps.openView(b.trigger_id, rejectReasonModal(key));
+    } catch (error) {
+      deps.logger.warn({ err: error }, 'could not open the reject modal');
+      if (b.channel)
+        deps.enqueue(
+          'chat.postEphemeral',
+          {
+            channel: b.channel.id,
+            user: b.user.id,
+            text: 'Slack did not open the reason form; click Reject again.',
+          },
+          `ephemeral:${b.user.id}`,
+          `ephemeral:${key}:${Date.now()}`,
+        );
+    }
+  });
+
+  app.view('approval_reject_reason', async ({ ack, body, view }) => {
+    const reason = view.state.values.reason?.value?.value?.trim() ?? '';
+    if (reason.length < 3)
+      return ack({ response_action: 'errors', errors: { reason: 'Say why, in a few words.' } });
+    await ack();
+    await settle(
+      deps,
+      deps.approvals.vote(body.user.id, view.private_metadata, 'reject', reason),
+      body.user.id,
+      null,
+      view.private_metadata,
+    );
+  });
+}
+
+/** Tells the voter, updates the message in place, and lets the decision flow back to GitHub. */
+async function settle(
+  deps: SlackDeps,
+  result: VoteResult,
+  user: string,
+  channel: string | null,
+  key: string,
+): Promise<void> {
+  const message = deps.approvals.message(key);
+  if (!result.accepted) {
+    const where = channel ?? message?.channel;
+    if (where)
+      deps.enqueue(
+        'chat.postEphemeral',
+        { channel: where, user, text: `Not counted: ${result.reason}.` },
+        `ephemeral:${user}`,
+        `refused:${key}:${user}:${Date.now()}`,
+      );
+    return;
+  }
+  const outcome =
+    result.outcome === 'approved' ? 'approved' : result.outcome === 'rejected' ? 'rejected' : 'pending';
+  if (message) {
+    deps.enqueue(
+      'chat.update',
+      {
+        channel: message.channel,
+        ts: message.ts,
+        text: `Approval for ${result.context.repository}#${result.context.number}: ${outcome}`,
+        blocks: approvalRequestBlocks(result.context, result.votes, outcome),
+      },
+      `approval:${key}`,
+      `update:${key}:${result.votes.length}`,
+    );
+  }
+  if (result.decidedNow && result.installationId !== null) {
+    await deps
+      .reevaluate(result.installationId, result.context.repository, result.context.number)
+      .catch((error: unknown) => {
+        // The receipt is in the ledger; the reconciliation sweep evaluates the PR again later.
+        deps.logger.warn(
+          { err: error },
+          'GitHub could not be told of the approval now; the reconciliation sweep will',
+        );
+      });
+  }
+}

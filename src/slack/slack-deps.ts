@@ -1,0 +1,20 @@
+import type { Governance } from '../governance.js';
+import type { Logger } from '../logger.js';
+import type { Promotions } from '../promotions.js';
+import type { Revocations } from '../revocations.js';
+import type { SlackApprovals } from './slack-approvals.js';
+
+/** What the Slack listeners work with. */
+export interface SlackDeps {
+  governance: Governance;
+  promotions: Promotions;
+  revocations: Revocations;
+  approvals: SlackApprovals;
+  logger: Logger;
+  /** Queue a Slack Web API call in the outbox (after the ledger entry that caused it). */
+  enqueue(kind: string, payload: Record<string, unknown>, orderingKey: string, idempotencyKey: string): void;
+  /** Ask GitHub to evaluate the PR again (an approval request was decided). */
+  reevaluate(installationId: number, repository: string, number: number): Promise<void>;
+  /** Direct Web API calls that cannot wait (views.open must follow its trigger within 3 s). */
+  openView(triggerId: string, view: Record<string, unknown>): Promise<void>;
+}

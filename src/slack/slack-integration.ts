@@ -1,0 +1,198 @@
+import { App, LogLevel, webApi } from '@slack/bolt';
+import type { CircuitBreakerPolicy } from 'cockatiel';
+import type { LedgerPayload } from '../core/ledger-entries.js';
+import { INTEGRATION_EVENTS, type IntegrationEvent } from '../core/lifecycle.js';
+import type { Governance } from '../governance.js';
+import type { IntegrationSubscriber } from '../integrations/integration-manager.js';
+import { Pump } from '../integrations/pump.js';
+import { BrokenCircuitError, createBreaker, retryAt } from '../integrations/resilience.js';
+import type { OutboxMessage, OutboxMessageInput } from '../ledger/outbox.js';
+import type { Logger } from '../logger.js';
+import type { Promotions } from '../promotions.js';
+import type { Revocations } from '../revocations.js';
+import { type ApprovalContext, approvalRequestBlocks } from './blocks.js';
+import { registerAgentCommand } from './listeners/agent-command.js';
+import { registerApprovalListeners } from './listeners/approval-actions.js';
+import { notificationText } from './notification-text.js';
+import { SlackApprovals } from './slack-approvals.js';
+import type { SlackDeps } from './slack-deps.js';
+import { SlackReceiver } from './slack-receiver.js';
+
+export interface SlackConfig {
+  signingSecret: string;
+  botToken: string;
+  /** The Web API base (default https://slack.com/api/). */
+  apiUrl?: string | undefined;
+}
+
+/**
+ * The Slack bot: Bolt on our HTTP server, listeners by kind, approval requests and notifications
+ * as an integration subscriber, and the outbox deliverer for Web API calls (in order per channel
+ * or message, retried after `Retry-After`, behind one breaker; the Web API client's own retries are
+ * off so attempts do not multiply).
+ */
+export class SlackIntegration implements IntegrationSubscriber {
+  readonly name = 'slack';
+  readonly events = INTEGRATION_EVENTS;
+  readonly app: App;
+  readonly receiver: SlackReceiver;
+  readonly approvals: SlackApprovals;
+  readonly breaker: CircuitBreakerPolicy;
+  readonly pump: Pump;
+  private readonly client: InstanceType<typeof webApi.WebClient>;
+
+  constructor(
+    private readonly governance: Governance,
+    config: SlackConfig,
+    deps: { promotions: Promotions; revocations: Revocations; reevaluate: SlackDeps['reevaluate'] },
+    private readonly logger: Logger,
+    private readonly retry = { initialMs: 1000, maxMs: 60_000 },
+    breaker?: CircuitBreakerPolicy,
+  ) {
+    this.breaker = breaker ?? createBreaker({ halfOpenAfterMs: 10_000, consecutiveFailures: 5 });
+    this.receiver = new SlackReceiver({
+      signingSecret: config.signingSecret,
+      ledger: governance.ledger,
+      state: governance.state,
+      logger,
+    });
+    const clientOptions = {
+      ...(config.apiUrl ? { slackApiUrl: config.apiUrl } : {}),
+      retryConfig: { retries: 0 },
+      rejectRateLimitedCalls: true,
+      logLevel: LogLevel.ERROR,
+    };
+    // One workspace, one bot token: authorize without Bolt's auth.test round trip on every event.
+    this.app = new App({
+      receiver: this.receiver,
+      authorize: async () => ({ botToken: config.botToken }),
+      logLevel: LogLevel.ERROR,
+      clientOptions,
+    });
+    this.client = new webApi.WebClient(config.botToken, clientOptions);
+    this.approvals = new SlackApprovals(governance);
+    this.pump = new Pump(
+      () => this.deliver(),
+      2000,
+      (e) => logger.error({ err: e }, 'Slack deliverer failed; will retry'),
+    );
+    const listenerDeps: SlackDeps = {
+      governance,
+      promotions: deps.promotions,
+      revocations: deps.revocations,
+      approvals: this.approvals,
+      logger,
+      reevaluate: deps.reevaluate,
+      enqueue: (kind, payload, orderingKey, idempotencyKey) => {
+        const seq = governance.ledger.head().seq;
+        governance.ledger.outbox.enqueue(seq, {
+          target: 'slack',
+          kind,
+          payload,
+          orderingKey,
+          idempotencyKey,
+        });
+        this.pump.kick();
+      },
+      openView: async (triggerId, view) => {
+        await this.breaker.execute(() =>
+          this.client.views.open({ trigger_id: triggerId, view: view as never }),
+        );
+      },
+    };
+    registerAgentCommand(this.app, listenerDeps);
+    registerApprovalListeners(this.app, listenerDeps);
+  }
+
+  get route() {
+    return this.receiver.route;
+  }
+
+  kick(): void {
+    this.pump.kick();
+  }
+
+  callsFor(event: IntegrationEvent, data: Record<string, unknown>, seq: number): OutboxMessageInput[] {
+    const calls: OutboxMessageInput[] = [];
+    const slack = this.governance.config.slack;
+    if (event === 'approval_required' && slack.approvals_channel && data.agentId) {
+      const decision = data as LedgerPayload<'decision.recorded'> & { agentId: string };
+      const hours = decision.gates?.[0]?.expiryHours ?? 72;
+      const context = this.approvals.contextFor(decision, new Date(Date.now() + hours * 3600_000));
+      if (context) {
+        calls.push({
+          target: 'slack',
+          kind: 'chat.postMessage',
+          idempotencyKey: `slack:approval:${context.approvalKey}`,
+          orderingKey: `approval:${context.approvalKey}`,
+          payload: {
+            channel: slack.approvals_channel,
+            text: `Approval needed: ${context.repository}#${context.number} by ${context.agentId}`,
+            blocks: approvalRequestBlocks(context, [], 'pending'),
+            approval: { context, installationId: decision.installationId ?? null },
+          },
+        });
+      }
+    }
+    const channel = slack.notify[event];
+    if (channel) {
+      calls.push({
+        target: 'slack',
+        kind: 'chat.postMessage',
+        idempotencyKey: `slack:notify:${event}:${seq}`,
+        orderingKey: `channel:${channel}`,
+        payload: { channel, text: notificationText(event, data) },
+      });
+    }
+    return calls;
+  }
+
+  /** Makes the Web API calls waiting in the outbox. */
+  async deliver(): Promise<void> {
+    const outbox = this.governance.ledger.outbox;
+    for (const message of outbox.dueFor('slack', 100)) {
+      try {
+        await this.breaker.execute(() => this.deliverOne(message));
+        outbox.markDelivered(message.id);
+      } catch (error) {
+        const e = error as {
+          code?: string;
+          retryAfter?: number;
+          statusCode?: number;
+          data?: { error?: string };
+        };
+        // The Web API client reports 429 as a rate-limited error with the delay Slack asked for.
+        const asHttp =
+          e.code === 'slack_webapi_rate_limited_error'
+            ? { status: 429, response: { headers: { 'retry-after': String(e.retryAfter ?? 1) } } }
+            : e.statusCode
+              ? { status: e.statusCode }
+              : e.code === 'slack_webapi_platform_error'
+                ? { status: 400 }
+                : error;
+        outbox.markRetry(
+          message.id,
+          e.data?.error ?? (error as Error).message,
+          retryAt(asHttp, message.attempts + 1, Date.now(), this.retry),
+        );
+        if (e.code === 'slack_webapi_platform_error')
+          this.logger.error({ outboxId: message.id, error: e.data?.error }, 'Slack refused a call');
+        if (error instanceof BrokenCircuitError) return;
+      }
+    }
+  }
+
+  private async deliverOne(message: OutboxMessage): Promise<void> {
+    const { approval, ...args } = message.payload as Record<string, unknown> & {
+      approval?: { context: ApprovalContext; installationId: number | null };
+    };
+    const result = (await this.client.apiCall(message.kind, args)) as { channel?: string; ts?: string };
+    if (approval && result.ts)
+      this.approvals.remember(
+        approval.context,
+        approval.installationId,
+        result.channel ?? String(args.channel),
+        result.ts,
+      );
+  }
+}

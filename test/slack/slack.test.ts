@@ -1,0 +1,331 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import nock from 'nock';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { readEnv } from '../../src/config/read-env.js';
+import { createLogger } from '../../src/logger.js';
+import { type RunningService, startService } from '../../src/service.js';
+import { tempDir } from '../helpers/agov.js';
+import {
+  API,
+  agentPullRequest,
+  file,
+  githubApi,
+  PRIVATE_KEY,
+  postWebhook,
+  WEBHOOK_SECRET,
+} from '../helpers/github.js';
+import { REPO } from '../helpers/github-reads.js';
+import {
+  buttonBody,
+  commandBody,
+  postSlack,
+  SLACK_SECRET,
+  slackHeaders,
+  viewSubmissionBody,
+} from '../helpers/slack.js';
+
+const ORG = `
+agents:
+  - { id: builder-bot, tier: T2, owner: olivia, github_logins: ["builder-bot[bot]"] }
+approvers:
+  - { github: alice, slack: UALICE }
+  - { github: bob, slack: UBOB }
+  - { github: carol, slack: UCAROL }
+  - { github: olivia, slack: UOLIVIA }
+slack:
+  approvals_channel: C0APPROVALS
+  admins: [UADMIN]
+  notify: { agent_revoked: C0ALERTS }
+`;
+const POLICY = 'gates:\n  default: { approvals: 2, allow_owner: false }\n';
+const SHA = 'a'.repeat(40);
+const KEY = `Codertocat/Hello-World#2@${SHA}`;
+let service: RunningService;
+
+beforeAll(() => {
+  nock.disableNetConnect();
+  nock.enableNetConnect('127.0.0.1');
+});
+afterAll(() => nock.enableNetConnect());
+beforeEach(async () => {
+  const dir = tempDir();
+  writeFileSync(join(dir, 'org.yml'), ORG);
+  service = await startService(
+    readEnv({
+      LEDGER_PATH: join(dir, 'ledger.db'),
+      GOVERNANCE_CONFIG: join(dir, 'org.yml'),
+      PORT: '0',
+      HOST: '127.0.0.1',
+      APP_ID: '123',
+      PRIVATE_KEY,
+      WEBHOOK_SECRET,
+      SLACK_SIGNING_SECRET: SLACK_SECRET,
+      SLACK_BOT_TOKEN: 'xoxb-test-token',
+      HEALTH_PROBE_INTERVAL_MS: '600000',
+      CHECKPOINT_INTERVAL_MINUTES: '0',
+    }),
+    createLogger(process.env.DEBUG_LOG ? 'warn' : 'silent'),
+    {
+      github: { reconcileIntervalMs: 3_600_000, retry: { initialMs: 20, maxMs: 100 } },
+      slackRetry: { initialMs: 20, maxMs: 100 },
+    },
+  );
+});
+afterEach(async () => {
+  await service.stop();
+  nock.cleanAll();
+});
+
+/** GitHub answering every read, recording every check-run write. */
+function github() {
+  githubApi();
+  const checks: any[] = [];
+  const pr = agentPullRequest('opened', { sha: SHA, login: 'builder-bot[bot]' });
+  const reads: Array<[RegExp, unknown]> = [
+    [/\/contents\//, { type: 'file', encoding: 'base64', content: Buffer.from(POLICY).toString('base64') }],
+    [/\/pulls\/2\/commits/, [{ sha: 'c', commit: { message: 'bump' } }]],
+    [/\/pulls\/2\/files/, [file('package.json', '@@ -1 +1 @@\n+"left-pad": "1.3.0"')]],
+    [/\/pulls\/2(\?|$)/, pr.pull_request],
+    [/\/repos\/Codertocat\/Hello-World(\?|$)/, pr.repository],
+  ];
+  nock(API)
+    .persist()
+    .get(/^\/repos\//)
+    .reply((uri) => {
+      const hit = reads.find(([pattern]) => pattern.test(uri));
+      return hit ? [200, hit[1]] : [404, { message: `no stand-in for ${uri}` }];
+    })
+    .post(`${REPO}/check-runs`)
+    .reply(201, (_u, b: any) => (checks.push(b), { id: 700 }))
+    .patch(`${REPO}/check-runs/700`)
+    .reply(200, (_u, b: any) => (checks.push(b), { id: 700 }));
+  return { pr, checks };
+}
+
+/** The Slack Web API, recording every call by method. */
+function slackApi() {
+  const calls: { method: string; body: any }[] = [];
+  nock('https://slack.com')
+    .persist()
+    .post(/\/api\/.+/)
+    .reply(200, (uri, raw: any) => {
+      const method = uri.replace('/api/', '');
+      // The Web API client posts form-encoded fields (nested ones as JSON), as Slack documents.
+      const body = typeof raw === 'string' ? Object.fromEntries(new URLSearchParams(raw)) : raw;
+      calls.push({ method, body });
+      return method === 'chat.postMessage'
+        ? { ok: true, channel: body.channel, ts: '1700000000.000100' }
+        : { ok: true };
+    });
+  return calls;
+}
+
+async function openApprovalRequest() {
+  const gh = github();
+  const slack = slackApi();
+  await postWebhook(service.port, 'pull_request', gh.pr);
+  await service.github!.drain();
+  await service.slack!.pump.runNow();
+  return { gh, slack };
+}
+
+describe('signed requests only', () => {
+  it.each([
+    ['a forged signature', (b: string) => slackHeaders(b, undefined, 'not-the-secret'), 401],
+    [
+      'a timestamp older than 5 minutes',
+      (b: string) => slackHeaders(b, Math.floor(Date.now() / 1000) - 301),
+      401,
+    ],
+    [
+      'a timestamp more than 5 minutes ahead',
+      (b: string) => slackHeaders(b, Math.floor(Date.now() / 1000) + 301),
+      401,
+    ],
+  ] as const)('refuses %s and records only the refusal', async (_n, headers, status) => {
+    const body = commandBody('list', 'UADMIN');
+    const res = await postSlack(service.port, body, headers(body));
+    expect(res.status).toBe(status);
+    const types = (
+      service.runtime.ledger.db.prepare("SELECT type FROM ledger_entries WHERE actor = 'slack'").all() as {
+        type: string;
+      }[]
+    ).map((r) => r.type);
+    expect(types).toEqual(['api.refused']);
+  });
+
+  it('refuses a malformed payload', async () => {
+    const body = new URLSearchParams({ payload: '{"type":"block_actions","user":{}}' }).toString();
+    const res = await postSlack(service.port, body);
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as any).error).toBe('bad_payload');
+  });
+});
+
+describe('/agent', () => {
+  it('answers help, list and status ephemerally, and refuses and records an admin command from a non-admin', async () => {
+    const help = await (await postSlack(service.port, commandBody('help', 'UALICE'))).json();
+    expect(help).toMatchObject({ response_type: 'ephemeral' });
+    expect((help as any).text).toContain('`/agent revoke <agent> <reason>`: the kill switch (admins)');
+    const status = (await (
+      await postSlack(service.port, commandBody('status builder-bot', 'UALICE'))
+    ).json()) as any;
+    expect(status.text).toMatch(/^\*builder-bot\* T2 builder, active\nbudget: 0 of 20 in 168 h\nlocks: none/);
+    const refused = (await (
+      await postSlack(service.port, commandBody('revoke builder-bot oops', 'UALICE'))
+    ).json()) as any;
+    expect(refused.text).toBe(
+      'You may not run `/agent revoke`: only the admins named in the organisation config may.',
+    );
+    const bad = (await (await postSlack(service.port, commandBody('status', 'UALICE'))).json()) as any;
+    expect(bad.text).toBe('Usage: `/agent status <agent>`');
+    expect(await service.runtime.state.getAgent('builder-bot')).toMatchObject({ status: 'active' });
+    const refusals = service.runtime.ledger.db
+      .prepare("SELECT actor FROM ledger_entries WHERE type = 'api.refused'")
+      .all();
+    expect(refusals).toEqual([{ actor: 'UALICE' }]);
+  });
+
+  it('an admin revokes from Slack, and the alert goes to the configured channel', async () => {
+    const calls = slackApi();
+    const res = (await (
+      await postSlack(service.port, commandBody('revoke builder-bot leaked a token', 'UADMIN'))
+    ).json()) as any;
+    expect(res.text).toMatch(/^Revoked `builder-bot` \(rev-builder-bot-\d+\)/);
+    await service.slack!.pump.runNow();
+    expect(calls).toEqual([
+      {
+        method: 'chat.postMessage',
+        body: {
+          channel: 'C0ALERTS',
+          text: ':rotating_light: `builder-bot` was revoked by slack:UADMIN: leaked a token',
+        },
+      },
+    ]);
+  });
+});
+
+describe('approval requests', () => {
+  it('posts the request with the facts and the buttons when a gate needs people', async () => {
+    const { slack } = await openApprovalRequest();
+    const post = slack.find((c) => c.method === 'chat.postMessage')!;
+    expect(post.body.channel).toBe('C0APPROVALS');
+    const blocks = JSON.parse(post.body.blocks);
+    expect(blocks[0]).toEqual({
+      type: 'header',
+      text: { type: 'plain_text', text: 'Approval needed: Codertocat/Hello-World#2' },
+    });
+    expect(JSON.stringify(blocks)).toContain('dependency file(s) changed: `package.json`');
+    expect(blocks.at(-1).elements.map((e: any) => [e.action_id, e.value])).toEqual([
+      ['approval_approve', KEY],
+      ['approval_reject', KEY],
+    ]);
+  });
+
+  it('refuses a non-approver and the owner with an ephemeral explanation, and records each click', async () => {
+    const { slack } = await openApprovalRequest();
+    await postSlack(service.port, buttonBody('approval_approve', KEY, 'UMALLORY'));
+    await postSlack(service.port, buttonBody('approval_approve', KEY, 'UOLIVIA'));
+    await service.slack!.pump.runNow();
+    const ephemerals = slack
+      .filter((c) => c.method === 'chat.postEphemeral')
+      .map((c) => [c.body.user, c.body.text]);
+    expect(ephemerals).toEqual([
+      [
+        'UMALLORY',
+        'Not counted: you are not an approver: your Slack user is not mapped to a GitHub login in the organisation config.',
+      ],
+      ['UOLIVIA', "Not counted: the agent's owner may not approve this gate."],
+    ]);
+    const clicks = service.runtime.ledger.db
+      .prepare(
+        "SELECT json_extract(payload, '$.slackUser') AS u, json_extract(payload, '$.githubLogin') AS l, json_extract(payload, '$.accepted') AS ok FROM ledger_entries WHERE type = 'approval.click'",
+      )
+      .all();
+    expect(clicks).toEqual([
+      { u: 'UMALLORY', l: null, ok: 0 },
+      { u: 'UOLIVIA', l: 'olivia', ok: 0 },
+    ]);
+  });
+
+  it('two approvers clicking at once on a 2-of-3 gate: one decision, recorded once, check run updated once', async () => {
+    const { gh, slack } = await openApprovalRequest();
+    const before = gh.checks.length;
+    const [a, b] = await Promise.all([
+      postSlack(service.port, buttonBody('approval_approve', KEY, 'UALICE')),
+      postSlack(service.port, buttonBody('approval_approve', KEY, 'UBOB')),
+    ]);
+    expect([a.status, b.status]).toEqual([200, 200]);
+    // A double click and a Slack retry of the same action count once.
+    const again = buttonBody('approval_approve', KEY, 'UALICE', '123.456');
+    await postSlack(service.port, again);
+    await postSlack(service.port, again);
+    await service.slack!.receiver.idle();
+    await service.github!.drain();
+    await service.slack!.pump.runNow();
+    const db = service.runtime.ledger.db;
+    expect(
+      db.prepare("SELECT COUNT(*) AS n FROM ledger_entries WHERE type = 'approval.resolved'").get(),
+    ).toEqual({ n: 1 });
+    expect(
+      db.prepare("SELECT approver FROM approvals WHERE source = 'slack' ORDER BY approver").all(),
+    ).toEqual([{ approver: 'alice' }, { approver: 'bob' }]);
+    const after = gh.checks.slice(before);
+    expect(after.filter((c) => c.status === 'completed')).toHaveLength(1);
+    expect(after.at(-1)).toMatchObject({
+      conclusion: 'success',
+      output: { title: 'Approved by alice, bob' },
+    });
+    const updates = slack.filter((c) => c.method === 'chat.update');
+    expect(updates.at(-1)!.body.ts).toBe('1700000000.000100');
+    expect(JSON.parse(updates.at(-1)!.body.blocks).at(-1)).toEqual({
+      type: 'section',
+      text: { type: 'mrkdwn', text: '*Approved*' },
+    });
+  });
+
+  it('Reject asks for a reason in a modal, and the rejection fails the check', async () => {
+    const { gh, slack } = await openApprovalRequest();
+    await postSlack(service.port, buttonBody('approval_reject', KEY, 'UCAROL'));
+    expect(slack.find((c) => c.method === 'views.open')!.body.trigger_id).toMatch(/^trig-/);
+    const empty = await postSlack(service.port, viewSubmissionBody(KEY, 'UCAROL', ''));
+    expect(await empty.json()).toEqual({
+      response_action: 'errors',
+      errors: { reason: 'Say why, in a few words.' },
+    });
+    await postSlack(service.port, viewSubmissionBody(KEY, 'UCAROL', 'pins an abandoned package'));
+    await service.slack!.receiver.idle();
+    await service.github!.drain();
+    expect(gh.checks.at(-1)).toMatchObject({ conclusion: 'failure', output: { title: 'Rejected by carol' } });
+  });
+
+  it('Slack rate-limiting: the message waits and goes out once, after Retry-After', async () => {
+    const gh = github();
+    const sent: any[] = [];
+    nock('https://slack.com')
+      .post('/api/chat.postMessage')
+      .reply(429, { ok: false, error: 'ratelimited' }, { 'retry-after': '0' });
+    nock('https://slack.com').post('/api/chat.postMessage').reply(503, 'unavailable');
+    nock('https://slack.com')
+      .persist()
+      .post('/api/chat.postMessage')
+      .reply(200, (_u, raw: any) => {
+        const b = Object.fromEntries(new URLSearchParams(raw));
+        sent.push(b);
+        return { ok: true, channel: b.channel, ts: '1.2' };
+      });
+    await postWebhook(service.port, 'pull_request', gh.pr);
+    await service.github!.drain();
+    for (let i = 0; i < 20 && sent.length === 0; i++) {
+      await service.slack!.pump.runNow();
+      await new Promise((r) => setTimeout(r, 30));
+    }
+    await service.slack!.pump.runNow();
+    expect(sent).toHaveLength(1);
+    const row = service.runtime.ledger.db
+      .prepare("SELECT status, attempts FROM outbox WHERE target = 'slack'")
+      .get();
+    expect(row).toEqual({ status: 'delivered', attempts: 3 });
+  });
+});
