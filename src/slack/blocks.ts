@@ -44,7 +44,7 @@ export function approvalRequestBlocks(
     { type: 'header', text: { type: 'plain_text', text: `Approval needed: ${c.repository}#${c.number}` } },
     {
       type: 'section',
-      text: mrkdwn(`*<${c.url}|${escape(c.title)}>*`),
+      text: mrkdwn(`*<${c.url}|${escapeMrkdwn(c.title)}>*`),
       fields: [
         mrkdwn(`*Agent*\n\`${c.agentId}\``),
         mrkdwn(`*Tier*\n${tierLabel(c.tier)}`),
@@ -55,7 +55,7 @@ export function approvalRequestBlocks(
     {
       type: 'section',
       text: mrkdwn(
-        `*Why*\n${c.reasons.map((r) => `• ${escape(r)}`).join('\n') || '• the policy asks for a person'}`,
+        `*Why*\n${c.reasons.map((r) => `• ${escapeMrkdwn(r)}`).join('\n') || '• the policy asks for a person'}`,
       ),
     },
     { type: 'context', elements: [mrkdwn(`Deadline ${c.expiresAt}; expiry never approves.`)] },
@@ -67,7 +67,7 @@ export function approvalRequestBlocks(
         votes
           .map(
             (v) =>
-              `${v.verdict === 'approve' ? '✅' : '⛔'} ${v.approver}${v.reason ? `: ${escape(v.reason)}` : ''}`,
+              `${v.verdict === 'approve' ? '✅' : '⛔'} ${v.approver}${v.reason ? `: ${escapeMrkdwn(v.reason)}` : ''}`,
           )
           .join('\n'),
       ),
@@ -124,6 +124,6 @@ export function rejectReasonModal(approvalKey: string): Record<string, unknown> 
 }
 
 /** Slack's mrkdwn control characters. */
-export function escape(text: string): string {
+export function escapeMrkdwn(text: string): string {
   return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 }
