@@ -20,7 +20,11 @@ const SECRET = 'bench-slack-secret';
 if (process.argv[2] === 'noop') {
   const { App, HTTPReceiver, LogLevel } = await import('@slack/bolt');
   const receiver = new HTTPReceiver({ signingSecret: SECRET, endpoints: '/slack/events' });
-  const app = new App({ receiver, authorize: async () => ({ botToken: 'xoxb-bench' }), logLevel: LogLevel.ERROR });
+  const app = new App({
+    receiver,
+    authorize: async () => ({ botToken: 'xoxb-bench' }),
+    logLevel: LogLevel.ERROR,
+  });
   app.command('/agent', async ({ ack }) => ack({ response_type: 'ephemeral', text: 'ok' }));
   app.action('approval_approve', async ({ ack }) => ack());
   const server = createServer(receiver.requestListener);
@@ -31,7 +35,10 @@ if (process.argv[2] === 'noop') {
   const { startService } = await import('../src/service.js');
   const dir = mkdtempSync(join(tmpdir(), 'agov-bench-slack-'));
   const config = join(dir, 'org.yml');
-  writeFileSync(config, 'agents: [{ id: bench-bot, tier: T2 }]\napprovers: [{ github: alice, slack: UALICE }]\n');
+  writeFileSync(
+    config,
+    'agents: [{ id: bench-bot, tier: T2 }]\napprovers: [{ github: alice, slack: UALICE }]\n',
+  );
   const service = await startService(
     readEnv({
       ...process.env,
@@ -51,7 +58,14 @@ if (process.argv[2] === 'noop') {
 } else {
   const bodies = Array.from({ length: N }, (_, i) =>
     i % 2 === 0
-      ? new URLSearchParams({ command: '/agent', text: 'status bench-bot', user_id: 'UALICE', channel_id: 'C1', trigger_id: `t${i}`, team_id: 'T1' }).toString()
+      ? new URLSearchParams({
+          command: '/agent',
+          text: 'status bench-bot',
+          user_id: 'UALICE',
+          channel_id: 'C1',
+          trigger_id: `t${i}`,
+          team_id: 'T1',
+        }).toString()
       : new URLSearchParams({
           payload: JSON.stringify({
             type: 'block_actions',
@@ -63,8 +77,12 @@ if (process.argv[2] === 'noop') {
         }).toString(),
   );
   const run = async (mode: string) => {
-    const child = fork(fileURLToPath(import.meta.url), [mode], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    const { port } = await new Promise<{ port: number }>((resolve) => child.once('message', resolve as never));
+    const child = fork(fileURLToPath(import.meta.url), [mode], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const { port } = await new Promise<{ port: number }>((resolve) =>
+      child.once('message', resolve as never),
+    );
     const times: number[] = [];
     let next = 0;
     const start = performance.now();
@@ -77,7 +95,11 @@ if (process.argv[2] === 'noop') {
           const t = performance.now();
           const res = await fetch(`http://127.0.0.1:${port}/slack/events`, {
             method: 'POST',
-            headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': String(ts), 'x-slack-signature': signature },
+            headers: {
+              'content-type': 'application/x-www-form-urlencoded',
+              'x-slack-request-timestamp': String(ts),
+              'x-slack-signature': signature,
+            },
             body,
           });
           await res.arrayBuffer();
@@ -89,12 +111,22 @@ if (process.argv[2] === 'noop') {
     const seconds = (performance.now() - start) / 1000;
     child.kill();
     const sorted = times.sort((a, b) => a - b);
-    return { perSecond: Math.round(N / seconds), p50: sorted[Math.floor(N * 0.5)]!.toFixed(1), p99: sorted[Math.floor(N * 0.99)]!.toFixed(1) };
+    return {
+      perSecond: Math.round(N / seconds),
+      p50: sorted[Math.floor(N * 0.5)]!.toFixed(1),
+      p99: sorted[Math.floor(N * 0.99)]!.toFixed(1),
+    };
   };
   const baseline = await run('noop');
   const ours = await run('service');
-  console.log(`requests:                 ${N} (half /agent status, half Approve clicks; concurrency ${CONCURRENCY})`);
-  console.log(`no-op Bolt acks/s:        ${baseline.perSecond}   p50 ${baseline.p50} ms, p99 ${baseline.p99} ms`);
-  console.log(`agent-governance acks/s:  ${ours.perSecond}   p50 ${ours.p50} ms, p99 ${ours.p99} ms   (verified, de-duplicated, answered; clicks checked and recorded)`);
+  console.log(
+    `requests:                 ${N} (half /agent status, half Approve clicks; concurrency ${CONCURRENCY})`,
+  );
+  console.log(
+    `no-op Bolt acks/s:        ${baseline.perSecond}   p50 ${baseline.p50} ms, p99 ${baseline.p99} ms`,
+  );
+  console.log(
+    `agent-governance acks/s:  ${ours.perSecond}   p50 ${ours.p50} ms, p99 ${ours.p99} ms   (verified, de-duplicated, answered; clicks checked and recorded)`,
+  );
   console.log(`ratio: ${(ours.perSecond / baseline.perSecond).toFixed(2)}`);
 }

@@ -382,6 +382,7 @@ export interface DecisionRecord {
     eligible: string[];
     allowOwner: boolean;
     expiryHours: number;
+    onExpiry: 'reject' | 'escalate';
   }[];
   files?: {
     path: string;
@@ -406,6 +407,7 @@ export function decisionRecord(decision: Decision, facts: PullRequestFacts): Dec
         eligible: g.eligible,
         allowOwner: g.allowOwner,
         expiryHours: g.expiryHours,
+        onExpiry: g.onExpiry,
       })),
     author: facts.author,
     files: facts.files.map((f) => ({

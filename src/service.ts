@@ -5,7 +5,9 @@ import { createAgentApi } from './agents-api/agent-api.js';
 import { AgentRuntime } from './agents-api/agent-runtime.js';
 import type { Env } from './config/read-env.js';
 import { integrationEventFor } from './core/integration-events.js';
+import { renderApprovalExpired } from './core/policy/render-check-run.js';
 import { describeConfiguration } from './describe-configuration.js';
+import { checkRunMessage } from './github/check-run-message.js';
 import { GithubIntegration, type GithubIntegrationOptions } from './github/github-integration.js';
 import { readGithubConfig } from './github/read-github-config.js';
 import { HealthManager } from './health/health-manager.js';
@@ -24,6 +26,8 @@ import { SlackIntegration } from './slack/slack-integration.js';
 
 export interface RunningService {
   runtime: Runtime;
+  /** Runs the periodic upkeep now (as of `now`): for tests, the demo and the chaos run. */
+  maintenance(now?: Date): Promise<void>;
   revocations: Revocations;
   promotions: Promotions;
   vault: { secrets: VaultSecrets; deliverer: VaultDeliverer } | null;
@@ -215,6 +219,39 @@ export async function startService(
           .catch((error: unknown) => logger.warn({ err: error }, 'state sync failed; will retry'));
       }, 1000),
     );
+    /** Periodic upkeep: probes, missed heartbeats, budget recovery, approval expiry. */
+    const maintenance = async (now = new Date()) => {
+      await health.probeAll().catch((error: unknown) => logger.warn({ err: error }, 'health probe failed'));
+      await agentRuntime
+        .sweepHeartbeats()
+        .catch((error: unknown) =>
+          logger.warn({ err: (error as Error).message }, 'heartbeat sweep failed; will retry'),
+        );
+      await governance
+        .recoverBudgets(now)
+        .catch((error: unknown) => logger.warn({ err: error }, 'budget recovery failed; will retry'));
+      try {
+        slack?.expireApprovals(now, (context, installationId) => {
+          if (!github || installationId === null) return;
+          const [owner, repo] = context.repository.split('/') as [string, string];
+          const sha = context.approvalKey.split('@')[1]!;
+          governance.ledger.outbox.enqueue(
+            governance.ledger.head().seq,
+            checkRunMessage(
+              { installationId, owner, repo },
+              sha,
+              renderApprovalExpired(context.agentId),
+              `expired-${context.approvalKey}`,
+            ),
+          );
+          github.kickOutbox();
+        });
+        slack?.pump.kick();
+      } catch (error) {
+        logger.warn({ err: error }, 'approval expiry failed; will retry');
+      }
+    };
+    timers.push(setInterval(() => void maintenance(), env.HEALTH_PROBE_INTERVAL_MS));
     if (env.CHECKPOINT_INTERVAL_MINUTES > 0) {
       timers.push(
         setInterval(() => {
@@ -240,6 +277,7 @@ export async function startService(
 
     return {
       runtime,
+      maintenance,
       revocations,
       promotions,
       vault: secrets && vaultDeliverer ? { secrets, deliverer: vaultDeliverer } : null,

@@ -87,6 +87,7 @@ export const ledgerPayloadSchemas = {
           eligible: z.array(z.string()),
           allowOwner: z.boolean(),
           expiryHours: z.number(),
+          onExpiry: z.enum(['reject', 'escalate']).default('reject'),
         }),
       )
       .optional(),

@@ -21,6 +21,8 @@ export interface ApprovalContext {
   allowOwner: boolean;
   owner: string | null;
   expiresAt: string;
+  /** What expiry does: reject the PR, or escalate to the admins (and keep waiting). */
+  onExpiry: 'reject' | 'escalate';
 }
 
 export interface Vote {

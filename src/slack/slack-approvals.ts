@@ -49,6 +49,7 @@ export class SlackApprovals {
       allowOwner: gate.allowOwner,
       owner,
       expiresAt: expiresAt.toISOString(),
+      onExpiry: gate.onExpiry ?? 'reject',
     };
   }
 
@@ -161,6 +162,44 @@ export class SlackApprovals {
         decidedNow: outcome !== 'pending',
         installationId: row!.installation_id,
       };
+    });
+  }
+
+  /** Requests still waiting, oldest first. */
+  pending(): ApprovalContext[] {
+    return (
+      this.governance.ledger.db
+        .prepare("SELECT context FROM slack_approvals WHERE state = 'pending' ORDER BY created_at")
+        .all() as { context: string }[]
+    ).map((r) => JSON.parse(r.context) as ApprovalContext);
+  }
+
+  /**
+   * Closes requests past their deadline: expiry never approves. Returns each one closed with the
+   * votes it had, once (inside a write transaction, so two processes do not both close it).
+   */
+  expire(now: Date): { context: ApprovalContext; votes: Vote[]; installationId: number | null }[] {
+    const ledger = this.governance.ledger;
+    return ledger.atomically(() => {
+      const rows = ledger.db
+        .prepare("SELECT context, installation_id FROM slack_approvals WHERE state = 'pending'")
+        .all() as { context: string; installation_id: number | null }[];
+      const expired: { context: ApprovalContext; votes: Vote[]; installationId: number | null }[] = [];
+      for (const row of rows) {
+        const context = JSON.parse(row.context) as ApprovalContext;
+        if (Date.parse(context.expiresAt) > now.getTime()) continue;
+        ledger.db
+          .prepare("UPDATE slack_approvals SET state = 'expired' WHERE approval_key = ?")
+          .run(context.approvalKey);
+        ledger.append({
+          type: 'approval.resolved',
+          agentId: context.agentId,
+          actor: 'expiry',
+          payload: { approvalId: context.approvalKey, outcome: 'expired' },
+        });
+        expired.push({ context, votes: this.votes(context), installationId: row.installation_id });
+      }
+      return expired;
     });
   }
 

@@ -12,6 +12,7 @@ import type { Promotions } from '../promotions.js';
 import type { Revocations } from '../revocations.js';
 import { type ApprovalContext, approvalRequestBlocks } from './blocks.js';
 import { registerAgentCommand } from './listeners/agent-command.js';
+import { registerAppHome } from './listeners/app-home.js';
 import { registerApprovalListeners } from './listeners/approval-actions.js';
 import { notificationText } from './notification-text.js';
 import { SlackApprovals } from './slack-approvals.js';
@@ -102,6 +103,56 @@ export class SlackIntegration implements IntegrationSubscriber {
     };
     registerAgentCommand(this.app, listenerDeps);
     registerApprovalListeners(this.app, listenerDeps);
+    registerAppHome(this.app, listenerDeps);
+    this.enqueue = listenerDeps.enqueue;
+  }
+
+  private readonly enqueue: SlackDeps['enqueue'];
+
+  /**
+   * Closes approval requests past their deadline. Expiry never approves: the message loses its
+   * buttons, and the gate's `on_expiry` either rejects (the check fails, through `onRejected`) or
+   * escalates to the admins in the approvals channel (the PR keeps waiting).
+   */
+  expireApprovals(
+    now: Date,
+    onRejected: (context: ApprovalContext, installationId: number | null) => void,
+  ): number {
+    const expired = this.approvals.expire(now);
+    for (const { context, votes, installationId } of expired) {
+      const message = this.approvals.message(context.approvalKey);
+      if (message) {
+        this.enqueue(
+          'chat.update',
+          {
+            channel: message.channel,
+            ts: message.ts,
+            text: `Approval for ${context.repository}#${context.number} expired`,
+            blocks: approvalRequestBlocks(context, votes, 'expired'),
+          },
+          `approval:${context.approvalKey}`,
+          `expired:${context.approvalKey}`,
+        );
+      }
+      if (context.onExpiry === 'reject') {
+        onRejected(context, installationId);
+      } else {
+        const channel = this.governance.config.slack.approvals_channel;
+        const admins = this.governance.config.slack.admins.map((u) => `<@${u}>`).join(' ');
+        if (channel) {
+          this.enqueue(
+            'chat.postMessage',
+            {
+              channel,
+              text: `${admins} escalated: the approval for ${context.repository}#${context.number} by \`${context.agentId}\` expired without a decision; the PR keeps waiting.`,
+            },
+            `channel:${channel}`,
+            `escalated:${context.approvalKey}`,
+          );
+        }
+      }
+    }
+    return expired.length;
   }
 
   get route() {

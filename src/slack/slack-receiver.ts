@@ -77,7 +77,20 @@ export class SlackReceiver implements Receiver {
     const form = new URLSearchParams(text);
     let body: Record<string, unknown>;
     let dedupeKey: string;
-    if (form.has('payload')) {
+    if (String(req.headers['content-type'] ?? '').startsWith('application/json')) {
+      // The Events API: the URL check, and events such as app_home_opened.
+      let json: { type?: string; challenge?: string; event_id?: string; event?: { type?: string } };
+      try {
+        json = JSON.parse(text);
+      } catch {
+        return refuse(400, 'bad_payload', 'the body is not JSON');
+      }
+      if (json.type === 'url_verification') return sendJson(res, 200, { challenge: json.challenge });
+      if (json.type !== 'event_callback' || !json.event_id || !json.event?.type)
+        return refuse(400, 'bad_payload', 'not an event callback');
+      body = json as Record<string, unknown>;
+      dedupeKey = `slack:${json.event_id}`;
+    } else if (form.has('payload')) {
       let json: unknown;
       try {
         json = JSON.parse(form.get('payload')!);

@@ -117,8 +117,13 @@ describe('the agent API over HTTP with a real Redis', () => {
     const { register } = await start();
     const agent = await register('sleepy-bot');
     const lock = await agent.acquireLock(60, 'acme/api');
-    await new Promise((r) => setTimeout(r, 1300));
-    expect(await service!.agentRuntime.sweepHeartbeats()).toEqual(['sleepy-bot']);
+    // The service's own sweeper (every 200 ms here) catches it once the 1 s heartbeat lapses.
+    await expect
+      .poll(() => service!.runtime.ledger.db.prepare('SELECT COUNT(*) AS n FROM violations').get(), {
+        timeout: 5000,
+        interval: 100,
+      })
+      .toEqual({ n: 1 });
     const violations = service!.runtime.ledger.db
       .prepare('SELECT type, severity, details FROM violations')
       .all();

@@ -329,3 +329,66 @@ describe('approval requests', () => {
     expect(row).toEqual({ status: 'delivered', attempts: 3 });
   });
 });
+
+describe('expiry and the App Home', () => {
+  it('expiry never approves: the buttons go, and the check fails when the gate rejects on expiry', async () => {
+    const { gh, slack } = await openApprovalRequest();
+    await postSlack(service.port, buttonBody('approval_approve', KEY, 'UALICE'));
+    await service.slack!.receiver.idle();
+    await service.maintenance(new Date(Date.now() + 73 * 3600_000));
+    await service.github!.drain();
+    await service.slack!.pump.runNow();
+    const update = slack.filter((c) => c.method === 'chat.update').at(-1)!;
+    const blocks = JSON.parse(update.body.blocks);
+    expect(blocks.at(-1)).toEqual({ type: 'section', text: { type: 'mrkdwn', text: '*Expired*' } });
+    expect(blocks.some((b: any) => b.type === 'actions')).toBe(false);
+    expect(gh.checks.at(-1)).toMatchObject({ conclusion: 'failure', output: { title: 'Approval expired' } });
+    const late = await postSlack(service.port, buttonBody('approval_approve', KEY, 'UBOB'));
+    expect(late.status).toBe(200);
+    await service.slack!.receiver.idle();
+    expect(
+      service.runtime.ledger.db
+        .prepare(
+          "SELECT json_extract(payload, '$.reason') AS r FROM ledger_entries WHERE type = 'approval.click' ORDER BY seq DESC LIMIT 1",
+        )
+        .get(),
+    ).toEqual({
+      r: 'this request was already expired',
+    });
+  });
+
+  it('answers the URL check and publishes the App Home with the agents and the pending approvals', async () => {
+    const { slack } = await openApprovalRequest();
+    const challenge = JSON.stringify({ type: 'url_verification', challenge: 'abc123', token: 'x' });
+    const res = await postSlack(service.port, challenge, {
+      ...slackHeaders(challenge),
+      'content-type': 'application/json',
+    });
+    expect(await res.json()).toEqual({ challenge: 'abc123' });
+    const home = JSON.stringify({
+      type: 'event_callback',
+      team_id: 'T0001',
+      api_app_id: 'A0001',
+      event_id: 'Ev0001',
+      event_time: 1700000000,
+      event: {
+        type: 'app_home_opened',
+        user: 'UALICE',
+        channel: 'D0001',
+        tab: 'home',
+        event_ts: '1700000000.1',
+      },
+    });
+    expect(
+      (await postSlack(service.port, home, { ...slackHeaders(home), 'content-type': 'application/json' }))
+        .status,
+    ).toBe(200);
+    await service.slack!.receiver.idle();
+    await service.slack!.pump.runNow();
+    const publish = slack.find((c) => c.method === 'views.publish')!;
+    expect(publish.body.user_id).toBe('UALICE');
+    const text = JSON.stringify(JSON.parse(publish.body.view));
+    expect(text).toContain('`builder-bot` T2 builder, active');
+    expect(text).toContain('Codertocat/Hello-World#2> by `builder-bot` (needs 2');
+  });
+});

@@ -45,6 +45,7 @@ export interface GateStatus {
   eligible: string[];
   allowOwner: boolean;
   expiryHours: number;
+  onExpiry: 'reject' | 'escalate';
   /** Approvers whose receipts count for this head, diff and policy. */
   approvedBy: string[];
   rejectedBy: string[];

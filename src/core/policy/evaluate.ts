@@ -173,6 +173,7 @@ function gateStatuses(
       eligible,
       allowOwner: gate.allow_owner,
       expiryHours: gate.expiry_hours,
+      onExpiry: gate.on_expiry,
       approvedBy,
       rejectedBy,
       satisfied: approvedBy.length >= approvals && rejectedBy.length === 0,
