@@ -209,6 +209,12 @@ export const MIGRATIONS: readonly Migration[] = [
         ts              TEXT,
         created_at      TEXT NOT NULL
       );
+      -- Other messages updated in place (promotion requests): where each one is.
+      CREATE TABLE slack_messages (
+        message_key TEXT PRIMARY KEY,
+        channel     TEXT NOT NULL,
+        ts          TEXT NOT NULL
+      );
     `,
   },
 ];

@@ -129,3 +129,61 @@ export function rejectReasonModal(approvalKey: string): Record<string, unknown> 
 export function escapeMrkdwn(text: string): string {
   return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 }
+
+export interface PromotionView {
+  promotionId: string;
+  agentId: string;
+  kind: string;
+  from: string;
+  to: string;
+  required: number;
+  council: boolean;
+  requester: string;
+  approvals: string[];
+  rejections: string[];
+  outcome: 'pending' | 'applied' | 'rejected';
+}
+
+export function promotionRequestBlocks(p: PromotionView): Block[] {
+  const need = p.council ? `the council: ${p.required} vote(s)` : `${p.required} approval(s)`;
+  const blocks: Block[] = [
+    {
+      type: 'header',
+      text: {
+        type: 'plain_text',
+        text: `${p.kind[0]!.toUpperCase()}${p.kind.slice(1)}: ${p.agentId} ${p.from} → ${p.to}`,
+      },
+    },
+    {
+      type: 'section',
+      text: mrkdwn(`Requested by ${escapeMrkdwn(p.requester)}; needs ${need}. \`${p.promotionId}\``),
+    },
+  ];
+  const votes = [...p.approvals.map((a) => `✅ ${a}`), ...p.rejections.map((r) => `⛔ ${r}`)];
+  if (votes.length) blocks.push({ type: 'section', text: mrkdwn(votes.join('\n')) });
+  if (p.outcome === 'pending') {
+    blocks.push({
+      type: 'actions',
+      block_id: 'promotion',
+      elements: [
+        {
+          type: 'button',
+          action_id: 'promotion_approve',
+          style: 'primary',
+          text: { type: 'plain_text', text: 'Approve' },
+          value: p.promotionId,
+        },
+        {
+          type: 'button',
+          action_id: 'promotion_reject',
+          style: 'danger',
+          text: { type: 'plain_text', text: 'Reject' },
+          value: p.promotionId,
+        },
+      ],
+    });
+  } else {
+    blocks.push({ type: 'section', text: mrkdwn(`*${p.outcome === 'applied' ? 'Applied' : 'Rejected'}*`) });
+  }
+  return blocks;
+}

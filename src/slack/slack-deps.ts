@@ -15,6 +15,8 @@ export interface SlackDeps {
   enqueue(kind: string, payload: Record<string, unknown>, orderingKey: string, idempotencyKey: string): void;
   /** Ask GitHub to evaluate the PR again (an approval request was decided). */
   reevaluate(installationId: number, repository: string, number: number): Promise<void>;
+  /** Where posted messages are, by key, for updates in place. */
+  messages: { get(key: string): { channel: string; ts: string } | null };
   /** Direct Web API calls that cannot wait (views.open must follow its trigger within 3 s). */
   openView(triggerId: string, view: Record<string, unknown>): Promise<void>;
 }

@@ -10,10 +10,11 @@ import type { OutboxMessage, OutboxMessageInput } from '../ledger/outbox.js';
 import type { Logger } from '../logger.js';
 import type { Promotions } from '../promotions.js';
 import type { Revocations } from '../revocations.js';
-import { type ApprovalContext, approvalRequestBlocks } from './blocks.js';
+import { type ApprovalContext, approvalRequestBlocks, promotionRequestBlocks } from './blocks.js';
 import { registerAgentCommand } from './listeners/agent-command.js';
 import { registerAppHome } from './listeners/app-home.js';
 import { registerApprovalListeners } from './listeners/approval-actions.js';
+import { registerPromotionListeners } from './listeners/promotion-actions.js';
 import { notificationText } from './notification-text.js';
 import { SlackApprovals } from './slack-approvals.js';
 import type { SlackDeps } from './slack-deps.js';
@@ -84,6 +85,12 @@ export class SlackIntegration implements IntegrationSubscriber {
       approvals: this.approvals,
       logger,
       reevaluate: deps.reevaluate,
+      messages: {
+        get: (key) =>
+          (governance.ledger.db
+            .prepare('SELECT channel, ts FROM slack_messages WHERE message_key = ?')
+            .get(key) as { channel: string; ts: string } | undefined) ?? null,
+      },
       enqueue: (kind, payload, orderingKey, idempotencyKey) => {
         const seq = governance.ledger.head().seq;
         governance.ledger.outbox.enqueue(seq, {
@@ -104,6 +111,7 @@ export class SlackIntegration implements IntegrationSubscriber {
     registerAgentCommand(this.app, listenerDeps);
     registerApprovalListeners(this.app, listenerDeps);
     registerAppHome(this.app, listenerDeps);
+    registerPromotionListeners(this.app, listenerDeps);
     this.enqueue = listenerDeps.enqueue;
   }
 
@@ -185,6 +193,33 @@ export class SlackIntegration implements IntegrationSubscriber {
         });
       }
     }
+    if (event === 'promotion_requested' && slack.approvals_channel && Number(data.required) > 0) {
+      const view = {
+        promotionId: String(data.promotionId),
+        agentId: String(data.agentId),
+        kind: String(data.kind),
+        from: String(data.from),
+        to: String(data.to),
+        required: Number(data.required),
+        council: Boolean(data.council),
+        requester: String(data.requester),
+        approvals: [],
+        rejections: [],
+        outcome: 'pending' as const,
+      };
+      calls.push({
+        target: 'slack',
+        kind: 'chat.postMessage',
+        idempotencyKey: `slack:promotion:${view.promotionId}`,
+        orderingKey: `promotion:${view.promotionId}`,
+        payload: {
+          channel: slack.approvals_channel,
+          text: `${view.kind} of ${view.agentId} ${view.from} → ${view.to} needs approval`,
+          blocks: promotionRequestBlocks(view),
+          messageKey: `promotion:${view.promotionId}`,
+        },
+      });
+    }
     const channel = slack.notify[event];
     if (channel) {
       calls.push({
@@ -234,16 +269,18 @@ export class SlackIntegration implements IntegrationSubscriber {
   }
 
   private async deliverOne(message: OutboxMessage): Promise<void> {
-    const { approval, ...args } = message.payload as Record<string, unknown> & {
+    const { approval, messageKey, ...args } = message.payload as Record<string, unknown> & {
       approval?: { context: ApprovalContext; installationId: number | null };
+      messageKey?: string;
     };
     const result = (await this.client.apiCall(message.kind, args)) as { channel?: string; ts?: string };
+    const channel = result.channel ?? String(args.channel);
     if (approval && result.ts)
-      this.approvals.remember(
-        approval.context,
-        approval.installationId,
-        result.channel ?? String(args.channel),
-        result.ts,
-      );
+      this.approvals.remember(approval.context, approval.installationId, channel, result.ts);
+    if (messageKey && result.ts) {
+      this.governance.ledger.db
+        .prepare('INSERT OR REPLACE INTO slack_messages (message_key, channel, ts) VALUES (?, ?, ?)')
+        .run(messageKey, channel, result.ts);
+    }
   }
 }

@@ -28,6 +28,8 @@ import {
 const ORG = `
 agents:
   - { id: builder-bot, tier: T2, owner: olivia, github_logins: ["builder-bot[bot]"] }
+promotion:
+  thresholds: { T3: { min_merged_prs: 0, min_days_at_tier: 0, clean_days: 0 } }
 approvers:
   - { github: alice, slack: UALICE }
   - { github: bob, slack: UBOB }
@@ -390,5 +392,43 @@ describe('expiry and the App Home', () => {
     const text = JSON.stringify(JSON.parse(publish.body.view));
     expect(text).toContain('`builder-bot` T2 builder, active');
     expect(text).toContain('Codertocat/Hello-World#2> by `builder-bot` (needs 2');
+  });
+});
+
+describe('promotion votes in Slack', () => {
+  it('posts a promotion request with buttons, counts approvers once, refuses others, and applies at the quorum', async () => {
+    const slack = slackApi();
+    const res = (await (
+      await postSlack(service.port, commandBody('promote builder-bot', 'UADMIN'))
+    ).json()) as any;
+    expect(res.text).toMatch(/^promo-builder-bot-\d+: T2 → T3 requested; needs 2 approval\(s\)\.$/);
+    const id = /^(promo-builder-bot-\d+)/.exec(res.text)![1]!;
+    await service.slack!.pump.runNow();
+    const post = slack.find((c) => c.method === 'chat.postMessage' && c.body.channel === 'C0APPROVALS')!;
+    expect(JSON.parse(post.body.blocks)[0].text.text).toBe('Promotion: builder-bot T2 → T3');
+
+    await postSlack(service.port, buttonBody('promotion_approve', id, 'UMALLORY'));
+    await postSlack(service.port, buttonBody('promotion_approve', id, 'UOLIVIA'));
+    await postSlack(service.port, buttonBody('promotion_approve', id, 'UALICE'));
+    await postSlack(service.port, buttonBody('promotion_approve', id, 'UALICE', '999.1'));
+    await service.slack!.receiver.idle();
+    expect(await service.runtime.state.getAgent('builder-bot')).toMatchObject({ tier: 'T2' });
+    await postSlack(service.port, buttonBody('promotion_approve', id, 'UBOB'));
+    await service.slack!.receiver.idle();
+    await service.slack!.pump.runNow();
+    expect(await service.runtime.state.getAgent('builder-bot')).toMatchObject({ tier: 'T3' });
+    const told = slack
+      .filter((c) => c.method === 'chat.postEphemeral')
+      .map((c) => [c.body.user, c.body.text]);
+    expect(told).toEqual([
+      [
+        'UMALLORY',
+        'Not counted: your Slack user is not mapped to a GitHub login in the organisation config.',
+      ],
+      ['UOLIVIA', `Not counted: olivia cannot approve ${id}: the agent's owner does not count.`],
+      ['UALICE', `Not counted: alice already voted on ${id}.`],
+    ]);
+    const last = JSON.parse(slack.filter((c) => c.method === 'chat.update').at(-1)!.body.blocks);
+    expect(last.at(-1)).toEqual({ type: 'section', text: { type: 'mrkdwn', text: '*Applied*' } });
   });
 });
