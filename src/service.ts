@@ -23,6 +23,7 @@ import { VaultSecrets } from './secrets/vault-secrets.js';
 import { createHttpServer, type Route } from './server.js';
 import { readSlackConfig } from './slack/read-slack-config.js';
 import { SlackIntegration } from './slack/slack-integration.js';
+import { Watcher } from './watchers/watcher.js';
 
 export interface RunningService {
   runtime: Runtime;
@@ -111,6 +112,7 @@ export async function startService(
       };
     }
     const agentRuntime = new AgentRuntime(governance, integrations, logger, secrets);
+    const watcher = new Watcher(governance);
     const slackConfig = readSlackConfig(env);
     const slack = slackConfig
       ? new SlackIntegration(
@@ -230,6 +232,18 @@ export async function startService(
       await governance
         .recoverBudgets(now)
         .catch((error: unknown) => logger.warn({ err: error }, 'budget recovery failed; will retry'));
+      try {
+        const raised = watcher.run(now);
+        if (raised.length) {
+          logger.warn(
+            { findings: raised.map((f) => f.key) },
+            `bug watcher: ${raised.map((f) => f.summary).join('; ')}`,
+          );
+          slack?.pump.kick();
+        }
+      } catch (error) {
+        logger.warn({ err: error }, 'bug watcher failed; will retry');
+      }
       try {
         slack?.expireApprovals(now, (context, installationId) => {
           if (!github || installationId === null) return;

@@ -146,6 +146,8 @@ export function stateChangesFor(entry: LedgerEntry): StateChange[] {
     case 'vault.token_issued':
     case 'vault.calls':
     case 'approval.click':
+    case 'finding.raised':
+    case 'finding.resolved':
       return [];
   }
 }

@@ -182,6 +182,14 @@ export const ledgerPayloadSchemas = {
     accepted: z.boolean(),
     reason: z.string(),
   }),
+  /** A pattern the bug watcher found; raised once while it stays true, then resolved. */
+  'finding.raised': z.object({
+    key: z.string(),
+    rule: z.string(),
+    summary: z.string(),
+    evidence: z.array(z.string()),
+  }),
+  'finding.resolved': z.object({ key: z.string() }),
   'pr.merged': z.object({
     repository: z.string(),
     number: z.number().int(),

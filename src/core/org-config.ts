@@ -107,6 +107,11 @@ export const orgConfigSchema = z
         admins: z
           .array(z.string().regex(/^[UW][A-Z0-9]+$/, 'a Slack user id looks like U012ABCDEF'))
           .default([]),
+        /** Where the bug watcher's findings go. */
+        findings_channel: z
+          .string()
+          .regex(/^[CG][A-Z0-9]+$/, 'a Slack channel id looks like C012ABCDEF')
+          .optional(),
       })
       .strict()
       .default({ notify: {}, admins: [] }),

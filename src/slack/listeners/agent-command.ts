@@ -1,6 +1,8 @@
 import type { App } from '@slack/bolt';
+import { describeSuggestion } from '../../cli/watch-commands.js';
 import { tierLabel } from '../../core/tiers.js';
 import { isUserError, UserError } from '../../errors.js';
+import { Watcher } from '../../watchers/watcher.js';
 import type { SlackDeps } from '../slack-deps.js';
 
 export const COMMANDS: Record<string, { usage: string; admin: boolean; help: string }> = {
@@ -16,6 +18,11 @@ export const COMMANDS: Record<string, { usage: string; admin: boolean; help: str
   demote: { usage: 'demote <agent>', admin: true, help: 'demote one tier, at once' },
   revoke: { usage: 'revoke <agent> <reason>', admin: true, help: 'the kill switch' },
   reinstate: { usage: 'reinstate <agent>', admin: true, help: 'ask to reinstate a revoked agent' },
+  suggest: {
+    usage: 'suggest',
+    admin: false,
+    help: 'what the record suggests (promotions, demotions, rules)',
+  },
   pause: { usage: 'pause <agent>', admin: true, help: 'suspend an agent until resumed' },
   resume: { usage: 'resume <agent>', admin: true, help: 'resume a paused or budget-suspended agent' },
 };
@@ -122,6 +129,10 @@ async function run(name: string, args: string[], user: string, deps: SlackDeps):
       need(2);
       const plan = await deps.revocations.revoke(args[0]!, args.slice(1).join(' '), actor);
       return `Revoked \`${plan.agentId}\` (${plan.revocationId}). Effects: ${plan.effects.join(', ')}; each is confirmed as it holds.`;
+    }
+    case 'suggest': {
+      const list = new Watcher(g).suggestions();
+      return list.length ? list.map((s) => `• ${describeSuggestion(s)}`).join('\n') : 'No suggestions.';
     }
     case 'pause':
     case 'resume': {

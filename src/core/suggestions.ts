@@ -1,0 +1,97 @@
+/**
+ * The suggestion engine: from the record, what people might change, each with its evidence.
+ * Pure; `src/watchers/suggest.ts` reads the ledger into these inputs.
+ */
+import type { RuleId } from './policy/policy-schema.js';
+import { RULE_IDS } from './policy/policy-schema.js';
+import type { TierId } from './tiers.js';
+
+export interface AgentRecordSummary {
+  agentId: string;
+  tier: TierId;
+  status: string;
+  eligibleFor: TierId | null;
+  eligibilityReasons: string[];
+  seriousViolations: number;
+  budgetUsed: number;
+  budgetLimit: number;
+  pendingPromotion: boolean;
+  /** Merged PRs later reverted, or that broke the default branch's CI. */
+  badOutcomes: number;
+}
+
+export interface SuggestionInputs {
+  agents: AgentRecordSummary[];
+  /** Each rule that held a PR for approval, and whether people then approved it. */
+  heldByRule: { rule: string; approved: boolean }[];
+  /** Every rule that fired in the window. */
+  firedRules: string[];
+  /** Approver of each approval in the window. */
+  approvers: string[];
+}
+
+export type Suggestion =
+  | { kind: 'promote'; agentId: string; to: TierId; evidence: string[] }
+  | { kind: 'demote'; agentId: string; evidence: string[] }
+  | { kind: 'relax_rule'; rule: string; evidence: string[] }
+  | { kind: 'unused_rule'; rule: RuleId; evidence: string[] }
+  | { kind: 'approver_bottleneck'; approver: string; evidence: string[] };
+
+export function suggest(
+  inputs: SuggestionInputs,
+  min = { approvedHolds: 5, approvals: 5, share: 0.6 },
+): Suggestion[] {
+  const out: Suggestion[] = [];
+  for (const a of inputs.agents) {
+    if (a.status === 'active' && a.eligibleFor && !a.pendingPromotion && a.badOutcomes === 0) {
+      out.push({
+        kind: 'promote',
+        agentId: a.agentId,
+        to: a.eligibleFor,
+        evidence: [
+          `${a.tier} → ${a.eligibleFor}: every threshold met`,
+          `budget ${a.budgetUsed} of ${a.budgetLimit}`,
+        ],
+      });
+    }
+    const reasons: string[] = [];
+    if (a.seriousViolations >= 2)
+      reasons.push(`${a.seriousViolations} high or critical violations in the window`);
+    if (a.budgetUsed >= 0.8 * a.budgetLimit) reasons.push(`budget ${a.budgetUsed} of ${a.budgetLimit} used`);
+    if (a.badOutcomes > 0) reasons.push(`${a.badOutcomes} merged PR(s) reverted or broke the default branch`);
+    if (a.status === 'active' && a.tier !== 'T0' && reasons.length)
+      out.push({ kind: 'demote', agentId: a.agentId, evidence: reasons });
+  }
+  const byRule = new Map<string, { approved: number; total: number }>();
+  for (const h of inputs.heldByRule) {
+    const r = byRule.get(h.rule) ?? { approved: 0, total: 0 };
+    r.total++;
+    if (h.approved) r.approved++;
+    byRule.set(h.rule, r);
+  }
+  for (const [rule, r] of byRule) {
+    if (r.total >= min.approvedHolds && r.approved === r.total) {
+      out.push({
+        kind: 'relax_rule',
+        rule,
+        evidence: [`held ${r.total} PRs for approval; people approved all ${r.total}`],
+      });
+    }
+  }
+  const fired = new Set(inputs.firedRules);
+  for (const rule of RULE_IDS) {
+    if (!fired.has(rule)) out.push({ kind: 'unused_rule', rule, evidence: ['never fired in the window'] });
+  }
+  const counts = new Map<string, number>();
+  for (const a of inputs.approvers) counts.set(a, (counts.get(a) ?? 0) + 1);
+  for (const [approver, n] of counts) {
+    if (inputs.approvers.length >= min.approvals && n / inputs.approvers.length > min.share) {
+      out.push({
+        kind: 'approver_bottleneck',
+        approver,
+        evidence: [`${n} of ${inputs.approvers.length} approvals`],
+      });
+    }
+  }
+  return out;
+}
