@@ -9,7 +9,7 @@ import { envFor } from './context.js';
 import { registerLedgerCommands } from './ledger-commands.js';
 import { EXIT } from './output.js';
 import { registerPolicyCommands } from './policy-commands.js';
-import { registerWatchCommands } from './watch-commands.js';
+import { registerDemoCommand, registerWatchCommands } from './watch-commands.js';
 
 export function buildProgram(): Command {
   const program = new Command('agov')
@@ -41,6 +41,7 @@ export function buildProgram(): Command {
   registerAdminCommands(registerAgentsCommands(program), program);
   registerPolicyCommands(program);
   registerWatchCommands(program);
+  registerDemoCommand(program);
   for (const command of program.commands) {
     command.exitOverride();
     for (const sub of command.commands) sub.exitOverride();

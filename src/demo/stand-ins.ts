@@ -1,0 +1,199 @@
+/**
+ * Loopback stand-ins for GitHub's REST API (as on GitHub Enterprise Server, under /api/v3) and
+ * Slack's Web API, for `agov demo` and the benchmarks: enough of each for the service to work
+ * against, and a record of what it was asked, to show as a user would see it.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface StandInPullRequest {
+  number: number;
+  title: string;
+  author: string;
+  headSha: string;
+  files: { filename: string; patch: string; status?: string }[];
+}
+
+export interface CheckRunRecord {
+  id: number;
+  headSha: string;
+  status: string;
+  conclusion: string | null;
+  title: string;
+}
+
+async function listen(
+  handler: (req: IncomingMessage, body: string, res: ServerResponse) => void,
+): Promise<{ server: Server; port: number }> {
+  const server = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    handler(req, Buffer.concat(chunks).toString(), res);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  return { server, port: (server.address() as AddressInfo).port };
+}
+
+function json(res: ServerResponse, status: number, body: unknown) {
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+}
+
+export class GithubStandIn {
+  readonly pulls = new Map<number, StandInPullRequest>();
+  readonly checkRuns: CheckRunRecord[] = [];
+  policy: string | null = null;
+  private server: Server | null = null;
+  port = 0;
+
+  constructor(
+    readonly owner = 'acme',
+    readonly repo = 'web',
+  ) {}
+
+  get repository() {
+    return {
+      full_name: `${this.owner}/${this.repo}`,
+      name: this.repo,
+      owner: { login: this.owner },
+      default_branch: 'main',
+    };
+  }
+
+  pullRequestPayload(number: number, action = 'opened') {
+    const pr = this.pulls.get(number)!;
+    return {
+      action,
+      number,
+      installation: { id: 1 },
+      repository: this.repository,
+      sender: { login: pr.author },
+      pull_request: this.pullJson(pr),
+    };
+  }
+
+  /** The newest state of this app's check on a commit. */
+  checkOn(headSha: string): CheckRunRecord | undefined {
+    return this.checkRuns.filter((c) => c.headSha === headSha).at(-1);
+  }
+
+  async start(): Promise<this> {
+    const { server, port } = await listen((req, body, res) => this.handle(req, body, res));
+    this.server = server;
+    this.port = port;
+    return this;
+  }
+
+  stop(): void {
+    this.server?.close();
+  }
+
+  private pullJson(pr: StandInPullRequest) {
+    return {
+      number: pr.number,
+      title: pr.title,
+      html_url: `https://github.example/${this.owner}/${this.repo}/pull/${pr.number}`,
+      user: { login: pr.author },
+      state: 'open',
+      draft: false,
+      head: { sha: pr.headSha, ref: `change-${pr.number}` },
+      base: { ref: 'main' },
+    };
+  }
+
+  private handle(req: IncomingMessage, body: string, res: ServerResponse) {
+    const path = new URL(req.url!, 'http://x').pathname.replace(/^\/api\/v3/, '');
+    const data = body ? JSON.parse(body) : {};
+    if (req.method === 'POST' && /^\/app\/installations\/\d+\/access_tokens$/.test(path)) {
+      return json(res, 201, { token: 'ghs_stand_in', expires_at: '2099-01-01T00:00:00Z' });
+    }
+    const repoPrefix = `/repos/${this.owner}/${this.repo}`;
+    if (path.includes('/contents/')) {
+      if (path.startsWith(repoPrefix) && this.policy) {
+        return json(res, 200, {
+          type: 'file',
+          encoding: 'base64',
+          content: Buffer.from(this.policy).toString('base64'),
+        });
+      }
+      return json(res, 404, { message: 'Not Found' });
+    }
+    const pull = /^\/repos\/[^/]+\/[^/]+\/pulls\/(\d+)(\/commits|\/files)?$/.exec(path);
+    if (pull) {
+      const pr = this.pulls.get(Number(pull[1]));
+      if (!pr) return json(res, 404, { message: 'Not Found' });
+      if (pull[2] === '/commits') return json(res, 200, [{ sha: pr.headSha, commit: { message: pr.title } }]);
+      if (pull[2] === '/files') {
+        return json(
+          res,
+          200,
+          pr.files.map((f) => {
+            const additions = f.patch.split('\n').filter((l) => l.startsWith('+')).length;
+            return {
+              sha: `blob-${f.filename}-${pr.headSha}`,
+              filename: f.filename,
+              status: f.status ?? 'modified',
+              additions,
+              deletions: 0,
+              changes: additions,
+              patch: f.patch,
+            };
+          }),
+        );
+      }
+      return json(res, 200, this.pullJson(pr));
+    }
+    if (path === repoPrefix) return json(res, 200, this.repository);
+    if (req.method === 'POST' && path === `${repoPrefix}/check-runs`) {
+      const id = this.checkRuns.length + 1;
+      this.checkRuns.push({
+        id,
+        headSha: data.head_sha,
+        status: data.status,
+        conclusion: data.conclusion ?? null,
+        title: data.output?.title ?? '',
+      });
+      return json(res, 201, { id });
+    }
+    const update = /\/check-runs\/(\d+)$/.exec(path);
+    if (req.method === 'PATCH' && update) {
+      const first = this.checkRuns.find((c) => c.id === Number(update[1]));
+      if (!first) return json(res, 404, { message: 'Not Found' });
+      this.checkRuns.push({
+        ...first,
+        status: data.status ?? first.status,
+        conclusion: data.conclusion ?? null,
+        title: data.output?.title ?? first.title,
+      });
+      return json(res, 200, { id: first.id });
+    }
+    json(res, 404, { message: `the stand-in has no ${req.method} ${path}` });
+  }
+}
+
+export class SlackStandIn {
+  readonly calls: { method: string; args: Record<string, string> }[] = [];
+  private server: Server | null = null;
+  port = 0;
+
+  get apiUrl(): string {
+    return `http://127.0.0.1:${this.port}/api/`;
+  }
+
+  async start(): Promise<this> {
+    const { server, port } = await listen((req, body, res) => {
+      const method = new URL(req.url!, 'http://x').pathname.replace('/api/', '');
+      const args = String(req.headers['content-type']).includes('json')
+        ? JSON.parse(body || '{}')
+        : Object.fromEntries(new URLSearchParams(body));
+      this.calls.push({ method, args });
+      json(res, 200, { ok: true, channel: args.channel, ts: `${1700000000 + this.calls.length}.000100` });
+    });
+    this.server = server;
+    this.port = port;
+    return this;
+  }
+
+  stop(): void {
+    this.server?.close();
+  }
+}
