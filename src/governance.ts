@@ -97,6 +97,7 @@ export class Governance {
     const latest = this.checkpoints.latest();
     const { state, head } = this.checkpoints.stateAtHead();
     await this.state.replaceDerived(state);
+    await this.restoreLocks();
     this.logins.clear();
     for (const agent of Object.values(state.agents)) {
       for (const login of agent.identities.githubLogins) this.logins.set(login.toLowerCase(), agent.id);
@@ -104,6 +105,47 @@ export class Governance {
     this.appliedSeq = head.seq;
     await this.syncState();
     return { checkpointId: latest?.checkpointId ?? null, headSeq: this.appliedSeq };
+  }
+
+  /**
+   * Execution locks the ledger says are still held, put back with their fencing tokens: a store
+   * that lost them (a restarted Redis) must not hand the same lock, or the same token, to another.
+   */
+  private async restoreLocks(): Promise<void> {
+    const rows = this.ledger.db
+      .prepare("SELECT ts, agent_id, payload FROM ledger_entries WHERE type = 'execution.lock' ORDER BY seq")
+      .all() as { ts: string; agent_id: string; payload: string }[];
+    const held = new Map<string, { holder: string; token: number; until: number }>();
+    const maxToken = new Map<string, number>();
+    for (const r of rows) {
+      const p = JSON.parse(r.payload) as {
+        op: string;
+        lockKey: string;
+        token: number | null;
+        detail: string;
+      };
+      if (p.token !== null) maxToken.set(p.lockKey, Math.max(maxToken.get(p.lockKey) ?? 0, p.token));
+      if (p.op === 'acquired') {
+        const seconds = Number(/for (\d+) s/.exec(p.detail)?.[1] ?? 0);
+        held.set(p.lockKey, {
+          holder: r.agent_id,
+          token: p.token ?? 0,
+          until: Date.parse(r.ts) + seconds * 1000,
+        });
+      } else if ((p.op === 'released' || p.op === 'expired') && held.get(p.lockKey)?.token === p.token) {
+        held.delete(p.lockKey);
+      }
+    }
+    for (const [key, token] of maxToken) {
+      const live = held.get(key);
+      const ttl = live ? live.until - Date.now() : 0;
+      await this.state.restoreLock(
+        key,
+        live ? `${live.holder}:restored` : 'none',
+        Math.max(token, live?.token ?? 0),
+        ttl > 0 ? ttl : 0,
+      );
+    }
   }
 
   async registerAgent(
@@ -179,49 +221,72 @@ export class Governance {
    * causes (the check run), in one ledger transaction; then brings the state store along.
    */
   async recordDecision(
-    record: DecisionRecord,
+    proposed: DecisionRecord,
     trigger: string,
-    options: AppendOptions = {},
+    options: AppendOptions | ((record: DecisionRecord) => AppendOptions) = {},
   ): Promise<LedgerEntry[]> {
-    const decisionEntry: LedgerEntryInput = {
-      type: 'decision.recorded',
-      agentId: record.agentId,
-      actor: 'github',
-      payload: {
-        repository: record.repository,
-        number: record.number,
-        headSha: record.headSha,
-        outcome: record.outcome,
-        summary: record.summary,
-        tier: record.tier,
-        policyVersion: record.policyVersion,
-        diffHash: record.diffHash,
-        trigger,
-        rules: record.rules,
-        ...(record.author ? { author: record.author } : {}),
-        ...(record.installationId ? { installationId: record.installationId } : {}),
-        ...(record.title !== undefined ? { title: record.title } : {}),
-        ...(record.url !== undefined ? { url: record.url } : {}),
-        ...(record.gates ? { gates: record.gates } : {}),
-        ...(record.files ? { files: record.files } : {}),
-      },
-    };
-    const source = `github:${record.repository}#${record.number}@${record.headSha}`;
-    const entries = record.agentId
-      ? recordViolations(
-          this.ledger,
-          this.config,
-          record.agentId,
-          record.violations,
-          source,
-          'github',
-          new Date(),
-          {
-            entries: [decisionEntry],
-            options,
-          },
-        )
-      : this.ledger.appendAll([decisionEntry], options);
+    const entries = this.ledger.atomically(() => {
+      // Re-checked inside the write transaction: an agent revoked or suspended while its PR was being
+      // evaluated does not get an allow recorded after its revocation.
+      let record = proposed;
+      const status = record.agentId
+        ? (
+            this.ledger.db
+              .prepare('SELECT status FROM agent_metrics WHERE agent_id = ?')
+              .get(record.agentId) as { status: string } | undefined
+          )?.status
+        : undefined;
+      if (record.outcome === 'allow' && status !== undefined && status !== 'active') {
+        const summary = `Denied: agent ${record.agentId} was ${status} while this PR was being evaluated`;
+        record = {
+          ...record,
+          outcome: 'deny',
+          summary,
+          rules: [...record.rules, { rule: 'agent_status', status: 'fire', summary }],
+          violations: [],
+        };
+      }
+      const appendOptions = typeof options === 'function' ? options(record) : options;
+      const decisionEntry: LedgerEntryInput = {
+        type: 'decision.recorded',
+        agentId: record.agentId,
+        actor: 'github',
+        payload: {
+          repository: record.repository,
+          number: record.number,
+          headSha: record.headSha,
+          outcome: record.outcome,
+          summary: record.summary,
+          tier: record.tier,
+          policyVersion: record.policyVersion,
+          diffHash: record.diffHash,
+          trigger,
+          rules: record.rules,
+          ...(record.author ? { author: record.author } : {}),
+          ...(record.installationId ? { installationId: record.installationId } : {}),
+          ...(record.title !== undefined ? { title: record.title } : {}),
+          ...(record.url !== undefined ? { url: record.url } : {}),
+          ...(record.gates ? { gates: record.gates } : {}),
+          ...(record.files ? { files: record.files } : {}),
+        },
+      };
+      const source = `github:${record.repository}#${record.number}@${record.headSha}`;
+      return record.agentId
+        ? recordViolations(
+            this.ledger,
+            this.config,
+            record.agentId,
+            record.violations,
+            source,
+            'github',
+            new Date(),
+            {
+              entries: [decisionEntry],
+              options: appendOptions,
+            },
+          )
+        : this.ledger.appendAll([decisionEntry], appendOptions);
+    });
     await this.syncState();
     await this.followRevocations(entries);
     return entries;

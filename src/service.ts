@@ -50,6 +50,7 @@ export interface ServiceOptions {
   vaultRetry?: { initialMs: number; maxMs: number };
   vaultBreaker?: CircuitBreakerPolicy;
   slackRetry?: { initialMs: number; maxMs: number };
+  slackBreaker?: CircuitBreakerPolicy;
 }
 
 export async function startService(
@@ -128,6 +129,7 @@ export async function startService(
           },
           logger,
           options.slackRetry,
+          options.slackBreaker,
         )
       : null;
     if (slack) {

@@ -128,19 +128,34 @@ export class AgentRuntime {
         'preflight denied: state store unavailable',
       );
     }
-    await this.governance.ledger.appendSoon([
-      {
-        type: 'preflight.decided',
-        agentId: agent.id,
-        actor: agent.id,
-        payload: {
-          action: request.action,
-          repository: request.repository,
-          decision: decision.decision,
-          reasons: decision.reasons,
+    // The answer is recorded, and re-checked, inside the ledger's write transaction: a revocation
+    // recorded while this preflight was being decided turns an allow into a deny.
+    const db = this.governance.ledger.db;
+    await this.governance.ledger.appendSoon(() => {
+      const row = db.prepare('SELECT status FROM agent_metrics WHERE agent_id = ?').get(agent.id) as
+        | { status: string }
+        | undefined;
+      if (decision.decision === 'allow' && row?.status !== 'active') {
+        decision = {
+          decision: 'deny',
+          reasons: [`status: agent is ${row?.status ?? 'unknown'} (changed while deciding)`],
+          checks: decision.checks,
+        };
+      }
+      return [
+        {
+          type: 'preflight.decided',
+          agentId: agent.id,
+          actor: agent.id,
+          payload: {
+            action: request.action,
+            repository: request.repository,
+            decision: decision.decision,
+            reasons: decision.reasons,
+          },
         },
-      },
-    ]);
+      ];
+    });
     return { status, body: decision };
   }
 

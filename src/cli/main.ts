@@ -9,7 +9,7 @@ import { envFor } from './context.js';
 import { registerLedgerCommands } from './ledger-commands.js';
 import { EXIT } from './output.js';
 import { registerPolicyCommands } from './policy-commands.js';
-import { registerDemoCommand, registerWatchCommands } from './watch-commands.js';
+import { registerChaosCommand, registerDemoCommand, registerWatchCommands } from './watch-commands.js';
 
 export function buildProgram(): Command {
   const program = new Command('agov')
@@ -42,6 +42,7 @@ export function buildProgram(): Command {
   registerPolicyCommands(program);
   registerWatchCommands(program);
   registerDemoCommand(program);
+  registerChaosCommand(program);
   for (const command of program.commands) {
     command.exitOverride();
     for (const sub of command.commands) sub.exitOverride();

@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import type { Suggestion } from '../core/suggestions.js';
+import { UserError } from '../errors.js';
 import { Watcher } from '../watchers/watcher.js';
 import { withRuntime } from './context.js';
+import { table } from './output.js';
 
 export function describeSuggestion(s: Suggestion): string {
   const subject =
@@ -57,4 +59,74 @@ export function registerDemoCommand(program: Command): void {
       const { runDemo } = await import('../demo/run-demo.js');
       if (!(await runDemo())) process.exitCode = 1;
     });
+}
+
+export function registerChaosCommand(program: Command): void {
+  program
+    .command('chaos')
+    .description(
+      'simulated agents and approvers against the real service while Redis, GitHub, Slack and the service itself fail; checks invariants',
+    )
+    .option('--agents <n>', 'simulated agents', (v) => Number.parseInt(v, 10), 8)
+    .option('--duration <seconds>', 'how long the agents work', (v) => Number(v), 20)
+    .option(
+      '--seed <k>',
+      'the seed the run is drawn from (same seed, same schedule)',
+      (v) => Number.parseInt(v, 10),
+      1,
+    )
+    .option(
+      '--faults <list>',
+      `comma-separated: ${['redis', 'github', 'slack', 'service'].join(',')}`,
+      'redis,github,slack,service',
+    )
+    .option('--defect <name>', 'run a deliberately broken build (no-fencing) to see the run catch it')
+    .action(
+      async (opts: { agents: number; duration: number; seed: number; faults: string; defect?: string }) => {
+        const { CHAOS_FAULTS, runChaos } = await import('../chaos/run-chaos.js');
+        const faults = opts.faults
+          .split(',')
+          .map((f) => f.trim())
+          .filter(Boolean);
+        const unknown = faults.filter((f) => !(CHAOS_FAULTS as readonly string[]).includes(f));
+        if (unknown.length)
+          throw new UserError(
+            'usage',
+            `unknown fault(s) ${unknown.join(', ')}; choose from ${CHAOS_FAULTS.join(', ')}`,
+          );
+        if (
+          !Number.isInteger(opts.agents) ||
+          opts.agents < 1 ||
+          !(opts.duration > 0) ||
+          !Number.isInteger(opts.seed)
+        ) {
+          throw new UserError(
+            'usage',
+            '--agents and --seed are whole numbers, --duration a positive number of seconds',
+          );
+        }
+        if (opts.defect && opts.defect !== 'no-fencing')
+          throw new UserError('usage', 'the only defect is no-fencing');
+        const report = await runChaos({
+          agents: opts.agents,
+          durationMs: opts.duration * 1000,
+          seed: opts.seed,
+          faults: faults as never,
+          ...(opts.defect ? { defect: 'no-fencing' as const } : {}),
+          print: (line) => console.log(line),
+        });
+        console.log(
+          `\nactivity: ${Object.entries(report.stats)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')}\n`,
+        );
+        console.log(
+          table(
+            ['invariant', 'holds', 'count', 'detail'],
+            report.invariants.map((i) => [i.name, i.ok ? 'yes' : 'NO', String(i.count), i.detail]),
+          ),
+        );
+        if (!report.ok) process.exitCode = 1;
+      },
+    );
 }

@@ -42,6 +42,8 @@ export class GithubStandIn {
   readonly pulls = new Map<number, StandInPullRequest>();
   readonly checkRuns: CheckRunRecord[] = [];
   policy: string | null = null;
+  /** Fault injection: answer every call with this status (502, or 403 rate-limited) until cleared. */
+  failWith: 502 | 403 | null = null;
   private server: Server | null = null;
   port = 0;
 
@@ -101,7 +103,25 @@ export class GithubStandIn {
   }
 
   private handle(req: IncomingMessage, body: string, res: ServerResponse) {
+    if (this.failWith === 502) return json(res, 502, { message: 'Bad Gateway' });
+    if (this.failWith === 403) {
+      res.writeHead(403, {
+        'content-type': 'application/json',
+        'x-ratelimit-remaining': '0',
+        'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + 1),
+      });
+      return res.end(JSON.stringify({ message: 'API rate limit exceeded' }));
+    }
     const path = new URL(req.url!, 'http://x').pathname.replace(/^\/api\/v3/, '');
+    if (path === '/app/installations') return json(res, 200, [{ id: 1, account: { login: this.owner } }]);
+    if (path === '/installation/repositories')
+      return json(res, 200, { total_count: 1, repositories: [this.repository] });
+    if (path === `/repos/${this.owner}/${this.repo}/pulls`)
+      return json(
+        res,
+        200,
+        [...this.pulls.values()].map((p) => this.pullJson(p)),
+      );
     const data = body ? JSON.parse(body) : {};
     if (req.method === 'POST' && /^\/app\/installations\/\d+\/access_tokens$/.test(path)) {
       return json(res, 201, { token: 'ghs_stand_in', expires_at: '2099-01-01T00:00:00Z' });
@@ -172,6 +192,8 @@ export class GithubStandIn {
 
 export class SlackStandIn {
   readonly calls: { method: string; args: Record<string, string> }[] = [];
+  /** Fault injection: 429 (with Retry-After) or 503 until cleared. */
+  failWith: 429 | 503 | null = null;
   private server: Server | null = null;
   port = 0;
 
@@ -181,6 +203,11 @@ export class SlackStandIn {
 
   async start(): Promise<this> {
     const { server, port } = await listen((req, body, res) => {
+      if (this.failWith === 429) {
+        res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '1' });
+        return res.end(JSON.stringify({ ok: false, error: 'ratelimited' }));
+      }
+      if (this.failWith === 503) return json(res, 503, { ok: false, error: 'service_unavailable' });
       const method = new URL(req.url!, 'http://x').pathname.replace('/api/', '');
       const args = String(req.headers['content-type']).includes('json')
         ? JSON.parse(body || '{}')

@@ -3,6 +3,7 @@ import { tierCapabilities } from '../core/org-config.js';
 import { evaluate } from '../core/policy/evaluate.js';
 import {
   renderCheckRun,
+  renderCheckRunRevoked,
   renderConfigError,
   renderInProgress,
   renderUnknownAuthor,
@@ -109,16 +110,24 @@ export class PullRequestGate {
       receipts: g.receiptsFor(repository, target.pr.number),
       org: g.config,
     });
-    await this.record(
+    const step = `seq-${causeSeq ?? 'sweep'}-${decision.outcome}-${g.ledger.head().seq}`;
+    await this.governance.recordDecision(
       { ...decisionRecord(decision, facts), installationId: target.installationId },
       trigger,
-      checkRunMessage(
-        target,
-        target.pr.headSha,
-        renderCheckRun(decision),
-        `seq-${causeSeq ?? 'sweep'}-${decision.outcome}-${g.ledger.head().seq}`,
-      ),
+      (final) => ({
+        outbox: [
+          checkRunMessage(
+            target,
+            target.pr.headSha,
+            final.outcome === decision.outcome
+              ? renderCheckRun(decision)
+              : renderCheckRunRevoked(agent.id, final.summary),
+            step,
+          ),
+        ],
+      }),
     );
+    this.onOutbox();
     this.logger.info(
       { repository, number: target.pr.number, agent: agent.id, outcome: decision.outcome, trigger },
       decision.summary,

@@ -30,7 +30,8 @@ interface EntryRow {
 }
 
 interface AppendGroup {
-  inputs: readonly LedgerEntryInput[];
+  /** The entries, or a function that decides them inside the write transaction. */
+  inputs: readonly LedgerEntryInput[] | (() => readonly LedgerEntryInput[]);
   outbox?: readonly OutboxMessageInput[] | undefined;
 }
 
@@ -75,7 +76,8 @@ export class Ledger {
       let head = this.cachedHead ?? this.head();
       return groups.map((group) => {
         const entries: LedgerEntry[] = [];
-        for (const input of group.inputs) {
+        const inputs = typeof group.inputs === 'function' ? group.inputs().map(validateInput) : group.inputs;
+        for (const input of inputs) {
           const { entry, payloadText } = this.link(input, head);
           this.insert.run(
             entry.seq,
@@ -128,10 +130,16 @@ export class Ledger {
    * the event loop (group commit): one transaction, one WAL commit for many concurrent writers.
    * Resolves once the entries are committed; each group stays atomic on its own.
    */
-  appendSoon(inputs: readonly LedgerEntryInput[], options: AppendOptions = {}): Promise<LedgerEntry[]> {
+  appendSoon(
+    inputs: readonly LedgerEntryInput[] | (() => readonly LedgerEntryInput[]),
+    options: AppendOptions = {},
+  ): Promise<LedgerEntry[]> {
     let group: AppendGroup;
     try {
-      group = { inputs: inputs.map(validateInput), outbox: options.outbox };
+      group = {
+        inputs: typeof inputs === 'function' ? inputs : inputs.map(validateInput),
+        outbox: options.outbox,
+      };
     } catch (error) {
       return Promise.reject(error);
     }

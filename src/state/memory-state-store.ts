@@ -125,6 +125,12 @@ export class MemoryStateStore implements StateStore {
       .sort((a, b) => a.agentId.localeCompare(b.agentId));
   }
 
+  async restoreLock(key: string, holder: string, token: number, ttlMs: number): Promise<void> {
+    this.fences.set(key, Math.max(this.fences.get(key) ?? 0, token));
+    if (ttlMs > 0 && !this.live(this.locks, key, this.now()))
+      this.locks.set(key, { value: { holder, token }, expiresAt: this.now() + ttlMs });
+  }
+
   async heartbeat(agentId: string, ttlMs: number): Promise<void> {
     const now = this.now();
     this.heartbeats.set(agentId, { value: now, expiresAt: now + ttlMs });

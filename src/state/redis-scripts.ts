@@ -65,3 +65,12 @@ if not current then return 0 end
 if string.match(current, '"token":(%d+)') ~= ARGV[2] then return 0 end
 redis.call('HDEL', KEYS[1], ARGV[1])
 return 1`;
+
+/** KEYS: lock, fence. ARGV: holder, token, ttlMs. Raises the fence; sets the lock if it is free. */
+export const RESTORE_LOCK = `
+local fence = tonumber(redis.call('GET', KEYS[2]) or '0')
+if fence < tonumber(ARGV[2]) then redis.call('SET', KEYS[2], ARGV[2]) end
+if tonumber(ARGV[3]) > 0 and redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('SET', KEYS[1], ARGV[2] .. '|' .. ARGV[1], 'PX', ARGV[3])
+end
+return 1`;

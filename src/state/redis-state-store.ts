@@ -17,6 +17,7 @@ import {
   HIT_RATE_LIMIT,
   PATCH_AGENT,
   RELEASE_LOCK,
+  RESTORE_LOCK,
 } from './redis-scripts.js';
 import type {
   Alert,
@@ -72,6 +73,7 @@ type Scripted = Redis & {
   ): Promise<[number, number]>;
   patchAgent(agent: string, ...fieldsAndValues: string[]): Promise<number>;
   clearExecution(executions: string, agentId: string, token: number): Promise<number>;
+  restoreLock(lock: string, fence: string, holder: string, token: number, ttl: number): Promise<number>;
 };
 
 /**
@@ -90,6 +92,7 @@ export class RedisStateStore implements StateStore {
     redis.defineCommand('hitRateLimit', { numberOfKeys: 1, lua: HIT_RATE_LIMIT });
     redis.defineCommand('patchAgent', { numberOfKeys: 1, lua: PATCH_AGENT });
     redis.defineCommand('clearExecution', { numberOfKeys: 1, lua: CLEAR_EXECUTION });
+    redis.defineCommand('restoreLock', { numberOfKeys: 2, lua: RESTORE_LOCK });
     this.redis = redis as Scripted;
   }
 
@@ -255,6 +258,16 @@ export class RedisStateStore implements StateStore {
     return all
       .map((json) => JSON.parse(json) as Execution)
       .sort((a, b) => a.agentId.localeCompare(b.agentId));
+  }
+
+  async restoreLock(key: string, holder: string, token: number, ttlMs: number): Promise<void> {
+    await this.redis.restoreLock(
+      keys.lock(key),
+      keys.fence(key),
+      holder,
+      token,
+      Math.max(0, Math.round(ttlMs)),
+    );
   }
 
   async heartbeat(agentId: string, ttlMs: number): Promise<void> {

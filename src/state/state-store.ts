@@ -74,6 +74,11 @@ export interface StateStore {
   /** Releases only when `token` is the current grant; a stale holder is refused. */
   releaseLock(key: string, token: number): Promise<boolean>;
   getLock(key: string): Promise<LockInfo | null>;
+  /**
+   * Puts back a grant the ledger says is still live (after the store lost it: a restarted Redis),
+   * and raises the lock's fencing counter to at least `token`, so no later grant reuses a token.
+   */
+  restoreLock(key: string, holder: string, token: number, ttlMs: number): Promise<void>;
 
   /** Remembers the execution an agent started under a lock, for the heartbeat sweeper. */
   setExecution(execution: Execution): Promise<void>;

@@ -1,0 +1,137 @@
+import type { GithubStandIn } from '../demo/stand-ins.js';
+import type { LedgerDb } from '../ledger/open-ledger-db.js';
+import { verifyLedger } from '../ledger/verify.js';
+
+export interface InvariantResult {
+  name: string;
+  ok: boolean;
+  count: number;
+  detail: string;
+}
+
+type Row = { seq: number; ts: string; type: string; agent_id: string | null; payload: string };
+
+/** What must hold after any run, however it was broken: each checked from the ledger and the stand-ins. */
+export function checkInvariants(
+  db: LedgerDb,
+  github: GithubStandIn,
+  accepted: Set<string>,
+): InvariantResult[] {
+  const rows = db
+    .prepare('SELECT seq, ts, type, agent_id, payload FROM ledger_entries ORDER BY seq')
+    .all() as Row[];
+  const results: InvariantResult[] = [];
+
+  const chain = verifyLedger(db);
+  results.push({
+    name: 'ledger chain verifies',
+    ok: chain.ok,
+    count: chain.checked,
+    detail: chain.ok ? 'intact' : `first bad sequence ${chain.firstBadSeq}`,
+  });
+
+  const deliveries = rows
+    .filter((r) => r.type === 'delivery.received')
+    .map((r) => JSON.parse(r.payload).deliveryId as string);
+  const unique = new Set(deliveries);
+  const missing = [...accepted].filter((id) => !unique.has(id));
+  results.push({
+    name: 'every accepted delivery has exactly one ledger entry',
+    ok: missing.length === 0 && unique.size === deliveries.length,
+    count: accepted.size,
+    detail: missing.length
+      ? `${missing.length} missing`
+      : unique.size !== deliveries.length
+        ? `${deliveries.length - unique.size} duplicated`
+        : 'one each',
+  });
+  const undone = (db.prepare("SELECT COUNT(*) AS n FROM inbox WHERE status != 'done'").get() as { n: number })
+    .n;
+  results.push({
+    name: 'every stored delivery was processed',
+    ok: undone === 0,
+    count: unique.size,
+    detail: undone ? `${undone} not done` : 'all done',
+  });
+
+  const revokedAt = new Map<string, number>();
+  let passedAfter = 0;
+  for (const r of rows) {
+    if (r.type === 'agent.status_changed' && r.agent_id) {
+      const p = JSON.parse(r.payload);
+      if (p.to === 'revoked' || p.to === 'suspended') revokedAt.set(r.agent_id, r.seq);
+      else revokedAt.delete(r.agent_id);
+    }
+    const since = r.agent_id ? revokedAt.get(r.agent_id) : undefined;
+    if (since === undefined) continue;
+    if (r.type === 'preflight.decided' && JSON.parse(r.payload).decision === 'allow') passedAfter++;
+    if (r.type === 'decision.recorded' && JSON.parse(r.payload).outcome === 'allow') passedAfter++;
+  }
+  results.push({
+    name: 'no revoked or suspended agent passed a gate or preflight',
+    ok: passedAfter === 0,
+    count: revokedAt.size,
+    detail: passedAfter ? `${passedAfter} passed after revocation` : `${revokedAt.size} agent(s) stopped`,
+  });
+
+  const applied = new Map<string, number>();
+  for (const r of rows.filter((x) => x.type === 'promotion.resolved')) {
+    const p = JSON.parse(r.payload);
+    if (p.outcome === 'applied') applied.set(p.promotionId, (applied.get(p.promotionId) ?? 0) + 1);
+  }
+  const twice = [...applied.values()].filter((n) => n > 1).length;
+  results.push({
+    name: 'no promotion applied twice',
+    ok: twice === 0,
+    count: applied.size,
+    detail: twice ? `${twice} applied more than once` : 'once each',
+  });
+
+  // Replay the lock grants: a grant while an unexpired holder has not released, or a release by a
+  // token that does not hold the lock, means two holders at once.
+  const holders = new Map<string, { token: number; until: number }>();
+  let overlaps = 0;
+  let grants = 0;
+  for (const r of rows.filter((x) => x.type === 'execution.lock')) {
+    const p = JSON.parse(r.payload) as { op: string; lockKey: string; token: number | null; detail: string };
+    const t = Date.parse(r.ts);
+    const current = holders.get(p.lockKey);
+    if (p.op === 'acquired') {
+      grants++;
+      if (current && current.until > t) overlaps++;
+      const seconds = Number(/for (\d+) s/.exec(p.detail)?.[1] ?? 0);
+      holders.set(p.lockKey, { token: p.token ?? 0, until: t + seconds * 1000 });
+    } else if (p.op === 'released' || p.op === 'expired') {
+      if (current && current.token !== p.token && current.until > t) overlaps++;
+      if (current?.token === p.token) holders.delete(p.lockKey);
+    }
+  }
+  results.push({
+    name: 'no two holders of one lock at once',
+    ok: overlaps === 0,
+    count: grants,
+    detail: overlaps ? `${overlaps} overlapping grant(s)` : 'one holder at a time',
+  });
+
+  const outbox = db.prepare('SELECT status, COUNT(*) AS n FROM outbox GROUP BY status').all() as {
+    status: string;
+    n: number;
+  }[];
+  const pending = outbox.filter((o) => o.status !== 'delivered').reduce((n, o) => n + o.n, 0);
+  const total = outbox.reduce((n, o) => n + o.n, 0);
+  results.push({
+    name: 'every outbox call delivered once after recovery',
+    ok: pending === 0,
+    count: total,
+    detail: pending ? `${pending} not delivered` : 'all delivered',
+  });
+
+  const open = [...github.pulls.values()].filter((pr) => github.checkOn(pr.headSha)?.status !== 'completed');
+  results.push({
+    name: 'every check run reached a final state',
+    ok: open.length === 0,
+    count: github.pulls.size,
+    detail: open.length ? `PR(s) ${open.map((p) => `#${p.number}`).join(', ')} not final` : 'all final',
+  });
+  return results;
+}
