@@ -12,10 +12,19 @@ export interface InvariantResult {
 type Row = { seq: number; ts: string; type: string; agent_id: string | null; payload: string };
 
 /** What must hold after any run, however it was broken: each checked from the ledger and the stand-ins. */
+/** A grant as an agent saw it: from the reply to the release request (or the TTL's earliest end). */
+export interface LockInterval {
+  key: string;
+  agentId: string;
+  start: number;
+  end: number;
+}
+
 export function checkInvariants(
   db: LedgerDb,
   github: GithubStandIn,
   accepted: Set<string>,
+  intervals: LockInterval[],
 ): InvariantResult[] {
   const rows = db
     .prepare('SELECT seq, ts, type, agent_id, payload FROM ledger_entries ORDER BY seq')
@@ -87,30 +96,41 @@ export function checkInvariants(
     detail: twice ? `${twice} applied more than once` : 'once each',
   });
 
-  // Replay the lock grants: a grant while an unexpired holder has not released, or a release by a
-  // token that does not hold the lock, means two holders at once.
-  const holders = new Map<string, { token: number; until: number }>();
+  // Two holders at once, from the agents' own view: each grant counts from its reply until the
+  // agent asked to release it, or until the lock's TTL counted from the request (the earliest the
+  // store could have let it go). These intervals lie inside the real ones, so an overlap is real.
+  const byKey = new Map<string, LockInterval[]>();
+  for (const i of intervals) byKey.set(i.key, [...(byKey.get(i.key) ?? []), i]);
   let overlaps = 0;
-  let grants = 0;
-  for (const r of rows.filter((x) => x.type === 'execution.lock')) {
-    const p = JSON.parse(r.payload) as { op: string; lockKey: string; token: number | null; detail: string };
-    const t = Date.parse(r.ts);
-    const current = holders.get(p.lockKey);
-    if (p.op === 'acquired') {
-      grants++;
-      if (current && current.until > t) overlaps++;
-      const seconds = Number(/for (\d+) s/.exec(p.detail)?.[1] ?? 0);
-      holders.set(p.lockKey, { token: p.token ?? 0, until: t + seconds * 1000 });
-    } else if (p.op === 'released' || p.op === 'expired') {
-      if (current && current.token !== p.token && current.until > t) overlaps++;
-      if (current?.token === p.token) holders.delete(p.lockKey);
+  for (const list of byKey.values()) {
+    const sorted = [...list].sort((a, b) => a.start - b.start);
+    let latestEnd = Number.NEGATIVE_INFINITY;
+    for (const i of sorted) {
+      if (i.start < latestEnd) overlaps++;
+      latestEnd = Math.max(latestEnd, i.end);
     }
   }
   results.push({
     name: 'no two holders of one lock at once',
     ok: overlaps === 0,
-    count: grants,
+    count: intervals.length,
     detail: overlaps ? `${overlaps} overlapping grant(s)` : 'one holder at a time',
+  });
+
+  // Fencing tokens only grow, even across a Redis restart that lost the counter.
+  const lastToken = new Map<string, number>();
+  let regressions = 0;
+  for (const r of rows.filter((x) => x.type === 'execution.lock')) {
+    const p = JSON.parse(r.payload) as { op: string; lockKey: string; token: number | null };
+    if (p.op !== 'acquired' || p.token === null) continue;
+    if (p.token <= (lastToken.get(p.lockKey) ?? 0)) regressions++;
+    lastToken.set(p.lockKey, Math.max(p.token, lastToken.get(p.lockKey) ?? 0));
+  }
+  results.push({
+    name: 'fencing tokens only grow',
+    ok: regressions === 0,
+    count: lastToken.size,
+    detail: regressions ? `${regressions} token(s) reused or lower` : 'strictly increasing',
   });
 
   const outbox = db.prepare('SELECT status, COUNT(*) AS n FROM outbox GROUP BY status').all() as {

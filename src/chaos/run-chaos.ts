@@ -10,7 +10,7 @@ import { GithubStandIn, SlackStandIn } from '../demo/stand-ins.js';
 import { createBreaker } from '../integrations/resilience.js';
 import { createLogger } from '../logger.js';
 import { type RunningService, startService } from '../service.js';
-import { checkInvariants, type InvariantResult } from './invariants.js';
+import { checkInvariants, type InvariantResult, type LockInterval } from './invariants.js';
 import { PrivateRedis } from './private-redis.js';
 import { seededRandom } from './seeded-random.js';
 
@@ -116,6 +116,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   for (const id of ids) tokens.set(id, await service.runtime.governance.rotateToken(id, 'chaos'));
 
   const accepted = new Set<string>();
+  const intervals: LockInterval[] = [];
   const stats: Record<string, number> = {
     preflights: 0,
     locks: 0,
@@ -143,10 +144,19 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           // Now and then an agent is slow: it lets its short lock lapse and releases it late, when
           // another may hold it. Fencing must refuse that release.
           const slow = random() < 0.25;
-          const lock = await client.acquireLock(slow ? 1 : 30, 'acme/web').catch(() => null);
+          const ttl = slow ? 1 : 30;
+          const requestedAt = Date.now();
+          const lock = await client.acquireLock(ttl, 'acme/web').catch(() => null);
           if (lock) {
+            const start = Date.now();
             await sleep(slow ? 1300 : 20 + random() * 60);
             await client.heartbeat().catch(() => undefined);
+            intervals.push({
+              key: lock.lockKey,
+              agentId: id,
+              start,
+              end: Math.min(Date.now(), requestedAt + ttl * 1000),
+            });
             await client.releaseLock(lock).catch(() => undefined);
           }
         } else {
@@ -289,7 +299,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         await sleep(100);
       }
     }
-    const invariants = checkInvariants(service.runtime.ledger.db, github, accepted);
+    const invariants = checkInvariants(service.runtime.ledger.db, github, accepted, intervals);
     return { ok: invariants.every((i) => i.ok), invariants, stats };
   } finally {
     await service.stop().catch(() => undefined);
