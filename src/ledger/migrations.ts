@@ -107,6 +107,7 @@ export const MIGRATIONS: readonly Migration[] = [
         delivered_at    TEXT
       );
       CREATE INDEX outbox_pending ON outbox (status, target, next_attempt_at, id);
+      CREATE INDEX outbox_heads ON outbox (target, status, ordering_key, id);
 
       CREATE TABLE checkpoints (
         id          TEXT PRIMARY KEY,

@@ -45,7 +45,7 @@ interface OutboxRow {
  */
 export class Outbox {
   private readonly insert: Statement;
-  private readonly pending: Statement<[OutboxTarget], OutboxRow>;
+  private readonly pending: Statement<[OutboxTarget, string, number], OutboxRow>;
   private readonly delivered: Statement;
   private readonly retry: Statement;
 
@@ -57,7 +57,11 @@ export class Outbox {
       `INSERT INTO outbox (seq, target, kind, idempotency_key, ordering_key, payload, next_attempt_at, created_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING`,
     );
-    this.pending = db.prepare("SELECT * FROM outbox WHERE status = 'pending' AND target = ? ORDER BY id");
+    this.pending = db.prepare(
+      `SELECT * FROM outbox WHERE id IN (
+         SELECT MIN(id) FROM outbox WHERE status = 'pending' AND target = ? GROUP BY ordering_key
+       ) AND next_attempt_at <= ? ORDER BY id LIMIT ?`,
+    );
     this.delivered = db.prepare(
       `UPDATE outbox SET status = 'delivered', attempts = attempts + 1, delivered_at = ?, last_error = NULL
        WHERE id = ? AND status = 'pending'`,
@@ -90,16 +94,9 @@ export class Outbox {
    * behind an earlier one with the same ordering key that is still waiting: order holds per key.
    */
   dueFor(target: OutboxTarget, limit = 50): OutboxMessage[] {
-    const now = this.now().toISOString();
-    const blocked = new Set<string>();
-    const due: OutboxMessage[] = [];
-    for (const row of this.pending.iterate(target)) {
-      if (blocked.has(row.ordering_key)) continue;
-      blocked.add(row.ordering_key);
-      if (row.next_attempt_at <= now) due.push(rowToMessage(row));
-      if (due.length >= limit) break;
-    }
-    return due;
+    // The oldest pending message of each ordering key, if its time has come: one index walk per key,
+    // however long a backlog waits behind it.
+    return this.pending.all(target, this.now().toISOString(), limit).map(rowToMessage);
   }
 
   /** When the next pending message for a target is due, or null when none is pending. */
