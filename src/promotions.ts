@@ -1,5 +1,6 @@
 import type { LedgerEntryInput } from './core/ledger-entries.js';
 import type { AgentStatus } from './core/lifecycle.js';
+import { onePerTeam } from './core/policy/evaluate.js';
 import { approvalsFor, promotionEligibility, thresholdsFor } from './core/promotion.js';
 import { adjacentTier, isTierId, type TierId } from './core/tiers.js';
 import { UserError } from './errors.js';
@@ -185,7 +186,12 @@ export class Promotions {
           payload: { promotionId, approver, verdict, reason },
         },
       ];
-      const approvals = current.approvals.length + (verdict === 'approve' ? 1 : 0);
+      const voters = verdict === 'approve' ? [...current.approvals, approver] : current.approvals;
+      // Separation of duties: a council with distinct_teams counts one approval per team.
+      const approvals =
+        current.council && g.config.council?.distinct_teams
+          ? onePerTeam(voters, g.config.approvers).length
+          : voters.length;
       const vetoed = verdict === 'reject' && (!current.council || g.config.council?.veto);
       const lost =
         current.council &&

@@ -133,6 +133,7 @@ function gateStatuses(
         expiry_hours: 72,
         on_expiry: 'reject' as const,
         survive_push: false,
+        github_reviews: true,
       };
     const council = gate.council ? state.org.council : undefined;
     const eligible = council
@@ -145,6 +146,7 @@ function gateStatuses(
       (r.gate === null || r.gate === name) &&
       r.policyVersion === policy.version &&
       (gate.survive_push || (r.headSha === facts.headSha && r.diffHash === hash)) &&
+      (gate.github_reviews || r.source !== 'github_review') &&
       r.approver !== state.agent.id &&
       !state.agent.identities.githubLogins.includes(r.approver) &&
       r.approver !== facts.author &&
@@ -154,10 +156,12 @@ function gateStatuses(
     const latest = new Map<string, ApprovalReceipt>();
     for (const r of [...state.receipts].sort((a, b) => a.at.localeCompare(b.at)))
       if (counts(r)) latest.set(r.approver, r);
-    const approvedBy = [...latest.values()]
+    const approvers = [...latest.values()]
       .filter((r) => r.verdict === 'approve')
       .map((r) => r.approver)
       .sort();
+    // Separation of duties: with distinct_teams, a council quorum counts one approval per team.
+    const approvedBy = council?.distinct_teams ? onePerTeam(approvers, state.org.approvers) : approvers;
     const rejections = [...latest.values()]
       .filter((r) => r.verdict === 'reject')
       .map((r) => r.approver)
@@ -178,5 +182,20 @@ function gateStatuses(
       rejectedBy,
       satisfied: approvedBy.length >= approvals && rejectedBy.length === 0,
     };
+  });
+}
+
+/** The first approver of each team (an approver in no team is a team of their own). */
+export function onePerTeam(
+  approvers: string[],
+  directory: readonly { github: string; teams: string[] }[],
+): string[] {
+  const seen = new Set<string>();
+  return approvers.filter((login) => {
+    const teams = directory.find((a) => a.github === login)?.teams ?? [];
+    const key = teams.length ? teams : [`user:${login}`];
+    if (key.some((t) => seen.has(t))) return false;
+    for (const t of key) seen.add(t);
+    return true;
   });
 }

@@ -99,6 +99,8 @@ export const gateSchema = z
     on_expiry: z.enum(['reject', 'escalate']),
     /** Keep approvals across new pushes (by default a new head, diff or policy needs new ones). */
     survive_push: z.boolean(),
+    /** Count approving GitHub PR reviews by eligible approvers (off: only Slack and the CLI count). */
+    github_reviews: z.boolean(),
   })
   .partial()
   .strict();

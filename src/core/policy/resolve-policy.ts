@@ -27,6 +27,7 @@ export function resolvePolicy(
         expiry_hours: g.expiry_hours ?? 72,
         on_expiry: g.on_expiry ?? 'reject',
         survive_push: g.survive_push ?? false,
+        github_reviews: g.github_reviews ?? true,
       },
     ]),
   );

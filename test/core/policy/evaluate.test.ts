@@ -243,6 +243,18 @@ describe('approvals are receipts bound to head, diff and policy', () => {
     expect(run('T2', files, { policy, receipts }).outcome).toBe('allow');
   });
 
+  it('does not count GitHub reviews for a gate that says so', () => {
+    const policy: PolicyFile = { gates: { protected: { github_reviews: false } } };
+    const p = resolvePolicy(policy, { source: 't' });
+    const viaReview = [
+      receipt('alice', { policyVersion: p.version }),
+      receipt('bob', { policyVersion: p.version }),
+    ];
+    expect(run('T2', files, { policy, receipts: viaReview }).outcome).toBe('require_approval');
+    const viaSlack = viaReview.map((r) => ({ ...r, source: 'slack' as const }));
+    expect(run('T2', files, { policy, receipts: viaSlack }).outcome).toBe('allow');
+  });
+
   it('a council gate needs its quorum and honours its veto', () => {
     const policy: PolicyFile = { extends: 'infra-protected' };
     const p = resolvePolicy(policy, { source: 't' });
@@ -350,5 +362,37 @@ describe('check run rendering', () => {
     );
     expect(pending.status).toBe('in_progress');
     expect(pending.conclusion).toBeUndefined();
+  });
+});
+
+describe('separation of duties', () => {
+  it('a council with distinct_teams counts one approval per team', () => {
+    const teamOrg = orgConfigSchema.parse({
+      approvers: [
+        { github: 'alice', teams: ['platform'] },
+        { github: 'bob', teams: ['platform'] },
+        { github: 'carol', teams: ['security'] },
+      ],
+      council: { members: ['alice', 'bob', 'carol'], quorum: 2, veto: false, distinct_teams: true },
+    });
+    const policy = resolvePolicy({ extends: 'infra-protected' }, { source: 't' });
+    const f = facts([file('infra/main.tf')]);
+    const hash = diffHash(f);
+    const r = (approver: string): ApprovalReceipt => ({
+      approver,
+      verdict: 'approve',
+      gate: null,
+      headSha: f.headSha,
+      diffHash: hash,
+      policyVersion: policy.version,
+      source: 'slack',
+      at: '2026-11-24T10:00:00.000Z',
+    });
+    const decide = (receipts: ApprovalReceipt[]) =>
+      evaluate(policy, tierCapabilities(teamOrg, 'T3'), f, { agent: agent('T3'), receipts, org: teamOrg });
+    expect(decide([r('alice'), r('bob')]).outcome).toBe('require_approval');
+    const d = decide([r('alice'), r('carol')]);
+    expect(d.outcome).toBe('allow');
+    expect(d.gates[0]!.approvedBy).toEqual(['alice', 'carol']);
   });
 });
