@@ -4,7 +4,7 @@ import { agentIdSchema } from './core/agent.js';
 import { stateChangesFor } from './core/derived-state.js';
 import type { LedgerEntry, LedgerEntryInput, LedgerPayload } from './core/ledger-entries.js';
 import type { OrgConfig } from './core/org-config.js';
-import type { ApprovalReceipt, Decision } from './core/policy/decision.js';
+import type { ApprovalReceipt, Decision, GateStatus } from './core/policy/decision.js';
 import type { PullRequestFacts } from './core/policy/pull-request-facts.js';
 import type { TierId } from './core/tiers.js';
 import { UserError } from './errors.js';
@@ -440,15 +440,10 @@ export interface DecisionRecord {
   installationId?: number;
   title?: string;
   url?: string;
-  gates?: {
-    gate: string;
-    approvals: number;
-    council: boolean;
-    eligible: string[];
-    allowOwner: boolean;
-    expiryHours: number;
-    onExpiry: 'reject' | 'escalate';
-  }[];
+  gates?: Pick<
+    GateStatus,
+    'gate' | 'approvals' | 'council' | 'eligible' | 'allowOwner' | 'expiryHours' | 'onExpiry'
+  >[];
   files?: {
     path: string;
     previousPath: string | null;

@@ -1,17 +1,15 @@
-import { createHmac, generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sign } from '@octokit/webhooks-methods';
 import { AgentClient } from '../client/index.js';
 import { readEnv } from '../config/read-env.js';
-import { GithubStandIn, SlackStandIn } from '../demo/stand-ins.js';
+import { clickApprove, deliverPullRequest, GithubStandIn, SlackStandIn } from '../demo/stand-ins.js';
 import { createBreaker } from '../integrations/resilience.js';
 import { createLogger } from '../logger.js';
 import { type RunningService, startService } from '../service.js';
 import { checkInvariants, type InvariantResult, type LockInterval } from './invariants.js';
-import { PrivateRedis } from './private-redis.js';
+import { freePort, PrivateRedis } from './private-redis.js';
 import { seededRandom } from './seeded-random.js';
 
 export const CHAOS_FAULTS = ['redis', 'github', 'slack', 'service'] as const;
@@ -179,19 +177,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
             headSha: number.toString(16).padStart(40, 'c'),
             files: [file],
           });
-          const body = JSON.stringify(github.pullRequestPayload(number));
           const deliveryId = `chaos-${options.seed}-${number}`;
           for (let attempt = 0; attempt < 50; attempt++) {
-            const res = await fetch(`${base}/api/github/webhooks`, {
-              method: 'POST',
-              headers: {
-                'content-type': 'application/json',
-                'x-github-event': 'pull_request',
-                'x-github-delivery': deliveryId,
-                'x-hub-signature-256': await sign(WEBHOOK_SECRET, body),
-              },
-              body,
-            }).catch(() => null);
+            const res = await deliverPullRequest(
+              base,
+              WEBHOOK_SECRET,
+              github.pullRequestPayload(number),
+              deliveryId,
+            ).catch(() => null);
             // GitHub redelivers with the same id until a 2xx: a restarting service loses nothing.
             if (res && res.status < 300) {
               accepted.add(deliveryId);
@@ -212,31 +205,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       try {
         for (const pending of service.slack?.approvals.pending() ?? []) {
           stats.clicks!++;
-          const form = new URLSearchParams({
-            payload: JSON.stringify({
-              type: 'block_actions',
-              user: { id: 'UALICE' },
-              trigger_id: 'chaos',
-              channel: { id: 'C0APPROVALS' },
-              actions: [
-                {
-                  action_id: 'approval_approve',
-                  value: pending.approvalKey,
-                  action_ts: `${Date.now() / 1000}`,
-                },
-              ],
-            }),
-          }).toString();
-          const ts = Math.floor(Date.now() / 1000);
-          await fetch(`${base}/slack/events`, {
-            method: 'POST',
-            headers: {
-              'content-type': 'application/x-www-form-urlencoded',
-              'x-slack-request-timestamp': String(ts),
-              'x-slack-signature': `v0=${createHmac('sha256', SLACK_SECRET).update(`v0:${ts}:${form}`).digest('hex')}`,
-            },
-            body: form,
-          }).catch(() => undefined);
+          await clickApprove(base, SLACK_SECRET, 'UALICE', pending.approvalKey).catch(() => undefined);
         }
       } catch {
         stats.requestErrors!++;
@@ -307,17 +276,4 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     slack.stop();
     await redis.stop();
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
 }

@@ -1,14 +1,13 @@
-import { createHmac, generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sign } from '@octokit/webhooks-methods';
 import { AgentClient } from '../client/index.js';
 import { readEnv } from '../config/read-env.js';
 import { verifyLedger } from '../ledger/verify.js';
 import { createLogger } from '../logger.js';
 import { startService } from '../service.js';
-import { GithubStandIn, SlackStandIn } from './stand-ins.js';
+import { clickApprove, deliverPullRequest, GithubStandIn, SlackStandIn } from './stand-ins.js';
 
 const WEBHOOK_SECRET = 'demo-webhook-secret';
 const SLACK_SECRET = 'demo-slack-secret';
@@ -60,17 +59,7 @@ export async function runDemo(print: (line: string) => void = console.log): Prom
     await service.slack!.pump.runNow();
   };
   const deliver = async (number: number) => {
-    const body = JSON.stringify(github.pullRequestPayload(number));
-    await fetch(`${base}/api/github/webhooks`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'x-github-event': 'pull_request',
-        'x-github-delivery': crypto.randomUUID(),
-        'x-hub-signature-256': await sign(WEBHOOK_SECRET, body),
-      },
-      body,
-    });
+    await deliverPullRequest(base, WEBHOOK_SECRET, github.pullRequestPayload(number), crypto.randomUUID());
     await settle();
     const check = github.checkOn(github.pulls.get(number)!.headSha)!;
     const icon = check.conclusion === 'success' ? '✅' : check.conclusion === 'failure' ? '❌' : '✋';
@@ -119,30 +108,7 @@ export async function runDemo(print: (line: string) => void = console.log): Prom
 
     print('4. alice clicks Approve in Slack.');
     mark = slack.calls.length;
-    const payload = JSON.stringify({
-      type: 'block_actions',
-      user: { id: 'UALICE' },
-      trigger_id: 'demo',
-      channel: { id: 'C0APPROVALS' },
-      actions: [
-        {
-          action_id: 'approval_approve',
-          value: `acme/web#2@${'2'.repeat(40)}`,
-          action_ts: `${Date.now() / 1000}`,
-        },
-      ],
-    });
-    const form = new URLSearchParams({ payload }).toString();
-    const ts = Math.floor(Date.now() / 1000);
-    await fetch(`${base}/slack/events`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        'x-slack-request-timestamp': String(ts),
-        'x-slack-signature': `v0=${createHmac('sha256', SLACK_SECRET).update(`v0:${ts}:${form}`).digest('hex')}`,
-      },
-      body: form,
-    });
+    await clickApprove(base, SLACK_SECRET, 'UALICE', `acme/web#2@${'2'.repeat(40)}`);
     await settle();
     if (slackSince(mark).some((c) => c.method === 'chat.update'))
       print('   Slack   the request now reads: ✅ alice — Approved (buttons gone)');

@@ -3,8 +3,10 @@
  * Slack's Web API, for `agov demo` and the benchmarks: enough of each for the service to work
  * against, and a record of what it was asked, to show as a user would see it.
  */
+import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { sign } from '@octokit/webhooks-methods';
 
 export interface StandInPullRequest {
   number: number;
@@ -223,4 +225,52 @@ export class SlackStandIn {
   stop(): void {
     this.server?.close();
   }
+}
+
+/** Clicks an approval button as Slack would send it: a signed `block_actions` payload. */
+export async function clickApprove(
+  baseUrl: string,
+  signingSecret: string,
+  user: string,
+  approvalKey: string,
+): Promise<Response> {
+  const form = new URLSearchParams({
+    payload: JSON.stringify({
+      type: 'block_actions',
+      user: { id: user },
+      trigger_id: `click-${Date.now()}`,
+      channel: { id: 'C0APPROVALS' },
+      actions: [{ action_id: 'approval_approve', value: approvalKey, action_ts: `${Date.now() / 1000}` }],
+    }),
+  }).toString();
+  const ts = Math.floor(Date.now() / 1000);
+  return fetch(`${baseUrl}/slack/events`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-slack-request-timestamp': String(ts),
+      'x-slack-signature': `v0=${createHmac('sha256', signingSecret).update(`v0:${ts}:${form}`).digest('hex')}`,
+    },
+    body: form,
+  });
+}
+
+/** Delivers a `pull_request` webhook as GitHub would: signed, with a delivery id. */
+export async function deliverPullRequest(
+  baseUrl: string,
+  secret: string,
+  payload: unknown,
+  deliveryId: string,
+): Promise<Response> {
+  const body = JSON.stringify(payload);
+  return fetch(`${baseUrl}/api/github/webhooks`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-github-event': 'pull_request',
+      'x-github-delivery': deliveryId,
+      'x-hub-signature-256': await sign(secret, body),
+    },
+    body,
+  });
 }

@@ -1,5 +1,6 @@
 /** Block Kit messages, built by pure functions from what the ledger knows. */
 import { type TierId, tierLabel } from '../core/tiers.js';
+import type { PromotionStatus } from '../promotions.js';
 
 export interface ApprovalContext {
   approvalKey: string;
@@ -130,19 +131,8 @@ export function escapeMrkdwn(text: string): string {
   return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 }
 
-export interface PromotionView {
-  promotionId: string;
-  agentId: string;
-  kind: string;
-  from: string;
-  to: string;
-  required: number;
-  council: boolean;
-  requester: string;
-  approvals: string[];
-  rejections: string[];
-  outcome: 'pending' | 'applied' | 'rejected';
-}
+/** What a promotion request message shows: the machine's own status of it. */
+export type PromotionView = PromotionStatus;
 
 export function promotionRequestBlocks(p: PromotionView): Block[] {
   const need = p.council ? `the council: ${p.required} vote(s)` : `${p.required} approval(s)`;

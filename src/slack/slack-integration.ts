@@ -10,7 +10,12 @@ import type { OutboxMessage, OutboxMessageInput } from '../ledger/outbox.js';
 import type { Logger } from '../logger.js';
 import type { Promotions } from '../promotions.js';
 import type { Revocations } from '../revocations.js';
-import { type ApprovalContext, approvalRequestBlocks, promotionRequestBlocks } from './blocks.js';
+import {
+  type ApprovalContext,
+  approvalRequestBlocks,
+  type PromotionView,
+  promotionRequestBlocks,
+} from './blocks.js';
 import { registerAgentCommand } from './listeners/agent-command.js';
 import { registerAppHome } from './listeners/app-home.js';
 import { registerApprovalListeners } from './listeners/approval-actions.js';
@@ -197,9 +202,9 @@ export class SlackIntegration implements IntegrationSubscriber {
       const view = {
         promotionId: String(data.promotionId),
         agentId: String(data.agentId),
-        kind: String(data.kind),
-        from: String(data.from),
-        to: String(data.to),
+        kind: data.kind as PromotionView['kind'],
+        from: data.from as PromotionView['from'],
+        to: data.to as PromotionView['to'],
         required: Number(data.required),
         council: Boolean(data.council),
         requester: String(data.requester),
