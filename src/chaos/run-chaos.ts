@@ -1,10 +1,16 @@
-import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentClient } from '../client/index.js';
 import { readEnv } from '../config/read-env.js';
-import { clickApprove, deliverPullRequest, GithubStandIn, SlackStandIn } from '../demo/stand-ins.js';
+import {
+  clickApprove,
+  deliverPullRequest,
+  GithubStandIn,
+  SlackStandIn,
+  STAND_IN_POLICY,
+  standInEnv,
+} from '../demo/stand-ins.js';
 import { createBreaker } from '../integrations/resilience.js';
 import { createLogger } from '../logger.js';
 import { type RunningService, startService } from '../service.js';
@@ -68,24 +74,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       '',
     ].join('\n'),
   );
-  github.policy =
-    'rules:\n  protected_paths: { paths: ["docs/legal/**"] }\ngates:\n  protected: { approvals: 1, allow_owner: false }\n';
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  github.policy = STAND_IN_POLICY;
   const env = readEnv({
     LEDGER_PATH: join(dir, 'ledger.db'),
     REDIS_URL: redis.url,
     GOVERNANCE_CONFIG: config,
     PORT: String(await freePort()),
-    HOST: '127.0.0.1',
-    APP_ID: '1',
-    PRIVATE_KEY: privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(),
-    WEBHOOK_SECRET,
-    GHE_HOST: `127.0.0.1:${github.port}`,
-    GHE_PROTOCOL: 'http',
-    SLACK_SIGNING_SECRET: SLACK_SECRET,
-    SLACK_BOT_TOKEN: 'xoxb-chaos',
-    SLACK_API_URL: slack.apiUrl,
-    CHECKPOINT_INTERVAL_MINUTES: '0',
+    ...standInEnv(github, slack, { webhook: WEBHOOK_SECRET, slack: SLACK_SECRET }),
     HEALTH_PROBE_INTERVAL_MS: '250',
   });
   const start = () =>

@@ -1,4 +1,3 @@
-import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +6,14 @@ import { readEnv } from '../config/read-env.js';
 import { verifyLedger } from '../ledger/verify.js';
 import { createLogger } from '../logger.js';
 import { startService } from '../service.js';
-import { clickApprove, deliverPullRequest, GithubStandIn, SlackStandIn } from './stand-ins.js';
+import {
+  clickApprove,
+  deliverPullRequest,
+  GithubStandIn,
+  SlackStandIn,
+  STAND_IN_POLICY,
+  standInEnv,
+} from './stand-ins.js';
 
 const WEBHOOK_SECRET = 'demo-webhook-secret';
 const SLACK_SECRET = 'demo-slack-secret';
@@ -30,24 +36,13 @@ export async function runDemo(print: (line: string) => void = console.log): Prom
       '',
     ].join('\n'),
   );
-  github.policy =
-    'rules:\n  protected_paths: { paths: ["docs/legal/**"] }\ngates:\n  protected: { approvals: 1, allow_owner: false }\n';
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  github.policy = STAND_IN_POLICY;
   const service = await startService(
     readEnv({
       LEDGER_PATH: join(dir, 'ledger.db'),
       GOVERNANCE_CONFIG: config,
       PORT: '0',
-      HOST: '127.0.0.1',
-      APP_ID: '1',
-      PRIVATE_KEY: privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(),
-      WEBHOOK_SECRET,
-      GHE_HOST: `127.0.0.1:${github.port}`,
-      GHE_PROTOCOL: 'http',
-      SLACK_SIGNING_SECRET: SLACK_SECRET,
-      SLACK_BOT_TOKEN: 'xoxb-demo',
-      SLACK_API_URL: slack.apiUrl,
-      CHECKPOINT_INTERVAL_MINUTES: '0',
+      ...standInEnv(github, slack, { webhook: WEBHOOK_SECRET, slack: SLACK_SECRET }),
       HEALTH_PROBE_INTERVAL_MS: '600000',
     }),
     createLogger('silent'),

@@ -3,7 +3,7 @@
  * Slack's Web API, for `agov demo` and the benchmarks: enough of each for the service to work
  * against, and a record of what it was asked, to show as a user would see it.
  */
-import { createHmac } from 'node:crypto';
+import { createHmac, generateKeyPairSync } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { sign } from '@octokit/webhooks-methods';
@@ -273,4 +273,32 @@ export async function deliverPullRequest(
     },
     body,
   });
+}
+
+/** The policy the demo and the chaos run put on the stand-in repository's default branch. */
+export const STAND_IN_POLICY =
+  'rules:\n  protected_paths: { paths: ["docs/legal/**"] }\ngates:\n  protected: { approvals: 1, allow_owner: false }\n';
+
+/**
+ * The environment that points the service at the stand-ins: the GitHub App (with a fresh key) on
+ * the GitHub stand-in as an Enterprise Server, and the Slack bot on the Slack stand-in.
+ */
+export function standInEnv(
+  github: GithubStandIn,
+  slack: SlackStandIn,
+  secrets: { webhook: string; slack: string },
+): Record<string, string> {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return {
+    HOST: '127.0.0.1',
+    APP_ID: '1',
+    PRIVATE_KEY: privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(),
+    WEBHOOK_SECRET: secrets.webhook,
+    GHE_HOST: `127.0.0.1:${github.port}`,
+    GHE_PROTOCOL: 'http',
+    SLACK_SIGNING_SECRET: secrets.slack,
+    SLACK_BOT_TOKEN: 'xoxb-stand-in',
+    SLACK_API_URL: slack.apiUrl,
+    CHECKPOINT_INTERVAL_MINUTES: '0',
+  };
 }

@@ -2,6 +2,7 @@ import type { ProbotOctokit } from 'probot';
 import { tierCapabilities } from '../core/org-config.js';
 import { evaluate } from '../core/policy/evaluate.js';
 import {
+  type CheckRunRender,
   renderCheckRun,
   renderCheckRunRevoked,
   renderConfigError,
@@ -42,51 +43,40 @@ export class PullRequestGate {
       gatherCoAuthors(octokit, target),
     ]);
     const agent = await g.identifyAgent(target.pr.author, coAuthors);
-    if (!agent) {
-      if (loaded.ok && loaded.policy.unknownAuthors === 'skip') return;
-      await this.record(
+    // Decided before any rule runs: no agent to judge, or no policy to judge it by.
+    const early = (
+      agentId: string | null,
+      outcome: 'not_agent' | 'config_error',
+      summary: string,
+      render: CheckRunRender,
+    ) =>
+      this.record(
         {
           ...base,
-          agentId: null,
-          outcome: 'not_agent',
-          summary: `no registered agent: author ${target.pr.author}`,
-          tier: null,
+          agentId,
+          outcome,
+          summary,
+          tier: agent?.tier ?? null,
           policyVersion: null,
           diffHash: null,
           rules: [],
           violations: [],
         },
         trigger,
-        checkRunMessage(
-          target,
-          target.pr.headSha,
-          renderUnknownAuthor(target.pr.author),
-          `seq-${causeSeq ?? 'sweep'}`,
-        ),
+        checkRunMessage(target, target.pr.headSha, render, `seq-${causeSeq ?? 'sweep'}`),
+      );
+    if (!agent) {
+      if (loaded.ok && loaded.policy.unknownAuthors === 'skip') return;
+      await early(
+        null,
+        'not_agent',
+        `no registered agent: author ${target.pr.author}`,
+        renderUnknownAuthor(target.pr.author),
       );
       return;
     }
     if (!loaded.ok) {
-      await this.record(
-        {
-          ...base,
-          agentId: agent.id,
-          outcome: 'config_error',
-          summary: loaded.problems[0]!,
-          tier: agent.tier,
-          policyVersion: null,
-          diffHash: null,
-          rules: [],
-          violations: [],
-        },
-        trigger,
-        checkRunMessage(
-          target,
-          target.pr.headSha,
-          renderConfigError(loaded.problems),
-          `seq-${causeSeq ?? 'sweep'}`,
-        ),
-      );
+      await early(agent.id, 'config_error', loaded.problems[0]!, renderConfigError(loaded.problems));
       return;
     }
     if (causeSeq !== null) {

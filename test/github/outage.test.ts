@@ -1,29 +1,9 @@
 import nock from 'nock';
-import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
-import type { RunningService } from '../../src/service.js';
-import {
-  API,
-  agentPullRequest,
-  file,
-  githubApi,
-  postWebhook,
-  startGithubService,
-} from '../helpers/github.js';
+import { expect, it } from 'vitest';
+import { API, agentPullRequest, file, githubApi, postWebhook, useGithubService } from '../helpers/github.js';
 import { REPO } from '../helpers/github-reads.js';
 
-let service: RunningService;
-beforeAll(() => {
-  nock.disableNetConnect();
-  nock.enableNetConnect('127.0.0.1');
-});
-afterAll(() => nock.enableNetConnect());
-beforeEach(async () => {
-  service = await startGithubService();
-});
-afterEach(async () => {
-  await service.stop();
-  nock.cleanAll();
-});
+const ctx = useGithubService();
 
 const rateLimited = () => ({
   'x-ratelimit-remaining': '0',
@@ -86,11 +66,11 @@ it('GitHub answering 502 and 403 rate limits for a while: nothing lost, every ch
     const payload = agentPullRequest('opened', { sha });
     payload.pull_request.number = n;
     payload.number = n;
-    expect((await postWebhook(service.port, 'pull_request', payload)).status).toBe(202);
+    expect((await postWebhook(ctx.service.port, 'pull_request', payload)).status).toBe(202);
   }
-  await service.github!.drain(15_000);
+  await ctx.service.github!.drain(15_000);
 
-  const db = service.runtime.ledger.db;
+  const db = ctx.service.runtime.ledger.db;
   expect(
     db.prepare("SELECT COUNT(*) AS n FROM ledger_entries WHERE type = 'delivery.received'").get(),
   ).toEqual({ n: 3 });

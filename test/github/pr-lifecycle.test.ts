@@ -1,6 +1,5 @@
 import nock from 'nock';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { RunningService } from '../../src/service.js';
+import { describe, expect, it } from 'vitest';
 import {
   API,
   agentPullRequest,
@@ -8,23 +7,11 @@ import {
   file,
   githubApi,
   postWebhook,
-  startGithubService,
+  useGithubService,
 } from '../helpers/github.js';
 import { REPO } from '../helpers/github-reads.js';
 
-let service: RunningService;
-beforeAll(() => {
-  nock.disableNetConnect();
-  nock.enableNetConnect('127.0.0.1');
-});
-afterAll(() => nock.enableNetConnect());
-beforeEach(async () => {
-  service = await startGithubService();
-});
-afterEach(async () => {
-  await service.stop();
-  nock.cleanAll();
-});
+const ctx = useGithubService();
 
 const SHA_A = 'a'.repeat(40);
 const SHA_B = 'b'.repeat(40);
@@ -82,23 +69,23 @@ function review(login: string, sha: string) {
 describe('approvals are receipts for one head commit', () => {
   it('an approving review passes the gate, and a new push needs a new approval', async () => {
     const gh = github([file('package.json', '@@ -1 +1 @@\n+"left-pad": "1.3.0"')]);
-    await postWebhook(service.port, 'pull_request', builderPr('opened', SHA_A));
-    await service.github!.drain();
+    await postWebhook(ctx.service.port, 'pull_request', builderPr('opened', SHA_A));
+    await ctx.service.github!.drain();
     expect(gh.last(SHA_A)).toMatchObject({ conclusion: 'action_required' });
     expect(gh.last(SHA_A).output.summary).toContain('| gate | `dependencies` | ✋ needs approval |');
 
-    await postWebhook(service.port, 'pull_request_review', review('mallory', SHA_A));
-    await service.github!.drain();
+    await postWebhook(ctx.service.port, 'pull_request_review', review('mallory', SHA_A));
+    await ctx.service.github!.drain();
     expect(gh.last(SHA_A)).toMatchObject({ conclusion: 'action_required' });
 
-    await postWebhook(service.port, 'pull_request_review', review('alice', SHA_A));
-    await service.github!.drain();
+    await postWebhook(ctx.service.port, 'pull_request_review', review('alice', SHA_A));
+    await ctx.service.github!.drain();
     expect(gh.last(SHA_A)).toMatchObject({ conclusion: 'success', output: { title: 'Approved by alice' } });
 
-    await postWebhook(service.port, 'pull_request', builderPr('synchronize', SHA_B));
-    await service.github!.drain();
+    await postWebhook(ctx.service.port, 'pull_request', builderPr('synchronize', SHA_B));
+    await ctx.service.github!.drain();
     expect(gh.last(SHA_B)).toMatchObject({ conclusion: 'action_required' });
-    const approvals = service.runtime.ledger.db
+    const approvals = ctx.service.runtime.ledger.db
       .prepare('SELECT approver, verdict, head_sha FROM approvals ORDER BY seq')
       .all();
     expect(approvals).toEqual([
@@ -113,33 +100,33 @@ describe('merge queues, merges and CI results', () => {
     const gh = github([file('package.json', '@@ -1 +1 @@\n+x')]);
     const pr = builderPr('opened', SHA_A);
     pr.pull_request.number = 2;
-    await postWebhook(service.port, 'pull_request', pr);
-    await service.github!.drain();
+    await postWebhook(ctx.service.port, 'pull_request', pr);
+    await ctx.service.github!.drain();
     const group = examplePayload('merge_group', 'checks_requested');
     group.repository = pr.repository;
     group.merge_group.head_ref = 'refs/heads/gh-readonly-queue/main/pr-2-' + SHA_A;
     group.merge_group.head_sha = 'c'.repeat(40);
-    await postWebhook(service.port, 'merge_group', group);
-    await service.github!.drain();
+    await postWebhook(ctx.service.port, 'merge_group', group);
+    await ctx.service.github!.drain();
     expect(gh.last('c'.repeat(40))).toMatchObject({
       name: 'Agent Governance',
       conclusion: 'failure',
       output: { title: 'PR #2 has not passed Agent Governance' },
     });
 
-    await postWebhook(service.port, 'pull_request_review', review('bob', SHA_A));
-    await service.github!.drain();
+    await postWebhook(ctx.service.port, 'pull_request_review', review('bob', SHA_A));
+    await ctx.service.github!.drain();
     group.merge_group.head_sha = 'd'.repeat(40);
-    await postWebhook(service.port, 'merge_group', group);
-    await service.github!.drain();
+    await postWebhook(ctx.service.port, 'merge_group', group);
+    await ctx.service.github!.drain();
     expect(gh.last('d'.repeat(40))).toMatchObject({ conclusion: 'success' });
   });
 
   it('records a merged agent PR at its tier, and a failed CI suite as a ci_failure that charges the budget', async () => {
     github([file('docs/a.md', '@@ -1 +1 @@\n+x')]);
     const pr = agentPullRequest('opened', { sha: SHA_A });
-    await postWebhook(service.port, 'pull_request', pr);
-    await service.github!.drain();
+    await postWebhook(ctx.service.port, 'pull_request', pr);
+    await ctx.service.github!.drain();
 
     const suite = examplePayload('check_suite', 'completed');
     suite.installation = { id: 1 };
@@ -147,17 +134,17 @@ describe('merge queues, merges and CI results', () => {
     suite.check_suite.conclusion = 'failure';
     suite.check_suite.head_sha = SHA_A;
     suite.check_suite.pull_requests = [{ number: 2, head: { sha: SHA_A } }];
-    await postWebhook(service.port, 'check_suite', suite);
+    await postWebhook(ctx.service.port, 'check_suite', suite);
     // The same failure reported again (a redelivery with a new id) is not charged twice.
-    await postWebhook(service.port, 'check_suite', suite);
-    await service.github!.drain();
+    await postWebhook(ctx.service.port, 'check_suite', suite);
+    await ctx.service.github!.drain();
 
     const closed = agentPullRequest('closed', { sha: SHA_A });
     closed.pull_request.merged = true;
-    await postWebhook(service.port, 'pull_request', closed);
-    await service.github!.drain();
+    await postWebhook(ctx.service.port, 'pull_request', closed);
+    await ctx.service.github!.drain();
 
-    const db = service.runtime.ledger.db;
+    const db = ctx.service.runtime.ledger.db;
     expect(db.prepare('SELECT type, severity, consequence, budget_charge FROM violations').all()).toEqual([
       { type: 'ci_failure', severity: 'low', consequence: 'charge_budget', budget_charge: 1 },
     ]);
@@ -169,7 +156,7 @@ describe('merge queues, merges and CI results', () => {
       merged_prs_at_tier: 1,
       merged_prs_total: 1,
     });
-    expect(await service.runtime.state.budgetUsed('docs-bot', 0)).toBe(1);
+    expect(await ctx.service.runtime.state.budgetUsed('docs-bot', 0)).toBe(1);
   });
 });
 
@@ -190,13 +177,13 @@ describe('reconciliation', () => {
       .query({ state: 'open', per_page: 100 })
       .times(2)
       .reply(200, [pr]);
-    await service.github!.reconcileNow();
-    await service.github!.drain();
+    await ctx.service.github!.reconcileNow();
+    await ctx.service.github!.drain();
     expect(gh.last(SHA_A)).toMatchObject({ conclusion: 'success' });
     const count = () =>
-      (service.runtime.ledger.db.prepare('SELECT COUNT(*) AS n FROM decisions').get() as { n: number }).n;
+      (ctx.service.runtime.ledger.db.prepare('SELECT COUNT(*) AS n FROM decisions').get() as { n: number }).n;
     expect(count()).toBe(1);
-    await service.github!.reconcileNow();
+    await ctx.service.github!.reconcileNow();
     expect(count()).toBe(1);
   });
 });

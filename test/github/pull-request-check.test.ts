@@ -1,30 +1,9 @@
 import nock from 'nock';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { RunningService } from '../../src/service.js';
-import {
-  API,
-  agentPullRequest,
-  file,
-  githubApi,
-  postWebhook,
-  startGithubService,
-} from '../helpers/github.js';
+import { describe, expect, it } from 'vitest';
+import { API, agentPullRequest, file, githubApi, postWebhook, useGithubService } from '../helpers/github.js';
 
 const REPO = '/repos/Codertocat/Hello-World';
-let service: RunningService;
-
-beforeAll(() => {
-  nock.disableNetConnect();
-  nock.enableNetConnect('127.0.0.1');
-});
-afterAll(() => nock.enableNetConnect());
-beforeEach(async () => {
-  service = await startGithubService();
-});
-afterEach(async () => {
-  await service.stop();
-  nock.cleanAll();
-});
+const ctx = useGithubService();
 
 /** The reads every evaluation makes: no policy file anywhere, the PR's commits and files. */
 function prReads(files: unknown[], commits: unknown[] = [{ sha: 'c1', commit: { message: 'Update docs' } }]) {
@@ -54,9 +33,9 @@ describe('an agent PR gets an Agent Governance check', () => {
       .times(2)
       .reply(200, { id: 77 });
 
-    const res = await postWebhook(service.port, 'pull_request', agentPullRequest());
+    const res = await postWebhook(ctx.service.port, 'pull_request', agentPullRequest());
     expect(res.status).toBe(202);
-    await service.github!.settle();
+    await ctx.service.github!.settle();
 
     expect(reads.isDone()).toBe(true);
     expect(checks.isDone()).toBe(true);
@@ -74,7 +53,7 @@ describe('an agent PR gets an Agent Governance check', () => {
     expect(bodies[2].output.summary).toContain(
       '| `docs-bot` | T1 operator | 1 files, 1 lines | built-in default template (no policy file) |',
     );
-    const decision = service.runtime.ledger.db.prepare('SELECT outcome, agent_id FROM decisions').all();
+    const decision = ctx.service.runtime.ledger.db.prepare('SELECT outcome, agent_id FROM decisions').all();
     expect(decision).toEqual([{ outcome: 'allow', agent_id: 'docs-bot' }]);
   });
 
@@ -88,8 +67,8 @@ describe('an agent PR gets an Agent Governance check', () => {
       .patch(`${REPO}/check-runs/78`, (b) => bodies.push(b) > 0)
       .times(2)
       .reply(200, { id: 78 });
-    await postWebhook(service.port, 'pull_request', agentPullRequest());
-    await service.github!.settle();
+    await postWebhook(ctx.service.port, 'pull_request', agentPullRequest());
+    await ctx.service.github!.settle();
     expect(bodies[2]).toMatchObject({ status: 'completed', conclusion: 'failure' });
     expect(bodies[2].output.annotations).toEqual([
       {
@@ -101,11 +80,11 @@ describe('an agent PR gets an Agent Governance check', () => {
         message: 'looks like a AWS access key id; remove it and rotate the credential',
       },
     ]);
-    const db = service.runtime.ledger.db;
+    const db = ctx.service.runtime.ledger.db;
     expect(db.prepare('SELECT type, severity, consequence FROM violations').all()).toEqual([
       { type: 'secret_exposure', severity: 'critical', consequence: 'revoke' },
     ]);
-    expect(await service.runtime.state.getRevokeSignal('docs-bot')).toMatchObject({
+    expect(await ctx.service.runtime.state.getRevokeSignal('docs-bot')).toMatchObject({
       reason: expect.stringMatching(/^secret_exposure/),
     });
   });
@@ -122,8 +101,8 @@ describe('an agent PR gets an Agent Governance check', () => {
       .reply(201, { id: 79 })
       .patch(`${REPO}/check-runs/79`, (b) => bodies.push(b) > 0)
       .reply(200, {});
-    await postWebhook(service.port, 'pull_request', agentPullRequest('opened', { login: 'Codertocat' }));
-    await service.github!.settle();
+    await postWebhook(ctx.service.port, 'pull_request', agentPullRequest('opened', { login: 'Codertocat' }));
+    await ctx.service.github!.settle();
     expect(bodies[1].output.summary).toContain('| `claude-helper` | T2 builder |');
   });
 
@@ -134,8 +113,8 @@ describe('an agent PR gets an Agent Governance check', () => {
     nock(API)
       .post(`${REPO}/check-runs`, (b) => bodies.push(b) > 0)
       .reply(201, { id: 80 });
-    await postWebhook(service.port, 'pull_request', agentPullRequest('opened', { login: 'Codertocat' }));
-    await service.github!.settle();
+    await postWebhook(ctx.service.port, 'pull_request', agentPullRequest('opened', { login: 'Codertocat' }));
+    await ctx.service.github!.settle();
     expect(bodies).toHaveLength(1);
     expect(bodies[0]).toMatchObject({
       status: 'completed',

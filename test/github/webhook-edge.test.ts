@@ -1,25 +1,11 @@
-import nock from 'nock';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { RunningService } from '../../src/service.js';
-import { agentPullRequest, file, githubApi, postWebhook, startGithubService } from '../helpers/github.js';
+import { describe, expect, it } from 'vitest';
+import { agentPullRequest, file, githubApi, postWebhook, useGithubService } from '../helpers/github.js';
 import { checkRuns, prReads } from '../helpers/github-reads.js';
 
-let service: RunningService;
-beforeAll(() => {
-  nock.disableNetConnect();
-  nock.enableNetConnect('127.0.0.1');
-});
-afterAll(() => nock.enableNetConnect());
-beforeEach(async () => {
-  service = await startGithubService();
-});
-afterEach(async () => {
-  await service.stop();
-  nock.cleanAll();
-});
+const ctx = useGithubService();
 
 const deliveries = () =>
-  service.runtime.ledger.db
+  ctx.service.runtime.ledger.db
     .prepare("SELECT COUNT(*) AS n FROM ledger_entries WHERE type = 'delivery.received'")
     .get() as { n: number };
 
@@ -34,17 +20,17 @@ describe('the webhook endpoint refuses what it cannot trust, and records nothing
     ['no signature', { signature: null }, 401, 'bad_signature'],
     ['a body that is not JSON', { body: 'action=opened&number=2' }, 400, 'bad_json'],
   ] as const)('%s', async (_n, options, status, error) => {
-    const res = await postWebhook(service.port, 'pull_request', agentPullRequest(), options);
+    const res = await postWebhook(ctx.service.port, 'pull_request', agentPullRequest(), options);
     expect(res.status).toBe(status);
     expect(await res.json()).toMatchObject({ error });
     expect(deliveries().n).toBe(0);
-    expect(service.github!.pendingDeliveries()).toBe(0);
+    expect(ctx.service.github!.pendingDeliveries()).toBe(0);
   });
 
   it('a payload of the wrong shape', async () => {
     const payload = agentPullRequest();
     payload.pull_request.head.sha = 'not-a-sha';
-    const res = await postWebhook(service.port, 'pull_request', payload);
+    const res = await postWebhook(ctx.service.port, 'pull_request', payload);
     expect(res.status).toBe(400);
     expect(await res.json()).toEqual({
       error: 'bad_payload',
@@ -53,29 +39,29 @@ describe('the webhook endpoint refuses what it cannot trust, and records nothing
     });
     const noInstallation = agentPullRequest();
     delete noInstallation.installation;
-    expect((await postWebhook(service.port, 'pull_request', noInstallation)).status).toBe(400);
+    expect((await postWebhook(ctx.service.port, 'pull_request', noInstallation)).status).toBe(400);
     expect(deliveries().n).toBe(0);
   });
 
   it('answers ping, ignores events it does not handle, and processes a redelivery once', async () => {
     expect(
-      (await postWebhook(service.port, 'ping', { zen: 'Keep it logically awesome.', hook_id: 1 })).status,
+      (await postWebhook(ctx.service.port, 'ping', { zen: 'Keep it logically awesome.', hook_id: 1 })).status,
     ).toBe(200);
-    expect((await postWebhook(service.port, 'star', { action: 'created' })).status).toBe(202);
+    expect((await postWebhook(ctx.service.port, 'star', { action: 'created' })).status).toBe(202);
     githubApi();
     prReads({ files: [file('docs/a.md', '@@ -1 +1 @@\n+x')] });
     const { scope } = checkRuns(90, 2);
     const id = '72d3162e-cc78-11e3-81ab-4c9367dc0958';
     expect(
-      (await postWebhook(service.port, 'pull_request', agentPullRequest(), { deliveryId: id })).status,
+      (await postWebhook(ctx.service.port, 'pull_request', agentPullRequest(), { deliveryId: id })).status,
     ).toBe(202);
-    const again = await postWebhook(service.port, 'pull_request', agentPullRequest(), { deliveryId: id });
+    const again = await postWebhook(ctx.service.port, 'pull_request', agentPullRequest(), { deliveryId: id });
     expect(again.status).toBe(200);
     expect(await again.json()).toEqual({ ok: true, duplicate: true });
-    await service.github!.drain();
+    await ctx.service.github!.drain();
     expect(scope.isDone()).toBe(true);
     expect(deliveries().n).toBe(1);
-    const decisions = service.runtime.ledger.db.prepare('SELECT COUNT(*) AS n FROM decisions').get();
+    const decisions = ctx.service.runtime.ledger.db.prepare('SELECT COUNT(*) AS n FROM decisions').get();
     expect(decisions).toEqual({ n: 1 });
   });
 });
@@ -90,8 +76,8 @@ describe('the policy comes from the default branch', () => {
       files: [file('.github/agent-governance.yml', relaxed), file('docs/a.md', '@@ -1 +1 @@\n+x')],
     });
     const { bodies } = checkRuns(91, 2);
-    await postWebhook(service.port, 'pull_request', agentPullRequest());
-    await service.github!.drain();
+    await postWebhook(ctx.service.port, 'pull_request', agentPullRequest());
+    await ctx.service.github!.drain();
     const final = bodies.at(-1);
     expect(final).toMatchObject({ method: 'PATCH', status: 'completed', conclusion: 'failure' });
     expect(final.output.summary).toContain(
@@ -103,7 +89,7 @@ describe('the policy comes from the default branch', () => {
     expect(final.output.annotations).toContainEqual(
       expect.objectContaining({ path: '.github/agent-governance.yml', title: 'Governance config changed' }),
     );
-    const violations = service.runtime.ledger.db.prepare('SELECT type, severity FROM violations').all();
+    const violations = ctx.service.runtime.ledger.db.prepare('SELECT type, severity FROM violations').all();
     expect(violations).toContainEqual({ type: 'policy_config_tampering', severity: 'critical' });
   });
 
@@ -114,8 +100,8 @@ describe('the policy comes from the default branch', () => {
       files: [file('docs/a.md', '@@ -1 +1 @@\n+x')],
     });
     const { bodies } = checkRuns(92, 1);
-    await postWebhook(service.port, 'pull_request', agentPullRequest());
-    await service.github!.drain();
+    await postWebhook(ctx.service.port, 'pull_request', agentPullRequest());
+    await ctx.service.github!.drain();
     expect(bodies[0]).toMatchObject({ method: 'POST', status: 'queued', output: { title: 'Queued' } });
     expect(bodies[1]).toMatchObject({
       method: 'PATCH',
@@ -136,8 +122,8 @@ describe('the policy comes from the default branch', () => {
     );
     prReads({ files: [file('docs/keys.md', `@@ -0,0 +1,120 @@\n${lines.join('\n')}`, 'added')] });
     const { bodies } = checkRuns(93, 4);
-    await postWebhook(service.port, 'pull_request', agentPullRequest());
-    await service.github!.drain();
+    await postWebhook(ctx.service.port, 'pull_request', agentPullRequest());
+    await ctx.service.github!.drain();
     expect(bodies.map((b) => [b.method, b.status ?? null, b.output.annotations.length])).toEqual([
       ['POST', 'queued', 0],
       ['PATCH', 'in_progress', 0],

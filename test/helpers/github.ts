@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import examples from '@octokit/webhooks-examples/api.github.com/index.json' with { type: 'json' };
 import { sign } from '@octokit/webhooks-methods';
 import nock from 'nock';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { readEnv } from '../../src/config/read-env.js';
 import { createLogger } from '../../src/logger.js';
 import { type RunningService, startService } from '../../src/service.js';
@@ -111,4 +112,31 @@ export function githubApi() {
 export function file(filename: string, patch: string, status = 'modified') {
   const additions = patch.split('\n').filter((l) => l.startsWith('+')).length;
   return { sha: `sha-${filename}`, filename, status, additions, deletions: 0, changes: additions, patch };
+}
+
+/**
+ * The hooks every GitHub test file needs: no network but loopback, a fresh service with the GitHub
+ * App before each test, stopped after it with every nock interceptor cleared.
+ */
+export function useGithubService(): { readonly service: RunningService } {
+  let current: RunningService | null = null;
+  beforeAll(() => {
+    nock.disableNetConnect();
+    nock.enableNetConnect('127.0.0.1');
+  });
+  afterAll(() => nock.enableNetConnect());
+  beforeEach(async () => {
+    current = await startGithubService();
+  });
+  afterEach(async () => {
+    await current?.stop();
+    current = null;
+    nock.cleanAll();
+  });
+  return {
+    get service() {
+      if (!current) throw new Error('the service runs only inside a test');
+      return current;
+    },
+  };
 }
