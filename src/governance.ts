@@ -58,7 +58,10 @@ export class Governance {
   }
 
   /** Appends entries (atomically) and brings the state store up to date with them. */
-  async record(inputs: LedgerEntryInput[], options: AppendOptions = {}): Promise<LedgerEntry[]> {
+  async record(
+    inputs: readonly LedgerEntryInput[] | (() => readonly LedgerEntryInput[]),
+    options: AppendOptions = {},
+  ): Promise<LedgerEntry[]> {
     const entries = await this.ledger.appendSoon(inputs, options);
     await this.syncState();
     return entries;

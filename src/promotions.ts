@@ -1,3 +1,4 @@
+import { AGENT_METRICS_COLUMNS, type AgentMetricsRow, agentRecordFacts } from './agent-record.js';
 import type { LedgerEntryInput } from './core/ledger-entries.js';
 import type { AgentStatus } from './core/lifecycle.js';
 import { onePerTeam } from './core/policy/evaluate.js';
@@ -56,18 +57,8 @@ export class Promotions {
     const ledger = g.ledger;
     const status = ledger.atomically(() => {
       const agent = ledger.db
-        .prepare(
-          'SELECT tier, status, tier_since, merged_prs_at_tier, last_serious_violation_at FROM agent_metrics WHERE agent_id = ?',
-        )
-        .get(agentId) as
-        | {
-            tier: TierId;
-            status: AgentStatus;
-            tier_since: string;
-            merged_prs_at_tier: number;
-            last_serious_violation_at: string | null;
-          }
-        | undefined;
+        .prepare(`SELECT ${AGENT_METRICS_COLUMNS} FROM agent_metrics WHERE agent_id = ?`)
+        .get(agentId) as (AgentMetricsRow & { status: AgentStatus }) | undefined;
       if (!agent) throw unknownAgent(agentId);
       const pending = this.pendingFor(agentId);
       if (pending)
@@ -99,23 +90,8 @@ export class Promotions {
       if (kind !== 'reinstatement' && agent.status !== 'active')
         throw new UserError('agent_not_active', `${agentId} is ${agent.status}: reinstate it first`);
       if (kind === 'promotion' && !options.force) {
-        const windowStart = new Date(Date.now() - g.config.budgets.window_hours * 3600_000).toISOString();
-        const used = (
-          ledger.db
-            .prepare(
-              'SELECT COALESCE(SUM(budget_charge), 0) AS n FROM violations WHERE agent_id = ? AND ts >= ?',
-            )
-            .get(agentId, windowStart) as { n: number }
-        ).n;
         const verdict = promotionEligibility(
-          {
-            tier: agent.tier,
-            tierSince: agent.tier_since,
-            mergedPrsAtTier: agent.merged_prs_at_tier,
-            lastSeriousViolationAt: agent.last_serious_violation_at,
-            budgetUsed: used,
-            budgetLimit: g.config.budgets.limit,
-          },
+          agentRecordFacts(g, agent, new Date()),
           thresholdsFor(g.config, step),
           new Date(),
         );

@@ -133,6 +133,7 @@ export function stateChangesFor(entry: LedgerEntry): StateChange[] {
     case 'decision.recorded':
     case 'approval.recorded':
     case 'pr.merged':
+    case 'pr.bad_outcome':
     case 'preflight.decided':
     case 'execution.lock':
     case 'session.checkpoint_saved':

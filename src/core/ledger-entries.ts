@@ -194,7 +194,16 @@ export const ledgerPayloadSchemas = {
     repository: z.string(),
     number: z.number().int(),
     headSha: z.string(),
+    /** The commit the merge made on the base branch; a later revert or CI failure names it. */
+    mergeCommitSha: z.string().nullable().optional(),
     tier: z.enum(TIER_IDS),
+  }),
+  /** A merged agent PR that turned out badly: reverted, or it broke the default branch's CI. */
+  'pr.bad_outcome': z.object({
+    repository: z.string(),
+    number: z.number().int(),
+    outcome: z.enum(['reverted', 'broke_default_branch']),
+    evidence: z.string(),
   }),
 } as const;
 

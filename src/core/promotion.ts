@@ -33,6 +33,8 @@ export interface AgentRecordFacts {
   tierSince: string;
   mergedPrsAtTier: number;
   lastSeriousViolationAt: string | null;
+  /** The latest merged PR of the agent that was reverted or broke the default branch. */
+  lastBadOutcomeAt: string | null;
   budgetUsed: number;
   budgetLimit: number;
 }
@@ -81,6 +83,13 @@ export function promotionEligibility(
   if (clean < t.cleanDays)
     reasons.push(
       `a high or critical violation ${clean.toFixed(1)} days ago, needs ${t.cleanDays} clean days`,
+    );
+  const sinceBad = facts.lastBadOutcomeAt
+    ? (now.getTime() - Date.parse(facts.lastBadOutcomeAt)) / 86_400_000
+    : Number.POSITIVE_INFINITY;
+  if (sinceBad < t.cleanDays)
+    reasons.push(
+      `a merged PR reverted or broke the default branch ${sinceBad.toFixed(1)} days ago, needs ${t.cleanDays} clean days`,
     );
   if (facts.budgetUsed >= facts.budgetLimit)
     reasons.push(`error budget exhausted (${facts.budgetUsed} of ${facts.budgetLimit})`);

@@ -16,8 +16,8 @@ export interface AgentRecordSummary {
   budgetUsed: number;
   budgetLimit: number;
   pendingPromotion: boolean;
-  /** Merged PRs later reverted, or that broke the default branch's CI. */
-  badOutcomes: number;
+  /** Merged PRs later reverted, or that broke the default branch's CI: one line of evidence each. */
+  badOutcomes: string[];
 }
 
 export interface SuggestionInputs {
@@ -43,7 +43,7 @@ export function suggest(
 ): Suggestion[] {
   const out: Suggestion[] = [];
   for (const a of inputs.agents) {
-    if (a.status === 'active' && a.eligibleFor && !a.pendingPromotion && a.badOutcomes === 0) {
+    if (a.status === 'active' && a.eligibleFor && !a.pendingPromotion && a.badOutcomes.length === 0) {
       out.push({
         kind: 'promote',
         agentId: a.agentId,
@@ -58,7 +58,10 @@ export function suggest(
     if (a.seriousViolations >= 2)
       reasons.push(`${a.seriousViolations} high or critical violations in the window`);
     if (a.budgetUsed >= 0.8 * a.budgetLimit) reasons.push(`budget ${a.budgetUsed} of ${a.budgetLimit} used`);
-    if (a.badOutcomes > 0) reasons.push(`${a.badOutcomes} merged PR(s) reverted or broke the default branch`);
+    if (a.badOutcomes.length > 0)
+      reasons.push(
+        `${a.badOutcomes.length} merged PR(s) reverted or broke the default branch: ${a.badOutcomes.join('; ')}`,
+      );
     if (a.status === 'active' && a.tier !== 'T0' && reasons.length)
       out.push({ kind: 'demote', agentId: a.agentId, evidence: reasons });
   }

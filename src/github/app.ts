@@ -2,6 +2,7 @@ import type { Probot, ProbotOctokit } from 'probot';
 import { CHECK_NAME, diffHash } from '../core/policy/evaluate.js';
 import type { Governance } from '../governance.js';
 import type { Logger } from '../logger.js';
+import { PullRequestOutcomes } from '../pr-outcomes.js';
 import { checkRunMessage } from './check-run-message.js';
 import { gatherCoAuthors, gatherFacts } from './gather-facts.js';
 import { loadPolicy } from './load-policy.js';
@@ -32,6 +33,7 @@ type Repo = { name: string; owner: { login: string }; default_branch: string; fu
  */
 export function governanceApp(deps: AppDeps, meta: () => DeliveryMeta) {
   const { gate, governance } = deps;
+  const outcomes = new PullRequestOutcomes(governance);
 
   async function evaluateNumbers(
     octokit: ProbotOctokit,
@@ -79,22 +81,17 @@ export function governanceApp(deps: AppDeps, meta: () => DeliveryMeta) {
     app.on('pull_request.closed', async (context) => {
       const p = WEBHOOK_SCHEMAS.pull_request.parse(context.payload);
       if (!p.pull_request.merged) return;
-      const decision = governance.latestDecision(p.repository.full_name, p.pull_request.number);
-      const agent = decision?.agentId ? await governance.state.getAgent(decision.agentId) : null;
-      if (!agent) return;
-      await governance.record([
-        {
-          type: 'pr.merged',
-          agentId: agent.id,
-          actor: 'github',
-          payload: {
-            repository: p.repository.full_name,
-            number: p.pull_request.number,
-            headSha: p.pull_request.head.sha,
-            tier: agent.tier,
-          },
-        },
-      ]);
+      await outcomes.merged(p.repository.full_name, {
+        number: p.pull_request.number,
+        headSha: p.pull_request.head.sha,
+        mergeCommitSha: p.pull_request.merge_commit_sha,
+        body: p.pull_request.body,
+      });
+    });
+
+    app.on('push', async (context) => {
+      const p = WEBHOOK_SCHEMAS.push.parse(context.payload);
+      await outcomes.pushed(p.repository.full_name, p.ref, p.repository.default_branch, p.commits);
     });
 
     app.on(['check_run.rerequested', 'check_run.requested_action'], async (context) => {
@@ -127,7 +124,16 @@ export function governanceApp(deps: AppDeps, meta: () => DeliveryMeta) {
         : WEBHOOK_SCHEMAS.workflow_run.parse(context.payload);
       const run = 'check_suite' in p ? p.check_suite : p.workflow_run;
       const numbers = run.pull_requests.map((r) => r.number);
-      if (run.conclusion === 'failure' || run.conclusion === 'timed_out') {
+      const failed = run.conclusion === 'failure' || run.conclusion === 'timed_out';
+      if (failed && run.head_branch === p.repository.default_branch) {
+        const what = 'workflow_run' in p ? `workflow "${p.workflow_run.name ?? 'unnamed'}"` : 'a check suite';
+        await outcomes.defaultBranchFailed(
+          p.repository.full_name,
+          run.head_sha,
+          `broke ${run.head_branch}: ${what} ${run.conclusion} at ${run.head_sha.slice(0, 7)}`,
+        );
+      }
+      if (failed) {
         for (const number of numbers) {
           const decision = governance.latestDecision(p.repository.full_name, number);
           if (!decision?.agentId) continue;

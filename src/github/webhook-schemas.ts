@@ -20,6 +20,8 @@ export const pullRequestSchema = z.object({
   state: z.string(),
   draft: z.boolean().optional(),
   merged: z.boolean().nullable().optional(),
+  merge_commit_sha: z.string().nullable().optional(),
+  body: z.string().nullable().optional(),
   head: z.object({ sha: z.string().regex(/^[0-9a-f]{40}$/), ref: z.string() }),
   base: z.object({ ref: z.string() }),
 });
@@ -44,6 +46,7 @@ export const WEBHOOK_SCHEMAS = {
   check_suite: z.object({
     action: z.string(),
     check_suite: z.object({
+      head_branch: z.string().nullable().optional(),
       head_sha: z.string(),
       conclusion: z.string().nullable(),
       pull_requests: z.array(prRef),
@@ -54,6 +57,7 @@ export const WEBHOOK_SCHEMAS = {
     action: z.string(),
     workflow_run: z.object({
       name: z.string().nullable().optional(),
+      head_branch: z.string().nullable().optional(),
       head_sha: z.string(),
       conclusion: z.string().nullable(),
       pull_requests: z.array(prRef),
@@ -63,6 +67,11 @@ export const WEBHOOK_SCHEMAS = {
   merge_group: z.object({
     action: z.string(),
     merge_group: z.object({ head_sha: z.string(), head_ref: z.string(), base_ref: z.string() }),
+    ...withRepo,
+  }),
+  push: z.object({
+    ref: z.string(),
+    commits: z.array(z.object({ id: z.string(), message: z.string() })),
     ...withRepo,
   }),
   installation: z.object({ action: z.string(), installation }),

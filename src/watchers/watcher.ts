@@ -1,9 +1,11 @@
+import { AGENT_METRICS_COLUMNS, type AgentMetricsRow, agentRecordFacts } from '../agent-record.js';
 import { promotionEligibility, thresholdsFor } from '../core/promotion.js';
 import { type AgentRecordSummary, type Suggestion, suggest } from '../core/suggestions.js';
-import { adjacentTier, type TierId } from '../core/tiers.js';
+import { adjacentTier } from '../core/tiers.js';
 import { DEFAULT_WATCH_SETTINGS, type Finding, watch } from '../core/watch-rules.js';
 import type { Governance } from '../governance.js';
 import type { OutboxMessageInput } from '../ledger/outbox.js';
+import { PullRequestOutcomes } from '../pr-outcomes.js';
 
 /**
  * Reads the ledger into the watcher's and the suggestion engine's inputs, records findings (once
@@ -96,28 +98,12 @@ export class Watcher {
   suggestions(now = new Date()): Suggestion[] {
     const g = this.governance;
     const db = g.ledger.db;
-    const windowStart = new Date(now.getTime() - g.config.budgets.window_hours * 3600_000).toISOString();
     const since = new Date(now.getTime() - 30 * 86_400_000).toISOString();
     const metrics = db
-      .prepare(
-        'SELECT agent_id, tier, status, tier_since, merged_prs_at_tier, last_serious_violation_at FROM agent_metrics',
-      )
-      .all() as {
-      agent_id: string;
-      tier: TierId;
-      status: string;
-      tier_since: string;
-      merged_prs_at_tier: number;
-      last_serious_violation_at: string | null;
-    }[];
+      .prepare(`SELECT ${AGENT_METRICS_COLUMNS} FROM agent_metrics`)
+      .all() as AgentMetricsRow[];
     const agents: AgentRecordSummary[] = metrics.map((m) => {
-      const used = (
-        db
-          .prepare(
-            'SELECT COALESCE(SUM(budget_charge), 0) AS n FROM violations WHERE agent_id = ? AND ts >= ?',
-          )
-          .get(m.agent_id, windowStart) as { n: number }
-      ).n;
+      const facts = agentRecordFacts(g, m, now);
       const serious = (
         db
           .prepare(
@@ -127,18 +113,7 @@ export class Watcher {
       ).n;
       const next = adjacentTier(m.tier, 1);
       const verdict = next
-        ? promotionEligibility(
-            {
-              tier: m.tier,
-              tierSince: m.tier_since,
-              mergedPrsAtTier: m.merged_prs_at_tier,
-              lastSeriousViolationAt: m.last_serious_violation_at,
-              budgetUsed: used,
-              budgetLimit: g.config.budgets.limit,
-            },
-            thresholdsFor(g.config, next),
-            now,
-          )
+        ? promotionEligibility(facts, thresholdsFor(g.config, next), now)
         : { eligible: false, reasons: ['already at the top tier'] };
       const pending = db
         .prepare(
@@ -153,10 +128,10 @@ export class Watcher {
         eligibleFor: verdict.eligible ? next : null,
         eligibilityReasons: verdict.reasons,
         seriousViolations: serious,
-        budgetUsed: used,
-        budgetLimit: g.config.budgets.limit,
+        budgetUsed: facts.budgetUsed,
+        budgetLimit: facts.budgetLimit,
         pendingPromotion: pending.n > 0,
-        badOutcomes: 0,
+        badOutcomes: PullRequestOutcomes.since(g, m.agent_id, since).map((b) => b.evidence),
       };
     });
     const decisionRows = db

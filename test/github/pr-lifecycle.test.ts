@@ -1,5 +1,6 @@
 import nock from 'nock';
 import { describe, expect, it } from 'vitest';
+import { Watcher } from '../../src/watchers/watcher.js';
 import {
   API,
   agentPullRequest,
@@ -157,6 +158,132 @@ describe('merge queues, merges and CI results', () => {
       merged_prs_total: 1,
     });
     expect(await ctx.service.runtime.state.budgetUsed('docs-bot', 0)).toBe(1);
+  });
+});
+
+describe('outcomes after the merge count against the agent', () => {
+  const MERGE = 'e'.repeat(40);
+  const db = () => ctx.service.runtime.ledger.db;
+  const badOutcomes = () =>
+    db()
+      .prepare("SELECT agent_id, payload FROM ledger_entries WHERE type = 'pr.bad_outcome' ORDER BY seq")
+      .all()
+      .map((r: any) => ({ agent: r.agent_id, ...JSON.parse(r.payload) }));
+
+  /** docs-bot's PR #2, gated and merged as commit MERGE. */
+  async function mergedAgentPr() {
+    github([file('docs/a.md', '@@ -1 +1 @@\n+x')]);
+    await postWebhook(ctx.service.port, 'pull_request', agentPullRequest('opened', { sha: SHA_A }));
+    const closed = agentPullRequest('closed', { sha: SHA_A });
+    closed.pull_request.merged = true;
+    closed.pull_request.merge_commit_sha = MERGE;
+    await postWebhook(ctx.service.port, 'pull_request', closed);
+    await ctx.service.github!.drain();
+  }
+
+  /** A human's PR #9 made with GitHub's Revert button, merged. */
+  function revertPr(body: string) {
+    const revert = agentPullRequest('closed', { sha: SHA_B, login: 'octocat' });
+    revert.pull_request.number = 9;
+    revert.pull_request.title = 'Revert "Update the README with new information."';
+    revert.pull_request.body = body;
+    revert.pull_request.merged = true;
+    return revert;
+  }
+
+  function suiteOn(branch: string, sha: string, conclusion = 'failure') {
+    const suite = examplePayload('check_suite', 'completed');
+    suite.repository = agentPullRequest().repository;
+    suite.check_suite.head_branch = branch;
+    suite.check_suite.head_sha = sha;
+    suite.check_suite.conclusion = conclusion;
+    suite.check_suite.pull_requests = [];
+    return suite;
+  }
+
+  it('a merged agent PR reverted with the Revert button counts once, and blocks its promotion', async () => {
+    await mergedAgentPr();
+    const revert = revertPr('Reverts Codertocat/Hello-World#2\n\nIt broke the docs build.');
+    await postWebhook(ctx.service.port, 'pull_request', revert);
+    await postWebhook(ctx.service.port, 'pull_request', revert); // a second delivery of the same merge
+    await ctx.service.github!.drain();
+    expect(badOutcomes()).toEqual([
+      {
+        agent: 'docs-bot',
+        repository: 'Codertocat/Hello-World',
+        number: 2,
+        outcome: 'reverted',
+        evidence: 'reverted by #9',
+      },
+    ]);
+    const suggestions = new Watcher(ctx.service.runtime.governance).suggestions();
+    expect(suggestions).toContainEqual({
+      kind: 'demote',
+      agentId: 'docs-bot',
+      evidence: [
+        '1 merged PR(s) reverted or broke the default branch: Codertocat/Hello-World#2 reverted by #9',
+      ],
+    });
+    await expect(ctx.service.promotions.request('docs-bot', 'alice', { kind: 'promotion' })).rejects.toThrow(
+      /merged PR reverted or broke the default branch 0\.0 days ago/,
+    );
+  });
+
+  it('a git revert pushed to the default branch counts; one on another branch, or of a human PR, does not', async () => {
+    await mergedAgentPr();
+    const push = examplePayload('push', undefined as any);
+    push.installation = { id: 1 };
+    push.repository = agentPullRequest().repository;
+    push.ref = 'refs/heads/feature';
+    push.commits = [{ id: 'f'.repeat(40), message: `Revert "docs"\n\nThis reverts commit ${MERGE}.` }];
+    await postWebhook(ctx.service.port, 'push', push);
+    push.ref = 'refs/heads/master';
+    push.commits = [{ id: 'f'.repeat(40), message: `Revert "x"\n\nThis reverts commit ${'9'.repeat(40)}.` }];
+    await postWebhook(ctx.service.port, 'push', push);
+    await ctx.service.github!.drain();
+    expect(badOutcomes()).toEqual([]);
+
+    push.commits = [{ id: 'f'.repeat(40), message: `Revert "docs"\n\nThis reverts commit ${MERGE}.` }];
+    await postWebhook(ctx.service.port, 'push', push);
+    await ctx.service.github!.drain();
+    expect(badOutcomes()).toMatchObject([
+      { agent: 'docs-bot', number: 2, evidence: 'reverted by commit fffffff' },
+    ]);
+  });
+
+  it('CI failing on the default branch at the merge counts as breaking it; elsewhere or passing it does not', async () => {
+    await mergedAgentPr();
+    for (const suite of [
+      suiteOn('master', MERGE, 'success'),
+      suiteOn('feature', MERGE),
+      suiteOn('master', '9'.repeat(40)),
+    ])
+      await postWebhook(ctx.service.port, 'check_suite', suite);
+    await ctx.service.github!.drain();
+    expect(badOutcomes()).toEqual([]);
+
+    await postWebhook(ctx.service.port, 'check_suite', suiteOn('master', MERGE));
+    await postWebhook(ctx.service.port, 'check_suite', suiteOn('master', MERGE));
+    await ctx.service.github!.drain();
+    expect(badOutcomes()).toEqual([
+      {
+        agent: 'docs-bot',
+        repository: 'Codertocat/Hello-World',
+        number: 2,
+        outcome: 'broke_default_branch',
+        evidence: 'broke master: a check suite failure at eeeeeee',
+      },
+    ]);
+  });
+
+  it('a revert PR naming another repository, or a PR no agent wrote, counts against nobody', async () => {
+    await mergedAgentPr();
+    await postWebhook(ctx.service.port, 'pull_request', revertPr('Reverts someone/else#2'));
+    await ctx.service.github!.drain();
+    const human = revertPr('Reverts Codertocat/Hello-World#7');
+    await postWebhook(ctx.service.port, 'pull_request', human);
+    await ctx.service.github!.drain();
+    expect(badOutcomes()).toEqual([]);
   });
 });
 

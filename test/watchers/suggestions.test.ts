@@ -12,7 +12,7 @@ const agent = (patch: Partial<AgentRecordSummary> = {}): AgentRecordSummary => (
   budgetUsed: 0,
   budgetLimit: 20,
   pendingPromotion: false,
-  badOutcomes: 0,
+  badOutcomes: [],
   ...patch,
 });
 const inputs = (patch: Partial<SuggestionInputs> = {}): SuggestionInputs => ({
@@ -29,7 +29,9 @@ describe('suggestion engine', () => {
   it('suggests promoting an eligible agent, but not one already asked for, or with a bad outcome', () => {
     expect(kinds(inputs({ agents: [agent({ eligibleFor: 'T3' })] }))).toEqual(['promote:a']);
     expect(kinds(inputs({ agents: [agent({ eligibleFor: 'T3', pendingPromotion: true })] }))).toEqual([]);
-    expect(kinds(inputs({ agents: [agent({ eligibleFor: 'T3', badOutcomes: 1 })] }))).toEqual(['demote:a']);
+    expect(
+      kinds(inputs({ agents: [agent({ eligibleFor: 'T3', badOutcomes: ['acme/web#4 reverted by #9'] })] })),
+    ).toEqual(['demote:a']);
   });
 
   it('suggests demoting after serious violations or a nearly spent budget, and stays silent otherwise', () => {
