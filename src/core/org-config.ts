@@ -152,6 +152,18 @@ export const orgConfigSchema = z
       })
       .strict()
       .default({ thresholds: {}, approvals: {} }),
+    watchers: z
+      .object({
+        /** `owner/repo` where each finding is also opened as a GitHub issue (closed when it clears). */
+        findings_repository: z
+          .string()
+          .regex(/^[\w.-]+\/[\w.-]+$/, 'a repository is written owner/repo')
+          .optional(),
+        /** Labels of those issues; the first also finds them again. */
+        issue_labels: z.array(z.string().min(1)).min(1).default(['agent-governance']),
+      })
+      .strict()
+      .default({ issue_labels: ['agent-governance'] }),
     agent_api: z
       .object({
         /** One execution per agent, or one per repository across agents. */

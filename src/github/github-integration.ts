@@ -12,6 +12,7 @@ import { type DeliveryMeta, EVALUATED_ACTIONS, governanceApp } from './app.js';
 import type { CheckRunPayload } from './check-run-message.js';
 import { checkRunMessage } from './check-run-message.js';
 import { deliverCheckRun } from './deliver-check-run.js';
+import { deliverFindingIssue, FINDING_ISSUE_KIND, type FindingIssuePayload } from './finding-issue.js';
 import { PullRequestGate } from './pull-request-gate.js';
 import { targetOf } from './pull-request-target.js';
 import type { GithubConfig } from './read-github-config.js';
@@ -221,13 +222,15 @@ export class GithubIntegration {
     }
   }
 
-  /** Makes the check-run calls waiting in the outbox, in order per commit. */
+  /** Makes the calls waiting in the outbox (check runs, finding issues), in order per commit or finding. */
   async deliverOutbox(): Promise<void> {
     const outbox = this.governance.ledger.outbox;
     for (const message of outbox.dueFor('github', 100)) {
       try {
-        const payload = message.payload as CheckRunPayload;
         await this.breaker.execute(async () => {
+          if (message.kind === FINDING_ISSUE_KIND)
+            return deliverFindingIssue(this.probot, message.payload as FindingIssuePayload);
+          const payload = message.payload as CheckRunPayload;
           const octokit = await this.probot.auth(payload.installationId);
           await deliverCheckRun(octokit, this.governance.ledger.db, payload);
         });
@@ -238,7 +241,7 @@ export class GithubIntegration {
         const at = retryAt(cause, message.attempts + 1, Date.now(), this.retry);
         outbox.markRetry(message.id, describe(cause), at);
         if (!isTransient(cause))
-          this.logger.error({ outboxId: message.id, err: cause }, 'GitHub refused a check run call');
+          this.logger.error({ outboxId: message.id, err: cause }, 'GitHub refused a call');
         if (cause instanceof BrokenCircuitError) return;
       }
     }

@@ -3,6 +3,7 @@ import { promotionEligibility, thresholdsFor } from '../core/promotion.js';
 import { type AgentRecordSummary, type Suggestion, suggest } from '../core/suggestions.js';
 import { adjacentTier } from '../core/tiers.js';
 import { DEFAULT_WATCH_SETTINGS, type Finding, watch } from '../core/watch-rules.js';
+import { type FindingIssuePayload, findingIssueMessage } from '../github/finding-issue.js';
 import type { Governance } from '../governance.js';
 import type { OutboxMessageInput } from '../ledger/outbox.js';
 import { PullRequestOutcomes } from '../pr-outcomes.js';
@@ -53,6 +54,25 @@ export class Watcher {
       const current = new Set(findings.map((f) => f.key));
       const raised = findings.filter((f) => !open.has(f.key));
       const channel = this.governance.config.slack.findings_channel;
+      const { findings_repository: repository, issue_labels: labels } = this.governance.config.watchers;
+      const issue = (
+        f: Finding | { key: string },
+        action: FindingIssuePayload['action'],
+      ): OutboxMessageInput[] =>
+        repository
+          ? [
+              findingIssueMessage(
+                {
+                  action,
+                  repository,
+                  labels,
+                  key: f.key,
+                  ...('summary' in f ? { summary: f.summary, evidence: f.evidence, rule: f.rule } : {}),
+                },
+                now,
+              ),
+            ]
+          : [];
       for (const f of raised) {
         const calls: OutboxMessageInput[] = channel
           ? [
@@ -65,6 +85,7 @@ export class Watcher {
               },
             ]
           : [];
+        calls.push(...issue(f, 'open'));
         ledger.append(
           {
             type: 'finding.raised',
@@ -77,7 +98,10 @@ export class Watcher {
       }
       for (const key of open) {
         if (!current.has(key))
-          ledger.append({ type: 'finding.resolved', agentId: null, actor: 'bug-watcher', payload: { key } });
+          ledger.append(
+            { type: 'finding.resolved', agentId: null, actor: 'bug-watcher', payload: { key } },
+            { outbox: issue({ key }, 'close') },
+          );
       }
       return raised;
     });

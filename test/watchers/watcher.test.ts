@@ -1,8 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import nock from 'nock';
 import { expect, it } from 'vitest';
 import { Watcher } from '../../src/watchers/watcher.js';
 import { agov, tempDir } from '../helpers/agov.js';
+import { API, githubApi, startGithubService } from '../helpers/github.js';
 import { testRuntime } from '../helpers/runtime.js';
 
 it('raises a finding once while it holds, sends it to Slack, and resolves it when it clears', async () => {
@@ -36,4 +38,84 @@ it('raises a finding once while it holds, sends it to Slack, and resolves it whe
   const r = agov(['suggest'], { LEDGER_PATH: rt.env.LEDGER_PATH, GOVERNANCE_CONFIG: config });
   expect(r.status).toBe(0);
   expect(r.stdout).toContain('- rule secrets never fires: never fired in the window');
+});
+
+it('opens a finding as a GitHub issue in the configured repository once, and closes it when it clears', async () => {
+  nock.disableNetConnect();
+  nock.enableNetConnect('127.0.0.1');
+  const service = await startGithubService({
+    extraConfig:
+      'watchers: { findings_repository: acme/governance-findings, issue_labels: [agent-governance, bug] }\n',
+  });
+  try {
+    const REPO_PATH = '/repos/acme/governance-findings';
+    const created: any[] = [];
+    const issues: any[] = [];
+    githubApi();
+    nock(API)
+      .persist()
+      .get(`${REPO_PATH}/installation`)
+      .reply(200, { id: 1, account: { login: 'acme' } })
+      .get(`${REPO_PATH}/issues`)
+      .query({ state: 'open', labels: 'agent-governance', per_page: 100 })
+      .reply(200, () => issues);
+    nock(API)
+      .post(`${REPO_PATH}/issues`)
+      .reply(502, { message: 'Bad Gateway' }) // the first try fails; the retry must not open two
+      .post(`${REPO_PATH}/issues`)
+      .reply(201, (_uri, body: any) => {
+        created.push(body);
+        issues.push({ number: 12, body: body.body });
+        return { number: 12 };
+      });
+    const g = service.runtime.governance;
+    for (const sha of ['a1', 'a2', 'a3'])
+      await g.recordViolation(
+        'docs-bot',
+        { type: 'ci_failure', details: 'red' },
+        `ci:acme/web#4@${sha}`,
+        'github',
+      );
+    await service.maintenance();
+    await service.maintenance(); // still open: not raised, not filed again
+    for (let i = 0; i < 50 && service.runtime.ledger.outbox.pendingCount() > 0; i++) {
+      await service.github!.settle();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(created).toHaveLength(1);
+    expect(created[0]).toMatchObject({
+      title: 'Agent Governance finding: docs-bot failed CI 3 times on acme/web#4 in 24 h',
+      labels: ['agent-governance', 'bug'],
+    });
+    expect(created[0].body).toContain(
+      '<!-- agent-governance finding: repeated_ci_failure:docs-bot:acme/web#4 -->',
+    );
+
+    const closed: any[] = [];
+    nock(API)
+      .post(`${REPO_PATH}/issues/12/comments`)
+      .reply(201, (_uri, body: any) => {
+        closed.push(body);
+        return { id: 1 };
+      })
+      .patch(`${REPO_PATH}/issues/12`)
+      .reply(200, (_uri, body: any) => {
+        closed.push(body);
+        return { number: 12 };
+      });
+    await service.maintenance(new Date(Date.now() + 25 * 3600_000));
+    for (let i = 0; i < 50 && service.runtime.ledger.outbox.pendingCount() > 0; i++) {
+      await service.github!.settle();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(closed).toEqual([
+      { body: 'The pattern cleared: the bug watcher resolved this finding.' },
+      { state: 'closed', state_reason: 'completed' },
+    ]);
+    expect(nock.pendingMocks()).toEqual([]); // the 502 was met, and the retry did not open a second issue
+  } finally {
+    await service.stop();
+    nock.cleanAll();
+    nock.enableNetConnect();
+  }
 });
