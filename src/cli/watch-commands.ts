@@ -1,23 +1,9 @@
 import type { Command } from 'commander';
-import type { Suggestion } from '../core/suggestions.js';
+import { describeSuggestion } from '../core/suggestions.js';
 import { UserError } from '../errors.js';
 import { Watcher } from '../watchers/watcher.js';
 import { withRuntime } from './context.js';
 import { table } from './output.js';
-
-export function describeSuggestion(s: Suggestion): string {
-  const subject =
-    s.kind === 'promote'
-      ? `promote ${s.agentId} to ${s.to}`
-      : s.kind === 'demote'
-        ? `demote ${s.agentId}`
-        : s.kind === 'relax_rule'
-          ? `relax rule ${s.rule}`
-          : s.kind === 'unused_rule'
-            ? `rule ${s.rule} never fires`
-            : `approver ${s.approver} is a bottleneck`;
-  return `${subject}: ${s.evidence.join('; ')}`;
-}
 
 export function registerWatchCommands(program: Command): void {
   program

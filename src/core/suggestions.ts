@@ -98,3 +98,18 @@ export function suggest(
   }
   return out;
 }
+
+/** One line: what to change, then its evidence. */
+export function describeSuggestion(s: Suggestion): string {
+  const subject =
+    s.kind === 'promote'
+      ? `promote ${s.agentId} to ${s.to}`
+      : s.kind === 'demote'
+        ? `demote ${s.agentId}`
+        : s.kind === 'relax_rule'
+          ? `relax rule ${s.rule}`
+          : s.kind === 'unused_rule'
+            ? `rule ${s.rule} never fires`
+            : `approver ${s.approver} is a bottleneck`;
+  return `${subject}: ${s.evidence.join('; ')}`;
+}

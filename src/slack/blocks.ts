@@ -1,4 +1,5 @@
 /** Block Kit messages, built by pure functions from what the ledger knows. */
+import { describeSuggestion, type Suggestion } from '../core/suggestions.js';
 import { type TierId, tierLabel } from '../core/tiers.js';
 import type { PromotionStatus } from '../promotions.js';
 
@@ -176,4 +177,29 @@ export function promotionRequestBlocks(p: PromotionView): Block[] {
     blocks.push({ type: 'section', text: mrkdwn(`*${p.outcome === 'applied' ? 'Applied' : 'Rejected'}*`) });
   }
   return blocks;
+}
+
+/** `/agent suggest`: one section per suggestion; a promotion carries the button that requests it. */
+export function suggestionBlocks(list: readonly Suggestion[]): Record<string, unknown>[] {
+  return list.slice(0, 50).map((s) => ({
+    type: 'section',
+    text: mrkdwn(`• ${escapeMrkdwn(describeSuggestion(s))}`),
+    ...(s.kind === 'promote'
+      ? {
+          accessory: {
+            type: 'button',
+            action_id: SUGGESTED_PROMOTION_ACTION,
+            text: { type: 'plain_text', text: `Request ${s.to}` },
+            value: `${s.agentId}:${s.to}`,
+          },
+        }
+      : {}),
+  }));
+}
+
+export const SUGGESTED_PROMOTION_ACTION = 'suggestion_request_promotion';
+
+/** One line for a move that waits for votes. */
+export function promotionRequestedText(p: PromotionStatus): string {
+  return `${p.promotionId}: ${p.from} → ${p.to} requested; needs ${p.council ? `the council (${p.required})` : `${p.required} approval(s)`}.`;
 }

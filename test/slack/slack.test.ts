@@ -432,3 +432,58 @@ describe('promotion votes in Slack', () => {
     expect(last.at(-1)).toEqual({ type: 'section', text: { type: 'mrkdwn', text: '*Applied*' } });
   });
 });
+
+describe('suggestions in Slack', () => {
+  it('/agent suggest offers a suggested promotion as a button that an admin turns into a request, once', async () => {
+    const slack = slackApi();
+    const res = (await (await postSlack(service.port, commandBody('suggest', 'UALICE'))).json()) as any;
+    expect(res.response_type).toBe('ephemeral');
+    const offer = res.blocks.find((b: any) => b.accessory);
+    expect(offer.text.text).toMatch(/^• promote builder-bot to T3: T2 → T3: every threshold met/);
+    expect(offer.accessory).toMatchObject({
+      action_id: 'suggestion_request_promotion',
+      value: 'builder-bot:T3',
+      text: { text: 'Request T3' },
+    });
+
+    // A non-admin's click is refused and recorded; nothing is requested.
+    await postSlack(service.port, buttonBody('suggestion_request_promotion', 'builder-bot:T3', 'UALICE'));
+    // An admin's click requests it; a second click finds it already waiting.
+    await postSlack(service.port, buttonBody('suggestion_request_promotion', 'builder-bot:T3', 'UADMIN'));
+    await service.slack!.receiver.idle();
+    await postSlack(
+      service.port,
+      buttonBody('suggestion_request_promotion', 'builder-bot:T3', 'UADMIN', '2.2'),
+    );
+    await service.slack!.receiver.idle();
+    await service.slack!.pump.runNow();
+
+    const db = service.runtime.ledger.db;
+    const requests = db
+      .prepare("SELECT actor, payload FROM ledger_entries WHERE type = 'promotion.requested'")
+      .all() as any[];
+    expect(requests).toHaveLength(1);
+    expect(requests[0].actor).toBe('slack:UADMIN');
+    const id = JSON.parse(requests[0].payload).promotionId;
+    expect(
+      db
+        .prepare(
+          "SELECT actor, json_extract(payload, '$.path') AS what FROM ledger_entries WHERE type = 'api.refused'",
+        )
+        .all(),
+    ).toEqual([{ actor: 'UALICE', what: '/agent promote builder-bot (suggestion)' }]);
+    expect(
+      slack.filter((c) => c.method === 'chat.postEphemeral').map((c) => [c.body.user, c.body.text]),
+    ).toEqual([
+      ['UALICE', 'Not requested: only the admins named in the organisation config may request a promotion.'],
+      ['UADMIN', `${id}: T2 → T3 requested; needs 2 approval(s).`],
+      [
+        'UADMIN',
+        `Not requested: builder-bot already has promotion ${id} waiting for approval; one at a time.`,
+      ],
+    ]);
+    // The request went to the approvers as any other.
+    const post = slack.find((c) => c.method === 'chat.postMessage' && c.body.channel === 'C0APPROVALS')!;
+    expect(JSON.parse(post.body.blocks)[0].text.text).toBe('Promotion: builder-bot T2 → T3');
+  });
+});

@@ -1,8 +1,9 @@
 import type { App } from '@slack/bolt';
-import { describeSuggestion } from '../../cli/watch-commands.js';
+import { describeSuggestion } from '../../core/suggestions.js';
 import { tierLabel } from '../../core/tiers.js';
 import { isUserError, UserError } from '../../errors.js';
 import { Watcher } from '../../watchers/watcher.js';
+import { promotionRequestedText, suggestionBlocks } from '../blocks.js';
 import type { SlackDeps } from '../slack-deps.js';
 
 export const COMMANDS: Record<string, { usage: string; admin: boolean; help: string }> = {
@@ -27,6 +28,35 @@ export const COMMANDS: Record<string, { usage: string; admin: boolean; help: str
   resume: { usage: 'resume <agent>', admin: true, help: 'resume a paused or budget-suspended agent' },
 };
 
+/**
+ * Whether a Slack user may run what changes something (`/agent promote`, a suggestion's button…):
+ * only the admins of the organisation config. A refusal is recorded with who asked for what.
+ */
+export async function mayAdminister(
+  deps: SlackDeps,
+  user: string,
+  what: string,
+  agentId: string | null,
+): Promise<boolean> {
+  if (deps.governance.config.slack.admins.includes(user)) return true;
+  await deps.governance.ledger
+    .appendSoon([
+      {
+        type: 'api.refused',
+        agentId,
+        actor: user,
+        payload: {
+          method: 'SLASH',
+          path: what,
+          status: 403,
+          reason: 'not a Slack admin in the organisation config',
+        },
+      },
+    ])
+    .catch(() => undefined);
+  return false;
+}
+
 /** `/agent …`: acknowledged with the answer, ephemerally; every error is one clear line. */
 export function registerAgentCommand(app: App, deps: SlackDeps): void {
   app.command('/agent', async ({ command, ack }) => {
@@ -34,28 +64,14 @@ export function registerAgentCommand(app: App, deps: SlackDeps): void {
     const spec = COMMANDS[name];
     const reply = (text: string) => ack({ response_type: 'ephemeral', text });
     if (!spec) return reply(`Unknown command \`${name}\`. Try \`/agent help\`.`);
-    if (spec.admin && !deps.governance.config.slack.admins.includes(command.user_id)) {
-      await deps.governance.ledger
-        .appendSoon([
-          {
-            type: 'api.refused',
-            agentId: args[0] ?? null,
-            actor: command.user_id,
-            payload: {
-              method: 'SLASH',
-              path: `/agent ${name}`,
-              status: 403,
-              reason: 'not a Slack admin in the organisation config',
-            },
-          },
-        ])
-        .catch(() => undefined);
+    if (spec.admin && !(await mayAdminister(deps, command.user_id, `/agent ${name}`, args[0] ?? null)))
       return reply(
         `You may not run \`/agent ${name}\`: only the admins named in the organisation config may.`,
       );
-    }
     try {
-      await reply(await run(name, args, command.user_id, deps));
+      const answer = await run(name, args, command.user_id, deps);
+      if (typeof answer !== 'string') return ack({ response_type: 'ephemeral', ...answer });
+      await reply(answer);
     } catch (error) {
       if (isUserError(error)) return reply(error.message);
       deps.logger.error({ err: error, command: name }, '/agent failed');
@@ -64,7 +80,12 @@ export function registerAgentCommand(app: App, deps: SlackDeps): void {
   });
 }
 
-async function run(name: string, args: string[], user: string, deps: SlackDeps): Promise<string> {
+async function run(
+  name: string,
+  args: string[],
+  user: string,
+  deps: SlackDeps,
+): Promise<string | { text: string; blocks: unknown[] }> {
   const g = deps.governance;
   const actor = `slack:${user}`;
   const need = (n: number) => {
@@ -123,7 +144,7 @@ async function run(name: string, args: string[], user: string, deps: SlackDeps):
       const p = await deps.promotions.request(args[0]!, actor, { kind, ...(args[1] ? { to: args[1] } : {}) });
       return p.outcome === 'applied'
         ? `${p.agentId}: ${p.from} → ${p.to}, applied.`
-        : `${p.promotionId}: ${p.from} → ${p.to} requested; needs ${p.council ? `the council (${p.required})` : `${p.required} approval(s)`}.`;
+        : promotionRequestedText(p);
     }
     case 'revoke': {
       need(2);
@@ -132,7 +153,11 @@ async function run(name: string, args: string[], user: string, deps: SlackDeps):
     }
     case 'suggest': {
       const list = new Watcher(g).suggestions();
-      return list.length ? list.map((s) => `• ${describeSuggestion(s)}`).join('\n') : 'No suggestions.';
+      if (!list.length) return 'No suggestions.';
+      return {
+        text: list.map((s) => `• ${describeSuggestion(s)}`).join('\n'),
+        blocks: suggestionBlocks(list),
+      };
     }
     case 'pause':
     case 'resume': {
