@@ -101,6 +101,7 @@ export class Governance {
     const { state, head } = this.checkpoints.stateAtHead();
     await this.state.replaceDerived(state);
     await this.restoreLocks();
+    await this.state.markRestored();
     this.logins.clear();
     for (const agent of Object.values(state.agents)) {
       for (const login of agent.identities.githubLogins) this.logins.set(login.toLowerCase(), agent.id);

@@ -1,6 +1,7 @@
-import type { GithubStandIn } from '../demo/stand-ins.js';
+import type { GithubStandIn, VaultStandIn } from '../demo/stand-ins.js';
 import type { LedgerDb } from '../ledger/open-ledger-db.js';
 import { verifyLedger } from '../ledger/verify.js';
+import { agentRoleName } from '../secrets/tier-policies.js';
 
 export interface InvariantResult {
   name: string;
@@ -20,12 +21,24 @@ export interface LockInterval {
   end: number;
 }
 
+/** What the simulated agents saw the service answer. */
+export interface Observed {
+  /** Webhook deliveries the service acknowledged with a 2xx. */
+  accepted: Set<string>;
+  intervals: LockInterval[];
+  /** Lifecycle events the service answered, with the ledger sequence it gave. */
+  events: { eventId: string; agentId: string; seq: number }[];
+  /** Vault token accessors each agent was handed. */
+  vaultTokens: Map<string, string[]>;
+}
+
 export function checkInvariants(
   db: LedgerDb,
-  github: GithubStandIn,
-  accepted: Set<string>,
-  intervals: LockInterval[],
+  standIns: { github: GithubStandIn; vault?: VaultStandIn },
+  observed: Observed,
 ): InvariantResult[] {
+  const { github, vault } = standIns;
+  const { accepted, intervals } = observed;
   const rows = db
     .prepare('SELECT seq, ts, type, agent_id, payload FROM ledger_entries ORDER BY seq')
     .all() as Row[];
@@ -61,6 +74,28 @@ export function checkInvariants(
     ok: undone === 0,
     count: unique.size,
     detail: undone ? `${undone} not done` : 'all done',
+  });
+
+  // Each event the service answered is in the ledger where it said, once; a retry or a restart adds none.
+  const recorded = new Map<string, number[]>();
+  for (const r of rows.filter((x) => x.type === 'integration.event')) {
+    const id = JSON.parse(r.payload).data?.chaosEventId as string | undefined;
+    if (id) recorded.set(id, [...(recorded.get(id) ?? []), r.seq]);
+  }
+  const misplaced = observed.events.filter((e) => {
+    const seqs = recorded.get(e.eventId) ?? [];
+    return seqs.length !== 1 || seqs[0] !== e.seq;
+  });
+  const duplicated = [...recorded.values()].filter((seqs) => seqs.length > 1).length;
+  results.push({
+    name: 'every answered agent event has exactly one ledger entry',
+    ok: misplaced.length === 0 && duplicated === 0,
+    count: observed.events.length,
+    detail: misplaced.length
+      ? `${misplaced.length} missing or elsewhere`
+      : duplicated
+        ? `${duplicated} recorded twice`
+        : 'one each',
   });
 
   const revokedAt = new Map<string, number>();
@@ -132,6 +167,42 @@ export function checkInvariants(
     count: lastToken.size,
     detail: regressions ? `${regressions} token(s) reused or lower` : 'strictly increasing',
   });
+
+  // A revocation is confirmed after recovery, and in Vault nothing of the agent's is left live.
+  const requested = rows
+    .filter((r) => r.type === 'revocation.requested')
+    .map((r) => JSON.parse(r.payload).revocationId as string);
+  const confirmed = new Set(
+    rows
+      .filter((r) => r.type === 'revocation.confirmed')
+      .map((r) => JSON.parse(r.payload).revocationId as string),
+  );
+  const unconfirmed = requested.filter((id) => !confirmed.has(id));
+  results.push({
+    name: 'every revocation confirmed after recovery',
+    ok: unconfirmed.length === 0,
+    count: requested.length,
+    detail: unconfirmed.length ? `${unconfirmed.join(', ')} not confirmed` : 'all confirmed',
+  });
+  if (vault) {
+    const finalStatus = new Map<string, string>();
+    for (const r of rows)
+      if (r.type === 'agent.status_changed' && r.agent_id)
+        finalStatus.set(r.agent_id, JSON.parse(r.payload).to);
+    const revoked = [...finalStatus].filter(([, s]) => s === 'revoked').map(([id]) => id);
+    const live = revoked.flatMap((id) => [
+      ...(observed.vaultTokens.get(id) ?? [])
+        .filter((a) => vault.tokens.has(a))
+        .map((a) => `${id} token ${a}`),
+      ...[...(vault.secretIds.get(agentRoleName(id)) ?? [])].map((a) => `${id} secret-id ${a}`),
+    ]);
+    results.push({
+      name: 'no revoked agent keeps a Vault token or secret-id',
+      ok: live.length === 0,
+      count: revoked.length,
+      detail: live.length ? live.slice(0, 5).join(', ') : 'none left',
+    });
+  }
 
   const outbox = db.prepare('SELECT status, COUNT(*) AS n FROM outbox GROUP BY status').all() as {
     status: string;

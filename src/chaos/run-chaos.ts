@@ -1,6 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import { AgentClient } from '../client/index.js';
 import { readEnv } from '../config/read-env.js';
 import {
@@ -10,15 +13,14 @@ import {
   SlackStandIn,
   STAND_IN_POLICY,
   standInEnv,
+  VaultStandIn,
 } from '../demo/stand-ins.js';
-import { createBreaker } from '../integrations/resilience.js';
-import { createLogger } from '../logger.js';
-import { type RunningService, startService } from '../service.js';
-import { checkInvariants, type InvariantResult, type LockInterval } from './invariants.js';
+import { openRuntime } from '../open-runtime.js';
+import { checkInvariants, type InvariantResult, type Observed } from './invariants.js';
 import { freePort, PrivateRedis } from './private-redis.js';
 import { seededRandom } from './seeded-random.js';
 
-export const CHAOS_FAULTS = ['redis', 'github', 'slack', 'service'] as const;
+export const CHAOS_FAULTS = ['redis', 'github', 'slack', 'vault', 'service'] as const;
 export type ChaosFault = (typeof CHAOS_FAULTS)[number];
 
 export interface ChaosOptions {
@@ -39,11 +41,93 @@ export interface ChaosReport {
 
 const WEBHOOK_SECRET = 'chaos-webhook-secret';
 const SLACK_SECRET = 'chaos-slack-secret';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The service's own process (built JavaScript): beside this file when built, else the build of the sources. */
+function serviceEntry(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (const candidate of [
+    join(here, 'service-process.js'),
+    resolve(here, '../../dist/src/chaos/service-process.js'),
+  ])
+    if (existsSync(candidate)) return candidate;
+  throw new Error('the chaos run starts the built service: run `npm run build` first');
+}
+
+/** The service as a child process: started, killed with SIGKILL, started again on the same port. */
+class ServiceProcess {
+  private child: ChildProcess | null = null;
+  private exited: Promise<void> = Promise.resolve();
+
+  constructor(private readonly env: Record<string, string>) {}
+
+  async start(): Promise<void> {
+    const child = spawn(process.execPath, [serviceEntry()], {
+      env: { ...process.env, ...this.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    this.exited = new Promise((r) => child.once('exit', () => r()));
+    let errors = '';
+    child.stderr!.on('data', (d: Buffer) => {
+      errors = (errors + d.toString()).slice(-4000);
+    });
+    await new Promise<void>((resolveReady, reject) => {
+      let out = '';
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('ready ')) resolveReady();
+      });
+      child.once('exit', (code) =>
+        reject(new Error(`the service exited (${code}) before it was ready: ${errors}`)),
+      );
+    });
+  }
+
+  async kill(): Promise<void> {
+    this.child?.kill('SIGKILL');
+    await this.exited;
+  }
+
+  async stop(): Promise<void> {
+    if (!this.child || this.child.exitCode !== null) return;
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child?.kill('SIGKILL'), 10_000);
+    await this.exited;
+    clearTimeout(timer);
+  }
+}
+
+/** Approval requests whose latest message in Slack still shows the buttons, as an approver sees them. */
+function openApprovals(slack: SlackStandIn): string[] {
+  const keyByTs = new Map<string, string>();
+  const open = new Map<string, boolean>();
+  const approveValue = (blocks: unknown): string | null => {
+    const list = typeof blocks === 'string' ? JSON.parse(blocks) : (blocks ?? []);
+    for (const b of list as { elements?: { action_id?: string; value?: string }[] }[])
+      for (const e of b.elements ?? []) if (e.action_id === 'approval_approve') return e.value ?? null;
+    return null;
+  };
+  for (const c of slack.calls) {
+    if (c.method !== 'chat.postMessage' && c.method !== 'chat.update') continue;
+    const key = approveValue(c.args.blocks);
+    if (c.method === 'chat.postMessage' && key) {
+      keyByTs.set(c.ts, key);
+      open.set(key, true);
+    } else if (c.method === 'chat.update') {
+      const known = keyByTs.get(c.ts);
+      if (known) open.set(known, key !== null);
+    }
+  }
+  return [...open].filter(([, o]) => o).map(([k]) => k);
+}
 
 /**
- * Many simulated agents and an approver against the real service (real ledger, a private
- * redis-server), GitHub and Slack played on loopback, while faults are injected on a schedule drawn
- * from the seed. At the end, with every fault cleared and the work drained, the invariants are checked.
+ * Many simulated agents and an approver against the real service, run as its own process (real
+ * ledger, a private redis-server), with GitHub, Slack and Vault played on loopback, while faults are
+ * injected on a schedule drawn from the seed: Redis killed, GitHub 502 and rate limits, Slack 429 and
+ * 5xx, Vault sealed, the service killed with SIGKILL. At the end, with every fault cleared and the
+ * work drained, the invariants are checked on the ledger and the stand-ins.
  */
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const print = options.print ?? (() => {});
@@ -60,6 +144,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const redis = await PrivateRedis.start();
   const github = await new GithubStandIn().start();
   const slack = await new SlackStandIn().start();
+  const vault = await new VaultStandIn().start();
   const dir = mkdtempSync(join(tmpdir(), 'agov-chaos-'));
   const ids = Array.from({ length: options.agents }, (_, i) => `chaos-${i}`);
   const config = join(dir, 'org.yml');
@@ -75,52 +160,50 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     ].join('\n'),
   );
   github.policy = STAND_IN_POLICY;
-  const env = readEnv({
-    LEDGER_PATH: join(dir, 'ledger.db'),
+  const ledgerPath = join(dir, 'ledger.db');
+  const port = await freePort();
+  const env: Record<string, string> = {
+    LEDGER_PATH: ledgerPath,
     REDIS_URL: redis.url,
     GOVERNANCE_CONFIG: config,
-    PORT: String(await freePort()),
+    PORT: String(port),
     ...standInEnv(github, slack, { webhook: WEBHOOK_SECRET, slack: SLACK_SECRET }),
+    VAULT_ADDR: vault.addr,
+    VAULT_TOKEN: 'hvs.chaos-root',
     HEALTH_PROBE_INTERVAL_MS: '250',
-  });
-  const start = () =>
-    startService(env, createLogger('silent'), {
-      github: {
-        reconcileIntervalMs: 3_600_000,
-        retry: { initialMs: 50, maxMs: 400 },
-        breaker: { halfOpenAfterMs: 300, consecutiveFailures: 5 },
-      },
-      slackRetry: { initialMs: 50, maxMs: 400 },
-      slackBreaker: createBreaker({ halfOpenAfterMs: 300, consecutiveFailures: 5 }),
-    });
-  let service: RunningService = await start();
-  const breakFencing = (s: RunningService) => {
-    if (options.defect !== 'no-fencing') return;
-    const state = s.runtime.state;
-    const release = state.releaseLock.bind(state);
-    state.releaseLock = async (key: string) => {
-      const current = await state.getLock(key);
-      return current ? release(key, current.token) : false;
-    };
+    ...(options.defect ? { AGOV_CHAOS_DEFECT: options.defect } : {}),
   };
-  breakFencing(service);
-  const base = `http://127.0.0.1:${env.PORT}`;
+  // The agents and their tokens, as an admin would set them up with `agov agents add` before.
   const tokens = new Map<string, string>();
-  for (const id of ids) tokens.set(id, await service.runtime.governance.rotateToken(id, 'chaos'));
+  const setup = await openRuntime(readEnv(env), { stateStore: 'memory' });
+  try {
+    await setup.governance.registerConfiguredAgents();
+    for (const id of ids) tokens.set(id, await setup.governance.rotateToken(id, 'chaos'));
+  } finally {
+    await setup.close();
+  }
+  const service = new ServiceProcess(env);
+  const base = `http://127.0.0.1:${port}`;
 
-  const accepted = new Set<string>();
-  const intervals: LockInterval[] = [];
+  const observed: Observed = {
+    accepted: new Set<string>(),
+    intervals: [],
+    events: [],
+    vaultTokens: new Map(),
+  };
   const stats: Record<string, number> = {
     preflights: 0,
     locks: 0,
+    events: 0,
+    vaultTokens: 0,
     pullRequests: 0,
     clicks: 0,
     requestErrors: 0,
     faults: 0,
   };
-  const deadline = Date.now() + options.durationMs;
   let prNumber = 0;
-  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  let eventNumber = 0;
+  let deadline = 0;
 
   const agentLoop = async (id: string, index: number) => {
     const random = randomFor(id);
@@ -129,10 +212,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     while (Date.now() < deadline) {
       const roll = random();
       try {
-        if (roll < 0.35) {
+        if (roll < 0.3) {
           stats.preflights!++;
           await client.preflight({ action: 'push', repository: 'acme/web', paths: ['src/app.ts'] });
-        } else if (roll < 0.7) {
+        } else if (roll < 0.6) {
           stats.locks!++;
           // Now and then an agent is slow: it lets its short lock lapse and releases it late, when
           // another may hold it. Fencing must refuse that release.
@@ -144,7 +227,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
             const start = Date.now();
             await sleep(slow ? 1300 : 20 + random() * 60);
             await client.heartbeat().catch(() => undefined);
-            intervals.push({
+            observed.intervals.push({
               key: lock.lockKey,
               agentId: id,
               start,
@@ -152,6 +235,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
             });
             await client.releaseLock(lock).catch(() => undefined);
           }
+        } else if (roll < 0.7) {
+          stats.events!++;
+          const eventId = `${id}-${++eventNumber}`;
+          const answer = await client.event('execution_started', { chaosEventId: eventId });
+          observed.events.push({ eventId, agentId: id, seq: answer.seq });
+        } else if (roll < 0.8) {
+          stats.vaultTokens!++;
+          const issued = await client.vaultToken();
+          observed.vaultTokens.set(id, [...(observed.vaultTokens.get(id) ?? []), issued.accessor]);
         } else {
           stats.pullRequests!++;
           const number = ++prNumber;
@@ -173,7 +265,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
             files: [file],
           });
           const deliveryId = `chaos-${options.seed}-${number}`;
-          for (let attempt = 0; attempt < 50; attempt++) {
+          for (let attempt = 0; attempt < 100; attempt++) {
             const res = await deliverPullRequest(
               base,
               WEBHOOK_SECRET,
@@ -182,7 +274,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
             ).catch(() => null);
             // GitHub redelivers with the same id until a 2xx: a restarting service loses nothing.
             if (res && res.status < 300) {
-              accepted.add(deliveryId);
+              observed.accepted.add(deliveryId);
               break;
             }
             await sleep(100);
@@ -191,19 +283,19 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       } catch {
         stats.requestErrors!++;
       }
-      await sleep(10 + random() * 40);
+      await sleep(30 + random() * 100);
     }
   };
 
-  const approverLoop = async () => {
-    while (Date.now() < deadline) {
-      try {
-        for (const pending of service.slack?.approvals.pending() ?? []) {
-          stats.clicks!++;
-          await clickApprove(base, SLACK_SECRET, 'UALICE', pending.approvalKey).catch(() => undefined);
-        }
-      } catch {
-        stats.requestErrors!++;
+  /** An approver in Slack: clicks Approve on every request still showing its buttons. */
+  const approverLoop = async (until: () => boolean) => {
+    const clickedAt = new Map<string, number>();
+    while (!until()) {
+      for (const key of openApprovals(slack)) {
+        if (Date.now() - (clickedAt.get(key) ?? 0) < 1500) continue; // a lost click is clicked again
+        clickedAt.set(key, Date.now());
+        stats.clicks!++;
+        await clickApprove(base, SLACK_SECRET, 'UALICE', key).catch(() => undefined);
       }
       await sleep(200);
     }
@@ -217,6 +309,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       if (Date.now() >= deadline - 500) break;
       const fault = options.faults[Math.floor(random() * options.faults.length)]!;
       stats.faults!++;
+      stats[`fault.${fault}`] = (stats[`fault.${fault}`] ?? 0) + 1;
       print(`  fault: ${fault}`);
       if (fault === 'redis') {
         await redis.kill();
@@ -234,11 +327,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         slack.failWith = 503;
         await sleep(200 + random() * 300);
         slack.failWith = null;
+      } else if (fault === 'vault') {
+        vault.sealed = true;
+        await sleep(300 + random() * 500);
+        vault.sealed = false;
       } else if (fault === 'service') {
-        await service.stop().catch(() => undefined);
+        await service.kill();
         await sleep(100 + random() * 300);
-        service = await start();
-        breakFencing(service);
+        await service.start();
       }
     }
   };
@@ -247,28 +343,61 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     print(
       `chaos: ${options.agents} agents, ${options.durationMs / 1000} s, seed ${options.seed}, faults ${options.faults.join(',') || 'none'}${options.defect ? `, defect ${options.defect}` : ''}`,
     );
-    await Promise.all([...ids.map((id, i) => agentLoop(id, i)), approverLoop(), faultLoop()]);
-    // Recovery: every fault cleared; the service drains what waited.
+    await service.start();
+    deadline = Date.now() + options.durationMs;
+    let recovered = false;
+    const approver = approverLoop(() => recovered);
+    await Promise.all([...ids.map((id, i) => agentLoop(id, i)), faultLoop()]);
+    // Recovery: every fault cleared; the service drains what waited, on its own.
     github.failWith = null;
     slack.failWith = null;
-    for (let i = 0; i < 3; i++) {
-      await service.maintenance();
-      await service.slack?.receiver.idle();
-      await service.github?.drain(30_000).catch(() => undefined);
-      await service.github?.reconcileNow();
-      await service.github?.drain(30_000).catch(() => undefined);
-      for (let j = 0; j < 150 && service.runtime.ledger.outbox.pendingCount() > 0; j++) {
-        await service.slack?.pump.runNow();
-        await service.github?.settle();
-        await sleep(100);
+    vault.sealed = false;
+    const recoveryStart = Date.now();
+    const db = new Database(ledgerPath, { readonly: true, fileMustExist: true });
+    try {
+      const quiet = () => {
+        const waiting = db
+          .prepare(
+            `SELECT (SELECT COUNT(*) FROM outbox WHERE status != 'delivered') +
+                    (SELECT COUNT(*) FROM inbox WHERE status != 'done') AS n`,
+          )
+          .get() as { n: number };
+        const open = [...github.pulls.values()].some(
+          (pr) => github.checkOn(pr.headSha)?.status !== 'completed',
+        );
+        return waiting.n === 0 && !open;
+      };
+      const backlog = db
+        .prepare(
+          `SELECT (SELECT COUNT(*) FROM outbox WHERE status != 'delivered') AS outbox,
+                  (SELECT COUNT(*) FROM inbox WHERE status != 'done') AS inbox`,
+        )
+        .get() as { outbox: number; inbox: number };
+      print(`  recovery: ${backlog.inbox} deliveries and ${backlog.outbox} calls waiting`);
+      let calm = 0;
+      for (let i = 0; i < 600 && calm < 5; i++) {
+        calm = quiet() ? calm + 1 : 0;
+        await sleep(200);
       }
+    } finally {
+      db.close();
     }
-    const invariants = checkInvariants(service.runtime.ledger.db, github, accepted, intervals);
-    return { ok: invariants.every((i) => i.ok), invariants, stats };
+    recovered = true;
+    print(`  recovery: drained in ${((Date.now() - recoveryStart) / 1000).toFixed(1)} s`);
+    await approver;
+    await service.stop();
+    const ledger = new Database(ledgerPath, { readonly: true, fileMustExist: true });
+    try {
+      const invariants = checkInvariants(ledger, { github, vault }, observed);
+      return { ok: invariants.every((i) => i.ok), invariants, stats };
+    } finally {
+      ledger.close();
+    }
   } finally {
     await service.stop().catch(() => undefined);
     github.stop();
     slack.stop();
+    vault.stop();
     await redis.stop();
   }
 }

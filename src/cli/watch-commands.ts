@@ -63,8 +63,8 @@ export function registerChaosCommand(program: Command): void {
     )
     .option(
       '--faults <list>',
-      `comma-separated: ${['redis', 'github', 'slack', 'service'].join(',')}`,
-      'redis,github,slack,service',
+      `comma-separated: ${['redis', 'github', 'slack', 'vault', 'service'].join(',')}`,
+      'redis,github,slack,vault,service',
     )
     .option('--defect <name>', 'run a deliberately broken build (no-fencing) to see the run catch it')
     .action(

@@ -84,6 +84,11 @@ export class AgentClient {
     return this.call('POST', '/events', { event, data });
   }
 
+  /** A short-lived Vault token for this agent's AppRole (its accessor is recorded for revocation). */
+  vaultToken(): Promise<{ token: string; accessor: string; ttlSeconds: number }> {
+    return this.call('POST', '/vault/token', {});
+  }
+
   saveCheckpoint(state: unknown): Promise<{ saved: true; seq: number; savedAt: string }> {
     return this.call('PUT', '/checkpoints', { state });
   }

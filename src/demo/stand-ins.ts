@@ -193,7 +193,8 @@ export class GithubStandIn {
 }
 
 export class SlackStandIn {
-  readonly calls: { method: string; args: Record<string, string> }[] = [];
+  /** Every Web API call, with the message `ts` each answer carried. */
+  readonly calls: { method: string; args: Record<string, string>; ts: string }[] = [];
   /** Fault injection: 429 (with Retry-After) or 503 until cleared. */
   failWith: 429 | 503 | null = null;
   private server: Server | null = null;
@@ -214,8 +215,9 @@ export class SlackStandIn {
       const args = String(req.headers['content-type']).includes('json')
         ? JSON.parse(body || '{}')
         : Object.fromEntries(new URLSearchParams(body));
-      this.calls.push({ method, args });
-      json(res, 200, { ok: true, channel: args.channel, ts: `${1700000000 + this.calls.length}.000100` });
+      const ts = method === 'chat.update' ? args.ts! : `${1700000000 + this.calls.length}.000100`;
+      this.calls.push({ method, args, ts });
+      json(res, 200, { ok: true, channel: args.channel, ts });
     });
     this.server = server;
     this.port = port;
@@ -224,6 +226,92 @@ export class SlackStandIn {
 
   stop(): void {
     this.server?.close();
+  }
+}
+
+/**
+ * Vault's HTTP API, as much of it as the service uses: tier policies, an AppRole per agent, tokens
+ * by AppRole login, and their revocation. It keeps which secret-ids and token accessors are live,
+ * so a run can check that a revoked agent keeps none. `sealed` answers 503 as a sealed Vault does.
+ */
+export class VaultStandIn {
+  sealed = false;
+  readonly policies = new Map<string, string>();
+  /** Live secret-id accessors by AppRole role. */
+  readonly secretIds = new Map<string, Set<string>>();
+  /** Live token accessor → the role it logged in as. */
+  readonly tokens = new Map<string, string>();
+  private readonly pendingSecrets = new Map<string, string>();
+  private next = 0;
+  private server: Server | null = null;
+  port = 0;
+
+  get addr(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<this> {
+    const { server, port } = await listen((req, body, res) => this.handle(req, body, res));
+    this.server = server;
+    this.port = port;
+    return this;
+  }
+
+  stop(): void {
+    this.server?.close();
+  }
+
+  private handle(req: IncomingMessage, body: string, res: ServerResponse) {
+    const url = new URL(req.url!, 'http://x');
+    const path = url.pathname.replace(/^\/v1\//, '');
+    if (path === 'sys/health')
+      return json(res, this.sealed ? 503 : 200, { initialized: true, sealed: this.sealed, standby: false });
+    if (this.sealed) return json(res, 503, { errors: ['Vault is sealed'] });
+    const data = body ? JSON.parse(body) : {};
+    const done = () => res.writeHead(204).end();
+    const policy = /^sys\/policies\/acl\/(.+)$/.exec(path);
+    if (policy && (req.method === 'PUT' || req.method === 'POST')) {
+      this.policies.set(policy[1]!, data.policy);
+      return done();
+    }
+    if (path === 'sys/auth') return json(res, 200, { data: { 'approle/': { type: 'approle' } } });
+    if (path === 'sys/auth/approle') return done();
+    const role = /^auth\/approle\/role\/([^/]+)(\/.*)?$/.exec(path);
+    if (role) {
+      const [, name, rest = ''] = role as unknown as [string, string, string | undefined];
+      const ids = this.secretIds.get(name) ?? new Set<string>();
+      this.secretIds.set(name, ids);
+      if (rest === '') return done();
+      if (rest === '/role-id') return json(res, 200, { data: { role_id: `role-${name}` } });
+      if (rest === '/secret-id' && url.searchParams.has('list'))
+        return ids.size ? json(res, 200, { data: { keys: [...ids] } }) : json(res, 404, { errors: [] });
+      if (rest === '/secret-id') {
+        const n = ++this.next;
+        ids.add(`sid-acc-${n}`);
+        this.pendingSecrets.set(`sid-${n}`, name);
+        return json(res, 200, { data: { secret_id: `sid-${n}`, secret_id_accessor: `sid-acc-${n}` } });
+      }
+      if (rest === '/secret-id-accessor/destroy') {
+        ids.delete(data.secret_id_accessor);
+        return done();
+      }
+    }
+    if (path === 'auth/approle/login') {
+      const name = this.pendingSecrets.get(data.secret_id);
+      if (!name || !this.secretIds.get(name)?.has(String(data.secret_id).replace('sid-', 'sid-acc-')))
+        return json(res, 400, { errors: ['invalid secret id'] });
+      const n = ++this.next;
+      this.tokens.set(`tok-acc-${n}`, name);
+      return json(res, 200, {
+        auth: { client_token: `hvs.tok-${n}`, accessor: `tok-acc-${n}`, lease_duration: 900 },
+      });
+    }
+    if (path === 'auth/token/revoke-accessor') {
+      if (!this.tokens.delete(data.accessor)) return json(res, 400, { errors: ['invalid accessor'] });
+      return done();
+    }
+    if (path.startsWith('secret/data/')) return json(res, 404, { errors: [] });
+    json(res, 404, { errors: [`the stand-in has no ${req.method} ${path}`] });
   }
 }
 

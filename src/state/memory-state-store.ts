@@ -177,6 +177,9 @@ export class MemoryStateStore implements StateStore {
     this.derived = structuredClone(state);
   }
 
+  /** An in-process store is never emptied behind the process's back: always restored. */
+  async markRestored(): Promise<void> {}
+
   async ping(): Promise<void> {}
 
   async close(): Promise<void> {}

@@ -1,7 +1,11 @@
 /** Lua scripts that make multi-key changes atomic on any Redis-protocol server. */
 
-/** KEYS: lock, fence. ARGV: holder, ttlMs. → {1, token, ttl} or {0, "token|holder", pttl} */
+/**
+ * KEYS: lock, fence, restored marker. ARGV: holder, ttlMs.
+ * → {1, token, ttl}, {0, "token|holder", pttl}, or {-1, "", 0} while the store is not restored.
+ */
 export const ACQUIRE_LOCK = `
+if redis.call('EXISTS', KEYS[3]) == 0 then return {-1, '', 0} end
 local current = redis.call('GET', KEYS[1])
 if current then return {0, current, redis.call('PTTL', KEYS[1])} end
 local token = redis.call('INCR', KEYS[2])

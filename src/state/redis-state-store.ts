@@ -43,6 +43,8 @@ export const keys = {
   rate: (key: string) => `rate:${key}`,
   delivery: (id: string) => `delivery:${id}`,
   alerts: 'alerts:queue',
+  /** Set once the store holds what the ledger says; gone when Redis comes back empty. */
+  restored: 'state:restored',
   executions: 'executions:active',
 } as const;
 
@@ -50,6 +52,7 @@ type Scripted = Redis & {
   acquireLock(
     lock: string,
     fence: string,
+    restored: string,
     holder: string,
     ttl: number,
   ): Promise<[number, number | string, number]>;
@@ -85,7 +88,7 @@ export class RedisStateStore implements StateStore {
   private readonly redis: Scripted;
 
   constructor(redis: Redis) {
-    redis.defineCommand('acquireLock', { numberOfKeys: 2, lua: ACQUIRE_LOCK });
+    redis.defineCommand('acquireLock', { numberOfKeys: 3, lua: ACQUIRE_LOCK });
     redis.defineCommand('extendLock', { numberOfKeys: 1, lua: EXTEND_LOCK });
     redis.defineCommand('releaseLock', { numberOfKeys: 1, lua: RELEASE_LOCK });
     redis.defineCommand('chargeBudget', { numberOfKeys: 2, lua: CHARGE_BUDGET });
@@ -225,7 +228,15 @@ export class RedisStateStore implements StateStore {
   }
 
   async acquireLock(key: string, holder: string, ttlMs: number): Promise<LockResult> {
-    const [ok, value, ttl] = await this.redis.acquireLock(keys.lock(key), keys.fence(key), holder, ttlMs);
+    const [ok, value, ttl] = await this.redis.acquireLock(
+      keys.lock(key),
+      keys.fence(key),
+      keys.restored,
+      holder,
+      ttlMs,
+    );
+    if (ok === -1)
+      throw new Error('the state store came back empty and is being rebuilt from the ledger; try again');
     const expiresAt = Date.now() + Number(ttl);
     if (ok === 1) return { acquired: true, token: Number(value), expiresAt };
     return { acquired: false, holder: parseLockValue(String(value)).holder, expiresAt };
@@ -327,6 +338,10 @@ export class RedisStateStore implements StateStore {
       budgets,
       pendingApprovals: mapValues(approvals, (json) => JSON.parse(json) as PendingApproval),
     };
+  }
+
+  async markRestored(): Promise<void> {
+    await this.redis.set(keys.restored, new Date().toISOString());
   }
 
   async replaceDerived(state: DerivedState): Promise<void> {

@@ -106,6 +106,12 @@ export interface StateStore {
   snapshot(): Promise<DerivedState>;
   /** Replaces the derived part of the store with `state` (restore). Coordination keys are kept. */
   replaceDerived(state: DerivedState): Promise<void>;
+  /**
+   * Says the store now holds what the ledger says, locks and fencing counters included. A store that
+   * may come back empty (a restarted Redis) hands out no lock until then: a fresh counter would hand
+   * out fencing tokens already used.
+   */
+  markRestored(): Promise<void>;
 
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -22,7 +22,9 @@ const implementations: Array<[string, () => Promise<StateStore>]> = [
       const flush = new Redis(redisServer.url);
       await flush.flushall();
       flush.disconnect();
-      return RedisStateStore.connect(redisServer.url);
+      const store = await RedisStateStore.connect(redisServer.url);
+      await store.markRestored(); // as the service does once it has read the ledger
+      return store;
     },
   ],
 ];
@@ -219,6 +221,7 @@ describe('Redis lock across separate connections', () => {
       Array.from({ length: 8 }, () => RedisStateStore.connect(redisServer.url)),
     );
     try {
+      await stores[0]!.markRestored();
       const results = await Promise.all(stores.map((s, i) => s.acquireLock('race:one', `p${i}`, 5000)));
       expect(results.filter((r) => r.acquired)).toHaveLength(1);
     } finally {
@@ -230,5 +233,29 @@ describe('Redis lock across separate connections', () => {
     await expect(RedisStateStore.connect('redis://127.0.0.1:1', { connectTimeoutMs: 500 })).rejects.toThrow(
       /cannot reach the state store at redis:\/\/127\.0\.0\.1:1.*REDIS_URL/,
     );
+  });
+});
+
+describe('Redis that comes back empty', () => {
+  it('hands out no lock until the store is restored from the ledger, so no fencing token is used twice', async () => {
+    const store = await RedisStateStore.connect(redisServer.url);
+    try {
+      await store.markRestored();
+      const first = await store.acquireLock('repo:acme/web', 'a', 5000);
+      expect(first).toMatchObject({ acquired: true, token: 1 });
+      // Redis restarted with nothing kept: the fencing counter is gone with everything else.
+      const flush = new Redis(redisServer.url);
+      await flush.flushall();
+      flush.disconnect();
+      await expect(store.acquireLock('repo:acme/web', 'b', 5000)).rejects.toThrow(
+        'the state store came back empty and is being rebuilt from the ledger; try again',
+      );
+      // The service restores the counters from the ledger, then marks the store restored.
+      await store.restoreLock('repo:acme/web', 'none', 1, 0);
+      await store.markRestored();
+      expect(await store.acquireLock('repo:acme/web', 'b', 5000)).toMatchObject({ acquired: true, token: 2 });
+    } finally {
+      await store.close();
+    }
   });
 });

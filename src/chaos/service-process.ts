@@ -1,0 +1,37 @@
+/**
+ * The service as the chaos run starts it: a process of its own, so that "the service is killed"
+ * means SIGKILL, with nothing flushed and nothing said goodbye. Configured by the environment like
+ * `agov serve`, with short retry and breaker timings so that a minute's run sees many recoveries.
+ * `AGOV_CHAOS_DEFECT=no-fencing` runs a deliberately broken build: lock releases skip the fencing
+ * check, which the run must catch.
+ */
+import { readEnv } from '../config/read-env.js';
+import { createBreaker } from '../integrations/resilience.js';
+import { createLogger } from '../logger.js';
+import { startService } from '../service.js';
+import type { StateStore } from '../state/state-store.js';
+
+function breakFencing(state: StateStore): void {
+  const release = state.releaseLock.bind(state);
+  state.releaseLock = async (key: string) => {
+    const current = await state.getLock(key);
+    return current ? release(key, current.token) : false;
+  };
+}
+
+const retry = { initialMs: 50, maxMs: 400 };
+const breaker = () => createBreaker({ halfOpenAfterMs: 300, consecutiveFailures: 5 });
+const service = await startService(readEnv(), createLogger(process.env.LOG_LEVEL ?? 'silent'), {
+  github: { reconcileIntervalMs: 3000, retry, breaker: { halfOpenAfterMs: 300, consecutiveFailures: 5 } },
+  slackRetry: retry,
+  slackBreaker: breaker(),
+  vaultRetry: retry,
+  vaultBreaker: breaker(),
+});
+if (process.env.AGOV_CHAOS_DEFECT === 'no-fencing') breakFencing(service.runtime.state);
+process.stdout.write(`ready ${service.port}\n`);
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    void service.stop().finally(() => process.exit(0));
+  });
+}
