@@ -112,9 +112,20 @@ export const orgConfigSchema = z
           .string()
           .regex(/^[CG][A-Z0-9]+$/, 'a Slack channel id looks like C012ABCDEF')
           .optional(),
+        /**
+         * Each approver who may act on a request also hears of it in a direct message; requests
+         * arriving within `window_seconds` of the first are sent together, one message per approver.
+         */
+        approver_digest: z
+          .object({
+            enabled: z.boolean().default(true),
+            window_seconds: z.number().int().nonnegative().max(3600).default(60),
+          })
+          .strict()
+          .default({ enabled: true, window_seconds: 60 }),
       })
       .strict()
-      .default({ notify: {}, admins: [] }),
+      .default({ notify: {}, admins: [], approver_digest: { enabled: true, window_seconds: 60 } }),
     promotion: z
       .object({
         /** What an agent needs at its current tier before it may be promoted to the named tier. */

@@ -13,6 +13,8 @@ export interface OutboxMessageInput {
   /** Messages with the same ordering key are delivered one after another, in the order enqueued. */
   orderingKey: string;
   payload: unknown;
+  /** Not delivered before this moment (a digest waits to collect what follows). */
+  notBefore?: Date;
 }
 
 export interface OutboxMessage extends OutboxMessageInput {
@@ -84,9 +86,20 @@ export class Outbox {
       message.idempotencyKey,
       message.orderingKey,
       JSON.stringify(message.payload),
-      at,
+      message.notBefore?.toISOString() ?? at,
       at,
     );
+  }
+
+  /** Every pending message with an ordering key, due or not, oldest first: what a digest gathers. */
+  pendingWith(target: OutboxTarget, orderingKey: string): OutboxMessage[] {
+    return (
+      this.db
+        .prepare(
+          "SELECT * FROM outbox WHERE status = 'pending' AND target = ? AND ordering_key = ? ORDER BY id",
+        )
+        .all(target, orderingKey) as OutboxRow[]
+    ).map(rowToMessage);
   }
 
   /**

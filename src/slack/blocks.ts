@@ -203,3 +203,36 @@ export const SUGGESTED_PROMOTION_ACTION = 'suggestion_request_promotion';
 export function promotionRequestedText(p: PromotionStatus): string {
   return `${p.promotionId}: ${p.from} → ${p.to} requested; needs ${p.council ? `the council (${p.required})` : `${p.required} approval(s)`}.`;
 }
+
+/** An approver's direct message: every request that waits for them, each with its PR and what it needs. */
+export function approverDigestBlocks(
+  waiting: readonly ApprovalContext[],
+  channel: string | null,
+): Record<string, unknown>[] {
+  const shown = waiting.slice(0, 45);
+  return [
+    {
+      type: 'header',
+      text: { type: 'plain_text', text: `${waiting.length} approval request(s) wait for you` },
+    },
+    ...shown.map((c) => ({
+      type: 'section',
+      text: mrkdwn(
+        `*<${c.url}|${escapeMrkdwn(`${c.repository}#${c.number}`)}>* ${escapeMrkdwn(c.title)}\n\`${c.agentId}\` ${tierLabel(c.tier)}, ${c.changedFiles} file(s), ${c.changedLines} line(s); needs ${c.council ? 'the council' : `${c.required} approval(s)`}, by ${new Date(c.expiresAt).toUTCString()}`,
+      ),
+    })),
+    ...(waiting.length > shown.length
+      ? [{ type: 'context', elements: [mrkdwn(`…and ${waiting.length - shown.length} more`)] }]
+      : []),
+    {
+      type: 'context',
+      elements: [
+        mrkdwn(
+          channel
+            ? `Vote with the buttons on each request in <#${channel}>.`
+            : 'Vote with the buttons on each request.',
+        ),
+      ],
+    },
+  ];
+}

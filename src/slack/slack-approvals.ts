@@ -74,6 +74,29 @@ export class SlackApprovals {
       );
   }
 
+  /**
+   * The Slack users who may vote on a request: the gate's approvers (the council's members for a
+   * council gate; every approver when the gate names none) that are mapped to Slack, without the
+   * agent's owner where the gate forbids it, and never an agent.
+   */
+  approversOf(context: ApprovalContext): string[] {
+    const g = this.governance;
+    const named = context.council ? (g.config.council?.members ?? []) : context.eligible;
+    return g.config.approvers
+      .filter((a) => a.slack && (named.length === 0 || named.includes(a.github)))
+      .filter((a) => !(a.github === context.owner && !context.allowOwner))
+      .filter((a) => !g.agentIdForLogin(a.github) && a.github !== context.agentId)
+      .map((a) => a.slack!);
+  }
+
+  /** Whether a request still waits for votes (one not posted yet counts as waiting). */
+  isPending(approvalKey: string): boolean {
+    const row = this.governance.ledger.db
+      .prepare('SELECT state FROM slack_approvals WHERE approval_key = ?')
+      .get(approvalKey) as { state: string } | undefined;
+    return !row || row.state === 'pending';
+  }
+
   message(approvalKey: string): { channel: string; ts: string } | null {
     const row = this.governance.ledger.db
       .prepare('SELECT channel, ts FROM slack_approvals WHERE approval_key = ?')

@@ -13,6 +13,7 @@ import type { Revocations } from '../revocations.js';
 import {
   type ApprovalContext,
   approvalRequestBlocks,
+  approverDigestBlocks,
   type PromotionView,
   promotionRequestBlocks,
 } from './blocks.js';
@@ -24,6 +25,9 @@ import { notificationText } from './notification-text.js';
 import { SlackApprovals } from './slack-approvals.js';
 import type { SlackDeps } from './slack-deps.js';
 import { SlackReceiver } from './slack-receiver.js';
+
+/** The outbox kind of an approver's digest: one per approver and request, delivered together. */
+export const APPROVER_DIGEST = 'approver.digest';
 
 export interface SlackConfig {
   signingSecret: string;
@@ -196,6 +200,20 @@ export class SlackIntegration implements IntegrationSubscriber {
             approval: { context, installationId: decision.installationId ?? null },
           },
         });
+        const digest = slack.approver_digest;
+        if (digest.enabled) {
+          const notBefore = new Date(Date.now() + digest.window_seconds * 1000);
+          for (const user of this.approvals.approversOf(context)) {
+            calls.push({
+              target: 'slack',
+              kind: APPROVER_DIGEST,
+              idempotencyKey: `slack:digest:${user}:${context.approvalKey}`,
+              orderingKey: `digest:${user}`,
+              notBefore,
+              payload: { user, context },
+            });
+          }
+        }
       }
     }
     if (event === 'promotion_requested' && slack.approvals_channel && Number(data.required) > 0) {
@@ -243,6 +261,11 @@ export class SlackIntegration implements IntegrationSubscriber {
     const outbox = this.governance.ledger.outbox;
     for (const message of outbox.dueFor('slack', 100)) {
       try {
+        if (message.kind === APPROVER_DIGEST) {
+          const ids = await this.breaker.execute(() => this.deliverDigest(message));
+          for (const id of ids) outbox.markDelivered(id);
+          continue;
+        }
         await this.breaker.execute(() => this.deliverOne(message));
         outbox.markDelivered(message.id);
       } catch (error) {
@@ -271,6 +294,27 @@ export class SlackIntegration implements IntegrationSubscriber {
         if (error instanceof BrokenCircuitError) return;
       }
     }
+  }
+
+  /**
+   * One direct message to an approver for every request that waits for them: the digest message
+   * that came due gathers all pending ones of that approver, and all are delivered together.
+   * Requests decided in the meantime are left out; when none is left, nothing is sent.
+   */
+  private async deliverDigest(message: OutboxMessage): Promise<number[]> {
+    const gathered = this.governance.ledger.outbox.pendingWith('slack', message.orderingKey);
+    const { user } = message.payload as { user: string };
+    const waiting = gathered
+      .map((m) => (m.payload as { context: ApprovalContext }).context)
+      .filter((c) => this.approvals.isPending(c.approvalKey));
+    if (waiting.length) {
+      await this.client.apiCall('chat.postMessage', {
+        channel: user,
+        text: `${waiting.length} approval request(s) wait for you`,
+        blocks: approverDigestBlocks(waiting, this.governance.config.slack.approvals_channel ?? null),
+      });
+    }
+    return gathered.map((m) => m.id);
   }
 
   private async deliverOne(message: OutboxMessage): Promise<void> {

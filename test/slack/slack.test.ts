@@ -51,9 +51,13 @@ beforeAll(() => {
 });
 afterAll(() => nock.enableNetConnect());
 beforeEach(async () => {
+  service = await startWith(ORG);
+});
+
+async function startWith(org: string): Promise<RunningService> {
   const dir = tempDir();
-  writeFileSync(join(dir, 'org.yml'), ORG);
-  service = await startService(
+  writeFileSync(join(dir, 'org.yml'), org);
+  return startService(
     readEnv({
       LEDGER_PATH: join(dir, 'ledger.db'),
       GOVERNANCE_CONFIG: join(dir, 'org.yml'),
@@ -73,7 +77,7 @@ beforeEach(async () => {
       slackRetry: { initialMs: 20, maxMs: 100 },
     },
   );
-});
+}
 afterEach(async () => {
   await service.stop();
   nock.cleanAll();
@@ -84,11 +88,12 @@ function github() {
   githubApi();
   const checks: any[] = [];
   const pr = agentPullRequest('opened', { sha: SHA, login: 'builder-bot[bot]' });
+  const pulls = new Map<number, unknown>([[2, pr.pull_request]]);
   const reads: Array<[RegExp, unknown]> = [
     [/\/contents\//, { type: 'file', encoding: 'base64', content: Buffer.from(POLICY).toString('base64') }],
-    [/\/pulls\/2\/commits/, [{ sha: 'c', commit: { message: 'bump' } }]],
-    [/\/pulls\/2\/files/, [file('package.json', '@@ -1 +1 @@\n+"left-pad": "1.3.0"')]],
-    [/\/pulls\/2(\?|$)/, pr.pull_request],
+    [/\/pulls\/\d+\/commits/, [{ sha: 'c', commit: { message: 'bump' } }]],
+    [/\/pulls\/\d+\/files/, [file('package.json', '@@ -1 +1 @@\n+"left-pad": "1.3.0"')]],
+    [/\/pulls\/\d+(\?|$)/, (uri: string) => pulls.get(Number(/\/pulls\/(\d+)/.exec(uri)![1]))],
     [/\/repos\/Codertocat\/Hello-World(\?|$)/, pr.repository],
   ];
   nock(API)
@@ -96,13 +101,14 @@ function github() {
     .get(/^\/repos\//)
     .reply((uri) => {
       const hit = reads.find(([pattern]) => pattern.test(uri));
-      return hit ? [200, hit[1]] : [404, { message: `no stand-in for ${uri}` }];
+      const body = typeof hit?.[1] === 'function' ? hit[1](uri) : hit?.[1];
+      return body ? [200, body] : [404, { message: `no stand-in for ${uri}` }];
     })
     .post(`${REPO}/check-runs`)
     .reply(201, (_u, b: any) => (checks.push(b), { id: 700 }))
     .patch(`${REPO}/check-runs/700`)
     .reply(200, (_u, b: any) => (checks.push(b), { id: 700 }));
-  return { pr, checks };
+  return { pr, checks, pulls };
 }
 
 /** The Slack Web API, recording every call by method. */
@@ -485,5 +491,63 @@ describe('suggestions in Slack', () => {
     // The request went to the approvers as any other.
     const post = slack.find((c) => c.method === 'chat.postMessage' && c.body.channel === 'C0APPROVALS')!;
     expect(JSON.parse(post.body.blocks)[0].text.text).toBe('Promotion: builder-bot T2 → T3');
+  });
+});
+
+describe('approver digests', () => {
+  it('a flood of requests reaches each approver as one direct message, without those decided meanwhile', async () => {
+    await service.stop();
+    service = await startWith(`${ORG}  approver_digest: { window_seconds: 2 }\n`);
+    const gh = github();
+    const slack = slackApi();
+    const shaOf = (n: number) => String(n).repeat(40).slice(0, 40);
+    for (const n of [2, 3, 4]) {
+      const pr = structuredClone(gh.pr);
+      pr.pull_request.number = n;
+      pr.pull_request.head.sha = shaOf(n);
+      pr.pull_request.title = `Bump left-pad (${n})`;
+      pr.pull_request.html_url = `https://github.com/Codertocat/Hello-World/pull/${n}`;
+      gh.pulls.set(n, pr.pull_request);
+      await postWebhook(service.port, 'pull_request', pr);
+    }
+    await service.github!.drain();
+    await service.slack!.pump.runNow();
+    const cards = slack.filter((c) => c.method === 'chat.postMessage' && c.body.channel === 'C0APPROVALS');
+    expect(cards).toHaveLength(3);
+    const dms = () => slack.filter((c) => c.method === 'chat.postMessage' && c.body.channel.startsWith('U'));
+    expect(dms()).toEqual([]); // the window is open: the digest waits for what follows
+
+    // Meanwhile the request for #2 is decided by two approvers.
+    await postSlack(
+      service.port,
+      buttonBody('approval_approve', `Codertocat/Hello-World#2@${shaOf(2)}`, 'UALICE'),
+    );
+    await postSlack(
+      service.port,
+      buttonBody('approval_approve', `Codertocat/Hello-World#2@${shaOf(2)}`, 'UBOB'),
+    );
+    await service.slack!.receiver.idle();
+    await new Promise((r) => setTimeout(r, 2100));
+    await service.slack!.pump.runNow();
+
+    // One message per approver who may vote (the owner olivia may not on this gate), listing the two left.
+    expect(
+      dms()
+        .map((c) => c.body.channel)
+        .sort(),
+    ).toEqual(['UALICE', 'UBOB', 'UCAROL']);
+    for (const dm of dms()) {
+      const blocks = JSON.parse(dm.body.blocks);
+      expect(blocks[0].text.text).toBe('2 approval request(s) wait for you');
+      expect(blocks.slice(1, 3).map((b: any) => b.text.text.split('\n')[0])).toEqual([
+        '*<https://github.com/Codertocat/Hello-World/pull/3|Codertocat/Hello-World#3>* Bump left-pad (3)',
+        '*<https://github.com/Codertocat/Hello-World/pull/4|Codertocat/Hello-World#4>* Bump left-pad (4)',
+      ]);
+      expect(blocks.at(-1).elements[0].text).toBe('Vote with the buttons on each request in <#C0APPROVALS>.');
+    }
+    // Sent once: another pass sends nothing more.
+    await service.slack!.pump.runNow();
+    expect(dms()).toHaveLength(3);
+    expect(service.runtime.ledger.outbox.pendingCount('slack')).toBe(0);
   });
 });
