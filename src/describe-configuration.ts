@@ -10,7 +10,7 @@ export interface ConfigurationLine {
 /** What is and is not configured, and how to configure it: logged at start, shown by `agov serve`. */
 export function describeConfiguration(env: Env, configPath: string | null): ConfigurationLine[] {
   const github = Boolean(env.APP_ID && (env.PRIVATE_KEY || env.PRIVATE_KEY_PATH) && env.WEBHOOK_SECRET);
-  const slack = Boolean(env.SLACK_SIGNING_SECRET && env.SLACK_BOT_TOKEN);
+  const slack = Boolean((env.SLACK_SIGNING_SECRET || env.SLACK_APP_TOKEN) && env.SLACK_BOT_TOKEN);
   const vault = Boolean(env.VAULT_ADDR && (env.VAULT_TOKEN || (env.VAULT_ROLE_ID && env.VAULT_SECRET_ID)));
   return [
     { part: 'ledger', configured: true, detail: `SQLite at ${env.LEDGER_PATH} (set LEDGER_PATH to move it)` },
@@ -36,7 +36,11 @@ export function describeConfiguration(env: Env, configPath: string | null): Conf
     {
       part: 'Slack',
       configured: slack,
-      detail: slack ? 'bot configured' : 'not configured (set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN)',
+      detail: slack
+        ? env.SLACK_APP_TOKEN
+          ? 'bot configured, Socket Mode'
+          : 'bot configured, HTTP at /slack/events'
+        : 'not configured (set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN; SLACK_APP_TOKEN for Socket Mode)',
     },
     {
       part: 'Vault',

@@ -281,7 +281,7 @@ export async function startService(
     for (const t of timers) t.unref();
     github?.start();
     vaultDeliverer?.pump.start();
-    slack?.pump.start();
+    await slack?.start();
 
     for (const line of describeConfiguration(env, runtime.configPath)) {
       logger.info({ part: line.part, configured: line.configured }, `${line.part}: ${line.detail}`);
@@ -313,7 +313,7 @@ export async function startService(
         await closed;
         await github?.stop();
         await vaultDeliverer?.pump.stop();
-        await slack?.pump.stop();
+        await slack?.stop();
         await runtime.close();
       },
     };

@@ -31,6 +31,7 @@ export const envSchema = z.object({
   GHE_PROTOCOL: optionalText,
   SLACK_SIGNING_SECRET: optionalText,
   SLACK_BOT_TOKEN: optionalText,
+  SLACK_APP_TOKEN: optionalText,
   /** The Slack Web API base, for a proxy or a stand-in. */
   SLACK_API_URL: optionalText,
   VAULT_ADDR: optionalText,

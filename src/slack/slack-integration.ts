@@ -30,8 +30,11 @@ import { SlackReceiver } from './slack-receiver.js';
 export const APPROVER_DIGEST = 'approver.digest';
 
 export interface SlackConfig {
-  signingSecret: string;
+  /** Verifies HTTP requests; absent when the app runs in Socket Mode only. */
+  signingSecret: string | undefined;
   botToken: string;
+  /** An app-level token (`xapp-…`): Socket Mode, for development behind a firewall. */
+  appToken?: string | undefined;
   /** The Web API base (default https://slack.com/api/). */
   apiUrl?: string | undefined;
 }
@@ -54,7 +57,7 @@ export class SlackIntegration implements IntegrationSubscriber {
 
   constructor(
     private readonly governance: Governance,
-    config: SlackConfig,
+    private readonly config: SlackConfig,
     deps: { promotions: Promotions; revocations: Revocations; reevaluate: SlackDeps['reevaluate'] },
     private readonly logger: Logger,
     private readonly retry = { initialMs: 1000, maxMs: 60_000 },
@@ -125,6 +128,22 @@ export class SlackIntegration implements IntegrationSubscriber {
   }
 
   private readonly enqueue: SlackDeps['enqueue'];
+
+  /** Starts the deliverer and, in Socket Mode, the connection Slack's requests come over. */
+  async start(): Promise<void> {
+    this.pump.start();
+    // Not awaited: a Slack that cannot be reached at start is retried by the client, and the
+    // service serves everything else meanwhile.
+    if (this.config.appToken)
+      this.receiver
+        .connectSocketMode(this.config.appToken, this.config.apiUrl)
+        .catch((error: unknown) => this.logger.error({ err: error }, 'Slack Socket Mode did not connect'));
+  }
+
+  async stop(): Promise<void> {
+    await this.receiver.disconnectSocketMode();
+    await this.pump.stop();
+  }
 
   /**
    * Closes approval requests past their deadline. Expiry never approves: the message loses its

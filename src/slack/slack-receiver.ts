@@ -1,4 +1,5 @@
 import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
+import { LogLevel, SocketModeClient } from '@slack/socket-mode';
 import { BodyTooLargeError, readBody } from '../integrations/read-body.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { Logger } from '../logger.js';
@@ -9,20 +10,28 @@ import { verifySlackRequest } from './verify-slack-request.js';
 
 export const SLACK_PATH = '/slack/events';
 
+type Kind = 'command' | 'interaction' | 'event';
+type Parsed =
+  | { ok: true; body: Record<string, unknown>; dedupeKey: string }
+  | { ok: false; status: number; error: string; message: string };
+
 /**
- * Bolt's receiver, on our one HTTP server: verifies the signature and the timestamp in both
- * directions (Bolt checks only the past), validates the payload, drops Slack's retries and double
- * clicks it has seen, and hands the rest to Bolt, whose listeners `ack()` first. A refusal is
- * recorded in the ledger and nothing else.
+ * Bolt's receiver. Over HTTP, on our one server: verifies the signature and the timestamp in both
+ * directions (Bolt checks only the past). In Socket Mode (for development, with an app-level token):
+ * the same requests arrive as envelopes on a WebSocket that the token authenticates. Either way the
+ * payload is validated, Slack's retries and double clicks it has seen are dropped, and the rest goes
+ * to Bolt, whose listeners `ack()` first. A refusal is recorded in the ledger and nothing else.
  */
 export class SlackReceiver implements Receiver {
   private app: App | null = null;
+  private socket: SocketModeClient | null = null;
   private readonly inflight = new Set<Promise<unknown>>();
   readonly route: Route;
 
   constructor(
     private readonly options: {
-      signingSecret: string;
+      /** Absent in Socket Mode only: then no HTTP request is accepted. */
+      signingSecret: string | undefined;
       ledger: Ledger;
       state: StateStore;
       logger: Logger;
@@ -39,23 +48,79 @@ export class SlackReceiver implements Receiver {
   async start(): Promise<void> {}
   async stop(): Promise<void> {}
 
+  /** Opens the Socket Mode connection (`apps.connections.open`, then the WebSocket it names). */
+  async connectSocketMode(appToken: string, apiUrl: string | undefined): Promise<void> {
+    const socket = new SocketModeClient({
+      appToken,
+      logLevel: LogLevel.ERROR,
+      ...(apiUrl ? { clientOptions: { slackApiUrl: apiUrl } } : {}),
+    });
+    socket.on(
+      'slack_event',
+      (envelope: {
+        type: string;
+        body: unknown;
+        ack: (r?: unknown) => Promise<void>;
+        retry_num?: number;
+      }) => {
+        void this.fromSocket(envelope);
+      },
+    );
+    this.socket = socket;
+    await socket.start();
+  }
+
+  async disconnectSocketMode(): Promise<void> {
+    await this.socket?.disconnect();
+    this.socket = null;
+  }
+
+  private async fromSocket(envelope: {
+    type: string;
+    body: unknown;
+    ack: (response?: unknown) => Promise<void>;
+    retry_num?: number;
+  }): Promise<void> {
+    const kind: Kind | null =
+      envelope.type === 'slash_commands'
+        ? 'command'
+        : envelope.type === 'interactive'
+          ? 'interaction'
+          : envelope.type === 'events_api'
+            ? 'event'
+            : null;
+    if (!kind) return envelope.ack();
+    const parsed = parse(kind, envelope.body);
+    if (!parsed.ok) {
+      await this.refusal('SOCKET', parsed);
+      return envelope.ack();
+    }
+    await this.dispatch(parsed, envelope.retry_num ?? 0, (response) => envelope.ack(response));
+  }
+
+  private refusal(method: string, r: { status: number; error: string; message: string }) {
+    return this.options.ledger.appendSoon([
+      {
+        type: 'api.refused',
+        agentId: null,
+        actor: 'slack',
+        payload: { method, path: SLACK_PATH, status: r.status, reason: `${r.error}: ${r.message}` },
+      },
+    ]);
+  }
+
   private async handle(
     req: Parameters<Route['handler']>[0],
     res: Parameters<Route['handler']>[1],
   ): Promise<void> {
     const refuse = async (status: number, error: string, message: string) => {
-      await this.options.ledger.appendSoon([
-        {
-          type: 'api.refused',
-          agentId: null,
-          actor: 'slack',
-          payload: { method: req.method ?? '?', path: SLACK_PATH, status, reason: `${error}: ${message}` },
-        },
-      ]);
+      await this.refusal(req.method ?? '?', { status, error, message });
       sendJson(res, status, { error, message });
     };
     if (req.method !== 'POST')
       return sendJson(res, 405, { error: 'method_not_allowed', message: 'Slack POSTs' });
+    if (!this.options.signingSecret)
+      return refuse(404, 'socket_mode', 'this app receives Slack over Socket Mode; HTTP requests are off');
     let text: string;
     try {
       text = (await readBody(req, 1024 * 1024)).toString('utf8');
@@ -75,21 +140,17 @@ export class SlackReceiver implements Receiver {
     if (!verdict.ok) return refuse(401, 'bad_signature', verdict.reason);
 
     const form = new URLSearchParams(text);
-    let body: Record<string, unknown>;
-    let dedupeKey: string;
+    let parsed: Parsed;
     if (String(req.headers['content-type'] ?? '').startsWith('application/json')) {
       // The Events API: the URL check, and events such as app_home_opened.
-      let json: { type?: string; challenge?: string; event_id?: string; event?: { type?: string } };
+      let json: { type?: string; challenge?: string };
       try {
         json = JSON.parse(text);
       } catch {
         return refuse(400, 'bad_payload', 'the body is not JSON');
       }
       if (json.type === 'url_verification') return sendJson(res, 200, { challenge: json.challenge });
-      if (json.type !== 'event_callback' || !json.event_id || !json.event?.type)
-        return refuse(400, 'bad_payload', 'not an event callback');
-      body = json as Record<string, unknown>;
-      dedupeKey = `slack:${json.event_id}`;
+      parsed = parse('event', json);
     } else if (form.has('payload')) {
       let json: unknown;
       try {
@@ -97,43 +158,40 @@ export class SlackReceiver implements Receiver {
       } catch {
         return refuse(400, 'bad_payload', 'payload is not JSON');
       }
-      const parsed = interactionSchema.safeParse(json);
-      if (!parsed.success)
-        return refuse(
-          400,
-          'bad_payload',
-          `not a payload this app handles: ${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message}`,
-        );
-      body = json as Record<string, unknown>;
-      dedupeKey =
-        parsed.data.type === 'block_actions'
-          ? `slack:${parsed.data.user.id}:${parsed.data.actions[0]!.action_ts}`
-          : `slack:${parsed.data.view.id}:${parsed.data.view.hash ?? ''}`;
+      parsed = parse('interaction', json);
     } else {
-      const parsed = slashCommandSchema.safeParse(Object.fromEntries(form));
-      if (!parsed.success)
-        return refuse(
-          400,
-          'bad_payload',
-          `not a slash command: ${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message}`,
-        );
-      body = parsed.data;
-      dedupeKey = `slack:${parsed.data.trigger_id}`;
+      parsed = parse('command', Object.fromEntries(form));
     }
-    // A Slack retry or a double click delivers the same thing again: it is answered, not done twice.
-    if (!(await this.options.state.markDeliverySeen(dedupeKey, 3600_000))) {
-      res.writeHead(200).end();
-      return;
-    }
+    if (!parsed.ok) return refuse(parsed.status, parsed.error, parsed.message);
     let acked = false;
-    const event: ReceiverEvent = {
-      body,
-      retryNum: Number(header(req.headers['x-slack-retry-num']) ?? 0) || 0,
-      ack: async (response?: unknown) => {
+    await this.dispatch(
+      parsed,
+      Number(header(req.headers['x-slack-retry-num']) ?? 0) || 0,
+      async (response) => {
         if (acked) return;
         acked = true;
         if (response === undefined || response === '') res.writeHead(200).end();
         else sendJson(res, 200, typeof response === 'string' ? { text: response } : response);
+      },
+    );
+  }
+
+  /** One validated request, however it came: at most once per dedupe key, acknowledged exactly once. */
+  private async dispatch(
+    parsed: { body: Record<string, unknown>; dedupeKey: string },
+    retryNum: number,
+    respond: (response?: unknown) => Promise<void>,
+  ): Promise<void> {
+    // A Slack retry or a double click delivers the same thing again: it is answered, not done twice.
+    if (!(await this.options.state.markDeliverySeen(parsed.dedupeKey, 3600_000))) return respond();
+    let acked = false;
+    const event: ReceiverEvent = {
+      body: parsed.body,
+      retryNum,
+      ack: async (response?: unknown) => {
+        if (acked) return;
+        acked = true;
+        await respond(response);
       },
     };
     // Listeners ack first and go on working after the response; their work is tracked so a
@@ -154,6 +212,37 @@ export class SlackReceiver implements Receiver {
   async idle(): Promise<void> {
     while (this.inflight.size) await Promise.all([...this.inflight]);
   }
+}
+
+/** Validates what a request carries and names the key that makes a repeat of it recognisable. */
+function parse(kind: Kind, json: unknown): Parsed {
+  const bad = (message: string): Parsed => ({ ok: false, status: 400, error: 'bad_payload', message });
+  if (kind === 'event') {
+    const e = json as { type?: string; event_id?: string; event?: { type?: string } } | null;
+    if (e?.type !== 'event_callback' || !e.event_id || !e.event?.type) return bad('not an event callback');
+    return { ok: true, body: e as Record<string, unknown>, dedupeKey: `slack:${e.event_id}` };
+  }
+  if (kind === 'interaction') {
+    const parsed = interactionSchema.safeParse(json);
+    if (!parsed.success)
+      return bad(
+        `not a payload this app handles: ${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message}`,
+      );
+    return {
+      ok: true,
+      body: json as Record<string, unknown>,
+      dedupeKey:
+        parsed.data.type === 'block_actions'
+          ? `slack:${parsed.data.user.id}:${parsed.data.actions[0]!.action_ts}`
+          : `slack:${parsed.data.view.id}:${parsed.data.view.hash ?? ''}`,
+    };
+  }
+  const parsed = slashCommandSchema.safeParse(json);
+  if (!parsed.success)
+    return bad(
+      `not a slash command: ${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message}`,
+    );
+  return { ok: true, body: parsed.data, dedupeKey: `slack:${parsed.data.trigger_id}` };
 }
 
 function header(v: string | string[] | undefined): string | undefined {
