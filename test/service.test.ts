@@ -42,7 +42,9 @@ it('starts on the embedded defaults alone, says what is not configured, and answ
   expect(messages).toContain(
     'GitHub App: not configured (set APP_ID, PRIVATE_KEY or PRIVATE_KEY_PATH, and WEBHOOK_SECRET; GHE_HOST for GitHub Enterprise Server)',
   );
-  expect(messages).toContain('Slack: not configured (set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN)');
+  expect(messages).toContain(
+    'Slack: not configured (set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN; SLACK_APP_TOKEN for Socket Mode)',
+  );
   expect(messages.some((m) => m.startsWith('Vault: off (set VAULT_ADDR'))).toBe(true);
   expect(messages.some((m) => m.startsWith('state store: in-process'))).toBe(true);
   expect((await fetch(`${base}/nope`)).status).toBe(404);

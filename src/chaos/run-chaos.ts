@@ -154,7 +154,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       'agents:',
       ...ids.map((id) => `  - { id: ${id}, tier: T2, owner: olivia, github_logins: ["${id}[bot]"] }`),
       'approvers: [{ github: alice, slack: UALICE }]',
-      'slack: { approvals_channel: C0APPROVALS, notify: { agent_revoked: C0ALERTS } }',
+      'slack: { approvals_channel: C0APPROVALS, notify: { agent_revoked: C0ALERTS }, approver_digest: { window_seconds: 1 } }',
       'agent_api: { lock_scope: repo, heartbeat_ttl_seconds: 2, preflights_per_minute: 100000 }',
       '',
     ].join('\n'),

@@ -34,7 +34,7 @@ it('the same seed gives the same fault schedule', { timeout: 120_000 }, async ()
     const lines: string[] = [];
     await runChaos({
       agents: 2,
-      durationMs: 3_000,
+      durationMs: 6_000,
       seed,
       faults: ['github', 'slack', 'vault'],
       print: (l) => lines.push(l),
