@@ -93,7 +93,7 @@ export class AgentRuntime {
   async preflight(
     agent: AgentRecord,
     request: PreflightRequest,
-  ): Promise<{ status: number; body: PreflightDecision }> {
+  ): Promise<{ status: number; body: PreflightDecision & { seq: number } }> {
     let decision: PreflightDecision;
     let status = 200;
     try {
@@ -131,7 +131,7 @@ export class AgentRuntime {
     // The answer is recorded, and re-checked, inside the ledger's write transaction: a revocation
     // recorded while this preflight was being decided turns an allow into a deny.
     const db = this.governance.ledger.db;
-    await this.governance.ledger.appendSoon(() => {
+    const [entry] = await this.governance.ledger.appendSoon(() => {
       const row = db.prepare('SELECT status FROM agent_metrics WHERE agent_id = ?').get(agent.id) as
         | { status: string }
         | undefined;
@@ -156,7 +156,7 @@ export class AgentRuntime {
         },
       ];
     });
-    return { status, body: decision };
+    return { status, body: { ...decision, seq: entry!.seq } };
   }
 
   async acquireLock(agent: AgentRecord, repository: string | undefined, ttlSeconds: number) {

@@ -39,6 +39,8 @@ export const preflightResponseSchema = z.object({
   decision: z.enum(['allow', 'deny']),
   reasons: z.array(z.string()),
   checks: z.array(z.object({ check: z.string(), ok: z.boolean(), detail: z.string() })),
+  /** The ledger entry that records this answer: the agent's receipt. */
+  seq: z.number().int().positive(),
 });
 export const lockResponseSchema = z.object({
   fencingToken: z.number().int(),

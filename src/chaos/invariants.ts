@@ -1,4 +1,4 @@
-import type { GithubStandIn, VaultStandIn } from '../demo/stand-ins.js';
+import type { GithubStandIn, SlackStandIn, VaultStandIn } from '../demo/stand-ins.js';
 import type { LedgerDb } from '../ledger/open-ledger-db.js';
 import { verifyLedger } from '../ledger/verify.js';
 import { agentRoleName } from '../secrets/tier-policies.js';
@@ -28,13 +28,15 @@ export interface Observed {
   intervals: LockInterval[];
   /** Lifecycle events the service answered, with the ledger sequence it gave. */
   events: { eventId: string; agentId: string; seq: number }[];
+  /** Preflight answers, with the ledger entry each named as its record. */
+  preflights: { agentId: string; seq: number; decision: string }[];
   /** Vault token accessors each agent was handed. */
   vaultTokens: Map<string, string[]>;
 }
 
 export function checkInvariants(
   db: LedgerDb,
-  standIns: { github: GithubStandIn; vault?: VaultStandIn },
+  standIns: { github: GithubStandIn; slack?: SlackStandIn; vault?: VaultStandIn },
   observed: Observed,
 ): InvariantResult[] {
   const { github, vault } = standIns;
@@ -96,6 +98,24 @@ export function checkInvariants(
       : duplicated
         ? `${duplicated} recorded twice`
         : 'one each',
+  });
+
+  // Each preflight answer names the entry that records it: that entry is this agent's, with this answer.
+  const bySeq = new Map(rows.map((r) => [r.seq, r]));
+  const unrecorded = observed.preflights.filter((p) => {
+    const r = bySeq.get(p.seq);
+    return (
+      !r ||
+      r.type !== 'preflight.decided' ||
+      r.agent_id !== p.agentId ||
+      JSON.parse(r.payload).decision !== p.decision
+    );
+  });
+  results.push({
+    name: 'every preflight answer is the ledger entry it names',
+    ok: unrecorded.length === 0,
+    count: observed.preflights.length,
+    detail: unrecorded.length ? `${unrecorded.length} answered otherwise than recorded` : 'as recorded',
   });
 
   const revokedAt = new Map<string, number>();
@@ -210,11 +230,27 @@ export function checkInvariants(
   }[];
   const pending = outbox.filter((o) => o.status !== 'delivered').reduce((n, o) => n + o.n, 0);
   const total = outbox.reduce((n, o) => n + o.n, 0);
+  // Made twice, as the far ends saw it. A check run created twice on one commit fails the run: a
+  // create whose answer was lost is looked up before it is made again. Slack has no such look-up
+  // within the bot's scopes, so a card posted twice across a crash (between Slack's answer and the
+  // outbox's mark) is reported, not failed: Slack posts are at least once across a crash.
+  const created = new Map<string, number>();
+  for (const c of github.checkRuns) if (c.created) created.set(c.headSha, (created.get(c.headSha) ?? 0) + 1);
+  const checksTwice = [...created].filter(([, n]) => n > 1).map(([sha]) => sha.slice(0, 7));
+  const cards = new Map<string, number>();
+  for (const key of standIns.slack?.approvalCards() ?? []) cards.set(key, (cards.get(key) ?? 0) + 1);
+  const cardsTwice = [...cards.values()].filter((n) => n > 1).length;
   results.push({
     name: 'every outbox call delivered once after recovery',
-    ok: pending === 0,
+    ok: pending === 0 && checksTwice.length === 0,
     count: total,
-    detail: pending ? `${pending} not delivered` : 'all delivered',
+    detail: pending
+      ? `${pending} not delivered`
+      : checksTwice.length
+        ? `check run created twice on ${checksTwice.slice(0, 3).join(', ')}`
+        : cardsTwice
+          ? `all delivered; ${cardsTwice} Slack card(s) posted twice across a crash`
+          : 'all delivered, once',
   });
 
   const open = [...github.pulls.values()].filter((pr) => github.checkOn(pr.headSha)?.status !== 'completed');

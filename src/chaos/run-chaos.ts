@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { AgentClient } from '../client/index.js';
 import { readEnv } from '../config/read-env.js';
 import {
+  approveButtonValue,
   clickApprove,
   deliverPullRequest,
   GithubStandIn,
@@ -102,15 +103,9 @@ class ServiceProcess {
 function openApprovals(slack: SlackStandIn): string[] {
   const keyByTs = new Map<string, string>();
   const open = new Map<string, boolean>();
-  const approveValue = (blocks: unknown): string | null => {
-    const list = typeof blocks === 'string' ? JSON.parse(blocks) : (blocks ?? []);
-    for (const b of list as { elements?: { action_id?: string; value?: string }[] }[])
-      for (const e of b.elements ?? []) if (e.action_id === 'approval_approve') return e.value ?? null;
-    return null;
-  };
   for (const c of slack.calls) {
     if (c.method !== 'chat.postMessage' && c.method !== 'chat.update') continue;
-    const key = approveValue(c.args.blocks);
+    const key = approveButtonValue(c.args.blocks);
     if (c.method === 'chat.postMessage' && key) {
       keyByTs.set(c.ts, key);
       open.set(key, true);
@@ -189,6 +184,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     accepted: new Set<string>(),
     intervals: [],
     events: [],
+    preflights: [],
     vaultTokens: new Map(),
   };
   const stats: Record<string, number> = {
@@ -214,7 +210,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       try {
         if (roll < 0.3) {
           stats.preflights!++;
-          await client.preflight({ action: 'push', repository: 'acme/web', paths: ['src/app.ts'] });
+          const answer = await client.preflight({
+            action: 'push',
+            repository: 'acme/web',
+            paths: ['src/app.ts'],
+          });
+          observed.preflights.push({ agentId: id, seq: answer.seq, decision: answer.decision });
         } else if (roll < 0.6) {
           stats.locks!++;
           // Now and then an agent is slow: it lets its short lock lapse and releases it late, when
@@ -388,7 +389,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await service.stop();
     const ledger = new Database(ledgerPath, { readonly: true, fileMustExist: true });
     try {
-      const invariants = checkInvariants(ledger, { github, vault }, observed);
+      const invariants = checkInvariants(ledger, { github, slack, vault }, observed);
       return { ok: invariants.every((i) => i.ok), invariants, stats };
     } finally {
       ledger.close();

@@ -16,6 +16,8 @@ export interface PreflightAnswer {
   decision: 'allow' | 'deny';
   reasons: string[];
   checks: { check: string; ok: boolean; detail: string }[];
+  /** The ledger entry that records this answer. */
+  seq: number;
 }
 
 export interface Lock {

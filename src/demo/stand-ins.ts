@@ -18,6 +18,8 @@ export interface StandInPullRequest {
 
 export interface CheckRunRecord {
   id: number;
+  /** True for the call that created the check run; updates are recorded after it. */
+  created: boolean;
   headSha: string;
   status: string;
   conclusion: string | null;
@@ -169,6 +171,7 @@ export class GithubStandIn {
       const id = this.checkRuns.length + 1;
       this.checkRuns.push({
         id,
+        created: true,
         headSha: data.head_sha,
         status: data.status,
         conclusion: data.conclusion ?? null,
@@ -176,12 +179,21 @@ export class GithubStandIn {
       });
       return json(res, 201, { id });
     }
+    const listed = /^\/repos\/[^/]+\/[^/]+\/commits\/([0-9a-f]{40})\/check-runs$/.exec(path);
+    if (req.method === 'GET' && listed) {
+      const latest = this.checkOn(listed[1]!);
+      return json(res, 200, {
+        total_count: latest ? 1 : 0,
+        check_runs: latest ? [{ id: latest.id, name: 'Agent Governance', head_sha: latest.headSha }] : [],
+      });
+    }
     const update = /\/check-runs\/(\d+)$/.exec(path);
     if (req.method === 'PATCH' && update) {
       const first = this.checkRuns.find((c) => c.id === Number(update[1]));
       if (!first) return json(res, 404, { message: 'Not Found' });
       this.checkRuns.push({
         ...first,
+        created: false,
         status: data.status ?? first.status,
         conclusion: data.conclusion ?? null,
         title: data.output?.title ?? first.title,
@@ -202,6 +214,14 @@ export class SlackStandIn {
 
   get apiUrl(): string {
     return `http://127.0.0.1:${this.port}/api/`;
+  }
+
+  /** The approval key of every approval request card posted (not updated), in order. */
+  approvalCards(): string[] {
+    return this.calls
+      .filter((c) => c.method === 'chat.postMessage' && c.args.blocks)
+      .map((c) => approveButtonValue(c.args.blocks))
+      .filter((k): k is string => k !== null);
   }
 
   async start(): Promise<this> {
@@ -313,6 +333,14 @@ export class VaultStandIn {
     if (path.startsWith('secret/data/')) return json(res, 404, { errors: [] });
     json(res, 404, { errors: [`the stand-in has no ${req.method} ${path}`] });
   }
+}
+
+/** The approval key on a message's Approve button, if it has one (blocks as sent: JSON text or an array). */
+export function approveButtonValue(blocks: unknown): string | null {
+  const list = typeof blocks === 'string' ? JSON.parse(blocks) : (blocks ?? []);
+  for (const b of list as { elements?: { action_id?: string; value?: string }[] }[])
+    for (const e of b.elements ?? []) if (e.action_id === 'approval_approve') return e.value ?? null;
+  return null;
 }
 
 /** Clicks an approval button as Slack would send it: a signed `block_actions` payload. */

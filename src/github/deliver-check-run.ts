@@ -5,6 +5,9 @@ import type { CheckRunPayload } from './check-run-message.js';
 /** GitHub accepts at most 50 annotations per request; later updates append to the earlier ones. */
 export const ANNOTATIONS_PER_REQUEST = 50;
 
+/** Kept in `github_check_runs` while a create is under way: its id is not known yet. */
+const CREATE_ATTEMPTED = 0;
+
 /**
  * Creates this app's check run on a commit, or updates the one created before (its id is kept in
  * `github_check_runs`), then sends the remaining annotations 50 at a time.
@@ -40,13 +43,31 @@ export async function deliverCheckRun(
     ...(p.render.conclusion ? { conclusion: p.render.conclusion } : {}),
     output: { ...output, annotations: toApi(batches[0]) },
   };
+  const remember = (checkRunId: number) =>
+    db
+      .prepare(
+        'INSERT OR REPLACE INTO github_check_runs (repository, head_sha, name, check_run_id) VALUES (?, ?, ?, ?)',
+      )
+      .run(repository, p.headSha, p.name, checkRunId);
   let id = known?.id;
-  if (id === undefined) {
+  if (id === CREATE_ATTEMPTED) {
+    // An earlier attempt may have created it and lost the answer (a crash, a gateway error after the
+    // fact): find it before creating a second one on the commit.
+    const { data } = await octokit.rest.checks.listForRef({
+      owner: p.owner,
+      repo: p.repo,
+      ref: p.headSha,
+      check_name: p.name,
+      filter: 'latest',
+    });
+    id = data.check_runs[0]?.id;
+    if (id !== undefined) remember(id);
+  }
+  if (id === undefined || id === CREATE_ATTEMPTED) {
+    remember(CREATE_ATTEMPTED);
     const { data } = await octokit.rest.checks.create({ ...body, name: p.name, head_sha: p.headSha });
     id = data.id;
-    db.prepare(
-      'INSERT OR REPLACE INTO github_check_runs (repository, head_sha, name, check_run_id) VALUES (?, ?, ?, ?)',
-    ).run(repository, p.headSha, p.name, id);
+    remember(id);
   } else {
     await octokit.rest.checks.update({ ...body, check_run_id: id });
   }

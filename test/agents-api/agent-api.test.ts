@@ -61,9 +61,17 @@ describe('the agent API over HTTP with a real Redis', () => {
   it('allows a preflight within the tier, and denies a revoked agent with the reason', async () => {
     const { register } = await start();
     const agent = await register('builder-bot');
+    const allowed = await agent.preflight({ action: 'push', repository: 'acme/web', paths: ['src/app.ts'] });
+    expect(allowed).toMatchObject({ decision: 'allow', reasons: [] });
+    // The answer names its ledger entry: the agent's receipt.
     expect(
-      await agent.preflight({ action: 'push', repository: 'acme/web', paths: ['src/app.ts'] }),
-    ).toMatchObject({ decision: 'allow', reasons: [] });
+      service!.runtime.ledger.db
+        .prepare('SELECT type, agent_id FROM ledger_entries WHERE seq = ?')
+        .get(allowed.seq),
+    ).toEqual({
+      type: 'preflight.decided',
+      agent_id: 'builder-bot',
+    });
     const t1 = await register('docs-bot', 'T1');
     const denied = await t1.preflight({ action: 'push', repository: 'acme/web', paths: ['src/app.ts'] });
     expect(denied.reasons).toEqual([

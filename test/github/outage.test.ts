@@ -23,7 +23,25 @@ it('GitHub answering 502 and 403 rate limits for a while: nothing lost, every ch
     .query(true)
     .times(2)
     .reply(403, { message: 'API rate limit exceeded' }, rateLimited());
-  nock(API).post(`${REPO}/check-runs`).times(2).reply(502, 'Bad Gateway');
+  const bodies: Record<string, any[]> = {};
+  const creates: Record<string, number> = {};
+  let nextId = 100;
+  const ids: Record<string, number> = {};
+  const create = (body: any) => {
+    bodies[body.head_sha]!.push(body);
+    creates[body.head_sha] = (creates[body.head_sha] ?? 0) + 1;
+    ids[body.head_sha] = nextId++;
+    return { id: ids[body.head_sha] };
+  };
+  nock(API)
+    .post(`${REPO}/check-runs`)
+    .reply(502, 'Bad Gateway')
+    // GitHub made this one, but the answer was lost at the gateway: the retry must not make another.
+    .post(`${REPO}/check-runs`)
+    .reply(502, (_uri, body: any) => {
+      create(body);
+      return 'Bad Gateway';
+    });
   // GitHub is back.
   nock(API)
     .persist()
@@ -32,9 +50,6 @@ it('GitHub answering 502 and 403 rate limits for a while: nothing lost, every ch
     .reply(404, { message: 'Not Found' })
     .get('/repos/Codertocat/.github/contents/.github%2Fagent-governance.yml')
     .reply(404, { message: 'Not Found' });
-  const bodies: Record<string, any[]> = {};
-  let nextId = 100;
-  const ids: Record<string, number> = {};
   for (const { n, sha } of prs) {
     bodies[sha] = [];
     nock(API)
@@ -49,10 +64,16 @@ it('GitHub answering 502 and 403 rate limits for a while: nothing lost, every ch
   nock(API)
     .persist()
     .post(`${REPO}/check-runs`)
-    .reply(201, (_uri, body: any) => {
-      bodies[body.head_sha]!.push(body);
-      ids[body.head_sha] = nextId++;
-      return { id: ids[body.head_sha] };
+    .reply(201, (_uri, body: any) => create(body))
+    .get(/\/repos\/Codertocat\/Hello-World\/commits\/[0-9a-f]{40}\/check-runs/)
+    .query({ check_name: 'Agent Governance', filter: 'latest' })
+    .reply(200, (uri) => {
+      const sha = /commits\/([0-9a-f]{40})/.exec(uri)![1]!;
+      const id = ids[sha];
+      return {
+        total_count: id ? 1 : 0,
+        check_runs: id ? [{ id, name: 'Agent Governance', head_sha: sha }] : [],
+      };
     })
     .patch(/\/repos\/Codertocat\/Hello-World\/check-runs\/\d+/)
     .reply(200, (uri, body: any) => {
@@ -87,5 +108,6 @@ it('GitHub answering 502 and 403 rate limits for a while: nothing lost, every ch
   expect(retried.n).toBeGreaterThan(3);
   for (const { sha } of prs) {
     expect(bodies[sha]!.at(-1)).toMatchObject({ status: 'completed', conclusion: 'success' });
+    expect(creates[sha], `check runs created on ${sha.slice(0, 7)}`).toBe(1);
   }
 });
