@@ -226,6 +226,15 @@ export async function startService(
     /** Periodic upkeep: probes, missed heartbeats, budget recovery, approval expiry. */
     const maintenance = async (now = new Date()) => {
       await health.probeAll().catch((error: unknown) => logger.warn({ err: error }, 'health probe failed'));
+      // A Redis that restarted between two probes came back empty without ever looking down.
+      try {
+        if (!(await governance.state.isRestored())) {
+          const restored = await governance.restoreState();
+          logger.warn({ headSeq: restored.headSeq }, 'state store was empty; rebuilt from the ledger');
+        }
+      } catch (error) {
+        logger.warn({ err: error }, 'state store rebuild failed; will retry');
+      }
       await agentRuntime
         .sweepHeartbeats()
         .catch((error: unknown) =>

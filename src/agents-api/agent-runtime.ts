@@ -99,8 +99,9 @@ export class AgentRuntime {
     try {
       const g = this.governance;
       const windowStart = Date.now() - g.config.budgets.window_hours * 3600_000;
-      const [revokeSignal, fresh, lock, budgetUsed, rate] = await this.state(() =>
+      const [, revokeSignal, fresh, lock, budgetUsed, rate] = await this.state(() =>
         Promise.all([
+          this.restored(),
           g.state.getRevokeSignal(agent.id),
           g.state.getAgent(agent.id),
           g.state.getLock(this.lockKey(agent, request.repository)),
@@ -342,9 +343,16 @@ export class AgentRuntime {
     }
   }
 
+  /** Resolves once the store holds what the ledger says; a store that came back empty is not read. */
+  private async restored(): Promise<void> {
+    if (!(await this.governance.state.isRestored()))
+      throw new Error('the state store came back empty and is being rebuilt from the ledger; try again');
+  }
+
   private async requireActive(agent: AgentRecord) {
-    const [signal, current] = await this.state(() =>
+    const [, signal, current] = await this.state(() =>
       Promise.all([
+        this.restored(),
         this.governance.state.getRevokeSignal(agent.id),
         this.governance.state.getAgent(agent.id),
       ]),

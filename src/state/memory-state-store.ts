@@ -180,6 +180,10 @@ export class MemoryStateStore implements StateStore {
   /** An in-process store is never emptied behind the process's back: always restored. */
   async markRestored(): Promise<void> {}
 
+  async isRestored(): Promise<boolean> {
+    return true;
+  }
+
   async ping(): Promise<void> {}
 
   async close(): Promise<void> {}

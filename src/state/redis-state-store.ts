@@ -344,6 +344,10 @@ export class RedisStateStore implements StateStore {
     await this.redis.set(keys.restored, new Date().toISOString());
   }
 
+  async isRestored(): Promise<boolean> {
+    return (await this.redis.exists(keys.restored)) === 1;
+  }
+
   async replaceDerived(state: DerivedState): Promise<void> {
     const [agentIds, revoked, budgetAgents] = await Promise.all([
       this.redis.smembers(keys.agentsIndex),

@@ -112,6 +112,8 @@ export interface StateStore {
    * out fencing tokens already used.
    */
   markRestored(): Promise<void>;
+  /** False while a store that came back empty waits to be rebuilt: decisions must not read it. */
+  isRestored(): Promise<boolean>;
 
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -22,7 +22,7 @@ afterEach(async () => {
   if (!redis['process']) await redis.restart();
 });
 
-async function start(config = '') {
+async function start(config = '', probeMs = 200) {
   const dir = tempDir();
   const configPath = join(dir, 'agent-governance.yml');
   writeFileSync(configPath, config || 'agent_api: { lock_scope: repo, heartbeat_ttl_seconds: 1 }\n');
@@ -37,7 +37,7 @@ async function start(config = '') {
       GOVERNANCE_CONFIG: configPath,
       PORT: '0',
       HOST: '127.0.0.1',
-      HEALTH_PROBE_INTERVAL_MS: '200',
+      HEALTH_PROBE_INTERVAL_MS: String(probeMs),
     }),
     createLogger('silent'),
   );
@@ -297,6 +297,28 @@ describe('Redis killed mid-run', () => {
       tier: 'T2',
       status: 'active',
     });
+  });
+});
+
+describe('Redis emptied between two health probes', () => {
+  it('answers nothing from the empty store until upkeep rebuilds it, and fencing tokens keep growing', async () => {
+    const { register } = await start('', 3_600_000);
+    const agent = await register('steady-bot');
+    const first = await agent.acquireLock(30, 'acme/web');
+    await agent.releaseLock(first);
+    // Emptied without ever looking down (a restart faster than a probe, or FLUSHALL).
+    const flush = new (await import('ioredis')).Redis(redis.url);
+    await flush.flushall();
+    flush.disconnect();
+    const denied = await agent.preflight({ action: 'read', repository: 'acme/web' });
+    expect(denied.decision).toBe('deny');
+    expect(denied.reasons[0]).toMatch(/the state store came back empty and is being rebuilt from the ledger/);
+    await expect(agent.acquireLock(30, 'acme/web')).rejects.toThrow(/being rebuilt from the ledger/);
+
+    await service!.maintenance();
+    expect((await agent.preflight({ action: 'read', repository: 'acme/web' })).decision).toBe('allow');
+    const next = await agent.acquireLock(30, 'acme/web');
+    expect(next.fencingToken).toBe(first.fencingToken + 1);
   });
 });
 
