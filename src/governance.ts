@@ -409,6 +409,38 @@ export class Governance {
     }));
   }
 
+  /**
+   * Who sits on the council now: the named members and, with a Slack user group, its members as last
+   * read into the ledger (`council.membership`). Followed incrementally from the ledger.
+   */
+  councilMembers(): string[] {
+    const council = this.config.council;
+    if (!council) return [];
+    if (!council.slack_usergroup) return council.members;
+    const head = this.ledger.head().seq;
+    if (head > this.councilRead.seq) {
+      const latest = this.ledger.db
+        .prepare(
+          "SELECT payload FROM ledger_entries WHERE seq > ? AND seq <= ? AND type = 'council.membership' ORDER BY seq DESC LIMIT 1",
+        )
+        .get(this.councilRead.seq, head) as { payload: string } | undefined;
+      this.councilRead = {
+        seq: head,
+        group: latest ? (JSON.parse(latest.payload).members as string[]) : this.councilRead.group,
+      };
+    }
+    return [...new Set([...council.members, ...this.councilRead.group])].sort();
+  }
+
+  private councilRead: { seq: number; group: string[] } = { seq: 0, group: [] };
+
+  /** The organisation config with the council's members as they stand now (for the pure core). */
+  configWithCouncil(): OrgConfig {
+    const council = this.config.council;
+    if (!council?.slack_usergroup) return this.config;
+    return { ...this.config, council: { ...council, members: this.councilMembers() } };
+  }
+
   /** The newest decision on a PR, if any. */
   latestDecision(
     repository: string,

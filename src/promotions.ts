@@ -172,7 +172,7 @@ export class Promotions {
       const lost =
         current.council &&
         g.config.council &&
-        g.config.council.members.length - (current.rejections.length + (verdict === 'reject' ? 1 : 0)) <
+        g.councilMembers().length - (current.rejections.length + (verdict === 'reject' ? 1 : 0)) <
           current.required;
       let options = {};
       if (vetoed || lost) {
@@ -269,13 +269,13 @@ export class Promotions {
         .get(p.agentId) as { payload: string } | undefined
     )?.payload;
     const ownerLogin = owner ? (JSON.parse(owner).owner as string | null) : null;
-    const eligible = p.council ? (g.config.council?.members ?? []) : g.config.approvers.map((a) => a.github);
+    const eligible = p.council ? g.councilMembers() : g.config.approvers.map((a) => a.github);
     const refuse = (why: string) =>
       new UserError('approver_refused', `${approver} cannot approve ${p.promotionId}: ${why}`);
     if (approver === p.requester) throw refuse('nobody approves their own request');
     if (approver === p.agentId || g.agentIdForLogin(approver)) throw refuse('an agent never approves');
     if (approver === ownerLogin) throw refuse("the agent's owner does not count");
-    if (eligible.length > 0 && !eligible.includes(approver))
+    if ((p.council || eligible.length > 0) && !eligible.includes(approver))
       throw refuse(p.council ? 'not a council member' : 'not an approver in the organisation config');
   }
 

@@ -255,6 +255,9 @@ export async function startService(
       } catch (error) {
         logger.warn({ err: error }, 'bug watcher failed; will retry');
       }
+      await slack
+        ?.syncCouncil(now.getTime())
+        .catch((error: unknown) => logger.warn({ err: error }, 'council user group not read; will retry'));
       try {
         slack?.expireApprovals(now, (context, installationId) => {
           if (!github || installationId === null) return;

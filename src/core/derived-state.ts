@@ -134,6 +134,7 @@ export function stateChangesFor(entry: LedgerEntry): StateChange[] {
     case 'approval.recorded':
     case 'pr.merged':
     case 'pr.bad_outcome':
+    case 'council.membership':
     case 'preflight.decided':
     case 'execution.lock':
     case 'session.checkpoint_saved':

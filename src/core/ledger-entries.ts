@@ -190,6 +190,12 @@ export const ledgerPayloadSchemas = {
     evidence: z.array(z.string()),
   }),
   'finding.resolved': z.object({ key: z.string() }),
+  /** The members of the council's Slack user group, as last read (GitHub logins; unmapped Slack users apart). */
+  'council.membership': z.object({
+    usergroup: z.string(),
+    members: z.array(z.string()),
+    unmapped: z.array(z.string()),
+  }),
   'pr.merged': z.object({
     repository: z.string(),
     number: z.number().int(),

@@ -63,14 +63,27 @@ export const orgConfigSchema = z
       .default([]),
     council: z
       .object({
-        members: z.array(githubLoginSchema).min(1),
+        /** Named members (GitHub logins). */
+        members: z.array(githubLoginSchema).default([]),
+        /**
+         * A Slack user group whose members sit on the council too (those mapped to a GitHub login
+         * among the approvers). Read with `usergroups.users.list`; each change is a ledger entry.
+         */
+        slack_usergroup: z
+          .string()
+          .regex(/^S[A-Z0-9]+$/, 'a Slack user group id looks like S012ABCDEF')
+          .optional(),
         quorum: z.number().int().positive(),
         veto: z.boolean().default(false),
         distinct_teams: z.boolean().default(false),
         expiry_hours: z.number().positive().default(72),
       })
       .strict()
-      .refine((c) => c.quorum <= c.members.length, {
+      .refine((c) => c.members.length > 0 || c.slack_usergroup, {
+        message: 'a council needs members, a slack_usergroup, or both',
+        path: ['members'],
+      })
+      .refine((c) => c.slack_usergroup || c.quorum <= c.members.length, {
         message: 'council quorum cannot be larger than the number of members',
         path: ['quorum'],
       })

@@ -98,7 +98,7 @@ export class PullRequestGate {
     const decision = evaluate(policy, tierCapabilities(g.config, agent.tier), facts, {
       agent,
       receipts: g.receiptsFor(repository, target.pr.number),
-      org: g.config,
+      org: g.configWithCouncil(),
     });
     const step = `seq-${causeSeq ?? 'sweep'}-${decision.outcome}-${g.ledger.head().seq}`;
     await this.governance.recordDecision(

@@ -81,9 +81,9 @@ export class SlackApprovals {
    */
   approversOf(context: ApprovalContext): string[] {
     const g = this.governance;
-    const named = context.council ? (g.config.council?.members ?? []) : context.eligible;
+    const named = context.council ? g.councilMembers() : context.eligible;
     return g.config.approvers
-      .filter((a) => a.slack && (named.length === 0 || named.includes(a.github)))
+      .filter((a) => a.slack && ((!context.council && named.length === 0) || named.includes(a.github)))
       .filter((a) => !(a.github === context.owner && !context.allowOwner))
       .filter((a) => !g.agentIdForLogin(a.github) && a.github !== context.agentId)
       .map((a) => a.slack!);

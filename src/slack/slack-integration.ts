@@ -1,6 +1,6 @@
 import { App, LogLevel, webApi } from '@slack/bolt';
 import type { CircuitBreakerPolicy } from 'cockatiel';
-import type { LedgerPayload } from '../core/ledger-entries.js';
+import type { LedgerEntryInput, LedgerPayload } from '../core/ledger-entries.js';
 import { INTEGRATION_EVENTS, type IntegrationEvent } from '../core/lifecycle.js';
 import type { Governance } from '../governance.js';
 import type { IntegrationSubscriber } from '../integrations/integration-manager.js';
@@ -128,6 +128,52 @@ export class SlackIntegration implements IntegrationSubscriber {
   }
 
   private readonly enqueue: SlackDeps['enqueue'];
+
+  private councilReadAt = 0;
+
+  /**
+   * Reads the council's Slack user group (`usergroups.users.list`), at most every `everyMs`, and
+   * records its members when they changed: GitHub logins of the mapped approvers, and the Slack
+   * users no approver maps (they cannot vote until mapped).
+   */
+  async syncCouncil(now = Date.now(), everyMs = 5 * 60_000): Promise<void> {
+    const usergroup = this.governance.config.council?.slack_usergroup;
+    if (!usergroup || now - this.councilReadAt < everyMs) return;
+    // Not behind the delivery breaker: a missing scope here must not stop messages going out.
+    const result = (await this.client.usergroups.users.list({ usergroup })) as {
+      users?: string[];
+    };
+    this.councilReadAt = now;
+    const logins = new Map(
+      this.governance.config.approvers.filter((a) => a.slack).map((a) => [a.slack!, a.github]),
+    );
+    const users = result.users ?? [];
+    const members = [...new Set(users.filter((u) => logins.has(u)).map((u) => logins.get(u)!))].sort();
+    const unmapped = users.filter((u) => !logins.has(u)).sort();
+    const db = this.governance.ledger.db;
+    await this.governance.record((): LedgerEntryInput[] => {
+      const latest = db
+        .prepare(
+          "SELECT payload FROM ledger_entries WHERE type = 'council.membership' ORDER BY seq DESC LIMIT 1",
+        )
+        .get() as { payload: string } | undefined;
+      const before = latest ? JSON.parse(latest.payload) : null;
+      const same =
+        before?.usergroup === usergroup &&
+        JSON.stringify(before.members) === JSON.stringify(members) &&
+        JSON.stringify(before.unmapped) === JSON.stringify(unmapped);
+      return same
+        ? []
+        : [
+            {
+              type: 'council.membership',
+              agentId: null,
+              actor: 'slack',
+              payload: { usergroup, members, unmapped },
+            },
+          ];
+    });
+  }
 
   /** Starts the deliverer and, in Socket Mode, the connection Slack's requests come over. */
   async start(): Promise<void> {

@@ -51,6 +51,14 @@ consequences: { high: demote }
       'agent-governance.yml:1:38: council.quorum: council quorum cannot be larger than the number of members',
     ],
     [
+      'council: { quorum: 2 }\n',
+      'agent-governance.yml:1:10: council.members: a council needs members, a slack_usergroup, or both',
+    ],
+    [
+      'council: { slack_usergroup: council, quorum: 2 }\n',
+      'agent-governance.yml:1:29: council.slack_usergroup: a Slack user group id looks like S012ABCDEF',
+    ],
+    [
       'approvers:\n  - github: alice\n    slack: alice\n',
       'agent-governance.yml:3:12: approvers[0].slack: a Slack user id looks like U012ABCDEF',
     ],

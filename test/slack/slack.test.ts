@@ -551,3 +551,48 @@ describe('approver digests', () => {
     expect(service.runtime.ledger.outbox.pendingCount('slack')).toBe(0);
   });
 });
+
+describe('a council from a Slack user group', () => {
+  it('reads the group into the ledger, and only its mapped members count toward the quorum', async () => {
+    await service.stop();
+    service = await startWith(
+      `${ORG.replace('thresholds: { T3:', 'approvals: { T3: council }\n  thresholds: { T3:')}council: { slack_usergroup: S0COUNCIL, quorum: 2 }\n`,
+    );
+    // The Web API client POSTs usergroups.users.list form-encoded, with the bot token.
+    const listed: any[] = [];
+    nock('https://slack.com', { reqheaders: { authorization: 'Bearer xoxb-test-token' } })
+      .post('/api/usergroups.users.list')
+      .reply(200, (_uri, body: any) => {
+        listed.push(Object.fromEntries(new URLSearchParams(body)));
+        return { ok: true, users: ['UALICE', 'UBOB', 'UZED'] };
+      });
+    const slack = slackApi();
+    await service.maintenance();
+    await service.maintenance(); // read again only after 5 minutes; nothing changed anyway
+    const db = service.runtime.ledger.db;
+    expect(
+      db
+        .prepare("SELECT payload FROM ledger_entries WHERE type = 'council.membership'")
+        .all()
+        .map((r: any) => JSON.parse(r.payload)),
+    ).toEqual([{ usergroup: 'S0COUNCIL', members: ['alice', 'bob'], unmapped: ['UZED'] }]);
+    expect(listed).toEqual([{ usergroup: 'S0COUNCIL' }]);
+
+    const res = (await (
+      await postSlack(service.port, commandBody('promote builder-bot', 'UADMIN'))
+    ).json()) as any;
+    expect(res.text).toMatch(/^promo-builder-bot-\d+: T2 → T3 requested; needs the council \(2\)\.$/);
+    const id = /^(promo-builder-bot-\d+)/.exec(res.text)![1]!;
+    await postSlack(service.port, buttonBody('promotion_approve', id, 'UCAROL'));
+    await postSlack(service.port, buttonBody('promotion_approve', id, 'UALICE'));
+    await service.slack!.receiver.idle();
+    expect(await service.runtime.state.getAgent('builder-bot')).toMatchObject({ tier: 'T2' });
+    await postSlack(service.port, buttonBody('promotion_approve', id, 'UBOB'));
+    await service.slack!.receiver.idle();
+    await service.slack!.pump.runNow();
+    expect(await service.runtime.state.getAgent('builder-bot')).toMatchObject({ tier: 'T3' });
+    expect(
+      slack.filter((c) => c.method === 'chat.postEphemeral').map((c) => [c.body.user, c.body.text]),
+    ).toEqual([['UCAROL', `Not counted: carol cannot approve ${id}: not a council member.`]]);
+  });
+});

@@ -151,7 +151,8 @@ function gateStatuses(
       !state.agent.identities.githubLogins.includes(r.approver) &&
       r.approver !== facts.author &&
       (gate.allow_owner || r.approver !== state.agent.owner) &&
-      (eligible.length === 0 || eligible.includes(r.approver));
+      // An empty council counts nobody; a plain gate naming nobody counts every approver.
+      (council ? eligible.includes(r.approver) : eligible.length === 0 || eligible.includes(r.approver));
     // The newest verdict of each approver is the one that counts.
     const latest = new Map<string, ApprovalReceipt>();
     for (const r of [...state.receipts].sort((a, b) => a.at.localeCompare(b.at)))
