@@ -105,8 +105,7 @@ export function checkInvariants(
   const unrecorded = observed.preflights.filter((p) => {
     const r = bySeq.get(p.seq);
     return (
-      !r ||
-      r.type !== 'preflight.decided' ||
+      r?.type !== 'preflight.decided' ||
       r.agent_id !== p.agentId ||
       JSON.parse(r.payload).decision !== p.decision
     );

@@ -346,9 +346,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     );
     await service.start();
     deadline = Date.now() + options.durationMs;
-    let recovered = false;
-    const approver = approverLoop(() => recovered);
+    let stopClicking = false;
+    const approver = approverLoop(() => stopClicking);
     await Promise.all([...ids.map((id, i) => agentLoop(id, i)), faultLoop()]);
+    // The approver stops too: a click during the drain would queue new calls behind its end.
+    stopClicking = true;
+    await approver;
     // Recovery: every fault cleared; the service drains what waited, on its own.
     github.failWith = null;
     slack.failWith = null;
@@ -375,17 +378,17 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         )
         .get() as { outbox: number; inbox: number };
       print(`  recovery: ${backlog.inbox} deliveries and ${backlog.outbox} calls waiting`);
+      // Quiet for 3 s: longer than a heartbeat's TTL, so a lapse found by upkeep after the agents
+      // stopped is drained too.
       let calm = 0;
-      for (let i = 0; i < 600 && calm < 5; i++) {
+      for (let i = 0; i < 600 && calm < 15; i++) {
         calm = quiet() ? calm + 1 : 0;
         await sleep(200);
       }
     } finally {
       db.close();
     }
-    recovered = true;
     print(`  recovery: drained in ${((Date.now() - recoveryStart) / 1000).toFixed(1)} s`);
-    await approver;
     await service.stop();
     const ledger = new Database(ledgerPath, { readonly: true, fileMustExist: true });
     try {
