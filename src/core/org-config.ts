@@ -9,6 +9,21 @@ import { INTEGRATION_EVENTS } from './lifecycle.js';
 import { DEFAULT_TIER_CAPABILITIES, TIER_IDS, type TierCapabilities, type TierId } from './tiers.js';
 import { CONSEQUENCES, DEFAULT_BUDGET_CHARGES, DEFAULT_CONSEQUENCES, SEVERITIES } from './violations.js';
 
+/** The `/agent` commands (besides `help`), and which of them change something. */
+export const SLACK_COMMANDS = [
+  'list',
+  'status',
+  'audit',
+  'suggest',
+  'promote',
+  'demote',
+  'revoke',
+  'reinstate',
+  'pause',
+  'resume',
+] as const;
+export type SlackCommand = (typeof SLACK_COMMANDS)[number];
+
 const tierOverrideSchema = z
   .object({
     actions: z.array(z.enum(AGENT_ACTIONS)),
@@ -120,6 +135,16 @@ export const orgConfigSchema = z
         admins: z
           .array(z.string().regex(/^[UW][A-Z0-9]+$/, 'a Slack user id looks like U012ABCDEF'))
           .default([]),
+        /**
+         * Who may run each /agent command, where the default does not fit: the Slack users listed
+         * replace the default (admins for commands that change something, everyone for the others).
+         */
+        commands: z
+          .partialRecord(
+            z.enum(SLACK_COMMANDS),
+            z.array(z.string().regex(/^[UW][A-Z0-9]+$/, 'a Slack user id looks like U012ABCDEF')),
+          )
+          .default({}),
         /** Where the bug watcher's findings go. */
         findings_channel: z
           .string()
@@ -138,7 +163,12 @@ export const orgConfigSchema = z
           .default({ enabled: true, window_seconds: 60 }),
       })
       .strict()
-      .default({ notify: {}, admins: [], approver_digest: { enabled: true, window_seconds: 60 } }),
+      .default({
+        notify: {},
+        admins: [],
+        commands: {},
+        approver_digest: { enabled: true, window_seconds: 60 },
+      }),
     promotion: z
       .object({
         /** What an agent needs at its current tier before it may be promoted to the named tier. */

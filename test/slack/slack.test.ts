@@ -184,7 +184,7 @@ describe('/agent', () => {
       await postSlack(service.port, commandBody('revoke builder-bot oops', 'UALICE'))
     ).json()) as any;
     expect(refused.text).toBe(
-      'You may not run `/agent revoke`: only the admins named in the organisation config may.',
+      'You may not run `/agent revoke`: the organisation config names who may (slack.admins).',
     );
     const bad = (await (await postSlack(service.port, commandBody('status', 'UALICE'))).json()) as any;
     expect(bad.text).toBe('Usage: `/agent status <agent>`');
@@ -481,7 +481,7 @@ describe('suggestions in Slack', () => {
     expect(
       slack.filter((c) => c.method === 'chat.postEphemeral').map((c) => [c.body.user, c.body.text]),
     ).toEqual([
-      ['UALICE', 'Not requested: only the admins named in the organisation config may request a promotion.'],
+      ['UALICE', 'Not requested: the organisation config does not let you run /agent promote.'],
       ['UADMIN', `${id}: T2 → T3 requested; needs 2 approval(s).`],
       [
         'UADMIN',
@@ -594,5 +594,33 @@ describe('a council from a Slack user group', () => {
     expect(
       slack.filter((c) => c.method === 'chat.postEphemeral').map((c) => [c.body.user, c.body.text]),
     ).toEqual([['UCAROL', `Not counted: carol cannot approve ${id}: not a council member.`]]);
+  });
+});
+
+describe('who may run which command', () => {
+  it('slack.commands replaces the default for a command: listed users only, admins included or not', async () => {
+    await service.stop();
+    service = await startWith(`${ORG}  commands: { revoke: [UALICE], status: [UADMIN] }\n`);
+    slackApi();
+    const run = async (text: string, user: string) =>
+      ((await (await postSlack(service.port, commandBody(text, user))).json()) as any).text as string;
+    expect(await run('revoke builder-bot leaked a key', 'UADMIN')).toBe(
+      'You may not run `/agent revoke`: the organisation config names who may (slack.commands.revoke).',
+    );
+    expect(await run('status builder-bot', 'UALICE')).toBe(
+      'You may not run `/agent status`: the organisation config names who may (slack.commands.status).',
+    );
+    expect(await run('list', 'UALICE')).toMatch(/^`builder-bot` T2 builder, active/);
+    expect(await run('pause builder-bot', 'UADMIN')).toBe('`builder-bot` paused.');
+    expect(await run('revoke builder-bot leaked a key', 'UALICE')).toMatch(/^Revoked `builder-bot`/);
+    const refused = service.runtime.ledger.db
+      .prepare(
+        "SELECT actor, json_extract(payload, '$.path') AS what FROM ledger_entries WHERE type = 'api.refused'",
+      )
+      .all();
+    expect(refused).toEqual([
+      { actor: 'UADMIN', what: '/agent revoke' },
+      { actor: 'UALICE', what: '/agent status' },
+    ]);
   });
 });

@@ -1,4 +1,5 @@
 import type { App } from '@slack/bolt';
+import type { SlackCommand } from '../../core/org-config.js';
 import { describeSuggestion } from '../../core/suggestions.js';
 import { tierLabel } from '../../core/tiers.js';
 import { isUserError, UserError } from '../../errors.js';
@@ -6,7 +7,7 @@ import { Watcher } from '../../watchers/watcher.js';
 import { promotionRequestedText, suggestionBlocks } from '../blocks.js';
 import type { SlackDeps } from '../slack-deps.js';
 
-export const COMMANDS: Record<string, { usage: string; admin: boolean; help: string }> = {
+export const COMMANDS: Record<'help' | SlackCommand, { usage: string; admin: boolean; help: string }> = {
   help: { usage: 'help', admin: false, help: 'this list' },
   list: { usage: 'list', admin: false, help: 'every agent with its tier and status' },
   status: {
@@ -29,16 +30,20 @@ export const COMMANDS: Record<string, { usage: string; admin: boolean; help: str
 };
 
 /**
- * Whether a Slack user may run what changes something (`/agent promote`, a suggestion's button…):
- * only the admins of the organisation config. A refusal is recorded with who asked for what.
+ * Whether a Slack user may run an `/agent` command (or its button): those `slack.commands` lists
+ * for it, else the admins for a command that changes something and everyone for the others. A
+ * refusal is recorded with who asked for what.
  */
-export async function mayAdminister(
+export async function mayRun(
   deps: SlackDeps,
   user: string,
+  command: SlackCommand,
   what: string,
   agentId: string | null,
 ): Promise<boolean> {
-  if (deps.governance.config.slack.admins.includes(user)) return true;
+  const slack = deps.governance.config.slack;
+  const allowed = slack.commands[command] ?? (COMMANDS[command]!.admin ? slack.admins : null);
+  if (allowed === null || allowed.includes(user)) return true;
   await deps.governance.ledger
     .appendSoon([
       {
@@ -49,7 +54,7 @@ export async function mayAdminister(
           method: 'SLASH',
           path: what,
           status: 403,
-          reason: 'not a Slack admin in the organisation config',
+          reason: `not allowed to run /agent ${command} by the organisation config`,
         },
       },
     ])
@@ -61,12 +66,15 @@ export async function mayAdminister(
 export function registerAgentCommand(app: App, deps: SlackDeps): void {
   app.command('/agent', async ({ command, ack }) => {
     const [name = 'help', ...args] = command.text.trim().split(/\s+/).filter(Boolean);
-    const spec = COMMANDS[name];
+    const spec = Object.hasOwn(COMMANDS, name) ? COMMANDS[name as keyof typeof COMMANDS] : undefined;
     const reply = (text: string) => ack({ response_type: 'ephemeral', text });
     if (!spec) return reply(`Unknown command \`${name}\`. Try \`/agent help\`.`);
-    if (spec.admin && !(await mayAdminister(deps, command.user_id, `/agent ${name}`, args[0] ?? null)))
+    if (
+      name !== 'help' &&
+      !(await mayRun(deps, command.user_id, name as SlackCommand, `/agent ${name}`, args[0] ?? null))
+    )
       return reply(
-        `You may not run \`/agent ${name}\`: only the admins named in the organisation config may.`,
+        `You may not run \`/agent ${name}\`: the organisation config names who may (slack.${deps.governance.config.slack.commands[name as SlackCommand] ? `commands.${name}` : 'admins'}).`,
       );
     try {
       const answer = await run(name, args, command.user_id, deps);
@@ -89,7 +97,8 @@ async function run(
   const g = deps.governance;
   const actor = `slack:${user}`;
   const need = (n: number) => {
-    if (args.length < n) throw new UserError('usage', `Usage: \`/agent ${COMMANDS[name]!.usage}\``);
+    if (args.length < n)
+      throw new UserError('usage', `Usage: \`/agent ${COMMANDS[name as keyof typeof COMMANDS].usage}\``);
   };
   switch (name) {
     case 'help':

@@ -2,7 +2,7 @@ import type { App } from '@slack/bolt';
 import { isUserError } from '../../errors.js';
 import { promotionRequestBlocks, promotionRequestedText, SUGGESTED_PROMOTION_ACTION } from '../blocks.js';
 import type { SlackDeps } from '../slack-deps.js';
-import { mayAdminister } from './agent-command.js';
+import { mayRun } from './agent-command.js';
 
 /**
  * Votes on promotion, demotion and reinstatement requests (the council's, for T4), and the button
@@ -14,8 +14,10 @@ export function registerPromotionListeners(app: App, deps: SlackDeps): void {
     const b = body as { user: { id: string }; channel?: { id: string } };
     const [agentId = '', to] = ((action as { value?: string }).value ?? '').split(':');
     const tell = ephemeral(deps, b, `suggestion:${agentId}`);
-    if (!(await mayAdminister(deps, b.user.id, `/agent promote ${agentId} (suggestion)`, agentId || null)))
-      return tell('Not requested: only the admins named in the organisation config may request a promotion.');
+    if (
+      !(await mayRun(deps, b.user.id, 'promote', `/agent promote ${agentId} (suggestion)`, agentId || null))
+    )
+      return tell('Not requested: the organisation config does not let you run /agent promote.');
     try {
       const p = await deps.promotions.request(agentId, `slack:${b.user.id}`, {
         kind: 'promotion',
