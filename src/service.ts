@@ -112,7 +112,7 @@ export async function startService(
           );
       };
     }
-    const agentRuntime = new AgentRuntime(governance, integrations, logger, secrets);
+    const agentRuntime = new AgentRuntime(governance, logger, secrets);
     const watcher = new Watcher(governance);
     const slackConfig = readSlackConfig(env);
     const slack = slackConfig

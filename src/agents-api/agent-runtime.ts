@@ -6,7 +6,6 @@ import type { IntegrationEvent } from '../core/lifecycle.js';
 import { tierCapabilities } from '../core/org-config.js';
 import { decidePreflight, type PreflightDecision, type PreflightRequest } from '../core/preflight.js';
 import type { Governance } from '../governance.js';
-import type { IntegrationManager } from '../integrations/integration-manager.js';
 import { createBreaker } from '../integrations/resilience.js';
 import type { Logger } from '../logger.js';
 import type { VaultSecrets } from '../secrets/vault-secrets.js';
@@ -34,7 +33,6 @@ export class AgentRuntime {
 
   constructor(
     private readonly governance: Governance,
-    private readonly integrations: IntegrationManager,
     private readonly logger: Logger,
     private readonly secrets: VaultSecrets | null = null,
   ) {
