@@ -244,14 +244,53 @@ export class AgentRuntime {
     if (!this.secrets) throw new ApiRefusal(404, 'vault_off', 'Vault is not configured on this service');
     await this.requireActive(agent);
     const issued = await this.secrets.issueToken(agent.id);
-    await this.governance.ledger.appendSoon([
-      {
-        type: 'vault.token_issued',
-        agentId: agent.id,
-        actor: agent.id,
-        payload: { accessor: issued.accessor, ttlSeconds: issued.ttlSeconds },
-      },
-    ]);
+    // Recorded with the agent's status read in the same transaction: a revocation that landed while
+    // the token was being issued already ran its Vault part without this accessor.
+    const db = this.governance.ledger.db;
+    let status = 'active';
+    const [entry] = await this.governance.ledger.appendSoon(() => {
+      status =
+        (
+          db.prepare('SELECT status FROM agent_metrics WHERE agent_id = ?').get(agent.id) as {
+            status: string;
+          }
+        )?.status ?? 'unknown';
+      return [
+        {
+          type: 'vault.token_issued',
+          agentId: agent.id,
+          actor: agent.id,
+          payload: { accessor: issued.accessor, ttlSeconds: issued.ttlSeconds },
+        },
+      ];
+    });
+    if (status !== 'active') {
+      await this.secrets.revokeAccessor(issued.accessor).catch((error: unknown) => {
+        // Vault went away in between: the accessor is recorded; a Vault revocation of the agent,
+        // retried until it holds, revokes every recorded accessor.
+        this.logger.warn(
+          { agent: agent.id, err: error },
+          'token issued during a revocation; revoking it later',
+        );
+        const revocation = db
+          .prepare(
+            "SELECT json_extract(payload, '$.revocationId') AS id FROM ledger_entries WHERE type = 'revocation.requested' AND agent_id = ? ORDER BY seq DESC LIMIT 1",
+          )
+          .get(agent.id) as { id: string } | undefined;
+        if (revocation)
+          this.governance.ledger.outbox.enqueue(entry!.seq, {
+            target: 'vault',
+            kind: 'vault.revoke_agent',
+            idempotencyKey: `${revocation.id}:vault:${issued.accessor}`,
+            orderingKey: `vault:${agent.id}`,
+            payload: {
+              agentId: agent.id,
+              revocation: { revocationId: revocation.id, agentId: agent.id, effect: 'vault' },
+            },
+          });
+      });
+      throw new ApiRefusal(403, 'agent_not_active', `agent ${agent.id} is ${status}: no Vault token`);
+    }
     return issued;
   }
 

@@ -262,6 +262,7 @@ export class VaultStandIn {
   /** Live token accessor → the role it logged in as. */
   readonly tokens = new Map<string, string>();
   private readonly pendingSecrets = new Map<string, string>();
+  private readonly singleUse = new Set<string>();
   private next = 0;
   private server: Server | null = null;
   port = 0;
@@ -309,6 +310,7 @@ export class VaultStandIn {
         const n = ++this.next;
         ids.add(`sid-acc-${n}`);
         this.pendingSecrets.set(`sid-${n}`, name);
+        if (data.num_uses === 1) this.singleUse.add(`sid-acc-${n}`);
         return json(res, 200, { data: { secret_id: `sid-${n}`, secret_id_accessor: `sid-acc-${n}` } });
       }
       if (rest === '/secret-id-accessor/destroy') {
@@ -322,6 +324,8 @@ export class VaultStandIn {
         return json(res, 400, { errors: ['invalid secret id'] });
       const n = ++this.next;
       this.tokens.set(`tok-acc-${n}`, name);
+      const used = String(data.secret_id).replace('sid-', 'sid-acc-');
+      if (this.singleUse.delete(used)) this.secretIds.get(name)?.delete(used); // num_uses 1: consumed
       return json(res, 200, {
         auth: { client_token: `hvs.tok-${n}`, accessor: `tok-acc-${n}`, lease_duration: 900 },
       });

@@ -151,9 +151,10 @@ export class VaultSecrets {
     const roleId = (await this.call(() => this.vault.read(`auth/approle/role/${role}/role-id`))) as {
       data: { role_id: string };
     };
-    const secret = (await this.call(() => this.vault.write(`auth/approle/role/${role}/secret-id`, {}))) as {
-      data: { secret_id: string };
-    };
+    // Single use and short-lived: the login below consumes it, so no secret-id outlives the token.
+    const secret = (await this.call(() =>
+      this.vault.write(`auth/approle/role/${role}/secret-id`, { num_uses: 1, ttl: '60s' }),
+    )) as { data: { secret_id: string } };
     const login = (await this.call(() =>
       this.vault.write('auth/approle/login', {
         role_id: roleId.data.role_id,
@@ -165,6 +166,11 @@ export class VaultSecrets {
       accessor: login.auth.accessor,
       ttlSeconds: login.auth.lease_duration,
     };
+  }
+
+  /** Revokes one token by its accessor (a token issued as its agent was being revoked). */
+  async revokeAccessor(accessor: string): Promise<void> {
+    await this.call(() => this.vault.write('auth/token/revoke-accessor', { accessor }));
   }
 
   /** Destroys every secret-id of the agent's role and revokes the given token accessors, then reads back. */

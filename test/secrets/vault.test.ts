@@ -184,7 +184,7 @@ describe('Vault', () => {
     nock(VAULT)
       .get('/v1/auth/approle/role/agent-deploy-bot/role-id')
       .reply(200, { data: { role_id: 'role-123' } })
-      .post('/v1/auth/approle/role/agent-deploy-bot/secret-id', {})
+      .post('/v1/auth/approle/role/agent-deploy-bot/secret-id', { num_uses: 1, ttl: '60s' })
       .reply(200, { data: { secret_id: 'sid-1', secret_id_accessor: 'sid-acc-1' } })
       .post('/v1/auth/approle/login', { role_id: 'role-123', secret_id: 'sid-1' })
       .reply(200, { auth: { client_token: 'hvs.agent', accessor: 'tok-acc-1', lease_duration: 900 } });
@@ -243,5 +243,44 @@ describe('Vault', () => {
       ['vault', true],
     ]);
     expect(entries('revocation.confirmed')).toHaveLength(1);
+  });
+
+  it('a token issued while its agent is being revoked is revoked at once and never handed over', async () => {
+    const agent = await start();
+    const revokedAccessors: string[] = [];
+    nock(VAULT)
+      .get('/v1/auth/approle/role/agent-deploy-bot/role-id')
+      .reply(200, { data: { role_id: 'role-123' } })
+      .post('/v1/auth/approle/role/agent-deploy-bot/secret-id', { num_uses: 1, ttl: '60s' })
+      .reply(200, { data: { secret_id: 'sid-1', secret_id_accessor: 'sid-acc-1' } })
+      // Vault is slow to log in; the kill switch is thrown meanwhile.
+      .post('/v1/auth/approle/login', { role_id: 'role-123', secret_id: 'sid-1' })
+      .delay(300)
+      .reply(200, { auth: { client_token: 'hvs.agent', accessor: 'tok-acc-1', lease_duration: 900 } });
+    nock(VAULT)
+      .persist()
+      .get('/v1/auth/approle/role/agent-deploy-bot/secret-id')
+      .query({ list: '1' })
+      .reply(404, { errors: [] })
+      .post('/v1/auth/token/revoke-accessor')
+      .reply(204, (_uri, body: any) => {
+        revokedAccessors.push(body.accessor);
+        return '';
+      });
+    const asked = fetch(`http://127.0.0.1:${service!.port}/api/v1/vault/token`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${(agent as any).options.token}` },
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    await service!.revocations.revoke('deploy-bot', 'exfiltrated a token', 'carol');
+    await service!.vault!.deliverer.pump.runNow(); // the revocation's Vault part, before the login answers
+    const res = await asked;
+    expect(res.status).toBe(403);
+    expect(await res.json()).toEqual({
+      error: 'agent_not_active',
+      message: 'agent deploy-bot is revoked: no Vault token',
+    });
+    expect(revokedAccessors).toEqual(['tok-acc-1']);
+    expect(entries('vault.token_issued')).toEqual([{ accessor: 'tok-acc-1', ttlSeconds: 900 }]);
   });
 });
