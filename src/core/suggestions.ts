@@ -43,7 +43,16 @@ export function suggest(
 ): Suggestion[] {
   const out: Suggestion[] = [];
   for (const a of inputs.agents) {
-    if (a.status === 'active' && a.eligibleFor && !a.pendingPromotion && a.badOutcomes.length === 0) {
+    const reasons: string[] = [];
+    if (a.seriousViolations >= 2)
+      reasons.push(`${a.seriousViolations} high or critical violations in the window`);
+    if (a.budgetUsed >= 0.8 * a.budgetLimit) reasons.push(`budget ${a.budgetUsed} of ${a.budgetLimit} used`);
+    if (a.badOutcomes.length > 0)
+      reasons.push(
+        `${a.badOutcomes.length} merged PR(s) reverted or broke the default branch: ${a.badOutcomes.join('; ')}`,
+      );
+    // An agent the record argues against is never also suggested for promotion.
+    if (a.status === 'active' && a.eligibleFor && !a.pendingPromotion && reasons.length === 0) {
       out.push({
         kind: 'promote',
         agentId: a.agentId,
@@ -54,14 +63,6 @@ export function suggest(
         ],
       });
     }
-    const reasons: string[] = [];
-    if (a.seriousViolations >= 2)
-      reasons.push(`${a.seriousViolations} high or critical violations in the window`);
-    if (a.budgetUsed >= 0.8 * a.budgetLimit) reasons.push(`budget ${a.budgetUsed} of ${a.budgetLimit} used`);
-    if (a.badOutcomes.length > 0)
-      reasons.push(
-        `${a.badOutcomes.length} merged PR(s) reverted or broke the default branch: ${a.badOutcomes.join('; ')}`,
-      );
     if (a.status === 'active' && a.tier !== 'T0' && reasons.length)
       out.push({ kind: 'demote', agentId: a.agentId, evidence: reasons });
   }

@@ -29,6 +29,8 @@ describe('suggestion engine', () => {
   it('suggests promoting an eligible agent, but not one already asked for, or with a bad outcome', () => {
     expect(kinds(inputs({ agents: [agent({ eligibleFor: 'T3' })] }))).toEqual(['promote:a']);
     expect(kinds(inputs({ agents: [agent({ eligibleFor: 'T3', pendingPromotion: true })] }))).toEqual([]);
+    // Eligible on paper, but the record argues against it: a demotion, never both.
+    expect(kinds(inputs({ agents: [agent({ eligibleFor: 'T3', budgetUsed: 17 })] }))).toEqual(['demote:a']);
     expect(
       kinds(inputs({ agents: [agent({ eligibleFor: 'T3', badOutcomes: ['acme/web#4 reverted by #9'] })] })),
     ).toEqual(['demote:a']);

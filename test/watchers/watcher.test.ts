@@ -119,3 +119,94 @@ it('opens a finding as a GitHub issue in the configured repository once, and clo
     nock.enableNetConnect();
   }
 });
+
+it('suggests from a ledger history: a rule people always approve, an approver who is a bottleneck, a promotion, a demotion', async () => {
+  const config = join(tempDir(), 'org.yml');
+  writeFileSync(
+    config,
+    'promotion: { thresholds: { T3: { min_merged_prs: 0, min_days_at_tier: 0, clean_days: 0 } } }\n',
+  );
+  const rt = await testRuntime({ config });
+  const g = rt.governance;
+  await g.registerAgent({ id: 'ready-bot', tier: 'T2', owner: 'olivia' }, 'admin');
+  await g.registerAgent({ id: 'flaky-bot', tier: 'T2', owner: 'olivia' }, 'admin');
+  const decision = (number: number, outcome: 'require_approval' | 'allow', rule: string) =>
+    g.recordDecision(
+      {
+        agentId: 'ready-bot',
+        repository: 'acme/web',
+        number,
+        headSha: 'a'.repeat(40),
+        outcome,
+        summary: outcome,
+        tier: 'T2',
+        policyVersion: 'v1',
+        diffHash: 'd',
+        rules: [{ rule, status: outcome === 'allow' ? 'pass' : 'fire', summary: `${rule} held it` }],
+        violations: [],
+      },
+      'test',
+    );
+  const approval = (number: number, approver: string, verdict: 'approve' | 'reject') =>
+    g.record([
+      {
+        type: 'approval.recorded',
+        agentId: null,
+        actor: approver,
+        payload: {
+          repository: 'acme/web',
+          number,
+          approver,
+          verdict,
+          gate: 'default',
+          headSha: 'a'.repeat(40),
+          diffHash: 'd',
+          policyVersion: 'v1',
+          source: 'slack',
+        },
+      },
+    ]);
+  // Five dependency changes held for people, each approved by alice, then passed.
+  for (const n of [1, 2, 3, 4, 5]) {
+    await decision(n, 'require_approval', 'dependencies');
+    await approval(n, 'alice', 'approve');
+    await decision(n, 'allow', 'dependencies');
+  }
+  // Protected paths held twice: once rejected, so that rule is not a candidate to relax.
+  for (const [n, verdict] of [
+    [6, 'approve'],
+    [7, 'reject'],
+  ] as const) {
+    await decision(n, 'require_approval', 'protected_paths');
+    await approval(n, 'bob', verdict);
+    if (verdict === 'approve') await decision(n, 'allow', 'protected_paths');
+  }
+  // flaky-bot spends 16 of its 20 budget points (three medium, one low): still active, nearly out.
+  for (const n of ['1', '2', '3'])
+    await g.recordViolation(
+      'flaky-bot',
+      { type: 'rate_limit_exceeded', details: 'x' },
+      `rate:${n}`,
+      'agent-api',
+    );
+  await g.recordViolation('flaky-bot', { type: 'ci_failure', details: 'red' }, 'ci:acme/web#9@1', 'github');
+
+  const list = new Watcher(g).suggestions();
+  const about = (s: (typeof list)[number]) =>
+    `${s.kind}:${'agentId' in s ? s.agentId : 'rule' in s ? s.rule : s.approver}`;
+  const shown = list.map(about).filter((k) => !k.startsWith('unused_rule'));
+  expect(shown.sort()).toEqual(
+    ['approver_bottleneck:alice', 'demote:flaky-bot', 'promote:ready-bot', 'relax_rule:dependencies'].sort(),
+  );
+  expect(list.find((s) => s.kind === 'relax_rule')!.evidence).toEqual([
+    'held 5 PRs for approval; people approved all 5',
+  ]);
+  expect(list.find((s) => s.kind === 'approver_bottleneck')!.evidence).toEqual(['5 of 6 approvals']);
+  expect(list.find((s) => s.kind === 'demote')!.evidence).toEqual(['budget 16 of 20 used']);
+  // Rules that fired are not "never fires"; the others are.
+  const unused = list.filter((s) => s.kind === 'unused_rule').map(about);
+  expect(unused).not.toContain('unused_rule:dependencies');
+  expect(unused).not.toContain('unused_rule:protected_paths');
+  expect(unused).toContain('unused_rule:secrets');
+  await rt.close();
+});
