@@ -4,7 +4,7 @@ import type { Inbox } from '../ledger/inbox.js';
 import type { OutboxMessageInput } from '../ledger/outbox.js';
 import type { Logger } from '../logger.js';
 import { type Handler, sendJson } from '../server.js';
-import { isHandledEvent, WEBHOOK_SCHEMAS } from './webhook-schemas.js';
+import { ignoredDelivery, isHandledEvent, WEBHOOK_SCHEMAS } from './webhook-schemas.js';
 
 /** GitHub caps webhook payloads at 25 MB. */
 const MAX_BODY = 25 * 1024 * 1024;
@@ -77,6 +77,8 @@ export function createWebhookReceiver(options: WebhookReceiverOptions): Handler 
         message: `not a valid ${event} payload: ${issue.path.join('.') || 'body'}: ${issue.message}`,
       });
     }
+    const ignored = ignoredDelivery(event, shape.data);
+    if (ignored) return sendJson(res, 202, { ok: true, ignored });
     const data = shape.data as { action?: string; repository?: { full_name: string } };
     const entry = options.inbox.accept({
       source: 'github',

@@ -236,12 +236,27 @@ describe('outcomes after the merge count against the agent', () => {
     push.repository = agentPullRequest().repository;
     push.ref = 'refs/heads/feature';
     push.commits = [{ id: 'f'.repeat(40), message: `Revert "docs"\n\nThis reverts commit ${MERGE}.` }];
-    await postWebhook(ctx.service.port, 'push', push);
+    // Acknowledged, not stored: a push elsewhere, or one that reverts nothing, cannot matter.
+    expect(await (await postWebhook(ctx.service.port, 'push', push)).json()).toEqual({
+      ok: true,
+      ignored: 'a push to a branch other than the default',
+    });
     push.ref = 'refs/heads/master';
+    push.commits = [{ id: 'e'.repeat(40), message: 'Fix a typo' }];
+    expect(await (await postWebhook(ctx.service.port, 'push', push)).json()).toEqual({
+      ok: true,
+      ignored: 'a push that reverts nothing',
+    });
     push.commits = [{ id: 'f'.repeat(40), message: `Revert "x"\n\nThis reverts commit ${'9'.repeat(40)}.` }];
     await postWebhook(ctx.service.port, 'push', push);
     await ctx.service.github!.drain();
     expect(badOutcomes()).toEqual([]);
+    const pushes = db()
+      .prepare(
+        "SELECT COUNT(*) AS n FROM ledger_entries WHERE type = 'delivery.received' AND json_extract(payload, '$.event') = 'push'",
+      )
+      .get();
+    expect(pushes).toEqual({ n: 1 }); // only the revert of a commit no agent wrote was stored
 
     push.commits = [{ id: 'f'.repeat(40), message: `Revert "docs"\n\nThis reverts commit ${MERGE}.` }];
     await postWebhook(ctx.service.port, 'push', push);
