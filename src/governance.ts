@@ -3,6 +3,7 @@ import type { AgentIdentities, AgentRecord } from './core/agent.js';
 import { agentIdSchema } from './core/agent.js';
 import { stateChangesFor } from './core/derived-state.js';
 import type { LedgerEntry, LedgerEntryInput, LedgerPayload } from './core/ledger-entries.js';
+import type { AgentStatus } from './core/lifecycle.js';
 import type { OrgConfig } from './core/org-config.js';
 import type { ApprovalReceipt, Decision, GateStatus } from './core/policy/decision.js';
 import type { PullRequestFacts } from './core/policy/pull-request-facts.js';
@@ -233,14 +234,8 @@ export class Governance {
       // Re-checked inside the write transaction: an agent revoked or suspended while its PR was being
       // evaluated does not get an allow recorded after its revocation.
       let record = proposed;
-      const status = record.agentId
-        ? (
-            this.ledger.db
-              .prepare('SELECT status FROM agent_metrics WHERE agent_id = ?')
-              .get(record.agentId) as { status: string } | undefined
-          )?.status
-        : undefined;
-      if (record.outcome === 'allow' && status !== undefined && status !== 'active') {
+      const status = record.agentId ? this.statusInLedger(record.agentId) : null;
+      if (record.outcome === 'allow' && status !== null && status !== 'active') {
         const summary = `Denied: agent ${record.agentId} was ${status} while this PR was being evaluated`;
         record = {
           ...record,
@@ -452,6 +447,18 @@ export class Governance {
       )
       .get(repository, number) as { agent_id: string | null; head_sha: string; outcome: string } | undefined;
     return row ? { agentId: row.agent_id, headSha: row.head_sha, outcome: row.outcome } : null;
+  }
+
+  /**
+   * The agent's status as the ledger records it (null for an unknown agent). Read inside a write
+   * transaction, it cannot change before that transaction ends: the re-check that keeps an allow,
+   * a token or a promotion from landing after a revocation.
+   */
+  statusInLedger(agentId: string): AgentStatus | null {
+    const row = this.ledger.db.prepare('SELECT status FROM agent_metrics WHERE agent_id = ?').get(agentId) as
+      | { status: AgentStatus }
+      | undefined;
+    return row?.status ?? null;
   }
 
   /** From the ledger itself, so it holds even while the state store is down or behind. */

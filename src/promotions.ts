@@ -187,11 +187,7 @@ export class Promotions {
           },
         });
       } else if (approvals >= current.required) {
-        const agentStatus = (
-          ledger.db.prepare('SELECT status FROM agent_metrics WHERE agent_id = ?').get(current.agentId) as {
-            status: AgentStatus;
-          }
-        ).status;
+        const agentStatus = g.statusInLedger(current.agentId)!;
         entries.push(
           ...this.applyEntries(
             current.agentId,

@@ -78,11 +78,7 @@ export class Revocations {
     if (!g.agentRegistered(agentId)) throw unknownAgent(agentId);
     if (options.dryRun) return { ...this.plan(agentId), dryRun: true };
     const plan = ledger.atomically(() => {
-      const status = (
-        ledger.db.prepare('SELECT status FROM agent_metrics WHERE agent_id = ?').get(agentId) as {
-          status: string;
-        }
-      ).status;
+      const status = g.statusInLedger(agentId);
       if (status === 'revoked' && !options.statusChanged) {
         throw new UserError(
           'already_revoked',

@@ -129,15 +129,12 @@ export class AgentRuntime {
     }
     // The answer is recorded, and re-checked, inside the ledger's write transaction: a revocation
     // recorded while this preflight was being decided turns an allow into a deny.
-    const db = this.governance.ledger.db;
     const [entry] = await this.governance.ledger.appendSoon(() => {
-      const row = db.prepare('SELECT status FROM agent_metrics WHERE agent_id = ?').get(agent.id) as
-        | { status: string }
-        | undefined;
-      if (decision.decision === 'allow' && row?.status !== 'active') {
+      const status = this.governance.statusInLedger(agent.id);
+      if (decision.decision === 'allow' && status !== 'active') {
         decision = {
           decision: 'deny',
-          reasons: [`status: agent is ${row?.status ?? 'unknown'} (changed while deciding)`],
+          reasons: [`status: agent is ${status ?? 'unknown'} (changed while deciding)`],
           checks: decision.checks,
         };
       }
@@ -249,12 +246,7 @@ export class AgentRuntime {
     const db = this.governance.ledger.db;
     let status = 'active';
     const [entry] = await this.governance.ledger.appendSoon(() => {
-      status =
-        (
-          db.prepare('SELECT status FROM agent_metrics WHERE agent_id = ?').get(agent.id) as {
-            status: string;
-          }
-        )?.status ?? 'unknown';
+      status = this.governance.statusInLedger(agent.id) ?? 'unknown';
       return [
         {
           type: 'vault.token_issued',
