@@ -4,6 +4,7 @@ import { UserError } from './errors.js';
 import type { Governance } from './governance.js';
 import { unknownAgent } from './governance.js';
 import type { OutboxMessageInput } from './ledger/outbox.js';
+import { vaultRevokeMessage } from './secrets/vault-deliverer.js';
 
 export interface RevocationPlan {
   revocationId: string;
@@ -108,15 +109,7 @@ export class Revocations {
           },
         };
       });
-      if (this.options.vault) {
-        calls.push({
-          target: 'vault',
-          kind: 'vault.revoke_agent',
-          idempotencyKey: `${p.revocationId}:vault`,
-          orderingKey: `vault:${agentId}`,
-          payload: { agentId, revocation: { revocationId: p.revocationId, agentId, effect: 'vault' } },
-        });
-      }
+      if (this.options.vault) calls.push(vaultRevokeMessage(agentId, p.revocationId));
       const entries: LedgerEntryInput[] = [
         {
           type: 'revocation.requested',

@@ -8,6 +8,7 @@ import { decidePreflight, type PreflightDecision, type PreflightRequest } from '
 import type { Governance } from '../governance.js';
 import { createBreaker } from '../integrations/resilience.js';
 import type { Logger } from '../logger.js';
+import { vaultRevokeMessage } from '../secrets/vault-deliverer.js';
 import type { VaultSecrets } from '../secrets/vault-secrets.js';
 
 /** A refusal the API answers with its status and a stable code. */
@@ -270,16 +271,10 @@ export class AgentRuntime {
           )
           .get(agent.id) as { id: string } | undefined;
         if (revocation)
-          this.governance.ledger.outbox.enqueue(entry!.seq, {
-            target: 'vault',
-            kind: 'vault.revoke_agent',
-            idempotencyKey: `${revocation.id}:vault:${issued.accessor}`,
-            orderingKey: `vault:${agent.id}`,
-            payload: {
-              agentId: agent.id,
-              revocation: { revocationId: revocation.id, agentId: agent.id, effect: 'vault' },
-            },
-          });
+          this.governance.ledger.outbox.enqueue(
+            entry!.seq,
+            vaultRevokeMessage(agent.id, revocation.id, issued.accessor),
+          );
       });
       throw new ApiRefusal(403, 'agent_not_active', `agent ${agent.id} is ${status}: no Vault token`);
     }

@@ -18,6 +18,20 @@ export function vaultSetTierMessage(agentId: string, tier: TierId, promotionId: 
 }
 
 /**
+ * The Vault part of a revocation: destroy the agent's secret-ids and revoke every token accessor the
+ * ledger records for it, then read back. `attempt` tells apart a later call for the same revocation.
+ */
+export function vaultRevokeMessage(agentId: string, revocationId: string, attempt = ''): OutboxMessageInput {
+  return {
+    target: 'vault',
+    kind: 'vault.revoke_agent',
+    idempotencyKey: `${revocationId}:vault${attempt ? `:${attempt}` : ''}`,
+    orderingKey: `vault:${agentId}`,
+    payload: { agentId, revocation: { revocationId, agentId, effect: 'vault' } },
+  };
+}
+
+/**
  * Makes the Vault calls waiting in the outbox, in order per agent, retrying while Vault is down or
  * sealed; records each batch of calls in the ledger, and a revocation's Vault effect once it is
  * read back as done.
