@@ -26,35 +26,47 @@ export interface CheckRunRecord {
   title: string;
 }
 
-async function listen(
-  handler: (req: IncomingMessage, body: string, res: ServerResponse) => void,
-): Promise<{ server: Server; port: number }> {
-  const server = createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    handler(req, Buffer.concat(chunks).toString(), res);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  return { server, port: (server.address() as AddressInfo).port };
+/** A stand-in's HTTP server on a free loopback port: each request handed over with its whole body. */
+abstract class LoopbackStandIn {
+  private server: Server | null = null;
+  port = 0;
+
+  protected abstract handle(req: IncomingMessage, body: string, res: ServerResponse): void;
+
+  async start(): Promise<this> {
+    const server = createServer(async (req, res) => {
+      const chunks: Buffer[] = [];
+      for await (const c of req) chunks.push(c as Buffer);
+      this.handle(req, Buffer.concat(chunks).toString(), res);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    this.server = server;
+    this.port = (server.address() as AddressInfo).port;
+    return this;
+  }
+
+  stop(): void {
+    this.server?.close();
+  }
 }
 
 function json(res: ServerResponse, status: number, body: unknown) {
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 }
 
-export class GithubStandIn {
+export class GithubStandIn extends LoopbackStandIn {
   readonly pulls = new Map<number, StandInPullRequest>();
   readonly checkRuns: CheckRunRecord[] = [];
   policy: string | null = null;
   /** Fault injection: answer every call with this status (502, or 403 rate-limited) until cleared. */
   failWith: 502 | 403 | null = null;
-  private server: Server | null = null;
-  port = 0;
 
   constructor(
     readonly owner = 'acme',
     readonly repo = 'web',
-  ) {}
+  ) {
+    super();
+  }
 
   get repository() {
     return {
@@ -82,17 +94,6 @@ export class GithubStandIn {
     return this.checkRuns.filter((c) => c.headSha === headSha).at(-1);
   }
 
-  async start(): Promise<this> {
-    const { server, port } = await listen((req, body, res) => this.handle(req, body, res));
-    this.server = server;
-    this.port = port;
-    return this;
-  }
-
-  stop(): void {
-    this.server?.close();
-  }
-
   private pullJson(pr: StandInPullRequest) {
     return {
       number: pr.number,
@@ -106,7 +107,7 @@ export class GithubStandIn {
     };
   }
 
-  private handle(req: IncomingMessage, body: string, res: ServerResponse) {
+  protected handle(req: IncomingMessage, body: string, res: ServerResponse) {
     if (this.failWith === 502) return json(res, 502, { message: 'Bad Gateway' });
     if (this.failWith === 403) {
       res.writeHead(403, {
@@ -204,13 +205,11 @@ export class GithubStandIn {
   }
 }
 
-export class SlackStandIn {
+export class SlackStandIn extends LoopbackStandIn {
   /** Every Web API call, with the message `ts` each answer carried. */
   readonly calls: { method: string; args: Record<string, string>; ts: string }[] = [];
   /** Fault injection: 429 (with Retry-After) or 503 until cleared. */
   failWith: 429 | 503 | null = null;
-  private server: Server | null = null;
-  port = 0;
 
   get apiUrl(): string {
     return `http://127.0.0.1:${this.port}/api/`;
@@ -224,28 +223,19 @@ export class SlackStandIn {
       .filter((k): k is string => k !== null);
   }
 
-  async start(): Promise<this> {
-    const { server, port } = await listen((req, body, res) => {
-      if (this.failWith === 429) {
-        res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '1' });
-        return res.end(JSON.stringify({ ok: false, error: 'ratelimited' }));
-      }
-      if (this.failWith === 503) return json(res, 503, { ok: false, error: 'service_unavailable' });
-      const method = new URL(req.url!, 'http://x').pathname.replace('/api/', '');
-      const args = String(req.headers['content-type']).includes('json')
-        ? JSON.parse(body || '{}')
-        : Object.fromEntries(new URLSearchParams(body));
-      const ts = method === 'chat.update' ? args.ts! : `${1700000000 + this.calls.length}.000100`;
-      this.calls.push({ method, args, ts });
-      json(res, 200, { ok: true, channel: args.channel, ts });
-    });
-    this.server = server;
-    this.port = port;
-    return this;
-  }
-
-  stop(): void {
-    this.server?.close();
+  protected handle(req: IncomingMessage, body: string, res: ServerResponse) {
+    if (this.failWith === 429) {
+      res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '1' });
+      return res.end(JSON.stringify({ ok: false, error: 'ratelimited' }));
+    }
+    if (this.failWith === 503) return json(res, 503, { ok: false, error: 'service_unavailable' });
+    const method = new URL(req.url!, 'http://x').pathname.replace('/api/', '');
+    const args = String(req.headers['content-type']).includes('json')
+      ? JSON.parse(body || '{}')
+      : Object.fromEntries(new URLSearchParams(body));
+    const ts = method === 'chat.update' ? args.ts! : `${1700000000 + this.calls.length}.000100`;
+    this.calls.push({ method, args, ts });
+    json(res, 200, { ok: true, channel: args.channel, ts });
   }
 }
 
@@ -254,7 +244,7 @@ export class SlackStandIn {
  * by AppRole login, and their revocation. It keeps which secret-ids and token accessors are live,
  * so a run can check that a revoked agent keeps none. `sealed` answers 503 as a sealed Vault does.
  */
-export class VaultStandIn {
+export class VaultStandIn extends LoopbackStandIn {
   sealed = false;
   readonly policies = new Map<string, string>();
   /** Live secret-id accessors by AppRole role. */
@@ -264,25 +254,12 @@ export class VaultStandIn {
   private readonly pendingSecrets = new Map<string, string>();
   private readonly singleUse = new Set<string>();
   private next = 0;
-  private server: Server | null = null;
-  port = 0;
 
   get addr(): string {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  async start(): Promise<this> {
-    const { server, port } = await listen((req, body, res) => this.handle(req, body, res));
-    this.server = server;
-    this.port = port;
-    return this;
-  }
-
-  stop(): void {
-    this.server?.close();
-  }
-
-  private handle(req: IncomingMessage, body: string, res: ServerResponse) {
+  protected handle(req: IncomingMessage, body: string, res: ServerResponse) {
     const url = new URL(req.url!, 'http://x');
     const path = url.pathname.replace(/^\/v1\//, '');
     if (path === 'sys/health')
