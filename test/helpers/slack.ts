@@ -14,9 +14,9 @@ export function slackHeaders(
   };
 }
 
-/** A slash command as Slack sends it: form-encoded, signed. */
-export function commandBody(text: string, user: string, trigger = `trig-${Math.random()}`): string {
-  return new URLSearchParams({
+/** The fields of an `/agent` slash command, as Slack documents them. */
+export function slashCommand(text: string, user: string, trigger = `trig-${Math.random()}`) {
+  return {
     token: 'deprecated',
     team_id: 'T0001',
     channel_id: 'C0CMD',
@@ -26,7 +26,12 @@ export function commandBody(text: string, user: string, trigger = `trig-${Math.r
     response_url: 'https://hooks.slack.com/commands/T0001/1/x',
     trigger_id: trigger,
     api_app_id: 'A0001',
-  }).toString();
+  };
+}
+
+/** A slash command as Slack sends it over HTTP: form-encoded (signed by `slackHeaders`). */
+export function commandBody(text: string, user: string, trigger?: string): string {
+  return new URLSearchParams(slashCommand(text, user, trigger)).toString();
 }
 
 /** A block_actions payload as Slack documents it, for a button click. */

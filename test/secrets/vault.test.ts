@@ -56,6 +56,18 @@ async function start() {
   return new AgentClient({ baseUrl: `http://127.0.0.1:${service.port}`, token });
 }
 
+/** Vault issuing deploy-bot a token: role-id, a single-use secret-id, and the AppRole login (after `loginDelayMs`). */
+function tokenIssuance(loginDelayMs = 0) {
+  nock(VAULT)
+    .get('/v1/auth/approle/role/agent-deploy-bot/role-id')
+    .reply(200, { data: { role_id: 'role-123' } })
+    .post('/v1/auth/approle/role/agent-deploy-bot/secret-id', { num_uses: 1, ttl: '60s' })
+    .reply(200, { data: { secret_id: 'sid-1', secret_id_accessor: 'sid-acc-1' } })
+    .post('/v1/auth/approle/login', { role_id: 'role-123', secret_id: 'sid-1' })
+    .delay(loginDelayMs)
+    .reply(200, { auth: { client_token: 'hvs.agent', accessor: 'tok-acc-1', lease_duration: 900 } });
+}
+
 const entries = (type: string) =>
   (
     service!.runtime.ledger.db
@@ -181,13 +193,7 @@ describe('Vault', () => {
   it('Vault down during a revocation: denied at once, Vault revoked after it returns, and the ledger shows both moments', async () => {
     const agent = await start();
     // The agent takes a Vault token through the service, which records the accessor.
-    nock(VAULT)
-      .get('/v1/auth/approle/role/agent-deploy-bot/role-id')
-      .reply(200, { data: { role_id: 'role-123' } })
-      .post('/v1/auth/approle/role/agent-deploy-bot/secret-id', { num_uses: 1, ttl: '60s' })
-      .reply(200, { data: { secret_id: 'sid-1', secret_id_accessor: 'sid-acc-1' } })
-      .post('/v1/auth/approle/login', { role_id: 'role-123', secret_id: 'sid-1' })
-      .reply(200, { auth: { client_token: 'hvs.agent', accessor: 'tok-acc-1', lease_duration: 900 } });
+    tokenIssuance();
     const res = await fetch(`http://127.0.0.1:${service!.port}/api/v1/vault/token`, {
       method: 'POST',
       headers: { authorization: `Bearer ${(agent as any).options.token}` },
@@ -248,15 +254,8 @@ describe('Vault', () => {
   it('a token issued while its agent is being revoked is revoked at once and never handed over', async () => {
     const agent = await start();
     const revokedAccessors: string[] = [];
-    nock(VAULT)
-      .get('/v1/auth/approle/role/agent-deploy-bot/role-id')
-      .reply(200, { data: { role_id: 'role-123' } })
-      .post('/v1/auth/approle/role/agent-deploy-bot/secret-id', { num_uses: 1, ttl: '60s' })
-      .reply(200, { data: { secret_id: 'sid-1', secret_id_accessor: 'sid-acc-1' } })
-      // Vault is slow to log in; the kill switch is thrown meanwhile.
-      .post('/v1/auth/approle/login', { role_id: 'role-123', secret_id: 'sid-1' })
-      .delay(300)
-      .reply(200, { auth: { client_token: 'hvs.agent', accessor: 'tok-acc-1', lease_duration: 900 } });
+    // Vault is slow to log in; the kill switch is thrown meanwhile.
+    tokenIssuance(300);
     nock(VAULT)
       .persist()
       .get('/v1/auth/approle/role/agent-deploy-bot/secret-id')

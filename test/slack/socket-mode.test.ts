@@ -8,6 +8,7 @@ import { readEnv } from '../../src/config/read-env.js';
 import { createLogger } from '../../src/logger.js';
 import { type RunningService, startService } from '../../src/service.js';
 import { tempDir } from '../helpers/agov.js';
+import { slashCommand } from '../helpers/slack.js';
 
 /**
  * Socket Mode as Slack runs it: `apps.connections.open` with the app-level token names a WebSocket
@@ -73,25 +74,17 @@ async function send(envelopeId: string, type: string, payload: unknown) {
   return acks.filter((a) => a.envelope_id === envelopeId);
 }
 
-const command = (text: string, user: string, trigger: string) => ({
-  token: 'deprecated',
-  team_id: 'T0001',
-  channel_id: 'C0CMD',
-  user_id: user,
-  command: '/agent',
-  text,
-  response_url: 'https://hooks.slack.com/commands/T0001/1/x',
-  trigger_id: trigger,
-  api_app_id: 'A0001',
-});
-
 it('answers /agent over Socket Mode in the acknowledgement, and runs an admin command once though Slack retries it', async () => {
-  const status = await send('env-1', 'slash_commands', command('status builder-bot', 'UALICE', 'trig-1'));
+  const status = await send(
+    'env-1',
+    'slash_commands',
+    slashCommand('status builder-bot', 'UALICE', 'trig-1'),
+  );
   expect(status).toHaveLength(1);
   expect(status[0].payload).toMatchObject({ response_type: 'ephemeral' });
   expect(status[0].payload.text).toMatch(/^\*builder-bot\* T2 builder, active\n/);
 
-  const pause = command('pause builder-bot', 'UADMIN', 'trig-2');
+  const pause = slashCommand('pause builder-bot', 'UADMIN', 'trig-2');
   expect((await send('env-2', 'slash_commands', pause))[0].payload.text).toBe('`builder-bot` paused.');
   // Slack sends the same request again on a new envelope when it missed the acknowledgement.
   expect(await send('env-3', 'slash_commands', pause)).toEqual([{ envelope_id: 'env-3', payload: {} }]);
