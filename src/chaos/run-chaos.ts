@@ -359,25 +359,22 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const recoveryStart = Date.now();
     const db = new Database(ledgerPath, { readonly: true, fileMustExist: true });
     try {
-      const quiet = () => {
-        const waiting = db
+      const backlog = () =>
+        db
           .prepare(
-            `SELECT (SELECT COUNT(*) FROM outbox WHERE status != 'delivered') +
-                    (SELECT COUNT(*) FROM inbox WHERE status != 'done') AS n`,
+            `SELECT (SELECT COUNT(*) FROM outbox WHERE status != 'delivered') AS outbox,
+                    (SELECT COUNT(*) FROM inbox WHERE status != 'done') AS inbox`,
           )
-          .get() as { n: number };
+          .get() as { outbox: number; inbox: number };
+      const quiet = () => {
+        const { outbox, inbox } = backlog();
         const open = [...github.pulls.values()].some(
           (pr) => github.checkOn(pr.headSha)?.status !== 'completed',
         );
-        return waiting.n === 0 && !open;
+        return outbox + inbox === 0 && !open;
       };
-      const backlog = db
-        .prepare(
-          `SELECT (SELECT COUNT(*) FROM outbox WHERE status != 'delivered') AS outbox,
-                  (SELECT COUNT(*) FROM inbox WHERE status != 'done') AS inbox`,
-        )
-        .get() as { outbox: number; inbox: number };
-      print(`  recovery: ${backlog.inbox} deliveries and ${backlog.outbox} calls waiting`);
+      const waiting = backlog();
+      print(`  recovery: ${waiting.inbox} deliveries and ${waiting.outbox} calls waiting`);
       // Quiet for 3 s: longer than a heartbeat's TTL, so a lapse found by upkeep after the agents
       // stopped is drained too.
       let calm = 0;

@@ -20,13 +20,13 @@ function breakFencing(state: StateStore): void {
 }
 
 const retry = { initialMs: 50, maxMs: 400 };
-const breaker = () => createBreaker({ halfOpenAfterMs: 300, consecutiveFailures: 5 });
+const breaker = { halfOpenAfterMs: 300, consecutiveFailures: 5 };
 const service = await startService(readEnv(), createLogger(process.env.LOG_LEVEL ?? 'silent'), {
-  github: { reconcileIntervalMs: 3000, retry, breaker: { halfOpenAfterMs: 300, consecutiveFailures: 5 } },
+  github: { reconcileIntervalMs: 3000, retry, breaker },
   slackRetry: retry,
-  slackBreaker: breaker(),
+  slackBreaker: createBreaker(breaker),
   vaultRetry: retry,
-  vaultBreaker: breaker(),
+  vaultBreaker: createBreaker(breaker),
 });
 if (process.env.AGOV_CHAOS_DEFECT === 'no-fencing') breakFencing(service.runtime.state);
 process.stdout.write(`ready ${service.port}\n`);

@@ -9,7 +9,7 @@ import { INTEGRATION_EVENTS } from './lifecycle.js';
 import { DEFAULT_TIER_CAPABILITIES, TIER_IDS, type TierCapabilities, type TierId } from './tiers.js';
 import { CONSEQUENCES, DEFAULT_BUDGET_CHARGES, DEFAULT_CONSEQUENCES, SEVERITIES } from './violations.js';
 
-/** The `/agent` commands (besides `help`), and which of them change something. */
+/** The `/agent` commands besides `help`: `slack.commands` may say who runs each. */
 export const SLACK_COMMANDS = [
   'list',
   'status',
