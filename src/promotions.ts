@@ -1,7 +1,7 @@
 import { AGENT_METRICS_COLUMNS, type AgentMetricsRow, agentRecordFacts } from './agent-record.js';
 import type { LedgerEntryInput } from './core/ledger-entries.js';
 import type { AgentStatus } from './core/lifecycle.js';
-import { onePerTeam } from './core/policy/evaluate.js';
+import { isNamedApprover, onePerTeam } from './core/policy/evaluate.js';
 import { approvalsFor, promotionEligibility, thresholdsFor } from './core/promotion.js';
 import { adjacentTier, isTierId, type TierId } from './core/tiers.js';
 import { UserError } from './errors.js';
@@ -271,7 +271,7 @@ export class Promotions {
     if (approver === p.requester) throw refuse('nobody approves their own request');
     if (approver === p.agentId || g.agentIdForLogin(approver)) throw refuse('an agent never approves');
     if (approver === ownerLogin) throw refuse("the agent's owner does not count");
-    if ((p.council || eligible.length > 0) && !eligible.includes(approver))
+    if (!isNamedApprover({ council: p.council, eligible }, approver))
       throw refuse(p.council ? 'not a council member' : 'not an approver in the organisation config');
   }
 

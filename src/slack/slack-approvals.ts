@@ -1,4 +1,5 @@
 import type { LedgerPayload } from '../core/ledger-entries.js';
+import { isNamedApprover } from '../core/policy/evaluate.js';
 import type { Governance } from '../governance.js';
 import type { ApprovalContext, Vote } from './blocks.js';
 
@@ -81,9 +82,8 @@ export class SlackApprovals {
    */
   approversOf(context: ApprovalContext): string[] {
     const g = this.governance;
-    const named = context.council ? g.councilMembers() : context.eligible;
     return g.config.approvers
-      .filter((a) => a.slack && ((!context.council && named.length === 0) || named.includes(a.github)))
+      .filter((a) => a.slack && isNamedApprover(context, a.github))
       .filter((a) => !(a.github === context.owner && !context.allowOwner))
       .filter((a) => !g.agentIdForLogin(a.github) && a.github !== context.agentId)
       .map((a) => a.slack!);
@@ -124,7 +124,7 @@ export class SlackApprovals {
               ? 'an agent never approves'
               : login === context.owner && !context.allowOwner
                 ? "the agent's owner may not approve this gate"
-                : context.eligible.length > 0 && !context.eligible.includes(login)
+                : !isNamedApprover(context, login)
                   ? `${login} is not among the approvers of this gate (${context.eligible.join(', ')})`
                   : votes.some((v) => v.approver === login)
                     ? `${login} already voted on this request`

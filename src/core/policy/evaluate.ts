@@ -151,8 +151,7 @@ function gateStatuses(
       !state.agent.identities.githubLogins.includes(r.approver) &&
       r.approver !== facts.author &&
       (gate.allow_owner || r.approver !== state.agent.owner) &&
-      // An empty council counts nobody; a plain gate naming nobody counts every approver.
-      (council ? eligible.includes(r.approver) : eligible.length === 0 || eligible.includes(r.approver));
+      isNamedApprover({ council: Boolean(council), eligible }, r.approver);
     // The newest verdict of each approver is the one that counts.
     const latest = new Map<string, ApprovalReceipt>();
     for (const r of [...state.receipts].sort((a, b) => a.at.localeCompare(b.at)))
@@ -184,6 +183,17 @@ function gateStatuses(
       satisfied: approvedBy.length >= approvals && rejectedBy.length === 0,
     };
   });
+}
+
+/**
+ * Whether `login` is among those a gate names. A plain gate that names nobody takes any approver; a
+ * council that has nobody (a user group not read yet) takes nobody.
+ */
+export function isNamedApprover(
+  gate: { council: boolean; eligible: readonly string[] },
+  login: string,
+): boolean {
+  return gate.eligible.includes(login) || (!gate.council && gate.eligible.length === 0);
 }
 
 /** The first approver of each team (an approver in no team is a team of their own). */
