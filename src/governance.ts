@@ -5,7 +5,9 @@ import { stateChangesFor } from './core/derived-state.js';
 import type { LedgerEntry, LedgerEntryInput, LedgerPayload } from './core/ledger-entries.js';
 import type { AgentStatus } from './core/lifecycle.js';
 import type { OrgConfig } from './core/org-config.js';
-import type { ApprovalReceipt, Decision, GateStatus } from './core/policy/decision.js';
+import { type Directory, directoryOf } from './core/people.js';
+import type { ApprovalReceipt, Attribution, Decision, GateStatus } from './core/policy/decision.js';
+import type { GateRule } from './core/policy/gate-tally.js';
 import type { PullRequestFacts } from './core/policy/pull-request-facts.js';
 import type { TierId } from './core/tiers.js';
 import { UserError } from './errors.js';
@@ -43,6 +45,7 @@ export class Governance {
   private appliedSeq = 0;
   /** GitHub login (lower case) → agent id, kept by `syncState`, for checks that must not wait on I/O. */
   private readonly logins = new Map<string, string>();
+  private readonly agentIds = new Set<string>();
   private readonly entryListeners: Array<(entry: LedgerEntry) => void> = [];
   private syncing: Promise<void> = Promise.resolve();
 
@@ -81,6 +84,7 @@ export class Governance {
           await this.state.apply(stateChangesFor(entry));
           for (const listener of this.entryListeners) listener(entry);
           if (entry.type === 'agent.registered' && entry.agentId) {
+            this.agentIds.add(entry.agentId);
             for (const login of entry.payload.identities.githubLogins)
               this.logins.set(login.toLowerCase(), entry.agentId);
           }
@@ -105,6 +109,7 @@ export class Governance {
     await this.state.markRestored();
     this.logins.clear();
     for (const agent of Object.values(state.agents)) {
+      this.agentIds.add(agent.id);
       for (const login of agent.identities.githubLogins) this.logins.set(login.toLowerCase(), agent.id);
     }
     this.appliedSeq = head.seq;
@@ -267,6 +272,7 @@ export class Governance {
           ...(record.url !== undefined ? { url: record.url } : {}),
           ...(record.gates ? { gates: record.gates } : {}),
           ...(record.files ? { files: record.files } : {}),
+          ...(record.attribution ? { attribution: record.attribution } : {}),
         },
       };
       const source = `github:${record.repository}#${record.number}@${record.headSha}`;
@@ -365,14 +371,66 @@ export class Governance {
     return this.logins.get(login.toLowerCase()) ?? null;
   }
 
-  /** The agent a GitHub login or a Co-Authored-By trailer belongs to. */
-  async identifyAgent(login: string, coAuthors: readonly string[]): Promise<AgentRecord | null> {
+  /**
+   * The agent a PR belongs to, and how strongly. Authenticated: GitHub vouches for it (the author
+   * is one of the agent's logins; with `trailers_verified`, a trailer on a commit GitHub verified
+   * with the agent's email). Claimed: only a trailer anyone can write says so.
+   */
+  async identifyAgent(
+    login: string,
+    commits: readonly CommitClaim[],
+  ): Promise<{ agent: AgentRecord; attribution: Attribution } | null> {
     const agents = await this.state.listAgents();
     const lower = login.toLowerCase();
     const byLogin = agents.find((a) => a.identities.githubLogins.some((l) => l.toLowerCase() === lower));
-    if (byLogin) return byLogin;
-    const emails = new Set(coAuthors.map(emailOf).filter(Boolean));
-    return agents.find((a) => a.identities.trailers.some((t) => emails.has(emailOf(t)))) ?? null;
+    if (byLogin)
+      return {
+        agent: byLogin,
+        attribution: { strength: 'authenticated', via: `author ${login}`, author: login },
+      };
+    for (const commit of commits) {
+      for (const trailer of commit.coAuthors) {
+        const email = emailOf(trailer);
+        const agent = agents.find((a) => a.identities.trailers.some((t) => emailOf(t) === email));
+        if (!email || !agent) continue;
+        const verifiedByGithub =
+          this.config.agents.find((a) => a.id === agent.id)?.trailers_verified === true &&
+          commit.verified &&
+          commit.authorEmail?.toLowerCase() === email;
+        return {
+          agent,
+          attribution: {
+            strength: verifiedByGithub ? 'authenticated' : 'claimed',
+            via: `${verifiedByGithub ? 'verified commit' : 'trailer'} ${trailer}`,
+            author: login,
+          },
+        };
+      }
+    }
+    return null;
+  }
+
+  /** The directory of people, with every registered agent's logins and id marked as agents. */
+  directory(): Directory {
+    return directoryOf([...this.config.approvers, ...this.config.people], this.agentIdentities());
+  }
+
+  /** Every registered agent's id and GitHub logins: none of them ever approves anything. */
+  agentIdentities(): string[] {
+    return [...this.logins.keys(), ...this.agentIds];
+  }
+
+  /**
+   * When the PR began to wait for people at this head commit: the first decision at it that needed
+   * an approval (or now, for the decision about to be recorded). Deadlines run from here.
+   */
+  waitingSince(repository: string, number: number, headSha: string): string | null {
+    const row = this.ledger.db
+      .prepare(
+        "SELECT MIN(ts) AS ts FROM decisions WHERE repository = ? AND number = ? AND head_sha = ? AND outcome = 'require_approval'",
+      )
+      .get(repository, number, headSha) as { ts: string | null };
+    return row.ts;
   }
 
   /** Every approval and rejection recorded for a PR, oldest first. */
@@ -436,17 +494,60 @@ export class Governance {
     return { ...this.config, council: { ...council, members: this.councilMembers() } };
   }
 
+  /**
+   * PRs whose newest decision waits for people past the deadline of one of its gates and was made
+   * before that deadline: the core must decide them again now (expiry rejects or escalates).
+   */
+  waitingPastDeadline(now: Date): { repository: string; number: number; installationId: number }[] {
+    const rows = this.ledger.db
+      .prepare(
+        `SELECT d.repository, d.number, d.head_sha, d.ts, e.payload FROM decisions d
+           JOIN ledger_entries e ON e.seq = d.seq
+          WHERE d.outcome = 'require_approval'
+            AND d.seq = (SELECT MAX(seq) FROM decisions x WHERE x.repository = d.repository AND x.number = d.number)`,
+      )
+      .all() as { repository: string; number: number; head_sha: string; ts: string; payload: string }[];
+    const due: { repository: string; number: number; installationId: number }[] = [];
+    for (const row of rows) {
+      const p = JSON.parse(row.payload) as LedgerPayload<'decision.recorded'>;
+      const hours = Math.min(...(p.gates ?? []).map((g) => g.expiryHours));
+      const since = this.waitingSince(row.repository, row.number, row.head_sha);
+      if (!since || !Number.isFinite(hours) || p.installationId === undefined) continue;
+      const deadline = Date.parse(since) + hours * 3600_000;
+      if (now.getTime() >= deadline && Date.parse(row.ts) < deadline)
+        due.push({ repository: row.repository, number: row.number, installationId: p.installationId });
+    }
+    return due;
+  }
+
   /** The newest decision on a PR, if any. */
   latestDecision(
     repository: string,
     number: number,
-  ): { agentId: string | null; headSha: string; outcome: string } | null {
+  ): {
+    agentId: string | null;
+    headSha: string;
+    outcome: string;
+    /** Only an authenticated attribution counts for or against the agent (merges, CI failures). */
+    attribution: Attribution['strength'];
+  } | null {
     const row = this.ledger.db
       .prepare(
-        'SELECT agent_id, head_sha, outcome FROM decisions WHERE repository = ? AND number = ? ORDER BY seq DESC LIMIT 1',
+        `SELECT d.agent_id, d.head_sha, d.outcome, json_extract(e.payload, '$.attribution.strength') AS strength
+           FROM decisions d JOIN ledger_entries e ON e.seq = d.seq
+          WHERE d.repository = ? AND d.number = ? ORDER BY d.seq DESC LIMIT 1`,
       )
-      .get(repository, number) as { agent_id: string | null; head_sha: string; outcome: string } | undefined;
-    return row ? { agentId: row.agent_id, headSha: row.head_sha, outcome: row.outcome } : null;
+      .get(repository, number) as
+      | { agent_id: string | null; head_sha: string; outcome: string; strength: string | null }
+      | undefined;
+    return row
+      ? {
+          agentId: row.agent_id,
+          headSha: row.head_sha,
+          outcome: row.outcome,
+          attribution: row.strength === 'claimed' ? 'claimed' : 'authenticated',
+        }
+      : null;
   }
 
   /**
@@ -467,6 +568,13 @@ export class Governance {
   }
 }
 
+/** What one commit of a PR says about who wrote it, and whether GitHub vouches for it. */
+export interface CommitClaim {
+  coAuthors: string[];
+  verified: boolean;
+  authorEmail: string | null;
+}
+
 export interface DecisionRecord {
   agentId: string | null;
   repository: string;
@@ -481,12 +589,11 @@ export interface DecisionRecord {
   violations: ViolationReport[];
   author?: string;
   installationId?: number;
+  attribution?: Attribution;
   title?: string;
   url?: string;
-  gates?: Pick<
-    GateStatus,
-    'gate' | 'approvals' | 'council' | 'eligible' | 'allowOwner' | 'expiryHours' | 'onExpiry'
-  >[];
+  /** The gates still waiting, as the tally needs them (the Slack card tallies with the same rule). */
+  gates?: (GateRule & Partial<Pick<GateStatus, 'tally'>>)[];
   files?: {
     path: string;
     previousPath: string | null;
@@ -503,15 +610,8 @@ export function decisionRecord(decision: Decision, facts: PullRequestFacts): Dec
     url: facts.url,
     gates: decision.gates
       .filter((g) => !g.satisfied)
-      .map((g) => ({
-        gate: g.gate,
-        approvals: g.approvals,
-        council: g.council,
-        eligible: g.eligible,
-        allowOwner: g.allowOwner,
-        expiryHours: g.expiryHours,
-        onExpiry: g.onExpiry,
-      })),
+      .map(({ approvedBy: _a, rejectedBy: _r, satisfied: _s, ...gate }) => gate),
+    attribution: decision.attribution,
     author: facts.author,
     files: facts.files.map((f) => ({
       path: f.path,

@@ -21,6 +21,8 @@ export interface Runtime {
   governance: Governance;
   config: OrgConfig;
   configPath: string | null;
+  /** What the organisation config says that would not do what its author meant. */
+  configWarnings: string[];
   signingKey: SigningKey;
   close(): Promise<void>;
 }
@@ -37,7 +39,7 @@ export interface OpenRuntimeOptions {
 
 /** Opens the ledger, the state store and the organisation config named by the environment. */
 export async function openRuntime(env: Env, options: OpenRuntimeOptions = {}): Promise<Runtime> {
-  const { config, path: configPath } = loadOrgConfig(env.GOVERNANCE_CONFIG);
+  const { config, path: configPath, warnings: configWarnings } = loadOrgConfig(env.GOVERNANCE_CONFIG);
   if (options.ledgerMustExist && env.LEDGER_PATH !== ':memory:' && !existsSync(env.LEDGER_PATH)) {
     throw new UserError(
       'ledger_missing',
@@ -62,6 +64,7 @@ export async function openRuntime(env: Env, options: OpenRuntimeOptions = {}): P
       governance,
       config,
       configPath,
+      configWarnings,
       signingKey,
       async close() {
         await state.close();

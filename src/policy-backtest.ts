@@ -94,6 +94,7 @@ export function backtestPolicy(
         checks: [],
       },
       { agent, receipts: [], org },
+      new Date(row.ts),
     );
     const recordedSecrets = p.rules.find((r) => r.rule === 'secrets' && r.status === 'fire');
     const newFired = decision.rules.filter((r) => r.status === 'fire').map((r) => r.rule as string);

@@ -19,7 +19,11 @@ export class PullRequestOutcomes {
   ): Promise<void> {
     const g = this.governance;
     const decision = g.latestDecision(repository, pr.number);
-    const agent = decision?.agentId ? await g.state.getAgent(decision.agentId) : null;
+    // A merge counts toward the agent's record only when GitHub ties the PR to it (authenticated).
+    const agent =
+      decision?.agentId && decision.attribution === 'authenticated'
+        ? await g.state.getAgent(decision.agentId)
+        : null;
     if (agent) {
       await g.record([
         {

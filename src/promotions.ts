@@ -1,7 +1,9 @@
 import { AGENT_METRICS_COLUMNS, type AgentMetricsRow, agentRecordFacts } from './agent-record.js';
 import type { LedgerEntryInput } from './core/ledger-entries.js';
 import type { AgentStatus } from './core/lifecycle.js';
-import { isNamedApprover, onePerTeam } from './core/policy/evaluate.js';
+import { personKeyOfActor } from './core/people.js';
+import type { ApprovalReceipt } from './core/policy/decision.js';
+import { type GateTally, tallyGate } from './core/policy/gate-tally.js';
 import { approvalsFor, promotionEligibility, thresholdsFor } from './core/promotion.js';
 import { adjacentTier, isTierId, type TierId } from './core/tiers.js';
 import { UserError } from './errors.js';
@@ -150,10 +152,29 @@ export class Promotions {
         throw new UserError('promotion_unknown', `no promotion ${promotionId}; see \`agov promotions list\``);
       if (current.outcome !== 'pending')
         throw new UserError('promotion_decided', `${promotionId} was already ${current.outcome}`);
-      this.checkApprover(current, approver);
-      if (current.approvals.includes(approver) || current.rejections.includes(approver)) {
-        throw new UserError('already_voted', `${approver} already voted on ${promotionId}`);
-      }
+      const receipts = this.receiptsOf(promotionId);
+      const voted = [...current.approvals, ...current.rejections].some(
+        (v) => v.toLowerCase() === approver.toLowerCase(),
+      );
+      if (voted) throw new UserError('already_voted', `${approver} already voted on ${promotionId}`);
+      const vote: ApprovalReceipt = {
+        approver,
+        verdict,
+        gate: null,
+        headSha: '',
+        diffHash: '',
+        policyVersion: '',
+        source: 'cli',
+        at: new Date().toISOString(),
+      };
+      // The one tally decides: whether this person may vote at all, and what the vote changes.
+      const tally = this.tally(current, [...receipts, vote]);
+      const refused = tally.notCounted.find((n) => n.approver === approver);
+      if (refused)
+        throw new UserError(
+          'approver_refused',
+          `${approver} cannot approve ${promotionId}: ${refused.reason}`,
+        );
       const entries: LedgerEntryInput[] = [
         {
           type: 'promotion.voted',
@@ -162,20 +183,8 @@ export class Promotions {
           payload: { promotionId, approver, verdict, reason },
         },
       ];
-      const voters = verdict === 'approve' ? [...current.approvals, approver] : current.approvals;
-      // Separation of duties: a council with distinct_teams counts one approval per team.
-      const approvals =
-        current.council && g.config.council?.distinct_teams
-          ? onePerTeam(voters, g.config.approvers).length
-          : voters.length;
-      const vetoed = verdict === 'reject' && (!current.council || g.config.council?.veto);
-      const lost =
-        current.council &&
-        g.config.council &&
-        g.councilMembers().length - (current.rejections.length + (verdict === 'reject' ? 1 : 0)) <
-          current.required;
       let options = {};
-      if (vetoed || lost) {
+      if (tally.state === 'rejected' || tally.state === 'vetoed') {
         entries.push({
           type: 'promotion.resolved',
           agentId: current.agentId,
@@ -186,7 +195,7 @@ export class Promotions {
             detail: `rejected by ${approver}${reason ? `: ${reason}` : ''}`,
           },
         });
-      } else if (approvals >= current.required) {
+      } else if (tally.state === 'approved') {
         const agentStatus = g.statusInLedger(current.agentId)!;
         entries.push(
           ...this.applyEntries(
@@ -254,25 +263,82 @@ export class Promotions {
     return status;
   }
 
-  /** Nobody approves their own request; an agent never approves; the owner does not count. */
-  private checkApprover(p: PromotionStatus, approver: string): void {
+  /**
+   * Where a request stands, from the one tally: its votes as receipts, the council or the
+   * organisation's approvers as the gate, the requester and the agent's owner never counting.
+   */
+  tally(
+    p: PromotionStatus,
+    receipts: readonly ApprovalReceipt[] = this.receiptsOf(p.promotionId),
+  ): GateTally {
     const g = this.governance;
+    const council = p.council ? g.config.council : undefined;
+    const directory = g.directory();
+    return tallyGate(
+      {
+        gate: p.council ? 'council' : p.kind,
+        approvals: p.required,
+        council: p.council,
+        veto: Boolean(council?.veto),
+        distinctTeams: Boolean(council?.distinct_teams),
+        eligible: p.council ? g.councilMembers() : g.config.approvers.map((a) => a.github),
+        unmapped: [],
+        allowOwner: false,
+        survivePush: true,
+        githubReviews: true,
+        expiryHours: council?.expiry_hours ?? 72,
+        onExpiry: 'escalate',
+      },
+      receipts,
+      {
+        headSha: null,
+        diffHash: null,
+        policyVersion: null,
+        owner: this.ownerOf(p.agentId),
+        // The requester is a person however they asked: a Slack user and their GitHub login are one.
+        excluded: [
+          { login: personKeyOfActor(directory, p.requester), reason: 'nobody approves their own request' },
+        ],
+        requestedAt: null,
+      },
+      directory,
+      new Date(),
+    );
+  }
+
+  private receiptsOf(promotionId: string): ApprovalReceipt[] {
+    const agentId = /^(?:promo|demo|reinst)-(.+)-\d+$/.exec(promotionId)?.[1];
+    if (!agentId) return [];
+    const rows = this.governance.ledger.db
+      .prepare(
+        `SELECT e.ts, e.payload FROM agent_actions a JOIN ledger_entries e ON e.seq = a.seq
+         WHERE a.agent_id = ? AND a.type = 'promotion.voted' AND json_extract(e.payload, '$.promotionId') = ? ORDER BY a.seq`,
+      )
+      .all(agentId, promotionId) as { ts: string; payload: string }[];
+    return rows.map((r) => {
+      const v = JSON.parse(r.payload) as { approver: string; verdict: 'approve' | 'reject' };
+      return {
+        approver: v.approver,
+        verdict: v.verdict,
+        gate: null,
+        headSha: '',
+        diffHash: '',
+        policyVersion: '',
+        source: 'cli' as const,
+        at: r.ts,
+      };
+    });
+  }
+
+  private ownerOf(agentId: string): string | null {
     const owner = (
-      g.ledger.db
+      this.governance.ledger.db
         .prepare(
           "SELECT payload FROM ledger_entries e JOIN agent_actions a ON a.seq = e.seq WHERE a.agent_id = ? AND a.type = 'agent.registered'",
         )
-        .get(p.agentId) as { payload: string } | undefined
+        .get(agentId) as { payload: string } | undefined
     )?.payload;
-    const ownerLogin = owner ? (JSON.parse(owner).owner as string | null) : null;
-    const eligible = p.council ? g.councilMembers() : g.config.approvers.map((a) => a.github);
-    const refuse = (why: string) =>
-      new UserError('approver_refused', `${approver} cannot approve ${p.promotionId}: ${why}`);
-    if (approver === p.requester) throw refuse('nobody approves their own request');
-    if (approver === p.agentId || g.agentIdForLogin(approver)) throw refuse('an agent never approves');
-    if (approver === ownerLogin) throw refuse("the agent's owner does not count");
-    if (!isNamedApprover({ council: p.council, eligible }, approver))
-      throw refuse(p.council ? 'not a council member' : 'not an approver in the organisation config');
+    return owner ? (JSON.parse(owner).owner as string | null) : null;
   }
 
   private applyEntries(

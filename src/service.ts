@@ -258,26 +258,18 @@ export async function startService(
       await slack
         ?.syncCouncil(now.getTime())
         .catch((error: unknown) => logger.warn({ err: error }, 'council user group not read; will retry'));
+      // Expiry is the core's: a PR past its deadline is decided again at `now` and the decision
+      // recorded, with or without Slack. Slack first marks its card expired and, for `escalate`,
+      // tells the admins.
       try {
-        slack?.expireApprovals(now, (context, installationId) => {
-          if (!github || installationId === null) return;
-          const [owner, repo] = context.repository.split('/') as [string, string];
-          const sha = context.approvalKey.split('@')[1]!;
-          governance.ledger.outbox.enqueue(
-            governance.ledger.head().seq,
-            checkRunMessage(
-              { installationId, owner, repo },
-              sha,
-              renderApprovalExpired(context.agentId),
-              `expired-${context.approvalKey}`,
-            ),
-          );
-          github.kickOutbox();
-        });
+        slack?.expireApprovals(now);
         slack?.pump.kick();
       } catch (error) {
         logger.warn({ err: error }, 'approval expiry failed; will retry');
       }
+      await github
+        ?.expireWaiting(now)
+        .catch((error: unknown) => logger.warn({ err: error }, 'approval expiry failed; will retry'));
     };
     timers.push(setInterval(() => void maintenance(), env.HEALTH_PROBE_INTERVAL_MS));
     if (env.CHECKPOINT_INTERVAL_MINUTES > 0) {
@@ -295,6 +287,7 @@ export async function startService(
     vaultDeliverer?.pump.start();
     await slack?.start();
 
+    for (const warning of runtime.configWarnings) logger.warn({ part: 'organisation config' }, warning);
     for (const line of describeConfiguration(env, runtime.configPath)) {
       logger.info({ part: line.part, configured: line.configured }, `${line.part}: ${line.detail}`);
     }

@@ -5,6 +5,7 @@ import { createLogger } from '../logger.js';
 import { registerAdminCommands } from './admin-commands.js';
 import { registerAgentsCommands } from './agents-commands.js';
 import { registerCheckpointCommands } from './checkpoint-commands.js';
+import { registerConfigCommands } from './config-commands.js';
 import { envFor } from './context.js';
 import { registerLedgerCommands } from './ledger-commands.js';
 import { EXIT } from './output.js';
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   registerCheckpointCommands(program);
   registerAdminCommands(registerAgentsCommands(program), program);
   registerPolicyCommands(program);
+  registerConfigCommands(program);
   registerWatchCommands(program);
   registerDemoCommand(program);
   registerChaosCommand(program);

@@ -178,6 +178,7 @@ export function registerPolicyCommands(program: Command): void {
             checks: [],
           },
           { agent, receipts: [], org },
+          new Date(),
         );
         console.log(`${decision.outcome.toUpperCase()}: ${decision.summary}`);
         console.log(

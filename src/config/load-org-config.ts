@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { EMPTY_ORG_CONFIG, type OrgConfig, orgConfigSchema } from '../core/org-config.js';
+import { configWarnings, EMPTY_ORG_CONFIG, type OrgConfig, orgConfigSchema } from '../core/org-config.js';
 import { formatProblem, parseYamlWithSchema } from '../core/parse-yaml.js';
 import { UserError } from '../errors.js';
 
@@ -9,6 +9,8 @@ export interface LoadedOrgConfig {
   config: OrgConfig;
   /** The file it came from, or null when none exists and the built-in defaults apply. */
   path: string | null;
+  /** What parses but would not do what its author meant (an agent named as an approver). */
+  warnings: string[];
 }
 
 /**
@@ -17,7 +19,7 @@ export interface LoadedOrgConfig {
  */
 export function loadOrgConfig(explicitPath: string | undefined): LoadedOrgConfig {
   const path = explicitPath ?? (existsSync(DEFAULT_ORG_CONFIG_PATH) ? DEFAULT_ORG_CONFIG_PATH : null);
-  if (!path) return { config: EMPTY_ORG_CONFIG, path: null };
+  if (!path) return { config: EMPTY_ORG_CONFIG, path: null, warnings: [] };
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -33,5 +35,5 @@ export function loadOrgConfig(explicitPath: string | undefined): LoadedOrgConfig
     const more = rest.length ? ` (and ${rest.length} more problem${rest.length > 1 ? 's' : ''})` : '';
     throw new UserError('org_config_invalid', `invalid organisation config: ${formatProblem(first!)}${more}`);
   }
-  return { config: result.value, path };
+  return { config: result.value, path, warnings: configWarnings(result.value).map((w) => `${path}: ${w}`) };
 }

@@ -46,7 +46,9 @@ export const ledgerPayloadSchemas = {
   }),
   'approval.resolved': z.object({
     approvalId: z.string(),
-    outcome: z.enum(['approved', 'rejected', 'expired']),
+    /** `closed`: over for a reason outside the request (a push, a denial, the agent revoked). */
+    outcome: z.enum(['approved', 'rejected', 'expired', 'closed']),
+    reason: z.string().optional(),
   }),
   'integration.event': z.object({
     event: z.enum(INTEGRATION_EVENTS),
@@ -88,8 +90,22 @@ export const ledgerPayloadSchemas = {
           allowOwner: z.boolean(),
           expiryHours: z.number(),
           onExpiry: z.enum(['reject', 'escalate']).default('reject'),
+          // Recorded since the one approval tally; entries written before have their defaults.
+          veto: z.boolean().default(false),
+          distinctTeams: z.boolean().default(false),
+          unmapped: z.array(z.string()).default([]),
+          survivePush: z.boolean().default(false),
+          githubReviews: z.boolean().default(true),
         }),
       )
+      .optional(),
+    /** How the PR was tied to its agent: only `authenticated` counts for or against the agent. */
+    attribution: z
+      .object({
+        strength: z.enum(['authenticated', 'claimed']),
+        via: z.string(),
+        author: z.string(),
+      })
       .optional(),
     /** What was judged, without file contents: enough to replay a candidate policy (backtest). */
     author: z.string().optional(),

@@ -36,6 +36,17 @@ const tierOverrideSchema = z
   .partial()
   .strict();
 
+const personSchema = z
+  .object({
+    github: githubLoginSchema,
+    slack: z
+      .string()
+      .regex(/^[UW][A-Z0-9]+$/, 'a Slack user id looks like U012ABCDEF')
+      .optional(),
+    teams: z.array(z.string().min(1)).default([]),
+  })
+  .strict();
+
 const severityRecord = <T extends z.ZodType>(value: T) =>
   z
     .object(
@@ -58,24 +69,22 @@ export const orgConfigSchema = z
             tier: z.enum(TIER_IDS).default('T0'),
             github_logins: z.array(githubLoginSchema).default([]),
             trailers: z.array(trailerSchema).default([]),
+            /**
+             * A trailer alone is a claim anyone can write. With this set, a trailer counts as
+             * authenticated on commits GitHub reports verified with the agent's trailer email.
+             */
+            trailers_verified: z.boolean().default(false),
           })
           .strict(),
       )
       .default([]),
-    approvers: z
-      .array(
-        z
-          .object({
-            github: githubLoginSchema,
-            slack: z
-              .string()
-              .regex(/^[UW][A-Z0-9]+$/, 'a Slack user id looks like U012ABCDEF')
-              .optional(),
-            teams: z.array(z.string().min(1)).default([]),
-          })
-          .strict(),
-      )
-      .default([]),
+    /** People who may approve (their GitHub login, Slack user and teams): one identity each. */
+    approvers: z.array(personSchema).default([]),
+    /**
+     * Everyone else whose GitHub and Slack identities must be known as one person (admins who
+     * request promotions, owners): the same shape as `approvers`, without the right to approve.
+     */
+    people: z.array(personSchema).default([]),
     council: z
       .object({
         /** Named members (GitHub logins). */
@@ -265,3 +274,39 @@ export function budgetChargeFor(config: OrgConfig, severity: (typeof SEVERITIES)
 
 /** The config that applies when the organisation has written none. */
 export const EMPTY_ORG_CONFIG: OrgConfig = orgConfigSchema.parse({});
+
+/**
+ * Problems in a config that parses but would not do what its author meant: an approver or council
+ * member who is an agent (an agent never approves; it is refused everywhere), one GitHub login or
+ * Slack user given to two people.
+ */
+export function configWarnings(config: OrgConfig): string[] {
+  const warnings: string[] = [];
+  const agentLogins = new Map<string, string>();
+  for (const a of config.agents) {
+    agentLogins.set(a.id.toLowerCase(), a.id);
+    for (const login of a.github_logins) agentLogins.set(login.toLowerCase(), a.id);
+  }
+  const isAgent = (login: string) =>
+    agentLogins.get(login.toLowerCase()) ?? (login.toLowerCase().endsWith('[bot]') ? login : null);
+  for (const [i, a] of config.approvers.entries()) {
+    const agent = isAgent(a.github);
+    if (agent)
+      warnings.push(
+        `approvers[${i}]: ${a.github} belongs to agent ${agent}; an agent never approves, so it is refused everywhere`,
+      );
+  }
+  for (const login of config.council?.members ?? []) {
+    const agent = isAgent(login);
+    if (agent) warnings.push(`council.members: ${login} belongs to agent ${agent}; an agent never approves`);
+  }
+  const slackUsers = new Map<string, string>();
+  for (const p of [...config.approvers, ...config.people]) {
+    if (!p.slack) continue;
+    const other = slackUsers.get(p.slack);
+    if (other && other.toLowerCase() !== p.github.toLowerCase())
+      warnings.push(`Slack user ${p.slack} is given to both ${other} and ${p.github}; it counts as ${other}`);
+    else slackUsers.set(p.slack, p.github);
+  }
+  return warnings;
+}

@@ -4,7 +4,7 @@ import type { Governance } from '../governance.js';
 import type { Logger } from '../logger.js';
 import { PullRequestOutcomes } from '../pr-outcomes.js';
 import { checkRunMessage } from './check-run-message.js';
-import { gatherCoAuthors, gatherFacts } from './gather-facts.js';
+import { gatherFacts } from './gather-facts.js';
 import { loadPolicy } from './load-policy.js';
 import type { PullRequestGate } from './pull-request-gate.js';
 import { type PullRequestTarget, targetOf } from './pull-request-target.js';
@@ -136,7 +136,8 @@ export function governanceApp(deps: AppDeps, meta: () => DeliveryMeta) {
       if (failed) {
         for (const number of numbers) {
           const decision = governance.latestDecision(p.repository.full_name, number);
-          if (!decision?.agentId) continue;
+          // Only a PR GitHub ties to the agent counts against it: a trailer anyone can write never does.
+          if (!decision?.agentId || decision.attribution !== 'authenticated') continue;
           await governance.recordViolation(
             decision.agentId,
             {
@@ -221,9 +222,7 @@ export function governanceApp(deps: AppDeps, meta: () => DeliveryMeta) {
   ) {
     const loaded = await loadPolicy(octokit, target.owner, target.repo, target.defaultBranch);
     if (!loaded.ok) return;
-    const facts = await gatherFacts(octokit, target, await gatherCoAuthors(octokit, target), {
-      needChecks: false,
-    });
+    const facts = await gatherFacts(octokit, target, [], { needChecks: false });
     await governance.record([
       {
         type: 'approval.recorded',

@@ -6,17 +6,26 @@ import {
   coAuthorsOf,
   type PullRequestFacts,
 } from '../core/policy/pull-request-facts.js';
+import type { CommitClaim } from '../governance.js';
 import type { PullRequestTarget } from './pull-request-target.js';
 
-/** Co-Authored-By trailers of every commit of the PR (GitHub lists up to 250). */
-export async function gatherCoAuthors(octokit: ProbotOctokit, t: PullRequestTarget): Promise<string[]> {
+/**
+ * What each commit of the PR claims about its authors (Co-Authored-By trailers) and whether GitHub
+ * verified its signature (GitHub lists up to 250 commits). Only needed when the PR's author is not
+ * an agent login: a trailer is then the only tie to an agent.
+ */
+export async function gatherCommits(octokit: ProbotOctokit, t: PullRequestTarget): Promise<CommitClaim[]> {
   const commits = await octokit.paginate(octokit.rest.pulls.listCommits, {
     owner: t.owner,
     repo: t.repo,
     pull_number: t.pr.number,
     per_page: 100,
   });
-  return [...new Set(commits.flatMap((c) => coAuthorsOf(c.commit.message)))];
+  return commits.map((c) => ({
+    coAuthors: coAuthorsOf(c.commit.message),
+    verified: c.commit.verification?.verified === true,
+    authorEmail: c.commit.author?.email ?? null,
+  }));
 }
 
 /** The facts the evaluator needs, fetched with pagination (a PR may list up to 3,000 files). */

@@ -161,6 +161,7 @@ export class GithubIntegration {
     repository: string,
     number: number,
     trigger: string,
+    now?: Date,
   ): Promise<void> {
     const [owner, repo] = repository.split('/') as [string, string];
     await this.breaker.execute(async () => {
@@ -172,8 +173,19 @@ export class GithubIntegration {
         targetOf(installationId, repoData, pullRequestSchema.parse(pull)),
         trigger,
         null,
+        now,
       );
     });
+  }
+
+  /**
+   * Decides again every PR whose approval request ran past its deadline: the core rejects or
+   * escalates it (expiry never approves), whatever else is configured. Returns how many.
+   */
+  async expireWaiting(now: Date): Promise<number> {
+    const due = this.governance.waitingPastDeadline(now);
+    for (const pr of due) await this.reevaluate(pr.installationId, pr.repository, pr.number, 'expiry', now);
+    return due.length;
   }
 
   kickOutbox(): void {

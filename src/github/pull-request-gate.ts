@@ -1,18 +1,19 @@
 import type { ProbotOctokit } from 'probot';
 import { tierCapabilities } from '../core/org-config.js';
-import { evaluate } from '../core/policy/evaluate.js';
+import { evaluate, scanForSecrets } from '../core/policy/evaluate.js';
 import {
   type CheckRunRender,
   renderCheckRun,
   renderCheckRunRevoked,
   renderConfigError,
+  renderHumanSecret,
   renderInProgress,
   renderUnknownAuthor,
 } from '../core/policy/render-check-run.js';
 import { decisionRecord, type Governance } from '../governance.js';
 import type { Logger } from '../logger.js';
 import { checkRunMessage } from './check-run-message.js';
-import { gatherCoAuthors, gatherFacts } from './gather-facts.js';
+import { gatherCommits, gatherFacts } from './gather-facts.js';
 import { loadPolicy } from './load-policy.js';
 import type { PullRequestTarget } from './pull-request-target.js';
 
@@ -34,19 +35,25 @@ export class PullRequestGate {
     target: PullRequestTarget,
     trigger: string,
     causeSeq: number | null,
+    /** When the decision is taken: expiry is judged at this instant. */
+    now = new Date(),
   ): Promise<void> {
     const g = this.governance;
     const repository = `${target.owner}/${target.repo}`;
     const base = { repository, number: target.pr.number, headSha: target.pr.headSha };
-    const [loaded, coAuthors] = await Promise.all([
+    // Commits are read only when the author is no agent's login: a trailer is then the only tie.
+    const byLogin = g.agentIdForLogin(target.pr.author) !== null;
+    const [loaded, commits] = await Promise.all([
       loadPolicy(octokit, target.owner, target.repo, target.defaultBranch),
-      gatherCoAuthors(octokit, target),
+      byLogin ? Promise.resolve([]) : gatherCommits(octokit, target),
     ]);
-    const agent = await g.identifyAgent(target.pr.author, coAuthors);
+    const identified = await g.identifyAgent(target.pr.author, commits);
+    const coAuthors = [...new Set(commits.flatMap((c) => c.coAuthors))];
+    const agent = identified?.agent ?? null;
     // Decided before any rule runs: no agent to judge, or no policy to judge it by.
     const early = (
       agentId: string | null,
-      outcome: 'not_agent' | 'config_error',
+      outcome: 'not_agent' | 'config_error' | 'deny',
       summary: string,
       render: CheckRunRender,
     ) =>
@@ -66,15 +73,34 @@ export class PullRequestGate {
         checkRunMessage(target, target.pr.headSha, render, `seq-${causeSeq ?? 'sweep'}`),
       );
     if (!agent) {
+      if (loaded.ok && loaded.policy.unknownAuthors === 'skip' && !loaded.policy.scanAllPrs) return;
+      // The secret scan runs on every PR the App sees: a person's leaked key is as leaked as an agent's.
+      const scan =
+        loaded.ok && loaded.policy.scanAllPrs
+          ? scanForSecrets(
+              loaded.policy,
+              await gatherFacts(octokit, target, coAuthors, { needChecks: false }),
+            )
+          : null;
+      if (scan && scan.status === 'fire' && scan.violation === 'secret_exposure') {
+        await early(
+          null,
+          'deny',
+          `secret in a PR by ${target.pr.author}: ${scan.summary}`,
+          renderHumanSecret(target.pr.author, scan),
+        );
+        return;
+      }
       if (loaded.ok && loaded.policy.unknownAuthors === 'skip') return;
       await early(
         null,
         'not_agent',
         `no registered agent: author ${target.pr.author}`,
-        renderUnknownAuthor(target.pr.author),
+        renderUnknownAuthor(target.pr.author, scan),
       );
       return;
     }
+    const attribution = identified!.attribution;
     if (!loaded.ok) {
       await early(agent.id, 'config_error', loaded.problems[0]!, renderConfigError(loaded.problems));
       return;
@@ -95,11 +121,22 @@ export class PullRequestGate {
     const facts = await gatherFacts(octokit, target, coAuthors, {
       needChecks: policy.rules.required_checks.enabled && policy.rules.required_checks.checks.length > 0,
     });
-    const decision = evaluate(policy, tierCapabilities(g.config, agent.tier), facts, {
-      agent,
-      receipts: g.receiptsFor(repository, target.pr.number),
-      org: g.configWithCouncil(),
-    });
+    // The request began to wait with the first decision at this head that needed people (or now).
+    const since = g.waitingSince(repository, target.pr.number, target.pr.headSha) ?? now.toISOString();
+    const decision = evaluate(
+      policy,
+      tierCapabilities(g.config, agent.tier),
+      facts,
+      {
+        agent,
+        receipts: g.receiptsFor(repository, target.pr.number),
+        org: g.configWithCouncil(),
+        agentIdentities: g.agentIdentities(),
+        waitingSince: since,
+        attribution,
+      },
+      now,
+    );
     const step = `seq-${causeSeq ?? 'sweep'}-${decision.outcome}-${g.ledger.head().seq}`;
     await this.governance.recordDecision(
       { ...decisionRecord(decision, facts), installationId: target.installationId },

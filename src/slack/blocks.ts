@@ -1,4 +1,5 @@
 /** Block Kit messages, built by pure functions from what the ledger knows. */
+import type { GateRule, GateTally } from '../core/policy/gate-tally.js';
 import { describeSuggestion, type Suggestion } from '../core/suggestions.js';
 import { type TierId, tierLabel } from '../core/tiers.js';
 import type { PromotionStatus } from '../promotions.js';
@@ -25,6 +26,12 @@ export interface ApprovalContext {
   expiresAt: string;
   /** What expiry does: reject the PR, or escalate to the admins (and keep waiting). */
   onExpiry: 'reject' | 'escalate';
+  /** Every gate the PR waits for, as the one tally needs it (absent on requests stored before). */
+  gates?: GateRule[];
+  /** What approvals are bound to, and who never approves (absent on requests stored before). */
+  diffHash?: string;
+  policyVersion?: string;
+  author?: string;
 }
 
 export interface Vote {
@@ -34,12 +41,27 @@ export interface Vote {
 }
 
 type Block = Record<string, unknown>;
+
+const TALLY_ICON: Record<GateTally['state'], string> = {
+  approved: '✅',
+  waiting: '⏳',
+  rejected: '⛔',
+  vetoed: '⛔',
+  expired: '⌛',
+  unreachable: '🚫',
+};
 const mrkdwn = (text: string) => ({ type: 'mrkdwn', text });
+
+export type CardOutcome = 'pending' | 'approved' | 'rejected' | 'expired' | 'closed';
 
 export function approvalRequestBlocks(
   c: ApprovalContext,
   votes: Vote[],
-  outcome: 'pending' | 'approved' | 'rejected' | 'expired',
+  outcome: CardOutcome,
+  /** Each gate's state from the one tally; a card never says approved while any gate waits. */
+  tallies: readonly GateTally[] = [],
+  /** Why a request is over when it was closed from outside (a push, a revocation, a review). */
+  closedBecause?: string,
 ): Block[] {
   const need = c.council
     ? `council: ${c.required} of ${c.eligible.length}${c.veto ? ' with veto' : ''}`
@@ -64,6 +86,16 @@ export function approvalRequestBlocks(
     },
     { type: 'context', elements: [mrkdwn(`Deadline ${c.expiresAt}; expiry never approves.`)] },
   ];
+  if (tallies.length) {
+    blocks.push({
+      type: 'section',
+      text: mrkdwn(
+        tallies
+          .map((t) => `${TALLY_ICON[t.state]} ${escapeMrkdwn(t.description.replaceAll('`', ''))}`)
+          .join('\n'),
+      ),
+    });
+  }
   if (votes.length) {
     blocks.push({
       type: 'section',
@@ -102,7 +134,7 @@ export function approvalRequestBlocks(
     blocks.push({
       type: 'section',
       text: mrkdwn(
-        `*${outcome === 'approved' ? 'Approved' : outcome === 'rejected' ? 'Rejected' : 'Expired'}*`,
+        `*${outcome === 'approved' ? 'Approved' : outcome === 'rejected' ? 'Rejected' : outcome === 'expired' ? 'Expired' : 'Closed'}*${closedBecause ? `: ${escapeMrkdwn(closedBecause)}` : ''}`,
       ),
     });
   }
@@ -208,6 +240,8 @@ export function promotionRequestedText(p: PromotionStatus): string {
 export function approverDigestBlocks(
   waiting: readonly ApprovalContext[],
   channel: string | null,
+  /** What each request still needs, from the one tally. */
+  needs: (c: ApprovalContext) => string = (c) => (c.council ? 'the council' : `${c.required} approval(s)`),
 ): Record<string, unknown>[] {
   const shown = waiting.slice(0, 45);
   return [
@@ -218,7 +252,7 @@ export function approverDigestBlocks(
     ...shown.map((c) => ({
       type: 'section',
       text: mrkdwn(
-        `*<${c.url}|${escapeMrkdwn(`${c.repository}#${c.number}`)}>* ${escapeMrkdwn(c.title)}\n\`${c.agentId}\` ${tierLabel(c.tier)}, ${c.changedFiles} file(s), ${c.changedLines} line(s); needs ${c.council ? 'the council' : `${c.required} approval(s)`}, by ${new Date(c.expiresAt).toUTCString()}`,
+        `*<${c.url}|${escapeMrkdwn(`${c.repository}#${c.number}`)}>* ${escapeMrkdwn(c.title)}\n\`${c.agentId}\` ${tierLabel(c.tier)}, ${c.changedFiles} file(s), ${c.changedLines} line(s); ${escapeMrkdwn(needs(c))}, by ${new Date(c.expiresAt).toUTCString()}`,
       ),
     })),
     ...(waiting.length > shown.length

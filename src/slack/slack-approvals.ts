@@ -1,5 +1,7 @@
 import type { LedgerPayload } from '../core/ledger-entries.js';
-import { isNamedApprover } from '../core/policy/evaluate.js';
+import { isAgentIdentity, loginKey, personBySlack } from '../core/people.js';
+import type { ApprovalReceipt } from '../core/policy/decision.js';
+import { type GateRule, type GateTally, overallState, tallyGate } from '../core/policy/gate-tally.js';
 import type { Governance } from '../governance.js';
 import type { ApprovalContext, Vote } from './blocks.js';
 
@@ -10,6 +12,8 @@ export type VoteResult =
       context: ApprovalContext;
       votes: Vote[];
       outcome: 'pending' | 'approved' | 'rejected';
+      /** Each gate's state from the one tally, as the check shows it. */
+      tallies: GateTally[];
       /** True for exactly the one vote that decided the request. */
       decidedNow: boolean;
       installationId: number | null;
@@ -30,7 +34,7 @@ export class SlackApprovals {
   /** The context of an approval request from the decision that needs it. */
   contextFor(decision: Decision & { agentId: string }, expiresAt: Date): ApprovalContext | null {
     const gate = decision.gates?.[0];
-    if (!gate) return null;
+    if (!gate || !decision.gates) return null;
     const owner = this.ownerOf(decision.agentId);
     return {
       approvalKey: approvalKeyOf(decision.repository, decision.number, decision.headSha),
@@ -51,7 +55,39 @@ export class SlackApprovals {
       owner,
       expiresAt: expiresAt.toISOString(),
       onExpiry: gate.onExpiry ?? 'reject',
+      gates: decision.gates.map((rule) => ({ ...rule })),
+      ...(decision.diffHash ? { diffHash: decision.diffHash } : {}),
+      ...(decision.policyVersion ? { policyVersion: decision.policyVersion } : {}),
+      ...(decision.author ? { author: decision.author } : {}),
     };
+  }
+
+  /**
+   * Each gate of a request, tallied over every receipt on the PR (Slack clicks and GitHub reviews
+   * alike): the one answer the check shows too.
+   */
+  tallies(context: ApprovalContext, now = new Date(), extra: readonly ApprovalReceipt[] = []): GateTally[] {
+    const g = this.governance;
+    const receipts = [...g.receiptsFor(context.repository, context.number), ...extra];
+    const createdAt = new Date(Date.parse(context.expiresAt) - rulesOf(context)[0]!.expiryHours * 3600_000);
+    return rulesOf(context).map((rule) =>
+      tallyGate(
+        rule,
+        receipts,
+        {
+          headSha: headOf(context.approvalKey),
+          diffHash: context.diffHash ?? null,
+          policyVersion: context.policyVersion ?? null,
+          owner: context.owner,
+          excluded: context.author
+            ? [{ login: context.author, reason: 'the author of a pull request never approves it' }]
+            : [],
+          requestedAt: createdAt.toISOString(),
+        },
+        g.directory(),
+        now,
+      ),
+    );
   }
 
   /** Stores the request once its message is posted: clicks on it find it here. */
@@ -65,7 +101,7 @@ export class SlackApprovals {
         context.approvalKey,
         context.repository,
         context.number,
-        context.approvalKey.split('@')[1],
+        headOf(context.approvalKey),
         installationId,
         context.agentId,
         JSON.stringify(context),
@@ -76,17 +112,13 @@ export class SlackApprovals {
   }
 
   /**
-   * The Slack users who may vote on a request: the gate's approvers (the council's members for a
-   * council gate; every approver when the gate names none) that are mapped to Slack, without the
-   * agent's owner where the gate forbids it, and never an agent.
+   * The Slack users who may still vote on a request: whoever the one tally says may approve a gate
+   * that waits, mapped to Slack. Never an agent, never the owner where a gate forbids it.
    */
   approversOf(context: ApprovalContext): string[] {
-    const g = this.governance;
-    return g.config.approvers
-      .filter((a) => a.slack && isNamedApprover(context, a.github))
-      .filter((a) => !(a.github === context.owner && !context.allowOwner))
-      .filter((a) => !g.agentIdForLogin(a.github) && a.github !== context.agentId)
-      .map((a) => a.slack!);
+    const directory = this.governance.directory();
+    const logins = new Set(this.tallies(context).flatMap((t) => t.mayApprove.map(loginKey)));
+    return directory.people.filter((p) => p.slack && logins.has(loginKey(p.github))).map((p) => p.slack!);
   }
 
   /** Whether a request still waits for votes (one not posted yet counts as waiting). */
@@ -107,28 +139,41 @@ export class SlackApprovals {
   vote(slackUser: string, approvalKey: string, verdict: 'approve' | 'reject', reason = ''): VoteResult {
     const g = this.governance;
     const ledger = g.ledger;
-    const login = g.config.approvers.find((a) => a.slack === slackUser)?.github ?? null;
+    const directory = g.directory();
+    const login = personBySlack(directory, slackUser)?.github ?? null;
     return ledger.atomically(() => {
       const row = ledger.db
         .prepare('SELECT context, state, installation_id FROM slack_approvals WHERE approval_key = ?')
         .get(approvalKey) as { context: string; state: string; installation_id: number | null } | undefined;
       const context = row ? (JSON.parse(row.context) as ApprovalContext) : null;
-      const votes = context ? this.votes(context) : [];
+      const headSha = headOf(approvalKey);
+      const receipts = context ? g.receiptsFor(context.repository, context.number) : [];
+      const mine = login
+        ? receipts.find((r) => r.headSha === headSha && loginKey(r.approver) === loginKey(login))
+        : undefined;
+      // The one tally, as if this vote counted: it says whether this person may vote on any gate.
+      const tallies = context && login ? this.talliesWith(context, login, verdict) : [];
+      const barred =
+        tallies.length > 0 && tallies.every((t) => t.notCounted.some((n) => n.approver === login));
       const refusal = !context
         ? 'this approval request is not known (it may be for an older commit)'
         : row!.state !== 'pending'
           ? `this request was already ${row!.state}`
           : !login
             ? 'you are not an approver: your Slack user is not mapped to a GitHub login in the organisation config'
-            : g.agentIdForLogin(login) || login === context.agentId
+            : isAgentIdentity(directory, login) || loginKey(login) === context.agentId
               ? 'an agent never approves'
-              : login === context.owner && !context.allowOwner
-                ? "the agent's owner may not approve this gate"
-                : !isNamedApprover(context, login)
-                  ? `${login} is not among the approvers of this gate (${context.eligible.join(', ')})`
-                  : votes.some((v) => v.approver === login)
-                    ? `${login} already voted on this request`
-                    : null;
+              : mine
+                ? `${login} already voted on this commit (${mine.source === 'github_review' ? 'in a GitHub review' : 'in Slack'})`
+                : barred
+                  ? [
+                      ...new Set(
+                        tallies.flatMap((t) =>
+                          t.notCounted.filter((n) => n.approver === login).map((n) => n.reason),
+                        ),
+                      ),
+                    ].join('; ')
+                  : null;
       ledger.append({
         type: 'approval.click',
         agentId: context?.agentId ?? null,
@@ -156,16 +201,20 @@ export class SlackApprovals {
           approver: login,
           verdict,
           gate: null,
-          headSha: approvalKey.split('@')[1]!,
-          diffHash: decision?.diffHash ?? '',
-          policyVersion: decision?.policyVersion ?? '',
+          headSha,
+          diffHash: context.diffHash ?? decision?.diffHash ?? '',
+          policyVersion: context.policyVersion ?? decision?.policyVersion ?? '',
           source: 'slack',
         },
       });
-      const all = [...votes, { approver: login, verdict, ...(reason ? { reason } : {}) }];
-      const approvals = all.filter((v) => v.verdict === 'approve').length;
-      const rejected = verdict === 'reject' && (!context.council || context.veto);
-      const outcome = rejected ? 'rejected' : approvals >= context.required ? 'approved' : 'pending';
+      const after = this.tallies(context);
+      const state = overallState(after);
+      const outcome =
+        state === 'approved'
+          ? 'approved'
+          : state === 'rejected' || state === 'vetoed' || state === 'expired'
+            ? 'rejected'
+            : 'pending';
       if (outcome !== 'pending') {
         ledger.db
           .prepare('UPDATE slack_approvals SET state = ? WHERE approval_key = ?')
@@ -180,11 +229,91 @@ export class SlackApprovals {
       return {
         accepted: true as const,
         context,
-        votes: all,
+        votes: this.votes(context),
         outcome,
+        tallies: after,
         decidedNow: outcome !== 'pending',
         installationId: row!.installation_id,
       };
+    });
+  }
+
+  /** The tallies as they would be with this person's vote added (nothing is written). */
+  private talliesWith(context: ApprovalContext, login: string, verdict: 'approve' | 'reject'): GateTally[] {
+    return this.tallies(context, new Date(), [
+      {
+        approver: login,
+        verdict,
+        gate: null,
+        headSha: headOf(context.approvalKey),
+        diffHash: context.diffHash ?? '',
+        policyVersion: context.policyVersion ?? '',
+        source: 'slack',
+        at: new Date().toISOString(),
+      },
+    ]);
+  }
+
+  /**
+   * Closes the PR's requests that are over because of a newer decision: another head commit
+   * (superseded by a push), or an outcome that no longer waits (approved by a GitHub review,
+   * denied, the agent revoked). Returns each closed request with why, once.
+   */
+  closeOver(
+    repository: string,
+    number: number,
+    headSha: string,
+    outcome: string,
+    summary: string,
+  ): { context: ApprovalContext; state: 'approved' | 'closed'; because: string }[] {
+    const ledger = this.governance.ledger;
+    return ledger.atomically(() => {
+      const rows = ledger.db
+        .prepare(
+          "SELECT context, head_sha FROM slack_approvals WHERE repository = ? AND number = ? AND state = 'pending'",
+        )
+        .all(repository, number) as { context: string; head_sha: string }[];
+      const closed: { context: ApprovalContext; state: 'approved' | 'closed'; because: string }[] = [];
+      for (const row of rows) {
+        const context = JSON.parse(row.context) as ApprovalContext;
+        const sameHead = row.head_sha === headSha;
+        if (sameHead && (outcome === 'require_approval' || outcome === 'pending')) continue;
+        const state = sameHead && outcome === 'allow' ? ('approved' as const) : ('closed' as const);
+        const because = !sameHead
+          ? `superseded by a newer commit (${headSha.slice(0, 7)}); the new one needs new approvals`
+          : summary;
+        this.close(context, state, because, 'github');
+        closed.push({ context, state, because });
+      }
+      return closed;
+    });
+  }
+
+  /** Closes every request of an agent that was revoked or suspended: nothing of it may pass now. */
+  closeForAgent(agentId: string, because: string): { context: ApprovalContext; because: string }[] {
+    const ledger = this.governance.ledger;
+    return ledger.atomically(() => {
+      const rows = ledger.db
+        .prepare("SELECT context FROM slack_approvals WHERE agent_id = ? AND state = 'pending'")
+        .all(agentId) as { context: string }[];
+      return rows.map((row) => {
+        const context = JSON.parse(row.context) as ApprovalContext;
+        this.close(context, 'closed', because, 'governance');
+        return { context, because };
+      });
+    });
+  }
+
+  private close(context: ApprovalContext, state: 'approved' | 'closed', because: string, actor: string) {
+    const ledger = this.governance.ledger;
+    ledger.db
+      .prepare('UPDATE slack_approvals SET state = ? WHERE approval_key = ?')
+      .run(state, context.approvalKey);
+    ledger.append({
+      type: 'approval.resolved',
+      agentId: context.agentId,
+      actor,
+      payload: { approvalId: context.approvalKey, outcome: state, reason: because },
     });
   }
 
@@ -231,7 +360,7 @@ export class SlackApprovals {
       .prepare(
         "SELECT approver, verdict FROM approvals WHERE repository = ? AND number = ? AND head_sha = ? AND source = 'slack' ORDER BY seq",
       )
-      .all(context.repository, context.number, context.approvalKey.split('@')[1]) as Vote[];
+      .all(context.repository, context.number, headOf(context.approvalKey)) as Vote[];
     return rows;
   }
 
@@ -252,6 +381,32 @@ export class SlackApprovals {
       .get(agentId) as { payload: string } | undefined;
     return row ? (JSON.parse(row.payload).owner as string | null) : null;
   }
+}
+
+/** The gates of a request; one built from the old fields for requests stored before gates were. */
+export function rulesOf(context: ApprovalContext): GateRule[] {
+  return (
+    context.gates ?? [
+      {
+        gate: 'default',
+        approvals: context.required,
+        council: context.council,
+        veto: context.veto,
+        distinctTeams: false,
+        eligible: context.eligible,
+        unmapped: [],
+        allowOwner: context.allowOwner,
+        survivePush: false,
+        githubReviews: true,
+        expiryHours: 72,
+        onExpiry: context.onExpiry,
+      },
+    ]
+  );
+}
+
+function headOf(approvalKey: string): string {
+  return approvalKey.slice(approvalKey.lastIndexOf('@') + 1);
 }
 
 export function approvalKeyOf(repository: string, number: number, headSha: string): string {

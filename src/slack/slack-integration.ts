@@ -1,6 +1,6 @@
 import { App, LogLevel, webApi } from '@slack/bolt';
 import type { CircuitBreakerPolicy } from 'cockatiel';
-import type { LedgerEntryInput, LedgerPayload } from '../core/ledger-entries.js';
+import type { LedgerEntry, LedgerEntryInput, LedgerPayload } from '../core/ledger-entries.js';
 import { INTEGRATION_EVENTS, type IntegrationEvent } from '../core/lifecycle.js';
 import type { Governance } from '../governance.js';
 import type { IntegrationSubscriber } from '../integrations/integration-manager.js';
@@ -85,6 +85,7 @@ export class SlackIntegration implements IntegrationSubscriber {
     });
     this.client = new webApi.WebClient(config.botToken, clientOptions);
     this.approvals = new SlackApprovals(governance);
+    governance.onEntry((entry) => this.closeRequestsOver(entry));
     this.pump = new Pump(
       () => this.deliver(),
       2000,
@@ -196,12 +197,9 @@ export class SlackIntegration implements IntegrationSubscriber {
    * buttons, and the gate's `on_expiry` either rejects (the check fails, through `onRejected`) or
    * escalates to the admins in the approvals channel (the PR keeps waiting).
    */
-  expireApprovals(
-    now: Date,
-    onRejected: (context: ApprovalContext, installationId: number | null) => void,
-  ): number {
+  expireApprovals(now: Date): number {
     const expired = this.approvals.expire(now);
-    for (const { context, votes, installationId } of expired) {
+    for (const { context, votes } of expired) {
       const message = this.approvals.message(context.approvalKey);
       if (message) {
         this.enqueue(
@@ -216,9 +214,7 @@ export class SlackIntegration implements IntegrationSubscriber {
           `expired:${context.approvalKey}`,
         );
       }
-      if (context.onExpiry === 'reject') {
-        onRejected(context, installationId);
-      } else {
+      if (context.onExpiry === 'escalate') {
         const channel = this.governance.config.slack.approvals_channel;
         const admins = this.governance.config.slack.admins.map((u) => `<@${u}>`).join(' ');
         if (channel) {
@@ -235,6 +231,45 @@ export class SlackIntegration implements IntegrationSubscriber {
       }
     }
     return expired.length;
+  }
+
+  /**
+   * A request is over when the PR moved on (a push, an approving GitHub review, a denial) or its
+   * agent was revoked or suspended: its card loses its buttons at once and says why, and the
+   * approver digests stop listing it.
+   */
+  private closeRequestsOver(entry: LedgerEntry): void {
+    let closed: { context: ApprovalContext; state?: 'approved' | 'closed'; because: string }[] = [];
+    if (entry.type === 'decision.recorded') {
+      const p = entry.payload;
+      closed = this.approvals.closeOver(p.repository, p.number, p.headSha, p.outcome, p.summary);
+    } else if (entry.type === 'agent.status_changed' && entry.payload.to !== 'active' && entry.agentId) {
+      closed = this.approvals.closeForAgent(
+        entry.agentId,
+        `agent ${entry.agentId} was ${entry.payload.to}: ${entry.payload.reason}`,
+      );
+    }
+    for (const { context, state, because } of closed) {
+      const message = this.approvals.message(context.approvalKey);
+      if (!message) continue;
+      this.enqueue(
+        'chat.update',
+        {
+          channel: message.channel,
+          ts: message.ts,
+          text: `Approval for ${context.repository}#${context.number}: ${state ?? 'closed'}`,
+          blocks: approvalRequestBlocks(
+            context,
+            [],
+            state ?? 'closed',
+            this.approvals.tallies(context),
+            because,
+          ),
+        },
+        `approval:${context.approvalKey}`,
+        `closed:${context.approvalKey}`,
+      );
+    }
   }
 
   get route() {
@@ -261,7 +296,7 @@ export class SlackIntegration implements IntegrationSubscriber {
           payload: {
             channel: slack.approvals_channel,
             text: `Approval needed: ${context.repository}#${context.number} by ${context.agentId}`,
-            blocks: approvalRequestBlocks(context, [], 'pending'),
+            blocks: approvalRequestBlocks(context, [], 'pending', this.approvals.tallies(context)),
             approval: { context, installationId: decision.installationId ?? null },
           },
         });
@@ -371,12 +406,20 @@ export class SlackIntegration implements IntegrationSubscriber {
     const { user } = message.payload as { user: string };
     const waiting = gathered
       .map((m) => (m.payload as { context: ApprovalContext }).context)
-      .filter((c) => this.approvals.isPending(c.approvalKey));
+      .filter((c) => this.approvals.isPending(c.approvalKey))
+      // Only requests this approver may still vote on (one may have voted through GitHub meanwhile).
+      .filter((c) => this.approvals.approversOf(c).includes(user));
     if (waiting.length) {
       await this.client.apiCall('chat.postMessage', {
         channel: user,
         text: `${waiting.length} approval request(s) wait for you`,
-        blocks: approverDigestBlocks(waiting, this.governance.config.slack.approvals_channel ?? null),
+        blocks: approverDigestBlocks(waiting, this.governance.config.slack.approvals_channel ?? null, (c) =>
+          this.approvals
+            .tallies(c)
+            .filter((t) => t.state !== 'approved')
+            .map((t) => t.description.replaceAll('`', ''))
+            .join('; '),
+        ),
       });
     }
     return gathered.map((m) => m.id);

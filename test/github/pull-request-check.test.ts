@@ -6,19 +6,22 @@ const REPO = '/repos/Codertocat/Hello-World';
 const ctx = useGithubService();
 
 /** The reads every evaluation makes: no policy file anywhere, the PR's commits and files. */
-function prReads(files: unknown[], commits: unknown[] = [{ sha: 'c1', commit: { message: 'Update docs' } }]) {
-  return nock(API)
+/**
+ * The reads every evaluation makes: no policy file anywhere, the PR's files, and its commits only
+ * when its author is no agent login (a trailer is then the only tie to an agent).
+ */
+function prReads(files: unknown[], commits: unknown[] | null = null) {
+  const scope = nock(API)
     .get(`${REPO}/contents/.github%2Fagent-governance.yml`)
     .query({ ref: 'master' })
     .reply(404, { message: 'Not Found' })
     .get('/repos/Codertocat/.github/contents/.github%2Fagent-governance.yml')
     .reply(404, { message: 'Not Found' })
-    .get(`${REPO}/pulls/2/commits`)
-    .query({ per_page: 100 })
-    .reply(200, commits)
     .get(`${REPO}/pulls/2/files`)
     .query({ per_page: 100 })
     .reply(200, files);
+  if (commits) scope.get(`${REPO}/pulls/2/commits`).query({ per_page: 100 }).reply(200, commits);
+  return scope;
 }
 
 describe('an agent PR gets an Agent Governance check', () => {
@@ -51,7 +54,7 @@ describe('an agent PR gets an Agent Governance check', () => {
       output: { title: 'Allowed: every rule passed', annotations: [] },
     });
     expect(bodies[2].output.summary).toContain(
-      '| `docs-bot` | T1 operator | 1 files, 1 lines | built-in default template (no policy file) |',
+      '| `docs-bot` | authenticated (author docs-bot[bot]) | T1 operator | 1 files, 1 lines | built-in default template (no policy file) |',
     );
     const decision = ctx.service.runtime.ledger.db.prepare('SELECT outcome, agent_id FROM decisions').all();
     expect(decision).toEqual([{ outcome: 'allow', agent_id: 'docs-bot' }]);
@@ -103,12 +106,14 @@ describe('an agent PR gets an Agent Governance check', () => {
       .reply(200, {});
     await postWebhook(ctx.service.port, 'pull_request', agentPullRequest('opened', { login: 'Codertocat' }));
     await ctx.service.github!.settle();
-    expect(bodies[1].output.summary).toContain('| `claude-helper` | T2 builder |');
+    expect(bodies[1].output.summary).toContain(
+      '| `claude-helper` | claimed (trailer Claude <noreply@anthropic.com>); opened by `Codertocat`, a person',
+    );
   });
 
   it('gives a PR from no known agent a quick neutral check', async () => {
     githubApi();
-    prReads([file('src/app.ts', '@@ -1 +1,2 @@\n x\n+y')]);
+    prReads([file('src/app.ts', '@@ -1 +1,2 @@\n x\n+y')], [{ sha: 'c1', commit: { message: 'Fix' } }]);
     const bodies: any[] = [];
     nock(API)
       .post(`${REPO}/check-runs`, (b) => bodies.push(b) > 0)
@@ -119,7 +124,7 @@ describe('an agent PR gets an Agent Governance check', () => {
     expect(bodies[0]).toMatchObject({
       status: 'completed',
       conclusion: 'neutral',
-      output: { title: 'Not an agent pull request' },
+      output: { title: 'Not an agent pull request: no agent rules applied' },
     });
   });
 });

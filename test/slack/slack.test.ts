@@ -350,7 +350,9 @@ describe('expiry and the App Home', () => {
     const blocks = JSON.parse(update.body.blocks);
     expect(blocks.at(-1)).toEqual({ type: 'section', text: { type: 'mrkdwn', text: '*Expired*' } });
     expect(blocks.some((b: any) => b.type === 'actions')).toBe(false);
-    expect(gh.checks.at(-1)).toMatchObject({ conclusion: 'failure', output: { title: 'Approval expired' } });
+    // The core decided it at the deadline: expiry never approves, and this gate rejects on expiry.
+    expect(gh.checks.at(-1)).toMatchObject({ conclusion: 'failure' });
+    expect(gh.checks.at(-1).output.title).toMatch(/^Rejected: gate `default` expired at .* \(expiry never approves\)$/);
     const late = await postSlack(service.port, buttonBody('approval_approve', KEY, 'UBOB'));
     expect(late.status).toBe(200);
     await service.slack!.receiver.idle();
@@ -397,7 +399,7 @@ describe('expiry and the App Home', () => {
     expect(publish.body.user_id).toBe('UALICE');
     const text = JSON.stringify(JSON.parse(publish.body.view));
     expect(text).toContain('`builder-bot` T2 builder, active');
-    expect(text).toContain('Codertocat/Hello-World#2> by `builder-bot` (needs 2');
+    expect(text).toContain('Codertocat/Hello-World#2> by `builder-bot`: gate default needs 2 more approval(s) from alice, bob, carol');
   });
 });
 
@@ -431,7 +433,7 @@ describe('promotion votes in Slack', () => {
         'UMALLORY',
         'Not counted: your Slack user is not mapped to a GitHub login in the organisation config.',
       ],
-      ['UOLIVIA', `Not counted: olivia cannot approve ${id}: the agent's owner does not count.`],
+      ['UOLIVIA', `Not counted: olivia cannot approve ${id}: the agent's owner may not approve this gate.`],
       ['UALICE', `Not counted: alice already voted on ${id}.`],
     ]);
     const last = JSON.parse(slack.filter((c) => c.method === 'chat.update').at(-1)!.body.blocks);

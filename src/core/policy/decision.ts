@@ -1,6 +1,7 @@
 import type { StageType } from '../lifecycle.js';
 import type { TierId } from '../tiers.js';
 import type { Severity, ViolationType } from '../violations.js';
+import type { GateRule, GateTally } from './gate-tally.js';
 import type { RuleId } from './policy-schema.js';
 
 export interface Annotation {
@@ -37,15 +38,9 @@ export interface ApprovalReceipt {
   at: string;
 }
 
-export interface GateStatus {
-  gate: string;
-  approvals: number;
-  council: boolean;
-  /** Who may approve; empty when any human reviewer may. */
-  eligible: string[];
-  allowOwner: boolean;
-  expiryHours: number;
-  onExpiry: 'reject' | 'escalate';
+/** A gate of the decision: its resolved rule and the one tally's answer for this PR. */
+export interface GateStatus extends GateRule {
+  tally: GateTally;
   /** Approvers whose receipts count for this head, diff and policy. */
   approvedBy: string[];
   rejectedBy: string[];
@@ -79,6 +74,19 @@ export interface Decision {
   rules: RuleResult[];
   gates: GateStatus[];
   violations: DecisionViolation[];
+  /**
+   * How the PR is tied to its agent: `authenticated` when GitHub vouches for it (the author is one
+   * of the agent's logins), `claimed` when only something anyone can write says so (a trailer).
+   */
+  attribution: Attribution;
   changedFiles: number;
   changedLines: number;
+}
+
+export interface Attribution {
+  strength: 'authenticated' | 'claimed';
+  /** What tied the PR to the agent: `author docs-bot[bot]`, `trailer Claude <noreply@…>`. */
+  via: string;
+  /** The PR's author when it is not the agent (a human whose PR claims the agent). */
+  author: string;
 }

@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { AgentRecord } from '../agent.js';
 import type { OrgConfig } from '../org-config.js';
+import { type Directory, directoryOf, personByLogin } from '../people.js';
 import type { TierCapabilities } from '../tiers.js';
 import { severityOf } from '../violations.js';
-import type { ApprovalReceipt, Decision, GateStatus, Outcome, RuleResult } from './decision.js';
-import type { Policy } from './policy-schema.js';
+import type { ApprovalReceipt, Attribution, Decision, GateStatus, Outcome, RuleResult } from './decision.js';
+import { type GateRule, tallyGate } from './gate-tally.js';
+import type { GateSettings, Policy } from './policy-schema.js';
 import type { PullRequestFacts } from './pull-request-facts.js';
 import { RULES } from './rules.js';
 
@@ -14,7 +16,13 @@ export interface AgentState {
   agent: AgentRecord;
   /** Approvals and rejections given on this PR, any head; `evaluate` decides which still count. */
   receipts: readonly ApprovalReceipt[];
-  org: Pick<OrgConfig, 'approvers' | 'council'>;
+  org: Pick<OrgConfig, 'approvers' | 'council'> & Partial<Pick<OrgConfig, 'people'>>;
+  /** Logins and ids of every registered agent: none of them ever approves anything. */
+  agentIdentities?: readonly string[];
+  /** When the PR began to wait for people at this head: every gate's deadline runs from there. */
+  waitingSince?: string;
+  /** How the PR is tied to the agent; by default, its author is one of the agent's logins. */
+  attribution?: Attribution;
 }
 
 /** sha256 over each changed file's path, status and blob: a new push with the same diff keeps it. */
@@ -34,8 +42,14 @@ export function evaluate(
   capabilities: TierCapabilities,
   facts: PullRequestFacts,
   state: AgentState,
+  now: Date,
 ): Decision {
   const { agent } = state;
+  const attribution = state.attribution ?? {
+    strength: 'authenticated',
+    via: `author ${facts.author}`,
+    author: facts.author,
+  };
   const rules: RuleResult[] = [];
   for (const stage of policy.pipeline.stages) {
     for (const id of stage.rules) {
@@ -57,9 +71,10 @@ export function evaluate(
     }
   }
   const hash = diffHash(facts);
-  const gates = gateStatuses(policy, rules, facts, hash, state);
+  const gates = gateStatuses(policy, rules, facts, hash, state, now);
   const denied = rules.filter((r) => r.status === 'fire' && r.action === 'deny');
-  const rejected = gates.filter((g) => g.rejectedBy.length > 0);
+  // Expiry never approves: a request past its deadline under `on_expiry: reject` is a rejection.
+  const rejected = gates.filter((g) => ['rejected', 'vetoed', 'expired'].includes(g.tally.state));
   const pending = rules.filter((r) => r.status === 'pending');
   const waitingGates = gates.filter((g) => !g.satisfied);
 
@@ -70,13 +85,18 @@ export function evaluate(
     summary = `Denied: ${denied.map((r) => r.summary).join('; ')}`;
   } else if (rejected.length > 0) {
     outcome = 'deny';
-    summary = `Rejected by ${rejected.flatMap((g) => g.rejectedBy).join(', ')}`;
+    const by = [...new Set(rejected.flatMap((g) => g.rejectedBy))];
+    const expired = rejected.filter((g) => g.tally.state === 'expired');
+    summary = [
+      ...(by.length ? [`Rejected by ${by.join(', ')}`] : []),
+      ...expired.map((g) => `Rejected: ${g.tally.description}`),
+    ].join('; ');
   } else if (pending.length > 0) {
     outcome = 'pending';
     summary = `Waiting: ${pending.map((r) => r.summary).join('; ')}`;
   } else if (waitingGates.length > 0) {
     outcome = 'require_approval';
-    summary = `Needs approval: ${waitingGates.map(describeNeed).join('; ')}`;
+    summary = `Needs approval: ${waitingGates.map((g) => g.tally.description).join('; ')}`;
   } else {
     outcome = 'allow';
     summary =
@@ -98,17 +118,107 @@ export function evaluate(
     policySource: policy.source,
     rules,
     gates,
-    violations: denied
-      .filter((r) => r.violation !== null)
-      .map((r) => ({ type: r.violation!, severity: severityOf(r.violation!), details: r.summary })),
+    // A claimed attribution may make the gate stricter; it never records anything against the agent.
+    violations:
+      attribution.strength === 'authenticated'
+        ? denied
+            .filter((r) => r.violation !== null)
+            .map((r) => ({ type: r.violation!, severity: severityOf(r.violation!), details: r.summary }))
+        : [],
+    attribution,
     changedFiles: facts.files.length,
     changedLines: facts.files.reduce((n, f) => n + f.additions + f.deletions, 0),
   };
 }
 
-function describeNeed(g: GateStatus): string {
-  const who = g.council ? 'the council' : g.eligible.length ? g.eligible.join(', ') : 'a reviewer';
-  return `${g.approvals - g.approvedBy.length} more approval(s) from ${who} (gate ${g.gate})`;
+/** The gates of a policy with the organisation's approvers resolved: what the tally runs on. */
+export function gateRule(
+  policy: Policy,
+  name: string,
+  org: AgentState['org'],
+  directory: Directory,
+): GateRule {
+  const gate = policy.gates[name] ?? policy.gates.default ?? DEFAULT_GATE;
+  const council = gate.council ? org.council : undefined;
+  const named = council
+    ? council.members
+    : gate.approvers.length
+      ? gate.approvers
+      : org.approvers.map((a) => a.github);
+  // A council's members are named by the organisation config itself; a plain gate's approvers must
+  // be people the organisation config knows, or anyone could be named by a repository's policy.
+  const known = (login: string) => Boolean(council) || personByLogin(directory, login) !== null;
+  return {
+    gate: name,
+    approvals: council ? council.quorum : gate.approvals,
+    council: Boolean(council),
+    veto: Boolean(council?.veto),
+    distinctTeams: Boolean(council?.distinct_teams),
+    eligible: [...new Set(named.filter(known))].sort(),
+    unmapped: named.filter((login) => !known(login)),
+    allowOwner: gate.allow_owner,
+    survivePush: gate.survive_push,
+    githubReviews: gate.github_reviews,
+    expiryHours: gate.expiry_hours,
+    onExpiry: gate.on_expiry,
+  };
+}
+
+const DEFAULT_GATE: GateSettings = {
+  approvals: 1,
+  approvers: [],
+  council: false,
+  allow_owner: false,
+  expiry_hours: 72,
+  on_expiry: 'reject',
+  survive_push: false,
+  github_reviews: true,
+};
+
+/** The organisation's directory of people, with every agent's logins and id marked as agents. */
+export function directoryFor(state: Pick<AgentState, 'org' | 'agentIdentities' | 'agent'>): Directory {
+  return directoryOf(
+    [...state.org.approvers, ...(state.org.people ?? [])],
+    [...(state.agentIdentities ?? []), state.agent.id, ...state.agent.identities.githubLogins],
+  );
+}
+
+/**
+ * The secret scan alone, for a PR no agent is tied to: a secret found denies (nobody is charged);
+ * nothing else of the agent rules applies.
+ */
+export function scanForSecrets(policy: Policy, facts: PullRequestFacts): RuleResult {
+  const strict: Policy = {
+    ...policy,
+    rules: { ...policy.rules, secrets: { ...policy.rules.secrets, action: 'deny' } },
+  };
+  return RULES.secrets(
+    {
+      policy: strict,
+      capabilities: {
+        actions: [],
+        allowedPaths: [],
+        maxChangedFiles: 0,
+        maxChangedLines: 0,
+        mayPassWithoutHuman: false,
+        vaultReadPaths: [],
+      },
+      facts,
+      agent: {
+        id: 'none',
+        name: 'none',
+        owner: null,
+        tier: 'T0',
+        status: 'active',
+        identities: { githubLogins: [], trailers: [] },
+        tokenHash: null,
+        registeredAt: '',
+        tierSince: '',
+      },
+      ownCheckName: CHECK_NAME,
+    },
+    'execute',
+  );
 }
 
 function gateStatuses(
@@ -117,96 +227,37 @@ function gateStatuses(
   facts: PullRequestFacts,
   hash: string,
   state: AgentState,
+  now: Date,
 ): GateStatus[] {
   const names = [
     ...new Set(
       rules.filter((r) => r.status === 'fire' && r.action === 'require_approval').map((r) => r.gate!),
     ),
   ];
+  const directory = directoryFor(state);
   return names.map((name) => {
-    const gate = policy.gates[name] ??
-      policy.gates.default ?? {
-        approvals: 1,
-        approvers: [],
-        council: false,
-        allow_owner: false,
-        expiry_hours: 72,
-        on_expiry: 'reject' as const,
-        survive_push: false,
-        github_reviews: true,
-      };
-    const council = gate.council ? state.org.council : undefined;
-    const eligible = council
-      ? council.members
-      : gate.approvers.length
-        ? gate.approvers
-        : state.org.approvers.map((a) => a.github);
-    const approvals = council ? council.quorum : gate.approvals;
-    const counts = (r: ApprovalReceipt) =>
-      (r.gate === null || r.gate === name) &&
-      r.policyVersion === policy.version &&
-      (gate.survive_push || (r.headSha === facts.headSha && r.diffHash === hash)) &&
-      (gate.github_reviews || r.source !== 'github_review') &&
-      r.approver !== state.agent.id &&
-      !state.agent.identities.githubLogins.includes(r.approver) &&
-      r.approver !== facts.author &&
-      (gate.allow_owner || r.approver !== state.agent.owner) &&
-      isNamedApprover({ council: Boolean(council), eligible }, r.approver);
-    // The newest verdict of each approver is the one that counts.
-    const latest = new Map<string, ApprovalReceipt>();
-    for (const r of [...state.receipts].sort((a, b) => a.at.localeCompare(b.at)))
-      if (counts(r)) latest.set(r.approver, r);
-    const approvers = [...latest.values()]
-      .filter((r) => r.verdict === 'approve')
-      .map((r) => r.approver)
-      .sort();
-    // Separation of duties: with distinct_teams, a council quorum counts one approval per team.
-    const approvedBy = council?.distinct_teams ? onePerTeam(approvers, state.org.approvers) : approvers;
-    const rejections = [...latest.values()]
-      .filter((r) => r.verdict === 'reject')
-      .map((r) => r.approver)
-      .sort();
-    // A rejection stops a plain gate, and a council with a veto. Without a veto, a council member's
-    // rejection is a vote against: it stops the gate only once the quorum can no longer be reached.
-    const quorumLost = council ? council.members.length - rejections.length < approvals : true;
-    const rejectedBy = !council || council.veto || quorumLost ? rejections : [];
+    const rule = gateRule(policy, name, state.org, directory);
+    const tally = tallyGate(
+      rule,
+      state.receipts,
+      {
+        headSha: facts.headSha,
+        diffHash: hash,
+        policyVersion: policy.version,
+        owner: state.agent.owner,
+        excluded: [{ login: facts.author, reason: 'the author of a pull request never approves it' }],
+        requestedAt: state.waitingSince ?? null,
+      },
+      directory,
+      now,
+    );
     return {
-      gate: name,
-      approvals,
-      council: Boolean(council),
-      eligible,
-      allowOwner: gate.allow_owner,
-      expiryHours: gate.expiry_hours,
-      onExpiry: gate.on_expiry,
-      approvedBy,
-      rejectedBy,
-      satisfied: approvedBy.length >= approvals && rejectedBy.length === 0,
+      ...rule,
+      tally,
+      approvals: rule.approvals,
+      approvedBy: tally.approvedBy,
+      rejectedBy: tally.rejectedBy,
+      satisfied: tally.state === 'approved',
     };
-  });
-}
-
-/**
- * Whether `login` is among those a gate names. A plain gate that names nobody takes any approver; a
- * council that has nobody (a user group not read yet) takes nobody.
- */
-export function isNamedApprover(
-  gate: { council: boolean; eligible: readonly string[] },
-  login: string,
-): boolean {
-  return gate.eligible.includes(login) || (!gate.council && gate.eligible.length === 0);
-}
-
-/** The first approver of each team (an approver in no team is a team of their own). */
-export function onePerTeam(
-  approvers: string[],
-  directory: readonly { github: string; teams: string[] }[],
-): string[] {
-  const seen = new Set<string>();
-  return approvers.filter((login) => {
-    const teams = directory.find((a) => a.github === login)?.teams ?? [];
-    const key = teams.length ? teams : [`user:${login}`];
-    if (key.some((t) => seen.has(t))) return false;
-    for (const t of key) seen.add(t);
-    return true;
   });
 }

@@ -119,6 +119,8 @@ export const policyFileSchema = z
       .optional(),
     /** What a PR from no known agent gets: a quick neutral check, or none at all. */
     unknown_authors: z.enum(['neutral', 'skip']).optional(),
+    /** Run the secret scan on every PR the App sees, a person's too (a secret found fails the check). */
+    scan_all_prs: z.boolean().optional(),
   })
   .strict();
 export type PolicyFile = z.infer<typeof policyFileSchema>;
@@ -153,6 +155,8 @@ export interface Policy {
   gates: Record<string, GateSettings>;
   pipeline: { stages: { type: (typeof STAGE_TYPES)[number]; rules: RuleId[] }[] };
   unknownAuthors: 'neutral' | 'skip';
+  /** The secret scan runs on PRs from no known agent too. */
+  scanAllPrs: boolean;
   /** Where it came from, for the check summary: e.g. `acme/web:.github/agent-governance.yml extends strict`. */
   source: string;
   /** sha256 of the resolved policy: approvals given under another version no longer count. */

@@ -4,7 +4,7 @@
  * is `action_required` and never `neutral`.
  */
 import { tierLabel } from '../tiers.js';
-import type { Annotation, Decision } from './decision.js';
+import type { Annotation, Decision, RuleResult } from './decision.js';
 
 export interface CheckRunOutput {
   title: string;
@@ -43,18 +43,24 @@ export function renderCheckRun(decision: Decision): CheckRunRender {
       r.status === 'fire' && r.action === 'require_approval' ? '✋ needs approval' : OUTCOME_ICON[r.status];
     return `| ${r.stage} | \`${r.rule}\` | ${outcome} | ${escapeCell(r.summary)} |`;
   });
-  const gates = decision.gates.map(
-    (g) =>
-      `- gate \`${g.gate}\`: ${g.approvedBy.length} of ${g.approvals} approval(s)${g.council ? ' from the council' : ''}` +
-      `${g.approvedBy.length ? ` (${g.approvedBy.join(', ')})` : ''}${g.rejectedBy.length ? `; rejected by ${g.rejectedBy.join(', ')}` : ''}` +
-      `${g.eligible.length ? `; approvers: ${g.eligible.join(', ')}` : ''}${g.allowOwner ? '' : "; the agent's owner may not approve"}`,
-  );
+  const gates = decision.gates.flatMap((g) => [
+    `- ${g.tally.description} (${g.tally.approvedBy.length} of ${g.tally.required}${g.council ? ' from the council' : ''}${g.allowOwner ? '' : "; the agent's owner may not approve"}${g.tally.expiresAt ? `; deadline ${g.tally.expiresAt}` : ''})`,
+    ...g.tally.notCounted.map((n) => `  - not counted: ${n.approver}: ${n.reason}`),
+    ...(g.unmapped.length
+      ? [`  - named but unknown to the organisation config (never counted): ${g.unmapped.join(', ')}`]
+      : []),
+  ]);
+  const a = decision.attribution;
+  const attribution =
+    a.strength === 'authenticated'
+      ? `authenticated (${escapeCell(a.via)})`
+      : `claimed (${escapeCell(a.via)}); opened by \`${escapeCell(a.author)}\`, a person: the agent's rules apply, nothing is charged to the agent`;
   const summary = [
     `**${decision.summary}**`,
     '',
-    `| agent | tier | changed | policy |`,
-    `|---|---|---|---|`,
-    `| \`${decision.agentId}\` | ${tierLabel(decision.tier)} | ${decision.changedFiles} files, ${decision.changedLines} lines | ${escapeCell(decision.policySource)} |`,
+    `| agent | attribution | tier | changed | policy |`,
+    `|---|---|---|---|---|`,
+    `| \`${decision.agentId}\` | ${attribution} | ${tierLabel(decision.tier)} | ${decision.changedFiles} files, ${decision.changedLines} lines | ${escapeCell(decision.policySource)} |`,
     '',
     `| stage | rule | outcome | what it saw |`,
     `|---|---|---|---|`,
@@ -74,15 +80,35 @@ export function renderCheckRun(decision: Decision): CheckRunRender {
   };
 }
 
-/** A PR from no known agent: a quick, neutral check that says why it was not judged. */
-export function renderUnknownAuthor(author: string): CheckRunRender {
+/**
+ * A PR from no known agent: a quick, neutral check that says plainly no agent rules applied (and
+ * what the secret scan found, when it ran).
+ */
+export function renderUnknownAuthor(author: string, scan: RuleResult | null = null): CheckRunRender {
+  const scanned = scan ? `\n\nThe secret scan ran on it: ${scan.summary}.` : '';
   return {
     status: 'completed',
     conclusion: 'neutral',
     output: {
-      title: 'Not an agent pull request',
-      summary: `The author \`${author}\` and the commit trailers match no registered agent, so no policy applies.`,
+      title: 'Not an agent pull request: no agent rules applied',
+      summary: `The author \`${author}\` and the commit trailers match no registered agent, so no agent rules applied to this pull request (tiers, paths, gates).${scanned}`,
       annotations: [],
+    },
+  };
+}
+
+/** A secret in a PR by a person: the check fails; no agent is charged. */
+export function renderHumanSecret(author: string, scan: RuleResult): CheckRunRender {
+  return {
+    status: 'completed',
+    conclusion: 'failure',
+    output: {
+      title: 'Secret in added lines',
+      summary: truncate(
+        `The secret scan, which runs on every pull request, found ${scan.summary}. The author \`${author}\` is no registered agent, so no agent rules applied and no agent is charged; remove the secret and rotate the credential.`,
+        MAX_OUTPUT_CHARS,
+      ),
+      annotations: scan.annotations,
     },
   };
 }

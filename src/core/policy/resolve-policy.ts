@@ -36,6 +36,7 @@ export function resolvePolicy(
     gates,
     pipeline: m.pipeline as Policy['pipeline'],
     unknownAuthors: m.unknown_authors ?? 'neutral',
+    scanAllPrs: m.scan_all_prs ?? true,
     source: options.source,
   };
   const version = createHash('sha256')

@@ -27,7 +27,11 @@ export function registerAppHome(app: App, deps: SlackDeps): void {
             pending
               .map(
                 (p) =>
-                  `• <${p.url}|${p.repository}#${p.number}> by \`${p.agentId}\` (needs ${p.required}, until ${p.expiresAt})`,
+                  `• <${p.url}|${p.repository}#${p.number}> by \`${p.agentId}\`: ${deps.approvals
+                    .tallies(p)
+                    .filter((t) => t.state !== 'approved')
+                    .map((t) => t.description.replaceAll('`', ''))
+                    .join('; ')} (until ${p.expiresAt})`,
               )
               .join('\n') || 'Nothing is waiting.',
         },

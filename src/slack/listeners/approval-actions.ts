@@ -78,7 +78,7 @@ async function settle(
         channel: message.channel,
         ts: message.ts,
         text: `Approval for ${result.context.repository}#${result.context.number}: ${outcome}`,
-        blocks: approvalRequestBlocks(result.context, result.votes, outcome),
+        blocks: approvalRequestBlocks(result.context, result.votes, outcome, result.tallies),
       },
       `approval:${key}`,
       `update:${key}:${result.votes.length}`,

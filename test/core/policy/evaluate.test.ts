@@ -55,6 +55,8 @@ const facts = (files: ChangedFile[], patch: Partial<PullRequestFacts> = {}): Pul
   ...patch,
 });
 
+const NOW = new Date('2026-11-27T12:00:00Z');
+
 const org = orgConfigSchema.parse({
   approvers: [{ github: 'alice' }, { github: 'bob' }, { github: 'olivia' }],
   council: { members: ['alice', 'bob', 'carol'], quorum: 2, veto: true },
@@ -71,11 +73,17 @@ function run(
   } = {},
 ) {
   const policy = resolvePolicy(options.policy ?? null, { source: 'test' });
-  return evaluate(policy, tierCapabilities(EMPTY_ORG_CONFIG, tier), facts(files, options.facts), {
-    agent: agent(tier, options.agent),
-    receipts: options.receipts ?? [],
-    org,
-  });
+  return evaluate(
+    policy,
+    tierCapabilities(EMPTY_ORG_CONFIG, tier),
+    facts(files, options.facts),
+    {
+      agent: agent(tier, options.agent),
+      receipts: options.receipts ?? [],
+      org,
+    },
+    NOW,
+  );
 }
 
 const fired = (d: ReturnType<typeof run>) => d.rules.filter((r) => r.status === 'fire').map((r) => r.rule);
@@ -351,7 +359,9 @@ describe('check run rendering', () => {
     const d = run('T2', [file('.github/workflows/ci.yml')]);
     const r = renderCheckRun(d);
     expect(r).toMatchObject({ status: 'completed', conclusion: 'action_required' });
-    expect(r.output.summary).toContain('| `docs-bot` | T2 builder | 1 files, 1 lines | test |');
+    expect(r.output.summary).toContain(
+      '| `docs-bot` | authenticated (author docs-bot[bot]) | T2 builder | 1 files, 1 lines | test |',
+    );
     expect(r.output.summary).toContain(
       '| gate | `protected_paths` | ✋ needs approval | protected path(s) changed: `.github/workflows/ci.yml` |',
     );
@@ -389,7 +399,13 @@ describe('separation of duties', () => {
       at: '2026-11-24T10:00:00.000Z',
     });
     const decide = (receipts: ApprovalReceipt[]) =>
-      evaluate(policy, tierCapabilities(teamOrg, 'T3'), f, { agent: agent('T3'), receipts, org: teamOrg });
+      evaluate(
+        policy,
+        tierCapabilities(teamOrg, 'T3'),
+        f,
+        { agent: agent('T3'), receipts, org: teamOrg },
+        NOW,
+      );
     expect(decide([r('alice'), r('bob')]).outcome).toBe('require_approval');
     const d = decide([r('alice'), r('carol')]);
     expect(d.outcome).toBe('allow');

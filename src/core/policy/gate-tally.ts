@@ -1,0 +1,201 @@
+/**
+ * The one tally of approvals. Given a gate, the receipts given on a request and who the request
+ * concerns, it says where the gate stands: approved, waiting for N more from whom, rejected,
+ * vetoed, expired or unreachable. The PR check, the Slack card, the App Home, the approver digest,
+ * promotions and `/agent status` all render this answer; none counts on its own.
+ */
+import { type Directory, isAgentIdentity, loginKey, personByLogin } from '../people.js';
+import type { ApprovalReceipt } from './decision.js';
+
+/** A gate with everything the tally needs, resolved from the policy and the organisation config. */
+export interface GateRule {
+  gate: string;
+  /** Approvals it takes (a council gate: the council's quorum). */
+  approvals: number;
+  council: boolean;
+  veto: boolean;
+  /** A council that counts one approval per team. */
+  distinctTeams: boolean;
+  /** The people the gate names (GitHub logins known to the organisation config). Empty: nobody. */
+  eligible: string[];
+  /** Logins the gate names that the organisation config does not map: never counted. */
+  unmapped: string[];
+  allowOwner: boolean;
+  survivePush: boolean;
+  githubReviews: boolean;
+  expiryHours: number;
+  onExpiry: 'reject' | 'escalate';
+}
+
+/** Who and what a request is about. Null bindings are not checked (promotions have no commit). */
+export interface TallySubject {
+  headSha: string | null;
+  diffHash: string | null;
+  policyVersion: string | null;
+  owner: string | null;
+  /** People who never count on this request, with why: the PR's author, the request's requester. */
+  excluded: readonly { login: string; reason: string }[];
+  /** When the request began to wait; with `expiryHours` it sets the deadline. Null: no deadline yet. */
+  requestedAt: string | null;
+}
+
+export type GateState = 'approved' | 'waiting' | 'rejected' | 'vetoed' | 'expired' | 'unreachable';
+
+export interface GateTally {
+  gate: string;
+  state: GateState;
+  required: number;
+  approvedBy: string[];
+  rejectedBy: string[];
+  /** Approvals still missing (0 once approved). */
+  missing: number;
+  /** Who may still approve: named, allowed, not yet voted, not of a team already counted. */
+  mayApprove: string[];
+  /** Receipts for this request that do not count, and why (shown so nobody wonders). */
+  notCounted: { approver: string; reason: string }[];
+  expiresAt: string | null;
+  /** Past the deadline under `on_expiry: escalate`: it keeps waiting and the admins are told. */
+  escalated: boolean;
+  /** One sentence for people. */
+  description: string;
+}
+
+export function tallyGate(
+  rule: GateRule,
+  receipts: readonly ApprovalReceipt[],
+  subject: TallySubject,
+  directory: Directory,
+  now: Date,
+): GateTally {
+  const expiresAt =
+    subject.requestedAt === null
+      ? null
+      : new Date(Date.parse(subject.requestedAt) + rule.expiryHours * 3600_000).toISOString();
+  const pastDeadline = expiresAt !== null && now.getTime() >= Date.parse(expiresAt);
+  const eligible = new Set(rule.eligible.map(loginKey));
+
+  /** Why a person may never count on this request, or null when they may. */
+  const barred = (login: string): string | null => {
+    const key = loginKey(login);
+    if (isAgentIdentity(directory, login)) return 'an agent never approves';
+    const excluded = subject.excluded.find((e) => loginKey(e.login) === key);
+    if (excluded) return excluded.reason;
+    if (!rule.allowOwner && subject.owner && loginKey(subject.owner) === key)
+      return "the agent's owner may not approve this gate";
+    if (!eligible.has(key))
+      return rule.council ? 'not a council member' : `not a named approver of gate \`${rule.gate}\``;
+    return null;
+  };
+
+  const notCounted: GateTally['notCounted'] = [];
+  // The newest verdict of each person is the one that counts, whichever channel it came through.
+  const latest = new Map<string, ApprovalReceipt>();
+  for (const r of receipts) {
+    if (r.gate !== null && r.gate !== rule.gate) continue;
+    // Receipts for another commit, diff or policy are not about this request at all.
+    if (subject.policyVersion !== null && r.policyVersion !== subject.policyVersion) continue;
+    if (
+      !rule.survivePush &&
+      subject.headSha !== null &&
+      (r.headSha !== subject.headSha || (subject.diffHash !== null && r.diffHash !== subject.diffHash))
+    )
+      continue;
+    const reason =
+      !rule.githubReviews && r.source === 'github_review'
+        ? `GitHub reviews do not count for gate \`${rule.gate}\``
+        : rule.onExpiry === 'reject' && expiresAt !== null && r.at > expiresAt
+          ? 'given after the deadline'
+          : barred(r.approver);
+    if (reason) {
+      notCounted.push({ approver: r.approver, reason });
+      continue;
+    }
+    latest.set(loginKey(r.approver), r);
+  }
+  const approvers = [...latest.values()].filter((r) => r.verdict === 'approve').map((r) => r.approver);
+  const approvedBy = (rule.distinctTeams ? onePerTeam(approvers, directory) : approvers).sort();
+  const rejectedBy = [...latest.values()]
+    .filter((r) => r.verdict === 'reject')
+    .map((r) => r.approver)
+    .sort();
+
+  const countedTeams = new Set(approvedBy.flatMap((login) => teamsOf(login, directory)));
+  const mayApprove = rule.eligible
+    .filter((login) => barred(login) === null && !latest.has(loginKey(login)))
+    .filter((login) => !rule.distinctTeams || !teamsOf(login, directory).some((t) => countedTeams.has(t)))
+    .sort();
+  // The most approvals still reachable: with distinct teams, one more per team not counted yet.
+  const reachable =
+    approvedBy.length +
+    (rule.distinctTeams
+      ? new Set(mayApprove.map((login) => teamsOf(login, directory).join('+'))).size
+      : mayApprove.length);
+  const missing = Math.max(0, rule.approvals - approvedBy.length);
+
+  let state: GateState;
+  if (rule.council && rule.veto && rejectedBy.length > 0) state = 'vetoed';
+  else if (!rule.council && rejectedBy.length > 0) state = 'rejected';
+  else if (missing === 0) state = 'approved';
+  else if (pastDeadline && rule.onExpiry === 'reject') state = 'expired';
+  else if (reachable < rule.approvals) state = rejectedBy.length > 0 ? 'rejected' : 'unreachable';
+  else state = 'waiting';
+
+  const tally = {
+    gate: rule.gate,
+    state,
+    required: rule.approvals,
+    approvedBy,
+    rejectedBy,
+    missing: state === 'approved' ? 0 : missing,
+    mayApprove: state === 'waiting' ? mayApprove : [],
+    notCounted,
+    expiresAt,
+    escalated: state === 'waiting' && pastDeadline && rule.onExpiry === 'escalate',
+  };
+  return { ...tally, description: describeTally(rule, tally) };
+}
+
+function describeTally(rule: GateRule, t: Omit<GateTally, 'description'>): string {
+  const gate = `gate \`${rule.gate}\``;
+  switch (t.state) {
+    case 'approved':
+      return `${gate} approved by ${t.approvedBy.join(', ')}`;
+    case 'rejected':
+      return `${gate} rejected by ${t.rejectedBy.join(', ')}`;
+    case 'vetoed':
+      return `${gate} vetoed by ${t.rejectedBy.join(', ')}`;
+    case 'expired':
+      return `${gate} expired at ${t.expiresAt} without enough approvals (expiry never approves)`;
+    case 'unreachable':
+      if (rule.eligible.length === 0)
+        return rule.council
+          ? `${gate} needs the council, and the council has no members: add \`council.members\` to the organisation config`
+          : `no approvers are configured for ${gate}: add \`approvers:\` to the organisation config`;
+      return `${gate} cannot be approved: it needs ${t.missing} more approval(s) and nobody left may give them (named: ${rule.eligible.join(', ')})`;
+    case 'waiting':
+      return `${gate} needs ${t.missing} more approval(s) from ${rule.council ? 'the council: ' : ''}${t.mayApprove.join(', ')}${t.escalated ? ' (past its deadline: escalated to the admins)' : ''}`;
+  }
+}
+
+function teamsOf(login: string, directory: Directory): string[] {
+  const teams = personByLogin(directory, login)?.teams ?? [];
+  return teams.length ? [...teams] : [`user:${loginKey(login)}`];
+}
+
+/** The first approver of each team (an approver in no team is a team of their own). */
+function onePerTeam(approvers: string[], directory: Directory): string[] {
+  const seen = new Set<string>();
+  return [...approvers].sort().filter((login) => {
+    const teams = teamsOf(login, directory);
+    if (teams.some((t) => seen.has(t))) return false;
+    for (const t of teams) seen.add(t);
+    return true;
+  });
+}
+
+/** The state of a request with several gates: what the card and the digest show. */
+export function overallState(tallies: readonly GateTally[]): GateState {
+  const order: GateState[] = ['vetoed', 'rejected', 'expired', 'unreachable', 'waiting', 'approved'];
+  for (const state of order) if (tallies.some((t) => t.state === state)) return state;
+  return 'approved';
+}
