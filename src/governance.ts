@@ -153,7 +153,7 @@ export class Governance {
         key,
         live ? `${live.holder}:restored` : 'none',
         Math.max(token, live?.token ?? 0),
-        ttl > 0 ? ttl : 0,
+        Math.max(ttl, 0),
       );
     }
   }

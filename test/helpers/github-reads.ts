@@ -8,6 +8,7 @@ export interface ReadsOptions {
   /** The policy on the default branch (`master` in the examples); null: none anywhere. */
   policy?: string | null;
   files: unknown[];
+  /** The PR's commits, for a PR whose author is no agent login. */
   commits?: unknown[];
   times?: number;
 }
@@ -33,11 +34,10 @@ export function prReads(o: ReadsOptions) {
       .times(times)
       .reply(404, { message: 'Not Found' });
   }
+  // Commits are read only for a PR whose author is no agent login (a trailer is then the only tie).
+  if (o.commits)
+    scope.get(`${REPO}/pulls/${n}/commits`).query({ per_page: 100 }).times(times).reply(200, o.commits);
   return scope
-    .get(`${REPO}/pulls/${n}/commits`)
-    .query({ per_page: 100 })
-    .times(times)
-    .reply(200, o.commits ?? [{ sha: 'c1', commit: { message: 'Update docs' } }])
     .get(`${REPO}/pulls/${n}/files`)
     .query({ per_page: 100 })
     .times(times)

@@ -74,11 +74,11 @@ approvers:
 `;
 
 export async function startGithubService(
-  options: { redisUrl?: string; ledgerPath?: string; extraConfig?: string } = {},
+  options: { redisUrl?: string; ledgerPath?: string; extraConfig?: string; orgConfig?: string } = {},
 ): Promise<RunningService> {
   const dir = tempDir();
   const config = join(dir, 'agent-governance.yml');
-  writeFileSync(config, ORG_CONFIG + (options.extraConfig ?? ''));
+  writeFileSync(config, (options.orgConfig ?? ORG_CONFIG) + (options.extraConfig ?? ''));
   const env = readEnv({
     LEDGER_PATH: options.ledgerPath ?? join(dir, 'ledger.db'),
     REDIS_URL: options.redisUrl,

@@ -1,29 +1,9 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { readEnv } from '../../src/config/read-env.js';
-import { createLogger } from '../../src/logger.js';
-import { type RunningService, startService } from '../../src/service.js';
-import { tempDir } from '../helpers/agov.js';
-import {
-  API,
-  agentPullRequest,
-  file,
-  githubApi,
-  PRIVATE_KEY,
-  postWebhook,
-  WEBHOOK_SECRET,
-} from '../helpers/github.js';
-import { REPO } from '../helpers/github-reads.js';
-import {
-  buttonBody,
-  commandBody,
-  postSlack,
-  SLACK_SECRET,
-  slackHeaders,
-  viewSubmissionBody,
-} from '../helpers/slack.js';
+import type { RunningService } from '../../src/service.js';
+import { postWebhook } from '../helpers/github.js';
+import { buttonBody, commandBody, postSlack, slackHeaders, viewSubmissionBody } from '../helpers/slack.js';
+import { github, slackApi, startWith } from '../helpers/slack-service.js';
 
 const ORG = `
 agents:
@@ -54,83 +34,13 @@ beforeEach(async () => {
   service = await startWith(ORG);
 });
 
-async function startWith(org: string): Promise<RunningService> {
-  const dir = tempDir();
-  writeFileSync(join(dir, 'org.yml'), org);
-  return startService(
-    readEnv({
-      LEDGER_PATH: join(dir, 'ledger.db'),
-      GOVERNANCE_CONFIG: join(dir, 'org.yml'),
-      PORT: '0',
-      HOST: '127.0.0.1',
-      APP_ID: '123',
-      PRIVATE_KEY,
-      WEBHOOK_SECRET,
-      SLACK_SIGNING_SECRET: SLACK_SECRET,
-      SLACK_BOT_TOKEN: 'xoxb-test-token',
-      HEALTH_PROBE_INTERVAL_MS: '600000',
-      CHECKPOINT_INTERVAL_MINUTES: '0',
-    }),
-    createLogger(process.env.DEBUG_LOG ? 'warn' : 'silent'),
-    {
-      github: { reconcileIntervalMs: 3_600_000, retry: { initialMs: 20, maxMs: 100 } },
-      slackRetry: { initialMs: 20, maxMs: 100 },
-    },
-  );
-}
 afterEach(async () => {
   await service.stop();
   nock.cleanAll();
 });
 
-/** GitHub answering every read, recording every check-run write. */
-function github() {
-  githubApi();
-  const checks: any[] = [];
-  const pr = agentPullRequest('opened', { sha: SHA, login: 'builder-bot[bot]' });
-  const pulls = new Map<number, unknown>([[2, pr.pull_request]]);
-  const reads: Array<[RegExp, unknown]> = [
-    [/\/contents\//, { type: 'file', encoding: 'base64', content: Buffer.from(POLICY).toString('base64') }],
-    [/\/pulls\/\d+\/commits/, [{ sha: 'c', commit: { message: 'bump' } }]],
-    [/\/pulls\/\d+\/files/, [file('package.json', '@@ -1 +1 @@\n+"left-pad": "1.3.0"')]],
-    [/\/pulls\/\d+(\?|$)/, (uri: string) => pulls.get(Number(/\/pulls\/(\d+)/.exec(uri)![1]))],
-    [/\/repos\/Codertocat\/Hello-World(\?|$)/, pr.repository],
-  ];
-  nock(API)
-    .persist()
-    .get(/^\/repos\//)
-    .reply((uri) => {
-      const hit = reads.find(([pattern]) => pattern.test(uri));
-      const body = typeof hit?.[1] === 'function' ? hit[1](uri) : hit?.[1];
-      return body ? [200, body] : [404, { message: `no stand-in for ${uri}` }];
-    })
-    .post(`${REPO}/check-runs`)
-    .reply(201, (_u, b: any) => (checks.push(b), { id: 700 }))
-    .patch(`${REPO}/check-runs/700`)
-    .reply(200, (_u, b: any) => (checks.push(b), { id: 700 }));
-  return { pr, checks, pulls };
-}
-
-/** The Slack Web API, recording every call by method. */
-function slackApi() {
-  const calls: { method: string; body: any }[] = [];
-  nock('https://slack.com')
-    .persist()
-    .post(/\/api\/.+/)
-    .reply(200, (uri, raw: any) => {
-      const method = uri.replace('/api/', '');
-      // The Web API client posts form-encoded fields (nested ones as JSON), as Slack documents.
-      const body = typeof raw === 'string' ? Object.fromEntries(new URLSearchParams(raw)) : raw;
-      calls.push({ method, body });
-      return method === 'chat.postMessage'
-        ? { ok: true, channel: body.channel, ts: '1700000000.000100' }
-        : { ok: true };
-    });
-  return calls;
-}
-
 async function openApprovalRequest() {
-  const gh = github();
+  const gh = github(POLICY);
   const slack = slackApi();
   await postWebhook(service.port, 'pull_request', gh.pr);
   await service.github!.drain();
@@ -309,7 +219,7 @@ describe('approval requests', () => {
   });
 
   it('Slack rate-limiting: the message waits and goes out once, after Retry-After', async () => {
-    const gh = github();
+    const gh = github(POLICY);
     const sent: any[] = [];
     nock('https://slack.com')
       .post('/api/chat.postMessage')
@@ -352,7 +262,9 @@ describe('expiry and the App Home', () => {
     expect(blocks.some((b: any) => b.type === 'actions')).toBe(false);
     // The core decided it at the deadline: expiry never approves, and this gate rejects on expiry.
     expect(gh.checks.at(-1)).toMatchObject({ conclusion: 'failure' });
-    expect(gh.checks.at(-1).output.title).toMatch(/^Rejected: gate `default` expired at .* \(expiry never approves\)$/);
+    expect(gh.checks.at(-1).output.title).toMatch(
+      /^Rejected: gate `default` expired at .* \(expiry never approves\)$/,
+    );
     const late = await postSlack(service.port, buttonBody('approval_approve', KEY, 'UBOB'));
     expect(late.status).toBe(200);
     await service.slack!.receiver.idle();
@@ -399,7 +311,9 @@ describe('expiry and the App Home', () => {
     expect(publish.body.user_id).toBe('UALICE');
     const text = JSON.stringify(JSON.parse(publish.body.view));
     expect(text).toContain('`builder-bot` T2 builder, active');
-    expect(text).toContain('Codertocat/Hello-World#2> by `builder-bot`: gate default needs 2 more approval(s) from alice, bob, carol');
+    expect(text).toContain(
+      'Codertocat/Hello-World#2> by `builder-bot`: gate default needs 2 more approval(s) from alice, bob, carol',
+    );
   });
 });
 
@@ -500,7 +414,7 @@ describe('approver digests', () => {
   it('a flood of requests reaches each approver as one direct message, without those decided meanwhile', async () => {
     await service.stop();
     service = await startWith(`${ORG}  approver_digest: { window_seconds: 2 }\n`);
-    const gh = github();
+    const gh = github(POLICY);
     const slack = slackApi();
     const shaOf = (n: number) => String(n).repeat(40).slice(0, 40);
     for (const n of [2, 3, 4]) {

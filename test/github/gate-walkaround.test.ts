@@ -1,0 +1,238 @@
+/**
+ * Walking around the gate, as an attacker would, through the real webhook endpoint with signed
+ * deliveries: a trailer that claims an agent, a review from anyone, a review from an agent, an
+ * approval request left to expire with Slack off, a secret in a person's PR.
+ */
+import nock from 'nock';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningService } from '../../src/service.js';
+import {
+  API,
+  agentPullRequest,
+  examplePayload,
+  file,
+  githubApi,
+  postWebhook,
+  startGithubService,
+} from '../helpers/github.js';
+import { REPO } from '../helpers/github-reads.js';
+
+const SHA = 'a'.repeat(40);
+let service: RunningService | null = null;
+
+beforeAll(() => {
+  nock.disableNetConnect();
+  nock.enableNetConnect('127.0.0.1');
+});
+afterAll(() => nock.enableNetConnect());
+afterEach(async () => {
+  await service?.stop();
+  service = null;
+  nock.cleanAll();
+});
+
+async function start(orgConfig?: string) {
+  service = await startGithubService(orgConfig ? { orgConfig } : {});
+  return service;
+}
+
+/** GitHub for one PR: no policy file, these files and commits, every check-run write recorded. */
+function github(
+  files: unknown[],
+  commits: unknown[] = [{ sha: 'c1', commit: { message: 'Fix' } }],
+  author = 'builder-bot[bot]',
+) {
+  githubApi();
+  const checks: any[] = [];
+  const pr = agentPullRequest('opened', { sha: SHA, login: author });
+  nock(API)
+    .persist()
+    .get(/\/contents\//)
+    .query(true)
+    .reply(404, { message: 'Not Found' })
+    .get(/\/pulls\/2\/commits/)
+    .query(true)
+    .reply(200, commits)
+    .get(/\/pulls\/2\/files/)
+    .query(true)
+    .reply(200, files)
+    .get(/\/pulls\/2$/)
+    .reply(200, () => pr.pull_request)
+    .get(/\/repos\/Codertocat\/Hello-World$/)
+    .reply(200, () => pr.repository)
+    .post(`${REPO}/check-runs`)
+    .reply(201, (_u, b: any) => {
+      checks.push(b);
+      return { id: 900 };
+    })
+    .patch(`${REPO}/check-runs/900`)
+    .reply(200, (_u, b: any) => {
+      checks.push(b);
+      return { id: 900 };
+    });
+  return { checks, last: () => checks.filter((c) => c.status === 'completed').at(-1) };
+}
+
+function review(login: string, prAuthor = 'builder-bot[bot]') {
+  const payload = examplePayload('pull_request_review', 'submitted');
+  payload.installation = { id: 1 };
+  payload.repository = agentPullRequest().repository;
+  payload.pull_request = agentPullRequest('opened', { sha: SHA, login: prAuthor }).pull_request;
+  payload.review.state = 'approved';
+  payload.review.user.login = login;
+  payload.review.commit_id = SHA;
+  return payload;
+}
+
+const db = () => service!.runtime.ledger.db;
+const lockFile = [file('package.json', '@@ -1 +1 @@\n+"left-pad": "1.3.0"')];
+
+describe('a trailer is a claim: it makes a gate stricter, never charges or revokes the agent', () => {
+  it("a person's PR carrying an agent's trailer and a fake key fails, and the agent is not revoked", async () => {
+    const s = await start();
+    const gh = github(
+      [file('src/keys.ts', '@@ -1 +1,2 @@\n x\n+const k = "AKIAIOSFODNN7EXAMPLE";')],
+      [{ sha: 'c1', commit: { message: 'Fix\n\nCo-Authored-By: Claude <noreply@anthropic.com>' } }],
+    );
+    const pr = agentPullRequest('opened', { sha: SHA, login: 'mallory' });
+    await postWebhook(s.port, 'pull_request', pr);
+    await s.github!.drain();
+
+    expect(gh.last()).toMatchObject({ conclusion: 'failure' });
+    expect(gh.last().output.summary).toContain(
+      '| `claude-helper` | claimed (trailer Claude <noreply@anthropic.com>); opened by `mallory`, a person',
+    );
+    expect(db().prepare('SELECT COUNT(*) AS n FROM violations').get()).toEqual({ n: 0 });
+    expect(await s.runtime.state.getRevokeSignal('claude-helper')).toBeNull();
+    expect(await s.runtime.state.getAgent('claude-helper')).toMatchObject({ status: 'active' });
+    const stored = db()
+      .prepare(
+        "SELECT json_extract(payload, '$.attribution.strength') AS strength FROM ledger_entries WHERE type = 'decision.recorded'",
+      )
+      .get();
+    expect(stored).toEqual({ strength: 'claimed' });
+  });
+});
+
+describe('nobody approves unless named', () => {
+  it('with no approvers configured, an approving review from any GitHub user passes nothing', async () => {
+    const s = await start(`
+agents:
+  - { id: builder-bot, tier: T2, owner: olivia, github_logins: ["builder-bot[bot]"] }
+`);
+    const gh = github(lockFile);
+    await postWebhook(
+      s.port,
+      'pull_request',
+      agentPullRequest('opened', { sha: SHA, login: 'builder-bot[bot]' }),
+    );
+    await s.github!.drain();
+    expect(gh.last()).toMatchObject({ conclusion: 'action_required' });
+
+    await postWebhook(s.port, 'pull_request_review', review('mallory'));
+    await s.github!.drain();
+    expect(gh.last()).toMatchObject({
+      conclusion: 'action_required',
+      output: {
+        title:
+          'Needs approval: no approvers are configured for gate `default`: add `approvers:` to the organisation config',
+      },
+    });
+    expect(gh.last().output.summary).toContain(
+      '  - not counted: mallory: not a named approver of gate `default`',
+    );
+  });
+
+  it('an approving review from another agent listed among the approvers never counts, revoked or not', async () => {
+    const s = await start(`
+agents:
+  - { id: builder-bot, tier: T2, owner: olivia, github_logins: ["builder-bot[bot]"] }
+  - { id: reviewer-bot, tier: T3, owner: olivia, github_logins: ["reviewer-bot"] }
+approvers:
+  - { github: reviewer-bot }
+  - { github: alice }
+`);
+    expect(s.runtime.configWarnings.join('\n')).toContain(
+      'approvers[0]: reviewer-bot belongs to agent reviewer-bot; an agent never approves',
+    );
+    const gh = github(lockFile);
+    await postWebhook(
+      s.port,
+      'pull_request',
+      agentPullRequest('opened', { sha: SHA, login: 'builder-bot[bot]' }),
+    );
+    await s.github!.drain();
+    await s.runtime.governance.recordViolation(
+      'reviewer-bot',
+      { type: 'secret_exposure', details: 'leaked a key elsewhere' },
+      'test',
+      'github',
+    );
+    await postWebhook(s.port, 'pull_request_review', review('reviewer-bot'));
+    await s.github!.drain();
+    expect(gh.last()).toMatchObject({ conclusion: 'action_required' });
+    expect(gh.last().output.summary).toContain('  - not counted: reviewer-bot: an agent never approves');
+
+    await postWebhook(s.port, 'pull_request_review', review('alice'));
+    await s.github!.drain();
+    expect(gh.last()).toMatchObject({ conclusion: 'success', output: { title: 'Approved by alice' } });
+  });
+});
+
+describe('expiry is the core’s, with or without Slack', () => {
+  it('with Slack off, a request past its deadline is rejected and recorded; expiry never approves', async () => {
+    const s = await start();
+    const gh = github(lockFile);
+    await postWebhook(
+      s.port,
+      'pull_request',
+      agentPullRequest('opened', { sha: SHA, login: 'builder-bot[bot]' }),
+    );
+    await s.github!.drain();
+    expect(gh.last()).toMatchObject({ conclusion: 'action_required' });
+
+    await s.maintenance(new Date(Date.now() + 71 * 3600_000));
+    await s.github!.drain();
+    expect(gh.last()).toMatchObject({ conclusion: 'action_required' });
+
+    await s.maintenance(new Date(Date.now() + 73 * 3600_000));
+    await s.github!.drain();
+    expect(gh.last()).toMatchObject({ conclusion: 'failure' });
+    expect(gh.last().output.title).toMatch(/^Rejected: gate `default` expired at /);
+    const decisions = db()
+      .prepare(
+        "SELECT json_extract(payload, '$.outcome') AS outcome, json_extract(payload, '$.trigger') AS trigger FROM ledger_entries WHERE type = 'decision.recorded' ORDER BY seq",
+      )
+      .all();
+    expect(decisions.at(-1)).toEqual({ outcome: 'deny', trigger: 'expiry' });
+    // Decided once: another sweep later changes nothing.
+    await s.maintenance(new Date(Date.now() + 80 * 3600_000));
+    expect(db().prepare("SELECT COUNT(*) AS n FROM decisions WHERE outcome = 'deny'").get()).toEqual({
+      n: 1,
+    });
+  });
+});
+
+describe('the secret scan runs on every PR', () => {
+  it("a secret in a person's PR fails the check, and no agent is charged", async () => {
+    const s = await start();
+    const gh = github([file('config.env', '@@ -0,0 +1 @@\n+AWS_KEY=AKIAIOSFODNN7EXAMPLE', 'added')]);
+    await postWebhook(s.port, 'pull_request', agentPullRequest('opened', { sha: SHA, login: 'octocat' }));
+    await s.github!.drain();
+    expect(gh.last()).toMatchObject({ conclusion: 'failure', output: { title: 'Secret in added lines' } });
+    expect(gh.last().output.annotations).toMatchObject([{ path: 'config.env', start_line: 1 }]);
+    expect(db().prepare('SELECT COUNT(*) AS n FROM violations').get()).toEqual({ n: 0 });
+  });
+
+  it('a clean PR by a person stays neutral and says plainly that no agent rules applied', async () => {
+    const s = await start();
+    const gh = github([file('src/app.ts', '@@ -1 +1,2 @@\n x\n+y')]);
+    await postWebhook(s.port, 'pull_request', agentPullRequest('opened', { sha: SHA, login: 'octocat' }));
+    await s.github!.drain();
+    expect(gh.last()).toMatchObject({
+      conclusion: 'neutral',
+      output: { title: 'Not an agent pull request: no agent rules applied' },
+    });
+    expect(gh.last().output.summary).toContain('The secret scan ran on it: no secret in added lines.');
+  });
+});
