@@ -520,6 +520,22 @@ export class Governance {
     return due;
   }
 
+  /** Whether the newest decision on a PR already says this: same head, outcome and summary. */
+  sameAsLatest(
+    repository: string,
+    number: number,
+    d: { headSha: string; outcome: string; summary: string },
+  ): boolean {
+    const row = this.ledger.db
+      .prepare(
+        `SELECT d.head_sha, d.outcome, json_extract(e.payload, '$.summary') AS summary
+           FROM decisions d JOIN ledger_entries e ON e.seq = d.seq
+          WHERE d.repository = ? AND d.number = ? ORDER BY d.seq DESC LIMIT 1`,
+      )
+      .get(repository, number) as { head_sha: string; outcome: string; summary: string } | undefined;
+    return row?.head_sha === d.headSha && row.outcome === d.outcome && row.summary === d.summary;
+  }
+
   /** The newest decision on a PR, if any. */
   latestDecision(
     repository: string,

@@ -137,6 +137,9 @@ export class PullRequestGate {
       },
       now,
     );
+    // A vote re-evaluates the PR; two votes at once would write the same verdict twice. The check
+    // already says this: leave it, and spend no GitHub call on it.
+    if (trigger === 'slack.approval' && g.sameAsLatest(repository, target.pr.number, decision)) return;
     const step = `seq-${causeSeq ?? 'sweep'}-${decision.outcome}-${g.ledger.head().seq}`;
     await this.governance.recordDecision(
       { ...decisionRecord(decision, facts), installationId: target.installationId },

@@ -37,11 +37,7 @@ export function prReads(o: ReadsOptions) {
   // Commits are read only for a PR whose author is no agent login (a trailer is then the only tie).
   if (o.commits)
     scope.get(`${REPO}/pulls/${n}/commits`).query({ per_page: 100 }).times(times).reply(200, o.commits);
-  return scope
-    .get(`${REPO}/pulls/${n}/files`)
-    .query({ per_page: 100 })
-    .times(times)
-    .reply(200, o.files);
+  return scope.get(`${REPO}/pulls/${n}/files`).query({ per_page: 100 }).times(times).reply(200, o.files);
 }
 
 /** Records every check-run request body; `create` answers with `id`. */

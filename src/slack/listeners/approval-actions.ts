@@ -84,7 +84,8 @@ async function settle(
       `update:${key}:${result.votes.length}`,
     );
   }
-  if (result.decidedNow && result.installationId !== null) {
+  // Every counted vote moves the check too: the check and the card show the same tally.
+  if (result.installationId !== null) {
     await deps
       .reevaluate(result.installationId, result.context.repository, result.context.number)
       .catch((error: unknown) => {
