@@ -1,8 +1,16 @@
 import { type SecretMatcher, secretMatcher } from './secret-matcher.js';
 
 /**
+ * `[Ss][Ee]…` rather than `(?i)`: the same matches for these ASCII words, and re2js scans a line
+ * about three times faster without case folding.
+ */
+function caseless(word: string): string {
+  return [...word].map((c) => `[${c.toUpperCase()}${c}]`).join('');
+}
+
+/**
  * Credentials that must never appear in added lines. Named, so a finding says what it saw. RE2
- * syntax (`(?i)` for case-insensitive), run by the same linear-time matcher as policy patterns.
+ * syntax, run by the same linear-time matcher as policy patterns.
  */
 export const BUILT_IN_SECRET_PATTERNS: ReadonlyArray<{ name: string; pattern: string }> = [
   { name: 'AWS access key id', pattern: String.raw`\b(?:AKIA|ASIA)[0-9A-Z]{16}\b` },
@@ -20,7 +28,7 @@ export const BUILT_IN_SECRET_PATTERNS: ReadonlyArray<{ name: string; pattern: st
   { name: 'Vault token', pattern: String.raw`\bhvs\.[A-Za-z0-9_-]{24,}\b` },
   {
     name: 'hard-coded credential',
-    pattern: String.raw`(?i)\b(?:api[_-]?key|secret|passw(?:or)?d|access[_-]?token)\b["']?\s*[:=]\s*["'][^"'\s]{12,}["']`,
+    pattern: String.raw`\b(?:${caseless('api')}[_-]?${caseless('key')}|${caseless('secret')}|${caseless('passw')}(?:${caseless('or')})?${caseless('d')}|${caseless('access')}[_-]?${caseless('token')})\b["']?\s*[:=]\s*["'][^"'\s]{12,}["']`,
   },
 ];
 

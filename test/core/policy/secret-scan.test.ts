@@ -174,6 +174,20 @@ describe('the secrets rule', () => {
     ]);
   });
 
+  it.each([
+    [`const k = "${KEY}";`, 'AWS access key id'],
+    ['API_KEY = "abcdefghijklmnop"', 'hard-coded credential'],
+    ["Password: 'correct-horse-battery'", 'hard-coded credential'],
+    ['access-token="0123456789abcdef"', 'hard-coded credential'],
+    ['slack: xoxb-1234567890-abcdefghij', 'Slack token'],
+    ['-----BEGIN OPENSSH PRIVATE KEY-----', 'private key'],
+  ])('the built-in patterns, run by RE2, still find %j', (text, name) => {
+    const { rule } = secretsRule([file('src/a.ts', `@@ -0,0 +1 @@\n+${text}`)]);
+    expect(rule.annotations.map((a) => a.message)).toEqual([
+      `looks like a ${name}; remove it and rotate the credential`,
+    ]);
+  });
+
   it('passes removed files and a diff whose every file it read', () => {
     const { rule } = secretsRule([
       file('old.bin', undefined, { status: 'removed' }),
