@@ -50,7 +50,9 @@ function filesFrom(opts: { files?: string; diff?: string }): ChangedFile[] {
       if (!header) throw new UserError('diff_invalid', `cannot read a file header in ${opts.diff}`);
       const [, from, to] = header as unknown as [string, string, string];
       const body = part.slice(part.indexOf('\n@@') + 1);
-      const added = part.includes('\n@@') ? addedLinesOf(body) : [];
+      // git shows no lines of a binary file: unscanned, as when GitHub sends no patch.
+      const binary = /\n(?:Binary files .* differ|GIT binary patch)$/m.test(part);
+      const added = binary ? null : part.includes('\n@@') ? addedLinesOf(body) : [];
       const removed = part.includes('\n@@')
         ? body.split('\n').filter((l) => l.startsWith('-') && !l.startsWith('---')).length
         : 0;
@@ -65,7 +67,7 @@ function filesFrom(opts: { files?: string; diff?: string }): ChangedFile[] {
         path: to,
         previousPath: from !== to ? from : null,
         status,
-        additions: added.length,
+        additions: added?.length ?? 0,
         deletions: removed,
         blobSha: null,
         addedLines: added,
@@ -84,7 +86,8 @@ function filesFrom(opts: { files?: string; diff?: string }): ChangedFile[] {
         additions: 1,
         deletions: 0,
         blobSha: null,
-        addedLines: [],
+        // Paths only: one empty added line each, so there is content to count and nothing to scan.
+        addedLines: [{ line: 1, text: '' }],
       }));
   }
   throw new UserError('usage', 'give the changed files with --files a,b,c or --diff FILE');

@@ -68,7 +68,8 @@ export async function gatherFacts(
         additions: f.additions,
         deletions: f.deletions,
         blobSha: f.status === 'removed' ? null : f.sha,
-        addedLines: typeof f.patch === 'string' ? addedLinesOf(f.patch) : f.additions === 0 ? [] : null,
+        // No patch is never "nothing added": binary files come with 0 additions (the core decides).
+        addedLines: typeof f.patch === 'string' ? addedLinesOf(f.patch) : null,
       }),
     ),
     coAuthors,

@@ -27,6 +27,34 @@ describe('agov policy validate', () => {
     );
   });
 
+  it('refuses a secret pattern the linear-time engine cannot run, naming its line, and exits 1', () => {
+    const path = write(
+      'p.yml',
+      [
+        'extends: default',
+        'rules:',
+        '  secrets:',
+        '    patterns:',
+        '      - "internal-([0-9a-f]+)+-key"',
+        '      - "(token)=\\\\1"',
+        "      - 'key(?=[0-9])'",
+        '',
+      ].join('\n'),
+    );
+    const r = agov(['policy', 'validate', path]);
+    expect(r.status).toBe(1);
+    expect(r.stdout.trim().split('\n')).toEqual([
+      `${path}:6:9: rules.secrets.patterns[1]: not a pattern the linear-time engine (RE2) accepts: invalid escape sequence: \`\\1\``,
+      `${path}:7:9: rules.secrets.patterns[2]: not a pattern the linear-time engine (RE2) accepts: invalid or unsupported Perl syntax: \`(?=\``,
+    ]);
+  });
+
+  it('accepts the catastrophic-for-backtracking pattern: RE2 runs it in linear time', () => {
+    const path = write('p.yml', 'rules:\n  secrets:\n    patterns: ["internal-([0-9a-f]+)+-key"]\n');
+    const r = agov(['policy', 'validate', path]);
+    expect(r.status).toBe(0);
+  });
+
   it('a missing file is a usage error', () => {
     const r = agov(['policy', 'validate', '/nonexistent.yml']);
     expect(r.status).toBe(2);
@@ -61,6 +89,24 @@ describe('agov policy check', () => {
     const r = agov(['policy', 'check', '--tier', 'T2', '--diff', diff]);
     expect(r.status).toBe(1);
     expect(r.stdout).toContain('src/config.ts:4: Secret in added line: looks like a Slack token');
+  });
+
+  it('holds a binary file of a diff for a person: it cannot be scanned', () => {
+    const diff = write(
+      'binary.diff',
+      [
+        'diff --git a/certs/key.p12 b/certs/key.p12',
+        'new file mode 100644',
+        'index 0000000..3333333',
+        'Binary files /dev/null and b/certs/key.p12 differ',
+        '',
+      ].join('\n'),
+    );
+    const r = agov(['policy', 'check', '--tier', 'T3', '--diff', diff]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/^REQUIRE_APPROVAL: /);
+    expect(r.stdout).toContain('could not scan `certs/key.p12`');
+    expect(r.stdout).toContain('certs/key.p12:1: Not scanned for secrets: no text diff of this file (binary');
   });
 
   it('allows what the policy allows', () => {

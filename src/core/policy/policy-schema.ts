@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { STAGE_TYPES } from '../lifecycle.js';
 import { TIER_IDS } from '../tiers.js';
+import { compileSecretPattern } from './secret-matcher.js';
 
 export const POLICY_FILE = '.github/agent-governance.yml';
 
@@ -62,17 +63,19 @@ const ruleSchemas = {
       enabled: z.boolean(),
       action,
       gate: gateName,
-      /** Extra regular expressions, matched against added lines. */
+      /** Extra patterns (RE2 syntax, run in linear time), matched against added lines. */
       patterns: z.array(
-        z.string().refine((p) => {
-          try {
-            new RegExp(p);
-            return true;
-          } catch {
-            return false;
-          }
-        }, 'not a valid regular expression'),
+        z.string().superRefine((pattern, ctx) => {
+          const compiled = compileSecretPattern(pattern, 'policy pattern');
+          if (!compiled.ok)
+            ctx.addIssue({
+              code: 'custom',
+              message: `not a pattern the linear-time engine (RE2) accepts: ${compiled.reason}`,
+            });
+        }),
       ),
+      /** What a file the scan cannot read (binary, too large, renamed without a diff) gets. */
+      unscanned: action,
     })
     .partial()
     .strict(),
@@ -146,7 +149,13 @@ export interface Policy {
       max_files?: number;
       max_lines?: number;
     };
-    secrets: { enabled: boolean; action: 'deny' | 'require_approval'; gate: string; patterns: string[] };
+    secrets: {
+      enabled: boolean;
+      action: 'deny' | 'require_approval';
+      gate: string;
+      patterns: string[];
+      unscanned: 'deny' | 'require_approval';
+    };
     dependencies: { enabled: boolean; action: 'deny' | 'require_approval'; gate: string; files: string[] };
     governance_config: { enabled: boolean; action: 'deny' | 'require_approval'; gate: string };
     required_checks: { enabled: boolean; checks: string[] };

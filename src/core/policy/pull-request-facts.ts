@@ -44,22 +44,37 @@ export interface PullRequestFacts {
   checks: CheckFact[];
 }
 
-/** Added lines of a unified diff hunk list (GitHub's `patch` field or one file of `git diff`). */
+/**
+ * Added lines of a unified diff: GitHub's `patch` field (which starts at the first `@@`) or one
+ * file of `git diff` (whose `---`/`+++` headers come before it). Each hunk header says how many
+ * old and new lines follow, so inside a hunk every `+` line is content, even one whose text
+ * begins with `++` (patch text `+++i;`); only lines outside every hunk can be headers.
+ */
 export function addedLinesOf(patch: string): AddedLine[] {
   const added: AddedLine[] = [];
   let line = 0;
+  let oldLeft = 0;
+  let newLeft = 0;
   for (const raw of patch.split('\n')) {
-    const hunk = /^@@ -\d+(?:,\d+)? \+(\d+)(?:,\d+)? @@/.exec(raw);
-    if (hunk) {
-      line = Number(hunk[1]);
+    if (oldLeft > 0 || newLeft > 0) {
+      if (raw.startsWith('+')) {
+        added.push({ line: line++, text: raw.slice(1) });
+        newLeft--;
+      } else if (raw.startsWith('-')) {
+        oldLeft--;
+      } else if (!raw.startsWith('\\')) {
+        // Context (some tools strip the space of an empty context line).
+        line++;
+        oldLeft--;
+        newLeft--;
+      }
       continue;
     }
-    if (raw.startsWith('+++') || raw.startsWith('---') || raw.startsWith('\\')) continue;
-    if (raw.startsWith('+')) {
-      added.push({ line, text: raw.slice(1) });
-      line++;
-    } else if (!raw.startsWith('-')) {
-      line++;
+    const hunk = /^@@ -\d+(?:,(\d+))? \+(\d+)(?:,(\d+))? @@/.exec(raw);
+    if (hunk) {
+      oldLeft = hunk[1] === undefined ? 1 : Number(hunk[1]);
+      line = Number(hunk[2]);
+      newLeft = hunk[3] === undefined ? 1 : Number(hunk[3]);
     }
   }
   return added;

@@ -10,7 +10,9 @@ import type { ViolationType } from '../violations.js';
 import type { Annotation, RuleResult } from './decision.js';
 import { POLICY_FILE, type Policy, type RuleId } from './policy-schema.js';
 import type { ChangedFile, PullRequestFacts } from './pull-request-facts.js';
-import { BUILT_IN_SECRET_PATTERNS } from './secret-patterns.js';
+import { scanSecrets } from './scan-secrets.js';
+import { secretMatcher } from './secret-matcher.js';
+import { BUILT_IN_SECRET_MATCHERS } from './secret-patterns.js';
 
 export interface RuleInput {
   policy: Policy;
@@ -160,55 +162,34 @@ export const RULES: Readonly<Record<RuleId, RuleFn>> = {
 
   secrets({ policy, facts }, stage) {
     const settings = policy.rules.secrets;
-    const patterns = [
-      ...BUILT_IN_SECRET_PATTERNS,
-      ...settings.patterns.map((p, i) => ({ name: `policy pattern ${i + 1}`, pattern: new RegExp(p) })),
+    const matchers = [
+      ...BUILT_IN_SECRET_MATCHERS,
+      ...settings.patterns.map((p, i) => secretMatcher(p, `policy pattern ${i + 1}`)),
     ];
-    const annotations: Annotation[] = [];
-    const unscanned: string[] = [];
-    for (const file of facts.files) {
-      if (file.status === 'removed') continue;
-      if (file.addedLines === null) {
-        if (file.additions > 0) unscanned.push(file.path);
-        continue;
-      }
-      for (const added of file.addedLines) {
-        const hit = patterns.find((p) => p.pattern.test(added.text));
-        if (hit) {
-          annotations.push({
-            path: file.path,
-            startLine: added.line,
-            endLine: added.line,
-            level: 'failure',
-            title: 'Secret in added line',
-            message: `looks like a ${hit.name}; remove it and rotate the credential`,
-          });
-        }
-      }
-    }
-    if (annotations.length > 0) {
-      const where = [...new Set(annotations.map((a) => `${a.path}:${a.startLine}`))];
+    const { findings, unscanned } = scanSecrets(facts.files, matchers);
+    // Fail closed: what could not be read could hold a secret, so it is always said on the check.
+    const notScanned = unscanned.length
+      ? `could not scan ${list(unscanned.map((a) => a.path))} (no full text diff): a person must look`
+      : '';
+    if (findings.length > 0) {
+      const where = [...new Set(findings.map((a) => `${a.path}:${a.startLine}`))];
       return fired(
         'secrets',
         stage,
         settings,
-        `secret(s) in added lines: ${list(where)}`,
+        `secret(s) in added lines: ${list(where)}${notScanned ? `; ${notScanned}` : ''}`,
         'secret_exposure',
-        annotations,
+        [...findings, ...unscanned],
       );
     }
     if (unscanned.length > 0) {
-      // Fail closed: what could not be read could hold a secret.
-      return result(
-        'secrets',
-        stage,
-        'fire',
-        `could not scan ${list(unscanned)} (GitHub sent no patch): a person must look`,
-        {
-          action: 'require_approval',
-          gate: settings.gate,
-        },
-      );
+      // Not proof of misconduct: denied or held per the policy, never recorded as a violation.
+      const action = settings.unscanned;
+      return result('secrets', stage, 'fire', notScanned, {
+        action,
+        gate: action === 'require_approval' ? settings.gate : null,
+        annotations: unscanned,
+      });
     }
     return result('secrets', stage, 'pass', 'no secret in added lines');
   },

@@ -311,7 +311,7 @@ describe('policy files', () => {
     ],
     [
       'rules:\n  secrets:\n    patterns: ["(unclosed"]\n',
-      '.github/agent-governance.yml:3:16: rules.secrets.patterns[0]: not a valid regular expression',
+      '.github/agent-governance.yml:3:16: rules.secrets.patterns[0]: not a pattern the linear-time engine (RE2) accepts: missing closing )',
     ],
     [
       'pipeline:\n  stages:\n    - type: gate\n      rules: [magic]\n',
