@@ -3,9 +3,9 @@ import { CHECK_NAME, diffHash } from '../core/policy/evaluate.js';
 import type { Governance } from '../governance.js';
 import type { Logger } from '../logger.js';
 import { PullRequestOutcomes } from '../pr-outcomes.js';
-import { checkRunMessage } from './check-run-message.js';
 import { gatherCoAuthors, gatherFacts } from './gather-facts.js';
 import { loadPolicy } from './load-policy.js';
+import { MergeGroupCheck } from './merge-group-check.js';
 import type { PullRequestGate } from './pull-request-gate.js';
 import { type PullRequestTarget, targetOf } from './pull-request-target.js';
 import { pullRequestSchema, WEBHOOK_SCHEMAS } from './webhook-schemas.js';
@@ -34,6 +34,7 @@ type Repo = { name: string; owner: { login: string }; default_branch: string; fu
 export function governanceApp(deps: AppDeps, meta: () => DeliveryMeta) {
   const { gate, governance } = deps;
   const outcomes = new PullRequestOutcomes(governance);
+  const mergeGroups = new MergeGroupCheck(governance, deps.onOutbox);
 
   async function evaluateNumbers(
     octokit: ProbotOctokit,
@@ -178,38 +179,19 @@ export function governanceApp(deps: AppDeps, meta: () => DeliveryMeta) {
 
     app.on('merge_group.checks_requested', async (context) => {
       const p = WEBHOOK_SCHEMAS.merge_group.parse(context.payload);
-      const number = Number(/pr-(\d+)-/.exec(p.merge_group.head_ref)?.[1]);
-      const decision = Number.isInteger(number)
-        ? governance.latestDecision(p.repository.full_name, number)
-        : null;
-      const passed = decision?.outcome === 'allow' || decision?.outcome === 'not_agent';
-      const target = {
-        installationId: p.installation.id,
-        owner: p.repository.owner.login,
-        repo: p.repository.name,
-      };
-      governance.ledger.outbox.enqueue(
+      await mergeGroups.check(
+        context.octokit,
+        {
+          installationId: p.installation.id,
+          owner: p.repository.owner.login,
+          repo: p.repository.name,
+          headSha: p.merge_group.head_sha,
+          baseSha: p.merge_group.base_sha,
+          headRef: p.merge_group.head_ref,
+          baseRef: p.merge_group.base_ref,
+        },
         meta().seq,
-        checkRunMessage(
-          target,
-          p.merge_group.head_sha,
-          {
-            status: 'completed',
-            conclusion: passed ? 'success' : 'failure',
-            output: {
-              title: passed
-                ? `PR #${number} passed Agent Governance`
-                : `PR #${number} has not passed Agent Governance`,
-              summary: decision
-                ? `Latest decision on #${number}: ${decision.outcome} at ${decision.headSha.slice(0, 7)}.`
-                : 'No decision is recorded for the PR in this merge group.',
-              annotations: [],
-            },
-          },
-          `merge-group-${meta().seq}`,
-        ),
       );
-      deps.onOutbox();
     });
   };
 

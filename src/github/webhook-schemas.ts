@@ -67,7 +67,12 @@ export const WEBHOOK_SCHEMAS = {
   }),
   merge_group: z.object({
     action: z.string(),
-    merge_group: z.object({ head_sha: z.string(), head_ref: z.string(), base_ref: z.string() }),
+    merge_group: z.object({
+      head_sha: z.string().regex(/^[0-9a-f]{40}$/),
+      base_sha: z.string().regex(/^[0-9a-f]{40}$/),
+      head_ref: z.string(),
+      base_ref: z.string(),
+    }),
     ...withRepo,
   }),
   push: z.object({

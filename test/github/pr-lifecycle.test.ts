@@ -195,7 +195,9 @@ describe('merge queues, merges and CI results', () => {
         repository: 'Codertocat/Hello-World',
         headSha: 'c'.repeat(40),
         conclusion: 'failure',
-        pullRequests: [{ number: 2, agentId: 'docs-bot', passed: false, reason: 'agent `docs-bot` is revoked' }],
+        pullRequests: [
+          { number: 2, agentId: 'docs-bot', passed: false, reason: 'agent `docs-bot` is revoked' },
+        ],
       },
     ]);
   });
