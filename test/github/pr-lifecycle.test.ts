@@ -355,6 +355,41 @@ describe('outcomes after the merge count against the agent', () => {
     );
   });
 
+  it('a PR that says it reverts an agent PR but changes other files counts against nobody', async () => {
+    // The human's PR #9 names #2 (docs/a.md) but changes the CI workflow and a source file.
+    nock(API)
+      .get(`${REPO}/pulls/9/files`)
+      .query(true)
+      .reply(200, [
+        file('.github/workflows/ci.yml', '@@ -1 +1 @@\n+x'),
+        file('src/pay.ts', '@@ -1 +1 @@\n+x', 'added'),
+      ]);
+    await mergedAgentPr();
+    await postWebhook(ctx.service.port, 'pull_request', revertPr('Reverts Codertocat/Hello-World#2'));
+    await ctx.service.github!.drain();
+    expect(badOutcomes()).toEqual([]);
+  });
+
+  it('a git revert on the default branch that changes other files than the merge counts against nobody', async () => {
+    await mergedAgentPr();
+    const push = examplePayload('push', undefined as any);
+    push.installation = { id: 1 };
+    push.repository = agentPullRequest().repository;
+    push.ref = 'refs/heads/master';
+    push.commits = [
+      {
+        id: 'f'.repeat(40),
+        message: `Revert "docs"\n\nThis reverts commit ${MERGE}.`,
+        added: [],
+        removed: ['src/pay.ts'],
+        modified: ['README.md'],
+      },
+    ];
+    await postWebhook(ctx.service.port, 'push', push);
+    await ctx.service.github!.drain();
+    expect(badOutcomes()).toEqual([]);
+  });
+
   it('a git revert pushed to the default branch counts; one on another branch, or of a human PR, does not', async () => {
     await mergedAgentPr();
     const push = examplePayload('push', undefined as any);
@@ -384,7 +419,15 @@ describe('outcomes after the merge count against the agent', () => {
       .get();
     expect(pushes).toEqual({ n: 1 }); // only the revert of a commit no agent wrote was stored
 
-    push.commits = [{ id: 'f'.repeat(40), message: `Revert "docs"\n\nThis reverts commit ${MERGE}.` }];
+    push.commits = [
+      {
+        id: 'f'.repeat(40),
+        message: `Revert "docs"\n\nThis reverts commit ${MERGE}.`,
+        added: [],
+        removed: [],
+        modified: ['docs/a.md'],
+      },
+    ];
     await postWebhook(ctx.service.port, 'push', push);
     await ctx.service.github!.drain();
     expect(badOutcomes()).toMatchObject([
