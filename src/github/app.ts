@@ -1,5 +1,6 @@
 import type { Probot, ProbotOctokit } from 'probot';
 import { CHECK_NAME, diffHash } from '../core/policy/evaluate.js';
+import type { FileChange } from '../core/reverts.js';
 import type { Governance } from '../governance.js';
 import type { Logger } from '../logger.js';
 import { PullRequestOutcomes } from '../pr-outcomes.js';
@@ -82,17 +83,28 @@ export function governanceApp(deps: AppDeps, meta: () => DeliveryMeta) {
     app.on('pull_request.closed', async (context) => {
       const p = WEBHOOK_SCHEMAS.pull_request.parse(context.payload);
       if (!p.pull_request.merged) return;
-      await outcomes.merged(p.repository.full_name, {
-        number: p.pull_request.number,
-        headSha: p.pull_request.head.sha,
-        mergeCommitSha: p.pull_request.merge_commit_sha,
-        body: p.pull_request.body,
-      });
+      const filesOf = pullRequestFiles(context.octokit, p.repository);
+      await outcomes.merged(
+        p.repository.full_name,
+        {
+          number: p.pull_request.number,
+          headSha: p.pull_request.head.sha,
+          mergeCommitSha: p.pull_request.merge_commit_sha,
+          body: p.pull_request.body,
+        },
+        { files: () => filesOf(p.pull_request.number), filesOf },
+      );
     });
 
     app.on('push', async (context) => {
       const p = WEBHOOK_SCHEMAS.push.parse(context.payload);
-      await outcomes.pushed(p.repository.full_name, p.ref, p.repository.default_branch, p.commits);
+      await outcomes.pushed(
+        p.repository.full_name,
+        p.ref,
+        p.repository.default_branch,
+        p.commits,
+        pullRequestFiles(context.octokit, p.repository),
+      );
     });
 
     app.on(['check_run.rerequested', 'check_run.requested_action'], async (context) => {
@@ -225,4 +237,21 @@ export function governanceApp(deps: AppDeps, meta: () => DeliveryMeta) {
       },
     ]);
   }
+}
+
+/** Reads the files a PR changed (GitHub lists up to 3,000), as the revert check compares them. */
+function pullRequestFiles(octokit: ProbotOctokit, repository: Repo) {
+  return async (number: number): Promise<FileChange[]> => {
+    const files = await octokit.paginate(octokit.rest.pulls.listFiles, {
+      owner: repository.owner.login,
+      repo: repository.name,
+      pull_number: number,
+      per_page: 100,
+    });
+    return files.map((f) => ({
+      path: f.filename,
+      previousPath: f.previous_filename ?? null,
+      status: f.status,
+    }));
+  };
 }

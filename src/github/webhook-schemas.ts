@@ -77,7 +77,16 @@ export const WEBHOOK_SCHEMAS = {
   }),
   push: z.object({
     ref: z.string(),
-    commits: z.array(z.object({ id: z.string(), message: z.string() })),
+    commits: z.array(
+      z.object({
+        id: z.string(),
+        message: z.string(),
+        // The files each commit touched: a revert counts only when they undo the reverted merge's.
+        added: z.array(z.string()).optional(),
+        removed: z.array(z.string()).optional(),
+        modified: z.array(z.string()).optional(),
+      }),
+    ),
     ...withRepo,
   }),
   installation: z.object({ action: z.string(), installation }),
