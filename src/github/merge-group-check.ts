@@ -50,7 +50,7 @@ export class MergeGroupCheck {
     } catch (error) {
       // GitHub unavailable: the delivery is retried and the group waits. Any other answer is final.
       if (isTransient(error)) throw error;
-      problem = `GitHub did not list this merge group's commits (${describe(error)}).`;
+      problem = `GitHub refused a read this check needs to find the group's PRs (${describe(error)}).`;
     }
     if (problem === null && pulls.length === 0)
       problem = `No open pull request into \`${branchOf(e.baseRef)}\` owns a commit of this merge group.`;

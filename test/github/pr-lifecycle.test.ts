@@ -247,6 +247,21 @@ describe('merge queues, merges and CI results', () => {
         title: 'The PRs in this merge group could not be determined',
       },
     });
+
+    // GitHub refuses the comparison (a base it does not know): the group fails with GitHub's answer.
+    const refused = mergeGroup(2, 'd'.repeat(40));
+    nock(API)
+      .get(`${REPO}/compare/${'0'.repeat(40)}...${'d'.repeat(40)}`)
+      .query(true)
+      .reply(404, { message: 'No common ancestor between the commits' });
+    await postWebhook(ctx.service.port, 'merge_group', refused);
+    await ctx.service.github!.drain();
+    const check = gh.last('d'.repeat(40));
+    expect(check).toMatchObject({
+      conclusion: 'failure',
+      output: { title: 'The PRs in this merge group could not be determined' },
+    });
+    expect(check.output.summary).toContain('HTTP 404: No common ancestor between the commits');
   });
 
   it('records a merged agent PR at its tier, and a failed CI suite as a ci_failure that charges the budget', async () => {
