@@ -100,11 +100,17 @@ async function longestHold(work: () => void): Promise<number> {
 
 function evaluatePr(pattern: string, lines: string[]): number {
   const policy = resolvePolicy({ rules: { secrets: { patterns: [pattern] } } }, { source: 'bench' });
-  const d = evaluate(policy, tierCapabilities(EMPTY_ORG_CONFIG, 'T3'), facts(lines), {
-    agent,
-    receipts: [],
-    org: EMPTY_ORG_CONFIG,
-  });
+  const d = evaluate(
+    policy,
+    tierCapabilities(EMPTY_ORG_CONFIG, 'T3'),
+    facts(lines),
+    {
+      agent,
+      receipts: [],
+      org: EMPTY_ORG_CONFIG,
+    },
+    new Date(),
+  );
   return d.rules.find((r) => r.rule === 'secrets')!.annotations.length;
 }
 

@@ -1,8 +1,26 @@
 import type { LedgerEntryInput, LedgerPayload } from './core/ledger-entries.js';
-import { revertedCommits, revertedPullRequest } from './core/reverts.js';
+import {
+  type FileChange,
+  pushedChanges,
+  revertedCommits,
+  revertedPullRequest,
+  undoes,
+} from './core/reverts.js';
 import type { Governance } from './governance.js';
 
 type BadOutcome = LedgerPayload<'pr.bad_outcome'>['outcome'];
+
+/** The files a merged PR changed, read from GitHub when the ledger did not record them. */
+export type FilesOfPullRequest = (number: number) => Promise<FileChange[]>;
+
+/** A pushed commit as the push payload lists it, with the files it added, removed and modified. */
+export interface PushedCommit {
+  id: string;
+  message: string;
+  added?: readonly string[] | undefined;
+  removed?: readonly string[] | undefined;
+  modified?: readonly string[] | undefined;
+}
 
 /**
  * What happened to agent PRs after their gate: merged, and later reverted or breaking the default
@@ -12,10 +30,14 @@ type BadOutcome = LedgerPayload<'pr.bad_outcome'>['outcome'];
 export class PullRequestOutcomes {
   constructor(private readonly governance: Governance) {}
 
-  /** A PR was merged. An agent's PR is recorded at the agent's tier; a revert PR counts against what it reverts. */
+  /**
+   * A PR was merged. An agent's PR is recorded at the agent's tier; a revert PR counts against what
+   * it reverts only when its files (`revertFiles`, read by the adapter) undo the original's.
+   */
   async merged(
     repository: string,
     pr: { number: number; headSha: string; mergeCommitSha?: string | null; body?: string | null },
+    revert: { files: () => Promise<FileChange[]>; filesOf: FilesOfPullRequest } | null = null,
   ): Promise<void> {
     const g = this.governance;
     const decision = g.latestDecision(repository, pr.number);
@@ -41,21 +63,70 @@ export class PullRequestOutcomes {
       ]);
     }
     const reverted = revertedPullRequest(pr.body, repository);
-    if (reverted !== null)
-      await this.badOutcome(repository, { number: reverted }, 'reverted', `reverted by #${pr.number}`);
+    if (reverted !== null && revert)
+      await this.reverted(
+        repository,
+        { number: reverted },
+        revert.files,
+        revert.filesOf,
+        `reverted by #${pr.number}`,
+      );
   }
 
-  /** Commits pushed: on the default branch, a `git revert` of an agent's merged PR counts against it. */
+  /**
+   * Commits pushed: on the default branch, a `git revert` of an agent's merged PR counts against it
+   * when the commit's files undo the merge's.
+   */
   async pushed(
     repository: string,
     ref: string,
     defaultBranch: string,
-    commits: readonly { id: string; message: string }[],
+    commits: readonly PushedCommit[],
+    filesOf: FilesOfPullRequest,
   ): Promise<void> {
     if (ref !== `refs/heads/${defaultBranch}`) return;
     for (const commit of commits)
       for (const sha of revertedCommits(commit.message))
-        await this.badOutcome(repository, { sha }, 'reverted', `reverted by commit ${commit.id.slice(0, 7)}`);
+        await this.reverted(
+          repository,
+          { sha },
+          async () => pushedChanges(commit),
+          filesOf,
+          `reverted by commit ${commit.id.slice(0, 7)}`,
+        );
+  }
+
+  /** A revert of `which`: a bad outcome for its agent when the revert's files undo the merged PR's. */
+  private async reverted(
+    repository: string,
+    which: { number: number } | { sha: string },
+    revertFiles: () => Promise<FileChange[]>,
+    filesOf: FilesOfPullRequest,
+    evidence: string,
+  ): Promise<void> {
+    const merged = this.mergedPr(repository, which);
+    if (!merged) return; // not an agent's merged PR: nothing to charge, nothing to read
+    const original =
+      this.recordedFiles(repository, merged.number, merged.headSha) ?? (await filesOf(merged.number));
+    if (!undoes(await revertFiles(), original).undoes) return;
+    await this.badOutcome(repository, which, 'reverted', evidence);
+  }
+
+  /**
+   * The files the PR's decision at its merged head recorded (the newest decision that recorded any,
+   * when none was at that head); null when the ledger holds none.
+   */
+  private recordedFiles(repository: string, number: number, headSha: string): FileChange[] | null {
+    const row = this.governance.ledger.db
+      .prepare(
+        `SELECT json_extract(payload, '$.files') AS files FROM ledger_entries
+          WHERE type = 'decision.recorded' AND json_extract(payload, '$.repository') = ?
+            AND json_extract(payload, '$.number') = ? AND json_extract(payload, '$.files') IS NOT NULL
+          ORDER BY json_extract(payload, '$.headSha') = ? DESC, seq DESC LIMIT 1`,
+      )
+      .get(repository, number, headSha) as { files: string } | undefined;
+    const files = row ? (JSON.parse(row.files) as FileChange[]) : [];
+    return files.length > 0 ? files : null;
   }
 
   /** CI failed on the default branch at `sha`: when that is an agent PR's merge, the PR broke it. */
@@ -83,24 +154,7 @@ export class PullRequestOutcomes {
     const db = this.governance.ledger.db;
     // Read and written in one transaction: a redelivered event or a second failing run counts once.
     await this.governance.record((): LedgerEntryInput[] => {
-      const merged = (
-        'number' in which
-          ? db
-              .prepare(
-                `SELECT agent_id, json_extract(payload, '$.number') AS number FROM ledger_entries
-                  WHERE type = 'pr.merged' AND json_extract(payload, '$.repository') = ?
-                    AND json_extract(payload, '$.number') = ? ORDER BY seq DESC LIMIT 1`,
-              )
-              .get(repository, which.number)
-          : db
-              .prepare(
-                `SELECT agent_id, json_extract(payload, '$.number') AS number FROM ledger_entries
-                  WHERE type = 'pr.merged' AND json_extract(payload, '$.repository') = ?
-                    AND (json_extract(payload, '$.mergeCommitSha') = ? OR json_extract(payload, '$.headSha') = ?)
-                  ORDER BY seq DESC LIMIT 1`,
-              )
-              .get(repository, which.sha, which.sha)
-      ) as { agent_id: string; number: number } | undefined;
+      const merged = this.mergedPr(repository, which);
       if (!merged) return [];
       const counted = db
         .prepare(
@@ -118,5 +172,32 @@ export class PullRequestOutcomes {
         },
       ];
     });
+  }
+
+  /** The newest `pr.merged` entry of the PR `which` names (by number, or by its merge or head commit). */
+  private mergedPr(
+    repository: string,
+    which: { number: number } | { sha: string },
+  ): { agent_id: string; number: number; headSha: string } | undefined {
+    const db = this.governance.ledger.db;
+    const columns = `agent_id, json_extract(payload, '$.number') AS number, json_extract(payload, '$.headSha') AS headSha`;
+    return (
+      'number' in which
+        ? db
+            .prepare(
+              `SELECT ${columns} FROM ledger_entries
+                WHERE type = 'pr.merged' AND json_extract(payload, '$.repository') = ?
+                  AND json_extract(payload, '$.number') = ? ORDER BY seq DESC LIMIT 1`,
+            )
+            .get(repository, which.number)
+        : db
+            .prepare(
+              `SELECT ${columns} FROM ledger_entries
+                WHERE type = 'pr.merged' AND json_extract(payload, '$.repository') = ?
+                  AND (json_extract(payload, '$.mergeCommitSha') = ? OR json_extract(payload, '$.headSha') = ?)
+                ORDER BY seq DESC LIMIT 1`,
+            )
+            .get(repository, which.sha, which.sha)
+    ) as { agent_id: string; number: number; headSha: string } | undefined;
   }
 }

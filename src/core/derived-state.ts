@@ -131,6 +131,7 @@ export function stateChangesFor(entry: LedgerEntry): StateChange[] {
     case 'checkpoint.created':
     case 'delivery.received':
     case 'decision.recorded':
+    case 'merge_group.checked':
     case 'approval.recorded':
     case 'pr.merged':
     case 'pr.bad_outcome':

@@ -121,6 +121,24 @@ export const ledgerPayloadSchemas = {
       )
       .optional(),
   }),
+  /** The merge-queue check on a merge group: every PR found in it, and the verdict on each. */
+  'merge_group.checked': z.object({
+    repository: z.string(),
+    headSha: z.string(),
+    baseSha: z.string().nullable(),
+    headRef: z.string(),
+    conclusion: z.enum(['success', 'failure']),
+    summary: z.string(),
+    pullRequests: z.array(
+      z.object({
+        number: z.number().int(),
+        headSha: z.string(),
+        agentId: z.string().nullable(),
+        passed: z.boolean(),
+        reason: z.string(),
+      }),
+    ),
+  }),
   'approval.recorded': z.object({
     repository: z.string(),
     number: z.number().int(),

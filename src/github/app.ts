@@ -1,11 +1,12 @@
 import type { Probot, ProbotOctokit } from 'probot';
 import { CHECK_NAME, diffHash } from '../core/policy/evaluate.js';
+import type { FileChange } from '../core/reverts.js';
 import type { Governance } from '../governance.js';
 import type { Logger } from '../logger.js';
 import { PullRequestOutcomes } from '../pr-outcomes.js';
-import { checkRunMessage } from './check-run-message.js';
 import { gatherFacts } from './gather-facts.js';
 import { loadPolicy } from './load-policy.js';
+import { MergeGroupCheck } from './merge-group-check.js';
 import type { PullRequestGate } from './pull-request-gate.js';
 import { type PullRequestTarget, targetOf } from './pull-request-target.js';
 import { pullRequestSchema, WEBHOOK_SCHEMAS } from './webhook-schemas.js';
@@ -34,6 +35,7 @@ type Repo = { name: string; owner: { login: string }; default_branch: string; fu
 export function governanceApp(deps: AppDeps, meta: () => DeliveryMeta) {
   const { gate, governance } = deps;
   const outcomes = new PullRequestOutcomes(governance);
+  const mergeGroups = new MergeGroupCheck(governance, deps.onOutbox);
 
   async function evaluateNumbers(
     octokit: ProbotOctokit,
@@ -81,17 +83,28 @@ export function governanceApp(deps: AppDeps, meta: () => DeliveryMeta) {
     app.on('pull_request.closed', async (context) => {
       const p = WEBHOOK_SCHEMAS.pull_request.parse(context.payload);
       if (!p.pull_request.merged) return;
-      await outcomes.merged(p.repository.full_name, {
-        number: p.pull_request.number,
-        headSha: p.pull_request.head.sha,
-        mergeCommitSha: p.pull_request.merge_commit_sha,
-        body: p.pull_request.body,
-      });
+      const filesOf = pullRequestFiles(context.octokit, p.repository);
+      await outcomes.merged(
+        p.repository.full_name,
+        {
+          number: p.pull_request.number,
+          headSha: p.pull_request.head.sha,
+          mergeCommitSha: p.pull_request.merge_commit_sha,
+          body: p.pull_request.body,
+        },
+        { files: () => filesOf(p.pull_request.number), filesOf },
+      );
     });
 
     app.on('push', async (context) => {
       const p = WEBHOOK_SCHEMAS.push.parse(context.payload);
-      await outcomes.pushed(p.repository.full_name, p.ref, p.repository.default_branch, p.commits);
+      await outcomes.pushed(
+        p.repository.full_name,
+        p.ref,
+        p.repository.default_branch,
+        p.commits,
+        pullRequestFiles(context.octokit, p.repository),
+      );
     });
 
     app.on(['check_run.rerequested', 'check_run.requested_action'], async (context) => {
@@ -179,38 +192,19 @@ export function governanceApp(deps: AppDeps, meta: () => DeliveryMeta) {
 
     app.on('merge_group.checks_requested', async (context) => {
       const p = WEBHOOK_SCHEMAS.merge_group.parse(context.payload);
-      const number = Number(/pr-(\d+)-/.exec(p.merge_group.head_ref)?.[1]);
-      const decision = Number.isInteger(number)
-        ? governance.latestDecision(p.repository.full_name, number)
-        : null;
-      const passed = decision?.outcome === 'allow' || decision?.outcome === 'not_agent';
-      const target = {
-        installationId: p.installation.id,
-        owner: p.repository.owner.login,
-        repo: p.repository.name,
-      };
-      governance.ledger.outbox.enqueue(
+      await mergeGroups.check(
+        context.octokit,
+        {
+          installationId: p.installation.id,
+          owner: p.repository.owner.login,
+          repo: p.repository.name,
+          headSha: p.merge_group.head_sha,
+          baseSha: p.merge_group.base_sha,
+          headRef: p.merge_group.head_ref,
+          baseRef: p.merge_group.base_ref,
+        },
         meta().seq,
-        checkRunMessage(
-          target,
-          p.merge_group.head_sha,
-          {
-            status: 'completed',
-            conclusion: passed ? 'success' : 'failure',
-            output: {
-              title: passed
-                ? `PR #${number} passed Agent Governance`
-                : `PR #${number} has not passed Agent Governance`,
-              summary: decision
-                ? `Latest decision on #${number}: ${decision.outcome} at ${decision.headSha.slice(0, 7)}.`
-                : 'No decision is recorded for the PR in this merge group.',
-              annotations: [],
-            },
-          },
-          `merge-group-${meta().seq}`,
-        ),
       );
-      deps.onOutbox();
     });
   };
 
@@ -242,4 +236,21 @@ export function governanceApp(deps: AppDeps, meta: () => DeliveryMeta) {
       },
     ]);
   }
+}
+
+/** Reads the files a PR changed (GitHub lists up to 3,000), as the revert check compares them. */
+function pullRequestFiles(octokit: ProbotOctokit, repository: Repo) {
+  return async (number: number): Promise<FileChange[]> => {
+    const files = await octokit.paginate(octokit.rest.pulls.listFiles, {
+      owner: repository.owner.login,
+      repo: repository.name,
+      pull_number: number,
+      per_page: 100,
+    });
+    return files.map((f) => ({
+      path: f.filename,
+      previousPath: f.previous_filename ?? null,
+      status: f.status,
+    }));
+  };
 }

@@ -67,12 +67,26 @@ export const WEBHOOK_SCHEMAS = {
   }),
   merge_group: z.object({
     action: z.string(),
-    merge_group: z.object({ head_sha: z.string(), head_ref: z.string(), base_ref: z.string() }),
+    merge_group: z.object({
+      head_sha: z.string().regex(/^[0-9a-f]{40}$/),
+      base_sha: z.string().regex(/^[0-9a-f]{40}$/),
+      head_ref: z.string(),
+      base_ref: z.string(),
+    }),
     ...withRepo,
   }),
   push: z.object({
     ref: z.string(),
-    commits: z.array(z.object({ id: z.string(), message: z.string() })),
+    commits: z.array(
+      z.object({
+        id: z.string(),
+        message: z.string(),
+        // The files each commit touched: a revert counts only when they undo the reverted merge's.
+        added: z.array(z.string()).optional(),
+        removed: z.array(z.string()).optional(),
+        modified: z.array(z.string()).optional(),
+      }),
+    ),
     ...withRepo,
   }),
   installation: z.object({ action: z.string(), installation }),

@@ -62,6 +62,7 @@ function secretsRule(files: ChangedFile[], policy: PolicyFile | null = null) {
       checks: [],
     },
     { agent, receipts: [], org: EMPTY_ORG_CONFIG },
+    new Date('2026-11-27T12:00:00Z'),
   );
   return { decision, rule: decision.rules.find((r) => r.rule === 'secrets')! };
 }
