@@ -22,6 +22,15 @@ export class ApiRefusal extends Error {
   }
 }
 
+/** A stale token, or another agent's: the same answer, so a caller learns nothing of others' grants. */
+function notHeld(agent: AgentRecord, key: string, token: number): ApiRefusal {
+  return new ApiRefusal(
+    409,
+    'stale_lock',
+    `${agent.id} holds no lock ${key} with fencing token ${token}; acquire the lock again`,
+  );
+}
+
 /**
  * What agents can do through the API, on behalf of one authenticated agent: preflight, execution
  * locks with fencing tokens, heartbeats, lifecycle events and session checkpoints. Every call to
@@ -83,9 +92,10 @@ export class AgentRuntime {
     };
   }
 
+  /** GitHub compares repository names case-insensitively: `ACME/Web` is the lock of `acme/web`. */
   lockKey(agent: AgentRecord, repository: string | undefined): string {
     return this.settings.lock_scope === 'repo' && repository
-      ? `exec:repo:${repository}`
+      ? `exec:repo:${repository.toLowerCase()}`
       : `exec:agent:${agent.id}`;
   }
 
@@ -186,17 +196,19 @@ export class AgentRuntime {
     return { fencingToken: result.token, lockKey: key, expiresAt: new Date(result.expiresAt).toISOString() };
   }
 
+  /** Only the grant's holder extends it: the fencing token and the caller's identity must both match. */
   async extendLock(agent: AgentRecord, repository: string | undefined, token: number, ttlSeconds: number) {
     this.checkTtl(ttlSeconds);
     await this.requireActive(agent);
     const key = await this.keyOfExecution(agent, repository);
-    if (!(await this.state(() => this.governance.state.extendLock(key, token, ttlSeconds * 1000)))) {
-      throw new ApiRefusal(
-        409,
-        'stale_lock',
-        `fencing token ${token} no longer holds ${key}: acquire the lock again`,
-      );
+    const extended = await this.state(() =>
+      this.governance.state.extendLock(key, token, ttlSeconds * 1000, agent.id),
+    );
+    if (!extended) {
+      await this.recordLock(agent, 'refused', key, token, 'extend by a caller that does not hold this grant');
+      throw notHeld(agent, key, token);
     }
+    await this.recordLock(agent, 'extended', key, token, `for ${ttlSeconds} s`);
     return {
       fencingToken: token,
       lockKey: key,
@@ -204,15 +216,19 @@ export class AgentRuntime {
     };
   }
 
+  /** Only the grant's holder releases it: the fencing token and the caller's identity must both match. */
   async releaseLock(agent: AgentRecord, repository: string | undefined, token: number) {
+    await this.requireActive(agent);
     const key = await this.keyOfExecution(agent, repository);
-    if (!(await this.state(() => this.governance.state.releaseLock(key, token)))) {
-      await this.recordLock(agent, 'refused', key, token, 'release by a stale holder');
-      throw new ApiRefusal(
-        409,
-        'stale_lock',
-        `fencing token ${token} no longer holds ${key}; another holder may have it now`,
+    if (!(await this.state(() => this.governance.state.releaseLock(key, token, agent.id)))) {
+      await this.recordLock(
+        agent,
+        'refused',
+        key,
+        token,
+        'release by a caller that does not hold this grant',
       );
+      throw notHeld(agent, key, token);
     }
     await this.state(() => this.governance.state.clearExecution(agent.id, token));
     await this.recordLock(agent, 'released', key, token, 'released by its holder');
@@ -328,7 +344,7 @@ export class AgentRuntime {
     for (const execution of await this.state(() => g.state.listExecutions())) {
       if (Date.now() - execution.startedAt < grace) continue;
       if ((await this.state(() => g.state.lastHeartbeat(execution.agentId))) !== null) continue;
-      await this.state(() => g.state.releaseLock(execution.lockKey, execution.token));
+      await this.state(() => g.state.releaseLock(execution.lockKey, execution.token, null));
       await this.state(() => g.state.clearExecution(execution.agentId, execution.token));
       await g.recordViolation(
         execution.agentId,
@@ -397,7 +413,7 @@ export class AgentRuntime {
 
   private async recordLock(
     agent: AgentRecord,
-    op: 'acquired' | 'released' | 'refused',
+    op: 'acquired' | 'extended' | 'released' | 'refused',
     lockKey: string,
     token: number | null,
     detail: string,
