@@ -10,6 +10,8 @@ import { createBreaker } from '../integrations/resilience.js';
 import type { Logger } from '../logger.js';
 import { vaultRevokeMessage } from '../secrets/vault-deliverer.js';
 import type { VaultSecrets } from '../secrets/vault-secrets.js';
+import { StateNotRestoredError } from '../state/state-store.js';
+import { jsonBytes, MAX_EVENT_DATA_BYTES } from './payload-limits.js';
 
 /** A refusal the API answers with its status and a stable code. */
 export class ApiRefusal extends Error {
@@ -20,6 +22,15 @@ export class ApiRefusal extends Error {
   ) {
     super(message);
   }
+}
+
+/** The one refusal of an agent that is not active, whichever check caught it. */
+function notActive(agentId: string, status: string | undefined, reason: string | undefined): ApiRefusal {
+  return new ApiRefusal(
+    403,
+    'agent_not_active',
+    `agent ${agentId} is ${status ?? 'unknown'}: ${reason ?? 'ask an admin to resume it'}`,
+  );
 }
 
 /** A stale token, or another agent's: the same answer, so a caller learns nothing of others' grants. */
@@ -92,6 +103,17 @@ export class AgentRuntime {
     };
   }
 
+  /**
+   * Refuses an agent the ledger does not say is active (as read when its token was checked). Every
+   * call but preflight, whose deny is a recorded answer, passes here first: a revoked token stops
+   * working everywhere at once, not only where the state store is read.
+   */
+  async assertActive(agent: AgentRecord): Promise<void> {
+    if (agent.status === 'active') return;
+    const signal = await this.state(() => this.governance.state.getRevokeSignal(agent.id)).catch(() => null);
+    throw notActive(agent.id, signal ? 'revoked' : agent.status, signal?.reason);
+  }
+
   /** GitHub compares repository names case-insensitively: `ACME/Web` is the lock of `acme/web`. */
   lockKey(agent: AgentRecord, repository: string | undefined): string {
     return this.settings.lock_scope === 'repo' && repository
@@ -130,13 +152,14 @@ export class AgentRuntime {
       });
     } catch (error) {
       // Fail closed: without the revoke signal and the budget, nothing is allowed.
+      // The reason is for the agent: what the store said (hosts, ports, scripts) goes to the log.
       status = 503;
-      const detail = `state store unavailable (${(error as Error).message}); try again shortly`;
+      const detail =
+        error instanceof StateNotRestoredError
+          ? error.message
+          : 'state store unavailable; try again shortly';
       decision = { decision: 'deny', reasons: [`state_store: ${detail}`], checks: [] };
-      this.logger.warn(
-        { agent: agent.id, err: (error as Error).message },
-        'preflight denied: state store unavailable',
-      );
+      this.logger.warn({ agent: agent.id, err: error }, 'preflight denied: state store unavailable');
     }
     // The answer is recorded, and re-checked, inside the ledger's write transaction: a revocation
     // recorded while this preflight was being decided turns an allow into a deny.
@@ -243,11 +266,27 @@ export class AgentRuntime {
     return { ok: true, validForSeconds: this.settings.heartbeat_ttl_seconds };
   }
 
+  /**
+   * Records an agent's lifecycle event. Its data is bounded before the entry joins a group commit,
+   * and the agent's status is read again inside the write: a revocation that landed meanwhile wins.
+   */
   async lifecycleEvent(agent: AgentRecord, event: IntegrationEvent, data: Record<string, unknown>) {
-    const [entry] = await this.governance.ledger.appendSoon([
-      { type: 'integration.event', agentId: agent.id, actor: agent.id, payload: { event, data } },
-    ]);
-    return { recorded: true, seq: entry!.seq };
+    const bytes = jsonBytes(data);
+    if (bytes > MAX_EVENT_DATA_BYTES) {
+      throw new ApiRefusal(
+        413,
+        'too_large',
+        `event data is ${bytes} bytes; the limit is ${MAX_EVENT_DATA_BYTES}`,
+      );
+    }
+    let status: string | null = 'active';
+    const [entry] = await this.governance.ledger.appendSoon(() => {
+      status = this.governance.statusInLedger(agent.id);
+      if (status !== 'active') return [];
+      return [{ type: 'integration.event', agentId: agent.id, actor: agent.id, payload: { event, data } }];
+    });
+    if (!entry) throw notActive(agent.id, status ?? undefined, undefined);
+    return { recorded: true, seq: entry.seq };
   }
 
   /**
@@ -309,6 +348,9 @@ export class AgentRuntime {
     }
     const ledger = this.governance.ledger;
     const entry = ledger.atomically(() => {
+      // Read inside the write: a revocation recorded since the token was checked refuses the save.
+      const status = this.governance.statusInLedger(agent.id);
+      if (status !== 'active') throw notActive(agent.id, status ?? undefined, undefined);
       const e = ledger.append({
         type: 'session.checkpoint_saved',
         agentId: agent.id,
@@ -385,8 +427,7 @@ export class AgentRuntime {
 
   /** Resolves once the store holds what the ledger says; a store that came back empty is not read. */
   private async restored(): Promise<void> {
-    if (!(await this.governance.state.isRestored()))
-      throw new Error('the state store came back empty and is being rebuilt from the ledger; try again');
+    if (!(await this.governance.state.isRestored())) throw new StateNotRestoredError();
   }
 
   private async requireActive(agent: AgentRecord) {
@@ -398,11 +439,7 @@ export class AgentRuntime {
       ]),
     );
     if (signal || current?.status !== 'active') {
-      throw new ApiRefusal(
-        403,
-        'agent_not_active',
-        `agent ${agent.id} is ${signal ? 'revoked' : current?.status}: ${signal?.reason ?? 'ask an admin to resume it'}`,
-      );
+      throw notActive(agent.id, signal ? 'revoked' : current?.status, signal?.reason);
     }
   }
 

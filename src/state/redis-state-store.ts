@@ -19,13 +19,14 @@ import {
   RELEASE_LOCK,
   RESTORE_LOCK,
 } from './redis-scripts.js';
-import type {
-  Alert,
-  BudgetChargeResult,
-  Execution,
-  LockInfo,
-  LockResult,
-  StateStore,
+import {
+  type Alert,
+  type BudgetChargeResult,
+  type Execution,
+  type LockInfo,
+  type LockResult,
+  StateNotRestoredError,
+  type StateStore,
 } from './state-store.js';
 
 /** Key names. `agent:{id}:revoke_signal`, `revocations:ledger` and `alerts:queue` are part of the interface. */
@@ -240,8 +241,7 @@ export class RedisStateStore implements StateStore {
       holder,
       ttlMs,
     );
-    if (ok === -1)
-      throw new Error('the state store came back empty and is being rebuilt from the ledger; try again');
+    if (ok === -1) throw new StateNotRestoredError();
     const expiresAt = Date.now() + Number(ttl);
     if (ok === 1) return { acquired: true, token: Number(value), expiresAt };
     return { acquired: false, holder: parseLockValue(String(value)).holder, expiresAt };

@@ -11,6 +11,17 @@ export type LockResult =
   | { acquired: true; token: number; expiresAt: number }
   | { acquired: false; holder: string; expiresAt: number };
 
+/**
+ * The store came back empty (a restarted Redis) and is not rebuilt from the ledger yet: nothing may
+ * be decided from it. Its message is meant for callers: it says what is happening and what to do.
+ */
+export class StateNotRestoredError extends Error {
+  constructor() {
+    super('the state store came back empty and is being rebuilt from the ledger; try again');
+    this.name = 'StateNotRestoredError';
+  }
+}
+
 /** True when a lock's `holder` (`owner` or `owner:detail`) belongs to `owner`; null owns every lock. */
 export function ownsLock(holder: string, owner: string | null): boolean {
   return owner === null || holder === owner || holder.startsWith(`${owner}:`);
