@@ -155,9 +155,7 @@ export class AgentRuntime {
       // The reason is for the agent: what the store said (hosts, ports, scripts) goes to the log.
       status = 503;
       const detail =
-        error instanceof StateNotRestoredError
-          ? error.message
-          : 'state store unavailable; try again shortly';
+        error instanceof StateNotRestoredError ? error.message : 'state store unavailable; try again shortly';
       decision = { decision: 'deny', reasons: [`state_store: ${detail}`], checks: [] };
       this.logger.warn({ agent: agent.id, err: error }, 'preflight denied: state store unavailable');
     }

@@ -15,6 +15,7 @@ import { PrivateRedis } from '../helpers/redis-server.js';
 
 let redis: PrivateRedis;
 let service: RunningService | null = null;
+let redisKilled = false;
 beforeAll(async () => {
   redis = await PrivateRedis.start();
 });
@@ -24,7 +25,8 @@ afterAll(async () => {
 afterEach(async () => {
   await service?.stop();
   service = null;
-  if (!redis['process']) await redis.restart();
+  if (redisKilled) await redis.restart();
+  redisKilled = false;
 });
 
 type Store = 'memory' | 'redis';
@@ -302,7 +304,13 @@ describe('notifications of agent events', () => {
     });
     await beta.client.event('execution_complete', { agentId: 'alpha' });
     await expect
-      .poll(async () => (await service!.slack!.pump.runNow(), posted.length), { timeout: 5000, interval: 50 })
+      .poll(
+        async () => {
+          await service!.slack!.pump.runNow();
+          return posted.length;
+        },
+        { timeout: 5000, interval: 50 },
+      )
       .toBe(2);
     expect(posted).toEqual(['`beta`: plan created', '`beta`: execution complete']);
     // The ledger keeps what the agent sent, under the agent the token names.
@@ -371,6 +379,7 @@ describe('errors say what to do, not what is inside', () => {
     expect(JSON.stringify(unwritable.body)).not.toMatch(leaks);
 
     // Redis is gone.
+    redisKilled = true;
     await redis.kill();
     const refused = await call(beta.token, 'POST', '/heartbeats', {});
     expect(refused.status).toBe(503);
