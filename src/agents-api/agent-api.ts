@@ -6,7 +6,8 @@ import type { Ledger } from '../ledger/ledger.js';
 import type { Logger } from '../logger.js';
 import { type Route, sendJson } from '../server.js';
 import { StateNotRestoredError } from '../state/state-store.js';
-import { type AgentRuntime, ApiRefusal } from './agent-runtime.js';
+import type { AgentRuntime } from './agent-runtime.js';
+import { ApiRefusal } from './api-refusal.js';
 import { openApiDocument } from './openapi.js';
 import { MAX_BODY_DEPTH, nestedDeeperThan } from './payload-limits.js';
 import {

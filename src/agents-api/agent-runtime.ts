@@ -11,36 +11,11 @@ import type { Logger } from '../logger.js';
 import { vaultRevokeMessage } from '../secrets/vault-deliverer.js';
 import type { VaultSecrets } from '../secrets/vault-secrets.js';
 import { StateNotRestoredError } from '../state/state-store.js';
+import { ApiRefusal, notActive } from './api-refusal.js';
+import { ExecutionLocks } from './execution-locks.js';
 import { jsonBytes, MAX_EVENT_DATA_BYTES } from './payload-limits.js';
 
-/** A refusal the API answers with its status and a stable code. */
-export class ApiRefusal extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/** The one refusal of an agent that is not active, whichever check caught it. */
-function notActive(agentId: string, status: string | undefined, reason: string | undefined): ApiRefusal {
-  return new ApiRefusal(
-    403,
-    'agent_not_active',
-    `agent ${agentId} is ${status ?? 'unknown'}: ${reason ?? 'ask an admin to resume it'}`,
-  );
-}
-
-/** A stale token, or another agent's: the same answer, so a caller learns nothing of others' grants. */
-function notHeld(agent: AgentRecord, key: string, token: number): ApiRefusal {
-  return new ApiRefusal(
-    409,
-    'stale_lock',
-    `${agent.id} holds no lock ${key} with fencing token ${token}; acquire the lock again`,
-  );
-}
+export { ApiRefusal };
 
 /**
  * What agents can do through the API, on behalf of one authenticated agent: preflight, execution
@@ -51,6 +26,7 @@ export class AgentRuntime {
   /** The state store's breaker, read by the health manager. */
   readonly stateBreaker = createBreaker({ halfOpenAfterMs: 2000, consecutiveFailures: 3 });
   private readonly guard: IPolicy;
+  private readonly locks: ExecutionLocks;
 
   constructor(
     private readonly governance: Governance,
@@ -58,6 +34,32 @@ export class AgentRuntime {
     private readonly secrets: VaultSecrets | null = null,
   ) {
     this.guard = wrap(timeout(1500, TimeoutStrategy.Aggressive), this.stateBreaker);
+    this.locks = new ExecutionLocks({
+      governance,
+      state: (fn) => this.state(fn),
+      requireActive: (agent) => this.requireActive(agent),
+    });
+  }
+
+  lockKey(agent: AgentRecord, repository: string | undefined): string {
+    return this.locks.lockKey(agent, repository);
+  }
+
+  acquireLock(agent: AgentRecord, repository: string | undefined, ttlSeconds: number) {
+    return this.locks.acquire(agent, repository, ttlSeconds);
+  }
+
+  extendLock(agent: AgentRecord, repository: string | undefined, token: number, ttlSeconds: number) {
+    return this.locks.extend(agent, repository, token, ttlSeconds);
+  }
+
+  releaseLock(agent: AgentRecord, repository: string | undefined, token: number) {
+    return this.locks.release(agent, repository, token);
+  }
+
+  /** Executions whose heartbeat lapsed become `heartbeat_missed` violations; their locks are freed. */
+  sweepHeartbeats(): Promise<string[]> {
+    return this.locks.sweepHeartbeats();
   }
 
   private get settings() {
@@ -112,13 +114,6 @@ export class AgentRuntime {
     if (agent.status === 'active') return;
     const signal = await this.state(() => this.governance.state.getRevokeSignal(agent.id)).catch(() => null);
     throw notActive(agent.id, signal ? 'revoked' : agent.status, signal?.reason);
-  }
-
-  /** GitHub compares repository names case-insensitively: `ACME/Web` is the lock of `acme/web`. */
-  lockKey(agent: AgentRecord, repository: string | undefined): string {
-    return this.settings.lock_scope === 'repo' && repository
-      ? `exec:repo:${repository.toLowerCase()}`
-      : `exec:agent:${agent.id}`;
   }
 
   async preflight(
@@ -185,75 +180,6 @@ export class AgentRuntime {
       ];
     });
     return { status, body: { ...decision, seq: entry!.seq } };
-  }
-
-  async acquireLock(agent: AgentRecord, repository: string | undefined, ttlSeconds: number) {
-    this.checkTtl(ttlSeconds);
-    await this.requireActive(agent);
-    const key = this.lockKey(agent, repository);
-    const result = await this.state(() =>
-      this.governance.state.acquireLock(key, `${agent.id}:${Date.now()}`, ttlSeconds * 1000),
-    );
-    if (!result.acquired) {
-      await this.recordLock(agent, 'refused', key, null, `held by ${result.holder.split(':')[0]}`);
-      throw new ApiRefusal(
-        409,
-        'lock_held',
-        `the execution lock ${key} is held by ${result.holder.split(':')[0]} until ${new Date(result.expiresAt).toISOString()}`,
-      );
-    }
-    await this.state(() =>
-      this.governance.state.setExecution({
-        agentId: agent.id,
-        lockKey: key,
-        token: result.token,
-        startedAt: Date.now(),
-      }),
-    );
-    await this.state(() =>
-      this.governance.state.heartbeat(agent.id, this.settings.heartbeat_ttl_seconds * 1000),
-    );
-    await this.recordLock(agent, 'acquired', key, result.token, `for ${ttlSeconds} s`);
-    return { fencingToken: result.token, lockKey: key, expiresAt: new Date(result.expiresAt).toISOString() };
-  }
-
-  /** Only the grant's holder extends it: the fencing token and the caller's identity must both match. */
-  async extendLock(agent: AgentRecord, repository: string | undefined, token: number, ttlSeconds: number) {
-    this.checkTtl(ttlSeconds);
-    await this.requireActive(agent);
-    const key = await this.keyOfExecution(agent, repository);
-    const extended = await this.state(() =>
-      this.governance.state.extendLock(key, token, ttlSeconds * 1000, agent.id),
-    );
-    if (!extended) {
-      await this.recordLock(agent, 'refused', key, token, 'extend by a caller that does not hold this grant');
-      throw notHeld(agent, key, token);
-    }
-    await this.recordLock(agent, 'extended', key, token, `for ${ttlSeconds} s`);
-    return {
-      fencingToken: token,
-      lockKey: key,
-      expiresAt: new Date(Date.now() + ttlSeconds * 1000).toISOString(),
-    };
-  }
-
-  /** Only the grant's holder releases it: the fencing token and the caller's identity must both match. */
-  async releaseLock(agent: AgentRecord, repository: string | undefined, token: number) {
-    await this.requireActive(agent);
-    const key = await this.keyOfExecution(agent, repository);
-    if (!(await this.state(() => this.governance.state.releaseLock(key, token, agent.id)))) {
-      await this.recordLock(
-        agent,
-        'refused',
-        key,
-        token,
-        'release by a caller that does not hold this grant',
-      );
-      throw notHeld(agent, key, token);
-    }
-    await this.state(() => this.governance.state.clearExecution(agent.id, token));
-    await this.recordLock(agent, 'released', key, token, 'released by its holder');
-    return { released: true, lockKey: key };
   }
 
   async heartbeat(agent: AgentRecord) {
@@ -373,56 +299,6 @@ export class AgentRuntime {
     return { seq: row.seq, savedAt: row.created_at, state: JSON.parse(row.state) };
   }
 
-  /**
-   * Turns executions whose heartbeat expired into `heartbeat_missed` violations and frees their
-   * locks. Returns the agents it caught.
-   */
-  async sweepHeartbeats(): Promise<string[]> {
-    const g = this.governance;
-    const grace = this.settings.heartbeat_ttl_seconds * 1000;
-    const caught: string[] = [];
-    for (const execution of await this.state(() => g.state.listExecutions())) {
-      if (Date.now() - execution.startedAt < grace) continue;
-      if ((await this.state(() => g.state.lastHeartbeat(execution.agentId))) !== null) continue;
-      await this.state(() => g.state.releaseLock(execution.lockKey, execution.token, null));
-      await this.state(() => g.state.clearExecution(execution.agentId, execution.token));
-      await g.recordViolation(
-        execution.agentId,
-        {
-          type: 'heartbeat_missed',
-          details: `no heartbeat for ${this.settings.heartbeat_ttl_seconds} s while holding ${execution.lockKey}; lock freed`,
-        },
-        `heartbeat:${execution.lockKey}:${execution.token}`,
-        'heartbeat-sweeper',
-      );
-      await g.ledger.appendSoon([
-        {
-          type: 'execution.lock',
-          agentId: execution.agentId,
-          actor: 'heartbeat-sweeper',
-          payload: {
-            op: 'expired',
-            lockKey: execution.lockKey,
-            token: execution.token,
-            detail: 'heartbeat missed; lock freed',
-          },
-        },
-      ]);
-      caught.push(execution.agentId);
-    }
-    return caught;
-  }
-
-  private checkTtl(ttlSeconds: number) {
-    if (ttlSeconds > this.settings.max_lock_ttl_seconds) {
-      throw new ApiRefusal(
-        400,
-        'ttl_too_long',
-        `ttlSeconds may be at most ${this.settings.max_lock_ttl_seconds}`,
-      );
-    }
-  }
-
   /** Resolves once the store holds what the ledger says; a store that came back empty is not read. */
   private async restored(): Promise<void> {
     if (!(await this.governance.state.isRestored())) throw new StateNotRestoredError();
@@ -439,22 +315,5 @@ export class AgentRuntime {
     if (signal || current?.status !== 'active') {
       throw notActive(agent.id, signal ? 'revoked' : current?.status, signal?.reason);
     }
-  }
-
-  private async keyOfExecution(agent: AgentRecord, repository: string | undefined): Promise<string> {
-    const executions = await this.state(() => this.governance.state.listExecutions());
-    return executions.find((e) => e.agentId === agent.id)?.lockKey ?? this.lockKey(agent, repository);
-  }
-
-  private async recordLock(
-    agent: AgentRecord,
-    op: 'acquired' | 'extended' | 'released' | 'refused',
-    lockKey: string,
-    token: number | null,
-    detail: string,
-  ) {
-    await this.governance.ledger.appendSoon([
-      { type: 'execution.lock', agentId: agent.id, actor: agent.id, payload: { op, lockKey, token, detail } },
-    ]);
   }
 }
