@@ -359,7 +359,7 @@ describe('errors say what to do, not what is inside', () => {
     await raw.set('lock:exec:repo:acme/web:fence', 'not a number');
     raw.disconnect();
     const scripted = await call(beta.token, 'POST', '/locks', { repository: 'acme/web', ttlSeconds: 60 });
-    const scriptedFromRuntime = await call(beta.token, 'POST', '/locks', {
+    const collided = await call(beta.token, 'POST', '/locks', {
       repository: 'acme/web:fence',
       ttlSeconds: 60,
     });
@@ -368,8 +368,8 @@ describe('errors say what to do, not what is inside', () => {
       error: 'unavailable',
       message: 'the service cannot do this now (a dependency failed); try again shortly',
     });
-    expect(scriptedFromRuntime.status).not.toBe(200);
-    expect(JSON.stringify(scriptedFromRuntime.body)).not.toMatch(leaks);
+    expect(collided.status).not.toBe(200);
+    expect(JSON.stringify(collided.body)).not.toMatch(leaks);
 
     // The ledger refuses writes.
     service!.runtime.ledger.db.pragma('query_only = ON');
