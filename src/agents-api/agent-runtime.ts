@@ -10,17 +10,12 @@ import { createBreaker } from '../integrations/resilience.js';
 import type { Logger } from '../logger.js';
 import { vaultRevokeMessage } from '../secrets/vault-deliverer.js';
 import type { VaultSecrets } from '../secrets/vault-secrets.js';
+import { StateNotRestoredError } from '../state/state-store.js';
+import { ApiRefusal, notActive } from './api-refusal.js';
+import { ExecutionLocks } from './execution-locks.js';
+import { jsonBytes, MAX_EVENT_DATA_BYTES } from './payload-limits.js';
 
-/** A refusal the API answers with its status and a stable code. */
-export class ApiRefusal extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export { ApiRefusal };
 
 /**
  * What agents can do through the API, on behalf of one authenticated agent: preflight, execution
@@ -31,6 +26,7 @@ export class AgentRuntime {
   /** The state store's breaker, read by the health manager. */
   readonly stateBreaker = createBreaker({ halfOpenAfterMs: 2000, consecutiveFailures: 3 });
   private readonly guard: IPolicy;
+  private readonly locks: ExecutionLocks;
 
   constructor(
     private readonly governance: Governance,
@@ -38,6 +34,32 @@ export class AgentRuntime {
     private readonly secrets: VaultSecrets | null = null,
   ) {
     this.guard = wrap(timeout(1500, TimeoutStrategy.Aggressive), this.stateBreaker);
+    this.locks = new ExecutionLocks({
+      governance,
+      state: (fn) => this.state(fn),
+      requireActive: (agent) => this.requireActive(agent),
+    });
+  }
+
+  lockKey(agent: AgentRecord, repository: string | undefined): string {
+    return this.locks.lockKey(agent, repository);
+  }
+
+  acquireLock(agent: AgentRecord, repository: string | undefined, ttlSeconds: number) {
+    return this.locks.acquire(agent, repository, ttlSeconds);
+  }
+
+  extendLock(agent: AgentRecord, repository: string | undefined, token: number, ttlSeconds: number) {
+    return this.locks.extend(agent, repository, token, ttlSeconds);
+  }
+
+  releaseLock(agent: AgentRecord, repository: string | undefined, token: number) {
+    return this.locks.release(agent, repository, token);
+  }
+
+  /** Executions whose heartbeat lapsed become `heartbeat_missed` violations; their locks are freed. */
+  sweepHeartbeats(): Promise<string[]> {
+    return this.locks.sweepHeartbeats();
   }
 
   private get settings() {
@@ -83,10 +105,15 @@ export class AgentRuntime {
     };
   }
 
-  lockKey(agent: AgentRecord, repository: string | undefined): string {
-    return this.settings.lock_scope === 'repo' && repository
-      ? `exec:repo:${repository}`
-      : `exec:agent:${agent.id}`;
+  /**
+   * Refuses an agent the ledger does not say is active (as read when its token was checked). Every
+   * call but preflight, whose deny is a recorded answer, passes here first: a revoked token stops
+   * working everywhere at once, not only where the state store is read.
+   */
+  async assertActive(agent: AgentRecord): Promise<void> {
+    if (agent.status === 'active') return;
+    const signal = await this.state(() => this.governance.state.getRevokeSignal(agent.id)).catch(() => null);
+    throw notActive(agent.id, signal ? 'revoked' : agent.status, signal?.reason);
   }
 
   async preflight(
@@ -120,13 +147,12 @@ export class AgentRuntime {
       });
     } catch (error) {
       // Fail closed: without the revoke signal and the budget, nothing is allowed.
+      // The reason is for the agent: what the store said (hosts, ports, scripts) goes to the log.
       status = 503;
-      const detail = `state store unavailable (${(error as Error).message}); try again shortly`;
+      const detail =
+        error instanceof StateNotRestoredError ? error.message : 'state store unavailable; try again shortly';
       decision = { decision: 'deny', reasons: [`state_store: ${detail}`], checks: [] };
-      this.logger.warn(
-        { agent: agent.id, err: (error as Error).message },
-        'preflight denied: state store unavailable',
-      );
+      this.logger.warn({ agent: agent.id, err: error }, 'preflight denied: state store unavailable');
     }
     // The answer is recorded, and re-checked, inside the ledger's write transaction: a revocation
     // recorded while this preflight was being decided turns an allow into a deny.
@@ -156,69 +182,6 @@ export class AgentRuntime {
     return { status, body: { ...decision, seq: entry!.seq } };
   }
 
-  async acquireLock(agent: AgentRecord, repository: string | undefined, ttlSeconds: number) {
-    this.checkTtl(ttlSeconds);
-    await this.requireActive(agent);
-    const key = this.lockKey(agent, repository);
-    const result = await this.state(() =>
-      this.governance.state.acquireLock(key, `${agent.id}:${Date.now()}`, ttlSeconds * 1000),
-    );
-    if (!result.acquired) {
-      await this.recordLock(agent, 'refused', key, null, `held by ${result.holder.split(':')[0]}`);
-      throw new ApiRefusal(
-        409,
-        'lock_held',
-        `the execution lock ${key} is held by ${result.holder.split(':')[0]} until ${new Date(result.expiresAt).toISOString()}`,
-      );
-    }
-    await this.state(() =>
-      this.governance.state.setExecution({
-        agentId: agent.id,
-        lockKey: key,
-        token: result.token,
-        startedAt: Date.now(),
-      }),
-    );
-    await this.state(() =>
-      this.governance.state.heartbeat(agent.id, this.settings.heartbeat_ttl_seconds * 1000),
-    );
-    await this.recordLock(agent, 'acquired', key, result.token, `for ${ttlSeconds} s`);
-    return { fencingToken: result.token, lockKey: key, expiresAt: new Date(result.expiresAt).toISOString() };
-  }
-
-  async extendLock(agent: AgentRecord, repository: string | undefined, token: number, ttlSeconds: number) {
-    this.checkTtl(ttlSeconds);
-    await this.requireActive(agent);
-    const key = await this.keyOfExecution(agent, repository);
-    if (!(await this.state(() => this.governance.state.extendLock(key, token, ttlSeconds * 1000)))) {
-      throw new ApiRefusal(
-        409,
-        'stale_lock',
-        `fencing token ${token} no longer holds ${key}: acquire the lock again`,
-      );
-    }
-    return {
-      fencingToken: token,
-      lockKey: key,
-      expiresAt: new Date(Date.now() + ttlSeconds * 1000).toISOString(),
-    };
-  }
-
-  async releaseLock(agent: AgentRecord, repository: string | undefined, token: number) {
-    const key = await this.keyOfExecution(agent, repository);
-    if (!(await this.state(() => this.governance.state.releaseLock(key, token)))) {
-      await this.recordLock(agent, 'refused', key, token, 'release by a stale holder');
-      throw new ApiRefusal(
-        409,
-        'stale_lock',
-        `fencing token ${token} no longer holds ${key}; another holder may have it now`,
-      );
-    }
-    await this.state(() => this.governance.state.clearExecution(agent.id, token));
-    await this.recordLock(agent, 'released', key, token, 'released by its holder');
-    return { released: true, lockKey: key };
-  }
-
   async heartbeat(agent: AgentRecord) {
     await this.requireActive(agent);
     await this.state(() =>
@@ -227,11 +190,27 @@ export class AgentRuntime {
     return { ok: true, validForSeconds: this.settings.heartbeat_ttl_seconds };
   }
 
+  /**
+   * Records an agent's lifecycle event. Its data is bounded before the entry joins a group commit,
+   * and the agent's status is read again inside the write: a revocation that landed meanwhile wins.
+   */
   async lifecycleEvent(agent: AgentRecord, event: IntegrationEvent, data: Record<string, unknown>) {
-    const [entry] = await this.governance.ledger.appendSoon([
-      { type: 'integration.event', agentId: agent.id, actor: agent.id, payload: { event, data } },
-    ]);
-    return { recorded: true, seq: entry!.seq };
+    const bytes = jsonBytes(data);
+    if (bytes > MAX_EVENT_DATA_BYTES) {
+      throw new ApiRefusal(
+        413,
+        'too_large',
+        `event data is ${bytes} bytes; the limit is ${MAX_EVENT_DATA_BYTES}`,
+      );
+    }
+    let status: string | null = 'active';
+    const [entry] = await this.governance.ledger.appendSoon(() => {
+      status = this.governance.statusInLedger(agent.id);
+      if (status !== 'active') return [];
+      return [{ type: 'integration.event', agentId: agent.id, actor: agent.id, payload: { event, data } }];
+    });
+    if (!entry) throw notActive(agent.id, status ?? undefined, undefined);
+    return { recorded: true, seq: entry.seq };
   }
 
   /**
@@ -293,6 +272,9 @@ export class AgentRuntime {
     }
     const ledger = this.governance.ledger;
     const entry = ledger.atomically(() => {
+      // Read inside the write: a revocation recorded since the token was checked refuses the save.
+      const status = this.governance.statusInLedger(agent.id);
+      if (status !== 'active') throw notActive(agent.id, status ?? undefined, undefined);
       const e = ledger.append({
         type: 'session.checkpoint_saved',
         agentId: agent.id,
@@ -317,60 +299,9 @@ export class AgentRuntime {
     return { seq: row.seq, savedAt: row.created_at, state: JSON.parse(row.state) };
   }
 
-  /**
-   * Turns executions whose heartbeat expired into `heartbeat_missed` violations and frees their
-   * locks. Returns the agents it caught.
-   */
-  async sweepHeartbeats(): Promise<string[]> {
-    const g = this.governance;
-    const grace = this.settings.heartbeat_ttl_seconds * 1000;
-    const caught: string[] = [];
-    for (const execution of await this.state(() => g.state.listExecutions())) {
-      if (Date.now() - execution.startedAt < grace) continue;
-      if ((await this.state(() => g.state.lastHeartbeat(execution.agentId))) !== null) continue;
-      await this.state(() => g.state.releaseLock(execution.lockKey, execution.token));
-      await this.state(() => g.state.clearExecution(execution.agentId, execution.token));
-      await g.recordViolation(
-        execution.agentId,
-        {
-          type: 'heartbeat_missed',
-          details: `no heartbeat for ${this.settings.heartbeat_ttl_seconds} s while holding ${execution.lockKey}; lock freed`,
-        },
-        `heartbeat:${execution.lockKey}:${execution.token}`,
-        'heartbeat-sweeper',
-      );
-      await g.ledger.appendSoon([
-        {
-          type: 'execution.lock',
-          agentId: execution.agentId,
-          actor: 'heartbeat-sweeper',
-          payload: {
-            op: 'expired',
-            lockKey: execution.lockKey,
-            token: execution.token,
-            detail: 'heartbeat missed; lock freed',
-          },
-        },
-      ]);
-      caught.push(execution.agentId);
-    }
-    return caught;
-  }
-
-  private checkTtl(ttlSeconds: number) {
-    if (ttlSeconds > this.settings.max_lock_ttl_seconds) {
-      throw new ApiRefusal(
-        400,
-        'ttl_too_long',
-        `ttlSeconds may be at most ${this.settings.max_lock_ttl_seconds}`,
-      );
-    }
-  }
-
   /** Resolves once the store holds what the ledger says; a store that came back empty is not read. */
   private async restored(): Promise<void> {
-    if (!(await this.governance.state.isRestored()))
-      throw new Error('the state store came back empty and is being rebuilt from the ledger; try again');
+    if (!(await this.governance.state.isRestored())) throw new StateNotRestoredError();
   }
 
   private async requireActive(agent: AgentRecord) {
@@ -382,28 +313,7 @@ export class AgentRuntime {
       ]),
     );
     if (signal || current?.status !== 'active') {
-      throw new ApiRefusal(
-        403,
-        'agent_not_active',
-        `agent ${agent.id} is ${signal ? 'revoked' : current?.status}: ${signal?.reason ?? 'ask an admin to resume it'}`,
-      );
+      throw notActive(agent.id, signal ? 'revoked' : current?.status, signal?.reason);
     }
-  }
-
-  private async keyOfExecution(agent: AgentRecord, repository: string | undefined): Promise<string> {
-    const executions = await this.state(() => this.governance.state.listExecutions());
-    return executions.find((e) => e.agentId === agent.id)?.lockKey ?? this.lockKey(agent, repository);
-  }
-
-  private async recordLock(
-    agent: AgentRecord,
-    op: 'acquired' | 'released' | 'refused',
-    lockKey: string,
-    token: number | null,
-    detail: string,
-  ) {
-    await this.governance.ledger.appendSoon([
-      { type: 'execution.lock', agentId: agent.id, actor: agent.id, payload: { op, lockKey, token, detail } },
-    ]);
   }
 }

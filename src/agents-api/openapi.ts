@@ -21,7 +21,12 @@ const errors = {
   '400': { description: 'The body is not valid', ...json(errorSchema) },
   '401': { description: 'No token, or not a valid one', ...json(errorSchema) },
   '403': {
-    description: 'The token belongs to another agent, or the agent is not active',
+    description: 'The token belongs to another agent, or the agent is not active (revoked or suspended)',
+    ...json(errorSchema),
+  },
+  '413': { description: 'The body, or a part of it, is larger than allowed', ...json(errorSchema) },
+  '503': {
+    description: 'Something the service depends on failed; try again shortly (details are in its log)',
     ...json(errorSchema),
   },
 };
@@ -72,12 +77,18 @@ export function openApiDocument(): Record<string, unknown> {
       },
       '/locks/extend': {
         post: op('Extend the lock you hold', lockExtendSchema, lockResponseSchema, {
-          '409': { description: 'Stale fencing token', ...json(errorSchema) },
+          '409': {
+            description: 'Not a grant you hold (a stale fencing token, or another agent’s)',
+            ...json(errorSchema),
+          },
         }),
       },
       '/locks/release': {
         post: op('Release the lock you hold', lockReleaseSchema, null, {
-          '409': { description: 'Stale fencing token', ...json(errorSchema) },
+          '409': {
+            description: 'Not a grant you hold (a stale fencing token, or another agent’s)',
+            ...json(errorSchema),
+          },
         }),
       },
       '/heartbeats': { post: op('Say you are alive during an execution', heartbeatSchema, null) },

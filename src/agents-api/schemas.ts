@@ -1,18 +1,28 @@
 /** Request bodies of the agent API: one zod schema each, which also gives the OpenAPI document. */
 import { z } from 'zod';
-import { preflightRequestSchema } from '../core/preflight.js';
+import { preflightRequestSchema as corePreflightRequestSchema } from '../core/preflight.js';
 
-export { preflightRequestSchema };
+/**
+ * `owner/name` with GitHub's characters: an owner is 1–39 letters, digits or single hyphens, not
+ * starting or ending with one; a name is 1–100 letters, digits, `.`, `_` or `-`, not `.` or `..`.
+ * GitHub compares both case-insensitively; so do the execution locks.
+ */
+export const repositorySchema = z
+  .string()
+  .max(140)
+  .regex(
+    /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}\/(?!\.{1,2}$)[A-Za-z0-9._-]{1,100}$/,
+    'repository is owner/name as on GitHub (letters, digits, "-" in the owner; also "." and "_" in the name)',
+  );
+
+export const preflightRequestSchema = corePreflightRequestSchema.extend({ repository: repositorySchema });
 
 const agent = z.string().optional().describe('when given, must be the agent the token belongs to');
 
 export const lockAcquireSchema = z
   .object({
     agent,
-    repository: z
-      .string()
-      .regex(/^[^/\s]+\/[^/\s]+$/, 'repository is owner/name')
-      .optional(),
+    repository: repositorySchema.optional(),
     ttlSeconds: z.number().int().positive(),
   })
   .strict();

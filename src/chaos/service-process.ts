@@ -15,7 +15,7 @@ function breakFencing(state: StateStore): void {
   const release = state.releaseLock.bind(state);
   state.releaseLock = async (key: string) => {
     const current = await state.getLock(key);
-    return current ? release(key, current.token) : false;
+    return current ? release(key, current.token, null) : false;
   };
 }
 

@@ -157,7 +157,7 @@ export const ledgerPayloadSchemas = {
     reasons: z.array(z.string()),
   }),
   'execution.lock': z.object({
-    op: z.enum(['acquired', 'released', 'expired', 'refused']),
+    op: z.enum(['acquired', 'extended', 'released', 'expired', 'refused']),
     lockKey: z.string(),
     token: z.number().int().nullable(),
     detail: z.string(),

@@ -5,13 +5,14 @@ import {
   emptyDerivedState,
   type StateChange,
 } from '../core/derived-state.js';
-import type {
-  Alert,
-  BudgetChargeResult,
-  Execution,
-  LockInfo,
-  LockResult,
-  StateStore,
+import {
+  type Alert,
+  type BudgetChargeResult,
+  type Execution,
+  type LockInfo,
+  type LockResult,
+  ownsLock,
+  type StateStore,
 } from './state-store.js';
 
 interface Expiring<T> {
@@ -91,17 +92,17 @@ export class MemoryStateStore implements StateStore {
     return { acquired: true, token, expiresAt: now + ttlMs };
   }
 
-  async extendLock(key: string, token: number, ttlMs: number): Promise<boolean> {
+  async extendLock(key: string, token: number, ttlMs: number, owner: string | null): Promise<boolean> {
     const now = this.now();
     const current = this.live(this.locks, key, now);
-    if (current?.value.token !== token) return false;
+    if (!current || current.value.token !== token || !ownsLock(current.value.holder, owner)) return false;
     current.expiresAt = now + ttlMs;
     return true;
   }
 
-  async releaseLock(key: string, token: number): Promise<boolean> {
+  async releaseLock(key: string, token: number, owner: string | null): Promise<boolean> {
     const current = this.live(this.locks, key, this.now());
-    if (current?.value.token !== token) return false;
+    if (!current || current.value.token !== token || !ownsLock(current.value.holder, owner)) return false;
     this.locks.delete(key);
     return true;
   }

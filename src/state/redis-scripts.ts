@@ -12,17 +12,29 @@ local token = redis.call('INCR', KEYS[2])
 redis.call('SET', KEYS[1], token .. '|' .. ARGV[1], 'PX', ARGV[2])
 return {1, token, tonumber(ARGV[2])}`;
 
-/** KEYS: lock. ARGV: token, ttlMs. */
-export const EXTEND_LOCK = `
-local current = redis.call('GET', KEYS[1])
-if not current or string.match(current, '^(%d+)|') ~= ARGV[1] then return 0 end
+/**
+ * Whether a lock's value ("token|holder") is the grant `token` held by the owner in `who`:
+ * "=owner" for an agent (holder `owner` or `owner:detail`), "*" for the service itself.
+ */
+const HELD_BY = `
+local function held_by(value, token, who)
+  if not value then return false end
+  local t, holder = string.match(value, '^(%d+)|(.*)$')
+  if t ~= token then return false end
+  if who == '*' then return true end
+  local owner = string.sub(who, 2)
+  return holder == owner or string.sub(holder, 1, #owner + 1) == owner .. ':'
+end`;
+
+/** KEYS: lock. ARGV: token, ttlMs, who ("=owner" or "*"). */
+export const EXTEND_LOCK = `${HELD_BY}
+if not held_by(redis.call('GET', KEYS[1]), ARGV[1], ARGV[3]) then return 0 end
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return 1`;
 
-/** KEYS: lock. ARGV: token. */
-export const RELEASE_LOCK = `
-local current = redis.call('GET', KEYS[1])
-if not current or string.match(current, '^(%d+)|') ~= ARGV[1] then return 0 end
+/** KEYS: lock. ARGV: token, who ("=owner" or "*"). */
+export const RELEASE_LOCK = `${HELD_BY}
+if not held_by(redis.call('GET', KEYS[1]), ARGV[1], ARGV[2]) then return 0 end
 redis.call('DEL', KEYS[1])
 return 1`;
 

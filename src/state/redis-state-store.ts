@@ -19,13 +19,14 @@ import {
   RELEASE_LOCK,
   RESTORE_LOCK,
 } from './redis-scripts.js';
-import type {
-  Alert,
-  BudgetChargeResult,
-  Execution,
-  LockInfo,
-  LockResult,
-  StateStore,
+import {
+  type Alert,
+  type BudgetChargeResult,
+  type Execution,
+  type LockInfo,
+  type LockResult,
+  StateNotRestoredError,
+  type StateStore,
 } from './state-store.js';
 
 /** Key names. `agent:{id}:revoke_signal`, `revocations:ledger` and `alerts:queue` are part of the interface. */
@@ -38,8 +39,13 @@ export const keys = {
   budgetsIndex: 'budgets:index',
   pendingApprovals: 'approvals:pending',
   heartbeat: (agentId: string) => `agent:${agentId}:heartbeat`,
+  /**
+   * A lock and its fencing counter live under different prefixes, so no lock name, whatever it
+   * holds, is another lock's counter (`acme/web:fence` once was). The counter moved from
+   * `lock:{key}:fence`; the service raises the new one from the ledger on every start.
+   */
   lock: (key: string) => `lock:${key}`,
-  fence: (key: string) => `lock:${key}:fence`,
+  fence: (key: string) => `fence:${key}`,
   rate: (key: string) => `rate:${key}`,
   delivery: (id: string) => `delivery:${id}`,
   alerts: 'alerts:queue',
@@ -56,8 +62,8 @@ type Scripted = Redis & {
     holder: string,
     ttl: number,
   ): Promise<[number, number | string, number]>;
-  extendLock(lock: string, token: number, ttl: number): Promise<number>;
-  releaseLock(lock: string, token: number): Promise<number>;
+  extendLock(lock: string, token: number, ttl: number, who: string): Promise<number>;
+  releaseLock(lock: string, token: number, who: string): Promise<number>;
   chargeBudget(
     budget: string,
     index: string,
@@ -235,19 +241,18 @@ export class RedisStateStore implements StateStore {
       holder,
       ttlMs,
     );
-    if (ok === -1)
-      throw new Error('the state store came back empty and is being rebuilt from the ledger; try again');
+    if (ok === -1) throw new StateNotRestoredError();
     const expiresAt = Date.now() + Number(ttl);
     if (ok === 1) return { acquired: true, token: Number(value), expiresAt };
     return { acquired: false, holder: parseLockValue(String(value)).holder, expiresAt };
   }
 
-  async extendLock(key: string, token: number, ttlMs: number): Promise<boolean> {
-    return (await this.redis.extendLock(keys.lock(key), token, ttlMs)) === 1;
+  async extendLock(key: string, token: number, ttlMs: number, owner: string | null): Promise<boolean> {
+    return (await this.redis.extendLock(keys.lock(key), token, ttlMs, who(owner))) === 1;
   }
 
-  async releaseLock(key: string, token: number): Promise<boolean> {
-    return (await this.redis.releaseLock(keys.lock(key), token)) === 1;
+  async releaseLock(key: string, token: number, owner: string | null): Promise<boolean> {
+    return (await this.redis.releaseLock(keys.lock(key), token, who(owner))) === 1;
   }
 
   async getLock(key: string): Promise<LockInfo | null> {
@@ -406,6 +411,11 @@ function budgetMember(charge: { id: string; amount: number }): string {
 function parseBudgetMember(member: string, at: number): BudgetCharge {
   const cut = member.lastIndexOf('|');
   return { id: member.slice(0, cut), amount: Number(member.slice(cut + 1)), at };
+}
+
+/** The owner argument of the lock scripts: "=owner" for an agent, "*" for the service itself. */
+function who(owner: string | null): string {
+  return owner === null ? '*' : `=${owner}`;
 }
 
 function parseLockValue(value: string): { token: number; holder: string } {

@@ -11,6 +11,22 @@ export type LockResult =
   | { acquired: true; token: number; expiresAt: number }
   | { acquired: false; holder: string; expiresAt: number };
 
+/**
+ * The store came back empty (a restarted Redis) and is not rebuilt from the ledger yet: nothing may
+ * be decided from it. Its message is meant for callers: it says what is happening and what to do.
+ */
+export class StateNotRestoredError extends Error {
+  constructor() {
+    super('the state store came back empty and is being rebuilt from the ledger; try again');
+    this.name = 'StateNotRestoredError';
+  }
+}
+
+/** True when a lock's `holder` (`owner` or `owner:detail`) belongs to `owner`; null owns every lock. */
+export function ownsLock(holder: string, owner: string | null): boolean {
+  return owner === null || holder === owner || holder.startsWith(`${owner}:`);
+}
+
 export interface LockInfo {
   holder: string;
   token: number;
@@ -66,13 +82,17 @@ export interface StateStore {
 
   /**
    * Takes the lock if it is free or expired. The token grows with every grant of this lock, so a
-   * resource can refuse a stale holder's writes (fencing).
+   * resource can refuse a stale holder's writes (fencing). `holder` is `owner` or `owner:detail`.
+   * Any key is allowed: keys are namespaced, so no lock name reaches a key the store uses itself.
    */
   acquireLock(key: string, holder: string, ttlMs: number): Promise<LockResult>;
-  /** Extends only when `token` is the current grant. */
-  extendLock(key: string, token: number, ttlMs: number): Promise<boolean>;
-  /** Releases only when `token` is the current grant; a stale holder is refused. */
-  releaseLock(key: string, token: number): Promise<boolean>;
+  /**
+   * Extends only when `token` is the current grant and, unless `owner` is null (the service
+   * itself), that grant's holder is `owner`: tokens are sequential, so a token alone proves nothing.
+   */
+  extendLock(key: string, token: number, ttlMs: number, owner: string | null): Promise<boolean>;
+  /** Releases only when `token` is the current grant held by `owner` (null: the service itself). */
+  releaseLock(key: string, token: number, owner: string | null): Promise<boolean>;
   getLock(key: string): Promise<LockInfo | null>;
   /**
    * Puts back a grant the ledger says is still live (after the store lost it: a restarted Redis),

@@ -91,12 +91,37 @@ describe.each(implementations)('StateStore contract: %s', (_name, create) => {
     if (!first.acquired || !third.acquired) throw new Error('unreachable');
     expect(third.token).toBeGreaterThan(first.token);
     // The first holder's TTL ran out: it may neither release nor extend the new holder's lock.
-    expect(await store.releaseLock('repo:acme/web', first.token)).toBe(false);
-    expect(await store.extendLock('repo:acme/web', first.token, 5000)).toBe(false);
+    expect(await store.releaseLock('repo:acme/web', first.token, 'agent-a')).toBe(false);
+    expect(await store.extendLock('repo:acme/web', first.token, 5000, 'agent-a')).toBe(false);
     expect(await store.getLock('repo:acme/web')).toMatchObject({ holder: 'agent-b', token: third.token });
-    expect(await store.extendLock('repo:acme/web', third.token, 5000)).toBe(true);
-    expect(await store.releaseLock('repo:acme/web', third.token)).toBe(true);
+    expect(await store.extendLock('repo:acme/web', third.token, 5000, 'agent-b')).toBe(true);
+    expect(await store.releaseLock('repo:acme/web', third.token, 'agent-b')).toBe(true);
     expect(await store.getLock('repo:acme/web')).toBeNull();
+  });
+
+  it('lets only the holder (or the service, owner null) release or extend, whatever the token', async () => {
+    const grant = await store.acquireLock('repo:acme/web', 'beta:1700000000000', 5000);
+    if (!grant.acquired) throw new Error('unreachable');
+    for (const owner of ['alpha', 'bet', 'beta:1700000000000x', '']) {
+      expect(await store.releaseLock('repo:acme/web', grant.token, owner), owner).toBe(false);
+      expect(await store.extendLock('repo:acme/web', grant.token, 5000, owner), owner).toBe(false);
+    }
+    expect(await store.extendLock('repo:acme/web', grant.token, 5000, 'beta')).toBe(true);
+    expect(await store.releaseLock('repo:acme/web', grant.token, 'beta')).toBe(true);
+    const next = await store.acquireLock('repo:acme/web', 'gamma', 5000);
+    if (!next.acquired) throw new Error('unreachable');
+    expect(await store.releaseLock('repo:acme/web', next.token, null)).toBe(true);
+  });
+
+  it('keeps every lock name apart from the keys the store uses itself', async () => {
+    const names = ['exec:repo:acme/web', 'exec:repo:acme/web:fence', 'fence:exec:repo:acme/web'];
+    for (const name of names) {
+      const first = await store.acquireLock(name, 'a', 5000);
+      expect(first, name).toMatchObject({ acquired: true, token: 1 });
+      if (first.acquired) expect(await store.releaseLock(name, first.token, 'a')).toBe(true);
+    }
+    for (const name of names)
+      expect(await store.acquireLock(name, 'b', 5000), name).toMatchObject({ acquired: true, token: 2 });
   });
 
   it('keeps exactly one lock holder among many concurrent clients', async () => {
