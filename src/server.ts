@@ -41,7 +41,9 @@ function routeLabel(path: string, route: Route | undefined): string {
 /** The one HTTP server: health and metrics, plus the routes the adapters mount. */
 export function createHttpServer(options: HttpServerOptions): Server {
   const { logger, health, metrics, routes = [] } = options;
-  return createServer((req, res) => {
+  // A request has a minute to arrive whole (GitHub gives up on us after 10 s, Slack after 3 s):
+  // a slow sender cannot hold a body read, and its share of the budget, for Node's default 5 min.
+  return createServer({ requestTimeout: 60_000 }, (req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
     const route = routes.find((r) => path === r.prefix || path.startsWith(`${r.prefix}/`));
     const timer = metrics?.httpDuration.startTimer({ route: routeLabel(path, route) });

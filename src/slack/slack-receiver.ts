@@ -1,6 +1,6 @@
 import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
 import { LogLevel, SocketModeClient } from '@slack/socket-mode';
-import { BodyTooLargeError, readBody } from '../integrations/read-body.js';
+import { BodyBudget, isBodyRefusal, readBody, refuseBody } from '../integrations/read-body.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { Logger } from '../logger.js';
 import { type Route, sendJson } from '../server.js';
@@ -9,6 +9,12 @@ import { interactionSchema, slashCommandSchema } from './slack-payloads.js';
 import { verifySlackRequest } from './verify-slack-request.js';
 
 export const SLACK_PATH = '/slack/events';
+
+/**
+ * Slack's requests are slash commands, clicks, modal submissions and Events API callbacks: a few
+ * kilobytes, tens at most for a large modal. 1 MB leaves room and refuses everything else.
+ */
+export const SLACK_MAX_BODY = 1024 * 1024;
 
 type Kind = 'command' | 'interaction' | 'event';
 type Parsed =
@@ -27,6 +33,8 @@ export class SlackReceiver implements Receiver {
   private socket: SocketModeClient | null = null;
   private readonly inflight = new Set<Promise<unknown>>();
   readonly route: Route;
+  /** Unsigned bodies held at once, before their signature can be checked: 8 MB, or 64 reads. */
+  readonly bodies = new BodyBudget(8 * SLACK_MAX_BODY, 64);
 
   constructor(
     private readonly options: {
@@ -123,9 +131,13 @@ export class SlackReceiver implements Receiver {
       return refuse(404, 'socket_mode', 'this app receives Slack over Socket Mode; HTTP requests are off');
     let text: string;
     try {
-      text = (await readBody(req, 1024 * 1024)).toString('utf8');
+      text = (await readBody(req, SLACK_MAX_BODY, this.bodies)).toString('utf8');
     } catch (error) {
-      if (error instanceof BodyTooLargeError) return refuse(413, 'too_large', error.message);
+      // Refused before a signature could be checked: an anonymous flood must not grow the ledger.
+      if (isBodyRefusal(error)) {
+        this.options.logger.warn({ reason: error.message }, 'Slack request refused before reading it');
+        return refuseBody(req, res, error);
+      }
       throw error;
     }
     const verdict = verifySlackRequest(
