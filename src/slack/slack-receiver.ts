@@ -2,11 +2,12 @@ import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
 import { LogLevel, SocketModeClient } from '@slack/socket-mode';
 import { BodyBudget, isBodyRefusal, readBody, refuseBody } from '../integrations/read-body.js';
 import type { Ledger } from '../ledger/ledger.js';
+import { SeenRequests } from '../ledger/seen-requests.js';
 import type { Logger } from '../logger.js';
 import { type Route, sendJson } from '../server.js';
 import type { StateStore } from '../state/state-store.js';
 import { interactionSchema, slashCommandSchema } from './slack-payloads.js';
-import { verifySlackRequest } from './verify-slack-request.js';
+import { MAX_SKEW_SECONDS, verifySlackRequest } from './verify-slack-request.js';
 
 export const SLACK_PATH = '/slack/events';
 
@@ -35,6 +36,7 @@ export class SlackReceiver implements Receiver {
   readonly route: Route;
   /** Unsigned bodies held at once, before their signature can be checked: 8 MB, or 64 reads. */
   readonly bodies = new BodyBudget(8 * SLACK_MAX_BODY, 64);
+  private readonly seen: SeenRequests;
 
   constructor(
     private readonly options: {
@@ -47,6 +49,7 @@ export class SlackReceiver implements Receiver {
     },
   ) {
     this.route = { prefix: SLACK_PATH, handler: (req, res) => this.handle(req, res) };
+    this.seen = new SeenRequests(options.ledger.db);
   }
 
   init(app: App): void {
@@ -140,16 +143,25 @@ export class SlackReceiver implements Receiver {
       }
       throw error;
     }
-    const verdict = verifySlackRequest(
-      this.options.signingSecret,
-      {
-        timestamp: header(req.headers['x-slack-request-timestamp']),
-        signature: header(req.headers['x-slack-signature']),
-      },
-      text,
-      Math.floor((this.options.now?.() ?? Date.now()) / 1000),
-    );
+    const signed = {
+      timestamp: header(req.headers['x-slack-request-timestamp']),
+      signature: header(req.headers['x-slack-signature']),
+    };
+    const now = Math.floor((this.options.now?.() ?? Date.now()) / 1000);
+    const verdict = verifySlackRequest(this.options.signingSecret, signed, text, now);
     if (!verdict.ok) return refuse(401, 'bad_signature', verdict.reason);
+    // A signature stays valid for 5 minutes: the same bytes sent again within them are a replay.
+    // Remembered in the ledger database, so a restart of a one-node service with in-process state
+    // does not forget them. Not recorded: a replay flood must not grow the ledger. One that says it
+    // is Slack retrying is answered as a retry is (done once already), never done again.
+    if (!this.seen.firstSight(signed.signature!, Number(signed.timestamp) + MAX_SKEW_SECONDS, now)) {
+      if (header(req.headers['x-slack-retry-num'])) return void res.writeHead(200).end();
+      this.options.logger.warn(
+        { path: SLACK_PATH },
+        'Slack request refused: a replay of one already received',
+      );
+      return sendJson(res, 401, { error: 'replayed', message: 'this signed request was already received' });
+    }
 
     const form = new URLSearchParams(text);
     let parsed: Parsed;
