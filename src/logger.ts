@@ -1,5 +1,5 @@
 import { type Logger, type LoggerOptions, pino } from 'pino';
-import { REDACT, scrubSecrets, serializeError } from './log-redaction.js';
+import { REDACT, redactDeep, scrubSecrets, serializeError } from './log-redaction.js';
 
 export type { Logger };
 
@@ -14,6 +14,7 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
     base: { service: 'agent-governance' },
     redact: REDACT,
     serializers: { err: serializeError, error: serializeError },
+    formatters: { log: redactDeep },
     hooks: { streamWrite: scrubSecrets },
   };
   return destination ? pino(options, destination as never) : pino(options);

@@ -227,6 +227,8 @@ it('redacts credential fields by name, errors by allowlist, and recognisable cre
     'in',
   );
   logger.info({ options: { json: { secret_id: SECRETS.VAULT_SECRET_ID } }, signingSecret: 'opaque' }, 'cfg');
+  // Deeper than pino's paths reach, and an error under a key no serializer is registered for.
+  logger.info({ a: { b: { c: { d: { client_secret: 'opaque-deep' } } } }, failure: axiosLike }, 'deep');
   logger.warn(`a key turned up: ${PRIVATE_KEY}`);
   logger.warn('agent presented agov_deploy-bot_0123456789abcdefghijklmnopqrstuvwxyzABCDEFG');
   const text = lines.join('');
