@@ -27,13 +27,26 @@ export interface HttpServerOptions {
   routes?: Route[];
 }
 
+const OWN_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+
+/**
+ * The metrics label of a request: the route's pattern, never the path a caller chose, so random
+ * paths cannot grow `/metrics` (one series per path made it 61 MB after 50,000 of them).
+ */
+function routeLabel(path: string, route: Route | undefined): string {
+  if (route) return route.prefix;
+  return OWN_PATHS.has(path) ? path : 'other';
+}
+
 /** The one HTTP server: health and metrics, plus the routes the adapters mount. */
 export function createHttpServer(options: HttpServerOptions): Server {
   const { logger, health, metrics, routes = [] } = options;
-  return createServer((req, res) => {
+  // A request has a minute to arrive whole (GitHub gives up on us after 10 s, Slack after 3 s):
+  // a slow sender cannot hold a body read, and its share of the budget, for Node's default 5 min.
+  return createServer({ requestTimeout: 60_000 }, (req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
     const route = routes.find((r) => path === r.prefix || path.startsWith(`${r.prefix}/`));
-    const timer = metrics?.httpDuration.startTimer({ route: route?.prefix ?? path });
+    const timer = metrics?.httpDuration.startTimer({ route: routeLabel(path, route) });
     res.once('finish', () => timer?.({ status: String(res.statusCode) }));
     const handle = async () => {
       if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });

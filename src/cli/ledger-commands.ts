@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { createWriteStream, readFileSync } from 'node:fs';
+import { createWriteStream, fchmodSync, openSync, readFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { Command } from 'commander';
@@ -58,7 +58,7 @@ export function registerLedgerCommands(program: Command): void {
     .option('--after <seq>', 'only entries after this sequence number', parseSeq, 0)
     .action(async (opts: { out?: string; after: number }, command: Command) => {
       await withRuntime(command, { ledgerMustExist: true, stateStore: 'memory' }, async (rt) => {
-        const out: Writable = opts.out ? createWriteStream(opts.out) : process.stdout;
+        const out: Writable = opts.out ? privateFile(opts.out) : process.stdout;
         let n = 0;
         for (const entry of iterateEntries(rt.ledger.db, opts.after)) {
           if (!out.write(`${JSON.stringify(entry)}\n`)) await once(out, 'drain');
@@ -143,6 +143,13 @@ export function registerLedgerCommands(program: Command): void {
         console.log(JSON.stringify(head, null, 2));
       });
     });
+}
+
+/** A file for an export, readable by its owner only (whatever the umask, and if it existed before). */
+function privateFile(path: string): Writable {
+  const fd = openSync(path, 'w', 0o600);
+  fchmodSync(fd, 0o600);
+  return createWriteStream('', { fd });
 }
 
 function readHeadFile(path: string): SignedHead {

@@ -1,13 +1,19 @@
 import { verify } from '@octokit/webhooks-methods';
-import { BodyTooLargeError, readBody } from '../integrations/read-body.js';
+import { BodyBudget, isBodyRefusal, readBody, refuseBody } from '../integrations/read-body.js';
 import type { Inbox } from '../ledger/inbox.js';
 import type { OutboxMessageInput } from '../ledger/outbox.js';
 import type { Logger } from '../logger.js';
 import { type Handler, sendJson } from '../server.js';
 import { ignoredDelivery, isHandledEvent, WEBHOOK_SCHEMAS } from './webhook-schemas.js';
 
-/** GitHub caps webhook payloads at 25 MB. */
-const MAX_BODY = 25 * 1024 * 1024;
+/** GitHub caps webhook payloads at 25 MB (and does not deliver larger ones). */
+export const GITHUB_MAX_BODY = 25 * 1024 * 1024;
+
+/**
+ * Unsigned bodies held at once, before their signature can be checked: two of GitHub's largest,
+ * or 128 reads. Deliveries are usually a few kilobytes and never wait on each other.
+ */
+export const githubBodyBudget = () => new BodyBudget(64 * 1024 * 1024, 128);
 
 export interface WebhookReceiverOptions {
   secret: string;
@@ -17,6 +23,8 @@ export interface WebhookReceiverOptions {
   onAccepted: () => void;
   /** Calls to store with the delivery, decided without I/O (the `queued` check of an agent PR). */
   onReceipt?: (event: string, payload: unknown, deliveryId: string) => OutboxMessageInput[];
+  /** Bounds the unsigned bodies read at once (default `githubBodyBudget()`). */
+  bodies?: BodyBudget;
 }
 
 /**
@@ -26,6 +34,14 @@ export interface WebhookReceiverOptions {
  * but not stored or processed again.
  */
 export function createWebhookReceiver(options: WebhookReceiverOptions): Handler {
+  const bodies = options.bodies ?? githubBodyBudget();
+  const refuseSignature = (deliveryId: string, event: string, res: Parameters<Handler>[1]) => {
+    options.logger.warn(
+      { deliveryId, event },
+      'webhook refused: bad or missing signature (check that WEBHOOK_SECRET matches the GitHub App settings)',
+    );
+    sendJson(res, 401, { error: 'bad_signature', message: 'X-Hub-Signature-256 does not match the payload' });
+  };
   return async (req, res) => {
     if (req.method !== 'POST')
       return sendJson(res, 405, { error: 'method_not_allowed', message: 'webhooks are POSTed' });
@@ -38,25 +54,19 @@ export function createWebhookReceiver(options: WebhookReceiverOptions): Handler 
         message: 'X-GitHub-Event and X-GitHub-Delivery are required',
       });
     }
+    // Refused before the body is read: no signature, a body GitHub would never send, or too many
+    // unsigned bodies in memory already.
+    if (!signature) return refuseSignature(deliveryId, event, res);
     let body: Buffer;
     try {
-      body = await readBody(req, MAX_BODY);
+      body = await readBody(req, GITHUB_MAX_BODY, bodies);
     } catch (error) {
-      if (error instanceof BodyTooLargeError)
-        return sendJson(res, 413, { error: 'too_large', message: error.message });
+      if (isBodyRefusal(error)) return refuseBody(req, res, error);
       throw error;
     }
     const text = body.toString('utf8');
-    if (!signature || !(await verify(options.secret, text, signature).catch(() => false))) {
-      options.logger.warn(
-        { deliveryId, event },
-        'webhook refused: bad or missing signature (check that WEBHOOK_SECRET matches the GitHub App settings)',
-      );
-      return sendJson(res, 401, {
-        error: 'bad_signature',
-        message: 'X-Hub-Signature-256 does not match the payload',
-      });
-    }
+    if (!(await verify(options.secret, text, signature).catch(() => false)))
+      return refuseSignature(deliveryId, event, res);
     let payload: unknown;
     try {
       payload = JSON.parse(text);

@@ -218,4 +218,17 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 5,
+    name: 'signed requests seen, for replay protection across restarts',
+    sql: `
+      -- A signed request (Slack's, keyed by a hash of its signature) is accepted once while its
+      -- timestamp is fresh; it is kept until then, so a restart does not forget it.
+      CREATE TABLE seen_requests (
+        key        TEXT PRIMARY KEY,
+        expires_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX seen_requests_expiry ON seen_requests (expires_at);
+    `,
+  },
 ];

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, fchmodSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { UserError } from '../errors.js';
@@ -17,7 +17,7 @@ export interface OpenLedgerOptions {
  * SQLite database, or a schema newer than this build, is a user-facing error, never a crash.
  */
 export function openLedgerDb(path: string, options: OpenLedgerOptions = {}): LedgerDb {
-  if (path !== ':memory:' && !options.mustExist) mkdirSync(dirname(path), { recursive: true });
+  if (path !== ':memory:' && !options.mustExist && !options.readonly) createPrivately(path);
   let db: LedgerDb;
   try {
     db = new Database(path, {
@@ -61,6 +61,33 @@ export function openLedgerDb(path: string, options: OpenLedgerOptions = {}): Led
     throw new UserError('ledger_open_failed', `cannot open the ledger at ${path}: ${message}`, {
       cause: error,
     });
+  }
+}
+
+/**
+ * Creates the database file, empty, readable by its owner only, unless it exists. SQLite creates
+ * the `-wal` and `-shm` files with the database file's mode, so they are private too. The mode is
+ * set after creation so that no umask widens it. An existing file keeps the mode it has.
+ */
+function createPrivately(path: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  let fd: number;
+  try {
+    fd = openSync(path, 'wx', 0o600);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return;
+    throw new UserError(
+      'ledger_open_failed',
+      `cannot create the ledger at ${path}: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  try {
+    fchmodSync(fd, 0o600);
+  } finally {
+    closeSync(fd);
   }
 }
 

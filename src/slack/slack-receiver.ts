@@ -1,14 +1,21 @@
 import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
 import { LogLevel, SocketModeClient } from '@slack/socket-mode';
-import { BodyTooLargeError, readBody } from '../integrations/read-body.js';
+import { BodyBudget, isBodyRefusal, readBody, refuseBody } from '../integrations/read-body.js';
 import type { Ledger } from '../ledger/ledger.js';
+import { SeenRequests } from '../ledger/seen-requests.js';
 import type { Logger } from '../logger.js';
 import { type Route, sendJson } from '../server.js';
 import type { StateStore } from '../state/state-store.js';
 import { interactionSchema, slashCommandSchema } from './slack-payloads.js';
-import { verifySlackRequest } from './verify-slack-request.js';
+import { MAX_SKEW_SECONDS, verifySlackRequest } from './verify-slack-request.js';
 
 export const SLACK_PATH = '/slack/events';
+
+/**
+ * Slack's requests are slash commands, clicks, modal submissions and Events API callbacks: a few
+ * kilobytes, tens at most for a large modal. 1 MB leaves room and refuses everything else.
+ */
+export const SLACK_MAX_BODY = 1024 * 1024;
 
 type Kind = 'command' | 'interaction' | 'event';
 type Parsed =
@@ -27,6 +34,9 @@ export class SlackReceiver implements Receiver {
   private socket: SocketModeClient | null = null;
   private readonly inflight = new Set<Promise<unknown>>();
   readonly route: Route;
+  /** Unsigned bodies held at once, before their signature can be checked: 8 MB, or 64 reads. */
+  readonly bodies = new BodyBudget(8 * SLACK_MAX_BODY, 64);
+  private readonly seen: SeenRequests;
 
   constructor(
     private readonly options: {
@@ -39,6 +49,7 @@ export class SlackReceiver implements Receiver {
     },
   ) {
     this.route = { prefix: SLACK_PATH, handler: (req, res) => this.handle(req, res) };
+    this.seen = new SeenRequests(options.ledger.db);
   }
 
   init(app: App): void {
@@ -123,21 +134,34 @@ export class SlackReceiver implements Receiver {
       return refuse(404, 'socket_mode', 'this app receives Slack over Socket Mode; HTTP requests are off');
     let text: string;
     try {
-      text = (await readBody(req, 1024 * 1024)).toString('utf8');
+      text = (await readBody(req, SLACK_MAX_BODY, this.bodies)).toString('utf8');
     } catch (error) {
-      if (error instanceof BodyTooLargeError) return refuse(413, 'too_large', error.message);
+      // Refused before a signature could be checked: an anonymous flood must not grow the ledger.
+      if (isBodyRefusal(error)) {
+        this.options.logger.warn({ reason: error.message }, 'Slack request refused before reading it');
+        return refuseBody(req, res, error);
+      }
       throw error;
     }
-    const verdict = verifySlackRequest(
-      this.options.signingSecret,
-      {
-        timestamp: header(req.headers['x-slack-request-timestamp']),
-        signature: header(req.headers['x-slack-signature']),
-      },
-      text,
-      Math.floor((this.options.now?.() ?? Date.now()) / 1000),
-    );
+    const signed = {
+      timestamp: header(req.headers['x-slack-request-timestamp']),
+      signature: header(req.headers['x-slack-signature']),
+    };
+    const now = Math.floor((this.options.now?.() ?? Date.now()) / 1000);
+    const verdict = verifySlackRequest(this.options.signingSecret, signed, text, now);
     if (!verdict.ok) return refuse(401, 'bad_signature', verdict.reason);
+    // A signature stays valid for 5 minutes: the same bytes sent again within them are a replay.
+    // Remembered in the ledger database, so a restart of a one-node service with in-process state
+    // does not forget them. Not recorded: a replay flood must not grow the ledger. One that says it
+    // is Slack retrying is answered as a retry is (done once already), never done again.
+    if (!this.seen.firstSight(signed.signature!, Number(signed.timestamp) + MAX_SKEW_SECONDS, now)) {
+      if (header(req.headers['x-slack-retry-num'])) return void res.writeHead(200).end();
+      this.options.logger.warn(
+        { path: SLACK_PATH },
+        'Slack request refused: a replay of one already received',
+      );
+      return sendJson(res, 401, { error: 'replayed', message: 'this signed request was already received' });
+    }
 
     const form = new URLSearchParams(text);
     let parsed: Parsed;
