@@ -208,13 +208,7 @@ export class SlackApprovals {
         },
       });
       const after = this.tallies(context);
-      const state = overallState(after);
-      const outcome =
-        state === 'approved'
-          ? 'approved'
-          : state === 'rejected' || state === 'vetoed' || state === 'expired'
-            ? 'rejected'
-            : 'pending';
+      const outcome = requestOutcome(after);
       if (outcome !== 'pending') {
         ledger.db
           .prepare('UPDATE slack_approvals SET state = ? WHERE approval_key = ?')
@@ -381,6 +375,16 @@ export class SlackApprovals {
       .get(agentId) as { payload: string } | undefined;
     return row ? (JSON.parse(row.payload).owner as string | null) : null;
   }
+}
+
+/** What a request's card says, from its gates' tallies: approved only when every gate is. */
+export function requestOutcome(tallies: readonly GateTally[]): 'pending' | 'approved' | 'rejected' {
+  const state = overallState(tallies);
+  return state === 'approved'
+    ? 'approved'
+    : state === 'rejected' || state === 'vetoed' || state === 'expired'
+      ? 'rejected'
+      : 'pending';
 }
 
 /** The gates of a request; one built from the old fields for requests stored before gates were. */
