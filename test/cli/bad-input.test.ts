@@ -100,3 +100,27 @@ describe('bad input gets one clear message and a non-zero exit, and loses nothin
     expect(agov(['ledger', 'bogus'], { LEDGER_PATH: path }).status).toBe(2);
   });
 });
+
+describe('agov config validate', () => {
+  it('warns when an approver or a council member is an agent, and --strict fails on it', () => {
+    const dir = tempDir();
+    const path = join(dir, 'org.yml');
+    writeFileSync(
+      path,
+      'agents:\n  - { id: reviewer-bot, tier: T2, github_logins: ["reviewer-bot"] }\napprovers:\n  - { github: reviewer-bot }\n  - { github: alice, slack: UALICE }\npeople:\n  - { github: dave, slack: UALICE }\n',
+    );
+    const r = agov(['config', 'validate', path]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(
+      `warning: ${path}: approvers[0]: reviewer-bot belongs to agent reviewer-bot; an agent never approves, so it is refused everywhere`,
+    );
+    expect(r.stdout).toContain(
+      `warning: ${path}: Slack user UALICE is given to both alice and dave; it counts as alice`,
+    );
+    expect(agov(['config', 'validate', path, '--strict']).status).toBe(1);
+    writeFileSync(path, 'approvers:\n  - { github: alice, slak: U1 }\n');
+    const bad = agov(['config', 'validate', path]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('unknown key "slak"');
+  });
+});

@@ -160,7 +160,7 @@ describe('Vault', () => {
       /nobody approves their own request/,
     );
     await expect(service!.promotions.vote(request.promotionId, 'olivia', 'approve')).rejects.toThrow(
-      /owner does not count/,
+      /owner may not approve this gate/,
     );
     expect(await service!.promotions.vote(request.promotionId, 'alice', 'approve')).toMatchObject({
       outcome: 'applied',

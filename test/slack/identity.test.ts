@@ -126,6 +126,12 @@ describe('one tally for the check and the card', () => {
     expect(waiting).toContain('needs 1 more approval(s) from the council: carol');
     expect(waiting).toContain('"action_id":"approval_approve"');
     expect(r.told()).toEqual([]);
+    const status = (await (
+      await postSlack(service.port, commandBody('status builder-bot', 'UDAVE'))
+    ).json()) as any;
+    expect(status.text).toContain(
+      'waiting: Codertocat/Hello-World#2: gate default needs 1 more approval(s) from the council: carol',
+    );
 
     await click('UCAROL');
     expect(r.last()).toMatchObject({ conclusion: 'success', output: { title: 'Approved by alice, carol' } });

@@ -135,6 +135,23 @@ async function run(
         `locks: ${executions.map((e) => e.lockKey).join(', ') || 'none'}`,
         `last activity: ${last ? `${last.type} at ${last.ts}` : 'none'}`,
         `open PRs: ${open.map((o) => o.pr).join(', ') || 'none'}`,
+        // What each waiting request and promotion needs, from the one tally.
+        ...deps.approvals
+          .pending()
+          .filter((c) => c.agentId === agent.id)
+          .map(
+            (c) =>
+              `waiting: ${c.repository}#${c.number}: ${deps.approvals
+                .tallies(c)
+                .map((t) => t.description.replaceAll('`', ''))
+                .join('; ')}`,
+          ),
+        ...(() => {
+          const p = deps.promotions.pendingFor(agent.id);
+          return p
+            ? [`${p.kind} ${p.promotionId}: ${deps.promotions.tally(p).description.replaceAll('`', '')}`]
+            : [];
+        })(),
       ].join('\n');
     }
     case 'audit': {
