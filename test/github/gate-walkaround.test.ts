@@ -114,6 +114,28 @@ describe('a trailer is a claim: it makes a gate stricter, never charges or revok
   });
 });
 
+describe('only an authenticated attribution counts for the agent', () => {
+  it("a merged person's PR that claims an agent by trailer adds nothing to the agent's record", async () => {
+    const s = await start();
+    github(
+      [file('src/app.ts', '@@ -1 +1,2 @@\n x\n+y')],
+      [{ sha: 'c1', commit: { message: 'Fix\n\nCo-Authored-By: Claude <noreply@anthropic.com>' } }],
+      'mallory',
+    );
+    await postWebhook(s.port, 'pull_request', agentPullRequest('opened', { sha: SHA, login: 'mallory' }));
+    const closed = agentPullRequest('closed', { sha: SHA, login: 'mallory' });
+    closed.pull_request.merged = true;
+    await postWebhook(s.port, 'pull_request', closed);
+    await s.github!.drain();
+    expect(
+      db().prepare("SELECT merged_prs_total FROM agent_metrics WHERE agent_id = 'claude-helper'").get(),
+    ).toEqual({ merged_prs_total: 0 });
+    expect(db().prepare("SELECT COUNT(*) AS n FROM ledger_entries WHERE type = 'pr.merged'").get()).toEqual({
+      n: 0,
+    });
+  });
+});
+
 describe('nobody approves unless named', () => {
   it('with no approvers configured, an approving review from any GitHub user passes nothing', async () => {
     const s = await start(`
