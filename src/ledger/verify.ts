@@ -1,3 +1,4 @@
+import { hash } from 'node:crypto';
 import { applyStateChanges, emptyDerivedState, stateChangesFor } from '../core/derived-state.js';
 import { isLedgerEntryType, type LedgerEntry } from '../core/ledger-entries.js';
 import { CheckpointCheck, type TrustedKey } from './checkpoint-check.js';
@@ -49,12 +50,22 @@ export type VerifyResult =
       problem: VerifyProblem;
     };
 
-type RawEntry = [number, string, string, string | null, string, string, string, string];
+/**
+ * The chain as verify reads it, a batch at a time. SQLite builds each entry's hash input:
+ * `json_array` encodes the stored values as `JSON.stringify` does, and a JSON text decodes one way
+ * only, so a match proves the values are the ones hashed; a mismatch is recomputed in JS before it
+ * is called tampering.
+ */
+const CHAIN_QUERY = `SELECT seq, json_array(seq, ts, type, agent_id, actor, payload, prev_hash), hash,
+    prev_hash, type, agent_id, ts, actor
+  FROM ledger_entries WHERE seq > ? ORDER BY seq LIMIT 4096`;
+type ChainRow = [number, string, string, string, string, string | null, string, string];
+/** The payload is read only for the entries whose projections or state read it. */
+const PAYLOAD_QUERY = 'SELECT payload FROM ledger_entries WHERE seq = ?';
 
-/** Rows read per query: one statement step per row costs more than one call per batch. */
-const BATCH = 8192;
+const sha256 = (text: string) => hash('sha256', text);
 
-/** A stored entry whose payload is parsed only if a projection or the state fold reads it. */
+/** A stored entry whose payload is read and parsed only if a projection or the state fold reads it. */
 class StoredEntry {
   private parsed: unknown;
   constructor(
@@ -63,12 +74,12 @@ class StoredEntry {
     readonly type: string,
     readonly agentId: string | null,
     readonly actor: string,
-    private readonly text: string,
     readonly prevHash: string,
     readonly hash: string,
+    private readonly read: (seq: number) => string,
   ) {}
   get payload(): unknown {
-    this.parsed ??= JSON.parse(this.text);
+    this.parsed ??= JSON.parse(this.read(this.seq));
     return this.parsed;
   }
 }
@@ -124,52 +135,57 @@ function replayAndCompare(
     problem: { kind: 'entry', seq },
   });
 
-  const select = db
-    .prepare<[number, number]>(
-      'SELECT seq, ts, type, agent_id, actor, payload, prev_hash, hash FROM ledger_entries WHERE seq > ? ORDER BY seq LIMIT ?',
-    )
-    .raw();
-  for (let batch = select.all(0, BATCH) as RawEntry[]; batch.length > 0; ) {
-    for (const [seq, ts, type, agentId, actor, payload, prev, hash] of batch) {
-      if (seq !== expectedSeq)
-        return fail(expectedSeq, `entry ${expectedSeq} is missing (the next stored entry is ${seq})`);
-      if (prev !== prevHash) {
-        return fail(
-          seq,
-          `entry ${seq} does not link to entry ${seq - 1} (rows removed, reordered or replaced)`,
-        );
-      }
-      if (entryHashOf(seq, ts, type, agentId, actor, payload, prev) !== hash)
-        return fail(seq, `entry ${seq} was changed after it was written`);
-      if (!isLedgerEntryType(type)) return fail(seq, `entry ${seq} has an unknown type "${type}"`);
-      const entry = new StoredEntry(
-        seq,
-        ts,
-        type,
-        agentId,
-        actor,
-        payload,
-        prev,
-        hash,
-      ) as unknown as LedgerEntry;
-      try {
-        if (entry.type === 'ledger.key_pinned') {
-          const problem = pinProblem(entry.payload.publicKey, seq, pinned, options);
-          if (problem) return fail(seq, problem);
-          pinned = { seq, publicKey: entry.payload.publicKey };
-        }
-        replay.apply(entry);
-        if (checkpoints.wants(seq)) {
-          applyStateChanges(state, stateChangesFor(entry));
-          checkpoints.reached(seq, state);
-        }
-      } catch (error) {
-        return fail(seq, `entry ${seq} cannot be replayed: ${(error as Error).message}`);
-      }
-      prevHash = hash;
-      expectedSeq++;
+  const payloadOf = db.prepare<[number], string>(PAYLOAD_QUERY).pluck();
+  const readPayload = (seq: number) => payloadOf.get(seq) ?? '';
+  // In batches: the connection cannot write the replay while a statement iterates over it.
+  const select = db.prepare<[number]>(CHAIN_QUERY).raw();
+  let batch = select.all(0) as ChainRow[];
+  for (let i = 0; i < batch.length; i++) {
+    const [seq, input, hash, prev, type, agentId, ts, actor] = batch[i]!;
+    if (i === batch.length - 1) {
+      batch = select.all(seq) as ChainRow[];
+      i = -1;
     }
-    batch = select.all(expectedSeq - 1, BATCH) as RawEntry[];
+    if (seq !== expectedSeq)
+      return fail(expectedSeq, `entry ${expectedSeq} is missing (the next stored entry is ${seq})`);
+    if (prev !== prevHash) {
+      return fail(
+        seq,
+        `entry ${seq} does not link to entry ${seq - 1} (rows removed, reordered or replaced)`,
+      );
+    }
+    if (
+      sha256(input) !== hash &&
+      entryHashOf(seq, ts, type, agentId, actor, readPayload(seq), prevHash) !== hash
+    )
+      return fail(seq, `entry ${seq} was changed after it was written`);
+    if (!isLedgerEntryType(type)) return fail(seq, `entry ${seq} has an unknown type "${type}"`);
+    const entry = new StoredEntry(
+      seq,
+      ts,
+      type,
+      agentId,
+      actor,
+      prevHash,
+      hash,
+      readPayload,
+    ) as unknown as LedgerEntry;
+    try {
+      if (entry.type === 'ledger.key_pinned') {
+        const problem = pinProblem(entry.payload.publicKey, seq, pinned, options);
+        if (problem) return fail(seq, problem);
+        pinned = { seq, publicKey: entry.payload.publicKey };
+      }
+      replay.apply(entry);
+      if (checkpoints.wants(seq)) {
+        applyStateChanges(state, stateChangesFor(entry));
+        checkpoints.reached(seq, state);
+      }
+    } catch (error) {
+      return fail(seq, `entry ${seq} cannot be replayed: ${(error as Error).message}`);
+    }
+    prevHash = hash;
+    expectedSeq++;
   }
   const lastSeq = expectedSeq - 1;
   const hashAt = db.prepare<[number], { hash: string }>('SELECT hash FROM ledger_entries WHERE seq = ?');
