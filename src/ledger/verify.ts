@@ -1,8 +1,8 @@
-import { hash } from 'node:crypto';
 import { applyStateChanges, emptyDerivedState, stateChangesFor } from '../core/derived-state.js';
 import { isLedgerEntryType, type LedgerEntry } from '../core/ledger-entries.js';
+import { ChainCheck, type ChainProblem, checkChain, HASH_INPUT } from './chain-check.js';
+import { CHAIN_THREAD_MIN_ENTRIES, startChainThread } from './chain-check-thread.js';
 import { CheckpointCheck, type TrustedKey } from './checkpoint-check.js';
-import { entryHashOf, GENESIS_HASH } from './entry-hash.js';
 import type { EntryRow } from './ledger.js';
 import type { LedgerDb } from './open-ledger-db.js';
 import type { PinnedKey } from './pinned-key.js';
@@ -50,20 +50,14 @@ export type VerifyResult =
       problem: VerifyProblem;
     };
 
-/**
- * The chain as verify reads it, a batch at a time. SQLite builds each entry's hash input:
- * `json_array` encodes the stored values as `JSON.stringify` does, and a JSON text decodes one way
- * only, so a match proves the values are the ones hashed; a mismatch is recomputed in JS before it
- * is called tampering.
- */
-const CHAIN_QUERY = `SELECT seq, json_array(seq, ts, type, agent_id, actor, payload, prev_hash), hash,
-    prev_hash, type, agent_id, ts, actor
+/** The chain as verify reads it, a batch at a time: what the replay needs, then what the chain check needs. */
+const REPLAY_QUERY =
+  'SELECT seq, type, agent_id, ts, actor FROM ledger_entries WHERE seq > ? ORDER BY seq LIMIT 4096';
+const CHAIN_QUERY = `SELECT seq, type, agent_id, ts, actor, ${HASH_INPUT}, prev_hash, hash
   FROM ledger_entries WHERE seq > ? ORDER BY seq LIMIT 4096`;
-type ChainRow = [number, string, string, string, string, string | null, string, string];
+type ChainRow = [number, string, string | null, string, string, string?, string?, string?];
 /** The payload is read only for the entries whose projections or state read it. */
 const PAYLOAD_QUERY = 'SELECT payload FROM ledger_entries WHERE seq = ?';
-
-const sha256 = (text: string) => hash('sha256', text);
 
 /** A stored entry whose payload is read and parsed only if a projection or the state fold reads it. */
 class StoredEntry {
@@ -74,8 +68,6 @@ class StoredEntry {
     readonly type: string,
     readonly agentId: string | null,
     readonly actor: string,
-    readonly prevHash: string,
-    readonly hash: string,
     private readonly read: (seq: number) => string,
   ) {}
   get payload(): unknown {
@@ -124,69 +116,73 @@ function replayAndCompare(
   const state = emptyDerivedState();
   if (checkpoints.wants(0)) checkpoints.reached(0, state);
   let pinned: PinnedKey | null = null;
+  const upTo = (db.prepare('SELECT coalesce(max(seq), 0) FROM ledger_entries').pluck().get() as number) ?? 0;
+  // On a large ledger file the hash chain is checked on a second thread while this one replays.
+  const thread = !db.memory && upTo >= CHAIN_THREAD_MIN_ENTRIES ? startChainThread(db.name, upTo) : null;
+  const chain = new ChainCheck(db);
+  const payloadOf = db.prepare<[number], string>(PAYLOAD_QUERY).pluck();
+  const readPayload = (seq: number) => payloadOf.get(seq) ?? '';
+  let problem: ChainProblem | null = null;
+  // In batches: the connection cannot write the replay while a statement iterates over it.
+  const select = db.prepare<[number]>(thread ? REPLAY_QUERY : CHAIN_QUERY).raw();
   let expectedSeq = 1;
-  let prevHash = GENESIS_HASH;
+  entries: for (
+    let batch = select.all(0) as ChainRow[];
+    batch.length > 0;
+    batch = select.all(expectedSeq - 1) as ChainRow[]
+  ) {
+    for (const [seq, type, agentId, ts, actor, input, prev, stored] of batch) {
+      if (thread) {
+        if (seq !== expectedSeq) break entries;
+      } else {
+        problem = chain.next(seq, input!, prev!, stored!);
+        if (problem) break entries;
+      }
+      if (!isLedgerEntryType(type)) {
+        problem = { seq, reason: `entry ${seq} has an unknown type "${type}"` };
+        break entries;
+      }
+      const entry = new StoredEntry(seq, ts, type, agentId, actor, readPayload) as unknown as LedgerEntry;
+      try {
+        if (entry.type === 'ledger.key_pinned') {
+          const bad = pinProblem(entry.payload.publicKey, seq, pinned, options);
+          if (bad) {
+            problem = { seq, reason: bad };
+            break entries;
+          }
+          pinned = { seq, publicKey: entry.payload.publicKey };
+        }
+        replay.apply(entry);
+        if (checkpoints.wants(seq)) {
+          applyStateChanges(state, stateChangesFor(entry));
+          checkpoints.reached(seq, state);
+        }
+      } catch (error) {
+        problem = { seq, reason: `entry ${seq} cannot be replayed: ${(error as Error).message}` };
+        break entries;
+      }
+      expectedSeq++;
+    }
+  }
+  let head = chain.prevHash;
+  if (thread) {
+    // The chain's own verdict comes first: a replay that failed on an entry the chain proves
+    // tampered is reported as the tampering.
+    const checked = thread.wait() ?? checkChain(db, upTo);
+    head = checked.head;
+    if (checked.problem && (!problem || checked.problem.seq <= problem.seq)) problem = checked.problem;
+    else if (!problem && expectedSeq - 1 !== upTo)
+      problem = { seq: expectedSeq, reason: `entry ${expectedSeq} is missing` };
+  }
   const fail = (seq: number, reason: string): VerifyResult => ({
     ok: false,
-    checked: expectedSeq - 1,
+    checked: Math.min(expectedSeq, seq) - 1,
     firstBadSeq: seq,
     reason,
     notes,
     problem: { kind: 'entry', seq },
   });
-
-  const payloadOf = db.prepare<[number], string>(PAYLOAD_QUERY).pluck();
-  const readPayload = (seq: number) => payloadOf.get(seq) ?? '';
-  // In batches: the connection cannot write the replay while a statement iterates over it.
-  const select = db.prepare<[number]>(CHAIN_QUERY).raw();
-  let batch = select.all(0) as ChainRow[];
-  for (let i = 0; i < batch.length; i++) {
-    const [seq, input, hash, prev, type, agentId, ts, actor] = batch[i]!;
-    if (i === batch.length - 1) {
-      batch = select.all(seq) as ChainRow[];
-      i = -1;
-    }
-    if (seq !== expectedSeq)
-      return fail(expectedSeq, `entry ${expectedSeq} is missing (the next stored entry is ${seq})`);
-    if (prev !== prevHash) {
-      return fail(
-        seq,
-        `entry ${seq} does not link to entry ${seq - 1} (rows removed, reordered or replaced)`,
-      );
-    }
-    if (
-      sha256(input) !== hash &&
-      entryHashOf(seq, ts, type, agentId, actor, readPayload(seq), prevHash) !== hash
-    )
-      return fail(seq, `entry ${seq} was changed after it was written`);
-    if (!isLedgerEntryType(type)) return fail(seq, `entry ${seq} has an unknown type "${type}"`);
-    const entry = new StoredEntry(
-      seq,
-      ts,
-      type,
-      agentId,
-      actor,
-      prevHash,
-      hash,
-      readPayload,
-    ) as unknown as LedgerEntry;
-    try {
-      if (entry.type === 'ledger.key_pinned') {
-        const problem = pinProblem(entry.payload.publicKey, seq, pinned, options);
-        if (problem) return fail(seq, problem);
-        pinned = { seq, publicKey: entry.payload.publicKey };
-      }
-      replay.apply(entry);
-      if (checkpoints.wants(seq)) {
-        applyStateChanges(state, stateChangesFor(entry));
-        checkpoints.reached(seq, state);
-      }
-    } catch (error) {
-      return fail(seq, `entry ${seq} cannot be replayed: ${(error as Error).message}`);
-    }
-    prevHash = hash;
-    expectedSeq++;
-  }
+  if (problem) return fail(problem.seq, problem.reason);
   const lastSeq = expectedSeq - 1;
   const hashAt = db.prepare<[number], { hash: string }>('SELECT hash FROM ledger_entries WHERE seq = ?');
   const headProblem = (seq: number, hash: string, source: string) => {
@@ -239,7 +235,7 @@ function replayAndCompare(
   return {
     ok: true,
     checked: lastSeq,
-    head: { seq: lastSeq, hash: prevHash },
+    head: { seq: lastSeq, hash: head },
     notes,
     pinned,
     checkpoints: { count: checkpoints.rows.length, key: key?.name ?? null },
