@@ -172,22 +172,9 @@ export function registerLedgerCommands(program: Command): void {
     });
 }
 
-function readText(path: string, what: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new UserError(
-      `${what.replace(' ', '_')}_file_unreadable`,
-      `cannot read the ${what} file ${path}: ${(error as Error).message}`,
-    );
-  }
-}
-
-/**
- * A head file is the operator's own, kept off the host: it only adds a head the chain must reach.
- * Its signature is checked against `--public-key` when given, else against the key it names.
- */
 function readHeadFile(path: string, publicKey: { key: string } | undefined): SignedHead {
+  // A head file is the operator's own, kept off the host: it only adds a head the chain must
+  // reach. Its signature is checked against `--public-key` when given, else the key it names.
   let json: unknown;
   try {
     json = JSON.parse(readText(path, 'head'));
@@ -215,4 +202,15 @@ export function parseSeq(value: string): number {
   if (!Number.isInteger(n) || n < 0)
     throw new UserError('usage', `expected a non-negative whole number, got "${value}"`);
   return n;
+}
+
+function readText(path: string, what: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new UserError(
+      `${what.replace(' ', '_')}_file_unreadable`,
+      `cannot read the ${what} file ${path}: ${(error as Error).message}`,
+    );
+  }
 }
