@@ -30,7 +30,13 @@ export function registerLedgerCommands(program: Command): void {
             source: opts.publicKey,
           }
         : undefined;
-      const external = opts.head ? readHeadFile(opts.head, publicKey) : null;
+      const external = opts.head ? readHeadFile(opts.head) : null;
+      if (external && publicKey && !verifySignedHead(external, publicKey.key)) {
+        throw new UserError(
+          'head_file_forged',
+          `${opts.head} is not signed by the key in ${publicKey.source}: it was altered or signed by someone else`,
+        );
+      }
       await withRuntime(command, { ledgerMustExist: true, stateStore: 'memory' }, (rt) => {
         const heads: TrustedHead[] = external
           ? [{ seq: external.headSeq, hash: external.headHash, source: `head file ${opts.head}` }]
@@ -172,14 +178,11 @@ export function registerLedgerCommands(program: Command): void {
     });
 }
 
-function readHeadFile(path: string, publicKey: { key: string } | undefined): SignedHead {
-  // A head file is the operator's own, kept off the host: it only adds a head the chain must
-  // reach. Its signature is checked against `--public-key` when given, else the key it names.
+function readHeadFile(path: string): SignedHead {
   let json: unknown;
   try {
-    json = JSON.parse(readText(path, 'head'));
+    json = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
-    if (error instanceof UserError) throw error;
     throw new UserError(
       'head_file_unreadable',
       `cannot read the head file ${path}: ${(error as Error).message}`,
@@ -188,7 +191,9 @@ function readHeadFile(path: string, publicKey: { key: string } | undefined): Sig
   const head = signedHeadSchema.safeParse(json);
   if (!head.success)
     throw new UserError('head_file_invalid', `${path} is not a head exported by \`agov ledger head\``);
-  if (!verifySignedHead(head.data, publicKey?.key ?? head.data.publicKey)) {
+  // The operator's own file, kept off the host: it only adds a head the chain must reach, so it
+  // is checked against the key it names; `verify --public-key` checks that key too.
+  if (!verifySignedHead(head.data, head.data.publicKey)) {
     throw new UserError(
       'head_file_forged',
       `the signature of ${path} does not match its content: it was altered`,
