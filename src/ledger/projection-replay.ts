@@ -4,8 +4,11 @@ import { MIGRATIONS } from './migrations.js';
 import type { LedgerDb } from './open-ledger-db.js';
 import { PROJECTION_TABLES, Projections } from './projections.js';
 
-/** Where verify rebuilds the projections: an in-memory database attached to the ledger's connection. */
-const REPLAY = 'agov_replay';
+/**
+ * Where verify rebuilds the projections: temporary tables of the ledger's connection (writable on
+ * a read-only connection too), named apart from the stored ones.
+ */
+const REPLAY = 'temp.agov_replay_';
 
 export interface ProjectionMismatch {
   table: string;
@@ -32,7 +35,7 @@ function projectionDdl(): string[] {
         .prepare<[string], { sql: string }>("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?")
         .get(table);
       if (!row) throw new Error(`the migrations create no table ${table}`);
-      return row.sql.replace(/^CREATE TABLE (\w+)/, `CREATE TABLE ${REPLAY}.$1`);
+      return row.sql.replace(/^CREATE TABLE (\w+)/, `CREATE TABLE ${REPLAY}$1`);
     });
     return ddlCache;
   } finally {
@@ -42,14 +45,14 @@ function projectionDdl(): string[] {
 
 /**
  * Rebuilds the projection tables from the chain with the same `Projections` code the append path
- * runs, in an in-memory database attached to the ledger's connection, then compares them row by
- * row with the stored tables. Call `detach` when done.
+ * runs, in temporary tables of the ledger's connection (none left from an interrupted run), then
+ * compares them row by row with the stored tables. Call `detach` when done.
  */
 export class ProjectionReplay {
   private readonly projections: Projections;
 
   constructor(private readonly db: LedgerDb) {
-    db.exec(`ATTACH DATABASE ':memory:' AS ${REPLAY}`);
+    this.detach();
     try {
       for (const ddl of projectionDdl()) db.exec(ddl);
       this.projections = new Projections(db, REPLAY);
@@ -67,7 +70,7 @@ export class ProjectionReplay {
   compare(): ProjectionMismatch | null {
     for (const { table, key } of PROJECTION_TABLES) {
       const columns = (
-        this.db.prepare(`PRAGMA ${REPLAY}.table_info(${table})`).all() as { name: string }[]
+        this.db.prepare(`PRAGMA temp.table_info(agov_replay_${table})`).all() as { name: string }[]
       ).map((c) => c.name);
       if (this.same(table, columns)) continue;
       const on = key.map((k) => `s.${k} = r.${k}`).join(' AND ');
@@ -80,7 +83,7 @@ export class ProjectionReplay {
         .prepare(
           `SELECT ${key.map((k) => `coalesce(s.${k}, r.${k}) AS ${k}`).join(', ')},
              s.${key[0]} IS NOT NULL AS stored, r.${key[0]} IS NOT NULL AS replayed
-           FROM main.${table} AS s FULL JOIN ${REPLAY}.${table} AS r ON ${on}
+           FROM main.${table} AS s FULL JOIN ${REPLAY}${table} AS r ON ${on}
            WHERE ${differs}
            ORDER BY ${key.map((k) => `coalesce(s.${k}, r.${k})`).join(', ')} LIMIT 1`,
         )
@@ -96,7 +99,7 @@ export class ProjectionReplay {
       const values = key.map((k) => bad[k]);
       const stored = this.db.prepare(`SELECT * FROM main.${table} WHERE ${where}`).get(...values) as Row;
       const replayed = this.db
-        .prepare(`SELECT * FROM ${REPLAY}.${table} WHERE ${where}`)
+        .prepare(`SELECT * FROM ${REPLAY}${table} WHERE ${where}`)
         .get(...values) as Row;
       const diffs = columns
         .filter((c) => stored[c] !== replayed[c])
@@ -117,20 +120,21 @@ export class ProjectionReplay {
    * fails it is searched for its first bad row.
    */
   private same(table: string, columns: readonly string[]): boolean {
-    const count = (schema: string) =>
-      this.db.prepare(`SELECT count(*) FROM ${schema}.${table}`).pluck().get() as number;
-    if (count('main') !== count(REPLAY)) return false;
+    const count = (tables: string) =>
+      this.db.prepare(`SELECT count(*) FROM ${tables}${table}`).pluck().get() as number;
+    if (count('main.') !== count(REPLAY)) return false;
     const list = columns.join(', ');
     const extra = this.db
       .prepare(
-        `SELECT 1 FROM (SELECT ${list} FROM main.${table} EXCEPT SELECT ${list} FROM ${REPLAY}.${table}) LIMIT 1`,
+        `SELECT 1 FROM (SELECT ${list} FROM main.${table} EXCEPT SELECT ${list} FROM ${REPLAY}${table}) LIMIT 1`,
       )
       .get();
     return extra === undefined;
   }
 
+  /** Drops the replayed tables. */
   detach(): void {
-    this.db.exec(`DETACH DATABASE ${REPLAY}`);
+    for (const { table } of PROJECTION_TABLES) this.db.exec(`DROP TABLE IF EXISTS ${REPLAY}${table}`);
   }
 }
 

@@ -34,41 +34,41 @@ export class Projections {
   private readonly approval: Statement;
   private readonly merged: Statement;
 
-  /** `schema`: the attached database to write to; verify replays into one of its own. */
-  constructor(db: LedgerDb, schema = 'main') {
+  /** `tables`: where the tables are, `main.` for the ledger's; verify replays into its own. */
+  constructor(db: LedgerDb, tables = 'main.') {
     this.decision = db.prepare(
-      `INSERT INTO ${schema}.decisions (seq, repository, number, head_sha, agent_id, outcome, ts) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO ${tables}decisions (seq, repository, number, head_sha, agent_id, outcome, ts) VALUES (?, ?, ?, ?, ?, ?, ?)`,
     );
     this.approval = db.prepare(
-      `INSERT INTO ${schema}.approvals (seq, repository, number, approver, verdict, gate, head_sha, diff_hash, policy_version, source, ts)
+      `INSERT INTO ${tables}approvals (seq, repository, number, approver, verdict, gate, head_sha, diff_hash, policy_version, source, ts)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.merged = db.prepare(
-      `UPDATE ${schema}.agent_metrics SET merged_prs_at_tier = merged_prs_at_tier + 1, merged_prs_total = merged_prs_total + 1 WHERE agent_id = ?`,
+      `UPDATE ${tables}agent_metrics SET merged_prs_at_tier = merged_prs_at_tier + 1, merged_prs_total = merged_prs_total + 1 WHERE agent_id = ?`,
     );
     this.action = db.prepare(
-      `INSERT INTO ${schema}.agent_actions (agent_id, seq, type, ts, actor) VALUES (?, ?, ?, ?, ?)`,
+      `INSERT INTO ${tables}agent_actions (agent_id, seq, type, ts, actor) VALUES (?, ?, ?, ?, ?)`,
     );
     this.metricsInsert = db.prepare(
-      `INSERT INTO ${schema}.agent_metrics (agent_id, tier, status, registered_at, tier_since, token_hash)
+      `INSERT INTO ${tables}agent_metrics (agent_id, tier, status, registered_at, tier_since, token_hash)
        VALUES (?, ?, 'active', ?, ?, ?)`,
     );
-    this.token = db.prepare(`UPDATE ${schema}.agent_metrics SET token_hash = ? WHERE agent_id = ?`);
-    this.status = db.prepare(`UPDATE ${schema}.agent_metrics SET status = ? WHERE agent_id = ?`);
+    this.token = db.prepare(`UPDATE ${tables}agent_metrics SET token_hash = ? WHERE agent_id = ?`);
+    this.status = db.prepare(`UPDATE ${tables}agent_metrics SET status = ? WHERE agent_id = ?`);
     this.tier = db.prepare(
-      `UPDATE ${schema}.agent_metrics SET tier = ?, tier_since = ?, merged_prs_at_tier = 0 WHERE agent_id = ?`,
+      `UPDATE ${tables}agent_metrics SET tier = ?, tier_since = ?, merged_prs_at_tier = 0 WHERE agent_id = ?`,
     );
     this.violationCount = db.prepare(
-      `UPDATE ${schema}.agent_metrics SET violations_total = violations_total + 1,
+      `UPDATE ${tables}agent_metrics SET violations_total = violations_total + 1,
          last_serious_violation_at = CASE WHEN ? THEN ? ELSE last_serious_violation_at END
        WHERE agent_id = ?`,
     );
     this.violation = db.prepare(
-      `INSERT INTO ${schema}.violations (seq, agent_id, type, severity, consequence, budget_charge, ts, source, details)
+      `INSERT INTO ${tables}violations (seq, agent_id, type, severity, consequence, budget_charge, ts, source, details)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.promotion = db.prepare(
-      `INSERT INTO ${schema}.promotions (seq, agent_id, kind, step, from_tier, to_tier, actor, ts, reason)
+      `INSERT INTO ${tables}promotions (seq, agent_id, kind, step, from_tier, to_tier, actor, ts, reason)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
   }

@@ -83,3 +83,16 @@ it('names an action row deleted from a large ledger’s projections', () => {
   expect(r.stdout).toMatch(/^first bad key: agent_id=agent-2, seq=22003$/m);
   expect(r.status).toBe(1);
 });
+
+it('verifies on a read-only connection too (the chaos run reads the ledger so)', async () => {
+  const { openLedgerDb: open } = await import('../../src/ledger/open-ledger-db.js');
+  const { verifyLedger } = await import('../../src/ledger/verify.js');
+  const db = open(copy(), { mustExist: true, readonly: true });
+  try {
+    expect(verifyLedger(db)).toMatchObject({ ok: true, checked: ENTRIES });
+    // The replay leaves nothing behind on the connection.
+    expect(db.prepare("SELECT name FROM temp.sqlite_master WHERE type = 'table'").all()).toEqual([]);
+  } finally {
+    db.close();
+  }
+});
