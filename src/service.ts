@@ -11,6 +11,7 @@ import { readGithubConfig } from './github/read-github-config.js';
 import { HealthManager } from './health/health-manager.js';
 import { Metrics } from './health/metrics.js';
 import { IntegrationManager } from './integrations/integration-manager.js';
+import { verifyOnStart } from './ledger/verify-on-start.js';
 import type { Logger } from './logger.js';
 import { openRuntime, type Runtime } from './open-runtime.js';
 import { Promotions } from './promotions.js';
@@ -63,6 +64,15 @@ export async function startService(
   const timers: NodeJS.Timeout[] = [];
   let github: GithubIntegration | null = null;
   try {
+    // Nothing is served from a ledger whose state was rewritten: agents authenticate from its
+    // projections and the state store is rebuilt from its checkpoints.
+    const verified = verifyOnStart(
+      runtime.ledger.db,
+      runtime.checkpoints,
+      runtime.signingKey,
+      env.LEDGER_PATH,
+    );
+    logger.info(verified, `ledger verified: ${verified.checked} entries, checkpoints and projections`);
     const restored = await runtime.governance.restoreState();
     logger.info(
       { checkpoint: restored.checkpointId, headSeq: restored.headSeq, store: runtime.state.kind },
