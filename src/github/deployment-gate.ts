@@ -135,12 +135,15 @@ export class DeploymentGate {
 }
 
 /** One answer per delivery: a re-run of the workflow asks again and is answered again. */
-function deploymentReviewMessage(p: DeploymentReviewPayload, causeSeq: number): OutboxMessageInput {
+export function deploymentReviewMessage(
+  p: DeploymentReviewPayload,
+  cause: number | string,
+): OutboxMessageInput {
   const key = `deployment:${p.owner}/${p.repo}:${p.runId}:${p.environment}`;
   return {
     target: 'github',
     kind: DEPLOYMENT_REVIEW_KIND,
-    idempotencyKey: `${key}:${causeSeq}`,
+    idempotencyKey: `${key}:${cause}`,
     orderingKey: key,
     payload: p,
   };

@@ -184,6 +184,31 @@ describe('hostile deployments are rejected through the callback', () => {
   });
 });
 
+describe('the kill switch', () => {
+  it('rejects the revoked agent’s deployment that was waiting on a gate, through the callback, and records it', async () => {
+    const gh = github();
+    await deliver(requested('guarded', 'stage-bot[bot]'));
+    expect(gh.done()).toBe(true);
+    expect(decisions().at(-1)).toMatchObject({ state: 'waiting' });
+
+    const answers: any[] = [];
+    const callback = nock(API)
+      .post(CALLBACK, (body) => answers.push(body) > 0)
+      .reply(204);
+    await service.revocations.revoke('stage-bot', 'pushed to production by hand', 'alice');
+    await service.github!.drain();
+    expect(callback.isDone()).toBe(true);
+    expect(answers).toEqual([
+      {
+        environment_name: 'guarded',
+        state: 'rejected',
+        comment: expect.stringContaining('stage-bot was revoked by alice: pushed to production by hand'),
+      },
+    ]);
+    expect(decisions().at(-1)).toMatchObject({ agentId: 'stage-bot', runId: RUN_ID, state: 'rejected' });
+  });
+});
+
 describe('deployments the policy allows are approved at once', () => {
   it('a T4 agent to production, authenticated as the deployment’s creator', async () => {
     const gh = github();
