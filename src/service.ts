@@ -1,8 +1,9 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { CircuitBreakerPolicy } from 'cockatiel';
-import { createAgentApi } from './agents-api/agent-api.js';
+import { type AgentApi, createAgentApi } from './agents-api/agent-api.js';
 import { AgentRuntime } from './agents-api/agent-runtime.js';
+import { RequestLimits } from './agents-api/request-limits.js';
 import type { Env } from './config/read-env.js';
 import { integrationEventFor } from './core/integration-events.js';
 import { describeConfiguration } from './describe-configuration.js';
@@ -33,6 +34,7 @@ export interface RunningService {
   vault: { secrets: VaultSecrets; deliverer: VaultDeliverer } | null;
   slack: SlackIntegration | null;
   agentRuntime: AgentRuntime;
+  agentApi: AgentApi;
   health: HealthManager;
   github: GithubIntegration | null;
   server: Server;
@@ -153,7 +155,6 @@ export async function startService(
           .publish(e.event, e.data, entry.seq)
           .catch((error: unknown) => logger.error({ err: error }, 'routing an integration event failed'));
     });
-    routes.push(createAgentApi(agentRuntime, governance.ledger, logger));
 
     const health = new HealthManager();
     health.register({
@@ -216,6 +217,11 @@ export async function startService(
       health,
     );
     governance.onEntry((entry) => metrics.observe(entry));
+    const agentApi = createAgentApi(agentRuntime, governance.ledger, logger, {
+      limits: new RequestLimits(governance.state, governance.config.agent_api, logger),
+      registry: metrics.registry,
+    });
+    routes.push(agentApi);
     const server = createHttpServer({ logger, health, metrics, routes });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -312,6 +318,7 @@ export async function startService(
       vault: secrets && vaultDeliverer ? { secrets, deliverer: vaultDeliverer } : null,
       slack,
       agentRuntime,
+      agentApi,
       health,
       github,
       server,
@@ -327,6 +334,7 @@ export async function startService(
         await github?.stop();
         await vaultDeliverer?.pump.stop();
         await slack?.stop();
+        await agentApi.close();
         await runtime.close();
       },
     };

@@ -196,6 +196,15 @@ export const ledgerPayloadSchemas = {
     path: z.string(),
     status: z.number().int(),
     reason: z.string(),
+    /**
+     * Refusals counted in one entry: unauthenticated and rate-limited ones are recorded at most
+     * once a minute per source address (or agent), with how many there were since the last entry.
+     */
+    count: z.number().int().positive().optional(),
+    /** The source address of unauthenticated refusals. */
+    source: z.string().optional(),
+    /** The refusals counted, by error code. */
+    codes: z.record(z.string(), z.number().int().nonnegative()).optional(),
   }),
   'revocation.requested': z.object({
     revocationId: z.string(),
