@@ -9,8 +9,10 @@ import { describeConfiguration } from './describe-configuration.js';
 import { GithubIntegration, type GithubIntegrationOptions } from './github/github-integration.js';
 import { readGithubConfig } from './github/read-github-config.js';
 import { HealthManager } from './health/health-manager.js';
+import { githubProbe, INTEGRATION_PROBE_EVERY_MS, slackProbe } from './health/integration-probes.js';
 import { Metrics } from './health/metrics.js';
 import { IntegrationManager } from './integrations/integration-manager.js';
+import { LedgerHeartbeat } from './ledger/ledger-heartbeat.js';
 import type { Logger } from './logger.js';
 import { openRuntime, type Runtime } from './open-runtime.js';
 import { Promotions } from './promotions.js';
@@ -146,14 +148,13 @@ export async function startService(
     routes.push(createAgentApi(agentRuntime, governance.ledger, logger));
 
     const health = new HealthManager();
+    const heartbeat = new LedgerHeartbeat(runtime.ledger.db);
     health.register({
       name: 'ledger',
       required: true,
       configured: true,
-      probe: async () => {
-        runtime.ledger.db.prepare('BEGIN IMMEDIATE').run();
-        runtime.ledger.db.prepare('ROLLBACK').run();
-      },
+      // A real commit: a full disk or a file that cannot grow fails at commit, not at BEGIN.
+      probe: async () => heartbeat.beat(new Date()),
     });
     health.register({
       name: 'state_store',
@@ -162,17 +163,31 @@ export async function startService(
       probe: () => runtime.state.ping(),
       breaker: agentRuntime.stateBreaker,
     });
+    // GitHub and Slack are asked too (at most once a minute), so an unreachable one shows before a
+    // delivery trips its breaker.
     health.register({
       name: 'github',
       required: false,
       configured: Boolean(github),
-      ...(github ? { breaker: github.breaker } : {}),
+      ...(github
+        ? {
+            breaker: github.breaker,
+            probe: githubProbe(github.probot, logger),
+            probeEveryMs: INTEGRATION_PROBE_EVERY_MS,
+          }
+        : {}),
     });
     health.register({
       name: 'slack',
       required: false,
       configured: Boolean(slack),
-      ...(slack ? { breaker: slack.breaker } : {}),
+      ...(slack && slackConfig
+        ? {
+            breaker: slack.breaker,
+            probe: slackProbe(slack.app.client, slackConfig.botToken, logger),
+            probeEveryMs: INTEGRATION_PROBE_EVERY_MS,
+          }
+        : {}),
     });
     health.register({
       name: 'vault',

@@ -231,4 +231,16 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX seen_requests_expiry ON seen_requests (expires_at);
     `,
   },
+  {
+    version: 6,
+    name: 'a heartbeat row, written by the readiness probe',
+    sql: `
+      -- One row, rewritten and committed by each readiness probe: a transaction rolled back proves
+      -- nothing where the failure is at commit (a full disk, a file that cannot grow).
+      CREATE TABLE heartbeat (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        at TEXT NOT NULL
+      );
+    `,
+  },
 ];
