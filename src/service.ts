@@ -17,6 +17,7 @@ import type { Logger } from './logger.js';
 import { openRuntime, type Runtime } from './open-runtime.js';
 import { Promotions } from './promotions.js';
 import { Revocations } from './revocations.js';
+import { replaySafetyJournal } from './safety-actions.js';
 import { readVaultConfig } from './secrets/vault-config.js';
 import { VaultDeliverer, vaultSetTierMessage } from './secrets/vault-deliverer.js';
 import { VaultSecrets } from './secrets/vault-secrets.js';
@@ -97,6 +98,8 @@ export async function startService(
     };
     if (secrets)
       vaultDeliverer = new VaultDeliverer(governance, secrets, revocations, logger, options.vaultRetry);
+    // Revocations and pauses taken while the ledger could not be written, recorded now.
+    await replaySafetyJournal(governance, revocations, logger);
     if (github) {
       github.onDelivered = async (message) => {
         const r = (
@@ -239,6 +242,9 @@ export async function startService(
     /** Periodic upkeep: probes, missed heartbeats, budget recovery, approval expiry. */
     const maintenance = async (now = new Date()) => {
       await health.probeAll().catch((error: unknown) => logger.warn({ err: error }, 'health probe failed'));
+      await replaySafetyJournal(governance, revocations, logger).catch((error: unknown) =>
+        logger.warn({ err: error }, 'safety journal replay failed; will retry'),
+      );
       // A Redis that restarted between two probes came back empty without ever looking down.
       try {
         if (!(await governance.state.isRestored())) {
