@@ -13,6 +13,7 @@ import { githubProbe, INTEGRATION_PROBE_EVERY_MS, slackProbe } from './health/in
 import { Metrics } from './health/metrics.js';
 import { IntegrationManager } from './integrations/integration-manager.js';
 import { LedgerHeartbeat } from './ledger/ledger-heartbeat.js';
+import { verifyOnStart } from './ledger/verify-on-start.js';
 import type { Logger } from './logger.js';
 import { openRuntime, type Runtime } from './open-runtime.js';
 import { Promotions } from './promotions.js';
@@ -66,6 +67,15 @@ export async function startService(
   const timers: NodeJS.Timeout[] = [];
   let github: GithubIntegration | null = null;
   try {
+    // Nothing is served from a ledger whose state was rewritten: agents authenticate from its
+    // projections and the state store is rebuilt from its checkpoints.
+    const verified = verifyOnStart(
+      runtime.ledger.db,
+      runtime.checkpoints,
+      runtime.signingKey,
+      env.LEDGER_PATH,
+    );
+    logger.info(verified, `ledger verified: ${verified.checked} entries, checkpoints and projections`);
     const restored = await runtime.governance.restoreState();
     logger.info(
       { checkpoint: restored.checkpointId, headSeq: restored.headSeq, store: runtime.state.kind },

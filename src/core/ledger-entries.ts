@@ -64,6 +64,12 @@ export const ledgerPayloadSchemas = {
     data: z.record(z.string(), z.unknown()),
   }),
   'checkpoint.created': z.object({ checkpointId: z.string(), headSeq: z.number().int() }),
+  /**
+   * The public key (ed25519, base64 SPKI) that signs this ledger's checkpoints, written once, with
+   * the first checkpoint. Verify checks every checkpoint against it, never against the key a
+   * checkpoint carries.
+   */
+  'ledger.key_pinned': z.object({ publicKey: z.string().min(1) }),
   /** A webhook delivery accepted into the inbox. */
   'delivery.received': z.object({
     source: z.enum(['github', 'slack']),

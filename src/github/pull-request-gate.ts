@@ -1,6 +1,8 @@
 import type { ProbotOctokit } from 'probot';
 import { tierCapabilities } from '../core/org-config.js';
 import { evaluate, scanForSecrets } from '../core/policy/evaluate.js';
+import type { Policy } from '../core/policy/policy-schema.js';
+import type { PullRequestFacts } from '../core/policy/pull-request-facts.js';
 import {
   type CheckRunRender,
   renderCheckRun,
@@ -10,18 +12,32 @@ import {
   renderInProgress,
   renderUnknownAuthor,
 } from '../core/policy/render-check-run.js';
+import { resolvePolicy } from '../core/policy/resolve-policy.js';
+import { secretMatchersOf } from '../core/policy/rules.js';
 import { decisionRecord, type Governance } from '../governance.js';
 import type { Logger } from '../logger.js';
 import { checkRunMessage } from './check-run-message.js';
 import { gatherCommits, gatherFacts } from './gather-facts.js';
 import { loadPolicy } from './load-policy.js';
 import type { PullRequestTarget } from './pull-request-target.js';
+import { scanInSlices } from './scan-in-slices.js';
 
 /**
  * Evaluates one PR: identify its agent, load the default branch's policy, gather the facts,
  * evaluate, and record the decision with its check run in the ledger. Every event that can change
  * a PR's verdict (push, edit, re-run, review, CI result, reconciliation) comes through here.
  */
+/**
+ * The PR's facts with its secret scan already run, in slices that give the event loop back: the
+ * one step whose cost a policy's patterns decide, so the one kept off the loop's critical path.
+ */
+async function scannedFacts(policy: Policy, pending: Promise<PullRequestFacts>): Promise<PullRequestFacts> {
+  const facts = await pending;
+  if (!policy.rules.secrets.enabled) return facts;
+  const { slices: _slices, ...secretScan } = await scanInSlices(facts.files, secretMatchersOf(policy));
+  return { ...facts, secretScan };
+}
+
 export class PullRequestGate {
   constructor(
     private readonly governance: Governance,
@@ -73,13 +89,16 @@ export class PullRequestGate {
         checkRunMessage(target, target.pr.headSha, render, `seq-${causeSeq ?? 'sweep'}`),
       );
     if (!agent) {
-      if (loaded.ok && loaded.policy.unknownAuthors === 'skip' && !loaded.policy.scanAllPrs) return;
-      // The secret scan runs on every PR the App sees: a person's leaked key is as leaked as an agent's.
+      const policy = loaded.ok ? loaded.policy : null;
+      if (policy?.unknownAuthors === 'skip' && !policy.scanAllPrs) return;
+      // The secret scan runs on every PR the App sees: a person's leaked key is as leaked as an
+      // agent's. A policy that cannot be used still leaves the built-in patterns to run.
+      const scanPolicy = policy ?? resolvePolicy(null, { source: 'built-in default template' });
       const scan =
-        loaded.ok && loaded.policy.scanAllPrs
+        !policy || policy.scanAllPrs
           ? scanForSecrets(
-              loaded.policy,
-              await gatherFacts(octokit, target, coAuthors, { needChecks: false }),
+              scanPolicy,
+              await scannedFacts(scanPolicy, gatherFacts(octokit, target, coAuthors, { needChecks: false })),
             )
           : null;
       if (scan && scan.status === 'fire' && scan.violation === 'secret_exposure') {
@@ -91,7 +110,7 @@ export class PullRequestGate {
         );
         return;
       }
-      if (loaded.ok && loaded.policy.unknownAuthors === 'skip') return;
+      if (policy?.unknownAuthors === 'skip') return;
       await early(
         null,
         'not_agent',
@@ -118,9 +137,12 @@ export class PullRequestGate {
       this.onOutbox();
     }
     const policy = loaded.policy;
-    const facts = await gatherFacts(octokit, target, coAuthors, {
-      needChecks: policy.rules.required_checks.enabled && policy.rules.required_checks.checks.length > 0,
-    });
+    const facts = await scannedFacts(
+      policy,
+      gatherFacts(octokit, target, coAuthors, {
+        needChecks: policy.rules.required_checks.enabled && policy.rules.required_checks.checks.length > 0,
+      }),
+    );
     // The request began to wait with the first decision at this head that needed people (or now).
     const since = g.waitingSince(repository, target.pr.number, target.pr.headSha) ?? now.toISOString();
     const decision = evaluate(

@@ -7,7 +7,7 @@ it('agov demo plays the story on embedded defaults and ends with the ledger veri
   expect(r.status).toBe(0);
   expect(r.stdout).toContain('GitHub  ✅ Agent Governance — success: Allowed: every rule passed');
   expect(r.stdout).toContain(
-    'GitHub  ✋ Agent Governance — action_required: Needs approval: 1 more approval(s) from alice (gate protected)',
+    'GitHub  ✋ Agent Governance — action_required: Needs approval: gate `protected` needs 1 more approval(s) from alice',
   );
   expect(r.stdout).toContain('GitHub  ✅ Agent Governance — success: Approved by alice');
   expect(r.stdout).toMatch(/GitHub {2}❌ Agent Governance — failure: Denied: secret\(s\) in added lines/);

@@ -98,7 +98,8 @@ export const gateSchema = z
     council: z.boolean(),
     /** May the agent's owner approve its PR? */
     allow_owner: z.boolean(),
-    expiry_hours: z.number().positive(),
+    /** At most a year: a deadline beyond that is no deadline. */
+    expiry_hours: z.number().positive().max(8760),
     on_expiry: z.enum(['reject', 'escalate']),
     /** Keep approvals across new pushes (by default a new head, diff or policy needs new ones). */
     survive_push: z.boolean(),

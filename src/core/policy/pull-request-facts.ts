@@ -1,3 +1,4 @@
+import type { SecretScan } from './scan-secrets.js';
 /**
  * What the evaluator knows about a pull request. The GitHub adapter gathers these (with
  * pagination); tests and `agov policy check` build them from plain data.
@@ -42,6 +43,11 @@ export interface PullRequestFacts {
   coAuthors: string[];
   /** Check runs on the head commit, other than this app's own. */
   checks: CheckFact[];
+  /**
+   * The secret scan of `files` with the policy's patterns, when the adapter ran it already (in
+   * slices, off the hot path of the event loop); absent, the rule scans itself.
+   */
+  secretScan?: SecretScan;
 }
 
 /**

@@ -11,7 +11,7 @@ import type { Annotation, RuleResult } from './decision.js';
 import { POLICY_FILE, type Policy, type RuleId } from './policy-schema.js';
 import type { ChangedFile, PullRequestFacts } from './pull-request-facts.js';
 import { scanSecrets } from './scan-secrets.js';
-import { secretMatcher } from './secret-matcher.js';
+import { type SecretMatcher, secretMatcher } from './secret-matcher.js';
 import { BUILT_IN_SECRET_MATCHERS } from './secret-patterns.js';
 
 export interface RuleInput {
@@ -85,6 +85,14 @@ function fileAnnotation(
 
 const pathsOf = (f: ChangedFile) =>
   f.previousPath && f.previousPath !== f.path ? [f.path, f.previousPath] : [f.path];
+
+/** The built-in credential patterns and the policy's own, in the order a finding names them. */
+export function secretMatchersOf(policy: Policy): SecretMatcher[] {
+  return [
+    ...BUILT_IN_SECRET_MATCHERS,
+    ...policy.rules.secrets.patterns.map((p, i) => secretMatcher(p, `policy pattern ${i + 1}`)),
+  ];
+}
 
 export const RULES: Readonly<Record<RuleId, RuleFn>> = {
   agent_status({ agent, capabilities }, stage) {
@@ -162,11 +170,9 @@ export const RULES: Readonly<Record<RuleId, RuleFn>> = {
 
   secrets({ policy, facts }, stage) {
     const settings = policy.rules.secrets;
-    const matchers = [
-      ...BUILT_IN_SECRET_MATCHERS,
-      ...settings.patterns.map((p, i) => secretMatcher(p, `policy pattern ${i + 1}`)),
-    ];
-    const { findings, unscanned } = scanSecrets(facts.files, matchers);
+    // The adapter may have scanned already, in slices that give the event loop back; the same
+    // patterns, so the same answer.
+    const { findings, unscanned } = facts.secretScan ?? scanSecrets(facts.files, secretMatchersOf(policy));
     // Fail closed: what could not be read could hold a secret, so it is always said on the check.
     const notScanned = unscanned.length
       ? `could not scan ${list(unscanned.map((a) => a.path))} (no full text diff): a person must look`

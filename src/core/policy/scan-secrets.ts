@@ -28,26 +28,49 @@ export function unscannedReason(file: ChangedFile): string | null {
   return null;
 }
 
-/** Matches every added line of every file against every matcher; the first match names the line. */
-export function scanSecrets(files: readonly ChangedFile[], matchers: readonly SecretMatcher[]): SecretScan {
+/**
+ * Long lines are matched in windows of this many characters, each overlapping the next by
+ * `WINDOW_OVERLAP`: one step of the scan never runs a pattern over more than a window, and a
+ * credential shorter than the overlap is never cut in two.
+ */
+export const WINDOW = 16 * 1024;
+export const WINDOW_OVERLAP = 1024;
+
+/** Where the scan is: a caller that must stop keeps what was found and reports the rest unscanned. */
+export interface ScanStep {
+  /** The file being scanned. */
+  file: ChangedFile;
+  /** Everything found so far (the scan's own lists: read them, do not keep them). */
+  sofar: SecretScan;
+}
+
+/**
+ * The scan as a sequence of small steps (one pattern over one window of one added line), so a
+ * caller can give the event loop back between them and stop at a deadline. Returns the result
+ * when every step ran. `scanSecrets` runs all steps at once.
+ */
+export function* secretScanSteps(
+  files: readonly ChangedFile[],
+  matchers: readonly SecretMatcher[],
+): Generator<ScanStep, SecretScan, void> {
   const findings: Annotation[] = [];
   const unscanned: Annotation[] = [];
+  const sofar = { findings, unscanned };
   for (const file of files) {
     const reason = unscannedReason(file);
-    if (reason !== null) {
-      const line = file.addedLines?.[0]?.line ?? 1;
-      unscanned.push({
-        path: file.path,
-        startLine: line,
-        endLine: line,
-        level: 'warning',
-        title: 'Not scanned for secrets',
-        message: `${reason}; a person must check it holds no credential`,
-      });
-    }
+    if (reason !== null) unscanned.push(unscannedAnnotation(file, reason));
     if (file.status === 'removed') continue;
     for (const added of file.addedLines ?? []) {
-      const hit = matchers.find((m) => m.test(added.text));
+      let hit: SecretMatcher | undefined;
+      for (const matcher of matchers) {
+        for (let at = 0; !hit && at < Math.max(1, added.text.length); at += WINDOW - WINDOW_OVERLAP) {
+          if (matcher.test(added.text.length <= WINDOW ? added.text : added.text.slice(at, at + WINDOW)))
+            hit = matcher;
+          yield { file, sofar };
+          if (added.text.length <= WINDOW) break;
+        }
+        if (hit) break;
+      }
       if (!hit) continue;
       findings.push({
         path: file.path,
@@ -60,4 +83,25 @@ export function scanSecrets(files: readonly ChangedFile[], matchers: readonly Se
     }
   }
   return { findings, unscanned };
+}
+
+export function unscannedAnnotation(file: ChangedFile, reason: string): Annotation {
+  const line = file.addedLines?.[0]?.line ?? 1;
+  return {
+    path: file.path,
+    startLine: line,
+    endLine: line,
+    level: 'warning',
+    title: 'Not scanned for secrets',
+    message: `${reason}; a person must check it holds no credential`,
+  };
+}
+
+/** Matches every added line of every file against every matcher; the first match names the line. */
+export function scanSecrets(files: readonly ChangedFile[], matchers: readonly SecretMatcher[]): SecretScan {
+  const steps = secretScanSteps(files, matchers);
+  for (;;) {
+    const next = steps.next();
+    if (next.done) return next.value;
+  }
 }
