@@ -20,13 +20,17 @@ export async function takeSafetyAction<T>(
   action: SafetyAction,
   record: () => T,
 ): Promise<T | null> {
-  const applied = await g.state
-    .apply(safetyStateChanges(action))
-    .then(() => true)
-    .catch(() => false);
+  // Started first, awaited after the ledger write: a state store slow to fail (Redis reconnecting)
+  // must not hold back the record.
+  const applying = g.state.apply(safetyStateChanges(action)).then(
+    () => true,
+    () => false,
+  );
+  let result: T;
   try {
-    return g.ledger.atomically(record);
+    result = g.ledger.atomically(record);
   } catch (error) {
+    const applied = await applying;
     if (isUserError(error)) throw error;
     if (!g.journal) throw error;
     try {
@@ -44,6 +48,8 @@ export async function takeSafetyAction<T>(
     }
     return null;
   }
+  await applying;
+  return result;
 }
 
 /**
