@@ -133,6 +133,7 @@ export function stateChangesFor(entry: LedgerEntry): StateChange[] {
     case 'delivery.received':
     case 'decision.recorded':
     case 'merge_group.checked':
+    case 'deployment.decided':
     case 'approval.recorded':
     case 'pr.merged':
     case 'pr.bad_outcome':

@@ -154,6 +154,27 @@ export const ledgerPayloadSchemas = {
       }),
     ),
   }),
+  /** This app's answer as a deployment protection rule: what it saw, and approved, rejected or waiting. */
+  'deployment.decided': z.object({
+    repository: z.string(),
+    environment: z.string(),
+    runId: z.number().int(),
+    deploymentId: z.number().int().nullable(),
+    sha: z.string().nullable(),
+    ref: z.string().nullable(),
+    /** Who GitHub says created the deployment, and who set off the run. */
+    creator: z.string().nullable(),
+    sender: z.string().nullable(),
+    attribution: z
+      .object({ strength: z.enum(['authenticated', 'claimed']), via: z.string(), author: z.string() })
+      .nullable(),
+    tier: z.enum(TIER_IDS).nullable(),
+    state: z.enum(['approved', 'rejected', 'waiting']),
+    gate: z.string().nullable(),
+    reasons: z.array(z.string()),
+    policyVersion: z.string().nullable(),
+    installationId: z.number().int(),
+  }),
   'approval.recorded': z.object({
     repository: z.string(),
     number: z.number().int(),

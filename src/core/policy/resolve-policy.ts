@@ -37,10 +37,17 @@ export function resolvePolicy(
     pipeline: m.pipeline as Policy['pipeline'],
     unknownAuthors: m.unknown_authors ?? 'neutral',
     scanAllPrs: m.scan_all_prs ?? true,
+    environments: Object.fromEntries(
+      Object.entries(m.environments ?? {}).map(([name, e]) => [
+        name.toLowerCase(),
+        { name, minTier: e.min_tier ?? null, gate: e.gate ?? null, people: e.people ?? 'approve' },
+      ]),
+    ),
     source: options.source,
   };
+  // Environments judge deployments, not PRs: editing them must not void the approvals PRs were given.
   const version = createHash('sha256')
-    .update(JSON.stringify({ ...policy, source: undefined }))
+    .update(JSON.stringify({ ...policy, source: undefined, environments: undefined }))
     .digest('hex');
   return { ...policy, version };
 }
