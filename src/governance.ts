@@ -9,10 +9,12 @@ import { type Directory, directoryOf } from './core/people.js';
 import type { ApprovalReceipt, Attribution, Decision, GateStatus } from './core/policy/decision.js';
 import type { GateRule } from './core/policy/gate-tally.js';
 import type { PullRequestFacts } from './core/policy/pull-request-facts.js';
+import { safetyStateChanges } from './core/safety-action.js';
 import { TIER_IDS, type TierId } from './core/tiers.js';
 import { UserError } from './errors.js';
 import type { Checkpoints } from './ledger/checkpoints.js';
 import type { AppendOptions, Ledger } from './ledger/ledger.js';
+import type { SafetyJournal } from './ledger/safety-journal.js';
 import { recordViolations, type ViolationReport } from './record-violations.js';
 import type { StateStore } from './state/state-store.js';
 
@@ -21,6 +23,8 @@ export interface GovernanceDeps {
   state: StateStore;
   checkpoints: Checkpoints;
   config: OrgConfig;
+  /** Where revocations and pauses wait while the ledger cannot be written (none in memory). */
+  journal?: SafetyJournal | null;
 }
 
 export interface RegisterAgentInput {
@@ -41,6 +45,7 @@ export class Governance {
   readonly state: StateStore;
   readonly checkpoints: Checkpoints;
   readonly config: OrgConfig;
+  readonly journal: SafetyJournal | null;
   /** Highest ledger sequence this process has applied to the state store. */
   private appliedSeq = 0;
   /** GitHub login (lower case) → agent id, kept by `syncState`, for checks that must not wait on I/O. */
@@ -54,6 +59,7 @@ export class Governance {
     this.state = deps.state;
     this.checkpoints = deps.checkpoints;
     this.config = deps.config;
+    this.journal = deps.journal ?? null;
   }
 
   /** Called once for every ledger entry this process applies (its own and other processes'). */
@@ -114,7 +120,16 @@ export class Governance {
     }
     this.appliedSeq = head.seq;
     await this.syncState();
+    await this.applyQueuedSafetyActions();
     return { checkpointId: latest?.checkpointId ?? null, headSeq: this.appliedSeq };
+  }
+
+  /**
+   * Revocations and pauses waiting in the safety journal hold in the state store too: a store
+   * rebuilt from a ledger that does not have them yet must not quietly undo them.
+   */
+  async applyQueuedSafetyActions(): Promise<void> {
+    for (const action of this.journal?.pending() ?? []) await this.state.apply(safetyStateChanges(action));
   }
 
   /**

@@ -8,6 +8,7 @@ import { Governance } from './governance.js';
 import { Checkpoints } from './ledger/checkpoints.js';
 import { Ledger } from './ledger/ledger.js';
 import { openLedgerDb } from './ledger/open-ledger-db.js';
+import { SafetyJournal } from './ledger/safety-journal.js';
 import { loadSigningKey, type SigningKey } from './ledger/signing-key.js';
 import { createStateStore } from './state/create-state-store.js';
 import { MemoryStateStore } from './state/memory-state-store.js';
@@ -55,7 +56,8 @@ export async function openRuntime(env: Env, options: OpenRuntimeOptions = {}): P
     const state =
       options.stateStore === 'memory' ? new MemoryStateStore() : await createStateStore(env.REDIS_URL);
     const checkpoints = new Checkpoints(ledger, signingKey);
-    const governance = new Governance({ ledger, state, checkpoints, config });
+    const journal = SafetyJournal.besideLedger(env.LEDGER_PATH);
+    const governance = new Governance({ ledger, state, checkpoints, config, journal });
     return {
       env,
       ledger,

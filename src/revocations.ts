@@ -1,12 +1,22 @@
+import { randomUUID } from 'node:crypto';
 import type { LedgerEntryInput } from './core/ledger-entries.js';
 import { renderCheckRunRevoked } from './core/policy/render-check-run.js';
+import type { SafetyAction } from './core/safety-action.js';
 import { UserError } from './errors.js';
 import { deploymentReviewMessage } from './github/deployment-gate.js';
 import type { Governance } from './governance.js';
 import { unknownAgent } from './governance.js';
 import { waitingDeployments } from './ledger/deployment-queries.js';
 import type { OutboxMessageInput } from './ledger/outbox.js';
+import { takeSafetyAction } from './safety-actions.js';
 import { vaultRevokeMessage } from './secrets/vault-deliverer.js';
+
+function alreadyRevoked(agentId: string): UserError {
+  return new UserError(
+    'already_revoked',
+    `${agentId} is already revoked; see \`agov agents show ${agentId}\``,
+  );
+}
 
 export interface RevocationPlan {
   revocationId: string;
@@ -69,107 +79,66 @@ export class Revocations {
   /**
    * `statusChanged`: a violation already set the status in the ledger; complete the rest of the kill
    * switch (the request, the checks, Vault, the confirmations).
+   *
+   * An admin's revocation holds even when the ledger cannot be written: the state store has it at
+   * once, and the safety journal keeps it until the ledger records it (`queued: true`).
    */
   async revoke(
     agentId: string,
     reason: string,
     actor: string,
     options: { dryRun?: boolean; statusChanged?: boolean } = {},
-  ): Promise<RevocationPlan & { dryRun: boolean }> {
+  ): Promise<RevocationPlan & { dryRun: boolean; queued: boolean }> {
     const g = this.governance;
-    const ledger = g.ledger;
     if (!g.agentRegistered(agentId)) throw unknownAgent(agentId);
-    if (options.dryRun) return { ...this.plan(agentId), dryRun: true };
-    const plan = ledger.atomically(() => {
-      const status = g.statusInLedger(agentId);
-      if (status === 'revoked' && !options.statusChanged) {
-        throw new UserError(
-          'already_revoked',
-          `${agentId} is already revoked; see \`agov agents show ${agentId}\``,
-        );
-      }
-      const p = this.plan(agentId);
-      const calls: OutboxMessageInput[] = p.openPullRequests.map((pr) => {
-        const [owner, repo] = pr.repository.split('/') as [string, string];
-        return {
-          target: 'github',
-          kind: 'check_run.upsert',
-          idempotencyKey: `${p.revocationId}:check:${pr.repository}#${pr.number}`,
-          orderingKey: `check:${pr.repository}@${pr.headSha}`,
-          payload: {
-            installationId: pr.installationId,
-            owner,
-            repo,
-            headSha: pr.headSha,
-            name: 'Agent Governance',
-            render: renderCheckRunRevoked(agentId, reason),
-            revocation: {
-              revocationId: p.revocationId,
-              agentId,
-              effect: `check:${pr.repository}#${pr.number}`,
-            },
-          },
-        };
-      });
-      if (this.options.vault) calls.push(vaultRevokeMessage(agentId, p.revocationId));
-      const entries: LedgerEntryInput[] = [
-        {
-          type: 'revocation.requested',
-          agentId,
-          actor,
-          payload: { revocationId: p.revocationId, reason, effects: p.effects },
-        },
-      ];
-      // Deployments of the agent waiting on a gate are rejected now, each recorded with its answer.
-      for (const d of waitingDeployments(ledger.db, agentId)) {
-        const reasons = [...d.reasons, `${agentId} was revoked by ${actor}: ${reason}`];
-        entries.push({
-          type: 'deployment.decided',
-          agentId,
-          actor,
-          payload: { ...d, state: 'rejected', gate: null, reasons },
-        });
-        const [owner, repo] = d.repository.split('/') as [string, string];
-        calls.push(
-          deploymentReviewMessage(
-            {
-              installationId: d.installationId,
-              owner,
-              repo,
-              runId: d.runId,
-              environment: d.environment,
-              state: 'rejected',
-              comment: `Agent Governance: Rejected: ${reasons.join('; ')}.`.slice(0, 1000),
-            },
-            p.revocationId,
-          ),
-        );
-      }
-      if (!options.statusChanged) {
-        entries.push({
-          type: 'agent.status_changed',
-          agentId,
-          actor,
-          payload: { from: status as 'active' | 'suspended', to: 'revoked', reason },
-        });
-      }
-      ledger.appendAll(entries, { outbox: calls });
-      return p;
-    });
+    if (options.dryRun) return { ...this.plan(agentId), dryRun: true, queued: false };
+    if (options.statusChanged) {
+      const plan = g.ledger.atomically(() => this.appendRevocation(agentId, reason, actor, true));
+      await this.complete(plan, actor, reason);
+      return { ...plan, dryRun: false, queued: false };
+    }
+    if (g.statusInLedger(agentId) === 'revoked') throw alreadyRevoked(agentId);
+    const id = randomUUID();
+    const action: SafetyAction = {
+      id,
+      kind: 'revoke',
+      agentId,
+      actor,
+      reason,
+      requestedAt: new Date().toISOString(),
+      revocationId: `rev-${agentId}-q${id.slice(0, 8)}`,
+    };
+    const plan = await takeSafetyAction(g, action, () =>
+      this.appendRevocation(agentId, reason, actor, false),
+    );
+    if (plan) {
+      await this.complete(plan, actor, reason);
+      return { ...plan, dryRun: false, queued: false };
+    }
+    await this.alert(agentId, actor, reason);
+    return { ...this.plan(agentId), revocationId: action.revocationId!, dryRun: false, queued: true };
+  }
+
+  /**
+   * Appends a revocation the safety journal kept, with its original time and revocation id, and
+   * completes it. Inside the caller's write transaction for the append; null when the ledger
+   * already says revoked (the kill switch ran already; nothing to add).
+   */
+  appendQueued(action: SafetyAction): RevocationPlan | null {
+    if (this.governance.statusInLedger(action.agentId) === 'revoked') return null;
+    return this.appendRevocation(action.agentId, action.reason, action.actor, false, action);
+  }
+
+  /** What follows a recorded revocation: state, alert, the signal read back, the outbox kicked. */
+  async complete(plan: RevocationPlan, actor: string, reason: string): Promise<void> {
+    const g = this.governance;
     await g.syncState();
-    await g.state
-      .pushAlert({
-        kind: 'agent_revoked',
-        agentId,
-        message: `${agentId} revoked by ${actor}: ${reason}`,
-        at: new Date().toISOString(),
-      })
-      .catch(() => undefined);
+    await this.alert(plan.agentId, actor, reason);
     // Read back the signal every gate and preflight checks.
-    const signal = await g.state.getRevokeSignal(agentId).catch(() => null);
+    const signal = await g.state.getRevokeSignal(plan.agentId).catch(() => null);
     await this.effect(
       plan.revocationId,
-      agentId,
+      plan.agentId,
       'revoke_signal',
       signal !== null,
       signal
@@ -177,7 +146,101 @@ export class Revocations {
         : 'the revoke signal could not be read back; the ledger still denies',
     );
     this.onOutbox();
-    return { ...plan, dryRun: false };
+  }
+
+  private async alert(agentId: string, actor: string, reason: string): Promise<void> {
+    await this.governance.state
+      .pushAlert({
+        kind: 'agent_revoked',
+        agentId,
+        message: `${agentId} revoked by ${actor}: ${reason}`,
+        at: new Date().toISOString(),
+      })
+      .catch(() => undefined);
+  }
+
+  /** The request, the status and the calls, in the caller's write transaction. */
+  private appendRevocation(
+    agentId: string,
+    reason: string,
+    actor: string,
+    statusChanged: boolean,
+    queued?: SafetyAction,
+  ): RevocationPlan {
+    const g = this.governance;
+    const status = g.statusInLedger(agentId);
+    if (status === 'revoked' && !statusChanged) throw alreadyRevoked(agentId);
+    const p = {
+      ...this.plan(agentId),
+      ...(queued?.revocationId ? { revocationId: queued.revocationId } : {}),
+    };
+    const calls: OutboxMessageInput[] = p.openPullRequests.map((pr) => {
+      const [owner, repo] = pr.repository.split('/') as [string, string];
+      return {
+        target: 'github',
+        kind: 'check_run.upsert',
+        idempotencyKey: `${p.revocationId}:check:${pr.repository}#${pr.number}`,
+        orderingKey: `check:${pr.repository}@${pr.headSha}`,
+        payload: {
+          installationId: pr.installationId,
+          owner,
+          repo,
+          headSha: pr.headSha,
+          name: 'Agent Governance',
+          render: renderCheckRunRevoked(agentId, reason),
+          revocation: {
+            revocationId: p.revocationId,
+            agentId,
+            effect: `check:${pr.repository}#${pr.number}`,
+          },
+        },
+      };
+    });
+    if (this.options.vault) calls.push(vaultRevokeMessage(agentId, p.revocationId));
+    const original = queued ? { requestedAt: queued.requestedAt, journalId: queued.id } : {};
+    const entries: LedgerEntryInput[] = [
+      {
+        type: 'revocation.requested',
+        agentId,
+        actor,
+        payload: { revocationId: p.revocationId, reason, effects: p.effects, ...original },
+      },
+    ];
+    // Deployments of the agent waiting on a gate are rejected now, each recorded with its answer.
+    for (const d of waitingDeployments(g.ledger.db, agentId)) {
+      const reasons = [...d.reasons, `${agentId} was revoked by ${actor}: ${reason}`];
+      entries.push({
+        type: 'deployment.decided',
+        agentId,
+        actor,
+        payload: { ...d, state: 'rejected', gate: null, reasons },
+      });
+      const [owner, repo] = d.repository.split('/') as [string, string];
+      calls.push(
+        deploymentReviewMessage(
+          {
+            installationId: d.installationId,
+            owner,
+            repo,
+            runId: d.runId,
+            environment: d.environment,
+            state: 'rejected',
+            comment: `Agent Governance: Rejected: ${reasons.join('; ')}.`.slice(0, 1000),
+          },
+          p.revocationId,
+        ),
+      );
+    }
+    if (!statusChanged) {
+      entries.push({
+        type: 'agent.status_changed',
+        agentId,
+        actor,
+        payload: { from: status as 'active' | 'suspended', to: 'revoked', reason, ...original },
+      });
+    }
+    g.ledger.appendAll(entries, { outbox: calls });
+    return p;
   }
 
   /** Records one effect's outcome (called by the deliverers too) and `confirmed` once all hold. */

@@ -10,13 +10,16 @@ import { describeConfiguration } from './describe-configuration.js';
 import { GithubIntegration, type GithubIntegrationOptions } from './github/github-integration.js';
 import { readGithubConfig } from './github/read-github-config.js';
 import { HealthManager } from './health/health-manager.js';
+import { githubProbe, INTEGRATION_PROBE_EVERY_MS, slackProbe } from './health/integration-probes.js';
 import { Metrics } from './health/metrics.js';
 import { IntegrationManager } from './integrations/integration-manager.js';
+import { LedgerHeartbeat } from './ledger/ledger-heartbeat.js';
 import { verifyOnStart } from './ledger/verify-on-start.js';
 import type { Logger } from './logger.js';
 import { openRuntime, type Runtime } from './open-runtime.js';
 import { Promotions } from './promotions.js';
 import { Revocations } from './revocations.js';
+import { replaySafetyJournal } from './safety-actions.js';
 import { readVaultConfig } from './secrets/vault-config.js';
 import { VaultDeliverer, vaultSetTierMessage } from './secrets/vault-deliverer.js';
 import { VaultSecrets } from './secrets/vault-secrets.js';
@@ -107,6 +110,8 @@ export async function startService(
     };
     if (secrets)
       vaultDeliverer = new VaultDeliverer(governance, secrets, revocations, logger, options.vaultRetry);
+    // Revocations and pauses taken while the ledger could not be written, recorded now.
+    await replaySafetyJournal(governance, revocations, logger);
     if (github) {
       github.onDelivered = async (message) => {
         const r = (
@@ -157,14 +162,13 @@ export async function startService(
     });
 
     const health = new HealthManager();
+    const heartbeat = new LedgerHeartbeat(runtime.ledger.db);
     health.register({
       name: 'ledger',
       required: true,
       configured: true,
-      probe: async () => {
-        runtime.ledger.db.prepare('BEGIN IMMEDIATE').run();
-        runtime.ledger.db.prepare('ROLLBACK').run();
-      },
+      // A real commit: a full disk or a file that cannot grow fails at commit, not at BEGIN.
+      probe: async () => heartbeat.beat(new Date()),
     });
     health.register({
       name: 'state_store',
@@ -173,17 +177,31 @@ export async function startService(
       probe: () => runtime.state.ping(),
       breaker: agentRuntime.stateBreaker,
     });
+    // GitHub and Slack are asked too (at most once a minute), so an unreachable one shows before a
+    // delivery trips its breaker.
     health.register({
       name: 'github',
       required: false,
       configured: Boolean(github),
-      ...(github ? { breaker: github.breaker } : {}),
+      ...(github
+        ? {
+            breaker: github.breaker,
+            probe: githubProbe(github.probot, logger),
+            probeEveryMs: INTEGRATION_PROBE_EVERY_MS,
+          }
+        : {}),
     });
     health.register({
       name: 'slack',
       required: false,
       configured: Boolean(slack),
-      ...(slack ? { breaker: slack.breaker } : {}),
+      ...(slack && slackConfig
+        ? {
+            breaker: slack.breaker,
+            probe: slackProbe(slack.app.client, slackConfig.botToken, logger),
+            probeEveryMs: INTEGRATION_PROBE_EVERY_MS,
+          }
+        : {}),
     });
     health.register({
       name: 'vault',
@@ -240,6 +258,9 @@ export async function startService(
     /** Periodic upkeep: probes, missed heartbeats, budget recovery, approval expiry. */
     const maintenance = async (now = new Date()) => {
       await health.probeAll().catch((error: unknown) => logger.warn({ err: error }, 'health probe failed'));
+      await replaySafetyJournal(governance, revocations, logger).catch((error: unknown) =>
+        logger.warn({ err: error }, 'safety journal replay failed; will retry'),
+      );
       // A Redis that restarted between two probes came back empty without ever looking down.
       try {
         if (!(await governance.state.isRestored())) {

@@ -56,7 +56,19 @@ export class ExecutionLocks {
     await this.ctx.state(() =>
       this.ctx.governance.state.heartbeat(agent.id, this.settings.heartbeat_ttl_seconds * 1000),
     );
-    await this.record(agent, 'acquired', key, result.token, `for ${ttlSeconds} s`);
+    try {
+      await this.record(agent, 'acquired', key, result.token, `for ${ttlSeconds} s`);
+    } catch (error) {
+      // A lock is a permission: without its ledger record it is not granted (principle 13).
+      await this.ctx.state(() => this.ctx.governance.state.releaseLock(key, result.token, agent.id));
+      await this.ctx.state(() => this.ctx.governance.state.clearExecution(agent.id, result.token));
+      throw new ApiRefusal(
+        503,
+        'unavailable',
+        'the lock cannot be recorded in the ledger now, so it was not granted; try again shortly',
+        { cause: error },
+      );
+    }
     return { fencingToken: result.token, lockKey: key, expiresAt: new Date(result.expiresAt).toISOString() };
   }
 

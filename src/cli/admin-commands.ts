@@ -102,6 +102,14 @@ export function registerAdminCommands(agents: Command, program: Command): void {
           const plan = await revocations.revoke(id, opts.reason, opts.actor, {
             dryRun: Boolean(opts.dryRun),
           });
+          if (plan.queued) {
+            // The kill switch held without the ledger: say so, and that nothing needs doing again.
+            console.log(`revoked ${id} (${plan.revocationId}) at once in the state store`);
+            console.log(
+              'the ledger cannot be written now: the revocation waits in the safety journal and the service records it, with this time, as soon as it can',
+            );
+            return;
+          }
           console.log(`${plan.dryRun ? 'would revoke' : 'revoked'} ${id} (${plan.revocationId}); effects:`);
           const status = plan.dryRun ? null : revocations.status(id);
           for (const effect of plan.effects)

@@ -15,7 +15,7 @@ export interface LoadedOrgConfig {
 
 /**
  * Loads `GOVERNANCE_CONFIG` (or `./agent-governance.yml` when present). An explicitly named file
- * must exist; an invalid file is an error naming the file, line and column.
+ * must exist; an invalid file is an error naming the file, line and column of every problem.
  */
 export function loadOrgConfig(explicitPath: string | undefined): LoadedOrgConfig {
   const path = explicitPath ?? (existsSync(DEFAULT_ORG_CONFIG_PATH) ? DEFAULT_ORG_CONFIG_PATH : null);
@@ -31,9 +31,14 @@ export function loadOrgConfig(explicitPath: string | undefined): LoadedOrgConfig
   }
   const result = parseYamlWithSchema(text, orgConfigSchema, path);
   if (!result.ok) {
-    const [first, ...rest] = result.problems;
-    const more = rest.length ? ` (and ${rest.length} more problem${rest.length > 1 ? 's' : ''})` : '';
-    throw new UserError('org_config_invalid', `invalid organisation config: ${formatProblem(first!)}${more}`);
+    // Every problem, one `file:line:column: problem` line each: fixed in one pass, not one a restart.
+    const lines = result.problems.map(formatProblem);
+    throw new UserError(
+      'org_config_invalid',
+      lines.length === 1
+        ? `invalid organisation config: ${lines[0]}`
+        : `invalid organisation config (${lines.length} problems):\n${lines.join('\n')}`,
+    );
   }
   return { config: result.value, path, warnings: configWarnings(result.value).map((w) => `${path}: ${w}`) };
 }

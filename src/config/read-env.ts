@@ -27,13 +27,28 @@ export const envSchema = z.object({
   PRIVATE_KEY: optionalText,
   PRIVATE_KEY_PATH: optionalText,
   WEBHOOK_SECRET: optionalText,
-  GHE_HOST: optionalText,
-  GHE_PROTOCOL: optionalText,
+  // Probot builds `${GHE_PROTOCOL}://${GHE_HOST}/api/v3`: a scheme or a path in the host, or a
+  // protocol it cannot speak, would fail every call later; refused here, at start, instead.
+  GHE_HOST: optionalText.pipe(
+    z
+      .string()
+      .regex(
+        /^(\[[0-9a-fA-F:.]+\]|[^\s/:[\]]+)(:\d{1,5})?$/,
+        'a host name only (such as ghe.example.com or ghe.example.com:8443), without http:// or a path; set GHE_PROTOCOL=http for plain HTTP',
+      )
+      .optional(),
+  ),
+  GHE_PROTOCOL: optionalText.pipe(z.enum(['http', 'https'], { message: 'must be http or https' }).optional()),
   SLACK_SIGNING_SECRET: optionalText,
   SLACK_BOT_TOKEN: optionalText,
   SLACK_APP_TOKEN: optionalText,
   /** The Slack Web API base, for a proxy or a stand-in. */
-  SLACK_API_URL: optionalText,
+  SLACK_API_URL: optionalText.pipe(
+    z
+      .string()
+      .regex(/^https?:\/\/[^\s/]+/, 'must be an http:// or https:// URL, such as https://slack.com/api/')
+      .optional(),
+  ),
   VAULT_ADDR: optionalText,
   VAULT_TOKEN: optionalText,
   VAULT_ROLE_ID: optionalText,
@@ -44,8 +59,9 @@ export type Env = z.infer<typeof envSchema>;
 export function readEnv(env: NodeJS.ProcessEnv = process.env): Env {
   const result = envSchema.safeParse(env);
   if (!result.success) {
-    const issue = result.error.issues[0]!;
-    throw new UserError('env_invalid', `environment variable ${issue.path.join('.')}: ${issue.message}`);
+    // Every bad variable at once, so a deployment is not fixed one restart at a time.
+    const problems = result.error.issues.map((i) => `environment variable ${i.path.join('.')}: ${i.message}`);
+    throw new UserError('env_invalid', problems.join('; '));
   }
   return result.data;
 }

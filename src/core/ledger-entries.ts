@@ -9,6 +9,14 @@ import { TIER_IDS } from './tiers.js';
 import { CONSEQUENCES, SEVERITIES, VIOLATION_TYPES } from './violations.js';
 
 const tier = z.enum(TIER_IDS);
+/**
+ * A revocation or pause that took effect while the ledger could not be written, recorded later
+ * from the safety journal: when it was asked for (and took effect), and its journal id.
+ */
+const queuedSafetyAction = {
+  requestedAt: z.string().optional(),
+  journalId: z.string().optional(),
+};
 
 export const ledgerPayloadSchemas = {
   'agent.registered': z.object({
@@ -23,6 +31,7 @@ export const ledgerPayloadSchemas = {
     from: z.enum(AGENT_STATUSES),
     to: z.enum(AGENT_STATUSES),
     reason: z.string(),
+    ...queuedSafetyAction,
   }),
   'agent.tier_changed': z.object({
     from: tier,
@@ -210,6 +219,7 @@ export const ledgerPayloadSchemas = {
     revocationId: z.string(),
     reason: z.string(),
     effects: z.array(z.string()),
+    ...queuedSafetyAction,
   }),
   'revocation.effect': z.object({
     revocationId: z.string(),

@@ -8,6 +8,11 @@ export interface Dependency {
   required: boolean;
   configured: boolean;
   probe?: () => Promise<void>;
+  /**
+   * Probe at most this often (a call to someone else's API: GitHub, Slack); the last answer stands
+   * in between. Without it, every probe round asks again (the ledger's own write).
+   */
+  probeEveryMs?: number;
   breaker?: CircuitBreakerPolicy;
 }
 
@@ -32,8 +37,14 @@ export class HealthManager {
   private readonly dependencies: Dependency[] = [];
   private readonly probeErrors = new Map<string, string | null>();
   private readonly recoveryHooks = new Map<string, Array<() => Promise<void>>>();
+  private readonly probedAt = new Map<string, number>();
+  /** A probe still running is joined, not started again (`/readyz` called by several at once). */
+  private readonly running = new Map<string, Promise<void>>();
 
-  constructor(private readonly probeTimeoutMs = 1000) {}
+  constructor(
+    private readonly probeTimeoutMs = 1000,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   register(dependency: Dependency): void {
     this.dependencies.push(dependency);
@@ -43,25 +54,32 @@ export class HealthManager {
     this.recoveryHooks.set(name, [...(this.recoveryHooks.get(name) ?? []), hook]);
   }
 
-  /** Probes every configured dependency; runs recovery hooks for those that came back. */
+  /** Probes every configured dependency that is due; runs recovery hooks for those that came back. */
   async probeAll(): Promise<void> {
-    await Promise.all(
-      this.dependencies
-        .filter((d) => d.configured && d.probe)
-        .map(async (d) => {
-          const before = this.probeErrors.get(d.name);
-          let error: string | null = null;
-          try {
-            await withTimeout(d.probe!(), this.probeTimeoutMs);
-          } catch (e) {
-            error = (e as Error).message;
-          }
-          this.probeErrors.set(d.name, error);
-          if (before && !error) {
-            for (const hook of this.recoveryHooks.get(d.name) ?? []) await hook();
-          }
-        }),
-    );
+    await Promise.all(this.dependencies.filter((d) => d.configured && d.probe).map((d) => this.probeOne(d)));
+  }
+
+  private probeOne(d: Dependency): Promise<void> | undefined {
+    const running = this.running.get(d.name);
+    if (running) return running;
+    const last = this.probedAt.get(d.name);
+    if (d.probeEveryMs && last !== undefined && this.now() - last < d.probeEveryMs) return;
+    this.probedAt.set(d.name, this.now());
+    const run = (async () => {
+      const before = this.probeErrors.get(d.name);
+      let error: string | null = null;
+      try {
+        await withTimeout(d.probe!(), this.probeTimeoutMs);
+      } catch (e) {
+        error = (e as Error).message;
+      }
+      this.probeErrors.set(d.name, error);
+      if (before && !error) {
+        for (const hook of this.recoveryHooks.get(d.name) ?? []) await hook();
+      }
+    })().finally(() => this.running.delete(d.name));
+    this.running.set(d.name, run);
+    return run;
   }
 
   report(): { status: 'ready' | 'degraded' | 'not_ready'; dependencies: Record<string, DependencyReport> } {

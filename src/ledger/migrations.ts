@@ -243,4 +243,16 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX ledger_entries_type_agent ON ledger_entries (type, agent_id);
     `,
   },
+  {
+    version: 7,
+    name: 'a heartbeat row, written by the readiness probe',
+    sql: `
+      -- One row, rewritten and committed by each readiness probe: a transaction rolled back proves
+      -- nothing where the failure is at commit (a full disk, a file that cannot grow).
+      CREATE TABLE heartbeat (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        at TEXT NOT NULL
+      );
+    `,
+  },
 ];

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
 import { LogLevel, SocketModeClient } from '@slack/socket-mode';
 import { BodyBudget, isBodyRefusal, readBody, refuseBody } from '../integrations/read-body.js';
@@ -154,7 +155,7 @@ export class SlackReceiver implements Receiver {
     // Remembered in the ledger database, so a restart of a one-node service with in-process state
     // does not forget them. Not recorded: a replay flood must not grow the ledger. One that says it
     // is Slack retrying is answered as a retry is (done once already), never done again.
-    if (!this.seen.firstSight(signed.signature!, Number(signed.timestamp) + MAX_SKEW_SECONDS, now)) {
+    if (!(await this.firstSight(signed.signature!, Number(signed.timestamp) + MAX_SKEW_SECONDS, now))) {
       if (header(req.headers['x-slack-retry-num'])) return void res.writeHead(200).end();
       this.options.logger.warn(
         { path: SLACK_PATH },
@@ -198,6 +199,23 @@ export class SlackReceiver implements Receiver {
         else sendJson(res, 200, typeof response === 'string' ? { text: response } : response);
       },
     );
+  }
+
+  /**
+   * Replay protection in the ledger database; while that cannot be written (a full disk), in the
+   * state store for the same window, so `/agent revoke` and `pause` still work when they matter most.
+   */
+  private async firstSight(signature: string, expiresAt: number, now: number): Promise<boolean> {
+    try {
+      return this.seen.firstSight(signature, expiresAt, now);
+    } catch (error) {
+      this.options.logger.warn(
+        { err: error },
+        'cannot record a Slack signature in the ledger database; using the state store',
+      );
+      const key = `slack-signature:${createHash('sha256').update(signature).digest('hex')}`;
+      return this.options.state.markDeliverySeen(key, Math.max(expiresAt - now, 1) * 1000);
+    }
   }
 
   /** One validated request, however it came: at most once per dedupe key, acknowledged exactly once. */

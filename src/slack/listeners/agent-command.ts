@@ -3,6 +3,7 @@ import type { SlackCommand } from '../../core/org-config.js';
 import { describeSuggestion } from '../../core/suggestions.js';
 import { tierLabel } from '../../core/tiers.js';
 import { isUserError, UserError } from '../../errors.js';
+import { pauseAgent } from '../../safety-actions.js';
 import { Watcher } from '../../watchers/watcher.js';
 import { promotionRequestedText, suggestionBlocks } from '../blocks.js';
 import type { SlackDeps } from '../slack-deps.js';
@@ -175,6 +176,8 @@ async function run(
     case 'revoke': {
       need(2);
       const plan = await deps.revocations.revoke(args[0]!, args.slice(1).join(' '), actor);
+      if (plan.queued)
+        return `Revoked \`${plan.agentId}\` (${plan.revocationId}) at once: every preflight and gate now denies it. The ledger cannot be written right now, so the revocation waits in the safety journal and is recorded, with this time, as soon as it can be; the other effects (${plan.effects.join(', ')}) follow then.`;
       return `Revoked \`${plan.agentId}\` (${plan.revocationId}). Effects: ${plan.effects.join(', ')}; each is confirmed as it holds.`;
     }
     case 'suggest': {
@@ -194,6 +197,13 @@ async function run(
         name === 'pause' ? (['active', 'suspended'] as const) : (['suspended', 'active'] as const);
       if (agent.status !== from)
         return `\`${agent.id}\` is ${agent.status}; only a ${from} agent can be ${name === 'pause' ? 'paused' : 'resumed'}.`;
+      if (name === 'pause') {
+        // A safety action: it holds even when the ledger cannot be written (queued until it can).
+        const { queued } = await pauseAgent(g, agent.id, actor, `paused from Slack by ${user}`);
+        return queued
+          ? `\`${agent.id}\` paused at once. The ledger cannot be written right now: the pause waits in the safety journal and is recorded, with this time, as soon as it can be.`
+          : `\`${agent.id}\` paused.`;
+      }
       await g.record([
         {
           type: 'agent.status_changed',
@@ -202,7 +212,7 @@ async function run(
           payload: { from, to, reason: `${name}d from Slack by ${user}` },
         },
       ]);
-      return `\`${agent.id}\` ${name === 'pause' ? 'paused' : 'resumed'}.`;
+      return `\`${agent.id}\` resumed.`;
     }
     default:
       return 'Try `/agent help`.';
