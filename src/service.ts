@@ -22,6 +22,8 @@ import { createHttpServer, type Route } from './server.js';
 import { readSlackConfig } from './slack/read-slack-config.js';
 import { SlackIntegration } from './slack/slack-integration.js';
 import { Watcher } from './watchers/watcher.js';
+import { readWebConfig } from './web/web-config.js';
+import { createWebRoutes } from './web/web-routes.js';
 
 export interface RunningService {
   runtime: Runtime;
@@ -144,6 +146,8 @@ export async function startService(
           .catch((error: unknown) => logger.error({ err: error }, 'routing an integration event failed'));
     });
     routes.push(createAgentApi(agentRuntime, governance.ledger, logger));
+    const webConfig = readWebConfig(env);
+    if (webConfig) routes.push(...createWebRoutes(governance, webConfig, logger));
 
     const health = new HealthManager();
     health.register({
