@@ -88,6 +88,6 @@ export class Sessions {
 
 /** A local path to come back to after sign-in; anything else (another site, `//host`) goes home. */
 export function localPath(value: string | null): string {
-  if (!value || !value.startsWith('/') || value.startsWith('//') || value.startsWith('/\\')) return '/';
+  if (!value?.startsWith('/') || value.startsWith('//') || value.startsWith('/\\')) return '/';
   return /^[\x21-\x7e]*$/.test(value) ? value : '/';
 }

@@ -138,12 +138,10 @@ describe('the OAuth callback', () => {
     const { base } = await start();
     const begun = await get(`${base}/auth/signin`);
     const state = new URL(begun.headers.get('location')!).searchParams.get('state');
-    nock('https://github.com')
-      .post('/login/oauth/access_token')
-      .reply(200, {
-        error: 'bad_verification_code',
-        error_description: 'The code passed is incorrect or expired.',
-      });
+    nock('https://github.com').post('/login/oauth/access_token').reply(200, {
+      error: 'bad_verification_code',
+      error_description: 'The code passed is incorrect or expired.',
+    });
     const res = await get(`${base}/auth/callback?code=stale&state=${state}`, cookieHeader(cookiesOf(begun)));
     expect(res.status).toBe(502);
     expect(await res.text()).toContain('The code passed is incorrect or expired.');
