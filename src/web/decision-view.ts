@@ -79,6 +79,16 @@ export class DecisionViews {
     return folded?.repository ?? null;
   }
 
+  /** The PR of the newest decision at a commit (a check run's link names the commit). */
+  pullRequestAt(repositoryAsTyped: string, headSha: string): { repository: string; number: number } | null {
+    const row = this.governance.ledger.db
+      .prepare(
+        'SELECT repository, number FROM decisions WHERE lower(repository) = lower(?) AND head_sha = ? ORDER BY seq DESC LIMIT 1',
+      )
+      .get(repositoryAsTyped, headSha) as { repository: string; number: number } | undefined;
+    return row ?? null;
+  }
+
   read(repositoryAsTyped: string, number: number, now = new Date()): DecisionView | null {
     const repository = this.canonicalRepository(repositoryAsTyped, number);
     if (!repository) return null;

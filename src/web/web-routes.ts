@@ -148,6 +148,13 @@ export function createWebRoutes(
       if (!view) return sendNotFound(res, viewer);
       return sendPage(res, 200, decisionPage(view, viewer));
     }
+    const c = /^\/decisions\/([^/]+)\/([^/]+)\/commit\/([0-9a-f]{40})$/.exec(url.pathname);
+    if (c) {
+      const repository = `${decodeURIComponent(c[1]!)}/${decodeURIComponent(c[2]!)}`;
+      const pr = canSee(session, repository) ? decisions.pullRequestAt(repository, c[3]!) : null;
+      if (!pr) return sendNotFound(res, viewer);
+      return redirect(res, `/decisions/${pr.repository}/${pr.number}`);
+    }
     return sendNotFound(res, viewer);
   };
 
