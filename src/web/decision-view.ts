@@ -89,7 +89,13 @@ export class DecisionViews {
     return row ?? null;
   }
 
-  read(repositoryAsTyped: string, number: number, now = new Date()): DecisionView | null {
+  /** `chain: false` skips the chain check (the fleet's list of waiting PRs needs only the gates). */
+  read(
+    repositoryAsTyped: string,
+    number: number,
+    now = new Date(),
+    options = { chain: true },
+  ): DecisionView | null {
     const repository = this.canonicalRepository(repositoryAsTyped, number);
     if (!repository) return null;
     const db = this.governance.ledger.db;

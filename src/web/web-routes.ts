@@ -6,6 +6,8 @@ import type { Route } from '../server.js';
 import { STYLESHEET } from './assets.js';
 import { decisionPage } from './decision-page.js';
 import { DecisionViews } from './decision-view.js';
+import { agentPage, fleetPage } from './fleet-page.js';
+import { FleetViews } from './fleet-view.js';
 import { authorizeUrl, exchangeCode, readPerson } from './github-oauth.js';
 import { homePage } from './home-page.js';
 import { html } from './html.js';
@@ -31,6 +33,7 @@ export function createWebRoutes(
   const now = options.now ?? (() => new Date());
   const sessions = new Sessions(config, () => now().getTime());
   const decisions = new DecisionViews(governance);
+  const fleet = new FleetViews(governance, decisions);
   const named = new Set(
     [
       ...config.admins,
@@ -147,6 +150,33 @@ export function createWebRoutes(
       const view = decisions.read(repository, Number(d[3]), now());
       if (!view) return sendNotFound(res, viewer);
       return sendPage(res, 200, decisionPage(view, viewer));
+    }
+    if (url.pathname === '/fleet' || url.pathname.startsWith('/fleet/')) {
+      // The fleet is for the people the configuration names; to anyone else it does not exist.
+      if (!viewer.admin) return sendNotFound(res, viewer);
+      if (url.pathname === '/fleet') {
+        const filter = {
+          status: url.searchParams.get('status'),
+          tier: url.searchParams.get('tier'),
+          q: url.searchParams.get('q'),
+        };
+        return sendPage(res, 200, fleetPage(fleet.read(now(), filter), filter, viewer));
+      }
+      const a = /^\/fleet\/agents\/([a-z0-9][a-z0-9-]{0,62})$/.exec(url.pathname);
+      const agent = a ? fleet.agents(now()).find((r) => r.id === a[1]) : undefined;
+      if (!agent) return sendNotFound(res, viewer);
+      const history = fleet.history(agent.id);
+      const chart = {
+        ...history,
+        budgetLimit: governance.config.budgets.limit,
+        windowHours: governance.config.budgets.window_hours,
+        now: now(),
+      };
+      return sendPage(
+        res,
+        200,
+        agentPage(agent, chart, governance.ledger.latestForAgent(agent.id, 100), viewer),
+      );
     }
     const c = /^\/decisions\/([^/]+)\/([^/]+)\/commit\/([0-9a-f]{40})$/.exec(url.pathname);
     if (c) {
