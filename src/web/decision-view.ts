@@ -149,7 +149,7 @@ export class DecisionViews {
       receipts,
       gates,
       agent,
-      chain: this.chain.check(upTo),
+      chain: options.chain ? this.chain.check(upTo) : { ok: true, upTo: 0 },
       now,
     };
   }
