@@ -8,7 +8,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningService } from '../../src/service.js';
 import { sqlite } from '../helpers/agov.js';
 import { PRIVATE_KEY, postWebhook, WEBHOOK_SECRET } from '../helpers/github.js';
-import { github } from '../helpers/slack-service.js';
+import { buttonBody, postSlack, SLACK_SECRET } from '../helpers/slack.js';
+import { github, slackApi } from '../helpers/slack-service.js';
 import {
   cookieHeader,
   gateRule,
@@ -178,5 +179,48 @@ describe("the check run's details link", () => {
     });
     expect(res.status).toBe(302);
     expect(res.headers.get('location')).toBe(`/decisions/${REPO}/7`);
+  });
+});
+
+describe('an approval in Slack shows on the page', () => {
+  it('a signed Slack click by a named approver moves the gate: who approved, who is still needed', async () => {
+    service = await startWebService(
+      {
+        APP_ID: '123',
+        PRIVATE_KEY,
+        WEBHOOK_SECRET,
+        SLACK_SIGNING_SECRET: SLACK_SECRET,
+        SLACK_BOT_TOKEN: 'xoxb-test-token',
+      },
+      `
+agents:
+  - { id: builder-bot, tier: T2, owner: olivia, github_logins: ["builder-bot[bot]"] }
+approvers:
+  - { github: alice, slack: UALICE }
+  - { github: bob, slack: UBOB }
+  - { github: carol, slack: UCAROL }
+  - { github: olivia, slack: UOLIVIA }
+slack:
+  approvals_channel: C0APPROVALS
+`,
+    );
+    const s = service;
+    const gh = github('gates:\n  default: { approvals: 2, allow_owner: false }\n');
+    slackApi();
+    await postWebhook(s.port, 'pull_request', gh.pr);
+    await s.github!.drain();
+    await s.slack!.pump.runNow();
+    const path = '/decisions/Codertocat/Hello-World/2';
+    const before = await pageOf(s, path, 'carol', ['codertocat/hello-world']);
+    expect(visible(before.text)).toContain('Still needed 2 more, from: alice, bob, carol');
+
+    const key = `Codertocat/Hello-World#2@${'a'.repeat(40)}`;
+    expect((await postSlack(s.port, buttonBody('approval_approve', key, 'UALICE'))).status).toBe(200);
+    await s.slack!.receiver.idle();
+    await s.github!.drain();
+    const after = visible((await pageOf(s, path, 'carol', ['codertocat/hello-world'])).text);
+    expect(after).toContain('Gate default : waiting');
+    expect(after).toMatch(/alice via slack at .+ under head aaaaaaa and policy/);
+    expect(after).toContain('Still needed 1 more, from: bob, carol');
   });
 });
