@@ -8,6 +8,7 @@ export const SESSION_COOKIE = 'agov_session';
 export const STATE_COOKIE = 'agov_oauth_state';
 /** A session lasts a working day; then GitHub is asked again (and what the person sees refreshed). */
 export const SESSION_SECONDS = 8 * 3600;
+const MAX_COOKIE_CHARS = 3800;
 /** Sign-in has ten minutes between leaving for GitHub and coming back. */
 const STATE_SECONDS = 600;
 
@@ -44,9 +45,13 @@ export class Sessions {
     );
   }
 
-  issue(req: IncomingMessage, login: string, repos: string[]): string {
+  /** The session cookie, or null when it would be too large for a browser to keep (about 4 KB). */
+  issue(req: IncomingMessage, login: string, repos: string[]): string | null {
     const session: Session = { login, repos, exp: this.now() + SESSION_SECONDS * 1000 };
-    return setCookie(SESSION_COOKIE, sealCookie(this.config.sessionSecret, 'session', session), {
+    const sealed = sealCookie(this.config.sessionSecret, 'session', session);
+    // A browser drops a larger cookie silently, and the person would be sent round sign-in forever.
+    if (sealed.length > MAX_COOKIE_CHARS) return null;
+    return setCookie(SESSION_COOKIE, sealed, {
       maxAgeSeconds: SESSION_SECONDS,
       secure: this.secure(req),
     });

@@ -82,9 +82,19 @@ export function createWebRoutes(
         const token = await exchangeCode(config, code, callbackUrl(req));
         const person = await readPerson(config, token);
         logger.info({ login: person.login, repositories: person.repositories.length }, 'web sign-in');
-        return redirect(res, signIn.returnTo, {
-          'set-cookie': [sessions.issue(req, person.login, person.repositories), sessions.clear(req)[1]!],
-        });
+        const cookie = sessions.issue(req, person.login, person.repositories);
+        if (!cookie)
+          return sendPage(
+            res,
+            403,
+            page(
+              'Sign-in failed',
+              null,
+              html`<h1>Too many repositories for one session</h1><p>${person.login} can see ${person.repositories.length} repositories through this App; a session holds about 300. This is a known limit of the web pages.</p>`,
+            ),
+            { 'set-cookie': sessions.clear(req) },
+          );
+        return redirect(res, signIn.returnTo, { 'set-cookie': [cookie, sessions.clear(req)[1]!] });
       } catch (error) {
         if (!isUserError(error)) throw error;
         logger.warn({ err: error }, 'web sign-in failed');

@@ -233,6 +233,34 @@ describe('a person sees only the repositories GitHub shows them', () => {
   });
 });
 
+describe('a session too large for a browser cookie', () => {
+  it('is refused with a page that says why, not dropped by the browser into a sign-in loop', async () => {
+    const { base } = await start();
+    const begun = await get(`${base}/auth/signin`);
+    const state = new URL(begun.headers.get('location')!).searchParams.get('state');
+    const many = Array.from({ length: 1000 }, (_, i) => `octo/service-${(i * 7919).toString(36)}-${i}`);
+    githubSignIn('alice', many.slice(0, 100));
+    nock('https://api.github.com')
+      .get('/user/installations/77/repositories')
+      .query(true)
+      .times(9)
+      .reply(200, (uri) => {
+        const page = Number(new URL(uri, 'http://x').searchParams.get('page'));
+        return {
+          total_count: many.length,
+          repositories: many.slice((page - 1) * 100, page * 100).map((full_name) => ({ full_name })),
+        };
+      });
+    const res = await get(
+      `${base}/auth/callback?code=the-code&state=${state}`,
+      cookieHeader(cookiesOf(begun)),
+    );
+    expect(res.status).toBe(403);
+    expect(await res.text()).toContain('alice can see 1000 repositories through this App');
+    expect(res.headers.getSetCookie().some((c) => /^agov_session=[^;]/.test(c))).toBe(false);
+  });
+});
+
 describe('the session key', () => {
   it('without WEB_SESSION_SECRET one is generated next to the ledger, readable by the owner only', async () => {
     const { s } = await start({ WEB_SESSION_SECRET: '' });
