@@ -155,8 +155,8 @@ export function createWebRoutes(
       );
     const d = /^\/decisions\/([^/]+)\/([^/]+)\/(\d{1,9})$/.exec(url.pathname);
     if (d) {
-      const repository = `${decodeURIComponent(d[1]!)}/${decodeURIComponent(d[2]!)}`;
-      if (!canSee(session, repository)) return sendNotFound(res, viewer);
+      const repository = repositoryOf(d[1]!, d[2]!);
+      if (!repository || !canSee(session, repository)) return sendNotFound(res, viewer);
       const view = decisions.read(repository, Number(d[3]), now());
       if (!view) return sendNotFound(res, viewer);
       return sendPage(res, 200, decisionPage(view, viewer));
@@ -190,8 +190,9 @@ export function createWebRoutes(
     }
     const c = /^\/decisions\/([^/]+)\/([^/]+)\/commit\/([0-9a-f]{40})$/.exec(url.pathname);
     if (c) {
-      const repository = `${decodeURIComponent(c[1]!)}/${decodeURIComponent(c[2]!)}`;
-      const pr = canSee(session, repository) ? decisions.pullRequestAt(repository, c[3]!) : null;
+      const repository = repositoryOf(c[1]!, c[2]!);
+      const pr =
+        repository && canSee(session, repository) ? decisions.pullRequestAt(repository, c[3]!) : null;
       if (!pr) return sendNotFound(res, viewer);
       return redirect(res, `/decisions/${pr.repository}/${pr.number}`);
     }
@@ -199,4 +200,13 @@ export function createWebRoutes(
   };
 
   return ['/auth', '/decisions', '/fleet', '/assets', '/'].map((prefix) => ({ prefix, handler }));
+}
+
+/** `owner/name` from two path segments; null for one that is not valid percent-encoding. */
+function repositoryOf(owner: string, name: string): string | null {
+  try {
+    return `${decodeURIComponent(owner)}/${decodeURIComponent(name)}`;
+  } catch {
+    return null;
+  }
 }

@@ -227,6 +227,9 @@ describe('a person sees only the repositories GitHub shows them', () => {
     const home = await (await get(`${base}/`, cookieHeader(jar))).text();
     expect(home).toContain('Bump the widget cache');
     expect(home).not.toContain('secret-infra');
+    // Neither is an encoded slash, nor a broken escape (no 500 either).
+    expect((await get(`${base}/decisions/octo%2Fsecret-infra/x/3`, cookieHeader(jar))).status).toBe(404);
+    expect((await get(`${base}/decisions/octo/%E0%A4%A/3`, cookieHeader(jar))).status).toBe(404);
     // Case is not a way around it.
     expect((await get(`${base}/decisions/OCTO/Secret-Infra/3`, cookieHeader(jar))).status).toBe(404);
     expect((await get(`${base}/decisions/OCTO/Widgets/7`, cookieHeader(jar))).status).toBe(200);
