@@ -1,21 +1,26 @@
 /**
  * Ledger append rate against raw better-sqlite3 inserts of the same rows, in the same run and with
- * the same pragmas (WAL, synchronous=NORMAL, one transaction per row); then the verify rate.
+ * the same pragmas (WAL, synchronous=NORMAL, one transaction per row); then the verify rate:
+ * everything `agov ledger verify` checks (chain, pinned key, checkpoints, projections), on a larger
+ * ledger (BENCH_VERIFY_ENTRIES, 200,000 by default) and on the small one.
  * The ledger is measured on the service's write path (concurrent writers, group commit) and, for
  * reference, with one writer committing each append alone.
  * Prints figures and ends with `ratio: X` (ledger appends per second over raw inserts per second).
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { LedgerEntryInput } from '../src/core/ledger-entries.js';
+import { Checkpoints } from '../src/ledger/checkpoints.js';
 import { entryHash } from '../src/ledger/entry-hash.js';
 import { Ledger } from '../src/ledger/ledger.js';
 import { openLedgerDb } from '../src/ledger/open-ledger-db.js';
+import { loadSigningKey } from '../src/ledger/signing-key.js';
 import { verifyLedger } from '../src/ledger/verify.js';
 
 const N = Number(process.env.BENCH_ENTRIES ?? 20_000);
+const VERIFY_N = Number(process.env.BENCH_VERIFY_ENTRIES ?? 200_000);
 const WRITERS = Number(process.env.BENCH_WRITERS ?? 16);
 const dir = join(mkdtempSync(join(tmpdir(), 'agov-bench-')), 'run');
 
@@ -106,14 +111,89 @@ function benchRaw(): number {
   return rate(N, ms);
 }
 
+/** Verifies the ledger the concurrent writers made: chain and projections (no checkpoint). */
 function benchVerify(): { perSecond: number; checked: number } {
   const db = openLedgerDb(join(dir, 'ledger.db'));
   const start = performance.now();
   const result = verifyLedger(db);
   const ms = performance.now() - start;
   db.close();
-  if (!result.ok) throw new Error(`bench ledger failed to verify at ${result.firstBadSeq}`);
+  if (!result.ok) throw new Error(`bench ledger failed to verify at ${result.firstBadSeq}: ${result.reason}`);
   return { perSecond: rate(result.checked, ms), checked: result.checked };
+}
+
+/**
+ * A larger ledger for verify alone, written in big transactions: agent events, with a decision
+ * every 10th entry and a violation every 200th (rows in four projection tables), a checkpoint half
+ * way and one at the end (pinned key, signatures, state folded and compared).
+ */
+function buildVerifyLedger(): string {
+  const path = join(dir, 'verify.db');
+  const ledger = openBenchLedger('verify.db');
+  const checkpoints = new Checkpoints(ledger, loadSigningKey({ path: join(dir, 'verify-key.pem') }));
+  const entry = (i: number): LedgerEntryInput => {
+    const agentId = `agent-${i % 10}`;
+    if (i % 200 === 0) {
+      return {
+        type: 'violation.recorded',
+        agentId,
+        actor: 'github',
+        payload: {
+          violation: 'ci_failure',
+          severity: 'low',
+          consequence: 'charge_budget',
+          budgetCharge: 1,
+          details: `CI failed on acme/web#${i}`,
+          source: 'github',
+        },
+      };
+    }
+    if (i % 10 === 0) {
+      return {
+        type: 'decision.recorded',
+        agentId,
+        actor: 'github',
+        payload: {
+          repository: 'acme/web',
+          number: i,
+          headSha: 'a'.repeat(40),
+          outcome: 'allow',
+          summary: 'all rules pass',
+          tier: 'T1',
+          policyVersion: 'p1',
+          diffHash: 'd1',
+          trigger: 'pull_request.opened',
+          rules: [],
+        },
+      };
+    }
+    return rows[i % rows.length]!;
+  };
+  for (let i = 0; i < VERIFY_N; i += 1000) {
+    ledger.appendAll(Array.from({ length: Math.min(1000, VERIFY_N - i) }, (_, j) => entry(i + j)));
+    if (i === Math.floor(VERIFY_N / 2000) * 1000) checkpoints.create();
+  }
+  checkpoints.create();
+  ledger.db.pragma('wal_checkpoint(TRUNCATE)');
+  ledger.close();
+  return path;
+}
+
+/** Verifies the larger ledger three times; the median run. */
+function benchVerifyLarge(path: string): { perSecond: number; checked: number; runs: number[] } {
+  const runs: number[] = [];
+  let checked = 0;
+  for (let round = 0; round < 3; round++) {
+    const db = openLedgerDb(path);
+    const start = performance.now();
+    const result = verifyLedger(db);
+    const ms = performance.now() - start;
+    db.close();
+    if (!result.ok) throw new Error(`verify ledger failed at ${result.firstBadSeq}: ${result.reason}`);
+    runs.push(rate(result.checked, ms));
+    checked = result.checked;
+  }
+  return { perSecond: [...runs].sort((a, b) => a - b)[1]!, checked, runs };
 }
 
 // Warm up the hash and JSON paths so neither side pays for JIT compilation in its measurement.
@@ -133,6 +213,7 @@ for (let round = 0; round < 3; round++) {
   sequentials.push(benchLedgerSequential());
   verify = benchVerify();
 }
+const large = benchVerifyLarge(buildVerifyLedger());
 rmSync(dir, { recursive: true, force: true });
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[1]!;
 const raw = median(raws);
@@ -149,5 +230,13 @@ console.log(
 console.log(
   `  one writer:         ${sequential}   (a commit per append, ${(sequential / raw).toFixed(2)} of raw; rounds ${sequentials.join(', ')})`,
 );
-console.log(`verify entries/s:     ${verify.perSecond}   (${verify.checked} entries recomputed)`);
+console.log(
+  `verify entries/s:     ${large.perSecond}   (${large.checked} entries: chain, pinned key, 2 checkpoints, projections rebuilt and compared; rounds ${large.runs.join(', ')})`,
+);
+console.log(
+  `  small ledger:       ${verify.perSecond}   (the ${verify.checked} entries above: chain and projections, on one thread)`,
+);
+console.log(
+  `load average:         ${loadavg()[0]!.toFixed(2)}   (${cpus().length} cores; other work on the machine slows every figure)`,
+);
 console.log(`ratio: ${(appends / raw).toFixed(2)}`);

@@ -19,7 +19,7 @@ if (process.argv[2] === 'service') {
   const dir = mkdtempSync(join(tmpdir(), 'agov-bench-preflight-'));
   // A rate limit high enough that every answer is a full evaluation, not an early "slow down".
   const config = join(dir, 'agent-governance.yml');
-  writeFileSync(config, 'agent_api: { preflights_per_minute: 100000000 }\n');
+  writeFileSync(config, 'agent_api: { preflights_per_minute: 100000000, requests_per_minute: 100000000 }\n');
   const service = await startService(
     readEnv({
       ...process.env,

@@ -9,7 +9,7 @@ import { type Directory, directoryOf } from './core/people.js';
 import type { ApprovalReceipt, Attribution, Decision, GateStatus } from './core/policy/decision.js';
 import type { GateRule } from './core/policy/gate-tally.js';
 import type { PullRequestFacts } from './core/policy/pull-request-facts.js';
-import type { TierId } from './core/tiers.js';
+import { TIER_IDS, type TierId } from './core/tiers.js';
 import { UserError } from './errors.js';
 import type { Checkpoints } from './ledger/checkpoints.js';
 import type { AppendOptions, Ledger } from './ledger/ledger.js';
@@ -388,25 +388,37 @@ export class Governance {
         agent: byLogin,
         attribution: { strength: 'authenticated', via: `author ${login}`, author: login },
       };
+    // Every agent the commits claim, and whether GitHub vouches for the claim.
+    const claims: { agent: AgentRecord; trailer: string; verified: boolean }[] = [];
     for (const commit of commits) {
       for (const trailer of commit.coAuthors) {
         const email = emailOf(trailer);
         const agent = agents.find((a) => a.identities.trailers.some((t) => emailOf(t) === email));
         if (!email || !agent) continue;
-        const verifiedByGithub =
+        const verified =
           this.config.agents.find((a) => a.id === agent.id)?.trailers_verified === true &&
           commit.verified &&
           commit.authorEmail?.toLowerCase() === email;
-        return {
-          agent,
-          attribution: {
-            strength: verifiedByGithub ? 'authenticated' : 'claimed',
-            via: `${verifiedByGithub ? 'verified commit' : 'trailer'} ${trailer}`,
-            author: login,
-          },
-        };
+        claims.push({ agent, trailer, verified });
       }
     }
+    // A claim may only make the gate stricter: of several, the strictest decides (an agent that
+    // is not active, then the lowest tier), whatever order the commits come in.
+    const strictest = claims.sort(
+      (x, y) =>
+        Number(x.agent.status === 'active') - Number(y.agent.status === 'active') ||
+        TIER_IDS.indexOf(x.agent.tier) - TIER_IDS.indexOf(y.agent.tier) ||
+        Number(y.verified) - Number(x.verified),
+    )[0];
+    if (strictest)
+      return {
+        agent: strictest.agent,
+        attribution: {
+          strength: strictest.verified ? 'authenticated' : 'claimed',
+          via: `${strictest.verified ? 'verified commit' : 'trailer'} ${strictest.trailer}`,
+          author: login,
+        },
+      };
     return null;
   }
 

@@ -33,6 +33,13 @@ export function recordViolations(
       | { tier: TierId; status: AgentStatus }
       | undefined;
     const seen = db.prepare('SELECT 1 FROM violations WHERE agent_id = ? AND type = ? AND source = ?');
+    // One finding per revocation (or suspension): a sweep over 1,024 open PRs of a revoked agent
+    // recorded 1,024 critical violations and 1,024 identical alerts. Each PR's deny is still
+    // recorded, in its decision.
+    const activitySinceStatusChange = db.prepare(
+      `SELECT 1 FROM violations WHERE agent_id = ? AND type = 'revoked_agent_activity' AND seq > COALESCE(
+         (SELECT MAX(seq) FROM agent_actions WHERE agent_id = ? AND type = 'agent.status_changed'), 0) LIMIT 1`,
+    );
     const windowStart = new Date(now.getTime() - config.budgets.window_hours * 3600_000).toISOString();
     let used = (
       db
@@ -86,6 +93,8 @@ export function recordViolations(
     };
     for (const report of reports) {
       if (!agent || seen.get(agentId, report.type, source)) continue;
+      if (report.type === 'revoked_agent_activity' && activitySinceStatusChange.get(agentId, agentId))
+        continue;
       record(report.type, report.details);
     }
     if (entries.length === 0) return [];

@@ -1,8 +1,10 @@
 import type { LedgerEntryInput } from './core/ledger-entries.js';
 import { renderCheckRunRevoked } from './core/policy/render-check-run.js';
 import { UserError } from './errors.js';
+import { deploymentReviewMessage } from './github/deployment-gate.js';
 import type { Governance } from './governance.js';
 import { unknownAgent } from './governance.js';
+import { waitingDeployments } from './ledger/deployment-queries.js';
 import type { OutboxMessageInput } from './ledger/outbox.js';
 import { vaultRevokeMessage } from './secrets/vault-deliverer.js';
 
@@ -118,6 +120,31 @@ export class Revocations {
           payload: { revocationId: p.revocationId, reason, effects: p.effects },
         },
       ];
+      // Deployments of the agent waiting on a gate are rejected now, each recorded with its answer.
+      for (const d of waitingDeployments(ledger.db, agentId)) {
+        const reasons = [...d.reasons, `${agentId} was revoked by ${actor}: ${reason}`];
+        entries.push({
+          type: 'deployment.decided',
+          agentId,
+          actor,
+          payload: { ...d, state: 'rejected', gate: null, reasons },
+        });
+        const [owner, repo] = d.repository.split('/') as [string, string];
+        calls.push(
+          deploymentReviewMessage(
+            {
+              installationId: d.installationId,
+              owner,
+              repo,
+              runId: d.runId,
+              environment: d.environment,
+              state: 'rejected',
+              comment: `Agent Governance: Rejected: ${reasons.join('; ')}.`.slice(0, 1000),
+            },
+            p.revocationId,
+          ),
+        );
+      }
       if (!options.statusChanged) {
         entries.push({
           type: 'agent.status_changed',

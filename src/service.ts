@@ -1,8 +1,9 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { CircuitBreakerPolicy } from 'cockatiel';
-import { createAgentApi } from './agents-api/agent-api.js';
+import { type AgentApi, createAgentApi } from './agents-api/agent-api.js';
 import { AgentRuntime } from './agents-api/agent-runtime.js';
+import { RequestLimits } from './agents-api/request-limits.js';
 import type { Env } from './config/read-env.js';
 import { integrationEventFor } from './core/integration-events.js';
 import { describeConfiguration } from './describe-configuration.js';
@@ -11,6 +12,7 @@ import { readGithubConfig } from './github/read-github-config.js';
 import { HealthManager } from './health/health-manager.js';
 import { Metrics } from './health/metrics.js';
 import { IntegrationManager } from './integrations/integration-manager.js';
+import { verifyOnStart } from './ledger/verify-on-start.js';
 import type { Logger } from './logger.js';
 import { openRuntime, type Runtime } from './open-runtime.js';
 import { Promotions } from './promotions.js';
@@ -34,6 +36,7 @@ export interface RunningService {
   vault: { secrets: VaultSecrets; deliverer: VaultDeliverer } | null;
   slack: SlackIntegration | null;
   agentRuntime: AgentRuntime;
+  agentApi: AgentApi;
   health: HealthManager;
   github: GithubIntegration | null;
   server: Server;
@@ -65,6 +68,15 @@ export async function startService(
   const timers: NodeJS.Timeout[] = [];
   let github: GithubIntegration | null = null;
   try {
+    // Nothing is served from a ledger whose state was rewritten: agents authenticate from its
+    // projections and the state store is rebuilt from its checkpoints.
+    const verified = verifyOnStart(
+      runtime.ledger.db,
+      runtime.checkpoints,
+      runtime.signingKey,
+      env.LEDGER_PATH,
+    );
+    logger.info(verified, `ledger verified: ${verified.checked} entries, checkpoints and projections`);
     const restored = await runtime.governance.restoreState();
     logger.info(
       { checkpoint: restored.checkpointId, headSeq: restored.headSeq, store: runtime.state.kind },
@@ -145,9 +157,6 @@ export async function startService(
           .publish(e.event, e.data, entry.seq)
           .catch((error: unknown) => logger.error({ err: error }, 'routing an integration event failed'));
     });
-    routes.push(createAgentApi(agentRuntime, governance.ledger, logger));
-    const webConfig = readWebConfig(env);
-    if (webConfig) routes.push(...createWebRoutes(governance, webConfig, logger));
 
     const health = new HealthManager();
     health.register({
@@ -210,6 +219,13 @@ export async function startService(
       health,
     );
     governance.onEntry((entry) => metrics.observe(entry));
+    const agentApi = createAgentApi(agentRuntime, governance.ledger, logger, {
+      limits: new RequestLimits(governance.state, governance.config.agent_api, logger),
+      registry: metrics.registry,
+    });
+    routes.push(agentApi);
+    const webConfig = readWebConfig(env);
+    if (webConfig) routes.push(...createWebRoutes(governance, webConfig, logger));
     const server = createHttpServer({ logger, health, metrics, routes });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -306,6 +322,7 @@ export async function startService(
       vault: secrets && vaultDeliverer ? { secrets, deliverer: vaultDeliverer } : null,
       slack,
       agentRuntime,
+      agentApi,
       health,
       github,
       server,
@@ -321,6 +338,7 @@ export async function startService(
         await github?.stop();
         await vaultDeliverer?.pump.stop();
         await slack?.stop();
+        await agentApi.close();
         await runtime.close();
       },
     };

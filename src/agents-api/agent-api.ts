@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Registry } from 'prom-client';
 import type { z } from 'zod';
 import type { AgentRecord } from '../core/agent.js';
 import { BodyTooLargeError, readBody } from '../integrations/read-body.js';
@@ -9,7 +10,9 @@ import { StateNotRestoredError } from '../state/state-store.js';
 import type { AgentRuntime } from './agent-runtime.js';
 import { ApiRefusal } from './api-refusal.js';
 import { openApiDocument } from './openapi.js';
-import { MAX_BODY_DEPTH, nestedDeeperThan } from './payload-limits.js';
+import { BODY_ENVELOPE_BYTES, MAX_BODY_DEPTH, nestedDeeperThan, OTHER_BODY_BYTES } from './payload-limits.js';
+import { type Refusal, RefusalLog } from './refusal-log.js';
+import type { RequestLimits } from './request-limits.js';
 import {
   heartbeatSchema,
   lifecycleEventSchema,
@@ -31,6 +34,23 @@ interface Endpoint {
   handle: Handler;
   /** Answers an agent that is not active too (preflight: its deny is the answer, and recorded). */
   whileInactive?: boolean;
+  /** The most a body may be, checked before it is read (default OTHER_BODY_BYTES). */
+  maxBodyBytes?: number;
+  /** The refusal of a body past `maxBodyBytes`: its code, and the limit that applies, in words. */
+  tooLarge?: { code: string; limit: string };
+}
+
+/** The agent API route, with the log that counts refusals anyone can cause. */
+export interface AgentApi extends Route {
+  refusals: RefusalLog;
+  /** Writes the refusals still counted and stops the log's timer. */
+  close(): Promise<void>;
+}
+
+export interface AgentApiOptions {
+  limits: RequestLimits;
+  /** Where `agov_api_refusals_total` is registered (the service's metrics). */
+  registry?: Registry | null;
 }
 
 /** What a caller is told when something inside failed: a code and what to do; details go to the log. */
@@ -50,7 +70,15 @@ function shortName(claimed: string): string {
  * Errors from inside (SQLite, Redis, the network) are logged; the caller gets `unavailable` and a
  * sentence, never the error's text.
  */
-export function createAgentApi(runtime: AgentRuntime, ledger: Ledger, logger: Logger): Route {
+export function createAgentApi(
+  runtime: AgentRuntime,
+  ledger: Ledger,
+  logger: Logger,
+  options: AgentApiOptions,
+): AgentApi {
+  const { limits } = options;
+  const refusals = new RefusalLog(ledger, logger, options.registry ?? null);
+  const settings = runtime.settings;
   const ok = (body: unknown) => ({ body });
   const endpoints: Record<string, Endpoint> = {
     'POST /preflight': {
@@ -74,10 +102,20 @@ export function createAgentApi(runtime: AgentRuntime, ledger: Ledger, logger: Lo
     'POST /events': {
       schema: lifecycleEventSchema,
       handle: async (a, b) => ok(await runtime.lifecycleEvent(a, b.event, b.data)),
+      maxBodyBytes: settings.max_event_data_kb * 1024 + BODY_ENVELOPE_BYTES,
+      tooLarge: {
+        code: 'too_large',
+        limit: `event data is limited to ${settings.max_event_data_kb * 1024} bytes (agent_api.max_event_data_kb)`,
+      },
     },
     'PUT /checkpoints': {
       schema: sessionCheckpointSchema,
       handle: async (a, b) => ok(await runtime.saveSessionCheckpoint(a, b.state)),
+      maxBodyBytes: settings.max_session_checkpoint_kb * 1024 + BODY_ENVELOPE_BYTES,
+      tooLarge: {
+        code: 'checkpoint_too_large',
+        limit: `session state is limited to ${settings.max_session_checkpoint_kb * 1024} bytes (agent_api.max_session_checkpoint_kb)`,
+      },
     },
     'GET /checkpoints': { schema: null, handle: (a) => ok(runtime.loadSessionCheckpoint(a)) },
     'POST /vault/token': { schema: null, handle: async (a) => ok(await runtime.vaultToken(a)) },
@@ -112,6 +150,23 @@ export function createAgentApi(runtime: AgentRuntime, ledger: Ledger, logger: Lo
     sendJson(res, status, { error, message });
   };
 
+  /**
+   * A refusal anyone can cause at line rate (no token, a bad one, past a rate limit): counted, and
+   * recorded at most once a minute per source address or agent, with the count.
+   */
+  const refuseCounted = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    refusal: Omit<Refusal, 'method' | 'path'>,
+    who: { agentId: string | null; source: string | null },
+    retryAfter?: number,
+  ) => {
+    const full: Refusal = { method: req.method ?? '?', path: (req.url ?? '').split('?')[0]!, ...refusal };
+    await refusals.note(who.agentId ? `agent:${who.agentId}` : `address:${who.source}`, full, who);
+    if (retryAfter !== undefined) res.setHeader('retry-after', String(retryAfter));
+    sendJson(res, refusal.status, { error: refusal.code, message: refusal.message });
+  };
+
   const handler = async (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '').split('?')[0]!.slice(API_PREFIX.length) || '/';
     try {
@@ -136,27 +191,55 @@ export function createAgentApi(runtime: AgentRuntime, ledger: Ledger, logger: Lo
       });
 
     const token = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
-    if (!token)
-      return refuse(
+    let agent: AgentRecord | null = null;
+    if (token) {
+      try {
+        agent = await runtime.authenticate(token);
+      } catch (error) {
+        logger.warn({ err: error, path }, 'agent API: cannot check a token');
+        return sendJson(res, 503, {
+          error: 'unavailable',
+          message: 'cannot check the token now; try again shortly',
+        });
+      }
+    }
+    if (!agent) {
+      const source = sourceAddress(req);
+      const who = { agentId: null, source };
+      const wait = await limits.address(source);
+      if (wait !== null) {
+        const message = limits.describeAddressLimit(wait);
+        return refuseCounted(req, res, { status: 429, code: 'rate_limited', message }, who, wait);
+      }
+      return token
+        ? refuseCounted(
+            req,
+            res,
+            { status: 401, code: 'bad_token', message: 'the token is not valid (rotated, or never issued)' },
+            who,
+          )
+        : refuseCounted(
+            req,
+            res,
+            {
+              status: 401,
+              code: 'unauthenticated',
+              message: 'send the agent token as Authorization: Bearer <token>',
+            },
+            who,
+          );
+    }
+    const wait = await limits.agent(agent.id);
+    if (wait !== null) {
+      const message = limits.describeAgentLimit(agent.id, wait);
+      return refuseCounted(
         req,
         res,
-        401,
-        'unauthenticated',
-        'send the agent token as Authorization: Bearer <token>',
-        null,
+        { status: 429, code: 'rate_limited', message },
+        { agentId: agent.id, source: null },
+        wait,
       );
-    let agent: AgentRecord | null;
-    try {
-      agent = await runtime.authenticate(token);
-    } catch (error) {
-      logger.warn({ err: error, path }, 'agent API: cannot check a token');
-      return sendJson(res, 503, {
-        error: 'unavailable',
-        message: 'cannot check the token now; try again shortly',
-      });
     }
-    if (!agent)
-      return refuse(req, res, 401, 'bad_token', 'the token is not valid (rotated, or never issued)', null);
     if (!endpoint.whileInactive) {
       try {
         await runtime.assertActive(agent);
@@ -170,10 +253,12 @@ export function createAgentApi(runtime: AgentRuntime, ledger: Ledger, logger: Lo
     if (endpoint.schema) {
       let text: string;
       try {
-        text = (await readBody(req, 12 * 1024 * 1024)).toString('utf8');
+        text = (await readBody(req, endpoint.maxBodyBytes ?? OTHER_BODY_BYTES)).toString('utf8');
       } catch (error) {
-        if (error instanceof BodyTooLargeError)
-          return refuse(req, res, 413, 'too_large', error.message, agent.id);
+        if (error instanceof BodyTooLargeError) {
+          const { code, limit } = endpoint.tooLarge ?? { code: 'too_large', limit: null };
+          return refuse(req, res, 413, code, limit ? `${error.message}; ${limit}` : error.message, agent.id);
+        }
         throw error;
       }
       let json: unknown;
@@ -221,5 +306,11 @@ export function createAgentApi(runtime: AgentRuntime, ledger: Ledger, logger: Lo
     const result = await endpoint.handle(agent, body);
     sendJson(res, result.status ?? 200, result.body);
   };
-  return { prefix: API_PREFIX, handler };
+  return { prefix: API_PREFIX, handler, refusals, close: () => refusals.close() };
+}
+
+/** The caller's address as the socket has it (an IPv4 address without its IPv6 mapping). */
+function sourceAddress(req: IncomingMessage): string {
+  const address = req.socket.remoteAddress ?? 'unknown';
+  return address.startsWith('::ffff:') ? address.slice(7) : address;
 }

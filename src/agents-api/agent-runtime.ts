@@ -13,7 +13,7 @@ import type { VaultSecrets } from '../secrets/vault-secrets.js';
 import { StateNotRestoredError } from '../state/state-store.js';
 import { ApiRefusal, notActive } from './api-refusal.js';
 import { ExecutionLocks } from './execution-locks.js';
-import { jsonBytes, MAX_EVENT_DATA_BYTES } from './payload-limits.js';
+import { jsonBytes } from './payload-limits.js';
 
 export { ApiRefusal };
 
@@ -62,7 +62,8 @@ export class AgentRuntime {
     return this.locks.sweepHeartbeats();
   }
 
-  private get settings() {
+  /** The organisation config's `agent_api` section: limits, lock scope, heartbeats. */
+  get settings() {
     return this.governance.config.agent_api;
   }
 
@@ -196,12 +197,9 @@ export class AgentRuntime {
    */
   async lifecycleEvent(agent: AgentRecord, event: IntegrationEvent, data: Record<string, unknown>) {
     const bytes = jsonBytes(data);
-    if (bytes > MAX_EVENT_DATA_BYTES) {
-      throw new ApiRefusal(
-        413,
-        'too_large',
-        `event data is ${bytes} bytes; the limit is ${MAX_EVENT_DATA_BYTES}`,
-      );
+    const limit = this.settings.max_event_data_kb * 1024;
+    if (bytes > limit) {
+      throw new ApiRefusal(413, 'too_large', `event data is ${bytes} bytes; the limit is ${limit}`);
     }
     let status: string | null = 'active';
     const [entry] = await this.governance.ledger.appendSoon(() => {

@@ -25,6 +25,12 @@ const errors = {
     ...json(errorSchema),
   },
   '413': { description: 'The body, or a part of it, is larger than allowed', ...json(errorSchema) },
+  '429': {
+    description:
+      '`rate_limited`: past the agent’s request rate, or past its address’s rate of calls without a valid token; wait the seconds in Retry-After',
+    headers: { 'Retry-After': { schema: { type: 'integer', minimum: 1 } } },
+    ...json(errorSchema),
+  },
   '503': {
     description: 'Something the service depends on failed; try again shortly (details are in its log)',
     ...json(errorSchema),

@@ -5,8 +5,13 @@
 
 /** Deeper than any honest request; far below what JSON.stringify and SQLite's JSON functions handle. */
 export const MAX_BODY_DEPTH = 32;
-/** Event data is a summary for the ledger and the notifications, not a payload store. */
-export const MAX_EVENT_DATA_BYTES = 64 * 1024;
+/**
+ * What a body may be beyond the data or state it carries (the envelope, whitespace): a declared
+ * `content-length` past the cap plus this is refused before a byte is read.
+ */
+export const BODY_ENVELOPE_BYTES = 16 * 1024;
+/** Bodies of the other calls: a preflight lists at most 3,000 paths. */
+export const OTHER_BODY_BYTES = 1024 * 1024;
 
 /**
  * True when `value` nests arrays or objects more than `limit` levels deep. Iterative, so a

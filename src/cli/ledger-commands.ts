@@ -5,6 +5,7 @@ import { finished } from 'node:stream/promises';
 import type { Command } from 'commander';
 import { UserError } from '../errors.js';
 import { type SignedHead, signedHeadSchema, verifySignedHead } from '../ledger/checkpoints.js';
+import { publicKeyPem, readPublicKeyText } from '../ledger/signing-key.js';
 import { iterateEntries, type TrustedHead, verifyLedger } from '../ledger/verify.js';
 import { withRuntime } from './context.js';
 import { EXIT, table } from './output.js';
@@ -14,40 +15,59 @@ export function registerLedgerCommands(program: Command): void {
 
   ledger
     .command('verify')
-    .description('recompute the hash chain and compare its end with the newest checkpoint (and --head)')
+    .description(
+      'replay the chain: hashes, the pinned key, every checkpoint (signature, head, state) and every projection table',
+    )
     .option('--head <file>', 'a signed head exported earlier with `agov ledger head`, kept off this host')
-    .action(async (opts: { head?: string }, command: Command) => {
-      const external = opts.head ? readHeadFile(opts.head) : null;
-      await withRuntime(command, { ledgerMustExist: true, stateStore: 'memory' }, (rt) => {
-        const heads: TrustedHead[] = [];
-        const latest = rt.checkpoints.latest();
-        if (latest) {
-          if (!verifySignedHead(latest)) {
-            console.log(`first bad sequence: ${latest.headSeq}`);
-            console.log(`checkpoint ${latest.checkpointId} carries an invalid signature: it was altered`);
-            process.exitCode = EXIT.checkFailed;
-            return;
+    .option(
+      '--public-key <file>',
+      'the public key exported with `agov ledger head --public-key`, kept off this host: the pinned key must be it',
+    )
+    .action(async (opts: { head?: string; publicKey?: string }, command: Command) => {
+      const publicKey = opts.publicKey
+        ? {
+            key: readPublicKeyText(readText(opts.publicKey, 'public key'), opts.publicKey),
+            source: opts.publicKey,
           }
-          heads.push({
-            seq: latest.headSeq,
-            hash: latest.headHash,
-            source: `checkpoint ${latest.checkpointId}`,
-          });
-        }
-        if (external)
-          heads.push({ seq: external.headSeq, hash: external.headHash, source: `head file ${opts.head}` });
-        const result = verifyLedger(rt.ledger.db, heads);
+        : undefined;
+      const external = opts.head ? readHeadFile(opts.head) : null;
+      if (external && publicKey && !verifySignedHead(external, publicKey.key)) {
+        throw new UserError(
+          'head_file_forged',
+          `${opts.head} is not signed by the key in ${publicKey.source}: it was altered or signed by someone else`,
+        );
+      }
+      await withRuntime(command, { ledgerMustExist: true, stateStore: 'memory' }, (rt) => {
+        const heads: TrustedHead[] = external
+          ? [{ seq: external.headSeq, hash: external.headHash, source: `head file ${opts.head}` }]
+          : [];
+        const result = verifyLedger(rt.ledger.db, heads, {
+          publicKey,
+          hostPublicKey: rt.signingKey.publicKey,
+        });
         for (const note of result.notes) console.log(`note: ${note}`);
-        if (result.ok) {
-          console.log(
-            `ok: ${result.checked} entries checked, chain intact, head ${result.head.seq} ${result.head.hash}`,
-          );
-        } else {
-          console.log(`first bad sequence: ${result.firstBadSeq}`);
+        if (!result.ok) {
+          const p = result.problem;
+          if (p.kind === 'entry') console.log(`first bad sequence: ${p.seq}`);
+          else if (p.kind === 'checkpoint') console.log(`first bad checkpoint: ${p.checkpointId}`);
+          else console.log(`first bad table: ${p.table}\nfirst bad key: ${p.key}`);
           console.log(result.reason);
           console.log(`${result.checked} entries checked`);
           process.exitCode = EXIT.checkFailed;
+          return;
         }
+        console.log(
+          `ok: ${result.checked} entries checked, chain intact, head ${result.head.seq} ${result.head.hash}`,
+        );
+        const n = result.checkpoints.count;
+        console.log(
+          n === 0
+            ? 'ok: no checkpoint yet'
+            : `ok: ${n} checkpoint${n === 1 ? '' : 's'} signed by ${result.checkpoints.key}, ${n === 1 ? 'its state matches' : 'their states match'} the chain`,
+        );
+        if (publicKey && result.pinned)
+          console.log(`ok: the key pinned at entry ${result.pinned.seq} is the one in ${publicKey.source}`);
+        console.log(`ok: projections match the chain (${result.tables.join(', ')})`);
       });
     });
 
@@ -132,15 +152,28 @@ export function registerLedgerCommands(program: Command): void {
 
   ledger
     .command('head')
-    .description('export the signed head of the newest checkpoint (keep it off this host)')
+    .description(
+      'export the signed head of the newest checkpoint and the pinned public key (keep them off this host)',
+    )
     .option('--checkpoint <id>', 'a specific checkpoint instead of the newest')
-    .action(async (opts: { checkpoint?: string }, command: Command) => {
+    .option('--public-key', 'print only the pinned public key, as PEM, for `agov ledger verify --public-key`')
+    .action(async (opts: { checkpoint?: string; publicKey?: boolean }, command: Command) => {
       await withRuntime(command, { ledgerMustExist: true, stateStore: 'memory' }, (rt) => {
+        const pinned = rt.checkpoints.pinnedKey();
+        if (opts.publicKey) {
+          if (!pinned)
+            throw new UserError(
+              'no_pinned_key',
+              'no key is pinned in this ledger yet; the first checkpoint pins it: `agov checkpoint create`',
+            );
+          process.stdout.write(publicKeyPem(pinned.publicKey));
+          return;
+        }
         const checkpoint = opts.checkpoint ? rt.checkpoints.get(opts.checkpoint) : rt.checkpoints.latest();
         if (!checkpoint)
           throw new UserError('no_checkpoint', 'no checkpoint yet; create one with `agov checkpoint create`');
         const { state: _state, ...head } = checkpoint;
-        console.log(JSON.stringify(head, null, 2));
+        console.log(JSON.stringify({ ...head, pinnedKey: pinned }, null, 2));
       });
     });
 }
@@ -165,7 +198,9 @@ function readHeadFile(path: string): SignedHead {
   const head = signedHeadSchema.safeParse(json);
   if (!head.success)
     throw new UserError('head_file_invalid', `${path} is not a head exported by \`agov ledger head\``);
-  if (!verifySignedHead(head.data)) {
+  // The operator's own file, kept off the host: it only adds a head the chain must reach, so it
+  // is checked against the key it names; `verify --public-key` checks that key too.
+  if (!verifySignedHead(head.data, head.data.publicKey)) {
     throw new UserError(
       'head_file_forged',
       `the signature of ${path} does not match its content: it was altered`,
@@ -179,4 +214,15 @@ export function parseSeq(value: string): number {
   if (!Number.isInteger(n) || n < 0)
     throw new UserError('usage', `expected a non-negative whole number, got "${value}"`);
   return n;
+}
+
+function readText(path: string, what: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new UserError(
+      `${what.replace(' ', '_')}_file_unreadable`,
+      `cannot read the ${what} file ${path}: ${(error as Error).message}`,
+    );
+  }
 }

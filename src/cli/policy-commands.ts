@@ -9,7 +9,7 @@ import { evaluate } from '../core/policy/evaluate.js';
 import { parsePolicyFile } from '../core/policy/load-policy.js';
 import type { Policy } from '../core/policy/policy-schema.js';
 import { addedLinesOf, type ChangedFile } from '../core/policy/pull-request-facts.js';
-import { resolvePolicy } from '../core/policy/resolve-policy.js';
+import { policyProblems, resolvePolicy } from '../core/policy/resolve-policy.js';
 import { isTierId, TIER_IDS, type TierId, tierLabel } from '../core/tiers.js';
 import { UserError } from '../errors.js';
 import { backtestPolicy } from '../policy-backtest.js';
@@ -35,7 +35,10 @@ function loadPolicyFile(path: string | undefined): Policy | null {
     for (const p of result.problems) console.log(formatProblem(p));
     return null;
   }
-  return resolvePolicy(result.value, { source: path });
+  const policy = resolvePolicy(result.value, { source: path });
+  const problems = policyProblems(policy, path);
+  for (const p of problems) console.log(p);
+  return problems.length ? null : policy;
 }
 
 /** Files from `--files a,b` (one added line each) or from a unified diff (`git diff` output). */

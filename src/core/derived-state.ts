@@ -129,9 +129,11 @@ export function stateChangesFor(entry: LedgerEntry): StateChange[] {
       return [{ kind: 'remove_pending_approval', approvalId: entry.payload.approvalId }];
     case 'integration.event':
     case 'checkpoint.created':
+    case 'ledger.key_pinned':
     case 'delivery.received':
     case 'decision.recorded':
     case 'merge_group.checked':
+    case 'deployment.decided':
     case 'approval.recorded':
     case 'pr.merged':
     case 'pr.bad_outcome':

@@ -55,6 +55,12 @@ export const ledgerPayloadSchemas = {
     data: z.record(z.string(), z.unknown()),
   }),
   'checkpoint.created': z.object({ checkpointId: z.string(), headSeq: z.number().int() }),
+  /**
+   * The public key (ed25519, base64 SPKI) that signs this ledger's checkpoints, written once, with
+   * the first checkpoint. Verify checks every checkpoint against it, never against the key a
+   * checkpoint carries.
+   */
+  'ledger.key_pinned': z.object({ publicKey: z.string().min(1) }),
   /** A webhook delivery accepted into the inbox. */
   'delivery.received': z.object({
     source: z.enum(['github', 'slack']),
@@ -139,6 +145,27 @@ export const ledgerPayloadSchemas = {
       }),
     ),
   }),
+  /** This app's answer as a deployment protection rule: what it saw, and approved, rejected or waiting. */
+  'deployment.decided': z.object({
+    repository: z.string(),
+    environment: z.string(),
+    runId: z.number().int(),
+    deploymentId: z.number().int().nullable(),
+    sha: z.string().nullable(),
+    ref: z.string().nullable(),
+    /** Who GitHub says created the deployment, and who set off the run. */
+    creator: z.string().nullable(),
+    sender: z.string().nullable(),
+    attribution: z
+      .object({ strength: z.enum(['authenticated', 'claimed']), via: z.string(), author: z.string() })
+      .nullable(),
+    tier: z.enum(TIER_IDS).nullable(),
+    state: z.enum(['approved', 'rejected', 'waiting']),
+    gate: z.string().nullable(),
+    reasons: z.array(z.string()),
+    policyVersion: z.string().nullable(),
+    installationId: z.number().int(),
+  }),
   'approval.recorded': z.object({
     repository: z.string(),
     number: z.number().int(),
@@ -169,6 +196,15 @@ export const ledgerPayloadSchemas = {
     path: z.string(),
     status: z.number().int(),
     reason: z.string(),
+    /**
+     * Refusals counted in one entry: unauthenticated and rate-limited ones are recorded at most
+     * once a minute per source address (or agent), with how many there were since the last entry.
+     */
+    count: z.number().int().positive().optional(),
+    /** The source address of unauthenticated refusals. */
+    source: z.string().optional(),
+    /** The refusals counted, by error code. */
+    codes: z.record(z.string(), z.number().int().nonnegative()).optional(),
   }),
   'revocation.requested': z.object({
     revocationId: z.string(),

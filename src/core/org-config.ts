@@ -235,7 +235,13 @@ export const orgConfigSchema = z
         /** A heartbeat counts this long; an execution without one is `heartbeat_missed`. */
         heartbeat_ttl_seconds: z.number().int().positive().default(60),
         preflights_per_minute: z.number().int().positive().default(120),
-        max_session_checkpoint_kb: z.number().int().positive().max(10_240).default(256),
+        /** Every call of one agent, whatever it is; past it 429 with Retry-After. */
+        requests_per_minute: z.number().int().positive().default(1200),
+        /** Calls from one source address without a valid token (missing, bad): brute force, floods. */
+        unauthenticated_per_minute: z.number().int().positive().default(60),
+        /** Event `data` and session state are summaries and resume points, not payload stores. */
+        max_event_data_kb: z.number().int().positive().max(10_240).default(64),
+        max_session_checkpoint_kb: z.number().int().positive().max(10_240).default(64),
       })
       .strict()
       .default({
@@ -243,7 +249,10 @@ export const orgConfigSchema = z
         max_lock_ttl_seconds: 3600,
         heartbeat_ttl_seconds: 60,
         preflights_per_minute: 120,
-        max_session_checkpoint_kb: 256,
+        requests_per_minute: 1200,
+        unauthenticated_per_minute: 60,
+        max_event_data_kb: 64,
+        max_session_checkpoint_kb: 64,
       }),
   })
   .strict();

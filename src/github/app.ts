@@ -4,6 +4,7 @@ import type { FileChange } from '../core/reverts.js';
 import type { Governance } from '../governance.js';
 import type { Logger } from '../logger.js';
 import { PullRequestOutcomes } from '../pr-outcomes.js';
+import { DeploymentGate } from './deployment-gate.js';
 import { gatherFacts } from './gather-facts.js';
 import { loadPolicy } from './load-policy.js';
 import { MergeGroupCheck } from './merge-group-check.js';
@@ -36,6 +37,7 @@ export function governanceApp(deps: AppDeps, meta: () => DeliveryMeta) {
   const { gate, governance } = deps;
   const outcomes = new PullRequestOutcomes(governance);
   const mergeGroups = new MergeGroupCheck(governance, deps.onOutbox);
+  const deployments = new DeploymentGate(governance, deps.onOutbox);
 
   async function evaluateNumbers(
     octokit: ProbotOctokit,
@@ -188,6 +190,11 @@ export function governanceApp(deps: AppDeps, meta: () => DeliveryMeta) {
         state === 'approved' ? 'approve' : 'reject',
       );
       await gate.evaluate(context.octokit, target, 'pull_request_review.submitted', meta().seq);
+    });
+
+    app.on('deployment_protection_rule.requested', async (context) => {
+      const p = WEBHOOK_SCHEMAS.deployment_protection_rule.parse(context.payload);
+      await deployments.requested(context.octokit, p, meta().seq);
     });
 
     app.on('merge_group.checks_requested', async (context) => {

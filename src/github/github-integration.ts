@@ -12,6 +12,11 @@ import { type DeliveryMeta, EVALUATED_ACTIONS, governanceApp } from './app.js';
 import type { CheckRunPayload } from './check-run-message.js';
 import { checkRunMessage } from './check-run-message.js';
 import { deliverCheckRun } from './deliver-check-run.js';
+import {
+  DEPLOYMENT_REVIEW_KIND,
+  type DeploymentReviewPayload,
+  deliverDeploymentReview,
+} from './deployment-gate.js';
 import { deliverFindingIssue, FINDING_ISSUE_KIND, type FindingIssuePayload } from './finding-issue.js';
 import { PullRequestGate } from './pull-request-gate.js';
 import { targetOf } from './pull-request-target.js';
@@ -245,6 +250,8 @@ export class GithubIntegration {
         await this.breaker.execute(async () => {
           if (message.kind === FINDING_ISSUE_KIND)
             return deliverFindingIssue(this.probot, message.payload as FindingIssuePayload);
+          if (message.kind === DEPLOYMENT_REVIEW_KIND)
+            return deliverDeploymentReview(this.probot, message.payload as DeploymentReviewPayload);
           const payload = message.payload as CheckRunPayload;
           const octokit = await this.probot.auth(payload.installationId);
           await deliverCheckRun(octokit, this.governance.ledger.db, payload, this.publicUrl);

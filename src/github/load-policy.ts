@@ -2,7 +2,7 @@ import type { ProbotOctokit } from 'probot';
 import { formatProblem } from '../core/parse-yaml.js';
 import { parsePolicyFile } from '../core/policy/load-policy.js';
 import { POLICY_FILE, type Policy, type PolicyFile } from '../core/policy/policy-schema.js';
-import { resolvePolicy } from '../core/policy/resolve-policy.js';
+import { policyProblems, resolvePolicy } from '../core/policy/resolve-policy.js';
 
 export type LoadedPolicy = { ok: true; policy: Policy } | { ok: false; problems: string[] };
 
@@ -18,9 +18,6 @@ export async function loadPolicy(
   defaultBranch: string,
 ): Promise<LoadedPolicy> {
   const repoText = await readFile(octokit, owner, repo, defaultBranch);
-  const needsOrg = repoText === null || /^extends:\s*org\s*$/m.test(repoText);
-  const orgText =
-    needsOrg && repo !== '.github' ? await readFile(octokit, owner, '.github', undefined) : null;
   const problems: string[] = [];
   const parse = (text: string | null, file: string): PolicyFile | null => {
     if (text === null) return null;
@@ -30,14 +27,31 @@ export async function loadPolicy(
     return null;
   };
   const repoFile = parse(repoText, `${owner}/${repo}:${POLICY_FILE}`);
+  if (problems.length) return { ok: false, problems };
+  // Decided from the parsed file, never from its text: `extends: "org"  # comment` is `org` too.
+  const extendsOrg = repoFile?.extends === 'org';
+  const orgText =
+    (repoText === null || extendsOrg) && repo !== '.github'
+      ? await readFile(octokit, owner, '.github', undefined)
+      : null;
   const orgFile = parse(orgText, `${owner}/.github:${POLICY_FILE}`);
+  if (extendsOrg && orgFile === null && problems.length === 0)
+    problems.push(
+      `${owner}/${repo}:${POLICY_FILE}: extends: org, but ${owner}/.github has no ${POLICY_FILE} to extend`,
+    );
   if (problems.length) return { ok: false, problems };
   const source = repoFile
     ? `${owner}/${repo}:${POLICY_FILE}@${defaultBranch}${repoFile.extends ? ` extends ${repoFile.extends}` : ''}`
     : orgFile
       ? `${owner}/.github:${POLICY_FILE}`
       : 'built-in default template (no policy file)';
-  return { ok: true, policy: resolvePolicy(repoFile, { org: orgFile, source }) };
+  const policy = resolvePolicy(repoFile, { org: orgFile, source });
+  const undefinedGates = policyProblems(
+    policy,
+    repoFile ? `${owner}/${repo}:${POLICY_FILE}` : `${owner}/.github:${POLICY_FILE}`,
+  );
+  if (undefinedGates.length) return { ok: false, problems: undefinedGates };
+  return { ok: true, policy };
 }
 
 async function readFile(

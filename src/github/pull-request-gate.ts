@@ -12,6 +12,7 @@ import {
   renderInProgress,
   renderUnknownAuthor,
 } from '../core/policy/render-check-run.js';
+import { resolvePolicy } from '../core/policy/resolve-policy.js';
 import { secretMatchersOf } from '../core/policy/rules.js';
 import { decisionRecord, type Governance } from '../governance.js';
 import type { Logger } from '../logger.js';
@@ -88,13 +89,16 @@ export class PullRequestGate {
         checkRunMessage(target, target.pr.headSha, render, `seq-${causeSeq ?? 'sweep'}`),
       );
     if (!agent) {
-      if (loaded.ok && loaded.policy.unknownAuthors === 'skip' && !loaded.policy.scanAllPrs) return;
-      // The secret scan runs on every PR the App sees: a person's leaked key is as leaked as an agent's.
+      const policy = loaded.ok ? loaded.policy : null;
+      if (policy?.unknownAuthors === 'skip' && !policy.scanAllPrs) return;
+      // The secret scan runs on every PR the App sees: a person's leaked key is as leaked as an
+      // agent's. A policy that cannot be used still leaves the built-in patterns to run.
+      const scanPolicy = policy ?? resolvePolicy(null, { source: 'built-in default template' });
       const scan =
-        loaded.ok && loaded.policy.scanAllPrs
+        !policy || policy.scanAllPrs
           ? scanForSecrets(
-              loaded.policy,
-              await gatherFacts(octokit, target, coAuthors, { needChecks: false }),
+              scanPolicy,
+              await scannedFacts(scanPolicy, gatherFacts(octokit, target, coAuthors, { needChecks: false })),
             )
           : null;
       if (scan && scan.status === 'fire' && scan.violation === 'secret_exposure') {
@@ -106,7 +110,7 @@ export class PullRequestGate {
         );
         return;
       }
-      if (loaded.ok && loaded.policy.unknownAuthors === 'skip') return;
+      if (policy?.unknownAuthors === 'skip') return;
       await early(
         null,
         'not_agent',

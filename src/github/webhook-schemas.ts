@@ -89,8 +89,48 @@ export const WEBHOOK_SCHEMAS = {
     ),
     ...withRepo,
   }),
+  /** This app as an environment's custom deployment protection rule (action `requested`). */
+  deployment_protection_rule: z
+    .object({
+      action: z.string(),
+      environment: z.string().min(1),
+      event: z.string().optional(),
+      deployment_callback_url: z.string().url(),
+      deployment: z
+        .object({
+          id: z.number().int(),
+          sha: z.string().nullable().optional(),
+          ref: z.string().nullable().optional(),
+          creator: user.nullable().optional(),
+          /** Free JSON set by whoever created the deployment: its `agent` is a claim, nothing more. */
+          payload: z.unknown().optional(),
+        })
+        .optional(),
+      sender: user.optional(),
+      ...withRepo,
+    })
+    // The answer goes to this run of this repository, never to a URL a payload chose.
+    .refine((p) => runIdOf(p.deployment_callback_url, p.repository.full_name) !== null, {
+      message: 'deployment_callback_url must name a workflow run of the payload repository',
+      path: ['deployment_callback_url'],
+    }),
   installation: z.object({ action: z.string(), installation }),
 } as const;
+
+/**
+ * The workflow run a deployment protection rule's callback URL names, when it names a run of
+ * `repository` (owner/name, compared case-insensitively as GitHub does); else null.
+ */
+export function runIdOf(callbackUrl: string, repository: string): number | null {
+  let path: string;
+  try {
+    path = new URL(callbackUrl).pathname;
+  } catch {
+    return null;
+  }
+  const m = /\/repos\/([^/]+\/[^/]+)\/actions\/runs\/(\d+)\/deployment_protection_rule$/.exec(path);
+  return m && m[1]!.toLowerCase() === repository.toLowerCase() ? Number(m[2]) : null;
+}
 
 export type HandledEvent = keyof typeof WEBHOOK_SCHEMAS;
 

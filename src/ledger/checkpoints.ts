@@ -10,6 +10,7 @@ import {
 import { UserError } from '../errors.js';
 import { GENESIS_HASH } from './entry-hash.js';
 import type { Ledger } from './ledger.js';
+import { findPinnedKey, type PinnedKey } from './pinned-key.js';
 import { type SigningKey, signText, verifySignature } from './signing-key.js';
 import { iterateEntries } from './verify.js';
 
@@ -29,7 +30,7 @@ export interface Checkpoint extends SignedHead {
   state: DerivedState;
 }
 
-interface CheckpointRow {
+export interface CheckpointRow {
   id: string;
   created_at: string;
   head_seq: number;
@@ -40,12 +41,17 @@ interface CheckpointRow {
   public_key: string;
 }
 
-function signedText(h: Omit<SignedHead, 'signature' | 'publicKey'>): string {
+/** What a checkpoint's signature covers. */
+export function signedText(h: Omit<SignedHead, 'signature' | 'publicKey'>): string {
   return JSON.stringify([h.checkpointId, h.createdAt, h.headSeq, h.headHash, h.stateHash]);
 }
 
-export function verifySignedHead(head: SignedHead): boolean {
-  return verifySignature(head.publicKey, signedText(head), head.signature);
+/**
+ * Checks a head's signature against `publicKey`: a key the verifier trusts (pinned in the ledger
+ * or given to it), never the key the head carries, which whoever forged the head chose.
+ */
+export function verifySignedHead(head: SignedHead, publicKey: string): boolean {
+  return verifySignature(publicKey, signedText(head), head.signature);
 }
 
 /**
@@ -59,11 +65,27 @@ export class Checkpoints {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  /** Folds the ledger from the newest checkpoint to the current head and stores the result. */
+  private pinned: PinnedKey | null = null;
+
+  /**
+   * Folds the ledger from the newest checkpoint to the current head and stores the result. The
+   * first checkpoint of a ledger first pins the signing key in the chain.
+   */
   create(): Checkpoint {
+    try {
+      return this.createPinned();
+    } catch (error) {
+      // The pin may have been rolled back with the checkpoint.
+      this.pinned = null;
+      throw error;
+    }
+  }
+
+  private createPinned(): Checkpoint {
     const db = this.ledger.db;
     return db
       .transaction(() => {
+        this.pinKey();
         const { state, head } = this.stateAtHead();
         const createdAt = this.now();
         const stateText = JSON.stringify(state);
@@ -96,6 +118,34 @@ export class Checkpoints {
         return checkpoint;
       })
       .immediate();
+  }
+
+  /** The key pinned in this ledger, if a checkpoint was ever created. */
+  pinnedKey(): PinnedKey | null {
+    this.pinned ??= findPinnedKey(this.ledger.db);
+    return this.pinned;
+  }
+
+  /**
+   * Pins this process's signing key in the chain unless one is pinned. A different key pinned
+   * already is refused: checkpoints it signed would fail verification.
+   */
+  private pinKey(): void {
+    const pinned = this.pinnedKey();
+    if (pinned && pinned.publicKey !== this.key.publicKey) {
+      throw new UserError(
+        'signing_key_not_pinned',
+        `the ledger signing key is not the key pinned in the ledger at entry ${pinned.seq}; checkpoints it signed would fail \`agov ledger verify\`. Use the original key (LEDGER_SIGNING_KEY or LEDGER_SIGNING_KEY_PATH)`,
+      );
+    }
+    if (pinned) return;
+    const entry = this.ledger.append({
+      type: 'ledger.key_pinned',
+      agentId: null,
+      actor: 'agov',
+      payload: { publicKey: this.key.publicKey },
+    });
+    this.pinned = { seq: entry.seq, publicKey: this.key.publicKey };
   }
 
   /** The derived state at the current head: the newest checkpoint plus every entry after it. */
@@ -135,7 +185,7 @@ export class Checkpoints {
   }
 }
 
-function rowToCheckpoint(row: CheckpointRow): Checkpoint {
+export function rowToCheckpoint(row: CheckpointRow): Checkpoint {
   return {
     checkpointId: row.id,
     createdAt: row.created_at,

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** The hash every chain starts from. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -16,7 +16,21 @@ export interface HashedFields {
 
 /** sha256 over an unambiguous encoding of every stored field, chained through `prevHash`. */
 export function entryHash(f: HashedFields): string {
-  return createHash('sha256')
-    .update(JSON.stringify([f.seq, f.ts, f.type, f.agentId, f.actor, f.payload, f.prevHash]))
-    .digest('hex');
+  return entryHashOf(f.seq, f.ts, f.type, f.agentId, f.actor, f.payload, f.prevHash);
+}
+
+/**
+ * The same hash from the stored columns in order. Verify calls it once per entry: the one-shot
+ * `hash` skips the Hash object `createHash` builds for each call.
+ */
+export function entryHashOf(
+  seq: number,
+  ts: string,
+  type: string,
+  agentId: string | null,
+  actor: string,
+  payload: string,
+  prevHash: string,
+): string {
+  return hash('sha256', JSON.stringify([seq, ts, type, agentId, actor, payload, prevHash]));
 }

@@ -231,4 +231,16 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX seen_requests_expiry ON seen_requests (expires_at);
     `,
   },
+  {
+    version: 6,
+    name: 'chain queries by type and agent use an index',
+    sql: `
+      -- Queries by type (findings, council membership, execution locks, decisions since a day) and
+      -- by type and agent (bad outcomes, revocations, promotions) scanned the whole chain: at a
+      -- million entries that holds the event loop for about a second a call. One index serves both;
+      -- its rows end with the seq (the rowid), so ORDER BY seq walks it too. It costs one B-tree
+      -- insert per append (see bench:ledger).
+      CREATE INDEX ledger_entries_type_agent ON ledger_entries (type, agent_id);
+    `,
+  },
 ];

@@ -112,6 +112,35 @@ export class Outbox {
     return this.pending.all(target, this.now().toISOString(), limit).map(rowToMessage);
   }
 
+  /**
+   * Like `dueFor`, for the ordering keys that start with `prefix` only: a lane (the alerts) that a
+   * deliverer drains before everything else, however long the rest of the queue is.
+   */
+  dueInLane(target: OutboxTarget, prefix: string, limit = 50): OutboxMessage[] {
+    // A key range, not LIKE: it walks outbox_heads (target, status, ordering_key, id).
+    const end = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+    return (
+      this.db
+        .prepare(
+          `SELECT * FROM outbox WHERE id IN (
+             SELECT MIN(id) FROM outbox WHERE target = ? AND status = 'pending' AND ordering_key >= ? AND ordering_key < ?
+             GROUP BY ordering_key
+           ) AND next_attempt_at <= ? ORDER BY id LIMIT ?`,
+        )
+        .all(target, prefix, end, this.now().toISOString(), limit) as OutboxRow[]
+    ).map(rowToMessage);
+  }
+
+  /** When a message with this ordering key was last delivered, or null. */
+  lastDeliveredAt(target: OutboxTarget, orderingKey: string): string | null {
+    const row = this.db
+      .prepare(
+        "SELECT MAX(delivered_at) AS at FROM outbox WHERE target = ? AND status = 'delivered' AND ordering_key = ?",
+      )
+      .get(target, orderingKey) as { at: string | null };
+    return row.at;
+  }
+
   /** When the next pending message for a target is due, or null when none is pending. */
   nextAttemptAt(target: OutboxTarget): string | null {
     const row = this.db

@@ -3,6 +3,19 @@ import type { LedgerEntry } from '../core/ledger-entries.js';
 import type { LedgerDb } from './open-ledger-db.js';
 
 /**
+ * The tables `Projections` writes, each with its primary key: everything in them follows from the
+ * chain, so verify rebuilds them from it and compares.
+ */
+export const PROJECTION_TABLES = [
+  { table: 'agent_actions', key: ['agent_id', 'seq'] },
+  { table: 'agent_metrics', key: ['agent_id'] },
+  { table: 'violations', key: ['seq'] },
+  { table: 'promotions', key: ['seq'] },
+  { table: 'decisions', key: ['seq'] },
+  { table: 'approvals', key: ['seq'] },
+] as const;
+
+/**
  * Writes the query tables (`agent_actions`, `agent_metrics`, `violations`, `promotions`) for one
  * entry. Called inside the append transaction, so projections never lag the chain. An agent's last
  * activity is the newest row of `agent_actions`; it is not copied into `agent_metrics`, so most
@@ -21,40 +34,41 @@ export class Projections {
   private readonly approval: Statement;
   private readonly merged: Statement;
 
-  constructor(db: LedgerDb) {
+  /** `tables`: where the tables are, `main.` for the ledger's; verify replays into its own. */
+  constructor(db: LedgerDb, tables = 'main.') {
     this.decision = db.prepare(
-      'INSERT INTO decisions (seq, repository, number, head_sha, agent_id, outcome, ts) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      `INSERT INTO ${tables}decisions (seq, repository, number, head_sha, agent_id, outcome, ts) VALUES (?, ?, ?, ?, ?, ?, ?)`,
     );
     this.approval = db.prepare(
-      `INSERT INTO approvals (seq, repository, number, approver, verdict, gate, head_sha, diff_hash, policy_version, source, ts)
+      `INSERT INTO ${tables}approvals (seq, repository, number, approver, verdict, gate, head_sha, diff_hash, policy_version, source, ts)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.merged = db.prepare(
-      'UPDATE agent_metrics SET merged_prs_at_tier = merged_prs_at_tier + 1, merged_prs_total = merged_prs_total + 1 WHERE agent_id = ?',
+      `UPDATE ${tables}agent_metrics SET merged_prs_at_tier = merged_prs_at_tier + 1, merged_prs_total = merged_prs_total + 1 WHERE agent_id = ?`,
     );
     this.action = db.prepare(
-      'INSERT INTO agent_actions (agent_id, seq, type, ts, actor) VALUES (?, ?, ?, ?, ?)',
+      `INSERT INTO ${tables}agent_actions (agent_id, seq, type, ts, actor) VALUES (?, ?, ?, ?, ?)`,
     );
     this.metricsInsert = db.prepare(
-      `INSERT INTO agent_metrics (agent_id, tier, status, registered_at, tier_since, token_hash)
+      `INSERT INTO ${tables}agent_metrics (agent_id, tier, status, registered_at, tier_since, token_hash)
        VALUES (?, ?, 'active', ?, ?, ?)`,
     );
-    this.token = db.prepare('UPDATE agent_metrics SET token_hash = ? WHERE agent_id = ?');
-    this.status = db.prepare('UPDATE agent_metrics SET status = ? WHERE agent_id = ?');
+    this.token = db.prepare(`UPDATE ${tables}agent_metrics SET token_hash = ? WHERE agent_id = ?`);
+    this.status = db.prepare(`UPDATE ${tables}agent_metrics SET status = ? WHERE agent_id = ?`);
     this.tier = db.prepare(
-      'UPDATE agent_metrics SET tier = ?, tier_since = ?, merged_prs_at_tier = 0 WHERE agent_id = ?',
+      `UPDATE ${tables}agent_metrics SET tier = ?, tier_since = ?, merged_prs_at_tier = 0 WHERE agent_id = ?`,
     );
     this.violationCount = db.prepare(
-      `UPDATE agent_metrics SET violations_total = violations_total + 1,
+      `UPDATE ${tables}agent_metrics SET violations_total = violations_total + 1,
          last_serious_violation_at = CASE WHEN ? THEN ? ELSE last_serious_violation_at END
        WHERE agent_id = ?`,
     );
     this.violation = db.prepare(
-      `INSERT INTO violations (seq, agent_id, type, severity, consequence, budget_charge, ts, source, details)
+      `INSERT INTO ${tables}violations (seq, agent_id, type, severity, consequence, budget_charge, ts, source, details)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.promotion = db.prepare(
-      `INSERT INTO promotions (seq, agent_id, kind, step, from_tier, to_tier, actor, ts, reason)
+      `INSERT INTO ${tables}promotions (seq, agent_id, kind, step, from_tier, to_tier, actor, ts, reason)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
   }

@@ -61,3 +61,32 @@ export function verifySignature(publicKeyBase64: string, text: string, signature
     return false;
   }
 }
+
+/** A public key as PEM, for a file kept off the host. */
+export function publicKeyPem(publicKeyBase64: string): string {
+  return createPublicKey({ key: Buffer.from(publicKeyBase64, 'base64'), format: 'der', type: 'spki' })
+    .export({ type: 'spki', format: 'pem' })
+    .toString();
+}
+
+/**
+ * Reads an ed25519 public key given to the verifier: PEM (as `agov ledger head --public-key`
+ * writes it) or base64 SPKI. Returns it as base64 SPKI, the form pinned in the ledger.
+ */
+export function readPublicKeyText(text: string, source: string): string {
+  const trimmed = text.trim();
+  let key: KeyObject;
+  try {
+    key = trimmed.startsWith('-----BEGIN')
+      ? createPublicKey(trimmed)
+      : createPublicKey({ key: Buffer.from(trimmed, 'base64'), format: 'der', type: 'spki' });
+  } catch {
+    throw new UserError(
+      'public_key_invalid',
+      `${source} is not a public key; write one with \`agov ledger head --public-key > FILE\``,
+    );
+  }
+  if (key.asymmetricKeyType !== 'ed25519')
+    throw new UserError('public_key_invalid', `${source} is not an ed25519 public key`);
+  return key.export({ type: 'spki', format: 'der' }).toString('base64');
+}

@@ -10,6 +10,7 @@ import type { OutboxMessage, OutboxMessageInput } from '../ledger/outbox.js';
 import type { Logger } from '../logger.js';
 import type { Promotions } from '../promotions.js';
 import type { Revocations } from '../revocations.js';
+import { ALERT_LANE, alertCall, gatherAlerts, isAlert } from './alert-lane.js';
 import {
   type ApprovalContext,
   approvalRequestBlocks,
@@ -344,7 +345,11 @@ export class SlackIntegration implements IntegrationSubscriber {
       });
     }
     const channel = slack.notify[event];
-    if (channel) {
+    if (channel && isAlert(event, data)) {
+      const item = typeof data.source === 'string' ? data.source : null;
+      const text = notificationText(event, data);
+      calls.push(alertCall(this.governance.ledger.outbox, event, seq, channel, text, item, Date.now()));
+    } else if (channel) {
       calls.push({
         target: 'slack',
         kind: 'chat.postMessage',
@@ -356,43 +361,68 @@ export class SlackIntegration implements IntegrationSubscriber {
     return calls;
   }
 
-  /** Makes the Web API calls waiting in the outbox. */
+  /**
+   * Makes the Web API calls waiting in the outbox: the alert lane first, and again before each
+   * other message, so an alert queued meanwhile goes out next whatever else waits.
+   */
   async deliver(): Promise<void> {
     const outbox = this.governance.ledger.outbox;
+    if (!(await this.deliverAlerts())) return;
     for (const message of outbox.dueFor('slack', 100)) {
-      try {
-        if (message.kind === APPROVER_DIGEST) {
-          const ids = await this.breaker.execute(() => this.deliverDigest(message));
-          for (const id of ids) outbox.markDelivered(id);
-          continue;
-        }
+      if (message.orderingKey.startsWith(ALERT_LANE)) continue;
+      if (!(await this.deliverAlerts())) return;
+      if (!(await this.deliverMessage(message))) return;
+    }
+  }
+
+  /** Delivers the alerts that are due; false when the breaker stopped delivery. */
+  private async deliverAlerts(): Promise<boolean> {
+    for (const message of this.governance.ledger.outbox.dueInLane('slack', ALERT_LANE, 20)) {
+      if (!(await this.deliverMessage(message))) return false;
+    }
+    return true;
+  }
+
+  /** One outbox message (an alert with its identical ones); false when the breaker is open. */
+  private async deliverMessage(message: OutboxMessage): Promise<boolean> {
+    const outbox = this.governance.ledger.outbox;
+    try {
+      if (message.kind === APPROVER_DIGEST) {
+        const ids = await this.breaker.execute(() => this.deliverDigest(message));
+        for (const id of ids) outbox.markDelivered(id);
+      } else if (message.orderingKey.startsWith(ALERT_LANE)) {
+        const { args, ids } = gatherAlerts(outbox, message);
+        await this.breaker.execute(() => this.client.apiCall('chat.postMessage', args));
+        for (const id of ids) outbox.markDelivered(id);
+      } else {
         await this.breaker.execute(() => this.deliverOne(message));
         outbox.markDelivered(message.id);
-      } catch (error) {
-        const e = error as {
-          code?: string;
-          retryAfter?: number;
-          statusCode?: number;
-          data?: { error?: string };
-        };
-        // The Web API client reports 429 as a rate-limited error with the delay Slack asked for.
-        const asHttp =
-          e.code === 'slack_webapi_rate_limited_error'
-            ? { status: 429, response: { headers: { 'retry-after': String(e.retryAfter ?? 1) } } }
-            : e.statusCode
-              ? { status: e.statusCode }
-              : e.code === 'slack_webapi_platform_error'
-                ? { status: 400 }
-                : error;
-        outbox.markRetry(
-          message.id,
-          e.data?.error ?? (error as Error).message,
-          retryAt(asHttp, message.attempts + 1, Date.now(), this.retry),
-        );
-        if (e.code === 'slack_webapi_platform_error')
-          this.logger.error({ outboxId: message.id, error: e.data?.error }, 'Slack refused a call');
-        if (error instanceof BrokenCircuitError) return;
       }
+      return true;
+    } catch (error) {
+      const e = error as {
+        code?: string;
+        retryAfter?: number;
+        statusCode?: number;
+        data?: { error?: string };
+      };
+      // The Web API client reports 429 as a rate-limited error with the delay Slack asked for.
+      const asHttp =
+        e.code === 'slack_webapi_rate_limited_error'
+          ? { status: 429, response: { headers: { 'retry-after': String(e.retryAfter ?? 1) } } }
+          : e.statusCode
+            ? { status: e.statusCode }
+            : e.code === 'slack_webapi_platform_error'
+              ? { status: 400 }
+              : error;
+      outbox.markRetry(
+        message.id,
+        e.data?.error ?? (error as Error).message,
+        retryAt(asHttp, message.attempts + 1, Date.now(), this.retry),
+      );
+      if (e.code === 'slack_webapi_platform_error')
+        this.logger.error({ outboxId: message.id, error: e.data?.error }, 'Slack refused a call');
+      return !(error instanceof BrokenCircuitError);
     }
   }
 

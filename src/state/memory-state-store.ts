@@ -1,3 +1,4 @@
+import { type RateLimiterAbstract, RateLimiterMemory } from 'rate-limiter-flexible';
 import type { AgentRecord } from '../core/agent.js';
 import {
   applyStateChanges,
@@ -148,6 +149,10 @@ export class MemoryStateStore implements StateStore {
     if (allowed) hits.push(now);
     this.rates.set(key, hits);
     return { allowed, count: hits.length };
+  }
+
+  rateLimiter(name: string, points: number, durationSeconds: number): RateLimiterAbstract {
+    return new RateLimiterMemory({ keyPrefix: `ratelimit:${name}`, points, duration: durationSeconds });
   }
 
   async markDeliverySeen(deliveryId: string, ttlMs: number): Promise<boolean> {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import { type AgentRecord, agentRecordSchema } from '../core/agent.js';
 import type {
   BudgetCharge,
@@ -381,6 +382,18 @@ export class RedisStateStore implements StateStore {
       for (const c of charges) tx.zadd(keys.budget(agentId), c.at, budgetMember(c));
     }
     await tx.exec();
+  }
+
+  rateLimiter(name: string, points: number, durationSeconds: number): RateLimiterAbstract {
+    return new RateLimiterRedis({
+      storeClient: this.redis,
+      keyPrefix: `ratelimit:${name}`,
+      points,
+      duration: durationSeconds,
+      // Not queued behind a reconnecting client: the in-process count answers at once meanwhile.
+      rejectIfRedisNotReady: true,
+      insuranceLimiter: new RateLimiterMemory({ points, duration: durationSeconds }),
+    });
   }
 
   async ping(): Promise<void> {

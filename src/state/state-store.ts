@@ -4,6 +4,7 @@
  * the alert queue). Two implementations honour this contract: Redis-protocol servers through
  * ioredis, and an in-process store for one node. The contract tests run against both.
  */
+import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { AgentRecord } from '../core/agent.js';
 import type { DerivedState, PendingApproval, RevokeSignal, StateChange } from '../core/derived-state.js';
 
@@ -113,6 +114,14 @@ export interface StateStore {
 
   /** Counts one hit in a sliding window and refuses it past `limit`, atomically. */
   hitRateLimit(key: string, limit: number, windowMs: number): Promise<{ allowed: boolean; count: number }>;
+
+  /**
+   * A request-rate limiter (rate-limiter-flexible) whose counts live in this store, so every
+   * replica on one Redis counts the same requests: `points` per `durationSeconds` per key, fixed
+   * windows. Its keys are under `ratelimit:{name}:`. A Redis that cannot answer is replaced by an
+   * in-process count of the same size until it can (limits then hold per replica).
+   */
+  rateLimiter(name: string, points: number, durationSeconds: number): RateLimiterAbstract;
 
   /** True the first time a delivery id is seen within `ttlMs`; false for a replay. */
   markDeliverySeen(deliveryId: string, ttlMs: number): Promise<boolean>;

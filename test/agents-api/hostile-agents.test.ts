@@ -225,7 +225,8 @@ describe('one agent’s bad entry', () => {
     const { register, call } = await start('memory');
     const alpha = await register('alpha');
     const beta = await register('beta');
-    const deep = `{"event":"plan_created","data":${nested(100_000)}}`;
+    // 12,000 levels (72 KB): far past the depth limit, within the body cap (64 KB + 16 KB).
+    const deep = `{"event":"plan_created","data":${nested(12_000)}}`;
     const results = await Promise.all(
       Array.from({ length: 300 }, (_, i) =>
         i % 30 === 0

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { agov, sqlite, tempDir } from '../helpers/agov.js';
 import { testRuntime } from '../helpers/runtime.js';
+import { hostKey, otherKey, rehash, resignCheckpoint, rows, shell, writeChain } from '../ledger/attacker.js';
 
 /** A ledger of 6 entries: 3 agents, each registered and its token rotated. */
 async function seedLedger(
@@ -96,12 +97,15 @@ describe('agov ledger verify', () => {
     expect(head.status).toBe(0);
     const headFile = join(tempDir(), 'head.json');
     writeFileSync(headFile, head.stdout);
-    // The attacker replaces the whole database with a fresh, self-consistent history.
+    // The attacker replaces the whole database with a fresh, self-consistent history, checkpoint
+    // (and pinned key, the attacker's own) included.
     const { ledger: forged } = await seedLedger(['docs-bot', 'evil-bot', 'infra-bot']);
+    expect(agov(['checkpoint', 'create'], { LEDGER_PATH: forged }).status).toBe(0);
     expect(agov(['ledger', 'verify'], { LEDGER_PATH: forged }).status).toBe(0);
     const r = agov(['ledger', 'verify', '--head', headFile], { LEDGER_PATH: forged });
     expect(r.status).toBe(1);
-    expect(r.stdout).toMatch(/^first bad sequence: 6$/m);
+    // Entry 7 is the key pin the first checkpoint wrote; it is where the two histories' heads differ.
+    expect(r.stdout).toMatch(/^first bad sequence: 7$/m);
     expect(r.stdout).toMatch(/history was rewritten/);
   });
 
@@ -113,5 +117,292 @@ describe('agov ledger verify', () => {
     const r = agov(['ledger', 'verify', '--head', headFile], env);
     expect(r.status).toBe(2);
     expect(r.stderr.trim()).toMatch(/^agov: the signature of .* does not match its content: it was altered$/);
+  });
+});
+
+/**
+ * A history that fills every projection table, a checkpoint (which pins the signing key at entry
+ * 9) and two entries after it. Entries: 1-3 registrations, 4 a violation of test-bot, 5 infra-bot
+ * revoked, 6 a decision, 7 an approval, 8 docs-bot promoted to T2, 9 the key pin, 10 a token
+ * rotation, 11 a merged PR.
+ */
+async function seedHistory() {
+  const ledger = join(tempDir(), 'ledger.db');
+  const env = { LEDGER_PATH: ledger };
+  let rt = await testRuntime({ ledgerPath: ledger });
+  for (const id of ['docs-bot', 'test-bot', 'infra-bot'])
+    await rt.governance.registerAgent({ id, tier: 'T1', owner: 'alice' }, 'alice');
+  const pr = { repository: 'acme/web', number: 7, headSha: 'a'.repeat(40) };
+  await rt.governance.record([
+    {
+      type: 'violation.recorded',
+      agentId: 'test-bot',
+      actor: 'github',
+      payload: {
+        violation: 'diff_size_exceeded',
+        severity: 'medium',
+        consequence: 'charge_budget',
+        budgetCharge: 5,
+        details: '900 lines',
+        source: 'github',
+      },
+    },
+    {
+      type: 'agent.status_changed',
+      agentId: 'infra-bot',
+      actor: 'carol',
+      payload: { from: 'active', to: 'revoked', reason: 'leaked a key' },
+    },
+    {
+      type: 'decision.recorded',
+      agentId: 'docs-bot',
+      actor: 'github',
+      payload: {
+        ...pr,
+        outcome: 'deny',
+        summary: 'touches a protected path',
+        tier: 'T1',
+        policyVersion: 'p1',
+        diffHash: 'd1',
+        trigger: 'pull_request.opened',
+        rules: [],
+      },
+    },
+    {
+      type: 'approval.recorded',
+      agentId: 'docs-bot',
+      actor: 'alice',
+      payload: {
+        ...pr,
+        approver: 'alice',
+        verdict: 'approve',
+        gate: 'review',
+        diffHash: 'd1',
+        policyVersion: 'p1',
+        source: 'slack',
+      },
+    },
+    {
+      type: 'agent.tier_changed',
+      agentId: 'docs-bot',
+      actor: 'alice',
+      payload: { from: 'T1', to: 'T2', reason: 'earned it', kind: 'promotion' },
+    },
+  ]);
+  await rt.close();
+  expect(agov(['checkpoint', 'create'], env).status).toBe(0);
+  rt = await testRuntime({ ledgerPath: ledger });
+  await rt.governance.rotateToken('docs-bot', 'alice');
+  await rt.governance.record([
+    { type: 'pr.merged', agentId: 'docs-bot', actor: 'github', payload: { ...pr, tier: 'T2' } },
+  ]);
+  await rt.close();
+  const head = agov(['ledger', 'head', '--public-key'], env);
+  expect(head.status).toBe(0);
+  const publicKeyFile = join(tempDir(), 'ledger-public-key.pem');
+  writeFileSync(publicKeyFile, head.stdout);
+  return { ledger, env, publicKeyFile };
+}
+
+/** Rewrites the whole chain around a key of the attacker's: pin, checkpoint and all. */
+function swapPinnedKey(ledger: string, key = otherKey()) {
+  const chain = rows(ledger).map((r) =>
+    r.type === 'ledger.key_pinned'
+      ? { ...r, payload: JSON.stringify({ ...JSON.parse(r.payload), publicKey: key.publicKey }) }
+      : r,
+  );
+  const next = rehash(chain);
+  writeChain(ledger, next);
+  resignCheckpoint(ledger, key, () => undefined, { seq: 9, hash: next[8]!.hash });
+}
+
+interface Tamper {
+  name: string;
+  tamper: (ledger: string) => void;
+  /** Extra arguments for verify; `{publicKeyFile}` is replaced by the exported public key. */
+  args?: string[];
+  expect: RegExp[];
+}
+
+const TAMPERS: Tamper[] = [
+  {
+    name: 'edit: one byte of an entry',
+    tamper: (l) =>
+      shell(
+        l,
+        "DROP TRIGGER ledger_entries_no_update; UPDATE ledger_entries SET payload = replace(payload, 'leaked', 'leakee') WHERE seq = 5;",
+      ),
+    expect: [/^first bad sequence: 5$/m, /entry 5 was changed after it was written/],
+  },
+  {
+    name: 'delete: one entry',
+    tamper: (l) =>
+      shell(l, 'DROP TRIGGER ledger_entries_no_delete; DELETE FROM ledger_entries WHERE seq = 4;'),
+    expect: [/^first bad sequence: 4$/m, /entry 4 is missing/],
+  },
+  {
+    name: 'reorder: two entries swapped, hashes and all',
+    tamper: (l) => {
+      const r = rows(l);
+      writeChain(l, [r[0]!, { ...r[2]!, seq: 2 }, { ...r[1]!, seq: 3 }, ...r.slice(3)]);
+    },
+    expect: [/^first bad sequence: 2$/m, /does not link to entry 1/],
+  },
+  {
+    name: 'truncate: the tail cut off before the checkpoint head',
+    tamper: (l) =>
+      shell(l, 'DROP TRIGGER ledger_entries_no_delete; DELETE FROM ledger_entries WHERE seq >= 8;'),
+    expect: [/^first bad sequence: 8$/m, /the tail was cut off/],
+  },
+  {
+    name: 'projection: the revoked agent made active at T4 with a token of the attacker’s',
+    tamper: (l) =>
+      shell(
+        l,
+        `UPDATE agent_metrics SET status = 'active', tier = 'T4', token_hash = '${'e'.repeat(64)}' WHERE agent_id = 'infra-bot';`,
+      ),
+    expect: [/^first bad table: agent_metrics$/m, /^first bad key: agent_id=infra-bot$/m, /tier/],
+  },
+  {
+    name: 'projection: an agent the chain never registered',
+    tamper: (l) =>
+      shell(
+        l,
+        "INSERT INTO agent_metrics (agent_id, tier, status, registered_at, tier_since) VALUES ('evil-bot', 'T4', 'active', 't', 't');",
+      ),
+    expect: [/^first bad table: agent_metrics$/m, /^first bad key: agent_id=evil-bot$/m, /not in the chain/],
+  },
+  {
+    name: 'projection: an action deleted',
+    tamper: (l) => shell(l, "DELETE FROM agent_actions WHERE agent_id = 'test-bot' AND seq = 4;"),
+    expect: [/^first bad table: agent_actions$/m, /^first bad key: agent_id=test-bot, seq=4$/m, /missing/],
+  },
+  {
+    name: 'projection: a violation deleted',
+    tamper: (l) => shell(l, 'DELETE FROM violations WHERE seq = 4;'),
+    expect: [/^first bad table: violations$/m, /^first bad key: seq=4$/m],
+  },
+  {
+    name: 'projection: the revocation rewritten as a reinstatement',
+    tamper: (l) => shell(l, "UPDATE promotions SET kind = 'reinstatement' WHERE seq = 5;"),
+    expect: [/^first bad table: promotions$/m, /^first bad key: seq=5$/m],
+  },
+  {
+    name: 'projection: a deny turned into an allow',
+    tamper: (l) => shell(l, "UPDATE decisions SET outcome = 'allow' WHERE seq = 6;"),
+    expect: [/^first bad table: decisions$/m, /^first bad key: seq=6$/m],
+  },
+  {
+    name: 'projection: a forged approval',
+    tamper: (l) =>
+      shell(
+        l,
+        "INSERT INTO approvals SELECT 100, repository, number, 'mallory', verdict, gate, head_sha, diff_hash, policy_version, source, ts FROM approvals WHERE seq = 7;",
+      ),
+    expect: [/^first bad table: approvals$/m, /^first bad key: seq=100$/m],
+  },
+  {
+    name: 'checkpoint: state edited, hash left as it was',
+    tamper: (l) =>
+      shell(l, `UPDATE checkpoints SET state = replace(state, '"status":"revoked"', '"status":"active"');`),
+    expect: [
+      /^first bad checkpoint: ckpt-\d{8}-\d{6}-[0-9a-f]{8}$/m,
+      /state does not match its signed state hash/,
+    ],
+  },
+  {
+    name: 'checkpoint: state edited and signed again with the host’s own key',
+    tamper: (l) =>
+      resignCheckpoint(l, hostKey(l), (s) => {
+        s.agents['infra-bot'].status = 'active';
+        s.agents['infra-bot'].tier = 'T4';
+        delete s.revocations['infra-bot'];
+      }),
+    expect: [/^first bad checkpoint: ckpt-/m, /state differs from the chain at agents\.infra-bot\.status/],
+  },
+  {
+    name: 'checkpoint: signed again with another key',
+    tamper: (l) => resignCheckpoint(l, otherKey()),
+    expect: [
+      /^first bad checkpoint: ckpt-/m,
+      /is not signed by the key pinned at entry 9: it was altered or signed by someone else/,
+    ],
+  },
+  {
+    name: 'pinned key: edited in its entry',
+    tamper: (l) => {
+      const key = otherKey();
+      shell(
+        l,
+        `DROP TRIGGER ledger_entries_no_update; UPDATE ledger_entries SET payload = json_set(payload, '$.publicKey', '${key.publicKey}') WHERE seq = 9;`,
+      );
+      resignCheckpoint(l, key);
+    },
+    expect: [/^first bad sequence: 9$/m, /entry 9 was changed after it was written/],
+  },
+  {
+    name: 'pinned key: the whole chain rewritten around another key, checked with --public-key',
+    tamper: (l) => swapPinnedKey(l),
+    args: ['--public-key', '{publicKeyFile}'],
+    expect: [/^first bad sequence: 9$/m, /entry 9 pins a key other than the one in .*ledger-public-key\.pem/],
+  },
+  {
+    name: 'pinned key: a second key pinned after the first',
+    tamper: (l) => {
+      const key = otherKey();
+      const chain = rows(l);
+      const pin = chain.find((r) => r.type === 'ledger.key_pinned')!;
+      const next = rehash([
+        ...chain,
+        {
+          ...pin,
+          seq: 12,
+          payload: JSON.stringify({ ...JSON.parse(pin.payload), publicKey: key.publicKey }),
+        },
+      ]);
+      writeChain(l, next);
+      resignCheckpoint(l, key);
+    },
+    expect: [/^first bad sequence: 12$/m, /entry 12 pins a second signing key/],
+  },
+];
+
+describe('agov ledger verify against an attacker on the host', () => {
+  let ledger: string;
+  let env: Record<string, string>;
+  let publicKeyFile: string;
+  beforeEach(async () => {
+    ({ ledger, env, publicKeyFile } = await seedHistory());
+  });
+
+  it('exits 0 on an untouched ledger, with and without the exported public key', () => {
+    for (const args of [[], ['--public-key', publicKeyFile]]) {
+      const r = agov(['ledger', 'verify', ...args], env);
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(r.stdout).toMatch(/^ok: 11 entries checked, chain intact, head 11 [0-9a-f]{64}$/m);
+      expect(r.stdout).toMatch(
+        /^ok: 1 checkpoint signed by the key pinned at entry 9, its state matches the chain$/m,
+      );
+      expect(r.stdout).toMatch(
+        /^ok: projections match the chain \(agent_actions, agent_metrics, violations, promotions, decisions, approvals\)$/m,
+      );
+    }
+  });
+
+  it.each(TAMPERS)('exits 1 and names the first bad thing: $name', (t) => {
+    t.tamper(ledger);
+    const args = (t.args ?? []).map((a) => a.replace('{publicKeyFile}', publicKeyFile));
+    const r = agov(['ledger', 'verify', ...args], env);
+    expect(r.stderr).toBe('');
+    for (const pattern of t.expect) expect(r.stdout).toMatch(pattern);
+    expect(r.status).toBe(1);
+  });
+
+  it('without the public key, a chain rewritten wholesale around another key is self-consistent', () => {
+    // What --public-key (or --head) is for: nothing on the host can tell this history from the real one.
+    swapPinnedKey(ledger);
+    expect(agov(['ledger', 'verify'], env).status).toBe(0);
+    expect(agov(['ledger', 'verify', '--public-key', publicKeyFile], env).status).toBe(1);
   });
 });

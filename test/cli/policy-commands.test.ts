@@ -173,3 +173,21 @@ describe('agov policy backtest', () => {
     expect(r.stdout).toContain('1 of 3 decisions would change under');
   });
 });
+
+describe('policy validate refuses what would silently fall back', () => {
+  it('a rule naming an undefined gate, and a deadline beyond a year', () => {
+    const dir = tempDir();
+    const typo = join(dir, 'typo.yml');
+    writeFileSync(typo, 'rules:\n  protected_paths: { paths: ["infra/**"], gate: protcted }\n');
+    const r = agov(['policy', 'validate', typo]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain(
+      `${typo}: rules.protected_paths.gate: no gate "protcted" is defined under gates:`,
+    );
+    const far = join(dir, 'far.yml');
+    writeFileSync(far, 'gates:\n  default: { expiry_hours: 1e15 }\n');
+    const f = agov(['policy', 'validate', far]);
+    expect(f.status).toBe(1);
+    expect(f.stdout).toMatch(/far\.yml:2:\d+: gates\.default\.expiry_hours/);
+  });
+});

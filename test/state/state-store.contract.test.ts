@@ -195,6 +195,20 @@ describe.each(implementations)('StateStore contract: %s', (_name, create) => {
     expect((await store.hitRateLimit('preflight:docs-bot', 3, 100)).allowed).toBe(true);
   });
 
+  it('counts request rates with rate-limiter-flexible, atomically, with the wait past the limit', async () => {
+    const limiter = store.rateLimiter('contract', 5, 60);
+    const results = await Promise.allSettled(Array.from({ length: 8 }, () => limiter.consume('alpha')));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(5);
+    const refused = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    expect(refused.reason.msBeforeNext).toBeGreaterThan(0);
+    expect(refused.reason.msBeforeNext).toBeLessThanOrEqual(60_000);
+    // Another key, and another limiter's same key, count apart.
+    await expect(limiter.consume('beta')).resolves.toMatchObject({ remainingPoints: 4 });
+    await expect(store.rateLimiter('other', 5, 60).consume('alpha')).resolves.toMatchObject({
+      remainingPoints: 4,
+    });
+  });
+
   it('de-duplicates webhook deliveries', async () => {
     expect(await store.markDeliverySeen('72d3162e-cc78-11e3-81ab-4c9367dc0958', 60_000)).toBe(true);
     expect(await store.markDeliverySeen('72d3162e-cc78-11e3-81ab-4c9367dc0958', 60_000)).toBe(false);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { AgentRecord } from '../agent.js';
 import type { OrgConfig } from '../org-config.js';
-import { type Directory, directoryOf, personByLogin } from '../people.js';
+import { type Directory, directoryOf, loginKey } from '../people.js';
 import type { TierCapabilities } from '../tiers.js';
 import { severityOf } from '../violations.js';
 import type { ApprovalReceipt, Attribution, Decision, GateStatus, Outcome, RuleResult } from './decision.js';
@@ -132,12 +132,7 @@ export function evaluate(
 }
 
 /** The gates of a policy with the organisation's approvers resolved: what the tally runs on. */
-export function gateRule(
-  policy: Policy,
-  name: string,
-  org: AgentState['org'],
-  directory: Directory,
-): GateRule {
+export function gateRule(policy: Policy, name: string, org: AgentState['org']): GateRule {
   const gate = policy.gates[name] ?? policy.gates.default ?? DEFAULT_GATE;
   const council = gate.council ? org.council : undefined;
   const named = council
@@ -147,7 +142,9 @@ export function gateRule(
       : org.approvers.map((a) => a.github);
   // A council's members are named by the organisation config itself; a plain gate's approvers must
   // be people the organisation config knows, or anyone could be named by a repository's policy.
-  const known = (login: string) => Boolean(council) || personByLogin(directory, login) !== null;
+  // `people:` entries are known by both identities but have no right to approve.
+  const approvers = new Set(org.approvers.map((a) => loginKey(a.github)));
+  const known = (login: string) => Boolean(council) || approvers.has(loginKey(login));
   return {
     gate: name,
     approvals: council ? council.quorum : gate.approvals,
@@ -236,7 +233,7 @@ function gateStatuses(
   ];
   const directory = directoryFor(state);
   return names.map((name) => {
-    const rule = gateRule(policy, name, state.org, directory);
+    const rule = gateRule(policy, name, state.org);
     const tally = tallyGate(
       rule,
       state.receipts,

@@ -98,12 +98,27 @@ export const gateSchema = z
     council: z.boolean(),
     /** May the agent's owner approve its PR? */
     allow_owner: z.boolean(),
-    expiry_hours: z.number().positive(),
+    /** At most a year: a deadline beyond that is no deadline. */
+    expiry_hours: z.number().positive().max(8760),
     on_expiry: z.enum(['reject', 'escalate']),
     /** Keep approvals across new pushes (by default a new head, diff or policy needs new ones). */
     survive_push: z.boolean(),
     /** Count approving GitHub PR reviews by eligible approvers (off: only Slack and the CLI count). */
     github_reviews: z.boolean(),
+  })
+  .partial()
+  .strict();
+
+/**
+ * A deployment environment's rule, read when this app is the environment's custom deployment
+ * protection rule: the lowest tier an agent needs to deploy there, the gate its deployment waits
+ * on, and what a deployment no agent is behind (a person's) gets.
+ */
+export const environmentSchema = z
+  .object({
+    min_tier: z.enum(TIER_IDS),
+    gate: gateName,
+    people: z.enum(['approve', 'reject']),
   })
   .partial()
   .strict();
@@ -124,12 +139,23 @@ export const policyFileSchema = z
     unknown_authors: z.enum(['neutral', 'skip']).optional(),
     /** Run the secret scan on every PR the App sees, a person's too (a secret found fails the check). */
     scan_all_prs: z.boolean().optional(),
+    /** Deployment environments by name (GitHub compares them case-insensitively, as this app does). */
+    environments: z.record(z.string().min(1), environmentSchema).optional(),
   })
   .strict();
 export type PolicyFile = z.infer<typeof policyFileSchema>;
 
 export type RuleSettings = { [K in RuleId]: z.infer<(typeof ruleSchemas)[K]> };
 export type GateSettings = Required<Omit<z.infer<typeof gateSchema>, 'approvers'>> & { approvers: string[] };
+
+export interface EnvironmentPolicy {
+  /** The name as the policy file spells it. */
+  name: string;
+  /** Null: no agent may deploy here (a section without `min_tier` names no tier that suffices). */
+  minTier: (typeof TIER_IDS)[number] | null;
+  gate: string | null;
+  people: 'approve' | 'reject';
+}
 
 /** A policy with every default filled in, ready to evaluate. */
 export interface Policy {
@@ -166,6 +192,8 @@ export interface Policy {
   unknownAuthors: 'neutral' | 'skip';
   /** The secret scan runs on PRs from no known agent too. */
   scanAllPrs: boolean;
+  /** Deployment environments by lower-case name, every default filled in. */
+  environments: Record<string, EnvironmentPolicy>;
   /** Where it came from, for the check summary: e.g. `acme/web:.github/agent-governance.yml extends strict`. */
   source: string;
   /** sha256 of the resolved policy: approvals given under another version no longer count. */

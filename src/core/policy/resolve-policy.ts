@@ -37,10 +37,17 @@ export function resolvePolicy(
     pipeline: m.pipeline as Policy['pipeline'],
     unknownAuthors: m.unknown_authors ?? 'neutral',
     scanAllPrs: m.scan_all_prs ?? true,
+    environments: Object.fromEntries(
+      Object.entries(m.environments ?? {}).map(([name, e]) => [
+        name.toLowerCase(),
+        { name, minTier: e.min_tier ?? null, gate: e.gate ?? null, people: e.people ?? 'approve' },
+      ]),
+    ),
     source: options.source,
   };
+  // Environments judge deployments, not PRs: editing them must not void the approvals PRs were given.
   const version = createHash('sha256')
-    .update(JSON.stringify({ ...policy, source: undefined }))
+    .update(JSON.stringify({ ...policy, source: undefined, environments: undefined }))
     .digest('hex');
   return { ...policy, version };
 }
@@ -75,4 +82,23 @@ function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>)
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * What resolves but cannot be meant: a rule that holds PRs for a gate the policy never defines
+ * (a typo such as `protcted` would otherwise fall back to another gate silently).
+ */
+export function policyProblems(policy: Policy, file: string): string[] {
+  const problems: string[] = [];
+  for (const [id, settings] of Object.entries(policy.rules) as [
+    string,
+    { enabled?: boolean; gate?: string },
+  ][]) {
+    if (settings.enabled === false || settings.gate === undefined) continue;
+    if (!(settings.gate in policy.gates))
+      problems.push(
+        `${file}: rules.${id}.gate: no gate "${settings.gate}" is defined under gates: (defined: ${Object.keys(policy.gates).join(', ')})`,
+      );
+  }
+  return problems;
 }

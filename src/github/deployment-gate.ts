@@ -1,0 +1,163 @@
+import type { Probot, ProbotOctokit } from 'probot';
+import type { z } from 'zod';
+import type { AgentRecord } from '../core/agent.js';
+import { type DeploymentActor, type DeploymentFacts, decideDeployment } from '../core/deployment-gate.js';
+import type { LedgerEntryInput } from '../core/ledger-entries.js';
+import { tierCapabilities } from '../core/org-config.js';
+import type { Governance } from '../governance.js';
+import type { OutboxMessageInput } from '../ledger/outbox.js';
+import { loadPolicy } from './load-policy.js';
+import { runIdOf, type WEBHOOK_SCHEMAS } from './webhook-schemas.js';
+
+export type DeploymentProtectionRuleEvent = z.infer<(typeof WEBHOOK_SCHEMAS)['deployment_protection_rule']>;
+
+export const DEPLOYMENT_REVIEW_KIND = 'deployment_protection_rule.review';
+
+/** The answer to GitHub, through the outbox: approved or rejected, or a comment while it waits. */
+export interface DeploymentReviewPayload {
+  installationId: number;
+  owner: string;
+  repo: string;
+  runId: number;
+  environment: string;
+  state: 'approved' | 'rejected' | null;
+  comment: string;
+}
+
+/**
+ * `deployment_protection_rule.requested`: who is behind the deployment → the core's verdict →
+ * the ledger entry and the answer to GitHub in one transaction (the outbox delivers it).
+ */
+export class DeploymentGate {
+  constructor(
+    private readonly governance: Governance,
+    private readonly onOutbox: () => void,
+  ) {}
+
+  async requested(octokit: ProbotOctokit, e: DeploymentProtectionRuleEvent, causeSeq: number): Promise<void> {
+    const g = this.governance;
+    const owner = e.repository.owner.login;
+    const repo = e.repository.name;
+    // The edge schema refused any other URL: the answer goes to the configured GitHub API, so the
+    // installation's token is never sent to a URL a payload chose.
+    const runId = runIdOf(e.deployment_callback_url, e.repository.full_name)!;
+    const creator = e.deployment?.creator?.login ?? null;
+    const sender = e.sender?.login ?? null;
+    const found = await this.whoIsBehind(creator, sender, e.deployment?.payload);
+    const loaded = await loadPolicy(octokit, owner, repo, e.repository.default_branch);
+    // A revocation holds in the state store even before the ledger has it.
+    const revoked = found ? (await g.state.getRevokeSignal(found.agent.id)) !== null : false;
+    g.ledger.atomically(() => {
+      const actor: DeploymentActor = found
+        ? {
+            kind: 'agent',
+            agentId: found.agent.id,
+            login: found.login,
+            strength: found.strength,
+            via: found.via,
+            tier: found.agent.tier,
+            // Read inside the write: a revocation cannot slip in between.
+            status: revoked ? 'revoked' : (g.statusInLedger(found.agent.id) ?? found.agent.status),
+            tierMayDeploy: tierCapabilities(g.config, found.agent.tier).actions.includes('deploy'),
+          }
+        : { kind: 'person', login: creator ?? sender ?? 'unknown' };
+      const policy: DeploymentFacts['policy'] = loaded.ok
+        ? { ok: true, environments: loaded.policy.environments, gates: Object.keys(loaded.policy.gates) }
+        : { ok: false, problem: loaded.problems.join('; ') };
+      const verdict = decideDeployment({ environment: e.environment, actor, policy });
+      const entry: LedgerEntryInput = {
+        type: 'deployment.decided',
+        agentId: found?.agent.id ?? null,
+        actor: 'github',
+        payload: {
+          repository: e.repository.full_name,
+          environment: e.environment,
+          runId,
+          deploymentId: e.deployment?.id ?? null,
+          sha: e.deployment?.sha ?? null,
+          ref: e.deployment?.ref ?? null,
+          creator,
+          sender,
+          attribution: found ? { strength: found.strength, via: found.via, author: found.login } : null,
+          tier: found?.agent.tier ?? null,
+          state: verdict.state,
+          gate: verdict.gate,
+          reasons: verdict.reasons,
+          policyVersion: loaded.ok ? loaded.policy.version : null,
+          installationId: e.installation.id,
+        },
+      };
+      const answer: DeploymentReviewPayload = {
+        installationId: e.installation.id,
+        owner,
+        repo,
+        runId,
+        environment: e.environment,
+        state: verdict.state === 'waiting' ? null : verdict.state,
+        comment: verdict.comment,
+      };
+      g.ledger.appendAll([entry], { outbox: [deploymentReviewMessage(answer, causeSeq)] });
+    });
+    await g.syncState();
+    this.onOutbox();
+  }
+
+  /**
+   * The agent behind a deployment. Authenticated: its creator, or whoever set off the run, is one
+   * of the agent's logins (GitHub vouches for both). Claimed: only the deployment's own payload
+   * names the agent (`{"agent": "id"}`), which whoever created it could write.
+   */
+  private async whoIsBehind(
+    creator: string | null,
+    sender: string | null,
+    payload: unknown,
+  ): Promise<{
+    agent: AgentRecord;
+    login: string;
+    strength: 'authenticated' | 'claimed';
+    via: string;
+  } | null> {
+    for (const [login, role] of [
+      [creator, 'deployment creator'],
+      [sender, 'run actor'],
+    ] as const) {
+      if (!login) continue;
+      const found = await this.governance.identifyAgent(login, []);
+      if (found?.attribution.strength === 'authenticated')
+        return { agent: found.agent, login, strength: 'authenticated', via: `${role} ${login}` };
+    }
+    const claimed = (payload as { agent?: unknown } | null | undefined)?.agent;
+    if (typeof claimed !== 'string') return null;
+    const agent = (await this.governance.state.listAgents()).find((a) => a.id === claimed);
+    const login = creator ?? sender ?? 'unknown';
+    return agent ? { agent, login, strength: 'claimed', via: `deployment payload of ${login}` } : null;
+  }
+}
+
+/** One answer per delivery: a re-run of the workflow asks again and is answered again. */
+export function deploymentReviewMessage(
+  p: DeploymentReviewPayload,
+  cause: number | string,
+): OutboxMessageInput {
+  const key = `deployment:${p.owner}/${p.repo}:${p.runId}:${p.environment}`;
+  return {
+    target: 'github',
+    kind: DEPLOYMENT_REVIEW_KIND,
+    idempotencyKey: `${key}:${cause}`,
+    orderingKey: key,
+    payload: p,
+  };
+}
+
+/** `POST /repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule`, as the installation. */
+export async function deliverDeploymentReview(probot: Probot, p: DeploymentReviewPayload): Promise<void> {
+  const octokit = await probot.auth(p.installationId);
+  await octokit.rest.actions.reviewCustomGatesForRun({
+    owner: p.owner,
+    repo: p.repo,
+    run_id: p.runId,
+    environment_name: p.environment,
+    ...(p.state ? { state: p.state } : {}),
+    comment: p.comment,
+  } as Parameters<typeof octokit.rest.actions.reviewCustomGatesForRun>[0]);
+}

@@ -1,0 +1,141 @@
+import Database from 'better-sqlite3';
+import type { LedgerEntry } from '../core/ledger-entries.js';
+import { MIGRATIONS } from './migrations.js';
+import type { LedgerDb } from './open-ledger-db.js';
+import { PROJECTION_TABLES, Projections } from './projections.js';
+
+/**
+ * Where verify rebuilds the projections: temporary tables of the ledger's connection (writable on
+ * a read-only connection too), named apart from the stored ones.
+ */
+const REPLAY = 'temp.agov_replay_';
+
+export interface ProjectionMismatch {
+  table: string;
+  /** The row's primary key, `column=value, …`. */
+  key: string;
+  reason: string;
+  /** The row's ledger sequence, when its key has one. */
+  seq: number | null;
+}
+
+let ddlCache: string[] | null = null;
+
+/**
+ * The projection tables as the migrations create them: from this build's code, never from the
+ * file being verified, whose schema the attacker may have changed too.
+ */
+function projectionDdl(): string[] {
+  if (ddlCache) return ddlCache;
+  const scratch = new Database(':memory:');
+  try {
+    for (const m of MIGRATIONS) scratch.exec(m.sql);
+    ddlCache = PROJECTION_TABLES.map(({ table }) => {
+      const row = scratch
+        .prepare<[string], { sql: string }>("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?")
+        .get(table);
+      if (!row) throw new Error(`the migrations create no table ${table}`);
+      return row.sql.replace(/^CREATE TABLE (\w+)/, `CREATE TABLE ${REPLAY}$1`);
+    });
+    return ddlCache;
+  } finally {
+    scratch.close();
+  }
+}
+
+/**
+ * Rebuilds the projection tables from the chain with the same `Projections` code the append path
+ * runs, in temporary tables of the ledger's connection (none left from an interrupted run), then
+ * compares them row by row with the stored tables. Call `detach` when done.
+ */
+export class ProjectionReplay {
+  private readonly projections: Projections;
+
+  constructor(private readonly db: LedgerDb) {
+    this.detach();
+    try {
+      for (const ddl of projectionDdl()) db.exec(ddl);
+      this.projections = new Projections(db, REPLAY);
+    } catch (error) {
+      this.detach();
+      throw error;
+    }
+  }
+
+  apply(entry: LedgerEntry): void {
+    this.projections.apply(entry);
+  }
+
+  /** The first row, table by table in key order, where the stored projections and the chain differ. */
+  compare(): ProjectionMismatch | null {
+    for (const { table, key } of PROJECTION_TABLES) {
+      const columns = (
+        this.db.prepare(`PRAGMA temp.table_info(agov_replay_${table})`).all() as { name: string }[]
+      ).map((c) => c.name);
+      if (this.same(table, columns)) continue;
+      const on = key.map((k) => `s.${k} = r.${k}`).join(' AND ');
+      const differs = [
+        `s.${key[0]} IS NULL`,
+        `r.${key[0]} IS NULL`,
+        ...columns.map((c) => `s.${c} IS NOT r.${c}`),
+      ].join(' OR ');
+      const bad = this.db
+        .prepare(
+          `SELECT ${key.map((k) => `coalesce(s.${k}, r.${k}) AS ${k}`).join(', ')},
+             s.${key[0]} IS NOT NULL AS stored, r.${key[0]} IS NOT NULL AS replayed
+           FROM main.${table} AS s FULL JOIN ${REPLAY}${table} AS r ON ${on}
+           WHERE ${differs}
+           ORDER BY ${key.map((k) => `coalesce(s.${k}, r.${k})`).join(', ')} LIMIT 1`,
+        )
+        .get() as Record<string, string | number> | undefined;
+      if (!bad) continue;
+      const keyText = key.map((k) => `${k}=${bad[k]}`).join(', ');
+      const seq = (key as readonly string[]).includes('seq') ? Number(bad.seq) : null;
+      if (!bad.replayed)
+        return { table, key: keyText, seq, reason: `${table} row ${keyText} is not in the chain` };
+      if (!bad.stored)
+        return { table, key: keyText, seq, reason: `${table} row ${keyText} is missing: the chain wrote it` };
+      const where = key.map((k) => `${k} = ?`).join(' AND ');
+      const values = key.map((k) => bad[k]);
+      const stored = this.db.prepare(`SELECT * FROM main.${table} WHERE ${where}`).get(...values) as Row;
+      const replayed = this.db
+        .prepare(`SELECT * FROM ${REPLAY}${table} WHERE ${where}`)
+        .get(...values) as Row;
+      const diffs = columns
+        .filter((c) => stored[c] !== replayed[c])
+        .map((c) => `${c} is ${JSON.stringify(stored[c])}, the chain says ${JSON.stringify(replayed[c])}`);
+      return {
+        table,
+        key: keyText,
+        seq,
+        reason: `${table} row ${keyText} differs from the chain: ${diffs.join('; ')}`,
+      };
+    }
+    return null;
+  }
+
+  /**
+   * The quick check: as many rows stored as replayed, and no stored row (every column) missing from
+   * the replay. Keys are unique on both sides, so the two tables are then equal. Only a table that
+   * fails it is searched for its first bad row.
+   */
+  private same(table: string, columns: readonly string[]): boolean {
+    const count = (tables: string) =>
+      this.db.prepare(`SELECT count(*) FROM ${tables}${table}`).pluck().get() as number;
+    if (count('main.') !== count(REPLAY)) return false;
+    const list = columns.join(', ');
+    const extra = this.db
+      .prepare(
+        `SELECT 1 FROM (SELECT ${list} FROM main.${table} EXCEPT SELECT ${list} FROM ${REPLAY}${table}) LIMIT 1`,
+      )
+      .get();
+    return extra === undefined;
+  }
+
+  /** Drops the replayed tables. */
+  detach(): void {
+    for (const { table } of PROJECTION_TABLES) this.db.exec(`DROP TABLE IF EXISTS ${REPLAY}${table}`);
+  }
+}
+
+type Row = Record<string, unknown>;

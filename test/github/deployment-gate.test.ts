@@ -1,0 +1,251 @@
+/**
+ * This app as a GitHub custom deployment protection rule: a signed `deployment_protection_rule`
+ * delivery in, the answer out at the exact callback path, the decision in the ledger. The payload
+ * is GitHub's documented shape around the real `deployment` of @octokit/webhooks-examples (which
+ * has no `deployment_protection_rule` example).
+ */
+import nock from 'nock';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { RunningService } from '../../src/service.js';
+import { API, examplePayload, githubApi, postWebhook, startGithubService } from '../helpers/github.js';
+import { REPO } from '../helpers/github-reads.js';
+
+const ORG = `
+agents:
+  - { id: release-bot, tier: T4, owner: olivia, github_logins: ["release-bot[bot]"] }
+  - { id: stage-bot, tier: T3, owner: olivia, github_logins: ["stage-bot[bot]"] }
+approvers:
+  - { github: alice }
+`;
+
+const POLICY = `
+environments:
+  production: { min_tier: T4, people: reject }
+  staging: { min_tier: T3 }
+  guarded: { min_tier: T3, gate: prod }
+gates:
+  prod: { approvals: 1 }
+`;
+
+const RUN_ID = 4242;
+const CALLBACK = `${REPO}/actions/runs/${RUN_ID}/deployment_protection_rule`;
+
+/** GitHub's documented `deployment_protection_rule.requested` payload, around a real deployment. */
+function requested(environment: string, creator: string, patch: { sender?: string; payload?: unknown } = {}) {
+  const base = examplePayload('deployment', 'created');
+  const deployment = { ...base.deployment, environment, payload: patch.payload ?? {} };
+  deployment.creator = { ...deployment.creator, login: creator };
+  return {
+    action: 'requested',
+    environment,
+    event: 'push',
+    sha: deployment.sha,
+    ref: `refs/heads/${deployment.ref}`,
+    deployment_callback_url: `${API}${CALLBACK}`,
+    deployment,
+    pull_requests: [],
+    repository: base.repository,
+    installation: { id: 1 },
+    sender: { ...base.sender, login: patch.sender ?? creator },
+  };
+}
+
+let service: RunningService;
+beforeAll(() => {
+  nock.disableNetConnect();
+  nock.enableNetConnect('127.0.0.1');
+});
+afterAll(() => nock.enableNetConnect());
+beforeEach(async () => {
+  service = await startGithubService({ orgConfig: ORG });
+});
+afterEach(async () => {
+  await service?.stop();
+  nock.cleanAll();
+});
+
+/** The policy on the default branch, and the one answer expected at the callback path. */
+function github(policy: string | null = POLICY) {
+  githubApi();
+  const answers: any[] = [];
+  const reads = nock(API);
+  if (policy)
+    reads
+      .get(`${REPO}/contents/.github%2Fagent-governance.yml`)
+      .query({ ref: 'master' })
+      .reply(200, { type: 'file', encoding: 'base64', content: Buffer.from(policy).toString('base64') });
+  const callback = nock(API)
+    .post(CALLBACK, (body) => answers.push(body) > 0)
+    .reply(204);
+  return { answers, done: () => reads.isDone() && callback.isDone() };
+}
+
+async function deliver(payload: unknown) {
+  const res = await postWebhook(service.port, 'deployment_protection_rule', payload);
+  expect(res.status).toBe(202);
+  await service.github!.drain();
+}
+
+function decisions() {
+  return service.runtime.ledger.db
+    .prepare(
+      "SELECT agent_id AS agentId, payload FROM ledger_entries WHERE type = 'deployment.decided' ORDER BY seq",
+    )
+    .all()
+    .map((r: any) => ({ agentId: r.agentId, ...JSON.parse(r.payload) }));
+}
+
+function violations() {
+  return service.runtime.ledger.db
+    .prepare("SELECT * FROM ledger_entries WHERE type = 'violation.recorded'")
+    .all();
+}
+
+describe('hostile deployments are rejected through the callback', () => {
+  it('a revoked agent: rejected, whatever its tier', async () => {
+    await service.revocations.revoke('release-bot', 'leaked a deploy key', 'alice');
+    const gh = github();
+    await deliver(requested('production', 'release-bot[bot]'));
+    expect(gh.done()).toBe(true);
+    expect(gh.answers).toEqual([
+      {
+        environment_name: 'production',
+        state: 'rejected',
+        comment: expect.stringContaining('release-bot is revoked'),
+      },
+    ]);
+    expect(decisions()).toMatchObject([
+      {
+        agentId: 'release-bot',
+        environment: 'production',
+        runId: RUN_ID,
+        state: 'rejected',
+        attribution: { strength: 'authenticated', via: 'deployment creator release-bot[bot]' },
+      },
+    ]);
+  });
+
+  it('a tier below the environment’s min_tier: rejected, saying what it needs', async () => {
+    const gh = github();
+    await deliver(requested('production', 'stage-bot[bot]'));
+    expect(gh.done()).toBe(true);
+    expect(gh.answers[0]).toMatchObject({ environment_name: 'production', state: 'rejected' });
+    expect(gh.answers[0].comment).toContain('environment `production` needs T4 or higher');
+    expect(decisions()[0]).toMatchObject({ agentId: 'stage-bot', tier: 'T3', state: 'rejected' });
+  });
+
+  it('a person claiming an agent in the deployment payload gets no agent’s rights, and the agent is charged nothing', async () => {
+    const gh = github();
+    await deliver(requested('production', 'Codertocat', { payload: { agent: 'release-bot' } }));
+    expect(gh.done()).toBe(true);
+    expect(gh.answers[0]).toMatchObject({ environment_name: 'production', state: 'rejected' });
+    expect(gh.answers[0].comment).toContain(
+      'only a claim ties Codertocat to release-bot, and environment `production` says `people: reject`',
+    );
+    expect(decisions()[0]).toMatchObject({
+      agentId: 'release-bot',
+      creator: 'Codertocat',
+      attribution: { strength: 'claimed', author: 'Codertocat' },
+      state: 'rejected',
+    });
+    expect(violations()).toEqual([]);
+  });
+
+  it('an environment the policy does not name: an agent is rejected, a person approved', async () => {
+    let gh = github();
+    await deliver(requested('qa', 'release-bot[bot]'));
+    expect(gh.done()).toBe(true);
+    expect(gh.answers[0]).toMatchObject({ environment_name: 'qa', state: 'rejected' });
+    expect(gh.answers[0].comment).toContain('environment `qa` has no section under `environments:`');
+
+    gh = github();
+    await deliver(requested('qa', 'Codertocat'));
+    expect(gh.done()).toBe(true);
+    expect(gh.answers[0]).toMatchObject({ environment_name: 'qa', state: 'approved' });
+  });
+
+  it('an unreadable policy: an agent is rejected (fail closed)', async () => {
+    const gh = github('environments: [not, a, map]\n');
+    await deliver(requested('staging', 'stage-bot[bot]'));
+    expect(gh.done()).toBe(true);
+    expect(gh.answers[0]).toMatchObject({ environment_name: 'staging', state: 'rejected' });
+    expect(gh.answers[0].comment).toContain('the policy could not be read');
+  });
+
+  it('a callback URL naming another repository is refused at the edge (400) and never called', async () => {
+    const payload = requested('staging', 'stage-bot[bot]');
+    payload.deployment_callback_url = `${API}/repos/evil/elsewhere/actions/runs/1/deployment_protection_rule`;
+    const res = await postWebhook(service.port, 'deployment_protection_rule', payload);
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain(
+      'deployment_callback_url must name a workflow run of the payload repository',
+    );
+    expect(decisions()).toEqual([]);
+  });
+});
+
+describe('the kill switch', () => {
+  it('rejects the revoked agent’s deployment that was waiting on a gate, through the callback, and records it', async () => {
+    const gh = github();
+    await deliver(requested('guarded', 'stage-bot[bot]'));
+    expect(gh.done()).toBe(true);
+    expect(decisions().at(-1)).toMatchObject({ state: 'waiting' });
+
+    const answers: any[] = [];
+    const callback = nock(API)
+      .post(CALLBACK, (body) => answers.push(body) > 0)
+      .reply(204);
+    await service.revocations.revoke('stage-bot', 'pushed to production by hand', 'alice');
+    await service.github!.drain();
+    expect(callback.isDone()).toBe(true);
+    expect(answers).toEqual([
+      {
+        environment_name: 'guarded',
+        state: 'rejected',
+        comment: expect.stringContaining('stage-bot was revoked by alice: pushed to production by hand'),
+      },
+    ]);
+    expect(decisions().at(-1)).toMatchObject({ agentId: 'stage-bot', runId: RUN_ID, state: 'rejected' });
+  });
+});
+
+describe('deployments the policy allows are approved at once', () => {
+  it('a T4 agent to production, authenticated as the deployment’s creator', async () => {
+    const gh = github();
+    await deliver(requested('production', 'release-bot[bot]'));
+    expect(gh.done()).toBe(true);
+    expect(gh.answers).toEqual([
+      { environment_name: 'production', state: 'approved', comment: expect.stringContaining('T4 or higher') },
+    ]);
+    expect(decisions()[0]).toMatchObject({ agentId: 'release-bot', tier: 'T4', state: 'approved' });
+  });
+
+  it('a T3 agent that set off the run (the creator is github-actions[bot]) to staging', async () => {
+    const gh = github();
+    await deliver(requested('staging', 'github-actions[bot]', { sender: 'stage-bot[bot]' }));
+    expect(gh.done()).toBe(true);
+    expect(gh.answers[0]).toMatchObject({ environment_name: 'staging', state: 'approved' });
+    expect(decisions()[0]).toMatchObject({
+      agentId: 'stage-bot',
+      attribution: { strength: 'authenticated', via: 'run actor stage-bot[bot]' },
+    });
+  });
+
+  it('a person’s deployment to an environment that does not refuse people', async () => {
+    const gh = github();
+    await deliver(requested('staging', 'Codertocat'));
+    expect(gh.done()).toBe(true);
+    expect(gh.answers[0]).toMatchObject({ environment_name: 'staging', state: 'approved' });
+    expect(decisions()[0]).toMatchObject({ agentId: null, attribution: null, state: 'approved' });
+  });
+
+  it('a gate on the environment: the deployment waits, with a comment and no verdict', async () => {
+    const gh = github();
+    await deliver(requested('guarded', 'stage-bot[bot]'));
+    expect(gh.done()).toBe(true);
+    expect(gh.answers).toEqual([
+      { environment_name: 'guarded', comment: expect.stringContaining('gate `prod` applies') },
+    ]);
+    expect(decisions()[0]).toMatchObject({ state: 'waiting', gate: 'prod' });
+  });
+});

@@ -1,0 +1,68 @@
+/**
+ * Queries on the chain by entry type and agent walk an index, not the whole ledger (issue 12,
+ * item 5): at a million entries a scan holds the event loop for a second on every call.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Runtime } from '../../src/open-runtime.js';
+import { testRuntime } from '../helpers/runtime.js';
+
+let runtime: Runtime | null = null;
+afterEach(async () => {
+  await runtime?.close();
+  runtime = null;
+});
+
+/** The hot queries on `ledger_entries` filtered by type and/or agent, as the service sends them. */
+const HOT_QUERIES: Record<string, [string, unknown[]]> = {
+  'an agent’s last bad outcome (promotion eligibility, suggestions)': [
+    "SELECT MAX(ts) AS ts FROM ledger_entries WHERE type = 'pr.bad_outcome' AND agent_id = ?",
+    ['alpha'],
+  ],
+  'an agent’s bad outcomes since a day (suggestions)': [
+    "SELECT ts FROM ledger_entries WHERE type = 'pr.bad_outcome' AND agent_id = ? AND ts >= ? ORDER BY seq",
+    ['alpha', '2026-01-01'],
+  ],
+  'an agent’s latest revocation (a Vault token issued during one)': [
+    "SELECT json_extract(payload, '$.revocationId') AS id FROM ledger_entries WHERE type = 'revocation.requested' AND agent_id = ? ORDER BY seq DESC LIMIT 1",
+    ['alpha'],
+  ],
+  'the latest council membership (every council sync)': [
+    "SELECT payload FROM ledger_entries WHERE type = 'council.membership' ORDER BY seq DESC LIMIT 1",
+    [],
+  ],
+  'open findings (every watcher run)': [
+    "SELECT type, json_extract(payload, '$.key') AS key FROM ledger_entries WHERE type IN ('finding.raised', 'finding.resolved') ORDER BY seq",
+    [],
+  ],
+  'decisions of the last 30 days (suggestions)': [
+    "SELECT payload FROM ledger_entries WHERE type = 'decision.recorded' AND ts >= ?",
+    ['2026-01-01'],
+  ],
+  'pending promotions of an agent (suggestions)': [
+    `SELECT COUNT(*) AS n FROM ledger_entries r WHERE r.type = 'promotion.requested' AND r.agent_id = ? AND NOT EXISTS (
+       SELECT 1 FROM ledger_entries s WHERE s.type = 'promotion.resolved' AND json_extract(s.payload, '$.promotionId') = json_extract(r.payload, '$.promotionId'))`,
+    ['alpha'],
+  ],
+  'execution locks (state rebuild)': [
+    "SELECT ts, agent_id, payload FROM ledger_entries WHERE type = 'execution.lock' ORDER BY seq",
+    [],
+  ],
+  'a merged PR by repository and number (bad outcomes)': [
+    `SELECT agent_id FROM ledger_entries WHERE type = 'pr.merged' AND json_extract(payload, '$.repository') = ?
+       AND json_extract(payload, '$.number') = ? ORDER BY seq DESC LIMIT 1`,
+    ['acme/web', 2],
+  ],
+};
+
+describe('ledger queries by type and agent', () => {
+  it.each(Object.entries(HOT_QUERIES))('%s walks an index', async (_name, [sql, params]) => {
+    runtime ??= await testRuntime();
+    const plan = runtime.ledger.db
+      .prepare(`EXPLAIN QUERY PLAN ${sql}`)
+      .all(...params)
+      .map((row) => (row as { detail: string }).detail);
+    const onChain = plan.filter((d) => / ledger_entries\b| [rs]\b/.test(d) && /^(SCAN|SEARCH)/.test(d));
+    expect(onChain.length).toBeGreaterThan(0);
+    for (const step of onChain) expect(step).toMatch(/USING (COVERING )?INDEX ledger_entries_type_agent/);
+  });
+});
