@@ -27,6 +27,8 @@ import { createHttpServer, type Route } from './server.js';
 import { readSlackConfig } from './slack/read-slack-config.js';
 import { SlackIntegration } from './slack/slack-integration.js';
 import { Watcher } from './watchers/watcher.js';
+import { readWebConfig } from './web/web-config.js';
+import { createWebRoutes } from './web/web-routes.js';
 
 export interface RunningService {
   runtime: Runtime;
@@ -240,6 +242,8 @@ export async function startService(
       registry: metrics.registry,
     });
     routes.push(agentApi);
+    const webConfig = readWebConfig(env);
+    if (webConfig) routes.push(...createWebRoutes(governance, webConfig, logger));
     const server = createHttpServer({ logger, health, metrics, routes });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -53,6 +53,12 @@ export const envSchema = z.object({
   VAULT_TOKEN: optionalText,
   VAULT_ROLE_ID: optionalText,
   VAULT_SECRET_ID: optionalText,
+  /** The web pages (src/web): the GitHub App's OAuth client, the session key, where people reach us. */
+  GITHUB_CLIENT_ID: optionalText,
+  GITHUB_CLIENT_SECRET: optionalText,
+  WEB_SESSION_SECRET: optionalText,
+  PUBLIC_URL: optionalText,
+  WEB_ADMINS: optionalText,
 });
 export type Env = z.infer<typeof envSchema>;
 

@@ -10,6 +10,8 @@ export interface CheckRunPayload {
   headSha: string;
   name: string;
   render: CheckRunRender;
+  /** The PR the decision is about, for the check run's link to its decision page. */
+  number?: number;
 }
 
 /**
@@ -17,7 +19,7 @@ export interface CheckRunPayload {
  * commit are delivered in order; `step` makes each distinct, so a replayed cause is not sent twice.
  */
 export function checkRunMessage(
-  target: Pick<PullRequestTarget, 'installationId' | 'owner' | 'repo'>,
+  target: Pick<PullRequestTarget, 'installationId' | 'owner' | 'repo'> & { pr?: { number: number } },
   headSha: string,
   render: CheckRunRender,
   step: string,
@@ -29,6 +31,7 @@ export function checkRunMessage(
     headSha,
     name: CHECK_NAME,
     render,
+    ...(target.pr ? { number: target.pr.number } : {}),
   };
   return {
     target: 'github',

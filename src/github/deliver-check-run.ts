@@ -16,6 +16,7 @@ export async function deliverCheckRun(
   octokit: ProbotOctokit,
   db: LedgerDb,
   p: CheckRunPayload,
+  publicUrl: string | null = null,
 ): Promise<void> {
   const repository = `${p.owner}/${p.repo}`;
   const known = db
@@ -42,6 +43,7 @@ export async function deliverCheckRun(
     status: p.render.status,
     ...(p.render.conclusion ? { conclusion: p.render.conclusion } : {}),
     output: { ...output, annotations: toApi(batches[0]) },
+    ...(publicUrl ? { details_url: detailsUrl(publicUrl, p) } : {}),
   };
   const remember = (checkRunId: number) =>
     db
@@ -79,4 +81,12 @@ export async function deliverCheckRun(
       output: { ...output, annotations: toApi(batch) },
     });
   }
+}
+
+/** The decision page (src/web): of the PR when the payload names it, else of the newest PR at the commit. */
+export function detailsUrl(publicUrl: string, p: CheckRunPayload): string {
+  const repo = `${encodeURIComponent(p.owner)}/${encodeURIComponent(p.repo)}`;
+  return p.number !== undefined
+    ? `${publicUrl}/decisions/${repo}/${p.number}`
+    : `${publicUrl}/decisions/${repo}/commit/${p.headSha}`;
 }

@@ -49,6 +49,7 @@ export class GithubIntegration {
   private readonly reconcilePump: Pump;
   private current: DeliveryMeta = { seq: 0 };
   private readonly retry: { initialMs: number; maxMs: number };
+  private readonly publicUrl: string | null;
 
   constructor(
     private readonly governance: Governance,
@@ -57,6 +58,7 @@ export class GithubIntegration {
     options: GithubIntegrationOptions = {},
   ) {
     this.retry = options.retry ?? { initialMs: 1000, maxMs: 5 * 60_000 };
+    this.publicUrl = config.publicUrl ?? null;
     this.breaker = createBreaker(options.breaker ?? { halfOpenAfterMs: 10_000, consecutiveFailures: 5 });
     this.probot = new Probot({
       appId: config.appId,
@@ -114,6 +116,7 @@ export class GithubIntegration {
       installationId: p.installation.id,
       owner: p.repository.owner.login,
       repo: p.repository.name,
+      pr: { number: p.pull_request.number },
     };
     return [checkRunMessage(target, p.pull_request.head.sha, renderQueued(agentId), `queued-${deliveryId}`)];
   }
@@ -251,7 +254,7 @@ export class GithubIntegration {
             return deliverDeploymentReview(this.probot, message.payload as DeploymentReviewPayload);
           const payload = message.payload as CheckRunPayload;
           const octokit = await this.probot.auth(payload.installationId);
-          await deliverCheckRun(octokit, this.governance.ledger.db, payload);
+          await deliverCheckRun(octokit, this.governance.ledger.db, payload, this.publicUrl);
         });
         outbox.markDelivered(message.id);
         await this.onDelivered?.(message);

@@ -8,6 +8,8 @@ export interface GithubConfig {
   webhookSecret: string;
   /** REST API root: https://api.github.com, or https://HOST/api/v3 for GitHub Enterprise Server. */
   baseUrl: string;
+  /** Where people reach this service (PUBLIC_URL): each check run links to its decision page there. */
+  publicUrl?: string | null;
 }
 
 /** Probot's own variables; null when the GitHub App is not configured. */
@@ -44,5 +46,6 @@ export function readGithubConfig(env: Env): GithubConfig | null {
   const baseUrl = env.GHE_HOST
     ? `${env.GHE_PROTOCOL ?? 'https'}://${env.GHE_HOST}/api/v3`
     : 'https://api.github.com';
-  return { appId: env.APP_ID!, privateKey, webhookSecret: env.WEBHOOK_SECRET!, baseUrl };
+  const publicUrl = env.PUBLIC_URL?.replace(/\/+$/, '') ?? null;
+  return { appId: env.APP_ID!, privateKey, webhookSecret: env.WEBHOOK_SECRET!, baseUrl, publicUrl };
 }

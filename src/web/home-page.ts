@@ -1,0 +1,42 @@
+import type { Governance } from '../governance.js';
+import { html, type SafeHtml } from './html.js';
+import { page, time, type Viewer } from './layout.js';
+
+/** The newest decided PRs of the repositories the person can see, newest first. */
+export function homePage(
+  governance: Governance,
+  viewer: Viewer,
+  canSee: (repository: string) => boolean,
+): SafeHtml {
+  const rows = governance.ledger.db
+    .prepare(
+      `SELECT d.repository, d.number, d.outcome, d.agent_id, d.ts, json_extract(e.payload, '$.title') AS title
+         FROM decisions d JOIN ledger_entries e ON e.seq = d.seq
+        WHERE d.seq IN (SELECT MAX(seq) FROM decisions GROUP BY repository, number)
+        ORDER BY d.seq DESC LIMIT 500`,
+    )
+    .all() as {
+    repository: string;
+    number: number;
+    outcome: string;
+    agent_id: string | null;
+    ts: string;
+    title: string | null;
+  }[];
+  const visible = rows.filter((r) => canSee(r.repository)).slice(0, 100);
+  return page(
+    'Decisions',
+    viewer,
+    html`<h1>Recent decisions</h1>
+${
+  visible.length
+    ? html`<table><thead><tr><th scope="col">Pull request</th><th scope="col">Agent</th><th scope="col">Outcome</th><th scope="col">When</th></tr></thead><tbody>
+${visible.map(
+  (r) =>
+    html`<tr><td><a href="/decisions/${r.repository}/${r.number}">${r.repository}#${r.number}</a> ${r.title ?? ''}</td><td>${r.agent_id ?? '—'}</td><td class="state state-${r.outcome}">${r.outcome}</td><td>${time(r.ts)}</td></tr>`,
+)}
+</tbody></table>`
+    : html`<p>No decision yet on a repository you can see.</p>`
+}`,
+  );
+}
