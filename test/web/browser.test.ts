@@ -186,6 +186,10 @@ describe('in headless Chromium', () => {
     expect(await text(platform.locator('.state'))).toBe('waiting');
     expect(await text(platform)).toContain('1 more, from: carol');
     await page.screenshot({ path: join(ARTIFACTS, 'decision-approved.png'), fullPage: true });
+    // The same page on a wide screen, its first screenful: the picture in the README.
+    await page.setViewportSize({ width: 1100, height: 1350 });
+    await page.screenshot({ path: join(ARTIFACTS, 'decision-wide.png') });
+    await page.setViewportSize({ width: 360, height: 800 });
 
     await page.goto(`${base}/fleet`);
     expect(await text(page.locator('h1'))).toBe('Fleet');
