@@ -79,6 +79,7 @@ export async function startService(
       runtime.signingKey,
       env.LEDGER_PATH,
     );
+    const verifiedAt = new Date().toISOString();
     logger.info(verified, `ledger verified: ${verified.checked} entries, checkpoints and projections`);
     const restored = await runtime.governance.restoreState();
     logger.info(
@@ -243,7 +244,15 @@ export async function startService(
     });
     routes.push(agentApi);
     const webConfig = readWebConfig(env);
-    if (webConfig) routes.push(...createWebRoutes(governance, webConfig, logger));
+    const lastVerify = {
+      at: verifiedAt,
+      when: 'start-up' as const,
+      ok: true,
+      entries: verified.checked,
+      ms: verified.ms,
+    };
+    if (webConfig)
+      routes.push(...createWebRoutes(governance, webConfig, logger, { lastVerify: () => lastVerify }));
     const server = createHttpServer({ logger, health, metrics, routes });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -51,7 +51,12 @@ ${view.promotions.map((p) => html`<tr><td>${time(p.ts)}</td><td><a href="/fleet/
 <dl class="facts">
 <dt>Head</dt><dd>entry ${view.head.seq}, <span class="hash">${view.head.hash}</span></dd>
 <dt>Last checkpoint</dt><dd>${view.checkpoint ? html`<code>${view.checkpoint.id}</code> at entry ${view.checkpoint.headSeq}, ${time(view.checkpoint.createdAt)}` : 'none yet'}</dd>
-<dt>Verify</dt><dd class="${view.chain.ok ? 'ok' : 'bad'}">${view.chain.ok ? `the chain verifies up to entry ${view.chain.upTo} (checked now)` : `the chain does NOT verify: ${view.chain.reason}`}</dd>
+<dt>Last verify</dt><dd${view.lastVerify ? html` class="${view.lastVerify.ok ? 'ok' : 'bad'}"` : null}>${
+      view.lastVerify
+        ? html`at ${view.lastVerify.when}, ${time(view.lastVerify.at)}: the whole ledger ${view.lastVerify.ok ? 'verifies' : 'does NOT verify'} (the chain, its checkpoints and its projections), ${view.lastVerify.entries} entries in ${view.lastVerify.ms} ms`
+        : 'not recorded by this service'
+    }</dd>
+<dt>Chain now</dt><dd class="${view.chain.ok ? 'ok' : 'bad'}">${view.chain.ok ? `the chain verifies up to entry ${view.chain.upTo} (checked now)` : `the chain does NOT verify: ${view.chain.reason}`}</dd>
 </dl>`,
   );
 }

@@ -41,6 +41,21 @@ export interface FleetView {
   head: { seq: number; hash: string };
   checkpoint: { id: string; headSeq: number; createdAt: string } | null;
   chain: ChainCheck;
+  /** The last full verification the service ran (null when it has not said). */
+  lastVerify: LastVerify | null;
+}
+
+/**
+ * A full verification of the ledger the service ran (the chain, its checkpoints and its projections,
+ * as `agov ledger verify` does): when, why, and how much it checked. The service refuses to start on
+ * a ledger that does not verify, so one that ran at start-up always passed.
+ */
+export interface LastVerify {
+  at: string;
+  when: 'start-up';
+  ok: boolean;
+  entries: number;
+  ms: number;
 }
 
 export interface FleetFilter {
@@ -56,6 +71,7 @@ export class FleetViews {
   constructor(
     private readonly governance: Governance,
     private readonly decisions: DecisionViews,
+    private readonly lastVerify: () => LastVerify | null = () => null,
   ) {
     this.chain = new ChainChecker(governance.ledger.db);
   }
@@ -169,6 +185,7 @@ export class FleetViews {
       head,
       checkpoint: latest ? { id: latest.id, headSeq: latest.head_seq, createdAt: latest.created_at } : null,
       chain: this.chain.check(head.seq),
+      lastVerify: this.lastVerify(),
     };
   }
 

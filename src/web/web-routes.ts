@@ -7,7 +7,7 @@ import { STYLESHEET } from './assets.js';
 import { decisionPage } from './decision-page.js';
 import { DecisionViews } from './decision-view.js';
 import { agentPage, fleetPage } from './fleet-page.js';
-import { FleetViews } from './fleet-view.js';
+import { FleetViews, type LastVerify } from './fleet-view.js';
 import { authorizeUrl, exchangeCode, readPerson } from './github-oauth.js';
 import { homePage } from './home-page.js';
 import { html } from './html.js';
@@ -17,6 +17,8 @@ import type { WebConfig } from './web-config.js';
 
 export interface WebRoutesOptions {
   now?: () => Date;
+  /** The last full verification of the ledger the service ran, for the fleet page. */
+  lastVerify?: () => LastVerify | null;
 }
 
 /**
@@ -33,7 +35,7 @@ export function createWebRoutes(
   const now = options.now ?? (() => new Date());
   const sessions = new Sessions(config, () => now().getTime());
   const decisions = new DecisionViews(governance);
-  const fleet = new FleetViews(governance, decisions);
+  const fleet = new FleetViews(governance, decisions, options.lastVerify);
   const named = new Set(
     [
       ...config.admins,

@@ -73,6 +73,21 @@ describe('the fleet page', () => {
     expect(visible((await alice('/fleet?tier=T2&q=build')).text)).toContain('builder-bot T2 active');
   });
 
+  it('says when the service last verified the whole ledger, and what it found: at start-up, every entry', async () => {
+    const first = await startWebService();
+    await recordWaitingDecision(first);
+    const ledgerPath = first.runtime.env.LEDGER_PATH;
+    const entries = first.runtime.ledger.head().seq;
+    await first.stop();
+    service = await startWebService({ LEDGER_PATH: ledgerPath });
+    const seen = visible((await (await as(service, 'alice'))('/fleet')).text);
+    expect(seen).toMatch(
+      new RegExp(
+        `Last verify at start-up, \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\dZ ?: the whole ledger verifies \\(the chain, its checkpoints and its projections\\), ${entries} entries in \\d+ ms`,
+      ),
+    );
+  });
+
   it("one agent's page: its record, an SVG chart of budget and decisions, its timeline, every text escaped", async () => {
     service = await startWebService();
     const s = service;
