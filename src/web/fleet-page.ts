@@ -95,9 +95,15 @@ export function agentPage(
 ${budgetChart(chart)}
 <h2 id="timeline">Timeline (newest first)</h2>
 <table><thead><tr><th scope="col">Entry</th><th scope="col">When</th><th scope="col">What</th><th scope="col">By</th><th scope="col">Detail</th></tr></thead><tbody>
-${timeline.map((e) => html`<tr><td>${e.seq}</td><td>${time(e.ts)}</td><td><code>${e.type}</code></td><td>${e.actor}</td><td>${describeEntry(e)}</td></tr>`)}
+${timeline.map((e) => html`<tr><td>${entryLink(e)}</td><td>${time(e.ts)}</td><td><code>${e.type}</code></td><td>${e.actor}</td><td>${describeEntry(e)}</td></tr>`)}
 </tbody></table>`,
   );
+}
+
+/** An entry about a PR links to itself in the ledger list of that PR's decision page. */
+function entryLink(e: LedgerEntry): SafeHtml | number {
+  if (e.type !== 'decision.recorded') return e.seq;
+  return html`<a href="/decisions/${e.payload.repository}/${e.payload.number}#entry-${e.seq}">${e.seq}</a>`;
 }
 
 function describeEntry(e: LedgerEntry): SafeHtml | string {
