@@ -12,6 +12,7 @@ import { authorizeUrl, exchangeCode, readPerson } from './github-oauth.js';
 import { homePage } from './home-page.js';
 import { html } from './html.js';
 import { page, redirect, SECURITY_HEADERS, sendNotFound, sendPage, type Viewer } from './layout.js';
+import { mergeGroupAt, mergeGroupPage, undecidedPage } from './merge-group-page.js';
 import { localPath, type Session, Sessions } from './sessions.js';
 import type { WebConfig } from './web-config.js';
 
@@ -160,7 +161,8 @@ export function createWebRoutes(
       const repository = repositoryOf(d[1]!, d[2]!);
       if (!repository || !canSee(session, repository)) return sendNotFound(res, viewer);
       const view = decisions.read(repository, Number(d[3]), now());
-      if (!view) return sendNotFound(res, viewer);
+      // A repository the person can see: a PR with no decision yet says so (a queued check links here).
+      if (!view) return sendPage(res, 200, undecidedPage(repository, Number(d[3]), viewer));
       return sendPage(res, 200, decisionPage(view, viewer));
     }
     if (url.pathname === '/fleet' || url.pathname.startsWith('/fleet/')) {
@@ -193,10 +195,13 @@ export function createWebRoutes(
     const c = /^\/decisions\/([^/]+)\/([^/]+)\/commit\/([0-9a-f]{40})$/.exec(url.pathname);
     if (c) {
       const repository = repositoryOf(c[1]!, c[2]!);
-      const pr =
-        repository && canSee(session, repository) ? decisions.pullRequestAt(repository, c[3]!) : null;
-      if (!pr) return sendNotFound(res, viewer);
-      return redirect(res, `/decisions/${pr.repository}/${pr.number}`);
+      if (!repository || !canSee(session, repository)) return sendNotFound(res, viewer);
+      const pr = decisions.pullRequestAt(repository, c[3]!);
+      if (pr) return redirect(res, `/decisions/${pr.repository}/${pr.number}`);
+      // A merge queue's check names the group's commit, which no PR decision is at.
+      const group = mergeGroupAt(governance, repository, c[3]!);
+      if (group) return sendPage(res, 200, mergeGroupPage(group, viewer));
+      return sendNotFound(res, viewer);
     }
     return sendNotFound(res, viewer);
   };

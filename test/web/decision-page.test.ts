@@ -180,6 +180,53 @@ describe("the check run's details link", () => {
     expect(res.status).toBe(302);
     expect(res.headers.get('location')).toBe(`/decisions/${REPO}/7`);
   });
+
+  it("a merge queue's check links to its group's commit: each PR, its verdict and why", async () => {
+    service = await startWebService();
+    const s = service;
+    const group = 'd'.repeat(40);
+    await s.runtime.governance.record([
+      {
+        type: 'merge_group.checked',
+        agentId: null,
+        actor: 'github',
+        payload: {
+          repository: REPO,
+          headSha: group,
+          baseSha: null,
+          headRef: `refs/heads/gh-readonly-queue/main/pr-7-${HEAD}`,
+          conclusion: 'failure',
+          summary: 'PR #7 has not passed Agent Governance',
+          pullRequests: [
+            {
+              number: 7,
+              headSha: HEAD,
+              agentId: 'builder-bot',
+              passed: false,
+              reason: 'agent `builder-bot` is revoked',
+            },
+          ],
+        },
+      },
+    ]);
+    const { res, text } = await pageOf(s, `/decisions/${REPO}/commit/${group}`);
+    expect(res.status).toBe(200);
+    const seen = visible(text);
+    expect(seen).toContain('Failed : PR #7 has not passed Agent Governance');
+    expect(seen).toContain(
+      '#7 at ' + HEAD.slice(0, 7) + ' builder-bot failed agent `builder-bot` is revoked',
+    );
+    expect(text).toContain(`href="/decisions/${REPO}/7"`);
+  });
+
+  it('a queued check links to a PR with no decision yet: the page says so instead of 404', async () => {
+    service = await startWebService();
+    const { res, text } = await pageOf(service, `/decisions/${REPO}/12`);
+    expect(res.status).toBe(200);
+    expect(visible(text)).toContain('No decision is recorded for this pull request yet');
+    const hidden = await pageOf(service, '/decisions/other/repo/12');
+    expect(hidden.res.status).toBe(404);
+  });
 });
 
 describe('an approval in Slack shows on the page', () => {
