@@ -27,4 +27,11 @@ svg.chart .bar { fill: var(--wait); }
 svg.chart .axis { stroke: var(--muted); }
 svg.chart text { fill: currentColor; font-size: 11px; }
 a:focus, button:focus, input:focus, select:focus { outline: 3px solid #0969da; outline-offset: 2px; }
+@media (max-width: 40rem) {
+  main { padding: .5rem; }
+  th, td { padding: .25rem .35rem; font-size: .9em; }
+  td { overflow-wrap: anywhere; min-width: 5rem; }
+  dl.facts { grid-template-columns: 1fr; }
+  dl.facts dd { margin-bottom: .35rem; }
+}
 `;
