@@ -57,7 +57,7 @@ ${[...view.history]
 <h2 id="ledger">Ledger entries</h2>
 <p class="${view.chain.ok ? 'ok' : 'bad'}"><strong>${
     view.chain.ok
-      ? `The chain verifies from entry 1 up to entry ${view.chain.upTo}.`
+      ? `The chain verifies from entry 1 up to entry ${view.chain.upTo} (verified whole at most a minute ago, and every entry since).`
       : `The chain does NOT verify: ${view.chain.reason} (first bad entry ${view.chain.firstBadSeq}).`
   }</strong></p>
 <table><thead><tr><th scope="col">Seq</th><th scope="col">Type</th><th scope="col">When</th><th scope="col">Hash</th><th scope="col">Previous hash</th></tr></thead><tbody>

@@ -60,11 +60,11 @@ interface Row {
  * exactly as the check and the Slack card tally them.
  */
 export class DecisionViews {
-  private readonly chain: ChainChecker;
-
-  constructor(private readonly governance: Governance) {
-    this.chain = new ChainChecker(governance.ledger.db);
-  }
+  constructor(
+    private readonly governance: Governance,
+    /** Shared by every page of the process, so views never repeat a full check. */
+    readonly chain: ChainChecker = new ChainChecker(governance.ledger.db),
+  ) {}
 
   /** The repository as the ledger spells it, for a name typed in any case; null when none is known. */
   canonicalRepository(repository: string, number: number): string | null {

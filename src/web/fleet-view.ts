@@ -1,6 +1,5 @@
 import type { Governance } from '../governance.js';
-import type { ChainCheck } from './chain-check.js';
-import { ChainChecker } from './chain-check.js';
+import type { ChainCheck, ChainChecker } from './chain-check.js';
 import type { DecisionViews, GateView } from './decision-view.js';
 
 export interface AgentRow {
@@ -73,7 +72,7 @@ export class FleetViews {
     private readonly decisions: DecisionViews,
     private readonly lastVerify: () => LastVerify | null = () => null,
   ) {
-    this.chain = new ChainChecker(governance.ledger.db);
+    this.chain = decisions.chain;
   }
 
   agents(now: Date, filter: FleetFilter = {}): AgentRow[] {

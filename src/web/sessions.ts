@@ -1,6 +1,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
+import type { SeenRequests } from '../ledger/seen-requests.js';
 import { clearCookie, openCookie, readCookie, sealCookie, setCookie } from './signed-cookie.js';
 import type { WebConfig } from './web-config.js';
 
@@ -13,6 +14,8 @@ const MAX_COOKIE_CHARS = 3800;
 const STATE_SECONDS = 600;
 
 const sessionSchema = z.object({
+  /** Names this session, so signing out ends it everywhere (the ID is remembered as ended). */
+  sid: z.string().min(16),
   login: z.string().min(1),
   /** Repositories (lower case `owner/name`) the person could see through the App at sign-in. */
   repos: z.array(z.string()),
@@ -27,6 +30,8 @@ export class Sessions {
   constructor(
     private readonly config: WebConfig,
     private readonly now: () => number = Date.now,
+    /** Ended sessions and used sign-in states, kept in the ledger database until they expire anyway. */
+    private readonly ended: SeenRequests | null = null,
   ) {}
 
   /** Secure cookies when people reach us over HTTPS (PUBLIC_URL says so, or the socket is TLS). */
@@ -36,18 +41,36 @@ export class Sessions {
   }
 
   read(req: IncomingMessage): Session | null {
-    return openCookie(
+    const session = openCookie(
       this.config.sessionSecret,
       'session',
       readCookie(req, SESSION_COOKIE),
       sessionSchema,
       this.now(),
     );
+    if (session && this.ended?.seen(`session:${session.sid}`, Math.floor(this.now() / 1000))) return null;
+    return session;
+  }
+
+  /** Ends a session for good: its cookie, kept or copied, no longer opens anything. */
+  end(req: IncomingMessage): void {
+    const session = this.read(req);
+    if (session)
+      this.ended?.firstSight(
+        `session:${session.sid}`,
+        Math.ceil(session.exp / 1000),
+        Math.floor(this.now() / 1000),
+      );
   }
 
   /** The session cookie, or null when it would be too large for a browser to keep (about 4 KB). */
   issue(req: IncomingMessage, login: string, repos: string[]): string | null {
-    const session: Session = { login, repos, exp: this.now() + SESSION_SECONDS * 1000 };
+    const session: Session = {
+      sid: randomBytes(16).toString('hex'),
+      login,
+      repos,
+      exp: this.now() + SESSION_SECONDS * 1000,
+    };
     const sealed = sealCookie(this.config.sessionSecret, 'session', session);
     // A browser drops a larger cookie silently, and the person would be sent round sign-in forever.
     if (sealed.length > MAX_COOKIE_CHARS) return null;
@@ -87,6 +110,16 @@ export class Sessions {
     const a = Buffer.from(saved.state);
     const b = Buffer.from(stateFromGithub);
     if (a.length !== b.length || !timingSafeEqual(a, b)) return null;
+    // A state is used once: a replayed callback (another code, same state) is refused.
+    if (
+      this.ended &&
+      !this.ended.firstSight(
+        `oauth-state:${saved.state}`,
+        Math.ceil(saved.exp / 1000),
+        Math.floor(this.now() / 1000),
+      )
+    )
+      return null;
     return { returnTo: saved.returnTo };
   }
 }

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isUserError } from '../errors.js';
 import type { Governance } from '../governance.js';
+import { SeenRequests } from '../ledger/seen-requests.js';
 import type { Logger } from '../logger.js';
 import type { Route } from '../server.js';
 import { STYLESHEET } from './assets.js';
@@ -34,7 +35,7 @@ export function createWebRoutes(
   options: WebRoutesOptions = {},
 ): Route[] {
   const now = options.now ?? (() => new Date());
-  const sessions = new Sessions(config, () => now().getTime());
+  const sessions = new Sessions(config, () => now().getTime(), new SeenRequests(governance.ledger.db));
   const decisions = new DecisionViews(governance);
   const fleet = new FleetViews(governance, decisions, options.lastVerify);
   const named = new Set(
@@ -99,21 +100,29 @@ export function createWebRoutes(
           );
         return redirect(res, signIn.returnTo, { 'set-cookie': [cookie, sessions.clear(req)[1]!] });
       } catch (error) {
-        if (!isUserError(error)) throw error;
+        // GitHub refusing the code is the person's to retry; GitHub unreachable is too, and says so
+        // on the page (with the security headers), never as a bare 500.
         logger.warn({ err: error }, 'web sign-in failed');
+        const reason = isUserError(error)
+          ? error.message
+          : 'GitHub could not be reached to finish signing in';
         return sendPage(
           res,
           502,
           page(
             'Sign-in failed',
             null,
-            html`<h1>Sign-in failed</h1><p>${error.message}</p><p><a href="/auth/signin">Try again</a></p>`,
+            html`<h1>Sign-in failed</h1><p>${reason}</p><p><a href="/auth/signin">Try again</a></p>`,
           ),
           { 'set-cookie': sessions.clear(req) },
         );
       }
     }
     if (url.pathname === '/auth/signout' && req.method === 'POST') {
+      // Another site may not sign a person out: a browser names the page's origin on a POST.
+      const origin = req.headers.origin;
+      if (origin && origin !== new URL(callbackUrl(req)).origin) return sendNotFound(res, null);
+      sessions.end(req);
       return redirect(res, '/auth/signedout', { 'set-cookie': sessions.clear(req) });
     }
     if (url.pathname === '/auth/signedout' && req.method === 'GET') {

@@ -80,7 +80,9 @@ describe('a PR waiting for two gates', () => {
     expect(seen).toMatch(/Deadline \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ \(then it is rejected\)/);
     // Two decisions in the history, newest first.
     expect(seen.match(/waiting for approval/g)?.length).toBeGreaterThanOrEqual(2);
-    expect(seen).toMatch(/The chain verifies from entry 1 up to entry \d+\./);
+    expect(seen).toMatch(
+      /The chain verifies from entry 1 up to entry \d+ \(verified whole at most a minute ago/,
+    );
     const decisionSeqs = s.runtime.ledger.db
       .prepare(
         "SELECT seq, hash FROM ledger_entries WHERE type IN ('decision.recorded', 'approval.recorded')",

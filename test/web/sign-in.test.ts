@@ -271,3 +271,58 @@ describe('the session key', () => {
     expect(statSync(path).mode & 0o777).toBe(0o600);
   });
 });
+
+describe('what an outside attacker found on the pages', () => {
+  it('signing out ends the session: the same cookie, kept or copied, opens nothing afterwards', async () => {
+    service = await startWebService();
+    const base = `http://127.0.0.1:${service.port}`;
+    const { jar } = await signIn(service.port, 'alice', [REPO]);
+    const kept = cookieHeader(jar);
+    expect((await fetch(`${base}/`, { headers: { cookie: kept }, redirect: 'manual' })).status).toBe(200);
+    const out = await fetch(`${base}/auth/signout`, {
+      method: 'POST',
+      headers: { cookie: kept, origin: base },
+      redirect: 'manual',
+    });
+    expect(out.status).toBe(302);
+    const after = await fetch(`${base}/`, { headers: { cookie: kept }, redirect: 'manual' });
+    expect(after.status).toBe(302);
+    expect(after.headers.get('location')).toMatch(/^\/auth\/signin/);
+  });
+
+  it('another site cannot sign a person out', async () => {
+    service = await startWebService();
+    const base = `http://127.0.0.1:${service.port}`;
+    const { jar } = await signIn(service.port, 'alice', [REPO]);
+    const forged = await fetch(`${base}/auth/signout`, {
+      method: 'POST',
+      headers: { cookie: cookieHeader(jar), origin: 'https://evil.example' },
+      redirect: 'manual',
+    });
+    expect(forged.status).toBe(404);
+    expect(
+      (await fetch(`${base}/`, { headers: { cookie: cookieHeader(jar) }, redirect: 'manual' })).status,
+    ).toBe(200);
+  });
+
+  it('a sign-in state is used once: the callback replayed with another code is refused', async () => {
+    service = await startWebService();
+    const base = `http://127.0.0.1:${service.port}`;
+    const start = await fetch(`${base}/auth/signin`, { redirect: 'manual' });
+    const state = new URL(start.headers.get('location')!).searchParams.get('state')!;
+    const jar = cookiesOf(start);
+    githubSignIn('alice', [REPO], 'one');
+    const first = await fetch(`${base}/auth/callback?code=one&state=${state}`, {
+      redirect: 'manual',
+      headers: { cookie: cookieHeader(jar) },
+    });
+    expect(first.status).toBe(302);
+    githubSignIn('mallory', [REPO], 'two');
+    const replay = await fetch(`${base}/auth/callback?code=two&state=${state}`, {
+      redirect: 'manual',
+      headers: { cookie: cookieHeader(jar) },
+    });
+    expect(replay.status).not.toBe(302);
+    expect(replay.headers.get('set-cookie') ?? '').not.toMatch(/agov_session=[^;]/);
+  });
+});
