@@ -7,8 +7,9 @@ import { workerData } from 'node:worker_threads';
 import { checkChain } from './chain-check.js';
 import { openLedgerDb } from './open-ledger-db.js';
 
-const { path, upTo, signal, port } = workerData as {
+const { path, from, upTo, signal, port } = workerData as {
   path: string;
+  from: number;
   upTo: number;
   signal: SharedArrayBuffer;
   port: MessagePort;
@@ -20,7 +21,7 @@ let result: unknown;
 try {
   const db = openLedgerDb(path, { mustExist: true, readonly: true });
   try {
-    result = checkChain(db, upTo);
+    result = checkChain(db, upTo, from);
   } finally {
     db.close();
   }
