@@ -4,7 +4,7 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import { workerData } from 'node:worker_threads';
-import { checkChain } from './chain-check.js';
+import { checkChain, VERIFY_MMAP_BYTES } from './chain-check.js';
 import { openLedgerDb } from './open-ledger-db.js';
 
 const { path, from, upTo, signal, port } = workerData as {
@@ -21,6 +21,7 @@ let result: unknown;
 try {
   const db = openLedgerDb(path, { mustExist: true, readonly: true });
   try {
+    db.pragma(`mmap_size = ${VERIFY_MMAP_BYTES}`);
     result = checkChain(db, upTo, from);
   } finally {
     db.close();

@@ -9,6 +9,9 @@ import type { LedgerDb } from './open-ledger-db.js';
  */
 export const HASH_INPUT = 'json_array(seq, ts, type, agent_id, actor, payload, prev_hash)';
 
+/** How much of the ledger file verify maps into memory (SQLite caps it at its own maximum). */
+export const VERIFY_MMAP_BYTES = 1 << 30;
+
 /** The first entry where the stored chain stops being the chain written. */
 export interface ChainProblem {
   seq: number;
