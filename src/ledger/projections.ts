@@ -21,7 +21,7 @@ export const PROJECTION_TABLES = [
  * else writes the table. Verify compares the stored table with this set at once rather than
  * replaying a row per entry; keep the two in step.
  */
-export const AGENT_ACTIONS_FROM_CHAIN = `SELECT agent_id, seq, type, ts, actor FROM main.ledger_entries
+export const AGENT_ACTIONS_FROM_CHAIN = `SELECT agent_id, seq, type, ts, actor FROM main.ledger_entries NOT INDEXED
   WHERE agent_id IS NOT NULL AND agent_id <> '' AND seq <= ?`;
 
 /**

@@ -57,22 +57,18 @@ export type VerifyResult =
 
 /**
  * The entries the replay reads, a batch at a time: those of the types it applies or folds, the
- * pinned key, and each checkpoint's head. Any other entry only adds an `agent_actions` row, which
- * is compared with the chain as a set.
+ * pinned key, each checkpoint's head, and any of a type this build does not know. Any other entry
+ * only adds an `agent_actions` row, which is compared with the chain as a set. `NOT INDEXED`: the
+ * rows themselves, never an index of the file being verified, say which entries there are.
  */
-const REPLAY_QUERY = `SELECT seq, type, agent_id, ts, actor, payload FROM ledger_entries
+const REPLAY_QUERY = `SELECT seq, type, agent_id, ts, actor, payload FROM ledger_entries NOT INDEXED
   WHERE seq > ? AND seq <= ?
-    AND (type IN (SELECT value FROM json_each(?)) OR seq IN (SELECT value FROM json_each(?)))
+    AND (type IN (SELECT value FROM json_each(?)) OR type NOT IN (SELECT value FROM json_each(?))
+      OR seq IN (SELECT value FROM json_each(?)))
   ORDER BY seq`;
-/**
- * How many sequence numbers a batch spans. By range, not `LIMIT`: the entries are found through
- * the type index, and a `LIMIT` batch would find and sort all the entries after it each time.
- */
+/** How many sequence numbers a batch spans (by range, so each batch reads only its own rows). */
 const REPLAY_WINDOW = 65_536;
 type ReplayRow = [number, string, string | null, string, string, string];
-/** The first entry of a type this build does not know. */
-const UNKNOWN_TYPE_QUERY = `SELECT seq, type FROM ledger_entries
-  WHERE seq <= ? AND type NOT IN (SELECT value FROM json_each(?)) ORDER BY seq LIMIT 1`;
 
 /** A stored entry whose payload is parsed only if a projection or the state fold reads it. */
 class StoredEntry {
@@ -141,25 +137,22 @@ function replayAndCompare(
   // The hash chain is checked in ranges on other threads (a large ledger file) while this one replays.
   const chain = startChainCheck(db, upTo);
   let problem: ChainProblem | null = null;
-  const unknown = db
-    .prepare<[number, string], [number, string]>(UNKNOWN_TYPE_QUERY)
-    .raw()
-    .get(upTo, JSON.stringify(LEDGER_ENTRY_TYPES));
-  const replayTo = unknown ? unknown[0] - 1 : upTo;
   const heads = JSON.stringify(checkpoints.rows.map((row) => row.head_seq));
   const wanted = JSON.stringify([
     ...new Set([...ProjectionReplay.types, ...STATE_CHANGING_TYPES, 'ledger.key_pinned']),
   ]);
   // In batches: the connection cannot write the replay while a statement iterates over it.
-  const select = db.prepare<[number, number, string, string]>(REPLAY_QUERY).raw();
-  entries: for (let after = 0; after < replayTo; after += REPLAY_WINDOW) {
-    const to = Math.min(replayTo, after + REPLAY_WINDOW);
-    for (const [seq, type, agentId, ts, actor, payload] of select.all(
-      after,
-      to,
-      wanted,
-      heads,
-    ) as ReplayRow[]) {
+  const select = db.prepare<[number, number, string, string, string]>(REPLAY_QUERY).raw();
+  const known = new Set<string>(LEDGER_ENTRY_TYPES);
+  const knownList = JSON.stringify(LEDGER_ENTRY_TYPES);
+  entries: for (let after = 0; after < upTo; after += REPLAY_WINDOW) {
+    const to = Math.min(upTo, after + REPLAY_WINDOW);
+    const batch = select.all(after, to, wanted, knownList, heads) as ReplayRow[];
+    for (const [seq, type, agentId, ts, actor, payload] of batch) {
+      if (!known.has(type)) {
+        problem = { seq, reason: `entry ${seq} has an unknown type "${type}"` };
+        break entries;
+      }
       const entry = new StoredEntry(seq, ts, type, agentId, actor, payload) as unknown as LedgerEntry;
       try {
         if (entry.type === 'ledger.key_pinned') {
@@ -181,8 +174,6 @@ function replayAndCompare(
       }
     }
   }
-  if (!problem && unknown)
-    problem = { seq: unknown[0], reason: `entry ${unknown[0]} has an unknown type "${unknown[1]}"` };
   // The chain's own verdict comes first: a replay that failed on an entry the chain proves
   // tampered is reported as the tampering.
   const checked = chain.wait();
