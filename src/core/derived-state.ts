@@ -55,6 +55,21 @@ export function emptyDerivedState(): DerivedState {
   return { agents: {}, revocations: {}, budgets: {}, pendingApprovals: {} };
 }
 
+/**
+ * The entry types `stateChangesFor` returns changes for; every other type changes nothing. Verify
+ * folds only these. A type missing here would make verify report checkpoints as differing from the
+ * chain, never the reverse.
+ */
+export const STATE_CHANGING_TYPES = [
+  'agent.registered',
+  'agent.token_rotated',
+  'agent.status_changed',
+  'agent.tier_changed',
+  'violation.recorded',
+  'approval.requested',
+  'approval.resolved',
+] as const;
+
 /** The changes one ledger entry makes to the derived state. Pure. */
 export function stateChangesFor(entry: LedgerEntry): StateChange[] {
   const agentId = entry.agentId;

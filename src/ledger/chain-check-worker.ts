@@ -4,11 +4,12 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import { workerData } from 'node:worker_threads';
-import { checkChain } from './chain-check.js';
+import { checkChain, VERIFY_MMAP_BYTES } from './chain-check.js';
 import { openLedgerDb } from './open-ledger-db.js';
 
-const { path, upTo, signal, port } = workerData as {
+const { path, from, upTo, signal, port } = workerData as {
   path: string;
+  from: number;
   upTo: number;
   signal: SharedArrayBuffer;
   port: MessagePort;
@@ -20,7 +21,8 @@ let result: unknown;
 try {
   const db = openLedgerDb(path, { mustExist: true, readonly: true });
   try {
-    result = checkChain(db, upTo);
+    db.pragma(`mmap_size = ${VERIFY_MMAP_BYTES}`);
+    result = checkChain(db, upTo, from);
   } finally {
     db.close();
   }

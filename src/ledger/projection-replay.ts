@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import type { LedgerEntry } from '../core/ledger-entries.js';
 import { MIGRATIONS } from './migrations.js';
 import type { LedgerDb } from './open-ledger-db.js';
-import { PROJECTION_TABLES, Projections } from './projections.js';
+import { AGENT_ACTIONS_FROM_CHAIN, PROJECTED_TYPES, PROJECTION_TABLES, Projections } from './projections.js';
 
 /**
  * Where verify rebuilds the projections: temporary tables of the ledger's connection (writable on
@@ -46,7 +46,9 @@ function projectionDdl(): string[] {
 /**
  * Rebuilds the projection tables from the chain with the same `Projections` code the append path
  * runs, in temporary tables of the ledger's connection (none left from an interrupted run), then
- * compares them row by row with the stored tables. Call `detach` when done.
+ * compares them row by row with the stored tables. `agent_actions`, a row copied from each entry,
+ * is compared with the chain by one query instead (rebuilt only to find its first bad row): only
+ * the entries of PROJECTED_TYPES go through `apply`. Call `detach` when done.
  */
 export class ProjectionReplay {
   private readonly projections: Projections;
@@ -55,7 +57,7 @@ export class ProjectionReplay {
     this.detach();
     try {
       for (const ddl of projectionDdl()) db.exec(ddl);
-      this.projections = new Projections(db, REPLAY);
+      this.projections = new Projections(db, REPLAY, { actions: false });
     } catch (error) {
       this.detach();
       throw error;
@@ -66,13 +68,26 @@ export class ProjectionReplay {
     this.projections.apply(entry);
   }
 
-  /** The first row, table by table in key order, where the stored projections and the chain differ. */
-  compare(): ProjectionMismatch | null {
+  /** The entry types `apply` must be given; the others only add the row of `agent_actions`. */
+  static readonly types: readonly string[] = PROJECTED_TYPES;
+
+  /**
+   * The first row, table by table in key order, where the stored projections and the chain up to
+   * entry `upTo` differ.
+   */
+  compare(upTo: number): ProjectionMismatch | null {
     for (const { table, key } of PROJECTION_TABLES) {
       const columns = (
         this.db.prepare(`PRAGMA temp.table_info(agov_replay_${table})`).all() as { name: string }[]
       ).map((c) => c.name);
-      if (this.same(table, columns)) continue;
+      if (table === 'agent_actions') {
+        if (this.same(table, columns, `(${AGENT_ACTIONS_FROM_CHAIN})`, [upTo])) continue;
+        this.db
+          .prepare(
+            `INSERT INTO ${REPLAY}agent_actions (agent_id, seq, type, ts, actor) ${AGENT_ACTIONS_FROM_CHAIN}`,
+          )
+          .run(upTo);
+      } else if (this.same(table, columns, `${REPLAY}${table}`, [])) continue;
       const on = key.map((k) => `s.${k} = r.${k}`).join(' AND ');
       const differs = [
         `s.${key[0]} IS NULL`,
@@ -119,16 +134,20 @@ export class ProjectionReplay {
    * the replay. Keys are unique on both sides, so the two tables are then equal. Only a table that
    * fails it is searched for its first bad row.
    */
-  private same(table: string, columns: readonly string[]): boolean {
-    const count = (tables: string) =>
-      this.db.prepare(`SELECT count(*) FROM ${tables}${table}`).pluck().get() as number;
-    if (count('main.') !== count(REPLAY)) return false;
+  private same(table: string, columns: readonly string[], replayed: string, params: unknown[]): boolean {
+    const count = (from: string, p: unknown[]) =>
+      this.db
+        .prepare(`SELECT count(*) FROM ${from}`)
+        .pluck()
+        .get(...p) as number;
+    // The rows themselves, never an index a count could be read from instead.
+    if (count(`main.${table} NOT INDEXED`, []) !== count(replayed, params)) return false;
     const list = columns.join(', ');
     const extra = this.db
       .prepare(
-        `SELECT 1 FROM (SELECT ${list} FROM main.${table} EXCEPT SELECT ${list} FROM ${REPLAY}${table}) LIMIT 1`,
+        `SELECT 1 FROM (SELECT ${list} FROM main.${table} NOT INDEXED EXCEPT SELECT ${list} FROM ${replayed}) LIMIT 1`,
       )
-      .get();
+      .get(...params);
     return extra === undefined;
   }
 

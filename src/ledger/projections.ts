@@ -16,6 +16,37 @@ export const PROJECTION_TABLES = [
 ] as const;
 
 /**
+ * The `agent_actions` rows the chain writes, as one query over `ledger_entries`: `apply` adds a
+ * row (agent_id, seq, type, ts, actor) for every entry with an agent, copied as stored, and nothing
+ * else writes the table. Verify compares the stored table with this set at once rather than
+ * replaying a row per entry; keep the two in step.
+ */
+export const AGENT_ACTIONS_FROM_CHAIN = `SELECT agent_id, seq, type, ts, actor FROM main.ledger_entries NOT INDEXED
+  WHERE agent_id IS NOT NULL AND agent_id <> '' AND seq <= ?`;
+
+/**
+ * The entry types `apply` does more for than an `agent_actions` row. Verify replays only these
+ * through `apply` (with `actions: false`). A type missing here would make verify report the stored
+ * projections as differing from the chain, never the reverse.
+ */
+export const PROJECTED_TYPES = [
+  'decision.recorded',
+  'approval.recorded',
+  'agent.registered',
+  'agent.token_rotated',
+  'agent.status_changed',
+  'agent.tier_changed',
+  'violation.recorded',
+  'pr.merged',
+  'promotion.requested',
+  'promotion.voted',
+  'promotion.resolved',
+  'revocation.requested',
+  'revocation.effect',
+  'revocation.confirmed',
+] as const;
+
+/**
  * Writes the query tables (`agent_actions`, `agent_metrics`, `violations`, `promotions`) for one
  * entry. Called inside the append transaction, so projections never lag the chain. An agent's last
  * activity is the newest row of `agent_actions`; it is not copied into `agent_metrics`, so most
@@ -34,8 +65,15 @@ export class Projections {
   private readonly approval: Statement;
   private readonly merged: Statement;
 
-  /** `tables`: where the tables are, `main.` for the ledger's; verify replays into its own. */
-  constructor(db: LedgerDb, tables = 'main.') {
+  /**
+   * `tables`: where the tables are, `main.` for the ledger's; verify replays into its own.
+   * `actions: false` leaves `agent_actions` alone (verify checks it with AGENT_ACTIONS_FROM_CHAIN).
+   */
+  constructor(
+    db: LedgerDb,
+    tables = 'main.',
+    private readonly options: { actions: boolean } = { actions: true },
+  ) {
     this.decision = db.prepare(
       `INSERT INTO ${tables}decisions (seq, repository, number, head_sha, agent_id, outcome, ts) VALUES (?, ?, ?, ?, ?, ?, ?)`,
     );
@@ -96,7 +134,7 @@ export class Projections {
     }
     const agentId = entry.agentId;
     if (!agentId) return;
-    this.action.run(agentId, entry.seq, entry.type, entry.ts, entry.actor);
+    if (this.options.actions) this.action.run(agentId, entry.seq, entry.type, entry.ts, entry.actor);
     switch (entry.type) {
       case 'agent.registered':
         this.metricsInsert.run(agentId, entry.payload.tier, entry.ts, entry.ts, entry.payload.tokenHash);

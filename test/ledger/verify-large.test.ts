@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
 import { Ledger } from '../../src/ledger/ledger.js';
@@ -95,4 +96,46 @@ it('verifies on a read-only connection too (the chaos run reads the ledger so)',
   } finally {
     db.close();
   }
+});
+
+/**
+ * The chain is checked in ranges, one thread each (up to four, one per core): the last entry of a
+ * range is proved by its own range, and the next range trusts its stored hash. Tampering right at
+ * a boundary is still named.
+ */
+const boundary = Math.ceil(ENTRIES / Math.min(4, availableParallelism()));
+
+it('names the last entry of a chain range whose hash was rewritten and relinked', () => {
+  const ledger = copy();
+  const forged = 'f'.repeat(64);
+  shell(
+    ledger,
+    `DROP TRIGGER ledger_entries_no_update;
+     UPDATE ledger_entries SET hash = '${forged}' WHERE seq = ${boundary};
+     UPDATE ledger_entries SET prev_hash = '${forged}' WHERE seq = ${boundary + 1};`,
+  );
+  const r = agov(['ledger', 'verify'], { LEDGER_PATH: ledger });
+  expect(r.stdout).toMatch(new RegExp(`^first bad sequence: ${boundary}$`, 'm'));
+  expect(r.stdout).toMatch(new RegExp(`entry ${boundary} was changed after it was written`));
+  expect(r.status).toBe(1);
+});
+
+it('names the last entry of a chain range when it was deleted', () => {
+  const ledger = copy();
+  shell(ledger, `DROP TRIGGER ledger_entries_no_delete; DELETE FROM ledger_entries WHERE seq = ${boundary};`);
+  const r = agov(['ledger', 'verify'], { LEDGER_PATH: ledger });
+  expect(r.stdout).toMatch(new RegExp(`^first bad sequence: ${boundary}$`, 'm'));
+  expect(r.status).toBe(1);
+});
+
+it('names the first entry of a chain range whose link was changed', () => {
+  const ledger = copy();
+  shell(
+    ledger,
+    `DROP TRIGGER ledger_entries_no_update;
+     UPDATE ledger_entries SET prev_hash = '${'0'.repeat(64)}' WHERE seq = ${boundary + 1};`,
+  );
+  const r = agov(['ledger', 'verify'], { LEDGER_PATH: ledger });
+  expect(r.stdout).toMatch(new RegExp(`^first bad sequence: ${boundary + 1}$`, 'm'));
+  expect(r.status).toBe(1);
 });
