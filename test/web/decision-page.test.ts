@@ -215,9 +215,7 @@ describe("the check run's details link", () => {
     expect(res.status).toBe(200);
     const seen = visible(text);
     expect(seen).toContain('Failed : PR #7 has not passed Agent Governance');
-    expect(seen).toContain(
-      '#7 at ' + HEAD.slice(0, 7) + ' builder-bot failed agent `builder-bot` is revoked',
-    );
+    expect(seen).toContain(`#7 at ${HEAD.slice(0, 7)} builder-bot failed agent \`builder-bot\` is revoked`);
     expect(text).toContain(`href="/decisions/${REPO}/7"`);
   });
 
