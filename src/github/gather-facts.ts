@@ -51,7 +51,9 @@ export async function gatherFacts(
         })
       : Promise.resolve([]),
   ]);
+  const unlisted = t.pr.changedFiles !== undefined ? Math.max(0, t.pr.changedFiles - files.length) : 0;
   return {
+    ...(unlisted > 0 ? { unlistedFiles: unlisted } : {}),
     repository: `${t.owner}/${t.repo}`,
     number: t.pr.number,
     title: t.pr.title,

@@ -14,6 +14,8 @@ export interface PullRequestTarget {
     headSha: string;
     baseRef: string;
     draft: boolean;
+    /** Files GitHub says the PR changes (it lists at most 3,000); absent when not told. */
+    changedFiles?: number;
   };
 }
 
@@ -35,6 +37,7 @@ export function targetOf(
       headSha: pr.head.sha,
       baseRef: pr.base.ref,
       draft: pr.draft ?? false,
+      ...(pr.changed_files !== undefined ? { changedFiles: pr.changed_files } : {}),
     },
   };
 }

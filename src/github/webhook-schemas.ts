@@ -23,6 +23,8 @@ export const pullRequestSchema = z.object({
   merged: z.boolean().nullable().optional(),
   merge_commit_sha: z.string().nullable().optional(),
   body: z.string().nullable().optional(),
+  /** How many files the PR changes; GitHub lists at most 3,000 of them. */
+  changed_files: z.number().int().nonnegative().optional(),
   head: z.object({ sha: z.string().regex(/^[0-9a-f]{40}$/), ref: z.string() }),
   base: z.object({ ref: z.string() }),
 });

@@ -388,4 +388,17 @@ approvers:
       expect(gh.last().output.summary).toContain('agent is revoked');
     },
   );
+
+  it('files beyond what GitHub lists are never taken as clean', async () => {
+    const s = await start();
+    const gh = github([file('docs/a.md', '@@ -1 +1,2 @@\n x\n+y')], undefined, 'builder-bot[bot]', {
+      repo: 'rules:\n  diff_size: { enabled: false }\n',
+    });
+    const pr = agentPullRequest('opened', { sha: SHA, login: 'builder-bot[bot]' });
+    pr.pull_request.changed_files = 3001;
+    await postWebhook(s.port, 'pull_request', pr);
+    await s.github!.drain();
+    expect(gh.last()).toMatchObject({ conclusion: 'action_required' });
+    expect(gh.last().output.summary).toContain('could not scan 3000 file(s) GitHub did not list');
+  });
 });

@@ -48,6 +48,11 @@ export interface PullRequestFacts {
    * slices, off the hot path of the event loop); absent, the rule scans itself.
    */
   secretScan?: SecretScan;
+  /**
+   * Files the PR changes that GitHub did not list (it lists at most 3,000): never judged, so never
+   * taken as clean.
+   */
+  unlistedFiles?: number;
 }
 
 /**

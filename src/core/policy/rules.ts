@@ -161,7 +161,7 @@ export const RULES: Readonly<Record<RuleId, RuleFn>> = {
     const settings = policy.rules.diff_size;
     const maxFiles = Math.min(capabilities.maxChangedFiles, settings.max_files ?? Number.POSITIVE_INFINITY);
     const maxLines = Math.min(capabilities.maxChangedLines, settings.max_lines ?? Number.POSITIVE_INFINITY);
-    const files = facts.files.length;
+    const files = facts.files.length + (facts.unlistedFiles ?? 0);
     const lines = facts.files.reduce((n, f) => n + f.additions + f.deletions, 0);
     const seen = `${files} files, ${lines} lines (limit ${maxFiles} files, ${maxLines} lines)`;
     if (files <= maxFiles && lines <= maxLines) return result('diff_size', stage, 'pass', seen);
@@ -174,9 +174,17 @@ export const RULES: Readonly<Record<RuleId, RuleFn>> = {
     // patterns, so the same answer.
     const { findings, unscanned } = facts.secretScan ?? scanSecrets(facts.files, secretMatchersOf(policy));
     // Fail closed: what could not be read could hold a secret, so it is always said on the check.
-    const notScanned = unscanned.length
-      ? `could not scan ${list(unscanned.map((a) => a.path))} (no full text diff): a person must look`
-      : '';
+    const unlisted = facts.unlistedFiles ?? 0;
+    const notScanned = [
+      ...(unscanned.length
+        ? [`could not scan ${list(unscanned.map((a) => a.path))} (no full text diff): a person must look`]
+        : []),
+      ...(unlisted > 0
+        ? [
+            `could not scan ${unlisted} file(s) GitHub did not list (it lists at most 3,000): a person must look`,
+          ]
+        : []),
+    ].join('; ');
     if (findings.length > 0) {
       const where = [...new Set(findings.map((a) => `${a.path}:${a.startLine}`))];
       return fired(
@@ -188,7 +196,7 @@ export const RULES: Readonly<Record<RuleId, RuleFn>> = {
         [...findings, ...unscanned],
       );
     }
-    if (unscanned.length > 0) {
+    if (notScanned) {
       // Not proof of misconduct: denied or held per the policy, never recorded as a violation.
       const action = settings.unscanned;
       return result('secrets', stage, 'fire', notScanned, {
