@@ -157,6 +157,10 @@ export class Governance {
           token: p.token ?? 0,
           until: Date.parse(r.ts) + seconds * 1000,
         });
+      } else if (p.op === 'extended' && held.get(p.lockKey)?.token === p.token) {
+        // An extension moves the deadline from its own time: a restart must not shorten the lock.
+        const seconds = Number(/for (\d+) s/.exec(p.detail)?.[1] ?? 0);
+        held.get(p.lockKey)!.until = Date.parse(r.ts) + seconds * 1000;
       } else if ((p.op === 'released' || p.op === 'expired') && held.get(p.lockKey)?.token === p.token) {
         held.delete(p.lockKey);
       }

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Runtime } from '../../src/open-runtime.js';
 import { agov } from '../helpers/agov.js';
 import { PrivateRedis } from '../helpers/redis-server.js';
@@ -126,4 +126,29 @@ it('rebuilds an in-process store to the same state as Redis holds', async () => 
   await memory.governance.restoreState();
   expect(await memory.state.snapshot()).toEqual(fromRedis);
   await memory.close();
+});
+
+describe('locks after a restart', () => {
+  it('an extended lock comes back with its extended deadline, not the one it was taken with', async () => {
+    const rt = await testRuntime();
+    try {
+      const lock = (op: string, detail: string) => ({
+        type: 'execution.lock' as const,
+        agentId: null,
+        actor: 'alpha',
+        payload: { op, lockKey: 'agent:alpha', token: 7, detail },
+      });
+      await rt.governance.registerAgent({ id: 'alpha', tier: 'T1' }, 'test');
+      rt.ledger.appendAll([
+        { ...lock('acquired', 'for 0 s'), agentId: 'alpha' },
+        { ...lock('extended', 'for 600 s'), agentId: 'alpha' },
+      ] as never);
+      await rt.governance.restoreState();
+      const held = await rt.state.getLock('agent:alpha');
+      expect(held).toMatchObject({ holder: 'alpha:restored', token: 7 });
+      expect(held!.expiresAt).toBeGreaterThan(Date.now() + 500_000);
+    } finally {
+      await rt.close();
+    }
+  });
 });
