@@ -557,14 +557,8 @@ export class Governance {
     number: number,
     d: { headSha: string; outcome: string; summary: string },
   ): boolean {
-    const row = this.ledger.db
-      .prepare(
-        `SELECT d.head_sha, d.outcome, json_extract(e.payload, '$.summary') AS summary
-           FROM decisions d JOIN ledger_entries e ON e.seq = d.seq
-          WHERE d.repository = ? AND d.number = ? ORDER BY d.seq DESC LIMIT 1`,
-      )
-      .get(repository, number) as { head_sha: string; outcome: string; summary: string } | undefined;
-    return row?.head_sha === d.headSha && row.outcome === d.outcome && row.summary === d.summary;
+    const latest = this.latestDecision(repository, number);
+    return latest?.headSha === d.headSha && latest.outcome === d.outcome && latest.summary === d.summary;
   }
 
   /** The newest decision on a PR, if any. */
@@ -575,23 +569,32 @@ export class Governance {
     agentId: string | null;
     headSha: string;
     outcome: string;
+    summary: string;
     /** Only an authenticated attribution counts for or against the agent (merges, CI failures). */
     attribution: Attribution['strength'];
   } | null {
     const row = this.ledger.db
       .prepare(
-        `SELECT d.agent_id, d.head_sha, d.outcome, json_extract(e.payload, '$.attribution.strength') AS strength
+        `SELECT d.agent_id, d.head_sha, d.outcome, json_extract(e.payload, '$.summary') AS summary,
+                json_extract(e.payload, '$.attribution.strength') AS strength
            FROM decisions d JOIN ledger_entries e ON e.seq = d.seq
           WHERE d.repository = ? AND d.number = ? ORDER BY d.seq DESC LIMIT 1`,
       )
       .get(repository, number) as
-      | { agent_id: string | null; head_sha: string; outcome: string; strength: string | null }
+      | {
+          agent_id: string | null;
+          head_sha: string;
+          outcome: string;
+          summary: string;
+          strength: string | null;
+        }
       | undefined;
     return row
       ? {
           agentId: row.agent_id,
           headSha: row.head_sha,
           outcome: row.outcome,
+          summary: row.summary,
           attribution: row.strength === 'claimed' ? 'claimed' : 'authenticated',
         }
       : null;

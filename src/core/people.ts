@@ -75,8 +75,3 @@ export function personKeyOfActor(directory: Directory, actor: string): string {
   }
   return loginKey(actor);
 }
-
-/** Whether two actors are the same person (a Slack user and their own GitHub login are). */
-export function samePerson(directory: Directory, a: string, b: string): boolean {
-  return personKeyOfActor(directory, a) === personKeyOfActor(directory, b);
-}

@@ -1,7 +1,13 @@
 import type { LedgerPayload } from '../core/ledger-entries.js';
 import { isAgentIdentity, loginKey, personBySlack } from '../core/people.js';
 import type { ApprovalReceipt } from '../core/policy/decision.js';
-import { type GateRule, type GateTally, overallState, tallyGate } from '../core/policy/gate-tally.js';
+import {
+  type GateRule,
+  type GateTally,
+  overallState,
+  pullRequestSubject,
+  tallyGate,
+} from '../core/policy/gate-tally.js';
 import type { Governance } from '../governance.js';
 import type { ApprovalContext, Vote } from './blocks.js';
 
@@ -69,25 +75,18 @@ export class SlackApprovals {
   tallies(context: ApprovalContext, now = new Date(), extra: readonly ApprovalReceipt[] = []): GateTally[] {
     const g = this.governance;
     const receipts = [...g.receiptsFor(context.repository, context.number), ...extra];
-    const createdAt = new Date(Date.parse(context.expiresAt) - rulesOf(context)[0]!.expiryHours * 3600_000);
-    return rulesOf(context).map((rule) =>
-      tallyGate(
-        rule,
-        receipts,
-        {
-          headSha: headOf(context.approvalKey),
-          diffHash: context.diffHash ?? null,
-          policyVersion: context.policyVersion ?? null,
-          owner: context.owner,
-          excluded: context.author
-            ? [{ login: context.author, reason: 'the author of a pull request never approves it' }]
-            : [],
-          requestedAt: createdAt.toISOString(),
-        },
-        g.directory(),
-        now,
-      ),
-    );
+    const rules = rulesOf(context);
+    const directory = g.directory();
+    const subject = pullRequestSubject({
+      headSha: headOf(context.approvalKey),
+      diffHash: context.diffHash ?? null,
+      policyVersion: context.policyVersion ?? null,
+      owner: context.owner,
+      author: context.author ?? null,
+      // The request was posted `expiryHours` before its deadline.
+      requestedAt: new Date(Date.parse(context.expiresAt) - rules[0]!.expiryHours * 3600_000).toISOString(),
+    });
+    return rules.map((rule) => tallyGate(rule, receipts, subject, directory, now));
   }
 
   /** Stores the request once its message is posted: clicks on it find it here. */

@@ -5,7 +5,7 @@ import { type Directory, directoryOf, loginKey } from '../people.js';
 import type { TierCapabilities } from '../tiers.js';
 import { severityOf } from '../violations.js';
 import type { ApprovalReceipt, Attribution, Decision, GateStatus, Outcome, RuleResult } from './decision.js';
-import { type GateRule, tallyGate } from './gate-tally.js';
+import { type GateRule, pullRequestSubject, tallyGate } from './gate-tally.js';
 import type { GateSettings, Policy } from './policy-schema.js';
 import type { PullRequestFacts } from './pull-request-facts.js';
 import { RULES } from './rules.js';
@@ -237,14 +237,14 @@ function gateStatuses(
     const tally = tallyGate(
       rule,
       state.receipts,
-      {
+      pullRequestSubject({
         headSha: facts.headSha,
         diffHash: hash,
         policyVersion: policy.version,
         owner: state.agent.owner,
-        excluded: [{ login: facts.author, reason: 'the author of a pull request never approves it' }],
+        author: facts.author,
         requestedAt: state.waitingSince ?? null,
-      },
+      }),
       directory,
       now,
     );

@@ -39,6 +39,27 @@ export interface TallySubject {
   requestedAt: string | null;
 }
 
+/** A pull request's approval request as the tally sees it: its author never approves it. */
+export function pullRequestSubject(pr: {
+  headSha: string;
+  diffHash: string | null;
+  policyVersion: string | null;
+  owner: string | null;
+  author: string | null;
+  requestedAt: string | null;
+}): TallySubject {
+  return {
+    headSha: pr.headSha,
+    diffHash: pr.diffHash,
+    policyVersion: pr.policyVersion,
+    owner: pr.owner,
+    excluded: pr.author
+      ? [{ login: pr.author, reason: 'the author of a pull request never approves it' }]
+      : [],
+    requestedAt: pr.requestedAt,
+  };
+}
+
 export type GateState = 'approved' | 'waiting' | 'rejected' | 'vetoed' | 'expired' | 'unreachable';
 
 export interface GateTally {

@@ -169,16 +169,3 @@ export function renderCheckRunRevoked(agentId: string, reason: string): CheckRun
     },
   };
 }
-
-/** An approval request ran out of time: expiry never approves, so the check fails. */
-export function renderApprovalExpired(agentId: string): CheckRunRender {
-  return {
-    status: 'completed',
-    conclusion: 'failure',
-    output: {
-      title: 'Approval expired',
-      summary: `Nobody decided on this pull request by \`${agentId}\` before the deadline, and the policy rejects on expiry. Push again or re-run the check to ask again.`,
-      annotations: [],
-    },
-  };
-}
