@@ -80,6 +80,12 @@ function github(
   return { checks, last: () => checks.filter((c) => c.status === 'completed').at(-1) };
 }
 
+/** The PR opened by `login`, signed as GitHub signs it, and everything it causes done. */
+async function opened(s: RunningService, login: string) {
+  await postWebhook(s.port, 'pull_request', agentPullRequest('opened', { sha: SHA, login }));
+  await s.github!.drain();
+}
+
 function review(login: string, prAuthor = 'builder-bot[bot]') {
   const payload = examplePayload('pull_request_review', 'submitted');
   payload.installation = { id: 1 };
@@ -150,12 +156,7 @@ agents:
   - { id: builder-bot, tier: T2, owner: olivia, github_logins: ["builder-bot[bot]"] }
 `);
     const gh = github(lockFile);
-    await postWebhook(
-      s.port,
-      'pull_request',
-      agentPullRequest('opened', { sha: SHA, login: 'builder-bot[bot]' }),
-    );
-    await s.github!.drain();
+    await opened(s, 'builder-bot[bot]');
     expect(gh.last()).toMatchObject({ conclusion: 'action_required' });
 
     await postWebhook(s.port, 'pull_request_review', review('mallory'));
@@ -185,12 +186,7 @@ approvers:
       'approvers[0]: reviewer-bot belongs to agent reviewer-bot; an agent never approves',
     );
     const gh = github(lockFile);
-    await postWebhook(
-      s.port,
-      'pull_request',
-      agentPullRequest('opened', { sha: SHA, login: 'builder-bot[bot]' }),
-    );
-    await s.github!.drain();
+    await opened(s, 'builder-bot[bot]');
     await s.runtime.governance.recordViolation(
       'reviewer-bot',
       { type: 'secret_exposure', details: 'leaked a key elsewhere' },
@@ -212,12 +208,7 @@ describe('expiry is the core’s, with or without Slack', () => {
   it('with Slack off, a request past its deadline is rejected and recorded; expiry never approves', async () => {
     const s = await start();
     const gh = github(lockFile);
-    await postWebhook(
-      s.port,
-      'pull_request',
-      agentPullRequest('opened', { sha: SHA, login: 'builder-bot[bot]' }),
-    );
-    await s.github!.drain();
+    await opened(s, 'builder-bot[bot]');
     expect(gh.last()).toMatchObject({ conclusion: 'action_required' });
 
     await s.maintenance(new Date(Date.now() + 71 * 3600_000));
@@ -246,8 +237,7 @@ describe('the secret scan runs on every PR', () => {
   it("a secret in a person's PR fails the check, and no agent is charged", async () => {
     const s = await start();
     const gh = github([file('config.env', '@@ -0,0 +1 @@\n+AWS_KEY=AKIAIOSFODNN7EXAMPLE', 'added')]);
-    await postWebhook(s.port, 'pull_request', agentPullRequest('opened', { sha: SHA, login: 'octocat' }));
-    await s.github!.drain();
+    await opened(s, 'octocat');
     expect(gh.last()).toMatchObject({ conclusion: 'failure', output: { title: 'Secret in added lines' } });
     expect(gh.last().output.annotations).toMatchObject([{ path: 'config.env', start_line: 1 }]);
     expect(db().prepare('SELECT COUNT(*) AS n FROM violations').get()).toEqual({ n: 0 });
@@ -256,8 +246,7 @@ describe('the secret scan runs on every PR', () => {
   it('a clean PR by a person stays neutral and says plainly that no agent rules applied', async () => {
     const s = await start();
     const gh = github([file('src/app.ts', '@@ -1 +1,2 @@\n x\n+y')]);
-    await postWebhook(s.port, 'pull_request', agentPullRequest('opened', { sha: SHA, login: 'octocat' }));
-    await s.github!.drain();
+    await opened(s, 'octocat');
     expect(gh.last()).toMatchObject({
       conclusion: 'neutral',
       output: { title: 'Not an agent pull request: no agent rules applied' },
@@ -276,12 +265,7 @@ describe('what an outside attacker found (attack on issue 11)', () => {
     async (repoPolicy) => {
       const s = await start();
       const gh = github(infra, undefined, 'builder-bot[bot]', { repo: repoPolicy, org: orgPolicy });
-      await postWebhook(
-        s.port,
-        'pull_request',
-        agentPullRequest('opened', { sha: SHA, login: 'builder-bot[bot]' }),
-      );
-      await s.github!.drain();
+      await opened(s, 'builder-bot[bot]');
       expect(gh.last()).toMatchObject({ conclusion: 'action_required' });
     },
   );
@@ -289,12 +273,7 @@ describe('what an outside attacker found (attack on issue 11)', () => {
   it('extends: org with no organisation policy fails the check and says so', async () => {
     const s = await start();
     const gh = github(infra, undefined, 'builder-bot[bot]', { repo: 'extends: org\n' });
-    await postWebhook(
-      s.port,
-      'pull_request',
-      agentPullRequest('opened', { sha: SHA, login: 'builder-bot[bot]' }),
-    );
-    await s.github!.drain();
+    await opened(s, 'builder-bot[bot]');
     expect(gh.last()).toMatchObject({ conclusion: 'failure' });
     expect(gh.last().output.summary).toContain('extends: org, but Codertocat/.github has no');
   });
@@ -309,8 +288,7 @@ describe('what an outside attacker found (attack on issue 11)', () => {
         repo: 'rules:\n  secrets: { patterns: ["(a)\\\\1"] }\n',
       },
     );
-    await postWebhook(s.port, 'pull_request', agentPullRequest('opened', { sha: SHA, login: 'mallory' }));
-    await s.github!.drain();
+    await opened(s, 'mallory');
     expect(gh.last()).toMatchObject({ conclusion: 'failure', output: { title: 'Secret in added lines' } });
   });
 
@@ -319,12 +297,7 @@ describe('what an outside attacker found (attack on issue 11)', () => {
     const gh = github(infra, undefined, 'builder-bot[bot]', {
       repo: 'rules:\n  protected_paths: { paths: ["infra/**"], gate: protcted }\n',
     });
-    await postWebhook(
-      s.port,
-      'pull_request',
-      agentPullRequest('opened', { sha: SHA, login: 'builder-bot[bot]' }),
-    );
-    await s.github!.drain();
+    await opened(s, 'builder-bot[bot]');
     expect(gh.last()).toMatchObject({ conclusion: 'failure' });
     expect(gh.last().output.summary).toContain('rules.protected_paths.gate: no gate "protcted" is defined');
   });
@@ -382,8 +355,7 @@ approvers:
         })),
         'mallory',
       );
-      await postWebhook(s.port, 'pull_request', agentPullRequest('opened', { sha: SHA, login: 'mallory' }));
-      await s.github!.drain();
+      await opened(s, 'mallory');
       expect(gh.last()).toMatchObject({ conclusion: 'failure' });
       expect(gh.last().output.summary).toContain('agent is revoked');
     },
