@@ -25,8 +25,8 @@ interface Started {
 
 if (process.argv[2] === 'service') {
   const { readEnv } = await import('../src/config/read-env.js');
-  const { createLogger } = await import('../src/logger.js');
-  const { startService } = await import('../src/service.js');
+  const { createLogger } = await import('../src/platform/logger.js');
+  const { startService } = await import('../src/app/service.js');
   const dir = mkdtempSync(join(tmpdir(), 'agov-bench-abuse-'));
   const config = join(dir, 'agent-governance.yml');
   // Default limits but the preflight rate (120 a minute), which the well-behaved agent's 400 a

@@ -14,8 +14,8 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 
 if (process.argv[2] === 'service') {
   const { readEnv } = await import('../src/config/read-env.js');
-  const { createLogger } = await import('../src/logger.js');
-  const { startService } = await import('../src/service.js');
+  const { createLogger } = await import('../src/platform/logger.js');
+  const { startService } = await import('../src/app/service.js');
   const dir = mkdtempSync(join(tmpdir(), 'agov-bench-preflight-'));
   // A rate limit high enough that every answer is a full evaluation, not an early "slow down".
   const config = join(dir, 'agent-governance.yml');

@@ -31,8 +31,8 @@ if (process.argv[2] === 'noop') {
   server.listen(0, '127.0.0.1', () => process.send!({ port: (server.address() as AddressInfo).port }));
 } else if (process.argv[2] === 'service') {
   const { readEnv } = await import('../src/config/read-env.js');
-  const { createLogger } = await import('../src/logger.js');
-  const { startService } = await import('../src/service.js');
+  const { createLogger } = await import('../src/platform/logger.js');
+  const { startService } = await import('../src/app/service.js');
   const dir = mkdtempSync(join(tmpdir(), 'agov-bench-slack-'));
   const config = join(dir, 'org.yml');
   writeFileSync(

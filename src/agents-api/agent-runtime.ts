@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import { type IPolicy, TimeoutStrategy, timeout, wrap } from 'cockatiel';
-import { tokenMatches } from '../agent-token.js';
 import type { AgentRecord } from '../core/agent.js';
 import type { IntegrationEvent } from '../core/lifecycle.js';
 import { tierCapabilities } from '../core/org-config.js';
 import { decidePreflight, type PreflightDecision, type PreflightRequest } from '../core/preflight.js';
-import type { Governance } from '../governance.js';
-import { createBreaker } from '../integrations/resilience.js';
-import type { Logger } from '../logger.js';
+import { tokenMatches } from '../governance/agent-token.js';
+import type { Governance } from '../governance/governance.js';
+import type { Logger } from '../platform/logger.js';
+import { createBreaker } from '../platform/resilience.js';
 import { vaultRevokeMessage } from '../secrets/vault-deliverer.js';
 import type { VaultSecrets } from '../secrets/vault-secrets.js';
 import { StateNotRestoredError } from '../state/state-store.js';

@@ -1,5 +1,5 @@
 import type { AgentRecord } from '../core/agent.js';
-import type { Governance } from '../governance.js';
+import type { Governance } from '../governance/governance.js';
 import { ApiRefusal, notHeld } from './api-refusal.js';
 
 /** What the locks need from the runtime: the store behind its breaker, and the status check. */

@@ -1,6 +1,6 @@
 import { Counter, type Registry } from 'prom-client';
 import type { Ledger } from '../ledger/ledger.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../platform/logger.js';
 
 /** One refused call, as the caller was told. */
 export interface Refusal {

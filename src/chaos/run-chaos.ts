@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { openRuntime } from '../app/open-runtime.js';
 import { AgentClient } from '../client/index.js';
 import { readEnv } from '../config/read-env.js';
 import {
@@ -16,7 +17,6 @@ import {
   standInEnv,
   VaultStandIn,
 } from '../demo/stand-ins.js';
-import { openRuntime } from '../open-runtime.js';
 import { checkInvariants, type InvariantResult, type Observed } from './invariants.js';
 import { freePort, PrivateRedis } from './private-redis.js';
 import { seededRandom } from './seeded-random.js';

@@ -5,10 +5,11 @@
  * `AGOV_CHAOS_DEFECT=no-fencing` runs a deliberately broken build: lock releases skip the fencing
  * check, which the run must catch.
  */
+
+import { startService } from '../app/service.js';
 import { readEnv } from '../config/read-env.js';
-import { createBreaker } from '../integrations/resilience.js';
-import { createLogger } from '../logger.js';
-import { startService } from '../service.js';
+import { createLogger } from '../platform/logger.js';
+import { createBreaker } from '../platform/resilience.js';
 import type { StateStore } from '../state/state-store.js';
 
 function breakFencing(state: StateStore): void {

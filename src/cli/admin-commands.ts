@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
+import type { Runtime } from '../app/open-runtime.js';
 import { loadOrgConfig } from '../config/load-org-config.js';
 import { readEnv } from '../config/read-env.js';
-import { UserError } from '../errors.js';
-import type { Runtime } from '../open-runtime.js';
-import { type MoveKind, type PromotionStatus, Promotions } from '../promotions.js';
-import { Revocations } from '../revocations.js';
+import { type MoveKind, type PromotionStatus, Promotions } from '../governance/promotions.js';
+import { Revocations } from '../governance/revocations.js';
+import { UserError } from '../platform/errors.js';
 import { readVaultConfig } from '../secrets/vault-config.js';
 import { vaultSetTierMessage } from '../secrets/vault-deliverer.js';
 import { withRuntime } from './context.js';

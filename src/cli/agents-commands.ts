@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import type { AgentRecord } from '../core/agent.js';
 import { isTierId, TIER_IDS, type TierId, tierLabel } from '../core/tiers.js';
-import { UserError } from '../errors.js';
-import { unknownAgent } from '../governance.js';
-import { Revocations } from '../revocations.js';
+import { unknownAgent } from '../governance/governance.js';
+import { Revocations } from '../governance/revocations.js';
+import { UserError } from '../platform/errors.js';
 import { withRuntime } from './context.js';
 import { table } from './output.js';
 

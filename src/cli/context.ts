@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
+import { type OpenRuntimeOptions, openRuntime, type Runtime } from '../app/open-runtime.js';
 import { readEnv } from '../config/read-env.js';
-import { type OpenRuntimeOptions, openRuntime, type Runtime } from '../open-runtime.js';
 
 /** The environment, with the global `--ledger PATH` option taking precedence over LEDGER_PATH. */
 export function envFor(command: Command) {

@@ -3,10 +3,10 @@ import { createWriteStream, fchmodSync, openSync, readFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { Command } from 'commander';
-import { UserError } from '../errors.js';
 import { type SignedHead, signedHeadSchema, verifySignedHead } from '../ledger/checkpoints.js';
 import { publicKeyPem, readPublicKeyText } from '../ledger/signing-key.js';
 import { iterateEntries, type TrustedHead, verifyLedger } from '../ledger/verify.js';
+import { UserError } from '../platform/errors.js';
 import { withRuntime } from './context.js';
 import { EXIT, table } from './output.js';
 

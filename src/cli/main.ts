@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
-import { isUserError } from '../errors.js';
-import { createLogger } from '../logger.js';
+import { isUserError } from '../platform/errors.js';
+import { createLogger } from '../platform/logger.js';
 import { registerAdminCommands } from './admin-commands.js';
 import { registerAgentsCommands } from './agents-commands.js';
 import { registerCheckpointCommands } from './checkpoint-commands.js';
@@ -26,7 +26,7 @@ export function buildProgram(): Command {
       const env = envFor(command);
       const logger = createLogger(env.LOG_LEVEL);
       // Loaded here, not at the top: the GitHub and Slack SDKs are heavy and other commands need neither.
-      const { startService } = await import('../service.js');
+      const { startService } = await import('../app/service.js');
       const service = await startService(env, logger);
       await new Promise<void>((resolve) => {
         const stop = () => resolve();

@@ -11,8 +11,8 @@ import type { Policy } from '../core/policy/policy-schema.js';
 import { addedLinesOf, type ChangedFile } from '../core/policy/pull-request-facts.js';
 import { policyProblems, resolvePolicy } from '../core/policy/resolve-policy.js';
 import { isTierId, TIER_IDS, type TierId, tierLabel } from '../core/tiers.js';
-import { UserError } from '../errors.js';
-import { backtestPolicy } from '../policy-backtest.js';
+import { backtestPolicy } from '../governance/policy-backtest.js';
+import { UserError } from '../platform/errors.js';
 import { withRuntime } from './context.js';
 import { EXIT, table } from './output.js';
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { describeSuggestion } from '../core/suggestions.js';
-import { UserError } from '../errors.js';
+import { UserError } from '../platform/errors.js';
 import { Watcher } from '../watchers/watcher.js';
 import { withRuntime } from './context.js';
 import { table } from './output.js';

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { configWarnings, EMPTY_ORG_CONFIG, type OrgConfig, orgConfigSchema } from '../core/org-config.js';
 import { formatProblem, parseYamlWithSchema } from '../core/parse-yaml.js';
-import { UserError } from '../errors.js';
+import { UserError } from '../platform/errors.js';
 
 export const DEFAULT_ORG_CONFIG_PATH = './agent-governance.yml';
 

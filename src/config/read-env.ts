@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { UserError } from '../errors.js';
+import { UserError } from '../platform/errors.js';
 
 const optionalText = z
   .string()

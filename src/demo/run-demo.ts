@@ -1,11 +1,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startService } from '../app/service.js';
 import { AgentClient } from '../client/index.js';
 import { readEnv } from '../config/read-env.js';
 import { verifyLedger } from '../ledger/verify.js';
-import { createLogger } from '../logger.js';
-import { startService } from '../service.js';
+import { createLogger } from '../platform/logger.js';
 import {
   clickApprove,
   deliverPullRequest,

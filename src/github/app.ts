@@ -1,9 +1,9 @@
 import type { Probot, ProbotOctokit } from 'probot';
 import { CHECK_NAME, diffHash } from '../core/policy/evaluate.js';
 import type { FileChange } from '../core/reverts.js';
-import type { Governance } from '../governance.js';
-import type { Logger } from '../logger.js';
-import { PullRequestOutcomes } from '../pr-outcomes.js';
+import type { Governance } from '../governance/governance.js';
+import { PullRequestOutcomes } from '../governance/pr-outcomes.js';
+import type { Logger } from '../platform/logger.js';
 import { DeploymentGate } from './deployment-gate.js';
 import { gatherFacts } from './gather-facts.js';
 import { loadPolicy } from './load-policy.js';

@@ -4,7 +4,7 @@ import type { AgentRecord } from '../core/agent.js';
 import { type DeploymentActor, type DeploymentFacts, decideDeployment } from '../core/deployment-gate.js';
 import type { LedgerEntryInput } from '../core/ledger-entries.js';
 import { tierCapabilities } from '../core/org-config.js';
-import type { Governance } from '../governance.js';
+import type { Governance } from '../governance/governance.js';
 import type { OutboxMessageInput } from '../ledger/outbox.js';
 import { loadPolicy } from './load-policy.js';
 import { runIdOf, type WEBHOOK_SCHEMAS } from './webhook-schemas.js';

@@ -1,13 +1,13 @@
 import type { CircuitBreakerPolicy } from 'cockatiel';
 import { Probot, ProbotOctokit } from 'probot';
 import { renderQueued } from '../core/policy/render-check-run.js';
-import type { Governance } from '../governance.js';
-import { Pump } from '../integrations/pump.js';
-import { BrokenCircuitError, createBreaker, isTransient, retryAt } from '../integrations/resilience.js';
+import type { Governance } from '../governance/governance.js';
 import { Inbox } from '../ledger/inbox.js';
 import type { OutboxMessage } from '../ledger/outbox.js';
-import type { Logger } from '../logger.js';
-import type { Route } from '../server.js';
+import type { Route } from '../platform/http-server.js';
+import type { Logger } from '../platform/logger.js';
+import { Pump } from '../platform/pump.js';
+import { BrokenCircuitError, createBreaker, isTransient, retryAt } from '../platform/resilience.js';
 import { type DeliveryMeta, EVALUATED_ACTIONS, governanceApp } from './app.js';
 import type { CheckRunPayload } from './check-run-message.js';
 import { checkRunMessage } from './check-run-message.js';

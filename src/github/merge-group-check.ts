@@ -1,8 +1,8 @@
 import type { ProbotOctokit } from 'probot';
 import type { LedgerEntryInput } from '../core/ledger-entries.js';
 import { type MergeGroupMember, mergeGroupVerdict, renderMergeGroup } from '../core/merge-group.js';
-import type { Governance } from '../governance.js';
-import { isTransient } from '../integrations/resilience.js';
+import type { Governance } from '../governance/governance.js';
+import { isTransient } from '../platform/resilience.js';
 import { checkRunMessage } from './check-run-message.js';
 
 /** A `merge_group.checks_requested` delivery, as the edge schema parsed it. */

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Env } from '../config/read-env.js';
-import { UserError } from '../errors.js';
+import { UserError } from '../platform/errors.js';
 
 export interface GithubConfig {
   appId: string;

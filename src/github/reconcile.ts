@@ -1,7 +1,7 @@
 import type { CircuitBreakerPolicy } from 'cockatiel';
 import type { Probot } from 'probot';
-import type { Governance } from '../governance.js';
-import type { Logger } from '../logger.js';
+import type { Governance } from '../governance/governance.js';
+import type { Logger } from '../platform/logger.js';
 import type { PullRequestGate } from './pull-request-gate.js';
 import { targetOf } from './pull-request-target.js';
 import { pullRequestSchema } from './webhook-schemas.js';

@@ -1,9 +1,9 @@
 import { verify } from '@octokit/webhooks-methods';
-import { BodyBudget, isBodyRefusal, readBody, refuseBody } from '../integrations/read-body.js';
 import type { Inbox } from '../ledger/inbox.js';
 import type { OutboxMessageInput } from '../ledger/outbox.js';
-import type { Logger } from '../logger.js';
-import { type Handler, sendJson } from '../server.js';
+import { type Handler, sendJson } from '../platform/http-server.js';
+import type { Logger } from '../platform/logger.js';
+import { BodyBudget, isBodyRefusal, readBody, refuseBody } from '../platform/read-body.js';
 import { ignoredDelivery, isHandledEvent, WEBHOOK_SCHEMAS } from './webhook-schemas.js';
 
 /** GitHub caps webhook payloads at 25 MB (and does not deliver larger ones). */

@@ -7,7 +7,7 @@ import {
   emptyDerivedState,
   stateChangesFor,
 } from '../core/derived-state.js';
-import { UserError } from '../errors.js';
+import { UserError } from '../platform/errors.js';
 import { GENESIS_HASH } from './entry-hash.js';
 import type { Ledger } from './ledger.js';
 import { findPinnedKey, type PinnedKey } from './pinned-key.js';

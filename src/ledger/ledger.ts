@@ -7,7 +7,7 @@ import {
   ledgerAgentIdSchema,
   ledgerPayloadSchemas,
 } from '../core/ledger-entries.js';
-import { UserError } from '../errors.js';
+import { UserError } from '../platform/errors.js';
 import { entryHash, GENESIS_HASH } from './entry-hash.js';
 import type { LedgerDb } from './open-ledger-db.js';
 import { Outbox, type OutboxMessageInput } from './outbox.js';

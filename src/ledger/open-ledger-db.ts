@@ -1,7 +1,7 @@
 import { closeSync, fchmodSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { UserError } from '../errors.js';
+import { UserError } from '../platform/errors.js';
 import { MIGRATIONS } from './migrations.js';
 
 export type LedgerDb = Database.Database;

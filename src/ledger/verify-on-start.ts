@@ -1,4 +1,4 @@
-import { UserError } from '../errors.js';
+import { UserError } from '../platform/errors.js';
 import type { Checkpoints } from './checkpoints.js';
 import type { LedgerDb } from './open-ledger-db.js';
 import type { SigningKey } from './signing-key.js';

@@ -1,10 +1,10 @@
 import type { TierId } from '../core/tiers.js';
-import type { Governance } from '../governance.js';
-import { Pump } from '../integrations/pump.js';
-import { isTransient, retryAt } from '../integrations/resilience.js';
+import type { Governance } from '../governance/governance.js';
+import type { Revocations } from '../governance/revocations.js';
 import type { OutboxMessage, OutboxMessageInput } from '../ledger/outbox.js';
-import type { Logger } from '../logger.js';
-import type { Revocations } from '../revocations.js';
+import type { Logger } from '../platform/logger.js';
+import { Pump } from '../platform/pump.js';
+import { isTransient, retryAt } from '../platform/resilience.js';
 import type { VaultSecrets } from './vault-secrets.js';
 
 export function vaultSetTierMessage(agentId: string, tier: TierId, promotionId: string): OutboxMessageInput {

@@ -2,7 +2,7 @@ import type { CircuitBreakerPolicy } from 'cockatiel';
 import vaultFactory from 'node-vault';
 import { type OrgConfig, tierCapabilities } from '../core/org-config.js';
 import type { TierId } from '../core/tiers.js';
-import { createBreaker } from '../integrations/resilience.js';
+import { createBreaker } from '../platform/resilience.js';
 import {
   ALL_TIER_POLICIES,
   agentOwnPolicyName,

@@ -1,5 +1,5 @@
 import type { Env } from '../config/read-env.js';
-import { UserError } from '../errors.js';
+import { UserError } from '../platform/errors.js';
 import type { SlackConfig } from './slack-integration.js';
 
 /**

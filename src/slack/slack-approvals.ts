@@ -8,7 +8,7 @@ import {
   pullRequestSubject,
   tallyGate,
 } from '../core/policy/gate-tally.js';
-import type { Governance } from '../governance.js';
+import type { Governance } from '../governance/governance.js';
 import type { ApprovalContext, Vote } from './blocks.js';
 
 export type VoteResult =

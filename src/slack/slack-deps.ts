@@ -1,7 +1,7 @@
-import type { Governance } from '../governance.js';
-import type { Logger } from '../logger.js';
-import type { Promotions } from '../promotions.js';
-import type { Revocations } from '../revocations.js';
+import type { Governance } from '../governance/governance.js';
+import type { Promotions } from '../governance/promotions.js';
+import type { Revocations } from '../governance/revocations.js';
+import type { Logger } from '../platform/logger.js';
 import type { SlackApprovals } from './slack-approvals.js';
 
 /** What the Slack listeners work with. */

@@ -2,14 +2,14 @@ import { App, LogLevel, webApi } from '@slack/bolt';
 import type { CircuitBreakerPolicy } from 'cockatiel';
 import type { LedgerEntry, LedgerEntryInput, LedgerPayload } from '../core/ledger-entries.js';
 import { INTEGRATION_EVENTS, type IntegrationEvent } from '../core/lifecycle.js';
-import type { Governance } from '../governance.js';
+import type { Governance } from '../governance/governance.js';
+import type { Promotions } from '../governance/promotions.js';
+import type { Revocations } from '../governance/revocations.js';
 import type { IntegrationSubscriber } from '../integrations/integration-manager.js';
-import { Pump } from '../integrations/pump.js';
-import { BrokenCircuitError, createBreaker, retryAt } from '../integrations/resilience.js';
 import type { OutboxMessage, OutboxMessageInput } from '../ledger/outbox.js';
-import type { Logger } from '../logger.js';
-import type { Promotions } from '../promotions.js';
-import type { Revocations } from '../revocations.js';
+import type { Logger } from '../platform/logger.js';
+import { Pump } from '../platform/pump.js';
+import { BrokenCircuitError, createBreaker, retryAt } from '../platform/resilience.js';
 import { ALERT_LANE, alertCall, gatherAlerts, isAlert } from './alert-lane.js';
 import {
   type ApprovalContext,

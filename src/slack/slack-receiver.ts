@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
 import { LogLevel, SocketModeClient } from '@slack/socket-mode';
-import { BodyBudget, isBodyRefusal, readBody, refuseBody } from '../integrations/read-body.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { SeenRequests } from '../ledger/seen-requests.js';
-import type { Logger } from '../logger.js';
-import { type Route, sendJson } from '../server.js';
+import { type Route, sendJson } from '../platform/http-server.js';
+import type { Logger } from '../platform/logger.js';
+import { BodyBudget, isBodyRefusal, readBody, refuseBody } from '../platform/read-body.js';
 import type { StateStore } from '../state/state-store.js';
 import { interactionSchema, slashCommandSchema } from './slack-payloads.js';
 import { MAX_SKEW_SECONDS, verifySlackRequest } from './verify-slack-request.js';

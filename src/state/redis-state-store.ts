@@ -9,7 +9,7 @@ import type {
   RevokeSignal,
   StateChange,
 } from '../core/derived-state.js';
-import { UserError } from '../errors.js';
+import { UserError } from '../platform/errors.js';
 import {
   ACQUIRE_LOCK,
   CHARGE_BUDGET,

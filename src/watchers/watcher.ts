@@ -1,12 +1,12 @@
-import { AGENT_METRICS_COLUMNS, type AgentMetricsRow, agentRecordFacts } from '../agent-record.js';
 import { promotionEligibility, thresholdsFor } from '../core/promotion.js';
 import { type AgentRecordSummary, type Suggestion, suggest } from '../core/suggestions.js';
 import { adjacentTier } from '../core/tiers.js';
 import { DEFAULT_WATCH_SETTINGS, type Finding, watch } from '../core/watch-rules.js';
 import { type FindingIssuePayload, findingIssueMessage } from '../github/finding-issue.js';
-import type { Governance } from '../governance.js';
+import { AGENT_METRICS_COLUMNS, type AgentMetricsRow, agentRecordFacts } from '../governance/agent-record.js';
+import type { Governance } from '../governance/governance.js';
+import { PullRequestOutcomes } from '../governance/pr-outcomes.js';
 import type { OutboxMessageInput } from '../ledger/outbox.js';
-import { PullRequestOutcomes } from '../pr-outcomes.js';
 
 /**
  * Reads the ledger into the watcher's and the suggestion engine's inputs, records findings (once

@@ -1,7 +1,7 @@
 import type { LedgerPayload } from '../core/ledger-entries.js';
 import type { ApprovalReceipt } from '../core/policy/decision.js';
 import { type GateRule, type GateTally, tallyGate } from '../core/policy/gate-tally.js';
-import type { Governance } from '../governance.js';
+import type { Governance } from '../governance/governance.js';
 import { type ChainCheck, ChainChecker } from './chain-check.js';
 
 type DecisionPayload = LedgerPayload<'decision.recorded'>;

@@ -1,4 +1,4 @@
-import type { Governance } from '../governance.js';
+import type { Governance } from '../governance/governance.js';
 import type { ChainCheck, ChainChecker } from './chain-check.js';
 import type { DecisionViews, GateView } from './decision-view.js';
 

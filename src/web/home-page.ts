@@ -1,4 +1,4 @@
-import type { Governance } from '../governance.js';
+import type { Governance } from '../governance/governance.js';
 import { html, type SafeHtml } from './html.js';
 import { page, time, type Viewer } from './layout.js';
 

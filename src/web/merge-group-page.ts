@@ -1,5 +1,5 @@
 import type { LedgerPayload } from '../core/ledger-entries.js';
-import type { Governance } from '../governance.js';
+import type { Governance } from '../governance/governance.js';
 import { html, type SafeHtml } from './html.js';
 import { page, shortSha, time, type Viewer } from './layout.js';
 

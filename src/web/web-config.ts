@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Env } from '../config/read-env.js';
-import { UserError } from '../errors.js';
+import { UserError } from '../platform/errors.js';
 
 export interface WebConfig {
   clientId: string;

@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isUserError } from '../errors.js';
-import type { Governance } from '../governance.js';
+import type { Governance } from '../governance/governance.js';
 import { SeenRequests } from '../ledger/seen-requests.js';
-import type { Logger } from '../logger.js';
-import type { Route } from '../server.js';
+import { isUserError } from '../platform/errors.js';
+import type { Route } from '../platform/http-server.js';
+import type { Logger } from '../platform/logger.js';
 import { STYLESHEET } from './assets.js';
 import { decisionPage } from './decision-page.js';
 import { DecisionViews } from './decision-view.js';

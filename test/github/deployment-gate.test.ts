@@ -6,7 +6,7 @@
  */
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { RunningService } from '../../src/service.js';
+import type { RunningService } from '../../src/app/service.js';
 import { API, examplePayload, githubApi, postWebhook, startGithubService } from '../helpers/github.js';
 import { REPO } from '../helpers/github-reads.js';
 

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import type { RunningService } from '../../src/service.js';
+import type { RunningService } from '../../src/app/service.js';
 import { tempDir } from '../helpers/agov.js';
 import { examplePayload, githubApi, postWebhook, startGithubService } from '../helpers/github.js';
 

@@ -5,9 +5,9 @@ import examples from '@octokit/webhooks-examples/api.github.com/index.json' with
 import { sign } from '@octokit/webhooks-methods';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
+import { type RunningService, startService } from '../../src/app/service.js';
 import { readEnv } from '../../src/config/read-env.js';
-import { createLogger } from '../../src/logger.js';
-import { type RunningService, startService } from '../../src/service.js';
+import { createLogger } from '../../src/platform/logger.js';
 import { tempDir } from './agov.js';
 
 export const WEBHOOK_SECRET = 'test-webhook-secret';

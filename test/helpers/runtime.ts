@@ -1,6 +1,6 @@
 import { join } from 'node:path';
+import { openRuntime, type Runtime } from '../../src/app/open-runtime.js';
 import { readEnv } from '../../src/config/read-env.js';
-import { openRuntime, type Runtime } from '../../src/open-runtime.js';
 import { tempDir } from './agov.js';
 
 /** A runtime on a fresh ledger in a temporary directory, in-process state unless `redisUrl` is given. */

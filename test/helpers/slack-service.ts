@@ -1,9 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import nock from 'nock';
+import { type RunningService, startService } from '../../src/app/service.js';
 import { readEnv } from '../../src/config/read-env.js';
-import { createLogger } from '../../src/logger.js';
-import { type RunningService, startService } from '../../src/service.js';
+import { createLogger } from '../../src/platform/logger.js';
 import { tempDir } from './agov.js';
 import { API, agentPullRequest, file, githubApi, PRIVATE_KEY, WEBHOOK_SECRET } from './github.js';
 import { REPO } from './github-reads.js';

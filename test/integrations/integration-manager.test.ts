@@ -1,8 +1,8 @@
 import { expect, it } from 'vitest';
 import { IntegrationManager } from '../../src/integrations/integration-manager.js';
-import { createBreaker, isTransient, retryAt } from '../../src/integrations/resilience.js';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { openLedgerDb } from '../../src/ledger/open-ledger-db.js';
+import { createBreaker, isTransient, retryAt } from '../../src/platform/resilience.js';
 
 it('routes each integration event to the subscribers of it, as outbox calls tied to the event', async () => {
   const ledger = new Ledger(openLedgerDb(':memory:'));

@@ -3,7 +3,7 @@
  * item 5): at a million entries a scan holds the event loop for a second on every call.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Runtime } from '../../src/open-runtime.js';
+import type { Runtime } from '../../src/app/open-runtime.js';
 import { testRuntime } from '../helpers/runtime.js';
 
 let runtime: Runtime | null = null;

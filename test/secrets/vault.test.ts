@@ -2,13 +2,13 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningService, startService } from '../../src/app/service.js';
 import { AgentClient } from '../../src/client/index.js';
 import { readEnv } from '../../src/config/read-env.js';
 import { orgConfigSchema } from '../../src/core/org-config.js';
-import { createBreaker } from '../../src/integrations/resilience.js';
-import { createLogger } from '../../src/logger.js';
+import { createLogger } from '../../src/platform/logger.js';
+import { createBreaker } from '../../src/platform/resilience.js';
 import { readHealth, VaultSecrets } from '../../src/secrets/vault-secrets.js';
-import { type RunningService, startService } from '../../src/service.js';
 import { tempDir } from '../helpers/agov.js';
 
 const VAULT = 'http://vault.test:8200';

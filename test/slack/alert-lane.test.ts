@@ -4,8 +4,8 @@
  */
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { RunningService } from '../../src/app/service.js';
 import { AgentClient } from '../../src/client/index.js';
-import type { RunningService } from '../../src/service.js';
 import { API, agentPullRequest } from '../helpers/github.js';
 import { REPO } from '../helpers/github-reads.js';
 import { github, slackApi, startWith } from '../helpers/slack-service.js';

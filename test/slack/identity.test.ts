@@ -4,7 +4,7 @@
  */
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningService } from '../../src/service.js';
+import type { RunningService } from '../../src/app/service.js';
 import { agentPullRequest, examplePayload, postWebhook } from '../helpers/github.js';
 import { buttonBody, commandBody, postSlack } from '../helpers/slack.js';
 import { github, slackApi, startWith } from '../helpers/slack-service.js';

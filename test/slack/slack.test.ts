@@ -1,6 +1,6 @@
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { RunningService } from '../../src/service.js';
+import type { RunningService } from '../../src/app/service.js';
 import { postWebhook } from '../helpers/github.js';
 import { buttonBody, commandBody, postSlack, slackHeaders, viewSubmissionBody } from '../helpers/slack.js';
 import { github, slackApi, startWith } from '../helpers/slack-service.js';

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Runtime } from '../../src/open-runtime.js';
+import type { Runtime } from '../../src/app/open-runtime.js';
 import { agov } from '../helpers/agov.js';
 import { PrivateRedis } from '../helpers/redis-server.js';
 import { testRuntime } from '../helpers/runtime.js';

@@ -12,8 +12,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join, resolve } from 'node:path';
 import { type Browser, chromium, type Locator, type Response } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningService } from '../../src/app/service.js';
 import { deliverPullRequest, GithubStandIn, SlackStandIn, standInEnv } from '../../src/demo/stand-ins.js';
-import type { RunningService } from '../../src/service.js';
 import { buttonBody, postSlack, SLACK_SECRET } from '../helpers/slack.js';
 import { CLIENT_ID, startWebService } from './web-helpers.js';
 

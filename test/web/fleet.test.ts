@@ -4,7 +4,7 @@
  */
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningService } from '../../src/service.js';
+import type { RunningService } from '../../src/app/service.js';
 import { cookieHeader, REPO, recordWaitingDecision, signIn, startWebService } from './web-helpers.js';
 
 let service: RunningService | null = null;

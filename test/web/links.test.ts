@@ -5,7 +5,7 @@
  */
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningService } from '../../src/service.js';
+import type { RunningService } from '../../src/app/service.js';
 import {
   cookieHeader,
   REPO,

@@ -7,7 +7,7 @@ import { statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningService } from '../../src/service.js';
+import type { RunningService } from '../../src/app/service.js';
 import { sealCookie } from '../../src/web/signed-cookie.js';
 import {
   CLIENT_ID,

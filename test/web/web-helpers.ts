@@ -1,10 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import nock from 'nock';
+import { type RunningService, startService } from '../../src/app/service.js';
 import { readEnv } from '../../src/config/read-env.js';
 import type { GateRule } from '../../src/core/policy/gate-tally.js';
-import { createLogger } from '../../src/logger.js';
-import { type RunningService, startService } from '../../src/service.js';
+import { createLogger } from '../../src/platform/logger.js';
 import { tempDir } from '../helpers/agov.js';
 
 export const CLIENT_ID = 'Iv1.testclientid';

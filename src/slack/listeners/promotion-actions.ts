@@ -1,5 +1,5 @@
 import type { App } from '@slack/bolt';
-import { isUserError } from '../../errors.js';
+import { isUserError } from '../../platform/errors.js';
 import { promotionRequestBlocks, promotionRequestedText, SUGGESTED_PROMOTION_ACTION } from '../blocks.js';
 import type { SlackDeps } from '../slack-deps.js';
 import { mayRun } from './agent-command.js';

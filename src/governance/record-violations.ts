@@ -1,9 +1,9 @@
-import type { LedgerEntry, LedgerEntryInput } from './core/ledger-entries.js';
-import type { AgentStatus } from './core/lifecycle.js';
-import { budgetChargeFor, consequenceFor, type OrgConfig } from './core/org-config.js';
-import { adjacentTier, type TierId } from './core/tiers.js';
-import { severityOf, type ViolationType } from './core/violations.js';
-import type { AppendOptions, Ledger } from './ledger/ledger.js';
+import type { LedgerEntry, LedgerEntryInput } from '../core/ledger-entries.js';
+import type { AgentStatus } from '../core/lifecycle.js';
+import { budgetChargeFor, consequenceFor, type OrgConfig } from '../core/org-config.js';
+import { adjacentTier, type TierId } from '../core/tiers.js';
+import { severityOf, type ViolationType } from '../core/violations.js';
+import type { AppendOptions, Ledger } from '../ledger/ledger.js';
 
 export interface ViolationReport {
   type: ViolationType;

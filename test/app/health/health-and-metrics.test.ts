@@ -1,12 +1,12 @@
 import { join } from 'node:path';
 import { ConsecutiveBreaker, circuitBreaker, handleAll } from 'cockatiel';
 import { afterEach, expect, it } from 'vitest';
-import { AgentClient } from '../../src/client/index.js';
-import { readEnv } from '../../src/config/read-env.js';
-import { HealthManager } from '../../src/health/health-manager.js';
-import { createLogger } from '../../src/logger.js';
-import { type RunningService, startService } from '../../src/service.js';
-import { tempDir } from '../helpers/agov.js';
+import { HealthManager } from '../../../src/app/health/health-manager.js';
+import { type RunningService, startService } from '../../../src/app/service.js';
+import { AgentClient } from '../../../src/client/index.js';
+import { readEnv } from '../../../src/config/read-env.js';
+import { createLogger } from '../../../src/platform/logger.js';
+import { tempDir } from '../../helpers/agov.js';
 
 let service: RunningService | null = null;
 afterEach(async () => {

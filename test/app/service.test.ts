@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
-import { readEnv } from '../src/config/read-env.js';
-import { createLogger } from '../src/logger.js';
-import { type RunningService, startService } from '../src/service.js';
-import { agovAsync, tempDir } from './helpers/agov.js';
+import { type RunningService, startService } from '../../src/app/service.js';
+import { readEnv } from '../../src/config/read-env.js';
+import { createLogger } from '../../src/platform/logger.js';
+import { agovAsync, tempDir } from '../helpers/agov.js';
 
 let service: RunningService | null = null;
 afterEach(async () => {

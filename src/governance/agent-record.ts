@@ -1,5 +1,5 @@
-import type { AgentRecordFacts } from './core/promotion.js';
-import type { TierId } from './core/tiers.js';
+import type { AgentRecordFacts } from '../core/promotion.js';
+import type { TierId } from '../core/tiers.js';
 import type { Governance } from './governance.js';
 
 /** An agent's row in the `agent_metrics` projection. */

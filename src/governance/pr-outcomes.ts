@@ -1,11 +1,11 @@
-import type { LedgerEntryInput, LedgerPayload } from './core/ledger-entries.js';
+import type { LedgerEntryInput, LedgerPayload } from '../core/ledger-entries.js';
 import {
   type FileChange,
   pushedChanges,
   revertedCommits,
   revertedPullRequest,
   undoes,
-} from './core/reverts.js';
+} from '../core/reverts.js';
 import type { Governance } from './governance.js';
 
 type BadOutcome = LedgerPayload<'pr.bad_outcome'>['outcome'];

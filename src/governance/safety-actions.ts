@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { type SafetyAction, safetyStateChanges } from './core/safety-action.js';
-import { isUserError, UserError } from './errors.js';
+import { type SafetyAction, safetyStateChanges } from '../core/safety-action.js';
+import { recordedInLedger } from '../ledger/safety-journal.js';
+import { isUserError, UserError } from '../platform/errors.js';
+import type { Logger } from '../platform/logger.js';
 import type { Governance } from './governance.js';
-import { recordedInLedger } from './ledger/safety-journal.js';
-import type { Logger } from './logger.js';
 import type { RevocationPlan, Revocations } from './revocations.js';
 
 /**

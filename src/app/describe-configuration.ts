@@ -1,5 +1,5 @@
-import type { Env } from './config/read-env.js';
-import { redactUrl } from './state/redis-state-store.js';
+import type { Env } from '../config/read-env.js';
+import { redactUrl } from '../state/redis-state-store.js';
 
 export interface ConfigurationLine {
   part: string;

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { HealthManager } from './health/health-manager.js';
-import type { Metrics } from './health/metrics.js';
+import type { HealthManager } from '../app/health/health-manager.js';
+import type { Metrics } from '../app/health/metrics.js';
 import type { Logger } from './logger.js';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;

@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import type { LedgerEntryInput } from './core/ledger-entries.js';
-import { renderCheckRunRevoked } from './core/policy/render-check-run.js';
-import type { SafetyAction } from './core/safety-action.js';
-import { UserError } from './errors.js';
-import { deploymentReviewMessage } from './github/deployment-gate.js';
+import type { LedgerEntryInput } from '../core/ledger-entries.js';
+import { renderCheckRunRevoked } from '../core/policy/render-check-run.js';
+import type { SafetyAction } from '../core/safety-action.js';
+import { deploymentReviewMessage } from '../github/deployment-gate.js';
+import { waitingDeployments } from '../ledger/deployment-queries.js';
+import type { OutboxMessageInput } from '../ledger/outbox.js';
+import { UserError } from '../platform/errors.js';
+import { vaultRevokeMessage } from '../secrets/vault-deliverer.js';
 import type { Governance } from './governance.js';
 import { unknownAgent } from './governance.js';
-import { waitingDeployments } from './ledger/deployment-queries.js';
-import type { OutboxMessageInput } from './ledger/outbox.js';
 import { takeSafetyAction } from './safety-actions.js';
-import { vaultRevokeMessage } from './secrets/vault-deliverer.js';
 
 function alreadyRevoked(agentId: string): UserError {
   return new UserError(

@@ -1,12 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { AgentClient } from '../src/client/index.js';
-import { readEnv } from '../src/config/read-env.js';
-import { createLogger } from '../src/logger.js';
-import { type RunningService, startService } from '../src/service.js';
-import { tempDir } from './helpers/agov.js';
-import { PrivateRedis } from './helpers/redis-server.js';
+import { type RunningService, startService } from '../../src/app/service.js';
+import { AgentClient } from '../../src/client/index.js';
+import { readEnv } from '../../src/config/read-env.js';
+import { createLogger } from '../../src/platform/logger.js';
+import { tempDir } from '../helpers/agov.js';
+import { PrivateRedis } from '../helpers/redis-server.js';
 
 const APPROVERS = Array.from({ length: 20 }, (_, i) => `approver-${i}`);
 const CONFIG = `

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { LedgerEntry } from '../core/ledger-entries.js';
+import type { LedgerEntry } from '../../core/ledger-entries.js';
 import type { HealthManager } from './health-manager.js';
 
 const BREAKER_VALUE = { closed: 0, half_open: 1, open: 2, isolated: 2 } as const;

@@ -1,15 +1,15 @@
+import type { LedgerEntryInput } from '../core/ledger-entries.js';
+import type { AgentStatus } from '../core/lifecycle.js';
+import { personKeyOfActor } from '../core/people.js';
+import type { ApprovalReceipt } from '../core/policy/decision.js';
+import { type GateTally, tallyGate } from '../core/policy/gate-tally.js';
+import { approvalsFor, promotionEligibility, thresholdsFor } from '../core/promotion.js';
+import { adjacentTier, isTierId, type TierId } from '../core/tiers.js';
+import type { OutboxMessageInput } from '../ledger/outbox.js';
+import { UserError } from '../platform/errors.js';
 import { AGENT_METRICS_COLUMNS, type AgentMetricsRow, agentRecordFacts } from './agent-record.js';
-import type { LedgerEntryInput } from './core/ledger-entries.js';
-import type { AgentStatus } from './core/lifecycle.js';
-import { personKeyOfActor } from './core/people.js';
-import type { ApprovalReceipt } from './core/policy/decision.js';
-import { type GateTally, tallyGate } from './core/policy/gate-tally.js';
-import { approvalsFor, promotionEligibility, thresholdsFor } from './core/promotion.js';
-import { adjacentTier, isTierId, type TierId } from './core/tiers.js';
-import { UserError } from './errors.js';
 import type { Governance } from './governance.js';
 import { unknownAgent } from './governance.js';
-import type { OutboxMessageInput } from './ledger/outbox.js';
 
 export type MoveKind = 'promotion' | 'demotion' | 'reinstatement';
 

@@ -1,11 +1,11 @@
-import type { AgentRecord } from './core/agent.js';
-import type { LedgerPayload } from './core/ledger-entries.js';
-import { type OrgConfig, tierCapabilities } from './core/org-config.js';
-import { evaluate } from './core/policy/evaluate.js';
-import type { Policy } from './core/policy/policy-schema.js';
-import type { ChangedFile } from './core/policy/pull-request-facts.js';
-import type { TierId } from './core/tiers.js';
-import type { LedgerDb } from './ledger/open-ledger-db.js';
+import type { AgentRecord } from '../core/agent.js';
+import type { LedgerPayload } from '../core/ledger-entries.js';
+import { type OrgConfig, tierCapabilities } from '../core/org-config.js';
+import { evaluate } from '../core/policy/evaluate.js';
+import type { Policy } from '../core/policy/policy-schema.js';
+import type { ChangedFile } from '../core/policy/pull-request-facts.js';
+import type { TierId } from '../core/tiers.js';
+import type { LedgerDb } from '../ledger/open-ledger-db.js';
 
 /** What a policy says before anyone approves: approvals are bound to a policy version anyway. */
 export type Verdict = 'allow' | 'require_approval' | 'deny' | 'pending';

@@ -1,18 +1,18 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { loadOrgConfig } from './config/load-org-config.js';
-import type { Env } from './config/read-env.js';
-import type { OrgConfig } from './core/org-config.js';
-import { UserError } from './errors.js';
-import { Governance } from './governance.js';
-import { Checkpoints } from './ledger/checkpoints.js';
-import { Ledger } from './ledger/ledger.js';
-import { openLedgerDb } from './ledger/open-ledger-db.js';
-import { SafetyJournal } from './ledger/safety-journal.js';
-import { loadSigningKey, type SigningKey } from './ledger/signing-key.js';
-import { createStateStore } from './state/create-state-store.js';
-import { MemoryStateStore } from './state/memory-state-store.js';
-import type { StateStore } from './state/state-store.js';
+import { loadOrgConfig } from '../config/load-org-config.js';
+import type { Env } from '../config/read-env.js';
+import type { OrgConfig } from '../core/org-config.js';
+import { Governance } from '../governance/governance.js';
+import { Checkpoints } from '../ledger/checkpoints.js';
+import { Ledger } from '../ledger/ledger.js';
+import { openLedgerDb } from '../ledger/open-ledger-db.js';
+import { SafetyJournal } from '../ledger/safety-journal.js';
+import { loadSigningKey, type SigningKey } from '../ledger/signing-key.js';
+import { UserError } from '../platform/errors.js';
+import { createStateStore } from '../state/create-state-store.js';
+import { MemoryStateStore } from '../state/memory-state-store.js';
+import type { StateStore } from '../state/state-store.js';
 
 export interface Runtime {
   env: Env;

@@ -1,5 +1,5 @@
 import type { Probot } from 'probot';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../../platform/logger.js';
 
 /** How often GitHub and Slack are asked, at most: their rate limits are ours to spend on work. */
 export const INTEGRATION_PROBE_EVERY_MS = 60_000;

@@ -1,14 +1,14 @@
 import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { AgentApiError, AgentClient } from '../../src/client/index.js';
-import { readEnv } from '../../src/config/read-env.js';
-import { createLogger } from '../../src/logger.js';
-import { type RunningService, startService } from '../../src/service.js';
-import { agovAsync, tempDir } from '../helpers/agov.js';
-import { fillDisk } from '../helpers/full-disk.js';
-import { PrivateRedis } from '../helpers/redis-server.js';
-import { commandBody, postSlack, SLACK_SECRET } from '../helpers/slack.js';
+import { type RunningService, startService } from '../../../src/app/service.js';
+import { AgentApiError, AgentClient } from '../../../src/client/index.js';
+import { readEnv } from '../../../src/config/read-env.js';
+import { createLogger } from '../../../src/platform/logger.js';
+import { agovAsync, tempDir } from '../../helpers/agov.js';
+import { fillDisk } from '../../helpers/full-disk.js';
+import { PrivateRedis } from '../../helpers/redis-server.js';
+import { commandBody, postSlack, SLACK_SECRET } from '../../helpers/slack.js';
 
 const ORG = `
 slack:

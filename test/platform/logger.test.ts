@@ -6,12 +6,12 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, expect, it, vi } from 'vitest';
-import { readEnv } from '../src/config/read-env.js';
-import { createLogger } from '../src/logger.js';
-import { type RunningService, startService } from '../src/service.js';
-import { tempDir } from './helpers/agov.js';
-import { API, agentPullRequest, postWebhook } from './helpers/github.js';
-import { buttonBody, commandBody, postSlack, slackHeaders } from './helpers/slack.js';
+import { type RunningService, startService } from '../../src/app/service.js';
+import { readEnv } from '../../src/config/read-env.js';
+import { createLogger } from '../../src/platform/logger.js';
+import { tempDir } from '../helpers/agov.js';
+import { API, agentPullRequest, postWebhook } from '../helpers/github.js';
+import { buttonBody, commandBody, postSlack, slackHeaders } from '../helpers/slack.js';
 
 // Every secret the service is given, each one distinctive so a grep of the log cannot miss it.
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
