@@ -5,9 +5,9 @@ import { type AgentApi, createAgentApi } from '../agents-api/agent-api.js';
 import { AgentRuntime } from '../agents-api/agent-runtime.js';
 import { RequestLimits } from '../agents-api/request-limits.js';
 import type { Env } from '../config/read-env.js';
-import { integrationEventFor } from '../core/integration-events.js';
 import { GithubIntegration, type GithubIntegrationOptions } from '../github/github-integration.js';
 import { readGithubConfig } from '../github/read-github-config.js';
+import { Consequences } from '../governance/consequences.js';
 import { Promotions } from '../governance/promotions.js';
 import { Revocations } from '../governance/revocations.js';
 import { replaySafetyJournal } from '../governance/safety-actions.js';
@@ -16,6 +16,7 @@ import { LedgerHeartbeat } from '../ledger/ledger-heartbeat.js';
 import { verifyOnStart } from '../ledger/verify-on-start.js';
 import { createHttpServer, type Route } from '../platform/http-server.js';
 import type { Logger } from '../platform/logger.js';
+import { Pump } from '../platform/pump.js';
 import { readVaultConfig } from '../secrets/vault-config.js';
 import { VaultDeliverer, vaultSetTierMessage } from '../secrets/vault-deliverer.js';
 import { VaultSecrets } from '../secrets/vault-secrets.js';
@@ -34,6 +35,8 @@ export interface RunningService {
   runtime: Runtime;
   /** Runs the periodic upkeep now (as of `now`): for tests, the demo and the chaos run. */
   maintenance(now?: Date): Promise<void>;
+  /** Queues now what the ledger's new entries call for (the consequences follower), and confirms revocations. */
+  followLedger(): Promise<void>;
   revocations: Revocations;
   promotions: Promotions;
   vault: { secrets: VaultSecrets; deliverer: VaultDeliverer } | null;
@@ -70,6 +73,7 @@ export async function startService(
   const runtime = await openRuntime(env, { stateStore: 'env' });
   const timers: NodeJS.Timeout[] = [];
   let github: GithubIntegration | null = null;
+  let slack: SlackIntegration | null = null;
   try {
     // Nothing is served from a ledger whose state was rewritten: agents authenticate from its
     // projections and the state store is rebuilt from its checkpoints.
@@ -92,10 +96,6 @@ export async function startService(
 
     const governance = runtime.governance;
     const routes: Route[] = [];
-    if (githubConfig) {
-      github = new GithubIntegration(governance, githubConfig, logger, options.github);
-      routes.push(github.route);
-    }
     const integrations = new IntegrationManager(governance.ledger);
     const vaultConfig = readVaultConfig(env);
     const secrets = vaultConfig
@@ -105,35 +105,26 @@ export async function startService(
     const kickOutboxes = () => {
       vaultDeliverer?.pump.kick();
       github?.kickOutbox();
+      slack?.kick();
     };
     const revocations = new Revocations(governance, { vault: Boolean(secrets) }, kickOutboxes);
     const promotions = new Promotions(governance, secrets ? vaultSetTierMessage : null, kickOutboxes);
-    governance.onRevoked = async (agentId, reason, actor) => {
-      await revocations.revoke(agentId, reason, actor, { statusChanged: true });
-    };
+    if (githubConfig) {
+      github = new GithubIntegration(governance, githubConfig, logger, {
+        ...options.github,
+        recordEffect: (r, ok, detail) =>
+          revocations.recordEffect(r.revocationId, r.agentId, r.effect, ok, detail),
+      });
+      routes.push(github.route);
+    }
     if (secrets)
       vaultDeliverer = new VaultDeliverer(governance, secrets, revocations, logger, options.vaultRetry);
     // Revocations and pauses taken while the ledger could not be written, recorded now.
     await replaySafetyJournal(governance, revocations, logger);
-    if (github) {
-      github.onDelivered = async (message) => {
-        const r = (
-          message.payload as { revocation?: { revocationId: string; agentId: string; effect: string } }
-        ).revocation;
-        if (r)
-          await revocations.effect(
-            r.revocationId,
-            r.agentId,
-            r.effect,
-            true,
-            'the check run now fails with the reason',
-          );
-      };
-    }
     const agentRuntime = new AgentRuntime(governance, logger, secrets);
     const watcher = new Watcher(governance);
     const slackConfig = readSlackConfig(env);
-    const slack = slackConfig
+    slack = slackConfig
       ? new SlackIntegration(
           governance,
           slackConfig,
@@ -154,16 +145,18 @@ export async function startService(
       integrations.subscribe(slack);
       routes.push(slack.route);
     }
-    // Every ledger entry that is an integration event goes to its subscribers, once: the outbox
-    // keys the calls by the entry, so replays and other replicas add nothing.
-    governance.onEntry((entry) => {
-      const e = integrationEventFor(entry);
-      if (e)
-        void integrations
-          .publish(e.event, e.data, entry.seq)
-          .catch((error: unknown) => logger.error({ err: error }, 'routing an integration event failed'));
-    });
-
+    // What entries call for (the rest of a kill switch, alerts, cards), queued by one ledger
+    // follower from its stored position: entries recorded by the CLI, another process or before a
+    // crash get their consequences too, once.
+    const consequences = new Consequences(governance.ledger, revocations, integrations);
+    const consequencesPump = new Pump(
+      async () => {
+        if ((await consequences.run()) > 0) kickOutboxes();
+      },
+      1000,
+      (error) => logger.error({ err: error }, 'following the ledger for consequences failed; will retry'),
+    );
+    governance.onEntry(() => consequencesPump.kick());
     const health = new HealthManager();
     const heartbeat = new LedgerHeartbeat(runtime.ledger.db);
     health.register({
@@ -270,6 +263,7 @@ export async function startService(
     );
     /** Periodic upkeep: probes, missed heartbeats, budget recovery, approval expiry. */
     const maintenance = async (now = new Date()) => {
+      await consequencesPump.runNow();
       await health.probeAll().catch((error: unknown) => logger.warn({ err: error }, 'health probe failed'));
       await replaySafetyJournal(governance, revocations, logger).catch((error: unknown) =>
         logger.warn({ err: error }, 'safety journal replay failed; will retry'),
@@ -333,6 +327,7 @@ export async function startService(
     for (const t of timers) t.unref();
     github?.start();
     vaultDeliverer?.pump.start();
+    consequencesPump.start().kick();
     await slack?.start();
 
     for (const warning of runtime.configWarnings) logger.warn({ part: 'organisation config' }, warning);
@@ -347,6 +342,7 @@ export async function startService(
     return {
       runtime,
       maintenance,
+      followLedger: () => consequencesPump.runNow(),
       revocations,
       promotions,
       vault: secrets && vaultDeliverer ? { secrets, deliverer: vaultDeliverer } : null,
@@ -365,6 +361,7 @@ export async function startService(
         await github?.settle().catch(() => undefined);
         server.closeAllConnections();
         await closed;
+        await consequencesPump.stop();
         await github?.stop();
         await vaultDeliverer?.pump.stop();
         await slack?.stop();

@@ -2,22 +2,15 @@ import type { CircuitBreakerPolicy } from 'cockatiel';
 import { Probot, ProbotOctokit } from 'probot';
 import { renderQueued } from '../core/policy/render-check-run.js';
 import type { Governance } from '../governance/governance.js';
+import { DeliveryLoop, describe, unwrap } from '../integrations/delivery-loop.js';
 import { Inbox } from '../ledger/inbox.js';
-import type { OutboxMessage } from '../ledger/outbox.js';
 import type { Route } from '../platform/http-server.js';
 import type { Logger } from '../platform/logger.js';
 import { Pump } from '../platform/pump.js';
 import { BrokenCircuitError, createBreaker, isTransient, retryAt } from '../platform/resilience.js';
 import { type DeliveryMeta, EVALUATED_ACTIONS, governanceApp } from './app.js';
-import type { CheckRunPayload } from './check-run-message.js';
 import { checkRunMessage } from './check-run-message.js';
-import { deliverCheckRun } from './deliver-check-run.js';
-import {
-  DEPLOYMENT_REVIEW_KIND,
-  type DeploymentReviewPayload,
-  deliverDeploymentReview,
-} from './deployment-gate.js';
-import { deliverFindingIssue, FINDING_ISSUE_KIND, type FindingIssuePayload } from './finding-issue.js';
+import { githubDeliverer, type RecordEffect } from './github-deliverer.js';
 import { PullRequestGate } from './pull-request-gate.js';
 import { targetOf } from './pull-request-target.js';
 import type { GithubConfig } from './read-github-config.js';
@@ -32,6 +25,8 @@ export interface GithubIntegrationOptions {
   reconcileIntervalMs?: number;
   retry?: { initialMs: number; maxMs: number };
   breaker?: { halfOpenAfterMs: number; consecutiveFailures: number };
+  /** Records a revocation effect a delivered call carried out (a revoked agent's check failed). */
+  recordEffect?: RecordEffect;
 }
 
 /**
@@ -45,7 +40,7 @@ export class GithubIntegration {
   readonly route: Route;
   private readonly inbox: Inbox;
   private readonly inboxPump: Pump;
-  private readonly outboxPump: Pump;
+  private readonly delivery: DeliveryLoop;
   private readonly reconcilePump: Pump;
   private current: DeliveryMeta = { seq: 0 };
   private readonly retry: { initialMs: number; maxMs: number };
@@ -77,15 +72,29 @@ export class GithubIntegration {
     this.inbox = new Inbox(governance.ledger);
     const onError = (error: unknown) => logger.error({ err: error }, 'GitHub worker failed; will retry');
     this.inboxPump = new Pump(() => this.processInbox(), 2000, onError);
-    this.outboxPump = new Pump(() => this.deliverOutbox(), 2000, onError);
+    this.delivery = new DeliveryLoop(
+      governance.ledger,
+      githubDeliverer({
+        probot: this.probot,
+        db: governance.ledger.db,
+        breaker: this.breaker,
+        retry: this.retry,
+        publicUrl: this.publicUrl,
+        recordEffect: options.recordEffect ?? (() => {}),
+      }),
+      logger,
+    );
     this.reconcilePump = new Pump(
       () => this.reconcile().then(() => undefined),
       options.reconcileIntervalMs ?? 10 * 60_000,
       onError,
     );
-    const gate = new PullRequestGate(governance, logger, () => this.outboxPump.kick());
+    const gate = new PullRequestGate(governance, logger, () => this.delivery.pump.kick());
     void this.probot.load(
-      governanceApp({ governance, gate, logger, onOutbox: () => this.outboxPump.kick() }, () => this.current),
+      governanceApp(
+        { governance, gate, logger, onOutbox: () => this.delivery.pump.kick() },
+        () => this.current,
+      ),
     );
     this.gate = gate;
     this.route = {
@@ -101,9 +110,6 @@ export class GithubIntegration {
   }
 
   readonly gate: PullRequestGate;
-
-  /** Called after each outbox call to GitHub was made (a revocation confirms its check effects). */
-  onDelivered: ((message: OutboxMessage) => Promise<void>) | null = null;
 
   /** A `queued` check for an agent's PR, stored with the delivery: the PR page shows it at once. */
   private queuedCheck(event: string, payload: unknown, deliveryId: string) {
@@ -123,13 +129,13 @@ export class GithubIntegration {
 
   start(): this {
     this.inboxPump.start();
-    this.outboxPump.start();
+    this.delivery.pump.start();
     this.reconcilePump.start();
     return this;
   }
 
   async stop(): Promise<void> {
-    await Promise.all([this.inboxPump.stop(), this.outboxPump.stop(), this.reconcilePump.stop()]);
+    await Promise.all([this.inboxPump.stop(), this.delivery.pump.stop(), this.reconcilePump.stop()]);
   }
 
   /**
@@ -139,7 +145,7 @@ export class GithubIntegration {
   async settle(): Promise<void> {
     for (let i = 0; i < 100; i++) {
       await this.inboxPump.runNow();
-      await this.outboxPump.runNow();
+      await this.delivery.pump.runNow();
       if (
         this.inbox.due('github', 1).length === 0 &&
         this.governance.ledger.outbox.dueFor('github', 1).length === 0
@@ -197,7 +203,7 @@ export class GithubIntegration {
   }
 
   kickOutbox(): void {
-    this.outboxPump.kick();
+    this.delivery.pump.kick();
   }
 
   pendingDeliveries(): number {
@@ -242,31 +248,9 @@ export class GithubIntegration {
     }
   }
 
-  /** Makes the calls waiting in the outbox (check runs, finding issues), in order per commit or finding. */
+  /** Makes the calls to GitHub waiting in the outbox now (tests, the chaos run). */
   async deliverOutbox(): Promise<void> {
-    const outbox = this.governance.ledger.outbox;
-    for (const message of outbox.dueFor('github', 100)) {
-      try {
-        await this.breaker.execute(async () => {
-          if (message.kind === FINDING_ISSUE_KIND)
-            return deliverFindingIssue(this.probot, message.payload as FindingIssuePayload);
-          if (message.kind === DEPLOYMENT_REVIEW_KIND)
-            return deliverDeploymentReview(this.probot, message.payload as DeploymentReviewPayload);
-          const payload = message.payload as CheckRunPayload;
-          const octokit = await this.probot.auth(payload.installationId);
-          await deliverCheckRun(octokit, this.governance.ledger.db, payload, this.publicUrl);
-        });
-        outbox.markDelivered(message.id);
-        await this.onDelivered?.(message);
-      } catch (error) {
-        const cause = unwrap(error);
-        const at = retryAt(cause, message.attempts + 1, Date.now(), this.retry);
-        outbox.markRetry(message.id, describe(cause), at);
-        if (!isTransient(cause))
-          this.logger.error({ outboxId: message.id, err: cause }, 'GitHub refused a call');
-        if (cause instanceof BrokenCircuitError) return;
-      }
-    }
+    await this.delivery.pump.runNow();
   }
 
   /** Runs the reconciliation sweep now (serialised with the periodic one). */
@@ -277,15 +261,4 @@ export class GithubIntegration {
   async reconcile(): Promise<number> {
     return reconcileOpenPullRequests(this.probot, this.governance, this.gate, this.breaker, this.logger);
   }
-}
-
-/** Probot wraps handler errors in an AggregateError; the first one is what happened. */
-function unwrap(error: unknown): unknown {
-  if (error instanceof AggregateError && error.errors.length > 0) return unwrap(error.errors[0]);
-  return error;
-}
-
-function describe(error: unknown): string {
-  const e = error as { status?: number; message?: string };
-  return e?.status ? `HTTP ${e.status}: ${e.message ?? ''}` : String(e?.message ?? error);
 }

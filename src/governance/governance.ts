@@ -312,22 +312,7 @@ export class Governance {
         : this.ledger.appendAll([decisionEntry], appendOptions);
     });
     await this.syncState();
-    await this.followRevocations(entries);
     return entries;
-  }
-
-  /**
-   * Set by the service: completes the kill switch (open PR checks failed, Vault access revoked, each
-   * effect confirmed) for an agent whose status a violation turned to revoked.
-   */
-  onRevoked: ((agentId: string, reason: string, actor: string) => Promise<void>) | null = null;
-
-  private async followRevocations(entries: LedgerEntry[]): Promise<void> {
-    for (const e of entries) {
-      if (e.type === 'agent.status_changed' && e.payload.to === 'revoked' && e.agentId && this.onRevoked) {
-        await this.onRevoked(e.agentId, e.payload.reason, e.actor);
-      }
-    }
   }
 
   /** Violations found outside a decision (CI failures, missed heartbeats), with their consequences. */
@@ -339,7 +324,6 @@ export class Governance {
   ): Promise<LedgerEntry[]> {
     const entries = recordViolations(this.ledger, this.config, agentId, [report], source, actor, new Date());
     await this.syncState();
-    await this.followRevocations(entries);
     return entries;
   }
 

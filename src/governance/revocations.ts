@@ -1,10 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import type { LedgerEntryInput } from '../core/ledger-entries.js';
+import type { LedgerEntry, LedgerEntryInput } from '../core/ledger-entries.js';
 import { renderCheckRunRevoked } from '../core/policy/render-check-run.js';
 import type { SafetyAction } from '../core/safety-action.js';
 import { deploymentReviewMessage } from '../github/deployment-gate.js';
 import { waitingDeployments } from '../ledger/deployment-queries.js';
 import type { OutboxMessageInput } from '../ledger/outbox.js';
+import {
+  openPullRequestsOf,
+  revocationRecordsOf,
+  statusChangeBefore,
+  unconfirmedRevocations,
+} from '../ledger/queries/revocations.js';
 import { UserError } from '../platform/errors.js';
 import { vaultRevokeMessage } from '../secrets/vault-deliverer.js';
 import type { Governance } from './governance.js';
@@ -17,6 +23,9 @@ function alreadyRevoked(agentId: string): UserError {
     `${agentId} is already revoked; see \`agov agents show ${agentId}\``,
   );
 }
+
+/** The outbox kind that fails a revoked agent's open PR check and records that effect on delivery. */
+export const REVOCATION_CHECK_KIND = 'revocation.fail_check';
 
 export interface RevocationPlan {
   revocationId: string;
@@ -34,11 +43,13 @@ export interface RevocationStatus {
 }
 
 /**
- * The kill switch. Locally and at once, in one ledger transaction: the request, the agent's status
- * (which sets the revoke signal every gate and preflight reads), the alert, and the calls that fail
- * the agent's open PR checks and revoke its Vault access. Then each effect is confirmed, not
- * assumed: the revoke signal is read back here, the deliverers report the rest, and `confirmed` is
- * recorded only when all hold. A failed effect is recorded as failed.
+ * The kill switch. In one ledger transaction: the request, the agent's status (which sets the
+ * revoke signal every gate and preflight reads), and the calls that fail the agent's open PR
+ * checks, revoke its Vault access and reject its waiting deployments. A status turned to revoked
+ * by a violation gets the rest from the consequences follower (`followEntry`), in the follower's
+ * transaction, whichever process recorded the violation. Each effect is then confirmed, not
+ * assumed: the delivery of each call records its effect, the revoke signal is read back
+ * (`confirmSignals`), and `confirmed` is recorded when all hold.
  */
 export class Revocations {
   constructor(
@@ -48,22 +59,7 @@ export class Revocations {
   ) {}
 
   plan(agentId: string): RevocationPlan {
-    const db = this.governance.ledger.db;
-    const open = db
-      .prepare(
-        `SELECT d.repository, d.number, d.head_sha, e.payload FROM decisions d JOIN ledger_entries e ON e.seq = d.seq
-         WHERE d.agent_id = ? AND d.seq = (SELECT MAX(seq) FROM decisions d2 WHERE d2.repository = d.repository AND d2.number = d.number)
-           AND d.outcome != 'deny'`,
-      )
-      .all(agentId) as { repository: string; number: number; head_sha: string; payload: string }[];
-    const prs = open
-      .map((r) => ({
-        repository: r.repository,
-        number: r.number,
-        headSha: r.head_sha,
-        installationId: JSON.parse(r.payload).installationId as number | undefined,
-      }))
-      .filter((r): r is RevocationPlan['openPullRequests'][number] => typeof r.installationId === 'number');
+    const prs = openPullRequestsOf(this.governance.ledger.db, agentId);
     return {
       revocationId: `rev-${agentId}-${this.governance.ledger.head().seq + 1}`,
       agentId,
@@ -77,26 +73,18 @@ export class Revocations {
   }
 
   /**
-   * `statusChanged`: a violation already set the status in the ledger; complete the rest of the kill
-   * switch (the request, the checks, Vault, the confirmations).
-   *
-   * An admin's revocation holds even when the ledger cannot be written: the state store has it at
-   * once, and the safety journal keeps it until the ledger records it (`queued: true`).
+   * An admin's revocation. It holds even when the ledger cannot be written: the state store has it
+   * at once, and the safety journal keeps it until the ledger records it (`queued: true`).
    */
   async revoke(
     agentId: string,
     reason: string,
     actor: string,
-    options: { dryRun?: boolean; statusChanged?: boolean } = {},
+    options: { dryRun?: boolean } = {},
   ): Promise<RevocationPlan & { dryRun: boolean; queued: boolean }> {
     const g = this.governance;
     if (!g.agentRegistered(agentId)) throw unknownAgent(agentId);
     if (options.dryRun) return { ...this.plan(agentId), dryRun: true, queued: false };
-    if (options.statusChanged) {
-      const plan = g.ledger.atomically(() => this.appendRevocation(agentId, reason, actor, true));
-      await this.complete(plan, actor, reason);
-      return { ...plan, dryRun: false, queued: false };
-    }
     if (g.statusInLedger(agentId) === 'revoked') throw alreadyRevoked(agentId);
     const id = randomUUID();
     const action: SafetyAction = {
@@ -112,50 +100,79 @@ export class Revocations {
       this.appendRevocation(agentId, reason, actor, false),
     );
     if (plan) {
-      await this.complete(plan, actor, reason);
+      await this.complete(plan);
       return { ...plan, dryRun: false, queued: false };
     }
-    await this.alert(agentId, actor, reason);
+    await this.pushAlert(agentId, `${agentId} revoked by ${actor}: ${reason}`);
     return { ...this.plan(agentId), revocationId: action.revocationId!, dryRun: false, queued: true };
   }
 
   /**
-   * Appends a revocation the safety journal kept, with its original time and revocation id, and
-   * completes it. Inside the caller's write transaction for the append; null when the ledger
-   * already says revoked (the kill switch ran already; nothing to add).
+   * Appends a revocation the safety journal kept, with its original time and revocation id. Inside
+   * the caller's write transaction; null when the ledger already says revoked (nothing to add).
    */
   appendQueued(action: SafetyAction): RevocationPlan | null {
     if (this.governance.statusInLedger(action.agentId) === 'revoked') return null;
     return this.appendRevocation(action.agentId, action.reason, action.actor, false, action);
   }
 
-  /** What follows a recorded revocation: state, alert, the signal read back, the outbox kicked. */
-  async complete(plan: RevocationPlan, actor: string, reason: string): Promise<void> {
-    const g = this.governance;
-    await g.syncState();
-    await this.alert(plan.agentId, actor, reason);
-    // Read back the signal every gate and preflight checks.
-    const signal = await g.state.getRevokeSignal(plan.agentId).catch(() => null);
-    await this.effect(
-      plan.revocationId,
-      plan.agentId,
-      'revoke_signal',
-      signal !== null,
-      signal
-        ? `read back: ${signal.reason}`
-        : 'the revoke signal could not be read back; the ledger still denies',
+  /**
+   * For the consequences follower, inside its transaction: a status turned to revoked without a
+   * revocation request in the same change (a critical violation, an exhausted budget) gets the
+   * request and its calls now.
+   */
+  followEntry(entry: LedgerEntry): void {
+    if (entry.type !== 'agent.status_changed' || entry.payload.to !== 'revoked' || !entry.agentId) return;
+    const db = this.governance.ledger.db;
+    const since = statusChangeBefore(db, entry.agentId, entry.seq);
+    const requested = revocationRecordsOf(db, entry.agentId).some(
+      (r) => r.type === 'revocation.requested' && r.seq > since && r.seq < entry.seq,
     );
+    if (!requested) this.appendRevocation(entry.agentId, entry.payload.reason, entry.actor, true);
+  }
+
+  /** What follows an admin's recorded revocation in this process: state, the signal read back, delivery. */
+  async complete(plan: RevocationPlan): Promise<void> {
+    await this.governance.syncState();
+    await this.confirmSignal(plan.agentId);
     this.onOutbox();
   }
 
-  private async alert(agentId: string, actor: string, reason: string): Promise<void> {
-    await this.governance.state
-      .pushAlert({
-        kind: 'agent_revoked',
+  /**
+   * Reads back the revoke signal of every revoked agent whose revocation still waits for it, and
+   * records the effect (once). Derived from the ledger, so a revocation recorded by another process,
+   * or before a crash, is confirmed by whichever server runs this next.
+   */
+  async confirmSignals(): Promise<void> {
+    for (const agentId of unconfirmedRevocations(this.governance.ledger.db))
+      await this.confirmSignal(agentId);
+  }
+
+  private async confirmSignal(agentId: string): Promise<void> {
+    const status = this.status(agentId);
+    if (!status || status.effects.revoke_signal === 'held') return;
+    await this.governance.syncState();
+    const signal = await this.governance.state.getRevokeSignal(agentId).catch(() => null);
+    if (!signal && status.effects.revoke_signal === 'failed') return;
+    this.governance.ledger.atomically(() =>
+      this.recordEffect(
+        status.revocationId,
         agentId,
-        message: `${agentId} revoked by ${actor}: ${reason}`,
-        at: new Date().toISOString(),
-      })
+        'revoke_signal',
+        signal !== null,
+        signal
+          ? `read back: ${signal.reason}`
+          : 'the revoke signal could not be read back; the ledger still denies',
+      ),
+    );
+    if (signal) await this.pushAlert(agentId, `${agentId} revoked: ${status.reason}`);
+    await this.governance.syncState();
+  }
+
+  /** The state store's alert queue (`alerts:queue`) for outside consumers; Slack gets its own through the outbox. */
+  private async pushAlert(agentId: string, message: string): Promise<void> {
+    await this.governance.state
+      .pushAlert({ kind: 'agent_revoked', agentId, message, at: new Date().toISOString() })
       .catch(() => undefined);
   }
 
@@ -178,7 +195,7 @@ export class Revocations {
       const [owner, repo] = pr.repository.split('/') as [string, string];
       return {
         target: 'github',
-        kind: 'check_run.upsert',
+        kind: REVOCATION_CHECK_KIND,
         idempotencyKey: `${p.revocationId}:check:${pr.repository}#${pr.number}`,
         orderingKey: `check:${pr.repository}@${pr.headSha}`,
         payload: {
@@ -188,6 +205,7 @@ export class Revocations {
           headSha: pr.headSha,
           name: 'Agent Governance',
           render: renderCheckRunRevoked(agentId, reason),
+          number: pr.number,
           revocation: {
             revocationId: p.revocationId,
             agentId,
@@ -243,29 +261,25 @@ export class Revocations {
     return p;
   }
 
-  /** Records one effect's outcome (called by the deliverers too) and `confirmed` once all hold. */
-  async effect(
-    revocationId: string,
-    agentId: string,
-    effect: string,
-    ok: boolean,
-    detail: string,
-  ): Promise<void> {
+  /**
+   * Records one effect's outcome, and `confirmed` once all hold. Inside the caller's transaction
+   * (a delivery's): an effect that already held is not recorded again, nor a failure twice.
+   */
+  recordEffect(revocationId: string, agentId: string, effect: string, ok: boolean, detail: string): void {
     const ledger = this.governance.ledger;
     ledger.atomically(() => {
+      const before = this.status(agentId);
+      if (!before || before.revocationId !== revocationId) return;
+      const now = before.effects[effect];
+      if (now === 'held' || (!ok && now === 'failed')) return;
       ledger.append({
         type: 'revocation.effect',
         agentId,
         actor: 'governance',
         payload: { revocationId, effect, ok, detail },
       });
-      const status = this.status(agentId);
-      if (
-        status &&
-        status.revocationId === revocationId &&
-        !status.confirmed &&
-        Object.values(status.effects).every((e) => e === 'held')
-      ) {
+      const after = this.status(agentId);
+      if (after && !after.confirmed && Object.values(after.effects).every((e) => e === 'held')) {
         ledger.append({
           type: 'revocation.confirmed',
           agentId,
@@ -274,31 +288,23 @@ export class Revocations {
         });
       }
     });
-    await this.governance.syncState();
   }
 
   /** The newest revocation of an agent with each effect's state, or null. */
   status(agentId: string): RevocationStatus | null {
-    const rows = this.governance.ledger.db
-      .prepare(
-        `SELECT e.type, e.payload FROM agent_actions a JOIN ledger_entries e ON e.seq = a.seq
-         WHERE a.agent_id = ? AND a.type IN ('revocation.requested', 'revocation.effect', 'revocation.confirmed') ORDER BY a.seq`,
-      )
-      .all(agentId) as { type: string; payload: string }[];
     let current: RevocationStatus | null = null;
-    for (const row of rows) {
-      const p = JSON.parse(row.payload);
-      if (row.type === 'revocation.requested') {
+    for (const r of revocationRecordsOf(this.governance.ledger.db, agentId)) {
+      if (r.type === 'revocation.requested') {
         current = {
-          revocationId: p.revocationId,
-          reason: p.reason,
-          effects: Object.fromEntries(p.effects.map((e: string) => [e, 'pending'])),
+          revocationId: r.revocationId,
+          reason: r.reason,
+          effects: Object.fromEntries(r.effects.map((e) => [e, 'pending'])),
           confirmed: false,
         };
-      } else if (current && p.revocationId === current.revocationId) {
-        if (row.type === 'revocation.effect') {
+      } else if (current && r.revocationId === current.revocationId) {
+        if (r.type === 'revocation.effect') {
           // Once an effect held, a later failed retry does not undo it; a failure stays until it holds.
-          if (current.effects[p.effect] !== 'held') current.effects[p.effect] = p.ok ? 'held' : 'failed';
+          if (current.effects[r.effect] !== 'held') current.effects[r.effect] = r.ok ? 'held' : 'failed';
         } else current.confirmed = true;
       }
     }

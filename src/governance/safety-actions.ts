@@ -138,7 +138,7 @@ export async function replaySafetyJournal(
       `queued ${action.kind} of ${action.agentId} recorded in the ledger`,
     );
     const done = plan as RevocationPlan | null;
-    if (done) await revocations.complete(done, action.actor, action.reason);
+    if (done) await revocations.complete(done);
   }
   await g.syncState();
   await g.applyQueuedSafetyActions();

@@ -255,4 +255,20 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 8,
+    name: 'ledger followers and their positions',
+    sql: `
+      -- A follower derives work from the chain (outbox calls, follow-up entries). Its position is
+      -- advanced in the transaction that queues the work, so an entry's consequences are queued
+      -- exactly once, by whichever process gets there, across crashes and restarts. An existing
+      -- ledger starts its followers at its head: what came before was handled the old way.
+      CREATE TABLE follower_positions (
+        name TEXT PRIMARY KEY,
+        seq  INTEGER NOT NULL
+      );
+      INSERT INTO follower_positions (name, seq)
+        SELECT 'consequences', COALESCE(MAX(seq), 0) FROM ledger_entries;
+    `,
+  },
 ];

@@ -153,6 +153,15 @@ export class Outbox {
     return this.delivered.run(this.now().toISOString(), id).changes === 1;
   }
 
+  /** A message no retry can deliver (unreadable, or refused for good): kept with the reason, not retried. */
+  markFailed(id: number, error: string): void {
+    this.db
+      .prepare(
+        "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ? WHERE id = ? AND status = 'pending'",
+      )
+      .run(error.slice(0, 500), id);
+  }
+
   markRetry(id: number, error: string, nextAttemptAt: Date): void {
     this.retry.run(nextAttemptAt.toISOString(), error.slice(0, 500), id);
   }

@@ -1,10 +1,12 @@
 import type { TierId } from '../core/tiers.js';
 import type { Governance } from '../governance/governance.js';
 import type { Revocations } from '../governance/revocations.js';
-import type { OutboxMessage, OutboxMessageInput } from '../ledger/outbox.js';
+import { type Deliverer, DeliveryLoop, type DeliveryOutcome } from '../integrations/delivery-loop.js';
+import type { TypedOutboxMessage } from '../integrations/outbox-messages.js';
+import type { OutboxMessageInput } from '../ledger/outbox.js';
+import { vaultAccessorsOf } from '../ledger/queries/revocations.js';
 import type { Logger } from '../platform/logger.js';
-import { Pump } from '../platform/pump.js';
-import { isTransient, retryAt } from '../platform/resilience.js';
+import type { Pump } from '../platform/pump.js';
 import type { VaultSecrets } from './vault-secrets.js';
 
 export function vaultSetTierMessage(agentId: string, tier: TierId, promotionId: string): OutboxMessageInput {
@@ -32,97 +34,85 @@ export function vaultRevokeMessage(agentId: string, revocationId: string, attemp
 }
 
 /**
- * Makes the Vault calls waiting in the outbox, in order per agent, retrying while Vault is down or
- * sealed; records each batch of calls in the ledger, and a revocation's Vault effect once it is
- * read back as done.
+ * The Vault calls waiting in the outbox, in order per agent, retried while Vault is down or sealed.
+ * Each batch of calls is recorded in the ledger; a revocation's Vault effect once it is read back
+ * as done (and once as failed for now, when the first attempt fails).
  */
 export class VaultDeliverer {
-  readonly pump: Pump;
+  readonly loop: DeliveryLoop;
 
   constructor(
     private readonly governance: Governance,
     private readonly secrets: VaultSecrets,
     private readonly revocations: Revocations,
-    private readonly logger: Logger,
-    private readonly retry = { initialMs: 1000, maxMs: 60_000 },
+    logger: Logger,
+    retry = { initialMs: 1000, maxMs: 60_000 },
   ) {
-    this.pump = new Pump(
-      () => this.deliver(),
-      2000,
-      (e) => logger.error({ err: e }, 'Vault deliverer failed; will retry'),
-    );
+    const deliverer: Deliverer = {
+      target: 'vault',
+      retry,
+      deliver: (message) => this.deliverOne(message),
+      onFirstFailure: (message, error) => {
+        if (message.kind !== 'vault.revoke_agent') return;
+        const r = message.payload.revocation;
+        this.revocations.recordEffect(
+          r.revocationId,
+          r.agentId,
+          'vault',
+          false,
+          `Vault unavailable: ${(error as Error).message}; retrying`,
+        );
+      },
+    };
+    this.loop = new DeliveryLoop(governance.ledger, deliverer, logger);
+  }
+
+  get pump(): Pump {
+    return this.loop.pump;
   }
 
   async deliver(): Promise<void> {
-    const outbox = this.governance.ledger.outbox;
-    for (const message of outbox.dueFor('vault', 50)) {
-      try {
-        await this.deliverOne(message);
-        outbox.markDelivered(message.id);
-      } catch (error) {
-        outbox.markRetry(
-          message.id,
-          (error as Error).message,
-          retryAt(error, message.attempts + 1, Date.now(), this.retry),
-        );
-        const revocation = (message.payload as { revocation?: { revocationId: string; agentId: string } })
-          .revocation;
-        if (revocation && message.attempts === 0) {
-          // Recorded once: the Vault part failed for now; it is retried until it holds.
-          await this.revocations.effect(
-            revocation.revocationId,
-            revocation.agentId,
-            'vault',
-            false,
-            `Vault unavailable: ${(error as Error).message}; retrying`,
-          );
-        }
-        if (!isTransient(error))
-          this.logger.error({ err: error, outboxId: message.id }, 'Vault refused a call');
-      }
-    }
+    await this.loop.run();
   }
 
-  private async deliverOne(message: OutboxMessage): Promise<void> {
+  private async deliverOne(message: TypedOutboxMessage): Promise<DeliveryOutcome | undefined> {
     const ledger = this.governance.ledger;
     if (message.kind === 'vault.revoke_agent') {
-      const p = message.payload as { agentId: string; revocation: { revocationId: string } };
-      const accessors = (
-        ledger.db
-          .prepare(
-            `SELECT json_extract(e.payload, '$.accessor') AS accessor FROM agent_actions a JOIN ledger_entries e ON e.seq = a.seq
-             WHERE a.agent_id = ? AND a.type = 'vault.token_issued'`,
-          )
-          .all(p.agentId) as { accessor: string }[]
-      ).map((r) => r.accessor);
-      const { calls, confirmed } = await this.secrets.revokeAgent(p.agentId, accessors);
+      const { agentId, revocation } = message.payload;
+      const accessors = vaultAccessorsOf(ledger.db, agentId);
+      const { calls, confirmed } = await this.secrets.revokeAgent(agentId, accessors);
       ledger.append({
         type: 'vault.calls',
-        agentId: p.agentId,
+        agentId,
         actor: 'vault',
-        payload: { purpose: p.revocation.revocationId, calls },
+        payload: { purpose: revocation.revocationId, calls },
       });
-      await this.revocations.effect(
-        p.revocation.revocationId,
-        p.agentId,
-        'vault',
-        confirmed,
-        confirmed
-          ? `${calls.length - 1} Vault call(s); no secret-id left`
-          : 'secret-ids remain after destroy',
-      );
-      if (!confirmed) throw new Error('secret-ids remain after destroy; retrying');
-    } else if (message.kind === 'vault.set_tier') {
-      const p = message.payload as { agentId: string; tier: TierId; promotionId: string };
-      const calls = await this.secrets.setAgentTier(p.agentId, p.tier);
-      ledger.append({
-        type: 'vault.calls',
-        agentId: p.agentId,
-        actor: 'vault',
-        payload: { purpose: p.promotionId, calls },
-      });
-    } else {
-      throw Object.assign(new Error(`unknown Vault call ${message.kind}`), { status: 400 });
+      if (!confirmed) {
+        this.revocations.recordEffect(
+          revocation.revocationId,
+          agentId,
+          'vault',
+          false,
+          'secret-ids remain after destroy',
+        );
+        throw new Error('secret-ids remain after destroy; retrying');
+      }
+      const detail = `${calls.length - 1} Vault call(s); no secret-id left`;
+      return {
+        record: () => this.revocations.recordEffect(revocation.revocationId, agentId, 'vault', true, detail),
+      };
     }
+    if (message.kind === 'vault.set_tier') {
+      const { agentId, tier, promotionId } = message.payload;
+      const calls = await this.secrets.setAgentTier(agentId, tier as TierId);
+      ledger.append({
+        type: 'vault.calls',
+        agentId,
+        actor: 'vault',
+        payload: { purpose: promotionId, calls },
+      });
+      return undefined;
+    }
+    throw Object.assign(new Error(`Vault does not deliver ${message.kind}`), { status: 400 });
   }
 }

@@ -5,11 +5,13 @@ import { INTEGRATION_EVENTS, type IntegrationEvent } from '../core/lifecycle.js'
 import type { Governance } from '../governance/governance.js';
 import type { Promotions } from '../governance/promotions.js';
 import type { Revocations } from '../governance/revocations.js';
+import { type Deliverer, DeliveryLoop, type DeliveryOutcome } from '../integrations/delivery-loop.js';
 import type { IntegrationSubscriber } from '../integrations/integration-manager.js';
+import type { OutboxPayload, TypedOutboxMessage } from '../integrations/outbox-messages.js';
 import type { OutboxMessage, OutboxMessageInput } from '../ledger/outbox.js';
 import type { Logger } from '../platform/logger.js';
-import { Pump } from '../platform/pump.js';
-import { BrokenCircuitError, createBreaker, retryAt } from '../platform/resilience.js';
+import type { Pump } from '../platform/pump.js';
+import { createBreaker } from '../platform/resilience.js';
 import { ALERT_LANE, alertCall, gatherAlerts, isAlert } from './alert-lane.js';
 import {
   type ApprovalContext,
@@ -53,7 +55,7 @@ export class SlackIntegration implements IntegrationSubscriber {
   readonly receiver: SlackReceiver;
   readonly approvals: SlackApprovals;
   readonly breaker: CircuitBreakerPolicy;
-  readonly pump: Pump;
+  readonly delivery: DeliveryLoop;
   private readonly client: InstanceType<typeof webApi.WebClient>;
 
   constructor(
@@ -86,12 +88,7 @@ export class SlackIntegration implements IntegrationSubscriber {
     });
     this.client = new webApi.WebClient(config.botToken, clientOptions);
     this.approvals = new SlackApprovals(governance);
-    governance.onEntry((entry) => this.closeRequestsOver(entry));
-    this.pump = new Pump(
-      () => this.deliver(),
-      2000,
-      (e) => logger.error({ err: e }, 'Slack deliverer failed; will retry'),
-    );
+    this.delivery = new DeliveryLoop(governance.ledger, this.deliverer(), logger);
     const listenerDeps: SlackDeps = {
       governance,
       promotions: deps.promotions,
@@ -114,7 +111,7 @@ export class SlackIntegration implements IntegrationSubscriber {
           orderingKey,
           idempotencyKey,
         });
-        this.pump.kick();
+        this.delivery.pump.kick();
       },
       openView: async (triggerId, view) => {
         await this.breaker.execute(() =>
@@ -179,7 +176,7 @@ export class SlackIntegration implements IntegrationSubscriber {
 
   /** Starts the deliverer and, in Socket Mode, the connection Slack's requests come over. */
   async start(): Promise<void> {
-    this.pump.start();
+    this.delivery.pump.start();
     // Not awaited: a Slack that cannot be reached at start is retried by the client, and the
     // service serves everything else meanwhile.
     if (this.config.appToken)
@@ -190,7 +187,7 @@ export class SlackIntegration implements IntegrationSubscriber {
 
   async stop(): Promise<void> {
     await this.receiver.disconnectSocketMode();
-    await this.pump.stop();
+    await this.delivery.pump.stop();
   }
 
   /**
@@ -236,10 +233,10 @@ export class SlackIntegration implements IntegrationSubscriber {
 
   /**
    * A request is over when the PR moved on (a push, an approving GitHub review, a denial) or its
-   * agent was revoked or suspended: its card loses its buttons at once and says why, and the
-   * approver digests stop listing it.
+   * agent was revoked or suspended: its card loses its buttons and says why, and the approver
+   * digests stop listing it. Run by the consequences follower, in its transaction.
    */
-  private closeRequestsOver(entry: LedgerEntry): void {
+  callsForEntry(entry: LedgerEntry): OutboxMessageInput[] {
     let closed: { context: ApprovalContext; state?: 'approved' | 'closed'; because: string }[] = [];
     if (entry.type === 'decision.recorded') {
       const p = entry.payload;
@@ -250,12 +247,14 @@ export class SlackIntegration implements IntegrationSubscriber {
         `agent ${entry.agentId} was ${entry.payload.to}: ${entry.payload.reason}`,
       );
     }
+    const calls: OutboxMessageInput[] = [];
     for (const { context, state, because } of closed) {
       const message = this.approvals.message(context.approvalKey);
       if (!message) continue;
-      this.enqueue(
-        'chat.update',
-        {
+      calls.push({
+        target: 'slack',
+        kind: 'chat.update',
+        payload: {
           channel: message.channel,
           ts: message.ts,
           text: `Approval for ${context.repository}#${context.number}: ${state ?? 'closed'}`,
@@ -267,10 +266,11 @@ export class SlackIntegration implements IntegrationSubscriber {
             because,
           ),
         },
-        `approval:${context.approvalKey}`,
-        `closed:${context.approvalKey}`,
-      );
+        orderingKey: `approval:${context.approvalKey}`,
+        idempotencyKey: `closed:${context.approvalKey}`,
+      });
     }
+    return calls;
   }
 
   get route() {
@@ -278,7 +278,11 @@ export class SlackIntegration implements IntegrationSubscriber {
   }
 
   kick(): void {
-    this.pump.kick();
+    this.delivery.pump.kick();
+  }
+
+  get pump(): Pump {
+    return this.delivery.pump;
   }
 
   callsFor(event: IntegrationEvent, data: Record<string, unknown>, seq: number): OutboxMessageInput[] {
@@ -361,69 +365,44 @@ export class SlackIntegration implements IntegrationSubscriber {
     return calls;
   }
 
-  /**
-   * Makes the Web API calls waiting in the outbox: the alert lane first, and again before each
-   * other message, so an alert queued meanwhile goes out next whatever else waits.
-   */
+  /** Makes the Web API calls waiting in the outbox now (the alert lane first). */
   async deliver(): Promise<void> {
-    const outbox = this.governance.ledger.outbox;
-    if (!(await this.deliverAlerts())) return;
-    for (const message of outbox.dueFor('slack', 100)) {
-      if (message.orderingKey.startsWith(ALERT_LANE)) continue;
-      if (!(await this.deliverAlerts())) return;
-      if (!(await this.deliverMessage(message))) return;
-    }
+    await this.delivery.run();
   }
 
-  /** Delivers the alerts that are due; false when the breaker stopped delivery. */
-  private async deliverAlerts(): Promise<boolean> {
-    for (const message of this.governance.ledger.outbox.dueInLane('slack', ALERT_LANE, 20)) {
-      if (!(await this.deliverMessage(message))) return false;
-    }
-    return true;
-  }
-
-  /** One outbox message (an alert with its identical ones); false when the breaker is open. */
-  private async deliverMessage(message: OutboxMessage): Promise<boolean> {
-    const outbox = this.governance.ledger.outbox;
-    try {
-      if (message.kind === APPROVER_DIGEST) {
-        const ids = await this.breaker.execute(() => this.deliverDigest(message));
-        for (const id of ids) outbox.markDelivered(id);
-      } else if (message.orderingKey.startsWith(ALERT_LANE)) {
-        const { args, ids } = gatherAlerts(outbox, message);
-        await this.breaker.execute(() => this.client.apiCall('chat.postMessage', args));
-        for (const id of ids) outbox.markDelivered(id);
-      } else {
-        await this.breaker.execute(() => this.deliverOne(message));
-        outbox.markDelivered(message.id);
-      }
-      return true;
-    } catch (error) {
-      const e = error as {
-        code?: string;
-        retryAfter?: number;
-        statusCode?: number;
-        data?: { error?: string };
-      };
+  /**
+   * Web API calls in order per channel or message, alerts first, retried after `Retry-After`; the
+   * client's own retries are off so attempts do not multiply.
+   */
+  private deliverer(): Deliverer {
+    return {
+      target: 'slack',
+      breaker: this.breaker,
+      retry: this.retry,
+      lane: ALERT_LANE,
+      deliver: async (message): Promise<DeliveryOutcome | undefined> => {
+        if (message.kind === 'approver.digest') {
+          const ids = await this.deliverDigest(message, message.payload.user);
+          return { alsoDelivered: ids };
+        }
+        if (message.orderingKey.startsWith(ALERT_LANE)) {
+          const { args, ids } = gatherAlerts(this.governance.ledger.outbox, message);
+          await this.client.apiCall('chat.postMessage', args);
+          return { alsoDelivered: ids };
+        }
+        await this.deliverOne(message);
+        return undefined;
+      },
       // The Web API client reports 429 as a rate-limited error with the delay Slack asked for.
-      const asHttp =
-        e.code === 'slack_webapi_rate_limited_error'
-          ? { status: 429, response: { headers: { 'retry-after': String(e.retryAfter ?? 1) } } }
-          : e.statusCode
-            ? { status: e.statusCode }
-            : e.code === 'slack_webapi_platform_error'
-              ? { status: 400 }
-              : error;
-      outbox.markRetry(
-        message.id,
-        e.data?.error ?? (error as Error).message,
-        retryAt(asHttp, message.attempts + 1, Date.now(), this.retry),
-      );
-      if (e.code === 'slack_webapi_platform_error')
-        this.logger.error({ outboxId: message.id, error: e.data?.error }, 'Slack refused a call');
-      return !(error instanceof BrokenCircuitError);
-    }
+      asHttpError: (error) => {
+        const e = error as { code?: string; retryAfter?: number; statusCode?: number };
+        if (e.code === 'slack_webapi_rate_limited_error')
+          return { status: 429, response: { headers: { 'retry-after': String(e.retryAfter ?? 1) } } };
+        if (e.statusCode) return { status: e.statusCode };
+        if (e.code === 'slack_webapi_platform_error') return { status: 400 };
+        return error;
+      },
+    };
   }
 
   /**
@@ -431,9 +410,8 @@ export class SlackIntegration implements IntegrationSubscriber {
    * that came due gathers all pending ones of that approver, and all are delivered together.
    * Requests decided in the meantime are left out; when none is left, nothing is sent.
    */
-  private async deliverDigest(message: OutboxMessage): Promise<number[]> {
+  private async deliverDigest(message: TypedOutboxMessage, user: string): Promise<number[]> {
     const gathered = this.governance.ledger.outbox.pendingWith('slack', message.orderingKey);
-    const { user } = message.payload as { user: string };
     const waiting = gathered
       .map((m) => (m.payload as { context: ApprovalContext }).context)
       .filter((c) => this.approvals.isPending(c.approvalKey))
@@ -455,11 +433,8 @@ export class SlackIntegration implements IntegrationSubscriber {
     return gathered.map((m) => m.id);
   }
 
-  private async deliverOne(message: OutboxMessage): Promise<void> {
-    const { approval, messageKey, ...args } = message.payload as Record<string, unknown> & {
-      approval?: { context: ApprovalContext; installationId: number | null };
-      messageKey?: string;
-    };
+  private async deliverOne(message: TypedOutboxMessage): Promise<void> {
+    const { approval, messageKey, ...args } = message.payload as OutboxPayload<'chat.postMessage'>;
     const result = (await this.client.apiCall(message.kind, args)) as { channel?: string; ts?: string };
     const channel = result.channel ?? String(args.channel);
     if (approval && result.ts)

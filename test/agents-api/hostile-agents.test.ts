@@ -188,6 +188,8 @@ describe('a revoked agent', () => {
         payload: { from: 'active', to: 'revoked', reason: 'leaked a key' },
       },
     ]);
+    // The rest of the kill switch follows from the ledger; then only the refusals are added.
+    await service!.followLedger();
     const before = service!.runtime.ledger.head().seq;
     const attempts: Array<[string, string, unknown?]> = [
       ['POST', '/events', { event: 'plan_created', data: { steps: 1 } }],

@@ -9,9 +9,15 @@ import { API, agentPullRequest, file, githubApi, PRIVATE_KEY, WEBHOOK_SECRET } f
 import { REPO } from './github-reads.js';
 import { SLACK_SECRET } from './slack.js';
 
-/** The service with GitHub and Slack configured, on the organisation config given. */
-export async function startWith(org: string): Promise<RunningService> {
-  const dir = tempDir();
+/**
+ * The service with GitHub and Slack configured, on the organisation config given; in `dir` (its
+ * ledger is `dir/ledger.db`) when given, so a test can start it again on the same ledger.
+ */
+export async function startWith(
+  org: string,
+  options: { dir?: string; env?: Record<string, string> } = {},
+): Promise<RunningService> {
+  const dir = options.dir ?? tempDir();
   writeFileSync(join(dir, 'org.yml'), org);
   return startService(
     readEnv({
@@ -26,6 +32,7 @@ export async function startWith(org: string): Promise<RunningService> {
       SLACK_BOT_TOKEN: 'xoxb-test-token',
       HEALTH_PROBE_INTERVAL_MS: '600000',
       CHECKPOINT_INTERVAL_MINUTES: '0',
+      ...options.env,
     }),
     createLogger(process.env.DEBUG_LOG ? 'warn' : 'silent'),
     {

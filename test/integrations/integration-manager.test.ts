@@ -4,7 +4,7 @@ import { Ledger } from '../../src/ledger/ledger.js';
 import { openLedgerDb } from '../../src/ledger/open-ledger-db.js';
 import { createBreaker, isTransient, retryAt } from '../../src/platform/resilience.js';
 
-it('routes each integration event to the subscribers of it, as outbox calls tied to the event', async () => {
+it('routes each integration event to the subscribers of it, as outbox calls tied to the event, once', () => {
   const ledger = new Ledger(openLedgerDb(':memory:'));
   const manager = new IntegrationManager(ledger);
   const kicked: string[] = [];
@@ -25,16 +25,24 @@ it('routes each integration event to the subscribers of it, as outbox calls tied
   manager.subscribe({ name: 'github', events: ['agent_revoked'], callsFor: () => [] });
   const entry = ledger.append({
     type: 'integration.event',
-    agentId: null,
+    agentId: 'docs-bot',
     actor: 'x',
     payload: { event: 'execution_complete', data: {} },
   });
-  expect(await manager.publish('execution_complete', { agentId: 'docs-bot' }, entry.seq)).toBe(1);
-  expect(await manager.publish('plan_created', { agentId: 'docs-bot' }, entry.seq)).toBe(0);
+  const other = ledger.append({
+    type: 'integration.event',
+    agentId: 'docs-bot',
+    actor: 'x',
+    payload: { event: 'plan_created', data: {} },
+  });
+  expect(manager.queueFor(entry)).toBe(1);
+  expect(manager.queueFor(other)).toBe(0);
+  // Queued again (a replay): the outbox keys the call by the entry, so nothing is added.
+  expect(manager.queueFor(entry)).toBe(1);
   expect(ledger.outbox.dueFor('slack')).toMatchObject([
     { seq: entry.seq, payload: { text: 'execution_complete docs-bot' } },
   ]);
-  expect(kicked).toEqual(['slack']);
+  expect(kicked).toEqual(['slack', 'slack']);
   expect(manager.subscriberNames()).toEqual(['slack', 'github']);
 });
 

@@ -39,8 +39,9 @@ afterEach(async () => {
 const posted = (calls: { method: string; body: any }[]) =>
   calls.filter((c) => c.method === 'chat.postMessage').map((c) => String(c.body.text));
 
-/** Runs the deliverer until nothing is due. */
+/** Queues what the new entries call for, then runs the deliverer until nothing is due. */
 async function deliverAll(): Promise<void> {
+  await service.followLedger();
   const outbox = service.runtime.ledger.outbox;
   for (let i = 0; i < 1000 && outbox.dueFor('slack', 1).length > 0; i++) await service.slack!.deliver();
 }
@@ -53,9 +54,10 @@ describe('the alert lane', () => {
     for (let i = 0; i < 30; i++)
       await Promise.all(Array.from({ length: 10 }, () => client.event('execution_started', { i })));
     // Entries the agent API appended reach the subscribers when the service follows the ledger.
-    await service.runtime.governance.syncState();
+    await service.followLedger();
     await expect.poll(() => service.runtime.ledger.outbox.pendingCount('slack')).toBe(300);
     await service.revocations.revoke('spammer', 'flooding the channel', 'admin');
+    await service.followLedger();
     await service.slack!.deliver();
     expect(posted(calls)).toContain(':rotating_light: `spammer` was revoked by admin: flooding the channel');
     // The rest still goes out, in order, behind it.

@@ -1,0 +1,52 @@
+import type { CircuitBreakerPolicy } from 'cockatiel';
+import type { Probot } from 'probot';
+import type { Deliverer, DeliveryOutcome } from '../integrations/delivery-loop.js';
+import type { TypedOutboxMessage } from '../integrations/outbox-messages.js';
+import type { LedgerDb } from '../ledger/open-ledger-db.js';
+import { deliverCheckRun } from './deliver-check-run.js';
+import { deliverDeploymentReview } from './deployment-gate.js';
+import { deliverFindingIssue } from './finding-issue.js';
+
+/** What a delivered call to GitHub establishes: the revocation effect it carried out. */
+export type RecordEffect = (
+  effect: { revocationId: string; agentId: string; effect: string },
+  ok: boolean,
+  detail: string,
+) => void;
+
+/** The calls to GitHub waiting in the outbox: check runs, a revoked agent's failed checks, finding issues, deployment answers. */
+export function githubDeliverer(options: {
+  probot: Probot;
+  db: LedgerDb;
+  breaker: CircuitBreakerPolicy;
+  retry: { initialMs: number; maxMs: number };
+  publicUrl: string | null;
+  recordEffect: RecordEffect;
+}): Deliverer {
+  const { probot, db, publicUrl, recordEffect } = options;
+  return {
+    target: 'github',
+    breaker: options.breaker,
+    retry: options.retry,
+    async deliver(message: TypedOutboxMessage): Promise<DeliveryOutcome | undefined> {
+      switch (message.kind) {
+        case 'finding_issue':
+          await deliverFindingIssue(probot, message.payload);
+          return undefined;
+        case 'deployment_protection_rule.review':
+          await deliverDeploymentReview(probot, message.payload);
+          return undefined;
+        case 'check_run.upsert':
+        case 'revocation.fail_check': {
+          const { revocation, ...payload } = message.payload;
+          const octokit = await probot.auth(payload.installationId);
+          await deliverCheckRun(octokit, db, payload, publicUrl);
+          if (!revocation) return undefined;
+          return { record: () => recordEffect(revocation, true, 'the check run now fails with the reason') };
+        }
+        default:
+          throw Object.assign(new Error(`GitHub does not deliver ${message.kind}`), { status: 400 });
+      }
+    },
+  };
+}

@@ -1,0 +1,51 @@
+import type { LedgerEntry } from '../core/ledger-entries.js';
+import type { Ledger } from './ledger.js';
+
+/**
+ * A ledger follower: reads the entries after its stored position and, in the same write
+ * transaction, queues what they call for (outbox messages, follow-up entries) and advances its
+ * position. A crash before the commit leaves both undone, so the next run does the work again; a
+ * crash after leaves both done. Any process may run a follower (two at once serialise on the
+ * write lock and the second finds nothing new): the process that records an entry need not be the
+ * one that delivers its consequences.
+ */
+export class LedgerFollower {
+  constructor(
+    private readonly ledger: Ledger,
+    readonly name: string,
+    private readonly handle: (entry: LedgerEntry) => void,
+  ) {}
+
+  /** Handles up to `limit` entries after the stored position; returns how many it handled. */
+  step(limit = 200): number {
+    const db = this.ledger.db;
+    return this.ledger.atomically(() => {
+      const row = db.prepare('SELECT seq FROM follower_positions WHERE name = ?').get(this.name) as
+        | { seq: number }
+        | undefined;
+      const entries = this.ledger.entriesAfter(row?.seq ?? 0, limit);
+      const last = entries.at(-1);
+      if (!last) return 0;
+      for (const entry of entries) this.handle(entry);
+      db.prepare(
+        'INSERT INTO follower_positions (name, seq) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET seq = excluded.seq',
+      ).run(this.name, last.seq);
+      return entries.length;
+    });
+  }
+
+  /** Steps until the follower has caught up with the head. */
+  catchUp(): number {
+    let total = 0;
+    for (let n = this.step(); n > 0; n = this.step()) total += n;
+    return total;
+  }
+
+  /** The stored position (0 before the first run). */
+  position(): number {
+    const row = this.ledger.db.prepare('SELECT seq FROM follower_positions WHERE name = ?').get(this.name) as
+      | { seq: number }
+      | undefined;
+    return row?.seq ?? 0;
+  }
+}

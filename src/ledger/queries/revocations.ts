@@ -1,0 +1,94 @@
+/** What the kill switch reads: open PRs of an agent, its revocation history, Vault tokens issued to it. */
+import type { LedgerDb } from '../open-ledger-db.js';
+
+export interface OpenPullRequest {
+  repository: string;
+  number: number;
+  headSha: string;
+  installationId: number;
+}
+
+/** PRs whose latest decision is the agent's and not a denial: their checks must fail on revocation. */
+export function openPullRequestsOf(db: LedgerDb, agentId: string): OpenPullRequest[] {
+  const rows = db
+    .prepare(
+      `SELECT d.repository, d.number, d.head_sha, e.payload FROM decisions d JOIN ledger_entries e ON e.seq = d.seq
+       WHERE d.agent_id = ? AND d.seq = (SELECT MAX(seq) FROM decisions d2 WHERE d2.repository = d.repository AND d2.number = d.number)
+         AND d.outcome != 'deny'`,
+    )
+    .all(agentId) as { repository: string; number: number; head_sha: string; payload: string }[];
+  const prs: OpenPullRequest[] = [];
+  for (const r of rows) {
+    const installationId = (JSON.parse(r.payload) as { installationId?: unknown }).installationId;
+    if (typeof installationId === 'number')
+      prs.push({ repository: r.repository, number: r.number, headSha: r.head_sha, installationId });
+  }
+  return prs;
+}
+
+export type RevocationRecord =
+  | { type: 'revocation.requested'; seq: number; revocationId: string; reason: string; effects: string[] }
+  | { type: 'revocation.effect'; seq: number; revocationId: string; effect: string; ok: boolean }
+  | { type: 'revocation.confirmed'; seq: number; revocationId: string };
+
+/** An agent's revocation entries, oldest first. */
+export function revocationRecordsOf(db: LedgerDb, agentId: string): RevocationRecord[] {
+  const rows = db
+    .prepare(
+      `SELECT e.seq, e.type, e.payload FROM agent_actions a JOIN ledger_entries e ON e.seq = a.seq
+       WHERE a.agent_id = ? AND a.type IN ('revocation.requested', 'revocation.effect', 'revocation.confirmed') ORDER BY a.seq`,
+    )
+    .all(agentId) as { seq: number; type: RevocationRecord['type']; payload: string }[];
+  return rows.map((row) => {
+    const p = JSON.parse(row.payload) as Record<string, unknown>;
+    const revocationId = String(p.revocationId);
+    if (row.type === 'revocation.requested')
+      return {
+        type: row.type,
+        seq: row.seq,
+        revocationId,
+        reason: String(p.reason),
+        effects: (p.effects as unknown[]).map(String),
+      };
+    if (row.type === 'revocation.effect')
+      return { type: row.type, seq: row.seq, revocationId, effect: String(p.effect), ok: p.ok === true };
+    return { type: row.type, seq: row.seq, revocationId };
+  });
+}
+
+/** The seq of the agent's last status change before `beforeSeq`, or 0. */
+export function statusChangeBefore(db: LedgerDb, agentId: string, beforeSeq: number): number {
+  const row = db
+    .prepare(
+      `SELECT MAX(seq) AS seq FROM agent_actions WHERE agent_id = ? AND type = 'agent.status_changed' AND seq < ?`,
+    )
+    .get(agentId, beforeSeq) as { seq: number | null };
+  return row.seq ?? 0;
+}
+
+/** Revoked agents whose newest revocation is not confirmed yet. */
+export function unconfirmedRevocations(db: LedgerDb): string[] {
+  return (
+    db
+      .prepare(
+        `SELECT m.agent_id FROM agent_metrics m WHERE m.status = 'revoked' AND NOT EXISTS (
+           SELECT 1 FROM agent_actions c WHERE c.agent_id = m.agent_id AND c.type = 'revocation.confirmed'
+             AND c.seq > (SELECT MAX(r.seq) FROM agent_actions r WHERE r.agent_id = m.agent_id AND r.type = 'revocation.requested'))
+         ORDER BY m.agent_id`,
+      )
+      .all() as { agent_id: string }[]
+  ).map((r) => r.agent_id);
+}
+
+/** The accessors of every Vault token issued to the agent (revoked with it). */
+export function vaultAccessorsOf(db: LedgerDb, agentId: string): string[] {
+  const rows = db
+    .prepare(
+      `SELECT e.payload FROM agent_actions a JOIN ledger_entries e ON e.seq = a.seq
+       WHERE a.agent_id = ? AND a.type = 'vault.token_issued' ORDER BY a.seq`,
+    )
+    .all(agentId) as { payload: string }[];
+  return rows
+    .map((r) => (JSON.parse(r.payload) as { accessor?: unknown }).accessor)
+    .filter((a): a is string => typeof a === 'string');
+}
