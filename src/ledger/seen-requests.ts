@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Ledger } from './ledger.js';
 import type { LedgerDb } from './open-ledger-db.js';
 
 /**
@@ -35,4 +36,9 @@ export class SeenRequests {
     const key = createHash('sha256').update(signature).digest('hex');
     return this.claim.run(key, expiresAt, nowSeconds).changes === 1;
   }
+}
+
+/** The signed requests seen, kept in a ledger's database (callers outside the ledger never hold its handle). */
+export function seenRequestsIn(ledger: Ledger): SeenRequests {
+  return new SeenRequests(ledger.db);
 }

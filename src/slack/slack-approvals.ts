@@ -9,6 +9,8 @@ import {
   tallyGate,
 } from '../core/policy/gate-tally.js';
 import type { Governance } from '../governance/governance.js';
+import { type ApprovalQueries, approvalQueries } from '../ledger/queries/approvals.js';
+import { decisionViewQueries } from '../ledger/queries/decision-views.js';
 import type { ApprovalContext, Vote } from './blocks.js';
 
 export type VoteResult =
@@ -35,7 +37,11 @@ type Decision = LedgerPayload<'decision.recorded'>;
  * once decide it once.
  */
 export class SlackApprovals {
-  constructor(private readonly governance: Governance) {}
+  private readonly requests: ApprovalQueries<ApprovalContext>;
+
+  constructor(private readonly governance: Governance) {
+    this.requests = approvalQueries<ApprovalContext>(governance.ledger);
+  }
 
   /** The context of an approval request from the decision that needs it. */
   contextFor(decision: Decision & { agentId: string }, expiresAt: Date): ApprovalContext | null {
@@ -91,23 +97,18 @@ export class SlackApprovals {
 
   /** Stores the request once its message is posted: clicks on it find it here. */
   remember(context: ApprovalContext, installationId: number | null, channel: string, ts: string): void {
-    this.governance.ledger.db
-      .prepare(
-        `INSERT INTO slack_approvals (approval_key, repository, number, head_sha, installation_id, agent_id, context, channel, ts, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (approval_key) DO UPDATE SET channel = excluded.channel, ts = excluded.ts`,
-      )
-      .run(
-        context.approvalKey,
-        context.repository,
-        context.number,
-        headOf(context.approvalKey),
-        installationId,
-        context.agentId,
-        JSON.stringify(context),
-        channel,
-        ts,
-        new Date().toISOString(),
-      );
+    this.requests.remember({
+      approvalKey: context.approvalKey,
+      repository: context.repository,
+      number: context.number,
+      headSha: headOf(context.approvalKey),
+      installationId,
+      agentId: context.agentId,
+      context,
+      channel,
+      ts,
+      createdAt: new Date().toISOString(),
+    });
   }
 
   /**
@@ -122,17 +123,12 @@ export class SlackApprovals {
 
   /** Whether a request still waits for votes (one not posted yet counts as waiting). */
   isPending(approvalKey: string): boolean {
-    const row = this.governance.ledger.db
-      .prepare('SELECT state FROM slack_approvals WHERE approval_key = ?')
-      .get(approvalKey) as { state: string } | undefined;
-    return !row || row.state === 'pending';
+    const state = this.requests.state(approvalKey);
+    return state === null || state === 'pending';
   }
 
   message(approvalKey: string): { channel: string; ts: string } | null {
-    const row = this.governance.ledger.db
-      .prepare('SELECT channel, ts FROM slack_approvals WHERE approval_key = ?')
-      .get(approvalKey) as { channel: string | null; ts: string | null } | undefined;
-    return row?.channel && row.ts ? { channel: row.channel, ts: row.ts } : null;
+    return this.requests.message(approvalKey);
   }
 
   vote(slackUser: string, approvalKey: string, verdict: 'approve' | 'reject', reason = ''): VoteResult {
@@ -141,10 +137,8 @@ export class SlackApprovals {
     const directory = g.directory();
     const login = personBySlack(directory, slackUser)?.github ?? null;
     return ledger.atomically(() => {
-      const row = ledger.db
-        .prepare('SELECT context, state, installation_id FROM slack_approvals WHERE approval_key = ?')
-        .get(approvalKey) as { context: string; state: string; installation_id: number | null } | undefined;
-      const context = row ? (JSON.parse(row.context) as ApprovalContext) : null;
+      const row = this.requests.request(approvalKey);
+      const context = row?.context ?? null;
       const headSha = headOf(approvalKey);
       const receipts = context ? g.receiptsFor(context.repository, context.number) : [];
       const mine = login
@@ -209,9 +203,7 @@ export class SlackApprovals {
       const after = this.tallies(context);
       const outcome = requestOutcome(after);
       if (outcome !== 'pending') {
-        ledger.db
-          .prepare('UPDATE slack_approvals SET state = ? WHERE approval_key = ?')
-          .run(outcome, approvalKey);
+        this.requests.setState(approvalKey, outcome);
         ledger.append({
           type: 'approval.resolved',
           agentId: context.agentId,
@@ -226,7 +218,7 @@ export class SlackApprovals {
         outcome,
         tallies: after,
         decidedNow: outcome !== 'pending',
-        installationId: row!.installation_id,
+        installationId: row!.installationId,
       };
     });
   }
@@ -261,15 +253,10 @@ export class SlackApprovals {
   ): { context: ApprovalContext; state: 'approved' | 'closed'; because: string }[] {
     const ledger = this.governance.ledger;
     return ledger.atomically(() => {
-      const rows = ledger.db
-        .prepare(
-          "SELECT context, head_sha FROM slack_approvals WHERE repository = ? AND number = ? AND state = 'pending'",
-        )
-        .all(repository, number) as { context: string; head_sha: string }[];
       const closed: { context: ApprovalContext; state: 'approved' | 'closed'; because: string }[] = [];
-      for (const row of rows) {
-        const context = JSON.parse(row.context) as ApprovalContext;
-        const sameHead = row.head_sha === headSha;
+      for (const row of this.requests.pendingOnPullRequest(repository, number)) {
+        const context = row.context;
+        const sameHead = row.headSha === headSha;
         if (sameHead && (outcome === 'require_approval' || outcome === 'pending')) continue;
         const state = sameHead && outcome === 'allow' ? ('approved' as const) : ('closed' as const);
         const because = !sameHead
@@ -286,11 +273,7 @@ export class SlackApprovals {
   closeForAgent(agentId: string, because: string): { context: ApprovalContext; because: string }[] {
     const ledger = this.governance.ledger;
     return ledger.atomically(() => {
-      const rows = ledger.db
-        .prepare("SELECT context FROM slack_approvals WHERE agent_id = ? AND state = 'pending'")
-        .all(agentId) as { context: string }[];
-      return rows.map((row) => {
-        const context = JSON.parse(row.context) as ApprovalContext;
+      return this.requests.pendingOfAgent(agentId).map((context) => {
         this.close(context, 'closed', because, 'governance');
         return { context, because };
       });
@@ -298,11 +281,8 @@ export class SlackApprovals {
   }
 
   private close(context: ApprovalContext, state: 'approved' | 'closed', because: string, actor: string) {
-    const ledger = this.governance.ledger;
-    ledger.db
-      .prepare('UPDATE slack_approvals SET state = ? WHERE approval_key = ?')
-      .run(state, context.approvalKey);
-    ledger.append({
+    this.requests.setState(context.approvalKey, state);
+    this.governance.ledger.append({
       type: 'approval.resolved',
       agentId: context.agentId,
       actor,
@@ -312,11 +292,7 @@ export class SlackApprovals {
 
   /** Requests still waiting, oldest first. */
   pending(): ApprovalContext[] {
-    return (
-      this.governance.ledger.db
-        .prepare("SELECT context FROM slack_approvals WHERE state = 'pending' ORDER BY created_at")
-        .all() as { context: string }[]
-    ).map((r) => JSON.parse(r.context) as ApprovalContext);
+    return this.requests.pending().map((r) => r.context);
   }
 
   /**
@@ -326,53 +302,32 @@ export class SlackApprovals {
   expire(now: Date): { context: ApprovalContext; votes: Vote[]; installationId: number | null }[] {
     const ledger = this.governance.ledger;
     return ledger.atomically(() => {
-      const rows = ledger.db
-        .prepare("SELECT context, installation_id FROM slack_approvals WHERE state = 'pending'")
-        .all() as { context: string; installation_id: number | null }[];
       const expired: { context: ApprovalContext; votes: Vote[]; installationId: number | null }[] = [];
-      for (const row of rows) {
-        const context = JSON.parse(row.context) as ApprovalContext;
+      for (const { context, installationId } of this.requests.pending()) {
         if (Date.parse(context.expiresAt) > now.getTime()) continue;
-        ledger.db
-          .prepare("UPDATE slack_approvals SET state = 'expired' WHERE approval_key = ?")
-          .run(context.approvalKey);
+        this.requests.setState(context.approvalKey, 'expired');
         ledger.append({
           type: 'approval.resolved',
           agentId: context.agentId,
           actor: 'expiry',
           payload: { approvalId: context.approvalKey, outcome: 'expired' },
         });
-        expired.push({ context, votes: this.votes(context), installationId: row.installation_id });
+        expired.push({ context, votes: this.votes(context), installationId });
       }
       return expired;
     });
   }
 
   private votes(context: ApprovalContext): Vote[] {
-    const rows = this.governance.ledger.db
-      .prepare(
-        "SELECT approver, verdict FROM approvals WHERE repository = ? AND number = ? AND head_sha = ? AND source = 'slack' ORDER BY seq",
-      )
-      .all(context.repository, context.number, headOf(context.approvalKey)) as Vote[];
-    return rows;
+    return this.requests.slackVotes(context.repository, context.number, headOf(context.approvalKey));
   }
 
   private latestDecision(context: ApprovalContext): Decision | null {
-    const row = this.governance.ledger.db
-      .prepare(
-        'SELECT e.payload FROM decisions d JOIN ledger_entries e ON e.seq = d.seq WHERE d.repository = ? AND d.number = ? ORDER BY d.seq DESC LIMIT 1',
-      )
-      .get(context.repository, context.number) as { payload: string } | undefined;
-    return row ? (JSON.parse(row.payload) as Decision) : null;
+    return this.requests.latestDecision(context.repository, context.number);
   }
 
   private ownerOf(agentId: string): string | null {
-    const row = this.governance.ledger.db
-      .prepare(
-        "SELECT e.payload FROM agent_actions a JOIN ledger_entries e ON e.seq = a.seq WHERE a.agent_id = ? AND a.type = 'agent.registered'",
-      )
-      .get(agentId) as { payload: string } | undefined;
-    return row ? (JSON.parse(row.payload).owner as string | null) : null;
+    return decisionViewQueries(this.governance.ledger).agentOwner(agentId);
   }
 }
 

@@ -9,6 +9,8 @@ import { type Deliverer, DeliveryLoop, type DeliveryOutcome } from '../integrati
 import type { IntegrationSubscriber } from '../integrations/integration-manager.js';
 import type { OutboxPayload, TypedOutboxMessage } from '../integrations/outbox-messages.js';
 import type { OutboxMessage, OutboxMessageInput } from '../ledger/outbox.js';
+import { approvalQueries } from '../ledger/queries/approvals.js';
+import { councilQueries } from '../ledger/queries/council.js';
 import type { Logger } from '../platform/logger.js';
 import type { Pump } from '../platform/pump.js';
 import { createBreaker } from '../platform/resilience.js';
@@ -96,12 +98,7 @@ export class SlackIntegration implements IntegrationSubscriber {
       approvals: this.approvals,
       logger,
       reevaluate: deps.reevaluate,
-      messages: {
-        get: (key) =>
-          (governance.ledger.db
-            .prepare('SELECT channel, ts FROM slack_messages WHERE message_key = ?')
-            .get(key) as { channel: string; ts: string } | undefined) ?? null,
-      },
+      messages: { get: (key) => approvalQueries(governance.ledger).slackMessage(key) },
       enqueue: (kind, payload, orderingKey, idempotencyKey) => {
         const seq = governance.ledger.head().seq;
         governance.ledger.outbox.enqueue(seq, {
@@ -149,14 +146,9 @@ export class SlackIntegration implements IntegrationSubscriber {
     const users = result.users ?? [];
     const members = [...new Set(users.filter((u) => logins.has(u)).map((u) => logins.get(u)!))].sort();
     const unmapped = users.filter((u) => !logins.has(u)).sort();
-    const db = this.governance.ledger.db;
+    const council = councilQueries(this.governance.ledger);
     await this.governance.record((): LedgerEntryInput[] => {
-      const latest = db
-        .prepare(
-          "SELECT payload FROM ledger_entries WHERE type = 'council.membership' ORDER BY seq DESC LIMIT 1",
-        )
-        .get() as { payload: string } | undefined;
-      const before = latest ? JSON.parse(latest.payload) : null;
+      const before = council.latestMembership();
       const same =
         before?.usergroup === usergroup &&
         JSON.stringify(before.members) === JSON.stringify(members) &&
@@ -440,9 +432,7 @@ export class SlackIntegration implements IntegrationSubscriber {
     if (approval && result.ts)
       this.approvals.remember(approval.context, approval.installationId, channel, result.ts);
     if (messageKey && result.ts) {
-      this.governance.ledger.db
-        .prepare('INSERT OR REPLACE INTO slack_messages (message_key, channel, ts) VALUES (?, ?, ?)')
-        .run(messageKey, channel, result.ts);
+      approvalQueries(this.governance.ledger).rememberSlackMessage(messageKey, { channel, ts: result.ts });
     }
   }
 }

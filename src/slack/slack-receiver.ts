@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
 import { LogLevel, SocketModeClient } from '@slack/socket-mode';
 import type { Ledger } from '../ledger/ledger.js';
-import { SeenRequests } from '../ledger/seen-requests.js';
+import { type SeenRequests, seenRequestsIn } from '../ledger/seen-requests.js';
 import { type Route, sendJson } from '../platform/http-server.js';
 import type { Logger } from '../platform/logger.js';
 import { BodyBudget, isBodyRefusal, readBody, refuseBody } from '../platform/read-body.js';
@@ -50,7 +50,7 @@ export class SlackReceiver implements Receiver {
     },
   ) {
     this.route = { prefix: SLACK_PATH, handler: (req, res) => this.handle(req, res) };
-    this.seen = new SeenRequests(options.ledger.db);
+    this.seen = seenRequestsIn(options.ledger);
   }
 
   init(app: App): void {

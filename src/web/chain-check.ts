@@ -1,6 +1,6 @@
 import { entryHash, GENESIS_HASH } from '../ledger/entry-hash.js';
-import type { EntryRow } from '../ledger/ledger.js';
-import type { LedgerDb } from '../ledger/open-ledger-db.js';
+import type { Ledger } from '../ledger/ledger.js';
+import { type DecisionViewQueries, decisionViewQueries } from '../ledger/queries/decision-views.js';
 
 export type ChainCheck =
   | { ok: true; upTo: number }
@@ -27,11 +27,10 @@ export class ChainChecker {
   private fullAt = Number.NEGATIVE_INFINITY;
   private readonly fullEveryMs: number;
   private readonly now: () => number;
+  private readonly queries: DecisionViewQueries;
 
-  constructor(
-    private readonly db: LedgerDb,
-    options: ChainCheckerOptions = {},
-  ) {
+  constructor(ledger: Ledger, options: ChainCheckerOptions = {}) {
+    this.queries = decisionViewQueries(ledger);
     this.fullEveryMs = options.fullEveryMs ?? 60_000;
     this.now = options.now ?? Date.now;
   }
@@ -53,12 +52,7 @@ export class ChainChecker {
   private walk(fromSeq: number, fromHash: string, upTo: number): ChainCheck {
     let expected = fromSeq + 1;
     let prevHash = fromHash;
-    const rows = this.db
-      .prepare<[number, number], EntryRow>(
-        'SELECT * FROM ledger_entries WHERE seq > ? AND seq <= ? ORDER BY seq',
-      )
-      .iterate(fromSeq, upTo);
-    for (const row of rows) {
+    for (const row of this.queries.entriesBetween(fromSeq, upTo)) {
       const fail = (reason: string, seq = row.seq): Extract<ChainCheck, { ok: false }> => ({
         ok: false,
         upTo,

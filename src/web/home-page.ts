@@ -1,4 +1,5 @@
 import type { Governance } from '../governance/governance.js';
+import { decisionViewQueries } from '../ledger/queries/decision-views.js';
 import { html, type SafeHtml } from './html.js';
 import { page, time, type Viewer } from './layout.js';
 
@@ -8,21 +9,7 @@ export function homePage(
   viewer: Viewer,
   canSee: (repository: string) => boolean,
 ): SafeHtml {
-  const rows = governance.ledger.db
-    .prepare(
-      `SELECT d.repository, d.number, d.outcome, d.agent_id, d.ts, json_extract(e.payload, '$.title') AS title
-         FROM decisions d JOIN ledger_entries e ON e.seq = d.seq
-        WHERE d.seq IN (SELECT MAX(seq) FROM decisions GROUP BY repository, number)
-        ORDER BY d.seq DESC LIMIT 500`,
-    )
-    .all() as {
-    repository: string;
-    number: number;
-    outcome: string;
-    agent_id: string | null;
-    ts: string;
-    title: string | null;
-  }[];
+  const rows = decisionViewQueries(governance.ledger).recentDecisions();
   const visible = rows.filter((r) => canSee(r.repository)).slice(0, 100);
   return page(
     'Decisions',
@@ -33,7 +20,7 @@ ${
     ? html`<table><thead><tr><th scope="col">Pull request</th><th scope="col">Agent</th><th scope="col">Outcome</th><th scope="col">When</th></tr></thead><tbody>
 ${visible.map(
   (r) =>
-    html`<tr><td><a href="/decisions/${r.repository}/${r.number}">${r.repository}#${r.number}</a> ${r.title ?? ''}</td><td>${r.agent_id ?? '—'}</td><td class="state state-${r.outcome}">${r.outcome}</td><td>${time(r.ts)}</td></tr>`,
+    html`<tr><td><a href="/decisions/${r.repository}/${r.number}">${r.repository}#${r.number}</a> ${r.title ?? ''}</td><td>${r.agentId ?? '—'}</td><td class="state state-${r.outcome}">${r.outcome}</td><td>${time(r.ts)}</td></tr>`,
 )}
 </tbody></table>`
     : html`<p>No decision yet on a repository you can see.</p>`

@@ -1,9 +1,7 @@
-import type { LedgerPayload } from '../core/ledger-entries.js';
 import type { Governance } from '../governance/governance.js';
+import { decisionViewQueries, type MergeGroupCheck } from '../ledger/queries/decision-views.js';
 import { html, type SafeHtml } from './html.js';
 import { page, shortSha, time, type Viewer } from './layout.js';
-
-type MergeGroupCheck = LedgerPayload<'merge_group.checked'> & { seq: number; ts: string };
 
 /** The newest merge-queue verdict at a commit of a repository, if any (a queue check's link names it). */
 export function mergeGroupAt(
@@ -11,16 +9,7 @@ export function mergeGroupAt(
   repository: string,
   headSha: string,
 ): MergeGroupCheck | null {
-  const row = governance.ledger.db
-    .prepare(
-      `SELECT seq, ts, payload FROM ledger_entries WHERE type = 'merge_group.checked'
-          AND lower(json_extract(payload, '$.repository')) = lower(?) AND json_extract(payload, '$.headSha') = ?
-        ORDER BY seq DESC LIMIT 1`,
-    )
-    .get(repository, headSha) as { seq: number; ts: string; payload: string } | undefined;
-  return row
-    ? { ...(JSON.parse(row.payload) as LedgerPayload<'merge_group.checked'>), seq: row.seq, ts: row.ts }
-    : null;
+  return decisionViewQueries(governance.ledger).mergeGroupAt(repository, headSha);
 }
 
 /** A merge-queue entry: each PR in the group, whether it passed and why, with a link to its decision. */

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Governance } from '../governance/governance.js';
-import { SeenRequests } from '../ledger/seen-requests.js';
+import { seenRequestsIn } from '../ledger/seen-requests.js';
 import { isUserError } from '../platform/errors.js';
 import type { Route } from '../platform/http-server.js';
 import type { Logger } from '../platform/logger.js';
@@ -35,7 +35,7 @@ export function createWebRoutes(
   options: WebRoutesOptions = {},
 ): Route[] {
   const now = options.now ?? (() => new Date());
-  const sessions = new Sessions(config, () => now().getTime(), new SeenRequests(governance.ledger.db));
+  const sessions = new Sessions(config, () => now().getTime(), seenRequestsIn(governance.ledger));
   const decisions = new DecisionViews(governance);
   const fleet = new FleetViews(governance, decisions, options.lastVerify);
   const named = new Set(

@@ -18,7 +18,7 @@ describe('the chain check behind the pages', () => {
         );
       append(50);
       let clock = 0;
-      const checker = new ChainChecker(rt.ledger.db, { now: () => clock, fullEveryMs: 60_000 });
+      const checker = new ChainChecker(rt.ledger, { now: () => clock, fullEveryMs: 60_000 });
       expect(checker.check(50)).toEqual({ ok: true, upTo: 50 });
       // An attacker on the host rewrites an entry already verified, hash left alone.
       const edit = sqlite(

@@ -3,6 +3,7 @@ import type { SlackCommand } from '../../core/org-config.js';
 import { describeSuggestion } from '../../core/suggestions.js';
 import { tierLabel } from '../../core/tiers.js';
 import { pauseAgent } from '../../governance/safety-actions.js';
+import { fleetViewQueries } from '../../ledger/queries/fleet-views.js';
 import { isUserError, UserError } from '../../platform/errors.js';
 import { Watcher } from '../../watchers/watcher.js';
 import { promotionRequestedText, suggestionBlocks } from '../blocks.js';
@@ -120,11 +121,7 @@ async function run(
       const used = await g.state.budgetUsed(agent.id, windowStart);
       const executions = (await g.state.listExecutions()).filter((e) => e.agentId === agent.id);
       const last = g.ledger.latestForAgent(agent.id, 1)[0];
-      const open = g.ledger.db
-        .prepare(
-          `SELECT repository || '#' || number AS pr FROM decisions d WHERE agent_id = ? AND seq = (SELECT MAX(seq) FROM decisions d2 WHERE d2.repository = d.repository AND d2.number = d.number) AND outcome IN ('pending', 'require_approval', 'allow')`,
-        )
-        .all(agent.id) as { pr: string }[];
+      const open = fleetViewQueries(g.ledger).openPullRequests(agent.id);
       const revocation = deps.revocations.status(agent.id);
       const revoked =
         agent.status === 'revoked' && revocation
@@ -135,7 +132,7 @@ async function run(
         `budget: ${used} of ${g.config.budgets.limit} in ${g.config.budgets.window_hours} h`,
         `locks: ${executions.map((e) => e.lockKey).join(', ') || 'none'}`,
         `last activity: ${last ? `${last.type} at ${last.ts}` : 'none'}`,
-        `open PRs: ${open.map((o) => o.pr).join(', ') || 'none'}`,
+        `open PRs: ${open.map((o) => `${o.repository}#${o.number}`).join(', ') || 'none'}`,
         // What each waiting request and promotion needs, from the one tally.
         ...deps.approvals
           .pending()
