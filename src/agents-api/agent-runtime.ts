@@ -6,6 +6,12 @@ import { tierCapabilities } from '../core/org-config.js';
 import { decidePreflight, type PreflightDecision, type PreflightRequest } from '../core/preflight.js';
 import { tokenMatches } from '../governance/agent-token.js';
 import type { Governance } from '../governance/governance.js';
+import {
+  agentCredentials,
+  latestRevocationId,
+  latestSessionCheckpoint,
+  saveSessionCheckpoint,
+} from '../ledger/queries/agents.js';
 import type { Logger } from '../platform/logger.js';
 import { createBreaker } from '../platform/resilience.js';
 import { vaultRevokeMessage } from '../secrets/vault-deliverer.js';
@@ -79,30 +85,18 @@ export class AgentRuntime {
   async authenticate(token: string): Promise<AgentRecord | null> {
     const id = /^agov_([a-z0-9][a-z0-9-]*)_[A-Za-z0-9_-]{20,}$/.exec(token)?.[1];
     if (!id) return null;
-    const row = this.governance.ledger.db
-      .prepare(
-        'SELECT tier, status, registered_at, tier_since, token_hash FROM agent_metrics WHERE agent_id = ?',
-      )
-      .get(id) as
-      | {
-          tier: AgentRecord['tier'];
-          status: AgentRecord['status'];
-          registered_at: string;
-          tier_since: string;
-          token_hash: string | null;
-        }
-      | undefined;
-    if (!row?.token_hash || !tokenMatches(token, row.token_hash)) return null;
+    const found = agentCredentials(this.governance.ledger.db, id);
+    if (!found?.tokenHash || !tokenMatches(token, found.tokenHash)) return null;
     return {
       id,
       name: id,
       owner: null,
-      tier: row.tier,
-      status: row.status,
+      tier: found.tier,
+      status: found.status,
       identities: { githubLogins: [], trailers: [] },
-      tokenHash: row.token_hash,
-      registeredAt: row.registered_at,
-      tierSince: row.tier_since,
+      tokenHash: found.tokenHash,
+      registeredAt: found.registeredAt,
+      tierSince: found.tierSince,
     };
   }
 
@@ -221,7 +215,6 @@ export class AgentRuntime {
     const issued = await this.secrets.issueToken(agent.id);
     // Recorded with the agent's status read in the same transaction: a revocation that landed while
     // the token was being issued already ran its Vault part without this accessor.
-    const db = this.governance.ledger.db;
     let status = 'active';
     const [entry] = await this.governance.ledger.appendSoon(() => {
       status = this.governance.statusInLedger(agent.id) ?? 'unknown';
@@ -242,15 +235,11 @@ export class AgentRuntime {
           { agent: agent.id, err: error },
           'token issued during a revocation; revoking it later',
         );
-        const revocation = db
-          .prepare(
-            "SELECT json_extract(payload, '$.revocationId') AS id FROM ledger_entries WHERE type = 'revocation.requested' AND agent_id = ? ORDER BY seq DESC LIMIT 1",
-          )
-          .get(agent.id) as { id: string } | undefined;
-        if (revocation)
+        const revocationId = latestRevocationId(this.governance.ledger.db, agent.id);
+        if (revocationId)
           this.governance.ledger.outbox.enqueue(
             entry!.seq,
-            vaultRevokeMessage(agent.id, revocation.id, issued.accessor),
+            vaultRevokeMessage(agent.id, revocationId, issued.accessor),
           );
       });
       throw new ApiRefusal(403, 'agent_not_active', `agent ${agent.id} is ${status}: no Vault token`);
@@ -279,22 +268,17 @@ export class AgentRuntime {
         actor: agent.id,
         payload: { sha256: createHash('sha256').update(text).digest('hex'), bytes: Buffer.byteLength(text) },
       });
-      ledger.db
-        .prepare('INSERT INTO session_checkpoints (seq, agent_id, state, created_at) VALUES (?, ?, ?, ?)')
-        .run(e.seq, agent.id, text, e.ts);
+      saveSessionCheckpoint(ledger.db, { seq: e.seq, agentId: agent.id, state: text, savedAt: e.ts });
       return e;
     });
     return { saved: true, seq: entry.seq, savedAt: entry.ts };
   }
 
   loadSessionCheckpoint(agent: AgentRecord) {
-    const row = this.governance.ledger.db
-      .prepare(
-        'SELECT seq, state, created_at FROM session_checkpoints WHERE agent_id = ? ORDER BY seq DESC LIMIT 1',
-      )
-      .get(agent.id) as { seq: number; state: string; created_at: string } | undefined;
-    if (!row) throw new ApiRefusal(404, 'no_checkpoint', `agent ${agent.id} has saved no session checkpoint`);
-    return { seq: row.seq, savedAt: row.created_at, state: JSON.parse(row.state) };
+    const saved = latestSessionCheckpoint(this.governance.ledger.db, agent.id);
+    if (!saved)
+      throw new ApiRefusal(404, 'no_checkpoint', `agent ${agent.id} has saved no session checkpoint`);
+    return saved;
   }
 
   /** Resolves once the store holds what the ledger says; a store that came back empty is not read. */

@@ -1,5 +1,6 @@
 import type { GithubStandIn, SlackStandIn, VaultStandIn } from '../demo/stand-ins.js';
 import type { LedgerDb } from '../ledger/open-ledger-db.js';
+import { allEntries, backlog, outboxCountsByStatus } from '../ledger/queries/admin.js';
 import { verifyLedger } from '../ledger/verify.js';
 import { agentRoleName } from '../secrets/tier-policies.js';
 
@@ -9,8 +10,6 @@ export interface InvariantResult {
   count: number;
   detail: string;
 }
-
-type Row = { seq: number; ts: string; type: string; agent_id: string | null; payload: string };
 
 /** What must hold after any run, however it was broken: each checked from the ledger and the stand-ins. */
 /** A grant as an agent saw it: from the reply to the release request (or the TTL's earliest end). */
@@ -41,9 +40,7 @@ export function checkInvariants(
 ): InvariantResult[] {
   const { github, vault } = standIns;
   const { accepted, intervals } = observed;
-  const rows = db
-    .prepare('SELECT seq, ts, type, agent_id, payload FROM ledger_entries ORDER BY seq')
-    .all() as Row[];
+  const rows = allEntries(db);
   const results: InvariantResult[] = [];
 
   const chain = verifyLedger(db);
@@ -54,9 +51,7 @@ export function checkInvariants(
     detail: chain.ok ? 'intact' : `first bad sequence ${chain.firstBadSeq}`,
   });
 
-  const deliveries = rows
-    .filter((r) => r.type === 'delivery.received')
-    .map((r) => JSON.parse(r.payload).deliveryId as string);
+  const deliveries = rows.filter((r) => r.type === 'delivery.received').map((r) => r.payload.deliveryId);
   const unique = new Set(deliveries);
   const missing = [...accepted].filter((id) => !unique.has(id));
   results.push({
@@ -69,8 +64,7 @@ export function checkInvariants(
         ? `${deliveries.length - unique.size} duplicated`
         : 'one each',
   });
-  const undone = (db.prepare("SELECT COUNT(*) AS n FROM inbox WHERE status != 'done'").get() as { n: number })
-    .n;
+  const undone = backlog(db).inbox;
   results.push({
     name: 'every stored delivery was processed',
     ok: undone === 0,
@@ -81,7 +75,7 @@ export function checkInvariants(
   // Each event the service answered is in the ledger where it said, once; a retry or a restart adds none.
   const recorded = new Map<string, number[]>();
   for (const r of rows.filter((x) => x.type === 'integration.event')) {
-    const id = JSON.parse(r.payload).data?.chaosEventId as string | undefined;
+    const id = r.payload.data.chaosEventId as string | undefined;
     if (id) recorded.set(id, [...(recorded.get(id) ?? []), r.seq]);
   }
   const misplaced = observed.events.filter((e) => {
@@ -104,11 +98,7 @@ export function checkInvariants(
   const bySeq = new Map(rows.map((r) => [r.seq, r]));
   const unrecorded = observed.preflights.filter((p) => {
     const r = bySeq.get(p.seq);
-    return (
-      r?.type !== 'preflight.decided' ||
-      r.agent_id !== p.agentId ||
-      JSON.parse(r.payload).decision !== p.decision
-    );
+    return r?.type !== 'preflight.decided' || r.agentId !== p.agentId || r.payload.decision !== p.decision;
   });
   results.push({
     name: 'every preflight answer is the ledger entry it names',
@@ -120,15 +110,15 @@ export function checkInvariants(
   const revokedAt = new Map<string, number>();
   let passedAfter = 0;
   for (const r of rows) {
-    if (r.type === 'agent.status_changed' && r.agent_id) {
-      const p = JSON.parse(r.payload);
-      if (p.to === 'revoked' || p.to === 'suspended') revokedAt.set(r.agent_id, r.seq);
-      else revokedAt.delete(r.agent_id);
+    if (r.type === 'agent.status_changed' && r.agentId) {
+      const p = r.payload;
+      if (p.to === 'revoked' || p.to === 'suspended') revokedAt.set(r.agentId, r.seq);
+      else revokedAt.delete(r.agentId);
     }
-    const since = r.agent_id ? revokedAt.get(r.agent_id) : undefined;
+    const since = r.agentId ? revokedAt.get(r.agentId) : undefined;
     if (since === undefined) continue;
-    if (r.type === 'preflight.decided' && JSON.parse(r.payload).decision === 'allow') passedAfter++;
-    if (r.type === 'decision.recorded' && JSON.parse(r.payload).outcome === 'allow') passedAfter++;
+    if (r.type === 'preflight.decided' && r.payload.decision === 'allow') passedAfter++;
+    if (r.type === 'decision.recorded' && r.payload.outcome === 'allow') passedAfter++;
   }
   results.push({
     name: 'no revoked or suspended agent passed a gate or preflight',
@@ -139,7 +129,7 @@ export function checkInvariants(
 
   const applied = new Map<string, number>();
   for (const r of rows.filter((x) => x.type === 'promotion.resolved')) {
-    const p = JSON.parse(r.payload);
+    const p = r.payload;
     if (p.outcome === 'applied') applied.set(p.promotionId, (applied.get(p.promotionId) ?? 0) + 1);
   }
   const twice = [...applied.values()].filter((n) => n > 1).length;
@@ -175,7 +165,7 @@ export function checkInvariants(
   const lastToken = new Map<string, number>();
   let regressions = 0;
   for (const r of rows.filter((x) => x.type === 'execution.lock')) {
-    const p = JSON.parse(r.payload) as { op: string; lockKey: string; token: number | null };
+    const p = r.payload;
     if (p.op !== 'acquired' || p.token === null) continue;
     if (p.token <= (lastToken.get(p.lockKey) ?? 0)) regressions++;
     lastToken.set(p.lockKey, Math.max(p.token, lastToken.get(p.lockKey) ?? 0));
@@ -188,13 +178,9 @@ export function checkInvariants(
   });
 
   // A revocation is confirmed after recovery, and in Vault nothing of the agent's is left live.
-  const requested = rows
-    .filter((r) => r.type === 'revocation.requested')
-    .map((r) => JSON.parse(r.payload).revocationId as string);
+  const requested = rows.filter((r) => r.type === 'revocation.requested').map((r) => r.payload.revocationId);
   const confirmed = new Set(
-    rows
-      .filter((r) => r.type === 'revocation.confirmed')
-      .map((r) => JSON.parse(r.payload).revocationId as string),
+    rows.filter((r) => r.type === 'revocation.confirmed').map((r) => r.payload.revocationId),
   );
   const unconfirmed = requested.filter((id) => !confirmed.has(id));
   results.push({
@@ -206,8 +192,7 @@ export function checkInvariants(
   if (vault) {
     const finalStatus = new Map<string, string>();
     for (const r of rows)
-      if (r.type === 'agent.status_changed' && r.agent_id)
-        finalStatus.set(r.agent_id, JSON.parse(r.payload).to);
+      if (r.type === 'agent.status_changed' && r.agentId) finalStatus.set(r.agentId, r.payload.to);
     const revoked = [...finalStatus].filter(([, s]) => s === 'revoked').map(([id]) => id);
     const live = revoked.flatMap((id) => [
       ...(observed.vaultTokens.get(id) ?? [])
@@ -223,12 +208,9 @@ export function checkInvariants(
     });
   }
 
-  const outbox = db.prepare('SELECT status, COUNT(*) AS n FROM outbox GROUP BY status').all() as {
-    status: string;
-    n: number;
-  }[];
-  const pending = outbox.filter((o) => o.status !== 'delivered').reduce((n, o) => n + o.n, 0);
-  const total = outbox.reduce((n, o) => n + o.n, 0);
+  const outbox = outboxCountsByStatus(db);
+  const pending = outbox.filter((o) => o.status !== 'delivered').reduce((n, o) => n + o.count, 0);
+  const total = outbox.reduce((n, o) => n + o.count, 0);
   // Made twice, as the far ends saw it. A check run created twice on one commit fails the run: a
   // create whose answer was lost is looked up before it is made again. Slack has no such look-up
   // within the bot's scopes, so a card posted twice across a crash (between Slack's answer and the

@@ -3,7 +3,6 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Database from 'better-sqlite3';
 import { openRuntime } from '../app/open-runtime.js';
 import { AgentClient } from '../client/index.js';
 import { readEnv } from '../config/read-env.js';
@@ -17,6 +16,8 @@ import {
   standInEnv,
   VaultStandIn,
 } from '../demo/stand-ins.js';
+import { openLedgerDb } from '../ledger/open-ledger-db.js';
+import { backlog } from '../ledger/queries/admin.js';
 import { checkInvariants, type InvariantResult, type Observed } from './invariants.js';
 import { freePort, PrivateRedis } from './private-redis.js';
 import { seededRandom } from './seeded-random.js';
@@ -357,23 +358,16 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     slack.failWith = null;
     vault.sealed = false;
     const recoveryStart = Date.now();
-    const db = new Database(ledgerPath, { readonly: true, fileMustExist: true });
+    const db = openLedgerDb(ledgerPath, { readonly: true, mustExist: true });
     try {
-      const backlog = () =>
-        db
-          .prepare(
-            `SELECT (SELECT COUNT(*) FROM outbox WHERE status != 'delivered') AS outbox,
-                    (SELECT COUNT(*) FROM inbox WHERE status != 'done') AS inbox`,
-          )
-          .get() as { outbox: number; inbox: number };
       const quiet = () => {
-        const { outbox, inbox } = backlog();
+        const { outbox, inbox } = backlog(db);
         const open = [...github.pulls.values()].some(
           (pr) => github.checkOn(pr.headSha)?.status !== 'completed',
         );
         return outbox + inbox === 0 && !open;
       };
-      const waiting = backlog();
+      const waiting = backlog(db);
       print(`  recovery: ${waiting.inbox} deliveries and ${waiting.outbox} calls waiting`);
       // Quiet for 3 s: longer than a heartbeat's TTL, so a lapse found by upkeep after the agents
       // stopped is drained too.
@@ -387,7 +381,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     }
     print(`  recovery: drained in ${((Date.now() - recoveryStart) / 1000).toFixed(1)} s`);
     await service.stop();
-    const ledger = new Database(ledgerPath, { readonly: true, fileMustExist: true });
+    const ledger = openLedgerDb(ledgerPath, { readonly: true, mustExist: true });
     try {
       const invariants = checkInvariants(ledger, { github, slack, vault }, observed);
       return { ok: invariants.every((i) => i.ok), invariants, stats };

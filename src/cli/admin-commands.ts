@@ -4,6 +4,7 @@ import { loadOrgConfig } from '../config/load-org-config.js';
 import { readEnv } from '../config/read-env.js';
 import { type MoveKind, type PromotionStatus, Promotions } from '../governance/promotions.js';
 import { Revocations } from '../governance/revocations.js';
+import { requestedPromotionIds } from '../ledger/queries/promotions.js';
 import { UserError } from '../platform/errors.js';
 import { readVaultConfig } from '../secrets/vault-config.js';
 import { vaultSetTierMessage } from '../secrets/vault-deliverer.js';
@@ -129,14 +130,10 @@ export function registerAdminCommands(agents: Command, program: Command): void {
     .option('--agent <id>', 'only this agent')
     .action(async (opts: { agent?: string }, command: Command) => {
       await withRuntime(command, { ledgerMustExist: true, stateStore: 'memory' }, (rt) => {
-        const ids = rt.ledger.db
-          .prepare(
-            `SELECT json_extract(payload, '$.promotionId') AS id FROM ledger_entries WHERE type = 'promotion.requested' ${opts.agent ? 'AND agent_id = ?' : ''} ORDER BY seq DESC`,
-          )
-          .all(...(opts.agent ? [opts.agent] : [])) as { id: string }[];
+        const ids = requestedPromotionIds(rt.ledger.db, opts.agent);
         const { promotions: machine } = machines(rt);
         if (ids.length === 0) return console.log('no promotion requests');
-        for (const { id } of ids) console.log(describe(machine.statusOf(id)!));
+        for (const id of ids) console.log(describe(machine.statusOf(id)!));
       });
     });
   for (const verdict of ['approve', 'reject'] as const) {

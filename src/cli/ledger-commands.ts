@@ -4,6 +4,7 @@ import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { Command } from 'commander';
 import { type SignedHead, signedHeadSchema, verifySignedHead } from '../ledger/checkpoints.js';
+import { ledgerStats } from '../ledger/queries/admin.js';
 import { publicKeyPem, readPublicKeyText } from '../ledger/signing-key.js';
 import { iterateEntries, type TrustedHead, verifyLedger } from '../ledger/verify.js';
 import { UserError } from '../platform/errors.js';
@@ -126,25 +127,18 @@ export function registerLedgerCommands(program: Command): void {
     .description('entries by type, agents, violations, outbox and checkpoints')
     .action(async (_opts: unknown, command: Command) => {
       await withRuntime(command, { ledgerMustExist: true, stateStore: 'memory' }, (rt) => {
-        const db = rt.ledger.db;
         const head = rt.ledger.head();
-        const byType = db
-          .prepare('SELECT type, COUNT(*) AS n FROM ledger_entries GROUP BY type ORDER BY type')
-          .all() as {
-          type: string;
-          n: number;
-        }[];
-        const count = (sql: string) => (db.prepare(sql).get() as { n: number }).n;
+        const stats = ledgerStats(rt.ledger.db);
         console.log(`entries: ${head.seq}  head: ${head.hash}`);
-        console.log(`agents: ${count('SELECT COUNT(*) AS n FROM agent_metrics')}`);
-        console.log(`violations: ${count('SELECT COUNT(*) AS n FROM violations')}`);
+        console.log(`agents: ${stats.agents}`);
+        console.log(`violations: ${stats.violations}`);
         console.log(`outbox pending: ${rt.ledger.outbox.pendingCount()}`);
-        console.log(`checkpoints: ${count('SELECT COUNT(*) AS n FROM checkpoints')}`);
-        if (byType.length)
+        console.log(`checkpoints: ${stats.checkpoints}`);
+        if (stats.entriesByType.length)
           console.log(
             `\n${table(
               ['type', 'entries'],
-              byType.map((r) => [r.type, String(r.n)]),
+              stats.entriesByType.map((r) => [r.type, String(r.count)]),
             )}`,
           );
       });

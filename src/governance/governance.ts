@@ -12,6 +12,17 @@ import { safetyStateChanges } from '../core/safety-action.js';
 import { TIER_IDS, type TierId } from '../core/tiers.js';
 import type { Checkpoints } from '../ledger/checkpoints.js';
 import type { AppendOptions, Ledger } from '../ledger/ledger.js';
+import { agentStatus } from '../ledger/queries/agents.js';
+import {
+  approvalReceipts,
+  councilMembershipBetween,
+  type LatestDecision,
+  latestDecision,
+  newestDecisionsWaiting,
+  waitingSince,
+} from '../ledger/queries/decisions.js';
+import { lockHistory } from '../ledger/queries/locks.js';
+import { budgetUsed, suspendedForExhaustedBudget } from '../ledger/queries/violations.js';
 import type { SafetyJournal } from '../ledger/safety-journal.js';
 import { UserError } from '../platform/errors.js';
 import type { StateStore } from '../state/state-store.js';
@@ -137,30 +148,21 @@ export class Governance {
    * that lost them (a restarted Redis) must not hand the same lock, or the same token, to another.
    */
   private async restoreLocks(): Promise<void> {
-    const rows = this.ledger.db
-      .prepare("SELECT ts, agent_id, payload FROM ledger_entries WHERE type = 'execution.lock' ORDER BY seq")
-      .all() as { ts: string; agent_id: string; payload: string }[];
-    const held = new Map<string, { holder: string; token: number; until: number }>();
+    const held = new Map<string, { holder: string | null; token: number; until: number }>();
     const maxToken = new Map<string, number>();
-    for (const r of rows) {
-      const p = JSON.parse(r.payload) as {
-        op: string;
-        lockKey: string;
-        token: number | null;
-        detail: string;
-      };
+    for (const { ts, agentId, payload: p } of lockHistory(this.ledger.db)) {
       if (p.token !== null) maxToken.set(p.lockKey, Math.max(maxToken.get(p.lockKey) ?? 0, p.token));
       if (p.op === 'acquired') {
         const seconds = Number(/for (\d+) s/.exec(p.detail)?.[1] ?? 0);
         held.set(p.lockKey, {
-          holder: r.agent_id,
+          holder: agentId,
           token: p.token ?? 0,
-          until: Date.parse(r.ts) + seconds * 1000,
+          until: Date.parse(ts) + seconds * 1000,
         });
       } else if (p.op === 'extended' && held.get(p.lockKey)?.token === p.token) {
         // An extension moves the deadline from its own time: a restart must not shorten the lock.
         const seconds = Number(/for (\d+) s/.exec(p.detail)?.[1] ?? 0);
-        held.get(p.lockKey)!.until = Date.parse(r.ts) + seconds * 1000;
+        held.get(p.lockKey)!.until = Date.parse(ts) + seconds * 1000;
       } else if ((p.op === 'released' || p.op === 'expired') && held.get(p.lockKey)?.token === p.token) {
         held.delete(p.lockKey);
       }
@@ -335,25 +337,13 @@ export class Governance {
     if (this.config.budgets.recovery !== 'window') return [];
     const windowStart = new Date(now.getTime() - this.config.budgets.window_hours * 3600_000).toISOString();
     const resumed = this.ledger.atomically(() => {
-      const suspended = this.ledger.db
-        .prepare(
-          `SELECT m.agent_id FROM agent_metrics m WHERE m.status = 'suspended' AND (
-             SELECT type FROM violations v WHERE v.agent_id = m.agent_id ORDER BY seq DESC LIMIT 1) = 'error_budget_exhausted'`,
-        )
-        .all() as { agent_id: string }[];
       const ids: string[] = [];
-      for (const { agent_id } of suspended) {
-        const used = (
-          this.ledger.db
-            .prepare(
-              'SELECT COALESCE(SUM(budget_charge), 0) AS n FROM violations WHERE agent_id = ? AND ts >= ?',
-            )
-            .get(agent_id, windowStart) as { n: number }
-        ).n;
+      for (const agentId of suspendedForExhaustedBudget(this.ledger.db)) {
+        const used = budgetUsed(this.ledger.db, agentId, windowStart);
         if (used >= this.config.budgets.limit) continue;
         this.ledger.append({
           type: 'agent.status_changed',
-          agentId: agent_id,
+          agentId,
           actor: 'budget-window',
           payload: {
             from: 'suspended',
@@ -361,7 +351,7 @@ export class Governance {
             reason: `error budget recovered: ${used} of ${this.config.budgets.limit} used in the window`,
           },
         });
-        ids.push(agent_id);
+        ids.push(agentId);
       }
       return ids;
     });
@@ -440,41 +430,12 @@ export class Governance {
    * an approval (or now, for the decision about to be recorded). Deadlines run from here.
    */
   waitingSince(repository: string, number: number, headSha: string): string | null {
-    const row = this.ledger.db
-      .prepare(
-        "SELECT MIN(ts) AS ts FROM decisions WHERE repository = ? AND number = ? AND head_sha = ? AND outcome = 'require_approval'",
-      )
-      .get(repository, number, headSha) as { ts: string | null };
-    return row.ts;
+    return waitingSince(this.ledger.db, repository, number, headSha);
   }
 
   /** Every approval and rejection recorded for a PR, oldest first. */
   receiptsFor(repository: string, number: number): ApprovalReceipt[] {
-    const rows = this.ledger.db
-      .prepare(
-        `SELECT approver, verdict, gate, head_sha, diff_hash, policy_version, source, ts FROM approvals
-         WHERE repository = ? AND number = ? ORDER BY seq`,
-      )
-      .all(repository, number) as {
-      approver: string;
-      verdict: 'approve' | 'reject';
-      gate: string | null;
-      head_sha: string;
-      diff_hash: string;
-      policy_version: string;
-      source: ApprovalReceipt['source'];
-      ts: string;
-    }[];
-    return rows.map((r) => ({
-      approver: r.approver,
-      verdict: r.verdict,
-      gate: r.gate,
-      headSha: r.head_sha,
-      diffHash: r.diff_hash,
-      policyVersion: r.policy_version,
-      source: r.source,
-      at: r.ts,
-    }));
+    return approvalReceipts(this.ledger.db, repository, number);
   }
 
   /**
@@ -487,15 +448,8 @@ export class Governance {
     if (!council.slack_usergroup) return council.members;
     const head = this.ledger.head().seq;
     if (head > this.councilRead.seq) {
-      const latest = this.ledger.db
-        .prepare(
-          "SELECT payload FROM ledger_entries WHERE seq > ? AND seq <= ? AND type = 'council.membership' ORDER BY seq DESC LIMIT 1",
-        )
-        .get(this.councilRead.seq, head) as { payload: string } | undefined;
-      this.councilRead = {
-        seq: head,
-        group: latest ? (JSON.parse(latest.payload).members as string[]) : this.councilRead.group,
-      };
+      const group = councilMembershipBetween(this.ledger.db, this.councilRead.seq, head);
+      this.councilRead = { seq: head, group: group ?? this.councilRead.group };
     }
     return [...new Set([...council.members, ...this.councilRead.group])].sort();
   }
@@ -514,19 +468,11 @@ export class Governance {
    * before that deadline: the core must decide them again now (expiry rejects or escalates).
    */
   waitingPastDeadline(now: Date): { repository: string; number: number; installationId: number }[] {
-    const rows = this.ledger.db
-      .prepare(
-        `SELECT d.repository, d.number, d.head_sha, d.ts, e.payload FROM decisions d
-           JOIN ledger_entries e ON e.seq = d.seq
-          WHERE d.outcome = 'require_approval'
-            AND d.seq = (SELECT MAX(seq) FROM decisions x WHERE x.repository = d.repository AND x.number = d.number)`,
-      )
-      .all() as { repository: string; number: number; head_sha: string; ts: string; payload: string }[];
     const due: { repository: string; number: number; installationId: number }[] = [];
-    for (const row of rows) {
-      const p = JSON.parse(row.payload) as LedgerPayload<'decision.recorded'>;
+    for (const row of newestDecisionsWaiting(this.ledger.db)) {
+      const p = row.payload;
       const hours = Math.min(...(p.gates ?? []).map((g) => g.expiryHours));
-      const since = this.waitingSince(row.repository, row.number, row.head_sha);
+      const since = this.waitingSince(row.repository, row.number, row.headSha);
       if (!since || !Number.isFinite(hours) || p.installationId === undefined) continue;
       const deadline = Date.parse(since) + hours * 3600_000;
       if (now.getTime() >= deadline && Date.parse(row.ts) < deadline)
@@ -546,42 +492,8 @@ export class Governance {
   }
 
   /** The newest decision on a PR, if any. */
-  latestDecision(
-    repository: string,
-    number: number,
-  ): {
-    agentId: string | null;
-    headSha: string;
-    outcome: string;
-    summary: string;
-    /** Only an authenticated attribution counts for or against the agent (merges, CI failures). */
-    attribution: Attribution['strength'];
-  } | null {
-    const row = this.ledger.db
-      .prepare(
-        `SELECT d.agent_id, d.head_sha, d.outcome, json_extract(e.payload, '$.summary') AS summary,
-                json_extract(e.payload, '$.attribution.strength') AS strength
-           FROM decisions d JOIN ledger_entries e ON e.seq = d.seq
-          WHERE d.repository = ? AND d.number = ? ORDER BY d.seq DESC LIMIT 1`,
-      )
-      .get(repository, number) as
-      | {
-          agent_id: string | null;
-          head_sha: string;
-          outcome: string;
-          summary: string;
-          strength: string | null;
-        }
-      | undefined;
-    return row
-      ? {
-          agentId: row.agent_id,
-          headSha: row.head_sha,
-          outcome: row.outcome,
-          summary: row.summary,
-          attribution: row.strength === 'claimed' ? 'claimed' : 'authenticated',
-        }
-      : null;
+  latestDecision(repository: string, number: number): LatestDecision | null {
+    return latestDecision(this.ledger.db, repository, number);
   }
 
   /**
@@ -590,15 +502,12 @@ export class Governance {
    * a token or a promotion from landing after a revocation.
    */
   statusInLedger(agentId: string): AgentStatus | null {
-    const row = this.ledger.db.prepare('SELECT status FROM agent_metrics WHERE agent_id = ?').get(agentId) as
-      | { status: AgentStatus }
-      | undefined;
-    return row?.status ?? null;
+    return agentStatus(this.ledger.db, agentId);
   }
 
   /** From the ledger itself, so it holds even while the state store is down or behind. */
   agentRegistered(agentId: string): boolean {
-    return Boolean(this.ledger.db.prepare('SELECT 1 FROM agent_metrics WHERE agent_id = ?').get(agentId));
+    return agentStatus(this.ledger.db, agentId) !== null;
   }
 }
 

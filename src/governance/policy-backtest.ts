@@ -6,6 +6,7 @@ import type { Policy } from '../core/policy/policy-schema.js';
 import type { ChangedFile } from '../core/policy/pull-request-facts.js';
 import type { TierId } from '../core/tiers.js';
 import type { LedgerDb } from '../ledger/open-ledger-db.js';
+import { recordedAgentDecisions } from '../ledger/queries/decisions.js';
 
 /** What a policy says before anyone approves: approvals are bound to a policy version anyway. */
 export type Verdict = 'allow' | 'require_approval' | 'deny' | 'pending';
@@ -42,26 +43,19 @@ export function backtestPolicy(
   org: OrgConfig,
   options: BacktestOptions = {},
 ): BacktestRow[] {
-  const rows = db
-    .prepare(
-      `SELECT seq, ts, agent_id, payload FROM ledger_entries
-       WHERE type = 'decision.recorded' AND agent_id IS NOT NULL AND ts >= ? AND ts <= ?
-       ORDER BY seq DESC LIMIT ?`,
-    )
-    .all(options.since ?? '', options.until ?? '9999', options.last ?? 100) as {
-    seq: number;
-    ts: string;
-    agent_id: string;
-    payload: string;
-  }[];
+  const rows = recordedAgentDecisions(db, {
+    since: options.since ?? '',
+    until: options.until ?? '9999',
+    last: options.last ?? 100,
+  });
   const results: BacktestRow[] = [];
-  for (const row of rows.reverse()) {
-    const p = JSON.parse(row.payload) as DecisionPayload;
+  for (const row of rows) {
+    const p = row.payload;
     if (!p.files || !p.tier || p.outcome === 'config_error' || p.outcome === 'not_agent') continue;
     const tier = p.tier;
     const agent: AgentRecord = {
-      id: row.agent_id,
-      name: row.agent_id,
+      id: row.agentId,
+      name: row.agentId,
       owner: null,
       tier,
       // Only decisions on active agents are replayed against the rules; status is not the policy's to change.
@@ -114,7 +108,7 @@ export function backtestPolicy(
       seq: row.seq,
       ts: row.ts,
       pr: `${p.repository}#${p.number}@${p.headSha.slice(0, 7)}`,
-      agentId: row.agent_id,
+      agentId: row.agentId,
       tier,
       was: recordedVerdict(p),
       wouldBe,

@@ -6,6 +6,8 @@ import {
   revertedPullRequest,
   undoes,
 } from '../core/reverts.js';
+import { recordedFiles } from '../ledger/queries/decisions.js';
+import { badOutcomeCounted, mergedPullRequest } from '../ledger/queries/outcomes.js';
 import type { Governance } from './governance.js';
 
 type BadOutcome = LedgerPayload<'pr.bad_outcome'>['outcome'];
@@ -104,45 +106,20 @@ export class PullRequestOutcomes {
     filesOf: FilesOfPullRequest,
     evidence: string,
   ): Promise<void> {
-    const merged = this.mergedPr(repository, which);
+    const db = this.governance.ledger.db;
+    const merged = mergedPullRequest(db, repository, which);
     if (!merged) return; // not an agent's merged PR: nothing to charge, nothing to read
-    const original =
-      this.recordedFiles(repository, merged.number, merged.headSha) ?? (await filesOf(merged.number));
+    // The files the PR's decision at its merged head recorded (or the newest decision that recorded
+    // any); from GitHub when the ledger holds none.
+    const recorded = recordedFiles(db, repository, merged.number, merged.headSha) ?? [];
+    const original = recorded.length > 0 ? recorded : await filesOf(merged.number);
     if (!undoes(await revertFiles(), original).undoes) return;
     await this.badOutcome(repository, which, 'reverted', evidence);
-  }
-
-  /**
-   * The files the PR's decision at its merged head recorded (the newest decision that recorded any,
-   * when none was at that head); null when the ledger holds none.
-   */
-  private recordedFiles(repository: string, number: number, headSha: string): FileChange[] | null {
-    const row = this.governance.ledger.db
-      .prepare(
-        `SELECT json_extract(payload, '$.files') AS files FROM ledger_entries
-          WHERE type = 'decision.recorded' AND json_extract(payload, '$.repository') = ?
-            AND json_extract(payload, '$.number') = ? AND json_extract(payload, '$.files') IS NOT NULL
-          ORDER BY json_extract(payload, '$.headSha') = ? DESC, seq DESC LIMIT 1`,
-      )
-      .get(repository, number, headSha) as { files: string } | undefined;
-    const files = row ? (JSON.parse(row.files) as FileChange[]) : [];
-    return files.length > 0 ? files : null;
   }
 
   /** CI failed on the default branch at `sha`: when that is an agent PR's merge, the PR broke it. */
   async defaultBranchFailed(repository: string, sha: string, evidence: string): Promise<void> {
     await this.badOutcome(repository, { sha }, 'broke_default_branch', evidence);
-  }
-
-  /** Agents' bad outcomes since `since`, newest last. */
-  static since(governance: Governance, agentId: string, since: string): { ts: string; evidence: string }[] {
-    return governance.ledger.db
-      .prepare(
-        `SELECT ts, json_extract(payload, '$.repository') || '#' || json_extract(payload, '$.number') || ' ' ||
-                json_extract(payload, '$.evidence') AS evidence
-           FROM ledger_entries WHERE type = 'pr.bad_outcome' AND agent_id = ? AND ts >= ? ORDER BY seq`,
-      )
-      .all(agentId, since) as { ts: string; evidence: string }[];
   }
 
   private async badOutcome(
@@ -154,50 +131,16 @@ export class PullRequestOutcomes {
     const db = this.governance.ledger.db;
     // Read and written in one transaction: a redelivered event or a second failing run counts once.
     await this.governance.record((): LedgerEntryInput[] => {
-      const merged = this.mergedPr(repository, which);
-      if (!merged) return [];
-      const counted = db
-        .prepare(
-          `SELECT 1 FROM ledger_entries WHERE type = 'pr.bad_outcome' AND json_extract(payload, '$.repository') = ?
-              AND json_extract(payload, '$.number') = ? AND json_extract(payload, '$.outcome') = ?`,
-        )
-        .get(repository, merged.number, outcome);
-      if (counted) return [];
+      const merged = mergedPullRequest(db, repository, which);
+      if (!merged || badOutcomeCounted(db, repository, merged.number, outcome)) return [];
       return [
         {
           type: 'pr.bad_outcome',
-          agentId: merged.agent_id,
+          agentId: merged.agentId,
           actor: 'github',
           payload: { repository, number: merged.number, outcome, evidence },
         },
       ];
     });
-  }
-
-  /** The newest `pr.merged` entry of the PR `which` names (by number, or by its merge or head commit). */
-  private mergedPr(
-    repository: string,
-    which: { number: number } | { sha: string },
-  ): { agent_id: string; number: number; headSha: string } | undefined {
-    const db = this.governance.ledger.db;
-    const columns = `agent_id, json_extract(payload, '$.number') AS number, json_extract(payload, '$.headSha') AS headSha`;
-    return (
-      'number' in which
-        ? db
-            .prepare(
-              `SELECT ${columns} FROM ledger_entries
-                WHERE type = 'pr.merged' AND json_extract(payload, '$.repository') = ?
-                  AND json_extract(payload, '$.number') = ? ORDER BY seq DESC LIMIT 1`,
-            )
-            .get(repository, which.number)
-        : db
-            .prepare(
-              `SELECT ${columns} FROM ledger_entries
-                WHERE type = 'pr.merged' AND json_extract(payload, '$.repository') = ?
-                  AND (json_extract(payload, '$.mergeCommitSha') = ? OR json_extract(payload, '$.headSha') = ?)
-                ORDER BY seq DESC LIMIT 1`,
-            )
-            .get(repository, which.sha, which.sha)
-    ) as { agent_id: string; number: number; headSha: string } | undefined;
   }
 }

@@ -6,8 +6,10 @@ import { type GateTally, tallyGate } from '../core/policy/gate-tally.js';
 import { approvalsFor, promotionEligibility, thresholdsFor } from '../core/promotion.js';
 import { adjacentTier, isTierId, type TierId } from '../core/tiers.js';
 import type { OutboxMessageInput } from '../ledger/outbox.js';
+import { agentMetrics, agentOwner } from '../ledger/queries/agents.js';
+import { pendingPromotionIds, promotionHistory } from '../ledger/queries/promotions.js';
 import { UserError } from '../platform/errors.js';
-import { AGENT_METRICS_COLUMNS, type AgentMetricsRow, agentRecordFacts } from './agent-record.js';
+import { agentRecordFacts } from './agent-record.js';
 import type { Governance } from './governance.js';
 import { unknownAgent } from './governance.js';
 
@@ -25,12 +27,6 @@ export interface PromotionStatus {
   approvals: string[];
   rejections: string[];
   outcome: 'pending' | 'applied' | 'rejected';
-}
-
-interface Row {
-  type: string;
-  actor: string;
-  payload: string;
 }
 
 /**
@@ -58,9 +54,7 @@ export class Promotions {
     const g = this.governance;
     const ledger = g.ledger;
     const status = ledger.atomically(() => {
-      const agent = ledger.db
-        .prepare(`SELECT ${AGENT_METRICS_COLUMNS} FROM agent_metrics WHERE agent_id = ?`)
-        .get(agentId) as (AgentMetricsRow & { status: AgentStatus }) | undefined;
+      const agent = agentMetrics(ledger.db, agentId);
       if (!agent) throw unknownAgent(agentId);
       const pending = this.pendingFor(agentId);
       if (pending)
@@ -219,46 +213,33 @@ export class Promotions {
   }
 
   pendingFor(agentId: string): PromotionStatus | null {
-    const ids = this.governance.ledger.db
-      .prepare(
-        `SELECT DISTINCT json_extract(e.payload, '$.promotionId') AS id FROM agent_actions a JOIN ledger_entries e ON e.seq = a.seq
-         WHERE a.agent_id = ? AND a.type = 'promotion.requested'`,
-      )
-      .all(agentId) as { id: string }[];
-    return ids.map((r) => this.statusOf(r.id)).find((s) => s?.outcome === 'pending') ?? null;
+    const pending = pendingPromotionIds(this.governance.ledger.db, agentId)[0];
+    return pending === undefined ? null : this.statusOf(pending);
   }
 
   statusOf(promotionId: string): PromotionStatus | null {
-    const agentId = /^(?:promo|demo|reinst)-(.+)-\d+$/.exec(promotionId)?.[1];
-    if (!agentId) return null;
-    const rows = this.governance.ledger.db
-      .prepare(
-        `SELECT e.type, e.actor, e.payload FROM agent_actions a JOIN ledger_entries e ON e.seq = a.seq
-         WHERE a.agent_id = ? AND a.type IN ('promotion.requested', 'promotion.voted', 'promotion.resolved')
-           AND json_extract(e.payload, '$.promotionId') = ? ORDER BY a.seq`,
-      )
-      .all(agentId, promotionId) as Row[];
-    const first = rows[0];
-    if (!first) return null;
-    const req = JSON.parse(first.payload);
+    const [request, ...rest] = this.historyOf(promotionId);
+    if (request?.type !== 'promotion.requested') return null;
+    const req = request.payload;
     const status: PromotionStatus = {
       promotionId,
-      agentId,
+      agentId: agentIdOf(promotionId)!,
       kind: req.kind,
       from: req.from,
       to: req.to,
       required: req.required,
       council: req.council,
-      requester: first.actor,
+      requester: request.actor,
       approvals: [],
       rejections: [],
       outcome: 'pending',
     };
-    for (const row of rows.slice(1)) {
-      const p = JSON.parse(row.payload);
-      if (row.type === 'promotion.voted')
-        (p.verdict === 'approve' ? status.approvals : status.rejections).push(p.approver);
-      else status.outcome = p.outcome;
+    for (const entry of rest) {
+      if (entry.type === 'promotion.voted')
+        (entry.payload.verdict === 'approve' ? status.approvals : status.rejections).push(
+          entry.payload.approver,
+        );
+      else if (entry.type === 'promotion.resolved') status.outcome = entry.payload.outcome;
     }
     return status;
   }
@@ -307,38 +288,28 @@ export class Promotions {
   }
 
   private receiptsOf(promotionId: string): ApprovalReceipt[] {
-    const agentId = /^(?:promo|demo|reinst)-(.+)-\d+$/.exec(promotionId)?.[1];
-    if (!agentId) return [];
-    const rows = this.governance.ledger.db
-      .prepare(
-        `SELECT e.ts, e.payload FROM agent_actions a JOIN ledger_entries e ON e.seq = a.seq
-         WHERE a.agent_id = ? AND a.type = 'promotion.voted' AND json_extract(e.payload, '$.promotionId') = ? ORDER BY a.seq`,
-      )
-      .all(agentId, promotionId) as { ts: string; payload: string }[];
-    return rows.map((r) => {
-      const v = JSON.parse(r.payload) as { approver: string; verdict: 'approve' | 'reject' };
-      return {
-        approver: v.approver,
-        verdict: v.verdict,
+    return this.historyOf(promotionId)
+      .filter((e) => e.type === 'promotion.voted')
+      .map((e) => ({
+        approver: e.payload.approver,
+        verdict: e.payload.verdict,
         gate: null,
         headSha: '',
         diffHash: '',
         policyVersion: '',
         source: 'cli' as const,
-        at: r.ts,
-      };
-    });
+        at: e.ts,
+      }));
+  }
+
+  /** The promotion's request, votes and resolution, oldest first (none for an id of no promotion). */
+  private historyOf(promotionId: string) {
+    const agentId = agentIdOf(promotionId);
+    return agentId ? promotionHistory(this.governance.ledger.db, agentId, promotionId) : [];
   }
 
   private ownerOf(agentId: string): string | null {
-    const owner = (
-      this.governance.ledger.db
-        .prepare(
-          "SELECT payload FROM ledger_entries e JOIN agent_actions a ON a.seq = e.seq WHERE a.agent_id = ? AND a.type = 'agent.registered'",
-        )
-        .get(agentId) as { payload: string } | undefined
-    )?.payload;
-    return owner ? (JSON.parse(owner).owner as string | null) : null;
+    return agentOwner(this.governance.ledger.db, agentId);
   }
 
   private applyEntries(
@@ -373,4 +344,9 @@ export class Promotions {
   private vaultOptions(agentId: string, tier: TierId, promotionId: string) {
     return this.vaultCall ? { outbox: [this.vaultCall(agentId, tier, promotionId)] } : {};
   }
+}
+
+/** The agent a promotion id names: ids look like `promo-<agent>-<seq>`. */
+function agentIdOf(promotionId: string): string | undefined {
+  return /^(?:promo|demo|reinst)-(.+)-\d+$/.exec(promotionId)?.[1];
 }

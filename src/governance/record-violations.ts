@@ -1,9 +1,15 @@
 import type { LedgerEntry, LedgerEntryInput } from '../core/ledger-entries.js';
 import type { AgentStatus } from '../core/lifecycle.js';
 import { budgetChargeFor, consequenceFor, type OrgConfig } from '../core/org-config.js';
-import { adjacentTier, type TierId } from '../core/tiers.js';
+import { adjacentTier } from '../core/tiers.js';
 import { severityOf, type ViolationType } from '../core/violations.js';
 import type { AppendOptions, Ledger } from '../ledger/ledger.js';
+import { agentMetrics } from '../ledger/queries/agents.js';
+import {
+  budgetUsed,
+  revokedActivitySinceStatusChange,
+  violationRecorded,
+} from '../ledger/queries/violations.js';
 
 export interface ViolationReport {
   type: ViolationType;
@@ -29,27 +35,9 @@ export function recordViolations(
 ): LedgerEntry[] {
   const db = ledger.db;
   return ledger.atomically(() => {
-    const agent = db.prepare('SELECT tier, status FROM agent_metrics WHERE agent_id = ?').get(agentId) as
-      | { tier: TierId; status: AgentStatus }
-      | undefined;
-    const seen = db.prepare('SELECT 1 FROM violations WHERE agent_id = ? AND type = ? AND source = ?');
-    // One finding per revocation (or suspension): a sweep over 1,024 open PRs of a revoked agent
-    // recorded 1,024 critical violations and 1,024 identical alerts. Each PR's deny is still
-    // recorded, in its decision.
-    const activitySinceStatusChange = db.prepare(
-      `SELECT 1 FROM violations WHERE agent_id = ? AND type = 'revoked_agent_activity' AND seq > COALESCE(
-         (SELECT MAX(seq) FROM agent_actions WHERE agent_id = ? AND type = 'agent.status_changed'), 0) LIMIT 1`,
-    );
+    const agent = agentMetrics(db, agentId);
     const windowStart = new Date(now.getTime() - config.budgets.window_hours * 3600_000).toISOString();
-    let used = (
-      db
-        .prepare(
-          'SELECT COALESCE(SUM(budget_charge), 0) AS used FROM violations WHERE agent_id = ? AND ts >= ?',
-        )
-        .get(agentId, windowStart) as {
-        used: number;
-      }
-    ).used;
+    let used = budgetUsed(db, agentId, windowStart);
     let status = agent?.status ?? 'active';
     let tier = agent?.tier;
     const entries: LedgerEntryInput[] = [...(extra.entries ?? [])];
@@ -92,9 +80,11 @@ export function recordViolations(
       }
     };
     for (const report of reports) {
-      if (!agent || seen.get(agentId, report.type, source)) continue;
-      if (report.type === 'revoked_agent_activity' && activitySinceStatusChange.get(agentId, agentId))
-        continue;
+      if (!agent || violationRecorded(db, agentId, report.type, source)) continue;
+      // One finding per revocation (or suspension): a sweep over 1,024 open PRs of a revoked agent
+      // recorded 1,024 critical violations and 1,024 identical alerts. Each PR's deny is still
+      // recorded, in its decision.
+      if (report.type === 'revoked_agent_activity' && revokedActivitySinceStatusChange(db, agentId)) continue;
       record(report.type, report.details);
     }
     if (entries.length === 0) return [];

@@ -19,28 +19,31 @@ const HOT_QUERIES: Record<string, [string, unknown[]]> = {
     ['alpha'],
   ],
   'an agent’s bad outcomes since a day (suggestions)': [
-    "SELECT ts FROM ledger_entries WHERE type = 'pr.bad_outcome' AND agent_id = ? AND ts >= ? ORDER BY seq",
+    "SELECT ts, payload FROM ledger_entries WHERE type = 'pr.bad_outcome' AND agent_id = ? AND ts >= ? ORDER BY seq",
     ['alpha', '2026-01-01'],
   ],
+  'whether a PR’s bad outcome was counted (bad outcomes)': [
+    "SELECT payload FROM ledger_entries WHERE type = 'pr.bad_outcome'",
+    [],
+  ],
   'an agent’s latest revocation (a Vault token issued during one)': [
-    "SELECT json_extract(payload, '$.revocationId') AS id FROM ledger_entries WHERE type = 'revocation.requested' AND agent_id = ? ORDER BY seq DESC LIMIT 1",
+    "SELECT payload FROM ledger_entries WHERE type = 'revocation.requested' AND agent_id = ? ORDER BY seq DESC LIMIT 1",
     ['alpha'],
   ],
   'the latest council membership (every council sync)': [
-    "SELECT payload FROM ledger_entries WHERE type = 'council.membership' ORDER BY seq DESC LIMIT 1",
-    [],
+    "SELECT payload FROM ledger_entries WHERE seq > ? AND seq <= ? AND type = 'council.membership' ORDER BY seq DESC LIMIT 1",
+    [0, 1000],
   ],
   'open findings (every watcher run)': [
-    "SELECT type, json_extract(payload, '$.key') AS key FROM ledger_entries WHERE type IN ('finding.raised', 'finding.resolved') ORDER BY seq",
+    "SELECT type, payload FROM ledger_entries WHERE type IN ('finding.raised', 'finding.resolved') ORDER BY seq",
     [],
   ],
   'decisions of the last 30 days (suggestions)': [
     "SELECT payload FROM ledger_entries WHERE type = 'decision.recorded' AND ts >= ?",
     ['2026-01-01'],
   ],
-  'pending promotions of an agent (suggestions)': [
-    `SELECT COUNT(*) AS n FROM ledger_entries r WHERE r.type = 'promotion.requested' AND r.agent_id = ? AND NOT EXISTS (
-       SELECT 1 FROM ledger_entries s WHERE s.type = 'promotion.resolved' AND json_extract(s.payload, '$.promotionId') = json_extract(r.payload, '$.promotionId'))`,
+  'an agent’s promotion requests (agov promotions list --agent)': [
+    "SELECT payload FROM ledger_entries WHERE type = 'promotion.requested' AND agent_id = ? ORDER BY seq DESC",
     ['alpha'],
   ],
   'execution locks (state rebuild)': [
@@ -48,7 +51,8 @@ const HOT_QUERIES: Record<string, [string, unknown[]]> = {
     [],
   ],
   'a merged PR by repository and number (bad outcomes)': [
-    `SELECT agent_id FROM ledger_entries WHERE type = 'pr.merged' AND json_extract(payload, '$.repository') = ?
+    `SELECT agent_id, json_extract(payload, '$.number') AS number, json_extract(payload, '$.headSha') AS head_sha
+       FROM ledger_entries WHERE type = 'pr.merged' AND json_extract(payload, '$.repository') = ?
        AND json_extract(payload, '$.number') = ? ORDER BY seq DESC LIMIT 1`,
     ['acme/web', 2],
   ],

@@ -1,0 +1,31 @@
+import type { LedgerPayload } from '../../core/ledger-entries.js';
+import type { LedgerDb } from '../open-ledger-db.js';
+
+/** One `execution.lock` entry: a lock acquired, extended, released, expired or refused. */
+export interface LockEvent {
+  ts: string;
+  agentId: string | null;
+  payload: LedgerPayload<'execution.lock'>;
+}
+
+function prepare(db: LedgerDb) {
+  return {
+    history: db.prepare<[], { ts: string; agent_id: string | null; payload: string }>(
+      "SELECT ts, agent_id, payload FROM ledger_entries WHERE type = 'execution.lock' ORDER BY seq",
+    ),
+  };
+}
+
+const cache = new WeakMap<LedgerDb, ReturnType<typeof prepare>>();
+const statements = (db: LedgerDb) => cache.get(db) ?? cache.set(db, prepare(db)).get(db)!;
+
+/** Every execution lock event the ledger holds, oldest first. */
+export function lockHistory(db: LedgerDb): LockEvent[] {
+  return statements(db)
+    .history.all()
+    .map((r) => ({
+      ts: r.ts,
+      agentId: r.agent_id,
+      payload: JSON.parse(r.payload) as LedgerPayload<'execution.lock'>,
+    }));
+}
