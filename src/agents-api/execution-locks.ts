@@ -57,7 +57,7 @@ export class ExecutionLocks {
       this.ctx.governance.state.heartbeat(agent.id, this.settings.heartbeat_ttl_seconds * 1000),
     );
     try {
-      await this.record(agent, 'acquired', key, result.token, `for ${ttlSeconds} s`);
+      await this.record(agent, 'acquired', key, result.token, `for ${ttlSeconds} s`, ttlSeconds);
     } catch (error) {
       // A lock is a permission: without its ledger record it is not granted (principle 13).
       await this.ctx.state(() => this.ctx.governance.state.releaseLock(key, result.token, agent.id));
@@ -84,7 +84,7 @@ export class ExecutionLocks {
       await this.record(agent, 'refused', key, token, 'extend by a caller that does not hold this grant');
       throw notHeld(agent, key, token);
     }
-    await this.record(agent, 'extended', key, token, `for ${ttlSeconds} s`);
+    await this.record(agent, 'extended', key, token, `for ${ttlSeconds} s`, ttlSeconds);
     return {
       fencingToken: token,
       lockKey: key,
@@ -166,9 +166,11 @@ export class ExecutionLocks {
     lockKey: string,
     token: number | null,
     detail: string,
+    ttlSeconds?: number,
   ) {
+    const payload = { op, lockKey, token, detail, ...(ttlSeconds ? { ttlSeconds } : {}) };
     await this.ctx.governance.ledger.appendSoon([
-      { type: 'execution.lock', agentId: agent.id, actor: agent.id, payload: { op, lockKey, token, detail } },
+      { type: 'execution.lock', agentId: agent.id, actor: agent.id, payload },
     ]);
   }
 }

@@ -197,6 +197,8 @@ export const ledgerPayloadSchemas = {
     lockKey: z.string(),
     token: z.number().int().nullable(),
     detail: z.string(),
+    /** The TTL an acquisition or extension granted (absent on entries written before it was recorded). */
+    ttlSeconds: z.number().int().positive().optional(),
   }),
   'session.checkpoint_saved': z.object({ sha256: z.string(), bytes: z.number().int() }),
   /** A request the agent API refused: who claimed to be whom, and why. Nothing else was recorded. */

@@ -1,6 +1,7 @@
 import type { AgentIdentities, AgentRecord } from '../core/agent.js';
 import { agentIdSchema } from '../core/agent.js';
 import { stateChangesFor } from '../core/derived-state.js';
+import { locksToRestore } from '../core/execution-locks.js';
 import type { LedgerEntry, LedgerEntryInput, LedgerPayload } from '../core/ledger-entries.js';
 import type { AgentStatus } from '../core/lifecycle.js';
 import type { OrgConfig } from '../core/org-config.js';
@@ -148,33 +149,12 @@ export class Governance {
    * that lost them (a restarted Redis) must not hand the same lock, or the same token, to another.
    */
   private async restoreLocks(): Promise<void> {
-    const held = new Map<string, { holder: string | null; token: number; until: number }>();
-    const maxToken = new Map<string, number>();
-    for (const { ts, agentId, payload: p } of lockHistory(this.ledger.db)) {
-      if (p.token !== null) maxToken.set(p.lockKey, Math.max(maxToken.get(p.lockKey) ?? 0, p.token));
-      if (p.op === 'acquired') {
-        const seconds = Number(/for (\d+) s/.exec(p.detail)?.[1] ?? 0);
-        held.set(p.lockKey, {
-          holder: agentId,
-          token: p.token ?? 0,
-          until: Date.parse(ts) + seconds * 1000,
-        });
-      } else if (p.op === 'extended' && held.get(p.lockKey)?.token === p.token) {
-        // An extension moves the deadline from its own time: a restart must not shorten the lock.
-        const seconds = Number(/for (\d+) s/.exec(p.detail)?.[1] ?? 0);
-        held.get(p.lockKey)!.until = Date.parse(ts) + seconds * 1000;
-      } else if ((p.op === 'released' || p.op === 'expired') && held.get(p.lockKey)?.token === p.token) {
-        held.delete(p.lockKey);
-      }
-    }
-    for (const [key, token] of maxToken) {
-      const live = held.get(key);
-      const ttl = live ? live.until - Date.now() : 0;
+    for (const lock of locksToRestore(lockHistory(this.ledger.db), Date.now())) {
       await this.state.restoreLock(
-        key,
-        live ? `${live.holder}:restored` : 'none',
-        Math.max(token, live?.token ?? 0),
-        Math.max(ttl, 0),
+        lock.lockKey,
+        lock.holder ? `${lock.holder}:restored` : 'none',
+        lock.token,
+        lock.ttlMs,
       );
     }
   }

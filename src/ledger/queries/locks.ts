@@ -1,12 +1,6 @@
+import type { LockEvent } from '../../core/execution-locks.js';
 import type { LedgerPayload } from '../../core/ledger-entries.js';
 import type { LedgerDb } from '../open-ledger-db.js';
-
-/** One `execution.lock` entry: a lock acquired, extended, released, expired or refused. */
-export interface LockEvent {
-  ts: string;
-  agentId: string | null;
-  payload: LedgerPayload<'execution.lock'>;
-}
 
 function prepare(db: LedgerDb) {
   return {
