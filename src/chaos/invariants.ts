@@ -1,4 +1,6 @@
+import type { LedgerEntry } from '../core/ledger-entries.js';
 import type { GithubStandIn, SlackStandIn, VaultStandIn } from '../demo/stand-ins.js';
+import { followerPosition } from '../ledger/followers.js';
 import type { LedgerDb } from '../ledger/open-ledger-db.js';
 import { allEntries, backlog, outboxCountsByStatus } from '../ledger/queries/admin.js';
 import { verifyLedger } from '../ledger/verify.js';
@@ -208,6 +210,8 @@ export function checkInvariants(
     });
   }
 
+  results.push(consequencesOnce(db, rows, standIns.slack));
+
   const outbox = outboxCountsByStatus(db);
   const pending = outbox.filter((o) => o.status !== 'delivered').reduce((n, o) => n + o.count, 0);
   const total = outbox.reduce((n, o) => n + o.count, 0);
@@ -242,4 +246,63 @@ export function checkInvariants(
     detail: open.length ? `PR(s) ${open.map((p) => `#${p.number}`).join(', ')} not final` : 'all final',
   });
   return results;
+}
+
+/**
+ * Every entry with a consequence has it, once, across SIGKILLs: the consequences follower reached
+ * the head; each status change to revoked has exactly one revocation request (the admin's, or the
+ * one the follower added); no revocation effect is recorded as holding twice; and each revocation
+ * was alerted in Slack (a post repeated across a crash between Slack's answer and the outbox's mark
+ * is reported, as for cards: Slack has no idempotency key).
+ */
+function consequencesOnce(
+  db: LedgerDb,
+  rows: LedgerEntry[],
+  slack: SlackStandIn | undefined,
+): InvariantResult {
+  const head = rows.at(-1)?.seq ?? 0;
+  const unfollowed = head - followerPosition(db, 'consequences');
+  const lastChange = new Map<string, number>();
+  const requests = new Map<number, number>();
+  const held = new Map<string, number>();
+  let revocations = 0;
+  for (const r of rows) {
+    if (r.type === 'agent.status_changed' && r.agentId && r.payload.to === 'revoked') {
+      revocations++;
+      const since = lastChange.get(r.agentId) ?? 0;
+      const n = rows
+        .filter((x) => x.type === 'revocation.requested' && x.agentId === r.agentId && x.seq > since)
+        .filter((x) => {
+          const next = rows.find(
+            (y) => y.type === 'agent.status_changed' && y.agentId === r.agentId && y.seq > r.seq,
+          );
+          return x.seq < (next?.seq ?? Number.POSITIVE_INFINITY);
+        }).length;
+      requests.set(r.seq, n);
+    }
+    if (r.type === 'agent.status_changed' && r.agentId) lastChange.set(r.agentId, r.seq);
+    if (r.type === 'revocation.effect' && r.payload.ok) {
+      const key = `${r.payload.revocationId}:${r.payload.effect}`;
+      held.set(key, (held.get(key) ?? 0) + 1);
+    }
+  }
+  const missing = [...requests.values()].filter((n) => n === 0).length;
+  const doubled = [...requests.values()].filter((n) => n > 1).length;
+  const heldTwice = [...held.values()].filter((n) => n > 1).length;
+  const alerts = slack?.calls.filter(
+    (c) => c.method === 'chat.postMessage' && /was revoked/.test(c.args.text ?? ''),
+  );
+  const problems = [
+    unfollowed > 0 ? `${unfollowed} entries not followed` : '',
+    missing ? `${missing} revocation(s) never completed` : '',
+    doubled ? `${doubled} revocation(s) requested twice` : '',
+    heldTwice ? `${heldTwice} effect(s) recorded twice` : '',
+  ].filter(Boolean);
+  const alerted = alerts ? `; ${alerts.length} revocation alert(s) posted` : '';
+  return {
+    name: 'every entry with a consequence has it once',
+    ok: problems.length === 0,
+    count: revocations,
+    detail: problems.length ? problems.join('; ') : `followed to the head, each revocation once${alerted}`,
+  };
 }

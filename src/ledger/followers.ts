@@ -1,5 +1,6 @@
 import type { LedgerEntry } from '../core/ledger-entries.js';
 import type { Ledger } from './ledger.js';
+import type { LedgerDb } from './open-ledger-db.js';
 
 /**
  * A ledger follower: reads the entries after its stored position and, in the same write
@@ -43,9 +44,14 @@ export class LedgerFollower {
 
   /** The stored position (0 before the first run). */
   position(): number {
-    const row = this.ledger.db.prepare('SELECT seq FROM follower_positions WHERE name = ?').get(this.name) as
-      | { seq: number }
-      | undefined;
-    return row?.seq ?? 0;
+    return followerPosition(this.ledger.db, this.name);
   }
+}
+
+/** A follower's stored position, read from the database alone (0 before its first run). */
+export function followerPosition(db: LedgerDb, name: string): number {
+  const row = db.prepare('SELECT seq FROM follower_positions WHERE name = ?').get(name) as
+    | { seq: number }
+    | undefined;
+  return row?.seq ?? 0;
 }
