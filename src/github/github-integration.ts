@@ -1,6 +1,5 @@
 import type { CircuitBreakerPolicy } from 'cockatiel';
 import { Probot, ProbotOctokit } from 'probot';
-import { renderQueued } from '../core/policy/render-check-run.js';
 import type { Governance } from '../governance/governance.js';
 import { Inbox } from '../ledger/inbox.js';
 import type { OutboxMessage } from '../ledger/outbox.js';
@@ -8,9 +7,8 @@ import type { Route } from '../platform/http-server.js';
 import type { Logger } from '../platform/logger.js';
 import { Pump } from '../platform/pump.js';
 import { BrokenCircuitError, createBreaker, isTransient, retryAt } from '../platform/resilience.js';
-import { type DeliveryMeta, EVALUATED_ACTIONS, governanceApp } from './app.js';
+import { type DeliveryMeta, governanceApp } from './app.js';
 import type { CheckRunPayload } from './check-run-message.js';
-import { checkRunMessage } from './check-run-message.js';
 import { deliverCheckRun } from './deliver-check-run.js';
 import {
   DEPLOYMENT_REVIEW_KIND,
@@ -18,12 +16,14 @@ import {
   deliverDeploymentReview,
 } from './deployment-gate.js';
 import { deliverFindingIssue, FINDING_ISSUE_KIND, type FindingIssuePayload } from './finding-issue.js';
+import { PolicyCache } from './policy-cache.js';
 import { PullRequestGate } from './pull-request-gate.js';
 import { targetOf } from './pull-request-target.js';
+import { RateLimits } from './rate-limits.js';
 import type { GithubConfig } from './read-github-config.js';
 import { reconcileOpenPullRequests } from './reconcile.js';
 import { createWebhookReceiver } from './webhook-receiver.js';
-import { pullRequestSchema, WEBHOOK_SCHEMAS } from './webhook-schemas.js';
+import { pullRequestSchema } from './webhook-schemas.js';
 
 export const WEBHOOK_PATH = '/api/github/webhooks';
 
@@ -32,6 +32,8 @@ export interface GithubIntegrationOptions {
   reconcileIntervalMs?: number;
   retry?: { initialMs: number; maxMs: number };
   breaker?: { halfOpenAfterMs: number; consecutiveFailures: number };
+  /** A decision slower than this shows `in_progress` before its final check run (default 1 s). */
+  inProgressAfterMs?: number;
 }
 
 /**
@@ -43,6 +45,8 @@ export class GithubIntegration {
   readonly probot: Probot;
   readonly breaker: CircuitBreakerPolicy;
   readonly route: Route;
+  /** GitHub's rate limit as its responses report it, per installation. */
+  readonly rateLimits = new RateLimits();
   private readonly inbox: Inbox;
   private readonly inboxPump: Pump;
   private readonly outboxPump: Pump;
@@ -68,11 +72,13 @@ export class GithubIntegration {
       log: logger.child({ component: 'probot' }),
       // Our outbox and inbox retry with backoff behind one breaker; Octokit retrying (and queueing
       // writes) on its own underneath would multiply attempts and hide outages from the breaker.
-      Octokit: ProbotOctokit.defaults((options: Record<string, unknown>) => ({
-        ...options,
-        retry: { enabled: false },
-        throttle: { ...(options.throttle as object), enabled: false },
-      })),
+      Octokit: ProbotOctokit.plugin(this.rateLimits.plugin()).defaults(
+        (options: Record<string, unknown>) => ({
+          ...options,
+          retry: { enabled: false },
+          throttle: { ...(options.throttle as object), enabled: false },
+        }),
+      ),
     });
     this.inbox = new Inbox(governance.ledger);
     const onError = (error: unknown) => logger.error({ err: error }, 'GitHub worker failed; will retry');
@@ -83,7 +89,9 @@ export class GithubIntegration {
       options.reconcileIntervalMs ?? 10 * 60_000,
       onError,
     );
-    const gate = new PullRequestGate(governance, logger, () => this.outboxPump.kick());
+    const gate = new PullRequestGate(governance, logger, () => this.outboxPump.kick(), new PolicyCache(), {
+      ...(options.inProgressAfterMs !== undefined ? { inProgressAfterMs: options.inProgressAfterMs } : {}),
+    });
     void this.probot.load(
       governanceApp({ governance, gate, logger, onOutbox: () => this.outboxPump.kick() }, () => this.current),
     );
@@ -95,7 +103,6 @@ export class GithubIntegration {
         inbox: this.inbox,
         logger,
         onAccepted: () => this.inboxPump.kick(),
-        onReceipt: (event, payload, deliveryId) => this.queuedCheck(event, payload, deliveryId),
       }),
     };
   }
@@ -104,22 +111,6 @@ export class GithubIntegration {
 
   /** Called after each outbox call to GitHub was made (a revocation confirms its check effects). */
   onDelivered: ((message: OutboxMessage) => Promise<void>) | null = null;
-
-  /** A `queued` check for an agent's PR, stored with the delivery: the PR page shows it at once. */
-  private queuedCheck(event: string, payload: unknown, deliveryId: string) {
-    if (event !== 'pull_request') return [];
-    const p = WEBHOOK_SCHEMAS.pull_request.parse(payload);
-    if (!EVALUATED_ACTIONS.has(p.action)) return [];
-    const agentId = this.governance.agentIdForLogin(p.pull_request.user.login);
-    if (!agentId) return [];
-    const target = {
-      installationId: p.installation.id,
-      owner: p.repository.owner.login,
-      repo: p.repository.name,
-      pr: { number: p.pull_request.number },
-    };
-    return [checkRunMessage(target, p.pull_request.head.sha, renderQueued(agentId), `queued-${deliveryId}`)];
-  }
 
   start(): this {
     this.inboxPump.start();
@@ -246,6 +237,12 @@ export class GithubIntegration {
   async deliverOutbox(): Promise<void> {
     const outbox = this.governance.ledger.outbox;
     for (const message of outbox.dueFor('github', 100)) {
+      // A low rate limit is kept for gates: a finding's issue waits for the reset.
+      const lowUntil = message.kind === FINDING_ISSUE_KIND ? this.rateLimits.lowUntil() : null;
+      if (lowUntil) {
+        outbox.markRetry(message.id, 'rate limit low: gates first', lowUntil);
+        continue;
+      }
       try {
         await this.breaker.execute(async () => {
           if (message.kind === FINDING_ISSUE_KIND)
@@ -275,7 +272,8 @@ export class GithubIntegration {
   }
 
   async reconcile(): Promise<number> {
-    return reconcileOpenPullRequests(this.probot, this.governance, this.gate, this.breaker, this.logger);
+    const { probot, governance, gate, breaker, rateLimits, logger } = this;
+    return reconcileOpenPullRequests({ probot, governance, gate, breaker, rateLimits, logger });
   }
 }
 

@@ -283,6 +283,7 @@ export class Governance {
           tier: record.tier,
           policyVersion: record.policyVersion,
           diffHash: record.diffHash,
+          ...(record.inputs ? { inputs: record.inputs } : {}),
           trigger,
           rules: record.rules,
           ...(record.author ? { author: record.author } : {}),
@@ -572,11 +573,16 @@ export class Governance {
     summary: string;
     /** Only an authenticated attribution counts for or against the agent (merges, CI failures). */
     attribution: Attribution['strength'];
+    diffHash: string | null;
+    /** The digest of what the verdict depended on; null for decisions recorded without it. */
+    inputs: string | null;
   } | null {
     const row = this.ledger.db
       .prepare(
         `SELECT d.agent_id, d.head_sha, d.outcome, json_extract(e.payload, '$.summary') AS summary,
-                json_extract(e.payload, '$.attribution.strength') AS strength
+                json_extract(e.payload, '$.attribution.strength') AS strength,
+                json_extract(e.payload, '$.diffHash') AS diff_hash,
+                json_extract(e.payload, '$.inputs') AS inputs
            FROM decisions d JOIN ledger_entries e ON e.seq = d.seq
           WHERE d.repository = ? AND d.number = ? ORDER BY d.seq DESC LIMIT 1`,
       )
@@ -587,6 +593,8 @@ export class Governance {
           outcome: string;
           summary: string;
           strength: string | null;
+          diff_hash: string | null;
+          inputs: string | null;
         }
       | undefined;
     return row
@@ -596,6 +604,8 @@ export class Governance {
           outcome: row.outcome,
           summary: row.summary,
           attribution: row.strength === 'claimed' ? 'claimed' : 'authenticated',
+          diffHash: row.diff_hash,
+          inputs: row.inputs,
         }
       : null;
   }
@@ -635,6 +645,8 @@ export interface DecisionRecord {
   tier: TierId | null;
   policyVersion: string | null;
   diffHash: string | null;
+  /** What the verdict depended on, as `evaluationInputsKey` digests it (agent PRs only). */
+  inputs?: string;
   rules: { rule: string; status: string; summary: string }[];
   violations: ViolationReport[];
   author?: string;
