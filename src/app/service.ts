@@ -182,6 +182,7 @@ export async function startService(
       ...(github
         ? {
             breaker: github.breaker,
+            rateLimit: () => github?.rateLimits.tightest() ?? null,
             probe: githubProbe(github.probot, logger),
             probeEveryMs: INTEGRATION_PROBE_EVERY_MS,
           }

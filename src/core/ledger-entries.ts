@@ -87,6 +87,8 @@ export const ledgerPayloadSchemas = {
     tier: z.enum(TIER_IDS).nullable(),
     policyVersion: z.string().nullable(),
     diffHash: z.string().nullable(),
+    /** A digest of what the verdict depended on (`evaluationInputsKey`): equal inputs, same answer. */
+    inputs: z.string().optional(),
     trigger: z.string(),
     /** Each rule that fired or waits: id, status, one-line reason. */
     rules: z.array(z.object({ rule: z.string(), status: z.string(), summary: z.string() })),

@@ -1,5 +1,6 @@
 import type { Probot, ProbotOctokit } from 'probot';
 import { CHECK_NAME, diffHash } from '../core/policy/evaluate.js';
+import { changesPolicyFile } from '../core/policy/evaluation-inputs.js';
 import type { FileChange } from '../core/reverts.js';
 import type { Governance } from '../governance/governance.js';
 import { PullRequestOutcomes } from '../governance/pr-outcomes.js';
@@ -24,9 +25,6 @@ export interface DeliveryMeta {
   seq: number;
 }
 
-/** The pull_request actions that lead to an evaluation. */
-export const EVALUATED_ACTIONS = new Set(['opened', 'reopened', 'synchronize', 'edited', 'ready_for_review']);
-
 type Repo = { name: string; owner: { login: string }; default_branch: string; full_name: string };
 
 /**
@@ -37,7 +35,8 @@ export function governanceApp(deps: AppDeps, meta: () => DeliveryMeta) {
   const { gate, governance } = deps;
   const outcomes = new PullRequestOutcomes(governance);
   const mergeGroups = new MergeGroupCheck(governance, deps.onOutbox);
-  const deployments = new DeploymentGate(governance, deps.onOutbox);
+  const policies = gate.policies;
+  const deployments = new DeploymentGate(governance, deps.onOutbox, policies);
 
   async function evaluateNumbers(
     octokit: ProbotOctokit,
@@ -100,6 +99,9 @@ export function governanceApp(deps: AppDeps, meta: () => DeliveryMeta) {
 
     app.on('push', async (context) => {
       const p = WEBHOOK_SCHEMAS.push.parse(context.payload);
+      // In order with the deliveries that follow it: the next PR is judged by the new policy.
+      if (p.ref === `refs/heads/${p.repository.default_branch}` && changesPolicyFile(p.commits))
+        policies.invalidate(p.repository.full_name);
       await outcomes.pushed(
         p.repository.full_name,
         p.ref,
@@ -221,7 +223,7 @@ export function governanceApp(deps: AppDeps, meta: () => DeliveryMeta) {
     approver: string,
     verdict: 'approve' | 'reject',
   ) {
-    const loaded = await loadPolicy(octokit, target.owner, target.repo, target.defaultBranch);
+    const loaded = await loadPolicy(octokit, target.owner, target.repo, target.defaultBranch, policies);
     if (!loaded.ok) return;
     const facts = await gatherFacts(octokit, target, [], { needChecks: false });
     await governance.record([

@@ -7,6 +7,7 @@ import { tierCapabilities } from '../core/org-config.js';
 import type { Governance } from '../governance/governance.js';
 import type { OutboxMessageInput } from '../ledger/outbox.js';
 import { loadPolicy } from './load-policy.js';
+import type { PolicyCache } from './policy-cache.js';
 import { runIdOf, type WEBHOOK_SCHEMAS } from './webhook-schemas.js';
 
 export type DeploymentProtectionRuleEvent = z.infer<(typeof WEBHOOK_SCHEMAS)['deployment_protection_rule']>;
@@ -32,6 +33,7 @@ export class DeploymentGate {
   constructor(
     private readonly governance: Governance,
     private readonly onOutbox: () => void,
+    private readonly policies: PolicyCache,
   ) {}
 
   async requested(octokit: ProbotOctokit, e: DeploymentProtectionRuleEvent, causeSeq: number): Promise<void> {
@@ -44,7 +46,7 @@ export class DeploymentGate {
     const creator = e.deployment?.creator?.login ?? null;
     const sender = e.sender?.login ?? null;
     const found = await this.whoIsBehind(creator, sender, e.deployment?.payload);
-    const loaded = await loadPolicy(octokit, owner, repo, e.repository.default_branch);
+    const loaded = await loadPolicy(octokit, owner, repo, e.repository.default_branch, this.policies);
     // A revocation holds in the state store even before the ledger has it.
     const revoked = found ? (await g.state.getRevokeSignal(found.agent.id)) !== null : false;
     g.ledger.atomically(() => {

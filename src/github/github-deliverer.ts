@@ -22,12 +22,19 @@ export function githubDeliverer(options: {
   retry: { initialMs: number; maxMs: number };
   publicUrl: string | null;
   recordEffect: RecordEffect;
+  /** While GitHub's rate limit is low, until its reset; null otherwise. */
+  rateLimitLowUntil: () => Date | null;
 }): Deliverer {
   const { probot, db, publicUrl, recordEffect } = options;
   return {
     target: 'github',
     breaker: options.breaker,
     retry: options.retry,
+    // A low rate limit is kept for gates: a finding's issue waits for the reset.
+    holdUntil(message) {
+      const until = message.kind === 'finding_issue' ? options.rateLimitLowUntil() : null;
+      return until ? { until, reason: 'rate limit low: gates first' } : null;
+    },
     async deliver(message: TypedOutboxMessage): Promise<DeliveryOutcome | undefined> {
       switch (message.kind) {
         case 'finding_issue':

@@ -1,6 +1,5 @@
 import type { CircuitBreakerPolicy } from 'cockatiel';
 import { Probot, ProbotOctokit } from 'probot';
-import { renderQueued } from '../core/policy/render-check-run.js';
 import type { Governance } from '../governance/governance.js';
 import { DeliveryLoop, describe, unwrap } from '../integrations/delivery-loop.js';
 import { Inbox } from '../ledger/inbox.js';
@@ -8,15 +7,16 @@ import type { Route } from '../platform/http-server.js';
 import type { Logger } from '../platform/logger.js';
 import { Pump } from '../platform/pump.js';
 import { BrokenCircuitError, createBreaker, isTransient, retryAt } from '../platform/resilience.js';
-import { type DeliveryMeta, EVALUATED_ACTIONS, governanceApp } from './app.js';
-import { checkRunMessage } from './check-run-message.js';
+import { type DeliveryMeta, governanceApp } from './app.js';
 import { githubDeliverer, type RecordEffect } from './github-deliverer.js';
+import { PolicyCache } from './policy-cache.js';
 import { PullRequestGate } from './pull-request-gate.js';
 import { targetOf } from './pull-request-target.js';
+import { RateLimits } from './rate-limits.js';
 import type { GithubConfig } from './read-github-config.js';
 import { reconcileOpenPullRequests } from './reconcile.js';
 import { createWebhookReceiver } from './webhook-receiver.js';
-import { pullRequestSchema, WEBHOOK_SCHEMAS } from './webhook-schemas.js';
+import { pullRequestSchema } from './webhook-schemas.js';
 
 export const WEBHOOK_PATH = '/api/github/webhooks';
 
@@ -27,6 +27,8 @@ export interface GithubIntegrationOptions {
   breaker?: { halfOpenAfterMs: number; consecutiveFailures: number };
   /** Records a revocation effect a delivered call carried out (a revoked agent's check failed). */
   recordEffect?: RecordEffect;
+  /** A decision slower than this shows `in_progress` before its final check run (default 1 s). */
+  inProgressAfterMs?: number;
 }
 
 /**
@@ -38,6 +40,8 @@ export class GithubIntegration {
   readonly probot: Probot;
   readonly breaker: CircuitBreakerPolicy;
   readonly route: Route;
+  /** GitHub's rate limit as its responses report it, per installation. */
+  readonly rateLimits = new RateLimits();
   private readonly inbox: Inbox;
   private readonly inboxPump: Pump;
   private readonly delivery: DeliveryLoop;
@@ -63,11 +67,13 @@ export class GithubIntegration {
       log: logger.child({ component: 'probot' }),
       // Our outbox and inbox retry with backoff behind one breaker; Octokit retrying (and queueing
       // writes) on its own underneath would multiply attempts and hide outages from the breaker.
-      Octokit: ProbotOctokit.defaults((options: Record<string, unknown>) => ({
-        ...options,
-        retry: { enabled: false },
-        throttle: { ...(options.throttle as object), enabled: false },
-      })),
+      Octokit: ProbotOctokit.plugin(this.rateLimits.plugin()).defaults(
+        (options: Record<string, unknown>) => ({
+          ...options,
+          retry: { enabled: false },
+          throttle: { ...(options.throttle as object), enabled: false },
+        }),
+      ),
     });
     this.inbox = new Inbox(governance.ledger);
     const onError = (error: unknown) => logger.error({ err: error }, 'GitHub worker failed; will retry');
@@ -81,6 +87,7 @@ export class GithubIntegration {
         retry: this.retry,
         publicUrl: this.publicUrl,
         recordEffect: options.recordEffect ?? (() => {}),
+        rateLimitLowUntil: () => this.rateLimits.lowUntil(),
       }),
       logger,
     );
@@ -89,7 +96,9 @@ export class GithubIntegration {
       options.reconcileIntervalMs ?? 10 * 60_000,
       onError,
     );
-    const gate = new PullRequestGate(governance, logger, () => this.delivery.pump.kick());
+    const gate = new PullRequestGate(governance, logger, () => this.delivery.pump.kick(), new PolicyCache(), {
+      ...(options.inProgressAfterMs !== undefined ? { inProgressAfterMs: options.inProgressAfterMs } : {}),
+    });
     void this.probot.load(
       governanceApp(
         { governance, gate, logger, onOutbox: () => this.delivery.pump.kick() },
@@ -104,28 +113,11 @@ export class GithubIntegration {
         inbox: this.inbox,
         logger,
         onAccepted: () => this.inboxPump.kick(),
-        onReceipt: (event, payload, deliveryId) => this.queuedCheck(event, payload, deliveryId),
       }),
     };
   }
 
   readonly gate: PullRequestGate;
-
-  /** A `queued` check for an agent's PR, stored with the delivery: the PR page shows it at once. */
-  private queuedCheck(event: string, payload: unknown, deliveryId: string) {
-    if (event !== 'pull_request') return [];
-    const p = WEBHOOK_SCHEMAS.pull_request.parse(payload);
-    if (!EVALUATED_ACTIONS.has(p.action)) return [];
-    const agentId = this.governance.agentIdForLogin(p.pull_request.user.login);
-    if (!agentId) return [];
-    const target = {
-      installationId: p.installation.id,
-      owner: p.repository.owner.login,
-      repo: p.repository.name,
-      pr: { number: p.pull_request.number },
-    };
-    return [checkRunMessage(target, p.pull_request.head.sha, renderQueued(agentId), `queued-${deliveryId}`)];
-  }
 
   start(): this {
     this.inboxPump.start();
@@ -259,6 +251,7 @@ export class GithubIntegration {
   }
 
   async reconcile(): Promise<number> {
-    return reconcileOpenPullRequests(this.probot, this.governance, this.gate, this.breaker, this.logger);
+    const { probot, governance, gate, breaker, rateLimits, logger } = this;
+    return reconcileOpenPullRequests({ probot, governance, gate, breaker, rateLimits, logger });
   }
 }

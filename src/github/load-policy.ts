@@ -3,21 +3,24 @@ import { formatProblem } from '../core/parse-yaml.js';
 import { parsePolicyFile } from '../core/policy/load-policy.js';
 import { POLICY_FILE, type Policy, type PolicyFile } from '../core/policy/policy-schema.js';
 import { policyProblems, resolvePolicy } from '../core/policy/resolve-policy.js';
+import type { PolicyCache } from './policy-cache.js';
 
 export type LoadedPolicy = { ok: true; policy: Policy } | { ok: false; problems: string[] };
 
 /**
  * The policy that judges a PR: the repository's file on its default branch (never the PR head,
  * so an agent cannot relax its own gate), else the organisation's `.github` repository, else the
- * built-in `default` template.
+ * built-in `default` template. Files already read come from `cache` without a call.
  */
 export async function loadPolicy(
   octokit: ProbotOctokit,
   owner: string,
   repo: string,
   defaultBranch: string,
+  cache: PolicyCache,
 ): Promise<LoadedPolicy> {
-  const repoText = await readFile(octokit, owner, repo, defaultBranch);
+  const read = (name: string, ref: string | undefined) => readFile(octokit, cache, owner, name, ref);
+  const repoText = await read(repo, defaultBranch);
   const problems: string[] = [];
   const parse = (text: string | null, file: string): PolicyFile | null => {
     if (text === null) return null;
@@ -31,9 +34,7 @@ export async function loadPolicy(
   // Decided from the parsed file, never from its text: `extends: "org"  # comment` is `org` too.
   const extendsOrg = repoFile?.extends === 'org';
   const orgText =
-    (repoText === null || extendsOrg) && repo !== '.github'
-      ? await readFile(octokit, owner, '.github', undefined)
-      : null;
+    (repoText === null || extendsOrg) && repo !== '.github' ? await read('.github', undefined) : null;
   const orgFile = parse(orgText, `${owner}/.github:${POLICY_FILE}`);
   if (extendsOrg && orgFile === null && problems.length === 0)
     problems.push(
@@ -54,23 +55,43 @@ export async function loadPolicy(
   return { ok: true, policy };
 }
 
+/**
+ * The policy file of `owner/repo` on `ref` (undefined: the default branch); null when there is none.
+ * A cached answer is used as it is while fresh, else revalidated with its ETag (304: unchanged).
+ */
 async function readFile(
   octokit: ProbotOctokit,
+  cache: PolicyCache,
   owner: string,
   repo: string,
   ref: string | undefined,
 ): Promise<string | null> {
+  const repository = `${owner}/${repo}`;
+  const fresh = cache.fresh(repository, ref);
+  if (fresh) return fresh.text;
+  const known = cache.peek(repository, ref);
   try {
-    const { data } = await octokit.rest.repos.getContent({
+    const { data, headers } = await octokit.rest.repos.getContent({
       owner,
       repo,
       path: POLICY_FILE,
       ...(ref ? { ref } : {}),
+      ...(known?.etag ? { headers: { 'if-none-match': known.etag } } : {}),
     });
-    if (Array.isArray(data) || data.type !== 'file' || !('content' in data)) return null;
-    return Buffer.from(data.content, 'base64').toString('utf8');
+    const text =
+      Array.isArray(data) || data.type !== 'file' || !('content' in data)
+        ? null
+        : Buffer.from(data.content, 'base64').toString('utf8');
+    cache.set(repository, ref, { text, etag: headers.etag ?? null });
+    return text;
   } catch (error) {
-    if ((error as { status?: number }).status === 404) return null;
-    throw error;
+    const status = (error as { status?: number }).status;
+    if (status === 304 && known) {
+      cache.set(repository, ref, { text: known.text, etag: known.etag });
+      return known.text;
+    }
+    if (status !== 404) throw error;
+    cache.set(repository, ref, { text: null, etag: null });
+    return null;
   }
 }

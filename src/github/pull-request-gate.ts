@@ -1,6 +1,9 @@
 import type { ProbotOctokit } from 'probot';
+import type { AgentRecord } from '../core/agent.js';
 import { tierCapabilities } from '../core/org-config.js';
-import { evaluate, scanForSecrets } from '../core/policy/evaluate.js';
+import type { Attribution } from '../core/policy/decision.js';
+import { diffHash, evaluate, scanForSecrets } from '../core/policy/evaluate.js';
+import { evaluationInputsKey } from '../core/policy/evaluation-inputs.js';
 import type { Policy } from '../core/policy/policy-schema.js';
 import type { PullRequestFacts } from '../core/policy/pull-request-facts.js';
 import {
@@ -9,7 +12,6 @@ import {
   renderCheckRunRevoked,
   renderConfigError,
   renderHumanSecret,
-  renderInProgress,
   renderUnknownAuthor,
 } from '../core/policy/render-check-run.js';
 import { resolvePolicy } from '../core/policy/resolve-policy.js';
@@ -18,15 +20,12 @@ import { decisionRecord, type Governance } from '../governance/governance.js';
 import type { Logger } from '../platform/logger.js';
 import { checkRunMessage } from './check-run-message.js';
 import { gatherCommits, gatherFacts } from './gather-facts.js';
-import { loadPolicy } from './load-policy.js';
+import { inProgressIfSlow } from './in-progress-if-slow.js';
+import { type LoadedPolicy, loadPolicy } from './load-policy.js';
+import type { PolicyCache } from './policy-cache.js';
 import type { PullRequestTarget } from './pull-request-target.js';
 import { scanInSlices } from './scan-in-slices.js';
 
-/**
- * Evaluates one PR: identify its agent, load the default branch's policy, gather the facts,
- * evaluate, and record the decision with its check run in the ledger. Every event that can change
- * a PR's verdict (push, edit, re-run, review, CI result, reconciliation) comes through here.
- */
 /**
  * The PR's facts with its secret scan already run, in slices that give the event loop back: the
  * one step whose cost a policy's patterns decide, so the one kept off the loop's critical path.
@@ -38,12 +37,36 @@ async function scannedFacts(policy: Policy, pending: Promise<PullRequestFacts>):
   return { ...facts, secretScan };
 }
 
+/** A person asked for the check again: it is written even when nothing changed. */
+const ASKED_AGAIN = new Set([
+  'check_run.rerequested',
+  'check_run.requested_action',
+  'check_suite.rerequested',
+]);
+
+export interface PullRequestGateOptions {
+  /**
+   * A decision reached within this time is written as one check run in its final state; one that
+   * takes longer shows `in_progress` first (default 1 s).
+   */
+  inProgressAfterMs?: number;
+}
+
+/**
+ * Evaluates one PR: identify its agent, load the default branch's policy, gather the facts,
+ * evaluate, and record the decision with its check run in the ledger. Every event that can change
+ * a PR's verdict (push, edit, re-run, review, CI result, reconciliation) comes through here; one
+ * whose inputs and answer equal the recorded decision's records nothing and calls GitHub no more.
+ */
 export class PullRequestGate {
   constructor(
     private readonly governance: Governance,
     private readonly logger: Logger,
     /** Called when new outbox messages are waiting. */
     private readonly onOutbox: () => void,
+    /** The policy files read from GitHub, shared with everything else that reads them. */
+    readonly policies: PolicyCache,
+    private readonly options: PullRequestGateOptions = {},
   ) {}
 
   async evaluate(
@@ -55,94 +78,89 @@ export class PullRequestGate {
     now = new Date(),
   ): Promise<void> {
     const g = this.governance;
-    const repository = `${target.owner}/${target.repo}`;
-    const base = { repository, number: target.pr.number, headSha: target.pr.headSha };
     // Commits are read only when the author is no agent's login: a trailer is then the only tie.
     const byLogin = g.agentIdForLogin(target.pr.author) !== null;
     const [loaded, commits] = await Promise.all([
-      loadPolicy(octokit, target.owner, target.repo, target.defaultBranch),
+      loadPolicy(octokit, target.owner, target.repo, target.defaultBranch, this.policies),
       byLogin ? Promise.resolve([]) : gatherCommits(octokit, target),
     ]);
     const identified = await g.identifyAgent(target.pr.author, commits);
     const coAuthors = [...new Set(commits.flatMap((c) => c.coAuthors))];
-    const agent = identified?.agent ?? null;
-    // Decided before any rule runs: no agent to judge, or no policy to judge it by.
-    const early = (
-      agentId: string | null,
-      outcome: 'not_agent' | 'config_error' | 'deny',
-      summary: string,
-      render: CheckRunRender,
-    ) =>
-      this.record(
-        {
-          ...base,
-          agentId,
-          outcome,
-          summary,
-          tier: agent?.tier ?? null,
-          policyVersion: null,
-          diffHash: null,
-          rules: [],
-          violations: [],
-        },
-        trigger,
-        checkRunMessage(target, target.pr.headSha, render, `seq-${causeSeq ?? 'sweep'}`),
+    const judged = { target, trigger, causeSeq };
+    if (!identified) return this.judgeUnknownAuthor(octokit, judged, loaded, coAuthors);
+    const { agent } = identified;
+    if (!loaded.ok)
+      return this.early(
+        judged,
+        agent,
+        'config_error',
+        loaded.problems[0]!,
+        renderConfigError(loaded.problems),
       );
-    if (!agent) {
-      const policy = loaded.ok ? loaded.policy : null;
-      if (policy?.unknownAuthors === 'skip' && !policy.scanAllPrs) return;
-      // The secret scan runs on every PR the App sees: a person's leaked key is as leaked as an
-      // agent's. A policy that cannot be used still leaves the built-in patterns to run.
-      const scanPolicy = policy ?? resolvePolicy(null, { source: 'built-in default template' });
-      const scan =
-        !policy || policy.scanAllPrs
-          ? scanForSecrets(
-              scanPolicy,
-              await scannedFacts(scanPolicy, gatherFacts(octokit, target, coAuthors, { needChecks: false })),
-            )
-          : null;
-      if (scan && scan.status === 'fire' && scan.violation === 'secret_exposure') {
-        await early(
-          null,
-          'deny',
-          `secret in a PR by ${target.pr.author}: ${scan.summary}`,
-          renderHumanSecret(target.pr.author, scan),
-        );
-        return;
-      }
-      if (policy?.unknownAuthors === 'skip') return;
-      await early(
-        null,
-        'not_agent',
-        `no registered agent: author ${target.pr.author}`,
-        renderUnknownAuthor(target.pr.author, scan),
-      );
-      return;
+    const done =
+      causeSeq === null
+        ? () => undefined
+        : inProgressIfSlow(g, this.logger, this.onOutbox, {
+            target,
+            summary: `Evaluating \`${agent.id}\` against ${loaded.policy.source}`,
+            causeSeq,
+            afterMs: this.options.inProgressAfterMs ?? 1000,
+          });
+    try {
+      await this.judgeAgent(octokit, judged, loaded.policy, identified, coAuthors, now);
+    } finally {
+      done();
     }
-    const attribution = identified!.attribution;
-    if (!loaded.ok) {
-      await early(agent.id, 'config_error', loaded.problems[0]!, renderConfigError(loaded.problems));
-      return;
-    }
-    if (causeSeq !== null) {
-      g.ledger.outbox.enqueue(
-        causeSeq,
-        checkRunMessage(
-          target,
-          target.pr.headSha,
-          renderInProgress('Evaluating', `Evaluating \`${agent.id}\` against ${loaded.policy.source}`),
-          `seq-${causeSeq}-start`,
-        ),
-      );
-      this.onOutbox();
-    }
-    const policy = loaded.policy;
+  }
+
+  /**
+   * Whether the PR's newest decision still holds, asking GitHub nothing (the policy comes from the
+   * cache while it is fresh): the same head, and the same inputs it was decided with. The sweep
+   * leaves such a PR alone.
+   */
+  async unchanged(octokit: ProbotOctokit, target: PullRequestTarget): Promise<boolean> {
+    const g = this.governance;
+    const latest = g.latestDecision(`${target.owner}/${target.repo}`, target.pr.number);
+    if (!latest?.inputs || !latest.agentId || !latest.diffHash || latest.headSha !== target.pr.headSha)
+      return false;
+    const agent = await g.state.getAgent(latest.agentId);
+    if (!agent) return false;
+    const loaded = await loadPolicy(octokit, target.owner, target.repo, target.defaultBranch, this.policies);
+    if (!loaded.ok) return false;
+    return this.inputsKey(target, latest.diffHash, loaded.policy.version, agent) === latest.inputs;
+  }
+
+  private inputsKey(t: PullRequestTarget, diff: string, policyVersion: string, agent: AgentRecord): string {
+    const g = this.governance;
+    const { headSha, baseRef, title, draft, author } = t.pr;
+    return evaluationInputsKey({
+      pr: { headSha, baseRef, title, draft, author },
+      diffHash: diff,
+      policyVersion,
+      agent,
+      receipts: g.receiptsFor(`${t.owner}/${t.repo}`, t.pr.number),
+      agentIdentities: g.agentIdentities(),
+      org: g.configWithCouncil(),
+    });
+  }
+
+  private async judgeAgent(
+    octokit: ProbotOctokit,
+    { target, trigger, causeSeq }: Judged,
+    policy: Policy,
+    { agent, attribution }: { agent: AgentRecord; attribution: Attribution },
+    coAuthors: string[],
+    now: Date,
+  ): Promise<void> {
+    const g = this.governance;
+    const repository = `${target.owner}/${target.repo}`;
     const facts = await scannedFacts(
       policy,
       gatherFacts(octokit, target, coAuthors, {
         needChecks: policy.rules.required_checks.enabled && policy.rules.required_checks.checks.length > 0,
       }),
     );
+    const inputs = this.inputsKey(target, diffHash(facts), policy.version, agent);
     // The request began to wait with the first decision at this head that needed people (or now).
     const since = g.waitingSince(repository, target.pr.number, target.pr.headSha) ?? now.toISOString();
     const decision = evaluate(
@@ -159,12 +177,15 @@ export class PullRequestGate {
       },
       now,
     );
-    // A vote re-evaluates the PR; two votes at once would write the same verdict twice. The check
-    // already says this: leave it, and spend no GitHub call on it.
-    if (trigger === 'slack.approval' && g.sameAsLatest(repository, target.pr.number, decision)) return;
+    const latest = g.latestDecision(repository, target.pr.number);
+    const same = g.sameAsLatest(repository, target.pr.number, decision);
+    // Nothing it depends on changed and it says the same: the check already says this. Two votes at
+    // once (Slack) may differ in inputs and still say the same: that is not written twice either.
+    if (same && !ASKED_AGAIN.has(trigger) && (latest?.inputs === inputs || trigger === 'slack.approval'))
+      return;
     const step = `seq-${causeSeq ?? 'sweep'}-${decision.outcome}-${g.ledger.head().seq}`;
-    await this.governance.recordDecision(
-      { ...decisionRecord(decision, facts), installationId: target.installationId },
+    await g.recordDecision(
+      { ...decisionRecord(decision, facts), inputs, installationId: target.installationId },
       trigger,
       (final) => ({
         outbox: [
@@ -186,12 +207,75 @@ export class PullRequestGate {
     );
   }
 
-  private async record(
-    record: Parameters<Governance['recordDecision']>[0],
-    trigger: string,
-    message: ReturnType<typeof checkRunMessage>,
-  ) {
-    await this.governance.recordDecision(record, trigger, { outbox: [message] });
+  /** A PR no agent is tied to: only the secret scan applies (every PR the App sees is scanned). */
+  private async judgeUnknownAuthor(
+    octokit: ProbotOctokit,
+    judged: Judged,
+    loaded: LoadedPolicy,
+    coAuthors: string[],
+  ): Promise<void> {
+    const author = judged.target.pr.author;
+    const policy = loaded.ok ? loaded.policy : null;
+    if (policy?.unknownAuthors === 'skip' && !policy.scanAllPrs) return;
+    // A policy that cannot be used still leaves the built-in patterns to run.
+    const scanPolicy = policy ?? resolvePolicy(null, { source: 'built-in default template' });
+    const scan =
+      !policy || policy.scanAllPrs
+        ? scanForSecrets(
+            scanPolicy,
+            await scannedFacts(
+              scanPolicy,
+              gatherFacts(octokit, judged.target, coAuthors, { needChecks: false }),
+            ),
+          )
+        : null;
+    if (scan && scan.status === 'fire' && scan.violation === 'secret_exposure') {
+      const summary = `secret in a PR by ${author}: ${scan.summary}`;
+      return this.early(judged, null, 'deny', summary, renderHumanSecret(author, scan));
+    }
+    if (policy?.unknownAuthors === 'skip') return;
+    const summary = `no registered agent: author ${author}`;
+    await this.early(judged, null, 'not_agent', summary, renderUnknownAuthor(author, scan));
+  }
+
+  /** Decided before any rule runs: no agent to judge, or no policy to judge it by. */
+  private async early(
+    { target, trigger, causeSeq }: Judged,
+    agent: AgentRecord | null,
+    outcome: 'not_agent' | 'config_error' | 'deny',
+    summary: string,
+    render: CheckRunRender,
+  ): Promise<void> {
+    const g = this.governance;
+    const base = { repository: `${target.owner}/${target.repo}`, number: target.pr.number };
+    const headSha = target.pr.headSha;
+    // The same verdict at the same commit is on the check already (an edit, a CI result).
+    if (
+      !ASKED_AGAIN.has(trigger) &&
+      g.sameAsLatest(base.repository, base.number, { headSha, outcome, summary })
+    )
+      return;
+    const record = {
+      ...base,
+      headSha,
+      agentId: agent?.id ?? null,
+      outcome,
+      summary,
+      tier: agent?.tier ?? null,
+      policyVersion: null,
+      diffHash: null,
+      rules: [],
+      violations: [],
+    };
+    const message = checkRunMessage(target, headSha, render, `seq-${causeSeq ?? 'sweep'}`);
+    await g.recordDecision(record, trigger, { outbox: [message] });
     this.onOutbox();
   }
+}
+
+/** The PR being judged, why, and the ledger entry that caused it (null: the sweep). */
+interface Judged {
+  target: PullRequestTarget;
+  trigger: string;
+  causeSeq: number | null;
 }

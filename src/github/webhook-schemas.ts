@@ -3,6 +3,7 @@
  * more passes, and one missing what we need is refused at the edge with a 400.
  */
 import { z } from 'zod';
+import { changesPolicyFile } from '../core/policy/evaluation-inputs.js';
 import { revertedCommits } from '../core/reverts.js';
 
 const installation = z.object({ id: z.number().int().positive() });
@@ -142,13 +143,15 @@ export function isHandledEvent(name: string): name is HandledEvent {
 
 /**
  * Deliveries that cannot matter, acknowledged without being stored: a push matters only when it
- * reverts something on the default branch (most pushes do not, and the ledger need not hold them).
+ * reverts something on the default branch or changes the policy file there (most pushes do
+ * neither, and the ledger need not hold them).
  */
 export function ignoredDelivery(event: HandledEvent, data: unknown): string | null {
   if (event !== 'push') return null;
   const p = data as z.infer<(typeof WEBHOOK_SCHEMAS)['push']>;
   if (p.ref !== `refs/heads/${p.repository.default_branch}`)
     return 'a push to a branch other than the default';
+  if (changesPolicyFile(p.commits)) return null;
   if (!p.commits.some((c) => revertedCommits(c.message).length > 0)) return 'a push that reverts nothing';
   return null;
 }

@@ -265,6 +265,7 @@ export class Governance {
           tier: record.tier,
           policyVersion: record.policyVersion,
           diffHash: record.diffHash,
+          ...(record.inputs ? { inputs: record.inputs } : {}),
           trigger,
           rules: record.rules,
           ...(record.author ? { author: record.author } : {}),
@@ -508,6 +509,8 @@ export interface DecisionRecord {
   tier: TierId | null;
   policyVersion: string | null;
   diffHash: string | null;
+  /** What the verdict depended on, as `evaluationInputsKey` digests it (agent PRs only). */
+  inputs?: string;
   rules: { rule: string; status: string; summary: string }[];
   violations: ViolationReport[];
   author?: string;

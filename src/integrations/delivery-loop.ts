@@ -28,6 +28,8 @@ export interface Deliverer {
   /** Messages whose ordering key starts with this go out before every other message (alerts). */
   lane?: string;
   deliver(message: TypedOutboxMessage): Promise<DeliveryOutcome | undefined>;
+  /** Until when a message must wait, and why (a low rate limit kept for gates), or null to send it now. */
+  holdUntil?(message: TypedOutboxMessage): { until: Date; reason: string } | null;
   /** Recorded when a message first fails (a revocation effect that does not hold yet). */
   onFirstFailure?(message: TypedOutboxMessage, error: unknown): void;
   /** The error in the HTTP terms retry timing reads (status, Retry-After), when the client reports it otherwise. */
@@ -94,6 +96,11 @@ export class DeliveryLoop {
       if (!(error instanceof UnreadableOutboxMessage)) throw error;
       outbox.markFailed(raw.id, error.message);
       this.logger.error({ outboxId: raw.id, kind: raw.kind }, error.message);
+      return true;
+    }
+    const hold = this.deliverer.holdUntil?.(message);
+    if (hold) {
+      outbox.markRetry(message.id, hold.reason, hold.until);
       return true;
     }
     try {

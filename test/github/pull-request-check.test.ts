@@ -5,7 +5,6 @@ import { API, agentPullRequest, file, githubApi, postWebhook, useGithubService }
 const REPO = '/repos/Codertocat/Hello-World';
 const ctx = useGithubService();
 
-/** The reads every evaluation makes: no policy file anywhere, the PR's commits and files. */
 /**
  * The reads every evaluation makes: no policy file anywhere, the PR's files, and its commits only
  * when its author is no agent login (a trailer is then the only tie to an agent).
@@ -25,16 +24,13 @@ function prReads(files: unknown[], commits: unknown[] | null = null) {
 }
 
 describe('an agent PR gets an Agent Governance check', () => {
-  it('passes a T1 docs change: queued, in progress, then success with a summary table', async () => {
+  it('passes a T1 docs change: one check run created as success, with a summary table', async () => {
     githubApi();
     const reads = prReads([file('docs/README.md', '@@ -1,1 +1,2 @@\n # Hello\n+More words')]);
     const bodies: any[] = [];
     const checks = nock(API)
       .post(`${REPO}/check-runs`, (body) => bodies.push(body) > 0)
-      .reply(201, { id: 77 })
-      .patch(`${REPO}/check-runs/77`, (body) => bodies.push(body) > 0)
-      .times(2)
-      .reply(200, { id: 77 });
+      .reply(201, { id: 77 });
 
     const res = await postWebhook(ctx.service.port, 'pull_request', agentPullRequest());
     expect(res.status).toBe(202);
@@ -42,18 +38,16 @@ describe('an agent PR gets an Agent Governance check', () => {
 
     expect(reads.isDone()).toBe(true);
     expect(checks.isDone()).toBe(true);
+    // Decided at once: no `queued` or `in_progress` first.
+    expect(bodies).toHaveLength(1);
     expect(bodies[0]).toMatchObject({
       name: 'Agent Governance',
       head_sha: 'ec26c3e57ca3a959ca5aad62de7213c562f8c821',
-      status: 'queued',
-    });
-    expect(bodies[1]).toMatchObject({ status: 'in_progress', output: { title: 'Evaluating' } });
-    expect(bodies[2]).toMatchObject({
       status: 'completed',
       conclusion: 'success',
       output: { title: 'Allowed: every rule passed', annotations: [] },
     });
-    expect(bodies[2].output.summary).toContain(
+    expect(bodies[0].output.summary).toContain(
       '| `docs-bot` | authenticated (author docs-bot[bot]) | T1 operator | 1 files, 1 lines | built-in default template (no policy file) |',
     );
     const decision = ctx.service.runtime.ledger.db.prepare('SELECT outcome, agent_id FROM decisions').all();
@@ -66,14 +60,12 @@ describe('an agent PR gets an Agent Governance check', () => {
     const bodies: any[] = [];
     nock(API)
       .post(`${REPO}/check-runs`, (b) => bodies.push(b) > 0)
-      .reply(201, { id: 78 })
-      .patch(`${REPO}/check-runs/78`, (b) => bodies.push(b) > 0)
-      .times(2)
-      .reply(200, { id: 78 });
+      .reply(201, { id: 78 });
     await postWebhook(ctx.service.port, 'pull_request', agentPullRequest());
     await ctx.service.github!.settle();
-    expect(bodies[2]).toMatchObject({ status: 'completed', conclusion: 'failure' });
-    expect(bodies[2].output.annotations).toEqual([
+    expect(bodies).toHaveLength(1);
+    expect(bodies[0]).toMatchObject({ status: 'completed', conclusion: 'failure' });
+    expect(bodies[0].output.annotations).toEqual([
       {
         path: 'docs/setup.md',
         start_line: 12,
@@ -101,12 +93,11 @@ describe('an agent PR gets an Agent Governance check', () => {
     const bodies: any[] = [];
     nock(API)
       .post(`${REPO}/check-runs`, (b) => bodies.push(b) > 0)
-      .reply(201, { id: 79 })
-      .patch(`${REPO}/check-runs/79`, (b) => bodies.push(b) > 0)
-      .reply(200, {});
+      .reply(201, { id: 79 });
     await postWebhook(ctx.service.port, 'pull_request', agentPullRequest('opened', { login: 'Codertocat' }));
     await ctx.service.github!.settle();
-    expect(bodies[1].output.summary).toContain(
+    expect(bodies).toHaveLength(1);
+    expect(bodies[0].output.summary).toContain(
       '| `claude-helper` | claimed (trailer Claude <noreply@anthropic.com>); opened by `Codertocat`, a person',
     );
   });

@@ -50,7 +50,7 @@ describe('the webhook endpoint refuses what it cannot trust, and records nothing
     expect((await postWebhook(ctx.service.port, 'star', { action: 'created' })).status).toBe(202);
     githubApi();
     prReads({ files: [file('docs/a.md', '@@ -1 +1 @@\n+x')] });
-    const { scope } = checkRuns(90, 2);
+    const { scope } = checkRuns(90);
     const id = '72d3162e-cc78-11e3-81ab-4c9367dc0958';
     expect(
       (await postWebhook(ctx.service.port, 'pull_request', agentPullRequest(), { deliveryId: id })).status,
@@ -75,11 +75,11 @@ describe('the policy comes from the default branch', () => {
       policy: 'extends: strict\n',
       files: [file('.github/agent-governance.yml', relaxed), file('docs/a.md', '@@ -1 +1 @@\n+x')],
     });
-    const { bodies } = checkRuns(91, 2);
+    const { bodies } = checkRuns(91);
     await postWebhook(ctx.service.port, 'pull_request', agentPullRequest());
     await ctx.service.github!.drain();
     const final = bodies.at(-1);
-    expect(final).toMatchObject({ method: 'PATCH', status: 'completed', conclusion: 'failure' });
+    expect(final).toMatchObject({ method: 'POST', status: 'completed', conclusion: 'failure' });
     expect(final.output.summary).toContain(
       'Codertocat/Hello-World:.github/agent-governance.yml@master extends strict',
     );
@@ -99,17 +99,17 @@ describe('the policy comes from the default branch', () => {
       policy: 'rules:\n  secrets:\n    action: allow\n',
       files: [file('docs/a.md', '@@ -1 +1 @@\n+x')],
     });
-    const { bodies } = checkRuns(92, 1);
+    const { bodies } = checkRuns(92);
     await postWebhook(ctx.service.port, 'pull_request', agentPullRequest());
     await ctx.service.github!.drain();
-    expect(bodies[0]).toMatchObject({ method: 'POST', status: 'queued', output: { title: 'Queued' } });
-    expect(bodies[1]).toMatchObject({
-      method: 'PATCH',
+    expect(bodies).toHaveLength(1);
+    expect(bodies[0]).toMatchObject({
+      method: 'POST',
       status: 'completed',
       conclusion: 'failure',
       output: { title: 'The governance policy file is invalid' },
     });
-    expect(bodies[1].output.summary).toContain(
+    expect(bodies[0].output.summary).toContain(
       '`Codertocat/Hello-World:.github/agent-governance.yml:3:13: rules.secrets.action: must be one of "deny", "require_approval"`',
     );
   });
@@ -121,13 +121,11 @@ describe('the policy comes from the default branch', () => {
       (_, i) => `+key${i} = "AKIAIOSFODNN7EXAMPL${String.fromCharCode(65 + (i % 26))}"`,
     );
     prReads({ files: [file('docs/keys.md', `@@ -0,0 +1,120 @@\n${lines.join('\n')}`, 'added')] });
-    const { bodies } = checkRuns(93, 4);
+    const { bodies } = checkRuns(93, 2);
     await postWebhook(ctx.service.port, 'pull_request', agentPullRequest());
     await ctx.service.github!.drain();
     expect(bodies.map((b) => [b.method, b.status ?? null, b.output.annotations.length])).toEqual([
-      ['POST', 'queued', 0],
-      ['PATCH', 'in_progress', 0],
-      ['PATCH', 'completed', 50],
+      ['POST', 'completed', 50],
       ['PATCH', null, 50],
       ['PATCH', null, 20],
     ]);

@@ -40,14 +40,16 @@ export function prReads(o: ReadsOptions) {
   return scope.get(`${REPO}/pulls/${n}/files`).query({ per_page: 100 }).times(times).reply(200, o.files);
 }
 
-/** Records every check-run request body; `create` answers with `id`. */
-export function checkRuns(id: number, updates = 1) {
+/** Records every check-run request body; `create` answers with `id`, then `updates` PATCHes are expected. */
+export function checkRuns(id: number, updates = 0) {
   const bodies: any[] = [];
   const scope = nock(API)
     .post(`${REPO}/check-runs`, (b) => bodies.push({ method: 'POST', ...b }) > 0)
-    .reply(201, { id })
-    .patch(`${REPO}/check-runs/${id}`, (b) => bodies.push({ method: 'PATCH', ...b }) > 0)
-    .times(updates)
-    .reply(200, { id });
+    .reply(201, { id });
+  if (updates > 0)
+    scope
+      .patch(`${REPO}/check-runs/${id}`, (b) => bodies.push({ method: 'PATCH', ...b }) > 0)
+      .times(updates)
+      .reply(200, { id });
   return { scope, bodies };
 }

@@ -7,6 +7,7 @@ import nock from 'nock';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { type RunningService, startService } from '../../src/app/service.js';
 import { readEnv } from '../../src/config/read-env.js';
+import type { GithubIntegrationOptions } from '../../src/github/github-integration.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { tempDir } from './agov.js';
 
@@ -74,7 +75,15 @@ approvers:
 `;
 
 export async function startGithubService(
-  options: { redisUrl?: string; ledgerPath?: string; extraConfig?: string; orgConfig?: string } = {},
+  options: {
+    redisUrl?: string;
+    ledgerPath?: string;
+    extraConfig?: string;
+    orgConfig?: string;
+    github?: GithubIntegrationOptions;
+    /** More environment variables (e.g. HEALTH_PROBE_INTERVAL_MS). */
+    env?: Record<string, string>;
+  } = {},
 ): Promise<RunningService> {
   const dir = tempDir();
   const config = join(dir, 'agent-governance.yml');
@@ -89,12 +98,16 @@ export async function startGithubService(
     PRIVATE_KEY,
     WEBHOOK_SECRET,
     CHECKPOINT_INTERVAL_MINUTES: '0',
+    ...options.env,
   });
   return startService(env, createLogger('silent'), {
     github: {
       reconcileIntervalMs: 3_600_000,
       retry: { initialMs: 20, maxMs: 100 },
       breaker: { halfOpenAfterMs: 100, consecutiveFailures: 3 },
+      // Every decision here is quick; a busy test machine must not make one look slow.
+      inProgressAfterMs: 60_000,
+      ...options.github,
     },
   });
 }
@@ -118,7 +131,9 @@ export function file(filename: string, patch: string, status = 'modified') {
  * The hooks every GitHub test file needs: no network but loopback, a fresh service with the GitHub
  * App before each test, stopped after it with every nock interceptor cleared.
  */
-export function useGithubService(): { readonly service: RunningService } {
+export function useGithubService(options: Parameters<typeof startGithubService>[0] = {}): {
+  readonly service: RunningService;
+} {
   let current: RunningService | null = null;
   beforeAll(() => {
     nock.disableNetConnect();
@@ -126,7 +141,7 @@ export function useGithubService(): { readonly service: RunningService } {
   });
   afterAll(() => nock.enableNetConnect());
   beforeEach(async () => {
-    current = await startGithubService();
+    current = await startGithubService(options);
   });
   afterEach(async () => {
     await current?.stop();

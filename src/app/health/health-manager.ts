@@ -14,12 +14,23 @@ export interface Dependency {
    */
   probeEveryMs?: number;
   breaker?: CircuitBreakerPolicy;
+  /** What the dependency last said about its rate limit (GitHub: the installation with least left). */
+  rateLimit?: () => RateLimitReport | null;
+}
+
+export interface RateLimitReport {
+  remaining: number;
+  limit: number | null;
+  resetAt: string | null;
+  /** Until when only gates spend the budget (low, or asked to wait); null: spent freely. */
+  lowUntil: string | null;
 }
 
 export interface DependencyReport {
   state: DependencyState;
   detail?: string;
   breaker?: 'closed' | 'open' | 'half_open' | 'isolated';
+  rateLimit?: RateLimitReport;
 }
 
 const BREAKER_NAMES: Record<CircuitState, DependencyReport['breaker']> = {
@@ -102,12 +113,22 @@ export class HealthManager {
     if (!d.configured) return { state: 'off', detail: 'not configured' };
     const breaker = d.breaker ? BREAKER_NAMES[d.breaker.state] : undefined;
     const probeError = this.probeErrors.get(d.name);
-    const withBreaker = (r: DependencyReport): DependencyReport => (breaker ? { ...r, breaker } : r);
+    const rateLimit = d.rateLimit?.() ?? null;
+    const withBreaker = (r: DependencyReport): DependencyReport => ({
+      ...r,
+      ...(breaker ? { breaker } : {}),
+      ...(rateLimit ? { rateLimit } : {}),
+    });
     if (probeError) return withBreaker({ state: 'down', detail: probeError });
     if (breaker === 'open' || breaker === 'isolated')
       return withBreaker({ state: 'down', detail: 'circuit open after repeated failures' });
     if (breaker === 'half_open')
       return withBreaker({ state: 'degraded', detail: 'recovering: trying again' });
+    if (rateLimit?.lowUntil)
+      return withBreaker({
+        state: 'degraded',
+        detail: `rate limit low: gates only until ${rateLimit.lowUntil}`,
+      });
     return withBreaker({ state: 'up' });
   }
 }

@@ -60,6 +60,26 @@ export class Metrics {
       },
     });
     new Gauge({
+      name: 'agov_rate_limit_remaining',
+      help: 'Requests left in the rate-limit window, per dependency (GitHub: the installation with least left)',
+      labelNames: ['dependency'],
+      registers,
+      collect() {
+        for (const [dependency, r] of Object.entries(health.report().dependencies))
+          if (r.rateLimit) this.set({ dependency }, r.rateLimit.remaining);
+      },
+    });
+    new Gauge({
+      name: 'agov_rate_limit_reset_seconds',
+      help: 'When the rate-limit window resets, as a Unix time, per dependency',
+      labelNames: ['dependency'],
+      registers,
+      collect() {
+        for (const [dependency, r] of Object.entries(health.report().dependencies))
+          if (r.rateLimit?.resetAt) this.set({ dependency }, Date.parse(r.rateLimit.resetAt) / 1000);
+      },
+    });
+    new Gauge({
       name: 'agov_dependency_up',
       help: 'Dependency state: 1 up, 0.5 degraded, 0 down (off: absent)',
       labelNames: ['dependency'],

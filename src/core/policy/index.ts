@@ -1,5 +1,6 @@
 export * from './decision.js';
 export * from './evaluate.js';
+export * from './evaluation-inputs.js';
 export * from './load-policy.js';
 export * from './policy-schema.js';
 export * from './pull-request-facts.js';

@@ -137,18 +137,6 @@ export function renderInProgress(title: string, summary: string): CheckRunRender
   return { status: 'in_progress', output: { title, summary, annotations: [] } };
 }
 
-/** Accepted and stored; evaluation has not started (it waits its turn, or for GitHub to answer). */
-export function renderQueued(agentId: string): CheckRunRender {
-  return {
-    status: 'queued',
-    output: {
-      title: 'Queued',
-      summary: `Pull request by agent \`${agentId}\` received; it will be evaluated shortly.`,
-      annotations: [],
-    },
-  };
-}
-
 function escapeCell(text: string): string {
   return text.replaceAll('|', '\\|').replaceAll('\n', ' ');
 }

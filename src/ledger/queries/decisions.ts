@@ -12,6 +12,9 @@ export interface LatestDecision {
   summary: string;
   /** Only an authenticated attribution counts for or against the agent (merges, CI failures). */
   attribution: Attribution['strength'];
+  diffHash: string | null;
+  /** The digest of what the verdict depended on; null for decisions recorded without it. */
+  inputs: string | null;
 }
 
 /** A PR whose newest decision waits for people, with that decision. */
@@ -64,11 +67,21 @@ function prepare(db: LedgerDb) {
     // is two to four times faster than parsing a decision of 300 files here.
     latest: db.prepare<
       [string, number],
-      { agent_id: string | null; head_sha: string; outcome: string; summary: string; strength: string | null }
+      {
+        agent_id: string | null;
+        head_sha: string;
+        outcome: string;
+        summary: string;
+        strength: string | null;
+        diff_hash: string | null;
+        inputs: string | null;
+      }
     >(
       `-- SQLite-only: json_extract (PostgreSQL: e.payload::jsonb ->> 'summary', #>> '{attribution,strength}')
        SELECT d.agent_id, d.head_sha, d.outcome, json_extract(e.payload, '$.summary') AS summary,
-              json_extract(e.payload, '$.attribution.strength') AS strength
+              json_extract(e.payload, '$.attribution.strength') AS strength,
+              json_extract(e.payload, '$.diffHash') AS diff_hash,
+              json_extract(e.payload, '$.inputs') AS inputs
          FROM decisions d JOIN ledger_entries e ON e.seq = d.seq
         WHERE d.repository = ? AND d.number = ? ORDER BY d.seq DESC LIMIT 1`,
     ),
@@ -154,6 +167,8 @@ export function latestDecision(db: LedgerDb, repository: string, number: number)
         outcome: row.outcome,
         summary: row.summary,
         attribution: row.strength === 'claimed' ? 'claimed' : 'authenticated',
+        diffHash: row.diff_hash,
+        inputs: row.inputs,
       }
     : null;
 }

@@ -1,0 +1,65 @@
+/** A policy file as GitHub last gave it: its text (null: there is none) and the ETag to revalidate it. */
+export interface CachedPolicyFile {
+  text: string | null;
+  etag: string | null;
+  /** Set by a push that changed the file: use it only after GitHub says it still holds (304). */
+  stale: boolean;
+  fetchedAt: number;
+}
+
+/**
+ * The policy files read from GitHub (a repository's, and its organisation's `.github` one), kept
+ * in this process per repository and branch, 404s included. A push to the default branch that
+ * touches the file marks it stale; the next read then asks GitHub with `If-None-Match`, and a 304
+ * (which GitHub does not charge against the rate limit) keeps the text. After `maxAgeMs` an entry is
+ * revalidated the same way, in case a push was missed. Bounded: the least recently used repository
+ * is dropped first. Nothing depends on it being there: a restart reads the files again.
+ */
+export class PolicyCache {
+  private readonly files = new Map<string, CachedPolicyFile>();
+
+  constructor(
+    private readonly options: { maxEntries?: number; maxAgeMs?: number; now?: () => number } = {},
+  ) {}
+
+  /** The file of `repository` (owner/name) on `ref` (undefined: its default branch) when usable now. */
+  fresh(repository: string, ref: string | undefined): CachedPolicyFile | null {
+    const file = this.peek(repository, ref);
+    if (!file || file.stale) return null;
+    const maxAge = this.options.maxAgeMs ?? 60 * 60_000;
+    return this.now() - file.fetchedAt < maxAge ? file : null;
+  }
+
+  /** The file as last read, fresh or not (its ETag revalidates it). */
+  peek(repository: string, ref: string | undefined): CachedPolicyFile | null {
+    const key = keyOf(repository, ref);
+    const file = this.files.get(key);
+    if (!file) return null;
+    this.files.delete(key); // most recently used last
+    this.files.set(key, file);
+    return file;
+  }
+
+  set(repository: string, ref: string | undefined, file: { text: string | null; etag: string | null }): void {
+    const key = keyOf(repository, ref);
+    this.files.delete(key);
+    this.files.set(key, { ...file, stale: false, fetchedAt: this.now() });
+    const max = this.options.maxEntries ?? 2000;
+    while (this.files.size > max) this.files.delete(this.files.keys().next().value!);
+  }
+
+  /** A push changed the policy file of `repository`: every cached read of it is revalidated. */
+  invalidate(repository: string): void {
+    const prefix = `${repository.toLowerCase()}@`;
+    for (const [key, file] of this.files) if (key.startsWith(prefix)) file.stale = true;
+  }
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+}
+
+/** GitHub compares owner and repository names case-insensitively. */
+function keyOf(repository: string, ref: string | undefined): string {
+  return `${repository.toLowerCase()}@${ref ?? ''}`;
+}

@@ -1,0 +1,207 @@
+/**
+ * GitHub calls are the scarcest thing this service spends: the exact calls each event costs, through
+ * the real webhook endpoint with signed deliveries and GitHub stubbed at its documented REST paths.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  agentPullRequest,
+  examplePayload,
+  file,
+  githubApi,
+  postWebhook,
+  startGithubService,
+  useGithubService,
+} from '../helpers/github.js';
+import { useGithubCalls } from '../helpers/github-calls.js';
+import { REPO } from '../helpers/github-reads.js';
+
+const ctx = useGithubService({ env: { HEALTH_PROBE_INTERVAL_MS: '600000' } });
+const gh = useGithubCalls();
+
+const POLICY_PATH = `${REPO}/contents/.github%2Fagent-governance.yml`;
+const ORG_POLICY_PATH = '/repos/Codertocat/.github/contents/.github%2Fagent-governance.yml';
+const FILES = (n: number) => `GET ${REPO}/pulls/${n}/files?per_page=100`;
+const POLICY = `GET ${POLICY_PATH}?ref=master`;
+const CREATE = `POST ${REPO}/check-runs`;
+const docs = [file('docs/a.md', '@@ -1 +1 @@\n+x')];
+const db = () => ctx.service.runtime.ledger.db;
+const decisions = () => (db().prepare('SELECT COUNT(*) AS n FROM decisions').get() as { n: number }).n;
+
+/** docs-bot's PR #`n` at `sha`, delivered and everything it causes done. */
+async function agentPr(n: number, sha: string, action = 'opened', title?: string) {
+  const payload = agentPullRequest('opened', { sha });
+  payload.action = action; // the examples hold no `edited`: the same PR, another action
+  payload.pull_request.number = n;
+  payload.number = n;
+  if (title) payload.pull_request.title = title;
+  expect((await postWebhook(ctx.service.port, 'pull_request', payload)).status).toBe(202);
+  await ctx.service.github!.drain();
+}
+
+/** GitHub's answers to one evaluation of PR #`n`: its files, and one check-run create (with `id`). */
+function filesAndCreate(n: number, id: number, bodies: any[] = []) {
+  gh.scope()
+    .get(`${REPO}/pulls/${n}/files`)
+    .query({ per_page: 100 })
+    .reply(200, docs)
+    .post(`${REPO}/check-runs`, (b) => bodies.push(b) > 0)
+    .reply(201, { id });
+  return bodies;
+}
+
+/** A push to `repository`'s default branch changing `paths`, as GitHub sends it. */
+function push(paths: string[], repository = agentPullRequest().repository) {
+  const payload = examplePayload('push', undefined as never);
+  payload.installation = { id: 1 };
+  payload.repository = repository;
+  payload.ref = `refs/heads/${repository.default_branch}`;
+  payload.commits = [{ id: 'f'.repeat(40), message: 'Tighten', added: [], removed: [], modified: paths }];
+  return payload;
+}
+
+describe('one agent PR event in steady state: the PR files and one check-run write', () => {
+  it('reads the policy once per repository; every later event costs its files and one check-run create', async () => {
+    githubApi();
+    gh.scope().get(POLICY_PATH).query({ ref: 'master' }).reply(404).get(ORG_POLICY_PATH).reply(404);
+    const first = filesAndCreate(2, 501);
+    await agentPr(2, 'a'.repeat(40));
+    expect(gh.take()).toEqual([POLICY, `GET ${ORG_POLICY_PATH}`, FILES(2), CREATE]);
+    // Decided at once: the check run is created in its final state, no `queued`/`in_progress` first.
+    expect(first).toEqual([expect.objectContaining({ status: 'completed', conclusion: 'success' })]);
+
+    const second = filesAndCreate(3, 502);
+    await agentPr(3, 'b'.repeat(40));
+    expect(gh.take()).toEqual([FILES(3), CREATE]); // the 404s of the policy files were kept too
+    expect(second).toEqual([expect.objectContaining({ status: 'completed', conclusion: 'success' })]);
+    expect(decisions()).toBe(2);
+  });
+
+  it('a delivery that changes nothing the verdict depends on records nothing and writes no check', async () => {
+    githubApi();
+    gh.scope().get(POLICY_PATH).query({ ref: 'master' }).reply(404).get(ORG_POLICY_PATH).reply(404);
+    filesAndCreate(2, 501);
+    await agentPr(2, 'a'.repeat(40));
+    gh.take();
+    gh.scope().get(`${REPO}/pulls/2/files`).query({ per_page: 100 }).reply(200, docs);
+    await agentPr(2, 'a'.repeat(40), 'edited'); // the body was edited: same commit, same verdict
+    expect(gh.take()).toEqual([FILES(2)]);
+    expect(decisions()).toBe(1);
+  });
+
+  it('an event on a commit whose check is done updates that check run by its kept id (no lookup)', async () => {
+    githubApi();
+    gh.scope().get(POLICY_PATH).query({ ref: 'master' }).reply(404).get(ORG_POLICY_PATH).reply(404);
+    filesAndCreate(2, 501);
+    await agentPr(2, 'a'.repeat(40));
+    gh.take();
+    const bodies: any[] = [];
+    gh.scope()
+      .get(`${REPO}/pulls/2/files`)
+      .query({ per_page: 100 })
+      .reply(200, docs)
+      .patch(`${REPO}/check-runs/501`, (b) => bodies.push(b) > 0)
+      .reply(200, { id: 501 });
+    await agentPr(2, 'a'.repeat(40), 'edited', 'A new title');
+    expect(gh.take()).toEqual([FILES(2), `PATCH ${REPO}/check-runs/501`]);
+    expect(bodies).toEqual([expect.objectContaining({ status: 'completed', conclusion: 'success' })]);
+    expect(decisions()).toBe(2);
+  });
+});
+
+describe('the policy cache follows pushes to the default branch', () => {
+  it('a push touching the policy makes the next event ask with If-None-Match, and a 304 keeps the file', async () => {
+    githubApi();
+    const policy = {
+      type: 'file',
+      encoding: 'base64',
+      content: Buffer.from('extends: strict\n').toString('base64'),
+    };
+    gh.scope().get(POLICY_PATH).query({ ref: 'master' }).reply(200, policy, { ETag: '"v1"' });
+    filesAndCreate(2, 501);
+    await agentPr(2, 'a'.repeat(40));
+    expect(gh.take()).toEqual([POLICY, FILES(2), CREATE]);
+
+    // A push elsewhere on the default branch is not even stored, and changes nothing.
+    const readme = await postWebhook(ctx.service.port, 'push', push(['README.md']));
+    expect(await readme.json()).toEqual({ ok: true, ignored: 'a push that reverts nothing' });
+    expect((await postWebhook(ctx.service.port, 'push', push(['.github/agent-governance.yml']))).status).toBe(
+      202,
+    );
+    await ctx.service.github!.drain();
+    expect(gh.take()).toEqual([]);
+
+    gh.scope()
+      .get(POLICY_PATH)
+      .query({ ref: 'master' })
+      .matchHeader('if-none-match', '"v1"')
+      .reply(304, '', { ETag: '"v1"' });
+    const bodies = filesAndCreate(3, 502);
+    await agentPr(3, 'b'.repeat(40));
+    expect(gh.take()).toEqual([POLICY, FILES(3), CREATE]);
+    expect(bodies[0].output.summary).toContain(
+      'Codertocat/Hello-World:.github/agent-governance.yml@master extends strict',
+    );
+  });
+
+  it("a push to the organisation's .github repository reads its policy again, and only that", async () => {
+    githubApi();
+    gh.scope().get(POLICY_PATH).query({ ref: 'master' }).reply(404).get(ORG_POLICY_PATH).reply(404);
+    filesAndCreate(2, 501);
+    await agentPr(2, 'a'.repeat(40));
+    gh.take();
+    const org = { ...agentPullRequest().repository, name: '.github', full_name: 'Codertocat/.github' };
+    await postWebhook(ctx.service.port, 'push', push(['.github/agent-governance.yml'], org));
+    await ctx.service.github!.drain();
+
+    const text = 'extends: strict\n';
+    gh.scope()
+      .get(ORG_POLICY_PATH)
+      .reply(200, { type: 'file', encoding: 'base64', content: Buffer.from(text).toString('base64') });
+    const bodies = filesAndCreate(3, 502);
+    await agentPr(3, 'b'.repeat(40));
+    expect(gh.take()).toEqual([`GET ${ORG_POLICY_PATH}`, FILES(3), CREATE]);
+    expect(bodies[0].output.summary).toContain('Codertocat/.github:.github/agent-governance.yml');
+  });
+});
+
+describe('a slow decision shows in_progress first, and only on a commit not decided yet', () => {
+  it('in_progress then the final state; a later event on the decided commit writes its final state only', async () => {
+    const slow = await startGithubService({
+      github: { inProgressAfterMs: 0 }, // every decision counts as slow
+      env: { HEALTH_PROBE_INTERVAL_MS: '600000' },
+    });
+    try {
+      githubApi();
+      const bodies: any[] = [];
+      gh.scope()
+        .get(POLICY_PATH)
+        .query({ ref: 'master' })
+        .reply(404)
+        .get(ORG_POLICY_PATH)
+        .reply(404)
+        .get(`${REPO}/pulls/2/files`)
+        .query({ per_page: 100 })
+        .times(2)
+        .reply(200, docs)
+        .post(`${REPO}/check-runs`, (b) => bodies.push(b) > 0)
+        .reply(201, { id: 501 })
+        .patch(`${REPO}/check-runs/501`, (b) => bodies.push(b) > 0)
+        .times(2)
+        .reply(200, { id: 501 });
+      const pr = agentPullRequest('opened', { sha: 'a'.repeat(40) });
+      await postWebhook(slow.port, 'pull_request', pr);
+      await slow.github!.drain();
+      pr.action = 'edited';
+      pr.pull_request.title = 'A new title';
+      await postWebhook(slow.port, 'pull_request', pr);
+      await slow.github!.drain();
+      expect(bodies.map((b) => [b.status, b.output.title])).toEqual([
+        ['in_progress', 'Evaluating'],
+        ['completed', 'Allowed: every rule passed'],
+        ['completed', 'Allowed: every rule passed'], // never moved back to in_progress
+      ]);
+    } finally {
+      await slow.stop();
+    }
+  });
+});
