@@ -1,5 +1,6 @@
 import type { ProbotOctokit } from 'probot';
 import type { LedgerDb } from '../ledger/open-ledger-db.js';
+import { checkRunId, rememberCheckRun } from '../ledger/queries/check-runs.js';
 import type { CheckRunPayload } from './check-run-message.js';
 
 /** GitHub accepts at most 50 annotations per request; later updates append to the earlier ones. */
@@ -19,11 +20,7 @@ export async function deliverCheckRun(
   publicUrl: string | null = null,
 ): Promise<void> {
   const repository = `${p.owner}/${p.repo}`;
-  const known = db
-    .prepare(
-      'SELECT check_run_id AS id FROM github_check_runs WHERE repository = ? AND head_sha = ? AND name = ?',
-    )
-    .get(repository, p.headSha, p.name) as { id: number } | undefined;
+  const known = checkRunId(db, repository, p.headSha, p.name);
   const { annotations, ...output } = p.render.output;
   const batches: (typeof annotations)[] = [];
   for (let i = 0; i < annotations.length; i += ANNOTATIONS_PER_REQUEST)
@@ -45,13 +42,8 @@ export async function deliverCheckRun(
     output: { ...output, annotations: toApi(batches[0]) },
     ...(publicUrl ? { details_url: detailsUrl(publicUrl, p) } : {}),
   };
-  const remember = (checkRunId: number) =>
-    db
-      .prepare(
-        'INSERT OR REPLACE INTO github_check_runs (repository, head_sha, name, check_run_id) VALUES (?, ?, ?, ?)',
-      )
-      .run(repository, p.headSha, p.name, checkRunId);
-  let id = known?.id;
+  const remember = (id: number) => rememberCheckRun(db, repository, p.headSha, p.name, id);
+  let id = known ?? undefined;
   if (id === CREATE_ATTEMPTED) {
     // An earlier attempt may have created it and lost the answer (a crash, a gateway error after the
     // fact): find it before creating a second one on the commit.
