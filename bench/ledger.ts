@@ -14,7 +14,7 @@ import Database from 'better-sqlite3';
 import type { LedgerEntryInput } from '../src/core/ledger-entries.js';
 import { Checkpoints } from '../src/ledger/checkpoints.js';
 import { entryHash } from '../src/ledger/entry-hash.js';
-import { Ledger } from '../src/ledger/ledger.js';
+import { dbOf, Ledger } from '../src/ledger/ledger.js';
 import { openLedgerDb } from '../src/ledger/open-ledger-db.js';
 import { loadSigningKey } from '../src/ledger/signing-key.js';
 import { verifyLedger } from '../src/ledger/verify.js';
@@ -174,7 +174,7 @@ function buildVerifyLedger(): string {
     if (i === Math.floor(VERIFY_N / 2000) * 1000) checkpoints.create();
   }
   checkpoints.create();
-  ledger.db.pragma('wal_checkpoint(TRUNCATE)');
+  dbOf(ledger).pragma('wal_checkpoint(TRUNCATE)');
   ledger.close();
   return path;
 }

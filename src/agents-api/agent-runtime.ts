@@ -85,7 +85,7 @@ export class AgentRuntime {
   async authenticate(token: string): Promise<AgentRecord | null> {
     const id = /^agov_([a-z0-9][a-z0-9-]*)_[A-Za-z0-9_-]{20,}$/.exec(token)?.[1];
     if (!id) return null;
-    const found = agentCredentials(this.governance.ledger.db, id);
+    const found = agentCredentials(this.governance.ledger, id);
     if (!found?.tokenHash || !tokenMatches(token, found.tokenHash)) return null;
     return {
       id,
@@ -235,7 +235,7 @@ export class AgentRuntime {
           { agent: agent.id, err: error },
           'token issued during a revocation; revoking it later',
         );
-        const revocationId = latestRevocationId(this.governance.ledger.db, agent.id);
+        const revocationId = latestRevocationId(this.governance.ledger, agent.id);
         if (revocationId)
           this.governance.ledger.outbox.enqueue(
             entry!.seq,
@@ -268,14 +268,14 @@ export class AgentRuntime {
         actor: agent.id,
         payload: { sha256: createHash('sha256').update(text).digest('hex'), bytes: Buffer.byteLength(text) },
       });
-      saveSessionCheckpoint(ledger.db, { seq: e.seq, agentId: agent.id, state: text, savedAt: e.ts });
+      saveSessionCheckpoint(ledger, { seq: e.seq, agentId: agent.id, state: text, savedAt: e.ts });
       return e;
     });
     return { saved: true, seq: entry.seq, savedAt: entry.ts };
   }
 
   loadSessionCheckpoint(agent: AgentRecord) {
-    const saved = latestSessionCheckpoint(this.governance.ledger.db, agent.id);
+    const saved = latestSessionCheckpoint(this.governance.ledger, agent.id);
     if (!saved)
       throw new ApiRefusal(404, 'no_checkpoint', `agent ${agent.id} has saved no session checkpoint`);
     return saved;

@@ -5,8 +5,7 @@ import type { Env } from '../config/read-env.js';
 import type { OrgConfig } from '../core/org-config.js';
 import { Governance } from '../governance/governance.js';
 import { Checkpoints } from '../ledger/checkpoints.js';
-import { Ledger } from '../ledger/ledger.js';
-import { openLedgerDb } from '../ledger/open-ledger-db.js';
+import { type Ledger, openLedger } from '../ledger/ledger.js';
 import { SafetyJournal } from '../ledger/safety-journal.js';
 import { loadSigningKey, type SigningKey } from '../ledger/signing-key.js';
 import { UserError } from '../platform/errors.js';
@@ -47,7 +46,7 @@ export async function openRuntime(env: Env, options: OpenRuntimeOptions = {}): P
       `no ledger at ${env.LEDGER_PATH}; pass --ledger PATH or set LEDGER_PATH`,
     );
   }
-  const ledger = new Ledger(openLedgerDb(env.LEDGER_PATH, { mustExist: Boolean(options.ledgerMustExist) }));
+  const ledger = openLedger(env.LEDGER_PATH, { mustExist: Boolean(options.ledgerMustExist) });
   try {
     const signingKey = loadSigningKey({
       pem: env.LEDGER_SIGNING_KEY,

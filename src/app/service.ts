@@ -77,12 +77,7 @@ export async function startService(
   try {
     // Nothing is served from a ledger whose state was rewritten: agents authenticate from its
     // projections and the state store is rebuilt from its checkpoints.
-    const verified = verifyOnStart(
-      runtime.ledger.db,
-      runtime.checkpoints,
-      runtime.signingKey,
-      env.LEDGER_PATH,
-    );
+    const verified = verifyOnStart(runtime.ledger, runtime.checkpoints, runtime.signingKey, env.LEDGER_PATH);
     const verifiedAt = new Date().toISOString();
     logger.info(verified, `ledger verified: ${verified.checked} entries, checkpoints and projections`);
     const restored = await runtime.governance.restoreState();
@@ -158,7 +153,7 @@ export async function startService(
     );
     governance.onEntry(() => consequencesPump.kick());
     const health = new HealthManager();
-    const heartbeat = new LedgerHeartbeat(runtime.ledger.db);
+    const heartbeat = new LedgerHeartbeat(runtime.ledger);
     health.register({
       name: 'ledger',
       required: true,

@@ -1,7 +1,7 @@
 import type { LedgerEntry } from '../core/ledger-entries.js';
 import type { GithubStandIn, SlackStandIn, VaultStandIn } from '../demo/stand-ins.js';
 import { followerPosition } from '../ledger/followers.js';
-import type { LedgerDb } from '../ledger/open-ledger-db.js';
+import type { LedgerSource } from '../ledger/ledger.js';
 import { allEntries, backlog, outboxCountsByStatus } from '../ledger/queries/admin.js';
 import { verifyLedger } from '../ledger/verify.js';
 import { agentRoleName } from '../secrets/tier-policies.js';
@@ -36,7 +36,7 @@ export interface Observed {
 }
 
 export function checkInvariants(
-  db: LedgerDb,
+  db: LedgerSource,
   standIns: { github: GithubStandIn; slack?: SlackStandIn; vault?: VaultStandIn },
   observed: Observed,
 ): InvariantResult[] {
@@ -256,7 +256,7 @@ export function checkInvariants(
  * is reported, as for cards: Slack has no idempotency key).
  */
 function consequencesOnce(
-  db: LedgerDb,
+  db: LedgerSource,
   rows: LedgerEntry[],
   slack: SlackStandIn | undefined,
 ): InvariantResult {

@@ -16,7 +16,7 @@ import {
   standInEnv,
   VaultStandIn,
 } from '../demo/stand-ins.js';
-import { openLedgerDb } from '../ledger/open-ledger-db.js';
+import { openLedger } from '../ledger/ledger.js';
 import { backlog } from '../ledger/queries/admin.js';
 import { checkInvariants, type InvariantResult, type Observed } from './invariants.js';
 import { freePort, PrivateRedis } from './private-redis.js';
@@ -358,7 +358,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     slack.failWith = null;
     vault.sealed = false;
     const recoveryStart = Date.now();
-    const db = openLedgerDb(ledgerPath, { readonly: true, mustExist: true });
+    const db = openLedger(ledgerPath, { readonly: true, mustExist: true });
     try {
       const quiet = () => {
         const { outbox, inbox } = backlog(db);
@@ -381,7 +381,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     }
     print(`  recovery: drained in ${((Date.now() - recoveryStart) / 1000).toFixed(1)} s`);
     await service.stop();
-    const ledger = openLedgerDb(ledgerPath, { readonly: true, mustExist: true });
+    const ledger = openLedger(ledgerPath, { readonly: true, mustExist: true });
     try {
       const invariants = checkInvariants(ledger, { github, slack, vault }, observed);
       return { ok: invariants.every((i) => i.ok), invariants, stats };

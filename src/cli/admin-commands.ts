@@ -130,7 +130,7 @@ export function registerAdminCommands(agents: Command, program: Command): void {
     .option('--agent <id>', 'only this agent')
     .action(async (opts: { agent?: string }, command: Command) => {
       await withRuntime(command, { ledgerMustExist: true, stateStore: 'memory' }, (rt) => {
-        const ids = requestedPromotionIds(rt.ledger.db, opts.agent);
+        const ids = requestedPromotionIds(rt.ledger, opts.agent);
         const { promotions: machine } = machines(rt);
         if (ids.length === 0) return console.log('no promotion requests');
         for (const id of ids) console.log(describe(machine.statusOf(id)!));

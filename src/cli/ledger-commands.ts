@@ -42,7 +42,7 @@ export function registerLedgerCommands(program: Command): void {
         const heads: TrustedHead[] = external
           ? [{ seq: external.headSeq, hash: external.headHash, source: `head file ${opts.head}` }]
           : [];
-        const result = verifyLedger(rt.ledger.db, heads, {
+        const result = verifyLedger(rt.ledger, heads, {
           publicKey,
           hostPublicKey: rt.signingKey.publicKey,
         });
@@ -81,7 +81,7 @@ export function registerLedgerCommands(program: Command): void {
       await withRuntime(command, { ledgerMustExist: true, stateStore: 'memory' }, async (rt) => {
         const out: Writable = opts.out ? privateFile(opts.out) : process.stdout;
         let n = 0;
-        for (const entry of iterateEntries(rt.ledger.db, opts.after)) {
+        for (const entry of iterateEntries(rt.ledger, opts.after)) {
           if (!out.write(`${JSON.stringify(entry)}\n`)) await once(out, 'drain');
           n++;
         }
@@ -128,7 +128,7 @@ export function registerLedgerCommands(program: Command): void {
     .action(async (_opts: unknown, command: Command) => {
       await withRuntime(command, { ledgerMustExist: true, stateStore: 'memory' }, (rt) => {
         const head = rt.ledger.head();
-        const stats = ledgerStats(rt.ledger.db);
+        const stats = ledgerStats(rt.ledger);
         console.log(`entries: ${head.seq}  head: ${head.hash}`);
         console.log(`agents: ${stats.agents}`);
         console.log(`violations: ${stats.violations}`);

@@ -225,7 +225,7 @@ export function registerPolicyCommands(program: Command): void {
         if (!Number.isInteger(opts.last) || opts.last <= 0)
           throw new UserError('usage', '--last must be a positive whole number');
         await withRuntime(command, { ledgerMustExist: true, stateStore: 'memory' }, (rt) => {
-          const rows = backtestPolicy(rt.ledger.db, resolved, rt.config, opts);
+          const rows = backtestPolicy(rt.ledger, resolved, rt.config, opts);
           const changed = rows.filter((r) => r.was !== r.wouldBe);
           if (rows.length === 0) return console.log('no agent PR decisions recorded in that range');
           if (changed.length) {

@@ -144,7 +144,7 @@ export async function runDemo(print: (line: string) => void = console.log): Prom
 
     print('6. Anyone can verify the ledger.');
     print('   $ agov ledger verify');
-    const result = verifyLedger(service.runtime.ledger.db, []);
+    const result = verifyLedger(service.runtime.ledger, []);
     print(
       result.ok
         ? `   ok: ${result.checked} entries checked, chain intact`

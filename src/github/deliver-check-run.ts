@@ -1,5 +1,5 @@
 import type { ProbotOctokit } from 'probot';
-import type { LedgerDb } from '../ledger/open-ledger-db.js';
+import type { LedgerSource } from '../ledger/ledger.js';
 import { checkRunId, rememberCheckRun } from '../ledger/queries/check-runs.js';
 import type { CheckRunPayload } from './check-run-message.js';
 
@@ -15,7 +15,7 @@ const CREATE_ATTEMPTED = 0;
  */
 export async function deliverCheckRun(
   octokit: ProbotOctokit,
-  db: LedgerDb,
+  db: LedgerSource,
   p: CheckRunPayload,
   publicUrl: string | null = null,
 ): Promise<void> {

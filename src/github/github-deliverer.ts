@@ -2,7 +2,7 @@ import type { CircuitBreakerPolicy } from 'cockatiel';
 import type { Probot } from 'probot';
 import type { Deliverer, DeliveryOutcome } from '../integrations/delivery-loop.js';
 import type { TypedOutboxMessage } from '../integrations/outbox-messages.js';
-import type { LedgerDb } from '../ledger/open-ledger-db.js';
+import type { LedgerSource } from '../ledger/ledger.js';
 import { deliverCheckRun } from './deliver-check-run.js';
 import { deliverDeploymentReview } from './deployment-gate.js';
 import { deliverFindingIssue } from './finding-issue.js';
@@ -17,7 +17,7 @@ export type RecordEffect = (
 /** The calls to GitHub waiting in the outbox: check runs, a revoked agent's failed checks, finding issues, deployment answers. */
 export function githubDeliverer(options: {
   probot: Probot;
-  db: LedgerDb;
+  db: LedgerSource;
   breaker: CircuitBreakerPolicy;
   retry: { initialMs: number; maxMs: number };
   publicUrl: string | null;

@@ -82,7 +82,7 @@ export class GithubIntegration {
       governance.ledger,
       githubDeliverer({
         probot: this.probot,
-        db: governance.ledger.db,
+        db: governance.ledger,
         breaker: this.breaker,
         retry: this.retry,
         publicUrl: this.publicUrl,

@@ -6,7 +6,7 @@ import type { Governance } from './governance.js';
 
 /** The record promotion eligibility is judged on, read from the ledger's projections. */
 export function agentRecordFacts(g: Governance, agent: AgentMetrics, now: Date): AgentRecordFacts {
-  const db = g.ledger.db;
+  const db = g.ledger;
   const windowStart = new Date(now.getTime() - g.config.budgets.window_hours * 3600_000).toISOString();
   return {
     tier: agent.tier,

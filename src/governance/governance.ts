@@ -149,7 +149,7 @@ export class Governance {
    * that lost them (a restarted Redis) must not hand the same lock, or the same token, to another.
    */
   private async restoreLocks(): Promise<void> {
-    for (const lock of locksToRestore(lockHistory(this.ledger.db), Date.now())) {
+    for (const lock of locksToRestore(lockHistory(this.ledger), Date.now())) {
       await this.state.restoreLock(
         lock.lockKey,
         lock.holder ? `${lock.holder}:restored` : 'none',
@@ -319,8 +319,8 @@ export class Governance {
     const windowStart = new Date(now.getTime() - this.config.budgets.window_hours * 3600_000).toISOString();
     const resumed = this.ledger.atomically(() => {
       const ids: string[] = [];
-      for (const agentId of suspendedForExhaustedBudget(this.ledger.db)) {
-        const used = budgetUsed(this.ledger.db, agentId, windowStart);
+      for (const agentId of suspendedForExhaustedBudget(this.ledger)) {
+        const used = budgetUsed(this.ledger, agentId, windowStart);
         if (used >= this.config.budgets.limit) continue;
         this.ledger.append({
           type: 'agent.status_changed',
@@ -411,12 +411,12 @@ export class Governance {
    * an approval (or now, for the decision about to be recorded). Deadlines run from here.
    */
   waitingSince(repository: string, number: number, headSha: string): string | null {
-    return waitingSince(this.ledger.db, repository, number, headSha);
+    return waitingSince(this.ledger, repository, number, headSha);
   }
 
   /** Every approval and rejection recorded for a PR, oldest first. */
   receiptsFor(repository: string, number: number): ApprovalReceipt[] {
-    return approvalReceipts(this.ledger.db, repository, number);
+    return approvalReceipts(this.ledger, repository, number);
   }
 
   /**
@@ -429,7 +429,7 @@ export class Governance {
     if (!council.slack_usergroup) return council.members;
     const head = this.ledger.head().seq;
     if (head > this.councilRead.seq) {
-      const group = councilMembershipBetween(this.ledger.db, this.councilRead.seq, head);
+      const group = councilMembershipBetween(this.ledger, this.councilRead.seq, head);
       this.councilRead = { seq: head, group: group ?? this.councilRead.group };
     }
     return [...new Set([...council.members, ...this.councilRead.group])].sort();
@@ -450,7 +450,7 @@ export class Governance {
    */
   waitingPastDeadline(now: Date): { repository: string; number: number; installationId: number }[] {
     const due: { repository: string; number: number; installationId: number }[] = [];
-    for (const row of newestDecisionsWaiting(this.ledger.db)) {
+    for (const row of newestDecisionsWaiting(this.ledger)) {
       const p = row.payload;
       const hours = Math.min(...(p.gates ?? []).map((g) => g.expiryHours));
       const since = this.waitingSince(row.repository, row.number, row.headSha);
@@ -474,7 +474,7 @@ export class Governance {
 
   /** The newest decision on a PR, if any. */
   latestDecision(repository: string, number: number): LatestDecision | null {
-    return latestDecision(this.ledger.db, repository, number);
+    return latestDecision(this.ledger, repository, number);
   }
 
   /**
@@ -483,12 +483,12 @@ export class Governance {
    * a token or a promotion from landing after a revocation.
    */
   statusInLedger(agentId: string): AgentStatus | null {
-    return agentStatus(this.ledger.db, agentId);
+    return agentStatus(this.ledger, agentId);
   }
 
   /** From the ledger itself, so it holds even while the state store is down or behind. */
   agentRegistered(agentId: string): boolean {
-    return agentStatus(this.ledger.db, agentId) !== null;
+    return agentStatus(this.ledger, agentId) !== null;
   }
 }
 

@@ -5,7 +5,7 @@ import { evaluate } from '../core/policy/evaluate.js';
 import type { Policy } from '../core/policy/policy-schema.js';
 import type { ChangedFile } from '../core/policy/pull-request-facts.js';
 import type { TierId } from '../core/tiers.js';
-import type { LedgerDb } from '../ledger/open-ledger-db.js';
+import type { LedgerSource } from '../ledger/ledger.js';
 import { recordedAgentDecisions } from '../ledger/queries/decisions.js';
 
 /** What a policy says before anyone approves: approvals are bound to a policy version anyway. */
@@ -38,7 +38,7 @@ type DecisionPayload = LedgerPayload<'decision.recorded'>;
  * it had; everything else is evaluated again from the recorded paths and sizes.
  */
 export function backtestPolicy(
-  db: LedgerDb,
+  db: LedgerSource,
   candidate: Policy,
   org: OrgConfig,
   options: BacktestOptions = {},

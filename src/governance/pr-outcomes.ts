@@ -106,7 +106,7 @@ export class PullRequestOutcomes {
     filesOf: FilesOfPullRequest,
     evidence: string,
   ): Promise<void> {
-    const db = this.governance.ledger.db;
+    const db = this.governance.ledger;
     const merged = mergedPullRequest(db, repository, which);
     if (!merged) return; // not an agent's merged PR: nothing to charge, nothing to read
     // The files the PR's decision at its merged head recorded (or the newest decision that recorded
@@ -128,7 +128,7 @@ export class PullRequestOutcomes {
     outcome: BadOutcome,
     evidence: string,
   ): Promise<void> {
-    const db = this.governance.ledger.db;
+    const db = this.governance.ledger;
     // Read and written in one transaction: a redelivered event or a second failing run counts once.
     await this.governance.record((): LedgerEntryInput[] => {
       const merged = mergedPullRequest(db, repository, which);

@@ -54,7 +54,7 @@ export class Promotions {
     const g = this.governance;
     const ledger = g.ledger;
     const status = ledger.atomically(() => {
-      const agent = agentMetrics(ledger.db, agentId);
+      const agent = agentMetrics(ledger, agentId);
       if (!agent) throw unknownAgent(agentId);
       const pending = this.pendingFor(agentId);
       if (pending)
@@ -213,7 +213,7 @@ export class Promotions {
   }
 
   pendingFor(agentId: string): PromotionStatus | null {
-    const pending = pendingPromotionIds(this.governance.ledger.db, agentId)[0];
+    const pending = pendingPromotionIds(this.governance.ledger, agentId)[0];
     return pending === undefined ? null : this.statusOf(pending);
   }
 
@@ -305,11 +305,11 @@ export class Promotions {
   /** The promotion's request, votes and resolution, oldest first (none for an id of no promotion). */
   private historyOf(promotionId: string) {
     const agentId = agentIdOf(promotionId);
-    return agentId ? promotionHistory(this.governance.ledger.db, agentId, promotionId) : [];
+    return agentId ? promotionHistory(this.governance.ledger, agentId, promotionId) : [];
   }
 
   private ownerOf(agentId: string): string | null {
-    return agentOwner(this.governance.ledger.db, agentId);
+    return agentOwner(this.governance.ledger, agentId);
   }
 
   private applyEntries(

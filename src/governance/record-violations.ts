@@ -27,7 +27,7 @@ export function recordViolations(
   now: Date,
   extra: { entries?: LedgerEntryInput[]; options?: AppendOptions } = {},
 ): LedgerEntry[] {
-  const db = ledger.db;
+  const db = ledger;
   return ledger.atomically(() => {
     const agent = agentMetrics(db, agentId);
     const fresh = agent

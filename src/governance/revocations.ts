@@ -59,7 +59,7 @@ export class Revocations {
   ) {}
 
   plan(agentId: string): RevocationPlan {
-    const prs = openPullRequestsOf(this.governance.ledger.db, agentId);
+    const prs = openPullRequestsOf(this.governance.ledger, agentId);
     return {
       revocationId: `rev-${agentId}-${this.governance.ledger.head().seq + 1}`,
       agentId,
@@ -123,7 +123,7 @@ export class Revocations {
    */
   followEntry(entry: LedgerEntry): void {
     if (entry.type !== 'agent.status_changed' || entry.payload.to !== 'revoked' || !entry.agentId) return;
-    const db = this.governance.ledger.db;
+    const db = this.governance.ledger;
     const since = statusChangeBefore(db, entry.agentId, entry.seq);
     const requested = revocationRecordsOf(db, entry.agentId).some(
       (r) => r.type === 'revocation.requested' && r.seq > since && r.seq < entry.seq,
@@ -144,8 +144,7 @@ export class Revocations {
    * or before a crash, is confirmed by whichever server runs this next.
    */
   async confirmSignals(): Promise<void> {
-    for (const agentId of unconfirmedRevocations(this.governance.ledger.db))
-      await this.confirmSignal(agentId);
+    for (const agentId of unconfirmedRevocations(this.governance.ledger)) await this.confirmSignal(agentId);
   }
 
   private async confirmSignal(agentId: string): Promise<void> {
@@ -225,7 +224,7 @@ export class Revocations {
       },
     ];
     // Deployments of the agent waiting on a gate are rejected now, each recorded with its answer.
-    for (const d of waitingDeployments(g.ledger.db, agentId)) {
+    for (const d of waitingDeployments(g.ledger, agentId)) {
       const reasons = [...d.reasons, `${agentId} was revoked by ${actor}: ${reason}`];
       entries.push({
         type: 'deployment.decided',
@@ -293,7 +292,7 @@ export class Revocations {
   /** The newest revocation of an agent with each effect's state, or null. */
   status(agentId: string): RevocationStatus | null {
     let current: RevocationStatus | null = null;
-    for (const r of revocationRecordsOf(this.governance.ledger.db, agentId)) {
+    for (const r of revocationRecordsOf(this.governance.ledger, agentId)) {
       if (r.type === 'revocation.requested') {
         current = {
           revocationId: r.revocationId,

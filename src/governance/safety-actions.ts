@@ -107,7 +107,7 @@ export async function replaySafetyJournal(
     let plan: RevocationPlan | null = null;
     try {
       g.ledger.atomically(() => {
-        if (recordedInLedger(g.ledger.db, action.agentId, action.id)) return;
+        if (recordedInLedger(g.ledger, action.agentId, action.id)) return;
         if (action.kind === 'revoke') plan = revocations.appendQueued(action);
         else if (g.statusInLedger(action.agentId) === 'active') {
           g.ledger.append({

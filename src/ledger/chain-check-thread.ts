@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { checkChain } from './chain-check.js';
+import { dbOf, type LedgerSource } from './ledger.js';
 import type { LedgerDb } from './open-ledger-db.js';
 
 const WORKER = new URL('./chain-check-worker.js', import.meta.url);
@@ -56,7 +57,8 @@ export function startChainThread(
  * range that holds it being the one that found it. Small or in-memory ledgers, and ranges whose
  * worker could not run, are checked on the caller's thread.
  */
-export function startChainCheck(db: LedgerDb, upTo: number): { wait(): ChainResult } {
+export function startChainCheck(store: LedgerSource, upTo: number): { wait(): ChainResult } {
+  const db = dbOf(store);
   const ranges = db.memory || upTo < CHAIN_THREAD_MIN_ENTRIES ? 1 : Math.min(4, availableParallelism());
   const size = Math.ceil(upTo / Math.max(1, ranges));
   const parts: { from: number; to: number; thread: { wait(): ChainResult | null } | null }[] = [];

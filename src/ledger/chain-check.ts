@@ -1,5 +1,6 @@
 import { hash } from 'node:crypto';
 import { entryHashOf, GENESIS_HASH } from './entry-hash.js';
+import { dbOf, type LedgerSource } from './ledger.js';
 import type { LedgerDb } from './open-ledger-db.js';
 
 /**
@@ -87,10 +88,11 @@ const BATCH = 8192;
  * range holding that entry proves the hash right, so ranges checked apart check the whole chain.
  */
 export function checkChain(
-  db: LedgerDb,
+  store: LedgerSource,
   upTo: number,
   from = 1,
 ): { problem: ChainProblem | null; checked: number; head: string } {
+  const db = dbOf(store);
   const chain = new ChainCheck(db);
   if (from > 1) {
     chain.expectedSeq = from;

@@ -10,6 +10,7 @@ import {
 import { UserError } from '../platform/errors.js';
 import { GENESIS_HASH } from './entry-hash.js';
 import type { Ledger } from './ledger.js';
+import { dbOf } from './ledger.js';
 import { findPinnedKey, type PinnedKey } from './pinned-key.js';
 import { type SigningKey, signText, verifySignature } from './signing-key.js';
 import { iterateEntries } from './verify.js';
@@ -82,7 +83,7 @@ export class Checkpoints {
   }
 
   private createPinned(): Checkpoint {
-    const db = this.ledger.db;
+    const db = dbOf(this.ledger);
     return db
       .transaction(() => {
         this.pinKey();
@@ -122,7 +123,7 @@ export class Checkpoints {
 
   /** The key pinned in this ledger, if a checkpoint was ever created. */
   pinnedKey(): PinnedKey | null {
-    this.pinned ??= findPinnedKey(this.ledger.db);
+    this.pinned ??= findPinnedKey(dbOf(this.ledger));
     return this.pinned;
   }
 
@@ -153,7 +154,7 @@ export class Checkpoints {
     const latest = this.latest();
     const state = latest ? structuredClone(latest.state) : emptyDerivedState();
     let head = latest ? { seq: latest.headSeq, hash: latest.headHash } : { seq: 0, hash: GENESIS_HASH };
-    for (const entry of iterateEntries(this.ledger.db, head.seq)) {
+    for (const entry of iterateEntries(dbOf(this.ledger), head.seq)) {
       applyStateChanges(state, stateChangesFor(entry));
       head = { seq: entry.seq, hash: entry.hash };
     }
@@ -161,7 +162,7 @@ export class Checkpoints {
   }
 
   list(): SignedHead[] {
-    return this.ledger.db
+    return dbOf(this.ledger)
       .prepare<[], CheckpointRow>('SELECT * FROM checkpoints ORDER BY created_at DESC, id DESC')
       .all()
       .map((row) => rowToCheckpoint(row))
@@ -169,7 +170,7 @@ export class Checkpoints {
   }
 
   get(id: string): Checkpoint {
-    const row = this.ledger.db
+    const row = dbOf(this.ledger)
       .prepare<[string], CheckpointRow>('SELECT * FROM checkpoints WHERE id = ?')
       .get(id);
     if (!row)
@@ -178,7 +179,7 @@ export class Checkpoints {
   }
 
   latest(): Checkpoint | null {
-    const row = this.ledger.db
+    const row = dbOf(this.ledger)
       .prepare<[], CheckpointRow>('SELECT * FROM checkpoints ORDER BY head_seq DESC, created_at DESC LIMIT 1')
       .get();
     return row ? rowToCheckpoint(row) : null;

@@ -1,11 +1,16 @@
 import type { LedgerPayload } from '../core/ledger-entries.js';
+import { dbOf, type LedgerSource } from './ledger.js';
 import type { LedgerDb } from './open-ledger-db.js';
 
 /**
  * The deployments an agent has waiting: for each (repository, run, environment), the newest
  * `deployment.decided` entry, when it is the agent's and says `waiting`. The kill switch rejects them.
  */
-export function waitingDeployments(db: LedgerDb, agentId: string): LedgerPayload<'deployment.decided'>[] {
+export function waitingDeployments(
+  store: LedgerSource,
+  agentId: string,
+): LedgerPayload<'deployment.decided'>[] {
+  const db = dbOf(store);
   const rows = db
     .prepare(
       `SELECT e.payload FROM ledger_entries e

@@ -1,5 +1,6 @@
 import type { LedgerEntry } from '../core/ledger-entries.js';
 import type { Ledger } from './ledger.js';
+import { dbOf, type LedgerSource } from './ledger.js';
 import type { LedgerDb } from './open-ledger-db.js';
 
 /**
@@ -19,7 +20,7 @@ export class LedgerFollower {
 
   /** Handles up to `limit` entries after the stored position; returns how many it handled. */
   step(limit = 200): number {
-    const db = this.ledger.db;
+    const db = dbOf(this.ledger);
     return this.ledger.atomically(() => {
       const row = db.prepare('SELECT seq FROM follower_positions WHERE name = ?').get(this.name) as
         | { seq: number }
@@ -44,12 +45,13 @@ export class LedgerFollower {
 
   /** The stored position (0 before the first run). */
   position(): number {
-    return followerPosition(this.ledger.db, this.name);
+    return followerPosition(dbOf(this.ledger), this.name);
   }
 }
 
 /** A follower's stored position, read from the database alone (0 before its first run). */
-export function followerPosition(db: LedgerDb, name: string): number {
+export function followerPosition(store: LedgerSource, name: string): number {
+  const db = dbOf(store);
   const row = db.prepare('SELECT seq FROM follower_positions WHERE name = ?').get(name) as
     | { seq: number }
     | undefined;

@@ -1,5 +1,6 @@
 import type { LedgerEntry } from '../core/ledger-entries.js';
 import type { Ledger } from './ledger.js';
+import { dbOf } from './ledger.js';
 import type { OutboxMessageInput } from './outbox.js';
 
 export interface InboxDelivery {
@@ -42,7 +43,7 @@ export class Inbox {
     /** Calls to make because the delivery arrived (e.g. a `queued` check run). */
     outbox?: OutboxMessageInput[];
   }): LedgerEntry | null {
-    const db = this.ledger.db;
+    const db = dbOf(this.ledger);
     return this.ledger.atomically(() => {
       if (db.prepare('SELECT 1 FROM inbox WHERE delivery_id = ?').get(delivery.deliveryId)) return null;
       const entry = this.ledger.append(
@@ -71,7 +72,7 @@ export class Inbox {
 
   /** Pending deliveries whose time has come, oldest first. */
   due(source: 'github' | 'slack', limit = 20): InboxDelivery[] {
-    return this.ledger.db
+    return dbOf(this.ledger)
       .prepare<[string, string, number], InboxRow>(
         `SELECT delivery_id, source, event, payload, seq, attempts FROM inbox
          WHERE status = 'pending' AND source = ? AND next_attempt_at <= ? ORDER BY seq LIMIT ?`,
@@ -88,7 +89,7 @@ export class Inbox {
   }
 
   markDone(deliveryId: string): void {
-    this.ledger.db
+    dbOf(this.ledger)
       .prepare(
         "UPDATE inbox SET status = 'done', attempts = attempts + 1, processed_at = ?, last_error = NULL WHERE delivery_id = ?",
       )
@@ -96,7 +97,7 @@ export class Inbox {
   }
 
   markRetry(deliveryId: string, error: string, nextAttemptAt: Date): void {
-    this.ledger.db
+    dbOf(this.ledger)
       .prepare(
         'UPDATE inbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE delivery_id = ?',
       )
@@ -105,7 +106,7 @@ export class Inbox {
 
   /** Gives up on a delivery that can never succeed (the PR is gone, a payload we cannot use). */
   markFailed(deliveryId: string, error: string): void {
-    this.ledger.db
+    dbOf(this.ledger)
       .prepare(
         "UPDATE inbox SET status = 'failed', attempts = attempts + 1, processed_at = ?, last_error = ? WHERE delivery_id = ?",
       )
@@ -114,10 +115,10 @@ export class Inbox {
 
   pendingCount(source?: 'github' | 'slack'): number {
     const row = source
-      ? this.ledger.db
+      ? dbOf(this.ledger)
           .prepare("SELECT COUNT(*) AS n FROM inbox WHERE status = 'pending' AND source = ?")
           .get(source)
-      : this.ledger.db.prepare("SELECT COUNT(*) AS n FROM inbox WHERE status = 'pending'").get();
+      : dbOf(this.ledger).prepare("SELECT COUNT(*) AS n FROM inbox WHERE status = 'pending'").get();
     return (row as { n: number }).n;
   }
 }

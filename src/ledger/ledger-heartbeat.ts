@@ -1,4 +1,4 @@
-import type { LedgerDb } from './open-ledger-db.js';
+import { dbOf, type LedgerSource } from './ledger.js';
 
 /**
  * The readiness probe's write: one row rewritten and committed. Throws what SQLite says when the
@@ -8,8 +8,8 @@ import type { LedgerDb } from './open-ledger-db.js';
 export class LedgerHeartbeat {
   private readonly write;
 
-  constructor(db: LedgerDb) {
-    this.write = db.prepare<[string]>(
+  constructor(store: LedgerSource) {
+    this.write = dbOf(store).prepare<[string]>(
       'INSERT INTO heartbeat (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at',
     );
   }

@@ -9,7 +9,7 @@ import {
 } from '../core/ledger-entries.js';
 import { UserError } from '../platform/errors.js';
 import { entryHash, GENESIS_HASH } from './entry-hash.js';
-import type { LedgerDb } from './open-ledger-db.js';
+import { type LedgerDb, type OpenLedgerOptions, openLedgerDb } from './open-ledger-db.js';
 import { Outbox, type OutboxMessageInput } from './outbox.js';
 import { Projections } from './projections.js';
 
@@ -41,6 +41,24 @@ interface PendingAppend {
   reject: (error: unknown) => void;
 }
 
+/** Opens (or creates, mode 0600) the ledger file at `path`, migrated to the current schema. */
+export function openLedger(path: string, options: OpenLedgerOptions = {}): Ledger {
+  return new Ledger(openLedgerDb(path, options));
+}
+
+/** A ledger, or the database under it: what the storage modules of src/ledger accept. */
+export type LedgerSource = Ledger | LedgerDb;
+
+const databases = new WeakMap<Ledger, LedgerDb>();
+
+/**
+ * The database under a ledger, for the modules of src/ledger only: everything else reads and
+ * writes through the ledger and its typed queries (a test in test/ledger checks the boundary).
+ */
+export function dbOf(source: LedgerSource): LedgerDb {
+  return source instanceof Ledger ? databases.get(source)! : source;
+}
+
 export interface AppendOptions {
   /** Calls to make because of this entry, committed with it or not at all. */
   outbox?: readonly OutboxMessageInput[];
@@ -61,9 +79,10 @@ export class Ledger {
   private readonly appendTx: (groups: readonly AppendGroup[]) => LedgerEntry[][];
 
   constructor(
-    readonly db: LedgerDb,
+    private readonly db: LedgerDb,
     private readonly now: () => Date = () => new Date(),
   ) {
+    databases.set(this, db);
     this.outbox = new Outbox(db, now);
     this.projections = new Projections(db);
     this.insert = db.prepare(

@@ -1,3 +1,4 @@
+import { dbOf, type LedgerSource } from './ledger.js';
 import type { LedgerDb } from './open-ledger-db.js';
 
 /** The checkpoint signing key a ledger pinned, and the entry that pinned it. */
@@ -10,7 +11,8 @@ export interface PinnedKey {
  * The first `ledger.key_pinned` entry. Only the first counts: verify reports any later one as
  * tampering. A scan of the chain; callers cache the answer.
  */
-export function findPinnedKey(db: LedgerDb): PinnedKey | null {
+export function findPinnedKey(store: LedgerSource): PinnedKey | null {
+  const db = dbOf(store);
   const row = db
     .prepare<[], { seq: number; payload: string }>(
       "SELECT seq, payload FROM ledger_entries WHERE type = 'ledger.key_pinned' ORDER BY seq LIMIT 1",

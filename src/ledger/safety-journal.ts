@@ -1,6 +1,7 @@
 import { closeSync, fchmodSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { SafetyAction } from '../core/safety-action.js';
+import { dbOf, type LedgerSource } from './ledger.js';
 import type { LedgerDb } from './open-ledger-db.js';
 
 type JournalLine = { op: 'queued'; action: SafetyAction } | { op: 'done'; id: string };
@@ -87,7 +88,8 @@ function syncDirectory(dir: string): void {
  * Whether the ledger already records the journal's action `journalId` for the agent. Read inside
  * the replay's write transaction, so the action is appended once, whichever process replays.
  */
-export function recordedInLedger(db: LedgerDb, agentId: string, journalId: string): boolean {
+export function recordedInLedger(store: LedgerSource, agentId: string, journalId: string): boolean {
+  const db = dbOf(store);
   return Boolean(
     db
       .prepare(

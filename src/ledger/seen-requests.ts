@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Ledger } from './ledger.js';
+import { dbOf } from './ledger.js';
 import type { LedgerDb } from './open-ledger-db.js';
 
 /**
@@ -40,5 +41,5 @@ export class SeenRequests {
 
 /** The signed requests seen, kept in a ledger's database (callers outside the ledger never hold its handle). */
 export function seenRequestsIn(ledger: Ledger): SeenRequests {
-  return new SeenRequests(ledger.db);
+  return new SeenRequests(dbOf(ledger));
 }

@@ -1,5 +1,6 @@
 import { UserError } from '../platform/errors.js';
 import type { Checkpoints } from './checkpoints.js';
+import { dbOf, type LedgerSource } from './ledger.js';
 import type { LedgerDb } from './open-ledger-db.js';
 import type { SigningKey } from './signing-key.js';
 import { verifyLedger } from './verify.js';
@@ -11,11 +12,12 @@ import { verifyLedger } from './verify.js';
  * `UserError` that says what is wrong and how to look; returns how many entries were checked.
  */
 export function verifyOnStart(
-  db: LedgerDb,
+  store: LedgerSource,
   checkpoints: Checkpoints,
   key: SigningKey,
   ledgerPath: string,
 ): { checked: number; ms: number } {
+  const db = dbOf(store);
   const started = performance.now();
   const pinned = checkpoints.pinnedKey();
   if (pinned && pinned.publicKey !== key.publicKey) {

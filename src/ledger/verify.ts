@@ -9,6 +9,7 @@ import { type ChainProblem, VERIFY_MMAP_BYTES } from './chain-check.js';
 import { startChainCheck } from './chain-check-thread.js';
 import { CheckpointCheck, type TrustedKey } from './checkpoint-check.js';
 import type { EntryRow } from './ledger.js';
+import { dbOf, type LedgerSource } from './ledger.js';
 import type { LedgerDb } from './open-ledger-db.js';
 import type { PinnedKey } from './pinned-key.js';
 import { ProjectionReplay } from './projection-replay.js';
@@ -97,10 +98,11 @@ class StoredEntry {
  * Reports the first bad entry, checkpoint or table row. Reads one snapshot of the database.
  */
 export function verifyLedger(
-  db: LedgerDb,
+  store: LedgerSource,
   trustedHeads: readonly TrustedHead[] = [],
   options: VerifyOptions = {},
 ): VerifyResult {
+  const db = dbOf(store);
   const notes: string[] = [];
   const triggers = db
     .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'ledger_entries'")
@@ -286,7 +288,8 @@ function trustedKey(
 }
 
 /** Entries as plain objects in chain order, for export. */
-export function* iterateEntries(db: LedgerDb, afterSeq = 0): Generator<LedgerEntry> {
+export function* iterateEntries(store: LedgerSource, afterSeq = 0): Generator<LedgerEntry> {
+  const db = dbOf(store);
   const rows = db
     .prepare<[number], EntryRow>('SELECT * FROM ledger_entries WHERE seq > ? ORDER BY seq')
     .iterate(afterSeq);

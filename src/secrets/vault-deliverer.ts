@@ -79,7 +79,7 @@ export class VaultDeliverer {
     const ledger = this.governance.ledger;
     if (message.kind === 'vault.revoke_agent') {
       const { agentId, revocation } = message.payload;
-      const accessors = vaultAccessorsOf(ledger.db, agentId);
+      const accessors = vaultAccessorsOf(ledger, agentId);
       const { calls, confirmed } = await this.secrets.revokeAgent(agentId, accessors);
       ledger.append({
         type: 'vault.calls',

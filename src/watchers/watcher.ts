@@ -28,7 +28,7 @@ export class Watcher {
   /** Runs the rules; returns the findings raised now (not those already open). */
   run(now = new Date()): Finding[] {
     const ledger = this.governance.ledger;
-    const db = ledger.db;
+    const db = ledger;
     const since = new Date(now.getTime() - DEFAULT_WATCH_SETTINGS.windowHours * 3600_000).toISOString();
     const history = {
       violations: violationsSince(db, since),
@@ -96,12 +96,12 @@ export class Watcher {
 
   /** Keys of findings raised and not resolved. */
   openFindings(): string[] {
-    return openFindingKeys(this.governance.ledger.db);
+    return openFindingKeys(this.governance.ledger);
   }
 
   suggestions(now = new Date()): Suggestion[] {
     const g = this.governance;
-    const db = g.ledger.db;
+    const db = g.ledger;
     const since = new Date(now.getTime() - 30 * 86_400_000).toISOString();
     const agents: AgentRecordSummary[] = allAgentMetrics(db).map((m) => {
       const facts = agentRecordFacts(g, m, now);

@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningService, startService } from '../../src/app/service.js';
 import { AgentApiError, AgentClient } from '../../src/client/index.js';
 import { readEnv } from '../../src/config/read-env.js';
+import { dbOf } from '../../src/ledger/ledger.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { tempDir } from '../helpers/agov.js';
 import { PrivateRedis } from '../helpers/redis-server.js';
@@ -32,7 +33,7 @@ async function start(config = '', probeMs = 200) {
   flush.disconnect();
   service = await startService(
     readEnv({
-      LEDGER_PATH: join(dir, 'ledger.db'),
+      LEDGER_PATH: join(dir, 'dbOf(ledger)'),
       REDIS_URL: redis.url,
       GOVERNANCE_CONFIG: configPath,
       PORT: '0',
@@ -50,7 +51,7 @@ async function start(config = '', probeMs = 200) {
 }
 
 const entries = (type: string) =>
-  service!.runtime.ledger.db
+  dbOf(service!.runtime.ledger)
     .prepare('SELECT agent_id, payload FROM ledger_entries WHERE type = ? ORDER BY seq')
     .all(type) as {
     agent_id: string | null;
@@ -65,7 +66,7 @@ describe('the agent API over HTTP with a real Redis', () => {
     expect(allowed).toMatchObject({ decision: 'allow', reasons: [] });
     // The answer names its ledger entry: the agent's receipt.
     expect(
-      service!.runtime.ledger.db
+      dbOf(service!.runtime.ledger)
         .prepare('SELECT type, agent_id FROM ledger_entries WHERE seq = ?')
         .get(allowed.seq),
     ).toEqual({
@@ -127,12 +128,12 @@ describe('the agent API over HTTP with a real Redis', () => {
     const lock = await agent.acquireLock(60, 'acme/api');
     // The service's own sweeper (every 200 ms here) catches it once the 1 s heartbeat lapses.
     await expect
-      .poll(() => service!.runtime.ledger.db.prepare('SELECT COUNT(*) AS n FROM violations').get(), {
+      .poll(() => dbOf(service!.runtime.ledger).prepare('SELECT COUNT(*) AS n FROM violations').get(), {
         timeout: 5000,
         interval: 100,
       })
       .toEqual({ n: 1 });
-    const violations = service!.runtime.ledger.db
+    const violations = dbOf(service!.runtime.ledger)
       .prepare('SELECT type, severity, details FROM violations')
       .all();
     expect(violations).toEqual([

@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningService, startService } from '../../src/app/service.js';
 import { AgentClient } from '../../src/client/index.js';
 import { readEnv } from '../../src/config/read-env.js';
+import { dbOf } from '../../src/ledger/ledger.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { tempDir } from '../helpers/agov.js';
 import { PrivateRedis } from '../helpers/redis-server.js';
@@ -44,7 +45,7 @@ async function start(store: Store, config = CONFIG, env: Record<string, string> 
   }
   service = await startService(
     readEnv({
-      LEDGER_PATH: join(dir, 'ledger.db'),
+      LEDGER_PATH: join(dir, 'dbOf(ledger)'),
       ...(store === 'redis' ? { REDIS_URL: redis.url } : {}),
       GOVERNANCE_CONFIG: configPath,
       PORT: '0',
@@ -77,7 +78,7 @@ async function start(store: Store, config = CONFIG, env: Record<string, string> 
 
 const lockEntries = () =>
   (
-    service!.runtime.ledger.db
+    dbOf(service!.runtime.ledger)
       .prepare("SELECT agent_id, payload FROM ledger_entries WHERE type = 'execution.lock' ORDER BY seq")
       .all() as { agent_id: string; payload: string }[]
   ).map((r) => ({ agent: r.agent_id, ...JSON.parse(r.payload) }));
@@ -247,7 +248,7 @@ describe('one agent’s bad entry', () => {
       error: 'bad_request',
       message: 'the body is nested more than 32 levels deep',
     });
-    const recorded = service!.runtime.ledger.db
+    const recorded = dbOf(service!.runtime.ledger)
       .prepare(
         "SELECT agent_id, COUNT(*) AS n FROM ledger_entries WHERE type = 'integration.event' GROUP BY agent_id",
       )
@@ -317,7 +318,7 @@ describe('notifications of agent events', () => {
       .toBe(2);
     expect(posted).toEqual(['`beta`: plan created', '`beta`: execution complete']);
     // The ledger keeps what the agent sent, under the agent the token names.
-    const row = service!.runtime.ledger.db
+    const row = dbOf(service!.runtime.ledger)
       .prepare(
         "SELECT agent_id, payload FROM ledger_entries WHERE type = 'integration.event' ORDER BY seq LIMIT 1",
       )
@@ -375,9 +376,9 @@ describe('errors say what to do, not what is inside', () => {
     expect(JSON.stringify(collided.body)).not.toMatch(leaks);
 
     // The ledger refuses writes.
-    service!.runtime.ledger.db.pragma('query_only = ON');
+    dbOf(service!.runtime.ledger).pragma('query_only = ON');
     const unwritable = await call(beta.token, 'POST', '/events', { event: 'plan_created', data: {} });
-    service!.runtime.ledger.db.pragma('query_only = OFF');
+    dbOf(service!.runtime.ledger).pragma('query_only = OFF');
     expect(unwritable.status).toBe(503);
     expect(JSON.stringify(unwritable.body)).not.toMatch(leaks);
 

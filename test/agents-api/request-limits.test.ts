@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningService, startService } from '../../src/app/service.js';
 import { readEnv } from '../../src/config/read-env.js';
+import { dbOf } from '../../src/ledger/ledger.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { tempDir } from '../helpers/agov.js';
 import { PrivateRedis } from '../helpers/redis-server.js';
@@ -30,7 +31,7 @@ async function start(config: string, options: { redis?: boolean; ledgerPath?: st
   writeFileSync(configPath, config);
   const service = await startService(
     readEnv({
-      LEDGER_PATH: options.ledgerPath ?? join(dir, 'ledger.db'),
+      LEDGER_PATH: options.ledgerPath ?? join(dir, 'dbOf(ledger)'),
       ...(options.redis ? { REDIS_URL: redis.url } : {}),
       GOVERNANCE_CONFIG: configPath,
       PORT: '0',
@@ -63,7 +64,7 @@ async function start(config: string, options: { redis?: boolean; ledgerPath?: st
 }
 
 const refusals = (service: RunningService) =>
-  service.runtime.ledger.db
+  dbOf(service.runtime.ledger)
     .prepare(
       "SELECT agent_id, json_extract(payload, '$.status') AS status, json_extract(payload, '$.count') AS count FROM ledger_entries WHERE type = 'api.refused' ORDER BY seq",
     )
@@ -126,7 +127,7 @@ describe('request rate per agent', () => {
   });
 
   it('holds across two replicas sharing Redis', async () => {
-    const ledgerPath = join(tempDir(), 'ledger.db');
+    const ledgerPath = join(tempDir(), 'dbOf(ledger)');
     const config = 'agent_api: { requests_per_minute: 10 }\n';
     const { Redis } = await import('ioredis');
     const flush = new Redis(redis.url);

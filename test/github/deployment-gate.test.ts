@@ -7,6 +7,7 @@
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RunningService } from '../../src/app/service.js';
+import { dbOf } from '../../src/ledger/ledger.js';
 import { API, examplePayload, githubApi, postWebhook, startGithubService } from '../helpers/github.js';
 import { REPO } from '../helpers/github-reads.js';
 
@@ -87,7 +88,7 @@ async function deliver(payload: unknown) {
 }
 
 function decisions() {
-  return service.runtime.ledger.db
+  return dbOf(service.runtime.ledger)
     .prepare(
       "SELECT agent_id AS agentId, payload FROM ledger_entries WHERE type = 'deployment.decided' ORDER BY seq",
     )
@@ -96,7 +97,7 @@ function decisions() {
 }
 
 function violations() {
-  return service.runtime.ledger.db
+  return dbOf(service.runtime.ledger)
     .prepare("SELECT * FROM ledger_entries WHERE type = 'violation.recorded'")
     .all();
 }

@@ -6,6 +6,7 @@
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningService } from '../../src/app/service.js';
+import { dbOf } from '../../src/ledger/ledger.js';
 import {
   API,
   agentPullRequest,
@@ -97,7 +98,7 @@ function review(login: string, prAuthor = 'builder-bot[bot]') {
   return payload;
 }
 
-const db = () => service!.runtime.ledger.db;
+const db = () => dbOf(service!.runtime.ledger);
 const lockFile = [file('package.json', '@@ -1 +1 @@\n+"left-pad": "1.3.0"')];
 
 describe('a trailer is a claim: it makes a gate stricter, never charges or revokes the agent', () => {

@@ -3,6 +3,7 @@
  * the real webhook endpoint with signed deliveries and GitHub stubbed at its documented REST paths.
  */
 import { describe, expect, it } from 'vitest';
+import { dbOf } from '../../src/ledger/ledger.js';
 import {
   agentPullRequest,
   examplePayload,
@@ -24,7 +25,7 @@ const FILES = (n: number) => `GET ${REPO}/pulls/${n}/files?per_page=100`;
 const POLICY = `GET ${POLICY_PATH}?ref=master`;
 const CREATE = `POST ${REPO}/check-runs`;
 const docs = [file('docs/a.md', '@@ -1 +1 @@\n+x')];
-const db = () => ctx.service.runtime.ledger.db;
+const db = () => dbOf(ctx.service.runtime.ledger);
 const decisions = () => (db().prepare('SELECT COUNT(*) AS n FROM decisions').get() as { n: number }).n;
 
 /** docs-bot's PR #`n` at `sha`, delivered and everything it causes done. */

@@ -1,5 +1,6 @@
 import nock from 'nock';
 import { expect, it } from 'vitest';
+import { dbOf } from '../../src/ledger/ledger.js';
 import { API, agentPullRequest, file, githubApi, postWebhook, useGithubService } from '../helpers/github.js';
 import { REPO } from '../helpers/github-reads.js';
 
@@ -91,7 +92,7 @@ it('GitHub answering 502 and 403 rate limits for a while: nothing lost, every ch
   }
   await ctx.service.github!.drain(15_000);
 
-  const db = ctx.service.runtime.ledger.db;
+  const db = dbOf(ctx.service.runtime.ledger);
   expect(
     db.prepare("SELECT COUNT(*) AS n FROM ledger_entries WHERE type = 'delivery.received'").get(),
   ).toEqual({ n: 3 });

@@ -1,5 +1,6 @@
 import nock from 'nock';
 import { describe, expect, it } from 'vitest';
+import { dbOf } from '../../src/ledger/ledger.js';
 import { Watcher } from '../../src/watchers/watcher.js';
 import {
   API,
@@ -86,7 +87,7 @@ describe('approvals are receipts for one head commit', () => {
     await postWebhook(ctx.service.port, 'pull_request', builderPr('synchronize', SHA_B));
     await ctx.service.github!.drain();
     expect(gh.last(SHA_B)).toMatchObject({ conclusion: 'action_required' });
-    const approvals = ctx.service.runtime.ledger.db
+    const approvals = dbOf(ctx.service.runtime.ledger)
       .prepare('SELECT approver, verdict, head_sha FROM approvals ORDER BY seq')
       .all();
     expect(approvals).toEqual([
@@ -186,7 +187,7 @@ describe('merge queues, merges and CI results', () => {
       output: { title: 'PR #2 has not passed Agent Governance' },
     });
     expect(check.output.summary).toContain('| #2 | `docs-bot` | ❌ agent `docs-bot` is revoked |');
-    const recorded = ctx.service.runtime.ledger.db
+    const recorded = dbOf(ctx.service.runtime.ledger)
       .prepare("SELECT payload FROM ledger_entries WHERE type = 'merge_group.checked'")
       .all()
       .map((r: any) => JSON.parse(r.payload));
@@ -286,7 +287,7 @@ describe('merge queues, merges and CI results', () => {
     await postWebhook(ctx.service.port, 'pull_request', closed);
     await ctx.service.github!.drain();
 
-    const db = ctx.service.runtime.ledger.db;
+    const db = dbOf(ctx.service.runtime.ledger);
     expect(db.prepare('SELECT type, severity, consequence, budget_charge FROM violations').all()).toEqual([
       { type: 'ci_failure', severity: 'low', consequence: 'charge_budget', budget_charge: 1 },
     ]);
@@ -304,7 +305,7 @@ describe('merge queues, merges and CI results', () => {
 
 describe('outcomes after the merge count against the agent', () => {
   const MERGE = 'e'.repeat(40);
-  const db = () => ctx.service.runtime.ledger.db;
+  const db = () => dbOf(ctx.service.runtime.ledger);
   const badOutcomes = () =>
     db()
       .prepare("SELECT agent_id, payload FROM ledger_entries WHERE type = 'pr.bad_outcome' ORDER BY seq")
@@ -507,7 +508,8 @@ describe('reconciliation', () => {
     await ctx.service.github!.drain();
     expect(gh.last(SHA_A)).toMatchObject({ conclusion: 'success' });
     const count = () =>
-      (ctx.service.runtime.ledger.db.prepare('SELECT COUNT(*) AS n FROM decisions').get() as { n: number }).n;
+      (dbOf(ctx.service.runtime.ledger).prepare('SELECT COUNT(*) AS n FROM decisions').get() as { n: number })
+        .n;
     expect(count()).toBe(1);
     await ctx.service.github!.reconcileNow();
     expect(count()).toBe(1);

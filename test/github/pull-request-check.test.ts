@@ -1,5 +1,6 @@
 import nock from 'nock';
 import { describe, expect, it } from 'vitest';
+import { dbOf } from '../../src/ledger/ledger.js';
 import { API, agentPullRequest, file, githubApi, postWebhook, useGithubService } from '../helpers/github.js';
 
 const REPO = '/repos/Codertocat/Hello-World';
@@ -50,7 +51,9 @@ describe('an agent PR gets an Agent Governance check', () => {
     expect(bodies[0].output.summary).toContain(
       '| `docs-bot` | authenticated (author docs-bot[bot]) | T1 operator | 1 files, 1 lines | built-in default template (no policy file) |',
     );
-    const decision = ctx.service.runtime.ledger.db.prepare('SELECT outcome, agent_id FROM decisions').all();
+    const decision = dbOf(ctx.service.runtime.ledger)
+      .prepare('SELECT outcome, agent_id FROM decisions')
+      .all();
     expect(decision).toEqual([{ outcome: 'allow', agent_id: 'docs-bot' }]);
   });
 
@@ -75,7 +78,7 @@ describe('an agent PR gets an Agent Governance check', () => {
         message: 'looks like a AWS access key id; remove it and rotate the credential',
       },
     ]);
-    const db = ctx.service.runtime.ledger.db;
+    const db = dbOf(ctx.service.runtime.ledger);
     expect(db.prepare('SELECT type, severity, consequence FROM violations').all()).toEqual([
       { type: 'secret_exposure', severity: 'critical', consequence: 'revoke' },
     ]);

@@ -3,6 +3,7 @@
  * approvers costs the sweep no call and no ledger entry until something it depends on changes.
  */
 import { describe, expect, it } from 'vitest';
+import { dbOf } from '../../src/ledger/ledger.js';
 import { agentPullRequest, file, githubApi, postWebhook, useGithubService } from '../helpers/github.js';
 import { useGithubCalls } from '../helpers/github-calls.js';
 import { REPO } from '../helpers/github-reads.js';
@@ -18,7 +19,7 @@ const SWEEP = [
   'GET /installation/repositories?per_page=100',
   `GET ${REPO}/pulls?state=open&per_page=100`,
 ];
-const db = () => ctx.service.runtime.ledger.db;
+const db = () => dbOf(ctx.service.runtime.ledger);
 const decisions = () =>
   db()
     .prepare(

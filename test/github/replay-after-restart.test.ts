@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import type { RunningService } from '../../src/app/service.js';
+import { dbOf } from '../../src/ledger/ledger.js';
 import { tempDir } from '../helpers/agov.js';
 import { examplePayload, githubApi, postWebhook, startGithubService } from '../helpers/github.js';
 
@@ -18,7 +19,7 @@ afterEach(async () => {
 });
 
 it('a GitHub delivery replayed after a restart is recognised by its id and not stored or processed again', async () => {
-  const ledgerPath = join(tempDir(), 'ledger.db');
+  const ledgerPath = join(tempDir(), 'dbOf(ledger)');
   githubApi();
   nock('https://api.github.com').persist().get(/.*/).reply(404, { message: 'Not Found' });
   service = await startGithubService({ ledgerPath });
@@ -32,7 +33,7 @@ it('a GitHub delivery replayed after a restart is recognised by its id and not s
   const replay = await postWebhook(service.port, 'pull_request', payload, { deliveryId });
   expect(replay.status).toBe(200);
   expect(await replay.json()).toEqual({ ok: true, duplicate: true });
-  const received = service.runtime.ledger.db
+  const received = dbOf(service.runtime.ledger)
     .prepare(
       "SELECT count(*) AS n FROM ledger_entries WHERE type = 'delivery.received' AND json_extract(payload, '$.deliveryId') = ?",
     )

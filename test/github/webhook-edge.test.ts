@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { dbOf } from '../../src/ledger/ledger.js';
 import { agentPullRequest, file, githubApi, postWebhook, useGithubService } from '../helpers/github.js';
 import { checkRuns, prReads } from '../helpers/github-reads.js';
 
 const ctx = useGithubService();
 
 const deliveries = () =>
-  ctx.service.runtime.ledger.db
+  dbOf(ctx.service.runtime.ledger)
     .prepare("SELECT COUNT(*) AS n FROM ledger_entries WHERE type = 'delivery.received'")
     .get() as { n: number };
 
@@ -61,7 +62,7 @@ describe('the webhook endpoint refuses what it cannot trust, and records nothing
     await ctx.service.github!.drain();
     expect(scope.isDone()).toBe(true);
     expect(deliveries().n).toBe(1);
-    const decisions = ctx.service.runtime.ledger.db.prepare('SELECT COUNT(*) AS n FROM decisions').get();
+    const decisions = dbOf(ctx.service.runtime.ledger).prepare('SELECT COUNT(*) AS n FROM decisions').get();
     expect(decisions).toEqual({ n: 1 });
   });
 });
@@ -89,7 +90,9 @@ describe('the policy comes from the default branch', () => {
     expect(final.output.annotations).toContainEqual(
       expect.objectContaining({ path: '.github/agent-governance.yml', title: 'Governance config changed' }),
     );
-    const violations = ctx.service.runtime.ledger.db.prepare('SELECT type, severity FROM violations').all();
+    const violations = dbOf(ctx.service.runtime.ledger)
+      .prepare('SELECT type, severity FROM violations')
+      .all();
     expect(violations).toContainEqual({ type: 'policy_config_tampering', severity: 'critical' });
   });
 

@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningService, startService } from '../../src/app/service.js';
 import { AgentClient } from '../../src/client/index.js';
 import { readEnv } from '../../src/config/read-env.js';
+import { dbOf } from '../../src/ledger/ledger.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { tempDir } from '../helpers/agov.js';
 import { PrivateRedis } from '../helpers/redis-server.js';
@@ -30,7 +31,7 @@ afterEach(async () => {
   for (const s of services.splice(0)) await s.stop();
 });
 
-async function start(ledgerPath = join(tempDir(), 'ledger.db'), redisUrl?: string) {
+async function start(ledgerPath = join(tempDir(), 'dbOf(ledger)'), redisUrl?: string) {
   const config = join(tempDir(), 'org.yml');
   writeFileSync(config, CONFIG);
   const service = await startService(
@@ -50,7 +51,7 @@ async function start(ledgerPath = join(tempDir(), 'ledger.db'), redisUrl?: strin
 
 const count = (s: RunningService, type: string) =>
   (
-    s.runtime.ledger.db.prepare('SELECT COUNT(*) AS n FROM ledger_entries WHERE type = ?').get(type) as {
+    dbOf(s.runtime.ledger).prepare('SELECT COUNT(*) AS n FROM ledger_entries WHERE type = ?').get(type) as {
       n: number;
     }
   ).n;
@@ -118,7 +119,7 @@ describe('error budgets', () => {
     await g.registerAgent({ id: 'flaky', tier: 'T2' }, 'admin');
     for (const n of [1, 2, 3])
       await g.recordViolation('flaky', { type: 'ci_failure', details: `red ${n}` }, `ci:${n}`, 'github');
-    const violations = s.runtime.ledger.db
+    const violations = dbOf(s.runtime.ledger)
       .prepare('SELECT type, budget_charge FROM violations ORDER BY seq')
       .all();
     expect(violations).toEqual([
@@ -138,7 +139,7 @@ describe('error budgets', () => {
 
 describe('across processes sharing one Redis and one ledger', () => {
   it('an agent with a critical violation passes no gate and no preflight from that moment, in any process', async () => {
-    const ledgerPath = join(tempDir(), 'ledger.db');
+    const ledgerPath = join(tempDir(), 'dbOf(ledger)');
     const a = await start(ledgerPath, redis.url);
     const b = await start(ledgerPath, redis.url);
     const { token } = await a.runtime.governance.registerAgent({ id: 'leaky', tier: 'T3' }, 'admin');

@@ -4,6 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Runtime } from '../../src/app/open-runtime.js';
+import { dbOf } from '../../src/ledger/ledger.js';
 import { testRuntime } from '../helpers/runtime.js';
 
 let runtime: Runtime | null = null;
@@ -61,7 +62,7 @@ const HOT_QUERIES: Record<string, [string, unknown[]]> = {
 describe('ledger queries by type and agent', () => {
   it.each(Object.entries(HOT_QUERIES))('%s walks an index', async (_name, [sql, params]) => {
     runtime ??= await testRuntime();
-    const plan = runtime.ledger.db
+    const plan = dbOf(runtime.ledger)
       .prepare(`EXPLAIN QUERY PLAN ${sql}`)
       .all(...params)
       .map((row) => (row as { detail: string }).detail);

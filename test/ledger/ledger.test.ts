@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { LedgerEntryInput } from '../../src/core/ledger-entries.js';
-import { Ledger } from '../../src/ledger/ledger.js';
+import { dbOf, Ledger } from '../../src/ledger/ledger.js';
 import { MIGRATIONS } from '../../src/ledger/migrations.js';
 import { openLedgerDb } from '../../src/ledger/open-ledger-db.js';
 import { verifyLedger } from '../../src/ledger/verify.js';
@@ -34,7 +34,7 @@ describe('Ledger', () => {
     expect(a!.prevHash).toBe('0'.repeat(64));
     expect(b!.prevHash).toBe(a!.hash);
     expect(ledger.head()).toEqual({ seq: 2, hash: b!.hash });
-    expect(verifyLedger(ledger.db)).toMatchObject({ ok: true, checked: 2 });
+    expect(verifyLedger(dbOf(ledger))).toMatchObject({ ok: true, checked: 2 });
   });
 
   it('writes the projections in the same transaction as the entry', () => {
@@ -59,7 +59,7 @@ describe('Ledger', () => {
       actor: 'alice',
       payload: { from: 'T1', to: 'T2', reason: 'r', kind: 'promotion' },
     });
-    const db = ledger.db;
+    const db = dbOf(ledger);
     expect(db.prepare('SELECT seq, type FROM agent_actions ORDER BY seq').all()).toEqual([
       { seq: 1, type: 'agent.registered' },
       { seq: 2, type: 'violation.recorded' },
@@ -92,7 +92,7 @@ describe('Ledger', () => {
       /unknown ledger entry type/,
     );
     expect(ledger.head().seq).toBe(1);
-    expect(ledger.db.prepare('SELECT COUNT(*) AS n FROM agent_metrics').get()).toEqual({ n: 1 });
+    expect(dbOf(ledger).prepare('SELECT COUNT(*) AS n FROM agent_metrics').get()).toEqual({ n: 1 });
   });
 
   it('writes outbox messages with their cause, or not at all', () => {
@@ -167,17 +167,17 @@ describe('Ledger', () => {
       /invalid agent.registered entry/,
     );
     expect(ledger.head().seq).toBe(4);
-    expect(verifyLedger(ledger.db)).toMatchObject({ ok: true, checked: 4 });
+    expect(verifyLedger(dbOf(ledger))).toMatchObject({ ok: true, checked: 4 });
   });
 
   it('re-reads the head when another process appended since its last write', () => {
-    const file = join(tempDir(), 'ledger.db');
+    const file = join(tempDir(), 'dbOf(ledger)');
     const one = new Ledger(openLedgerDb(file));
     const two = new Ledger(openLedgerDb(file));
     one.append(register('a'));
     two.append(register('b'));
     expect(one.append(register('c')).seq).toBe(3);
-    expect(verifyLedger(one.db)).toMatchObject({ ok: true, checked: 3 });
+    expect(verifyLedger(one)).toMatchObject({ ok: true, checked: 3 });
   });
 
   it('migrates a new database to the latest schema version and reopens without migrating again', () => {

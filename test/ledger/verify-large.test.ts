@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
-import { Ledger } from '../../src/ledger/ledger.js';
+import { dbOf, Ledger } from '../../src/ledger/ledger.js';
 import { openLedgerDb } from '../../src/ledger/open-ledger-db.js';
 import { agov, tempDir } from '../helpers/agov.js';
 import { shell } from './attacker.js';
@@ -14,7 +14,7 @@ const ENTRIES = 25_000;
 let template: string;
 
 beforeAll(() => {
-  template = join(tempDir(), 'ledger.db');
+  template = join(tempDir(), 'dbOf(ledger)');
   const ledger = new Ledger(openLedgerDb(template));
   for (let a = 0; a < 5; a++) {
     ledger.append({
@@ -40,12 +40,12 @@ beforeAll(() => {
       })),
     );
   }
-  ledger.db.pragma('wal_checkpoint(TRUNCATE)');
+  dbOf(ledger).pragma('wal_checkpoint(TRUNCATE)');
   ledger.close();
 });
 
 function copy(): string {
-  const path = join(tempDir(), 'ledger.db');
+  const path = join(tempDir(), 'dbOf(ledger)');
   shell(template, `VACUUM INTO '${path}';`);
   return path;
 }

@@ -6,6 +6,7 @@ import { type RunningService, startService } from '../../src/app/service.js';
 import { AgentClient } from '../../src/client/index.js';
 import { readEnv } from '../../src/config/read-env.js';
 import { orgConfigSchema } from '../../src/core/org-config.js';
+import { dbOf } from '../../src/ledger/ledger.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { createBreaker } from '../../src/platform/resilience.js';
 import { readHealth, VaultSecrets } from '../../src/secrets/vault-secrets.js';
@@ -35,7 +36,7 @@ async function start() {
   writeFileSync(join(dir, 'org.yml'), CONFIG);
   service = await startService(
     readEnv({
-      LEDGER_PATH: join(dir, 'ledger.db'),
+      LEDGER_PATH: join(dir, 'dbOf(ledger)'),
       GOVERNANCE_CONFIG: join(dir, 'org.yml'),
       PORT: '0',
       HOST: '127.0.0.1',
@@ -70,7 +71,7 @@ function tokenIssuance(loginDelayMs = 0) {
 
 const entries = (type: string) =>
   (
-    service!.runtime.ledger.db
+    dbOf(service!.runtime.ledger)
       .prepare('SELECT payload FROM ledger_entries WHERE type = ? ORDER BY seq')
       .all(type) as { payload: string }[]
   ).map((r) => JSON.parse(r.payload));

@@ -6,6 +6,7 @@ import nock from 'nock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RunningService } from '../../src/app/service.js';
 import { AgentClient } from '../../src/client/index.js';
+import { dbOf } from '../../src/ledger/ledger.js';
 import { API, agentPullRequest } from '../helpers/github.js';
 import { REPO } from '../helpers/github-reads.js';
 import { github, slackApi, startWith } from '../helpers/slack-service.js';
@@ -90,7 +91,7 @@ describe('one alert per cause', () => {
     github('gates:\n  default: { approvals: 1 }\n');
     expect(await service.github!.reconcile()).toBe(30);
     await service.github!.drain();
-    const db = service.runtime.ledger.db;
+    const db = dbOf(service.runtime.ledger);
     // Every PR is still denied and its decision recorded; the finding is recorded once.
     expect(
       db.prepare("SELECT COUNT(*) AS n FROM decisions WHERE outcome = 'deny'").get() as { n: number },

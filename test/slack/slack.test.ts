@@ -1,6 +1,7 @@
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RunningService } from '../../src/app/service.js';
+import { dbOf } from '../../src/ledger/ledger.js';
 import { postWebhook } from '../helpers/github.js';
 import { buttonBody, commandBody, postSlack, slackHeaders, viewSubmissionBody } from '../helpers/slack.js';
 import { github, slackApi, startWith } from '../helpers/slack-service.js';
@@ -66,7 +67,7 @@ describe('signed requests only', () => {
     const res = await postSlack(service.port, body, headers(body));
     expect(res.status).toBe(status);
     const types = (
-      service.runtime.ledger.db.prepare("SELECT type FROM ledger_entries WHERE actor = 'slack'").all() as {
+      dbOf(service.runtime.ledger).prepare("SELECT type FROM ledger_entries WHERE actor = 'slack'").all() as {
         type: string;
       }[]
     ).map((r) => r.type);
@@ -99,7 +100,7 @@ describe('/agent', () => {
     const bad = (await (await postSlack(service.port, commandBody('status', 'UALICE'))).json()) as any;
     expect(bad.text).toBe('Usage: `/agent status <agent>`');
     expect(await service.runtime.state.getAgent('builder-bot')).toMatchObject({ status: 'active' });
-    const refusals = service.runtime.ledger.db
+    const refusals = dbOf(service.runtime.ledger)
       .prepare("SELECT actor FROM ledger_entries WHERE type = 'api.refused'")
       .all();
     expect(refusals).toEqual([{ actor: 'UALICE' }]);
@@ -156,7 +157,7 @@ describe('approval requests', () => {
       ],
       ['UOLIVIA', "Not counted: the agent's owner may not approve this gate."],
     ]);
-    const clicks = service.runtime.ledger.db
+    const clicks = dbOf(service.runtime.ledger)
       .prepare(
         "SELECT json_extract(payload, '$.slackUser') AS u, json_extract(payload, '$.githubLogin') AS l, json_extract(payload, '$.accepted') AS ok FROM ledger_entries WHERE type = 'approval.click'",
       )
@@ -182,7 +183,7 @@ describe('approval requests', () => {
     await service.slack!.receiver.idle();
     await service.github!.drain();
     await service.slack!.pump.runNow();
-    const db = service.runtime.ledger.db;
+    const db = dbOf(service.runtime.ledger);
     expect(
       db.prepare("SELECT COUNT(*) AS n FROM ledger_entries WHERE type = 'approval.resolved'").get(),
     ).toEqual({ n: 1 });
@@ -242,7 +243,7 @@ describe('approval requests', () => {
     }
     await service.slack!.pump.runNow();
     expect(sent).toHaveLength(1);
-    const row = service.runtime.ledger.db
+    const row = dbOf(service.runtime.ledger)
       .prepare("SELECT status, attempts FROM outbox WHERE target = 'slack'")
       .get();
     expect(row).toEqual({ status: 'delivered', attempts: 3 });
@@ -270,7 +271,7 @@ describe('expiry and the App Home', () => {
     expect(late.status).toBe(200);
     await service.slack!.receiver.idle();
     expect(
-      service.runtime.ledger.db
+      dbOf(service.runtime.ledger)
         .prepare(
           "SELECT json_extract(payload, '$.reason') AS r FROM ledger_entries WHERE type = 'approval.click' ORDER BY seq DESC LIMIT 1",
         )
@@ -381,7 +382,7 @@ describe('suggestions in Slack', () => {
     await service.slack!.receiver.idle();
     await service.slack!.pump.runNow();
 
-    const db = service.runtime.ledger.db;
+    const db = dbOf(service.runtime.ledger);
     const requests = db
       .prepare("SELECT actor, payload FROM ledger_entries WHERE type = 'promotion.requested'")
       .all() as any[];
@@ -486,7 +487,7 @@ describe('a council from a Slack user group', () => {
     const slack = slackApi();
     await service.maintenance();
     await service.maintenance(); // read again only after 5 minutes; nothing changed anyway
-    const db = service.runtime.ledger.db;
+    const db = dbOf(service.runtime.ledger);
     expect(
       db
         .prepare("SELECT payload FROM ledger_entries WHERE type = 'council.membership'")
@@ -530,7 +531,7 @@ describe('who may run which command', () => {
     expect(await run('list', 'UALICE')).toMatch(/^`builder-bot` T2 builder, active/);
     expect(await run('pause builder-bot', 'UADMIN')).toBe('`builder-bot` paused.');
     expect(await run('revoke builder-bot leaked a key', 'UALICE')).toMatch(/^Revoked `builder-bot`/);
-    const refused = service.runtime.ledger.db
+    const refused = dbOf(service.runtime.ledger)
       .prepare(
         "SELECT actor, json_extract(payload, '$.path') AS what FROM ledger_entries WHERE type = 'api.refused'",
       )

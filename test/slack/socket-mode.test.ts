@@ -6,6 +6,7 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { type RunningService, startService } from '../../src/app/service.js';
 import { readEnv } from '../../src/config/read-env.js';
+import { dbOf } from '../../src/ledger/ledger.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { tempDir } from '../helpers/agov.js';
 import { slashCommand } from '../helpers/slack.js';
@@ -43,7 +44,7 @@ beforeEach(async () => {
   );
   service = await startService(
     readEnv({
-      LEDGER_PATH: join(dir, 'ledger.db'),
+      LEDGER_PATH: join(dir, 'dbOf(ledger)'),
       GOVERNANCE_CONFIG: join(dir, 'org.yml'),
       PORT: '0',
       HOST: '127.0.0.1',
@@ -88,7 +89,7 @@ it('answers /agent over Socket Mode in the acknowledgement, and runs an admin co
   expect((await send('env-2', 'slash_commands', pause))[0].payload.text).toBe('`builder-bot` paused.');
   // Slack sends the same request again on a new envelope when it missed the acknowledgement.
   expect(await send('env-3', 'slash_commands', pause)).toEqual([{ envelope_id: 'env-3', payload: {} }]);
-  const changes = service.runtime.ledger.db
+  const changes = dbOf(service.runtime.ledger)
     .prepare("SELECT actor FROM ledger_entries WHERE type = 'agent.status_changed'")
     .all();
   expect(changes).toEqual([{ actor: 'slack:UADMIN' }]);
@@ -104,7 +105,7 @@ it('acknowledges a malformed envelope, records the refusal, and refuses HTTP req
   });
   expect(http.status).toBe(404);
   expect(await http.json()).toMatchObject({ error: 'socket_mode' });
-  const refusals = service.runtime.ledger.db
+  const refusals = dbOf(service.runtime.ledger)
     .prepare(
       "SELECT json_extract(payload, '$.method') AS method FROM ledger_entries WHERE type = 'api.refused'",
     )

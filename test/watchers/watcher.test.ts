@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import nock from 'nock';
 import { expect, it } from 'vitest';
+import { dbOf } from '../../src/ledger/ledger.js';
 import { Watcher } from '../../src/watchers/watcher.js';
 import { agov, tempDir } from '../helpers/agov.js';
 import { API, githubApi, startGithubService } from '../helpers/github.js';
@@ -29,7 +30,7 @@ it('raises a finding once while it holds, sends it to Slack, and resolves it whe
   ]);
   expect(watcher.run(new Date(Date.now() + 25 * 3600_000))).toEqual([]);
   expect(watcher.openFindings()).toEqual([]);
-  const entries = rt.ledger.db
+  const entries = dbOf(rt.ledger)
     .prepare("SELECT type FROM ledger_entries WHERE type LIKE 'finding.%' ORDER BY seq")
     .all();
   expect(entries).toEqual([{ type: 'finding.raised' }, { type: 'finding.resolved' }]);

@@ -6,6 +6,7 @@
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningService } from '../../src/app/service.js';
+import { dbOf } from '../../src/ledger/ledger.js';
 import { sqlite } from '../helpers/agov.js';
 import { PRIVATE_KEY, postWebhook, WEBHOOK_SECRET } from '../helpers/github.js';
 import { buttonBody, postSlack, SLACK_SECRET } from '../helpers/slack.js';
@@ -83,7 +84,7 @@ describe('a PR waiting for two gates', () => {
     expect(seen).toMatch(
       /The chain verifies from entry 1 up to entry \d+ \(verified whole at most a minute ago/,
     );
-    const decisionSeqs = s.runtime.ledger.db
+    const decisionSeqs = dbOf(s.runtime.ledger)
       .prepare(
         "SELECT seq, hash FROM ledger_entries WHERE type IN ('decision.recorded', 'approval.recorded')",
       )

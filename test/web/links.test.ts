@@ -6,6 +6,7 @@
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningService } from '../../src/app/service.js';
+import { dbOf } from '../../src/ledger/ledger.js';
 import {
   cookieHeader,
   REPO,
@@ -37,7 +38,7 @@ describe('links between PR, agent, decision and ledger entry', () => {
     await recordWaitingDecision(s);
     await recordApproval(s, 'alice', 'security');
     const decisionSeq = (
-      s.runtime.ledger.db
+      dbOf(s.runtime.ledger)
         .prepare("SELECT seq FROM ledger_entries WHERE type = 'decision.recorded' ORDER BY seq DESC LIMIT 1")
         .get() as { seq: number }
     ).seq;

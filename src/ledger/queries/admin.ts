@@ -1,5 +1,5 @@
 import type { LedgerEntry } from '../../core/ledger-entries.js';
-import { type EntryRow, rowToEntry } from '../ledger.js';
+import { dbOf, type EntryRow, type LedgerSource, rowToEntry } from '../ledger.js';
 import type { LedgerDb } from '../open-ledger-db.js';
 
 /** What `agov ledger stats` shows besides the head. */
@@ -36,24 +36,28 @@ function prepare(db: LedgerDb) {
 const cache = new WeakMap<LedgerDb, ReturnType<typeof prepare>>();
 const statements = (db: LedgerDb) => cache.get(db) ?? cache.set(db, prepare(db)).get(db)!;
 
-export function ledgerStats(db: LedgerDb): LedgerStats {
+export function ledgerStats(store: LedgerSource): LedgerStats {
+  const db = dbOf(store);
   const s = statements(db);
   const counts = s.counts.get() ?? { agents: 0, violations: 0, checkpoints: 0 };
   return { entriesByType: s.byType.all().map((r) => ({ type: r.type, count: r.n })), ...counts };
 }
 
 /** The whole chain, oldest first (for checks after a run, not for a service's hot path). */
-export function allEntries(db: LedgerDb): LedgerEntry[] {
+export function allEntries(store: LedgerSource): LedgerEntry[] {
+  const db = dbOf(store);
   return statements(db).entries.all().map(rowToEntry);
 }
 
 /** Calls not delivered yet and webhook deliveries not processed yet. */
-export function backlog(db: LedgerDb): { outbox: number; inbox: number } {
+export function backlog(store: LedgerSource): { outbox: number; inbox: number } {
+  const db = dbOf(store);
   return statements(db).backlog.get() ?? { outbox: 0, inbox: 0 };
 }
 
 /** Outbox calls counted by status. */
-export function outboxCountsByStatus(db: LedgerDb): { status: string; count: number }[] {
+export function outboxCountsByStatus(store: LedgerSource): { status: string; count: number }[] {
+  const db = dbOf(store);
   return statements(db)
     .outboxByStatus.all()
     .map((r) => ({ status: r.status, count: r.n }));

@@ -1,6 +1,7 @@
 import type { LedgerPayload } from '../../core/ledger-entries.js';
 import type { AgentStatus } from '../../core/lifecycle.js';
 import type { TierId } from '../../core/tiers.js';
+import { dbOf, type LedgerSource } from '../ledger.js';
 import type { LedgerDb } from '../open-ledger-db.js';
 
 /** An agent's row of the `agent_metrics` projection: what promotion and suggestions judge it on. */
@@ -88,12 +89,14 @@ function toMetrics(row: MetricsRow): AgentMetrics {
   };
 }
 
-export function agentMetrics(db: LedgerDb, agentId: string): AgentMetrics | null {
+export function agentMetrics(store: LedgerSource, agentId: string): AgentMetrics | null {
+  const db = dbOf(store);
   const row = statements(db).metrics.get(agentId);
   return row ? toMetrics(row) : null;
 }
 
-export function allAgentMetrics(db: LedgerDb): AgentMetrics[] {
+export function allAgentMetrics(store: LedgerSource): AgentMetrics[] {
+  const db = dbOf(store);
   return statements(db).allMetrics.all().map(toMetrics);
 }
 
@@ -101,11 +104,13 @@ export function allAgentMetrics(db: LedgerDb): AgentMetrics[] {
  * The agent's status as the ledger records it (null for an unknown agent). Read inside a write
  * transaction, it cannot change before that transaction ends.
  */
-export function agentStatus(db: LedgerDb, agentId: string): AgentStatus | null {
+export function agentStatus(store: LedgerSource, agentId: string): AgentStatus | null {
+  const db = dbOf(store);
   return statements(db).status.get(agentId)?.status ?? null;
 }
 
-export function agentCredentials(db: LedgerDb, agentId: string): AgentCredentials | null {
+export function agentCredentials(store: LedgerSource, agentId: string): AgentCredentials | null {
+  const db = dbOf(store);
   const row = statements(db).credentials.get(agentId);
   return row
     ? {
@@ -119,26 +124,30 @@ export function agentCredentials(db: LedgerDb, agentId: string): AgentCredential
 }
 
 /** The owner the agent was registered with (null when it has none, or is unknown). */
-export function agentOwner(db: LedgerDb, agentId: string): string | null {
+export function agentOwner(store: LedgerSource, agentId: string): string | null {
+  const db = dbOf(store);
   const row = statements(db).registration.get(agentId);
   return row ? (JSON.parse(row.payload) as LedgerPayload<'agent.registered'>).owner : null;
 }
 
 /** The id of the agent's newest revocation, if it was ever revoked. */
-export function latestRevocationId(db: LedgerDb, agentId: string): string | null {
+export function latestRevocationId(store: LedgerSource, agentId: string): string | null {
+  const db = dbOf(store);
   const row = statements(db).latestRevocation.get(agentId);
   return row ? (JSON.parse(row.payload) as LedgerPayload<'revocation.requested'>).revocationId : null;
 }
 
 /** Stores the state of `session.checkpoint_saved` entry `seq`; `state` is the JSON text the agent sent. */
 export function saveSessionCheckpoint(
-  db: LedgerDb,
+  store: LedgerSource,
   checkpoint: { seq: number; agentId: string; state: string; savedAt: string },
 ): void {
+  const db = dbOf(store);
   statements(db).saveSession.run(checkpoint.seq, checkpoint.agentId, checkpoint.state, checkpoint.savedAt);
 }
 
-export function latestSessionCheckpoint(db: LedgerDb, agentId: string): SessionCheckpoint | null {
+export function latestSessionCheckpoint(store: LedgerSource, agentId: string): SessionCheckpoint | null {
+  const db = dbOf(store);
   const row = statements(db).latestSession.get(agentId);
   return row ? { seq: row.seq, savedAt: row.created_at, state: JSON.parse(row.state) } : null;
 }

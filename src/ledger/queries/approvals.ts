@@ -1,6 +1,7 @@
 import type { Statement } from 'better-sqlite3';
 import type { LedgerPayload } from '../../core/ledger-entries.js';
 import type { Ledger } from '../ledger.js';
+import { dbOf } from '../ledger.js';
 import type { LedgerDb } from '../open-ledger-db.js';
 
 /** Where an approval request in Slack stands: waiting for votes, or how it ended. */
@@ -178,10 +179,10 @@ const cache = new WeakMap<LedgerDb, ApprovalQueries<unknown>>();
 
 /** The approval queries of a ledger, their statements prepared once per database. */
 export function approvalQueries<C>(ledger: Ledger): ApprovalQueries<C> {
-  let queries = cache.get(ledger.db);
+  let queries = cache.get(dbOf(ledger));
   if (!queries) {
-    queries = new ApprovalQueries<unknown>(ledger.db);
-    cache.set(ledger.db, queries);
+    queries = new ApprovalQueries<unknown>(dbOf(ledger));
+    cache.set(dbOf(ledger), queries);
   }
   // The class only stores and returns the context as JSON: which type it is, the caller says.
   return queries as ApprovalQueries<C>;

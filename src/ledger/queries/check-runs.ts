@@ -1,3 +1,4 @@
+import { dbOf, type LedgerSource } from '../ledger.js';
 /** The id of this app's check run on each commit, kept so a later write updates it without a lookup. */
 import type { LedgerDb } from '../open-ledger-db.js';
 
@@ -17,16 +18,23 @@ const cache = new WeakMap<LedgerDb, ReturnType<typeof prepare>>();
 const statements = (db: LedgerDb) => cache.get(db) ?? cache.set(db, prepare(db)).get(db)!;
 
 /** The kept id, 0 while a create is under way (its id not known yet), or null when none was made. */
-export function checkRunId(db: LedgerDb, repository: string, headSha: string, name: string): number | null {
+export function checkRunId(
+  store: LedgerSource,
+  repository: string,
+  headSha: string,
+  name: string,
+): number | null {
+  const db = dbOf(store);
   return statements(db).get.get(repository, headSha, name)?.id ?? null;
 }
 
 export function rememberCheckRun(
-  db: LedgerDb,
+  store: LedgerSource,
   repository: string,
   headSha: string,
   name: string,
   checkRunId: number,
 ): void {
+  const db = dbOf(store);
   statements(db).put.run(repository, headSha, name, checkRunId);
 }

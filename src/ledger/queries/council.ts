@@ -1,6 +1,7 @@
 import type { Statement } from 'better-sqlite3';
 import type { LedgerPayload } from '../../core/ledger-entries.js';
 import type { Ledger } from '../ledger.js';
+import { dbOf } from '../ledger.js';
 import type { LedgerDb } from '../open-ledger-db.js';
 
 export type CouncilMembership = LedgerPayload<'council.membership'>;
@@ -26,10 +27,10 @@ const cache = new WeakMap<LedgerDb, CouncilQueries>();
 
 /** The council queries of a ledger, their statements prepared once per database. */
 export function councilQueries(ledger: Ledger): CouncilQueries {
-  let queries = cache.get(ledger.db);
+  let queries = cache.get(dbOf(ledger));
   if (!queries) {
-    queries = new CouncilQueries(ledger.db);
-    cache.set(ledger.db, queries);
+    queries = new CouncilQueries(dbOf(ledger));
+    cache.set(dbOf(ledger), queries);
   }
   return queries;
 }

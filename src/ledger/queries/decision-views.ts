@@ -2,6 +2,7 @@ import type { Statement } from 'better-sqlite3';
 import type { LedgerPayload } from '../../core/ledger-entries.js';
 import type { ApprovalReceipt } from '../../core/policy/decision.js';
 import type { EntryRow, Ledger } from '../ledger.js';
+import { dbOf } from '../ledger.js';
 import type { LedgerDb } from '../open-ledger-db.js';
 
 export type DecisionPayload = LedgerPayload<'decision.recorded'>;
@@ -181,10 +182,10 @@ const cache = new WeakMap<LedgerDb, DecisionViewQueries>();
 
 /** The decision page's queries of a ledger, their statements prepared once per database. */
 export function decisionViewQueries(ledger: Ledger): DecisionViewQueries {
-  let queries = cache.get(ledger.db);
+  let queries = cache.get(dbOf(ledger));
   if (!queries) {
-    queries = new DecisionViewQueries(ledger.db);
-    cache.set(ledger.db, queries);
+    queries = new DecisionViewQueries(dbOf(ledger));
+    cache.set(dbOf(ledger), queries);
   }
   return queries;
 }

@@ -1,5 +1,6 @@
 import type { LedgerPayload } from '../../core/ledger-entries.js';
 import type { ApprovalReceipt, Attribution } from '../../core/policy/decision.js';
+import { dbOf, type LedgerSource } from '../ledger.js';
 import type { LedgerDb } from '../open-ledger-db.js';
 
 type DecisionPayload = LedgerPayload<'decision.recorded'>;
@@ -134,16 +135,18 @@ const parseDecision = (text: string) => JSON.parse(text) as DecisionPayload;
 
 /** When the PR first waited for people at this head commit, if it did: deadlines run from here. */
 export function waitingSince(
-  db: LedgerDb,
+  store: LedgerSource,
   repository: string,
   number: number,
   headSha: string,
 ): string | null {
+  const db = dbOf(store);
   return statements(db).waitingSince.get(repository, number, headSha)?.ts ?? null;
 }
 
 /** Every approval and rejection recorded for a PR, oldest first. */
-export function approvalReceipts(db: LedgerDb, repository: string, number: number): ApprovalReceipt[] {
+export function approvalReceipts(store: LedgerSource, repository: string, number: number): ApprovalReceipt[] {
+  const db = dbOf(store);
   return statements(db)
     .receipts.all(repository, number)
     .map((r) => ({
@@ -158,7 +161,12 @@ export function approvalReceipts(db: LedgerDb, repository: string, number: numbe
     }));
 }
 
-export function latestDecision(db: LedgerDb, repository: string, number: number): LatestDecision | null {
+export function latestDecision(
+  store: LedgerSource,
+  repository: string,
+  number: number,
+): LatestDecision | null {
+  const db = dbOf(store);
   const row = statements(db).latest.get(repository, number);
   return row
     ? {
@@ -178,11 +186,12 @@ export function latestDecision(db: LedgerDb, repository: string, number: number)
  * none at that head did); null when no decision recorded files.
  */
 export function recordedFiles(
-  db: LedgerDb,
+  store: LedgerSource,
   repository: string,
   number: number,
   headSha: string,
 ): NonNullable<DecisionPayload['files']> | null {
+  const db = dbOf(store);
   for (const row of statements(db).ofPullRequest.iterate(repository, number, headSha)) {
     const files = parseDecision(row.payload).files;
     if (files !== undefined) return files;
@@ -191,7 +200,8 @@ export function recordedFiles(
 }
 
 /** PRs whose newest decision is `require_approval`, with that decision. */
-export function newestDecisionsWaiting(db: LedgerDb): WaitingDecision[] {
+export function newestDecisionsWaiting(store: LedgerSource): WaitingDecision[] {
+  const db = dbOf(store);
   return statements(db)
     .waiting.all()
     .map((r) => ({
@@ -208,9 +218,10 @@ export function newestDecisionsWaiting(db: LedgerDb): WaitingDecision[] {
  * both included), oldest first.
  */
 export function recordedAgentDecisions(
-  db: LedgerDb,
+  store: LedgerSource,
   window: { since: string; until: string; last: number },
 ): RecordedDecision[] {
+  const db = dbOf(store);
   return statements(db)
     .recorded.all(window.since, window.until, window.last)
     .reverse()
@@ -218,7 +229,8 @@ export function recordedAgentDecisions(
 }
 
 /** Every decision recorded since `since`. */
-export function decisionsSince(db: LedgerDb, since: string): DecisionSeen[] {
+export function decisionsSince(store: LedgerSource, since: string): DecisionSeen[] {
+  const db = dbOf(store);
   return statements(db)
     .since.all(since)
     .map((r) => ({
@@ -231,21 +243,24 @@ export function decisionsSince(db: LedgerDb, since: string): DecisionSeen[] {
 }
 
 /** The payloads of the decisions recorded since `since`. */
-export function decisionPayloadsSince(db: LedgerDb, since: string): DecisionPayload[] {
+export function decisionPayloadsSince(store: LedgerSource, since: string): DecisionPayload[] {
+  const db = dbOf(store);
   return statements(db)
     .payloadsSince.all(since)
     .map((r) => parseDecision(r.payload));
 }
 
 /** PRs (`owner/repo#number`) allowed by a decision since `since`. */
-export function allowedPullRequestsSince(db: LedgerDb, since: string): string[] {
+export function allowedPullRequestsSince(store: LedgerSource, since: string): string[] {
+  const db = dbOf(store);
   return statements(db)
     .allowedSince.all(since)
     .map((r) => `${r.repository}#${r.number}`);
 }
 
 /** The approver of each approval (not rejection) since `since`. */
-export function approversSince(db: LedgerDb, since: string): string[] {
+export function approversSince(store: LedgerSource, since: string): string[] {
+  const db = dbOf(store);
   return statements(db)
     .approversSince.all(since)
     .map((r) => r.approver);
@@ -255,7 +270,12 @@ export function approversSince(db: LedgerDb, since: string): string[] {
  * The council's Slack user group members as the newest `council.membership` entry in
  * (`afterSeq`, `upToSeq`] records them; null when that range has none.
  */
-export function councilMembershipBetween(db: LedgerDb, afterSeq: number, upToSeq: number): string[] | null {
+export function councilMembershipBetween(
+  store: LedgerSource,
+  afterSeq: number,
+  upToSeq: number,
+): string[] | null {
+  const db = dbOf(store);
   const row = statements(db).councilMembership.get(afterSeq, upToSeq);
   return row ? (JSON.parse(row.payload) as LedgerPayload<'council.membership'>).members : null;
 }

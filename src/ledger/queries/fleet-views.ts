@@ -1,5 +1,6 @@
 import type { Statement } from 'better-sqlite3';
 import type { Ledger } from '../ledger.js';
+import { dbOf } from '../ledger.js';
 import type { LedgerDb } from '../open-ledger-db.js';
 
 /** An agent as the projections have it, with its budget charged since a moment and its activity. */
@@ -172,10 +173,10 @@ const cache = new WeakMap<LedgerDb, FleetViewQueries>();
 
 /** The fleet's queries of a ledger, their statements prepared once per database. */
 export function fleetViewQueries(ledger: Ledger): FleetViewQueries {
-  let queries = cache.get(ledger.db);
+  let queries = cache.get(dbOf(ledger));
   if (!queries) {
-    queries = new FleetViewQueries(ledger.db);
-    cache.set(ledger.db, queries);
+    queries = new FleetViewQueries(dbOf(ledger));
+    cache.set(dbOf(ledger), queries);
   }
   return queries;
 }

@@ -1,5 +1,6 @@
 import type { LockEvent } from '../../core/execution-locks.js';
 import type { LedgerPayload } from '../../core/ledger-entries.js';
+import { dbOf, type LedgerSource } from '../ledger.js';
 import type { LedgerDb } from '../open-ledger-db.js';
 
 function prepare(db: LedgerDb) {
@@ -14,7 +15,8 @@ const cache = new WeakMap<LedgerDb, ReturnType<typeof prepare>>();
 const statements = (db: LedgerDb) => cache.get(db) ?? cache.set(db, prepare(db)).get(db)!;
 
 /** Every execution lock event the ledger holds, oldest first. */
-export function lockHistory(db: LedgerDb): LockEvent[] {
+export function lockHistory(store: LedgerSource): LockEvent[] {
+  const db = dbOf(store);
   return statements(db)
     .history.all()
     .map((r) => ({

@@ -1,4 +1,5 @@
 import type { LedgerPayload } from '../../core/ledger-entries.js';
+import { dbOf, type LedgerSource } from '../ledger.js';
 import type { LedgerDb } from '../open-ledger-db.js';
 
 type BadOutcome = LedgerPayload<'pr.bad_outcome'>['outcome'];
@@ -49,16 +50,18 @@ const cache = new WeakMap<LedgerDb, ReturnType<typeof prepare>>();
 const statements = (db: LedgerDb) => cache.get(db) ?? cache.set(db, prepare(db)).get(db)!;
 
 /** When the agent's newest bad outcome was recorded, if any. */
-export function lastBadOutcomeAt(db: LedgerDb, agentId: string): string | null {
+export function lastBadOutcomeAt(store: LedgerSource, agentId: string): string | null {
+  const db = dbOf(store);
   return statements(db).lastBad.get(agentId)?.ts ?? null;
 }
 
 /** The agent's bad outcomes since `since`, oldest first, each as `owner/repo#number evidence`. */
 export function badOutcomesSince(
-  db: LedgerDb,
+  store: LedgerSource,
   agentId: string,
   since: string,
 ): { ts: string; evidence: string }[] {
+  const db = dbOf(store);
   return statements(db)
     .badSince.all(agentId, since)
     .map((r) => {
@@ -69,11 +72,12 @@ export function badOutcomesSince(
 
 /** Whether this bad outcome of the PR was counted already. */
 export function badOutcomeCounted(
-  db: LedgerDb,
+  store: LedgerSource,
   repository: string,
   number: number,
   outcome: BadOutcome,
 ): boolean {
+  const db = dbOf(store);
   for (const row of statements(db).allBad.iterate()) {
     const p = JSON.parse(row.payload) as LedgerPayload<'pr.bad_outcome'>;
     if (p.repository === repository && p.number === number && p.outcome === outcome) return true;
@@ -83,10 +87,11 @@ export function badOutcomeCounted(
 
 /** The newest `pr.merged` entry of the PR `which` names: by number, or by its merge or head commit. */
 export function mergedPullRequest(
-  db: LedgerDb,
+  store: LedgerSource,
   repository: string,
   which: { number: number } | { sha: string },
 ): MergedPullRequest | null {
+  const db = dbOf(store);
   const s = statements(db);
   const row =
     'number' in which

@@ -1,4 +1,5 @@
 import type { LedgerPayload } from '../../core/ledger-entries.js';
+import { dbOf, type LedgerSource } from '../ledger.js';
 import type { LedgerDb } from '../open-ledger-db.js';
 
 type PromotionType = 'promotion.requested' | 'promotion.voted' | 'promotion.resolved';
@@ -28,7 +29,8 @@ const cache = new WeakMap<LedgerDb, ReturnType<typeof prepare>>();
 const statements = (db: LedgerDb) => cache.get(db) ?? cache.set(db, prepare(db)).get(db)!;
 
 /** Every promotion request, vote and resolution of the agent, oldest first. */
-export function promotionEntriesOf(db: LedgerDb, agentId: string): PromotionEntry[] {
+export function promotionEntriesOf(store: LedgerSource, agentId: string): PromotionEntry[] {
+  const db = dbOf(store);
   return statements(db)
     .ofAgent.all(agentId)
     .map(
@@ -37,12 +39,18 @@ export function promotionEntriesOf(db: LedgerDb, agentId: string): PromotionEntr
 }
 
 /** The history of one promotion of the agent, oldest first: its request first, when there is one. */
-export function promotionHistory(db: LedgerDb, agentId: string, promotionId: string): PromotionEntry[] {
+export function promotionHistory(
+  store: LedgerSource,
+  agentId: string,
+  promotionId: string,
+): PromotionEntry[] {
+  const db = dbOf(store);
   return promotionEntriesOf(db, agentId).filter((e) => e.payload.promotionId === promotionId);
 }
 
 /** The promotions of the agent requested and not resolved yet. */
-export function pendingPromotionIds(db: LedgerDb, agentId: string): string[] {
+export function pendingPromotionIds(store: LedgerSource, agentId: string): string[] {
+  const db = dbOf(store);
   const entries = promotionEntriesOf(db, agentId);
   const resolved = new Set(
     entries.filter((e) => e.type === 'promotion.resolved').map((e) => e.payload.promotionId),
@@ -53,7 +61,8 @@ export function pendingPromotionIds(db: LedgerDb, agentId: string): string[] {
 }
 
 /** The id of every promotion request (of one agent, or all), newest first. */
-export function requestedPromotionIds(db: LedgerDb, agentId?: string): string[] {
+export function requestedPromotionIds(store: LedgerSource, agentId?: string): string[] {
+  const db = dbOf(store);
   const s = statements(db);
   const rows = agentId === undefined ? s.requested.all() : s.requestedBy.all(agentId);
   return rows.map((r) => (JSON.parse(r.payload) as LedgerPayload<'promotion.requested'>).promotionId);

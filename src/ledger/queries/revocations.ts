@@ -1,3 +1,4 @@
+import { dbOf, type LedgerSource } from '../ledger.js';
 /** What the kill switch reads: open PRs of an agent, its revocation history, Vault tokens issued to it. */
 import type { LedgerDb } from '../open-ledger-db.js';
 
@@ -9,7 +10,8 @@ export interface OpenPullRequest {
 }
 
 /** PRs whose latest decision is the agent's and not a denial: their checks must fail on revocation. */
-export function openPullRequestsOf(db: LedgerDb, agentId: string): OpenPullRequest[] {
+export function openPullRequestsOf(store: LedgerSource, agentId: string): OpenPullRequest[] {
+  const db = dbOf(store);
   const rows = db
     .prepare(
       `SELECT d.repository, d.number, d.head_sha, e.payload FROM decisions d JOIN ledger_entries e ON e.seq = d.seq
@@ -32,7 +34,8 @@ export type RevocationRecord =
   | { type: 'revocation.confirmed'; seq: number; revocationId: string };
 
 /** An agent's revocation entries, oldest first. */
-export function revocationRecordsOf(db: LedgerDb, agentId: string): RevocationRecord[] {
+export function revocationRecordsOf(store: LedgerSource, agentId: string): RevocationRecord[] {
+  const db = dbOf(store);
   const rows = db
     .prepare(
       `SELECT e.seq, e.type, e.payload FROM agent_actions a JOIN ledger_entries e ON e.seq = a.seq
@@ -57,7 +60,8 @@ export function revocationRecordsOf(db: LedgerDb, agentId: string): RevocationRe
 }
 
 /** The seq of the agent's last status change before `beforeSeq`, or 0. */
-export function statusChangeBefore(db: LedgerDb, agentId: string, beforeSeq: number): number {
+export function statusChangeBefore(store: LedgerSource, agentId: string, beforeSeq: number): number {
+  const db = dbOf(store);
   const row = db
     .prepare(
       `SELECT MAX(seq) AS seq FROM agent_actions WHERE agent_id = ? AND type = 'agent.status_changed' AND seq < ?`,
@@ -67,7 +71,8 @@ export function statusChangeBefore(db: LedgerDb, agentId: string, beforeSeq: num
 }
 
 /** Revoked agents whose newest revocation is not confirmed yet. */
-export function unconfirmedRevocations(db: LedgerDb): string[] {
+export function unconfirmedRevocations(store: LedgerSource): string[] {
+  const db = dbOf(store);
   return (
     db
       .prepare(
@@ -81,7 +86,8 @@ export function unconfirmedRevocations(db: LedgerDb): string[] {
 }
 
 /** The accessors of every Vault token issued to the agent (revoked with it). */
-export function vaultAccessorsOf(db: LedgerDb, agentId: string): string[] {
+export function vaultAccessorsOf(store: LedgerSource, agentId: string): string[] {
+  const db = dbOf(store);
   const rows = db
     .prepare(
       `SELECT e.payload FROM agent_actions a JOIN ledger_entries e ON e.seq = a.seq

@@ -1,3 +1,4 @@
+import { dbOf, type LedgerSource } from '../ledger.js';
 import type { LedgerDb } from '../open-ledger-db.js';
 
 /** A recorded violation as the bug watcher reads it. */
@@ -47,34 +48,45 @@ const statements = (db: LedgerDb) => cache.get(db) ?? cache.set(db, prepare(db))
  * The error budget the agent used in the window that began at `windowStart` (ISO time): the one
  * definition that charging, recovery and promotion eligibility all read.
  */
-export function budgetUsed(db: LedgerDb, agentId: string, windowStart: string): number {
+export function budgetUsed(store: LedgerSource, agentId: string, windowStart: string): number {
+  const db = dbOf(store);
   return statements(db).budgetUsed.get(agentId, windowStart)?.used ?? 0;
 }
 
 /** Whether a violation of this type was recorded against the agent for this source already. */
-export function violationRecorded(db: LedgerDb, agentId: string, type: string, source: string): boolean {
+export function violationRecorded(
+  store: LedgerSource,
+  agentId: string,
+  type: string,
+  source: string,
+): boolean {
+  const db = dbOf(store);
   return statements(db).recorded.get(agentId, type, source) !== undefined;
 }
 
 /** Whether a `revoked_agent_activity` was recorded since the agent's status last changed. */
-export function revokedActivitySinceStatusChange(db: LedgerDb, agentId: string): boolean {
+export function revokedActivitySinceStatusChange(store: LedgerSource, agentId: string): boolean {
+  const db = dbOf(store);
   return statements(db).activitySinceStatusChange.get(agentId, agentId) !== undefined;
 }
 
 /** Agents suspended whose newest violation is `error_budget_exhausted`: the budget suspended them. */
-export function suspendedForExhaustedBudget(db: LedgerDb): string[] {
+export function suspendedForExhaustedBudget(store: LedgerSource): string[] {
+  const db = dbOf(store);
   return statements(db)
     .suspendedForBudget.all()
     .map((r) => r.agent_id);
 }
 
 /** High and critical violations of the agent since `since`. */
-export function seriousViolationCount(db: LedgerDb, agentId: string, since: string): number {
+export function seriousViolationCount(store: LedgerSource, agentId: string, since: string): number {
+  const db = dbOf(store);
   return statements(db).seriousSince.get(agentId, since)?.n ?? 0;
 }
 
 /** Every violation recorded since `since`. */
-export function violationsSince(db: LedgerDb, since: string): ViolationSeen[] {
+export function violationsSince(store: LedgerSource, since: string): ViolationSeen[] {
+  const db = dbOf(store);
   return statements(db)
     .since.all(since)
     .map((r) => ({ agentId: r.agent_id, type: r.type, source: r.source, ts: r.ts }));

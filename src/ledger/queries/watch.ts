@@ -1,4 +1,5 @@
 import type { LedgerPayload } from '../../core/ledger-entries.js';
+import { dbOf, type LedgerSource } from '../ledger.js';
 import type { LedgerDb } from '../open-ledger-db.js';
 
 /** A Slack approval request still waiting, with its deadline. */
@@ -23,7 +24,8 @@ const cache = new WeakMap<LedgerDb, ReturnType<typeof prepare>>();
 const statements = (db: LedgerDb) => cache.get(db) ?? cache.set(db, prepare(db)).get(db)!;
 
 /** Keys of the findings raised and not resolved since. */
-export function openFindingKeys(db: LedgerDb): string[] {
+export function openFindingKeys(store: LedgerSource): string[] {
+  const db = dbOf(store);
   const open = new Set<string>();
   for (const r of statements(db).findings.all()) {
     const { key } = JSON.parse(r.payload) as LedgerPayload<'finding.raised' | 'finding.resolved'>;
@@ -34,7 +36,8 @@ export function openFindingKeys(db: LedgerDb): string[] {
 }
 
 /** Slack approval requests still pending, with the deadline their context records. */
-export function waitingSlackApprovals(db: LedgerDb): WaitingApproval[] {
+export function waitingSlackApprovals(store: LedgerSource): WaitingApproval[] {
+  const db = dbOf(store);
   return statements(db)
     .waitingApprovals.all()
     .map((r) => ({

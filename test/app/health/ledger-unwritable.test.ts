@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningService, startService } from '../../../src/app/service.js';
 import { AgentApiError, AgentClient } from '../../../src/client/index.js';
 import { readEnv } from '../../../src/config/read-env.js';
+import { dbOf } from '../../../src/ledger/ledger.js';
 import { createLogger } from '../../../src/platform/logger.js';
 import { agovAsync, tempDir } from '../../helpers/agov.js';
 import { fillDisk } from '../../helpers/full-disk.js';
@@ -39,7 +40,7 @@ function setup(redisUrl?: string): Setup {
   const dir = tempDir();
   const config = join(dir, 'agent-governance.yml');
   writeFileSync(config, ORG);
-  const ledgerPath = join(dir, 'ledger.db');
+  const ledgerPath = join(dir, 'dbOf(ledger)');
   const env = readEnv({
     LEDGER_PATH: ledgerPath,
     GOVERNANCE_CONFIG: config,
@@ -72,7 +73,7 @@ async function refusal(call: Promise<unknown>): Promise<{ status: number; code: 
 }
 
 function entries(type: string, agentId: string): { ts: string; payload: any }[] {
-  return service!.runtime.ledger.db
+  return dbOf(service!.runtime.ledger)
     .prepare('SELECT ts, payload FROM ledger_entries WHERE type = ? AND agent_id = ? ORDER BY seq')
     .all(type, agentId)
     .map((r: any) => ({ ts: r.ts, payload: JSON.parse(r.payload) }));

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Runtime } from '../../../src/app/open-runtime.js';
+import { dbOf } from '../../../src/ledger/ledger.js';
 import { approvalQueries } from '../../../src/ledger/queries/approvals.js';
 import { testRuntime } from '../../helpers/runtime.js';
 
@@ -86,7 +87,7 @@ describe('the Slack approval queries', () => {
     q.remember(
       posted(key, { approvalKey: key, title: 't', gates: [] }, 'C', '1', '2026-01-01T00:00:00.000Z'),
     );
-    rt.ledger.db.prepare("UPDATE slack_approvals SET state = 'bogus' WHERE approval_key = ?").run(key);
+    dbOf(rt.ledger).prepare("UPDATE slack_approvals SET state = 'bogus' WHERE approval_key = ?").run(key);
     expect(() => q.request(key)).toThrow('unknown state "bogus"');
     expect(() => q.state(key)).toThrow('unknown state "bogus"');
   });
