@@ -8,6 +8,7 @@ import { Checkpoints } from '../ledger/checkpoints.js';
 import { type Ledger, openLedger } from '../ledger/ledger.js';
 import { SafetyJournal } from '../ledger/safety-journal.js';
 import { loadSigningKey, type SigningKey } from '../ledger/signing-key.js';
+import { type Clock, systemClock } from '../platform/clock.js';
 import { UserError } from '../platform/errors.js';
 import { createStateStore } from '../state/create-state-store.js';
 import { MemoryStateStore } from '../state/memory-state-store.js';
@@ -35,6 +36,8 @@ export interface OpenRuntimeOptions {
    * for commands that only read or append the ledger; the server follows the ledger to catch up.
    */
   stateStore?: 'env' | 'memory';
+  /** The clock everything reads "now" from (the system clock by default; tests pass a `ManualClock`). */
+  clock?: Clock;
 }
 
 /** Opens the ledger, the state store and the organisation config named by the environment. */
@@ -56,7 +59,14 @@ export async function openRuntime(env: Env, options: OpenRuntimeOptions = {}): P
       options.stateStore === 'memory' ? new MemoryStateStore() : await createStateStore(env.REDIS_URL);
     const checkpoints = new Checkpoints(ledger, signingKey);
     const journal = SafetyJournal.besideLedger(env.LEDGER_PATH);
-    const governance = new Governance({ ledger, state, checkpoints, config, journal });
+    const governance = new Governance({
+      ledger,
+      state,
+      checkpoints,
+      config,
+      journal,
+      clock: options.clock ?? systemClock,
+    });
     return {
       env,
       ledger,

@@ -14,6 +14,7 @@ import { replaySafetyJournal } from '../governance/safety-actions.js';
 import { IntegrationManager } from '../integrations/integration-manager.js';
 import { LedgerHeartbeat } from '../ledger/ledger-heartbeat.js';
 import { verifyOnStart } from '../ledger/verify-on-start.js';
+import type { Clock } from '../platform/clock.js';
 import { createHttpServer, type Route } from '../platform/http-server.js';
 import type { Logger } from '../platform/logger.js';
 import { Pump } from '../platform/pump.js';
@@ -60,6 +61,8 @@ export interface ServiceOptions {
   vaultBreaker?: CircuitBreakerPolicy;
   slackRetry?: { initialMs: number; maxMs: number };
   slackBreaker?: CircuitBreakerPolicy;
+  /** The clock the service reads "now" from (the system clock by default). */
+  clock?: Clock;
 }
 
 export async function startService(
@@ -70,7 +73,10 @@ export async function startService(
   const githubConfig = readGithubConfig(env);
   readVaultConfig(env);
   readSlackConfig(env);
-  const runtime = await openRuntime(env, { stateStore: 'env' });
+  const runtime = await openRuntime(env, {
+    stateStore: 'env',
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
   const timers: NodeJS.Timeout[] = [];
   let github: GithubIntegration | null = null;
   let slack: SlackIntegration | null = null;

@@ -25,6 +25,7 @@ import {
 import { lockHistory } from '../ledger/queries/locks.js';
 import { budgetUsed, suspendedForExhaustedBudget } from '../ledger/queries/violations.js';
 import type { SafetyJournal } from '../ledger/safety-journal.js';
+import { type Clock, systemClock } from '../platform/clock.js';
 import { UserError } from '../platform/errors.js';
 import type { StateStore } from '../state/state-store.js';
 import { hashAgentToken, newAgentToken } from './agent-token.js';
@@ -37,6 +38,8 @@ export interface GovernanceDeps {
   config: OrgConfig;
   /** Where revocations and pauses wait while the ledger cannot be written (none in memory). */
   journal?: SafetyJournal | null;
+  /** "Now" for everything governance decides (the system clock unless a test passes its own). */
+  clock?: Clock;
 }
 
 export interface RegisterAgentInput {
@@ -58,6 +61,7 @@ export class Governance {
   readonly checkpoints: Checkpoints;
   readonly config: OrgConfig;
   readonly journal: SafetyJournal | null;
+  readonly clock: Clock;
   /** Highest ledger sequence this process has applied to the state store. */
   private appliedSeq = 0;
   /** GitHub login (lower case) → agent id, kept by `syncState`, for checks that must not wait on I/O. */
@@ -72,6 +76,7 @@ export class Governance {
     this.checkpoints = deps.checkpoints;
     this.config = deps.config;
     this.journal = deps.journal ?? null;
+    this.clock = deps.clock ?? systemClock;
   }
 
   /** Called once for every ledger entry this process applies (its own and other processes'). */
