@@ -1,36 +1,38 @@
+/**
+ * The composition root: builds the service from the environment and starts it in this process —
+ * ledger and state store (rebuilt from the ledger), integrations, the agent API, web pages, health,
+ * the HTTP server, and the periodic work.
+ */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { CircuitBreakerPolicy } from 'cockatiel';
 import { type AgentApi, createAgentApi } from '../agents-api/agent-api.js';
 import { AgentRuntime } from '../agents-api/agent-runtime.js';
 import { RequestLimits } from '../agents-api/request-limits.js';
 import type { Env } from '../config/read-env.js';
-import { GithubIntegration, type GithubIntegrationOptions } from '../github/github-integration.js';
+import type { GithubIntegration } from '../github/github-integration.js';
 import { readGithubConfig } from '../github/read-github-config.js';
-import { Consequences } from '../governance/consequences.js';
-import { Promotions } from '../governance/promotions.js';
-import { Revocations } from '../governance/revocations.js';
+import type { Promotions } from '../governance/promotions.js';
+import type { Revocations } from '../governance/revocations.js';
 import { replaySafetyJournal } from '../governance/safety-actions.js';
-import { IntegrationManager } from '../integrations/integration-manager.js';
-import { LedgerHeartbeat } from '../ledger/ledger-heartbeat.js';
-import { verifyOnStart } from '../ledger/verify-on-start.js';
 import type { Clock } from '../platform/clock.js';
 import { createHttpServer, type Route } from '../platform/http-server.js';
 import type { Logger } from '../platform/logger.js';
-import { Pump } from '../platform/pump.js';
 import { readVaultConfig } from '../secrets/vault-config.js';
-import { VaultDeliverer, vaultSetTierMessage } from '../secrets/vault-deliverer.js';
-import { VaultSecrets } from '../secrets/vault-secrets.js';
+import type { VaultDeliverer } from '../secrets/vault-deliverer.js';
+import type { VaultSecrets } from '../secrets/vault-secrets.js';
 import { readSlackConfig } from '../slack/read-slack-config.js';
-import { SlackIntegration } from '../slack/slack-integration.js';
+import type { SlackIntegration } from '../slack/slack-integration.js';
 import { Watcher } from '../watchers/watcher.js';
 import { readWebConfig } from '../web/web-config.js';
 import { createWebRoutes } from '../web/web-routes.js';
 import { describeConfiguration } from './describe-configuration.js';
-import { HealthManager } from './health/health-manager.js';
-import { githubProbe, INTEGRATION_PROBE_EVERY_MS, slackProbe } from './health/integration-probes.js';
+import type { HealthManager } from './health/health-manager.js';
 import { Metrics } from './health/metrics.js';
+import { registerHealth } from './health/register-health.js';
+import { type IntegrationOptions, type Integrations, wireIntegrations } from './integrations.js';
 import { openRuntime, type Runtime } from './open-runtime.js';
+import { prepareLedger, type StartUpCheck, startTimers } from './start-up.js';
+import { createUpkeep } from './upkeep.js';
 
 export interface RunningService {
   runtime: Runtime;
@@ -51,16 +53,7 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
-/**
- * Starts the whole service in this process: ledger, state store (rebuilt from the ledger), the
- * HTTP server, the ledger follower and periodic checkpoints.
- */
-export interface ServiceOptions {
-  github?: GithubIntegrationOptions;
-  vaultRetry?: { initialMs: number; maxMs: number };
-  vaultBreaker?: CircuitBreakerPolicy;
-  slackRetry?: { initialMs: number; maxMs: number };
-  slackBreaker?: CircuitBreakerPolicy;
+export interface ServiceOptions extends IntegrationOptions {
   /** The clock the service reads "now" from (the system clock by default). */
   clock?: Clock;
 }
@@ -70,311 +63,144 @@ export async function startService(
   logger: Logger,
   options: ServiceOptions = {},
 ): Promise<RunningService> {
-  const githubConfig = readGithubConfig(env);
-  readVaultConfig(env);
-  readSlackConfig(env);
+  // A configuration mistake is refused before the ledger is opened.
+  readIntegrationConfig(env);
   const runtime = await openRuntime(env, {
     stateStore: 'env',
     ...(options.clock ? { clock: options.clock } : {}),
   });
-  const timers: NodeJS.Timeout[] = [];
-  let github: GithubIntegration | null = null;
-  let slack: SlackIntegration | null = null;
+  let integrations: Integrations | null = null;
   try {
-    // Nothing is served from a ledger whose state was rewritten: agents authenticate from its
-    // projections and the state store is rebuilt from its checkpoints.
-    const verified = verifyOnStart(runtime.ledger, runtime.checkpoints, runtime.signingKey, env.LEDGER_PATH);
-    const verifiedAt = new Date().toISOString();
-    logger.info(verified, `ledger verified: ${verified.checked} entries, checkpoints and projections`);
-    const restored = await runtime.governance.restoreState();
-    logger.info(
-      { checkpoint: restored.checkpointId, headSeq: restored.headSeq, store: runtime.state.kind },
-      `state store rebuilt from ${restored.checkpointId ?? 'the start of the ledger'} up to entry ${restored.headSeq}`,
-    );
-    const added = await runtime.governance.registerConfiguredAgents();
-    if (added.length)
-      logger.info({ agents: added }, `registered ${added.length} agent(s) from the organisation config`);
-
+    const checked = await prepareLedger(runtime, env, logger);
     const governance = runtime.governance;
-    const routes: Route[] = [];
-    const integrations = new IntegrationManager(governance.ledger);
-    const vaultConfig = readVaultConfig(env);
-    const secrets = vaultConfig
-      ? new VaultSecrets(vaultConfig, governance.config, options.vaultBreaker)
-      : null;
-    let vaultDeliverer: VaultDeliverer | null = null;
-    const kickOutboxes = () => {
-      vaultDeliverer?.pump.kick();
-      github?.kickOutbox();
-      slack?.kick();
-    };
-    const revocations = new Revocations(governance, { vault: Boolean(secrets) }, kickOutboxes);
-    const promotions = new Promotions(governance, secrets ? vaultSetTierMessage : null, kickOutboxes);
-    if (githubConfig) {
-      github = new GithubIntegration(governance, githubConfig, logger, {
-        ...options.github,
-        recordEffect: (r, ok, detail) =>
-          revocations.recordEffect(r.revocationId, r.agentId, r.effect, ok, detail),
-      });
-      routes.push(github.route);
-    }
-    if (secrets)
-      vaultDeliverer = new VaultDeliverer(governance, secrets, revocations, logger, options.vaultRetry);
+    integrations = wireIntegrations(governance, env, logger, options);
     // Revocations and pauses taken while the ledger could not be written, recorded now.
-    await replaySafetyJournal(governance, revocations, logger);
-    const agentRuntime = new AgentRuntime(governance, logger, secrets);
-    const watcher = new Watcher(governance);
-    const slackConfig = readSlackConfig(env);
-    slack = slackConfig
-      ? new SlackIntegration(
-          governance,
-          slackConfig,
-          {
-            promotions,
-            revocations,
-            reevaluate: async (installationId, repository, number) => {
-              if (!github) throw new Error('the GitHub App is not configured');
-              await github.reevaluate(installationId, repository, number, 'slack.approval');
-            },
-          },
-          logger,
-          options.slackRetry,
-          options.slackBreaker,
-        )
-      : null;
-    if (slack) {
-      integrations.subscribe(slack);
-      routes.push(slack.route);
-    }
-    // What entries call for (the rest of a kill switch, alerts, cards), queued by one ledger
-    // follower from its stored position: entries recorded by the CLI, another process or before a
-    // crash get their consequences too, once.
-    const consequences = new Consequences(governance.ledger, revocations, integrations);
-    const consequencesPump = new Pump(
-      async () => {
-        if ((await consequences.run()) > 0) kickOutboxes();
-      },
-      1000,
-      (error) => logger.error({ err: error }, 'following the ledger for consequences failed; will retry'),
-    );
-    governance.onEntry(() => consequencesPump.kick());
-    const health = new HealthManager();
-    const heartbeat = new LedgerHeartbeat(runtime.ledger);
-    health.register({
-      name: 'ledger',
-      required: true,
-      configured: true,
-      // A real commit: a full disk or a file that cannot grow fails at commit, not at BEGIN.
-      probe: async () => heartbeat.beat(new Date()),
+    await replaySafetyJournal(governance, integrations.revocations, logger);
+    const served = await serve(runtime, integrations, env, logger, checked);
+    const upkeep = createUpkeep({
+      ...served,
+      governance,
+      integrations,
+      watcher: new Watcher(governance),
+      logger,
     });
-    health.register({
-      name: 'state_store',
-      required: false,
-      configured: true,
-      probe: () => runtime.state.ping(),
-      breaker: agentRuntime.stateBreaker,
-    });
-    // GitHub and Slack are asked too (at most once a minute), so an unreachable one shows before a
-    // delivery trips its breaker.
-    health.register({
-      name: 'github',
-      required: false,
-      configured: Boolean(github),
-      ...(github
-        ? {
-            breaker: github.breaker,
-            rateLimit: () => github?.rateLimits.tightest() ?? null,
-            probe: githubProbe(github.probot, logger),
-            probeEveryMs: INTEGRATION_PROBE_EVERY_MS,
-          }
-        : {}),
-    });
-    health.register({
-      name: 'slack',
-      required: false,
-      configured: Boolean(slack),
-      ...(slack && slackConfig
-        ? {
-            breaker: slack.breaker,
-            probe: slackProbe(slack.app.client, slackConfig.botToken, logger),
-            probeEveryMs: INTEGRATION_PROBE_EVERY_MS,
-          }
-        : {}),
-    });
-    health.register({
-      name: 'vault',
-      required: false,
-      configured: Boolean(secrets),
-      ...(secrets
-        ? {
-            breaker: secrets.breaker,
-            probe: async () => {
-              const h = await secrets.health();
-              if (h.state === 'down') throw new Error(`Vault is ${h.detail}`);
-            },
-          }
-        : {}),
-    });
-    // A state store that comes back may have come back empty (a restarted Redis): rebuild it.
-    health.onRecovery('state_store', async () => {
-      const restored = await governance.restoreState();
-      logger.info(
-        { headSeq: restored.headSeq },
-        'state store is back; derived state rebuilt from the ledger',
-      );
-    });
-    const metrics = new Metrics(
-      () => ({
-        inbox: github?.pendingDeliveries() ?? 0,
-        'outbox.github': governance.ledger.outbox.pendingCount('github'),
-        'outbox.slack': governance.ledger.outbox.pendingCount('slack'),
-        'outbox.vault': governance.ledger.outbox.pendingCount('vault'),
-      }),
-      health,
-    );
-    governance.onEntry((entry) => metrics.observe(entry));
-    const agentApi = createAgentApi(agentRuntime, governance.ledger, logger, {
-      limits: new RequestLimits(governance.state, governance.config.agent_api, logger),
-      registry: metrics.registry,
-    });
-    routes.push(agentApi);
-    const webConfig = readWebConfig(env);
-    const lastVerify = {
-      at: verifiedAt,
-      when: 'start-up' as const,
-      ok: true,
-      entries: verified.checked,
-      ms: verified.ms,
-    };
-    if (webConfig)
-      routes.push(...createWebRoutes(governance, webConfig, logger, { lastVerify: () => lastVerify }));
-    const server = createHttpServer({ logger, health, metrics, routes });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(env.PORT, env.HOST, () => resolve());
-    });
-    const port = (server.address() as AddressInfo).port;
-
-    // Follow entries appended by other processes (the CLI, other replicas).
-    timers.push(
-      setInterval(() => {
-        runtime.governance
-          .syncState()
-          .catch((error: unknown) => logger.warn({ err: error }, 'state sync failed; will retry'));
-      }, 1000),
-    );
-    /** Periodic upkeep: probes, missed heartbeats, budget recovery, approval expiry. */
-    const maintenance = async (now = new Date()) => {
-      await consequencesPump.runNow();
-      await health.probeAll().catch((error: unknown) => logger.warn({ err: error }, 'health probe failed'));
-      await replaySafetyJournal(governance, revocations, logger).catch((error: unknown) =>
-        logger.warn({ err: error }, 'safety journal replay failed; will retry'),
-      );
-      // A Redis that restarted between two probes came back empty without ever looking down.
-      try {
-        if (!(await governance.state.isRestored())) {
-          const restored = await governance.restoreState();
-          logger.warn({ headSeq: restored.headSeq }, 'state store was empty; rebuilt from the ledger');
-        }
-      } catch (error) {
-        logger.warn({ err: error }, 'state store rebuild failed; will retry');
-      }
-      await agentRuntime
-        .sweepHeartbeats()
-        .catch((error: unknown) =>
-          logger.warn({ err: (error as Error).message }, 'heartbeat sweep failed; will retry'),
-        );
-      await governance
-        .recoverBudgets(now)
-        .catch((error: unknown) => logger.warn({ err: error }, 'budget recovery failed; will retry'));
-      try {
-        const raised = watcher.run(now);
-        if (raised.length) {
-          logger.warn(
-            { findings: raised.map((f) => f.key) },
-            `bug watcher: ${raised.map((f) => f.summary).join('; ')}`,
-          );
-          slack?.pump.kick();
-        }
-      } catch (error) {
-        logger.warn({ err: error }, 'bug watcher failed; will retry');
-      }
-      await slack
-        ?.syncCouncil(now.getTime())
-        .catch((error: unknown) => logger.warn({ err: error }, 'council user group not read; will retry'));
-      // Expiry is the core's: a PR past its deadline is decided again at `now` and the decision
-      // recorded, with or without Slack. Slack first marks its card expired and, for `escalate`,
-      // tells the admins.
-      try {
-        slack?.expireApprovals(now);
-        slack?.pump.kick();
-      } catch (error) {
-        logger.warn({ err: error }, 'approval expiry failed; will retry');
-      }
-      await github
-        ?.expireWaiting(now)
-        .catch((error: unknown) => logger.warn({ err: error }, 'approval expiry failed; will retry'));
-    };
-    timers.push(setInterval(() => void maintenance(), env.HEALTH_PROBE_INTERVAL_MS));
-    if (env.CHECKPOINT_INTERVAL_MINUTES > 0) {
-      timers.push(
-        setInterval(() => {
-          const latest = runtime.checkpoints.latest();
-          if (latest && latest.headSeq === runtime.ledger.head().seq) return;
-          const c = runtime.checkpoints.create();
-          logger.info({ checkpoint: c.checkpointId, headSeq: c.headSeq }, 'checkpoint created');
-        }, env.CHECKPOINT_INTERVAL_MINUTES * 60_000),
-      );
-    }
-    for (const t of timers) t.unref();
-    github?.start();
-    vaultDeliverer?.pump.start();
-    consequencesPump.start().kick();
-    await slack?.start();
-
-    for (const warning of runtime.configWarnings) logger.warn({ part: 'organisation config' }, warning);
-    for (const line of describeConfiguration(env, runtime.configPath)) {
-      logger.info({ part: line.part, configured: line.configured }, `${line.part}: ${line.detail}`);
-    }
-    logger.info(
-      { port },
-      `listening on http://${env.HOST}:${port} (GET /healthz, /readyz, /metrics; agent API under /api/v1)`,
-    );
-
+    const timers = startTimers(runtime, env, logger, upkeep);
+    await startIntegrations(integrations);
+    logStarted(runtime, env, logger, served.port);
+    const parts = integrations;
     return {
+      ...served,
       runtime,
-      maintenance,
-      followLedger: () => consequencesPump.runNow(),
-      revocations,
-      promotions,
-      vault: secrets && vaultDeliverer ? { secrets, deliverer: vaultDeliverer } : null,
-      slack,
-      agentRuntime,
-      agentApi,
-      health,
-      github,
-      server,
-      port,
-      async stop() {
-        for (const t of timers) clearInterval(t);
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeIdleConnections();
-        await slack?.receiver.idle();
-        await github?.settle().catch(() => undefined);
-        server.closeAllConnections();
-        await closed;
-        await consequencesPump.stop();
-        await github?.stop();
-        await vaultDeliverer?.pump.stop();
-        await slack?.stop();
-        await agentApi.close();
-        await runtime.close();
-      },
+      maintenance: upkeep,
+      followLedger: () => parts.consequences.runNow(),
+      revocations: parts.revocations,
+      promotions: parts.promotions,
+      vault: parts.vault,
+      slack: parts.slack,
+      github: parts.github,
+      stop: () => stopService({ ...served, runtime, integrations: parts, timers }),
     };
   } catch (error) {
-    for (const t of timers) clearInterval(t);
-    await github?.stop();
+    await integrations?.github?.stop();
     await runtime.close();
     throw error;
   }
+}
+
+function readIntegrationConfig(env: Env): void {
+  readGithubConfig(env);
+  readVaultConfig(env);
+  readSlackConfig(env);
+}
+
+/** The agent API, web pages, health and metrics on one HTTP server, listening. */
+async function serve(
+  runtime: Runtime,
+  integrations: Integrations,
+  env: Env,
+  logger: Logger,
+  checked: StartUpCheck,
+) {
+  const governance = runtime.governance;
+  const agentRuntime = new AgentRuntime(governance, logger, integrations.vault?.secrets ?? null);
+  const health = registerHealth(
+    governance,
+    agentRuntime,
+    integrations,
+    readSlackConfig(env)?.botToken ?? null,
+    logger,
+  );
+  const metrics = new Metrics(() => queueDepths(runtime, integrations), health);
+  governance.onEntry((entry) => metrics.observe(entry));
+  const agentApi = createAgentApi(agentRuntime, governance.ledger, logger, {
+    limits: new RequestLimits(governance.state, governance.config.agent_api, logger),
+    registry: metrics.registry,
+  });
+  const routes: Route[] = [...integrations.routes, agentApi];
+  const webConfig = readWebConfig(env);
+  if (webConfig)
+    routes.push(...createWebRoutes(governance, webConfig, logger, { lastVerify: () => checked }));
+  const server = createHttpServer({ logger, health, metrics, routes });
+  const port = await listen(server, env);
+  return { agentRuntime, agentApi, health, server, port };
+}
+
+function queueDepths(runtime: Runtime, integrations: Integrations): Record<string, number> {
+  const outbox = runtime.ledger.outbox;
+  return {
+    inbox: integrations.github?.pendingDeliveries() ?? 0,
+    'outbox.github': outbox.pendingCount('github'),
+    'outbox.slack': outbox.pendingCount('slack'),
+    'outbox.vault': outbox.pendingCount('vault'),
+  };
+}
+
+async function listen(server: Server, env: Env): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(env.PORT, env.HOST, () => resolve());
+  });
+  return (server.address() as AddressInfo).port;
+}
+
+async function startIntegrations(integrations: Integrations): Promise<void> {
+  integrations.github?.start();
+  integrations.vault?.deliverer.pump.start();
+  integrations.consequences.start().kick();
+  await integrations.slack?.start();
+}
+
+function logStarted(runtime: Runtime, env: Env, logger: Logger, port: number): void {
+  for (const warning of runtime.configWarnings) logger.warn({ part: 'organisation config' }, warning);
+  for (const line of describeConfiguration(env, runtime.configPath)) {
+    logger.info({ part: line.part, configured: line.configured }, `${line.part}: ${line.detail}`);
+  }
+  logger.info(
+    { port },
+    `listening on http://${env.HOST}:${port} (GET /healthz, /readyz, /metrics; agent API under /api/v1)`,
+  );
+}
+
+/** Stops taking requests, lets what was accepted finish, then stops the workers and closes the ledger. */
+async function stopService(s: {
+  runtime: Runtime;
+  integrations: Integrations;
+  server: Server;
+  agentApi: AgentApi;
+  timers: NodeJS.Timeout[];
+}): Promise<void> {
+  const { github, slack, vault, consequences } = s.integrations;
+  for (const t of s.timers) clearInterval(t);
+  const closed = new Promise<void>((resolve) => s.server.close(() => resolve()));
+  s.server.closeIdleConnections();
+  await slack?.receiver.idle();
+  await github?.settle().catch(() => undefined);
+  s.server.closeAllConnections();
+  await closed;
+  await consequences.stop();
+  await github?.stop();
+  await vault?.deliverer.pump.stop();
+  await slack?.stop();
+  await s.agentApi.close();
+  await s.runtime.close();
 }

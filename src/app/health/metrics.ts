@@ -39,58 +39,7 @@ export class Metrics {
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
     });
-    new Gauge({
-      name: 'agov_queue_depth',
-      help: 'Pending work by queue (inbox, outbox per target)',
-      labelNames: ['queue'],
-      registers,
-      collect() {
-        for (const [queue, n] of Object.entries(queues())) this.set({ queue }, n);
-      },
-    });
-    new Gauge({
-      name: 'agov_breaker_state',
-      help: 'Circuit breaker per dependency: 0 closed, 1 half open, 2 open',
-      labelNames: ['dependency'],
-      registers,
-      collect() {
-        for (const [dependency, r] of Object.entries(health.report().dependencies)) {
-          if (r.breaker) this.set({ dependency }, BREAKER_VALUE[r.breaker]);
-        }
-      },
-    });
-    new Gauge({
-      name: 'agov_rate_limit_remaining',
-      help: 'Requests left in the rate-limit window, per dependency (GitHub: the installation with least left)',
-      labelNames: ['dependency'],
-      registers,
-      collect() {
-        for (const [dependency, r] of Object.entries(health.report().dependencies))
-          if (r.rateLimit) this.set({ dependency }, r.rateLimit.remaining);
-      },
-    });
-    new Gauge({
-      name: 'agov_rate_limit_reset_seconds',
-      help: 'When the rate-limit window resets, as a Unix time, per dependency',
-      labelNames: ['dependency'],
-      registers,
-      collect() {
-        for (const [dependency, r] of Object.entries(health.report().dependencies))
-          if (r.rateLimit?.resetAt) this.set({ dependency }, Date.parse(r.rateLimit.resetAt) / 1000);
-      },
-    });
-    new Gauge({
-      name: 'agov_dependency_up',
-      help: 'Dependency state: 1 up, 0.5 degraded, 0 down (off: absent)',
-      labelNames: ['dependency'],
-      registers,
-      collect() {
-        for (const [dependency, r] of Object.entries(health.report().dependencies)) {
-          if (r.state !== 'off')
-            this.set({ dependency }, r.state === 'up' ? 1 : r.state === 'degraded' ? 0.5 : 0);
-        }
-      },
-    });
+    registerGauges(registers, queues, health);
   }
 
   /** Counts what the ledger records, so every process that follows the ledger counts the same. */
@@ -100,4 +49,65 @@ export class Metrics {
       this.violations.inc({ type: entry.payload.violation, severity: entry.payload.severity });
     else if (entry.type === 'preflight.decided') this.preflights.inc({ decision: entry.payload.decision });
   }
+}
+
+/** Gauges read when scraped: queue depths, breakers, rate limits, dependency states. */
+function registerGauges(
+  registers: Registry[],
+  queues: () => Record<string, number>,
+  health: HealthManager,
+): void {
+  const dependencies = () => Object.entries(health.report().dependencies);
+  new Gauge({
+    name: 'agov_queue_depth',
+    help: 'Pending work by queue (inbox, outbox per target)',
+    labelNames: ['queue'],
+    registers,
+    collect() {
+      for (const [queue, n] of Object.entries(queues())) this.set({ queue }, n);
+    },
+  });
+  new Gauge({
+    name: 'agov_breaker_state',
+    help: 'Circuit breaker per dependency: 0 closed, 1 half open, 2 open',
+    labelNames: ['dependency'],
+    registers,
+    collect() {
+      for (const [dependency, r] of dependencies()) {
+        if (r.breaker) this.set({ dependency }, BREAKER_VALUE[r.breaker]);
+      }
+    },
+  });
+  new Gauge({
+    name: 'agov_rate_limit_remaining',
+    help: 'Requests left in the rate-limit window, per dependency (GitHub: the installation with least left)',
+    labelNames: ['dependency'],
+    registers,
+    collect() {
+      for (const [dependency, r] of dependencies())
+        if (r.rateLimit) this.set({ dependency }, r.rateLimit.remaining);
+    },
+  });
+  new Gauge({
+    name: 'agov_rate_limit_reset_seconds',
+    help: 'When the rate-limit window resets, as a Unix time, per dependency',
+    labelNames: ['dependency'],
+    registers,
+    collect() {
+      for (const [dependency, r] of dependencies())
+        if (r.rateLimit?.resetAt) this.set({ dependency }, Date.parse(r.rateLimit.resetAt) / 1000);
+    },
+  });
+  new Gauge({
+    name: 'agov_dependency_up',
+    help: 'Dependency state: 1 up, 0.5 degraded, 0 down (off: absent)',
+    labelNames: ['dependency'],
+    registers,
+    collect() {
+      for (const [dependency, r] of dependencies()) {
+        if (r.state !== 'off')
+          this.set({ dependency }, r.state === 'up' ? 1 : r.state === 'degraded' ? 0.5 : 0);
+      }
+    },
+  });
 }

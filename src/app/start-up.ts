@@ -1,0 +1,61 @@
+import type { Env } from '../config/read-env.js';
+import { verifyOnStart } from '../ledger/verify-on-start.js';
+import type { Logger } from '../platform/logger.js';
+import type { Runtime } from './open-runtime.js';
+
+export interface StartUpCheck {
+  at: string;
+  when: 'start-up';
+  ok: true;
+  entries: number;
+  ms: number;
+}
+
+/**
+ * Before anything is served: the ledger verified (agents authenticate from its projections and the
+ * state store is rebuilt from its checkpoints, so nothing is served from a rewritten ledger), the
+ * state store rebuilt, and the agents the organisation config names registered.
+ */
+export async function prepareLedger(runtime: Runtime, env: Env, logger: Logger): Promise<StartUpCheck> {
+  const verified = verifyOnStart(runtime.ledger, runtime.checkpoints, runtime.signingKey, env.LEDGER_PATH);
+  const at = runtime.governance.clock.now().toISOString();
+  logger.info(verified, `ledger verified: ${verified.checked} entries, checkpoints and projections`);
+  const restored = await runtime.governance.restoreState();
+  logger.info(
+    { checkpoint: restored.checkpointId, headSeq: restored.headSeq, store: runtime.state.kind },
+    `state store rebuilt from ${restored.checkpointId ?? 'the start of the ledger'} up to entry ${restored.headSeq}`,
+  );
+  const added = await runtime.governance.registerConfiguredAgents();
+  if (added.length)
+    logger.info({ agents: added }, `registered ${added.length} agent(s) from the organisation config`);
+  return { at, when: 'start-up', ok: true, entries: verified.checked, ms: verified.ms };
+}
+
+/** Follows entries other processes append (the CLI, other replicas), runs upkeep, takes checkpoints. */
+export function startTimers(
+  runtime: Runtime,
+  env: Env,
+  logger: Logger,
+  upkeep: () => Promise<void>,
+): NodeJS.Timeout[] {
+  const timers = [
+    setInterval(() => {
+      runtime.governance
+        .syncState()
+        .catch((error: unknown) => logger.warn({ err: error }, 'state sync failed; will retry'));
+    }, 1000),
+    setInterval(() => void upkeep(), env.HEALTH_PROBE_INTERVAL_MS),
+  ];
+  if (env.CHECKPOINT_INTERVAL_MINUTES > 0) {
+    timers.push(
+      setInterval(() => {
+        const latest = runtime.checkpoints.latest();
+        if (latest && latest.headSeq === runtime.ledger.head().seq) return;
+        const c = runtime.checkpoints.create();
+        logger.info({ checkpoint: c.checkpointId, headSeq: c.headSeq }, 'checkpoint created');
+      }, env.CHECKPOINT_INTERVAL_MINUTES * 60_000),
+    );
+  }
+  for (const t of timers) t.unref();
+  return timers;
+}

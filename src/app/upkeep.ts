@@ -1,0 +1,70 @@
+import type { AgentRuntime } from '../agents-api/agent-runtime.js';
+import type { Governance } from '../governance/governance.js';
+import { replaySafetyJournal } from '../governance/safety-actions.js';
+import type { Logger } from '../platform/logger.js';
+import type { Watcher } from '../watchers/watcher.js';
+import type { HealthManager } from './health/health-manager.js';
+import type { Integrations } from './integrations.js';
+
+interface UpkeepParts {
+  governance: Governance;
+  integrations: Integrations;
+  health: HealthManager;
+  agentRuntime: AgentRuntime;
+  watcher: Watcher;
+  logger: Logger;
+}
+
+/**
+ * The periodic upkeep, as of `now`: consequences followed, probes, queued safety actions, a state
+ * store that came back empty, missed heartbeats, budget recovery, the bug watcher, the council's
+ * Slack group, and approval expiry. Each step that fails is logged and retried next time; the
+ * others still run.
+ */
+export function createUpkeep(parts: UpkeepParts): (now?: Date) => Promise<void> {
+  const { governance, integrations, health, agentRuntime, logger } = parts;
+  const attempt = async (what: string, step: () => unknown) => {
+    try {
+      await step();
+    } catch (error) {
+      logger.warn({ err: error }, `${what} failed; will retry`);
+    }
+  };
+  return async (now = governance.clock.now()) => {
+    await integrations.consequences.runNow();
+    await attempt('health probe', () => health.probeAll());
+    await attempt('safety journal replay', () =>
+      replaySafetyJournal(governance, integrations.revocations, logger),
+    );
+    await attempt('state store rebuild', () => rebuildIfEmpty(governance, logger));
+    await attempt('heartbeat sweep', () => agentRuntime.sweepHeartbeats());
+    await attempt('budget recovery', () => governance.recoverBudgets(now));
+    await attempt('bug watcher', () => watch(parts, now));
+    await attempt('council user group read', () => integrations.slack?.syncCouncil(now.getTime()));
+    // Expiry is the core's: a PR past its deadline is decided again at `now` and the decision
+    // recorded, with or without Slack. Slack first marks its card expired and, for `escalate`,
+    // tells the admins.
+    await attempt('approval expiry', () => {
+      integrations.slack?.expireApprovals(now);
+      integrations.slack?.pump.kick();
+    });
+    await attempt('approval expiry', () => integrations.github?.expireWaiting(now));
+  };
+}
+
+/** A Redis that restarted between two probes came back empty without ever looking down. */
+async function rebuildIfEmpty(governance: Governance, logger: Logger): Promise<void> {
+  if (await governance.state.isRestored()) return;
+  const restored = await governance.restoreState();
+  logger.warn({ headSeq: restored.headSeq }, 'state store was empty; rebuilt from the ledger');
+}
+
+function watch({ watcher, integrations, logger }: UpkeepParts, now: Date): void {
+  const raised = watcher.run(now);
+  if (!raised.length) return;
+  logger.warn(
+    { findings: raised.map((f) => f.key) },
+    `bug watcher: ${raised.map((f) => f.summary).join('; ')}`,
+  );
+  integrations.slack?.pump.kick();
+}
