@@ -1,0 +1,150 @@
+import { describe, expect, it } from 'vitest';
+import { type Deliverer, DeliveryLoop } from '../../src/integrations/delivery-loop.js';
+import type { TypedOutboxMessage } from '../../src/integrations/outbox-messages.js';
+import { dbOf, Ledger } from '../../src/ledger/ledger.js';
+import { openLedgerDb } from '../../src/ledger/open-ledger-db.js';
+import { createLogger } from '../../src/platform/logger.js';
+
+const checkRun = {
+  installationId: 1,
+  owner: 'acme',
+  repo: 'web',
+  headSha: 'a'.repeat(40),
+  name: 'Agent Governance',
+  render: {
+    status: 'completed',
+    conclusion: 'success',
+    output: { title: 't', summary: 's', annotations: [] },
+  },
+};
+
+function setup(deliver: Deliverer['deliver'], extra: Partial<Deliverer> = {}) {
+  const ledger = new Ledger(openLedgerDb(':memory:'));
+  const seq = ledger.append({
+    type: 'integration.event',
+    agentId: 'bot',
+    actor: 'bot',
+    payload: { event: 'execution_complete', data: {} },
+  }).seq;
+  const delivered: TypedOutboxMessage[] = [];
+  const loop = new DeliveryLoop(
+    ledger,
+    {
+      target: 'github',
+      retry: { initialMs: 1000, maxMs: 60_000 },
+      deliver: async (m) => {
+        delivered.push(m);
+        return deliver(m);
+      },
+      ...extra,
+    },
+    createLogger('silent'),
+  );
+  const enqueue = (kind: string, payload: unknown, key = kind) =>
+    ledger.outbox.enqueue(seq, { target: 'github', kind, idempotencyKey: key, orderingKey: key, payload });
+  const rows = () =>
+    dbOf(ledger).prepare('SELECT kind, status, attempts, last_error FROM outbox ORDER BY id').all() as {
+      kind: string;
+      status: string;
+      attempts: number;
+      last_error: string | null;
+    }[];
+  return { ledger, loop, enqueue, rows, delivered };
+}
+
+describe('the delivery loop', () => {
+  it('refuses a message it cannot read (unknown kind, forged payload) with the reason, and never delivers it', async () => {
+    const { loop, enqueue, rows, delivered } = setup(async () => undefined);
+    enqueue('repos.delete', { owner: 'acme', repo: 'web' });
+    enqueue('check_run.upsert', { ...checkRun, installationId: 'everyone' }, 'forged');
+    await loop.run();
+    await loop.run();
+    expect(delivered).toEqual([]);
+    expect(rows()).toEqual([
+      {
+        kind: 'repos.delete',
+        status: 'failed',
+        attempts: 1,
+        last_error: 'unknown outbox kind `repos.delete`',
+      },
+      {
+        kind: 'check_run.upsert',
+        status: 'failed',
+        attempts: 1,
+        last_error: expect.stringContaining('installationId'),
+      },
+    ]);
+  });
+
+  it('a failure is retried later, after what the service asked for; the message is not lost', async () => {
+    let fail = true;
+    const { loop, enqueue, rows } = setup(async () => {
+      if (fail)
+        throw Object.assign(new Error('rate limited'), {
+          status: 429,
+          response: { headers: { 'retry-after': '30' } },
+        });
+      return undefined;
+    });
+    enqueue('check_run.upsert', checkRun);
+    await loop.run();
+    expect(rows()).toEqual([
+      {
+        kind: 'check_run.upsert',
+        status: 'pending',
+        attempts: 1,
+        last_error: expect.stringContaining('429'),
+      },
+    ]);
+    fail = false;
+    await loop.run(); // not due yet: Retry-After is 30 s
+    expect(rows()[0]!.status).toBe('pending');
+  });
+
+  it('what a delivery establishes is recorded with its mark, or neither is', async () => {
+    let recordFails = true;
+    const { ledger, loop, enqueue, rows } = setup(async () => ({
+      record: () => {
+        ledger.append({
+          type: 'revocation.effect',
+          agentId: 'bot',
+          actor: 'governance',
+          payload: { revocationId: 'rev-1', effect: 'check', ok: true, detail: 'failed the check' },
+        });
+        if (recordFails) throw new Error('disk full');
+      },
+    }));
+    enqueue('check_run.upsert', checkRun);
+    await loop.run();
+    expect(rows()[0]!.status).toBe('pending');
+    expect(ledger.entriesAfter(0).map((e) => e.type)).toEqual(['integration.event']);
+    recordFails = false;
+    await loop.run(); // retried once its backoff is over; not yet due
+    expect(rows()[0]!.status).toBe('pending');
+  });
+
+  it('two runs asked for at once deliver a message once', async () => {
+    const { loop, enqueue, delivered } = setup(async () => {
+      await new Promise((r) => setTimeout(r, 10));
+      return undefined;
+    });
+    enqueue('check_run.upsert', checkRun);
+    await Promise.all([loop.run(), loop.run(), loop.pump.runNow()]);
+    expect(delivered).toHaveLength(1);
+  });
+
+  it('a message held (a low rate limit kept for gates) waits, and goes out once the hold is over', async () => {
+    let held = true;
+    const { loop, enqueue, rows, delivered } = setup(async () => undefined, {
+      holdUntil: () => (held ? { until: new Date(0), reason: 'rate limit low: gates first' } : null),
+    });
+    enqueue('finding_issue', { action: 'open', repository: 'acme/ops', labels: [], key: 'k' });
+    await loop.run();
+    expect(delivered).toEqual([]);
+    expect(rows()[0]).toMatchObject({ status: 'pending', last_error: 'rate limit low: gates first' });
+    held = false;
+    await loop.run();
+    expect(delivered).toHaveLength(1);
+    expect(rows()[0]!.status).toBe('delivered');
+  });
+});
