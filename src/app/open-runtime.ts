@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { loadOrgConfig } from '../config/load-org-config.js';
@@ -5,7 +6,7 @@ import type { Env } from '../config/read-env.js';
 import type { OrgConfig } from '../core/org-config.js';
 import { Governance } from '../governance/governance.js';
 import { Checkpoints } from '../ledger/checkpoints.js';
-import { type Ledger, openLedger } from '../ledger/ledger.js';
+import { type Ledger, openLedger, openLedgerSnapshot } from '../ledger/ledger.js';
 import { SafetyJournal } from '../ledger/safety-journal.js';
 import { loadSigningKey, type SigningKey } from '../ledger/signing-key.js';
 import { type Clock, systemClock } from '../platform/clock.js';
@@ -36,6 +37,11 @@ export interface OpenRuntimeOptions {
    * for commands that only read or append the ledger; the server follows the ledger to catch up.
    */
   stateStore?: 'env' | 'memory';
+  /**
+   * A private in-memory copy of the ledger, an in-process state store and no safety journal: for a
+   * service started read-only to investigate; nothing it does reaches the file, Redis or the journal.
+   */
+  snapshot?: boolean;
   /** The clock everything reads "now" from (the system clock by default; tests pass a `ManualClock`). */
   clock?: Clock;
 }
@@ -49,16 +55,23 @@ export async function openRuntime(env: Env, options: OpenRuntimeOptions = {}): P
       `no ledger at ${env.LEDGER_PATH}; pass --ledger PATH or set LEDGER_PATH`,
     );
   }
-  const ledger = openLedger(env.LEDGER_PATH, { mustExist: Boolean(options.ledgerMustExist) });
+  const snapshot = Boolean(options.snapshot);
+  const ledger = snapshot
+    ? openLedgerSnapshot(env.LEDGER_PATH)
+    : openLedger(env.LEDGER_PATH, { mustExist: Boolean(options.ledgerMustExist) });
   try {
+    const keyPath = env.LEDGER_SIGNING_KEY_PATH ?? join(dirname(env.LEDGER_PATH), 'ledger-signing-key.pem');
+    // A snapshot never writes a key file: without one it signs nothing anyway (no checkpoints).
     const signingKey = loadSigningKey({
-      pem: env.LEDGER_SIGNING_KEY,
-      path: env.LEDGER_SIGNING_KEY_PATH ?? join(dirname(env.LEDGER_PATH), 'ledger-signing-key.pem'),
+      pem: env.LEDGER_SIGNING_KEY ?? (snapshot && !existsSync(keyPath) ? ephemeralKeyPem() : undefined),
+      path: keyPath,
     });
     const state =
-      options.stateStore === 'memory' ? new MemoryStateStore() : await createStateStore(env.REDIS_URL);
+      snapshot || options.stateStore === 'memory'
+        ? new MemoryStateStore()
+        : await createStateStore(env.REDIS_URL);
     const checkpoints = new Checkpoints(ledger, signingKey);
-    const journal = SafetyJournal.besideLedger(env.LEDGER_PATH);
+    const journal = snapshot ? null : SafetyJournal.besideLedger(env.LEDGER_PATH);
     const governance = new Governance({
       ledger,
       state,
@@ -86,4 +99,8 @@ export async function openRuntime(env: Env, options: OpenRuntimeOptions = {}): P
     ledger.close();
     throw error;
   }
+}
+
+function ephemeralKeyPem(): string {
+  return generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 }

@@ -22,12 +22,17 @@ export function buildProgram(): Command {
   program
     .command('serve')
     .description('run the service: HTTP server, GitHub App, Slack bot and agent API in one process')
-    .action(async (_opts: unknown, command: Command) => {
+    .option(
+      '--read-only',
+      'investigate: serve the web pages and health over an in-memory copy of the ledger (even one that does not verify); accept and send nothing',
+    )
+    .action(async (opts: { readOnly?: boolean }, command: Command) => {
       const env = envFor(command);
       const logger = createLogger(env.LOG_LEVEL);
       // Loaded here, not at the top: the GitHub and Slack SDKs are heavy and other commands need neither.
-      const { startService } = await import('../app/service.js');
-      const service = await startService(env, logger);
+      const service = opts.readOnly
+        ? await (await import('../app/read-only.js')).startReadOnly(env, logger)
+        : await (await import('../app/service.js')).startService(env, logger);
       await new Promise<void>((resolve) => {
         const stop = () => resolve();
         process.once('SIGINT', stop);

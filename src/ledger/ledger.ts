@@ -9,7 +9,7 @@ import {
 } from '../core/ledger-entries.js';
 import { UserError } from '../platform/errors.js';
 import { entryHash, GENESIS_HASH } from './entry-hash.js';
-import { type LedgerDb, type OpenLedgerOptions, openLedgerDb } from './open-ledger-db.js';
+import { type LedgerDb, type OpenLedgerOptions, openLedgerDb, snapshotLedgerDb } from './open-ledger-db.js';
 import { Outbox, type OutboxMessageInput } from './outbox.js';
 import { Projections } from './projections.js';
 
@@ -44,6 +44,11 @@ interface PendingAppend {
 /** Opens (or creates, mode 0600) the ledger file at `path`, migrated to the current schema. */
 export function openLedger(path: string, options: OpenLedgerOptions = {}): Ledger {
   return new Ledger(openLedgerDb(path, options));
+}
+
+/** A private in-memory copy of the ledger at `path` (see `snapshotLedgerDb`). */
+export function openLedgerSnapshot(path: string): Ledger {
+  return new Ledger(snapshotLedgerDb(path));
 }
 
 /** A ledger, or the database under it: what the storage modules of src/ledger accept. */

@@ -1,5 +1,15 @@
-import { closeSync, fchmodSync, mkdirSync, openSync } from 'node:fs';
-import { dirname } from 'node:path';
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  fchmodSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  rmSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { UserError } from '../platform/errors.js';
 import { MIGRATIONS } from './migrations.js';
@@ -61,6 +71,36 @@ export function openLedgerDb(path: string, options: OpenLedgerOptions = {}): Led
     throw new UserError('ledger_open_failed', `cannot open the ledger at ${path}: ${message}`, {
       cause: error,
     });
+  }
+}
+
+/**
+ * A private copy, in memory, of the ledger at `path` as it is now: for a service started read-only
+ * to investigate a ledger that does not verify. What it writes (sessions, state) stays in the copy;
+ * the file is opened read-only and never written.
+ */
+export function snapshotLedgerDb(path: string): LedgerDb {
+  if (!existsSync(path))
+    throw new UserError('ledger_missing', `no ledger at ${path}; pass --ledger PATH or set LEDGER_PATH`);
+  // SQLite cannot open a WAL database read-only without writing its shared-memory file, so the
+  // copy is made from copies of the file and its WAL, in a private temporary directory.
+  const dir = mkdtempSync(join(tmpdir(), 'agov-read-only-'));
+  try {
+    const copy = join(dir, 'ledger.db');
+    copyFileSync(path, copy);
+    if (existsSync(`${path}-wal`)) copyFileSync(`${path}-wal`, `${copy}-wal`);
+    const file = openLedgerDb(copy, { mustExist: true });
+    try {
+      // An image still marked WAL cannot be opened in memory: fold the WAL into the copy first.
+      file.pragma('journal_mode = DELETE');
+      const memory = new Database(file.serialize());
+      memory.pragma('foreign_keys = ON');
+      return memory;
+    } finally {
+      file.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 

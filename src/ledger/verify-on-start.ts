@@ -30,7 +30,7 @@ export function verifyOnStart(
   if (!result.ok) {
     throw new UserError(
       'ledger_tampered',
-      `the ledger at ${ledgerPath} does not verify: ${result.reason}; refusing to start. Investigate with \`agov ledger verify\` (read-only, like \`agov ledger export\` and \`agov checkpoint list\`), then restore the database from a backup`,
+      `the ledger at ${ledgerPath} does not verify: ${result.reason}; refusing to start. Investigate with \`agov ledger verify\` (read-only, like \`agov ledger export\` and \`agov checkpoint list\`), then restore the database from a backup, or start read-only to look through the service (\`agov serve --read-only\`: nothing is written, nothing is sent)`,
     );
   }
   return { checked: result.checked, ms: Math.round(performance.now() - started) };
