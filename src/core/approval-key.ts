@@ -28,11 +28,18 @@ export function parseApprovalKey(value: string): ApprovalKey | null {
   return { repository, number, headSha };
 }
 
+/** Whether these parts make a key: one that reads back as the same PR at the same commit. */
+export function isApprovalKey(key: ApprovalKey): boolean {
+  const back = parseApprovalKey(format(key));
+  return back?.repository === key.repository && back.number === key.number && back.headSha === key.headSha;
+}
+
 /** The key of a PR at a head commit; throws for parts that would not read back as the same PR. */
 export function approvalKeyOf(key: ApprovalKey): string {
-  const value = `${key.repository}#${key.number}@${key.headSha}`;
-  const back = parseApprovalKey(value);
-  if (back?.repository !== key.repository || back.number !== key.number || back.headSha !== key.headSha)
-    throw new Error(`not an approval key: ${JSON.stringify(key)}`);
-  return value;
+  if (!isApprovalKey(key)) throw new Error(`not an approval key: ${JSON.stringify(key)}`);
+  return format(key);
+}
+
+function format(key: ApprovalKey): string {
+  return `${key.repository}#${key.number}@${key.headSha}`;
 }

@@ -232,7 +232,7 @@ export class SlackIntegration implements IntegrationSubscriber {
     let closed: { context: ApprovalContext; state?: 'approved' | 'closed'; because: string }[] = [];
     if (entry.type === 'decision.recorded') {
       const p = entry.payload;
-      closed = this.approvals.closeOver(p.repository, p.number, p.headSha, p.outcome, p.summary);
+      closed = this.approvals.closeOver(p);
     } else if (entry.type === 'agent.status_changed' && entry.payload.to !== 'active' && entry.agentId) {
       closed = this.approvals.closeForAgent(
         entry.agentId,

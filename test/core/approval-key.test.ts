@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { approvalKeyOf, parseApprovalKey } from '../../src/core/approval-key.js';
+import { approvalKeyOf, isApprovalKey, parseApprovalKey } from '../../src/core/approval-key.js';
 
 const SHA = 'a'.repeat(40);
 
@@ -61,8 +61,10 @@ describe('an approval key', () => {
       { repository: 'acme/web', number: 0, headSha: SHA },
       { repository: 'acme/web', number: 7.5, headSha: SHA },
       { repository: 'acme/web', number: 7, headSha: `${SHA}@${SHA}` },
-    ])
+    ]) {
+      expect(isApprovalKey(parts)).toBe(false);
       expect(() => approvalKeyOf(parts)).toThrow(/not an approval key/);
+    }
   });
 
   it('a key that reads names exactly one PR: built again from what it says, it is the same string', () => {
