@@ -54,6 +54,80 @@ describe('/agent', () => {
   });
 });
 
+describe('every answer of /agent', () => {
+  const answer = async (text: string, user = 'UADMIN') =>
+    ((await (await postSlack(s.service.port, commandBody(text, user))).json()) as any).text as string;
+
+  it('answers each command in one clear line (or a few), and a mistake with how to use it', async () => {
+    slackApi();
+    expect(await answer('help')).toMatchInlineSnapshot(`
+      "\`/agent help\`: this list
+      \`/agent list\`: every agent with its tier and status
+      \`/agent status <agent>\`: tier, status, budget, locks, last activity, open PRs
+      \`/agent audit <agent> [n]\`: the newest ledger entries of an agent
+      \`/agent promote <agent> [tier]\`: ask for a one-tier promotion (admins)
+      \`/agent demote <agent>\`: demote one tier, at once (admins)
+      \`/agent revoke <agent> <reason>\`: the kill switch (admins)
+      \`/agent reinstate <agent>\`: ask to reinstate a revoked agent (admins)
+      \`/agent suggest\`: what the record suggests (promotions, demotions, rules)
+      \`/agent pause <agent>\`: suspend an agent until resumed (admins)
+      \`/agent resume <agent>\`: resume a paused or budget-suspended agent (admins)"
+    `);
+    const said: string[] = [];
+    for (const text of [
+      'frobnicate builder-bot',
+      'list',
+      'status nobody',
+      'audit',
+      'audit nobody',
+      'resume builder-bot',
+      'pause builder-bot',
+      'pause builder-bot',
+      'resume builder-bot',
+      'reinstate builder-bot',
+      'demote',
+      'revoke builder-bot',
+    ])
+      said.push(`${text} → ${await answer(text)}`);
+    expect(said).toMatchInlineSnapshot(`
+      [
+        "frobnicate builder-bot → Unknown command \`frobnicate\`. Try \`/agent help\`.",
+        "list → \`builder-bot\` T2 builder, active",
+        "status nobody → No agent \`nobody\`.",
+        "audit → Usage: \`/agent audit <agent> [n]\`",
+        "audit nobody → No ledger entries for \`nobody\`.",
+        "resume builder-bot → \`builder-bot\` is active; only a suspended agent can be resumed.",
+        "pause builder-bot → \`builder-bot\` paused.",
+        "pause builder-bot → \`builder-bot\` is suspended; only a active agent can be paused.",
+        "resume builder-bot → \`builder-bot\` resumed.",
+        "reinstate builder-bot → builder-bot is active: nothing to reinstate",
+        "demote → Usage: \`/agent demote <agent>\`",
+        "revoke builder-bot → Usage: \`/agent revoke <agent> <reason>\`",
+      ]
+    `);
+  });
+
+  it('audit lists the newest entries of an agent, at most n; status says whether a revocation is confirmed; reinstate asks for approval', async () => {
+    slackApi();
+    await answer('pause builder-bot');
+    await answer('resume builder-bot');
+    const audit = (await answer('audit builder-bot 2')).split('\n');
+    expect(audit).toHaveLength(2);
+    expect(audit.map((line) => line.replace(/^\d+ \S+ /, ''))).toEqual([
+      'agent.status_changed by slack:UADMIN',
+      'agent.status_changed by slack:UADMIN',
+    ]);
+    expect(await answer('revoke builder-bot leaked a key')).toMatch(/^Revoked `builder-bot`/);
+    // Without Vault or open PRs, the revoke signal read back is all there is to confirm.
+    expect((await answer('status builder-bot')).split('\n')[0]).toBe(
+      '*builder-bot* T2 builder, revoked (revocation confirmed)',
+    );
+    expect(await answer('reinstate builder-bot')).toMatch(
+      /^reinst-builder-bot-\d+: T2 → T2 requested; needs 1 approval\(s\)\.$/,
+    );
+  });
+});
+
 describe('who may run which command', () => {
   it('slack.commands replaces the default for a command: listed users only, admins included or not', async () => {
     await s.restart(`${ORG}  commands: { revoke: [UALICE], status: [UADMIN] }\n`);
