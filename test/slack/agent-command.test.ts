@@ -54,10 +54,10 @@ describe('/agent', () => {
   });
 });
 
-describe('every answer of /agent', () => {
-  const answer = async (text: string, user = 'UADMIN') =>
-    ((await (await postSlack(s.service.port, commandBody(text, user))).json()) as any).text as string;
+const answer = async (text: string, user = 'UADMIN') =>
+  ((await (await postSlack(s.service.port, commandBody(text, user))).json()) as any).text as string;
 
+describe('every answer of /agent', () => {
   it('answers each command in one clear line (or a few), and a mistake with how to use it', async () => {
     slackApi();
     expect(await answer('help')).toMatchInlineSnapshot(`
@@ -106,7 +106,9 @@ describe('every answer of /agent', () => {
       ]
     `);
   });
+});
 
+describe('audit, status and reinstate of an agent with a record', () => {
   it('audit lists the newest entries of an agent, at most n; status says whether a revocation is confirmed; reinstate asks for approval', async () => {
     slackApi();
     await answer('pause builder-bot');
