@@ -22,7 +22,9 @@ describe('an approval key', () => {
       headSha: sha256,
     });
   });
+});
 
+describe('a forged value', () => {
   it.each([
     ['an empty value', ''],
     ['no @', `acme/web#7${SHA}`],
@@ -54,7 +56,9 @@ describe('an approval key', () => {
   ])('reads %s as no key at all', (_name, forged) => {
     expect(parseApprovalKey(forged)).toBeNull();
   });
+});
 
+describe('one key, one PR', () => {
   it('refuses to build a key that would not read back as the same PR', () => {
     for (const parts of [
       { repository: 'acme/web#1@x', number: 7, headSha: SHA },
