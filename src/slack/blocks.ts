@@ -63,29 +63,7 @@ export function approvalRequestBlocks(
   /** Why a request is over when it was closed from outside (a push, a revocation, a review). */
   closedBecause?: string,
 ): Block[] {
-  const need = c.council
-    ? `council: ${c.required} of ${c.eligible.length}${c.veto ? ' with veto' : ''}`
-    : `${c.required} approver(s)`;
-  const blocks: Block[] = [
-    { type: 'header', text: { type: 'plain_text', text: `Approval needed: ${c.repository}#${c.number}` } },
-    {
-      type: 'section',
-      text: mrkdwn(`*<${c.url}|${escapeMrkdwn(c.title)}>*`),
-      fields: [
-        mrkdwn(`*Agent*\n\`${c.agentId}\``),
-        mrkdwn(`*Tier*\n${tierLabel(c.tier)}`),
-        mrkdwn(`*Diff*\n${c.changedFiles} files, ${c.changedLines} lines`),
-        mrkdwn(`*Needs*\n${need}`),
-      ],
-    },
-    {
-      type: 'section',
-      text: mrkdwn(
-        `*Why*\n${c.reasons.map((r) => `• ${escapeMrkdwn(r)}`).join('\n') || '• the policy asks for a person'}`,
-      ),
-    },
-    { type: 'context', elements: [mrkdwn(`Deadline ${c.expiresAt}; expiry never approves.`)] },
-  ];
+  const blocks = requestFactBlocks(c);
   if (tallies.length) {
     blocks.push({
       type: 'section',
@@ -109,36 +87,74 @@ export function approvalRequestBlocks(
       ),
     });
   }
-  if (outcome === 'pending') {
-    blocks.push({
-      type: 'actions',
-      block_id: 'approval',
-      elements: [
-        {
-          type: 'button',
-          action_id: 'approval_approve',
-          style: 'primary',
-          text: { type: 'plain_text', text: 'Approve' },
-          value: c.approvalKey,
-        },
-        {
-          type: 'button',
-          action_id: 'approval_reject',
-          style: 'danger',
-          text: { type: 'plain_text', text: 'Reject' },
-          value: c.approvalKey,
-        },
+  blocks.push(outcome === 'pending' ? voteButtons(c.approvalKey) : outcomeBlock(outcome, closedBecause));
+  return blocks;
+}
+
+/** What a request is: the PR, the agent and its tier, the diff, who is needed, why, and the deadline. */
+function requestFactBlocks(c: ApprovalContext): Block[] {
+  const need = c.council
+    ? `council: ${c.required} of ${c.eligible.length}${c.veto ? ' with veto' : ''}`
+    : `${c.required} approver(s)`;
+  return [
+    { type: 'header', text: { type: 'plain_text', text: `Approval needed: ${c.repository}#${c.number}` } },
+    {
+      type: 'section',
+      text: mrkdwn(`*<${c.url}|${escapeMrkdwn(c.title)}>*`),
+      fields: [
+        mrkdwn(`*Agent*\n\`${c.agentId}\``),
+        mrkdwn(`*Tier*\n${tierLabel(c.tier)}`),
+        mrkdwn(`*Diff*\n${c.changedFiles} files, ${c.changedLines} lines`),
+        mrkdwn(`*Needs*\n${need}`),
       ],
-    });
-  } else {
-    blocks.push({
+    },
+    {
       type: 'section',
       text: mrkdwn(
-        `*${outcome === 'approved' ? 'Approved' : outcome === 'rejected' ? 'Rejected' : outcome === 'expired' ? 'Expired' : 'Closed'}*${closedBecause ? `: ${escapeMrkdwn(closedBecause)}` : ''}`,
+        `*Why*\n${c.reasons.map((r) => `• ${escapeMrkdwn(r)}`).join('\n') || '• the policy asks for a person'}`,
       ),
-    });
-  }
-  return blocks;
+    },
+    { type: 'context', elements: [mrkdwn(`Deadline ${c.expiresAt}; expiry never approves.`)] },
+  ];
+}
+
+/** Approve and Reject, each carrying the request's key back as its value. */
+function voteButtons(approvalKey: string): Block {
+  return {
+    type: 'actions',
+    block_id: 'approval',
+    elements: [
+      {
+        type: 'button',
+        action_id: 'approval_approve',
+        style: 'primary',
+        text: { type: 'plain_text', text: 'Approve' },
+        value: approvalKey,
+      },
+      {
+        type: 'button',
+        action_id: 'approval_reject',
+        style: 'danger',
+        text: { type: 'plain_text', text: 'Reject' },
+        value: approvalKey,
+      },
+    ],
+  };
+}
+
+const OUTCOME_LABEL: Record<Exclude<CardOutcome, 'pending'>, string> = {
+  approved: 'Approved',
+  rejected: 'Rejected',
+  expired: 'Expired',
+  closed: 'Closed',
+};
+
+/** How a request ended, and why when it was closed from outside. */
+function outcomeBlock(outcome: Exclude<CardOutcome, 'pending'>, closedBecause?: string): Block {
+  return {
+    type: 'section',
+    text: mrkdwn(`*${OUTCOME_LABEL[outcome]}*${closedBecause ? `: ${escapeMrkdwn(closedBecause)}` : ''}`),
+  };
 }
 
 export function rejectReasonModal(approvalKey: string): Record<string, unknown> {

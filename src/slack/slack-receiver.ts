@@ -7,7 +7,7 @@ import { type Route, sendJson } from '../platform/http-server.js';
 import type { Logger } from '../platform/logger.js';
 import { BodyBudget, isBodyRefusal, readBody, refuseBody } from '../platform/read-body.js';
 import type { StateStore } from '../state/state-store.js';
-import { interactionSchema, slashCommandSchema } from './slack-payloads.js';
+import { type Kind, parse, parseHttpBody } from './slack-payloads.js';
 import { MAX_SKEW_SECONDS, verifySlackRequest } from './verify-slack-request.js';
 
 export const SLACK_PATH = '/slack/events';
@@ -17,11 +17,6 @@ export const SLACK_PATH = '/slack/events';
  * kilobytes, tens at most for a large modal. 1 MB leaves room and refuses everything else.
  */
 export const SLACK_MAX_BODY = 1024 * 1024;
-
-type Kind = 'command' | 'interaction' | 'event';
-type Parsed =
-  | { ok: true; body: Record<string, unknown>; dedupeKey: string }
-  | { ok: false; status: number; error: string; message: string };
 
 /**
  * Bolt's receiver. Over HTTP, on our one server: verifies the signature and the timestamp in both
@@ -133,60 +128,10 @@ export class SlackReceiver implements Receiver {
       return sendJson(res, 405, { error: 'method_not_allowed', message: 'Slack POSTs' });
     if (!this.options.signingSecret)
       return refuse(404, 'socket_mode', 'this app receives Slack over Socket Mode; HTTP requests are off');
-    let text: string;
-    try {
-      text = (await readBody(req, SLACK_MAX_BODY, this.bodies)).toString('utf8');
-    } catch (error) {
-      // Refused before a signature could be checked: an anonymous flood must not grow the ledger.
-      if (isBodyRefusal(error)) {
-        this.options.logger.warn({ reason: error.message }, 'Slack request refused before reading it');
-        return refuseBody(req, res, error);
-      }
-      throw error;
-    }
-    const signed = {
-      timestamp: header(req.headers['x-slack-request-timestamp']),
-      signature: header(req.headers['x-slack-signature']),
-    };
-    const now = Math.floor((this.options.now?.() ?? Date.now()) / 1000);
-    const verdict = verifySlackRequest(this.options.signingSecret, signed, text, now);
-    if (!verdict.ok) return refuse(401, 'bad_signature', verdict.reason);
-    // A signature stays valid for 5 minutes: the same bytes sent again within them are a replay.
-    // Remembered in the ledger database, so a restart of a one-node service with in-process state
-    // does not forget them. Not recorded: a replay flood must not grow the ledger. One that says it
-    // is Slack retrying is answered as a retry is (done once already), never done again.
-    if (!(await this.firstSight(signed.signature!, Number(signed.timestamp) + MAX_SKEW_SECONDS, now))) {
-      if (header(req.headers['x-slack-retry-num'])) return void res.writeHead(200).end();
-      this.options.logger.warn(
-        { path: SLACK_PATH },
-        'Slack request refused: a replay of one already received',
-      );
-      return sendJson(res, 401, { error: 'replayed', message: 'this signed request was already received' });
-    }
-
-    const form = new URLSearchParams(text);
-    let parsed: Parsed;
-    if (String(req.headers['content-type'] ?? '').startsWith('application/json')) {
-      // The Events API: the URL check, and events such as app_home_opened.
-      let json: { type?: string; challenge?: string };
-      try {
-        json = JSON.parse(text);
-      } catch {
-        return refuse(400, 'bad_payload', 'the body is not JSON');
-      }
-      if (json.type === 'url_verification') return sendJson(res, 200, { challenge: json.challenge });
-      parsed = parse('event', json);
-    } else if (form.has('payload')) {
-      let json: unknown;
-      try {
-        json = JSON.parse(form.get('payload')!);
-      } catch {
-        return refuse(400, 'bad_payload', 'payload is not JSON');
-      }
-      parsed = parse('interaction', json);
-    } else {
-      parsed = parse('command', Object.fromEntries(form));
-    }
+    const text = await this.readSigned(this.options.signingSecret, req, res, refuse);
+    if (text === null) return;
+    const parsed = parseHttpBody(text, String(req.headers['content-type'] ?? ''));
+    if ('challenge' in parsed) return sendJson(res, 200, { challenge: parsed.challenge });
     if (!parsed.ok) return refuse(parsed.status, parsed.error, parsed.message);
     let acked = false;
     await this.dispatch(
@@ -199,6 +144,53 @@ export class SlackReceiver implements Receiver {
         else sendJson(res, 200, typeof response === 'string' ? { text: response } : response);
       },
     );
+  }
+
+  /**
+   * The body of a request Slack signed and that was not received before; null when it was
+   * answered already (refused, or a replay).
+   */
+  private async readSigned(
+    signingSecret: string,
+    req: Parameters<Route['handler']>[0],
+    res: Parameters<Route['handler']>[1],
+    refuse: (status: number, error: string, message: string) => Promise<void>,
+  ): Promise<string | null> {
+    let text: string;
+    try {
+      text = (await readBody(req, SLACK_MAX_BODY, this.bodies)).toString('utf8');
+    } catch (error) {
+      // Refused before a signature could be checked: an anonymous flood must not grow the ledger.
+      if (!isBodyRefusal(error)) throw error;
+      this.options.logger.warn({ reason: error.message }, 'Slack request refused before reading it');
+      refuseBody(req, res, error);
+      return null;
+    }
+    const signed = {
+      timestamp: header(req.headers['x-slack-request-timestamp']),
+      signature: header(req.headers['x-slack-signature']),
+    };
+    const now = Math.floor((this.options.now?.() ?? Date.now()) / 1000);
+    const verdict = verifySlackRequest(signingSecret, signed, text, now);
+    if (!verdict.ok) {
+      await refuse(401, 'bad_signature', verdict.reason);
+      return null;
+    }
+    // A signature stays valid for 5 minutes: the same bytes sent again within them are a replay.
+    // Remembered in the ledger database, so a restart of a one-node service with in-process state
+    // does not forget them. Not recorded: a replay flood must not grow the ledger. One that says it
+    // is Slack retrying is answered as a retry is (done once already), never done again.
+    if (await this.firstSight(signed.signature!, Number(signed.timestamp) + MAX_SKEW_SECONDS, now))
+      return text;
+    if (header(req.headers['x-slack-retry-num'])) res.writeHead(200).end();
+    else {
+      this.options.logger.warn(
+        { path: SLACK_PATH },
+        'Slack request refused: a replay of one already received',
+      );
+      sendJson(res, 401, { error: 'replayed', message: 'this signed request was already received' });
+    }
+    return null;
   }
 
   /**
@@ -254,37 +246,6 @@ export class SlackReceiver implements Receiver {
   async idle(): Promise<void> {
     while (this.inflight.size) await Promise.all([...this.inflight]);
   }
-}
-
-/** Validates what a request carries and names the key that makes a repeat of it recognisable. */
-function parse(kind: Kind, json: unknown): Parsed {
-  const bad = (message: string): Parsed => ({ ok: false, status: 400, error: 'bad_payload', message });
-  if (kind === 'event') {
-    const e = json as { type?: string; event_id?: string; event?: { type?: string } } | null;
-    if (e?.type !== 'event_callback' || !e.event_id || !e.event?.type) return bad('not an event callback');
-    return { ok: true, body: e as Record<string, unknown>, dedupeKey: `slack:${e.event_id}` };
-  }
-  if (kind === 'interaction') {
-    const parsed = interactionSchema.safeParse(json);
-    if (!parsed.success)
-      return bad(
-        `not a payload this app handles: ${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message}`,
-      );
-    return {
-      ok: true,
-      body: json as Record<string, unknown>,
-      dedupeKey:
-        parsed.data.type === 'block_actions'
-          ? `slack:${parsed.data.user.id}:${parsed.data.actions[0]!.action_ts}`
-          : `slack:${parsed.data.view.id}:${parsed.data.view.hash ?? ''}`,
-    };
-  }
-  const parsed = slashCommandSchema.safeParse(json);
-  if (!parsed.success)
-    return bad(
-      `not a slash command: ${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message}`,
-    );
-  return { ok: true, body: parsed.data, dedupeKey: `slack:${parsed.data.trigger_id}` };
 }
 
 function header(v: string | string[] | undefined): string | undefined {

@@ -8,6 +8,7 @@ import type { RunningService } from '../../src/app/service.js';
 import { agentPullRequest, examplePayload, postWebhook } from '../helpers/github.js';
 import { buttonBody, commandBody, postSlack } from '../helpers/slack.js';
 import { github, slackApi, startWith } from '../helpers/slack-service.js';
+import { cardText } from '../helpers/slack-suite.js';
 
 const SHA = 'a'.repeat(40);
 const KEY = `Codertocat/Hello-World#2@${SHA}`;
@@ -136,8 +137,41 @@ describe('one tally for the check and the card', () => {
     await click('UCAROL');
     expect(r.last()).toMatchObject({ conclusion: 'success', output: { title: 'Approved by alice, carol' } });
     expect(r.card().at(-1)).toEqual({ type: 'section', text: { type: 'mrkdwn', text: '*Approved*' } });
+    expect(cardText(r.slack.filter((c) => c.method === 'chat.update').at(-1)!)).toMatchInlineSnapshot(`
+      "# Approval needed: Codertocat/Hello-World#2
+      *<https://github.com/Codertocat/Hello-World/pull/2|Update the README with new information.>*
+      *Agent* \`builder-bot\` | *Tier* T2 builder | *Diff* 1 files, 1 lines | *Needs* council: 2 of 3
+      *Why*
+      • dependency file(s) changed: \`package.json\`
+      > Deadline <time>; expiry never approves.
+      ✅ gate default approved by alice, carol
+      ✅ alice
+      ✅ bob
+      ✅ carol
+      *Approved*"
+    `);
   });
 
+  it('who is still needed names only people who may approve: never the owner, never an agent', async () => {
+    service = await startWith(
+      `${ORG}\n`.replace(
+        '  - { github: olivia, slack: UOLIVIA }\n',
+        '  - { github: olivia, slack: UOLIVIA }\n  - { github: "builder-bot[bot]" }\n',
+      ),
+    );
+    const r = await openRequest('gates:\n  default: { approvals: 2, allow_owner: false }\n');
+    expect(r.last().output.title).toBe(
+      'Needs approval: gate `default` needs 2 more approval(s) from alice, bob, carol',
+    );
+    expect(JSON.stringify(r.slack.find((c) => c.method === 'chat.postMessage')!.body.blocks)).toContain(
+      'needs 2 more approval(s) from alice, bob, carol',
+    );
+    await click('UOLIVIA');
+    expect(r.told()).toEqual([['UOLIVIA', "Not counted: the agent's owner may not approve this gate."]]);
+  });
+});
+
+describe('a card closed from outside Slack', () => {
   it('a request satisfied by a GitHub review closes its card at once; a later click is refused with why', async () => {
     service = await startWith(ORG);
     const r = await openRequest('gates:\n  default: { approvals: 1 }\n');
@@ -162,25 +196,18 @@ describe('one tally for the check and the card', () => {
     );
     expect(closed).toBeDefined();
     expect(JSON.parse(closed!.body.blocks).some((b: any) => b.type === 'actions')).toBe(false);
+    expect(closed!.body.text).toBe('Approval for Codertocat/Hello-World#2: closed');
+    expect(cardText(closed!)).toMatchInlineSnapshot(`
+      "# Approval needed: Codertocat/Hello-World#2
+      *<https://github.com/Codertocat/Hello-World/pull/2|Update the README with new information.>*
+      *Agent* \`builder-bot\` | *Tier* T2 builder | *Diff* 1 files, 1 lines | *Needs* 1 approver(s)
+      *Why*
+      • dependency file(s) changed: \`package.json\`
+      > Deadline <time>; expiry never approves.
+      ⏳ gate default needs 1 more approval(s) from alice, bob, carol, olivia
+      *Closed*: superseded by a newer commit (bbbbbbb); the new one needs new approvals"
+    `);
     await click('UCAROL');
     expect(r.told()).toEqual([['UCAROL', 'Not counted: this request was already closed.']]);
-  });
-
-  it('who is still needed names only people who may approve: never the owner, never an agent', async () => {
-    service = await startWith(
-      `${ORG}\n`.replace(
-        '  - { github: olivia, slack: UOLIVIA }\n',
-        '  - { github: olivia, slack: UOLIVIA }\n  - { github: "builder-bot[bot]" }\n',
-      ),
-    );
-    const r = await openRequest('gates:\n  default: { approvals: 2, allow_owner: false }\n');
-    expect(r.last().output.title).toBe(
-      'Needs approval: gate `default` needs 2 more approval(s) from alice, bob, carol',
-    );
-    expect(JSON.stringify(r.slack.find((c) => c.method === 'chat.postMessage')!.body.blocks)).toContain(
-      'needs 2 more approval(s) from alice, bob, carol',
-    );
-    await click('UOLIVIA');
-    expect(r.told()).toEqual([['UOLIVIA', "Not counted: the agent's owner may not approve this gate."]]);
   });
 });

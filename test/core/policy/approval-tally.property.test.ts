@@ -16,8 +16,9 @@ import { renderCheckRun } from '../../../src/core/policy/render-check-run.js';
 import { resolvePolicy } from '../../../src/core/policy/resolve-policy.js';
 import { decisionRecord } from '../../../src/governance/governance.js';
 import { Promotions } from '../../../src/governance/promotions.js';
+import { requestOutcome } from '../../../src/slack/approval-request.js';
 import { approvalRequestBlocks } from '../../../src/slack/blocks.js';
-import { requestOutcome, SlackApprovals } from '../../../src/slack/slack-approvals.js';
+import { SlackApprovals } from '../../../src/slack/slack-approvals.js';
 import { tempDir } from '../../helpers/agov.js';
 import { testRuntime } from '../../helpers/runtime.js';
 

@@ -1,0 +1,95 @@
+import type { webApi } from '@slack/bolt';
+import type { CircuitBreakerPolicy } from 'cockatiel';
+import type { Governance } from '../governance/governance.js';
+import type { Deliverer, DeliveryOutcome } from '../integrations/delivery-loop.js';
+import type { OutboxPayload, TypedOutboxMessage } from '../integrations/outbox-messages.js';
+import { approvalQueries } from '../ledger/queries/approvals.js';
+import { ALERT_LANE, gatherAlerts } from './alert-lane.js';
+import { type ApprovalContext, approverDigestBlocks } from './blocks.js';
+import type { SlackApprovals } from './slack-approvals.js';
+
+export type SlackWebClient = InstanceType<typeof webApi.WebClient>;
+
+/** What the Slack deliverer works with: the Web API client (its own retries off), behind one breaker. */
+export interface SlackDelivery {
+  governance: Governance;
+  approvals: SlackApprovals;
+  client: SlackWebClient;
+  breaker: CircuitBreakerPolicy;
+  retry: { initialMs: number; maxMs: number };
+}
+
+/**
+ * Web API calls in order per channel or message, alerts first, retried after `Retry-After`; the
+ * client's own retries are off so attempts do not multiply.
+ */
+export function slackDeliverer(s: SlackDelivery): Deliverer {
+  return {
+    target: 'slack',
+    breaker: s.breaker,
+    retry: s.retry,
+    lane: ALERT_LANE,
+    deliver: async (message): Promise<DeliveryOutcome | undefined> => {
+      if (message.kind === 'approver.digest') {
+        const ids = await deliverDigest(s, message, message.payload.user);
+        return { alsoDelivered: ids };
+      }
+      if (message.orderingKey.startsWith(ALERT_LANE)) {
+        const { args, ids } = gatherAlerts(s.governance.ledger.outbox, message);
+        await s.client.apiCall('chat.postMessage', args);
+        return { alsoDelivered: ids };
+      }
+      await deliverOne(s, message);
+      return undefined;
+    },
+    // The Web API client reports 429 as a rate-limited error with the delay Slack asked for.
+    asHttpError: (error) => {
+      const e = error as { code?: string; retryAfter?: number; statusCode?: number };
+      if (e.code === 'slack_webapi_rate_limited_error')
+        return { status: 429, response: { headers: { 'retry-after': String(e.retryAfter ?? 1) } } };
+      if (e.statusCode) return { status: e.statusCode };
+      if (e.code === 'slack_webapi_platform_error') return { status: 400 };
+      return error;
+    },
+  };
+}
+
+/**
+ * One direct message to an approver for every request that waits for them: the digest message
+ * that came due gathers all pending ones of that approver, and all are delivered together.
+ * Requests decided in the meantime are left out; when none is left, nothing is sent.
+ */
+async function deliverDigest(s: SlackDelivery, message: TypedOutboxMessage, user: string): Promise<number[]> {
+  const gathered = s.governance.ledger.outbox.pendingWith('slack', message.orderingKey);
+  const waiting = gathered
+    .map((m) => (m.payload as { context: ApprovalContext }).context)
+    .filter((c) => s.approvals.isPending(c.approvalKey))
+    // Only requests this approver may still vote on (one may have voted through GitHub meanwhile).
+    .filter((c) => s.approvals.approversOf(c).includes(user));
+  if (waiting.length) {
+    await s.client.apiCall('chat.postMessage', {
+      channel: user,
+      text: `${waiting.length} approval request(s) wait for you`,
+      blocks: approverDigestBlocks(waiting, s.governance.config.slack.approvals_channel ?? null, (c) =>
+        s.approvals
+          .tallies(c)
+          .filter((t) => t.state !== 'approved')
+          .map((t) => t.description.replaceAll('`', ''))
+          .join('; '),
+      ),
+    });
+  }
+  return gathered.map((m) => m.id);
+}
+
+/** One call; a posted approval card or promotion card is remembered where it is, for updates in place. */
+async function deliverOne(s: SlackDelivery, message: TypedOutboxMessage): Promise<void> {
+  const { approval, messageKey, ...args } = message.payload as OutboxPayload<'chat.postMessage'>;
+  const result = (await s.client.apiCall(message.kind, args)) as { channel?: string; ts?: string };
+  const channel = result.channel ?? String(args.channel);
+  if (approval && result.ts)
+    s.approvals.remember(approval.context, approval.installationId, channel, result.ts);
+  if (messageKey && result.ts) {
+    approvalQueries(s.governance.ledger).rememberSlackMessage(messageKey, { channel, ts: result.ts });
+  }
+}
