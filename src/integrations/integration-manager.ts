@@ -12,7 +12,13 @@ import type { OutboxMessageInput } from '../ledger/outbox.js';
 export interface IntegrationSubscriber {
   name: string;
   events: readonly IntegrationEvent[];
-  callsFor(event: IntegrationEvent, data: Record<string, unknown>, seq: number): OutboxMessageInput[];
+  /** `at`: when the entry was recorded. */
+  callsFor(
+    event: IntegrationEvent,
+    data: Record<string, unknown>,
+    seq: number,
+    at: Date,
+  ): OutboxMessageInput[];
   /** Calls an entry asks for beyond its integration event (a Slack card closed when its request is over). */
   callsForEntry?(entry: LedgerEntry): OutboxMessageInput[];
   /** Called after calls were queued for it. */
@@ -38,7 +44,9 @@ export class IntegrationManager {
     let queued = 0;
     for (const s of this.subscribers) {
       const calls = [
-        ...(e && s.events.includes(e.event) ? s.callsFor(e.event, e.data, entry.seq) : []),
+        ...(e && s.events.includes(e.event)
+          ? s.callsFor(e.event, e.data, entry.seq, new Date(entry.ts))
+          : []),
         ...(s.callsForEntry?.(entry) ?? []),
       ];
       for (const call of calls) this.ledger.outbox.enqueue(entry.seq, call);

@@ -87,6 +87,11 @@ export class SlackApprovals {
     return state === null || state === 'pending';
   }
 
+  /** The request stored under a key, or null. */
+  request(approvalKey: string): ApprovalContext | null {
+    return this.requests.request(approvalKey)?.context ?? null;
+  }
+
   message(approvalKey: string): { channel: string; ts: string } | null {
     return this.requests.message(approvalKey);
   }

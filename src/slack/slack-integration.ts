@@ -12,7 +12,6 @@ import { approvalQueries } from '../ledger/queries/approvals.js';
 import type { Logger } from '../platform/logger.js';
 import type { Pump } from '../platform/pump.js';
 import { createBreaker } from '../platform/resilience.js';
-import { expireApprovals } from './approval-expiry.js';
 import { CouncilSync } from './council-sync.js';
 import { registerListeners } from './listeners/register-listeners.js';
 import { SlackApprovals } from './slack-approvals.js';
@@ -35,7 +34,7 @@ export interface SlackConfig {
  * The Slack bot, composed: Bolt on our HTTP server with listeners by kind (`listeners/`), what
  * ledger entries call for in Slack (`slack-notifications`, as an integration subscriber), the
  * outbox deliverer for Web API calls (`slack-deliverer`), the council's user group
- * (`council-sync`) and approval expiry (`approval-expiry`).
+ * (`council-sync`) and approval expiry (recorded here; its card follows from the ledger).
  */
 export class SlackIntegration implements IntegrationSubscriber {
   readonly name = 'slack';
@@ -139,23 +138,34 @@ export class SlackIntegration implements IntegrationSubscriber {
     return this.council.sync(now, everyMs);
   }
 
-  /** Closes approval requests past their deadline (expiry never approves); returns how many. */
+  /**
+   * Closes approval requests past their deadline (expiry never approves); returns how many. Each
+   * is recorded in the ledger; its card and, for `escalate`, the admins' message follow from it.
+   */
   expireApprovals(now: Date): number {
-    return expireApprovals(this.governance, this.approvals, (...call) => this.enqueue(...call), now);
+    return this.approvals.expire(now).length;
   }
 
-  callsFor(event: IntegrationEvent, data: Record<string, unknown>, seq: number): OutboxMessageInput[] {
-    return this.notifications.callsFor(event, data, seq);
+  callsFor(
+    event: IntegrationEvent,
+    data: Record<string, unknown>,
+    seq: number,
+    at?: Date,
+  ): OutboxMessageInput[] {
+    return this.notifications.callsFor(event, data, seq, at);
   }
 
   callsForEntry(entry: LedgerEntry): OutboxMessageInput[] {
     return this.notifications.callsForEntry(entry);
   }
 
-  /** Queues a Web API call after the ledger's head entry, and wakes the deliverer. */
+  /**
+   * Queues a reply to a click or a view (an ephemeral note, an App Home), and wakes the deliverer.
+   * A reply is caused by a request, not by a ledger entry: it is tied to none (seq 0). What an
+   * entry calls for is queued by the consequences follower instead.
+   */
   private enqueue(...[kind, payload, orderingKey, idempotencyKey]: Parameters<SlackDeps['enqueue']>): void {
-    const seq = this.governance.ledger.head().seq;
-    this.governance.ledger.outbox.enqueue(seq, {
+    this.governance.ledger.outbox.enqueue(0, {
       target: 'slack',
       kind,
       payload,

@@ -1,3 +1,4 @@
+import { approvalKeyOf, isApprovalKey } from '../core/approval-key.js';
 import type { LedgerEntry, LedgerPayload } from '../core/ledger-entries.js';
 import type { IntegrationEvent } from '../core/lifecycle.js';
 import type { OrgConfig } from '../core/org-config.js';
@@ -5,6 +6,7 @@ import type { Governance } from '../governance/governance.js';
 import type { OutboxMessageInput } from '../ledger/outbox.js';
 import { alertCall, isAlert } from './alert-lane.js';
 import type { ClosedRequest } from './approval-closing.js';
+import { requestOutcome } from './approval-request.js';
 import { approvalRequestBlocks, type PromotionView, promotionRequestBlocks } from './blocks.js';
 import { notificationText } from './notification-text.js';
 import type { SlackApprovals } from './slack-approvals.js';
@@ -26,12 +28,18 @@ export class SlackNotifications {
     private readonly approvals: SlackApprovals,
   ) {}
 
-  callsFor(event: IntegrationEvent, data: Record<string, unknown>, seq: number): OutboxMessageInput[] {
+  /** `at`: when the entry was recorded (a request's deadline counts from the decision, not from now). */
+  callsFor(
+    event: IntegrationEvent,
+    data: Record<string, unknown>,
+    seq: number,
+    at = this.governance.clock.now(),
+  ): OutboxMessageInput[] {
     const slack = this.governance.config.slack;
     const calls: OutboxMessageInput[] = [];
     if (event === 'approval_required' && slack.approvals_channel && data.agentId)
       calls.push(
-        ...this.approvalCalls(slack, data as LedgerPayload<'decision.recorded'> & { agentId: string }),
+        ...this.approvalCalls(slack, data as LedgerPayload<'decision.recorded'> & { agentId: string }, at),
       );
     if (event === 'promotion_requested' && slack.approvals_channel && Number(data.required) > 0)
       calls.push(promotionCall(slack.approvals_channel, data));
@@ -39,7 +47,9 @@ export class SlackNotifications {
     if (channel && isAlert(event, data)) {
       const item = typeof data.source === 'string' ? data.source : null;
       const text = notificationText(event, data);
-      calls.push(alertCall(this.governance.ledger.outbox, event, seq, channel, text, item, Date.now()));
+      calls.push(
+        alertCall(this.governance.ledger.outbox, event, seq, channel, text, item, this.governance.clock.ms()),
+      );
     } else if (channel) {
       calls.push({
         target: 'slack',
@@ -58,6 +68,10 @@ export class SlackNotifications {
    * digests stop listing it.
    */
   callsForEntry(entry: LedgerEntry): OutboxMessageInput[] {
+    if (entry.type === 'approval.recorded' && entry.payload.source === 'slack')
+      return this.votedCard(entry.payload);
+    if (entry.type === 'approval.resolved' && entry.payload.outcome === 'expired')
+      return this.expiredCalls(entry.payload.approvalId);
     let closed: ClosedRequest[] = [];
     if (entry.type === 'decision.recorded') {
       closed = this.approvals.closeOver(entry.payload);
@@ -68,6 +82,71 @@ export class SlackNotifications {
       );
     }
     return closed.flatMap((request) => this.closedCard(request));
+  }
+
+  /** A vote from Slack moves its card: the votes so far and what each gate still needs. */
+  private votedCard(vote: LedgerPayload<'approval.recorded'>): OutboxMessageInput[] {
+    if (!isApprovalKey(vote)) return [];
+    const key = approvalKeyOf(vote);
+    const context = this.approvals.request(key);
+    const message = this.approvals.message(key);
+    if (!context || !message) return [];
+    const votes = this.approvals.votes(context);
+    const tallies = this.approvals.tallies(context);
+    const outcome = requestOutcome(tallies);
+    return [
+      {
+        target: 'slack',
+        kind: 'chat.update',
+        payload: {
+          channel: message.channel,
+          ts: message.ts,
+          text: `Approval for ${context.repository}#${context.number}: ${outcome}`,
+          blocks: approvalRequestBlocks(context, votes, outcome, tallies),
+        },
+        orderingKey: `approval:${key}`,
+        idempotencyKey: `update:${key}:${votes.length}`,
+      },
+    ];
+  }
+
+  /**
+   * A request past its deadline: its card says expired (expiry never approves) and, for
+   * `on_expiry: escalate`, the admins are told in the approvals channel.
+   */
+  private expiredCalls(key: string): OutboxMessageInput[] {
+    const context = this.approvals.request(key);
+    if (!context) return [];
+    const calls: OutboxMessageInput[] = [];
+    const message = this.approvals.message(key);
+    if (message)
+      calls.push({
+        target: 'slack',
+        kind: 'chat.update',
+        payload: {
+          channel: message.channel,
+          ts: message.ts,
+          text: `Approval for ${context.repository}#${context.number} expired`,
+          blocks: approvalRequestBlocks(context, this.approvals.votes(context), 'expired'),
+        },
+        orderingKey: `approval:${key}`,
+        idempotencyKey: `expired:${key}`,
+      });
+    const slack = this.governance.config.slack;
+    if (context.onExpiry === 'escalate' && slack.approvals_channel) {
+      const admins = slack.admins.map((u) => `<@${u}>`).join(' ');
+      calls.push({
+        target: 'slack',
+        kind: 'chat.postMessage',
+        payload: {
+          channel: slack.approvals_channel,
+          text: `${admins} escalated: the approval for ${context.repository}#${context.number} by \`${context.agentId}\` expired without a decision; the PR keeps waiting.`,
+        },
+        orderingKey: `channel:${slack.approvals_channel}`,
+        idempotencyKey: `escalated:${key}`,
+      });
+    }
+    return calls;
   }
 
   private closedCard({ context, state, because }: ClosedRequest): OutboxMessageInput[] {
@@ -94,9 +173,10 @@ export class SlackNotifications {
   private approvalCalls(
     slack: SlackSettings,
     decision: LedgerPayload<'decision.recorded'> & { agentId: string },
+    at: Date,
   ): OutboxMessageInput[] {
     const hours = decision.gates?.[0]?.expiryHours ?? 72;
-    const context = this.approvals.contextFor(decision, new Date(Date.now() + hours * 3600_000));
+    const context = this.approvals.contextFor(decision, new Date(at.getTime() + hours * 3600_000));
     if (!context) return [];
     const calls: OutboxMessageInput[] = [
       {
@@ -114,7 +194,7 @@ export class SlackNotifications {
     ];
     const digest = slack.approver_digest;
     if (!digest.enabled) return calls;
-    const notBefore = new Date(Date.now() + digest.window_seconds * 1000);
+    const notBefore = new Date(this.governance.clock.ms() + digest.window_seconds * 1000);
     for (const user of this.approvals.approversOf(context)) {
       calls.push({
         target: 'slack',

@@ -69,21 +69,7 @@ async function settle(
       );
     return;
   }
-  const outcome =
-    result.outcome === 'approved' ? 'approved' : result.outcome === 'rejected' ? 'rejected' : 'pending';
-  if (message) {
-    deps.enqueue(
-      'chat.update',
-      {
-        channel: message.channel,
-        ts: message.ts,
-        text: `Approval for ${result.context.repository}#${result.context.number}: ${outcome}`,
-        blocks: approvalRequestBlocks(result.context, result.votes, outcome, result.tallies),
-      },
-      `approval:${key}`,
-      `update:${key}:${result.votes.length}`,
-    );
-  }
+  // The card follows from the vote's ledger entry (the consequences follower updates it).
   // Every counted vote moves the check too: the check and the card show the same tally.
   if (result.installationId !== null) {
     await deps
