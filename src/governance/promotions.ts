@@ -10,8 +10,8 @@ import { agentMetrics, agentOwner } from '../ledger/queries/agents.js';
 import { pendingPromotionIds, promotionHistory } from '../ledger/queries/promotions.js';
 import { UserError } from '../platform/errors.js';
 import { agentRecordFacts } from './agent-record.js';
+import { unknownAgent } from './agent-registry.js';
 import type { Governance } from './governance.js';
-import { unknownAgent } from './governance.js';
 
 export type MoveKind = 'promotion' | 'demotion' | 'reinstatement';
 
@@ -262,7 +262,7 @@ export class Promotions {
         council: p.council,
         veto: Boolean(council?.veto),
         distinctTeams: Boolean(council?.distinct_teams),
-        eligible: p.council ? g.councilMembers() : g.config.approvers.map((a) => a.github),
+        eligible: p.council ? g.council.members() : g.config.approvers.map((a) => a.github),
         unmapped: [],
         allowOwner: false,
         survivePush: true,

@@ -13,8 +13,8 @@ import {
 } from '../ledger/queries/revocations.js';
 import { UserError } from '../platform/errors.js';
 import { vaultRevokeMessage } from '../secrets/vault-deliverer.js';
+import { unknownAgent } from './agent-registry.js';
 import type { Governance } from './governance.js';
-import { unknownAgent } from './governance.js';
 import { takeSafetyAction } from './safety-actions.js';
 
 function alreadyRevoked(agentId: string): UserError {
@@ -83,7 +83,7 @@ export class Revocations {
     options: { dryRun?: boolean } = {},
   ): Promise<RevocationPlan & { dryRun: boolean; queued: boolean }> {
     const g = this.governance;
-    if (!g.agentRegistered(agentId)) throw unknownAgent(agentId);
+    if (!g.agents.isRegistered(agentId)) throw unknownAgent(agentId);
     if (options.dryRun) return { ...this.plan(agentId), dryRun: true, queued: false };
     if (g.statusInLedger(agentId) === 'revoked') throw alreadyRevoked(agentId);
     const id = randomUUID();

@@ -141,6 +141,6 @@ export async function replaySafetyJournal(
     if (done) await revocations.complete(done);
   }
   await g.syncState();
-  await g.applyQueuedSafetyActions();
+  await g.sync.applyQueuedSafetyActions();
   return recorded;
 }
