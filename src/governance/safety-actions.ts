@@ -68,7 +68,7 @@ export async function pauseAgent(
     agentId,
     actor,
     reason,
-    requestedAt: new Date().toISOString(),
+    requestedAt: g.clock.now().toISOString(),
   };
   const recorded = await takeSafetyAction(g, action, () => {
     const from = g.statusInLedger(agentId);
