@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { AgentRecord } from '../core/agent.js';
 import { isTierId, TIER_IDS, type TierId, tierLabel } from '../core/tiers.js';
-import { unknownAgent } from '../governance/governance.js';
+import { unknownAgent } from '../governance/agent-registry.js';
 import { Revocations } from '../governance/revocations.js';
 import { UserError } from '../platform/errors.js';
 import { withRuntime } from './context.js';

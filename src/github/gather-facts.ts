@@ -6,7 +6,7 @@ import {
   coAuthorsOf,
   type PullRequestFacts,
 } from '../core/policy/pull-request-facts.js';
-import type { CommitClaim } from '../governance/governance.js';
+import type { CommitClaim } from '../governance/identify-agent.js';
 import type { PullRequestTarget } from './pull-request-target.js';
 
 /**

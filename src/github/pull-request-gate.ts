@@ -16,7 +16,8 @@ import {
 } from '../core/policy/render-check-run.js';
 import { resolvePolicy } from '../core/policy/resolve-policy.js';
 import { secretMatchersOf } from '../core/policy/rules.js';
-import { decisionRecord, type Governance } from '../governance/governance.js';
+import { decisionRecord } from '../governance/decision-record.js';
+import type { Governance } from '../governance/governance.js';
 import type { Logger } from '../platform/logger.js';
 import { checkRunMessage } from './check-run-message.js';
 import { gatherCommits, gatherFacts } from './gather-facts.js';

@@ -1,12 +1,13 @@
 import type { AgentRecord } from '../core/agent.js';
 import type { LedgerPayload } from '../core/ledger-entries.js';
 import { type OrgConfig, tierCapabilities } from '../core/org-config.js';
+import type { Decision } from '../core/policy/decision.js';
 import { evaluate } from '../core/policy/evaluate.js';
 import type { Policy } from '../core/policy/policy-schema.js';
 import type { ChangedFile } from '../core/policy/pull-request-facts.js';
 import type { TierId } from '../core/tiers.js';
 import type { LedgerSource } from '../ledger/ledger.js';
-import { recordedAgentDecisions } from '../ledger/queries/decisions.js';
+import { type RecordedDecision, recordedAgentDecisions } from '../ledger/queries/decisions.js';
 
 /** What a policy says before anyone approves: approvals are bound to a policy version anyway. */
 export type Verdict = 'allow' | 'require_approval' | 'deny' | 'pending';
@@ -50,73 +51,95 @@ export function backtestPolicy(
   });
   const results: BacktestRow[] = [];
   for (const row of rows) {
-    const p = row.payload;
-    if (!p.files || !p.tier || p.outcome === 'config_error' || p.outcome === 'not_agent') continue;
-    const tier = p.tier;
-    const agent: AgentRecord = {
-      id: row.agentId,
-      name: row.agentId,
-      owner: null,
-      tier,
-      // Only decisions on active agents are replayed against the rules; status is not the policy's to change.
-      status: 'active',
-      identities: { githubLogins: [], trailers: [] },
-      tokenHash: null,
-      registeredAt: row.ts,
-      tierSince: row.ts,
-    };
-    const files: ChangedFile[] = p.files.map((f) => ({
-      ...f,
-      status: f.status as ChangedFile['status'],
-      blobSha: null,
-      addedLines: [],
-    }));
-    const decision = evaluate(
-      withoutContentRules(candidate),
-      tierCapabilities(org, tier),
-      {
-        repository: p.repository,
-        number: p.number,
-        title: '',
-        url: '',
-        author: p.author ?? '',
-        headSha: p.headSha,
-        baseRef: '',
-        draft: false,
-        files,
-        coAuthors: [],
-        checks: [],
-      },
-      { agent, receipts: [], org },
-      new Date(row.ts),
-    );
-    const recordedSecrets = p.rules.find((r) => r.rule === 'secrets' && r.status === 'fire');
-    const newFired = decision.rules.filter((r) => r.status === 'fire').map((r) => r.rule as string);
-    if (recordedSecrets && !newFired.includes('secrets') && candidate.rules.secrets.enabled)
-      newFired.push('secrets');
-    const wouldBe: Verdict =
-      decision.rules.some((r) => r.status === 'fire' && r.action === 'deny') ||
-      (recordedSecrets && candidate.rules.secrets.action === 'deny' && candidate.rules.secrets.enabled)
-        ? 'deny'
-        : decision.rules.some((r) => r.status === 'pending')
-          ? 'pending'
-          : newFired.length > 0
-            ? 'require_approval'
-            : 'allow';
-    const oldFired = p.rules.filter((r) => r.status === 'fire').map((r) => r.rule);
-    results.push({
-      seq: row.seq,
-      ts: row.ts,
-      pr: `${p.repository}#${p.number}@${p.headSha.slice(0, 7)}`,
-      agentId: row.agentId,
-      tier,
-      was: recordedVerdict(p),
-      wouldBe,
-      newlyFired: newFired.filter((r) => !oldFired.includes(r)),
-      noLongerFired: oldFired.filter((r) => !newFired.includes(r)),
-    });
+    const { files, tier, outcome } = row.payload;
+    if (!files || !tier || outcome === 'config_error' || outcome === 'not_agent') continue;
+    results.push(replay(row, tier, files, candidate, org));
   }
   return results;
+}
+
+/** One recorded decision evaluated again under the candidate, as it was on the day it was made. */
+function replay(
+  row: RecordedDecision,
+  tier: TierId,
+  recordedFiles: NonNullable<DecisionPayload['files']>,
+  candidate: Policy,
+  org: OrgConfig,
+): BacktestRow {
+  const p = row.payload;
+  const files: ChangedFile[] = recordedFiles.map((f) => ({
+    ...f,
+    status: f.status as ChangedFile['status'],
+    blobSha: null,
+    addedLines: [],
+  }));
+  const decision = evaluate(
+    withoutContentRules(candidate),
+    tierCapabilities(org, tier),
+    {
+      repository: p.repository,
+      number: p.number,
+      title: '',
+      url: '',
+      author: p.author ?? '',
+      headSha: p.headSha,
+      baseRef: '',
+      draft: false,
+      files,
+      coAuthors: [],
+      checks: [],
+    },
+    { agent: replayedAgent(row.agentId, tier, row.ts), receipts: [], org },
+    new Date(row.ts),
+  );
+  const recordedSecrets = p.rules.some((r) => r.rule === 'secrets' && r.status === 'fire');
+  const newFired = decision.rules.filter((r) => r.status === 'fire').map((r) => r.rule as string);
+  if (recordedSecrets && !newFired.includes('secrets') && candidate.rules.secrets.enabled)
+    newFired.push('secrets');
+  const oldFired = p.rules.filter((r) => r.status === 'fire').map((r) => r.rule);
+  return {
+    seq: row.seq,
+    ts: row.ts,
+    pr: `${p.repository}#${p.number}@${p.headSha.slice(0, 7)}`,
+    agentId: row.agentId,
+    tier,
+    was: recordedVerdict(p),
+    wouldBe: candidateVerdict(decision, newFired, recordedSecrets, candidate),
+    newlyFired: newFired.filter((r) => !oldFired.includes(r)),
+    noLongerFired: oldFired.filter((r) => !newFired.includes(r)),
+  };
+}
+
+/**
+ * The agent as the replay sees it. Only decisions on active agents are replayed against the rules;
+ * status is not the policy's to change.
+ */
+function replayedAgent(agentId: string, tier: TierId, at: string): AgentRecord {
+  return {
+    id: agentId,
+    name: agentId,
+    owner: null,
+    tier,
+    status: 'active',
+    identities: { githubLogins: [], trailers: [] },
+    tokenHash: null,
+    registeredAt: at,
+    tierSince: at,
+  };
+}
+
+/** What the candidate says: a deny (the recorded secrets finding included), a wait, or the rules that fire. */
+function candidateVerdict(
+  decision: Decision,
+  fired: readonly string[],
+  recordedSecrets: boolean,
+  candidate: Policy,
+): Verdict {
+  const secrets = candidate.rules.secrets;
+  if (decision.rules.some((r) => r.status === 'fire' && r.action === 'deny')) return 'deny';
+  if (recordedSecrets && secrets.action === 'deny' && secrets.enabled) return 'deny';
+  if (decision.rules.some((r) => r.status === 'pending')) return 'pending';
+  return fired.length > 0 ? 'require_approval' : 'allow';
 }
 
 function recordedVerdict(p: DecisionPayload): Verdict {

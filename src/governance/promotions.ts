@@ -1,33 +1,27 @@
 import type { LedgerEntryInput } from '../core/ledger-entries.js';
-import type { AgentStatus } from '../core/lifecycle.js';
 import { personKeyOfActor } from '../core/people.js';
 import type { ApprovalReceipt } from '../core/policy/decision.js';
 import { type GateTally, tallyGate } from '../core/policy/gate-tally.js';
-import { approvalsFor, promotionEligibility, thresholdsFor } from '../core/promotion.js';
-import { adjacentTier, isTierId, type TierId } from '../core/tiers.js';
+import { promotionEligibility, thresholdsFor } from '../core/promotion.js';
+import type { TierId } from '../core/tiers.js';
+import type { AppendOptions } from '../ledger/ledger.js';
 import type { OutboxMessageInput } from '../ledger/outbox.js';
-import { agentMetrics, agentOwner } from '../ledger/queries/agents.js';
+import { type AgentMetrics, agentMetrics, agentOwner } from '../ledger/queries/agents.js';
 import { pendingPromotionIds, promotionHistory } from '../ledger/queries/promotions.js';
 import { UserError } from '../platform/errors.js';
 import { agentRecordFacts } from './agent-record.js';
+import { unknownAgent } from './agent-registry.js';
 import type { Governance } from './governance.js';
-import { unknownAgent } from './governance.js';
-
-export type MoveKind = 'promotion' | 'demotion' | 'reinstatement';
-
-export interface PromotionStatus {
-  promotionId: string;
-  agentId: string;
-  kind: MoveKind;
-  from: TierId;
-  to: TierId;
-  required: number;
-  council: boolean;
-  requester: string;
-  approvals: string[];
-  rejections: string[];
-  outcome: 'pending' | 'applied' | 'rejected';
-}
+import { appliedEntries, approvalsNeeded, checkedStep, rejectedEntry } from './promotion-moves.js';
+import {
+  type MoveKind,
+  newPromotionId,
+  type PromotionStatus,
+  promotionAgentId,
+  promotionReceipts,
+  promotionStatus,
+  voteReceipt,
+} from './promotion-status.js';
 
 /**
  * Promotion, demotion and reinstatement: one machine. A request names one step; approvals are
@@ -56,56 +50,18 @@ export class Promotions {
     const status = ledger.atomically(() => {
       const agent = agentMetrics(ledger, agentId);
       if (!agent) throw unknownAgent(agentId);
-      const pending = this.pendingFor(agentId);
-      if (pending)
-        throw new UserError(
-          'promotion_pending',
-          `${agentId} already has ${pending.kind} ${pending.promotionId} waiting for approval; one at a time`,
-        );
+      this.refuseIfPending(agentId);
       const { kind } = options;
-      const step =
-        kind === 'promotion'
-          ? adjacentTier(agent.tier, 1)
-          : kind === 'demotion'
-            ? adjacentTier(agent.tier, -1)
-            : agent.tier;
-      if (!step)
-        throw new UserError(
-          'no_such_tier',
-          `${agentId} is at ${agent.tier}: there is no tier to ${kind === 'promotion' ? 'promote' : 'demote'} it to`,
-        );
-      const wanted = options.to?.toUpperCase();
-      if (wanted !== undefined && (!isTierId(wanted) || wanted !== step)) {
-        throw new UserError(
-          'one_tier_at_a_time',
-          `${agentId} is at ${agent.tier}: a ${kind} goes to ${step}, one tier at a time`,
-        );
-      }
-      if (kind === 'reinstatement' && agent.status === 'active')
-        throw new UserError('not_suspended', `${agentId} is active: nothing to reinstate`);
-      if (kind !== 'reinstatement' && agent.status !== 'active')
-        throw new UserError('agent_not_active', `${agentId} is ${agent.status}: reinstate it first`);
-      if (kind === 'promotion' && !options.force) {
-        const verdict = promotionEligibility(
-          agentRecordFacts(g, agent, new Date()),
-          thresholdsFor(g.config, step),
-          new Date(),
-        );
-        if (!verdict.eligible)
-          throw new UserError(
-            'not_eligible',
-            `${agentId} is not eligible for ${step}: ${verdict.reasons.join('; ')}`,
-          );
-      }
-      // Demotions are a safety measure: they apply at once. Reinstatement is decided like the tier it restores.
-      const need = kind === 'demotion' ? { required: 0, council: false } : approvalsFor(g.config, step);
-      const promotionId = `${kind === 'promotion' ? 'promo' : kind === 'demotion' ? 'demo' : 'reinst'}-${agentId}-${ledger.head().seq + 1}`;
+      const step = checkedStep(agent, options);
+      if (kind === 'promotion' && !options.force) this.refuseIfNotEligible(agent, step);
+      const need = approvalsNeeded(g.config, kind, step);
+      const move = { agentId, promotionId: newPromotionId(kind, agentId, ledger.head().seq + 1), kind };
       const requested: LedgerEntryInput = {
         type: 'promotion.requested',
         agentId,
         actor,
         payload: {
-          promotionId,
+          promotionId: move.promotionId,
           kind,
           from: agent.tier,
           to: step,
@@ -114,18 +70,13 @@ export class Promotions {
           reason: options.reason ?? `${kind} requested by ${actor}`,
         },
       };
-      if (need.required === 0) {
+      if (need.required === 0)
         ledger.appendAll(
-          [
-            requested,
-            ...this.applyEntries(agentId, actor, promotionId, kind, agent.tier, step, agent.status),
-          ],
-          this.vaultOptions(agentId, step, promotionId),
+          [requested, ...appliedEntries({ ...move, from: agent.tier, to: step }, actor, agent.status)],
+          this.vaultOptions(agentId, step, move.promotionId),
         );
-      } else {
-        ledger.append(requested);
-      }
-      return this.statusOf(promotionId)!;
+      else ledger.append(requested);
+      return this.statusOf(move.promotionId)!;
     });
     await g.syncState();
     this.onOutbox();
@@ -139,72 +90,25 @@ export class Promotions {
     reason = '',
   ): Promise<PromotionStatus> {
     const g = this.governance;
-    const ledger = g.ledger;
-    const status = ledger.atomically(() => {
-      const current = this.statusOf(promotionId);
-      if (!current)
-        throw new UserError('promotion_unknown', `no promotion ${promotionId}; see \`agov promotions list\``);
-      if (current.outcome !== 'pending')
-        throw new UserError('promotion_decided', `${promotionId} was already ${current.outcome}`);
-      const receipts = this.receiptsOf(promotionId);
-      const voted = [...current.approvals, ...current.rejections].some(
-        (v) => v.toLowerCase() === approver.toLowerCase(),
-      );
-      if (voted) throw new UserError('already_voted', `${approver} already voted on ${promotionId}`);
-      const vote: ApprovalReceipt = {
-        approver,
-        verdict,
-        gate: null,
-        headSha: '',
-        diffHash: '',
-        policyVersion: '',
-        source: 'cli',
-        at: new Date().toISOString(),
-      };
+    const status = g.ledger.atomically(() => {
+      const current = this.openFor(promotionId, approver);
+      const vote = voteReceipt(approver, verdict, g.clock.now().toISOString());
       // The one tally decides: whether this person may vote at all, and what the vote changes.
-      const tally = this.tally(current, [...receipts, vote]);
+      const tally = this.tally(current, [...this.receiptsOf(promotionId), vote]);
       const refused = tally.notCounted.find((n) => n.approver === approver);
       if (refused)
         throw new UserError(
           'approver_refused',
           `${approver} cannot approve ${promotionId}: ${refused.reason}`,
         );
-      const entries: LedgerEntryInput[] = [
-        {
-          type: 'promotion.voted',
-          agentId: current.agentId,
-          actor: approver,
-          payload: { promotionId, approver, verdict, reason },
-        },
-      ];
-      let options = {};
-      if (tally.state === 'rejected' || tally.state === 'vetoed') {
-        entries.push({
-          type: 'promotion.resolved',
-          agentId: current.agentId,
-          actor: approver,
-          payload: {
-            promotionId,
-            outcome: 'rejected',
-            detail: `rejected by ${approver}${reason ? `: ${reason}` : ''}`,
-          },
-        });
-      } else if (tally.state === 'approved') {
-        const agentStatus = g.statusInLedger(current.agentId)!;
-        entries.push(
-          ...this.applyEntries(
-            current.agentId,
-            approver,
-            promotionId,
-            current.kind,
-            current.from,
-            current.to,
-            agentStatus,
-          ),
-        );
-        options = this.vaultOptions(current.agentId, current.to, promotionId);
-      }
-      ledger.appendAll(entries, options);
+      const voted: LedgerEntryInput = {
+        type: 'promotion.voted',
+        agentId: current.agentId,
+        actor: approver,
+        payload: { promotionId, approver, verdict, reason },
+      };
+      const { entries, options } = this.consequencesOf(current, tally, approver, reason);
+      g.ledger.appendAll([voted, ...entries], options);
       return this.statusOf(promotionId)!;
     });
     await g.syncState();
@@ -218,30 +122,7 @@ export class Promotions {
   }
 
   statusOf(promotionId: string): PromotionStatus | null {
-    const [request, ...rest] = this.historyOf(promotionId);
-    if (request?.type !== 'promotion.requested') return null;
-    const req = request.payload;
-    const status: PromotionStatus = {
-      promotionId,
-      agentId: agentIdOf(promotionId)!,
-      kind: req.kind,
-      from: req.from,
-      to: req.to,
-      required: req.required,
-      council: req.council,
-      requester: request.actor,
-      approvals: [],
-      rejections: [],
-      outcome: 'pending',
-    };
-    for (const entry of rest) {
-      if (entry.type === 'promotion.voted')
-        (entry.payload.verdict === 'approve' ? status.approvals : status.rejections).push(
-          entry.payload.approver,
-        );
-      else if (entry.type === 'promotion.resolved') status.outcome = entry.payload.outcome;
-    }
-    return status;
+    return promotionStatus(promotionId, this.historyOf(promotionId));
   }
 
   /**
@@ -262,7 +143,7 @@ export class Promotions {
         council: p.council,
         veto: Boolean(council?.veto),
         distinctTeams: Boolean(council?.distinct_teams),
-        eligible: p.council ? g.councilMembers() : g.config.approvers.map((a) => a.github),
+        eligible: p.council ? g.council.members() : g.config.approvers.map((a) => a.github),
         unmapped: [],
         allowOwner: false,
         survivePush: true,
@@ -275,7 +156,7 @@ export class Promotions {
         headSha: null,
         diffHash: null,
         policyVersion: null,
-        owner: this.ownerOf(p.agentId),
+        owner: agentOwner(g.ledger, p.agentId),
         // The requester is a person however they asked: a Slack user and their GitHub login are one.
         excluded: [
           { login: personKeyOfActor(directory, p.requester), reason: 'nobody approves their own request' },
@@ -283,70 +164,72 @@ export class Promotions {
         requestedAt: null,
       },
       directory,
-      new Date(),
+      g.clock.now(),
     );
   }
 
+  private refuseIfPending(agentId: string): void {
+    const pending = this.pendingFor(agentId);
+    if (pending)
+      throw new UserError(
+        'promotion_pending',
+        `${agentId} already has ${pending.kind} ${pending.promotionId} waiting for approval; one at a time`,
+      );
+  }
+
+  private refuseIfNotEligible(agent: AgentMetrics, step: TierId): void {
+    const g = this.governance;
+    const now = g.clock.now();
+    const verdict = promotionEligibility(agentRecordFacts(g, agent, now), thresholdsFor(g.config, step), now);
+    if (!verdict.eligible)
+      throw new UserError(
+        'not_eligible',
+        `${agent.agentId} is not eligible for ${step}: ${verdict.reasons.join('; ')}`,
+      );
+  }
+
+  /** The promotion, when it still waits for votes and this approver has not voted on it yet. */
+  private openFor(promotionId: string, approver: string): PromotionStatus {
+    const current = this.statusOf(promotionId);
+    if (!current)
+      throw new UserError('promotion_unknown', `no promotion ${promotionId}; see \`agov promotions list\``);
+    if (current.outcome !== 'pending')
+      throw new UserError('promotion_decided', `${promotionId} was already ${current.outcome}`);
+    const voted = [...current.approvals, ...current.rejections].some(
+      (v) => v.toLowerCase() === approver.toLowerCase(),
+    );
+    if (voted) throw new UserError('already_voted', `${approver} already voted on ${promotionId}`);
+    return current;
+  }
+
+  /** What a vote that leaves the tally at `tally` adds: a rejection, the move applied, or nothing. */
+  private consequencesOf(
+    current: PromotionStatus,
+    tally: GateTally,
+    approver: string,
+    reason: string,
+  ): { entries: LedgerEntryInput[]; options: AppendOptions } {
+    if (tally.state === 'rejected' || tally.state === 'vetoed')
+      return { entries: [rejectedEntry(current, approver, reason)], options: {} };
+    if (tally.state !== 'approved') return { entries: [], options: {} };
+    const agentStatus = this.governance.statusInLedger(current.agentId)!;
+    return {
+      entries: appliedEntries(current, approver, agentStatus),
+      options: this.vaultOptions(current.agentId, current.to, current.promotionId),
+    };
+  }
+
   private receiptsOf(promotionId: string): ApprovalReceipt[] {
-    return this.historyOf(promotionId)
-      .filter((e) => e.type === 'promotion.voted')
-      .map((e) => ({
-        approver: e.payload.approver,
-        verdict: e.payload.verdict,
-        gate: null,
-        headSha: '',
-        diffHash: '',
-        policyVersion: '',
-        source: 'cli' as const,
-        at: e.ts,
-      }));
+    return promotionReceipts(this.historyOf(promotionId));
   }
 
   /** The promotion's request, votes and resolution, oldest first (none for an id of no promotion). */
   private historyOf(promotionId: string) {
-    const agentId = agentIdOf(promotionId);
+    const agentId = promotionAgentId(promotionId);
     return agentId ? promotionHistory(this.governance.ledger, agentId, promotionId) : [];
   }
 
-  private ownerOf(agentId: string): string | null {
-    return agentOwner(this.governance.ledger, agentId);
-  }
-
-  private applyEntries(
-    agentId: string,
-    actor: string,
-    promotionId: string,
-    kind: MoveKind,
-    from: TierId,
-    to: TierId,
-    status: AgentStatus,
-  ): LedgerEntryInput[] {
-    const change: LedgerEntryInput =
-      kind === 'reinstatement'
-        ? {
-            type: 'agent.status_changed',
-            agentId,
-            actor,
-            payload: { from: status, to: 'active', reason: `reinstated (${promotionId})` },
-          }
-        : { type: 'agent.tier_changed', agentId, actor, payload: { from, to, reason: promotionId, kind } };
-    return [
-      change,
-      {
-        type: 'promotion.resolved',
-        agentId,
-        actor,
-        payload: { promotionId, outcome: 'applied', detail: `${from} → ${to}` },
-      },
-    ];
-  }
-
-  private vaultOptions(agentId: string, tier: TierId, promotionId: string) {
+  private vaultOptions(agentId: string, tier: TierId, promotionId: string): AppendOptions {
     return this.vaultCall ? { outbox: [this.vaultCall(agentId, tier, promotionId)] } : {};
   }
-}
-
-/** The agent a promotion id names: ids look like `promo-<agent>-<seq>`. */
-function agentIdOf(promotionId: string): string | undefined {
-  return /^(?:promo|demo|reinst)-(.+)-\d+$/.exec(promotionId)?.[1];
 }

@@ -1,9 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { LedgerEntry, LedgerEntryInput } from '../core/ledger-entries.js';
-import { renderCheckRunRevoked } from '../core/policy/render-check-run.js';
 import type { SafetyAction } from '../core/safety-action.js';
-import { deploymentReviewMessage } from '../github/deployment-gate.js';
-import { waitingDeployments } from '../ledger/deployment-queries.js';
 import type { OutboxMessageInput } from '../ledger/outbox.js';
 import {
   openPullRequestsOf,
@@ -13,8 +10,10 @@ import {
 } from '../ledger/queries/revocations.js';
 import { UserError } from '../platform/errors.js';
 import { vaultRevokeMessage } from '../secrets/vault-deliverer.js';
+import { unknownAgent } from './agent-registry.js';
 import type { Governance } from './governance.js';
-import { unknownAgent } from './governance.js';
+import { deploymentRejections, failCheckCall } from './revocation-calls.js';
+import { type RevocationStatus, revocationStatus } from './revocation-status.js';
 import { takeSafetyAction } from './safety-actions.js';
 
 function alreadyRevoked(agentId: string): UserError {
@@ -24,22 +23,12 @@ function alreadyRevoked(agentId: string): UserError {
   );
 }
 
-/** The outbox kind that fails a revoked agent's open PR check and records that effect on delivery. */
-export const REVOCATION_CHECK_KIND = 'revocation.fail_check';
-
 export interface RevocationPlan {
   revocationId: string;
   agentId: string;
   /** Each effect that must hold before the revocation is `confirmed`. */
   effects: string[];
   openPullRequests: { repository: string; number: number; headSha: string; installationId: number }[];
-}
-
-export interface RevocationStatus {
-  revocationId: string;
-  reason: string;
-  effects: Record<string, 'held' | 'failed' | 'pending'>;
-  confirmed: boolean;
 }
 
 /**
@@ -83,7 +72,7 @@ export class Revocations {
     options: { dryRun?: boolean } = {},
   ): Promise<RevocationPlan & { dryRun: boolean; queued: boolean }> {
     const g = this.governance;
-    if (!g.agentRegistered(agentId)) throw unknownAgent(agentId);
+    if (!g.agents.isRegistered(agentId)) throw unknownAgent(agentId);
     if (options.dryRun) return { ...this.plan(agentId), dryRun: true, queued: false };
     if (g.statusInLedger(agentId) === 'revoked') throw alreadyRevoked(agentId);
     const id = randomUUID();
@@ -93,7 +82,7 @@ export class Revocations {
       agentId,
       actor,
       reason,
-      requestedAt: new Date().toISOString(),
+      requestedAt: g.clock.now().toISOString(),
       revocationId: `rev-${agentId}-q${id.slice(0, 8)}`,
     };
     const plan = await takeSafetyAction(g, action, () =>
@@ -171,7 +160,7 @@ export class Revocations {
   /** The state store's alert queue (`alerts:queue`) for outside consumers; Slack gets its own through the outbox. */
   private async pushAlert(agentId: string, message: string): Promise<void> {
     await this.governance.state
-      .pushAlert({ kind: 'agent_revoked', agentId, message, at: new Date().toISOString() })
+      .pushAlert({ kind: 'agent_revoked', agentId, message, at: this.governance.clock.now().toISOString() })
       .catch(() => undefined);
   }
 
@@ -190,29 +179,9 @@ export class Revocations {
       ...this.plan(agentId),
       ...(queued?.revocationId ? { revocationId: queued.revocationId } : {}),
     };
-    const calls: OutboxMessageInput[] = p.openPullRequests.map((pr) => {
-      const [owner, repo] = pr.repository.split('/') as [string, string];
-      return {
-        target: 'github',
-        kind: REVOCATION_CHECK_KIND,
-        idempotencyKey: `${p.revocationId}:check:${pr.repository}#${pr.number}`,
-        orderingKey: `check:${pr.repository}@${pr.headSha}`,
-        payload: {
-          installationId: pr.installationId,
-          owner,
-          repo,
-          headSha: pr.headSha,
-          name: 'Agent Governance',
-          render: renderCheckRunRevoked(agentId, reason),
-          number: pr.number,
-          revocation: {
-            revocationId: p.revocationId,
-            agentId,
-            effect: `check:${pr.repository}#${pr.number}`,
-          },
-        },
-      };
-    });
+    const calls: OutboxMessageInput[] = p.openPullRequests.map((pr) =>
+      failCheckCall(p.revocationId, agentId, reason, pr),
+    );
     if (this.options.vault) calls.push(vaultRevokeMessage(agentId, p.revocationId));
     const original = queued ? { requestedAt: queued.requestedAt, journalId: queued.id } : {};
     const entries: LedgerEntryInput[] = [
@@ -223,31 +192,9 @@ export class Revocations {
         payload: { revocationId: p.revocationId, reason, effects: p.effects, ...original },
       },
     ];
-    // Deployments of the agent waiting on a gate are rejected now, each recorded with its answer.
-    for (const d of waitingDeployments(g.ledger, agentId)) {
-      const reasons = [...d.reasons, `${agentId} was revoked by ${actor}: ${reason}`];
-      entries.push({
-        type: 'deployment.decided',
-        agentId,
-        actor,
-        payload: { ...d, state: 'rejected', gate: null, reasons },
-      });
-      const [owner, repo] = d.repository.split('/') as [string, string];
-      calls.push(
-        deploymentReviewMessage(
-          {
-            installationId: d.installationId,
-            owner,
-            repo,
-            runId: d.runId,
-            environment: d.environment,
-            state: 'rejected',
-            comment: `Agent Governance: Rejected: ${reasons.join('; ')}.`.slice(0, 1000),
-          },
-          p.revocationId,
-        ),
-      );
-    }
+    const rejected = deploymentRejections(g.ledger, { revocationId: p.revocationId, agentId, actor, reason });
+    entries.push(...rejected.entries);
+    calls.push(...rejected.calls);
     if (!statusChanged) {
       entries.push({
         type: 'agent.status_changed',
@@ -291,22 +238,6 @@ export class Revocations {
 
   /** The newest revocation of an agent with each effect's state, or null. */
   status(agentId: string): RevocationStatus | null {
-    let current: RevocationStatus | null = null;
-    for (const r of revocationRecordsOf(this.governance.ledger, agentId)) {
-      if (r.type === 'revocation.requested') {
-        current = {
-          revocationId: r.revocationId,
-          reason: r.reason,
-          effects: Object.fromEntries(r.effects.map((e) => [e, 'pending'])),
-          confirmed: false,
-        };
-      } else if (current && r.revocationId === current.revocationId) {
-        if (r.type === 'revocation.effect') {
-          // Once an effect held, a later failed retry does not undo it; a failure stays until it holds.
-          if (current.effects[r.effect] !== 'held') current.effects[r.effect] = r.ok ? 'held' : 'failed';
-        } else current.confirmed = true;
-      }
-    }
-    return current;
+    return revocationStatus(revocationRecordsOf(this.governance.ledger, agentId));
   }
 }

@@ -68,7 +68,7 @@ export async function pauseAgent(
     agentId,
     actor,
     reason,
-    requestedAt: new Date().toISOString(),
+    requestedAt: g.clock.now().toISOString(),
   };
   const recorded = await takeSafetyAction(g, action, () => {
     const from = g.statusInLedger(agentId);
@@ -141,6 +141,6 @@ export async function replaySafetyJournal(
     if (done) await revocations.complete(done);
   }
   await g.syncState();
-  await g.applyQueuedSafetyActions();
+  await g.sync.applyQueuedSafetyActions();
   return recorded;
 }

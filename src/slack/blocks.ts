@@ -2,7 +2,7 @@
 import type { GateRule, GateTally } from '../core/policy/gate-tally.js';
 import { describeSuggestion, type Suggestion } from '../core/suggestions.js';
 import { type TierId, tierLabel } from '../core/tiers.js';
-import type { PromotionStatus } from '../governance/promotions.js';
+import type { PromotionStatus } from '../governance/promotion-status.js';
 
 export interface ApprovalContext {
   approvalKey: string;

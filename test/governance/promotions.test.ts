@@ -5,6 +5,7 @@ import { type RunningService, startService } from '../../src/app/service.js';
 import { AgentClient } from '../../src/client/index.js';
 import { readEnv } from '../../src/config/read-env.js';
 import { dbOf } from '../../src/ledger/ledger.js';
+import { ManualClock } from '../../src/platform/clock.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { tempDir } from '../helpers/agov.js';
 import { PrivateRedis } from '../helpers/redis-server.js';
@@ -31,7 +32,7 @@ afterEach(async () => {
   for (const s of services.splice(0)) await s.stop();
 });
 
-async function start(ledgerPath = join(tempDir(), 'dbOf(ledger)'), redisUrl?: string) {
+async function start(ledgerPath = join(tempDir(), 'dbOf(ledger)'), redisUrl?: string, clock?: ManualClock) {
   const config = join(tempDir(), 'org.yml');
   writeFileSync(config, CONFIG);
   const service = await startService(
@@ -44,6 +45,7 @@ async function start(ledgerPath = join(tempDir(), 'dbOf(ledger)'), redisUrl?: st
       HEALTH_PROBE_INTERVAL_MS: '600000',
     }),
     createLogger('silent'),
+    clock ? { clock } : {},
   );
   services.push(service);
   return service;
@@ -114,7 +116,8 @@ describe('one promotion at a time', () => {
 
 describe('error budgets', () => {
   it('suspends the agent on the charge that exhausts its budget, and resumes it when the window recovers', async () => {
-    const s = await start();
+    const clock = new ManualClock(Date.now());
+    const s = await start(undefined, undefined, clock);
     const g = s.runtime.governance;
     await g.registerAgent({ id: 'flaky', tier: 'T2' }, 'admin');
     for (const n of [1, 2, 3])
@@ -130,9 +133,10 @@ describe('error budgets', () => {
     ]);
     expect(await g.state.getAgent('flaky')).toMatchObject({ status: 'suspended' });
     // Nothing changed in the window: still suspended.
-    expect(await g.recoverBudgets(new Date())).toEqual([]);
-    // A day later the charges left the window.
-    expect(await g.recoverBudgets(new Date(Date.now() + 25 * 3600_000))).toEqual(['flaky']);
+    expect(await g.recoverBudgets()).toEqual([]);
+    // A day later on the governance clock, the charges left the window.
+    clock.advance(25 * 3600_000);
+    expect(await g.recoverBudgets()).toEqual(['flaky']);
     expect(await g.state.getAgent('flaky')).toMatchObject({ status: 'active' });
   });
 });

@@ -14,7 +14,7 @@ import { diffHash, evaluate } from '../../../src/core/policy/evaluate.js';
 import type { PullRequestFacts } from '../../../src/core/policy/pull-request-facts.js';
 import { renderCheckRun } from '../../../src/core/policy/render-check-run.js';
 import { resolvePolicy } from '../../../src/core/policy/resolve-policy.js';
-import { decisionRecord } from '../../../src/governance/governance.js';
+import { decisionRecord } from '../../../src/governance/decision-record.js';
 import { Promotions } from '../../../src/governance/promotions.js';
 import { requestOutcome } from '../../../src/slack/approval-request.js';
 import { approvalRequestBlocks } from '../../../src/slack/blocks.js';
