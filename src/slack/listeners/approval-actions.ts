@@ -1,6 +1,6 @@
 import type { App } from '@slack/bolt';
 import type { VoteResult } from '../approval-votes.js';
-import { approvalRequestBlocks, rejectReasonModal } from '../blocks.js';
+import { rejectReasonModal } from '../blocks.js';
 import type { SlackDeps } from '../slack-deps.js';
 
 /** Approve, Reject (which asks for a reason in a modal) and the modal's submission. */
