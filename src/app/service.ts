@@ -30,6 +30,7 @@ import { HealthManager } from './health/health-manager.js';
 import { githubProbe, INTEGRATION_PROBE_EVERY_MS, slackProbe } from './health/integration-probes.js';
 import { Metrics } from './health/metrics.js';
 import { openRuntime, type Runtime } from './open-runtime.js';
+import { createSetupRoutes, type SetupPageOptions } from './setup-page.js';
 
 export interface RunningService {
   runtime: Runtime;
@@ -60,6 +61,8 @@ export interface ServiceOptions {
   vaultBreaker?: CircuitBreakerPolicy;
   slackRetry?: { initialMs: number; maxMs: number };
   slackBreaker?: CircuitBreakerPolicy;
+  /** The GitHub App setup page, served while no App is configured. */
+  setup?: SetupPageOptions;
 }
 
 export async function startService(
@@ -247,6 +250,10 @@ export async function startService(
     };
     if (webConfig)
       routes.push(...createWebRoutes(governance, webConfig, logger, { lastVerify: () => lastVerify }));
+    // No App yet: `/` registers one. Sign-in configured means one was (its client id is the App's),
+    // and `/` is the web pages' home.
+    const setupPage = !github && !webConfig;
+    if (setupPage) routes.push(...createSetupRoutes(env, logger, options.setup));
     const server = createHttpServer({ logger, health, metrics, routes });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -335,6 +342,10 @@ export async function startService(
     for (const line of describeConfiguration(env, runtime.configPath)) {
       logger.info({ part: line.part, configured: line.configured }, `${line.part}: ${line.detail}`);
     }
+    if (setupPage)
+      logger.info(
+        `GitHub App: open ${env.PUBLIC_URL?.replace(/\/+$/, '') ?? `http://localhost:${port}`}/ to register one from app.yml`,
+      );
     logger.info(
       { port },
       `listening on http://${env.HOST}:${port} (GET /healthz, /readyz, /metrics; agent API under /api/v1)`,
