@@ -31,6 +31,7 @@ import { Metrics } from './health/metrics.js';
 import { registerHealth } from './health/register-health.js';
 import { type IntegrationOptions, type Integrations, wireIntegrations } from './integrations.js';
 import { openRuntime, type Runtime } from './open-runtime.js';
+import { createSetupRoutes, type SetupPageOptions } from './setup-page.js';
 import { prepareLedger, type StartUpCheck, startTimers } from './start-up.js';
 import { createUpkeep } from './upkeep.js';
 
@@ -56,6 +57,8 @@ export interface RunningService {
 export interface ServiceOptions extends IntegrationOptions {
   /** The clock the service reads "now" from (the system clock by default). */
   clock?: Clock;
+  /** The GitHub App setup page, served while no App is configured. */
+  setup?: SetupPageOptions;
 }
 
 export async function startService(
@@ -76,7 +79,7 @@ export async function startService(
     integrations = wireIntegrations(governance, env, logger, options);
     // Revocations and pauses taken while the ledger could not be written, recorded now.
     await replaySafetyJournal(governance, integrations.revocations, logger);
-    const served = await serve(runtime, integrations, env, logger, checked);
+    const served = await serve(runtime, integrations, env, logger, checked, options.setup);
     const upkeep = createUpkeep({
       ...served,
       governance,
@@ -120,6 +123,7 @@ async function serve(
   env: Env,
   logger: Logger,
   checked: StartUpCheck,
+  setup: SetupPageOptions | undefined,
 ) {
   const governance = runtime.governance;
   const agentRuntime = new AgentRuntime(governance, logger, integrations.vault?.secrets ?? null);
@@ -140,8 +144,16 @@ async function serve(
   const webConfig = readWebConfig(env);
   if (webConfig)
     routes.push(...createWebRoutes(governance, webConfig, logger, { lastVerify: () => checked }));
+  // No App yet: `/` registers one. Sign-in configured means one was (its client id is the App's),
+  // and `/` is the web pages' home.
+  const setupPage = !integrations.github && !webConfig;
+  if (setupPage) routes.push(...createSetupRoutes(env, logger, setup));
   const server = createHttpServer({ logger, health, metrics, routes });
   const port = await listen(server, env);
+  if (setupPage)
+    logger.info(
+      `GitHub App: open ${env.PUBLIC_URL?.replace(/\/+$/, '') ?? `http://localhost:${port}`}/ to register one from app.yml`,
+    );
   return { agentRuntime, agentApi, health, server, port };
 }
 

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
+import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
+import { loadEnvFile } from '../platform/env-file.js';
 import { isUserError } from '../platform/errors.js';
 import { createLogger } from '../platform/logger.js';
 import { registerAdminCommands } from './admin-commands.js';
@@ -10,6 +12,7 @@ import { envFor } from './context.js';
 import { registerLedgerCommands } from './ledger-commands.js';
 import { EXIT } from './output.js';
 import { registerPolicyCommands } from './policy-commands.js';
+import { registerSlackCommands } from './slack-commands.js';
 import { registerChaosCommand, registerDemoCommand, registerWatchCommands } from './watch-commands.js';
 
 export function buildProgram(): Command {
@@ -27,6 +30,8 @@ export function buildProgram(): Command {
       'investigate: serve the web pages and health over an in-memory copy of the ledger (even one that does not verify); accept and send nothing',
     )
     .action(async (opts: { readOnly?: boolean }, command: Command) => {
+      // As Probot does: `.env` in the working directory (what the setup page writes), under the environment.
+      loadEnvFile(join(process.cwd(), '.env'));
       const env = envFor(command);
       const logger = createLogger(env.LOG_LEVEL);
       // Loaded here, not at the top: the GitHub and Slack SDKs are heavy and other commands need neither.
@@ -47,6 +52,7 @@ export function buildProgram(): Command {
   registerAdminCommands(registerAgentsCommands(program), program);
   registerPolicyCommands(program);
   registerConfigCommands(program);
+  registerSlackCommands(program);
   registerWatchCommands(program);
   registerDemoCommand(program);
   registerChaosCommand(program);
