@@ -56,9 +56,11 @@ export async function openRuntime(env: Env, options: OpenRuntimeOptions = {}): P
     );
   }
   const snapshot = Boolean(options.snapshot);
+  // Entries are stamped with the same clock everything else reads.
+  const clock = options.clock ?? systemClock;
   const ledger = snapshot
-    ? openLedgerSnapshot(env.LEDGER_PATH)
-    : openLedger(env.LEDGER_PATH, { mustExist: Boolean(options.ledgerMustExist) });
+    ? openLedgerSnapshot(env.LEDGER_PATH, () => clock.now())
+    : openLedger(env.LEDGER_PATH, { mustExist: Boolean(options.ledgerMustExist) }, () => clock.now());
   try {
     const keyPath = env.LEDGER_SIGNING_KEY_PATH ?? join(dirname(env.LEDGER_PATH), 'ledger-signing-key.pem');
     // A snapshot never writes a key file: without one it signs nothing anyway (no checkpoints).
@@ -78,7 +80,7 @@ export async function openRuntime(env: Env, options: OpenRuntimeOptions = {}): P
       checkpoints,
       config,
       journal,
-      clock: options.clock ?? systemClock,
+      clock,
     });
     return {
       env,

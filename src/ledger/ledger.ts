@@ -42,13 +42,17 @@ interface PendingAppend {
 }
 
 /** Opens (or creates, mode 0600) the ledger file at `path`, migrated to the current schema. */
-export function openLedger(path: string, options: OpenLedgerOptions = {}): Ledger {
-  return new Ledger(openLedgerDb(path, options));
+export function openLedger(
+  path: string,
+  options: OpenLedgerOptions = {},
+  now: () => Date = () => new Date(),
+): Ledger {
+  return new Ledger(openLedgerDb(path, options), now);
 }
 
 /** A private in-memory copy of the ledger at `path` (see `snapshotLedgerDb`). */
-export function openLedgerSnapshot(path: string): Ledger {
-  return new Ledger(snapshotLedgerDb(path));
+export function openLedgerSnapshot(path: string, now: () => Date = () => new Date()): Ledger {
+  return new Ledger(snapshotLedgerDb(path), now);
 }
 
 /** A ledger, or the database under it: what the storage modules of src/ledger accept. */
