@@ -1,8 +1,8 @@
 import type { ProbotOctokit } from 'probot';
 import { formatProblem } from '../core/parse-yaml.js';
+import { resolveWithOrg } from '../core/policy/enforce-policy.js';
 import { parsePolicyFile } from '../core/policy/load-policy.js';
 import { POLICY_FILE, type Policy, type PolicyFile } from '../core/policy/policy-schema.js';
-import { policyProblems, resolvePolicy } from '../core/policy/resolve-policy.js';
 import type { PolicyCache } from './policy-cache.js';
 
 export type LoadedPolicy = { ok: true; policy: Policy } | { ok: false; problems: string[] };
@@ -10,7 +10,8 @@ export type LoadedPolicy = { ok: true; policy: Policy } | { ok: false; problems:
 /**
  * The policy that judges a PR: the repository's file on its default branch (never the PR head,
  * so an agent cannot relax its own gate), else the organisation's `.github` repository, else the
- * built-in `default` template. Files already read come from `cache` without a call.
+ * built-in `default` template; with what the organisation's file enforces in force either way.
+ * Files already read come from `cache` without a call.
  */
 export async function loadPolicy(
   octokit: ProbotOctokit,
@@ -33,26 +34,25 @@ export async function loadPolicy(
   if (problems.length) return { ok: false, problems };
   // Decided from the parsed file, never from its text: `extends: "org"  # comment` is `org` too.
   const extendsOrg = repoFile?.extends === 'org';
-  const orgText =
-    (repoText === null || extendsOrg) && repo !== '.github' ? await read('.github', undefined) : null;
+  // Read even when the repository's file does not extend it: what it enforces applies everywhere.
+  const orgText = repo !== '.github' ? await read('.github', undefined) : null;
   const orgFile = parse(orgText, `${owner}/.github:${POLICY_FILE}`);
   if (extendsOrg && orgFile === null && problems.length === 0)
     problems.push(
       `${owner}/${repo}:${POLICY_FILE}: extends: org, but ${owner}/.github has no ${POLICY_FILE} to extend`,
     );
+  // Fail closed: an organisation file that cannot be read could be hiding what it enforces.
   if (problems.length) return { ok: false, problems };
   const source = repoFile
     ? `${owner}/${repo}:${POLICY_FILE}@${defaultBranch}${repoFile.extends ? ` extends ${repoFile.extends}` : ''}`
     : orgFile
       ? `${owner}/.github:${POLICY_FILE}`
       : 'built-in default template (no policy file)';
-  const policy = resolvePolicy(repoFile, { org: orgFile, source });
-  const undefinedGates = policyProblems(
-    policy,
-    repoFile ? `${owner}/${repo}:${POLICY_FILE}` : `${owner}/.github:${POLICY_FILE}`,
-  );
-  if (undefinedGates.length) return { ok: false, problems: undefinedGates };
-  return { ok: true, policy };
+  return resolveWithOrg(repoFile, orgFile, {
+    repo: `${owner}/${repo}:${POLICY_FILE}`,
+    org: `${owner}/.github:${POLICY_FILE}`,
+    source,
+  });
 }
 
 /**

@@ -135,11 +135,8 @@ export function evaluate(
 export function gateRule(policy: Policy, name: string, org: AgentState['org']): GateRule {
   const gate = policy.gates[name] ?? policy.gates.default ?? DEFAULT_GATE;
   const council = gate.council ? org.council : undefined;
-  const named = council
-    ? council.members
-    : gate.approvers.length
-      ? gate.approvers
-      : org.approvers.map((a) => a.github);
+  const listed = gate.approvers === 'codeowners' ? [] : gate.approvers;
+  const named = council ? council.members : listed.length ? listed : org.approvers.map((a) => a.github);
   // A council's members are named by the organisation config itself; a plain gate's approvers must
   // be people the organisation config knows, or anyone could be named by a repository's policy.
   // `people:` entries are known by both identities but have no right to approve.
