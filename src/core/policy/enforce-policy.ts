@@ -116,6 +116,7 @@ function looser(org: Policy, repo: Policy, enforced: Enforced, names: PolicyName
     if (!guarded || o.enabled === false || r.enabled === false || !holdsForGate(id, r)) continue;
     if (o.gate === undefined || r.gate === undefined || !(o.gate in org.gates) || !(r.gate in repo.gates))
       continue;
+    if (r.gate === o.gate && enforced.gates.includes(o.gate)) continue; // said under gates: already
     const why = gateLooseness(org.gates[o.gate]!, repo.gates[r.gate]!);
     const which = r.gate === o.gate ? `gate \`${r.gate}\`` : `gate \`${r.gate}\` instead of \`${o.gate}\``;
     if (why.length) say(`rules.${id}.gate`, `${which}: ${why.join('; ')}`);
