@@ -122,7 +122,10 @@ export const gateSchema = z
     github_reviews: z.boolean(),
   })
   .partial()
-  .strict();
+  .strict()
+  .refine((g) => !(g.council && g.approvers === 'codeowners'), {
+    message: 'a gate is decided by the council or by code owners, not both',
+  });
 
 /**
  * A deployment environment's rule, read when this app is the environment's custom deployment
