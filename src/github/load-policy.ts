@@ -4,6 +4,7 @@ import { resolveWithOrg } from '../core/policy/enforce-policy.js';
 import { parsePolicyFile } from '../core/policy/load-policy.js';
 import { POLICY_FILE, type Policy, type PolicyFile } from '../core/policy/policy-schema.js';
 import type { PolicyCache } from './policy-cache.js';
+import { readCachedFile } from './read-cached.js';
 
 export type LoadedPolicy = { ok: true; policy: Policy } | { ok: false; problems: string[] };
 
@@ -20,7 +21,8 @@ export async function loadPolicy(
   defaultBranch: string,
   cache: PolicyCache,
 ): Promise<LoadedPolicy> {
-  const read = (name: string, ref: string | undefined) => readFile(octokit, cache, owner, name, ref);
+  const read = (name: string, ref: string | undefined) =>
+    readCachedFile(octokit, cache, owner, name, POLICY_FILE, ref, '');
   const repoText = await read(repo, defaultBranch);
   const problems: string[] = [];
   const parse = (text: string | null, file: string): PolicyFile | null => {
@@ -53,45 +55,4 @@ export async function loadPolicy(
     org: `${owner}/.github:${POLICY_FILE}`,
     source,
   });
-}
-
-/**
- * The policy file of `owner/repo` on `ref` (undefined: the default branch); null when there is none.
- * A cached answer is used as it is while fresh, else revalidated with its ETag (304: unchanged).
- */
-async function readFile(
-  octokit: ProbotOctokit,
-  cache: PolicyCache,
-  owner: string,
-  repo: string,
-  ref: string | undefined,
-): Promise<string | null> {
-  const repository = `${owner}/${repo}`;
-  const fresh = cache.fresh(repository, ref);
-  if (fresh) return fresh.text;
-  const known = cache.peek(repository, ref);
-  try {
-    const { data, headers } = await octokit.rest.repos.getContent({
-      owner,
-      repo,
-      path: POLICY_FILE,
-      ...(ref ? { ref } : {}),
-      ...(known?.etag ? { headers: { 'if-none-match': known.etag } } : {}),
-    });
-    const text =
-      Array.isArray(data) || data.type !== 'file' || !('content' in data)
-        ? null
-        : Buffer.from(data.content, 'base64').toString('utf8');
-    cache.set(repository, ref, { text, etag: headers.etag ?? null });
-    return text;
-  } catch (error) {
-    const status = (error as { status?: number }).status;
-    if (status === 304 && known) {
-      cache.set(repository, ref, { text: known.text, etag: known.etag });
-      return known.text;
-    }
-    if (status !== 404) throw error;
-    cache.set(repository, ref, { text: null, etag: null });
-    return null;
-  }
 }

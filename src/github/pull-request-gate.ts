@@ -21,8 +21,9 @@ import type { Logger } from '../platform/logger.js';
 import { checkRunMessage } from './check-run-message.js';
 import { gatherCommits, gatherFacts } from './gather-facts.js';
 import { inProgressIfSlow } from './in-progress-if-slow.js';
+import { loadCodeOwners, usesCodeOwners } from './load-code-owners.js';
 import { type LoadedPolicy, loadPolicy } from './load-policy.js';
-import type { PolicyCache } from './policy-cache.js';
+import { PolicyCache } from './policy-cache.js';
 import type { PullRequestTarget } from './pull-request-target.js';
 import { scanInSlices } from './scan-in-slices.js';
 
@@ -59,6 +60,12 @@ export interface PullRequestGateOptions {
  * whose inputs and answer equal the recorded decision's records nothing and calls GitHub no more.
  */
 export class PullRequestGate {
+  /**
+   * Team members read for CODEOWNERS: no webhook says a team changed, so a page is asked again
+   * (with its ETag) once it is ten minutes old.
+   */
+  private readonly teams = new PolicyCache({ maxAgeMs: 10 * 60_000 });
+
   constructor(
     private readonly governance: Governance,
     private readonly logger: Logger,
@@ -127,10 +134,26 @@ export class PullRequestGate {
     if (!agent) return false;
     const loaded = await loadPolicy(octokit, target.owner, target.repo, target.defaultBranch, this.policies);
     if (!loaded.ok) return false;
-    return this.inputsKey(target, latest.diffHash, loaded.policy.version, agent) === latest.inputs;
+    const codeOwners = await this.codeOwners(octokit, target, loaded.policy);
+    return (
+      this.inputsKey(target, latest.diffHash, loaded.policy.version, agent, codeOwners) === latest.inputs
+    );
   }
 
-  private inputsKey(t: PullRequestTarget, diff: string, policyVersion: string, agent: AgentRecord): string {
+  /** The default branch's CODEOWNERS and its teams, when a gate of the policy needs them. */
+  private codeOwners(octokit: ProbotOctokit, target: PullRequestTarget, policy: Policy) {
+    return usesCodeOwners(policy)
+      ? loadCodeOwners(octokit, target, this.policies, this.teams)
+      : Promise.resolve(undefined);
+  }
+
+  private inputsKey(
+    t: PullRequestTarget,
+    diff: string,
+    policyVersion: string,
+    agent: AgentRecord,
+    codeOwners: unknown,
+  ): string {
     const g = this.governance;
     const { headSha, baseRef, title, draft, author } = t.pr;
     return evaluationInputsKey({
@@ -141,6 +164,7 @@ export class PullRequestGate {
       receipts: g.receiptsFor(`${t.owner}/${t.repo}`, t.pr.number),
       agentIdentities: g.agentIdentities(),
       org: g.configWithCouncil(),
+      ...(codeOwners === undefined ? {} : { codeOwners }),
     });
   }
 
@@ -154,13 +178,17 @@ export class PullRequestGate {
   ): Promise<void> {
     const g = this.governance;
     const repository = `${target.owner}/${target.repo}`;
-    const facts = await scannedFacts(
-      policy,
-      gatherFacts(octokit, target, coAuthors, {
-        needChecks: policy.rules.required_checks.enabled && policy.rules.required_checks.checks.length > 0,
-      }),
-    );
-    const inputs = this.inputsKey(target, diffHash(facts), policy.version, agent);
+    const [scanned, codeOwners] = await Promise.all([
+      scannedFacts(
+        policy,
+        gatherFacts(octokit, target, coAuthors, {
+          needChecks: policy.rules.required_checks.enabled && policy.rules.required_checks.checks.length > 0,
+        }),
+      ),
+      this.codeOwners(octokit, target, policy),
+    ]);
+    const facts = codeOwners ? { ...scanned, codeOwners } : scanned;
+    const inputs = this.inputsKey(target, diffHash(facts), policy.version, agent, codeOwners);
     // The request began to wait with the first decision at this head that needed people (or now).
     const since = g.waitingSince(repository, target.pr.number, target.pr.headSha) ?? now.toISOString();
     const decision = evaluate(
