@@ -2,7 +2,7 @@ import type { ProbotOctokit } from 'probot';
 import { type CodeOwnersFacts, teamKey, teamsNamed } from '../core/policy/code-owner-groups.js';
 import { CODEOWNERS_PATHS } from '../core/policy/codeowners.js';
 import type { Policy } from '../core/policy/policy-schema.js';
-import type { PolicyCache } from './policy-cache.js';
+import { PolicyCache } from './policy-cache.js';
 import { readCached, readCachedFile } from './read-cached.js';
 
 /** Whether a rule of the policy can hold a PR for a gate that code owners approve. */
@@ -13,6 +13,28 @@ export function usesCodeOwners(policy: Policy): boolean {
       rule.enabled !== false && rule.gate !== undefined && policy.gates[rule.gate]?.approvers === 'codeowners'
     );
   });
+}
+
+/**
+ * Reads CODEOWNERS for the policies that need it: the files through the policy cache, team
+ * members through a cache of their own (no webhook says a team changed, so a page is asked again,
+ * with its ETag, once it is ten minutes old).
+ */
+export class CodeOwnersReader {
+  private readonly teams = new PolicyCache({ maxAgeMs: 10 * 60_000 });
+
+  constructor(private readonly files: PolicyCache) {}
+
+  /** The default branch's CODEOWNERS and its teams, when a gate of `policy` needs them. */
+  forPolicy(
+    octokit: ProbotOctokit,
+    target: { owner: string; repo: string; defaultBranch: string },
+    policy: Policy,
+  ): Promise<CodeOwnersFacts | undefined> {
+    return usesCodeOwners(policy)
+      ? loadCodeOwners(octokit, target, this.files, this.teams)
+      : Promise.resolve(undefined);
+  }
 }
 
 /** GitHub lists up to 100 members a page; a team past this many pages is read no further. */

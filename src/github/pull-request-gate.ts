@@ -21,9 +21,9 @@ import type { Logger } from '../platform/logger.js';
 import { checkRunMessage } from './check-run-message.js';
 import { gatherCommits, gatherFacts } from './gather-facts.js';
 import { inProgressIfSlow } from './in-progress-if-slow.js';
-import { loadCodeOwners, usesCodeOwners } from './load-code-owners.js';
+import { CodeOwnersReader } from './load-code-owners.js';
 import { type LoadedPolicy, loadPolicy } from './load-policy.js';
-import { PolicyCache } from './policy-cache.js';
+import type { PolicyCache } from './policy-cache.js';
 import type { PullRequestTarget } from './pull-request-target.js';
 import { scanInSlices } from './scan-in-slices.js';
 
@@ -60,12 +60,6 @@ export interface PullRequestGateOptions {
  * whose inputs and answer equal the recorded decision's records nothing and calls GitHub no more.
  */
 export class PullRequestGate {
-  /**
-   * Team members read for CODEOWNERS: no webhook says a team changed, so a page is asked again
-   * (with its ETag) once it is ten minutes old.
-   */
-  private readonly teams = new PolicyCache({ maxAgeMs: 10 * 60_000 });
-
   constructor(
     private readonly governance: Governance,
     private readonly logger: Logger,
@@ -74,7 +68,11 @@ export class PullRequestGate {
     /** The policy files read from GitHub, shared with everything else that reads them. */
     readonly policies: PolicyCache,
     private readonly options: PullRequestGateOptions = {},
-  ) {}
+  ) {
+    this.owners = new CodeOwnersReader(policies);
+  }
+
+  private readonly owners: CodeOwnersReader;
 
   async evaluate(
     octokit: ProbotOctokit,
@@ -134,17 +132,10 @@ export class PullRequestGate {
     if (!agent) return false;
     const loaded = await loadPolicy(octokit, target.owner, target.repo, target.defaultBranch, this.policies);
     if (!loaded.ok) return false;
-    const codeOwners = await this.codeOwners(octokit, target, loaded.policy);
+    const codeOwners = await this.owners.forPolicy(octokit, target, loaded.policy);
     return (
       this.inputsKey(target, latest.diffHash, loaded.policy.version, agent, codeOwners) === latest.inputs
     );
-  }
-
-  /** The default branch's CODEOWNERS and its teams, when a gate of the policy needs them. */
-  private codeOwners(octokit: ProbotOctokit, target: PullRequestTarget, policy: Policy) {
-    return usesCodeOwners(policy)
-      ? loadCodeOwners(octokit, target, this.policies, this.teams)
-      : Promise.resolve(undefined);
   }
 
   private inputsKey(
@@ -185,7 +176,7 @@ export class PullRequestGate {
           needChecks: policy.rules.required_checks.enabled && policy.rules.required_checks.checks.length > 0,
         }),
       ),
-      this.codeOwners(octokit, target, policy),
+      this.owners.forPolicy(octokit, target, policy),
     ]);
     const facts = codeOwners ? { ...scanned, codeOwners } : scanned;
     const inputs = this.inputsKey(target, diffHash(facts), policy.version, agent, codeOwners);

@@ -60,7 +60,7 @@ function ownersOfPath(
   organisation: string,
 ): Omit<CodeOwnerGroup, 'paths'> {
   const none = (why: string) => ({ owners: [], unmapped: [], why });
-  if (!facts || !facts.file) return none('no CODEOWNERS file on the default branch');
+  if (!facts?.file) return none('no CODEOWNERS file on the default branch');
   if (!parsed) return none(`${facts.file} could not be read (${facts.unreadable ?? 'empty'})`);
   const line = ownerLineOf(parsed, path);
   if (!line) return none(`no line of ${facts.file} matches it`);

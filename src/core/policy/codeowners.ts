@@ -111,16 +111,16 @@ function segmentRegex(segment: string): string {
   let out = '';
   for (let i = 0; i < segment.length; i++) {
     const c = segment[i]!;
-    if (c === '\\' && i + 1 < segment.length) out += escape(segment[++i]!);
+    if (c === '\\' && i + 1 < segment.length) out += literal(segment[++i]!);
     else if (c === '*') {
       while (segment[i + 1] === '*') i++; // `a**b` is `a*b`
       out += '[^/]*';
     } else if (c === '?') out += '[^/]';
-    else out += escape(c);
+    else out += literal(c);
   }
   return out;
 }
 
-function escape(c: string): string {
+function literal(c: string): string {
   return /[\\^$.|?*+()[\]{}]/.test(c) ? `\\${c}` : c;
 }
