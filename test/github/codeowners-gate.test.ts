@@ -38,6 +38,7 @@ const ORG_POLICY = '/repos/Codertocat/.github/contents/.github%2Fagent-governanc
 const IN_GITHUB = `${REPO}/contents/.github%2FCODEOWNERS`;
 const AT_ROOT = `${REPO}/contents/CODEOWNERS`;
 const TEAM = '/orgs/Codertocat/teams/api-team/members';
+const TEAM_MEMBERS = [{ login: 'alice' }, { login: 'builder-bot[bot]' }];
 
 const gh = useGithubCalls();
 let service: RunningService;
@@ -66,7 +67,7 @@ async function settle() {
 }
 
 /** GitHub's answers to the first evaluation: both policies, CODEOWNERS at the root, the team, the PR's files. */
-function firstReads(files: unknown[], checks: any[]) {
+function firstReads(files: unknown[], checks: any[], team: [number, unknown] = [200, TEAM_MEMBERS]) {
   githubApi();
   gh.scope()
     .get(POLICY_PATH)
@@ -82,7 +83,7 @@ function firstReads(files: unknown[], checks: any[]) {
     .reply(200, content(CODEOWNERS), { ETag: '"co1"' })
     .get(TEAM)
     .query({ per_page: 100, page: 1 })
-    .reply(200, [{ login: 'alice' }, { login: 'builder-bot[bot]' }], { ETag: '"team1"' })
+    .reply(team[0], team[1] as any, { ETag: '"team1"' })
     .get(`${REPO}/pulls/2/files`)
     .query({ per_page: 100 })
     .reply(200, files)
@@ -115,9 +116,9 @@ function laterReads(files: unknown[], checks: any[]) {
     });
 }
 
-async function openPr(files: unknown[]) {
+async function openPr(files: unknown[], team?: [number, unknown]) {
   const checks: any[] = [];
-  firstReads(files, checks);
+  firstReads(files, checks, team);
   const slack = slackApi();
   await postWebhook(
     service.port,
@@ -199,6 +200,16 @@ describe('a gate with approvers: codeowners', () => {
       'Needs approval: gate `owners` cannot be approved: nobody may approve `vendor/lib.c`: no line of CODEOWNERS matches it',
     );
     expect(pr.card()).toContain('nobody may approve vendor/lib.c: no line of CODEOWNERS matches it');
+    gh.take();
+  });
+
+  it('a team GitHub will not list counts for nobody: the path waits and the check says why', async () => {
+    service = await startWith(ORG);
+    const pr = await openPr([file('api/a.ts', '@@ -1 +1 @@\n+x')], [404, { message: 'Not Found' }]);
+    expect(pr.last()).toMatchObject({ conclusion: 'action_required' });
+    expect(pr.last().output.title).toBe(
+      'Needs approval: gate `owners` cannot be approved: nobody may approve `api/a.ts`: no owner CODEOWNERS:2 (`/api/`) names may approve: @Codertocat/api-team (no such team could be read (404))',
+    );
     gh.take();
   });
 
