@@ -5,11 +5,12 @@ import { readEnv } from '../config/read-env.js';
 import type { AgentRecord } from '../core/agent.js';
 import { tierCapabilities } from '../core/org-config.js';
 import { formatProblem } from '../core/parse-yaml.js';
+import { resolveWithOrg } from '../core/policy/enforce-policy.js';
 import { evaluate } from '../core/policy/evaluate.js';
 import { parsePolicyFile } from '../core/policy/load-policy.js';
-import type { Policy } from '../core/policy/policy-schema.js';
+import type { Policy, PolicyFile } from '../core/policy/policy-schema.js';
 import { addedLinesOf, type ChangedFile } from '../core/policy/pull-request-facts.js';
-import { policyProblems, resolvePolicy } from '../core/policy/resolve-policy.js';
+import { resolvePolicy } from '../core/policy/resolve-policy.js';
 import { isTierId, TIER_IDS, type TierId, tierLabel } from '../core/tiers.js';
 import { backtestPolicy } from '../governance/policy-backtest.js';
 import { UserError } from '../platform/errors.js';
@@ -27,18 +28,30 @@ function readText(path: string, what: string): string {
   }
 }
 
-/** Parses and resolves a policy file; prints its problems and returns null when it is invalid. */
-function loadPolicyFile(path: string | undefined): Policy | null {
-  if (!path) return resolvePolicy(null, { source: 'built-in default template' });
-  const result = parsePolicyFile(readText(path, 'the policy file'), path);
-  if (!result.ok) {
-    for (const p of result.problems) console.log(formatProblem(p));
-    return null;
-  }
-  const policy = resolvePolicy(result.value, { source: path });
-  const problems = policyProblems(policy, path);
-  for (const p of problems) console.log(p);
-  return problems.length ? null : policy;
+function parseFile(path: string, what: string): PolicyFile | null {
+  const result = parsePolicyFile(readText(path, what), path);
+  if (result.ok) return result.value;
+  for (const p of result.problems) console.log(formatProblem(p));
+  return null;
+}
+
+/**
+ * Parses and resolves a policy file, with what the organisation's file (`--org`, its `.github`
+ * repository's) enforces in force as on GitHub; prints the problems and returns null when either
+ * file cannot be used.
+ */
+function loadPolicyFile(path: string | undefined, orgPath?: string): Policy | null {
+  if (!path && !orgPath) return resolvePolicy(null, { source: 'built-in default template' });
+  const repo = path ? parseFile(path, 'the policy file') : null;
+  const org = orgPath ? parseFile(orgPath, 'the organisation policy file') : null;
+  if ((path && !repo) || (orgPath && !org)) return null;
+  const resolved = resolveWithOrg(repo, org, {
+    repo: path ?? '(none)',
+    org: orgPath ?? '(none)',
+    source: path ?? orgPath!,
+  });
+  if (!resolved.ok) for (const p of resolved.problems) console.log(p);
+  return resolved.ok ? resolved.policy : null;
 }
 
 /** Files from `--files a,b` (one added line each) or from a unified diff (`git diff` output). */
@@ -104,8 +117,9 @@ export function registerPolicyCommands(program: Command): void {
     .description(
       'check a .github/agent-governance.yml: exit 0 when valid, 1 with file:line:column problems when not',
     )
-    .action((file: string) => {
-      const resolved = loadPolicyFile(file);
+    .option('--org <file>', "the organisation's .github policy: what it enforces may not be loosened")
+    .action((file: string, opts: { org?: string }) => {
+      const resolved = loadPolicyFile(file, opts.org);
       if (!resolved) {
         process.exitCode = EXIT.checkFailed;
         return;
@@ -124,16 +138,20 @@ export function registerPolicyCommands(program: Command): void {
     .command('check')
     .description('evaluate a PR offline and print the decision table (exit 0 allow, 1 otherwise)')
     .option('--policy <file>', 'the policy file (default: the built-in default template)')
+    .option(
+      '--org <file>',
+      "the organisation's .github policy (its enforced rules apply; without --policy, it is the policy)",
+    )
     .option('--agent <id>', 'a registered agent (its tier and status come from the ledger)')
     .option('--tier <tier>', `a tier instead of an agent (${TIER_IDS.join(', ')})`)
     .option('--files <paths>', 'changed paths, comma-separated')
     .option('--diff <file>', 'a unified diff (git diff output) of the change')
     .action(
       async (
-        opts: { policy?: string; agent?: string; tier?: string; files?: string; diff?: string },
+        opts: { policy?: string; org?: string; agent?: string; tier?: string; files?: string; diff?: string },
         command: Command,
       ) => {
-        const resolved = loadPolicyFile(opts.policy);
+        const resolved = loadPolicyFile(opts.policy, opts.org);
         if (!resolved) {
           process.exitCode = EXIT.usage;
           return;
@@ -192,12 +210,13 @@ export function registerPolicyCommands(program: Command): void {
         );
         console.log(
           table(
-            ['stage', 'rule', 'outcome', 'what it saw'],
+            ['stage', 'rule', 'outcome', 'what it saw', 'from'],
             decision.rules.map((r) => [
               r.stage,
               r.rule,
               r.status === 'fire' ? `fire (${r.action})` : r.status,
               r.summary,
+              resolved.origins.rules[r.rule] ?? '-',
             ]),
           ),
         );

@@ -113,6 +113,17 @@ export const ledgerPayloadSchemas = {
           unmapped: z.array(z.string()).default([]),
           survivePush: z.boolean().default(false),
           githubReviews: z.boolean().default(true),
+          /** An `approvers: codeowners` gate: the changed paths by owners, as the tally needs them. */
+          codeOwners: z
+            .array(
+              z.object({
+                paths: z.array(z.string()),
+                owners: z.array(z.string()),
+                unmapped: z.array(z.string()),
+                why: z.string().nullable(),
+              }),
+            )
+            .optional(),
         }),
       )
       .optional(),

@@ -1,6 +1,6 @@
 import type { Probot, ProbotOctokit } from 'probot';
 import { CHECK_NAME, diffHash } from '../core/policy/evaluate.js';
-import { changesPolicyFile } from '../core/policy/evaluation-inputs.js';
+import { changesGovernanceFiles } from '../core/policy/evaluation-inputs.js';
 import type { FileChange } from '../core/reverts.js';
 import type { Governance } from '../governance/governance.js';
 import { PullRequestOutcomes } from '../governance/pr-outcomes.js';
@@ -100,7 +100,7 @@ export function governanceApp(deps: AppDeps, meta: () => DeliveryMeta) {
     app.on('push', async (context) => {
       const p = WEBHOOK_SCHEMAS.push.parse(context.payload);
       // In order with the deliveries that follow it: the next PR is judged by the new policy.
-      if (p.ref === `refs/heads/${p.repository.default_branch}` && changesPolicyFile(p.commits))
+      if (p.ref === `refs/heads/${p.repository.default_branch}` && changesGovernanceFiles(p.commits))
         policies.invalidate(p.repository.full_name);
       await outcomes.pushed(
         p.repository.full_name,

@@ -1,16 +1,18 @@
 import type { ProbotOctokit } from 'probot';
 import { formatProblem } from '../core/parse-yaml.js';
+import { resolveWithOrg } from '../core/policy/enforce-policy.js';
 import { parsePolicyFile } from '../core/policy/load-policy.js';
 import { POLICY_FILE, type Policy, type PolicyFile } from '../core/policy/policy-schema.js';
-import { policyProblems, resolvePolicy } from '../core/policy/resolve-policy.js';
 import type { PolicyCache } from './policy-cache.js';
+import { readCachedFile } from './read-cached.js';
 
 export type LoadedPolicy = { ok: true; policy: Policy } | { ok: false; problems: string[] };
 
 /**
  * The policy that judges a PR: the repository's file on its default branch (never the PR head,
  * so an agent cannot relax its own gate), else the organisation's `.github` repository, else the
- * built-in `default` template. Files already read come from `cache` without a call.
+ * built-in `default` template; with what the organisation's file enforces in force either way.
+ * Files already read come from `cache` without a call.
  */
 export async function loadPolicy(
   octokit: ProbotOctokit,
@@ -19,7 +21,8 @@ export async function loadPolicy(
   defaultBranch: string,
   cache: PolicyCache,
 ): Promise<LoadedPolicy> {
-  const read = (name: string, ref: string | undefined) => readFile(octokit, cache, owner, name, ref);
+  const read = (name: string, ref: string | undefined) =>
+    readCachedFile(octokit, cache, owner, name, POLICY_FILE, ref, '');
   const repoText = await read(repo, defaultBranch);
   const problems: string[] = [];
   const parse = (text: string | null, file: string): PolicyFile | null => {
@@ -33,65 +36,23 @@ export async function loadPolicy(
   if (problems.length) return { ok: false, problems };
   // Decided from the parsed file, never from its text: `extends: "org"  # comment` is `org` too.
   const extendsOrg = repoFile?.extends === 'org';
-  const orgText =
-    (repoText === null || extendsOrg) && repo !== '.github' ? await read('.github', undefined) : null;
+  // Read even when the repository's file does not extend it: what it enforces applies everywhere.
+  const orgText = repo !== '.github' ? await read('.github', undefined) : null;
   const orgFile = parse(orgText, `${owner}/.github:${POLICY_FILE}`);
   if (extendsOrg && orgFile === null && problems.length === 0)
     problems.push(
       `${owner}/${repo}:${POLICY_FILE}: extends: org, but ${owner}/.github has no ${POLICY_FILE} to extend`,
     );
+  // Fail closed: an organisation file that cannot be read could be hiding what it enforces.
   if (problems.length) return { ok: false, problems };
   const source = repoFile
     ? `${owner}/${repo}:${POLICY_FILE}@${defaultBranch}${repoFile.extends ? ` extends ${repoFile.extends}` : ''}`
     : orgFile
       ? `${owner}/.github:${POLICY_FILE}`
       : 'built-in default template (no policy file)';
-  const policy = resolvePolicy(repoFile, { org: orgFile, source });
-  const undefinedGates = policyProblems(
-    policy,
-    repoFile ? `${owner}/${repo}:${POLICY_FILE}` : `${owner}/.github:${POLICY_FILE}`,
-  );
-  if (undefinedGates.length) return { ok: false, problems: undefinedGates };
-  return { ok: true, policy };
-}
-
-/**
- * The policy file of `owner/repo` on `ref` (undefined: the default branch); null when there is none.
- * A cached answer is used as it is while fresh, else revalidated with its ETag (304: unchanged).
- */
-async function readFile(
-  octokit: ProbotOctokit,
-  cache: PolicyCache,
-  owner: string,
-  repo: string,
-  ref: string | undefined,
-): Promise<string | null> {
-  const repository = `${owner}/${repo}`;
-  const fresh = cache.fresh(repository, ref);
-  if (fresh) return fresh.text;
-  const known = cache.peek(repository, ref);
-  try {
-    const { data, headers } = await octokit.rest.repos.getContent({
-      owner,
-      repo,
-      path: POLICY_FILE,
-      ...(ref ? { ref } : {}),
-      ...(known?.etag ? { headers: { 'if-none-match': known.etag } } : {}),
-    });
-    const text =
-      Array.isArray(data) || data.type !== 'file' || !('content' in data)
-        ? null
-        : Buffer.from(data.content, 'base64').toString('utf8');
-    cache.set(repository, ref, { text, etag: headers.etag ?? null });
-    return text;
-  } catch (error) {
-    const status = (error as { status?: number }).status;
-    if (status === 304 && known) {
-      cache.set(repository, ref, { text: known.text, etag: known.etag });
-      return known.text;
-    }
-    if (status !== 404) throw error;
-    cache.set(repository, ref, { text: null, etag: null });
-    return null;
-  }
+  return resolveWithOrg(repoFile, orgFile, {
+    repo: `${owner}/${repo}:${POLICY_FILE}`,
+    org: `${owner}/.github:${POLICY_FILE}`,
+    source,
+  });
 }

@@ -1,4 +1,7 @@
-/** A policy file as GitHub last gave it: its text (null: there is none) and the ETag to revalidate it. */
+/**
+ * A file (or another answer) as GitHub last gave it: its text (null: there is none) and the ETag
+ * to revalidate it.
+ */
 export interface CachedPolicyFile {
   text: string | null;
   etag: string | null;
@@ -8,8 +11,8 @@ export interface CachedPolicyFile {
 }
 
 /**
- * The policy files read from GitHub (a repository's, and its organisation's `.github` one), kept
- * in this process per repository and branch, 404s included. A push to the default branch that
+ * The files read from GitHub (a repository's policy and CODEOWNERS, its organisation's `.github`
+ * policy), kept in this process per repository, branch and path, 404s included. A push to the default branch that
  * touches the file marks it stale; the next read then asks GitHub with `If-None-Match`, and a 304
  * (which GitHub does not charge against the rate limit) keeps the text. After `maxAgeMs` an entry is
  * revalidated the same way, in case a push was missed. Bounded: the least recently used repository
@@ -22,17 +25,20 @@ export class PolicyCache {
     private readonly options: { maxEntries?: number; maxAgeMs?: number; now?: () => number } = {},
   ) {}
 
-  /** The file of `repository` (owner/name) on `ref` (undefined: its default branch) when usable now. */
-  fresh(repository: string, ref: string | undefined): CachedPolicyFile | null {
-    const file = this.peek(repository, ref);
+  /**
+   * The file of `repository` (owner/name) on `ref` (undefined: its default branch) at `path`
+   * (default: the policy file) when usable now.
+   */
+  fresh(repository: string, ref: string | undefined, path = ''): CachedPolicyFile | null {
+    const file = this.peek(repository, ref, path);
     if (!file || file.stale) return null;
     const maxAge = this.options.maxAgeMs ?? 60 * 60_000;
     return this.now() - file.fetchedAt < maxAge ? file : null;
   }
 
   /** The file as last read, fresh or not (its ETag revalidates it). */
-  peek(repository: string, ref: string | undefined): CachedPolicyFile | null {
-    const key = keyOf(repository, ref);
+  peek(repository: string, ref: string | undefined, path = ''): CachedPolicyFile | null {
+    const key = keyOf(repository, ref, path);
     const file = this.files.get(key);
     if (!file) return null;
     this.files.delete(key); // most recently used last
@@ -40,15 +46,20 @@ export class PolicyCache {
     return file;
   }
 
-  set(repository: string, ref: string | undefined, file: { text: string | null; etag: string | null }): void {
-    const key = keyOf(repository, ref);
+  set(
+    repository: string,
+    ref: string | undefined,
+    file: { text: string | null; etag: string | null },
+    path = '',
+  ): void {
+    const key = keyOf(repository, ref, path);
     this.files.delete(key);
     this.files.set(key, { ...file, stale: false, fetchedAt: this.now() });
     const max = this.options.maxEntries ?? 2000;
     while (this.files.size > max) this.files.delete(this.files.keys().next().value!);
   }
 
-  /** A push changed the policy file of `repository`: every cached read of it is revalidated. */
+  /** A push changed a file of `repository` kept here: every cached read of it is revalidated. */
   invalidate(repository: string): void {
     const prefix = `${repository.toLowerCase()}@`;
     for (const [key, file] of this.files) if (key.startsWith(prefix)) file.stale = true;
@@ -60,6 +71,6 @@ export class PolicyCache {
 }
 
 /** GitHub compares owner and repository names case-insensitively. */
-function keyOf(repository: string, ref: string | undefined): string {
-  return `${repository.toLowerCase()}@${ref ?? ''}`;
+function keyOf(repository: string, ref: string | undefined, path: string): string {
+  return `${repository.toLowerCase()}@${ref ?? ''}${path ? `:${path}` : ''}`;
 }

@@ -22,6 +22,7 @@ import type { Logger } from '../platform/logger.js';
 import { checkRunMessage } from './check-run-message.js';
 import { gatherCommits, gatherFacts } from './gather-facts.js';
 import { inProgressIfSlow } from './in-progress-if-slow.js';
+import { CodeOwnersReader } from './load-code-owners.js';
 import { type LoadedPolicy, loadPolicy } from './load-policy.js';
 import type { PolicyCache } from './policy-cache.js';
 import type { PullRequestTarget } from './pull-request-target.js';
@@ -68,7 +69,11 @@ export class PullRequestGate {
     /** The policy files read from GitHub, shared with everything else that reads them. */
     readonly policies: PolicyCache,
     private readonly options: PullRequestGateOptions = {},
-  ) {}
+  ) {
+    this.owners = new CodeOwnersReader(policies);
+  }
+
+  private readonly owners: CodeOwnersReader;
 
   async evaluate(
     octokit: ProbotOctokit,
@@ -128,10 +133,19 @@ export class PullRequestGate {
     if (!agent) return false;
     const loaded = await loadPolicy(octokit, target.owner, target.repo, target.defaultBranch, this.policies);
     if (!loaded.ok) return false;
-    return this.inputsKey(target, latest.diffHash, loaded.policy.version, agent) === latest.inputs;
+    const codeOwners = await this.owners.forPolicy(octokit, target, loaded.policy);
+    return (
+      this.inputsKey(target, latest.diffHash, loaded.policy.version, agent, codeOwners) === latest.inputs
+    );
   }
 
-  private inputsKey(t: PullRequestTarget, diff: string, policyVersion: string, agent: AgentRecord): string {
+  private inputsKey(
+    t: PullRequestTarget,
+    diff: string,
+    policyVersion: string,
+    agent: AgentRecord,
+    codeOwners: unknown,
+  ): string {
     const g = this.governance;
     const { headSha, baseRef, title, draft, author } = t.pr;
     return evaluationInputsKey({
@@ -142,6 +156,7 @@ export class PullRequestGate {
       receipts: g.receiptsFor(`${t.owner}/${t.repo}`, t.pr.number),
       agentIdentities: g.agentIdentities(),
       org: g.configWithCouncil(),
+      ...(codeOwners === undefined ? {} : { codeOwners }),
     });
   }
 
@@ -155,13 +170,17 @@ export class PullRequestGate {
   ): Promise<void> {
     const g = this.governance;
     const repository = `${target.owner}/${target.repo}`;
-    const facts = await scannedFacts(
-      policy,
-      gatherFacts(octokit, target, coAuthors, {
-        needChecks: policy.rules.required_checks.enabled && policy.rules.required_checks.checks.length > 0,
-      }),
-    );
-    const inputs = this.inputsKey(target, diffHash(facts), policy.version, agent);
+    const [scanned, codeOwners] = await Promise.all([
+      scannedFacts(
+        policy,
+        gatherFacts(octokit, target, coAuthors, {
+          needChecks: policy.rules.required_checks.enabled && policy.rules.required_checks.checks.length > 0,
+        }),
+      ),
+      this.owners.forPolicy(octokit, target, policy),
+    ]);
+    const facts = codeOwners ? { ...scanned, codeOwners } : scanned;
+    const inputs = this.inputsKey(target, diffHash(facts), policy.version, agent, codeOwners);
     // The request began to wait with the first decision at this head that needed people (or now).
     const since = g.waitingSince(repository, target.pr.number, target.pr.headSha) ?? now.toISOString();
     const decision = evaluate(

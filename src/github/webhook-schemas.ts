@@ -3,7 +3,7 @@
  * more passes, and one missing what we need is refused at the edge with a 400.
  */
 import { z } from 'zod';
-import { changesPolicyFile } from '../core/policy/evaluation-inputs.js';
+import { changesGovernanceFiles } from '../core/policy/evaluation-inputs.js';
 import { revertedCommits } from '../core/reverts.js';
 
 const installation = z.object({ id: z.number().int().positive() });
@@ -151,7 +151,7 @@ export function ignoredDelivery(event: HandledEvent, data: unknown): string | nu
   const p = data as z.infer<(typeof WEBHOOK_SCHEMAS)['push']>;
   if (p.ref !== `refs/heads/${p.repository.default_branch}`)
     return 'a push to a branch other than the default';
-  if (changesPolicyFile(p.commits)) return null;
+  if (changesGovernanceFiles(p.commits)) return null;
   if (!p.commits.some((c) => revertedCommits(c.message).length > 0)) return 'a push that reverts nothing';
   return null;
 }

@@ -116,6 +116,49 @@ describe('agov policy check', () => {
   });
 });
 
+describe("agov policy check with the organisation's enforced rules", () => {
+  const ORG = [
+    'rules:',
+    '  protected_paths: { enforced: true, paths: ["secure/**"], action: require_approval, gate: security }',
+    'gates:',
+    '  security: { enforced: true, approvals: 2 }',
+    '',
+  ].join('\n');
+
+  it('shows for each rule which file it came from', () => {
+    const org = write('org.yml', ORG);
+    const repo = write('repo.yml', 'extends: strict\nrules:\n  diff_size: { max_files: 10 }\n');
+    const r = agov([
+      'policy',
+      'check',
+      '--policy',
+      repo,
+      '--org',
+      org,
+      '--tier',
+      'T2',
+      '--files',
+      'secure/a.ts',
+    ]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/^REQUIRE_APPROVAL: /);
+    expect(r.stdout).toMatch(
+      new RegExp(`gate\\s+protected_paths\\s+fire \\(require_approval\\).*${org} \\(enforced\\)`),
+    );
+    expect(r.stdout).toMatch(new RegExp(`gate\\s+diff_size\\s+pass.*${repo}`));
+    expect(r.stdout).toMatch(/execute\s+tier_paths\s+pass.*built-in template strict/);
+    expect(r.stdout).toMatch(/plan\s+agent_status\s+pass.*built-in template default/);
+  });
+
+  it('refuses a repository file that loosens an enforced rule, naming the rule and both values', () => {
+    const org = write('org.yml', ORG);
+    const repo = write('repo.yml', 'gates:\n  security: { approvals: 1 }\n');
+    const r = agov(['policy', 'validate', repo, '--org', org]);
+    expect(r.status).toBe(1);
+    expect(r.stdout.trim()).toBe(`${repo}: gates.security: approvals 1 < 2, looser than ${org} enforces`);
+  });
+});
+
 describe('agov policy backtest', () => {
   it('replays a candidate policy over recorded agent PRs and lists the verdicts that would change', async () => {
     const rt = await testRuntime();

@@ -74,7 +74,11 @@ function github(policy: string | null = POLICY) {
     reads
       .get(`${REPO}/contents/.github%2Fagent-governance.yml`)
       .query({ ref: 'master' })
-      .reply(200, { type: 'file', encoding: 'base64', content: Buffer.from(policy).toString('base64') });
+      .reply(200, { type: 'file', encoding: 'base64', content: Buffer.from(policy).toString('base64') })
+      // Read for every repository: what the organisation's file enforces applies everywhere.
+      .get('/repos/Codertocat/.github/contents/.github%2Fagent-governance.yml')
+      .optionally() // not when the repository's own file cannot be used
+      .reply(404, { message: 'Not Found' });
   const callback = nock(API)
     .post(CALLBACK, (body) => answers.push(body) > 0)
     .reply(204);

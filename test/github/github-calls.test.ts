@@ -117,10 +117,16 @@ describe('the policy cache follows pushes to the default branch', () => {
       encoding: 'base64',
       content: Buffer.from('extends: strict\n').toString('base64'),
     };
-    gh.scope().get(POLICY_PATH).query({ ref: 'master' }).reply(200, policy, { ETag: '"v1"' });
+    // The organisation's file is read even so: what it enforces applies to every repository.
+    gh.scope()
+      .get(POLICY_PATH)
+      .query({ ref: 'master' })
+      .reply(200, policy, { ETag: '"v1"' })
+      .get(ORG_POLICY_PATH)
+      .reply(404);
     filesAndCreate(2, 501);
     await agentPr(2, 'a'.repeat(40));
-    expect(gh.take()).toEqual([POLICY, FILES(2), CREATE]);
+    expect(gh.take()).toEqual([POLICY, `GET ${ORG_POLICY_PATH}`, FILES(2), CREATE]);
 
     // A push elsewhere on the default branch is not even stored, and changes nothing.
     const readme = await postWebhook(ctx.service.port, 'push', push(['README.md']));

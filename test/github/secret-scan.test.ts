@@ -24,6 +24,8 @@ function github(files: unknown[], policyText: string | null = null) {
         content: Buffer.from(policyText).toString('base64'),
         encoding: 'base64',
       });
+    // Read for every repository: what the organisation's file enforces applies everywhere.
+    scope.get('/repos/Codertocat/.github/contents/.github%2Fagent-governance.yml').reply(404, {});
   }
   scope
     .get(/\/repos\/Codertocat\/Hello-World\/pulls\/\d+\/commits/)

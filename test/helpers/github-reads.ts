@@ -23,7 +23,12 @@ export function prReads(o: ReadsOptions) {
       .get(`${REPO}/contents/.github%2Fagent-governance.yml`)
       .query({ ref: 'master' })
       .times(times)
-      .reply(200, { type: 'file', encoding: 'base64', content: Buffer.from(o.policy).toString('base64') });
+      .reply(200, { type: 'file', encoding: 'base64', content: Buffer.from(o.policy).toString('base64') })
+      // Read for every repository (what it enforces applies everywhere), unless the repository's
+      // own file cannot be used at all.
+      .get('/repos/Codertocat/.github/contents/.github%2Fagent-governance.yml')
+      .optionally()
+      .reply(404, { message: 'Not Found' });
   } else {
     scope
       .get(`${REPO}/contents/.github%2Fagent-governance.yml`)

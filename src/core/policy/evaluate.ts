@@ -4,6 +4,7 @@ import type { OrgConfig } from '../org-config.js';
 import { type Directory, directoryOf, loginKey } from '../people.js';
 import type { TierCapabilities } from '../tiers.js';
 import { severityOf } from '../violations.js';
+import { codeOwnerGroups } from './code-owner-groups.js';
 import type { ApprovalReceipt, Attribution, Decision, GateStatus, Outcome, RuleResult } from './decision.js';
 import { type GateRule, pullRequestSubject, tallyGate } from './gate-tally.js';
 import type { GateSettings, Policy } from './policy-schema.js';
@@ -131,28 +132,53 @@ export function evaluate(
   };
 }
 
-/** The gates of a policy with the organisation's approvers resolved: what the tally runs on. */
-export function gateRule(policy: Policy, name: string, org: AgentState['org']): GateRule {
+/**
+ * The gates of a policy with the organisation's approvers resolved: what the tally runs on. A
+ * `codeowners` gate needs the PR's facts: who owns each path it changes.
+ */
+export function gateRule(
+  policy: Policy,
+  name: string,
+  org: AgentState['org'],
+  facts?: Pick<PullRequestFacts, 'files' | 'codeOwners' | 'repository'>,
+): GateRule {
   const gate = policy.gates[name] ?? policy.gates.default ?? DEFAULT_GATE;
+  if (gate.approvers === 'codeowners' && !gate.council) {
+    const organisation = facts?.repository.split('/')[0] ?? '';
+    const groups = codeOwnerGroups(facts?.codeOwners, facts?.files ?? [], org.approvers, organisation);
+    return {
+      ...settingsOf(name, gate),
+      eligible: [...new Set(groups.flatMap((g) => g.owners))].sort(),
+      unmapped: [...new Set(groups.flatMap((g) => g.unmapped))],
+      codeOwners: groups,
+    };
+  }
   const council = gate.council ? org.council : undefined;
-  const named = council
-    ? council.members
-    : gate.approvers.length
-      ? gate.approvers
-      : org.approvers.map((a) => a.github);
+  const listed = gate.approvers === 'codeowners' ? [] : gate.approvers;
+  const named = council ? council.members : listed.length ? listed : org.approvers.map((a) => a.github);
   // A council's members are named by the organisation config itself; a plain gate's approvers must
   // be people the organisation config knows, or anyone could be named by a repository's policy.
   // `people:` entries are known by both identities but have no right to approve.
   const approvers = new Set(org.approvers.map((a) => loginKey(a.github)));
   const known = (login: string) => Boolean(council) || approvers.has(loginKey(login));
   return {
-    gate: name,
+    ...settingsOf(name, gate),
     approvals: council ? council.quorum : gate.approvals,
     council: Boolean(council),
     veto: Boolean(council?.veto),
     distinctTeams: Boolean(council?.distinct_teams),
     eligible: [...new Set(named.filter(known))].sort(),
     unmapped: named.filter((login) => !known(login)),
+  };
+}
+
+function settingsOf(name: string, gate: GateSettings): Omit<GateRule, 'eligible' | 'unmapped'> {
+  return {
+    gate: name,
+    approvals: gate.approvals,
+    council: false,
+    veto: false,
+    distinctTeams: false,
     allowOwner: gate.allow_owner,
     survivePush: gate.survive_push,
     githubReviews: gate.github_reviews,
@@ -233,7 +259,7 @@ function gateStatuses(
   ];
   const directory = directoryFor(state);
   return names.map((name) => {
-    const rule = gateRule(policy, name, state.org);
+    const rule = gateRule(policy, name, state.org, facts);
     const tally = tallyGate(
       rule,
       state.receipts,

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { AgentRecord } from '../agent.js';
 import { pushedChanges } from '../reverts.js';
+import { CODEOWNERS_PATHS } from './codeowners.js';
 import type { ApprovalReceipt } from './decision.js';
 import { POLICY_FILE } from './policy-schema.js';
 
@@ -19,6 +20,8 @@ export interface EvaluationInputs {
   agentIdentities: readonly string[];
   /** The organisation config as the core is given it (tiers, approvers, council, people). */
   org: unknown;
+  /** The CODEOWNERS and team members a code-owners gate was judged with (absent: none used). */
+  codeOwners?: unknown;
 }
 
 /** A digest of the inputs: recorded with a decision, so an unchanged PR is neither judged nor sent again. */
@@ -34,21 +37,25 @@ export function evaluationInputsKey(inputs: EvaluationInputs): string {
         inputs.receipts,
         [...inputs.agentIdentities].sort(), // the order a restart rebuilds them in is not theirs
         inputs.org,
+        // Only when used, so the keys of decisions that never read CODEOWNERS stay as they were.
+        ...(inputs.codeOwners === undefined ? [] : [inputs.codeOwners]),
       ]),
     )
     .digest('hex');
 }
 
 /**
- * Whether a push's commits change the policy file (added, modified or removed). Commits without
- * their file lists say nothing about it (GitHub lists them on every push it sends).
+ * Whether a push's commits change the policy file or a CODEOWNERS file (added, modified or
+ * removed): the files the service keeps read. Commits without their file lists say nothing about
+ * it (GitHub lists them on every push it sends).
  */
-export function changesPolicyFile(
+export function changesGovernanceFiles(
   commits: readonly {
     added?: readonly string[];
     removed?: readonly string[];
     modified?: readonly string[];
   }[],
 ): boolean {
-  return commits.some((c) => pushedChanges(c).some((change) => change.path === POLICY_FILE));
+  const kept = new Set<string>([POLICY_FILE, ...CODEOWNERS_PATHS]);
+  return commits.some((c) => pushedChanges(c).some((change) => kept.has(change.path)));
 }

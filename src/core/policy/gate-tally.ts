@@ -5,6 +5,7 @@
  * promotions and `/agent status` all render this answer; none counts on its own.
  */
 import { type Directory, isAgentIdentity, loginKey, personByLogin } from '../people.js';
+import type { CodeOwnerGroup } from './code-owner-groups.js';
 import type { ApprovalReceipt } from './decision.js';
 
 /** A gate with everything the tally needs, resolved from the policy and the organisation config. */
@@ -25,6 +26,12 @@ export interface GateRule {
   githubReviews: boolean;
   expiryHours: number;
   onExpiry: 'reject' | 'escalate';
+  /**
+   * An `approvers: codeowners` gate: the changed paths grouped by their owners. Each group needs an
+   * approval from one of its owners (`eligible` is every group's owners together); a group with
+   * none makes the gate unreachable.
+   */
+  codeOwners?: CodeOwnerGroup[];
 }
 
 /** Who and what a request is about. Null bindings are not checked (promotions have no commit). */
@@ -77,6 +84,8 @@ export interface GateTally {
   expiresAt: string | null;
   /** Past the deadline under `on_expiry: escalate`: it keeps waiting and the admins are told. */
   escalated: boolean;
+  /** A code-owners gate: the paths still without an owner's approval, with who may still give it. */
+  missingOwners: { paths: string[]; owners: string[]; why: string | null }[];
   /** One sentence for people. */
   description: string;
 }
@@ -104,7 +113,11 @@ export function tallyGate(
     if (!rule.allowOwner && subject.owner && loginKey(subject.owner) === key)
       return "the agent's owner may not approve this gate";
     if (!eligible.has(key))
-      return rule.council ? 'not a council member' : `not a named approver of gate \`${rule.gate}\``;
+      return rule.council
+        ? 'not a council member'
+        : rule.codeOwners
+          ? `not a code owner of any changed path (gate \`${rule.gate}\`)`
+          : `not a named approver of gate \`${rule.gate}\``;
     return null;
   };
 
@@ -151,14 +164,20 @@ export function tallyGate(
     (rule.distinctTeams
       ? new Set(mayApprove.map((login) => teamsOf(login, directory).join('+'))).size
       : mayApprove.length);
-  const missing = Math.max(0, rule.approvals - approvedBy.length);
+  const owners = ownersStillNeeded(
+    rule,
+    approvedBy,
+    (login) => barred(login) === null && !latest.has(loginKey(login)),
+  );
+  const missing = Math.max(0, rule.approvals - approvedBy.length, owners.missing.length ? 1 : 0);
 
   let state: GateState;
   if (rule.council && rule.veto && rejectedBy.length > 0) state = 'vetoed';
   else if (!rule.council && rejectedBy.length > 0) state = 'rejected';
   else if (missing === 0) state = 'approved';
   else if (pastDeadline && rule.onExpiry === 'reject') state = 'expired';
-  else if (reachable < rule.approvals) state = rejectedBy.length > 0 ? 'rejected' : 'unreachable';
+  else if (reachable < rule.approvals || owners.blocked)
+    state = rejectedBy.length > 0 ? 'rejected' : 'unreachable';
   else state = 'waiting';
 
   const tally = {
@@ -168,16 +187,67 @@ export function tallyGate(
     approvedBy,
     rejectedBy,
     missing: state === 'approved' ? 0 : missing,
-    mayApprove: state === 'waiting' ? mayApprove : [],
+    mayApprove: state !== 'waiting' ? [] : owners.missing.length ? owners.mayApprove : mayApprove,
     notCounted,
     expiresAt,
     escalated: state === 'waiting' && pastDeadline && rule.onExpiry === 'escalate',
+    missingOwners: state === 'approved' ? [] : owners.missing,
   };
   return { ...tally, description: describeTally(rule, tally) };
 }
 
+/**
+ * A code-owners gate's groups of paths that no counted approval covers yet, each with the owners
+ * who may still approve it; `blocked` when one of them has nobody left.
+ */
+function ownersStillNeeded(
+  rule: GateRule,
+  approvedBy: readonly string[],
+  mayStill: (login: string) => boolean,
+): { missing: GateTally['missingOwners']; mayApprove: string[]; blocked: boolean } {
+  const approved = new Set(approvedBy.map(loginKey));
+  const missing = (rule.codeOwners ?? [])
+    .filter((g) => !g.owners.some((o) => approved.has(loginKey(o))))
+    .map((g) => ({ paths: g.paths, owners: g.owners.filter(mayStill), why: g.why }));
+  return {
+    missing,
+    mayApprove: [...new Set(missing.flatMap((g) => g.owners))].sort(),
+    blocked: missing.some((g) => g.owners.length === 0),
+  };
+}
+
+const MAX_SHOWN = 5;
+
+/** `a`, `b`, `c` and 4 more: a card has room for a few paths, not for 3,000. */
+function someOf(items: readonly string[], quote = '`'): string {
+  const shown = items.slice(0, MAX_SHOWN).map((p) => `${quote}${p}${quote}`);
+  return items.length > MAX_SHOWN
+    ? `${shown.join(', ')} and ${items.length - MAX_SHOWN} more`
+    : shown.join(', ');
+}
+
+/** The paths still missing an owner's approval, group by group. */
+function describeOwners(t: Pick<GateTally, 'missingOwners'>, blockedOnly: boolean): string {
+  const groups = t.missingOwners.filter((g) => !blockedOnly || g.owners.length === 0);
+  const parts = groups
+    .slice(0, MAX_SHOWN)
+    .map((g) =>
+      g.owners.length
+        ? `${someOf(g.paths)} (from ${g.owners.join(', ')})`
+        : `${someOf(g.paths)}: ${g.why ?? 'every owner is barred or has voted'}`,
+    );
+  const more = groups.length > MAX_SHOWN ? `; and ${groups.length - MAX_SHOWN} more groups of paths` : '';
+  return parts.join('; ') + more;
+}
+
 function describeTally(rule: GateRule, t: Omit<GateTally, 'description'>): string {
   const gate = `gate \`${rule.gate}\``;
+  if (rule.codeOwners && t.missingOwners.length) {
+    if (t.state === 'waiting')
+      return `${gate} needs a code owner's approval for ${describeOwners(t, false)}${t.escalated ? ' (past its deadline: escalated to the admins)' : ''}`;
+    if (t.state === 'unreachable')
+      return `${gate} cannot be approved: nobody may approve ${describeOwners(t, true)}`;
+  }
   switch (t.state) {
     case 'approved':
       return `${gate} approved by ${t.approvedBy.join(', ')}`;

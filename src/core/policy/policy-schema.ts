@@ -30,13 +30,19 @@ export type RuleId = (typeof RULE_IDS)[number];
 /** What a rule does when it fires: stop the PR, or hold it for the named gate. */
 const action = z.enum(['deny', 'require_approval']);
 const globs = z.array(z.string().min(1));
+/**
+ * Honoured only in the organisation's `.github` policy: a repository's own file may make the rule
+ * or gate stricter, never looser (see `enforce-policy.ts`).
+ */
+const enforced = z.boolean();
 const gateName = z.string().regex(/^[a-z][a-z0-9_-]*$/, 'a gate name is lowercase letters, digits, - and _');
 
 const ruleSchemas = {
-  agent_status: z.object({ enabled: z.boolean() }).partial().strict(),
+  agent_status: z.object({ enabled: z.boolean(), enforced }).partial().strict(),
   tier_paths: z
     .object({
       enabled: z.boolean(),
+      enforced,
       action,
       gate: gateName,
       /** Per-tier allowed globs; a tier not listed keeps its built-in (or org) capability. */
@@ -45,12 +51,13 @@ const ruleSchemas = {
     .partial()
     .strict(),
   protected_paths: z
-    .object({ enabled: z.boolean(), action, gate: gateName, paths: globs })
+    .object({ enabled: z.boolean(), enforced, action, gate: gateName, paths: globs })
     .partial()
     .strict(),
   diff_size: z
     .object({
       enabled: z.boolean(),
+      enforced,
       action,
       gate: gateName,
       max_files: z.number().int().positive(),
@@ -61,6 +68,7 @@ const ruleSchemas = {
   secrets: z
     .object({
       enabled: z.boolean(),
+      enforced,
       action,
       gate: gateName,
       /** Extra patterns (RE2 syntax, run in linear time), matched against added lines. */
@@ -79,21 +87,28 @@ const ruleSchemas = {
     })
     .partial()
     .strict(),
-  dependencies: z.object({ enabled: z.boolean(), action, gate: gateName, files: globs }).partial().strict(),
-  governance_config: z.object({ enabled: z.boolean(), action, gate: gateName }).partial().strict(),
-  required_checks: z
-    .object({ enabled: z.boolean(), checks: z.array(z.string().min(1)) })
+  dependencies: z
+    .object({ enabled: z.boolean(), enforced, action, gate: gateName, files: globs })
     .partial()
     .strict(),
-  human_review: z.object({ enabled: z.boolean(), gate: gateName }).partial().strict(),
+  governance_config: z.object({ enabled: z.boolean(), enforced, action, gate: gateName }).partial().strict(),
+  required_checks: z
+    .object({ enabled: z.boolean(), enforced, checks: z.array(z.string().min(1)) })
+    .partial()
+    .strict(),
+  human_review: z.object({ enabled: z.boolean(), enforced, gate: gateName }).partial().strict(),
 } satisfies Record<RuleId, z.ZodType>;
 
 export const gateSchema = z
   .object({
+    enforced,
     /** How many approvals it takes. */
     approvals: z.number().int().positive(),
-    /** GitHub logins allowed to approve; empty means every approver of the organisation config. */
-    approvers: z.array(z.string()),
+    /**
+     * GitHub logins allowed to approve (empty: every approver of the organisation config), or
+     * `codeowners`: for each changed path, one of its owners in the default branch's CODEOWNERS.
+     */
+    approvers: z.union([z.array(z.string()), z.literal('codeowners')]),
     /** The council of the organisation config decides, with its quorum and veto. */
     council: z.boolean(),
     /** May the agent's owner approve its PR? */
@@ -107,7 +122,10 @@ export const gateSchema = z
     github_reviews: z.boolean(),
   })
   .partial()
-  .strict();
+  .strict()
+  .refine((g) => !(g.council && g.approvers === 'codeowners'), {
+    message: 'a gate is decided by the council or by code owners, not both',
+  });
 
 /**
  * A deployment environment's rule, read when this app is the environment's custom deployment
@@ -146,7 +164,9 @@ export const policyFileSchema = z
 export type PolicyFile = z.infer<typeof policyFileSchema>;
 
 export type RuleSettings = { [K in RuleId]: z.infer<(typeof ruleSchemas)[K]> };
-export type GateSettings = Required<Omit<z.infer<typeof gateSchema>, 'approvers'>> & { approvers: string[] };
+export type GateSettings = Required<Omit<z.infer<typeof gateSchema>, 'approvers' | 'enforced'>> & {
+  approvers: string[] | 'codeowners';
+};
 
 export interface EnvironmentPolicy {
   /** The name as the policy file spells it. */
@@ -196,6 +216,11 @@ export interface Policy {
   environments: Record<string, EnvironmentPolicy>;
   /** Where it came from, for the check summary: e.g. `acme/web:.github/agent-governance.yml extends strict`. */
   source: string;
+  /**
+   * The file (or built-in template) each rule and gate took its settings from, last layer first:
+   * `acme/.github:.github/agent-governance.yml (enforced)`, `built-in template strict`, ….
+   */
+  origins: { rules: Partial<Record<RuleId, string>>; gates: Record<string, string> };
   /** sha256 of the resolved policy: approvals given under another version no longer count. */
   version: string;
 }

@@ -1,3 +1,4 @@
+import type { CodeOwnersFacts } from './code-owner-groups.js';
 import type { SecretScan } from './scan-secrets.js';
 /**
  * What the evaluator knows about a pull request. The GitHub adapter gathers these (with
@@ -53,6 +54,8 @@ export interface PullRequestFacts {
    * taken as clean.
    */
   unlistedFiles?: number;
+  /** The default branch's CODEOWNERS, read only when the policy has an `approvers: codeowners` gate. */
+  codeOwners?: CodeOwnersFacts;
 }
 
 /**

@@ -45,6 +45,11 @@ export function renderCheckRun(decision: Decision): CheckRunRender {
   });
   const gates = decision.gates.flatMap((g) => [
     `- ${g.tally.description} (${g.tally.approvedBy.length} of ${g.tally.required}${g.council ? ' from the council' : ''}${g.allowOwner ? '' : "; the agent's owner may not approve"}${g.tally.expiresAt ? `; deadline ${g.tally.expiresAt}` : ''})`,
+    ...g.tally.missingOwners.map((m) =>
+      m.owners.length
+        ? `  - still needs a code owner of ${codeList(m.paths)}: one of ${m.owners.join(', ')}`
+        : `  - nobody may approve ${codeList(m.paths)}: ${m.why ?? 'every owner is barred or has voted'}`,
+    ),
     ...g.tally.notCounted.map((n) => `  - not counted: ${n.approver}: ${n.reason}`),
     ...(g.unmapped.length
       ? [`  - named but unknown to the organisation config (never counted): ${g.unmapped.join(', ')}`]
@@ -135,6 +140,12 @@ export function renderConfigError(problems: string[]): CheckRunRender {
 
 export function renderInProgress(title: string, summary: string): CheckRunRender {
   return { status: 'in_progress', output: { title, summary, annotations: [] } };
+}
+
+/** Paths as the check lists them: every one up to 50, then a count (the summary has room). */
+function codeList(paths: readonly string[]): string {
+  const shown = paths.slice(0, 50).map((p) => `\`${escapeCell(p)}\``);
+  return paths.length > 50 ? `${shown.join(', ')} and ${paths.length - 50} more` : shown.join(', ');
 }
 
 function escapeCell(text: string): string {

@@ -1,18 +1,42 @@
 import { createHash } from 'node:crypto';
-import type { Policy, PolicyFile } from './policy-schema.js';
+import type { Policy, PolicyFile, RuleId, TemplateName } from './policy-schema.js';
 import { TEMPLATES } from './templates.js';
+
+/** One file of an `extends:` chain, with the name `agov policy check` shows for what it set. */
+interface Layer {
+  from: string;
+  file: PolicyFile;
+}
+
+export interface ResolveOptions {
+  org?: PolicyFile | null;
+  source: string;
+  /** How the repository's own file and the organisation's are named in `origins` (default: `source`). */
+  fileName?: string;
+  orgName?: string;
+  /**
+   * The organisation's enforced rules and gates, laid just beneath the repository's own file: what
+   * the repository extends (a template, say) cannot undo them; only its own file can change them,
+   * and `enforcedProblems` then says whether that change is looser.
+   */
+  floor?: Layer;
+}
 
 /**
  * Resolves `extends:` chains into one policy with every default filled in. Pure: the organisation
  * policy, when the repository's asks for it (or has none), is passed in by the caller.
  */
-export function resolvePolicy(
-  file: PolicyFile | null,
-  options: { org?: PolicyFile | null; source: string },
-): Policy {
-  const layers = collectLayers(file ?? options.org ?? null, options.org ?? null, 0);
+export function resolvePolicy(file: PolicyFile | null, options: ResolveOptions): Policy {
+  const org = options.org ?? null;
+  const top = file ?? org;
+  const topName = file ? (options.fileName ?? options.source) : (options.orgName ?? options.source);
+  const layers = collectLayers(top, topName, org, options.orgName ?? 'the organisation policy', 0);
+  if (options.floor && top) layers.splice(layers.length - 1, 0, options.floor);
   const merged = layers.reduce<Record<string, unknown>>(
-    (acc, layer) => deepMerge(acc, layer as Record<string, unknown>),
+    (acc, layer) =>
+      layer === options.floor
+        ? replaceEach(acc, layer.file)
+        : deepMerge(acc, layer.file as Record<string, unknown>),
     {},
   );
   const m = merged as Required<PolicyFile> & { rules: Required<NonNullable<PolicyFile['rules']>> };
@@ -31,8 +55,11 @@ export function resolvePolicy(
       },
     ]),
   );
+  const rules = Object.fromEntries(
+    Object.entries(m.rules).map(([id, { enforced: _e, ...settings }]) => [id, settings]),
+  );
   const policy: Omit<Policy, 'version'> = {
-    rules: m.rules as unknown as Policy['rules'],
+    rules: rules as unknown as Policy['rules'],
     gates,
     pipeline: m.pipeline as Policy['pipeline'],
     unknownAuthors: m.unknown_authors ?? 'neutral',
@@ -44,28 +71,56 @@ export function resolvePolicy(
       ]),
     ),
     source: options.source,
+    origins: originsOf(layers),
   };
   // Environments judge deployments, not PRs: editing them must not void the approvals PRs were given.
   const version = createHash('sha256')
-    .update(JSON.stringify({ ...policy, source: undefined, environments: undefined }))
+    .update(JSON.stringify({ ...policy, source: undefined, origins: undefined, environments: undefined }))
     .digest('hex');
   return { ...policy, version };
 }
 
-function collectLayers(file: PolicyFile | null, org: PolicyFile | null, depth: number): PolicyFile[] {
+/** The last layer that set anything of each rule and gate. */
+function originsOf(layers: readonly Layer[]): Policy['origins'] {
+  const origins: Policy['origins'] = { rules: {}, gates: {} };
+  for (const { from, file } of layers) {
+    for (const id of Object.keys(file.rules ?? {})) origins.rules[id as RuleId] = from;
+    for (const name of Object.keys(file.gates ?? {})) origins.gates[name] = from;
+  }
+  return origins;
+}
+
+function collectLayers(
+  file: PolicyFile | null,
+  from: string,
+  org: PolicyFile | null,
+  orgName: string,
+  depth: number,
+): Layer[] {
   if (depth > 5) throw new Error('policy extends chain is deeper than 5');
-  if (!file) return collectLayers(TEMPLATES.default, org, depth + 1);
+  const template = (name: TemplateName) =>
+    collectLayers(TEMPLATES[name], `built-in template ${name}`, org, orgName, depth + 1);
+  if (!file) return template('default');
   const { extends: parent, ...own } = file;
-  if (!parent)
-    return file === TEMPLATES.default ? [own] : [...collectLayers(TEMPLATES.default, org, depth + 1), own];
+  const layer = { from, file: own };
+  if (!parent) return file === TEMPLATES.default ? [layer] : [...template('default'), layer];
   if (parent === 'org') {
     const base =
       org && org !== file
-        ? collectLayers(org, null, depth + 1)
-        : collectLayers(TEMPLATES.default, null, depth + 1);
-    return [...base, own];
+        ? collectLayers(org, orgName, null, orgName, depth + 1)
+        : collectLayers(TEMPLATES.default, 'built-in template default', null, orgName, depth + 1);
+    return [...base, layer];
   }
-  return [...collectLayers(TEMPLATES[parent], org, depth + 1), own];
+  return [...template(parent), layer];
+}
+
+/** Each rule and gate the floor sets replaces what came before it whole (a template's extra keys too). */
+function replaceEach(base: Record<string, unknown>, floor: PolicyFile): Record<string, unknown> {
+  const section = (name: 'rules' | 'gates') => ({
+    ...(base[name] as Record<string, unknown> | undefined),
+    ...structuredClone(floor[name] ?? {}),
+  });
+  return { ...base, rules: section('rules'), gates: section('gates') };
 }
 
 /** Objects merge key by key; arrays and scalars from the later layer replace the earlier. */
