@@ -83,25 +83,28 @@ export function createAgentApi(
   const endpoints: Record<string, Endpoint> = {
     'POST /preflight': {
       schema: preflightRequestSchema,
-      handle: (a, b) => runtime.preflight(a, b),
+      handle: (a, b) => runtime.preflights.answer(a, b),
       whileInactive: true,
     },
     'POST /locks': {
       schema: lockAcquireSchema,
-      handle: async (a, b) => ok(await runtime.acquireLock(a, b.repository, b.ttlSeconds)),
+      handle: async (a, b) => ok(await runtime.locks.acquire(a, b.repository, b.ttlSeconds)),
     },
     'POST /locks/extend': {
       schema: lockExtendSchema,
-      handle: async (a, b) => ok(await runtime.extendLock(a, undefined, b.fencingToken, b.ttlSeconds)),
+      handle: async (a, b) => ok(await runtime.locks.extend(a, undefined, b.fencingToken, b.ttlSeconds)),
     },
     'POST /locks/release': {
       schema: lockReleaseSchema,
-      handle: async (a, b) => ok(await runtime.releaseLock(a, undefined, b.fencingToken)),
+      handle: async (a, b) => ok(await runtime.locks.release(a, undefined, b.fencingToken)),
     },
-    'POST /heartbeats': { schema: heartbeatSchema, handle: async (a) => ok(await runtime.heartbeat(a)) },
+    'POST /heartbeats': {
+      schema: heartbeatSchema,
+      handle: async (a) => ok(await runtime.heartbeats.beat(a)),
+    },
     'POST /events': {
       schema: lifecycleEventSchema,
-      handle: async (a, b) => ok(await runtime.lifecycleEvent(a, b.event, b.data)),
+      handle: async (a, b) => ok(await runtime.events.record(a, b.event, b.data)),
       maxBodyBytes: settings.max_event_data_kb * 1024 + BODY_ENVELOPE_BYTES,
       tooLarge: {
         code: 'too_large',
@@ -110,15 +113,15 @@ export function createAgentApi(
     },
     'PUT /checkpoints': {
       schema: sessionCheckpointSchema,
-      handle: async (a, b) => ok(await runtime.saveSessionCheckpoint(a, b.state)),
+      handle: async (a, b) => ok(await runtime.checkpoints.save(a, b.state)),
       maxBodyBytes: settings.max_session_checkpoint_kb * 1024 + BODY_ENVELOPE_BYTES,
       tooLarge: {
         code: 'checkpoint_too_large',
         limit: `session state is limited to ${settings.max_session_checkpoint_kb * 1024} bytes (agent_api.max_session_checkpoint_kb)`,
       },
     },
-    'GET /checkpoints': { schema: null, handle: (a) => ok(runtime.loadSessionCheckpoint(a)) },
-    'POST /vault/token': { schema: null, handle: async (a) => ok(await runtime.vaultToken(a)) },
+    'GET /checkpoints': { schema: null, handle: (a) => ok(runtime.checkpoints.load(a)) },
+    'POST /vault/token': { schema: null, handle: async (a) => ok(await runtime.vault.issue(a)) },
   };
 
   const refuse = async (
@@ -194,7 +197,7 @@ export function createAgentApi(
     let agent: AgentRecord | null = null;
     if (token) {
       try {
-        agent = await runtime.authenticate(token);
+        agent = await runtime.auth.authenticate(token);
       } catch (error) {
         logger.warn({ err: error, path }, 'agent API: cannot check a token');
         return sendJson(res, 503, {
@@ -242,7 +245,7 @@ export function createAgentApi(
     }
     if (!endpoint.whileInactive) {
       try {
-        await runtime.assertActive(agent);
+        await runtime.auth.assertActive(agent);
       } catch (error) {
         if (!(error instanceof ApiRefusal)) throw error;
         return refuse(req, res, error.status, error.code, error.message, agent.id);
