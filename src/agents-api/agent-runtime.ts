@@ -46,6 +46,11 @@ export class AgentRuntime {
     return this.guard.breaker;
   }
 
+  /** Where "now" is read (the service's clock). */
+  get clock() {
+    return this.governance.clock;
+  }
+
   /** The organisation config's `agent_api` section: limits, lock scope, heartbeats. */
   get settings() {
     return this.governance.config.agent_api;
