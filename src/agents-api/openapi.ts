@@ -51,6 +51,71 @@ function op(
   };
 }
 
+/** A refusal of extend or release: the caller does not hold the grant it named. */
+const NOT_HELD = {
+  '409': {
+    description: 'Not a grant you hold (a stale fencing token, or another agent’s)',
+    ...json(errorSchema),
+  },
+};
+
+function preflightPaths() {
+  return {
+    '/preflight': {
+      post: op(
+        'May this agent do this action on this repository and these paths now?',
+        preflightRequestSchema,
+        preflightResponseSchema,
+        {
+          '503': {
+            description: 'A dependency is down: the answer is deny',
+            ...json(preflightResponseSchema),
+          },
+        },
+      ),
+    },
+  };
+}
+
+function lockPaths() {
+  return {
+    '/locks': {
+      post: op('Take the execution lock', lockAcquireSchema, lockResponseSchema, {
+        '409': { description: 'Held by another', ...json(errorSchema) },
+      }),
+    },
+    '/locks/extend': {
+      post: op('Extend the lock you hold', lockExtendSchema, lockResponseSchema, NOT_HELD),
+    },
+    '/locks/release': { post: op('Release the lock you hold', lockReleaseSchema, null, NOT_HELD) },
+  };
+}
+
+/** The calls around an execution: heartbeats, lifecycle events, Vault tokens, session state. */
+function executionPaths() {
+  return {
+    '/heartbeats': { post: op('Say you are alive during an execution', heartbeatSchema, null) },
+    '/events': {
+      post: op('Report plan_created, execution_started or execution_complete', lifecycleEventSchema, null),
+    },
+    '/vault/token': {
+      post: op(
+        'A short-lived Vault token for your AppRole (its accessor is recorded, so revocation can revoke it)',
+        null,
+        null,
+      ),
+    },
+    '/checkpoints': {
+      put: op('Save your session state (opaque JSON, size-limited)', sessionCheckpointSchema, null, {
+        '413': { description: 'Too large', ...json(errorSchema) },
+      }),
+      get: op('Load your latest session state', null, null, {
+        '404': { description: 'None saved', ...json(errorSchema) },
+      }),
+    },
+  };
+}
+
 /** The OpenAPI document of the agent API, generated from the same zod schemas that validate it. */
 export function openApiDocument(): Record<string, unknown> {
   return {
@@ -62,60 +127,6 @@ export function openApiDocument(): Record<string, unknown> {
         agentToken: { type: 'http', scheme: 'bearer', description: 'the token printed by `agov agents add`' },
       },
     },
-    paths: {
-      '/preflight': {
-        post: op(
-          'May this agent do this action on this repository and these paths now?',
-          preflightRequestSchema,
-          preflightResponseSchema,
-          {
-            '503': {
-              description: 'A dependency is down: the answer is deny',
-              ...json(preflightResponseSchema),
-            },
-          },
-        ),
-      },
-      '/locks': {
-        post: op('Take the execution lock', lockAcquireSchema, lockResponseSchema, {
-          '409': { description: 'Held by another', ...json(errorSchema) },
-        }),
-      },
-      '/locks/extend': {
-        post: op('Extend the lock you hold', lockExtendSchema, lockResponseSchema, {
-          '409': {
-            description: 'Not a grant you hold (a stale fencing token, or another agent’s)',
-            ...json(errorSchema),
-          },
-        }),
-      },
-      '/locks/release': {
-        post: op('Release the lock you hold', lockReleaseSchema, null, {
-          '409': {
-            description: 'Not a grant you hold (a stale fencing token, or another agent’s)',
-            ...json(errorSchema),
-          },
-        }),
-      },
-      '/heartbeats': { post: op('Say you are alive during an execution', heartbeatSchema, null) },
-      '/events': {
-        post: op('Report plan_created, execution_started or execution_complete', lifecycleEventSchema, null),
-      },
-      '/vault/token': {
-        post: op(
-          'A short-lived Vault token for your AppRole (its accessor is recorded, so revocation can revoke it)',
-          null,
-          null,
-        ),
-      },
-      '/checkpoints': {
-        put: op('Save your session state (opaque JSON, size-limited)', sessionCheckpointSchema, null, {
-          '413': { description: 'Too large', ...json(errorSchema) },
-        }),
-        get: op('Load your latest session state', null, null, {
-          '404': { description: 'None saved', ...json(errorSchema) },
-        }),
-      },
-    },
+    paths: { ...preflightPaths(), ...lockPaths(), ...executionPaths() },
   };
 }

@@ -1,5 +1,6 @@
 import { Counter, type Registry } from 'prom-client';
 import type { Ledger } from '../ledger/ledger.js';
+import type { Clock } from '../platform/clock.js';
 import type { Logger } from '../platform/logger.js';
 
 /** One refused call, as the caller was told. */
@@ -41,8 +42,8 @@ export class RefusalLog {
     private readonly ledger: Ledger,
     private readonly logger: Logger,
     registry: Registry | null,
+    private readonly clock: Clock,
     private readonly windowMs = 60_000,
-    private readonly now: () => number = Date.now,
   ) {
     this.counter = new Counter({
       name: 'agov_api_refusals_total',
@@ -61,7 +62,7 @@ export class RefusalLog {
    */
   async note(key: string, refusal: Refusal, who: { agentId: string | null; source: string | null }) {
     this.counter.inc({ code: refusal.code });
-    const at = this.now();
+    const at = this.clock.ms();
     let slot = key;
     if (!this.windows.has(slot) && this.windows.size >= MAX_SOURCES) slot = 'overflow';
     const w = this.windows.get(slot);
@@ -89,7 +90,7 @@ export class RefusalLog {
    * Writes the counts of every source whose minute is over (all of them when `everything`), and
    * forgets sources that were quiet for a whole minute.
    */
-  async flush(at = this.now(), everything = false): Promise<void> {
+  async flush(at = this.clock.ms(), everything = false): Promise<void> {
     const writes: Promise<void>[] = [];
     for (const [key, w] of this.windows) {
       if (!everything && at - w.startedAt < this.windowMs) continue;
@@ -106,7 +107,7 @@ export class RefusalLog {
   /** Writes what is counted and stops the timer. */
   async close(): Promise<void> {
     clearInterval(this.timer);
-    await this.flush(this.now(), true);
+    await this.flush(this.clock.ms(), true);
   }
 
   private async write(w: Window, count: number, codes: Record<string, number>): Promise<void> {

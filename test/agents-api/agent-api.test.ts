@@ -1,13 +1,9 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningService, startService } from '../../src/app/service.js';
-import { AgentApiError, AgentClient } from '../../src/client/index.js';
-import { readEnv } from '../../src/config/read-env.js';
+import type { RunningService } from '../../src/app/service.js';
+import { AgentApiError } from '../../src/client/index.js';
 import { dbOf } from '../../src/ledger/ledger.js';
-import { createLogger } from '../../src/platform/logger.js';
-import { tempDir } from '../helpers/agov.js';
 import { PrivateRedis } from '../helpers/redis-server.js';
+import { emptyRedis, startAgentApiService } from './agent-api-service.js';
 
 let redis: PrivateRedis;
 let service: RunningService | null = null;
@@ -24,30 +20,15 @@ afterEach(async () => {
 });
 
 async function start(config = '', probeMs = 200) {
-  const dir = tempDir();
-  const configPath = join(dir, 'agent-governance.yml');
-  writeFileSync(configPath, config || 'agent_api: { lock_scope: repo, heartbeat_ttl_seconds: 1 }\n');
-  const { Redis } = await import('ioredis');
-  const flush = new Redis(redis.url);
-  await flush.flushall();
-  flush.disconnect();
-  service = await startService(
-    readEnv({
-      LEDGER_PATH: join(dir, 'dbOf(ledger)'),
-      REDIS_URL: redis.url,
-      GOVERNANCE_CONFIG: configPath,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      HEALTH_PROBE_INTERVAL_MS: String(probeMs),
-    }),
-    createLogger('silent'),
-  );
-  const base = `http://127.0.0.1:${service.port}`;
-  const register = async (id: string, tier: 'T1' | 'T2' | 'T3' = 'T2') => {
-    const { token } = await service!.runtime.governance.registerAgent({ id, tier, owner: 'olivia' }, 'admin');
-    return new AgentClient({ baseUrl: base, token });
-  };
-  return { base, register };
+  const api = await startAgentApiService({
+    config: config || 'agent_api: { lock_scope: repo, heartbeat_ttl_seconds: 1 }\n',
+    redisUrl: redis.url,
+    env: { HEALTH_PROBE_INTERVAL_MS: String(probeMs) },
+  });
+  service = api.service;
+  const register = async (id: string, tier: 'T1' | 'T2' | 'T3' = 'T2') =>
+    (await api.register(id, tier)).client;
+  return { base: api.base, register };
 }
 
 const entries = (type: string) =>
@@ -58,7 +39,7 @@ const entries = (type: string) =>
     payload: string;
   }[];
 
-describe('the agent API over HTTP with a real Redis', () => {
+describe('preflight over HTTP with a real Redis', () => {
   it('allows a preflight within the tier, and denies a revoked agent with the reason', async () => {
     const { register } = await start();
     const agent = await register('builder-bot');
@@ -97,7 +78,9 @@ describe('the agent API over HTTP with a real Redis', () => {
       'deny',
     ]);
   });
+});
 
+describe('execution locks', () => {
   it('gives a repository lock to exactly one of two racing agents, and refuses a stale holder', async () => {
     const { register } = await start();
     const a = await register('agent-a');
@@ -121,7 +104,9 @@ describe('the agent API over HTTP with a real Redis', () => {
       lockKey: 'exec:repo:acme/web',
     });
   });
+});
 
+describe('heartbeats', () => {
   it('turns a missed heartbeat into a heartbeat_missed violation and frees the lock', async () => {
     const { register } = await start();
     const agent = await register('sleepy-bot');
@@ -157,7 +142,9 @@ describe('the agent API over HTTP with a real Redis', () => {
     }
     expect(await service!.agentRuntime.sweepHeartbeats()).toEqual([]);
   });
+});
 
+describe('session checkpoints and lifecycle events', () => {
   it('loads the session checkpoint that was saved last', async () => {
     const { register } = await start();
     const agent = await register('resumable-bot');
@@ -187,80 +174,6 @@ describe('the agent API over HTTP with a real Redis', () => {
       'execution_complete',
     ]);
     await expect(agent.event('agent_revoked' as never)).rejects.toMatchObject({ status: 400 });
-  });
-});
-
-describe('refusals', () => {
-  it('answers 401, 403 and 400 with a clear JSON error and records nothing but the refusal', async () => {
-    const { base, register } = await start();
-    const a = await register('agent-a');
-    const b = await register('agent-b');
-    const before = service!.runtime.ledger.head().seq;
-    const post = (body: unknown, token?: string, raw?: string) =>
-      fetch(`${base}/api/v1/preflight`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
-        },
-        body: raw ?? JSON.stringify(body),
-      });
-    const tokenOf = (c: AgentClient) => (c as unknown as { options: { token: string } }).options.token;
-
-    const none = await post({ action: 'read', repository: 'acme/web' });
-    expect(none.status).toBe(401);
-    expect(await none.json()).toEqual({
-      error: 'unauthenticated',
-      message: 'send the agent token as Authorization: Bearer <token>',
-    });
-    const forged = await post(
-      { action: 'read', repository: 'acme/web' },
-      'agov_agent-a_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
-    );
-    expect(forged.status).toBe(401);
-    const other = await post({ agent: 'agent-a', action: 'read', repository: 'acme/web' }, tokenOf(b));
-    expect(other.status).toBe(403);
-    expect(await other.json()).toEqual({
-      error: 'wrong_agent',
-      message: 'this token belongs to agent-b; it cannot act as agent-a',
-    });
-    const malformed = await post(null, tokenOf(a), '{"action": "read", ');
-    expect(malformed.status).toBe(400);
-    expect(await malformed.json()).toEqual({ error: 'bad_json', message: 'the body is not JSON' });
-    const wrongShape = await post({ action: 'launch_missiles', repository: 'acme/web' }, tokenOf(a));
-    expect(wrongShape.status).toBe(400);
-    expect(((await wrongShape.json()) as any).message).toMatch(
-      /^action: Invalid option: expected one of "read"\|"open_pr"/,
-    );
-
-    const after = service!.runtime.ledger.entriesAfter(before);
-    // Refusals without a valid token are written once a minute per source address, with the count:
-    // the second 401 is counted and waits for the end of the minute.
-    expect(after.map((e) => [e.type, e.agentId, (e.payload as { status: number }).status])).toEqual([
-      ['api.refused', null, 401],
-      ['api.refused', 'agent-b', 403],
-      ['api.refused', 'agent-a', 400],
-      ['api.refused', 'agent-a', 400],
-    ]);
-    expect(await service!.runtime.state.getLock('exec:agent:agent-a')).toBeNull();
-  });
-
-  it('serves the OpenAPI document generated from the schemas', async () => {
-    const { base } = await start();
-    const doc: any = await (await fetch(`${base}/api/v1/openapi.json`)).json();
-    expect(Object.keys(doc.paths)).toEqual([
-      '/preflight',
-      '/locks',
-      '/locks/extend',
-      '/locks/release',
-      '/heartbeats',
-      '/events',
-      '/vault/token',
-      '/checkpoints',
-    ]);
-    expect(
-      doc.paths['/preflight'].post.requestBody.content['application/json'].schema.properties.action.enum,
-    ).toContain('deploy');
   });
 });
 
@@ -309,9 +222,7 @@ describe('Redis emptied between two health probes', () => {
     const first = await agent.acquireLock(30, 'acme/web');
     await agent.releaseLock(first);
     // Emptied without ever looking down (a restart faster than a probe, or FLUSHALL).
-    const flush = new (await import('ioredis')).Redis(redis.url);
-    await flush.flushall();
-    flush.disconnect();
+    await emptyRedis(redis.url);
     const denied = await agent.preflight({ action: 'read', repository: 'acme/web' });
     expect(denied.decision).toBe('deny');
     expect(denied.reasons[0]).toMatch(/the state store came back empty and is being rebuilt from the ledger/);

@@ -1,0 +1,179 @@
+/**
+ * Misbehaving agents against the execution locks over HTTP (issue 12): each test is an attack that
+ * worked on an earlier build, and what a caller must see now.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningService } from '../../src/app/service.js';
+import { dbOf } from '../../src/ledger/ledger.js';
+import { PrivateRedis } from '../helpers/redis-server.js';
+import { startAgentApiService } from './agent-api-service.js';
+
+let redis: PrivateRedis;
+let service: RunningService | null = null;
+beforeAll(async () => {
+  redis = await PrivateRedis.start();
+});
+afterAll(async () => {
+  await redis?.stop();
+});
+afterEach(async () => {
+  await service?.stop();
+  service = null;
+});
+
+type Store = 'memory' | 'redis';
+const CONFIG = 'agent_api: { lock_scope: repo, heartbeat_ttl_seconds: 600 }\n';
+
+async function start(store: Store, config = CONFIG, env: Record<string, string> = {}) {
+  const api = await startAgentApiService({
+    config,
+    ...(store === 'redis' ? { redisUrl: redis.url } : {}),
+    env: { HEALTH_PROBE_INTERVAL_MS: '3600000', CHECKPOINT_INTERVAL_MINUTES: '0', ...env },
+  });
+  service = api.service;
+  return api;
+}
+
+const lockEntries = () =>
+  (
+    dbOf(service!.runtime.ledger)
+      .prepare("SELECT agent_id, payload FROM ledger_entries WHERE type = 'execution.lock' ORDER BY seq")
+      .all() as { agent_id: string; payload: string }[]
+  ).map((r) => ({ agent: r.agent_id, ...JSON.parse(r.payload) }));
+
+describe.each(['memory', 'redis'] as const)('locks belong to their holder (%s store)', (store) => {
+  it('refuses release and extend of another agent’s grant, even with its exact fencing token, and records extensions', async () => {
+    const { register, call } = await start(store);
+    const alpha = await register('alpha');
+    const beta = await register('beta');
+    // Alpha's grant runs out without a release; beta takes the lock with the next token.
+    const first = await alpha.client.acquireLock(1, 'acme/web');
+    await expect
+      .poll(() => service!.runtime.state.getLock('exec:repo:acme/web'), { timeout: 5000, interval: 50 })
+      .toBeNull();
+    const taken = await beta.client.acquireLock(60, 'acme/web');
+    expect(taken.fencingToken).toBe(first.fencingToken + 1);
+
+    // Alpha sends beta's token: a token alone never authorises.
+    for (const [path, body] of [
+      ['/locks/release', { fencingToken: taken.fencingToken }],
+      ['/locks/extend', { fencingToken: taken.fencingToken, ttlSeconds: 600 }],
+    ] as const) {
+      const refused = await call(alpha.token, 'POST', path, body);
+      expect(refused).toEqual({
+        status: 409,
+        body: {
+          error: 'stale_lock',
+          message: `alpha holds no lock exec:repo:acme/web with fencing token ${taken.fencingToken}; acquire the lock again`,
+        },
+      });
+    }
+    expect(await service!.runtime.state.getLock('exec:repo:acme/web')).toMatchObject({
+      token: taken.fencingToken,
+      holder: expect.stringMatching(/^beta:/),
+    });
+    expect(lockEntries().filter((e) => e.op === 'released')).toEqual([]);
+
+    // The holder extends (recorded) and releases.
+    await beta.client.extendLock(taken, 120);
+    await beta.client.releaseLock(taken);
+    expect(lockEntries().map((e) => [e.agent, e.op, e.token])).toEqual([
+      ['alpha', 'acquired', first.fencingToken],
+      ['beta', 'acquired', taken.fencingToken],
+      ['alpha', 'refused', taken.fencingToken],
+      ['alpha', 'refused', taken.fencingToken],
+      ['beta', 'extended', taken.fencingToken],
+      ['beta', 'released', taken.fencingToken],
+    ]);
+    expect(lockEntries().find((e) => e.op === 'extended')).toMatchObject({
+      lockKey: 'exec:repo:acme/web',
+      detail: 'for 120 s',
+    });
+  });
+});
+
+describe.each(['memory', 'redis'] as const)('lock names (%s store)', (store) => {
+  it('compares repositories case-insensitively and refuses names that are not owner/repo', async () => {
+    const { register, call } = await start(store);
+    const alpha = await register('alpha');
+    const beta = await register('beta');
+    const held = await alpha.client.acquireLock(60, 'acme/web');
+    expect(held.lockKey).toBe('exec:repo:acme/web');
+
+    await expect(beta.client.acquireLock(60, 'ACME/Web')).rejects.toMatchObject({
+      status: 409,
+      code: 'lock_held',
+    });
+    const preflight = await beta.client.preflight({
+      action: 'push',
+      repository: 'ACME/Web',
+      paths: ['a.ts'],
+    });
+    expect(preflight.decision).toBe('deny');
+    expect(preflight.reasons).toEqual(['lock: the execution lock for ACME/Web is held by alpha']);
+
+    for (const repository of ['acme/web:fence', 'ac_me/web', 'acme/web/x', 'acme/..', '-acme/web']) {
+      const refused = await call(beta.token, 'POST', '/locks', { repository, ttlSeconds: 60 });
+      expect(refused.status, repository).toBe(400);
+      expect(refused.body).toEqual({
+        error: 'bad_request',
+        message: expect.stringMatching(/^repository: /),
+      });
+    }
+    const bad = await call(beta.token, 'POST', '/preflight', {
+      action: 'push',
+      repository: 'acme/web:fence',
+    });
+    expect(bad.status).toBe(400);
+
+    // acme/web keeps working: release, take again with the next token.
+    await alpha.client.releaseLock(held);
+    const again = await beta.client.acquireLock(60, 'Acme/WEB');
+    expect(again).toMatchObject({ lockKey: 'exec:repo:acme/web', fencingToken: held.fencingToken + 1 });
+  });
+});
+
+describe('a revoked agent', () => {
+  it('is refused everywhere with its token, and preflight answers deny', async () => {
+    const { register, call } = await start('memory');
+    const rogue = await register('rogue');
+    const lock = await rogue.client.acquireLock(600, 'acme/web');
+    await rogue.client.saveCheckpoint({ step: 1 });
+    await service!.runtime.governance.record([
+      {
+        type: 'agent.status_changed',
+        agentId: 'rogue',
+        actor: 'carol',
+        payload: { from: 'active', to: 'revoked', reason: 'leaked a key' },
+      },
+    ]);
+    // The rest of the kill switch follows from the ledger; then only the refusals are added.
+    await service!.followLedger();
+    const before = service!.runtime.ledger.head().seq;
+    const attempts: Array<[string, string, unknown?]> = [
+      ['POST', '/events', { event: 'plan_created', data: { steps: 1 } }],
+      ['PUT', '/checkpoints', { state: { step: 2 } }],
+      ['GET', '/checkpoints'],
+      ['POST', '/heartbeats', {}],
+      ['POST', '/locks/extend', { fencingToken: lock.fencingToken, ttlSeconds: 60 }],
+      ['POST', '/locks/release', { fencingToken: lock.fencingToken }],
+      ['POST', '/locks', { repository: 'acme/api', ttlSeconds: 60 }],
+      ['POST', '/vault/token', {}],
+    ];
+    for (const [method, path, body] of attempts) {
+      expect(await call(rogue.token, method, path, body), `${method} ${path}`).toEqual({
+        status: 403,
+        body: { error: 'agent_not_active', message: 'agent rogue is revoked: leaked a key' },
+      });
+    }
+    const preflight = await rogue.client.preflight({ action: 'read', repository: 'acme/web' });
+    expect(preflight.decision).toBe('deny');
+    expect(preflight.reasons[0]).toMatch(/^revocation: revoked at .* by carol: leaked a key$/);
+
+    const after = service!.runtime.ledger.entriesAfter(before);
+    expect(after.map((e) => e.type)).toEqual([...attempts.map(() => 'api.refused'), 'preflight.decided']);
+    expect(after.slice(0, attempts.length).map((e) => (e.payload as { path: string }).path)).toEqual(
+      attempts.map(([, path]) => `/api/v1${path}`),
+    );
+  });
+});
