@@ -70,7 +70,7 @@ export async function openRuntime(env: Env, options: OpenRuntimeOptions = {}): P
     });
     const state =
       snapshot || options.stateStore === 'memory'
-        ? new MemoryStateStore()
+        ? new MemoryStateStore(() => clock.ms())
         : await createStateStore(env.REDIS_URL);
     const checkpoints = new Checkpoints(ledger, signingKey);
     const journal = snapshot ? null : SafetyJournal.besideLedger(env.LEDGER_PATH);
