@@ -4,7 +4,6 @@ import { fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { checkChain } from './chain-check.js';
 import { dbOf, type LedgerSource } from './ledger.js';
-import type { LedgerDb } from './open-ledger-db.js';
 
 const WORKER = new URL('./chain-check-worker.js', import.meta.url);
 

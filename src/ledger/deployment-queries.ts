@@ -1,6 +1,5 @@
 import type { LedgerPayload } from '../core/ledger-entries.js';
 import { dbOf, type LedgerSource } from './ledger.js';
-import type { LedgerDb } from './open-ledger-db.js';
 
 /**
  * The deployments an agent has waiting: for each (repository, run, environment), the newest

@@ -1,7 +1,6 @@
 import type { LedgerEntry } from '../core/ledger-entries.js';
 import type { Ledger } from './ledger.js';
 import { dbOf, type LedgerSource } from './ledger.js';
-import type { LedgerDb } from './open-ledger-db.js';
 
 /**
  * A ledger follower: reads the entries after its stored position and, in the same write

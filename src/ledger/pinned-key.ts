@@ -1,5 +1,4 @@
 import { dbOf, type LedgerSource } from './ledger.js';
-import type { LedgerDb } from './open-ledger-db.js';
 
 /** The checkpoint signing key a ledger pinned, and the entry that pinned it. */
 export interface PinnedKey {

@@ -2,7 +2,6 @@ import { closeSync, fchmodSync, fsyncSync, openSync, readFileSync, writeSync } f
 import { dirname } from 'node:path';
 import type { SafetyAction } from '../core/safety-action.js';
 import { dbOf, type LedgerSource } from './ledger.js';
-import type { LedgerDb } from './open-ledger-db.js';
 
 type JournalLine = { op: 'queued'; action: SafetyAction } | { op: 'done'; id: string };
 

@@ -1,7 +1,6 @@
 import { UserError } from '../platform/errors.js';
 import type { Checkpoints } from './checkpoints.js';
 import { dbOf, type LedgerSource } from './ledger.js';
-import type { LedgerDb } from './open-ledger-db.js';
 import type { SigningKey } from './signing-key.js';
 import { verifyLedger } from './verify.js';
 

@@ -1,6 +1,5 @@
 import { dbOf, type LedgerSource } from '../ledger.js';
 /** What the kill switch reads: open PRs of an agent, its revocation history, Vault tokens issued to it. */
-import type { LedgerDb } from '../open-ledger-db.js';
 
 export interface OpenPullRequest {
   repository: string;
