@@ -1,5 +1,5 @@
-import { dbOf, type LedgerSource } from '../ledger.js';
 /** What the kill switch reads: open PRs of an agent, its revocation history, Vault tokens issued to it. */
+import { dbOf, type LedgerSource } from '../ledger.js';
 
 export interface OpenPullRequest {
   repository: string;
