@@ -4,7 +4,8 @@
  * checkpoint. One mapping for both, so a rebuilt store equals the live one.
  */
 import type { AgentRecord } from './agent.js';
-import type { LedgerEntry } from './ledger-entries.js';
+import { STATE_CHANGERS } from './entry-state-changes.js';
+import { LEDGER_ENTRY_TYPES, type LedgerEntry, type LedgerEntryType } from './ledger-entries.js';
 
 export interface RevokeSignal {
   agentId: string;
@@ -56,120 +57,23 @@ export function emptyDerivedState(): DerivedState {
 }
 
 /**
- * The entry types `stateChangesFor` returns changes for; every other type changes nothing. Verify
- * folds only these. A type missing here would make verify report checkpoints as differing from the
- * chain, never the reverse.
+ * The entry types `stateChangesFor` returns changes for: those with a changer in STATE_CHANGERS;
+ * every other type changes nothing. Verify folds only these.
  */
-export const STATE_CHANGING_TYPES = [
-  'agent.registered',
-  'agent.token_rotated',
-  'agent.status_changed',
-  'agent.tier_changed',
-  'violation.recorded',
-  'approval.requested',
-  'approval.resolved',
-] as const;
+export const STATE_CHANGING_TYPES: readonly LedgerEntryType[] = LEDGER_ENTRY_TYPES.filter(
+  (type) => STATE_CHANGERS[type] !== null,
+);
 
-/** The changes one ledger entry makes to the derived state. Pure. */
+const changers = new Map(
+  Object.entries(STATE_CHANGERS).filter(([, changer]) => changer !== null) as [
+    string,
+    (entry: LedgerEntry) => StateChange[],
+  ][],
+);
+
+/** The changes one ledger entry makes to the derived state, by its type's changer. Pure. */
 export function stateChangesFor(entry: LedgerEntry): StateChange[] {
-  const agentId = entry.agentId;
-  switch (entry.type) {
-    case 'agent.registered': {
-      if (!agentId) return [];
-      const p = entry.payload;
-      return [
-        {
-          kind: 'put_agent',
-          agent: {
-            id: agentId,
-            name: p.name,
-            owner: p.owner,
-            tier: p.tier,
-            status: 'active',
-            identities: p.identities,
-            tokenHash: p.tokenHash,
-            registeredAt: entry.ts,
-            tierSince: entry.ts,
-          },
-        },
-      ];
-    }
-    case 'agent.token_rotated':
-      return agentId ? [{ kind: 'patch_agent', agentId, patch: { tokenHash: entry.payload.tokenHash } }] : [];
-    case 'agent.status_changed': {
-      if (!agentId) return [];
-      const changes: StateChange[] = [{ kind: 'patch_agent', agentId, patch: { status: entry.payload.to } }];
-      if (entry.payload.to === 'revoked') {
-        changes.push({
-          kind: 'set_revoke_signal',
-          signal: { agentId, reason: entry.payload.reason, actor: entry.actor, at: entry.ts, seq: entry.seq },
-        });
-      } else if (entry.payload.from === 'revoked') {
-        changes.push({ kind: 'clear_revoke_signal', agentId });
-      }
-      return changes;
-    }
-    case 'agent.tier_changed':
-      return agentId
-        ? [{ kind: 'patch_agent', agentId, patch: { tier: entry.payload.to, tierSince: entry.ts } }]
-        : [];
-    case 'violation.recorded':
-      return agentId && entry.payload.budgetCharge > 0
-        ? [
-            {
-              kind: 'charge_budget',
-              agentId,
-              charge: {
-                id: `seq-${entry.seq}`,
-                amount: entry.payload.budgetCharge,
-                at: Date.parse(entry.ts),
-              },
-            },
-          ]
-        : [];
-    case 'approval.requested':
-      return [
-        {
-          kind: 'add_pending_approval',
-          approval: {
-            approvalId: entry.payload.approvalId,
-            agentId,
-            subject: entry.payload.subject,
-            required: entry.payload.required,
-            expiresAt: entry.payload.expiresAt,
-          },
-        },
-      ];
-    case 'approval.resolved':
-      return [{ kind: 'remove_pending_approval', approvalId: entry.payload.approvalId }];
-    case 'integration.event':
-    case 'checkpoint.created':
-    case 'ledger.key_pinned':
-    case 'delivery.received':
-    case 'decision.recorded':
-    case 'merge_group.checked':
-    case 'deployment.decided':
-    case 'approval.recorded':
-    case 'pr.merged':
-    case 'pr.bad_outcome':
-    case 'council.membership':
-    case 'preflight.decided':
-    case 'execution.lock':
-    case 'session.checkpoint_saved':
-    case 'api.refused':
-    case 'revocation.requested':
-    case 'revocation.effect':
-    case 'revocation.confirmed':
-    case 'promotion.requested':
-    case 'promotion.voted':
-    case 'promotion.resolved':
-    case 'vault.token_issued':
-    case 'vault.calls':
-    case 'approval.click':
-    case 'finding.raised':
-    case 'finding.resolved':
-      return [];
-  }
+  return changers.get(entry.type)?.(entry) ?? [];
 }
 
 /** Applies changes to a plain derived state, in place. The memory store and tests use it. */

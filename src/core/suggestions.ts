@@ -41,63 +41,84 @@ export function suggest(
   inputs: SuggestionInputs,
   min = { approvedHolds: 5, approvals: 5, share: 0.6 },
 ): Suggestion[] {
+  return [
+    ...inputs.agents.flatMap(agentSuggestions),
+    ...relaxRuleSuggestions(inputs.heldByRule, min.approvedHolds),
+    ...unusedRuleSuggestions(inputs.firedRules),
+    ...bottleneckSuggestions(inputs.approvers, min),
+  ];
+}
+
+/** Promote an agent every threshold favours, or demote one its record argues against. */
+function agentSuggestions(a: AgentRecordSummary): Suggestion[] {
+  const reasons: string[] = [];
+  if (a.seriousViolations >= 2)
+    reasons.push(`${a.seriousViolations} high or critical violations in the window`);
+  if (a.budgetUsed >= 0.8 * a.budgetLimit) reasons.push(`budget ${a.budgetUsed} of ${a.budgetLimit} used`);
+  if (a.badOutcomes.length > 0)
+    reasons.push(
+      `${a.badOutcomes.length} merged PR(s) reverted or broke the default branch: ${a.badOutcomes.join('; ')}`,
+    );
   const out: Suggestion[] = [];
-  for (const a of inputs.agents) {
-    const reasons: string[] = [];
-    if (a.seriousViolations >= 2)
-      reasons.push(`${a.seriousViolations} high or critical violations in the window`);
-    if (a.budgetUsed >= 0.8 * a.budgetLimit) reasons.push(`budget ${a.budgetUsed} of ${a.budgetLimit} used`);
-    if (a.badOutcomes.length > 0)
-      reasons.push(
-        `${a.badOutcomes.length} merged PR(s) reverted or broke the default branch: ${a.badOutcomes.join('; ')}`,
-      );
-    // An agent the record argues against is never also suggested for promotion.
-    if (a.status === 'active' && a.eligibleFor && !a.pendingPromotion && reasons.length === 0) {
-      out.push({
-        kind: 'promote',
-        agentId: a.agentId,
-        to: a.eligibleFor,
-        evidence: [
-          `${a.tier} → ${a.eligibleFor}: every threshold met`,
-          `budget ${a.budgetUsed} of ${a.budgetLimit}`,
-        ],
-      });
-    }
-    if (a.status === 'active' && a.tier !== 'T0' && reasons.length)
-      out.push({ kind: 'demote', agentId: a.agentId, evidence: reasons });
+  // An agent the record argues against is never also suggested for promotion.
+  if (a.status === 'active' && a.eligibleFor && !a.pendingPromotion && reasons.length === 0) {
+    out.push({
+      kind: 'promote',
+      agentId: a.agentId,
+      to: a.eligibleFor,
+      evidence: [
+        `${a.tier} → ${a.eligibleFor}: every threshold met`,
+        `budget ${a.budgetUsed} of ${a.budgetLimit}`,
+      ],
+    });
   }
+  if (a.status === 'active' && a.tier !== 'T0' && reasons.length)
+    out.push({ kind: 'demote', agentId: a.agentId, evidence: reasons });
+  return out;
+}
+
+/** A rule whose every hold people approved, often enough: it asks them for nothing. */
+function relaxRuleSuggestions(held: SuggestionInputs['heldByRule'], minHolds: number): Suggestion[] {
   const byRule = new Map<string, { approved: number; total: number }>();
-  for (const h of inputs.heldByRule) {
+  for (const h of held) {
     const r = byRule.get(h.rule) ?? { approved: 0, total: 0 };
     r.total++;
     if (h.approved) r.approved++;
     byRule.set(h.rule, r);
   }
-  for (const [rule, r] of byRule) {
-    if (r.total >= min.approvedHolds && r.approved === r.total) {
-      out.push({
-        kind: 'relax_rule',
-        rule,
-        evidence: [`held ${r.total} PRs for approval; people approved all ${r.total}`],
-      });
-    }
-  }
-  const fired = new Set(inputs.firedRules);
-  for (const rule of RULE_IDS) {
-    if (!fired.has(rule)) out.push({ kind: 'unused_rule', rule, evidence: ['never fired in the window'] });
-  }
+  return [...byRule]
+    .filter(([, r]) => r.total >= minHolds && r.approved === r.total)
+    .map(([rule, r]) => ({
+      kind: 'relax_rule',
+      rule,
+      evidence: [`held ${r.total} PRs for approval; people approved all ${r.total}`],
+    }));
+}
+
+/** A rule that never fired in the window: perhaps it checks for nothing that happens. */
+function unusedRuleSuggestions(firedRules: readonly string[]): Suggestion[] {
+  const fired = new Set(firedRules);
+  return RULE_IDS.filter((rule) => !fired.has(rule)).map((rule) => ({
+    kind: 'unused_rule',
+    rule,
+    evidence: ['never fired in the window'],
+  }));
+}
+
+/** One approver giving more than `share` of the approvals: the gates wait on one person. */
+function bottleneckSuggestions(
+  approvers: readonly string[],
+  min: { approvals: number; share: number },
+): Suggestion[] {
   const counts = new Map<string, number>();
-  for (const a of inputs.approvers) counts.set(a, (counts.get(a) ?? 0) + 1);
-  for (const [approver, n] of counts) {
-    if (inputs.approvers.length >= min.approvals && n / inputs.approvers.length > min.share) {
-      out.push({
-        kind: 'approver_bottleneck',
-        approver,
-        evidence: [`${n} of ${inputs.approvers.length} approvals`],
-      });
-    }
-  }
-  return out;
+  for (const a of approvers) counts.set(a, (counts.get(a) ?? 0) + 1);
+  return [...counts]
+    .filter(([, n]) => approvers.length >= min.approvals && n / approvers.length > min.share)
+    .map(([approver, n]) => ({
+      kind: 'approver_bottleneck',
+      approver,
+      evidence: [`${n} of ${approvers.length} approvals`],
+    }));
 }
 
 /** One line: what to change, then its evidence. */

@@ -54,9 +54,22 @@ function countBy<T>(items: T[], key: (t: T) => string): Map<string, T[]> {
 export function watch(history: WatchHistory, settings: WatchSettings, now: Date): Finding[] {
   const since = new Date(now.getTime() - settings.windowHours * 3600_000).toISOString();
   const violations = history.violations.filter((v) => v.ts >= since);
-  const findings: Finding[] = [];
+  const denials = history.decisions.filter((d) => d.ts >= since && d.outcome === 'deny' && d.agentId);
+  return [
+    ...repeatedCiFailures(violations, settings),
+    ...repeatedDenials(denials, settings),
+    ...heartbeatFlapping(violations, settings),
+    ...systemicViolations(violations, settings),
+    ...overdueApprovals(history.waitingApprovals, now),
+  ];
+}
 
+type Violation = WatchHistory['violations'][number];
+
+/** One agent failing CI again and again on one PR (any of its commits). */
+function repeatedCiFailures(violations: Violation[], settings: WatchSettings): Finding[] {
   const ci = violations.filter((v) => v.type === 'ci_failure');
+  const findings: Finding[] = [];
   for (const [key, group] of countBy(
     ci,
     (v) => `${v.agentId}|${v.source.replace(/^ci:/, '').replace(/@.*$/, '')}`,
@@ -71,8 +84,12 @@ export function watch(history: WatchHistory, settings: WatchSettings, now: Date)
       evidence: group.map((v) => `${v.ts} ${v.source}`),
     });
   }
+  return findings;
+}
 
-  const denials = history.decisions.filter((d) => d.ts >= since && d.outcome === 'deny' && d.agentId);
+/** One agent with many different PRs denied (one PR denied again and again is not it). */
+function repeatedDenials(denials: WatchHistory['decisions'], settings: WatchSettings): Finding[] {
+  const findings: Finding[] = [];
   for (const [agentId, group] of countBy(denials, (d) => d.agentId!)) {
     const prs = new Set(group.map((d) => `${d.repository}#${d.number}`));
     if (prs.size < settings.repeatedDenials) continue;
@@ -84,7 +101,12 @@ export function watch(history: WatchHistory, settings: WatchSettings, now: Date)
       evidence: [...prs],
     });
   }
+  return findings;
+}
 
+/** One agent missing heartbeats again and again: its runner, not one execution. */
+function heartbeatFlapping(violations: Violation[], settings: WatchSettings): Finding[] {
+  const findings: Finding[] = [];
   for (const [agentId, group] of countBy(
     violations.filter((v) => v.type === 'heartbeat_missed'),
     (v) => v.agentId,
@@ -98,7 +120,12 @@ export function watch(history: WatchHistory, settings: WatchSettings, now: Date)
       evidence: group.map((v) => `${v.ts} ${v.source}`),
     });
   }
+  return findings;
+}
 
+/** One violation type by many different agents: the cause is shared, not one agent's. */
+function systemicViolations(violations: Violation[], settings: WatchSettings): Finding[] {
+  const findings: Finding[] = [];
   for (const [type, group] of countBy(violations, (v) => v.type)) {
     const agents = new Set(group.map((v) => v.agentId));
     if (agents.size < settings.systemicAgents) continue;
@@ -110,16 +137,18 @@ export function watch(history: WatchHistory, settings: WatchSettings, now: Date)
       evidence: [...agents].sort(),
     });
   }
+  return findings;
+}
 
-  for (const a of history.waitingApprovals) {
-    if (a.expiresAt >= now.toISOString()) continue;
-    findings.push({
+/** Approval requests still waiting past their deadline. */
+function overdueApprovals(waiting: WatchHistory['waitingApprovals'], now: Date): Finding[] {
+  return waiting
+    .filter((a) => a.expiresAt < now.toISOString())
+    .map((a) => ({
       key: `approval_overdue:${a.key}`,
       rule: 'approval_overdue',
       agentId: a.agentId,
       summary: `the approval for ${a.key} waited past its deadline (${a.expiresAt})`,
       evidence: [a.key],
-    });
-  }
-  return findings;
+    }));
 }

@@ -9,11 +9,11 @@ import {
 } from '../core/derived-state.js';
 import { UserError } from '../platform/errors.js';
 import { GENESIS_HASH } from './entry-hash.js';
+import { iterateEntries } from './iterate-entries.js';
 import type { Ledger } from './ledger.js';
 import { dbOf } from './ledger.js';
 import { findPinnedKey, type PinnedKey } from './pinned-key.js';
 import { type SigningKey, signText, verifySignature } from './signing-key.js';
-import { iterateEntries } from './verify.js';
 
 /** The part of a checkpoint that is signed and can be kept outside the host. */
 export const signedHeadSchema = z.object({

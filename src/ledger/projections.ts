@@ -1,6 +1,13 @@
-import type { Statement } from 'better-sqlite3';
-import type { LedgerEntry } from '../core/ledger-entries.js';
+import type { LedgerEntry, LedgerEntryType } from '../core/ledger-entries.js';
 import type { LedgerDb } from './open-ledger-db.js';
+import { type ProjectionStatements, prepareProjectionStatements } from './projection-statements.js';
+import {
+  AGENT_PROJECTORS,
+  type AnyAgentProjector,
+  type AnyPullRequestProjector,
+  PULL_REQUEST_PROJECTORS,
+  projectorMap,
+} from './projectors.js';
 
 /**
  * The tables `Projections` writes, each with its primary key: everything in them follows from the
@@ -25,45 +32,25 @@ export const AGENT_ACTIONS_FROM_CHAIN = `SELECT agent_id, seq, type, ts, actor F
   WHERE agent_id IS NOT NULL AND agent_id <> '' AND seq <= ?`;
 
 /**
- * The entry types `apply` does more for than an `agent_actions` row. Verify replays only these
- * through `apply` (with `actions: false`). A type missing here would make verify report the stored
- * projections as differing from the chain, never the reverse.
+ * The entry types `apply` does more for than an `agent_actions` row: those with a projector. Verify
+ * replays only these through `apply` (with `actions: false`).
  */
 export const PROJECTED_TYPES = [
-  'decision.recorded',
-  'approval.recorded',
-  'agent.registered',
-  'agent.token_rotated',
-  'agent.status_changed',
-  'agent.tier_changed',
-  'violation.recorded',
-  'pr.merged',
-  'promotion.requested',
-  'promotion.voted',
-  'promotion.resolved',
-  'revocation.requested',
-  'revocation.effect',
-  'revocation.confirmed',
-] as const;
+  ...Object.keys(PULL_REQUEST_PROJECTORS),
+  ...Object.keys(AGENT_PROJECTORS),
+] as readonly LedgerEntryType[];
+
+const byPullRequest = projectorMap<AnyPullRequestProjector>(PULL_REQUEST_PROJECTORS);
+const byAgent = projectorMap<AnyAgentProjector>(AGENT_PROJECTORS);
 
 /**
- * Writes the query tables (`agent_actions`, `agent_metrics`, `violations`, `promotions`) for one
- * entry. Called inside the append transaction, so projections never lag the chain. An agent's last
- * activity is the newest row of `agent_actions`; it is not copied into `agent_metrics`, so most
- * appends touch only two pages.
+ * Writes the query tables (`agent_actions`, `agent_metrics`, `violations`, `promotions`,
+ * `decisions`, `approvals`) for one entry, through the projector of its type. Called inside the
+ * append transaction, so projections never lag the chain. An agent's last activity is the newest
+ * row of `agent_actions`; it is not copied into `agent_metrics`, so most appends touch only two pages.
  */
 export class Projections {
-  private readonly action: Statement;
-  private readonly metricsInsert: Statement;
-  private readonly status: Statement;
-  private readonly tier: Statement;
-  private readonly violationCount: Statement;
-  private readonly violation: Statement;
-  private readonly promotion: Statement;
-  private readonly decision: Statement;
-  private readonly token: Statement;
-  private readonly approval: Statement;
-  private readonly merged: Statement;
+  private readonly statements: ProjectionStatements;
 
   /**
    * `tables`: where the tables are, `main.` for the ledger's; verify replays into its own.
@@ -74,211 +61,15 @@ export class Projections {
     tables = 'main.',
     private readonly options: { actions: boolean } = { actions: true },
   ) {
-    this.decision = db.prepare(
-      `INSERT INTO ${tables}decisions (seq, repository, number, head_sha, agent_id, outcome, ts) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    );
-    this.approval = db.prepare(
-      `INSERT INTO ${tables}approvals (seq, repository, number, approver, verdict, gate, head_sha, diff_hash, policy_version, source, ts)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    this.merged = db.prepare(
-      `UPDATE ${tables}agent_metrics SET merged_prs_at_tier = merged_prs_at_tier + 1, merged_prs_total = merged_prs_total + 1 WHERE agent_id = ?`,
-    );
-    this.action = db.prepare(
-      `INSERT INTO ${tables}agent_actions (agent_id, seq, type, ts, actor) VALUES (?, ?, ?, ?, ?)`,
-    );
-    this.metricsInsert = db.prepare(
-      `INSERT INTO ${tables}agent_metrics (agent_id, tier, status, registered_at, tier_since, token_hash)
-       VALUES (?, ?, 'active', ?, ?, ?)`,
-    );
-    this.token = db.prepare(`UPDATE ${tables}agent_metrics SET token_hash = ? WHERE agent_id = ?`);
-    this.status = db.prepare(`UPDATE ${tables}agent_metrics SET status = ? WHERE agent_id = ?`);
-    this.tier = db.prepare(
-      `UPDATE ${tables}agent_metrics SET tier = ?, tier_since = ?, merged_prs_at_tier = 0 WHERE agent_id = ?`,
-    );
-    this.violationCount = db.prepare(
-      `UPDATE ${tables}agent_metrics SET violations_total = violations_total + 1,
-         last_serious_violation_at = CASE WHEN ? THEN ? ELSE last_serious_violation_at END
-       WHERE agent_id = ?`,
-    );
-    this.violation = db.prepare(
-      `INSERT INTO ${tables}violations (seq, agent_id, type, severity, consequence, budget_charge, ts, source, details)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    this.promotion = db.prepare(
-      `INSERT INTO ${tables}promotions (seq, agent_id, kind, step, from_tier, to_tier, actor, ts, reason)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
+    this.statements = prepareProjectionStatements(db, tables);
   }
 
   apply(entry: LedgerEntry): void {
-    // Projections keyed by pull request, whether or not an agent is known.
-    if (entry.type === 'decision.recorded') {
-      const p = entry.payload;
-      this.decision.run(entry.seq, p.repository, p.number, p.headSha, entry.agentId, p.outcome, entry.ts);
-    } else if (entry.type === 'approval.recorded') {
-      const p = entry.payload;
-      this.approval.run(
-        entry.seq,
-        p.repository,
-        p.number,
-        p.approver,
-        p.verdict,
-        p.gate,
-        p.headSha,
-        p.diffHash,
-        p.policyVersion,
-        p.source,
-        entry.ts,
-      );
-    }
+    const s = this.statements;
+    byPullRequest.get(entry.type)?.(s, entry);
     const agentId = entry.agentId;
     if (!agentId) return;
-    if (this.options.actions) this.action.run(agentId, entry.seq, entry.type, entry.ts, entry.actor);
-    switch (entry.type) {
-      case 'agent.registered':
-        this.metricsInsert.run(agentId, entry.payload.tier, entry.ts, entry.ts, entry.payload.tokenHash);
-        return;
-      case 'agent.token_rotated':
-        this.token.run(entry.payload.tokenHash, agentId);
-        break;
-      case 'agent.status_changed':
-        this.status.run(entry.payload.to, agentId);
-        if (entry.payload.to === 'revoked' || entry.payload.from === 'revoked') {
-          const kind = entry.payload.to === 'revoked' ? 'revocation' : 'reinstatement';
-          this.promotion.run(
-            entry.seq,
-            agentId,
-            kind,
-            'applied',
-            null,
-            null,
-            entry.actor,
-            entry.ts,
-            entry.payload.reason,
-          );
-        }
-        break;
-      case 'agent.tier_changed':
-        this.tier.run(entry.payload.to, entry.ts, agentId);
-        this.promotion.run(
-          entry.seq,
-          agentId,
-          entry.payload.kind,
-          'applied',
-          entry.payload.from,
-          entry.payload.to,
-          entry.actor,
-          entry.ts,
-          entry.payload.reason,
-        );
-        break;
-      case 'violation.recorded': {
-        const p = entry.payload;
-        const serious = p.severity === 'critical' || p.severity === 'high' ? 1 : 0;
-        this.violation.run(
-          entry.seq,
-          agentId,
-          p.violation,
-          p.severity,
-          p.consequence,
-          p.budgetCharge,
-          entry.ts,
-          p.source,
-          p.details,
-        );
-        this.violationCount.run(serious, entry.ts, agentId);
-        break;
-      }
-      case 'pr.merged':
-        this.merged.run(agentId);
-        break;
-      case 'promotion.requested': {
-        const p = entry.payload;
-        this.promotion.run(
-          entry.seq,
-          agentId,
-          p.kind,
-          'requested',
-          p.from,
-          p.to,
-          entry.actor,
-          entry.ts,
-          `${p.promotionId}: ${p.reason}`,
-        );
-        break;
-      }
-      case 'promotion.voted':
-        this.promotion.run(
-          entry.seq,
-          agentId,
-          'vote',
-          entry.payload.verdict === 'approve' ? 'approved' : 'rejected',
-          null,
-          null,
-          entry.actor,
-          entry.ts,
-          `${entry.payload.promotionId}: ${entry.payload.reason}`,
-        );
-        break;
-      case 'promotion.resolved':
-        if (entry.payload.outcome === 'rejected') {
-          this.promotion.run(
-            entry.seq,
-            agentId,
-            'resolution',
-            'rejected',
-            null,
-            null,
-            entry.actor,
-            entry.ts,
-            `${entry.payload.promotionId}: ${entry.payload.detail}`,
-          );
-        }
-        break;
-      case 'revocation.requested':
-        this.promotion.run(
-          entry.seq,
-          agentId,
-          'revocation',
-          'requested',
-          null,
-          null,
-          entry.actor,
-          entry.ts,
-          `${entry.payload.revocationId}: ${entry.payload.reason}`,
-        );
-        break;
-      case 'revocation.effect': {
-        const p = entry.payload;
-        this.promotion.run(
-          entry.seq,
-          agentId,
-          'revocation',
-          `${p.effect}: ${p.ok ? 'held' : 'failed'}`,
-          null,
-          null,
-          entry.actor,
-          entry.ts,
-          `${p.revocationId}: ${p.detail}`,
-        );
-        break;
-      }
-      case 'revocation.confirmed':
-        this.promotion.run(
-          entry.seq,
-          agentId,
-          'revocation',
-          'confirmed',
-          null,
-          null,
-          entry.actor,
-          entry.ts,
-          entry.payload.revocationId,
-        );
-        break;
-      default:
-        break;
-    }
+    if (this.options.actions) s.action.run(agentId, entry.seq, entry.type, entry.ts, entry.actor);
+    byAgent.get(entry.type)?.(s, entry, agentId);
   }
 }

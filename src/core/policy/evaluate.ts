@@ -1,15 +1,15 @@
 import { createHash } from 'node:crypto';
 import type { AgentRecord } from '../agent.js';
 import type { OrgConfig } from '../org-config.js';
-import { type Directory, directoryOf, loginKey } from '../people.js';
 import type { TierCapabilities } from '../tiers.js';
 import { severityOf } from '../violations.js';
-import { codeOwnerGroups } from './code-owner-groups.js';
 import type { ApprovalReceipt, Attribution, Decision, GateStatus, Outcome, RuleResult } from './decision.js';
-import { type GateRule, pullRequestSubject, tallyGate } from './gate-tally.js';
-import type { GateSettings, Policy } from './policy-schema.js';
+import { gateStatuses } from './gate-statuses.js';
+import type { Policy } from './policy-schema.js';
 import type { PullRequestFacts } from './pull-request-facts.js';
 import { RULES } from './rules.js';
+
+export { directoryFor, gateRule } from './gate-statuses.js';
 
 export const CHECK_NAME = 'Agent Governance';
 
@@ -51,64 +51,12 @@ export function evaluate(
     via: `author ${facts.author}`,
     author: facts.author,
   };
-  const rules: RuleResult[] = [];
-  for (const stage of policy.pipeline.stages) {
-    for (const id of stage.rules) {
-      const settings = policy.rules[id] as { enabled?: boolean };
-      if (settings.enabled === false) {
-        rules.push({
-          rule: id,
-          stage: stage.type,
-          status: 'skip',
-          action: null,
-          gate: null,
-          summary: 'disabled by the policy',
-          violation: null,
-          annotations: [],
-        });
-        continue;
-      }
-      rules.push(RULES[id]({ policy, capabilities, facts, agent, ownCheckName: CHECK_NAME }, stage.type));
-    }
-  }
+  const rules = runRules(policy, capabilities, facts, agent);
   const hash = diffHash(facts);
   const gates = gateStatuses(policy, rules, facts, hash, state, now);
   const denied = rules.filter((r) => r.status === 'fire' && r.action === 'deny');
-  // Expiry never approves: a request past its deadline under `on_expiry: reject` is a rejection.
-  const rejected = gates.filter((g) => ['rejected', 'vetoed', 'expired'].includes(g.tally.state));
-  const pending = rules.filter((r) => r.status === 'pending');
-  const waitingGates = gates.filter((g) => !g.satisfied);
-
-  let outcome: Outcome;
-  let summary: string;
-  if (denied.length > 0) {
-    outcome = 'deny';
-    summary = `Denied: ${denied.map((r) => r.summary).join('; ')}`;
-  } else if (rejected.length > 0) {
-    outcome = 'deny';
-    const by = [...new Set(rejected.flatMap((g) => g.rejectedBy))];
-    const expired = rejected.filter((g) => g.tally.state === 'expired');
-    summary = [
-      ...(by.length ? [`Rejected by ${by.join(', ')}`] : []),
-      ...expired.map((g) => `Rejected: ${g.tally.description}`),
-    ].join('; ');
-  } else if (pending.length > 0) {
-    outcome = 'pending';
-    summary = `Waiting: ${pending.map((r) => r.summary).join('; ')}`;
-  } else if (waitingGates.length > 0) {
-    outcome = 'require_approval';
-    summary = `Needs approval: ${waitingGates.map((g) => g.tally.description).join('; ')}`;
-  } else {
-    outcome = 'allow';
-    summary =
-      gates.length > 0
-        ? `Approved by ${[...new Set(gates.flatMap((g) => g.approvedBy))].join(', ')}`
-        : 'Allowed: every rule passed';
-  }
-
   return {
-    outcome,
-    summary,
+    ...verdict(rules, denied, gates),
     agentId: agent.id,
     tier: agent.tier,
     repository: facts.repository,
@@ -132,78 +80,71 @@ export function evaluate(
   };
 }
 
-/**
- * The gates of a policy with the organisation's approvers resolved: what the tally runs on. A
- * `codeowners` gate needs the PR's facts: who owns each path it changes.
- */
-export function gateRule(
+/** Every rule the pipeline names, stage by stage; a rule the policy disables is a skip. */
+function runRules(
   policy: Policy,
-  name: string,
-  org: AgentState['org'],
-  facts?: Pick<PullRequestFacts, 'files' | 'codeOwners' | 'repository'>,
-): GateRule {
-  const gate = policy.gates[name] ?? policy.gates.default ?? DEFAULT_GATE;
-  if (gate.approvers === 'codeowners' && !gate.council) {
-    const organisation = facts?.repository.split('/')[0] ?? '';
-    const groups = codeOwnerGroups(facts?.codeOwners, facts?.files ?? [], org.approvers, organisation);
-    return {
-      ...settingsOf(name, gate),
-      eligible: [...new Set(groups.flatMap((g) => g.owners))].sort(),
-      unmapped: [...new Set(groups.flatMap((g) => g.unmapped))],
-      codeOwners: groups,
-    };
+  capabilities: TierCapabilities,
+  facts: PullRequestFacts,
+  agent: AgentRecord,
+): RuleResult[] {
+  const rules: RuleResult[] = [];
+  for (const stage of policy.pipeline.stages) {
+    for (const id of stage.rules) {
+      const settings = policy.rules[id] as { enabled?: boolean };
+      if (settings.enabled === false) {
+        rules.push({
+          rule: id,
+          stage: stage.type,
+          status: 'skip',
+          action: null,
+          gate: null,
+          summary: 'disabled by the policy',
+          violation: null,
+          annotations: [],
+        });
+        continue;
+      }
+      rules.push(RULES[id]({ policy, capabilities, facts, agent, ownCheckName: CHECK_NAME }, stage.type));
+    }
   }
-  const council = gate.council ? org.council : undefined;
-  const listed = gate.approvers === 'codeowners' ? [] : gate.approvers;
-  const named = council ? council.members : listed.length ? listed : org.approvers.map((a) => a.github);
-  // A council's members are named by the organisation config itself; a plain gate's approvers must
-  // be people the organisation config knows, or anyone could be named by a repository's policy.
-  // `people:` entries are known by both identities but have no right to approve.
-  const approvers = new Set(org.approvers.map((a) => loginKey(a.github)));
-  const known = (login: string) => Boolean(council) || approvers.has(loginKey(login));
-  return {
-    ...settingsOf(name, gate),
-    approvals: council ? council.quorum : gate.approvals,
-    council: Boolean(council),
-    veto: Boolean(council?.veto),
-    distinctTeams: Boolean(council?.distinct_teams),
-    eligible: [...new Set(named.filter(known))].sort(),
-    unmapped: named.filter((login) => !known(login)),
-  };
+  return rules;
 }
 
-function settingsOf(name: string, gate: GateSettings): Omit<GateRule, 'eligible' | 'unmapped'> {
-  return {
-    gate: name,
-    approvals: gate.approvals,
-    council: false,
-    veto: false,
-    distinctTeams: false,
-    allowOwner: gate.allow_owner,
-    survivePush: gate.survive_push,
-    githubReviews: gate.github_reviews,
-    expiryHours: gate.expiry_hours,
-    onExpiry: gate.on_expiry,
-  };
-}
-
-const DEFAULT_GATE: GateSettings = {
-  approvals: 1,
-  approvers: [],
-  council: false,
-  allow_owner: false,
-  expiry_hours: 72,
-  on_expiry: 'reject',
-  survive_push: false,
-  github_reviews: true,
-};
-
-/** The organisation's directory of people, with every agent's logins and id marked as agents. */
-export function directoryFor(state: Pick<AgentState, 'org' | 'agentIdentities' | 'agent'>): Directory {
-  return directoryOf(
-    [...state.org.approvers, ...(state.org.people ?? [])],
-    [...(state.agentIdentities ?? []), state.agent.id, ...state.agent.identities.githubLogins],
-  );
+/**
+ * The outcome and its one-line summary. A denying rule wins, then a gate people rejected, vetoed
+ * or let expire (expiry never approves), then a rule still waiting for facts, then a gate waiting
+ * for approvals; only then is the PR allowed.
+ */
+function verdict(
+  rules: readonly RuleResult[],
+  denied: readonly RuleResult[],
+  gates: readonly GateStatus[],
+): { outcome: Outcome; summary: string } {
+  const rejected = gates.filter((g) => ['rejected', 'vetoed', 'expired'].includes(g.tally.state));
+  const pending = rules.filter((r) => r.status === 'pending');
+  const waitingGates = gates.filter((g) => !g.satisfied);
+  if (denied.length > 0)
+    return { outcome: 'deny', summary: `Denied: ${denied.map((r) => r.summary).join('; ')}` };
+  if (rejected.length > 0) {
+    const by = [...new Set(rejected.flatMap((g) => g.rejectedBy))];
+    const expired = rejected.filter((g) => g.tally.state === 'expired');
+    const summary = [
+      ...(by.length ? [`Rejected by ${by.join(', ')}`] : []),
+      ...expired.map((g) => `Rejected: ${g.tally.description}`),
+    ].join('; ');
+    return { outcome: 'deny', summary };
+  }
+  if (pending.length > 0)
+    return { outcome: 'pending', summary: `Waiting: ${pending.map((r) => r.summary).join('; ')}` };
+  if (waitingGates.length > 0) {
+    const summary = `Needs approval: ${waitingGates.map((g) => g.tally.description).join('; ')}`;
+    return { outcome: 'require_approval', summary };
+  }
+  const summary =
+    gates.length > 0
+      ? `Approved by ${[...new Set(gates.flatMap((g) => g.approvedBy))].join(', ')}`
+      : 'Allowed: every rule passed';
+  return { outcome: 'allow', summary };
 }
 
 /**
@@ -242,45 +183,4 @@ export function scanForSecrets(policy: Policy, facts: PullRequestFacts): RuleRes
     },
     'execute',
   );
-}
-
-function gateStatuses(
-  policy: Policy,
-  rules: RuleResult[],
-  facts: PullRequestFacts,
-  hash: string,
-  state: AgentState,
-  now: Date,
-): GateStatus[] {
-  const names = [
-    ...new Set(
-      rules.filter((r) => r.status === 'fire' && r.action === 'require_approval').map((r) => r.gate!),
-    ),
-  ];
-  const directory = directoryFor(state);
-  return names.map((name) => {
-    const rule = gateRule(policy, name, state.org, facts);
-    const tally = tallyGate(
-      rule,
-      state.receipts,
-      pullRequestSubject({
-        headSha: facts.headSha,
-        diffHash: hash,
-        policyVersion: policy.version,
-        owner: state.agent.owner,
-        author: facts.author,
-        requestedAt: state.waitingSince ?? null,
-      }),
-      directory,
-      now,
-    );
-    return {
-      ...rule,
-      tally,
-      approvals: rule.approvals,
-      approvedBy: tally.approvedBy,
-      rejectedBy: tally.rejectedBy,
-      satisfied: tally.state === 'approved',
-    };
-  });
 }

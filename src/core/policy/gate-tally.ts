@@ -102,10 +102,58 @@ export function tallyGate(
       ? null
       : new Date(Date.parse(subject.requestedAt) + rule.expiryHours * 3600_000).toISOString();
   const pastDeadline = expiresAt !== null && now.getTime() >= Date.parse(expiresAt);
-  const eligible = new Set(rule.eligible.map(loginKey));
+  const barred = barring(rule, subject, directory);
+  const { latest, notCounted } = countedVerdicts(rule, receipts, subject, expiresAt, barred);
+  const verdicts = [...latest.values()];
+  const approvers = verdicts.filter((r) => r.verdict === 'approve').map((r) => r.approver);
+  const approvedBy = (rule.distinctTeams ? onePerTeam(approvers, directory) : approvers).sort();
+  const rejectedBy = verdicts
+    .filter((r) => r.verdict === 'reject')
+    .map((r) => r.approver)
+    .sort();
+  const mayApprove = stillMayApprove(
+    rule,
+    directory,
+    approvedBy,
+    (login) => barred(login) === null && !latest.has(loginKey(login)),
+  );
+  const owners = ownersStillNeeded(
+    rule,
+    approvedBy,
+    (login) => barred(login) === null && !latest.has(loginKey(login)),
+  );
+  const missing = Math.max(0, rule.approvals - approvedBy.length, owners.missing.length ? 1 : 0);
+  const state = gateState(rule, {
+    rejected: rejectedBy.length > 0,
+    missing,
+    pastDeadline,
+    reachable: approvedBy.length + stillReachable(rule, directory, mayApprove),
+    blocked: owners.blocked,
+  });
+  const tally = {
+    gate: rule.gate,
+    state,
+    required: rule.approvals,
+    approvedBy,
+    rejectedBy,
+    missing: state === 'approved' ? 0 : missing,
+    mayApprove: state !== 'waiting' ? [] : owners.missing.length ? owners.mayApprove : mayApprove,
+    notCounted,
+    expiresAt,
+    escalated: state === 'waiting' && pastDeadline && rule.onExpiry === 'escalate',
+    missingOwners: state === 'approved' ? [] : owners.missing,
+  };
+  return { ...tally, description: describeTally(rule, tally) };
+}
 
-  /** Why a person may never count on this request, or null when they may. */
-  const barred = (login: string): string | null => {
+/** Why a person may never count on this request, or null when they may. */
+function barring(
+  rule: GateRule,
+  subject: TallySubject,
+  directory: Directory,
+): (login: string) => string | null {
+  const eligible = new Set(rule.eligible.map(loginKey));
+  return (login) => {
     const key = loginKey(login);
     if (isAgentIdentity(directory, login)) return 'an agent never approves';
     const excluded = subject.excluded.find((e) => loginKey(e.login) === key);
@@ -120,13 +168,24 @@ export function tallyGate(
           : `not a named approver of gate \`${rule.gate}\``;
     return null;
   };
+}
 
+/**
+ * The verdict that counts of each person (their newest, whichever channel it came through), by
+ * login key, and the receipts about this request that do not count, with why. Receipts for another
+ * gate, commit, diff or policy are not about this request at all and are left out.
+ */
+function countedVerdicts(
+  rule: GateRule,
+  receipts: readonly ApprovalReceipt[],
+  subject: TallySubject,
+  expiresAt: string | null,
+  barred: (login: string) => string | null,
+): { latest: Map<string, ApprovalReceipt>; notCounted: GateTally['notCounted'] } {
   const notCounted: GateTally['notCounted'] = [];
-  // The newest verdict of each person is the one that counts, whichever channel it came through.
   const latest = new Map<string, ApprovalReceipt>();
   for (const r of receipts) {
     if (r.gate !== null && r.gate !== rule.gate) continue;
-    // Receipts for another commit, diff or policy are not about this request at all.
     if (subject.policyVersion !== null && r.policyVersion !== subject.policyVersion) continue;
     if (
       !rule.survivePush &&
@@ -146,54 +205,44 @@ export function tallyGate(
     }
     latest.set(loginKey(r.approver), r);
   }
-  const approvers = [...latest.values()].filter((r) => r.verdict === 'approve').map((r) => r.approver);
-  const approvedBy = (rule.distinctTeams ? onePerTeam(approvers, directory) : approvers).sort();
-  const rejectedBy = [...latest.values()]
-    .filter((r) => r.verdict === 'reject')
-    .map((r) => r.approver)
-    .sort();
+  return { latest, notCounted };
+}
 
+/** Who may still approve: named, `open` (allowed, not yet voted), not of a team already counted. */
+function stillMayApprove(
+  rule: GateRule,
+  directory: Directory,
+  approvedBy: readonly string[],
+  open: (login: string) => boolean,
+): string[] {
   const countedTeams = new Set(approvedBy.flatMap((login) => teamsOf(login, directory)));
-  const mayApprove = rule.eligible
-    .filter((login) => barred(login) === null && !latest.has(loginKey(login)))
+  return rule.eligible
+    .filter(open)
     .filter((login) => !rule.distinctTeams || !teamsOf(login, directory).some((t) => countedTeams.has(t)))
     .sort();
-  // The most approvals still reachable: with distinct teams, one more per team not counted yet.
-  const reachable =
-    approvedBy.length +
-    (rule.distinctTeams
-      ? new Set(mayApprove.map((login) => teamsOf(login, directory).join('+'))).size
-      : mayApprove.length);
-  const owners = ownersStillNeeded(
-    rule,
-    approvedBy,
-    (login) => barred(login) === null && !latest.has(loginKey(login)),
-  );
-  const missing = Math.max(0, rule.approvals - approvedBy.length, owners.missing.length ? 1 : 0);
+}
 
-  let state: GateState;
-  if (rule.council && rule.veto && rejectedBy.length > 0) state = 'vetoed';
-  else if (!rule.council && rejectedBy.length > 0) state = 'rejected';
-  else if (missing === 0) state = 'approved';
-  else if (pastDeadline && rule.onExpiry === 'reject') state = 'expired';
-  else if (reachable < rule.approvals || owners.blocked)
-    state = rejectedBy.length > 0 ? 'rejected' : 'unreachable';
-  else state = 'waiting';
+/** Approvals still reachable from `mayApprove`: with distinct teams, one per team not counted yet. */
+function stillReachable(rule: GateRule, directory: Directory, mayApprove: readonly string[]): number {
+  return rule.distinctTeams
+    ? new Set(mayApprove.map((login) => teamsOf(login, directory).join('+'))).size
+    : mayApprove.length;
+}
 
-  const tally = {
-    gate: rule.gate,
-    state,
-    required: rule.approvals,
-    approvedBy,
-    rejectedBy,
-    missing: state === 'approved' ? 0 : missing,
-    mayApprove: state !== 'waiting' ? [] : owners.missing.length ? owners.mayApprove : mayApprove,
-    notCounted,
-    expiresAt,
-    escalated: state === 'waiting' && pastDeadline && rule.onExpiry === 'escalate',
-    missingOwners: state === 'approved' ? [] : owners.missing,
-  };
-  return { ...tally, description: describeTally(rule, tally) };
+/**
+ * Where the gate stands. A council's rejection is a veto only where the council has one (else it
+ * is one vote among others); anyone else's rejection rejects. Expiry never approves.
+ */
+function gateState(
+  rule: GateRule,
+  t: { rejected: boolean; missing: number; pastDeadline: boolean; reachable: number; blocked: boolean },
+): GateState {
+  if (rule.council && rule.veto && t.rejected) return 'vetoed';
+  if (!rule.council && t.rejected) return 'rejected';
+  if (t.missing === 0) return 'approved';
+  if (t.pastDeadline && rule.onExpiry === 'reject') return 'expired';
+  if (t.reachable < rule.approvals || t.blocked) return t.rejected ? 'rejected' : 'unreachable';
+  return 'waiting';
 }
 
 /**

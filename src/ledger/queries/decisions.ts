@@ -55,7 +55,11 @@ interface ReceiptRow {
   ts: string;
 }
 
-function prepare(db: LedgerDb) {
+/**
+ * What the gate reads about pull requests: one PR's decisions and receipts (on every webhook and
+ * reconcile pass), and the PRs waiting for people.
+ */
+function pullRequestStatements(db: LedgerDb) {
   return {
     waitingSince: db.prepare<[string, number, string], { ts: string | null }>(
       "SELECT MIN(ts) AS ts FROM decisions WHERE repository = ? AND number = ? AND head_sha = ? AND outcome = 'require_approval'",
@@ -101,6 +105,12 @@ function prepare(db: LedgerDb) {
         WHERE d.outcome = 'require_approval'
           AND d.seq = (SELECT MAX(seq) FROM decisions x WHERE x.repository = d.repository AND x.number = d.number)`,
     ),
+  };
+}
+
+/** What the watchers, suggestions and the backtest read over a window of time or sequence. */
+function windowStatements(db: LedgerDb) {
+  return {
     recorded: db.prepare<
       [string, string, number],
       { seq: number; ts: string; agent_id: string; payload: string }
@@ -126,6 +136,10 @@ function prepare(db: LedgerDb) {
       "SELECT payload FROM ledger_entries WHERE seq > ? AND seq <= ? AND type = 'council.membership' ORDER BY seq DESC LIMIT 1",
     ),
   };
+}
+
+function prepare(db: LedgerDb) {
+  return { ...pullRequestStatements(db), ...windowStatements(db) };
 }
 
 const cache = new WeakMap<LedgerDb, ReturnType<typeof prepare>>();

@@ -1,3 +1,4 @@
+/** What the kill switch reads: open PRs of an agent, its revocation history, Vault tokens issued to it. */
 import { dbOf, type LedgerSource } from '../ledger.js';
 
 export interface OpenPullRequest {
