@@ -6,6 +6,7 @@
  */
 import { type Directory, isAgentIdentity, loginKey, personByLogin } from '../people.js';
 import type { CodeOwnerGroup } from './code-owner-groups.js';
+import { describeOwners, ownersStillNeeded } from './code-owner-tally.js';
 import type { ApprovalReceipt } from './decision.js';
 
 /** A gate with everything the tally needs, resolved from the policy and the organisation config. */
@@ -243,50 +244,6 @@ function gateState(
   if (t.pastDeadline && rule.onExpiry === 'reject') return 'expired';
   if (t.reachable < rule.approvals || t.blocked) return t.rejected ? 'rejected' : 'unreachable';
   return 'waiting';
-}
-
-/**
- * A code-owners gate's groups of paths that no counted approval covers yet, each with the owners
- * who may still approve it; `blocked` when one of them has nobody left.
- */
-function ownersStillNeeded(
-  rule: GateRule,
-  approvedBy: readonly string[],
-  mayStill: (login: string) => boolean,
-): { missing: GateTally['missingOwners']; mayApprove: string[]; blocked: boolean } {
-  const approved = new Set(approvedBy.map(loginKey));
-  const missing = (rule.codeOwners ?? [])
-    .filter((g) => !g.owners.some((o) => approved.has(loginKey(o))))
-    .map((g) => ({ paths: g.paths, owners: g.owners.filter(mayStill), why: g.why }));
-  return {
-    missing,
-    mayApprove: [...new Set(missing.flatMap((g) => g.owners))].sort(),
-    blocked: missing.some((g) => g.owners.length === 0),
-  };
-}
-
-const MAX_SHOWN = 5;
-
-/** `a`, `b`, `c` and 4 more: a card has room for a few paths, not for 3,000. */
-function someOf(items: readonly string[], quote = '`'): string {
-  const shown = items.slice(0, MAX_SHOWN).map((p) => `${quote}${p}${quote}`);
-  return items.length > MAX_SHOWN
-    ? `${shown.join(', ')} and ${items.length - MAX_SHOWN} more`
-    : shown.join(', ');
-}
-
-/** The paths still missing an owner's approval, group by group. */
-function describeOwners(t: Pick<GateTally, 'missingOwners'>, blockedOnly: boolean): string {
-  const groups = t.missingOwners.filter((g) => !blockedOnly || g.owners.length === 0);
-  const parts = groups
-    .slice(0, MAX_SHOWN)
-    .map((g) =>
-      g.owners.length
-        ? `${someOf(g.paths)} (from ${g.owners.join(', ')})`
-        : `${someOf(g.paths)}: ${g.why ?? 'every owner is barred or has voted'}`,
-    );
-  const more = groups.length > MAX_SHOWN ? `; and ${groups.length - MAX_SHOWN} more groups of paths` : '';
-  return parts.join('; ') + more;
 }
 
 function describeTally(rule: GateRule, t: Omit<GateTally, 'description'>): string {
