@@ -100,10 +100,7 @@ export class GithubIntegration {
       ...(options.inProgressAfterMs !== undefined ? { inProgressAfterMs: options.inProgressAfterMs } : {}),
     });
     void this.probot.load(
-      governanceApp(
-        { governance, gate, logger, onOutbox: () => this.delivery.pump.kick() },
-        () => this.current,
-      ),
+      governanceApp({ governance, gate, onOutbox: () => this.delivery.pump.kick() }, () => this.current),
     );
     this.gate = gate;
     this.route = {
