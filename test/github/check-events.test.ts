@@ -83,7 +83,7 @@ function decidedAgain(state = 'open') {
   return { scope, bodies };
 }
 
-function withRepository<T extends Record<string, any>>(payload: T): T {
+function withRepository(payload: Record<string, any>): Record<string, any> {
   payload.installation = { id: 1 };
   payload.repository = agentPullRequest().repository;
   return payload;
