@@ -1,4 +1,5 @@
 import type { ProbotOctokit } from 'probot';
+import type { CheckRunOutput } from '../core/policy/render-check-run.js';
 import type { LedgerSource } from '../ledger/ledger.js';
 import { checkRunId, rememberCheckRun } from '../ledger/queries/check-runs.js';
 import type { CheckRunPayload } from './check-run-message.js';
@@ -8,6 +9,8 @@ export const ANNOTATIONS_PER_REQUEST = 50;
 
 /** Kept in `github_check_runs` while a create is under way: its id is not known yet. */
 const CREATE_ATTEMPTED = 0;
+
+type Annotation = CheckRunOutput['annotations'][number];
 
 /**
  * Creates this app's check run on a commit, or updates the one created before (its id is kept in
@@ -19,31 +22,48 @@ export async function deliverCheckRun(
   p: CheckRunPayload,
   publicUrl: string | null = null,
 ): Promise<void> {
-  const repository = `${p.owner}/${p.repo}`;
-  const known = checkRunId(db, repository, p.headSha, p.name);
   const { annotations, ...output } = p.render.output;
-  const batches: (typeof annotations)[] = [];
+  const batches: Annotation[][] = [];
   for (let i = 0; i < annotations.length; i += ANNOTATIONS_PER_REQUEST)
     batches.push(annotations.slice(i, i + ANNOTATIONS_PER_REQUEST));
-  const toApi = (batch: typeof annotations = []) =>
-    batch.map((a) => ({
-      path: a.path,
-      start_line: a.startLine,
-      end_line: a.endLine,
-      annotation_level: a.level,
-      title: a.title,
-      message: a.message,
-    }));
-  const body = {
+  const id = await writeCheckRun(octokit, db, p, firstRequest(p, output, batches[0], publicUrl));
+  for (const batch of batches.slice(1)) {
+    await octokit.rest.checks.update({
+      owner: p.owner,
+      repo: p.repo,
+      check_run_id: id,
+      output: { ...output, annotations: toApi(batch) },
+    });
+  }
+}
+
+/** The check run's first request, the same for a create and an update: its state and first annotations. */
+function firstRequest(
+  p: CheckRunPayload,
+  output: Omit<CheckRunOutput, 'annotations'>,
+  annotations: Annotation[] | undefined,
+  publicUrl: string | null,
+) {
+  return {
     owner: p.owner,
     repo: p.repo,
     status: p.render.status,
     ...(p.render.conclusion ? { conclusion: p.render.conclusion } : {}),
-    output: { ...output, annotations: toApi(batches[0]) },
+    output: { ...output, annotations: toApi(annotations) },
     ...(publicUrl ? { details_url: detailsUrl(publicUrl, p) } : {}),
   };
+}
+
+/** Creates the check run, or updates the one created before; returns its id. */
+async function writeCheckRun(
+  octokit: ProbotOctokit,
+  db: LedgerSource,
+  p: CheckRunPayload,
+  body: ReturnType<typeof firstRequest>,
+): Promise<number> {
+  const repository = `${p.owner}/${p.repo}`;
   const remember = (id: number) => rememberCheckRun(db, repository, p.headSha, p.name, id);
-  let id = known ?? undefined;
+  let id = checkRunId(db, repository, p.headSha, p.name) ?? undefined;
   if (id === CREATE_ATTEMPTED) {
     // An earlier attempt may have created it and lost the answer (a crash, a gateway error after the
     // fact): find it before creating a second one on the commit.
@@ -60,19 +80,23 @@ export async function deliverCheckRun(
   if (id === undefined || id === CREATE_ATTEMPTED) {
     remember(CREATE_ATTEMPTED);
     const { data } = await octokit.rest.checks.create({ ...body, name: p.name, head_sha: p.headSha });
-    id = data.id;
-    remember(id);
-  } else {
-    await octokit.rest.checks.update({ ...body, check_run_id: id });
+    remember(data.id);
+    return data.id;
   }
-  for (const batch of batches.slice(1)) {
-    await octokit.rest.checks.update({
-      owner: p.owner,
-      repo: p.repo,
-      check_run_id: id,
-      output: { ...output, annotations: toApi(batch) },
-    });
-  }
+  await octokit.rest.checks.update({ ...body, check_run_id: id });
+  return id;
+}
+
+/** Annotations as the Checks API names their fields. */
+function toApi(batch: Annotation[] = []) {
+  return batch.map((a) => ({
+    path: a.path,
+    start_line: a.startLine,
+    end_line: a.endLine,
+    annotation_level: a.level,
+    title: a.title,
+    message: a.message,
+  }));
 }
 
 /** The decision page (src/web): of the PR when the payload names it, else of the newest PR at the commit. */

@@ -1,12 +1,17 @@
 import type { Probot, ProbotOctokit } from 'probot';
 import type { z } from 'zod';
 import type { AgentRecord } from '../core/agent.js';
-import { type DeploymentActor, type DeploymentFacts, decideDeployment } from '../core/deployment-gate.js';
+import {
+  type DeploymentActor,
+  type DeploymentFacts,
+  type DeploymentVerdict,
+  decideDeployment,
+} from '../core/deployment-gate.js';
 import type { LedgerEntryInput } from '../core/ledger-entries.js';
 import { tierCapabilities } from '../core/org-config.js';
 import type { Governance } from '../governance/governance.js';
 import type { OutboxMessageInput } from '../ledger/outbox.js';
-import { loadPolicy } from './load-policy.js';
+import { type LoadedPolicy, loadPolicy } from './load-policy.js';
 import type { PolicyCache } from './policy-cache.js';
 import { runIdOf, type WEBHOOK_SCHEMAS } from './webhook-schemas.js';
 
@@ -50,45 +55,9 @@ export class DeploymentGate {
     // A revocation holds in the state store even before the ledger has it.
     const revoked = found ? (await g.state.getRevokeSignal(found.agent.id)) !== null : false;
     g.ledger.atomically(() => {
-      const actor: DeploymentActor = found
-        ? {
-            kind: 'agent',
-            agentId: found.agent.id,
-            login: found.login,
-            strength: found.strength,
-            via: found.via,
-            tier: found.agent.tier,
-            // Read inside the write: a revocation cannot slip in between.
-            status: revoked ? 'revoked' : (g.statusInLedger(found.agent.id) ?? found.agent.status),
-            tierMayDeploy: tierCapabilities(g.config, found.agent.tier).actions.includes('deploy'),
-          }
-        : { kind: 'person', login: creator ?? sender ?? 'unknown' };
-      const policy: DeploymentFacts['policy'] = loaded.ok
-        ? { ok: true, environments: loaded.policy.environments, gates: Object.keys(loaded.policy.gates) }
-        : { ok: false, problem: loaded.problems.join('; ') };
-      const verdict = decideDeployment({ environment: e.environment, actor, policy });
-      const entry: LedgerEntryInput = {
-        type: 'deployment.decided',
-        agentId: found?.agent.id ?? null,
-        actor: 'github',
-        payload: {
-          repository: e.repository.full_name,
-          environment: e.environment,
-          runId,
-          deploymentId: e.deployment?.id ?? null,
-          sha: e.deployment?.sha ?? null,
-          ref: e.deployment?.ref ?? null,
-          creator,
-          sender,
-          attribution: found ? { strength: found.strength, via: found.via, author: found.login } : null,
-          tier: found?.agent.tier ?? null,
-          state: verdict.state,
-          gate: verdict.gate,
-          reasons: verdict.reasons,
-          policyVersion: loaded.ok ? loaded.policy.version : null,
-          installationId: e.installation.id,
-        },
-      };
+      const actor = this.actorOf(found, revoked, creator ?? sender ?? 'unknown');
+      const verdict = decideDeployment({ environment: e.environment, actor, policy: policyFacts(loaded) });
+      const entry = decidedEntry(e, { runId, creator, sender, found, loaded, verdict });
       const answer: DeploymentReviewPayload = {
         installationId: e.installation.id,
         owner,
@@ -104,6 +73,23 @@ export class DeploymentGate {
     this.onOutbox();
   }
 
+  /** Who the core judges: the agent found, with its status read inside the write, or a person. */
+  private actorOf(found: Behind | null, revoked: boolean, person: string): DeploymentActor {
+    const g = this.governance;
+    if (!found) return { kind: 'person', login: person };
+    return {
+      kind: 'agent',
+      agentId: found.agent.id,
+      login: found.login,
+      strength: found.strength,
+      via: found.via,
+      tier: found.agent.tier,
+      // Read inside the write: a revocation cannot slip in between.
+      status: revoked ? 'revoked' : (g.statusInLedger(found.agent.id) ?? found.agent.status),
+      tierMayDeploy: tierCapabilities(g.config, found.agent.tier).actions.includes('deploy'),
+    };
+  }
+
   /**
    * The agent behind a deployment. Authenticated: its creator, or whoever set off the run, is one
    * of the agent's logins (GitHub vouches for both). Claimed: only the deployment's own payload
@@ -113,12 +99,7 @@ export class DeploymentGate {
     creator: string | null,
     sender: string | null,
     payload: unknown,
-  ): Promise<{
-    agent: AgentRecord;
-    login: string;
-    strength: 'authenticated' | 'claimed';
-    via: string;
-  } | null> {
+  ): Promise<Behind | null> {
     for (const [login, role] of [
       [creator, 'deployment creator'],
       [sender, 'run actor'],
@@ -134,6 +115,58 @@ export class DeploymentGate {
     const login = creator ?? sender ?? 'unknown';
     return agent ? { agent, login, strength: 'claimed', via: `deployment payload of ${login}` } : null;
   }
+}
+
+/** The agent behind a deployment, and how it was tied to it. */
+interface Behind {
+  agent: AgentRecord;
+  login: string;
+  strength: 'authenticated' | 'claimed';
+  via: string;
+}
+
+/** The policy as the core's deployment rule reads it: its environments and gates, or why it failed. */
+function policyFacts(loaded: LoadedPolicy): DeploymentFacts['policy'] {
+  return loaded.ok
+    ? { ok: true, environments: loaded.policy.environments, gates: Object.keys(loaded.policy.gates) }
+    : { ok: false, problem: loaded.problems.join('; ') };
+}
+
+/** The `deployment.decided` entry: the request, who was behind it, and the core's verdict. */
+function decidedEntry(
+  e: DeploymentProtectionRuleEvent,
+  d: {
+    runId: number;
+    creator: string | null;
+    sender: string | null;
+    found: Behind | null;
+    loaded: LoadedPolicy;
+    verdict: DeploymentVerdict;
+  },
+): LedgerEntryInput {
+  const { found, verdict } = d;
+  return {
+    type: 'deployment.decided',
+    agentId: found?.agent.id ?? null,
+    actor: 'github',
+    payload: {
+      repository: e.repository.full_name,
+      environment: e.environment,
+      runId: d.runId,
+      deploymentId: e.deployment?.id ?? null,
+      sha: e.deployment?.sha ?? null,
+      ref: e.deployment?.ref ?? null,
+      creator: d.creator,
+      sender: d.sender,
+      attribution: found ? { strength: found.strength, via: found.via, author: found.login } : null,
+      tier: found?.agent.tier ?? null,
+      state: verdict.state,
+      gate: verdict.gate,
+      reasons: verdict.reasons,
+      policyVersion: d.loaded.ok ? d.loaded.policy.version : null,
+      installationId: e.installation.id,
+    },
+  };
 }
 
 /** One answer per delivery: a re-run of the workflow asks again and is answered again. */

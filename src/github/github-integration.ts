@@ -1,13 +1,15 @@
 import type { CircuitBreakerPolicy } from 'cockatiel';
-import { Probot, ProbotOctokit } from 'probot';
+import type { Probot } from 'probot';
 import type { Governance } from '../governance/governance.js';
 import { DeliveryLoop, describe, unwrap } from '../integrations/delivery-loop.js';
 import { Inbox } from '../ledger/inbox.js';
+import { systemClock } from '../platform/clock.js';
 import type { Route } from '../platform/http-server.js';
 import type { Logger } from '../platform/logger.js';
 import { Pump } from '../platform/pump.js';
 import { BrokenCircuitError, createBreaker, isTransient, retryAt } from '../platform/resilience.js';
 import { type DeliveryMeta, governanceApp } from './app.js';
+import { createProbot } from './create-probot.js';
 import { githubDeliverer, type RecordEffect } from './github-deliverer.js';
 import { PolicyCache } from './policy-cache.js';
 import { PullRequestGate } from './pull-request-gate.js';
@@ -59,53 +61,25 @@ export class GithubIntegration {
     this.retry = options.retry ?? { initialMs: 1000, maxMs: 5 * 60_000 };
     this.publicUrl = config.publicUrl ?? null;
     this.breaker = createBreaker(options.breaker ?? { halfOpenAfterMs: 10_000, consecutiveFailures: 5 });
-    this.probot = new Probot({
-      appId: config.appId,
-      privateKey: config.privateKey,
-      secret: config.webhookSecret,
-      baseUrl: config.baseUrl,
-      log: logger.child({ component: 'probot' }),
-      // Our outbox and inbox retry with backoff behind one breaker; Octokit retrying (and queueing
-      // writes) on its own underneath would multiply attempts and hide outages from the breaker.
-      Octokit: ProbotOctokit.plugin(this.rateLimits.plugin()).defaults(
-        (options: Record<string, unknown>) => ({
-          ...options,
-          retry: { enabled: false },
-          throttle: { ...(options.throttle as object), enabled: false },
-        }),
-      ),
-    });
+    this.probot = createProbot(config, logger, this.rateLimits);
     this.inbox = new Inbox(governance.ledger);
     const onError = (error: unknown) => logger.error({ err: error }, 'GitHub worker failed; will retry');
     this.inboxPump = new Pump(() => this.processInbox(), 2000, onError);
-    this.delivery = new DeliveryLoop(
-      governance.ledger,
-      githubDeliverer({
-        probot: this.probot,
-        db: governance.ledger,
-        breaker: this.breaker,
-        retry: this.retry,
-        publicUrl: this.publicUrl,
-        recordEffect: options.recordEffect ?? (() => {}),
-        rateLimitLowUntil: () => this.rateLimits.lowUntil(),
-      }),
-      logger,
-    );
+    this.delivery = this.deliveryLoop(options.recordEffect ?? (() => {}));
     this.reconcilePump = new Pump(
       () => this.reconcile().then(() => undefined),
       options.reconcileIntervalMs ?? 10 * 60_000,
       onError,
     );
-    const gate = new PullRequestGate(governance, logger, () => this.delivery.pump.kick(), new PolicyCache(), {
+    this.gate = new PullRequestGate(governance, logger, () => this.delivery.pump.kick(), new PolicyCache(), {
       ...(options.inProgressAfterMs !== undefined ? { inProgressAfterMs: options.inProgressAfterMs } : {}),
     });
     void this.probot.load(
       governanceApp(
-        { governance, gate, logger, onOutbox: () => this.delivery.pump.kick() },
+        { governance, gate: this.gate, onOutbox: () => this.delivery.pump.kick() },
         () => this.current,
       ),
     );
-    this.gate = gate;
     this.route = {
       prefix: WEBHOOK_PATH,
       handler: createWebhookReceiver({
@@ -118,6 +92,25 @@ export class GithubIntegration {
   }
 
   readonly gate: PullRequestGate;
+
+  /** The outbox deliverer for calls to GitHub, behind the shared breaker, on the runtime's clock. */
+  private deliveryLoop(recordEffect: RecordEffect): DeliveryLoop {
+    const { governance, logger } = this;
+    return new DeliveryLoop(
+      governance.ledger,
+      githubDeliverer({
+        probot: this.probot,
+        db: governance.ledger,
+        breaker: this.breaker,
+        retry: this.retry,
+        publicUrl: this.publicUrl,
+        recordEffect,
+        rateLimitLowUntil: () => this.rateLimits.lowUntil(),
+      }),
+      logger,
+      () => governance.clock.ms(),
+    );
+  }
 
   start(): this {
     this.inboxPump.start();
@@ -148,8 +141,10 @@ export class GithubIntegration {
 
   /** Like `settle`, but also waits out retries until nothing at all is pending. */
   async drain(timeoutMs = 10_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
+    // Real time, not governance.clock: this waits for real retries, and a test's ManualClock would
+    // never reach the deadline.
+    const deadline = systemClock.ms() + timeoutMs;
+    while (systemClock.ms() < deadline) {
       await this.settle();
       if (
         this.inbox.pendingCount('github') === 0 &&

@@ -1,11 +1,6 @@
 import type { ProbotOctokit } from 'probot';
 import type { AgentRecord } from '../core/agent.js';
-import { tierCapabilities } from '../core/org-config.js';
-import type { Attribution } from '../core/policy/decision.js';
-import { diffHash, evaluate, scanForSecrets } from '../core/policy/evaluate.js';
-import { evaluationInputsKey } from '../core/policy/evaluation-inputs.js';
-import type { Policy } from '../core/policy/policy-schema.js';
-import type { PullRequestFacts } from '../core/policy/pull-request-facts.js';
+import { scanForSecrets } from '../core/policy/evaluate.js';
 import {
   type CheckRunRender,
   renderCheckRun,
@@ -15,29 +10,17 @@ import {
   renderUnknownAuthor,
 } from '../core/policy/render-check-run.js';
 import { resolvePolicy } from '../core/policy/resolve-policy.js';
-import { secretMatchersOf } from '../core/policy/rules.js';
 import { decisionRecord } from '../governance/decision-record.js';
 import type { Governance } from '../governance/governance.js';
 import type { Logger } from '../platform/logger.js';
 import { checkRunMessage } from './check-run-message.js';
+import { type DecideOn, decidePullRequest, inputsKeyOf, scannedFacts } from './decide-pull-request.js';
 import { gatherCommits, gatherFacts } from './gather-facts.js';
 import { inProgressIfSlow } from './in-progress-if-slow.js';
 import { CodeOwnersReader } from './load-code-owners.js';
 import { type LoadedPolicy, loadPolicy } from './load-policy.js';
 import type { PolicyCache } from './policy-cache.js';
 import type { PullRequestTarget } from './pull-request-target.js';
-import { scanInSlices } from './scan-in-slices.js';
-
-/**
- * The PR's facts with its secret scan already run, in slices that give the event loop back: the
- * one step whose cost a policy's patterns decide, so the one kept off the loop's critical path.
- */
-async function scannedFacts(policy: Policy, pending: Promise<PullRequestFacts>): Promise<PullRequestFacts> {
-  const facts = await pending;
-  if (!policy.rules.secrets.enabled) return facts;
-  const { slices: _slices, ...secretScan } = await scanInSlices(facts.files, secretMatchersOf(policy));
-  return { ...facts, secretScan };
-}
 
 /** A person asked for the check again: it is written even when nothing changed. */
 const ASKED_AGAIN = new Set([
@@ -81,7 +64,7 @@ export class PullRequestGate {
     trigger: string,
     causeSeq: number | null,
     /** When the decision is taken: expiry is judged at this instant. */
-    now = new Date(),
+    now = this.governance.clock.now(),
   ): Promise<void> {
     const g = this.governance;
     // Commits are read only when the author is no agent's login: a trailer is then the only tie.
@@ -113,7 +96,7 @@ export class PullRequestGate {
             afterMs: this.options.inProgressAfterMs ?? 1000,
           });
     try {
-      await this.judgeAgent(octokit, judged, loaded.policy, identified, coAuthors, now);
+      await this.judgeAgent(octokit, judged, { policy: loaded.policy, identified, coAuthors, now });
     } finally {
       done();
     }
@@ -135,68 +118,20 @@ export class PullRequestGate {
     if (!loaded.ok) return false;
     const codeOwners = await this.owners.forPolicy(octokit, target, loaded.policy);
     return (
-      this.inputsKey(target, latest.diffHash, loaded.policy.version, agent, codeOwners) === latest.inputs
+      inputsKeyOf(g, target, latest.diffHash, loaded.policy.version, agent, codeOwners) === latest.inputs
     );
-  }
-
-  private inputsKey(
-    t: PullRequestTarget,
-    diff: string,
-    policyVersion: string,
-    agent: AgentRecord,
-    codeOwners: unknown,
-  ): string {
-    const g = this.governance;
-    const { headSha, baseRef, title, draft, author } = t.pr;
-    return evaluationInputsKey({
-      pr: { headSha, baseRef, title, draft, author },
-      diffHash: diff,
-      policyVersion,
-      agent,
-      receipts: g.receiptsFor(`${t.owner}/${t.repo}`, t.pr.number),
-      agentIdentities: g.agentIdentities(),
-      org: g.configWithCouncil(),
-      ...(codeOwners === undefined ? {} : { codeOwners }),
-    });
   }
 
   private async judgeAgent(
     octokit: ProbotOctokit,
     { target, trigger, causeSeq }: Judged,
-    policy: Policy,
-    { agent, attribution }: { agent: AgentRecord; attribution: Attribution },
-    coAuthors: string[],
-    now: Date,
+    on: DecideOn,
   ): Promise<void> {
     const g = this.governance;
+    const { agent } = on.identified;
     const repository = `${target.owner}/${target.repo}`;
-    const [scanned, codeOwners] = await Promise.all([
-      scannedFacts(
-        policy,
-        gatherFacts(octokit, target, coAuthors, {
-          needChecks: policy.rules.required_checks.enabled && policy.rules.required_checks.checks.length > 0,
-        }),
-      ),
-      this.owners.forPolicy(octokit, target, policy),
-    ]);
-    const facts = codeOwners ? { ...scanned, codeOwners } : scanned;
-    const inputs = this.inputsKey(target, diffHash(facts), policy.version, agent, codeOwners);
-    // The request began to wait with the first decision at this head that needed people (or now).
-    const since = g.waitingSince(repository, target.pr.number, target.pr.headSha) ?? now.toISOString();
-    const decision = evaluate(
-      policy,
-      tierCapabilities(g.config, agent.tier),
-      facts,
-      {
-        agent,
-        receipts: g.receiptsFor(repository, target.pr.number),
-        org: g.configWithCouncil(),
-        agentIdentities: g.agentIdentities(),
-        waitingSince: since,
-        attribution,
-      },
-      now,
-    );
+    const codeOwners = await this.owners.forPolicy(octokit, target, on.policy);
+    const { facts, decision, inputs } = await decidePullRequest(g, octokit, target, { ...on, codeOwners });
     const latest = g.latestDecision(repository, target.pr.number);
     const same = g.sameAsLatest(repository, target.pr.number, decision);
     // Nothing it depends on changed and it says the same: the check already says this. Two votes at

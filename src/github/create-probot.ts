@@ -1,0 +1,22 @@
+import { Probot, ProbotOctokit } from 'probot';
+import type { Logger } from '../platform/logger.js';
+import type { RateLimits } from './rate-limits.js';
+import type { GithubConfig } from './read-github-config.js';
+
+/** The App's Probot, its Octokit reporting GitHub's rate limit to `rateLimits` and never retrying. */
+export function createProbot(config: GithubConfig, logger: Logger, rateLimits: RateLimits): Probot {
+  return new Probot({
+    appId: config.appId,
+    privateKey: config.privateKey,
+    secret: config.webhookSecret,
+    baseUrl: config.baseUrl,
+    log: logger.child({ component: 'probot' }),
+    // Our outbox and inbox retry with backoff behind one breaker; Octokit retrying (and queueing
+    // writes) on its own underneath would multiply attempts and hide outages from the breaker.
+    Octokit: ProbotOctokit.plugin(rateLimits.plugin()).defaults((options: Record<string, unknown>) => ({
+      ...options,
+      retry: { enabled: false },
+      throttle: { ...(options.throttle as object), enabled: false },
+    })),
+  });
+}

@@ -1,0 +1,32 @@
+import type { ProbotOctokit } from 'probot';
+import { targetOf } from '../pull-request-target.js';
+import { pullRequestSchema } from '../webhook-schemas.js';
+import type { HandlerDeps, Repo } from './handler-deps.js';
+
+/**
+ * Evaluates each PR a check event names, once: the event lists only numbers, so each PR is read
+ * from GitHub first, and one that is no longer open is left alone.
+ */
+export async function evaluatePullRequests(
+  { gate, seq }: Pick<HandlerDeps, 'gate' | 'seq'>,
+  octokit: ProbotOctokit,
+  installationId: number,
+  repository: Repo,
+  numbers: number[],
+  trigger: string,
+): Promise<void> {
+  for (const number of new Set(numbers)) {
+    const { data } = await octokit.rest.pulls.get({
+      owner: repository.owner.login,
+      repo: repository.name,
+      pull_number: number,
+    });
+    if (data.state !== 'open') continue;
+    await gate.evaluate(
+      octokit,
+      targetOf(installationId, repository, pullRequestSchema.parse(data)),
+      trigger,
+      seq(),
+    );
+  }
+}

@@ -1,0 +1,27 @@
+import type { Governance } from '../../governance/governance.js';
+import type { PullRequestOutcomes } from '../../governance/pr-outcomes.js';
+import type { DeploymentGate } from '../deployment-gate.js';
+import type { MergeGroupCheck } from '../merge-group-check.js';
+import type { PolicyCache } from '../policy-cache.js';
+import type { PullRequestGate } from '../pull-request-gate.js';
+
+/** What the webhook handlers work with: built once by `governanceApp`, shared by every handler. */
+export interface HandlerDeps {
+  governance: Governance;
+  gate: PullRequestGate;
+  /** The policy files read from GitHub (the gate's own cache). */
+  policies: PolicyCache;
+  outcomes: PullRequestOutcomes;
+  mergeGroups: MergeGroupCheck;
+  deployments: DeploymentGate;
+  /** The ledger sequence of the delivery being processed, set by the inbox worker. */
+  seq: () => number;
+}
+
+/** A webhook's repository, as the edge schema parsed it. */
+export interface Repo {
+  name: string;
+  owner: { login: string };
+  default_branch: string;
+  full_name: string;
+}
