@@ -1,5 +1,7 @@
 import type { LedgerEntry } from '../core/ledger-entries.js';
-import type { GithubStandIn, SlackStandIn, VaultStandIn } from '../demo/stand-ins.js';
+import type { GithubStandIn } from '../demo/github-stand-in.js';
+import type { SlackStandIn } from '../demo/slack-stand-in.js';
+import type { VaultStandIn } from '../demo/vault-stand-in.js';
 import { followerPosition } from '../ledger/followers.js';
 import type { LedgerSource } from '../ledger/ledger.js';
 import { allEntries, backlog, outboxCountsByStatus } from '../ledger/queries/admin.js';

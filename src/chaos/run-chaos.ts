@@ -6,16 +6,11 @@ import { fileURLToPath } from 'node:url';
 import { openRuntime } from '../app/open-runtime.js';
 import { AgentClient } from '../client/index.js';
 import { readEnv } from '../config/read-env.js';
-import {
-  approveButtonValue,
-  clickApprove,
-  deliverPullRequest,
-  GithubStandIn,
-  SlackStandIn,
-  STAND_IN_POLICY,
-  standInEnv,
-  VaultStandIn,
-} from '../demo/stand-ins.js';
+import { GithubStandIn } from '../demo/github-stand-in.js';
+import { SlackStandIn } from '../demo/slack-stand-in.js';
+import { STAND_IN_POLICY, standInEnv } from '../demo/stand-in-env.js';
+import { approveButtonValue, clickApprove, deliverPullRequest } from '../demo/stand-in-requests.js';
+import { VaultStandIn } from '../demo/vault-stand-in.js';
 import { openLedger } from '../ledger/ledger.js';
 import { backlog } from '../ledger/queries/admin.js';
 import { checkInvariants, type InvariantResult, type Observed } from './invariants.js';
