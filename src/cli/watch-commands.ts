@@ -69,7 +69,8 @@ export function registerChaosCommand(program: Command): void {
     .option('--defect <name>', 'run a deliberately broken build (no-fencing) to see the run catch it')
     .action(
       async (opts: { agents: number; duration: number; seed: number; faults: string; defect?: string }) => {
-        const { CHAOS_FAULTS, runChaos } = await import('../chaos/run-chaos.js');
+        const { CHAOS_FAULTS } = await import('../chaos/chaos-options.js');
+        const { runChaos } = await import('../chaos/run-chaos.js');
         const faults = opts.faults
           .split(',')
           .map((f) => f.trim())
