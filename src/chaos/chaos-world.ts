@@ -105,7 +105,6 @@ export async function prepareChaosWorld(options: ChaosOptions): Promise<ChaosWor
     HEALTH_PROBE_INTERVAL_MS: '250',
     ...(options.defect ? { AGOV_CHAOS_DEFECT: options.defect } : {}),
   };
-  const tokens = await registerAgents(env, ids);
   return {
     options,
     print: options.print ?? (() => {}),
@@ -118,7 +117,17 @@ export async function prepareChaosWorld(options: ChaosOptions): Promise<ChaosWor
     base: `http://127.0.0.1:${port}`,
     ledgerPath,
     ids,
-    tokens,
+    tokens: await registerAgents(env, ids),
+    ...nothingObservedYet(),
+  };
+}
+
+/** A run's record and counters before its first request. */
+function nothingObservedYet(): Pick<
+  ChaosWorld,
+  'observed' | 'stats' | 'deadline' | 'prNumber' | 'eventNumber'
+> {
+  return {
     observed: {
       accepted: new Set<string>(),
       intervals: [],
