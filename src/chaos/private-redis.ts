@@ -82,6 +82,7 @@ export async function freePort(): Promise<number> {
 }
 
 async function waitForPort(port: number, open: boolean): Promise<void> {
+  // Wall-clock time: this waits for a real process to open or close its port.
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
     const isOpen = await new Promise<boolean>((resolve) => {

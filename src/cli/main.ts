@@ -4,16 +4,19 @@ import { Command, CommanderError } from 'commander';
 import { loadEnvFile } from '../platform/env-file.js';
 import { isUserError } from '../platform/errors.js';
 import { createLogger } from '../platform/logger.js';
-import { registerAdminCommands } from './admin-commands.js';
-import { registerAgentsCommands } from './agents-commands.js';
+import { registerAgentsCommands } from './agents/index.js';
+import { registerChaosCommand } from './chaos-command.js';
 import { registerCheckpointCommands } from './checkpoint-commands.js';
 import { registerConfigCommands } from './config-commands.js';
 import { envFor } from './context.js';
-import { registerLedgerCommands } from './ledger-commands.js';
+import { registerDemoCommand } from './demo-command.js';
+import { registerLedgerCommands } from './ledger/index.js';
 import { EXIT } from './output.js';
-import { registerPolicyCommands } from './policy-commands.js';
+import { registerPolicyCommands } from './policy/index.js';
+import { registerPromotionsCommands } from './promotions/index.js';
 import { registerSlackCommands } from './slack-commands.js';
-import { registerChaosCommand, registerDemoCommand, registerWatchCommands } from './watch-commands.js';
+import { registerVaultCommands } from './vault/index.js';
+import { registerWatchCommands } from './watch-commands.js';
 
 export function buildProgram(): Command {
   const program = new Command('agov')
@@ -49,7 +52,9 @@ export function buildProgram(): Command {
 
   registerLedgerCommands(program);
   registerCheckpointCommands(program);
-  registerAdminCommands(registerAgentsCommands(program), program);
+  registerAgentsCommands(program);
+  registerPromotionsCommands(program);
+  registerVaultCommands(program);
   registerPolicyCommands(program);
   registerConfigCommands(program);
   registerSlackCommands(program);

@@ -26,9 +26,8 @@ export class Watcher {
   constructor(private readonly governance: Governance) {}
 
   /** Runs the rules; returns the findings raised now (not those already open). */
-  run(now = new Date()): Finding[] {
-    const ledger = this.governance.ledger;
-    const db = ledger;
+  run(now = this.governance.clock.now()): Finding[] {
+    const db = this.governance.ledger;
     const since = new Date(now.getTime() - DEFAULT_WATCH_SETTINGS.windowHours * 3600_000).toISOString();
     const history = {
       violations: violationsSince(db, since),
@@ -36,62 +35,69 @@ export class Watcher {
       waitingApprovals: waitingSlackApprovals(db),
     };
     const findings = watch(history, DEFAULT_WATCH_SETTINGS, now);
-    return ledger.atomically(() => {
+    return this.governance.ledger.atomically(() => {
       const open = new Set(this.openFindings());
       const current = new Set(findings.map((f) => f.key));
       const raised = findings.filter((f) => !open.has(f.key));
-      const channel = this.governance.config.slack.findings_channel;
-      const { findings_repository: repository, issue_labels: labels } = this.governance.config.watchers;
-      const issue = (
-        f: Finding | { key: string },
-        action: FindingIssuePayload['action'],
-      ): OutboxMessageInput[] =>
-        repository
-          ? [
-              findingIssueMessage(
-                {
-                  action,
-                  repository,
-                  labels,
-                  key: f.key,
-                  ...('summary' in f ? { summary: f.summary, evidence: f.evidence, rule: f.rule } : {}),
-                },
-                now,
-              ),
-            ]
-          : [];
-      for (const f of raised) {
-        const calls: OutboxMessageInput[] = channel
-          ? [
-              {
-                target: 'slack',
-                kind: 'chat.postMessage',
-                idempotencyKey: `slack:finding:${f.key}:${now.toISOString()}`,
-                orderingKey: `channel:${channel}`,
-                payload: { channel, text: `:mag: ${f.summary}` },
-              },
-            ]
-          : [];
-        calls.push(...issue(f, 'open'));
-        ledger.append(
-          {
-            type: 'finding.raised',
-            agentId: f.agentId,
-            actor: 'bug-watcher',
-            payload: { key: f.key, rule: f.rule, summary: f.summary, evidence: f.evidence },
-          },
-          { outbox: calls },
-        );
-      }
-      for (const key of open) {
-        if (!current.has(key))
-          ledger.append(
-            { type: 'finding.resolved', agentId: null, actor: 'bug-watcher', payload: { key } },
-            { outbox: issue({ key }, 'close') },
-          );
-      }
+      for (const f of raised) this.raise(f, now);
+      for (const key of open) if (!current.has(key)) this.resolve(key, now);
       return raised;
     });
+  }
+
+  /** Records a new finding, with its post to the findings channel and its issue, when configured. */
+  private raise(f: Finding, now: Date): void {
+    const channel = this.governance.config.slack.findings_channel;
+    const calls: OutboxMessageInput[] = channel
+      ? [
+          {
+            target: 'slack',
+            kind: 'chat.postMessage',
+            idempotencyKey: `slack:finding:${f.key}:${now.toISOString()}`,
+            orderingKey: `channel:${channel}`,
+            payload: { channel, text: `:mag: ${f.summary}` },
+          },
+        ]
+      : [];
+    calls.push(...this.issue(f, 'open', now));
+    this.governance.ledger.append(
+      {
+        type: 'finding.raised',
+        agentId: f.agentId,
+        actor: 'bug-watcher',
+        payload: { key: f.key, rule: f.rule, summary: f.summary, evidence: f.evidence },
+      },
+      { outbox: calls },
+    );
+  }
+
+  private resolve(key: string, now: Date): void {
+    this.governance.ledger.append(
+      { type: 'finding.resolved', agentId: null, actor: 'bug-watcher', payload: { key } },
+      { outbox: this.issue({ key }, 'close', now) },
+    );
+  }
+
+  /** The call that opens or closes the finding's GitHub issue; none without a findings repository. */
+  private issue(
+    f: Finding | { key: string },
+    action: FindingIssuePayload['action'],
+    now: Date,
+  ): OutboxMessageInput[] {
+    const { findings_repository: repository, issue_labels: labels } = this.governance.config.watchers;
+    if (!repository) return [];
+    return [
+      findingIssueMessage(
+        {
+          action,
+          repository,
+          labels,
+          key: f.key,
+          ...('summary' in f ? { summary: f.summary, evidence: f.evidence, rule: f.rule } : {}),
+        },
+        now,
+      ),
+    ];
   }
 
   /** Keys of findings raised and not resolved. */
@@ -99,7 +105,7 @@ export class Watcher {
     return openFindingKeys(this.governance.ledger);
   }
 
-  suggestions(now = new Date()): Suggestion[] {
+  suggestions(now = this.governance.clock.now()): Suggestion[] {
     const g = this.governance;
     const db = g.ledger;
     const since = new Date(now.getTime() - 30 * 86_400_000).toISOString();

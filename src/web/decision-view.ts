@@ -43,7 +43,7 @@ export class DecisionViews {
   constructor(
     private readonly governance: Governance,
     /** Shared by every page of the process, so views never repeat a full check. */
-    readonly chain: ChainChecker = new ChainChecker(governance.ledger),
+    readonly chain: ChainChecker = new ChainChecker(governance.ledger, { now: () => governance.clock.ms() }),
   ) {
     this.queries = decisionViewQueries(governance.ledger);
   }
@@ -62,7 +62,7 @@ export class DecisionViews {
   read(
     repositoryAsTyped: string,
     number: number,
-    now = new Date(),
+    now = this.governance.clock.now(),
     options = { chain: true },
   ): DecisionView | null {
     const repository = this.canonicalRepository(repositoryAsTyped, number);

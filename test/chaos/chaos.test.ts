@@ -1,5 +1,6 @@
 import { expect, it } from 'vitest';
-import { CHAOS_FAULTS, runChaos } from '../../src/chaos/run-chaos.js';
+import { CHAOS_FAULTS } from '../../src/chaos/chaos-options.js';
+import { runChaos } from '../../src/chaos/run-chaos.js';
 import { agov } from '../helpers/agov.js';
 
 it('a minute of chaos with Redis, GitHub, Slack, Vault and the service process failing keeps every invariant', {

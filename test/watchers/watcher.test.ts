@@ -2,7 +2,10 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import nock from 'nock';
 import { expect, it } from 'vitest';
+import { openRuntime } from '../../src/app/open-runtime.js';
+import { readEnv } from '../../src/config/read-env.js';
 import { dbOf } from '../../src/ledger/ledger.js';
+import { ManualClock } from '../../src/platform/clock.js';
 import { Watcher } from '../../src/watchers/watcher.js';
 import { agov, tempDir } from '../helpers/agov.js';
 import { API, githubApi, startGithubService } from '../helpers/github.js';
@@ -11,7 +14,10 @@ import { testRuntime } from '../helpers/runtime.js';
 it('raises a finding once while it holds, sends it to Slack, and resolves it when it clears', async () => {
   const config = join(tempDir(), 'org.yml');
   writeFileSync(config, 'slack: { findings_channel: C0FINDINGS }\n');
-  const rt = await testRuntime({ config });
+  // The watcher reads "now" from the runtime's clock: a day passes by moving it, not by waiting.
+  const clock = new ManualClock();
+  const env = readEnv({ LEDGER_PATH: join(tempDir(), 'ledger.db'), GOVERNANCE_CONFIG: config });
+  const rt = await openRuntime(env, { stateStore: 'memory', clock });
   const g = rt.governance;
   await g.registerAgent({ id: 'flaky-bot', tier: 'T2' }, 'admin');
   for (const sha of ['a1', 'a2', 'a3']) {
@@ -28,7 +34,8 @@ it('raises a finding once while it holds, sends it to Slack, and resolves it whe
   expect(rt.ledger.outbox.dueFor('slack').map((m) => m.payload)).toEqual([
     { channel: 'C0FINDINGS', text: ':mag: flaky-bot failed CI 3 times on acme/web#4 in 24 h' },
   ]);
-  expect(watcher.run(new Date(Date.now() + 25 * 3600_000))).toEqual([]);
+  clock.advance(25 * 3600_000);
+  expect(watcher.run()).toEqual([]);
   expect(watcher.openFindings()).toEqual([]);
   const entries = dbOf(rt.ledger)
     .prepare("SELECT type FROM ledger_entries WHERE type LIKE 'finding.%' ORDER BY seq")

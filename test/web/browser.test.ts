@@ -13,7 +13,10 @@ import { join, resolve } from 'node:path';
 import { type Browser, chromium, type Locator, type Response } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningService } from '../../src/app/service.js';
-import { deliverPullRequest, GithubStandIn, SlackStandIn, standInEnv } from '../../src/demo/stand-ins.js';
+import { GithubStandIn } from '../../src/demo/github-stand-in.js';
+import { SlackStandIn } from '../../src/demo/slack-stand-in.js';
+import { standInEnv } from '../../src/demo/stand-in-env.js';
+import { deliverPullRequest } from '../../src/demo/stand-in-requests.js';
 import { buttonBody, postSlack, SLACK_SECRET } from '../helpers/slack.js';
 import { CLIENT_ID, startWebService } from './web-helpers.js';
 
