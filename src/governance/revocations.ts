@@ -3,8 +3,10 @@ import type { LedgerEntry, LedgerEntryInput } from '../core/ledger-entries.js';
 import type { SafetyAction } from '../core/safety-action.js';
 import type { OutboxMessageInput } from '../ledger/outbox.js';
 import {
+  latestRevokingChanges,
   openPullRequestsOf,
   revocationRecordsOf,
+  statusChangeAfter,
   statusChangeBefore,
   unconfirmedRevocations,
 } from '../ledger/queries/revocations.js';
@@ -112,12 +114,35 @@ export class Revocations {
    */
   followEntry(entry: LedgerEntry): void {
     if (entry.type !== 'agent.status_changed' || entry.payload.to !== 'revoked' || !entry.agentId) return;
-    const db = this.governance.ledger;
-    const since = statusChangeBefore(db, entry.agentId, entry.seq);
-    const requested = revocationRecordsOf(db, entry.agentId).some(
-      (r) => r.type === 'revocation.requested' && r.seq > since && r.seq < entry.seq,
+    this.completeKillSwitch(entry.agentId, entry.seq, entry.payload.reason, entry.actor);
+  }
+
+  /**
+   * The rest of the kill switch for the status change to revoked at `statusSeq`, once: not when the
+   * change already has its request (the admin's, or one added before, whatever the follower's
+   * position says), and not when a later change superseded it (the agent was reinstated or resumed
+   * since: failing its checks now would hit an agent in good standing). The revocation id is the
+   * change's own, so doing this again can only find what was done.
+   */
+  private completeKillSwitch(agentId: string, statusSeq: number, reason: string, actor: string): void {
+    const ledger = this.governance.ledger;
+    if (statusChangeAfter(ledger, agentId, statusSeq) !== null) return;
+    const since = statusChangeBefore(ledger, agentId, statusSeq);
+    const requested = revocationRecordsOf(ledger, agentId).some(
+      (r) => r.type === 'revocation.requested' && r.seq > since,
     );
-    if (!requested) this.appendRevocation(entry.agentId, entry.payload.reason, entry.actor, true);
+    if (!requested)
+      this.appendRevocation(agentId, reason, actor, true, undefined, `rev-${agentId}-${statusSeq}`);
+  }
+
+  /**
+   * Every revoked agent whose revocation has no request yet gets one: a follower whose position was
+   * moved past a revocation (or any other way one was skipped) cannot leave a kill switch undone.
+   */
+  healSkipped(): void {
+    const ledger = this.governance.ledger;
+    for (const { agentId, seq, reason, actor } of latestRevokingChanges(ledger))
+      ledger.atomically(() => this.completeKillSwitch(agentId, seq, reason, actor));
   }
 
   /** What follows an admin's recorded revocation in this process: state, the signal read back, delivery. */
@@ -133,6 +158,7 @@ export class Revocations {
    * or before a crash, is confirmed by whichever server runs this next.
    */
   async confirmSignals(): Promise<void> {
+    this.healSkipped();
     for (const agentId of unconfirmedRevocations(this.governance.ledger)) await this.confirmSignal(agentId);
   }
 
@@ -171,14 +197,13 @@ export class Revocations {
     actor: string,
     statusChanged: boolean,
     queued?: SafetyAction,
+    revocationId?: string,
   ): RevocationPlan {
     const g = this.governance;
     const status = g.statusInLedger(agentId);
     if (status === 'revoked' && !statusChanged) throw alreadyRevoked(agentId);
-    const p = {
-      ...this.plan(agentId),
-      ...(queued?.revocationId ? { revocationId: queued.revocationId } : {}),
-    };
+    const id = revocationId ?? queued?.revocationId;
+    const p = { ...this.plan(agentId), ...(id ? { revocationId: id } : {}) };
     const calls: OutboxMessageInput[] = p.openPullRequests.map((pr) =>
       failCheckCall(p.revocationId, agentId, reason, pr),
     );

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { CheckRunRender } from '../core/policy/render-check-run.js';
-import type { OutboxMessage } from '../ledger/outbox.js';
+import { type OutboxMessage, UNREADABLE_PAYLOAD } from '../ledger/outbox.js';
 import type { ApprovalContext } from '../slack/blocks.js';
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
@@ -90,6 +90,8 @@ export function isOutboxKind(kind: string): kind is OutboxKind {
 
 /** The message with its payload parsed for its kind; throws `UnreadableOutboxMessage` with the reason. */
 export function parseOutboxMessage(message: OutboxMessage): TypedOutboxMessage {
+  if (message.payload === UNREADABLE_PAYLOAD)
+    throw new UnreadableOutboxMessage(`outbox ${message.kind} #${message.id}: the payload is not JSON`);
   if (!isOutboxKind(message.kind))
     throw new UnreadableOutboxMessage(`unknown outbox kind \`${message.kind}\``);
   const parsed = OUTBOX_SCHEMAS[message.kind].safeParse(message.payload);

@@ -183,10 +183,21 @@ function rowToMessage(row: OutboxRow): OutboxMessage {
     kind: row.kind,
     idempotencyKey: row.idempotency_key,
     orderingKey: row.ordering_key,
-    payload: JSON.parse(row.payload),
+    payload: parsePayload(row.payload),
     status: row.status,
     attempts: row.attempts,
     nextAttemptAt: row.next_attempt_at,
     lastError: row.last_error,
   };
+}
+
+/** What a row that is not JSON reads as: the delivery loop refuses it with the reason, alone. */
+export const UNREADABLE_PAYLOAD = Symbol('unreadable outbox payload');
+
+function parsePayload(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return UNREADABLE_PAYLOAD;
+  }
 }

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningService } from '../../src/app/service.js';
+import { dbOf } from '../../src/ledger/ledger.js';
 import { agov, tempDir } from '../helpers/agov.js';
 import { agentPullRequest, postWebhook } from '../helpers/github.js';
 import { REPO } from '../helpers/github-reads.js';
@@ -169,5 +170,64 @@ describe('a process killed right after a critical violation committed', () => {
       .filter((t) => t.startsWith('revocation.'));
     expect(types.filter((t) => t === 'revocation.requested')).toHaveLength(1);
     expect(types.filter((t) => t === 'revocation.confirmed')).toHaveLength(1);
+  });
+});
+
+describe('the kill switch the follower completes', () => {
+  async function withOpenPr() {
+    const dir = tempDir();
+    service = await startWith(ORG, { dir });
+    const gh = github(POLICY, undefined, 'c'.repeat(40));
+    await postWebhook(
+      service.port,
+      'pull_request',
+      agentPullRequest('opened', { sha: 'c'.repeat(40), login: 'builder-bot[bot]' }),
+    );
+    await service.github!.drain();
+    return gh;
+  }
+  const requests = () =>
+    service!.runtime.ledger.entriesAfter(0, 10_000).filter((e) => e.type === 'revocation.requested');
+  const failures = (gh: { checks: any[] }) => gh.checks.filter((c) => c.conclusion === 'failure');
+
+  it('is not applied to an agent reinstated before it ran: its checks stay as they are', async () => {
+    const gh = await withOpenPr();
+    const revoke = { from: 'active', to: 'revoked', reason: 'secret_exposure: a key' } as const;
+    const reinstate = { from: 'revoked', to: 'active', reason: 'reinstated by carol' } as const;
+    // Recorded by another process, and reinstated, before any server followed the revocation.
+    service!.runtime.ledger.appendAll([
+      { type: 'agent.status_changed', agentId: 'builder-bot', actor: 'scanner', payload: revoke },
+      { type: 'agent.status_changed', agentId: 'builder-bot', actor: 'carol', payload: reinstate },
+    ]);
+    await settle(service!);
+    expect(requests()).toEqual([]);
+    expect(failures(gh)).toEqual([]);
+  });
+
+  it('is done once however the follower is moved: back over it, or past it', async () => {
+    const gh = await withOpenPr();
+    const db = dbOf(service!.runtime.ledger);
+    const position = (seq: number) =>
+      db.prepare("UPDATE follower_positions SET seq = ? WHERE name = 'consequences'").run(seq);
+    // Moved past a revocation before it was followed: the kill switch is still completed.
+    const [change] = service!.runtime.ledger.appendAll([
+      {
+        type: 'agent.status_changed',
+        agentId: 'builder-bot',
+        actor: 'scanner',
+        payload: { from: 'active', to: 'revoked', reason: 'secret_exposure: a key' },
+      },
+    ]);
+    position(service!.runtime.ledger.head().seq);
+    await settle(service!);
+    expect(requests().map((e) => (e.payload as { revocationId: string }).revocationId)).toEqual([
+      `rev-builder-bot-${change!.seq}`,
+    ]);
+    expect(failures(gh)).toHaveLength(1);
+    // Moved back over it: nothing is requested or sent again.
+    position(change!.seq - 1);
+    await settle(service!);
+    expect(requests()).toHaveLength(1);
+    expect(failures(gh)).toHaveLength(1);
   });
 });

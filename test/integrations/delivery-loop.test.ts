@@ -53,13 +53,20 @@ function setup(deliver: Deliverer['deliver'], extra: Partial<Deliverer> = {}) {
 }
 
 describe('the delivery loop', () => {
-  it('refuses a message it cannot read (unknown kind, forged payload) with the reason, and never delivers it', async () => {
-    const { loop, enqueue, rows, delivered } = setup(async () => undefined);
+  it('refuses a message it cannot read (unknown kind, forged payload, not JSON) with the reason, alone, and never delivers it', async () => {
+    const { ledger, loop, enqueue, rows, delivered } = setup(async () => undefined);
     enqueue('repos.delete', { owner: 'acme', repo: 'web' });
     enqueue('check_run.upsert', { ...checkRun, installationId: 'everyone' }, 'forged');
+    dbOf(ledger)
+      .prepare(
+        "INSERT INTO outbox (seq, target, kind, idempotency_key, ordering_key, payload, next_attempt_at, created_at) VALUES (1, 'github', 'check_run.upsert', 'broken', 'broken', '{not json', '', '')",
+      )
+      .run();
+    enqueue('check_run.upsert', checkRun, 'after');
     await loop.run();
     await loop.run();
-    expect(delivered).toEqual([]);
+    // Only the one good message behind them went out.
+    expect(delivered.map((m) => m.idempotencyKey)).toEqual(['after']);
     expect(rows()).toEqual([
       {
         kind: 'repos.delete',
@@ -73,6 +80,13 @@ describe('the delivery loop', () => {
         attempts: 1,
         last_error: expect.stringContaining('installationId'),
       },
+      {
+        kind: 'check_run.upsert',
+        status: 'failed',
+        attempts: 1,
+        last_error: 'outbox check_run.upsert #3: the payload is not JSON',
+      },
+      { kind: 'check_run.upsert', status: 'delivered', attempts: 1, last_error: null },
     ]);
   });
 

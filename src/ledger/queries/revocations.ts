@@ -97,3 +97,34 @@ export function vaultAccessorsOf(store: LedgerSource, agentId: string): string[]
     .map((r) => (JSON.parse(r.payload) as { accessor?: unknown }).accessor)
     .filter((a): a is string => typeof a === 'string');
 }
+
+/** The seq of the agent's first status change after `afterSeq`, or null. */
+export function statusChangeAfter(store: LedgerSource, agentId: string, afterSeq: number): number | null {
+  const row = dbOf(store)
+    .prepare(
+      `SELECT MIN(seq) AS seq FROM agent_actions WHERE agent_id = ? AND type = 'agent.status_changed' AND seq > ?`,
+    )
+    .get(agentId, afterSeq) as { seq: number | null };
+  return row.seq;
+}
+
+/** Each revoked agent's newest status change (the one to revoked), with its reason and actor. */
+export function latestRevokingChanges(
+  store: LedgerSource,
+): { agentId: string; seq: number; reason: string; actor: string }[] {
+  const rows = dbOf(store)
+    .prepare(
+      `SELECT e.seq, e.agent_id, e.actor, e.payload FROM agent_metrics m
+         JOIN agent_actions a ON a.agent_id = m.agent_id AND a.type = 'agent.status_changed'
+         JOIN ledger_entries e ON e.seq = a.seq
+        WHERE m.status = 'revoked'
+          AND a.seq = (SELECT MAX(seq) FROM agent_actions x WHERE x.agent_id = m.agent_id AND x.type = 'agent.status_changed')`,
+    )
+    .all() as { seq: number; agent_id: string; actor: string; payload: string }[];
+  return rows.map((r) => ({
+    agentId: r.agent_id,
+    seq: r.seq,
+    actor: r.actor,
+    reason: String((JSON.parse(r.payload) as { reason?: unknown }).reason ?? ''),
+  }));
+}
