@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 /**
  * `agov serve --read-only`: the service over a private in-memory copy of the ledger, for looking
  * into a ledger that does not verify (or anything else) without changing a thing. The web pages
@@ -14,7 +15,7 @@ import type { Logger } from '../platform/logger.js';
 import { readWebConfig } from '../web/web-config.js';
 import { createWebRoutes } from '../web/web-routes.js';
 import { HealthManager } from './health/health-manager.js';
-import { openRuntime } from './open-runtime.js';
+import { openRuntime, type Runtime } from './open-runtime.js';
 
 export interface ReadOnlyService {
   server: Server;
@@ -26,6 +27,29 @@ export interface ReadOnlyService {
 
 /** Paths that would change something: the agent API, GitHub's webhooks, Slack's events and actions. */
 const WRITE_PREFIXES = ['/api', '/slack'];
+
+/**
+ * The web pages, if configured. Sessions are signed with a key made for this run when none is set:
+ * a read-only service writes no key file beside the ledger.
+ */
+function webRoutes(
+  runtime: Runtime,
+  env: Env,
+  logger: Logger,
+  result: { ok: boolean; checked: number },
+): Route[] {
+  const secret = env.WEB_SESSION_SECRET ?? randomBytes(32).toString('hex');
+  const webConfig = readWebConfig({ ...env, WEB_SESSION_SECRET: secret });
+  if (!webConfig) return [];
+  const lastVerify = () => ({
+    at: runtime.governance.clock.now().toISOString(),
+    when: 'start-up' as const,
+    ok: result.ok,
+    entries: result.checked,
+    ms: 0,
+  });
+  return createWebRoutes(runtime.governance, webConfig, logger, { lastVerify });
+}
 
 export async function startReadOnly(env: Env, logger: Logger): Promise<ReadOnlyService> {
   const runtime = await openRuntime(env, { snapshot: true });
@@ -53,17 +77,7 @@ export async function startReadOnly(env: Env, logger: Logger): Promise<ReadOnlyS
         message: `this service runs read-only for investigation (${why}); nothing is accepted`,
       });
     const routes: Route[] = WRITE_PREFIXES.map((prefix) => ({ prefix, handler: refuse }));
-    const webConfig = readWebConfig(env);
-    if (webConfig) {
-      const lastVerify = () => ({
-        at: runtime.governance.clock.now().toISOString(),
-        when: 'start-up' as const,
-        ok: result.ok,
-        entries: result.checked,
-        ms: 0,
-      });
-      routes.unshift(...createWebRoutes(runtime.governance, webConfig, logger, { lastVerify }));
-    }
+    routes.unshift(...webRoutes(runtime, env, logger, result));
     const server = createHttpServer({ logger, health, routes });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

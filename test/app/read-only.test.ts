@@ -66,7 +66,12 @@ describe('a ledger that does not verify', () => {
   it('serve --read-only answers health and refuses every write with 503 read_only, and changes no file', async () => {
     const ledger = await tamperedLedger();
     const before = filesBeside(ledger);
-    service = await startReadOnly(readEnv({ LEDGER_PATH: ledger, PORT: '0', HOST: '127.0.0.1' }), quiet);
+    // Web sign-in configured without a session secret: a normal start would write one beside the ledger.
+    const web = { GITHUB_CLIENT_ID: 'Iv1.test', GITHUB_CLIENT_SECRET: 'test-client-secret' };
+    service = await startReadOnly(
+      readEnv({ LEDGER_PATH: ledger, PORT: '0', HOST: '127.0.0.1', ...web }),
+      quiet,
+    );
     expect(service.problem).toMatch(/agent_metrics row agent_id=infra-bot differs from the chain/);
     const base = `http://127.0.0.1:${service.port}`;
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
@@ -84,7 +89,7 @@ describe('a ledger that does not verify', () => {
     }
     await service.stop();
     service = null;
-    // Not the ledger, its WAL, a signing key, a safety journal: nothing beside it was written.
+    // Not the ledger, its WAL, a signing key, a session secret, a safety journal: nothing was written.
     expect(filesBeside(ledger)).toEqual(before);
     expect(existsSync(`${ledger}.safety-journal`)).toBe(false);
   });
