@@ -37,6 +37,13 @@ export interface Deliverer {
 }
 
 const BATCH = 100;
+/** A call refused this many times (a 4xx, a malformed message) is marked failed, not retried. */
+export const REFUSALS_BEFORE_FAILED = 5;
+
+/** A bug or a malformed message, not the network: retrying the same call cannot help. */
+function isProgrammingError(error: unknown): boolean {
+  return error instanceof TypeError || error instanceof RangeError || error instanceof SyntaxError;
+}
 const LANE_BATCH = 20;
 
 export class DeliveryLoop {
@@ -116,13 +123,19 @@ export class DeliveryLoop {
     } catch (error) {
       const cause = unwrap(error);
       const asHttp = this.deliverer.asHttpError?.(cause) ?? cause;
-      outbox.markRetry(
-        message.id,
-        describe(cause),
-        retryAt(asHttp, message.attempts + 1, this.now(), this.deliverer.retry),
-      );
+      const refused = !isTransient(asHttp) || isProgrammingError(cause);
+      if (refused && message.attempts + 1 >= REFUSALS_BEFORE_FAILED) {
+        // Refused for good: kept with the reason, no longer holding back its ordering key.
+        outbox.markFailed(message.id, `refused ${message.attempts + 1} times: ${describe(cause)}`);
+      } else {
+        outbox.markRetry(
+          message.id,
+          describe(cause),
+          retryAt(asHttp, message.attempts + 1, this.now(), this.deliverer.retry),
+        );
+      }
       if (message.attempts === 0) this.deliverer.onFirstFailure?.(message, cause);
-      if (!isTransient(asHttp))
+      if (refused)
         this.logger.error(
           { outboxId: message.id, kind: message.kind, err: describe(cause) },
           `${this.deliverer.target} refused a call`,

@@ -161,4 +161,24 @@ describe('the delivery loop', () => {
     expect(delivered).toHaveLength(1);
     expect(rows()[0]!.status).toBe('delivered');
   });
+
+  it('a call refused for good (a 4xx, a malformed render) is marked failed after five tries and frees its key', async () => {
+    const { ledger, loop, enqueue, rows, delivered } = setup(
+      async (m) => {
+        if (m.idempotencyKey === 'refused')
+          throw Object.assign(new Error('Validation Failed'), { status: 422 });
+        return undefined;
+      },
+      { retry: { initialMs: 0, maxMs: 0 } },
+    );
+    enqueue('check_run.upsert', checkRun, 'refused');
+    enqueue('check_run.upsert', checkRun, 'refused-next');
+    dbOf(ledger).prepare("UPDATE outbox SET ordering_key = 'same'").run();
+    for (let i = 0; i < 6; i++) await loop.run();
+    expect(rows().map((r) => [r.status, r.attempts, r.last_error])).toEqual([
+      ['failed', 5, 'refused 5 times: HTTP 422: Validation Failed'],
+      ['delivered', 1, null],
+    ]);
+    expect(delivered.filter((m) => m.idempotencyKey === 'refused-next')).toHaveLength(1);
+  });
 });
