@@ -115,7 +115,13 @@ beforeAll(async () => {
     ORG,
   );
   base = `http://127.0.0.1:${service.port}`;
-  browser = await chromium.launch({
+  // Chromium now and then hangs at start on a loaded machine: a second start gets it.
+  browser = await launchChromium().catch(() => launchChromium());
+}, 90_000);
+
+function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    timeout: 30_000,
     executablePath: '/usr/bin/chromium',
     args: [
       '--headless',
@@ -128,7 +134,7 @@ beforeAll(async () => {
       '--disable-sync',
     ],
   });
-});
+}
 
 afterAll(async () => {
   await browser?.close();
