@@ -30,6 +30,8 @@ export class Consequences {
   /** Queues what the entries not yet followed call for, then confirms revoke signals. */
   async run(): Promise<number> {
     const followed = this.follower.catchUp();
+    // A revocation the follower was moved past is completed too, then every one is confirmed.
+    this.revocations.healSkipped();
     await this.revocations.confirmSignals();
     return followed;
   }

@@ -158,7 +158,6 @@ export class Revocations {
    * or before a crash, is confirmed by whichever server runs this next.
    */
   async confirmSignals(): Promise<void> {
-    this.healSkipped();
     for (const agentId of unconfirmedRevocations(this.governance.ledger)) await this.confirmSignal(agentId);
   }
 

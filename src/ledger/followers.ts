@@ -21,10 +21,7 @@ export class LedgerFollower {
   step(limit = 200): number {
     const db = dbOf(this.ledger);
     return this.ledger.atomically(() => {
-      const row = db.prepare('SELECT seq FROM follower_positions WHERE name = ?').get(this.name) as
-        | { seq: number }
-        | undefined;
-      const entries = this.ledger.entriesAfter(row?.seq ?? 0, limit);
+      const entries = this.ledger.entriesAfter(followerPosition(db, this.name), limit);
       const last = entries.at(-1);
       if (!last) return 0;
       for (const entry of entries) this.handle(entry);
@@ -40,11 +37,6 @@ export class LedgerFollower {
     let total = 0;
     for (let n = this.step(); n > 0; n = this.step()) total += n;
     return total;
-  }
-
-  /** The stored position (0 before the first run). */
-  position(): number {
-    return followerPosition(dbOf(this.ledger), this.name);
   }
 }
 
