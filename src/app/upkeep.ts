@@ -1,4 +1,5 @@
 import type { AgentRuntime } from '../agents-api/agent-runtime.js';
+import { DeploymentApprovals } from '../governance/deployment-approvals.js';
 import type { Governance } from '../governance/governance.js';
 import { replaySafetyJournal } from '../governance/safety-actions.js';
 import type { Logger } from '../platform/logger.js';
@@ -18,11 +19,12 @@ interface UpkeepParts {
 /**
  * The periodic upkeep, as of `now`: consequences followed, probes, queued safety actions, a state
  * store that came back empty, missed heartbeats, budget recovery, the bug watcher, the council's
- * Slack group, and approval expiry. Each step that fails is logged and retried next time; the
+ * Slack group, and approval expiry (PRs' and deployments'). Each step that fails is logged and retried next time; the
  * others still run.
  */
 export function createUpkeep(parts: UpkeepParts): (now?: Date) => Promise<void> {
   const { governance, integrations, health, agentRuntime, logger } = parts;
+  const deployments = new DeploymentApprovals(governance);
   const attempt = async (what: string, step: () => unknown) => {
     try {
       await step();
@@ -49,6 +51,10 @@ export function createUpkeep(parts: UpkeepParts): (now?: Date) => Promise<void> 
       integrations.slack?.pump.kick();
     });
     await attempt('approval expiry', () => integrations.github?.expireWaiting(now));
+    // A deployment past its gate's deadline (or that nobody left may approve) is answered rejected.
+    await attempt('deployment expiry', () => {
+      if (deployments.expire(now) > 0) integrations.kickOutboxes();
+    });
   };
 }
 

@@ -65,6 +65,7 @@ export const STATE_CHANGERS: { [T in LedgerEntryType]: StateChanger<T> | null } 
   'decision.recorded': null,
   'merge_group.checked': null,
   'deployment.decided': null,
+  'deployment.vote': null,
   'approval.recorded': null,
   'preflight.decided': null,
   'execution.lock': null,

@@ -1,6 +1,8 @@
+import { parseDeploymentApprovalKey } from '../core/approval-key.js';
 import { loginKey } from '../core/people.js';
 import type { ApprovalReceipt } from '../core/policy/decision.js';
 import { type GateTally, pullRequestSubject, tallyGate } from '../core/policy/gate-tally.js';
+import { DeploymentApprovals } from '../governance/deployment-approvals.js';
 import type { Governance } from '../governance/governance.js';
 import { type ApprovalQueries, approvalQueries } from '../ledger/queries/approvals.js';
 import { decisionViewQueries } from '../ledger/queries/decision-views.js';
@@ -22,9 +24,12 @@ import type { ApprovalContext, Vote } from './blocks.js';
  */
 export class SlackApprovals {
   private readonly requests: ApprovalQueries<ApprovalContext>;
+  /** Deployments waiting on a gate: voted on with the same buttons, known by their own key form. */
+  readonly deployments: DeploymentApprovals;
 
   constructor(private readonly governance: Governance) {
     this.requests = approvalQueries<ApprovalContext>(governance.ledger);
+    this.deployments = new DeploymentApprovals(governance);
   }
 
   /** The context of an approval request from the decision that needs it. */
@@ -93,6 +98,8 @@ export class SlackApprovals {
   }
 
   message(approvalKey: string): { channel: string; ts: string } | null {
+    // A deployment's card is remembered by its key as a message updated in place.
+    if (parseDeploymentApprovalKey(approvalKey)) return this.requests.slackMessage(approvalKey);
     return this.requests.message(approvalKey);
   }
 

@@ -8,6 +8,7 @@ import { alertCall, isAlert } from './alert-lane.js';
 import type { ClosedRequest } from './approval-closing.js';
 import { requestOutcome } from './approval-request.js';
 import { approvalRequestBlocks, type PromotionView, promotionRequestBlocks } from './blocks.js';
+import { DeploymentCards } from './deployment-cards.js';
 import { notificationText } from './notification-text.js';
 import type { SlackApprovals } from './slack-approvals.js';
 
@@ -23,10 +24,14 @@ type SlackSettings = OrgConfig['slack'];
  * synchronous, no I/O, only outbox calls.
  */
 export class SlackNotifications {
+  private readonly deploymentCards: DeploymentCards;
+
   constructor(
     private readonly governance: Governance,
     private readonly approvals: SlackApprovals,
-  ) {}
+  ) {
+    this.deploymentCards = new DeploymentCards(governance, approvals.deployments);
+  }
 
   /** `at`: when the entry was recorded (a request's deadline counts from the decision, not from now). */
   callsFor(
@@ -68,6 +73,8 @@ export class SlackNotifications {
    * digests stop listing it.
    */
   callsForEntry(entry: LedgerEntry): OutboxMessageInput[] {
+    if (entry.type === 'deployment.decided' || entry.type === 'deployment.vote')
+      return this.deploymentCards.callsForEntry(entry);
     if (entry.type === 'approval.recorded' && entry.payload.source === 'slack')
       return this.votedCard(entry.payload);
     if (entry.type === 'approval.resolved' && entry.payload.outcome === 'expired')

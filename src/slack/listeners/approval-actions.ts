@@ -69,6 +69,8 @@ async function settle(
       );
     return;
   }
+  // A deployment's answer to GitHub was written with the vote; nothing to evaluate again.
+  if ('deployment' in result) return;
   // The card follows from the vote's ledger entry (the consequences follower updates it).
   // Every counted vote moves the check too: the check and the card show the same tally.
   if (result.installationId !== null) {
