@@ -14,6 +14,7 @@ import { tierCapabilities } from '../core/org-config.js';
 import { gateRule } from '../core/policy/gate-statuses.js';
 import type { Governance } from '../governance/governance.js';
 import type { OutboxMessageInput } from '../ledger/outbox.js';
+import { decisionViewQueries } from '../ledger/queries/decision-views.js';
 import { type LoadedPolicy, loadPolicy } from './load-policy.js';
 import type { PolicyCache } from './policy-cache.js';
 import { runIdOf, type WEBHOOK_SCHEMAS } from './webhook-schemas.js';
@@ -102,7 +103,8 @@ export class DeploymentGate {
     const approval: DeploymentApproval = {
       key: deploymentApprovalKeyOf(ref),
       agentId: found.agent.id,
-      owner: found.agent.owner,
+      // As a PR's card reads it: the owner the agent was registered with.
+      owner: decisionViewQueries(g.ledger).agentOwner(found.agent.id) ?? found.agent.owner,
       rule: gateRule(loaded.policy, decided.gate, g.configWithCouncil()),
       requestedAt: g.clock.now().toISOString(),
     };

@@ -39,7 +39,7 @@ export class DeploymentCards {
     }
     // An answer to a request that waited (or a re-run answered at once): its card says how it ended.
     const wait = this.deployments.latest(d, entry.seq);
-    if (!wait || wait.decided.state !== 'waiting') return [];
+    if (wait?.decided.state !== 'waiting') return [];
     const why = d.state === 'rejected' ? d.reasons.at(-1) : undefined;
     return [this.update(wait, `decided:${entry.seq}`, new Date(entry.ts), d.state, why)];
   }
