@@ -16,6 +16,9 @@ import {
 } from '../ledger/deployment-queries.js';
 import type { Governance } from './governance.js';
 
+/** What the state store says of a deployment's agent: revoked, not, or it cannot be read now. */
+export type RevokeSignal = 'none' | 'revoked' | 'unreadable';
+
 /** A deployment that waits (or waited) for people: its newest entry and the request it carries. */
 export interface DeploymentWait {
   seq: number;
@@ -35,6 +38,20 @@ export class DeploymentApprovals {
   /** The newest entry of a deployment, when it carries a request for people (pending or not). */
   latest(d: DeploymentApprovalKey, beforeSeq?: number): DeploymentWait | null {
     return waitOf(latestDeploymentDecision(this.governance.ledger, d, beforeSeq));
+  }
+
+  /**
+   * Whether the agent behind a deployment's request has a revoke signal in the state store (which
+   * holds before the ledger has the revocation); `unreadable` when the store cannot say.
+   */
+  async revokeSignal(d: DeploymentApprovalKey): Promise<RevokeSignal> {
+    const wait = this.latest(d);
+    if (!wait) return 'none';
+    try {
+      return (await this.governance.state.getRevokeSignal(wait.request.agentId)) ? 'revoked' : 'none';
+    } catch {
+      return 'unreadable';
+    }
   }
 
   /** The votes counted on a request, in the order given. */

@@ -1,15 +1,10 @@
-import {
-  type DeploymentApprovalKey,
-  parseApprovalKey,
-  parseDeploymentApprovalKey,
-} from '../core/approval-key.js';
+import { type DeploymentApprovalKey, parseApprovalKey } from '../core/approval-key.js';
 import { type Directory, isAgentIdentity, loginKey, personBySlack } from '../core/people.js';
 import type { GateTally } from '../core/policy/gate-tally.js';
 import type { Governance } from '../governance/governance.js';
 import { type ApprovalRequestState, approvalQueries } from '../ledger/queries/approvals.js';
 import { headOf, requestOutcome } from './approval-request.js';
 import type { ApprovalContext, Vote } from './blocks.js';
-import { castDeploymentVote } from './deployment-votes.js';
 import type { SlackApprovals } from './slack-approvals.js';
 
 export type VoteResult =
@@ -51,8 +46,6 @@ type StoredRequest = { context: ApprovalContext; state: ApprovalRequestState; in
  * one ledger transaction, so two approvers clicking at once decide it once.
  */
 export function castVote(approvals: SlackApprovals, governance: Governance, ballot: Ballot): VoteResult {
-  const deployment = parseDeploymentApprovalKey(ballot.approvalKey);
-  if (deployment) return castDeploymentVote(governance, approvals.deployments, ballot, deployment);
   const directory = governance.directory();
   const login = personBySlack(directory, ballot.slackUser)?.github ?? null;
   const requests = approvalQueries<ApprovalContext>(governance.ledger);

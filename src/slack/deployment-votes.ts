@@ -1,7 +1,11 @@
 import type { DeploymentApprovalKey } from '../core/approval-key.js';
 import { deploymentAnswer } from '../core/deployment-approval.js';
 import { type Directory, isAgentIdentity, loginKey, personBySlack } from '../core/people.js';
-import type { DeploymentApprovals, DeploymentWait } from '../governance/deployment-approvals.js';
+import type {
+  DeploymentApprovals,
+  DeploymentWait,
+  RevokeSignal,
+} from '../governance/deployment-approvals.js';
 import type { Governance } from '../governance/governance.js';
 import type { Ballot, VoteResult } from './approval-votes.js';
 
@@ -17,13 +21,14 @@ export function castDeploymentVote(
   deployments: DeploymentApprovals,
   ballot: Ballot,
   ref: DeploymentApprovalKey,
+  signal: RevokeSignal,
 ): VoteResult {
   const directory = governance.directory();
   const login = personBySlack(directory, ballot.slackUser)?.github ?? null;
   const ledger = governance.ledger;
   return ledger.atomically(() => {
     const wait = deployments.latest(ref);
-    const refusal = refusalOf(governance, deployments, directory, wait, login, ballot.verdict);
+    const refusal = refusalOf(governance, deployments, directory, wait, login, ballot.verdict, signal);
     ledger.append({
       type: 'approval.click',
       agentId: wait?.request.agentId ?? null,
@@ -51,6 +56,7 @@ function refusalOf(
   wait: DeploymentWait | null,
   login: string | null,
   verdict: Ballot['verdict'],
+  signal: RevokeSignal,
 ): string | null {
   if (!wait) return 'this deployment approval request is not known';
   if (wait.decided.state !== 'waiting') return `this deployment was already ${wait.decided.state}`;
@@ -60,9 +66,11 @@ function refusalOf(
   if (isAgentIdentity(directory, login) || loginKey(login) === loginKey(agentId))
     return 'an agent never approves';
   // Fail closed: a deployment of an agent that is no longer active is never approved by a vote.
-  const status = governance.statusInLedger(agentId);
+  const status = signal === 'revoked' ? 'revoked' : governance.statusInLedger(agentId);
   if (status !== 'active')
     return `agent ${agentId} is ${status ?? 'unknown'}: its deployment is not approved`;
+  if (signal === 'unreadable')
+    return `whether agent ${agentId} was revoked cannot be read now; vote again in a moment`;
   const mine = deployments.votes(wait).find((v) => loginKey(v.approver) === loginKey(login));
   if (mine) return `${login} already voted on this deployment`;
   const tally = deployments.tally(wait, governance.clock.now(), [

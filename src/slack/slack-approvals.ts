@@ -16,6 +16,7 @@ import {
 import { approvalContextOf, type Decision, headOf, rulesOf } from './approval-request.js';
 import { castVote, type VoteResult } from './approval-votes.js';
 import type { ApprovalContext, Vote } from './blocks.js';
+import { castDeploymentVote } from './deployment-votes.js';
 
 /**
  * Approval requests in Slack: what each one is, where its message is, and how the one tally reads
@@ -113,9 +114,22 @@ export class SlackApprovals {
     return this.requests.slackVotes(context.repository, context.number, headOf(context));
   }
 
-  /** A vote from a button or the reject modal; `approvalKey` is the button's value, as sent. */
-  vote(slackUser: string, approvalKey: string, verdict: 'approve' | 'reject', reason = ''): VoteResult {
-    return castVote(this, this.governance, { slackUser, approvalKey, verdict, reason });
+  /**
+   * A vote from a button or the reject modal; `approvalKey` is the button's value, as sent. A
+   * deployment's key is voted on as a deployment, once its agent's revoke signal is read (a
+   * revocation holds in the state store before the ledger has it).
+   */
+  async vote(
+    slackUser: string,
+    approvalKey: string,
+    verdict: 'approve' | 'reject',
+    reason = '',
+  ): Promise<VoteResult> {
+    const ballot = { slackUser, approvalKey, verdict, reason };
+    const deployment = parseDeploymentApprovalKey(approvalKey);
+    if (!deployment) return castVote(this, this.governance, ballot);
+    const signal = await this.deployments.revokeSignal(deployment);
+    return castDeploymentVote(this.governance, this.deployments, ballot, deployment, signal);
   }
 
   closeOver(decision: Parameters<typeof closeOver>[1]): Required<ClosedRequest>[] {

@@ -250,6 +250,31 @@ describe('votes that must not count', () => {
     expect(answers).toHaveLength(1);
   });
 
+  it('a revoke signal the ledger does not have yet (the kill switch’s first step) refuses approvals too', async () => {
+    await deployWaits();
+    await service.runtime.governance.state.apply([
+      {
+        kind: 'set_revoke_signal',
+        signal: {
+          agentId: 'stage-bot',
+          reason: 'leaked a key',
+          actor: 'carol',
+          at: new Date().toISOString(),
+          seq: 0,
+        },
+      },
+    ]);
+    await click('UALICE');
+    await click('UBOB');
+    const refused = 'Not counted: agent stage-bot is revoked: its deployment is not approved.';
+    expect(ephemerals()).toEqual([
+      ['UALICE', refused],
+      ['UBOB', refused],
+    ]);
+    expect(entries('deployment.vote')).toEqual([]);
+    expect(answers).toEqual([]);
+  });
+
   it('a gate nobody may approve (its approvers are not the organisation’s): rejected at once, no card', async () => {
     const res = await postWebhook(service.port, 'deployment_protection_rule', requested('unstaffed'));
     expect(res.status).toBe(202);
