@@ -6,9 +6,10 @@
  * is decided. (The gate's other answers are in deployment-gate.test.ts.)
  */
 import nock from 'nock';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { RunningService } from '../../src/app/service.js';
 import { dbOf } from '../../src/ledger/ledger.js';
+import { tempDir } from '../helpers/agov.js';
 import { API, examplePayload, githubApi, postWebhook } from '../helpers/github.js';
 import { REPO } from '../helpers/github-reads.js';
 import { buttonBody, postSlack, viewSubmissionBody } from '../helpers/slack.js';
@@ -329,6 +330,40 @@ describe('the gate decides the deployment', () => {
       ['waiting', 'github'],
       ['approved', 'bob'],
     ]);
+  });
+
+  it('GitHub down when the deciding vote lands, and the service restarted: answered approved once, by the next start', async () => {
+    await service.stop();
+    const dir = tempDir();
+    service = await startWith(ORG, { dir });
+    await deployWaits();
+    await click('UALICE');
+    nock.cleanAll();
+    githubApi();
+    const down = nock(API).persist().post(CALLBACK).reply(503, { message: 'Service Unavailable' });
+    slack = slackApi();
+    await postSlack(service.port, buttonBody('approval_approve', KEY, 'UBOB'));
+    await service.slack!.receiver.idle();
+    service.github!.kickOutbox();
+    // The answer was tried and refused: it stays in the outbox, recorded with the vote.
+    await vi.waitFor(() => expect(down.isDone()).toBe(true), { timeout: 20_000 });
+    expect(entries('deployment.decided').map((d) => d.state)).toEqual(['waiting', 'approved']);
+    await service.stop();
+
+    nock.cleanAll();
+    githubApi();
+    answers = [];
+    nock(API)
+      .persist()
+      .post(CALLBACK)
+      .reply(204, (uri, body) => {
+        answers.push({ uri, ...(body as object) });
+        return '';
+      });
+    slack = slackApi();
+    service = await startWith(ORG, { dir });
+    await settle();
+    expect(answers).toEqual([expect.objectContaining({ uri: CALLBACK, state: 'approved' })]);
   });
 
   it('a rejection with its reason answers rejected', async () => {
