@@ -18,6 +18,8 @@ import { SlackIntegration } from '../slack/slack-integration.js';
 
 export interface IntegrationOptions {
   github?: GithubIntegrationOptions;
+  /** True while this replica holds the periodic-work lease (the reconciliation sweep waits for it). */
+  runsPeriodicWork?: () => boolean;
   vaultRetry?: { initialMs: number; maxMs: number };
   vaultBreaker?: CircuitBreakerPolicy;
   slackRetry?: { initialMs: number; maxMs: number };
@@ -63,7 +65,10 @@ export function wireIntegrations(
   };
   const revocations = new Revocations(governance, { vault: Boolean(secrets) }, kickOutboxes);
   const promotions = new Promotions(governance, secrets ? vaultSetTierMessage : null, kickOutboxes);
-  parts.github = githubFor(governance, env, logger, revocations, options.github);
+  parts.github = githubFor(governance, env, logger, revocations, {
+    ...(options.runsPeriodicWork ? { runsPeriodicWork: options.runsPeriodicWork } : {}),
+    ...options.github,
+  });
   if (secrets) parts.vault = new VaultDeliverer(governance, secrets, revocations, logger, options.vaultRetry);
   parts.slack = slackFor(governance, env, logger, { promotions, revocations }, parts, options);
   const subscribers = new IntegrationManager(governance.ledger);

@@ -25,6 +25,8 @@ export const WEBHOOK_PATH = '/api/github/webhooks';
 export interface GithubIntegrationOptions {
   /** How often the reconciliation sweep looks for open agent PRs with a missing or stale check. */
   reconcileIntervalMs?: number;
+  /** False while another replica holds the periodic-work lease: the sweep is its to run. */
+  runsPeriodicWork?: () => boolean;
   retry?: { initialMs: number; maxMs: number };
   breaker?: { halfOpenAfterMs: number; consecutiveFailures: number };
   /** Records a revocation effect a delivered call carried out (a revoked agent's check failed). */
@@ -66,8 +68,11 @@ export class GithubIntegration {
     const onError = (error: unknown) => logger.error({ err: error }, 'GitHub worker failed; will retry');
     this.inboxPump = new Pump(() => this.processInbox(), 2000, onError);
     this.delivery = this.deliveryLoop(options.recordEffect ?? (() => {}));
+    const runsPeriodicWork = options.runsPeriodicWork ?? (() => true);
     this.reconcilePump = new Pump(
-      () => this.reconcile().then(() => undefined),
+      async () => {
+        if (runsPeriodicWork()) await this.reconcile();
+      },
       options.reconcileIntervalMs ?? 10 * 60_000,
       onError,
     );
