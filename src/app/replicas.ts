@@ -6,6 +6,7 @@
  * within its time to live.
  */
 import { createHash } from 'node:crypto';
+import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { UserError } from '../platform/errors.js';
@@ -53,7 +54,7 @@ export function replicaConflict(
   for (const other of announced) {
     if (other.id === me.id) {
       if (other.pid === me.pid || other.host !== me.host || !isRunning(other.pid)) continue;
-      return `another agov serve (pid ${other.pid}, started ${other.startedAt}) is running on this ledger (${me.ledger.slice('sqlite:'.length)}); stop it first`;
+      return sameLedger(me, other);
     }
     return (
       `another replica (${other.host}, pid ${other.pid}, ledger ${other.ledger}) uses this state store; ` +
@@ -62,6 +63,51 @@ export function replicaConflict(
     );
   }
   return null;
+}
+
+function sameLedger(me: ReplicaInfo, other: Pick<ReplicaInfo, 'pid' | 'startedAt'>): string {
+  return `another agov serve (pid ${other.pid}, started ${other.startedAt}) is running on this ledger (${me.ledger.slice('sqlite:'.length)}); stop it first`;
+}
+
+/**
+ * `<ledger>.serve` (mode 0600): the process serving this ledger file, so a second `agov serve` on
+ * it is refused without Redis too (each would keep its own in-process locks and revocation
+ * signals). A file left by a process that died names a process no longer running, and is taken.
+ */
+export class ServeMarker {
+  private readonly path: string | null;
+
+  constructor(
+    ledgerPath: string,
+    private readonly me: ReplicaInfo,
+  ) {
+    this.path = ledgerPath === ':memory:' ? null : `${ledgerPath}.serve`;
+  }
+
+  claim(isRunning: (pid: number) => boolean = processIsRunning): void {
+    if (!this.path) return;
+    const other = this.read();
+    if (other && other.host === this.me.host && other.pid !== this.me.pid && isRunning(other.pid))
+      throw new UserError('replica_conflict', sameLedger(this.me, other));
+    const { host, pid, startedAt } = this.me;
+    writeFileSync(this.path, `${JSON.stringify({ host, pid, startedAt })}\n`, { mode: 0o600 });
+  }
+
+  /** Removes the file if it is still this process's. */
+  release(): void {
+    if (this.path && this.read()?.pid === this.me.pid) unlinkSync(this.path);
+  }
+
+  private read(): Pick<ReplicaInfo, 'host' | 'pid' | 'startedAt'> | null {
+    try {
+      const v = JSON.parse(readFileSync(this.path!, 'utf8')) as Partial<ReplicaInfo>;
+      return typeof v.pid === 'number' && typeof v.host === 'string'
+        ? { host: v.host, pid: v.pid, startedAt: String(v.startedAt) }
+        : null;
+    } catch {
+      return null;
+    }
+  }
 }
 
 /** Announces this replica until it stops, and holds the periodic-work lease while it can. */
@@ -80,14 +126,19 @@ export class ReplicaPresence {
     private readonly ttlMs: number,
     private readonly logger: Logger,
     private readonly now: () => number = Date.now,
+    private readonly marker: ServeMarker | null = null,
   ) {
     this.owner = `${me.id}:${me.pid}`;
   }
 
   /** Refuses to start beside a replica it cannot share the work with; then announces itself. */
   async join(): Promise<void> {
+    this.marker?.claim();
     const conflict = replicaConflict(this.me, await this.store.listReplicas());
-    if (conflict) throw new UserError('replica_conflict', conflict);
+    if (conflict) {
+      this.marker?.release();
+      throw new UserError('replica_conflict', conflict);
+    }
     this.joined = true;
     await this.renew();
     this.timer = setInterval(() => void this.renew(), Math.max(50, Math.floor(this.ttlMs / 4)));
@@ -138,6 +189,7 @@ export class ReplicaPresence {
     // A replica refused at start leaves the announcement of the one it met alone.
     if (!this.joined) return;
     this.joined = false;
+    this.marker?.release();
     await this.store.releaseLease(PERIODIC_WORK, this.owner).catch(() => undefined);
     await this.store.withdrawReplica(this.me.id).catch(() => undefined);
   }

@@ -31,7 +31,7 @@ import { Metrics } from './health/metrics.js';
 import { registerHealth } from './health/register-health.js';
 import { type IntegrationOptions, type Integrations, wireIntegrations } from './integrations.js';
 import { openRuntime, type Runtime } from './open-runtime.js';
-import { ReplicaPresence, thisReplica } from './replicas.js';
+import { ReplicaPresence, ServeMarker, thisReplica } from './replicas.js';
 import { createSetupRoutes, type SetupPageOptions } from './setup-page.js';
 import { prepareLedger, type StartUpCheck, startTimers } from './start-up.js';
 import { createUpkeep } from './upkeep.js';
@@ -76,11 +76,14 @@ export async function startService(
     ...(options.clock ? { clock: options.clock } : {}),
   });
   let integrations: Integrations | null = null;
+  const me = thisReplica(env.LEDGER_PATH, runtime.governance.clock.now());
   const presence = new ReplicaPresence(
     runtime.state,
-    thisReplica(env.LEDGER_PATH, runtime.governance.clock.now()),
+    me,
     env.PERIODIC_LEASE_MS,
     logger,
+    Date.now,
+    new ServeMarker(env.LEDGER_PATH, me),
   );
   try {
     // Before the state store is rebuilt from this ledger: a replica on another ledger must not.

@@ -4,7 +4,7 @@
  * place back, and the shared periodic work runs on one replica at a time, moving when it dies.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -135,6 +135,45 @@ describe('a replica that cannot share the work is refused at start', () => {
     const again = await serve(env);
     if (!('port' in again)) throw new Error(`refused after a crash: ${again.stderr}`);
     await expect.poll(() => leaderGauge(again.port), { timeout: 10_000, interval: 200 }).toBe('1');
+  });
+});
+
+describe('without Redis, one agov serve per ledger file', () => {
+  const noRedis = (env: Record<string, string>) => serve({ ...env, REDIS_URL: '' });
+
+  it('a second agov serve on the same ledger is refused while the first runs, and starts once it stopped', async () => {
+    const env = installation('alpha-bot');
+    const first = await noRedis(env);
+    if (!('port' in first)) throw new Error(first.stderr);
+    expect(statSync(`${env.LEDGER_PATH}.serve`).mode & 0o777).toBe(0o600);
+    const second = await noRedis(env);
+    expect(second).toMatchObject({ exit: 2 });
+    if (!('exit' in second)) return;
+    expect(second.stderr.trim()).toMatch(
+      new RegExp(
+        `^agov: another agov serve \\(pid ${first.child.pid}, started \\S+\\) is running on this ledger`,
+      ),
+    );
+    // The refused one leaves the first's marker alone.
+    expect(existsSync(`${env.LEDGER_PATH}.serve`)).toBe(true);
+    const exited = new Promise((resolve) => first.child.once('exit', resolve));
+    first.child.kill('SIGTERM');
+    await exited;
+    expect(existsSync(`${env.LEDGER_PATH}.serve`)).toBe(false);
+    expect(await noRedis(env)).toHaveProperty('port');
+  });
+
+  it('after a SIGKILL the marker names a process that is gone, and the next start takes it', async () => {
+    const env = installation('alpha-bot');
+    const first = await noRedis(env);
+    if (!('port' in first)) throw new Error(first.stderr);
+    const exited = new Promise((resolve) => first.child.once('exit', resolve));
+    first.child.kill('SIGKILL');
+    await exited;
+    expect(existsSync(`${env.LEDGER_PATH}.serve`)).toBe(true);
+    const again = await noRedis(env);
+    if (!('port' in again)) throw new Error(`refused after a crash: ${again.stderr}`);
+    expect(await leaderGauge(again.port)).toBe('1');
   });
 });
 
