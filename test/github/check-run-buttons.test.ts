@@ -269,6 +269,20 @@ describe('with Slack', () => {
     ]);
   });
 
+  it('GitHub failing after the click was recorded: the retry decides the PR once and records the click once', async () => {
+    // Registered before the stand-in: the first read of the PR (the click's re-decision) fails.
+    const failing = nock(API).get(`${REPO}/pulls/2`).reply(503, { message: 'Service Unavailable' });
+    const { gh } = await waitingPr();
+    await press('reevaluate', 'alice');
+    expect(failing.isDone()).toBe(true);
+    expect(gh.calls).toEqual(DECIDED_AGAIN); // the failed read was not the stand-in's: this is the retry
+    expect(clicks(s.service)).toEqual([expect.objectContaining({ sender: 'alice', accepted: 1 })]);
+    expect(decisions(s.service)).toEqual([
+      { trigger: 'pull_request.opened', outcome: 'require_approval' },
+      { trigger: 'check_run.requested_action', outcome: 'require_approval' },
+    ]);
+  });
+
   it('once the check no longer waits its buttons go, and a late click is refused', async () => {
     const { gh } = await waitingPr();
     for (const user of ['UALICE', 'UBOB'])
