@@ -206,6 +206,27 @@ describe('with Slack', () => {
     expect(decisions(s.service)).toEqual(before.decisions);
   });
 
+  it('a click without its identifier or sender, or with an identifier GitHub never sends, is refused at the edge', async () => {
+    await waitingPr();
+    const noIdentifier = click('reevaluate', 'alice');
+    delete noIdentifier.requested_action;
+    const noSender = click('reevaluate', 'alice');
+    delete noSender.sender;
+    const answers = [];
+    for (const payload of [noIdentifier, noSender, click('x'.repeat(101), 'alice')]) {
+      const res = await postWebhook(s.service.port, 'check_run', payload);
+      answers.push([res.status, ((await res.json()) as { error: string }).error]);
+    }
+    await settle(s.service);
+    expect(answers).toEqual([
+      [400, 'bad_payload'],
+      [400, 'bad_payload'],
+      [400, 'bad_payload'],
+    ]);
+    expect(clicks(s.service)).toEqual([]);
+    expect(decisions(s.service)).toHaveLength(1);
+  });
+
   it('a replayed delivery is acknowledged and does nothing twice', async () => {
     const { slack } = await waitingPr();
     const first = await press('ask_approvers', 'alice', { deliveryId: 'd-ask-1' });
