@@ -6,7 +6,7 @@ import {
 } from '../core/check-run-buttons.js';
 import type { LedgerEntryInput, LedgerPayload } from '../core/ledger-entries.js';
 import { clickOfDelivery, lastAskedApprovers } from '../ledger/queries/check-run-buttons.js';
-import { newestDecision } from '../ledger/queries/decisions.js';
+import { newestDecision, pullRequestAtHead } from '../ledger/queries/decisions.js';
 import type { Governance } from './governance.js';
 
 /** Approvers are reminded at most this often on one PR at one commit, whoever asks. */
@@ -91,13 +91,16 @@ function judge(
 
 /**
  * The PR a click is about: of those the check names, the one whose newest decision is at the
- * check's commit (else the first named), with that decision.
+ * check's commit (else the first named), with that decision. GitHub names no PR on a check of a
+ * PR from a fork: then the PR this app last decided at the commit.
  */
 function clickedPullRequest(
   g: Governance,
   click: CheckRunClick,
 ): { number: number | null; decision: Decision | null } {
-  const named = click.numbers.map((n) => ({
+  const atHead = click.numbers.length ? null : pullRequestAtHead(g.ledger, click.repository, click.headSha);
+  const numbers = atHead === null ? click.numbers : [atHead];
+  const named = numbers.map((n) => ({
     number: n,
     decision: newestDecision(g.ledger, click.repository, n),
   }));

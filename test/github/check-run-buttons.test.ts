@@ -290,6 +290,16 @@ describe('with Slack', () => {
     ]);
   });
 
+  it('a check of a PR from a fork names no PR: the click is about the PR decided at its commit', async () => {
+    const { gh } = await waitingPr();
+    const fromFork = click('reevaluate', 'bob');
+    fromFork.check_run.pull_requests = []; // GitHub lists no PR from a fork on its check run
+    await postWebhook(s.service.port, 'check_run', fromFork);
+    await settle(s.service);
+    expect(clicks(s.service)).toEqual([expect.objectContaining({ sender: 'bob', number: 2, accepted: 1 })]);
+    expect(gh.calls).toEqual(DECIDED_AGAIN);
+  });
+
   it('GitHub failing after the click was recorded: the retry decides the PR once and records the click once', async () => {
     // Registered before the stand-in: the first read of the PR (the click's re-decision) fails.
     const failing = nock(API).get(`${REPO}/pulls/2`).reply(503, { message: 'Service Unavailable' });

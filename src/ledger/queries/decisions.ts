@@ -94,6 +94,9 @@ function pullRequestStatements(db: LedgerDb) {
       `SELECT d.agent_id, e.payload FROM decisions d JOIN ledger_entries e ON e.seq = d.seq
         WHERE d.repository = ? AND d.number = ? ORDER BY d.seq DESC LIMIT 1`,
     ),
+    atHead: db.prepare<[string, string], { number: number }>(
+      'SELECT number FROM decisions WHERE repository = ? AND head_sha = ? ORDER BY seq DESC LIMIT 1',
+    ),
     // Newest first: the decision at the head wins over older heads.
     ofPullRequest: db.prepare<[string, number, string], { payload: string }>(
       `SELECT e.payload FROM decisions d JOIN ledger_entries e ON e.seq = d.seq
@@ -207,6 +210,11 @@ export function newestDecision(
 ): { agentId: string | null; payload: DecisionPayload } | null {
   const row = statements(dbOf(store)).newest.get(repository, number);
   return row ? { agentId: row.agent_id, payload: parseDecision(row.payload) } : null;
+}
+
+/** The PR most recently decided at a head commit of a repository, or null. */
+export function pullRequestAtHead(store: LedgerSource, repository: string, headSha: string): number | null {
+  return statements(dbOf(store)).atHead.get(repository, headSha)?.number ?? null;
 }
 
 /**
