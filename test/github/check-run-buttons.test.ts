@@ -261,6 +261,15 @@ describe('with Slack', () => {
       }),
     ]);
     expect(gh.calls).toEqual([]); // asking people costs GitHub nothing
+    // Queued from the click's ledger entry (by the consequences follower), not from the handler.
+    const db = dbOf(s.service.runtime.ledger);
+    const reminder = db
+      .prepare("SELECT seq, status FROM outbox WHERE idempotency_key LIKE 'slack:asked-again:%'")
+      .all();
+    const clickSeq = db.prepare("SELECT seq FROM ledger_entries WHERE type = 'check_run.button'").get() as {
+      seq: number;
+    };
+    expect(reminder).toEqual([{ seq: clickSeq.seq, status: 'delivered' }]);
 
     // Asking again at once pages nobody a second time.
     await press('ask_approvers', 'bob');
