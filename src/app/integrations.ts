@@ -103,10 +103,19 @@ function githubFor(
   const config = readGithubConfig(env);
   if (!config) return null;
   return new GithubIntegration(governance, config, logger, {
+    slackUnavailable: slackUnavailable(governance, env),
     ...options,
     recordEffect: (r, ok, detail) =>
       revocations.recordEffect(r.revocationId, r.agentId, r.effect, ok, detail),
   });
+}
+
+/** Why approvers cannot be reminded in Slack, in words for the ledger; null when they can. */
+function slackUnavailable(governance: Governance, env: Env): string | null {
+  if (!readSlackConfig(env)) return 'Slack is not configured (SLACK_BOT_TOKEN)';
+  if (!governance.config.slack.approvals_channel)
+    return 'no Slack approvals channel is configured (slack.approvals_channel)';
+  return null;
 }
 
 function slackFor(

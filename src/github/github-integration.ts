@@ -33,6 +33,11 @@ export interface GithubIntegrationOptions {
   recordEffect?: RecordEffect;
   /** A decision slower than this shows `in_progress` before its final check run (default 1 s). */
   inProgressAfterMs?: number;
+  /**
+   * Why the check's "Ask approvers again" cannot reach anyone in Slack (recorded with each such
+   * click); null or absent: approvers are reminded in the approvals channel.
+   */
+  slackUnavailable?: string | null;
 }
 
 /**
@@ -81,7 +86,13 @@ export class GithubIntegration {
     });
     void this.probot.load(
       governanceApp(
-        { governance, gate: this.gate, onOutbox: () => this.delivery.pump.kick() },
+        {
+          governance,
+          gate: this.gate,
+          onOutbox: () => this.delivery.pump.kick(),
+          appId: Number.isSafeInteger(Number(config.appId)) ? Number(config.appId) : null,
+          slackUnavailable: options.slackUnavailable ?? null,
+        },
         () => this.current,
       ),
     );
