@@ -80,6 +80,7 @@ export const STATE_CHANGERS: { [T in LedgerEntryType]: StateChanger<T> | null } 
   'vault.token_issued': null,
   'vault.calls': null,
   'approval.click': null,
+  'check_run.button': null,
   'finding.raised': null,
   'finding.resolved': null,
   'council.membership': null,

@@ -7,6 +7,7 @@ import type { OutboxMessageInput } from '../ledger/outbox.js';
 import { alertCall, isAlert } from './alert-lane.js';
 import type { ClosedRequest } from './approval-closing.js';
 import { requestOutcome } from './approval-request.js';
+import { approversAskedAgain } from './approvers-asked-again.js';
 import { approvalRequestBlocks, type PromotionView, promotionRequestBlocks } from './blocks.js';
 import { DeploymentCards } from './deployment-cards.js';
 import { notificationText } from './notification-text.js';
@@ -79,6 +80,7 @@ export class SlackNotifications {
       return this.votedCard(entry.payload);
     if (entry.type === 'approval.resolved' && entry.payload.outcome === 'expired')
       return this.expiredCalls(entry.payload.approvalId);
+    if (entry.type === 'check_run.button') return approversAskedAgain(this.governance, this.approvals, entry);
     let closed: ClosedRequest[] = [];
     if (entry.type === 'decision.recorded') {
       closed = this.approvals.closeOver(entry.payload);

@@ -51,6 +51,19 @@ const HOT_QUERIES: Record<string, [string, unknown[]]> = {
     "SELECT ts, agent_id, payload FROM ledger_entries WHERE type = 'execution.lock' ORDER BY seq",
     [],
   ],
+  'the click a webhook delivery recorded (check-run buttons, on every click)': [
+    `SELECT payload FROM ledger_entries WHERE type = 'check_run.button'
+        AND json_extract(payload, '$.deliverySeq') = ? LIMIT 1`,
+    [7],
+  ],
+  'the last reminder to a PR’s approvers (check-run buttons)': [
+    `SELECT ts, payload FROM ledger_entries WHERE type = 'check_run.button'
+        AND json_extract(payload, '$.repository') = ? AND json_extract(payload, '$.number') = ?
+        AND json_extract(payload, '$.headSha') = ? AND json_extract(payload, '$.button') = 'ask_approvers'
+        AND json_extract(payload, '$.accepted') = 1
+      ORDER BY seq DESC LIMIT 1`,
+    ['acme/web', 2, 'a'.repeat(40)],
+  ],
   'a merged PR by repository and number (bad outcomes)': [
     `SELECT agent_id, json_extract(payload, '$.number') AS number, json_extract(payload, '$.headSha') AS head_sha
        FROM ledger_entries WHERE type = 'pr.merged' AND json_extract(payload, '$.repository') = ?

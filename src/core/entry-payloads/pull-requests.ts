@@ -172,6 +172,26 @@ export const pullRequestPayloadSchemas = {
     accepted: z.boolean(),
     reason: z.string(),
   }),
+  /**
+   * A click on a button of a check run (`check_run.requested_action`), refused ones included: who
+   * clicked which button on which PR at which commit, and what came of it. A refused click changes
+   * nothing else; an accepted `ask_approvers` is followed by a reminder in Slack.
+   */
+  'check_run.button': z.object({
+    repository: z.string(),
+    /** The PR the check is about; null when the check named none this app decided. */
+    number: z.number().int().nullable(),
+    headSha: z.string(),
+    sender: z.string(),
+    /** As GitHub sent it: one of this app's buttons, or anything else (refused). */
+    identifier: z.string(),
+    button: z.enum(['reevaluate', 'ask_approvers']).nullable(),
+    accepted: z.boolean(),
+    /** Why it was refused, or what was done. */
+    outcome: z.string(),
+    /** The ledger entry of the webhook delivery: one click, one entry, whatever retries follow. */
+    deliverySeq: z.number().int(),
+  }),
   /** The members of the council's Slack user group, as last read (GitHub logins; unmapped Slack users apart). */
   'council.membership': z.object({
     usergroup: z.string(),
