@@ -86,16 +86,16 @@ export function deploymentVotes(
 export function waitingDeploymentRequests(store: LedgerSource): StoredDeploymentDecision[] {
   const rows = dbOf(store)
     .prepare(
-      `SELECT e.seq, e.ts, e.payload FROM ledger_entries e
-       WHERE e.type = 'deployment.decided' AND json_extract(e.payload, '$.state') = 'waiting'
-         AND json_extract(e.payload, '$.approval') IS NOT NULL
+      `SELECT r.seq, r.ts, r.payload FROM ledger_entries r
+       WHERE r.type = 'deployment.decided' AND json_extract(r.payload, '$.state') = 'waiting'
+         AND json_extract(r.payload, '$.approval') IS NOT NULL
          AND NOT EXISTS (
-           SELECT 1 FROM ledger_entries e2
-           WHERE e2.type = 'deployment.decided' AND e2.seq > e.seq
-             AND json_extract(e2.payload, '$.repository') = json_extract(e.payload, '$.repository')
-             AND json_extract(e2.payload, '$.runId') = json_extract(e.payload, '$.runId')
-             AND json_extract(e2.payload, '$.environment') = json_extract(e.payload, '$.environment'))
-       ORDER BY e.seq`,
+           SELECT 1 FROM ledger_entries s
+           WHERE s.type = 'deployment.decided' AND s.seq > r.seq
+             AND json_extract(s.payload, '$.repository') = json_extract(r.payload, '$.repository')
+             AND json_extract(s.payload, '$.runId') = json_extract(r.payload, '$.runId')
+             AND json_extract(s.payload, '$.environment') = json_extract(r.payload, '$.environment'))
+       ORDER BY r.seq`,
     )
     .all() as { seq: number; ts: string; payload: string }[];
   return rows.map((r) => ({ seq: r.seq, ts: r.ts, payload: JSON.parse(r.payload) }));
