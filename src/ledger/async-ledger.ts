@@ -1,0 +1,88 @@
+import type { LedgerEntry, LedgerEntryInput } from '../core/ledger-entries.js';
+import type { LedgerHead } from './ledger.js';
+import type { OutboxMessage, OutboxMessageInput, OutboxTarget } from './outbox.js';
+
+/**
+ * The asynchronous ledger both engines implement (SQLite through an adapter over the synchronous
+ * `Ledger`, PostgreSQL natively), and the interface the service moves to for several replicas.
+ * One contract suite (test/ledger/async-ledger.contract.test.ts) holds both to it.
+ */
+export interface AsyncLedger {
+  readonly engine: 'sqlite' | 'postgres';
+  /**
+   * Appends entries atomically, linked to the head, with the outbox messages they cause (attached
+   * to the last entry) in the same transaction: both commit or neither does. Appends from every
+   * connection and every replica form one chain; appends requested together may share a commit.
+   */
+  appendAll(inputs: readonly LedgerEntryInput[], options?: AsyncAppendOptions): Promise<LedgerEntry[]>;
+  append(input: LedgerEntryInput, options?: AsyncAppendOptions): Promise<LedgerEntry>;
+  head(): Promise<LedgerHead>;
+  /** Entries with `seq > afterSeq`, oldest first. */
+  entriesAfter(afterSeq: number, limit?: number): Promise<LedgerEntry[]>;
+  /** Walks the whole hash chain: each entry present, linked to the one before, hashing to its stored hash. */
+  verifyChain(): Promise<ChainVerdict>;
+  readonly inbox: AsyncInbox;
+  readonly outbox: AsyncOutbox;
+  readonly followers: FollowerPositions;
+  close(): Promise<void>;
+}
+
+export interface AsyncAppendOptions {
+  outbox?: readonly OutboxMessageInput[];
+}
+
+export type ChainVerdict =
+  | { ok: true; checked: number; head: LedgerHead }
+  | { ok: false; checked: number; firstBadSeq: number; reason: string };
+
+export interface InboxDeliveryInput {
+  source: 'github' | 'slack';
+  /** The sender's id for the delivery; a redelivery keeps it. */
+  deliveryId: string;
+  event: string;
+  action: string | null;
+  repository: string | null;
+  payloadText: string;
+  outbox?: readonly OutboxMessageInput[];
+}
+
+export interface AsyncInbox {
+  /**
+   * Stores a delivery and its `delivery.received` entry in one transaction; null when the id was
+   * stored before (by this process or any other), in which case nothing is written.
+   */
+  record(delivery: InboxDeliveryInput): Promise<LedgerEntry | null>;
+}
+
+export interface OutboxClaimOptions {
+  /** Who claims: the same name completes or retries the message. */
+  claimer: string;
+  /** How long the claim holds; after it another claimer may take the message over. */
+  leaseMs: number;
+  limit?: number;
+}
+
+export interface AsyncOutbox {
+  /**
+   * Claims due pending messages for a target, oldest first, the oldest of each ordering key only
+   * (order holds per key), skipping messages another claimer holds under a lease not yet expired.
+   * Two claimers never hold the same message at once.
+   */
+  claim(target: OutboxTarget, options: OutboxClaimOptions): Promise<OutboxMessage[]>;
+  /** Marks a claimed message delivered; false when `claimer` no longer holds it (its lease was taken over). */
+  complete(id: number, claimer: string): Promise<boolean>;
+  /** Releases a claimed message to be tried again at `nextAttemptAt`; false when `claimer` no longer holds it. */
+  retry(id: number, claimer: string, error: string, nextAttemptAt: Date): Promise<boolean>;
+  /** Every message caused by the entry `seq` (whatever its status), oldest first. */
+  forEntry(seq: number): Promise<OutboxMessage[]>;
+}
+
+export interface FollowerPositions {
+  /** The follower's stored position (0 before its first run). */
+  position(name: string): Promise<number>;
+  /**
+   * Moves the position from `from` to `to` if it still is `from`: false when another process moved
+   * it first, so two replicas never both take the same entries as theirs.
+   */
+  advance(name: string, from: number, to: number): Promise<boolean>;
+}

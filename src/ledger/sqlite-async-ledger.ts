@@ -1,0 +1,90 @@
+import type { LedgerEntry, LedgerEntryInput } from '../core/ledger-entries.js';
+import type {
+  AsyncAppendOptions,
+  AsyncInbox,
+  AsyncLedger,
+  AsyncOutbox,
+  ChainVerdict,
+  FollowerPositions,
+} from './async-ledger.js';
+import { checkChain } from './chain-check.js';
+import { followerPosition } from './followers.js';
+import { Inbox } from './inbox.js';
+import { dbOf, type Ledger, type LedgerHead } from './ledger.js';
+import { SqliteOutboxLeases } from './outbox-leases.js';
+
+/**
+ * The asynchronous ledger over today's synchronous SQLite `Ledger`: the same file, the same
+ * chain, appends through its group commit. The rest of the service keeps the synchronous API.
+ */
+export class SqliteAsyncLedger implements AsyncLedger {
+  readonly engine = 'sqlite';
+  readonly inbox: AsyncInbox;
+  readonly outbox: AsyncOutbox;
+  readonly followers: FollowerPositions;
+
+  constructor(
+    private readonly ledger: Ledger,
+    now: () => Date = () => new Date(),
+  ) {
+    const inbox = new Inbox(ledger, now);
+    this.inbox = {
+      record: async (delivery) => inbox.accept({ ...delivery, outbox: [...(delivery.outbox ?? [])] }),
+    };
+    const leases = new SqliteOutboxLeases(ledger, now);
+    this.outbox = {
+      claim: async (target, options) => leases.claim(target, options),
+      complete: async (id, claimer) => leases.complete(id, claimer),
+      retry: async (id, claimer, error, at) => leases.retry(id, claimer, error, at),
+      forEntry: async (seq) => leases.forEntry(seq),
+    };
+    this.followers = {
+      position: async (name) => followerPosition(ledger, name),
+      advance: async (name, from, to) => advanceFollower(ledger, name, from, to),
+    };
+  }
+
+  appendAll(inputs: readonly LedgerEntryInput[], options: AsyncAppendOptions = {}): Promise<LedgerEntry[]> {
+    return this.ledger.appendSoon(inputs, options.outbox ? { outbox: options.outbox } : {});
+  }
+
+  async append(input: LedgerEntryInput, options: AsyncAppendOptions = {}): Promise<LedgerEntry> {
+    return (await this.appendAll([input], options))[0]!;
+  }
+
+  async head(): Promise<LedgerHead> {
+    return this.ledger.head();
+  }
+
+  async entriesAfter(afterSeq: number, limit = 1000): Promise<LedgerEntry[]> {
+    return this.ledger.entriesAfter(afterSeq, limit);
+  }
+
+  async verifyChain(): Promise<ChainVerdict> {
+    const head = this.ledger.head();
+    const result = checkChain(this.ledger, head.seq);
+    if (!result.problem) return { ok: true, checked: result.checked, head };
+    return {
+      ok: false,
+      checked: result.checked,
+      firstBadSeq: result.problem.seq,
+      reason: result.problem.reason,
+    };
+  }
+
+  async close(): Promise<void> {
+    this.ledger.close();
+  }
+}
+
+function advanceFollower(ledger: Ledger, name: string, from: number, to: number): boolean {
+  return ledger.atomically(() => {
+    if (followerPosition(ledger, name) !== from) return false;
+    dbOf(ledger)
+      .prepare(
+        'INSERT INTO follower_positions (name, seq) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET seq = excluded.seq',
+      )
+      .run(name, to);
+    return true;
+  });
+}
