@@ -1,0 +1,41 @@
+import type { Command } from 'commander';
+import { copyChainToPostgres } from '../../ledger/ledger-copy.js';
+import { parsePostgresUrl } from '../../ledger/postgres/pg-connect.js';
+import { openPostgresLedger } from '../../ledger/postgres/postgres-ledger.js';
+import { verifyLedger } from '../../ledger/verify.js';
+import { UserError } from '../../platform/errors.js';
+import { withRuntime } from '../context.js';
+
+/**
+ * `agov ledger copy --to postgres://…`: moves an installation to PostgreSQL. The SQLite ledger must
+ * verify first; the target must be empty; the copy keeps every hash and is verified on arrival.
+ */
+export function registerLedgerCopy(ledger: Command): void {
+  ledger
+    .command('copy')
+    .description(
+      "copy this SQLite ledger's chain into an empty PostgreSQL ledger, verify it there and print the head both sides agree on",
+    )
+    .requiredOption('--to <url>', 'the PostgreSQL database: postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE')
+    .action(async (opts: { to: string }, command: Command) => {
+      parsePostgresUrl(opts.to);
+      await withRuntime(command, { ledgerMustExist: true, stateStore: 'memory' }, async (rt) => {
+        const source = verifyLedger(rt.ledger, [], { hostPublicKey: rt.signingKey.publicKey });
+        if (!source.ok) {
+          throw new UserError(
+            'ledger_copy_source_unverified',
+            `the ledger at ${rt.env.LEDGER_PATH} does not verify (first bad sequence ${source.firstBadSeq}: ${source.reason}); nothing was copied. See \`agov ledger verify\``,
+          );
+        }
+        console.log(`source ${rt.env.LEDGER_PATH}: ${source.checked} entries verified`);
+        const target = await openPostgresLedger(opts.to);
+        try {
+          const { head, copied } = await copyChainToPostgres(rt.ledger, target, source.head);
+          console.log(`copied ${copied} entries to ${target.where}; the chain verifies there`);
+          console.log(`head both sides agree on: ${head.seq} ${head.hash}`);
+        } finally {
+          await target.close();
+        }
+      });
+    });
+}
