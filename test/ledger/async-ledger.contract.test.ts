@@ -28,8 +28,8 @@ interface Fixture {
   replica(): Promise<AsyncLedger>;
   /** Edits entry `seq`'s payload as a superuser would: with the append-only trigger out of the way. */
   tamper(seq: number): Promise<void>;
-  /** Tries to change entry `seq` as the application could: the database must refuse. */
-  tryUpdate(seq: number): Promise<string>;
+  /** Runs `sql` as the application could (triggers in place); the error message, or '' if it passed. */
+  tryChange(sql: string): Promise<string>;
   /** Makes the database fail any outbox insert whose payload says "boom", after the entry's insert. */
   sabotageOutbox(): Promise<void>;
 }
@@ -46,7 +46,7 @@ function sqliteFixture(clock: Clock): Fixture {
         `DROP TRIGGER ledger_entries_no_update; UPDATE ledger_entries SET payload = replace(payload, 'k', 'K') WHERE seq = ${seq};`,
       );
     },
-    tryUpdate: async (seq) => run(`UPDATE ledger_entries SET actor = 'mallory' WHERE seq = ${seq};`),
+    tryChange: async (sql) => run(sql),
     sabotageOutbox: async () => {
       run(
         "CREATE TRIGGER boom BEFORE INSERT ON outbox WHEN NEW.payload LIKE '%boom%' BEGIN SELECT RAISE(ABORT, 'boom'); END;",
@@ -78,7 +78,7 @@ async function postgresFixture(clock: Clock): Promise<Fixture> {
          ALTER TABLE ledger_entries ENABLE TRIGGER ledger_entries_no_update;`,
       );
     },
-    tryUpdate: (seq) => run(`UPDATE ledger_entries SET actor = 'mallory' WHERE seq = ${seq}`),
+    tryChange: run,
     sabotageOutbox: async () => {
       await run(
         `CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -157,7 +157,17 @@ describe.each(engines)('AsyncLedger contract: %s', (_engine, open) => {
 
   it('a row edited behind the trigger is found by verify, naming the first bad seq', async () => {
     await a.appendAll([entry('k1'), entry('k2'), entry('k3'), entry('k4'), entry('k5')]);
-    expect(await fixture.tryUpdate(2)).toMatch(/append-only: updates are refused/);
+    expect(await fixture.tryChange("UPDATE ledger_entries SET actor = 'mallory' WHERE seq = 2;")).toMatch(
+      /append-only: updates are refused/,
+    );
+    expect(await fixture.tryChange('DELETE FROM ledger_entries WHERE seq = 5;')).toMatch(
+      /append-only: deletes are refused/,
+    );
+    expect(
+      await fixture.tryChange(
+        "INSERT INTO ledger_entries VALUES (9, 't', 'finding.resolved', NULL, 'x', '{}', 'bad', 'bad');",
+      ),
+    ).toMatch(/must extend the chain head/);
     expect(await a.verifyChain()).toMatchObject({ ok: true, checked: 5 });
     await fixture.tamper(3);
     expect(await b.verifyChain()).toEqual({
@@ -287,7 +297,7 @@ it('the same entries at the same instants have the same hashes on both engines',
   for (const [, open] of engines) {
     const fixture = await open(testClock());
     const ledger = await fixture.replica();
-    await ledger.appendAll([entry('k1'), entry('k2')]);
+    await ledger.appendAll([entry('k1 é 🙂 "quoted" \\ \u2028'), entry('k2')]);
     heads.push(await ledger.head());
     await ledger.close();
   }

@@ -78,6 +78,8 @@ export const PG_MIGRATIONS: readonly Migration[] = [
         claimed_by      text,
         lease_until     timestamptz
       );
+      -- Claims walk the pending messages of a target oldest first, and look for an older one per key.
+      CREATE INDEX outbox_due ON outbox (target, id) WHERE status = 'pending';
       CREATE INDEX outbox_heads ON outbox (target, ordering_key, id) WHERE status = 'pending';
       CREATE INDEX outbox_entry ON outbox (seq);
 

@@ -99,7 +99,7 @@ export class PostgresLedger implements AsyncLedger {
     await this.pool.end();
   }
 
-  private recordDelivery(delivery: InboxDeliveryInput): Promise<LedgerEntry | null> {
+  private async recordDelivery(delivery: InboxDeliveryInput): Promise<LedgerEntry | null> {
     const input = validateInput({
       type: 'delivery.received',
       agentId: null,
