@@ -77,7 +77,17 @@ export interface AsyncOutbox {
   forEntry(seq: number): Promise<OutboxMessage[]>;
 }
 
+/** What a follower queues for one entry: calls caused by it (enqueued with the entry's seq as their cause). */
+export type FollowerHandler = (entry: LedgerEntry) => readonly OutboxMessageInput[];
+
 export interface FollowerPositions {
+  /**
+   * One step of the follower `name`, in one transaction: takes its position (on PostgreSQL, when
+   * another replica holds it, this step returns 0 at once; SQLite's writers wait in turn), reads up to `limit` entries
+   * after it, queues the outbox messages `handle` returns for each, and advances the position. A
+   * handler that throws leaves both undone. Returns how many entries were handled.
+   */
+  step(name: string, handle: FollowerHandler, limit?: number): Promise<number>;
   /** The follower's stored position (0 before its first run). */
   position(name: string): Promise<number>;
   /**

@@ -5,10 +5,11 @@ import type {
   AsyncLedger,
   AsyncOutbox,
   ChainVerdict,
+  FollowerHandler,
   FollowerPositions,
 } from './async-ledger.js';
 import { checkChain } from './chain-check.js';
-import { followerPosition } from './followers.js';
+import { followerPosition, LedgerFollower } from './followers.js';
 import { Inbox } from './inbox.js';
 import { dbOf, type Ledger, type LedgerHead } from './ledger.js';
 import { SqliteOutboxLeases } from './outbox-leases.js';
@@ -41,6 +42,7 @@ export class SqliteAsyncLedger implements AsyncLedger {
     this.followers = {
       position: async (name) => followerPosition(ledger, name),
       advance: async (name, from, to) => advanceFollower(ledger, name, from, to),
+      step: async (name, handle, limit) => followerStep(ledger, name, handle, limit),
     };
   }
 
@@ -87,4 +89,11 @@ function advanceFollower(ledger: Ledger, name: string, from: number, to: number)
       .run(name, to);
     return true;
   });
+}
+
+function followerStep(ledger: Ledger, name: string, handle: FollowerHandler, limit = 200): number {
+  const follower = new LedgerFollower(ledger, name, (entry) => {
+    for (const message of handle(entry)) ledger.outbox.enqueue(entry.seq, message);
+  });
+  return follower.step(limit);
 }

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { LedgerEntryInput } from '../../src/core/ledger-entries.js';
+import type { LedgerEntry, LedgerEntryInput } from '../../src/core/ledger-entries.js';
 import type { AsyncLedger } from '../../src/ledger/async-ledger.js';
 import { openLedger } from '../../src/ledger/ledger.js';
 import type { OutboxMessageInput } from '../../src/ledger/outbox.js';
@@ -239,6 +239,37 @@ describe.each(engines)('AsyncLedger contract: %s', (_engine, open) => {
     expect(next.seq).toBe(2);
     expect((await a.outbox.forEntry(2)).map((m) => m.idempotencyKey)).toEqual(['m2']);
     expect(await a.verifyChain()).toMatchObject({ ok: true, checked: 2 });
+  });
+
+  it('a follower stepped by two replicas at once handles each entry exactly once', async () => {
+    for (let i = 0; i < 6; i++) await a.appendAll(Array.from({ length: 10 }, (_, j) => entry(`k${i}.${j}`)));
+    const handled: number[] = [];
+    const handle = (e: LedgerEntry) => {
+      handled.push(e.seq);
+      return [message(`follow:${e.seq}`)];
+    };
+    const follow = async (replica: AsyncLedger) => {
+      // Until the follower has caught up: a step that another replica's step holds off returns 0.
+      while ((await replica.followers.position('test-follower')) < 60)
+        await replica.followers.step('test-follower', handle, 7);
+    };
+    await Promise.all([follow(a), follow(b), follow(a), follow(b)]);
+    expect(handled.toSorted((x, y) => x - y)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+    expect((await b.outbox.forEntry(60)).map((m) => m.idempotencyKey)).toEqual(['follow:60']);
+  });
+
+  it('a follower whose handler fails queues nothing and keeps its position', async () => {
+    await a.appendAll([entry('k1'), entry('k2'), entry('k3')]);
+    const failing = (e: LedgerEntry) => {
+      if (e.seq === 3) throw new Error('crash while handling entry 3');
+      return [message(`follow:${e.seq}`)];
+    };
+    await expect(a.followers.step('test-follower', failing)).rejects.toThrow(/crash while handling/);
+    expect(await b.followers.position('test-follower')).toBe(0);
+    expect(await b.outbox.forEntry(1)).toEqual([]);
+    expect(await b.followers.step('test-follower', (e) => [message(`follow:${e.seq}`)])).toBe(3);
+    expect((await a.outbox.forEntry(1)).map((m) => m.idempotencyKey)).toEqual(['follow:1']);
+    expect(await a.followers.position('test-follower')).toBe(3);
   });
 
   it('a follower position moves only from where it was: two replicas advancing at once, one wins', async () => {

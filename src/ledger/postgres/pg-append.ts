@@ -107,7 +107,12 @@ function insertEntries(client: pg.ClientBase, staged: Staged['entries']): Promis
   );
 }
 
-async function insertOutbox(client: pg.ClientBase, staged: Staged['outbox'], now: Date): Promise<void> {
+/** Outbox messages with their cause, in order, in one statement; a key queued before is skipped. */
+export async function insertOutbox(
+  client: pg.ClientBase,
+  staged: readonly { seq: number; message: OutboxMessageInput }[],
+  now: Date,
+): Promise<void> {
   if (staged.length === 0) return;
   const at = now.toISOString();
   await client.query(

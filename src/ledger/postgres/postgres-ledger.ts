@@ -50,7 +50,7 @@ export class PostgresLedger implements AsyncLedger {
     private readonly now: () => Date = () => new Date(),
   ) {
     this.outbox = new PgOutbox(pool, now);
-    this.followers = new PgFollowerPositions(pool);
+    this.followers = new PgFollowerPositions(pool, now);
     this.inbox = { record: (delivery) => this.recordDelivery(delivery) };
   }
 
