@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { freePort } from './private-redis.js';
 
 /**
@@ -24,10 +24,24 @@ export class PrivatePostgres {
   static async start(options: { durable?: boolean } = {}): Promise<PrivatePostgres> {
     const dir = mkdtempSync(join(tmpdir(), 'agov-postgres-'));
     const server = new PrivatePostgres(await freePort(), dir, Boolean(options.durable));
-    if (isRoot()) chownSync(dir, postgresUser().uid, postgresUser().gid);
-    server.run('initdb', ['-D', server.dataDir, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8']);
-    await server.restart();
-    return server;
+    try {
+      if (isRoot()) chownSync(dir, postgresUser().uid, postgresUser().gid);
+      server.run('initdb', [
+        '-D',
+        server.dataDir,
+        '-U',
+        'postgres',
+        '--auth=trust',
+        '--no-sync',
+        '-E',
+        'UTF8',
+      ]);
+      await server.restart();
+      return server;
+    } catch (error) {
+      rmSync(dir, { recursive: true, force: true });
+      throw error;
+    }
   }
 
   /** The default database, as the superuser (tests use it to tamper, as an attacker with the host would). */
@@ -80,7 +94,7 @@ export class PrivatePostgres {
   private run(tool: 'initdb' | 'pg_ctl', args: string[]): void {
     const binary = postgresBinary(tool);
     const [command, argv] = isRoot()
-      ? ['runuser', ['-u', 'postgres', '--', binary, ...args]]
+      ? [runuserPath(), ['-u', 'postgres', '--', binary, ...args]]
       : [binary, args];
     execFileSync(command, argv, { stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000 });
   }
@@ -90,13 +104,22 @@ function isRoot(): boolean {
   return process.getuid?.() === 0;
 }
 
+/** util-linux's runuser lives in an sbin directory, which a PATH may leave out. */
+function runuserPath(): string {
+  return ['/usr/sbin/runuser', '/sbin/runuser'].find((path) => existsSync(path)) ?? 'runuser';
+}
+
 function postgresUser(): { uid: number; gid: number } {
   const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
   return { uid: id('-u'), gid: id('-g') };
 }
 
-/** A PostgreSQL tool on the PATH, or in Debian's /usr/lib/postgresql/<version>/bin (newest first). */
+/**
+ * `initdb` or `pg_ctl` on the PATH, or in Debian's /usr/lib/postgresql/<version>/bin (newest
+ * first); `createdb` from the same installation as `initdb`.
+ */
 export function postgresBinary(tool: 'initdb' | 'pg_ctl' | 'createdb'): string {
+  if (tool === 'createdb') return join(dirname(realpathSync(postgresBinary('initdb'))), tool);
   for (const dir of (process.env.PATH ?? '').split(':')) {
     if (dir && existsSync(join(dir, tool))) return join(dir, tool);
   }
