@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import type { LedgerEntry, LedgerEntryInput } from '../core/ledger-entries.js';
 import type {
   AsyncAppendOptions,
@@ -46,8 +47,19 @@ export class SqliteAsyncLedger implements AsyncLedger {
     };
   }
 
-  appendAll(inputs: readonly LedgerEntryInput[], options: AsyncAppendOptions = {}): Promise<LedgerEntry[]> {
-    return this.ledger.appendSoon(inputs, options.outbox ? { outbox: options.outbox } : {});
+  async appendAll(
+    inputs: readonly LedgerEntryInput[],
+    options: AsyncAppendOptions = {},
+  ): Promise<LedgerEntry[]> {
+    const appendOptions = options.outbox ? { outbox: options.outbox } : {};
+    try {
+      return await this.ledger.appendSoon(inputs, appendOptions);
+    } catch (error) {
+      // The shared commit was refused and rolled back (SQLite commits in this thread: never half
+      // done). One group the database refuses must not take the others down: each alone again.
+      if (!(error instanceof Database.SqliteError)) throw error;
+      return this.ledger.appendAll(inputs, appendOptions);
+    }
   }
 
   async append(input: LedgerEntryInput, options: AsyncAppendOptions = {}): Promise<LedgerEntry> {
@@ -65,7 +77,8 @@ export class SqliteAsyncLedger implements AsyncLedger {
   async verifyChain(): Promise<ChainVerdict> {
     const head = this.ledger.head();
     const result = checkChain(this.ledger, head.seq);
-    if (!result.problem) return { ok: true, checked: result.checked, head };
+    if (!result.problem)
+      return { ok: true, checked: result.checked, head: { seq: result.checked, hash: result.head } };
     return {
       ok: false,
       checked: result.checked,

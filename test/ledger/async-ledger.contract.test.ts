@@ -241,6 +241,24 @@ describe.each(engines)('AsyncLedger contract: %s', (_engine, open) => {
     expect(await a.verifyChain()).toMatchObject({ ok: true, checked: 2 });
   });
 
+  it('a group the database refuses in a shared commit fails alone; the others commit', async () => {
+    await a.append(entry('k0'));
+    await fixture.sabotageOutbox();
+    const [bad, good, plain] = await Promise.allSettled([
+      a.append(entry('k1'), { outbox: [message('m1', 'm1', { note: 'boom' })] }),
+      a.append(entry('k2'), { outbox: [message('m2')] }),
+      a.append(entry('k3')),
+    ]);
+    expect(bad).toMatchObject({ status: 'rejected', reason: { message: expect.stringMatching(/boom/) } });
+    expect([good, plain].map((r) => (r.status === 'fulfilled' ? r.value.payload : r.reason))).toEqual([
+      { key: 'k2' },
+      { key: 'k3' },
+    ]);
+    expect(await b.verifyChain()).toMatchObject({ ok: true, checked: 3 });
+    const m2 = (await b.entriesAfter(0)).find((e) => JSON.stringify(e.payload) === '{"key":"k2"}')!;
+    expect((await b.outbox.forEntry(m2.seq)).map((m) => m.idempotencyKey)).toEqual(['m2']);
+  });
+
   it('a follower stepped by two replicas at once handles each entry exactly once', async () => {
     for (let i = 0; i < 6; i++) await a.appendAll(Array.from({ length: 10 }, (_, j) => entry(`k${i}.${j}`)));
     const handled: number[] = [];

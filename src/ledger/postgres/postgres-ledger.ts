@@ -145,12 +145,22 @@ export class PostgresLedger implements AsyncLedger {
       );
       for (const [i, p] of batch.entries()) p.resolve(results[i]!);
     } catch (error) {
-      if (batch.length === 1) {
-        batch[0]!.reject(error);
+      if (batch.length === 1 || !isRefusal(error)) {
+        for (const p of batch) p.reject(error);
         return;
       }
       // One group that the database refuses must not take the others down: each alone.
       for (const p of batch) await this.commit([p]);
     }
   }
+}
+
+/**
+ * An error the database answered with (a SQLSTATE), which rolled the transaction back for sure. A
+ * lost connection (no SQLSTATE, or class 08 / 57) may have lost a COMMIT that took effect: its
+ * groups are not tried again, or their entries could be appended twice.
+ */
+function isRefusal(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !/^(08|57)/.test(code);
 }
