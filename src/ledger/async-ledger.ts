@@ -16,6 +16,13 @@ export interface AsyncLedger {
    */
   appendAll(inputs: readonly LedgerEntryInput[], options?: AsyncAppendOptions): Promise<LedgerEntry[]>;
   append(input: LedgerEntryInput, options?: AsyncAppendOptions): Promise<LedgerEntry>;
+  /**
+   * Appends the entries `decide` chooses from the ledger exactly as they will extend it: nothing
+   * is appended by anyone between what `decide` reads and its entries (the re-check rule: a
+   * revocation committed by one replica is seen by an allow another is writing). `decide` may be
+   * called more than once (SQLite decides again when the head moved meanwhile); keep it to reads.
+   */
+  appendDecided(decide: DecideEntries, options?: AsyncAppendOptions): Promise<LedgerEntry[]>;
   head(): Promise<LedgerHead>;
   /** Entries with `seq > afterSeq`, oldest first. */
   entriesAfter(afterSeq: number, limit?: number): Promise<LedgerEntry[]>;
@@ -26,6 +33,18 @@ export interface AsyncLedger {
   readonly followers: FollowerPositions;
   close(): Promise<void>;
 }
+
+/** The ledger as a decision inside the write transaction sees it. */
+export interface LedgerView {
+  /** The head the decided entries will extend. */
+  readonly head: LedgerHead;
+  /** Entries with `seq > afterSeq` up to the head, oldest first. */
+  entriesAfter(afterSeq: number, limit?: number): Promise<LedgerEntry[]>;
+}
+
+export type DecideEntries = (
+  view: LedgerView,
+) => Promise<readonly LedgerEntryInput[]> | readonly LedgerEntryInput[];
 
 export interface AsyncAppendOptions {
   outbox?: readonly OutboxMessageInput[];

@@ -6,14 +6,19 @@ import type {
   AsyncLedger,
   AsyncOutbox,
   ChainVerdict,
+  DecideEntries,
   FollowerHandler,
   FollowerPositions,
+  LedgerView,
 } from './async-ledger.js';
 import { checkChain } from './chain-check.js';
 import { followerPosition, LedgerFollower } from './followers.js';
 import { Inbox } from './inbox.js';
 import { dbOf, type Ledger, type LedgerHead } from './ledger.js';
 import { SqliteOutboxLeases } from './outbox-leases.js';
+
+/** How often a decision is made again because another writer moved the head meanwhile. */
+const MAX_DECISIONS = 50;
 
 /**
  * The asynchronous ledger over today's synchronous SQLite `Ledger`: the same file, the same
@@ -60,6 +65,31 @@ export class SqliteAsyncLedger implements AsyncLedger {
       if (!(error instanceof Database.SqliteError)) throw error;
       return this.ledger.appendAll(inputs, appendOptions);
     }
+  }
+
+  /**
+   * Optimistic: decides against the head as it is, then appends in a write transaction only if the
+   * head has not moved meanwhile; otherwise decides again.
+   */
+  async appendDecided(decide: DecideEntries, options: AsyncAppendOptions = {}): Promise<LedgerEntry[]> {
+    const appendOptions = options.outbox ? { outbox: options.outbox } : {};
+    for (let attempt = 1; attempt <= MAX_DECISIONS; attempt++) {
+      const head = this.ledger.head();
+      const inputs = await decide(this.viewAt(head));
+      const entries = this.ledger.atomically(() =>
+        this.ledger.head().seq === head.seq ? this.ledger.appendAll(inputs, appendOptions) : null,
+      );
+      if (entries) return entries;
+    }
+    throw new Error(`the ledger moved during each of ${MAX_DECISIONS} decisions; nothing was appended`);
+  }
+
+  private viewAt(head: LedgerHead): LedgerView {
+    return {
+      head,
+      entriesAfter: async (afterSeq, limit = 1000) =>
+        this.ledger.entriesAfter(afterSeq, limit).filter((e) => e.seq <= head.seq),
+    };
   }
 
   async append(input: LedgerEntryInput, options: AsyncAppendOptions = {}): Promise<LedgerEntry> {

@@ -109,6 +109,8 @@ const message = (key: string, orderingKey = key, payload: unknown = { key }): Ou
   payload,
 });
 
+const keyOf = (e: LedgerEntry) => (e.payload as { key?: string }).key;
+
 function testClock(): Clock {
   let at = Date.parse('2026-11-27T10:00:00.000Z');
   return { now: () => new Date(at), advance: (ms) => (at += ms) };
@@ -153,6 +155,50 @@ describe.each(engines)('AsyncLedger contract: %s', (_engine, open) => {
     expect(await a.head()).toEqual(verdict.ok ? verdict.head : null);
     const stored = await a.entriesAfter(0, 100);
     for (const [i, e] of stored.entries()) if (i > 0) expect(e.prevHash).toBe(stored[i - 1]!.hash);
+  });
+
+  it('an append decided in the transaction sees what was committed before it, and nothing slips in between', async () => {
+    // Each round: A decides allow/deny from whether round i's revocation is in the ledger, while B
+    // appends that revocation and other entries at the same moment (started from inside the decision).
+    const readAt: Record<string, number> = {};
+    const round = async (i: number) => {
+      let b1: Promise<unknown> | undefined;
+      const decided = a.appendDecided(async (view) => {
+        b1 ??= Promise.all([b.append(entry(`revoked:${i}`)), b.append(entry(`noise:${i}`))]);
+        readAt[i] = view.head.seq;
+        const seen = await view.entriesAfter(0, 1000);
+        const revoked = seen.some((e) => keyOf(e) === `revoked:${i}`);
+        return [entry(`${revoked ? 'deny' : 'allow'}:${i}`)];
+      });
+      const [decision] = await decided;
+      await b1;
+      return decision!;
+    };
+    const decisions = await Promise.all(Array.from({ length: 8 }, (_, i) => round(i)));
+    const chain = await b.entriesAfter(0, 1000);
+    for (const [i, decision] of decisions.entries()) {
+      expect(decision.seq).toBe(readAt[i]! + 1);
+      const revokedAt = chain.find((e) => keyOf(e) === `revoked:${i}`)!.seq;
+      expect(keyOf(decision)).toBe(`${revokedAt < decision.seq ? 'deny' : 'allow'}:${i}`);
+    }
+    expect(await a.verifyChain()).toMatchObject({ ok: true, checked: 24 });
+  });
+
+  it('a decision that throws, or decides an invalid entry, appends nothing and takes nothing else down', async () => {
+    const [thrown, invalid, plain] = await Promise.allSettled([
+      a.appendDecided(() => {
+        throw new Error('cannot decide');
+      }),
+      a.appendDecided(() => [{ ...entry('k'), payload: { nope: 1 } } as unknown as LedgerEntryInput]),
+      a.append(entry('k1')),
+    ]);
+    expect(thrown).toMatchObject({ status: 'rejected', reason: { message: 'cannot decide' } });
+    expect(invalid).toMatchObject({
+      status: 'rejected',
+      reason: { message: expect.stringMatching(/invalid finding.resolved entry/) },
+    });
+    expect(plain).toMatchObject({ status: 'fulfilled', value: { seq: 1 } });
+    expect(await b.verifyChain()).toMatchObject({ ok: true, checked: 1 });
   });
 
   it('a row edited behind the trigger is found by verify, naming the first bad seq', async () => {

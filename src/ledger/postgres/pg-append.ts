@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { LedgerEntry, LedgerEntryInput } from '../../core/ledger-entries.js';
-import type { InboxDeliveryInput } from '../async-ledger.js';
-import type { LedgerHead } from '../ledger.js';
+import type { DecideEntries, InboxDeliveryInput, LedgerView } from '../async-ledger.js';
+import { type EntryRow, type LedgerHead, rowToEntry, validateInput } from '../ledger.js';
 import { linkEntry } from '../link-entry.js';
 import type { OutboxMessageInput } from '../outbox.js';
 
@@ -11,11 +11,44 @@ export interface PgAppendGroup {
   outbox: readonly OutboxMessageInput[];
   /** An inbox delivery recorded with the entries: the group writes nothing if its id was seen. */
   delivery?: InboxDeliveryInput;
+  /** Entries decided inside the transaction, from the ledger at the head they extend (after `inputs`). */
+  decide?: DecideEntries;
 }
 
-interface Staged {
-  entries: { entry: LedgerEntry; payloadText: string }[];
-  outbox: { seq: number; message: OutboxMessageInput }[];
+/** A decision that threw: the transaction is rolled back, and the groups sharing it are tried alone. */
+export class DecisionError extends Error {
+  constructor(readonly original: unknown) {
+    super(original instanceof Error ? original.message : String(original));
+    this.name = 'DecisionError';
+  }
+}
+
+/** What the transaction has linked and not yet written, and the head it reached. */
+class Staging {
+  entries: { entry: LedgerEntry; payloadText: string }[] = [];
+  outbox: { seq: number; message: OutboxMessageInput }[] = [];
+
+  constructor(
+    public head: LedgerHead,
+    private readonly ts: string,
+  ) {}
+
+  link(inputs: readonly LedgerEntryInput[]): LedgerEntry[] {
+    return inputs.map((input) => {
+      const next = linkEntry(input, this.head, this.ts);
+      this.head = { seq: next.entry.seq, hash: next.entry.hash };
+      this.entries.push(next);
+      return next.entry;
+    });
+  }
+
+  /** Writes what is staged, so that reads in the same transaction see it. */
+  async write(client: pg.ClientBase, now: Date): Promise<void> {
+    await insertEntries(client, this.entries);
+    await insertOutbox(client, this.outbox, now);
+    this.entries = [];
+    this.outbox = [];
+  }
 }
 
 /**
@@ -34,31 +67,58 @@ export async function appendGroups(
     const locked = await client.query<{ seq: string; hash: string }>(
       'SELECT seq, hash FROM ledger_head WHERE id = 1 FOR UPDATE',
     );
-    let head: LedgerHead = { seq: Number(locked.rows[0]!.seq), hash: locked.rows[0]!.hash };
-    const staged: Staged = { entries: [], outbox: [] };
+    const staging = new Staging(
+      { seq: Number(locked.rows[0]!.seq), hash: locked.rows[0]!.hash },
+      now.toISOString(),
+    );
     const results: (LedgerEntry[] | null)[] = [];
-    for (const group of groups) {
-      if (group.delivery && !(await recordDelivery(client, group.delivery, head.seq + 1, now))) {
-        results.push(null);
-        continue;
-      }
-      const linked = group.inputs.map((input) => {
-        const next = linkEntry(input, head, now.toISOString());
-        head = { seq: next.entry.seq, hash: next.entry.hash };
-        return next;
-      });
-      staged.entries.push(...linked);
-      const last = linked.at(-1);
-      if (last) staged.outbox.push(...group.outbox.map((message) => ({ seq: last.entry.seq, message })));
-      results.push(linked.map((l) => l.entry));
-    }
-    await insertEntries(client, staged.entries);
-    await insertOutbox(client, staged.outbox, now);
+    for (const group of groups) results.push(await stageGroup(client, staging, group, now));
+    await staging.write(client, now);
     await client.query('COMMIT');
     return results;
   } catch (error) {
     await client.query('ROLLBACK').catch(() => {});
     throw error;
+  }
+}
+
+async function stageGroup(
+  client: pg.ClientBase,
+  staging: Staging,
+  group: PgAppendGroup,
+  now: Date,
+): Promise<LedgerEntry[] | null> {
+  if (group.delivery && !(await recordDelivery(client, group.delivery, staging.head.seq + 1, now)))
+    return null;
+  const entries = staging.link(group.inputs);
+  if (group.decide) {
+    await staging.write(client, now);
+    entries.push(...staging.link(await decideInTransaction(client, group.decide, staging.head)));
+  }
+  const last = entries.at(-1);
+  if (last) staging.outbox.push(...group.outbox.map((message) => ({ seq: last.seq, message })));
+  return entries;
+}
+
+async function decideInTransaction(
+  client: pg.ClientBase,
+  decide: DecideEntries,
+  head: LedgerHead,
+): Promise<LedgerEntryInput[]> {
+  const view: LedgerView = {
+    head,
+    entriesAfter: async (afterSeq, limit = 1000) => {
+      const { rows } = await client.query<EntryRow & { seq: string }>(
+        'SELECT * FROM ledger_entries WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3',
+        [afterSeq, head.seq, limit],
+      );
+      return rows.map((row) => rowToEntry({ ...row, seq: Number(row.seq) }));
+    },
+  };
+  try {
+    return (await decide(view)).map(validateInput);
+  } catch (error) {
+    throw new DecisionError(error);
   }
 }
 
@@ -91,7 +151,10 @@ export async function insertEntryRows(
   );
 }
 
-function insertEntries(client: pg.ClientBase, staged: Staged['entries']): Promise<void> {
+function insertEntries(
+  client: pg.ClientBase,
+  staged: readonly { entry: LedgerEntry; payloadText: string }[],
+): Promise<void> {
   return insertEntryRows(
     client,
     staged.map(({ entry, payloadText }) => [

@@ -5,10 +5,11 @@ import type {
   AsyncInbox,
   AsyncLedger,
   ChainVerdict,
+  DecideEntries,
   InboxDeliveryInput,
 } from '../async-ledger.js';
 import { type EntryRow, type LedgerHead, rowToEntry, validateInput } from '../ledger.js';
-import { appendGroups, type PgAppendGroup } from './pg-append.js';
+import { appendGroups, DecisionError, type PgAppendGroup } from './pg-append.js';
 import { checkPgChain } from './pg-chain-check.js';
 import { connectPostgres } from './pg-connect.js';
 import { PgFollowerPositions } from './pg-followers.js';
@@ -60,6 +61,10 @@ export class PostgresLedger implements AsyncLedger {
   ): Promise<LedgerEntry[]> {
     const group = { inputs: inputs.map(validateInput), outbox: options.outbox ?? [] };
     return (await this.enqueue(group))!;
+  }
+
+  async appendDecided(decide: DecideEntries, options: AsyncAppendOptions = {}): Promise<LedgerEntry[]> {
+    return (await this.enqueue({ inputs: [], outbox: options.outbox ?? [], decide }))!;
   }
 
   async append(input: LedgerEntryInput, options: AsyncAppendOptions = {}): Promise<LedgerEntry> {
@@ -146,7 +151,7 @@ export class PostgresLedger implements AsyncLedger {
       for (const [i, p] of batch.entries()) p.resolve(results[i]!);
     } catch (error) {
       if (batch.length === 1 || !isRefusal(error)) {
-        for (const p of batch) p.reject(error);
+        for (const p of batch) p.reject(error instanceof DecisionError ? error.original : error);
         return;
       }
       // One group that the database refuses must not take the others down: each alone.
@@ -156,11 +161,13 @@ export class PostgresLedger implements AsyncLedger {
 }
 
 /**
- * An error the database answered with (a SQLSTATE), which rolled the transaction back for sure. A
+ * An error the database answered with (a SQLSTATE), or a decision that threw: either rolled the
+ * transaction back for sure. A
  * lost connection (no SQLSTATE, or class 08 / 57) may have lost a COMMIT that took effect: its
  * groups are not tried again, or their entries could be appended twice.
  */
 function isRefusal(error: unknown): boolean {
+  if (error instanceof DecisionError) return true;
   const code = (error as { code?: unknown }).code;
   return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !/^(08|57)/.test(code);
 }
