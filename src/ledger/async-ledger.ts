@@ -20,7 +20,9 @@ export interface AsyncLedger {
    * Appends the entries `decide` chooses from the ledger exactly as they will extend it: nothing
    * is appended by anyone between what `decide` reads and its entries (the re-check rule: a
    * revocation committed by one replica is seen by an allow another is writing). `decide` may be
-   * called more than once (SQLite decides again when the head moved meanwhile); keep it to reads.
+   * called more than once (SQLite decides again when the head moved meanwhile); keep it to reads
+   * through `view`: on PostgreSQL it runs holding the head row, so an append it awaited on the
+   * same ledger would wait for itself.
    */
   appendDecided(decide: DecideEntries, options?: AsyncAppendOptions): Promise<LedgerEntry[]>;
   head(): Promise<LedgerHead>;
