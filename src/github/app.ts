@@ -20,11 +20,6 @@ export interface AppDeps {
   onOutbox: () => void;
 }
 
-/** The ledger sequence of the delivery being processed, set by the inbox worker. */
-export interface DeliveryMeta {
-  seq: number;
-}
-
 /** One file per webhook event in `./handlers`, each registering what it handles. */
 const HANDLERS: ((app: Probot, deps: HandlerDeps) => void)[] = [
   registerPullRequestHandlers,
@@ -41,7 +36,11 @@ const HANDLERS: ((app: Probot, deps: HandlerDeps) => void)[] = [
  * The Probot application: each handler is event → target → the one gate. Payloads were validated
  * at the edge; the handlers parse them again with the same schemas only to get their types.
  */
-export function governanceApp({ governance, gate, onOutbox }: AppDeps, meta: () => DeliveryMeta) {
+export function governanceApp(
+  { governance, gate, onOutbox }: AppDeps,
+  /** The ledger sequence of a delivery being processed, by its id (set by the inbox worker). */
+  seqOf: (deliveryId: string) => number,
+) {
   const deps: HandlerDeps = {
     governance,
     gate,
@@ -49,7 +48,7 @@ export function governanceApp({ governance, gate, onOutbox }: AppDeps, meta: () 
     outcomes: new PullRequestOutcomes(governance),
     mergeGroups: new MergeGroupCheck(governance, onOutbox),
     deployments: new DeploymentGate(governance, onOutbox, gate.policies),
-    seq: () => meta().seq,
+    seq: seqOf,
   };
   return (app: Probot) => {
     for (const register of HANDLERS) register(app, deps);

@@ -30,6 +30,8 @@ export function githubDeliverer(options: {
     target: 'github',
     breaker: options.breaker,
     retry: options.retry,
+    // Check runs of different commits go out side by side; each commit's in order.
+    parallel: 16,
     // A low rate limit is kept for gates: a finding's issue waits for the reset.
     holdUntil(message) {
       const until = message.kind === 'finding_issue' ? options.rateLimitLowUntil() : null;

@@ -12,6 +12,7 @@ export function registerCheckRunHandler(app: Probot, deps: HandlerDeps): void {
     await evaluatePullRequests(
       deps,
       context.octokit,
+      deps.seq(context.id),
       p.installation.id,
       p.repository,
       p.check_run.pull_requests.map((r) => r.number),

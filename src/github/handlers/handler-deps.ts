@@ -14,8 +14,8 @@ export interface HandlerDeps {
   outcomes: PullRequestOutcomes;
   mergeGroups: MergeGroupCheck;
   deployments: DeploymentGate;
-  /** The ledger sequence of the delivery being processed, set by the inbox worker. */
-  seq: () => number;
+  /** The ledger sequence of the stored delivery with this id (Probot's `context.id`). */
+  seq: (deliveryId: string) => number;
 }
 
 /** A webhook's repository, as the edge schema parsed it. */
