@@ -14,7 +14,8 @@
  *
  * Ends with `ratio: X` (acknowledgements/s, ours over the no-op's), `calls per event: X` and
  * `p99 at 200/s: X ms`. Knobs: BENCH_SECONDS, BENCH_CONNECTIONS, BENCH_RATE, BENCH_RATE_SECONDS;
- * BENCH_PROFILE=<dir> writes a CPU profile of the service during the fixed-rate run there.
+ * BENCH_PROFILE=<dir> writes a CPU profile of the service during the fixed-rate run there,
+ * BENCH_PROFILE_ACK=<dir> one during the acknowledgements run.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { createHmac, generateKeyPairSync, randomUUID } from 'node:crypto';
@@ -71,6 +72,7 @@ async function runService() {
       process.send!({
         inbox: service.github!.pendingDeliveries(),
         outbox: service.runtime.ledger.outbox.pendingCount('github'),
+        cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
       });
     if (m.type === 'stop') process.exit(0);
   });
@@ -88,7 +90,7 @@ async function main() {
   const baseline = await acknowledge(noop.port, prs.phase());
   noop.process.kill();
 
-  const saturated = await child('service', serviceEnv(pem, github));
+  const saturated = await child('service', serviceEnv(pem, github), process.env.BENCH_PROFILE_ACK);
   const saturatedPhase = prs.phase();
   const ours = await acknowledge(saturated.port, saturatedPhase);
   const decidedWhileSaturated = decidedBy(saturatedPhase.sentAt, github, Date.now());
@@ -96,6 +98,7 @@ async function main() {
 
   const fixed = await child('service', serviceEnv(pem, github), PROFILE_DIR);
   github.resetCalls();
+  const before = await depth(fixed);
   const fixedPhase = prs.phase();
   const sent = await fixedRate(fixed.port, fixedPhase);
   const atEnd = await depth(fixed);
@@ -104,10 +107,22 @@ async function main() {
   const deadline = Date.now() + 30_000;
   while (decidedBy(fixedPhase.sentAt, github, Infinity) < sent.acknowledged && Date.now() < deadline)
     await new Promise((r) => setTimeout(r, 50));
+  const cpuMs = (await depth(fixed)).cpuMs - before.cpuMs;
   await stop(fixed);
   github.close();
 
-  report({ load, baseline, ours, decidedWhileSaturated, sent, atEnd, afterSecond, github, fixedPhase });
+  report({
+    load,
+    baseline,
+    ours,
+    decidedWhileSaturated,
+    sent,
+    atEnd,
+    afterSecond,
+    github,
+    fixedPhase,
+    cpuMs,
+  });
 }
 
 function report(r: {
@@ -120,6 +135,7 @@ function report(r: {
   afterSecond: Depth;
   github: GithubStandIn;
   fixedPhase: Phase;
+  cpuMs: number;
 }) {
   const { github, fixedPhase, sent } = r;
   const latencies = [...fixedPhase.sentAt]
@@ -148,6 +164,9 @@ function report(r: {
   );
   console.log(
     `  delivery → completed check run: p50 ${pct(latencies, 50)} ms, p95 ${pct(latencies, 95)} ms, p99 ${pct(latencies, 99)} ms, max ${pct(latencies, 100)} ms`,
+  );
+  console.log(
+    `  service CPU:       ${(r.cpuMs / Math.max(1, sent.acknowledged)).toFixed(2)} ms per PR event`,
   );
   console.log(`  queued when the load stopped: inbox ${r.atEnd.inbox}, outbox ${r.atEnd.outbox}`);
   console.log(`  queued 1 s later:             inbox ${r.afterSecond.inbox}, outbox ${r.afterSecond.outbox}`);
@@ -319,6 +338,8 @@ function serviceEnv(pem: string, github: GithubStandIn): Record<string, string> 
 interface Depth {
   inbox: number;
   outbox: number;
+  /** CPU the service process has used (user and system), in ms. */
+  cpuMs: number;
 }
 
 interface Child {

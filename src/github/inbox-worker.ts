@@ -1,7 +1,7 @@
 import type { CircuitBreakerPolicy } from 'cockatiel';
 import type { Probot } from 'probot';
 import { describe, unwrap } from '../integrations/delivery-loop.js';
-import type { Inbox, InboxDelivery } from '../ledger/inbox.js';
+import type { DueDelivery, Inbox, InboxDelivery } from '../ledger/inbox.js';
 import type { Logger } from '../platform/logger.js';
 import { BrokenCircuitError, isTransient, retryAt } from '../platform/resilience.js';
 
@@ -66,9 +66,9 @@ export class InboxWorker {
   private start(): void {
     const limit = this.o.concurrency ?? INBOX_CONCURRENCY;
     if (this.inFlight.size >= limit || this.isBarrierRunning()) return;
-    const busy = new Set([...this.inFlight.values()].map((f) => f.key));
+    const taken = new Set([...this.inFlight.values()].map((f) => f.key));
     let heldBack = false;
-    for (const delivery of this.o.inbox.due('github', limit + this.inFlight.size)) {
+    for (const delivery of this.o.inbox.dueHeads('github', limit + this.inFlight.size)) {
       if (this.inFlight.has(delivery.deliveryId)) continue;
       const key = orderingKeyOf(delivery);
       if (key === null) {
@@ -76,11 +76,11 @@ export class InboxWorker {
         if (this.inFlight.size === 0 && !heldBack) this.begin(delivery, null);
         return;
       }
-      if (busy.has(key)) {
+      if (taken.has(key)) {
         heldBack = true;
         continue;
       }
-      busy.add(key);
+      taken.add(key);
       this.begin(delivery, key);
       if (this.inFlight.size >= limit) return;
     }
@@ -91,13 +91,17 @@ export class InboxWorker {
     return false;
   }
 
-  private begin(delivery: InboxDelivery, key: string | null): void {
+  private begin(due: DueDelivery, key: string | null): void {
+    const delivery = this.o.inbox.pending(due.deliveryId);
+    if (!delivery) return;
     const done = this.process(delivery).finally(() => this.inFlight.delete(delivery.deliveryId));
     this.inFlight.set(delivery.deliveryId, { seq: delivery.seq, key, done });
   }
 
   private async process(delivery: InboxDelivery): Promise<void> {
     const { inbox, probot, breaker, logger } = this.o;
+    // Yields first, so a delivery is in flight (and its seq known) before its handler runs.
+    await Promise.resolve();
     try {
       await breaker.execute(() =>
         probot.receive({ id: delivery.deliveryId, name: delivery.event, payload: delivery.payload } as never),
@@ -123,11 +127,8 @@ export class InboxWorker {
 }
 
 /** The PR a delivery concerns (its events keep their order), or null: an event that runs alone. */
-function orderingKeyOf(delivery: InboxDelivery): string | null {
-  if (!PER_PULL_REQUEST.has(delivery.event)) return null;
-  const p = delivery.payload as { repository?: { full_name?: unknown }; pull_request?: { number?: unknown } };
-  const repository = p.repository?.full_name;
-  const number = p.pull_request?.number;
-  if (typeof repository !== 'string' || typeof number !== 'number') return null;
-  return `${repository.toLowerCase()}#${number}`;
+function orderingKeyOf({ event, repository, pullRequest }: DueDelivery): string | null {
+  if (!PER_PULL_REQUEST.has(event)) return null;
+  if (typeof repository !== 'string' || typeof pullRequest !== 'number') return null;
+  return `${repository.toLowerCase()}#${pullRequest}`;
 }
