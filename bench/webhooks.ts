@@ -67,12 +67,17 @@ async function runService() {
   const { createLogger } = await import('../src/platform/logger.js');
   const { startService } = await import('../src/app/service.js');
   const service = await startService(readEnv(process.env), createLogger('silent'));
+  const { monitorEventLoopDelay } = await import('node:perf_hooks');
+  const delay = monitorEventLoopDelay({ resolution: 5 });
+  delay.enable();
   process.on('message', (m: { type: string }) => {
     if (m.type === 'depth')
       process.send!({
         inbox: service.github!.pendingDeliveries(),
         outbox: service.runtime.ledger.outbox.pendingCount('github'),
         cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
+        loopDelayP99Ms: delay.percentile(99) / 1e6,
+        loopDelayMaxMs: delay.max / 1e6,
       });
     if (m.type === 'stop') process.exit(0);
   });
@@ -107,7 +112,11 @@ async function main() {
   const deadline = Date.now() + 30_000;
   while (decidedBy(fixedPhase.sentAt, github, Infinity) < sent.acknowledged && Date.now() < deadline)
     await new Promise((r) => setTimeout(r, 50));
-  const cpuMs = (await depth(fixed)).cpuMs - before.cpuMs;
+  const after = await depth(fixed);
+  const cpuMs = after.cpuMs - before.cpuMs;
+  console.log(
+    `(event loop delay p99 ${after.loopDelayP99Ms.toFixed(1)} ms, max ${after.loopDelayMaxMs.toFixed(1)} ms)`,
+  );
   await stop(fixed);
   github.close();
 
@@ -340,6 +349,9 @@ interface Depth {
   outbox: number;
   /** CPU the service process has used (user and system), in ms. */
   cpuMs: number;
+  /** How late the service's event loop ran, since it started. */
+  loopDelayP99Ms: number;
+  loopDelayMaxMs: number;
 }
 
 interface Child {

@@ -21,6 +21,8 @@ export class InboxWorker {
   /** The ledger sequence of each delivery being processed, by delivery id. */
   private readonly inFlight = new Map<string, { seq: number; key: string | null; done: Promise<void> }>();
   private wake: (() => void) | null = null;
+  /** The ordering key of each due delivery seen, until it is processed. */
+  private readonly keys = new Map<string, string | null>();
   private breakerOpen = false;
 
   constructor(
@@ -70,7 +72,7 @@ export class InboxWorker {
     let heldBack = false;
     for (const delivery of this.o.inbox.dueHeads('github', limit + this.inFlight.size)) {
       if (this.inFlight.has(delivery.deliveryId)) continue;
-      const key = orderingKeyOf(delivery);
+      const key = this.keyOf(delivery);
       if (key === null) {
         // Alone: once everything before it is done.
         if (this.inFlight.size === 0 && !heldBack) this.begin(delivery, null);
@@ -86,6 +88,16 @@ export class InboxWorker {
     }
   }
 
+  /** The PR a delivery concerns (its events keep their order), or null: an event that runs alone. */
+  private keyOf({ deliveryId, event }: DueDelivery): string | null {
+    if (!PER_PULL_REQUEST.has(event)) return null;
+    if (!this.keys.has(deliveryId)) {
+      if (this.keys.size > 10_000) this.keys.clear(); // only a cache: read again when needed
+      this.keys.set(deliveryId, this.o.inbox.pullRequestOf(deliveryId));
+    }
+    return this.keys.get(deliveryId) ?? null;
+  }
+
   private isBarrierRunning(): boolean {
     for (const f of this.inFlight.values()) if (f.key === null) return true;
     return false;
@@ -94,7 +106,10 @@ export class InboxWorker {
   private begin(due: DueDelivery, key: string | null): void {
     const delivery = this.o.inbox.pending(due.deliveryId);
     if (!delivery) return;
-    const done = this.process(delivery).finally(() => this.inFlight.delete(delivery.deliveryId));
+    const done = this.process(delivery).finally(() => {
+      this.inFlight.delete(delivery.deliveryId);
+      this.keys.delete(delivery.deliveryId);
+    });
     this.inFlight.set(delivery.deliveryId, { seq: delivery.seq, key, done });
   }
 
@@ -124,11 +139,4 @@ export class InboxWorker {
       }
     }
   }
-}
-
-/** The PR a delivery concerns (its events keep their order), or null: an event that runs alone. */
-function orderingKeyOf({ event, repository, pullRequest }: DueDelivery): string | null {
-  if (!PER_PULL_REQUEST.has(event)) return null;
-  if (typeof repository !== 'string' || typeof pullRequest !== 'number') return null;
-  return `${repository.toLowerCase()}#${pullRequest}`;
 }

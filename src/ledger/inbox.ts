@@ -32,14 +32,11 @@ export interface InboxDelivery {
   attempts: number;
 }
 
-/** A due delivery without its payload: what ordering it needs to be started. */
+/** A due delivery without its payload. */
 export interface DueDelivery {
   deliveryId: string;
   event: string;
   seq: number;
-  /** The payload's `repository.full_name` and `pull_request.number`, when it has them. */
-  repository: string | null;
-  pullRequest: number | null;
 }
 
 interface InboxRow {
@@ -62,6 +59,7 @@ export class Inbox {
   private readonly dueRows: Statement<[string, string, number], InboxRow>;
   private readonly done: Statement;
   private readonly heads: Statement<[string, string, number], DueDelivery>;
+  private readonly pr: Statement<[string], { repository: unknown; pullRequest: unknown }>;
   private readonly one: Statement<[string], InboxRow>;
 
   constructor(
@@ -75,14 +73,17 @@ export class Inbox {
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
     );
     this.dueRows = db.prepare(
-      `SELECT delivery_id, source, event, payload, seq, attempts FROM inbox
-       WHERE status = 'pending' AND source = ? AND next_attempt_at <= ? ORDER BY seq LIMIT ?`,
+      `SELECT delivery_id, source, event, payload, seq, attempts FROM inbox INDEXED BY inbox_due
+       WHERE source = ? AND status = 'pending' AND next_attempt_at <= ? ORDER BY seq LIMIT ?`,
     );
     this.heads = db.prepare(
-      `SELECT delivery_id AS deliveryId, event, seq,
-              json_extract(payload, '$.repository.full_name') AS repository,
+      `SELECT delivery_id AS deliveryId, event, seq FROM inbox INDEXED BY inbox_due
+       WHERE source = ? AND status = 'pending' AND next_attempt_at <= ? ORDER BY seq LIMIT ?`,
+    );
+    this.pr = db.prepare(
+      `SELECT json_extract(payload, '$.repository.full_name') AS repository,
               json_extract(payload, '$.pull_request.number') AS pullRequest
-       FROM inbox WHERE status = 'pending' AND source = ? AND next_attempt_at <= ? ORDER BY seq LIMIT ?`,
+       FROM inbox WHERE delivery_id = ?`,
     );
     this.one = db.prepare(
       "SELECT delivery_id, source, event, payload, seq, attempts FROM inbox WHERE delivery_id = ? AND status = 'pending'",
@@ -170,9 +171,16 @@ export class Inbox {
     return this.dueRows.all(source, this.now().toISOString(), limit).map(toDelivery);
   }
 
-  /** Like `due`, without the payloads: which deliveries come next, and which PR each is about. */
+  /** Like `due`, without the payloads: which deliveries come next. */
   dueHeads(source: 'github' | 'slack', limit = 20): DueDelivery[] {
     return this.heads.all(source, this.now().toISOString(), limit);
+  }
+
+  /** The PR a stored delivery's payload names (`repository.full_name#pull_request.number`), or null. */
+  pullRequestOf(deliveryId: string): string | null {
+    const row = this.pr.get(deliveryId);
+    if (typeof row?.repository !== 'string' || typeof row.pullRequest !== 'number') return null;
+    return `${row.repository.toLowerCase()}#${row.pullRequest}`;
   }
 
   /** A pending delivery with its payload; null once it is processed. */

@@ -89,10 +89,13 @@ export class Ledger {
   private readonly after: Statement<[number, number], EntryRow>;
   /**
    * Entries this process appended and saw committed, by seq: followers and the state sync read
-   * them back at once, and need not read and parse them again. Only a commit of the outermost
-   * transaction is kept (a nested one may still be rolled back, and its seq given to another).
+   * them back at once, and need not read and parse them again. An entry appended inside an open
+   * transaction is kept only once the outermost one commits (until then it may be rolled back,
+   * and its seq given to another).
    */
   private readonly recent = new Map<number, LedgerEntry>();
+  /** Appended inside a transaction still open: kept once the outermost one commits. */
+  private uncommitted: LedgerEntry[] = [];
 
   constructor(
     private readonly db: LedgerDb,
@@ -139,7 +142,8 @@ export class Ledger {
         const results = tx.immediate(groups);
         const last = results.flat().at(-1);
         if (last) this.cachedHead = { seq: last.seq, hash: last.hash };
-        if (!db.inTransaction) this.keepRecent(results.flat());
+        if (db.inTransaction) this.uncommitted.push(...results.flat());
+        else this.keepRecent(results.flat());
         return results;
       };
       try {
@@ -201,7 +205,16 @@ export class Ledger {
    * reads inside it see a ledger no other process can change until it ends.
    */
   atomically<T>(fn: () => T): T {
-    return this.db.transaction(fn).immediate();
+    const mark = this.uncommitted.length;
+    try {
+      const result = this.db.transaction(fn).immediate();
+      if (!this.db.inTransaction) this.keepRecent(this.uncommitted.splice(0));
+      return result;
+    } catch (error) {
+      // Rolled back (to its savepoint, when nested): what it appended never happened.
+      this.uncommitted.length = Math.min(mark, this.uncommitted.length);
+      throw error;
+    }
   }
 
   head(): LedgerHead {

@@ -271,4 +271,13 @@ export const MIGRATIONS: readonly Migration[] = [
         SELECT 'consequences', COALESCE(MAX(seq), 0) FROM ledger_entries;
     `,
   },
+  {
+    version: 9,
+    name: 'the inbox walked in arrival order',
+    sql: `
+      -- The inbox worker asks for the oldest pending deliveries each time one finishes: walked in
+      -- seq order, not every pending row sorted again (a backlog of thousands under a burst).
+      CREATE INDEX inbox_due ON inbox (source, status, seq);
+    `,
+  },
 ];
