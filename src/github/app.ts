@@ -18,6 +18,8 @@ export interface AppDeps {
   governance: Governance;
   gate: PullRequestGate;
   onOutbox: () => void;
+  appId: number | null;
+  slackUnavailable: string | null;
 }
 
 /** One file per webhook event in `./handlers`, each registering what it handles. */
@@ -37,7 +39,7 @@ const HANDLERS: ((app: Probot, deps: HandlerDeps) => void)[] = [
  * at the edge; the handlers parse them again with the same schemas only to get their types.
  */
 export function governanceApp(
-  { governance, gate, onOutbox }: AppDeps,
+  { governance, gate, onOutbox, appId, slackUnavailable }: AppDeps,
   /** The ledger sequence of a delivery being processed, by its id (set by the inbox worker). */
   seqOf: (deliveryId: string) => number,
 ) {
@@ -49,6 +51,8 @@ export function governanceApp(
     mergeGroups: new MergeGroupCheck(governance, onOutbox),
     deployments: new DeploymentGate(governance, onOutbox, gate.policies),
     seq: seqOf,
+    appId,
+    slackUnavailable,
   };
   return (app: Probot) => {
     for (const register of HANDLERS) register(app, deps);

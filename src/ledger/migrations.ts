@@ -273,6 +273,16 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 9,
+    name: 'outbox claims with a lease',
+    sql: `
+      -- A claimer holds a message until lease_until; after it, another claimer may take it over (a
+      -- process that died mid-delivery). Only the holder can mark the message done or retry it.
+      ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
+      ALTER TABLE outbox ADD COLUMN lease_until TEXT;
+    `,
+  },
+  {
+    version: 10,
     name: 'the inbox walked in arrival order',
     sql: `
       -- The inbox worker asks for the oldest pending deliveries each time one finishes: walked in
