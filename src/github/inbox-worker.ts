@@ -7,6 +7,12 @@ import { BrokenCircuitError, isTransient, retryAt } from '../platform/resilience
 
 /** Deliveries processed at once (each mostly waits on GitHub). */
 export const INBOX_CONCURRENCY = 16;
+/**
+ * While senders press (each group commit stores several deliveries that waited for the event
+ * loop), only this many are processed at once: GitHub waits for the acknowledgement, not for the
+ * decision, so acknowledgements go first and decisions catch up when the burst is over.
+ */
+const WHILE_PRESSED = 2;
 
 /** Events that concern one PR: run beside other PRs' events, in order with their own PR's. */
 const PER_PULL_REQUEST = new Set(['pull_request', 'pull_request_review']);
@@ -66,7 +72,7 @@ export class InboxWorker {
 
   /** Starts what may start now, in the inbox's order. */
   private start(): void {
-    const limit = this.o.concurrency ?? INBOX_CONCURRENCY;
+    const limit = this.o.inbox.pressed(4, 100) ? WHILE_PRESSED : (this.o.concurrency ?? INBOX_CONCURRENCY);
     if (this.inFlight.size >= limit || this.isBarrierRunning()) return;
     const taken = new Set([...this.inFlight.values()].map((f) => f.key));
     let heldBack = false;
