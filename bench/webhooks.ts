@@ -114,9 +114,6 @@ async function main() {
     await new Promise((r) => setTimeout(r, 50));
   const after = await depth(fixed);
   const cpuMs = after.cpuMs - before.cpuMs;
-  console.log(
-    `(event loop delay p99 ${after.loopDelayP99Ms.toFixed(1)} ms, max ${after.loopDelayMaxMs.toFixed(1)} ms)`,
-  );
   await stop(fixed);
   github.close();
 
@@ -131,6 +128,7 @@ async function main() {
     github,
     fixedPhase,
     cpuMs,
+    after,
   });
 }
 
@@ -145,6 +143,7 @@ function report(r: {
   github: GithubStandIn;
   fixedPhase: Phase;
   cpuMs: number;
+  after: Depth;
 }) {
   const { github, fixedPhase, sent } = r;
   const latencies = [...fixedPhase.sentAt]
@@ -176,6 +175,9 @@ function report(r: {
   );
   console.log(
     `  service CPU:       ${(r.cpuMs / Math.max(1, sent.acknowledged)).toFixed(2)} ms per PR event`,
+  );
+  console.log(
+    `  event-loop delay:  p99 ${r.after.loopDelayP99Ms.toFixed(1)} ms, max ${r.after.loopDelayMaxMs.toFixed(1)} ms (since the service started)`,
   );
   console.log(`  queued when the load stopped: inbox ${r.atEnd.inbox}, outbox ${r.atEnd.outbox}`);
   console.log(`  queued 1 s later:             inbox ${r.afterSecond.inbox}, outbox ${r.afterSecond.outbox}`);
