@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
+import { RefusalLog } from '../governance/refusal-log.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { type Route, sendJson } from '../platform/http-server.js';
 import type { Logger } from '../platform/logger.js';
@@ -10,7 +11,6 @@ import { ApiRefusal } from './api-refusal.js';
 import { type CallerChecks, identifyCaller } from './caller-identity.js';
 import { openApiDocument } from './openapi.js';
 import { RefusalAnswers, requestPath } from './refusal-answers.js';
-import { RefusalLog } from './refusal-log.js';
 import { readAgentBody } from './request-body.js';
 import type { RequestLimits } from './request-limits.js';
 

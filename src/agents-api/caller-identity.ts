@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AgentRecord } from '../core/agent.js';
 import { sendJson } from '../platform/http-server.js';
 import type { Logger } from '../platform/logger.js';
+import { sourceAddress } from '../platform/source-address.js';
 import type { AgentAuthenticator } from './agent-authenticator.js';
 import type { RefusalAnswers } from './refusal-answers.js';
 import type { RequestLimits } from './request-limits.js';
@@ -71,10 +72,4 @@ async function refuseWithoutAgent(
         message: 'send the agent token as Authorization: Bearer <token>',
       };
   return checks.answers.counted(req, res, refusal, who);
-}
-
-/** The caller's address as the socket has it (an IPv4 address without its IPv6 mapping). */
-function sourceAddress(req: IncomingMessage): string {
-  const address = req.socket.remoteAddress ?? 'unknown';
-  return address.startsWith('::ffff:') ? address.slice(7) : address;
 }

@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Refusal, RefusalLog } from '../governance/refusal-log.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { sendJson } from '../platform/http-server.js';
 import type { Logger } from '../platform/logger.js';
 import type { ApiRefusal } from './api-refusal.js';
-import type { Refusal, RefusalLog } from './refusal-log.js';
 
 /** The path of a request, without its query. */
 export function requestPath(req: IncomingMessage): string {

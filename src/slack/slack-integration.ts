@@ -125,6 +125,7 @@ export class SlackIntegration implements IntegrationSubscriber {
 
   async stop(): Promise<void> {
     await this.receiver.disconnectSocketMode();
+    await this.receiver.close();
     await this.delivery.pump.stop();
   }
 

@@ -1,11 +1,14 @@
 import { createHash } from 'node:crypto';
 import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
 import { LogLevel, SocketModeClient } from '@slack/socket-mode';
+import { RefusalLog } from '../governance/refusal-log.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { type SeenRequests, seenRequestsIn } from '../ledger/seen-requests.js';
+import { systemClock } from '../platform/clock.js';
 import { type Route, sendJson } from '../platform/http-server.js';
 import type { Logger } from '../platform/logger.js';
 import { BodyBudget, isBodyRefusal, readBody, refuseBody } from '../platform/read-body.js';
+import { sourceAddress } from '../platform/source-address.js';
 import type { StateStore } from '../state/state-store.js';
 import { type Kind, parse, parseHttpBody } from './slack-payloads.js';
 import { MAX_SKEW_SECONDS, verifySlackRequest } from './verify-slack-request.js';
@@ -23,7 +26,8 @@ export const SLACK_MAX_BODY = 1024 * 1024;
  * directions (Bolt checks only the past). In Socket Mode (for development, with an app-level token):
  * the same requests arrive as envelopes on a WebSocket that the token authenticates. Either way the
  * payload is validated, Slack's retries and double clicks it has seen are dropped, and the rest goes
- * to Bolt, whose listeners `ack()` first. A refusal is recorded in the ledger and nothing else.
+ * to Bolt, whose listeners `ack()` first. A refusal is recorded in the ledger and nothing else: at
+ * most once a minute per source address, with the count, since anyone can send them at line rate.
  */
 export class SlackReceiver implements Receiver {
   private app: App | null = null;
@@ -33,6 +37,7 @@ export class SlackReceiver implements Receiver {
   /** Unsigned bodies held at once, before their signature can be checked: 8 MB, or 64 reads. */
   readonly bodies = new BodyBudget(8 * SLACK_MAX_BODY, 64);
   private readonly seen: SeenRequests;
+  private readonly refusals: RefusalLog;
 
   constructor(
     private readonly options: {
@@ -46,6 +51,7 @@ export class SlackReceiver implements Receiver {
   ) {
     this.route = { prefix: SLACK_PATH, handler: (req, res) => this.handle(req, res) };
     this.seen = seenRequestsIn(options.ledger);
+    this.refusals = new RefusalLog(options.ledger, options.logger, null, systemClock);
   }
 
   init(app: App): void {
@@ -54,6 +60,11 @@ export class SlackReceiver implements Receiver {
 
   async start(): Promise<void> {}
   async stop(): Promise<void> {}
+
+  /** Writes the refusals counted and not yet recorded. */
+  close(): Promise<void> {
+    return this.refusals.close();
+  }
 
   /** Opens the Socket Mode connection (`apps.connections.open`, then the WebSocket it names). */
   async connectSocketMode(appToken: string, apiUrl: string | undefined): Promise<void> {
@@ -99,21 +110,15 @@ export class SlackReceiver implements Receiver {
     if (!kind) return envelope.ack();
     const parsed = parse(kind, envelope.body);
     if (!parsed.ok) {
-      await this.refusal('SOCKET', parsed);
+      await this.refusal('SOCKET', 'socket', parsed);
       return envelope.ack();
     }
     await this.dispatch(parsed, envelope.retry_num ?? 0, (response) => envelope.ack(response));
   }
 
-  private refusal(method: string, r: { status: number; error: string; message: string }) {
-    return this.options.ledger.appendSoon([
-      {
-        type: 'api.refused',
-        agentId: null,
-        actor: 'slack',
-        payload: { method, path: SLACK_PATH, status: r.status, reason: `${r.error}: ${r.message}` },
-      },
-    ]);
+  private refusal(method: string, source: string, r: { status: number; error: string; message: string }) {
+    const refusal = { method, path: SLACK_PATH, status: r.status, code: r.error, message: r.message };
+    return this.refusals.note(`address:${source}`, refusal, { agentId: null, source, actor: 'slack' });
   }
 
   private async handle(
@@ -121,7 +126,7 @@ export class SlackReceiver implements Receiver {
     res: Parameters<Route['handler']>[1],
   ): Promise<void> {
     const refuse = async (status: number, error: string, message: string) => {
-      await this.refusal(req.method ?? '?', { status, error, message });
+      await this.refusal(req.method ?? '?', sourceAddress(req), { status, error, message });
       sendJson(res, status, { error, message });
     };
     if (req.method !== 'POST')

@@ -33,6 +33,23 @@ describe('signed requests only', () => {
     expect(types).toEqual(['api.refused']);
   });
 
+  it('a flood of forged requests writes one entry with its source, not one per request', async () => {
+    const body = commandBody('list', 'UADMIN');
+    for (let i = 0; i < 40; i++) {
+      const res = await postSlack(s.service.port, body, slackHeaders(body, undefined, `forged-${i}`));
+      expect(res.status).toBe(401);
+    }
+    const rows = dbOf(s.service.runtime.ledger)
+      .prepare("SELECT payload FROM ledger_entries WHERE type = 'api.refused' AND actor = 'slack'")
+      .pluck()
+      .all() as string[];
+    // The first of the source's minute at once; the rest counted, and written with their count
+    // when the minute is over.
+    expect(rows.map((r) => JSON.parse(r))).toEqual([
+      expect.objectContaining({ path: '/slack/events', status: 401, count: 1, source: '127.0.0.1' }),
+    ]);
+  });
+
   it('refuses a malformed payload', async () => {
     const body = new URLSearchParams({ payload: '{"type":"block_actions","user":{}}' }).toString();
     const res = await postSlack(s.service.port, body);

@@ -20,6 +20,8 @@ interface Window {
   last: Refusal;
   agentId: string | null;
   source: string | null;
+  /** Who the entry names as its actor when no agent is known (`anonymous` by default). */
+  actor: string;
 }
 
 /** Sources tracked at once; past it the rest share one count, so a spread of addresses costs no memory. */
@@ -60,7 +62,11 @@ export class RefusalLog {
    * Counts a refusal under `key` (`address:…` or `agent:…`), and writes it to the ledger when it
    * is the first of its source's minute. Resolves once any write is done; never rejects.
    */
-  async note(key: string, refusal: Refusal, who: { agentId: string | null; source: string | null }) {
+  async note(
+    key: string,
+    refusal: Refusal,
+    who: { agentId: string | null; source: string | null; actor?: string },
+  ) {
     this.counter.inc({ code: refusal.code });
     const at = this.clock.ms();
     let slot = key;
@@ -81,6 +87,7 @@ export class RefusalLog {
       last: refusal,
       agentId: who.agentId,
       source: slot === 'overflow' ? null : who.source,
+      actor: who.actor ?? 'anonymous',
     };
     this.windows.set(slot, fresh);
     await this.write(fresh, (w?.pending ?? 0) + 1, codes);
@@ -117,7 +124,7 @@ export class RefusalLog {
         {
           type: 'api.refused',
           agentId: w.agentId,
-          actor: w.agentId ?? 'anonymous',
+          actor: w.agentId ?? w.actor,
           payload: {
             method: r.method,
             path: r.path,
