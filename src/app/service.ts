@@ -76,15 +76,7 @@ export async function startService(
     ...(options.clock ? { clock: options.clock } : {}),
   });
   let integrations: Integrations | null = null;
-  const me = thisReplica(env.LEDGER_PATH, runtime.governance.clock.now());
-  const presence = new ReplicaPresence(
-    runtime.state,
-    me,
-    env.PERIODIC_LEASE_MS,
-    logger,
-    Date.now,
-    new ServeMarker(env.LEDGER_PATH, me),
-  );
+  const presence = replicaPresence(runtime, env, logger);
   try {
     // Before the state store is rebuilt from this ledger: a replica on another ledger must not.
     await presence.join();
@@ -126,6 +118,13 @@ export async function startService(
     await runtime.close();
     throw error;
   }
+}
+
+/** This process among the replicas on its state store, and its marker beside the ledger file. */
+function replicaPresence(runtime: Runtime, env: Env, logger: Logger): ReplicaPresence {
+  const me = thisReplica(env.LEDGER_PATH, runtime.governance.clock.now());
+  const marker = new ServeMarker(env.LEDGER_PATH, me);
+  return new ReplicaPresence(runtime.state, me, env.PERIODIC_LEASE_MS, logger, Date.now, marker);
 }
 
 function readIntegrationConfig(env: Env): void {

@@ -36,47 +36,19 @@ export interface WebhookReceiverOptions {
  */
 export function createWebhookReceiver(options: WebhookReceiverOptions): Handler {
   const bodies = options.bodies ?? githubBodyBudget();
-  const refuseSignature = (deliveryId: string, event: string, res: Parameters<Handler>[1]) => {
-    options.logger.warn(
-      { deliveryId, event },
-      'webhook refused: bad or missing signature (check that WEBHOOK_SECRET matches the GitHub App settings)',
-    );
-    sendJson(res, 401, { error: 'bad_signature', message: 'X-Hub-Signature-256 does not match the payload' });
-  };
   return async (req, res) => {
     if (req.method !== 'POST')
       return sendJson(res, 405, { error: 'method_not_allowed', message: 'webhooks are POSTed' });
     const event = header(req.headers['x-github-event']);
     const deliveryId = header(req.headers['x-github-delivery']);
-    const signature = header(req.headers['x-hub-signature-256']);
     if (!event || !deliveryId) {
       return sendJson(res, 400, {
         error: 'missing_headers',
         message: 'X-GitHub-Event and X-GitHub-Delivery are required',
       });
     }
-    // Refused before the body is read: no signature, a body GitHub would never send, or too many
-    // unsigned bodies in memory already.
-    if (!signature) return refuseSignature(deliveryId, event, res);
-    let body: Buffer;
-    try {
-      body = await readBody(req, GITHUB_MAX_BODY, bodies);
-    } catch (error) {
-      if (isBodyRefusal(error)) return refuseBody(req, res, error);
-      throw error;
-    }
-    const text = body.toString('utf8');
-    if (!(await verify(options.secret, text, signature).catch(() => false)))
-      return refuseSignature(deliveryId, event, res);
-    let payload: unknown;
-    try {
-      payload = JSON.parse(text);
-    } catch {
-      return sendJson(res, 400, {
-        error: 'bad_json',
-        message: 'the body is not JSON (set the webhook content type to application/json)',
-      });
-    }
+    const payload = await readSignedPayload(req, res, { ...options, bodies, event, deliveryId });
+    if (payload === NOT_READ) return;
     if (event === 'ping') return sendJson(res, 200, { ok: true, message: 'pong' });
     if (!isHandledEvent(event))
       return sendJson(res, 202, { ok: true, ignored: `event ${event} is not handled` });
@@ -90,22 +62,79 @@ export function createWebhookReceiver(options: WebhookReceiverOptions): Handler 
     }
     const ignored = ignoredDelivery(event, shape.data);
     if (ignored) return sendJson(res, 202, { ok: true, ignored });
-    const data = shape.data as { action?: string; repository?: { full_name: string } };
-    // Stored as validated: the fields the handlers read (a 23 KB pull_request payload keeps about
-    // 1 KB), so processing it parses little and the inbox row is small.
-    const entry = await options.inbox.acceptSoon({
-      source: 'github',
-      deliveryId,
-      event,
-      action: data.action ?? null,
-      repository: data.repository?.full_name ?? null,
-      payloadText: JSON.stringify(shape.data),
-      outbox: options.onReceipt?.(event, shape.data, deliveryId) ?? [],
-    });
-    if (!entry) return sendJson(res, 200, { ok: true, duplicate: true });
-    sendJson(res, 202, { ok: true, seq: entry.seq });
-    options.onAccepted();
+    await store(options, res, { event, deliveryId, data: shape.data });
   };
+}
+
+const NOT_READ = Symbol('not read');
+
+/**
+ * The body as JSON once its signature holds; otherwise the refusal is answered and NOT_READ given.
+ * Refused before the body is read: no signature, a body GitHub would never send, or too many
+ * unsigned bodies in memory already.
+ */
+async function readSignedPayload(
+  req: Parameters<Handler>[0],
+  res: Parameters<Handler>[1],
+  o: Pick<WebhookReceiverOptions, 'secret' | 'logger'> & {
+    bodies: BodyBudget;
+    event: string;
+    deliveryId: string;
+  },
+): Promise<unknown> {
+  const refuseSignature = () => {
+    o.logger.warn(
+      { deliveryId: o.deliveryId, event: o.event },
+      'webhook refused: bad or missing signature (check that WEBHOOK_SECRET matches the GitHub App settings)',
+    );
+    sendJson(res, 401, { error: 'bad_signature', message: 'X-Hub-Signature-256 does not match the payload' });
+    return NOT_READ;
+  };
+  const signature = header(req.headers['x-hub-signature-256']);
+  if (!signature) return refuseSignature();
+  let body: Buffer;
+  try {
+    body = await readBody(req, GITHUB_MAX_BODY, o.bodies);
+  } catch (error) {
+    if (!isBodyRefusal(error)) throw error;
+    refuseBody(req, res, error);
+    return NOT_READ;
+  }
+  const text = body.toString('utf8');
+  if (!(await verify(o.secret, text, signature).catch(() => false))) return refuseSignature();
+  try {
+    return JSON.parse(text);
+  } catch {
+    sendJson(res, 400, {
+      error: 'bad_json',
+      message: 'the body is not JSON (set the webhook content type to application/json)',
+    });
+    return NOT_READ;
+  }
+}
+
+/**
+ * Stored as validated: the fields the handlers read (a 23 KB pull_request payload keeps about
+ * 1 KB), so processing it parses little and the inbox row is small. Answered 202, then processed.
+ */
+async function store(
+  options: WebhookReceiverOptions,
+  res: Parameters<Handler>[1],
+  d: { event: string; deliveryId: string; data: unknown },
+): Promise<void> {
+  const data = d.data as { action?: string; repository?: { full_name: string } };
+  const entry = await options.inbox.acceptSoon({
+    source: 'github',
+    deliveryId: d.deliveryId,
+    event: d.event,
+    action: data.action ?? null,
+    repository: data.repository?.full_name ?? null,
+    payloadText: JSON.stringify(d.data),
+    outbox: options.onReceipt?.(d.event, d.data, d.deliveryId) ?? [],
+  });
+  if (!entry) return sendJson(res, 200, { ok: true, duplicate: true });
+  sendJson(res, 202, { ok: true, seq: entry.seq });
+  options.onAccepted();
 }
 
 function header(value: string | string[] | undefined): string | undefined {

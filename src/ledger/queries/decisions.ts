@@ -94,15 +94,6 @@ function pullRequestStatements(db: LedgerDb) {
       `SELECT d.agent_id, e.payload FROM decisions d JOIN ledger_entries e ON e.seq = d.seq
         WHERE d.repository = ? AND d.number = ? ORDER BY d.seq DESC LIMIT 1`,
     ),
-    // The PRs whose newest decision is at this head commit: they share its check run.
-    othersAtHead: db.prepare<[string, string, number], { number: number; outcome: string; summary: string }>(
-      `-- SQLite-only: json_extract (PostgreSQL: e.payload::jsonb ->> 'summary')
-       SELECT d.number, d.outcome, json_extract(e.payload, '$.summary') AS summary
-         FROM decisions d JOIN ledger_entries e ON e.seq = d.seq
-        WHERE d.repository = ? AND d.head_sha = ? AND d.number <> ?
-          AND d.seq = (SELECT max(x.seq) FROM decisions x WHERE x.repository = d.repository AND x.number = d.number)
-        ORDER BY d.number`,
-    ),
     atHead: db.prepare<[string, string], { number: number }>(
       'SELECT number FROM decisions WHERE repository = ? AND head_sha = ? ORDER BY seq DESC LIMIT 1',
     ),
@@ -154,8 +145,23 @@ function windowStatements(db: LedgerDb) {
   };
 }
 
+/** What a head commit's check shows: every PR whose newest decision is at it. */
+function headStatements(db: LedgerDb) {
+  return {
+    // The PRs whose newest decision is at this head commit: they share its check run.
+    othersAtHead: db.prepare<[string, string, number], { number: number; outcome: string; summary: string }>(
+      `-- SQLite-only: json_extract (PostgreSQL: e.payload::jsonb ->> 'summary')
+       SELECT d.number, d.outcome, json_extract(e.payload, '$.summary') AS summary
+         FROM decisions d JOIN ledger_entries e ON e.seq = d.seq
+        WHERE d.repository = ? AND d.head_sha = ? AND d.number <> ?
+          AND d.seq = (SELECT max(x.seq) FROM decisions x WHERE x.repository = d.repository AND x.number = d.number)
+        ORDER BY d.number`,
+    ),
+  };
+}
+
 function prepare(db: LedgerDb) {
-  return { ...pullRequestStatements(db), ...windowStatements(db) };
+  return { ...pullRequestStatements(db), ...windowStatements(db), ...headStatements(db) };
 }
 
 const cache = new WeakMap<LedgerDb, ReturnType<typeof prepare>>();
