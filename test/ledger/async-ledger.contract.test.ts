@@ -11,6 +11,7 @@ import type { LedgerEntry, LedgerEntryInput } from '../../src/core/ledger-entrie
 import type { AsyncLedger } from '../../src/ledger/async-ledger.js';
 import { openLedger } from '../../src/ledger/ledger.js';
 import type { OutboxMessageInput } from '../../src/ledger/outbox.js';
+import { pgProjectionColumns } from '../../src/ledger/postgres/pg-projection-schema.js';
 import { openPostgresLedger } from '../../src/ledger/postgres/postgres-ledger.js';
 import { PROJECTION_TABLES } from '../../src/ledger/projections.js';
 import { SqliteAsyncLedger } from '../../src/ledger/sqlite-async-ledger.js';
@@ -577,5 +578,24 @@ it('the same entries yield the same projection rows on both engines, table by ta
   for (const { table } of PROJECTION_TABLES) {
     expect(sqliteRows![table]!.length, table).toBeGreaterThan(0);
     expect(postgresRows![table], table).toEqual(sqliteRows![table]);
+  }
+});
+
+it('verify on PostgreSQL rebuilds into tables shaped as the migrations create them', async () => {
+  const url = await server.createDatabase();
+  const ledger = await openPostgresLedger(url);
+  await ledger.close();
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    for (const { table } of PROJECTION_TABLES) {
+      const { rows } = await client.query<{ column_name: string }>(
+        'SELECT column_name FROM information_schema.columns WHERE table_name = $1 ORDER BY ordinal_position',
+        [table],
+      );
+      expect(rows.map((r) => r.column_name)).toEqual(pgProjectionColumns(table));
+    }
+  } finally {
+    await client.end();
   }
 });
