@@ -30,6 +30,13 @@ export interface AsyncLedger {
   entriesAfter(afterSeq: number, limit?: number): Promise<LedgerEntry[]>;
   /** Walks the whole hash chain: each entry present, linked to the one before, hashing to its stored hash. */
   verifyChain(): Promise<ChainVerdict>;
+  /**
+   * The chain as `verifyChain`, then every projection table rebuilt from it with this build's
+   * projectors (into temporary tables, from this build's schema: the stored schema and indexes are
+   * never trusted) and compared row by row: the first bad row names its table and key. SQLite's is
+   * `verifyLedger`, which also checks checkpoints and the pinned key.
+   */
+  verify(): Promise<LedgerVerdict>;
   readonly inbox: AsyncInbox;
   readonly outbox: AsyncOutbox;
   readonly followers: FollowerPositions;
@@ -55,6 +62,18 @@ export interface AsyncAppendOptions {
 export type ChainVerdict =
   | { ok: true; checked: number; head: LedgerHead }
   | { ok: false; checked: number; firstBadSeq: number; reason: string };
+
+export type LedgerVerdict =
+  | { ok: true; checked: number; head: LedgerHead; tables: readonly string[] }
+  | {
+      ok: false;
+      checked: number;
+      /** The first bad entry; for a projection row, the row's seq (0 when its key has none). */
+      firstBadSeq: number;
+      reason: string;
+      /** Set when the chain verifies and a projection row does not. */
+      projection?: { table: string; key: string };
+    };
 
 export interface InboxDeliveryInput {
   source: 'github' | 'slack';

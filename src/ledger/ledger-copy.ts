@@ -7,8 +7,9 @@ const BATCH = 2000;
 
 /**
  * Copies the SQLite ledger's chain up to `upTo` (a head its verify vouched for) into an empty
- * PostgreSQL ledger, keeping every hash, then verifies the chain on arrival: the head returned is
- * one both sides hold. Only the chain is copied (see README: PostgreSQL preview).
+ * PostgreSQL ledger, keeping every hash, with its projections rebuilt there from the chain (never
+ * copied), then verifies chain and projections on arrival: the head returned is one both sides
+ * hold. The outbox, inbox, checkpoints and bookkeeping are not copied (see README: PostgreSQL preview).
  */
 export async function copyChainToPostgres(
   source: Ledger,
@@ -31,7 +32,7 @@ export async function copyChainToPostgres(
       `the copy ended at entry ${reached.seq} (${reached.hash}), not at the source's head ${upTo.seq} (${upTo.hash})`,
     );
   }
-  const verdict = await target.verifyChain();
+  const verdict = await target.verify();
   if (!verdict.ok) {
     throw new UserError(
       'ledger_copy_unverified',

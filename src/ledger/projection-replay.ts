@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import type { LedgerEntry } from '../core/ledger-entries.js';
 import { MIGRATIONS } from './migrations.js';
 import type { LedgerDb } from './open-ledger-db.js';
+import { describeMismatch, type ProjectionMismatch } from './projection-mismatch.js';
 import { AGENT_ACTIONS_FROM_CHAIN, PROJECTED_TYPES, PROJECTION_TABLES, Projections } from './projections.js';
 
 /**
@@ -10,14 +11,7 @@ import { AGENT_ACTIONS_FROM_CHAIN, PROJECTED_TYPES, PROJECTION_TABLES, Projectio
  */
 const REPLAY = 'temp.agov_replay_';
 
-export interface ProjectionMismatch {
-  table: string;
-  /** The row's primary key, `column=value, …`. */
-  key: string;
-  reason: string;
-  /** The row's ledger sequence, when its key has one. */
-  seq: number | null;
-}
+export type { ProjectionMismatch };
 
 let ddlCache: string[] | null = null;
 
@@ -104,27 +98,13 @@ export class ProjectionReplay {
         )
         .get() as Record<string, string | number> | undefined;
       if (!bad) continue;
-      const keyText = key.map((k) => `${k}=${bad[k]}`).join(', ');
-      const seq = (key as readonly string[]).includes('seq') ? Number(bad.seq) : null;
-      if (!bad.replayed)
-        return { table, key: keyText, seq, reason: `${table} row ${keyText} is not in the chain` };
-      if (!bad.stored)
-        return { table, key: keyText, seq, reason: `${table} row ${keyText} is missing: the chain wrote it` };
       const where = key.map((k) => `${k} = ?`).join(' AND ');
       const values = key.map((k) => bad[k]);
-      const stored = this.db.prepare(`SELECT * FROM main.${table} WHERE ${where}`).get(...values) as Row;
-      const replayed = this.db
-        .prepare(`SELECT * FROM ${REPLAY}${table} WHERE ${where}`)
-        .get(...values) as Row;
-      const diffs = columns
-        .filter((c) => stored[c] !== replayed[c])
-        .map((c) => `${c} is ${JSON.stringify(stored[c])}, the chain says ${JSON.stringify(replayed[c])}`);
-      return {
-        table,
-        key: keyText,
-        seq,
-        reason: `${table} row ${keyText} differs from the chain: ${diffs.join('; ')}`,
-      };
+      const read = (from: string) =>
+        bad[from === REPLAY ? 'replayed' : 'stored']
+          ? (this.db.prepare(`SELECT * FROM ${from}${table} WHERE ${where}`).get(...values) as Row)
+          : null;
+      return describeMismatch(table, key, columns, read('main.'), read(REPLAY));
     }
     return null;
   }

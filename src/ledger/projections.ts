@@ -1,6 +1,11 @@
 import type { LedgerEntry, LedgerEntryType } from '../core/ledger-entries.js';
 import type { LedgerDb } from './open-ledger-db.js';
-import { type ProjectionStatements, prepareProjectionStatements } from './projection-statements.js';
+import {
+  type ProjectionStatements,
+  prepareProjectionStatements,
+  runProjectionWrite,
+} from './projection-statements.js';
+import { type ProjectionWrite, write } from './projection-writes.js';
 import {
   AGENT_PROJECTORS,
   type AnyAgentProjector,
@@ -44,6 +49,23 @@ const byPullRequest = projectorMap<AnyPullRequestProjector>(PULL_REQUEST_PROJECT
 const byAgent = projectorMap<AnyAgentProjector>(AGENT_PROJECTORS);
 
 /**
+ * The row changes one entry implies, in order: the rows of its pull request, the `agent_actions`
+ * row of an entry with an agent (unless `actions` is false), then the rows about its agent. Pure:
+ * both engines' append paths and verify's replays write exactly these.
+ */
+export function projectEntry(
+  entry: LedgerEntry,
+  options: { actions: boolean } = { actions: true },
+): ProjectionWrite[] {
+  const writes = byPullRequest.get(entry.type)?.(entry) ?? [];
+  const agentId = entry.agentId;
+  if (!agentId) return writes;
+  if (options.actions) writes.push(write('action', agentId, entry.seq, entry.type, entry.ts, entry.actor));
+  const about = byAgent.get(entry.type)?.(entry, agentId);
+  return about ? [...writes, ...about] : writes;
+}
+
+/**
  * Writes the query tables (`agent_actions`, `agent_metrics`, `violations`, `promotions`,
  * `decisions`, `approvals`) for one entry, through the projector of its type. Called inside the
  * append transaction, so projections never lag the chain. An agent's last activity is the newest
@@ -65,11 +87,6 @@ export class Projections {
   }
 
   apply(entry: LedgerEntry): void {
-    const s = this.statements;
-    byPullRequest.get(entry.type)?.(s, entry);
-    const agentId = entry.agentId;
-    if (!agentId) return;
-    if (this.options.actions) s.action.run(agentId, entry.seq, entry.type, entry.ts, entry.actor);
-    byAgent.get(entry.type)?.(s, entry, agentId);
+    for (const change of projectEntry(entry, this.options)) runProjectionWrite(this.statements, change);
   }
 }

@@ -1,31 +1,30 @@
 /**
- * One small projector per entry type: the rows an entry of that type writes to the query tables.
- * The append path and verify's replay both run these, through `Projections`.
+ * One small projector per entry type: the row changes an entry of that type implies for the query
+ * tables, as values (pure: no statement, no engine). The append path and verify's replay of both
+ * engines run these, through `projectEntry`.
  */
 import type { LedgerEntry, LedgerEntryType } from '../core/ledger-entries.js';
-import type { ProjectionStatements } from './projection-statements.js';
+import { type ProjectionWrite, write } from './projection-writes.js';
 
 type EntryOf<T extends LedgerEntryType> = Extract<LedgerEntry, { type: T }>;
 
-/** Writes the rows of an entry about a pull request, whether or not an agent is known. */
-type PullRequestProjector<T extends LedgerEntryType> = (s: ProjectionStatements, entry: EntryOf<T>) => void;
+/** The rows of an entry about a pull request, whether or not an agent is known. */
+type PullRequestProjector<T extends LedgerEntryType> = (entry: EntryOf<T>) => ProjectionWrite[];
 
-/** Writes the rows of an entry about an agent; only called when the entry names one. */
-type AgentProjector<T extends LedgerEntryType> = (
-  s: ProjectionStatements,
-  entry: EntryOf<T>,
-  agentId: string,
-) => void;
+/** The rows of an entry about an agent; only asked when the entry names one. */
+type AgentProjector<T extends LedgerEntryType> = (entry: EntryOf<T>, agentId: string) => ProjectionWrite[];
 
 /** A projector of either table, once looked up by an entry's type (which the table keys match). */
-export type AnyPullRequestProjector = (s: ProjectionStatements, entry: LedgerEntry) => void;
-export type AnyAgentProjector = (s: ProjectionStatements, entry: LedgerEntry, agentId: string) => void;
+export type AnyPullRequestProjector = (entry: LedgerEntry) => ProjectionWrite[];
+export type AnyAgentProjector = (entry: LedgerEntry, agentId: string) => ProjectionWrite[];
 
 export const PULL_REQUEST_PROJECTORS: { [T in LedgerEntryType]?: PullRequestProjector<T> } = {
-  'decision.recorded': (s, { seq, ts, agentId, payload: p }) =>
-    s.decision.run(seq, p.repository, p.number, p.headSha, agentId, p.outcome, ts),
-  'approval.recorded': (s, { seq, ts, payload: p }) =>
-    s.approval.run(
+  'decision.recorded': ({ seq, ts, agentId, payload: p }) => [
+    write('decision', seq, p.repository, p.number, p.headSha, agentId, p.outcome, ts),
+  ],
+  'approval.recorded': ({ seq, ts, payload: p }) => [
+    write(
+      'approval',
       seq,
       p.repository,
       p.number,
@@ -38,96 +37,100 @@ export const PULL_REQUEST_PROJECTORS: { [T in LedgerEntryType]?: PullRequestProj
       p.source,
       ts,
     ),
+  ],
 };
 
 export const AGENT_PROJECTORS: { [T in LedgerEntryType]?: AgentProjector<T> } = {
-  'agent.registered': (s, { ts, payload: p }, agentId) =>
-    s.metricsInsert.run(agentId, p.tier, ts, ts, p.tokenHash),
-  'agent.token_rotated': (s, { payload: p }, agentId) => s.token.run(p.tokenHash, agentId),
-  'agent.status_changed': (s, entry, agentId) => {
+  'agent.registered': ({ ts, payload: p }, agentId) => [
+    write('metricsInsert', agentId, p.tier, 'active', ts, ts, p.tokenHash),
+  ],
+  'agent.token_rotated': ({ payload: p }, agentId) => [write('token', p.tokenHash, agentId)],
+  'agent.status_changed': (entry, agentId) => {
     const p = entry.payload;
-    s.status.run(p.to, agentId);
+    const status = write('status', p.to, agentId);
     // Only a revocation and its undoing are steps of the promotions history; a pause is not.
-    if (p.to !== 'revoked' && p.from !== 'revoked') return;
+    if (p.to !== 'revoked' && p.from !== 'revoked') return [status];
     const kind = p.to === 'revoked' ? 'revocation' : 'reinstatement';
-    historyRow(s, entry, agentId, { kind, step: 'applied', reason: p.reason });
+    return [status, historyRow(entry, agentId, { kind, step: 'applied', reason: p.reason })];
   },
-  'agent.tier_changed': (s, entry, agentId) => {
+  'agent.tier_changed': (entry, agentId) => {
     const p = entry.payload;
-    s.tier.run(p.to, entry.ts, agentId);
-    historyRow(s, entry, agentId, {
-      kind: p.kind,
-      step: 'applied',
-      from: p.from,
-      to: p.to,
-      reason: p.reason,
-    });
+    return [
+      write('tier', p.to, entry.ts, agentId),
+      historyRow(entry, agentId, { kind: p.kind, step: 'applied', from: p.from, to: p.to, reason: p.reason }),
+    ];
   },
-  'violation.recorded': (s, { seq, ts, payload: p }, agentId) => {
+  'violation.recorded': ({ seq, ts, payload: p }, agentId) => {
     const serious = p.severity === 'critical' || p.severity === 'high' ? 1 : 0;
-    s.violation.run(
-      seq,
-      agentId,
-      p.violation,
-      p.severity,
-      p.consequence,
-      p.budgetCharge,
-      ts,
-      p.source,
-      p.details,
-    );
-    s.violationCount.run(serious, ts, agentId);
+    return [
+      write(
+        'violation',
+        seq,
+        agentId,
+        p.violation,
+        p.severity,
+        p.consequence,
+        p.budgetCharge,
+        ts,
+        p.source,
+        p.details,
+      ),
+      write('violationCount', serious, ts, agentId),
+    ];
   },
-  'pr.merged': (s, _entry, agentId) => s.merged.run(agentId),
-  'promotion.requested': (s, entry, agentId) => {
+  'pr.merged': (_entry, agentId) => [write('merged', agentId)],
+  'promotion.requested': (entry, agentId) => {
     const p = entry.payload;
     const reason = `${p.promotionId}: ${p.reason}`;
-    historyRow(s, entry, agentId, { kind: p.kind, step: 'requested', from: p.from, to: p.to, reason });
+    return [historyRow(entry, agentId, { kind: p.kind, step: 'requested', from: p.from, to: p.to, reason })];
   },
-  'promotion.voted': (s, entry, agentId) => {
+  'promotion.voted': (entry, agentId) => {
     const p = entry.payload;
     const step = p.verdict === 'approve' ? 'approved' : 'rejected';
-    historyRow(s, entry, agentId, { kind: 'vote', step, reason: `${p.promotionId}: ${p.reason}` });
+    return [historyRow(entry, agentId, { kind: 'vote', step, reason: `${p.promotionId}: ${p.reason}` })];
   },
-  'promotion.resolved': (s, entry, agentId) => {
+  'promotion.resolved': (entry, agentId) => {
     const p = entry.payload;
     // An applied move is in the history already: the tier or status change written with it.
-    if (p.outcome !== 'rejected') return;
-    historyRow(s, entry, agentId, {
-      kind: 'resolution',
-      step: 'rejected',
-      reason: `${p.promotionId}: ${p.detail}`,
-    });
+    if (p.outcome !== 'rejected') return [];
+    return [
+      historyRow(entry, agentId, {
+        kind: 'resolution',
+        step: 'rejected',
+        reason: `${p.promotionId}: ${p.detail}`,
+      }),
+    ];
   },
-  'revocation.requested': (s, entry, agentId) => {
+  'revocation.requested': (entry, agentId) => {
     const p = entry.payload;
-    historyRow(s, entry, agentId, {
-      kind: 'revocation',
-      step: 'requested',
-      reason: `${p.revocationId}: ${p.reason}`,
-    });
+    return [
+      historyRow(entry, agentId, {
+        kind: 'revocation',
+        step: 'requested',
+        reason: `${p.revocationId}: ${p.reason}`,
+      }),
+    ];
   },
-  'revocation.effect': (s, entry, agentId) => {
+  'revocation.effect': (entry, agentId) => {
     const p = entry.payload;
     const step = `${p.effect}: ${p.ok ? 'held' : 'failed'}`;
-    historyRow(s, entry, agentId, { kind: 'revocation', step, reason: `${p.revocationId}: ${p.detail}` });
+    return [
+      historyRow(entry, agentId, { kind: 'revocation', step, reason: `${p.revocationId}: ${p.detail}` }),
+    ];
   },
-  'revocation.confirmed': (s, entry, agentId) =>
-    historyRow(s, entry, agentId, {
-      kind: 'revocation',
-      step: 'confirmed',
-      reason: entry.payload.revocationId,
-    }),
+  'revocation.confirmed': (entry, agentId) => [
+    historyRow(entry, agentId, { kind: 'revocation', step: 'confirmed', reason: entry.payload.revocationId }),
+  ],
 };
 
 /** One row of an agent's promotions history: tier and status moves, votes, revocation steps. */
 function historyRow(
-  s: ProjectionStatements,
   entry: LedgerEntry,
   agentId: string,
   row: { kind: string; step: string; from?: string; to?: string; reason: string },
-): void {
-  s.promotion.run(
+): ProjectionWrite {
+  return write(
+    'promotion',
     entry.seq,
     agentId,
     row.kind,

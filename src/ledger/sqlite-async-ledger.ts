@@ -9,6 +9,7 @@ import type {
   DecideEntries,
   FollowerHandler,
   FollowerPositions,
+  LedgerVerdict,
   LedgerView,
 } from './async-ledger.js';
 import { checkChain } from './chain-check.js';
@@ -16,6 +17,7 @@ import { followerPosition, LedgerFollower } from './followers.js';
 import { Inbox } from './inbox.js';
 import { dbOf, type Ledger, type LedgerHead } from './ledger.js';
 import { SqliteOutboxLeases } from './outbox-leases.js';
+import { verifyLedger } from './verify.js';
 
 /** How often a decision is made again because another writer moved the head meanwhile. */
 const MAX_DECISIONS = 50;
@@ -114,6 +116,20 @@ export class SqliteAsyncLedger implements AsyncLedger {
       checked: result.checked,
       firstBadSeq: result.problem.seq,
       reason: result.problem.reason,
+    };
+  }
+
+  async verify(): Promise<LedgerVerdict> {
+    const result = verifyLedger(this.ledger);
+    if (result.ok) return { ok: true, checked: result.checked, head: result.head, tables: result.tables };
+    const { checked, firstBadSeq, reason, problem } = result;
+    if (problem.kind !== 'projection') return { ok: false, checked, firstBadSeq, reason };
+    return {
+      ok: false,
+      checked,
+      firstBadSeq,
+      reason,
+      projection: { table: problem.table, key: problem.key },
     };
   }
 

@@ -4,9 +4,11 @@
  * a password that must never be printed.
  */
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/chaos/private-redis.js';
+import { openPostgresLedger } from '../../src/ledger/postgres/postgres-ledger.js';
 import { agovAsync, sqlite, tempDir } from '../helpers/agov.js';
 import { PrivatePostgres } from '../helpers/postgres-server.js';
 import { testRuntime } from '../helpers/runtime.js';
@@ -109,6 +111,43 @@ describe('agov ledger copy', () => {
     );
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect((await query(target, 'SELECT count(*)::int AS n FROM ledger_entries')).rows[0].n).toBe(0);
+  });
+
+  it('refuses a source whose projections were edited behind its chain, copying nothing', async () => {
+    sqlite(ledger, "UPDATE agent_metrics SET tier = 'T4' WHERE agent_id = 'test-bot';");
+    const r = await agovAsync(['ledger', 'copy', '--to', target], { LEDGER_PATH: ledger });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(
+      /does not verify \(first bad sequence 0: agent_metrics row agent_id=test-bot differs from the chain: tier is "T4", the chain says "T1"\); nothing was copied/,
+    );
+    expect((await query(target, 'SELECT count(*)::int AS n FROM agent_metrics')).rows[0].n).toBe(0);
+  });
+
+  it('rebuilds the projections on arrival from the chain: the same rows, and the target verifies with them', async () => {
+    const r = await agovAsync(['ledger', 'copy', '--to', target], { LEDGER_PATH: ledger });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(
+      /rebuilt its projections from the chain there; chain and projections verify there/,
+    );
+    const columns = 'agent_id, tier, status, registered_at, tier_since, token_hash, violations_total';
+    const db = new Database(ledger, { readonly: true });
+    const source = db.prepare(`SELECT ${columns} FROM agent_metrics ORDER BY agent_id`).all();
+    db.close();
+    const copied = await query(target, `SELECT ${columns} FROM agent_metrics ORDER BY agent_id COLLATE "C"`);
+    expect(copied.rows).toEqual(source);
+    expect(copied.rows).toHaveLength(3);
+    const actions = await query(target, 'SELECT count(*)::int AS n FROM agent_actions');
+    expect(actions.rows[0].n).toBe(6);
+    const opened = await openPostgresLedger(target);
+    try {
+      expect(await opened.verify()).toMatchObject({
+        ok: true,
+        checked: 6,
+        tables: expect.arrayContaining(['agent_metrics']),
+      });
+    } finally {
+      await opened.close();
+    }
   });
 
   it('copies the chain with its hashes; both sides verify to the same head', async () => {

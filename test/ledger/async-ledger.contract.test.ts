@@ -4,16 +4,20 @@
  * PostgreSQL (a private server; a second replica being a second pool). Hostile cases first.
  */
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { LedgerEntry, LedgerEntryInput } from '../../src/core/ledger-entries.js';
 import type { AsyncLedger } from '../../src/ledger/async-ledger.js';
 import { openLedger } from '../../src/ledger/ledger.js';
 import type { OutboxMessageInput } from '../../src/ledger/outbox.js';
+import { pgProjectionColumns } from '../../src/ledger/postgres/pg-projection-schema.js';
 import { openPostgresLedger } from '../../src/ledger/postgres/postgres-ledger.js';
+import { PROJECTION_TABLES } from '../../src/ledger/projections.js';
 import { SqliteAsyncLedger } from '../../src/ledger/sqlite-async-ledger.js';
 import { sqlite, tempDir } from '../helpers/agov.js';
 import { PrivatePostgres } from '../helpers/postgres-server.js';
+import { projectionHistory } from './projection-history.js';
 
 let server: PrivatePostgres;
 beforeAll(async () => {
@@ -32,6 +36,24 @@ interface Fixture {
   tryChange(sql: string): Promise<string>;
   /** Makes the database fail any outbox insert whose payload says "boom", after the entry's insert. */
   sabotageOutbox(): Promise<void>;
+  /** Every projection table's rows, as plain values (numbers as numbers), in key order. */
+  projectionRows(): Promise<ProjectionRows>;
+}
+
+type Row = Record<string, unknown>;
+type ProjectionRows = Record<string, Row[]>;
+
+/** Rows in key order: numbers by value, text by code unit (as SQLite compares it). */
+function inKeyOrder(rows: Row[], key: readonly string[]): Row[] {
+  const compare = (a: unknown, b: unknown) =>
+    typeof a === 'number' && typeof b === 'number'
+      ? a - b
+      : String(a) < String(b)
+        ? -1
+        : String(a) > String(b)
+          ? 1
+          : 0;
+  return rows.toSorted((x, y) => key.reduce((c, k) => c || compare(x[k], y[k]), 0));
 }
 
 type Clock = { now: () => Date; advance: (ms: number) => void };
@@ -51,6 +73,18 @@ function sqliteFixture(clock: Clock): Fixture {
       run(
         "CREATE TRIGGER boom BEFORE INSERT ON outbox WHEN NEW.payload LIKE '%boom%' BEGIN SELECT RAISE(ABORT, 'boom'); END;",
       );
+    },
+    projectionRows: async () => {
+      const db = new Database(path, { readonly: true });
+      try {
+        const tables = PROJECTION_TABLES.map(({ table, key }) => [
+          table,
+          inKeyOrder(db.prepare(`SELECT * FROM ${table}`).all() as Row[], key),
+        ]);
+        return Object.fromEntries(tables);
+      } finally {
+        db.close();
+      }
     },
   };
 }
@@ -86,6 +120,24 @@ async function postgresFixture(clock: Clock): Promise<Fixture> {
          CREATE TRIGGER boom BEFORE INSERT ON outbox FOR EACH ROW EXECUTE FUNCTION boom();`,
       );
     },
+    projectionRows: async () => {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        const tables: ProjectionRows = {};
+        for (const { table, key } of PROJECTION_TABLES) {
+          // to_jsonb: bigint and double precision come back as numbers, as better-sqlite3 gives them.
+          const { rows } = await client.query<{ row: Row }>(`SELECT to_jsonb(t) AS row FROM ${table} AS t`);
+          tables[table] = inKeyOrder(
+            rows.map((r) => r.row),
+            key,
+          );
+        }
+        return tables;
+      } finally {
+        await client.end();
+      }
+    },
   };
 }
 
@@ -108,6 +160,18 @@ const message = (key: string, orderingKey = key, payload: unknown = { key }): Ou
   orderingKey,
   payload,
 });
+
+/** Every entry, asked for a page at a time until none come back (a page may be short). */
+async function wholeChain(ledger: AsyncLedger): Promise<LedgerEntry[]> {
+  const chain: LedgerEntry[] = [];
+  for (
+    let page = await ledger.entriesAfter(0);
+    page.length > 0;
+    page = await ledger.entriesAfter(chain.at(-1)!.seq)
+  )
+    chain.push(...page);
+  return chain;
+}
 
 const keyOf = (e: LedgerEntry) => (e.payload as { key?: string }).key;
 
@@ -222,6 +286,117 @@ describe.each(engines)('AsyncLedger contract: %s', (_engine, open) => {
       firstBadSeq: 3,
       reason: 'entry 3 was changed after it was written',
     });
+  });
+
+  it('a projection row edited, deleted or forged behind the ledger is found by verify, naming its table and key', async () => {
+    const history = projectionHistory();
+    await a.appendAll(history);
+    // A table named like verify's replay, in the ledger's own schema, is not the replay.
+    expect(await fixture.tryChange('CREATE TABLE agov_replay_violations (seq integer);')).toBe('');
+    expect(await b.verify()).toMatchObject({
+      ok: true,
+      checked: history.length,
+      tables: PROJECTION_TABLES.map((t) => t.table),
+    });
+    // Each tamper is in a table verify compares before the last one's: each is the first found.
+    const tampers: [string, object][] = [
+      [
+        `INSERT INTO approvals (seq, repository, number, approver, verdict, gate, head_sha, diff_hash, policy_version, source, ts)
+         VALUES (99, 'acme/web', 1, 'mallory', 'approve', NULL, 'abc', 'd', 'p', 'slack', '2026-11-27T10:00:00.000Z');`,
+        {
+          firstBadSeq: 99,
+          reason: 'approvals row seq=99 is not in the chain',
+          projection: { table: 'approvals', key: 'seq=99' },
+        },
+      ],
+      [
+        'DELETE FROM violations WHERE seq = 7;',
+        {
+          firstBadSeq: 7,
+          reason: 'violations row seq=7 is missing: the chain wrote it',
+          projection: { table: 'violations', key: 'seq=7' },
+        },
+      ],
+      [
+        "UPDATE agent_metrics SET status = 'active', violations_total = 0 WHERE agent_id = 'docs-bot';",
+        {
+          firstBadSeq: 0,
+          reason:
+            'agent_metrics row agent_id=docs-bot differs from the chain: status is "active", the chain says "suspended"; violations_total is 0, the chain says 2',
+          projection: { table: 'agent_metrics', key: 'agent_id=docs-bot' },
+        },
+      ],
+      [
+        'DELETE FROM agent_actions WHERE seq = 2;',
+        {
+          firstBadSeq: 2,
+          reason: 'agent_actions row agent_id=docs-bot, seq=2 is missing: the chain wrote it',
+          projection: { table: 'agent_actions', key: 'agent_id=docs-bot, seq=2' },
+        },
+      ],
+    ];
+    for (const [sql, found] of tampers) {
+      expect(await fixture.tryChange(sql)).toBe('');
+      expect(await a.verify()).toEqual({ ok: false, checked: history.length, ...found });
+    }
+  });
+
+  it('an append rolled back leaves no projection row; the append beside it in the commit keeps its own', async () => {
+    const [registered, ...rest] = projectionHistory();
+    await a.append(registered!);
+    const before = await fixture.projectionRows();
+    await fixture.sabotageOutbox();
+    const violation = rest.find((e) => e.type === 'violation.recorded')!;
+    const merged = rest.find((e) => e.type === 'pr.merged')!;
+    const [bad, good] = await Promise.allSettled([
+      a.append(violation, { outbox: [message('m1', 'm1', { note: 'boom' })] }),
+      a.append(merged),
+    ]);
+    expect(bad).toMatchObject({ status: 'rejected', reason: { message: expect.stringMatching(/boom/) } });
+    expect(good).toMatchObject({ status: 'fulfilled', value: { seq: 2 } });
+    const after = await fixture.projectionRows();
+    expect(after.violations).toEqual([]);
+    expect(after.agent_actions!.map((r) => [r.seq, r.type])).toEqual([
+      [1, 'agent.registered'],
+      [2, 'pr.merged'],
+    ]);
+    expect(after.agent_metrics).toEqual([
+      { ...before.agent_metrics![0], merged_prs_at_tier: 1, merged_prs_total: 1, violations_total: 0 },
+    ]);
+    expect(await b.verify()).toMatchObject({ ok: true, checked: 2 });
+  });
+
+  it('two replicas appending at once leave the projections a replay of the chain writes', async () => {
+    const shared = projectionHistory('shared-bot');
+    await a.append(shared[0]!);
+    // Both replicas change the shared agent's metrics row at once: violations, merges, tier moves.
+    const hits = shared.filter((e) =>
+      ['violation.recorded', 'pr.merged', 'agent.tier_changed'].includes(e.type),
+    );
+    const writer = async (replica: AsyncLedger, agent: string) => {
+      for (const [i, input] of projectionHistory(agent).entries())
+        await replica.appendAll(i % 4 === 0 ? [input, ...hits] : [input]);
+    };
+    await Promise.all([writer(a, 'a-bot'), writer(b, 'b-bot')]);
+    const head = await a.head();
+    expect(await b.verify()).toMatchObject({ ok: true, checked: head.seq });
+    const rows = await fixture.projectionRows();
+    const groups = 2 * Math.ceil(shared.length / 4);
+    expect(rows.agent_metrics!.find((r) => r.agent_id === 'shared-bot')).toMatchObject({
+      violations_total: 2 * groups,
+      merged_prs_total: groups,
+    });
+    // The chain appended again, in order, into a new ledger: the same rows.
+    const again = await open(clock);
+    const replayed = await again.replica();
+    const chain = await wholeChain(a);
+    await replayed.appendAll(
+      chain.map(
+        ({ type, agentId, actor, payload }) => ({ type, agentId, actor, payload }) as LedgerEntryInput,
+      ),
+    );
+    expect(await again.projectionRows()).toEqual(rows);
+    await replayed.close();
   });
 
   it('a delivery id delivered twice, to two replicas at once, is recorded once', async () => {
@@ -398,4 +573,41 @@ it('the same entries at the same instants have the same hashes on both engines',
   }
   expect(heads[0]).toEqual(heads[1]);
   expect(heads[0]!.seq).toBe(2);
+});
+
+it('the same entries yield the same projection rows on both engines, table by table', async () => {
+  const results: ProjectionRows[] = [];
+  for (const [, open] of engines) {
+    const fixture = await open(testClock());
+    const ledger = await fixture.replica();
+    const history = [...projectionHistory('docs-bot'), ...projectionHistory('infra-bot')];
+    await ledger.appendAll(history.slice(0, 5));
+    for (const input of history.slice(5)) await ledger.append(input);
+    results.push(await fixture.projectionRows());
+    await ledger.close();
+  }
+  const [sqliteRows, postgresRows] = results;
+  for (const { table } of PROJECTION_TABLES) {
+    expect(sqliteRows![table]!.length, table).toBeGreaterThan(0);
+    expect(postgresRows![table], table).toEqual(sqliteRows![table]);
+  }
+});
+
+it('verify on PostgreSQL rebuilds into tables shaped as the migrations create them', async () => {
+  const url = await server.createDatabase();
+  const ledger = await openPostgresLedger(url);
+  await ledger.close();
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    for (const { table } of PROJECTION_TABLES) {
+      const { rows } = await client.query<{ column_name: string }>(
+        'SELECT column_name FROM information_schema.columns WHERE table_name = $1 ORDER BY ordinal_position',
+        [table],
+      );
+      expect(rows.map((r) => r.column_name)).toEqual(pgProjectionColumns(table));
+    }
+  } finally {
+    await client.end();
+  }
 });

@@ -4,11 +4,11 @@
  * replaying the chain with the same code, finds them equal.
  */
 import { describe, expect, it } from 'vitest';
-import type { LedgerEntryInput, LedgerEntryType, LedgerPayload } from '../../src/core/ledger-entries.js';
 import { dbOf, Ledger } from '../../src/ledger/ledger.js';
 import { openLedgerDb } from '../../src/ledger/open-ledger-db.js';
 import { PROJECTED_TYPES } from '../../src/ledger/projections.js';
 import { verifyLedger } from '../../src/ledger/verify.js';
+import { AGENT, projectionHistory } from './projection-history.js';
 
 const TS = '2026-11-24T12:00:00.000Z';
 
@@ -16,143 +16,7 @@ function newLedger() {
   return new Ledger(openLedgerDb(':memory:'), () => new Date(TS));
 }
 
-const AGENT = 'docs-bot';
-
-function entry<T extends LedgerEntryType>(input: {
-  type: T;
-  payload: LedgerPayload<T>;
-  agentId?: string | null;
-}): LedgerEntryInput {
-  return { agentId: AGENT, actor: 'alice', ...input } as LedgerEntryInput;
-}
-
-const decision = (agentId: string | null, number: number) =>
-  entry({
-    type: 'decision.recorded',
-    agentId,
-    payload: {
-      repository: 'acme/web',
-      number,
-      headSha: 'abc',
-      outcome: 'require_approval',
-      summary: 's',
-      tier: null,
-      policyVersion: null,
-      diffHash: null,
-      trigger: 'test',
-      rules: [],
-    },
-  });
-
-/** One entry of every type the projections write for, in an order the agent can live through. */
-const HISTORY: LedgerEntryInput[] = [
-  entry({
-    type: 'agent.registered',
-    payload: {
-      name: AGENT,
-      owner: 'alice',
-      tier: 'T1',
-      identities: { githubLogins: [], trailers: [] },
-      tokenHash: 'h1',
-    },
-  }),
-  entry({ type: 'agent.token_rotated', payload: { tokenHash: 'h2' } }),
-  decision(AGENT, 1),
-  decision(null, 2),
-  entry({
-    type: 'approval.recorded',
-    agentId: null,
-    payload: {
-      repository: 'acme/web',
-      number: 1,
-      approver: 'bob',
-      verdict: 'approve',
-      gate: 'security',
-      headSha: 'abc',
-      diffHash: 'd',
-      policyVersion: 'p',
-      source: 'slack',
-    },
-  }),
-  entry({ type: 'pr.merged', payload: { repository: 'acme/web', number: 1, headSha: 'abc', tier: 'T1' } }),
-  entry({
-    type: 'violation.recorded',
-    payload: {
-      violation: 'diff_size_exceeded',
-      severity: 'low',
-      consequence: 'charge_budget',
-      budgetCharge: 1,
-      details: 'big',
-      source: 'github',
-    },
-  }),
-  entry({
-    type: 'promotion.requested',
-    payload: {
-      promotionId: 'p1',
-      kind: 'promotion',
-      from: 'T1',
-      to: 'T2',
-      required: 1,
-      council: false,
-      reason: 'ready',
-    },
-  }),
-  entry({
-    type: 'promotion.voted',
-    payload: { promotionId: 'p1', approver: 'bob', verdict: 'approve', reason: 'ok' },
-  }),
-  entry({
-    type: 'promotion.voted',
-    payload: { promotionId: 'p1', approver: 'carol', verdict: 'reject', reason: 'no' },
-  }),
-  entry({
-    type: 'promotion.resolved',
-    payload: { promotionId: 'p1', outcome: 'rejected', detail: 'vetoed' },
-  }),
-  entry({ type: 'promotion.resolved', payload: { promotionId: 'p0', outcome: 'applied', detail: 'done' } }),
-  entry({
-    type: 'agent.tier_changed',
-    payload: { from: 'T1', to: 'T2', reason: 'promoted', kind: 'promotion' },
-  }),
-  entry({
-    type: 'revocation.requested',
-    payload: { revocationId: 'r1', reason: 'leak', effects: ['vault'] },
-  }),
-  entry({ type: 'agent.status_changed', payload: { from: 'active', to: 'revoked', reason: 'leak' } }),
-  entry({
-    type: 'revocation.effect',
-    payload: { revocationId: 'r1', effect: 'vault', ok: true, detail: 'destroyed' },
-  }),
-  entry({
-    type: 'revocation.effect',
-    payload: { revocationId: 'r1', effect: 'slack', ok: false, detail: 'timeout' },
-  }),
-  entry({ type: 'revocation.confirmed', payload: { revocationId: 'r1' } }),
-  entry({
-    type: 'violation.recorded',
-    payload: {
-      violation: 'secret_exposure',
-      severity: 'critical',
-      consequence: 'revoke',
-      budgetCharge: 0,
-      details: 'key',
-      source: 'github',
-    },
-  }),
-  entry({ type: 'agent.status_changed', payload: { from: 'revoked', to: 'active', reason: 'cleared' } }),
-  entry({ type: 'agent.status_changed', payload: { from: 'active', to: 'suspended', reason: 'pause' } }),
-  // No projection beyond the action row; an agent-keyed type with no agent writes nothing at all.
-  entry({
-    type: 'preflight.decided',
-    payload: { action: 'open_pr', repository: 'acme/web', decision: 'allow', reasons: [] },
-  }),
-  entry({
-    type: 'promotion.voted',
-    agentId: null,
-    payload: { promotionId: 'p9', approver: 'bob', verdict: 'approve', reason: 'orphan' },
-  }),
-];
+const HISTORY = projectionHistory(AGENT);
 
 describe('projections', () => {
   const ledger = newLedger();

@@ -33,7 +33,9 @@ export function registerLedgerCopy(ledger: Command): void {
           }
           console.log(`source ${rt.env.LEDGER_PATH}: ${entries(source.checked)} verified`);
           const { head, copied } = await copyChainToPostgres(rt.ledger, target, source.head);
-          console.log(`copied ${entries(copied)} to ${target.where}; the chain verifies there`);
+          console.log(
+            `copied ${entries(copied)} to ${target.where}, rebuilt its projections from the chain there; chain and projections verify there`,
+          );
           console.log(`head both sides agree on: ${head.seq} ${head.hash}`);
         } finally {
           await target.close();

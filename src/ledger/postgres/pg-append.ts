@@ -4,6 +4,8 @@ import type { DecideEntries, InboxDeliveryInput, LedgerView } from '../async-led
 import { type EntryRow, type LedgerHead, rowToEntry, validateInput } from '../ledger.js';
 import { linkEntry } from '../link-entry.js';
 import type { OutboxMessageInput } from '../outbox.js';
+import { projectEntry } from '../projections.js';
+import { runPgProjectionWrites } from './pg-projection-writes.js';
 
 /** One atomic unit of a group commit: entries, the outbox messages they cause, maybe a delivery. */
 export interface PgAppendGroup {
@@ -42,9 +44,13 @@ class Staging {
     });
   }
 
-  /** Writes what is staged, so that reads in the same transaction see it. */
+  /** Writes what is staged, entries with their projections, so that reads in the same transaction see it. */
   async write(client: pg.ClientBase, now: Date): Promise<void> {
     await insertEntries(client, this.entries);
+    await runPgProjectionWrites(
+      client,
+      this.entries.flatMap(({ entry }) => projectEntry(entry)),
+    );
     await insertOutbox(client, this.outbox, now);
     this.entries = [];
     this.outbox = [];

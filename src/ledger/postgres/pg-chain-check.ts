@@ -22,24 +22,29 @@ const BATCH = 5000;
 export async function checkPgChain(client: pg.ClientBase): Promise<ChainVerdict> {
   await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   try {
-    const walk = new ChainWalk();
-    for (let after = 0; ; ) {
-      const { rows } = await client.query<PgEntryRow>(
-        'SELECT * FROM ledger_entries WHERE seq > $1 ORDER BY seq LIMIT $2',
-        [after, BATCH],
-      );
-      for (const row of rows) {
-        const problem = walk.next(storedEntry(row));
-        if (problem)
-          return { ok: false, checked: walk.checked, firstBadSeq: problem.seq, reason: problem.reason };
-      }
-      if (rows.length < BATCH) break;
-      after = Number(rows.at(-1)!.seq);
-    }
-    return await compareHead(client, walk);
+    return await walkPgChain(client);
   } finally {
     await client.query('COMMIT');
   }
+}
+
+/** The chain check of `checkPgChain`, in the caller's transaction (one snapshot for every read). */
+export async function walkPgChain(client: pg.ClientBase): Promise<ChainVerdict> {
+  const walk = new ChainWalk();
+  for (let after = 0; ; ) {
+    const { rows } = await client.query<PgEntryRow>(
+      'SELECT * FROM ledger_entries WHERE seq > $1 ORDER BY seq LIMIT $2',
+      [after, BATCH],
+    );
+    for (const row of rows) {
+      const problem = walk.next(storedEntry(row));
+      if (problem)
+        return { ok: false, checked: walk.checked, firstBadSeq: problem.seq, reason: problem.reason };
+    }
+    if (rows.length < BATCH) break;
+    after = Number(rows.at(-1)!.seq);
+  }
+  return compareHead(client, walk);
 }
 
 async function compareHead(client: pg.ClientBase, walk: ChainWalk): Promise<ChainVerdict> {

@@ -1,13 +1,16 @@
 import type pg from 'pg';
 import { UserError } from '../../platform/errors.js';
-import type { EntryRow, LedgerHead } from '../ledger.js';
+import { type EntryRow, type LedgerHead, rowToEntry } from '../ledger.js';
+import { projectEntry } from '../projections.js';
 import { insertEntryRows } from './pg-append.js';
+import { runPgProjectionWrites } from './pg-projection-writes.js';
 
 /**
  * Writes a chain copied from another engine, row for row (times, payload text and hashes as they
  * were), into this empty ledger in one transaction: the head row is taken first, so nothing else
  * appends meanwhile, and a ledger that already holds an entry is refused before anything is written.
- * Returns the head reached.
+ * The projections are not copied: they are rebuilt on arrival from the chain, by the projectors
+ * every append runs, in the same transaction. Returns the head reached.
  */
 export async function importChain(
   client: pg.ClientBase,
@@ -31,6 +34,10 @@ export async function importChain(
       await insertEntryRows(
         client,
         batch.map((r) => [r.seq, r.ts, r.type, r.agent_id, r.actor, r.payload, r.prev_hash, r.hash] as const),
+      );
+      await runPgProjectionWrites(
+        client,
+        batch.flatMap((row) => projectEntry(rowToEntry(row))),
       );
       const last = batch.at(-1);
       if (last) head = { seq: last.seq, hash: last.hash };

@@ -106,6 +106,88 @@ export const PG_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'projections: agent_actions, agent_metrics, violations, promotions, decisions, approvals',
+    sql: `
+      -- The query tables, written in the transaction of each entry by the projectors SQLite's ledger
+      -- runs (src/ledger/projectors.ts), with SQLite's types (REAL as double precision), so the rows
+      -- read back the same on both engines. Verify rebuilds them from the chain and compares.
+      CREATE TABLE agent_actions (
+        agent_id text NOT NULL,
+        seq      bigint NOT NULL,
+        type     text NOT NULL,
+        ts       text NOT NULL,
+        actor    text NOT NULL,
+        PRIMARY KEY (agent_id, seq)
+      );
+
+      CREATE TABLE agent_metrics (
+        agent_id           text PRIMARY KEY,
+        tier               text NOT NULL,
+        status             text NOT NULL,
+        registered_at      text NOT NULL,
+        tier_since         text NOT NULL,
+        merged_prs_at_tier integer NOT NULL DEFAULT 0,
+        merged_prs_total   integer NOT NULL DEFAULT 0,
+        violations_total   integer NOT NULL DEFAULT 0,
+        last_serious_violation_at text,
+        token_hash         text
+      );
+
+      CREATE TABLE violations (
+        seq           bigint PRIMARY KEY,
+        agent_id      text NOT NULL,
+        type          text NOT NULL,
+        severity      text NOT NULL,
+        consequence   text NOT NULL,
+        budget_charge double precision NOT NULL,
+        ts            text NOT NULL,
+        source        text NOT NULL,
+        details       text NOT NULL
+      );
+      CREATE INDEX violations_agent ON violations (agent_id, ts);
+
+      CREATE TABLE promotions (
+        seq       bigint PRIMARY KEY,
+        agent_id  text NOT NULL,
+        kind      text NOT NULL,
+        step      text NOT NULL,
+        from_tier text,
+        to_tier   text,
+        actor     text NOT NULL,
+        ts        text NOT NULL,
+        reason    text NOT NULL
+      );
+      CREATE INDEX promotions_agent ON promotions (agent_id, seq);
+
+      CREATE TABLE decisions (
+        seq        bigint PRIMARY KEY,
+        repository text NOT NULL,
+        number     integer NOT NULL,
+        head_sha   text NOT NULL,
+        agent_id   text,
+        outcome    text NOT NULL,
+        ts         text NOT NULL
+      );
+      CREATE INDEX decisions_pr ON decisions (repository, number, seq);
+
+      CREATE TABLE approvals (
+        seq            bigint PRIMARY KEY,
+        repository     text NOT NULL,
+        number         integer NOT NULL,
+        approver       text NOT NULL,
+        verdict        text NOT NULL,
+        gate           text,
+        head_sha       text NOT NULL,
+        diff_hash      text NOT NULL,
+        policy_version text NOT NULL,
+        source         text NOT NULL,
+        ts             text NOT NULL
+      );
+      CREATE INDEX approvals_pr ON approvals (repository, number, seq);
+    `,
+  },
 ];
 
 /** A number every replica uses for the migration lock, so two starting at once migrate once. */

@@ -7,6 +7,7 @@ import type {
   ChainVerdict,
   DecideEntries,
   InboxDeliveryInput,
+  LedgerVerdict,
 } from '../async-ledger.js';
 import { type EntryRow, type LedgerHead, rowToEntry, validateInput } from '../ledger.js';
 import { appendGroups, DecisionError, type PgAppendGroup } from './pg-append.js';
@@ -14,6 +15,7 @@ import { checkPgChain } from './pg-chain-check.js';
 import { connectPostgres } from './pg-connect.js';
 import { PgFollowerPositions } from './pg-followers.js';
 import { PgOutbox } from './pg-outbox.js';
+import { verifyPg } from './pg-verify.js';
 
 interface Pending {
   group: PgAppendGroup;
@@ -88,6 +90,10 @@ export class PostgresLedger implements AsyncLedger {
 
   async verifyChain(): Promise<ChainVerdict> {
     return this.withClient(checkPgChain);
+  }
+
+  async verify(): Promise<LedgerVerdict> {
+    return this.withClient(verifyPg);
   }
 
   /** Runs `fn` on one connection of the pool, released afterwards. */
