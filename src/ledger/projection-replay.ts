@@ -130,9 +130,12 @@ export class ProjectionReplay {
   }
 
   /**
-   * The quick check: as many rows stored as replayed, and no stored row (every column) missing from
-   * the replay. Keys are unique on both sides, so the two tables are then equal. Only a table that
-   * fails it is searched for its first bad row.
+   * The quick check: as many rows stored as replayed, and no replayed row (every column) missing
+   * from the stored table. The replayed rows are distinct (their keys are, in tables of this
+   * build), so a stored table holding all of them and no more rows is equal to them. The other
+   * direction is not enough: the stored table's schema is the attacker's, and a table rebuilt
+   * without its key could hold one row twice in place of another. Only a table that fails it is
+   * searched for its first bad row.
    */
   private same(table: string, columns: readonly string[], replayed: string, params: unknown[]): boolean {
     const count = (from: string, p: unknown[]) =>
@@ -145,7 +148,7 @@ export class ProjectionReplay {
     const list = columns.join(', ');
     const extra = this.db
       .prepare(
-        `SELECT 1 FROM (SELECT ${list} FROM main.${table} NOT INDEXED EXCEPT SELECT ${list} FROM ${replayed}) LIMIT 1`,
+        `SELECT 1 FROM (SELECT ${list} FROM ${replayed} EXCEPT SELECT ${list} FROM main.${table} NOT INDEXED) LIMIT 1`,
       )
       .get(...params);
     return extra === undefined;
