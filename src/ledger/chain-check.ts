@@ -1,7 +1,11 @@
 import { hash } from 'node:crypto';
 import { entryHashOf, GENESIS_HASH } from './entry-hash.js';
-import { dbOf, type LedgerSource } from './ledger.js';
 import type { LedgerDb } from './open-ledger-db.js';
+
+/*
+ * Imported by the chain-check worker: keep its imports to node:crypto and entry-hash (a worker
+ * that loads the ledger's modules spends more time starting than checking).
+ */
 
 /**
  * Each entry's hash input, built by SQLite: `json_array` encodes the stored values as
@@ -11,11 +15,20 @@ import type { LedgerDb } from './open-ledger-db.js';
 export const HASH_INPUT = 'json_array(seq, ts, type, agent_id, actor, payload, prev_hash)';
 
 /**
- * One text per entry: its hash input followed by its stored hash (one value crosses into JS, not
- * four: most of the time of a check is spent moving values). A stored hash that is not 64
- * characters long gives the entry's sequence number alone, to be reported as changed.
+ * One line per entry: its hash input followed by its stored hash. JSON text never holds a raw
+ * newline, so lines split one way only; a stored hash that is not 64 characters long or holds a
+ * newline gives the entry's sequence number alone, to be reported as changed.
  */
-const CHAIN_ROW = `CASE WHEN length(hash) = 64 THEN ${HASH_INPUT} || hash ELSE seq END`;
+const CHAIN_LINE = `CASE WHEN length(hash) = 64 AND instr(hash, char(10)) = 0 THEN ${HASH_INPUT} || hash ELSE seq END`;
+
+/**
+ * The lines of entries from..to as one text: one value crosses into JS per chunk, not one per
+ * entry (moving values out of SQLite costs more than building them). The lines come in the order
+ * of the scan by rowid, ascending seq (an ORDER BY inside the aggregate would sort them again);
+ * lines out of order would be reported as missing entries, never pass.
+ */
+const CHAIN_CHUNK_QUERY = `SELECT group_concat(${CHAIN_LINE}, char(10)) FROM ledger_entries
+  WHERE seq >= ? AND seq <= ?`;
 
 /** How much of the ledger file verify maps into memory (SQLite caps it at its own maximum). */
 export const VERIFY_MMAP_BYTES = 1 << 30;
@@ -33,40 +46,34 @@ export interface ChainProblem {
 export class ChainCheck {
   expectedSeq = 1;
   prevHash = GENESIS_HASH;
-  private readonly fields;
+  private fields: ((seq: number) => string) | null = null;
 
-  constructor(db: LedgerDb) {
-    this.fields = db
-      .prepare<[number], [number, string, string, string | null, string, string, string]>(
-        'SELECT seq, ts, type, agent_id, actor, payload, prev_hash FROM ledger_entries WHERE seq = ?',
-      )
-      .raw();
-  }
+  constructor(private readonly db: LedgerDb) {}
 
   /**
-   * `row`: a CHAIN_ROW. The input starts `[seq,` and ends with the JSON string of `prev_hash`; a
+   * `line`: a CHAIN_LINE. The input starts `[seq,` and ends with the JSON string of `prev_hash`; a
    * JSON string never holds an unescaped `"`, so an input ending `,"<previous hash>"]` is one
    * whose `prev_hash` is exactly the previous hash.
    */
-  next(row: string | number): ChainProblem | null {
-    const seq = typeof row === 'number' ? row : Number(row.slice(1, row.indexOf(',')));
+  next(line: string): ChainProblem | null {
+    const isInput = line.charCodeAt(0) === 91; // '['
+    const seq = isInput ? Number(line.slice(1, line.indexOf(','))) : Number(line);
     if (seq !== this.expectedSeq) {
       return {
         seq: this.expectedSeq,
         reason: `entry ${this.expectedSeq} is missing (the next stored entry is ${seq})`,
       };
     }
-    if (typeof row === 'number') return { seq, reason: `entry ${seq} was changed after it was written` };
-    const end = row.length - 64;
-    const input = row.slice(0, end);
-    if (!input.endsWith(`,"${this.prevHash}"]`)) {
+    if (!isInput) return { seq, reason: `entry ${seq} was changed after it was written` };
+    const end = line.length - 64;
+    if (!line.endsWith(`,"${this.prevHash}"]`, end)) {
       return {
         seq,
         reason: `entry ${seq} does not link to entry ${seq - 1} (rows removed, reordered or replaced)`,
       };
     }
-    const stored = row.slice(end);
-    if (hash('sha256', input) !== stored && this.recompute(seq) !== stored)
+    const stored = line.slice(end);
+    if (hash('sha256', line.slice(0, end)) !== stored && this.recompute(seq) !== stored)
       return { seq, reason: `entry ${seq} was changed after it was written` };
     this.prevHash = stored;
     this.expectedSeq++;
@@ -74,53 +81,56 @@ export class ChainCheck {
   }
 
   private recompute(seq: number): string {
-    const row = this.fields.get(seq);
-    return row ? entryHashOf(...row) : '';
+    this.fields ??= ((select) => (s: number) => {
+      const row = select.get(s);
+      return row ? entryHashOf(...row) : '';
+    })(
+      this.db
+        .prepare<[number], [number, string, string, string | null, string, string, string]>(
+          'SELECT seq, ts, type, agent_id, actor, payload, prev_hash FROM ledger_entries WHERE seq = ?',
+        )
+        .raw(),
+    );
+    return this.fields(seq);
   }
 }
 
-/** Rows per batch of `checkChain`. */
-const BATCH = 8192;
+/** What checking entries from..to found: the first problem, or none and the hash of `to`. */
+export interface ChainChunkResult {
+  problem: ChainProblem | null;
+  head: string;
+}
 
 /**
- * Checks entries from..upTo on `db` alone (a worker's own connection), a batch at a time. A range
- * that does not start at 1 links its first entry to the stored hash of the entry before it: the
- * range holding that entry proves the hash right, so ranges checked apart check the whole chain.
+ * Checks entries from..to of `db`. A chunk that does not start at 1 links its first entry to the
+ * stored hash of the entry before it: the chunk holding that entry proves the hash right, so
+ * chunks checked apart (on several threads) check the whole chain.
  */
-export function checkChain(
-  store: LedgerSource,
-  upTo: number,
-  from = 1,
-): { problem: ChainProblem | null; checked: number; head: string } {
-  const db = dbOf(store);
+export function checkChainChunk(db: LedgerDb, from: number, to: number): ChainChunkResult {
   const chain = new ChainCheck(db);
   if (from > 1) {
     chain.expectedSeq = from;
-    // A missing entry before the range is reported by the range that holds it.
+    // A missing entry before the chunk is reported by the chunk that holds it.
     chain.prevHash =
       (db
         .prepare<[number], string>('SELECT hash FROM ledger_entries WHERE seq = ?')
         .pluck()
         .get(from - 1) as string | undefined) ?? 'missing';
   }
-  const select = db
-    .prepare<[number, number], string | number>(
-      `SELECT ${CHAIN_ROW} FROM ledger_entries WHERE seq > ? AND seq <= ? ORDER BY seq`,
-    )
-    .pluck();
-  for (let after = from - 1; after < upTo; after += BATCH) {
-    for (const row of select.all(after, Math.min(upTo, after + BATCH))) {
-      const problem = chain.next(row);
-      if (problem) return { problem, checked: chain.expectedSeq - 1, head: chain.prevHash };
-    }
+  const text = db.prepare<[number, number], string | null>(CHAIN_CHUNK_QUERY).pluck().get(from, to) ?? '';
+  for (let start = 0; start < text.length; ) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    const problem = chain.next(text.slice(start, end));
+    if (problem) return { problem, head: chain.prevHash };
+    start = end + 1;
   }
-  if (chain.expectedSeq - 1 < upTo) {
+  if (chain.expectedSeq <= to) {
     const seq = chain.expectedSeq;
     return {
       problem: { seq, reason: `entry ${seq} is missing (the chain ends at ${seq - 1})` },
-      checked: seq - 1,
       head: chain.prevHash,
     };
   }
-  return { problem: null, checked: upTo, head: chain.prevHash };
+  return { problem: null, head: chain.prevHash };
 }

@@ -93,9 +93,11 @@ function replayAndCompare(
 ): VerifyResult {
   const checkpoints = new CheckpointCheck(db);
   const upTo = (db.prepare('SELECT coalesce(max(seq), 0) FROM ledger_entries').pluck().get() as number) ?? 0;
-  // The hash chain is checked in ranges on other threads (a large ledger file) while this one replays.
+  // The hash chain is checked in chunks on other threads (a large ledger file) while this one
+  // replays and compares the projections, then takes the chunks left.
   const chain = startChainCheck(db, upTo);
   const replayed = replayChain(db, upTo, replay, checkpoints, options.publicKey);
+  const mismatch = replayed.problem ? null : replay.compare(upTo);
   // The chain's own verdict comes first: a replay that failed on an entry the chain proves
   // tampered is reported as the tampering.
   const checked = chain.wait();
@@ -115,7 +117,6 @@ function replayAndCompare(
   const key = trustedKey(replayed.pinned, options, notes, checkpoints.rows.length > 0);
   const untrusted = trustFailure(db, lastSeq, checkpoints, key, trustedHeads, notes, fail);
   if (untrusted) return untrusted;
-  const mismatch = replay.compare(lastSeq);
   if (mismatch) {
     return {
       ok: false,
