@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
-import { type ChainChunkResult, type ChainProblem, checkChainChunk } from './chain-check.js';
+import { type ChainChunkResult, type ChainProblem, type ChainTypes, checkChainChunk } from './chain-check.js';
 import { GENESIS_HASH } from './entry-hash.js';
 import type { LedgerDb } from './open-ledger-db.js';
 
@@ -29,6 +29,8 @@ export interface ChainCheckResult {
   checked: number;
   /** The stored hash of the last entry checked. */
   head: string;
+  /** How many entries up to `upTo` are of the replayed types (with no problem). */
+  replayable: number;
 }
 
 /** What a worker posts: a chunk it checked, or why it stopped. */
@@ -41,7 +43,7 @@ export type ChainWorkerMessage = { chunk: number; result: ChainChunkResult } | {
  * the workers' results and gives the first problem in chain order. Small or in-memory ledgers, and
  * chunks whose worker could not run, are checked on the caller's thread.
  */
-export function startChainCheck(db: LedgerDb, upTo: number): { wait(): ChainCheckResult } {
+export function startChainCheck(db: LedgerDb, upTo: number, types: ChainTypes): { wait(): ChainCheckResult } {
   const chunks = Math.ceil(upTo / CHAIN_CHUNK);
   const threads =
     db.memory || upTo < CHAIN_THREAD_MIN_ENTRIES || !existsSync(fileURLToPath(WORKER))
@@ -52,7 +54,16 @@ export function startChainCheck(db: LedgerDb, upTo: number): { wait(): ChainChec
   for (let w = 0; w < threads; w++) {
     const { port1, port2 } = new MessageChannel();
     const worker = new Worker(WORKER, {
-      workerData: { path: db.name, upTo, chunks, chunkSize: CHAIN_CHUNK, shared, slot: 1 + w, port: port2 },
+      workerData: {
+        path: db.name,
+        upTo,
+        chunks,
+        chunkSize: CHAIN_CHUNK,
+        types,
+        shared,
+        slot: 1 + w,
+        port: port2,
+      },
       transferList: [port2],
     });
     worker.unref();
@@ -61,7 +72,7 @@ export function startChainCheck(db: LedgerDb, upTo: number): { wait(): ChainChec
   const results: (ChainChunkResult | undefined)[] = new Array(chunks);
   const check = (chunk: number): ChainChunkResult => {
     const from = chunk * CHAIN_CHUNK + 1;
-    const result = checkChainChunk(db, from, Math.min(upTo, from + CHAIN_CHUNK - 1));
+    const result = checkChainChunk(db, from, Math.min(upTo, from + CHAIN_CHUNK - 1), types);
     results[chunk] = result;
     return result;
   };
@@ -77,14 +88,17 @@ export function startChainCheck(db: LedgerDb, upTo: number): { wait(): ChainChec
       }
       for (const [w, port] of ports.entries()) collect(shared, 1 + w, port, results);
       let head = GENESIS_HASH;
+      let replayable = 0;
       for (let chunk = 0; chunk < chunks; chunk++) {
         // A chunk a worker took and did not finish (it failed) is checked here.
         const result = results[chunk] ?? check(chunk);
-        if (result.problem)
-          return { problem: result.problem, checked: result.problem.seq - 1, head: result.head };
+        replayable += result.replayable;
+        if (result.problem) {
+          return { problem: result.problem, checked: result.problem.seq - 1, head: result.head, replayable };
+        }
         head = result.head;
       }
-      return { problem: null, checked: upTo, head };
+      return { problem: null, checked: upTo, head, replayable };
     },
   };
 }

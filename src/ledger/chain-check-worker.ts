@@ -8,11 +8,12 @@
 import type { MessagePort } from 'node:worker_threads';
 import { workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { checkChainChunk, VERIFY_MMAP_BYTES } from './chain-check.js';
+import { type ChainTypes, checkChainChunk, VERIFY_MMAP_BYTES } from './chain-check.js';
 import { type ChainWorkerMessage, NEXT_CHUNK, WORKER_STATE } from './chain-check-thread.js';
 
-const { path, upTo, chunks, chunkSize, shared, slot, port } = workerData as {
+const { path, upTo, chunks, chunkSize, types, shared, slot, port } = workerData as {
   path: string;
+  types: ChainTypes;
   upTo: number;
   chunks: number;
   chunkSize: number;
@@ -33,7 +34,7 @@ if (Atomics.compareExchange(shared, slot, WORKER_STATE.idle, WORKER_STATE.runnin
         chunk = Atomics.add(shared, NEXT_CHUNK, 1)
       ) {
         const from = chunk * chunkSize + 1;
-        const result = checkChainChunk(db, from, Math.min(upTo, from + chunkSize - 1));
+        const result = checkChainChunk(db, from, Math.min(upTo, from + chunkSize - 1), types);
         port.postMessage({ chunk, result } satisfies ChainWorkerMessage);
         // Every chunk before a bad one is taken already: the rest need no checking.
         if (result.problem) Atomics.store(shared, NEXT_CHUNK, chunks);

@@ -25,10 +25,20 @@ const CHAIN_LINE = `CASE WHEN length(hash) = 64 AND instr(hash, char(10)) = 0 TH
  * The lines of entries from..to as one text: one value crosses into JS per chunk, not one per
  * entry (moving values out of SQLite costs more than building them). The lines come in the order
  * of the scan by rowid, ascending seq (an ORDER BY inside the aggregate would sort them again);
- * lines out of order would be reported as missing entries, never pass.
+ * lines out of order would be reported as missing entries, never pass. The same pass over the
+ * rows themselves counts the entries of the types verify replays (`ChainTypes.replayed`), which
+ * verify finds through an index, and finds the first entry of a type this build does not know.
  */
-const CHAIN_CHUNK_QUERY = `SELECT group_concat(${CHAIN_LINE}, char(10)) FROM ledger_entries
-  WHERE seq >= ? AND seq <= ?`;
+const CHAIN_CHUNK_QUERY = `SELECT group_concat(${CHAIN_LINE}, char(10)),
+    count(*) FILTER (WHERE type IN (SELECT value FROM json_each(@replayed))),
+    min(seq) FILTER (WHERE type NOT IN (SELECT value FROM json_each(@known)))
+  FROM ledger_entries WHERE seq >= @from AND seq <= @to`;
+
+/** The entry types verify replays, and every type this build knows, as JSON arrays. */
+export interface ChainTypes {
+  replayed: string;
+  known: string;
+}
 
 /** How much of the ledger file verify maps into memory (SQLite caps it at its own maximum). */
 export const VERIFY_MMAP_BYTES = 1 << 30;
@@ -99,14 +109,17 @@ export class ChainCheck {
 export interface ChainChunkResult {
   problem: ChainProblem | null;
   head: string;
+  /** How many of the chunk's entries are of the replayed types. */
+  replayable: number;
 }
 
 /**
  * Checks entries from..to of `db`. A chunk that does not start at 1 links its first entry to the
  * stored hash of the entry before it: the chunk holding that entry proves the hash right, so
- * chunks checked apart (on several threads) check the whole chain.
+ * chunks checked apart (on several threads) check the whole chain. An entry of an unknown type is
+ * a problem too, unless an earlier one was found.
  */
-export function checkChainChunk(db: LedgerDb, from: number, to: number): ChainChunkResult {
+export function checkChainChunk(db: LedgerDb, from: number, to: number, types: ChainTypes): ChainChunkResult {
   const chain = new ChainCheck(db);
   if (from > 1) {
     chain.expectedSeq = from;
@@ -117,20 +130,35 @@ export function checkChainChunk(db: LedgerDb, from: number, to: number): ChainCh
         .pluck()
         .get(from - 1) as string | undefined) ?? 'missing';
   }
-  const text = db.prepare<[number, number], string | null>(CHAIN_CHUNK_QUERY).pluck().get(from, to) ?? '';
+  const [text, replayable, unknownSeq] = db
+    .prepare<[Record<string, unknown>], [string | null, number, number | null]>(CHAIN_CHUNK_QUERY)
+    .raw()
+    .get({ from, to, ...types }) ?? [null, 0, null];
+  const problem = walk(chain, text ?? '', to);
+  if (unknownSeq !== null && (!problem || unknownSeq < problem.seq)) {
+    const type = db
+      .prepare<[number], string>('SELECT type FROM ledger_entries WHERE seq = ?')
+      .pluck()
+      .get(unknownSeq);
+    return {
+      problem: { seq: unknownSeq, reason: `entry ${unknownSeq} has an unknown type "${type}"` },
+      head: '',
+      replayable,
+    };
+  }
+  return { problem, head: chain.prevHash, replayable };
+}
+
+/** Gives each line of `text` to `chain`: the first problem, or a missing entry before `to`. */
+function walk(chain: ChainCheck, text: string, to: number): ChainProblem | null {
   for (let start = 0; start < text.length; ) {
     let end = text.indexOf('\n', start);
     if (end < 0) end = text.length;
     const problem = chain.next(text.slice(start, end));
-    if (problem) return { problem, head: chain.prevHash };
+    if (problem) return problem;
     start = end + 1;
   }
-  if (chain.expectedSeq <= to) {
-    const seq = chain.expectedSeq;
-    return {
-      problem: { seq, reason: `entry ${seq} is missing (the chain ends at ${seq - 1})` },
-      head: chain.prevHash,
-    };
-  }
-  return { problem: null, head: chain.prevHash };
+  if (chain.expectedSeq > to) return null;
+  const seq = chain.expectedSeq;
+  return { seq, reason: `entry ${seq} is missing (the chain ends at ${seq - 1})` };
 }

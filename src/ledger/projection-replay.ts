@@ -54,10 +54,20 @@ export class ProjectionReplay {
   private readonly projections: Projections;
 
   constructor(private readonly db: LedgerDb) {
+    this.reset();
+    try {
+      this.projections = new Projections(db, REPLAY, { actions: false });
+    } catch (error) {
+      this.detach();
+      throw error;
+    }
+  }
+
+  /** Empty replayed tables, none left from an earlier replay or an interrupted run. */
+  reset(): void {
     this.detach();
     try {
-      for (const ddl of projectionDdl()) db.exec(ddl);
-      this.projections = new Projections(db, REPLAY, { actions: false });
+      for (const ddl of projectionDdl()) this.db.exec(ddl);
     } catch (error) {
       this.detach();
       throw error;
@@ -145,7 +155,8 @@ export class ProjectionReplay {
         .get(...p) as number;
     // The rows themselves, never an index a count could be read from instead.
     if (count(`main.${table} NOT INDEXED`, []) !== count(replayed, params)) return false;
-    const list = columns.join(', ');
+    // `seq` first where there is one: rows then compare on a number before any text.
+    const list = [...columns].sort((a, b) => Number(b === 'seq') - Number(a === 'seq')).join(', ');
     const extra = this.db
       .prepare(
         `SELECT 1 FROM (SELECT ${list} FROM ${replayed} EXCEPT SELECT ${list} FROM main.${table} NOT INDEXED) LIMIT 1`,

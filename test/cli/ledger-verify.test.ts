@@ -307,6 +307,38 @@ const TAMPERS: Tamper[] = [
     ],
   },
   {
+    // The replay finds its entries through this index; the chain's own count of them proves it.
+    // Entry 11 is after the checkpoint: nothing but that count would see it hidden.
+    name: 'index: the merged PR hidden from the type index, and from the agent’s metrics',
+    tamper: (l) => {
+      shell(
+        l,
+        `CREATE INDEX hiding ON ledger_entries (type, agent_id) WHERE seq <> 11;
+         PRAGMA writable_schema = ON;
+         UPDATE sqlite_master SET rootpage = (SELECT rootpage FROM sqlite_master WHERE name = 'hiding')
+           WHERE name = 'ledger_entries_type_agent';
+         DELETE FROM sqlite_master WHERE name = 'hiding';`,
+      );
+      shell(
+        l,
+        "UPDATE agent_metrics SET merged_prs_at_tier = 0, merged_prs_total = 0 WHERE agent_id = 'docs-bot';",
+      );
+    },
+    expect: [
+      /^first bad table: agent_metrics$/m,
+      /^first bad key: agent_id=docs-bot$/m,
+      /^note: warning: the index ledger_entries_type_agent does not match the entries/m,
+    ],
+  },
+  {
+    name: 'unknown type: an entry of a type this build does not know, hashed and linked',
+    tamper: (l) => {
+      const chain = rows(l);
+      writeChain(l, rehash(chain.map((r) => (r.seq === 10 ? { ...r, type: 'agent.shadow' } : r))));
+    },
+    expect: [/^first bad sequence: 10$/m, /entry 10 has an unknown type "agent\.shadow"/],
+  },
+  {
     name: 'projection: a violation deleted',
     tamper: (l) => shell(l, 'DELETE FROM violations WHERE seq = 4;'),
     expect: [/^first bad table: violations$/m, /^first bad key: seq=4$/m],
