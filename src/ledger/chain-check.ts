@@ -15,29 +15,23 @@ import type { LedgerDb } from './open-ledger-db.js';
 export const HASH_INPUT = 'json_array(seq, ts, type, agent_id, actor, payload, prev_hash)';
 
 /**
- * One line per entry: its hash input followed by its stored hash. JSON text never holds a raw
- * newline, so lines split one way only; a stored hash that is not 64 characters long or holds a
- * newline gives the entry's sequence number alone, to be reported as changed.
+ * The entries from..to as one text, a line each: its hash input followed by its stored hash. One
+ * value crosses into JS per chunk, not one per entry (moving values out of SQLite costs more than
+ * building them). JSON text never holds a raw newline; a stored hash that does, or is not 64
+ * characters long, fails the line's check and the entry is judged from its stored columns. The
+ * lines come in the order of the scan by rowid, ascending seq (an ORDER BY inside the aggregate
+ * would sort them again); lines out of order would be reported as missing entries, never pass.
  */
-const CHAIN_LINE = `CASE WHEN length(hash) = 64 AND instr(hash, char(10)) = 0 THEN ${HASH_INPUT} || hash ELSE seq END`;
+const CHAIN_CHUNK_QUERY = `SELECT group_concat(${HASH_INPUT} || ifnull(hash, ''), char(10)) FROM ledger_entries
+  WHERE seq >= ? AND seq <= ?`;
 
 /**
- * The lines of entries from..to as one text: one value crosses into JS per chunk, not one per
- * entry (moving values out of SQLite costs more than building them). The lines come in the order
- * of the scan by rowid, ascending seq (an ORDER BY inside the aggregate would sort them again);
- * lines out of order would be reported as missing entries, never pass. The same pass over the
- * rows themselves counts the entries of the types verify replays (`ChainTypes.replayed`), which
- * verify finds through an index, and finds the first entry of a type this build does not know.
+ * The entry types verify replays (it finds them through an index, and the chain check counts
+ * them from the entries themselves), and every type this build knows.
  */
-const CHAIN_CHUNK_QUERY = `SELECT group_concat(${CHAIN_LINE}, char(10)),
-    count(*) FILTER (WHERE type IN (SELECT value FROM json_each(@replayed))),
-    min(seq) FILTER (WHERE type NOT IN (SELECT value FROM json_each(@known)))
-  FROM ledger_entries WHERE seq >= @from AND seq <= @to`;
-
-/** The entry types verify replays, and every type this build knows, as JSON arrays. */
 export interface ChainTypes {
-  replayed: string;
-  known: string;
+  replayed: readonly string[];
+  known: readonly string[];
 }
 
 /** How much of the ledger file verify maps into memory (SQLite caps it at its own maximum). */
@@ -51,58 +45,113 @@ export interface ChainProblem {
 
 /**
  * Walks the chain in order: no entry missing, each linked to the one before, each hashing to its
- * stored hash. `next` is called once per entry, in sequence order.
+ * stored hash, each of a type this build knows. `next` is called once per entry, in sequence
+ * order; `replayable` counts the entries of the replayed types.
  */
 export class ChainCheck {
   expectedSeq = 1;
   prevHash = GENESIS_HASH;
-  private fields: ((seq: number) => string) | null = null;
+  replayable = 0;
+  private readonly replayed: ReadonlySet<string>;
+  private readonly known: ReadonlySet<string>;
+  private columns: ((seq: number) => StoredColumns | undefined) | null = null;
 
-  constructor(private readonly db: LedgerDb) {}
+  constructor(
+    private readonly db: LedgerDb,
+    types: ChainTypes,
+  ) {
+    this.replayed = new Set(types.replayed);
+    this.known = new Set(types.known);
+  }
 
   /**
-   * `line`: a CHAIN_LINE. The input starts `[seq,` and ends with the JSON string of `prev_hash`; a
-   * JSON string never holds an unescaped `"`, so an input ending `,"<previous hash>"]` is one
-   * whose `prev_hash` is exactly the previous hash.
+   * The line at text[start, end). Its input starts `[seq,` and ends with the JSON string of
+   * `prev_hash`; a JSON string never holds an unescaped `"`, so an input ending
+   * `,"<previous hash>"]` is one whose `prev_hash` is exactly the previous hash.
    */
-  next(line: string): ChainProblem | null {
-    const isInput = line.charCodeAt(0) === 91; // '['
-    const seq = isInput ? Number(line.slice(1, line.indexOf(','))) : Number(line);
+  next(text: string, start: number, end: number): ChainProblem | null {
+    const seq = Number(text.slice(start + 1, text.indexOf(',', start)));
     if (seq !== this.expectedSeq) {
       return {
         seq: this.expectedSeq,
         reason: `entry ${this.expectedSeq} is missing (the next stored entry is ${seq})`,
       };
     }
-    if (!isInput) return { seq, reason: `entry ${seq} was changed after it was written` };
-    const end = line.length - 64;
-    if (!line.endsWith(`,"${this.prevHash}"]`, end)) {
-      return {
-        seq,
-        reason: `entry ${seq} does not link to entry ${seq - 1} (rows removed, reordered or replaced)`,
-      };
+    const inputEnd = end - 64;
+    const stored = text.slice(inputEnd, end);
+    let type: string;
+    if (this.links(text, start, inputEnd) && hash('sha256', text.slice(start, inputEnd)) === stored) {
+      this.prevHash = stored;
+      type = typeOf(text, start, inputEnd);
+    } else {
+      const row = this.storedColumns(seq);
+      if (!row || row[5] !== this.prevHash) {
+        return {
+          seq,
+          reason: `entry ${seq} does not link to entry ${seq - 1} (rows removed, reordered or replaced)`,
+        };
+      }
+      const [ts, storedType, agentId, actor, payload, prevHash, storedHash] = row;
+      if (entryHashOf(seq, ts, storedType, agentId, actor, payload, prevHash) !== storedHash)
+        return { seq, reason: `entry ${seq} was changed after it was written` };
+      this.prevHash = storedHash;
+      type = storedType;
     }
-    const stored = line.slice(end);
-    if (hash('sha256', line.slice(0, end)) !== stored && this.recompute(seq) !== stored)
-      return { seq, reason: `entry ${seq} was changed after it was written` };
-    this.prevHash = stored;
+    if (!this.known.has(type)) return { seq, reason: `entry ${seq} has an unknown type "${type}"` };
+    if (this.replayed.has(type)) this.replayable++;
     this.expectedSeq++;
     return null;
   }
 
-  private recompute(seq: number): string {
-    this.fields ??= ((select) => (s: number) => {
-      const row = select.get(s);
-      return row ? entryHashOf(...row) : '';
-    })(
-      this.db
-        .prepare<[number], [number, string, string, string | null, string, string, string]>(
-          'SELECT seq, ts, type, agent_id, actor, payload, prev_hash FROM ledger_entries WHERE seq = ?',
-        )
-        .raw(),
+  /** Whether the input at text[start, end) ends `,"<previous hash>"]` (read in place, not copied). */
+  private links(text: string, start: number, end: number): boolean {
+    const at = end - 68;
+    return (
+      at > start &&
+      this.prevHash.length === 64 &&
+      text.charCodeAt(at) === 44 && // ,
+      text.charCodeAt(at + 1) === 34 && // "
+      text.startsWith(this.prevHash, at + 2) &&
+      text.charCodeAt(end - 2) === 34 && // "
+      text.charCodeAt(end - 1) === 93 // ]
     );
-    return this.fields(seq);
   }
+
+  /** An entry's stored columns, to judge it when its line does not check. */
+  private storedColumns(seq: number): StoredColumns | undefined {
+    if (!this.columns) {
+      const select = this.db
+        .prepare<[number], StoredColumns>(
+          'SELECT ts, type, agent_id, actor, payload, prev_hash, hash FROM ledger_entries WHERE seq = ?',
+        )
+        .raw();
+      this.columns = (s) => select.get(s);
+    }
+    return this.columns(seq);
+  }
+}
+
+type StoredColumns = [string, string, string | null, string, string, string, string];
+
+/**
+ * The type in a checked hash input `[seq,"ts","type",…` at text[start, end), read in place: a
+ * quote with no backslash before it ends a JSON string. Decoded whole where ts or type holds an
+ * escape.
+ */
+function typeOf(text: string, start: number, end: number): string {
+  const tsOpen = text.indexOf(',', start) + 1;
+  const tsClose = text.indexOf('"', tsOpen + 1);
+  const typeClose = text.indexOf('"', tsClose + 3);
+  const plain =
+    text.charCodeAt(tsOpen) === 34 &&
+    text.charCodeAt(tsClose - 1) !== 92 &&
+    text.charCodeAt(tsClose + 1) === 44 &&
+    text.charCodeAt(tsClose + 2) === 34 &&
+    typeClose < end &&
+    text.charCodeAt(typeClose - 1) !== 92;
+  const type = plain ? text.slice(tsClose + 3, typeClose) : '\\';
+  if (!type.includes('\\')) return type;
+  return String((JSON.parse(text.slice(start, end)) as unknown[])[2]);
 }
 
 /** What checking entries from..to found: the first problem, or none and the hash of `to`. */
@@ -116,11 +165,10 @@ export interface ChainChunkResult {
 /**
  * Checks entries from..to of `db`. A chunk that does not start at 1 links its first entry to the
  * stored hash of the entry before it: the chunk holding that entry proves the hash right, so
- * chunks checked apart (on several threads) check the whole chain. An entry of an unknown type is
- * a problem too, unless an earlier one was found.
+ * chunks checked apart (on several threads) check the whole chain.
  */
 export function checkChainChunk(db: LedgerDb, from: number, to: number, types: ChainTypes): ChainChunkResult {
-  const chain = new ChainCheck(db);
+  const chain = new ChainCheck(db, types);
   if (from > 1) {
     chain.expectedSeq = from;
     // A missing entry before the chunk is reported by the chunk that holds it.
@@ -130,23 +178,9 @@ export function checkChainChunk(db: LedgerDb, from: number, to: number, types: C
         .pluck()
         .get(from - 1) as string | undefined) ?? 'missing';
   }
-  const [text, replayable, unknownSeq] = db
-    .prepare<[Record<string, unknown>], [string | null, number, number | null]>(CHAIN_CHUNK_QUERY)
-    .raw()
-    .get({ from, to, ...types }) ?? [null, 0, null];
-  const problem = walk(chain, text ?? '', to);
-  if (unknownSeq !== null && (!problem || unknownSeq < problem.seq)) {
-    const type = db
-      .prepare<[number], string>('SELECT type FROM ledger_entries WHERE seq = ?')
-      .pluck()
-      .get(unknownSeq);
-    return {
-      problem: { seq: unknownSeq, reason: `entry ${unknownSeq} has an unknown type "${type}"` },
-      head: '',
-      replayable,
-    };
-  }
-  return { problem, head: chain.prevHash, replayable };
+  const text = db.prepare<[number, number], string | null>(CHAIN_CHUNK_QUERY).pluck().get(from, to) ?? '';
+  const problem = walk(chain, text, to);
+  return { problem, head: chain.prevHash, replayable: chain.replayable };
 }
 
 /** Gives each line of `text` to `chain`: the first problem, or a missing entry before `to`. */
@@ -154,7 +188,7 @@ function walk(chain: ChainCheck, text: string, to: number): ChainProblem | null 
   for (let start = 0; start < text.length; ) {
     let end = text.indexOf('\n', start);
     if (end < 0) end = text.length;
-    const problem = chain.next(text.slice(start, end));
+    const problem = chain.next(text, start, end);
     if (problem) return problem;
     start = end + 1;
   }

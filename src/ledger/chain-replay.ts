@@ -21,10 +21,9 @@ export const REPLAYED_TYPES: readonly string[] = [
 ];
 
 /** The types for the chain check, which counts the replayed entries and finds unknown types. */
-export const CHAIN_TYPES: ChainTypes = {
-  replayed: JSON.stringify(REPLAYED_TYPES),
-  known: JSON.stringify(LEDGER_ENTRY_TYPES),
-};
+export const CHAIN_TYPES: ChainTypes = { replayed: REPLAYED_TYPES, known: LEDGER_ENTRY_TYPES };
+const REPLAYED_JSON = JSON.stringify(REPLAYED_TYPES);
+const KNOWN_JSON = JSON.stringify(LEDGER_ENTRY_TYPES);
 
 /**
  * Where the replayed entries are, found through the (type, agent_id) index: a hint, never proof.
@@ -142,7 +141,7 @@ function indexedBatches(
 ): { rows: Iterable<ReplayRow[]>; indexed: boolean } | null {
   let seqs: Float64Array;
   try {
-    const found = db.prepare<[string, number], number>(INDEXED_SEQS).pluck().all(CHAIN_TYPES.replayed, upTo);
+    const found = db.prepare<[string, number], number>(INDEXED_SEQS).pluck().all(REPLAYED_JSON, upTo);
     seqs = Float64Array.from(found).sort();
   } catch {
     return null;
@@ -164,7 +163,7 @@ function scannedBatches(db: LedgerDb, upTo: number): { rows: Iterable<ReplayRow[
   function* rows(): Generator<ReplayRow[]> {
     for (let after = 0; after < upTo; after += REPLAY_WINDOW) {
       const to = Math.min(upTo, after + REPLAY_WINDOW);
-      yield select.all(after, to, CHAIN_TYPES.replayed, CHAIN_TYPES.known) as ReplayRow[];
+      yield select.all(after, to, REPLAYED_JSON, KNOWN_JSON) as ReplayRow[];
     }
   }
   return { rows: rows(), indexed: false };

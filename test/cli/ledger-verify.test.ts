@@ -331,12 +331,13 @@ const TAMPERS: Tamper[] = [
     ],
   },
   {
+    // A quote and a backslash in the type: the check reads types from the JSON of each entry.
     name: 'unknown type: an entry of a type this build does not know, hashed and linked',
     tamper: (l) => {
       const chain = rows(l);
-      writeChain(l, rehash(chain.map((r) => (r.seq === 10 ? { ...r, type: 'agent.shadow' } : r))));
+      writeChain(l, rehash(chain.map((r) => (r.seq === 10 ? { ...r, type: 'agent."shadow\\' } : r))));
     },
-    expect: [/^first bad sequence: 10$/m, /entry 10 has an unknown type "agent\.shadow"/],
+    expect: [/^first bad sequence: 10$/m, /entry 10 has an unknown type "agent\."shadow\\"/],
   },
   {
     name: 'projection: a violation deleted',
