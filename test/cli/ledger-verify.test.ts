@@ -461,6 +461,16 @@ describe('agov ledger verify against an attacker on the host', () => {
     expect(r.status).toBe(1);
   });
 
+  it('without the type index the replay reads every row: ok untouched, a changed projection named', () => {
+    shell(ledger, 'DROP INDEX ledger_entries_type_agent;');
+    expect(agov(['ledger', 'verify'], env).status).toBe(0);
+    shell(ledger, "UPDATE decisions SET outcome = 'allow' WHERE seq = 6;");
+    const r = agov(['ledger', 'verify'], env);
+    expect(r.stdout).toMatch(/^first bad table: decisions$/m);
+    expect(r.stdout).toMatch(/^first bad key: seq=6$/m);
+    expect(r.status).toBe(1);
+  });
+
   it('without the public key, a chain rewritten wholesale around another key is self-consistent', () => {
     // What --public-key (or --head) is for: nothing on the host can tell this history from the real one.
     swapPinnedKey(ledger);
