@@ -18,6 +18,8 @@ import { SlackIntegration } from '../slack/slack-integration.js';
 
 export interface IntegrationOptions {
   github?: GithubIntegrationOptions;
+  /** True while this replica holds the periodic-work lease (the reconciliation sweep waits for it). */
+  runsPeriodicWork?: () => boolean;
   vaultRetry?: { initialMs: number; maxMs: number };
   vaultBreaker?: CircuitBreakerPolicy;
   slackRetry?: { initialMs: number; maxMs: number };
@@ -63,7 +65,10 @@ export function wireIntegrations(
   };
   const revocations = new Revocations(governance, { vault: Boolean(secrets) }, kickOutboxes);
   const promotions = new Promotions(governance, secrets ? vaultSetTierMessage : null, kickOutboxes);
-  parts.github = githubFor(governance, env, logger, revocations, options.github);
+  parts.github = githubFor(governance, env, logger, revocations, {
+    ...(options.runsPeriodicWork ? { runsPeriodicWork: options.runsPeriodicWork } : {}),
+    ...options.github,
+  });
   if (secrets) parts.vault = new VaultDeliverer(governance, secrets, revocations, logger, options.vaultRetry);
   parts.slack = slackFor(governance, env, logger, { promotions, revocations }, parts, options);
   const subscribers = new IntegrationManager(governance.ledger);
@@ -98,10 +103,19 @@ function githubFor(
   const config = readGithubConfig(env);
   if (!config) return null;
   return new GithubIntegration(governance, config, logger, {
+    slackUnavailable: slackUnavailable(governance, env),
     ...options,
     recordEffect: (r, ok, detail) =>
       revocations.recordEffect(r.revocationId, r.agentId, r.effect, ok, detail),
   });
+}
+
+/** Why approvers cannot be reminded in Slack, in words for the ledger; null when they can. */
+function slackUnavailable(governance: Governance, env: Env): string | null {
+  if (!readSlackConfig(env)) return 'Slack is not configured (SLACK_BOT_TOKEN)';
+  if (!governance.config.slack.approvals_channel)
+    return 'no Slack approvals channel is configured (slack.approvals_channel)';
+  return null;
 }
 
 function slackFor(

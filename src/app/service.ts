@@ -31,6 +31,7 @@ import { Metrics } from './health/metrics.js';
 import { registerHealth } from './health/register-health.js';
 import { type IntegrationOptions, type Integrations, wireIntegrations } from './integrations.js';
 import { openRuntime, type Runtime } from './open-runtime.js';
+import { ReplicaPresence, ServeMarker, thisReplica } from './replicas.js';
 import { createSetupRoutes, type SetupPageOptions } from './setup-page.js';
 import { prepareLedger, type StartUpCheck, startTimers } from './start-up.js';
 import { createUpkeep } from './upkeep.js';
@@ -49,6 +50,8 @@ export interface RunningService {
   agentApi: AgentApi;
   health: HealthManager;
   github: GithubIntegration | null;
+  /** This replica among the others on the state store, and whether it runs the periodic work. */
+  presence: ReplicaPresence;
   server: Server;
   port: number;
   stop(): Promise<void>;
@@ -73,21 +76,34 @@ export async function startService(
     ...(options.clock ? { clock: options.clock } : {}),
   });
   let integrations: Integrations | null = null;
+  const me = thisReplica(env.LEDGER_PATH, runtime.governance.clock.now());
+  const presence = new ReplicaPresence(
+    runtime.state,
+    me,
+    env.PERIODIC_LEASE_MS,
+    logger,
+    Date.now,
+    new ServeMarker(env.LEDGER_PATH, me),
+  );
   try {
+    // Before the state store is rebuilt from this ledger: a replica on another ledger must not.
+    await presence.join();
     const checked = await prepareLedger(runtime, env, logger);
     const governance = runtime.governance;
-    integrations = wireIntegrations(governance, env, logger, options);
+    const runsPeriodicWork = () => presence.runsPeriodicWork();
+    integrations = wireIntegrations(governance, env, logger, { runsPeriodicWork, ...options });
     // Revocations and pauses taken while the ledger could not be written, recorded now.
     await replaySafetyJournal(governance, integrations.revocations, logger);
-    const served = await serve(runtime, integrations, env, logger, checked, options.setup);
+    const served = await serve(runtime, integrations, env, logger, checked, options.setup, runsPeriodicWork);
     const upkeep = createUpkeep({
       ...served,
       governance,
       integrations,
       watcher: new Watcher(governance),
       logger,
+      runsPeriodicWork,
     });
-    const timers = startTimers(runtime, env, logger, upkeep);
+    const timers = startTimers(runtime, env, logger, upkeep, runsPeriodicWork);
     await startIntegrations(integrations);
     logStarted(runtime, env, logger, served.port);
     const parts = integrations;
@@ -101,10 +117,12 @@ export async function startService(
       vault: parts.vault,
       slack: parts.slack,
       github: parts.github,
-      stop: () => stopService({ ...served, runtime, integrations: parts, timers }),
+      presence,
+      stop: () => stopService({ ...served, runtime, integrations: parts, timers, presence }),
     };
   } catch (error) {
     await integrations?.github?.stop();
+    await presence.leave();
     await runtime.close();
     throw error;
   }
@@ -124,6 +142,7 @@ async function serve(
   logger: Logger,
   checked: StartUpCheck,
   setup: SetupPageOptions | undefined,
+  runsPeriodicWork: () => boolean,
 ) {
   const governance = runtime.governance;
   const agentRuntime = new AgentRuntime(governance, logger, integrations.vault?.secrets ?? null);
@@ -134,7 +153,7 @@ async function serve(
     readSlackConfig(env)?.botToken ?? null,
     logger,
   );
-  const metrics = new Metrics(() => queueDepths(runtime, integrations), health);
+  const metrics = new Metrics(() => queueDepths(runtime, integrations), health, runsPeriodicWork);
   governance.onEntry((entry) => metrics.observe(entry));
   const agentApi = createAgentApi(agentRuntime, governance.ledger, logger, {
     limits: new RequestLimits(governance.state, governance.config.agent_api, logger),
@@ -200,6 +219,7 @@ async function stopService(s: {
   server: Server;
   agentApi: AgentApi;
   timers: NodeJS.Timeout[];
+  presence: ReplicaPresence;
 }): Promise<void> {
   const { github, slack, vault, consequences } = s.integrations;
   for (const t of s.timers) clearInterval(t);
@@ -214,5 +234,6 @@ async function stopService(s: {
   await vault?.deliverer.pump.stop();
   await slack?.stop();
   await s.agentApi.close();
+  await s.presence.leave();
   await s.runtime.close();
 }

@@ -31,12 +31,16 @@ export async function prepareLedger(runtime: Runtime, env: Env, logger: Logger):
   return { at, when: 'start-up', ok: true, entries: verified.checked, ms: verified.ms };
 }
 
-/** Follows entries other processes append (the CLI, other replicas), runs upkeep, takes checkpoints. */
+/**
+ * Follows entries other processes append (the CLI, other replicas), runs upkeep, and takes
+ * checkpoints while this replica holds the periodic-work lease.
+ */
 export function startTimers(
   runtime: Runtime,
   env: Env,
   logger: Logger,
   upkeep: () => Promise<void>,
+  runsPeriodicWork: () => boolean,
 ): NodeJS.Timeout[] {
   const timers = [
     setInterval(() => {
@@ -49,6 +53,7 @@ export function startTimers(
   if (env.CHECKPOINT_INTERVAL_MINUTES > 0) {
     timers.push(
       setInterval(() => {
+        if (!runsPeriodicWork()) return;
         const latest = runtime.checkpoints.latest();
         if (latest && latest.headSeq === runtime.ledger.head().seq) return;
         const c = runtime.checkpoints.create();

@@ -1,4 +1,5 @@
 import type { AgentRuntime } from '../agents-api/agent-runtime.js';
+import { DeploymentApprovals } from '../governance/deployment-approvals.js';
 import type { Governance } from '../governance/governance.js';
 import { replaySafetyJournal } from '../governance/safety-actions.js';
 import type { Logger } from '../platform/logger.js';
@@ -13,16 +14,20 @@ interface UpkeepParts {
   agentRuntime: AgentRuntime;
   watcher: Watcher;
   logger: Logger;
+  /** True while this replica holds the periodic-work lease (app/replicas.ts). */
+  runsPeriodicWork: () => boolean;
 }
 
 /**
- * The periodic upkeep, as of `now`: consequences followed, probes, queued safety actions, a state
- * store that came back empty, missed heartbeats, budget recovery, the bug watcher, the council's
- * Slack group, and approval expiry. Each step that fails is logged and retried next time; the
- * others still run.
+ * The periodic upkeep, as of `now`. Every replica follows the consequences, probes its
+ * dependencies, records its queued safety actions and rebuilds a state store that came back empty.
+ * The shared work — missed heartbeats, budget recovery, the bug watcher, the council's Slack group
+ * and approval expiry (PRs' and deployments') — runs only on the replica holding the periodic-work
+ * lease. Each step that fails is logged and retried next time; the others still run.
  */
 export function createUpkeep(parts: UpkeepParts): (now?: Date) => Promise<void> {
   const { governance, integrations, health, agentRuntime, logger } = parts;
+  const deployments = new DeploymentApprovals(governance);
   const attempt = async (what: string, step: () => unknown) => {
     try {
       await step();
@@ -37,6 +42,7 @@ export function createUpkeep(parts: UpkeepParts): (now?: Date) => Promise<void> 
       replaySafetyJournal(governance, integrations.revocations, logger),
     );
     await attempt('state store rebuild', () => rebuildIfEmpty(governance, logger));
+    if (!parts.runsPeriodicWork()) return;
     await attempt('heartbeat sweep', () => agentRuntime.sweepHeartbeats());
     await attempt('budget recovery', () => governance.recoverBudgets(now));
     await attempt('bug watcher', () => watch(parts, now));
@@ -49,6 +55,10 @@ export function createUpkeep(parts: UpkeepParts): (now?: Date) => Promise<void> 
       integrations.slack?.pump.kick();
     });
     await attempt('approval expiry', () => integrations.github?.expireWaiting(now));
+    // A deployment past its gate's deadline (or that nobody left may approve) is answered rejected.
+    await attempt('deployment expiry', () => {
+      if (deployments.expire(now) > 0) integrations.kickOutboxes();
+    });
   };
 }
 

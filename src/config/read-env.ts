@@ -23,6 +23,7 @@ export const envSchema = z.object({
   LEDGER_SIGNING_KEY_PATH: optionalText,
   CHECKPOINT_INTERVAL_MINUTES: z.coerce.number().min(0).default(60),
   HEALTH_PROBE_INTERVAL_MS: z.coerce.number().int().min(100).default(2000),
+  PERIODIC_LEASE_MS: z.coerce.number().int().min(200).default(10_000),
   APP_ID: optionalText,
   PRIVATE_KEY: optionalText,
   PRIVATE_KEY_PATH: optionalText,

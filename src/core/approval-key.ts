@@ -43,3 +43,71 @@ export function approvalKeyOf(key: ApprovalKey): string {
 function format(key: ApprovalKey): string {
   return `${key.repository}#${key.number}@${key.headSha}`;
 }
+
+/**
+ * The key of a deployment waiting on a gate: one environment of one workflow run. Its string form,
+ * `deployment:owner/name:run:RUN_ID:env:ENVIRONMENT` (the environment percent-encoded), is what a
+ * Slack button carries back. It never reads as a PR's key (an owner holds no `:`) nor a PR's key as
+ * one of these, and a value reads as a key only when it is exactly the string
+ * `deploymentApprovalKeyOf` builds for what it says: a forged value names no other deployment.
+ */
+export interface DeploymentApprovalKey {
+  repository: string;
+  runId: number;
+  /** As GitHub sent it (the answer names it back); GitHub limits a name to 255 characters. */
+  environment: string;
+}
+
+const DEPLOYMENT_KEY =
+  /^deployment:([A-Za-z0-9][A-Za-z0-9_-]*\/[A-Za-z0-9_.-]+):run:([1-9][0-9]*):env:([^:]+)$/;
+const MAX_ENVIRONMENT = 255;
+
+export function parseDeploymentApprovalKey(value: string): DeploymentApprovalKey | null {
+  const match = DEPLOYMENT_KEY.exec(value);
+  if (!match) return null;
+  const [, repository, digits, encoded] = match as unknown as [string, string, string, string];
+  const environment = decoded(encoded);
+  const runId = Number(digits);
+  const name = repository.slice(repository.indexOf('/') + 1);
+  if (environment === null || !Number.isSafeInteger(runId) || name === '.' || name === '..') return null;
+  const key = { repository, runId, environment };
+  // Only the one spelling counts: `%41` for `A`, or lower-case hex, would be a second key for it.
+  return validEnvironment(environment) && formatDeployment(key) === value ? key : null;
+}
+
+/** Whether these parts make a key: one that reads back as the same run and environment. */
+export function isDeploymentApprovalKey(key: DeploymentApprovalKey): boolean {
+  if (!validEnvironment(key.environment)) return false;
+  const back = parseDeploymentApprovalKey(formatDeployment(key));
+  return (
+    back?.repository === key.repository && back.runId === key.runId && back.environment === key.environment
+  );
+}
+
+/** The key of a deployment waiting on a gate; throws for parts that would not read back as the same. */
+export function deploymentApprovalKeyOf(key: DeploymentApprovalKey): string {
+  if (!isDeploymentApprovalKey(key)) throw new Error(`not a deployment approval key: ${JSON.stringify(key)}`);
+  return formatDeployment(key);
+}
+
+function formatDeployment(key: DeploymentApprovalKey): string {
+  return `deployment:${key.repository}:run:${key.runId}:env:${encodeURIComponent(key.environment)}`;
+}
+
+function validEnvironment(environment: string): boolean {
+  if (environment.length === 0 || environment.length > MAX_ENVIRONMENT) return false;
+  try {
+    encodeURIComponent(environment); // a lone surrogate cannot be encoded
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function decoded(encoded: string): string | null {
+  try {
+    return decodeURIComponent(encoded);
+  } catch {
+    return null;
+  }
+}

@@ -18,6 +18,8 @@ export interface AppDeps {
   governance: Governance;
   gate: PullRequestGate;
   onOutbox: () => void;
+  appId: number | null;
+  slackUnavailable: string | null;
 }
 
 /** The ledger sequence of the delivery being processed, set by the inbox worker. */
@@ -41,7 +43,10 @@ const HANDLERS: ((app: Probot, deps: HandlerDeps) => void)[] = [
  * The Probot application: each handler is event → target → the one gate. Payloads were validated
  * at the edge; the handlers parse them again with the same schemas only to get their types.
  */
-export function governanceApp({ governance, gate, onOutbox }: AppDeps, meta: () => DeliveryMeta) {
+export function governanceApp(
+  { governance, gate, onOutbox, appId, slackUnavailable }: AppDeps,
+  meta: () => DeliveryMeta,
+) {
   const deps: HandlerDeps = {
     governance,
     gate,
@@ -50,6 +55,8 @@ export function governanceApp({ governance, gate, onOutbox }: AppDeps, meta: () 
     mergeGroups: new MergeGroupCheck(governance, onOutbox),
     deployments: new DeploymentGate(governance, onOutbox, gate.policies),
     seq: () => meta().seq,
+    appId,
+    slackUnavailable,
   };
   return (app: Probot) => {
     for (const register of HANDLERS) register(app, deps);

@@ -51,6 +51,8 @@ function firstRequest(
     ...(p.render.conclusion ? { conclusion: p.render.conclusion } : {}),
     output: { ...output, annotations: toApi(annotations) },
     ...(publicUrl ? { details_url: detailsUrl(publicUrl, p) } : {}),
+    // Buttons only while the check waits; an update without any takes earlier ones away.
+    actions: p.render.actions ?? [],
   };
 }
 
@@ -79,7 +81,13 @@ async function writeCheckRun(
   }
   if (id === undefined || id === CREATE_ATTEMPTED) {
     remember(CREATE_ATTEMPTED);
-    const { data } = await octokit.rest.checks.create({ ...body, name: p.name, head_sha: p.headSha });
+    const { actions, ...fields } = body;
+    const { data } = await octokit.rest.checks.create({
+      ...fields,
+      ...(actions.length ? { actions } : {}),
+      name: p.name,
+      head_sha: p.headSha,
+    });
     remember(data.id);
     return data.id;
   }

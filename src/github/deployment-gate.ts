@@ -1,16 +1,20 @@
 import type { Probot, ProbotOctokit } from 'probot';
 import type { z } from 'zod';
 import type { AgentRecord } from '../core/agent.js';
+import { deploymentApprovalKeyOf, isDeploymentApprovalKey } from '../core/approval-key.js';
+import { deploymentAnswer, tallyDeployment } from '../core/deployment-approval.js';
 import {
   type DeploymentActor,
   type DeploymentFacts,
   type DeploymentVerdict,
   decideDeployment,
 } from '../core/deployment-gate.js';
-import type { LedgerEntryInput } from '../core/ledger-entries.js';
+import type { LedgerEntryInput, LedgerPayload } from '../core/ledger-entries.js';
 import { tierCapabilities } from '../core/org-config.js';
+import { gateRule } from '../core/policy/gate-statuses.js';
 import type { Governance } from '../governance/governance.js';
 import type { OutboxMessageInput } from '../ledger/outbox.js';
+import { decisionViewQueries } from '../ledger/queries/decision-views.js';
 import { type LoadedPolicy, loadPolicy } from './load-policy.js';
 import type { PolicyCache } from './policy-cache.js';
 import { runIdOf, type WEBHOOK_SCHEMAS } from './webhook-schemas.js';
@@ -56,8 +60,9 @@ export class DeploymentGate {
     const revoked = found ? (await g.state.getRevokeSignal(found.agent.id)) !== null : false;
     g.ledger.atomically(() => {
       const actor = this.actorOf(found, revoked, creator ?? sender ?? 'unknown');
-      const verdict = decideDeployment({ environment: e.environment, actor, policy: policyFacts(loaded) });
-      const entry = decidedEntry(e, { runId, creator, sender, found, loaded, verdict });
+      const decided = decideDeployment({ environment: e.environment, actor, policy: policyFacts(loaded) });
+      const { verdict, approval } = this.withRequest(decided, e, runId, found, loaded);
+      const entry = decidedEntry(e, { runId, creator, sender, found, loaded, verdict, approval });
       const answer: DeploymentReviewPayload = {
         installationId: e.installation.id,
         owner,
@@ -71,6 +76,42 @@ export class DeploymentGate {
     });
     await g.syncState();
     this.onOutbox();
+  }
+
+  /**
+   * A deployment that waits on a gate becomes a request for people, as a PR's does: the gate
+   * resolved from the policy and the organisation's approvers and council, the deadline running
+   * from now. A gate nobody may open (no approvers: nobody) rejects it at once instead of leaving
+   * the run hanging.
+   */
+  private withRequest(
+    decided: DeploymentVerdict,
+    e: DeploymentProtectionRuleEvent,
+    runId: number,
+    found: Behind | null,
+    loaded: LoadedPolicy,
+  ): { verdict: DeploymentVerdict; approval: DeploymentApproval | undefined } {
+    if (decided.state !== 'waiting' || !decided.gate || !found || !loaded.ok)
+      return { verdict: decided, approval: undefined };
+    const g = this.governance;
+    const ref = { repository: e.repository.full_name, runId, environment: e.environment };
+    if (!isDeploymentApprovalKey(ref))
+      return {
+        verdict: rejectedBecause(decided, 'the environment cannot be named on an approval'),
+        approval: undefined,
+      };
+    const approval: DeploymentApproval = {
+      key: deploymentApprovalKeyOf(ref),
+      agentId: found.agent.id,
+      // As a PR's card reads it: the owner the agent was registered with.
+      owner: decisionViewQueries(g.ledger).agentOwner(found.agent.id) ?? found.agent.owner,
+      rule: gateRule(loaded.policy, decided.gate, g.configWithCouncil()),
+      requestedAt: g.clock.now().toISOString(),
+    };
+    const tally = tallyDeployment(approval, [], g.directory(), g.clock.now());
+    if (deploymentAnswer(tally) === 'rejected')
+      return { verdict: rejectedBecause(decided, tally.description), approval: undefined };
+    return { verdict: decided, approval };
   }
 
   /** Who the core judges: the agent found, with its status read inside the write, or a person. */
@@ -142,6 +183,7 @@ function decidedEntry(
     found: Behind | null;
     loaded: LoadedPolicy;
     verdict: DeploymentVerdict;
+    approval: DeploymentApproval | undefined;
   },
 ): LedgerEntryInput {
   const { found, verdict } = d;
@@ -165,7 +207,22 @@ function decidedEntry(
       reasons: verdict.reasons,
       policyVersion: d.loaded.ok ? d.loaded.policy.version : null,
       installationId: e.installation.id,
+      ...(d.approval ? { approval: d.approval } : {}),
     },
+  };
+}
+
+/** The request for people a waiting deployment carries in its entry. */
+type DeploymentApproval = NonNullable<LedgerPayload<'deployment.decided'>['approval']>;
+
+/** A waiting verdict turned into a rejection, saying why. */
+function rejectedBecause(waiting: DeploymentVerdict, why: string): DeploymentVerdict {
+  const reasons = [...waiting.reasons, why];
+  return {
+    state: 'rejected',
+    reasons,
+    comment: `Agent Governance: Rejected: ${reasons.join('; ')}.`.slice(0, 1000),
+    gate: waiting.gate,
   };
 }
 

@@ -25,12 +25,19 @@ export const WEBHOOK_PATH = '/api/github/webhooks';
 export interface GithubIntegrationOptions {
   /** How often the reconciliation sweep looks for open agent PRs with a missing or stale check. */
   reconcileIntervalMs?: number;
+  /** False while another replica holds the periodic-work lease: the sweep is its to run. */
+  runsPeriodicWork?: () => boolean;
   retry?: { initialMs: number; maxMs: number };
   breaker?: { halfOpenAfterMs: number; consecutiveFailures: number };
   /** Records a revocation effect a delivered call carried out (a revoked agent's check failed). */
   recordEffect?: RecordEffect;
   /** A decision slower than this shows `in_progress` before its final check run (default 1 s). */
   inProgressAfterMs?: number;
+  /**
+   * Why the check's "Ask approvers again" cannot reach anyone in Slack (recorded with each such
+   * click); null or absent: approvers are reminded in the approvals channel.
+   */
+  slackUnavailable?: string | null;
 }
 
 /**
@@ -66,8 +73,11 @@ export class GithubIntegration {
     const onError = (error: unknown) => logger.error({ err: error }, 'GitHub worker failed; will retry');
     this.inboxPump = new Pump(() => this.processInbox(), 2000, onError);
     this.delivery = this.deliveryLoop(options.recordEffect ?? (() => {}));
+    const runsPeriodicWork = options.runsPeriodicWork ?? (() => true);
     this.reconcilePump = new Pump(
-      () => this.reconcile().then(() => undefined),
+      async () => {
+        if (runsPeriodicWork()) await this.reconcile();
+      },
       options.reconcileIntervalMs ?? 10 * 60_000,
       onError,
     );
@@ -76,7 +86,13 @@ export class GithubIntegration {
     });
     void this.probot.load(
       governanceApp(
-        { governance, gate: this.gate, onOutbox: () => this.delivery.pump.kick() },
+        {
+          governance,
+          gate: this.gate,
+          onOutbox: () => this.delivery.pump.kick(),
+          appId: Number.isSafeInteger(Number(config.appId)) ? Number(config.appId) : null,
+          slackUnavailable: options.slackUnavailable ?? null,
+        },
         () => this.current,
       ),
     );

@@ -42,11 +42,25 @@ export const WEBHOOK_SCHEMAS = {
     pull_request: pullRequestSchema,
     ...withRepo,
   }),
-  check_run: z.object({
-    action: z.string(),
-    check_run: z.object({ name: z.string(), head_sha: z.string(), pull_requests: z.array(prRef) }),
-    ...withRepo,
-  }),
+  check_run: z
+    .object({
+      action: z.string(),
+      check_run: z.object({
+        name: z.string(),
+        head_sha: z.string(),
+        pull_requests: z.array(prRef),
+        /** The app that created the check run: a click on another app's check is not ours. */
+        app: z.object({ id: z.number().int() }).nullable().optional(),
+      }),
+      /** A click on a button of the check (action `requested_action`); GitHub caps it at 20 characters. */
+      requested_action: z.object({ identifier: z.string().max(100) }).optional(),
+      sender: user.optional(),
+      ...withRepo,
+    })
+    .refine((p) => p.action !== 'requested_action' || (p.requested_action && p.sender), {
+      message: 'a requested_action names its requested_action.identifier and its sender',
+      path: ['requested_action'],
+    }),
   check_suite: z.object({
     action: z.string(),
     check_suite: z.object({

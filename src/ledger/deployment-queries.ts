@@ -26,3 +26,77 @@ export function waitingDeployments(
     .map((r) => JSON.parse(r.payload) as LedgerPayload<'deployment.decided'>)
     .filter((p) => p.state === 'waiting');
 }
+
+/** A `deployment.decided` entry as stored: where it stands in the chain, and what it said. */
+export interface StoredDeploymentDecision {
+  seq: number;
+  ts: string;
+  payload: LedgerPayload<'deployment.decided'>;
+}
+
+/** One deployment: an environment of a workflow run. */
+export interface DeploymentRef {
+  repository: string;
+  runId: number;
+  environment: string;
+}
+
+const SAME_DEPLOYMENT = `json_extract(payload, '$.repository') = ? AND json_extract(payload, '$.runId') = ?
+  AND json_extract(payload, '$.environment') = ?`;
+
+/**
+ * The newest `deployment.decided` entry for one deployment (before `beforeSeq` when given): what
+ * was last answered, or that it waits. Null when the app never decided it.
+ */
+export function latestDeploymentDecision(
+  store: LedgerSource,
+  d: DeploymentRef,
+  beforeSeq = Number.MAX_SAFE_INTEGER,
+): StoredDeploymentDecision | null {
+  const row = dbOf(store)
+    .prepare(
+      `SELECT seq, ts, payload FROM ledger_entries
+       WHERE type = 'deployment.decided' AND ${SAME_DEPLOYMENT} AND seq < ?
+       ORDER BY seq DESC LIMIT 1`,
+    )
+    .get(d.repository, d.runId, d.environment, beforeSeq) as
+    | { seq: number; ts: string; payload: string }
+    | undefined;
+  return row ? { seq: row.seq, ts: row.ts, payload: JSON.parse(row.payload) } : null;
+}
+
+/** The votes counted on the request that began to wait at `requestSeq`, in the order given. */
+export function deploymentVotes(
+  store: LedgerSource,
+  approvalKey: string,
+  requestSeq: number,
+): { ts: string; payload: LedgerPayload<'deployment.vote'> }[] {
+  const rows = dbOf(store)
+    .prepare(
+      `SELECT ts, payload FROM ledger_entries
+       WHERE type = 'deployment.vote' AND json_extract(payload, '$.approvalKey') = ?
+         AND json_extract(payload, '$.requestSeq') = ?
+       ORDER BY seq`,
+    )
+    .all(approvalKey, requestSeq) as { ts: string; payload: string }[];
+  return rows.map((r) => ({ ts: r.ts, payload: JSON.parse(r.payload) }));
+}
+
+/** Every deployment whose newest entry waits for people's votes (its expiry is checked on them). */
+export function waitingDeploymentRequests(store: LedgerSource): StoredDeploymentDecision[] {
+  const rows = dbOf(store)
+    .prepare(
+      `SELECT r.seq, r.ts, r.payload FROM ledger_entries r
+       WHERE r.type = 'deployment.decided' AND json_extract(r.payload, '$.state') = 'waiting'
+         AND json_extract(r.payload, '$.approval') IS NOT NULL
+         AND NOT EXISTS (
+           SELECT 1 FROM ledger_entries s
+           WHERE s.type = 'deployment.decided' AND s.seq > r.seq
+             AND json_extract(s.payload, '$.repository') = json_extract(r.payload, '$.repository')
+             AND json_extract(s.payload, '$.runId') = json_extract(r.payload, '$.runId')
+             AND json_extract(s.payload, '$.environment') = json_extract(r.payload, '$.environment'))
+       ORDER BY r.seq`,
+    )
+    .all() as { seq: number; ts: string; payload: string }[];
+  return rows.map((r) => ({ seq: r.seq, ts: r.ts, payload: JSON.parse(r.payload) }));
+}

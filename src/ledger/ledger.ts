@@ -247,7 +247,7 @@ function isStaleHeadError(error: unknown): boolean {
   return error instanceof Error && error.message.includes('must extend the chain head');
 }
 
-function validateInput(input: LedgerEntryInput): LedgerEntryInput {
+export function validateInput(input: LedgerEntryInput): LedgerEntryInput {
   if (!isLedgerEntryType(input.type)) {
     throw new UserError('ledger_bad_entry', `unknown ledger entry type "${String(input.type)}"`);
   }

@@ -271,4 +271,14 @@ export const MIGRATIONS: readonly Migration[] = [
         SELECT 'consequences', COALESCE(MAX(seq), 0) FROM ledger_entries;
     `,
   },
+  {
+    version: 9,
+    name: 'outbox claims with a lease',
+    sql: `
+      -- A claimer holds a message until lease_until; after it, another claimer may take it over (a
+      -- process that died mid-delivery). Only the holder can mark the message done or retry it.
+      ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
+      ALTER TABLE outbox ADD COLUMN lease_until TEXT;
+    `,
+  },
 ];

@@ -26,7 +26,7 @@ export interface OutboxMessage extends OutboxMessageInput {
   lastError: string | null;
 }
 
-interface OutboxRow {
+export interface OutboxRow {
   id: number;
   seq: number;
   target: OutboxTarget;
@@ -175,7 +175,7 @@ export class Outbox {
   }
 }
 
-function rowToMessage(row: OutboxRow): OutboxMessage {
+export function rowToMessage(row: OutboxRow): OutboxMessage {
   return {
     id: row.id,
     seq: row.seq,

@@ -1,4 +1,4 @@
-import { parseApprovalKey } from '../core/approval-key.js';
+import { type DeploymentApprovalKey, parseApprovalKey } from '../core/approval-key.js';
 import { type Directory, isAgentIdentity, loginKey, personBySlack } from '../core/people.js';
 import type { GateTally } from '../core/policy/gate-tally.js';
 import type { Governance } from '../governance/governance.js';
@@ -19,6 +19,13 @@ export type VoteResult =
       /** True for exactly the one vote that decided the request. */
       decidedNow: boolean;
       installationId: number | null;
+    }
+  | {
+      /** A vote on a deployment waiting on a gate: its card and GitHub's answer follow from the ledger. */
+      accepted: true;
+      deployment: DeploymentApprovalKey;
+      outcome: 'pending' | 'approved' | 'rejected';
+      decidedNow: boolean;
     };
 
 /** A click on Approve, or a Reject with its reason: the key comes from the button, as sent. */

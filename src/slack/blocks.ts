@@ -63,7 +63,18 @@ export function approvalRequestBlocks(
   /** Why a request is over when it was closed from outside (a push, a revocation, a review). */
   closedBecause?: string,
 ): Block[] {
-  const blocks = requestFactBlocks(c);
+  return [...requestFactBlocks(c), ...standingBlocks(c.approvalKey, votes, outcome, tallies, closedBecause)];
+}
+
+/** Where a request stands: each gate's tally, the votes, and the buttons or how it ended. */
+export function standingBlocks(
+  approvalKey: string,
+  votes: Vote[],
+  outcome: CardOutcome,
+  tallies: readonly GateTally[],
+  closedBecause: string | undefined,
+): Block[] {
+  const blocks: Block[] = [];
   if (tallies.length) {
     blocks.push({
       type: 'section',
@@ -87,7 +98,7 @@ export function approvalRequestBlocks(
       ),
     });
   }
-  blocks.push(outcome === 'pending' ? voteButtons(c.approvalKey) : outcomeBlock(outcome, closedBecause));
+  blocks.push(outcome === 'pending' ? voteButtons(approvalKey) : outcomeBlock(outcome, closedBecause));
   return blocks;
 }
 

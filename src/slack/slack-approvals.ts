@@ -1,6 +1,8 @@
+import { parseDeploymentApprovalKey } from '../core/approval-key.js';
 import { loginKey } from '../core/people.js';
 import type { ApprovalReceipt } from '../core/policy/decision.js';
 import { type GateTally, pullRequestSubject, tallyGate } from '../core/policy/gate-tally.js';
+import { DeploymentApprovals } from '../governance/deployment-approvals.js';
 import type { Governance } from '../governance/governance.js';
 import { type ApprovalQueries, approvalQueries } from '../ledger/queries/approvals.js';
 import { decisionViewQueries } from '../ledger/queries/decision-views.js';
@@ -14,6 +16,7 @@ import {
 import { approvalContextOf, type Decision, headOf, rulesOf } from './approval-request.js';
 import { castVote, type VoteResult } from './approval-votes.js';
 import type { ApprovalContext, Vote } from './blocks.js';
+import { castDeploymentVote } from './deployment-votes.js';
 
 /**
  * Approval requests in Slack: what each one is, where its message is, and how the one tally reads
@@ -22,9 +25,12 @@ import type { ApprovalContext, Vote } from './blocks.js';
  */
 export class SlackApprovals {
   private readonly requests: ApprovalQueries<ApprovalContext>;
+  /** Deployments waiting on a gate: voted on with the same buttons, known by their own key form. */
+  readonly deployments: DeploymentApprovals;
 
   constructor(private readonly governance: Governance) {
     this.requests = approvalQueries<ApprovalContext>(governance.ledger);
+    this.deployments = new DeploymentApprovals(governance);
   }
 
   /** The context of an approval request from the decision that needs it. */
@@ -93,6 +99,8 @@ export class SlackApprovals {
   }
 
   message(approvalKey: string): { channel: string; ts: string } | null {
+    // A deployment's card is remembered by its key as a message updated in place.
+    if (parseDeploymentApprovalKey(approvalKey)) return this.requests.slackMessage(approvalKey);
     return this.requests.message(approvalKey);
   }
 
@@ -106,9 +114,22 @@ export class SlackApprovals {
     return this.requests.slackVotes(context.repository, context.number, headOf(context));
   }
 
-  /** A vote from a button or the reject modal; `approvalKey` is the button's value, as sent. */
-  vote(slackUser: string, approvalKey: string, verdict: 'approve' | 'reject', reason = ''): VoteResult {
-    return castVote(this, this.governance, { slackUser, approvalKey, verdict, reason });
+  /**
+   * A vote from a button or the reject modal; `approvalKey` is the button's value, as sent. A
+   * deployment's key is voted on as a deployment, once its agent's revoke signal is read (a
+   * revocation holds in the state store before the ledger has it).
+   */
+  async vote(
+    slackUser: string,
+    approvalKey: string,
+    verdict: 'approve' | 'reject',
+    reason = '',
+  ): Promise<VoteResult> {
+    const ballot = { slackUser, approvalKey, verdict, reason };
+    const deployment = parseDeploymentApprovalKey(approvalKey);
+    if (!deployment) return castVote(this, this.governance, ballot);
+    const signal = await this.deployments.revokeSignal(deployment);
+    return castDeploymentVote(this.governance, this.deployments, ballot, deployment, signal);
   }
 
   closeOver(decision: Parameters<typeof closeOver>[1]): Required<ClosedRequest>[] {

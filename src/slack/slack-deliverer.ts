@@ -82,9 +82,19 @@ async function deliverDigest(s: SlackDelivery, message: TypedOutboxMessage, user
   return gathered.map((m) => m.id);
 }
 
-/** One call; a posted approval card or promotion card is remembered where it is, for updates in place. */
+/**
+ * One call; a posted approval card or promotion card is remembered where it is, for updates in
+ * place. An update that names its message by key (and not by channel and ts) is sent where that
+ * message was posted, as known now.
+ */
 async function deliverOne(s: SlackDelivery, message: TypedOutboxMessage): Promise<void> {
   const { approval, messageKey, ...args } = message.payload as OutboxPayload<'chat.postMessage'>;
+  if (message.kind === 'chat.update' && messageKey && args.ts === undefined) {
+    const where = approvalQueries(s.governance.ledger).slackMessage(messageKey);
+    // Retried: the post it updates comes first in its order, and may not be delivered yet.
+    if (!where) throw new Error(`the Slack message ${messageKey} to update is not posted yet`);
+    Object.assign(args, where);
+  }
   const result = (await s.client.apiCall(message.kind, args)) as { channel?: string; ts?: string };
   const channel = result.channel ?? String(args.channel);
   if (approval && result.ts)

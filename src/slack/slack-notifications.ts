@@ -7,7 +7,9 @@ import type { OutboxMessageInput } from '../ledger/outbox.js';
 import { alertCall, isAlert } from './alert-lane.js';
 import type { ClosedRequest } from './approval-closing.js';
 import { requestOutcome } from './approval-request.js';
+import { approversAskedAgain } from './approvers-asked-again.js';
 import { approvalRequestBlocks, type PromotionView, promotionRequestBlocks } from './blocks.js';
+import { DeploymentCards } from './deployment-cards.js';
 import { notificationText } from './notification-text.js';
 import type { SlackApprovals } from './slack-approvals.js';
 
@@ -23,10 +25,14 @@ type SlackSettings = OrgConfig['slack'];
  * synchronous, no I/O, only outbox calls.
  */
 export class SlackNotifications {
+  private readonly deploymentCards: DeploymentCards;
+
   constructor(
     private readonly governance: Governance,
     private readonly approvals: SlackApprovals,
-  ) {}
+  ) {
+    this.deploymentCards = new DeploymentCards(governance, approvals.deployments);
+  }
 
   /** `at`: when the entry was recorded (a request's deadline counts from the decision, not from now). */
   callsFor(
@@ -68,10 +74,13 @@ export class SlackNotifications {
    * digests stop listing it.
    */
   callsForEntry(entry: LedgerEntry): OutboxMessageInput[] {
+    if (entry.type === 'deployment.decided' || entry.type === 'deployment.vote')
+      return this.deploymentCards.callsForEntry(entry);
     if (entry.type === 'approval.recorded' && entry.payload.source === 'slack')
       return this.votedCard(entry.payload);
     if (entry.type === 'approval.resolved' && entry.payload.outcome === 'expired')
       return this.expiredCalls(entry.payload.approvalId);
+    if (entry.type === 'check_run.button') return approversAskedAgain(this.governance, this.approvals, entry);
     let closed: ClosedRequest[] = [];
     if (entry.type === 'decision.recorded') {
       closed = this.approvals.closeOver(entry.payload);

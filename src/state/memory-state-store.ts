@@ -10,9 +10,11 @@ import {
   type Alert,
   type BudgetChargeResult,
   type Execution,
+  type LeaseResult,
   type LockInfo,
   type LockResult,
   ownsLock,
+  type ReplicaInfo,
   type StateStore,
 } from './state-store.js';
 
@@ -35,6 +37,9 @@ export class MemoryStateStore implements StateStore {
   private readonly deliveries = new Map<string, number>();
   private alerts: Alert[] = [];
   private readonly executions = new Map<string, Execution>();
+  private readonly leases = new Map<string, Expiring<{ owner: string; fence: number }>>();
+  private readonly leaseFences = new Map<string, number>();
+  private readonly replicas = new Map<string, Expiring<ReplicaInfo>>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -140,6 +145,37 @@ export class MemoryStateStore implements StateStore {
 
   async lastHeartbeat(agentId: string): Promise<number | null> {
     return this.live(this.heartbeats, agentId, this.now())?.value ?? null;
+  }
+
+  async acquireLease(name: string, owner: string, ttlMs: number): Promise<LeaseResult> {
+    const now = this.now();
+    const current = this.live(this.leases, name, now);
+    if (current && current.value.owner !== owner)
+      return { held: false, holder: current.value.owner, expiresAt: current.expiresAt };
+    const fence = current?.value.fence ?? (this.leaseFences.get(name) ?? 0) + 1;
+    this.leaseFences.set(name, fence);
+    this.leases.set(name, { value: { owner, fence }, expiresAt: now + ttlMs });
+    return { held: true, fence, expiresAt: now + ttlMs };
+  }
+
+  async releaseLease(name: string, owner: string): Promise<void> {
+    if (this.live(this.leases, name, this.now())?.value.owner === owner) this.leases.delete(name);
+  }
+
+  async announceReplica(replica: ReplicaInfo, ttlMs: number): Promise<void> {
+    this.replicas.set(replica.id, { value: structuredClone(replica), expiresAt: this.now() + ttlMs });
+  }
+
+  async listReplicas(): Promise<ReplicaInfo[]> {
+    const now = this.now();
+    return [...this.replicas.keys()].sort().flatMap((id) => {
+      const r = this.live(this.replicas, id, now);
+      return r ? [structuredClone(r.value)] : [];
+    });
+  }
+
+  async withdrawReplica(id: string): Promise<void> {
+    this.replicas.delete(id);
   }
 
   async hitRateLimit(key: string, limit: number, windowMs: number) {

@@ -1,11 +1,13 @@
 import type { Redis } from 'ioredis';
 import {
+  ACQUIRE_LEASE,
   ACQUIRE_LOCK,
   CHARGE_BUDGET,
   CLEAR_EXECUTION,
   EXTEND_LOCK,
   HIT_RATE_LIMIT,
   PATCH_AGENT,
+  RELEASE_LEASE,
   RELEASE_LOCK,
   RESTORE_LOCK,
 } from './redis-scripts.js';
@@ -33,6 +35,11 @@ export const keys = {
   /** Set once the store holds what the ledger says; gone when Redis comes back empty. */
   restored: 'state:restored',
   executions: 'executions:active',
+  /** Periodic work's leases and their fences, apart from agents' locks. */
+  lease: (name: string) => `lease:${name}`,
+  leaseFence: (name: string) => `lease-fence:${name}`,
+  replica: (id: string) => `replica:${id}`,
+  replicas: 'replicas:index',
 } as const;
 
 /** A client with the Lua scripts of redis-scripts.ts defined as commands. */
@@ -65,6 +72,13 @@ export type Scripted = Redis & {
   patchAgent(agent: string, ...fieldsAndValues: string[]): Promise<number>;
   clearExecution(executions: string, agentId: string, token: number): Promise<number>;
   restoreLock(lock: string, fence: string, holder: string, token: number, ttl: number): Promise<number>;
+  acquireLease(
+    lease: string,
+    fence: string,
+    owner: string,
+    ttl: number,
+  ): Promise<[number, number | string, number]>;
+  releaseLease(lease: string, owner: string): Promise<number>;
 };
 
 /** Defines the scripts on `redis`: every change that touches more than one key runs in one. */
@@ -77,5 +91,7 @@ export function withScripts(redis: Redis): Scripted {
   redis.defineCommand('patchAgent', { numberOfKeys: 1, lua: PATCH_AGENT });
   redis.defineCommand('clearExecution', { numberOfKeys: 1, lua: CLEAR_EXECUTION });
   redis.defineCommand('restoreLock', { numberOfKeys: 2, lua: RESTORE_LOCK });
+  redis.defineCommand('acquireLease', { numberOfKeys: 2, lua: ACQUIRE_LEASE });
+  redis.defineCommand('releaseLease', { numberOfKeys: 1, lua: RELEASE_LEASE });
   return redis as Scripted;
 }

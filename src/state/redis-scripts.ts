@@ -90,3 +90,30 @@ if tonumber(ARGV[3]) > 0 and redis.call('EXISTS', KEYS[1]) == 0 then
   redis.call('SET', KEYS[1], ARGV[2] .. '|' .. ARGV[1], 'PX', ARGV[3])
 end
 return 1`;
+
+/**
+ * KEYS: lease, lease fence. ARGV: owner, ttlMs.
+ * → {1, fence, ttl} when `owner` now holds it (taken or renewed), {0, holder, pttl} otherwise.
+ */
+export const ACQUIRE_LEASE = `
+local current = redis.call('GET', KEYS[1])
+if current then
+  local fence, holder = string.match(current, '^(%d+)|(.*)$')
+  if holder == ARGV[1] then
+    redis.call('PEXPIRE', KEYS[1], ARGV[2])
+    return {1, tonumber(fence), tonumber(ARGV[2])}
+  end
+  return {0, holder, redis.call('PTTL', KEYS[1])}
+end
+local fence = redis.call('INCR', KEYS[2])
+redis.call('SET', KEYS[1], fence .. '|' .. ARGV[1], 'PX', ARGV[2])
+return {1, fence, tonumber(ARGV[2])}`;
+
+/** KEYS: lease. ARGV: owner. Deletes the lease only when `owner` holds it. */
+export const RELEASE_LEASE = `
+local current = redis.call('GET', KEYS[1])
+if not current then return 0 end
+local _, holder = string.match(current, '^(%d+)|(.*)$')
+if holder ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1])
+return 1`;

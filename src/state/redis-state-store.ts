@@ -6,14 +6,17 @@ import { UserError } from '../platform/errors.js';
 import { RedisAlerts } from './redis-alerts.js';
 import { RedisDerivedState } from './redis-derived-state.js';
 import { withScripts } from './redis-keys.js';
+import { RedisLeases } from './redis-leases.js';
 import { RedisLocks } from './redis-locks.js';
 import { RedisRateLimits } from './redis-rate-limits.js';
 import type {
   Alert,
   BudgetChargeResult,
   Execution,
+  LeaseResult,
   LockInfo,
   LockResult,
+  ReplicaInfo,
   StateStore,
 } from './state-store.js';
 
@@ -30,6 +33,7 @@ export class RedisStateStore implements StateStore {
   private readonly locks: RedisLocks;
   private readonly limits: RedisRateLimits;
   private readonly alerts: RedisAlerts;
+  private readonly leases: RedisLeases;
 
   constructor(redis: Redis) {
     const scripted = withScripts(redis);
@@ -38,6 +42,7 @@ export class RedisStateStore implements StateStore {
     this.locks = new RedisLocks(scripted);
     this.limits = new RedisRateLimits(scripted);
     this.alerts = new RedisAlerts(scripted);
+    this.leases = new RedisLeases(scripted);
   }
 
   /** Connects and pings; an unreachable server is a user-facing error naming the URL. */
@@ -155,6 +160,26 @@ export class RedisStateStore implements StateStore {
 
   listExecutions(): Promise<Execution[]> {
     return this.locks.listExecutions();
+  }
+
+  acquireLease(name: string, owner: string, ttlMs: number): Promise<LeaseResult> {
+    return this.leases.acquireLease(name, owner, ttlMs);
+  }
+
+  releaseLease(name: string, owner: string): Promise<void> {
+    return this.leases.releaseLease(name, owner);
+  }
+
+  announceReplica(replica: ReplicaInfo, ttlMs: number): Promise<void> {
+    return this.leases.announceReplica(replica, ttlMs);
+  }
+
+  listReplicas(): Promise<ReplicaInfo[]> {
+    return this.leases.listReplicas();
+  }
+
+  withdrawReplica(id: string): Promise<void> {
+    return this.leases.withdrawReplica(id);
   }
 
   heartbeat(agentId: string, ttlMs: number): Promise<void> {

@@ -49,6 +49,22 @@ export interface Execution {
   startedAt: number;
 }
 
+/** A lease on shared periodic work: held by one replica at a time, fenced by a growing number. */
+export type LeaseResult =
+  | { held: true; fence: number; expiresAt: number }
+  | { held: false; holder: string; expiresAt: number };
+
+/** A running `agov serve`, as it announces itself to the other replicas on the same store. */
+export interface ReplicaInfo {
+  /** Stable across restarts of the same installation on the same host (see app/replicas.ts). */
+  id: string;
+  host: string;
+  pid: number;
+  /** `sqlite:<path>` or `postgres`: a replica on its own SQLite file cannot share the work. */
+  ledger: string;
+  startedAt: string;
+}
+
 export interface Alert {
   kind: string;
   agentId: string | null;
@@ -106,6 +122,22 @@ export interface StateStore {
   /** Forgets it, only when `token` is still the execution's lock token. */
   clearExecution(agentId: string, token: number): Promise<void>;
   listExecutions(): Promise<Execution[]>;
+
+  /**
+   * Takes the lease `name` when it is free or expired, or renews it when `owner` holds it. The
+   * fence grows with every new grant and never with a renewal, so whoever took over can be told
+   * from a holder whose lease ran out. Unlike locks, leases are handed out before the store is
+   * restored: rebuilding it is periodic work too.
+   */
+  acquireLease(name: string, owner: string, ttlMs: number): Promise<LeaseResult>;
+  /** Gives the lease up at once, only if `owner` holds it. */
+  releaseLease(name: string, owner: string): Promise<void>;
+
+  /** Says this replica is running, for `ttlMs`; announced again before it runs out. */
+  announceReplica(replica: ReplicaInfo, ttlMs: number): Promise<void>;
+  /** The replicas whose announcement has not run out, by id. */
+  listReplicas(): Promise<ReplicaInfo[]>;
+  withdrawReplica(id: string): Promise<void>;
 
   /** Records a heartbeat that counts as alive for `ttlMs`. */
   heartbeat(agentId: string, ttlMs: number): Promise<void>;

@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { approvalKeyOf, isApprovalKey, parseApprovalKey } from '../../src/core/approval-key.js';
+import {
+  approvalKeyOf,
+  deploymentApprovalKeyOf,
+  isApprovalKey,
+  isDeploymentApprovalKey,
+  parseApprovalKey,
+  parseDeploymentApprovalKey,
+} from '../../src/core/approval-key.js';
 
 const SHA = 'a'.repeat(40);
 
@@ -95,6 +102,107 @@ describe('one key, one PR', () => {
     fc.assert(
       fc.property(parts, (p) => {
         expect(parseApprovalKey(approvalKeyOf(p))).toEqual(p);
+      }),
+    );
+  });
+});
+
+const DEPLOY = 'deployment:Codertocat/Hello-World:run:4242:env:production';
+
+describe('a deployment key', () => {
+  it('names a repository, a workflow run and an environment, spelled as GitHub sent it', () => {
+    const parts = { repository: 'Codertocat/Hello-World', runId: 4242, environment: 'production' };
+    expect(deploymentApprovalKeyOf(parts)).toBe(DEPLOY);
+    expect(parseDeploymentApprovalKey(DEPLOY)).toEqual(parts);
+    // Anything GitHub allows in an environment's name travels encoded, and comes back the same.
+    const odd = { repository: 'acme/web', runId: 1, environment: 'EU: prod / blue 🚀' };
+    expect(parseDeploymentApprovalKey(deploymentApprovalKeyOf(odd))).toEqual(odd);
+  });
+
+  it('is never read as a PR key, and a PR key is never read as one', () => {
+    expect(parseApprovalKey(DEPLOY)).toBeNull();
+    expect(parseDeploymentApprovalKey(`Codertocat/Hello-World#2@${SHA}`)).toBeNull();
+  });
+
+  it.each([
+    ['an empty value', ''],
+    ['no prefix', 'Codertocat/Hello-World:run:4242:env:production'],
+    ['another run smuggled after the environment', `${DEPLOY}:run:1:env:staging`],
+    ['a second environment', `${DEPLOY}%3Aenv%3Astaging:env:staging`],
+    ['a run with leading zeros', 'deployment:acme/web:run:04242:env:production'],
+    ['a zero run', 'deployment:acme/web:run:0:env:production'],
+    ['a negative run', 'deployment:acme/web:run:-1:env:production'],
+    ['a run past the safe integers', 'deployment:acme/web:run:9007199254740993:env:production'],
+    ['a repository with a path', 'deployment:acme/web/x:run:1:env:production'],
+    ['a repository named ..', 'deployment:acme/..:run:1:env:production'],
+    ['a repository with a colon', 'deployment:acme:x/web:run:1:env:production'],
+    ['an empty environment', 'deployment:acme/web:run:1:env:'],
+    ['an environment with a raw colon', 'deployment:acme/web:run:1:env:prod:x'],
+    ['a second spelling of the same environment', 'deployment:acme/web:run:1:env:%70roduction'],
+    ['lower-case percent hex', 'deployment:acme/web:run:1:env:a%3ab'],
+    ['malformed percent encoding', 'deployment:acme/web:run:1:env:%E0%A4%A'],
+    ['an environment past 255 characters', `deployment:acme/web:run:1:env:${'p'.repeat(256)}`],
+    ['a trailing newline', `${DEPLOY}\n`],
+  ])('reads %s as no key at all', (_name, forged) => {
+    expect(parseDeploymentApprovalKey(forged)).toBeNull();
+  });
+
+  it('refuses to build a key that would not read back as the same deployment', () => {
+    for (const parts of [
+      { repository: 'acme/web:run:1', runId: 7, environment: 'production' },
+      { repository: 'acme/web', runId: 0, environment: 'production' },
+      { repository: 'acme/web', runId: 7.5, environment: 'production' },
+      { repository: 'acme/web', runId: 7, environment: '' },
+      { repository: 'acme/web', runId: 7, environment: '\uD800' },
+    ]) {
+      expect(isDeploymentApprovalKey(parts)).toBe(false);
+      expect(() => deploymentApprovalKeyOf(parts)).toThrow(/not a deployment approval key/);
+    }
+  });
+
+  it('a key that reads names exactly one deployment: built again from what it says, it is the same string', () => {
+    const pieces = fc.constantFrom(
+      ':',
+      'run',
+      'env',
+      '%',
+      '3A',
+      '41',
+      'deployment',
+      'acme/web',
+      '7',
+      '07',
+      'a',
+      ' ',
+    );
+    const keyish = fc.array(pieces, { maxLength: 10 }).map((p) => p.join(''));
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          keyish,
+          keyish.map((k) => `deployment:acme/web:run:7:env:${k}`),
+        ),
+        (value) => {
+          const parts = parseDeploymentApprovalKey(value);
+          if (parts) expect(deploymentApprovalKeyOf(parts)).toBe(value);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('reads back every key it builds as the same deployment, and no two deployments share a key', () => {
+    const parts = fc.record({
+      repository: fc.constantFrom('acme/web', 'acme/web2'),
+      runId: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+      environment: fc.string({ minLength: 1, maxLength: 40, unit: 'grapheme' }),
+    });
+    fc.assert(
+      fc.property(parts, parts, (a, b) => {
+        expect(parseDeploymentApprovalKey(deploymentApprovalKeyOf(a))).toEqual(a);
+        const same = a.repository === b.repository && a.runId === b.runId && a.environment === b.environment;
+        expect(deploymentApprovalKeyOf(a) === deploymentApprovalKeyOf(b)).toBe(same);
       }),
     );
   });

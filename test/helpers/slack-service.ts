@@ -42,7 +42,10 @@ export async function startWith(
   );
 }
 
-/** GitHub answering every read with `policy` as the repository's policy, recording every check-run write. */
+/**
+ * GitHub answering every read with `policy` as the repository's policy, recording every check-run
+ * write (`checks`) and every call made (`calls`, as `METHOD path`; the installation token apart).
+ */
 export function github(
   policy: string,
   files: unknown[] = [file('package.json', '@@ -1 +1 @@\n+"left-pad": "1.3.0"')],
@@ -50,6 +53,7 @@ export function github(
 ) {
   githubApi();
   const checks: any[] = [];
+  const calls: string[] = [];
   const pr = agentPullRequest('opened', { sha, login: 'builder-bot[bot]' });
   const pulls = new Map<number, unknown>([[2, pr.pull_request]]);
   const reads: Array<[RegExp, unknown]> = [
@@ -63,21 +67,24 @@ export function github(
     .persist()
     .get(/^\/repos\//)
     .reply((uri) => {
+      calls.push(`GET ${uri}`);
       const hit = reads.find(([pattern]) => pattern.test(uri));
       const body = typeof hit?.[1] === 'function' ? hit[1](uri) : hit?.[1];
       return body ? [200, body] : [404, { message: `no stand-in for ${uri}` }];
     })
     .post(`${REPO}/check-runs`)
-    .reply(201, (_u, b: any) => {
+    .reply(201, (u, b: any) => {
+      calls.push(`POST ${u}`);
       checks.push(b);
       return { id: 700 };
     })
     .patch(`${REPO}/check-runs/700`)
-    .reply(200, (_u, b: any) => {
+    .reply(200, (u, b: any) => {
+      calls.push(`PATCH ${u}`);
       checks.push(b);
       return { id: 700 };
     });
-  return { pr, checks, pulls };
+  return { pr, checks, pulls, calls };
 }
 
 /** The Slack Web API, recording every call by method. */

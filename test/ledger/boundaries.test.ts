@@ -1,6 +1,6 @@
 /**
  * The ledger owns its database: every SQL statement lives in src/ledger, and nothing outside it
- * imports the SQLite driver or reaches for the handle under a ledger. Read from the sources, as
+ * imports the SQLite or PostgreSQL driver or reaches for the handle under a ledger. Read from the sources, as
  * a reviewer would grep them.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -22,6 +22,7 @@ const outside = sources(join(ROOT, 'src'))
 it.each([
   ['an SQL statement', /\.prepare\s*[(<]/],
   ['the SQLite driver', /from ['"]better-sqlite3['"]/],
+  ['the PostgreSQL driver', /from ['"]pg['"]|import\(['"]pg['"]\)|require\(['"]pg['"]\)/],
   ['the handle under a ledger', /\bdbOf\b|\.ledger\.db\b|\bLedgerDb\b/],
 ])('nothing outside src/ledger holds %s', (_what, pattern) => {
   expect(outside.filter((f) => pattern.test(f.text)).map((f) => f.path)).toEqual([]);

@@ -51,11 +51,51 @@ const HOT_QUERIES: Record<string, [string, unknown[]]> = {
     "SELECT ts, agent_id, payload FROM ledger_entries WHERE type = 'execution.lock' ORDER BY seq",
     [],
   ],
+  'the click a webhook delivery recorded (check-run buttons, on every click)': [
+    `SELECT payload FROM ledger_entries WHERE type = 'check_run.button'
+        AND json_extract(payload, '$.deliverySeq') = ? LIMIT 1`,
+    [7],
+  ],
+  'the last reminder to a PR’s approvers (check-run buttons)': [
+    `SELECT ts, payload FROM ledger_entries WHERE type = 'check_run.button'
+        AND json_extract(payload, '$.repository') = ? AND json_extract(payload, '$.number') = ?
+        AND json_extract(payload, '$.headSha') = ? AND json_extract(payload, '$.button') = 'ask_approvers'
+        AND json_extract(payload, '$.accepted') = 1
+      ORDER BY seq DESC LIMIT 1`,
+    ['acme/web', 2, 'a'.repeat(40)],
+  ],
   'a merged PR by repository and number (bad outcomes)': [
     `SELECT agent_id, json_extract(payload, '$.number') AS number, json_extract(payload, '$.headSha') AS head_sha
        FROM ledger_entries WHERE type = 'pr.merged' AND json_extract(payload, '$.repository') = ?
        AND json_extract(payload, '$.number') = ? ORDER BY seq DESC LIMIT 1`,
     ['acme/web', 2],
+  ],
+  'a deployment’s newest answer (every vote on it, its card)': [
+    `SELECT seq, ts, payload FROM ledger_entries
+       WHERE type = 'deployment.decided' AND json_extract(payload, '$.repository') = ?
+         AND json_extract(payload, '$.runId') = ? AND json_extract(payload, '$.environment') = ? AND seq < ?
+       ORDER BY seq DESC LIMIT 1`,
+    ['acme/web', 1, 'production', 1000],
+  ],
+  'the votes on a waiting deployment (every vote on it, its card)': [
+    `SELECT ts, payload FROM ledger_entries
+       WHERE type = 'deployment.vote' AND json_extract(payload, '$.approvalKey') = ?
+         AND json_extract(payload, '$.requestSeq') = ?
+       ORDER BY seq`,
+    ['deployment:acme/web:run:1:env:production', 7],
+  ],
+  'deployments waiting for votes (every expiry pass)': [
+    `SELECT r.seq, r.ts, r.payload FROM ledger_entries r
+       WHERE r.type = 'deployment.decided' AND json_extract(r.payload, '$.state') = 'waiting'
+         AND json_extract(r.payload, '$.approval') IS NOT NULL
+         AND NOT EXISTS (
+           SELECT 1 FROM ledger_entries s
+           WHERE s.type = 'deployment.decided' AND s.seq > r.seq
+             AND json_extract(s.payload, '$.repository') = json_extract(r.payload, '$.repository')
+             AND json_extract(s.payload, '$.runId') = json_extract(r.payload, '$.runId')
+             AND json_extract(s.payload, '$.environment') = json_extract(r.payload, '$.environment'))
+       ORDER BY r.seq`,
+    [],
   ],
 };
 

@@ -131,6 +131,70 @@ describe.each(implementations)('StateStore contract: %s', (_name, create) => {
     expect(results.filter((r) => r.acquired)).toHaveLength(1);
   });
 
+  it('gives a lease to one owner: another can neither renew nor release it until it runs out', async () => {
+    const a = await store.acquireLease('periodic-work', 'replica-a', 5000);
+    expect(a).toMatchObject({ held: true, fence: 1 });
+    expect(await store.acquireLease('periodic-work', 'replica-b', 5000)).toMatchObject({
+      held: false,
+      holder: 'replica-a',
+    });
+    await store.releaseLease('periodic-work', 'replica-b');
+    expect(await store.acquireLease('periodic-work', 'replica-b', 5000)).toMatchObject({ held: false });
+    // A renewal keeps the fence: the holder never changed.
+    expect(await store.acquireLease('periodic-work', 'replica-a', 5000)).toMatchObject({
+      held: true,
+      fence: 1,
+    });
+  });
+
+  it('moves a lease that ran out to the next owner with a higher fence, and frees it on release', async () => {
+    await store.acquireLease('periodic-work', 'replica-a', 60);
+    await sleep(90);
+    expect(await store.acquireLease('periodic-work', 'replica-b', 5000)).toMatchObject({
+      held: true,
+      fence: 2,
+    });
+    // The old holder comes back: it is told who holds it, and cannot take it back by renewing.
+    expect(await store.acquireLease('periodic-work', 'replica-a', 5000)).toMatchObject({
+      held: false,
+      holder: 'replica-b',
+    });
+    await store.releaseLease('periodic-work', 'replica-b');
+    expect(await store.acquireLease('periodic-work', 'replica-a', 5000)).toMatchObject({
+      held: true,
+      fence: 3,
+    });
+  });
+
+  it('keeps exactly one lease holder among many concurrent owners, and leases apart from locks', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => store.acquireLease('periodic-work', `replica-${i}`, 5000)),
+    );
+    expect(results.filter((r) => r.held)).toHaveLength(1);
+    // An agent's lock of the same name is another thing entirely.
+    expect(await store.acquireLock('periodic-work', 'docs-bot', 5000)).toMatchObject({
+      acquired: true,
+      token: 1,
+    });
+  });
+
+  it('lists the replicas announced and forgets one whose announcement ran out or was withdrawn', async () => {
+    const replica = (id: string) => ({
+      id,
+      host: `host-${id}`,
+      pid: 100,
+      ledger: 'postgres',
+      startedAt: '2026-11-27T00:00:00.000Z',
+    });
+    await store.announceReplica(replica('b'), 5000);
+    await store.announceReplica(replica('a'), 60);
+    await store.announceReplica(replica('c'), 5000);
+    expect((await store.listReplicas()).map((r) => r.id)).toEqual(['a', 'b', 'c']);
+    await sleep(90);
+    await store.withdrawReplica('c');
+    expect(await store.listReplicas()).toEqual([replica('b')]);
+  });
+
   it('remembers executions and forgets one only for its own lock token', async () => {
     await store.setExecution({ agentId: 'a', lockKey: 'agent:a', token: 7, startedAt: 1 });
     await store.setExecution({ agentId: 'b', lockKey: 'repo:acme/web', token: 12, startedAt: 2 });
@@ -263,6 +327,21 @@ describe('Redis lock across separate connections', () => {
       await stores[0]!.markRestored();
       const results = await Promise.all(stores.map((s, i) => s.acquireLock('race:one', `p${i}`, 5000)));
       expect(results.filter((r) => r.acquired)).toHaveLength(1);
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
+    }
+  });
+
+  it('gives the lease to exactly one of many processes racing, before the store is restored too', async () => {
+    const flush = new Redis(redisServer.url);
+    await flush.flushall();
+    flush.disconnect();
+    const stores = await Promise.all(
+      Array.from({ length: 8 }, () => RedisStateStore.connect(redisServer.url)),
+    );
+    try {
+      const results = await Promise.all(stores.map((s, i) => s.acquireLease('race:lease', `p${i}`, 5000)));
+      expect(results.filter((r) => r.held)).toHaveLength(1);
     } finally {
       await Promise.all(stores.map((s) => s.close()));
     }

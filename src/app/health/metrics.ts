@@ -12,7 +12,11 @@ export class Metrics {
   private readonly violations: Counter<'type' | 'severity'>;
   private readonly preflights: Counter<'decision'>;
 
-  constructor(queues: () => Record<string, number>, health: HealthManager) {
+  constructor(
+    queues: () => Record<string, number>,
+    health: HealthManager,
+    runsPeriodicWork: () => boolean = () => true,
+  ) {
     const registers = [this.registry];
     this.decisions = new Counter({
       name: 'agov_decisions_total',
@@ -40,6 +44,14 @@ export class Metrics {
       registers,
     });
     registerGauges(registers, queues, health);
+    new Gauge({
+      name: 'agov_periodic_work_leader',
+      help: '1 while this replica holds the periodic-work lease (sweeps, checkpoints, expiry run here), else 0',
+      registers,
+      collect() {
+        this.set(runsPeriodicWork() ? 1 : 0);
+      },
+    });
   }
 
   /** Counts what the ledger records, so every process that follows the ledger counts the same. */

@@ -5,6 +5,34 @@
 import { z } from 'zod';
 import { TIER_IDS } from '../tiers.js';
 
+/** A gate as the one tally needs it, resolved from the policy and the organisation config. */
+const gateRuleSchema = z.object({
+  gate: z.string(),
+  approvals: z.number().int(),
+  council: z.boolean(),
+  eligible: z.array(z.string()),
+  allowOwner: z.boolean(),
+  expiryHours: z.number(),
+  onExpiry: z.enum(['reject', 'escalate']).default('reject'),
+  // Recorded since the one approval tally; entries written before have their defaults.
+  veto: z.boolean().default(false),
+  distinctTeams: z.boolean().default(false),
+  unmapped: z.array(z.string()).default([]),
+  survivePush: z.boolean().default(false),
+  githubReviews: z.boolean().default(true),
+  /** An `approvers: codeowners` gate: the changed paths by owners, as the tally needs them. */
+  codeOwners: z
+    .array(
+      z.object({
+        paths: z.array(z.string()),
+        owners: z.array(z.string()),
+        unmapped: z.array(z.string()),
+        why: z.string().nullable(),
+      }),
+    )
+    .optional(),
+});
+
 export const pullRequestPayloadSchemas = {
   'decision.recorded': z.object({
     repository: z.string(),
@@ -25,36 +53,7 @@ export const pullRequestPayloadSchemas = {
     title: z.string().optional(),
     url: z.string().optional(),
     /** The approvals each waiting gate needs, for the people asked (Slack). */
-    gates: z
-      .array(
-        z.object({
-          gate: z.string(),
-          approvals: z.number().int(),
-          council: z.boolean(),
-          eligible: z.array(z.string()),
-          allowOwner: z.boolean(),
-          expiryHours: z.number(),
-          onExpiry: z.enum(['reject', 'escalate']).default('reject'),
-          // Recorded since the one approval tally; entries written before have their defaults.
-          veto: z.boolean().default(false),
-          distinctTeams: z.boolean().default(false),
-          unmapped: z.array(z.string()).default([]),
-          survivePush: z.boolean().default(false),
-          githubReviews: z.boolean().default(true),
-          /** An `approvers: codeowners` gate: the changed paths by owners, as the tally needs them. */
-          codeOwners: z
-            .array(
-              z.object({
-                paths: z.array(z.string()),
-                owners: z.array(z.string()),
-                unmapped: z.array(z.string()),
-                why: z.string().nullable(),
-              }),
-            )
-            .optional(),
-        }),
-      )
-      .optional(),
+    gates: z.array(gateRuleSchema).optional(),
     /** How the PR was tied to its agent: only `authenticated` counts for or against the agent. */
     attribution: z
       .object({
@@ -115,6 +114,31 @@ export const pullRequestPayloadSchemas = {
     reasons: z.array(z.string()),
     policyVersion: z.string().nullable(),
     installationId: z.number().int(),
+    /**
+     * A deployment waiting on a gate: the request people vote on in Slack (its key, whose deployment,
+     * the gate resolved when it began to wait). Carried on to the entry that ends it.
+     */
+    approval: z
+      .object({
+        key: z.string(),
+        agentId: z.string(),
+        owner: z.string().nullable(),
+        rule: gateRuleSchema,
+        requestedAt: z.string(),
+      })
+      .optional(),
+  }),
+  /** A vote counted on a deployment waiting on a gate (`requestSeq`: the waiting entry it was cast on). */
+  'deployment.vote': z.object({
+    approvalKey: z.string(),
+    repository: z.string(),
+    runId: z.number().int(),
+    environment: z.string(),
+    requestSeq: z.number().int(),
+    approver: z.string(),
+    verdict: z.enum(['approve', 'reject']),
+    reason: z.string(),
+    source: z.enum(['slack']),
   }),
   'approval.requested': z.object({
     approvalId: z.string(),
@@ -147,6 +171,26 @@ export const pullRequestPayloadSchemas = {
     approvalKey: z.string(),
     accepted: z.boolean(),
     reason: z.string(),
+  }),
+  /**
+   * A click on a button of a check run (`check_run.requested_action`), refused ones included: who
+   * clicked which button on which PR at which commit, and what came of it. A refused click changes
+   * nothing else; an accepted `ask_approvers` is followed by a reminder in Slack.
+   */
+  'check_run.button': z.object({
+    repository: z.string(),
+    /** The PR the check is about; null when the check named none this app decided. */
+    number: z.number().int().nullable(),
+    headSha: z.string(),
+    sender: z.string(),
+    /** As GitHub sent it: one of this app's buttons, or anything else (refused). */
+    identifier: z.string(),
+    button: z.enum(['reevaluate', 'ask_approvers']).nullable(),
+    accepted: z.boolean(),
+    /** Why it was refused, or what was done. */
+    outcome: z.string(),
+    /** The ledger entry of the webhook delivery: one click, one entry, whatever retries follow. */
+    deliverySeq: z.number().int(),
   }),
   /** The members of the council's Slack user group, as last read (GitHub logins; unmapped Slack users apart). */
   'council.membership': z.object({

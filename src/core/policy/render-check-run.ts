@@ -3,6 +3,7 @@
  * annotations. Protected branches accept `success`, `neutral` and `skipped`, so waiting for people
  * is `action_required` and never `neutral`.
  */
+import { buttonsFor, type CheckRunAction } from '../check-run-buttons.js';
 import { tierLabel } from '../tiers.js';
 import type { Annotation, Decision, RuleResult } from './decision.js';
 
@@ -17,6 +18,8 @@ export interface CheckRunRender {
   status: 'queued' | 'in_progress' | 'completed';
   conclusion?: 'success' | 'failure' | 'action_required' | 'neutral';
   output: CheckRunOutput;
+  /** The buttons on the check: only while it waits; a render without them clears earlier ones. */
+  actions?: CheckRunAction[];
 }
 
 /** GitHub's limit for summary and text. */
@@ -82,6 +85,7 @@ export function renderCheckRun(decision: Decision): CheckRunRender {
       summary: truncate(summary, MAX_OUTPUT_CHARS),
       annotations: decision.rules.flatMap((r) => r.annotations),
     },
+    actions: buttonsFor(decision.outcome),
   };
 }
 

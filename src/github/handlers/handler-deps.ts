@@ -16,6 +16,10 @@ export interface HandlerDeps {
   deployments: DeploymentGate;
   /** The ledger sequence of the delivery being processed, set by the inbox worker. */
   seq: () => number;
+  /** This GitHub App's id: a click on a check another app created is not ours (null: not known). */
+  appId: number | null;
+  /** Why approvers cannot be reminded in Slack (no bot token, no approvals channel); null: they can. */
+  slackUnavailable: string | null;
 }
 
 /** A webhook's repository, as the edge schema parsed it. */

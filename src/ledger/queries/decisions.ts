@@ -90,6 +90,13 @@ function pullRequestStatements(db: LedgerDb) {
          FROM decisions d JOIN ledger_entries e ON e.seq = d.seq
         WHERE d.repository = ? AND d.number = ? ORDER BY d.seq DESC LIMIT 1`,
     ),
+    newest: db.prepare<[string, number], { agent_id: string | null; payload: string }>(
+      `SELECT d.agent_id, e.payload FROM decisions d JOIN ledger_entries e ON e.seq = d.seq
+        WHERE d.repository = ? AND d.number = ? ORDER BY d.seq DESC LIMIT 1`,
+    ),
+    atHead: db.prepare<[string, string], { number: number }>(
+      'SELECT number FROM decisions WHERE repository = ? AND head_sha = ? ORDER BY seq DESC LIMIT 1',
+    ),
     // Newest first: the decision at the head wins over older heads.
     ofPullRequest: db.prepare<[string, number, string], { payload: string }>(
       `SELECT e.payload FROM decisions d JOIN ledger_entries e ON e.seq = d.seq
@@ -193,6 +200,21 @@ export function latestDecision(
         inputs: row.inputs,
       }
     : null;
+}
+
+/** The newest decision on a PR, whole (its gates and author), with its agent; or null. */
+export function newestDecision(
+  store: LedgerSource,
+  repository: string,
+  number: number,
+): { agentId: string | null; payload: DecisionPayload } | null {
+  const row = statements(dbOf(store)).newest.get(repository, number);
+  return row ? { agentId: row.agent_id, payload: parseDecision(row.payload) } : null;
+}
+
+/** The PR most recently decided at a head commit of a repository, or null. */
+export function pullRequestAtHead(store: LedgerSource, repository: string, headSha: string): number | null {
+  return statements(dbOf(store)).atHead.get(repository, headSha)?.number ?? null;
 }
 
 /**

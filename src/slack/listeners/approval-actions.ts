@@ -9,7 +9,13 @@ export function registerApprovalListeners(app: App, deps: SlackDeps): void {
     await ack();
     const b = body as { user: { id: string }; channel?: { id: string } };
     const key = (action as { value?: string }).value ?? '';
-    await settle(deps, deps.approvals.vote(b.user.id, key, 'approve'), b.user.id, b.channel?.id ?? null, key);
+    await settle(
+      deps,
+      await deps.approvals.vote(b.user.id, key, 'approve'),
+      b.user.id,
+      b.channel?.id ?? null,
+      key,
+    );
   });
 
   app.action('approval_reject', async ({ ack, body, action }) => {
@@ -41,7 +47,7 @@ export function registerApprovalListeners(app: App, deps: SlackDeps): void {
     await ack();
     await settle(
       deps,
-      deps.approvals.vote(body.user.id, view.private_metadata, 'reject', reason),
+      await deps.approvals.vote(body.user.id, view.private_metadata, 'reject', reason),
       body.user.id,
       null,
       view.private_metadata,
@@ -69,6 +75,8 @@ async function settle(
       );
     return;
   }
+  // A deployment's answer to GitHub was written with the vote; nothing to evaluate again.
+  if ('deployment' in result) return;
   // The card follows from the vote's ledger entry (the consequences follower updates it).
   // Every counted vote moves the check too: the check and the card show the same tally.
   if (result.installationId !== null) {

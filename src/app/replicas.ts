@@ -1,0 +1,196 @@
+/**
+ * Several `agov serve` processes on one state store: each announces itself, refuses to start beside
+ * a replica it cannot share the work with, and runs the shared periodic work (reconciliation sweep,
+ * checkpoints, heartbeat sweeper, approval expiry, watchers, the council's Slack group) only while
+ * it holds the periodic-work lease. A replica that dies stops renewing, and another takes the lease
+ * within its time to live.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import { UserError } from '../platform/errors.js';
+import type { Logger } from '../platform/logger.js';
+import type { ReplicaInfo, StateStore } from '../state/state-store.js';
+
+/** The lease every replica competes for. */
+export const PERIODIC_WORK = 'periodic-work';
+
+/**
+ * This process as the others see it. The id is the same for every start of the same installation
+ * (host and ledger), so a restarted replica takes its own place back instead of meeting itself.
+ */
+export function thisReplica(
+  ledgerPath: string,
+  startedAt: Date,
+  host = hostname(),
+  pid = process.pid,
+): ReplicaInfo {
+  const ledger = ledgerPath === ':memory:' ? `sqlite::memory:${pid}` : `sqlite:${resolve(ledgerPath)}`;
+  const id = createHash('sha256').update(`${host}\n${ledger}`).digest('hex').slice(0, 16);
+  return { id, host, pid, ledger, startedAt: startedAt.toISOString() };
+}
+
+/** Whether process `pid` on this host is running (a signal 0 reaches it). */
+export function processIsRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Why `me` must not start beside the replicas announced, or null. One ledger file serves one
+ * process; replicas on their own SQLite files sharing one Redis would each hold a different truth
+ * (until the PostgreSQL ledger, more than one replica is refused).
+ */
+export function replicaConflict(
+  me: ReplicaInfo,
+  announced: readonly ReplicaInfo[],
+  isRunning: (pid: number) => boolean = processIsRunning,
+): string | null {
+  for (const other of announced) {
+    if (other.id === me.id) {
+      if (other.pid === me.pid || other.host !== me.host || !isRunning(other.pid)) continue;
+      return sameLedger(me, other);
+    }
+    return (
+      `another replica (${other.host}, pid ${other.pid}, ledger ${other.ledger}) uses this state store; ` +
+      'replicas on their own SQLite ledgers would each keep a different record. Run one replica per Redis, ' +
+      'or give each its own REDIS_URL'
+    );
+  }
+  return null;
+}
+
+function sameLedger(me: ReplicaInfo, other: Pick<ReplicaInfo, 'pid' | 'startedAt'>): string {
+  return `another agov serve (pid ${other.pid}, started ${other.startedAt}) is running on this ledger (${me.ledger.slice('sqlite:'.length)}); stop it first`;
+}
+
+/**
+ * `<ledger>.serve` (mode 0600): the process serving this ledger file, so a second `agov serve` on
+ * it is refused without Redis too (each would keep its own in-process locks and revocation
+ * signals). A file left by a process that died names a process no longer running, and is taken.
+ */
+export class ServeMarker {
+  private readonly path: string | null;
+
+  constructor(
+    ledgerPath: string,
+    private readonly me: ReplicaInfo,
+  ) {
+    this.path = ledgerPath === ':memory:' ? null : `${ledgerPath}.serve`;
+  }
+
+  claim(isRunning: (pid: number) => boolean = processIsRunning): void {
+    if (!this.path) return;
+    const other = this.read();
+    if (other && other.host === this.me.host && other.pid !== this.me.pid && isRunning(other.pid))
+      throw new UserError('replica_conflict', sameLedger(this.me, other));
+    const { host, pid, startedAt } = this.me;
+    writeFileSync(this.path, `${JSON.stringify({ host, pid, startedAt })}\n`, { mode: 0o600 });
+  }
+
+  /** Removes the file if it is still this process's. */
+  release(): void {
+    if (this.path && this.read()?.pid === this.me.pid) unlinkSync(this.path);
+  }
+
+  private read(): Pick<ReplicaInfo, 'host' | 'pid' | 'startedAt'> | null {
+    try {
+      const v = JSON.parse(readFileSync(this.path!, 'utf8')) as Partial<ReplicaInfo>;
+      return typeof v.pid === 'number' && typeof v.host === 'string'
+        ? { host: v.host, pid: v.pid, startedAt: String(v.startedAt) }
+        : null;
+    } catch {
+      return null;
+    }
+  }
+}
+
+/** Announces this replica until it stops, and holds the periodic-work lease while it can. */
+export class ReplicaPresence {
+  private heldUntil = 0;
+  private fence: number | null = null;
+  private holder: string | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private joined = false;
+  /** The lease's owner: this process. A restarted replica waits for its old lease to run out. */
+  private readonly owner: string;
+
+  constructor(
+    private readonly store: StateStore,
+    readonly me: ReplicaInfo,
+    private readonly ttlMs: number,
+    private readonly logger: Logger,
+    private readonly now: () => number = Date.now,
+    private readonly marker: ServeMarker | null = null,
+  ) {
+    this.owner = `${me.id}:${me.pid}`;
+  }
+
+  /** Refuses to start beside a replica it cannot share the work with; then announces itself. */
+  async join(): Promise<void> {
+    this.marker?.claim();
+    const conflict = replicaConflict(this.me, await this.store.listReplicas());
+    if (conflict) {
+      this.marker?.release();
+      throw new UserError('replica_conflict', conflict);
+    }
+    this.joined = true;
+    await this.renew();
+    this.timer = setInterval(() => void this.renew(), Math.max(50, Math.floor(this.ttlMs / 4)));
+    this.timer.unref();
+  }
+
+  /**
+   * True while this replica holds the lease, with a margin of a quarter of its time to live: it
+   * stops before another replica could take it over.
+   */
+  runsPeriodicWork(): boolean {
+    return this.now() < this.heldUntil;
+  }
+
+  status(): { leader: boolean; fence: number | null; holder: string | null } {
+    const leader = this.runsPeriodicWork();
+    return { leader, fence: leader ? this.fence : null, holder: leader ? this.owner : this.holder };
+  }
+
+  /** Announces again and takes or renews the lease; a store that cannot answer keeps nothing. */
+  async renew(): Promise<void> {
+    const was = this.runsPeriodicWork();
+    try {
+      await this.store.announceReplica(this.me, this.ttlMs);
+      const lease = await this.store.acquireLease(PERIODIC_WORK, this.owner, this.ttlMs);
+      if (lease.held) {
+        this.heldUntil = lease.expiresAt - Math.floor(this.ttlMs / 4);
+        if (!was || lease.fence !== this.fence)
+          this.logger.info({ fence: lease.fence }, 'this replica runs the periodic work');
+        this.fence = lease.fence;
+        this.holder = this.owner;
+      } else {
+        this.heldUntil = 0;
+        this.holder = lease.holder;
+        if (was) this.logger.warn({ holder: lease.holder }, 'the periodic work moved to another replica');
+      }
+    } catch (error) {
+      if (this.now() >= this.heldUntil && was)
+        this.logger.warn({ err: error }, 'cannot renew the periodic-work lease; periodic work paused');
+    }
+  }
+
+  /** Withdraws the announcement and gives the lease up, so another replica takes it at once. */
+  async leave(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.heldUntil = 0;
+    // A replica refused at start leaves the announcement of the one it met alone.
+    if (!this.joined) return;
+    this.joined = false;
+    this.marker?.release();
+    await this.store.releaseLease(PERIODIC_WORK, this.owner).catch(() => undefined);
+    await this.store.withdrawReplica(this.me.id).catch(() => undefined);
+  }
+}

@@ -1,0 +1,58 @@
+import type { Command } from 'commander';
+import { copyChainToPostgres } from '../../ledger/ledger-copy.js';
+import { parsePostgresUrl } from '../../ledger/postgres/pg-connect.js';
+import { openPostgresLedger, type PostgresLedger } from '../../ledger/postgres/postgres-ledger.js';
+import { verifyLedger } from '../../ledger/verify.js';
+import { UserError } from '../../platform/errors.js';
+import { withRuntime } from '../context.js';
+
+/**
+ * `agov ledger copy --to postgres://…`: moves an installation to PostgreSQL. The SQLite ledger must
+ * verify first; the target must be empty; the copy keeps every hash and is verified on arrival.
+ */
+export function registerLedgerCopy(ledger: Command): void {
+  ledger
+    .command('copy')
+    .description(
+      "copy this SQLite ledger's chain into an empty PostgreSQL ledger, verify it there and print the head both sides agree on",
+    )
+    .requiredOption('--to <url>', 'the PostgreSQL database: postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE')
+    .action(async (opts: { to: string }, command: Command) => {
+      parsePostgresUrl(opts.to);
+      await withRuntime(command, { ledgerMustExist: true, stateStore: 'memory' }, async (rt) => {
+        // The target first: an unreachable server or a non-empty ledger is known before a long verify.
+        const target = await openPostgresLedger(opts.to);
+        try {
+          await refuseNonEmpty(target);
+          const source = verifyLedger(rt.ledger, [], { hostPublicKey: rt.signingKey.publicKey });
+          if (!source.ok) {
+            throw new UserError(
+              'ledger_copy_source_unverified',
+              `the ledger at ${rt.env.LEDGER_PATH} does not verify (first bad sequence ${source.firstBadSeq}: ${source.reason}); nothing was copied. See \`agov ledger verify\``,
+            );
+          }
+          console.log(`source ${rt.env.LEDGER_PATH}: ${entries(source.checked)} verified`);
+          const { head, copied } = await copyChainToPostgres(rt.ledger, target, source.head);
+          console.log(`copied ${entries(copied)} to ${target.where}; the chain verifies there`);
+          console.log(`head both sides agree on: ${head.seq} ${head.hash}`);
+        } finally {
+          await target.close();
+        }
+      });
+    });
+}
+
+/** Said before the copy, and checked again inside its transaction. */
+async function refuseNonEmpty(target: PostgresLedger): Promise<void> {
+  const head = await target.head();
+  if (head.seq !== 0) {
+    throw new UserError(
+      'ledger_copy_target_not_empty',
+      `the ledger at ${target.where} already holds ${entries(head.seq)}; copy only into an empty one`,
+    );
+  }
+}
+
+function entries(n: number): string {
+  return `${n} ${n === 1 ? 'entry' : 'entries'}`;
+}

@@ -1,0 +1,144 @@
+import type { DeploymentApprovalKey } from '../core/approval-key.js';
+import {
+  type DeploymentRequest,
+  type DeploymentVote,
+  deploymentAnswer,
+  tallyDeployment,
+} from '../core/deployment-approval.js';
+import type { LedgerPayload } from '../core/ledger-entries.js';
+import type { GateTally } from '../core/policy/gate-tally.js';
+import { deploymentReviewMessage } from '../github/deployment-gate.js';
+import {
+  deploymentVotes,
+  latestDeploymentDecision,
+  type StoredDeploymentDecision,
+  waitingDeploymentRequests,
+} from '../ledger/deployment-queries.js';
+import type { Governance } from './governance.js';
+
+/** What the state store says of a deployment's agent: revoked, not, or it cannot be read now. */
+export type RevokeSignal = 'none' | 'revoked' | 'unreadable';
+
+/** A deployment that waits (or waited) for people: its newest entry and the request it carries. */
+export interface DeploymentWait {
+  seq: number;
+  decided: LedgerPayload<'deployment.decided'>;
+  request: DeploymentRequest;
+}
+
+/**
+ * Deployments waiting on a gate, as people vote on them: where each stands (the one tally over
+ * the votes given on it), and its answer to GitHub once the votes, the deadline or nobody left to
+ * vote decide it. An answer is a `deployment.decided` entry written with its outbox call, in the
+ * caller's transaction: the answer is given exactly when it is recorded, and once.
+ */
+export class DeploymentApprovals {
+  constructor(private readonly governance: Governance) {}
+
+  /** The newest entry of a deployment, when it carries a request for people (pending or not). */
+  latest(d: DeploymentApprovalKey, beforeSeq?: number): DeploymentWait | null {
+    return waitOf(latestDeploymentDecision(this.governance.ledger, d, beforeSeq));
+  }
+
+  /**
+   * Whether the agent behind a deployment's request has a revoke signal in the state store (which
+   * holds before the ledger has the revocation); `unreadable` when the store cannot say.
+   */
+  async revokeSignal(d: DeploymentApprovalKey): Promise<RevokeSignal> {
+    const wait = this.latest(d);
+    if (!wait) return 'none';
+    try {
+      return (await this.governance.state.getRevokeSignal(wait.request.agentId)) ? 'revoked' : 'none';
+    } catch {
+      return 'unreadable';
+    }
+  }
+
+  /** The votes counted on a request, in the order given. */
+  votes(wait: DeploymentWait): (DeploymentVote & { reason: string })[] {
+    return deploymentVotes(this.governance.ledger, wait.request.key, wait.seq).map((v) => ({
+      approver: v.payload.approver,
+      verdict: v.payload.verdict,
+      reason: v.payload.reason,
+      at: v.ts,
+    }));
+  }
+
+  /** The gate's tally for a request, with `extra` votes as if given (nothing is written). */
+  tally(wait: DeploymentWait, now = this.governance.clock.now(), extra: DeploymentVote[] = []): GateTally {
+    const votes = [...this.votes(wait), ...extra];
+    return tallyDeployment(wait.request, votes, this.governance.directory(), now);
+  }
+
+  /**
+   * Answers a waiting deployment: the `deployment.decided` entry (the request carried on, so its
+   * card can be closed) and the answer to GitHub, in one append. Call inside a transaction that
+   * re-read the deployment as waiting.
+   */
+  answer(
+    wait: DeploymentWait,
+    state: 'approved' | 'rejected',
+    why: string,
+    actor: string,
+    cause: string,
+  ): void {
+    const d = wait.decided;
+    const reasons = [...d.reasons, why];
+    const comment = `Agent Governance: ${state === 'approved' ? 'Approved' : 'Rejected'}: ${reasons.join('; ')}.`;
+    const [owner, repo] = d.repository.split('/') as [string, string];
+    this.governance.ledger.append(
+      { type: 'deployment.decided', agentId: wait.request.agentId, actor, payload: { ...d, state, reasons } },
+      {
+        outbox: [
+          deploymentReviewMessage(
+            {
+              installationId: d.installationId,
+              owner,
+              repo,
+              runId: d.runId,
+              environment: d.environment,
+              state,
+              comment: comment.slice(0, 1000),
+            },
+            cause,
+          ),
+        ],
+      },
+    );
+  }
+
+  /**
+   * Rejects the waiting deployments whose gate expired (`on_expiry: reject`; expiry never approves)
+   * or that nobody left may approve; returns how many. Each is re-read inside the write, so two
+   * processes answer it once.
+   */
+  expire(now: Date): number {
+    const ledger = this.governance.ledger;
+    return ledger.atomically(() => {
+      let answered = 0;
+      for (const stored of waitingDeploymentRequests(ledger)) {
+        const wait = waitOf(stored);
+        if (!wait) continue;
+        const tally = this.tally(wait, now);
+        if (deploymentAnswer(tally) !== 'rejected') continue;
+        this.answer(wait, 'rejected', tally.description, 'expiry', `expiry:${wait.seq}`);
+        answered++;
+      }
+      return answered;
+    });
+  }
+}
+
+/** A stored entry as a request for people, or null when it carries none. */
+function waitOf(stored: StoredDeploymentDecision | null): DeploymentWait | null {
+  const approval = stored?.payload.approval;
+  if (!stored || !approval) return null;
+  const request: DeploymentRequest = {
+    key: approval.key,
+    agentId: approval.agentId,
+    owner: approval.owner,
+    rule: approval.rule,
+    requestedAt: approval.requestedAt,
+  };
+  return { seq: stored.seq, decided: stored.payload, request };
+}

@@ -1,0 +1,119 @@
+import type { LedgerEntry, LedgerEntryInput } from '../core/ledger-entries.js';
+import type { LedgerHead } from './ledger.js';
+import type { OutboxMessage, OutboxMessageInput, OutboxTarget } from './outbox.js';
+
+/**
+ * The asynchronous ledger both engines implement (SQLite through an adapter over the synchronous
+ * `Ledger`, PostgreSQL natively), and the interface the service moves to for several replicas.
+ * One contract suite (test/ledger/async-ledger.contract.test.ts) holds both to it.
+ */
+export interface AsyncLedger {
+  readonly engine: 'sqlite' | 'postgres';
+  /**
+   * Appends entries atomically, linked to the head, with the outbox messages they cause (attached
+   * to the last entry) in the same transaction: both commit or neither does. Appends from every
+   * connection and every replica form one chain; appends requested together may share a commit.
+   */
+  appendAll(inputs: readonly LedgerEntryInput[], options?: AsyncAppendOptions): Promise<LedgerEntry[]>;
+  append(input: LedgerEntryInput, options?: AsyncAppendOptions): Promise<LedgerEntry>;
+  /**
+   * Appends the entries `decide` chooses from the ledger exactly as they will extend it: nothing
+   * is appended by anyone between what `decide` reads and its entries (the re-check rule: a
+   * revocation committed by one replica is seen by an allow another is writing). `decide` may be
+   * called more than once (SQLite decides again when the head moved meanwhile); keep it to reads
+   * through `view`: on PostgreSQL it runs holding the head row, so an append it awaited on the
+   * same ledger would wait for itself.
+   */
+  appendDecided(decide: DecideEntries, options?: AsyncAppendOptions): Promise<LedgerEntry[]>;
+  head(): Promise<LedgerHead>;
+  /** Entries with `seq > afterSeq`, oldest first. */
+  entriesAfter(afterSeq: number, limit?: number): Promise<LedgerEntry[]>;
+  /** Walks the whole hash chain: each entry present, linked to the one before, hashing to its stored hash. */
+  verifyChain(): Promise<ChainVerdict>;
+  readonly inbox: AsyncInbox;
+  readonly outbox: AsyncOutbox;
+  readonly followers: FollowerPositions;
+  close(): Promise<void>;
+}
+
+/** The ledger as a decision inside the write transaction sees it. */
+export interface LedgerView {
+  /** The head the decided entries will extend. */
+  readonly head: LedgerHead;
+  /** Entries with `seq > afterSeq` up to the head, oldest first. */
+  entriesAfter(afterSeq: number, limit?: number): Promise<LedgerEntry[]>;
+}
+
+export type DecideEntries = (
+  view: LedgerView,
+) => Promise<readonly LedgerEntryInput[]> | readonly LedgerEntryInput[];
+
+export interface AsyncAppendOptions {
+  outbox?: readonly OutboxMessageInput[];
+}
+
+export type ChainVerdict =
+  | { ok: true; checked: number; head: LedgerHead }
+  | { ok: false; checked: number; firstBadSeq: number; reason: string };
+
+export interface InboxDeliveryInput {
+  source: 'github' | 'slack';
+  /** The sender's id for the delivery; a redelivery keeps it. */
+  deliveryId: string;
+  event: string;
+  action: string | null;
+  repository: string | null;
+  payloadText: string;
+  outbox?: readonly OutboxMessageInput[];
+}
+
+export interface AsyncInbox {
+  /**
+   * Stores a delivery and its `delivery.received` entry in one transaction; null when the id was
+   * stored before (by this process or any other), in which case nothing is written.
+   */
+  record(delivery: InboxDeliveryInput): Promise<LedgerEntry | null>;
+}
+
+export interface OutboxClaimOptions {
+  /** Who claims: the same name completes or retries the message. */
+  claimer: string;
+  /** How long the claim holds; after it another claimer may take the message over. */
+  leaseMs: number;
+  limit?: number;
+}
+
+export interface AsyncOutbox {
+  /**
+   * Claims due pending messages for a target, oldest first, the oldest of each ordering key only
+   * (order holds per key), skipping messages another claimer holds under a lease not yet expired.
+   * Two claimers never hold the same message at once.
+   */
+  claim(target: OutboxTarget, options: OutboxClaimOptions): Promise<OutboxMessage[]>;
+  /** Marks a claimed message delivered; false when `claimer` no longer holds it (its lease was taken over). */
+  complete(id: number, claimer: string): Promise<boolean>;
+  /** Releases a claimed message to be tried again at `nextAttemptAt`; false when `claimer` no longer holds it. */
+  retry(id: number, claimer: string, error: string, nextAttemptAt: Date): Promise<boolean>;
+  /** Every message caused by the entry `seq` (whatever its status), oldest first. */
+  forEntry(seq: number): Promise<OutboxMessage[]>;
+}
+
+/** What a follower queues for one entry: calls caused by it (enqueued with the entry's seq as their cause). */
+export type FollowerHandler = (entry: LedgerEntry) => readonly OutboxMessageInput[];
+
+export interface FollowerPositions {
+  /**
+   * One step of the follower `name`, in one transaction: takes its position (on PostgreSQL, when
+   * another replica holds it, this step returns 0 at once; SQLite's writers wait in turn), reads up to `limit` entries
+   * after it, queues the outbox messages `handle` returns for each, and advances the position. A
+   * handler that throws leaves both undone. Returns how many entries were handled.
+   */
+  step(name: string, handle: FollowerHandler, limit?: number): Promise<number>;
+  /** The follower's stored position (0 before its first run). */
+  position(name: string): Promise<number>;
+  /**
+   * Moves the position from `from` to `to` if it still is `from`: false when another process moved
+   * it first, so two replicas never both take the same entries as theirs.
+   */
+  advance(name: string, from: number, to: number): Promise<boolean>;
+}

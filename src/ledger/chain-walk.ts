@@ -1,0 +1,40 @@
+import type { ChainProblem } from './chain-check.js';
+import { entryHash, GENESIS_HASH, type HashedFields } from './entry-hash.js';
+
+/** An entry's stored columns with its stored hash. */
+export interface StoredEntry extends HashedFields {
+  hash: string;
+}
+
+/**
+ * Walks a chain given entry by entry in sequence order, in JS (for an engine whose rows arrive as
+ * values, such as PostgreSQL): no entry missing, each linked to the one before, each hashing to its
+ * stored hash with `entryHash`, the one hash of every engine. Reports as the SQLite check does.
+ */
+export class ChainWalk {
+  expectedSeq = 1;
+  prevHash = GENESIS_HASH;
+
+  next(entry: StoredEntry): ChainProblem | null {
+    const seq = this.expectedSeq;
+    if (entry.seq !== seq) {
+      return { seq, reason: `entry ${seq} is missing (the next stored entry is ${entry.seq})` };
+    }
+    if (entry.prevHash !== this.prevHash) {
+      return {
+        seq,
+        reason: `entry ${seq} does not link to entry ${seq - 1} (rows removed, reordered or replaced)`,
+      };
+    }
+    if (entryHash(entry) !== entry.hash)
+      return { seq, reason: `entry ${seq} was changed after it was written` };
+    this.prevHash = entry.hash;
+    this.expectedSeq++;
+    return null;
+  }
+
+  /** How many entries passed. */
+  get checked(): number {
+    return this.expectedSeq - 1;
+  }
+}

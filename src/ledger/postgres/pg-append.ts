@@ -1,0 +1,199 @@
+import type pg from 'pg';
+import type { LedgerEntry, LedgerEntryInput } from '../../core/ledger-entries.js';
+import type { DecideEntries, InboxDeliveryInput, LedgerView } from '../async-ledger.js';
+import { type EntryRow, type LedgerHead, rowToEntry, validateInput } from '../ledger.js';
+import { linkEntry } from '../link-entry.js';
+import type { OutboxMessageInput } from '../outbox.js';
+
+/** One atomic unit of a group commit: entries, the outbox messages they cause, maybe a delivery. */
+export interface PgAppendGroup {
+  inputs: readonly LedgerEntryInput[];
+  outbox: readonly OutboxMessageInput[];
+  /** An inbox delivery recorded with the entries: the group writes nothing if its id was seen. */
+  delivery?: InboxDeliveryInput;
+  /** Entries decided inside the transaction, from the ledger at the head they extend (after `inputs`). */
+  decide?: DecideEntries;
+}
+
+/** A decision that threw: the transaction is rolled back, and the groups sharing it are tried alone. */
+export class DecisionError extends Error {
+  constructor(readonly original: unknown) {
+    super(original instanceof Error ? original.message : String(original));
+    this.name = 'DecisionError';
+  }
+}
+
+/** What the transaction has linked and not yet written, and the head it reached. */
+class Staging {
+  entries: { entry: LedgerEntry; payloadText: string }[] = [];
+  outbox: { seq: number; message: OutboxMessageInput }[] = [];
+
+  constructor(
+    public head: LedgerHead,
+    private readonly ts: string,
+  ) {}
+
+  link(inputs: readonly LedgerEntryInput[]): LedgerEntry[] {
+    return inputs.map((input) => {
+      const next = linkEntry(input, this.head, this.ts);
+      this.head = { seq: next.entry.seq, hash: next.entry.hash };
+      this.entries.push(next);
+      return next.entry;
+    });
+  }
+
+  /** Writes what is staged, so that reads in the same transaction see it. */
+  async write(client: pg.ClientBase, now: Date): Promise<void> {
+    await insertEntries(client, this.entries);
+    await insertOutbox(client, this.outbox, now);
+    this.entries = [];
+    this.outbox = [];
+  }
+}
+
+/**
+ * Appends the groups in one transaction: takes the head row FOR UPDATE (every appender, on every
+ * replica, waits here, so the chain never forks), links each group's entries to the head, and
+ * writes entries, outbox messages and inbox rows before one COMMIT. A group whose delivery id is
+ * already in the inbox resolves null and writes nothing.
+ */
+export async function appendGroups(
+  client: pg.ClientBase,
+  groups: readonly PgAppendGroup[],
+  now: Date,
+): Promise<(LedgerEntry[] | null)[]> {
+  await client.query('BEGIN');
+  try {
+    const locked = await client.query<{ seq: string; hash: string }>(
+      'SELECT seq, hash FROM ledger_head WHERE id = 1 FOR UPDATE',
+    );
+    const staging = new Staging(
+      { seq: Number(locked.rows[0]!.seq), hash: locked.rows[0]!.hash },
+      now.toISOString(),
+    );
+    const results: (LedgerEntry[] | null)[] = [];
+    for (const group of groups) results.push(await stageGroup(client, staging, group, now));
+    await staging.write(client, now);
+    await client.query('COMMIT');
+    return results;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  }
+}
+
+async function stageGroup(
+  client: pg.ClientBase,
+  staging: Staging,
+  group: PgAppendGroup,
+  now: Date,
+): Promise<LedgerEntry[] | null> {
+  if (group.delivery && !(await recordDelivery(client, group.delivery, staging.head.seq + 1, now)))
+    return null;
+  const entries = staging.link(group.inputs);
+  if (group.decide) {
+    await staging.write(client, now);
+    entries.push(...staging.link(await decideInTransaction(client, group.decide, staging.head)));
+  }
+  const last = entries.at(-1);
+  if (last) staging.outbox.push(...group.outbox.map((message) => ({ seq: last.seq, message })));
+  return entries;
+}
+
+async function decideInTransaction(
+  client: pg.ClientBase,
+  decide: DecideEntries,
+  head: LedgerHead,
+): Promise<LedgerEntryInput[]> {
+  const view: LedgerView = {
+    head,
+    entriesAfter: async (afterSeq, limit = 1000) => {
+      const { rows } = await client.query<EntryRow & { seq: string }>(
+        'SELECT * FROM ledger_entries WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3',
+        [afterSeq, head.seq, limit],
+      );
+      return rows.map((row) => rowToEntry({ ...row, seq: Number(row.seq) }));
+    },
+  };
+  try {
+    return (await decide(view)).map(validateInput);
+  } catch (error) {
+    throw new DecisionError(error);
+  }
+}
+
+async function recordDelivery(
+  client: pg.ClientBase,
+  delivery: InboxDeliveryInput,
+  seq: number,
+  now: Date,
+): Promise<boolean> {
+  const inserted = await client.query(
+    `INSERT INTO inbox (delivery_id, source, event, payload, seq, next_attempt_at, received_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (delivery_id) DO NOTHING`,
+    [delivery.deliveryId, delivery.source, delivery.event, delivery.payloadText, seq, now],
+  );
+  return inserted.rowCount === 1;
+}
+
+/** Rows in chain order, in one statement (the chain trigger checks each link as it goes). */
+export async function insertEntryRows(
+  client: pg.ClientBase,
+  rows: readonly (readonly [number, string, string, string | null, string, string, string, string])[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  const columns = Array.from({ length: 8 }, (_, i) => rows.map((row) => row[i]));
+  await client.query(
+    `INSERT INTO ledger_entries (seq, ts, type, agent_id, actor, payload, prev_hash, hash)
+     SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+     ORDER BY 1`,
+    columns,
+  );
+}
+
+function insertEntries(
+  client: pg.ClientBase,
+  staged: readonly { entry: LedgerEntry; payloadText: string }[],
+): Promise<void> {
+  return insertEntryRows(
+    client,
+    staged.map(({ entry, payloadText }) => [
+      entry.seq,
+      entry.ts,
+      entry.type,
+      entry.agentId,
+      entry.actor,
+      payloadText,
+      entry.prevHash,
+      entry.hash,
+    ]),
+  );
+}
+
+/** Outbox messages with their cause, in order, in one statement; a key queued before is skipped. */
+export async function insertOutbox(
+  client: pg.ClientBase,
+  staged: readonly { seq: number; message: OutboxMessageInput }[],
+  now: Date,
+): Promise<void> {
+  if (staged.length === 0) return;
+  const at = now.toISOString();
+  await client.query(
+    `INSERT INTO outbox (seq, target, kind, idempotency_key, ordering_key, payload, next_attempt_at, created_at)
+     SELECT s, t, k, i, o, p, n, $8::timestamptz
+     FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[])
+       WITH ORDINALITY AS m(s, t, k, i, o, p, n, ord)
+     ORDER BY ord
+     ON CONFLICT (idempotency_key) DO NOTHING`,
+    [
+      staged.map((s) => s.seq),
+      staged.map((s) => s.message.target),
+      staged.map((s) => s.message.kind),
+      staged.map((s) => s.message.idempotencyKey),
+      staged.map((s) => s.message.orderingKey),
+      staged.map((s) => JSON.stringify(s.message.payload)),
+      staged.map((s) => s.message.notBefore?.toISOString() ?? at),
+      at,
+    ],
+  );
+}

@@ -1,0 +1,84 @@
+import pg from 'pg';
+import { UserError } from '../../platform/errors.js';
+import { migratePostgres } from './pg-migrations.js';
+
+/** A PostgreSQL URL as it may be shown: without its password (or any secret query parameter). */
+export function describePostgresUrl(url: URL): string {
+  const user = url.username ? `${decodeURIComponent(url.username)}@` : '';
+  return `${url.protocol}//${user}${url.host}${url.pathname}`;
+}
+
+/** Parses a `postgres://` or `postgresql://` URL; anything else is a user error naming no secret. */
+export function parsePostgresUrl(text: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UserError(
+      'postgres_bad_url',
+      'not a PostgreSQL URL: expected postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE',
+    );
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new UserError(
+      'postgres_bad_url',
+      `not a PostgreSQL URL (scheme "${url.protocol.replace(/:$/, '')}"): expected postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE`,
+    );
+  }
+  if (!url.hostname) throw new UserError('postgres_bad_url', 'the PostgreSQL URL names no host');
+  return url;
+}
+
+export interface PostgresConnection {
+  pool: pg.Pool;
+  /** The URL without its password, for messages and logs. */
+  where: string;
+}
+
+/**
+ * Opens a pool on the database at `urlText` and migrates it. An unreachable server, refused
+ * credentials or a missing database is a user error that names the server, never the password.
+ */
+export async function connectPostgres(urlText: string, poolSize = 5): Promise<PostgresConnection> {
+  const url = parsePostgresUrl(urlText);
+  const where = describePostgresUrl(url);
+  const pool = new pg.Pool({ connectionString: urlText, max: poolSize, connectionTimeoutMillis: 5000 });
+  // An idle connection dropped by the server (a restart) is replaced on the next query; that query
+  // reports the failure if the server is still gone.
+  pool.on('error', () => {});
+  let client: pg.PoolClient;
+  try {
+    client = await pool.connect();
+  } catch (error) {
+    await pool.end().catch(() => {});
+    throw new UserError(
+      'postgres_unreachable',
+      `cannot connect to PostgreSQL at ${where}: ${reasonOf(error)}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  try {
+    await migratePostgres(client, where);
+  } catch (error) {
+    client.release();
+    await pool.end().catch(() => {});
+    if (error instanceof UserError) throw error;
+    throw new UserError(
+      'ledger_migration_failed',
+      `cannot migrate the ledger at ${where}: ${reasonOf(error)}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  client.release();
+  return { pool, where };
+}
+
+function reasonOf(error: unknown): string {
+  const e = error as { code?: string; message?: string };
+  const message = e.message || e.code || String(error);
+  return message.replace(/postgres(ql)?:\/\/[^\s]*/gi, '(url)');
+}

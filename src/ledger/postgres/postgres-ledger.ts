@@ -1,0 +1,173 @@
+import type pg from 'pg';
+import type { LedgerEntry, LedgerEntryInput } from '../../core/ledger-entries.js';
+import type {
+  AsyncAppendOptions,
+  AsyncInbox,
+  AsyncLedger,
+  ChainVerdict,
+  DecideEntries,
+  InboxDeliveryInput,
+} from '../async-ledger.js';
+import { type EntryRow, type LedgerHead, rowToEntry, validateInput } from '../ledger.js';
+import { appendGroups, DecisionError, type PgAppendGroup } from './pg-append.js';
+import { checkPgChain } from './pg-chain-check.js';
+import { connectPostgres } from './pg-connect.js';
+import { PgFollowerPositions } from './pg-followers.js';
+import { PgOutbox } from './pg-outbox.js';
+
+interface Pending {
+  group: PgAppendGroup;
+  resolve: (entries: LedgerEntry[] | null) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Opens the PostgreSQL ledger at `url` (migrated to the current schema). */
+export async function openPostgresLedger(
+  url: string,
+  now: () => Date = () => new Date(),
+  poolSize = 5,
+): Promise<PostgresLedger> {
+  const { pool, where } = await connectPostgres(url, poolSize);
+  return new PostgresLedger(pool, where, now);
+}
+
+/**
+ * The hash-chained ledger on PostgreSQL, for several replicas sharing one database. Appends
+ * requested in the same turn of the event loop share one transaction (group commit); every
+ * transaction takes the head row first, so writers on every replica form one chain.
+ */
+export class PostgresLedger implements AsyncLedger {
+  readonly engine = 'postgres';
+  readonly outbox: PgOutbox;
+  readonly followers: PgFollowerPositions;
+  readonly inbox: AsyncInbox;
+  private pending: Pending[] = [];
+  private flushing = false;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    /** Where the database is, without its password. */
+    readonly where: string,
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    this.outbox = new PgOutbox(pool, now);
+    this.followers = new PgFollowerPositions(pool, now);
+    this.inbox = { record: (delivery) => this.recordDelivery(delivery) };
+  }
+
+  async appendAll(
+    inputs: readonly LedgerEntryInput[],
+    options: AsyncAppendOptions = {},
+  ): Promise<LedgerEntry[]> {
+    const group = { inputs: inputs.map(validateInput), outbox: options.outbox ?? [] };
+    return (await this.enqueue(group))!;
+  }
+
+  async appendDecided(decide: DecideEntries, options: AsyncAppendOptions = {}): Promise<LedgerEntry[]> {
+    return (await this.enqueue({ inputs: [], outbox: options.outbox ?? [], decide }))!;
+  }
+
+  async append(input: LedgerEntryInput, options: AsyncAppendOptions = {}): Promise<LedgerEntry> {
+    return (await this.appendAll([input], options))[0]!;
+  }
+
+  async head(): Promise<LedgerHead> {
+    const { rows } = await this.pool.query<{ seq: string; hash: string }>(
+      'SELECT seq, hash FROM ledger_head WHERE id = 1',
+    );
+    return { seq: Number(rows[0]!.seq), hash: rows[0]!.hash };
+  }
+
+  async entriesAfter(afterSeq: number, limit = 1000): Promise<LedgerEntry[]> {
+    const { rows } = await this.pool.query<EntryRow & { seq: string }>(
+      'SELECT * FROM ledger_entries WHERE seq > $1 ORDER BY seq LIMIT $2',
+      [afterSeq, limit],
+    );
+    return rows.map((row) => rowToEntry({ ...row, seq: Number(row.seq) }));
+  }
+
+  async verifyChain(): Promise<ChainVerdict> {
+    return this.withClient(checkPgChain);
+  }
+
+  /** Runs `fn` on one connection of the pool, released afterwards. */
+  async withClient<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      return await fn(client);
+    } finally {
+      client.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+
+  private async recordDelivery(delivery: InboxDeliveryInput): Promise<LedgerEntry | null> {
+    const input = validateInput({
+      type: 'delivery.received',
+      agentId: null,
+      actor: delivery.source,
+      payload: {
+        source: delivery.source,
+        deliveryId: delivery.deliveryId,
+        event: delivery.event,
+        action: delivery.action,
+        repository: delivery.repository,
+      },
+    });
+    return this.enqueue({ inputs: [input], outbox: delivery.outbox ?? [], delivery }).then(
+      (r) => r?.[0] ?? null,
+    );
+  }
+
+  private enqueue(group: PgAppendGroup): Promise<LedgerEntry[] | null> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ group, resolve, reject });
+      if (this.pending.length === 1 && !this.flushing) setImmediate(() => void this.flush());
+    });
+  }
+
+  /** Commits everything queued, one transaction at a time; then whatever queued meanwhile. */
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    while (this.pending.length > 0) {
+      const batch = this.pending.splice(0);
+      await this.commit(batch);
+    }
+    this.flushing = false;
+  }
+
+  private async commit(batch: Pending[]): Promise<void> {
+    try {
+      const results = await this.withClient((client) =>
+        appendGroups(
+          client,
+          batch.map((p) => p.group),
+          this.now(),
+        ),
+      );
+      for (const [i, p] of batch.entries()) p.resolve(results[i]!);
+    } catch (error) {
+      if (batch.length === 1 || !isRefusal(error)) {
+        for (const p of batch) p.reject(error instanceof DecisionError ? error.original : error);
+        return;
+      }
+      // One group that the database refuses must not take the others down: each alone.
+      for (const p of batch) await this.commit([p]);
+    }
+  }
+}
+
+/**
+ * An error the database answered with (a SQLSTATE), or a decision that threw: either rolled the
+ * transaction back for sure. A
+ * lost connection (no SQLSTATE, or class 08 / 57) may have lost a COMMIT that took effect: its
+ * groups are not tried again, or their entries could be appended twice.
+ */
+function isRefusal(error: unknown): boolean {
+  if (error instanceof DecisionError) return true;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !/^(08|57)/.test(code);
+}

@@ -1,0 +1,142 @@
+import Database from 'better-sqlite3';
+import type { LedgerEntry, LedgerEntryInput } from '../core/ledger-entries.js';
+import type {
+  AsyncAppendOptions,
+  AsyncInbox,
+  AsyncLedger,
+  AsyncOutbox,
+  ChainVerdict,
+  DecideEntries,
+  FollowerHandler,
+  FollowerPositions,
+  LedgerView,
+} from './async-ledger.js';
+import { checkChain } from './chain-check.js';
+import { followerPosition, LedgerFollower } from './followers.js';
+import { Inbox } from './inbox.js';
+import { dbOf, type Ledger, type LedgerHead } from './ledger.js';
+import { SqliteOutboxLeases } from './outbox-leases.js';
+
+/** How often a decision is made again because another writer moved the head meanwhile. */
+const MAX_DECISIONS = 50;
+
+/**
+ * The asynchronous ledger over today's synchronous SQLite `Ledger`: the same file, the same
+ * chain, appends through its group commit. The rest of the service keeps the synchronous API.
+ */
+export class SqliteAsyncLedger implements AsyncLedger {
+  readonly engine = 'sqlite';
+  readonly inbox: AsyncInbox;
+  readonly outbox: AsyncOutbox;
+  readonly followers: FollowerPositions;
+
+  constructor(
+    private readonly ledger: Ledger,
+    now: () => Date = () => new Date(),
+  ) {
+    const inbox = new Inbox(ledger, now);
+    this.inbox = {
+      record: async (delivery) => inbox.accept({ ...delivery, outbox: [...(delivery.outbox ?? [])] }),
+    };
+    const leases = new SqliteOutboxLeases(ledger, now);
+    this.outbox = {
+      claim: async (target, options) => leases.claim(target, options),
+      complete: async (id, claimer) => leases.complete(id, claimer),
+      retry: async (id, claimer, error, at) => leases.retry(id, claimer, error, at),
+      forEntry: async (seq) => leases.forEntry(seq),
+    };
+    this.followers = {
+      position: async (name) => followerPosition(ledger, name),
+      advance: async (name, from, to) => advanceFollower(ledger, name, from, to),
+      step: async (name, handle, limit) => followerStep(ledger, name, handle, limit),
+    };
+  }
+
+  async appendAll(
+    inputs: readonly LedgerEntryInput[],
+    options: AsyncAppendOptions = {},
+  ): Promise<LedgerEntry[]> {
+    const appendOptions = options.outbox ? { outbox: options.outbox } : {};
+    try {
+      return await this.ledger.appendSoon(inputs, appendOptions);
+    } catch (error) {
+      // The shared commit was refused and rolled back (SQLite commits in this thread: never half
+      // done). One group the database refuses must not take the others down: each alone again.
+      if (!(error instanceof Database.SqliteError)) throw error;
+      return this.ledger.appendAll(inputs, appendOptions);
+    }
+  }
+
+  /**
+   * Optimistic: decides against the head as it is, then appends in a write transaction only if the
+   * head has not moved meanwhile; otherwise decides again.
+   */
+  async appendDecided(decide: DecideEntries, options: AsyncAppendOptions = {}): Promise<LedgerEntry[]> {
+    const appendOptions = options.outbox ? { outbox: options.outbox } : {};
+    for (let attempt = 1; attempt <= MAX_DECISIONS; attempt++) {
+      const head = this.ledger.head();
+      const inputs = await decide(this.viewAt(head));
+      const entries = this.ledger.atomically(() =>
+        this.ledger.head().seq === head.seq ? this.ledger.appendAll(inputs, appendOptions) : null,
+      );
+      if (entries) return entries;
+    }
+    throw new Error(`the ledger moved during each of ${MAX_DECISIONS} decisions; nothing was appended`);
+  }
+
+  private viewAt(head: LedgerHead): LedgerView {
+    return {
+      head,
+      entriesAfter: async (afterSeq, limit = 1000) =>
+        this.ledger.entriesAfter(afterSeq, limit).filter((e) => e.seq <= head.seq),
+    };
+  }
+
+  async append(input: LedgerEntryInput, options: AsyncAppendOptions = {}): Promise<LedgerEntry> {
+    return (await this.appendAll([input], options))[0]!;
+  }
+
+  async head(): Promise<LedgerHead> {
+    return this.ledger.head();
+  }
+
+  async entriesAfter(afterSeq: number, limit = 1000): Promise<LedgerEntry[]> {
+    return this.ledger.entriesAfter(afterSeq, limit);
+  }
+
+  async verifyChain(): Promise<ChainVerdict> {
+    const head = this.ledger.head();
+    const result = checkChain(this.ledger, head.seq);
+    if (!result.problem)
+      return { ok: true, checked: result.checked, head: { seq: result.checked, hash: result.head } };
+    return {
+      ok: false,
+      checked: result.checked,
+      firstBadSeq: result.problem.seq,
+      reason: result.problem.reason,
+    };
+  }
+
+  async close(): Promise<void> {
+    this.ledger.close();
+  }
+}
+
+function advanceFollower(ledger: Ledger, name: string, from: number, to: number): boolean {
+  return ledger.atomically(() => {
+    if (followerPosition(ledger, name) !== from) return false;
+    dbOf(ledger)
+      .prepare(
+        'INSERT INTO follower_positions (name, seq) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET seq = excluded.seq',
+      )
+      .run(name, to);
+    return true;
+  });
+}
+
+function followerStep(ledger: Ledger, name: string, handle: FollowerHandler, limit = 200): number {
+  const follower = new LedgerFollower(ledger, name, (entry) => {
+    for (const message of handle(entry)) ledger.outbox.enqueue(entry.seq, message);
+  });
+  return follower.step(limit);
+}

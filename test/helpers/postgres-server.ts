@@ -1,0 +1,1 @@
+export { PrivatePostgres } from '../../src/chaos/private-postgres.js';
