@@ -31,7 +31,8 @@ const CHAIN_CHUNK_QUERY = `SELECT group_concat(${HASH_INPUT} || ifnull(hash, '')
  */
 export interface ChainTypes {
   replayed: readonly string[];
-  known: readonly string[];
+  /** Null: any type (the chain alone is checked). */
+  known: readonly string[] | null;
 }
 
 /** How much of the ledger file verify maps into memory (SQLite caps it at its own maximum). */
@@ -53,7 +54,7 @@ export class ChainCheck {
   prevHash = GENESIS_HASH;
   replayable = 0;
   private readonly replayed: ReadonlySet<string>;
-  private readonly known: ReadonlySet<string>;
+  private readonly known: ReadonlySet<string> | null;
   private columns: ((seq: number) => StoredColumns | undefined) | null = null;
 
   constructor(
@@ -61,7 +62,7 @@ export class ChainCheck {
     types: ChainTypes,
   ) {
     this.replayed = new Set(types.replayed);
-    this.known = new Set(types.known);
+    this.known = types.known && new Set(types.known);
   }
 
   /**
@@ -97,7 +98,8 @@ export class ChainCheck {
       this.prevHash = storedHash;
       type = storedType;
     }
-    if (!this.known.has(type)) return { seq, reason: `entry ${seq} has an unknown type "${type}"` };
+    if (this.known && !this.known.has(type))
+      return { seq, reason: `entry ${seq} has an unknown type "${type}"` };
     if (this.replayed.has(type)) this.replayable++;
     this.expectedSeq++;
     return null;
@@ -197,4 +199,26 @@ function walk(chain: ChainCheck, text: string, to: number): ChainProblem | null 
   if (chain.expectedSeq > to) return null;
   const seq = chain.expectedSeq;
   return { seq, reason: `entry ${seq} is missing (the chain ends at ${seq - 1})` };
+}
+
+/** Entries per query of `checkChain`. */
+const CHAIN_CHECK_CHUNK = 4096;
+
+/**
+ * Checks the chain 1..upTo of `db` on this thread, whatever the entries' types: the chain alone,
+ * for a ledger that is not replayed.
+ */
+export function checkChain(
+  db: LedgerDb,
+  upTo: number,
+): { problem: ChainProblem | null; checked: number; head: string } {
+  const types: ChainTypes = { replayed: [], known: null };
+  let head = GENESIS_HASH;
+  for (let from = 1; from <= upTo; from += CHAIN_CHECK_CHUNK) {
+    const result = checkChainChunk(db, from, Math.min(upTo, from + CHAIN_CHECK_CHUNK - 1), types);
+    if (result.problem)
+      return { problem: result.problem, checked: result.problem.seq - 1, head: result.head };
+    head = result.head;
+  }
+  return { problem: null, checked: upTo, head };
 }
