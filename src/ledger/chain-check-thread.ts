@@ -37,8 +37,9 @@ export interface ChainCheckResult {
 export type ChainWorkerMessage = { chunk: number; result: ChainChunkResult } | { error: string };
 
 /**
- * Checks the hash chain 1..upTo of `db` in chunks. Worker threads (one per core beyond this one,
- * up to three) start at once and take chunks, in order, from a shared counter while the caller
+ * Checks the hash chain 1..upTo of `db` in chunks. Worker threads (one per core, up to four; this
+ * thread is busy replaying meanwhile, and on a machine others share each thread is a share of
+ * it) start at once and take chunks, in order, from a shared counter while the caller
  * goes on with its own work; `wait` then takes the chunks left on the caller's thread, collects
  * the workers' results and gives the first problem in chain order. Small or in-memory ledgers, and
  * chunks whose worker could not run, are checked on the caller's thread.
@@ -48,7 +49,7 @@ export function startChainCheck(db: LedgerDb, upTo: number, types: ChainTypes): 
   const threads =
     db.memory || upTo < CHAIN_THREAD_MIN_ENTRIES || !existsSync(fileURLToPath(WORKER))
       ? 0
-      : Math.max(1, Math.min(3, availableParallelism() - 1));
+      : Math.max(1, Math.min(4, availableParallelism()));
   const shared = new Int32Array(new SharedArrayBuffer(4 * (1 + threads)));
   const ports: MessagePort[] = [];
   for (let w = 0; w < threads; w++) {
