@@ -22,11 +22,6 @@ export interface AppDeps {
   slackUnavailable: string | null;
 }
 
-/** The ledger sequence of the delivery being processed, set by the inbox worker. */
-export interface DeliveryMeta {
-  seq: number;
-}
-
 /** One file per webhook event in `./handlers`, each registering what it handles. */
 const HANDLERS: ((app: Probot, deps: HandlerDeps) => void)[] = [
   registerPullRequestHandlers,
@@ -45,7 +40,8 @@ const HANDLERS: ((app: Probot, deps: HandlerDeps) => void)[] = [
  */
 export function governanceApp(
   { governance, gate, onOutbox, appId, slackUnavailable }: AppDeps,
-  meta: () => DeliveryMeta,
+  /** The ledger sequence of a delivery being processed, by its id (set by the inbox worker). */
+  seqOf: (deliveryId: string) => number,
 ) {
   const deps: HandlerDeps = {
     governance,
@@ -54,7 +50,7 @@ export function governanceApp(
     outcomes: new PullRequestOutcomes(governance),
     mergeGroups: new MergeGroupCheck(governance, onOutbox),
     deployments: new DeploymentGate(governance, onOutbox, gate.policies),
-    seq: () => meta().seq,
+    seq: seqOf,
     appId,
     slackUnavailable,
   };

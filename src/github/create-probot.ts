@@ -1,4 +1,5 @@
 import { Probot, ProbotOctokit } from 'probot';
+import { httpFetch } from '../platform/http-fetch.js';
 import type { Logger } from '../platform/logger.js';
 import type { RateLimits } from './rate-limits.js';
 import type { GithubConfig } from './read-github-config.js';
@@ -11,6 +12,8 @@ export function createProbot(config: GithubConfig, logger: Logger, rateLimits: R
     secret: config.webhookSecret,
     baseUrl: config.baseUrl,
     log: logger.child({ component: 'probot' }),
+    // Kept-alive node:http instead of Node's fetch: a fraction of the CPU per call.
+    request: { fetch: httpFetch },
     // Our outbox and inbox retry with backoff behind one breaker; Octokit retrying (and queueing
     // writes) on its own underneath would multiply attempts and hide outages from the breaker.
     Octokit: ProbotOctokit.plugin(rateLimits.plugin()).defaults((options: Record<string, unknown>) => ({

@@ -26,10 +26,24 @@ export function githubDeliverer(options: {
   rateLimitLowUntil: () => Date | null;
 }): Deliverer {
   const { probot, db, publicUrl, recordEffect } = options;
+  // One client per installation, not one per call: its token is cached and renewed by its auth.
+  const clients = new Map<number, ReturnType<Probot['auth']>>();
+  const installation = (id: number) => {
+    let client = clients.get(id);
+    if (!client) {
+      if (clients.size >= 1000) clients.clear();
+      client = probot.auth(id);
+      client.catch(() => clients.delete(id));
+      clients.set(id, client);
+    }
+    return client;
+  };
   return {
     target: 'github',
     breaker: options.breaker,
     retry: options.retry,
+    // Check runs of different commits go out side by side; each commit's in order.
+    parallel: 16,
     // A low rate limit is kept for gates: a finding's issue waits for the reset.
     holdUntil(message) {
       const until = message.kind === 'finding_issue' ? options.rateLimitLowUntil() : null;
@@ -46,7 +60,7 @@ export function githubDeliverer(options: {
         case 'check_run.upsert':
         case 'revocation.fail_check': {
           const { revocation, ...payload } = message.payload;
-          const octokit = await probot.auth(payload.installationId);
+          const octokit = await installation(payload.installationId);
           await deliverCheckRun(octokit, db, payload, publicUrl);
           if (!revocation) return undefined;
           return { record: () => recordEffect(revocation, true, 'the check run now fails with the reason') };

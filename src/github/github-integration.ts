@@ -1,16 +1,17 @@
 import type { CircuitBreakerPolicy } from 'cockatiel';
 import type { Probot } from 'probot';
 import type { Governance } from '../governance/governance.js';
-import { DeliveryLoop, describe, unwrap } from '../integrations/delivery-loop.js';
+import { DeliveryLoop } from '../integrations/delivery-loop.js';
 import { Inbox } from '../ledger/inbox.js';
 import { systemClock } from '../platform/clock.js';
 import type { Route } from '../platform/http-server.js';
 import type { Logger } from '../platform/logger.js';
 import { Pump } from '../platform/pump.js';
-import { BrokenCircuitError, createBreaker, isTransient, retryAt } from '../platform/resilience.js';
-import { type DeliveryMeta, governanceApp } from './app.js';
+import { createBreaker } from '../platform/resilience.js';
+import { governanceApp } from './app.js';
 import { createProbot } from './create-probot.js';
 import { githubDeliverer, type RecordEffect } from './github-deliverer.js';
+import { InboxWorker } from './inbox-worker.js';
 import { PolicyCache } from './policy-cache.js';
 import { PullRequestGate } from './pull-request-gate.js';
 import { targetOf } from './pull-request-target.js';
@@ -55,7 +56,7 @@ export class GithubIntegration {
   private readonly inboxPump: Pump;
   private readonly delivery: DeliveryLoop;
   private readonly reconcilePump: Pump;
-  private current: DeliveryMeta = { seq: 0 };
+  private readonly worker: InboxWorker;
   private readonly retry: { initialMs: number; maxMs: number };
   private readonly publicUrl: string | null;
 
@@ -71,7 +72,14 @@ export class GithubIntegration {
     this.probot = createProbot(config, logger, this.rateLimits);
     this.inbox = new Inbox(governance.ledger);
     const onError = (error: unknown) => logger.error({ err: error }, 'GitHub worker failed; will retry');
-    this.inboxPump = new Pump(() => this.processInbox(), 2000, onError);
+    this.worker = new InboxWorker({
+      inbox: this.inbox,
+      probot: this.probot,
+      breaker: this.breaker,
+      logger,
+      retry: this.retry,
+    });
+    this.inboxPump = new Pump(() => this.worker.run(), 2000, onError);
     this.delivery = this.deliveryLoop(options.recordEffect ?? (() => {}));
     const runsPeriodicWork = options.runsPeriodicWork ?? (() => true);
     this.reconcilePump = new Pump(
@@ -93,7 +101,7 @@ export class GithubIntegration {
           appId: Number.isSafeInteger(Number(config.appId)) ? Number(config.appId) : null,
           slackUnavailable: options.slackUnavailable ?? null,
         },
-        () => this.current,
+        (deliveryId) => this.worker.seqOf(deliveryId),
       ),
     );
     this.route = {
@@ -102,7 +110,7 @@ export class GithubIntegration {
         secret: config.webhookSecret,
         inbox: this.inbox,
         logger,
-        onAccepted: () => this.inboxPump.kick(),
+        onAccepted: () => (this.worker.running ? this.worker.notify() : this.inboxPump.kick()),
       }),
     };
   }
@@ -213,42 +221,9 @@ export class GithubIntegration {
     return this.inbox.pendingCount('github');
   }
 
-  /** Processes stored deliveries, oldest first, through the Probot handlers. */
+  /** Processes the stored deliveries now (serialised with the pump's runs). */
   async processInbox(): Promise<void> {
-    for (;;) {
-      const batch = this.inbox.due('github', 20);
-      if (batch.length === 0) return;
-      for (const delivery of batch) {
-        try {
-          await this.breaker.execute(async () => {
-            this.current = { seq: delivery.seq };
-            await this.probot.receive({
-              id: delivery.deliveryId,
-              name: delivery.event,
-              payload: delivery.payload,
-            } as never);
-          });
-          this.inbox.markDone(delivery.deliveryId);
-        } catch (error) {
-          const cause = unwrap(error);
-          if (isTransient(cause)) {
-            const at = retryAt(cause, delivery.attempts + 1, Date.now(), this.retry);
-            this.inbox.markRetry(delivery.deliveryId, describe(cause), at);
-            this.logger.warn(
-              { deliveryId: delivery.deliveryId, retryAt: at.toISOString(), err: describe(cause) },
-              'GitHub unavailable; delivery will be processed again',
-            );
-            if (cause instanceof BrokenCircuitError) return;
-          } else {
-            this.inbox.markFailed(delivery.deliveryId, describe(cause));
-            this.logger.error(
-              { deliveryId: delivery.deliveryId, err: cause },
-              'delivery could not be processed',
-            );
-          }
-        }
-      }
-    }
+    await this.inboxPump.runNow();
   }
 
   /** Makes the calls to GitHub waiting in the outbox now (tests, the chaos run). */

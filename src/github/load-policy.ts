@@ -27,7 +27,7 @@ export async function loadPolicy(
   const problems: string[] = [];
   const parse = (text: string | null, file: string): PolicyFile | null => {
     if (text === null) return null;
-    const result = parsePolicyFile(text, file);
+    const result = once(`parse\0${file}\0${text}`, () => parsePolicyFile(text, file));
     if (result.ok) return result.value;
     problems.push(...result.problems.map(formatProblem));
     return null;
@@ -50,9 +50,26 @@ export async function loadPolicy(
     : orgFile
       ? `${owner}/.github:${POLICY_FILE}`
       : 'built-in default template (no policy file)';
-  return resolveWithOrg(repoFile, orgFile, {
-    repo: `${owner}/${repo}:${POLICY_FILE}`,
-    org: `${owner}/.github:${POLICY_FILE}`,
-    source,
-  });
+  return once(`resolve\0${owner}/${repo}\0${source}\0${repoText}\0${orgText}`, () =>
+    resolveWithOrg(repoFile, orgFile, {
+      repo: `${owner}/${repo}:${POLICY_FILE}`,
+      org: `${owner}/.github:${POLICY_FILE}`,
+      source,
+    }),
+  );
+}
+
+/**
+ * Parsed files and resolved policies by the texts they came from: every event of a repository
+ * reads the same files, and parsing and resolving them again would give the same answer.
+ */
+const known = new Map<string, unknown>();
+const MAX_KNOWN = 400;
+
+function once<T>(key: string, compute: () => T): T {
+  if (known.has(key)) return known.get(key) as T;
+  const value = compute();
+  if (known.size >= MAX_KNOWN) known.delete(known.keys().next().value!);
+  known.set(key, value);
+  return value;
 }

@@ -1,5 +1,10 @@
 import type { ProbotOctokit } from 'probot';
 import type { AgentRecord } from '../core/agent.js';
+import {
+  type PullRequestVerdict,
+  renderStricterAtCommit,
+  stricterAtCommit,
+} from '../core/policy/commit-check.js';
 import { scanForSecrets } from '../core/policy/evaluate.js';
 import {
   type CheckRunRender,
@@ -12,6 +17,7 @@ import {
 import { resolvePolicy } from '../core/policy/resolve-policy.js';
 import { decisionRecord } from '../governance/decision-record.js';
 import type { Governance } from '../governance/governance.js';
+import { otherDecisionsAtHead } from '../ledger/queries/decisions.js';
 import type { Logger } from '../platform/logger.js';
 import { checkRunMessage } from './check-run-message.js';
 import { type DecideOn, decidePullRequest, inputsKeyOf, scannedFacts } from './decide-pull-request.js';
@@ -147,9 +153,13 @@ export class PullRequestGate {
           checkRunMessage(
             target,
             target.pr.headSha,
-            final.outcome === decision.outcome
-              ? renderCheckRun(decision)
-              : renderCheckRunRevoked(agent.id, final.summary),
+            this.atCommit(
+              target,
+              final,
+              final.outcome === decision.outcome
+                ? renderCheckRun(decision)
+                : renderCheckRunRevoked(agent.id, final.summary),
+            ),
             step,
           ),
         ],
@@ -222,9 +232,31 @@ export class PullRequestGate {
       rules: [],
       violations: [],
     };
-    const message = checkRunMessage(target, headSha, render, `seq-${causeSeq ?? 'sweep'}`);
-    await g.recordDecision(record, trigger, { outbox: [message] });
+    const step = `seq-${causeSeq ?? 'sweep'}`;
+    await g.recordDecision(record, trigger, (final) => ({
+      outbox: [checkRunMessage(target, headSha, this.atCommit(target, final, render), step)],
+    }));
     this.onOutbox();
+  }
+
+  /**
+   * What the commit's check shows for this PR's decision, read inside its write: its own render,
+   * or — when another PR with the same head commit has a stricter newest decision — that one's
+   * state, naming both. A check belongs to the commit, so a looser PR of it never loosens it.
+   */
+  private atCommit(
+    target: PullRequestTarget,
+    own: PullRequestVerdict,
+    render: CheckRunRender,
+  ): CheckRunRender {
+    const others = otherDecisionsAtHead(
+      this.governance.ledger,
+      `${target.owner}/${target.repo}`,
+      target.pr.headSha,
+      target.pr.number,
+    );
+    const stricter = stricterAtCommit(own, others);
+    return stricter ? renderStricterAtCommit(own, stricter, others) : render;
   }
 }
 

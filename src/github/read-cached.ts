@@ -13,14 +13,34 @@ export interface CacheKey {
  * in `If-None-Match` (a 304, which GitHub does not charge, keeps it). A 404 is kept as null too.
  * `get` makes the call with the headers given and turns the answer into text.
  */
-export async function readCached(
+export function readCached(
   cache: PolicyCache,
   key: CacheKey,
   get: (headers: Record<string, string>) => Promise<{ text: string | null; etag: string | null }>,
 ): Promise<string | null> {
   const { repository, ref, path } = key;
   const fresh = cache.fresh(repository, ref, path);
-  if (fresh) return fresh.text;
+  if (fresh) return Promise.resolve(fresh.text);
+  // PRs decided at once that need the same file share one read of it.
+  const flight = `${repository.toLowerCase()}@${ref ?? ''}:${path}`;
+  const reads = underWay.get(cache) ?? new Map<string, Promise<string | null>>();
+  underWay.set(cache, reads);
+  let reading = reads.get(flight);
+  if (!reading) {
+    reading = readAgain(cache, key, get).finally(() => reads.delete(flight));
+    reads.set(flight, reading);
+  }
+  return reading;
+}
+
+/** Reads under way, per cache and key: the first asks GitHub, the others wait for its answer. */
+const underWay = new WeakMap<PolicyCache, Map<string, Promise<string | null>>>();
+
+async function readAgain(
+  cache: PolicyCache,
+  { repository, ref, path }: CacheKey,
+  get: (headers: Record<string, string>) => Promise<{ text: string | null; etag: string | null }>,
+): Promise<string | null> {
   const known = cache.peek(repository, ref, path);
   try {
     const answer = await get(known?.etag ? { 'if-none-match': known.etag } : {});

@@ -27,6 +27,11 @@ export interface Deliverer {
   retry: { initialMs: number; maxMs: number };
   /** Messages whose ordering key starts with this go out before every other message (alerts). */
   lane?: string;
+  /**
+   * Calls made at once, each with another ordering key (default 1: one after another). A key's
+   * messages still go out one at a time, in order.
+   */
+  parallel?: number;
   deliver(message: TypedOutboxMessage): Promise<DeliveryOutcome | undefined>;
   /** Until when a message must wait, and why (a low rate limit kept for gates), or null to send it now. */
   holdUntil?(message: TypedOutboxMessage): { until: Date; reason: string } | null;
@@ -75,11 +80,14 @@ export class DeliveryLoop {
   private async runOnce(): Promise<void> {
     const { outbox } = this.ledger;
     const { target, lane } = this.deliverer;
+    const parallel = Math.max(1, this.deliverer.parallel ?? 1);
     if (!(await this.deliverLane())) return;
-    for (const message of outbox.dueFor(target, BATCH)) {
-      if (lane && message.orderingKey.startsWith(lane)) continue;
+    // The oldest due message of each ordering key: any of them may go out beside the others.
+    const due = outbox.dueFor(target, BATCH).filter((m) => !(lane && m.orderingKey.startsWith(lane)));
+    for (let i = 0; i < due.length; i += parallel) {
       if (!(await this.deliverLane())) return;
-      if (!(await this.deliverOne(message))) return;
+      const sent = await Promise.all(due.slice(i, i + parallel).map((m) => this.deliverOne(m)));
+      if (sent.includes(false)) return;
     }
   }
 

@@ -1,7 +1,26 @@
+import type { Statement } from 'better-sqlite3';
 import type { LedgerEntry } from '../core/ledger-entries.js';
 import type { Ledger } from './ledger.js';
 import { dbOf } from './ledger.js';
 import type { OutboxMessageInput } from './outbox.js';
+
+/** A delivery to store: what the sender sent, as much of it as processing it needs. */
+export interface IncomingDelivery {
+  source: 'github' | 'slack';
+  deliveryId: string;
+  event: string;
+  action: string | null;
+  repository: string | null;
+  payloadText: string;
+  /** Calls to make because the delivery arrived (e.g. a `queued` check run). */
+  outbox?: OutboxMessageInput[];
+}
+
+interface QueuedDelivery {
+  delivery: IncomingDelivery;
+  resolve: (entry: LedgerEntry | null) => void;
+  reject: (error: unknown) => void;
+}
 
 export interface InboxDelivery {
   deliveryId: string;
@@ -11,6 +30,13 @@ export interface InboxDelivery {
   /** The ledger entry that recorded the delivery. */
   seq: number;
   attempts: number;
+}
+
+/** A due delivery without its payload. */
+export interface DueDelivery {
+  deliveryId: string;
+  event: string;
+  seq: number;
 }
 
 interface InboxRow {
@@ -27,73 +53,155 @@ interface InboxRow {
  * processed after. The delivery id is the key: a redelivery is recognised and not processed twice.
  */
 export class Inbox {
+  private readonly seen: Statement<[string]>;
+  private readonly insert: Statement;
+  private readonly queued: QueuedDelivery[] = [];
+  /** How many deliveries the last group commit stored, and when (ms): how hard senders press. */
+  private lastCommit = { size: 0, at: 0 };
+  private readonly dueRows: Statement<[string, string, number], InboxRow>;
+  private readonly done: Statement;
+  private readonly heads: Statement<[string, string, number], DueDelivery>;
+  private readonly pr: Statement<[string], { repository: unknown; pullRequest: unknown }>;
+  private readonly one: Statement<[string], InboxRow>;
+
   constructor(
     private readonly ledger: Ledger,
     private readonly now: () => Date = () => new Date(),
-  ) {}
+  ) {
+    const db = dbOf(ledger);
+    this.seen = db.prepare('SELECT 1 FROM inbox WHERE delivery_id = ?');
+    this.insert = db.prepare(
+      `INSERT INTO inbox (delivery_id, source, event, payload, seq, next_attempt_at, received_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.dueRows = db.prepare(
+      `SELECT delivery_id, source, event, payload, seq, attempts FROM inbox INDEXED BY inbox_due
+       WHERE source = ? AND status = 'pending' AND next_attempt_at <= ? ORDER BY seq LIMIT ?`,
+    );
+    this.heads = db.prepare(
+      `SELECT delivery_id AS deliveryId, event, seq FROM inbox INDEXED BY inbox_due
+       WHERE source = ? AND status = 'pending' AND next_attempt_at <= ? ORDER BY seq LIMIT ?`,
+    );
+    this.pr = db.prepare(
+      `SELECT json_extract(payload, '$.repository.full_name') AS repository,
+              json_extract(payload, '$.pull_request.number') AS pullRequest
+       FROM inbox WHERE delivery_id = ?`,
+    );
+    this.one = db.prepare(
+      "SELECT delivery_id, source, event, payload, seq, attempts FROM inbox WHERE delivery_id = ? AND status = 'pending'",
+    );
+    this.done = db.prepare(
+      "UPDATE inbox SET status = 'done', attempts = attempts + 1, processed_at = ?, last_error = NULL WHERE delivery_id = ?",
+    );
+  }
 
   /** Stores a delivery and its `delivery.received` entry atomically; null when the id was seen before. */
-  accept(delivery: {
-    source: 'github' | 'slack';
-    deliveryId: string;
-    event: string;
-    action: string | null;
-    repository: string | null;
-    payloadText: string;
-    /** Calls to make because the delivery arrived (e.g. a `queued` check run). */
-    outbox?: OutboxMessageInput[];
-  }): LedgerEntry | null {
-    const db = dbOf(this.ledger);
-    return this.ledger.atomically(() => {
-      if (db.prepare('SELECT 1 FROM inbox WHERE delivery_id = ?').get(delivery.deliveryId)) return null;
-      const entry = this.ledger.append(
-        {
-          type: 'delivery.received',
-          agentId: null,
-          actor: delivery.source,
-          payload: {
-            source: delivery.source,
-            deliveryId: delivery.deliveryId,
-            event: delivery.event,
-            action: delivery.action,
-            repository: delivery.repository,
-          },
-        },
-        { outbox: delivery.outbox ?? [] },
-      );
-      const at = this.now().toISOString();
-      db.prepare(
-        `INSERT INTO inbox (delivery_id, source, event, payload, seq, next_attempt_at, received_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      ).run(delivery.deliveryId, delivery.source, delivery.event, delivery.payloadText, entry.seq, at, at);
-      return entry;
+  accept(delivery: IncomingDelivery): LedgerEntry | null {
+    return this.ledger.atomically(() => this.store(delivery));
+  }
+
+  /**
+   * Like `accept`, committed together with every other delivery accepted in the same turn of the
+   * event loop (group commit: one transaction for many senders). Each delivery stays atomic on its
+   * own: one that cannot be stored is refused alone. Resolves once it is committed.
+   */
+  acceptSoon(delivery: IncomingDelivery): Promise<LedgerEntry | null> {
+    return new Promise((resolve, reject) => {
+      this.queued.push({ delivery, resolve, reject });
+      if (this.queued.length === 1) setImmediate(() => this.flush());
     });
+  }
+
+  /**
+   * Whether deliveries are arriving faster than they are answered one by one: the last group commit
+   * held at least `size` of them and was less than `withinMs` ago.
+   */
+  pressed(size: number, withinMs: number): boolean {
+    return this.lastCommit.size >= size && Date.now() - this.lastCommit.at < withinMs;
+  }
+
+  private flush(): void {
+    const batch = this.queued.splice(0);
+    this.lastCommit = { size: batch.length, at: Date.now() };
+    const outcomes: ({ entry: LedgerEntry | null } | { error: unknown })[] = [];
+    try {
+      this.ledger.atomically(() => {
+        for (const { delivery } of batch) {
+          try {
+            // Nested: a savepoint, so a delivery that fails leaves nothing behind and the rest commit.
+            outcomes.push({ entry: this.ledger.atomically(() => this.store(delivery)) });
+          } catch (error) {
+            outcomes.push({ error });
+          }
+        }
+      });
+    } catch (error) {
+      for (const q of batch) q.reject(error);
+      return;
+    }
+    for (const [i, q] of batch.entries()) {
+      const outcome = outcomes[i]!;
+      if ('error' in outcome) q.reject(outcome.error);
+      else q.resolve(outcome.entry);
+    }
+  }
+
+  /** Inside a write transaction: the delivery's entry and row, or null for an id seen before. */
+  private store(delivery: IncomingDelivery): LedgerEntry | null {
+    if (this.seen.get(delivery.deliveryId)) return null;
+    const entry = this.ledger.append(
+      {
+        type: 'delivery.received',
+        agentId: null,
+        actor: delivery.source,
+        payload: {
+          source: delivery.source,
+          deliveryId: delivery.deliveryId,
+          event: delivery.event,
+          action: delivery.action,
+          repository: delivery.repository,
+        },
+      },
+      { outbox: delivery.outbox ?? [] },
+    );
+    const at = this.now().toISOString();
+    this.insert.run(
+      delivery.deliveryId,
+      delivery.source,
+      delivery.event,
+      delivery.payloadText,
+      entry.seq,
+      at,
+      at,
+    );
+    return entry;
   }
 
   /** Pending deliveries whose time has come, oldest first. */
   due(source: 'github' | 'slack', limit = 20): InboxDelivery[] {
-    return dbOf(this.ledger)
-      .prepare<[string, string, number], InboxRow>(
-        `SELECT delivery_id, source, event, payload, seq, attempts FROM inbox
-         WHERE status = 'pending' AND source = ? AND next_attempt_at <= ? ORDER BY seq LIMIT ?`,
-      )
-      .all(source, this.now().toISOString(), limit)
-      .map((row) => ({
-        deliveryId: row.delivery_id,
-        source: row.source,
-        event: row.event,
-        payload: JSON.parse(row.payload),
-        seq: row.seq,
-        attempts: row.attempts,
-      }));
+    return this.dueRows.all(source, this.now().toISOString(), limit).map(toDelivery);
+  }
+
+  /** Like `due`, without the payloads: which deliveries come next. */
+  dueHeads(source: 'github' | 'slack', limit = 20): DueDelivery[] {
+    return this.heads.all(source, this.now().toISOString(), limit);
+  }
+
+  /** The PR a stored delivery's payload names (`repository.full_name#pull_request.number`), or null. */
+  pullRequestOf(deliveryId: string): string | null {
+    const row = this.pr.get(deliveryId);
+    if (typeof row?.repository !== 'string' || typeof row.pullRequest !== 'number') return null;
+    return `${row.repository.toLowerCase()}#${row.pullRequest}`;
+  }
+
+  /** A pending delivery with its payload; null once it is processed. */
+  pending(deliveryId: string): InboxDelivery | null {
+    const row = this.one.get(deliveryId);
+    return row ? toDelivery(row) : null;
   }
 
   markDone(deliveryId: string): void {
-    dbOf(this.ledger)
-      .prepare(
-        "UPDATE inbox SET status = 'done', attempts = attempts + 1, processed_at = ?, last_error = NULL WHERE delivery_id = ?",
-      )
-      .run(this.now().toISOString(), deliveryId);
+    this.done.run(this.now().toISOString(), deliveryId);
   }
 
   markRetry(deliveryId: string, error: string, nextAttemptAt: Date): void {
@@ -121,4 +229,15 @@ export class Inbox {
       : dbOf(this.ledger).prepare("SELECT COUNT(*) AS n FROM inbox WHERE status = 'pending'").get();
     return (row as { n: number }).n;
   }
+}
+
+function toDelivery(row: InboxRow): InboxDelivery {
+  return {
+    deliveryId: row.delivery_id,
+    source: row.source,
+    event: row.event,
+    payload: JSON.parse(row.payload),
+    seq: row.seq,
+    attempts: row.attempts,
+  };
 }

@@ -86,6 +86,16 @@ export class Ledger {
   private cachedHead: LedgerHead | null = null;
   private readonly pending: PendingAppend[] = [];
   private readonly appendTx: (groups: readonly AppendGroup[]) => LedgerEntry[][];
+  private readonly after: Statement<[number, number], EntryRow>;
+  /**
+   * Entries this process appended and saw committed, by seq: followers and the state sync read
+   * them back at once, and need not read and parse them again. An entry appended inside an open
+   * transaction is kept only once the outermost one commits (until then it may be rolled back,
+   * and its seq given to another).
+   */
+  private readonly recent = new Map<number, LedgerEntry>();
+  /** Appended inside a transaction still open: kept once the outermost one commits. */
+  private uncommitted: LedgerEntry[] = [];
 
   constructor(
     private readonly db: LedgerDb,
@@ -98,6 +108,7 @@ export class Ledger {
       'INSERT INTO ledger_entries (seq, ts, type, agent_id, actor, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.selectHead = db.prepare('SELECT seq, hash FROM ledger_entries ORDER BY seq DESC LIMIT 1');
+    this.after = db.prepare('SELECT * FROM ledger_entries WHERE seq > ? ORDER BY seq LIMIT ?');
     const tx = db.transaction((groups: readonly AppendGroup[]) => {
       // The cached head saves a read per append. If another process appended since, the chain
       // trigger refuses the insert and the append is retried once with the head read afresh.
@@ -131,6 +142,8 @@ export class Ledger {
         const results = tx.immediate(groups);
         const last = results.flat().at(-1);
         if (last) this.cachedHead = { seq: last.seq, hash: last.hash };
+        if (db.inTransaction) this.uncommitted.push(...results.flat());
+        else this.keepRecent(results.flat());
         return results;
       };
       try {
@@ -192,19 +205,40 @@ export class Ledger {
    * reads inside it see a ledger no other process can change until it ends.
    */
   atomically<T>(fn: () => T): T {
-    return this.db.transaction(fn).immediate();
+    const mark = this.uncommitted.length;
+    try {
+      const result = this.db.transaction(fn).immediate();
+      if (!this.db.inTransaction) this.keepRecent(this.uncommitted.splice(0));
+      return result;
+    } catch (error) {
+      // Rolled back (to its savepoint, when nested): what it appended never happened.
+      this.uncommitted.length = Math.min(mark, this.uncommitted.length);
+      throw error;
+    }
   }
 
   head(): LedgerHead {
     return this.selectHead.get() ?? { seq: 0, hash: GENESIS_HASH };
   }
 
-  /** Entries with `seq > afterSeq`, oldest first. */
+  /**
+   * Entries with `seq > afterSeq`, oldest first; at most `limit`, and maybe fewer than there are
+   * (ask again after the last one until none come back).
+   */
   entriesAfter(afterSeq: number, limit = 1000): LedgerEntry[] {
-    return this.db
-      .prepare<[number, number], EntryRow>('SELECT * FROM ledger_entries WHERE seq > ? ORDER BY seq LIMIT ?')
-      .all(afterSeq, limit)
-      .map(rowToEntry);
+    const kept: LedgerEntry[] = [];
+    for (let seq = afterSeq + 1; kept.length < limit; seq++) {
+      const entry = this.recent.get(seq);
+      if (!entry) break;
+      kept.push(entry);
+    }
+    if (kept.length > 0) return kept;
+    return this.after.all(afterSeq, limit).map(rowToEntry);
+  }
+
+  private keepRecent(entries: readonly LedgerEntry[]): void {
+    for (const entry of entries) this.recent.set(entry.seq, entry);
+    while (this.recent.size > RECENT_KEPT) this.recent.delete(this.recent.keys().next().value!);
   }
 
   /** The newest entries of one agent, newest first. */
@@ -242,6 +276,9 @@ export class Ledger {
     return { entry: { ...input, seq, ts, prevHash: head.hash, hash } as LedgerEntry, payloadText };
   }
 }
+
+/** Entries kept after their commit for the readers that follow right behind (followers, state sync). */
+const RECENT_KEPT = 2000;
 
 function isStaleHeadError(error: unknown): boolean {
   return error instanceof Error && error.message.includes('must extend the chain head');

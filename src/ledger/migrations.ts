@@ -281,4 +281,13 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE outbox ADD COLUMN lease_until TEXT;
     `,
   },
+  {
+    version: 10,
+    name: 'the inbox walked in arrival order',
+    sql: `
+      -- The inbox worker asks for the oldest pending deliveries each time one finishes: walked in
+      -- seq order, not every pending row sorted again (a backlog of thousands under a burst).
+      CREATE INDEX inbox_due ON inbox (source, status, seq);
+    `,
+  },
 ];

@@ -2,12 +2,12 @@
  * The rules of the policy DSL, one function each: (policy, capabilities, facts, agent) → result.
  * Pure; `evaluate` runs them in the order the pipeline names them.
  */
-import picomatch from 'picomatch';
 import type { AgentRecord } from '../agent.js';
 import type { StageType } from '../lifecycle.js';
 import type { TierCapabilities } from '../tiers.js';
 import type { ViolationType } from '../violations.js';
 import type { Annotation, RuleResult } from './decision.js';
+import { globMatcher } from './glob-matcher.js';
 import { POLICY_FILE, type Policy, type RuleId } from './policy-schema.js';
 import type { ChangedFile, PullRequestFacts } from './pull-request-facts.js';
 import { scanSecrets } from './scan-secrets.js';
@@ -114,7 +114,7 @@ export const RULES: Readonly<Record<RuleId, RuleFn>> = {
   tier_paths({ policy, capabilities, facts, agent }, stage) {
     const settings = policy.rules.tier_paths;
     const allowed = settings.allowed?.[agent.tier] ?? [...capabilities.allowedPaths];
-    const isAllowed = picomatch(allowed.length ? allowed : ['\0'], { dot: true });
+    const isAllowed = globMatcher(allowed);
     const outside = facts.files.filter((f) => pathsOf(f).some((p) => !isAllowed(p)));
     if (outside.length === 0)
       return result('tier_paths', stage, 'pass', `all paths allowed for ${agent.tier}`);
@@ -137,7 +137,7 @@ export const RULES: Readonly<Record<RuleId, RuleFn>> = {
 
   protected_paths({ policy, facts }, stage) {
     const settings = policy.rules.protected_paths;
-    const isProtected = picomatch(settings.paths.length ? settings.paths : ['\0'], { dot: true });
+    const isProtected = globMatcher(settings.paths);
     const hits = facts.files.filter((f) => pathsOf(f).some((p) => isProtected(p)));
     if (hits.length === 0) return result('protected_paths', stage, 'pass', 'no protected path changed');
     return fired(
@@ -210,7 +210,7 @@ export const RULES: Readonly<Record<RuleId, RuleFn>> = {
 
   dependencies({ policy, facts }, stage) {
     const settings = policy.rules.dependencies;
-    const isManifest = picomatch(settings.files.length ? settings.files : ['\0'], { dot: true });
+    const isManifest = globMatcher(settings.files);
     const hits = facts.files.filter((f) => pathsOf(f).some((p) => isManifest(p)));
     if (hits.length === 0)
       return result('dependencies', stage, 'pass', 'no dependency manifest or lock file changed');

@@ -18,6 +18,7 @@ export function registerCheckRunHandler(app: Probot, deps: HandlerDeps): void {
     await evaluatePullRequests(
       deps,
       context.octokit,
+      deps.seq(context.id),
       p.installation.id,
       p.repository,
       p.check_run.pull_requests.map((r) => r.number),
@@ -37,7 +38,7 @@ export function registerCheckRunHandler(app: Probot, deps: HandlerDeps): void {
         sender: p.sender!.login,
         identifier: p.requested_action!.identifier,
         ours: p.check_run.name === CHECK_NAME && (deps.appId === null || appId === deps.appId),
-        deliverySeq: deps.seq(),
+        deliverySeq: deps.seq(context.id),
       },
       deps.slackUnavailable,
     );
@@ -45,6 +46,7 @@ export function registerCheckRunHandler(app: Probot, deps: HandlerDeps): void {
     await evaluatePullRequests(
       deps,
       context.octokit,
+      deps.seq(context.id),
       p.installation.id,
       p.repository,
       [verdict.number],

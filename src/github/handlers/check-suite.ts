@@ -11,6 +11,7 @@ export function registerCheckSuiteHandlers(app: Probot, deps: HandlerDeps): void
     await evaluatePullRequests(
       deps,
       context.octokit,
+      deps.seq(context.id),
       p.installation.id,
       p.repository,
       p.check_suite.pull_requests.map((r) => r.number),
@@ -26,6 +27,7 @@ export function registerCheckSuiteHandlers(app: Probot, deps: HandlerDeps): void
       run: p.check_suite,
       what: 'a check suite',
       trigger: 'check_suite.completed',
+      causeSeq: deps.seq(context.id),
     });
   });
 }

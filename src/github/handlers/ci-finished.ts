@@ -15,6 +15,8 @@ export interface FinishedRun {
   /** What failed, as a broken default branch names it: `a check suite`, `workflow "build"`. */
   what: string;
   trigger: string;
+  /** The ledger entry of the delivery that reported it. */
+  causeSeq: number;
 }
 
 /**
@@ -38,7 +40,7 @@ export async function ciFinished(deps: HandlerDeps, octokit: ProbotOctokit, f: F
   const waiting = numbers.filter(
     (n) => governance.latestDecision(repository.full_name, n)?.outcome === 'pending',
   );
-  await evaluatePullRequests(deps, octokit, f.installationId, repository, waiting, f.trigger);
+  await evaluatePullRequests(deps, octokit, f.causeSeq, f.installationId, repository, waiting, f.trigger);
 }
 
 async function recordCiFailures(

@@ -9,6 +9,6 @@ export function registerDeploymentProtectionRuleHandler(
 ): void {
   app.on('deployment_protection_rule.requested', async (context) => {
     const p = WEBHOOK_SCHEMAS.deployment_protection_rule.parse(context.payload);
-    await deployments.requested(context.octokit, p, seq());
+    await deployments.requested(context.octokit, p, seq(context.id));
   });
 }

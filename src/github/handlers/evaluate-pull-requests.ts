@@ -8,8 +8,10 @@ import type { HandlerDeps, Repo } from './handler-deps.js';
  * from GitHub first, and one that is no longer open is left alone.
  */
 export async function evaluatePullRequests(
-  { gate, seq }: Pick<HandlerDeps, 'gate' | 'seq'>,
+  { gate }: Pick<HandlerDeps, 'gate'>,
   octokit: ProbotOctokit,
+  /** The ledger entry of the delivery that asked. */
+  causeSeq: number,
   installationId: number,
   repository: Repo,
   numbers: number[],
@@ -26,7 +28,7 @@ export async function evaluatePullRequests(
       octokit,
       targetOf(installationId, repository, pullRequestSchema.parse(data)),
       trigger,
-      seq(),
+      causeSeq,
     );
   }
 }

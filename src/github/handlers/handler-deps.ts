@@ -14,8 +14,8 @@ export interface HandlerDeps {
   outcomes: PullRequestOutcomes;
   mergeGroups: MergeGroupCheck;
   deployments: DeploymentGate;
-  /** The ledger sequence of the delivery being processed, set by the inbox worker. */
-  seq: () => number;
+  /** The ledger sequence of the stored delivery with this id (Probot's `context.id`). */
+  seq: (deliveryId: string) => number;
   /** This GitHub App's id: a click on a check another app created is not ours (null: not known). */
   appId: number | null;
   /** Why approvers cannot be reminded in Slack (no bot token, no approvals channel); null: they can. */

@@ -17,7 +17,7 @@ export function registerMergeGroupHandler(app: Probot, { mergeGroups, seq }: Han
         headRef: p.merge_group.head_ref,
         baseRef: p.merge_group.base_ref,
       },
-      seq(),
+      seq(context.id),
     );
   });
 }

@@ -21,7 +21,7 @@ export function registerPullRequestReviewHandler(app: Probot, deps: HandlerDeps)
       p.review.user.login,
       state === 'approved' ? 'approve' : 'reject',
     );
-    await deps.gate.evaluate(context.octokit, target, 'pull_request_review.submitted', deps.seq());
+    await deps.gate.evaluate(context.octokit, target, 'pull_request_review.submitted', deps.seq(context.id));
   });
 }
 

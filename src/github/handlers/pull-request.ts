@@ -23,7 +23,7 @@ export function registerPullRequestHandlers(app: Probot, { gate, outcomes, seq }
         context.octokit,
         targetOf(p.installation.id, p.repository, p.pull_request),
         `pull_request.${p.action}`,
-        seq(),
+        seq(context.id),
       );
     },
   );

@@ -13,6 +13,7 @@ export function registerWorkflowRunHandler(app: Probot, deps: HandlerDeps): void
       run: p.workflow_run,
       what: `workflow "${p.workflow_run.name ?? 'unnamed'}"`,
       trigger: 'workflow_run.completed',
+      causeSeq: deps.seq(context.id),
     });
   });
 }

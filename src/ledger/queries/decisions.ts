@@ -94,6 +94,15 @@ function pullRequestStatements(db: LedgerDb) {
       `SELECT d.agent_id, e.payload FROM decisions d JOIN ledger_entries e ON e.seq = d.seq
         WHERE d.repository = ? AND d.number = ? ORDER BY d.seq DESC LIMIT 1`,
     ),
+    // The PRs whose newest decision is at this head commit: they share its check run.
+    othersAtHead: db.prepare<[string, string, number], { number: number; outcome: string; summary: string }>(
+      `-- SQLite-only: json_extract (PostgreSQL: e.payload::jsonb ->> 'summary')
+       SELECT d.number, d.outcome, json_extract(e.payload, '$.summary') AS summary
+         FROM decisions d JOIN ledger_entries e ON e.seq = d.seq
+        WHERE d.repository = ? AND d.head_sha = ? AND d.number <> ?
+          AND d.seq = (SELECT max(x.seq) FROM decisions x WHERE x.repository = d.repository AND x.number = d.number)
+        ORDER BY d.number`,
+    ),
     atHead: db.prepare<[string, string], { number: number }>(
       'SELECT number FROM decisions WHERE repository = ? AND head_sha = ? ORDER BY seq DESC LIMIT 1',
     ),
@@ -210,6 +219,16 @@ export function newestDecision(
 ): { agentId: string | null; payload: DecisionPayload } | null {
   const row = statements(dbOf(store)).newest.get(repository, number);
   return row ? { agentId: row.agent_id, payload: parseDecision(row.payload) } : null;
+}
+
+/** The newest decision of every other PR of the repository whose head is `headSha`. */
+export function otherDecisionsAtHead(
+  store: LedgerSource,
+  repository: string,
+  headSha: string,
+  number: number,
+): { number: number; outcome: string; summary: string }[] {
+  return statements(dbOf(store)).othersAtHead.all(repository, headSha, number);
 }
 
 /** The PR most recently decided at a head commit of a repository, or null. */

@@ -1,0 +1,148 @@
+import type { CircuitBreakerPolicy } from 'cockatiel';
+import type { Probot } from 'probot';
+import { describe, unwrap } from '../integrations/delivery-loop.js';
+import type { DueDelivery, Inbox, InboxDelivery } from '../ledger/inbox.js';
+import type { Logger } from '../platform/logger.js';
+import { BrokenCircuitError, isTransient, retryAt } from '../platform/resilience.js';
+
+/** Deliveries processed at once (each mostly waits on GitHub). */
+export const INBOX_CONCURRENCY = 16;
+/**
+ * While senders press (each group commit stores several deliveries that waited for the event
+ * loop), only this many are processed at once: GitHub waits for the acknowledgement, not for the
+ * decision, so acknowledgements go first and decisions catch up when the burst is over.
+ */
+const WHILE_PRESSED = 2;
+
+/** Events that concern one PR: run beside other PRs' events, in order with their own PR's. */
+const PER_PULL_REQUEST = new Set(['pull_request', 'pull_request_review']);
+
+/**
+ * Processes stored deliveries through the Probot handlers, oldest first: up to `concurrency` at
+ * once across PRs, one at a time per PR (so a PR's events are decided in the order they arrived).
+ * Every other event (a push that changes the policy, a CI result naming several PRs, a merge
+ * group) runs alone, after everything before it and before everything after it.
+ */
+export class InboxWorker {
+  /** The ledger sequence of each delivery being processed, by delivery id. */
+  private readonly inFlight = new Map<string, { seq: number; key: string | null; done: Promise<void> }>();
+  private wake: (() => void) | null = null;
+  /** The ordering key of each due delivery seen, until it is processed. */
+  private readonly keys = new Map<string, string | null>();
+  private breakerOpen = false;
+
+  constructor(
+    private readonly o: {
+      inbox: Inbox;
+      probot: Probot;
+      breaker: CircuitBreakerPolicy;
+      logger: Logger;
+      retry: { initialMs: number; maxMs: number };
+      concurrency?: number;
+    },
+  ) {}
+
+  /** The ledger sequence of a delivery being processed (0 when it is not). */
+  seqOf(deliveryId: string): number {
+    return this.inFlight.get(deliveryId)?.seq ?? 0;
+  }
+
+  /** Whether a run is under way; `notify()` then makes it look for new deliveries at once. */
+  get running(): boolean {
+    return this.wake !== null;
+  }
+
+  notify(): void {
+    this.wake?.();
+  }
+
+  /** Processes every due delivery; resolves when none is due and none is in flight. */
+  async run(): Promise<void> {
+    this.breakerOpen = false;
+    for (;;) {
+      if (!this.breakerOpen) this.start();
+      if (this.inFlight.size === 0) return;
+      const woken = new Promise<void>((resolve) => {
+        this.wake = resolve;
+      });
+      await Promise.race([woken, ...[...this.inFlight.values()].map((f) => f.done)]);
+      this.wake = null;
+    }
+  }
+
+  /** Starts what may start now, in the inbox's order. */
+  private start(): void {
+    const limit = this.o.inbox.pressed(4, 100) ? WHILE_PRESSED : (this.o.concurrency ?? INBOX_CONCURRENCY);
+    if (this.inFlight.size >= limit || this.isBarrierRunning()) return;
+    const taken = new Set([...this.inFlight.values()].map((f) => f.key));
+    let heldBack = false;
+    for (const delivery of this.o.inbox.dueHeads('github', limit + this.inFlight.size)) {
+      if (this.inFlight.has(delivery.deliveryId)) continue;
+      const key = this.keyOf(delivery);
+      if (key === null) {
+        // Alone: once everything before it is done.
+        if (this.inFlight.size === 0 && !heldBack) this.begin(delivery, null);
+        return;
+      }
+      if (taken.has(key)) {
+        heldBack = true;
+        continue;
+      }
+      taken.add(key);
+      this.begin(delivery, key);
+      if (this.inFlight.size >= limit) return;
+    }
+  }
+
+  /** The PR a delivery concerns (its events keep their order), or null: an event that runs alone. */
+  private keyOf({ deliveryId, event }: DueDelivery): string | null {
+    if (!PER_PULL_REQUEST.has(event)) return null;
+    if (!this.keys.has(deliveryId)) {
+      if (this.keys.size > 10_000) this.keys.clear(); // only a cache: read again when needed
+      this.keys.set(deliveryId, this.o.inbox.pullRequestOf(deliveryId));
+    }
+    return this.keys.get(deliveryId) ?? null;
+  }
+
+  private isBarrierRunning(): boolean {
+    for (const f of this.inFlight.values()) if (f.key === null) return true;
+    return false;
+  }
+
+  private begin(due: DueDelivery, key: string | null): void {
+    const delivery = this.o.inbox.pending(due.deliveryId);
+    if (!delivery) return;
+    const done = this.process(delivery).finally(() => {
+      this.inFlight.delete(delivery.deliveryId);
+      this.keys.delete(delivery.deliveryId);
+    });
+    this.inFlight.set(delivery.deliveryId, { seq: delivery.seq, key, done });
+  }
+
+  private async process(delivery: InboxDelivery): Promise<void> {
+    const { inbox, probot, breaker, logger } = this.o;
+    // Yields first, so a delivery is in flight (and its seq known) before its handler runs.
+    await Promise.resolve();
+    try {
+      await breaker.execute(() =>
+        probot.receive({ id: delivery.deliveryId, name: delivery.event, payload: delivery.payload } as never),
+      );
+      inbox.markDone(delivery.deliveryId);
+    } catch (error) {
+      const cause = unwrap(error);
+      if (isTransient(cause)) {
+        const at = retryAt(cause, delivery.attempts + 1, Date.now(), this.o.retry);
+        inbox.markRetry(delivery.deliveryId, describe(cause), at);
+        logger.warn(
+          { deliveryId: delivery.deliveryId, retryAt: at.toISOString(), err: describe(cause) },
+          'GitHub unavailable; delivery will be processed again',
+        );
+        // The rest waits for the breaker to close (the next run).
+        if (cause instanceof BrokenCircuitError) this.breakerOpen = true;
+      } else {
+        inbox.markFailed(delivery.deliveryId, describe(cause));
+        logger.error({ deliveryId: delivery.deliveryId, err: cause }, 'delivery could not be processed');
+      }
+    }
+  }
+}
