@@ -76,6 +76,11 @@ export function stateChangesFor(entry: LedgerEntry): StateChange[] {
   return changers.get(entry.type)?.(entry) ?? [];
 }
 
+/** Budget charges in time order, equal times by id. */
+function byTimeThenId(a: BudgetCharge, b: BudgetCharge): number {
+  return a.at - b.at || a.id.localeCompare(b.id);
+}
+
 /** Applies changes to a plain derived state, in place. The memory store and tests use it. */
 export function applyStateChanges(state: DerivedState, changes: readonly StateChange[]): DerivedState {
   for (const change of changes) {
@@ -97,8 +102,15 @@ export function applyStateChanges(state: DerivedState, changes: readonly StateCh
       case 'charge_budget': {
         state.budgets[change.agentId] ??= [];
         const charges = state.budgets[change.agentId]!;
-        if (!charges.some((c) => c.id === change.charge.id)) charges.push(change.charge);
-        charges.sort((a, b) => a.at - b.at || a.id.localeCompare(b.id));
+        if (charges.some((c) => c.id === change.charge.id)) {
+          charges.sort(byTimeThenId);
+          break;
+        }
+        const last = charges.at(-1);
+        charges.push(change.charge);
+        // Charges come in time order as a rule: a sorted list with the newest at its end needs no
+        // sort (verify folds every charge of a ledger, and each sort compared ids by locale).
+        if (last && byTimeThenId(last, change.charge) > 0) charges.sort(byTimeThenId);
         break;
       }
       case 'add_pending_approval':

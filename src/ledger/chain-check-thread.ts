@@ -1,81 +1,130 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
-import { checkChain } from './chain-check.js';
-import { dbOf, type LedgerSource } from './ledger.js';
+import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import { type ChainChunkResult, type ChainProblem, type ChainTypes, checkChainChunk } from './chain-check.js';
+import { GENESIS_HASH } from './entry-hash.js';
+import type { LedgerDb } from './open-ledger-db.js';
+
+/*
+ * Imported by the chain-check worker too: node's modules and the chain check only.
+ */
 
 const WORKER = new URL('./chain-check-worker.js', import.meta.url);
 
 /** Below this many entries a thread costs more to start than it saves. */
 export const CHAIN_THREAD_MIN_ENTRIES = 20_000;
 
-type ChainResult = ReturnType<typeof checkChain>;
+/** Entries per chunk: the unit of work the threads take from a shared counter. */
+export const CHAIN_CHUNK = 4096;
+
+/** Slots of the shared counters: the next chunk to take, then one state per worker. */
+export const NEXT_CHUNK = 0;
+/** A worker's state: not started yet, checking, done (its results posted), or told not to start. */
+export const WORKER_STATE = { idle: 0, running: 1, done: 2, cancelled: 3 } as const;
+
+export interface ChainCheckResult {
+  problem: ChainProblem | null;
+  /** Entries checked before the first problem (all of them when there is none). */
+  checked: number;
+  /** The stored hash of the last entry checked. */
+  head: string;
+  /** How many entries up to `upTo` are of the replayed types (with no problem). */
+  replayable: number;
+}
+
+/** What a worker posts: a chunk it checked, or why it stopped. */
+export type ChainWorkerMessage = { chunk: number; result: ChainChunkResult } | { error: string };
 
 /**
- * Starts checking the hash chain of the ledger file at `path`, entries from..upTo, on a worker
- * thread. `wait` blocks until it is done (verify stays synchronous) and returns null if the worker
- * could not run, for the caller to check on its own thread. Null at once where there is no built
- * worker (running from the TypeScript sources).
+ * Checks the hash chain 1..upTo of `db` in chunks. Worker threads (one per core, up to four; this
+ * thread is busy replaying meanwhile, and on a machine others share each thread is a share of
+ * it) start at once and take chunks, in order, from a shared counter while the caller
+ * goes on with its own work; `wait` then takes the chunks left on the caller's thread, collects
+ * the workers' results and gives the first problem in chain order. Small or in-memory ledgers, and
+ * chunks whose worker could not run, are checked on the caller's thread.
  */
-export function startChainThread(
-  path: string,
-  from: number,
-  upTo: number,
-): { wait(): ChainResult | null } | null {
-  if (!existsSync(fileURLToPath(WORKER))) return null;
-  const signal = new SharedArrayBuffer(4);
-  const flag = new Int32Array(signal);
-  const { port1, port2 } = new MessageChannel();
-  const worker = new Worker(WORKER, {
-    workerData: { path, from, upTo, signal, port: port2 },
-    transferList: [port2],
-  });
-  worker.unref();
+export function startChainCheck(db: LedgerDb, upTo: number, types: ChainTypes): { wait(): ChainCheckResult } {
+  const chunks = Math.ceil(upTo / CHAIN_CHUNK);
+  const threads =
+    db.memory || upTo < CHAIN_THREAD_MIN_ENTRIES || !existsSync(fileURLToPath(WORKER))
+      ? 0
+      : Math.max(1, Math.min(4, availableParallelism()));
+  const shared = new Int32Array(new SharedArrayBuffer(4 * (1 + threads)));
+  const ports: MessagePort[] = [];
+  for (let w = 0; w < threads; w++) {
+    const { port1, port2 } = new MessageChannel();
+    const worker = new Worker(WORKER, {
+      workerData: {
+        path: db.name,
+        upTo,
+        chunks,
+        chunkSize: CHAIN_CHUNK,
+        types,
+        shared,
+        slot: 1 + w,
+        port: port2,
+      },
+      transferList: [port2],
+    });
+    worker.unref();
+    ports.push(port1);
+  }
+  const results: (ChainChunkResult | undefined)[] = new Array(chunks);
+  const check = (chunk: number): ChainChunkResult => {
+    const from = chunk * CHAIN_CHUNK + 1;
+    const result = checkChainChunk(db, from, Math.min(upTo, from + CHAIN_CHUNK - 1), types);
+    results[chunk] = result;
+    return result;
+  };
   return {
     wait() {
-      try {
-        // A worker that has not started within 10 s could not load: check on this thread instead.
-        if (Atomics.wait(flag, 0, 0, 10_000) === 'timed-out') {
-          void worker.terminate();
-          return null;
-        }
-        while (Atomics.load(flag, 0) !== 2) Atomics.wait(flag, 0, 1);
-        const message = receiveMessageOnPort(port1)?.message as ChainResult | { error: string } | undefined;
-        return message && !('error' in message) ? message : null;
-      } finally {
-        port1.close();
+      for (
+        let chunk = Atomics.add(shared, NEXT_CHUNK, 1);
+        chunk < chunks;
+        chunk = Atomics.add(shared, NEXT_CHUNK, 1)
+      ) {
+        // Every chunk before a bad one is taken already: the rest need no checking.
+        if (check(chunk).problem) Atomics.store(shared, NEXT_CHUNK, chunks);
       }
+      for (const [w, port] of ports.entries()) collect(shared, 1 + w, port, results);
+      let head = GENESIS_HASH;
+      let replayable = 0;
+      for (let chunk = 0; chunk < chunks; chunk++) {
+        // A chunk a worker took and did not finish (it failed) is checked here.
+        const result = results[chunk] ?? check(chunk);
+        replayable += result.replayable;
+        if (result.problem) {
+          return { problem: result.problem, checked: result.problem.seq - 1, head: result.head, replayable };
+        }
+        head = result.head;
+      }
+      return { problem: null, checked: upTo, head, replayable };
     },
   };
 }
 
 /**
- * Checks the chain 1..upTo of `db` in ranges, one worker thread each (a core each, up to four),
- * while the caller goes on with its own work; `wait` gives the first problem of all ranges, the
- * range that holds it being the one that found it. Small or in-memory ledgers, and ranges whose
- * worker could not run, are checked on the caller's thread.
+ * Waits for the worker at `slot` to finish and stores the chunks it posted. A worker that has not
+ * started yet is told not to: this thread has taken every chunk.
  */
-export function startChainCheck(store: LedgerSource, upTo: number): { wait(): ChainResult } {
-  const db = dbOf(store);
-  const ranges = db.memory || upTo < CHAIN_THREAD_MIN_ENTRIES ? 1 : Math.min(4, availableParallelism());
-  const size = Math.ceil(upTo / Math.max(1, ranges));
-  const parts: { from: number; to: number; thread: { wait(): ChainResult | null } | null }[] = [];
-  for (let from = 1; from <= upTo || parts.length === 0; from += size) {
-    const to = Math.min(upTo, from + size - 1);
-    parts.push({ from, to, thread: ranges > 1 ? startChainThread(db.name, from, to) : null });
-    if (size === 0) break;
+function collect(
+  shared: Int32Array,
+  slot: number,
+  port: MessagePort,
+  results: (ChainChunkResult | undefined)[],
+): void {
+  try {
+    if (
+      Atomics.compareExchange(shared, slot, WORKER_STATE.idle, WORKER_STATE.cancelled) === WORKER_STATE.idle
+    )
+      return;
+    while (Atomics.load(shared, slot) !== WORKER_STATE.done) Atomics.wait(shared, slot, WORKER_STATE.running);
+    for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
+      const message = m.message as ChainWorkerMessage;
+      if ('chunk' in message) results[message.chunk] = message.result;
+    }
+  } finally {
+    port.close();
   }
-  return {
-    wait() {
-      let head = '';
-      for (const part of parts) {
-        const checked = part.thread?.wait() ?? checkChain(db, part.to, part.from);
-        // Ranges are in chain order: the first problem found is the first in the chain.
-        if (checked.problem) return checked;
-        head = checked.head;
-      }
-      return { problem: null, checked: upTo, head };
-    },
-  };
 }

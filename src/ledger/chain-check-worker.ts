@@ -1,34 +1,51 @@
 /**
- * Checks the hash chain on its own connection while the verifying thread replays projections:
- * the two halves of `verifyLedger` share no state and run on two cores.
+ * Checks chunks of the hash chain on its own connection while the verifying thread replays
+ * projections, taking each chunk from the counter it shares with the other threads. Imports only
+ * better-sqlite3, node's own modules and the chain check: a worker that loaded the ledger's
+ * modules (zod schemas, migrations) would spend more time starting than checking.
  */
+
 import type { MessagePort } from 'node:worker_threads';
 import { workerData } from 'node:worker_threads';
-import { checkChain, VERIFY_MMAP_BYTES } from './chain-check.js';
-import { openLedgerDb } from './open-ledger-db.js';
+import Database from 'better-sqlite3';
+import { type ChainTypes, checkChainChunk, VERIFY_MMAP_BYTES } from './chain-check.js';
+import { type ChainWorkerMessage, NEXT_CHUNK, WORKER_STATE } from './chain-check-thread.js';
 
-const { path, from, upTo, signal, port } = workerData as {
+const { path, upTo, chunks, chunkSize, types, shared, slot, port } = workerData as {
   path: string;
-  from: number;
+  types: ChainTypes;
   upTo: number;
-  signal: SharedArrayBuffer;
+  chunks: number;
+  chunkSize: number;
+  shared: Int32Array;
+  slot: number;
   port: MessagePort;
 };
-const flag = new Int32Array(signal);
-Atomics.store(flag, 0, 1);
-Atomics.notify(flag, 0);
-let result: unknown;
-try {
-  const db = openLedgerDb(path, { mustExist: true, readonly: true });
+// Told not to start (the verifying thread has taken every chunk): nothing to do.
+if (Atomics.compareExchange(shared, slot, WORKER_STATE.idle, WORKER_STATE.running) === WORKER_STATE.idle) {
   try {
-    db.pragma(`mmap_size = ${VERIFY_MMAP_BYTES}`);
-    result = checkChain(db, upTo, from);
+    const db = new Database(path, { readonly: true, fileMustExist: true });
+    try {
+      db.pragma('busy_timeout = 5000');
+      db.pragma(`mmap_size = ${VERIFY_MMAP_BYTES}`);
+      for (
+        let chunk = Atomics.add(shared, NEXT_CHUNK, 1);
+        chunk < chunks;
+        chunk = Atomics.add(shared, NEXT_CHUNK, 1)
+      ) {
+        const from = chunk * chunkSize + 1;
+        const result = checkChainChunk(db, from, Math.min(upTo, from + chunkSize - 1), types);
+        port.postMessage({ chunk, result } satisfies ChainWorkerMessage);
+        // Every chunk before a bad one is taken already: the rest need no checking.
+        if (result.problem) Atomics.store(shared, NEXT_CHUNK, chunks);
+      }
+    } finally {
+      db.close();
+    }
+  } catch (error) {
+    port.postMessage({ error: (error as Error).message } satisfies ChainWorkerMessage);
   } finally {
-    db.close();
+    Atomics.store(shared, slot, WORKER_STATE.done);
+    Atomics.notify(shared, slot);
   }
-} catch (error) {
-  result = { error: (error as Error).message };
 }
-port.postMessage(result);
-Atomics.store(flag, 0, 2);
-Atomics.notify(flag, 0);

@@ -1,7 +1,11 @@
 import { hash } from 'node:crypto';
 import { entryHashOf, GENESIS_HASH } from './entry-hash.js';
-import { dbOf, type LedgerSource } from './ledger.js';
 import type { LedgerDb } from './open-ledger-db.js';
+
+/*
+ * Imported by the chain-check worker: keep its imports to node:crypto and entry-hash (a worker
+ * that loads the ledger's modules spends more time starting than checking).
+ */
 
 /**
  * Each entry's hash input, built by SQLite: `json_array` encodes the stored values as
@@ -11,11 +15,25 @@ import type { LedgerDb } from './open-ledger-db.js';
 export const HASH_INPUT = 'json_array(seq, ts, type, agent_id, actor, payload, prev_hash)';
 
 /**
- * One text per entry: its hash input followed by its stored hash (one value crosses into JS, not
- * four: most of the time of a check is spent moving values). A stored hash that is not 64
- * characters long gives the entry's sequence number alone, to be reported as changed.
+ * The entries from..to as one text, a line each: its hash input followed by its stored hash. One
+ * value crosses into JS per chunk, not one per entry (moving values out of SQLite costs more than
+ * building them). JSON text never holds a raw newline; a stored hash that does, or is not 64
+ * characters long, fails the line's check and the entry is judged from its stored columns. The
+ * lines come in the order of the scan by rowid, ascending seq (an ORDER BY inside the aggregate
+ * would sort them again); lines out of order would be reported as missing entries, never pass.
  */
-const CHAIN_ROW = `CASE WHEN length(hash) = 64 THEN ${HASH_INPUT} || hash ELSE seq END`;
+const CHAIN_CHUNK_QUERY = `SELECT group_concat(${HASH_INPUT} || ifnull(hash, ''), char(10)) FROM ledger_entries
+  WHERE seq >= ? AND seq <= ?`;
+
+/**
+ * The entry types verify replays (it finds them through an index, and the chain check counts
+ * them from the entries themselves), and every type this build knows.
+ */
+export interface ChainTypes {
+  replayed: readonly string[];
+  /** Null: any type (the chain alone is checked). */
+  known: readonly string[] | null;
+}
 
 /** How much of the ledger file verify maps into memory (SQLite caps it at its own maximum). */
 export const VERIFY_MMAP_BYTES = 1 << 30;
@@ -28,99 +46,179 @@ export interface ChainProblem {
 
 /**
  * Walks the chain in order: no entry missing, each linked to the one before, each hashing to its
- * stored hash. `next` is called once per entry, in sequence order.
+ * stored hash, each of a type this build knows. `next` is called once per entry, in sequence
+ * order; `replayable` counts the entries of the replayed types.
  */
 export class ChainCheck {
   expectedSeq = 1;
   prevHash = GENESIS_HASH;
-  private readonly fields;
+  replayable = 0;
+  private readonly replayed: ReadonlySet<string>;
+  private readonly known: ReadonlySet<string> | null;
+  private columns: ((seq: number) => StoredColumns | undefined) | null = null;
 
-  constructor(db: LedgerDb) {
-    this.fields = db
-      .prepare<[number], [number, string, string, string | null, string, string, string]>(
-        'SELECT seq, ts, type, agent_id, actor, payload, prev_hash FROM ledger_entries WHERE seq = ?',
-      )
-      .raw();
+  constructor(
+    private readonly db: LedgerDb,
+    types: ChainTypes,
+  ) {
+    this.replayed = new Set(types.replayed);
+    this.known = types.known && new Set(types.known);
   }
 
   /**
-   * `row`: a CHAIN_ROW. The input starts `[seq,` and ends with the JSON string of `prev_hash`; a
-   * JSON string never holds an unescaped `"`, so an input ending `,"<previous hash>"]` is one
-   * whose `prev_hash` is exactly the previous hash.
+   * The line at text[start, end). Its input starts `[seq,` and ends with the JSON string of
+   * `prev_hash`; a JSON string never holds an unescaped `"`, so an input ending
+   * `,"<previous hash>"]` is one whose `prev_hash` is exactly the previous hash.
    */
-  next(row: string | number): ChainProblem | null {
-    const seq = typeof row === 'number' ? row : Number(row.slice(1, row.indexOf(',')));
+  next(text: string, start: number, end: number): ChainProblem | null {
+    const seq = Number(text.slice(start + 1, text.indexOf(',', start)));
     if (seq !== this.expectedSeq) {
       return {
         seq: this.expectedSeq,
         reason: `entry ${this.expectedSeq} is missing (the next stored entry is ${seq})`,
       };
     }
-    if (typeof row === 'number') return { seq, reason: `entry ${seq} was changed after it was written` };
-    const end = row.length - 64;
-    const input = row.slice(0, end);
-    if (!input.endsWith(`,"${this.prevHash}"]`)) {
-      return {
-        seq,
-        reason: `entry ${seq} does not link to entry ${seq - 1} (rows removed, reordered or replaced)`,
-      };
+    const inputEnd = end - 64;
+    const stored = text.slice(inputEnd, end);
+    let type: string;
+    if (this.links(text, start, inputEnd) && hash('sha256', text.slice(start, inputEnd)) === stored) {
+      this.prevHash = stored;
+      type = typeOf(text, start, inputEnd);
+    } else {
+      const row = this.storedColumns(seq);
+      if (!row || row[5] !== this.prevHash) {
+        return {
+          seq,
+          reason: `entry ${seq} does not link to entry ${seq - 1} (rows removed, reordered or replaced)`,
+        };
+      }
+      const [ts, storedType, agentId, actor, payload, prevHash, storedHash] = row;
+      if (entryHashOf(seq, ts, storedType, agentId, actor, payload, prevHash) !== storedHash)
+        return { seq, reason: `entry ${seq} was changed after it was written` };
+      this.prevHash = storedHash;
+      type = storedType;
     }
-    const stored = row.slice(end);
-    if (hash('sha256', input) !== stored && this.recompute(seq) !== stored)
-      return { seq, reason: `entry ${seq} was changed after it was written` };
-    this.prevHash = stored;
+    if (this.known && !this.known.has(type))
+      return { seq, reason: `entry ${seq} has an unknown type "${type}"` };
+    if (this.replayed.has(type)) this.replayable++;
     this.expectedSeq++;
     return null;
   }
 
-  private recompute(seq: number): string {
-    const row = this.fields.get(seq);
-    return row ? entryHashOf(...row) : '';
+  /**
+   * Whether the input at text[start, end) ends `,"<previous hash>"]`. (A slice compared with ===:
+   * `startsWith` at a position costs four times as much on a text this long.)
+   */
+  private links(text: string, start: number, end: number): boolean {
+    const at = end - 68;
+    return (
+      at > start &&
+      text.charCodeAt(at) === 44 && // ,
+      text.charCodeAt(at + 1) === 34 && // "
+      text.charCodeAt(end - 2) === 34 && // "
+      text.charCodeAt(end - 1) === 93 && // ]
+      text.slice(at + 2, end - 2) === this.prevHash
+    );
+  }
+
+  /** An entry's stored columns, to judge it when its line does not check. */
+  private storedColumns(seq: number): StoredColumns | undefined {
+    if (!this.columns) {
+      const select = this.db
+        .prepare<[number], StoredColumns>(
+          'SELECT ts, type, agent_id, actor, payload, prev_hash, hash FROM ledger_entries WHERE seq = ?',
+        )
+        .raw();
+      this.columns = (s) => select.get(s);
+    }
+    return this.columns(seq);
   }
 }
 
-/** Rows per batch of `checkChain`. */
-const BATCH = 8192;
+type StoredColumns = [string, string, string | null, string, string, string, string];
 
 /**
- * Checks entries from..upTo on `db` alone (a worker's own connection), a batch at a time. A range
- * that does not start at 1 links its first entry to the stored hash of the entry before it: the
- * range holding that entry proves the hash right, so ranges checked apart check the whole chain.
+ * The type in a checked hash input `[seq,"ts","type",…` at text[start, end), read in place: a
+ * quote with no backslash before it ends a JSON string. Decoded whole where ts or type holds an
+ * escape.
  */
-export function checkChain(
-  store: LedgerSource,
-  upTo: number,
-  from = 1,
-): { problem: ChainProblem | null; checked: number; head: string } {
-  const db = dbOf(store);
-  const chain = new ChainCheck(db);
+function typeOf(text: string, start: number, end: number): string {
+  const tsOpen = text.indexOf(',', start) + 1;
+  const tsClose = text.indexOf('"', tsOpen + 1);
+  const typeClose = text.indexOf('"', tsClose + 3);
+  const plain =
+    text.charCodeAt(tsOpen) === 34 &&
+    text.charCodeAt(tsClose - 1) !== 92 &&
+    text.charCodeAt(tsClose + 1) === 44 &&
+    text.charCodeAt(tsClose + 2) === 34 &&
+    typeClose < end &&
+    text.charCodeAt(typeClose - 1) !== 92;
+  const type = plain ? text.slice(tsClose + 3, typeClose) : '\\';
+  if (!type.includes('\\')) return type;
+  return String((JSON.parse(text.slice(start, end)) as unknown[])[2]);
+}
+
+/** What checking entries from..to found: the first problem, or none and the hash of `to`. */
+export interface ChainChunkResult {
+  problem: ChainProblem | null;
+  head: string;
+  /** How many of the chunk's entries are of the replayed types. */
+  replayable: number;
+}
+
+/**
+ * Checks entries from..to of `db`. A chunk that does not start at 1 links its first entry to the
+ * stored hash of the entry before it: the chunk holding that entry proves the hash right, so
+ * chunks checked apart (on several threads) check the whole chain.
+ */
+export function checkChainChunk(db: LedgerDb, from: number, to: number, types: ChainTypes): ChainChunkResult {
+  const chain = new ChainCheck(db, types);
   if (from > 1) {
     chain.expectedSeq = from;
-    // A missing entry before the range is reported by the range that holds it.
+    // A missing entry before the chunk is reported by the chunk that holds it.
     chain.prevHash =
       (db
         .prepare<[number], string>('SELECT hash FROM ledger_entries WHERE seq = ?')
         .pluck()
         .get(from - 1) as string | undefined) ?? 'missing';
   }
-  const select = db
-    .prepare<[number, number], string | number>(
-      `SELECT ${CHAIN_ROW} FROM ledger_entries WHERE seq > ? AND seq <= ? ORDER BY seq`,
-    )
-    .pluck();
-  for (let after = from - 1; after < upTo; after += BATCH) {
-    for (const row of select.all(after, Math.min(upTo, after + BATCH))) {
-      const problem = chain.next(row);
-      if (problem) return { problem, checked: chain.expectedSeq - 1, head: chain.prevHash };
-    }
+  const text = db.prepare<[number, number], string | null>(CHAIN_CHUNK_QUERY).pluck().get(from, to) ?? '';
+  const problem = walk(chain, text, to);
+  return { problem, head: chain.prevHash, replayable: chain.replayable };
+}
+
+/** Gives each line of `text` to `chain`: the first problem, or a missing entry before `to`. */
+function walk(chain: ChainCheck, text: string, to: number): ChainProblem | null {
+  for (let start = 0; start < text.length; ) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    const problem = chain.next(text, start, end);
+    if (problem) return problem;
+    start = end + 1;
   }
-  if (chain.expectedSeq - 1 < upTo) {
-    const seq = chain.expectedSeq;
-    return {
-      problem: { seq, reason: `entry ${seq} is missing (the chain ends at ${seq - 1})` },
-      checked: seq - 1,
-      head: chain.prevHash,
-    };
+  if (chain.expectedSeq > to) return null;
+  const seq = chain.expectedSeq;
+  return { seq, reason: `entry ${seq} is missing (the chain ends at ${seq - 1})` };
+}
+
+/** Entries per query of `checkChain`. */
+const CHAIN_CHECK_CHUNK = 4096;
+
+/**
+ * Checks the chain 1..upTo of `db` on this thread, whatever the entries' types: the chain alone,
+ * for a ledger that is not replayed.
+ */
+export function checkChain(
+  db: LedgerDb,
+  upTo: number,
+): { problem: ChainProblem | null; checked: number; head: string } {
+  const types: ChainTypes = { replayed: [], known: null };
+  let head = GENESIS_HASH;
+  for (let from = 1; from <= upTo; from += CHAIN_CHECK_CHUNK) {
+    const result = checkChainChunk(db, from, Math.min(upTo, from + CHAIN_CHECK_CHUNK - 1), types);
+    if (result.problem)
+      return { problem: result.problem, checked: result.problem.seq - 1, head: result.head };
+    head = result.head;
   }
-  return { problem: null, checked: upTo, head: chain.prevHash };
+  return { problem: null, checked: upTo, head };
 }

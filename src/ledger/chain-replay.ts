@@ -5,24 +5,46 @@ import {
   stateChangesFor,
 } from '../core/derived-state.js';
 import { LEDGER_ENTRY_TYPES, type LedgerEntry } from '../core/ledger-entries.js';
-import type { ChainProblem } from './chain-check.js';
+import type { ChainProblem, ChainTypes } from './chain-check.js';
 import type { CheckpointCheck } from './checkpoint-check.js';
 import type { LedgerDb } from './open-ledger-db.js';
 import type { PinnedKey } from './pinned-key.js';
 import { ProjectionReplay } from './projection-replay.js';
 
 /**
- * The entries the replay reads, a batch at a time: those of the types it applies or folds, the
- * pinned key, each checkpoint's head, and any of a type this build does not know. Any other entry
- * only adds an `agent_actions` row, which is compared with the chain as a set. `NOT INDEXED`: the
- * rows themselves, never an index of the file being verified, say which entries there are.
+ * The entry types the replay reads: those it applies to the projections or folds into the state,
+ * and the pinned key. Any other entry only adds an `agent_actions` row, which is compared with the
+ * chain as a set.
  */
-const REPLAY_QUERY = `SELECT seq, type, agent_id, ts, actor, payload FROM ledger_entries NOT INDEXED
+export const REPLAYED_TYPES: readonly string[] = [
+  ...new Set([...ProjectionReplay.types, ...STATE_CHANGING_TYPES, 'ledger.key_pinned']),
+];
+
+/** The types for the chain check, which counts the replayed entries and finds unknown types. */
+export const CHAIN_TYPES: ChainTypes = { replayed: REPLAYED_TYPES, known: LEDGER_ENTRY_TYPES };
+const REPLAYED_JSON = JSON.stringify(REPLAYED_TYPES);
+const KNOWN_JSON = JSON.stringify(LEDGER_ENTRY_TYPES);
+
+/**
+ * Where the replayed entries are, found through the (type, agent_id) index: a hint, never proof.
+ * Each row is then read from the table itself, and verify counts the entries of these types in
+ * its pass over every row (`ChainCheckResult.replayable`): an index that hides an entry gives a
+ * count that differs, and the replay is done again by reading every row (`scan`).
+ */
+const INDEXED_SEQS = `SELECT seq FROM ledger_entries INDEXED BY ledger_entries_type_agent
+  WHERE type IN (SELECT value FROM json_each(?)) AND seq <= ?`;
+const ROWS_BY_SEQ = `SELECT seq, type, agent_id, ts, actor, payload FROM ledger_entries NOT INDEXED
+  WHERE seq IN (SELECT value FROM json_each(?)) ORDER BY seq`;
+
+/**
+ * The replayed entries and any of a type this build does not know, read from the rows themselves.
+ * `NOT INDEXED`: the rows, never an index of the file being verified, say which entries there are.
+ */
+const SCAN_QUERY = `SELECT seq, type, agent_id, ts, actor, payload FROM ledger_entries NOT INDEXED
   WHERE seq > ? AND seq <= ?
-    AND (type IN (SELECT value FROM json_each(?)) OR type NOT IN (SELECT value FROM json_each(?))
-      OR seq IN (SELECT value FROM json_each(?)))
+    AND (type IN (SELECT value FROM json_each(?)) OR type NOT IN (SELECT value FROM json_each(?)))
   ORDER BY seq`;
-/** How many sequence numbers a batch spans (by range, so each batch reads only its own rows). */
+/** How many entries a batch holds (by range or by sequence list, so each batch reads its own rows). */
 const REPLAY_WINDOW = 65_536;
 type ReplayRow = [number, string, string | null, string, string, string];
 
@@ -43,17 +65,23 @@ class StoredEntry {
   }
 }
 
-/** What the replay of the chain found: the key pinned in it, or the first entry it could not take. */
+/**
+ * What the replay of the chain found: the key pinned in it, or the first entry it could not take;
+ * how many entries of REPLAYED_TYPES it replayed, and whether it found them through the index.
+ */
 export interface ChainReplay {
   pinned: PinnedKey | null;
   problem: ChainProblem | null;
+  replayed: number;
+  indexed: boolean;
 }
 
 /**
- * Replays entries 1..upTo in one pass: rebuilds the projections into `replay`, folds the derived
- * state for `checkpoints` up to the newest checkpoint's head, and finds the pinned signing key
- * (once; the key given as `expectedKey`, if any). Stops at an entry of an unknown type, a second
- * or unexpected pin, or an entry that cannot be replayed.
+ * Replays the entries of REPLAYED_TYPES up to `upTo` in one pass: rebuilds the projections into
+ * `replay`, folds the derived state for `checkpoints` up to the newest checkpoint's head, and
+ * finds the pinned signing key (once; the key given as `expectedKey`, if any). Stops at a second
+ * or unexpected pin, or an entry that cannot be replayed; reading every row (`scan`), at an entry
+ * of an unknown type too. Through the index when it can, unless `scan`.
  */
 export function replayChain(
   db: LedgerDb,
@@ -61,56 +89,84 @@ export function replayChain(
   replay: ProjectionReplay,
   checkpoints: CheckpointCheck,
   expectedKey: { key: string; source: string } | undefined,
+  scan = false,
 ): ChainReplay {
-  const replayed = new Set(ProjectionReplay.types);
+  const wanted = new Set(REPLAYED_TYPES);
+  const applied = new Set(ProjectionReplay.types);
   const folded = new Set<string>(STATE_CHANGING_TYPES);
   const known = new Set<string>(LEDGER_ENTRY_TYPES);
   const state = emptyDerivedState();
-  if (checkpoints.wants(0)) checkpoints.reached(0, state);
-  let pinned: PinnedKey | null = null;
-  const heads = checkpoints.rows.map((row) => row.head_seq);
-  for (const batch of replayBatches(db, upTo, heads)) {
+  const batches = (!scan && indexedBatches(db, upTo)) || scannedBatches(db, upTo);
+  const result: ChainReplay = { pinned: null, problem: null, replayed: 0, indexed: batches.indexed };
+  for (const batch of batches.rows) {
     for (const [seq, type, agentId, ts, actor, payload] of batch) {
-      if (!known.has(type))
-        return { pinned, problem: { seq, reason: `entry ${seq} has an unknown type "${type}"` } };
+      if (!wanted.has(type)) {
+        if (known.has(type)) continue; // the index said otherwise: the count will tell
+        result.problem = { seq, reason: `entry ${seq} has an unknown type "${type}"` };
+        return result;
+      }
+      result.replayed++;
       const entry = new StoredEntry(seq, ts, type, agentId, actor, payload) as unknown as LedgerEntry;
       try {
         if (entry.type === 'ledger.key_pinned') {
-          const bad = pinProblem(entry.payload.publicKey, seq, pinned, expectedKey);
-          if (bad) return { pinned, problem: { seq, reason: bad } };
-          pinned = { seq, publicKey: entry.payload.publicKey };
+          const bad = pinProblem(entry.payload.publicKey, seq, result.pinned, expectedKey);
+          if (bad) return { ...result, problem: { seq, reason: bad } };
+          result.pinned = { seq, publicKey: entry.payload.publicKey };
         }
-        if (replayed.has(entry.type)) replay.apply(entry);
-        if (checkpoints.wants(seq)) {
-          if (folded.has(entry.type)) applyStateChanges(state, stateChangesFor(entry));
-          checkpoints.reached(seq, state);
+        if (applied.has(type)) replay.apply(entry);
+        if (checkpoints.wants()) {
+          checkpoints.reached(seq - 1, state);
+          if (folded.has(type)) applyStateChanges(state, stateChangesFor(entry));
         }
       } catch (error) {
         return {
-          pinned,
+          ...result,
           problem: { seq, reason: `entry ${seq} cannot be replayed: ${(error as Error).message}` },
         };
       }
     }
   }
-  return { pinned, problem: null };
+  checkpoints.reached(upTo, state);
+  return result;
 }
 
 /**
- * The rows of REPLAY_QUERY up to `upTo`, a window at a time: the connection cannot write the
- * replay while a statement iterates over it, so each batch is read whole first.
+ * The rows of the replayed entries up to `upTo`, found through the index, a window at a time (the
+ * connection cannot write the replay while a statement iterates over it, so each batch is read
+ * whole first); null if the index is not there.
  */
-function* replayBatches(db: LedgerDb, upTo: number, checkpointHeads: number[]): Generator<ReplayRow[]> {
-  const select = db.prepare<[number, number, string, string, string]>(REPLAY_QUERY).raw();
-  const wanted = JSON.stringify([
-    ...new Set([...ProjectionReplay.types, ...STATE_CHANGING_TYPES, 'ledger.key_pinned']),
-  ]);
-  const knownList = JSON.stringify(LEDGER_ENTRY_TYPES);
-  const heads = JSON.stringify(checkpointHeads);
-  for (let after = 0; after < upTo; after += REPLAY_WINDOW) {
-    const to = Math.min(upTo, after + REPLAY_WINDOW);
-    yield select.all(after, to, wanted, knownList, heads) as ReplayRow[];
+function indexedBatches(
+  db: LedgerDb,
+  upTo: number,
+): { rows: Iterable<ReplayRow[]>; indexed: boolean } | null {
+  let seqs: Float64Array;
+  try {
+    const found = db.prepare<[string, number], number>(INDEXED_SEQS).pluck().all(REPLAYED_JSON, upTo);
+    seqs = Float64Array.from(found).sort();
+  } catch {
+    return null;
   }
+  const select = db.prepare<[string]>(ROWS_BY_SEQ).raw();
+  function* rows(): Generator<ReplayRow[]> {
+    for (let from = 0; from < seqs.length; from += REPLAY_WINDOW) {
+      // A sequence number listed twice by the index is read once: IN takes each value once.
+      const window = Array.from(seqs.subarray(from, from + REPLAY_WINDOW));
+      yield select.all(JSON.stringify(window)) as ReplayRow[];
+    }
+  }
+  return { rows: rows(), indexed: true };
+}
+
+/** The rows of SCAN_QUERY up to `upTo`, a window of sequence numbers at a time. */
+function scannedBatches(db: LedgerDb, upTo: number): { rows: Iterable<ReplayRow[]>; indexed: boolean } {
+  const select = db.prepare<[number, number, string, string]>(SCAN_QUERY).raw();
+  function* rows(): Generator<ReplayRow[]> {
+    for (let after = 0; after < upTo; after += REPLAY_WINDOW) {
+      const to = Math.min(upTo, after + REPLAY_WINDOW);
+      yield select.all(after, to, REPLAYED_JSON, KNOWN_JSON) as ReplayRow[];
+    }
+  }
+  return { rows: rows(), indexed: false };
 }
 
 /** Why a `ledger.key_pinned` entry is bad: a second pin, or not the key the verifier was given. */

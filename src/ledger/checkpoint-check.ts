@@ -28,15 +28,19 @@ export class CheckpointCheck {
       .all();
   }
 
-  /** Whether a checkpoint's head lies at or after `seq`: the chain pass must keep folding state. */
-  wants(seq: number): boolean {
-    return this.next < this.rows.length && this.rows[this.next]!.head_seq >= seq;
+  /** Whether a checkpoint is still to be compared: the chain pass must keep folding state. */
+  wants(): boolean {
+    return this.next < this.rows.length;
   }
 
-  /** Compares the checkpoints whose head is `seq` with `state`, the chain folded up to `seq`. */
+  /**
+   * Compares the checkpoints whose head is `seq` or before, not compared yet, with `state`: the
+   * chain folded up to `seq`, no entry after it (the chain pass calls this before it folds the
+   * next entry it reads, and with the last sequence at the end).
+   */
   reached(seq: number, state: DerivedState): void {
     let chain: unknown;
-    while (this.next < this.rows.length && this.rows[this.next]!.head_seq === seq) {
+    while (this.next < this.rows.length && this.rows[this.next]!.head_seq <= seq) {
       const row = this.rows[this.next++]!;
       // Through JSON, as `create` stores it: absent and undefined fields compare equal.
       chain ??= JSON.parse(JSON.stringify(state));

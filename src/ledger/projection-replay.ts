@@ -48,10 +48,20 @@ export class ProjectionReplay {
   private readonly projections: Projections;
 
   constructor(private readonly db: LedgerDb) {
+    this.reset();
+    try {
+      this.projections = new Projections(db, REPLAY, { actions: false });
+    } catch (error) {
+      this.detach();
+      throw error;
+    }
+  }
+
+  /** Empty replayed tables, none left from an earlier replay or an interrupted run. */
+  reset(): void {
     this.detach();
     try {
-      for (const ddl of projectionDdl()) db.exec(ddl);
-      this.projections = new Projections(db, REPLAY, { actions: false });
+      for (const ddl of projectionDdl()) this.db.exec(ddl);
     } catch (error) {
       this.detach();
       throw error;
@@ -110,9 +120,12 @@ export class ProjectionReplay {
   }
 
   /**
-   * The quick check: as many rows stored as replayed, and no stored row (every column) missing from
-   * the replay. Keys are unique on both sides, so the two tables are then equal. Only a table that
-   * fails it is searched for its first bad row.
+   * The quick check: as many rows stored as replayed, and no replayed row (every column) missing
+   * from the stored table. The replayed rows are distinct (their keys are, in tables of this
+   * build), so a stored table holding all of them and no more rows is equal to them. The other
+   * direction is not enough: the stored table's schema is the attacker's, and a table rebuilt
+   * without its key could hold one row twice in place of another. Only a table that fails it is
+   * searched for its first bad row.
    */
   private same(table: string, columns: readonly string[], replayed: string, params: unknown[]): boolean {
     const count = (from: string, p: unknown[]) =>
@@ -122,10 +135,11 @@ export class ProjectionReplay {
         .get(...p) as number;
     // The rows themselves, never an index a count could be read from instead.
     if (count(`main.${table} NOT INDEXED`, []) !== count(replayed, params)) return false;
-    const list = columns.join(', ');
+    // `seq` first where there is one: rows then compare on a number before any text.
+    const list = [...columns].sort((a, b) => Number(b === 'seq') - Number(a === 'seq')).join(', ');
     const extra = this.db
       .prepare(
-        `SELECT 1 FROM (SELECT ${list} FROM main.${table} NOT INDEXED EXCEPT SELECT ${list} FROM ${replayed}) LIMIT 1`,
+        `SELECT 1 FROM (SELECT ${list} FROM ${replayed} EXCEPT SELECT ${list} FROM main.${table} NOT INDEXED) LIMIT 1`,
       )
       .get(...params);
     return extra === undefined;

@@ -108,7 +108,7 @@ export class SqliteAsyncLedger implements AsyncLedger {
 
   async verifyChain(): Promise<ChainVerdict> {
     const head = this.ledger.head();
-    const result = checkChain(this.ledger, head.seq);
+    const result = checkChain(dbOf(this.ledger), head.seq);
     if (!result.problem)
       return { ok: true, checked: result.checked, head: { seq: result.checked, hash: result.head } };
     return {

@@ -1,6 +1,6 @@
 import { VERIFY_MMAP_BYTES } from './chain-check.js';
 import { startChainCheck } from './chain-check-thread.js';
-import { replayChain } from './chain-replay.js';
+import { CHAIN_TYPES, replayChain } from './chain-replay.js';
 import { CheckpointCheck, type TrustedKey } from './checkpoint-check.js';
 import { dbOf, type LedgerSource } from './ledger.js';
 import type { LedgerDb } from './open-ledger-db.js';
@@ -91,14 +91,30 @@ function replayAndCompare(
   options: VerifyOptions,
   notes: string[],
 ): VerifyResult {
-  const checkpoints = new CheckpointCheck(db);
+  let checkpoints = new CheckpointCheck(db);
   const upTo = (db.prepare('SELECT coalesce(max(seq), 0) FROM ledger_entries').pluck().get() as number) ?? 0;
-  // The hash chain is checked in ranges on other threads (a large ledger file) while this one replays.
-  const chain = startChainCheck(db, upTo);
-  const replayed = replayChain(db, upTo, replay, checkpoints, options.publicKey);
+  // The hash chain is checked in chunks on other threads (a large ledger file) while this one
+  // replays and compares the projections, then takes the chunks left.
+  const chain = startChainCheck(db, upTo, CHAIN_TYPES);
+  let replayed = replayChain(db, upTo, replay, checkpoints, options.publicKey);
+  let mismatch = replayed.problem ? null : replay.compare(upTo);
+  const checked = chain.wait();
+  // The replay found its entries through an index, which proves nothing: it is trusted only when
+  // it replayed as many as the chain holds and all went well. Otherwise it is done again from the
+  // rows themselves, so that the first bad entry is named wherever the index pointed.
+  if (replayed.indexed && (replayed.problem || checked.problem || replayed.replayed !== checked.replayable)) {
+    if (!replayed.problem && !checked.problem) {
+      notes.push(
+        'warning: the index ledger_entries_type_agent does not match the entries; someone edited it (verified without it)',
+      );
+    }
+    replay.reset();
+    checkpoints = new CheckpointCheck(db);
+    replayed = replayChain(db, upTo, replay, checkpoints, options.publicKey, true);
+    mismatch = replayed.problem ? null : replay.compare(upTo);
+  }
   // The chain's own verdict comes first: a replay that failed on an entry the chain proves
   // tampered is reported as the tampering.
-  const checked = chain.wait();
   let problem = replayed.problem;
   if (checked.problem && (!problem || checked.problem.seq <= problem.seq)) problem = checked.problem;
   const lastSeq = (problem ? problem.seq : upTo + 1) - 1;
@@ -115,7 +131,6 @@ function replayAndCompare(
   const key = trustedKey(replayed.pinned, options, notes, checkpoints.rows.length > 0);
   const untrusted = trustFailure(db, lastSeq, checkpoints, key, trustedHeads, notes, fail);
   if (untrusted) return untrusted;
-  const mismatch = replay.compare(lastSeq);
   if (mismatch) {
     return {
       ok: false,

@@ -278,6 +278,68 @@ const TAMPERS: Tamper[] = [
     expect: [/^first bad table: agent_actions$/m, /^first bad key: agent_id=test-bot, seq=4$/m, /missing/],
   },
   {
+    // Counts equal, every stored row in the chain: only a check that every chain row is stored finds it.
+    name: 'projection: a table rebuilt without its key, one row doubled and another gone',
+    tamper: (l) =>
+      shell(
+        l,
+        `CREATE TABLE p2 AS SELECT * FROM promotions WHERE seq = 5;
+         INSERT INTO p2 SELECT * FROM promotions WHERE seq = 5;
+         DROP TABLE promotions;
+         ALTER TABLE p2 RENAME TO promotions;`,
+      ),
+    expect: [/^first bad table: promotions$/m, /^first bad key: seq=8$/m, /missing: the chain wrote it/],
+  },
+  {
+    name: 'projection: actions rebuilt without their key, one doubled and another gone',
+    tamper: (l) =>
+      shell(
+        l,
+        `CREATE TABLE a2 AS SELECT * FROM agent_actions WHERE NOT (agent_id = 'docs-bot' AND seq = 6);
+         INSERT INTO a2 SELECT * FROM agent_actions WHERE agent_id = 'test-bot' AND seq = 4;
+         DROP TABLE agent_actions;
+         ALTER TABLE a2 RENAME TO agent_actions;`,
+      ),
+    expect: [
+      /^first bad table: agent_actions$/m,
+      /^first bad key: agent_id=docs-bot, seq=6$/m,
+      /missing: the chain wrote it/,
+    ],
+  },
+  {
+    // The replay finds its entries through this index; the chain's own count of them proves it.
+    // Entry 11 is after the checkpoint: nothing but that count would see it hidden.
+    name: 'index: the merged PR hidden from the type index, and from the agent’s metrics',
+    tamper: (l) => {
+      shell(
+        l,
+        `CREATE INDEX hiding ON ledger_entries (type, agent_id) WHERE seq <> 11;
+         PRAGMA writable_schema = ON;
+         UPDATE sqlite_master SET rootpage = (SELECT rootpage FROM sqlite_master WHERE name = 'hiding')
+           WHERE name = 'ledger_entries_type_agent';
+         DELETE FROM sqlite_master WHERE name = 'hiding';`,
+      );
+      shell(
+        l,
+        "UPDATE agent_metrics SET merged_prs_at_tier = 0, merged_prs_total = 0 WHERE agent_id = 'docs-bot';",
+      );
+    },
+    expect: [
+      /^first bad table: agent_metrics$/m,
+      /^first bad key: agent_id=docs-bot$/m,
+      /^note: warning: the index ledger_entries_type_agent does not match the entries/m,
+    ],
+  },
+  {
+    // A quote and a backslash in the type: the check reads types from the JSON of each entry.
+    name: 'unknown type: an entry of a type this build does not know, hashed and linked',
+    tamper: (l) => {
+      const chain = rows(l);
+      writeChain(l, rehash(chain.map((r) => (r.seq === 10 ? { ...r, type: 'agent."shadow\\' } : r))));
+    },
+    expect: [/^first bad sequence: 10$/m, /entry 10 has an unknown type "agent\."shadow\\"/],
+  },
+  {
     name: 'projection: a violation deleted',
     tamper: (l) => shell(l, 'DELETE FROM violations WHERE seq = 4;'),
     expect: [/^first bad table: violations$/m, /^first bad key: seq=4$/m],
@@ -396,6 +458,16 @@ describe('agov ledger verify against an attacker on the host', () => {
     const r = agov(['ledger', 'verify', ...args], env);
     expect(r.stderr).toBe('');
     for (const pattern of t.expect) expect(r.stdout).toMatch(pattern);
+    expect(r.status).toBe(1);
+  });
+
+  it('without the type index the replay reads every row: ok untouched, a changed projection named', () => {
+    shell(ledger, 'DROP INDEX ledger_entries_type_agent;');
+    expect(agov(['ledger', 'verify'], env).status).toBe(0);
+    shell(ledger, "UPDATE decisions SET outcome = 'allow' WHERE seq = 6;");
+    const r = agov(['ledger', 'verify'], env);
+    expect(r.stdout).toMatch(/^first bad table: decisions$/m);
+    expect(r.stdout).toMatch(/^first bad key: seq=6$/m);
     expect(r.status).toBe(1);
   });
 

@@ -161,6 +161,30 @@ describe('stateChangesFor', () => {
     for (const type of others) expect(stateChangesFor(entry(type, {} as never))).toEqual([]);
   });
 
+  it('keeps budget charges in time order, equal times by id, whatever order they come in', () => {
+    const state = emptyDerivedState();
+    const charge = (id: string, at: number) => ({
+      kind: 'charge_budget' as const,
+      agentId: 'a',
+      charge: { id, amount: 1, at },
+    });
+    applyStateChanges(state, [
+      charge('seq-9', 5),
+      charge('seq-10', 5),
+      charge('seq-2', 3),
+      charge('seq-8', 5),
+    ]);
+    applyStateChanges(state, [charge('seq-11', 7), charge('seq-1', 1), charge('seq-10', 5)]);
+    expect(state.budgets.a!.map((c) => c.id)).toEqual([
+      'seq-1',
+      'seq-2',
+      'seq-10',
+      'seq-8',
+      'seq-9',
+      'seq-11',
+    ]);
+  });
+
   it('replays to the state the changes describe', () => {
     const state = emptyDerivedState();
     for (const e of [registered, requested('docs-bot'), violation(3), violation(3)]) {

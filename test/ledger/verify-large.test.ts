@@ -1,6 +1,6 @@
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
+import { CHAIN_CHUNK } from '../../src/ledger/chain-check-thread.js';
 import { dbOf, Ledger } from '../../src/ledger/ledger.js';
 import { openLedgerDb } from '../../src/ledger/open-ledger-db.js';
 import { agov, tempDir } from '../helpers/agov.js';
@@ -99,11 +99,11 @@ it('verifies on a read-only connection too (the chaos run reads the ledger so)',
 });
 
 /**
- * The chain is checked in ranges, one thread each (up to four, one per core): the last entry of a
- * range is proved by its own range, and the next range trusts its stored hash. Tampering right at
- * a boundary is still named.
+ * The chain is checked in chunks, which the threads take in turn: the last entry of a chunk is
+ * proved by its own chunk, and the next chunk trusts its stored hash. Tampering right at a
+ * boundary is still named.
  */
-const boundary = Math.ceil(ENTRIES / Math.min(4, availableParallelism()));
+const boundary = 2 * CHAIN_CHUNK;
 
 it('names the last entry of a chain range whose hash was rewritten and relinked', () => {
   const ledger = copy();
@@ -137,5 +137,18 @@ it('names the first entry of a chain range whose link was changed', () => {
   );
   const r = agov(['ledger', 'verify'], { LEDGER_PATH: ledger });
   expect(r.stdout).toMatch(new RegExp(`^first bad sequence: ${boundary + 1}$`, 'm'));
+  expect(r.status).toBe(1);
+});
+
+it('names an entry whose stored hash was given a line break (entries cross as lines of one text)', () => {
+  const ledger = copy();
+  shell(
+    ledger,
+    `DROP TRIGGER ledger_entries_no_update;
+     UPDATE ledger_entries SET hash = substr(hash, 1, 30) || char(10) || substr(hash, 32) WHERE seq = 9000;`,
+  );
+  const r = agov(['ledger', 'verify'], { LEDGER_PATH: ledger });
+  expect(r.stdout).toMatch(/^first bad sequence: 9000$/m);
+  expect(r.stdout).toMatch(/entry 9000 was changed after it was written/);
   expect(r.status).toBe(1);
 });
