@@ -46,6 +46,8 @@ export const WEBHOOK_SCHEMAS = {
     .object({
       action: z.string(),
       check_run: z.object({
+        /** Compared with the id of the check run this app wrote: a click on another is refused. */
+        id: z.number().optional(),
         name: z.string(),
         head_sha: z.string(),
         pull_requests: z.array(prRef),
