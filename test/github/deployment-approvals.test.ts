@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { postWebhook } from '../helpers/github.js';
-import { buttonBody, postSlack } from '../helpers/slack.js';
+import { buttonBody, commandBody, postSlack } from '../helpers/slack.js';
 import { cardText } from '../helpers/slack-suite.js';
 import {
   CALLBACK,
@@ -118,6 +118,10 @@ describe('votes that must not count', () => {
         comment: expect.stringContaining('stage-bot was revoked by carol: pushed to production by hand'),
       }),
     ]);
+    // The status shown is the one judged: not the `active` the deployment was first read with.
+    expect(w.answers[0].comment).toMatch(
+      /^Agent Governance: Rejected: agent stage-bot \(.*\), T3, revoked; /,
+    );
     const closed = updates(w).at(-1)!;
     expect(closed.body.text).toBe('Deployment approval for Codertocat/Hello-World to guarded: rejected');
     expect(cardText(closed)).toContain(
@@ -128,6 +132,33 @@ describe('votes that must not count', () => {
     await click(w, 'UBOB');
     expect(ephemerals(w)).toEqual([['UBOB', 'Not counted: this deployment was already rejected.']]);
     expect(entries(w, 'deployment.vote').map((v) => v.approver)).toEqual(['alice']);
+    expect(entries(w, 'deployment.decided').map((d) => d.state)).toEqual(['waiting', 'rejected']);
+    expect(w.answers).toHaveLength(1);
+  });
+
+  it('after the agent is paused from Slack: GitHub gets one answer, rejected; the card closes; late approvals change nothing', async () => {
+    await deployWaits(w);
+    await click(w, 'UALICE');
+    const res = await postSlack(w.service.port, commandBody('pause stage-bot', 'UCAROL'));
+    expect(((await res.json()) as any).text).toBe('`stage-bot` paused.');
+    await settle(w);
+    expect(w.answers).toEqual([
+      expect.objectContaining({
+        uri: CALLBACK,
+        environment_name: 'guarded',
+        state: 'rejected',
+        comment: expect.stringMatching(
+          /^Agent Governance: Rejected: agent stage-bot \(.*\), T3, suspended; .*stage-bot was suspended by slack:UCAROL: /,
+        ),
+      }),
+    ]);
+    const closed = updates(w).at(-1)!;
+    expect(closed.body.text).toBe('Deployment approval for Codertocat/Hello-World to guarded: rejected');
+    expect(cardText(closed)).toContain('*Rejected*: stage-bot was suspended by slack:UCAROL');
+    expect(cardText(closed)).not.toContain('approval_approve');
+
+    await click(w, 'UBOB');
+    expect(ephemerals(w)).toEqual([['UBOB', 'Not counted: this deployment was already rejected.']]);
     expect(entries(w, 'deployment.decided').map((d) => d.state)).toEqual(['waiting', 'rejected']);
     expect(w.answers).toHaveLength(1);
   });
