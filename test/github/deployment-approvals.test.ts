@@ -93,6 +93,35 @@ describe('votes that must not count', () => {
     ]);
   });
 
+  it('Reject on a forged or unknown deployment key is refused at the click and recorded: no reason form opens', async () => {
+    await deployWaits(w);
+    const forged = [
+      'deployment:Codertocat/Hello-World:run:9999:env:guarded', // a run that never asked
+      `deployment:evil/elsewhere:run:${RUN_ID}:env:guarded`,
+      `deployment:Codertocat/Hello-World:run:0${RUN_ID}:env:guarded`, // not a key at all
+    ];
+    for (const value of forged) {
+      const res = await postSlack(w.service.port, buttonBody('approval_reject', value, 'UALICE'));
+      expect(res.status).toBe(200);
+      await settle(w);
+    }
+    expect(w.slack.filter((c) => c.method === 'views.open')).toEqual([]);
+    expect(ephemerals(w).map(([, text]) => text)).toEqual([
+      'Not counted: this deployment approval request is not known.',
+      'Not counted: this deployment approval request is not known.',
+      'Not counted: this approval request is not known (it may be for an older commit).',
+    ]);
+    expect(
+      entries(w, 'approval.click').map((c) => [c.slackUser, c.action, c.approvalKey, c.accepted]),
+    ).toEqual(forged.map((key) => ['UALICE', 'reject', key, false]));
+    expect(entries(w, 'deployment.vote')).toEqual([]);
+    expect(w.answers).toEqual([]);
+    // Reject on the deployment that waits still asks for a reason.
+    await postSlack(w.service.port, buttonBody('approval_reject', KEY, 'UALICE'));
+    await settle(w);
+    expect(w.slack.filter((c) => c.method === 'views.open')).toHaveLength(1);
+  });
+
   it('a replayed click, and the same person clicking again, count once', async () => {
     await deployWaits(w);
     const body = buttonBody('approval_approve', KEY, 'UALICE', '1700000001.000001');
