@@ -53,6 +53,10 @@ export interface ButtonClick {
   headSha: string;
   /** Whether the check is this app's `Agent Governance` check (its name and app id). */
   ours: boolean;
+  /** The id of the clicked check run, as the webhook names it (null when it names none). */
+  checkRunId: number | null;
+  /** The id of this app's check run on the commit, as this app wrote it (null: none known). */
+  ourCheckRunId: number | null;
 }
 
 /** What the ledger says about the PR the click is about: its newest decision. */
@@ -64,6 +68,12 @@ export interface ClickedDecision {
   /** The gates still waiting, with the people each names. */
   gates: readonly { gate: string; eligible: readonly string[] }[];
 }
+
+/** Why a button of a check that no longer waits does nothing, in the button's terms. */
+const NO_LONGER_WAITS: Readonly<Record<CheckRunButton, string>> = {
+  reevaluate: 'the check no longer waits: its decision is final',
+  ask_approvers: 'the check no longer waits: asking again cannot change it',
+};
 
 /**
  * Why a click is refused, in words for the audit; null when it may do what its button says.
@@ -87,7 +97,9 @@ export function buttonRefusal(
   if (!decision) return 'no decision is recorded for a pull request at this check';
   if (decision.headSha !== click.headSha)
     return 'the check is for an older commit: the pull request moved on';
-  if (!WAITING.has(decision.outcome)) return 'the check no longer waits: asking again cannot change it';
+  if (!click.ourCheckRunId || click.checkRunId !== click.ourCheckRunId)
+    return 'not the check run this app wrote on the commit';
+  if (!WAITING.has(decision.outcome)) return NO_LONGER_WAITS[button];
   if (!buttonsFor(decision.outcome).some((b) => b.identifier === button))
     return 'nobody is asked for an approval on this check';
   const sender = loginKey(click.sender);

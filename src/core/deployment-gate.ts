@@ -106,6 +106,16 @@ export function decideDeployment(f: DeploymentFacts): DeploymentVerdict {
   ]);
 }
 
+/**
+ * A waiting deployment's reasons with its agent's status as judged now (revoked, suspended), not
+ * the one it was first read with: its first reason names the agent, its tier and its status.
+ */
+export function withAgentStatus(reasons: readonly string[], status: string): string[] {
+  const [first, ...rest] = reasons;
+  const m = first === undefined ? null : /^(agent .*), (active|suspended|revoked)$/.exec(first);
+  return m ? [`${m[1]}, ${status}`, ...rest] : [...reasons];
+}
+
 function verdict(state: DeploymentState, reasons: string[]): DeploymentVerdict {
   const head = { approved: 'Approved', rejected: 'Rejected', waiting: 'Waiting' }[state];
   return {

@@ -3,7 +3,7 @@ import type { Probot } from 'probot';
 import { describe, unwrap } from '../integrations/delivery-loop.js';
 import type { DueDelivery, Inbox, InboxDelivery } from '../ledger/inbox.js';
 import type { Logger } from '../platform/logger.js';
-import { BrokenCircuitError, isTransient, retryAt } from '../platform/resilience.js';
+import { BrokenCircuitError, isRefusedInput, isTransient, retryAt } from '../platform/resilience.js';
 
 /** Deliveries processed at once (each mostly waits on GitHub). */
 export const INBOX_CONCURRENCY = 16;
@@ -139,10 +139,24 @@ export class InboxWorker {
         );
         // The rest waits for the breaker to close (the next run).
         if (cause instanceof BrokenCircuitError) this.breakerOpen = true;
+      } else if (isRefusedInput(cause)) {
+        // The delivery itself cannot be recorded: kept with the reason, never processed again.
+        const reason = refusalOf(cause);
+        inbox.markFailed(delivery.deliveryId, reason);
+        logger.error(
+          { deliveryId: delivery.deliveryId, event: delivery.event, err: reason },
+          'delivery refused: it cannot be recorded',
+        );
       } else {
         inbox.markFailed(delivery.deliveryId, describe(cause));
         logger.error({ deliveryId: delivery.deliveryId, err: cause }, 'delivery could not be processed');
       }
     }
   }
+}
+
+/** Why our own checks refused a delivery, in one line: a schema's first issue, or the message. */
+function refusalOf(error: unknown): string {
+  const issue = (error as { issues?: { path: (string | number)[]; message: string }[] }).issues?.[0];
+  return issue ? `${issue.path.join('.') || 'value'}: ${issue.message}` : describe(error);
 }

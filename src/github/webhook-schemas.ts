@@ -46,6 +46,8 @@ export const WEBHOOK_SCHEMAS = {
     .object({
       action: z.string(),
       check_run: z.object({
+        /** Compared with the id of the check run this app wrote: a click on another is refused. */
+        id: z.number().optional(),
         name: z.string(),
         head_sha: z.string(),
         pull_requests: z.array(prRef),
@@ -136,7 +138,8 @@ export const WEBHOOK_SCHEMAS = {
 
 /**
  * The workflow run a deployment protection rule's callback URL names, when it names a run of
- * `repository` (owner/name, compared case-insensitively as GitHub does); else null.
+ * `repository` (owner/name, compared case-insensitively as GitHub does) by a safe positive integer;
+ * else null.
  */
 export function runIdOf(callbackUrl: string, repository: string): number | null {
   let path: string;
@@ -146,7 +149,10 @@ export function runIdOf(callbackUrl: string, repository: string): number | null 
     return null;
   }
   const m = /\/repos\/([^/]+\/[^/]+)\/actions\/runs\/(\d+)\/deployment_protection_rule$/.exec(path);
-  return m && m[1]!.toLowerCase() === repository.toLowerCase() ? Number(m[2]) : null;
+  if (!m || m[1]!.toLowerCase() !== repository.toLowerCase()) return null;
+  // A run id GitHub could have issued: the answer's path and the ledger both need it exact.
+  const runId = Number(m[2]);
+  return Number.isSafeInteger(runId) && runId > 0 ? runId : null;
 }
 
 export type HandledEvent = keyof typeof WEBHOOK_SCHEMAS;

@@ -5,7 +5,9 @@ import {
   type ClickedDecision,
 } from '../core/check-run-buttons.js';
 import type { LedgerEntryInput, LedgerPayload } from '../core/ledger-entries.js';
+import { CHECK_NAME } from '../core/policy/evaluate.js';
 import { clickOfDelivery, lastAskedApprovers } from '../ledger/queries/check-run-buttons.js';
+import { checkRunId } from '../ledger/queries/check-runs.js';
 import { newestDecision, pullRequestAtHead } from '../ledger/queries/decisions.js';
 import type { Governance } from './governance.js';
 
@@ -22,6 +24,8 @@ export interface CheckRunClick {
   identifier: string;
   /** Whether it is this app's `Agent Governance` check. */
   ours: boolean;
+  /** The id of the clicked check run (null when the webhook names none). */
+  checkRunId: number | null;
   /** The ledger entry of the delivery that carried it. */
   deliverySeq: number;
 }
@@ -69,8 +73,10 @@ function judge(
 ): { entry: LedgerEntryInput; payload: Click } {
   const { number, decision } = clickedPullRequest(g, click);
   const button = click.ours ? buttonOf(click.identifier) : null;
+  // The check run this app wrote on the commit: a click on any other is not on our check.
+  const ourCheckRunId = checkRunId(g.ledger, click.repository, click.headSha, CHECK_NAME);
   const refusal =
-    buttonRefusal(click, decision && viewOf(decision), g.directory()) ??
+    buttonRefusal({ ...click, ourCheckRunId }, decision && viewOf(decision), g.directory()) ??
     (button === 'ask_approvers' && number !== null ? askRefusal(g, click, number, slackUnavailable) : null);
   const payload: Click = {
     repository: click.repository,

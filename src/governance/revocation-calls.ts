@@ -1,3 +1,4 @@
+import { withAgentStatus } from '../core/deployment-gate.js';
 import type { LedgerEntryInput } from '../core/ledger-entries.js';
 import { renderCheckRunRevoked } from '../core/policy/render-check-run.js';
 import { deploymentReviewMessage } from '../github/deployment-gate.js';
@@ -36,18 +37,22 @@ export function failCheckCall(
 }
 
 /**
- * Deployments of the agent waiting on a gate, rejected now: each recorded with its answer, and the
- * call that gives GitHub that answer.
+ * Deployments of the agent waiting on a gate, rejected now because the agent was revoked or
+ * suspended: each recorded with its answer (the status shown is the one judged), and the call that
+ * gives GitHub that answer. `cause` keys the calls: doing this again for the same cause sends none twice.
  */
 export function deploymentRejections(
   ledger: LedgerSource,
-  revocation: { revocationId: string; agentId: string; actor: string; reason: string },
+  change: { cause: string; agentId: string; actor: string; reason: string; status: 'revoked' | 'suspended' },
 ): { entries: LedgerEntryInput[]; calls: OutboxMessageInput[] } {
-  const { revocationId, agentId, actor, reason } = revocation;
+  const { cause, agentId, actor, reason, status } = change;
   const entries: LedgerEntryInput[] = [];
   const calls: OutboxMessageInput[] = [];
   for (const d of waitingDeployments(ledger, agentId)) {
-    const reasons = [...d.reasons, `${agentId} was revoked by ${actor}: ${reason}`];
+    const reasons = [
+      ...withAgentStatus(d.reasons, status),
+      `${agentId} was ${status} by ${actor}: ${reason}`,
+    ];
     entries.push({
       type: 'deployment.decided',
       agentId,
@@ -66,7 +71,7 @@ export function deploymentRejections(
           state: 'rejected',
           comment: `Agent Governance: Rejected: ${reasons.join('; ')}.`.slice(0, 1000),
         },
-        revocationId,
+        cause,
       ),
     );
   }

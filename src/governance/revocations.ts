@@ -113,8 +113,31 @@ export class Revocations {
    * request and its calls now.
    */
   followEntry(entry: LedgerEntry): void {
-    if (entry.type !== 'agent.status_changed' || entry.payload.to !== 'revoked' || !entry.agentId) return;
-    this.completeKillSwitch(entry.agentId, entry.seq, entry.payload.reason, entry.actor);
+    if (entry.type !== 'agent.status_changed' || !entry.agentId) return;
+    if (entry.payload.to === 'revoked')
+      this.completeKillSwitch(entry.agentId, entry.seq, entry.payload.reason, entry.actor);
+    if (entry.payload.to === 'suspended')
+      this.rejectWaitingDeployments(entry.agentId, entry.seq, entry.payload.reason, entry.actor);
+  }
+
+  /**
+   * A suspension answers the agent's deployments waiting on a gate: rejected, saying why (their
+   * cards close from those entries), as a revocation does. Not when the agent was resumed (or
+   * revoked) since: a later change decides instead.
+   */
+  private rejectWaitingDeployments(agentId: string, statusSeq: number, reason: string, actor: string): void {
+    const g = this.governance;
+    if (g.statusInLedger(agentId) !== 'suspended') return;
+    const rejected = deploymentRejections(g.ledger, {
+      cause: `suspension:${statusSeq}`,
+      agentId,
+      actor,
+      reason,
+      status: 'suspended',
+    });
+    if (rejected.entries.length === 0) return;
+    g.ledger.appendAll(rejected.entries, { outbox: rejected.calls });
+    this.onOutbox();
   }
 
   /**
@@ -216,7 +239,13 @@ export class Revocations {
         payload: { revocationId: p.revocationId, reason, effects: p.effects, ...original },
       },
     ];
-    const rejected = deploymentRejections(g.ledger, { revocationId: p.revocationId, agentId, actor, reason });
+    const rejected = deploymentRejections(g.ledger, {
+      cause: p.revocationId,
+      agentId,
+      actor,
+      reason,
+      status: 'revoked',
+    });
     entries.push(...rejected.entries);
     calls.push(...rejected.calls);
     if (!statusChanged) {

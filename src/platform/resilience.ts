@@ -13,6 +13,8 @@ import {
   handleWhen,
 } from 'cockatiel';
 
+import { isUserError } from './errors.js';
+
 export { BrokenCircuitError, CircuitState };
 
 export interface HttpLikeError {
@@ -21,9 +23,15 @@ export interface HttpLikeError {
   code?: string;
 }
 
-/** Worth retrying: the service is down, overloaded or rate-limiting us, or the network failed. */
+/**
+ * Worth retrying: the service is down, overloaded or rate-limiting us, or the network failed. Not
+ * an input our own checks refused: the same input is refused again.
+ */
 export function isTransient(error: unknown): boolean {
+  // Probot wraps a handler's errors; the first one is what happened.
+  if (error instanceof AggregateError && error.errors.length > 0) return isTransient(error.errors[0]);
   if (error instanceof BrokenCircuitError) return true;
+  if (isRefusedInput(error)) return false;
   const e = error as HttpLikeError;
   if (typeof e?.status === 'number') {
     if (e.status >= 500 || e.status === 429 || e.status === 408) return true;
@@ -31,6 +39,15 @@ export function isTransient(error: unknown): boolean {
     return false;
   }
   return true; // no HTTP status: a network error or a timeout
+}
+
+/**
+ * An input our own checks refused (the ledger's entry schema, a zod schema): nothing the outside
+ * service did, and retrying the same input cannot help.
+ */
+export function isRefusedInput(error: unknown): boolean {
+  if (isUserError(error)) return error.code === 'ledger_bad_entry';
+  return error instanceof Error && error.name === 'ZodError';
 }
 
 function isRateLimited(e: HttpLikeError): boolean {

@@ -132,6 +132,18 @@ export class SlackApprovals {
     return castDeploymentVote(this.governance, this.deployments, ballot, deployment, signal);
   }
 
+  /**
+   * A Reject click on a deployment key that names no deployment this app asked about (forged, or
+   * not exactly a key): refused and recorded now, as a vote on it would be, so no reason is asked
+   * for. Null otherwise: the vote is judged when the reason is submitted.
+   */
+  async refuseUnknownDeploymentReject(slackUser: string, approvalKey: string): Promise<VoteResult | null> {
+    if (!approvalKey.startsWith('deployment:')) return null;
+    const deployment = parseDeploymentApprovalKey(approvalKey);
+    if (deployment && this.deployments.latest(deployment) !== null) return null;
+    return this.vote(slackUser, approvalKey, 'reject');
+  }
+
   closeOver(decision: Parameters<typeof closeOver>[1]): Required<ClosedRequest>[] {
     return closeOver(this.governance, decision);
   }

@@ -27,6 +27,8 @@ const press = (sender: string, identifier = 'reevaluate', o: Partial<ButtonClick
   identifier,
   headSha: SHA,
   ours: true,
+  checkRunId: 700,
+  ourCheckRunId: 700,
   ...o,
 });
 
@@ -117,9 +119,39 @@ describe('who may press them', () => {
       'the check is for an older commit: the pull request moved on',
     ],
     [
-      'a final check',
+      'another check run of the commit, same name and app',
+      press('alice', 'reevaluate', { checkRunId: 701 }),
+      waiting,
+      'not the check run this app wrote on the commit',
+    ],
+    [
+      'a check run id no JavaScript integer can be',
+      press('alice', 'reevaluate', { checkRunId: 1e20 }),
+      waiting,
+      'not the check run this app wrote on the commit',
+    ],
+    [
+      'a check run when this app wrote none on the commit (or its create is under way)',
+      press('alice', 'reevaluate', { ourCheckRunId: 0 }),
+      waiting,
+      'not the check run this app wrote on the commit',
+    ],
+    [
+      'a click naming no check run',
+      press('alice', 'reevaluate', { checkRunId: null }),
+      waiting,
+      'not the check run this app wrote on the commit',
+    ],
+    [
+      'Re-evaluate on a final check',
       press('alice'),
       { ...waiting, outcome: 'allow' },
+      'the check no longer waits: its decision is final',
+    ],
+    [
+      'Ask again on a final check',
+      press('alice', 'ask_approvers'),
+      { ...waiting, outcome: 'deny' },
       'the check no longer waits: asking again cannot change it',
     ],
     [

@@ -32,6 +32,8 @@ const OLD_SHA = 'b'.repeat(40);
 
 interface ClickOptions {
   appId?: number;
+  /** The clicked check run's id (700: the one this app wrote on SHA). */
+  checkRunId?: number;
   name?: string;
   sha?: string;
 }
@@ -44,6 +46,7 @@ function click(identifier: string, sender: string, o: ClickOptions = {}) {
   payload.check_run.name = o.name ?? 'Agent Governance';
   payload.check_run.head_sha = o.sha ?? SHA;
   payload.check_run.app.id = o.appId ?? APP_ID;
+  payload.check_run.id = o.checkRunId ?? 700;
   payload.check_run.pull_requests = [{ ...payload.check_run.pull_requests[0], number: 2 }];
   payload.requested_action = { identifier };
   payload.sender.login = sender;
@@ -206,6 +209,22 @@ describe('with Slack', () => {
     expect(decisions(s.service)).toEqual(before.decisions);
   });
 
+  it('a click on another check run of the commit (same name, app, commit and sender) is refused and recorded', async () => {
+    const { gh, slack } = await waitingPr();
+    const before = { checks: gh.checks.length, posts: posts(slack).length, decisions: decisions(s.service) };
+    await press('reevaluate', 'alice', { checkRunId: 701 }); // ours is 700
+    await press('ask_approvers', 'alice', { checkRunId: 1e20 });
+    const refused = 'not the check run this app wrote on the commit';
+    expect(clicks(s.service).map((c: any) => [c.sender, c.button, c.accepted, c.outcome])).toEqual([
+      ['alice', 'reevaluate', 0, refused],
+      ['alice', 'ask_approvers', 0, refused],
+    ]);
+    expect(gh.calls).toEqual([]);
+    expect(gh.checks).toHaveLength(before.checks);
+    expect(posts(slack)).toHaveLength(before.posts);
+    expect(decisions(s.service)).toEqual(before.decisions);
+  });
+
   it('a click without its identifier or sender, or with an identifier GitHub never sends, is refused at the edge', async () => {
     await waitingPr();
     const noIdentifier = click('reevaluate', 'alice');
@@ -323,7 +342,7 @@ describe('with Slack', () => {
     ]);
   });
 
-  it('once the check no longer waits its buttons go, and a late click is refused', async () => {
+  it('once the check no longer waits its buttons go, and a late click is refused in its button’s words', async () => {
     const { gh } = await waitingPr();
     for (const user of ['UALICE', 'UBOB'])
       await postSlack(s.service.port, buttonBody('approval_approve', KEY, user));
@@ -331,7 +350,9 @@ describe('with Slack', () => {
     await settle(s.service);
     expect(gh.checks.at(-1)).toMatchObject({ conclusion: 'success', actions: [] });
     await press('reevaluate', 'alice');
+    await press('ask_approvers', 'alice');
     expect(clicks(s.service)).toEqual([
+      expect.objectContaining({ accepted: 0, outcome: 'the check no longer waits: its decision is final' }),
       expect.objectContaining({
         accepted: 0,
         outcome: 'the check no longer waits: asking again cannot change it',

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { postWebhook } from '../helpers/github.js';
-import { buttonBody, postSlack } from '../helpers/slack.js';
+import { buttonBody, commandBody, postSlack } from '../helpers/slack.js';
 import { cardText } from '../helpers/slack-suite.js';
 import {
   CALLBACK,
@@ -93,6 +93,35 @@ describe('votes that must not count', () => {
     ]);
   });
 
+  it('Reject on a forged or unknown deployment key is refused at the click and recorded: no reason form opens', async () => {
+    await deployWaits(w);
+    const forged = [
+      'deployment:Codertocat/Hello-World:run:9999:env:guarded', // a run that never asked
+      `deployment:evil/elsewhere:run:${RUN_ID}:env:guarded`,
+      `deployment:Codertocat/Hello-World:run:0${RUN_ID}:env:guarded`, // not a key at all
+    ];
+    for (const value of forged) {
+      const res = await postSlack(w.service.port, buttonBody('approval_reject', value, 'UALICE'));
+      expect(res.status).toBe(200);
+      await settle(w);
+    }
+    expect(w.slack.filter((c) => c.method === 'views.open')).toEqual([]);
+    expect(ephemerals(w).map(([, text]) => text)).toEqual([
+      'Not counted: this deployment approval request is not known.',
+      'Not counted: this deployment approval request is not known.',
+      'Not counted: this approval request is not known (it may be for an older commit).',
+    ]);
+    expect(
+      entries(w, 'approval.click').map((c) => [c.slackUser, c.action, c.approvalKey, c.accepted]),
+    ).toEqual(forged.map((key) => ['UALICE', 'reject', key, false]));
+    expect(entries(w, 'deployment.vote')).toEqual([]);
+    expect(w.answers).toEqual([]);
+    // Reject on the deployment that waits still asks for a reason.
+    await postSlack(w.service.port, buttonBody('approval_reject', KEY, 'UALICE'));
+    await settle(w);
+    expect(w.slack.filter((c) => c.method === 'views.open')).toHaveLength(1);
+  });
+
   it('a replayed click, and the same person clicking again, count once', async () => {
     await deployWaits(w);
     const body = buttonBody('approval_approve', KEY, 'UALICE', '1700000001.000001');
@@ -118,6 +147,10 @@ describe('votes that must not count', () => {
         comment: expect.stringContaining('stage-bot was revoked by carol: pushed to production by hand'),
       }),
     ]);
+    // The status shown is the one judged: not the `active` the deployment was first read with.
+    expect(w.answers[0].comment).toMatch(
+      /^Agent Governance: Rejected: agent stage-bot \(.*\), T3, revoked; /,
+    );
     const closed = updates(w).at(-1)!;
     expect(closed.body.text).toBe('Deployment approval for Codertocat/Hello-World to guarded: rejected');
     expect(cardText(closed)).toContain(
@@ -128,6 +161,33 @@ describe('votes that must not count', () => {
     await click(w, 'UBOB');
     expect(ephemerals(w)).toEqual([['UBOB', 'Not counted: this deployment was already rejected.']]);
     expect(entries(w, 'deployment.vote').map((v) => v.approver)).toEqual(['alice']);
+    expect(entries(w, 'deployment.decided').map((d) => d.state)).toEqual(['waiting', 'rejected']);
+    expect(w.answers).toHaveLength(1);
+  });
+
+  it('after the agent is paused from Slack: GitHub gets one answer, rejected; the card closes; late approvals change nothing', async () => {
+    await deployWaits(w);
+    await click(w, 'UALICE');
+    const res = await postSlack(w.service.port, commandBody('pause stage-bot', 'UCAROL'));
+    expect(((await res.json()) as any).text).toBe('`stage-bot` paused.');
+    await settle(w);
+    expect(w.answers).toEqual([
+      expect.objectContaining({
+        uri: CALLBACK,
+        environment_name: 'guarded',
+        state: 'rejected',
+        comment: expect.stringMatching(
+          /^Agent Governance: Rejected: agent stage-bot \(.*\), T3, suspended; .*stage-bot was suspended by slack:UCAROL: /,
+        ),
+      }),
+    ]);
+    const closed = updates(w).at(-1)!;
+    expect(closed.body.text).toBe('Deployment approval for Codertocat/Hello-World to guarded: rejected');
+    expect(cardText(closed)).toContain('*Rejected*: stage-bot was suspended by slack:UCAROL');
+    expect(cardText(closed)).not.toContain('approval_approve');
+
+    await click(w, 'UBOB');
+    expect(ephemerals(w)).toEqual([['UBOB', 'Not counted: this deployment was already rejected.']]);
     expect(entries(w, 'deployment.decided').map((d) => d.state)).toEqual(['waiting', 'rejected']);
     expect(w.answers).toHaveLength(1);
   });

@@ -28,6 +28,7 @@ people:
   - { github: "stage-bot[bot]", slack: UAGENT }
 slack:
   approvals_channel: C0APPROVALS
+  admins: [UCAROL]
 `;
 
 export const POLICY = `

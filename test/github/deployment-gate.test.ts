@@ -7,7 +7,9 @@
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RunningService } from '../../src/app/service.js';
+import { Inbox } from '../../src/ledger/inbox.js';
 import { dbOf } from '../../src/ledger/ledger.js';
+import { CircuitState } from '../../src/platform/resilience.js';
 import { API, examplePayload, githubApi, postWebhook, startGithubService } from '../helpers/github.js';
 import { REPO } from '../helpers/github-reads.js';
 
@@ -100,6 +102,14 @@ function decisions() {
     .map((r: any) => ({ agentId: r.agentId, ...JSON.parse(r.payload) }));
 }
 
+function inboxRows() {
+  return dbOf(service.runtime.ledger)
+    .prepare(
+      "SELECT delivery_id, status, attempts, last_error FROM inbox WHERE event = 'deployment_protection_rule' ORDER BY seq",
+    )
+    .all();
+}
+
 function violations() {
   return dbOf(service.runtime.ledger)
     .prepare("SELECT * FROM ledger_entries WHERE type = 'violation.recorded'")
@@ -186,6 +196,53 @@ describe('hostile deployments are rejected through the callback', () => {
       'deployment_callback_url must name a workflow run of the payload repository',
     );
     expect(decisions()).toEqual([]);
+  });
+
+  it('a callback URL whose run id is not a safe positive integer is refused at the edge (400), nothing stored', async () => {
+    for (const runId of ['99999999999999999999', '0', '9007199254740993']) {
+      const payload = requested('staging', 'stage-bot[bot]');
+      payload.deployment_callback_url = `${API}${REPO}/actions/runs/${runId}/deployment_protection_rule`;
+      const res = await postWebhook(service.port, 'deployment_protection_rule', payload);
+      expect(res.status).toBe(400);
+      expect(await res.text()).toContain(
+        'deployment_callback_url must name a workflow run of the payload repository',
+      );
+    }
+    expect(inboxRows()).toEqual([]);
+    expect(decisions()).toEqual([]);
+  });
+
+  it('a stored delivery our ledger refuses (stored by an earlier version) is marked failed with its reason, not retried, and GitHub’s breaker stays closed', async () => {
+    // Stored before the edge refused such run ids: five of them, as many as open the breaker.
+    const inbox = new Inbox(service.runtime.ledger);
+    for (let i = 0; i < 5; i++) {
+      const payload = requested('staging', 'stage-bot[bot]');
+      payload.deployment_callback_url = `${API}${REPO}/actions/runs/99999999999999999999/deployment_protection_rule`;
+      inbox.accept({
+        source: 'github',
+        deliveryId: `old-${i}`,
+        event: 'deployment_protection_rule',
+        action: 'requested',
+        repository: 'Codertocat/Hello-World',
+        payloadText: JSON.stringify(payload),
+      });
+    }
+    const gh = github();
+    await service.github!.drain();
+    expect(inboxRows()).toEqual(
+      [0, 1, 2, 3, 4].map((i) => ({
+        delivery_id: `old-${i}`,
+        status: 'failed',
+        attempts: 1,
+        last_error:
+          'deployment_callback_url: deployment_callback_url must name a workflow run of the payload repository',
+      })),
+    );
+    expect(decisions()).toEqual([]);
+    expect(service.github!.breaker.state).toBe(CircuitState.Closed);
+    // The next delivery is decided at once.
+    await deliver(requested('staging', 'stage-bot[bot]'));
+    expect(gh.answers).toEqual([expect.objectContaining({ state: 'approved' })]);
   });
 });
 

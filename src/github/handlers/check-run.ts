@@ -38,6 +38,7 @@ export function registerCheckRunHandler(app: Probot, deps: HandlerDeps): void {
         sender: p.sender!.login,
         identifier: p.requested_action!.identifier,
         ours: p.check_run.name === CHECK_NAME && (deps.appId === null || appId === deps.appId),
+        checkRunId: p.check_run.id ?? null,
         deliverySeq: deps.seq(context.id),
       },
       deps.slackUnavailable,

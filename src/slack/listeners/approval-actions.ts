@@ -3,7 +3,10 @@ import type { VoteResult } from '../approval-votes.js';
 import { rejectReasonModal } from '../blocks.js';
 import type { SlackDeps } from '../slack-deps.js';
 
-/** Approve, Reject (which asks for a reason in a modal) and the modal's submission. */
+/**
+ * Approve, Reject (which asks for a reason in a modal, unless its key names no deployment that
+ * asked) and the modal's submission.
+ */
 export function registerApprovalListeners(app: App, deps: SlackDeps): void {
   app.action('approval_approve', async ({ ack, body, action }) => {
     await ack();
@@ -22,6 +25,10 @@ export function registerApprovalListeners(app: App, deps: SlackDeps): void {
     await ack();
     const b = body as { trigger_id: string; user: { id: string }; channel?: { id: string } };
     const key = (action as { value?: string }).value ?? '';
+    // A deployment key naming no deployment is refused at the click: no reason is asked for a vote
+    // that cannot count.
+    const refused = await deps.approvals.refuseUnknownDeploymentReject(b.user.id, key);
+    if (refused) return settle(deps, refused, b.user.id, b.channel?.id ?? null, key);
     try {
       await deps.openView(b.trigger_id, rejectReasonModal(key));
     } catch (error) {
