@@ -13,7 +13,7 @@ import { lockFile, review, SHA, useServiceOnDemand } from './walkaround-fakes.js
 const running = useServiceOnDemand();
 
 /** GitHub with PR 2 changing the lock file and PR 3 (same head commit) changing only the README. */
-function twoPullRequests(pr3Author: string) {
+function twoPullRequests(pr3Author: string, pr2Files: unknown[] = lockFile) {
   githubApi();
   const checks: any[] = [];
   const pr2 = agentPullRequest('opened', { sha: SHA, login: 'builder-bot[bot]' });
@@ -31,7 +31,7 @@ function twoPullRequests(pr3Author: string) {
     .reply(200, [{ sha: 'c1', commit: { message: 'Fix' } }])
     .get(/\/pulls\/2\/files/)
     .query(true)
-    .reply(200, lockFile)
+    .reply(200, pr2Files)
     .get(/\/pulls\/3\/files/)
     .query(true)
     .reply(200, [file('README.md', '@@ -1 +1 @@\n+typo')])
@@ -96,4 +96,20 @@ describe('two PRs at one head commit share its check', () => {
     await s.github!.drain();
     expect(gh.last()).toMatchObject({ conclusion: 'action_required' });
   });
+
+  it.each([
+    ['the agent PR first', ['pr2', 'pr3']],
+    ["the person's PR first", ['pr3', 'pr2']],
+  ] as const)(
+    "a person's PR of the same commit leaves an allowed agent PR's check passing: %s",
+    async (_n, order) => {
+      const s = await running.start();
+      const gh = twoPullRequests('mallory', [file('README.md', '@@ -1 +1 @@\n+typo')]);
+      for (const pr of order) {
+        await postWebhook(s.port, 'pull_request', gh[pr]);
+        await s.github!.drain();
+      }
+      expect(gh.last()).toMatchObject({ conclusion: 'success' });
+    },
+  );
 });

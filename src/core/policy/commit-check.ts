@@ -40,10 +40,14 @@ export function stricterAtCommit(
   return strictest;
 }
 
-const CONCLUSION: Record<number, CheckRunRender['conclusion'] | null> = {
-  2: null,
-  3: 'action_required',
-  4: 'failure',
+/** The check's state for a PR's outcome (null: still deciding, `in_progress`); unknown ones fail. */
+const CONCLUSION: Record<string, CheckRunRender['conclusion'] | null> = {
+  not_agent: 'neutral',
+  allow: 'success',
+  pending: null,
+  require_approval: 'action_required',
+  config_error: 'failure',
+  deny: 'failure',
 };
 
 /** The check of the commit while `stricter` holds it back: its state, and every PR's decision. */
@@ -52,7 +56,9 @@ export function renderStricterAtCommit(
   stricter: PullRequestVerdict,
   others: readonly PullRequestVerdict[],
 ): CheckRunRender {
-  const conclusion = CONCLUSION[strictness(stricter.outcome)] ?? 'failure';
+  const conclusion = Object.hasOwn(CONCLUSION, stricter.outcome)
+    ? (CONCLUSION[stricter.outcome] ?? null)
+    : 'failure';
   const rows = [own, ...others.filter((o) => o.number !== own.number)]
     .sort((a, b) => a.number - b.number)
     .map(
