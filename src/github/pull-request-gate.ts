@@ -4,6 +4,7 @@ import {
   type PullRequestVerdict,
   renderStricterAtCommit,
   stricterAtCommit,
+  strictestAtCommit,
 } from '../core/policy/commit-check.js';
 import { scanForSecrets } from '../core/policy/evaluate.js';
 import {
@@ -17,7 +18,8 @@ import {
 import { resolvePolicy } from '../core/policy/resolve-policy.js';
 import { decisionRecord } from '../governance/decision-record.js';
 import type { Governance } from '../governance/governance.js';
-import { otherDecisionsAtHead } from '../ledger/queries/decisions.js';
+import type { OutboxMessageInput } from '../ledger/outbox.js';
+import { latestDecision, otherDecisionsAtHead } from '../ledger/queries/decisions.js';
 import type { Logger } from '../platform/logger.js';
 import { checkRunMessage } from './check-run-message.js';
 import { type DecideOn, decidePullRequest, inputsKeyOf, scannedFacts } from './decide-pull-request.js';
@@ -149,20 +151,14 @@ export class PullRequestGate {
       { ...decisionRecord(decision, facts), inputs, installationId: target.installationId },
       trigger,
       (final) => ({
-        outbox: [
-          checkRunMessage(
-            target,
-            target.pr.headSha,
-            this.atCommit(
-              target,
-              final,
-              final.outcome === decision.outcome
-                ? renderCheckRun(decision)
-                : renderCheckRunRevoked(agent.id, final.summary),
-            ),
-            step,
-          ),
-        ],
+        outbox: this.commitChecks(
+          target,
+          final,
+          final.outcome === decision.outcome
+            ? renderCheckRun(decision)
+            : renderCheckRunRevoked(agent.id, final.summary),
+          step,
+        ),
       }),
     );
     this.onOutbox();
@@ -234,9 +230,33 @@ export class PullRequestGate {
     };
     const step = `seq-${causeSeq ?? 'sweep'}`;
     await g.recordDecision(record, trigger, (final) => ({
-      outbox: [checkRunMessage(target, headSha, this.atCommit(target, final, render), step)],
+      outbox: this.commitChecks(target, final, render, step),
     }));
     this.onOutbox();
+  }
+
+  /**
+   * The check-run writes a decision calls for, read inside its write: its commit's check, and —
+   * when the PR moved here from another head commit that other PRs still have — that commit's
+   * check again, now without this PR (it may have been the one holding it back).
+   */
+  private commitChecks(
+    target: PullRequestTarget,
+    own: PullRequestVerdict,
+    render: CheckRunRender,
+    step: string,
+  ): OutboxMessageInput[] {
+    const messages = [checkRunMessage(target, target.pr.headSha, this.atCommit(target, own, render), step)];
+    const repository = `${target.owner}/${target.repo}`;
+    const before = latestDecision(this.governance.ledger, repository, target.pr.number)?.headSha;
+    if (!before || before === target.pr.headSha) return messages;
+    const left = otherDecisionsAtHead(this.governance.ledger, repository, before, target.pr.number);
+    const strictest = strictestAtCommit(left);
+    if (!strictest) return messages;
+    const check = renderStricterAtCommit(strictest, strictest, left);
+    const moved = `${step}-left-by-${target.pr.number}`;
+    messages.push(checkRunMessage({ ...target, pr: { number: strictest.number } }, before, check, moved));
+    return messages;
   }
 
   /**

@@ -41,15 +41,18 @@ function twoPullRequests(pr3Author: string, pr2Files: unknown[] = lockFile) {
     .reply(200, () => pr3.pull_request)
     .post(`${REPO}/check-runs`)
     .reply(201, (_u, b: any) => {
-      checks.push(b);
-      return { id: 900 };
+      const id = b.head_sha === SHA ? 900 : 901;
+      checks.push({ id, ...b });
+      return { id };
     })
-    .patch(`${REPO}/check-runs/900`)
-    .reply(200, (_u, b: any) => {
-      checks.push(b);
-      return { id: 900 };
+    .patch(/\/check-runs\/90[01]$/)
+    .reply(200, (uri, b: any) => {
+      const id = Number(uri.split('/').at(-1));
+      checks.push({ id, ...b });
+      return { id };
     });
-  return { pr2, pr3, last: () => checks.filter((c) => c.status === 'completed').at(-1) };
+  const completed = (id = 900) => checks.filter((c) => c.status === 'completed' && c.id === id);
+  return { pr2, pr3, last: (id = 900) => completed(id).at(-1) };
 }
 
 describe('two PRs at one head commit share its check', () => {
@@ -112,4 +115,25 @@ describe('two PRs at one head commit share its check', () => {
       expect(gh.last()).toMatchObject({ conclusion: 'success' });
     },
   );
+
+  it('the PR holding the commit back moves to another commit: the check it leaves is written again without it', async () => {
+    const s = await running.start();
+    const gh = twoPullRequests('builder-bot[bot]');
+    await postWebhook(s.port, 'pull_request', gh.pr2);
+    await postWebhook(s.port, 'pull_request', gh.pr3);
+    await s.github!.drain();
+    expect(gh.last()).toMatchObject({ conclusion: 'action_required' });
+
+    const pushed = structuredClone(gh.pr2);
+    pushed.action = 'synchronize';
+    pushed.pull_request.head.sha = 'b'.repeat(40);
+    await postWebhook(s.port, 'pull_request', pushed);
+    await s.github!.drain();
+    // PR 2 waits at its new commit; the commit it left has PR 3 only, which is allowed.
+    expect(gh.last(901)).toMatchObject({ conclusion: 'action_required' });
+    expect(gh.last()).toMatchObject({
+      conclusion: 'success',
+      output: { title: expect.stringMatching(/^PR #3 at this commit: /) },
+    });
+  });
 });

@@ -41,6 +41,14 @@ export function stricterAtCommit(
 }
 
 /** The check's state for a PR's outcome (null: still deciding, `in_progress`); unknown ones fail. */
+/** The PR with the strictest decision among `verdicts` (the lowest number of equals), or null. */
+export function strictestAtCommit(verdicts: readonly PullRequestVerdict[]): PullRequestVerdict | null {
+  let strictest: PullRequestVerdict | null = null;
+  for (const v of verdicts)
+    if (!strictest || strictness(v.outcome) > strictness(strictest.outcome)) strictest = v;
+  return strictest;
+}
+
 const CONCLUSION: Record<string, CheckRunRender['conclusion'] | null> = {
   not_agent: 'neutral',
   allow: 'success',
