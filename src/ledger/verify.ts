@@ -91,28 +91,8 @@ function replayAndCompare(
   options: VerifyOptions,
   notes: string[],
 ): VerifyResult {
-  let checkpoints = new CheckpointCheck(db);
   const upTo = (db.prepare('SELECT coalesce(max(seq), 0) FROM ledger_entries').pluck().get() as number) ?? 0;
-  // The hash chain is checked in chunks on other threads (a large ledger file) while this one
-  // replays and compares the projections, then takes the chunks left.
-  const chain = startChainCheck(db, upTo, CHAIN_TYPES);
-  let replayed = replayChain(db, upTo, replay, checkpoints, options.publicKey);
-  let mismatch = replayed.problem ? null : replay.compare(upTo);
-  const checked = chain.wait();
-  // The replay found its entries through an index, which proves nothing: it is trusted only when
-  // it replayed as many as the chain holds and all went well. Otherwise it is done again from the
-  // rows themselves, so that the first bad entry is named wherever the index pointed.
-  if (replayed.indexed && (replayed.problem || checked.problem || replayed.replayed !== checked.replayable)) {
-    if (!replayed.problem && !checked.problem) {
-      notes.push(
-        'warning: the index ledger_entries_type_agent does not match the entries; someone edited it (verified without it)',
-      );
-    }
-    replay.reset();
-    checkpoints = new CheckpointCheck(db);
-    replayed = replayChain(db, upTo, replay, checkpoints, options.publicKey, true);
-    mismatch = replayed.problem ? null : replay.compare(upTo);
-  }
+  const { checked, replayed, mismatch, checkpoints } = replayBesideChain(db, replay, upTo, options, notes);
   // The chain's own verdict comes first: a replay that failed on an entry the chain proves
   // tampered is reported as the tampering.
   let problem = replayed.problem;
@@ -150,6 +130,39 @@ function replayAndCompare(
     checkpoints: { count: checkpoints.rows.length, key: key?.name ?? null },
     tables: PROJECTION_TABLES.map((t) => t.table),
   };
+}
+
+/**
+ * The hash chain checked in chunks on other threads (a large ledger file) while this one replays
+ * and compares the projections, then takes the chunks left. The replay found its entries through
+ * an index, which proves nothing: it is trusted only when it replayed as many as the chain holds
+ * and all went well. Otherwise it is done again from the rows themselves, so that the first bad
+ * entry is named wherever the index pointed.
+ */
+function replayBesideChain(
+  db: LedgerDb,
+  replay: ProjectionReplay,
+  upTo: number,
+  options: VerifyOptions,
+  notes: string[],
+) {
+  let checkpoints = new CheckpointCheck(db);
+  const chain = startChainCheck(db, upTo, CHAIN_TYPES);
+  let replayed = replayChain(db, upTo, replay, checkpoints, options.publicKey);
+  let mismatch = replayed.problem ? null : replay.compare(upTo);
+  const checked = chain.wait();
+  if (replayed.indexed && (replayed.problem || checked.problem || replayed.replayed !== checked.replayable)) {
+    if (!replayed.problem && !checked.problem) {
+      notes.push(
+        'warning: the index ledger_entries_type_agent does not match the entries; someone edited it (verified without it)',
+      );
+    }
+    replay.reset();
+    checkpoints = new CheckpointCheck(db);
+    replayed = replayChain(db, upTo, replay, checkpoints, options.publicKey, true);
+    mismatch = replayed.problem ? null : replay.compare(upTo);
+  }
+  return { checked, replayed, mismatch, checkpoints };
 }
 
 /**
