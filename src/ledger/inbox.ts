@@ -1,5 +1,5 @@
 import type { Statement } from 'better-sqlite3';
-import type { LedgerEntry } from '../core/ledger-entries.js';
+import type { LedgerEntry, LedgerEntryInput } from '../core/ledger-entries.js';
 import type { Ledger } from './ledger.js';
 import { dbOf } from './ledger.js';
 import type { OutboxMessageInput } from './outbox.js';
@@ -14,6 +14,24 @@ export interface IncomingDelivery {
   payloadText: string;
   /** Calls to make because the delivery arrived (e.g. a `queued` check run). */
   outbox?: OutboxMessageInput[];
+}
+
+/** The ledger entry of a delivery that arrived, as both ledger engines record it. */
+export function deliveryReceivedEntry(
+  d: Pick<IncomingDelivery, 'source' | 'deliveryId' | 'event' | 'action' | 'repository'>,
+): LedgerEntryInput {
+  return {
+    type: 'delivery.received',
+    agentId: null,
+    actor: d.source,
+    payload: {
+      source: d.source,
+      deliveryId: d.deliveryId,
+      event: d.event,
+      action: d.action,
+      repository: d.repository,
+    },
+  };
 }
 
 interface QueuedDelivery {
@@ -149,21 +167,7 @@ export class Inbox {
   /** Inside a write transaction: the delivery's entry and row, or null for an id seen before. */
   private store(delivery: IncomingDelivery): LedgerEntry | null {
     if (this.seen.get(delivery.deliveryId)) return null;
-    const entry = this.ledger.append(
-      {
-        type: 'delivery.received',
-        agentId: null,
-        actor: delivery.source,
-        payload: {
-          source: delivery.source,
-          deliveryId: delivery.deliveryId,
-          event: delivery.event,
-          action: delivery.action,
-          repository: delivery.repository,
-        },
-      },
-      { outbox: delivery.outbox ?? [] },
-    );
+    const entry = this.ledger.append(deliveryReceivedEntry(delivery), { outbox: delivery.outbox ?? [] });
     const at = this.now().toISOString();
     this.insert.run(
       delivery.deliveryId,

@@ -8,7 +8,8 @@ import {
   ledgerPayloadSchemas,
 } from '../core/ledger-entries.js';
 import { UserError } from '../platform/errors.js';
-import { entryHash, GENESIS_HASH } from './entry-hash.js';
+import { GENESIS_HASH } from './entry-hash.js';
+import { linkEntry } from './link-entry.js';
 import { type LedgerDb, type OpenLedgerOptions, openLedgerDb, snapshotLedgerDb } from './open-ledger-db.js';
 import { Outbox, type OutboxMessageInput } from './outbox.js';
 import { Projections } from './projections.js';
@@ -261,19 +262,7 @@ export class Ledger {
   }
 
   private link(input: LedgerEntryInput, head: LedgerHead): { entry: LedgerEntry; payloadText: string } {
-    const seq = head.seq + 1;
-    const ts = this.now().toISOString();
-    const payloadText = JSON.stringify(input.payload);
-    const hash = entryHash({
-      seq,
-      ts,
-      type: input.type,
-      agentId: input.agentId,
-      actor: input.actor,
-      payload: payloadText,
-      prevHash: head.hash,
-    });
-    return { entry: { ...input, seq, ts, prevHash: head.hash, hash } as LedgerEntry, payloadText };
+    return linkEntry(input, head, this.now().toISOString());
   }
 }
 

@@ -1,4 +1,5 @@
 import { type DeploymentApprovalKey, parseApprovalKey } from '../core/approval-key.js';
+import type { LedgerEntryInput } from '../core/ledger-entries.js';
 import { type Directory, isAgentIdentity, loginKey, personBySlack } from '../core/people.js';
 import type { GateTally } from '../core/policy/gate-tally.js';
 import type { Governance } from '../governance/governance.js';
@@ -53,23 +54,33 @@ export function castVote(approvals: SlackApprovals, governance: Governance, ball
     // A value that is not a key (a forged button) names no request: refused as an unknown one.
     const row = parseApprovalKey(ballot.approvalKey) ? requests.request(ballot.approvalKey) : null;
     const refusal = refusalOf(approvals, governance, directory, row, login, ballot.verdict);
-    governance.ledger.append({
-      type: 'approval.click',
-      agentId: row?.context.agentId ?? null,
-      actor: login ?? ballot.slackUser,
-      payload: {
-        slackUser: ballot.slackUser,
-        githubLogin: login,
-        action: ballot.verdict,
-        approvalKey: ballot.approvalKey,
-        accepted: refusal === null,
-        reason: refusal ?? ballot.reason,
-      },
-    });
+    governance.ledger.append(clickEntry(ballot, login, row?.context.agentId ?? null, refusal));
     if (refusal !== null || !row || !login)
       return { accepted: false as const, reason: refusal ?? 'refused', context: row?.context ?? null };
     return countVote(approvals, governance, row, login, ballot);
   });
+}
+
+/** The click on a card's button, as recorded whether it counts or not (`refusal`: why not). */
+export function clickEntry(
+  ballot: Ballot,
+  login: string | null,
+  agentId: string | null,
+  refusal: string | null,
+): LedgerEntryInput {
+  return {
+    type: 'approval.click',
+    agentId,
+    actor: login ?? ballot.slackUser,
+    payload: {
+      slackUser: ballot.slackUser,
+      githubLogin: login,
+      action: ballot.verdict,
+      approvalKey: ballot.approvalKey,
+      accepted: refusal === null,
+      reason: refusal ?? ballot.reason,
+    },
+  };
 }
 
 /** Why a vote does not count, in words for the voter; null when it counts. */

@@ -7,7 +7,7 @@ import type {
   RevokeSignal,
 } from '../governance/deployment-approvals.js';
 import type { Governance } from '../governance/governance.js';
-import type { Ballot, VoteResult } from './approval-votes.js';
+import { type Ballot, clickEntry, type VoteResult } from './approval-votes.js';
 
 /**
  * A vote on a deployment waiting on a gate, from the same buttons as a PR's: checked as a PR vote
@@ -29,19 +29,7 @@ export function castDeploymentVote(
   return ledger.atomically(() => {
     const wait = deployments.latest(ref);
     const refusal = refusalOf(governance, deployments, directory, wait, login, ballot.verdict, signal);
-    ledger.append({
-      type: 'approval.click',
-      agentId: wait?.request.agentId ?? null,
-      actor: login ?? ballot.slackUser,
-      payload: {
-        slackUser: ballot.slackUser,
-        githubLogin: login,
-        action: ballot.verdict,
-        approvalKey: ballot.approvalKey,
-        accepted: refusal === null,
-        reason: refusal ?? ballot.reason,
-      },
-    });
+    ledger.append(clickEntry(ballot, login, wait?.request.agentId ?? null, refusal));
     if (refusal !== null || !wait || !login)
       return { accepted: false as const, reason: refusal ?? 'refused', context: null };
     return countVote(governance, deployments, wait, login, ballot);

@@ -93,7 +93,7 @@ export function deploymentWorld(): DeploymentWorld {
 }
 
 /** GitHub serving the policy and answering at the callback paths, Slack answering; both recorded afresh. */
-export function servicesUp(w: DeploymentWorld): void {
+export function servicesUp(w: DeploymentWorld, policy = POLICY): void {
   githubApi();
   nock(API)
     .persist()
@@ -101,7 +101,7 @@ export function servicesUp(w: DeploymentWorld): void {
     .query(true)
     .reply((uri) =>
       uri.startsWith(`${REPO}/`)
-        ? [200, { type: 'file', encoding: 'base64', content: Buffer.from(POLICY).toString('base64') }]
+        ? [200, { type: 'file', encoding: 'base64', content: Buffer.from(policy).toString('base64') }]
         : [404, { message: 'Not Found' }],
     );
   w.answers = [];

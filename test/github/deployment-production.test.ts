@@ -7,11 +7,11 @@
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningService } from '../../src/app/service.js';
-import { API, githubApi, postWebhook } from '../helpers/github.js';
+import { postWebhook } from '../helpers/github.js';
 import { REPO } from '../helpers/github-reads.js';
 import { buttonBody, postSlack } from '../helpers/slack.js';
-import { slackApi, startWith } from '../helpers/slack-service.js';
-import { type DeploymentWorld, requested, settle } from './deployment-fakes.js';
+import { startWith } from '../helpers/slack-service.js';
+import { type DeploymentWorld, requested, servicesUp, settle } from './deployment-fakes.js';
 
 const ORG = `
 agents:
@@ -29,6 +29,7 @@ gates:
 `;
 const RUN_ID = 5150;
 const KEY = `deployment:Codertocat/Hello-World:run:${RUN_ID}:env:production`;
+const CALLBACK = `${REPO}/actions/runs/${RUN_ID}/deployment_protection_rule`;
 
 const w = { answers: [], slack: [] } as unknown as DeploymentWorld;
 beforeAll(() => {
@@ -43,25 +44,7 @@ afterEach(async () => {
 
 async function start(): Promise<RunningService> {
   w.service = await startWith(ORG);
-  githubApi();
-  nock(API)
-    .persist()
-    .get(/\/contents\/\.github%2Fagent-governance\.yml/)
-    .query(true)
-    .reply((uri) =>
-      uri.startsWith(`${REPO}/`)
-        ? [200, { type: 'file', encoding: 'base64', content: Buffer.from(POLICY).toString('base64') }]
-        : [404, { message: 'Not Found' }],
-    );
-  w.answers = [];
-  nock(API)
-    .persist()
-    .post(`${REPO}/actions/runs/${RUN_ID}/deployment_protection_rule`)
-    .reply(204, (_uri, body) => {
-      w.answers.push(body);
-      return '';
-    });
-  w.slack = slackApi();
+  servicesUp(w, POLICY);
   return w.service;
 }
 
@@ -79,7 +62,7 @@ describe('production deployments', () => {
     expect((await deploy()).status).toBe(202);
     await s.github!.drain();
     expect(w.answers).toEqual([
-      expect.objectContaining({ environment_name: 'production', state: 'rejected' }),
+      expect.objectContaining({ uri: CALLBACK, environment_name: 'production', state: 'rejected' }),
     ]);
     await settle(w);
     expect(
@@ -92,13 +75,18 @@ describe('production deployments', () => {
     await deploy();
     await settle(w);
     expect(w.answers).toEqual([
-      { environment_name: 'production', comment: expect.stringContaining('gate `release` applies') },
+      {
+        uri: CALLBACK,
+        environment_name: 'production',
+        comment: expect.stringContaining('gate `release` applies'),
+      },
     ]);
     const res = await postSlack(s.port, buttonBody('approval_approve', KEY, 'UALICE'));
     expect(res.status).toBe(200);
     await settle(w);
     expect(w.answers.slice(1)).toEqual([
       {
+        uri: CALLBACK,
         environment_name: 'production',
         state: 'approved',
         comment: expect.stringContaining('gate `release` approved by alice'),

@@ -9,6 +9,7 @@ import type {
   InboxDeliveryInput,
   LedgerVerdict,
 } from '../async-ledger.js';
+import { deliveryReceivedEntry } from '../inbox.js';
 import { type EntryRow, type LedgerHead, rowToEntry, validateInput } from '../ledger.js';
 import { appendGroups, DecisionError, type PgAppendGroup } from './pg-append.js';
 import { checkPgChain } from './pg-chain-check.js';
@@ -111,18 +112,7 @@ export class PostgresLedger implements AsyncLedger {
   }
 
   private async recordDelivery(delivery: InboxDeliveryInput): Promise<LedgerEntry | null> {
-    const input = validateInput({
-      type: 'delivery.received',
-      agentId: null,
-      actor: delivery.source,
-      payload: {
-        source: delivery.source,
-        deliveryId: delivery.deliveryId,
-        event: delivery.event,
-        action: delivery.action,
-        repository: delivery.repository,
-      },
-    });
+    const input = validateInput(deliveryReceivedEntry(delivery));
     return this.enqueue({ inputs: [input], outbox: delivery.outbox ?? [], delivery }).then(
       (r) => r?.[0] ?? null,
     );
