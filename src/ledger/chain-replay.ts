@@ -1,11 +1,7 @@
-import {
-  applyStateChanges,
-  emptyDerivedState,
-  STATE_CHANGING_TYPES,
-  stateChangesFor,
-} from '../core/derived-state.js';
+import { STATE_CHANGING_TYPES } from '../core/derived-state.js';
 import { LEDGER_ENTRY_TYPES, type LedgerEntry } from '../core/ledger-entries.js';
 import type { ChainProblem, ChainTypes } from './chain-check.js';
+import { ChainFold } from './chain-fold.js';
 import type { CheckpointCheck } from './checkpoint-check.js';
 import type { LedgerDb } from './open-ledger-db.js';
 import type { PinnedKey } from './pinned-key.js';
@@ -93,9 +89,8 @@ export function replayChain(
 ): ChainReplay {
   const wanted = new Set(REPLAYED_TYPES);
   const applied = new Set(ProjectionReplay.types);
-  const folded = new Set<string>(STATE_CHANGING_TYPES);
   const known = new Set<string>(LEDGER_ENTRY_TYPES);
-  const state = emptyDerivedState();
+  const fold = new ChainFold(checkpoints, expectedKey);
   const batches = (!scan && indexedBatches(db, upTo)) || scannedBatches(db, upTo);
   const result: ChainReplay = { pinned: null, problem: null, replayed: 0, indexed: batches.indexed };
   for (const batch of batches.rows) {
@@ -108,16 +103,10 @@ export function replayChain(
       result.replayed++;
       const entry = new StoredEntry(seq, ts, type, agentId, actor, payload) as unknown as LedgerEntry;
       try {
-        if (entry.type === 'ledger.key_pinned') {
-          const bad = pinProblem(entry.payload.publicKey, seq, result.pinned, expectedKey);
-          if (bad) return { ...result, problem: { seq, reason: bad } };
-          result.pinned = { seq, publicKey: entry.payload.publicKey };
-        }
+        const bad = fold.take(entry);
+        result.pinned = fold.pinned;
+        if (bad) return { ...result, problem: { seq, reason: bad } };
         if (applied.has(type)) replay.apply(entry);
-        if (checkpoints.wants()) {
-          checkpoints.reached(seq - 1, state);
-          if (folded.has(type)) applyStateChanges(state, stateChangesFor(entry));
-        }
       } catch (error) {
         return {
           ...result,
@@ -126,7 +115,7 @@ export function replayChain(
       }
     }
   }
-  checkpoints.reached(upTo, state);
+  fold.end(upTo);
   return result;
 }
 
@@ -167,19 +156,4 @@ function scannedBatches(db: LedgerDb, upTo: number): { rows: Iterable<ReplayRow[
     }
   }
   return { rows: rows(), indexed: false };
-}
-
-/** Why a `ledger.key_pinned` entry is bad: a second pin, or not the key the verifier was given. */
-function pinProblem(
-  publicKey: string,
-  seq: number,
-  pinned: PinnedKey | null,
-  expectedKey: { key: string; source: string } | undefined,
-): string | null {
-  if (pinned) {
-    return `entry ${seq} pins a second signing key (the first is pinned at entry ${pinned.seq}): the key was swapped`;
-  }
-  if (expectedKey && expectedKey.key !== publicKey)
-    return `entry ${seq} pins a key other than the one in ${expectedKey.source}: the key was swapped`;
-  return null;
 }

@@ -3,6 +3,7 @@ import type { DerivedState } from '../core/derived-state.js';
 import type { CheckpointRow } from './checkpoints.js';
 import { signedText } from './checkpoints.js';
 import type { LedgerDb } from './open-ledger-db.js';
+import type { HeadCheck } from './verify-trust.js';
 import { verifySignature } from './signing-key.js';
 
 /** A key the verifier trusts, and how to name it in a report. */
@@ -22,10 +23,16 @@ export class CheckpointCheck {
   /** The first difference from the chain found for each checkpoint, by id. */
   private readonly stateDiffs = new Map<string, string>();
 
-  constructor(db: LedgerDb) {
-    this.rows = db
-      .prepare<[], CheckpointRow>('SELECT * FROM checkpoints ORDER BY head_seq, created_at, id')
-      .all();
+  /** `rows`: every checkpoint, oldest head first (then by creation time and id, in byte order). */
+  constructor(rows: readonly CheckpointRow[]) {
+    this.rows = [...rows];
+  }
+
+  /** The checkpoints of a SQLite ledger. */
+  static of(db: LedgerDb): CheckpointCheck {
+    return new CheckpointCheck(
+      db.prepare<[], CheckpointRow>('SELECT * FROM checkpoints ORDER BY head_seq, created_at, id').all(),
+    );
   }
 
   /** Whether a checkpoint is still to be compared: the chain pass must keep folding state. */
@@ -62,7 +69,7 @@ export class CheckpointCheck {
    */
   problem(
     key: TrustedKey,
-    headProblem: (seq: number, hash: string, source: string) => { seq: number; reason: string } | null,
+    headProblem: HeadCheck,
   ): { checkpointId: string; seq: number | null; reason: string } | null {
     for (const row of this.rows) {
       const head = {

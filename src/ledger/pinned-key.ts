@@ -17,7 +17,10 @@ export function findPinnedKey(store: LedgerSource): PinnedKey | null {
       "SELECT seq, payload FROM ledger_entries WHERE type = 'ledger.key_pinned' ORDER BY seq LIMIT 1",
     )
     .get();
-  return row
-    ? { seq: row.seq, publicKey: (JSON.parse(row.payload) as { publicKey: string }).publicKey }
-    : null;
+  return row ? pinnedKeyOf(row) : null;
+}
+
+/** The key a `ledger.key_pinned` entry pins, from its stored row. */
+export function pinnedKeyOf(row: { seq: number; payload: string }): PinnedKey {
+  return { seq: row.seq, publicKey: (JSON.parse(row.payload) as { publicKey: string }).publicKey };
 }

@@ -18,6 +18,7 @@ import { Inbox } from './inbox.js';
 import { dbOf, type Ledger, type LedgerHead } from './ledger.js';
 import { SqliteOutboxLeases } from './outbox-leases.js';
 import { verifyLedger } from './verify.js';
+import { ledgerVerdictOf } from './verify-verdict.js';
 
 /** How often a decision is made again because another writer moved the head meanwhile. */
 const MAX_DECISIONS = 50;
@@ -120,17 +121,7 @@ export class SqliteAsyncLedger implements AsyncLedger {
   }
 
   async verify(): Promise<LedgerVerdict> {
-    const result = verifyLedger(this.ledger);
-    if (result.ok) return { ok: true, checked: result.checked, head: result.head, tables: result.tables };
-    const { checked, firstBadSeq, reason, problem } = result;
-    if (problem.kind !== 'projection') return { ok: false, checked, firstBadSeq, reason };
-    return {
-      ok: false,
-      checked,
-      firstBadSeq,
-      reason,
-      projection: { table: problem.table, key: problem.key },
-    };
+    return ledgerVerdictOf(verifyLedger(this.ledger));
   }
 
   async close(): Promise<void> {

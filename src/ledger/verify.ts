@@ -1,54 +1,18 @@
 import { VERIFY_MMAP_BYTES } from './chain-check.js';
 import { startChainCheck } from './chain-check-thread.js';
 import { CHAIN_TYPES, replayChain } from './chain-replay.js';
-import { CheckpointCheck, type TrustedKey } from './checkpoint-check.js';
+import { CheckpointCheck } from './checkpoint-check.js';
 import { dbOf, type LedgerSource } from './ledger.js';
 import type { LedgerDb } from './open-ledger-db.js';
-import type { PinnedKey } from './pinned-key.js';
 import { ProjectionReplay } from './projection-replay.js';
-import { PROJECTION_TABLES } from './projections.js';
-import { headCheck, trustedKey } from './verify-trust.js';
+import {
+  judgeReplay,
+  type TrustedHead,
+  type VerifyOptions,
+  type VerifyResult,
+} from './verify-verdict.js';
 
-/** A head someone trusts: from the newest checkpoint, or a signed head kept off the host. */
-export interface TrustedHead {
-  seq: number;
-  hash: string;
-  /** Where the head came from, for the report. */
-  source: string;
-}
-
-export interface VerifyOptions {
-  /** A public key given to the verifier (base64 SPKI), kept off the host: the pinned key must be it. */
-  publicKey?: { key: string; source: string } | undefined;
-  /** This host's signing key: checkpoints are checked against it while nothing is pinned yet. */
-  hostPublicKey?: string | undefined;
-}
-
-/** What was found bad first: an entry, a checkpoint, or a row of a projection table. */
-export type VerifyProblem =
-  | { kind: 'entry'; seq: number }
-  | { kind: 'checkpoint'; checkpointId: string }
-  | { kind: 'projection'; table: string; key: string };
-
-export type VerifyResult =
-  | {
-      ok: true;
-      checked: number;
-      head: { seq: number; hash: string };
-      notes: string[];
-      pinned: PinnedKey | null;
-      checkpoints: { count: number; key: string | null };
-      tables: string[];
-    }
-  | {
-      ok: false;
-      checked: number;
-      /** The entry where the history stops being the history written; for other problems, the row's or head's. */
-      firstBadSeq: number;
-      reason: string;
-      notes: string[];
-      problem: VerifyProblem;
-    };
+export type { TrustedHead, VerifyOptions, VerifyProblem, VerifyResult } from './verify-verdict.js';
 
 /**
  * Replays the whole chain in one pass and checks that the stored ledger is the one written:
@@ -97,39 +61,17 @@ function replayAndCompare(
   // tampered is reported as the tampering.
   let problem = replayed.problem;
   if (checked.problem && (!problem || checked.problem.seq <= problem.seq)) problem = checked.problem;
-  const lastSeq = (problem ? problem.seq : upTo + 1) - 1;
-  const fail = (seq: number, reason: string): VerifyResult => ({
-    ok: false,
-    checked: Math.min(lastSeq + 1, seq) - 1,
-    firstBadSeq: seq,
-    reason,
-    notes,
-    problem: { kind: 'entry', seq },
-  });
-  if (problem) return fail(problem.seq, problem.reason);
-
-  const key = trustedKey(replayed.pinned, options, notes, checkpoints.rows.length > 0);
-  const untrusted = trustFailure(db, lastSeq, checkpoints, key, trustedHeads, notes, fail);
-  if (untrusted) return untrusted;
-  if (mismatch) {
-    return {
-      ok: false,
-      checked: lastSeq,
-      firstBadSeq: mismatch.seq ?? 0,
-      reason: mismatch.reason,
-      notes,
-      problem: { kind: 'projection', table: mismatch.table, key: mismatch.key },
-    };
-  }
-  return {
-    ok: true,
-    checked: lastSeq,
-    head: { seq: lastSeq, hash: checked.head },
-    notes,
+  const hashAt = db.prepare<[number], string>('SELECT hash FROM ledger_entries WHERE seq = ?').pluck();
+  const found = {
+    upTo,
+    headHash: checked.head,
+    problem,
     pinned: replayed.pinned,
-    checkpoints: { count: checkpoints.rows.length, key: key?.name ?? null },
-    tables: PROJECTION_TABLES.map((t) => t.table),
+    checkpoints,
+    mismatch,
+    hashAt: (seq: number) => hashAt.get(seq),
   };
+  return judgeReplay(found, trustedHeads, options, notes);
 }
 
 /**
@@ -146,7 +88,7 @@ function replayBesideChain(
   options: VerifyOptions,
   notes: string[],
 ) {
-  let checkpoints = new CheckpointCheck(db);
+  let checkpoints = CheckpointCheck.of(db);
   const chain = startChainCheck(db, upTo, CHAIN_TYPES);
   let replayed = replayChain(db, upTo, replay, checkpoints, options.publicKey);
   let mismatch = replayed.problem ? null : replay.compare(upTo);
@@ -158,46 +100,9 @@ function replayBesideChain(
       );
     }
     replay.reset();
-    checkpoints = new CheckpointCheck(db);
+    checkpoints = CheckpointCheck.of(db);
     replayed = replayChain(db, upTo, replay, checkpoints, options.publicKey, true);
     mismatch = replayed.problem ? null : replay.compare(upTo);
   }
   return { checked, replayed, mismatch, checkpoints };
-}
-
-/**
- * The first checkpoint (signed by `key`, its head in the chain, its state the chain's) or trusted
- * head that the chain up to `lastSeq` does not bear out; null when all do.
- */
-function trustFailure(
-  db: LedgerDb,
-  lastSeq: number,
-  checkpoints: CheckpointCheck,
-  key: TrustedKey | null,
-  trustedHeads: readonly TrustedHead[],
-  notes: string[],
-  fail: (seq: number, reason: string) => VerifyResult,
-): VerifyResult | null {
-  const heads = headCheck(db, lastSeq);
-  if (checkpoints.rows.length > 0) {
-    const bad = key
-      ? checkpoints.problem(key, heads)
-      : {
-          checkpointId: checkpoints.rows[0]!.id,
-          seq: null,
-          reason: 'no public key to check the checkpoints against: pass --public-key FILE',
-        };
-    if (bad) {
-      if (bad.seq !== null) return fail(bad.seq, bad.reason);
-      const problem = { kind: 'checkpoint' as const, checkpointId: bad.checkpointId };
-      return { ok: false, checked: lastSeq, firstBadSeq: 0, reason: bad.reason, notes, problem };
-    }
-  } else {
-    notes.push('no trusted head to compare the tail against (no checkpoint yet)');
-  }
-  for (const head of trustedHeads) {
-    const bad = heads(head.seq, head.hash, head.source);
-    if (bad) return fail(bad.seq, bad.reason);
-  }
-  return null;
 }

@@ -32,10 +32,17 @@ export function registerLedgerCopy(ledger: Command): void {
             );
           }
           console.log(`source ${rt.env.LEDGER_PATH}: ${entries(source.checked)} verified`);
-          const { head, copied } = await copyChainToPostgres(rt.ledger, target, source.head);
+          const { head, copied, checkpoints } = await copyChainToPostgres(rt.ledger, target, source.head, {
+            hostPublicKey: rt.signingKey.publicKey,
+          });
           console.log(
             `copied ${entries(copied)} to ${target.where}, rebuilt its projections from the chain there; chain and projections verify there`,
           );
+          if (checkpoints > 0) {
+            console.log(
+              `copied ${checkpoints} checkpoint${checkpoints === 1 ? '' : 's'} as signed; they verify there against the same key`,
+            );
+          }
           console.log(`head both sides agree on: ${head.seq} ${head.hash}`);
         } finally {
           await target.close();

@@ -1,8 +1,9 @@
 import type pg from 'pg';
 import type { ChainVerdict } from '../async-ledger.js';
+import type { ChainProblem } from '../chain-check.js';
 import { ChainWalk } from '../chain-walk.js';
 
-interface PgEntryRow {
+export interface PgEntryRow {
   seq: string;
   ts: string;
   type: string;
@@ -13,7 +14,8 @@ interface PgEntryRow {
   hash: string;
 }
 
-const BATCH = 5000;
+/** Entries per query of the walk (and of verify's replay). */
+export const PG_BATCH = 5000;
 
 /**
  * Walks the whole chain in one snapshot, a batch at a time, with the hash of every engine; then
@@ -34,55 +36,59 @@ export async function walkPgChain(client: pg.ClientBase): Promise<ChainVerdict> 
   for (let after = 0; ; ) {
     const { rows } = await client.query<PgEntryRow>(
       'SELECT * FROM ledger_entries WHERE seq > $1 ORDER BY seq LIMIT $2',
-      [after, BATCH],
+      [after, PG_BATCH],
     );
     for (const row of rows) {
       const problem = walk.next(storedEntry(row));
       if (problem)
         return { ok: false, checked: walk.checked, firstBadSeq: problem.seq, reason: problem.reason };
     }
-    if (rows.length < BATCH) break;
+    if (rows.length < PG_BATCH) break;
     after = Number(rows.at(-1)!.seq);
   }
   return compareHead(client, walk);
 }
 
 async function compareHead(client: pg.ClientBase, walk: ChainWalk): Promise<ChainVerdict> {
+  const last = walk.checked;
+  const problem = await headRowProblem(client, last, walk.prevHash);
+  if (!problem) return { ok: true, checked: last, head: { seq: last, hash: walk.prevHash } };
+  return { ok: false, checked: problem.seq - 1, firstBadSeq: problem.seq, reason: problem.reason };
+}
+
+/**
+ * The head row against the last entry of a chain that verified up to `last` (hash `lastHash`): a
+ * tail cut off, an entry replaced or rows added behind the trigger's back; null when they agree.
+ */
+export async function headRowProblem(
+  client: pg.ClientBase,
+  last: number,
+  lastHash: string,
+): Promise<ChainProblem | null> {
   const { rows } = await client.query<{ seq: string; hash: string }>(
     'SELECT seq, hash FROM ledger_head WHERE id = 1',
   );
   const recorded = { seq: Number(rows[0]?.seq ?? 0), hash: rows[0]?.hash ?? '' };
-  const last = walk.checked;
   if (recorded.seq > last) {
-    const seq = last + 1;
-    return {
-      ok: false,
-      checked: last,
-      firstBadSeq: seq,
-      reason: `entry ${seq} is missing (the chain ends at ${last})`,
-    };
+    return { seq: last + 1, reason: `entry ${last + 1} is missing (the chain ends at ${last})` };
   }
-  if (recorded.seq === last && recorded.hash !== walk.prevHash) {
+  if (recorded.seq === last && recorded.hash !== lastHash) {
     return {
-      ok: false,
-      checked: last - 1,
-      firstBadSeq: last,
+      seq: last,
       reason: `entry ${last} is not the entry the head row recorded (replaced behind the chain trigger)`,
     };
   }
   if (recorded.seq < last) {
     const seq = recorded.seq + 1;
     return {
-      ok: false,
-      checked: recorded.seq,
-      firstBadSeq: seq,
+      seq,
       reason: `entry ${seq} was added past the recorded head ${recorded.seq} (rows inserted behind the chain trigger)`,
     };
   }
-  return { ok: true, checked: last, head: { seq: last, hash: walk.prevHash } };
+  return null;
 }
 
-function storedEntry(row: PgEntryRow) {
+export function storedEntry(row: PgEntryRow) {
   return {
     seq: Number(row.seq),
     ts: row.ts,

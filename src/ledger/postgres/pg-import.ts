@@ -1,8 +1,10 @@
 import type pg from 'pg';
 import { UserError } from '../../platform/errors.js';
+import type { CheckpointRow } from '../checkpoints.js';
 import { type EntryRow, type LedgerHead, rowToEntry } from '../ledger.js';
 import { projectEntry } from '../projections.js';
 import { insertEntryRows } from './pg-append.js';
+import { insertCheckpointRows } from './pg-checkpoints.js';
 import { runPgProjectionWrites } from './pg-projection-writes.js';
 
 /**
@@ -10,11 +12,13 @@ import { runPgProjectionWrites } from './pg-projection-writes.js';
  * were), into this empty ledger in one transaction: the head row is taken first, so nothing else
  * appends meanwhile, and a ledger that already holds an entry is refused before anything is written.
  * The projections are not copied: they are rebuilt on arrival from the chain, by the projectors
- * every append runs, in the same transaction. Returns the head reached.
+ * every append runs, in the same transaction; the checkpoints are copied as they are, signatures
+ * and all. Returns the head reached.
  */
 export async function importChain(
   client: pg.ClientBase,
   batches: Iterable<readonly EntryRow[]>,
+  checkpoints: readonly CheckpointRow[],
   where: string,
 ): Promise<LedgerHead> {
   await client.query('BEGIN');
@@ -42,6 +46,8 @@ export async function importChain(
       const last = batch.at(-1);
       if (last) head = { seq: last.seq, hash: last.hash };
     }
+    // Signed as they were: their heads are the same entries, with the same hashes.
+    await insertCheckpointRows(client, checkpoints);
     await client.query('COMMIT');
     return head;
   } catch (error) {

@@ -188,6 +188,25 @@ export const PG_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX approvals_pr ON approvals (repository, number, seq);
     `,
   },
+  {
+    version: 3,
+    name: 'checkpoints',
+    sql: `
+      -- Signed snapshots of the derived state at a head, as SQLite stores them: the state as the
+      -- text its signed hash covers (never jsonb, which would not give the same text back).
+      CREATE TABLE checkpoints (
+        id          text PRIMARY KEY,
+        created_at  text NOT NULL,
+        head_seq    bigint NOT NULL,
+        head_hash   text NOT NULL,
+        state       text NOT NULL,
+        state_hash  text NOT NULL,
+        signature   text NOT NULL,
+        public_key  text NOT NULL
+      );
+      CREATE INDEX checkpoints_head ON checkpoints (head_seq, created_at);
+    `,
+  },
 ];
 
 /** A number every replica uses for the migration lock, so two starting at once migrate once. */

@@ -1,49 +1,44 @@
 import type pg from 'pg';
-import { type EntryRow, rowToEntry } from '../ledger.js';
 import { describeMismatch, type ProjectionMismatch } from '../projection-mismatch.js';
-import { PROJECTION_TABLES, projectEntry } from '../projections.js';
+import type { ProjectionWrite } from '../projection-writes.js';
+import { PROJECTION_TABLES } from '../projections.js';
 import { pgProjectionColumns, pgReplayTablesDdl } from './pg-projection-schema.js';
 import { runPgProjectionWrites } from './pg-projection-writes.js';
 
 /** Verify's rebuilt tables: temporary, of its own connection, dropped when its transaction ends. */
 const REPLAY = 'pg_temp.agov_replay_';
-const BATCH = 5000;
 
 /**
- * Rebuilds the projection tables from the chain up to `upTo` with this build's projectors (the
- * ones every append runs), into temporary tables created from this build's migrations, then
- * compares them with the stored tables row by row, table by table in key order: the first row that
- * differs, or null. Call inside a transaction (REPEATABLE READ, so the chain read and the stored
- * rows are one snapshot); its end drops the replay.
+ * The projection tables rebuilt from the chain by verify: temporary tables created from this
+ * build's migrations (never from the stored schema), filled with the writes of this build's
+ * projectors (the ones every append runs) as verify reads the chain. Use inside a transaction
+ * (REPEATABLE READ, so the chain read and the stored rows are one snapshot); its end drops them.
  */
-export async function checkPgProjections(
-  client: pg.ClientBase,
-  upTo: number,
-): Promise<ProjectionMismatch | null> {
-  await client.query(pgReplayTablesDdl(REPLAY));
-  for (let after = 0; after < upTo; ) {
-    const { rows } = await client.query<EntryRow & { seq: string }>(
-      'SELECT * FROM ledger_entries WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3',
-      [after, upTo, BATCH],
-    );
-    if (rows.length === 0) break;
-    const entries = rows.map((row) => rowToEntry({ ...row, seq: Number(row.seq) }));
-    await runPgProjectionWrites(
-      client,
-      entries.flatMap((entry) => projectEntry(entry)),
-      REPLAY,
-    );
-    after = entries.at(-1)!.seq;
+export class PgProjectionReplay {
+  private constructor(private readonly client: pg.ClientBase) {}
+
+  static async create(client: pg.ClientBase): Promise<PgProjectionReplay> {
+    await client.query(pgReplayTablesDdl(REPLAY));
+    return new PgProjectionReplay(client);
   }
-  // The stored rows themselves, never an index someone could have left out of step with them.
-  await client.query(
-    'SET LOCAL enable_indexscan = off; SET LOCAL enable_indexonlyscan = off; SET LOCAL enable_bitmapscan = off',
-  );
-  for (const { table, key } of PROJECTION_TABLES) {
-    const mismatch = await firstDifference(client, table, key);
-    if (mismatch) return mismatch;
+
+  /** Writes the rows of a batch of entries' projections (`projectEntry`) into the replay. */
+  async write(writes: readonly ProjectionWrite[]): Promise<void> {
+    if (writes.length > 0) await runPgProjectionWrites(this.client, writes, REPLAY);
   }
-  return null;
+
+  /** Compares the stored tables with the replay row by row, table by table in key order: the first row that differs, or null. */
+  async compare(): Promise<ProjectionMismatch | null> {
+    // The stored rows themselves, never an index someone could have left out of step with them.
+    await this.client.query(
+      'SET LOCAL enable_indexscan = off; SET LOCAL enable_indexonlyscan = off; SET LOCAL enable_bitmapscan = off',
+    );
+    for (const { table, key } of PROJECTION_TABLES) {
+      const mismatch = await firstDifference(this.client, table, key);
+      if (mismatch) return mismatch;
+    }
+    return null;
+  }
 }
 
 async function firstDifference(

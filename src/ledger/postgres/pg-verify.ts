@@ -1,29 +1,122 @@
 import type pg from 'pg';
-import type { LedgerVerdict } from '../async-ledger.js';
-import { PROJECTION_TABLES } from '../projections.js';
-import { walkPgChain } from './pg-chain-check.js';
-import { checkPgProjections } from './pg-projection-check.js';
+import { LEDGER_ENTRY_TYPES } from '../../core/ledger-entries.js';
+import type { ChainProblem } from '../chain-check.js';
+import { ChainFold } from '../chain-fold.js';
+import { ChainWalk } from '../chain-walk.js';
+import { CheckpointCheck } from '../checkpoint-check.js';
+import { rowToEntry } from '../ledger.js';
+import type { ProjectionWrite } from '../projection-writes.js';
+import { projectEntry } from '../projections.js';
+import {
+  judgeReplay,
+  type TrustedHead,
+  type VerifyOptions,
+  type VerifyResult,
+} from '../verify-verdict.js';
+import { headRowProblem, PG_BATCH, type PgEntryRow, storedEntry } from './pg-chain-check.js';
+import { pgCheckpointRows } from './pg-checkpoints.js';
+import { PgProjectionReplay } from './pg-projection-check.js';
+
+const KNOWN_TYPES = new Set<string>(LEDGER_ENTRY_TYPES);
+const APPEND_ONLY_TRIGGERS = ['ledger_entries_no_update', 'ledger_entries_no_delete', 'ledger_entries_no_truncate'];
 
 /**
- * The chain, then the projection tables rebuilt from it, in one snapshot (REPEATABLE READ; never
- * committed: the replay's temporary tables go with the rollback). The chain's verdict comes first:
- * projections are compared only with a chain that verifies.
+ * `agov ledger verify` on PostgreSQL, as on SQLite, in one snapshot (REPEATABLE READ; never
+ * committed: the replay's temporary tables go with the rollback). One pass over the rows checks
+ * each entry's hash, link and type, takes the pinned key and folds the state for the checkpoints
+ * (`ChainFold`, SQLite's own) and rebuilds the projections (`projectEntry`); then the head row,
+ * the checkpoints and trusted heads (`judgeReplay`, SQLite's own) and the projection tables.
  */
-export async function verifyPg(client: pg.ClientBase): Promise<LedgerVerdict> {
+export async function verifyPgLedger(
+  client: pg.ClientBase,
+  trustedHeads: readonly TrustedHead[] = [],
+  options: VerifyOptions = {},
+): Promise<VerifyResult> {
   await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
   try {
-    const chain = await walkPgChain(client);
-    if (!chain.ok) return chain;
-    const mismatch = await checkPgProjections(client, chain.head.seq);
-    if (!mismatch) return { ...chain, tables: PROJECTION_TABLES.map((t) => t.table) };
-    return {
-      ok: false,
-      checked: chain.checked,
-      firstBadSeq: mismatch.seq ?? 0,
-      reason: mismatch.reason,
-      projection: { table: mismatch.table, key: mismatch.key },
+    const notes = await triggerNotes(client);
+    const checkpoints = new CheckpointCheck(await pgCheckpointRows(client));
+    const fold = new ChainFold(checkpoints, options.publicKey);
+    const replay = await PgProjectionReplay.create(client);
+    const walk = new ChainWalk();
+    let problem = await replayRows(client, walk, fold, replay);
+    problem ??= await headRowProblem(client, walk.checked, walk.prevHash);
+    const upTo = walk.checked;
+    fold.end(upTo);
+    const mismatch = problem ? null : await replay.compare();
+    const hashes = await hashesAt(client, [
+      ...checkpoints.rows.map((c) => c.head_seq),
+      ...trustedHeads.map((h) => h.seq),
+    ]);
+    const found = {
+      upTo,
+      headHash: walk.prevHash,
+      problem,
+      pinned: fold.pinned,
+      checkpoints,
+      mismatch,
+      hashAt: (seq: number) => hashes.get(seq),
     };
+    return judgeReplay(found, trustedHeads, options, notes);
   } finally {
     await client.query('ROLLBACK');
   }
+}
+
+/** Every row in sequence order, a batch at a time: the first entry that is not as written, or null. */
+async function replayRows(
+  client: pg.ClientBase,
+  walk: ChainWalk,
+  fold: ChainFold,
+  replay: PgProjectionReplay,
+): Promise<ChainProblem | null> {
+  for (let after = 0; ; ) {
+    const { rows } = await client.query<PgEntryRow>(
+      'SELECT * FROM ledger_entries WHERE seq > $1 ORDER BY seq LIMIT $2',
+      [after, PG_BATCH],
+    );
+    const writes: ProjectionWrite[] = [];
+    for (const row of rows) {
+      const problem = walk.next(storedEntry(row)) ?? replayOne(row, fold, writes);
+      if (problem) return problem;
+    }
+    await replay.write(writes);
+    if (rows.length < PG_BATCH) return null;
+    after = Number(rows.at(-1)!.seq);
+  }
+}
+
+/** One entry whose hash and link verified: its type known, its pin and state folded, its rows projected. */
+function replayOne(row: PgEntryRow, fold: ChainFold, writes: ProjectionWrite[]): ChainProblem | null {
+  const seq = Number(row.seq);
+  if (!KNOWN_TYPES.has(row.type)) return { seq, reason: `entry ${seq} has an unknown type "${row.type}"` };
+  try {
+    const entry = rowToEntry({ ...row, seq });
+    const bad = fold.take(entry);
+    if (bad) return { seq, reason: bad };
+    writes.push(...projectEntry(entry));
+    return null;
+  } catch (error) {
+    return { seq, reason: `entry ${seq} cannot be replayed: ${(error as Error).message}` };
+  }
+}
+
+async function hashesAt(client: pg.ClientBase, seqs: number[]): Promise<Map<number, string>> {
+  const { rows } = await client.query<{ seq: string; hash: string }>(
+    'SELECT seq, hash FROM ledger_entries WHERE seq = ANY($1::bigint[])',
+    [[...new Set(seqs)]],
+  );
+  return new Map(rows.map((r) => [Number(r.seq), r.hash]));
+}
+
+/** A warning when someone dropped or disabled the triggers that keep the chain append-only. */
+async function triggerNotes(client: pg.ClientBase): Promise<string[]> {
+  const { rows } = await client.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM pg_trigger
+     WHERE tgrelid = 'ledger_entries'::regclass AND tgname = ANY($1) AND tgenabled <> 'D'`,
+    [APPEND_ONLY_TRIGGERS],
+  );
+  return rows[0]!.n < APPEND_ONLY_TRIGGERS.length
+    ? ['warning: the append-only triggers of ledger_entries are missing or disabled; someone dropped or disabled them']
+    : [];
 }

@@ -11,12 +11,19 @@ import type {
 } from '../async-ledger.js';
 import { deliveryReceivedEntry } from '../inbox.js';
 import { type EntryRow, type LedgerHead, rowToEntry, validateInput } from '../ledger.js';
+import {
+  ledgerVerdictOf,
+  type TrustedHead,
+  type VerifyOptions,
+  type VerifyResult,
+} from '../verify-verdict.js';
 import { appendGroups, DecisionError, type PgAppendGroup } from './pg-append.js';
 import { checkPgChain } from './pg-chain-check.js';
 import { connectPostgres } from './pg-connect.js';
+import { PgCheckpoints } from './pg-checkpoints.js';
 import { PgFollowerPositions } from './pg-followers.js';
 import { PgOutbox } from './pg-outbox.js';
-import { verifyPg } from './pg-verify.js';
+import { verifyPgLedger } from './pg-verify.js';
 
 interface Pending {
   group: PgAppendGroup;
@@ -44,6 +51,7 @@ export class PostgresLedger implements AsyncLedger {
   readonly outbox: PgOutbox;
   readonly followers: PgFollowerPositions;
   readonly inbox: AsyncInbox;
+  readonly checkpoints: PgCheckpoints;
   private pending: Pending[] = [];
   private flushing = false;
 
@@ -56,6 +64,7 @@ export class PostgresLedger implements AsyncLedger {
     this.outbox = new PgOutbox(pool, now);
     this.followers = new PgFollowerPositions(pool, now);
     this.inbox = { record: (delivery) => this.recordDelivery(delivery) };
+    this.checkpoints = new PgCheckpoints(pool);
   }
 
   async appendAll(
@@ -94,7 +103,15 @@ export class PostgresLedger implements AsyncLedger {
   }
 
   async verify(): Promise<LedgerVerdict> {
-    return this.withClient(verifyPg);
+    return ledgerVerdictOf(await this.verifyLedger());
+  }
+
+  /**
+   * What `agov ledger verify` checks, as on SQLite (`verifyLedger`): the chain, the pinned key,
+   * every checkpoint, every projection table, and the heads the caller trusts.
+   */
+  async verifyLedger(trustedHeads: readonly TrustedHead[] = [], options: VerifyOptions = {}): Promise<VerifyResult> {
+    return this.withClient((client) => verifyPgLedger(client, trustedHeads, options));
   }
 
   /** Runs `fn` on one connection of the pool, released afterwards. */
