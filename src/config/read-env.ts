@@ -9,6 +9,11 @@ const optionalText = z
 /** Every environment variable the service reads, validated once at start. */
 export const envSchema = z.object({
   LEDGER_PATH: z.string().min(1).default('./data/ledger.db'),
+  /**
+   * A PostgreSQL ledger (postgres://…): the read-only `agov ledger` commands read it instead of
+   * LEDGER_PATH (preview: the service still runs on SQLite). Checked where it is used.
+   */
+  DATABASE_URL: optionalText,
   REDIS_URL: optionalText.pipe(
     z
       .string()

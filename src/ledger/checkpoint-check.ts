@@ -3,8 +3,8 @@ import type { DerivedState } from '../core/derived-state.js';
 import type { CheckpointRow } from './checkpoints.js';
 import { signedText } from './checkpoints.js';
 import type { LedgerDb } from './open-ledger-db.js';
-import type { HeadCheck } from './verify-trust.js';
 import { verifySignature } from './signing-key.js';
+import type { HeadCheck } from './verify-trust.js';
 
 /** A key the verifier trusts, and how to name it in a report. */
 export interface TrustedKey {

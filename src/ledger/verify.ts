@@ -5,12 +5,7 @@ import { CheckpointCheck } from './checkpoint-check.js';
 import { dbOf, type LedgerSource } from './ledger.js';
 import type { LedgerDb } from './open-ledger-db.js';
 import { ProjectionReplay } from './projection-replay.js';
-import {
-  judgeReplay,
-  type TrustedHead,
-  type VerifyOptions,
-  type VerifyResult,
-} from './verify-verdict.js';
+import { judgeReplay, type TrustedHead, type VerifyOptions, type VerifyResult } from './verify-verdict.js';
 
 export type { TrustedHead, VerifyOptions, VerifyProblem, VerifyResult } from './verify-verdict.js';
 

@@ -89,7 +89,7 @@ export function hostKey(ledger: string): { privateKey: KeyObject; publicKey: str
   return { privateKey, publicKey };
 }
 
-interface CheckpointRow {
+export interface CheckpointRow {
   id: string;
   created_at: string;
   head_seq: number;
@@ -98,18 +98,15 @@ interface CheckpointRow {
 }
 
 /**
- * Rewrites a checkpoint: its state (through `edit`), its state hash, its signature with `key`, and
- * the public key stored beside it.
+ * A checkpoint's columns rewritten: its state (through `edit`), its state hash, its head (when
+ * given), its signature with `key`, and the public key stored beside it.
  */
-export function resignCheckpoint(
-  ledger: string,
+export function resigned(
+  c: CheckpointRow,
   key: { privateKey: KeyObject; publicKey: string },
   edit: (state: Record<string, any>) => void = () => undefined,
   head?: { seq: number; hash: string },
-): void {
-  const db = new Database(ledger, { readonly: true });
-  const c = db.prepare('SELECT * FROM checkpoints ORDER BY head_seq DESC LIMIT 1').get() as CheckpointRow;
-  db.close();
+) {
   const state = JSON.parse(c.state);
   edit(state);
   const stateText = JSON.stringify(state);
@@ -121,9 +118,23 @@ export function resignCheckpoint(
     Buffer.from(JSON.stringify([c.id, c.created_at, headSeq, headHash, stateHash])),
     key.privateKey,
   ).toString('base64');
+  return { state: stateText, stateHash, headSeq, headHash, signature, publicKey: key.publicKey };
+}
+
+/** Rewrites the newest checkpoint of a SQLite ledger (see `resigned`). */
+export function resignCheckpoint(
+  ledger: string,
+  key: { privateKey: KeyObject; publicKey: string },
+  edit: (state: Record<string, any>) => void = () => undefined,
+  head?: { seq: number; hash: string },
+): void {
+  const db = new Database(ledger, { readonly: true });
+  const c = db.prepare('SELECT * FROM checkpoints ORDER BY head_seq DESC LIMIT 1').get() as CheckpointRow;
+  db.close();
+  const r = resigned(c, key, edit, head);
   shell(
     ledger,
-    `UPDATE checkpoints SET state = ${q(stateText)}, state_hash = ${q(stateHash)}, signature = ${q(signature)},
-       public_key = ${q(key.publicKey)}, head_seq = ${headSeq}, head_hash = ${q(headHash)} WHERE id = ${q(c.id)};`,
+    `UPDATE checkpoints SET state = ${q(r.state)}, state_hash = ${q(r.stateHash)}, signature = ${q(r.signature)},
+       public_key = ${q(r.publicKey)}, head_seq = ${r.headSeq}, head_hash = ${q(r.headHash)} WHERE id = ${q(c.id)};`,
   );
 }

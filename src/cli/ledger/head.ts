@@ -1,20 +1,19 @@
 import type { Command } from 'commander';
 import { publicKeyPem } from '../../ledger/signing-key.js';
 import { UserError } from '../../platform/errors.js';
-import { withRuntime } from '../context.js';
+import { withDatabaseOption, withLedgerReader } from './ledger-reader.js';
 
 /** `agov ledger head`: the newest checkpoint's signed head and the pinned key, to keep off the host. */
 export function registerLedgerHead(ledger: Command): void {
-  ledger
-    .command('head')
+  withDatabaseOption(ledger.command('head'))
     .description(
       'export the signed head of the newest checkpoint and the pinned public key (keep them off this host)',
     )
     .option('--checkpoint <id>', 'a specific checkpoint instead of the newest')
     .option('--public-key', 'print only the pinned public key, as PEM, for `agov ledger verify --public-key`')
     .action(async (opts: { checkpoint?: string; publicKey?: boolean }, command: Command) => {
-      await withRuntime(command, { ledgerMustExist: true, stateStore: 'memory' }, (rt) => {
-        const pinned = rt.checkpoints.pinnedKey();
+      await withLedgerReader(command, async (reader) => {
+        const pinned = await reader.pinnedKey();
         if (opts.publicKey) {
           if (!pinned)
             throw new UserError(
@@ -24,7 +23,7 @@ export function registerLedgerHead(ledger: Command): void {
           process.stdout.write(publicKeyPem(pinned.publicKey));
           return;
         }
-        const checkpoint = opts.checkpoint ? rt.checkpoints.get(opts.checkpoint) : rt.checkpoints.latest();
+        const checkpoint = await reader.checkpoint(opts.checkpoint);
         if (!checkpoint)
           throw new UserError('no_checkpoint', 'no checkpoint yet; create one with `agov checkpoint create`');
         const { state: _state, ...head } = checkpoint;

@@ -1,18 +1,17 @@
 import type { Command } from 'commander';
 import { verifySignedHead } from '../../ledger/checkpoints.js';
 import { readPublicKeyText } from '../../ledger/signing-key.js';
-import { type TrustedHead, type VerifyResult, verifyLedger } from '../../ledger/verify.js';
+import type { TrustedHead, VerifyResult } from '../../ledger/verify.js';
 import { UserError } from '../../platform/errors.js';
-import { withRuntime } from '../context.js';
 import { EXIT } from '../output.js';
 import { readHeadFile, readText } from './files.js';
+import { withDatabaseOption, withLedgerReader } from './ledger-reader.js';
 
 type PinnedKey = { key: string; source: string };
 
 /** `agov ledger verify`: replays the chain; exit 1 at the first thing that does not hold. */
 export function registerLedgerVerify(ledger: Command): void {
-  ledger
-    .command('verify')
+  withDatabaseOption(ledger.command('verify'))
     .description(
       'replay the chain: hashes, the pinned key, every checkpoint (signature, head, state) and every projection table',
     )
@@ -35,14 +34,11 @@ export function registerLedgerVerify(ledger: Command): void {
           `${opts.head} is not signed by the key in ${publicKey.source}: it was altered or signed by someone else`,
         );
       }
-      await withRuntime(command, { ledgerMustExist: true, stateStore: 'memory' }, (rt) => {
+      await withLedgerReader(command, async (reader) => {
         const heads: TrustedHead[] = external
           ? [{ seq: external.headSeq, hash: external.headHash, source: `head file ${opts.head}` }]
           : [];
-        const result = verifyLedger(rt.ledger, heads, {
-          publicKey,
-          hostPublicKey: rt.signingKey.publicKey,
-        });
+        const result = await reader.verify(heads, publicKey);
         for (const note of result.notes) console.log(`note: ${note}`);
         if (result.ok) printIntact(result, publicKey);
         else printBroken(result);

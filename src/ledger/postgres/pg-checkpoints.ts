@@ -48,7 +48,10 @@ export class PgCheckpoints {
 }
 
 /** Stores checkpoints written elsewhere as they are (a copy from another engine), in the caller's transaction. */
-export async function insertCheckpointRows(client: pg.ClientBase, rows: readonly CheckpointRow[]): Promise<void> {
+export async function insertCheckpointRows(
+  client: pg.ClientBase,
+  rows: readonly CheckpointRow[],
+): Promise<void> {
   for (const r of rows) {
     await client.query(`INSERT INTO checkpoints (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, [
       r.id,

@@ -39,7 +39,11 @@ export interface PostgresConnection {
  * Opens a pool on the database at `urlText` and migrates it. An unreachable server, refused
  * credentials or a missing database is a user error that names the server, never the password.
  */
-export async function connectPostgres(urlText: string, poolSize = 5): Promise<PostgresConnection> {
+export async function connectPostgres(
+  urlText: string,
+  poolSize = 5,
+  options: { mustExist?: boolean } = {},
+): Promise<PostgresConnection> {
   const url = parsePostgresUrl(urlText);
   const where = describePostgresUrl(url);
   const pool = new pg.Pool({ connectionString: urlText, max: poolSize, connectionTimeoutMillis: 5000 });
@@ -60,6 +64,7 @@ export async function connectPostgres(urlText: string, poolSize = 5): Promise<Po
     );
   }
   try {
+    if (options.mustExist) await refuseNoLedger(client, where);
     await migratePostgres(client, where);
   } catch (error) {
     client.release();
@@ -75,6 +80,19 @@ export async function connectPostgres(urlText: string, poolSize = 5): Promise<Po
   }
   client.release();
   return { pool, where };
+}
+
+/** A read-only command never creates a ledger in a database that holds none (a mistyped name). */
+async function refuseNoLedger(client: pg.ClientBase, where: string): Promise<void> {
+  const { rows } = await client.query<{ found: boolean }>(
+    "SELECT to_regclass('ledger_entries') IS NOT NULL AS found",
+  );
+  if (!rows[0]?.found) {
+    throw new UserError(
+      'ledger_missing',
+      `no ledger in the database at ${where}; check --database or DATABASE_URL`,
+    );
+  }
 }
 
 function reasonOf(error: unknown): string {

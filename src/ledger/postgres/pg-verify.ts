@@ -7,18 +7,17 @@ import { CheckpointCheck } from '../checkpoint-check.js';
 import { rowToEntry } from '../ledger.js';
 import type { ProjectionWrite } from '../projection-writes.js';
 import { projectEntry } from '../projections.js';
-import {
-  judgeReplay,
-  type TrustedHead,
-  type VerifyOptions,
-  type VerifyResult,
-} from '../verify-verdict.js';
+import { judgeReplay, type TrustedHead, type VerifyOptions, type VerifyResult } from '../verify-verdict.js';
 import { headRowProblem, PG_BATCH, type PgEntryRow, storedEntry } from './pg-chain-check.js';
 import { pgCheckpointRows } from './pg-checkpoints.js';
 import { PgProjectionReplay } from './pg-projection-check.js';
 
 const KNOWN_TYPES = new Set<string>(LEDGER_ENTRY_TYPES);
-const APPEND_ONLY_TRIGGERS = ['ledger_entries_no_update', 'ledger_entries_no_delete', 'ledger_entries_no_truncate'];
+const APPEND_ONLY_TRIGGERS = [
+  'ledger_entries_no_update',
+  'ledger_entries_no_delete',
+  'ledger_entries_no_truncate',
+];
 
 /**
  * `agov ledger verify` on PostgreSQL, as on SQLite, in one snapshot (REPEATABLE READ; never
@@ -117,6 +116,8 @@ async function triggerNotes(client: pg.ClientBase): Promise<string[]> {
     [APPEND_ONLY_TRIGGERS],
   );
   return rows[0]!.n < APPEND_ONLY_TRIGGERS.length
-    ? ['warning: the append-only triggers of ledger_entries are missing or disabled; someone dropped or disabled them']
+    ? [
+        'warning: the append-only triggers of ledger_entries are missing or disabled; someone dropped or disabled them',
+      ]
     : [];
 }

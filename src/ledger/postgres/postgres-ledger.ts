@@ -19,8 +19,8 @@ import {
 } from '../verify-verdict.js';
 import { appendGroups, DecisionError, type PgAppendGroup } from './pg-append.js';
 import { checkPgChain } from './pg-chain-check.js';
-import { connectPostgres } from './pg-connect.js';
 import { PgCheckpoints } from './pg-checkpoints.js';
+import { connectPostgres } from './pg-connect.js';
 import { PgFollowerPositions } from './pg-followers.js';
 import { PgOutbox } from './pg-outbox.js';
 import { verifyPgLedger } from './pg-verify.js';
@@ -31,13 +31,17 @@ interface Pending {
   reject: (error: unknown) => void;
 }
 
-/** Opens the PostgreSQL ledger at `url` (migrated to the current schema). */
+/**
+ * Opens the PostgreSQL ledger at `url` (migrated to the current schema); `mustExist`: only a
+ * database that holds a ledger already (read-only commands).
+ */
 export async function openPostgresLedger(
   url: string,
   now: () => Date = () => new Date(),
   poolSize = 5,
+  options: { mustExist?: boolean } = {},
 ): Promise<PostgresLedger> {
-  const { pool, where } = await connectPostgres(url, poolSize);
+  const { pool, where } = await connectPostgres(url, poolSize, options);
   return new PostgresLedger(pool, where, now);
 }
 
@@ -110,7 +114,10 @@ export class PostgresLedger implements AsyncLedger {
    * What `agov ledger verify` checks, as on SQLite (`verifyLedger`): the chain, the pinned key,
    * every checkpoint, every projection table, and the heads the caller trusts.
    */
-  async verifyLedger(trustedHeads: readonly TrustedHead[] = [], options: VerifyOptions = {}): Promise<VerifyResult> {
+  async verifyLedger(
+    trustedHeads: readonly TrustedHead[] = [],
+    options: VerifyOptions = {},
+  ): Promise<VerifyResult> {
     return this.withClient((client) => verifyPgLedger(client, trustedHeads, options));
   }
 
