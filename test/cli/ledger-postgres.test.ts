@@ -307,6 +307,18 @@ describe('the ledger commands on PostgreSQL print what they print on SQLite', ()
       expect(postgres.stdout.trim().split('\n')).toHaveLength(args[1] === 'export' ? 8 : 4);
     }
   });
+
+  it('stats: the same counts (the outbox is not copied)', async () => {
+    const withoutOutbox = (text: string) => text.replace(/^outbox pending: \d+\n/m, '');
+    const sqlite = await onSqlite(['ledger', 'stats']);
+    const postgres = await agovAsync(['ledger', 'stats', '--database', seeded]);
+    expect(postgres.stderr).toBe('');
+    expect(postgres.status).toBe(0);
+    expect(withoutOutbox(postgres.stdout)).toBe(withoutOutbox(sqlite.stdout));
+    expect(postgres.stdout).toMatch(
+      /^entries: 11 {2}head: [0-9a-f]{64}\nagents: 3\nviolations: 1\noutbox pending: 0\ncheckpoints: 1$/m,
+    );
+  });
 });
 
 describe('which ledger a command reads', () => {

@@ -7,7 +7,9 @@ import { iterateEntries } from '../../ledger/iterate-entries.js';
 import type { LedgerHead } from '../../ledger/ledger.js';
 import type { PinnedKey } from '../../ledger/pinned-key.js';
 import { parsePostgresUrl } from '../../ledger/postgres/pg-connect.js';
+import { pgLedgerStats } from '../../ledger/postgres/pg-stats.js';
 import { openPostgresLedger, type PostgresLedger } from '../../ledger/postgres/postgres-ledger.js';
+import { type LedgerStats, ledgerStats } from '../../ledger/queries/admin.js';
 import { loadSigningKey } from '../../ledger/signing-key.js';
 import {
   type TrustedHead,
@@ -30,6 +32,8 @@ export interface LedgerReader {
   pinnedKey(): Promise<PinnedKey | null>;
   /** The newest checkpoint, or the one named. */
   checkpoint(id?: string): Promise<Checkpoint | null>;
+  /** `agov ledger stats`: counts, and the outbox messages not delivered yet. */
+  stats(): Promise<LedgerStats & { outboxPending: number }>;
   /** `agov ledger verify`'s checks, with this host's signing key for checkpoints made before a key was pinned. */
   verify(heads: readonly TrustedHead[], publicKey: VerifyOptions['publicKey']): Promise<VerifyResult>;
 }
@@ -93,6 +97,7 @@ function sqliteReader(rt: Runtime): LedgerReader {
     entriesAfter: async (afterSeq, limit) => rt.ledger.entriesAfter(afterSeq, limit),
     pinnedKey: async () => rt.checkpoints.pinnedKey(),
     checkpoint: async (id) => (id ? rt.checkpoints.get(id) : rt.checkpoints.latest()),
+    stats: async () => ({ ...ledgerStats(rt.ledger), outboxPending: rt.ledger.outbox.pendingCount() }),
     verify: async (heads, publicKey) =>
       verifyLedger(rt.ledger, heads, { publicKey, hostPublicKey: rt.signingKey.publicKey }),
   };
@@ -113,6 +118,7 @@ function postgresReader(ledger: PostgresLedger, host: string | undefined): Ledge
     entriesAfter: (afterSeq, limit) => ledger.entriesAfter(afterSeq, limit),
     pinnedKey: () => ledger.checkpoints.pinnedKey(),
     checkpoint: (id) => (id ? ledger.checkpoints.get(id) : ledger.checkpoints.latest()),
+    stats: () => ledger.withClient(pgLedgerStats),
     verify: (heads, publicKey) => ledger.verifyLedger(heads, { publicKey, hostPublicKey: host }),
   };
 }
