@@ -13,10 +13,12 @@ import { pgCheckpointRows } from './pg-checkpoints.js';
 import { PgProjectionReplay } from './pg-projection-check.js';
 
 const KNOWN_TYPES = new Set<string>(LEDGER_ENTRY_TYPES);
-const APPEND_ONLY_TRIGGERS = [
+/** The triggers that keep the chain append-only and its head row in step (pg-migrations.ts). */
+const CHAIN_TRIGGERS = [
   'ledger_entries_no_update',
   'ledger_entries_no_delete',
   'ledger_entries_no_truncate',
+  'ledger_entries_chained',
 ];
 
 /**
@@ -113,9 +115,9 @@ async function triggerNotes(client: pg.ClientBase): Promise<string[]> {
   const { rows } = await client.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM pg_trigger
      WHERE tgrelid = 'ledger_entries'::regclass AND tgname = ANY($1) AND tgenabled <> 'D'`,
-    [APPEND_ONLY_TRIGGERS],
+    [CHAIN_TRIGGERS],
   );
-  return rows[0]!.n < APPEND_ONLY_TRIGGERS.length
+  return rows[0]!.n < CHAIN_TRIGGERS.length
     ? [
         'warning: the append-only triggers of ledger_entries are missing or disabled; someone dropped or disabled them',
       ]

@@ -1,0 +1,188 @@
+/**
+ * The tamper table for `agov ledger verify` on PostgreSQL: what a superuser does to a copy of the
+ * seeded history (test/helpers/ledger-history.ts: a checkpoint pinning the key at entry 9, 11
+ * entries), and what verify must name.
+ */
+import { dirname, join } from 'node:path';
+import { hashOf, hostKey, otherKey, rehash } from './attacker.js';
+import { behindTriggers, pgRows, psql, resignPgCheckpoint, writePgChain } from './pg-attacker.js';
+
+/** Rewrites the whole chain around a key of the attacker's: pin, head row, checkpoint and all. */
+export async function swapPinnedKey(url: string) {
+  const key = otherKey();
+  const chain = (await pgRows(url)).map((r) =>
+    r.type === 'ledger.key_pinned'
+      ? { ...r, payload: JSON.stringify({ ...JSON.parse(r.payload), publicKey: key.publicKey }) }
+      : r,
+  );
+  const next = rehash(chain);
+  await writePgChain(url, next);
+  await resignPgCheckpoint(url, key, () => undefined, { seq: 9, hash: next[8]!.hash });
+}
+
+export interface Tamper {
+  name: string;
+  /** Tampers with the database at `url`, copied from the SQLite ledger `sqliteLedger`. */
+  tamper: (url: string, sqliteLedger: string) => Promise<unknown>;
+  args?: string[];
+  /** The environment of verify, given the SQLite ledger the copy came from. */
+  env?: (sqliteLedger: string) => Record<string, string>;
+  expect: RegExp[];
+}
+
+export const PG_TAMPERS: Tamper[] = [
+  {
+    name: 'edit: one byte of an entry, the triggers left off',
+    tamper: (u) =>
+      psql(
+        u,
+        "ALTER TABLE ledger_entries DISABLE TRIGGER USER; UPDATE ledger_entries SET payload = replace(payload, 'leaked', 'leakee') WHERE seq = 5",
+      ),
+    expect: [
+      /^first bad sequence: 5$/m,
+      /entry 5 was changed after it was written/,
+      /^note: warning: the append-only triggers of ledger_entries are missing or disabled/m,
+    ],
+  },
+  {
+    name: 'delete: one entry',
+    tamper: (u) => behindTriggers(u, 'DELETE FROM ledger_entries WHERE seq = 4'),
+    expect: [/^first bad sequence: 4$/m, /entry 4 is missing/],
+  },
+  {
+    name: 'reorder: two entries swapped, hashes and all',
+    tamper: async (u) => {
+      const r = await pgRows(u);
+      await writePgChain(u, [r[0]!, { ...r[2]!, seq: 2 }, { ...r[1]!, seq: 3 }, ...r.slice(3)]);
+    },
+    expect: [/^first bad sequence: 2$/m, /does not link to entry 1/],
+  },
+  {
+    // The pin (entry 9) is cut off too: the checkpoint is checked against the key given.
+    name: 'truncate: the tail cut off before the checkpoint head, the head row moved back',
+    tamper: async (u) => writePgChain(u, (await pgRows(u)).slice(0, 7)),
+    args: ['--public-key', '{publicKeyFile}'],
+    expect: [
+      /^first bad sequence: 8$/m,
+      /the ledger ends at 7 but checkpoint ckpt-.* recorded head 9: the tail was cut off/,
+    ],
+  },
+  {
+    name: 'truncate: the same, checked against this host’s signing key (LEDGER_SIGNING_KEY_PATH)',
+    tamper: async (u) => writePgChain(u, (await pgRows(u)).slice(0, 7)),
+    env: (sqliteLedger) => ({
+      LEDGER_SIGNING_KEY_PATH: join(dirname(sqliteLedger), 'ledger-signing-key.pem'),
+    }),
+    expect: [/^first bad sequence: 8$/m, /the tail was cut off/, /checked against this host's signing key/],
+  },
+  {
+    name: 'truncate: the same, and no key to check the checkpoint with',
+    tamper: async (u) => writePgChain(u, (await pgRows(u)).slice(0, 7)),
+    expect: [
+      /^first bad checkpoint: ckpt-/m,
+      /no public key to check the checkpoints against: pass --public-key FILE/,
+    ],
+  },
+  {
+    name: 'forge: an entry appended behind the trigger, the head row left as it was',
+    tamper: async (u) => {
+      const last = (await pgRows(u)).at(-1)!;
+      const forged = { ...last, seq: 12, actor: 'mallory', prev_hash: last.hash };
+      const r = { ...forged, hash: hashOf(forged) };
+      await psql(u, 'ALTER TABLE ledger_entries DISABLE TRIGGER USER');
+      await psql(u, 'INSERT INTO ledger_entries VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [
+        ...[r.seq, r.ts, r.type, r.agent_id, r.actor, r.payload, r.prev_hash, r.hash],
+      ]);
+      await psql(u, 'ALTER TABLE ledger_entries ENABLE TRIGGER USER');
+    },
+    expect: [/^first bad sequence: 12$/m, /entry 12 was added past the recorded head 11/],
+  },
+  {
+    name: 'unknown type: an entry of a type this build does not know, hashed and linked',
+    tamper: async (u) => {
+      const chain = await pgRows(u);
+      await writePgChain(u, rehash(chain.map((r) => (r.seq === 10 ? { ...r, type: 'agent.shadow' } : r))));
+    },
+    expect: [/^first bad sequence: 10$/m, /entry 10 has an unknown type "agent\.shadow"/],
+  },
+  {
+    name: 'projection: the revoked agent made active at T4 with a token of the attacker’s',
+    tamper: (u) =>
+      psql(
+        u,
+        `UPDATE agent_metrics SET status = 'active', tier = 'T4', token_hash = '${'e'.repeat(64)}' WHERE agent_id = 'infra-bot'`,
+      ),
+    expect: [/^first bad table: agent_metrics$/m, /^first bad key: agent_id=infra-bot$/m, /tier/],
+  },
+  {
+    name: 'projection: a violation deleted',
+    tamper: (u) => psql(u, 'DELETE FROM violations WHERE seq = 4'),
+    expect: [/^first bad table: violations$/m, /^first bad key: seq=4$/m, /missing: the chain wrote it/],
+  },
+  {
+    name: 'projection: a forged approval',
+    tamper: (u) =>
+      psql(
+        u,
+        "INSERT INTO approvals SELECT 100, repository, number, 'mallory', verdict, gate, head_sha, diff_hash, policy_version, source, ts FROM approvals WHERE seq = 7",
+      ),
+    expect: [/^first bad table: approvals$/m, /^first bad key: seq=100$/m, /not in the chain/],
+  },
+  {
+    name: 'checkpoint: state edited, hash left as it was',
+    tamper: (u) =>
+      psql(u, `UPDATE checkpoints SET state = replace(state, '"status":"revoked"', '"status":"active"')`),
+    expect: [
+      /^first bad checkpoint: ckpt-\d{8}-\d{6}-[0-9a-f]{8}$/m,
+      /state does not match its signed state hash/,
+    ],
+  },
+  {
+    name: 'checkpoint: state edited and signed again with the host’s own key',
+    tamper: (u, sqliteLedger) =>
+      resignPgCheckpoint(u, hostKey(sqliteLedger), (s) => {
+        s.agents['infra-bot'].status = 'active';
+        s.agents['infra-bot'].tier = 'T4';
+        delete s.revocations['infra-bot'];
+      }),
+    expect: [/^first bad checkpoint: ckpt-/m, /state differs from the chain at agents\.infra-bot\.status/],
+  },
+  {
+    name: 'checkpoint: signed again with another key',
+    tamper: (u) => resignPgCheckpoint(u, otherKey()),
+    expect: [
+      /^first bad checkpoint: ckpt-/m,
+      /is not signed by the key pinned at entry 9: it was altered or signed by someone else/,
+    ],
+  },
+  {
+    name: 'pinned key: edited in its entry',
+    tamper: async (u) => {
+      const key = otherKey();
+      await behindTriggers(
+        u,
+        `UPDATE ledger_entries SET payload = jsonb_set(payload::jsonb, '{publicKey}', to_jsonb('${key.publicKey}'::text))::text WHERE seq = 9`,
+      );
+      await resignPgCheckpoint(u, key);
+    },
+    expect: [/^first bad sequence: 9$/m, /entry 9 was changed after it was written/],
+  },
+  {
+    name: 'pinned key: the whole chain rewritten around another key, checked with --public-key',
+    tamper: swapPinnedKey,
+    args: ['--public-key', '{publicKeyFile}'],
+    expect: [/^first bad sequence: 9$/m, /entry 9 pins a key other than the one in .*ledger-public-key\.pem/],
+  },
+  {
+    name: 'pinned key: a second key pinned after the first',
+    tamper: async (u) => {
+      const key = otherKey();
+      const chain = await pgRows(u);
+      const pin = chain.find((r) => r.type === 'ledger.key_pinned')!;
+      const second = { ...pin, seq: 12, payload: JSON.stringify({ publicKey: key.publicKey }) };
+      await writePgChain(u, rehash([...chain, second]));
+      await resignPgCheckpoint(u, key);
+    },
+    expect: [/^first bad sequence: 12$/m, /entry 12 pins a second signing key/],
+  },
+];
