@@ -5,13 +5,14 @@ import { agov } from '../helpers/agov.js';
 
 const failedNames = (report: ChaosReport) => report.invariants.filter((i) => !i.ok).map((i) => i.name);
 
-it('half a minute of chaos with Redis, GitHub, Slack, Vault and the service process failing keeps every invariant', {
+it('40 s of chaos with Redis, GitHub, Slack, Vault and the service process failing keeps every invariant', {
   timeout: 180_000,
 }, async () => {
-  // Seed 18 draws every kind of fault within its first ten seconds and each twice or more in 30 s
-  // (the kinds a seed draws, in order, do not depend on timing; only how many fit in the run does).
-  const report = await runChaos({ agents: 8, durationMs: 30_000, seed: 18, faults: [...CHAOS_FAULTS] });
-  expect(failedNames(report)).toEqual([]);
+  // Seed 18 draws every kind of fault within its first ten seconds, each twice or more in 40 s on an
+  // idle machine: the kinds a seed draws, in order, do not depend on timing, only how many fit in.
+  // 40 s, not 30: three runs side by side at load 8 made only 220-236 pull requests in 30 s.
+  const report = await runChaos({ agents: 8, durationMs: 40_000, seed: 18, faults: [...CHAOS_FAULTS] });
+  expect(report.invariants.filter((i) => !i.ok)).toEqual([]);
   // Every kind of fault happened, the service was killed with SIGKILL and came back, and the agents
   // did enough for the invariants to mean something.
   for (const fault of CHAOS_FAULTS) expect(report.stats[`fault.${fault}`], fault).toBeGreaterThan(0);
