@@ -1,6 +1,6 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { cpSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { agov, sqlite, tempDir } from '../helpers/agov.js';
 import { seedHistory } from '../helpers/ledger-history.js';
 import { testRuntime } from '../helpers/runtime.js';
@@ -18,11 +18,31 @@ async function seedLedger(
   return { ledger, env: { LEDGER_PATH: ledger } };
 }
 
+/**
+ * A fresh copy, for each test, of the ledger directory `seed` made once for the file (the database
+ * and the signing key beside it): each test tampers with its own copy, none pays for the seeding.
+ */
+function copyPerTest<T extends { ledger: string }>(seed: () => Promise<T>) {
+  let made: T;
+  const copy = { ledger: '', env: {} as Record<string, string>, made: () => made };
+  beforeAll(async () => {
+    made = await seed();
+  });
+  beforeEach(() => {
+    const dir = tempDir();
+    cpSync(dirname(made.ledger), dir, { recursive: true });
+    copy.ledger = join(dir, basename(made.ledger));
+    copy.env = { LEDGER_PATH: copy.ledger };
+  });
+  return copy;
+}
+
 describe('agov ledger verify', () => {
+  const seeded = copyPerTest(() => seedLedger());
   let ledger: string;
   let env: Record<string, string>;
-  beforeEach(async () => {
-    ({ ledger, env } = await seedLedger());
+  beforeEach(() => {
+    ({ ledger, env } = seeded);
   });
 
   it('exits 0 on an intact ledger and says how many entries it checked', () => {
@@ -347,11 +367,13 @@ const TAMPERS: Tamper[] = [
 ];
 
 describe('agov ledger verify against an attacker on the host', () => {
+  const seeded = copyPerTest(seedHistory);
   let ledger: string;
   let env: Record<string, string>;
   let publicKeyFile: string;
-  beforeEach(async () => {
-    ({ ledger, env, publicKeyFile } = await seedHistory());
+  beforeEach(() => {
+    ({ ledger, env } = seeded);
+    publicKeyFile = seeded.made().publicKeyFile;
   });
 
   it('exits 0 on an untouched ledger, with and without the exported public key', () => {
