@@ -19,13 +19,9 @@ export const CHAIN_THREAD_MIN_ENTRIES = 20_000;
 /** Entries per chunk: the unit of work the threads take from a shared counter. */
 export const CHAIN_CHUNK = 4096;
 
-/**
- * Slots of the shared counters: the next chunk to take, who took the `agent_actions` job (0: no
- * one yet), then one state per worker.
- */
+/** Slots of the shared counters: the next chunk to take, then one state per worker. */
 export const NEXT_CHUNK = 0;
-export const ACTIONS_JOB = 1;
-const FIRST_WORKER = 2;
+const FIRST_WORKER = 1;
 /** A worker's state: not started yet, checking, done (its results posted), or told not to start. */
 export const WORKER_STATE = { idle: 0, running: 1, done: 2, cancelled: 3 } as const;
 
@@ -50,9 +46,10 @@ export type ChainWorkerMessage =
 /**
  * Checks the hash chain 1..upTo of `db` in chunks. Worker threads (one per core but the caller's,
  * at least one and up to four: this thread replays meanwhile and then takes chunks too; each
- * thread more costs its start and, on a machine others share, a share of a core) start at once; the first takes the chain's half of the `agent_actions` comparison
- * (`actionsStored`, the longest single job), and all take chunks, in order, from a shared counter
- * while the caller goes on with its own work; `wait` then takes the chunks left on the caller's
+ * thread more costs its start and, on a machine others share, a share of a core) start at once.
+ * The first does the chain's half of the `agent_actions` comparison (`actionsStored`, the longest
+ * single job) first; all take chunks, in order, from a shared counter while the caller goes on
+ * with its own work; `wait` then takes the chunks left on the caller's
  * thread, collects the workers' results and gives the first problem in chain order. Small or
  * in-memory ledgers, and chunks whose worker could not run, are checked on the caller's thread;
  * `actions` is null when no worker did it. `wait` can be called again: it gives the same result.
@@ -76,6 +73,7 @@ export function startChainCheck(db: LedgerDb, upTo: number, types: ChainTypes): 
         types,
         shared,
         slot: FIRST_WORKER + w,
+        actions: w === 0,
         port: port2,
       },
       transferList: [port2],
@@ -99,8 +97,6 @@ export function startChainCheck(db: LedgerDb, upTo: number, types: ChainTypes): 
   };
 
   function finish(): ChainCheckResult {
-    // A worker that has not taken the agent_actions job yet leaves it to the caller.
-    Atomics.compareExchange(shared, ACTIONS_JOB, 0, 2);
     for (
       let chunk = Atomics.add(shared, NEXT_CHUNK, 1);
       chunk < chunks;
@@ -110,7 +106,8 @@ export function startChainCheck(db: LedgerDb, upTo: number, types: ChainTypes): 
       if (check(chunk).problem) Atomics.store(shared, NEXT_CHUNK, chunks);
     }
     const posted: Posted = { results, actions: null };
-    for (const [w, port] of ports.entries()) collect(shared, FIRST_WORKER + w, port, posted);
+    // The first worker is waited for even if it has not started: it does the agent_actions job.
+    for (const [w, port] of ports.entries()) collect(shared, FIRST_WORKER + w, port, posted, w > 0);
     const { actions } = posted;
     let head = GENESIS_HASH;
     let replayable = 0;
@@ -136,15 +133,21 @@ interface Posted {
 
 /**
  * Waits for the worker at `slot` to finish and keeps what it posted. A worker that has not
- * started yet is told not to: this thread has taken every chunk.
+ * started yet is told not to if it may be (`cancel`): this thread has taken every chunk.
  */
-function collect(shared: Int32Array, slot: number, port: MessagePort, posted: Posted): void {
+function collect(shared: Int32Array, slot: number, port: MessagePort, posted: Posted, cancel: boolean): void {
   try {
     if (
+      cancel &&
       Atomics.compareExchange(shared, slot, WORKER_STATE.idle, WORKER_STATE.cancelled) === WORKER_STATE.idle
     )
       return;
-    while (Atomics.load(shared, slot) !== WORKER_STATE.done) Atomics.wait(shared, slot, WORKER_STATE.running);
+    for (
+      let state = Atomics.load(shared, slot);
+      state !== WORKER_STATE.done;
+      state = Atomics.load(shared, slot)
+    )
+      Atomics.wait(shared, slot, state);
     for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
       const message = m.message as ChainWorkerMessage;
       if ('chunk' in message) posted.results[message.chunk] = message.result;

@@ -85,6 +85,50 @@ it('names an action row deleted from a large ledger’s projections', () => {
   expect(r.status).toBe(1);
 });
 
+/*
+ * In a ledger this large the chain's half of the agent_actions comparison runs on a chain-check
+ * worker, on its own connection; the stored rows are counted on the verifying one.
+ */
+it('names an action row edited in a large ledger’s projections', () => {
+  const ledger = copy();
+  shell(
+    ledger,
+    "UPDATE agent_actions SET ts = '2001-01-01T00:00:00.000Z' WHERE agent_id = 'agent-3' AND seq = 21004;",
+  );
+  const r = agov(['ledger', 'verify'], { LEDGER_PATH: ledger });
+  expect(r.stdout).toMatch(/^first bad table: agent_actions$/m);
+  expect(r.stdout).toMatch(/^first bad key: agent_id=agent-3, seq=21004$/m);
+  expect(r.stdout).toMatch(/differs from the chain: ts is "2001-01-01T00:00:00.000Z"/);
+  expect(r.status).toBe(1);
+});
+
+it('names an action row replaced by a copy of another in a large ledger (the table rebuilt without its key)', () => {
+  const ledger = copy();
+  shell(
+    ledger,
+    `CREATE TABLE a2 AS SELECT * FROM agent_actions WHERE NOT (agent_id = 'agent-1' AND seq = 24002);
+     INSERT INTO a2 SELECT * FROM agent_actions WHERE agent_id = 'agent-4' AND seq = 10;
+     DROP TABLE agent_actions;
+     ALTER TABLE a2 RENAME TO agent_actions;`,
+  );
+  const r = agov(['ledger', 'verify'], { LEDGER_PATH: ledger });
+  expect(r.stdout).toMatch(/^first bad table: agent_actions$/m);
+  expect(r.stdout).toMatch(/^first bad key: agent_id=agent-1, seq=24002$/m);
+  expect(r.status).toBe(1);
+});
+
+it('names an action row added beyond the chain’s head in a large ledger', () => {
+  const ledger = copy();
+  shell(
+    ledger,
+    `INSERT INTO agent_actions VALUES ('agent-0', ${ENTRIES + 1}, 'integration.event', '2001-01-01T00:00:00.000Z', 'agent-0');`,
+  );
+  const r = agov(['ledger', 'verify'], { LEDGER_PATH: ledger });
+  expect(r.stdout).toMatch(/^first bad table: agent_actions$/m);
+  expect(r.stdout).toMatch(new RegExp(`^first bad key: agent_id=agent-0, seq=${ENTRIES + 1}$`, 'm'));
+  expect(r.status).toBe(1);
+});
+
 it('verifies on a read-only connection too (the chaos run reads the ledger so)', async () => {
   const { openLedgerDb: open } = await import('../../src/ledger/open-ledger-db.js');
   const { verifyLedger } = await import('../../src/ledger/verify.js');
