@@ -33,21 +33,25 @@ export interface ChainCheckResult {
   head: string;
   /** How many entries up to `upTo` are of the replayed types (with no problem). */
   replayable: number;
-  /** The chain's half of the `agent_actions` comparison, if a worker did it (`actionsStored`). */
+  /**
+   * The chain's half of the `agent_actions` comparison: the rows the chain writes (the entries
+   * with an agent) and whether the stored table holds all of them; null unless a worker did it
+   * (`actionsAllStored`) and the chain has no problem.
+   */
   actions: RowsStored | null;
 }
 
 /** What a worker posts: a chunk it checked, or why it stopped. */
 export type ChainWorkerMessage =
   | { chunk: number; result: ChainChunkResult }
-  | { actions: RowsStored }
+  | { actionsAllStored: boolean }
   | { error: string };
 
 /**
  * Checks the hash chain 1..upTo of `db` in chunks. Worker threads (one per core but the caller's,
  * at least one and up to four: this thread replays meanwhile and then takes chunks too; each
  * thread more costs its start and, on a machine others share, a share of a core) start at once.
- * The first does the chain's half of the `agent_actions` comparison (`actionsStored`, the longest
+ * The first does the chain's half of the `agent_actions` comparison (`actionsAllStored`, the longest
  * single job) first; all take chunks, in order, from a shared counter while the caller goes on
  * with its own work; `wait` then takes the chunks left on the caller's
  * thread, collects the workers' results and gives the first problem in chain order. Small or
@@ -105,22 +109,25 @@ export function startChainCheck(db: LedgerDb, upTo: number, types: ChainTypes): 
       // Every chunk before a bad one is taken already: the rest need no checking.
       if (check(chunk).problem) Atomics.store(shared, NEXT_CHUNK, chunks);
     }
-    const posted: Posted = { results, actions: null };
+    const posted: Posted = { results, actionsAllStored: null };
     // The first worker is waited for even if it has not started: it does the agent_actions job.
     for (const [w, port] of ports.entries()) collect(shared, FIRST_WORKER + w, port, posted, w > 0);
-    const { actions } = posted;
     let head = GENESIS_HASH;
     let replayable = 0;
+    let withAgent = 0;
     for (let chunk = 0; chunk < chunks; chunk++) {
       // A chunk a worker took and did not finish (it failed) is checked here.
       const result = results[chunk] ?? check(chunk);
       replayable += result.replayable;
+      withAgent += result.withAgent;
       if (result.problem) {
         const { problem } = result;
-        return { problem, checked: problem.seq - 1, head: result.head, replayable, actions };
+        return { problem, checked: problem.seq - 1, head: result.head, replayable, actions: null };
       }
       head = result.head;
     }
+    const { actionsAllStored: allStored } = posted;
+    const actions = allStored === null ? null : { count: withAgent, allStored };
     return { problem: null, checked: upTo, head, replayable, actions };
   }
 }
@@ -128,7 +135,7 @@ export function startChainCheck(db: LedgerDb, upTo: number, types: ChainTypes): 
 /** What the workers posted: the chunks they checked, and the agent_actions job. */
 interface Posted {
   results: (ChainChunkResult | undefined)[];
-  actions: RowsStored | null;
+  actionsAllStored: boolean | null;
 }
 
 /**
@@ -151,7 +158,7 @@ function collect(shared: Int32Array, slot: number, port: MessagePort, posted: Po
     for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
       const message = m.message as ChainWorkerMessage;
       if ('chunk' in message) posted.results[message.chunk] = message.result;
-      if ('actions' in message) posted.actions = message.actions;
+      if ('actionsAllStored' in message) posted.actionsAllStored = message.actionsAllStored;
     }
   } finally {
     port.close();

@@ -11,7 +11,7 @@ import { workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { type ChainTypes, checkChainChunk, VERIFY_MMAP_BYTES } from './chain-check.js';
 import { type ChainWorkerMessage, NEXT_CHUNK, WORKER_STATE } from './chain-check-thread.js';
-import { actionsStored } from './stored-rows.js';
+import { actionsAllStored } from './stored-rows.js';
 
 const { path, upTo, chunks, chunkSize, types, shared, slot, port, actions } = workerData as {
   path: string;
@@ -35,7 +35,7 @@ if (Atomics.compareExchange(shared, slot, WORKER_STATE.idle, WORKER_STATE.runnin
       if (actions) {
         // A query that fails here (a stored table not of this build) is done again by the caller.
         try {
-          port.postMessage({ actions: actionsStored(db, upTo) } satisfies ChainWorkerMessage);
+          port.postMessage({ actionsAllStored: actionsAllStored(db, upTo) } satisfies ChainWorkerMessage);
         } catch {}
       }
       for (

@@ -79,7 +79,7 @@ export class ProjectionReplay {
   /**
    * The first row, table by table in key order, where the stored projections and the chain up to
    * entry `upTo` differ. `agent_actions` is compared last: `actionsInChain` may give the chain's
-   * half of its comparison (`actionsStored`), done on another connection meanwhile; null, it is
+   * half of its comparison (`actionsAllStored` and the chain's count), done on another connection meanwhile; null, it is
    * done here. A table that fails the quick check (`rowsStored`) is searched on this connection
    * for its first bad row, which decides.
    */

@@ -24,12 +24,11 @@ export interface RowsStored {
 }
 
 /**
- * Counts the rows of `replayed` (a table or a subquery, with `params`) and looks for one, every
- * column of `columns` compared, that the stored `table` does not hold: read from the stored rows
- * themselves, never from an index. A stored table holding all of a set of distinct rows and as
- * many rows as it has is equal to it (the other direction is not enough: the stored table's schema
- * is the attacker's, and a table rebuilt without its key could hold one row twice in place of
- * another).
+ * Counts the rows of `replayed` (a table or a subquery, with `params`) and looks for one that the
+ * stored `table` does not hold (`allStored`). A stored table holding all of a set of distinct rows
+ * and as many rows as it has is equal to it (the other direction is not enough: the stored
+ * table's schema is the attacker's, and a table rebuilt without its key could hold one row twice
+ * in place of another).
  */
 export function rowsStored(
   db: LedgerDb,
@@ -42,6 +41,20 @@ export function rowsStored(
     .prepare(`SELECT count(*) FROM ${replayed}`)
     .pluck()
     .get(...params) as number;
+  return { count, allStored: allStored(db, table, columns, replayed, params) };
+}
+
+/**
+ * Whether the stored `table` holds every row of `replayed`, every column of `columns` compared:
+ * read from the stored rows themselves, never from an index.
+ */
+export function allStored(
+  db: LedgerDb,
+  table: string,
+  columns: readonly string[],
+  replayed: string,
+  params: unknown[],
+): boolean {
   // `seq` first where there is one: rows then compare on a number before any text.
   const list = [...columns].sort((a, b) => Number(b === 'seq') - Number(a === 'seq')).join(', ');
   const missing = db
@@ -49,12 +62,15 @@ export function rowsStored(
       `SELECT 1 FROM (SELECT ${list} FROM ${replayed} EXCEPT SELECT ${list} FROM main.${table} NOT INDEXED) LIMIT 1`,
     )
     .get(...params);
-  return { count, allStored: missing === undefined };
+  return missing === undefined;
 }
 
-/** The chain's half of the `agent_actions` comparison, up to entry `upTo`. */
-export function actionsStored(db: LedgerDb, upTo: number): RowsStored {
-  return rowsStored(db, 'agent_actions', AGENT_ACTION_COLUMNS, `(${AGENT_ACTIONS_FROM_CHAIN})`, [upTo]);
+/**
+ * Whether the stored `agent_actions` holds every row the chain up to entry `upTo` writes (the
+ * chain check counts them: `ChainCheck.withAgent`).
+ */
+export function actionsAllStored(db: LedgerDb, upTo: number): boolean {
+  return allStored(db, 'agent_actions', AGENT_ACTION_COLUMNS, `(${AGENT_ACTIONS_FROM_CHAIN})`, [upTo]);
 }
 
 /** How many rows the stored `table` holds: the rows themselves, never an index a count could be read from. */
