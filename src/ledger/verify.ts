@@ -57,7 +57,8 @@ export type VerifyResult =
  * - every checkpoint: signed by the pinned key, its head in the chain (a tail cut off), its state
  *   equal to its signed hash and to the state the chain folds to at its head;
  * - every projection table, rebuilt from the chain with the append path's own code.
- * Reports the first bad entry, checkpoint or table row. Reads one snapshot of the database.
+ * Reports the first bad entry, checkpoint or table row. Reads one snapshot of the database (and
+ * the entries up to its head on the chain-check threads' own connections).
  */
 export function verifyLedger(
   store: LedgerSource,
@@ -134,10 +135,13 @@ function replayAndCompare(
 
 /**
  * The hash chain checked in chunks on other threads (a large ledger file) while this one replays
- * and compares the projections, then takes the chunks left. The replay found its entries through
- * an index, which proves nothing: it is trusted only when it replayed as many as the chain holds
- * and all went well. Otherwise it is done again from the rows themselves, so that the first bad
- * entry is named wherever the index pointed.
+ * and compares the projections, then takes the chunks left; the first worker also looks for a
+ * row of agent_actions the chain writes and the stored table lacks. The workers read their own
+ * connections: entries up to `upTo` are the same in any later snapshot of an append-only ledger,
+ * and the stored rows are counted, and any table that fails searched, on this one. The replay
+ * found its entries through an index, which proves nothing: it is trusted only when it replayed
+ * as many as the chain holds and all went well. Otherwise it is done again from the rows
+ * themselves, so that the first bad entry is named wherever the index pointed.
  */
 function replayBesideChain(
   db: LedgerDb,
