@@ -75,7 +75,7 @@ export class ChainCheck {
    * `,"<previous hash>"]` is one whose `prev_hash` is exactly the previous hash.
    */
   next(text: string, start: number, end: number): ChainProblem | null {
-    const seq = Number(text.slice(start + 1, text.indexOf(',', start)));
+    const seq = seqOf(text, start);
     if (seq !== this.expectedSeq) {
       return {
         seq: this.expectedSeq,
@@ -144,6 +144,21 @@ export class ChainCheck {
 }
 
 type StoredColumns = [string, string, string | null, string, string, string, string];
+
+/**
+ * The sequence number a line starts with, `[seq,`: its digits read in place (no text cut out for
+ * each entry); anything else (a sign, a leading zero, more digits than a double holds exactly) is
+ * read as the text says, to be reported.
+ */
+function seqOf(text: string, start: number): number {
+  let seq = 0;
+  let at = start + 1;
+  for (let c = text.charCodeAt(at); c >= 48 && c <= 57; c = text.charCodeAt(++at)) seq = seq * 10 + c - 48;
+  const digits = at - start - 1;
+  if (digits > 0 && digits <= 15 && text.charCodeAt(at) === 44 && text.charCodeAt(start + 1) !== 48)
+    return seq;
+  return Number(text.slice(start + 1, text.indexOf(',', start)));
+}
 
 interface EntryFields {
   type: string;
