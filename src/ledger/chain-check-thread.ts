@@ -5,6 +5,7 @@ import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from '
 import { type ChainChunkResult, type ChainProblem, type ChainTypes, checkChainChunk } from './chain-check.js';
 import { GENESIS_HASH } from './entry-hash.js';
 import type { LedgerDb } from './open-ledger-db.js';
+import type { RowsStored } from './stored-rows.js';
 
 /*
  * Imported by the chain-check worker too: node's modules and the chain check only.
@@ -20,6 +21,7 @@ export const CHAIN_CHUNK = 4096;
 
 /** Slots of the shared counters: the next chunk to take, then one state per worker. */
 export const NEXT_CHUNK = 0;
+const FIRST_WORKER = 1;
 /** A worker's state: not started yet, checking, done (its results posted), or told not to start. */
 export const WORKER_STATE = { idle: 0, running: 1, done: 2, cancelled: 3 } as const;
 
@@ -31,26 +33,38 @@ export interface ChainCheckResult {
   head: string;
   /** How many entries up to `upTo` are of the replayed types (with no problem). */
   replayable: number;
+  /**
+   * The chain's half of the `agent_actions` comparison: the rows the chain writes (the entries
+   * with an agent) and whether the stored table holds all of them; null unless a worker did it
+   * (`actionsAllStored`) and the chain has no problem.
+   */
+  actions: RowsStored | null;
 }
 
 /** What a worker posts: a chunk it checked, or why it stopped. */
-export type ChainWorkerMessage = { chunk: number; result: ChainChunkResult } | { error: string };
+export type ChainWorkerMessage =
+  | { chunk: number; result: ChainChunkResult }
+  | { actionsAllStored: boolean }
+  | { error: string };
 
 /**
- * Checks the hash chain 1..upTo of `db` in chunks. Worker threads (one per core, up to four; this
- * thread is busy replaying meanwhile, and on a machine others share each thread is a share of
- * it) start at once and take chunks, in order, from a shared counter while the caller
- * goes on with its own work; `wait` then takes the chunks left on the caller's thread, collects
- * the workers' results and gives the first problem in chain order. Small or in-memory ledgers, and
- * chunks whose worker could not run, are checked on the caller's thread.
+ * Checks the hash chain 1..upTo of `db` in chunks. Worker threads (one per core but the caller's,
+ * at least one and up to four: this thread replays meanwhile and then takes chunks too; each
+ * thread more costs its start and, on a machine others share, a share of a core) start at once.
+ * The first does the chain's half of the `agent_actions` comparison (`actionsAllStored`, the longest
+ * single job) first; all take chunks, in order, from a shared counter while the caller goes on
+ * with its own work; `wait` then takes the chunks left on the caller's
+ * thread, collects the workers' results and gives the first problem in chain order. Small or
+ * in-memory ledgers, and chunks whose worker could not run, are checked on the caller's thread;
+ * `actions` is null when no worker did it. `wait` can be called again: it gives the same result.
  */
 export function startChainCheck(db: LedgerDb, upTo: number, types: ChainTypes): { wait(): ChainCheckResult } {
   const chunks = Math.ceil(upTo / CHAIN_CHUNK);
   const threads =
     db.memory || upTo < CHAIN_THREAD_MIN_ENTRIES || !existsSync(fileURLToPath(WORKER))
       ? 0
-      : Math.max(1, Math.min(4, availableParallelism()));
-  const shared = new Int32Array(new SharedArrayBuffer(4 * (1 + threads)));
+      : Math.max(1, Math.min(4, availableParallelism() - 1));
+  const shared = new Int32Array(new SharedArrayBuffer(4 * (FIRST_WORKER + threads)));
   const ports: MessagePort[] = [];
   for (let w = 0; w < threads; w++) {
     const { port1, port2 } = new MessageChannel();
@@ -62,7 +76,8 @@ export function startChainCheck(db: LedgerDb, upTo: number, types: ChainTypes): 
         chunkSize: CHAIN_CHUNK,
         types,
         shared,
-        slot: 1 + w,
+        slot: FIRST_WORKER + w,
+        actions: w === 0,
         port: port2,
       },
       transferList: [port2],
@@ -77,52 +92,73 @@ export function startChainCheck(db: LedgerDb, upTo: number, types: ChainTypes): 
     results[chunk] = result;
     return result;
   };
+  let done: ChainCheckResult | null = null;
   return {
     wait() {
-      for (
-        let chunk = Atomics.add(shared, NEXT_CHUNK, 1);
-        chunk < chunks;
-        chunk = Atomics.add(shared, NEXT_CHUNK, 1)
-      ) {
-        // Every chunk before a bad one is taken already: the rest need no checking.
-        if (check(chunk).problem) Atomics.store(shared, NEXT_CHUNK, chunks);
-      }
-      for (const [w, port] of ports.entries()) collect(shared, 1 + w, port, results);
-      let head = GENESIS_HASH;
-      let replayable = 0;
-      for (let chunk = 0; chunk < chunks; chunk++) {
-        // A chunk a worker took and did not finish (it failed) is checked here.
-        const result = results[chunk] ?? check(chunk);
-        replayable += result.replayable;
-        if (result.problem) {
-          return { problem: result.problem, checked: result.problem.seq - 1, head: result.head, replayable };
-        }
-        head = result.head;
-      }
-      return { problem: null, checked: upTo, head, replayable };
+      done ??= finish();
+      return done;
     },
   };
+
+  function finish(): ChainCheckResult {
+    for (
+      let chunk = Atomics.add(shared, NEXT_CHUNK, 1);
+      chunk < chunks;
+      chunk = Atomics.add(shared, NEXT_CHUNK, 1)
+    ) {
+      // Every chunk before a bad one is taken already: the rest need no checking.
+      if (check(chunk).problem) Atomics.store(shared, NEXT_CHUNK, chunks);
+    }
+    const posted: Posted = { results, actionsAllStored: null };
+    // The first worker is waited for even if it has not started: it does the agent_actions job.
+    for (const [w, port] of ports.entries()) collect(shared, FIRST_WORKER + w, port, posted, w > 0);
+    let head = GENESIS_HASH;
+    let replayable = 0;
+    let withAgent = 0;
+    for (let chunk = 0; chunk < chunks; chunk++) {
+      // A chunk a worker took and did not finish (it failed) is checked here.
+      const result = results[chunk] ?? check(chunk);
+      replayable += result.replayable;
+      withAgent += result.withAgent;
+      if (result.problem) {
+        const { problem } = result;
+        return { problem, checked: problem.seq - 1, head: result.head, replayable, actions: null };
+      }
+      head = result.head;
+    }
+    const { actionsAllStored: allStored } = posted;
+    const actions = allStored === null ? null : { count: withAgent, allStored };
+    return { problem: null, checked: upTo, head, replayable, actions };
+  }
+}
+
+/** What the workers posted: the chunks they checked, and the agent_actions job. */
+interface Posted {
+  results: (ChainChunkResult | undefined)[];
+  actionsAllStored: boolean | null;
 }
 
 /**
- * Waits for the worker at `slot` to finish and stores the chunks it posted. A worker that has not
- * started yet is told not to: this thread has taken every chunk.
+ * Waits for the worker at `slot` to finish and keeps what it posted. A worker that has not
+ * started yet is told not to if it may be (`cancel`): this thread has taken every chunk.
  */
-function collect(
-  shared: Int32Array,
-  slot: number,
-  port: MessagePort,
-  results: (ChainChunkResult | undefined)[],
-): void {
+function collect(shared: Int32Array, slot: number, port: MessagePort, posted: Posted, cancel: boolean): void {
   try {
     if (
+      cancel &&
       Atomics.compareExchange(shared, slot, WORKER_STATE.idle, WORKER_STATE.cancelled) === WORKER_STATE.idle
     )
       return;
-    while (Atomics.load(shared, slot) !== WORKER_STATE.done) Atomics.wait(shared, slot, WORKER_STATE.running);
+    for (
+      let state = Atomics.load(shared, slot);
+      state !== WORKER_STATE.done;
+      state = Atomics.load(shared, slot)
+    )
+      Atomics.wait(shared, slot, state);
     for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
       const message = m.message as ChainWorkerMessage;
-      if ('chunk' in message) results[message.chunk] = message.result;
+      if ('chunk' in message) posted.results[message.chunk] = message.result;
+      if ('actionsAllStored' in message) posted.actionsAllStored = message.actionsAllStored;
     }
   } finally {
     port.close();

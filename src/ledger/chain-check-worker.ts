@@ -1,6 +1,7 @@
 /**
  * Checks chunks of the hash chain on its own connection while the verifying thread replays
- * projections, taking each chunk from the counter it shares with the other threads. Imports only
+ * projections, taking each chunk from the counter it shares with the other threads; the first
+ * worker does the chain's half of the `agent_actions` comparison first. Imports only
  * better-sqlite3, node's own modules and the chain check: a worker that loaded the ledger's
  * modules (zod schemas, migrations) would spend more time starting than checking.
  */
@@ -10,8 +11,9 @@ import { workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { type ChainTypes, checkChainChunk, VERIFY_MMAP_BYTES } from './chain-check.js';
 import { type ChainWorkerMessage, NEXT_CHUNK, WORKER_STATE } from './chain-check-thread.js';
+import { actionsAllStored } from './stored-rows.js';
 
-const { path, upTo, chunks, chunkSize, types, shared, slot, port } = workerData as {
+const { path, upTo, chunks, chunkSize, types, shared, slot, port, actions } = workerData as {
   path: string;
   types: ChainTypes;
   upTo: number;
@@ -20,6 +22,8 @@ const { path, upTo, chunks, chunkSize, types, shared, slot, port } = workerData 
   shared: Int32Array;
   slot: number;
   port: MessagePort;
+  /** Whether this worker does the chain's half of the agent_actions comparison. */
+  actions: boolean;
 };
 // Told not to start (the verifying thread has taken every chunk): nothing to do.
 if (Atomics.compareExchange(shared, slot, WORKER_STATE.idle, WORKER_STATE.running) === WORKER_STATE.idle) {
@@ -28,6 +32,12 @@ if (Atomics.compareExchange(shared, slot, WORKER_STATE.idle, WORKER_STATE.runnin
     try {
       db.pragma('busy_timeout = 5000');
       db.pragma(`mmap_size = ${VERIFY_MMAP_BYTES}`);
+      if (actions) {
+        // A query that fails here (a stored table not of this build) is done again by the caller.
+        try {
+          port.postMessage({ actionsAllStored: actionsAllStored(db, upTo) } satisfies ChainWorkerMessage);
+        } catch {}
+      }
       for (
         let chunk = Atomics.add(shared, NEXT_CHUNK, 1);
         chunk < chunks;

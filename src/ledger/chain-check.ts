@@ -47,12 +47,16 @@ export interface ChainProblem {
 /**
  * Walks the chain in order: no entry missing, each linked to the one before, each hashing to its
  * stored hash, each of a type this build knows. `next` is called once per entry, in sequence
- * order; `replayable` counts the entries of the replayed types.
+ * order; `replayable` counts the entries of the replayed types, `withAgent` those with an agent
+ * (agent_id neither null nor empty: each writes a row of `agent_actions`).
  */
 export class ChainCheck {
   expectedSeq = 1;
   prevHash = GENESIS_HASH;
   replayable = 0;
+  withAgent = 0;
+  /** The type and agent of the entry checked last, read from its line. */
+  private readonly fields: EntryFields = { type: '', withAgent: false };
   private readonly replayed: ReadonlySet<string>;
   private readonly known: ReadonlySet<string> | null;
   private columns: ((seq: number) => StoredColumns | undefined) | null = null;
@@ -71,7 +75,7 @@ export class ChainCheck {
    * `,"<previous hash>"]` is one whose `prev_hash` is exactly the previous hash.
    */
   next(text: string, start: number, end: number): ChainProblem | null {
-    const seq = Number(text.slice(start + 1, text.indexOf(',', start)));
+    const seq = seqOf(text, start);
     if (seq !== this.expectedSeq) {
       return {
         seq: this.expectedSeq,
@@ -81,9 +85,11 @@ export class ChainCheck {
     const inputEnd = end - 64;
     const stored = text.slice(inputEnd, end);
     let type: string;
+    let withAgent: boolean;
     if (this.links(text, start, inputEnd) && hash('sha256', text.slice(start, inputEnd)) === stored) {
       this.prevHash = stored;
-      type = typeOf(text, start, inputEnd);
+      readFields(text, start, inputEnd, this.fields);
+      ({ type, withAgent } = this.fields);
     } else {
       const row = this.storedColumns(seq);
       if (!row || row[5] !== this.prevHash) {
@@ -97,10 +103,12 @@ export class ChainCheck {
         return { seq, reason: `entry ${seq} was changed after it was written` };
       this.prevHash = storedHash;
       type = storedType;
+      withAgent = agentId !== null && agentId !== '';
     }
     if (this.known && !this.known.has(type))
       return { seq, reason: `entry ${seq} has an unknown type "${type}"` };
     if (this.replayed.has(type)) this.replayable++;
+    if (withAgent) this.withAgent++;
     this.expectedSeq++;
     return null;
   }
@@ -138,11 +146,33 @@ export class ChainCheck {
 type StoredColumns = [string, string, string | null, string, string, string, string];
 
 /**
- * The type in a checked hash input `[seq,"ts","type",…` at text[start, end), read in place: a
- * quote with no backslash before it ends a JSON string. Decoded whole where ts or type holds an
- * escape.
+ * The sequence number a line starts with, `[seq,`: its digits read in place (no text cut out for
+ * each entry); anything else (a sign, a leading zero, more digits than a double holds exactly) is
+ * read as the text says, to be reported.
  */
-function typeOf(text: string, start: number, end: number): string {
+function seqOf(text: string, start: number): number {
+  let seq = 0;
+  let at = start + 1;
+  for (let c = text.charCodeAt(at); c >= 48 && c <= 57; c = text.charCodeAt(++at)) seq = seq * 10 + c - 48;
+  const digits = at - start - 1;
+  if (digits > 0 && digits <= 15 && text.charCodeAt(at) === 44 && text.charCodeAt(start + 1) !== 48)
+    return seq;
+  return Number(text.slice(start + 1, text.indexOf(',', start)));
+}
+
+interface EntryFields {
+  type: string;
+  /** Whether agent_id is a string other than ''. */
+  withAgent: boolean;
+}
+
+/**
+ * The type and agent of a checked hash input `[seq,"ts","type",agent,…` at text[start, end), read
+ * in place: a quote with no backslash before it ends a JSON string, and the agent follows the
+ * type's closing quote and a comma, `null` or a string (`""` when empty). Decoded whole where ts
+ * or type holds an escape.
+ */
+function readFields(text: string, start: number, end: number, into: EntryFields): void {
   const tsOpen = text.indexOf(',', start) + 1;
   const tsClose = text.indexOf('"', tsOpen + 1);
   const typeClose = text.indexOf('"', tsClose + 3);
@@ -154,8 +184,14 @@ function typeOf(text: string, start: number, end: number): string {
     typeClose < end &&
     text.charCodeAt(typeClose - 1) !== 92;
   const type = plain ? text.slice(tsClose + 3, typeClose) : '\\';
-  if (!type.includes('\\')) return type;
-  return String((JSON.parse(text.slice(start, end)) as unknown[])[2]);
+  if (!type.includes('\\')) {
+    into.type = type;
+    into.withAgent = text.charCodeAt(typeClose + 2) === 34 && text.charCodeAt(typeClose + 3) !== 34;
+    return;
+  }
+  const values = JSON.parse(text.slice(start, end)) as unknown[];
+  into.type = String(values[2]);
+  into.withAgent = typeof values[3] === 'string' && values[3] !== '';
 }
 
 /** What checking entries from..to found: the first problem, or none and the hash of `to`. */
@@ -164,6 +200,8 @@ export interface ChainChunkResult {
   head: string;
   /** How many of the chunk's entries are of the replayed types. */
   replayable: number;
+  /** How many of the chunk's entries have an agent (`ChainCheck.withAgent`). */
+  withAgent: number;
 }
 
 /**
@@ -184,7 +222,7 @@ export function checkChainChunk(db: LedgerDb, from: number, to: number, types: C
   }
   const text = db.prepare<[number, number], string | null>(CHAIN_CHUNK_QUERY).pluck().get(from, to) ?? '';
   const problem = walk(chain, text, to);
-  return { problem, head: chain.prevHash, replayable: chain.replayable };
+  return { problem, head: chain.prevHash, replayable: chain.replayable, withAgent: chain.withAgent };
 }
 
 /** Gives each line of `text` to `chain`: the first problem, or a missing entry before `to`. */

@@ -40,8 +40,12 @@ const SCAN_QUERY = `SELECT seq, type, agent_id, ts, actor, payload FROM ledger_e
   WHERE seq > ? AND seq <= ?
     AND (type IN (SELECT value FROM json_each(?)) OR type NOT IN (SELECT value FROM json_each(?)))
   ORDER BY seq`;
-/** How many entries a batch holds (by range or by sequence list, so each batch reads its own rows). */
-const REPLAY_WINDOW = 65_536;
+/**
+ * How many entries a batch holds (by range or by sequence list, so each batch reads its own rows).
+ * Small: a batch's rows stay alive until it is replayed, and the garbage collector copies what
+ * stays alive (4,096 rather than 65,536 took the replay of 200,000 entries from ~90 to ~76 ms).
+ */
+const REPLAY_WINDOW = 4096;
 type ReplayRow = [number, string, string | null, string, string, string];
 
 /** A stored entry whose payload is parsed only if a projection or the state fold reads it. */

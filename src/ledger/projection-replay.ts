@@ -3,7 +3,8 @@ import type { LedgerEntry } from '../core/ledger-entries.js';
 import { MIGRATIONS } from './migrations.js';
 import type { LedgerDb } from './open-ledger-db.js';
 import { describeMismatch, type ProjectionMismatch } from './projection-mismatch.js';
-import { AGENT_ACTIONS_FROM_CHAIN, PROJECTED_TYPES, PROJECTION_TABLES, Projections } from './projections.js';
+import { PROJECTED_TYPES, PROJECTION_TABLES, Projections } from './projections.js';
+import { AGENT_ACTIONS_FROM_CHAIN, type RowsStored, rowsStored, storedCount } from './stored-rows.js';
 
 /**
  * Where verify rebuilds the projections: temporary tables of the ledger's connection (writable on
@@ -77,72 +78,82 @@ export class ProjectionReplay {
 
   /**
    * The first row, table by table in key order, where the stored projections and the chain up to
-   * entry `upTo` differ.
+   * entry `upTo` differ. `agent_actions` is compared last: `actionsInChain` may give the chain's
+   * half of its comparison (`actionsAllStored` and the chain's count), done on another connection meanwhile; null, it is
+   * done here. A table that fails the quick check (`rowsStored`) is searched on this connection
+   * for its first bad row, which decides.
    */
-  compare(upTo: number): ProjectionMismatch | null {
+  compare(upTo: number, actionsInChain: () => RowsStored | null = () => null): ProjectionMismatch | null {
+    let found: ProjectionMismatch | null = null;
     for (const { table, key } of PROJECTION_TABLES) {
-      const columns = (
-        this.db.prepare(`PRAGMA temp.table_info(agov_replay_${table})`).all() as { name: string }[]
-      ).map((c) => c.name);
-      if (table === 'agent_actions') {
-        if (this.same(table, columns, `(${AGENT_ACTIONS_FROM_CHAIN})`, [upTo])) continue;
-        this.db
-          .prepare(
-            `INSERT INTO ${REPLAY}agent_actions (agent_id, seq, type, ts, actor) ${AGENT_ACTIONS_FROM_CHAIN}`,
-          )
-          .run(upTo);
-      } else if (this.same(table, columns, `${REPLAY}${table}`, [])) continue;
-      const on = key.map((k) => `s.${k} = r.${k}`).join(' AND ');
-      const differs = [
-        `s.${key[0]} IS NULL`,
-        `r.${key[0]} IS NULL`,
-        ...columns.map((c) => `s.${c} IS NOT r.${c}`),
-      ].join(' OR ');
-      const bad = this.db
-        .prepare(
-          `SELECT ${key.map((k) => `coalesce(s.${k}, r.${k}) AS ${k}`).join(', ')},
-             s.${key[0]} IS NOT NULL AS stored, r.${key[0]} IS NOT NULL AS replayed
-           FROM main.${table} AS s FULL JOIN ${REPLAY}${table} AS r ON ${on}
-           WHERE ${differs}
-           ORDER BY ${key.map((k) => `coalesce(s.${k}, r.${k})`).join(', ')} LIMIT 1`,
-        )
-        .get() as Record<string, string | number> | undefined;
-      if (!bad) continue;
-      const where = key.map((k) => `${k} = ?`).join(' AND ');
-      const values = key.map((k) => bad[k]);
-      const read = (from: string) =>
-        bad[from === REPLAY ? 'replayed' : 'stored']
-          ? (this.db.prepare(`SELECT * FROM ${from}${table} WHERE ${where}`).get(...values) as Row)
-          : null;
-      return describeMismatch(table, key, columns, read('main.'), read(REPLAY));
+      if (table === 'agent_actions') continue;
+      const columns = this.columns(table);
+      if (this.same(table, rowsStored(this.db, table, columns, `${REPLAY}${table}`, []))) continue;
+      found = this.firstBadRow(table, key, columns);
+      if (found) break;
     }
-    return null;
+    // agent_actions comes first in key order: its bad row is the one reported.
+    return this.compareActions(upTo, actionsInChain()) ?? found;
+  }
+
+  private compareActions(upTo: number, chainHalf: RowsStored | null): ProjectionMismatch | null {
+    const columns = this.columns('agent_actions');
+    const half =
+      chainHalf ?? rowsStored(this.db, 'agent_actions', columns, `(${AGENT_ACTIONS_FROM_CHAIN})`, [upTo]);
+    if (this.same('agent_actions', half)) return null;
+    this.db
+      .prepare(
+        `INSERT INTO ${REPLAY}agent_actions (agent_id, seq, type, ts, actor) ${AGENT_ACTIONS_FROM_CHAIN}`,
+      )
+      .run(upTo);
+    return this.firstBadRow('agent_actions', ['agent_id', 'seq'], columns);
+  }
+
+  /** The columns of a projection table as this build creates it. */
+  private columns(table: string): string[] {
+    return (this.db.prepare(`PRAGMA temp.table_info(agov_replay_${table})`).all() as { name: string }[]).map(
+      (c) => c.name,
+    );
   }
 
   /**
-   * The quick check: as many rows stored as replayed, and no replayed row (every column) missing
-   * from the stored table. The replayed rows are distinct (their keys are, in tables of this
-   * build), so a stored table holding all of them and no more rows is equal to them. The other
-   * direction is not enough: the stored table's schema is the attacker's, and a table rebuilt
-   * without its key could hold one row twice in place of another. Only a table that fails it is
-   * searched for its first bad row.
+   * The quick check: the stored table holds every replayed row (`rowsStored`) and no more rows.
+   * The replayed rows are distinct (their keys are, in tables of this build). Only a table that
+   * fails it is searched for its first bad row.
    */
-  private same(table: string, columns: readonly string[], replayed: string, params: unknown[]): boolean {
-    const count = (from: string, p: unknown[]) =>
-      this.db
-        .prepare(`SELECT count(*) FROM ${from}`)
-        .pluck()
-        .get(...p) as number;
-    // The rows themselves, never an index a count could be read from instead.
-    if (count(`main.${table} NOT INDEXED`, []) !== count(replayed, params)) return false;
-    // `seq` first where there is one: rows then compare on a number before any text.
-    const list = [...columns].sort((a, b) => Number(b === 'seq') - Number(a === 'seq')).join(', ');
-    const extra = this.db
+  private same(table: string, replayed: RowsStored): boolean {
+    return replayed.allStored && storedCount(this.db, table) === replayed.count;
+  }
+
+  /** The first row, in key order, that differs between the stored and the replayed `table`. */
+  private firstBadRow(
+    table: string,
+    key: readonly string[],
+    columns: readonly string[],
+  ): ProjectionMismatch | null {
+    const on = key.map((k) => `s.${k} = r.${k}`).join(' AND ');
+    const differs = [
+      `s.${key[0]} IS NULL`,
+      `r.${key[0]} IS NULL`,
+      ...columns.map((c) => `s.${c} IS NOT r.${c}`),
+    ].join(' OR ');
+    const bad = this.db
       .prepare(
-        `SELECT 1 FROM (SELECT ${list} FROM ${replayed} EXCEPT SELECT ${list} FROM main.${table} NOT INDEXED) LIMIT 1`,
+        `SELECT ${key.map((k) => `coalesce(s.${k}, r.${k}) AS ${k}`).join(', ')},
+           s.${key[0]} IS NOT NULL AS stored, r.${key[0]} IS NOT NULL AS replayed
+         FROM main.${table} AS s FULL JOIN ${REPLAY}${table} AS r ON ${on}
+         WHERE ${differs}
+         ORDER BY ${key.map((k) => `coalesce(s.${k}, r.${k})`).join(', ')} LIMIT 1`,
       )
-      .get(...params);
-    return extra === undefined;
+      .get() as Record<string, string | number> | undefined;
+    if (!bad) return null;
+    const where = key.map((k) => `${k} = ?`).join(' AND ');
+    const values = key.map((k) => bad[k]);
+    const read = (from: string) =>
+      bad[from === REPLAY ? 'replayed' : 'stored']
+        ? (this.db.prepare(`SELECT * FROM ${from}${table} WHERE ${where}`).get(...values) as Row)
+        : null;
+    return describeMismatch(table, key, columns, read('main.'), read(REPLAY));
   }
 
   /** Drops the replayed tables. */

@@ -27,14 +27,7 @@ export const PROJECTION_TABLES = [
   { table: 'approvals', key: ['seq'] },
 ] as const;
 
-/**
- * The `agent_actions` rows the chain writes, as one query over `ledger_entries`: `apply` adds a
- * row (agent_id, seq, type, ts, actor) for every entry with an agent, copied as stored, and nothing
- * else writes the table. Verify compares the stored table with this set at once rather than
- * replaying a row per entry; keep the two in step.
- */
-export const AGENT_ACTIONS_FROM_CHAIN = `SELECT agent_id, seq, type, ts, actor FROM main.ledger_entries NOT INDEXED
-  WHERE agent_id IS NOT NULL AND agent_id <> '' AND seq <= ?`;
+export { AGENT_ACTIONS_FROM_CHAIN } from './stored-rows.js';
 
 /**
  * The entry types `apply` does more for than an `agent_actions` row: those with a projector. Verify

@@ -16,7 +16,8 @@ export type { TrustedHead, VerifyOptions, VerifyProblem, VerifyResult } from './
  * - every checkpoint: signed by the pinned key, its head in the chain (a tail cut off), its state
  *   equal to its signed hash and to the state the chain folds to at its head;
  * - every projection table, rebuilt from the chain with the append path's own code.
- * Reports the first bad entry, checkpoint or table row. Reads one snapshot of the database.
+ * Reports the first bad entry, checkpoint or table row. Reads one snapshot of the database (and
+ * the entries up to its head on the chain-check threads' own connections).
  */
 export function verifyLedger(
   store: LedgerSource,
@@ -71,10 +72,13 @@ function replayAndCompare(
 
 /**
  * The hash chain checked in chunks on other threads (a large ledger file) while this one replays
- * and compares the projections, then takes the chunks left. The replay found its entries through
- * an index, which proves nothing: it is trusted only when it replayed as many as the chain holds
- * and all went well. Otherwise it is done again from the rows themselves, so that the first bad
- * entry is named wherever the index pointed.
+ * and compares the projections, then takes the chunks left; the first worker also looks for a
+ * row of agent_actions the chain writes and the stored table lacks. The workers read their own
+ * connections: entries up to `upTo` are the same in any later snapshot of an append-only ledger,
+ * and the stored rows are counted, and any table that fails searched, on this one. The replay
+ * found its entries through an index, which proves nothing: it is trusted only when it replayed
+ * as many as the chain holds and all went well. Otherwise it is done again from the rows
+ * themselves, so that the first bad entry is named wherever the index pointed.
  */
 function replayBesideChain(
   db: LedgerDb,
@@ -86,7 +90,9 @@ function replayBesideChain(
   let checkpoints = CheckpointCheck.of(db);
   const chain = startChainCheck(db, upTo, CHAIN_TYPES);
   let replayed = replayChain(db, upTo, replay, checkpoints, options.publicKey);
-  let mismatch = replayed.problem ? null : replay.compare(upTo);
+  // The other tables are compared while a worker compares agent_actions.
+  const actions = () => chain.wait().actions;
+  let mismatch = replayed.problem ? null : replay.compare(upTo, actions);
   const checked = chain.wait();
   if (replayed.indexed && (replayed.problem || checked.problem || replayed.replayed !== checked.replayable)) {
     if (!replayed.problem && !checked.problem) {
@@ -97,7 +103,7 @@ function replayBesideChain(
     replay.reset();
     checkpoints = CheckpointCheck.of(db);
     replayed = replayChain(db, upTo, replay, checkpoints, options.publicKey, true);
-    mismatch = replayed.problem ? null : replay.compare(upTo);
+    mismatch = replayed.problem ? null : replay.compare(upTo, actions);
   }
   return { checked, replayed, mismatch, checkpoints };
 }

@@ -30,9 +30,10 @@ beforeAll(() => {
       },
     });
   }
-  for (let i = 5; i < ENTRIES; i += 1000) {
+  // The last entry has no agent (it writes no row of agent_actions).
+  for (let i = 5; i < ENTRIES - 1; i += 1000) {
     ledger.appendAll(
-      Array.from({ length: Math.min(1000, ENTRIES - i) }, (_, j) => ({
+      Array.from({ length: Math.min(1000, ENTRIES - 1 - i) }, (_, j) => ({
         type: 'integration.event' as const,
         agentId: `agent-${(i + j) % 5}`,
         actor: `agent-${(i + j) % 5}`,
@@ -40,6 +41,7 @@ beforeAll(() => {
       })),
     );
   }
+  ledger.append({ type: 'finding.resolved', agentId: null, actor: 'test', payload: { key: 'last' } });
   dbOf(ledger).pragma('wal_checkpoint(TRUNCATE)');
   ledger.close();
 });
@@ -82,6 +84,50 @@ it('names an action row deleted from a large ledger’s projections', () => {
   const r = agov(['ledger', 'verify'], { LEDGER_PATH: ledger });
   expect(r.stdout).toMatch(/^first bad table: agent_actions$/m);
   expect(r.stdout).toMatch(/^first bad key: agent_id=agent-2, seq=22003$/m);
+  expect(r.status).toBe(1);
+});
+
+/*
+ * In a ledger this large the chain's half of the agent_actions comparison runs on a chain-check
+ * worker, on its own connection; the stored rows are counted on the verifying one.
+ */
+it('names an action row edited in a large ledger’s projections', () => {
+  const ledger = copy();
+  shell(
+    ledger,
+    "UPDATE agent_actions SET ts = '2001-01-01T00:00:00.000Z' WHERE agent_id = 'agent-3' AND seq = 21004;",
+  );
+  const r = agov(['ledger', 'verify'], { LEDGER_PATH: ledger });
+  expect(r.stdout).toMatch(/^first bad table: agent_actions$/m);
+  expect(r.stdout).toMatch(/^first bad key: agent_id=agent-3, seq=21004$/m);
+  expect(r.stdout).toMatch(/differs from the chain: ts is "2001-01-01T00:00:00.000Z"/);
+  expect(r.status).toBe(1);
+});
+
+it('names an action row replaced by a copy of another in a large ledger (the table rebuilt without its key)', () => {
+  const ledger = copy();
+  shell(
+    ledger,
+    `CREATE TABLE a2 AS SELECT * FROM agent_actions WHERE NOT (agent_id = 'agent-1' AND seq = 24002);
+     INSERT INTO a2 SELECT * FROM agent_actions WHERE agent_id = 'agent-4' AND seq = 10;
+     DROP TABLE agent_actions;
+     ALTER TABLE a2 RENAME TO agent_actions;`,
+  );
+  const r = agov(['ledger', 'verify'], { LEDGER_PATH: ledger });
+  expect(r.stdout).toMatch(/^first bad table: agent_actions$/m);
+  expect(r.stdout).toMatch(/^first bad key: agent_id=agent-1, seq=24002$/m);
+  expect(r.status).toBe(1);
+});
+
+it('names an action row added for the entry without an agent in a large ledger (as many rows as entries)', () => {
+  const ledger = copy();
+  shell(
+    ledger,
+    `INSERT INTO agent_actions VALUES ('agent-0', ${ENTRIES}, 'finding.resolved', '2001-01-01T00:00:00.000Z', 'test');`,
+  );
+  const r = agov(['ledger', 'verify'], { LEDGER_PATH: ledger });
+  expect(r.stdout).toMatch(/^first bad table: agent_actions$/m);
+  expect(r.stdout).toMatch(new RegExp(`^first bad key: agent_id=agent-0, seq=${ENTRIES}$`, 'm'));
   expect(r.status).toBe(1);
 });
 
