@@ -7,6 +7,7 @@
  * Needs `initdb` and `pg_ctl` (Debian's postgresql package).
  */
 import { cpus, loadavg } from 'node:os';
+import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { PrivatePostgres } from '../src/chaos/private-postgres.js';
 import type { LedgerEntryInput } from '../src/core/ledger-entries.js';
@@ -89,29 +90,43 @@ async function benchRaw(url: string): Promise<number> {
   }
 }
 
-const server = await PrivatePostgres.start({ durable: true });
-try {
-  const raw = await benchRaw(await server.createDatabase());
-  const appends = await benchLedger(await server.createDatabase(), 1, WRITERS);
-  const sequential = await benchLedger(await server.createDatabase(), 1, 1);
-  const twoReplicas = await benchLedger(await server.createDatabase(), 2, WRITERS);
+export interface PostgresFigures {
+  raw: number;
+  appends: number;
+  sequential: number;
+  twoReplicas: number;
+}
+
+/** The four rates, each on its own database of one private server (fsync on), stopped afterwards. */
+export async function benchPostgres(): Promise<PostgresFigures> {
+  const server = await PrivatePostgres.start({ durable: true });
+  try {
+    const raw = await benchRaw(await server.createDatabase());
+    const appends = await benchLedger(await server.createDatabase(), 1, WRITERS);
+    const sequential = await benchLedger(await server.createDatabase(), 1, 1);
+    const twoReplicas = await benchLedger(await server.createDatabase(), 2, WRITERS);
+    return { raw, appends, sequential, twoReplicas };
+  } finally {
+    await server.stop();
+  }
+}
+
+/** The figures as `bench:ledger-postgres` prints them, and as `bench:ledger` prints them beside SQLite's. */
+export function postgresLines(f: PostgresFigures, indent = ''): string[] {
+  return [
+    `raw inserts/s:        ${f.raw}   (PostgreSQL, same rows and columns, one transaction each, one connection)`,
+    `ledger appends/s:     ${f.appends}   (${WRITERS} concurrent writers, one replica, group commit; the chain verifies)`,
+    `  one writer:         ${f.sequential}   (a commit per append, ${(f.sequential / f.raw).toFixed(2)} of raw)`,
+    `  two replicas:       ${f.twoReplicas}   (two pools, ${WRITERS} writers spread over both, one chain that verifies)`,
+  ].map((line) => indent + line);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const figures = await benchPostgres();
   console.log(`entries:              ${N}`);
-  console.log(
-    `raw inserts/s:        ${raw}   (PostgreSQL, same rows and columns, one transaction each, one connection)`,
-  );
-  console.log(
-    `ledger appends/s:     ${appends}   (${WRITERS} concurrent writers, one replica, group commit; the chain verifies)`,
-  );
-  console.log(
-    `  one writer:         ${sequential}   (a commit per append, ${(sequential / raw).toFixed(2)} of raw)`,
-  );
-  console.log(
-    `  two replicas:       ${twoReplicas}   (two pools, ${WRITERS} writers spread over both, one chain that verifies)`,
-  );
+  for (const line of postgresLines(figures)) console.log(line);
   console.log(
     `load average:         ${loadavg()[0]!.toFixed(2)}   (${cpus().length} cores; other work on the machine slows every figure)`,
   );
-  console.log(`ratio: ${(appends / raw).toFixed(2)}`);
-} finally {
-  await server.stop();
+  console.log(`ratio: ${(figures.appends / figures.raw).toFixed(2)}`);
 }

@@ -5,12 +5,16 @@
  * ledger (BENCH_VERIFY_ENTRIES, 200,000 by default) and on the small one.
  * The ledger is measured on the service's write path (concurrent writers, group commit) and, for
  * reference, with one writer committing each append alone.
- * Prints figures and ends with `ratio: X` (ledger appends per second over raw inserts per second).
+ * Then, when PostgreSQL's `initdb` and `pg_ctl` are installed, the same figures on a private
+ * PostgreSQL server (bench/ledger-postgres.ts): raw inserts, ledger appends, two replicas on one chain.
+ * Prints figures and ends with `ratio: X` (ledger appends per second over raw inserts per second,
+ * SQLite's; PostgreSQL's is the `postgres ratio` line).
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { postgresBinary } from '../src/chaos/private-postgres.js';
 import type { LedgerEntryInput } from '../src/core/ledger-entries.js';
 import { Checkpoints } from '../src/ledger/checkpoints.js';
 import { entryHash } from '../src/ledger/entry-hash.js';
@@ -18,6 +22,7 @@ import { dbOf, Ledger } from '../src/ledger/ledger.js';
 import { openLedgerDb } from '../src/ledger/open-ledger-db.js';
 import { loadSigningKey } from '../src/ledger/signing-key.js';
 import { verifyLedger } from '../src/ledger/verify.js';
+import { benchPostgres, type PostgresFigures, postgresLines } from './ledger-postgres.js';
 
 const N = Number(process.env.BENCH_ENTRIES ?? 20_000);
 const VERIFY_N = Number(process.env.BENCH_VERIFY_ENTRIES ?? 200_000);
@@ -239,4 +244,18 @@ console.log(
 console.log(
   `load average:         ${loadavg()[0]!.toFixed(2)}   (${cpus().length} cores; other work on the machine slows every figure)`,
 );
+let postgres: PostgresFigures | string;
+try {
+  postgresBinary('initdb');
+  postgresBinary('pg_ctl');
+  postgres = await benchPostgres();
+} catch (error) {
+  postgres = error instanceof Error ? error.message : String(error);
+}
+if (typeof postgres === 'string') console.log(`PostgreSQL:           skipped (${postgres})`);
+else {
+  console.log('PostgreSQL (private server, fsync on, same run):');
+  for (const line of postgresLines(postgres, '  ')) console.log(line);
+  console.log(`postgres ratio: ${(postgres.appends / postgres.raw).toFixed(2)}`);
+}
 console.log(`ratio: ${(appends / raw).toFixed(2)}`);
