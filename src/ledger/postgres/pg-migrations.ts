@@ -188,6 +188,14 @@ export const PG_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX approvals_pr ON approvals (repository, number, seq);
     `,
   },
+  {
+    version: 3,
+    name: 'decisions by head commit',
+    sql: `
+      -- As SQLite's migration 11: the other PRs at a head commit, read with every decision.
+      CREATE INDEX decisions_head ON decisions (repository, head_sha, seq);
+    `,
+  },
 ];
 
 /** A number every replica uses for the migration lock, so two starting at once migrate once. */
