@@ -4,6 +4,7 @@ import type { OutboxMessageInput } from '../ledger/outbox.js';
 import { type Handler, sendJson } from '../platform/http-server.js';
 import type { Logger } from '../platform/logger.js';
 import { BodyBudget, isBodyRefusal, readBody, refuseBody } from '../platform/read-body.js';
+import type { WebhookPressure } from './webhook-pressure.js';
 import { ignoredDelivery, isHandledEvent, WEBHOOK_SCHEMAS } from './webhook-schemas.js';
 
 /** GitHub caps webhook payloads at 25 MB (and does not deliver larger ones). */
@@ -25,6 +26,8 @@ export interface WebhookReceiverOptions {
   onReceipt?: (event: string, payload: unknown, deliveryId: string) => OutboxMessageInput[];
   /** Bounds the unsigned bodies read at once (default `githubBodyBudget()`). */
   bodies?: BodyBudget;
+  /** Counts the requests open until answered, for the inbox worker to let them go first. */
+  pressure?: WebhookPressure;
 }
 
 /**
@@ -36,7 +39,8 @@ export interface WebhookReceiverOptions {
  */
 export function createWebhookReceiver(options: WebhookReceiverOptions): Handler {
   const bodies = options.bodies ?? githubBodyBudget();
-  return async (req, res) => {
+  const { pressure } = options;
+  const receive: Handler = async (req, res) => {
     if (req.method !== 'POST')
       return sendJson(res, 405, { error: 'method_not_allowed', message: 'webhooks are POSTed' });
     const event = header(req.headers['x-github-event']);
@@ -63,6 +67,15 @@ export function createWebhookReceiver(options: WebhookReceiverOptions): Handler 
     const ignored = ignoredDelivery(event, shape.data);
     if (ignored) return sendJson(res, 202, { ok: true, ignored });
     await store(options, res, { event, deliveryId, data: shape.data });
+  };
+  if (!pressure) return receive;
+  return async (req, res) => {
+    pressure.begin();
+    try {
+      await receive(req, res);
+    } finally {
+      pressure.end();
+    }
   };
 }
 
