@@ -37,6 +37,7 @@ export class InboxWorker {
   private breakerOpen = false;
   /** When the last delivery started (ms). */
   private lastStart = 0;
+  private holdTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly o: {
@@ -74,11 +75,19 @@ export class InboxWorker {
       const woken = new Promise<void>((resolve) => {
         this.wake = resolve;
       });
-      const timer = holdMs > 0 ? setTimeout(() => this.wake?.(), holdMs) : undefined;
+      if (holdMs > 0) this.wakeIn(holdMs);
       await Promise.race([woken, ...[...this.inFlight.values()].map((f) => f.done)]);
-      clearTimeout(timer);
       this.wake = null;
     }
+  }
+
+  /** Wakes the run when the next delivery may start (one timer, not one per acknowledgement). */
+  private wakeIn(ms: number): void {
+    if (this.holdTimer) return;
+    this.holdTimer = setTimeout(() => {
+      this.holdTimer = undefined;
+      this.wake?.();
+    }, ms).unref();
   }
 
   /**
