@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject, timingSafeEqual } from 'node:crypto';
 import type { Inbox } from '../ledger/inbox.js';
 import type { OutboxMessageInput } from '../ledger/outbox.js';
 import { type Handler, sendJson } from '../platform/http-server.js';
@@ -41,6 +41,8 @@ export interface WebhookReceiverOptions {
 export function createWebhookReceiver(options: WebhookReceiverOptions): Handler {
   const bodies = options.bodies ?? githubBodyBudget();
   const { pressure } = options;
+  // Imported once, not for every delivery; an empty secret verifies nothing.
+  const key = options.secret ? createSecretKey(Buffer.from(options.secret)) : null;
   const receive: Handler = async (req, res) => {
     if (req.method !== 'POST')
       return sendJson(res, 405, { error: 'method_not_allowed', message: 'webhooks are POSTed' });
@@ -52,7 +54,7 @@ export function createWebhookReceiver(options: WebhookReceiverOptions): Handler 
         message: 'X-GitHub-Event and X-GitHub-Delivery are required',
       });
     }
-    const payload = await readSignedPayload(req, res, { ...options, bodies, event, deliveryId });
+    const payload = await readSignedPayload(req, res, { ...options, key, bodies, event, deliveryId });
     if (payload === NOT_READ) return;
     if (event === 'ping') return sendJson(res, 200, { ok: true, message: 'pong' });
     if (!isHandledEvent(event))
@@ -90,7 +92,8 @@ const NOT_READ = Symbol('not read');
 async function readSignedPayload(
   req: Parameters<Handler>[0],
   res: Parameters<Handler>[1],
-  o: Pick<WebhookReceiverOptions, 'secret' | 'logger'> & {
+  o: Pick<WebhookReceiverOptions, 'logger'> & {
+    key: KeyObject | null;
     bodies: BodyBudget;
     event: string;
     deliveryId: string;
@@ -115,7 +118,7 @@ async function readSignedPayload(
     return NOT_READ;
   }
   const text = body.toString('utf8');
-  if (!signatureHolds(o.secret, body, text, signature)) return refuseSignature();
+  if (!signatureHolds(o.key, body, text, signature)) return refuseSignature();
   try {
     return JSON.parse(text);
   } catch {
@@ -156,7 +159,7 @@ async function store(
  * text again: the HMAC over the raw bytes when they are UTF-8 (the text encodes back to them),
  * over the text otherwise (where decoding replaced bytes, as `verify` would see it).
  */
-function signatureHolds(secret: string, body: Buffer, text: string, signature: string): boolean {
+function signatureHolds(secret: KeyObject | null, body: Buffer, text: string, signature: string): boolean {
   if (!secret || body.length === 0) return false;
   const digest = createHmac('sha256', secret)
     .update(isUtf8(body) ? body : text)
