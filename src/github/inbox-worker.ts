@@ -9,14 +9,13 @@ import type { WebhookPressure } from './webhook-pressure.js';
 /** Deliveries processed at once (each mostly waits on GitHub). */
 export const INBOX_CONCURRENCY = 16;
 /**
- * While senders press (PRESSED_OPEN webhook requests or more open at once, on average: they wait
- * for their acknowledgements), only this many are processed at once, one started every
- * TRICKLE_MS at most (a decision costs a few ms of CPU): GitHub waits for the acknowledgement,
- * not for the decision, so acknowledgements go first and decisions catch up when the burst is
- * over. Never none: decisions go on at a trickle under a flood that does not stop.
+ * While senders press (see WebhookPressure: many webhook requests wait for their
+ * acknowledgements), only this many are processed at once, one started every TRICKLE_MS at most
+ * (a decision costs a few ms of CPU): GitHub waits for the acknowledgement, not for the decision,
+ * so acknowledgements go first and decisions catch up when the burst is over. Never none:
+ * decisions go on at a trickle under a flood that does not stop.
  */
 const WHILE_PRESSED = 1;
-const PRESSED_OPEN = 4;
 const TRICKLE_MS = 50;
 
 /** Events that concern one PR: run beside other PRs' events, in order with their own PR's. */
@@ -95,7 +94,7 @@ export class InboxWorker {
    * may start while senders press, or 0.
    */
   private start(): number {
-    const pressed = (this.o.pressure?.average() ?? 0) >= PRESSED_OPEN;
+    const pressed = this.o.pressure?.pressed() ?? false;
     if (pressed && this.lastStart + TRICKLE_MS > Date.now()) return this.lastStart + TRICKLE_MS - Date.now();
     const limit = pressed ? WHILE_PRESSED : (this.o.concurrency ?? INBOX_CONCURRENCY);
     if (this.inFlight.size >= limit || this.isBarrierRunning()) return 0;
