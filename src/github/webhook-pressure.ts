@@ -8,6 +8,12 @@ const WINDOW_MS = 100;
 const PRESSED_OPEN = 6;
 /** Once pressed, until fewer than this are open on average: no flapping at the threshold. */
 const RELIEVED_OPEN = 3;
+/**
+ * And only while more than this many a second are answered: half again the 200/s a busy
+ * installation is planned for, so a service merely slow at that rate (a machine short of CPU,
+ * its requests waiting longer) keeps deciding at full speed rather than falling behind.
+ */
+const PRESSED_PER_SECOND = 300;
 
 /**
  * How hard webhook senders press: the webhook requests open at once (read, checked, stored, not
@@ -20,10 +26,11 @@ export class WebhookPressure {
   private open = 0;
   private since = performance.now();
   private windowStart = this.since;
-  /** Open requests × milliseconds in the current window. */
+  /** Open requests × milliseconds, and requests answered, in the current window. */
   private area = 0;
-  /** The average over the last whole window. */
-  private previous = 0;
+  private answered = 0;
+  /** The same over the last whole window, per millisecond. */
+  private previous = { open: 0, answered: 0 };
   private wasPressed = false;
 
   begin(): void {
@@ -34,15 +41,18 @@ export class WebhookPressure {
   end(): void {
     this.advance();
     this.open--;
+    this.answered++;
   }
 
-  /** Whether senders press: many requests open at once, on average. */
+  /** Whether senders press: many requests open at once on average, answered at a high rate. */
   pressed(): boolean {
     // Over the last whole window and the current one: a burst at the start of a window does not
     // count as if it went on for the whole of it.
     const span = WINDOW_MS + this.advance() - this.windowStart;
-    const open = (this.previous * WINDOW_MS + this.area) / span;
-    this.wasPressed = open >= (this.wasPressed ? RELIEVED_OPEN : PRESSED_OPEN);
+    const open = (this.previous.open * WINDOW_MS + this.area) / span;
+    const perSecond = ((this.previous.answered * WINDOW_MS + this.answered) / span) * 1000;
+    this.wasPressed =
+      perSecond > PRESSED_PER_SECOND && open >= (this.wasPressed ? RELIEVED_OPEN : PRESSED_OPEN);
     return this.wasPressed;
   }
 
@@ -52,8 +62,9 @@ export class WebhookPressure {
     this.since = now;
     const elapsed = now - this.windowStart;
     if (elapsed >= WINDOW_MS) {
-      this.previous = this.area / elapsed;
+      this.previous = { open: this.area / elapsed, answered: this.answered / elapsed };
       this.area = 0;
+      this.answered = 0;
       this.windowStart = now;
     }
     return now;
