@@ -9,9 +9,10 @@ const PRESSED_OPEN = 6;
 /** Once pressed, until fewer than this are open on average: no flapping at the threshold. */
 const RELIEVED_OPEN = 3;
 /**
- * And only while more than this many a second are answered: half again the 200/s a busy
+ * And only while more than this many deliveries a second are stored: half again the 200/s a busy
  * installation is planned for, so a service merely slow at that rate (a machine short of CPU,
- * its requests waiting longer) keeps deciding at full speed rather than falling behind.
+ * its requests waiting longer) keeps deciding at full speed rather than falling behind. Stored,
+ * not answered: a flood of refused requests (no secret, replays) cannot hold decisions back.
  */
 const PRESSED_PER_SECOND = 300;
 
@@ -26,7 +27,7 @@ export class WebhookPressure {
   private open = 0;
   private since = performance.now();
   private windowStart = this.since;
-  /** Open requests × milliseconds, and requests answered, in the current window. */
+  /** Open requests × milliseconds, and deliveries stored, in the current window. */
   private area = 0;
   private answered = 0;
   /** The same over the last whole window, per millisecond. */
@@ -41,10 +42,15 @@ export class WebhookPressure {
   end(): void {
     this.advance();
     this.open--;
+  }
+
+  /** A new delivery was stored and answered 202. */
+  stored(): void {
+    this.advance();
     this.answered++;
   }
 
-  /** Whether senders press: many requests open at once on average, answered at a high rate. */
+  /** Whether senders press: many requests open at once on average, deliveries stored at a high rate. */
   pressed(): boolean {
     // Over the last whole window and the current one: a burst at the start of a window does not
     // count as if it went on for the whole of it.

@@ -151,6 +151,7 @@ async function store(
   });
   if (!entry) return sendJson(res, 200, { ok: true, duplicate: true });
   sendJson(res, 202, { ok: true, seq: entry.seq });
+  options.pressure?.stored();
   options.onAccepted();
 }
 

@@ -9,13 +9,23 @@ import { WebhookPressure } from '../../src/github/webhook-pressure.js';
 beforeEach(() => vi.useFakeTimers({ toFake: ['performance'] }));
 afterEach(() => vi.useRealTimers());
 
-function hold(pressure: WebhookPressure, open: number, ms: number) {
+/** `open` requests held for `ms`, then answered: stored deliveries, or refusals. */
+function hold(pressure: WebhookPressure, open: number, ms: number, stored = true) {
   for (let i = 0; i < open; i++) pressure.begin();
   vi.advanceTimersByTime(ms);
-  for (let i = 0; i < open; i++) pressure.end();
+  for (let i = 0; i < open; i++) {
+    if (stored) pressure.stored();
+    pressure.end();
+  }
 }
 
 describe('webhook pressure', () => {
+  it('a flood of refused requests (no secret, replayed deliveries) is not pressure', () => {
+    const pressure = new WebhookPressure();
+    for (let round = 0; round < 40; round++) hold(pressure, 20, 5, false);
+    expect(pressure.pressed()).toBe(false);
+  });
+
   it('a burst of ten answered at once is not pressure, at 200 a second', () => {
     const pressure = new WebhookPressure();
     for (let burst = 0; burst < 40; burst++) {
