@@ -18,6 +18,7 @@ import { targetOf } from './pull-request-target.js';
 import { RateLimits } from './rate-limits.js';
 import type { GithubConfig } from './read-github-config.js';
 import { reconcileOpenPullRequests } from './reconcile.js';
+import { WebhookPressure } from './webhook-pressure.js';
 import { createWebhookReceiver } from './webhook-receiver.js';
 import { pullRequestSchema } from './webhook-schemas.js';
 
@@ -71,6 +72,7 @@ export class GithubIntegration {
     this.breaker = createBreaker(options.breaker ?? { halfOpenAfterMs: 10_000, consecutiveFailures: 5 });
     this.probot = createProbot(config, logger, this.rateLimits);
     this.inbox = new Inbox(governance.ledger);
+    const pressure = new WebhookPressure();
     const onError = (error: unknown) => logger.error({ err: error }, 'GitHub worker failed; will retry');
     this.worker = new InboxWorker({
       inbox: this.inbox,
@@ -78,6 +80,7 @@ export class GithubIntegration {
       breaker: this.breaker,
       logger,
       retry: this.retry,
+      pressure,
     });
     this.inboxPump = new Pump(() => this.worker.run(), 2000, onError);
     this.delivery = this.deliveryLoop(options.recordEffect ?? (() => {}));
@@ -110,6 +113,7 @@ export class GithubIntegration {
         secret: config.webhookSecret,
         inbox: this.inbox,
         logger,
+        pressure,
         onAccepted: () => (this.worker.running ? this.worker.notify() : this.inboxPump.kick()),
       }),
     };

@@ -4,15 +4,19 @@ import { describe, unwrap } from '../integrations/delivery-loop.js';
 import type { DueDelivery, Inbox, InboxDelivery } from '../ledger/inbox.js';
 import type { Logger } from '../platform/logger.js';
 import { BrokenCircuitError, isRefusedInput, isTransient, retryAt } from '../platform/resilience.js';
+import type { WebhookPressure } from './webhook-pressure.js';
 
 /** Deliveries processed at once (each mostly waits on GitHub). */
 export const INBOX_CONCURRENCY = 16;
 /**
- * While senders press (each group commit stores several deliveries that waited for the event
- * loop), only this many are processed at once: GitHub waits for the acknowledgement, not for the
- * decision, so acknowledgements go first and decisions catch up when the burst is over.
+ * While senders press (see WebhookPressure: many webhook requests wait for their
+ * acknowledgements), only this many are processed at once, one started every TRICKLE_MS at most
+ * (a decision costs a few ms of CPU): GitHub waits for the acknowledgement, not for the decision,
+ * so acknowledgements go first and decisions catch up when the burst is over. Never none:
+ * decisions go on at a trickle under a flood that does not stop.
  */
-const WHILE_PRESSED = 2;
+const WHILE_PRESSED = 1;
+const TRICKLE_MS = 50;
 
 /** Events that concern one PR: run beside other PRs' events, in order with their own PR's. */
 const PER_PULL_REQUEST = new Set(['pull_request', 'pull_request_review']);
@@ -30,6 +34,9 @@ export class InboxWorker {
   /** The ordering key of each due delivery seen, until it is processed. */
   private readonly keys = new Map<string, string | null>();
   private breakerOpen = false;
+  /** When the last delivery started (ms). */
+  private lastStart = 0;
+  private holdTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly o: {
@@ -39,6 +46,8 @@ export class InboxWorker {
       logger: Logger;
       retry: { initialMs: number; maxMs: number };
       concurrency?: number;
+      /** The webhook requests waiting for their acknowledgement; none counted when absent. */
+      pressure?: WebhookPressure;
     },
   ) {}
 
@@ -60,20 +69,35 @@ export class InboxWorker {
   async run(): Promise<void> {
     this.breakerOpen = false;
     for (;;) {
-      if (!this.breakerOpen) this.start();
-      if (this.inFlight.size === 0) return;
+      const holdMs = this.breakerOpen ? 0 : this.start();
+      if (this.inFlight.size === 0 && holdMs === 0) return;
       const woken = new Promise<void>((resolve) => {
         this.wake = resolve;
       });
+      if (holdMs > 0) this.wakeIn(holdMs);
       await Promise.race([woken, ...[...this.inFlight.values()].map((f) => f.done)]);
       this.wake = null;
     }
   }
 
-  /** Starts what may start now, in the inbox's order. */
-  private start(): void {
-    const limit = this.o.inbox.pressed(4, 100) ? WHILE_PRESSED : (this.o.concurrency ?? INBOX_CONCURRENCY);
-    if (this.inFlight.size >= limit || this.isBarrierRunning()) return;
+  /** Wakes the run when the next delivery may start (one timer, not one per acknowledgement). */
+  private wakeIn(ms: number): void {
+    if (this.holdTimer) return;
+    this.holdTimer = setTimeout(() => {
+      this.holdTimer = undefined;
+      this.wake?.();
+    }, ms).unref();
+  }
+
+  /**
+   * Starts what may start now, in the inbox's order; answers how long to wait (ms) before more
+   * may start while senders press, or 0.
+   */
+  private start(): number {
+    const pressed = this.o.pressure?.pressed() ?? false;
+    if (pressed && this.lastStart + TRICKLE_MS > Date.now()) return this.lastStart + TRICKLE_MS - Date.now();
+    const limit = pressed ? WHILE_PRESSED : (this.o.concurrency ?? INBOX_CONCURRENCY);
+    if (this.inFlight.size >= limit || this.isBarrierRunning()) return 0;
     const taken = new Set([...this.inFlight.values()].map((f) => f.key));
     let heldBack = false;
     for (const delivery of this.o.inbox.dueHeads('github', limit + this.inFlight.size)) {
@@ -82,7 +106,7 @@ export class InboxWorker {
       if (key === null) {
         // Alone: once everything before it is done.
         if (this.inFlight.size === 0 && !heldBack) this.begin(delivery, null);
-        return;
+        return 0;
       }
       if (taken.has(key)) {
         heldBack = true;
@@ -90,8 +114,9 @@ export class InboxWorker {
       }
       taken.add(key);
       this.begin(delivery, key);
-      if (this.inFlight.size >= limit) return;
+      if (this.inFlight.size >= limit) return 0;
     }
+    return 0;
   }
 
   /** The PR a delivery concerns (its events keep their order), or null: an event that runs alone. */
@@ -112,6 +137,7 @@ export class InboxWorker {
   private begin(due: DueDelivery, key: string | null): void {
     const delivery = this.o.inbox.pending(due.deliveryId);
     if (!delivery) return;
+    this.lastStart = Date.now();
     const done = this.process(delivery).finally(() => {
       this.inFlight.delete(delivery.deliveryId);
       this.keys.delete(delivery.deliveryId);

@@ -1,9 +1,11 @@
-import { verify } from '@octokit/webhooks-methods';
+import { isUtf8 } from 'node:buffer';
+import { createHmac, createSecretKey, type KeyObject, timingSafeEqual } from 'node:crypto';
 import type { Inbox } from '../ledger/inbox.js';
 import type { OutboxMessageInput } from '../ledger/outbox.js';
 import { type Handler, sendJson } from '../platform/http-server.js';
 import type { Logger } from '../platform/logger.js';
 import { BodyBudget, isBodyRefusal, readBody, refuseBody } from '../platform/read-body.js';
+import type { WebhookPressure } from './webhook-pressure.js';
 import { ignoredDelivery, isHandledEvent, WEBHOOK_SCHEMAS } from './webhook-schemas.js';
 
 /** GitHub caps webhook payloads at 25 MB (and does not deliver larger ones). */
@@ -25,6 +27,8 @@ export interface WebhookReceiverOptions {
   onReceipt?: (event: string, payload: unknown, deliveryId: string) => OutboxMessageInput[];
   /** Bounds the unsigned bodies read at once (default `githubBodyBudget()`). */
   bodies?: BodyBudget;
+  /** Counts the requests open until answered, for the inbox worker to let them go first. */
+  pressure?: WebhookPressure;
 }
 
 /**
@@ -36,7 +40,10 @@ export interface WebhookReceiverOptions {
  */
 export function createWebhookReceiver(options: WebhookReceiverOptions): Handler {
   const bodies = options.bodies ?? githubBodyBudget();
-  return async (req, res) => {
+  const { pressure } = options;
+  // Imported once, not for every delivery; an empty secret verifies nothing.
+  const key = options.secret ? createSecretKey(Buffer.from(options.secret)) : null;
+  const receive: Handler = async (req, res) => {
     if (req.method !== 'POST')
       return sendJson(res, 405, { error: 'method_not_allowed', message: 'webhooks are POSTed' });
     const event = header(req.headers['x-github-event']);
@@ -47,7 +54,7 @@ export function createWebhookReceiver(options: WebhookReceiverOptions): Handler 
         message: 'X-GitHub-Event and X-GitHub-Delivery are required',
       });
     }
-    const payload = await readSignedPayload(req, res, { ...options, bodies, event, deliveryId });
+    const payload = await readSignedPayload(req, res, { ...options, key, bodies, event, deliveryId });
     if (payload === NOT_READ) return;
     if (event === 'ping') return sendJson(res, 200, { ok: true, message: 'pong' });
     if (!isHandledEvent(event))
@@ -64,6 +71,15 @@ export function createWebhookReceiver(options: WebhookReceiverOptions): Handler 
     if (ignored) return sendJson(res, 202, { ok: true, ignored });
     await store(options, res, { event, deliveryId, data: shape.data });
   };
+  if (!pressure) return receive;
+  return async (req, res) => {
+    pressure.begin();
+    try {
+      await receive(req, res);
+    } finally {
+      pressure.end();
+    }
+  };
 }
 
 const NOT_READ = Symbol('not read');
@@ -76,7 +92,8 @@ const NOT_READ = Symbol('not read');
 async function readSignedPayload(
   req: Parameters<Handler>[0],
   res: Parameters<Handler>[1],
-  o: Pick<WebhookReceiverOptions, 'secret' | 'logger'> & {
+  o: Pick<WebhookReceiverOptions, 'logger'> & {
+    key: KeyObject | null;
     bodies: BodyBudget;
     event: string;
     deliveryId: string;
@@ -101,7 +118,7 @@ async function readSignedPayload(
     return NOT_READ;
   }
   const text = body.toString('utf8');
-  if (!(await verify(o.secret, text, signature).catch(() => false))) return refuseSignature();
+  if (!signatureHolds(o.key, body, text, signature)) return refuseSignature();
   try {
     return JSON.parse(text);
   } catch {
@@ -134,7 +151,23 @@ async function store(
   });
   if (!entry) return sendJson(res, 200, { ok: true, duplicate: true });
   sendJson(res, 202, { ok: true, seq: entry.seq });
+  options.pressure?.stored();
   options.onAccepted();
+}
+
+/**
+ * What `verify` of @octokit/webhooks-methods answers over the body's text, without encoding the
+ * text again: the HMAC over the raw bytes when they are UTF-8 (the text encodes back to them),
+ * over the text otherwise (where decoding replaced bytes, as `verify` would see it).
+ */
+function signatureHolds(secret: KeyObject | null, body: Buffer, text: string, signature: string): boolean {
+  if (!secret || body.length === 0) return false;
+  const digest = createHmac('sha256', secret)
+    .update(isUtf8(body) ? body : text)
+    .digest('hex');
+  const expected = Buffer.from(`sha256=${digest}`);
+  const given = Buffer.from(signature);
+  return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
 function header(value: string | string[] | undefined): string | undefined {

@@ -74,8 +74,6 @@ export class Inbox {
   private readonly seen: Statement<[string]>;
   private readonly insert: Statement;
   private readonly queued: QueuedDelivery[] = [];
-  /** How many deliveries the last group commit stored, and when (ms): how hard senders press. */
-  private lastCommit = { size: 0, at: 0 };
   private readonly dueRows: Statement<[string, string, number], InboxRow>;
   private readonly done: Statement;
   private readonly heads: Statement<[string, string, number], DueDelivery>;
@@ -130,17 +128,8 @@ export class Inbox {
     });
   }
 
-  /**
-   * Whether deliveries are arriving faster than they are answered one by one: the last group commit
-   * held at least `size` of them and was less than `withinMs` ago.
-   */
-  pressed(size: number, withinMs: number): boolean {
-    return this.lastCommit.size >= size && Date.now() - this.lastCommit.at < withinMs;
-  }
-
   private flush(): void {
     const batch = this.queued.splice(0);
-    this.lastCommit = { size: batch.length, at: Date.now() };
     const outcomes: ({ entry: LedgerEntry | null } | { error: unknown })[] = [];
     try {
       this.ledger.atomically(() => {

@@ -1,4 +1,4 @@
-import type { Statement } from 'better-sqlite3';
+import type { Statement, Transaction } from 'better-sqlite3';
 import {
   isLedgerEntryType,
   type LedgerEntry,
@@ -87,6 +87,8 @@ export class Ledger {
   private cachedHead: LedgerHead | null = null;
   private readonly pending: PendingAppend[] = [];
   private readonly appendTx: (groups: readonly AppendGroup[]) => LedgerEntry[][];
+  /** Runs a function in a transaction (a savepoint when nested): one wrapper, not one per call. */
+  private readonly inTransaction: Transaction<(fn: () => unknown) => unknown>;
   private readonly after: Statement<[number, number], EntryRow>;
   /**
    * Entries this process appended and saw committed, by seq: followers and the state sync read
@@ -108,6 +110,7 @@ export class Ledger {
     this.insert = db.prepare(
       'INSERT INTO ledger_entries (seq, ts, type, agent_id, actor, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
+    this.inTransaction = db.transaction((fn: () => unknown) => fn());
     this.selectHead = db.prepare('SELECT seq, hash FROM ledger_entries ORDER BY seq DESC LIMIT 1');
     this.after = db.prepare('SELECT * FROM ledger_entries WHERE seq > ? ORDER BY seq LIMIT ?');
     const tx = db.transaction((groups: readonly AppendGroup[]) => {
@@ -208,7 +211,7 @@ export class Ledger {
   atomically<T>(fn: () => T): T {
     const mark = this.uncommitted.length;
     try {
-      const result = this.db.transaction(fn).immediate();
+      const result = this.inTransaction.immediate(fn) as T;
       if (!this.db.inTransaction) this.keepRecent(this.uncommitted.splice(0));
       return result;
     } catch (error) {

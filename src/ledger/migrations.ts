@@ -290,4 +290,15 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX inbox_due ON inbox (source, status, seq);
     `,
   },
+  {
+    version: 11,
+    name: 'decisions by head commit',
+    sql: `
+      -- The other PRs at a head commit are read in the transaction of every decision (they share its
+      -- check) and the PR at a head on every check-run click: without this index each read walked
+      -- all the repository's decisions, a cost that grew with the ledger (issue 14). Its rows end
+      -- with the seq (the rowid), so the newest at a head is its last.
+      CREATE INDEX decisions_head ON decisions (repository, head_sha);
+    `,
+  },
 ];

@@ -90,7 +90,8 @@ export async function readBody(req: IncomingMessage, limit: number, budget?: Bod
       };
       const onEnd = () => {
         req.off('close', onClose);
-        resolve(Buffer.concat(chunks, size));
+        // A body that came in one chunk is that chunk: not copied again.
+        resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
       };
       const onError = (error: Error) => stop(error);
       const onClose = () => stop(new Error('the request was closed before its body ended'));

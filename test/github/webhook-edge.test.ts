@@ -1,6 +1,14 @@
+import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { dbOf } from '../../src/ledger/ledger.js';
-import { agentPullRequest, file, githubApi, postWebhook, useGithubService } from '../helpers/github.js';
+import {
+  agentPullRequest,
+  file,
+  githubApi,
+  postWebhook,
+  useGithubService,
+  WEBHOOK_SECRET,
+} from '../helpers/github.js';
 import { checkRuns, prReads } from '../helpers/github-reads.js';
 
 const ctx = useGithubService();
@@ -26,6 +34,26 @@ describe('the webhook endpoint refuses what it cannot trust, and records nothing
     expect(await res.json()).toMatchObject({ error });
     expect(deliveries().n).toBe(0);
     expect(ctx.service.github!.pendingDeliveries()).toBe(0);
+  });
+
+  it('a body that is not UTF-8, signed over its bytes: the signature is checked over its text', async () => {
+    const payload = agentPullRequest();
+    payload.pull_request.title = 'TITLE';
+    const [before, after] = JSON.stringify(payload).split('TITLE') as [string, string];
+    const body = Buffer.concat([Buffer.from(before), Buffer.from([0xff, 0xfe]), Buffer.from(after)]);
+    const res = await fetch(`http://127.0.0.1:${ctx.service.port}/api/github/webhooks`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-github-event': 'pull_request',
+        'x-github-delivery': crypto.randomUUID(),
+        'x-hub-signature-256': `sha256=${createHmac('sha256', WEBHOOK_SECRET).update(body).digest('hex')}`,
+      },
+      body,
+    });
+    expect(res.status).toBe(401);
+    expect(await res.json()).toMatchObject({ error: 'bad_signature' });
+    expect(deliveries().n).toBe(0);
   });
 
   it('a payload of the wrong shape', async () => {

@@ -111,3 +111,36 @@ describe('ledger queries by type and agent', () => {
     for (const step of onChain) expect(step).toMatch(/USING (COVERING )?INDEX ledger_entries_type_agent/);
   });
 });
+
+/**
+ * The decisions of a head commit, read in the transaction of every decision's write (a commit's
+ * check shows each PR at it) and on every check-run click: a walk over all the repository's
+ * decisions grew with the ledger (issue 14).
+ */
+const AT_HEAD_QUERIES: Record<string, [string, unknown[]]> = {
+  'the other PRs at a head commit (every decision, its commit check)': [
+    `SELECT d.number, d.outcome, json_extract(e.payload, '$.summary') AS summary
+       FROM decisions d INDEXED BY decisions_head JOIN ledger_entries e ON e.seq = d.seq
+      WHERE d.repository = ? AND d.head_sha = ? AND d.number <> ?
+        AND d.seq = (SELECT max(x.seq) FROM decisions x WHERE x.repository = d.repository AND x.number = d.number)
+      ORDER BY d.number`,
+    ['acme/web', 'a'.repeat(40), 2],
+  ],
+  'the PR most recently decided at a head commit (check-run clicks)': [
+    'SELECT number FROM decisions WHERE repository = ? AND head_sha = ? ORDER BY seq DESC LIMIT 1',
+    ['acme/web', 'a'.repeat(40)],
+  ],
+};
+
+describe('decisions by head commit', () => {
+  it.each(Object.entries(AT_HEAD_QUERIES))('%s walks the head index', async (_name, [sql, params]) => {
+    runtime ??= await testRuntime();
+    const plan = dbOf(runtime.ledger)
+      .prepare(`EXPLAIN QUERY PLAN ${sql}`)
+      .all(...params)
+      .map((row) => (row as { detail: string }).detail);
+    const outer = plan.filter((d) => /^(SCAN|SEARCH) d\b|^(SCAN|SEARCH) decisions\b/.test(d));
+    expect(outer).toHaveLength(1);
+    expect(outer[0]).toMatch(/USING (COVERING )?INDEX decisions_head \(repository=\? AND head_sha=\?\)/);
+  });
+});

@@ -207,6 +207,14 @@ export const PG_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX checkpoints_head ON checkpoints (head_seq, created_at);
     `,
   },
+  {
+    version: 4,
+    name: 'decisions by head commit',
+    sql: `
+      -- As SQLite's migration 11: the other PRs at a head commit, read with every decision.
+      CREATE INDEX decisions_head ON decisions (repository, head_sha, seq);
+    `,
+  },
 ];
 
 /** A number every replica uses for the migration lock, so two starting at once migrate once. */

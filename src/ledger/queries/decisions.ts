@@ -148,11 +148,12 @@ function windowStatements(db: LedgerDb) {
 /** What a head commit's check shows: every PR whose newest decision is at it. */
 function headStatements(db: LedgerDb) {
   return {
-    // The PRs whose newest decision is at this head commit: they share its check run.
+    // The PRs whose newest decision is at this head commit: they share its check run. Named
+    // index: for ORDER BY number the planner would rather walk all the repository's decisions.
     othersAtHead: db.prepare<[string, string, number], { number: number; outcome: string; summary: string }>(
       `-- SQLite-only: json_extract (PostgreSQL: e.payload::jsonb ->> 'summary')
        SELECT d.number, d.outcome, json_extract(e.payload, '$.summary') AS summary
-         FROM decisions d JOIN ledger_entries e ON e.seq = d.seq
+         FROM decisions d INDEXED BY decisions_head JOIN ledger_entries e ON e.seq = d.seq
         WHERE d.repository = ? AND d.head_sha = ? AND d.number <> ?
           AND d.seq = (SELECT max(x.seq) FROM decisions x WHERE x.repository = d.repository AND x.number = d.number)
         ORDER BY d.number`,

@@ -1,5 +1,7 @@
 /** What the kill switch reads: open PRs of an agent, its revocation history, Vault tokens issued to it. */
+
 import { dbOf, type LedgerSource } from '../ledger.js';
+import { prepared } from '../prepared.js';
 
 export interface OpenPullRequest {
   repository: string;
@@ -11,13 +13,12 @@ export interface OpenPullRequest {
 /** PRs whose latest decision is the agent's and not a denial: their checks must fail on revocation. */
 export function openPullRequestsOf(store: LedgerSource, agentId: string): OpenPullRequest[] {
   const db = dbOf(store);
-  const rows = db
-    .prepare(
-      `SELECT d.repository, d.number, d.head_sha, e.payload FROM decisions d JOIN ledger_entries e ON e.seq = d.seq
+  const rows = prepared(
+    db,
+    `SELECT d.repository, d.number, d.head_sha, e.payload FROM decisions d JOIN ledger_entries e ON e.seq = d.seq
        WHERE d.agent_id = ? AND d.seq = (SELECT MAX(seq) FROM decisions d2 WHERE d2.repository = d.repository AND d2.number = d.number)
          AND d.outcome != 'deny'`,
-    )
-    .all(agentId) as { repository: string; number: number; head_sha: string; payload: string }[];
+  ).all(agentId) as { repository: string; number: number; head_sha: string; payload: string }[];
   const prs: OpenPullRequest[] = [];
   for (const r of rows) {
     const installationId = (JSON.parse(r.payload) as { installationId?: unknown }).installationId;
@@ -35,12 +36,11 @@ export type RevocationRecord =
 /** An agent's revocation entries, oldest first. */
 export function revocationRecordsOf(store: LedgerSource, agentId: string): RevocationRecord[] {
   const db = dbOf(store);
-  const rows = db
-    .prepare(
-      `SELECT e.seq, e.type, e.payload FROM agent_actions a JOIN ledger_entries e ON e.seq = a.seq
+  const rows = prepared(
+    db,
+    `SELECT e.seq, e.type, e.payload FROM agent_actions a JOIN ledger_entries e ON e.seq = a.seq
        WHERE a.agent_id = ? AND a.type IN ('revocation.requested', 'revocation.effect', 'revocation.confirmed') ORDER BY a.seq`,
-    )
-    .all(agentId) as { seq: number; type: RevocationRecord['type']; payload: string }[];
+  ).all(agentId) as { seq: number; type: RevocationRecord['type']; payload: string }[];
   return rows.map((row) => {
     const p = JSON.parse(row.payload) as Record<string, unknown>;
     const revocationId = String(p.revocationId);
@@ -61,11 +61,10 @@ export function revocationRecordsOf(store: LedgerSource, agentId: string): Revoc
 /** The seq of the agent's last status change before `beforeSeq`, or 0. */
 export function statusChangeBefore(store: LedgerSource, agentId: string, beforeSeq: number): number {
   const db = dbOf(store);
-  const row = db
-    .prepare(
-      `SELECT MAX(seq) AS seq FROM agent_actions WHERE agent_id = ? AND type = 'agent.status_changed' AND seq < ?`,
-    )
-    .get(agentId, beforeSeq) as { seq: number | null };
+  const row = prepared(
+    db,
+    `SELECT MAX(seq) AS seq FROM agent_actions WHERE agent_id = ? AND type = 'agent.status_changed' AND seq < ?`,
+  ).get(agentId, beforeSeq) as { seq: number | null };
   return row.seq ?? 0;
 }
 
@@ -73,26 +72,24 @@ export function statusChangeBefore(store: LedgerSource, agentId: string, beforeS
 export function unconfirmedRevocations(store: LedgerSource): string[] {
   const db = dbOf(store);
   return (
-    db
-      .prepare(
-        `SELECT m.agent_id FROM agent_metrics m WHERE m.status = 'revoked' AND NOT EXISTS (
+    prepared(
+      db,
+      `SELECT m.agent_id FROM agent_metrics m WHERE m.status = 'revoked' AND NOT EXISTS (
            SELECT 1 FROM agent_actions c WHERE c.agent_id = m.agent_id AND c.type = 'revocation.confirmed'
              AND c.seq > (SELECT MAX(r.seq) FROM agent_actions r WHERE r.agent_id = m.agent_id AND r.type = 'revocation.requested'))
          ORDER BY m.agent_id`,
-      )
-      .all() as { agent_id: string }[]
+    ).all() as { agent_id: string }[]
   ).map((r) => r.agent_id);
 }
 
 /** The accessors of every Vault token issued to the agent (revoked with it). */
 export function vaultAccessorsOf(store: LedgerSource, agentId: string): string[] {
   const db = dbOf(store);
-  const rows = db
-    .prepare(
-      `SELECT e.payload FROM agent_actions a JOIN ledger_entries e ON e.seq = a.seq
+  const rows = prepared(
+    db,
+    `SELECT e.payload FROM agent_actions a JOIN ledger_entries e ON e.seq = a.seq
        WHERE a.agent_id = ? AND a.type = 'vault.token_issued' ORDER BY a.seq`,
-    )
-    .all(agentId) as { payload: string }[];
+  ).all(agentId) as { payload: string }[];
   return rows
     .map((r) => (JSON.parse(r.payload) as { accessor?: unknown }).accessor)
     .filter((a): a is string => typeof a === 'string');
@@ -100,11 +97,10 @@ export function vaultAccessorsOf(store: LedgerSource, agentId: string): string[]
 
 /** The seq of the agent's first status change after `afterSeq`, or null. */
 export function statusChangeAfter(store: LedgerSource, agentId: string, afterSeq: number): number | null {
-  const row = dbOf(store)
-    .prepare(
-      `SELECT MIN(seq) AS seq FROM agent_actions WHERE agent_id = ? AND type = 'agent.status_changed' AND seq > ?`,
-    )
-    .get(agentId, afterSeq) as { seq: number | null };
+  const row = prepared(
+    dbOf(store),
+    `SELECT MIN(seq) AS seq FROM agent_actions WHERE agent_id = ? AND type = 'agent.status_changed' AND seq > ?`,
+  ).get(agentId, afterSeq) as { seq: number | null };
   return row.seq;
 }
 
@@ -112,15 +108,14 @@ export function statusChangeAfter(store: LedgerSource, agentId: string, afterSeq
 export function latestRevokingChanges(
   store: LedgerSource,
 ): { agentId: string; seq: number; reason: string; actor: string }[] {
-  const rows = dbOf(store)
-    .prepare(
-      `SELECT e.seq, e.agent_id, e.actor, e.payload FROM agent_metrics m
+  const rows = prepared(
+    dbOf(store),
+    `SELECT e.seq, e.agent_id, e.actor, e.payload FROM agent_metrics m
          JOIN agent_actions a ON a.agent_id = m.agent_id AND a.type = 'agent.status_changed'
          JOIN ledger_entries e ON e.seq = a.seq
         WHERE m.status = 'revoked'
           AND a.seq = (SELECT MAX(seq) FROM agent_actions x WHERE x.agent_id = m.agent_id AND x.type = 'agent.status_changed')`,
-    )
-    .all() as { seq: number; agent_id: string; actor: string; payload: string }[];
+  ).all() as { seq: number; agent_id: string; actor: string; payload: string }[];
   return rows.map((r) => ({
     agentId: r.agent_id,
     seq: r.seq,
