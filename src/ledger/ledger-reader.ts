@@ -39,6 +39,8 @@ export function sqlOf(sql: Sql, engine: LedgerReader['engine']): string {
 export interface Dialect {
   /** The JSON value at `path` (dotted) of a JSON text column, as JavaScript reads it (a scalar). */
   json(column: string, path: string): string;
+  /** The JSON value at `path` as text (a string's own text), to compare with a literal. */
+  jsonText(column: string, path: string): string;
   /** Whether the JSON value at `path` is the text bound by the next `?`. */
   jsonIsText(column: string, path: string): string;
   /** Whether the JSON value at `path` is the whole number bound by the next `?`. */
@@ -55,6 +57,7 @@ export interface Dialect {
 
 const sqliteDialect: Dialect = {
   json: (column, path) => `json_extract(${column}, '$.${path}')`,
+  jsonText: (column, path) => `json_extract(${column}, '$.${path}')`,
   jsonIsText: (column, path) => `json_extract(${column}, '$.${path}') = ?`,
   jsonIsNumber: (column, path) => `json_extract(${column}, '$.${path}') = ?`,
   jsonIsTrue: (column, path) => `json_extract(${column}, '$.${path}') = 1`,
@@ -68,6 +71,7 @@ const sqliteDialect: Dialect = {
 const pgPath = (path: string) => `'{${path.split('.').join(',')}}'`;
 const postgresDialect: Dialect = {
   json: (column, path) => `(${column}::json #> ${pgPath(path)})`,
+  jsonText: (column, path) => `(${column}::json #>> ${pgPath(path)})`,
   jsonIsText: (column, path) =>
     `(json_typeof(${column}::json #> ${pgPath(path)}) = 'string' AND (${column}::json #>> ${pgPath(path)}) = ?)`,
   jsonIsNumber: (column, path) => `(${column}::json #> ${pgPath(path)})::text = ?::text`,
