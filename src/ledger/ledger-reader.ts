@@ -100,17 +100,27 @@ export function checkParams(params: readonly SqlParam[]): void {
   }
 }
 
+/** `map`'s value for `key`, made and kept on first use. */
+export function memo<K, V>(map: Map<K, V>, key: K, make: () => V): V {
+  const found = map.get(key);
+  if (found !== undefined) return found;
+  const made = make();
+  map.set(key, made);
+  return made;
+}
+
 const statementCache = new WeakMap<LedgerDb, Map<string, Statement>>();
 
 /** The ledger database's statement for `sql`, prepared once per database. */
 export function sqliteStatement(store: LedgerSource, sql: Sql): Statement {
   const db = dbOf(store);
   let statements = statementCache.get(db);
-  if (!statements) statementCache.set(db, (statements = new Map()));
+  if (!statements) {
+    statements = new Map();
+    statementCache.set(db, statements);
+  }
   const text = sqlOf(sql, 'sqlite');
-  let statement = statements.get(text);
-  if (!statement) statements.set(text, (statement = db.prepare(text)));
-  return statement;
+  return memo(statements, text, () => db.prepare(text));
 }
 
 /** The reader over a SQLite ledger: the same connection, so it sees its open transaction. */

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { checkParams, type LedgerReader, type Sql, type SqlParam, sqlOf } from '../ledger-reader.js';
+import { checkParams, type LedgerReader, memo, type Sql, type SqlParam, sqlOf } from '../ledger-reader.js';
 
 const INT8 = 20;
 const NUMERIC = 1700;
@@ -29,8 +29,7 @@ const translated = new Map<string, { text: string; placeholders: number }>();
  * than guessed at; so is PostgreSQL's `?` JSON operator, which this SQL cannot use.
  */
 export function postgresPlaceholders(sql: string, params: readonly SqlParam[]): string {
-  let found = translated.get(sql);
-  if (!found) translated.set(sql, (found = numberPlaceholders(sql)));
+  const found = memo(translated, sql, () => numberPlaceholders(sql));
   if (found.placeholders !== params.length)
     throw new RangeError(`the query has ${found.placeholders} placeholders and ${params.length} parameters`);
   return found.text.replace(/\$(\d+)\b(?!::)/g, (whole, n: string) =>

@@ -58,7 +58,13 @@ const queries = {
   }),
   agentCredentials: getQuery<
     [agentId: string],
-    { tier: TierId; status: AgentStatus; registered_at: string; tier_since: string; token_hash: string | null },
+    {
+      tier: TierId;
+      status: AgentStatus;
+      registered_at: string;
+      tier_since: string;
+      token_hash: string | null;
+    },
     AgentCredentials | null
   >({
     sql: 'SELECT tier, status, registered_at, tier_since, token_hash FROM agent_metrics WHERE agent_id = ?',
@@ -146,7 +152,13 @@ export function saveSessionCheckpoint(
   store: LedgerSource,
   checkpoint: { seq: number; agentId: string; state: string; savedAt: string },
 ): void {
-  queries.saveSessionCheckpoint.sync(store, checkpoint.seq, checkpoint.agentId, checkpoint.state, checkpoint.savedAt);
+  queries.saveSessionCheckpoint.sync(
+    store,
+    checkpoint.seq,
+    checkpoint.agentId,
+    checkpoint.state,
+    checkpoint.savedAt,
+  );
 }
 
 export function latestSessionCheckpoint(store: LedgerSource, agentId: string): SessionCheckpoint | null {

@@ -1,8 +1,6 @@
 import type { LedgerPayload } from '../../core/ledger-entries.js';
-import type { Ledger } from '../ledger.js';
-import { dbOf } from '../ledger.js';
 import type { LedgerDb } from '../open-ledger-db.js';
-import { asyncReads, getQuery } from './query.js';
+import { asyncReads, getQuery, perDatabase } from './query.js';
 
 export type CouncilMembership = LedgerPayload<'council.membership'>;
 
@@ -26,14 +24,5 @@ export class CouncilQueries {
   }
 }
 
-const cache = new WeakMap<LedgerDb, CouncilQueries>();
-
-/** The council queries of a ledger, one per database. */
-export function councilQueries(ledger: Ledger): CouncilQueries {
-  let queries = cache.get(dbOf(ledger));
-  if (!queries) {
-    queries = new CouncilQueries(dbOf(ledger));
-    cache.set(dbOf(ledger), queries);
-  }
-  return queries;
-}
+/** The queries of a ledger, one per database. */
+export const councilQueries = perDatabase((db) => new CouncilQueries(db));

@@ -12,7 +12,9 @@ export type PromotionEntry = {
 type PromotionRow = { type: PromotionType; actor: string; ts: string; payload: string };
 
 const toEntries = (rows: PromotionRow[]) =>
-  rows.map((r) => ({ type: r.type, actor: r.actor, ts: r.ts, payload: JSON.parse(r.payload) }) as PromotionEntry);
+  rows.map(
+    (r) => ({ type: r.type, actor: r.actor, ts: r.ts, payload: JSON.parse(r.payload) }) as PromotionEntry,
+  );
 
 const OF_AGENT = `SELECT e.type, e.actor, e.ts, e.payload FROM agent_actions a JOIN ledger_entries e ON e.seq = a.seq
         WHERE a.agent_id = ? AND a.type IN ('promotion.requested', 'promotion.voted', 'promotion.resolved')
@@ -26,7 +28,8 @@ const queries = {
   promotionHistory: allQuery<[agentId: string, promotionId: string], PromotionRow, PromotionEntry[]>({
     sql: OF_AGENT,
     bind: (agentId) => [agentId],
-    map: (rows, _agentId, promotionId) => toEntries(rows).filter((e) => e.payload.promotionId === promotionId),
+    map: (rows, _agentId, promotionId) =>
+      toEntries(rows).filter((e) => e.payload.promotionId === promotionId),
   }),
   pendingPromotionIds: allQuery<[agentId: string], PromotionRow, string[]>({
     sql: OF_AGENT,

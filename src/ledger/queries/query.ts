@@ -1,5 +1,6 @@
-import type { LedgerSource } from '../ledger.js';
+import { dbOf, type Ledger, type LedgerSource } from '../ledger.js';
 import { type LedgerReader, type Sql, type SqlParam, sqliteStatement } from '../ledger-reader.js';
+import type { LedgerDb } from '../open-ledger-db.js';
 
 /**
  * One query's SQL and row mapping, run two ways: synchronously on the SQLite ledger (today's call
@@ -94,4 +95,18 @@ type Reads<Q> = {
 /** A module's queries in their asynchronous form: `reads.name(reader, ...arguments)`. */
 export function asyncReads<Q extends Record<string, Query<never, unknown>>>(queries: Q): Reads<Q> {
   return Object.fromEntries(Object.entries(queries).map(([name, query]) => [name, query.read])) as Reads<Q>;
+}
+
+/** One `make(db)` per ledger database, made on first use (the query classes of today's call sites). */
+export function perDatabase<T>(make: (db: LedgerDb) => T): (ledger: Ledger) => T {
+  const made = new WeakMap<LedgerDb, T>();
+  return (ledger) => {
+    const db = dbOf(ledger);
+    let value = made.get(db);
+    if (value === undefined) {
+      value = make(db);
+      made.set(db, value);
+    }
+    return value;
+  };
 }

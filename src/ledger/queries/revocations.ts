@@ -92,7 +92,11 @@ const queries = {
 /** The queries of this module on either engine, through a `LedgerReader`. */
 export const revocationsAsync = asyncReads(queries);
 
-function revocationRecord(row: { seq: number; type: RevocationRecord['type']; payload: string }): RevocationRecord {
+function revocationRecord(row: {
+  seq: number;
+  type: RevocationRecord['type'];
+  payload: string;
+}): RevocationRecord {
   const p = JSON.parse(row.payload) as Record<string, unknown>;
   const revocationId = String(p.revocationId);
   if (row.type === 'revocation.requested')
