@@ -66,16 +66,19 @@ const sqliteDialect: Dialect = {
   limit: () => 'LIMIT ?',
 };
 
-// `::json`, never `::jsonb`: jsonb refuses a payload holding "\u0000" (a PR title may), which
-// would fail the query for every row. A value matches only with its JSON type, so "7" is not 7.
+// `::json`, never `::jsonb` (which refuses any payload holding "\u0000"); but PostgreSQL's JSON
+// operators refuse it too, and its text cannot hold NUL: an escaped NUL reads as U+FFFD there.
+// Escaped backslashes become "\u005c" first (the same JSON), so that every "\u0000" left is one.
+const pgJson = (column: string) =>
+  `(CASE WHEN strpos(${column}, ${String.raw`'\u0000'`}) = 0 THEN ${column} ELSE replace(replace(${column}, ${String.raw`'\\', '\u005c'), '\u0000', '\ufffd'`}) END)::json`;
 const pgPath = (path: string) => `'{${path.split('.').join(',')}}'`;
 const postgresDialect: Dialect = {
-  json: (column, path) => `(${column}::json #> ${pgPath(path)})`,
-  jsonText: (column, path) => `(${column}::json #>> ${pgPath(path)})`,
+  json: (column, path) => `(${pgJson(column)} #> ${pgPath(path)})`,
+  jsonText: (column, path) => `(${pgJson(column)} #>> ${pgPath(path)})`,
   jsonIsText: (column, path) =>
-    `(json_typeof(${column}::json #> ${pgPath(path)}) = 'string' AND (${column}::json #>> ${pgPath(path)}) = ?)`,
-  jsonIsNumber: (column, path) => `(${column}::json #> ${pgPath(path)})::text = ?::text`,
-  jsonIsTrue: (column, path) => `(${column}::json #> ${pgPath(path)})::text = 'true'`,
+    `(json_typeof(${pgJson(column)} #> ${pgPath(path)}) = 'string' AND (${pgJson(column)} #>> ${pgPath(path)}) = ?)`,
+  jsonIsNumber: (column, path) => `(${pgJson(column)} #> ${pgPath(path)})::text = ?::text`,
+  jsonIsTrue: (column, path) => `(${pgJson(column)} #> ${pgPath(path)})::text = 'true'`,
   lower: (text) => `lower((${text})::text COLLATE "C")`,
   byText: (column) => `${column} COLLATE "C"`,
   limit: () => 'LIMIT NULLIF(GREATEST(?, -1), -1)',

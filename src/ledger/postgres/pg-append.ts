@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { LedgerEntry, LedgerEntryInput } from '../../core/ledger-entries.js';
 import type { DecideEntries, InboxDeliveryInput, LedgerView } from '../async-ledger.js';
+import { pgReader } from './pg-reader.js';
 import { type EntryRow, type LedgerHead, rowToEntry, validateInput } from '../ledger.js';
 import { linkEntry } from '../link-entry.js';
 import type { OutboxMessageInput } from '../outbox.js';
@@ -113,6 +114,7 @@ async function decideInTransaction(
 ): Promise<LedgerEntryInput[]> {
   const view: LedgerView = {
     head,
+    reader: pgReader(client),
     entriesAfter: async (afterSeq, limit = 1000) => {
       const { rows } = await client.query<EntryRow & { seq: string }>(
         'SELECT * FROM ledger_entries WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3',
