@@ -3,6 +3,7 @@
  * same hostile history: each must give both engines' users the same answer. Hostile inputs first.
  */
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AsyncLedger } from '../../src/ledger/async-ledger.js';
 import { openLedger } from '../../src/ledger/ledger.js';
@@ -66,7 +67,8 @@ const SHAS = [...Object.values(SHA), SHA.a.toUpperCase(), '?', 'm'.repeat(40)];
 const AGENTS = ['docs-bot', 'test-bot', 'infra-bot', 'DOCS-BOT', 'nobody', "o'bot?%_"];
 const TIMES = ['', '2026-11-27T10:03:00.000Z', '2026-11-27T10:03', '9999', '\u{10ffff}'];
 const KEYS = ['k2', "k'1?", 'K0', 'k0', 'promotion:p1', '%'];
-const cross = <A, B>(as: readonly A[], bs: readonly B[]) => as.flatMap((a) => bs.map((b) => [a, b] as [A, B]));
+const cross = <A, B>(as: readonly A[], bs: readonly B[]) =>
+  as.flatMap((a) => bs.map((b) => [a, b] as [A, B]));
 
 /** The arguments each read is called with on both engines. */
 const CASES: Record<string, unknown[][]> = {
@@ -156,6 +158,24 @@ const CASES: Record<string, unknown[][]> = {
 };
 
 let server: PrivatePostgres;
+
+/**
+ * A database that sorts and folds case as people's languages do (ICU, en-US), as managed servers
+ * are often set up: the queries must still order and fold as SQLite does (code points, A-Z only).
+ */
+async function icuDatabase(on: PrivatePostgres): Promise<string> {
+  const url = await on.createDatabase();
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(
+      "CREATE DATABASE icu_en TEMPLATE template0 ENCODING 'UTF8' LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'",
+    );
+  } finally {
+    await client.end();
+  }
+  return url.replace(/\/[^/]+$/, '/icu_en');
+}
 let sqlite: AsyncLedger;
 let postgres: AsyncLedger;
 
@@ -164,7 +184,7 @@ beforeAll(async () => {
   let at = Date.parse('2026-11-27T10:00:00.000Z');
   const now = () => new Date(at);
   sqlite = new SqliteAsyncLedger(openLedger(join(tempDir(), 'ledger.db'), {}, now), now);
-  postgres = await openPostgresLedger(await server.createDatabase(), now);
+  postgres = await openPostgresLedger(await icuDatabase(server), now);
   // The same history on each, minute by minute: equal times, equal hashes.
   const start = at;
   await seedQueries(sqlite, () => (at += 60_000));
@@ -209,7 +229,12 @@ describe('the queries on SQLite and on PostgreSQL', () => {
     ];
     for (const [name, args] of refusals) {
       const errors = await Promise.all(
-        [sqlite, postgres].map((l) => query(name)(l.reader, ...(args as never[])).then(() => null, (e: Error) => e.message)),
+        [sqlite, postgres].map((l) =>
+          query(name)(l.reader, ...(args as never[])).then(
+            () => null,
+            (e: Error) => e.message,
+          ),
+        ),
       );
       expect(errors[0]).toMatch(/must be whole|holds a NUL/);
       expect(errors[1]).toBe(errors[0]);
@@ -243,13 +268,19 @@ describe('the queries on SQLite and on PostgreSQL', () => {
     expect(await onBoth('decisionViewsAsync.canonicalRepository', ['ACME/WEB', 7])).toBe(REPO.web);
     expect(await onBoth('decisionViewsAsync.canonicalRepository', [REPO.webUpper, 7])).toBe(REPO.webUpper);
     expect(await onBoth('decisionViewsAsync.canonicalRepository', [REPO.unicodeUpper, 3])).toBeNull();
-    expect(await onBoth('decisionViewsAsync.mergeGroupAt', [REPO.web, SHA.g])).toMatchObject({ conclusion: 'success' });
+    expect(await onBoth('decisionViewsAsync.mergeGroupAt', [REPO.web, SHA.g])).toMatchObject({
+      conclusion: 'success',
+    });
     // A title holding NUL does not take the list down on PostgreSQL; it shows U+FFFD there.
     expect(await onBoth('decisionViewsAsync.recentDecisions', [])).toContainEqual(
-      expect.objectContaining({ repository: REPO.web, number: 8, title: 'nul \u0000 and ünïcode' }),
+      expect.objectContaining({
+        repository: REPO.web,
+        number: 8,
+        title: 'nul \u0000 and ünïcode, not \\u0000',
+      }),
     );
     expect(await decisionViewsAsync.recentDecisions(postgres.reader)).toContainEqual(
-      expect.objectContaining({ number: 8, title: 'nul \ufffd and ünïcode' }),
+      expect.objectContaining({ number: 8, title: 'nul \ufffd and ünïcode, not \\u0000' }),
     );
     expect(await onBoth('checkRunsAsync.checkRunId', [REPO.quoted, SHA.c, 'Agent Governance'])).toBe(2 ** 40);
     expect(await onBoth('checkRunButtonsAsync.lastAskedApprovers', [REPO.web, 7, SHA.b])).toMatchObject({
@@ -260,6 +291,8 @@ describe('the queries on SQLite and on PostgreSQL', () => {
       { context: { expiresAt: '2026-11-27T10:00:01Z+1h', key: 'K0' }, installationId: 2 ** 33 },
       { context: { expiresAt: '2026-11-27T10:00:01Z+1h', key: "k'1?" }, installationId: 2 ** 33 },
     ]);
-    expect(await onBoth('decisionsAsync.recordedAgentDecisions', [{ since: '', until: '9', last: -1 }])).toHaveLength(7);
+    expect(
+      await onBoth('decisionsAsync.recordedAgentDecisions', [{ since: '', until: '9', last: -1 }]),
+    ).toHaveLength(7);
   });
 });

@@ -24,7 +24,13 @@ const registered = (id: string, owner: string | null): LedgerEntryInput => ({
   type: 'agent.registered',
   agentId: id,
   actor: 'alice',
-  payload: { name: id, owner, tier: 'T1', identities: { githubLogins: [], trailers: [] }, tokenHash: `h-${id}` },
+  payload: {
+    name: id,
+    owner,
+    tier: 'T1',
+    identities: { githubLogins: [], trailers: [] },
+    tokenHash: `h-${id}`,
+  },
 });
 
 type DecisionPayload = Extract<LedgerEntryInput, { type: 'decision.recorded' }>['payload'];
@@ -108,7 +114,7 @@ export const HISTORY: LedgerEntryInput[][] = [
     decision('docs-bot', REPO.web, 8, SHA.b, {
       outcome: 'require_approval',
       summary: 'same head',
-      title: 'nul \u0000 and ünïcode',
+      title: 'nul \u0000 and ünïcode, not \\u0000',
     }),
   ],
   [
@@ -123,7 +129,13 @@ export const HISTORY: LedgerEntryInput[][] = [
       type: 'pr.merged',
       agentId: 'docs-bot',
       actor: 'github',
-      payload: { repository: REPO.web, number: 7, headSha: SHA.b, mergeCommitSha: 'm'.repeat(40), tier: 'T1' },
+      payload: {
+        repository: REPO.web,
+        number: 7,
+        headSha: SHA.b,
+        mergeCommitSha: 'm'.repeat(40),
+        tier: 'T1',
+      },
     },
     {
       type: 'pr.bad_outcome',
@@ -211,7 +223,15 @@ export const HISTORY: LedgerEntryInput[][] = [
       type: 'promotion.requested',
       agentId: 'docs-bot',
       actor: 'alice',
-      payload: { promotionId: 'p1', kind: 'promotion', from: 'T1', to: 'T2', required: 1, council: false, reason: 'r' },
+      payload: {
+        promotionId: 'p1',
+        kind: 'promotion',
+        from: 'T1',
+        to: 'T2',
+        required: 1,
+        council: false,
+        reason: 'r',
+      },
     },
     {
       type: 'promotion.voted',
@@ -223,7 +243,15 @@ export const HISTORY: LedgerEntryInput[][] = [
       type: 'promotion.requested',
       agentId: 'docs-bot',
       actor: 'alice',
-      payload: { promotionId: 'p2', kind: 'promotion', from: 'T2', to: 'T3', required: 2, council: true, reason: 'r' },
+      payload: {
+        promotionId: 'p2',
+        kind: 'promotion',
+        from: 'T2',
+        to: 'T3',
+        required: 2,
+        council: true,
+        reason: 'r',
+      },
     },
     {
       type: 'promotion.resolved',
@@ -276,12 +304,29 @@ export const HISTORY: LedgerEntryInput[][] = [
 /** The history, one group a minute, then the state kept beside the chain, written through the async queries. */
 export async function seedQueries(ledger: AsyncLedger, advance: () => void): Promise<void> {
   for (const [i, group] of HISTORY.entries()) {
-    const outbox = i === 1 ? [{ target: 'github' as const, kind: 'check_run.upsert', idempotencyKey: 'o1', orderingKey: 'k', payload: {} }] : [];
+    const outbox =
+      i === 1
+        ? [
+            {
+              target: 'github' as const,
+              kind: 'check_run.upsert',
+              idempotencyKey: 'o1',
+              orderingKey: 'k',
+              payload: {},
+            },
+          ]
+        : [];
     await ledger.appendAll(group, { outbox });
     advance();
   }
   const { reader } = ledger;
-  await agentsAsync.saveSessionCheckpoint(reader, 99, 'docs-bot', '{"step":"it\'s ?"}', '2026-11-27T10:00:00.000Z');
+  await agentsAsync.saveSessionCheckpoint(
+    reader,
+    99,
+    'docs-bot',
+    '{"step":"it\'s ?"}',
+    '2026-11-27T10:00:00.000Z',
+  );
   await checkRunsAsync.rememberCheckRun(reader, REPO.quoted, SHA.c, 'Agent Governance', 0);
   await checkRunsAsync.rememberCheckRun(reader, REPO.quoted, SHA.c, 'Agent Governance', 2 ** 40);
   for (const [key, createdAt] of [
@@ -290,7 +335,19 @@ export async function seedQueries(ledger: AsyncLedger, advance: () => void): Pro
     ['K0', '2026-11-27T10:00:01Z'],
   ] as const) {
     const context = { expiresAt: `${createdAt}+1h`, key };
-    await approvalsAsync.remember(reader, key, REPO.web, 7, SHA.b, 2 ** 33, 'docs-bot', JSON.stringify(context), 'C1', '1.1', createdAt);
+    await approvalsAsync.remember(
+      reader,
+      key,
+      REPO.web,
+      7,
+      SHA.b,
+      2 ** 33,
+      'docs-bot',
+      JSON.stringify(context),
+      'C1',
+      '1.1',
+      createdAt,
+    );
   }
   await approvalsAsync.setState(reader, 'expired', 'k2');
   await approvalsAsync.rememberSlackMessage(reader, 'promotion:p1', 'C2', '2.2');

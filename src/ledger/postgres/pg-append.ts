@@ -1,12 +1,12 @@
 import type pg from 'pg';
 import type { LedgerEntry, LedgerEntryInput } from '../../core/ledger-entries.js';
 import type { DecideEntries, InboxDeliveryInput, LedgerView } from '../async-ledger.js';
-import { pgReader } from './pg-reader.js';
 import { type EntryRow, type LedgerHead, rowToEntry, validateInput } from '../ledger.js';
 import { linkEntry } from '../link-entry.js';
 import type { OutboxMessageInput } from '../outbox.js';
 import { projectEntry } from '../projections.js';
 import { runPgProjectionWrites } from './pg-projection-writes.js';
+import { pgReader } from './pg-reader.js';
 
 /** One atomic unit of a group commit: entries, the outbox messages they cause, maybe a delivery. */
 export interface PgAppendGroup {
