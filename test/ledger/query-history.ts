@@ -33,6 +33,18 @@ const registered = (id: string, owner: string | null): LedgerEntryInput => ({
   },
 });
 
+const requested = (
+  promotionId: string,
+  from: 'T1' | 'T2',
+  to: 'T2' | 'T3',
+  required: number,
+): LedgerEntryInput => ({
+  type: 'promotion.requested',
+  agentId: 'docs-bot',
+  actor: 'alice',
+  payload: { promotionId, kind: 'promotion', from, to, required, council: required > 1, reason: `to ${to}` },
+});
+
 type DecisionPayload = Extract<LedgerEntryInput, { type: 'decision.recorded' }>['payload'];
 
 const decision = (
@@ -219,40 +231,14 @@ export const HISTORY: LedgerEntryInput[][] = [
     },
   ],
   [
-    {
-      type: 'promotion.requested',
-      agentId: 'docs-bot',
-      actor: 'alice',
-      payload: {
-        promotionId: 'p1',
-        kind: 'promotion',
-        from: 'T1',
-        to: 'T2',
-        required: 1,
-        council: false,
-        reason: 'r',
-      },
-    },
+    requested('p1', 'T1', 'T2', 1),
     {
       type: 'promotion.voted',
       agentId: 'docs-bot',
       actor: 'bob',
       payload: { promotionId: 'p1', approver: 'bob', verdict: 'approve', reason: 'ok' },
     },
-    {
-      type: 'promotion.requested',
-      agentId: 'docs-bot',
-      actor: 'alice',
-      payload: {
-        promotionId: 'p2',
-        kind: 'promotion',
-        from: 'T2',
-        to: 'T3',
-        required: 2,
-        council: true,
-        reason: 'r',
-      },
-    },
+    requested('p2', 'T2', 'T3', 2),
     {
       type: 'promotion.resolved',
       agentId: 'docs-bot',
