@@ -66,6 +66,16 @@ type LatestRow = {
   inputs: string | null;
 };
 
+/** The newest decision of a PR, two fields taken from its payload in SQL. */
+export const LATEST_DECISION_SQL = perEngine(
+  (d) => `SELECT d.agent_id, d.head_sha, d.outcome, ${d.json('e.payload', 'summary')} AS summary,
+            ${d.json('e.payload', 'attribution.strength')} AS strength,
+            ${d.json('e.payload', 'diffHash')} AS diff_hash,
+            ${d.json('e.payload', 'inputs')} AS inputs
+       FROM decisions d JOIN ledger_entries e ON e.seq = d.seq
+      WHERE d.repository = ? AND d.number = ? ORDER BY d.seq DESC LIMIT 1`,
+);
+
 const parseDecision = (text: string) => JSON.parse(text) as DecisionPayload;
 
 /**
@@ -99,14 +109,7 @@ const pullRequestQueries = {
   // Read for every PR on webhooks and reconcile passes: taking two fields from the payload in SQL
   // is two to four times faster than parsing a decision of 300 files here.
   latestDecision: getQuery<[repository: string, number: number], LatestRow, LatestDecision | null>({
-    sql: perEngine(
-      (d) => `SELECT d.agent_id, d.head_sha, d.outcome, ${d.json('e.payload', 'summary')} AS summary,
-              ${d.json('e.payload', 'attribution.strength')} AS strength,
-              ${d.json('e.payload', 'diffHash')} AS diff_hash,
-              ${d.json('e.payload', 'inputs')} AS inputs
-         FROM decisions d JOIN ledger_entries e ON e.seq = d.seq
-        WHERE d.repository = ? AND d.number = ? ORDER BY d.seq DESC LIMIT 1`,
-    ),
+    sql: LATEST_DECISION_SQL,
     map: (row) =>
       row
         ? {
