@@ -1,4 +1,4 @@
-import type { LedgerEntryInput } from '../../src/core/ledger-entries.js';
+import type { LedgerEntryInput, LedgerEntryType, LedgerPayload } from '../../src/core/ledger-entries.js';
 import type { AsyncLedger } from '../../src/ledger/async-ledger.js';
 import { agentsAsync } from '../../src/ledger/queries/agents.js';
 import { approvalsAsync } from '../../src/ledger/queries/approvals.js';
@@ -44,6 +44,14 @@ const requested = (
   actor: 'alice',
   payload: { promotionId, kind: 'promotion', from, to, required, council: required > 1, reason: `to ${to}` },
 });
+
+/** An entry of `type` as the ledger is handed it. */
+const at = <T extends LedgerEntryType>(
+  type: T,
+  agentId: string | null,
+  actor: string,
+  payload: LedgerPayload<T>,
+): LedgerEntryInput => ({ type, agentId, actor, payload }) as LedgerEntryInput;
 
 type DecisionPayload = Extract<LedgerEntryInput, { type: 'decision.recorded' }>['payload'];
 
@@ -106,22 +114,17 @@ export const HISTORY: LedgerEntryInput[][] = [
     decision('test-bot', REPO.webUpper, 7, SHA.a, { outcome: 'deny' }),
   ],
   [
-    {
-      type: 'approval.recorded',
-      agentId: 'docs-bot',
-      actor: 'alice',
-      payload: {
-        repository: REPO.web,
-        number: 7,
-        approver: 'alice',
-        verdict: 'approve',
-        gate: 'review',
-        headSha: SHA.a,
-        diffHash: 'd1',
-        policyVersion: 'p1',
-        source: 'slack',
-      },
-    },
+    at('approval.recorded', 'docs-bot', 'alice', {
+      repository: REPO.web,
+      number: 7,
+      approver: 'alice',
+      verdict: 'approve',
+      gate: 'review',
+      headSha: SHA.a,
+      diffHash: 'd1',
+      policyVersion: 'p1',
+      source: 'slack',
+    }),
     decision('docs-bot', REPO.web, 7, SHA.b, { summary: 'after the push' }),
     decision('docs-bot', REPO.web, 8, SHA.b, {
       outcome: 'require_approval',
@@ -137,153 +140,105 @@ export const HISTORY: LedgerEntryInput[][] = [
   ],
   [button(false, 5, 'mallory'), button(true, 6, 'bob'), button(true, 7, "o'hara")],
   [
-    {
-      type: 'pr.merged',
-      agentId: 'docs-bot',
-      actor: 'github',
-      payload: {
-        repository: REPO.web,
-        number: 7,
-        headSha: SHA.b,
-        mergeCommitSha: 'm'.repeat(40),
-        tier: 'T1',
-      },
-    },
-    {
-      type: 'pr.bad_outcome',
-      agentId: 'docs-bot',
-      actor: 'github',
-      payload: { repository: REPO.web, number: 7, outcome: 'reverted', evidence: "revert of it's" },
-    },
-    {
-      type: 'merge_group.checked',
-      agentId: null,
-      actor: 'github',
-      payload: {
-        repository: REPO.webUpper,
-        headSha: SHA.g,
-        baseSha: null,
-        headRef: 'gh-readonly-queue/main/pr-7',
-        conclusion: 'success',
-        summary: 'ok',
-        pullRequests: [{ number: 7, headSha: SHA.b, agentId: 'docs-bot', passed: true, reason: 'allowed' }],
-      },
-    },
+    at('pr.merged', 'docs-bot', 'github', {
+      repository: REPO.web,
+      number: 7,
+      headSha: SHA.b,
+      mergeCommitSha: 'm'.repeat(40),
+      tier: 'T1',
+    }),
+    at('pr.bad_outcome', 'docs-bot', 'github', {
+      repository: REPO.web,
+      number: 7,
+      outcome: 'reverted',
+      evidence: "revert of it's",
+    }),
+    at('merge_group.checked', null, 'github', {
+      repository: REPO.webUpper,
+      headSha: SHA.g,
+      baseSha: null,
+      headRef: 'gh-readonly-queue/main/pr-7',
+      conclusion: 'success',
+      summary: 'ok',
+      pullRequests: [{ number: 7, headSha: SHA.b, agentId: 'docs-bot', passed: true, reason: 'allowed' }],
+    }),
   ],
   [
-    {
-      type: 'violation.recorded',
-      agentId: 'test-bot',
-      actor: 'github',
-      payload: {
-        violation: 'diff_size_exceeded',
-        severity: 'high',
-        consequence: 'charge_budget',
-        budgetCharge: 2.5,
-        details: '900 lines',
-        source: "pr:o'brien?",
-      },
-    },
-    {
-      type: 'violation.recorded',
-      agentId: 'test-bot',
-      actor: 'github',
-      payload: {
-        violation: 'error_budget_exhausted',
-        severity: 'medium',
-        consequence: 'suspend',
-        budgetCharge: 0,
-        details: 'budget',
-        source: 'budget',
-      },
-    },
-    {
-      type: 'agent.status_changed',
-      agentId: 'test-bot',
-      actor: 'governance',
-      payload: { from: 'active', to: 'suspended', reason: 'budget' },
-    },
+    at('violation.recorded', 'test-bot', 'github', {
+      violation: 'diff_size_exceeded',
+      severity: 'high',
+      consequence: 'charge_budget',
+      budgetCharge: 2.5,
+      details: '900 lines',
+      source: "pr:o'brien?",
+    }),
+    at('violation.recorded', 'test-bot', 'github', {
+      violation: 'error_budget_exhausted',
+      severity: 'medium',
+      consequence: 'suspend',
+      budgetCharge: 0,
+      details: 'budget',
+      source: 'budget',
+    }),
+    at('agent.status_changed', 'test-bot', 'governance', {
+      from: 'active',
+      to: 'suspended',
+      reason: 'budget',
+    }),
   ],
   [
-    {
-      type: 'agent.status_changed',
-      agentId: 'infra-bot',
-      actor: 'carol',
-      payload: { from: 'active', to: 'revoked', reason: 'leaked a key' },
-    },
-    {
-      type: 'revocation.requested',
-      agentId: 'infra-bot',
-      actor: 'carol',
-      payload: { revocationId: 'r1', reason: 'leaked a key', effects: ['github', 'vault'] },
-    },
-    {
-      type: 'revocation.effect',
-      agentId: 'infra-bot',
-      actor: 'governance',
-      payload: { revocationId: 'r1', effect: 'vault', ok: true, detail: 'revoked' },
-    },
-    {
-      type: 'vault.token_issued',
-      agentId: 'infra-bot',
-      actor: 'vault',
-      payload: { accessor: 'acc-1', ttlSeconds: 600 },
-    },
+    at('agent.status_changed', 'infra-bot', 'carol', {
+      from: 'active',
+      to: 'revoked',
+      reason: 'leaked a key',
+    }),
+    at('revocation.requested', 'infra-bot', 'carol', {
+      revocationId: 'r1',
+      reason: 'leaked a key',
+      effects: ['github', 'vault'],
+    }),
+    at('revocation.effect', 'infra-bot', 'governance', {
+      revocationId: 'r1',
+      effect: 'vault',
+      ok: true,
+      detail: 'revoked',
+    }),
+    at('vault.token_issued', 'infra-bot', 'vault', { accessor: 'acc-1', ttlSeconds: 600 }),
   ],
   [
     requested('p1', 'T1', 'T2', 1),
-    {
-      type: 'promotion.voted',
-      agentId: 'docs-bot',
-      actor: 'bob',
-      payload: { promotionId: 'p1', approver: 'bob', verdict: 'approve', reason: 'ok' },
-    },
+    at('promotion.voted', 'docs-bot', 'bob', {
+      promotionId: 'p1',
+      approver: 'bob',
+      verdict: 'approve',
+      reason: 'ok',
+    }),
     requested('p2', 'T2', 'T3', 2),
-    {
-      type: 'promotion.resolved',
-      agentId: 'docs-bot',
-      actor: 'governance',
-      payload: { promotionId: 'p1', outcome: 'applied', detail: 'applied' },
-    },
-    {
-      type: 'agent.tier_changed',
-      agentId: 'docs-bot',
-      actor: 'alice',
-      payload: { from: 'T1', to: 'T2', reason: 'earned it', kind: 'promotion' },
-    },
+    at('promotion.resolved', 'docs-bot', 'governance', {
+      promotionId: 'p1',
+      outcome: 'applied',
+      detail: 'applied',
+    }),
+    at('agent.tier_changed', 'docs-bot', 'alice', {
+      from: 'T1',
+      to: 'T2',
+      reason: 'earned it',
+      kind: 'promotion',
+    }),
   ],
   [
-    {
-      type: 'execution.lock',
-      agentId: 'docs-bot',
-      actor: 'docs-bot',
-      payload: { op: 'acquired', lockKey: 'deploy?', token: 1, detail: 'ok', ttlSeconds: 60 },
-    },
-    {
-      type: 'finding.raised',
-      agentId: null,
-      actor: 'watch',
-      payload: { key: 'k1', rule: 'r', summary: 's', evidence: [] },
-    },
-    {
-      type: 'finding.raised',
-      agentId: null,
-      actor: 'watch',
-      payload: { key: "k'2?", rule: 'r', summary: 's', evidence: [] },
-    },
+    at('execution.lock', 'docs-bot', 'docs-bot', {
+      op: 'acquired',
+      lockKey: 'deploy?',
+      token: 1,
+      detail: 'ok',
+      ttlSeconds: 60,
+    }),
+    at('finding.raised', null, 'watch', { key: 'k1', rule: 'r', summary: 's', evidence: [] }),
+    at('finding.raised', null, 'watch', { key: "k'2?", rule: 'r', summary: 's', evidence: [] }),
     { type: 'finding.resolved', agentId: null, actor: 'watch', payload: { key: 'k1' } },
-    {
-      type: 'council.membership',
-      agentId: null,
-      actor: 'slack',
-      payload: { usergroup: 'S1', members: ['alice', 'bob'], unmapped: [] },
-    },
-    {
-      type: 'session.checkpoint_saved',
-      agentId: 'docs-bot',
-      actor: 'docs-bot',
-      payload: { sha256: 'x', bytes: 2 },
-    },
+    at('council.membership', null, 'slack', { usergroup: 'S1', members: ['alice', 'bob'], unmapped: [] }),
+    at('session.checkpoint_saved', 'docs-bot', 'docs-bot', { sha256: 'x', bytes: 2 }),
   ],
 ];
 
