@@ -1,5 +1,6 @@
 import type { LedgerEntry, LedgerEntryInput } from '../core/ledger-entries.js';
 import type { LedgerHead } from './ledger.js';
+import type { LedgerReader } from './ledger-reader.js';
 import type { OutboxMessage, OutboxMessageInput, OutboxTarget } from './outbox.js';
 
 /**
@@ -40,6 +41,8 @@ export interface AsyncLedger {
   readonly inbox: AsyncInbox;
   readonly outbox: AsyncOutbox;
   readonly followers: FollowerPositions;
+  /** The projections and the chain as src/ledger/queries reads them (`decisionsAsync.latestDecision(reader, …)`). */
+  readonly reader: LedgerReader;
   close(): Promise<void>;
 }
 
@@ -49,6 +52,12 @@ export interface LedgerView {
   readonly head: LedgerHead;
   /** Entries with `seq > afterSeq` up to the head, oldest first. */
   entriesAfter(afterSeq: number, limit?: number): Promise<LedgerEntry[]>;
+  /**
+   * The queries' reader as of `head`: what was committed before the decision, nothing after (on
+   * PostgreSQL the transaction's own connection; on SQLite a read after another writer moved the
+   * head is thrown away with the decision, which is made again).
+   */
+  readonly reader: LedgerReader;
 }
 
 export type DecideEntries = (

@@ -1,7 +1,7 @@
 import type { LedgerEntry } from '../core/ledger-entries.js';
 import type { Ledger } from './ledger.js';
 import { dbOf, type LedgerSource } from './ledger.js';
-import { prepared } from './prepared.js';
+import { sqliteStatement } from './ledger-reader.js';
 
 /**
  * A ledger follower: reads the entries after its stored position and, in the same write
@@ -26,7 +26,7 @@ export class LedgerFollower {
       const last = entries.at(-1);
       if (!last) return 0;
       for (const entry of entries) this.handle(entry);
-      prepared(
+      sqliteStatement(
         db,
         'INSERT INTO follower_positions (name, seq) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET seq = excluded.seq',
       ).run(this.name, last.seq);
@@ -45,7 +45,7 @@ export class LedgerFollower {
 /** A follower's stored position, read from the database alone (0 before its first run). */
 export function followerPosition(store: LedgerSource, name: string): number {
   const db = dbOf(store);
-  const row = prepared(db, 'SELECT seq FROM follower_positions WHERE name = ?').get(name) as
+  const row = sqliteStatement(db, 'SELECT seq FROM follower_positions WHERE name = ?').get(name) as
     | { seq: number }
     | undefined;
   return row?.seq ?? 0;

@@ -16,6 +16,7 @@ import { checkChain } from './chain-check.js';
 import { followerPosition, LedgerFollower } from './followers.js';
 import { Inbox } from './inbox.js';
 import { dbOf, type Ledger, type LedgerHead } from './ledger.js';
+import { type LedgerReader, sqliteReader } from './ledger-reader.js';
 import { SqliteOutboxLeases } from './outbox-leases.js';
 import { verifyLedger } from './verify.js';
 import { ledgerVerdictOf } from './verify-verdict.js';
@@ -32,11 +33,13 @@ export class SqliteAsyncLedger implements AsyncLedger {
   readonly inbox: AsyncInbox;
   readonly outbox: AsyncOutbox;
   readonly followers: FollowerPositions;
+  readonly reader: LedgerReader;
 
   constructor(
     private readonly ledger: Ledger,
     now: () => Date = () => new Date(),
   ) {
+    this.reader = sqliteReader(ledger);
     const inbox = new Inbox(ledger, now);
     this.inbox = {
       record: async (delivery) => inbox.accept({ ...delivery, outbox: [...(delivery.outbox ?? [])] }),
@@ -90,6 +93,7 @@ export class SqliteAsyncLedger implements AsyncLedger {
   private viewAt(head: LedgerHead): LedgerView {
     return {
       head,
+      reader: this.reader,
       entriesAfter: async (afterSeq, limit = 1000) =>
         this.ledger.entriesAfter(afterSeq, limit).filter((e) => e.seq <= head.seq),
     };

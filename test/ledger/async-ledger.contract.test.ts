@@ -14,6 +14,7 @@ import type { OutboxMessageInput } from '../../src/ledger/outbox.js';
 import { pgProjectionColumns } from '../../src/ledger/postgres/pg-projection-schema.js';
 import { openPostgresLedger } from '../../src/ledger/postgres/postgres-ledger.js';
 import { PROJECTION_TABLES } from '../../src/ledger/projections.js';
+import { agentsAsync } from '../../src/ledger/queries/agents.js';
 import { SqliteAsyncLedger } from '../../src/ledger/sqlite-async-ledger.js';
 import { sqlite, tempDir } from '../helpers/agov.js';
 import { PrivatePostgres } from '../helpers/postgres-server.js';
@@ -246,6 +247,54 @@ describe.each(engines)('AsyncLedger contract: %s', (_engine, open) => {
       expect(keyOf(decision)).toBe(`${revokedAt < decision.seq ? 'deny' : 'allow'}:${i}`);
     }
     expect(await a.verifyChain()).toMatchObject({ ok: true, checked: 24 });
+  });
+
+  it("a read through the view's reader sees a revocation committed before the decision, and none after", async () => {
+    const agent = (id: string): LedgerEntryInput => ({
+      type: 'agent.registered',
+      agentId: id,
+      actor: 'alice',
+      payload: {
+        name: id,
+        owner: null,
+        tier: 'T1',
+        identities: { githubLogins: [], trailers: [] },
+        tokenHash: null,
+      },
+    });
+    const revoke = (id: string): LedgerEntryInput => ({
+      type: 'agent.status_changed',
+      agentId: id,
+      actor: 'carol',
+      payload: { from: 'active', to: 'revoked', reason: 'leaked a key' },
+    });
+    const ids = Array.from({ length: 6 }, (_, i) => `bot-${i}`);
+    await a.appendAll([...ids.map(agent), agent('bot-before'), agent('bot-same')]);
+    await b.append(revoke('bot-before'));
+    // Each round: A decides from the agent's status read in SQL through the view, while B revokes
+    // that agent at the same moment (started from inside the decision).
+    const round = async (id: string) => {
+      let revoked: Promise<LedgerEntry> | undefined;
+      const [decision] = await a.appendDecided(async (view) => {
+        revoked ??= b.append(revoke(id));
+        const before = await agentsAsync.agentStatus(view.reader, 'bot-before');
+        const status = await agentsAsync.agentStatus(view.reader, id);
+        return [entry(`${before}:${status}:${id}`)];
+      });
+      return { decision: decision!, revokedAt: (await revoked!).seq };
+    };
+    for (const { decision, revokedAt } of await Promise.all(ids.map(round))) {
+      const id = keyOf(decision)!.split(':')[2];
+      expect(keyOf(decision)).toBe(`revoked:${revokedAt < decision.seq ? 'revoked' : 'active'}:${id}`);
+    }
+    // A revocation asked of the same replica at once (on PostgreSQL it shares the decision's
+    // commit, staged before it): seen when it comes first in the chain.
+    const [sameCommit, decided] = await Promise.all([
+      a.append(revoke('bot-same')),
+      a.appendDecided(async (view) => [entry(`${await agentsAsync.agentStatus(view.reader, 'bot-same')}`)]),
+    ]);
+    expect(keyOf(decided[0]!)).toBe(sameCommit.seq < decided[0]!.seq ? 'revoked' : 'active');
+    expect(await a.verifyChain()).toMatchObject({ ok: true, checked: 23 });
   });
 
   it('a decision that throws, or decides an invalid entry, appends nothing and takes nothing else down', async () => {

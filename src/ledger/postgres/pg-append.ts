@@ -6,6 +6,7 @@ import { linkEntry } from '../link-entry.js';
 import type { OutboxMessageInput } from '../outbox.js';
 import { projectEntry } from '../projections.js';
 import { runPgProjectionWrites } from './pg-projection-writes.js';
+import { pgReader } from './pg-reader.js';
 
 /** One atomic unit of a group commit: entries, the outbox messages they cause, maybe a delivery. */
 export interface PgAppendGroup {
@@ -113,6 +114,7 @@ async function decideInTransaction(
 ): Promise<LedgerEntryInput[]> {
   const view: LedgerView = {
     head,
+    reader: pgReader(client),
     entriesAfter: async (afterSeq, limit = 1000) => {
       const { rows } = await client.query<EntryRow & { seq: string }>(
         'SELECT * FROM ledger_entries WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3',

@@ -215,6 +215,49 @@ export const PG_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX decisions_head ON decisions (repository, head_sha, seq);
     `,
   },
+  {
+    version: 5,
+    name: 'service state beside the chain: check run ids, session checkpoints, Slack requests and messages',
+    sql: `
+      -- The tables SQLite keeps beside the chain (its migrations 2-4), with the same columns, so the
+      -- queries of src/ledger/queries read and write them on either engine. GitHub's ids are bigint.
+      CREATE TABLE github_check_runs (
+        repository   text NOT NULL,
+        head_sha     text NOT NULL,
+        name         text NOT NULL,
+        check_run_id bigint NOT NULL,
+        PRIMARY KEY (repository, head_sha, name)
+      );
+
+      CREATE TABLE session_checkpoints (
+        seq        bigint PRIMARY KEY,
+        agent_id   text NOT NULL,
+        state      text NOT NULL,
+        created_at text NOT NULL
+      );
+      CREATE INDEX session_checkpoints_agent ON session_checkpoints (agent_id, seq);
+
+      CREATE TABLE slack_approvals (
+        approval_key    text PRIMARY KEY,
+        repository      text NOT NULL,
+        number          integer NOT NULL,
+        head_sha        text NOT NULL,
+        installation_id bigint,
+        agent_id        text NOT NULL,
+        context         text NOT NULL,
+        state           text NOT NULL DEFAULT 'pending',
+        channel         text,
+        ts              text,
+        created_at      text NOT NULL
+      );
+
+      CREATE TABLE slack_messages (
+        message_key text PRIMARY KEY,
+        channel     text NOT NULL,
+        ts          text NOT NULL
+      );
+    `,
+  },
 ];
 
 /** A number every replica uses for the migration lock, so two starting at once migrate once. */

@@ -11,6 +11,7 @@ import type {
 } from '../async-ledger.js';
 import { deliveryReceivedEntry } from '../inbox.js';
 import { type EntryRow, type LedgerHead, rowToEntry, validateInput } from '../ledger.js';
+import type { LedgerReader } from '../ledger-reader.js';
 import {
   ledgerVerdictOf,
   type TrustedHead,
@@ -23,6 +24,7 @@ import { PgCheckpoints } from './pg-checkpoints.js';
 import { connectPostgres } from './pg-connect.js';
 import { PgFollowerPositions } from './pg-followers.js';
 import { PgOutbox } from './pg-outbox.js';
+import { pgReader } from './pg-reader.js';
 import { verifyPgLedger } from './pg-verify.js';
 
 interface Pending {
@@ -56,6 +58,7 @@ export class PostgresLedger implements AsyncLedger {
   readonly followers: PgFollowerPositions;
   readonly inbox: AsyncInbox;
   readonly checkpoints: PgCheckpoints;
+  readonly reader: LedgerReader;
   private pending: Pending[] = [];
   private flushing = false;
 
@@ -65,6 +68,7 @@ export class PostgresLedger implements AsyncLedger {
     readonly where: string,
     private readonly now: () => Date = () => new Date(),
   ) {
+    this.reader = pgReader(pool);
     this.outbox = new PgOutbox(pool, now);
     this.followers = new PgFollowerPositions(pool, now);
     this.inbox = { record: (delivery) => this.recordDelivery(delivery) };

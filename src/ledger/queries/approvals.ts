@@ -1,8 +1,8 @@
-import type { Statement } from 'better-sqlite3';
 import type { LedgerPayload } from '../../core/ledger-entries.js';
 import type { Ledger } from '../ledger.js';
-import { dbOf } from '../ledger.js';
+import { perEngine } from '../ledger-reader.js';
 import type { LedgerDb } from '../open-ledger-db.js';
+import { allQuery, asyncReads, getQuery, perDatabase, runQuery } from './query.js';
 
 /** Where an approval request in Slack stands: waiting for votes, or how it ended. */
 export const APPROVAL_REQUEST_STATES = ['pending', 'approved', 'rejected', 'closed', 'expired'] as const;
@@ -39,59 +39,123 @@ interface RequestRow {
   head_sha: string;
 }
 
+const REQUEST = 'SELECT context, state, installation_id, head_sha FROM slack_approvals';
+type Context = unknown;
+
+const queries = {
+  // A request posted again (a retried delivery) keeps its context and state; only its message moves.
+  remember: runQuery<
+    [
+      approvalKey: string,
+      repository: string,
+      number: number,
+      headSha: string,
+      installationId: number | null,
+      agentId: string,
+      context: string,
+      channel: string,
+      ts: string,
+      createdAt: string,
+    ]
+  >(
+    `INSERT INTO slack_approvals (approval_key, repository, number, head_sha, installation_id, agent_id, context, channel, ts, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (approval_key) DO UPDATE SET channel = excluded.channel, ts = excluded.ts`,
+  ),
+  request: getQuery<
+    [approvalKey: string],
+    RequestRow,
+    { context: Context; state: ApprovalRequestState; installationId: number | null } | null
+  >({
+    sql: `${REQUEST} WHERE approval_key = ?`,
+    map: (row) =>
+      row
+        ? { context: contextOf(row), state: stateOf(row.state), installationId: row.installation_id }
+        : null,
+  }),
+  state: getQuery<[approvalKey: string], { state: string }, ApprovalRequestState | null>({
+    sql: 'SELECT state FROM slack_approvals WHERE approval_key = ?',
+    map: (row) => (row ? stateOf(row.state) : null),
+  }),
+  message: getQuery<
+    [approvalKey: string],
+    { channel: string | null; ts: string | null },
+    SlackMessageRef | null
+  >({
+    sql: 'SELECT channel, ts FROM slack_approvals WHERE approval_key = ?',
+    map: (row) => (row?.channel && row.ts ? { channel: row.channel, ts: row.ts } : null),
+  }),
+  setState: runQuery<[state: ApprovalRequestState, approvalKey: string]>(
+    'UPDATE slack_approvals SET state = ? WHERE approval_key = ?',
+  ),
+  pendingOnPullRequest: allQuery<
+    [repository: string, number: number],
+    RequestRow,
+    { context: Context; headSha: string }[]
+  >({
+    sql: perEngine(
+      (d) =>
+        `${REQUEST} WHERE repository = ? AND number = ? AND state = 'pending' ORDER BY ${d.byText('created_at')}, ${d.byText('approval_key')}`,
+    ),
+    map: (rows) => rows.map((row) => ({ context: contextOf(row), headSha: row.head_sha })),
+  }),
+  pendingOfAgent: allQuery<[agentId: string], RequestRow, Context[]>({
+    sql: perEngine(
+      (d) =>
+        `${REQUEST} WHERE agent_id = ? AND state = 'pending' ORDER BY ${d.byText('created_at')}, ${d.byText('approval_key')}`,
+    ),
+    map: (rows) => rows.map((row) => contextOf(row)),
+  }),
+  pending: allQuery<[], RequestRow, { context: Context; installationId: number | null }[]>({
+    sql: perEngine(
+      (d) =>
+        `${REQUEST} WHERE state = 'pending' ORDER BY ${d.byText('created_at')}, ${d.byText('approval_key')}`,
+    ),
+    map: (rows) => rows.map((row) => ({ context: contextOf(row), installationId: row.installation_id })),
+  }),
+  slackVotes: allQuery<
+    [repository: string, number: number, headSha: string],
+    { approver: string; verdict: string },
+    SlackVote[]
+  >({
+    sql: "SELECT approver, verdict FROM approvals WHERE repository = ? AND number = ? AND head_sha = ? AND source = 'slack' ORDER BY seq",
+    map: (rows) => rows.map((row) => ({ approver: row.approver, verdict: verdictOf(row.verdict) })),
+  }),
+  latestDecision: getQuery<
+    [repository: string, number: number],
+    { payload: string },
+    LedgerPayload<'decision.recorded'> | null
+  >({
+    sql: 'SELECT e.payload FROM decisions d JOIN ledger_entries e ON e.seq = d.seq WHERE d.repository = ? AND d.number = ? ORDER BY d.seq DESC LIMIT 1',
+    map: (row) => (row ? (JSON.parse(row.payload) as LedgerPayload<'decision.recorded'>) : null),
+  }),
+  slackMessage: getQuery<[messageKey: string], SlackMessageRef, SlackMessageRef | null>({
+    sql: 'SELECT channel, ts FROM slack_messages WHERE message_key = ?',
+    map: (row) => (row ? { channel: row.channel, ts: row.ts } : null),
+  }),
+  rememberSlackMessage: runQuery<[messageKey: string, channel: string, ts: string]>(
+    `INSERT INTO slack_messages (message_key, channel, ts) VALUES (?, ?, ?)
+       ON CONFLICT (message_key) DO UPDATE SET channel = excluded.channel, ts = excluded.ts`,
+  ),
+};
+
+/**
+ * The queries of this module on either engine, through a `LedgerReader`. A request's context
+ * comes back as stored (`unknown`): the caller says which type it is, as with `approvalQueries<C>`.
+ */
+export const approvalsAsync = asyncReads(queries);
+
 /**
  * The Slack approval requests (`slack_approvals`), the Slack votes on a PR's head, and the other
  * Slack messages updated in place (`slack_messages`). `C` is the caller's request context: the
  * ledger stores it as JSON and gives back what was stored, without looking inside.
  */
 export class ApprovalQueries<C> {
-  private readonly upsert: Statement<
-    [string, string, number, string, number | null, string, string, string, string, string]
-  >;
-  private readonly selectRequest: Statement<[string], RequestRow>;
-  private readonly selectState: Statement<[string], { state: string }>;
-  private readonly selectMessage: Statement<[string], { channel: string | null; ts: string | null }>;
-  private readonly updateState: Statement<[string, string]>;
-  private readonly selectPendingOnPr: Statement<[string, number], RequestRow>;
-  private readonly selectPendingOfAgent: Statement<[string], RequestRow>;
-  private readonly selectPending: Statement<[], RequestRow>;
-  private readonly selectVotes: Statement<[string, number, string], { approver: string; verdict: string }>;
-  private readonly selectLatestDecision: Statement<[string, number], { payload: string }>;
-  private readonly selectSlackMessage: Statement<[string], SlackMessageRef>;
-  private readonly upsertSlackMessage: Statement<[string, string, string]>;
-
-  constructor(db: LedgerDb) {
-    const request = 'SELECT context, state, installation_id, head_sha FROM slack_approvals';
-    // A request posted again (a retried delivery) keeps its context and state; only its message moves.
-    this.upsert = db.prepare(
-      `INSERT INTO slack_approvals (approval_key, repository, number, head_sha, installation_id, agent_id, context, channel, ts, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (approval_key) DO UPDATE SET channel = excluded.channel, ts = excluded.ts`,
-    );
-    this.selectRequest = db.prepare(`${request} WHERE approval_key = ?`);
-    this.selectState = db.prepare('SELECT state FROM slack_approvals WHERE approval_key = ?');
-    this.selectMessage = db.prepare('SELECT channel, ts FROM slack_approvals WHERE approval_key = ?');
-    this.updateState = db.prepare('UPDATE slack_approvals SET state = ? WHERE approval_key = ?');
-    this.selectPendingOnPr = db.prepare(
-      `${request} WHERE repository = ? AND number = ? AND state = 'pending'`,
-    );
-    this.selectPendingOfAgent = db.prepare(`${request} WHERE agent_id = ? AND state = 'pending'`);
-    this.selectPending = db.prepare(`${request} WHERE state = 'pending' ORDER BY created_at`);
-    this.selectVotes = db.prepare(
-      "SELECT approver, verdict FROM approvals WHERE repository = ? AND number = ? AND head_sha = ? AND source = 'slack' ORDER BY seq",
-    );
-    this.selectLatestDecision = db.prepare(
-      'SELECT e.payload FROM decisions d JOIN ledger_entries e ON e.seq = d.seq WHERE d.repository = ? AND d.number = ? ORDER BY d.seq DESC LIMIT 1',
-    );
-    this.selectSlackMessage = db.prepare('SELECT channel, ts FROM slack_messages WHERE message_key = ?');
-    this.upsertSlackMessage = db.prepare(
-      `INSERT INTO slack_messages (message_key, channel, ts) VALUES (?, ?, ?)
-       ON CONFLICT (message_key) DO UPDATE SET channel = excluded.channel, ts = excluded.ts`,
-    );
-  }
+  constructor(private readonly db: LedgerDb) {}
 
   /** Stores a request once its message is posted; posted again, only where its message is changes. */
   remember(r: PostedApprovalRequest<C>): void {
-    this.upsert.run(
+    queries.remember.sync(
+      this.db,
       r.approvalKey,
       r.repository,
       r.number,
@@ -109,87 +173,75 @@ export class ApprovalQueries<C> {
   request(
     approvalKey: string,
   ): { context: C; state: ApprovalRequestState; installationId: number | null } | null {
-    const row = this.selectRequest.get(approvalKey);
-    return row
-      ? { context: contextOf<C>(row), state: stateOf(row.state), installationId: row.installation_id }
-      : null;
+    return queries.request.sync(this.db, approvalKey) as {
+      context: C;
+      state: ApprovalRequestState;
+      installationId: number | null;
+    } | null;
   }
 
   /** A request's state without its context; null when none was stored. */
   state(approvalKey: string): ApprovalRequestState | null {
-    const row = this.selectState.get(approvalKey);
-    return row ? stateOf(row.state) : null;
+    return queries.state.sync(this.db, approvalKey);
   }
 
   /** Where a request's message is; null until it is posted. */
   message(approvalKey: string): SlackMessageRef | null {
-    const row = this.selectMessage.get(approvalKey);
-    return row?.channel && row.ts ? { channel: row.channel, ts: row.ts } : null;
+    return queries.message.sync(this.db, approvalKey);
   }
 
   setState(approvalKey: string, state: ApprovalRequestState): void {
-    this.updateState.run(state, approvalKey);
+    queries.setState.sync(this.db, state, approvalKey);
   }
 
-  /** The requests still waiting on a PR, each with the head commit it was posted for. */
+  /** The requests still waiting on a PR, oldest first, each with the head commit it was posted for. */
   pendingOnPullRequest(repository: string, number: number): { context: C; headSha: string }[] {
-    return this.selectPendingOnPr
-      .all(repository, number)
-      .map((row) => ({ context: contextOf<C>(row), headSha: row.head_sha }));
+    return queries.pendingOnPullRequest.sync(this.db, repository, number) as {
+      context: C;
+      headSha: string;
+    }[];
   }
 
-  /** The requests of one agent still waiting. */
+  /** The requests of one agent still waiting, oldest first. */
   pendingOfAgent(agentId: string): C[] {
-    return this.selectPendingOfAgent.all(agentId).map((row) => contextOf<C>(row));
+    return queries.pendingOfAgent.sync(this.db, agentId) as C[];
   }
 
   /** Every request still waiting, oldest first, with the installation it was posted for. */
   pending(): { context: C; installationId: number | null }[] {
-    return this.selectPending
-      .all()
-      .map((row) => ({ context: contextOf<C>(row), installationId: row.installation_id }));
+    return queries.pending.sync(this.db) as { context: C; installationId: number | null }[];
   }
 
   /** The votes given in Slack on a PR's head commit, in the order given. */
   slackVotes(repository: string, number: number, headSha: string): SlackVote[] {
-    return this.selectVotes.all(repository, number, headSha).map((row) => ({
-      approver: row.approver,
-      verdict: verdictOf(row.verdict),
-    }));
+    return queries.slackVotes.sync(this.db, repository, number, headSha);
   }
 
   /** The newest decision recorded on a PR; null when there is none. */
   latestDecision(repository: string, number: number): LedgerPayload<'decision.recorded'> | null {
-    const row = this.selectLatestDecision.get(repository, number);
-    return row ? (JSON.parse(row.payload) as LedgerPayload<'decision.recorded'>) : null;
+    return queries.latestDecision.sync(this.db, repository, number);
   }
 
   /** Where a message updated in place (a promotion request) was posted; null when it was not. */
   slackMessage(messageKey: string): SlackMessageRef | null {
-    const row = this.selectSlackMessage.get(messageKey);
-    return row ? { channel: row.channel, ts: row.ts } : null;
+    return queries.slackMessage.sync(this.db, messageKey);
   }
 
   rememberSlackMessage(messageKey: string, message: SlackMessageRef): void {
-    this.upsertSlackMessage.run(messageKey, message.channel, message.ts);
+    queries.rememberSlackMessage.sync(this.db, messageKey, message.channel, message.ts);
   }
 }
 
-const cache = new WeakMap<LedgerDb, ApprovalQueries<unknown>>();
+const perLedger = perDatabase((db) => new ApprovalQueries<unknown>(db));
 
-/** The approval queries of a ledger, their statements prepared once per database. */
+/** The approval queries of a ledger, one per database. */
 export function approvalQueries<C>(ledger: Ledger): ApprovalQueries<C> {
-  let queries = cache.get(dbOf(ledger));
-  if (!queries) {
-    queries = new ApprovalQueries<unknown>(dbOf(ledger));
-    cache.set(dbOf(ledger), queries);
-  }
   // The class only stores and returns the context as JSON: which type it is, the caller says.
-  return queries as ApprovalQueries<C>;
+  return perLedger(ledger) as ApprovalQueries<C>;
 }
 
-function contextOf<C>(row: { context: string }): C {
-  return JSON.parse(row.context) as C;
+function contextOf(row: { context: string }): Context {
+  return JSON.parse(row.context) as Context;
 }
 
 function stateOf(value: string): ApprovalRequestState {

@@ -1,6 +1,7 @@
 import type { LedgerPayload } from '../../core/ledger-entries.js';
-import { dbOf, type LedgerSource } from '../ledger.js';
-import type { LedgerDb } from '../open-ledger-db.js';
+import type { LedgerSource } from '../ledger.js';
+import { perEngine } from '../ledger-reader.js';
+import { asyncReads, getQuery } from './query.js';
 
 type Click = LedgerPayload<'check_run.button'>;
 
@@ -11,30 +12,36 @@ export interface AskedApprovers {
 }
 
 // Clicks are rare: the `(type, agent_id)` index narrows to them, and the JSON is matched in SQL.
-function prepare(db: LedgerDb) {
-  return {
-    ofDelivery: db.prepare<[number], { payload: string }>(
-      `-- SQLite-only: json_extract (PostgreSQL: payload::jsonb ->> 'field')
-       SELECT payload FROM ledger_entries WHERE type = 'check_run.button'
-          AND json_extract(payload, '$.deliverySeq') = ? LIMIT 1`,
+const queries = {
+  clickOfDelivery: getQuery<[deliverySeq: number], { payload: string }, Click | null>({
+    sql: perEngine(
+      (d) => `SELECT payload FROM ledger_entries WHERE type = 'check_run.button'
+          AND ${d.jsonIsNumber('payload', 'deliverySeq')} ORDER BY seq LIMIT 1`,
     ),
-    lastAsked: db.prepare<[string, number, string], { ts: string; payload: string }>(
-      `SELECT ts, payload FROM ledger_entries WHERE type = 'check_run.button'
-          AND json_extract(payload, '$.repository') = ? AND json_extract(payload, '$.number') = ?
-          AND json_extract(payload, '$.headSha') = ? AND json_extract(payload, '$.button') = 'ask_approvers'
-          AND json_extract(payload, '$.accepted') = 1
+    map: (row) => (row ? (JSON.parse(row.payload) as Click) : null),
+  }),
+  lastAskedApprovers: getQuery<
+    [repository: string, number: number, headSha: string],
+    { ts: string; payload: string },
+    AskedApprovers | null
+  >({
+    sql: perEngine(
+      (d) => `SELECT ts, payload FROM ledger_entries WHERE type = 'check_run.button'
+          AND ${d.jsonIsText('payload', 'repository')} AND ${d.jsonIsNumber('payload', 'number')}
+          AND ${d.jsonIsText('payload', 'headSha')} AND ${d.jsonText('payload', 'button')} = 'ask_approvers'
+          AND ${d.jsonIsTrue('payload', 'accepted')}
         ORDER BY seq DESC LIMIT 1`,
     ),
-  };
-}
+    map: (row) => (row ? { ts: row.ts, sender: (JSON.parse(row.payload) as Click).sender } : null),
+  }),
+};
 
-const cache = new WeakMap<LedgerDb, ReturnType<typeof prepare>>();
-const statements = (db: LedgerDb) => cache.get(db) ?? cache.set(db, prepare(db)).get(db)!;
+/** The queries of this module on either engine, through a `LedgerReader`. */
+export const checkRunButtonsAsync = asyncReads(queries);
 
 /** The click a webhook delivery already recorded (its processing is being retried), or null. */
 export function clickOfDelivery(store: LedgerSource, deliverySeq: number): Click | null {
-  const row = statements(dbOf(store)).ofDelivery.get(deliverySeq);
-  return row ? (JSON.parse(row.payload) as Click) : null;
+  return queries.clickOfDelivery.sync(store, deliverySeq);
 }
 
 /** The newest accepted "Ask approvers again" on a PR at a commit, or null. */
@@ -44,6 +51,5 @@ export function lastAskedApprovers(
   number: number,
   headSha: string,
 ): AskedApprovers | null {
-  const row = statements(dbOf(store)).lastAsked.get(repository, number, headSha);
-  return row ? { ts: row.ts, sender: (JSON.parse(row.payload) as Click).sender } : null;
+  return queries.lastAskedApprovers.sync(store, repository, number, headSha);
 }

@@ -1,7 +1,8 @@
 import type { LedgerPayload } from '../../core/ledger-entries.js';
 import type { ApprovalReceipt, Attribution } from '../../core/policy/decision.js';
-import { dbOf, type LedgerSource } from '../ledger.js';
-import type { LedgerDb } from '../open-ledger-db.js';
+import type { LedgerSource } from '../ledger.js';
+import { perEngine } from '../ledger-reader.js';
+import { allQuery, asyncReads, eachQuery, getQuery } from './query.js';
 
 type DecisionPayload = LedgerPayload<'decision.recorded'>;
 
@@ -55,120 +56,204 @@ interface ReceiptRow {
   ts: string;
 }
 
+type LatestRow = {
+  agent_id: string | null;
+  head_sha: string;
+  outcome: string;
+  summary: string;
+  strength: string | null;
+  diff_hash: string | null;
+  inputs: string | null;
+};
+
+/** The newest decision of a PR, two fields taken from its payload in SQL. */
+export const LATEST_DECISION_SQL = perEngine(
+  (d) => `SELECT d.agent_id, d.head_sha, d.outcome, ${d.json('e.payload', 'summary')} AS summary,
+            ${d.json('e.payload', 'attribution.strength')} AS strength,
+            ${d.json('e.payload', 'diffHash')} AS diff_hash,
+            ${d.json('e.payload', 'inputs')} AS inputs
+       FROM decisions d JOIN ledger_entries e ON e.seq = d.seq
+      WHERE d.repository = ? AND d.number = ? ORDER BY d.seq DESC LIMIT 1`,
+);
+
+const parseDecision = (text: string) => JSON.parse(text) as DecisionPayload;
+
 /**
  * What the gate reads about pull requests: one PR's decisions and receipts (on every webhook and
  * reconcile pass), and the PRs waiting for people.
  */
-function pullRequestStatements(db: LedgerDb) {
-  return {
-    waitingSince: db.prepare<[string, number, string], { ts: string | null }>(
-      "SELECT MIN(ts) AS ts FROM decisions WHERE repository = ? AND number = ? AND head_sha = ? AND outcome = 'require_approval'",
-    ),
-    receipts: db.prepare<[string, number], ReceiptRow>(
-      `SELECT approver, verdict, gate, head_sha, diff_hash, policy_version, source, ts FROM approvals
+const pullRequestQueries = {
+  waitingSince: getQuery<
+    [repository: string, number: number, headSha: string],
+    { ts: string | null },
+    string | null
+  >({
+    sql: "SELECT MIN(ts) AS ts FROM decisions WHERE repository = ? AND number = ? AND head_sha = ? AND outcome = 'require_approval'",
+    map: (row) => row?.ts ?? null,
+  }),
+  approvalReceipts: allQuery<[repository: string, number: number], ReceiptRow, ApprovalReceipt[]>({
+    sql: `SELECT approver, verdict, gate, head_sha, diff_hash, policy_version, source, ts FROM approvals
         WHERE repository = ? AND number = ? ORDER BY seq`,
-    ),
-    // Read for every PR on webhooks and reconcile passes: taking two fields from the payload in SQL
-    // is two to four times faster than parsing a decision of 300 files here.
-    latest: db.prepare<
-      [string, number],
-      {
-        agent_id: string | null;
-        head_sha: string;
-        outcome: string;
-        summary: string;
-        strength: string | null;
-        diff_hash: string | null;
-        inputs: string | null;
-      }
-    >(
-      `-- SQLite-only: json_extract (PostgreSQL: e.payload::jsonb ->> 'summary', #>> '{attribution,strength}')
-       SELECT d.agent_id, d.head_sha, d.outcome, json_extract(e.payload, '$.summary') AS summary,
-              json_extract(e.payload, '$.attribution.strength') AS strength,
-              json_extract(e.payload, '$.diffHash') AS diff_hash,
-              json_extract(e.payload, '$.inputs') AS inputs
-         FROM decisions d JOIN ledger_entries e ON e.seq = d.seq
+    map: (rows) =>
+      rows.map((r) => ({
+        approver: r.approver,
+        verdict: r.verdict,
+        gate: r.gate,
+        headSha: r.head_sha,
+        diffHash: r.diff_hash,
+        policyVersion: r.policy_version,
+        source: r.source,
+        at: r.ts,
+      })),
+  }),
+  // Read for every PR on webhooks and reconcile passes: taking two fields from the payload in SQL
+  // is two to four times faster than parsing a decision of 300 files here.
+  latestDecision: getQuery<[repository: string, number: number], LatestRow, LatestDecision | null>({
+    sql: LATEST_DECISION_SQL,
+    map: (row) =>
+      row
+        ? {
+            agentId: row.agent_id,
+            headSha: row.head_sha,
+            outcome: row.outcome,
+            summary: row.summary,
+            attribution: row.strength === 'claimed' ? 'claimed' : 'authenticated',
+            diffHash: row.diff_hash,
+            inputs: row.inputs,
+          }
+        : null,
+  }),
+  newestDecision: getQuery<
+    [repository: string, number: number],
+    { agent_id: string | null; payload: string },
+    { agentId: string | null; payload: DecisionPayload } | null
+  >({
+    sql: `SELECT d.agent_id, e.payload FROM decisions d JOIN ledger_entries e ON e.seq = d.seq
         WHERE d.repository = ? AND d.number = ? ORDER BY d.seq DESC LIMIT 1`,
-    ),
-    newest: db.prepare<[string, number], { agent_id: string | null; payload: string }>(
-      `SELECT d.agent_id, e.payload FROM decisions d JOIN ledger_entries e ON e.seq = d.seq
-        WHERE d.repository = ? AND d.number = ? ORDER BY d.seq DESC LIMIT 1`,
-    ),
-    atHead: db.prepare<[string, string], { number: number }>(
-      'SELECT number FROM decisions WHERE repository = ? AND head_sha = ? ORDER BY seq DESC LIMIT 1',
-    ),
-    // Newest first: the decision at the head wins over older heads.
-    ofPullRequest: db.prepare<[string, number, string], { payload: string }>(
-      `SELECT e.payload FROM decisions d JOIN ledger_entries e ON e.seq = d.seq
+    map: (row) => (row ? { agentId: row.agent_id, payload: parseDecision(row.payload) } : null),
+  }),
+  pullRequestAtHead: getQuery<[repository: string, headSha: string], { number: number }, number | null>({
+    sql: 'SELECT number FROM decisions WHERE repository = ? AND head_sha = ? ORDER BY seq DESC LIMIT 1',
+    map: (row) => row?.number ?? null,
+  }),
+  // Newest first: the decision at the head wins over older heads.
+  recordedFiles: eachQuery<
+    [repository: string, number: number, headSha: string],
+    { payload: string },
+    NonNullable<DecisionPayload['files']> | null
+  >({
+    sql: `SELECT e.payload FROM decisions d JOIN ledger_entries e ON e.seq = d.seq
         WHERE d.repository = ? AND d.number = ?
         ORDER BY CASE WHEN d.head_sha = ? THEN 0 ELSE 1 END, d.seq DESC`,
-    ),
-    waiting: db.prepare<
-      [],
-      { repository: string; number: number; head_sha: string; ts: string; payload: string }
-    >(
-      `SELECT d.repository, d.number, d.head_sha, d.ts, e.payload FROM decisions d
+    map: (rows) => {
+      for (const row of rows) {
+        const files = parseDecision(row.payload).files;
+        if (files !== undefined) return files;
+      }
+      return null;
+    },
+  }),
+  newestDecisionsWaiting: allQuery<
+    [],
+    { repository: string; number: number; head_sha: string; ts: string; payload: string },
+    WaitingDecision[]
+  >({
+    sql: `SELECT d.repository, d.number, d.head_sha, d.ts, e.payload FROM decisions d
          JOIN ledger_entries e ON e.seq = d.seq
         WHERE d.outcome = 'require_approval'
-          AND d.seq = (SELECT MAX(seq) FROM decisions x WHERE x.repository = d.repository AND x.number = d.number)`,
-    ),
-  };
-}
+          AND d.seq = (SELECT MAX(seq) FROM decisions x WHERE x.repository = d.repository AND x.number = d.number)
+        ORDER BY d.seq`,
+    map: (rows) =>
+      rows.map((r) => ({
+        repository: r.repository,
+        number: r.number,
+        headSha: r.head_sha,
+        ts: r.ts,
+        payload: parseDecision(r.payload),
+      })),
+  }),
+};
 
 /** What the watchers, suggestions and the backtest read over a window of time or sequence. */
-function windowStatements(db: LedgerDb) {
-  return {
-    recorded: db.prepare<
-      [string, string, number],
-      { seq: number; ts: string; agent_id: string; payload: string }
-    >(
-      `SELECT seq, ts, agent_id, payload FROM ledger_entries
+const windowQueries = {
+  recordedAgentDecisions: allQuery<
+    [window: { since: string; until: string; last: number }],
+    { seq: number; ts: string; agent_id: string; payload: string },
+    RecordedDecision[]
+  >({
+    sql: perEngine(
+      (d) => `SELECT seq, ts, agent_id, payload FROM ledger_entries
         WHERE type = 'decision.recorded' AND agent_id IS NOT NULL AND ts >= ? AND ts <= ?
-        ORDER BY seq DESC LIMIT ?`,
+        ORDER BY seq DESC ${d.limit()}`,
     ),
-    since: db.prepare<
-      [string],
-      { agent_id: string | null; repository: string; number: number; outcome: string; ts: string }
-    >('SELECT agent_id, repository, number, outcome, ts FROM decisions WHERE ts >= ?'),
-    payloadsSince: db.prepare<[string], { payload: string }>(
-      "SELECT payload FROM ledger_entries WHERE type = 'decision.recorded' AND ts >= ?",
-    ),
-    allowedSince: db.prepare<[string], { repository: string; number: number }>(
-      "SELECT repository, number FROM decisions WHERE outcome = 'allow' AND ts >= ?",
-    ),
-    approversSince: db.prepare<[string], { approver: string }>(
-      "SELECT approver FROM approvals WHERE verdict = 'approve' AND ts >= ?",
-    ),
-    councilMembership: db.prepare<[number, number], { payload: string }>(
-      "SELECT payload FROM ledger_entries WHERE seq > ? AND seq <= ? AND type = 'council.membership' ORDER BY seq DESC LIMIT 1",
-    ),
-  };
-}
+    bind: (window) => [window.since, window.until, window.last],
+    map: (rows) =>
+      rows
+        .reverse()
+        .map((r) => ({ seq: r.seq, ts: r.ts, agentId: r.agent_id, payload: parseDecision(r.payload) })),
+  }),
+  decisionsSince: allQuery<
+    [since: string],
+    { agent_id: string | null; repository: string; number: number; outcome: string; ts: string },
+    DecisionSeen[]
+  >({
+    sql: 'SELECT agent_id, repository, number, outcome, ts FROM decisions WHERE ts >= ? ORDER BY seq',
+    map: (rows) =>
+      rows.map((r) => ({
+        agentId: r.agent_id,
+        repository: r.repository,
+        number: r.number,
+        outcome: r.outcome,
+        ts: r.ts,
+      })),
+  }),
+  decisionPayloadsSince: allQuery<[since: string], { payload: string }, DecisionPayload[]>({
+    sql: "SELECT payload FROM ledger_entries WHERE type = 'decision.recorded' AND ts >= ? ORDER BY seq",
+    map: (rows) => rows.map((r) => parseDecision(r.payload)),
+  }),
+  allowedPullRequestsSince: allQuery<[since: string], { repository: string; number: number }, string[]>({
+    sql: "SELECT repository, number FROM decisions WHERE outcome = 'allow' AND ts >= ? ORDER BY seq",
+    map: (rows) => rows.map((r) => `${r.repository}#${r.number}`),
+  }),
+  approversSince: allQuery<[since: string], { approver: string }, string[]>({
+    sql: "SELECT approver FROM approvals WHERE verdict = 'approve' AND ts >= ? ORDER BY seq",
+    map: (rows) => rows.map((r) => r.approver),
+  }),
+  councilMembershipBetween: getQuery<
+    [afterSeq: number, upToSeq: number],
+    { payload: string },
+    string[] | null
+  >({
+    sql: "SELECT payload FROM ledger_entries WHERE seq > ? AND seq <= ? AND type = 'council.membership' ORDER BY seq DESC LIMIT 1",
+    map: (row) => (row ? (JSON.parse(row.payload) as LedgerPayload<'council.membership'>).members : null),
+  }),
+};
 
 /** What a head commit's check shows: every PR whose newest decision is at it. */
-function headStatements(db: LedgerDb) {
-  return {
-    // The PRs whose newest decision is at this head commit: they share its check run. Named
-    // index: for ORDER BY number the planner would rather walk all the repository's decisions.
-    othersAtHead: db.prepare<[string, string, number], { number: number; outcome: string; summary: string }>(
-      `-- SQLite-only: json_extract (PostgreSQL: e.payload::jsonb ->> 'summary')
-       SELECT d.number, d.outcome, json_extract(e.payload, '$.summary') AS summary
-         FROM decisions d INDEXED BY decisions_head JOIN ledger_entries e ON e.seq = d.seq
+const headQueries = {
+  // The PRs whose newest decision is at this head commit: they share its check run.
+  otherDecisionsAtHead: allQuery<
+    [repository: string, headSha: string, number: number],
+    { number: number; outcome: string; summary: string },
+    { number: number; outcome: string; summary: string }[]
+  >({
+    sql: perEngine(
+      // Named index on SQLite: for ORDER BY number its planner would rather walk all the
+      // repository's decisions, a cost that grows with the ledger, in every decision's write.
+      (d) => `SELECT d.number, d.outcome, ${d.json('e.payload', 'summary')} AS summary
+         FROM decisions d ${d.indexedBy('decisions_head')} JOIN ledger_entries e ON e.seq = d.seq
         WHERE d.repository = ? AND d.head_sha = ? AND d.number <> ?
           AND d.seq = (SELECT max(x.seq) FROM decisions x WHERE x.repository = d.repository AND x.number = d.number)
         ORDER BY d.number`,
     ),
-  };
-}
+    map: (rows) => rows,
+  }),
+};
 
-function prepare(db: LedgerDb) {
-  return { ...pullRequestStatements(db), ...windowStatements(db), ...headStatements(db) };
-}
+const queries = { ...pullRequestQueries, ...windowQueries, ...headQueries };
 
-const cache = new WeakMap<LedgerDb, ReturnType<typeof prepare>>();
-const statements = (db: LedgerDb) => cache.get(db) ?? cache.set(db, prepare(db)).get(db)!;
-
-const parseDecision = (text: string) => JSON.parse(text) as DecisionPayload;
+/** The queries of this module on either engine, through a `LedgerReader`. */
+export const decisionsAsync = asyncReads(queries);
 
 /** When the PR first waited for people at this head commit, if it did: deadlines run from here. */
 export function waitingSince(
@@ -177,25 +262,12 @@ export function waitingSince(
   number: number,
   headSha: string,
 ): string | null {
-  const db = dbOf(store);
-  return statements(db).waitingSince.get(repository, number, headSha)?.ts ?? null;
+  return queries.waitingSince.sync(store, repository, number, headSha);
 }
 
 /** Every approval and rejection recorded for a PR, oldest first. */
 export function approvalReceipts(store: LedgerSource, repository: string, number: number): ApprovalReceipt[] {
-  const db = dbOf(store);
-  return statements(db)
-    .receipts.all(repository, number)
-    .map((r) => ({
-      approver: r.approver,
-      verdict: r.verdict,
-      gate: r.gate,
-      headSha: r.head_sha,
-      diffHash: r.diff_hash,
-      policyVersion: r.policy_version,
-      source: r.source,
-      at: r.ts,
-    }));
+  return queries.approvalReceipts.sync(store, repository, number);
 }
 
 export function latestDecision(
@@ -203,19 +275,7 @@ export function latestDecision(
   repository: string,
   number: number,
 ): LatestDecision | null {
-  const db = dbOf(store);
-  const row = statements(db).latest.get(repository, number);
-  return row
-    ? {
-        agentId: row.agent_id,
-        headSha: row.head_sha,
-        outcome: row.outcome,
-        summary: row.summary,
-        attribution: row.strength === 'claimed' ? 'claimed' : 'authenticated',
-        diffHash: row.diff_hash,
-        inputs: row.inputs,
-      }
-    : null;
+  return queries.latestDecision.sync(store, repository, number);
 }
 
 /** The newest decision on a PR, whole (its gates and author), with its agent; or null. */
@@ -224,8 +284,7 @@ export function newestDecision(
   repository: string,
   number: number,
 ): { agentId: string | null; payload: DecisionPayload } | null {
-  const row = statements(dbOf(store)).newest.get(repository, number);
-  return row ? { agentId: row.agent_id, payload: parseDecision(row.payload) } : null;
+  return queries.newestDecision.sync(store, repository, number);
 }
 
 /** The newest decision of every other PR of the repository whose head is `headSha`. */
@@ -235,12 +294,12 @@ export function otherDecisionsAtHead(
   headSha: string,
   number: number,
 ): { number: number; outcome: string; summary: string }[] {
-  return statements(dbOf(store)).othersAtHead.all(repository, headSha, number);
+  return queries.otherDecisionsAtHead.sync(store, repository, headSha, number);
 }
 
 /** The PR most recently decided at a head commit of a repository, or null. */
 export function pullRequestAtHead(store: LedgerSource, repository: string, headSha: string): number | null {
-  return statements(dbOf(store)).atHead.get(repository, headSha)?.number ?? null;
+  return queries.pullRequestAtHead.sync(store, repository, headSha);
 }
 
 /**
@@ -253,26 +312,12 @@ export function recordedFiles(
   number: number,
   headSha: string,
 ): NonNullable<DecisionPayload['files']> | null {
-  const db = dbOf(store);
-  for (const row of statements(db).ofPullRequest.iterate(repository, number, headSha)) {
-    const files = parseDecision(row.payload).files;
-    if (files !== undefined) return files;
-  }
-  return null;
+  return queries.recordedFiles.sync(store, repository, number, headSha);
 }
 
-/** PRs whose newest decision is `require_approval`, with that decision. */
+/** PRs whose newest decision is `require_approval`, with that decision, oldest first. */
 export function newestDecisionsWaiting(store: LedgerSource): WaitingDecision[] {
-  const db = dbOf(store);
-  return statements(db)
-    .waiting.all()
-    .map((r) => ({
-      repository: r.repository,
-      number: r.number,
-      headSha: r.head_sha,
-      ts: r.ts,
-      payload: parseDecision(r.payload),
-    }));
+  return queries.newestDecisionsWaiting.sync(store);
 }
 
 /**
@@ -283,49 +328,27 @@ export function recordedAgentDecisions(
   store: LedgerSource,
   window: { since: string; until: string; last: number },
 ): RecordedDecision[] {
-  const db = dbOf(store);
-  return statements(db)
-    .recorded.all(window.since, window.until, window.last)
-    .reverse()
-    .map((r) => ({ seq: r.seq, ts: r.ts, agentId: r.agent_id, payload: parseDecision(r.payload) }));
+  return queries.recordedAgentDecisions.sync(store, window);
 }
 
-/** Every decision recorded since `since`. */
+/** Every decision recorded since `since`, oldest first. */
 export function decisionsSince(store: LedgerSource, since: string): DecisionSeen[] {
-  const db = dbOf(store);
-  return statements(db)
-    .since.all(since)
-    .map((r) => ({
-      agentId: r.agent_id,
-      repository: r.repository,
-      number: r.number,
-      outcome: r.outcome,
-      ts: r.ts,
-    }));
+  return queries.decisionsSince.sync(store, since);
 }
 
-/** The payloads of the decisions recorded since `since`. */
+/** The payloads of the decisions recorded since `since`, oldest first. */
 export function decisionPayloadsSince(store: LedgerSource, since: string): DecisionPayload[] {
-  const db = dbOf(store);
-  return statements(db)
-    .payloadsSince.all(since)
-    .map((r) => parseDecision(r.payload));
+  return queries.decisionPayloadsSince.sync(store, since);
 }
 
 /** PRs (`owner/repo#number`) allowed by a decision since `since`. */
 export function allowedPullRequestsSince(store: LedgerSource, since: string): string[] {
-  const db = dbOf(store);
-  return statements(db)
-    .allowedSince.all(since)
-    .map((r) => `${r.repository}#${r.number}`);
+  return queries.allowedPullRequestsSince.sync(store, since);
 }
 
 /** The approver of each approval (not rejection) since `since`. */
 export function approversSince(store: LedgerSource, since: string): string[] {
-  const db = dbOf(store);
-  return statements(db)
-    .approversSince.all(since)
-    .map((r) => r.approver);
+  return queries.approversSince.sync(store, since);
 }
 
 /**
@@ -337,7 +360,5 @@ export function councilMembershipBetween(
   afterSeq: number,
   upToSeq: number,
 ): string[] | null {
-  const db = dbOf(store);
-  const row = statements(db).councilMembership.get(afterSeq, upToSeq);
-  return row ? (JSON.parse(row.payload) as LedgerPayload<'council.membership'>).members : null;
+  return queries.councilMembershipBetween.sync(store, afterSeq, upToSeq);
 }

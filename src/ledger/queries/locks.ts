@@ -1,27 +1,24 @@
 import type { LockEvent } from '../../core/execution-locks.js';
 import type { LedgerPayload } from '../../core/ledger-entries.js';
-import { dbOf, type LedgerSource } from '../ledger.js';
-import type { LedgerDb } from '../open-ledger-db.js';
+import type { LedgerSource } from '../ledger.js';
+import { allQuery, asyncReads } from './query.js';
 
-function prepare(db: LedgerDb) {
-  return {
-    history: db.prepare<[], { ts: string; agent_id: string | null; payload: string }>(
-      "SELECT ts, agent_id, payload FROM ledger_entries WHERE type = 'execution.lock' ORDER BY seq",
-    ),
-  };
-}
+const queries = {
+  lockHistory: allQuery<[], { ts: string; agent_id: string | null; payload: string }, LockEvent[]>({
+    sql: "SELECT ts, agent_id, payload FROM ledger_entries WHERE type = 'execution.lock' ORDER BY seq",
+    map: (rows) =>
+      rows.map((r) => ({
+        ts: r.ts,
+        agentId: r.agent_id,
+        payload: JSON.parse(r.payload) as LedgerPayload<'execution.lock'>,
+      })),
+  }),
+};
 
-const cache = new WeakMap<LedgerDb, ReturnType<typeof prepare>>();
-const statements = (db: LedgerDb) => cache.get(db) ?? cache.set(db, prepare(db)).get(db)!;
+/** The queries of this module on either engine, through a `LedgerReader`. */
+export const locksAsync = asyncReads(queries);
 
 /** Every execution lock event the ledger holds, oldest first. */
 export function lockHistory(store: LedgerSource): LockEvent[] {
-  const db = dbOf(store);
-  return statements(db)
-    .history.all()
-    .map((r) => ({
-      ts: r.ts,
-      agentId: r.agent_id,
-      payload: JSON.parse(r.payload) as LedgerPayload<'execution.lock'>,
-    }));
+  return queries.lockHistory.sync(store);
 }

@@ -1,6 +1,7 @@
 import type { LedgerPayload } from '../../core/ledger-entries.js';
-import { dbOf, type LedgerSource } from '../ledger.js';
-import type { LedgerDb } from '../open-ledger-db.js';
+import type { LedgerSource } from '../ledger.js';
+import { type Dialect, perEngine } from '../ledger-reader.js';
+import { allQuery, asyncReads, eachQuery, getQuery } from './query.js';
 
 type BadOutcome = LedgerPayload<'pr.bad_outcome'>['outcome'];
 
@@ -19,40 +20,63 @@ interface MergedRow {
 
 // Every `pr.merged` entry is read to find one PR's: matching the JSON in SQL is about three times
 // faster than parsing each payload here (measured over 50,000 merges).
-const MERGED = `-- SQLite-only: json_extract (PostgreSQL: payload::jsonb ->> 'field')
-  SELECT agent_id, json_extract(payload, '$.number') AS number, json_extract(payload, '$.headSha') AS head_sha
-    FROM ledger_entries WHERE type = 'pr.merged' AND json_extract(payload, '$.repository') = ?`;
+const merged = (d: Dialect, which: string) => `SELECT agent_id, ${d.json('payload', 'number')} AS number,
+         ${d.json('payload', 'headSha')} AS head_sha
+    FROM ledger_entries WHERE type = 'pr.merged' AND ${d.jsonIsText('payload', 'repository')}
+     AND ${which} ORDER BY seq DESC LIMIT 1`;
+const MERGED_BY_NUMBER = perEngine((d) => merged(d, d.jsonIsNumber('payload', 'number')));
+const MERGED_BY_SHA = perEngine((d) =>
+  merged(d, `(${d.jsonIsText('payload', 'mergeCommitSha')} OR ${d.jsonIsText('payload', 'headSha')})`),
+);
 
-function prepare(db: LedgerDb) {
-  return {
-    lastBad: db.prepare<[string], { ts: string | null }>(
-      "SELECT MAX(ts) AS ts FROM ledger_entries WHERE type = 'pr.bad_outcome' AND agent_id = ?",
-    ),
-    badSince: db.prepare<[string, string], { ts: string; payload: string }>(
-      "SELECT ts, payload FROM ledger_entries WHERE type = 'pr.bad_outcome' AND agent_id = ? AND ts >= ? ORDER BY seq",
-    ),
-    allBad: db.prepare<[], { payload: string }>(
-      "SELECT payload FROM ledger_entries WHERE type = 'pr.bad_outcome'",
-    ),
-    mergedByNumber: db.prepare<[string, number], MergedRow>(
-      `${MERGED}
-          AND json_extract(payload, '$.number') = ? ORDER BY seq DESC LIMIT 1`,
-    ),
-    mergedBySha: db.prepare<[string, string, string], MergedRow>(
-      `${MERGED}
-          AND (json_extract(payload, '$.mergeCommitSha') = ? OR json_extract(payload, '$.headSha') = ?)
-        ORDER BY seq DESC LIMIT 1`,
-    ),
-  };
-}
+type Which = { number: number } | { sha: string };
 
-const cache = new WeakMap<LedgerDb, ReturnType<typeof prepare>>();
-const statements = (db: LedgerDb) => cache.get(db) ?? cache.set(db, prepare(db)).get(db)!;
+const queries = {
+  lastBadOutcomeAt: getQuery<[agentId: string], { ts: string | null }, string | null>({
+    sql: "SELECT MAX(ts) AS ts FROM ledger_entries WHERE type = 'pr.bad_outcome' AND agent_id = ?",
+    map: (row) => row?.ts ?? null,
+  }),
+  badOutcomesSince: allQuery<
+    [agentId: string, since: string],
+    { ts: string; payload: string },
+    { ts: string; evidence: string }[]
+  >({
+    sql: "SELECT ts, payload FROM ledger_entries WHERE type = 'pr.bad_outcome' AND agent_id = ? AND ts >= ? ORDER BY seq",
+    map: (rows) =>
+      rows.map((r) => {
+        const p = JSON.parse(r.payload) as LedgerPayload<'pr.bad_outcome'>;
+        return { ts: r.ts, evidence: `${p.repository}#${p.number} ${p.evidence}` };
+      }),
+  }),
+  badOutcomeCounted: eachQuery<
+    [repository: string, number: number, outcome: BadOutcome],
+    { payload: string },
+    boolean
+  >({
+    sql: "SELECT payload FROM ledger_entries WHERE type = 'pr.bad_outcome'",
+    bind: () => [],
+    map: (rows, repository, number, outcome) => {
+      for (const row of rows) {
+        const p = JSON.parse(row.payload) as LedgerPayload<'pr.bad_outcome'>;
+        if (p.repository === repository && p.number === number && p.outcome === outcome) return true;
+      }
+      return false;
+    },
+  }),
+  mergedPullRequest: getQuery<[repository: string, which: Which], MergedRow, MergedPullRequest | null>({
+    sql: (_repository, which) => ('number' in which ? MERGED_BY_NUMBER : MERGED_BY_SHA),
+    bind: (repository, which) =>
+      'number' in which ? [repository, which.number] : [repository, which.sha, which.sha],
+    map: (row) => (row ? { agentId: row.agent_id, number: row.number, headSha: row.head_sha } : null),
+  }),
+};
+
+/** The queries of this module on either engine, through a `LedgerReader`. */
+export const outcomesAsync = asyncReads(queries);
 
 /** When the agent's newest bad outcome was recorded, if any. */
 export function lastBadOutcomeAt(store: LedgerSource, agentId: string): string | null {
-  const db = dbOf(store);
-  return statements(db).lastBad.get(agentId)?.ts ?? null;
+  return queries.lastBadOutcomeAt.sync(store, agentId);
 }
 
 /** The agent's bad outcomes since `since`, oldest first, each as `owner/repo#number evidence`. */
@@ -61,13 +85,7 @@ export function badOutcomesSince(
   agentId: string,
   since: string,
 ): { ts: string; evidence: string }[] {
-  const db = dbOf(store);
-  return statements(db)
-    .badSince.all(agentId, since)
-    .map((r) => {
-      const p = JSON.parse(r.payload) as LedgerPayload<'pr.bad_outcome'>;
-      return { ts: r.ts, evidence: `${p.repository}#${p.number} ${p.evidence}` };
-    });
+  return queries.badOutcomesSince.sync(store, agentId, since);
 }
 
 /** Whether this bad outcome of the PR was counted already. */
@@ -77,25 +95,14 @@ export function badOutcomeCounted(
   number: number,
   outcome: BadOutcome,
 ): boolean {
-  const db = dbOf(store);
-  for (const row of statements(db).allBad.iterate()) {
-    const p = JSON.parse(row.payload) as LedgerPayload<'pr.bad_outcome'>;
-    if (p.repository === repository && p.number === number && p.outcome === outcome) return true;
-  }
-  return false;
+  return queries.badOutcomeCounted.sync(store, repository, number, outcome);
 }
 
 /** The newest `pr.merged` entry of the PR `which` names: by number, or by its merge or head commit. */
 export function mergedPullRequest(
   store: LedgerSource,
   repository: string,
-  which: { number: number } | { sha: string },
+  which: Which,
 ): MergedPullRequest | null {
-  const db = dbOf(store);
-  const s = statements(db);
-  const row =
-    'number' in which
-      ? s.mergedByNumber.get(repository, which.number)
-      : s.mergedBySha.get(repository, which.sha, which.sha);
-  return row ? { agentId: row.agent_id, number: row.number, headSha: row.head_sha } : null;
+  return queries.mergedPullRequest.sync(store, repository, which);
 }
