@@ -219,7 +219,11 @@ export class Inbox {
       ? dbOf(this.ledger)
           .prepare("SELECT COUNT(*) AS n FROM inbox WHERE status = 'pending' AND source = ?")
           .get(source)
-      : dbOf(this.ledger).prepare("SELECT COUNT(*) AS n FROM inbox WHERE status = 'pending'").get();
+      : dbOf(this.ledger)
+          .prepare(
+            "SELECT COUNT(*) AS n FROM inbox WHERE source IN ('github', 'slack') AND status = 'pending'",
+          )
+          .get();
     return (row as { n: number }).n;
   }
 }

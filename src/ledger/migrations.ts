@@ -301,4 +301,13 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX decisions_head ON decisions (repository, head_sha);
     `,
   },
+  {
+    version: 12,
+    name: 'one index fewer written per stored delivery',
+    sql: `
+      -- Read by no query since inbox_due (version 10) walks the pending deliveries, yet written by
+      -- every delivery stored before its 2xx and again when it is processed (issue 14).
+      DROP INDEX IF EXISTS inbox_pending;
+    `,
+  },
 ];

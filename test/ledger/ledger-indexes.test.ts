@@ -144,3 +144,30 @@ describe('decisions by head commit', () => {
     expect(outer[0]).toMatch(/USING (COVERING )?INDEX decisions_head \(repository=\? AND head_sha=\?\)/);
   });
 });
+
+/**
+ * Pending deliveries are counted (the drain before shutdown, health) through `inbox_due`: the only
+ * inbox index besides the delivery id's once `inbox_pending`, written by every stored delivery
+ * and read by nothing else, is gone (issue 14).
+ */
+describe('pending deliveries', () => {
+  it.each([
+    ["SELECT COUNT(*) AS n FROM inbox WHERE status = 'pending' AND source = ?", ['github']],
+    ["SELECT COUNT(*) AS n FROM inbox WHERE source IN ('github', 'slack') AND status = 'pending'", []],
+  ] as const)('%s walks inbox_due', async (sql, params) => {
+    runtime ??= await testRuntime();
+    const db = dbOf(runtime.ledger);
+    const indexes = db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'inbox'")
+      .all();
+    expect(indexes.map((i) => (i as { name: string }).name).sort()).toEqual([
+      'inbox_due',
+      'sqlite_autoindex_inbox_1',
+    ]);
+    const plan = db
+      .prepare(`EXPLAIN QUERY PLAN ${sql}`)
+      .all(...params)
+      .map((row) => (row as { detail: string }).detail);
+    expect(plan.join('\n')).toMatch(/USING (COVERING )?INDEX inbox_due/);
+  });
+});
