@@ -22,7 +22,7 @@ export const HASH_INPUT = 'json_array(seq, ts, type, agent_id, actor, payload, p
  * lines come in the order of the scan by rowid, ascending seq (an ORDER BY inside the aggregate
  * would sort them again); lines out of order would be reported as missing entries, never pass.
  */
-const CHAIN_CHUNK_QUERY = `SELECT group_concat(${HASH_INPUT} || ifnull(hash, ''), char(10)) FROM ledger_entries
+const CHAIN_CHUNK_QUERY = `SELECT group_concat(${HASH_INPUT} || ifnull(hash, ''), char(10)) FROM ledger_entries NOT INDEXED
   WHERE seq >= ? AND seq <= ?`;
 
 /**
@@ -134,7 +134,7 @@ export class ChainCheck {
     if (!this.columns) {
       const select = this.db
         .prepare<[number], StoredColumns>(
-          'SELECT ts, type, agent_id, actor, payload, prev_hash, hash FROM ledger_entries WHERE seq = ?',
+          'SELECT ts, type, agent_id, actor, payload, prev_hash, hash FROM ledger_entries NOT INDEXED WHERE seq = ?',
         )
         .raw();
       this.columns = (s) => select.get(s);
@@ -216,7 +216,7 @@ export function checkChainChunk(db: LedgerDb, from: number, to: number, types: C
     // A missing entry before the chunk is reported by the chunk that holds it.
     chain.prevHash =
       (db
-        .prepare<[number], string>('SELECT hash FROM ledger_entries WHERE seq = ?')
+        .prepare<[number], string>('SELECT hash FROM ledger_entries NOT INDEXED WHERE seq = ?')
         .pluck()
         .get(from - 1) as string | undefined) ?? 'missing';
   }

@@ -111,8 +111,8 @@ export class Ledger {
       'INSERT INTO ledger_entries (seq, ts, type, agent_id, actor, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.inTransaction = db.transaction((fn: () => unknown) => fn());
-    this.selectHead = db.prepare('SELECT seq, hash FROM ledger_entries ORDER BY seq DESC LIMIT 1');
-    this.after = db.prepare('SELECT * FROM ledger_entries WHERE seq > ? ORDER BY seq LIMIT ?');
+    this.selectHead = db.prepare('SELECT seq, hash FROM ledger_entries NOT INDEXED ORDER BY seq DESC LIMIT 1');
+    this.after = db.prepare('SELECT * FROM ledger_entries NOT INDEXED WHERE seq > ? ORDER BY seq LIMIT ?');
     const tx = db.transaction((groups: readonly AppendGroup[]) => {
       // The cached head saves a read per append. If another process appended since, the chain
       // trigger refuses the insert and the append is retried once with the head read afresh.

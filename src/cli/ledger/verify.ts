@@ -50,6 +50,7 @@ function printBroken(result: Extract<VerifyResult, { ok: false }>): void {
   const p = result.problem;
   if (p.kind === 'entry') console.log(`first bad sequence: ${p.seq}`);
   else if (p.kind === 'checkpoint') console.log(`first bad checkpoint: ${p.checkpointId}`);
+  else if (p.kind === 'schema') console.log(`first bad schema object: ${p.object}`);
   else console.log(`first bad table: ${p.table}\nfirst bad key: ${p.key}`);
   console.log(result.reason);
   console.log(`${result.checked} entries checked`);
