@@ -25,6 +25,11 @@ export const HASH_INPUT = 'json_array(seq, ts, type, agent_id, actor, payload, p
 const CHAIN_CHUNK_QUERY = `SELECT group_concat(${HASH_INPUT} || ifnull(hash, ''), char(10)) FROM ledger_entries NOT INDEXED
   WHERE seq >= ? AND seq <= ?`;
 
+/** The first entry from..to with a BLOB in a column (no entry is written with one). */
+const FIRST_BLOB_QUERY = `SELECT seq FROM ledger_entries NOT INDEXED WHERE seq >= ? AND seq <= ?
+  AND 'blob' IN (typeof(ts), typeof(type), typeof(agent_id), typeof(actor), typeof(payload), typeof(prev_hash), typeof(hash))
+  ORDER BY seq LIMIT 1`;
+
 /**
  * The entry types verify replays (it finds them through an index, and the chain check counts
  * them from the entries themselves), and every type this build knows.
@@ -220,8 +225,19 @@ export function checkChainChunk(db: LedgerDb, from: number, to: number, types: C
         .pluck()
         .get(from - 1) as string | undefined) ?? 'missing';
   }
-  const text = db.prepare<[number, number], string | null>(CHAIN_CHUNK_QUERY).pluck().get(from, to) ?? '';
-  const problem = walk(chain, text, to);
+  const query = db.prepare<[number, number], string | null>(CHAIN_CHUNK_QUERY).pluck();
+  let problem: ChainProblem | null;
+  try {
+    problem = walk(chain, query.get(from, to) ?? '', to);
+  } catch (error) {
+    // JSON holds no BLOB: the entries before the first BLOB are checked, then it is named.
+    const blob = db.prepare<[number, number], number>(FIRST_BLOB_QUERY).pluck().get(from, to);
+    if (blob === undefined) throw error;
+    problem = walk(chain, query.get(from, blob - 1) ?? '', blob - 1) ?? {
+      seq: blob,
+      reason: `entry ${blob} holds a BLOB where the chain stores text: it was changed after it was written`,
+    };
+  }
   return { problem, head: chain.prevHash, replayable: chain.replayable, withAgent: chain.withAgent };
 }
 

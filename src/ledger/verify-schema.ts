@@ -109,3 +109,26 @@ export function schemaProblem(db: LedgerDb): SchemaProblem | null {
   }
   return null;
 }
+
+/**
+ * `schemaProblem` of the ledger file at `path`, read before the ledger is opened (whose own
+ * statements fail on a table replaced by a view or without a column): null when the file cannot be
+ * read here or is not at this build's schema version (opening it says why, or migrates it).
+ */
+export function schemaProblemAt(path: string): SchemaProblem | null {
+  let db: LedgerDb;
+  if (!path || path === ':memory:') return null;
+  try {
+    db = new Database(path, { readonly: true, fileMustExist: true });
+  } catch {
+    return null;
+  }
+  try {
+    const version = db.pragma('user_version', { simple: true }) as number;
+    return version === MIGRATIONS.at(-1)!.version ? schemaProblem(db) : null;
+  } catch {
+    return null;
+  } finally {
+    db.close();
+  }
+}

@@ -122,7 +122,11 @@ export function judgeReplay(
 }
 
 /** The verdict on a ledger whose schema verify refuses to read (`schemaProblem`). */
-export function schemaVerdict(object: string, reason: string, notes: string[]): VerifyResult {
+export function schemaVerdict(
+  object: string,
+  reason: string,
+  notes: string[],
+): Extract<VerifyResult, { ok: false }> {
   return { ok: false, checked: 0, firstBadSeq: 0, reason, notes, problem: { kind: 'schema', object } };
 }
 

@@ -68,7 +68,9 @@ function replayAndCompare(
   // tampered is reported as the tampering.
   let problem = replayed.problem;
   if (checked.problem && (!problem || checked.problem.seq <= problem.seq)) problem = checked.problem;
-  const hashAt = db.prepare<[number], string>('SELECT hash FROM ledger_entries NOT INDEXED WHERE seq = ?').pluck();
+  const hashAt = db
+    .prepare<[number], string>('SELECT hash FROM ledger_entries NOT INDEXED WHERE seq = ?')
+    .pluck();
   const found = {
     upTo,
     headHash: checked.head,
@@ -94,7 +96,10 @@ function chainBounds(db: LedgerDb, notes: string[]): { upTo: number } | { outsid
     const problem = { kind: 'entry' as const, seq: first };
     return { outside: { ok: false, checked: 0, firstBadSeq: first, reason, notes, problem } };
   }
-  const highest = db.prepare("SELECT printf('%d', max(seq)) FROM ledger_entries NOT INDEXED").pluck().get() as string;
+  const highest = db
+    .prepare("SELECT printf('%d', max(seq)) FROM ledger_entries NOT INDEXED")
+    .pluck()
+    .get() as string;
   const last = Number(highest);
   const count = db.prepare('SELECT count(*) FROM ledger_entries NOT INDEXED').pluck().get() as number;
   if (last > count) {

@@ -2,10 +2,13 @@ import type { Command } from 'commander';
 import { verifySignedHead } from '../../ledger/checkpoints.js';
 import { readPublicKeyText } from '../../ledger/signing-key.js';
 import type { TrustedHead, VerifyResult } from '../../ledger/verify.js';
+import { schemaProblemAt } from '../../ledger/verify-schema.js';
+import { schemaVerdict } from '../../ledger/verify-verdict.js';
 import { UserError } from '../../platform/errors.js';
+import { envFor } from '../context.js';
 import { EXIT } from '../output.js';
 import { readHeadFile, readText } from './files.js';
-import { withDatabaseOption, withLedgerReader } from './ledger-reader.js';
+import { ledgerSourceOf, withDatabaseOption, withLedgerReader } from './ledger-reader.js';
 
 type PinnedKey = { key: string; source: string };
 
@@ -34,6 +37,9 @@ export function registerLedgerVerify(ledger: Command): void {
           `${opts.head} is not signed by the key in ${publicKey.source}: it was altered or signed by someone else`,
         );
       }
+      const early =
+        ledgerSourceOf(command).engine === 'sqlite' ? schemaProblemAt(ledgerPathOf(command)) : null;
+      if (early) return printBroken(schemaVerdict(early.object, early.reason, []));
       await withLedgerReader(command, async (reader) => {
         const heads: TrustedHead[] = external
           ? [{ seq: external.headSeq, hash: external.headHash, source: `head file ${opts.head}` }]
@@ -44,6 +50,11 @@ export function registerLedgerVerify(ledger: Command): void {
         else printBroken(result);
       });
     });
+}
+
+/** The SQLite file the command names (`--ledger PATH`, else LEDGER_PATH). */
+function ledgerPathOf(command: Command): string {
+  return envFor(command).LEDGER_PATH ?? '';
 }
 
 function printBroken(result: Extract<VerifyResult, { ok: false }>): void {
