@@ -60,7 +60,7 @@ function expected(): Expected {
 
 /** SQL text with each run of white space as one space: the same definition however laid out. */
 function spaced(sql: string | null): string | null {
-  return sql && sql.replace(/\s+/g, ' ').trim();
+  return sql?.replace(/\s+/g, ' ').trim() ?? null;
 }
 
 /**

@@ -13,7 +13,7 @@ const EXPECTED = 'pg_temp.agov_expect_';
  * Pins verify's session, in its transaction, to the built-in operators and functions: the schema
  * that holds the ledger (where the service finds it) comes after pg_catalog, so an operator or
  * function someone defined there, or put first with ALTER DATABASE … SET search_path, is never
- * chosen over the built-in one. Null when there is no ledger_entries to find.
+ * chosen over the built-in one (the schema is public when there is no ledger_entries to find).
  */
 export async function pinSearchPath(client: pg.ClientBase): Promise<void> {
   const { rows } = await client.query<{ schema: string | null }>(
