@@ -22,8 +22,13 @@ export const HASH_INPUT = 'json_array(seq, ts, type, agent_id, actor, payload, p
  * lines come in the order of the scan by rowid, ascending seq (an ORDER BY inside the aggregate
  * would sort them again); lines out of order would be reported as missing entries, never pass.
  */
-const CHAIN_CHUNK_QUERY = `SELECT group_concat(${HASH_INPUT} || ifnull(hash, ''), char(10)) FROM ledger_entries
+const CHAIN_CHUNK_QUERY = `SELECT group_concat(${HASH_INPUT} || ifnull(hash, ''), char(10)) FROM ledger_entries NOT INDEXED
   WHERE seq >= ? AND seq <= ?`;
+
+/** The first entry from..to with a BLOB in a column (no entry is written with one). */
+const FIRST_BLOB_QUERY = `SELECT seq FROM ledger_entries NOT INDEXED WHERE seq >= ? AND seq <= ?
+  AND 'blob' IN (typeof(ts), typeof(type), typeof(agent_id), typeof(actor), typeof(payload), typeof(prev_hash), typeof(hash))
+  ORDER BY seq LIMIT 1`;
 
 /**
  * The entry types verify replays (it finds them through an index, and the chain check counts
@@ -134,7 +139,7 @@ export class ChainCheck {
     if (!this.columns) {
       const select = this.db
         .prepare<[number], StoredColumns>(
-          'SELECT ts, type, agent_id, actor, payload, prev_hash, hash FROM ledger_entries WHERE seq = ?',
+          'SELECT ts, type, agent_id, actor, payload, prev_hash, hash FROM ledger_entries NOT INDEXED WHERE seq = ?',
         )
         .raw();
       this.columns = (s) => select.get(s);
@@ -216,12 +221,23 @@ export function checkChainChunk(db: LedgerDb, from: number, to: number, types: C
     // A missing entry before the chunk is reported by the chunk that holds it.
     chain.prevHash =
       (db
-        .prepare<[number], string>('SELECT hash FROM ledger_entries WHERE seq = ?')
+        .prepare<[number], string>('SELECT hash FROM ledger_entries NOT INDEXED WHERE seq = ?')
         .pluck()
         .get(from - 1) as string | undefined) ?? 'missing';
   }
-  const text = db.prepare<[number, number], string | null>(CHAIN_CHUNK_QUERY).pluck().get(from, to) ?? '';
-  const problem = walk(chain, text, to);
+  const query = db.prepare<[number, number], string | null>(CHAIN_CHUNK_QUERY).pluck();
+  let problem: ChainProblem | null;
+  try {
+    problem = walk(chain, query.get(from, to) ?? '', to);
+  } catch (error) {
+    // JSON holds no BLOB: the entries before the first BLOB are checked, then it is named.
+    const blob = db.prepare<[number, number], number>(FIRST_BLOB_QUERY).pluck().get(from, to);
+    if (blob === undefined) throw error;
+    problem = walk(chain, query.get(from, blob - 1) ?? '', blob - 1) ?? {
+      seq: blob,
+      reason: `entry ${blob} holds a BLOB where the chain stores text: it was changed after it was written`,
+    };
+  }
   return { problem, head: chain.prevHash, replayable: chain.replayable, withAgent: chain.withAgent };
 }
 

@@ -5,7 +5,7 @@ import { dbOf, type EntryRow, type LedgerSource, rowToEntry } from './ledger.js'
 export function* iterateEntries(store: LedgerSource, afterSeq = 0): Generator<LedgerEntry> {
   const db = dbOf(store);
   const rows = db
-    .prepare<[number], EntryRow>('SELECT * FROM ledger_entries WHERE seq > ? ORDER BY seq')
+    .prepare<[number], EntryRow>('SELECT * FROM ledger_entries NOT INDEXED WHERE seq > ? ORDER BY seq')
     .iterate(afterSeq);
   for (const row of rows) yield rowToEntry(row);
 }

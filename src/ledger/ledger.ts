@@ -48,7 +48,18 @@ export function openLedger(
   options: OpenLedgerOptions = {},
   now: () => Date = () => new Date(),
 ): Ledger {
-  return new Ledger(openLedgerDb(path, options), now);
+  const db = openLedgerDb(path, options);
+  try {
+    return new Ledger(db, now);
+  } catch (error) {
+    db.close();
+    // A schema changed by hand (a table replaced by a view, a column dropped): named, never a crash.
+    throw new UserError(
+      'ledger_open_failed',
+      `cannot open the ledger at ${path}: ${(error as Error).message}; its schema is not the one this build creates: check it with \`agov ledger verify\``,
+      { cause: error },
+    );
+  }
 }
 
 /** A private in-memory copy of the ledger at `path` (see `snapshotLedgerDb`). */
@@ -111,8 +122,10 @@ export class Ledger {
       'INSERT INTO ledger_entries (seq, ts, type, agent_id, actor, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.inTransaction = db.transaction((fn: () => unknown) => fn());
-    this.selectHead = db.prepare('SELECT seq, hash FROM ledger_entries ORDER BY seq DESC LIMIT 1');
-    this.after = db.prepare('SELECT * FROM ledger_entries WHERE seq > ? ORDER BY seq LIMIT ?');
+    this.selectHead = db.prepare(
+      'SELECT seq, hash FROM ledger_entries NOT INDEXED ORDER BY seq DESC LIMIT 1',
+    );
+    this.after = db.prepare('SELECT * FROM ledger_entries NOT INDEXED WHERE seq > ? ORDER BY seq LIMIT ?');
     const tx = db.transaction((groups: readonly AppendGroup[]) => {
       // The cached head saves a read per append. If another process appended since, the chain
       // trigger refuses the insert and the append is retried once with the head read afresh.

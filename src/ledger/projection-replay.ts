@@ -131,11 +131,12 @@ export class ProjectionReplay {
     key: readonly string[],
     columns: readonly string[],
   ): ProjectionMismatch | null {
-    const on = key.map((k) => `s.${k} = r.${k}`).join(' AND ');
+    // BINARY throughout: the stored table's declared collation (NOCASE, RTRIM) must not make rows equal.
+    const on = key.map((k) => `s.${k} COLLATE BINARY = r.${k}`).join(' AND ');
     const differs = [
       `s.${key[0]} IS NULL`,
       `r.${key[0]} IS NULL`,
-      ...columns.map((c) => `s.${c} IS NOT r.${c}`),
+      ...columns.map((c) => `s.${c} COLLATE BINARY IS NOT r.${c}`),
     ].join(' OR ');
     const bad = this.db
       .prepare(
@@ -143,11 +144,11 @@ export class ProjectionReplay {
            s.${key[0]} IS NOT NULL AS stored, r.${key[0]} IS NOT NULL AS replayed
          FROM main.${table} AS s FULL JOIN ${REPLAY}${table} AS r ON ${on}
          WHERE ${differs}
-         ORDER BY ${key.map((k) => `coalesce(s.${k}, r.${k})`).join(', ')} LIMIT 1`,
+         ORDER BY ${key.map((k) => `coalesce(s.${k}, r.${k}) COLLATE BINARY`).join(', ')} LIMIT 1`,
       )
       .get() as Record<string, string | number> | undefined;
     if (!bad) return null;
-    const where = key.map((k) => `${k} = ?`).join(' AND ');
+    const where = key.map((k) => `${k} COLLATE BINARY = ?`).join(' AND ');
     const values = key.map((k) => bad[k]);
     const read = (from: string) =>
       bad[from === REPLAY ? 'replayed' : 'stored']

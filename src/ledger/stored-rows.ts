@@ -56,7 +56,11 @@ export function allStored(
   params: unknown[],
 ): boolean {
   // `seq` first where there is one: rows then compare on a number before any text.
-  const list = [...columns].sort((a, b) => Number(b === 'seq') - Number(a === 'seq')).join(', ');
+  // Each column compared byte for byte (BINARY), whatever collation the stored table declares.
+  const list = [...columns]
+    .sort((a, b) => Number(b === 'seq') - Number(a === 'seq'))
+    .map((c) => `${c} COLLATE BINARY AS ${c}`)
+    .join(', ');
   const missing = db
     .prepare(
       `SELECT 1 FROM (SELECT ${list} FROM ${replayed} EXCEPT SELECT ${list} FROM main.${table} NOT INDEXED) LIMIT 1`,

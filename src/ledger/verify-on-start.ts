@@ -12,24 +12,25 @@ import { verifyLedger } from './verify.js';
  */
 export function verifyOnStart(
   store: LedgerSource,
-  checkpoints: Checkpoints,
+  _checkpoints: Checkpoints,
   key: SigningKey,
   ledgerPath: string,
 ): { checked: number; ms: number } {
   const db = dbOf(store);
   const started = performance.now();
-  const pinned = checkpoints.pinnedKey();
-  if (pinned && pinned.publicKey !== key.publicKey) {
-    throw new UserError(
-      'signing_key_not_pinned',
-      `the ledger signing key is not the key pinned in the ledger at entry ${pinned.seq}; refusing to start: checkpoints it signed would fail verification. Use the original key (LEDGER_SIGNING_KEY or LEDGER_SIGNING_KEY_PATH)`,
-    );
-  }
   const result = verifyLedger(db, [], { hostPublicKey: key.publicKey });
   if (!result.ok) {
     throw new UserError(
       'ledger_tampered',
       `the ledger at ${ledgerPath} does not verify: ${result.reason}; refusing to start. Investigate with \`agov ledger verify\` (read-only, like \`agov ledger export\` and \`agov checkpoint list\`), then restore the database from a backup, or start read-only to look through the service (\`agov serve --read-only\`: nothing is written, nothing is sent)`,
+    );
+  }
+  // The key pinned in the chain verify replayed, never a row outside it.
+  const pinned = result.pinned;
+  if (pinned && pinned.publicKey !== key.publicKey) {
+    throw new UserError(
+      'signing_key_not_pinned',
+      `the ledger signing key is not the key pinned in the ledger at entry ${pinned.seq}; refusing to start: checkpoints it signed would fail verification. Use the original key (LEDGER_SIGNING_KEY or LEDGER_SIGNING_KEY_PATH)`,
     );
   }
   return { checked: result.checked, ms: Math.round(performance.now() - started) };

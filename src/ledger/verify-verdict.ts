@@ -30,7 +30,9 @@ export interface VerifyOptions {
 export type VerifyProblem =
   | { kind: 'entry'; seq: number }
   | { kind: 'checkpoint'; checkpointId: string }
-  | { kind: 'projection'; table: string; key: string };
+  | { kind: 'projection'; table: string; key: string }
+  /** A schema object that lets reads disagree with the rows, or a verified table verify cannot read. */
+  | { kind: 'schema'; object: string };
 
 export type VerifyResult =
   | {
@@ -117,6 +119,15 @@ export function judgeReplay(
     checkpoints: { count: checkpoints.rows.length, key: key?.name ?? null },
     tables: PROJECTION_TABLES.map((t) => t.table),
   };
+}
+
+/** The verdict on a ledger whose schema verify refuses to read (`schemaProblem`). */
+export function schemaVerdict(
+  object: string,
+  reason: string,
+  notes: string[],
+): Extract<VerifyResult, { ok: false }> {
+  return { ok: false, checked: 0, firstBadSeq: 0, reason, notes, problem: { kind: 'schema', object } };
 }
 
 /** The verdict as the asynchronous ledger interface gives it (`AsyncLedger.verify`). */

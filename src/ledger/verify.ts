@@ -5,7 +5,14 @@ import { CheckpointCheck } from './checkpoint-check.js';
 import { dbOf, type LedgerSource } from './ledger.js';
 import type { LedgerDb } from './open-ledger-db.js';
 import { ProjectionReplay } from './projection-replay.js';
-import { judgeReplay, type TrustedHead, type VerifyOptions, type VerifyResult } from './verify-verdict.js';
+import { schemaProblem } from './verify-schema.js';
+import {
+  judgeReplay,
+  schemaVerdict,
+  type TrustedHead,
+  type VerifyOptions,
+  type VerifyResult,
+} from './verify-verdict.js';
 
 export type { TrustedHead, VerifyOptions, VerifyProblem, VerifyResult } from './verify-verdict.js';
 
@@ -26,6 +33,8 @@ export function verifyLedger(
 ): VerifyResult {
   const db = dbOf(store);
   const notes: string[] = [];
+  const schema = schemaProblem(db);
+  if (schema) return schemaVerdict(schema.object, schema.reason, notes);
   const triggers = db
     .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'ledger_entries'")
     .all() as { name: string }[];
@@ -51,13 +60,17 @@ function replayAndCompare(
   options: VerifyOptions,
   notes: string[],
 ): VerifyResult {
-  const upTo = (db.prepare('SELECT coalesce(max(seq), 0) FROM ledger_entries').pluck().get() as number) ?? 0;
+  const bounds = chainBounds(db, notes);
+  if ('outside' in bounds) return bounds.outside;
+  const { upTo } = bounds;
   const { checked, replayed, mismatch, checkpoints } = replayBesideChain(db, replay, upTo, options, notes);
   // The chain's own verdict comes first: a replay that failed on an entry the chain proves
   // tampered is reported as the tampering.
   let problem = replayed.problem;
   if (checked.problem && (!problem || checked.problem.seq <= problem.seq)) problem = checked.problem;
-  const hashAt = db.prepare<[number], string>('SELECT hash FROM ledger_entries WHERE seq = ?').pluck();
+  const hashAt = db
+    .prepare<[number], string>('SELECT hash FROM ledger_entries NOT INDEXED WHERE seq = ?')
+    .pluck();
   const found = {
     upTo,
     headHash: checked.head,
@@ -68,6 +81,33 @@ function replayAndCompare(
     hashAt: (seq: number) => hashAt.get(seq),
   };
   return judgeReplay(found, trustedHeads, options, notes);
+}
+
+/**
+ * Where the chain verify walks ends: the number of rows stored (the table's key is the rowid, so
+ * the sequence numbers are distinct integers), never past the highest. A row below entry 1 is
+ * reported at once; a row past the last of 1..count means an entry in 1..count is missing, which
+ * the chain check names: the work stays linear in the rows stored, however far a row lies.
+ */
+function chainBounds(db: LedgerDb, notes: string[]): { upTo: number } | { outside: VerifyResult } {
+  const first = db.prepare('SELECT min(seq) FROM ledger_entries NOT INDEXED').pluck().get() as number | null;
+  if (first !== null && first < 1) {
+    const reason = `entry ${first} is outside the chain, which starts at entry 1: someone added a row below it`;
+    const problem = { kind: 'entry' as const, seq: first };
+    return { outside: { ok: false, checked: 0, firstBadSeq: first, reason, notes, problem } };
+  }
+  const highest = db
+    .prepare("SELECT printf('%d', max(seq)) FROM ledger_entries NOT INDEXED")
+    .pluck()
+    .get() as string;
+  const last = Number(highest);
+  const count = db.prepare('SELECT count(*) FROM ledger_entries NOT INDEXED').pluck().get() as number;
+  if (last > count) {
+    notes.push(
+      `the highest stored sequence number is ${highest} but ${count} rows are stored: entries are missing, or rows lie past the chain`,
+    );
+  }
+  return { upTo: Math.min(last, count) };
 }
 
 /**

@@ -153,6 +153,38 @@ function swapPinnedKey(ledger: string, key = otherKey()) {
   resignCheckpoint(ledger, key, () => undefined, { seq: 9, hash: next[8]!.hash });
 }
 
+/**
+ * An index that disagrees with the table (issue 12): a covering index on every column of the chain,
+ * made the planner's choice, hidden while entry 6 and its decision are turned from deny to allow,
+ * then put back: the index still says deny, the table allow.
+ */
+function desyncedCoveringIndex(ledger: string): void {
+  const columns = 'seq, ts, type, agent_id, actor, payload, prev_hash, hash';
+  shell(
+    ledger,
+    `CREATE INDEX evil ON ledger_entries (${columns}); ANALYZE;
+     UPDATE sqlite_stat1 SET stat = '11 1 1 1 1 1 1 1 1 sz=1' WHERE idx = 'evil';`,
+  );
+  const root = sqlite(ledger, "SELECT rootpage FROM sqlite_master WHERE name = 'evil';").stdout.trim();
+  shell(ledger, "PRAGMA writable_schema = ON; DELETE FROM sqlite_master WHERE name = 'evil';");
+  shell(
+    ledger,
+    `DROP TRIGGER ledger_entries_no_update;
+     UPDATE ledger_entries SET payload = replace(payload, '"outcome":"deny"', '"outcome":"allow"') WHERE seq = 6;
+     UPDATE decisions SET outcome = 'allow' WHERE seq = 6;`,
+  );
+  shell(
+    ledger,
+    `PRAGMA writable_schema = ON;
+     INSERT INTO sqlite_master VALUES ('index', 'evil', 'ledger_entries', ${root}, 'CREATE INDEX evil ON ledger_entries (${columns})');`,
+  );
+}
+
+/** A row put into ledger_entries as it is, past the triggers. */
+function insertRow(ledger: string, values: string): void {
+  shell(ledger, `DROP TRIGGER ledger_entries_chained; INSERT INTO ledger_entries VALUES (${values});`);
+}
+
 interface Tamper {
   name: string;
   tamper: (ledger: string) => void;
@@ -364,6 +396,109 @@ const TAMPERS: Tamper[] = [
     },
     expect: [/^first bad sequence: 12$/m, /entry 12 pins a second signing key/],
   },
+  {
+    name: 'index: a covering index that disagrees with the table, made the planner’s choice',
+    tamper: desyncedCoveringIndex,
+    args: ['--public-key', '{publicKeyFile}'],
+    expect: [/^first bad schema object: evil$/m, /index evil on ledger_entries is not created by this build/],
+  },
+  {
+    name: 'schema: a trigger on a projection table the migrations do not create',
+    tamper: (l) =>
+      shell(
+        l,
+        "CREATE TRIGGER keep AFTER INSERT ON decisions BEGIN UPDATE decisions SET outcome = 'allow'; END;",
+      ),
+    expect: [/^first bad schema object: keep$/m, /trigger keep on decisions is not created by this build/],
+  },
+  {
+    name: 'schema: a projection table replaced by a view',
+    tamper: (l) => shell(l, 'ALTER TABLE decisions RENAME TO d2; CREATE VIEW decisions AS SELECT * FROM d2;'),
+    expect: [/^first bad schema object: decisions$/m, /decisions is a view, not the table/],
+  },
+  {
+    name: 'schema: the hash column dropped from the chain',
+    tamper: (l) =>
+      shell(l, 'DROP TRIGGER ledger_entries_chained; ALTER TABLE ledger_entries DROP COLUMN hash;'),
+    expect: [/^first bad schema object: ledger_entries$/m, /does not have the columns this build creates/],
+  },
+  {
+    // A text sequence number '5' sorts after every integer: the chain must not be judged from it.
+    name: 'schema: the chain rebuilt without its key and column types, a text row added',
+    tamper: (l) =>
+      shell(
+        l,
+        `DROP TRIGGER ledger_entries_no_update; DROP TRIGGER ledger_entries_no_delete; DROP TRIGGER ledger_entries_chained;
+         CREATE TABLE e2 (seq, ts, type, agent_id, actor, payload, prev_hash, hash);
+         INSERT INTO e2 SELECT * FROM ledger_entries; INSERT INTO e2 SELECT '5', ts, type, agent_id, actor, payload, prev_hash, hash FROM ledger_entries WHERE seq = 5;
+         DROP TABLE ledger_entries; ALTER TABLE e2 RENAME TO ledger_entries;`,
+      ),
+    expect: [/^first bad schema object: ledger_entries$/m, /not defined as this build creates it/],
+  },
+  {
+    name: 'rows: a key pinned at entry 0, the attacker’s',
+    tamper: (l) => {
+      const pin = rows(l).find((r) => r.type === 'ledger.key_pinned')!;
+      const payload = JSON.stringify({ ...JSON.parse(pin.payload), publicKey: otherKey().publicKey });
+      insertRow(l, `0, '${pin.ts}', 'ledger.key_pinned', NULL, 'x', '${payload}', 'x', 'x'`);
+    },
+    args: ['--public-key', '{publicKeyFile}'],
+    expect: [/^first bad sequence: 0$/m, /entry 0 is outside the chain, which starts at entry 1/],
+  },
+  {
+    name: 'rows: a forged decision at entry -1, with its projection row',
+    tamper: (l) => {
+      insertRow(l, "-1, 't', 'decision.recorded', 'docs-bot', 'x', '{}', 'x', 'x'");
+      shell(l, "INSERT INTO agent_actions VALUES ('docs-bot', -1, 'decision.recorded', 't', 'x');");
+    },
+    expect: [/^first bad sequence: -1$/m, /entry -1 is outside the chain/],
+  },
+  {
+    // Was a run of hours (a window per 4,096 sequence numbers up to it), and 2^62 a crash.
+    name: 'rows: rows far past the head (4e12 and 2^62)',
+    tamper: (l) => {
+      insertRow(l, "4000000000000, 't', 'finding.resolved', NULL, 'x', '{}', 'x', 'x'");
+      shell(
+        l,
+        "INSERT INTO ledger_entries VALUES (4611686018427387904, 't', 'finding.resolved', NULL, 'x', '{}', 'x', 'x');",
+      );
+    },
+    expect: [
+      /^first bad sequence: 12$/m,
+      /^note: the highest stored sequence number is 4611686018427387904 but 13 rows are stored/m,
+    ],
+  },
+  {
+    name: 'blob: a payload stored as a BLOB',
+    tamper: (l) =>
+      shell(
+        l,
+        'DROP TRIGGER ledger_entries_no_update; UPDATE ledger_entries SET payload = CAST(payload AS BLOB) WHERE seq = 6;',
+      ),
+    expect: [/^first bad sequence: 6$/m, /entry 6 holds a BLOB where the chain stores text/],
+  },
+  {
+    name: 'collation: decisions.agent_id declared NOCASE, the agent’s name changed in case',
+    tamper: (l) => {
+      shell(
+        l,
+        "PRAGMA writable_schema = ON; UPDATE sqlite_master SET sql = replace(sql, 'agent_id     TEXT', 'agent_id     TEXT COLLATE NOCASE') WHERE name = 'decisions';",
+      );
+      shell(l, 'UPDATE decisions SET agent_id = upper(agent_id) WHERE seq = 6;');
+    },
+    expect: [/^first bad table: decisions$/m, /^first bad key: seq=6$/m, /agent_id is "[A-Z-]+"/],
+  },
+  {
+    name: 'collation: agent_actions declared RTRIM, an action moved to a name with a trailing space',
+    tamper: (l) => {
+      shell(
+        l,
+        "PRAGMA writable_schema = ON; UPDATE sqlite_master SET sql = replace(sql, 'agent_id TEXT NOT NULL', 'agent_id TEXT NOT NULL COLLATE RTRIM') WHERE name = 'agent_actions';",
+      );
+      shell(l, "UPDATE agent_actions SET agent_id = agent_id || ' ' WHERE seq = 6;");
+    },
+    expect: [/^first bad table: agent_actions$/m, /seq=6/],
+  },
 ];
 
 describe('agov ledger verify against an attacker on the host', () => {
@@ -408,6 +543,26 @@ describe('agov ledger verify against an attacker on the host', () => {
     expect(r.stdout).toMatch(/^first bad table: decisions$/m);
     expect(r.stdout).toMatch(/^first bad key: seq=6$/m);
     expect(r.status).toBe(1);
+  });
+
+  it('ledger head prints the key pinned in the chain, not one in a row at entry 0', () => {
+    const pinned = agov(['ledger', 'head', '--public-key'], env).stdout;
+    const pin = rows(ledger).find((r) => r.type === 'ledger.key_pinned')!;
+    const payload = JSON.stringify({ ...JSON.parse(pin.payload), publicKey: otherKey().publicKey });
+    insertRow(ledger, `0, '${pin.ts}', 'ledger.key_pinned', NULL, 'x', '${payload}', 'x', 'x'`);
+    const r = agov(['ledger', 'head', '--public-key'], env);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(pinned);
+  });
+
+  it('ledger head refuses a pinned key that is no key, by name', () => {
+    shell(
+      ledger,
+      `DROP TRIGGER ledger_entries_no_update; UPDATE ledger_entries SET payload = json_set(payload, '$.publicKey', 'bm90IGEga2V5') WHERE seq = 9;`,
+    );
+    const r = agov(['ledger', 'head', '--public-key'], env);
+    expect(r.stderr.trim()).toMatch(/^agov: the key pinned at entry 9 is not a public key/);
+    expect(r.status).toBe(2);
   });
 
   it('without the public key, a chain rewritten wholesale around another key is self-consistent', () => {

@@ -185,4 +185,63 @@ export const PG_TAMPERS: Tamper[] = [
     },
     expect: [/^first bad sequence: 12$/m, /entry 12 pins a second signing key/],
   },
+  {
+    // Issue 12: an = of the attacker's, before pg_catalog on the database's search_path, that calls any two texts equal.
+    name: 'operator: an = of someone else’s first on the search path, a deny turned into an allow',
+    tamper: async (u) => {
+      await psql(
+        u,
+        `CREATE FUNCTION public.same(text, text) RETURNS boolean AS 'SELECT true' LANGUAGE sql IMMUTABLE;
+         CREATE OPERATOR public.= (LEFTARG = text, RIGHTARG = text, FUNCTION = public.same);
+         ALTER DATABASE ${new URL(u).pathname.slice(1)} SET search_path = public, pg_catalog;`,
+      );
+      await psql(u, "UPDATE decisions SET outcome = 'allow' WHERE seq = 6");
+    },
+    expect: [/^first bad table: decisions$/m, /^first bad key: seq=6$/m],
+  },
+  {
+    name: 'type: a projection column given a type of the attacker’s (which brings its own =)',
+    tamper: (u) =>
+      psql(
+        u,
+        `CREATE DOMAIN lenient AS text; ALTER TABLE decisions ALTER outcome TYPE lenient;
+         UPDATE decisions SET outcome = 'allow' WHERE seq = 6`,
+      ),
+    expect: [/^first bad schema object: decisions$/m, /does not have the columns, types and collations/],
+  },
+  {
+    name: 'view: the chain replaced by a view',
+    tamper: (u) =>
+      psql(
+        u,
+        `ALTER TABLE ledger_entries RENAME TO e2;
+         CREATE VIEW ledger_entries AS SELECT * FROM e2;`,
+      ),
+    expect: [/^first bad schema object: ledger_entries$/m, /ledger_entries is a view, not the table/],
+  },
+  {
+    name: 'rows: a key pinned at entry 0, the attacker’s',
+    tamper: (u) =>
+      behindTriggers(
+        u,
+        `INSERT INTO ledger_entries SELECT 0, ts, type, agent_id, actor,
+           jsonb_set(payload::jsonb, '{publicKey}', to_jsonb('${otherKey().publicKey}'::text))::text, prev_hash, hash
+         FROM ledger_entries WHERE type = 'ledger.key_pinned'`,
+      ),
+    expect: [/^first bad sequence: 0$/m, /entry 0 is outside the chain, which starts at entry 1/],
+  },
+  {
+    // A replica trigger does not fire in an ordinary session: as good as disabled.
+    name: 'triggers: set to fire on replicas only, one entry edited',
+    tamper: (u) =>
+      psql(
+        u,
+        `ALTER TABLE ledger_entries ENABLE REPLICA TRIGGER ledger_entries_no_update;
+         UPDATE ledger_entries SET payload = replace(payload, 'leaked', 'leakee') WHERE seq = 5`,
+      ),
+    expect: [
+      /^first bad sequence: 5$/m,
+      /^note: warning: the append-only triggers of ledger_entries are missing or disabled/m,
+    ],
+  },
 ];

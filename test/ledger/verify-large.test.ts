@@ -198,3 +198,30 @@ it('names an entry whose stored hash was given a line break (entries cross as li
   expect(r.stdout).toMatch(/entry 9000 was changed after it was written/);
   expect(r.status).toBe(1);
 });
+
+it('names the first missing entry of a large ledger with rows far past its head, in time linear in its rows', () => {
+  // Was a walk of one window per 4,096 sequence numbers up to 4e12 (hours), and a crash at 2^62.
+  const ledger = copy();
+  shell(
+    ledger,
+    `DROP TRIGGER ledger_entries_chained;
+     INSERT INTO ledger_entries SELECT 4000000000000, ts, type, agent_id, actor, payload, prev_hash, hash FROM ledger_entries WHERE seq = 30;
+     INSERT INTO ledger_entries SELECT 4611686018427387904, ts, type, agent_id, actor, payload, prev_hash, hash FROM ledger_entries WHERE seq = 31;
+     DROP TRIGGER ledger_entries_no_update; UPDATE ledger_entries SET payload = CAST(payload AS BLOB) WHERE seq = 21000;`,
+  );
+  const r = agov(['ledger', 'verify'], { LEDGER_PATH: ledger });
+  expect(r.stderr).toBe('');
+  expect(r.stdout).toMatch(/^first bad sequence: 21000$/m);
+  expect(r.stdout).toMatch(/entry 21000 holds a BLOB where the chain stores text/);
+  expect(r.stdout).toMatch(/highest stored sequence number is 4611686018427387904 but 25002 rows are stored/);
+  expect(r.status).toBe(1);
+});
+
+it('refuses a covering index that disagrees with a large ledger', () => {
+  const ledger = copy();
+  const columns = 'seq, ts, type, agent_id, actor, payload, prev_hash, hash';
+  shell(ledger, `CREATE INDEX evil ON ledger_entries (${columns});`);
+  const r = agov(['ledger', 'verify'], { LEDGER_PATH: ledger });
+  expect(r.stdout).toMatch(/^first bad schema object: evil$/m);
+  expect(r.status).toBe(1);
+});

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { PinnedKey } from '../../ledger/pinned-key.js';
 import { publicKeyPem } from '../../ledger/signing-key.js';
 import { UserError } from '../../platform/errors.js';
 import { withDatabaseOption, withLedgerReader } from './ledger-reader.js';
@@ -20,7 +21,7 @@ export function registerLedgerHead(ledger: Command): void {
               'no_pinned_key',
               'no key is pinned in this ledger yet; the first checkpoint pins it: `agov checkpoint create`',
             );
-          process.stdout.write(publicKeyPem(pinned.publicKey));
+          process.stdout.write(pinnedPem(pinned));
           return;
         }
         const checkpoint = await reader.checkpoint(opts.checkpoint);
@@ -30,4 +31,16 @@ export function registerLedgerHead(ledger: Command): void {
         console.log(JSON.stringify({ ...head, pinnedKey: pinned }, null, 2));
       });
     });
+}
+
+/** The pinned key as PEM; a pinned text that is no public key is refused, named. */
+function pinnedPem(pinned: PinnedKey): string {
+  try {
+    return publicKeyPem(pinned.publicKey);
+  } catch {
+    throw new UserError(
+      'pinned_key_malformed',
+      `the key pinned at entry ${pinned.seq} is not a public key: the ledger was tampered with; run \`agov ledger verify\``,
+    );
+  }
 }

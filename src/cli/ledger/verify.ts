@@ -2,10 +2,13 @@ import type { Command } from 'commander';
 import { verifySignedHead } from '../../ledger/checkpoints.js';
 import { readPublicKeyText } from '../../ledger/signing-key.js';
 import type { TrustedHead, VerifyResult } from '../../ledger/verify.js';
+import { schemaProblemAt } from '../../ledger/verify-schema.js';
+import { schemaVerdict } from '../../ledger/verify-verdict.js';
 import { UserError } from '../../platform/errors.js';
+import { envFor } from '../context.js';
 import { EXIT } from '../output.js';
 import { readHeadFile, readText } from './files.js';
-import { withDatabaseOption, withLedgerReader } from './ledger-reader.js';
+import { ledgerSourceOf, withDatabaseOption, withLedgerReader } from './ledger-reader.js';
 
 type PinnedKey = { key: string; source: string };
 
@@ -34,6 +37,9 @@ export function registerLedgerVerify(ledger: Command): void {
           `${opts.head} is not signed by the key in ${publicKey.source}: it was altered or signed by someone else`,
         );
       }
+      const early =
+        ledgerSourceOf(command).engine === 'sqlite' ? schemaProblemAt(ledgerPathOf(command)) : null;
+      if (early) return printBroken(schemaVerdict(early.object, early.reason, []));
       await withLedgerReader(command, async (reader) => {
         const heads: TrustedHead[] = external
           ? [{ seq: external.headSeq, hash: external.headHash, source: `head file ${opts.head}` }]
@@ -46,10 +52,16 @@ export function registerLedgerVerify(ledger: Command): void {
     });
 }
 
+/** The SQLite file the command names (`--ledger PATH`, else LEDGER_PATH). */
+function ledgerPathOf(command: Command): string {
+  return envFor(command).LEDGER_PATH ?? '';
+}
+
 function printBroken(result: Extract<VerifyResult, { ok: false }>): void {
   const p = result.problem;
   if (p.kind === 'entry') console.log(`first bad sequence: ${p.seq}`);
   else if (p.kind === 'checkpoint') console.log(`first bad checkpoint: ${p.checkpointId}`);
+  else if (p.kind === 'schema') console.log(`first bad schema object: ${p.object}`);
   else console.log(`first bad table: ${p.table}\nfirst bad key: ${p.key}`);
   console.log(result.reason);
   console.log(`${result.checked} entries checked`);

@@ -41,7 +41,7 @@ export class PgCheckpoints {
   /** The first `ledger.key_pinned` entry's key: the one checkpoints are signed by. */
   async pinnedKey(): Promise<PinnedKey | null> {
     const { rows } = await this.db.query<{ seq: string; payload: string }>(
-      "SELECT seq, payload FROM ledger_entries WHERE type = 'ledger.key_pinned' ORDER BY seq LIMIT 1",
+      "SELECT seq, payload FROM ledger_entries WHERE type = 'ledger.key_pinned' AND seq >= 1 ORDER BY seq LIMIT 1",
     );
     return rows[0] ? pinnedKeyOf({ seq: Number(rows[0].seq), payload: rows[0].payload }) : null;
   }

@@ -47,11 +47,14 @@ async function firstDifference(
   key: readonly string[],
 ): Promise<ProjectionMismatch | null> {
   const columns = pgProjectionColumns(table);
-  const on = key.map((k) => `s.${k} = r.${k}`).join(' AND ');
+  // Compared as text, byte for byte ("C"), with the built-in operator: never a type's, an
+  // operator's or a collation's of someone else's choosing (verify also refuses such a table).
+  const text = (side: string, c: string) => `(${side}.${c}::pg_catalog.text COLLATE "C")`;
+  const on = key.map((k) => `${text('s', k)} OPERATOR(pg_catalog.=) ${text('r', k)}`).join(' AND ');
   const differs = [
     `s.${key[0]} IS NULL`,
     `r.${key[0]} IS NULL`,
-    ...columns.map((c) => `s.${c} IS DISTINCT FROM r.${c}`),
+    ...columns.map((c) => `${text('s', c)} IS DISTINCT FROM ${text('r', c)}`),
   ].join(' OR ');
   // Text keys in byte order, as SQLite orders them, whatever the database's collation.
   const order = key.map((k) => `coalesce(s.${k}, r.${k})${k === 'agent_id' ? ' COLLATE "C"' : ''}`);

@@ -49,3 +49,10 @@ export function pgReplayTablesDdl(prefix: string): string {
     ({ table }) => `CREATE TEMP TABLE ${prefix}${table} (${shape.get(table)!.body}\n) ON COMMIT DROP;`,
   ).join('\n');
 }
+
+/** A temporary copy of a table as this build's migrations create it (its columns, types and collations). */
+export function pgTableDdl(prefix: string, table: string): string {
+  const shape = projectionShapes().get(table);
+  if (!shape) throw new Error(`the PostgreSQL migrations create no table ${table}`);
+  return `CREATE TEMP TABLE ${prefix}${table} (${shape.body}\n) ON COMMIT DROP;`;
+}

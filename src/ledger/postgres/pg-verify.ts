@@ -7,10 +7,17 @@ import { CheckpointCheck } from '../checkpoint-check.js';
 import { rowToEntry } from '../ledger.js';
 import type { ProjectionWrite } from '../projection-writes.js';
 import { projectEntry } from '../projections.js';
-import { judgeReplay, type TrustedHead, type VerifyOptions, type VerifyResult } from '../verify-verdict.js';
+import {
+  judgeReplay,
+  schemaVerdict,
+  type TrustedHead,
+  type VerifyOptions,
+  type VerifyResult,
+} from '../verify-verdict.js';
 import { headRowProblem, PG_BATCH, type PgEntryRow, storedEntry } from './pg-chain-check.js';
 import { pgCheckpointRows } from './pg-checkpoints.js';
 import { PgProjectionReplay } from './pg-projection-check.js';
+import { pgSchemaProblem, pinSearchPath } from './pg-verify-schema.js';
 
 const KNOWN_TYPES = new Set<string>(LEDGER_ENTRY_TYPES);
 /** The triggers that keep the chain append-only and its head row in step (pg-migrations.ts). */
@@ -35,7 +42,12 @@ export async function verifyPgLedger(
 ): Promise<VerifyResult> {
   await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
   try {
+    await pinSearchPath(client);
+    const schema = await pgSchemaProblem(client);
+    if (schema) return schemaVerdict(schema.object, schema.reason, []);
     const notes = await triggerNotes(client);
+    const outside = await rowBelowChain(client, notes);
+    if (outside) return outside;
     const checkpoints = new CheckpointCheck(await pgCheckpointRows(client));
     const fold = new ChainFold(checkpoints, options.publicKey);
     const replay = await PgProjectionReplay.create(client);
@@ -102,6 +114,17 @@ function replayOne(row: PgEntryRow, fold: ChainFold, writes: ProjectionWrite[]):
   }
 }
 
+/** A row below entry 1: never part of the chain the walk reads (from 1 up), named before it. */
+async function rowBelowChain(client: pg.ClientBase, notes: string[]): Promise<VerifyResult | null> {
+  const { rows } = await client.query<{ seq: string | null }>(
+    'SELECT min(seq)::text AS seq FROM ledger_entries',
+  );
+  const first = rows[0]?.seq == null ? null : Number(rows[0].seq);
+  if (first === null || first >= 1) return null;
+  const reason = `entry ${first} is outside the chain, which starts at entry 1: someone added a row below it`;
+  return { ok: false, checked: 0, firstBadSeq: first, reason, notes, problem: { kind: 'entry', seq: first } };
+}
+
 async function hashesAt(client: pg.ClientBase, seqs: number[]): Promise<Map<number, string>> {
   const { rows } = await client.query<{ seq: string; hash: string }>(
     'SELECT seq, hash FROM ledger_entries WHERE seq = ANY($1::bigint[])',
@@ -110,11 +133,15 @@ async function hashesAt(client: pg.ClientBase, seqs: number[]): Promise<Map<numb
   return new Map(rows.map((r) => [Number(r.seq), r.hash]));
 }
 
-/** A warning when someone dropped or disabled the triggers that keep the chain append-only. */
+/**
+ * A warning when someone dropped or disabled the triggers that keep the chain append-only: a
+ * trigger fires in an ordinary session only when enabled as 'O' ('R', replica, and 'A' fire
+ * elsewhere or always: 'A' is reported too, for the migrations never set it).
+ */
 async function triggerNotes(client: pg.ClientBase): Promise<string[]> {
   const { rows } = await client.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM pg_trigger
-     WHERE tgrelid = 'ledger_entries'::regclass AND tgname = ANY($1) AND tgenabled <> 'D'`,
+     WHERE tgrelid = 'ledger_entries'::regclass AND tgname = ANY($1) AND tgenabled = 'O'`,
     [CHAIN_TRIGGERS],
   );
   return rows[0]!.n < CHAIN_TRIGGERS.length

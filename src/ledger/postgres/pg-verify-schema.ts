@@ -1,0 +1,85 @@
+import type pg from 'pg';
+import { PROJECTION_TABLES } from '../projections.js';
+import type { SchemaProblem } from '../verify-schema.js';
+import { pgTableDdl } from './pg-projection-schema.js';
+
+/** The tables verify reads whose shape it checks: the chain and the projections. */
+const CHECKED_TABLES: readonly string[] = ['ledger_entries', ...PROJECTION_TABLES.map((t) => t.table)];
+
+/** Where the shapes this build creates are put (temporary tables, dropped with the transaction). */
+const EXPECTED = 'pg_temp.agov_expect_';
+
+/**
+ * Pins verify's session, in its transaction, to the built-in operators and functions: the schema
+ * that holds the ledger (where the service finds it) comes after pg_catalog, so an operator or
+ * function someone defined there, or put first with ALTER DATABASE … SET search_path, is never
+ * chosen over the built-in one (the schema is public when there is no ledger_entries to find).
+ */
+export async function pinSearchPath(client: pg.ClientBase): Promise<void> {
+  const { rows } = await client.query<{ schema: string | null }>(
+    `SELECT n.nspname AS schema FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.oid = pg_catalog.to_regclass('ledger_entries')`,
+  );
+  const schema = rows[0]?.schema ?? 'public';
+  await client.query(`SET LOCAL search_path = pg_catalog, ${client.escapeIdentifier(schema)}, pg_temp`);
+}
+
+interface Column {
+  name: string;
+  type: string;
+  collation: string | null;
+}
+
+async function columnsOf(client: pg.ClientBase, table: string): Promise<Column[] | null> {
+  const { rows } = await client.query<Column & { kind: string }>(
+    `SELECT c.relkind AS kind, a.attname AS name, pg_catalog.format_type(a.atttypid, a.atttypmod) AS type,
+            co.collname AS collation
+     FROM pg_catalog.pg_class c
+     LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+     LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation
+     WHERE c.oid = pg_catalog.to_regclass($1) ORDER BY a.attnum`,
+    [table],
+  );
+  if (rows.length === 0) return null;
+  if (rows[0]!.kind !== 'r') throw new NotATable(rows[0]!.kind);
+  return rows.map(({ name, type, collation }) => ({ name, type, collation }));
+}
+
+class NotATable extends Error {}
+
+const KINDS: Record<string, string> = {
+  v: 'view',
+  m: 'materialized view',
+  f: 'foreign table',
+  p: 'partitioned table',
+};
+
+/**
+ * The first table verify reads that is not what this build's migrations create: missing, not an
+ * ordinary table (a view can answer verify's snapshot otherwise than the service), or with other
+ * columns, column types or collations (a type of someone's own brings its own `=`). Call after
+ * `pinSearchPath`, in the transaction.
+ */
+export async function pgSchemaProblem(client: pg.ClientBase): Promise<SchemaProblem | null> {
+  await client.query(CHECKED_TABLES.map((t) => pgTableDdl(EXPECTED, t)).join('\n'));
+  for (const table of CHECKED_TABLES) {
+    let stored: Column[] | null;
+    try {
+      stored = await columnsOf(client, table);
+    } catch (error) {
+      if (!(error instanceof NotATable)) throw error;
+      const kind = KINDS[error.message] ?? `relation of kind ${error.message}`;
+      return { object: table, reason: `${table} is a ${kind}, not the table this build creates` };
+    }
+    if (!stored) return { object: table, reason: `the table ${table} is missing` };
+    const expected = (await columnsOf(client, `${EXPECTED}${table}`))!;
+    const shape = (cs: Column[]) => cs.map((c) => `${c.name} ${c.type} ${c.collation ?? ''}`).join(', ');
+    if (shape(stored) !== shape(expected)) {
+      return {
+        object: table,
+        reason: `the table ${table} does not have the columns, types and collations this build creates (${shape(stored)}; this build: ${shape(expected)})`,
+      };
+    }
+  }
+  return null;
+}
