@@ -19,10 +19,11 @@ import { resolvePolicy } from '../core/policy/resolve-policy.js';
 import { decisionRecord } from '../governance/decision-record.js';
 import type { Governance } from '../governance/governance.js';
 import type { OutboxMessageInput } from '../ledger/outbox.js';
-import { latestDecision, otherDecisionsAtHead } from '../ledger/queries/decisions.js';
+import { decidedAtHead, latestDecision, otherDecisionsAtHead } from '../ledger/queries/decisions.js';
 import type { Logger } from '../platform/logger.js';
 import { checkRunMessage } from './check-run-message.js';
 import { type DecideOn, decidePullRequest, inputsKeyOf, scannedFacts } from './decide-pull-request.js';
+import { EvaluatedSnapshots, isStale } from './event-snapshots.js';
 import { gatherCommits, gatherFacts } from './gather-facts.js';
 import { inProgressIfSlow } from './in-progress-if-slow.js';
 import { CodeOwnersReader } from './load-code-owners.js';
@@ -65,6 +66,7 @@ export class PullRequestGate {
   }
 
   private readonly owners: CodeOwnersReader;
+  private readonly snapshots = new EvaluatedSnapshots();
 
   async evaluate(
     octokit: ProbotOctokit,
@@ -75,6 +77,7 @@ export class PullRequestGate {
     now = this.governance.clock.now(),
   ): Promise<void> {
     const g = this.governance;
+    if (await this.nothingNew(octokit, target, trigger)) return;
     // Commits are read only when the author is no agent's login: a trailer is then the only tie.
     const byLogin = g.agentIdForLogin(target.pr.author) !== null;
     const [loaded, commits] = await Promise.all([
@@ -108,6 +111,25 @@ export class PullRequestGate {
     } finally {
       done();
     }
+    this.snapshots.remember(`${target.owner}/${target.repo}`, target.pr);
+  }
+
+  /**
+   * An event's snapshot of the PR that asks for no evaluation, asking GitHub nothing: one of a
+   * head the PR has left (`isStale`), or one evaluated already whose inputs are unchanged (the
+   * same delivery sent again under new ids). Only for events that carry the PR as it was then.
+   */
+  private async nothingNew(octokit: ProbotOctokit, target: PullRequestTarget, trigger: string) {
+    if (!trigger.startsWith('pull_request')) return false;
+    const g = this.governance;
+    const { number, headSha } = target.pr;
+    const repository = `${target.owner}/${target.repo}`;
+    const latest = g.latestDecision(repository, number);
+    if (isStale(latest, target.pr, () => decidedAtHead(g.ledger, repository, number, headSha))) {
+      this.logger.info({ repository, number, headSha, trigger }, 'an event for a head the PR has left');
+      return true;
+    }
+    return this.snapshots.seen(repository, target.pr, latest) && (await this.unchanged(octokit, target));
   }
 
   /**
@@ -148,7 +170,7 @@ export class PullRequestGate {
       return;
     const step = `seq-${causeSeq ?? 'sweep'}-${decision.outcome}-${g.ledger.head().seq}`;
     await g.recordDecision(
-      { ...decisionRecord(decision, facts), inputs, installationId: target.installationId },
+      { ...decisionRecord(decision, facts), inputs, installationId: target.installationId, ...updatedAtOf(target) },
       trigger,
       (final) => ({
         outbox: this.commitChecks(
@@ -218,6 +240,7 @@ export class PullRequestGate {
       return;
     const record = {
       ...base,
+      ...updatedAtOf(target),
       headSha,
       agentId: agent?.id ?? null,
       outcome,
@@ -279,6 +302,10 @@ export class PullRequestGate {
     return stricter ? renderStricterAtCommit(own, stricter, others) : render;
   }
 }
+
+/** GitHub's `updated_at` of the PR as the event showed it, recorded with the decision. */
+const updatedAtOf = ({ pr }: PullRequestTarget) =>
+  pr.updatedAt === undefined ? {} : { pullRequestUpdatedAt: pr.updatedAt };
 
 /** The PR being judged, why, and the ledger entry that caused it (null: the sweep). */
 interface Judged {

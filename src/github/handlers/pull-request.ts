@@ -19,9 +19,11 @@ export function registerPullRequestHandlers(app: Probot, { gate, outcomes, seq }
     ],
     async (context) => {
       const p = WEBHOOK_SCHEMAS.pull_request.parse(context.payload);
+      const target = targetOf(p.installation.id, p.repository, p.pull_request);
+      if (p.action === 'synchronize' && p.before) target.pr.movedFrom = p.before;
       await gate.evaluate(
         context.octokit,
-        targetOf(p.installation.id, p.repository, p.pull_request),
+        target,
         `pull_request.${p.action}`,
         seq(context.id),
       );
