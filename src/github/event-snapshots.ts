@@ -1,4 +1,5 @@
-import type { LatestDecision } from '../ledger/queries/decisions.js';
+import type { LedgerSource } from '../ledger/ledger.js';
+import { decidedAtHead, type LatestDecision, latestDecision } from '../ledger/queries/decisions.js';
 import type { PullRequestTarget } from './pull-request-target.js';
 
 /**
@@ -38,6 +39,20 @@ const MAX_REMEMBERED = 10_000;
 export class EvaluatedSnapshots {
   private readonly last = new Map<string, string>();
 
+  /**
+   * What an event's snapshot of the PR asks for, asking GitHub nothing: `stale` (a head the PR has
+   * left: decide nothing), `seen` (evaluated already: decide again only if an input changed), or
+   * null. Only for events that carry the PR as it was then (`pull_request*`), not ones that read it.
+   */
+  judge(store: LedgerSource, target: PullRequestTarget, trigger: string): 'stale' | 'seen' | null {
+    if (!trigger.startsWith('pull_request')) return null;
+    const { number, headSha } = target.pr;
+    const repository = `${target.owner}/${target.repo}`;
+    const latest = latestDecision(store, repository, number);
+    if (isStale(latest, target.pr, () => decidedAtHead(store, repository, number, headSha))) return 'stale';
+    return this.seen(repository, target.pr, latest) ? 'seen' : null;
+  }
+
   remember(repository: string, pr: PullRequestTarget['pr']): void {
     if (!pr.updatedAt) return;
     if (this.last.size >= MAX_REMEMBERED) this.last.clear();
@@ -48,9 +63,13 @@ export class EvaluatedSnapshots {
    * Whether this snapshot of the PR was evaluated already: the newest decision records it, or
    * this process finished an evaluation of it. Only with GitHub's `updated_at` known.
    */
-  seen(repository: string, pr: PullRequestTarget['pr'], latest: LatestDecision | null): boolean {
+  private seen(repository: string, pr: PullRequestTarget['pr'], latest: LatestDecision | null): boolean {
     if (!pr.updatedAt || latest?.headSha !== pr.headSha) return false;
     if (latest.updatedAt === pr.updatedAt) return true;
     return this.last.get(`${repository}#${pr.number}`) === `${pr.headSha}@${pr.updatedAt}`;
   }
 }
+
+/** GitHub's `updated_at` of the PR as the event showed it, recorded with the decision. */
+export const updatedAtOf = ({ pr }: PullRequestTarget) =>
+  pr.updatedAt === undefined ? {} : { pullRequestUpdatedAt: pr.updatedAt };

@@ -19,11 +19,11 @@ import { resolvePolicy } from '../core/policy/resolve-policy.js';
 import { decisionRecord } from '../governance/decision-record.js';
 import type { Governance } from '../governance/governance.js';
 import type { OutboxMessageInput } from '../ledger/outbox.js';
-import { decidedAtHead, latestDecision, otherDecisionsAtHead } from '../ledger/queries/decisions.js';
+import { latestDecision, otherDecisionsAtHead } from '../ledger/queries/decisions.js';
 import type { Logger } from '../platform/logger.js';
 import { checkRunMessage } from './check-run-message.js';
 import { type DecideOn, decidePullRequest, inputsKeyOf, scannedFacts } from './decide-pull-request.js';
-import { EvaluatedSnapshots, isStale } from './event-snapshots.js';
+import { EvaluatedSnapshots, updatedAtOf } from './event-snapshots.js';
 import { gatherCommits, gatherFacts } from './gather-facts.js';
 import { inProgressIfSlow } from './in-progress-if-slow.js';
 import { CodeOwnersReader } from './load-code-owners.js';
@@ -114,22 +114,11 @@ export class PullRequestGate {
     this.snapshots.remember(`${target.owner}/${target.repo}`, target.pr);
   }
 
-  /**
-   * An event's snapshot of the PR that asks for no evaluation, asking GitHub nothing: one of a
-   * head the PR has left (`isStale`), or one evaluated already whose inputs are unchanged (the
-   * same delivery sent again under new ids). Only for events that carry the PR as it was then.
-   */
+  /** An event asking for no evaluation (`EvaluatedSnapshots.judge`), found asking GitHub nothing. */
   private async nothingNew(octokit: ProbotOctokit, target: PullRequestTarget, trigger: string) {
-    if (!trigger.startsWith('pull_request')) return false;
-    const g = this.governance;
-    const { number, headSha } = target.pr;
-    const repository = `${target.owner}/${target.repo}`;
-    const latest = g.latestDecision(repository, number);
-    if (isStale(latest, target.pr, () => decidedAtHead(g.ledger, repository, number, headSha))) {
-      this.logger.info({ repository, number, headSha, trigger }, 'an event for a head the PR has left');
-      return true;
-    }
-    return this.snapshots.seen(repository, target.pr, latest) && (await this.unchanged(octokit, target));
+    const seen = this.snapshots.judge(this.governance.ledger, target, trigger);
+    if (seen === 'stale') this.logger.info({ ...target.pr, trigger }, 'an event for a head the PR has left');
+    return seen === 'stale' || (seen === 'seen' && (await this.unchanged(octokit, target)));
   }
 
   /**
@@ -170,7 +159,12 @@ export class PullRequestGate {
       return;
     const step = `seq-${causeSeq ?? 'sweep'}-${decision.outcome}-${g.ledger.head().seq}`;
     await g.recordDecision(
-      { ...decisionRecord(decision, facts), inputs, installationId: target.installationId, ...updatedAtOf(target) },
+      {
+        ...decisionRecord(decision, facts),
+        inputs,
+        installationId: target.installationId,
+        ...updatedAtOf(target),
+      },
       trigger,
       (final) => ({
         outbox: this.commitChecks(
@@ -302,10 +296,6 @@ export class PullRequestGate {
     return stricter ? renderStricterAtCommit(own, stricter, others) : render;
   }
 }
-
-/** GitHub's `updated_at` of the PR as the event showed it, recorded with the decision. */
-const updatedAtOf = ({ pr }: PullRequestTarget) =>
-  pr.updatedAt === undefined ? {} : { pullRequestUpdatedAt: pr.updatedAt };
 
 /** The PR being judged, why, and the ledger entry that caused it (null: the sweep). */
 interface Judged {

@@ -18,6 +18,7 @@ const NUMBER = 1100;
 function event(action: string, after: string, before?: string) {
   const payload = agentPullRequest(action === 'synchronize' ? action : 'opened', { sha: after });
   payload.action = action;
+  payload.pull_request.updated_at = '2019-05-15T15:20:33Z'; // as the attack sent them: all the same
   payload.number = NUMBER;
   payload.pull_request.number = NUMBER;
   if (before) {

@@ -307,7 +307,12 @@ export function otherDecisionsAtHead(
 }
 
 /** Whether the PR was ever decided at this head commit. */
-export function decidedAtHead(store: LedgerSource, repository: string, number: number, headSha: string): boolean {
+export function decidedAtHead(
+  store: LedgerSource,
+  repository: string,
+  number: number,
+  headSha: string,
+): boolean {
   return queries.decidedAtHead.sync(store, repository, headSha, number);
 }
 
