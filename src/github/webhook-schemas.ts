@@ -46,7 +46,7 @@ export const WEBHOOK_SCHEMAS = {
   }),
   pull_request_review: z.object({
     action: z.string(),
-    review: z.object({ user, state: z.string(), commit_id: z.string() }),
+    review: z.object({ id: z.number().int().optional(), user, state: z.string(), commit_id: z.string() }),
     pull_request: pullRequestSchema,
     ...withRepo,
   }),

@@ -17,6 +17,7 @@ import {
 } from '../helpers/github.js';
 import { useGithubCalls } from '../helpers/github-calls.js';
 import { REPO } from '../helpers/github-reads.js';
+import { builderPr, github, review, SHA_A } from './pr-fakes.js';
 
 const ctx = useGithubService({ env: { HEALTH_PROBE_INTERVAL_MS: '600000' } });
 const gh = useGithubCalls();
@@ -149,6 +150,29 @@ describe('one signed delivery replayed under fresh ids', () => {
       [sha('2'), expect.any(String)],
       [sha('2'), 'the edited title'],
       [sha('4'), expect.any(String)],
+    ]);
+  });
+});
+
+describe('one signed review replayed under fresh ids', () => {
+  it('is one approval and one decision; the check passes once', async () => {
+    const fake = github([file('package.json', '@@ -1 +1 @@\n+"left-pad": "1.3.0"')]);
+    expect((await postWebhook(ctx.service.port, 'pull_request', builderPr('opened', SHA_A))).status).toBe(
+      202,
+    );
+    await ctx.service.github!.drain();
+    expect(fake.last(SHA_A)).toMatchObject({ conclusion: 'action_required' });
+    const body = JSON.stringify(review('alice', SHA_A));
+    for (let i = 0; i < 3; i++) {
+      expect((await postWebhook(ctx.service.port, 'pull_request_review', null, { body })).status).toBe(202);
+      await ctx.service.github!.drain();
+    }
+    expect(fake.last(SHA_A)).toMatchObject({ conclusion: 'success' });
+    const db = dbOf(ctx.service.runtime.ledger);
+    expect(db.prepare('SELECT approver FROM approvals').all()).toEqual([{ approver: 'alice' }]);
+    expect(db.prepare('SELECT outcome FROM decisions ORDER BY seq').all()).toEqual([
+      { outcome: 'require_approval' },
+      { outcome: 'allow' },
     ]);
   });
 });

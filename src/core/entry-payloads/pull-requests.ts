@@ -164,6 +164,8 @@ export const pullRequestPayloadSchemas = {
     diffHash: z.string(),
     policyVersion: z.string(),
     source: z.enum(['github_review', 'slack', 'cli']),
+    /** GitHub's id of the review it came from: the same review sent again is not recorded twice. */
+    reviewId: z.number().int().optional(),
   }),
   /** A click on an approval button in Slack, refused ones included. */
   'approval.click': z.object({
