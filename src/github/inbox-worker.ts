@@ -135,7 +135,8 @@ export class InboxWorker {
   }
 
   private begin(due: DueDelivery, key: string | null): void {
-    const delivery = this.o.inbox.pending(due.deliveryId);
+    // The same work asked for again while this waited: done once, for the newest delivery.
+    const delivery = this.o.inbox.pending(this.o.inbox.coalesce(due.deliveryId));
     if (!delivery) return;
     this.lastStart = Date.now();
     const done = this.process(delivery).finally(() => {

@@ -23,6 +23,7 @@ import { latestDecision, otherDecisionsAtHead } from '../ledger/queries/decision
 import type { Logger } from '../platform/logger.js';
 import { checkRunMessage } from './check-run-message.js';
 import { type DecideOn, decidePullRequest, inputsKeyOf, scannedFacts } from './decide-pull-request.js';
+import { EvaluatedSnapshots, updatedAtOf } from './event-snapshots.js';
 import { gatherCommits, gatherFacts } from './gather-facts.js';
 import { inProgressIfSlow } from './in-progress-if-slow.js';
 import { CodeOwnersReader } from './load-code-owners.js';
@@ -65,6 +66,7 @@ export class PullRequestGate {
   }
 
   private readonly owners: CodeOwnersReader;
+  private readonly snapshots = new EvaluatedSnapshots();
 
   async evaluate(
     octokit: ProbotOctokit,
@@ -75,6 +77,7 @@ export class PullRequestGate {
     now = this.governance.clock.now(),
   ): Promise<void> {
     const g = this.governance;
+    if (await this.nothingNew(octokit, target, trigger)) return;
     // Commits are read only when the author is no agent's login: a trailer is then the only tie.
     const byLogin = g.agentIdForLogin(target.pr.author) !== null;
     const [loaded, commits] = await Promise.all([
@@ -108,6 +111,14 @@ export class PullRequestGate {
     } finally {
       done();
     }
+    this.snapshots.remember(`${target.owner}/${target.repo}`, target.pr);
+  }
+
+  /** An event asking for no evaluation (`EvaluatedSnapshots.judge`), found asking GitHub nothing. */
+  private async nothingNew(octokit: ProbotOctokit, target: PullRequestTarget, trigger: string) {
+    const seen = this.snapshots.judge(this.governance.ledger, target, trigger);
+    if (seen === 'stale') this.logger.info({ ...target.pr, trigger }, 'an event for a head the PR has left');
+    return seen === 'stale' || (seen === 'seen' && (await this.unchanged(octokit, target)));
   }
 
   /**
@@ -148,7 +159,12 @@ export class PullRequestGate {
       return;
     const step = `seq-${causeSeq ?? 'sweep'}-${decision.outcome}-${g.ledger.head().seq}`;
     await g.recordDecision(
-      { ...decisionRecord(decision, facts), inputs, installationId: target.installationId },
+      {
+        ...decisionRecord(decision, facts),
+        inputs,
+        installationId: target.installationId,
+        ...updatedAtOf(target),
+      },
       trigger,
       (final) => ({
         outbox: this.commitChecks(
@@ -218,6 +234,7 @@ export class PullRequestGate {
       return;
     const record = {
       ...base,
+      ...updatedAtOf(target),
       headSha,
       agentId: agent?.id ?? null,
       outcome,

@@ -16,6 +16,10 @@ export interface PullRequestTarget {
     draft: boolean;
     /** Files GitHub says the PR changes (it lists at most 3,000); absent when not told. */
     changedFiles?: number;
+    /** GitHub's `updated_at` of the PR as the event showed it; absent when not told. */
+    updatedAt?: string;
+    /** The head the PR moved from (a `synchronize`'s `before`); absent for every other event. */
+    movedFrom?: string;
   };
 }
 
@@ -38,6 +42,7 @@ export function targetOf(
       baseRef: pr.base.ref,
       draft: pr.draft ?? false,
       ...(pr.changed_files !== undefined ? { changedFiles: pr.changed_files } : {}),
+      ...(pr.updated_at !== undefined ? { updatedAt: pr.updated_at } : {}),
     },
   };
 }

@@ -7,6 +7,7 @@ import type { Logger } from '../platform/logger.js';
 import { BodyBudget, isBodyRefusal, readBody, refuseBody } from '../platform/read-body.js';
 import type { WebhookPressure } from './webhook-pressure.js';
 import { ignoredDelivery, isHandledEvent, WEBHOOK_SCHEMAS } from './webhook-schemas.js';
+import { workGroupOf } from './work-groups.js';
 
 /** GitHub caps webhook payloads at 25 MB (and does not deliver larger ones). */
 export const GITHUB_MAX_BODY = 25 * 1024 * 1024;
@@ -147,6 +148,7 @@ async function store(
     action: data.action ?? null,
     repository: data.repository?.full_name ?? null,
     payloadText: JSON.stringify(d.data),
+    group: workGroupOf(d.event, d.data),
     outbox: options.onReceipt?.(d.event, d.data, d.deliveryId) ?? [],
   });
   if (!entry) return sendJson(res, 200, { ok: true, duplicate: true });

@@ -28,6 +28,8 @@ export const pullRequestSchema = z.object({
   changed_files: z.number().int().nonnegative().optional(),
   head: z.object({ sha: z.string().regex(/^[0-9a-f]{40}$/), ref: z.string() }),
   base: z.object({ ref: z.string() }),
+  /** When GitHub last changed the PR: which of two snapshots of it is the newer. */
+  updated_at: z.string().optional(),
 });
 export type WebhookPullRequest = z.infer<typeof pullRequestSchema>;
 const prRef = z.object({ number: z.number().int().positive() });
@@ -35,10 +37,16 @@ const prRef = z.object({ number: z.number().int().positive() });
 const withRepo = { installation, repository };
 
 export const WEBHOOK_SCHEMAS = {
-  pull_request: z.object({ action: z.string(), pull_request: pullRequestSchema, ...withRepo }),
+  pull_request: z.object({
+    action: z.string(),
+    pull_request: pullRequestSchema,
+    /** A `synchronize`'s head before the push: the commit the PR moved from. */
+    before: z.string().optional(),
+    ...withRepo,
+  }),
   pull_request_review: z.object({
     action: z.string(),
-    review: z.object({ user, state: z.string(), commit_id: z.string() }),
+    review: z.object({ id: z.number().int().optional(), user, state: z.string(), commit_id: z.string() }),
     pull_request: pullRequestSchema,
     ...withRepo,
   }),

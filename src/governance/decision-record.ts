@@ -22,6 +22,8 @@ export interface DecisionRecord {
   violations: ViolationReport[];
   author?: string;
   installationId?: number;
+  /** GitHub's `updated_at` of the PR as the event decided on showed it. */
+  pullRequestUpdatedAt?: string;
   attribution?: Attribution;
   title?: string;
   url?: string;
@@ -102,6 +104,7 @@ export function decisionEntry(record: DecisionRecord, trigger: string): LedgerEn
       diffHash: record.diffHash,
       ...(record.inputs ? { inputs: record.inputs } : {}),
       trigger,
+      ...(record.pullRequestUpdatedAt ? { pullRequestUpdatedAt: record.pullRequestUpdatedAt } : {}),
       rules: record.rules,
       ...(record.author ? { author: record.author } : {}),
       ...(record.installationId ? { installationId: record.installationId } : {}),

@@ -12,6 +12,8 @@ export interface IncomingDelivery {
   action: string | null;
   repository: string | null;
   payloadText: string;
+  /** Deliveries of one work group waiting together are processed once (see `Inbox.coalesce`). */
+  group?: string | null;
   /** Calls to make because the delivery arrived (e.g. a `queued` check run). */
   outbox?: OutboxMessageInput[];
 }
@@ -79,6 +81,10 @@ export class Inbox {
   private readonly heads: Statement<[string, string, number], DueDelivery>;
   private readonly pr: Statement<[string], { repository: unknown; pullRequest: unknown }>;
   private readonly one: Statement<[string], InboxRow>;
+  private readonly coalesced: Statement;
+  /** The pending deliveries of each work group, oldest first: those stored by this process. */
+  private readonly groups = new Map<string, string[]>();
+  private readonly groupOf = new Map<string, string>();
 
   constructor(
     private readonly ledger: Ledger,
@@ -106,6 +112,9 @@ export class Inbox {
     this.one = db.prepare(
       "SELECT delivery_id, source, event, payload, seq, attempts FROM inbox WHERE delivery_id = ? AND status = 'pending'",
     );
+    this.coalesced = db.prepare(
+      "UPDATE inbox SET status = 'done', processed_at = ?, last_error = ? WHERE delivery_id = ? AND status = 'pending'",
+    );
     this.done = db.prepare(
       "UPDATE inbox SET status = 'done', attempts = attempts + 1, processed_at = ?, last_error = NULL WHERE delivery_id = ?",
     );
@@ -113,7 +122,9 @@ export class Inbox {
 
   /** Stores a delivery and its `delivery.received` entry atomically; null when the id was seen before. */
   accept(delivery: IncomingDelivery): LedgerEntry | null {
-    return this.ledger.atomically(() => this.store(delivery));
+    const entry = this.ledger.atomically(() => this.store(delivery));
+    if (entry) this.join(delivery);
+    return entry;
   }
 
   /**
@@ -149,7 +160,10 @@ export class Inbox {
     for (const [i, q] of batch.entries()) {
       const outcome = outcomes[i]!;
       if ('error' in outcome) q.reject(outcome.error);
-      else q.resolve(outcome.entry);
+      else {
+        if (outcome.entry) this.join(q.delivery);
+        q.resolve(outcome.entry);
+      }
     }
   }
 
@@ -168,6 +182,45 @@ export class Inbox {
       at,
     );
     return entry;
+  }
+
+  /** A stored delivery joins its work group, once committed. */
+  private join({ deliveryId, group }: IncomingDelivery): void {
+    if (!group) return;
+    const members = this.groups.get(group);
+    if (members) members.push(deliveryId);
+    else this.groups.set(group, [deliveryId]);
+    this.groupOf.set(deliveryId, group);
+  }
+
+  private leave(deliveryId: string): void {
+    const group = this.groupOf.get(deliveryId);
+    if (!group) return;
+    this.groupOf.delete(deliveryId);
+    const members = this.groups.get(group)?.filter((id) => id !== deliveryId) ?? [];
+    if (members.length > 0) this.groups.set(group, members);
+    else this.groups.delete(group);
+  }
+
+  /**
+   * The delivery to process in place of `deliveryId`: the newest pending one of its work group
+   * (itself when it has none, or is the newest). The group's other pending deliveries are marked
+   * done, coalesced into that one, in one transaction: the work they asked for is the same. Groups
+   * are this process's: deliveries left pending by an earlier one are processed each on its own.
+   */
+  coalesce(deliveryId: string): string {
+    const group = this.groupOf.get(deliveryId);
+    const members = group ? (this.groups.get(group) ?? []) : [];
+    const newest = members.at(-1);
+    if (!group || !newest || members.length < 2) return deliveryId;
+    const older = members.slice(0, -1);
+    const at = this.now().toISOString();
+    this.ledger.atomically(() => {
+      for (const id of older) this.coalesced.run(at, `coalesced into ${newest}`, id);
+    });
+    for (const id of older) this.groupOf.delete(id);
+    this.groups.set(group, [newest]);
+    return newest;
   }
 
   /** Pending deliveries whose time has come, oldest first. */
@@ -195,6 +248,7 @@ export class Inbox {
 
   markDone(deliveryId: string): void {
     this.done.run(this.now().toISOString(), deliveryId);
+    this.leave(deliveryId);
   }
 
   markRetry(deliveryId: string, error: string, nextAttemptAt: Date): void {
@@ -212,6 +266,7 @@ export class Inbox {
         "UPDATE inbox SET status = 'failed', attempts = attempts + 1, processed_at = ?, last_error = ? WHERE delivery_id = ?",
       )
       .run(this.now().toISOString(), error.slice(0, 500), deliveryId);
+    this.leave(deliveryId);
   }
 
   pendingCount(source?: 'github' | 'slack'): number {

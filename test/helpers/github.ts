@@ -28,9 +28,17 @@ export function examplePayload(event: string, action: string): Record<string, an
   return structuredClone({ installation: { id: 1 }, ...found }) as Record<string, any>;
 }
 
-/** An agent's `pull_request` delivery: the real example with its author set to the agent's bot login. */
+let snapshots = Date.parse('2019-05-15T15:20:33Z');
+
+/**
+ * An agent's `pull_request` delivery: the real example with its author set to the agent's bot
+ * login, and a later `updated_at` than any built before (each a new snapshot of the PR, as GitHub
+ * sends after any change; the same snapshot sent again is not evaluated again).
+ */
 export function agentPullRequest(action = 'opened', patch: { sha?: string; login?: string } = {}) {
   const payload = examplePayload('pull_request', action);
+  snapshots += 1000;
+  payload.pull_request.updated_at = new Date(snapshots).toISOString().replace('.000Z', 'Z');
   payload.installation = { id: 1 };
   payload.pull_request.user.login = patch.login ?? 'docs-bot[bot]';
   if (patch.sha) payload.pull_request.head.sha = patch.sha;

@@ -93,6 +93,10 @@ const CASES: Record<string, unknown[][]> = {
   'approvalsAsync.slackVotes': cross(REPOS, NUMBERS).flatMap(([r, n]) => SHAS.map((s) => [r, n, s])),
   'approvalsAsync.latestDecision': cross(REPOS, NUMBERS),
   'approvalsAsync.slackMessage': KEYS.map((k) => [k]),
+  'approvalsAsync.reviewRecorded': cross(REPOS, NUMBERS).flatMap(([r, n]) => [
+    [r, n, 'alice', 'approve', 1],
+    [r, n, 'alice', 'approve', 2 ** 31],
+  ]),
   'checkRunButtonsAsync.clickOfDelivery': NUMBERS.concat(5, 6).map((n) => [n]),
   'checkRunButtonsAsync.lastAskedApprovers': cross(REPOS, NUMBERS).map(([r, n]) => [r, n, SHA.b]),
   'checkRunsAsync.checkRunId': REPOS.map((r) => [r, SHA.c, 'Agent Governance']),
@@ -110,6 +114,10 @@ const CASES: Record<string, unknown[][]> = {
   'decisionsAsync.latestDecision': cross(REPOS, NUMBERS),
   'decisionsAsync.newestDecision': cross(REPOS, NUMBERS),
   'decisionsAsync.pullRequestAtHead': cross(REPOS, SHAS),
+  'decisionsAsync.decidedAtHead': cross(REPOS, SHAS).flatMap(([r, s]) => [
+    [r, s, 7],
+    [r, s, 8],
+  ]),
   'decisionsAsync.recordedFiles': cross(REPOS, SHAS).map(([r, s]) => [r, 7, s]),
   'decisionsAsync.newestDecisionsWaiting': [[]],
   'decisionsAsync.recordedAgentDecisions': cross(TIMES, NUMBERS).map(([since, last]) => [

@@ -46,6 +46,8 @@ export const pullRequestPayloadSchemas = {
     /** A digest of what the verdict depended on (`evaluationInputsKey`): equal inputs, same answer. */
     inputs: z.string().optional(),
     trigger: z.string(),
+    /** GitHub's `updated_at` of the PR as decided: a later event showing an older one is stale. */
+    pullRequestUpdatedAt: z.string().optional(),
     /** Each rule that fired or waits: id, status, one-line reason. */
     rules: z.array(z.object({ rule: z.string(), status: z.string(), summary: z.string() })),
     /** The GitHub App installation, so later calls (a revocation failing the check) can reach the PR. */
@@ -162,6 +164,8 @@ export const pullRequestPayloadSchemas = {
     diffHash: z.string(),
     policyVersion: z.string(),
     source: z.enum(['github_review', 'slack', 'cli']),
+    /** GitHub's id of the review it came from: the same review sent again is not recorded twice. */
+    reviewId: z.number().int().optional(),
   }),
   /** A click on an approval button in Slack, refused ones included. */
   'approval.click': z.object({

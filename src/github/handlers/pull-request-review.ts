@@ -1,5 +1,6 @@
 import type { Probot, ProbotOctokit } from 'probot';
 import { diffHash } from '../../core/policy/evaluate.js';
+import { reviewRecorded } from '../../ledger/queries/approvals.js';
 import { gatherFacts } from '../gather-facts.js';
 import { loadPolicy } from '../load-policy.js';
 import { type PullRequestTarget, targetOf } from '../pull-request-target.js';
@@ -14,13 +15,20 @@ export function registerPullRequestReviewHandler(app: Probot, deps: HandlerDeps)
     if (state !== 'approved' && state !== 'changes_requested') return;
     const target = targetOf(p.installation.id, p.repository, p.pull_request);
     if (p.review.commit_id !== target.pr.headSha) return; // a review of an older commit approves nothing
-    await recordReview(
-      deps,
-      context.octokit,
-      target,
-      p.review.user.login,
-      state === 'approved' ? 'approve' : 'reject',
-    );
+    const vote = {
+      repository: `${target.owner}/${target.repo}`,
+      number: target.pr.number,
+      approver: p.review.user.login,
+      verdict: state === 'approved' ? ('approve' as const) : ('reject' as const),
+      reviewId: p.review.id,
+    };
+    // The same review sent again (under a new delivery id) is one vote; it is still evaluated, so a
+    // delivery retried after its evaluation failed is decided.
+    if (
+      vote.reviewId === undefined ||
+      !reviewRecorded(deps.governance.ledger, { ...vote, reviewId: vote.reviewId })
+    )
+      await recordReview(deps, context.octokit, target, vote);
     await deps.gate.evaluate(context.octokit, target, 'pull_request_review.submitted', deps.seq(context.id));
   });
 }
@@ -30,8 +38,7 @@ async function recordReview(
   { governance, policies }: HandlerDeps,
   octokit: ProbotOctokit,
   target: PullRequestTarget,
-  approver: string,
-  verdict: 'approve' | 'reject',
+  { approver, verdict, reviewId }: { approver: string; verdict: 'approve' | 'reject'; reviewId?: number },
 ): Promise<void> {
   const loaded = await loadPolicy(octokit, target.owner, target.repo, target.defaultBranch, policies);
   if (!loaded.ok) return;
@@ -51,6 +58,7 @@ async function recordReview(
         diffHash: diffHash(facts),
         policyVersion: loaded.policy.version,
         source: 'github_review',
+        ...(reviewId === undefined ? {} : { reviewId }),
       },
     },
   ]);

@@ -1,6 +1,7 @@
 import type { Probot } from 'probot';
 import { targetOf } from '../pull-request-target.js';
 import { WEBHOOK_SCHEMAS } from '../webhook-schemas.js';
+import { EVALUATED_ACTIONS } from '../work-groups.js';
 import type { HandlerDeps } from './handler-deps.js';
 import { pullRequestFiles } from './pull-request-files.js';
 
@@ -10,21 +11,12 @@ import { pullRequestFiles } from './pull-request-files.js';
  */
 export function registerPullRequestHandlers(app: Probot, { gate, outcomes, seq }: HandlerDeps): void {
   app.on(
-    [
-      'pull_request.opened',
-      'pull_request.reopened',
-      'pull_request.synchronize',
-      'pull_request.edited',
-      'pull_request.ready_for_review',
-    ],
+    EVALUATED_ACTIONS.map((a) => `pull_request.${a}` as const),
     async (context) => {
       const p = WEBHOOK_SCHEMAS.pull_request.parse(context.payload);
-      await gate.evaluate(
-        context.octokit,
-        targetOf(p.installation.id, p.repository, p.pull_request),
-        `pull_request.${p.action}`,
-        seq(context.id),
-      );
+      const target = targetOf(p.installation.id, p.repository, p.pull_request);
+      if (p.action === 'synchronize' && p.before) target.pr.movedFrom = p.before;
+      await gate.evaluate(context.octokit, target, `pull_request.${p.action}`, seq(context.id));
     },
   );
 

@@ -1,5 +1,5 @@
 import type { LedgerPayload } from '../../core/ledger-entries.js';
-import type { Ledger } from '../ledger.js';
+import type { Ledger, LedgerSource } from '../ledger.js';
 import { perEngine } from '../ledger-reader.js';
 import type { LedgerDb } from '../open-ledger-db.js';
 import { allQuery, asyncReads, getQuery, perDatabase, runQuery } from './query.js';
@@ -43,6 +43,18 @@ const REQUEST = 'SELECT context, state, installation_id, head_sha FROM slack_app
 type Context = unknown;
 
 const queries = {
+  reviewRecorded: getQuery<
+    [repository: string, number: number, approver: string, verdict: string, reviewId: number],
+    { found: number },
+    boolean
+  >({
+    sql: perEngine(
+      (d) => `SELECT 1 AS found FROM approvals a JOIN ledger_entries e ON e.seq = a.seq
+       WHERE a.repository = ? AND a.number = ? AND a.approver = ? AND a.verdict = ?
+         AND ${d.jsonIsNumber('e.payload', 'reviewId')} LIMIT 1`,
+    ),
+    map: (row) => row !== undefined,
+  }),
   // A request posted again (a retried delivery) keeps its context and state; only its message moves.
   remember: runQuery<
     [
@@ -137,6 +149,14 @@ const queries = {
        ON CONFLICT (message_key) DO UPDATE SET channel = excluded.channel, ts = excluded.ts`,
   ),
 };
+
+/** Whether this GitHub review of the PR (its id, reviewer and verdict) was recorded already. */
+export function reviewRecorded(
+  store: LedgerSource,
+  r: { repository: string; number: number; approver: string; verdict: string; reviewId: number },
+): boolean {
+  return queries.reviewRecorded.sync(store, r.repository, r.number, r.approver, r.verdict, r.reviewId);
+}
 
 /**
  * The queries of this module on either engine, through a `LedgerReader`. A request's context

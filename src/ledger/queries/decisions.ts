@@ -17,6 +17,8 @@ export interface LatestDecision {
   diffHash: string | null;
   /** The digest of what the verdict depended on; null for decisions recorded without it. */
   inputs: string | null;
+  /** GitHub's `updated_at` of the PR as decided; null when the event did not say. */
+  updatedAt: string | null;
 }
 
 /** A PR whose newest decision waits for people, with that decision. */
@@ -64,6 +66,7 @@ type LatestRow = {
   strength: string | null;
   diff_hash: string | null;
   inputs: string | null;
+  updated_at: string | null;
 };
 
 /** The newest decision of a PR, two fields taken from its payload in SQL. */
@@ -71,7 +74,8 @@ export const LATEST_DECISION_SQL = perEngine(
   (d) => `SELECT d.agent_id, d.head_sha, d.outcome, ${d.json('e.payload', 'summary')} AS summary,
             ${d.json('e.payload', 'attribution.strength')} AS strength,
             ${d.json('e.payload', 'diffHash')} AS diff_hash,
-            ${d.json('e.payload', 'inputs')} AS inputs
+            ${d.json('e.payload', 'inputs')} AS inputs,
+            ${d.json('e.payload', 'pullRequestUpdatedAt')} AS updated_at
        FROM decisions d JOIN ledger_entries e ON e.seq = d.seq
       WHERE d.repository = ? AND d.number = ? ORDER BY d.seq DESC LIMIT 1`,
 );
@@ -120,6 +124,7 @@ const pullRequestQueries = {
             attribution: row.strength === 'claimed' ? 'claimed' : 'authenticated',
             diffHash: row.diff_hash,
             inputs: row.inputs,
+            updatedAt: row.updated_at,
           }
         : null,
   }),
@@ -131,6 +136,10 @@ const pullRequestQueries = {
     sql: `SELECT d.agent_id, e.payload FROM decisions d JOIN ledger_entries e ON e.seq = d.seq
         WHERE d.repository = ? AND d.number = ? ORDER BY d.seq DESC LIMIT 1`,
     map: (row) => (row ? { agentId: row.agent_id, payload: parseDecision(row.payload) } : null),
+  }),
+  decidedAtHead: getQuery<[repository: string, headSha: string, number: number], { found: number }, boolean>({
+    sql: 'SELECT 1 AS found FROM decisions WHERE repository = ? AND head_sha = ? AND number = ? LIMIT 1',
+    map: (row) => row !== undefined,
   }),
   pullRequestAtHead: getQuery<[repository: string, headSha: string], { number: number }, number | null>({
     sql: 'SELECT number FROM decisions WHERE repository = ? AND head_sha = ? ORDER BY seq DESC LIMIT 1',
@@ -295,6 +304,16 @@ export function otherDecisionsAtHead(
   number: number,
 ): { number: number; outcome: string; summary: string }[] {
   return queries.otherDecisionsAtHead.sync(store, repository, headSha, number);
+}
+
+/** Whether the PR was ever decided at this head commit. */
+export function decidedAtHead(
+  store: LedgerSource,
+  repository: string,
+  number: number,
+  headSha: string,
+): boolean {
+  return queries.decidedAtHead.sync(store, repository, headSha, number);
 }
 
 /** The PR most recently decided at a head commit of a repository, or null. */
