@@ -122,7 +122,8 @@ async function readSignedPayload(
   if (!isUtf8(body)) {
     sendJson(res, 400, {
       error: 'bad_body',
-      message: 'the body is not UTF-8 (GitHub sends JSON in UTF-8: set the webhook content type to application/json)',
+      message:
+        'the body is not UTF-8 (GitHub sends JSON in UTF-8: set the webhook content type to application/json)',
     });
     return NOT_READ;
   }

@@ -68,13 +68,16 @@ describe('the webhook endpoint refuses what it cannot trust, and records nothing
   it.each([
     ['FF FE', [0xff, 0xfe]],
     ['an overlong C0 AF C0 A2', [0xc0, 0xaf, 0xc0, 0xa2]],
-  ])('a body that is not UTF-8 (%s), signed over its bytes: 400 bad_body, nothing recorded', async (_n, bytes) => {
-    const res = await postTitleBytes(bytes);
-    expect(res.status).toBe(400);
-    expect(res.body.error).toBe('bad_body');
-    expect(res.body.message).toMatch(/UTF-8/);
-    expect(deliveries().n).toBe(0);
-  });
+  ])(
+    'a body that is not UTF-8 (%s), signed over its bytes: 400 bad_body, nothing recorded',
+    async (_n, bytes) => {
+      const res = await postTitleBytes(bytes);
+      expect(res.status).toBe(400);
+      expect(res.body.error).toBe('bad_body');
+      expect(res.body.message).toMatch(/UTF-8/);
+      expect(deliveries().n).toBe(0);
+    },
+  );
 
   it('a body in UTF-16 with a BOM, signed over its bytes: 400 bad_body, not a bad signature', async () => {
     const text = JSON.stringify(agentPullRequest());
