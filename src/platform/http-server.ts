@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { HealthManager } from '../app/health/health-manager.js';
 import type { Metrics } from '../app/health/metrics.js';
 import type { Logger } from './logger.js';
+import { RequestAbortedError } from './read-body.js';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
@@ -47,7 +48,8 @@ export function createHttpServer(options: HttpServerOptions): Server {
     const path = (req.url ?? '/').split('?')[0]!;
     const route = routes.find((r) => path === r.prefix || path.startsWith(`${r.prefix}/`));
     const timer = metrics?.httpDuration.startTimer({ route: routeLabel(path, route) });
-    res.once('finish', () => timer?.({ status: String(res.statusCode) }));
+    // Closed before an answer went out (the client went away, or a slow body was cut off): `aborted`.
+    res.once('close', () => timer?.({ status: res.writableFinished ? String(res.statusCode) : 'aborted' }));
     const handle = async () => {
       if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
       if (path === '/readyz') {
@@ -64,6 +66,8 @@ export function createHttpServer(options: HttpServerOptions): Server {
       sendJson(res, 404, { error: 'not_found', message: `no route for ${req.method} ${path}` });
     };
     handle().catch((error: unknown) => {
+      if (error instanceof RequestAbortedError)
+        return logger.debug({ path }, `request not answered: ${error.message}`);
       logger.error({ err: error, path }, 'request failed');
       if (!res.headersSent)
         sendJson(res, 500, { error: 'internal', message: 'internal error; see the service log' });

@@ -2,6 +2,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 export class BodyTooLargeError extends Error {}
 
+/** The client went away (closed or reset the connection) before its body ended: no error of ours. */
+export class RequestAbortedError extends Error {}
+
 /** Too many unauthenticated bodies are being read at once: the caller should try again shortly. */
 export class BodyReadsBusyError extends Error {
   readonly retryAfterSeconds = 1;
@@ -93,8 +96,9 @@ export async function readBody(req: IncomingMessage, limit: number, budget?: Bod
         // A body that came in one chunk is that chunk: not copied again.
         resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
       };
-      const onError = (error: Error) => stop(error);
-      const onClose = () => stop(new Error('the request was closed before its body ended'));
+      const gone = () => stop(new RequestAbortedError('the client went away before its body ended'));
+      const onError = gone;
+      const onClose = gone;
       req.on('data', onData);
       req.once('end', onEnd);
       req.once('error', onError);
