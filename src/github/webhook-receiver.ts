@@ -4,7 +4,13 @@ import type { Inbox } from '../ledger/inbox.js';
 import type { OutboxMessageInput } from '../ledger/outbox.js';
 import { type Handler, sendJson } from '../platform/http-server.js';
 import type { Logger } from '../platform/logger.js';
-import { BodyBudget, isBodyRefusal, readBody, refuseBody } from '../platform/read-body.js';
+import {
+  BodyBudget,
+  type BodyReadLimits,
+  isBodyRefusal,
+  readBody,
+  refuseBody,
+} from '../platform/read-body.js';
 import type { WebhookPressure } from './webhook-pressure.js';
 import { ignoredDelivery, isHandledEvent, WEBHOOK_SCHEMAS } from './webhook-schemas.js';
 
@@ -13,9 +19,11 @@ export const GITHUB_MAX_BODY = 25 * 1024 * 1024;
 
 /**
  * Unsigned bodies held at once, before their signature can be checked: two of GitHub's largest,
- * or 128 reads. Deliveries are usually a few kilobytes and never wait on each other.
+ * or 128 reads. Deliveries are usually a few kilobytes and never wait on each other; slow reads
+ * are cut, and give way to new ones (`BodyBudget`).
  */
-export const githubBodyBudget = () => new BodyBudget(64 * 1024 * 1024, 128);
+export const githubBodyBudget = (limits: Partial<BodyReadLimits> = {}) =>
+  new BodyBudget(64 * 1024 * 1024, 128, limits);
 
 export interface WebhookReceiverOptions {
   secret: string;
