@@ -41,8 +41,8 @@ export interface GithubIntegrationOptions {
    * click); null or absent: approvers are reminded in the approvals channel.
    */
   slackUnavailable?: string | null;
-  /** How fast unsigned webhook bodies must arrive (tests shorten them). */
-  bodies?: Partial<BodyReadLimits>;
+  /** How fast unsigned webhook bodies must arrive, and the clock that times them (for tests). */
+  bodies?: Partial<BodyReadLimits> & { now?: () => number };
 }
 
 /**
@@ -112,7 +112,7 @@ export class GithubIntegration {
         (deliveryId) => this.worker.seqOf(deliveryId),
       ),
     );
-    this.bodies = githubBodyBudget(options.bodies);
+    this.bodies = githubBodyBudget(options.bodies, options.bodies?.now);
     this.route = {
       prefix: WEBHOOK_PATH,
       handler: createWebhookReceiver({

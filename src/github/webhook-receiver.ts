@@ -22,8 +22,8 @@ export const GITHUB_MAX_BODY = 25 * 1024 * 1024;
  * or 128 reads. Deliveries are usually a few kilobytes and never wait on each other; slow reads
  * are cut, and give way to new ones (`BodyBudget`).
  */
-export const githubBodyBudget = (limits: Partial<BodyReadLimits> = {}) =>
-  new BodyBudget(64 * 1024 * 1024, 128, limits);
+export const githubBodyBudget = (limits: Partial<BodyReadLimits> = {}, now?: () => number) =>
+  new BodyBudget(64 * 1024 * 1024, 128, limits, now);
 
 export interface WebhookReceiverOptions {
   secret: string;

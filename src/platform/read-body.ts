@@ -56,7 +56,8 @@ export class BodyBudget {
     limits: Partial<BodyReadLimits> = {},
     private readonly now: () => number = () => performance.now(),
   ) {
-    this.limits = { ...DEFAULT_BODY_READ_LIMITS, ...limits };
+    const { deadlineMs, graceMs, minBytesPerSecond } = { ...DEFAULT_BODY_READ_LIMITS, ...limits };
+    this.limits = { deadlineMs, graceMs, minBytesPerSecond };
   }
 
   /** Bytes held by the reads under way (for tests and metrics). */

@@ -1,10 +1,11 @@
 /**
  * Attack 14 F1: strangers without the secret cannot keep GitHub's deliveries out by holding body
  * reads open. Real sockets write the attackers' requests by hand; the service runs with short
- * limits (a 100 ms grace), so the test waits for what happens, never for a time.
+ * limits on a clock of the test's own: the attackers are cut when the test moves it on, and the
+ * test waits for what happens, never for a time.
  */
 import { connect, type Socket } from 'node:net';
-import { describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { postWebhook, useGithubService } from '../helpers/github.js';
 
 const MB = 1024 * 1024;
@@ -44,8 +45,15 @@ function slowPost(port: number, declared: number, everyMs: number): Attacker {
 
 const signedDelivery = (port: number) => postWebhook(port, 'star', { action: 'created' });
 
+/** The clock the body reads are timed by, in ms; each test starts it at 0. */
+let clock = 0;
+beforeEach(() => {
+  clock = 0;
+});
+const now = () => clock;
+
 describe('slow unsigned bodies lose to GitHub’s deliveries', () => {
-  const ctx = useGithubService({ github: { bodies: { graceMs: 100, deadlineMs: 60_000 } } });
+  const ctx = useGithubService({ github: { bodies: { graceMs: 100, now } } });
 
   it('three trickling connections declaring 64 MB between them hold no budget; a signed delivery gets 202 and they are cut', async () => {
     const { port, github } = ctx.service;
@@ -53,7 +61,9 @@ describe('slow unsigned bodies lose to GitHub’s deliveries', () => {
     await vi.waitFor(() => expect(github!.bodies.readsInProgress).toBe(3), until);
     expect(github!.bodies.reservedBytes).toBeLessThan(1024);
     expect((await signedDelivery(port)).status).toBe(202);
-    // Too slow for a body GitHub sends: the service closes them, not the attackers.
+    // A second past their grace they are far too slow for a body GitHub sends: the service closes
+    // them, not the attackers.
+    clock = 1100;
     await Promise.all(attackers.map((a) => a.closed));
     expect(github!.bodies.readsInProgress).toBe(0);
   });
@@ -64,6 +74,7 @@ describe('slow unsigned bodies lose to GitHub’s deliveries', () => {
     const attackers = Array.from({ length: slots + 2 }, () => slowPost(port, 1000, 0));
     await vi.waitFor(() => expect(github!.bodies.readsInProgress).toBe(slots), until);
     expect((await signedDelivery(port)).status).toBe(202);
+    clock = 1100;
     await Promise.all(attackers.map((a) => a.closed));
     expect(github!.bodies.readsInProgress).toBe(0);
   });
@@ -71,7 +82,7 @@ describe('slow unsigned bodies lose to GitHub’s deliveries', () => {
 
 describe('a body has a deadline to arrive whole', () => {
   const ctx = useGithubService({
-    github: { bodies: { graceMs: 60_000, deadlineMs: 300, minBytesPerSecond: 1 } },
+    github: { bodies: { graceMs: 60_000, deadlineMs: 300, minBytesPerSecond: 1, now } },
   });
 
   it('a sender that keeps sending but never finishes is closed at the deadline; a signed delivery gets 202 meanwhile', async () => {
@@ -79,6 +90,7 @@ describe('a body has a deadline to arrive whole', () => {
     const attacker = slowPost(port, 1000, 20);
     await vi.waitFor(() => expect(github!.bodies.readsInProgress).toBe(1), until);
     expect((await signedDelivery(port)).status).toBe(202);
+    clock = 301;
     await attacker.closed;
     expect(github!.bodies.readsInProgress).toBe(0);
   });
