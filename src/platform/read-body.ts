@@ -71,7 +71,7 @@ export class BodyBudget {
 
   /** Starts a read, evicting another when every slot is taken. */
   begin(cut: (reason: string) => void): BodyRead {
-    if (this.reads.size >= this.maxReads) this.victim(null)?.cut('evicted: every read slot was taken');
+    if (this.reads.size >= this.maxReads) this.evict(this.victim(null), 'every read slot was taken');
     const read: BodyRead = { startedAt: this.now(), held: 0, cut };
     this.reads.add(read);
     this.sweeper ??= setInterval(() => this.sweep(), this.sweepMs()).unref();
@@ -83,7 +83,7 @@ export class BodyBudget {
     while (this.bytes + bytes > this.maxBytes) {
       const victim = this.victim(read);
       if (!victim) return false;
-      victim.cut('evicted: the unsigned bodies in memory reached their budget');
+      this.evict(victim, 'the unsigned bodies in memory reached their budget');
     }
     read.held += bytes;
     this.bytes += bytes;
@@ -98,6 +98,13 @@ export class BodyBudget {
       clearInterval(this.sweeper);
       this.sweeper = undefined;
     }
+  }
+
+  /** Ends `read` here, then has it cut (its connection closed): room is made whatever it does. */
+  private evict(read: BodyRead | undefined, why: string): void {
+    if (!read) return;
+    this.end(read);
+    read.cut(`evicted: ${why}`);
   }
 
   /** The read to evict: the slowest of those past their grace, else the oldest; never `except`. */
@@ -120,9 +127,16 @@ export class BodyBudget {
     const { deadlineMs, graceMs, minBytesPerSecond } = this.limits;
     for (const read of [...this.reads]) {
       const elapsed = now - read.startedAt;
-      if (elapsed > deadlineMs) read.cut(`not whole within ${deadlineMs / 1000} s`);
-      else if (elapsed > graceMs && read.held < (minBytesPerSecond * (elapsed - graceMs)) / 1000)
-        read.cut(`slower than ${minBytesPerSecond} bytes a second`);
+      const why =
+        elapsed > deadlineMs
+          ? `not whole within ${deadlineMs / 1000} s`
+          : elapsed > graceMs && read.held < (minBytesPerSecond * (elapsed - graceMs)) / 1000
+            ? `slower than ${minBytesPerSecond} bytes a second`
+            : null;
+      if (why) {
+        this.end(read);
+        read.cut(why);
+      }
     }
   }
 
