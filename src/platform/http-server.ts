@@ -42,8 +42,8 @@ function routeLabel(path: string, route: Route | undefined): string {
 /** The one HTTP server: health and metrics, plus the routes the adapters mount. */
 export function createHttpServer(options: HttpServerOptions): Server {
   const { logger, health, metrics, routes = [] } = options;
-  // A request has a minute to arrive whole (GitHub gives up on us after 10 s, Slack after 3 s):
-  // a slow sender cannot hold a body read, and its share of the budget, for Node's default 5 min.
+  // A request has a minute to arrive whole, not Node's default 5 min. Unsigned webhook and Slack
+  // bodies are held to far less (10 s, a minimum rate, eviction when full): see `BodyBudget`.
   return createServer({ requestTimeout: 60_000 }, (req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
     const route = routes.find((r) => path === r.prefix || path.startsWith(`${r.prefix}/`));
