@@ -7,6 +7,7 @@ import { systemClock } from '../platform/clock.js';
 import type { Route } from '../platform/http-server.js';
 import type { Logger } from '../platform/logger.js';
 import { Pump } from '../platform/pump.js';
+import type { BodyBudget, BodyReadLimits } from '../platform/read-body.js';
 import { createBreaker } from '../platform/resilience.js';
 import { governanceApp } from './app.js';
 import { createProbot } from './create-probot.js';
@@ -19,7 +20,7 @@ import { RateLimits } from './rate-limits.js';
 import type { GithubConfig } from './read-github-config.js';
 import { reconcileOpenPullRequests } from './reconcile.js';
 import { WebhookPressure } from './webhook-pressure.js';
-import { createWebhookReceiver } from './webhook-receiver.js';
+import { createWebhookReceiver, githubBodyBudget } from './webhook-receiver.js';
 import { pullRequestSchema } from './webhook-schemas.js';
 
 export const WEBHOOK_PATH = '/api/github/webhooks';
@@ -40,6 +41,8 @@ export interface GithubIntegrationOptions {
    * click); null or absent: approvers are reminded in the approvals channel.
    */
   slackUnavailable?: string | null;
+  /** How fast unsigned webhook bodies must arrive, and the clock that times them (for tests). */
+  bodies?: Partial<BodyReadLimits> & { now?: () => number };
 }
 
 /**
@@ -53,6 +56,8 @@ export class GithubIntegration {
   readonly route: Route;
   /** GitHub's rate limit as its responses report it, per installation. */
   readonly rateLimits = new RateLimits();
+  /** The unsigned webhook bodies being read. */
+  readonly bodies: BodyBudget;
   private readonly inbox: Inbox;
   private readonly inboxPump: Pump;
   private readonly delivery: DeliveryLoop;
@@ -107,9 +112,11 @@ export class GithubIntegration {
         (deliveryId) => this.worker.seqOf(deliveryId),
       ),
     );
+    this.bodies = githubBodyBudget(options.bodies, options.bodies?.now);
     this.route = {
       prefix: WEBHOOK_PATH,
       handler: createWebhookReceiver({
+        bodies: this.bodies,
         secret: config.webhookSecret,
         inbox: this.inbox,
         logger,

@@ -4,7 +4,13 @@ import type { Inbox } from '../ledger/inbox.js';
 import type { OutboxMessageInput } from '../ledger/outbox.js';
 import { type Handler, sendJson } from '../platform/http-server.js';
 import type { Logger } from '../platform/logger.js';
-import { BodyBudget, isBodyRefusal, readBody, refuseBody } from '../platform/read-body.js';
+import {
+  BodyBudget,
+  type BodyReadLimits,
+  isBodyRefusal,
+  readBody,
+  refuseBody,
+} from '../platform/read-body.js';
 import type { WebhookPressure } from './webhook-pressure.js';
 import { ignoredDelivery, isHandledEvent, WEBHOOK_SCHEMAS } from './webhook-schemas.js';
 import { workGroupOf } from './work-groups.js';
@@ -14,9 +20,11 @@ export const GITHUB_MAX_BODY = 25 * 1024 * 1024;
 
 /**
  * Unsigned bodies held at once, before their signature can be checked: two of GitHub's largest,
- * or 128 reads. Deliveries are usually a few kilobytes and never wait on each other.
+ * or 128 reads. Deliveries are usually a few kilobytes and never wait on each other; slow reads
+ * are cut, and give way to new ones (`BodyBudget`).
  */
-export const githubBodyBudget = () => new BodyBudget(64 * 1024 * 1024, 128);
+export const githubBodyBudget = (limits: Partial<BodyReadLimits> = {}, now?: () => number) =>
+  new BodyBudget(64 * 1024 * 1024, 128, limits, now);
 
 export interface WebhookReceiverOptions {
   secret: string;
@@ -118,10 +126,18 @@ async function readSignedPayload(
     refuseBody(req, res, error);
     return NOT_READ;
   }
-  const text = body.toString('utf8');
-  if (!signatureHolds(o.key, body, text, signature)) return refuseSignature();
+  if (!signatureHolds(o.key, body, signature)) return refuseSignature();
+  // Signed, so GitHub's (or the secret holder's): a body JSON cannot be read from is a 400.
+  if (!isUtf8(body)) {
+    sendJson(res, 400, {
+      error: 'bad_body',
+      message:
+        'the body is not UTF-8 (GitHub sends JSON in UTF-8: set the webhook content type to application/json)',
+    });
+    return NOT_READ;
+  }
   try {
-    return JSON.parse(text);
+    return JSON.parse(body.toString('utf8'));
   } catch {
     sendJson(res, 400, {
       error: 'bad_json',
@@ -158,16 +174,12 @@ async function store(
 }
 
 /**
- * What `verify` of @octokit/webhooks-methods answers over the body's text, without encoding the
- * text again: the HMAC over the raw bytes when they are UTF-8 (the text encodes back to them),
- * over the text otherwise (where decoding replaced bytes, as `verify` would see it).
+ * Whether the signature is the HMAC of the bytes received, as GitHub computes it: never of a
+ * decoded text, where bytes that were never signed (FF) decode like ones that were (EF BF BD).
  */
-function signatureHolds(secret: KeyObject | null, body: Buffer, text: string, signature: string): boolean {
+function signatureHolds(secret: KeyObject | null, body: Buffer, signature: string): boolean {
   if (!secret || body.length === 0) return false;
-  const digest = createHmac('sha256', secret)
-    .update(isUtf8(body) ? body : text)
-    .digest('hex');
-  const expected = Buffer.from(`sha256=${digest}`);
+  const expected = Buffer.from(`sha256=${createHmac('sha256', secret).update(body).digest('hex')}`);
   const given = Buffer.from(signature);
   return given.length === expected.length && timingSafeEqual(given, expected);
 }

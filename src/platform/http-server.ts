@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { HealthManager } from '../app/health/health-manager.js';
 import type { Metrics } from '../app/health/metrics.js';
 import type { Logger } from './logger.js';
+import { RequestAbortedError } from './read-body.js';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
@@ -41,13 +42,14 @@ function routeLabel(path: string, route: Route | undefined): string {
 /** The one HTTP server: health and metrics, plus the routes the adapters mount. */
 export function createHttpServer(options: HttpServerOptions): Server {
   const { logger, health, metrics, routes = [] } = options;
-  // A request has a minute to arrive whole (GitHub gives up on us after 10 s, Slack after 3 s):
-  // a slow sender cannot hold a body read, and its share of the budget, for Node's default 5 min.
+  // A request has a minute to arrive whole, not Node's default 5 min. Unsigned webhook and Slack
+  // bodies are held to far less (10 s, a minimum rate, eviction when full): see `BodyBudget`.
   return createServer({ requestTimeout: 60_000 }, (req, res) => {
     const path = (req.url ?? '/').split('?')[0]!;
     const route = routes.find((r) => path === r.prefix || path.startsWith(`${r.prefix}/`));
     const timer = metrics?.httpDuration.startTimer({ route: routeLabel(path, route) });
-    res.once('finish', () => timer?.({ status: String(res.statusCode) }));
+    // Closed before an answer went out (the client went away, or a slow body was cut off): `aborted`.
+    res.once('close', () => timer?.({ status: res.writableFinished ? String(res.statusCode) : 'aborted' }));
     const handle = async () => {
       if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
       if (path === '/readyz') {
@@ -64,6 +66,8 @@ export function createHttpServer(options: HttpServerOptions): Server {
       sendJson(res, 404, { error: 'not_found', message: `no route for ${req.method} ${path}` });
     };
     handle().catch((error: unknown) => {
+      if (error instanceof RequestAbortedError)
+        return logger.debug({ path }, `request not answered: ${error.message}`);
       logger.error({ err: error, path }, 'request failed');
       if (!res.headersSent)
         sendJson(res, 500, { error: 'internal', message: 'internal error; see the service log' });

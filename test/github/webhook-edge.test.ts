@@ -36,11 +36,52 @@ describe('the webhook endpoint refuses what it cannot trust, and records nothing
     expect(ctx.service.github!.pendingDeliveries()).toBe(0);
   });
 
-  it('a body that is not UTF-8, signed over its bytes: the signature is checked over its text', async () => {
+  /** A pull_request body whose title is `bytes`, and the answer to it signed over `signed` (default: the body). */
+  async function postTitleBytes(bytes: number[], signed?: number[]) {
     const payload = agentPullRequest();
     payload.pull_request.title = 'TITLE';
     const [before, after] = JSON.stringify(payload).split('TITLE') as [string, string];
-    const body = Buffer.concat([Buffer.from(before), Buffer.from([0xff, 0xfe]), Buffer.from(after)]);
+    const withTitle = (title: number[]) =>
+      Buffer.concat([Buffer.from(before), Buffer.from(title), Buffer.from(after)]);
+    const body = withTitle(bytes);
+    const mac = createHmac('sha256', WEBHOOK_SECRET).update(withTitle(signed ?? bytes));
+    const res = await fetch(`http://127.0.0.1:${ctx.service.port}/api/github/webhooks`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-github-event': 'pull_request',
+        'x-github-delivery': crypto.randomUUID(),
+        'x-hub-signature-256': `sha256=${mac.digest('hex')}`,
+      },
+      body,
+    });
+    return { status: res.status, body: (await res.json()) as { error?: string; message?: string } };
+  }
+
+  it('bytes that differ from the signed ones: U+FFFD (EF BF BD) signed, FF sent, is a bad signature', async () => {
+    const res = await postTitleBytes([0x78, 0xff, 0x79], [0x78, 0xef, 0xbf, 0xbd, 0x79]);
+    expect(res.status).toBe(401);
+    expect(res.body).toMatchObject({ error: 'bad_signature' });
+    expect(deliveries().n).toBe(0);
+  });
+
+  it.each([
+    ['FF FE', [0xff, 0xfe]],
+    ['an overlong C0 AF C0 A2', [0xc0, 0xaf, 0xc0, 0xa2]],
+  ])(
+    'a body that is not UTF-8 (%s), signed over its bytes: 400 bad_body, nothing recorded',
+    async (_n, bytes) => {
+      const res = await postTitleBytes(bytes);
+      expect(res.status).toBe(400);
+      expect(res.body.error).toBe('bad_body');
+      expect(res.body.message).toMatch(/UTF-8/);
+      expect(deliveries().n).toBe(0);
+    },
+  );
+
+  it('a body in UTF-16 with a BOM, signed over its bytes: 400 bad_body, not a bad signature', async () => {
+    const text = JSON.stringify(agentPullRequest());
+    const body = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
     const res = await fetch(`http://127.0.0.1:${ctx.service.port}/api/github/webhooks`, {
       method: 'POST',
       headers: {
@@ -51,8 +92,8 @@ describe('the webhook endpoint refuses what it cannot trust, and records nothing
       },
       body,
     });
-    expect(res.status).toBe(401);
-    expect(await res.json()).toMatchObject({ error: 'bad_signature' });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: 'bad_body' });
     expect(deliveries().n).toBe(0);
   });
 

@@ -52,7 +52,7 @@ interface Sent {
 function rawPost(
   path: string,
   headers: Record<string, string>,
-  body: { declared: number } | { chunked: true; max: number },
+  body: { declared: number; send?: number } | { chunked: true; max: number },
 ): Promise<Sent> & { socket: ReturnType<typeof connect> } {
   const socket = connect(service.port, '127.0.0.1');
   const promise = new Promise<Sent>((resolve) => {
@@ -87,8 +87,8 @@ function rawPost(
         .join('');
       socket.write(`POST ${path} HTTP/1.1\r\n${head}\r\n`);
       if ('declared' in body) {
-        socket.write('{"a":');
-        sent = 5;
+        sent = body.send ?? 5;
+        socket.write(Buffer.alloc(sent, 'a'));
         return;
       }
       const chunk = Buffer.alloc(64 * 1024, 'a');
@@ -140,20 +140,23 @@ it('a chunked body past the cap is cut off with 413 while it streams; nothing is
   expect(service.runtime.ledger.head().seq).toBe(before);
 });
 
-it('unauthenticated bodies read at once are bounded: past the budget, 503 with Retry-After at once', async () => {
+it('unsigned bodies in memory are bounded by the bytes received; a new request makes a held one give way', async () => {
   const budget = service.slack!.receiver.bodies;
-  // Slow senders that each declare 1 MB and send a few bytes hold the whole budget...
+  const sent = MB - 1;
+  // Senders that each send all but the last byte of 1 MB, then stall, hold the whole budget...
   const held = Array.from({ length: budget.maxBytes / MB }, () =>
-    rawPost('/slack/events', slack, { declared: MB }),
+    rawPost('/slack/events', slack, { declared: MB, send: sent }),
   );
-  await vi.waitFor(() => expect(budget.reservedBytes).toBe(budget.maxBytes), {
+  await vi.waitFor(() => expect(budget.reservedBytes).toBe(held.length * sent), {
     timeout: 10_000,
     interval: 20,
   });
-  // ...so the next one is told to come back, without being read.
-  const refused = await rawPost('/slack/events', slack, { declared: MB });
-  expect(refused.response).toMatch(/^HTTP\/1\.1 503 /);
-  expect(refused.response).toMatch(/retry-after: 1/i);
+  // ...yet the next one is read whole (and refused for its signature, not for the budget)...
+  const next = await rawPost('/slack/events', slack, { declared: MB, send: MB });
+  expect(next.response).toMatch(/^HTTP\/1\.1 401 /);
+  // ...because one held body was cut to make room: its connection closed without an answer.
+  expect((await Promise.race(held)).response).toBe('');
+  expect(budget.reservedBytes).toBeLessThanOrEqual(budget.maxBytes);
   for (const h of held) h.socket.destroy();
   await Promise.all(held);
   await vi.waitFor(() => expect(budget.reservedBytes).toBe(0), { timeout: 10_000, interval: 20 });

@@ -1,9 +1,11 @@
+import { connect } from 'node:net';
 import { join } from 'node:path';
-import { afterEach, expect, it } from 'vitest';
+import { afterEach, expect, it, vi } from 'vitest';
 import { type RunningService, startService } from '../../src/app/service.js';
 import { readEnv } from '../../src/config/read-env.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { tempDir } from '../helpers/agov.js';
+import { PRIVATE_KEY, WEBHOOK_SECRET } from '../helpers/github.js';
 
 let service: RunningService | null = null;
 afterEach(async () => {
@@ -11,7 +13,10 @@ afterEach(async () => {
   service = null;
 });
 
-async function start(): Promise<RunningService> {
+async function start(
+  env: Record<string, string> = {},
+  logger = createLogger('silent'),
+): Promise<RunningService> {
   service = await startService(
     readEnv({
       LEDGER_PATH: join(tempDir(), 'ledger.db'),
@@ -19,11 +24,42 @@ async function start(): Promise<RunningService> {
       HOST: '127.0.0.1',
       HEALTH_PROBE_INTERVAL_MS: '600000',
       CHECKPOINT_INTERVAL_MINUTES: '0',
+      ...env,
     }),
-    createLogger('silent'),
+    logger,
   );
   return service;
 }
+
+it('a client that goes away mid-body is no error of ours: logged without a stack, counted as aborted', async () => {
+  const lines: string[] = [];
+  const stream = { write: (line: string) => lines.push(line) } as unknown as NodeJS.WritableStream;
+  const github = { APP_ID: '123', PRIVATE_KEY, WEBHOOK_SECRET };
+  const { port } = await start(github, createLogger('debug', stream));
+  for (let i = 0; i < 3; i++) {
+    const socket = connect(port, '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write(
+      'POST /api/github/webhooks HTTP/1.1\r\nhost: x\r\nx-github-event: pull_request\r\n' +
+        'x-github-delivery: d-1\r\nx-hub-signature-256: sha256=00\r\ncontent-length: 1000\r\n\r\n{"a":',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // Reset, as a client killed mid-request leaves it.
+    socket.resetAndDestroy();
+  }
+  const metrics = async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  await vi.waitFor(
+    async () =>
+      expect(await metrics()).toMatch(
+        /agov_http_request_duration_seconds_count\{route="\/api\/github\/webhooks",status="aborted"\} 3/,
+      ),
+    { timeout: 10_000, interval: 50 },
+  );
+  const logged = lines.map((l) => JSON.parse(l) as { level: number; msg: string; err?: unknown });
+  expect(logged.filter((l) => l.level >= 40)).toEqual([]);
+  expect(lines.join('')).not.toMatch(/stack|abortIncoming/);
+  expect(logged.filter((l) => /went away|closed/.test(l.msg))).toHaveLength(3);
+});
 
 it('/metrics stays small: random paths share one route label, `other`', async () => {
   const { port } = await start();
