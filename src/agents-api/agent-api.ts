@@ -4,6 +4,7 @@ import { RefusalLog } from '../governance/refusal-log.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { type Route, sendJson } from '../platform/http-server.js';
 import type { Logger } from '../platform/logger.js';
+import { RequestAbortedError } from '../platform/read-body.js';
 import { StateNotRestoredError } from '../state/state-store.js';
 import { agentEndpoints } from './agent-endpoints.js';
 import type { AgentRuntime } from './agent-runtime.js';
@@ -79,6 +80,8 @@ export function createAgentApi(
     try {
       await serve(req, res, path);
     } catch (error) {
+      // The caller went away: nobody to answer, and no error of ours (the server logs it at debug).
+      if (error instanceof RequestAbortedError) throw error;
       if (error instanceof ApiRefusal)
         return sendJson(res, error.status, { error: error.code, message: error.message });
       if (error instanceof StateNotRestoredError)

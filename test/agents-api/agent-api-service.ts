@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { type RunningService, startService } from '../../src/app/service.js';
 import { AgentClient } from '../../src/client/index.js';
 import { readEnv } from '../../src/config/read-env.js';
-import { createLogger } from '../../src/platform/logger.js';
+import { createLogger, type Logger } from '../../src/platform/logger.js';
 import { tempDir } from '../helpers/agov.js';
 
 export interface AgentApiServiceOptions {
@@ -14,6 +14,8 @@ export interface AgentApiServiceOptions {
   redisUrl?: string;
   /** More environment: probe interval, checkpoints, Slack. */
   env?: Record<string, string>;
+  /** Where the service logs (silent when absent). */
+  logger?: Logger;
 }
 
 export interface AgentApiService {
@@ -44,7 +46,7 @@ export async function startAgentApiService(options: AgentApiServiceOptions): Pro
       HOST: '127.0.0.1',
       ...options.env,
     }),
-    createLogger('silent'),
+    options.logger ?? createLogger('silent'),
   );
   const base = `http://127.0.0.1:${service.port}`;
   const register = async (id: string, tier: 'T1' | 'T2' | 'T3' = 'T2') => {

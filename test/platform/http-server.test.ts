@@ -4,6 +4,7 @@ import { afterEach, expect, it, vi } from 'vitest';
 import { type RunningService, startService } from '../../src/app/service.js';
 import { readEnv } from '../../src/config/read-env.js';
 import { createLogger } from '../../src/platform/logger.js';
+import { startAgentApiService } from '../agents-api/agent-api-service.js';
 import { tempDir } from '../helpers/agov.js';
 import { PRIVATE_KEY, WEBHOOK_SECRET } from '../helpers/github.js';
 
@@ -80,4 +81,32 @@ it('/metrics stays small: random paths share one route label, `other`', async ()
   expect([...routes].sort()).toEqual(['/api/v1', '/healthz', 'other']);
   expect(text).toMatch(/agov_http_request_duration_seconds_count\{route="other",status="404"\} 2000/);
   expect(text.length).toBeLessThan(20_000);
+});
+
+it('an agent that goes away mid-body is no error of ours either: logged without a stack, counted as aborted', async () => {
+  const lines: string[] = [];
+  const stream = { write: (line: string) => lines.push(line) } as unknown as NodeJS.WritableStream;
+  const api = await startAgentApiService({
+    config: 'agent_api: { heartbeat_ttl_seconds: 600 }\n',
+    env: { HEALTH_PROBE_INTERVAL_MS: '3600000', CHECKPOINT_INTERVAL_MINUTES: '0' },
+    logger: createLogger('debug', stream),
+  });
+  service = api.service;
+  const { token } = await api.register('gone-bot');
+  const socket = connect(api.service.port, '127.0.0.1');
+  await new Promise((resolve) => socket.once('connect', resolve));
+  socket.write(
+    `POST /api/v1/events HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${token}\r\n` +
+      'content-type: application/json\r\ncontent-length: 1000\r\n\r\n{"type":',
+  );
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  socket.resetAndDestroy();
+  const metrics = async () => (await fetch(`${api.base}/metrics`)).text();
+  await vi.waitFor(
+    async () => expect(await metrics()).toMatch(/route="\/api\/v1[^"]*",status="aborted"\} 1/),
+    { timeout: 10_000, interval: 50 },
+  );
+  const logged = lines.map((l) => JSON.parse(l) as { level: number; msg: string });
+  expect(logged.filter((l) => l.level >= 40)).toEqual([]);
+  expect(lines.join('')).not.toMatch(/stack|abortIncoming/);
 });
