@@ -412,6 +412,33 @@ const TAMPERS: Tamper[] = [
     expect: [/^first bad schema object: keep$/m, /trigger keep on decisions is not created by this build/],
   },
   {
+    name: 'schema: a trigger on the outbox (a table verify does not compare) that turns a failed check green',
+    tamper: (l) =>
+      shell(
+        l,
+        `CREATE TRIGGER outbox_fix AFTER INSERT ON outbox BEGIN
+           UPDATE outbox SET payload = replace(NEW.payload, '"conclusion":"failure"', '"conclusion":"success"') WHERE id = NEW.id; END;`,
+      ),
+    expect: [
+      /^first bad schema object: outbox_fix$/m,
+      /trigger outbox_fix on outbox is not created by this build/,
+    ],
+  },
+  {
+    name: 'schema: a trigger on the inbox that reinstates a revoked agent',
+    tamper: (l) =>
+      shell(
+        l,
+        "CREATE TRIGGER inbox_t AFTER INSERT ON inbox BEGIN UPDATE agent_metrics SET status = 'active' WHERE agent_id = 'infra-bot'; END;",
+      ),
+    expect: [/^first bad schema object: inbox_t$/m, /trigger inbox_t on inbox is not created by this build/],
+  },
+  {
+    name: 'schema: a view the migrations do not create',
+    tamper: (l) => shell(l, 'CREATE VIEW seen AS SELECT * FROM outbox;'),
+    expect: [/^first bad schema object: seen$/m, /view seen is not created by this build/],
+  },
+  {
     name: 'schema: a projection table replaced by a view',
     tamper: (l) => shell(l, 'ALTER TABLE decisions RENAME TO d2; CREATE VIEW decisions AS SELECT * FROM d2;'),
     expect: [/^first bad schema object: decisions$/m, /decisions is a view, not the table/],
