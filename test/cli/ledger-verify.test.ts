@@ -1,6 +1,8 @@
 import { cpSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { dbOf, Ledger } from '../../src/ledger/ledger.js';
+import { openLedgerDb } from '../../src/ledger/open-ledger-db.js';
 import { agov, sqlite, tempDir } from '../helpers/agov.js';
 import { seedHistory } from '../helpers/ledger-history.js';
 import { testRuntime } from '../helpers/runtime.js';
@@ -597,5 +599,80 @@ describe('agov ledger verify against an attacker on the host', () => {
     swapPinnedKey(ledger);
     expect(agov(['ledger', 'verify'], env).status).toBe(0);
     expect(agov(['ledger', 'verify', '--public-key', publicKeyFile], env).status).toBe(1);
+  });
+});
+
+/**
+ * Just over one replay window (4,096) of replayed entries: 4 agents registered, 4,200 token
+ * rotations, agent-0 revoked at entry 4,205, 5 heartbeats. Written with the ledger's own code.
+ */
+function seedPastOneWindow(): { ledger: string } {
+  const ledger = join(tempDir(), 'ledger.db');
+  const store = new Ledger(openLedgerDb(ledger));
+  store.appendAll(
+    [0, 1, 2, 3].map((a) => ({
+      type: 'agent.registered' as const,
+      agentId: `agent-${a}`,
+      actor: 'test',
+      payload: {
+        name: `agent-${a}`,
+        owner: null,
+        tier: 'T1' as const,
+        identities: { githubLogins: [], trailers: [] },
+        tokenHash: null,
+      },
+    })),
+  );
+  store.appendAll(
+    Array.from({ length: 4200 }, () => ({
+      type: 'agent.token_rotated' as const,
+      agentId: 'agent-3',
+      actor: 'admin',
+      payload: { tokenHash: 'f'.repeat(64) },
+    })),
+  );
+  store.append({
+    type: 'agent.status_changed',
+    agentId: 'agent-0',
+    actor: 'admin',
+    payload: { from: 'active', to: 'revoked', reason: 'stolen' },
+  });
+  store.appendAll(
+    Array.from({ length: 5 }, (_, n) => ({
+      type: 'integration.event' as const,
+      agentId: null,
+      actor: 'system',
+      payload: { event: 'heartbeat' as const, data: { n } },
+    })),
+  );
+  dbOf(store).pragma('wal_checkpoint(TRUNCATE)');
+  store.close();
+  return { ledger };
+}
+
+describe('agov ledger verify against a type index that lies across a window edge', () => {
+  const seeded = copyPerTest(async () => seedPastOneWindow());
+
+  it('a revocation undone, hidden by an index listing another entry twice: the revoked agent named', () => {
+    const { ledger, env } = seeded;
+    expect(agov(['ledger', 'verify'], env).status).toBe(0);
+    // The index hides entry 4,205 and lists entry 4,096 twice, once in each window.
+    shell(
+      ledger,
+      `CREATE TABLE fake (t TEXT NOT NULL, a TEXT NOT NULL, r INTEGER NOT NULL, PRIMARY KEY (t, a, r)) WITHOUT ROWID;
+       INSERT INTO fake SELECT type, coalesce(agent_id, ''), seq FROM ledger_entries WHERE seq <= 4204;
+       INSERT INTO fake VALUES ('agent.registered', 'zz', 4096);
+       PRAGMA writable_schema = ON;
+       UPDATE sqlite_master SET rootpage = (SELECT rootpage FROM sqlite_master WHERE name = 'fake')
+         WHERE name = 'ledger_entries_type_agent';
+       DELETE FROM sqlite_master WHERE name = 'fake';`,
+    );
+    shell(
+      ledger,
+      "UPDATE agent_metrics SET status = 'active' WHERE agent_id = 'agent-0'; DELETE FROM promotions WHERE seq = 4205;",
+    );
+    const r = agov(['ledger', 'verify'], env);
+    expect(r.stdout).toMatch(/^first bad table: (agent_metrics|promotions)$/m);
+    expect(r.status).toBe(1);
   });
 });
