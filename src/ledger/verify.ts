@@ -5,6 +5,7 @@ import { CheckpointCheck } from './checkpoint-check.js';
 import { dbOf, type LedgerSource } from './ledger.js';
 import type { LedgerDb } from './open-ledger-db.js';
 import { ProjectionReplay } from './projection-replay.js';
+import { serviceIndexProblem } from './verify-indexes.js';
 import { schemaProblem } from './verify-schema.js';
 import {
   judgeReplay,
@@ -33,7 +34,7 @@ export function verifyLedger(
 ): VerifyResult {
   const db = dbOf(store);
   const notes: string[] = [];
-  const schema = schemaProblem(db);
+  const schema = schemaProblem(db) ?? serviceIndexProblem(db);
   if (schema) return schemaVerdict(schema.object, schema.reason, notes);
   const triggers = db
     .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'ledger_entries'")

@@ -441,6 +441,36 @@ const TAMPERS: Tamper[] = [
     expect: [/^first bad schema object: seen$/m, /view seen is not created by this build/],
   },
   {
+    name: 'index: agent_metrics’ key index swapped for one that finds a revoked agent’s row under another’s name',
+    tamper: (l) =>
+      shell(
+        l,
+        `CREATE UNIQUE INDEX tmpx ON agent_metrics (CASE agent_id WHEN 'infra-bot' THEN 'docs-bot' WHEN 'docs-bot' THEN 'infra-bot' ELSE agent_id END);
+         PRAGMA writable_schema = ON;
+         UPDATE sqlite_master SET rootpage = (SELECT rootpage FROM sqlite_master WHERE name = 'tmpx') WHERE name = 'sqlite_autoindex_agent_metrics_1';
+         DELETE FROM sqlite_master WHERE name = 'tmpx';`,
+      ),
+    expect: [
+      /^first bad schema object: sqlite_autoindex_agent_metrics_1$/m,
+      /index sqlite_autoindex_agent_metrics_1 on agent_metrics does not hold what its table holds \(integrity_check: /,
+    ],
+  },
+  {
+    name: 'index: violations_agent made partial (hiding test-bot’s violation), its SQL text restored',
+    tamper: (l) => {
+      const sql = sqlite(l, "SELECT sql FROM sqlite_master WHERE name = 'violations_agent';").stdout.trim();
+      shell(
+        l,
+        `DROP INDEX violations_agent; CREATE INDEX violations_agent ON violations (agent_id, ts) WHERE agent_id <> 'test-bot';
+         PRAGMA writable_schema = ON; UPDATE sqlite_master SET sql = '${sql}' WHERE name = 'violations_agent';`,
+      );
+    },
+    expect: [
+      /^first bad schema object: violations_agent$/m,
+      /index violations_agent on violations does not hold/,
+    ],
+  },
+  {
     name: 'schema: a projection table replaced by a view',
     tamper: (l) => shell(l, 'ALTER TABLE decisions RENAME TO d2; CREATE VIEW decisions AS SELECT * FROM d2;'),
     expect: [/^first bad schema object: decisions$/m, /decisions is a view, not the table/],
