@@ -35,6 +35,11 @@ function serviceTables(): string[] {
  */
 export function integrityProblem(db: LedgerDb, table: string): SchemaProblem | null {
   const said = db.prepare(`PRAGMA main.integrity_check("${table}")`).pluck().all() as string[];
+  return integrityFinding(table, said);
+}
+
+/** What `PRAGMA integrity_check(table)` said (`said`), as the object to name and why; null if ok. */
+export function integrityFinding(table: string, said: readonly string[]): SchemaProblem | null {
   if (said.length === 1 && said[0] === 'ok') return null;
   const object = /\bindex (\S+)/.exec(said[0] ?? '')?.[1] ?? table;
   return {

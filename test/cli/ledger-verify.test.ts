@@ -302,6 +302,23 @@ const TAMPERS: Tamper[] = [
     ],
   },
   {
+    // The service finds entries by type through this index: verify must not pass the file.
+    name: 'index: the merged PR hidden from the type index only, the projections untouched',
+    tamper: (l) =>
+      shell(
+        l,
+        `CREATE INDEX hiding ON ledger_entries (type, agent_id) WHERE seq <> 11;
+         PRAGMA writable_schema = ON;
+         UPDATE sqlite_master SET rootpage = (SELECT rootpage FROM sqlite_master WHERE name = 'hiding')
+           WHERE name = 'ledger_entries_type_agent';
+         DELETE FROM sqlite_master WHERE name = 'hiding';`,
+      ),
+    expect: [
+      /^first bad schema object: ledger_entries_type_agent$/m,
+      /index ledger_entries_type_agent on ledger_entries does not hold what its table holds/,
+    ],
+  },
+  {
     // A quote and a backslash in the type: the check reads types from the JSON of each entry.
     name: 'unknown type: an entry of a type this build does not know, hashed and linked',
     tamper: (l) => {
