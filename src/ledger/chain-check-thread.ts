@@ -2,7 +2,13 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
-import { type ChainChunkResult, type ChainProblem, type ChainTypes, checkChainChunk } from './chain-check.js';
+import {
+  type ChainChunkResult,
+  type ChainProblem,
+  type ChainTypes,
+  chainIntegrity,
+  checkChainChunk,
+} from './chain-check.js';
 import { GENESIS_HASH } from './entry-hash.js';
 import type { LedgerDb } from './open-ledger-db.js';
 import type { RowsStored } from './stored-rows.js';
@@ -21,6 +27,8 @@ export const CHAIN_CHUNK = 4096;
 
 /** Slots of the shared counters: the next chunk to take, then one state per worker. */
 export const NEXT_CHUNK = 0;
+/** The worker that runs the integrity check (the first too, with one worker): never cancelled. */
+const INTEGRITY_WORKER = 1;
 const FIRST_WORKER = 1;
 /** A worker's state: not started yet, checking, done (its results posted), or told not to start. */
 export const WORKER_STATE = { idle: 0, running: 1, done: 2, cancelled: 3 } as const;
@@ -39,12 +47,15 @@ export interface ChainCheckResult {
    * (`actionsAllStored`) and the chain has no problem.
    */
   actions: RowsStored | null;
+  /** `chainIntegrity` of the table (by a worker, else this thread); null when the chain has a problem. */
+  integrity: string[] | null;
 }
 
 /** What a worker posts: a chunk it checked, or why it stopped. */
 export type ChainWorkerMessage =
   | { chunk: number; result: ChainChunkResult }
   | { actionsAllStored: boolean }
+  | { integrity: string[] }
   | { error: string };
 
 /**
@@ -78,6 +89,7 @@ export function startChainCheck(db: LedgerDb, upTo: number, types: ChainTypes): 
         shared,
         slot: FIRST_WORKER + w,
         actions: w === 0,
+        integrity: w === Math.min(INTEGRITY_WORKER, threads - 1),
         port: port2,
       },
       transferList: [port2],
@@ -109,9 +121,11 @@ export function startChainCheck(db: LedgerDb, upTo: number, types: ChainTypes): 
       // Every chunk before a bad one is taken already: the rest need no checking.
       if (check(chunk).problem) Atomics.store(shared, NEXT_CHUNK, chunks);
     }
-    const posted: Posted = { results, actionsAllStored: null };
-    // The first worker is waited for even if it has not started: it does the agent_actions job.
-    for (const [w, port] of ports.entries()) collect(shared, FIRST_WORKER + w, port, posted, w > 0);
+    const posted: Posted = { results, actionsAllStored: null, integrity: null };
+    // The first two workers are waited for even if they have not started: they do the
+    // agent_actions job and the integrity check.
+    for (const [w, port] of ports.entries())
+      collect(shared, FIRST_WORKER + w, port, posted, w > INTEGRITY_WORKER);
     let head = GENESIS_HASH;
     let replayable = 0;
     let withAgent = 0;
@@ -122,13 +136,21 @@ export function startChainCheck(db: LedgerDb, upTo: number, types: ChainTypes): 
       withAgent += result.withAgent;
       if (result.problem) {
         const { problem } = result;
-        return { problem, checked: problem.seq - 1, head: result.head, replayable, actions: null };
+        return {
+          problem,
+          checked: problem.seq - 1,
+          head: result.head,
+          replayable,
+          actions: null,
+          integrity: null,
+        };
       }
       head = result.head;
     }
     const { actionsAllStored: allStored } = posted;
     const actions = allStored === null ? null : { count: withAgent, allStored };
-    return { problem: null, checked: upTo, head, replayable, actions };
+    const integrity = posted.integrity ?? chainIntegrity(db);
+    return { problem: null, checked: upTo, head, replayable, actions, integrity };
   }
 }
 
@@ -136,6 +158,7 @@ export function startChainCheck(db: LedgerDb, upTo: number, types: ChainTypes): 
 interface Posted {
   results: (ChainChunkResult | undefined)[];
   actionsAllStored: boolean | null;
+  integrity: string[] | null;
 }
 
 /**
@@ -159,6 +182,7 @@ function collect(shared: Int32Array, slot: number, port: MessagePort, posted: Po
       const message = m.message as ChainWorkerMessage;
       if ('chunk' in message) posted.results[message.chunk] = message.result;
       if ('actionsAllStored' in message) posted.actionsAllStored = message.actionsAllStored;
+      if ('integrity' in message) posted.integrity = message.integrity;
     }
   } finally {
     port.close();

@@ -9,11 +9,11 @@
 import type { MessagePort } from 'node:worker_threads';
 import { workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { type ChainTypes, checkChainChunk, VERIFY_MMAP_BYTES } from './chain-check.js';
+import { type ChainTypes, chainIntegrity, checkChainChunk, VERIFY_MMAP_BYTES } from './chain-check.js';
 import { type ChainWorkerMessage, NEXT_CHUNK, WORKER_STATE } from './chain-check-thread.js';
 import { actionsAllStored } from './stored-rows.js';
 
-const { path, upTo, chunks, chunkSize, types, shared, slot, port, actions } = workerData as {
+const { path, upTo, chunks, chunkSize, types, shared, slot, port, actions, integrity } = workerData as {
   path: string;
   types: ChainTypes;
   upTo: number;
@@ -24,6 +24,8 @@ const { path, upTo, chunks, chunkSize, types, shared, slot, port, actions } = wo
   port: MessagePort;
   /** Whether this worker does the chain's half of the agent_actions comparison. */
   actions: boolean;
+  /** Whether this worker runs the integrity check of the chain's table and its index. */
+  integrity: boolean;
 };
 // Told not to start (the verifying thread has taken every chunk): nothing to do.
 if (Atomics.compareExchange(shared, slot, WORKER_STATE.idle, WORKER_STATE.running) === WORKER_STATE.idle) {
@@ -36,6 +38,11 @@ if (Atomics.compareExchange(shared, slot, WORKER_STATE.idle, WORKER_STATE.runnin
         // A query that fails here (a stored table not of this build) is done again by the caller.
         try {
           port.postMessage({ actionsAllStored: actionsAllStored(db, upTo) } satisfies ChainWorkerMessage);
+        } catch {}
+      }
+      if (integrity) {
+        try {
+          port.postMessage({ integrity: chainIntegrity(db) } satisfies ChainWorkerMessage);
         } catch {}
       }
       for (

@@ -43,6 +43,15 @@ export interface ChainTypes {
 /** How much of the ledger file verify maps into memory (SQLite caps it at its own maximum). */
 export const VERIFY_MMAP_BYTES = 1 << 30;
 
+/**
+ * What `PRAGMA integrity_check` says of the chain's table and its index (`["ok"]` when its index
+ * holds exactly its rows): the service finds entries by type through that index. ~125 ms per
+ * 200,000 entries, so a worker does it beside the chain check on a large ledger.
+ */
+export function chainIntegrity(db: LedgerDb): string[] {
+  return db.prepare('PRAGMA main.integrity_check(ledger_entries)').pluck().all() as string[];
+}
+
 /** The first entry where the stored chain stops being the chain written. */
 export interface ChainProblem {
   seq: number;

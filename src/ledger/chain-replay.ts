@@ -135,19 +135,35 @@ function indexedBatches(
   let seqs: Float64Array;
   try {
     const found = db.prepare<[string, number], number>(INDEXED_SEQS).pluck().all(REPLAYED_JSON, upTo);
-    seqs = Float64Array.from(found).sort();
+    seqs = distinctSeqs(Float64Array.from(found).sort(), upTo);
   } catch {
     return null;
   }
   const select = db.prepare<[string]>(ROWS_BY_SEQ).raw();
   function* rows(): Generator<ReplayRow[]> {
     for (let from = 0; from < seqs.length; from += REPLAY_WINDOW) {
-      // A sequence number listed twice by the index is read once: IN takes each value once.
       const window = Array.from(seqs.subarray(from, from + REPLAY_WINDOW));
       yield select.all(JSON.stringify(window)) as ReplayRow[];
     }
   }
   return { rows: rows(), indexed: true };
+}
+
+/**
+ * The sorted sequence numbers an index listed, each once across all windows, only entries 1..upTo:
+ * an index that lists one entry twice (on either side of a window's edge) to make up for one it
+ * hides gives one fewer, and the count tells. Each is then read from the table by its rowid and
+ * counted only if its stored type is replayed: the count equals the chain's only if every
+ * replayed entry was found.
+ */
+function distinctSeqs(sorted: Float64Array, upTo: number): Float64Array {
+  let kept = 0;
+  for (const seq of sorted) {
+    if (!Number.isInteger(seq) || seq < 1 || seq > upTo) continue;
+    if (kept > 0 && sorted[kept - 1] === seq) continue;
+    sorted[kept++] = seq;
+  }
+  return sorted.subarray(0, kept);
 }
 
 /** The rows of SCAN_QUERY up to `upTo`, a window of sequence numbers at a time. */

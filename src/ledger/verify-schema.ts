@@ -33,8 +33,13 @@ interface Expected {
 
 let expectedCache: Expected | null = null;
 
+/**
+ * The objects on the verified tables, and every trigger and view of the file: a trigger on any
+ * table (the outbox, the inbox) can rewrite what the service sends or the rows verify reads later.
+ */
 const OBJECTS_SQL = `SELECT type, name, tbl_name, sql FROM sqlite_master
-  WHERE lower(name) IN (SELECT value FROM json_each(?)) OR lower(tbl_name) IN (SELECT value FROM json_each(?))`;
+  WHERE lower(name) IN (SELECT value FROM json_each(?)) OR lower(tbl_name) IN (SELECT value FROM json_each(?))
+    OR type IN ('trigger', 'view')`;
 
 function columnsOf(db: Database.Database | LedgerDb, table: string): string[] {
   return (db.prepare(`PRAGMA main.table_info("${table}")`).all() as { name: string }[]).map((c) => c.name);
@@ -67,9 +72,9 @@ function spaced(sql: string | null): string | null {
  * The first thing in the schema of the file that lets its reads say something other than its
  * rows, or that verify cannot read: a verified table that is missing, not a table (a view), or
  * without the columns this build creates; the chain's table defined otherwise than the migrations
- * define it (another key, column types or collation); an index, view or trigger on a verified table
- * that the migrations do not create, or define otherwise (an index the planner could read in
- * place of the table). Indexes and triggers the migrations create may be missing: verify reads
+ * define it (another key, column types or collation); an index on a verified table, or a view or
+ * trigger on any table, that the migrations do not create, or define otherwise (an index the
+ * planner could read in place of the table, a trigger that rewrites the outbox). Indexes and triggers the migrations create may be missing: verify reads
  * no index, and reports missing triggers as a note.
  */
 export function schemaProblem(db: LedgerDb): SchemaProblem | null {
@@ -104,7 +109,9 @@ export function schemaProblem(db: LedgerDb): SchemaProblem | null {
           ? `the table ${CHAIN_TABLE} is not defined as this build creates it (its key, column types or collation changed)`
           : same
             ? `the ${what} on ${row.tbl_name} is not defined as this build creates it`
-            : `the ${what} on ${row.tbl_name} is not created by this build: someone added it (an index can make reads disagree with the table)`,
+            : row.type === 'view'
+              ? `the ${what} is not created by this build: someone added it`
+              : `the ${what} on ${row.tbl_name} is not created by this build: someone added it (an index can make reads disagree with the table, a trigger rewrite what is written)`,
     };
   }
   return null;

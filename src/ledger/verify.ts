@@ -5,6 +5,7 @@ import { CheckpointCheck } from './checkpoint-check.js';
 import { dbOf, type LedgerSource } from './ledger.js';
 import type { LedgerDb } from './open-ledger-db.js';
 import { ProjectionReplay } from './projection-replay.js';
+import { integrityFinding, serviceIndexProblem } from './verify-indexes.js';
 import { schemaProblem } from './verify-schema.js';
 import {
   judgeReplay,
@@ -13,6 +14,8 @@ import {
   type VerifyOptions,
   type VerifyResult,
 } from './verify-verdict.js';
+
+const CHAIN_TABLE = 'ledger_entries';
 
 export type { TrustedHead, VerifyOptions, VerifyProblem, VerifyResult } from './verify-verdict.js';
 
@@ -33,7 +36,7 @@ export function verifyLedger(
 ): VerifyResult {
   const db = dbOf(store);
   const notes: string[] = [];
-  const schema = schemaProblem(db);
+  const schema = schemaProblem(db) ?? serviceIndexProblem(db);
   if (schema) return schemaVerdict(schema.object, schema.reason, notes);
   const triggers = db
     .prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'ledger_entries'")
@@ -68,6 +71,10 @@ function replayAndCompare(
   // tampered is reported as the tampering.
   let problem = replayed.problem;
   if (checked.problem && (!problem || checked.problem.seq <= problem.seq)) problem = checked.problem;
+  // The chain's index, checked beside the chain: named when nothing more specific is wrong.
+  const index =
+    problem || mismatch || !checked.integrity ? null : integrityFinding(CHAIN_TABLE, checked.integrity);
+  if (index) return schemaVerdict(index.object, index.reason, notes);
   const hashAt = db
     .prepare<[number], string>('SELECT hash FROM ledger_entries NOT INDEXED WHERE seq = ?')
     .pluck();

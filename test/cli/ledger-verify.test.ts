@@ -1,6 +1,8 @@
 import { cpSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { dbOf, Ledger } from '../../src/ledger/ledger.js';
+import { openLedgerDb } from '../../src/ledger/open-ledger-db.js';
 import { agov, sqlite, tempDir } from '../helpers/agov.js';
 import { seedHistory } from '../helpers/ledger-history.js';
 import { testRuntime } from '../helpers/runtime.js';
@@ -300,6 +302,23 @@ const TAMPERS: Tamper[] = [
     ],
   },
   {
+    // The service finds entries by type through this index: verify must not pass the file.
+    name: 'index: the merged PR hidden from the type index only, the projections untouched',
+    tamper: (l) =>
+      shell(
+        l,
+        `CREATE INDEX hiding ON ledger_entries (type, agent_id) WHERE seq <> 11;
+         PRAGMA writable_schema = ON;
+         UPDATE sqlite_master SET rootpage = (SELECT rootpage FROM sqlite_master WHERE name = 'hiding')
+           WHERE name = 'ledger_entries_type_agent';
+         DELETE FROM sqlite_master WHERE name = 'hiding';`,
+      ),
+    expect: [
+      /^first bad schema object: ledger_entries_type_agent$/m,
+      /index ledger_entries_type_agent on ledger_entries does not hold what its table holds/,
+    ],
+  },
+  {
     // A quote and a backslash in the type: the check reads types from the JSON of each entry.
     name: 'unknown type: an entry of a type this build does not know, hashed and linked',
     tamper: (l) => {
@@ -410,6 +429,63 @@ const TAMPERS: Tamper[] = [
         "CREATE TRIGGER keep AFTER INSERT ON decisions BEGIN UPDATE decisions SET outcome = 'allow'; END;",
       ),
     expect: [/^first bad schema object: keep$/m, /trigger keep on decisions is not created by this build/],
+  },
+  {
+    name: 'schema: a trigger on the outbox (a table verify does not compare) that turns a failed check green',
+    tamper: (l) =>
+      shell(
+        l,
+        `CREATE TRIGGER outbox_fix AFTER INSERT ON outbox BEGIN
+           UPDATE outbox SET payload = replace(NEW.payload, '"conclusion":"failure"', '"conclusion":"success"') WHERE id = NEW.id; END;`,
+      ),
+    expect: [
+      /^first bad schema object: outbox_fix$/m,
+      /trigger outbox_fix on outbox is not created by this build/,
+    ],
+  },
+  {
+    name: 'schema: a trigger on the inbox that reinstates a revoked agent',
+    tamper: (l) =>
+      shell(
+        l,
+        "CREATE TRIGGER inbox_t AFTER INSERT ON inbox BEGIN UPDATE agent_metrics SET status = 'active' WHERE agent_id = 'infra-bot'; END;",
+      ),
+    expect: [/^first bad schema object: inbox_t$/m, /trigger inbox_t on inbox is not created by this build/],
+  },
+  {
+    name: 'schema: a view the migrations do not create',
+    tamper: (l) => shell(l, 'CREATE VIEW seen AS SELECT * FROM outbox;'),
+    expect: [/^first bad schema object: seen$/m, /view seen is not created by this build/],
+  },
+  {
+    name: 'index: agent_metrics’ key index swapped for one that finds a revoked agent’s row under another’s name',
+    tamper: (l) =>
+      shell(
+        l,
+        `CREATE UNIQUE INDEX tmpx ON agent_metrics (CASE agent_id WHEN 'infra-bot' THEN 'docs-bot' WHEN 'docs-bot' THEN 'infra-bot' ELSE agent_id END);
+         PRAGMA writable_schema = ON;
+         UPDATE sqlite_master SET rootpage = (SELECT rootpage FROM sqlite_master WHERE name = 'tmpx') WHERE name = 'sqlite_autoindex_agent_metrics_1';
+         DELETE FROM sqlite_master WHERE name = 'tmpx';`,
+      ),
+    expect: [
+      /^first bad schema object: sqlite_autoindex_agent_metrics_1$/m,
+      /index sqlite_autoindex_agent_metrics_1 on agent_metrics does not hold what its table holds \(integrity_check: /,
+    ],
+  },
+  {
+    name: 'index: violations_agent made partial (hiding test-bot’s violation), its SQL text restored',
+    tamper: (l) => {
+      const sql = sqlite(l, "SELECT sql FROM sqlite_master WHERE name = 'violations_agent';").stdout.trim();
+      shell(
+        l,
+        `DROP INDEX violations_agent; CREATE INDEX violations_agent ON violations (agent_id, ts) WHERE agent_id <> 'test-bot';
+         PRAGMA writable_schema = ON; UPDATE sqlite_master SET sql = '${sql}' WHERE name = 'violations_agent';`,
+      );
+    },
+    expect: [
+      /^first bad schema object: violations_agent$/m,
+      /index violations_agent on violations does not hold/,
+    ],
   },
   {
     name: 'schema: a projection table replaced by a view',
@@ -570,5 +646,80 @@ describe('agov ledger verify against an attacker on the host', () => {
     swapPinnedKey(ledger);
     expect(agov(['ledger', 'verify'], env).status).toBe(0);
     expect(agov(['ledger', 'verify', '--public-key', publicKeyFile], env).status).toBe(1);
+  });
+});
+
+/**
+ * Just over one replay window (4,096) of replayed entries: 4 agents registered, 4,200 token
+ * rotations, agent-0 revoked at entry 4,205, 5 heartbeats. Written with the ledger's own code.
+ */
+function seedPastOneWindow(): { ledger: string } {
+  const ledger = join(tempDir(), 'ledger.db');
+  const store = new Ledger(openLedgerDb(ledger));
+  store.appendAll(
+    [0, 1, 2, 3].map((a) => ({
+      type: 'agent.registered' as const,
+      agentId: `agent-${a}`,
+      actor: 'test',
+      payload: {
+        name: `agent-${a}`,
+        owner: null,
+        tier: 'T1' as const,
+        identities: { githubLogins: [], trailers: [] },
+        tokenHash: null,
+      },
+    })),
+  );
+  store.appendAll(
+    Array.from({ length: 4200 }, () => ({
+      type: 'agent.token_rotated' as const,
+      agentId: 'agent-3',
+      actor: 'admin',
+      payload: { tokenHash: 'f'.repeat(64) },
+    })),
+  );
+  store.append({
+    type: 'agent.status_changed',
+    agentId: 'agent-0',
+    actor: 'admin',
+    payload: { from: 'active', to: 'revoked', reason: 'stolen' },
+  });
+  store.appendAll(
+    Array.from({ length: 5 }, (_, n) => ({
+      type: 'integration.event' as const,
+      agentId: null,
+      actor: 'system',
+      payload: { event: 'heartbeat' as const, data: { n } },
+    })),
+  );
+  dbOf(store).pragma('wal_checkpoint(TRUNCATE)');
+  store.close();
+  return { ledger };
+}
+
+describe('agov ledger verify against a type index that lies across a window edge', () => {
+  const seeded = copyPerTest(async () => seedPastOneWindow());
+
+  it('a revocation undone, hidden by an index listing another entry twice: the revoked agent named', () => {
+    const { ledger, env } = seeded;
+    expect(agov(['ledger', 'verify'], env).status).toBe(0);
+    // The index hides entry 4,205 and lists entry 4,096 twice, once in each window.
+    shell(
+      ledger,
+      `CREATE TABLE fake (t TEXT NOT NULL, a TEXT NOT NULL, r INTEGER NOT NULL, PRIMARY KEY (t, a, r)) WITHOUT ROWID;
+       INSERT INTO fake SELECT type, coalesce(agent_id, ''), seq FROM ledger_entries WHERE seq <= 4204;
+       INSERT INTO fake VALUES ('agent.registered', 'zz', 4096);
+       PRAGMA writable_schema = ON;
+       UPDATE sqlite_master SET rootpage = (SELECT rootpage FROM sqlite_master WHERE name = 'fake')
+         WHERE name = 'ledger_entries_type_agent';
+       DELETE FROM sqlite_master WHERE name = 'fake';`,
+    );
+    shell(
+      ledger,
+      "UPDATE agent_metrics SET status = 'active' WHERE agent_id = 'agent-0'; DELETE FROM promotions WHERE seq = 4205;",
+    );
+    const r = agov(['ledger', 'verify'], env);
+    expect(r.stdout).toMatch(/^first bad table: (agent_metrics|promotions)$/m);
+    expect(r.status).toBe(1);
   });
 });

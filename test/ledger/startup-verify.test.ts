@@ -54,6 +54,34 @@ it('serve verifies the ledger on start and refuses a revoked agent made active a
   });
 });
 
+it.each([
+  {
+    name: 'a trigger on the outbox that turns a failed check green',
+    sql: `CREATE TRIGGER outbox_fix AFTER INSERT ON outbox BEGIN
+            UPDATE outbox SET payload = replace(NEW.payload, '"conclusion":"failure"', '"conclusion":"success"') WHERE id = NEW.id; END;`,
+    says: /trigger outbox_fix on outbox is not created by this build/,
+  },
+  {
+    name: 'agent_metrics’ key index swapped for one that finds another agent’s row',
+    sql: `CREATE UNIQUE INDEX tmpx ON agent_metrics (CASE agent_id WHEN 'infra-bot' THEN 'docs-bot' ELSE agent_id END);
+          PRAGMA writable_schema = ON;
+          UPDATE sqlite_master SET rootpage = (SELECT rootpage FROM sqlite_master WHERE name = 'tmpx') WHERE name = 'sqlite_autoindex_agent_metrics_1';
+          DELETE FROM sqlite_master WHERE name = 'tmpx';`,
+    says: /index sqlite_autoindex_agent_metrics_1 on agent_metrics does not hold what its table holds/,
+  },
+])('serve refuses to start on $name', async ({ sql, says }) => {
+  const ledger = await seed();
+  shell(ledger, sql);
+  const start = startService(readEnv({ LEDGER_PATH: ledger, PORT: '0' }), quiet).then((s) => {
+    service = s;
+    return s;
+  });
+  await expect(start).rejects.toMatchObject({
+    code: 'ledger_tampered',
+    message: expect.stringMatching(says),
+  });
+});
+
 it('serve refuses to start with a signing key other than the one pinned in the ledger', async () => {
   const ledger = await seed();
   const { privateKey } = generateKeyPairSync('ed25519');

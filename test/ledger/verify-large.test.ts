@@ -225,3 +225,18 @@ it('refuses a covering index that disagrees with a large ledger', () => {
   expect(r.stdout).toMatch(/^first bad schema object: evil$/m);
   expect(r.status).toBe(1);
 });
+
+it('names the type index when it hides an entry of a large ledger (checked on the worker)', () => {
+  const ledger = copy();
+  shell(
+    ledger,
+    `CREATE INDEX hiding ON ledger_entries (type, agent_id) WHERE seq <> 17001;
+     PRAGMA writable_schema = ON;
+     UPDATE sqlite_master SET rootpage = (SELECT rootpage FROM sqlite_master WHERE name = 'hiding')
+       WHERE name = 'ledger_entries_type_agent';
+     DELETE FROM sqlite_master WHERE name = 'hiding';`,
+  );
+  const r = agov(['ledger', 'verify'], { LEDGER_PATH: ledger });
+  expect(r.stdout).toMatch(/^first bad schema object: ledger_entries_type_agent$/m);
+  expect(r.status).toBe(1);
+});
