@@ -37,6 +37,8 @@ interface Fixture {
   tryChange(sql: string): Promise<string>;
   /** Makes the database fail any outbox insert whose payload says "boom", after the entry's insert. */
   sabotageOutbox(): Promise<void>;
+  /** Takes the sabotage away again (SQLite's verify refuses a trigger its migrations do not create). */
+  repairOutbox(): Promise<void>;
   /** Every projection table's rows, as plain values (numbers as numbers), in key order. */
   projectionRows(): Promise<ProjectionRows>;
 }
@@ -74,6 +76,9 @@ function sqliteFixture(clock: Clock): Fixture {
       run(
         "CREATE TRIGGER boom BEFORE INSERT ON outbox WHEN NEW.payload LIKE '%boom%' BEGIN SELECT RAISE(ABORT, 'boom'); END;",
       );
+    },
+    repairOutbox: async () => {
+      run('DROP TRIGGER boom');
     },
     projectionRows: async () => {
       const db = new Database(path, { readonly: true });
@@ -120,6 +125,9 @@ async function postgresFixture(clock: Clock): Promise<Fixture> {
          BEGIN IF NEW.payload LIKE '%boom%' THEN RAISE EXCEPTION 'boom'; END IF; RETURN NEW; END $$;
          CREATE TRIGGER boom BEFORE INSERT ON outbox FOR EACH ROW EXECUTE FUNCTION boom();`,
       );
+    },
+    repairOutbox: async () => {
+      await run('DROP TRIGGER boom ON outbox; DROP FUNCTION boom();');
     },
     projectionRows: async () => {
       const client = new pg.Client({ connectionString: url });
@@ -412,6 +420,7 @@ describe.each(engines)('AsyncLedger contract: %s', (_engine, open) => {
     expect(after.agent_metrics).toEqual([
       { ...before.agent_metrics![0], merged_prs_at_tier: 1, merged_prs_total: 1, violations_total: 0 },
     ]);
+    await fixture.repairOutbox();
     expect(await b.verify()).toMatchObject({ ok: true, checked: 2 });
   });
 
