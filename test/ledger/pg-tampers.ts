@@ -231,6 +231,34 @@ export const PG_TAMPERS: Tamper[] = [
     expect: [/^first bad sequence: 0$/m, /entry 0 is outside the chain, which starts at entry 1/],
   },
   {
+    // Nothing verify compares is touched, but every check run sent from now on says success.
+    name: 'schema: a trigger of the attacker on the outbox',
+    tamper: (u) =>
+      psql(
+        u,
+        `CREATE FUNCTION fix() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN NEW.payload := replace(NEW.payload, '"failure"', '"success"'); RETURN NEW; END $$;
+         CREATE TRIGGER outbox_fix BEFORE INSERT ON outbox FOR EACH ROW EXECUTE FUNCTION fix();`,
+      ),
+    expect: [
+      /^first bad schema object: outbox_fix$/m,
+      /trigger outbox_fix on outbox is not one this build creates/,
+    ],
+  },
+  {
+    name: 'schema: a rule of the attacker on the inbox',
+    tamper: (u) =>
+      psql(
+        u,
+        `CREATE RULE inbox_unrevoke AS ON INSERT TO inbox DO ALSO
+           UPDATE agent_metrics SET status = 'active' WHERE status = 'revoked'`,
+      ),
+    expect: [
+      /^first bad schema object: inbox_unrevoke$/m,
+      /rule inbox_unrevoke on inbox is not one this build creates/,
+    ],
+  },
+  {
     // A replica trigger does not fire in an ordinary session: as good as disabled.
     name: 'triggers: set to fire on replicas only, one entry edited',
     tamper: (u) =>

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { PROJECTION_TABLES } from '../projections.js';
 import type { SchemaProblem } from '../verify-schema.js';
+import { PG_MIGRATIONS } from './pg-migrations.js';
 import { pgTableDdl } from './pg-projection-schema.js';
 
 /** The tables verify reads whose shape it checks: the chain and the projections. */
@@ -81,5 +82,38 @@ export async function pgSchemaProblem(client: pg.ClientBase): Promise<SchemaProb
       };
     }
   }
-  return null;
+  return foreignTriggerOrRule(client);
+}
+
+/** `table.trigger` for every trigger this build's migrations create. */
+const OWN_TRIGGERS = new Set(
+  PG_MIGRATIONS.flatMap(({ sql }) =>
+    [...sql.matchAll(/CREATE TRIGGER (\w+)[\s\S]*?\bON (\w+)/g)].map(([, name, table]) => `${table}.${name}`),
+  ),
+);
+
+/**
+ * The first trigger or rule, on any table of the ledger's schema, that this build's migrations do
+ * not create: one on a table verify does not compare (the outbox, the inbox) still changes what the
+ * service does next, such as rewriting every check run it sends. The migrations create no rules.
+ */
+async function foreignTriggerOrRule(client: pg.ClientBase): Promise<SchemaProblem | null> {
+  const { rows } = await client.query<{ kind: string; name: string; table: string }>(
+    `WITH ledger AS (SELECT relnamespace FROM pg_catalog.pg_class WHERE oid = pg_catalog.to_regclass('ledger_entries'))
+     SELECT kind, name, "table" FROM (
+       SELECT 'trigger' AS kind, t.tgname::text AS name, c.relname::text AS "table"
+         FROM pg_catalog.pg_trigger t JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid
+        WHERE NOT t.tgisinternal AND c.relnamespace = (SELECT relnamespace FROM ledger)
+       UNION ALL
+       SELECT 'rule', r.rulename::text, c.relname::text
+         FROM pg_catalog.pg_rewrite r JOIN pg_catalog.pg_class c ON c.oid = r.ev_class
+        WHERE r.rulename <> '_RETURN' AND c.relnamespace = (SELECT relnamespace FROM ledger)
+     ) found ORDER BY "table" COLLATE "C", name COLLATE "C"`,
+  );
+  const foreign = rows.find((r) => r.kind === 'rule' || !OWN_TRIGGERS.has(`${r.table}.${r.name}`));
+  if (!foreign) return null;
+  return {
+    object: foreign.name,
+    reason: `the ${foreign.kind} ${foreign.name} on ${foreign.table} is not one this build creates: it can change what the service stores or sends`,
+  };
 }
