@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { PinnedKey } from '../../ledger/pinned-key.js';
 import { publicKeyPem } from '../../ledger/signing-key.js';
 import { UserError } from '../../platform/errors.js';
-import { withDatabaseOption, withLedgerReader } from './ledger-reader.js';
+import { withDatabaseOption, withLedgerCommandSource } from './ledger-source.js';
 
 /** `agov ledger head`: the newest checkpoint's signed head and the pinned key, to keep off the host. */
 export function registerLedgerHead(ledger: Command): void {
@@ -13,7 +13,7 @@ export function registerLedgerHead(ledger: Command): void {
     .option('--checkpoint <id>', 'a specific checkpoint instead of the newest')
     .option('--public-key', 'print only the pinned public key, as PEM, for `agov ledger verify --public-key`')
     .action(async (opts: { checkpoint?: string; publicKey?: boolean }, command: Command) => {
-      await withLedgerReader(command, async (reader) => {
+      await withLedgerCommandSource(command, async (reader) => {
         const pinned = await reader.pinnedKey();
         if (opts.publicKey) {
           if (!pinned)

@@ -1,13 +1,13 @@
 import type { Command } from 'commander';
 import { table } from '../output.js';
-import { withDatabaseOption, withLedgerReader } from './ledger-reader.js';
+import { withDatabaseOption, withLedgerCommandSource } from './ledger-source.js';
 
 /** `agov ledger stats`: entries by type, agents, violations, outbox and checkpoints. */
 export function registerLedgerStats(ledger: Command): void {
   withDatabaseOption(ledger.command('stats'))
     .description('entries by type, agents, violations, outbox and checkpoints')
     .action(async (_opts: unknown, command: Command) => {
-      await withLedgerReader(command, async (reader) => {
+      await withLedgerCommandSource(command, async (reader) => {
         const head = await reader.head();
         const stats = await reader.stats();
         console.log(`entries: ${head.seq}  head: ${head.hash}`);

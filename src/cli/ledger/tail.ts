@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { parseSeq } from './files.js';
-import { withDatabaseOption, withLedgerReader } from './ledger-reader.js';
+import { withDatabaseOption, withLedgerCommandSource } from './ledger-source.js';
 
 /** `agov ledger tail`: the newest entries, then new ones as they are appended, until SIGINT/SIGTERM. */
 export function registerLedgerTail(ledger: Command): void {
@@ -10,7 +10,7 @@ export function registerLedgerTail(ledger: Command): void {
     .option('--no-follow', 'print and exit')
     .option('--interval <ms>', 'how often to look for new entries', parseSeq, 500)
     .action(async (opts: { lines: number; follow: boolean; interval: number }, command: Command) => {
-      await withLedgerReader(command, async (reader) => {
+      await withLedgerCommandSource(command, async (reader) => {
         let after = Math.max(0, (await reader.head()).seq - opts.lines);
         const printNew = async () => {
           for (const entry of await reader.entriesAfter(after, 1000)) {

@@ -8,7 +8,7 @@ import { UserError } from '../../platform/errors.js';
 import { envFor } from '../context.js';
 import { EXIT } from '../output.js';
 import { readHeadFile, readText } from './files.js';
-import { ledgerSourceOf, withDatabaseOption, withLedgerReader } from './ledger-reader.js';
+import { ledgerSourceOf, withDatabaseOption, withLedgerCommandSource } from './ledger-source.js';
 
 type PinnedKey = { key: string; source: string };
 
@@ -40,7 +40,7 @@ export function registerLedgerVerify(ledger: Command): void {
       const early =
         ledgerSourceOf(command).engine === 'sqlite' ? schemaProblemAt(ledgerPathOf(command)) : null;
       if (early) return printBroken(schemaVerdict(early.object, early.reason, []));
-      await withLedgerReader(command, async (reader) => {
+      await withLedgerCommandSource(command, async (reader) => {
         const heads: TrustedHead[] = external
           ? [{ seq: external.headSeq, hash: external.headHash, source: `head file ${opts.head}` }]
           : [];

@@ -24,7 +24,7 @@ import { envFor, withRuntime } from '../context.js';
  * What the read-only `agov ledger` commands read, on either engine: the same entries, heads,
  * checkpoints and verdicts, so each command prints the same thing whichever holds the ledger.
  */
-export interface LedgerReader {
+export interface LedgerCommandSource {
   head(): Promise<LedgerHead>;
   /** Entries with `seq > afterSeq` up to the head when called, oldest first. */
   entries(afterSeq: number): AsyncIterable<LedgerEntry>;
@@ -64,9 +64,9 @@ export function ledgerSourceOf(
 }
 
 /** Opens the ledger the command names (`ledgerSourceOf`), read-only use, and always closes it. */
-export async function withLedgerReader<T>(
+export async function withLedgerCommandSource<T>(
   command: Command,
-  fn: (reader: LedgerReader) => Promise<T>,
+  fn: (reader: LedgerCommandSource) => Promise<T>,
 ): Promise<T> {
   const source = ledgerSourceOf(command);
   if (source.engine === 'sqlite') {
@@ -88,7 +88,7 @@ export async function withLedgerReader<T>(
   }
 }
 
-function sqliteReader(rt: Runtime): LedgerReader {
+function sqliteReader(rt: Runtime): LedgerCommandSource {
   return {
     head: async () => rt.ledger.head(),
     async *entries(afterSeq) {
@@ -103,7 +103,7 @@ function sqliteReader(rt: Runtime): LedgerReader {
   };
 }
 
-function postgresReader(ledger: PostgresLedger, host: string | undefined): LedgerReader {
+function postgresReader(ledger: PostgresLedger, host: string | undefined): LedgerCommandSource {
   return {
     head: () => ledger.head(),
     async *entries(afterSeq) {
