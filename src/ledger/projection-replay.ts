@@ -1,6 +1,5 @@
-import Database from 'better-sqlite3';
 import type { LedgerEntry } from '../core/ledger-entries.js';
-import { MIGRATIONS } from './migrations.js';
+import { readMigratedSchema } from './migrated-schema.js';
 import type { LedgerDb } from './open-ledger-db.js';
 import { describeMismatch, type ProjectionMismatch } from './projection-mismatch.js';
 import { PROJECTED_TYPES, PROJECTION_TABLES, Projections } from './projections.js';
@@ -21,21 +20,16 @@ let ddlCache: string[] | null = null;
  * file being verified, whose schema the attacker may have changed too.
  */
 function projectionDdl(): string[] {
-  if (ddlCache) return ddlCache;
-  const scratch = new Database(':memory:');
-  try {
-    for (const m of MIGRATIONS) scratch.exec(m.sql);
-    ddlCache = PROJECTION_TABLES.map(({ table }) => {
+  ddlCache ??= readMigratedSchema((scratch) =>
+    PROJECTION_TABLES.map(({ table }) => {
       const row = scratch
         .prepare<[string], { sql: string }>("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?")
         .get(table);
       if (!row) throw new Error(`the migrations create no table ${table}`);
       return row.sql.replace(/^CREATE TABLE (\w+)/, `CREATE TABLE ${REPLAY}$1`);
-    });
-    return ddlCache;
-  } finally {
-    scratch.close();
-  }
+    }),
+  );
+  return ddlCache;
 }
 
 /**

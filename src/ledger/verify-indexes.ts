@@ -1,5 +1,4 @@
-import Database from 'better-sqlite3';
-import { MIGRATIONS } from './migrations.js';
+import { readMigratedSchema } from './migrated-schema.js';
 import type { LedgerDb } from './open-ledger-db.js';
 import type { SchemaProblem } from './verify-schema.js';
 
@@ -10,21 +9,16 @@ let tablesCache: string[] | null = null;
 
 /** The tables this build's migrations create but the chain's: the tables the service reads. */
 function serviceTables(): string[] {
-  if (tablesCache) return tablesCache;
-  const scratch = new Database(':memory:');
-  try {
-    for (const m of MIGRATIONS) scratch.exec(m.sql);
-    tablesCache = scratch
-      .prepare(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%' ORDER BY name",
-      )
-      .pluck()
-      .all() as string[];
-    tablesCache = tablesCache.filter((t) => t !== CHAIN_TABLE);
-    return tablesCache;
-  } finally {
-    scratch.close();
-  }
+  tablesCache ??= readMigratedSchema(
+    (scratch) =>
+      scratch
+        .prepare(
+          "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%' ORDER BY name",
+        )
+        .pluck()
+        .all() as string[],
+  ).filter((t) => t !== CHAIN_TABLE);
+  return tablesCache;
 }
 
 /**

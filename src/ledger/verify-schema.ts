@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { readMigratedSchema } from './migrated-schema.js';
 import { MIGRATIONS } from './migrations.js';
 import type { LedgerDb } from './open-ledger-db.js';
 import { PROJECTION_TABLES } from './projections.js';
@@ -47,20 +48,15 @@ function columnsOf(db: Database.Database | LedgerDb, table: string): string[] {
 
 /** The objects on the verified tables and their columns as this build's migrations create them. */
 function expected(): Expected {
-  if (expectedCache) return expectedCache;
-  const scratch = new Database(':memory:');
-  try {
-    for (const m of MIGRATIONS) scratch.exec(m.sql);
+  expectedCache ??= readMigratedSchema((scratch) => {
     const names = JSON.stringify(VERIFIED_TABLES);
     const rows = scratch.prepare<[string, string], SchemaObject>(OBJECTS_SQL).all(names, names);
-    expectedCache = {
+    return {
       objects: new Map(rows.map((r) => [r.name.toLowerCase(), r])),
       columns: new Map(VERIFIED_TABLES.map((t) => [t, columnsOf(scratch, t)])),
     };
-    return expectedCache;
-  } finally {
-    scratch.close();
-  }
+  });
+  return expectedCache;
 }
 
 /** SQL text with each run of white space as one space: the same definition however laid out. */
