@@ -14,13 +14,12 @@ import {
   useGithubService,
 } from '../helpers/github.js';
 import { useGithubCalls } from '../helpers/github-calls.js';
-import { REPO } from '../helpers/github-reads.js';
+import { POLICY_PATH, REPO } from '../helpers/github-reads.js';
 
 const ctx = useGithubService({ env: { HEALTH_PROBE_INTERVAL_MS: '600000' } });
 const gh = useGithubCalls();
 
 const SHA = 'a'.repeat(40);
-const POLICY_PATH = `${REPO}/contents/.github%2Fagent-governance.yml`;
 const FILES = `GET ${REPO}/pulls/2/files?per_page=100`;
 const PULL = (n: number) => `GET ${REPO}/pulls/${n}`;
 const PATCH = `PATCH ${REPO}/check-runs/501`;

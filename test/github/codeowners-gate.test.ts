@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningService } from '../../src/app/service.js';
 import { agentPullRequest, examplePayload, file, githubApi, postWebhook } from '../helpers/github.js';
 import { useGithubCalls } from '../helpers/github-calls.js';
-import { REPO } from '../helpers/github-reads.js';
+import { POLICY_PATH, REPO } from '../helpers/github-reads.js';
 import { buttonBody, postSlack } from '../helpers/slack.js';
 import { slackApi, startWith } from '../helpers/slack-service.js';
 
@@ -33,7 +33,6 @@ gates:
 `;
 const CODEOWNERS = '# owners\n/api/  @Codertocat/api-team\n/docs/ @carol @mallory\n';
 
-const POLICY_PATH = `${REPO}/contents/.github%2Fagent-governance.yml`;
 const ORG_POLICY = '/repos/Codertocat/.github/contents/.github%2Fagent-governance.yml';
 const IN_GITHUB = `${REPO}/contents/.github%2FCODEOWNERS`;
 const AT_ROOT = `${REPO}/contents/CODEOWNERS`;

@@ -14,13 +14,11 @@ import {
   useGithubService,
 } from '../helpers/github.js';
 import { useGithubCalls } from '../helpers/github-calls.js';
-import { REPO } from '../helpers/github-reads.js';
+import { ORG_POLICY_PATH, POLICY_PATH, REPO } from '../helpers/github-reads.js';
 
 const ctx = useGithubService({ env: { HEALTH_PROBE_INTERVAL_MS: '600000' } });
 const gh = useGithubCalls();
 
-const POLICY_PATH = `${REPO}/contents/.github%2Fagent-governance.yml`;
-const ORG_POLICY_PATH = '/repos/Codertocat/.github/contents/.github%2Fagent-governance.yml';
 const FILES = (n: number) => `GET ${REPO}/pulls/${n}/files?per_page=100`;
 const POLICY = `GET ${POLICY_PATH}?ref=master`;
 const CREATE = `POST ${REPO}/check-runs`;

@@ -8,13 +8,11 @@ import { describe, expect, it } from 'vitest';
 import { dbOf } from '../../src/ledger/ledger.js';
 import { agentPullRequest, file, githubApi, postWebhook, useGithubService } from '../helpers/github.js';
 import { useGithubCalls } from '../helpers/github-calls.js';
-import { REPO } from '../helpers/github-reads.js';
+import { ORG_POLICY_PATH, POLICY_PATH, REPO } from '../helpers/github-reads.js';
 
 const ctx = useGithubService({ env: { HEALTH_PROBE_INTERVAL_MS: '600000' } });
 const gh = useGithubCalls();
 
-const POLICY_PATH = `${REPO}/contents/.github%2Fagent-governance.yml`;
-const ORG_POLICY_PATH = '/repos/Codertocat/.github/contents/.github%2Fagent-governance.yml';
 const docs = [file('docs/a.md', '@@ -1 +1 @@\n+x')];
 const sha = (c: string) => c.repeat(40);
 

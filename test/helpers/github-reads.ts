@@ -2,6 +2,9 @@ import nock from 'nock';
 import { API } from './github.js';
 
 export const REPO = '/repos/Codertocat/Hello-World';
+/** Where the policy is read: the repository's own file, then the organisation's `.github` repository. */
+export const POLICY_PATH = `${REPO}/contents/.github%2Fagent-governance.yml`;
+export const ORG_POLICY_PATH = '/repos/Codertocat/.github/contents/.github%2Fagent-governance.yml';
 
 export interface ReadsOptions {
   number?: number;
@@ -20,22 +23,22 @@ export function prReads(o: ReadsOptions) {
   const scope = nock(API);
   if (o.policy) {
     scope
-      .get(`${REPO}/contents/.github%2Fagent-governance.yml`)
+      .get(POLICY_PATH)
       .query({ ref: 'master' })
       .times(times)
       .reply(200, { type: 'file', encoding: 'base64', content: Buffer.from(o.policy).toString('base64') })
       // Read for every repository (what it enforces applies everywhere), unless the repository's
       // own file cannot be used at all.
-      .get('/repos/Codertocat/.github/contents/.github%2Fagent-governance.yml')
+      .get(ORG_POLICY_PATH)
       .optionally()
       .reply(404, { message: 'Not Found' });
   } else {
     scope
-      .get(`${REPO}/contents/.github%2Fagent-governance.yml`)
+      .get(POLICY_PATH)
       .query({ ref: 'master' })
       .times(times)
       .reply(404, { message: 'Not Found' })
-      .get('/repos/Codertocat/.github/contents/.github%2Fagent-governance.yml')
+      .get(ORG_POLICY_PATH)
       .times(times)
       .reply(404, { message: 'Not Found' });
   }
