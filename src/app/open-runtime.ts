@@ -5,10 +5,12 @@ import { loadOrgConfig } from '../config/load-org-config.js';
 import type { Env } from '../config/read-env.js';
 import type { OrgConfig } from '../core/org-config.js';
 import { Governance } from '../governance/governance.js';
+import type { AsyncLedger } from '../ledger/async-ledger.js';
 import { Checkpoints } from '../ledger/checkpoints.js';
 import { type Ledger, openLedger, openLedgerSnapshot } from '../ledger/ledger.js';
 import { SafetyJournal } from '../ledger/safety-journal.js';
 import { loadSigningKey, type SigningKey } from '../ledger/signing-key.js';
+import { SqliteAsyncLedger } from '../ledger/sqlite-async-ledger.js';
 import { type Clock, systemClock } from '../platform/clock.js';
 import { UserError } from '../platform/errors.js';
 import { createStateStore } from '../state/create-state-store.js';
@@ -18,6 +20,8 @@ import type { StateStore } from '../state/state-store.js';
 export interface Runtime {
   env: Env;
   ledger: Ledger;
+  /** The same ledger, asynchronous (the interface both engines offer). */
+  store: AsyncLedger;
   state: StateStore;
   checkpoints: Checkpoints;
   governance: Governance;
@@ -74,8 +78,10 @@ export async function openRuntime(env: Env, options: OpenRuntimeOptions = {}): P
         : await createStateStore(env.REDIS_URL);
     const checkpoints = new Checkpoints(ledger, signingKey);
     const journal = snapshot ? null : SafetyJournal.besideLedger(env.LEDGER_PATH);
+    const store = new SqliteAsyncLedger(ledger, () => clock.now());
     const governance = new Governance({
       ledger,
+      store,
       state,
       checkpoints,
       config,
@@ -85,6 +91,7 @@ export async function openRuntime(env: Env, options: OpenRuntimeOptions = {}): P
     return {
       env,
       ledger,
+      store,
       state,
       checkpoints,
       governance,

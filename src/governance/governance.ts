@@ -4,10 +4,12 @@ import type { AgentStatus } from '../core/lifecycle.js';
 import type { OrgConfig } from '../core/org-config.js';
 import type { Directory } from '../core/people.js';
 import type { ApprovalReceipt, Attribution } from '../core/policy/decision.js';
+import type { AsyncLedger } from '../ledger/async-ledger.js';
 import type { Checkpoints } from '../ledger/checkpoints.js';
 import type { AppendOptions, Ledger } from '../ledger/ledger.js';
 import type { LatestDecision } from '../ledger/queries/decisions.js';
 import type { SafetyJournal } from '../ledger/safety-journal.js';
+import { SqliteAsyncLedger } from '../ledger/sqlite-async-ledger.js';
 import { type Clock, systemClock } from '../platform/clock.js';
 import type { StateStore } from '../state/state-store.js';
 import { AgentRegistry, type RegisterAgentInput } from './agent-registry.js';
@@ -22,6 +24,11 @@ import { Violations } from './violations.js';
 
 export interface GovernanceDeps {
   ledger: Ledger;
+  /**
+   * The ledger as every engine offers it (asynchronous): what the service moves to so that it runs
+   * on PostgreSQL too. Built over `ledger` when not given.
+   */
+  store?: AsyncLedger;
   state: StateStore;
   checkpoints: Checkpoints;
   config: OrgConfig;
@@ -39,6 +46,8 @@ export interface GovernanceDeps {
  */
 export class Governance {
   readonly ledger: Ledger;
+  /** The asynchronous ledger (SQLite's adapter over `ledger`, or PostgreSQL): new code reads and writes here. */
+  readonly store: AsyncLedger;
   readonly state: StateStore;
   readonly checkpoints: Checkpoints;
   readonly config: OrgConfig;
@@ -53,11 +62,12 @@ export class Governance {
 
   constructor(deps: GovernanceDeps) {
     this.ledger = deps.ledger;
+    this.clock = deps.clock ?? systemClock;
+    this.store = deps.store ?? new SqliteAsyncLedger(deps.ledger, () => this.clock.now());
     this.state = deps.state;
     this.checkpoints = deps.checkpoints;
     this.config = deps.config;
     this.journal = deps.journal ?? null;
-    this.clock = deps.clock ?? systemClock;
     const { ledger, state, config, clock } = this;
     this.known = new KnownAgents(config);
     const { checkpoints, journal } = this;

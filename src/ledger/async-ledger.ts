@@ -60,9 +60,29 @@ export interface LedgerView {
   readonly reader: LedgerReader;
 }
 
-export type DecideEntries = (
-  view: LedgerView,
-) => Promise<readonly LedgerEntryInput[]> | readonly LedgerEntryInput[];
+/**
+ * What a decision appends: its entries, or its entries with the outbox messages they cause
+ * (attached to the last entry, after any the append's options name). No entries: nothing is
+ * written, the messages neither.
+ */
+export type Decided =
+  | readonly LedgerEntryInput[]
+  | { entries: readonly LedgerEntryInput[]; outbox?: readonly OutboxMessageInput[] };
+
+export type DecideEntries = (view: LedgerView) => Promise<Decided> | Decided;
+
+/** A decision's entries and outbox messages, whichever form it returned. */
+export function decidedParts(decided: Decided): {
+  entries: readonly LedgerEntryInput[];
+  outbox: readonly OutboxMessageInput[];
+} {
+  return Array.isArray(decided)
+    ? { entries: decided as readonly LedgerEntryInput[], outbox: [] }
+    : {
+        entries: (decided as { entries: readonly LedgerEntryInput[] }).entries,
+        outbox: (decided as { outbox?: readonly OutboxMessageInput[] }).outbox ?? [],
+      };
+}
 
 export interface AsyncAppendOptions {
   outbox?: readonly OutboxMessageInput[];

@@ -1,16 +1,17 @@
 import Database from 'better-sqlite3';
 import type { LedgerEntry, LedgerEntryInput } from '../core/ledger-entries.js';
-import type {
-  AsyncAppendOptions,
-  AsyncInbox,
-  AsyncLedger,
-  AsyncOutbox,
-  ChainVerdict,
-  DecideEntries,
-  FollowerHandler,
-  FollowerPositions,
-  LedgerVerdict,
-  LedgerView,
+import {
+  type AsyncAppendOptions,
+  type AsyncInbox,
+  type AsyncLedger,
+  type AsyncOutbox,
+  type ChainVerdict,
+  type DecideEntries,
+  decidedParts,
+  type FollowerHandler,
+  type FollowerPositions,
+  type LedgerVerdict,
+  type LedgerView,
 } from './async-ledger.js';
 import { checkChain } from './chain-check.js';
 import { followerPosition, LedgerFollower } from './followers.js';
@@ -78,12 +79,12 @@ export class SqliteAsyncLedger implements AsyncLedger {
    * head has not moved meanwhile; otherwise decides again.
    */
   async appendDecided(decide: DecideEntries, options: AsyncAppendOptions = {}): Promise<LedgerEntry[]> {
-    const appendOptions = options.outbox ? { outbox: options.outbox } : {};
     for (let attempt = 1; attempt <= MAX_DECISIONS; attempt++) {
       const head = this.ledger.head();
-      const inputs = await decide(this.viewAt(head));
+      const decided = decidedParts(await decide(this.viewAt(head)));
+      const outbox = [...(options.outbox ?? []), ...decided.outbox];
       const entries = this.ledger.atomically(() =>
-        this.ledger.head().seq === head.seq ? this.ledger.appendAll(inputs, appendOptions) : null,
+        this.ledger.head().seq === head.seq ? this.ledger.appendAll(decided.entries, { outbox }) : null,
       );
       if (entries) return entries;
     }

@@ -305,6 +305,25 @@ describe.each(engines)('AsyncLedger contract: %s', (_engine, open) => {
     expect(await a.verifyChain()).toMatchObject({ ok: true, checked: 23 });
   });
 
+  it('the calls a decision chooses are queued with its last entry, after those the append named; none without entries', async () => {
+    const [nothing, decided] = await Promise.all([
+      a.appendDecided(() => ({ entries: [], outbox: [message('never')] })),
+      a.appendDecided(
+        async (view) => ({
+          entries: [entry(`first:${view.head.seq}`), entry('second')],
+          outbox: [message('chosen')],
+        }),
+        { outbox: [message('named')] },
+      ),
+    ]);
+    expect(nothing).toEqual([]);
+    expect(decided.map((e) => e.seq)).toEqual([1, 2]);
+    expect(await b.outbox.forEntry(1)).toEqual([]);
+    expect((await b.outbox.forEntry(2)).map((m) => m.idempotencyKey)).toEqual(['named', 'chosen']);
+    const claimed = await b.outbox.claim('github', { claimer: 'b', leaseMs: 60_000, limit: 10 });
+    expect(claimed.map((m) => m.idempotencyKey)).not.toContain('never');
+  });
+
   it('a decision that throws, or decides an invalid entry, appends nothing and takes nothing else down', async () => {
     const [thrown, invalid, plain] = await Promise.allSettled([
       a.appendDecided(() => {

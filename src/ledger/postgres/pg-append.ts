@@ -1,6 +1,11 @@
 import type pg from 'pg';
 import type { LedgerEntry, LedgerEntryInput } from '../../core/ledger-entries.js';
-import type { DecideEntries, InboxDeliveryInput, LedgerView } from '../async-ledger.js';
+import {
+  type DecideEntries,
+  decidedParts,
+  type InboxDeliveryInput,
+  type LedgerView,
+} from '../async-ledger.js';
 import { type EntryRow, type LedgerHead, rowToEntry, validateInput } from '../ledger.js';
 import { linkEntry } from '../link-entry.js';
 import type { OutboxMessageInput } from '../outbox.js';
@@ -98,12 +103,15 @@ async function stageGroup(
   if (group.delivery && !(await recordDelivery(client, group.delivery, staging.head.seq + 1, now)))
     return null;
   const entries = staging.link(group.inputs);
+  const outbox = [...group.outbox];
   if (group.decide) {
     await staging.write(client, now);
-    entries.push(...staging.link(await decideInTransaction(client, group.decide, staging.head)));
+    const decided = await decideInTransaction(client, group.decide, staging.head);
+    entries.push(...staging.link(decided.entries));
+    outbox.push(...decided.outbox);
   }
   const last = entries.at(-1);
-  if (last) staging.outbox.push(...group.outbox.map((message) => ({ seq: last.seq, message })));
+  if (last) staging.outbox.push(...outbox.map((message) => ({ seq: last.seq, message })));
   return entries;
 }
 
@@ -111,7 +119,7 @@ async function decideInTransaction(
   client: pg.ClientBase,
   decide: DecideEntries,
   head: LedgerHead,
-): Promise<LedgerEntryInput[]> {
+): Promise<{ entries: LedgerEntryInput[]; outbox: readonly OutboxMessageInput[] }> {
   const view: LedgerView = {
     head,
     reader: pgReader(client),
@@ -124,7 +132,8 @@ async function decideInTransaction(
     },
   };
   try {
-    return (await decide(view)).map(validateInput);
+    const decided = decidedParts(await decide(view));
+    return { entries: decided.entries.map(validateInput), outbox: decided.outbox };
   } catch (error) {
     throw new DecisionError(error);
   }
