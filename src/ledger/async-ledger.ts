@@ -86,6 +86,12 @@ export function decidedParts(decided: Decided): {
 
 export interface AsyncAppendOptions {
   outbox?: readonly OutboxMessageInput[];
+  /**
+   * Outbox messages to mark delivered in the same transaction as the entries (a delivery and the
+   * effect it establishes, recorded together), whoever holds them now: they were delivered. Marked
+   * even when nothing is appended.
+   */
+  delivered?: readonly number[];
 }
 
 export type ChainVerdict =
@@ -129,6 +135,11 @@ export interface OutboxClaimOptions {
   /** How long the claim holds; after it another claimer may take the message over. */
   leaseMs: number;
   limit?: number;
+  /**
+   * A lane: ordering keys that start with `prefix`, claimed alone (`inside: true`: the alerts a
+   * deliverer sends before anything else) or left out (`inside: false`).
+   */
+  lane?: { prefix: string; inside: boolean };
 }
 
 export interface AsyncOutbox {
@@ -138,12 +149,24 @@ export interface AsyncOutbox {
    * Two claimers never hold the same message at once.
    */
   claim(target: OutboxTarget, options: OutboxClaimOptions): Promise<OutboxMessage[]>;
-  /** Marks a claimed message delivered; false when `claimer` no longer holds it (its lease was taken over). */
-  complete(id: number, claimer: string): Promise<boolean>;
+  /**
+   * Marks a claimed message delivered; false when `claimer` no longer holds it (its lease was taken
+   * over). `also`: pending messages the same call stood for (identical alerts sent as one), marked
+   * delivered with it.
+   */
+  complete(id: number, claimer: string, also?: readonly number[]): Promise<boolean>;
+  /** Marks a claimed message failed for good (unreadable, or refused again and again), kept with the reason. */
+  fail(id: number, claimer: string, error: string): Promise<boolean>;
   /** Releases a claimed message to be tried again at `nextAttemptAt`; false when `claimer` no longer holds it. */
   retry(id: number, claimer: string, error: string, nextAttemptAt: Date): Promise<boolean>;
   /** Every message caused by the entry `seq` (whatever its status), oldest first. */
   forEntry(seq: number): Promise<OutboxMessage[]>;
+  /** Every pending message with an ordering key, due or not, oldest first: what a digest gathers. */
+  pendingWith(target: OutboxTarget, orderingKey: string): Promise<OutboxMessage[]>;
+  /** When a message with this ordering key was last delivered (ISO 8601), or null. */
+  lastDeliveredAt(target: OutboxTarget, orderingKey: string): Promise<string | null>;
+  /** How many messages wait (for one target, or all). */
+  pendingCount(target?: OutboxTarget): Promise<number>;
 }
 
 /** What a follower queues for one entry: calls caused by it (enqueued with the entry's seq as their cause). */

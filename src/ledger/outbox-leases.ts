@@ -1,6 +1,14 @@
 import type { OutboxClaimOptions } from './async-ledger.js';
 import { dbOf, type Ledger } from './ledger.js';
-import { type OutboxMessage, type OutboxRow, type OutboxTarget, rowToMessage } from './outbox.js';
+import { laneEnd, type OutboxMessage, type OutboxRow, type OutboxTarget, rowToMessage } from './outbox.js';
+
+const HEADS = `SELECT MIN(id) FROM outbox WHERE status = 'pending' AND target = ?`;
+const CLAIMABLE = `AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?) ORDER BY id LIMIT ?`;
+const CLAIM_SQL = {
+  all: `SELECT * FROM outbox WHERE id IN (${HEADS} GROUP BY ordering_key) ${CLAIMABLE}`,
+  inside: `SELECT * FROM outbox WHERE id IN (${HEADS} AND ordering_key >= ? AND ordering_key < ? GROUP BY ordering_key) ${CLAIMABLE}`,
+  outside: `SELECT * FROM outbox WHERE id IN (${HEADS} AND NOT (ordering_key >= ? AND ordering_key < ?) GROUP BY ordering_key) ${CLAIMABLE}`,
+};
 
 /**
  * Outbox claims with a lease on the SQLite ledger: claim, complete and retry each run in one write
@@ -14,32 +22,49 @@ export class SqliteOutboxLeases {
 
   claim(target: OutboxTarget, options: OutboxClaimOptions): OutboxMessage[] {
     const db = dbOf(this.ledger);
-    const now = this.now();
-    const until = new Date(now.getTime() + options.leaseMs).toISOString();
+    const now = this.now().toISOString();
+    const until = new Date(this.now().getTime() + options.leaseMs).toISOString();
+    const { lane } = options;
+    const sql = !lane ? CLAIM_SQL.all : lane.inside ? CLAIM_SQL.inside : CLAIM_SQL.outside;
+    const params = [
+      target,
+      ...(lane ? [lane.prefix, laneEnd(lane.prefix)] : []),
+      now,
+      now,
+      options.limit ?? 50,
+    ];
     return this.ledger.atomically(() => {
-      const rows = db
-        .prepare<[OutboxTarget, string, string, number], OutboxRow>(
-          `SELECT * FROM outbox WHERE id IN (
-             SELECT MIN(id) FROM outbox WHERE status = 'pending' AND target = ? GROUP BY ordering_key
-           ) AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?) ORDER BY id LIMIT ?`,
-        )
-        .all(target, now.toISOString(), now.toISOString(), options.limit ?? 50);
+      const rows = db.prepare(sql).all(...params) as OutboxRow[];
       const take = db.prepare('UPDATE outbox SET claimed_by = ?, lease_until = ? WHERE id = ?');
       for (const row of rows) take.run(options.claimer, until, row.id);
       return rows.map(rowToMessage);
     });
   }
 
-  complete(id: number, claimer: string): boolean {
-    return (
-      dbOf(this.ledger)
-        .prepare(
-          `UPDATE outbox SET status = 'delivered', attempts = attempts + 1, delivered_at = ?, last_error = NULL,
-             claimed_by = NULL, lease_until = NULL
-           WHERE id = ? AND status = 'pending' AND claimed_by = ?`,
-        )
-        .run(this.now().toISOString(), id, claimer).changes === 1
+  complete(id: number, claimer: string, also: readonly number[] = []): boolean {
+    return this.ledger.atomically(() => {
+      const done =
+        dbOf(this.ledger)
+          .prepare(
+            `UPDATE outbox SET status = 'delivered', attempts = attempts + 1, delivered_at = ?, last_error = NULL,
+               claimed_by = NULL, lease_until = NULL
+             WHERE id = ? AND status = 'pending' AND claimed_by = ?`,
+          )
+          .run(this.now().toISOString(), id, claimer).changes === 1;
+      if (done) this.markDelivered(also);
+      return done;
+    });
+  }
+
+  /** Marks messages delivered whoever holds them (they were: the caller made the call). */
+  markDelivered(ids: readonly number[]): void {
+    const mark = dbOf(this.ledger).prepare(
+      `UPDATE outbox SET status = 'delivered', attempts = attempts + 1, delivered_at = ?, last_error = NULL,
+         claimed_by = NULL, lease_until = NULL
+       WHERE id = ? AND status = 'pending'`,
     );
+    const at = this.now().toISOString();
+    for (const id of ids) mark.run(at, id);
   }
 
   retry(id: number, claimer: string, error: string, nextAttemptAt: Date): boolean {
@@ -51,6 +76,18 @@ export class SqliteOutboxLeases {
            WHERE id = ? AND status = 'pending' AND claimed_by = ?`,
         )
         .run(nextAttemptAt.toISOString(), error.slice(0, 500), id, claimer).changes === 1
+    );
+  }
+
+  fail(id: number, claimer: string, error: string): boolean {
+    return (
+      dbOf(this.ledger)
+        .prepare(
+          `UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?,
+             claimed_by = NULL, lease_until = NULL
+           WHERE id = ? AND status = 'pending' AND claimed_by = ?`,
+        )
+        .run(error.slice(0, 500), id, claimer).changes === 1
     );
   }
 

@@ -118,7 +118,7 @@ export class Outbox {
    */
   dueInLane(target: OutboxTarget, prefix: string, limit = 50): OutboxMessage[] {
     // A key range, not LIKE: it walks outbox_heads (target, status, ordering_key, id).
-    const end = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+    const end = laneEnd(prefix);
     return (
       this.db
         .prepare(
@@ -173,6 +173,11 @@ export class Outbox {
     const row = (target ? this.db.prepare(sql).get(target) : this.db.prepare(sql).get()) as { n: number };
     return row.n;
   }
+}
+
+/** The end of the key range that starts with `prefix` (a range walks outbox_heads; LIKE would not). */
+export function laneEnd(prefix: string): string {
+  return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
 }
 
 export function rowToMessage(row: OutboxRow): OutboxMessage {

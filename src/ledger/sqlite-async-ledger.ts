@@ -35,6 +35,7 @@ export class SqliteAsyncLedger implements AsyncLedger {
   readonly outbox: AsyncOutbox;
   readonly followers: FollowerPositions;
   readonly reader: LedgerReader;
+  private readonly leases: SqliteOutboxLeases;
 
   constructor(
     private readonly ledger: Ledger,
@@ -46,11 +47,16 @@ export class SqliteAsyncLedger implements AsyncLedger {
       record: async (delivery) => inbox.accept({ ...delivery, outbox: [...(delivery.outbox ?? [])] }),
     };
     const leases = new SqliteOutboxLeases(ledger, now);
+    this.leases = leases;
     this.outbox = {
       claim: async (target, options) => leases.claim(target, options),
-      complete: async (id, claimer) => leases.complete(id, claimer),
+      complete: async (id, claimer, also) => leases.complete(id, claimer, also),
       retry: async (id, claimer, error, at) => leases.retry(id, claimer, error, at),
+      fail: async (id, claimer, error) => leases.fail(id, claimer, error),
       forEntry: async (seq) => leases.forEntry(seq),
+      pendingWith: async (target, key) => ledger.outbox.pendingWith(target, key),
+      lastDeliveredAt: async (target, key) => ledger.outbox.lastDeliveredAt(target, key),
+      pendingCount: async (target) => ledger.outbox.pendingCount(target),
     };
     this.followers = {
       position: async (name) => followerPosition(ledger, name),
@@ -64,6 +70,7 @@ export class SqliteAsyncLedger implements AsyncLedger {
     options: AsyncAppendOptions = {},
   ): Promise<LedgerEntry[]> {
     const appendOptions = options.outbox ? { outbox: options.outbox } : {};
+    if (options.delivered?.length) return this.appendDelivered(inputs, options.delivered, appendOptions);
     try {
       return await this.ledger.appendSoon(inputs, appendOptions);
     } catch (error) {
@@ -83,12 +90,25 @@ export class SqliteAsyncLedger implements AsyncLedger {
       const head = this.ledger.head();
       const decided = decidedParts(await decide(this.viewAt(head)));
       const outbox = [...(options.outbox ?? []), ...decided.outbox];
-      const entries = this.ledger.atomically(() =>
-        this.ledger.head().seq === head.seq ? this.ledger.appendAll(decided.entries, { outbox }) : null,
-      );
+      const entries = this.ledger.atomically(() => {
+        if (this.ledger.head().seq !== head.seq) return null;
+        this.leases.markDelivered(options.delivered ?? []);
+        return this.ledger.appendAll(decided.entries, { outbox });
+      });
       if (entries) return entries;
     }
     throw new Error(`the ledger moved during each of ${MAX_DECISIONS} decisions; nothing was appended`);
+  }
+
+  private appendDelivered(
+    inputs: readonly LedgerEntryInput[],
+    delivered: readonly number[],
+    options: { outbox?: AsyncAppendOptions['outbox'] },
+  ): LedgerEntry[] {
+    return this.ledger.atomically(() => {
+      this.leases.markDelivered(delivered);
+      return this.ledger.appendAll(inputs, options);
+    });
   }
 
   private viewAt(head: LedgerHead): LedgerView {

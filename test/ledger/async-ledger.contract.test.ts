@@ -621,6 +621,81 @@ describe.each(engines)('AsyncLedger contract: %s', (_engine, open) => {
     ).toEqual(['m2']);
   });
 
+  it('a lane is claimed alone or left out, by key prefix, with % and _ taken literally', async () => {
+    await a.append(entry('k'), {
+      outbox: [
+        message('pr', 'pr-1'),
+        message('alert-1', 'alert:x'),
+        message('alert-2', 'alert:y'),
+        message('lookalike', 'alertZ'),
+        message('wild', 'al%rt:z'),
+      ],
+    });
+    const lane = { prefix: 'alert:', inside: true };
+    const inLane = await b.outbox.claim('github', { claimer: 'b', leaseMs: 30_000, lane });
+    expect(inLane.map((m) => m.idempotencyKey)).toEqual(['alert-1', 'alert-2']);
+    const rest = await a.outbox.claim('github', {
+      claimer: 'a',
+      leaseMs: 30_000,
+      lane: { ...lane, inside: false },
+    });
+    expect(rest.map((m) => m.idempotencyKey)).toEqual(['pr', 'lookalike', 'wild']);
+  });
+
+  it('a completion marks what the call stood for only when the claimer still held it; a failure is kept, never retried', async () => {
+    await a.append(entry('k'), {
+      outbox: [
+        message('d-1', 'digest'),
+        message('d-2', 'digest'),
+        message('d-3', 'digest'),
+        message('x', 'x'),
+      ],
+    });
+    expect((await b.outbox.pendingWith('github', 'digest')).map((m) => m.idempotencyKey)).toEqual([
+      'd-1',
+      'd-2',
+      'd-3',
+    ]);
+    const [first, other] = await a.outbox.claim('github', { claimer: 'a', leaseMs: 30_000 });
+    const [d2, d3] = (await a.outbox.pendingWith('github', 'digest')).slice(1);
+    // Someone else's claim: completing it marks nothing it stood for.
+    expect(await b.outbox.complete(first!.id, 'b', [d2!.id])).toBe(false);
+    expect(await b.outbox.pendingCount('github')).toBe(4);
+    expect(await a.outbox.complete(first!.id, 'a', [d2!.id, d3!.id])).toBe(true);
+    expect(await b.outbox.pendingWith('github', 'digest')).toEqual([]);
+    expect(await b.outbox.lastDeliveredAt('github', 'digest')).toBe(clock.now().toISOString());
+    expect(await b.outbox.lastDeliveredAt('github', 'x')).toBeNull();
+    expect(await b.outbox.fail(other!.id, 'b', 'not mine')).toBe(false);
+    expect(await a.outbox.fail(other!.id, 'a', 'HTTP 422: refused 5 times')).toBe(true);
+    clock.advance(3_600_000);
+    expect(await b.outbox.claim('github', { claimer: 'b', leaseMs: 30_000 })).toEqual([]);
+    expect(await b.outbox.pendingCount()).toBe(0);
+    expect((await b.outbox.forEntry(1)).map((m) => [m.idempotencyKey, m.status, m.lastError])).toEqual([
+      ['d-1', 'delivered', null],
+      ['d-2', 'delivered', null],
+      ['d-3', 'delivered', null],
+      ['x', 'failed', 'HTTP 422: refused 5 times'],
+    ]);
+  });
+
+  it('a delivery and the entry it establishes commit together; a refused entry leaves the message pending', async () => {
+    await a.append(entry('k'), { outbox: [message('m1'), message('m2')] });
+    const [m1, m2] = await a.outbox.claim('github', { claimer: 'a', leaseMs: 30_000 });
+    await expect(
+      b.appendAll([{ ...entry('k'), payload: { nope: 1 } } as unknown as LedgerEntryInput], {
+        delivered: [m1!.id],
+      }),
+    ).rejects.toThrow(/invalid/);
+    expect((await b.outbox.forEntry(1)).map((m) => m.status)).toEqual(['pending', 'pending']);
+    const [effect] = await b.appendAll([entry('effect')], { delivered: [m1!.id] });
+    const decided = await a.appendDecided(async (view) => [entry(`after:${view.head.seq}`)], {
+      delivered: [m2!.id],
+    });
+    expect([effect!.seq, decided[0]!.seq]).toEqual([2, 3]);
+    expect((await b.outbox.forEntry(1)).map((m) => m.status)).toEqual(['delivered', 'delivered']);
+    expect(await a.outbox.complete(m1!.id, 'a')).toBe(false);
+  });
+
   it('reads entries after a seq, in order, with the time of the injected clock', async () => {
     await a.appendAll([entry('k1'), entry('k2'), entry('k3')]);
     const after = await b.entriesAfter(1, 10);

@@ -21,6 +21,8 @@ export interface PgAppendGroup {
   delivery?: InboxDeliveryInput;
   /** Entries decided inside the transaction, from the ledger at the head they extend (after `inputs`). */
   decide?: DecideEntries;
+  /** Outbox messages marked delivered in the same transaction (see `AsyncAppendOptions.delivered`). */
+  delivered?: readonly number[];
 }
 
 /** A decision that threw: the transaction is rolled back, and the groups sharing it are tried alone. */
@@ -35,6 +37,7 @@ export class DecisionError extends Error {
 class Staging {
   entries: { entry: LedgerEntry; payloadText: string }[] = [];
   outbox: { seq: number; message: OutboxMessageInput }[] = [];
+  delivered: number[] = [];
 
   constructor(
     public head: LedgerHead,
@@ -58,8 +61,16 @@ class Staging {
       this.entries.flatMap(({ entry }) => projectEntry(entry)),
     );
     await insertOutbox(client, this.outbox, now);
+    if (this.delivered.length > 0)
+      await client.query(
+        `UPDATE outbox SET status = 'delivered', attempts = attempts + 1, delivered_at = $1, last_error = NULL,
+           claimed_by = NULL, lease_until = NULL
+         WHERE id = ANY($2::bigint[]) AND status = 'pending'`,
+        [now, this.delivered],
+      );
     this.entries = [];
     this.outbox = [];
+    this.delivered = [];
   }
 }
 
@@ -112,6 +123,7 @@ async function stageGroup(
   }
   const last = entries.at(-1);
   if (last) staging.outbox.push(...outbox.map((message) => ({ seq: last.seq, message })));
+  staging.delivered.push(...(group.delivered ?? []));
   return entries;
 }
 

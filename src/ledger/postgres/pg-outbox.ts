@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { AsyncOutbox, OutboxClaimOptions } from '../async-ledger.js';
-import { type OutboxMessage, type OutboxTarget, UNREADABLE_PAYLOAD } from '../outbox.js';
+import { laneEnd, type OutboxMessage, type OutboxTarget, UNREADABLE_PAYLOAD } from '../outbox.js';
 
 interface PgOutboxRow {
   id: string;
@@ -31,11 +31,15 @@ export class PgOutbox implements AsyncOutbox {
   async claim(target: OutboxTarget, options: OutboxClaimOptions): Promise<OutboxMessage[]> {
     const now = this.now();
     const until = new Date(now.getTime() + options.leaseMs);
+    const { lane } = options;
+    // A key range in code point order (as SQLite compares), never LIKE: a prefix may hold % or _.
+    const inLane = `(o.ordering_key COLLATE "C" >= $6 AND o.ordering_key COLLATE "C" < $7)`;
+    const laneFilter = !lane ? '' : lane.inside ? `AND ${inLane}` : `AND NOT ${inLane}`;
     const { rows } = await this.pool.query<PgOutboxRow>(
       `WITH due AS (
          SELECT o.id FROM outbox o
          WHERE o.status = 'pending' AND o.target = $1 AND o.next_attempt_at <= $2
-           AND (o.lease_until IS NULL OR o.lease_until <= $2)
+           AND (o.lease_until IS NULL OR o.lease_until <= $2) ${laneFilter}
            AND NOT EXISTS (
              SELECT 1 FROM outbox e
              WHERE e.status = 'pending' AND e.target = o.target AND e.ordering_key = o.ordering_key AND e.id < o.id)
@@ -43,19 +47,68 @@ export class PgOutbox implements AsyncOutbox {
          FOR UPDATE SKIP LOCKED)
        UPDATE outbox SET claimed_by = $4, lease_until = $5 FROM due WHERE outbox.id = due.id
        RETURNING outbox.*`,
-      [target, now, options.limit ?? 50, options.claimer, until],
+      [
+        target,
+        now,
+        options.limit ?? 50,
+        options.claimer,
+        until,
+        ...(lane ? [lane.prefix, laneEnd(lane.prefix)] : []),
+      ],
     );
     return rows.map(rowToMessage).sort((a, b) => a.id - b.id);
   }
 
-  async complete(id: number, claimer: string): Promise<boolean> {
-    const result = await this.pool.query(
-      `UPDATE outbox SET status = 'delivered', attempts = attempts + 1, delivered_at = $1, last_error = NULL,
-         claimed_by = NULL, lease_until = NULL
-       WHERE id = $2 AND status = 'pending' AND claimed_by = $3`,
-      [this.now(), id, claimer],
+  async complete(id: number, claimer: string, also: readonly number[] = []): Promise<boolean> {
+    // One statement: the message if this claimer holds it, and what it stood for only then.
+    const result = await this.pool.query<{ id: string }>(
+      `WITH mine AS (
+         UPDATE outbox SET status = 'delivered', attempts = attempts + 1, delivered_at = $1, last_error = NULL,
+           claimed_by = NULL, lease_until = NULL
+         WHERE id = $2 AND status = 'pending' AND claimed_by = $3
+         RETURNING id),
+       also AS (
+         UPDATE outbox SET status = 'delivered', attempts = attempts + 1, delivered_at = $1, last_error = NULL,
+           claimed_by = NULL, lease_until = NULL
+         WHERE id = ANY($4::bigint[]) AND status = 'pending' AND EXISTS (SELECT 1 FROM mine))
+       SELECT id FROM mine`,
+      [this.now(), id, claimer, [...also]],
     );
     return result.rowCount === 1;
+  }
+
+  async fail(id: number, claimer: string, error: string): Promise<boolean> {
+    const result = await this.pool.query(
+      `UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = $1,
+         claimed_by = NULL, lease_until = NULL
+       WHERE id = $2 AND status = 'pending' AND claimed_by = $3`,
+      [error.slice(0, 500), id, claimer],
+    );
+    return result.rowCount === 1;
+  }
+
+  async pendingWith(target: OutboxTarget, orderingKey: string): Promise<OutboxMessage[]> {
+    const { rows } = await this.pool.query<PgOutboxRow>(
+      "SELECT * FROM outbox WHERE status = 'pending' AND target = $1 AND ordering_key = $2 ORDER BY id",
+      [target, orderingKey],
+    );
+    return rows.map(rowToMessage);
+  }
+
+  async lastDeliveredAt(target: OutboxTarget, orderingKey: string): Promise<string | null> {
+    const { rows } = await this.pool.query<{ at: Date | null }>(
+      "SELECT MAX(delivered_at) AS at FROM outbox WHERE target = $1 AND status = 'delivered' AND ordering_key = $2",
+      [target, orderingKey],
+    );
+    return rows[0]?.at ? rows[0].at.toISOString() : null;
+  }
+
+  async pendingCount(target?: OutboxTarget): Promise<number> {
+    const { rows } = await this.pool.query<{ n: string }>(
+      `SELECT COUNT(*) AS n FROM outbox WHERE status = 'pending' ${target ? 'AND target = $1' : ''}`,
+      target ? [target] : [],
+    );
+    return Number(rows[0]!.n);
   }
 
   async retry(id: number, claimer: string, error: string, nextAttemptAt: Date): Promise<boolean> {

@@ -79,12 +79,17 @@ export class PostgresLedger implements AsyncLedger {
     inputs: readonly LedgerEntryInput[],
     options: AsyncAppendOptions = {},
   ): Promise<LedgerEntry[]> {
-    const group = { inputs: inputs.map(validateInput), outbox: options.outbox ?? [] };
+    const group = {
+      inputs: inputs.map(validateInput),
+      outbox: options.outbox ?? [],
+      delivered: options.delivered ?? [],
+    };
     return (await this.enqueue(group))!;
   }
 
   async appendDecided(decide: DecideEntries, options: AsyncAppendOptions = {}): Promise<LedgerEntry[]> {
-    return (await this.enqueue({ inputs: [], outbox: options.outbox ?? [], decide }))!;
+    const delivered = options.delivered ?? [];
+    return (await this.enqueue({ inputs: [], outbox: options.outbox ?? [], decide, delivered }))!;
   }
 
   async append(input: LedgerEntryInput, options: AsyncAppendOptions = {}): Promise<LedgerEntry> {
