@@ -105,8 +105,6 @@ function githubFor(
   return new GithubIntegration(governance, config, logger, {
     slackUnavailable: slackUnavailable(governance, env),
     ...options,
-    recordEffect: (r, ok, detail) =>
-      revocations.recordEffect(r.revocationId, r.agentId, r.effect, ok, detail),
   });
 }
 

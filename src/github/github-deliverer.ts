@@ -1,18 +1,12 @@
 import type { CircuitBreakerPolicy } from 'cockatiel';
 import type { Probot } from 'probot';
+import { revocationEffect } from '../governance/revocation-effects.js';
 import type { Deliverer, DeliveryOutcome } from '../integrations/delivery-loop.js';
 import type { TypedOutboxMessage } from '../integrations/outbox-messages.js';
 import type { LedgerSource } from '../ledger/ledger.js';
 import { deliverCheckRun } from './deliver-check-run.js';
 import { deliverDeploymentReview } from './deployment-gate.js';
 import { deliverFindingIssue } from './finding-issue.js';
-
-/** What a delivered call to GitHub establishes: the revocation effect it carried out. */
-export type RecordEffect = (
-  effect: { revocationId: string; agentId: string; effect: string },
-  ok: boolean,
-  detail: string,
-) => void;
 
 /** The calls to GitHub waiting in the outbox: check runs, a revoked agent's failed checks, finding issues, deployment answers. */
 export function githubDeliverer(options: {
@@ -21,11 +15,10 @@ export function githubDeliverer(options: {
   breaker: CircuitBreakerPolicy;
   retry: { initialMs: number; maxMs: number };
   publicUrl: string | null;
-  recordEffect: RecordEffect;
   /** While GitHub's rate limit is low, until its reset; null otherwise. */
   rateLimitLowUntil: () => Date | null;
 }): Deliverer {
-  const { probot, db, publicUrl, recordEffect } = options;
+  const { probot, db, publicUrl } = options;
   // One client per installation, not one per call: its token is cached and renewed by its auth.
   const clients = new Map<number, ReturnType<Probot['auth']>>();
   const installation = (id: number) => {
@@ -63,7 +56,9 @@ export function githubDeliverer(options: {
           const octokit = await installation(payload.installationId);
           await deliverCheckRun(octokit, db, payload, publicUrl);
           if (!revocation) return undefined;
-          return { record: () => recordEffect(revocation, true, 'the check run now fails with the reason') };
+          // What the revocation established, recorded with the delivery (once, whichever replica).
+          const detail = 'the check run now fails with the reason';
+          return { effect: revocationEffect({ ...revocation, ok: true, detail }) };
         }
         default:
           throw Object.assign(new Error(`GitHub does not deliver ${message.kind}`), { status: 400 });

@@ -11,7 +11,7 @@ import type { BodyBudget, BodyReadLimits } from '../platform/read-body.js';
 import { createBreaker } from '../platform/resilience.js';
 import { governanceApp } from './app.js';
 import { createProbot } from './create-probot.js';
-import { githubDeliverer, type RecordEffect } from './github-deliverer.js';
+import { githubDeliverer } from './github-deliverer.js';
 import { InboxWorker } from './inbox-worker.js';
 import { PolicyCache } from './policy-cache.js';
 import { PullRequestGate } from './pull-request-gate.js';
@@ -32,8 +32,6 @@ export interface GithubIntegrationOptions {
   runsPeriodicWork?: () => boolean;
   retry?: { initialMs: number; maxMs: number };
   breaker?: { halfOpenAfterMs: number; consecutiveFailures: number };
-  /** Records a revocation effect a delivered call carried out (a revoked agent's check failed). */
-  recordEffect?: RecordEffect;
   /** A decision slower than this shows `in_progress` before its final check run (default 1 s). */
   inProgressAfterMs?: number;
   /**
@@ -88,7 +86,7 @@ export class GithubIntegration {
       pressure,
     });
     this.inboxPump = new Pump(() => this.worker.run(), 2000, onError);
-    this.delivery = this.deliveryLoop(options.recordEffect ?? (() => {}));
+    this.delivery = this.deliveryLoop();
     const runsPeriodicWork = options.runsPeriodicWork ?? (() => true);
     this.reconcilePump = new Pump(
       async () => {
@@ -129,21 +127,20 @@ export class GithubIntegration {
   readonly gate: PullRequestGate;
 
   /** The outbox deliverer for calls to GitHub, behind the shared breaker, on the runtime's clock. */
-  private deliveryLoop(recordEffect: RecordEffect): DeliveryLoop {
+  private deliveryLoop(): DeliveryLoop {
     const { governance, logger } = this;
     return new DeliveryLoop(
-      governance.ledger,
+      governance.store,
       githubDeliverer({
         probot: this.probot,
         db: governance.ledger,
         breaker: this.breaker,
         retry: this.retry,
         publicUrl: this.publicUrl,
-        recordEffect,
         rateLimitLowUntil: () => this.rateLimits.lowUntil(),
       }),
       logger,
-      () => governance.clock.ms(),
+      { now: () => governance.clock.ms() },
     );
   }
 

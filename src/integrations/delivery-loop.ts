@@ -1,12 +1,16 @@
 /**
  * The one loop that makes the calls waiting in the outbox, for every target (GitHub, Slack,
- * Vault): it claims the due messages in order per ordering key, parses each for its kind, delivers
- * it through the target's deliverer behind the target's breaker, and records the outcome — the
- * message marked delivered together with whatever the delivery establishes (a revocation effect),
- * in one ledger transaction — or schedules a retry with backoff.
+ * Vault): it claims the due messages in order per ordering key (a claim with a lease, so replicas
+ * sharing the outbox never make the same call at once, and a replica that dies has its claims
+ * taken over), parses each for its kind, delivers it through the target's deliverer behind the
+ * target's breaker, and records the outcome — the message marked delivered together with whatever
+ * the delivery establishes (a revocation effect), in one ledger transaction — or schedules a retry
+ * with backoff.
  */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { CircuitBreakerPolicy } from 'cockatiel';
-import type { Ledger } from '../ledger/ledger.js';
+import type { AsyncLedger, DecideEntries, OutboxClaimOptions } from '../ledger/async-ledger.js';
 import type { OutboxMessage, OutboxTarget } from '../ledger/outbox.js';
 import type { Logger } from '../platform/logger.js';
 import { Pump } from '../platform/pump.js';
@@ -16,8 +20,11 @@ import { parseOutboxMessage, type TypedOutboxMessage, UnreadableOutboxMessage } 
 export interface DeliveryOutcome {
   /** Other pending messages this one delivery stood for (identical alerts sent as one). */
   alsoDelivered?: number[];
-  /** Recorded in the transaction that marks the message delivered (a revocation effect that now holds). */
-  record?: () => void;
+  /**
+   * What the delivery establishes (a revocation effect that now holds), decided from the ledger and
+   * appended in the transaction that marks the message delivered.
+   */
+  effect?: DecideEntries;
 }
 
 export interface Deliverer {
@@ -36,36 +43,63 @@ export interface Deliverer {
   /** Until when a message must wait, and why (a low rate limit kept for gates), or null to send it now. */
   holdUntil?(message: TypedOutboxMessage): { until: Date; reason: string } | null;
   /** Recorded when a message first fails (a revocation effect that does not hold yet). */
-  onFirstFailure?(message: TypedOutboxMessage, error: unknown): void;
+  onFirstFailure?(message: TypedOutboxMessage, error: unknown): Promise<void> | void;
   /** The error in the HTTP terms retry timing reads (status, Retry-After), when the client reports it otherwise. */
   asHttpError?(error: unknown): unknown;
 }
 
+export interface DeliveryLoopOptions {
+  /** "Now" in milliseconds (retry timing). */
+  now?: () => number;
+  intervalMs?: number;
+  /**
+   * Who claims: the same name for every start of the same replica, so that a restart gives back
+   * what it held before (default: a name of this process's own).
+   */
+  claimer?: string;
+  /**
+   * How long a claim holds before another replica may take the message over (default 5 minutes:
+   * longer than a run's calls take, each bounded by its client's timeout and the breaker).
+   */
+  leaseMs?: number;
+}
+
+/** Calls per run at most, so that one run cannot hold the loop for ever. */
 const BATCH = 100;
 /** A call refused this many times (a 4xx, a malformed message) is marked failed, not retried. */
 export const REFUSALS_BEFORE_FAILED = 5;
+const LANE_BATCH = 20;
 
 /** A bug or a malformed message, not the network: retrying the same call cannot help. */
 function isProgrammingError(error: unknown): boolean {
   return error instanceof TypeError || error instanceof RangeError || error instanceof SyntaxError;
 }
-const LANE_BATCH = 20;
 
 export class DeliveryLoop {
   readonly pump: Pump;
+  readonly claimer: string;
+  private readonly leaseMs: number;
+  private readonly now: () => number;
   /** Runs one after another, whoever asks (the pump, a test, a shutdown): a message is never sent twice at once. */
-  private running: Promise<void> = Promise.resolve();
+  private running: Promise<void>;
 
   constructor(
-    private readonly ledger: Ledger,
+    private readonly store: AsyncLedger,
     private readonly deliverer: Deliverer,
     private readonly logger: Logger,
-    private readonly now: () => number = Date.now,
-    intervalMs = 2000,
+    options: DeliveryLoopOptions = {},
   ) {
+    this.now = options.now ?? Date.now;
+    this.leaseMs = options.leaseMs ?? 300_000;
+    this.claimer = options.claimer ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    // What this claimer held before a restart is its own again at once, not after the lease.
+    this.running = store.outbox.release(this.claimer).then(
+      () => undefined,
+      () => undefined,
+    );
     this.pump = new Pump(
       () => this.run(),
-      intervalMs,
+      options.intervalMs ?? 2000,
       (e) => logger.error({ err: e, target: deliverer.target }, 'outbox delivery failed; will retry'),
     );
   }
@@ -77,25 +111,40 @@ export class DeliveryLoop {
     return next;
   }
 
+  private claim(limit: number, lane?: OutboxClaimOptions['lane']): Promise<OutboxMessage[]> {
+    const options = { claimer: this.claimer, leaseMs: this.leaseMs, limit };
+    return this.store.outbox.claim(this.deliverer.target, lane ? { ...options, lane } : options);
+  }
+
   private async runOnce(): Promise<void> {
-    const { outbox } = this.ledger;
-    const { target, lane } = this.deliverer;
+    const { lane } = this.deliverer;
     const parallel = Math.max(1, this.deliverer.parallel ?? 1);
     if (!(await this.deliverLane())) return;
     // The oldest due message of each ordering key: any of them may go out beside the others.
-    const due = outbox.dueFor(target, BATCH).filter((m) => !(lane && m.orderingKey.startsWith(lane)));
-    for (let i = 0; i < due.length; i += parallel) {
-      if (!(await this.deliverLane())) return;
-      const sent = await Promise.all(due.slice(i, i + parallel).map((m) => this.deliverOne(m)));
-      if (sent.includes(false)) return;
+    const due = await this.claim(BATCH, lane ? { prefix: lane, inside: false } : undefined);
+    let next = 0;
+    try {
+      for (; next < due.length; ) {
+        if (next > 0 && !(await this.deliverLane())) return;
+        const chunk = due.slice(next, next + parallel);
+        next += chunk.length;
+        const sent = await Promise.all(chunk.map((m) => this.deliverOne(m)));
+        if (sent.includes(false)) return;
+      }
+    } finally {
+      // Claimed and not tried (the breaker opened, a lane call stopped the run): free at once.
+      const untried = due.slice(next).map((m) => m.id);
+      if (untried.length > 0) await this.store.outbox.release(this.claimer, untried);
     }
   }
 
   /** False when the breaker stopped delivery. */
   private async deliverLane(): Promise<boolean> {
-    const { target, lane } = this.deliverer;
+    const { lane } = this.deliverer;
     if (!lane) return true;
-    for (const message of this.ledger.outbox.dueInLane(target, lane, LANE_BATCH)) {
+    for (let i = 0; i < LANE_BATCH; i++) {
+      const [message] = await this.claim(1, { prefix: lane, inside: true });
+      if (!message) return true;
       if (!(await this.deliverOne(message))) return false;
     }
     return true;
@@ -103,53 +152,65 @@ export class DeliveryLoop {
 
   /** One message; false when the breaker is open (the rest waits for it to close). */
   private async deliverOne(raw: OutboxMessage): Promise<boolean> {
-    const { outbox } = this.ledger;
+    const { outbox } = this.store;
+    const { claimer } = this;
     let message: TypedOutboxMessage;
     try {
       message = parseOutboxMessage(raw);
     } catch (error) {
       if (!(error instanceof UnreadableOutboxMessage)) throw error;
-      outbox.markFailed(raw.id, error.message);
+      await outbox.fail(raw.id, claimer, error.message);
       this.logger.error({ outboxId: raw.id, kind: raw.kind }, error.message);
       return true;
     }
     const hold = this.deliverer.holdUntil?.(message);
     if (hold) {
-      outbox.markRetry(message.id, hold.reason, hold.until);
+      await outbox.retry(message.id, claimer, hold.reason, hold.until);
       return true;
     }
     try {
       const { breaker } = this.deliverer;
       const deliver = () => this.deliverer.deliver(message);
       const outcome = await (breaker ? breaker.execute(deliver) : deliver());
-      this.ledger.atomically(() => {
-        outbox.markDelivered(message.id);
-        for (const id of outcome?.alsoDelivered ?? []) outbox.markDelivered(id);
-        outcome?.record?.();
-      });
+      const also = outcome?.alsoDelivered ?? [];
+      const done = outcome?.effect
+        ? (await this.store.appendDecided(outcome.effect, { delivered: [message.id, ...also] }), true)
+        : await outbox.complete(message.id, claimer, also);
+      if (!done)
+        this.logger.warn(
+          { outboxId: message.id, kind: message.kind, target: this.deliverer.target },
+          'delivered a call whose claim another replica had taken over (its lease ran out)',
+        );
       return true;
     } catch (error) {
-      const cause = unwrap(error);
-      const asHttp = this.deliverer.asHttpError?.(cause) ?? cause;
-      const refused = !isTransient(asHttp) || isProgrammingError(cause);
-      if (refused && message.attempts + 1 >= REFUSALS_BEFORE_FAILED) {
-        // Refused for good: kept with the reason, no longer holding back its ordering key.
-        outbox.markFailed(message.id, `refused ${message.attempts + 1} times: ${describe(cause)}`);
-      } else {
-        outbox.markRetry(
-          message.id,
-          describe(cause),
-          retryAt(asHttp, message.attempts + 1, this.now(), this.deliverer.retry),
-        );
-      }
-      if (message.attempts === 0) this.deliverer.onFirstFailure?.(message, cause);
-      if (refused)
-        this.logger.error(
-          { outboxId: message.id, kind: message.kind, err: describe(cause) },
-          `${this.deliverer.target} refused a call`,
-        );
-      return !(cause instanceof BrokenCircuitError);
+      // Not delivered, or delivered without its record: tried again (its calls are idempotent).
+      await this.failed(message, error);
+      return !(unwrap(error) instanceof BrokenCircuitError);
     }
+  }
+
+  private async failed(message: TypedOutboxMessage, error: unknown): Promise<void> {
+    const { outbox } = this.store;
+    const cause = unwrap(error);
+    const asHttp = this.deliverer.asHttpError?.(cause) ?? cause;
+    const refused = !isTransient(asHttp) || isProgrammingError(cause);
+    if (refused && message.attempts + 1 >= REFUSALS_BEFORE_FAILED) {
+      // Refused for good: kept with the reason, no longer holding back its ordering key.
+      await outbox.fail(
+        message.id,
+        this.claimer,
+        `refused ${message.attempts + 1} times: ${describe(cause)}`,
+      );
+    } else {
+      const at = retryAt(asHttp, message.attempts + 1, this.now(), this.deliverer.retry);
+      await outbox.retry(message.id, this.claimer, describe(cause), at);
+    }
+    if (message.attempts === 0) await this.deliverer.onFirstFailure?.(message, cause);
+    if (refused)
+      this.logger.error(
+        { outboxId: message.id, kind: message.kind, err: describe(cause) },
+        `${this.deliverer.target} refused a call`,
+      );
   }
 }
 

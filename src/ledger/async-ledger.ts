@@ -155,6 +155,11 @@ export interface AsyncOutbox {
    * delivered with it.
    */
   complete(id: number, claimer: string, also?: readonly number[]): Promise<boolean>;
+  /**
+   * Gives back the claims `claimer` holds, every one or those named (a replica restarted under its
+   * own name does so first, instead of waiting for its old leases to run out); how many.
+   */
+  release(claimer: string, ids?: readonly number[]): Promise<number>;
   /** Marks a claimed message failed for good (unreadable, or refused again and again), kept with the reason. */
   fail(id: number, claimer: string, error: string): Promise<boolean>;
   /** Releases a claimed message to be tried again at `nextAttemptAt`; false when `claimer` no longer holds it. */

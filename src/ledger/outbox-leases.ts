@@ -67,6 +67,17 @@ export class SqliteOutboxLeases {
     for (const id of ids) mark.run(at, id);
   }
 
+  release(claimer: string, ids?: readonly number[]): number {
+    const db = dbOf(this.ledger);
+    const free =
+      'UPDATE outbox SET claimed_by = NULL, lease_until = NULL WHERE status = ? AND claimed_by = ?';
+    if (!ids) return db.prepare(free).run('pending', claimer).changes;
+    const one = db.prepare(`${free} AND id = ?`);
+    return this.ledger.atomically(() =>
+      ids.reduce((n, id) => n + one.run('pending', claimer, id).changes, 0),
+    );
+  }
+
   retry(id: number, claimer: string, error: string, nextAttemptAt: Date): boolean {
     return (
       dbOf(this.ledger)

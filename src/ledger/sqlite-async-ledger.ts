@@ -53,6 +53,7 @@ export class SqliteAsyncLedger implements AsyncLedger {
       complete: async (id, claimer, also) => leases.complete(id, claimer, also),
       retry: async (id, claimer, error, at) => leases.retry(id, claimer, error, at),
       fail: async (id, claimer, error) => leases.fail(id, claimer, error),
+      release: async (claimer, ids) => leases.release(claimer, ids),
       forEntry: async (seq) => leases.forEntry(seq),
       pendingWith: async (target, key) => ledger.outbox.pendingWith(target, key),
       lastDeliveredAt: async (target, key) => ledger.outbox.lastDeliveredAt(target, key),

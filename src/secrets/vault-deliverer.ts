@@ -1,5 +1,6 @@
 import type { TierId } from '../core/tiers.js';
 import type { Governance } from '../governance/governance.js';
+import { revocationEffect } from '../governance/revocation-effects.js';
 import type { Revocations } from '../governance/revocations.js';
 import { type Deliverer, DeliveryLoop, type DeliveryOutcome } from '../integrations/delivery-loop.js';
 import type { TypedOutboxMessage } from '../integrations/outbox-messages.js';
@@ -52,19 +53,16 @@ export class VaultDeliverer {
       target: 'vault',
       retry,
       deliver: (message) => this.deliverOne(message),
-      onFirstFailure: (message, error) => {
+      onFirstFailure: async (message, error) => {
         if (message.kind !== 'vault.revoke_agent') return;
-        const r = message.payload.revocation;
-        this.revocations.recordEffect(
-          r.revocationId,
-          r.agentId,
-          'vault',
-          false,
-          `Vault unavailable: ${(error as Error).message}; retrying`,
+        const { revocationId, agentId } = message.payload.revocation;
+        const detail = `Vault unavailable: ${(error as Error).message}; retrying`;
+        await governance.store.appendDecided(
+          revocationEffect({ revocationId, agentId, effect: 'vault', ok: false, detail }),
         );
       },
     };
-    this.loop = new DeliveryLoop(governance.ledger, deliverer, logger);
+    this.loop = new DeliveryLoop(governance.store, deliverer, logger);
   }
 
   get pump(): Pump {
@@ -87,20 +85,16 @@ export class VaultDeliverer {
         actor: 'vault',
         payload: { purpose: revocation.revocationId, calls },
       });
+      const { revocationId } = revocation;
       if (!confirmed) {
-        this.revocations.recordEffect(
-          revocation.revocationId,
-          agentId,
-          'vault',
-          false,
-          'secret-ids remain after destroy',
+        const detail = 'secret-ids remain after destroy';
+        await this.governance.store.appendDecided(
+          revocationEffect({ revocationId, agentId, effect: 'vault', ok: false, detail }),
         );
         throw new Error('secret-ids remain after destroy; retrying');
       }
       const detail = `${calls.length - 1} Vault call(s); no secret-id left`;
-      return {
-        record: () => this.revocations.recordEffect(revocation.revocationId, agentId, 'vault', true, detail),
-      };
+      return { effect: revocationEffect({ revocationId, agentId, effect: 'vault', ok: true, detail }) };
     }
     if (message.kind === 'vault.set_tier') {
       const { agentId, tier, promotionId } = message.payload;

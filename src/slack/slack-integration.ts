@@ -81,7 +81,7 @@ export class SlackIntegration implements IntegrationSubscriber {
     this.approvals = new SlackApprovals(governance);
     const { client, approvals } = this;
     this.delivery = new DeliveryLoop(
-      governance.ledger,
+      governance.store,
       slackDeliverer({ governance, approvals, client, breaker: this.breaker, retry }),
       logger,
     );

@@ -1,9 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
 import { type Deliverer, DeliveryLoop } from '../../src/integrations/delivery-loop.js';
 import type { TypedOutboxMessage } from '../../src/integrations/outbox-messages.js';
-import { dbOf, Ledger } from '../../src/ledger/ledger.js';
+import { dbOf, Ledger, openLedger } from '../../src/ledger/ledger.js';
 import { openLedgerDb } from '../../src/ledger/open-ledger-db.js';
+import { SqliteAsyncLedger } from '../../src/ledger/sqlite-async-ledger.js';
 import { createLogger } from '../../src/platform/logger.js';
+import { tempDir } from '../helpers/agov.js';
 
 const checkRun = {
   installationId: 1,
@@ -28,7 +31,7 @@ function setup(deliver: Deliverer['deliver'], extra: Partial<Deliverer> = {}) {
   }).seq;
   const delivered: TypedOutboxMessage[] = [];
   const loop = new DeliveryLoop(
-    ledger,
+    new SqliteAsyncLedger(ledger),
     {
       target: 'github',
       retry: { initialMs: 1000, maxMs: 60_000 },
@@ -118,14 +121,16 @@ describe('the delivery loop', () => {
   it('what a delivery establishes is recorded with its mark, or neither is', async () => {
     let recordFails = true;
     const { ledger, loop, enqueue, rows } = setup(async () => ({
-      record: () => {
-        ledger.append({
-          type: 'revocation.effect',
-          agentId: 'bot',
-          actor: 'governance',
-          payload: { revocationId: 'rev-1', effect: 'check', ok: true, detail: 'failed the check' },
-        });
+      effect: async () => {
         if (recordFails) throw new Error('disk full');
+        return [
+          {
+            type: 'revocation.effect',
+            agentId: 'bot',
+            actor: 'governance',
+            payload: { revocationId: 'rev-1', effect: 'check', ok: true, detail: 'failed the check' },
+          },
+        ];
       },
     }));
     enqueue('check_run.upsert', checkRun);
@@ -180,5 +185,85 @@ describe('the delivery loop', () => {
       ['delivered', 1, null],
     ]);
     expect(delivered.filter((m) => m.idempotencyKey === 'refused-next')).toHaveLength(1);
+  });
+
+  it("two replicas delivering from one outbox at once make each call once; a dead replica's claims are taken over after the lease, and its restart gives them back at once", async () => {
+    const path = join(tempDir(), 'ledger.db');
+    let now = Date.parse('2026-11-27T10:00:00Z');
+    const clock = () => new Date(now);
+    const one = openLedger(path, {}, clock);
+    const seq = one.append({
+      type: 'integration.event',
+      agentId: 'bot',
+      actor: 'bot',
+      payload: { event: 'heartbeat', data: {} },
+    }).seq;
+    for (let i = 0; i < 40; i++)
+      one.outbox.enqueue(seq, {
+        target: 'github',
+        kind: 'check_run.upsert',
+        idempotencyKey: `k${i}`,
+        orderingKey: `pr-${i % 7}`,
+        payload: checkRun,
+      });
+    const calls: string[] = [];
+    const replica = (
+      claimer: string,
+      deliver: Deliverer['deliver'] = async (m) => {
+        calls.push(m.idempotencyKey);
+        await new Promise((r) => setTimeout(r, 1));
+        return undefined;
+      },
+    ) =>
+      new DeliveryLoop(
+        new SqliteAsyncLedger(openLedger(path, {}, clock), clock),
+        { target: 'github', retry: { initialMs: 1000, maxMs: 60_000 }, parallel: 4, deliver },
+        createLogger('silent'),
+        { claimer, leaseMs: 60_000, now: () => now },
+      );
+    const [a, b] = [replica('replica-a'), replica('replica-b')];
+    // Each run makes one call per PR (its oldest); both replicas run until nothing is left.
+    while (one.outbox.pendingCount('github') > 0) await Promise.all([a.run(), b.run()]);
+    expect(calls.toSorted()).toEqual(Array.from({ length: 40 }, (_, i) => `k${i}`).toSorted());
+    // Order per key held: each PR's calls went out oldest first.
+    for (let k = 0; k < 7; k++) {
+      const mine = calls.filter((c) => Number(c.slice(1)) % 7 === k);
+      expect(mine).toEqual(mine.toSorted((x, y) => Number(x.slice(1)) - Number(y.slice(1))));
+    }
+    // Replica C claims a call and dies before making it.
+    one.outbox.enqueue(seq, {
+      target: 'github',
+      kind: 'check_run.upsert',
+      idempotencyKey: 'late',
+      orderingKey: 'late',
+      payload: checkRun,
+    });
+    const dying = replica('replica-c', () => new Promise(() => {}));
+    void dying.run();
+    await vi.waitFor(() =>
+      expect(dbOf(one).prepare("SELECT claimed_by FROM outbox WHERE idempotency_key = 'late'").get()).toEqual(
+        { claimed_by: 'replica-c' },
+      ),
+    );
+    await b.run();
+    expect(calls).not.toContain('late');
+    now += 60_000;
+    await b.run();
+    expect(calls.filter((c) => c === 'late')).toHaveLength(1);
+    // Replica C's restart, under its own name, gives back a claim it held at once.
+    one.outbox.enqueue(seq, {
+      target: 'github',
+      kind: 'check_run.upsert',
+      idempotencyKey: 'later',
+      orderingKey: 'later',
+      payload: checkRun,
+    });
+    dbOf(one)
+      .prepare(
+        "UPDATE outbox SET claimed_by = 'replica-c', lease_until = '2099-01-01T00:00:00.000Z' WHERE idempotency_key = 'later'",
+      )
+      .run();
+    await replica('replica-c').run();
+    expect(calls.filter((c) => c === 'later')).toHaveLength(1);
   });
 });

@@ -621,6 +621,18 @@ describe.each(engines)('AsyncLedger contract: %s', (_engine, open) => {
     ).toEqual(['m2']);
   });
 
+  it("a replica restarted under its own name gives its claims back at once; another's stay held", async () => {
+    await a.append(entry('k'), { outbox: [message('m1'), message('m2'), message('m3')] });
+    const [m1] = await a.outbox.claim('github', { claimer: 'replica-a', leaseMs: 600_000, limit: 2 });
+    await b.outbox.claim('github', { claimer: 'replica-b', leaseMs: 600_000 });
+    expect(await b.outbox.release('replica-b', [m1!.id])).toBe(0);
+    expect(await a.outbox.release('replica-a', [m1!.id])).toBe(1);
+    expect(await b.outbox.release('replica-a')).toBe(1);
+    expect(await b.outbox.release('replica-a')).toBe(0);
+    const again = await b.outbox.claim('github', { claimer: 'replica-a', leaseMs: 600_000 });
+    expect(again.map((m) => m.idempotencyKey)).toEqual(['m1', 'm2']);
+  });
+
   it('a lane is claimed alone or left out, by key prefix, with % and _ taken literally', async () => {
     await a.append(entry('k'), {
       outbox: [

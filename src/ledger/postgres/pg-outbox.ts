@@ -77,6 +77,15 @@ export class PgOutbox implements AsyncOutbox {
     return result.rowCount === 1;
   }
 
+  async release(claimer: string, ids?: readonly number[]): Promise<number> {
+    const result = await this.pool.query(
+      `UPDATE outbox SET claimed_by = NULL, lease_until = NULL WHERE status = 'pending' AND claimed_by = $1
+       ${ids ? 'AND id = ANY($2::bigint[])' : ''}`,
+      ids ? [claimer, [...ids]] : [claimer],
+    );
+    return result.rowCount ?? 0;
+  }
+
   async fail(id: number, claimer: string, error: string): Promise<boolean> {
     const result = await this.pool.query(
       `UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = $1,
