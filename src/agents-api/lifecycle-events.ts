@@ -1,6 +1,7 @@
 import type { AgentRecord } from '../core/agent.js';
 import type { IntegrationEvent } from '../core/lifecycle.js';
 import type { Governance } from '../governance/governance.js';
+import { agentsAsync } from '../ledger/queries/agents.js';
 import { ApiRefusal, notActive } from './api-refusal.js';
 import { jsonBytes } from './payload-limits.js';
 
@@ -19,8 +20,8 @@ export class LifecycleEvents {
       throw new ApiRefusal(413, 'too_large', `event data is ${bytes} bytes; the limit is ${limit}`);
     }
     let status: string | null = 'active';
-    const [entry] = await this.governance.ledger.appendSoon(() => {
-      status = this.governance.statusInLedger(agent.id);
+    const [entry] = await this.governance.store.appendDecided(async (view) => {
+      status = await agentsAsync.agentStatus(view.reader, agent.id);
       if (status !== 'active') return [];
       return [{ type: 'integration.event', agentId: agent.id, actor: agent.id, payload: { event, data } }];
     });
