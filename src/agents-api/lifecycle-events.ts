@@ -10,8 +10,8 @@ export class LifecycleEvents {
   constructor(private readonly governance: Governance) {}
 
   /**
-   * Records an agent's lifecycle event. Its data is bounded before the entry joins a group commit,
-   * and the agent's status is read again inside the write: a revocation that landed meanwhile wins.
+   * Records an agent's lifecycle event. Its data is bounded before the entry is appended, and the
+   * agent's status is read again as the entry extends the ledger: a revocation that landed meanwhile wins.
    */
   async record(agent: AgentRecord, event: IntegrationEvent, data: Record<string, unknown>) {
     const bytes = jsonBytes(data);

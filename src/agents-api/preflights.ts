@@ -66,8 +66,8 @@ export class Preflights {
   }
 
   /**
-   * The answer is recorded, and re-checked, inside the ledger's write transaction: a revocation
-   * recorded while this preflight was being decided turns an allow into a deny.
+   * The answer is re-checked against the ledger exactly as its entry extends it (`appendDecided`): a
+   * revocation recorded while this preflight was being decided turns an allow into a deny.
    */
   private async record(
     agent: AgentRecord,

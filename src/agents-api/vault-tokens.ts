@@ -25,8 +25,8 @@ export class VaultTokens {
     if (!secrets) throw new ApiRefusal(404, 'vault_off', 'Vault is not configured on this service');
     await this.guard.requireActive(agent);
     const issued = await secrets.issueToken(agent.id);
-    // Recorded with the agent's status read in the same transaction: a revocation that landed while
-    // the token was being issued already ran its Vault part without this accessor.
+    // Recorded with the agent's status read as the entry extends the ledger: a revocation that landed
+    // while the token was being issued already ran its Vault part without this accessor.
     let status = 'active';
     const [entry] = await this.governance.store.appendDecided(async (view) => {
       status = (await agentsAsync.agentStatus(view.reader, agent.id)) ?? 'unknown';

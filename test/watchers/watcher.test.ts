@@ -48,6 +48,30 @@ it('raises a finding once while it holds, sends it to Slack, and resolves it whe
   expect(r.stdout).toContain('- rule secrets never fires: never fired in the window');
 });
 
+it('two runs at once raise a finding once, and only one of them reports it', async () => {
+  const rt = await testRuntime();
+  try {
+    const g = rt.governance;
+    await g.registerAgent({ id: 'flaky-bot', tier: 'T2' }, 'admin');
+    for (const sha of ['a1', 'a2', 'a3'])
+      await g.recordViolation(
+        'flaky-bot',
+        { type: 'ci_failure', details: 'red' },
+        `ci:acme/web#4@${sha}`,
+        'github',
+      );
+    // Two replicas' watchers: both read the finding as not open yet, and both go to raise it.
+    const [a, b] = await Promise.all([new Watcher(g).run(), new Watcher(g).run()]);
+    expect([...a, ...b].map((f) => f.key)).toEqual(['repeated_ci_failure:flaky-bot:acme/web#4']);
+    const raised = dbOf(rt.ledger)
+      .prepare("SELECT COUNT(*) AS n FROM ledger_entries WHERE type = 'finding.raised'")
+      .get() as { n: number };
+    expect(raised.n).toBe(1);
+  } finally {
+    await rt.close();
+  }
+});
+
 it('opens a finding as a GitHub issue in the configured repository once, and closes it when it clears', async () => {
   nock.disableNetConnect();
   nock.enableNetConnect('127.0.0.1');
