@@ -25,7 +25,8 @@ export class SessionCheckpoints {
     };
     let status: string | null = 'active';
     const [entry] = await store.appendDecided(async (view) => {
-      // Read as the entry extends the ledger: a revocation recorded since the token was checked refuses the save.
+      // Read as the entry extends the ledger: a revocation recorded since the token was checked
+      // refuses the save.
       status = await agentsAsync.agentStatus(view.reader, agent.id);
       if (status !== 'active') return [];
       return [{ type: 'session.checkpoint_saved', agentId: agent.id, actor: agent.id, payload }];

@@ -85,7 +85,7 @@ export class ChainChecker {
   }
 }
 
-/** What is wrong with the stored entry where entry `expected`, linked to `prevHash`, should be; null when nothing. */
+/** What is wrong where entry `expected`, linked to `prevHash`, should be; null if nothing. */
 function problemOf(
   row: EntryRow,
   expected: number,
