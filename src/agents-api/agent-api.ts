@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
 import { RefusalLog } from '../governance/refusal-log.js';
+import type { AsyncLedger } from '../ledger/async-ledger.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { type Route, sendJson } from '../platform/http-server.js';
 import type { Logger } from '../platform/logger.js';
@@ -30,6 +31,15 @@ export interface AgentApiOptions {
   registry?: Registry | null;
 }
 
+/**
+ * Where refusals are recorded (the service's Governance has both): `store`, and the synchronous
+ * `ledger` only while RefusalLog (src/governance) still takes it.
+ */
+export interface AgentApiLedgers {
+  ledger: Ledger;
+  store: AsyncLedger;
+}
+
 /** What a caller is told when something inside failed: a code and what to do; details go to the log. */
 const UNAVAILABLE = {
   error: 'unavailable',
@@ -44,12 +54,12 @@ const UNAVAILABLE = {
  */
 export function createAgentApi(
   runtime: AgentRuntime,
-  ledger: Ledger,
+  ledgers: AgentApiLedgers,
   logger: Logger,
   options: AgentApiOptions,
 ): AgentApi {
-  const refusals = new RefusalLog(ledger, logger, options.registry ?? null, runtime.clock);
-  const answers = new RefusalAnswers(ledger, logger, refusals);
+  const refusals = new RefusalLog(ledgers.ledger, logger, options.registry ?? null, runtime.clock);
+  const answers = new RefusalAnswers(ledgers.store, logger, refusals);
   const checks: CallerChecks = { auth: runtime.auth, limits: options.limits, answers, logger };
   const endpoints = agentEndpoints(runtime);
 

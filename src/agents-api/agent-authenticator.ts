@@ -1,7 +1,7 @@
 import type { AgentRecord } from '../core/agent.js';
 import { tokenMatches } from '../governance/agent-token.js';
 import type { Governance } from '../governance/governance.js';
-import { agentCredentials } from '../ledger/queries/agents.js';
+import { agentsAsync } from '../ledger/queries/agents.js';
 import { notActive } from './api-refusal.js';
 import type { StateGuard } from './state-guard.js';
 
@@ -20,7 +20,7 @@ export class AgentAuthenticator {
   async authenticate(token: string): Promise<AgentRecord | null> {
     const id = /^agov_([a-z0-9][a-z0-9-]*)_[A-Za-z0-9_-]{20,}$/.exec(token)?.[1];
     if (!id) return null;
-    const found = agentCredentials(this.governance.ledger, id);
+    const found = await agentsAsync.agentCredentials(this.governance.store.reader, id);
     if (!found?.tokenHash || !tokenMatches(token, found.tokenHash)) return null;
     return {
       id,

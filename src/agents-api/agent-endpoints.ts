@@ -93,7 +93,7 @@ export function agentEndpoints(runtime: AgentRuntime): Map<string, Endpoint> {
         ),
       ),
     ],
-    ['GET /checkpoints', { schema: null, handle: (a) => ok(checkpoints.load(a)) }],
+    ['GET /checkpoints', { schema: null, handle: async (a) => ok(await checkpoints.load(a)) }],
     ['POST /vault/token', { schema: null, handle: async (a) => ok(await vault.issue(a)) }],
   ]);
 }

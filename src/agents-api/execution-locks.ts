@@ -124,8 +124,11 @@ export class ExecutionLocks {
     ttlSeconds?: number,
   ) {
     const payload = { op, lockKey, token, detail, ...(ttlSeconds ? { ttlSeconds } : {}) };
-    await this.governance.ledger.appendSoon([
-      { type: 'execution.lock', agentId: agent.id, actor: agent.id, payload },
-    ]);
+    await this.governance.store.append({
+      type: 'execution.lock',
+      agentId: agent.id,
+      actor: agent.id,
+      payload,
+    });
   }
 }

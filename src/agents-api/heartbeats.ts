@@ -53,18 +53,16 @@ export class Heartbeats {
       `heartbeat:${execution.lockKey}:${execution.token}`,
       'heartbeat-sweeper',
     );
-    await g.ledger.appendSoon([
-      {
-        type: 'execution.lock',
-        agentId: execution.agentId,
-        actor: 'heartbeat-sweeper',
-        payload: {
-          op: 'expired',
-          lockKey: execution.lockKey,
-          token: execution.token,
-          detail: 'heartbeat missed; lock freed',
-        },
+    await g.store.append({
+      type: 'execution.lock',
+      agentId: execution.agentId,
+      actor: 'heartbeat-sweeper',
+      payload: {
+        op: 'expired',
+        lockKey: execution.lockKey,
+        token: execution.token,
+        detail: 'heartbeat missed; lock freed',
       },
-    ]);
+    });
   }
 }

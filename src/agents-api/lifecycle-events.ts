@@ -1,6 +1,7 @@
 import type { AgentRecord } from '../core/agent.js';
 import type { IntegrationEvent } from '../core/lifecycle.js';
 import type { Governance } from '../governance/governance.js';
+import { agentsAsync } from '../ledger/queries/agents.js';
 import { ApiRefusal, notActive } from './api-refusal.js';
 import { jsonBytes } from './payload-limits.js';
 
@@ -9,8 +10,8 @@ export class LifecycleEvents {
   constructor(private readonly governance: Governance) {}
 
   /**
-   * Records an agent's lifecycle event. Its data is bounded before the entry joins a group commit,
-   * and the agent's status is read again inside the write: a revocation that landed meanwhile wins.
+   * Records an agent's lifecycle event. Its data is bounded before the entry is appended, and the
+   * agent's status is read again as the entry extends the ledger: a revocation that landed meanwhile wins.
    */
   async record(agent: AgentRecord, event: IntegrationEvent, data: Record<string, unknown>) {
     const bytes = jsonBytes(data);
@@ -19,8 +20,8 @@ export class LifecycleEvents {
       throw new ApiRefusal(413, 'too_large', `event data is ${bytes} bytes; the limit is ${limit}`);
     }
     let status: string | null = 'active';
-    const [entry] = await this.governance.ledger.appendSoon(() => {
-      status = this.governance.statusInLedger(agent.id);
+    const [entry] = await this.governance.store.appendDecided(async (view) => {
+      status = await agentsAsync.agentStatus(view.reader, agent.id);
       if (status !== 'active') return [];
       return [{ type: 'integration.event', agentId: agent.id, actor: agent.id, payload: { event, data } }];
     });

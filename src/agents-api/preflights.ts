@@ -2,6 +2,7 @@ import type { AgentRecord } from '../core/agent.js';
 import { tierCapabilities } from '../core/org-config.js';
 import { decidePreflight, type PreflightDecision, type PreflightRequest } from '../core/preflight.js';
 import type { Governance } from '../governance/governance.js';
+import { agentsAsync } from '../ledger/queries/agents.js';
 import type { Logger } from '../platform/logger.js';
 import { StateNotRestoredError } from '../state/state-store.js';
 import type { ExecutionLocks } from './execution-locks.js';
@@ -65,8 +66,8 @@ export class Preflights {
   }
 
   /**
-   * The answer is recorded, and re-checked, inside the ledger's write transaction: a revocation
-   * recorded while this preflight was being decided turns an allow into a deny.
+   * The answer is re-checked against the ledger exactly as its entry extends it (`appendDecided`): a
+   * revocation recorded while this preflight was being decided turns an allow into a deny.
    */
   private async record(
     agent: AgentRecord,
@@ -74,8 +75,10 @@ export class Preflights {
     decided: PreflightDecision,
   ): Promise<PreflightDecision & { seq: number }> {
     let decision = decided;
-    const [entry] = await this.governance.ledger.appendSoon(() => {
-      const status = this.governance.statusInLedger(agent.id);
+    const [entry] = await this.governance.store.appendDecided(async (view) => {
+      // Decided afresh from `decided` each time: a decision may be made more than once.
+      decision = decided;
+      const status = await agentsAsync.agentStatus(view.reader, agent.id);
       if (decision.decision === 'allow' && status !== 'active') {
         decision = {
           decision: 'deny',

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Refusal, RefusalLog } from '../governance/refusal-log.js';
-import type { Ledger } from '../ledger/ledger.js';
+import type { AsyncLedger } from '../ledger/async-ledger.js';
 import { sendJson } from '../platform/http-server.js';
 import type { Logger } from '../platform/logger.js';
 import type { ApiRefusal } from './api-refusal.js';
@@ -23,7 +23,7 @@ export interface RefusedCaller {
  */
 export class RefusalAnswers {
   constructor(
-    private readonly ledger: Ledger,
+    private readonly store: AsyncLedger,
     private readonly logger: Logger,
     private readonly log: RefusalLog,
   ) {}
@@ -32,19 +32,17 @@ export class RefusalAnswers {
   async recorded(req: IncomingMessage, res: ServerResponse, refusal: ApiRefusal, agentId: string | null) {
     const { status, code: error, message } = refusal;
     try {
-      await this.ledger.appendSoon([
-        {
-          type: 'api.refused',
-          agentId,
-          actor: agentId ?? 'anonymous',
-          payload: {
-            method: req.method ?? '?',
-            path: requestPath(req),
-            status,
-            reason: `${error}: ${message}`,
-          },
+      await this.store.append({
+        type: 'api.refused',
+        agentId,
+        actor: agentId ?? 'anonymous',
+        payload: {
+          method: req.method ?? '?',
+          path: requestPath(req),
+          status,
+          reason: `${error}: ${message}`,
         },
-      ]);
+      });
     } catch (failure) {
       // A refusal stands without its record: refusing is the safe direction.
       this.logger.warn({ err: failure, agent: agentId, error }, 'could not record an agent API refusal');

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { AgentRecord } from '../core/agent.js';
 import type { Governance } from '../governance/governance.js';
-import { latestSessionCheckpoint, saveSessionCheckpoint } from '../ledger/queries/agents.js';
+import { agentsAsync } from '../ledger/queries/agents.js';
 import { ApiRefusal, notActive } from './api-refusal.js';
 
 /** An agent's session state, saved opaque and size-limited, so a restarted agent can resume. */
@@ -18,25 +18,29 @@ export class SessionCheckpoints {
         `session state is ${Buffer.byteLength(text)} bytes; the limit is ${limit}`,
       );
     }
-    const ledger = this.governance.ledger;
-    const entry = ledger.atomically(() => {
-      // Read inside the write: a revocation recorded since the token was checked refuses the save.
-      const status = this.governance.statusInLedger(agent.id);
-      if (status !== 'active') throw notActive(agent.id, status ?? undefined, undefined);
-      const e = ledger.append({
-        type: 'session.checkpoint_saved',
-        agentId: agent.id,
-        actor: agent.id,
-        payload: { sha256: createHash('sha256').update(text).digest('hex'), bytes: Buffer.byteLength(text) },
-      });
-      saveSessionCheckpoint(ledger, { seq: e.seq, agentId: agent.id, state: text, savedAt: e.ts });
-      return e;
+    const store = this.governance.store;
+    const payload = {
+      sha256: createHash('sha256').update(text).digest('hex'),
+      bytes: Buffer.byteLength(text),
+    };
+    let status: string | null = 'active';
+    const [entry] = await store.appendDecided(async (view) => {
+      // Read as the entry extends the ledger: a revocation recorded since the token was checked
+      // refuses the save.
+      status = await agentsAsync.agentStatus(view.reader, agent.id);
+      if (status !== 'active') return [];
+      return [{ type: 'session.checkpoint_saved', agentId: agent.id, actor: agent.id, payload }];
     });
+    if (!entry) throw notActive(agent.id, status ?? undefined, undefined);
+    // The state itself is kept once its entry is committed (it needs the entry's seq and time, and a
+    // decision must not write). Should this write fail, the agent is answered `unavailable` and its
+    // previous checkpoint stays the one it resumes from; the entry records only the attempt's hash.
+    await agentsAsync.saveSessionCheckpoint(store.reader, entry.seq, agent.id, text, entry.ts);
     return { saved: true, seq: entry.seq, savedAt: entry.ts };
   }
 
-  load(agent: AgentRecord) {
-    const saved = latestSessionCheckpoint(this.governance.ledger, agent.id);
+  async load(agent: AgentRecord) {
+    const saved = await agentsAsync.latestSessionCheckpoint(this.governance.store.reader, agent.id);
     if (!saved)
       throw new ApiRefusal(404, 'no_checkpoint', `agent ${agent.id} has saved no session checkpoint`);
     return saved;

@@ -1,6 +1,6 @@
 import type { AgentRecord } from '../core/agent.js';
 import type { Governance } from '../governance/governance.js';
-import { latestRevocationId } from '../ledger/queries/agents.js';
+import { agentsAsync } from '../ledger/queries/agents.js';
 import type { Logger } from '../platform/logger.js';
 import { vaultRevokeMessage } from '../secrets/vault-deliverer.js';
 import type { VaultSecrets } from '../secrets/vault-secrets.js';
@@ -25,11 +25,11 @@ export class VaultTokens {
     if (!secrets) throw new ApiRefusal(404, 'vault_off', 'Vault is not configured on this service');
     await this.guard.requireActive(agent);
     const issued = await secrets.issueToken(agent.id);
-    // Recorded with the agent's status read in the same transaction: a revocation that landed while
-    // the token was being issued already ran its Vault part without this accessor.
+    // Recorded with the agent's status read as the entry extends the ledger: a revocation that landed
+    // while the token was being issued already ran its Vault part without this accessor.
     let status = 'active';
-    const [entry] = await this.governance.ledger.appendSoon(() => {
-      status = this.governance.statusInLedger(agent.id) ?? 'unknown';
+    const [entry] = await this.governance.store.appendDecided(async (view) => {
+      status = (await agentsAsync.agentStatus(view.reader, agent.id)) ?? 'unknown';
       return [
         {
           type: 'vault.token_issued',
@@ -52,9 +52,16 @@ export class VaultTokens {
    * Vault went away in between: the accessor is recorded; a Vault revocation of the agent,
    * retried until it holds, revokes every recorded accessor.
    */
-  private revokeLater(agent: AgentRecord, accessor: string, seq: number, error: unknown): void {
+  private async revokeLater(
+    agent: AgentRecord,
+    accessor: string,
+    seq: number,
+    error: unknown,
+  ): Promise<void> {
     this.logger.warn({ agent: agent.id, err: error }, 'token issued during a revocation; revoking it later');
-    const revocationId = latestRevocationId(this.governance.ledger, agent.id);
+    const revocationId = await agentsAsync.latestRevocationId(this.governance.store.reader, agent.id);
+    // The asynchronous ledger has no way yet to queue a call caused by an entry already committed
+    // (only with an append): this one rare path still enqueues through the synchronous ledger.
     if (revocationId)
       this.governance.ledger.outbox.enqueue(seq, vaultRevokeMessage(agent.id, revocationId, accessor));
   }

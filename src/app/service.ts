@@ -154,7 +154,7 @@ async function serve(
   );
   const metrics = new Metrics(() => queueDepths(runtime, integrations), health, runsPeriodicWork);
   governance.onEntry((entry) => metrics.observe(entry));
-  const agentApi = createAgentApi(agentRuntime, governance.ledger, logger, {
+  const agentApi = createAgentApi(agentRuntime, governance, logger, {
     limits: new RequestLimits(governance.state, governance.config.agent_api, logger),
     registry: metrics.registry,
   });

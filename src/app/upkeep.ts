@@ -69,8 +69,8 @@ async function rebuildIfEmpty(governance: Governance, logger: Logger): Promise<v
   logger.warn({ headSeq: restored.headSeq }, 'state store was empty; rebuilt from the ledger');
 }
 
-function watch({ watcher, integrations, logger }: UpkeepParts, now: Date): void {
-  const raised = watcher.run(now);
+async function watch({ watcher, integrations, logger }: UpkeepParts, now: Date): Promise<void> {
+  const raised = await watcher.run(now);
   if (!raised.length) return;
   logger.warn(
     { findings: raised.map((f) => f.key) },

@@ -10,8 +10,8 @@ export function registerWatchCommands(program: Command): void {
       'what the record suggests: promotions, demotions, rules to relax or that never fire, approver bottlenecks',
     )
     .action(async (_opts: unknown, command: Command) => {
-      await withRuntime(command, { ledgerMustExist: true, stateStore: 'memory' }, (rt) => {
-        const list = new Watcher(rt.governance).suggestions();
+      await withRuntime(command, { ledgerMustExist: true, stateStore: 'memory' }, async (rt) => {
+        const list = await new Watcher(rt.governance).suggestions();
         if (list.length === 0) return console.log('no suggestions');
         for (const s of list) console.log(`- ${describeSuggestion(s)}`);
         const promote = list.find((s) => s.kind === 'promote');
@@ -24,11 +24,11 @@ export function registerWatchCommands(program: Command): void {
     .command('watch')
     .description('run the bug watcher once: record new findings and resolve cleared ones')
     .action(async (_opts: unknown, command: Command) => {
-      await withRuntime(command, { ledgerMustExist: true, stateStore: 'memory' }, (rt) => {
+      await withRuntime(command, { ledgerMustExist: true, stateStore: 'memory' }, async (rt) => {
         const watcher = new Watcher(rt.governance);
-        const raised = watcher.run();
+        const raised = await watcher.run();
         for (const f of raised) console.log(`new: ${f.summary}`);
-        console.log(`${watcher.openFindings().length} finding(s) open`);
+        console.log(`${(await watcher.openFindings()).length} finding(s) open`);
       });
     });
 }

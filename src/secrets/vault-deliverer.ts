@@ -5,7 +5,7 @@ import type { Revocations } from '../governance/revocations.js';
 import { type Deliverer, DeliveryLoop, type DeliveryOutcome } from '../integrations/delivery-loop.js';
 import type { TypedOutboxMessage } from '../integrations/outbox-messages.js';
 import type { OutboxMessageInput } from '../ledger/outbox.js';
-import { vaultAccessorsOf } from '../ledger/queries/revocations.js';
+import { revocationsAsync } from '../ledger/queries/revocations.js';
 import type { Logger } from '../platform/logger.js';
 import type { Pump } from '../platform/pump.js';
 import type { VaultSecrets } from './vault-secrets.js';
@@ -74,12 +74,12 @@ export class VaultDeliverer {
   }
 
   private async deliverOne(message: TypedOutboxMessage): Promise<DeliveryOutcome | undefined> {
-    const ledger = this.governance.ledger;
+    const store = this.governance.store;
     if (message.kind === 'vault.revoke_agent') {
       const { agentId, revocation } = message.payload;
-      const accessors = vaultAccessorsOf(ledger, agentId);
+      const accessors = await revocationsAsync.vaultAccessorsOf(store.reader, agentId);
       const { calls, confirmed } = await this.secrets.revokeAgent(agentId, accessors);
-      ledger.append({
+      await store.append({
         type: 'vault.calls',
         agentId,
         actor: 'vault',
@@ -88,7 +88,7 @@ export class VaultDeliverer {
       const { revocationId } = revocation;
       if (!confirmed) {
         const detail = 'secret-ids remain after destroy';
-        await this.governance.store.appendDecided(
+        await store.appendDecided(
           revocationEffect({ revocationId, agentId, effect: 'vault', ok: false, detail }),
         );
         throw new Error('secret-ids remain after destroy; retrying');
@@ -99,7 +99,7 @@ export class VaultDeliverer {
     if (message.kind === 'vault.set_tier') {
       const { agentId, tier, promotionId } = message.payload;
       const calls = await this.secrets.setAgentTier(agentId, tier as TierId);
-      ledger.append({
+      await store.append({
         type: 'vault.calls',
         agentId,
         actor: 'vault',

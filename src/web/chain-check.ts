@@ -1,6 +1,7 @@
 import { entryHash, GENESIS_HASH } from '../ledger/entry-hash.js';
-import type { Ledger } from '../ledger/ledger.js';
-import { type DecisionViewQueries, decisionViewQueries } from '../ledger/queries/decision-views.js';
+import type { EntryRow } from '../ledger/ledger.js';
+import type { LedgerReader } from '../ledger/ledger-reader.js';
+import { decisionViewsAsync } from '../ledger/queries/decision-views.js';
 
 export type ChainCheck =
   | { ok: true; upTo: number }
@@ -12,6 +13,9 @@ export interface ChainCheckerOptions {
   now?: () => number;
 }
 
+/** Entries read at once while walking: a full check of a long chain never holds it all in memory. */
+const PAGE = 1000;
+
 /**
  * Whether the chain verifies from its first entry up to `upTo`: every entry links to the one before
  * and hashes to what is stored. The entries a page shows are trustworthy only if this holds.
@@ -19,7 +23,12 @@ export interface ChainCheckerOptions {
  * Page views are cheap and cannot be used to stall the service: the whole chain is verified from
  * the first entry at most once per `fullEveryMs` (a remembered prefix alone would miss an entry
  * edited inside it), and in between only the entries appended since are checked, from the last
- * verified hash. One checker serves every page of the process.
+ * verified hash. One checker serves every page of the process; checks asked for at once run one
+ * after another, so a page view waiting on another's walk finds its entries already verified.
+ *
+ * It reads through the ledger's query reader, so it runs on either engine. `AsyncLedger.verifyChain`
+ * is not used: it walks the whole chain on every call, where a page needs the chain only up to
+ * what it shows, and only the entries appended since the last view.
  */
 export class ChainChecker {
   private verified = { upTo: 0, hash: GENESIS_HASH };
@@ -27,15 +36,23 @@ export class ChainChecker {
   private fullAt = Number.NEGATIVE_INFINITY;
   private readonly fullEveryMs: number;
   private readonly now: () => number;
-  private readonly queries: DecisionViewQueries;
+  private running: Promise<unknown> = Promise.resolve();
 
-  constructor(ledger: Ledger, options: ChainCheckerOptions = {}) {
-    this.queries = decisionViewQueries(ledger);
+  constructor(
+    private readonly reader: LedgerReader,
+    options: ChainCheckerOptions = {},
+  ) {
     this.fullEveryMs = options.fullEveryMs ?? 60_000;
     this.now = options.now ?? Date.now;
   }
 
-  check(upTo: number): ChainCheck {
+  check(upTo: number): Promise<ChainCheck> {
+    const next = this.running.then(() => this.checkNow(upTo));
+    this.running = next.catch(() => undefined);
+    return next;
+  }
+
+  private async checkNow(upTo: number): Promise<ChainCheck> {
     if (this.now() - this.fullAt >= this.fullEveryMs) {
       this.fullAt = this.now();
       this.verified = { upTo: 0, hash: GENESIS_HASH };
@@ -43,40 +60,48 @@ export class ChainChecker {
     }
     if (this.failure && this.failure.firstBadSeq <= upTo) return { ...this.failure, upTo };
     if (this.verified.upTo >= upTo) return { ok: true, upTo };
-    const result = this.walk(this.verified.upTo, this.verified.hash, upTo);
+    const result = await this.walk(this.verified.upTo, this.verified.hash, upTo);
     if (!result.ok) this.failure = result;
     return result;
   }
 
   /** Checks entries after `fromSeq` (whose hash is `fromHash`) up to `upTo`, remembering how far it got. */
-  private walk(fromSeq: number, fromHash: string, upTo: number): ChainCheck {
+  private async walk(fromSeq: number, fromHash: string, upTo: number): Promise<ChainCheck> {
     let expected = fromSeq + 1;
     let prevHash = fromHash;
-    for (const row of this.queries.entriesBetween(fromSeq, upTo)) {
-      const fail = (reason: string, seq = row.seq): Extract<ChainCheck, { ok: false }> => ({
-        ok: false,
-        upTo,
-        firstBadSeq: seq,
-        reason,
-      });
-      if (row.seq !== expected) return fail(`entry ${expected} is missing`, expected);
-      if (row.prev_hash !== prevHash) return fail(`entry ${row.seq} does not link to entry ${row.seq - 1}`);
-      const computed = entryHash({
-        seq: row.seq,
-        ts: row.ts,
-        type: row.type,
-        agentId: row.agent_id,
-        actor: row.actor,
-        payload: row.payload,
-        prevHash: row.prev_hash,
-      });
-      if (computed !== row.hash) return fail(`entry ${row.seq} was changed after it was written`);
-      prevHash = row.hash;
-      this.verified = { upTo: row.seq, hash: row.hash };
-      expected++;
+    for (let from = fromSeq; from < upTo; from += PAGE) {
+      const rows = await decisionViewsAsync.entriesBetween(this.reader, from, Math.min(from + PAGE, upTo));
+      for (const row of rows) {
+        const problem = problemOf(row, expected, prevHash);
+        if (problem) return { ok: false, upTo, ...problem };
+        prevHash = row.hash;
+        this.verified = { upTo: row.seq, hash: row.hash };
+        expected++;
+      }
     }
     if (expected - 1 < upTo)
       return { ok: false, upTo, firstBadSeq: expected, reason: `entry ${expected} is missing` };
     return { ok: true, upTo };
   }
+}
+
+/** What is wrong where entry `expected`, linked to `prevHash`, should be; null if nothing. */
+function problemOf(
+  row: EntryRow,
+  expected: number,
+  prevHash: string,
+): { firstBadSeq: number; reason: string } | null {
+  if (row.seq !== expected) return { firstBadSeq: expected, reason: `entry ${expected} is missing` };
+  const bad = (reason: string) => ({ firstBadSeq: row.seq, reason });
+  if (row.prev_hash !== prevHash) return bad(`entry ${row.seq} does not link to entry ${row.seq - 1}`);
+  const computed = entryHash({
+    seq: row.seq,
+    ts: row.ts,
+    type: row.type,
+    agentId: row.agent_id,
+    actor: row.actor,
+    payload: row.payload,
+    prevHash: row.prev_hash,
+  });
+  return computed === row.hash ? null : bad(`entry ${row.seq} was changed after it was written`);
 }

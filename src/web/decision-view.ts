@@ -1,12 +1,14 @@
 import type { ApprovalReceipt } from '../core/policy/decision.js';
 import { type GateRule, type GateTally, tallyGate } from '../core/policy/gate-tally.js';
 import type { Governance } from '../governance/governance.js';
+import type { LedgerReader } from '../ledger/ledger-reader.js';
+import { agentsAsync } from '../ledger/queries/agents.js';
 import {
   type DecisionEntry,
-  type DecisionViewQueries,
-  decisionViewQueries,
+  decisionViewsAsync,
   type ReceiptEntry,
 } from '../ledger/queries/decision-views.js';
+import { decisionsAsync } from '../ledger/queries/decisions.js';
 import { type ChainCheck, ChainChecker } from './chain-check.js';
 
 export type { DecisionEntry, LedgerRef, ReceiptEntry } from '../ledger/queries/decision-views.js';
@@ -38,41 +40,46 @@ export interface DecisionView {
  * exactly as the check and the Slack card tally them.
  */
 export class DecisionViews {
-  private readonly queries: DecisionViewQueries;
+  private readonly reader: LedgerReader;
 
   constructor(
     private readonly governance: Governance,
     /** Shared by every page of the process, so views never repeat a full check. */
-    readonly chain: ChainChecker = new ChainChecker(governance.ledger, { now: () => governance.clock.ms() }),
+    readonly chain: ChainChecker = new ChainChecker(governance.store.reader, {
+      now: () => governance.clock.ms(),
+    }),
   ) {
-    this.queries = decisionViewQueries(governance.ledger);
+    this.reader = governance.store.reader;
   }
 
   /** The repository as the ledger spells it, for a name typed in any case; null when none is known. */
-  canonicalRepository(repository: string, number: number): string | null {
-    return this.queries.canonicalRepository(repository, number);
+  canonicalRepository(repository: string, number: number): Promise<string | null> {
+    return decisionViewsAsync.canonicalRepository(this.reader, repository, number);
   }
 
   /** The PR of the newest decision at a commit (a check run's link names the commit). */
-  pullRequestAt(repositoryAsTyped: string, headSha: string): { repository: string; number: number } | null {
-    return this.queries.pullRequestAt(repositoryAsTyped, headSha);
+  pullRequestAt(
+    repositoryAsTyped: string,
+    headSha: string,
+  ): Promise<{ repository: string; number: number } | null> {
+    return decisionViewsAsync.pullRequestAt(this.reader, repositoryAsTyped, headSha);
   }
 
   /** `chain: false` skips the chain check (the fleet's list of waiting PRs needs only the gates). */
-  read(
+  async read(
     repositoryAsTyped: string,
     number: number,
     now = this.governance.clock.now(),
     options = { chain: true },
-  ): DecisionView | null {
-    const repository = this.canonicalRepository(repositoryAsTyped, number);
+  ): Promise<DecisionView | null> {
+    const repository = await this.canonicalRepository(repositoryAsTyped, number);
     if (!repository) return null;
-    const history = this.queries.decisions(repository, number);
+    const history = await decisionViewsAsync.decisions(this.reader, repository, number);
     const latest = history.at(-1);
     if (!latest) return null;
-    const receipts = this.queries.receipts(repository, number);
-    const agent = latest.agentId ? this.agentOf(latest.agentId) : null;
-    const gates = this.gatesOf(
+    const receipts = await decisionViewsAsync.receipts(this.reader, repository, number);
+    const agent = latest.agentId ? await this.agentOf(latest.agentId) : null;
+    const gates = await this.gatesOf(
       history,
       latest,
       receipts.map((r) => r.receipt),
@@ -88,7 +95,7 @@ export class DecisionViews {
       receipts,
       gates,
       agent,
-      chain: options.chain ? this.chain.check(upTo) : { ok: true, upTo: 0 },
+      chain: options.chain ? await this.chain.check(upTo) : { ok: true, upTo: 0 },
       now,
     };
   }
@@ -97,13 +104,13 @@ export class DecisionViews {
    * The gates at the PR's current head and policy. A decision records only the gates still waiting,
    * so a gate approved since appears in an earlier decision at the same head: each gate's newest rule.
    */
-  private gatesOf(
+  private async gatesOf(
     history: DecisionEntry[],
     latest: DecisionEntry,
     receipts: ApprovalReceipt[],
     owner: string | null,
     now: Date,
-  ): GateView[] {
+  ): Promise<GateView[]> {
     if (latest.payload.outcome === 'not_agent') return [];
     const rules = new Map<string, GateRule>();
     for (const d of history) {
@@ -120,7 +127,7 @@ export class DecisionViews {
       excluded: p.author
         ? [{ login: p.author, reason: 'the author of a pull request never approves it' }]
         : [],
-      requestedAt: this.governance.waitingSince(latest.payload.repository, latest.payload.number, p.headSha),
+      requestedAt: await decisionsAsync.waitingSince(this.reader, p.repository, p.number, p.headSha),
     };
     const directory = this.governance.directory();
     return [...rules.values()].map((rule) => {
@@ -137,8 +144,10 @@ export class DecisionViews {
     });
   }
 
-  private agentOf(agentId: string): { id: string; owner: string | null; status: string | null } {
-    const owner = this.queries.agentOwner(agentId);
-    return { id: agentId, owner, status: this.governance.statusInLedger(agentId) };
+  private async agentOf(
+    agentId: string,
+  ): Promise<{ id: string; owner: string | null; status: string | null }> {
+    const owner = await decisionViewsAsync.agentOwner(this.reader, agentId);
+    return { id: agentId, owner, status: await agentsAsync.agentStatus(this.reader, agentId) };
   }
 }

@@ -1,9 +1,6 @@
 import type { Governance } from '../governance/governance.js';
-import {
-  type FleetViewQueries,
-  fleetViewQueries,
-  type PromotionStep,
-} from '../ledger/queries/fleet-views.js';
+import { decisionsAsync } from '../ledger/queries/decisions.js';
+import { fleetViewsAsync, type PromotionStep } from '../ledger/queries/fleet-views.js';
 import type { ChainCheck, ChainChecker } from './chain-check.js';
 import type { DecisionViews, GateView } from './decision-view.js';
 
@@ -61,7 +58,6 @@ export interface FleetFilter {
 /** The fleet as the ledger's projections have it: agents, PRs waiting for people, promotions, the chain. */
 export class FleetViews {
   private readonly chain: ChainChecker;
-  private readonly queries: FleetViewQueries;
 
   constructor(
     private readonly governance: Governance,
@@ -69,15 +65,17 @@ export class FleetViews {
     private readonly lastVerify: () => LastVerify | null = () => null,
   ) {
     this.chain = decisions.chain;
-    this.queries = fleetViewQueries(governance.ledger);
   }
 
-  agents(now: Date, filter: FleetFilter = {}): AgentRow[] {
+  private get reader() {
+    return this.governance.store.reader;
+  }
+
+  async agents(now: Date, filter: FleetFilter = {}): Promise<AgentRow[]> {
     const budgets = this.governance.config.budgets;
     const windowStart = new Date(now.getTime() - budgets.window_hours * 3600_000).toISOString();
     const q = filter.q?.trim().toLowerCase();
-    return this.queries
-      .agents(windowStart)
+    return (await fleetViewsAsync.agents(this.reader, windowStart))
       .filter((r) => !filter.status || r.status === filter.status)
       .filter((r) => !filter.tier || r.tier === filter.tier)
       .filter((r) => !q || r.id.includes(q))
@@ -95,43 +93,46 @@ export class FleetViews {
   }
 
   /** PRs whose newest decision waits for people, oldest first, each with who it waits for. */
-  pending(now: Date): PendingApproval[] {
+  async pending(now: Date): Promise<PendingApproval[]> {
     const out: PendingApproval[] = [];
-    for (const r of this.queries.waitingForApproval()) {
-      const view = this.decisions.read(r.repository, r.number, now, { chain: false });
+    for (const r of await fleetViewsAsync.waitingForApproval(this.reader)) {
+      const view = await this.decisions.read(r.repository, r.number, now, { chain: false });
       if (!view) continue;
       const p = view.latest.payload;
+      const since = await decisionsAsync.waitingSince(this.reader, r.repository, r.number, p.headSha);
       out.push({
         repository: r.repository,
         number: r.number,
         agentId: view.latest.agentId,
         title: p.title ?? null,
-        since: this.governance.waitingSince(r.repository, r.number, p.headSha) ?? view.latest.ts,
+        since: since ?? view.latest.ts,
         gates: view.gates,
       });
     }
     return out.sort((a, b) => a.since.localeCompare(b.since));
   }
 
-  read(now: Date, filter: FleetFilter): FleetView {
-    const g = this.governance;
-    const head = g.ledger.head();
+  async read(now: Date, filter: FleetFilter): Promise<FleetView> {
+    const head = await this.governance.store.head();
     return {
-      agents: this.agents(now, filter),
-      pending: this.pending(now),
-      promotions: this.queries.recentPromotions(),
+      agents: await this.agents(now, filter),
+      pending: await this.pending(now),
+      promotions: await fleetViewsAsync.recentPromotions(this.reader),
       head,
-      checkpoint: this.queries.latestCheckpoint(),
-      chain: this.chain.check(head.seq),
+      checkpoint: await fleetViewsAsync.latestCheckpoint(this.reader),
+      chain: await this.chain.check(head.seq),
       lastVerify: this.lastVerify(),
     };
   }
 
   /** One agent's history for its page and chart: budget charges and decisions, oldest first. */
-  history(agentId: string): {
+  async history(agentId: string): Promise<{
     charges: { ts: string; charge: number; type: string }[];
     decisions: { ts: string; outcome: string; repository: string; number: number }[];
-  } {
-    return { charges: this.queries.budgetCharges(agentId), decisions: this.queries.decisionsOf(agentId) };
+  }> {
+    return {
+      charges: await fleetViewsAsync.budgetCharges(this.reader, agentId),
+      decisions: await fleetViewsAsync.decisionsOf(this.reader, agentId),
+    };
   }
 }

@@ -1,15 +1,15 @@
 import type { Governance } from '../governance/governance.js';
-import { decisionViewQueries } from '../ledger/queries/decision-views.js';
+import { decisionViewsAsync } from '../ledger/queries/decision-views.js';
 import { html, type SafeHtml } from './html.js';
 import { page, time, type Viewer } from './layout.js';
 
 /** The newest decided PRs of the repositories the person can see, newest first. */
-export function homePage(
+export async function homePage(
   governance: Governance,
   viewer: Viewer,
   canSee: (repository: string) => boolean,
-): SafeHtml {
-  const rows = decisionViewQueries(governance.ledger).recentDecisions();
+): Promise<SafeHtml> {
+  const rows = await decisionViewsAsync.recentDecisions(governance.store.reader);
   const visible = rows.filter((r) => canSee(r.repository)).slice(0, 100);
   return page(
     'Decisions',

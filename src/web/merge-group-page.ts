@@ -1,5 +1,5 @@
 import type { Governance } from '../governance/governance.js';
-import { decisionViewQueries, type MergeGroupCheck } from '../ledger/queries/decision-views.js';
+import { decisionViewsAsync, type MergeGroupCheck } from '../ledger/queries/decision-views.js';
 import { html, type SafeHtml } from './html.js';
 import { page, shortSha, time, type Viewer } from './layout.js';
 
@@ -8,8 +8,8 @@ export function mergeGroupAt(
   governance: Governance,
   repository: string,
   headSha: string,
-): MergeGroupCheck | null {
-  return decisionViewQueries(governance.ledger).mergeGroupAt(repository, headSha);
+): Promise<MergeGroupCheck | null> {
+  return decisionViewsAsync.mergeGroupAt(governance.store.reader, repository, headSha);
 }
 
 /** A merge-queue entry: each PR in the group, whether it passed and why, with a link to its decision. */

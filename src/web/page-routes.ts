@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { fleetViewsAsync } from '../ledger/queries/fleet-views.js';
 import { STYLESHEET } from './assets.js';
 import { decisionPage } from './decision-page.js';
 import { agentPage, fleetPage } from './fleet-page.js';
@@ -22,7 +23,7 @@ interface PageRoute {
   path: RegExp;
   /** For the people the configuration names; to anyone else the page does not exist. */
   adminOnly?: boolean;
-  handle(p: PageRequest): void;
+  handle(p: PageRequest): Promise<void> | void;
 }
 
 /** `owner/name` from two path segments; null for one that is not valid percent-encoding. */
@@ -43,55 +44,55 @@ function stylesheet({ res }: PageRequest) {
   res.end(STYLESHEET);
 }
 
-function home({ ctx, res, session, viewer }: PageRequest) {
-  sendPage(
-    res,
-    200,
-    homePage(ctx.governance, viewer, (r) => ctx.canSee(session, r)),
-  );
+async function home({ ctx, res, session, viewer }: PageRequest) {
+  sendPage(res, 200, await homePage(ctx.governance, viewer, (r) => ctx.canSee(session, r)));
 }
 
-function decision({ ctx, res, session, viewer, match }: PageRequest) {
+async function decision({ ctx, res, session, viewer, match }: PageRequest) {
   const repository = repositoryOf(match[1]!, match[2]!);
   if (!repository || !ctx.canSee(session, repository)) return sendNotFound(res, viewer);
-  const view = ctx.decisions.read(repository, Number(match[3]), ctx.now());
+  const view = await ctx.decisions.read(repository, Number(match[3]), ctx.now());
   // A repository the person can see: a PR with no decision yet says so (a queued check links here).
   if (!view) return sendPage(res, 200, undecidedPage(repository, Number(match[3]), viewer));
   sendPage(res, 200, decisionPage(view, viewer));
 }
 
 /** A check run's link names the commit: the PR decided at it, or the merge group whose commit it is. */
-function commit({ ctx, res, session, viewer, match }: PageRequest) {
+async function commit({ ctx, res, session, viewer, match }: PageRequest) {
   const repository = repositoryOf(match[1]!, match[2]!);
   if (!repository || !ctx.canSee(session, repository)) return sendNotFound(res, viewer);
-  const pr = ctx.decisions.pullRequestAt(repository, match[3]!);
+  const pr = await ctx.decisions.pullRequestAt(repository, match[3]!);
   if (pr) return redirect(res, `/decisions/${pr.repository}/${pr.number}`);
   // A merge queue's check names the group's commit, which no PR decision is at.
-  const group = mergeGroupAt(ctx.governance, repository, match[3]!);
+  const group = await mergeGroupAt(ctx.governance, repository, match[3]!);
   if (group) return sendPage(res, 200, mergeGroupPage(group, viewer));
   sendNotFound(res, viewer);
 }
 
-function fleet({ ctx, res, url, viewer }: PageRequest) {
+async function fleet({ ctx, res, url, viewer }: PageRequest) {
   const filter = {
     status: url.searchParams.get('status'),
     tier: url.searchParams.get('tier'),
     q: url.searchParams.get('q'),
   };
-  sendPage(res, 200, fleetPage(ctx.fleet.read(ctx.now(), filter), filter, viewer));
+  sendPage(res, 200, fleetPage(await ctx.fleet.read(ctx.now(), filter), filter, viewer));
 }
 
-function agent({ ctx, res, viewer, match }: PageRequest) {
-  const found = ctx.fleet.agents(ctx.now()).find((r) => r.id === match[1]);
+async function agent({ ctx, res, viewer, match }: PageRequest) {
+  const found = (await ctx.fleet.agents(ctx.now())).find((r) => r.id === match[1]);
   if (!found) return sendNotFound(res, viewer);
-  const { config, ledger } = ctx.governance;
+  const { config, store } = ctx.governance;
   const chart = {
-    ...ctx.fleet.history(found.id),
+    ...(await ctx.fleet.history(found.id)),
     budgetLimit: config.budgets.limit,
     windowHours: config.budgets.window_hours,
     now: ctx.now(),
   };
-  sendPage(res, 200, agentPage(found, chart, ledger.latestForAgent(found.id, 100), viewer));
+  sendPage(
+    res,
+    200,
+    agentPage(found, chart, await fleetViewsAsync.latestForAgent(store.reader, found.id, 100), viewer),
+  );
 }
 
 /** The pages behind a session, first match wins; any other path is the one "not found". */

@@ -136,6 +136,7 @@ const CASES: Record<string, unknown[][]> = {
   'fleetViewsAsync.recentPromotions': [[]],
   'fleetViewsAsync.budgetCharges': AGENTS.map((a) => [a]),
   'fleetViewsAsync.decisionsOf': AGENTS.map((a) => [a]),
+  'fleetViewsAsync.latestForAgent': cross(AGENTS, [1, 100]),
   'locksAsync.lockHistory': [[]],
   'outcomesAsync.lastBadOutcomeAt': AGENTS.map((a) => [a]),
   'outcomesAsync.badOutcomesSince': cross(AGENTS, TIMES),

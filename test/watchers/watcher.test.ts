@@ -29,14 +29,14 @@ it('raises a finding once while it holds, sends it to Slack, and resolves it whe
     );
   }
   const watcher = new Watcher(g);
-  expect(watcher.run().map((f) => f.key)).toEqual(['repeated_ci_failure:flaky-bot:acme/web#4']);
-  expect(watcher.run()).toEqual([]);
+  expect((await watcher.run()).map((f) => f.key)).toEqual(['repeated_ci_failure:flaky-bot:acme/web#4']);
+  expect(await watcher.run()).toEqual([]);
   expect(rt.ledger.outbox.dueFor('slack').map((m) => m.payload)).toEqual([
     { channel: 'C0FINDINGS', text: ':mag: flaky-bot failed CI 3 times on acme/web#4 in 24 h' },
   ]);
   clock.advance(25 * 3600_000);
-  expect(watcher.run()).toEqual([]);
-  expect(watcher.openFindings()).toEqual([]);
+  expect(await watcher.run()).toEqual([]);
+  expect(await watcher.openFindings()).toEqual([]);
   const entries = dbOf(rt.ledger)
     .prepare("SELECT type FROM ledger_entries WHERE type LIKE 'finding.%' ORDER BY seq")
     .all();
@@ -46,6 +46,30 @@ it('raises a finding once while it holds, sends it to Slack, and resolves it whe
   const r = agov(['suggest'], { LEDGER_PATH: rt.env.LEDGER_PATH, GOVERNANCE_CONFIG: config });
   expect(r.status).toBe(0);
   expect(r.stdout).toContain('- rule secrets never fires: never fired in the window');
+});
+
+it('two runs at once raise a finding once, and only one of them reports it', async () => {
+  const rt = await testRuntime();
+  try {
+    const g = rt.governance;
+    await g.registerAgent({ id: 'flaky-bot', tier: 'T2' }, 'admin');
+    for (const sha of ['a1', 'a2', 'a3'])
+      await g.recordViolation(
+        'flaky-bot',
+        { type: 'ci_failure', details: 'red' },
+        `ci:acme/web#4@${sha}`,
+        'github',
+      );
+    // Two replicas' watchers: both read the finding as not open yet, and both go to raise it.
+    const [a, b] = await Promise.all([new Watcher(g).run(), new Watcher(g).run()]);
+    expect([...a, ...b].map((f) => f.key)).toEqual(['repeated_ci_failure:flaky-bot:acme/web#4']);
+    const raised = dbOf(rt.ledger)
+      .prepare("SELECT COUNT(*) AS n FROM ledger_entries WHERE type = 'finding.raised'")
+      .get() as { n: number };
+    expect(raised.n).toBe(1);
+  } finally {
+    await rt.close();
+  }
 });
 
 it('opens a finding as a GitHub issue in the configured repository once, and closes it when it clears', async () => {
@@ -199,7 +223,7 @@ it('suggests from a ledger history: a rule people always approve, an approver wh
     );
   await g.recordViolation('flaky-bot', { type: 'ci_failure', details: 'red' }, 'ci:acme/web#9@1', 'github');
 
-  const list = new Watcher(g).suggestions();
+  const list = await new Watcher(g).suggestions();
   const about = (s: (typeof list)[number]) =>
     `${s.kind}:${'agentId' in s ? s.agentId : 'rule' in s ? s.rule : s.approver}`;
   const shown = list.map(about).filter((k) => !k.startsWith('unused_rule'));

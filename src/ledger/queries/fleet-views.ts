@@ -1,3 +1,5 @@
+import type { LedgerEntry } from '../../core/ledger-entries.js';
+import { type EntryRow, rowToEntry } from '../ledger.js';
 import { perEngine } from '../ledger-reader.js';
 import type { LedgerDb } from '../open-ledger-db.js';
 import { allQuery, asyncReads, getQuery, perDatabase } from './query.js';
@@ -128,6 +130,13 @@ const queries = {
     sql: 'SELECT ts, outcome, repository, number FROM decisions WHERE agent_id = ? ORDER BY seq',
     map: (rows) =>
       rows.map((r) => ({ ts: r.ts, outcome: r.outcome, repository: r.repository, number: r.number })),
+  }),
+  // The agent page's timeline: the agent's newest entries, newest first.
+  latestForAgent: allQuery<[agentId: string, limit: number], EntryRow, LedgerEntry[]>({
+    sql: `SELECT e.seq, e.ts, e.type, e.agent_id, e.actor, e.payload, e.prev_hash, e.hash
+        FROM agent_actions a JOIN ledger_entries e ON e.seq = a.seq
+        WHERE a.agent_id = ? ORDER BY a.seq DESC LIMIT ?`,
+    map: (rows) => rows.map(rowToEntry),
   }),
 };
 

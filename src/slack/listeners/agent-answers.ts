@@ -73,8 +73,8 @@ const ANSWERS: Record<CommandName, (a: Asked) => Promise<Answer> | Answer> = {
       return `Revoked \`${plan.agentId}\` (${plan.revocationId}) at once: every preflight and gate now denies it. The ledger cannot be written right now, so the revocation waits in the safety journal and is recorded, with this time, as soon as it can be; the other effects (${plan.effects.join(', ')}) follow then.`;
     return `Revoked \`${plan.agentId}\` (${plan.revocationId}). Effects: ${plan.effects.join(', ')}; each is confirmed as it holds.`;
   },
-  suggest: ({ deps }) => {
-    const list = new Watcher(deps.governance).suggestions();
+  suggest: async ({ deps }) => {
+    const list = await new Watcher(deps.governance).suggestions();
     if (!list.length) return 'No suggestions.';
     return { text: list.map((s) => `• ${describeSuggestion(s)}`).join('\n'), blocks: suggestionBlocks(list) };
   },
