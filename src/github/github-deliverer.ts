@@ -2,7 +2,7 @@ import type { CircuitBreakerPolicy } from 'cockatiel';
 import type { Probot } from 'probot';
 import type { Deliverer, DeliveryOutcome } from '../integrations/delivery-loop.js';
 import type { TypedOutboxMessage } from '../integrations/outbox-messages.js';
-import type { LedgerSource } from '../ledger/ledger.js';
+import type { LedgerReader } from '../ledger/ledger-reader.js';
 import { deliverCheckRun } from './deliver-check-run.js';
 import { deliverDeploymentReview } from './deployment-gate.js';
 import { deliverFindingIssue } from './finding-issue.js';
@@ -17,7 +17,8 @@ export type RecordEffect = (
 /** The calls to GitHub waiting in the outbox: check runs, a revoked agent's failed checks, finding issues, deployment answers. */
 export function githubDeliverer(options: {
   probot: Probot;
-  db: LedgerSource;
+  /** The ledger's reader: where each commit's check-run id is kept. */
+  reader: LedgerReader;
   breaker: CircuitBreakerPolicy;
   retry: { initialMs: number; maxMs: number };
   publicUrl: string | null;
@@ -25,7 +26,7 @@ export function githubDeliverer(options: {
   /** While GitHub's rate limit is low, until its reset; null otherwise. */
   rateLimitLowUntil: () => Date | null;
 }): Deliverer {
-  const { probot, db, publicUrl, recordEffect } = options;
+  const { probot, reader, publicUrl, recordEffect } = options;
   // One client per installation, not one per call: its token is cached and renewed by its auth.
   const clients = new Map<number, ReturnType<Probot['auth']>>();
   const installation = (id: number) => {
@@ -61,7 +62,7 @@ export function githubDeliverer(options: {
         case 'revocation.fail_check': {
           const { revocation, ...payload } = message.payload;
           const octokit = await installation(payload.installationId);
-          await deliverCheckRun(octokit, db, payload, publicUrl);
+          await deliverCheckRun(octokit, reader, payload, publicUrl);
           if (!revocation) return undefined;
           return { record: () => recordEffect(revocation, true, 'the check run now fails with the reason') };
         }

@@ -135,7 +135,7 @@ export class GithubIntegration {
       governance.ledger,
       githubDeliverer({
         probot: this.probot,
-        db: governance.ledger,
+        reader: governance.store.reader,
         breaker: this.breaker,
         retry: this.retry,
         publicUrl: this.publicUrl,

@@ -1,5 +1,6 @@
 import { renderInProgress } from '../core/policy/render-check-run.js';
 import type { Governance } from '../governance/governance.js';
+import { latestDecision } from '../ledger/queries/decisions.js';
 import type { Logger } from '../platform/logger.js';
 import { checkRunMessage } from './check-run-message.js';
 import type { PullRequestTarget } from './pull-request-target.js';
@@ -18,9 +19,11 @@ export function inProgressIfSlow(
 ): () => void {
   const { target } = o;
   const show = () => {
-    // Decided meanwhile, or before: the check already says more than `in_progress` would.
-    if (g.latestDecision(`${target.owner}/${target.repo}`, target.pr.number)?.headSha === target.pr.headSha)
-      return;
+    // Decided meanwhile, or before: the check already says more than `in_progress` would. Read and
+    // queued in one synchronous step, so no decision's check can be queued between the two (the
+    // asynchronous ledger has no outbox message without an entry yet: this stays on the SQLite one).
+    const latest = latestDecision(g.ledger, `${target.owner}/${target.repo}`, target.pr.number);
+    if (latest?.headSha === target.pr.headSha) return;
     const render = renderInProgress('Evaluating', o.summary);
     g.ledger.outbox.enqueue(
       o.causeSeq,
