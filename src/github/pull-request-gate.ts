@@ -1,11 +1,5 @@
 import type { ProbotOctokit } from 'probot';
 import type { AgentRecord } from '../core/agent.js';
-import {
-  type PullRequestVerdict,
-  renderStricterAtCommit,
-  stricterAtCommit,
-  strictestAtCommit,
-} from '../core/policy/commit-check.js';
 import { scanForSecrets } from '../core/policy/evaluate.js';
 import {
   type CheckRunRender,
@@ -18,11 +12,9 @@ import {
 import { resolvePolicy } from '../core/policy/resolve-policy.js';
 import { decisionRecord } from '../governance/decision-record.js';
 import type { Governance } from '../governance/governance.js';
-import type { LedgerReader } from '../ledger/ledger-reader.js';
-import type { OutboxMessageInput } from '../ledger/outbox.js';
 import { decisionsAsync, type LatestDecision } from '../ledger/queries/decisions.js';
 import type { Logger } from '../platform/logger.js';
-import { checkRunMessage } from './check-run-message.js';
+import { commitChecks } from './commit-checks.js';
 import { type DecideOn, decidePullRequest, inputsKeyOf, scannedFacts } from './decide-pull-request.js';
 import { EvaluatedSnapshots, updatedAtOf } from './event-snapshots.js';
 import { gatherCommits, gatherFacts } from './gather-facts.js';
@@ -174,7 +166,7 @@ export class PullRequestGate {
       },
       trigger,
       async (final, view) => ({
-        outbox: await this.commitChecks(
+        outbox: await commitChecks(
           view.reader,
           target,
           final,
@@ -260,56 +252,9 @@ export class PullRequestGate {
     };
     const step = `seq-${causeSeq ?? 'sweep'}`;
     await g.recordDecision(record, trigger, async (final, view) => ({
-      outbox: await this.commitChecks(view.reader, target, final, render, step),
+      outbox: await commitChecks(view.reader, target, final, render, step),
     }));
     this.onOutbox();
-  }
-
-  /**
-   * The check-run writes a decision calls for, read inside its write: its commit's check, and —
-   * when the PR moved here from another head commit that other PRs still have — that commit's
-   * check again, now without this PR (it may have been the one holding it back).
-   */
-  private async commitChecks(
-    reader: LedgerReader,
-    target: PullRequestTarget,
-    own: PullRequestVerdict,
-    render: CheckRunRender,
-    step: string,
-  ): Promise<OutboxMessageInput[]> {
-    const check = await this.atCommit(reader, target, own, render);
-    const messages = [checkRunMessage(target, target.pr.headSha, check, step)];
-    const repository = `${target.owner}/${target.repo}`;
-    const before = (await decisionsAsync.latestDecision(reader, repository, target.pr.number))?.headSha;
-    if (!before || before === target.pr.headSha) return messages;
-    const left = await decisionsAsync.otherDecisionsAtHead(reader, repository, before, target.pr.number);
-    const strictest = strictestAtCommit(left);
-    if (!strictest) return messages;
-    const again = renderStricterAtCommit(strictest, strictest, left);
-    const moved = `${step}-left-by-${target.pr.number}`;
-    messages.push(checkRunMessage({ ...target, pr: { number: strictest.number } }, before, again, moved));
-    return messages;
-  }
-
-  /**
-   * What the commit's check shows for this PR's decision, read inside its write: its own render,
-   * or — when another PR with the same head commit has a stricter newest decision — that one's
-   * state, naming both. A check belongs to the commit, so a looser PR of it never loosens it.
-   */
-  private async atCommit(
-    reader: LedgerReader,
-    target: PullRequestTarget,
-    own: PullRequestVerdict,
-    render: CheckRunRender,
-  ): Promise<CheckRunRender> {
-    const others = await decisionsAsync.otherDecisionsAtHead(
-      reader,
-      `${target.owner}/${target.repo}`,
-      target.pr.headSha,
-      target.pr.number,
-    );
-    const stricter = stricterAtCommit(own, others);
-    return stricter ? renderStricterAtCommit(own, stricter, others) : render;
   }
 }
 
