@@ -10,6 +10,7 @@ import {
   decideDeployment,
 } from '../core/deployment-gate.js';
 import type { LedgerEntryInput, LedgerPayload } from '../core/ledger-entries.js';
+import type { OrgConfig } from '../core/org-config.js';
 import { tierCapabilities } from '../core/org-config.js';
 import { gateRule } from '../core/policy/gate-statuses.js';
 import type { Governance } from '../governance/governance.js';
@@ -60,11 +61,12 @@ export class DeploymentGate {
     const loaded = await loadPolicy(octokit, owner, repo, e.repository.default_branch, this.policies);
     // A revocation holds in the state store even before the ledger has it.
     const revoked = found ? (await g.state.getRevokeSignal(found.agent.id)) !== null : false;
+    const org = g.configWithCouncil();
     await g.store.appendDecided(async ({ reader }) => {
       // Read inside the write: a revocation cannot slip in between.
       const actor = await this.actorOf(reader, found, revoked, creator ?? sender ?? 'unknown');
       const decided = decideDeployment({ environment: e.environment, actor, policy: policyFacts(loaded) });
-      const { verdict, approval } = await this.withRequest(reader, decided, e, runId, found, loaded);
+      const { verdict, approval } = await this.withRequest(reader, decided, e, runId, found, loaded, org);
       const entry = decidedEntry(e, { runId, creator, sender, found, loaded, verdict, approval });
       const answer: DeploymentReviewPayload = {
         installationId: e.installation.id,
@@ -94,6 +96,7 @@ export class DeploymentGate {
     runId: number,
     found: Behind | null,
     loaded: LoadedPolicy,
+    org: OrgConfig,
   ): Promise<{ verdict: DeploymentVerdict; approval: DeploymentApproval | undefined }> {
     if (decided.state !== 'waiting' || !decided.gate || !found || !loaded.ok)
       return { verdict: decided, approval: undefined };
@@ -109,7 +112,7 @@ export class DeploymentGate {
       agentId: found.agent.id,
       // As a PR's card reads it: the owner the agent was registered with.
       owner: (await decisionViewsAsync.agentOwner(reader, found.agent.id)) ?? found.agent.owner,
-      rule: gateRule(loaded.policy, decided.gate, g.configWithCouncil()),
+      rule: gateRule(loaded.policy, decided.gate, org),
       requestedAt: g.clock.now().toISOString(),
     };
     const tally = tallyDeployment(approval, [], g.directory(), g.clock.now());
