@@ -1,7 +1,7 @@
 import type { ProbotOctokit } from 'probot';
 import type { CheckRunOutput } from '../core/policy/render-check-run.js';
-import type { LedgerSource } from '../ledger/ledger.js';
-import { checkRunId, rememberCheckRun } from '../ledger/queries/check-runs.js';
+import type { LedgerReader } from '../ledger/ledger-reader.js';
+import { checkRunsAsync } from '../ledger/queries/check-runs.js';
 import type { CheckRunPayload } from './check-run-message.js';
 
 /** GitHub accepts at most 50 annotations per request; later updates append to the earlier ones. */
@@ -18,7 +18,7 @@ type Annotation = CheckRunOutput['annotations'][number];
  */
 export async function deliverCheckRun(
   octokit: ProbotOctokit,
-  db: LedgerSource,
+  reader: LedgerReader,
   p: CheckRunPayload,
   publicUrl: string | null = null,
 ): Promise<void> {
@@ -26,7 +26,7 @@ export async function deliverCheckRun(
   const batches: Annotation[][] = [];
   for (let i = 0; i < annotations.length; i += ANNOTATIONS_PER_REQUEST)
     batches.push(annotations.slice(i, i + ANNOTATIONS_PER_REQUEST));
-  const id = await writeCheckRun(octokit, db, p, firstRequest(p, output, batches[0], publicUrl));
+  const id = await writeCheckRun(octokit, reader, p, firstRequest(p, output, batches[0], publicUrl));
   for (const batch of batches.slice(1)) {
     await octokit.rest.checks.update({
       owner: p.owner,
@@ -59,13 +59,13 @@ function firstRequest(
 /** Creates the check run, or updates the one created before; returns its id. */
 async function writeCheckRun(
   octokit: ProbotOctokit,
-  db: LedgerSource,
+  reader: LedgerReader,
   p: CheckRunPayload,
   body: ReturnType<typeof firstRequest>,
 ): Promise<number> {
   const repository = `${p.owner}/${p.repo}`;
-  const remember = (id: number) => rememberCheckRun(db, repository, p.headSha, p.name, id);
-  let id = checkRunId(db, repository, p.headSha, p.name) ?? undefined;
+  const remember = (id: number) => checkRunsAsync.rememberCheckRun(reader, repository, p.headSha, p.name, id);
+  let id = (await checkRunsAsync.checkRunId(reader, repository, p.headSha, p.name)) ?? undefined;
   if (id === CREATE_ATTEMPTED) {
     // An earlier attempt may have created it and lost the answer (a crash, a gateway error after the
     // fact): find it before creating a second one on the commit.
@@ -77,10 +77,10 @@ async function writeCheckRun(
       filter: 'latest',
     });
     id = data.check_runs[0]?.id;
-    if (id !== undefined) remember(id);
+    if (id !== undefined) await remember(id);
   }
   if (id === undefined || id === CREATE_ATTEMPTED) {
-    remember(CREATE_ATTEMPTED);
+    await remember(CREATE_ATTEMPTED);
     const { actions, ...fields } = body;
     const { data } = await octokit.rest.checks.create({
       ...fields,
@@ -88,7 +88,7 @@ async function writeCheckRun(
       name: p.name,
       head_sha: p.headSha,
     });
-    remember(data.id);
+    await remember(data.id);
     return data.id;
   }
   await octokit.rest.checks.update({ ...body, check_run_id: id });

@@ -10,11 +10,14 @@ import {
   decideDeployment,
 } from '../core/deployment-gate.js';
 import type { LedgerEntryInput, LedgerPayload } from '../core/ledger-entries.js';
+import type { OrgConfig } from '../core/org-config.js';
 import { tierCapabilities } from '../core/org-config.js';
 import { gateRule } from '../core/policy/gate-statuses.js';
 import type { Governance } from '../governance/governance.js';
+import type { LedgerReader } from '../ledger/ledger-reader.js';
 import type { OutboxMessageInput } from '../ledger/outbox.js';
-import { decisionViewQueries } from '../ledger/queries/decision-views.js';
+import { agentsAsync } from '../ledger/queries/agents.js';
+import { decisionViewsAsync } from '../ledger/queries/decision-views.js';
 import { type LoadedPolicy, loadPolicy } from './load-policy.js';
 import type { PolicyCache } from './policy-cache.js';
 import { runIdOf, type WEBHOOK_SCHEMAS } from './webhook-schemas.js';
@@ -58,10 +61,12 @@ export class DeploymentGate {
     const loaded = await loadPolicy(octokit, owner, repo, e.repository.default_branch, this.policies);
     // A revocation holds in the state store even before the ledger has it.
     const revoked = found ? (await g.state.getRevokeSignal(found.agent.id)) !== null : false;
-    g.ledger.atomically(() => {
-      const actor = this.actorOf(found, revoked, creator ?? sender ?? 'unknown');
+    const org = g.configWithCouncil();
+    await g.store.appendDecided(async ({ reader }) => {
+      // Read inside the write: a revocation cannot slip in between.
+      const actor = await this.actorOf(reader, found, revoked, creator ?? sender ?? 'unknown');
       const decided = decideDeployment({ environment: e.environment, actor, policy: policyFacts(loaded) });
-      const { verdict, approval } = this.withRequest(decided, e, runId, found, loaded);
+      const { verdict, approval } = await this.withRequest(reader, decided, e, runId, found, loaded, org);
       const entry = decidedEntry(e, { runId, creator, sender, found, loaded, verdict, approval });
       const answer: DeploymentReviewPayload = {
         installationId: e.installation.id,
@@ -72,7 +77,7 @@ export class DeploymentGate {
         state: verdict.state === 'waiting' ? null : verdict.state,
         comment: verdict.comment,
       };
-      g.ledger.appendAll([entry], { outbox: [deploymentReviewMessage(answer, causeSeq)] });
+      return { entries: [entry], outbox: [deploymentReviewMessage(answer, causeSeq)] };
     });
     await g.syncState();
     this.onOutbox();
@@ -84,13 +89,15 @@ export class DeploymentGate {
    * from now. A gate nobody may open (no approvers: nobody) rejects it at once instead of leaving
    * the run hanging.
    */
-  private withRequest(
+  private async withRequest(
+    reader: LedgerReader,
     decided: DeploymentVerdict,
     e: DeploymentProtectionRuleEvent,
     runId: number,
     found: Behind | null,
     loaded: LoadedPolicy,
-  ): { verdict: DeploymentVerdict; approval: DeploymentApproval | undefined } {
+    org: OrgConfig,
+  ): Promise<{ verdict: DeploymentVerdict; approval: DeploymentApproval | undefined }> {
     if (decided.state !== 'waiting' || !decided.gate || !found || !loaded.ok)
       return { verdict: decided, approval: undefined };
     const g = this.governance;
@@ -104,8 +111,8 @@ export class DeploymentGate {
       key: deploymentApprovalKeyOf(ref),
       agentId: found.agent.id,
       // As a PR's card reads it: the owner the agent was registered with.
-      owner: decisionViewQueries(g.ledger).agentOwner(found.agent.id) ?? found.agent.owner,
-      rule: gateRule(loaded.policy, decided.gate, g.configWithCouncil()),
+      owner: (await decisionViewsAsync.agentOwner(reader, found.agent.id)) ?? found.agent.owner,
+      rule: gateRule(loaded.policy, decided.gate, org),
       requestedAt: g.clock.now().toISOString(),
     };
     const tally = tallyDeployment(approval, [], g.directory(), g.clock.now());
@@ -115,7 +122,12 @@ export class DeploymentGate {
   }
 
   /** Who the core judges: the agent found, with its status read inside the write, or a person. */
-  private actorOf(found: Behind | null, revoked: boolean, person: string): DeploymentActor {
+  private async actorOf(
+    reader: LedgerReader,
+    found: Behind | null,
+    revoked: boolean,
+    person: string,
+  ): Promise<DeploymentActor> {
     const g = this.governance;
     if (!found) return { kind: 'person', login: person };
     return {
@@ -126,7 +138,9 @@ export class DeploymentGate {
       via: found.via,
       tier: found.agent.tier,
       // Read inside the write: a revocation cannot slip in between.
-      status: revoked ? 'revoked' : (g.statusInLedger(found.agent.id) ?? found.agent.status),
+      status: revoked
+        ? 'revoked'
+        : ((await agentsAsync.agentStatus(reader, found.agent.id)) ?? found.agent.status),
       tierMayDeploy: tierCapabilities(g.config, found.agent.tier).actions.includes('deploy'),
     };
   }

@@ -1,5 +1,5 @@
-import type { LedgerSource } from '../ledger/ledger.js';
-import { decidedAtHead, type LatestDecision, latestDecision } from '../ledger/queries/decisions.js';
+import type { LedgerReader } from '../ledger/ledger-reader.js';
+import { decisionsAsync, type LatestDecision } from '../ledger/queries/decisions.js';
 import type { PullRequestTarget } from './pull-request-target.js';
 
 /**
@@ -10,11 +10,11 @@ import type { PullRequestTarget } from './pull-request-target.js';
  * two cannot be told apart, the PR was decided at the event's head before it moved on. Such an
  * event decides nothing: it would move the PR's newest decision and check back to an old commit.
  */
-export function isStale(
+export async function isStale(
   latest: LatestDecision | null,
   pr: PullRequestTarget['pr'],
-  decidedAtHead: () => boolean,
-): boolean {
+  decidedAtHead: () => Promise<boolean>,
+): Promise<boolean> {
   if (!latest || latest.headSha === pr.headSha) return false;
   if (pr.movedFrom === latest.headSha) return false;
   const order = compareTimes(pr.updatedAt, latest.updatedAt);
@@ -44,12 +44,17 @@ export class EvaluatedSnapshots {
    * left: decide nothing), `seen` (evaluated already: decide again only if an input changed), or
    * null. Only for events that carry the PR as it was then (`pull_request*`), not ones that read it.
    */
-  judge(store: LedgerSource, target: PullRequestTarget, trigger: string): 'stale' | 'seen' | null {
+  async judge(
+    reader: LedgerReader,
+    target: PullRequestTarget,
+    trigger: string,
+  ): Promise<'stale' | 'seen' | null> {
     if (!trigger.startsWith('pull_request')) return null;
     const { number, headSha } = target.pr;
     const repository = `${target.owner}/${target.repo}`;
-    const latest = latestDecision(store, repository, number);
-    if (isStale(latest, target.pr, () => decidedAtHead(store, repository, number, headSha))) return 'stale';
+    const latest = await decisionsAsync.latestDecision(reader, repository, number);
+    const atHead = () => decisionsAsync.decidedAtHead(reader, repository, headSha, number);
+    if (await isStale(latest, target.pr, atHead)) return 'stale';
     return this.seen(repository, target.pr, latest) ? 'seen' : null;
   }
 

@@ -3,7 +3,7 @@ import type { Probot } from 'probot';
 import { revocationEffect } from '../governance/revocation-effects.js';
 import type { Deliverer, DeliveryOutcome } from '../integrations/delivery-loop.js';
 import type { TypedOutboxMessage } from '../integrations/outbox-messages.js';
-import type { LedgerSource } from '../ledger/ledger.js';
+import type { LedgerReader } from '../ledger/ledger-reader.js';
 import { deliverCheckRun } from './deliver-check-run.js';
 import { deliverDeploymentReview } from './deployment-gate.js';
 import { deliverFindingIssue } from './finding-issue.js';
@@ -11,14 +11,15 @@ import { deliverFindingIssue } from './finding-issue.js';
 /** The calls to GitHub waiting in the outbox: check runs, a revoked agent's failed checks, finding issues, deployment answers. */
 export function githubDeliverer(options: {
   probot: Probot;
-  db: LedgerSource;
+  /** The ledger's reader: where each commit's check-run id is kept. */
+  reader: LedgerReader;
   breaker: CircuitBreakerPolicy;
   retry: { initialMs: number; maxMs: number };
   publicUrl: string | null;
   /** While GitHub's rate limit is low, until its reset; null otherwise. */
   rateLimitLowUntil: () => Date | null;
 }): Deliverer {
-  const { probot, db, publicUrl } = options;
+  const { probot, reader, publicUrl } = options;
   // One client per installation, not one per call: its token is cached and renewed by its auth.
   const clients = new Map<number, ReturnType<Probot['auth']>>();
   const installation = (id: number) => {
@@ -54,7 +55,7 @@ export function githubDeliverer(options: {
         case 'revocation.fail_check': {
           const { revocation, ...payload } = message.payload;
           const octokit = await installation(payload.installationId);
-          await deliverCheckRun(octokit, db, payload, publicUrl);
+          await deliverCheckRun(octokit, reader, payload, publicUrl);
           if (!revocation) return undefined;
           // What the revocation established, recorded with the delivery (once, whichever replica).
           const detail = 'the check run now fails with the reason';

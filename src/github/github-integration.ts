@@ -133,7 +133,7 @@ export class GithubIntegration {
       governance.store,
       githubDeliverer({
         probot: this.probot,
-        db: governance.ledger,
+        reader: governance.store.reader,
         breaker: this.breaker,
         retry: this.retry,
         publicUrl: this.publicUrl,

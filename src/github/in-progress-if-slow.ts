@@ -1,5 +1,6 @@
 import { renderInProgress } from '../core/policy/render-check-run.js';
 import type { Governance } from '../governance/governance.js';
+import { latestDecision } from '../ledger/queries/decisions.js';
 import type { Logger } from '../platform/logger.js';
 import { checkRunMessage } from './check-run-message.js';
 import type { PullRequestTarget } from './pull-request-target.js';
@@ -8,7 +9,9 @@ import type { PullRequestTarget } from './pull-request-target.js';
  * Shows `in_progress` on the PR's commit when its decision takes longer than `afterMs` (a slow
  * GitHub), and only while the commit has no decision: a quick decision is one check-run write, and
  * a completed check is never moved back by a later event. Returns what to call once the decision
- * is recorded (or failed).
+ * is recorded (or failed). On the SQLite ledger still: the asynchronous one queues no outbox
+ * message without an entry, and the read and the queueing must be one synchronous step, so that
+ * no decision's check is queued between the two.
  */
 export function inProgressIfSlow(
   g: Governance,
@@ -19,7 +22,10 @@ export function inProgressIfSlow(
   const { target } = o;
   const show = () => {
     // Decided meanwhile, or before: the check already says more than `in_progress` would.
-    if (g.latestDecision(`${target.owner}/${target.repo}`, target.pr.number)?.headSha === target.pr.headSha)
+    if (
+      latestDecision(g.ledger, `${target.owner}/${target.repo}`, target.pr.number)?.headSha ===
+      target.pr.headSha
+    )
       return;
     const render = renderInProgress('Evaluating', o.summary);
     g.ledger.outbox.enqueue(

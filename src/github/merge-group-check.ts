@@ -2,6 +2,9 @@ import type { ProbotOctokit } from 'probot';
 import type { LedgerEntryInput } from '../core/ledger-entries.js';
 import { type MergeGroupMember, mergeGroupVerdict, renderMergeGroup } from '../core/merge-group.js';
 import type { Governance } from '../governance/governance.js';
+import type { LedgerReader } from '../ledger/ledger-reader.js';
+import { agentsAsync } from '../ledger/queries/agents.js';
+import { decisionsAsync } from '../ledger/queries/decisions.js';
 import { isTransient } from '../platform/resilience.js';
 import { checkRunMessage } from './check-run-message.js';
 
@@ -57,24 +60,26 @@ export class MergeGroupCheck {
     // Revoke signals live in the state store: a revocation holds there even before the ledger has it.
     const signals = new Map<string, boolean>();
     for (const pr of pulls) {
-      const agentId = this.agentOf(repository, pr);
+      const agentId = await this.agentOf(g.store.reader, repository, pr);
       if (agentId && !signals.has(agentId))
         signals.set(agentId, (await g.state.getRevokeSignal(agentId)) !== null);
     }
     const target = { installationId: e.installationId, owner: e.owner, repo: e.repo };
-    g.ledger.atomically(() => {
+    await g.store.appendDecided(async ({ reader }) => {
       // Decisions and statuses are read inside the write, so a revocation cannot slip in between.
-      const members = pulls.map((pr): MergeGroupMember => {
-        const agentId = this.agentOf(repository, pr);
-        return {
+      const members: MergeGroupMember[] = [];
+      for (const pr of pulls) {
+        const decision = await decisionsAsync.latestDecision(reader, repository, pr.number);
+        const agentId = decision?.agentId ?? this.agentOfLogin(pr);
+        const status =
+          agentId && !signals.get(agentId) ? await agentsAsync.agentStatus(reader, agentId) : null;
+        members.push({
           number: pr.number,
           headSha: pr.head.sha,
-          decision: g.latestDecision(repository, pr.number),
-          agent: agentId
-            ? { id: agentId, status: signals.get(agentId) ? 'revoked' : g.statusInLedger(agentId) }
-            : null,
-        };
-      });
+          decision,
+          agent: agentId ? { id: agentId, status: signals.get(agentId) ? 'revoked' : status } : null,
+        });
+      }
       const verdict = mergeGroupVerdict(members, problem);
       const entry: LedgerEntryInput = {
         type: 'merge_group.checked',
@@ -90,20 +95,23 @@ export class MergeGroupCheck {
           pullRequests: verdict.pullRequests,
         },
       };
-      g.ledger.appendAll([entry], {
-        outbox: [checkRunMessage(target, e.headSha, renderMergeGroup(verdict), `merge-group-${causeSeq}`)],
-      });
+      const check = checkRunMessage(target, e.headSha, renderMergeGroup(verdict), `merge-group-${causeSeq}`);
+      return { entries: [entry], outbox: [check] };
     });
     await g.syncState();
     this.onOutbox();
   }
 
   /** The agent a PR belongs to: by its newest decision, else by its author's login. */
-  private agentOf(repository: string, pr: ListedPull): string | null {
+  private async agentOf(reader: LedgerReader, repository: string, pr: ListedPull): Promise<string | null> {
     return (
-      this.governance.latestDecision(repository, pr.number)?.agentId ??
-      (pr.user ? this.governance.agentIdForLogin(pr.user.login) : null)
+      (await decisionsAsync.latestDecision(reader, repository, pr.number))?.agentId ?? this.agentOfLogin(pr)
     );
+  }
+
+  /** The agent whose login opened the PR, if any. */
+  private agentOfLogin(pr: ListedPull): string | null {
+    return pr.user ? this.governance.agentIdForLogin(pr.user.login) : null;
   }
 
   /** The open PRs into the group's base branch that own a commit of the group, and the one its branch names. */

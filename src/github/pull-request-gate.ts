@@ -1,11 +1,5 @@
 import type { ProbotOctokit } from 'probot';
 import type { AgentRecord } from '../core/agent.js';
-import {
-  type PullRequestVerdict,
-  renderStricterAtCommit,
-  stricterAtCommit,
-  strictestAtCommit,
-} from '../core/policy/commit-check.js';
 import { scanForSecrets } from '../core/policy/evaluate.js';
 import {
   type CheckRunRender,
@@ -18,10 +12,9 @@ import {
 import { resolvePolicy } from '../core/policy/resolve-policy.js';
 import { decisionRecord } from '../governance/decision-record.js';
 import type { Governance } from '../governance/governance.js';
-import type { OutboxMessageInput } from '../ledger/outbox.js';
-import { latestDecision, otherDecisionsAtHead } from '../ledger/queries/decisions.js';
+import { decisionsAsync, type LatestDecision } from '../ledger/queries/decisions.js';
 import type { Logger } from '../platform/logger.js';
-import { checkRunMessage } from './check-run-message.js';
+import { commitChecks } from './commit-checks.js';
 import { type DecideOn, decidePullRequest, inputsKeyOf, scannedFacts } from './decide-pull-request.js';
 import { EvaluatedSnapshots, updatedAtOf } from './event-snapshots.js';
 import { gatherCommits, gatherFacts } from './gather-facts.js';
@@ -116,7 +109,7 @@ export class PullRequestGate {
 
   /** An event asking for no evaluation (`EvaluatedSnapshots.judge`), found asking GitHub nothing. */
   private async nothingNew(octokit: ProbotOctokit, target: PullRequestTarget, trigger: string) {
-    const seen = this.snapshots.judge(this.governance.ledger, target, trigger);
+    const seen = await this.snapshots.judge(this.governance.store.reader, target, trigger);
     if (seen === 'stale') this.logger.info({ ...target.pr, trigger }, 'an event for a head the PR has left');
     return seen === 'stale' || (seen === 'seen' && (await this.unchanged(octokit, target)));
   }
@@ -128,7 +121,11 @@ export class PullRequestGate {
    */
   async unchanged(octokit: ProbotOctokit, target: PullRequestTarget): Promise<boolean> {
     const g = this.governance;
-    const latest = g.latestDecision(`${target.owner}/${target.repo}`, target.pr.number);
+    const latest = await decisionsAsync.latestDecision(
+      g.store.reader,
+      `${target.owner}/${target.repo}`,
+      target.pr.number,
+    );
     if (!latest?.inputs || !latest.agentId || !latest.diffHash || latest.headSha !== target.pr.headSha)
       return false;
     const agent = await g.state.getAgent(latest.agentId);
@@ -151,13 +148,15 @@ export class PullRequestGate {
     const repository = `${target.owner}/${target.repo}`;
     const codeOwners = await this.owners.forPolicy(octokit, target, on.policy);
     const { facts, decision, inputs } = await decidePullRequest(g, octokit, target, { ...on, codeOwners });
-    const latest = g.latestDecision(repository, target.pr.number);
-    const same = g.sameAsLatest(repository, target.pr.number, decision);
+    const latest = await decisionsAsync.latestDecision(g.store.reader, repository, target.pr.number);
     // Nothing it depends on changed and it says the same: the check already says this. Two votes at
     // once (Slack) may differ in inputs and still say the same: that is not written twice either.
-    if (same && !ASKED_AGAIN.has(trigger) && (latest?.inputs === inputs || trigger === 'slack.approval'))
+    if (
+      saysTheSame(latest, decision) &&
+      !ASKED_AGAIN.has(trigger) &&
+      (latest?.inputs === inputs || trigger === 'slack.approval')
+    )
       return;
-    const step = `seq-${causeSeq ?? 'sweep'}-${decision.outcome}-${g.ledger.head().seq}`;
     await g.recordDecision(
       {
         ...decisionRecord(decision, facts),
@@ -166,14 +165,16 @@ export class PullRequestGate {
         ...updatedAtOf(target),
       },
       trigger,
-      (final) => ({
-        outbox: this.commitChecks(
+      async (final, view) => ({
+        outbox: await commitChecks(
+          view.reader,
           target,
           final,
           final.outcome === decision.outcome
             ? renderCheckRun(decision)
             : renderCheckRunRevoked(agent.id, final.summary),
-          step,
+          // The head this decision extends: a later one for the same cause is a write of its own.
+          `seq-${causeSeq ?? 'sweep'}-${decision.outcome}-${view.head.seq}`,
         ),
       }),
     );
@@ -229,7 +230,11 @@ export class PullRequestGate {
     // The same verdict at the same commit is on the check already (an edit, a CI result).
     if (
       !ASKED_AGAIN.has(trigger) &&
-      g.sameAsLatest(base.repository, base.number, { headSha, outcome, summary })
+      saysTheSame(await decisionsAsync.latestDecision(g.store.reader, base.repository, base.number), {
+        headSha,
+        outcome,
+        summary,
+      })
     )
       return;
     const record = {
@@ -246,55 +251,19 @@ export class PullRequestGate {
       violations: [],
     };
     const step = `seq-${causeSeq ?? 'sweep'}`;
-    await g.recordDecision(record, trigger, (final) => ({
-      outbox: this.commitChecks(target, final, render, step),
+    await g.recordDecision(record, trigger, async (final, view) => ({
+      outbox: await commitChecks(view.reader, target, final, render, step),
     }));
     this.onOutbox();
   }
+}
 
-  /**
-   * The check-run writes a decision calls for, read inside its write: its commit's check, and —
-   * when the PR moved here from another head commit that other PRs still have — that commit's
-   * check again, now without this PR (it may have been the one holding it back).
-   */
-  private commitChecks(
-    target: PullRequestTarget,
-    own: PullRequestVerdict,
-    render: CheckRunRender,
-    step: string,
-  ): OutboxMessageInput[] {
-    const messages = [checkRunMessage(target, target.pr.headSha, this.atCommit(target, own, render), step)];
-    const repository = `${target.owner}/${target.repo}`;
-    const before = latestDecision(this.governance.ledger, repository, target.pr.number)?.headSha;
-    if (!before || before === target.pr.headSha) return messages;
-    const left = otherDecisionsAtHead(this.governance.ledger, repository, before, target.pr.number);
-    const strictest = strictestAtCommit(left);
-    if (!strictest) return messages;
-    const check = renderStricterAtCommit(strictest, strictest, left);
-    const moved = `${step}-left-by-${target.pr.number}`;
-    messages.push(checkRunMessage({ ...target, pr: { number: strictest.number } }, before, check, moved));
-    return messages;
-  }
-
-  /**
-   * What the commit's check shows for this PR's decision, read inside its write: its own render,
-   * or — when another PR with the same head commit has a stricter newest decision — that one's
-   * state, naming both. A check belongs to the commit, so a looser PR of it never loosens it.
-   */
-  private atCommit(
-    target: PullRequestTarget,
-    own: PullRequestVerdict,
-    render: CheckRunRender,
-  ): CheckRunRender {
-    const others = otherDecisionsAtHead(
-      this.governance.ledger,
-      `${target.owner}/${target.repo}`,
-      target.pr.headSha,
-      target.pr.number,
-    );
-    const stricter = stricterAtCommit(own, others);
-    return stricter ? renderStricterAtCommit(own, stricter, others) : render;
-  }
+/** Whether the PR's newest decision already says this: the same head, outcome and summary. */
+function saysTheSame(
+  latest: LatestDecision | null,
+  d: { headSha: string; outcome: string; summary: string },
+): boolean {
+  return latest?.headSha === d.headSha && latest.outcome === d.outcome && latest.summary === d.summary;
 }
 
 /** The PR being judged, why, and the ledger entry that caused it (null: the sweep). */

@@ -1,7 +1,9 @@
 import type { LedgerEntry } from '../core/ledger-entries.js';
 import type { OrgConfig } from '../core/org-config.js';
 import type { ApprovalReceipt } from '../core/policy/decision.js';
-import type { AppendOptions, Ledger } from '../ledger/ledger.js';
+import type { AsyncAppendOptions, AsyncLedger, LedgerView } from '../ledger/async-ledger.js';
+import type { Ledger } from '../ledger/ledger.js';
+import { agentsAsync } from '../ledger/queries/agents.js';
 import {
   approvalReceipts,
   type LatestDecision,
@@ -12,11 +14,22 @@ import {
 import type { Clock } from '../platform/clock.js';
 import type { AgentRegistry } from './agent-registry.js';
 import { type DecisionRecord, decisionEntry, deniedUnlessActive } from './decision-record.js';
-import { recordViolations } from './record-violations.js';
+import { violationEntries } from './record-violations.js';
 import type { StateSync } from './state-sync.js';
+
+/**
+ * The calls a decision causes, chosen inside its write from the record as it will be appended (an
+ * allow turned deny by a revocation) and the ledger as it will extend it: reads through
+ * `view.reader` only, since it may run more than once.
+ */
+export type DecisionOutbox = (
+  record: DecisionRecord,
+  view: LedgerView,
+) => AsyncAppendOptions | Promise<AsyncAppendOptions>;
 
 export interface DecisionsDeps {
   ledger: Ledger;
+  store: AsyncLedger;
   config: OrgConfig;
   clock: Clock;
   sync: StateSync;
@@ -40,31 +53,29 @@ export class Decisions {
   async record(
     proposed: DecisionRecord,
     trigger: string,
-    options: AppendOptions | ((record: DecisionRecord) => AppendOptions) = {},
+    options: AsyncAppendOptions | DecisionOutbox = {},
   ): Promise<LedgerEntry[]> {
-    const { ledger, config, clock, registry } = this.deps;
-    const entries = ledger.atomically(() => {
-      // Re-checked inside the write transaction: an agent revoked or suspended while its PR was being
-      // evaluated does not get an allow recorded after its revocation.
-      const status = proposed.agentId ? registry.statusInLedger(proposed.agentId) : null;
+    const { store, config, clock } = this.deps;
+    const now = clock.now();
+    const entries = await store.appendDecided(async (view) => {
+      // Re-checked as the entries will extend the ledger: an agent revoked or suspended while its PR
+      // was being evaluated does not get an allow recorded after its revocation.
+      const status = proposed.agentId ? await agentsAsync.agentStatus(view.reader, proposed.agentId) : null;
       const record = deniedUnlessActive(proposed, status);
-      const appendOptions = typeof options === 'function' ? options(record) : options;
+      const { outbox } = typeof options === 'function' ? await options(record, view) : options;
       const entry = decisionEntry(record, trigger);
-      if (!record.agentId) return ledger.appendAll([entry], appendOptions);
+      if (!record.agentId) return { entries: [entry], outbox };
       const source = `github:${record.repository}#${record.number}@${record.headSha}`;
-      return recordViolations(
-        ledger,
+      const consequences = await violationEntries(
+        view.reader,
         config,
         record.agentId,
         record.violations,
         source,
         'github',
-        clock.now(),
-        {
-          entries: [entry],
-          options: appendOptions,
-        },
+        now,
       );
+      return { entries: [entry, ...consequences], outbox };
     });
     await this.deps.sync.syncState();
     return entries;

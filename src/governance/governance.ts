@@ -4,7 +4,7 @@ import type { AgentStatus } from '../core/lifecycle.js';
 import type { OrgConfig } from '../core/org-config.js';
 import type { Directory } from '../core/people.js';
 import type { ApprovalReceipt, Attribution } from '../core/policy/decision.js';
-import type { AsyncLedger } from '../ledger/async-ledger.js';
+import type { AsyncAppendOptions, AsyncLedger } from '../ledger/async-ledger.js';
 import type { Checkpoints } from '../ledger/checkpoints.js';
 import type { AppendOptions, Ledger } from '../ledger/ledger.js';
 import type { LatestDecision } from '../ledger/queries/decisions.js';
@@ -15,7 +15,7 @@ import type { StateStore } from '../state/state-store.js';
 import { AgentRegistry, type RegisterAgentInput } from './agent-registry.js';
 import { Council } from './council.js';
 import type { DecisionRecord } from './decision-record.js';
-import { Decisions, type WaitingPullRequest } from './decisions.js';
+import { type DecisionOutbox, Decisions, type WaitingPullRequest } from './decisions.js';
 import { type CommitClaim, identifyAgent } from './identify-agent.js';
 import { KnownAgents } from './known-agents.js';
 import type { ViolationReport } from './record-violations.js';
@@ -73,7 +73,14 @@ export class Governance {
     const { checkpoints, journal } = this;
     this.sync = new StateSync({ ledger, state, checkpoints, journal, clock, known: this.known });
     this.agents = new AgentRegistry({ ledger, state, config, sync: this.sync });
-    this.decisions = new Decisions({ ledger, config, clock, sync: this.sync, registry: this.agents });
+    this.decisions = new Decisions({
+      ledger,
+      store: this.store,
+      config,
+      clock,
+      sync: this.sync,
+      registry: this.agents,
+    });
     this.violations = new Violations({ ledger, config, clock, sync: this.sync });
     this.council = new Council(ledger, config);
   }
@@ -135,7 +142,7 @@ export class Governance {
   recordDecision(
     proposed: DecisionRecord,
     trigger: string,
-    options: AppendOptions | ((record: DecisionRecord) => AppendOptions) = {},
+    options: AsyncAppendOptions | DecisionOutbox = {},
   ): Promise<LedgerEntry[]> {
     return this.decisions.record(proposed, trigger, options);
   }

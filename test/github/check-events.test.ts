@@ -4,7 +4,6 @@
  * gate, and costs exactly the calls listed (GitHub stubbed at its REST paths, nothing else allowed).
  */
 import { describe, expect, it } from 'vitest';
-import { dbOf } from '../../src/ledger/ledger.js';
 import {
   agentPullRequest,
   examplePayload,
@@ -25,15 +24,13 @@ const PULL = (n: number) => `GET ${REPO}/pulls/${n}`;
 const PATCH = `PATCH ${REPO}/check-runs/501`;
 const CHECKS = `GET ${REPO}/commits/${SHA}/check-runs?per_page=100`;
 const docs = [file('docs/a.md', '@@ -1 +1 @@\n+x')];
-const db = () => dbOf(ctx.service.runtime.ledger);
+const reader = () => ctx.service.runtime.store.reader;
 
 /** Every decision entry, in order: what set it off and what it said. */
 function decisions() {
-  return db()
-    .prepare(
-      "SELECT json_extract(payload, '$.trigger') AS trigger, json_extract(payload, '$.outcome') AS outcome FROM ledger_entries WHERE type = 'decision.recorded' ORDER BY seq",
-    )
-    .all();
+  return reader().all(
+    "SELECT json_extract(payload, '$.trigger') AS trigger, json_extract(payload, '$.outcome') AS outcome FROM ledger_entries WHERE type = 'decision.recorded' ORDER BY seq",
+  );
 }
 
 /** docs-bot's PR #2 at SHA, decided once (no policy file: the built-in template), check run 501. */
@@ -121,7 +118,7 @@ describe('someone asks for the Agent Governance check again', () => {
     await ctx.service.github!.drain();
     expect(gh.take()).toEqual([PULL(2), FILES, PATCH]);
     expect(again.bodies).toEqual([expect.objectContaining({ status: 'completed', conclusion: 'success' })]);
-    expect(decisions()).toEqual([
+    expect(await decisions()).toEqual([
       { trigger: 'pull_request.opened', outcome: 'allow' },
       { trigger: 'check_run.rerequested', outcome: 'allow' },
     ]);
@@ -140,7 +137,7 @@ describe('someone asks for the Agent Governance check again', () => {
     await ctx.service.github!.drain();
     expect(closed.isDone()).toBe(true);
     expect(gh.take().sort()).toEqual([PULL(2), PULL(3), FILES, PATCH].sort());
-    expect(decisions()).toEqual([
+    expect(await decisions()).toEqual([
       { trigger: 'pull_request.opened', outcome: 'allow' },
       { trigger: 'check_suite.rerequested', outcome: 'allow' },
     ]);
@@ -166,11 +163,11 @@ describe('a finished workflow run is a CI result', () => {
     await ctx.service.github!.drain();
     expect(gh.take().sort()).toEqual([PULL(2), FILES, CHECKS, PATCH].sort());
     expect(again.bodies).toEqual([expect.objectContaining({ status: 'completed', conclusion: 'failure' })]);
-    expect(decisions()).toEqual([
+    expect(await decisions()).toEqual([
       { trigger: 'pull_request.opened', outcome: 'pending' },
       { trigger: 'workflow_run.completed', outcome: 'deny' },
     ]);
-    expect(db().prepare('SELECT agent_id, type, details FROM violations').all()).toEqual([
+    expect(await reader().all('SELECT agent_id, type, details FROM violations')).toEqual([
       {
         agent_id: 'docs-bot',
         type: 'ci_failure',
@@ -184,7 +181,7 @@ describe('a finished workflow run is a CI result', () => {
     await postWebhook(ctx.service.port, 'workflow_run', workflowRun('success', [2]));
     await ctx.service.github!.drain();
     expect(gh.take()).toEqual([]);
-    expect(decisions()).toEqual([{ trigger: 'pull_request.opened', outcome: 'allow' }]);
-    expect(db().prepare('SELECT COUNT(*) AS n FROM violations').get()).toEqual({ n: 0 });
+    expect(await decisions()).toEqual([{ trigger: 'pull_request.opened', outcome: 'allow' }]);
+    expect(await reader().get('SELECT COUNT(*) AS n FROM violations')).toEqual({ n: 0 });
   });
 });

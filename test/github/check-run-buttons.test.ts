@@ -8,7 +8,6 @@
 import nock from 'nock';
 import { describe, expect, it } from 'vitest';
 import type { RunningService } from '../../src/app/service.js';
-import { dbOf } from '../../src/ledger/ledger.js';
 import { API, examplePayload, postWebhook, useGithubService } from '../helpers/github.js';
 import { REPO } from '../helpers/github-reads.js';
 import { buttonBody, postSlack } from '../helpers/slack.js';
@@ -75,22 +74,16 @@ async function settle(service: RunningService) {
 
 /** Every recorded click, in order, as the audit reads it. */
 function clicks(service: RunningService) {
-  return dbOf(service.runtime.ledger)
-    .prepare(
-      `SELECT actor, json_extract(payload, '$.sender') AS sender, json_extract(payload, '$.identifier') AS identifier,
+  return service.runtime.store.reader.all(`SELECT actor, json_extract(payload, '$.sender') AS sender, json_extract(payload, '$.identifier') AS identifier,
               json_extract(payload, '$.button') AS button, json_extract(payload, '$.accepted') AS accepted,
               json_extract(payload, '$.outcome') AS outcome, json_extract(payload, '$.number') AS number
-         FROM ledger_entries WHERE type = 'check_run.button' ORDER BY seq`,
-    )
-    .all();
+         FROM ledger_entries WHERE type = 'check_run.button' ORDER BY seq`);
 }
 
 function decisions(service: RunningService) {
-  return dbOf(service.runtime.ledger)
-    .prepare(
-      "SELECT json_extract(payload, '$.trigger') AS trigger, json_extract(payload, '$.outcome') AS outcome FROM ledger_entries WHERE type = 'decision.recorded' ORDER BY seq",
-    )
-    .all();
+  return service.runtime.store.reader.all(
+    "SELECT json_extract(payload, '$.trigger') AS trigger, json_extract(payload, '$.outcome') AS outcome FROM ledger_entries WHERE type = 'decision.recorded' ORDER BY seq",
+  );
 }
 
 const posts = (slack: { method: string; body: any }[]) =>
@@ -130,13 +123,17 @@ describe('with Slack', () => {
 
   it('an agent pressing either button is refused and recorded, and nothing else happens', async () => {
     const { gh, slack } = await waitingPr();
-    const before = { checks: gh.checks.length, posts: posts(slack).length, decisions: decisions(s.service) };
+    const before = {
+      checks: gh.checks.length,
+      posts: posts(slack).length,
+      decisions: await decisions(s.service),
+    };
     await press('reevaluate', 'builder-bot[bot]'); // the PR's own agent
     await press('ask_approvers', 'builder-bot[bot]');
     await press('reevaluate', 'ops-agent'); // another registered agent, a machine user without [bot]
     await press('ask_approvers', 'ops-agent');
     const refused = 'an agent presses no button on a check';
-    expect(clicks(s.service)).toEqual([
+    expect(await clicks(s.service)).toEqual([
       {
         actor: 'builder-bot[bot]',
         sender: 'builder-bot[bot]',
@@ -177,19 +174,23 @@ describe('with Slack', () => {
     expect(gh.calls).toEqual([]);
     expect(gh.checks).toHaveLength(before.checks);
     expect(posts(slack)).toHaveLength(before.posts);
-    expect(decisions(s.service)).toEqual(before.decisions);
+    expect(await decisions(s.service)).toEqual(before.decisions);
   });
 
   it('a stranger, a forged identifier and a click on another app’s check are refused and recorded', async () => {
     const { gh, slack } = await waitingPr();
-    const before = { checks: gh.checks.length, posts: posts(slack).length, decisions: decisions(s.service) };
+    const before = {
+      checks: gh.checks.length,
+      posts: posts(slack).length,
+      decisions: await decisions(s.service),
+    };
     await press('reevaluate', 'mallory'); // no approver of the gate, not the author
     await press('approve', 'alice'); // an identifier this app never offers
     await press('ask_approvers', 'alice', { appId: 999 }); // a check of the same name by another app
     await press('reevaluate', 'alice', { name: 'ci/test' }); // another check of this app's installation
     await press('reevaluate', 'alice', { sha: OLD_SHA }); // the check of an older commit
     expect(
-      clicks(s.service).map((c: any) => [c.sender, c.identifier, c.button, c.accepted, c.outcome]),
+      (await clicks(s.service)).map((c: any) => [c.sender, c.identifier, c.button, c.accepted, c.outcome]),
     ).toEqual([
       [
         'mallory',
@@ -206,23 +207,27 @@ describe('with Slack', () => {
     expect(gh.calls).toEqual([]);
     expect(gh.checks).toHaveLength(before.checks);
     expect(posts(slack)).toHaveLength(before.posts);
-    expect(decisions(s.service)).toEqual(before.decisions);
+    expect(await decisions(s.service)).toEqual(before.decisions);
   });
 
   it('a click on another check run of the commit (same name, app, commit and sender) is refused and recorded', async () => {
     const { gh, slack } = await waitingPr();
-    const before = { checks: gh.checks.length, posts: posts(slack).length, decisions: decisions(s.service) };
+    const before = {
+      checks: gh.checks.length,
+      posts: posts(slack).length,
+      decisions: await decisions(s.service),
+    };
     await press('reevaluate', 'alice', { checkRunId: 701 }); // ours is 700
     await press('ask_approvers', 'alice', { checkRunId: 1e20 });
     const refused = 'not the check run this app wrote on the commit';
-    expect(clicks(s.service).map((c: any) => [c.sender, c.button, c.accepted, c.outcome])).toEqual([
+    expect((await clicks(s.service)).map((c: any) => [c.sender, c.button, c.accepted, c.outcome])).toEqual([
       ['alice', 'reevaluate', 0, refused],
       ['alice', 'ask_approvers', 0, refused],
     ]);
     expect(gh.calls).toEqual([]);
     expect(gh.checks).toHaveLength(before.checks);
     expect(posts(slack)).toHaveLength(before.posts);
-    expect(decisions(s.service)).toEqual(before.decisions);
+    expect(await decisions(s.service)).toEqual(before.decisions);
   });
 
   it('a click without its identifier or sender, or with an identifier GitHub never sends, is refused at the edge', async () => {
@@ -242,8 +247,8 @@ describe('with Slack', () => {
       [400, 'bad_payload'],
       [400, 'bad_payload'],
     ]);
-    expect(clicks(s.service)).toEqual([]);
-    expect(decisions(s.service)).toHaveLength(1);
+    expect(await clicks(s.service)).toEqual([]);
+    expect(await decisions(s.service)).toHaveLength(1);
   });
 
   it('a replayed delivery is acknowledged and does nothing twice', async () => {
@@ -253,7 +258,7 @@ describe('with Slack', () => {
     expect(first.status).toBe(202);
     expect(replay.status).toBe(200);
     expect(await replay.json()).toEqual({ ok: true, duplicate: true });
-    expect(clicks(s.service)).toHaveLength(1);
+    expect(await clicks(s.service)).toHaveLength(1);
     expect(posts(slack).filter((p) => p.body.thread_ts)).toHaveLength(1);
   });
 
@@ -271,7 +276,7 @@ describe('with Slack', () => {
     expect(reminders[0]!.body.text).toBe(
       '<@UALICE> <@UBOB> <@UCAROL> alice asks again: <https://github.com/Codertocat/Hello-World/pull/2|Codertocat/Hello-World#2> by `builder-bot` waits for approval. gate `default` needs 2 more approval(s) from alice, bob, carol.',
     );
-    expect(clicks(s.service)).toEqual([
+    expect(await clicks(s.service)).toEqual([
       expect.objectContaining({
         sender: 'alice',
         button: 'ask_approvers',
@@ -281,11 +286,11 @@ describe('with Slack', () => {
     ]);
     expect(gh.calls).toEqual([]); // asking people costs GitHub nothing
     // Queued from the click's ledger entry (by the consequences follower), not from the handler.
-    const db = dbOf(s.service.runtime.ledger);
-    const reminder = db
-      .prepare("SELECT seq, status FROM outbox WHERE idempotency_key LIKE 'slack:asked-again:%'")
-      .all();
-    const clickSeq = db.prepare("SELECT seq FROM ledger_entries WHERE type = 'check_run.button'").get() as {
+    const db = s.service.runtime.store.reader;
+    const reminder = await db.all(
+      "SELECT seq, status FROM outbox WHERE idempotency_key LIKE 'slack:asked-again:%'",
+    );
+    const clickSeq = (await db.get("SELECT seq FROM ledger_entries WHERE type = 'check_run.button'")) as {
       seq: number;
     };
     expect(reminder).toEqual([{ seq: clickSeq.seq, status: 'delivered' }]);
@@ -293,7 +298,7 @@ describe('with Slack', () => {
     // Asking again at once pages nobody a second time.
     await press('ask_approvers', 'bob');
     expect(posts(slack)).toHaveLength(2);
-    expect((clicks(s.service)[1] as any).outcome).toMatch(
+    expect(((await clicks(s.service))[1] as any).outcome).toMatch(
       /^the approvers were asked again at .* by alice; ask again after .*$/,
     );
   });
@@ -302,13 +307,13 @@ describe('with Slack', () => {
     const { gh } = await waitingPr();
     await press('reevaluate', 'bob');
     expect(gh.calls).toEqual(DECIDED_AGAIN);
-    expect(decisions(s.service)).toEqual([
+    expect(await decisions(s.service)).toEqual([
       { trigger: 'pull_request.opened', outcome: 'require_approval' },
       { trigger: 'check_run.requested_action', outcome: 'require_approval' },
     ]);
     expect(gh.checks).toHaveLength(2);
     expect(gh.checks[1]).toMatchObject({ conclusion: 'action_required', actions: BUTTONS });
-    expect(clicks(s.service)).toEqual([
+    expect(await clicks(s.service)).toEqual([
       expect.objectContaining({
         sender: 'bob',
         button: 'reevaluate',
@@ -324,7 +329,9 @@ describe('with Slack', () => {
     fromFork.check_run.pull_requests = []; // GitHub lists no PR from a fork on its check run
     await postWebhook(s.service.port, 'check_run', fromFork);
     await settle(s.service);
-    expect(clicks(s.service)).toEqual([expect.objectContaining({ sender: 'bob', number: 2, accepted: 1 })]);
+    expect(await clicks(s.service)).toEqual([
+      expect.objectContaining({ sender: 'bob', number: 2, accepted: 1 }),
+    ]);
     expect(gh.calls).toEqual(DECIDED_AGAIN);
   });
 
@@ -335,8 +342,8 @@ describe('with Slack', () => {
     await press('reevaluate', 'alice');
     expect(failing.isDone()).toBe(true);
     expect(gh.calls).toEqual(DECIDED_AGAIN); // the failed read was not the stand-in's: this is the retry
-    expect(clicks(s.service)).toEqual([expect.objectContaining({ sender: 'alice', accepted: 1 })]);
-    expect(decisions(s.service)).toEqual([
+    expect(await clicks(s.service)).toEqual([expect.objectContaining({ sender: 'alice', accepted: 1 })]);
+    expect(await decisions(s.service)).toEqual([
       { trigger: 'pull_request.opened', outcome: 'require_approval' },
       { trigger: 'check_run.requested_action', outcome: 'require_approval' },
     ]);
@@ -351,7 +358,7 @@ describe('with Slack', () => {
     expect(gh.checks.at(-1)).toMatchObject({ conclusion: 'success', actions: [] });
     await press('reevaluate', 'alice');
     await press('ask_approvers', 'alice');
-    expect(clicks(s.service)).toEqual([
+    expect(await clicks(s.service)).toEqual([
       expect.objectContaining({ accepted: 0, outcome: 'the check no longer waits: its decision is final' }),
       expect.objectContaining({
         accepted: 0,
@@ -368,14 +375,16 @@ describe('with Slack', () => {
     slackApi();
     await postWebhook(s.service.port, 'pull_request', gh.pr);
     await settle(s.service);
-    expect(decisions(s.service)).toEqual([{ trigger: 'pull_request.opened', outcome: 'require_approval' }]);
+    expect(await decisions(s.service)).toEqual([
+      { trigger: 'pull_request.opened', outcome: 'require_approval' },
+    ]);
     await press('reevaluate', 'dave');
     await press('reevaluate', 'claude-helper');
-    expect(clicks(s.service).map((c: any) => [c.sender, c.accepted, c.outcome])).toEqual([
+    expect((await clicks(s.service)).map((c: any) => [c.sender, c.accepted, c.outcome])).toEqual([
       ['dave', 1, 'the pull request is decided again'],
       ['claude-helper', 0, 'an agent presses no button on a check'],
     ]);
-    expect(decisions(s.service)).toEqual([
+    expect(await decisions(s.service)).toEqual([
       { trigger: 'pull_request.opened', outcome: 'require_approval' },
       { trigger: 'check_run.requested_action', outcome: 'require_approval' },
     ]);
@@ -393,7 +402,7 @@ describe('without Slack', () => {
     expect(gh.checks).toEqual([expect.objectContaining({ conclusion: 'action_required', actions: BUTTONS })]);
     await postWebhook(ctx.service.port, 'check_run', click('ask_approvers', 'alice'));
     await settle(ctx.service);
-    expect(clicks(ctx.service)).toEqual([
+    expect(await clicks(ctx.service)).toEqual([
       expect.objectContaining({
         sender: 'alice',
         button: 'ask_approvers',

@@ -61,7 +61,7 @@ describe('the gate decides the deployment', () => {
     expect(last.body).toMatchObject({ channel: 'C0APPROVALS', ts: '1700000000.000100' });
     expect(last.body.text).toBe('Deployment approval for Codertocat/Hello-World to guarded: approved');
     expect(cardText(last)).toContain('✅ alice\n✅ bob\n*Approved*');
-    expect(entries(w, 'deployment.decided').map((d) => [d.state, d.actor])).toEqual([
+    expect((await entries(w, 'deployment.decided')).map((d) => [d.state, d.actor])).toEqual([
       ['waiting', 'github'],
       ['approved', 'bob'],
     ]);
@@ -82,7 +82,7 @@ describe('the gate decides the deployment', () => {
     w.service.github!.kickOutbox();
     // The answer was tried and refused: it stays in the outbox, recorded with the vote.
     await vi.waitFor(() => expect(down.isDone()).toBe(true), { timeout: 20_000 });
-    expect(entries(w, 'deployment.decided').map((d) => d.state)).toEqual(['waiting', 'approved']);
+    expect((await entries(w, 'deployment.decided')).map((d) => d.state)).toEqual(['waiting', 'approved']);
     await w.service.stop();
 
     nock.cleanAll();

@@ -29,7 +29,7 @@ describe('votes that must not count', () => {
     await deployWaits(w);
     await click(w, 'UAGENT');
     expect(ephemerals(w)).toEqual([['UAGENT', 'Not counted: an agent never approves.']]);
-    expect(entries(w, 'deployment.vote')).toEqual([]);
+    expect(await entries(w, 'deployment.vote')).toEqual([]);
     expect(w.answers).toEqual([]);
   });
 
@@ -46,12 +46,12 @@ describe('votes that must not count', () => {
       ['UOLIVIA', "Not counted: the agent's owner may not approve this gate."],
       ['UDAVE', 'Not counted: not a named approver of gate `prod`.'],
     ]);
-    expect(entries(w, 'approval.click').map((c) => [c.slackUser, c.accepted])).toEqual([
+    expect((await entries(w, 'approval.click')).map((c) => [c.slackUser, c.accepted])).toEqual([
       ['UMALLORY', false],
       ['UOLIVIA', false],
       ['UDAVE', false],
     ]);
-    expect(entries(w, 'deployment.vote')).toEqual([]);
+    expect(await entries(w, 'deployment.vote')).toEqual([]);
     expect(w.answers).toEqual([]);
   });
 
@@ -84,7 +84,7 @@ describe('votes that must not count', () => {
       unknownDeployment,
       noKey,
     ]);
-    expect(entries(w, 'deployment.vote')).toEqual([]);
+    expect(await entries(w, 'deployment.vote')).toEqual([]);
     // Both requests still wait, each for two approvals.
     await click(w, 'UALICE');
     await click(w, 'UBOB');
@@ -112,9 +112,9 @@ describe('votes that must not count', () => {
       'Not counted: this approval request is not known (it may be for an older commit).',
     ]);
     expect(
-      entries(w, 'approval.click').map((c) => [c.slackUser, c.action, c.approvalKey, c.accepted]),
+      (await entries(w, 'approval.click')).map((c) => [c.slackUser, c.action, c.approvalKey, c.accepted]),
     ).toEqual(forged.map((key) => ['UALICE', 'reject', key, false]));
-    expect(entries(w, 'deployment.vote')).toEqual([]);
+    expect(await entries(w, 'deployment.vote')).toEqual([]);
     expect(w.answers).toEqual([]);
     // Reject on the deployment that waits still asks for a reason.
     await postSlack(w.service.port, buttonBody('approval_reject', KEY, 'UALICE'));
@@ -129,7 +129,9 @@ describe('votes that must not count', () => {
     await postSlack(w.service.port, body); // Slack's retry or a replay: the same signed request
     await click(w, 'UALICE'); // a second click, a new request
     await settle(w);
-    expect(entries(w, 'deployment.vote').map((v) => [v.approver, v.verdict])).toEqual([['alice', 'approve']]);
+    expect((await entries(w, 'deployment.vote')).map((v) => [v.approver, v.verdict])).toEqual([
+      ['alice', 'approve'],
+    ]);
     expect(ephemerals(w)).toEqual([['UALICE', 'Not counted: alice already voted on this deployment.']]);
     expect(w.answers).toEqual([]);
   });
@@ -160,8 +162,8 @@ describe('votes that must not count', () => {
 
     await click(w, 'UBOB');
     expect(ephemerals(w)).toEqual([['UBOB', 'Not counted: this deployment was already rejected.']]);
-    expect(entries(w, 'deployment.vote').map((v) => v.approver)).toEqual(['alice']);
-    expect(entries(w, 'deployment.decided').map((d) => d.state)).toEqual(['waiting', 'rejected']);
+    expect((await entries(w, 'deployment.vote')).map((v) => v.approver)).toEqual(['alice']);
+    expect((await entries(w, 'deployment.decided')).map((d) => d.state)).toEqual(['waiting', 'rejected']);
     expect(w.answers).toHaveLength(1);
   });
 
@@ -188,7 +190,7 @@ describe('votes that must not count', () => {
 
     await click(w, 'UBOB');
     expect(ephemerals(w)).toEqual([['UBOB', 'Not counted: this deployment was already rejected.']]);
-    expect(entries(w, 'deployment.decided').map((d) => d.state)).toEqual(['waiting', 'rejected']);
+    expect((await entries(w, 'deployment.decided')).map((d) => d.state)).toEqual(['waiting', 'rejected']);
     expect(w.answers).toHaveLength(1);
   });
 
@@ -213,7 +215,7 @@ describe('votes that must not count', () => {
       ['UALICE', refused],
       ['UBOB', refused],
     ]);
-    expect(entries(w, 'deployment.vote')).toEqual([]);
+    expect(await entries(w, 'deployment.vote')).toEqual([]);
     expect(w.answers).toEqual([]);
   });
 

@@ -8,7 +8,6 @@
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
 import type { RunningService } from '../../src/app/service.js';
-import { dbOf } from '../../src/ledger/ledger.js';
 import { API, examplePayload, githubApi, postWebhook } from '../helpers/github.js';
 import { REPO } from '../helpers/github-reads.js';
 import { buttonBody, postSlack } from '../helpers/slack.js';
@@ -152,9 +151,11 @@ export const ephemerals = (w: DeploymentWorld) =>
 export const updates = (w: DeploymentWorld) => w.slack.filter((c) => c.method === 'chat.update');
 
 /** The ledger's entries of a type, oldest first, each with its agent, actor and payload. */
-export function entries(w: DeploymentWorld, type: string) {
-  return dbOf(w.service.runtime.ledger)
-    .prepare('SELECT agent_id AS agentId, actor, payload FROM ledger_entries WHERE type = ? ORDER BY seq')
-    .all(type)
-    .map((r: any) => ({ agentId: r.agentId, actor: r.actor, ...JSON.parse(r.payload) }));
+export async function entries(w: DeploymentWorld, type: string) {
+  return (
+    await w.service.runtime.store.reader.all(
+      'SELECT agent_id AS agentId, actor, payload FROM ledger_entries WHERE type = ? ORDER BY seq',
+      [type],
+    )
+  ).map((r: any) => ({ agentId: r.agentId, actor: r.actor, ...JSON.parse(r.payload) }));
 }

@@ -7,8 +7,6 @@
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RunningService } from '../../src/app/service.js';
-import { Inbox } from '../../src/ledger/inbox.js';
-import { dbOf } from '../../src/ledger/ledger.js';
 import { CircuitState } from '../../src/platform/resilience.js';
 import { API, examplePayload, githubApi, postWebhook, startGithubService } from '../helpers/github.js';
 import { REPO } from '../helpers/github-reads.js';
@@ -93,27 +91,22 @@ async function deliver(payload: unknown) {
   await service.github!.drain();
 }
 
-function decisions() {
-  return dbOf(service.runtime.ledger)
-    .prepare(
+async function decisions() {
+  return (
+    await service.runtime.store.reader.all(
       "SELECT agent_id AS agentId, payload FROM ledger_entries WHERE type = 'deployment.decided' ORDER BY seq",
     )
-    .all()
-    .map((r: any) => ({ agentId: r.agentId, ...JSON.parse(r.payload) }));
+  ).map((r: any) => ({ agentId: r.agentId, ...JSON.parse(r.payload) }));
 }
 
 function inboxRows() {
-  return dbOf(service.runtime.ledger)
-    .prepare(
-      "SELECT delivery_id, status, attempts, last_error FROM inbox WHERE event = 'deployment_protection_rule' ORDER BY seq",
-    )
-    .all();
+  return service.runtime.store.reader.all(
+    "SELECT delivery_id, status, attempts, last_error FROM inbox WHERE event = 'deployment_protection_rule' ORDER BY seq",
+  );
 }
 
 function violations() {
-  return dbOf(service.runtime.ledger)
-    .prepare("SELECT * FROM ledger_entries WHERE type = 'violation.recorded'")
-    .all();
+  return service.runtime.store.reader.all("SELECT * FROM ledger_entries WHERE type = 'violation.recorded'");
 }
 
 describe('hostile deployments are rejected through the callback', () => {
@@ -129,7 +122,7 @@ describe('hostile deployments are rejected through the callback', () => {
         comment: expect.stringContaining('release-bot is revoked'),
       },
     ]);
-    expect(decisions()).toMatchObject([
+    expect(await decisions()).toMatchObject([
       {
         agentId: 'release-bot',
         environment: 'production',
@@ -146,7 +139,7 @@ describe('hostile deployments are rejected through the callback', () => {
     expect(gh.done()).toBe(true);
     expect(gh.answers[0]).toMatchObject({ environment_name: 'production', state: 'rejected' });
     expect(gh.answers[0].comment).toContain('environment `production` needs T4 or higher');
-    expect(decisions()[0]).toMatchObject({ agentId: 'stage-bot', tier: 'T3', state: 'rejected' });
+    expect((await decisions())[0]).toMatchObject({ agentId: 'stage-bot', tier: 'T3', state: 'rejected' });
   });
 
   it('a person claiming an agent in the deployment payload gets no agent’s rights, and the agent is charged nothing', async () => {
@@ -157,13 +150,13 @@ describe('hostile deployments are rejected through the callback', () => {
     expect(gh.answers[0].comment).toContain(
       'only a claim ties Codertocat to release-bot, and environment `production` says `people: reject`',
     );
-    expect(decisions()[0]).toMatchObject({
+    expect((await decisions())[0]).toMatchObject({
       agentId: 'release-bot',
       creator: 'Codertocat',
       attribution: { strength: 'claimed', author: 'Codertocat' },
       state: 'rejected',
     });
-    expect(violations()).toEqual([]);
+    expect(await violations()).toEqual([]);
   });
 
   it('an environment the policy does not name: an agent is rejected, a person approved', async () => {
@@ -195,7 +188,7 @@ describe('hostile deployments are rejected through the callback', () => {
     expect(await res.text()).toContain(
       'deployment_callback_url must name a workflow run of the payload repository',
     );
-    expect(decisions()).toEqual([]);
+    expect(await decisions()).toEqual([]);
   });
 
   it('a callback URL whose run id is not a safe positive integer is refused at the edge (400), nothing stored', async () => {
@@ -208,17 +201,16 @@ describe('hostile deployments are rejected through the callback', () => {
         'deployment_callback_url must name a workflow run of the payload repository',
       );
     }
-    expect(inboxRows()).toEqual([]);
-    expect(decisions()).toEqual([]);
+    expect(await inboxRows()).toEqual([]);
+    expect(await decisions()).toEqual([]);
   });
 
   it('a stored delivery our ledger refuses (stored by an earlier version) is marked failed with its reason, not retried, and GitHub’s breaker stays closed', async () => {
     // Stored before the edge refused such run ids: five of them, as many as open the breaker.
-    const inbox = new Inbox(service.runtime.ledger);
     for (let i = 0; i < 5; i++) {
       const payload = requested('staging', 'stage-bot[bot]');
       payload.deployment_callback_url = `${API}${REPO}/actions/runs/99999999999999999999/deployment_protection_rule`;
-      inbox.accept({
+      await service.runtime.store.inbox.record({
         source: 'github',
         deliveryId: `old-${i}`,
         event: 'deployment_protection_rule',
@@ -229,7 +221,7 @@ describe('hostile deployments are rejected through the callback', () => {
     }
     const gh = github();
     await service.github!.drain();
-    expect(inboxRows()).toEqual(
+    expect(await inboxRows()).toEqual(
       [0, 1, 2, 3, 4].map((i) => ({
         delivery_id: `old-${i}`,
         status: 'failed',
@@ -238,7 +230,7 @@ describe('hostile deployments are rejected through the callback', () => {
           'deployment_callback_url: deployment_callback_url must name a workflow run of the payload repository',
       })),
     );
-    expect(decisions()).toEqual([]);
+    expect(await decisions()).toEqual([]);
     expect(service.github!.breaker.state).toBe(CircuitState.Closed);
     // The next delivery is decided at once.
     await deliver(requested('staging', 'stage-bot[bot]'));
@@ -251,7 +243,7 @@ describe('the kill switch', () => {
     const gh = github();
     await deliver(requested('guarded', 'stage-bot[bot]'));
     expect(gh.done()).toBe(true);
-    expect(decisions().at(-1)).toMatchObject({ state: 'waiting' });
+    expect((await decisions()).at(-1)).toMatchObject({ state: 'waiting' });
 
     const answers: any[] = [];
     const callback = nock(API)
@@ -267,7 +259,11 @@ describe('the kill switch', () => {
         comment: expect.stringContaining('stage-bot was revoked by alice: pushed to production by hand'),
       },
     ]);
-    expect(decisions().at(-1)).toMatchObject({ agentId: 'stage-bot', runId: RUN_ID, state: 'rejected' });
+    expect((await decisions()).at(-1)).toMatchObject({
+      agentId: 'stage-bot',
+      runId: RUN_ID,
+      state: 'rejected',
+    });
   });
 });
 
@@ -279,7 +275,7 @@ describe('deployments the policy allows are approved at once', () => {
     expect(gh.answers).toEqual([
       { environment_name: 'production', state: 'approved', comment: expect.stringContaining('T4 or higher') },
     ]);
-    expect(decisions()[0]).toMatchObject({ agentId: 'release-bot', tier: 'T4', state: 'approved' });
+    expect((await decisions())[0]).toMatchObject({ agentId: 'release-bot', tier: 'T4', state: 'approved' });
   });
 
   it('a T3 agent that set off the run (the creator is github-actions[bot]) to staging', async () => {
@@ -287,7 +283,7 @@ describe('deployments the policy allows are approved at once', () => {
     await deliver(requested('staging', 'github-actions[bot]', { sender: 'stage-bot[bot]' }));
     expect(gh.done()).toBe(true);
     expect(gh.answers[0]).toMatchObject({ environment_name: 'staging', state: 'approved' });
-    expect(decisions()[0]).toMatchObject({
+    expect((await decisions())[0]).toMatchObject({
       agentId: 'stage-bot',
       attribution: { strength: 'authenticated', via: 'run actor stage-bot[bot]' },
     });
@@ -298,7 +294,7 @@ describe('deployments the policy allows are approved at once', () => {
     await deliver(requested('staging', 'Codertocat'));
     expect(gh.done()).toBe(true);
     expect(gh.answers[0]).toMatchObject({ environment_name: 'staging', state: 'approved' });
-    expect(decisions()[0]).toMatchObject({ agentId: null, attribution: null, state: 'approved' });
+    expect((await decisions())[0]).toMatchObject({ agentId: null, attribution: null, state: 'approved' });
   });
 
   it('a gate on the environment: the deployment waits, with a comment and no verdict', async () => {
@@ -308,6 +304,6 @@ describe('deployments the policy allows are approved at once', () => {
     expect(gh.answers).toEqual([
       { environment_name: 'guarded', comment: expect.stringContaining('gate `prod` applies') },
     ]);
-    expect(decisions()[0]).toMatchObject({ state: 'waiting', gate: 'prod' });
+    expect((await decisions())[0]).toMatchObject({ state: 'waiting', gate: 'prod' });
   });
 });

@@ -5,7 +5,6 @@
  * tightens is judged by the enforced rule it never wrote.
  */
 import { describe, expect, it } from 'vitest';
-import { dbOf } from '../../src/ledger/ledger.js';
 import { agentPullRequest, file, githubApi, postWebhook, useGithubService } from '../helpers/github.js';
 import { useGithubCalls } from '../helpers/github-calls.js';
 import { REPO } from '../helpers/github-reads.js';
@@ -71,7 +70,7 @@ describe("the organisation's enforced rules apply to every repository", () => {
     expect(check.output.summary).toContain(
       `${REPO_FILE}: rules.diff_size.max_files: 500 instead of 2: a larger limit (or none) is looser, looser than ${ORG_FILE} enforces`,
     );
-    const decision = dbOf(ctx.service.runtime.ledger).prepare('SELECT outcome FROM decisions').all();
+    const decision = await ctx.service.runtime.store.reader.all('SELECT outcome FROM decisions');
     expect(decision).toEqual([{ outcome: 'config_error' }]);
   });
 

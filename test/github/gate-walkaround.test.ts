@@ -4,13 +4,12 @@
  * approval request left to expire with Slack off, a secret in a person's PR.
  */
 import { describe, expect, it } from 'vitest';
-import { dbOf } from '../../src/ledger/ledger.js';
 import { agentPullRequest, file, postWebhook } from '../helpers/github.js';
 import { github, lockFile, opened, review, SHA, useServiceOnDemand } from './walkaround-fakes.js';
 
 const running = useServiceOnDemand();
 const { start } = running;
-const db = () => dbOf(running.service.runtime.ledger);
+const reader = () => running.service.runtime.store.reader;
 
 describe('a trailer is a claim: it makes a gate stricter, never charges or revokes the agent', () => {
   it("a person's PR carrying an agent's trailer and a fake key fails, and the agent is not revoked", async () => {
@@ -27,14 +26,12 @@ describe('a trailer is a claim: it makes a gate stricter, never charges or revok
     expect(gh.last().output.summary).toContain(
       '| `claude-helper` | claimed (trailer Claude <noreply@anthropic.com>); opened by `mallory`, a person',
     );
-    expect(db().prepare('SELECT COUNT(*) AS n FROM violations').get()).toEqual({ n: 0 });
+    expect(await reader().get('SELECT COUNT(*) AS n FROM violations')).toEqual({ n: 0 });
     expect(await s.runtime.state.getRevokeSignal('claude-helper')).toBeNull();
     expect(await s.runtime.state.getAgent('claude-helper')).toMatchObject({ status: 'active' });
-    const stored = db()
-      .prepare(
-        "SELECT json_extract(payload, '$.attribution.strength') AS strength FROM ledger_entries WHERE type = 'decision.recorded'",
-      )
-      .get();
+    const stored = await reader().get(
+      "SELECT json_extract(payload, '$.attribution.strength') AS strength FROM ledger_entries WHERE type = 'decision.recorded'",
+    );
     expect(stored).toEqual({ strength: 'claimed' });
   });
 });
@@ -53,9 +50,9 @@ describe('only an authenticated attribution counts for the agent', () => {
     await postWebhook(s.port, 'pull_request', closed);
     await s.github!.drain();
     expect(
-      db().prepare("SELECT merged_prs_total FROM agent_metrics WHERE agent_id = 'claude-helper'").get(),
+      await reader().get("SELECT merged_prs_total FROM agent_metrics WHERE agent_id = 'claude-helper'"),
     ).toEqual({ merged_prs_total: 0 });
-    expect(db().prepare("SELECT COUNT(*) AS n FROM ledger_entries WHERE type = 'pr.merged'").get()).toEqual({
+    expect(await reader().get("SELECT COUNT(*) AS n FROM ledger_entries WHERE type = 'pr.merged'")).toEqual({
       n: 0,
     });
   });
@@ -131,15 +128,13 @@ describe('expiry is the core’s, with or without Slack', () => {
     await s.github!.drain();
     expect(gh.last()).toMatchObject({ conclusion: 'failure' });
     expect(gh.last().output.title).toMatch(/^Rejected: gate `default` expired at /);
-    const decisions = db()
-      .prepare(
-        "SELECT json_extract(payload, '$.outcome') AS outcome, json_extract(payload, '$.trigger') AS trigger FROM ledger_entries WHERE type = 'decision.recorded' ORDER BY seq",
-      )
-      .all();
+    const decisions = await reader().all(
+      "SELECT json_extract(payload, '$.outcome') AS outcome, json_extract(payload, '$.trigger') AS trigger FROM ledger_entries WHERE type = 'decision.recorded' ORDER BY seq",
+    );
     expect(decisions.at(-1)).toEqual({ outcome: 'deny', trigger: 'expiry' });
     // Decided once: another sweep later changes nothing.
     await s.maintenance(new Date(Date.now() + 80 * 3600_000));
-    expect(db().prepare("SELECT COUNT(*) AS n FROM decisions WHERE outcome = 'deny'").get()).toEqual({
+    expect(await reader().get("SELECT COUNT(*) AS n FROM decisions WHERE outcome = 'deny'")).toEqual({
       n: 1,
     });
   });
@@ -152,7 +147,7 @@ describe('the secret scan runs on every PR', () => {
     await opened(s, 'octocat');
     expect(gh.last()).toMatchObject({ conclusion: 'failure', output: { title: 'Secret in added lines' } });
     expect(gh.last().output.annotations).toMatchObject([{ path: 'config.env', start_line: 1 }]);
-    expect(db().prepare('SELECT COUNT(*) AS n FROM violations').get()).toEqual({ n: 0 });
+    expect(await reader().get('SELECT COUNT(*) AS n FROM violations')).toEqual({ n: 0 });
   });
 
   it('a clean PR by a person stays neutral and says plainly that no agent rules applied', async () => {

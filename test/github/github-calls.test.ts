@@ -3,7 +3,6 @@
  * the real webhook endpoint with signed deliveries and GitHub stubbed at its documented REST paths.
  */
 import { describe, expect, it } from 'vitest';
-import { dbOf } from '../../src/ledger/ledger.js';
 import {
   agentPullRequest,
   examplePayload,
@@ -23,8 +22,9 @@ const FILES = (n: number) => `GET ${REPO}/pulls/${n}/files?per_page=100`;
 const POLICY = `GET ${POLICY_PATH}?ref=master`;
 const CREATE = `POST ${REPO}/check-runs`;
 const docs = [file('docs/a.md', '@@ -1 +1 @@\n+x')];
-const db = () => dbOf(ctx.service.runtime.ledger);
-const decisions = () => (db().prepare('SELECT COUNT(*) AS n FROM decisions').get() as { n: number }).n;
+const reader = () => ctx.service.runtime.store.reader;
+const decisions = async () =>
+  ((await reader().get('SELECT COUNT(*) AS n FROM decisions')) as { n: number }).n;
 
 /** docs-bot's PR #`n` at `sha`, delivered and everything it causes done. */
 async function agentPr(n: number, sha: string, action = 'opened', title?: string) {
@@ -72,7 +72,7 @@ describe('one agent PR event in steady state: the PR files and one check-run wri
     await agentPr(3, 'b'.repeat(40));
     expect(gh.take()).toEqual([FILES(3), CREATE]); // the 404s of the policy files were kept too
     expect(second).toEqual([expect.objectContaining({ status: 'completed', conclusion: 'success' })]);
-    expect(decisions()).toBe(2);
+    expect(await decisions()).toBe(2);
   });
 
   it('a delivery that changes nothing the verdict depends on records nothing and writes no check', async () => {
@@ -84,7 +84,7 @@ describe('one agent PR event in steady state: the PR files and one check-run wri
     gh.scope().get(`${REPO}/pulls/2/files`).query({ per_page: 100 }).reply(200, docs);
     await agentPr(2, 'a'.repeat(40), 'edited'); // the body was edited: same commit, same verdict
     expect(gh.take()).toEqual([FILES(2)]);
-    expect(decisions()).toBe(1);
+    expect(await decisions()).toBe(1);
   });
 
   it('an event on a commit whose check is done updates that check run by its kept id (no lookup)', async () => {
@@ -103,7 +103,7 @@ describe('one agent PR event in steady state: the PR files and one check-run wri
     await agentPr(2, 'a'.repeat(40), 'edited', 'A new title');
     expect(gh.take()).toEqual([FILES(2), `PATCH ${REPO}/check-runs/501`]);
     expect(bodies).toEqual([expect.objectContaining({ status: 'completed', conclusion: 'success' })]);
-    expect(decisions()).toBe(2);
+    expect(await decisions()).toBe(2);
   });
 });
 

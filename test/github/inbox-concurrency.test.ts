@@ -5,7 +5,6 @@
  * answers held back by hand (no timers).
  */
 import { describe, expect, it } from 'vitest';
-import { dbOf } from '../../src/ledger/ledger.js';
 import { agentPullRequest, file, githubApi, postWebhook, useGithubService } from '../helpers/github.js';
 import { useGithubCalls } from '../helpers/github-calls.js';
 import { ORG_POLICY_PATH, POLICY_PATH, REPO } from '../helpers/github-reads.js';
@@ -73,11 +72,12 @@ function filesOf(n: number, answer?: Promise<void>) {
     });
 }
 
-const headsDecided = (n: number) =>
+const headsDecided = async (n: number) =>
   (
-    dbOf(ctx.service.runtime.ledger)
-      .prepare('SELECT head_sha FROM decisions WHERE number = ? ORDER BY seq')
-      .all(n) as { head_sha: string }[]
+    (await ctx.service.runtime.store.reader.all(
+      'SELECT head_sha FROM decisions WHERE number = ? ORDER BY seq',
+      [n],
+    )) as { head_sha: string }[]
   ).map((r) => r.head_sha);
 
 describe('deliveries processed at once across PRs, in order per PR', () => {
@@ -115,7 +115,7 @@ describe('deliveries processed at once across PRs, in order per PR', () => {
     slow.release();
     await ctx.service.github!.drain();
     expect(runs.order).toEqual([sha('1'), sha('3'), sha('a'), sha('b')]);
-    expect(headsDecided(2)).toEqual([sha('a'), sha('b')]);
+    expect(await headsDecided(2)).toEqual([sha('a'), sha('b')]);
   });
 
   it('one delivery id sent twice at the same moment is stored once and decided once', async () => {
@@ -130,7 +130,7 @@ describe('deliveries processed at once across PRs, in order per PR', () => {
     ]);
     expect(answers.map((a) => a.status).sort()).toEqual([200, 202]);
     await ctx.service.github!.drain();
-    expect(headsDecided(2)).toEqual([sha('2')]);
+    expect(await headsDecided(2)).toEqual([sha('2')]);
     expect(runs.order).toEqual([sha('1'), sha('2')]);
   });
 });

@@ -4,7 +4,6 @@
  * fails the check of the PR's real head. Through the real webhook endpoint with signed deliveries.
  */
 import { describe, expect, it } from 'vitest';
-import { dbOf } from '../../src/ledger/ledger.js';
 import { agentPullRequest, examplePayload, file, postWebhook, useGithubService } from '../helpers/github.js';
 import { github } from './pr-fakes.js';
 
@@ -33,11 +32,12 @@ async function send(payload: unknown) {
   await ctx.service.github!.drain();
 }
 
-const headsDecided = () =>
+const headsDecided = async () =>
   (
-    dbOf(ctx.service.runtime.ledger)
-      .prepare('SELECT head_sha FROM decisions WHERE number = ? ORDER BY seq')
-      .all(NUMBER) as { head_sha: string }[]
+    (await ctx.service.runtime.store.reader.all(
+      'SELECT head_sha FROM decisions WHERE number = ? ORDER BY seq',
+      [NUMBER],
+    )) as { head_sha: string }[]
   ).map((r) => r.head_sha);
 
 describe('a late event for an older head', () => {
@@ -50,7 +50,7 @@ describe('a late event for an older head', () => {
 
     await send(event('synchronize', S1, S0));
     expect(gh.calls.slice(calls)).toEqual([]); // no check of S1 written again
-    expect(headsDecided()).toEqual([S1, S2]);
+    expect(await headsDecided()).toEqual([S1, S2]);
 
     await ctx.service.revocations.revoke('docs-bot', 'leaked a key', 'carol');
     await ctx.service.github!.drain();
@@ -74,7 +74,7 @@ describe('a late event for an older head', () => {
     expect((await postWebhook(ctx.service.port, 'pull_request_review', review)).status).toBe(202);
     await ctx.service.github!.drain();
     expect(gh.calls.slice(calls)).toEqual([]);
-    expect(headsDecided()).toEqual([S1, S2]);
+    expect(await headsDecided()).toEqual([S1, S2]);
   });
 
   it('a push back to a commit the PR had (S1->S2->S1) is decided: it continues from the head', async () => {
@@ -82,7 +82,7 @@ describe('a late event for an older head', () => {
     await send(event('opened', S1));
     await send(event('synchronize', S2, S1));
     await send(event('synchronize', S1, S2));
-    expect(headsDecided()).toEqual([S1, S2, S1]);
+    expect(await headsDecided()).toEqual([S1, S2, S1]);
     expect(gh.last(S1)).toMatchObject({ conclusion: 'success' });
   });
 
@@ -93,6 +93,6 @@ describe('a late event for an older head', () => {
     const later = event('synchronize', S1, S0);
     later.pull_request.updated_at = '2030-01-01T00:00:00Z';
     await send(later);
-    expect(headsDecided()).toEqual([S1, S2, S1]);
+    expect(await headsDecided()).toEqual([S1, S2, S1]);
   });
 });

@@ -1,6 +1,5 @@
 import nock from 'nock';
 import { describe, expect, it } from 'vitest';
-import { dbOf } from '../../src/ledger/ledger.js';
 import { Watcher } from '../../src/watchers/watcher.js';
 import {
   API,
@@ -16,12 +15,13 @@ import { github, SHA_A, SHA_B } from './pr-fakes.js';
 const ctx = useGithubService();
 
 const MERGE = 'e'.repeat(40);
-const db = () => dbOf(ctx.service.runtime.ledger);
-const badOutcomes = () =>
-  db()
-    .prepare("SELECT agent_id, payload FROM ledger_entries WHERE type = 'pr.bad_outcome' ORDER BY seq")
-    .all()
-    .map((r: any) => ({ agent: r.agent_id, ...JSON.parse(r.payload) }));
+const reader = () => ctx.service.runtime.store.reader;
+const badOutcomes = async () =>
+  (
+    await reader().all(
+      "SELECT agent_id, payload FROM ledger_entries WHERE type = 'pr.bad_outcome' ORDER BY seq",
+    )
+  ).map((r: any) => ({ agent: r.agent_id, ...JSON.parse(r.payload) }));
 
 /** docs-bot's PR #2, gated and merged as commit MERGE. */
 async function mergedAgentPr() {
@@ -90,14 +90,14 @@ describe('a merged agent PR and its CI results', () => {
     await postWebhook(ctx.service.port, 'pull_request', closed);
     await ctx.service.github!.drain();
 
-    const db = dbOf(ctx.service.runtime.ledger);
-    expect(db.prepare('SELECT type, severity, consequence, budget_charge FROM violations').all()).toEqual([
+    const db = ctx.service.runtime.store.reader;
+    expect(await db.all('SELECT type, severity, consequence, budget_charge FROM violations')).toEqual([
       { type: 'ci_failure', severity: 'low', consequence: 'charge_budget', budget_charge: 1 },
     ]);
     expect(
-      db
-        .prepare("SELECT merged_prs_at_tier, merged_prs_total FROM agent_metrics WHERE agent_id = 'docs-bot'")
-        .get(),
+      await db.get(
+        "SELECT merged_prs_at_tier, merged_prs_total FROM agent_metrics WHERE agent_id = 'docs-bot'",
+      ),
     ).toEqual({
       merged_prs_at_tier: 1,
       merged_prs_total: 1,
@@ -113,7 +113,7 @@ describe('a merged PR made with the Revert button counts against the PR it undoe
     await postWebhook(ctx.service.port, 'pull_request', revert);
     await postWebhook(ctx.service.port, 'pull_request', revert); // a second delivery of the same merge
     await ctx.service.github!.drain();
-    expect(badOutcomes()).toEqual([
+    expect(await badOutcomes()).toEqual([
       {
         agent: 'docs-bot',
         repository: 'Codertocat/Hello-World',
@@ -147,7 +147,7 @@ describe('a merged PR made with the Revert button counts against the PR it undoe
     await mergedAgentPr();
     await postWebhook(ctx.service.port, 'pull_request', revertPr('Reverts Codertocat/Hello-World#2'));
     await ctx.service.github!.drain();
-    expect(badOutcomes()).toEqual([]);
+    expect(await badOutcomes()).toEqual([]);
   });
 
   it('a revert PR naming another repository, or a PR no agent wrote, counts against nobody', async () => {
@@ -157,7 +157,7 @@ describe('a merged PR made with the Revert button counts against the PR it undoe
     const human = revertPr('Reverts Codertocat/Hello-World#7');
     await postWebhook(ctx.service.port, 'pull_request', human);
     await ctx.service.github!.drain();
-    expect(badOutcomes()).toEqual([]);
+    expect(await badOutcomes()).toEqual([]);
   });
 });
 
@@ -179,7 +179,7 @@ describe('a git revert pushed to the default branch counts against the PR it und
     ];
     await postWebhook(ctx.service.port, 'push', push);
     await ctx.service.github!.drain();
-    expect(badOutcomes()).toEqual([]);
+    expect(await badOutcomes()).toEqual([]);
   });
 
   it('a git revert pushed to the default branch counts; one on another branch, or of a human PR, does not', async () => {
@@ -203,12 +203,10 @@ describe('a git revert pushed to the default branch counts against the PR it und
     push.commits = [{ id: 'f'.repeat(40), message: `Revert "x"\n\nThis reverts commit ${'9'.repeat(40)}.` }];
     await postWebhook(ctx.service.port, 'push', push);
     await ctx.service.github!.drain();
-    expect(badOutcomes()).toEqual([]);
-    const pushes = db()
-      .prepare(
-        "SELECT COUNT(*) AS n FROM ledger_entries WHERE type = 'delivery.received' AND json_extract(payload, '$.event') = 'push'",
-      )
-      .get();
+    expect(await badOutcomes()).toEqual([]);
+    const pushes = await reader().get(
+      "SELECT COUNT(*) AS n FROM ledger_entries WHERE type = 'delivery.received' AND json_extract(payload, '$.event') = 'push'",
+    );
     expect(pushes).toEqual({ n: 1 }); // only the revert of a commit no agent wrote was stored
 
     push.commits = [
@@ -222,7 +220,7 @@ describe('a git revert pushed to the default branch counts against the PR it und
     ];
     await postWebhook(ctx.service.port, 'push', push);
     await ctx.service.github!.drain();
-    expect(badOutcomes()).toMatchObject([
+    expect(await badOutcomes()).toMatchObject([
       { agent: 'docs-bot', number: 2, evidence: 'reverted by commit fffffff' },
     ]);
   });
@@ -238,12 +236,12 @@ describe('CI failing on the default branch at a merge counts against the merged 
     ])
       await postWebhook(ctx.service.port, 'check_suite', suite);
     await ctx.service.github!.drain();
-    expect(badOutcomes()).toEqual([]);
+    expect(await badOutcomes()).toEqual([]);
 
     await postWebhook(ctx.service.port, 'check_suite', suiteOn('master', MERGE));
     await postWebhook(ctx.service.port, 'check_suite', suiteOn('master', MERGE));
     await ctx.service.github!.drain();
-    expect(badOutcomes()).toEqual([
+    expect(await badOutcomes()).toEqual([
       {
         agent: 'docs-bot',
         repository: 'Codertocat/Hello-World',
@@ -259,11 +257,11 @@ describe('CI failing on the default branch at a merge counts against the merged 
     await postWebhook(ctx.service.port, 'workflow_run', workflowOn('master', MERGE, 'success'));
     await postWebhook(ctx.service.port, 'workflow_run', workflowOn('feature', MERGE));
     await ctx.service.github!.drain();
-    expect(badOutcomes()).toEqual([]);
+    expect(await badOutcomes()).toEqual([]);
 
     await postWebhook(ctx.service.port, 'workflow_run', workflowOn('master', MERGE, 'timed_out'));
     await ctx.service.github!.drain();
-    expect(badOutcomes()).toEqual([
+    expect(await badOutcomes()).toEqual([
       {
         agent: 'docs-bot',
         repository: 'Codertocat/Hello-World',

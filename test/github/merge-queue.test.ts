@@ -1,6 +1,5 @@
 import nock from 'nock';
 import { describe, expect, it } from 'vitest';
-import { dbOf } from '../../src/ledger/ledger.js';
 import {
   API,
   agentPullRequest,
@@ -104,10 +103,11 @@ describe('merge queues', () => {
       output: { title: 'PR #2 has not passed Agent Governance' },
     });
     expect(check.output.summary).toContain('| #2 | `docs-bot` | ❌ agent `docs-bot` is revoked |');
-    const recorded = dbOf(ctx.service.runtime.ledger)
-      .prepare("SELECT payload FROM ledger_entries WHERE type = 'merge_group.checked'")
-      .all()
-      .map((r: any) => JSON.parse(r.payload));
+    const recorded = (
+      await ctx.service.runtime.store.reader.all(
+        "SELECT payload FROM ledger_entries WHERE type = 'merge_group.checked'",
+      )
+    ).map((r: any) => JSON.parse(r.payload));
     expect(recorded).toMatchObject([
       {
         repository: 'Codertocat/Hello-World',

@@ -1,6 +1,5 @@
 import nock from 'nock';
 import { expect, it } from 'vitest';
-import { dbOf } from '../../src/ledger/ledger.js';
 import { API, agentPullRequest, file, githubApi, postWebhook, useGithubService } from '../helpers/github.js';
 import { REPO } from '../helpers/github-reads.js';
 
@@ -92,20 +91,20 @@ it('GitHub answering 502 and 403 rate limits for a while: nothing lost, every ch
   }
   await ctx.service.github!.drain(15_000);
 
-  const db = dbOf(ctx.service.runtime.ledger);
-  expect(
-    db.prepare("SELECT COUNT(*) AS n FROM ledger_entries WHERE type = 'delivery.received'").get(),
-  ).toEqual({ n: 3 });
-  expect(
-    db.prepare('SELECT number, COUNT(*) AS n FROM decisions GROUP BY number ORDER BY number').all(),
-  ).toEqual([
-    { number: 2, n: 1 },
-    { number: 3, n: 1 },
-    { number: 4, n: 1 },
-  ]);
-  expect(db.prepare("SELECT COUNT(*) AS n FROM inbox WHERE status = 'done'").get()).toEqual({ n: 3 });
-  expect(db.prepare("SELECT COUNT(*) AS n FROM outbox WHERE status != 'delivered'").get()).toEqual({ n: 0 });
-  const retried = db.prepare('SELECT SUM(attempts) AS n FROM inbox').get() as { n: number };
+  const db = ctx.service.runtime.store.reader;
+  expect(await db.get("SELECT COUNT(*) AS n FROM ledger_entries WHERE type = 'delivery.received'")).toEqual({
+    n: 3,
+  });
+  expect(await db.all('SELECT number, COUNT(*) AS n FROM decisions GROUP BY number ORDER BY number')).toEqual(
+    [
+      { number: 2, n: 1 },
+      { number: 3, n: 1 },
+      { number: 4, n: 1 },
+    ],
+  );
+  expect(await db.get("SELECT COUNT(*) AS n FROM inbox WHERE status = 'done'")).toEqual({ n: 3 });
+  expect(await db.get("SELECT COUNT(*) AS n FROM outbox WHERE status != 'delivered'")).toEqual({ n: 0 });
+  const retried = (await db.get('SELECT SUM(attempts) AS n FROM inbox')) as { n: number };
   expect(retried.n).toBeGreaterThan(3);
   for (const { sha } of prs) {
     expect(bodies[sha]!.at(-1)).toMatchObject({ status: 'completed', conclusion: 'success' });

@@ -1,6 +1,5 @@
 import nock from 'nock';
 import { describe, expect, it } from 'vitest';
-import { dbOf } from '../../src/ledger/ledger.js';
 import { API, agentPullRequest, file, postWebhook, useGithubService } from '../helpers/github.js';
 import { REPO } from '../helpers/github-reads.js';
 import { builderPr, github, review, SHA_A, SHA_B } from './pr-fakes.js';
@@ -26,9 +25,9 @@ describe('approvals are receipts for one head commit', () => {
     await postWebhook(ctx.service.port, 'pull_request', builderPr('synchronize', SHA_B));
     await ctx.service.github!.drain();
     expect(gh.last(SHA_B)).toMatchObject({ conclusion: 'action_required' });
-    const approvals = dbOf(ctx.service.runtime.ledger)
-      .prepare('SELECT approver, verdict, head_sha FROM approvals ORDER BY seq')
-      .all();
+    const approvals = await ctx.service.runtime.store.reader.all(
+      'SELECT approver, verdict, head_sha FROM approvals ORDER BY seq',
+    );
     expect(approvals).toEqual([
       { approver: 'mallory', verdict: 'approve', head_sha: SHA_A },
       { approver: 'alice', verdict: 'approve', head_sha: SHA_A },
@@ -56,11 +55,11 @@ describe('reconciliation', () => {
     await ctx.service.github!.reconcileNow();
     await ctx.service.github!.drain();
     expect(gh.last(SHA_A)).toMatchObject({ conclusion: 'success' });
-    const count = () =>
-      (dbOf(ctx.service.runtime.ledger).prepare('SELECT COUNT(*) AS n FROM decisions').get() as { n: number })
+    const count = async () =>
+      ((await ctx.service.runtime.store.reader.get('SELECT COUNT(*) AS n FROM decisions')) as { n: number })
         .n;
-    expect(count()).toBe(1);
+    expect(await count()).toBe(1);
     await ctx.service.github!.reconcileNow();
-    expect(count()).toBe(1);
+    expect(await count()).toBe(1);
   });
 });

@@ -1,6 +1,5 @@
 import nock from 'nock';
 import { describe, expect, it } from 'vitest';
-import { dbOf } from '../../src/ledger/ledger.js';
 import { API, agentPullRequest, file, githubApi, postWebhook, useGithubService } from '../helpers/github.js';
 
 const REPO = '/repos/Codertocat/Hello-World';
@@ -51,9 +50,7 @@ describe('an agent PR gets an Agent Governance check', () => {
     expect(bodies[0].output.summary).toContain(
       '| `docs-bot` | authenticated (author docs-bot[bot]) | T1 operator | 1 files, 1 lines | built-in default template (no policy file) |',
     );
-    const decision = dbOf(ctx.service.runtime.ledger)
-      .prepare('SELECT outcome, agent_id FROM decisions')
-      .all();
+    const decision = await ctx.service.runtime.store.reader.all('SELECT outcome, agent_id FROM decisions');
     expect(decision).toEqual([{ outcome: 'allow', agent_id: 'docs-bot' }]);
   });
 
@@ -78,8 +75,8 @@ describe('an agent PR gets an Agent Governance check', () => {
         message: 'looks like a AWS access key id; remove it and rotate the credential',
       },
     ]);
-    const db = dbOf(ctx.service.runtime.ledger);
-    expect(db.prepare('SELECT type, severity, consequence FROM violations').all()).toEqual([
+    const db = ctx.service.runtime.store.reader;
+    expect(await db.all('SELECT type, severity, consequence FROM violations')).toEqual([
       { type: 'secret_exposure', severity: 'critical', consequence: 'revoke' },
     ]);
     expect(await ctx.service.runtime.state.getRevokeSignal('docs-bot')).toMatchObject({

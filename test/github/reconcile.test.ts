@@ -3,7 +3,6 @@
  * approvers costs the sweep no call and no ledger entry until something it depends on changes.
  */
 import { describe, expect, it } from 'vitest';
-import { dbOf } from '../../src/ledger/ledger.js';
 import { agentPullRequest, file, githubApi, postWebhook, useGithubService } from '../helpers/github.js';
 import { useGithubCalls } from '../helpers/github-calls.js';
 import { REPO } from '../helpers/github-reads.js';
@@ -19,13 +18,11 @@ const SWEEP = [
   'GET /installation/repositories?per_page=100',
   `GET ${REPO}/pulls?state=open&per_page=100`,
 ];
-const db = () => dbOf(ctx.service.runtime.ledger);
+const reader = () => ctx.service.runtime.store.reader;
 const decisions = () =>
-  db()
-    .prepare(
-      "SELECT json_extract(payload, '$.outcome') AS outcome FROM ledger_entries WHERE type = 'decision.recorded'",
-    )
-    .all();
+  reader().all(
+    "SELECT json_extract(payload, '$.outcome') AS outcome FROM ledger_entries WHERE type = 'decision.recorded'",
+  );
 
 /** GitHub's answers to `times` sweeps: one installation, one repository, PR #2 open at SHA. */
 function sweeps(times: number) {
@@ -72,14 +69,14 @@ describe('the sweep over a PR waiting for approval', () => {
     for (let i = 0; i < 3; i++) await ctx.service.github!.reconcileNow();
     await ctx.service.github!.drain();
     expect(gh.take()).toEqual([...SWEEP, ...SWEEP, ...SWEEP]);
-    expect(decisions()).toEqual([{ outcome: 'require_approval' }]);
+    expect(await decisions()).toEqual([{ outcome: 'require_approval' }]);
     expect(bodies).toEqual([expect.objectContaining({ status: 'completed', conclusion: 'action_required' })]);
   });
 
   it('an approval recorded while GitHub could not be told makes it stale: the next sweep decides and updates the check', async () => {
     await waitingPr();
     const decided = JSON.parse(
-      (db().prepare("SELECT payload FROM ledger_entries WHERE type = 'decision.recorded'").get() as any)
+      ((await reader().get("SELECT payload FROM ledger_entries WHERE type = 'decision.recorded'")) as any)
         .payload,
     );
     await ctx.service.runtime.governance.record([
@@ -116,7 +113,7 @@ describe('the sweep over a PR waiting for approval', () => {
       `GET ${REPO}/pulls/2/files?per_page=100`,
       `PATCH ${REPO}/check-runs/700`,
     ]);
-    expect(decisions()).toEqual([{ outcome: 'require_approval' }, { outcome: 'allow' }]);
+    expect(await decisions()).toEqual([{ outcome: 'require_approval' }, { outcome: 'allow' }]);
     expect(bodies).toEqual([expect.objectContaining({ status: 'completed', conclusion: 'success' })]);
   });
 });

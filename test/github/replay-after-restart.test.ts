@@ -2,7 +2,6 @@ import { join } from 'node:path';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import type { RunningService } from '../../src/app/service.js';
-import { dbOf } from '../../src/ledger/ledger.js';
 import { tempDir } from '../helpers/agov.js';
 import { examplePayload, githubApi, postWebhook, startGithubService } from '../helpers/github.js';
 
@@ -33,10 +32,9 @@ it('a GitHub delivery replayed after a restart is recognised by its id and not s
   const replay = await postWebhook(service.port, 'pull_request', payload, { deliveryId });
   expect(replay.status).toBe(200);
   expect(await replay.json()).toEqual({ ok: true, duplicate: true });
-  const received = dbOf(service.runtime.ledger)
-    .prepare(
-      "SELECT count(*) AS n FROM ledger_entries WHERE type = 'delivery.received' AND json_extract(payload, '$.deliveryId') = ?",
-    )
-    .get(deliveryId) as { n: number };
+  const received = (await service.runtime.store.reader.get(
+    "SELECT count(*) AS n FROM ledger_entries WHERE type = 'delivery.received' AND json_extract(payload, '$.deliveryId') = ?",
+    [deliveryId],
+  )) as { n: number };
   expect(received.n).toBe(1);
 });

@@ -6,7 +6,6 @@
  * worker held by hand behind an event that runs alone (no timers).
  */
 import { describe, expect, it } from 'vitest';
-import { dbOf } from '../../src/ledger/ledger.js';
 import {
   agentPullRequest,
   examplePayload,
@@ -78,16 +77,15 @@ function reads(files: Record<number, number>) {
 }
 
 const decided = (n: number) =>
-  dbOf(ctx.service.runtime.ledger)
-    .prepare(
-      "SELECT d.head_sha AS head, json_extract(e.payload, '$.title') AS title FROM decisions d JOIN ledger_entries e ON e.seq = d.seq WHERE d.number = ? ORDER BY d.seq",
-    )
-    .all(n);
+  ctx.service.runtime.store.reader.all(
+    "SELECT d.head_sha AS head, json_extract(e.payload, '$.title') AS title FROM decisions d JOIN ledger_entries e ON e.seq = d.seq WHERE d.number = ? ORDER BY d.seq",
+    [n],
+  );
 
 const inboxStatuses = () =>
-  dbOf(ctx.service.runtime.ledger)
-    .prepare("SELECT status, COUNT(*) AS n FROM inbox WHERE event = 'pull_request' GROUP BY status")
-    .all();
+  ctx.service.runtime.store.reader.all(
+    "SELECT status, COUNT(*) AS n FROM inbox WHERE event = 'pull_request' GROUP BY status",
+  );
 
 async function replay(body: string, times: number) {
   const answers = await Promise.all(
@@ -105,17 +103,17 @@ describe('one signed delivery replayed under fresh ids', () => {
     expect((await postWebhook(ctx.service.port, 'pull_request', pullRequest(3, sha('3')))).status).toBe(202);
     release();
     await ctx.service.github!.drain();
-    expect(decided(2)).toEqual([{ head: sha('2'), title: expect.any(String) }]);
-    expect(decided(3)).toHaveLength(1);
+    expect(await decided(2)).toEqual([{ head: sha('2'), title: expect.any(String) }]);
+    expect(await decided(3)).toHaveLength(1);
     expect(created.sort()).toEqual([sha('2'), sha('3')]);
-    expect(inboxStatuses()).toEqual([{ status: 'done', n: COPIES + 1 }]);
+    expect(await inboxStatuses()).toEqual([{ status: 'done', n: COPIES + 1 }]);
 
     // Sent again once it is decided: nothing read from GitHub, nothing recorded.
     gh.take();
     await replay(body, COPIES);
     await ctx.service.github!.drain();
     expect(gh.take()).toEqual([]);
-    expect(decided(2)).toHaveLength(1);
+    expect(await decided(2)).toHaveLength(1);
   });
 
   it('the PR is decided once, for the newest delivery waiting: an edit behind the copies wins', async () => {
@@ -127,7 +125,7 @@ describe('one signed delivery replayed under fresh ids', () => {
     expect((await postWebhook(ctx.service.port, 'pull_request', edited)).status).toBe(202);
     release();
     await ctx.service.github!.drain();
-    expect(decided(2)).toEqual([{ head: sha('2'), title: 'the edited title' }]);
+    expect(await decided(2)).toEqual([{ head: sha('2'), title: 'the edited title' }]);
   });
 
   it('a push to a new head and an edit at the same head and instant are still decided', async () => {
@@ -144,7 +142,7 @@ describe('one signed delivery replayed under fresh ids', () => {
     pushed.before = sha('2');
     expect((await postWebhook(ctx.service.port, 'pull_request', pushed)).status).toBe(202);
     await ctx.service.github!.drain();
-    expect(decided(2).map((d: any) => [d.head, d.title])).toEqual([
+    expect((await decided(2)).map((d: any) => [d.head, d.title])).toEqual([
       [sha('2'), expect.any(String)],
       [sha('2'), 'the edited title'],
       [sha('4'), expect.any(String)],
@@ -166,9 +164,9 @@ describe('one signed review replayed under fresh ids', () => {
       await ctx.service.github!.drain();
     }
     expect(fake.last(SHA_A)).toMatchObject({ conclusion: 'success' });
-    const db = dbOf(ctx.service.runtime.ledger);
-    expect(db.prepare('SELECT approver FROM approvals').all()).toEqual([{ approver: 'alice' }]);
-    expect(db.prepare('SELECT outcome FROM decisions ORDER BY seq').all()).toEqual([
+    const db = ctx.service.runtime.store.reader;
+    expect(await db.all('SELECT approver FROM approvals')).toEqual([{ approver: 'alice' }]);
+    expect(await db.all('SELECT outcome FROM decisions ORDER BY seq')).toEqual([
       { outcome: 'require_approval' },
       { outcome: 'allow' },
     ]);

@@ -1,6 +1,5 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { dbOf } from '../../src/ledger/ledger.js';
 import {
   agentPullRequest,
   file,
@@ -13,10 +12,10 @@ import { checkRuns, prReads } from '../helpers/github-reads.js';
 
 const ctx = useGithubService();
 
-const deliveries = () =>
-  dbOf(ctx.service.runtime.ledger)
-    .prepare("SELECT COUNT(*) AS n FROM ledger_entries WHERE type = 'delivery.received'")
-    .get() as { n: number };
+const deliveries = async () =>
+  (await ctx.service.runtime.store.reader.get(
+    "SELECT COUNT(*) AS n FROM ledger_entries WHERE type = 'delivery.received'",
+  )) as { n: number };
 
 describe('the webhook endpoint refuses what it cannot trust, and records nothing', () => {
   it.each([
@@ -32,7 +31,7 @@ describe('the webhook endpoint refuses what it cannot trust, and records nothing
     const res = await postWebhook(ctx.service.port, 'pull_request', agentPullRequest(), options);
     expect(res.status).toBe(status);
     expect(await res.json()).toMatchObject({ error });
-    expect(deliveries().n).toBe(0);
+    expect((await deliveries()).n).toBe(0);
     expect(ctx.service.github!.pendingDeliveries()).toBe(0);
   });
 
@@ -62,7 +61,7 @@ describe('the webhook endpoint refuses what it cannot trust, and records nothing
     const res = await postTitleBytes([0x78, 0xff, 0x79], [0x78, 0xef, 0xbf, 0xbd, 0x79]);
     expect(res.status).toBe(401);
     expect(res.body).toMatchObject({ error: 'bad_signature' });
-    expect(deliveries().n).toBe(0);
+    expect((await deliveries()).n).toBe(0);
   });
 
   it.each([
@@ -75,7 +74,7 @@ describe('the webhook endpoint refuses what it cannot trust, and records nothing
       expect(res.status).toBe(400);
       expect(res.body.error).toBe('bad_body');
       expect(res.body.message).toMatch(/UTF-8/);
-      expect(deliveries().n).toBe(0);
+      expect((await deliveries()).n).toBe(0);
     },
   );
 
@@ -94,7 +93,7 @@ describe('the webhook endpoint refuses what it cannot trust, and records nothing
     });
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ error: 'bad_body' });
-    expect(deliveries().n).toBe(0);
+    expect((await deliveries()).n).toBe(0);
   });
 
   it('a payload of the wrong shape', async () => {
@@ -110,7 +109,7 @@ describe('the webhook endpoint refuses what it cannot trust, and records nothing
     const noInstallation = agentPullRequest();
     delete noInstallation.installation;
     expect((await postWebhook(ctx.service.port, 'pull_request', noInstallation)).status).toBe(400);
-    expect(deliveries().n).toBe(0);
+    expect((await deliveries()).n).toBe(0);
   });
 
   it('answers ping, ignores events it does not handle, and processes a redelivery once', async () => {
@@ -130,8 +129,8 @@ describe('the webhook endpoint refuses what it cannot trust, and records nothing
     expect(await again.json()).toEqual({ ok: true, duplicate: true });
     await ctx.service.github!.drain();
     expect(scope.isDone()).toBe(true);
-    expect(deliveries().n).toBe(1);
-    const decisions = dbOf(ctx.service.runtime.ledger).prepare('SELECT COUNT(*) AS n FROM decisions').get();
+    expect((await deliveries()).n).toBe(1);
+    const decisions = await ctx.service.runtime.store.reader.get('SELECT COUNT(*) AS n FROM decisions');
     expect(decisions).toEqual({ n: 1 });
   });
 });
@@ -159,9 +158,7 @@ describe('the policy comes from the default branch', () => {
     expect(final.output.annotations).toContainEqual(
       expect.objectContaining({ path: '.github/agent-governance.yml', title: 'Governance config changed' }),
     );
-    const violations = dbOf(ctx.service.runtime.ledger)
-      .prepare('SELECT type, severity FROM violations')
-      .all();
+    const violations = await ctx.service.runtime.store.reader.all('SELECT type, severity FROM violations');
     expect(violations).toContainEqual({ type: 'policy_config_tampering', severity: 'critical' });
   });
 

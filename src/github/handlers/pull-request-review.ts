@@ -1,6 +1,6 @@
 import type { Probot, ProbotOctokit } from 'probot';
 import { diffHash } from '../../core/policy/evaluate.js';
-import { reviewRecorded } from '../../ledger/queries/approvals.js';
+import { approvalsAsync } from '../../ledger/queries/approvals.js';
 import { gatherFacts } from '../gather-facts.js';
 import { loadPolicy } from '../load-policy.js';
 import { type PullRequestTarget, targetOf } from '../pull-request-target.js';
@@ -26,7 +26,14 @@ export function registerPullRequestReviewHandler(app: Probot, deps: HandlerDeps)
     // delivery retried after its evaluation failed is decided.
     if (
       vote.reviewId === undefined ||
-      !reviewRecorded(deps.governance.ledger, { ...vote, reviewId: vote.reviewId })
+      !(await approvalsAsync.reviewRecorded(
+        deps.governance.store.reader,
+        vote.repository,
+        vote.number,
+        vote.approver,
+        vote.verdict,
+        vote.reviewId,
+      ))
     )
       await recordReview(deps, context.octokit, target, vote);
     await deps.gate.evaluate(context.octokit, target, 'pull_request_review.submitted', deps.seq(context.id));
