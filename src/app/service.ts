@@ -175,14 +175,15 @@ async function serve(
   return { agentRuntime, agentApi, health, server, port };
 }
 
-function queueDepths(runtime: Runtime, integrations: Integrations): Record<string, number> {
-  const outbox = runtime.ledger.outbox;
-  return {
-    inbox: integrations.github?.pendingDeliveries() ?? 0,
-    'outbox.github': outbox.pendingCount('github'),
-    'outbox.slack': outbox.pendingCount('slack'),
-    'outbox.vault': outbox.pendingCount('vault'),
-  };
+async function queueDepths(runtime: Runtime, integrations: Integrations): Promise<Record<string, number>> {
+  const { outbox } = runtime.store;
+  const [inbox, github, slack, vault] = await Promise.all([
+    integrations.github?.pendingDeliveries() ?? 0,
+    outbox.pendingCount('github'),
+    outbox.pendingCount('slack'),
+    outbox.pendingCount('vault'),
+  ]);
+  return { inbox, 'outbox.github': github, 'outbox.slack': slack, 'outbox.vault': vault };
 }
 
 async function listen(server: Server, env: Env): Promise<number> {

@@ -2,7 +2,8 @@ import type { CircuitBreakerPolicy } from 'cockatiel';
 import type { Probot } from 'probot';
 import type { Governance } from '../governance/governance.js';
 import { DeliveryLoop } from '../integrations/delivery-loop.js';
-import { Inbox } from '../ledger/inbox.js';
+import type { InboxQueue } from '../ledger/inbox-queue.js';
+import { processClaimer } from '../platform/claimer.js';
 import { systemClock } from '../platform/clock.js';
 import type { Route } from '../platform/http-server.js';
 import type { Logger } from '../platform/logger.js';
@@ -23,6 +24,9 @@ import { WebhookPressure } from './webhook-pressure.js';
 import { createWebhookReceiver, githubBodyBudget } from './webhook-receiver.js';
 import { pullRequestSchema } from './webhook-schemas.js';
 
+/** How long a replica holds a stored delivery it works on before another may take it over. */
+const INBOX_LEASE_MS = 60_000;
+
 export const WEBHOOK_PATH = '/api/github/webhooks';
 
 export interface GithubIntegrationOptions {
@@ -32,6 +36,8 @@ export interface GithubIntegrationOptions {
   runsPeriodicWork?: () => boolean;
   retry?: { initialMs: number; maxMs: number };
   breaker?: { halfOpenAfterMs: number; consecutiveFailures: number };
+  /** Who this replica's inbox worker claims stored deliveries as (default: a name of this process's own). */
+  claimer?: string;
   /** A decision slower than this shows `in_progress` before its final check run (default 1 s). */
   inProgressAfterMs?: number;
   /**
@@ -56,7 +62,7 @@ export class GithubIntegration {
   readonly rateLimits = new RateLimits();
   /** The unsigned webhook bodies being read. */
   readonly bodies: BodyBudget;
-  private readonly inbox: Inbox;
+  private readonly inbox: InboxQueue;
   private readonly inboxPump: Pump;
   private readonly delivery: DeliveryLoop;
   private readonly reconcilePump: Pump;
@@ -74,7 +80,8 @@ export class GithubIntegration {
     this.publicUrl = config.publicUrl ?? null;
     this.breaker = createBreaker(options.breaker ?? { halfOpenAfterMs: 10_000, consecutiveFailures: 5 });
     this.probot = createProbot(config, logger, this.rateLimits);
-    this.inbox = new Inbox(governance.ledger);
+    // Deliveries this replica holds are its own again after a restart (the same name).
+    this.inbox = governance.store.inbox.queue(options.claimer ?? processClaimer(), INBOX_LEASE_MS);
     const pressure = new WebhookPressure();
     const onError = (error: unknown) => logger.error({ err: error }, 'GitHub worker failed; will retry');
     this.worker = new InboxWorker({
@@ -116,7 +123,7 @@ export class GithubIntegration {
       handler: createWebhookReceiver({
         bodies: this.bodies,
         secret: config.webhookSecret,
-        inbox: this.inbox,
+        inbox: governance.store.inbox,
         logger,
         pressure,
         onAccepted: () => (this.worker.running ? this.worker.notify() : this.inboxPump.kick()),
@@ -163,11 +170,7 @@ export class GithubIntegration {
     for (let i = 0; i < 100; i++) {
       await this.inboxPump.runNow();
       await this.delivery.pump.runNow();
-      if (
-        this.inbox.due('github', 1).length === 0 &&
-        this.governance.ledger.outbox.dueFor('github', 1).length === 0
-      )
-        return;
+      if (!(await this.inbox.anyDue('github')) && !(await this.anyCallDue())) return;
     }
   }
 
@@ -178,10 +181,8 @@ export class GithubIntegration {
     const deadline = systemClock.ms() + timeoutMs;
     while (systemClock.ms() < deadline) {
       await this.settle();
-      if (
-        this.inbox.pendingCount('github') === 0 &&
-        this.governance.ledger.outbox.pendingCount('github') === 0
-      )
+      const { outbox } = this.governance.store;
+      if ((await this.inbox.pendingCount('github')) === 0 && (await outbox.pendingCount('github')) === 0)
         return;
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -225,8 +226,13 @@ export class GithubIntegration {
     this.delivery.pump.kick();
   }
 
-  pendingDeliveries(): number {
+  pendingDeliveries(): Promise<number> {
     return this.inbox.pendingCount('github');
+  }
+
+  /** Whether a call to GitHub waits in the outbox that could go out now. */
+  private async anyCallDue(): Promise<boolean> {
+    return this.governance.store.outbox.anyDue('github');
   }
 
   /** Processes the stored deliveries now (serialised with the pump's runs). */

@@ -1,7 +1,8 @@
 import type { CircuitBreakerPolicy } from 'cockatiel';
 import type { Probot } from 'probot';
 import { describe, unwrap } from '../integrations/delivery-loop.js';
-import type { DueDelivery, Inbox, InboxDelivery } from '../ledger/inbox.js';
+import type { DueDelivery, InboxDelivery } from '../ledger/inbox.js';
+import type { InboxQueue } from '../ledger/inbox-queue.js';
 import type { Logger } from '../platform/logger.js';
 import { BrokenCircuitError, isRefusedInput, isTransient, retryAt } from '../platform/resilience.js';
 import type { WebhookPressure } from './webhook-pressure.js';
@@ -40,7 +41,7 @@ export class InboxWorker {
 
   constructor(
     private readonly o: {
-      inbox: Inbox;
+      inbox: InboxQueue;
       probot: Probot;
       breaker: CircuitBreakerPolicy;
       logger: Logger;
@@ -69,7 +70,7 @@ export class InboxWorker {
   async run(): Promise<void> {
     this.breakerOpen = false;
     for (;;) {
-      const holdMs = this.breakerOpen ? 0 : this.start();
+      const holdMs = this.breakerOpen ? 0 : await this.start();
       if (this.inFlight.size === 0 && holdMs === 0) return;
       const woken = new Promise<void>((resolve) => {
         this.wake = resolve;
@@ -93,19 +94,19 @@ export class InboxWorker {
    * Starts what may start now, in the inbox's order; answers how long to wait (ms) before more
    * may start while senders press, or 0.
    */
-  private start(): number {
+  private async start(): Promise<number> {
     const pressed = this.o.pressure?.pressed() ?? false;
     if (pressed && this.lastStart + TRICKLE_MS > Date.now()) return this.lastStart + TRICKLE_MS - Date.now();
     const limit = pressed ? WHILE_PRESSED : (this.o.concurrency ?? INBOX_CONCURRENCY);
     if (this.inFlight.size >= limit || this.isBarrierRunning()) return 0;
     const taken = new Set([...this.inFlight.values()].map((f) => f.key));
     let heldBack = false;
-    for (const delivery of this.o.inbox.dueHeads('github', limit + this.inFlight.size)) {
+    for (const delivery of await this.o.inbox.dueHeads('github', limit + this.inFlight.size)) {
       if (this.inFlight.has(delivery.deliveryId)) continue;
-      const key = this.keyOf(delivery);
+      const key = await this.keyOf(delivery);
       if (key === null) {
         // Alone: once everything before it is done.
-        if (this.inFlight.size === 0 && !heldBack) this.begin(delivery, null);
+        if (this.inFlight.size === 0 && !heldBack) await this.begin(delivery, null);
         return 0;
       }
       if (taken.has(key)) {
@@ -113,18 +114,18 @@ export class InboxWorker {
         continue;
       }
       taken.add(key);
-      this.begin(delivery, key);
+      await this.begin(delivery, key);
       if (this.inFlight.size >= limit) return 0;
     }
     return 0;
   }
 
   /** The PR a delivery concerns (its events keep their order), or null: an event that runs alone. */
-  private keyOf({ deliveryId, event }: DueDelivery): string | null {
+  private async keyOf({ deliveryId, event }: DueDelivery): Promise<string | null> {
     if (!PER_PULL_REQUEST.has(event)) return null;
     if (!this.keys.has(deliveryId)) {
       if (this.keys.size > 10_000) this.keys.clear(); // only a cache: read again when needed
-      this.keys.set(deliveryId, this.o.inbox.pullRequestOf(deliveryId));
+      this.keys.set(deliveryId, await this.o.inbox.pullRequestOf(deliveryId));
     }
     return this.keys.get(deliveryId) ?? null;
   }
@@ -134,9 +135,9 @@ export class InboxWorker {
     return false;
   }
 
-  private begin(due: DueDelivery, key: string | null): void {
+  private async begin(due: DueDelivery, key: string | null): Promise<void> {
     // The same work asked for again while this waited: done once, for the newest delivery.
-    const delivery = this.o.inbox.pending(this.o.inbox.coalesce(due.deliveryId));
+    const delivery = await this.o.inbox.take(due.deliveryId);
     if (!delivery) return;
     this.lastStart = Date.now();
     const done = this.process(delivery).finally(() => {
@@ -154,12 +155,12 @@ export class InboxWorker {
       await breaker.execute(() =>
         probot.receive({ id: delivery.deliveryId, name: delivery.event, payload: delivery.payload } as never),
       );
-      inbox.markDone(delivery.deliveryId);
+      await inbox.markDone(delivery.deliveryId);
     } catch (error) {
       const cause = unwrap(error);
       if (isTransient(cause)) {
         const at = retryAt(cause, delivery.attempts + 1, Date.now(), this.o.retry);
-        inbox.markRetry(delivery.deliveryId, describe(cause), at);
+        await inbox.markRetry(delivery.deliveryId, describe(cause), at);
         logger.warn(
           { deliveryId: delivery.deliveryId, retryAt: at.toISOString(), err: describe(cause) },
           'GitHub unavailable; delivery will be processed again',
@@ -169,13 +170,13 @@ export class InboxWorker {
       } else if (isRefusedInput(cause)) {
         // The delivery itself cannot be recorded: kept with the reason, never processed again.
         const reason = refusalOf(cause);
-        inbox.markFailed(delivery.deliveryId, reason);
+        await inbox.markFailed(delivery.deliveryId, reason);
         logger.error(
           { deliveryId: delivery.deliveryId, event: delivery.event, err: reason },
           'delivery refused: it cannot be recorded',
         );
       } else {
-        inbox.markFailed(delivery.deliveryId, describe(cause));
+        await inbox.markFailed(delivery.deliveryId, describe(cause));
         logger.error({ deliveryId: delivery.deliveryId, err: cause }, 'delivery could not be processed');
       }
     }

@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { createHmac, createSecretKey, type KeyObject, timingSafeEqual } from 'node:crypto';
-import type { Inbox } from '../ledger/inbox.js';
+import type { AsyncInbox } from '../ledger/async-ledger.js';
 import type { OutboxMessageInput } from '../ledger/outbox.js';
 import { type Handler, sendJson } from '../platform/http-server.js';
 import type { Logger } from '../platform/logger.js';
@@ -28,7 +28,7 @@ export const githubBodyBudget = (limits: Partial<BodyReadLimits> = {}, now?: () 
 
 export interface WebhookReceiverOptions {
   secret: string;
-  inbox: Inbox;
+  inbox: Pick<AsyncInbox, 'record'>;
   logger: Logger;
   /** Called after a delivery is stored and answered: start processing it. */
   onAccepted: () => void;
@@ -157,7 +157,7 @@ async function store(
   d: { event: string; deliveryId: string; data: unknown },
 ): Promise<void> {
   const data = d.data as { action?: string; repository?: { full_name: string } };
-  const entry = await options.inbox.acceptSoon({
+  const entry = await options.inbox.record({
     source: 'github',
     deliveryId: d.deliveryId,
     event: d.event,

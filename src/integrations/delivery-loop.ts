@@ -7,11 +7,10 @@
  * the delivery establishes (a revocation effect), in one ledger transaction — or schedules a retry
  * with backoff.
  */
-import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
 import type { CircuitBreakerPolicy } from 'cockatiel';
 import type { AsyncLedger, DecideEntries, OutboxClaimOptions } from '../ledger/async-ledger.js';
 import type { OutboxMessage, OutboxTarget } from '../ledger/outbox.js';
+import { processClaimer } from '../platform/claimer.js';
 import type { Logger } from '../platform/logger.js';
 import { Pump } from '../platform/pump.js';
 import { BrokenCircuitError, isTransient, retryAt } from '../platform/resilience.js';
@@ -91,7 +90,7 @@ export class DeliveryLoop {
   ) {
     this.now = options.now ?? Date.now;
     this.leaseMs = options.leaseMs ?? 300_000;
-    this.claimer = options.claimer ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    this.claimer = options.claimer ?? processClaimer();
     // What this claimer held before a restart is its own again at once, not after the lease.
     this.running = store.outbox.release(this.claimer).then(
       () => undefined,

@@ -1,4 +1,5 @@
 import type { LedgerEntry, LedgerEntryInput } from '../core/ledger-entries.js';
+import type { InboxQueue } from './inbox-queue.js';
 import type { LedgerHead } from './ledger.js';
 import type { LedgerReader } from './ledger-reader.js';
 import type { OutboxMessage, OutboxMessageInput, OutboxTarget } from './outbox.js';
@@ -118,15 +119,20 @@ export interface InboxDeliveryInput {
   action: string | null;
   repository: string | null;
   payloadText: string;
+  /** Deliveries of one work group waiting together may be processed once (SQLite's inbox coalesces them). */
+  group?: string | null;
   outbox?: readonly OutboxMessageInput[];
 }
 
 export interface AsyncInbox {
   /**
    * Stores a delivery and its `delivery.received` entry in one transaction; null when the id was
-   * stored before (by this process or any other), in which case nothing is written.
+   * stored before (by this process or any other), in which case nothing is written. Deliveries
+   * stored at once may share a commit.
    */
   record(delivery: InboxDeliveryInput): Promise<LedgerEntry | null>;
+  /** The stored deliveries as `claimer`'s worker processes them (see `InboxQueue`). */
+  queue(claimer: string, leaseMs: number): InboxQueue;
 }
 
 export interface OutboxClaimOptions {
@@ -170,6 +176,8 @@ export interface AsyncOutbox {
   pendingWith(target: OutboxTarget, orderingKey: string): Promise<OutboxMessage[]>;
   /** When a message with this ordering key was last delivered (ISO 8601), or null. */
   lastDeliveredAt(target: OutboxTarget, orderingKey: string): Promise<string | null>;
+  /** Whether a message for the target could be claimed now (due, and nobody's lease holds it). */
+  anyDue(target: OutboxTarget): Promise<boolean>;
   /** How many messages wait (for one target, or all). */
   pendingCount(target?: OutboxTarget): Promise<number>;
 }

@@ -41,6 +41,11 @@ export class SqliteOutboxLeases {
     });
   }
 
+  anyDue(target: OutboxTarget): boolean {
+    const now = this.now().toISOString();
+    return dbOf(this.ledger).prepare(CLAIM_SQL.all).get(target, now, now, 1) !== undefined;
+  }
+
   complete(id: number, claimer: string, also: readonly number[] = []): boolean {
     return this.ledger.atomically(() => {
       const done =

@@ -16,6 +16,7 @@ import {
 import { checkChain } from './chain-check.js';
 import { followerPosition, LedgerFollower } from './followers.js';
 import { Inbox } from './inbox.js';
+import { sqliteInboxQueue } from './inbox-queue.js';
 import { dbOf, type Ledger, type LedgerHead } from './ledger.js';
 import { type LedgerReader, sqliteReader } from './ledger-reader.js';
 import { SqliteOutboxLeases } from './outbox-leases.js';
@@ -43,8 +44,10 @@ export class SqliteAsyncLedger implements AsyncLedger {
   ) {
     this.reader = sqliteReader(ledger);
     const inbox = new Inbox(ledger, now);
+    const queue = sqliteInboxQueue(inbox);
     this.inbox = {
-      record: async (delivery) => inbox.accept({ ...delivery, outbox: [...(delivery.outbox ?? [])] }),
+      record: (delivery) => inbox.acceptSoon({ ...delivery, outbox: [...(delivery.outbox ?? [])] }),
+      queue: () => queue,
     };
     const leases = new SqliteOutboxLeases(ledger, now);
     this.leases = leases;
@@ -58,6 +61,7 @@ export class SqliteAsyncLedger implements AsyncLedger {
       pendingWith: async (target, key) => ledger.outbox.pendingWith(target, key),
       lastDeliveredAt: async (target, key) => ledger.outbox.lastDeliveredAt(target, key),
       pendingCount: async (target) => ledger.outbox.pendingCount(target),
+      anyDue: async (target) => leases.anyDue(target),
     };
     this.followers = {
       position: async (name) => followerPosition(ledger, name),

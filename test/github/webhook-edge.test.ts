@@ -32,7 +32,7 @@ describe('the webhook endpoint refuses what it cannot trust, and records nothing
     expect(res.status).toBe(status);
     expect(await res.json()).toMatchObject({ error });
     expect((await deliveries()).n).toBe(0);
-    expect(ctx.service.github!.pendingDeliveries()).toBe(0);
+    expect(await ctx.service.github!.pendingDeliveries()).toBe(0);
   });
 
   /** A pull_request body whose title is `bytes`, and the answer to it signed over `signed` (default: the body). */

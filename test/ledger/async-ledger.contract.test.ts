@@ -499,6 +499,75 @@ describe.each(engines)('AsyncLedger contract: %s', (_engine, open) => {
     expect(await b.inbox.record(delivery)).toBeNull();
   });
 
+  it('stored deliveries are worked oldest first: taken with their payload, retried when due, done or failed for good', async () => {
+    const stored = (id: string, n: number | string) => ({
+      source: 'github' as const,
+      deliveryId: id,
+      event: 'pull_request',
+      action: 'opened',
+      repository: 'Acme/App',
+      payloadText: JSON.stringify({ repository: { full_name: 'Acme/App' }, pull_request: { number: n } }),
+    });
+    for (const [id, n] of [
+      ['d-1', 1],
+      ['d-2', 2],
+      ['d-3', '3; DROP TABLE inbox'],
+    ] as const)
+      await a.inbox.record(stored(id, n));
+    const queue = a.inbox.queue('replica-a', 30_000);
+    const other = b.inbox.queue('replica-b', 30_000);
+    expect((await queue.dueHeads('github', 10)).map((d) => [d.deliveryId, d.seq])).toEqual([
+      ['d-1', 1],
+      ['d-2', 2],
+      ['d-3', 3],
+    ]);
+    expect(await queue.pullRequestOf('d-1')).toBe('acme/app#1');
+    // A number that is not one names no PR: it runs alone.
+    expect(await queue.pullRequestOf('d-3')).toBeNull();
+    expect(await queue.pullRequestOf('nope')).toBeNull();
+    expect(await queue.take('d-1')).toMatchObject({
+      deliveryId: 'd-1',
+      attempts: 0,
+      payload: { pull_request: { number: 1 } },
+    });
+    await queue.markDone('d-1');
+    await queue.markRetry('d-2', 'HTTP 502', new Date(clock.now().getTime() + 60_000));
+    await queue.markFailed('d-3', 'pull_request.number: expected a number');
+    expect(await queue.take('d-1')).toBeNull();
+    expect(await queue.anyDue('github')).toBe(false);
+    expect(await other.pendingCount('github')).toBe(1);
+    clock.advance(60_000);
+    expect((await other.dueHeads('github', 10)).map((d) => d.deliveryId)).toEqual(['d-2']);
+    expect(await other.take('d-2')).toMatchObject({ attempts: 1 });
+  });
+
+  it("on PostgreSQL two replicas never work the same stored delivery at once; a dead one's are taken over after the lease", async () => {
+    // SQLite is served by one process (a second `agov serve` on the file is refused): its worker's
+    // in-flight set is the claim.
+    if (a.engine !== 'postgres') return;
+    for (let i = 0; i < 12; i++)
+      await a.inbox.record({
+        source: 'github',
+        deliveryId: `d-${i}`,
+        event: 'push',
+        action: null,
+        repository: 'acme/app',
+        payloadText: '{}',
+      });
+    const [one, two] = [a.inbox.queue('replica-a', 30_000), b.inbox.queue('replica-b', 30_000)];
+    const [x, y] = await Promise.all([one.dueHeads('github', 8), two.dueHeads('github', 8)]);
+    const ids = [...x, ...y].map((d) => d.deliveryId);
+    expect(new Set(ids).size).toBe(12);
+    expect(ids).toHaveLength(12);
+    // Asking again renews what a replica holds, and takes nothing of the other's.
+    expect((await one.dueHeads('github', 20)).map((d) => d.deliveryId).toSorted()).toEqual(
+      x.map((d) => d.deliveryId).toSorted(),
+    );
+    clock.advance(30_000);
+    // Replica A died (its lease ran out): B takes its deliveries over.
+    expect((await two.dueHeads('github', 20)).map((d) => d.deliveryId).toSorted()).toEqual(ids.toSorted());
+  });
+
   it('two claimers never hold the same outbox message', async () => {
     await a.append(entry('k'), { outbox: Array.from({ length: 20 }, (_, i) => message(`m${i}`)) });
     const [first, second] = await Promise.all([

@@ -13,7 +13,7 @@ export class Metrics {
   private readonly preflights: Counter<'decision'>;
 
   constructor(
-    queues: () => Record<string, number>,
+    queues: () => Promise<Record<string, number>>,
     health: HealthManager,
     runsPeriodicWork: () => boolean = () => true,
   ) {
@@ -66,7 +66,7 @@ export class Metrics {
 /** Gauges read when scraped: queue depths, breakers, rate limits, dependency states. */
 function registerGauges(
   registers: Registry[],
-  queues: () => Record<string, number>,
+  queues: () => Promise<Record<string, number>>,
   health: HealthManager,
 ): void {
   const dependencies = () => Object.entries(health.report().dependencies);
@@ -75,8 +75,8 @@ function registerGauges(
     help: 'Pending work by queue (inbox, outbox per target)',
     labelNames: ['queue'],
     registers,
-    collect() {
-      for (const [queue, n] of Object.entries(queues())) this.set({ queue }, n);
+    async collect() {
+      for (const [queue, n] of Object.entries(await queues())) this.set({ queue }, n);
     },
   });
   new Gauge({

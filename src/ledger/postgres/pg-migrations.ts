@@ -258,6 +258,17 @@ export const PG_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 6,
+    name: 'inbox deliveries claimed with a lease',
+    sql: `
+      -- A replica processing a stored delivery holds it until lease_until; after it, another
+      -- replica takes it over (the one that held it died). Due deliveries are walked oldest first.
+      ALTER TABLE inbox ADD COLUMN claimed_by text;
+      ALTER TABLE inbox ADD COLUMN lease_until timestamptz;
+      CREATE INDEX inbox_due ON inbox (source, seq) WHERE status = 'pending';
+    `,
+  },
 ];
 
 /** A number every replica uses for the migration lock, so two starting at once migrate once. */

@@ -96,6 +96,18 @@ export class PgOutbox implements AsyncOutbox {
     return result.rowCount === 1;
   }
 
+  async anyDue(target: OutboxTarget): Promise<boolean> {
+    const { rows } = await this.pool.query(
+      `SELECT 1 FROM outbox o WHERE o.status = 'pending' AND o.target = $1 AND o.next_attempt_at <= $2
+         AND (o.lease_until IS NULL OR o.lease_until <= $2)
+         AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.status = 'pending' AND e.target = o.target
+                         AND e.ordering_key = o.ordering_key AND e.id < o.id)
+       LIMIT 1`,
+      [target, this.now()],
+    );
+    return rows.length > 0;
+  }
+
   async pendingWith(target: OutboxTarget, orderingKey: string): Promise<OutboxMessage[]> {
     const { rows } = await this.pool.query<PgOutboxRow>(
       "SELECT * FROM outbox WHERE status = 'pending' AND target = $1 AND ordering_key = $2 ORDER BY id",

@@ -23,6 +23,7 @@ import { checkPgChain } from './pg-chain-check.js';
 import { PgCheckpoints } from './pg-checkpoints.js';
 import { connectPostgres } from './pg-connect.js';
 import { PgFollowerPositions } from './pg-followers.js';
+import { PgInboxQueue } from './pg-inbox.js';
 import { PgOutbox } from './pg-outbox.js';
 import { pgReader } from './pg-reader.js';
 import { verifyPgLedger } from './pg-verify.js';
@@ -71,7 +72,10 @@ export class PostgresLedger implements AsyncLedger {
     this.reader = pgReader(pool);
     this.outbox = new PgOutbox(pool, now);
     this.followers = new PgFollowerPositions(pool, now);
-    this.inbox = { record: (delivery) => this.recordDelivery(delivery) };
+    this.inbox = {
+      record: (delivery) => this.recordDelivery(delivery),
+      queue: (claimer, leaseMs) => new PgInboxQueue(pool, claimer, leaseMs, now),
+    };
     this.checkpoints = new PgCheckpoints(pool);
   }
 
