@@ -46,9 +46,13 @@ export class SlackApprovals {
    */
   tallies(context: ApprovalContext, now = new Date(), extra: readonly ApprovalReceipt[] = []): GateTally[] {
     const g = this.governance;
-    const receipts = [...g.receiptsFor(context.repository, context.number), ...extra];
+    return this.talliesOver(context, [...g.receiptsFor(context.repository, context.number), ...extra], now);
+  }
+
+  /** Each gate of a request tallied over the receipts given (a decision's, read as of its view). */
+  talliesOver(context: ApprovalContext, receipts: readonly ApprovalReceipt[], now = new Date()): GateTally[] {
     const rules = rulesOf(context);
-    const directory = g.directory();
+    const directory = this.governance.directory();
     const subject = pullRequestSubject({
       headSha: headOf(context),
       diffHash: context.diffHash ?? null,
@@ -152,7 +156,7 @@ export class SlackApprovals {
     return closeForAgent(this.governance, agentId, because);
   }
 
-  expire(now: Date): ExpiredRequest[] {
-    return expire(this, this.governance, now);
+  expire(now: Date): Promise<ExpiredRequest[]> {
+    return expire(this.governance, now);
   }
 }

@@ -143,8 +143,8 @@ export class SlackIntegration implements IntegrationSubscriber {
    * Closes approval requests past their deadline (expiry never approves); returns how many. Each
    * is recorded in the ledger; its card and, for `escalate`, the admins' message follow from it.
    */
-  expireApprovals(now: Date): number {
-    return this.approvals.expire(now).length;
+  async expireApprovals(now: Date): Promise<number> {
+    return (await this.approvals.expire(now)).length;
   }
 
   callsFor(
