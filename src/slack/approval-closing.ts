@@ -1,5 +1,5 @@
-import type { Governance } from '../governance/governance.js';
 import type { LedgerEntryInput } from '../core/ledger-entries.js';
+import type { Governance } from '../governance/governance.js';
 import { approvalQueries, approvalsAsync } from '../ledger/queries/approvals.js';
 import { headOf } from './approval-request.js';
 import type { ApprovalContext, Vote } from './blocks.js';
@@ -77,7 +77,12 @@ export async function expire(governance: Governance, now: Date): Promise<Expired
         actor: 'expiry',
         payload: { approvalId: context.approvalKey, outcome: 'expired' },
       });
-      const votes = await approvalsAsync.slackVotes(reader, context.repository, context.number, headOf(context));
+      const votes = await approvalsAsync.slackVotes(
+        reader,
+        context.repository,
+        context.number,
+        headOf(context),
+      );
       expired.push({ context, votes, installationId: row.installationId });
     }
     return entries;

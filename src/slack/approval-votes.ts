@@ -1,8 +1,8 @@
 import { type DeploymentApprovalKey, parseApprovalKey } from '../core/approval-key.js';
 import type { LedgerEntryInput } from '../core/ledger-entries.js';
 import { type Directory, isAgentIdentity, loginKey, personBySlack } from '../core/people.js';
-import type { GateTally } from '../core/policy/gate-tally.js';
 import type { ApprovalReceipt } from '../core/policy/decision.js';
+import type { GateTally } from '../core/policy/gate-tally.js';
 import type { Governance } from '../governance/governance.js';
 import type { LedgerReader } from '../ledger/ledger-reader.js';
 import { type ApprovalRequestState, approvalsAsync } from '../ledger/queries/approvals.js';
@@ -63,7 +63,9 @@ export async function castVote(
   await governance.store.appendDecided(async ({ reader }) => {
     // A value that is not a key (a forged button) names no request: refused as an unknown one.
     const row = parseApprovalKey(ballot.approvalKey) ? await requestAsOf(reader, ballot.approvalKey) : null;
-    const receipts = row ? await decisionsAsync.approvalReceipts(reader, row.context.repository, row.context.number) : [];
+    const receipts = row
+      ? await decisionsAsync.approvalReceipts(reader, row.context.repository, row.context.number)
+      : [];
     const refusal = refusalOf(approvals, directory, row, receipts, login, ballot.verdict);
     const click = clickEntry(ballot, login, row?.context.agentId ?? null, refusal);
     if (refusal !== null || !row || !login) {
@@ -77,7 +79,11 @@ export async function castVote(
   // The request's state row follows the resolution committed above (a vote deciding meanwhile
   // reads the resolution from the ledger, `requestAsOf`).
   if (result.accepted && 'context' in result && result.decidedNow)
-    await approvalsAsync.setState(governance.store.reader, result.outcome as ApprovalRequestState, ballot.approvalKey);
+    await approvalsAsync.setState(
+      governance.store.reader,
+      result.outcome as ApprovalRequestState,
+      ballot.approvalKey,
+    );
   return result;
 }
 

@@ -143,7 +143,11 @@ const queries = {
   // How a request ended, as the ledger says (its newest `approval.resolved`); null while it waits.
   // `slack_approvals.state` follows it after the commit: a decision reads this to see an outcome
   // committed by another vote or replica whose state row is not written yet.
-  resolution: getQuery<[agentId: string, approvalKey: string], { outcome: string }, ApprovalRequestState | null>({
+  resolution: getQuery<
+    [agentId: string, approvalKey: string],
+    { outcome: string },
+    ApprovalRequestState | null
+  >({
     sql: perEngine(
       (d) =>
         `SELECT ${d.jsonText('payload', 'outcome')} AS outcome FROM ledger_entries
