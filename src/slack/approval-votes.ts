@@ -90,7 +90,7 @@ export async function castVote(
 /** A stored request with its state as the ledger has it (resolved there before its row says so). */
 async function requestAsOf(reader: LedgerReader, approvalKey: string): Promise<StoredRequest | null> {
   const row = (await approvalsAsync.request(reader, approvalKey)) as StoredRequest | null;
-  if (!row || row.state !== 'pending') return row;
+  if (row?.state !== 'pending') return row;
   const resolved = await approvalsAsync.resolution(reader, row.context.agentId, approvalKey);
   return resolved ? { ...row, state: resolved } : row;
 }
