@@ -34,6 +34,8 @@ export function closeOver(
       const context = row.context;
       const sameHead = row.headSha === decision.headSha;
       if (sameHead && (decision.outcome === 'require_approval' || decision.outcome === 'pending')) continue;
+      // Resolved by a vote whose state row is not written yet: over already.
+      if (requests.resolution(context.agentId, context.approvalKey)) continue;
       const state = sameHead && decision.outcome === 'allow' ? ('approved' as const) : ('closed' as const);
       const because = !sameHead
         ? `superseded by a newer commit (${decision.headSha.slice(0, 7)}); the new one needs new approvals`
@@ -49,10 +51,14 @@ export function closeOver(
 export function closeForAgent(governance: Governance, agentId: string, because: string): ClosedRequest[] {
   const requests = approvalQueries<ApprovalContext>(governance.ledger);
   return governance.ledger.atomically(() =>
-    requests.pendingOfAgent(agentId).map((context) => {
-      close(governance, context, 'closed', because, 'governance');
-      return { context, because };
-    }),
+    requests
+      .pendingOfAgent(agentId)
+      // One resolved by a vote whose state row is not written yet is over already.
+      .filter((context) => requests.resolution(context.agentId, context.approvalKey) === null)
+      .map((context) => {
+        close(governance, context, 'closed', because, 'governance');
+        return { context, because };
+      }),
   );
 }
 

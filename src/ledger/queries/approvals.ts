@@ -229,6 +229,11 @@ export class ApprovalQueries<C> {
     queries.setState.sync(this.db, state, approvalKey);
   }
 
+  /** How a request ended as the ledger says (its newest `approval.resolved`); null while it waits. */
+  resolution(agentId: string, approvalKey: string): ApprovalRequestState | null {
+    return queries.resolution.sync(this.db, agentId, approvalKey);
+  }
+
   /** The requests still waiting on a PR, oldest first, each with the head commit it was posted for. */
   pendingOnPullRequest(repository: string, number: number): { context: C; headSha: string }[] {
     return queries.pendingOnPullRequest.sync(this.db, repository, number) as {
