@@ -172,7 +172,7 @@ export class SlackApprovals {
     const deployment = parseDeploymentApprovalKey(approvalKey);
     if (!deployment) return castVote(this, this.governance, ballot);
     const signal = await this.deployments.revokeSignal(deployment);
-    return castDeploymentVote(this.governance, this.deployments, ballot, deployment, signal);
+    return castDeploymentVote(this.governance, ballot, deployment, signal);
   }
 
   /**
