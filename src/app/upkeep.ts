@@ -50,8 +50,8 @@ export function createUpkeep(parts: UpkeepParts): (now?: Date) => Promise<void> 
     // Expiry is the core's: a PR past its deadline is decided again at `now` and the decision
     // recorded, with or without Slack. Slack first marks its card expired and, for `escalate`,
     // tells the admins.
-    await attempt('approval expiry', () => {
-      integrations.slack?.expireApprovals(now);
+    await attempt('approval expiry', async () => {
+      await integrations.slack?.expireApprovals(now);
       integrations.slack?.pump.kick();
     });
     await attempt('approval expiry', () => integrations.github?.expireWaiting(now));

@@ -5,7 +5,7 @@ import {
   deploymentAnswer,
   tallyDeployment,
 } from '../core/deployment-approval.js';
-import type { LedgerPayload } from '../core/ledger-entries.js';
+import type { LedgerEntryInput, LedgerPayload } from '../core/ledger-entries.js';
 import type { GateTally } from '../core/policy/gate-tally.js';
 import { deploymentReviewMessage } from '../github/deployment-gate.js';
 import {
@@ -14,6 +14,7 @@ import {
   type StoredDeploymentDecision,
   waitingDeploymentRequests,
 } from '../ledger/deployment-queries.js';
+import type { OutboxMessageInput } from '../ledger/outbox.js';
 import type { Governance } from './governance.js';
 
 /** What the state store says of a deployment's agent: revoked, not, or it cannot be read now. */
@@ -82,29 +83,8 @@ export class DeploymentApprovals {
     actor: string,
     cause: string,
   ): void {
-    const d = wait.decided;
-    const reasons = [...d.reasons, why];
-    const comment = `Agent Governance: ${state === 'approved' ? 'Approved' : 'Rejected'}: ${reasons.join('; ')}.`;
-    const [owner, repo] = d.repository.split('/') as [string, string];
-    this.governance.ledger.append(
-      { type: 'deployment.decided', agentId: wait.request.agentId, actor, payload: { ...d, state, reasons } },
-      {
-        outbox: [
-          deploymentReviewMessage(
-            {
-              installationId: d.installationId,
-              owner,
-              repo,
-              runId: d.runId,
-              environment: d.environment,
-              state,
-              comment: comment.slice(0, 1000),
-            },
-            cause,
-          ),
-        ],
-      },
-    );
+    const { entry, outbox } = answerEntry(wait, state, why, actor, cause);
+    this.governance.ledger.append(entry, { outbox });
   }
 
   /**
@@ -129,8 +109,44 @@ export class DeploymentApprovals {
   }
 }
 
+/** A waiting deployment's answer: its `deployment.decided` entry and the call to GitHub it causes. */
+export function answerEntry(
+  wait: DeploymentWait,
+  state: 'approved' | 'rejected',
+  why: string,
+  actor: string,
+  cause: string,
+): { entry: LedgerEntryInput; outbox: OutboxMessageInput[] } {
+  const d = wait.decided;
+  const reasons = [...d.reasons, why];
+  const comment = `Agent Governance: ${state === 'approved' ? 'Approved' : 'Rejected'}: ${reasons.join('; ')}.`;
+  const [owner, repo] = d.repository.split('/') as [string, string];
+  return {
+    entry: {
+      type: 'deployment.decided',
+      agentId: wait.request.agentId,
+      actor,
+      payload: { ...d, state, reasons },
+    },
+    outbox: [
+      deploymentReviewMessage(
+        {
+          installationId: d.installationId,
+          owner,
+          repo,
+          runId: d.runId,
+          environment: d.environment,
+          state,
+          comment: comment.slice(0, 1000),
+        },
+        cause,
+      ),
+    ],
+  };
+}
+
 /** A stored entry as a request for people, or null when it carries none. */
-function waitOf(stored: StoredDeploymentDecision | null): DeploymentWait | null {
+export function waitOf(stored: StoredDeploymentDecision | null): DeploymentWait | null {
   const approval = stored?.payload.approval;
   if (!stored || !approval) return null;
   const request: DeploymentRequest = {

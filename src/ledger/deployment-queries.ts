@@ -1,5 +1,7 @@
 import type { LedgerPayload } from '../core/ledger-entries.js';
 import { dbOf, type LedgerSource } from './ledger.js';
+import { type Dialect, perEngine } from './ledger-reader.js';
+import { allQuery, asyncReads, getQuery } from './queries/query.js';
 
 /**
  * The deployments an agent has waiting: for each (repository, run, environment), the newest
@@ -100,3 +102,40 @@ export function waitingDeploymentRequests(store: LedgerSource): StoredDeployment
     .all() as { seq: number; ts: string; payload: string }[];
   return rows.map((r) => ({ seq: r.seq, ts: r.ts, payload: JSON.parse(r.payload) }));
 }
+
+const sameDeployment = (d: Dialect) =>
+  `${d.jsonIsText('payload', 'repository')} AND ${d.jsonIsNumber('payload', 'runId')} AND ${d.jsonIsText('payload', 'environment')}`;
+
+const queries = {
+  latestDeploymentDecision: getQuery<
+    [repository: string, runId: number, environment: string, beforeSeq: number],
+    { seq: number; ts: string; payload: string },
+    StoredDeploymentDecision | null
+  >({
+    sql: perEngine(
+      (d) => `SELECT seq, ts, payload FROM ledger_entries
+       WHERE type = 'deployment.decided' AND ${sameDeployment(d)} AND seq < ?
+       ORDER BY seq DESC LIMIT 1`,
+    ),
+    map: (row) => (row ? { seq: Number(row.seq), ts: row.ts, payload: JSON.parse(row.payload) } : null),
+  }),
+  deploymentVotes: allQuery<
+    [approvalKey: string, requestSeq: number],
+    { ts: string; payload: string },
+    { ts: string; payload: LedgerPayload<'deployment.vote'> }[]
+  >({
+    sql: perEngine(
+      (d) => `SELECT ts, payload FROM ledger_entries
+       WHERE type = 'deployment.vote' AND ${d.jsonIsText('payload', 'approvalKey')}
+         AND ${d.jsonIsNumber('payload', 'requestSeq')}
+       ORDER BY seq`,
+    ),
+    map: (rows) => rows.map((r) => ({ ts: r.ts, payload: JSON.parse(r.payload) })),
+  }),
+};
+
+/**
+ * `latestDeploymentDecision` and `deploymentVotes` on either engine, through a `LedgerReader`
+ * (a decision's `view.reader` reads them as its entries will extend the ledger).
+ */
+export const deploymentsAsync = asyncReads(queries);

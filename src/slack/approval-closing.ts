@@ -1,7 +1,8 @@
+import type { LedgerEntryInput } from '../core/ledger-entries.js';
 import type { Governance } from '../governance/governance.js';
-import { approvalQueries } from '../ledger/queries/approvals.js';
+import { approvalQueries, approvalsAsync } from '../ledger/queries/approvals.js';
+import { headOf } from './approval-request.js';
 import type { ApprovalContext, Vote } from './blocks.js';
-import type { SlackApprovals } from './slack-approvals.js';
 
 /** A request closed because it is over, with how it ended and why, in words for its card. */
 export interface ClosedRequest {
@@ -33,6 +34,8 @@ export function closeOver(
       const context = row.context;
       const sameHead = row.headSha === decision.headSha;
       if (sameHead && (decision.outcome === 'require_approval' || decision.outcome === 'pending')) continue;
+      // Resolved by a vote whose state row is not written yet: over already.
+      if (requests.resolution(context.agentId, context.approvalKey)) continue;
       const state = sameHead && decision.outcome === 'allow' ? ('approved' as const) : ('closed' as const);
       const because = !sameHead
         ? `superseded by a newer commit (${decision.headSha.slice(0, 7)}); the new one needs new approvals`
@@ -48,35 +51,52 @@ export function closeOver(
 export function closeForAgent(governance: Governance, agentId: string, because: string): ClosedRequest[] {
   const requests = approvalQueries<ApprovalContext>(governance.ledger);
   return governance.ledger.atomically(() =>
-    requests.pendingOfAgent(agentId).map((context) => {
-      close(governance, context, 'closed', because, 'governance');
-      return { context, because };
-    }),
+    requests
+      .pendingOfAgent(agentId)
+      // One resolved by a vote whose state row is not written yet is over already.
+      .filter((context) => requests.resolution(context.agentId, context.approvalKey) === null)
+      .map((context) => {
+        close(governance, context, 'closed', because, 'governance');
+        return { context, because };
+      }),
   );
 }
 
 /**
  * Closes requests past their deadline: expiry never approves. Returns each one closed with the
- * votes it had, once (inside a write transaction, so two processes do not both close it).
+ * votes it had, once: the resolutions are one decided append, so two processes do not both close
+ * one (a request resolved in the ledger before its row says so is left alone).
  */
-export function expire(approvals: SlackApprovals, governance: Governance, now: Date): ExpiredRequest[] {
-  const ledger = governance.ledger;
-  const requests = approvalQueries<ApprovalContext>(ledger);
-  return ledger.atomically(() => {
-    const expired: ExpiredRequest[] = [];
-    for (const { context, installationId } of requests.pending()) {
+export async function expire(governance: Governance, now: Date): Promise<ExpiredRequest[]> {
+  const { store } = governance;
+  let expired: ExpiredRequest[] = [];
+  await store.appendDecided(async ({ reader }) => {
+    expired = [];
+    const entries: LedgerEntryInput[] = [];
+    for (const row of await approvalsAsync.pending(reader)) {
+      const context = row.context as ApprovalContext;
       if (Date.parse(context.expiresAt) > now.getTime()) continue;
-      requests.setState(context.approvalKey, 'expired');
-      ledger.append({
+      if (await approvalsAsync.resolution(reader, context.agentId, context.approvalKey)) continue;
+      entries.push({
         type: 'approval.resolved',
         agentId: context.agentId,
         actor: 'expiry',
         payload: { approvalId: context.approvalKey, outcome: 'expired' },
       });
-      expired.push({ context, votes: approvals.votes(context), installationId });
+      const votes = await approvalsAsync.slackVotes(
+        reader,
+        context.repository,
+        context.number,
+        headOf(context),
+      );
+      expired.push({ context, votes, installationId: row.installationId });
     }
-    return expired;
+    return entries;
   });
+  // The rows follow the resolutions committed above.
+  for (const { context } of expired)
+    await approvalsAsync.setState(store.reader, 'expired', context.approvalKey);
+  return expired;
 }
 
 function close(

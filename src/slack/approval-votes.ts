@@ -1,9 +1,12 @@
 import { type DeploymentApprovalKey, parseApprovalKey } from '../core/approval-key.js';
 import type { LedgerEntryInput } from '../core/ledger-entries.js';
 import { type Directory, isAgentIdentity, loginKey, personBySlack } from '../core/people.js';
+import type { ApprovalReceipt } from '../core/policy/decision.js';
 import type { GateTally } from '../core/policy/gate-tally.js';
 import type { Governance } from '../governance/governance.js';
-import { type ApprovalRequestState, approvalQueries } from '../ledger/queries/approvals.js';
+import type { LedgerReader } from '../ledger/ledger-reader.js';
+import { type ApprovalRequestState, approvalsAsync } from '../ledger/queries/approvals.js';
+import { decisionsAsync } from '../ledger/queries/decisions.js';
 import { headOf, requestOutcome } from './approval-request.js';
 import type { ApprovalContext, Vote } from './blocks.js';
 import type { SlackApprovals } from './slack-approvals.js';
@@ -39,26 +42,57 @@ export interface Ballot {
 
 type Verdict = Ballot['verdict'];
 type StoredRequest = { context: ApprovalContext; state: ApprovalRequestState; installationId: number | null };
+type Counted = Extract<VoteResult, { context: ApprovalContext; votes: Vote[] }>;
 
 /**
  * A vote is checked (a mapped approver, allowed for this request, not the agent, not the owner
  * where the gate forbids it, not twice), recorded with the click, and turned into an approval
- * receipt bound to the PR's head, diff and policy. The vote that decides the request does so inside
- * one ledger transaction, so two approvers clicking at once decide it once.
+ * receipt bound to the PR's head, diff and policy. The click, the receipt and the request's
+ * resolution are one decided append, so two approvers clicking at once decide it once: the second
+ * decision sees the first one's entries.
  */
-export function castVote(approvals: SlackApprovals, governance: Governance, ballot: Ballot): VoteResult {
+export async function castVote(
+  approvals: SlackApprovals,
+  governance: Governance,
+  ballot: Ballot,
+): Promise<VoteResult> {
   const directory = governance.directory();
   const login = personBySlack(directory, ballot.slackUser)?.github ?? null;
-  const requests = approvalQueries<ApprovalContext>(governance.ledger);
-  return governance.ledger.atomically(() => {
+  // The result of the decision that committed (a decision may be made more than once).
+  let result = { accepted: false, reason: 'refused', context: null } as VoteResult;
+  await governance.store.appendDecided(async ({ reader }) => {
     // A value that is not a key (a forged button) names no request: refused as an unknown one.
-    const row = parseApprovalKey(ballot.approvalKey) ? requests.request(ballot.approvalKey) : null;
-    const refusal = refusalOf(approvals, governance, directory, row, login, ballot.verdict);
-    governance.ledger.append(clickEntry(ballot, login, row?.context.agentId ?? null, refusal));
-    if (refusal !== null || !row || !login)
-      return { accepted: false as const, reason: refusal ?? 'refused', context: row?.context ?? null };
-    return countVote(approvals, governance, row, login, ballot);
+    const row = parseApprovalKey(ballot.approvalKey) ? await requestAsOf(reader, ballot.approvalKey) : null;
+    const receipts = row
+      ? await decisionsAsync.approvalReceipts(reader, row.context.repository, row.context.number)
+      : [];
+    const refusal = refusalOf(approvals, directory, row, receipts, login, ballot.verdict);
+    const click = clickEntry(ballot, login, row?.context.agentId ?? null, refusal);
+    if (refusal !== null || !row || !login) {
+      result = { accepted: false, reason: refusal ?? 'refused', context: row?.context ?? null };
+      return [click];
+    }
+    const counted = await countVote(approvals, reader, row, receipts, login, ballot);
+    result = counted.result;
+    return [click, ...counted.entries];
   });
+  // The request's state row follows the resolution committed above (a vote deciding meanwhile
+  // reads the resolution from the ledger, `requestAsOf`).
+  if (result.accepted && 'context' in result && result.decidedNow)
+    await approvalsAsync.setState(
+      governance.store.reader,
+      result.outcome as ApprovalRequestState,
+      ballot.approvalKey,
+    );
+  return result;
+}
+
+/** A stored request with its state as the ledger has it (resolved there before its row says so). */
+async function requestAsOf(reader: LedgerReader, approvalKey: string): Promise<StoredRequest | null> {
+  const row = (await approvalsAsync.request(reader, approvalKey)) as StoredRequest | null;
+  if (row?.state !== 'pending') return row;
+  const resolved = await approvalsAsync.resolution(reader, row.context.agentId, approvalKey);
+  return resolved ? { ...row, state: resolved } : row;
 }
 
 /** The click on a card's button, as recorded whether it counts or not (`refusal`: why not). */
@@ -86,9 +120,9 @@ export function clickEntry(
 /** Why a vote does not count, in words for the voter; null when it counts. */
 function refusalOf(
   approvals: SlackApprovals,
-  governance: Governance,
   directory: Directory,
   row: StoredRequest | null,
+  receipts: readonly ApprovalReceipt[],
   login: string | null,
   verdict: Verdict,
 ): string | null {
@@ -100,80 +134,86 @@ function refusalOf(
   if (isAgentIdentity(directory, login) || loginKey(login) === context.agentId)
     return 'an agent never approves';
   const headSha = headOf(context);
-  const mine = governance
-    .receiptsFor(context.repository, context.number)
-    .find((r) => r.headSha === headSha && loginKey(r.approver) === loginKey(login));
+  const mine = receipts.find((r) => r.headSha === headSha && loginKey(r.approver) === loginKey(login));
   if (mine)
     return `${login} already voted on this commit (${mine.source === 'github_review' ? 'in a GitHub review' : 'in Slack'})`;
   // The one tally, as if this vote counted: it says whether this person may vote on any gate.
-  const tallies = talliesWith(approvals, context, login, verdict);
+  const tallies = approvals.talliesOver(context, [...receipts, receiptOf(context, login, verdict, null)]);
   const reasons = tallies.map((t) => t.notCounted.filter((n) => n.approver === login).map((n) => n.reason));
   const barred = tallies.length > 0 && reasons.every((r) => r.length > 0);
   return barred ? [...new Set(reasons.flat())].join('; ') : null;
 }
 
-/** Records the receipt, and decides the request when this vote settles its gates. */
-function countVote(
+/** The receipt, and the request's resolution when this vote settles its gates. */
+async function countVote(
   approvals: SlackApprovals,
-  governance: Governance,
+  reader: LedgerReader,
   row: StoredRequest,
+  receipts: readonly ApprovalReceipt[],
   login: string,
   ballot: Ballot,
-): VoteResult {
+): Promise<{ entries: LedgerEntryInput[]; result: Counted }> {
   const { context } = row;
-  const ledger = governance.ledger;
-  const requests = approvalQueries<ApprovalContext>(ledger);
-  const decision = requests.latestDecision(context.repository, context.number);
-  ledger.append({
-    type: 'approval.recorded',
-    agentId: null,
-    actor: login,
-    payload: {
-      repository: context.repository,
-      number: context.number,
-      approver: login,
-      verdict: ballot.verdict,
-      gate: null,
-      headSha: headOf(context),
-      diffHash: context.diffHash ?? decision?.diffHash ?? '',
-      policyVersion: context.policyVersion ?? decision?.policyVersion ?? '',
-      source: 'slack',
+  const decision = await approvalsAsync.latestDecision(reader, context.repository, context.number);
+  const receipt = receiptOf(context, login, ballot.verdict, decision);
+  const entries: LedgerEntryInput[] = [
+    {
+      type: 'approval.recorded',
+      agentId: null,
+      actor: login,
+      payload: {
+        repository: context.repository,
+        number: context.number,
+        approver: login,
+        verdict: ballot.verdict,
+        gate: null,
+        headSha: receipt.headSha,
+        diffHash: receipt.diffHash,
+        policyVersion: receipt.policyVersion,
+        source: 'slack',
+      },
     },
-  });
-  const after = approvals.tallies(context);
+  ];
+  // The tally and the votes as they stand once this receipt is recorded.
+  const after = approvals.talliesOver(context, [...receipts, receipt]);
   const outcome = requestOutcome(after);
-  if (outcome !== 'pending') {
-    requests.setState(ballot.approvalKey, outcome);
-    ledger.append({
+  if (outcome !== 'pending')
+    entries.push({
       type: 'approval.resolved',
       agentId: context.agentId,
       actor: login,
       payload: { approvalId: ballot.approvalKey, outcome },
     });
-  }
+  const before = await approvalsAsync.slackVotes(reader, context.repository, context.number, headOf(context));
   return {
-    accepted: true as const,
-    context,
-    votes: approvals.votes(context),
-    outcome,
-    tallies: after,
-    decidedNow: outcome !== 'pending',
-    installationId: row.installationId,
+    entries,
+    result: {
+      accepted: true,
+      context,
+      votes: [...before, { approver: login, verdict: ballot.verdict }],
+      outcome,
+      tallies: after,
+      decidedNow: outcome !== 'pending',
+      installationId: row.installationId,
+    },
   };
 }
 
-/** The tallies as they would be with this person's vote added (nothing is written). */
-function talliesWith(approvals: SlackApprovals, context: ApprovalContext, login: string, verdict: Verdict) {
-  return approvals.tallies(context, new Date(), [
-    {
-      approver: login,
-      verdict,
-      gate: null,
-      headSha: headOf(context),
-      diffHash: context.diffHash ?? '',
-      policyVersion: context.policyVersion ?? '',
-      source: 'slack',
-      at: new Date().toISOString(),
-    },
-  ]);
+/** This person's receipt on the request's head, bound to its diff and policy (the decision's when the request has none). */
+function receiptOf(
+  context: ApprovalContext,
+  login: string,
+  verdict: Verdict,
+  decision: { diffHash?: string | null; policyVersion?: string | null } | null,
+): ApprovalReceipt {
+  return {
+    approver: login,
+    verdict,
+    gate: null,
+    headSha: headOf(context),
+    diffHash: context.diffHash ?? decision?.diffHash ?? '',
+    policyVersion: context.policyVersion ?? decision?.policyVersion ?? '',
+    source: 'slack',
+    at: new Date().toISOString(),
+  };
 }

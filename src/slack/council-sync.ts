@@ -1,6 +1,6 @@
 import type { LedgerEntryInput } from '../core/ledger-entries.js';
 import type { Governance } from '../governance/governance.js';
-import { councilQueries } from '../ledger/queries/council.js';
+import { councilAsync } from '../ledger/queries/council.js';
 import type { SlackWebClient } from './slack-deliverer.js';
 
 /**
@@ -24,9 +24,8 @@ export class CouncilSync {
     const result = (await this.client.usergroups.users.list({ usergroup })) as { users?: string[] };
     this.readAt = now;
     const { members, unmapped } = this.membersOf(result.users ?? []);
-    const council = councilQueries(this.governance.ledger);
-    await this.governance.record((): LedgerEntryInput[] => {
-      const before = council.latestMembership();
+    await this.governance.store.appendDecided(async ({ reader }): Promise<LedgerEntryInput[]> => {
+      const before = await councilAsync.latestMembership(reader);
       const same =
         before?.usergroup === usergroup &&
         JSON.stringify(before.members) === JSON.stringify(members) &&
@@ -41,6 +40,8 @@ export class CouncilSync {
         },
       ];
     });
+    // As `governance.record` did: the state store and the directory follow the new entry now.
+    await this.governance.syncState();
   }
 
   /** The group's users as sorted GitHub logins of mapped approvers, and the sorted unmapped users. */

@@ -1,51 +1,80 @@
 import type { DeploymentApprovalKey } from '../core/approval-key.js';
-import { deploymentAnswer } from '../core/deployment-approval.js';
+import { type DeploymentVote, deploymentAnswer, tallyDeployment } from '../core/deployment-approval.js';
+import type { LedgerEntryInput } from '../core/ledger-entries.js';
 import { type Directory, isAgentIdentity, loginKey, personBySlack } from '../core/people.js';
-import type {
-  DeploymentApprovals,
-  DeploymentWait,
-  RevokeSignal,
+import {
+  answerEntry,
+  type DeploymentWait,
+  type RevokeSignal,
+  waitOf,
 } from '../governance/deployment-approvals.js';
 import type { Governance } from '../governance/governance.js';
+import { deploymentsAsync } from '../ledger/deployment-queries.js';
+import type { LedgerReader } from '../ledger/ledger-reader.js';
+import type { OutboxMessageInput } from '../ledger/outbox.js';
+import { agentsAsync } from '../ledger/queries/agents.js';
 import { type Ballot, clickEntry, type VoteResult } from './approval-votes.js';
 
 /**
  * A vote on a deployment waiting on a gate, from the same buttons as a PR's: checked as a PR vote
  * is (a mapped approver the gate names, never an agent, the owner only where allowed, once per
- * person, the agent still active), recorded with the click, and counted. The vote that settles the
- * gate answers GitHub in the same transaction (`deployment.decided` and the outbox call), so two
- * approvers clicking at once, or a replayed click, answer it once.
+ * person, the agent still active), recorded with the click, and counted. The click, the vote and,
+ * when it settles the gate, the answer to GitHub (`deployment.decided` and its outbox call) are
+ * one decided append, so two approvers clicking at once, or a replayed click, answer it once.
  */
-export function castDeploymentVote(
+export async function castDeploymentVote(
   governance: Governance,
-  deployments: DeploymentApprovals,
   ballot: Ballot,
   ref: DeploymentApprovalKey,
   signal: RevokeSignal,
-): VoteResult {
+): Promise<VoteResult> {
   const directory = governance.directory();
   const login = personBySlack(directory, ballot.slackUser)?.github ?? null;
-  const ledger = governance.ledger;
-  return ledger.atomically(() => {
-    const wait = deployments.latest(ref);
-    const refusal = refusalOf(governance, deployments, directory, wait, login, ballot.verdict, signal);
-    ledger.append(clickEntry(ballot, login, wait?.request.agentId ?? null, refusal));
-    if (refusal !== null || !wait || !login)
-      return { accepted: false as const, reason: refusal ?? 'refused', context: null };
-    return countVote(governance, deployments, wait, login, ballot);
+  // The result of the decision that committed (a decision may be made more than once).
+  let result = { accepted: false, reason: 'refused', context: null } as VoteResult;
+  await governance.store.appendDecided(async ({ reader, head }) => {
+    const wait = waitOf(
+      await deploymentsAsync.latestDeploymentDecision(
+        reader,
+        ref.repository,
+        ref.runId,
+        ref.environment,
+        Number.MAX_SAFE_INTEGER,
+      ),
+    );
+    const votes = wait ? await votesOn(reader, wait) : [];
+    const now = governance.clock.now();
+    const refusal = await refusalOf(reader, directory, wait, votes, login, ballot.verdict, signal, now);
+    const click = clickEntry(ballot, login, wait?.request.agentId ?? null, refusal);
+    if (refusal !== null || !wait || !login) {
+      result = { accepted: false, reason: refusal ?? 'refused', context: null };
+      return [click];
+    }
+    // The click extends the head, the vote follows it: the answer's cause names the vote's seq.
+    const counted = countVote(directory, wait, votes, login, ballot, now, head.seq + 2);
+    result = counted.result;
+    return { entries: [click, ...counted.entries], outbox: counted.outbox };
   });
+  return result;
+}
+
+/** The votes counted on a request, in the order given (as `DeploymentApprovals.votes`). */
+async function votesOn(reader: LedgerReader, wait: DeploymentWait): Promise<DeploymentVote[]> {
+  const rows = await deploymentsAsync.deploymentVotes(reader, wait.request.key, wait.seq);
+  return rows.map((v) => ({ approver: v.payload.approver, verdict: v.payload.verdict, at: v.ts }));
 }
 
 /** Why a vote does not count, in words for the voter; null when it counts. */
-function refusalOf(
-  governance: Governance,
-  deployments: DeploymentApprovals,
+async function refusalOf(
+  reader: LedgerReader,
   directory: Directory,
   wait: DeploymentWait | null,
+  votes: readonly DeploymentVote[],
   login: string | null,
   verdict: Ballot['verdict'],
   signal: RevokeSignal,
-): string | null {
+  now: Date,
+): Promise<string | null> {
   if (!wait) return 'this deployment approval request is not known';
   if (wait.decided.state !== 'waiting') return `this deployment was already ${wait.decided.state}`;
   if (!login)
@@ -54,54 +83,75 @@ function refusalOf(
   if (isAgentIdentity(directory, login) || loginKey(login) === loginKey(agentId))
     return 'an agent never approves';
   // Fail closed: a deployment of an agent that is no longer active is never approved by a vote.
-  const status = signal === 'revoked' ? 'revoked' : governance.statusInLedger(agentId);
+  const status = signal === 'revoked' ? 'revoked' : await agentsAsync.agentStatus(reader, agentId);
   if (status !== 'active')
     return `agent ${agentId} is ${status ?? 'unknown'}: its deployment is not approved`;
   if (signal === 'unreadable')
     return `whether agent ${agentId} was revoked cannot be read now; vote again in a moment`;
-  const mine = deployments.votes(wait).find((v) => loginKey(v.approver) === loginKey(login));
+  const mine = votes.find((v) => loginKey(v.approver) === loginKey(login));
   if (mine) return `${login} already voted on this deployment`;
-  const tally = deployments.tally(wait, governance.clock.now(), [
-    { approver: login, verdict, at: governance.clock.now().toISOString() },
-  ]);
+  const tally = tallyDeployment(
+    wait.request,
+    [...votes, { approver: login, verdict, at: now.toISOString() }],
+    directory,
+    now,
+  );
   const reasons = tally.notCounted
     .filter((n) => loginKey(n.approver) === loginKey(login))
     .map((n) => n.reason);
   return reasons.length ? [...new Set(reasons)].join('; ') : null;
 }
 
-/** Records the vote, and answers GitHub when it settles the gate. */
+/** The vote, and the answer to GitHub when it settles the gate. */
 function countVote(
-  governance: Governance,
-  deployments: DeploymentApprovals,
+  directory: Directory,
   wait: DeploymentWait,
+  votes: readonly DeploymentVote[],
   login: string,
   ballot: Ballot,
-): VoteResult {
+  now: Date,
+  voteSeq: number,
+): { entries: LedgerEntryInput[]; outbox: OutboxMessageInput[]; result: VoteResult } {
   const d = wait.decided;
-  const vote = governance.ledger.append({
-    type: 'deployment.vote',
-    agentId: wait.request.agentId,
-    actor: login,
-    payload: {
-      approvalKey: wait.request.key,
-      repository: d.repository,
-      runId: d.runId,
-      environment: d.environment,
-      requestSeq: wait.seq,
-      approver: login,
-      verdict: ballot.verdict,
-      reason: ballot.reason,
-      source: 'slack',
+  const entries: LedgerEntryInput[] = [
+    {
+      type: 'deployment.vote',
+      agentId: wait.request.agentId,
+      actor: login,
+      payload: {
+        approvalKey: wait.request.key,
+        repository: d.repository,
+        runId: d.runId,
+        environment: d.environment,
+        requestSeq: wait.seq,
+        approver: login,
+        verdict: ballot.verdict,
+        reason: ballot.reason,
+        source: 'slack',
+      },
     },
-  });
-  const tally = deployments.tally(wait);
+  ];
+  const tally = tallyDeployment(
+    wait.request,
+    [...votes, { approver: login, verdict: ballot.verdict, at: now.toISOString() }],
+    directory,
+    now,
+  );
   const answer = deploymentAnswer(tally);
-  if (answer) deployments.answer(wait, answer, tally.description, login, `vote:${vote.seq}`);
+  let outbox: OutboxMessageInput[] = [];
+  if (answer) {
+    const answered = answerEntry(wait, answer, tally.description, login, `vote:${voteSeq}`);
+    entries.push(answered.entry);
+    outbox = answered.outbox;
+  }
   return {
-    accepted: true as const,
-    deployment: { repository: d.repository, runId: d.runId, environment: d.environment },
-    outcome: answer ?? 'pending',
-    decidedNow: answer !== null,
+    entries,
+    outbox,
+    result: {
+      accepted: true,
+      deployment: { repository: d.repository, runId: d.runId, environment: d.environment },
+      outcome: answer ?? 'pending',
+      decidedNow: answer !== null,
+    },
   };
 }

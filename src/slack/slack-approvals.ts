@@ -4,8 +4,9 @@ import type { ApprovalReceipt } from '../core/policy/decision.js';
 import { type GateTally, pullRequestSubject, tallyGate } from '../core/policy/gate-tally.js';
 import { DeploymentApprovals } from '../governance/deployment-approvals.js';
 import type { Governance } from '../governance/governance.js';
-import { type ApprovalQueries, approvalQueries } from '../ledger/queries/approvals.js';
+import { type ApprovalQueries, approvalQueries, approvalsAsync } from '../ledger/queries/approvals.js';
 import { decisionViewQueries } from '../ledger/queries/decision-views.js';
+import { decisionsAsync } from '../ledger/queries/decisions.js';
 import {
   type ClosedRequest,
   closeForAgent,
@@ -46,9 +47,13 @@ export class SlackApprovals {
    */
   tallies(context: ApprovalContext, now = new Date(), extra: readonly ApprovalReceipt[] = []): GateTally[] {
     const g = this.governance;
-    const receipts = [...g.receiptsFor(context.repository, context.number), ...extra];
+    return this.talliesOver(context, [...g.receiptsFor(context.repository, context.number), ...extra], now);
+  }
+
+  /** Each gate of a request tallied over the receipts given (a decision's, read as of its view). */
+  talliesOver(context: ApprovalContext, receipts: readonly ApprovalReceipt[], now = new Date()): GateTally[] {
     const rules = rulesOf(context);
-    const directory = g.directory();
+    const directory = this.governance.directory();
     const subject = pullRequestSubject({
       headSha: headOf(context),
       diffHash: context.diffHash ?? null,
@@ -62,19 +67,25 @@ export class SlackApprovals {
   }
 
   /** Stores the request once its message is posted: clicks on it find it here. */
-  remember(context: ApprovalContext, installationId: number | null, channel: string, ts: string): void {
-    this.requests.remember({
-      approvalKey: context.approvalKey,
-      repository: context.repository,
-      number: context.number,
-      headSha: headOf(context),
+  async remember(
+    context: ApprovalContext,
+    installationId: number | null,
+    channel: string,
+    ts: string,
+  ): Promise<void> {
+    await approvalsAsync.remember(
+      this.governance.store.reader,
+      context.approvalKey,
+      context.repository,
+      context.number,
+      headOf(context),
       installationId,
-      agentId: context.agentId,
-      context,
+      context.agentId,
+      JSON.stringify(context),
       channel,
       ts,
-      createdAt: new Date().toISOString(),
-    });
+      new Date().toISOString(),
+    );
   }
 
   /**
@@ -82,8 +93,13 @@ export class SlackApprovals {
    * that waits, mapped to Slack. Never an agent, never the owner where a gate forbids it.
    */
   approversOf(context: ApprovalContext): string[] {
+    return this.slackUsersOf(this.tallies(context));
+  }
+
+  /** The Slack users of the people the tallies say may still approve a gate that waits. */
+  slackUsersOf(tallies: readonly GateTally[]): string[] {
     const directory = this.governance.directory();
-    const logins = new Set(this.tallies(context).flatMap((t) => t.mayApprove.map(loginKey)));
+    const logins = new Set(tallies.flatMap((t) => t.mayApprove.map(loginKey)));
     return directory.people.filter((p) => p.slack && logins.has(loginKey(p.github))).map((p) => p.slack!);
   }
 
@@ -102,6 +118,33 @@ export class SlackApprovals {
     // A deployment's card is remembered by its key as a message updated in place.
     if (parseDeploymentApprovalKey(approvalKey)) return this.requests.slackMessage(approvalKey);
     return this.requests.message(approvalKey);
+  }
+
+  /** Where a request's message is, read from the asynchronous ledger (outside the consequences follower). */
+  async whereIs(approvalKey: string): Promise<{ channel: string; ts: string } | null> {
+    const reader = this.governance.store.reader;
+    if (parseDeploymentApprovalKey(approvalKey)) return approvalsAsync.slackMessage(reader, approvalKey);
+    return approvalsAsync.message(reader, approvalKey);
+  }
+
+  /** Whether a request still waits for votes, read from the asynchronous ledger. */
+  async waits(approvalKey: string): Promise<boolean> {
+    const state = await approvalsAsync.state(this.governance.store.reader, approvalKey);
+    return state === null || state === 'pending';
+  }
+
+  /** Each gate of a request over the receipts read from the asynchronous ledger now. */
+  async talliesNow(context: ApprovalContext): Promise<GateTally[]> {
+    const reader = this.governance.store.reader;
+    return this.talliesOver(
+      context,
+      await decisionsAsync.approvalReceipts(reader, context.repository, context.number),
+    );
+  }
+
+  /** The Slack users who may still vote on a request (`approversOf`), from `talliesNow`. */
+  async approversNow(context: ApprovalContext): Promise<string[]> {
+    return this.slackUsersOf(await this.talliesNow(context));
   }
 
   /** Requests still waiting, oldest first. */
@@ -129,7 +172,7 @@ export class SlackApprovals {
     const deployment = parseDeploymentApprovalKey(approvalKey);
     if (!deployment) return castVote(this, this.governance, ballot);
     const signal = await this.deployments.revokeSignal(deployment);
-    return castDeploymentVote(this.governance, this.deployments, ballot, deployment, signal);
+    return castDeploymentVote(this.governance, ballot, deployment, signal);
   }
 
   /**
@@ -152,7 +195,7 @@ export class SlackApprovals {
     return closeForAgent(this.governance, agentId, because);
   }
 
-  expire(now: Date): ExpiredRequest[] {
-    return expire(this, this.governance, now);
+  expire(now: Date): Promise<ExpiredRequest[]> {
+    return expire(this.governance, now);
   }
 }

@@ -3,7 +3,7 @@ import type { CircuitBreakerPolicy } from 'cockatiel';
 import type { Governance } from '../governance/governance.js';
 import type { Deliverer, DeliveryOutcome } from '../integrations/delivery-loop.js';
 import type { OutboxPayload, TypedOutboxMessage } from '../integrations/outbox-messages.js';
-import { approvalQueries } from '../ledger/queries/approvals.js';
+import { approvalsAsync } from '../ledger/queries/approvals.js';
 import { ALERT_LANE, gatherAlerts } from './alert-lane.js';
 import { type ApprovalContext, approverDigestBlocks } from './blocks.js';
 import type { SlackApprovals } from './slack-approvals.js';
@@ -61,21 +61,30 @@ export function slackDeliverer(s: SlackDelivery): Deliverer {
  */
 async function deliverDigest(s: SlackDelivery, message: TypedOutboxMessage, user: string): Promise<number[]> {
   const gathered = s.governance.ledger.outbox.pendingWith('slack', message.orderingKey);
-  const waiting = gathered
-    .map((m) => (m.payload as { context: ApprovalContext }).context)
-    .filter((c) => s.approvals.isPending(c.approvalKey))
+  const waiting: ApprovalContext[] = [];
+  const descriptions = new Map<string, string>();
+  for (const c of gathered.map((m) => (m.payload as { context: ApprovalContext }).context)) {
+    if (!(await s.approvals.waits(c.approvalKey))) continue;
+    const tallies = await s.approvals.talliesNow(c);
     // Only requests this approver may still vote on (one may have voted through GitHub meanwhile).
-    .filter((c) => s.approvals.approversOf(c).includes(user));
+    if (!s.approvals.slackUsersOf(tallies).includes(user)) continue;
+    waiting.push(c);
+    descriptions.set(
+      c.approvalKey,
+      tallies
+        .filter((t) => t.state !== 'approved')
+        .map((t) => t.description.replaceAll('`', ''))
+        .join('; '),
+    );
+  }
   if (waiting.length) {
     await s.client.apiCall('chat.postMessage', {
       channel: user,
       text: `${waiting.length} approval request(s) wait for you`,
-      blocks: approverDigestBlocks(waiting, s.governance.config.slack.approvals_channel ?? null, (c) =>
-        s.approvals
-          .tallies(c)
-          .filter((t) => t.state !== 'approved')
-          .map((t) => t.description.replaceAll('`', ''))
-          .join('; '),
+      blocks: approverDigestBlocks(
+        waiting,
+        s.governance.config.slack.approvals_channel ?? null,
+        (c) => descriptions.get(c.approvalKey) ?? '',
       ),
     });
   }
@@ -90,7 +99,7 @@ async function deliverDigest(s: SlackDelivery, message: TypedOutboxMessage, user
 async function deliverOne(s: SlackDelivery, message: TypedOutboxMessage): Promise<void> {
   const { approval, messageKey, ...args } = message.payload as OutboxPayload<'chat.postMessage'>;
   if (message.kind === 'chat.update' && messageKey && args.ts === undefined) {
-    const where = approvalQueries(s.governance.ledger).slackMessage(messageKey);
+    const where = await approvalsAsync.slackMessage(s.governance.store.reader, messageKey);
     // Retried: the post it updates comes first in its order, and may not be delivered yet.
     if (!where) throw new Error(`the Slack message ${messageKey} to update is not posted yet`);
     Object.assign(args, where);
@@ -98,8 +107,8 @@ async function deliverOne(s: SlackDelivery, message: TypedOutboxMessage): Promis
   const result = (await s.client.apiCall(message.kind, args)) as { channel?: string; ts?: string };
   const channel = result.channel ?? String(args.channel);
   if (approval && result.ts)
-    s.approvals.remember(approval.context, approval.installationId, channel, result.ts);
+    await s.approvals.remember(approval.context, approval.installationId, channel, result.ts);
   if (messageKey && result.ts) {
-    approvalQueries(s.governance.ledger).rememberSlackMessage(messageKey, { channel, ts: result.ts });
+    await approvalsAsync.rememberSlackMessage(s.governance.store.reader, messageKey, channel, result.ts);
   }
 }

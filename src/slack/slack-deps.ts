@@ -16,7 +16,7 @@ export interface SlackDeps {
   /** Ask GitHub to evaluate the PR again (an approval request was decided). */
   reevaluate(installationId: number, repository: string, number: number): Promise<void>;
   /** Where posted messages are, by key, for updates in place. */
-  messages: { get(key: string): { channel: string; ts: string } | null };
+  messages: { get(key: string): Promise<{ channel: string; ts: string } | null> };
   /** Direct Web API calls that cannot wait (views.open must follow its trigger within 3 s). */
   openView(triggerId: string, view: Record<string, unknown>): Promise<void>;
 }

@@ -8,7 +8,7 @@ import type { Revocations } from '../governance/revocations.js';
 import { DeliveryLoop } from '../integrations/delivery-loop.js';
 import type { IntegrationSubscriber } from '../integrations/integration-manager.js';
 import type { OutboxMessageInput } from '../ledger/outbox.js';
-import { approvalQueries } from '../ledger/queries/approvals.js';
+import { approvalsAsync } from '../ledger/queries/approvals.js';
 import type { Logger } from '../platform/logger.js';
 import type { Pump } from '../platform/pump.js';
 import { createBreaker } from '../platform/resilience.js';
@@ -92,7 +92,7 @@ export class SlackIntegration implements IntegrationSubscriber {
       ...deps,
       approvals,
       logger,
-      messages: { get: (key) => approvalQueries(governance.ledger).slackMessage(key) },
+      messages: { get: (key) => approvalsAsync.slackMessage(governance.store.reader, key) },
       enqueue: (...call) => this.enqueue(...call),
       openView: async (triggerId, view) => {
         await this.breaker.execute(() => client.views.open({ trigger_id: triggerId, view: view as never }));
@@ -143,8 +143,8 @@ export class SlackIntegration implements IntegrationSubscriber {
    * Closes approval requests past their deadline (expiry never approves); returns how many. Each
    * is recorded in the ledger; its card and, for `escalate`, the admins' message follow from it.
    */
-  expireApprovals(now: Date): number {
-    return this.approvals.expire(now).length;
+  async expireApprovals(now: Date): Promise<number> {
+    return (await this.approvals.expire(now)).length;
   }
 
   callsFor(

@@ -93,6 +93,7 @@ const CASES: Record<string, unknown[][]> = {
   'approvalsAsync.slackVotes': cross(REPOS, NUMBERS).flatMap(([r, n]) => SHAS.map((s) => [r, n, s])),
   'approvalsAsync.latestDecision': cross(REPOS, NUMBERS),
   'approvalsAsync.slackMessage': KEYS.map((k) => [k]),
+  'approvalsAsync.resolution': cross(AGENTS, KEYS),
   'approvalsAsync.reviewRecorded': cross(REPOS, NUMBERS).flatMap(([r, n]) => [
     [r, n, 'alice', 'approve', 1],
     [r, n, 'alice', 'approve', 2 ** 31],
@@ -137,6 +138,7 @@ const CASES: Record<string, unknown[][]> = {
   'fleetViewsAsync.budgetCharges': AGENTS.map((a) => [a]),
   'fleetViewsAsync.decisionsOf': AGENTS.map((a) => [a]),
   'fleetViewsAsync.latestForAgent': cross(AGENTS, [1, 100]),
+  'fleetViewsAsync.recentActions': cross(AGENTS, [1, 3, 50]),
   'locksAsync.lockHistory': [[]],
   'outcomesAsync.lastBadOutcomeAt': AGENTS.map((a) => [a]),
   'outcomesAsync.badOutcomesSince': cross(AGENTS, TIMES),
@@ -296,6 +298,11 @@ describe('the queries on SQLite and on PostgreSQL', () => {
       sender: "o'hara",
     });
     expect(await onBoth('violationsAsync.budgetUsed', ['test-bot', ''])).toBe(2.5);
+    expect(await onBoth('approvalsAsync.resolution', ['docs-bot', "k'1?"])).toBe('approved');
+    expect(await onBoth('fleetViewsAsync.recentActions', ['docs-bot', 2])).toMatchObject([
+      { type: 'approval.resolved', actor: 'alice' },
+      { type: 'approval.resolved', actor: 'expiry' },
+    ]);
     expect(await onBoth('approvalsAsync.pending', [])).toEqual([
       { context: { expiresAt: '2026-11-27T10:00:01Z+1h', key: 'K0' }, installationId: 2 ** 33 },
       { context: { expiresAt: '2026-11-27T10:00:01Z+1h', key: "k'1?" }, installationId: 2 ** 33 },

@@ -239,6 +239,8 @@ export const HISTORY: LedgerEntryInput[][] = [
     { type: 'finding.resolved', agentId: null, actor: 'watch', payload: { key: 'k1' } },
     at('council.membership', null, 'slack', { usergroup: 'S1', members: ['alice', 'bob'], unmapped: [] }),
     at('session.checkpoint_saved', 'docs-bot', 'docs-bot', { sha256: 'x', bytes: 2 }),
+    at('approval.resolved', 'docs-bot', 'expiry', { approvalId: 'k2', outcome: 'expired' }),
+    at('approval.resolved', 'docs-bot', 'alice', { approvalId: "k'1?", outcome: 'approved' }),
   ],
 ];
 

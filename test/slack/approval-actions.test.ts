@@ -133,3 +133,27 @@ describe('forged button values', () => {
     },
   );
 });
+
+describe('a request resolved in the ledger', () => {
+  it('is over for a later vote and for expiry even while its state row still says pending', async () => {
+    const { service } = s;
+    const { slack } = await openApprovalRequest(service);
+    await postSlack(service.port, buttonBody('approval_approve', KEY, 'UALICE'));
+    await postSlack(service.port, buttonBody('approval_approve', KEY, 'UBOB'));
+    await service.slack!.receiver.idle();
+    const db = dbOf(service.runtime.ledger);
+    // The moment between a deciding vote's commit and its state row following it.
+    db.prepare("UPDATE slack_approvals SET state = 'pending'").run();
+    await postSlack(service.port, buttonBody('approval_approve', KEY, 'UCAROL'));
+    await service.slack!.receiver.idle();
+    expect(await service.slack!.expireApprovals(new Date(Date.now() + 30 * 86400_000))).toBe(0);
+    await service.slack!.pump.runNow();
+    expect(clicks().at(-1)).toMatchObject({ u: 'UCAROL', l: 'carol', ok: 0 });
+    expect(slack.filter((c) => c.method === 'chat.postEphemeral').at(-1)!.body.text).toBe(
+      'Not counted: this request was already approved.',
+    );
+    expect(
+      db.prepare("SELECT COUNT(*) AS n FROM ledger_entries WHERE type = 'approval.resolved'").get(),
+    ).toEqual({ n: 1 });
+  });
+});

@@ -140,6 +140,21 @@ const queries = {
     sql: 'SELECT e.payload FROM decisions d JOIN ledger_entries e ON e.seq = d.seq WHERE d.repository = ? AND d.number = ? ORDER BY d.seq DESC LIMIT 1',
     map: (row) => (row ? (JSON.parse(row.payload) as LedgerPayload<'decision.recorded'>) : null),
   }),
+  // How a request ended, as the ledger says (its newest `approval.resolved`); null while it waits.
+  // `slack_approvals.state` follows it after the commit: a decision reads this to see an outcome
+  // committed by another vote or replica whose state row is not written yet.
+  resolution: getQuery<
+    [agentId: string, approvalKey: string],
+    { outcome: string },
+    ApprovalRequestState | null
+  >({
+    sql: perEngine(
+      (d) =>
+        `SELECT ${d.jsonText('payload', 'outcome')} AS outcome FROM ledger_entries
+       WHERE type = 'approval.resolved' AND agent_id = ? AND ${d.jsonIsText('payload', 'approvalId')} ORDER BY seq DESC LIMIT 1`,
+    ),
+    map: (row) => (row ? stateOf(row.outcome) : null),
+  }),
   slackMessage: getQuery<[messageKey: string], SlackMessageRef, SlackMessageRef | null>({
     sql: 'SELECT channel, ts FROM slack_messages WHERE message_key = ?',
     map: (row) => (row ? { channel: row.channel, ts: row.ts } : null),
@@ -212,6 +227,11 @@ export class ApprovalQueries<C> {
 
   setState(approvalKey: string, state: ApprovalRequestState): void {
     queries.setState.sync(this.db, state, approvalKey);
+  }
+
+  /** How a request ended as the ledger says (its newest `approval.resolved`); null while it waits. */
+  resolution(agentId: string, approvalKey: string): ApprovalRequestState | null {
+    return queries.resolution.sync(this.db, agentId, approvalKey);
   }
 
   /** The requests still waiting on a PR, oldest first, each with the head commit it was posted for. */

@@ -4,6 +4,14 @@ import { perEngine } from '../ledger-reader.js';
 import type { LedgerDb } from '../open-ledger-db.js';
 import { allQuery, asyncReads, getQuery, perDatabase } from './query.js';
 
+/** One entry of an agent, without its payload. */
+export interface AgentAction {
+  seq: number;
+  type: string;
+  ts: string;
+  actor: string;
+}
+
 /** An agent as the projections have it, with its budget charged since a moment and its activity. */
 export interface AgentSummary {
   id: string;
@@ -99,6 +107,11 @@ const queries = {
         WHERE d.agent_id = ? AND ${NEWEST_OF_ITS_PR} AND d.outcome IN ('pending', 'require_approval', 'allow')
         ORDER BY d.seq`,
     map: (rows) => rows.map(pullRequestRef),
+  }),
+  // An agent's newest entries as its action projection has them (no payloads), newest first.
+  recentActions: allQuery<[agentId: string, limit: number], AgentAction, AgentAction[]>({
+    sql: 'SELECT seq, type, ts, actor FROM agent_actions WHERE agent_id = ? ORDER BY seq DESC LIMIT ?',
+    map: (rows) => rows.map((r) => ({ seq: Number(r.seq), type: r.type, ts: r.ts, actor: r.actor })),
   }),
   latestCheckpoint: getQuery<[], { id: string; head_seq: number; created_at: string }, CheckpointRef | null>({
     sql: perEngine(

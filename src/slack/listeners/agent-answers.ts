@@ -3,7 +3,7 @@ import type { SlackCommand } from '../../core/org-config.js';
 import { describeSuggestion } from '../../core/suggestions.js';
 import { tierLabel } from '../../core/tiers.js';
 import { pauseAgent } from '../../governance/safety-actions.js';
-import { fleetViewQueries } from '../../ledger/queries/fleet-views.js';
+import { fleetViewsAsync } from '../../ledger/queries/fleet-views.js';
 import { UserError } from '../../platform/errors.js';
 import { Watcher } from '../../watchers/watcher.js';
 import { promotionRequestedText, suggestionBlocks } from '../blocks.js';
@@ -55,10 +55,10 @@ const ANSWERS: Record<CommandName, (a: Asked) => Promise<Answer> | Answer> = {
       : 'No agents registered.';
   },
   status,
-  audit: (a) => {
+  audit: async (a) => {
     const [agentId] = need(a, 1);
     const n = Math.min(Math.max(Number(a.args[1] ?? 10) || 10, 1), 50);
-    const entries = a.deps.governance.ledger.latestForAgent(agentId, n);
+    const entries = await fleetViewsAsync.recentActions(a.deps.governance.store.reader, agentId, n);
     return entries.length
       ? entries.map((e) => `${e.seq} ${e.ts} ${e.type} by ${e.actor}`).join('\n')
       : `No ledger entries for \`${agentId}\`.`;
@@ -106,8 +106,8 @@ async function status(a: Asked): Promise<string> {
   const windowStart = Date.now() - g.config.budgets.window_hours * 3600_000;
   const used = await g.state.budgetUsed(agent.id, windowStart);
   const executions = (await g.state.listExecutions()).filter((e) => e.agentId === agent.id);
-  const last = g.ledger.latestForAgent(agent.id, 1)[0];
-  const open = fleetViewQueries(g.ledger).openPullRequests(agent.id);
+  const [last] = await fleetViewsAsync.recentActions(g.store.reader, agent.id, 1);
+  const open = await fleetViewsAsync.openPullRequests(g.store.reader, agent.id);
   const revocation = revocations.status(agent.id);
   const revoked =
     agent.status === 'revoked' && revocation

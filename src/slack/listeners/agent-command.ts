@@ -19,20 +19,18 @@ export async function mayRun(
   const slack = deps.governance.config.slack;
   const allowed = slack.commands[command] ?? (COMMANDS[command]!.admin ? slack.admins : null);
   if (allowed === null || allowed.includes(user)) return true;
-  await deps.governance.ledger
-    .appendSoon([
-      {
-        type: 'api.refused',
-        agentId,
-        actor: user,
-        payload: {
-          method: 'SLASH',
-          path: what,
-          status: 403,
-          reason: `not allowed to run /agent ${command} by the organisation config`,
-        },
+  await deps.governance.store
+    .append({
+      type: 'api.refused',
+      agentId,
+      actor: user,
+      payload: {
+        method: 'SLASH',
+        path: what,
+        status: 403,
+        reason: `not allowed to run /agent ${command} by the organisation config`,
       },
-    ])
+    })
     .catch(() => undefined);
   return false;
 }

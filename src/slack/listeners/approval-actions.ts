@@ -70,7 +70,7 @@ async function settle(
   channel: string | null,
   key: string,
 ): Promise<void> {
-  const message = deps.approvals.message(key);
+  const message = await deps.approvals.whereIs(key);
   if (!result.accepted) {
     const where = channel ?? message?.channel;
     if (where)

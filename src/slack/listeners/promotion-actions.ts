@@ -44,7 +44,7 @@ export function registerPromotionListeners(app: App, deps: SlackDeps): void {
         );
       try {
         const status = await deps.promotions.vote(promotionId, login, verdict, `from Slack by ${b.user.id}`);
-        const message = deps.messages.get(`promotion:${promotionId}`);
+        const message = await deps.messages.get(`promotion:${promotionId}`);
         if (message) {
           deps.enqueue(
             'chat.update',
