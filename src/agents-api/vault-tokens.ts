@@ -59,10 +59,15 @@ export class VaultTokens {
     error: unknown,
   ): Promise<void> {
     this.logger.warn({ agent: agent.id, err: error }, 'token issued during a revocation; revoking it later');
-    const revocationId = await agentsAsync.latestRevocationId(this.governance.store.reader, agent.id);
-    // The asynchronous ledger has no way yet to queue a call caused by an entry already committed
-    // (only with an append): this one rare path still enqueues through the synchronous ledger.
-    if (revocationId)
-      this.governance.ledger.outbox.enqueue(seq, vaultRevokeMessage(agent.id, revocationId, accessor));
+    // The revocation read and the call it causes queued in one decision: a follow-up of the
+    // token's entry, already in the ledger.
+    await this.governance.store.appendDecided(async (view) => {
+      const revocationId = await agentsAsync.latestRevocationId(view.reader, agent.id);
+      if (!revocationId) return [];
+      return {
+        entries: [],
+        followUps: [{ seq, message: vaultRevokeMessage(agent.id, revocationId, accessor) }],
+      };
+    });
   }
 }

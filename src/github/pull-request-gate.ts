@@ -93,7 +93,7 @@ export class PullRequestGate {
     const done =
       causeSeq === null
         ? () => undefined
-        : inProgressIfSlow(g, this.logger, this.onOutbox, {
+        : await inProgressIfSlow(g, this.logger, this.onOutbox, {
             target,
             summary: `Evaluating \`${agent.id}\` against ${loaded.policy.source}`,
             causeSeq,

@@ -64,25 +64,49 @@ export interface LedgerView {
 /**
  * What a decision appends: its entries, or its entries with the outbox messages they cause
  * (attached to the last entry, after any the append's options name). No entries: nothing is
- * written, the messages neither.
+ * appended, the messages neither. `followUps`: calls caused by entries already in the ledger (at
+ * or before the head the decision saw), queued in the same transaction after the messages above,
+ * even when no entry is appended; one whose key was queued before is skipped, and one naming an
+ * entry not in the ledger refuses the whole decision (nothing is written).
  */
 export type Decided =
   | readonly LedgerEntryInput[]
-  | { entries: readonly LedgerEntryInput[]; outbox?: readonly OutboxMessageInput[] };
+  | {
+      entries: readonly LedgerEntryInput[];
+      outbox?: readonly OutboxMessageInput[];
+      followUps?: readonly FollowUp[];
+    };
+
+/** An outbox message caused by the entry `seq`, already in the ledger. */
+export interface FollowUp {
+  seq: number;
+  message: OutboxMessageInput;
+}
 
 export type DecideEntries = (view: LedgerView) => Promise<Decided> | Decided;
 
-/** A decision's entries and outbox messages, whichever form it returned. */
+/** A decision's entries, outbox messages and follow-ups, whichever form it returned. */
 export function decidedParts(decided: Decided): {
   entries: readonly LedgerEntryInput[];
   outbox: readonly OutboxMessageInput[];
+  followUps: readonly FollowUp[];
 } {
-  return Array.isArray(decided)
-    ? { entries: decided as readonly LedgerEntryInput[], outbox: [] }
-    : {
-        entries: (decided as { entries: readonly LedgerEntryInput[] }).entries,
-        outbox: (decided as { outbox?: readonly OutboxMessageInput[] }).outbox ?? [],
-      };
+  if (Array.isArray(decided))
+    return { entries: decided as readonly LedgerEntryInput[], outbox: [], followUps: [] };
+  const parts = decided as Exclude<Decided, readonly LedgerEntryInput[]>;
+  return { entries: parts.entries, outbox: parts.outbox ?? [], followUps: parts.followUps ?? [] };
+}
+
+/**
+ * Refuses follow-ups whose cause is not an entry at or before `head` (the outbox table has no
+ * foreign key to the entries: a message with a made-up cause would be stored as it is).
+ */
+export function checkFollowUps(followUps: readonly FollowUp[], head: LedgerHead): void {
+  for (const { seq, message } of followUps)
+    if (!Number.isSafeInteger(seq) || seq < 1 || seq > head.seq)
+      throw new Error(
+        `follow-up ${message.idempotencyKey} names entry ${seq}, which is not in the ledger (head ${head.seq}): nothing was written`,
+      );
 }
 
 export interface AsyncAppendOptions {

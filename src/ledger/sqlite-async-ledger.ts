@@ -6,6 +6,7 @@ import {
   type AsyncLedger,
   type AsyncOutbox,
   type ChainVerdict,
+  checkFollowUps,
   type DecideEntries,
   decidedParts,
   type FollowerHandler,
@@ -94,11 +95,14 @@ export class SqliteAsyncLedger implements AsyncLedger {
     for (let attempt = 1; attempt <= MAX_DECISIONS; attempt++) {
       const head = this.ledger.head();
       const decided = decidedParts(await decide(this.viewAt(head)));
+      checkFollowUps(decided.followUps, head);
       const outbox = [...(options.outbox ?? []), ...decided.outbox];
       const entries = this.ledger.atomically(() => {
         if (this.ledger.head().seq !== head.seq) return null;
         this.leases.markDelivered(options.delivered ?? []);
-        return this.ledger.appendAll(decided.entries, { outbox });
+        const appended = this.ledger.appendAll(decided.entries, { outbox });
+        for (const { seq, message } of decided.followUps) this.ledger.outbox.enqueue(seq, message);
+        return appended;
       });
       if (entries) return entries;
     }

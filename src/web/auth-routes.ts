@@ -32,7 +32,7 @@ const signIn: AuthHandler = (ctx, req, res, url) => {
 };
 
 const callback: AuthHandler = async (ctx, req, res, url) => {
-  const started = ctx.sessions.finishSignIn(req, url.searchParams.get('state'));
+  const started = await ctx.sessions.finishSignIn(req, url.searchParams.get('state'));
   const code = url.searchParams.get('code');
   if (!started || !code) {
     const why = url.searchParams.get('error')
@@ -75,11 +75,11 @@ const callback: AuthHandler = async (ctx, req, res, url) => {
   }
 };
 
-const signOut: AuthHandler = (ctx, req, res) => {
+const signOut: AuthHandler = async (ctx, req, res) => {
   // Another site may not sign a person out: a browser names the page's origin on a POST.
   const origin = req.headers.origin;
   if (origin && origin !== new URL(ctx.callbackUrl(req)).origin) return sendNotFound(res, null);
-  ctx.sessions.end(req);
+  await ctx.sessions.end(req);
   return redirect(res, '/auth/signedout', { 'set-cookie': ctx.sessions.clear(req) });
 };
 

@@ -1,7 +1,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
-import type { SeenRequests } from '../ledger/seen-requests.js';
+import type { AsyncSeenRequests } from '../ledger/seen-requests.js';
 import { clearCookie, openCookie, readCookie, sealCookie, setCookie } from './signed-cookie.js';
 import type { WebConfig } from './web-config.js';
 
@@ -31,7 +31,7 @@ export class Sessions {
     private readonly config: WebConfig,
     private readonly now: () => number = Date.now,
     /** Ended sessions and used sign-in states, kept in the ledger database until they expire anyway. */
-    private readonly ended: SeenRequests | null = null,
+    private readonly ended: AsyncSeenRequests | null = null,
   ) {}
 
   /** Secure cookies when people reach us over HTTPS (PUBLIC_URL says so, or the socket is TLS). */
@@ -40,7 +40,7 @@ export class Sessions {
     return Boolean((req.socket as { encrypted?: boolean }).encrypted);
   }
 
-  read(req: IncomingMessage): Session | null {
+  async read(req: IncomingMessage): Promise<Session | null> {
     const session = openCookie(
       this.config.sessionSecret,
       'session',
@@ -48,15 +48,16 @@ export class Sessions {
       sessionSchema,
       this.now(),
     );
-    if (session && this.ended?.seen(`session:${session.sid}`, Math.floor(this.now() / 1000))) return null;
+    if (session && (await this.ended?.seen(`session:${session.sid}`, Math.floor(this.now() / 1000))))
+      return null;
     return session;
   }
 
   /** Ends a session for good: its cookie, kept or copied, no longer opens anything. */
-  end(req: IncomingMessage): void {
-    const session = this.read(req);
+  async end(req: IncomingMessage): Promise<void> {
+    const session = await this.read(req);
     if (session)
-      this.ended?.firstSight(
+      await this.ended?.firstSight(
         `session:${session.sid}`,
         Math.ceil(session.exp / 1000),
         Math.floor(this.now() / 1000),
@@ -98,7 +99,10 @@ export class Sessions {
   }
 
   /** Where to go after sign-in, if the `state` GitHub sent back is the one this browser was given. */
-  finishSignIn(req: IncomingMessage, stateFromGithub: string | null): { returnTo: string } | null {
+  async finishSignIn(
+    req: IncomingMessage,
+    stateFromGithub: string | null,
+  ): Promise<{ returnTo: string } | null> {
     const saved = openCookie(
       this.config.sessionSecret,
       'oauth-state',
@@ -113,11 +117,11 @@ export class Sessions {
     // A state is used once: a replayed callback (another code, same state) is refused.
     if (
       this.ended &&
-      !this.ended.firstSight(
+      !(await this.ended.firstSight(
         `oauth-state:${saved.state}`,
         Math.ceil(saved.exp / 1000),
         Math.floor(this.now() / 1000),
-      )
+      ))
     )
       return null;
     return { returnTo: saved.returnTo };

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Governance } from '../governance/governance.js';
-import { seenRequestsIn } from '../ledger/seen-requests.js';
+import { seenRequestsOf } from '../ledger/seen-requests.js';
 import type { Logger } from '../platform/logger.js';
 import { DecisionViews } from './decision-view.js';
 import { FleetViews, type LastVerify } from './fleet-view.js';
@@ -47,7 +47,7 @@ export function createWebContext(
     config,
     logger,
     now,
-    sessions: new Sessions(config, () => now().getTime(), seenRequestsIn(governance.ledger)),
+    sessions: new Sessions(config, () => now().getTime(), seenRequestsOf(governance.store)),
     decisions,
     fleet: new FleetViews(governance, decisions, lastVerify),
     viewerOf: (s) => ({ login: s.login, admin: named.has(s.login.toLowerCase()) }),

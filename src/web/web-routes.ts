@@ -33,7 +33,7 @@ export function createWebRoutes(
 async function handle(ctx: WebContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://web.invalid');
   if (url.pathname.startsWith('/auth/')) return handleAuth(ctx, req, res, url);
-  const session = ctx.sessions.read(req);
+  const session = await ctx.sessions.read(req);
   if (!session) {
     if (url.pathname.startsWith('/assets/') || (req.method !== 'GET' && req.method !== 'HEAD'))
       return sendNotFound(res, null);

@@ -324,6 +324,69 @@ describe.each(engines)('AsyncLedger contract: %s', (_engine, open) => {
     expect(claimed.map((m) => m.idempotencyKey)).not.toContain('never');
   });
 
+  it('a follow-up naming an entry not in the ledger refuses its decision, writing nothing; the append beside it commits', async () => {
+    await a.appendAll([entry('k1'), entry('k2')]);
+    const [ahead, zero, fraction, plain] = await Promise.allSettled([
+      a.appendDecided((view) => ({
+        entries: [entry('with-ahead')],
+        outbox: [message('with-ahead')],
+        followUps: [
+          { seq: 1, message: message('fine') },
+          { seq: view.head.seq + 1, message: message('ahead') },
+        ],
+      })),
+      a.appendDecided(() => ({ entries: [], followUps: [{ seq: 0, message: message('zero') }] })),
+      a.appendDecided(() => ({ entries: [], followUps: [{ seq: 1.5, message: message('fraction') }] })),
+      a.append(entry('k3')),
+    ]);
+    for (const refused of [ahead, zero, fraction])
+      expect(refused).toMatchObject({
+        status: 'rejected',
+        reason: {
+          message: expect.stringMatching(/^follow-up \w+ names entry [\d.]+, which is not in the ledger/),
+        },
+      });
+    expect(plain).toMatchObject({ status: 'fulfilled', value: { seq: 3 } });
+    expect((await b.entriesAfter(0)).map(keyOf)).toEqual(['k1', 'k2', 'k3']);
+    expect(await b.outbox.pendingCount()).toBe(0);
+  });
+
+  it('a follow-up whose key was queued before is skipped: the first message stays as it was', async () => {
+    await a.append(entry('k1'), { outbox: [message('start', 'check', { first: true })] });
+    await a.append(entry('k2'));
+    const appended = await b.appendDecided(() => ({
+      entries: [],
+      followUps: [
+        { seq: 2, message: message('start', 'check', { first: false }) },
+        { seq: 2, message: message('new', 'check') },
+      ],
+    }));
+    expect(appended).toEqual([]);
+    expect((await a.outbox.forEntry(1)).map((m) => [m.idempotencyKey, m.payload])).toEqual([
+      ['start', { first: true }],
+    ]);
+    expect((await a.outbox.forEntry(2)).map((m) => m.idempotencyKey)).toEqual(['new']);
+  });
+
+  it('follow-ups commit with nothing appended, against the entry they name, from what the decision read', async () => {
+    const [first] = await a.appendAll([entry('cause'), entry('other')]);
+    const head = await a.head();
+    const read: number[] = [];
+    const appended = await b.appendDecided(async (view) => {
+      const seen = await view.entriesAfter(0);
+      const cause = seen.find((e) => keyOf(e) === 'cause')!;
+      read.push(cause.seq);
+      return { entries: [], followUps: [{ seq: cause.seq, message: message('later', 'check') }] };
+    });
+    expect(appended).toEqual([]);
+    expect(await a.head()).toEqual(head);
+    expect(read.at(-1)).toBe(first!.seq);
+    expect((await a.outbox.forEntry(first!.seq)).map((m) => m.idempotencyKey)).toEqual(['later']);
+    const claimed = await a.outbox.claim('github', { claimer: 'a', leaseMs: 60_000 });
+    expect(claimed.map((m) => [m.seq, m.idempotencyKey])).toEqual([[first!.seq, 'later']]);
+    expect(await a.verifyChain()).toMatchObject({ ok: true, checked: 2 });
+  });
+
   it('a decision that throws, or decides an invalid entry, appends nothing and takes nothing else down', async () => {
     const [thrown, invalid, plain] = await Promise.allSettled([
       a.appendDecided(() => {

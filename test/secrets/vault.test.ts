@@ -252,6 +252,35 @@ describe('Vault', () => {
     expect(entries('revocation.confirmed')).toHaveLength(1);
   });
 
+  it('a token issued while its agent is being revoked, with Vault gone before it can be revoked, is queued for revocation against its entry', async () => {
+    const agent = await start();
+    tokenIssuance(300);
+    nock(VAULT)
+      .persist()
+      .get('/v1/auth/approle/role/agent-deploy-bot/secret-id')
+      .query({ list: '1' })
+      .reply(404, { errors: [] })
+      .post('/v1/auth/token/revoke-accessor')
+      .reply(503, { errors: ['Vault is sealed'] });
+    const asked = fetch(`http://127.0.0.1:${service!.port}/api/v1/vault/token`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${(agent as any).options.token}` },
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    await service!.revocations.revoke('deploy-bot', 'exfiltrated a token', 'carol');
+    await service!.vault!.deliverer.pump.runNow();
+    const res = await asked;
+    expect(res.status).toBe(403);
+    expect(await res.text()).not.toContain('hvs.agent');
+    const [issued] = dbOf(service!.runtime.ledger)
+      .prepare("SELECT seq FROM ledger_entries WHERE type = 'vault.token_issued'")
+      .all() as { seq: number }[];
+    const queued = await service!.runtime.store.outbox.forEntry(issued!.seq);
+    expect(queued.map((m) => [m.target, m.kind, m.idempotencyKey])).toEqual([
+      ['vault', 'vault.revoke_agent', expect.stringMatching(/:vault:tok-acc-1$/)],
+    ]);
+  });
+
   it('a token issued while its agent is being revoked is revoked at once and never handed over', async () => {
     const agent = await start();
     const revokedAccessors: string[] = [];

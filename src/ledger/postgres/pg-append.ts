@@ -1,8 +1,10 @@
 import type pg from 'pg';
 import type { LedgerEntry, LedgerEntryInput } from '../../core/ledger-entries.js';
 import {
+  checkFollowUps,
   type DecideEntries,
   decidedParts,
+  type FollowUp,
   type InboxDeliveryInput,
   type LedgerView,
 } from '../async-ledger.js';
@@ -115,14 +117,17 @@ async function stageGroup(
     return null;
   const entries = staging.link(group.inputs);
   const outbox = [...group.outbox];
+  let followUps: readonly FollowUp[] = [];
   if (group.decide) {
     await staging.write(client, now);
     const decided = await decideInTransaction(client, group.decide, staging.head);
     entries.push(...staging.link(decided.entries));
     outbox.push(...decided.outbox);
+    followUps = decided.followUps;
   }
   const last = entries.at(-1);
   if (last) staging.outbox.push(...outbox.map((message) => ({ seq: last.seq, message })));
+  staging.outbox.push(...followUps);
   staging.delivered.push(...(group.delivered ?? []));
   return entries;
 }
@@ -131,7 +136,11 @@ async function decideInTransaction(
   client: pg.ClientBase,
   decide: DecideEntries,
   head: LedgerHead,
-): Promise<{ entries: LedgerEntryInput[]; outbox: readonly OutboxMessageInput[] }> {
+): Promise<{
+  entries: LedgerEntryInput[];
+  outbox: readonly OutboxMessageInput[];
+  followUps: readonly FollowUp[];
+}> {
   const view: LedgerView = {
     head,
     reader: pgReader(client),
@@ -145,7 +154,12 @@ async function decideInTransaction(
   };
   try {
     const decided = decidedParts(await decide(view));
-    return { entries: decided.entries.map(validateInput), outbox: decided.outbox };
+    checkFollowUps(decided.followUps, head);
+    return {
+      entries: decided.entries.map(validateInput),
+      outbox: decided.outbox,
+      followUps: decided.followUps,
+    };
   } catch (error) {
     throw new DecisionError(error);
   }

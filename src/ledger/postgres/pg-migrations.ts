@@ -260,6 +260,19 @@ export const PG_MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 6,
+    name: 'signed requests seen: Slack request de-duplication, used sign-in states, ended sessions',
+    sql: `
+      -- SQLite's seen_requests (its migration 5). The primary key is the de-duplication: a request
+      -- seen by two replicas at once is accepted by one. expires_at is in unix seconds.
+      CREATE TABLE seen_requests (
+        key        text PRIMARY KEY,
+        expires_at bigint NOT NULL
+      );
+      CREATE INDEX seen_requests_expiry ON seen_requests (expires_at);
+    `,
+  },
+  {
+    version: 7,
     name: 'inbox deliveries claimed with a lease',
     sql: `
       -- A replica processing a stored delivery holds it until lease_until; after it, another
