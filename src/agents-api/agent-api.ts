@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
 import { RefusalLog } from '../governance/refusal-log.js';
+import type { AsyncLedger } from '../ledger/async-ledger.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { type Route, sendJson } from '../platform/http-server.js';
 import type { Logger } from '../platform/logger.js';
@@ -28,6 +29,8 @@ export interface AgentApiOptions {
   limits: RequestLimits;
   /** Where `agov_api_refusals_total` is registered (the service's metrics). */
   registry?: Registry | null;
+  /** Where refusals are recorded. */
+  store: AsyncLedger;
 }
 
 /** What a caller is told when something inside failed: a code and what to do; details go to the log. */
@@ -48,7 +51,7 @@ export function createAgentApi(
   logger: Logger,
   options: AgentApiOptions,
 ): AgentApi {
-  const refusals = new RefusalLog(ledger, logger, options.registry ?? null, runtime.clock);
+  const refusals = new RefusalLog(options.store, logger, options.registry ?? null, runtime.clock);
   const answers = new RefusalAnswers(ledger, logger, refusals);
   const checks: CallerChecks = { auth: runtime.auth, limits: options.limits, answers, logger };
   const endpoints = agentEndpoints(runtime);

@@ -1,6 +1,7 @@
 import type { AgentRecord } from '../core/agent.js';
 import type { IntegrationEvent } from '../core/lifecycle.js';
 import type { Governance } from '../governance/governance.js';
+import { agentStatus } from '../ledger/queries/agents.js';
 import { ApiRefusal, notActive } from './api-refusal.js';
 import { jsonBytes } from './payload-limits.js';
 
@@ -20,7 +21,7 @@ export class LifecycleEvents {
     }
     let status: string | null = 'active';
     const [entry] = await this.governance.ledger.appendSoon(() => {
-      status = this.governance.statusInLedger(agent.id);
+      status = agentStatus(this.governance.ledger, agent.id);
       if (status !== 'active') return [];
       return [{ type: 'integration.event', agentId: agent.id, actor: agent.id, payload: { event, data } }];
     });

@@ -2,6 +2,7 @@ import type { AgentRecord } from '../core/agent.js';
 import { tierCapabilities } from '../core/org-config.js';
 import { decidePreflight, type PreflightDecision, type PreflightRequest } from '../core/preflight.js';
 import type { Governance } from '../governance/governance.js';
+import { agentStatus } from '../ledger/queries/agents.js';
 import type { Logger } from '../platform/logger.js';
 import { StateNotRestoredError } from '../state/state-store.js';
 import type { ExecutionLocks } from './execution-locks.js';
@@ -75,7 +76,7 @@ export class Preflights {
   ): Promise<PreflightDecision & { seq: number }> {
     let decision = decided;
     const [entry] = await this.governance.ledger.appendSoon(() => {
-      const status = this.governance.statusInLedger(agent.id);
+      const status = agentStatus(this.governance.ledger, agent.id);
       if (decision.decision === 'allow' && status !== 'active') {
         decision = {
           decision: 'deny',

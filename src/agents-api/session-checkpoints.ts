@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { AgentRecord } from '../core/agent.js';
 import type { Governance } from '../governance/governance.js';
-import { latestSessionCheckpoint, saveSessionCheckpoint } from '../ledger/queries/agents.js';
+import { agentStatus, latestSessionCheckpoint, saveSessionCheckpoint } from '../ledger/queries/agents.js';
 import { ApiRefusal, notActive } from './api-refusal.js';
 
 /** An agent's session state, saved opaque and size-limited, so a restarted agent can resume. */
@@ -21,7 +21,7 @@ export class SessionCheckpoints {
     const ledger = this.governance.ledger;
     const entry = ledger.atomically(() => {
       // Read inside the write: a revocation recorded since the token was checked refuses the save.
-      const status = this.governance.statusInLedger(agent.id);
+      const status = agentStatus(this.governance.ledger, agent.id);
       if (status !== 'active') throw notActive(agent.id, status ?? undefined, undefined);
       const e = ledger.append({
         type: 'session.checkpoint_saved',

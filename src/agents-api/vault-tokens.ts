@@ -1,6 +1,6 @@
 import type { AgentRecord } from '../core/agent.js';
 import type { Governance } from '../governance/governance.js';
-import { latestRevocationId } from '../ledger/queries/agents.js';
+import { agentStatus, latestRevocationId } from '../ledger/queries/agents.js';
 import type { Logger } from '../platform/logger.js';
 import { vaultRevokeMessage } from '../secrets/vault-deliverer.js';
 import type { VaultSecrets } from '../secrets/vault-secrets.js';
@@ -29,7 +29,7 @@ export class VaultTokens {
     // the token was being issued already ran its Vault part without this accessor.
     let status = 'active';
     const [entry] = await this.governance.ledger.appendSoon(() => {
-      status = this.governance.statusInLedger(agent.id) ?? 'unknown';
+      status = agentStatus(this.governance.ledger, agent.id) ?? 'unknown';
       return [
         {
           type: 'vault.token_issued',

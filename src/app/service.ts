@@ -157,6 +157,7 @@ async function serve(
   const agentApi = createAgentApi(agentRuntime, governance.ledger, logger, {
     limits: new RequestLimits(governance.state, governance.config.agent_api, logger),
     registry: metrics.registry,
+    store: governance.store,
   });
   const routes: Route[] = [...integrations.routes, agentApi];
   const webConfig = readWebConfig(env);

@@ -10,8 +10,8 @@ export function registerWatchCommands(program: Command): void {
       'what the record suggests: promotions, demotions, rules to relax or that never fire, approver bottlenecks',
     )
     .action(async (_opts: unknown, command: Command) => {
-      await withRuntime(command, { ledgerMustExist: true, stateStore: 'memory' }, (rt) => {
-        const list = new Watcher(rt.governance).suggestions();
+      await withRuntime(command, { ledgerMustExist: true, stateStore: 'memory' }, async (rt) => {
+        const list = await new Watcher(rt.governance).suggestions();
         if (list.length === 0) return console.log('no suggestions');
         for (const s of list) console.log(`- ${describeSuggestion(s)}`);
         const promote = list.find((s) => s.kind === 'promote');

@@ -10,10 +10,12 @@ import {
   decideDeployment,
 } from '../core/deployment-gate.js';
 import type { LedgerEntryInput, LedgerPayload } from '../core/ledger-entries.js';
+import type { OrgConfig } from '../core/org-config.js';
 import { tierCapabilities } from '../core/org-config.js';
 import { gateRule } from '../core/policy/gate-statuses.js';
 import type { Governance } from '../governance/governance.js';
 import type { OutboxMessageInput } from '../ledger/outbox.js';
+import { agentStatus } from '../ledger/queries/agents.js';
 import { decisionViewQueries } from '../ledger/queries/decision-views.js';
 import { type LoadedPolicy, loadPolicy } from './load-policy.js';
 import type { PolicyCache } from './policy-cache.js';
@@ -58,10 +60,11 @@ export class DeploymentGate {
     const loaded = await loadPolicy(octokit, owner, repo, e.repository.default_branch, this.policies);
     // A revocation holds in the state store even before the ledger has it.
     const revoked = found ? (await g.state.getRevokeSignal(found.agent.id)) !== null : false;
+    const org = await g.configWithCouncil();
     g.ledger.atomically(() => {
       const actor = this.actorOf(found, revoked, creator ?? sender ?? 'unknown');
       const decided = decideDeployment({ environment: e.environment, actor, policy: policyFacts(loaded) });
-      const { verdict, approval } = this.withRequest(decided, e, runId, found, loaded);
+      const { verdict, approval } = this.withRequest(decided, e, runId, found, loaded, org);
       const entry = decidedEntry(e, { runId, creator, sender, found, loaded, verdict, approval });
       const answer: DeploymentReviewPayload = {
         installationId: e.installation.id,
@@ -90,6 +93,7 @@ export class DeploymentGate {
     runId: number,
     found: Behind | null,
     loaded: LoadedPolicy,
+    org: OrgConfig,
   ): { verdict: DeploymentVerdict; approval: DeploymentApproval | undefined } {
     if (decided.state !== 'waiting' || !decided.gate || !found || !loaded.ok)
       return { verdict: decided, approval: undefined };
@@ -105,7 +109,7 @@ export class DeploymentGate {
       agentId: found.agent.id,
       // As a PR's card reads it: the owner the agent was registered with.
       owner: decisionViewQueries(g.ledger).agentOwner(found.agent.id) ?? found.agent.owner,
-      rule: gateRule(loaded.policy, decided.gate, g.configWithCouncil()),
+      rule: gateRule(loaded.policy, decided.gate, org),
       requestedAt: g.clock.now().toISOString(),
     };
     const tally = tallyDeployment(approval, [], g.directory(), g.clock.now());
@@ -126,7 +130,7 @@ export class DeploymentGate {
       via: found.via,
       tier: found.agent.tier,
       // Read inside the write: a revocation cannot slip in between.
-      status: revoked ? 'revoked' : (g.statusInLedger(found.agent.id) ?? found.agent.status),
+      status: revoked ? 'revoked' : (agentStatus(g.ledger, found.agent.id) ?? found.agent.status),
       tierMayDeploy: tierCapabilities(g.config, found.agent.tier).actions.includes('deploy'),
     };
   }

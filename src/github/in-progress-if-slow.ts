@@ -1,5 +1,6 @@
 import { renderInProgress } from '../core/policy/render-check-run.js';
 import type { Governance } from '../governance/governance.js';
+import { latestDecision } from '../ledger/queries/decisions.js';
 import type { Logger } from '../platform/logger.js';
 import { checkRunMessage } from './check-run-message.js';
 import type { PullRequestTarget } from './pull-request-target.js';
@@ -19,7 +20,10 @@ export function inProgressIfSlow(
   const { target } = o;
   const show = () => {
     // Decided meanwhile, or before: the check already says more than `in_progress` would.
-    if (g.latestDecision(`${target.owner}/${target.repo}`, target.pr.number)?.headSha === target.pr.headSha)
+    if (
+      latestDecision(g.ledger, `${target.owner}/${target.repo}`, target.pr.number)?.headSha ===
+      target.pr.headSha
+    )
       return;
     const render = renderInProgress('Evaluating', o.summary);
     g.ledger.outbox.enqueue(

@@ -2,6 +2,8 @@ import type { ProbotOctokit } from 'probot';
 import type { LedgerEntryInput } from '../core/ledger-entries.js';
 import { type MergeGroupMember, mergeGroupVerdict, renderMergeGroup } from '../core/merge-group.js';
 import type { Governance } from '../governance/governance.js';
+import { agentStatus } from '../ledger/queries/agents.js';
+import { latestDecision } from '../ledger/queries/decisions.js';
 import { isTransient } from '../platform/resilience.js';
 import { checkRunMessage } from './check-run-message.js';
 
@@ -69,9 +71,9 @@ export class MergeGroupCheck {
         return {
           number: pr.number,
           headSha: pr.head.sha,
-          decision: g.latestDecision(repository, pr.number),
+          decision: latestDecision(g.ledger, repository, pr.number),
           agent: agentId
-            ? { id: agentId, status: signals.get(agentId) ? 'revoked' : g.statusInLedger(agentId) }
+            ? { id: agentId, status: signals.get(agentId) ? 'revoked' : agentStatus(g.ledger, agentId) }
             : null,
         };
       });
@@ -101,7 +103,7 @@ export class MergeGroupCheck {
   /** The agent a PR belongs to: by its newest decision, else by its author's login. */
   private agentOf(repository: string, pr: ListedPull): string | null {
     return (
-      this.governance.latestDecision(repository, pr.number)?.agentId ??
+      latestDecision(this.governance.ledger, repository, pr.number)?.agentId ??
       (pr.user ? this.governance.agentIdForLogin(pr.user.login) : null)
     );
   }

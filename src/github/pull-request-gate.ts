@@ -128,7 +128,7 @@ export class PullRequestGate {
    */
   async unchanged(octokit: ProbotOctokit, target: PullRequestTarget): Promise<boolean> {
     const g = this.governance;
-    const latest = g.latestDecision(`${target.owner}/${target.repo}`, target.pr.number);
+    const latest = await g.latestDecision(`${target.owner}/${target.repo}`, target.pr.number);
     if (!latest?.inputs || !latest.agentId || !latest.diffHash || latest.headSha !== target.pr.headSha)
       return false;
     const agent = await g.state.getAgent(latest.agentId);
@@ -137,7 +137,8 @@ export class PullRequestGate {
     if (!loaded.ok) return false;
     const codeOwners = await this.owners.forPolicy(octokit, target, loaded.policy);
     return (
-      inputsKeyOf(g, target, latest.diffHash, loaded.policy.version, agent, codeOwners) === latest.inputs
+      (await inputsKeyOf(g, target, latest.diffHash, loaded.policy.version, agent, codeOwners)) ===
+      latest.inputs
     );
   }
 
@@ -151,8 +152,8 @@ export class PullRequestGate {
     const repository = `${target.owner}/${target.repo}`;
     const codeOwners = await this.owners.forPolicy(octokit, target, on.policy);
     const { facts, decision, inputs } = await decidePullRequest(g, octokit, target, { ...on, codeOwners });
-    const latest = g.latestDecision(repository, target.pr.number);
-    const same = g.sameAsLatest(repository, target.pr.number, decision);
+    const latest = await g.latestDecision(repository, target.pr.number);
+    const same = await g.sameAsLatest(repository, target.pr.number, decision);
     // Nothing it depends on changed and it says the same: the check already says this. Two votes at
     // once (Slack) may differ in inputs and still say the same: that is not written twice either.
     if (same && !ASKED_AGAIN.has(trigger) && (latest?.inputs === inputs || trigger === 'slack.approval'))
@@ -229,7 +230,7 @@ export class PullRequestGate {
     // The same verdict at the same commit is on the check already (an edit, a CI result).
     if (
       !ASKED_AGAIN.has(trigger) &&
-      g.sameAsLatest(base.repository, base.number, { headSha, outcome, summary })
+      (await g.sameAsLatest(base.repository, base.number, { headSha, outcome, summary }))
     )
       return;
     const record = {

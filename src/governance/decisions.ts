@@ -1,22 +1,16 @@
 import type { LedgerEntry } from '../core/ledger-entries.js';
 import type { OrgConfig } from '../core/org-config.js';
 import type { ApprovalReceipt } from '../core/policy/decision.js';
-import type { AppendOptions, Ledger } from '../ledger/ledger.js';
-import {
-  approvalReceipts,
-  type LatestDecision,
-  latestDecision,
-  newestDecisionsWaiting,
-  waitingSince,
-} from '../ledger/queries/decisions.js';
+import type { AsyncAppendOptions, AsyncLedger } from '../ledger/async-ledger.js';
+import { decisionsAsync, type LatestDecision } from '../ledger/queries/decisions.js';
 import type { Clock } from '../platform/clock.js';
 import type { AgentRegistry } from './agent-registry.js';
 import { type DecisionRecord, decisionEntry, deniedUnlessActive } from './decision-record.js';
-import { recordViolations } from './record-violations.js';
+import { violationEntries } from './record-violations.js';
 import type { StateSync } from './state-sync.js';
 
 export interface DecisionsDeps {
-  ledger: Ledger;
+  store: AsyncLedger;
   config: OrgConfig;
   clock: Clock;
   sync: StateSync;
@@ -40,48 +34,46 @@ export class Decisions {
   async record(
     proposed: DecisionRecord,
     trigger: string,
-    options: AppendOptions | ((record: DecisionRecord) => AppendOptions) = {},
+    options: AsyncAppendOptions | ((record: DecisionRecord) => AsyncAppendOptions) = {},
   ): Promise<LedgerEntry[]> {
-    const { ledger, config, clock, registry } = this.deps;
-    const entries = ledger.atomically(() => {
-      // Re-checked inside the write transaction: an agent revoked or suspended while its PR was being
-      // evaluated does not get an allow recorded after its revocation.
-      const status = proposed.agentId ? registry.statusInLedger(proposed.agentId) : null;
+    const { store, config, clock, registry } = this.deps;
+    const now = clock.now();
+    const entries = await store.appendDecided(async ({ reader }) => {
+      // Re-checked as the entries will extend the ledger: an agent revoked or suspended while its PR
+      // was being evaluated does not get an allow recorded after its revocation.
+      const status = proposed.agentId ? await registry.statusInLedger(proposed.agentId, reader) : null;
       const record = deniedUnlessActive(proposed, status);
-      const appendOptions = typeof options === 'function' ? options(record) : options;
+      const { outbox } = typeof options === 'function' ? options(record) : options;
       const entry = decisionEntry(record, trigger);
-      if (!record.agentId) return ledger.appendAll([entry], appendOptions);
+      if (!record.agentId) return { entries: [entry], outbox };
       const source = `github:${record.repository}#${record.number}@${record.headSha}`;
-      return recordViolations(
-        ledger,
+      const consequences = await violationEntries(
+        reader,
         config,
         record.agentId,
         record.violations,
         source,
         'github',
-        clock.now(),
-        {
-          entries: [entry],
-          options: appendOptions,
-        },
+        now,
       );
+      return { entries: [entry, ...consequences], outbox };
     });
     await this.deps.sync.syncState();
     return entries;
   }
 
   /** The newest decision on a PR, if any. */
-  latest(repository: string, number: number): LatestDecision | null {
-    return latestDecision(this.deps.ledger, repository, number);
+  latest(repository: string, number: number): Promise<LatestDecision | null> {
+    return decisionsAsync.latestDecision(this.deps.store.reader, repository, number);
   }
 
   /** Whether the newest decision on a PR already says this: same head, outcome and summary. */
-  sameAsLatest(
+  async sameAsLatest(
     repository: string,
     number: number,
     d: { headSha: string; outcome: string; summary: string },
-  ): boolean {
-    const latest = this.latest(repository, number);
+  ): Promise<boolean> {
+    const latest = await this.latest(repository, number);
     return latest?.headSha === d.headSha && latest.outcome === d.outcome && latest.summary === d.summary;
   }
 
@@ -89,25 +81,25 @@ export class Decisions {
    * When the PR began to wait for people at this head commit: the first decision at it that needed
    * an approval (or now, for the decision about to be recorded). Deadlines run from here.
    */
-  waitingSince(repository: string, number: number, headSha: string): string | null {
-    return waitingSince(this.deps.ledger, repository, number, headSha);
+  waitingSince(repository: string, number: number, headSha: string): Promise<string | null> {
+    return decisionsAsync.waitingSince(this.deps.store.reader, repository, number, headSha);
   }
 
   /** Every approval and rejection recorded for a PR, oldest first. */
-  receiptsFor(repository: string, number: number): ApprovalReceipt[] {
-    return approvalReceipts(this.deps.ledger, repository, number);
+  receiptsFor(repository: string, number: number): Promise<ApprovalReceipt[]> {
+    return decisionsAsync.approvalReceipts(this.deps.store.reader, repository, number);
   }
 
   /**
    * PRs whose newest decision waits for people past the deadline of one of its gates and was made
    * before that deadline: the core must decide them again now (expiry rejects or escalates).
    */
-  waitingPastDeadline(now: Date): WaitingPullRequest[] {
+  async waitingPastDeadline(now: Date): Promise<WaitingPullRequest[]> {
     const due: WaitingPullRequest[] = [];
-    for (const row of newestDecisionsWaiting(this.deps.ledger)) {
+    for (const row of await decisionsAsync.newestDecisionsWaiting(this.deps.store.reader)) {
       const p = row.payload;
       const hours = Math.min(...(p.gates ?? []).map((g) => g.expiryHours));
-      const since = this.waitingSince(row.repository, row.number, row.headSha);
+      const since = await this.waitingSince(row.repository, row.number, row.headSha);
       if (!since || !Number.isFinite(hours) || p.installationId === undefined) continue;
       const deadline = Date.parse(since) + hours * 3600_000;
       if (now.getTime() >= deadline && Date.parse(row.ts) < deadline)

@@ -13,7 +13,7 @@ import {
   latestDeploymentDecision,
   type StoredDeploymentDecision,
   waitingDeploymentRequests,
-} from '../ledger/deployment-queries.js';
+} from '../ledger/queries/deployments.js';
 import type { Governance } from './governance.js';
 
 /** What the state store says of a deployment's agent: revoked, not, or it cannot be read now. */

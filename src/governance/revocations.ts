@@ -1,22 +1,28 @@
 import { randomUUID } from 'node:crypto';
-import type { LedgerEntry, LedgerEntryInput } from '../core/ledger-entries.js';
+import type { LedgerEntry, LedgerEntryInput, LedgerPayload } from '../core/ledger-entries.js';
+import type { AgentStatus } from '../core/lifecycle.js';
 import type { SafetyAction } from '../core/safety-action.js';
+import type { LedgerView } from '../ledger/async-ledger.js';
+import type { LedgerReader } from '../ledger/ledger-reader.js';
 import type { OutboxMessageInput } from '../ledger/outbox.js';
+import { agentStatus, agentsAsync } from '../ledger/queries/agents.js';
+import { deploymentsAsync, waitingDeployments } from '../ledger/queries/deployments.js';
 import {
   latestRevokingChanges,
+  type OpenPullRequest,
   openPullRequestsOf,
   revocationRecordsOf,
+  revocationsAsync,
   statusChangeAfter,
   statusChangeBefore,
-  unconfirmedRevocations,
 } from '../ledger/queries/revocations.js';
 import { UserError } from '../platform/errors.js';
 import { vaultRevokeMessage } from '../secrets/vault-deliverer.js';
 import { unknownAgent } from './agent-registry.js';
 import type { Governance } from './governance.js';
-import { deploymentRejections, failCheckCall } from './revocation-calls.js';
+import { deploymentRejections, effectEntries, failCheckCall } from './revocation-calls.js';
 import { type RevocationStatus, revocationStatus } from './revocation-status.js';
-import { takeSafetyAction } from './safety-actions.js';
+import { type SafetyDecision, takeSafetyAction } from './safety-actions.js';
 
 function alreadyRevoked(agentId: string): UserError {
   return new UserError(
@@ -33,15 +39,25 @@ export interface RevocationPlan {
   openPullRequests: { repository: string; number: number; headSha: string; installationId: number }[];
 }
 
-/**
- * The kill switch. In one ledger transaction: the request, the agent's status (which sets the
- * revoke signal every gate and preflight reads), and the calls that fail the agent's open PR
- * checks, revoke its Vault access and reject its waiting deployments. A status turned to revoked
- * by a violation gets the rest from the consequences follower (`followEntry`), in the follower's
- * transaction, whichever process recorded the violation. Each effect is then confirmed, not
- * assumed: the delivery of each call records its effect, the revoke signal is read back
- * (`confirmSignals`), and `confirmed` is recorded when all hold.
- */
+/** What a revocation is built from, read from the ledger as the revocation will extend it. */
+interface RevocationFacts {
+  status: AgentStatus | null;
+  /** The sequence the revocation's first entry will take. */
+  nextSeq: number;
+  openPullRequests: OpenPullRequest[];
+  waitingDeployments: LedgerPayload<'deployment.decided'>[];
+}
+
+/** The facts through a decision's reader (`store.appendDecided`), its entries extending `headSeq`. */
+async function factsFrom(reader: LedgerReader, headSeq: number, agentId: string): Promise<RevocationFacts> {
+  return {
+    status: await agentsAsync.agentStatus(reader, agentId),
+    nextSeq: headSeq + 1,
+    openPullRequests: await revocationsAsync.openPullRequestsOf(reader, agentId),
+    waitingDeployments: await deploymentsAsync.waitingDeployments(reader, agentId),
+  };
+}
+
 export class Revocations {
   constructor(
     private readonly governance: Governance,
@@ -49,10 +65,16 @@ export class Revocations {
     private readonly onOutbox: () => void = () => {},
   ) {}
 
-  plan(agentId: string): RevocationPlan {
-    const prs = openPullRequestsOf(this.governance.ledger, agentId);
+  /** What revoking the agent would do now (the dry run's answer, and a queued revocation's). */
+  async plan(agentId: string): Promise<RevocationPlan> {
+    const { store } = this.governance;
+    return this.planOf(agentId, await factsFrom(store.reader, (await store.head()).seq, agentId));
+  }
+
+  private planOf(agentId: string, facts: RevocationFacts): RevocationPlan {
+    const prs = facts.openPullRequests;
     return {
-      revocationId: `rev-${agentId}-${this.governance.ledger.head().seq + 1}`,
+      revocationId: `rev-${agentId}-${facts.nextSeq}`,
       agentId,
       effects: [
         'revoke_signal',
@@ -74,9 +96,9 @@ export class Revocations {
     options: { dryRun?: boolean } = {},
   ): Promise<RevocationPlan & { dryRun: boolean; queued: boolean }> {
     const g = this.governance;
-    if (!g.agents.isRegistered(agentId)) throw unknownAgent(agentId);
-    if (options.dryRun) return { ...this.plan(agentId), dryRun: true, queued: false };
-    if (g.statusInLedger(agentId) === 'revoked') throw alreadyRevoked(agentId);
+    if (!(await g.agents.isRegistered(agentId))) throw unknownAgent(agentId);
+    if (options.dryRun) return { ...(await this.plan(agentId)), dryRun: true, queued: false };
+    if ((await g.statusInLedger(agentId)) === 'revoked') throw alreadyRevoked(agentId);
     const id = randomUUID();
     const action: SafetyAction = {
       id,
@@ -87,30 +109,37 @@ export class Revocations {
       requestedAt: g.clock.now().toISOString(),
       revocationId: `rev-${agentId}-q${id.slice(0, 8)}`,
     };
-    const plan = await takeSafetyAction(g, action, () =>
-      this.appendRevocation(agentId, reason, actor, false),
+    const plan = await takeSafetyAction(g, action, async (view) =>
+      this.revocation(await this.factsAt(view, agentId), agentId, reason, actor, false),
     );
     if (plan) {
       await this.complete(plan);
       return { ...plan, dryRun: false, queued: false };
     }
     await this.pushAlert(agentId, `${agentId} revoked by ${actor}: ${reason}`);
-    return { ...this.plan(agentId), revocationId: action.revocationId!, dryRun: false, queued: true };
+    const planned = await this.plan(agentId);
+    return { ...planned, revocationId: action.revocationId!, dryRun: false, queued: true };
   }
 
   /**
-   * Appends a revocation the safety journal kept, with its original time and revocation id. Inside
-   * the caller's write transaction; null when the ledger already says revoked (nothing to add).
+   * A revocation the safety journal kept, with its original time and revocation id, for the
+   * caller's decision: no entries (and a null plan) when the ledger already says revoked.
    */
-  appendQueued(action: SafetyAction): RevocationPlan | null {
-    if (this.governance.statusInLedger(action.agentId) === 'revoked') return null;
-    return this.appendRevocation(action.agentId, action.reason, action.actor, false, action);
+  async decideQueued(view: LedgerView, action: SafetyAction): Promise<SafetyDecision<RevocationPlan | null>> {
+    const facts = await this.factsAt(view, action.agentId);
+    if (facts.status === 'revoked') return { entries: [], result: null };
+    return this.revocation(facts, action.agentId, action.reason, action.actor, false, action);
+  }
+
+  private factsAt(view: LedgerView, agentId: string): Promise<RevocationFacts> {
+    return factsFrom(view.reader, view.head.seq, agentId);
   }
 
   /**
    * For the consequences follower, inside its transaction: a status turned to revoked without a
    * revocation request in the same change (a critical violation, an exhausted budget) gets the
-   * request and its calls now.
+   * request and its calls now. The follower's transaction is the synchronous ledger's (its entries
+   * and its position commit together), so this part reads and appends there.
    */
   followEntry(entry: LedgerEntry): void {
     if (entry.type !== 'agent.status_changed' || !entry.agentId) return;
@@ -126,9 +155,9 @@ export class Revocations {
    * revoked) since: a later change decides instead.
    */
   private rejectWaitingDeployments(agentId: string, statusSeq: number, reason: string, actor: string): void {
-    const g = this.governance;
-    if (g.statusInLedger(agentId) !== 'suspended') return;
-    const rejected = deploymentRejections(g.ledger, {
+    const ledger = this.governance.ledger;
+    if (agentStatus(ledger, agentId) !== 'suspended') return;
+    const rejected = deploymentRejections(waitingDeployments(ledger, agentId), {
       cause: `suspension:${statusSeq}`,
       agentId,
       actor,
@@ -136,7 +165,7 @@ export class Revocations {
       status: 'suspended',
     });
     if (rejected.entries.length === 0) return;
-    g.ledger.appendAll(rejected.entries, { outbox: rejected.calls });
+    ledger.appendAll(rejected.entries, { outbox: rejected.calls });
     this.onOutbox();
   }
 
@@ -145,7 +174,7 @@ export class Revocations {
    * change already has its request (the admin's, or one added before, whatever the follower's
    * position says), and not when a later change superseded it (the agent was reinstated or resumed
    * since: failing its checks now would hit an agent in good standing). The revocation id is the
-   * change's own, so doing this again can only find what was done.
+   * change's own, so doing this again can only find what was done. In the caller's transaction.
    */
   private completeKillSwitch(agentId: string, statusSeq: number, reason: string, actor: string): void {
     const ledger = this.governance.ledger;
@@ -154,8 +183,16 @@ export class Revocations {
     const requested = revocationRecordsOf(ledger, agentId).some(
       (r) => r.type === 'revocation.requested' && r.seq > since,
     );
-    if (!requested)
-      this.appendRevocation(agentId, reason, actor, true, undefined, `rev-${agentId}-${statusSeq}`);
+    if (requested) return;
+    const facts: RevocationFacts = {
+      status: agentStatus(ledger, agentId),
+      nextSeq: ledger.head().seq + 1,
+      openPullRequests: openPullRequestsOf(ledger, agentId),
+      waitingDeployments: waitingDeployments(ledger, agentId),
+    };
+    const id = `rev-${agentId}-${statusSeq}`;
+    const { entries, outbox } = this.revocation(facts, agentId, reason, actor, true, undefined, id);
+    ledger.appendAll(entries, { outbox });
   }
 
   /**
@@ -181,25 +218,28 @@ export class Revocations {
    * or before a crash, is confirmed by whichever server runs this next.
    */
   async confirmSignals(): Promise<void> {
-    for (const agentId of unconfirmedRevocations(this.governance.ledger)) await this.confirmSignal(agentId);
+    const { reader } = this.governance.store;
+    for (const agentId of await revocationsAsync.unconfirmedRevocations(reader))
+      await this.confirmSignal(agentId);
   }
 
   private async confirmSignal(agentId: string): Promise<void> {
-    const status = this.status(agentId);
+    const status = await this.status(agentId);
     if (!status || status.effects.revoke_signal === 'held') return;
     await this.governance.syncState();
     const signal = await this.governance.state.getRevokeSignal(agentId).catch(() => null);
     if (!signal && status.effects.revoke_signal === 'failed') return;
-    this.governance.ledger.atomically(() =>
-      this.recordEffect(
-        status.revocationId,
-        agentId,
-        'revoke_signal',
-        signal !== null,
-        signal
-          ? `read back: ${signal.reason}`
-          : 'the revoke signal could not be read back; the ledger still denies',
-      ),
+    const effect = {
+      revocationId: status.revocationId,
+      agentId,
+      effect: 'revoke_signal',
+      ok: signal !== null,
+      detail: signal
+        ? `read back: ${signal.reason}`
+        : 'the revoke signal could not be read back; the ledger still denies',
+    };
+    await this.governance.store.appendDecided(async ({ reader }) =>
+      effectEntries(await revocationsAsync.revocationRecordsOf(reader, agentId), effect),
     );
     if (signal) await this.pushAlert(agentId, `${agentId} revoked: ${status.reason}`);
     await this.governance.syncState();
@@ -212,20 +252,20 @@ export class Revocations {
       .catch(() => undefined);
   }
 
-  /** The request, the status and the calls, in the caller's write transaction. */
-  private appendRevocation(
+  /** The request, the status and the calls, built from the facts the caller read in its transaction. */
+  private revocation(
+    facts: RevocationFacts,
     agentId: string,
     reason: string,
     actor: string,
     statusChanged: boolean,
     queued?: SafetyAction,
     revocationId?: string,
-  ): RevocationPlan {
-    const g = this.governance;
-    const status = g.statusInLedger(agentId);
+  ): SafetyDecision<RevocationPlan> & { outbox: OutboxMessageInput[] } {
+    const { status } = facts;
     if (status === 'revoked' && !statusChanged) throw alreadyRevoked(agentId);
     const id = revocationId ?? queued?.revocationId;
-    const p = { ...this.plan(agentId), ...(id ? { revocationId: id } : {}) };
+    const p = { ...this.planOf(agentId, facts), ...(id ? { revocationId: id } : {}) };
     const calls: OutboxMessageInput[] = p.openPullRequests.map((pr) =>
       failCheckCall(p.revocationId, agentId, reason, pr),
     );
@@ -239,7 +279,7 @@ export class Revocations {
         payload: { revocationId: p.revocationId, reason, effects: p.effects, ...original },
       },
     ];
-    const rejected = deploymentRejections(g.ledger, {
+    const rejected = deploymentRejections(facts.waitingDeployments, {
       cause: p.revocationId,
       agentId,
       actor,
@@ -256,41 +296,33 @@ export class Revocations {
         payload: { from: status as 'active' | 'suspended', to: 'revoked', reason, ...original },
       });
     }
-    g.ledger.appendAll(entries, { outbox: calls });
-    return p;
+    return { entries, outbox: calls, result: p };
   }
 
   /**
    * Records one effect's outcome, and `confirmed` once all hold. Inside the caller's transaction
-   * (a delivery's): an effect that already held is not recorded again, nor a failure twice.
+   * (a delivery's, on the synchronous ledger, where the outbox message completes with it): an
+   * effect that already held is not recorded again, nor a failure twice.
    */
   recordEffect(revocationId: string, agentId: string, effect: string, ok: boolean, detail: string): void {
     const ledger = this.governance.ledger;
     ledger.atomically(() => {
-      const before = this.status(agentId);
-      if (!before || before.revocationId !== revocationId) return;
-      const now = before.effects[effect];
-      if (now === 'held' || (!ok && now === 'failed')) return;
-      ledger.append({
-        type: 'revocation.effect',
+      const entries = effectEntries(revocationRecordsOf(ledger, agentId), {
+        revocationId,
         agentId,
-        actor: 'governance',
-        payload: { revocationId, effect, ok, detail },
+        effect,
+        ok,
+        detail,
       });
-      const after = this.status(agentId);
-      if (after && !after.confirmed && Object.values(after.effects).every((e) => e === 'held')) {
-        ledger.append({
-          type: 'revocation.confirmed',
-          agentId,
-          actor: 'governance',
-          payload: { revocationId },
-        });
-      }
+      if (entries.length) ledger.appendAll(entries);
     });
   }
 
   /** The newest revocation of an agent with each effect's state, or null. */
-  status(agentId: string): RevocationStatus | null {
-    return revocationStatus(revocationRecordsOf(this.governance.ledger, agentId));
+  async status(
+    agentId: string,
+    reader: LedgerReader = this.governance.store.reader,
+  ): Promise<RevocationStatus | null> {
+    return revocationStatus(await revocationsAsync.revocationRecordsOf(reader, agentId));
   }
 }

@@ -4,6 +4,7 @@ import { type Directory, isAgentIdentity, loginKey, personBySlack } from '../cor
 import type { GateTally } from '../core/policy/gate-tally.js';
 import type { Governance } from '../governance/governance.js';
 import { type ApprovalRequestState, approvalQueries } from '../ledger/queries/approvals.js';
+import { approvalReceipts } from '../ledger/queries/decisions.js';
 import { headOf, requestOutcome } from './approval-request.js';
 import type { ApprovalContext, Vote } from './blocks.js';
 import type { SlackApprovals } from './slack-approvals.js';
@@ -100,9 +101,9 @@ function refusalOf(
   if (isAgentIdentity(directory, login) || loginKey(login) === context.agentId)
     return 'an agent never approves';
   const headSha = headOf(context);
-  const mine = governance
-    .receiptsFor(context.repository, context.number)
-    .find((r) => r.headSha === headSha && loginKey(r.approver) === loginKey(login));
+  const mine = approvalReceipts(governance.ledger, context.repository, context.number).find(
+    (r) => r.headSha === headSha && loginKey(r.approver) === loginKey(login),
+  );
   if (mine)
     return `${login} already voted on this commit (${mine.source === 'github_review' ? 'in a GitHub review' : 'in Slack'})`;
   // The one tally, as if this vote counted: it says whether this person may vote on any gate.

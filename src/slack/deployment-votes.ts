@@ -7,6 +7,7 @@ import type {
   RevokeSignal,
 } from '../governance/deployment-approvals.js';
 import type { Governance } from '../governance/governance.js';
+import { agentStatus } from '../ledger/queries/agents.js';
 import { type Ballot, clickEntry, type VoteResult } from './approval-votes.js';
 
 /**
@@ -54,7 +55,7 @@ function refusalOf(
   if (isAgentIdentity(directory, login) || loginKey(login) === loginKey(agentId))
     return 'an agent never approves';
   // Fail closed: a deployment of an agent that is no longer active is never approved by a vote.
-  const status = signal === 'revoked' ? 'revoked' : governance.statusInLedger(agentId);
+  const status = signal === 'revoked' ? 'revoked' : agentStatus(governance.ledger, agentId);
   if (status !== 'active')
     return `agent ${agentId} is ${status ?? 'unknown'}: its deployment is not approved`;
   if (signal === 'unreadable')

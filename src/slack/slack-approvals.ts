@@ -6,6 +6,7 @@ import { DeploymentApprovals } from '../governance/deployment-approvals.js';
 import type { Governance } from '../governance/governance.js';
 import { type ApprovalQueries, approvalQueries } from '../ledger/queries/approvals.js';
 import { decisionViewQueries } from '../ledger/queries/decision-views.js';
+import { approvalReceipts } from '../ledger/queries/decisions.js';
 import {
   type ClosedRequest,
   closeForAgent,
@@ -46,7 +47,7 @@ export class SlackApprovals {
    */
   tallies(context: ApprovalContext, now = new Date(), extra: readonly ApprovalReceipt[] = []): GateTally[] {
     const g = this.governance;
-    const receipts = [...g.receiptsFor(context.repository, context.number), ...extra];
+    const receipts = [...approvalReceipts(g.ledger, context.repository, context.number), ...extra];
     const rules = rulesOf(context);
     const directory = g.directory();
     const subject = pullRequestSubject({

@@ -105,17 +105,18 @@ export class Watcher {
     return openFindingKeys(this.governance.ledger);
   }
 
-  suggestions(now = this.governance.clock.now()): Suggestion[] {
+  async suggestions(now = this.governance.clock.now()): Promise<Suggestion[]> {
     const g = this.governance;
     const db = g.ledger;
     const since = new Date(now.getTime() - 30 * 86_400_000).toISOString();
-    const agents: AgentRecordSummary[] = allAgentMetrics(db).map((m) => {
-      const facts = agentRecordFacts(g, m, now);
+    const agents: AgentRecordSummary[] = [];
+    for (const m of allAgentMetrics(db)) {
+      const facts = await agentRecordFacts(g, m, now);
       const next = adjacentTier(m.tier, 1);
       const verdict = next
         ? promotionEligibility(facts, thresholdsFor(g.config, next), now)
         : { eligible: false, reasons: ['already at the top tier'] };
-      return {
+      agents.push({
         agentId: m.agentId,
         tier: m.tier,
         status: m.status,
@@ -126,8 +127,8 @@ export class Watcher {
         budgetLimit: facts.budgetLimit,
         pendingPromotion: pendingPromotionIds(db, m.agentId).length > 0,
         badOutcomes: badOutcomesSince(db, m.agentId, since).map((b) => b.evidence),
-      };
-    });
+      });
+    }
     const firedRules = new Set<string>();
     const held: { rule: string; approved: boolean; pr: string }[] = [];
     const approvedPrs = new Set(allowedPullRequestsSince(db, since));

@@ -1,12 +1,14 @@
 import type { ApprovalReceipt } from '../core/policy/decision.js';
 import { type GateRule, type GateTally, tallyGate } from '../core/policy/gate-tally.js';
 import type { Governance } from '../governance/governance.js';
+import { agentStatus } from '../ledger/queries/agents.js';
 import {
   type DecisionEntry,
   type DecisionViewQueries,
   decisionViewQueries,
   type ReceiptEntry,
 } from '../ledger/queries/decision-views.js';
+import { waitingSince } from '../ledger/queries/decisions.js';
 import { type ChainCheck, ChainChecker } from './chain-check.js';
 
 export type { DecisionEntry, LedgerRef, ReceiptEntry } from '../ledger/queries/decision-views.js';
@@ -120,7 +122,12 @@ export class DecisionViews {
       excluded: p.author
         ? [{ login: p.author, reason: 'the author of a pull request never approves it' }]
         : [],
-      requestedAt: this.governance.waitingSince(latest.payload.repository, latest.payload.number, p.headSha),
+      requestedAt: waitingSince(
+        this.governance.ledger,
+        latest.payload.repository,
+        latest.payload.number,
+        p.headSha,
+      ),
     };
     const directory = this.governance.directory();
     return [...rules.values()].map((rule) => {
@@ -139,6 +146,6 @@ export class DecisionViews {
 
   private agentOf(agentId: string): { id: string; owner: string | null; status: string | null } {
     const owner = this.queries.agentOwner(agentId);
-    return { id: agentId, owner, status: this.governance.statusInLedger(agentId) };
+    return { id: agentId, owner, status: agentStatus(this.governance.ledger, agentId) };
   }
 }

@@ -1,4 +1,5 @@
 import type { Governance } from '../governance/governance.js';
+import { waitingSince } from '../ledger/queries/decisions.js';
 import {
   type FleetViewQueries,
   fleetViewQueries,
@@ -106,7 +107,7 @@ export class FleetViews {
         number: r.number,
         agentId: view.latest.agentId,
         title: p.title ?? null,
-        since: this.governance.waitingSince(r.repository, r.number, p.headSha) ?? view.latest.ts,
+        since: waitingSince(this.governance.ledger, r.repository, r.number, p.headSha) ?? view.latest.ts,
         gates: view.gates,
       });
     }

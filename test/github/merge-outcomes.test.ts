@@ -122,7 +122,7 @@ describe('a merged PR made with the Revert button counts against the PR it undoe
         evidence: 'reverted by #9',
       },
     ]);
-    const suggestions = new Watcher(ctx.service.runtime.governance).suggestions();
+    const suggestions = await new Watcher(ctx.service.runtime.governance).suggestions();
     expect(suggestions).toContainEqual({
       kind: 'demote',
       agentId: 'docs-bot',

@@ -199,7 +199,7 @@ it('suggests from a ledger history: a rule people always approve, an approver wh
     );
   await g.recordViolation('flaky-bot', { type: 'ci_failure', details: 'red' }, 'ci:acme/web#9@1', 'github');
 
-  const list = new Watcher(g).suggestions();
+  const list = await new Watcher(g).suggestions();
   const about = (s: (typeof list)[number]) =>
     `${s.kind}:${'agentId' in s ? s.agentId : 'rule' in s ? s.rule : s.approver}`;
   const shown = list.map(about).filter((k) => !k.startsWith('unused_rule'));
