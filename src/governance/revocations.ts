@@ -1,62 +1,33 @@
 import { randomUUID } from 'node:crypto';
-import type { LedgerEntry, LedgerEntryInput, LedgerPayload } from '../core/ledger-entries.js';
-import type { AgentStatus } from '../core/lifecycle.js';
+import type { LedgerEntry } from '../core/ledger-entries.js';
 import type { SafetyAction } from '../core/safety-action.js';
 import type { LedgerView } from '../ledger/async-ledger.js';
 import type { LedgerReader } from '../ledger/ledger-reader.js';
-import type { OutboxMessageInput } from '../ledger/outbox.js';
-import { agentStatus, agentsAsync } from '../ledger/queries/agents.js';
-import { deploymentsAsync, waitingDeployments } from '../ledger/queries/deployments.js';
+import { agentStatus } from '../ledger/queries/agents.js';
+import { waitingDeployments } from '../ledger/queries/deployments.js';
 import {
   latestRevokingChanges,
-  type OpenPullRequest,
   openPullRequestsOf,
   revocationRecordsOf,
   revocationsAsync,
   statusChangeAfter,
   statusChangeBefore,
 } from '../ledger/queries/revocations.js';
-import { UserError } from '../platform/errors.js';
-import { vaultRevokeMessage } from '../secrets/vault-deliverer.js';
 import { unknownAgent } from './agent-registry.js';
 import type { Governance } from './governance.js';
-import { deploymentRejections, effectEntries, failCheckCall } from './revocation-calls.js';
+import { deploymentRejections, effectEntries } from './revocation-calls.js';
+import {
+  alreadyRevoked,
+  factsFrom,
+  planOf,
+  type RevocationFacts,
+  type RevocationPlan,
+  revocationEntries,
+} from './revocation-plan.js';
 import { type RevocationStatus, revocationStatus } from './revocation-status.js';
 import { type SafetyDecision, takeSafetyAction } from './safety-actions.js';
 
-function alreadyRevoked(agentId: string): UserError {
-  return new UserError(
-    'already_revoked',
-    `${agentId} is already revoked; see \`agov agents show ${agentId}\``,
-  );
-}
-
-export interface RevocationPlan {
-  revocationId: string;
-  agentId: string;
-  /** Each effect that must hold before the revocation is `confirmed`. */
-  effects: string[];
-  openPullRequests: { repository: string; number: number; headSha: string; installationId: number }[];
-}
-
-/** What a revocation is built from, read from the ledger as the revocation will extend it. */
-interface RevocationFacts {
-  status: AgentStatus | null;
-  /** The sequence the revocation's first entry will take. */
-  nextSeq: number;
-  openPullRequests: OpenPullRequest[];
-  waitingDeployments: LedgerPayload<'deployment.decided'>[];
-}
-
-/** The facts through a decision's reader (`store.appendDecided`), its entries extending `headSeq`. */
-async function factsFrom(reader: LedgerReader, headSeq: number, agentId: string): Promise<RevocationFacts> {
-  return {
-    status: await agentsAsync.agentStatus(reader, agentId),
-    nextSeq: headSeq + 1,
-    openPullRequests: await revocationsAsync.openPullRequestsOf(reader, agentId),
-    waitingDeployments: await deploymentsAsync.waitingDeployments(reader, agentId),
-  };
-}
+export type { RevocationPlan };
 
 export class Revocations {
   constructor(
@@ -68,21 +39,8 @@ export class Revocations {
   /** What revoking the agent would do now (the dry run's answer, and a queued revocation's). */
   async plan(agentId: string): Promise<RevocationPlan> {
     const { store } = this.governance;
-    return this.planOf(agentId, await factsFrom(store.reader, (await store.head()).seq, agentId));
-  }
-
-  private planOf(agentId: string, facts: RevocationFacts): RevocationPlan {
-    const prs = facts.openPullRequests;
-    return {
-      revocationId: `rev-${agentId}-${facts.nextSeq}`,
-      agentId,
-      effects: [
-        'revoke_signal',
-        ...prs.map((p) => `check:${p.repository}#${p.number}`),
-        ...(this.options.vault ? ['vault'] : []),
-      ],
-      openPullRequests: prs,
-    };
+    const facts = await factsFrom(store.reader, (await store.head()).seq, agentId);
+    return planOf(agentId, facts, this.options.vault);
   }
 
   /**
@@ -110,7 +68,7 @@ export class Revocations {
       revocationId: `rev-${agentId}-q${id.slice(0, 8)}`,
     };
     const plan = await takeSafetyAction(g, action, async (view) =>
-      this.revocation(await this.factsAt(view, agentId), agentId, reason, actor, false),
+      revocationEntries(await this.factsAt(view, agentId), this.options.vault, agentId, reason, actor, false),
     );
     if (plan) {
       await this.complete(plan);
@@ -128,7 +86,15 @@ export class Revocations {
   async decideQueued(view: LedgerView, action: SafetyAction): Promise<SafetyDecision<RevocationPlan | null>> {
     const facts = await this.factsAt(view, action.agentId);
     if (facts.status === 'revoked') return { entries: [], result: null };
-    return this.revocation(facts, action.agentId, action.reason, action.actor, false, action);
+    return revocationEntries(
+      facts,
+      this.options.vault,
+      action.agentId,
+      action.reason,
+      action.actor,
+      false,
+      action,
+    );
   }
 
   private factsAt(view: LedgerView, agentId: string): Promise<RevocationFacts> {
@@ -191,7 +157,16 @@ export class Revocations {
       waitingDeployments: waitingDeployments(ledger, agentId),
     };
     const id = `rev-${agentId}-${statusSeq}`;
-    const { entries, outbox } = this.revocation(facts, agentId, reason, actor, true, undefined, id);
+    const { entries, outbox } = revocationEntries(
+      facts,
+      this.options.vault,
+      agentId,
+      reason,
+      actor,
+      true,
+      undefined,
+      id,
+    );
     ledger.appendAll(entries, { outbox });
   }
 
@@ -250,53 +225,6 @@ export class Revocations {
     await this.governance.state
       .pushAlert({ kind: 'agent_revoked', agentId, message, at: this.governance.clock.now().toISOString() })
       .catch(() => undefined);
-  }
-
-  /** The request, the status and the calls, built from the facts the caller read in its transaction. */
-  private revocation(
-    facts: RevocationFacts,
-    agentId: string,
-    reason: string,
-    actor: string,
-    statusChanged: boolean,
-    queued?: SafetyAction,
-    revocationId?: string,
-  ): SafetyDecision<RevocationPlan> & { outbox: OutboxMessageInput[] } {
-    const { status } = facts;
-    if (status === 'revoked' && !statusChanged) throw alreadyRevoked(agentId);
-    const id = revocationId ?? queued?.revocationId;
-    const p = { ...this.planOf(agentId, facts), ...(id ? { revocationId: id } : {}) };
-    const calls: OutboxMessageInput[] = p.openPullRequests.map((pr) =>
-      failCheckCall(p.revocationId, agentId, reason, pr),
-    );
-    if (this.options.vault) calls.push(vaultRevokeMessage(agentId, p.revocationId));
-    const original = queued ? { requestedAt: queued.requestedAt, journalId: queued.id } : {};
-    const entries: LedgerEntryInput[] = [
-      {
-        type: 'revocation.requested',
-        agentId,
-        actor,
-        payload: { revocationId: p.revocationId, reason, effects: p.effects, ...original },
-      },
-    ];
-    const rejected = deploymentRejections(facts.waitingDeployments, {
-      cause: p.revocationId,
-      agentId,
-      actor,
-      reason,
-      status: 'revoked',
-    });
-    entries.push(...rejected.entries);
-    calls.push(...rejected.calls);
-    if (!statusChanged) {
-      entries.push({
-        type: 'agent.status_changed',
-        agentId,
-        actor,
-        payload: { from: status as 'active' | 'suspended', to: 'revoked', reason, ...original },
-      });
-    }
-    return { entries, outbox: calls, result: p };
   }
 
   /**
