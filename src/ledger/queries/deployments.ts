@@ -116,7 +116,3 @@ export function deploymentVotes(
   return queries.deploymentVotes.sync(store, approvalKey, requestSeq);
 }
 
-/** Every deployment whose newest entry waits for people's votes (its expiry is checked on them). */
-export function waitingDeploymentRequests(store: LedgerSource): StoredDeploymentDecision[] {
-  return queries.waitingDeploymentRequests.sync(store);
-}
