@@ -2,7 +2,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
 import { RefusalLog } from '../governance/refusal-log.js';
 import type { AsyncLedger } from '../ledger/async-ledger.js';
-import type { Ledger } from '../ledger/ledger.js';
 import { type Route, sendJson } from '../platform/http-server.js';
 import type { Logger } from '../platform/logger.js';
 import { RequestAbortedError } from '../platform/read-body.js';
@@ -31,12 +30,8 @@ export interface AgentApiOptions {
   registry?: Registry | null;
 }
 
-/**
- * Where refusals are recorded (the service's Governance has both): `store`, and the synchronous
- * `ledger` only while RefusalLog (src/governance) still takes it.
- */
+/** Where refusals are recorded (the service's Governance has it). */
 export interface AgentApiLedgers {
-  ledger: Ledger;
   store: AsyncLedger;
 }
 
@@ -58,7 +53,7 @@ export function createAgentApi(
   logger: Logger,
   options: AgentApiOptions,
 ): AgentApi {
-  const refusals = new RefusalLog(ledgers.ledger, logger, options.registry ?? null, runtime.clock);
+  const refusals = new RefusalLog(ledgers.store, logger, options.registry ?? null, runtime.clock);
   const answers = new RefusalAnswers(ledgers.store, logger, refusals);
   const checks: CallerChecks = { auth: runtime.auth, limits: options.limits, answers, logger };
   const endpoints = agentEndpoints(runtime);

@@ -65,11 +65,11 @@ export function wireIntegrations(
   };
   const revocations = new Revocations(governance, { vault: Boolean(secrets) }, kickOutboxes);
   const promotions = new Promotions(governance, secrets ? vaultSetTierMessage : null, kickOutboxes);
-  parts.github = githubFor(governance, env, logger, revocations, {
+  parts.github = githubFor(governance, env, logger, {
     ...(options.runsPeriodicWork ? { runsPeriodicWork: options.runsPeriodicWork } : {}),
     ...options.github,
   });
-  if (secrets) parts.vault = new VaultDeliverer(governance, secrets, revocations, logger, options.vaultRetry);
+  if (secrets) parts.vault = new VaultDeliverer(governance, secrets, logger, options.vaultRetry);
   parts.slack = slackFor(governance, env, logger, { promotions, revocations }, parts, options);
   const subscribers = new IntegrationManager(governance.ledger);
   if (parts.slack) subscribers.subscribe(parts.slack);
@@ -97,7 +97,6 @@ function githubFor(
   governance: Governance,
   env: Env,
   logger: Logger,
-  revocations: Revocations,
   options: GithubIntegrationOptions | undefined,
 ): GithubIntegration | null {
   const config = readGithubConfig(env);

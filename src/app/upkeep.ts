@@ -56,8 +56,8 @@ export function createUpkeep(parts: UpkeepParts): (now?: Date) => Promise<void> 
     });
     await attempt('approval expiry', () => integrations.github?.expireWaiting(now));
     // A deployment past its gate's deadline (or that nobody left may approve) is answered rejected.
-    await attempt('deployment expiry', () => {
-      if (deployments.expire(now) > 0) integrations.kickOutboxes();
+    await attempt('deployment expiry', async () => {
+      if ((await deployments.expire(now)) > 0) integrations.kickOutboxes();
     });
   };
 }

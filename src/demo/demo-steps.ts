@@ -83,7 +83,7 @@ export async function leakAKey(w: DemoWorld, agent: AgentClient): Promise<void> 
     paths: ['docs/guide.md'],
   });
   w.print(`   the agent's next preflight → ${after.decision}: ${after.reasons[0]}`);
-  const status = w.service.revocations.status('docs-bot');
+  const status = await w.service.revocations.status('docs-bot');
   w.print(
     `   revocation ${status?.revocationId}: ${status?.confirmed ? 'confirmed' : 'not yet confirmed'} (${Object.entries(
       status?.effects ?? {},

@@ -48,17 +48,17 @@ export async function decidePullRequest(
     }),
   );
   const facts = codeOwners ? { ...scanned, codeOwners } : scanned;
-  const inputs = inputsKeyOf(g, target, diffHash(facts), policy.version, agent, codeOwners);
+  const inputs = await inputsKeyOf(g, target, diffHash(facts), policy.version, agent, codeOwners);
   // The request began to wait with the first decision at this head that needed people (or now).
-  const since = g.waitingSince(repository, target.pr.number, target.pr.headSha) ?? now.toISOString();
+  const since = (await g.waitingSince(repository, target.pr.number, target.pr.headSha)) ?? now.toISOString();
   const decision = evaluate(
     policy,
     tierCapabilities(g.config, agent.tier),
     facts,
     {
       agent,
-      receipts: g.receiptsFor(repository, target.pr.number),
-      org: g.configWithCouncil(),
+      receipts: await g.receiptsFor(repository, target.pr.number),
+      org: await g.configWithCouncil(),
       agentIdentities: g.agentIdentities(),
       waitingSince: since,
       attribution,
@@ -69,23 +69,23 @@ export async function decidePullRequest(
 }
 
 /** Everything a PR's decision depends on, as one key: the PR, its diff, the policy, the agent, the votes. */
-export function inputsKeyOf(
+export async function inputsKeyOf(
   g: Governance,
   t: PullRequestTarget,
   diff: string,
   policyVersion: string,
   agent: AgentRecord,
   codeOwners?: unknown,
-): string {
+): Promise<string> {
   const { headSha, baseRef, title, draft, author } = t.pr;
   return evaluationInputsKey({
     pr: { headSha, baseRef, title, draft, author },
     diffHash: diff,
     policyVersion,
     agent,
-    receipts: g.receiptsFor(`${t.owner}/${t.repo}`, t.pr.number),
+    receipts: await g.receiptsFor(`${t.owner}/${t.repo}`, t.pr.number),
     agentIdentities: g.agentIdentities(),
-    org: g.configWithCouncil(),
+    org: await g.configWithCouncil(),
     ...(codeOwners === undefined ? {} : { codeOwners }),
   });
 }

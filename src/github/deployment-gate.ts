@@ -61,7 +61,7 @@ export class DeploymentGate {
     const loaded = await loadPolicy(octokit, owner, repo, e.repository.default_branch, this.policies);
     // A revocation holds in the state store even before the ledger has it.
     const revoked = found ? (await g.state.getRevokeSignal(found.agent.id)) !== null : false;
-    const org = g.configWithCouncil();
+    const org = await g.configWithCouncil();
     await g.store.appendDecided(async ({ reader }) => {
       // Read inside the write: a revocation cannot slip in between.
       const actor = await this.actorOf(reader, found, revoked, creator ?? sender ?? 'unknown');

@@ -217,7 +217,7 @@ export class GithubIntegration {
    * escalates it (expiry never approves), whatever else is configured. Returns how many.
    */
   async expireWaiting(now: Date): Promise<number> {
-    const due = this.governance.waitingPastDeadline(now);
+    const due = await this.governance.waitingPastDeadline(now);
     for (const pr of due) await this.reevaluate(pr.installationId, pr.repository, pr.number, 'expiry', now);
     return due.length;
   }

@@ -134,7 +134,8 @@ export class PullRequestGate {
     if (!loaded.ok) return false;
     const codeOwners = await this.owners.forPolicy(octokit, target, loaded.policy);
     return (
-      inputsKeyOf(g, target, latest.diffHash, loaded.policy.version, agent, codeOwners) === latest.inputs
+      (await inputsKeyOf(g, target, latest.diffHash, loaded.policy.version, agent, codeOwners)) ===
+      latest.inputs
     );
   }
 

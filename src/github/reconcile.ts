@@ -74,7 +74,7 @@ async function stale(
   octokit: ProbotOctokit,
   target: PullRequestTarget,
 ): Promise<boolean> {
-  const latest = deps.governance.latestDecision(`${target.owner}/${target.repo}`, target.pr.number);
+  const latest = await deps.governance.latestDecision(`${target.owner}/${target.repo}`, target.pr.number);
   if (!latest || latest.headSha !== target.pr.headSha) return true;
   if (FINAL.has(latest.outcome)) return false;
   // Waiting for CI: only GitHub knows whether a check finished meanwhile.

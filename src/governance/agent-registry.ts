@@ -3,8 +3,9 @@ import { agentIdSchema } from '../core/agent.js';
 import type { AgentStatus } from '../core/lifecycle.js';
 import type { OrgConfig } from '../core/org-config.js';
 import type { TierId } from '../core/tiers.js';
-import type { Ledger } from '../ledger/ledger.js';
-import { agentStatus } from '../ledger/queries/agents.js';
+import type { AsyncLedger } from '../ledger/async-ledger.js';
+import type { LedgerReader } from '../ledger/ledger-reader.js';
+import { agentsAsync } from '../ledger/queries/agents.js';
 import { UserError } from '../platform/errors.js';
 import type { StateStore } from '../state/state-store.js';
 import { hashAgentToken, newAgentToken } from './agent-token.js';
@@ -19,7 +20,7 @@ export interface RegisterAgentInput {
 }
 
 export interface AgentRegistryDeps {
-  ledger: Ledger;
+  store: AsyncLedger;
   state: StateStore;
   config: OrgConfig;
   sync: StateSync;
@@ -36,7 +37,7 @@ export class AgentRegistry {
         'agent_id_invalid',
         `"${input.id}" is not a valid agent id: ${id.error.issues[0]!.message}`,
       );
-    if (this.isRegistered(input.id)) {
+    if (await this.isRegistered(input.id)) {
       throw new UserError(
         'agent_exists',
         `agent ${input.id} is already registered; see \`agov agents show ${input.id}\``,
@@ -66,7 +67,7 @@ export class AgentRegistry {
   }
 
   async rotateToken(agentId: string, actor: string): Promise<string> {
-    if (!this.isRegistered(agentId)) throw unknownAgent(agentId);
+    if (!(await this.isRegistered(agentId))) throw unknownAgent(agentId);
     const token = newAgentToken(agentId);
     await this.deps.sync.record([
       { type: 'agent.token_rotated', agentId, actor, payload: { tokenHash: hashAgentToken(token) } },
@@ -78,7 +79,7 @@ export class AgentRegistry {
   async registerConfigured(): Promise<string[]> {
     const added: string[] = [];
     for (const a of this.deps.config.agents) {
-      if (this.isRegistered(a.id)) continue;
+      if (await this.isRegistered(a.id)) continue;
       await this.register(
         {
           id: a.id,
@@ -95,17 +96,20 @@ export class AgentRegistry {
   }
 
   /**
-   * The agent's status as the ledger records it (null for an unknown agent). Read inside a write
-   * transaction, it cannot change before that transaction ends: the re-check that keeps an allow,
-   * a token or a promotion from landing after a revocation.
+   * The agent's status as the ledger records it (null for an unknown agent). Read through the view
+   * of a decision (`store.appendDecided`), it is the status the decided entries extend: the
+   * re-check that keeps an allow, a token or a promotion from landing after a revocation.
    */
-  statusInLedger(agentId: string): AgentStatus | null {
-    return agentStatus(this.deps.ledger, agentId);
+  statusInLedger(
+    agentId: string,
+    reader: LedgerReader = this.deps.store.reader,
+  ): Promise<AgentStatus | null> {
+    return agentsAsync.agentStatus(reader, agentId);
   }
 
   /** From the ledger itself, so it holds even while the state store is down or behind. */
-  isRegistered(agentId: string): boolean {
-    return this.statusInLedger(agentId) !== null;
+  async isRegistered(agentId: string): Promise<boolean> {
+    return (await this.statusInLedger(agentId)) !== null;
   }
 }
 

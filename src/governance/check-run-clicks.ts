@@ -6,9 +6,10 @@ import {
 } from '../core/check-run-buttons.js';
 import type { LedgerEntryInput, LedgerPayload } from '../core/ledger-entries.js';
 import { CHECK_NAME } from '../core/policy/evaluate.js';
-import { clickOfDelivery, lastAskedApprovers } from '../ledger/queries/check-run-buttons.js';
-import { checkRunId } from '../ledger/queries/check-runs.js';
-import { newestDecision, pullRequestAtHead } from '../ledger/queries/decisions.js';
+import type { LedgerReader } from '../ledger/ledger-reader.js';
+import { checkRunButtonsAsync } from '../ledger/queries/check-run-buttons.js';
+import { checkRunsAsync } from '../ledger/queries/check-runs.js';
+import { decisionsAsync } from '../ledger/queries/decisions.js';
 import type { Governance } from './governance.js';
 
 /** Approvers are reminded at most this often on one PR at one commit, whoever asks. */
@@ -39,11 +40,11 @@ export interface ClickVerdict {
 }
 
 type Click = LedgerPayload<'check_run.button'>;
-type Decision = NonNullable<ReturnType<typeof newestDecision>>;
+type Decision = NonNullable<Awaited<ReturnType<typeof decisionsAsync.newestDecision>>>;
 
 /**
- * Judges a click and records it (accepted or refused) as one `check_run.button` entry, read and
- * written in one transaction. The delivery's processing may run again (GitHub failed after the
+ * Judges a click and records it (accepted or refused) as one `check_run.button` entry, decided
+ * from the ledger as the entry extends it. The delivery's processing may run again (GitHub failed after the
  * click was recorded): the click already recorded for it is returned, and nothing is recorded
  * twice. `slackUnavailable` says why approvers cannot be reminded in Slack (null: they can).
  */
@@ -53,31 +54,34 @@ export async function recordCheckRunClick(
   slackUnavailable: string | null,
 ): Promise<ClickVerdict> {
   let verdict: ClickVerdict | null = null;
-  await g.record(() => {
-    const earlier = clickOfDelivery(g.ledger, click.deliverySeq);
+  await g.record(async ({ reader }) => {
+    const earlier = await checkRunButtonsAsync.clickOfDelivery(reader, click.deliverySeq);
     if (earlier) {
       verdict = verdictOf(earlier);
       return [];
     }
-    const { entry, payload } = judge(g, click, slackUnavailable);
+    const { entry, payload } = await judge(g, reader, click, slackUnavailable);
     verdict = verdictOf(payload);
     return [entry];
   });
   return verdict!;
 }
 
-function judge(
+async function judge(
   g: Governance,
+  reader: LedgerReader,
   click: CheckRunClick,
   slackUnavailable: string | null,
-): { entry: LedgerEntryInput; payload: Click } {
-  const { number, decision } = clickedPullRequest(g, click);
+): Promise<{ entry: LedgerEntryInput; payload: Click }> {
+  const { number, decision } = await clickedPullRequest(reader, click);
   const button = click.ours ? buttonOf(click.identifier) : null;
   // The check run this app wrote on the commit: a click on any other is not on our check.
-  const ourCheckRunId = checkRunId(g.ledger, click.repository, click.headSha, CHECK_NAME);
+  const ourCheckRunId = await checkRunsAsync.checkRunId(reader, click.repository, click.headSha, CHECK_NAME);
   const refusal =
     buttonRefusal({ ...click, ourCheckRunId }, decision && viewOf(decision), g.directory()) ??
-    (button === 'ask_approvers' && number !== null ? askRefusal(g, click, number, slackUnavailable) : null);
+    (button === 'ask_approvers' && number !== null
+      ? await askRefusal(g, reader, click, number, slackUnavailable)
+      : null);
   const payload: Click = {
     repository: click.repository,
     number,
@@ -100,16 +104,17 @@ function judge(
  * check's commit (else the first named), with that decision. GitHub names no PR on a check of a
  * PR from a fork: then the PR this app last decided at the commit.
  */
-function clickedPullRequest(
-  g: Governance,
+async function clickedPullRequest(
+  reader: LedgerReader,
   click: CheckRunClick,
-): { number: number | null; decision: Decision | null } {
-  const atHead = click.numbers.length ? null : pullRequestAtHead(g.ledger, click.repository, click.headSha);
+): Promise<{ number: number | null; decision: Decision | null }> {
+  const atHead = click.numbers.length
+    ? null
+    : await decisionsAsync.pullRequestAtHead(reader, click.repository, click.headSha);
   const numbers = atHead === null ? click.numbers : [atHead];
-  const named = numbers.map((n) => ({
-    number: n,
-    decision: newestDecision(g.ledger, click.repository, n),
-  }));
+  const named: { number: number; decision: Decision | null }[] = [];
+  for (const n of numbers)
+    named.push({ number: n, decision: await decisionsAsync.newestDecision(reader, click.repository, n) });
   return (
     named.find((n) => n.decision?.payload.headSha === click.headSha) ??
     named[0] ?? { number: null, decision: null }
@@ -126,14 +131,15 @@ function viewOf({ payload: d }: Decision): ClickedDecision {
 }
 
 /** Why approvers are not reminded now though the click is allowed: no Slack, or asked just now. */
-function askRefusal(
+async function askRefusal(
   g: Governance,
+  reader: LedgerReader,
   click: CheckRunClick,
   number: number,
   slackUnavailable: string | null,
-): string | null {
+): Promise<string | null> {
   if (slackUnavailable) return `nobody was asked: ${slackUnavailable}`;
-  const last = lastAskedApprovers(g.ledger, click.repository, number, click.headSha);
+  const last = await checkRunButtonsAsync.lastAskedApprovers(reader, click.repository, number, click.headSha);
   if (!last) return null;
   const next = Date.parse(last.ts) + ASK_APPROVERS_EVERY_MS;
   if (g.clock.ms() >= next) return null;

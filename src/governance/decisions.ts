@@ -2,39 +2,29 @@ import type { LedgerEntry } from '../core/ledger-entries.js';
 import type { OrgConfig } from '../core/org-config.js';
 import type { ApprovalReceipt } from '../core/policy/decision.js';
 import type { AsyncAppendOptions, AsyncLedger, LedgerView } from '../ledger/async-ledger.js';
-import type { Ledger } from '../ledger/ledger.js';
-import { agentsAsync } from '../ledger/queries/agents.js';
-import {
-  approvalReceipts,
-  type LatestDecision,
-  latestDecision,
-  newestDecisionsWaiting,
-  waitingSince,
-} from '../ledger/queries/decisions.js';
+import { decisionsAsync, type LatestDecision } from '../ledger/queries/decisions.js';
 import type { Clock } from '../platform/clock.js';
 import type { AgentRegistry } from './agent-registry.js';
 import { type DecisionRecord, decisionEntry, deniedUnlessActive } from './decision-record.js';
 import { violationEntries } from './record-violations.js';
 import type { StateSync } from './state-sync.js';
 
-/**
- * The calls a decision causes, chosen inside its write from the record as it will be appended (an
- * allow turned deny by a revocation) and the ledger as it will extend it: reads through
- * `view.reader` only, since it may run more than once.
- */
-export type DecisionOutbox = (
-  record: DecisionRecord,
-  view: LedgerView,
-) => AsyncAppendOptions | Promise<AsyncAppendOptions>;
-
 export interface DecisionsDeps {
-  ledger: Ledger;
   store: AsyncLedger;
   config: OrgConfig;
   clock: Clock;
   sync: StateSync;
   registry: AgentRegistry;
 }
+
+/**
+ * The calls a decision causes, chosen from what it decided and from the ledger as it will extend
+ * it (the check run reads the other PRs' decisions at the same commit through `view.reader`).
+ */
+export type DecisionOutbox = (
+  record: DecisionRecord,
+  view: LedgerView,
+) => AsyncAppendOptions | Promise<AsyncAppendOptions>;
 
 export interface WaitingPullRequest {
   repository: string;
@@ -55,19 +45,20 @@ export class Decisions {
     trigger: string,
     options: AsyncAppendOptions | DecisionOutbox = {},
   ): Promise<LedgerEntry[]> {
-    const { store, config, clock } = this.deps;
+    const { store, config, clock, registry } = this.deps;
     const now = clock.now();
     const entries = await store.appendDecided(async (view) => {
+      const { reader } = view;
       // Re-checked as the entries will extend the ledger: an agent revoked or suspended while its PR
       // was being evaluated does not get an allow recorded after its revocation.
-      const status = proposed.agentId ? await agentsAsync.agentStatus(view.reader, proposed.agentId) : null;
+      const status = proposed.agentId ? await registry.statusInLedger(proposed.agentId, reader) : null;
       const record = deniedUnlessActive(proposed, status);
       const { outbox } = typeof options === 'function' ? await options(record, view) : options;
       const entry = decisionEntry(record, trigger);
       if (!record.agentId) return { entries: [entry], outbox };
       const source = `github:${record.repository}#${record.number}@${record.headSha}`;
       const consequences = await violationEntries(
-        view.reader,
+        reader,
         config,
         record.agentId,
         record.violations,
@@ -82,17 +73,17 @@ export class Decisions {
   }
 
   /** The newest decision on a PR, if any. */
-  latest(repository: string, number: number): LatestDecision | null {
-    return latestDecision(this.deps.ledger, repository, number);
+  latest(repository: string, number: number): Promise<LatestDecision | null> {
+    return decisionsAsync.latestDecision(this.deps.store.reader, repository, number);
   }
 
   /** Whether the newest decision on a PR already says this: same head, outcome and summary. */
-  sameAsLatest(
+  async sameAsLatest(
     repository: string,
     number: number,
     d: { headSha: string; outcome: string; summary: string },
-  ): boolean {
-    const latest = this.latest(repository, number);
+  ): Promise<boolean> {
+    const latest = await this.latest(repository, number);
     return latest?.headSha === d.headSha && latest.outcome === d.outcome && latest.summary === d.summary;
   }
 
@@ -100,25 +91,25 @@ export class Decisions {
    * When the PR began to wait for people at this head commit: the first decision at it that needed
    * an approval (or now, for the decision about to be recorded). Deadlines run from here.
    */
-  waitingSince(repository: string, number: number, headSha: string): string | null {
-    return waitingSince(this.deps.ledger, repository, number, headSha);
+  waitingSince(repository: string, number: number, headSha: string): Promise<string | null> {
+    return decisionsAsync.waitingSince(this.deps.store.reader, repository, number, headSha);
   }
 
   /** Every approval and rejection recorded for a PR, oldest first. */
-  receiptsFor(repository: string, number: number): ApprovalReceipt[] {
-    return approvalReceipts(this.deps.ledger, repository, number);
+  receiptsFor(repository: string, number: number): Promise<ApprovalReceipt[]> {
+    return decisionsAsync.approvalReceipts(this.deps.store.reader, repository, number);
   }
 
   /**
    * PRs whose newest decision waits for people past the deadline of one of its gates and was made
    * before that deadline: the core must decide them again now (expiry rejects or escalates).
    */
-  waitingPastDeadline(now: Date): WaitingPullRequest[] {
+  async waitingPastDeadline(now: Date): Promise<WaitingPullRequest[]> {
     const due: WaitingPullRequest[] = [];
-    for (const row of newestDecisionsWaiting(this.deps.ledger)) {
+    for (const row of await decisionsAsync.newestDecisionsWaiting(this.deps.store.reader)) {
       const p = row.payload;
       const hours = Math.min(...(p.gates ?? []).map((g) => g.expiryHours));
-      const since = this.waitingSince(row.repository, row.number, row.headSha);
+      const since = await this.waitingSince(row.repository, row.number, row.headSha);
       if (!since || !Number.isFinite(hours) || p.installationId === undefined) continue;
       const deadline = Date.parse(since) + hours * 3600_000;
       if (now.getTime() >= deadline && Date.parse(row.ts) < deadline)

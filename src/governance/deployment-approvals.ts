@@ -8,13 +8,13 @@ import {
 import type { LedgerEntryInput, LedgerPayload } from '../core/ledger-entries.js';
 import type { GateTally } from '../core/policy/gate-tally.js';
 import { deploymentReviewMessage } from '../github/deployment-gate.js';
+import type { OutboxMessageInput } from '../ledger/outbox.js';
 import {
+  deploymentsAsync,
   deploymentVotes,
   latestDeploymentDecision,
   type StoredDeploymentDecision,
-  waitingDeploymentRequests,
-} from '../ledger/deployment-queries.js';
-import type { OutboxMessageInput } from '../ledger/outbox.js';
+} from '../ledger/queries/deployments.js';
 import type { Governance } from './governance.js';
 
 /** What the state store says of a deployment's agent: revoked, not, or it cannot be read now. */
@@ -57,12 +57,7 @@ export class DeploymentApprovals {
 
   /** The votes counted on a request, in the order given. */
   votes(wait: DeploymentWait): (DeploymentVote & { reason: string })[] {
-    return deploymentVotes(this.governance.ledger, wait.request.key, wait.seq).map((v) => ({
-      approver: v.payload.approver,
-      verdict: v.payload.verdict,
-      reason: v.payload.reason,
-      at: v.ts,
-    }));
+    return deploymentVotes(this.governance.ledger, wait.request.key, wait.seq).map(voteOf);
   }
 
   /** The gate's tally for a request, with `extra` votes as if given (nothing is written). */
@@ -83,34 +78,51 @@ export class DeploymentApprovals {
     actor: string,
     cause: string,
   ): void {
-    const { entry, outbox } = answerEntry(wait, state, why, actor, cause);
+    const { entry, outbox } = answerOf(wait, state, why, actor, cause);
     this.governance.ledger.append(entry, { outbox });
   }
 
   /**
    * Rejects the waiting deployments whose gate expired (`on_expiry: reject`; expiry never approves)
-   * or that nobody left may approve; returns how many. Each is re-read inside the write, so two
-   * processes answer it once.
+   * or that nobody left may approve; returns how many. Each is decided again from the ledger as its
+   * answer extends it (`store.appendDecided`), so two processes answer it once.
    */
-  expire(now: Date): number {
-    const ledger = this.governance.ledger;
-    return ledger.atomically(() => {
-      let answered = 0;
-      for (const stored of waitingDeploymentRequests(ledger)) {
-        const wait = waitOf(stored);
-        if (!wait) continue;
-        const tally = this.tally(wait, now);
-        if (deploymentAnswer(tally) !== 'rejected') continue;
-        this.answer(wait, 'rejected', tally.description, 'expiry', `expiry:${wait.seq}`);
-        answered++;
-      }
-      return answered;
-    });
+  async expire(now: Date): Promise<number> {
+    const { store } = this.governance;
+    let answered = 0;
+    for (const stored of await deploymentsAsync.waitingDeploymentRequests(store.reader)) {
+      const waiting = waitOf(stored);
+      if (!waiting) continue;
+      const appended = await store.appendDecided(async ({ reader }) => {
+        const wait = waitOf(await deploymentsAsync.latestDeploymentDecision(reader, waiting.decided));
+        if (!wait || wait.seq !== waiting.seq) return []; // answered meanwhile
+        const votes = await deploymentsAsync.deploymentVotes(reader, wait.request.key, wait.seq);
+        const tally = tallyDeployment(wait.request, votes.map(voteOf), this.governance.directory(), now);
+        if (deploymentAnswer(tally) !== 'rejected') return [];
+        const { entry, outbox } = answerOf(
+          wait,
+          'rejected',
+          tally.description,
+          'expiry',
+          `expiry:${wait.seq}`,
+        );
+        return { entries: [entry], outbox };
+      });
+      answered += appended.length;
+    }
+    return answered;
   }
 }
 
-/** A waiting deployment's answer: its `deployment.decided` entry and the call to GitHub it causes. */
-export function answerEntry(
+function voteOf(v: {
+  ts: string;
+  payload: LedgerPayload<'deployment.vote'>;
+}): DeploymentVote & { reason: string } {
+  return { approver: v.payload.approver, verdict: v.payload.verdict, reason: v.payload.reason, at: v.ts };
+}
+
+/** The `deployment.decided` entry answering a waiting deployment, and the call that gives GitHub the answer. */
+export function answerOf(
   wait: DeploymentWait,
   state: 'approved' | 'rejected',
   why: string,
@@ -121,6 +133,15 @@ export function answerEntry(
   const reasons = [...d.reasons, why];
   const comment = `Agent Governance: ${state === 'approved' ? 'Approved' : 'Rejected'}: ${reasons.join('; ')}.`;
   const [owner, repo] = d.repository.split('/') as [string, string];
+  const answer = {
+    installationId: d.installationId,
+    owner,
+    repo,
+    runId: d.runId,
+    environment: d.environment,
+    state,
+    comment: comment.slice(0, 1000),
+  };
   return {
     entry: {
       type: 'deployment.decided',
@@ -128,20 +149,7 @@ export function answerEntry(
       actor,
       payload: { ...d, state, reasons },
     },
-    outbox: [
-      deploymentReviewMessage(
-        {
-          installationId: d.installationId,
-          owner,
-          repo,
-          runId: d.runId,
-          environment: d.environment,
-          state,
-          comment: comment.slice(0, 1000),
-        },
-        cause,
-      ),
-    ],
+    outbox: [deploymentReviewMessage(answer, cause)],
   };
 }
 

@@ -4,9 +4,10 @@ import type { AgentStatus } from '../core/lifecycle.js';
 import type { OrgConfig } from '../core/org-config.js';
 import type { Directory } from '../core/people.js';
 import type { ApprovalReceipt, Attribution } from '../core/policy/decision.js';
-import type { AsyncAppendOptions, AsyncLedger } from '../ledger/async-ledger.js';
+import type { AsyncAppendOptions, AsyncLedger, DecideEntries } from '../ledger/async-ledger.js';
 import type { Checkpoints } from '../ledger/checkpoints.js';
-import type { AppendOptions, Ledger } from '../ledger/ledger.js';
+import type { Ledger } from '../ledger/ledger.js';
+import type { LedgerReader } from '../ledger/ledger-reader.js';
 import type { LatestDecision } from '../ledger/queries/decisions.js';
 import type { SafetyJournal } from '../ledger/safety-journal.js';
 import { SqliteAsyncLedger } from '../ledger/sqlite-async-ledger.js';
@@ -68,30 +69,24 @@ export class Governance {
     this.checkpoints = deps.checkpoints;
     this.config = deps.config;
     this.journal = deps.journal ?? null;
-    const { ledger, state, config, clock } = this;
+    const { store, state, config, clock } = this;
     this.known = new KnownAgents(config);
     const { checkpoints, journal } = this;
-    this.sync = new StateSync({ ledger, state, checkpoints, journal, clock, known: this.known });
-    this.agents = new AgentRegistry({ ledger, state, config, sync: this.sync });
-    this.decisions = new Decisions({
-      ledger,
-      store: this.store,
-      config,
-      clock,
-      sync: this.sync,
-      registry: this.agents,
-    });
-    this.violations = new Violations({ ledger, config, clock, sync: this.sync });
-    this.council = new Council(ledger, config);
+    this.sync = new StateSync({ store, state, checkpoints, journal, clock, known: this.known });
+    this.agents = new AgentRegistry({ store, state, config, sync: this.sync });
+    this.decisions = new Decisions({ store, config, clock, sync: this.sync, registry: this.agents });
+    this.violations = new Violations({ store, config, clock, sync: this.sync });
+    this.council = new Council(store, config);
   }
 
   onEntry(listener: (entry: LedgerEntry) => void): void {
     this.sync.onEntry(listener);
   }
 
+  /** Entries, or a decision of them (see `StateSync.record`), appended and applied to the state store. */
   record(
-    inputs: readonly LedgerEntryInput[] | (() => readonly LedgerEntryInput[]),
-    options: AppendOptions = {},
+    inputs: readonly LedgerEntryInput[] | DecideEntries,
+    options: AsyncAppendOptions = {},
   ): Promise<LedgerEntry[]> {
     return this.sync.record(inputs, options);
   }
@@ -116,8 +111,9 @@ export class Governance {
     return this.agents.registerConfigured();
   }
 
-  statusInLedger(agentId: string): AgentStatus | null {
-    return this.agents.statusInLedger(agentId);
+  /** The agent's status in the ledger; through a decision's `view.reader`, as its entries will extend it. */
+  statusInLedger(agentId: string, reader?: LedgerReader): Promise<AgentStatus | null> {
+    return this.agents.statusInLedger(agentId, reader);
   }
 
   async identifyAgent(
@@ -147,7 +143,7 @@ export class Governance {
     return this.decisions.record(proposed, trigger, options);
   }
 
-  latestDecision(repository: string, number: number): LatestDecision | null {
+  latestDecision(repository: string, number: number): Promise<LatestDecision | null> {
     return this.decisions.latest(repository, number);
   }
 
@@ -155,19 +151,19 @@ export class Governance {
     repository: string,
     number: number,
     d: { headSha: string; outcome: string; summary: string },
-  ): boolean {
+  ): Promise<boolean> {
     return this.decisions.sameAsLatest(repository, number, d);
   }
 
-  waitingSince(repository: string, number: number, headSha: string): string | null {
+  waitingSince(repository: string, number: number, headSha: string): Promise<string | null> {
     return this.decisions.waitingSince(repository, number, headSha);
   }
 
-  receiptsFor(repository: string, number: number): ApprovalReceipt[] {
+  receiptsFor(repository: string, number: number): Promise<ApprovalReceipt[]> {
     return this.decisions.receiptsFor(repository, number);
   }
 
-  waitingPastDeadline(now: Date): WaitingPullRequest[] {
+  waitingPastDeadline(now: Date): Promise<WaitingPullRequest[]> {
     return this.decisions.waitingPastDeadline(now);
   }
 
@@ -184,7 +180,7 @@ export class Governance {
     return this.violations.recoverBudgets(now);
   }
 
-  configWithCouncil(): OrgConfig {
+  configWithCouncil(): Promise<OrgConfig> {
     return this.council.configWithCouncil();
   }
 }

@@ -6,8 +6,8 @@ import { evaluate } from '../core/policy/evaluate.js';
 import type { Policy } from '../core/policy/policy-schema.js';
 import type { ChangedFile } from '../core/policy/pull-request-facts.js';
 import type { TierId } from '../core/tiers.js';
-import type { LedgerSource } from '../ledger/ledger.js';
-import { type RecordedDecision, recordedAgentDecisions } from '../ledger/queries/decisions.js';
+import type { LedgerReader } from '../ledger/ledger-reader.js';
+import { decisionsAsync, type RecordedDecision } from '../ledger/queries/decisions.js';
 
 /** What a policy says before anyone approves: approvals are bound to a policy version anyway. */
 export type Verdict = 'allow' | 'require_approval' | 'deny' | 'pending';
@@ -38,13 +38,13 @@ type DecisionPayload = LedgerPayload<'decision.recorded'>;
  * verdicts would change. File contents are not in the ledger, so the secrets rule keeps the result
  * it had; everything else is evaluated again from the recorded paths and sizes.
  */
-export function backtestPolicy(
-  db: LedgerSource,
+export async function backtestPolicy(
+  reader: LedgerReader,
   candidate: Policy,
   org: OrgConfig,
   options: BacktestOptions = {},
-): BacktestRow[] {
-  const rows = recordedAgentDecisions(db, {
+): Promise<BacktestRow[]> {
+  const rows = await decisionsAsync.recordedAgentDecisions(reader, {
     since: options.since ?? '',
     until: options.until ?? '9999',
     last: options.last ?? 100,

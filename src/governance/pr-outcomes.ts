@@ -6,8 +6,8 @@ import {
   revertedPullRequest,
   undoes,
 } from '../core/reverts.js';
-import { recordedFiles } from '../ledger/queries/decisions.js';
-import { badOutcomeCounted, mergedPullRequest } from '../ledger/queries/outcomes.js';
+import { decisionsAsync } from '../ledger/queries/decisions.js';
+import { outcomesAsync } from '../ledger/queries/outcomes.js';
 import type { Governance } from './governance.js';
 
 type BadOutcome = LedgerPayload<'pr.bad_outcome'>['outcome'];
@@ -42,7 +42,7 @@ export class PullRequestOutcomes {
     revert: { files: () => Promise<FileChange[]>; filesOf: FilesOfPullRequest } | null = null,
   ): Promise<void> {
     const g = this.governance;
-    const decision = g.latestDecision(repository, pr.number);
+    const decision = await g.latestDecision(repository, pr.number);
     // A merge counts toward the agent's record only when GitHub ties the PR to it (authenticated).
     const agent =
       decision?.agentId && decision.attribution === 'authenticated'
@@ -106,12 +106,13 @@ export class PullRequestOutcomes {
     filesOf: FilesOfPullRequest,
     evidence: string,
   ): Promise<void> {
-    const db = this.governance.ledger;
-    const merged = mergedPullRequest(db, repository, which);
+    const { reader } = this.governance.store;
+    const merged = await outcomesAsync.mergedPullRequest(reader, repository, which);
     if (!merged) return; // not an agent's merged PR: nothing to charge, nothing to read
     // The files the PR's decision at its merged head recorded (or the newest decision that recorded
     // any); from GitHub when the ledger holds none.
-    const recorded = recordedFiles(db, repository, merged.number, merged.headSha) ?? [];
+    const recorded =
+      (await decisionsAsync.recordedFiles(reader, repository, merged.number, merged.headSha)) ?? [];
     const original = recorded.length > 0 ? recorded : await filesOf(merged.number);
     if (!undoes(await revertFiles(), original).undoes) return;
     await this.badOutcome(repository, which, 'reverted', evidence);
@@ -128,11 +129,11 @@ export class PullRequestOutcomes {
     outcome: BadOutcome,
     evidence: string,
   ): Promise<void> {
-    const db = this.governance.ledger;
-    // Read and written in one transaction: a redelivered event or a second failing run counts once.
-    await this.governance.record((): LedgerEntryInput[] => {
-      const merged = mergedPullRequest(db, repository, which);
-      if (!merged || badOutcomeCounted(db, repository, merged.number, outcome)) return [];
+    // Decided from the ledger as its entry extends it: a redelivered event or a second failing run counts once.
+    await this.governance.record(async ({ reader }): Promise<LedgerEntryInput[]> => {
+      const merged = await outcomesAsync.mergedPullRequest(reader, repository, which);
+      if (!merged || (await outcomesAsync.badOutcomeCounted(reader, repository, merged.number, outcome)))
+        return [];
       return [
         {
           type: 'pr.bad_outcome',

@@ -4,10 +4,11 @@ import type { ApprovalReceipt } from '../core/policy/decision.js';
 import { type GateTally, tallyGate } from '../core/policy/gate-tally.js';
 import { promotionEligibility, thresholdsFor } from '../core/promotion.js';
 import type { TierId } from '../core/tiers.js';
-import type { AppendOptions } from '../ledger/ledger.js';
+import type { AsyncAppendOptions } from '../ledger/async-ledger.js';
+import type { LedgerReader } from '../ledger/ledger-reader.js';
 import type { OutboxMessageInput } from '../ledger/outbox.js';
-import { type AgentMetrics, agentMetrics, agentOwner } from '../ledger/queries/agents.js';
-import { pendingPromotionIds, promotionHistory } from '../ledger/queries/promotions.js';
+import { type AgentMetrics, agentsAsync } from '../ledger/queries/agents.js';
+import { promotionsAsync } from '../ledger/queries/promotions.js';
 import { UserError } from '../platform/errors.js';
 import { agentRecordFacts } from './agent-record.js';
 import { unknownAgent } from './agent-registry.js';
@@ -26,8 +27,8 @@ import {
 /**
  * Promotion, demotion and reinstatement: one machine. A request names one step; approvals are
  * votes; the vote that reaches the required number applies the move to state, ledger and Vault in
- * one ledger transaction. Every step runs inside a write transaction that reads the promotion's
- * history first, so two requests, or an approval arriving twice, or twenty at once, across
+ * one ledger transaction. Every step is decided from the promotion's history as its entries will
+ * extend the ledger (`store.appendDecided`), so two requests, or an approval arriving twice, or twenty at once, across
  * processes, apply a move exactly once and never skip a tier.
  */
 export class Promotions {
@@ -46,16 +47,17 @@ export class Promotions {
     options: { kind: MoveKind; to?: string; reason?: string; force?: boolean },
   ): Promise<PromotionStatus> {
     const g = this.governance;
-    const ledger = g.ledger;
-    const status = ledger.atomically(() => {
-      const agent = agentMetrics(ledger, agentId);
+    let promotionId = '';
+    await g.store.appendDecided(async ({ reader, head }) => {
+      const agent = await agentsAsync.agentMetrics(reader, agentId);
       if (!agent) throw unknownAgent(agentId);
-      this.refuseIfPending(agentId);
+      await this.refuseIfPending(agentId, reader);
       const { kind } = options;
       const step = checkedStep(agent, options);
-      if (kind === 'promotion' && !options.force) this.refuseIfNotEligible(agent, step);
+      if (kind === 'promotion' && !options.force) await this.refuseIfNotEligible(agent, step, reader);
       const need = approvalsNeeded(g.config, kind, step);
-      const move = { agentId, promotionId: newPromotionId(kind, agentId, ledger.head().seq + 1), kind };
+      const move = { agentId, promotionId: newPromotionId(kind, agentId, head.seq + 1), kind };
+      promotionId = move.promotionId;
       const requested: LedgerEntryInput = {
         type: 'promotion.requested',
         agentId,
@@ -70,14 +72,11 @@ export class Promotions {
           reason: options.reason ?? `${kind} requested by ${actor}`,
         },
       };
-      if (need.required === 0)
-        ledger.appendAll(
-          [requested, ...appliedEntries({ ...move, from: agent.tier, to: step }, actor, agent.status)],
-          this.vaultOptions(agentId, step, move.promotionId),
-        );
-      else ledger.append(requested);
-      return this.statusOf(move.promotionId)!;
+      if (need.required > 0) return [requested];
+      const applied = appliedEntries({ ...move, from: agent.tier, to: step }, actor, agent.status);
+      return { entries: [requested, ...applied], ...this.vaultOptions(agentId, step, move.promotionId) };
     });
+    const status = (await this.statusOf(promotionId))!;
     await g.syncState();
     this.onOutbox();
     return status;
@@ -90,11 +89,12 @@ export class Promotions {
     reason = '',
   ): Promise<PromotionStatus> {
     const g = this.governance;
-    const status = g.ledger.atomically(() => {
-      const current = this.openFor(promotionId, approver);
+    await g.store.appendDecided(async ({ reader }) => {
+      const current = await this.openFor(promotionId, approver, reader);
       const vote = voteReceipt(approver, verdict, g.clock.now().toISOString());
       // The one tally decides: whether this person may vote at all, and what the vote changes.
-      const tally = this.tally(current, [...this.receiptsOf(promotionId), vote]);
+      const receipts = [...(await this.receiptsOf(promotionId, reader)), vote];
+      const tally = await this.tally(current, receipts, reader);
       const refused = tally.notCounted.find((n) => n.approver === approver);
       if (refused)
         throw new UserError(
@@ -107,33 +107,38 @@ export class Promotions {
         actor: approver,
         payload: { promotionId, approver, verdict, reason },
       };
-      const { entries, options } = this.consequencesOf(current, tally, approver, reason);
-      g.ledger.appendAll([voted, ...entries], options);
-      return this.statusOf(promotionId)!;
+      const { entries, options } = await this.consequencesOf(current, tally, approver, reason, reader);
+      return { entries: [voted, ...entries], ...options };
     });
+    const status = (await this.statusOf(promotionId))!;
     await g.syncState();
     this.onOutbox();
     return status;
   }
 
-  pendingFor(agentId: string): PromotionStatus | null {
-    const pending = pendingPromotionIds(this.governance.ledger, agentId)[0];
-    return pending === undefined ? null : this.statusOf(pending);
+  async pendingFor(agentId: string, reader = this.governance.store.reader): Promise<PromotionStatus | null> {
+    const pending = (await promotionsAsync.pendingPromotionIds(reader, agentId))[0];
+    return pending === undefined ? null : this.statusOf(pending, reader);
   }
 
-  statusOf(promotionId: string): PromotionStatus | null {
-    return promotionStatus(promotionId, this.historyOf(promotionId));
+  async statusOf(
+    promotionId: string,
+    reader = this.governance.store.reader,
+  ): Promise<PromotionStatus | null> {
+    return promotionStatus(promotionId, await this.historyOf(promotionId, reader));
   }
 
   /**
    * Where a request stands, from the one tally: its votes as receipts, the council or the
    * organisation's approvers as the gate, the requester and the agent's owner never counting.
    */
-  tally(
+  async tally(
     p: PromotionStatus,
-    receipts: readonly ApprovalReceipt[] = this.receiptsOf(p.promotionId),
-  ): GateTally {
+    given?: readonly ApprovalReceipt[],
+    reader: LedgerReader = this.governance.store.reader,
+  ): Promise<GateTally> {
     const g = this.governance;
+    const receipts = given ?? (await this.receiptsOf(p.promotionId, reader));
     const council = p.council ? g.config.council : undefined;
     const directory = g.directory();
     return tallyGate(
@@ -143,7 +148,7 @@ export class Promotions {
         council: p.council,
         veto: Boolean(council?.veto),
         distinctTeams: Boolean(council?.distinct_teams),
-        eligible: p.council ? g.council.members() : g.config.approvers.map((a) => a.github),
+        eligible: p.council ? await g.council.members(reader) : g.config.approvers.map((a) => a.github),
         unmapped: [],
         allowOwner: false,
         survivePush: true,
@@ -156,7 +161,7 @@ export class Promotions {
         headSha: null,
         diffHash: null,
         policyVersion: null,
-        owner: agentOwner(g.ledger, p.agentId),
+        owner: await agentsAsync.agentOwner(reader, p.agentId),
         // The requester is a person however they asked: a Slack user and their GitHub login are one.
         excluded: [
           { login: personKeyOfActor(directory, p.requester), reason: 'nobody approves their own request' },
@@ -168,8 +173,8 @@ export class Promotions {
     );
   }
 
-  private refuseIfPending(agentId: string): void {
-    const pending = this.pendingFor(agentId);
+  private async refuseIfPending(agentId: string, reader: LedgerReader): Promise<void> {
+    const pending = await this.pendingFor(agentId, reader);
     if (pending)
       throw new UserError(
         'promotion_pending',
@@ -177,10 +182,11 @@ export class Promotions {
       );
   }
 
-  private refuseIfNotEligible(agent: AgentMetrics, step: TierId): void {
+  private async refuseIfNotEligible(agent: AgentMetrics, step: TierId, reader: LedgerReader): Promise<void> {
     const g = this.governance;
     const now = g.clock.now();
-    const verdict = promotionEligibility(agentRecordFacts(g, agent, now), thresholdsFor(g.config, step), now);
+    const facts = await agentRecordFacts(g, agent, now, reader);
+    const verdict = promotionEligibility(facts, thresholdsFor(g.config, step), now);
     if (!verdict.eligible)
       throw new UserError(
         'not_eligible',
@@ -189,8 +195,12 @@ export class Promotions {
   }
 
   /** The promotion, when it still waits for votes and this approver has not voted on it yet. */
-  private openFor(promotionId: string, approver: string): PromotionStatus {
-    const current = this.statusOf(promotionId);
+  private async openFor(
+    promotionId: string,
+    approver: string,
+    reader: LedgerReader,
+  ): Promise<PromotionStatus> {
+    const current = await this.statusOf(promotionId, reader);
     if (!current)
       throw new UserError('promotion_unknown', `no promotion ${promotionId}; see \`agov promotions list\``);
     if (current.outcome !== 'pending')
@@ -203,33 +213,34 @@ export class Promotions {
   }
 
   /** What a vote that leaves the tally at `tally` adds: a rejection, the move applied, or nothing. */
-  private consequencesOf(
+  private async consequencesOf(
     current: PromotionStatus,
     tally: GateTally,
     approver: string,
     reason: string,
-  ): { entries: LedgerEntryInput[]; options: AppendOptions } {
+    reader: LedgerReader,
+  ): Promise<{ entries: LedgerEntryInput[]; options: AsyncAppendOptions }> {
     if (tally.state === 'rejected' || tally.state === 'vetoed')
       return { entries: [rejectedEntry(current, approver, reason)], options: {} };
     if (tally.state !== 'approved') return { entries: [], options: {} };
-    const agentStatus = this.governance.statusInLedger(current.agentId)!;
+    const agentStatus = (await this.governance.statusInLedger(current.agentId, reader))!;
     return {
       entries: appliedEntries(current, approver, agentStatus),
       options: this.vaultOptions(current.agentId, current.to, current.promotionId),
     };
   }
 
-  private receiptsOf(promotionId: string): ApprovalReceipt[] {
-    return promotionReceipts(this.historyOf(promotionId));
+  private async receiptsOf(promotionId: string, reader: LedgerReader): Promise<ApprovalReceipt[]> {
+    return promotionReceipts(await this.historyOf(promotionId, reader));
   }
 
   /** The promotion's request, votes and resolution, oldest first (none for an id of no promotion). */
-  private historyOf(promotionId: string) {
+  private async historyOf(promotionId: string, reader: LedgerReader) {
     const agentId = promotionAgentId(promotionId);
-    return agentId ? promotionHistory(this.governance.ledger, agentId, promotionId) : [];
+    return agentId ? promotionsAsync.promotionHistory(reader, agentId, promotionId) : [];
   }
 
-  private vaultOptions(agentId: string, tier: TierId, promotionId: string): AppendOptions {
+  private vaultOptions(agentId: string, tier: TierId, promotionId: string): AsyncAppendOptions {
     return this.vaultCall ? { outbox: [this.vaultCall(agentId, tier, promotionId)] } : {};
   }
 }

@@ -1,61 +1,11 @@
-import type { LedgerEntry, LedgerEntryInput } from '../core/ledger-entries.js';
+import type { LedgerEntryInput } from '../core/ledger-entries.js';
 import type { OrgConfig } from '../core/org-config.js';
 import { type ViolationReport, violationConsequences } from '../core/violation-consequences.js';
-import type { AppendOptions, Ledger } from '../ledger/ledger.js';
 import type { LedgerReader } from '../ledger/ledger-reader.js';
-import { agentMetrics, agentsAsync } from '../ledger/queries/agents.js';
-import {
-  budgetUsed,
-  revokedActivitySinceStatusChange,
-  violationRecorded,
-  violationsAsync,
-} from '../ledger/queries/violations.js';
+import { agentsAsync } from '../ledger/queries/agents.js';
+import { violationsAsync } from '../ledger/queries/violations.js';
 
 export type { ViolationReport };
-
-/**
- * Records violations against an agent with their consequences (the core's rule) in one ledger
- * transaction. The budget is read from the ledger inside the write transaction, so two processes
- * charging at once cannot both miss (or both take) the limit. A violation already recorded for the
- * same `source` is not recorded again (redeliveries, re-runs).
- */
-export function recordViolations(
-  ledger: Ledger,
-  config: OrgConfig,
-  agentId: string,
-  reports: readonly ViolationReport[],
-  source: string,
-  actor: string,
-  now: Date,
-  extra: { entries?: LedgerEntryInput[]; options?: AppendOptions } = {},
-): LedgerEntry[] {
-  const db = ledger;
-  return ledger.atomically(() => {
-    const agent = agentMetrics(db, agentId);
-    const fresh = agent
-      ? reports.filter(
-          (report) =>
-            !violationRecorded(db, agentId, report.type, source) &&
-            // One finding per revocation (or suspension): a sweep over 1,024 open PRs of a revoked
-            // agent recorded 1,024 critical violations and 1,024 identical alerts. Each PR's deny
-            // is still recorded, in its decision.
-            !(report.type === 'revoked_agent_activity' && revokedActivitySinceStatusChange(db, agentId)),
-        )
-      : [];
-    const windowStart = new Date(now.getTime() - config.budgets.window_hours * 3600_000).toISOString();
-    const standing = {
-      status: agent?.status ?? ('active' as const),
-      tier: agent?.tier,
-      used: fresh.length ? budgetUsed(db, agentId, windowStart) : 0,
-    };
-    const entries = [
-      ...(extra.entries ?? []),
-      ...violationConsequences(config, agentId, standing, fresh, source, actor),
-    ];
-    if (entries.length === 0) return [];
-    return ledger.appendAll(entries, extra.options);
-  });
-}
 
 /**
  * The entries that record violations against an agent with their consequences (the core's rule),

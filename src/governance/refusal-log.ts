@@ -1,5 +1,5 @@
 import { Counter, type Registry } from 'prom-client';
-import type { Ledger } from '../ledger/ledger.js';
+import type { AsyncLedger } from '../ledger/async-ledger.js';
 import type { Clock } from '../platform/clock.js';
 import type { Logger } from '../platform/logger.js';
 
@@ -41,7 +41,7 @@ export class RefusalLog {
   private readonly timer: NodeJS.Timeout;
 
   constructor(
-    private readonly ledger: Ledger,
+    private readonly store: AsyncLedger,
     private readonly logger: Logger,
     registry: Registry | null,
     private readonly clock: Clock,
@@ -120,7 +120,7 @@ export class RefusalLog {
   private async write(w: Window, count: number, codes: Record<string, number>): Promise<void> {
     const r = w.last;
     try {
-      await this.ledger.appendSoon([
+      await this.store.appendAll([
         {
           type: 'api.refused',
           agentId: w.agentId,

@@ -1,47 +1,34 @@
 import { randomUUID } from 'node:crypto';
-import type { LedgerEntry, LedgerEntryInput } from '../core/ledger-entries.js';
+import type { LedgerEntry } from '../core/ledger-entries.js';
 import type { SafetyAction } from '../core/safety-action.js';
-import type { OutboxMessageInput } from '../ledger/outbox.js';
+import type { LedgerView } from '../ledger/async-ledger.js';
+import type { LedgerReader } from '../ledger/ledger-reader.js';
+import { agentStatus } from '../ledger/queries/agents.js';
+import { waitingDeployments } from '../ledger/queries/deployments.js';
 import {
   latestRevokingChanges,
   openPullRequestsOf,
   revocationRecordsOf,
+  revocationsAsync,
   statusChangeAfter,
   statusChangeBefore,
-  unconfirmedRevocations,
 } from '../ledger/queries/revocations.js';
-import { UserError } from '../platform/errors.js';
-import { vaultRevokeMessage } from '../secrets/vault-deliverer.js';
 import { unknownAgent } from './agent-registry.js';
 import type { Governance } from './governance.js';
-import { deploymentRejections, failCheckCall } from './revocation-calls.js';
+import { deploymentRejections, effectEntries } from './revocation-calls.js';
+import {
+  alreadyRevoked,
+  factsFrom,
+  planOf,
+  type RevocationFacts,
+  type RevocationPlan,
+  revocationEntries,
+} from './revocation-plan.js';
 import { type RevocationStatus, revocationStatus } from './revocation-status.js';
-import { takeSafetyAction } from './safety-actions.js';
+import { type SafetyDecision, takeSafetyAction } from './safety-actions.js';
 
-function alreadyRevoked(agentId: string): UserError {
-  return new UserError(
-    'already_revoked',
-    `${agentId} is already revoked; see \`agov agents show ${agentId}\``,
-  );
-}
+export type { RevocationPlan };
 
-export interface RevocationPlan {
-  revocationId: string;
-  agentId: string;
-  /** Each effect that must hold before the revocation is `confirmed`. */
-  effects: string[];
-  openPullRequests: { repository: string; number: number; headSha: string; installationId: number }[];
-}
-
-/**
- * The kill switch. In one ledger transaction: the request, the agent's status (which sets the
- * revoke signal every gate and preflight reads), and the calls that fail the agent's open PR
- * checks, revoke its Vault access and reject its waiting deployments. A status turned to revoked
- * by a violation gets the rest from the consequences follower (`followEntry`), in the follower's
- * transaction, whichever process recorded the violation. Each effect is then confirmed, not
- * assumed: the delivery of each call records its effect, the revoke signal is read back
- * (`confirmSignals`), and `confirmed` is recorded when all hold.
- */
 export class Revocations {
   constructor(
     private readonly governance: Governance,
@@ -49,18 +36,11 @@ export class Revocations {
     private readonly onOutbox: () => void = () => {},
   ) {}
 
-  plan(agentId: string): RevocationPlan {
-    const prs = openPullRequestsOf(this.governance.ledger, agentId);
-    return {
-      revocationId: `rev-${agentId}-${this.governance.ledger.head().seq + 1}`,
-      agentId,
-      effects: [
-        'revoke_signal',
-        ...prs.map((p) => `check:${p.repository}#${p.number}`),
-        ...(this.options.vault ? ['vault'] : []),
-      ],
-      openPullRequests: prs,
-    };
+  /** What revoking the agent would do now (the dry run's answer, and a queued revocation's). */
+  async plan(agentId: string): Promise<RevocationPlan> {
+    const { store } = this.governance;
+    const facts = await factsFrom(store.reader, (await store.head()).seq, agentId);
+    return planOf(agentId, facts, this.options.vault);
   }
 
   /**
@@ -74,9 +54,9 @@ export class Revocations {
     options: { dryRun?: boolean } = {},
   ): Promise<RevocationPlan & { dryRun: boolean; queued: boolean }> {
     const g = this.governance;
-    if (!g.agents.isRegistered(agentId)) throw unknownAgent(agentId);
-    if (options.dryRun) return { ...this.plan(agentId), dryRun: true, queued: false };
-    if (g.statusInLedger(agentId) === 'revoked') throw alreadyRevoked(agentId);
+    if (!(await g.agents.isRegistered(agentId))) throw unknownAgent(agentId);
+    if (options.dryRun) return { ...(await this.plan(agentId)), dryRun: true, queued: false };
+    if ((await g.statusInLedger(agentId)) === 'revoked') throw alreadyRevoked(agentId);
     const id = randomUUID();
     const action: SafetyAction = {
       id,
@@ -87,30 +67,45 @@ export class Revocations {
       requestedAt: g.clock.now().toISOString(),
       revocationId: `rev-${agentId}-q${id.slice(0, 8)}`,
     };
-    const plan = await takeSafetyAction(g, action, () =>
-      this.appendRevocation(agentId, reason, actor, false),
+    const plan = await takeSafetyAction(g, action, async (view) =>
+      revocationEntries(await this.factsAt(view, agentId), this.options.vault, agentId, reason, actor, false),
     );
     if (plan) {
       await this.complete(plan);
       return { ...plan, dryRun: false, queued: false };
     }
     await this.pushAlert(agentId, `${agentId} revoked by ${actor}: ${reason}`);
-    return { ...this.plan(agentId), revocationId: action.revocationId!, dryRun: false, queued: true };
+    const planned = await this.plan(agentId);
+    return { ...planned, revocationId: action.revocationId!, dryRun: false, queued: true };
   }
 
   /**
-   * Appends a revocation the safety journal kept, with its original time and revocation id. Inside
-   * the caller's write transaction; null when the ledger already says revoked (nothing to add).
+   * A revocation the safety journal kept, with its original time and revocation id, for the
+   * caller's decision: no entries (and a null plan) when the ledger already says revoked.
    */
-  appendQueued(action: SafetyAction): RevocationPlan | null {
-    if (this.governance.statusInLedger(action.agentId) === 'revoked') return null;
-    return this.appendRevocation(action.agentId, action.reason, action.actor, false, action);
+  async decideQueued(view: LedgerView, action: SafetyAction): Promise<SafetyDecision<RevocationPlan | null>> {
+    const facts = await this.factsAt(view, action.agentId);
+    if (facts.status === 'revoked') return { entries: [], result: null };
+    return revocationEntries(
+      facts,
+      this.options.vault,
+      action.agentId,
+      action.reason,
+      action.actor,
+      false,
+      action,
+    );
+  }
+
+  private factsAt(view: LedgerView, agentId: string): Promise<RevocationFacts> {
+    return factsFrom(view.reader, view.head.seq, agentId);
   }
 
   /**
    * For the consequences follower, inside its transaction: a status turned to revoked without a
    * revocation request in the same change (a critical violation, an exhausted budget) gets the
-   * request and its calls now.
+   * request and its calls now. The follower's transaction is the synchronous ledger's (its entries
+   * and its position commit together), so this part reads and appends there.
    */
   followEntry(entry: LedgerEntry): void {
     if (entry.type !== 'agent.status_changed' || !entry.agentId) return;
@@ -126,9 +121,9 @@ export class Revocations {
    * revoked) since: a later change decides instead.
    */
   private rejectWaitingDeployments(agentId: string, statusSeq: number, reason: string, actor: string): void {
-    const g = this.governance;
-    if (g.statusInLedger(agentId) !== 'suspended') return;
-    const rejected = deploymentRejections(g.ledger, {
+    const ledger = this.governance.ledger;
+    if (agentStatus(ledger, agentId) !== 'suspended') return;
+    const rejected = deploymentRejections(waitingDeployments(ledger, agentId), {
       cause: `suspension:${statusSeq}`,
       agentId,
       actor,
@@ -136,7 +131,7 @@ export class Revocations {
       status: 'suspended',
     });
     if (rejected.entries.length === 0) return;
-    g.ledger.appendAll(rejected.entries, { outbox: rejected.calls });
+    ledger.appendAll(rejected.entries, { outbox: rejected.calls });
     this.onOutbox();
   }
 
@@ -145,7 +140,7 @@ export class Revocations {
    * change already has its request (the admin's, or one added before, whatever the follower's
    * position says), and not when a later change superseded it (the agent was reinstated or resumed
    * since: failing its checks now would hit an agent in good standing). The revocation id is the
-   * change's own, so doing this again can only find what was done.
+   * change's own, so doing this again can only find what was done. In the caller's transaction.
    */
   private completeKillSwitch(agentId: string, statusSeq: number, reason: string, actor: string): void {
     const ledger = this.governance.ledger;
@@ -154,8 +149,25 @@ export class Revocations {
     const requested = revocationRecordsOf(ledger, agentId).some(
       (r) => r.type === 'revocation.requested' && r.seq > since,
     );
-    if (!requested)
-      this.appendRevocation(agentId, reason, actor, true, undefined, `rev-${agentId}-${statusSeq}`);
+    if (requested) return;
+    const facts: RevocationFacts = {
+      status: agentStatus(ledger, agentId),
+      nextSeq: ledger.head().seq + 1,
+      openPullRequests: openPullRequestsOf(ledger, agentId),
+      waitingDeployments: waitingDeployments(ledger, agentId),
+    };
+    const id = `rev-${agentId}-${statusSeq}`;
+    const { entries, outbox } = revocationEntries(
+      facts,
+      this.options.vault,
+      agentId,
+      reason,
+      actor,
+      true,
+      undefined,
+      id,
+    );
+    ledger.appendAll(entries, { outbox });
   }
 
   /**
@@ -181,25 +193,28 @@ export class Revocations {
    * or before a crash, is confirmed by whichever server runs this next.
    */
   async confirmSignals(): Promise<void> {
-    for (const agentId of unconfirmedRevocations(this.governance.ledger)) await this.confirmSignal(agentId);
+    const { reader } = this.governance.store;
+    for (const agentId of await revocationsAsync.unconfirmedRevocations(reader))
+      await this.confirmSignal(agentId);
   }
 
   private async confirmSignal(agentId: string): Promise<void> {
-    const status = this.status(agentId);
+    const status = await this.status(agentId);
     if (!status || status.effects.revoke_signal === 'held') return;
     await this.governance.syncState();
     const signal = await this.governance.state.getRevokeSignal(agentId).catch(() => null);
     if (!signal && status.effects.revoke_signal === 'failed') return;
-    this.governance.ledger.atomically(() =>
-      this.recordEffect(
-        status.revocationId,
-        agentId,
-        'revoke_signal',
-        signal !== null,
-        signal
-          ? `read back: ${signal.reason}`
-          : 'the revoke signal could not be read back; the ledger still denies',
-      ),
+    const effect = {
+      revocationId: status.revocationId,
+      agentId,
+      effect: 'revoke_signal',
+      ok: signal !== null,
+      detail: signal
+        ? `read back: ${signal.reason}`
+        : 'the revoke signal could not be read back; the ledger still denies',
+    };
+    await this.governance.store.appendDecided(async ({ reader }) =>
+      effectEntries(await revocationsAsync.revocationRecordsOf(reader, agentId), effect),
     );
     if (signal) await this.pushAlert(agentId, `${agentId} revoked: ${status.reason}`);
     await this.governance.syncState();
@@ -212,85 +227,30 @@ export class Revocations {
       .catch(() => undefined);
   }
 
-  /** The request, the status and the calls, in the caller's write transaction. */
-  private appendRevocation(
-    agentId: string,
-    reason: string,
-    actor: string,
-    statusChanged: boolean,
-    queued?: SafetyAction,
-    revocationId?: string,
-  ): RevocationPlan {
-    const g = this.governance;
-    const status = g.statusInLedger(agentId);
-    if (status === 'revoked' && !statusChanged) throw alreadyRevoked(agentId);
-    const id = revocationId ?? queued?.revocationId;
-    const p = { ...this.plan(agentId), ...(id ? { revocationId: id } : {}) };
-    const calls: OutboxMessageInput[] = p.openPullRequests.map((pr) =>
-      failCheckCall(p.revocationId, agentId, reason, pr),
-    );
-    if (this.options.vault) calls.push(vaultRevokeMessage(agentId, p.revocationId));
-    const original = queued ? { requestedAt: queued.requestedAt, journalId: queued.id } : {};
-    const entries: LedgerEntryInput[] = [
-      {
-        type: 'revocation.requested',
-        agentId,
-        actor,
-        payload: { revocationId: p.revocationId, reason, effects: p.effects, ...original },
-      },
-    ];
-    const rejected = deploymentRejections(g.ledger, {
-      cause: p.revocationId,
-      agentId,
-      actor,
-      reason,
-      status: 'revoked',
-    });
-    entries.push(...rejected.entries);
-    calls.push(...rejected.calls);
-    if (!statusChanged) {
-      entries.push({
-        type: 'agent.status_changed',
-        agentId,
-        actor,
-        payload: { from: status as 'active' | 'suspended', to: 'revoked', reason, ...original },
-      });
-    }
-    g.ledger.appendAll(entries, { outbox: calls });
-    return p;
-  }
-
   /**
    * Records one effect's outcome, and `confirmed` once all hold. Inside the caller's transaction
-   * (a delivery's): an effect that already held is not recorded again, nor a failure twice.
+   * (a delivery's, on the synchronous ledger, where the outbox message completes with it): an
+   * effect that already held is not recorded again, nor a failure twice.
    */
   recordEffect(revocationId: string, agentId: string, effect: string, ok: boolean, detail: string): void {
     const ledger = this.governance.ledger;
     ledger.atomically(() => {
-      const before = this.status(agentId);
-      if (!before || before.revocationId !== revocationId) return;
-      const now = before.effects[effect];
-      if (now === 'held' || (!ok && now === 'failed')) return;
-      ledger.append({
-        type: 'revocation.effect',
+      const entries = effectEntries(revocationRecordsOf(ledger, agentId), {
+        revocationId,
         agentId,
-        actor: 'governance',
-        payload: { revocationId, effect, ok, detail },
+        effect,
+        ok,
+        detail,
       });
-      const after = this.status(agentId);
-      if (after && !after.confirmed && Object.values(after.effects).every((e) => e === 'held')) {
-        ledger.append({
-          type: 'revocation.confirmed',
-          agentId,
-          actor: 'governance',
-          payload: { revocationId },
-        });
-      }
+      if (entries.length) ledger.appendAll(entries);
     });
   }
 
   /** The newest revocation of an agent with each effect's state, or null. */
-  status(agentId: string): RevocationStatus | null {
-    return revocationStatus(revocationRecordsOf(this.governance.ledger, agentId));
+  async status(
+    agentId: string,
+    reader: LedgerReader = this.governance.store.reader,
+  ): Promise<RevocationStatus | null> {
+    return revocationStatus(await revocationsAsync.revocationRecordsOf(reader, agentId));
   }
 }

@@ -1,16 +1,28 @@
 import { randomUUID } from 'node:crypto';
+import type { LedgerEntryInput } from '../core/ledger-entries.js';
 import { type SafetyAction, safetyStateChanges } from '../core/safety-action.js';
-import { recordedInLedger } from '../ledger/safety-journal.js';
+import type { LedgerView } from '../ledger/async-ledger.js';
+import type { OutboxMessageInput } from '../ledger/outbox.js';
+import { agentsAsync } from '../ledger/queries/agents.js';
+import { recordedInLedgerAsync } from '../ledger/safety-journal.js';
 import { isUserError, UserError } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
 import type { Governance } from './governance.js';
 import type { RevocationPlan, Revocations } from './revocations.js';
 
+/** What a safety action appends (its entries and the calls they cause), and what it answers. */
+export interface SafetyDecision<T> {
+  entries: readonly LedgerEntryInput[];
+  outbox?: readonly OutboxMessageInput[];
+  result: T;
+}
+
 /**
- * Runs a safety action (revoke, pause): its effect in the state store at once, then `record` in
- * one ledger write transaction. When the ledger cannot be written (a full disk, an I/O error, a
+ * Runs a safety action (revoke, pause): its effect in the state store at once, then what `decide`
+ * decides from the ledger appended in one write transaction (`store.appendDecided`: it may decide
+ * more than once, so it only reads). When the ledger cannot be written (a full disk, an I/O error, a
  * lock held too long), the action is queued in the safety journal, fsynced, and recorded later by
- * `replaySafetyJournal` with its original time. Returns what `record` returned, or null when queued.
+ * `replaySafetyJournal` with its original time. Returns the decision's result, or null when queued.
  * A refusal of the action itself (a `UserError`) is thrown as it is: nothing to queue.
  *
  * Permissive actions never come here: without their record they fail (principle 13).
@@ -18,7 +30,7 @@ import type { RevocationPlan, Revocations } from './revocations.js';
 export async function takeSafetyAction<T>(
   g: Governance,
   action: SafetyAction,
-  record: () => T,
+  decide: (view: LedgerView) => Promise<SafetyDecision<T>>,
 ): Promise<T | null> {
   // Started first, awaited after the ledger write: a state store slow to fail (Redis reconnecting)
   // must not hold back the record.
@@ -28,7 +40,13 @@ export async function takeSafetyAction<T>(
   );
   let result: T;
   try {
-    result = g.ledger.atomically(record);
+    let decided: T | undefined;
+    await g.store.appendDecided(async (view) => {
+      const { entries, outbox, result } = await decide(view);
+      decided = result;
+      return { entries, outbox: outbox ?? [] };
+    });
+    result = decided as T;
   } catch (error) {
     const applied = await applying;
     if (isUserError(error)) throw error;
@@ -70,19 +88,17 @@ export async function pauseAgent(
     reason,
     requestedAt: g.clock.now().toISOString(),
   };
-  const recorded = await takeSafetyAction(g, action, () => {
-    const from = g.statusInLedger(agentId);
+  const recorded = await takeSafetyAction(g, action, async ({ reader }) => {
+    const from = await g.statusInLedger(agentId, reader);
     if (from !== 'active')
       throw new UserError(
         'not_active',
         `${agentId} is ${from ?? 'unknown'}; only an active agent can be paused`,
       );
-    return g.ledger.append({
-      type: 'agent.status_changed',
-      agentId,
-      actor,
-      payload: { from: 'active', to: 'suspended', reason },
-    });
+    const entries: LedgerEntryInput[] = [
+      { type: 'agent.status_changed', agentId, actor, payload: { from: 'active', to: 'suspended', reason } },
+    ];
+    return { entries, result: true };
   });
   if (recorded) await g.syncState();
   return { queued: recorded === null };
@@ -106,23 +122,28 @@ export async function replaySafetyJournal(
   for (const action of journal.pending()) {
     let plan: RevocationPlan | null = null;
     try {
-      g.ledger.atomically(() => {
-        if (recordedInLedger(g.ledger, action.agentId, action.id)) return;
-        if (action.kind === 'revoke') plan = revocations.appendQueued(action);
-        else if (g.statusInLedger(action.agentId) === 'active') {
-          g.ledger.append({
-            type: 'agent.status_changed',
-            agentId: action.agentId,
-            actor: action.actor,
-            payload: {
-              from: 'active',
-              to: 'suspended',
-              reason: action.reason,
-              requestedAt: action.requestedAt,
-              journalId: action.id,
-            },
-          });
+      await g.store.appendDecided(async (view) => {
+        plan = null;
+        if (await recordedInLedgerAsync(view.reader, action.agentId, action.id)) return [];
+        if (action.kind === 'revoke') {
+          const decided = await revocations.decideQueued(view, action);
+          plan = decided.result;
+          return { entries: decided.entries, outbox: decided.outbox ?? [] };
         }
+        if ((await agentsAsync.agentStatus(view.reader, action.agentId)) !== 'active') return [];
+        const paused: LedgerEntryInput = {
+          type: 'agent.status_changed',
+          agentId: action.agentId,
+          actor: action.actor,
+          payload: {
+            from: 'active',
+            to: 'suspended',
+            reason: action.reason,
+            requestedAt: action.requestedAt,
+            journalId: action.id,
+          },
+        };
+        return [paused];
       });
     } catch (error) {
       logger.warn(

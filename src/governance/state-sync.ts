@@ -2,16 +2,16 @@ import { stateChangesFor } from '../core/derived-state.js';
 import { locksToRestore } from '../core/execution-locks.js';
 import type { LedgerEntry, LedgerEntryInput } from '../core/ledger-entries.js';
 import { safetyStateChanges } from '../core/safety-action.js';
+import type { AsyncAppendOptions, AsyncLedger, DecideEntries } from '../ledger/async-ledger.js';
 import type { Checkpoints } from '../ledger/checkpoints.js';
-import type { AppendOptions, Ledger } from '../ledger/ledger.js';
-import { lockHistory } from '../ledger/queries/locks.js';
+import { locksAsync } from '../ledger/queries/locks.js';
 import type { SafetyJournal } from '../ledger/safety-journal.js';
 import type { Clock } from '../platform/clock.js';
 import type { StateStore } from '../state/state-store.js';
 import type { KnownAgents } from './known-agents.js';
 
 export interface StateSyncDeps {
-  ledger: Ledger;
+  store: AsyncLedger;
   state: StateStore;
   checkpoints: Checkpoints;
   journal: SafetyJournal | null;
@@ -37,12 +37,20 @@ export class StateSync {
     this.entryListeners.push(listener);
   }
 
-  /** Appends entries (atomically) and brings the state store up to date with them. */
+  /**
+   * Appends entries (atomically) and brings the state store up to date with them. Given a decision
+   * instead, appends what it decides from the ledger as its entries will extend it (it may run more
+   * than once: reads only, through its view).
+   */
   async record(
-    inputs: readonly LedgerEntryInput[] | (() => readonly LedgerEntryInput[]),
-    options: AppendOptions = {},
+    inputs: readonly LedgerEntryInput[] | DecideEntries,
+    options: AsyncAppendOptions = {},
   ): Promise<LedgerEntry[]> {
-    const entries = await this.deps.ledger.appendSoon(inputs, options);
+    const { store } = this.deps;
+    const entries =
+      typeof inputs === 'function'
+        ? await store.appendDecided(inputs, options)
+        : await store.appendAll(inputs, options);
     await this.syncState();
     return entries;
   }
@@ -54,7 +62,7 @@ export class StateSync {
   syncState(): Promise<void> {
     const run = this.syncing.then(async () => {
       for (;;) {
-        const batch = this.deps.ledger.entriesAfter(this.appliedSeq, 500);
+        const batch = await this.deps.store.entriesAfter(this.appliedSeq, 500);
         if (batch.length === 0) return;
         for (const entry of batch) {
           await this.deps.state.apply(stateChangesFor(entry));
@@ -101,7 +109,8 @@ export class StateSync {
    * that lost them (a restarted Redis) must not hand the same lock, or the same token, to another.
    */
   private async restoreLocks(): Promise<void> {
-    for (const lock of locksToRestore(lockHistory(this.deps.ledger), this.deps.clock.ms())) {
+    const history = await locksAsync.lockHistory(this.deps.store.reader);
+    for (const lock of locksToRestore(history, this.deps.clock.ms())) {
       await this.deps.state.restoreLock(
         lock.lockKey,
         lock.holder ? `${lock.holder}:restored` : 'none',

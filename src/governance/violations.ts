@@ -1,13 +1,13 @@
-import type { LedgerEntry } from '../core/ledger-entries.js';
+import type { LedgerEntry, LedgerEntryInput } from '../core/ledger-entries.js';
 import type { OrgConfig } from '../core/org-config.js';
-import type { Ledger } from '../ledger/ledger.js';
-import { budgetUsed, suspendedForExhaustedBudget } from '../ledger/queries/violations.js';
+import type { AsyncLedger } from '../ledger/async-ledger.js';
+import { violationsAsync } from '../ledger/queries/violations.js';
 import type { Clock } from '../platform/clock.js';
-import { recordViolations, type ViolationReport } from './record-violations.js';
+import { type ViolationReport, violationEntries } from './record-violations.js';
 import type { StateSync } from './state-sync.js';
 
 export interface ViolationsDeps {
-  ledger: Ledger;
+  store: AsyncLedger;
   config: OrgConfig;
   clock: Clock;
   sync: StateSync;
@@ -17,15 +17,21 @@ export interface ViolationsDeps {
 export class Violations {
   constructor(private readonly deps: ViolationsDeps) {}
 
-  /** Violations found outside a decision (CI failures, missed heartbeats), with their consequences. */
+  /**
+   * Violations found outside a decision (CI failures, missed heartbeats), with their consequences,
+   * in one ledger transaction that re-checks the budget as the entries will extend the ledger.
+   */
   async record(
     agentId: string,
     report: ViolationReport,
     source: string,
     actor: string,
   ): Promise<LedgerEntry[]> {
-    const { ledger, config, clock } = this.deps;
-    const entries = recordViolations(ledger, config, agentId, [report], source, actor, clock.now());
+    const { store, config, clock } = this.deps;
+    const now = clock.now();
+    const entries = await store.appendDecided((view) =>
+      violationEntries(view.reader, config, agentId, [report], source, actor, now),
+    );
     await this.deps.sync.syncState();
     return entries;
   }
@@ -35,15 +41,17 @@ export class Violations {
    * usage in the window fell below the limit again. Returns the agents resumed.
    */
   async recoverBudgets(now: Date = this.deps.clock.now()): Promise<string[]> {
-    const { ledger, config } = this.deps;
+    const { store, config } = this.deps;
     if (config.budgets.recovery !== 'window') return [];
     const windowStart = new Date(now.getTime() - config.budgets.window_hours * 3600_000).toISOString();
-    const resumed = ledger.atomically(() => {
+    let resumed: string[] = [];
+    await store.appendDecided(async ({ reader }) => {
       const ids: string[] = [];
-      for (const agentId of suspendedForExhaustedBudget(ledger)) {
-        const used = budgetUsed(ledger, agentId, windowStart);
+      const entries: LedgerEntryInput[] = [];
+      for (const agentId of await violationsAsync.suspendedForExhaustedBudget(reader)) {
+        const used = await violationsAsync.budgetUsed(reader, agentId, windowStart);
         if (used >= config.budgets.limit) continue;
-        ledger.append({
+        entries.push({
           type: 'agent.status_changed',
           agentId,
           actor: 'budget-window',
@@ -55,7 +63,8 @@ export class Violations {
         });
         ids.push(agentId);
       }
-      return ids;
+      resumed = ids;
+      return entries;
     });
     await this.deps.sync.syncState();
     return resumed;

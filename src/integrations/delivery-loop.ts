@@ -172,10 +172,10 @@ export class DeliveryLoop {
       const deliver = () => this.deliverer.deliver(message);
       const outcome = await (breaker ? breaker.execute(deliver) : deliver());
       const also = outcome?.alsoDelivered ?? [];
-      const done = outcome?.effect
-        ? (await this.store.appendDecided(outcome.effect, { delivered: [message.id, ...also] }), true)
-        : await outbox.complete(message.id, claimer, also);
-      if (!done)
+      // What the delivery established is recorded with its mark, whoever holds the claim now.
+      if (outcome?.effect)
+        await this.store.appendDecided(outcome.effect, { delivered: [message.id, ...also] });
+      else if (!(await outbox.complete(message.id, claimer, also)))
         this.logger.warn(
           { outboxId: message.id, kind: message.kind, target: this.deliverer.target },
           'delivered a call whose claim another replica had taken over (its lease ran out)',

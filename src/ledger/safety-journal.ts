@@ -1,7 +1,8 @@
 import { closeSync, fchmodSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { SafetyAction } from '../core/safety-action.js';
-import { dbOf, type LedgerSource } from './ledger.js';
+import { type LedgerReader, perEngine } from './ledger-reader.js';
+import { getQuery } from './queries/query.js';
 
 type JournalLine = { op: 'queued'; action: SafetyAction } | { op: 'done'; id: string };
 
@@ -85,17 +86,21 @@ function syncDirectory(dir: string): void {
 
 /**
  * Whether the ledger already records the journal's action `journalId` for the agent. Read inside
- * the replay's write transaction, so the action is appended once, whichever process replays.
+ * the replay's decision (`store.appendDecided`), so the action is appended once, whichever process replays.
  */
-export function recordedInLedger(store: LedgerSource, agentId: string, journalId: string): boolean {
-  const db = dbOf(store);
-  return Boolean(
-    db
-      .prepare(
-        `SELECT 1 FROM agent_actions a JOIN ledger_entries e ON e.seq = a.seq
-         WHERE a.agent_id = ? AND a.type IN ('revocation.requested', 'agent.status_changed')
-           AND json_extract(e.payload, '$.journalId') = ?`,
-      )
-      .get(agentId, journalId),
-  );
+export async function recordedInLedgerAsync(
+  reader: LedgerReader,
+  agentId: string,
+  journalId: string,
+): Promise<boolean> {
+  return recordedQuery.read(reader, agentId, journalId);
 }
+
+const recordedQuery = getQuery<[agentId: string, journalId: string], { found: number }, boolean>({
+  sql: perEngine(
+    (d) => `SELECT 1 AS found FROM agent_actions a JOIN ledger_entries e ON e.seq = a.seq
+         WHERE a.agent_id = ? AND a.type IN ('revocation.requested', 'agent.status_changed')
+           AND ${d.jsonIsText('e.payload', 'journalId')}`,
+  ),
+  map: (row) => Boolean(row),
+});

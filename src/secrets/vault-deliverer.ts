@@ -1,7 +1,6 @@
 import type { TierId } from '../core/tiers.js';
 import type { Governance } from '../governance/governance.js';
 import { revocationEffect } from '../governance/revocation-effects.js';
-import type { Revocations } from '../governance/revocations.js';
 import { type Deliverer, DeliveryLoop, type DeliveryOutcome } from '../integrations/delivery-loop.js';
 import type { TypedOutboxMessage } from '../integrations/outbox-messages.js';
 import type { OutboxMessageInput } from '../ledger/outbox.js';
@@ -45,7 +44,6 @@ export class VaultDeliverer {
   constructor(
     private readonly governance: Governance,
     private readonly secrets: VaultSecrets,
-    private readonly revocations: Revocations,
     logger: Logger,
     retry = { initialMs: 1000, maxMs: 60_000 },
   ) {

@@ -2,7 +2,7 @@ import { approvalKeyOf, isApprovalKey } from '../core/approval-key.js';
 import type { LedgerEntry, LedgerPayload } from '../core/ledger-entries.js';
 import type { Governance } from '../governance/governance.js';
 import type { OutboxMessageInput } from '../ledger/outbox.js';
-import { newestDecision } from '../ledger/queries/decisions.js';
+import { newestDecision, waitingSince } from '../ledger/queries/decisions.js';
 import type { ApprovalContext } from './blocks.js';
 import type { SlackApprovals } from './slack-approvals.js';
 
@@ -63,7 +63,7 @@ function requestFromDecision(
   const decision = newest?.payload;
   if (!newest?.agentId || !decision || decision.headSha !== click.headSha) return null;
   if (decision.outcome !== 'require_approval') return null;
-  const since = governance.waitingSince(click.repository, click.number!, click.headSha);
+  const since = waitingSince(governance.ledger, click.repository, click.number!, click.headSha);
   const hours = decision.gates?.[0]?.expiryHours ?? 72;
   const from = since ? Date.parse(since) : governance.clock.ms();
   return approvals.contextFor({ ...decision, agentId: newest.agentId }, new Date(from + hours * 3600_000));

@@ -3,16 +3,16 @@ import { type DeploymentVote, deploymentAnswer, tallyDeployment } from '../core/
 import type { LedgerEntryInput } from '../core/ledger-entries.js';
 import { type Directory, isAgentIdentity, loginKey, personBySlack } from '../core/people.js';
 import {
-  answerEntry,
+  answerOf,
   type DeploymentWait,
   type RevokeSignal,
   waitOf,
 } from '../governance/deployment-approvals.js';
 import type { Governance } from '../governance/governance.js';
-import { deploymentsAsync } from '../ledger/deployment-queries.js';
 import type { LedgerReader } from '../ledger/ledger-reader.js';
 import type { OutboxMessageInput } from '../ledger/outbox.js';
 import { agentsAsync } from '../ledger/queries/agents.js';
+import { deploymentsAsync } from '../ledger/queries/deployments.js';
 import { type Ballot, clickEntry, type VoteResult } from './approval-votes.js';
 
 /**
@@ -33,15 +33,7 @@ export async function castDeploymentVote(
   // The result of the decision that committed (a decision may be made more than once).
   let result = { accepted: false, reason: 'refused', context: null } as VoteResult;
   await governance.store.appendDecided(async ({ reader, head }) => {
-    const wait = waitOf(
-      await deploymentsAsync.latestDeploymentDecision(
-        reader,
-        ref.repository,
-        ref.runId,
-        ref.environment,
-        Number.MAX_SAFE_INTEGER,
-      ),
-    );
+    const wait = waitOf(await deploymentsAsync.latestDeploymentDecision(reader, ref));
     const votes = wait ? await votesOn(reader, wait) : [];
     const now = governance.clock.now();
     const refusal = await refusalOf(reader, directory, wait, votes, login, ballot.verdict, signal, now);
@@ -140,7 +132,7 @@ function countVote(
   const answer = deploymentAnswer(tally);
   let outbox: OutboxMessageInput[] = [];
   if (answer) {
-    const answered = answerEntry(wait, answer, tally.description, login, `vote:${voteSeq}`);
+    const answered = answerOf(wait, answer, tally.description, login, `vote:${voteSeq}`);
     entries.push(answered.entry);
     outbox = answered.outbox;
   }

@@ -6,7 +6,7 @@ import { DeploymentApprovals } from '../governance/deployment-approvals.js';
 import type { Governance } from '../governance/governance.js';
 import { type ApprovalQueries, approvalQueries, approvalsAsync } from '../ledger/queries/approvals.js';
 import { decisionViewQueries } from '../ledger/queries/decision-views.js';
-import { decisionsAsync } from '../ledger/queries/decisions.js';
+import { approvalReceipts, decisionsAsync } from '../ledger/queries/decisions.js';
 import {
   type ClosedRequest,
   closeForAgent,
@@ -47,7 +47,9 @@ export class SlackApprovals {
    */
   tallies(context: ApprovalContext, now = new Date(), extra: readonly ApprovalReceipt[] = []): GateTally[] {
     const g = this.governance;
-    return this.talliesOver(context, [...g.receiptsFor(context.repository, context.number), ...extra], now);
+    // Synchronous: the consequences follower's handlers (card updates) still run inside its transaction.
+    const receipts = approvalReceipts(g.ledger, context.repository, context.number);
+    return this.talliesOver(context, [...receipts, ...extra], now);
   }
 
   /** Each gate of a request tallied over the receipts given (a decision's, read as of its view). */

@@ -60,6 +60,7 @@ export class SlackIntegration implements IntegrationSubscriber {
     this.receiver = new SlackReceiver({
       signingSecret: config.signingSecret,
       ledger: governance.ledger,
+      store: governance.store,
       state: governance.state,
       logger,
     });

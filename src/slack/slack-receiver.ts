@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
 import { LogLevel, SocketModeClient } from '@slack/socket-mode';
 import { RefusalLog } from '../governance/refusal-log.js';
+import type { AsyncLedger } from '../ledger/async-ledger.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { type SeenRequests, seenRequestsIn } from '../ledger/seen-requests.js';
 import { systemClock } from '../platform/clock.js';
@@ -44,6 +45,7 @@ export class SlackReceiver implements Receiver {
       /** Absent in Socket Mode only: then no HTTP request is accepted. */
       signingSecret: string | undefined;
       ledger: Ledger;
+      store: AsyncLedger;
       state: StateStore;
       logger: Logger;
       now?: () => number;
@@ -51,7 +53,7 @@ export class SlackReceiver implements Receiver {
   ) {
     this.route = { prefix: SLACK_PATH, handler: (req, res) => this.handle(req, res) };
     this.seen = seenRequestsIn(options.ledger);
-    this.refusals = new RefusalLog(options.ledger, options.logger, null, systemClock);
+    this.refusals = new RefusalLog(options.store, options.logger, null, systemClock);
   }
 
   init(app: App): void {

@@ -149,7 +149,7 @@ describe('a process killed right after a critical violation committed', () => {
       ['failure', expect.stringMatching(/revoked/i)],
     ]);
     expect(revokedAlerts(calls)).toHaveLength(1);
-    expect(service.revocations.status('builder-bot')).toMatchObject({
+    expect(await service.revocations.status('builder-bot')).toMatchObject({
       confirmed: true,
       effects: { revoke_signal: 'held', vault: 'held', [`check:${'Codertocat/Hello-World'}#2`]: 'held' },
     });

@@ -91,7 +91,7 @@ describe('one promotion at a time', () => {
     await expect(s.promotions.request('eager', 'admin', { kind: 'demotion' })).rejects.toThrow(
       /one at a time/,
     );
-    const pending = s.promotions.pendingFor('eager')!;
+    const pending = (await s.promotions.pendingFor('eager'))!;
     await expect(s.promotions.request('other', 'admin', { kind: 'promotion' })).rejects.toThrow(
       /no agent "other"/,
     );
@@ -162,7 +162,7 @@ describe('across processes sharing one Redis and one ledger', () => {
     expect(denied.decision).toBe('deny');
     expect(denied.reasons[0]).toMatch(/^revocation: .*secret_exposure: AWS key in src\/config.ts:12$/);
     expect(await b.runtime.state.getAgent('leaky')).toMatchObject({ status: 'revoked' });
-    expect(a.revocations.status('leaky')).toMatchObject({
+    expect(await a.revocations.status('leaky')).toMatchObject({
       effects: { revoke_signal: 'held' },
       confirmed: true,
     });

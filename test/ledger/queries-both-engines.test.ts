@@ -17,6 +17,7 @@ import { checkRunsAsync } from '../../src/ledger/queries/check-runs.js';
 import { councilAsync } from '../../src/ledger/queries/council.js';
 import { decisionViewsAsync } from '../../src/ledger/queries/decision-views.js';
 import { decisionsAsync } from '../../src/ledger/queries/decisions.js';
+import { deploymentsAsync } from '../../src/ledger/queries/deployments.js';
 import { fleetViewsAsync } from '../../src/ledger/queries/fleet-views.js';
 import { locksAsync } from '../../src/ledger/queries/locks.js';
 import { outcomesAsync } from '../../src/ledger/queries/outcomes.js';
@@ -38,6 +39,7 @@ const MODULES = {
   councilAsync,
   decisionViewsAsync,
   decisionsAsync,
+  deploymentsAsync,
   fleetViewsAsync,
   locksAsync,
   outcomesAsync,
@@ -130,6 +132,14 @@ const CASES: Record<string, unknown[][]> = {
   'decisionsAsync.approversSince': TIMES.map((t) => [t]),
   'decisionsAsync.councilMembershipBetween': cross(NUMBERS, NUMBERS),
   'decisionsAsync.otherDecisionsAtHead': cross(REPOS, SHAS).map(([r, s]) => [r, s, 7]),
+  'deploymentsAsync.waitingDeployments': AGENTS.map((a) => [a]),
+  'deploymentsAsync.latestDeploymentDecision': cross(REPOS, NUMBERS).flatMap(([repository, runId]) => [
+    [{ repository, runId, environment: 'production' }],
+    [{ repository, runId, environment: 'production' }, 40],
+    [{ repository, runId, environment: "prod'?" }],
+  ]),
+  'deploymentsAsync.deploymentVotes': cross(KEYS, NUMBERS),
+  'deploymentsAsync.waitingDeploymentRequests': [[]],
   'fleetViewsAsync.agents': TIMES.map((t) => [t]),
   'fleetViewsAsync.waitingForApproval': [[]],
   'fleetViewsAsync.openPullRequests': AGENTS.map((a) => [a]),
@@ -262,6 +272,27 @@ describe('the queries on SQLite and on PostgreSQL', () => {
 
   it.each(Object.keys(CASES))('%s answers the same on both, for hostile inputs too', async (name) => {
     for (const args of CASES[name]!) await onBoth(name, args);
+  });
+
+  it('gives the kill switch the deployments still waiting, and expiry the requests people vote on', async () => {
+    const waiting = (await onBoth('deploymentsAsync.waitingDeployments', ['docs-bot'])) as {
+      runId: number;
+    }[];
+    expect(waiting.map((d) => d.runId).sort()).toEqual([7, 8]);
+    // test-bot's deployment waited, then was answered: nothing of it waits now.
+    expect(await onBoth('deploymentsAsync.waitingDeployments', ['test-bot'])).toEqual([]);
+    const requests = (await onBoth('deploymentsAsync.waitingDeploymentRequests', [])) as {
+      payload: { runId: number };
+    }[];
+    expect(requests.map((r) => r.payload.runId)).toEqual([7]);
+    expect(
+      await onBoth('deploymentsAsync.latestDeploymentDecision', [
+        { repository: REPO.web, runId: 3, environment: 'production' },
+      ]),
+    ).toMatchObject({ payload: { state: 'rejected' } });
+    expect(await onBoth('deploymentsAsync.deploymentVotes', ["k'1?", 3])).toMatchObject([
+      { payload: { approver: 'alice', verdict: 'approve' } },
+    ]);
   });
 
   it('shows a user the newest decision after a push, the files from before it, and repositories as GitHub names them', async () => {

@@ -242,7 +242,70 @@ export const HISTORY: LedgerEntryInput[][] = [
     at('approval.resolved', 'docs-bot', 'expiry', { approvalId: 'k2', outcome: 'expired' }),
     at('approval.resolved', 'docs-bot', 'alice', { approvalId: "k'1?", outcome: 'approved' }),
   ],
+  [
+    // Deployments: one waiting on a gate (runId 7, voted on), one waiting without a request
+    // (runId 8), and one that waited and was answered (runId 3): only the newest entry of each counts.
+    deployment(REPO.web, 7, 'production', 'waiting', 'docs-bot', "k'1?"),
+    deployment(REPO.quoted, 8, "prod'?", 'waiting', 'docs-bot'),
+    deployment(REPO.web, 3, 'production', 'waiting', 'test-bot', 'k0'),
+    deployment(REPO.web, 3, 'production', 'rejected', 'test-bot', 'k0'),
+    at('deployment.vote', 'docs-bot', 'alice', {
+      approvalKey: "k'1?",
+      repository: REPO.web,
+      runId: 7,
+      environment: 'production',
+      requestSeq: 3,
+      approver: 'alice',
+      verdict: 'approve',
+      reason: '',
+      source: 'slack',
+    }),
+  ],
 ];
+
+function deployment(
+  repository: string,
+  runId: number,
+  environment: string,
+  state: 'waiting' | 'rejected',
+  agentId: string,
+  key?: string,
+): LedgerEntryInput {
+  const rule = {
+    gate: 'g',
+    approvals: 1,
+    council: false,
+    eligible: ['alice'],
+    allowOwner: false,
+    expiryHours: 1,
+    onExpiry: 'reject' as const,
+    veto: false,
+    distinctTeams: false,
+    unmapped: [],
+    survivePush: false,
+    githubReviews: true,
+  };
+  return at('deployment.decided', agentId, 'github', {
+    repository,
+    environment,
+    runId,
+    deploymentId: null,
+    sha: null,
+    ref: null,
+    creator: agentId,
+    sender: agentId,
+    attribution: null,
+    tier: 'T1',
+    state,
+    gate: 'g',
+    reasons: [],
+    policyVersion: null,
+    installationId: 1,
+    ...(key
+      ? { approval: { key, agentId, owner: null, rule, requestedAt: '2026-11-27T10:00:00.000Z' } }
+      : {}),
+  });
+}
 
 /** The history, one group a minute, then the state kept beside the chain, written through the async queries. */
 export async function seedQueries(ledger: AsyncLedger, advance: () => void): Promise<void> {

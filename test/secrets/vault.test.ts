@@ -212,7 +212,7 @@ describe('Vault', () => {
       /^revocation: .* by carol: exfiltrated a token$/,
     );
     await service!.vault!.deliverer.pump.runNow();
-    expect(service!.revocations.status('deploy-bot')).toMatchObject({
+    expect(await service!.revocations.status('deploy-bot')).toMatchObject({
       confirmed: false,
       effects: { revoke_signal: 'held', vault: 'failed' },
     });
@@ -240,7 +240,7 @@ describe('Vault', () => {
         { timeout: 5000, interval: 60 },
       )
       .toBe(true);
-    expect(service!.revocations.status('deploy-bot')).toMatchObject({
+    expect(await service!.revocations.status('deploy-bot')).toMatchObject({
       confirmed: true,
       effects: { revoke_signal: 'held', vault: 'held' },
     });

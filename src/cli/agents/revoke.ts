@@ -19,17 +19,17 @@ export function registerAgentsRevoke(agents: Command): void {
           const plan = await revocations.revoke(id, opts.reason, opts.actor, {
             dryRun: Boolean(opts.dryRun),
           });
-          printPlan(id, plan, revocations);
+          await printPlan(id, plan, revocations);
         });
       },
     );
 }
 
-function printPlan(
+async function printPlan(
   id: string,
   plan: RevocationPlan & { dryRun: boolean; queued: boolean },
   revocations: Revocations,
-): void {
+): Promise<void> {
   if (plan.queued) {
     // The kill switch held without the ledger: say so, and that nothing needs doing again.
     console.log(`revoked ${id} (${plan.revocationId}) at once in the state store`);
@@ -39,7 +39,7 @@ function printPlan(
     return;
   }
   console.log(`${plan.dryRun ? 'would revoke' : 'revoked'} ${id} (${plan.revocationId}); effects:`);
-  const status = plan.dryRun ? null : revocations.status(id);
+  const status = plan.dryRun ? null : await revocations.status(id);
   for (const effect of plan.effects) console.log(`  ${effect}: ${status?.effects[effect] ?? 'planned'}`);
   if (!plan.dryRun && !status?.confirmed)
     console.log('not yet confirmed: the service makes the remaining calls and records each outcome');

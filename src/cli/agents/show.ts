@@ -14,12 +14,12 @@ export function registerAgentsShow(agents: Command): void {
     .command('show <id>')
     .description('one agent: tier, status, identities, budget and latest entries')
     .action(async (id: string, _opts: unknown, command: Command) => {
-      await withRuntime(command, { ledgerMustExist: true, stateStore: 'memory' }, (rt) => {
+      await withRuntime(command, { ledgerMustExist: true, stateStore: 'memory' }, async (rt) => {
         const { state } = rt.checkpoints.stateAtHead();
         const agent: AgentRecord | undefined = state.agents[id];
         if (!agent) throw unknownAgent(id);
         printAgent(rt, state, agent);
-        printRevocation(rt, agent);
+        await printRevocation(rt, agent);
         const recent = rt.ledger.latestForAgent(id, 10);
         console.log(
           `\n${table(
@@ -48,8 +48,9 @@ function printAgent(rt: Runtime, state: DerivedState, agent: AgentRecord): void 
 }
 
 /** For a revoked agent: whether its revocation's effects are confirmed. */
-function printRevocation(rt: Runtime, agent: AgentRecord): void {
-  const revocation = new Revocations(rt.governance, { vault: Boolean(rt.env.VAULT_ADDR) }).status(agent.id);
+async function printRevocation(rt: Runtime, agent: AgentRecord): Promise<void> {
+  const revocations = new Revocations(rt.governance, { vault: Boolean(rt.env.VAULT_ADDR) });
+  const revocation = await revocations.status(agent.id);
   if (!revocation || agent.status !== 'revoked') return;
   const effects = Object.entries(revocation.effects)
     .map(([e, s]) => `${e} ${s}`)

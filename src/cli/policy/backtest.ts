@@ -24,8 +24,8 @@ export function registerPolicyBacktest(policy: Command): void {
         }
         if (!Number.isInteger(opts.last) || opts.last <= 0)
           throw new UserError('usage', '--last must be a positive whole number');
-        await withRuntime(command, { ledgerMustExist: true, stateStore: 'memory' }, (rt) => {
-          const rows = backtestPolicy(rt.ledger, resolved, rt.config, opts);
+        await withRuntime(command, { ledgerMustExist: true, stateStore: 'memory' }, async (rt) => {
+          const rows = await backtestPolicy(rt.store.reader, resolved, rt.config, opts);
           if (rows.length === 0) return console.log('no agent PR decisions recorded in that range');
           printChanges(rows, file);
         });

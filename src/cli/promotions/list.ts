@@ -10,11 +10,11 @@ export function registerPromotionsList(promotions: Command): void {
     .description('every promotion request, newest first')
     .option('--agent <id>', 'only this agent')
     .action(async (opts: { agent?: string }, command: Command) => {
-      await withRuntime(command, { ledgerMustExist: true, stateStore: 'memory' }, (rt) => {
+      await withRuntime(command, { ledgerMustExist: true, stateStore: 'memory' }, async (rt) => {
         const ids = requestedPromotionIds(rt.ledger, opts.agent);
         const { promotions: machine } = machines(rt);
         if (ids.length === 0) return console.log('no promotion requests');
-        for (const id of ids) console.log(describe(machine.statusOf(id)!));
+        for (const id of ids) console.log(describe((await machine.statusOf(id))!));
       });
     });
 }

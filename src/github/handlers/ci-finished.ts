@@ -37,9 +37,9 @@ export async function ciFinished(deps: HandlerDeps, octokit: ProbotOctokit, f: F
   }
   if (failed) await recordCiFailures(deps, repository.full_name, numbers, run);
   // A PR waiting for required checks is evaluated again now that one finished.
-  const waiting = numbers.filter(
-    (n) => governance.latestDecision(repository.full_name, n)?.outcome === 'pending',
-  );
+  const waiting: number[] = [];
+  for (const n of numbers)
+    if ((await governance.latestDecision(repository.full_name, n))?.outcome === 'pending') waiting.push(n);
   await evaluatePullRequests(deps, octokit, f.causeSeq, f.installationId, repository, waiting, f.trigger);
 }
 
@@ -50,7 +50,7 @@ async function recordCiFailures(
   run: FinishedRun['run'],
 ): Promise<void> {
   for (const number of numbers) {
-    const decision = governance.latestDecision(repository, number);
+    const decision = await governance.latestDecision(repository, number);
     // Only a PR GitHub ties to the agent counts against it: a trailer anyone can write never does.
     if (!decision?.agentId || decision.attribution !== 'authenticated') continue;
     await governance.recordViolation(

@@ -108,7 +108,7 @@ async function status(a: Asked): Promise<string> {
   const executions = (await g.state.listExecutions()).filter((e) => e.agentId === agent.id);
   const [last] = await fleetViewsAsync.recentActions(g.store.reader, agent.id, 1);
   const open = await fleetViewsAsync.openPullRequests(g.store.reader, agent.id);
-  const revocation = revocations.status(agent.id);
+  const revocation = await revocations.status(agent.id);
   const revoked =
     agent.status === 'revoked' && revocation
       ? ` (${revocation.confirmed ? 'revocation confirmed' : 'revocation NOT confirmed yet'})`
@@ -119,12 +119,12 @@ async function status(a: Asked): Promise<string> {
     `locks: ${executions.map((e) => e.lockKey).join(', ') || 'none'}`,
     `last activity: ${last ? `${last.type} at ${last.ts}` : 'none'}`,
     `open PRs: ${open.map((o) => `${o.repository}#${o.number}`).join(', ') || 'none'}`,
-    ...waiting(a.deps, agent.id),
+    ...(await waiting(a.deps, agent.id)),
   ].join('\n');
 }
 
 /** What each waiting request and promotion of an agent needs, from the one tally. */
-function waiting({ approvals, promotions }: SlackDeps, agentId: string): string[] {
+async function waiting({ approvals, promotions }: SlackDeps, agentId: string): Promise<string[]> {
   const requests = approvals
     .pending()
     .filter((c) => c.agentId === agentId)
@@ -135,9 +135,9 @@ function waiting({ approvals, promotions }: SlackDeps, agentId: string): string[
           .map((t) => t.description.replaceAll('`', ''))
           .join('; ')}`,
     );
-  const p = promotions.pendingFor(agentId);
+  const p = await promotions.pendingFor(agentId);
   const promotion = p
-    ? [`${p.kind} ${p.promotionId}: ${promotions.tally(p).description.replaceAll('`', '')}`]
+    ? [`${p.kind} ${p.promotionId}: ${(await promotions.tally(p)).description.replaceAll('`', '')}`]
     : [];
   return [...requests, ...promotion];
 }

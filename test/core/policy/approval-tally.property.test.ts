@@ -108,21 +108,21 @@ describe('the approval tally', () => {
           );
           const agent = (await g.state.getAgent('builder-bot'))!;
           const now = new Date();
-          const judge = () =>
+          const judge = async () =>
             evaluate(
               policy,
               tierCapabilities(g.config, 'T3'),
               facts,
               {
                 agent,
-                receipts: g.receiptsFor('acme/web', 7),
-                org: g.configWithCouncil(),
+                receipts: await g.receiptsFor('acme/web', 7),
+                org: await g.configWithCouncil(),
                 agentIdentities: g.agentIdentities(),
               },
               now,
             );
           // The request as Slack stored it: the decision that first waited, through the ledger's schema.
-          const first = decisionRecord(judge(), facts);
+          const first = decisionRecord(await judge(), facts);
           const stored = ledgerPayloadSchemas['decision.recorded'].parse({ ...first, trigger: 'test' });
           const approvals = new SlackApprovals(g);
           const context = approvals.contextFor(
@@ -152,10 +152,10 @@ describe('the approval tally', () => {
             expect(i).toBeGreaterThanOrEqual(0);
           }
 
-          const check = judge();
+          const check = await judge();
           const checkGate = check.gates.find((x) => x.gate === 'g')!;
           const cardTallies = approvals.tallies(context);
-          const promotion = new Promotions(g, null).tally(
+          const promotion = await new Promotions(g, null).tally(
             {
               promotionId: 'promo-builder-bot-1',
               agentId: 'builder-bot',
@@ -169,7 +169,7 @@ describe('the approval tally', () => {
               rejections: [],
               outcome: 'pending',
             },
-            g.receiptsFor('acme/web', 7),
+            await g.receiptsFor('acme/web', 7),
           );
 
           expect(cardTallies.map((t) => t.state)).toEqual([checkGate.tally.state]);
