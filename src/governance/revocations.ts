@@ -15,7 +15,8 @@ import {
 } from '../ledger/queries/revocations.js';
 import { unknownAgent } from './agent-registry.js';
 import type { Governance } from './governance.js';
-import { deploymentRejections, effectEntries } from './revocation-calls.js';
+import { deploymentRejections } from './revocation-calls.js';
+import { revocationEffect } from './revocation-effects.js';
 import {
   alreadyRevoked,
   factsFrom,
@@ -213,9 +214,7 @@ export class Revocations {
         ? `read back: ${signal.reason}`
         : 'the revoke signal could not be read back; the ledger still denies',
     };
-    await this.governance.store.appendDecided(async ({ reader }) =>
-      effectEntries(await revocationsAsync.revocationRecordsOf(reader, agentId), effect),
-    );
+    await this.governance.store.appendDecided(revocationEffect(effect));
     if (signal) await this.pushAlert(agentId, `${agentId} revoked: ${status.reason}`);
     await this.governance.syncState();
   }
@@ -225,25 +224,6 @@ export class Revocations {
     await this.governance.state
       .pushAlert({ kind: 'agent_revoked', agentId, message, at: this.governance.clock.now().toISOString() })
       .catch(() => undefined);
-  }
-
-  /**
-   * Records one effect's outcome, and `confirmed` once all hold. Inside the caller's transaction
-   * (a delivery's, on the synchronous ledger, where the outbox message completes with it): an
-   * effect that already held is not recorded again, nor a failure twice.
-   */
-  recordEffect(revocationId: string, agentId: string, effect: string, ok: boolean, detail: string): void {
-    const ledger = this.governance.ledger;
-    ledger.atomically(() => {
-      const entries = effectEntries(revocationRecordsOf(ledger, agentId), {
-        revocationId,
-        agentId,
-        effect,
-        ok,
-        detail,
-      });
-      if (entries.length) ledger.appendAll(entries);
-    });
   }
 
   /** The newest revocation of an agent with each effect's state, or null. */
