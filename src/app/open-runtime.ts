@@ -11,6 +11,7 @@ import { type Ledger, openLedger, openLedgerSnapshot } from '../ledger/ledger.js
 import { SafetyJournal } from '../ledger/safety-journal.js';
 import { loadSigningKey, type SigningKey } from '../ledger/signing-key.js';
 import { SqliteAsyncLedger } from '../ledger/sqlite-async-ledger.js';
+import { StoreCheckpoints } from '../ledger/store-checkpoints.js';
 import { type Clock, systemClock } from '../platform/clock.js';
 import { UserError } from '../platform/errors.js';
 import { createStateStore } from '../state/create-state-store.js';
@@ -83,7 +84,7 @@ export async function openRuntime(env: Env, options: OpenRuntimeOptions = {}): P
       ledger,
       store,
       state,
-      checkpoints,
+      checkpoints: new StoreCheckpoints(store, signingKey, () => clock.now()),
       config,
       journal,
       clock,

@@ -54,10 +54,13 @@ export function startTimers(
     timers.push(
       setInterval(() => {
         if (!runsPeriodicWork()) return;
-        const latest = runtime.checkpoints.latest();
-        if (latest && latest.headSeq === runtime.ledger.head().seq) return;
-        const c = runtime.checkpoints.create();
-        logger.info({ checkpoint: c.checkpointId, headSeq: c.headSeq }, 'checkpoint created');
+        const { checkpoints } = runtime.governance;
+        void (async () => {
+          const latest = await checkpoints.latest();
+          if (latest && latest.headSeq === (await runtime.store.head()).seq) return;
+          const c = await checkpoints.create();
+          logger.info({ checkpoint: c.checkpointId, headSeq: c.headSeq }, 'checkpoint created');
+        })().catch((error: unknown) => logger.warn({ err: error }, 'checkpoint failed; will retry'));
       }, env.CHECKPOINT_INTERVAL_MINUTES * 60_000),
     );
   }

@@ -5,12 +5,12 @@ import type { OrgConfig } from '../core/org-config.js';
 import type { Directory } from '../core/people.js';
 import type { ApprovalReceipt, Attribution } from '../core/policy/decision.js';
 import type { AsyncAppendOptions, AsyncLedger, DecideEntries } from '../ledger/async-ledger.js';
-import type { Checkpoints } from '../ledger/checkpoints.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { LedgerReader } from '../ledger/ledger-reader.js';
 import type { LatestDecision } from '../ledger/queries/decisions.js';
 import type { SafetyJournal } from '../ledger/safety-journal.js';
 import { SqliteAsyncLedger } from '../ledger/sqlite-async-ledger.js';
+import type { AsyncCheckpoints } from '../ledger/store-checkpoints.js';
 import { type Clock, systemClock } from '../platform/clock.js';
 import type { StateStore } from '../state/state-store.js';
 import { AgentRegistry, type RegisterAgentInput } from './agent-registry.js';
@@ -31,7 +31,7 @@ export interface GovernanceDeps {
    */
   store?: AsyncLedger;
   state: StateStore;
-  checkpoints: Checkpoints;
+  checkpoints: AsyncCheckpoints;
   config: OrgConfig;
   /** Where revocations and pauses wait while the ledger cannot be written (none in memory). */
   journal?: SafetyJournal | null;
@@ -50,7 +50,7 @@ export class Governance {
   /** The asynchronous ledger (SQLite's adapter over `ledger`, or PostgreSQL): new code reads and writes here. */
   readonly store: AsyncLedger;
   readonly state: StateStore;
-  readonly checkpoints: Checkpoints;
+  readonly checkpoints: AsyncCheckpoints;
   readonly config: OrgConfig;
   readonly journal: SafetyJournal | null;
   readonly clock: Clock;

@@ -3,9 +3,9 @@ import { locksToRestore } from '../core/execution-locks.js';
 import type { LedgerEntry, LedgerEntryInput } from '../core/ledger-entries.js';
 import { safetyStateChanges } from '../core/safety-action.js';
 import type { AsyncAppendOptions, AsyncLedger, DecideEntries } from '../ledger/async-ledger.js';
-import type { Checkpoints } from '../ledger/checkpoints.js';
 import { locksAsync } from '../ledger/queries/locks.js';
 import type { SafetyJournal } from '../ledger/safety-journal.js';
+import type { AsyncCheckpoints } from '../ledger/store-checkpoints.js';
 import type { Clock } from '../platform/clock.js';
 import type { StateStore } from '../state/state-store.js';
 import type { KnownAgents } from './known-agents.js';
@@ -13,7 +13,7 @@ import type { KnownAgents } from './known-agents.js';
 export interface StateSyncDeps {
   store: AsyncLedger;
   state: StateStore;
-  checkpoints: Checkpoints;
+  checkpoints: AsyncCheckpoints;
   journal: SafetyJournal | null;
   clock: Clock;
   known: KnownAgents;
@@ -83,8 +83,8 @@ export class StateSync {
    */
   async restoreState(): Promise<{ checkpointId: string | null; headSeq: number }> {
     const { checkpoints, state: store } = this.deps;
-    const latest = checkpoints.latest();
-    const { state, head } = checkpoints.stateAtHead();
+    const latest = await checkpoints.latest();
+    const { state, head } = await checkpoints.stateAtHead();
     await store.replaceDerived(state);
     await this.restoreLocks();
     await store.markRestored();

@@ -88,21 +88,7 @@ export class Checkpoints {
       .transaction(() => {
         this.pinKey();
         const { state, head } = this.stateAtHead();
-        const createdAt = this.now();
-        const stateText = JSON.stringify(state);
-        const unsigned = {
-          checkpointId: checkpointId(createdAt, randomBytes(4).toString('hex')),
-          createdAt: createdAt.toISOString(),
-          headSeq: head.seq,
-          headHash: head.hash,
-          stateHash: createHash('sha256').update(stateText).digest('hex'),
-        };
-        const checkpoint: Checkpoint = {
-          ...unsigned,
-          signature: signText(this.key, signedText(unsigned)),
-          publicKey: this.key.publicKey,
-          state,
-        };
+        const { checkpoint, stateText } = signedCheckpoint(state, head, this.key, this.now());
         db.prepare(
           `INSERT INTO checkpoints (id, created_at, head_seq, head_hash, state, state_hash, signature, public_key)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -133,12 +119,7 @@ export class Checkpoints {
    */
   private pinKey(): void {
     const pinned = this.pinnedKey();
-    if (pinned && pinned.publicKey !== this.key.publicKey) {
-      throw new UserError(
-        'signing_key_not_pinned',
-        `the ledger signing key is not the key pinned in the ledger at entry ${pinned.seq}; checkpoints it signed would fail \`agov ledger verify\`. Use the original key (LEDGER_SIGNING_KEY or LEDGER_SIGNING_KEY_PATH)`,
-      );
-    }
+    if (pinned && pinned.publicKey !== this.key.publicKey) throw keyNotPinnedError(pinned.seq);
     if (pinned) return;
     const entry = this.ledger.append({
       type: 'ledger.key_pinned',
@@ -184,6 +165,38 @@ export class Checkpoints {
       .get();
     return row ? rowToCheckpoint(row) : null;
   }
+}
+
+/** A checkpoint of `state` at `head`, signed: what is stored, and the state's text its hash covers. */
+export function signedCheckpoint(
+  state: DerivedState,
+  head: { seq: number; hash: string },
+  key: SigningKey,
+  createdAt: Date,
+): { checkpoint: Checkpoint; stateText: string } {
+  const stateText = JSON.stringify(state);
+  const unsigned = {
+    checkpointId: checkpointId(createdAt, randomBytes(4).toString('hex')),
+    createdAt: createdAt.toISOString(),
+    headSeq: head.seq,
+    headHash: head.hash,
+    stateHash: createHash('sha256').update(stateText).digest('hex'),
+  };
+  const checkpoint: Checkpoint = {
+    ...unsigned,
+    signature: signText(key, signedText(unsigned)),
+    publicKey: key.publicKey,
+    state,
+  };
+  return { checkpoint, stateText };
+}
+
+/** Refused: checkpoints signed with a key other than the pinned one would fail verification. */
+export function keyNotPinnedError(pinnedAt: number): UserError {
+  return new UserError(
+    'signing_key_not_pinned',
+    `the ledger signing key is not the key pinned in the ledger at entry ${pinnedAt}; checkpoints it signed would fail \`agov ledger verify\`. Use the original key (LEDGER_SIGNING_KEY or LEDGER_SIGNING_KEY_PATH)`,
+  );
 }
 
 export function rowToCheckpoint(row: CheckpointRow): Checkpoint {
