@@ -49,6 +49,8 @@ export interface OpenRuntimeOptions {
   snapshot?: boolean;
   /** The clock everything reads "now" from (the system clock by default; tests pass a `ManualClock`). */
   clock?: Clock;
+  /** The name this process claims shared work under (see `GovernanceDeps.claimer`). */
+  claimer?: string;
 }
 
 /** Opens the ledger, the state store and the organisation config named by the environment. */
@@ -85,6 +87,7 @@ export async function openRuntime(env: Env, options: OpenRuntimeOptions = {}): P
       store,
       state,
       checkpoints: new StoreCheckpoints(store, signingKey, () => clock.now()),
+      ...(options.claimer ? { claimer: options.claimer } : {}),
       config,
       journal,
       clock,

@@ -74,6 +74,8 @@ export async function startService(
   const runtime = await openRuntime(env, {
     stateStore: 'env',
     ...(options.clock ? { clock: options.clock } : {}),
+    // Claims of shared work under this replica's own name: a restart takes back what it held.
+    claimer: thisReplica(env.LEDGER_PATH, new Date()).id,
   });
   let integrations: Integrations | null = null;
   const presence = replicaPresence(runtime, env, logger);

@@ -3,7 +3,6 @@ import type { Probot } from 'probot';
 import type { Governance } from '../governance/governance.js';
 import { DeliveryLoop } from '../integrations/delivery-loop.js';
 import type { InboxQueue } from '../ledger/inbox-queue.js';
-import { processClaimer } from '../platform/claimer.js';
 import { systemClock } from '../platform/clock.js';
 import type { Route } from '../platform/http-server.js';
 import type { Logger } from '../platform/logger.js';
@@ -36,8 +35,6 @@ export interface GithubIntegrationOptions {
   runsPeriodicWork?: () => boolean;
   retry?: { initialMs: number; maxMs: number };
   breaker?: { halfOpenAfterMs: number; consecutiveFailures: number };
-  /** Who this replica's inbox worker claims stored deliveries as (default: a name of this process's own). */
-  claimer?: string;
   /** A decision slower than this shows `in_progress` before its final check run (default 1 s). */
   inProgressAfterMs?: number;
   /**
@@ -81,7 +78,7 @@ export class GithubIntegration {
     this.breaker = createBreaker(options.breaker ?? { halfOpenAfterMs: 10_000, consecutiveFailures: 5 });
     this.probot = createProbot(config, logger, this.rateLimits);
     // Deliveries this replica holds are its own again after a restart (the same name).
-    this.inbox = governance.store.inbox.queue(options.claimer ?? processClaimer(), INBOX_LEASE_MS);
+    this.inbox = governance.store.inbox.queue(governance.claimer, INBOX_LEASE_MS);
     const pressure = new WebhookPressure();
     const onError = (error: unknown) => logger.error({ err: error }, 'GitHub worker failed; will retry');
     this.worker = new InboxWorker({
@@ -147,7 +144,7 @@ export class GithubIntegration {
         rateLimitLowUntil: () => this.rateLimits.lowUntil(),
       }),
       logger,
-      { now: () => governance.clock.ms() },
+      { now: () => governance.clock.ms(), claimer: `${governance.claimer}:github` },
     );
   }
 

@@ -11,6 +11,7 @@ import type { LatestDecision } from '../ledger/queries/decisions.js';
 import type { SafetyJournal } from '../ledger/safety-journal.js';
 import { SqliteAsyncLedger } from '../ledger/sqlite-async-ledger.js';
 import type { AsyncCheckpoints } from '../ledger/store-checkpoints.js';
+import { processClaimer } from '../platform/claimer.js';
 import { type Clock, systemClock } from '../platform/clock.js';
 import type { StateStore } from '../state/state-store.js';
 import { AgentRegistry, type RegisterAgentInput } from './agent-registry.js';
@@ -37,6 +38,12 @@ export interface GovernanceDeps {
   journal?: SafetyJournal | null;
   /** "Now" for everything governance decides (the system clock unless a test passes its own). */
   clock?: Clock;
+  /**
+   * The name this process claims shared work under (outbox calls, stored deliveries): the same for
+   * every start of the same replica, so a restart takes back at once what it held (default: a name
+   * of this process's own).
+   */
+  claimer?: string;
 }
 
 /**
@@ -54,6 +61,7 @@ export class Governance {
   readonly config: OrgConfig;
   readonly journal: SafetyJournal | null;
   readonly clock: Clock;
+  readonly claimer: string;
   readonly known: KnownAgents;
   readonly sync: StateSync;
   readonly agents: AgentRegistry;
@@ -64,6 +72,7 @@ export class Governance {
   constructor(deps: GovernanceDeps) {
     this.ledger = deps.ledger;
     this.clock = deps.clock ?? systemClock;
+    this.claimer = deps.claimer ?? processClaimer();
     this.store = deps.store ?? new SqliteAsyncLedger(deps.ledger, () => this.clock.now());
     this.state = deps.state;
     this.checkpoints = deps.checkpoints;

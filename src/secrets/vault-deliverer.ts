@@ -60,7 +60,9 @@ export class VaultDeliverer {
         );
       },
     };
-    this.loop = new DeliveryLoop(governance.store, deliverer, logger);
+    this.loop = new DeliveryLoop(governance.store, deliverer, logger, {
+      claimer: `${governance.claimer}:vault`,
+    });
   }
 
   get pump(): Pump {

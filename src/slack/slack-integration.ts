@@ -85,6 +85,7 @@ export class SlackIntegration implements IntegrationSubscriber {
       governance.store,
       slackDeliverer({ governance, approvals, client, breaker: this.breaker, retry }),
       logger,
+      { claimer: `${governance.claimer}:slack` },
     );
     this.notifications = new SlackNotifications(governance, approvals);
     this.council = new CouncilSync(governance, client);

@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningService } from '../../src/app/service.js';
-import { dbOf } from '../../src/ledger/ledger.js';
+import { dbOf, openLedger } from '../../src/ledger/ledger.js';
 import { agov, tempDir } from '../helpers/agov.js';
 import { agentPullRequest, postWebhook } from '../helpers/github.js';
 import { REPO } from '../helpers/github-reads.js';
@@ -229,5 +229,36 @@ describe('the kill switch the follower completes', () => {
     await settle(service!);
     expect(requests()).toHaveLength(1);
     expect(failures(gh)).toHaveLength(1);
+  });
+});
+
+describe('calls a killed process had claimed', () => {
+  it('go out at the next start, not once their lease runs out: the replica takes back its own claims', async () => {
+    const dir = tempDir();
+    service = await startWith(ORG, { dir });
+    await service.stop();
+    service = null;
+    // The process was killed holding the revocation's Slack alert: claimed under its name, for long.
+    const env = { LEDGER_PATH: join(dir, 'ledger.db'), GOVERNANCE_CONFIG: join(dir, 'org.yml') };
+    expect(
+      agov(['agents', 'revoke', 'builder-bot', '--reason', 'leaked a key', '--actor', 'carol'], env).stderr,
+    ).toBe('');
+    const calls = slackApi();
+    service = await startWith(ORG, { dir });
+    await service.followLedger();
+    const claimer = `${service.runtime.governance.claimer}:slack`;
+    await service.stop();
+    service = null;
+    const ledger = openLedger(join(dir, 'ledger.db'));
+    const held = dbOf(ledger)
+      .prepare(
+        "UPDATE outbox SET claimed_by = ?, lease_until = '2099-01-01T00:00:00.000Z' WHERE target = 'slack' AND status = 'pending'",
+      )
+      .run(claimer).changes;
+    ledger.close();
+    expect(held).toBeGreaterThan(0);
+    service = await startWith(ORG, { dir });
+    await settle(service);
+    expect(revokedAlerts(calls)).toHaveLength(1);
   });
 });

@@ -330,9 +330,16 @@ describe('the queries on SQLite and on PostgreSQL', () => {
     });
     expect(await onBoth('violationsAsync.budgetUsed', ['test-bot', ''])).toBe(2.5);
     expect(await onBoth('approvalsAsync.resolution', ['docs-bot', "k'1?"])).toBe('approved');
-    expect(await onBoth('fleetViewsAsync.recentActions', ['docs-bot', 2])).toMatchObject([
-      { type: 'approval.resolved', actor: 'alice' },
-      { type: 'approval.resolved', actor: 'expiry' },
+    // Newest first; among them, the two approvals resolved (the later by alice, the earlier on expiry).
+    const actions = (await onBoth('fleetViewsAsync.recentActions', ['docs-bot', 50])) as {
+      seq: number;
+      type: string;
+      actor: string;
+    }[];
+    expect(actions.map((a) => a.seq)).toEqual(actions.map((a) => a.seq).toSorted((x, y) => y - x));
+    expect(actions.filter((a) => a.type === 'approval.resolved').map((a) => a.actor)).toEqual([
+      'alice',
+      'expiry',
     ]);
     expect(await onBoth('approvalsAsync.pending', [])).toEqual([
       { context: { expiresAt: '2026-11-27T10:00:01Z+1h', key: 'K0' }, installationId: 2 ** 33 },
