@@ -258,17 +258,6 @@ export class Ledger {
     while (this.recent.size > RECENT_KEPT) this.recent.delete(this.recent.keys().next().value!);
   }
 
-  /** The newest entries of one agent, newest first. */
-  latestForAgent(agentId: string, limit: number): LedgerEntry[] {
-    return this.db
-      .prepare<[string, number], EntryRow>(
-        `SELECT e.* FROM agent_actions a JOIN ledger_entries e ON e.seq = a.seq
-         WHERE a.agent_id = ? ORDER BY a.seq DESC LIMIT ?`,
-      )
-      .all(agentId, limit)
-      .map(rowToEntry);
-  }
-
   count(): number {
     return this.head().seq;
   }

@@ -5,6 +5,7 @@ import type { DerivedState } from '../../core/derived-state.js';
 import { tierLabel } from '../../core/tiers.js';
 import { unknownAgent } from '../../governance/agent-registry.js';
 import { Revocations } from '../../governance/revocations.js';
+import { fleetViewsAsync } from '../../ledger/queries/fleet-views.js';
 import { withRuntime } from '../context.js';
 import { table } from '../output.js';
 
@@ -15,12 +16,12 @@ export function registerAgentsShow(agents: Command): void {
     .description('one agent: tier, status, identities, budget and latest entries')
     .action(async (id: string, _opts: unknown, command: Command) => {
       await withRuntime(command, { ledgerMustExist: true, stateStore: 'memory' }, async (rt) => {
-        const { state } = rt.checkpoints.stateAtHead();
+        const { state } = await rt.governance.checkpoints.stateAtHead();
         const agent: AgentRecord | undefined = state.agents[id];
         if (!agent) throw unknownAgent(id);
         printAgent(rt, state, agent);
         await printRevocation(rt, agent);
-        const recent = rt.ledger.latestForAgent(id, 10);
+        const recent = await fleetViewsAsync.latestForAgent(rt.store.reader, id, 10);
         console.log(
           `\n${table(
             ['seq', 'time', 'type', 'actor'],

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { requestedPromotionIds } from '../../ledger/queries/promotions.js';
+import { promotionsAsync } from '../../ledger/queries/promotions.js';
 import { describe, machines } from '../admin-machines.js';
 import { withRuntime } from '../context.js';
 
@@ -11,7 +11,7 @@ export function registerPromotionsList(promotions: Command): void {
     .option('--agent <id>', 'only this agent')
     .action(async (opts: { agent?: string }, command: Command) => {
       await withRuntime(command, { ledgerMustExist: true, stateStore: 'memory' }, async (rt) => {
-        const ids = requestedPromotionIds(rt.ledger, opts.agent);
+        const ids = await promotionsAsync.requestedPromotionIds(rt.store.reader, opts.agent);
         const { promotions: machine } = machines(rt);
         if (ids.length === 0) return console.log('no promotion requests');
         for (const id of ids) console.log(describe((await machine.statusOf(id))!));
