@@ -196,6 +196,11 @@ export interface AsyncOutbox {
   retry(id: number, claimer: string, error: string, nextAttemptAt: Date): Promise<boolean>;
   /** Every message caused by the entry `seq` (whatever its status), oldest first. */
   forEntry(seq: number): Promise<OutboxMessage[]>;
+  /**
+   * Queues a message no ledger entry causes (a reply to a Slack click or view), tied to none (its
+   * cause is 0); a key queued before is skipped. What an entry calls for is queued with the entry.
+   */
+  enqueueUncaused(message: OutboxMessageInput): Promise<void>;
   /** Every pending message with an ordering key, due or not, oldest first: what a digest gathers. */
   pendingWith(target: OutboxTarget, orderingKey: string): Promise<OutboxMessage[]>;
   /** When a message with this ordering key was last delivered (ISO 8601), or null. */

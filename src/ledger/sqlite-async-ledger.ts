@@ -59,6 +59,7 @@ export class SqliteAsyncLedger implements AsyncLedger {
       fail: async (id, claimer, error) => leases.fail(id, claimer, error),
       release: async (claimer, ids) => leases.release(claimer, ids),
       forEntry: async (seq) => leases.forEntry(seq),
+      enqueueUncaused: async (message) => ledger.outbox.enqueue(0, message),
       pendingWith: async (target, key) => ledger.outbox.pendingWith(target, key),
       lastDeliveredAt: async (target, key) => ledger.outbox.lastDeliveredAt(target, key),
       pendingCount: async (target) => ledger.outbox.pendingCount(target),

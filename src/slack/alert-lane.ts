@@ -7,7 +7,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { IntegrationEvent } from '../core/lifecycle.js';
-import type { Outbox, OutboxMessage, OutboxMessageInput } from '../ledger/outbox.js';
+import type { AsyncOutbox } from '../ledger/async-ledger.js';
+import type { OutboxMessage, OutboxMessageInput, OutboxTarget } from '../ledger/outbox.js';
 import { escapeMrkdwn } from './blocks.js';
 
 /** The ordering-key prefix of the alert lane. */
@@ -30,23 +31,51 @@ export function isAlert(event: IntegrationEvent, data: Record<string, unknown>):
   return event === 'violation_detected' && (data.severity === 'critical' || data.severity === 'high');
 }
 
-/**
- * The outbox call for an alert. Identical alerts (same channel, same text) share an ordering key,
- * so the deliverer finds them together; a repeat of one delivered less than a minute ago is held
- * until that minute is over.
- */
-export function alertCall(
-  outbox: Outbox,
+/** Where an alert's last delivery is read (the ledger's outbox). */
+export interface LastDelivered {
+  lastDeliveredAt(target: OutboxTarget, orderingKey: string): string | null;
+}
+
+/** An alert: the event and entry that caused it, where it goes, what it says and about what; "now" in ms. */
+type AlertArgs = [
   event: IntegrationEvent,
   seq: number,
   channel: string,
   text: string,
   item: string | null,
   now: number,
-): OutboxMessageInput {
+];
+
+/**
+ * The outbox call for an alert. Identical alerts (same channel, same text) share an ordering key,
+ * so the deliverer finds them together; a repeat of one delivered less than a minute ago is held
+ * until that minute is over. `outbox`: where the caller reads the last delivery (the consequences
+ * follower, synchronous inside its transaction); `alertCallAsync` reads the asynchronous outbox.
+ */
+export function alertCall(outbox: LastDelivered, ...alert: AlertArgs): OutboxMessageInput {
+  const orderingKey = alertOrderingKey(alert);
+  return alertMessage(orderingKey, outbox.lastDeliveredAt('slack', orderingKey), alert);
+}
+
+/** `alertCall`, the last delivery read from the asynchronous outbox. */
+export async function alertCallAsync(
+  outbox: Pick<AsyncOutbox, 'lastDeliveredAt'>,
+  ...alert: AlertArgs
+): Promise<OutboxMessageInput> {
+  const orderingKey = alertOrderingKey(alert);
+  return alertMessage(orderingKey, await outbox.lastDeliveredAt('slack', orderingKey), alert);
+}
+
+function alertOrderingKey([, , channel, text]: AlertArgs): string {
   const digest = createHash('sha256').update(text).digest('hex').slice(0, 24);
-  const orderingKey = `${ALERT_LANE}${channel}:${digest}`;
-  const last = outbox.lastDeliveredAt('slack', orderingKey);
+  return `${ALERT_LANE}${channel}:${digest}`;
+}
+
+function alertMessage(
+  orderingKey: string,
+  last: string | null,
+  [event, seq, channel, text, item, now]: AlertArgs,
+): OutboxMessageInput {
   const heldUntil = last ? Date.parse(last) + ALERT_COLLAPSE_MS : 0;
   const payload: AlertPayload = { channel, text, item };
   return {
@@ -63,11 +92,11 @@ export function alertCall(
  * The one message for an alert that came due and every identical alert pending with it, and the
  * outbox ids it stands for.
  */
-export function gatherAlerts(
-  outbox: Outbox,
+export async function gatherAlerts(
+  outbox: Pick<AsyncOutbox, 'pendingWith'>,
   message: OutboxMessage,
-): { args: { channel: string; text: string }; ids: number[] } {
-  const gathered = outbox.pendingWith('slack', message.orderingKey);
+): Promise<{ args: { channel: string; text: string }; ids: number[] }> {
+  const gathered = await outbox.pendingWith('slack', message.orderingKey);
   const all = gathered.some((m) => m.id === message.id) ? gathered : [message, ...gathered];
   const { channel, text } = message.payload as AlertPayload;
   if (all.length === 1) return { args: { channel, text }, ids: [message.id] };

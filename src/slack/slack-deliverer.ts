@@ -35,7 +35,7 @@ export function slackDeliverer(s: SlackDelivery): Deliverer {
         return { alsoDelivered: ids };
       }
       if (message.orderingKey.startsWith(ALERT_LANE)) {
-        const { args, ids } = gatherAlerts(s.governance.ledger.outbox, message);
+        const { args, ids } = await gatherAlerts(s.governance.store.outbox, message);
         await s.client.apiCall('chat.postMessage', args);
         return { alsoDelivered: ids };
       }
@@ -60,7 +60,7 @@ export function slackDeliverer(s: SlackDelivery): Deliverer {
  * Requests decided in the meantime are left out; when none is left, nothing is sent.
  */
 async function deliverDigest(s: SlackDelivery, message: TypedOutboxMessage, user: string): Promise<number[]> {
-  const gathered = s.governance.ledger.outbox.pendingWith('slack', message.orderingKey);
+  const gathered = await s.governance.store.outbox.pendingWith('slack', message.orderingKey);
   const waiting: ApprovalContext[] = [];
   const descriptions = new Map<string, string>();
   for (const c of gathered.map((m) => (m.payload as { context: ApprovalContext }).context)) {

@@ -11,8 +11,13 @@ export interface SlackDeps {
   revocations: Revocations;
   approvals: SlackApprovals;
   logger: Logger;
-  /** Queue a Slack Web API call in the outbox (after the ledger entry that caused it). */
-  enqueue(kind: string, payload: Record<string, unknown>, orderingKey: string, idempotencyKey: string): void;
+  /** Queue a Slack Web API call in the outbox: a reply to the request, caused by no ledger entry. */
+  enqueue(
+    kind: string,
+    payload: Record<string, unknown>,
+    orderingKey: string,
+    idempotencyKey: string,
+  ): Promise<void>;
   /** Ask GitHub to evaluate the PR again (an approval request was decided). */
   reevaluate(installationId: number, repository: string, number: number): Promise<void>;
   /** Where posted messages are, by key, for updates in place. */

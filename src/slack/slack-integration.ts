@@ -59,7 +59,6 @@ export class SlackIntegration implements IntegrationSubscriber {
     this.breaker = breaker ?? createBreaker({ halfOpenAfterMs: 10_000, consecutiveFailures: 5 });
     this.receiver = new SlackReceiver({
       signingSecret: config.signingSecret,
-      ledger: governance.ledger,
       store: governance.store,
       state: governance.state,
       logger,
@@ -167,8 +166,10 @@ export class SlackIntegration implements IntegrationSubscriber {
    * A reply is caused by a request, not by a ledger entry: it is tied to none (seq 0). What an
    * entry calls for is queued by the consequences follower instead.
    */
-  private enqueue(...[kind, payload, orderingKey, idempotencyKey]: Parameters<SlackDeps['enqueue']>): void {
-    this.governance.ledger.outbox.enqueue(0, {
+  private async enqueue(
+    ...[kind, payload, orderingKey, idempotencyKey]: Parameters<SlackDeps['enqueue']>
+  ): Promise<void> {
+    await this.governance.store.outbox.enqueueUncaused({
       target: 'slack',
       kind,
       payload,

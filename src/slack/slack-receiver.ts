@@ -3,8 +3,7 @@ import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
 import { LogLevel, SocketModeClient } from '@slack/socket-mode';
 import { RefusalLog } from '../governance/refusal-log.js';
 import type { AsyncLedger } from '../ledger/async-ledger.js';
-import type { Ledger } from '../ledger/ledger.js';
-import { type SeenRequests, seenRequestsIn } from '../ledger/seen-requests.js';
+import { type AsyncSeenRequests, seenRequestsOf } from '../ledger/seen-requests.js';
 import { systemClock } from '../platform/clock.js';
 import { type Route, sendJson } from '../platform/http-server.js';
 import type { Logger } from '../platform/logger.js';
@@ -37,14 +36,13 @@ export class SlackReceiver implements Receiver {
   readonly route: Route;
   /** Unsigned bodies held at once, before their signature can be checked: 8 MB, or 64 reads. */
   readonly bodies = new BodyBudget(8 * SLACK_MAX_BODY, 64);
-  private readonly seen: SeenRequests;
+  private readonly seen: AsyncSeenRequests;
   private readonly refusals: RefusalLog;
 
   constructor(
     private readonly options: {
       /** Absent in Socket Mode only: then no HTTP request is accepted. */
       signingSecret: string | undefined;
-      ledger: Ledger;
       store: AsyncLedger;
       state: StateStore;
       logger: Logger;
@@ -52,7 +50,7 @@ export class SlackReceiver implements Receiver {
     },
   ) {
     this.route = { prefix: SLACK_PATH, handler: (req, res) => this.handle(req, res) };
-    this.seen = seenRequestsIn(options.ledger);
+    this.seen = seenRequestsOf(options.store);
     this.refusals = new RefusalLog(options.store, options.logger, null, systemClock);
   }
 
@@ -206,7 +204,8 @@ export class SlackReceiver implements Receiver {
    */
   private async firstSight(signature: string, expiresAt: number, now: number): Promise<boolean> {
     try {
-      return this.seen.firstSight(signature, expiresAt, now);
+      // Awaited here: a ledger that cannot take the write (a full disk) falls back below.
+      return await this.seen.firstSight(signature, expiresAt, now);
     } catch (error) {
       this.options.logger.warn(
         { err: error },

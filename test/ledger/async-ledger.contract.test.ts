@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { LedgerEntry, LedgerEntryInput } from '../../src/core/ledger-entries.js';
 import type { AsyncLedger } from '../../src/ledger/async-ledger.js';
 import { openLedger } from '../../src/ledger/ledger.js';
+import { LedgerHeartbeat } from '../../src/ledger/ledger-heartbeat.js';
 import type { OutboxMessageInput } from '../../src/ledger/outbox.js';
 import { pgProjectionColumns } from '../../src/ledger/postgres/pg-projection-schema.js';
 import { openPostgresLedger } from '../../src/ledger/postgres/postgres-ledger.js';
@@ -819,6 +820,38 @@ describe.each(engines)('AsyncLedger contract: %s', (_engine, open) => {
       ['d-2', 'delivered', null],
       ['d-3', 'delivered', null],
       ['x', 'failed', 'HTTP 422: refused 5 times'],
+    ]);
+  });
+
+  it('a message caused by no entry is queued with cause 0, in order with its key, once per key, even on an empty ledger', async () => {
+    await a.outbox.enqueueUncaused({
+      ...message('reply-1', 'user-1'),
+      notBefore: new Date(clock.now().getTime() + 5_000),
+    });
+    await b.outbox.enqueueUncaused(message('reply-1', 'user-1', { again: true }));
+    await b.outbox.enqueueUncaused(message('reply-2', 'user-1'));
+    expect((await a.head()).seq).toBe(0);
+    expect((await b.outbox.forEntry(0)).map((m) => [m.seq, m.idempotencyKey, m.payload, m.status])).toEqual([
+      [0, 'reply-1', { key: 'reply-1' }, 'pending'],
+      [0, 'reply-2', { key: 'reply-2' }, 'pending'],
+    ]);
+    // The first waits for its time, and the second for the first: nothing is due yet.
+    expect(await a.outbox.claim('github', { claimer: 'a', leaseMs: 30_000 })).toEqual([]);
+    clock.advance(5_000);
+    const [first] = await a.outbox.claim('github', { claimer: 'a', leaseMs: 30_000 });
+    expect(first?.idempotencyKey).toBe('reply-1');
+    expect(await a.outbox.complete(first!.id, 'a')).toBe(true);
+    const [second] = await b.outbox.claim('github', { claimer: 'b', leaseMs: 30_000 });
+    expect(second?.idempotencyKey).toBe('reply-2');
+  });
+
+  it("the readiness probe's heartbeat commits, again and again, on either engine", async () => {
+    const heartbeat = new LedgerHeartbeat(a);
+    await heartbeat.beat(clock.now());
+    clock.advance(1_000);
+    await new LedgerHeartbeat(b).beat(clock.now());
+    expect(await a.reader.all('SELECT id, at FROM heartbeat')).toEqual([
+      { id: 1, at: clock.now().toISOString() },
     ]);
   });
 

@@ -19,12 +19,12 @@ export function registerHealth(
   logger: Logger,
 ): HealthManager {
   const health = new HealthManager();
-  const heartbeat = new LedgerHeartbeat(governance.ledger);
+  const heartbeat = new LedgerHeartbeat(governance.store);
   health.register({
     name: 'ledger',
     required: true,
     configured: true,
-    probe: async () => heartbeat.beat(governance.clock.now()),
+    probe: () => heartbeat.beat(governance.clock.now()),
   });
   health.register({
     name: 'state_store',

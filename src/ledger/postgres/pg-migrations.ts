@@ -282,6 +282,18 @@ export const PG_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX inbox_due ON inbox (source, seq) WHERE status = 'pending';
     `,
   },
+  {
+    version: 8,
+    name: 'a heartbeat row, written by the readiness probe',
+    sql: `
+      -- SQLite's heartbeat (its migration 7): one row, rewritten and committed by each readiness
+      -- probe, so a database that cannot take a commit shows as not ready.
+      CREATE TABLE heartbeat (
+        id integer PRIMARY KEY CHECK (id = 1),
+        at text NOT NULL
+      );
+    `,
+  },
 ];
 
 /** A number every replica uses for the migration lock, so two starting at once migrate once. */

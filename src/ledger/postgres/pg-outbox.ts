@@ -1,6 +1,12 @@
 import type pg from 'pg';
 import type { AsyncOutbox, OutboxClaimOptions } from '../async-ledger.js';
-import { laneEnd, type OutboxMessage, type OutboxTarget, UNREADABLE_PAYLOAD } from '../outbox.js';
+import {
+  laneEnd,
+  type OutboxMessage,
+  type OutboxMessageInput,
+  type OutboxTarget,
+  UNREADABLE_PAYLOAD,
+} from '../outbox.js';
 
 interface PgOutboxRow {
   id: string;
@@ -140,6 +146,23 @@ export class PgOutbox implements AsyncOutbox {
       [nextAttemptAt, error.slice(0, 500), id, claimer],
     );
     return result.rowCount === 1;
+  }
+
+  async enqueueUncaused(message: OutboxMessageInput): Promise<void> {
+    const at = this.now();
+    await this.pool.query(
+      `INSERT INTO outbox (seq, target, kind, idempotency_key, ordering_key, payload, next_attempt_at, created_at)
+       VALUES (0, $1, $2, $3, $4, $5, $6, $7) ON CONFLICT (idempotency_key) DO NOTHING`,
+      [
+        message.target,
+        message.kind,
+        message.idempotencyKey,
+        message.orderingKey,
+        JSON.stringify(message.payload),
+        message.notBefore ?? at,
+        at,
+      ],
+    );
   }
 
   async forEntry(seq: number): Promise<OutboxMessage[]> {

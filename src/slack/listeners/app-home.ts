@@ -37,7 +37,7 @@ export function registerAppHome(app: App, deps: SlackDeps): void {
         },
       },
     ];
-    deps.enqueue(
+    await deps.enqueue(
       'views.publish',
       { user_id: event.user, view: { type: 'home', blocks } },
       `home:${event.user}`,

@@ -34,7 +34,7 @@ export function registerApprovalListeners(app: App, deps: SlackDeps): void {
     } catch (error) {
       deps.logger.warn({ err: error }, 'could not open the reject modal');
       if (b.channel)
-        deps.enqueue(
+        await deps.enqueue(
           'chat.postEphemeral',
           {
             channel: b.channel.id,
@@ -74,7 +74,7 @@ async function settle(
   if (!result.accepted) {
     const where = channel ?? message?.channel;
     if (where)
-      deps.enqueue(
+      await deps.enqueue(
         'chat.postEphemeral',
         { channel: where, user, text: `Not counted: ${result.reason}.` },
         `ephemeral:${user}`,

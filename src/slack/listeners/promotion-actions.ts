@@ -24,10 +24,10 @@ export function registerPromotionListeners(app: App, deps: SlackDeps): void {
         ...(to ? { to } : {}),
         reason: 'suggested by the record',
       });
-      tell(promotionRequestedText(p));
+      await tell(promotionRequestedText(p));
     } catch (error) {
       if (!isUserError(error)) throw error;
-      tell(`Not requested: ${error.message}.`);
+      await tell(`Not requested: ${error.message}.`);
     }
   });
 
@@ -46,7 +46,7 @@ export function registerPromotionListeners(app: App, deps: SlackDeps): void {
         const status = await deps.promotions.vote(promotionId, login, verdict, `from Slack by ${b.user.id}`);
         const message = await deps.messages.get(`promotion:${promotionId}`);
         if (message) {
-          deps.enqueue(
+          await deps.enqueue(
             'chat.update',
             {
               channel: message.channel,
@@ -60,7 +60,7 @@ export function registerPromotionListeners(app: App, deps: SlackDeps): void {
         }
       } catch (error) {
         if (!isUserError(error)) throw error;
-        tell(`Not counted: ${error.message}.`);
+        await tell(`Not counted: ${error.message}.`);
       }
     });
   }
@@ -68,9 +68,9 @@ export function registerPromotionListeners(app: App, deps: SlackDeps): void {
 
 /** Tells the clicking user, in the channel of the click, only to them (through the outbox, in order). */
 function ephemeral(deps: SlackDeps, b: { user: { id: string }; channel?: { id: string } }, about: string) {
-  return (text: string) => {
+  return async (text: string): Promise<void> => {
     if (b.channel)
-      deps.enqueue(
+      await deps.enqueue(
         'chat.postEphemeral',
         { channel: b.channel.id, user: b.user.id, text },
         `ephemeral:${b.user.id}`,
