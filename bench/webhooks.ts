@@ -70,11 +70,11 @@ async function runService() {
   const { monitorEventLoopDelay } = await import('node:perf_hooks');
   const delay = monitorEventLoopDelay({ resolution: 5 });
   delay.enable();
-  process.on('message', (m: { type: string }) => {
+  process.on('message', async (m: { type: string }) => {
     if (m.type === 'depth')
       process.send!({
-        inbox: service.github!.pendingDeliveries(),
-        outbox: service.runtime.ledger.outbox.pendingCount('github'),
+        inbox: await service.github!.pendingDeliveries(),
+        outbox: await service.runtime.store.outbox.pendingCount('github'),
         cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
         loopDelayP99Ms: delay.percentile(99) / 1e6,
         loopDelayMaxMs: delay.max / 1e6,

@@ -20,7 +20,12 @@ import type { StateStore } from '../state/state-store.js';
 
 export interface Runtime {
   env: Env;
-  ledger: Ledger;
+  engine: 'sqlite' | 'postgres';
+  /**
+   * The synchronous SQLite ledger, for the commands that read the file directly (`agov ledger
+   * copy`, `--read-only`); null on PostgreSQL. Everything else goes through `store`.
+   */
+  ledger: Ledger | null;
   /** The same ledger, asynchronous (the interface both engines offer). */
   store: AsyncLedger;
   state: StateStore;
@@ -51,6 +56,16 @@ export interface OpenRuntimeOptions {
   clock?: Clock;
   /** The name this process claims shared work under (see `GovernanceDeps.claimer`). */
   claimer?: string;
+}
+
+/** The runtime's SQLite ledger; refused, naming the engine, on PostgreSQL. */
+export function sqliteOf(runtime: Pick<Runtime, 'ledger'>): Ledger {
+  if (!runtime.ledger)
+    throw new UserError(
+      'sqlite_only',
+      'this reads a SQLite ledger file (LEDGER_PATH); the ledger here is PostgreSQL (DATABASE_URL)',
+    );
+  return runtime.ledger;
 }
 
 /** Opens the ledger, the state store and the organisation config named by the environment. */
@@ -94,6 +109,7 @@ export async function openRuntime(env: Env, options: OpenRuntimeOptions = {}): P
     });
     return {
       env,
+      engine: 'sqlite',
       ledger,
       store,
       state,

@@ -15,7 +15,7 @@ import type { Logger } from '../platform/logger.js';
 import { readWebConfig } from '../web/web-config.js';
 import { createWebRoutes } from '../web/web-routes.js';
 import { HealthManager } from './health/health-manager.js';
-import { openRuntime, type Runtime } from './open-runtime.js';
+import { openRuntime, type Runtime, sqliteOf } from './open-runtime.js';
 
 export interface ReadOnlyService {
   server: Server;
@@ -54,7 +54,7 @@ function webRoutes(
 export async function startReadOnly(env: Env, logger: Logger): Promise<ReadOnlyService> {
   const runtime = await openRuntime(env, { snapshot: true });
   try {
-    const result = verifyLedger(runtime.ledger, [], { hostPublicKey: runtime.signingKey.publicKey });
+    const result = verifyLedger(sqliteOf(runtime), [], { hostPublicKey: runtime.signingKey.publicKey });
     const problem = result.ok ? null : result.reason;
     const why = problem ? `the ledger does not verify: ${problem}` : 'started with --read-only';
     logger.warn(

@@ -1,7 +1,7 @@
 import type { Env } from '../config/read-env.js';
 import { verifyOnStart } from '../ledger/verify-on-start.js';
 import type { Logger } from '../platform/logger.js';
-import type { Runtime } from './open-runtime.js';
+import { type Runtime, sqliteOf } from './open-runtime.js';
 
 export interface StartUpCheck {
   at: string;
@@ -17,7 +17,7 @@ export interface StartUpCheck {
  * state store rebuilt, and the agents the organisation config names registered.
  */
 export async function prepareLedger(runtime: Runtime, env: Env, logger: Logger): Promise<StartUpCheck> {
-  const verified = verifyOnStart(runtime.ledger, runtime.checkpoints, runtime.signingKey, env.LEDGER_PATH);
+  const verified = verifyOnStart(sqliteOf(runtime), runtime.checkpoints, runtime.signingKey, env.LEDGER_PATH);
   const at = runtime.governance.clock.now().toISOString();
   logger.info(verified, `ledger verified: ${verified.checked} entries, checkpoints and projections`);
   const restored = await runtime.governance.restoreState();

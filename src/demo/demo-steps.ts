@@ -1,3 +1,4 @@
+import { sqliteOf } from '../app/open-runtime.js';
 import { AgentClient } from '../client/index.js';
 import { verifyLedger } from '../ledger/verify.js';
 import { DEMO_SLACK_SECRET, type DemoWorld } from './demo-world.js';
@@ -97,7 +98,7 @@ export async function leakAKey(w: DemoWorld, agent: AgentClient): Promise<void> 
 export function verifyTheLedger(w: DemoWorld): boolean {
   w.print('6. Anyone can verify the ledger.');
   w.print('   $ agov ledger verify');
-  const result = verifyLedger(w.service.runtime.ledger, []);
+  const result = verifyLedger(sqliteOf(w.service.runtime), []);
   w.print(
     result.ok
       ? `   ok: ${result.checked} entries checked, chain intact`

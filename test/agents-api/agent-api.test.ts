@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { sqliteOf } from '../../src/app/open-runtime.js';
 import type { RunningService } from '../../src/app/service.js';
 import { AgentApiError } from '../../src/client/index.js';
 import { dbOf } from '../../src/ledger/ledger.js';
@@ -32,7 +33,7 @@ async function start(config = '', probeMs = 200) {
 }
 
 const entries = (type: string) =>
-  dbOf(service!.runtime.ledger)
+  dbOf(sqliteOf(service!.runtime))
     .prepare('SELECT agent_id, payload FROM ledger_entries WHERE type = ? ORDER BY seq')
     .all(type) as {
     agent_id: string | null;
@@ -47,7 +48,7 @@ describe('preflight over HTTP with a real Redis', () => {
     expect(allowed).toMatchObject({ decision: 'allow', reasons: [] });
     // The answer names its ledger entry: the agent's receipt.
     expect(
-      dbOf(service!.runtime.ledger)
+      dbOf(sqliteOf(service!.runtime))
         .prepare('SELECT type, agent_id FROM ledger_entries WHERE seq = ?')
         .get(allowed.seq),
     ).toEqual({
@@ -113,12 +114,12 @@ describe('heartbeats', () => {
     const lock = await agent.acquireLock(60, 'acme/api');
     // The service's own sweeper (every 200 ms here) catches it once the 1 s heartbeat lapses.
     await expect
-      .poll(() => dbOf(service!.runtime.ledger).prepare('SELECT COUNT(*) AS n FROM violations').get(), {
+      .poll(() => dbOf(sqliteOf(service!.runtime)).prepare('SELECT COUNT(*) AS n FROM violations').get(), {
         timeout: 5000,
         interval: 100,
       })
       .toEqual({ n: 1 });
-    const violations = dbOf(service!.runtime.ledger)
+    const violations = dbOf(sqliteOf(service!.runtime))
       .prepare('SELECT type, severity, details FROM violations')
       .all();
     expect(violations).toEqual([

@@ -2,8 +2,10 @@
  * Misbehaving agents against the real agent API over HTTP (issue 12): each test is an attack that
  * worked on an earlier build, and what a caller must see now.
  */
+
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { sqliteOf } from '../../src/app/open-runtime.js';
 import type { RunningService } from '../../src/app/service.js';
 import { dbOf } from '../../src/ledger/ledger.js';
 import { PrivateRedis } from '../helpers/redis-server.js';
@@ -66,7 +68,7 @@ describe('one agent’s bad entry', () => {
       error: 'bad_request',
       message: 'the body is nested more than 32 levels deep',
     });
-    const recorded = dbOf(service!.runtime.ledger)
+    const recorded = dbOf(sqliteOf(service!.runtime))
       .prepare(
         "SELECT agent_id, COUNT(*) AS n FROM ledger_entries WHERE type = 'integration.event' GROUP BY agent_id",
       )
@@ -136,7 +138,7 @@ describe('notifications of agent events', () => {
       .toBe(2);
     expect(posted).toEqual(['`beta`: plan created', '`beta`: execution complete']);
     // The ledger keeps what the agent sent, under the agent the token names.
-    const row = dbOf(service!.runtime.ledger)
+    const row = dbOf(sqliteOf(service!.runtime))
       .prepare(
         "SELECT agent_id, payload FROM ledger_entries WHERE type = 'integration.event' ORDER BY seq LIMIT 1",
       )
@@ -196,9 +198,9 @@ describe('failures inside stay inside', () => {
     expect(JSON.stringify(collided.body)).not.toMatch(leaks);
 
     // The ledger refuses writes.
-    dbOf(service!.runtime.ledger).pragma('query_only = ON');
+    dbOf(sqliteOf(service!.runtime)).pragma('query_only = ON');
     const unwritable = await call(beta.token, 'POST', '/events', { event: 'plan_created', data: {} });
-    dbOf(service!.runtime.ledger).pragma('query_only = OFF');
+    dbOf(sqliteOf(service!.runtime)).pragma('query_only = OFF');
     expect(unwritable.status).toBe(503);
     expect(JSON.stringify(unwritable.body)).not.toMatch(leaks);
 

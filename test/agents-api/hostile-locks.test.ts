@@ -2,7 +2,9 @@
  * Misbehaving agents against the execution locks over HTTP (issue 12): each test is an attack that
  * worked on an earlier build, and what a caller must see now.
  */
+
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { sqliteOf } from '../../src/app/open-runtime.js';
 import type { RunningService } from '../../src/app/service.js';
 import { dbOf } from '../../src/ledger/ledger.js';
 import { PrivateRedis } from '../helpers/redis-server.js';
@@ -36,7 +38,7 @@ async function start(store: Store, config = CONFIG, env: Record<string, string> 
 
 const lockEntries = () =>
   (
-    dbOf(service!.runtime.ledger)
+    dbOf(sqliteOf(service!.runtime))
       .prepare("SELECT agent_id, payload FROM ledger_entries WHERE type = 'execution.lock' ORDER BY seq")
       .all() as { agent_id: string; payload: string }[]
   ).map((r) => ({ agent: r.agent_id, ...JSON.parse(r.payload) }));
@@ -149,7 +151,7 @@ describe('a revoked agent', () => {
     ]);
     // The rest of the kill switch follows from the ledger; then only the refusals are added.
     await service!.followLedger();
-    const before = service!.runtime.ledger.head().seq;
+    const before = sqliteOf(service!.runtime).head().seq;
     const attempts: Array<[string, string, unknown?]> = [
       ['POST', '/events', { event: 'plan_created', data: { steps: 1 } }],
       ['PUT', '/checkpoints', { state: { step: 2 } }],
@@ -170,7 +172,7 @@ describe('a revoked agent', () => {
     expect(preflight.decision).toBe('deny');
     expect(preflight.reasons[0]).toMatch(/^revocation: revoked at .* by carol: leaked a key$/);
 
-    const after = service!.runtime.ledger.entriesAfter(before);
+    const after = sqliteOf(service!.runtime).entriesAfter(before);
     expect(after.map((e) => e.type)).toEqual([...attempts.map(() => 'api.refused'), 'preflight.decided']);
     expect(after.slice(0, attempts.length).map((e) => (e.payload as { path: string }).path)).toEqual(
       attempts.map(([, path]) => `/api/v1${path}`),

@@ -1,5 +1,7 @@
 /** Refusals of the agent API over HTTP, and the document that describes its calls. */
+
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { sqliteOf } from '../../src/app/open-runtime.js';
 import type { RunningService } from '../../src/app/service.js';
 import { PrivateRedis } from '../helpers/redis-server.js';
 import { startAgentApiService } from './agent-api-service.js';
@@ -32,7 +34,7 @@ describe('refusals', () => {
     const { base, register } = await start();
     const a = await register('agent-a');
     const b = await register('agent-b');
-    const before = service!.runtime.ledger.head().seq;
+    const before = sqliteOf(service!.runtime).head().seq;
     const post = (body: unknown, token?: string, raw?: string) =>
       fetch(`${base}/api/v1/preflight`, {
         method: 'POST',
@@ -69,7 +71,7 @@ describe('refusals', () => {
       /^action: Invalid option: expected one of "read"\|"open_pr"/,
     );
 
-    const after = service!.runtime.ledger.entriesAfter(before);
+    const after = sqliteOf(service!.runtime).entriesAfter(before);
     // Refusals without a valid token are written once a minute per source address, with the count:
     // the second 401 is counted and waits for the end of the minute.
     expect(after.map((e) => [e.type, e.agentId, (e.payload as { status: number }).status])).toEqual([

@@ -3,9 +3,11 @@
  * agent and per source address (in the state store, so they hold across replicas), body caps from
  * the organisation config, and unauthenticated floods that no longer write the ledger once a call.
  */
+
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { sqliteOf } from '../../src/app/open-runtime.js';
 import { type RunningService, startService } from '../../src/app/service.js';
 import { readEnv } from '../../src/config/read-env.js';
 import { dbOf } from '../../src/ledger/ledger.js';
@@ -64,7 +66,7 @@ async function start(config: string, options: { redis?: boolean; ledgerPath?: st
 }
 
 const refusals = (service: RunningService) =>
-  dbOf(service.runtime.ledger)
+  dbOf(sqliteOf(service.runtime))
     .prepare(
       "SELECT agent_id, json_extract(payload, '$.status') AS status, json_extract(payload, '$.count') AS count FROM ledger_entries WHERE type = 'api.refused' ORDER BY seq",
     )

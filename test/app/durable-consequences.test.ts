@@ -4,10 +4,12 @@
  * alerted, and a process killed right after a critical violation committed left the kill switch
  * half done (status revoked; open PR checks, Vault and the alert never followed).
  */
+
 import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { sqliteOf } from '../../src/app/open-runtime.js';
 import type { RunningService } from '../../src/app/service.js';
 import { dbOf, openLedger } from '../../src/ledger/ledger.js';
 import { agov, tempDir } from '../helpers/agov.js';
@@ -164,7 +166,7 @@ describe('a process killed right after a critical violation committed', () => {
     expect(checks).toHaveLength(1);
     expect(revokedAlerts(calls)).toHaveLength(1);
     expect(vaultCalls).toHaveLength(vaultAfterFirst);
-    const types = service.runtime.ledger
+    const types = sqliteOf(service.runtime)
       .entriesAfter(0, 10_000)
       .map((e) => e.type)
       .filter((t) => t.startsWith('revocation.'));
@@ -187,7 +189,9 @@ describe('the kill switch the follower completes', () => {
     return gh;
   }
   const requests = () =>
-    service!.runtime.ledger.entriesAfter(0, 10_000).filter((e) => e.type === 'revocation.requested');
+    sqliteOf(service!.runtime)
+      .entriesAfter(0, 10_000)
+      .filter((e) => e.type === 'revocation.requested');
   const failures = (gh: { checks: any[] }) => gh.checks.filter((c) => c.conclusion === 'failure');
 
   it('is not applied to an agent reinstated before it ran: its checks stay as they are', async () => {
@@ -195,7 +199,7 @@ describe('the kill switch the follower completes', () => {
     const revoke = { from: 'active', to: 'revoked', reason: 'secret_exposure: a key' } as const;
     const reinstate = { from: 'revoked', to: 'active', reason: 'reinstated by carol' } as const;
     // Recorded by another process, and reinstated, before any server followed the revocation.
-    service!.runtime.ledger.appendAll([
+    sqliteOf(service!.runtime).appendAll([
       { type: 'agent.status_changed', agentId: 'builder-bot', actor: 'scanner', payload: revoke },
       { type: 'agent.status_changed', agentId: 'builder-bot', actor: 'carol', payload: reinstate },
     ]);
@@ -206,11 +210,11 @@ describe('the kill switch the follower completes', () => {
 
   it('is done once however the follower is moved: back over it, or past it', async () => {
     const gh = await withOpenPr();
-    const db = dbOf(service!.runtime.ledger);
+    const db = dbOf(sqliteOf(service!.runtime));
     const position = (seq: number) =>
       db.prepare("UPDATE follower_positions SET seq = ? WHERE name = 'consequences'").run(seq);
     // Moved past a revocation before it was followed: the kill switch is still completed.
-    const [change] = service!.runtime.ledger.appendAll([
+    const [change] = sqliteOf(service!.runtime).appendAll([
       {
         type: 'agent.status_changed',
         agentId: 'builder-bot',
@@ -218,7 +222,7 @@ describe('the kill switch the follower completes', () => {
         payload: { from: 'active', to: 'revoked', reason: 'secret_exposure: a key' },
       },
     ]);
-    position(service!.runtime.ledger.head().seq);
+    position(sqliteOf(service!.runtime).head().seq);
     await settle(service!);
     expect(requests().map((e) => (e.payload as { revocationId: string }).revocationId)).toEqual([
       `rev-builder-bot-${change!.seq}`,

@@ -3,11 +3,13 @@
  * different record is refused before it touches the shared state, a restarted replica takes its
  * place back, and the shared periodic work runs on one replica at a time, moving when it dies.
  */
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { sqliteOf } from '../../src/app/open-runtime.js';
 import { PERIODIC_WORK, ReplicaPresence, thisReplica } from '../../src/app/replicas.js';
 import type { RunningService } from '../../src/app/service.js';
 import { dbOf } from '../../src/ledger/ledger.js';
@@ -242,7 +244,7 @@ describe('the shared periodic work follows the lease', () => {
     });
     service = api.service;
     const violations = () =>
-      dbOf(service!.runtime.ledger).prepare('SELECT type FROM violations').pluck().all() as string[];
+      dbOf(sqliteOf(service!.runtime)).prepare('SELECT type FROM violations').pluck().all() as string[];
     const agent = (await api.register('sleepy-bot')).client;
     await agent.acquireLock(60, 'acme/api');
     await new Promise((r) => setTimeout(r, 1200));

@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { sqliteOf } from '../../src/app/open-runtime.js';
 import { agov, tempDir } from '../helpers/agov.js';
 import { testRuntime } from '../helpers/runtime.js';
 
@@ -169,7 +170,7 @@ describe('agov policy backtest', () => {
       rules: { rule: string; status: string; summary: string }[],
       outcome: 'allow' | 'require_approval',
     ) =>
-      rt.ledger.append({
+      sqliteOf(rt).append({
         type: 'decision.recorded',
         agentId: 'builder-bot',
         actor: 'github',

@@ -2,7 +2,9 @@
  * GitHub's rate limit, read from every response: shown in /metrics and /readyz, and when it runs low
  * the gates (check runs) keep the budget while the sweep and finding issues wait for the reset.
  */
+
 import { describe, expect, it } from 'vitest';
+import { sqliteOf } from '../../src/app/open-runtime.js';
 import { findingIssueMessage } from '../../src/github/finding-issue.js';
 import { RateLimits } from '../../src/github/rate-limits.js';
 import { agentPullRequest, file, githubApi, postWebhook, useGithubService } from '../helpers/github.js';
@@ -108,9 +110,9 @@ describe('the service reads the limit from every GitHub answer', () => {
     expect(gh.take()).toEqual(['GET /app/installations?per_page=100']);
 
     // A finding's issue waits for the reset: no call now, still pending.
-    const outbox = ctx.service.runtime.ledger.outbox;
+    const outbox = sqliteOf(ctx.service.runtime).outbox;
     const finding = { action: 'open' as const, repository: 'acme/findings', labels: ['bug'], key: 'k' };
-    outbox.enqueue(ctx.service.runtime.ledger.head().seq, findingIssueMessage(finding, new Date()));
+    outbox.enqueue(sqliteOf(ctx.service.runtime).head().seq, findingIssueMessage(finding, new Date()));
     await ctx.service.github!.settle();
     expect(gh.take()).toEqual([]);
     expect(outbox.pendingCount('github')).toBe(1);

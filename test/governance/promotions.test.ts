@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { sqliteOf } from '../../src/app/open-runtime.js';
 import { type RunningService, startService } from '../../src/app/service.js';
 import { AgentClient } from '../../src/client/index.js';
 import { readEnv } from '../../src/config/read-env.js';
@@ -53,7 +54,9 @@ async function start(ledgerPath = join(tempDir(), 'dbOf(ledger)'), redisUrl?: st
 
 const count = (s: RunningService, type: string) =>
   (
-    dbOf(s.runtime.ledger).prepare('SELECT COUNT(*) AS n FROM ledger_entries WHERE type = ?').get(type) as {
+    dbOf(sqliteOf(s.runtime))
+      .prepare('SELECT COUNT(*) AS n FROM ledger_entries WHERE type = ?')
+      .get(type) as {
       n: number;
     }
   ).n;
@@ -122,7 +125,7 @@ describe('error budgets', () => {
     await g.registerAgent({ id: 'flaky', tier: 'T2' }, 'admin');
     for (const n of [1, 2, 3])
       await g.recordViolation('flaky', { type: 'ci_failure', details: `red ${n}` }, `ci:${n}`, 'github');
-    const violations = dbOf(s.runtime.ledger)
+    const violations = dbOf(sqliteOf(s.runtime))
       .prepare('SELECT type, budget_charge FROM violations ORDER BY seq')
       .all();
     expect(violations).toEqual([

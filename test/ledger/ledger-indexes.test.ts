@@ -2,8 +2,10 @@
  * Queries on the chain by entry type and agent walk an index, not the whole ledger (issue 12,
  * item 5): at a million entries a scan holds the event loop for a second on every call.
  */
+
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Runtime } from '../../src/app/open-runtime.js';
+import { sqliteOf } from '../../src/app/open-runtime.js';
 import { dbOf } from '../../src/ledger/ledger.js';
 import { testRuntime } from '../helpers/runtime.js';
 
@@ -102,7 +104,7 @@ const HOT_QUERIES: Record<string, [string, unknown[]]> = {
 describe('ledger queries by type and agent', () => {
   it.each(Object.entries(HOT_QUERIES))('%s walks an index', async (_name, [sql, params]) => {
     runtime ??= await testRuntime();
-    const plan = dbOf(runtime.ledger)
+    const plan = dbOf(sqliteOf(runtime))
       .prepare(`EXPLAIN QUERY PLAN ${sql}`)
       .all(...params)
       .map((row) => (row as { detail: string }).detail);
@@ -135,7 +137,7 @@ const AT_HEAD_QUERIES: Record<string, [string, unknown[]]> = {
 describe('decisions by head commit', () => {
   it.each(Object.entries(AT_HEAD_QUERIES))('%s walks the head index', async (_name, [sql, params]) => {
     runtime ??= await testRuntime();
-    const plan = dbOf(runtime.ledger)
+    const plan = dbOf(sqliteOf(runtime))
       .prepare(`EXPLAIN QUERY PLAN ${sql}`)
       .all(...params)
       .map((row) => (row as { detail: string }).detail);
@@ -156,7 +158,7 @@ describe('pending deliveries', () => {
     ["SELECT COUNT(*) AS n FROM inbox WHERE source IN ('github', 'slack') AND status = 'pending'", []],
   ] as const)('%s walks inbox_due', async (sql, params) => {
     runtime ??= await testRuntime();
-    const db = dbOf(runtime.ledger);
+    const db = dbOf(sqliteOf(runtime));
     const indexes = db
       .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'inbox'")
       .all();

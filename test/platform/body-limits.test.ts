@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it, vi } from 'vitest';
+import { sqliteOf } from '../../src/app/open-runtime.js';
 import { type RunningService, startService } from '../../src/app/service.js';
 import { readEnv } from '../../src/config/read-env.js';
 import { createLogger } from '../../src/platform/logger.js';
@@ -115,29 +116,29 @@ const slack = {
 };
 
 it('a webhook declaring more than GitHub’s 25 MB is refused with 413 before its body is read; nothing is recorded', async () => {
-  const before = service.runtime.ledger.head().seq;
+  const before = sqliteOf(service.runtime).head().seq;
   const r = await rawPost('/api/github/webhooks', github, { declared: 26 * MB });
   expect(r.response).toMatch(/^HTTP\/1\.1 413 /);
   expect(r.response).toContain('"error":"too_large"');
-  expect(service.runtime.ledger.head().seq).toBe(before);
+  expect(sqliteOf(service.runtime).head().seq).toBe(before);
 });
 
 it('a Slack request declaring more than 1 MB is refused with 413 before its body is read; nothing is recorded', async () => {
-  const before = service.runtime.ledger.head().seq;
+  const before = sqliteOf(service.runtime).head().seq;
   const r = await rawPost('/slack/events', slack, { declared: 2 * MB });
   expect(r.response).toMatch(/^HTTP\/1\.1 413 /);
-  expect(service.runtime.ledger.head().seq).toBe(before);
+  expect(sqliteOf(service.runtime).head().seq).toBe(before);
 });
 
 it('a chunked body past the cap is cut off with 413 while it streams; nothing is recorded', async () => {
-  const before = service.runtime.ledger.head().seq;
+  const before = sqliteOf(service.runtime).head().seq;
   const toSlack = await rawPost('/slack/events', slack, { chunked: true, max: 64 * MB });
   expect(toSlack.response).toMatch(/^HTTP\/1\.1 413 /);
   expect(toSlack.sent).toBeLessThan(8 * MB);
   const toGithub = await rawPost('/api/github/webhooks', github, { chunked: true, max: 256 * MB });
   expect(toGithub.response).toMatch(/^HTTP\/1\.1 413 /);
   expect(toGithub.sent).toBeLessThan(64 * MB);
-  expect(service.runtime.ledger.head().seq).toBe(before);
+  expect(sqliteOf(service.runtime).head().seq).toBe(before);
 });
 
 it('unsigned bodies in memory are bounded by the bytes received; a new request makes a held one give way', async () => {

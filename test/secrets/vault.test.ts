@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { sqliteOf } from '../../src/app/open-runtime.js';
 import { type RunningService, startService } from '../../src/app/service.js';
 import { AgentClient } from '../../src/client/index.js';
 import { readEnv } from '../../src/config/read-env.js';
@@ -71,7 +72,7 @@ function tokenIssuance(loginDelayMs = 0) {
 
 const entries = (type: string) =>
   (
-    dbOf(service!.runtime.ledger)
+    dbOf(sqliteOf(service!.runtime))
       .prepare('SELECT payload FROM ledger_entries WHERE type = ? ORDER BY seq')
       .all(type) as { payload: string }[]
   ).map((r) => JSON.parse(r.payload));
@@ -272,7 +273,7 @@ describe('Vault', () => {
     const res = await asked;
     expect(res.status).toBe(403);
     expect(await res.text()).not.toContain('hvs.agent');
-    const [issued] = dbOf(service!.runtime.ledger)
+    const [issued] = dbOf(sqliteOf(service!.runtime))
       .prepare("SELECT seq FROM ledger_entries WHERE type = 'vault.token_issued'")
       .all() as { seq: number }[];
     const queued = await service!.runtime.store.outbox.forEntry(issued!.seq);

@@ -1,5 +1,7 @@
 /** The `/agent` slash command: answers, refusals, and who may run which command. */
+
 import { describe, expect, it } from 'vitest';
+import { sqliteOf } from '../../src/app/open-runtime.js';
 import { dbOf } from '../../src/ledger/ledger.js';
 import { commandBody, postSlack } from '../helpers/slack.js';
 import { slackApi } from '../helpers/slack-service.js';
@@ -26,7 +28,7 @@ describe('/agent', () => {
     const bad = (await (await postSlack(service.port, commandBody('status', 'UALICE'))).json()) as any;
     expect(bad.text).toBe('Usage: `/agent status <agent>`');
     expect(await service.runtime.state.getAgent('builder-bot')).toMatchObject({ status: 'active' });
-    const refusals = dbOf(service.runtime.ledger)
+    const refusals = dbOf(sqliteOf(service.runtime))
       .prepare("SELECT actor FROM ledger_entries WHERE type = 'api.refused'")
       .all();
     expect(refusals).toEqual([{ actor: 'UALICE' }]);
@@ -146,7 +148,7 @@ describe('who may run which command', () => {
     expect(await run('list', 'UALICE')).toMatch(/^`builder-bot` T2 builder, active/);
     expect(await run('pause builder-bot', 'UADMIN')).toBe('`builder-bot` paused.');
     expect(await run('revoke builder-bot leaked a key', 'UALICE')).toMatch(/^Revoked `builder-bot`/);
-    const refused = dbOf(s.service.runtime.ledger)
+    const refused = dbOf(sqliteOf(s.service.runtime))
       .prepare(
         "SELECT actor, json_extract(payload, '$.path') AS what FROM ledger_entries WHERE type = 'api.refused'",
       )

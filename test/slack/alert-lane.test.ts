@@ -2,8 +2,10 @@
  * Alerts cannot be drowned or multiplied (issue 12, item 6): revocation and serious violation
  * alerts go out before any other queued Slack message, and one cause is one alert.
  */
+
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { sqliteOf } from '../../src/app/open-runtime.js';
 import type { RunningService } from '../../src/app/service.js';
 import { AgentClient } from '../../src/client/index.js';
 import { dbOf } from '../../src/ledger/ledger.js';
@@ -43,7 +45,7 @@ const posted = (calls: { method: string; body: any }[]) =>
 /** Queues what the new entries call for, then runs the deliverer until nothing is due. */
 async function deliverAll(): Promise<void> {
   await service.followLedger();
-  const outbox = service.runtime.ledger.outbox;
+  const outbox = sqliteOf(service.runtime).outbox;
   for (let i = 0; i < 1000 && outbox.dueFor('slack', 1).length > 0; i++) await service.slack!.deliver();
 }
 
@@ -56,13 +58,13 @@ describe('the alert lane', () => {
       await Promise.all(Array.from({ length: 10 }, () => client.event('execution_started', { i })));
     // Entries the agent API appended reach the subscribers when the service follows the ledger.
     await service.followLedger();
-    await expect.poll(() => service.runtime.ledger.outbox.pendingCount('slack')).toBe(300);
+    await expect.poll(() => sqliteOf(service.runtime).outbox.pendingCount('slack')).toBe(300);
     await service.revocations.revoke('spammer', 'flooding the channel', 'admin');
     await service.followLedger();
     await service.slack!.deliver();
     expect(posted(calls)).toContain(':rotating_light: `spammer` was revoked by admin: flooding the channel');
     // The rest still goes out, in order, behind it.
-    expect(service.runtime.ledger.outbox.pendingCount('slack')).toBeGreaterThan(250);
+    expect(sqliteOf(service.runtime).outbox.pendingCount('slack')).toBeGreaterThan(250);
   });
 });
 
@@ -91,7 +93,7 @@ describe('one alert per cause', () => {
     github('gates:\n  default: { approvals: 1 }\n');
     expect(await service.github!.reconcile()).toBe(30);
     await service.github!.drain();
-    const db = dbOf(service.runtime.ledger);
+    const db = dbOf(sqliteOf(service.runtime));
     // Every PR is still denied and its decision recorded; the finding is recorded once.
     expect(
       db.prepare("SELECT COUNT(*) AS n FROM decisions WHERE outcome = 'deny'").get() as { n: number },
@@ -123,6 +125,6 @@ describe('one alert per cause', () => {
       ':warning: `builder-bot`: lock_violation (high) — wrote under a lock it does not hold; consequence: suspend' +
         ' — ×5 (lock:acme/web@1, lock:acme/web@2, lock:acme/web@3, lock:acme/web@4, lock:acme/web@5)',
     ]);
-    expect(service.runtime.ledger.outbox.pendingCount('slack')).toBe(0);
+    expect(sqliteOf(service.runtime).outbox.pendingCount('slack')).toBe(0);
   });
 });

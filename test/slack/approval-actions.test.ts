@@ -1,5 +1,7 @@
 /** Approve, Reject with its reason, and who is counted: the approval buttons on a request's card. */
+
 import { describe, expect, it } from 'vitest';
+import { sqliteOf } from '../../src/app/open-runtime.js';
 import { dbOf } from '../../src/ledger/ledger.js';
 import { buttonBody, postSlack, viewSubmissionBody } from '../helpers/slack.js';
 import { KEY, openApprovalRequest, SHA, slackSuite } from '../helpers/slack-suite.js';
@@ -7,7 +9,7 @@ import { KEY, openApprovalRequest, SHA, slackSuite } from '../helpers/slack-suit
 const s = slackSuite();
 
 const clicks = () =>
-  dbOf(s.service.runtime.ledger)
+  dbOf(sqliteOf(s.service.runtime))
     .prepare(
       "SELECT json_extract(payload, '$.slackUser') AS u, json_extract(payload, '$.githubLogin') AS l, json_extract(payload, '$.accepted') AS ok, json_extract(payload, '$.reason') AS r FROM ledger_entries WHERE type = 'approval.click'",
     )
@@ -54,7 +56,7 @@ describe('two approvers at once', () => {
     await service.slack!.receiver.idle();
     await service.github!.drain();
     await service.slack!.pump.runNow();
-    const db = dbOf(service.runtime.ledger);
+    const db = dbOf(sqliteOf(service.runtime));
     expect(
       db.prepare("SELECT COUNT(*) AS n FROM ledger_entries WHERE type = 'approval.resolved'").get(),
     ).toEqual({ n: 1 });
@@ -123,7 +125,7 @@ describe('forged button values', () => {
           'this approval request is not known (it may be for an older commit)',
         ]),
       );
-      const db = dbOf(service.runtime.ledger);
+      const db = dbOf(sqliteOf(service.runtime));
       expect(db.prepare('SELECT COUNT(*) AS n FROM approvals').get()).toEqual({ n: 0 });
       expect(db.prepare('SELECT state FROM slack_approvals WHERE approval_key = ?').all(KEY)).toEqual([
         { state: 'pending' },
@@ -141,7 +143,7 @@ describe('a request resolved in the ledger', () => {
     await postSlack(service.port, buttonBody('approval_approve', KEY, 'UALICE'));
     await postSlack(service.port, buttonBody('approval_approve', KEY, 'UBOB'));
     await service.slack!.receiver.idle();
-    const db = dbOf(service.runtime.ledger);
+    const db = dbOf(sqliteOf(service.runtime));
     // The moment between a deciding vote's commit and its state row following it.
     db.prepare("UPDATE slack_approvals SET state = 'pending'").run();
     await postSlack(service.port, buttonBody('approval_approve', KEY, 'UCAROL'));

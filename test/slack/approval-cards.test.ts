@@ -1,6 +1,8 @@
 /** The cards people read in Slack: the approval request, its updates, expiry, and approver digests. */
+
 import nock from 'nock';
 import { describe, expect, it } from 'vitest';
+import { sqliteOf } from '../../src/app/open-runtime.js';
 import { dbOf } from '../../src/ledger/ledger.js';
 import { postWebhook } from '../helpers/github.js';
 import { buttonBody, postSlack } from '../helpers/slack.js';
@@ -61,7 +63,7 @@ describe('the approval card', () => {
     }
     await s.service.slack!.pump.runNow();
     expect(sent).toHaveLength(1);
-    const row = dbOf(s.service.runtime.ledger)
+    const row = dbOf(sqliteOf(s.service.runtime))
       .prepare("SELECT status, attempts FROM outbox WHERE target = 'slack'")
       .get();
     expect(row).toEqual({ status: 'delivered', attempts: 3 });
@@ -100,7 +102,7 @@ describe('expiry', () => {
     expect(late.status).toBe(200);
     await s.service.slack!.receiver.idle();
     expect(
-      dbOf(s.service.runtime.ledger)
+      dbOf(sqliteOf(s.service.runtime))
         .prepare(
           "SELECT json_extract(payload, '$.reason') AS r FROM ledger_entries WHERE type = 'approval.click' ORDER BY seq DESC LIMIT 1",
         )
@@ -177,6 +179,6 @@ describe('approver digests', () => {
     // Sent once: another pass sends nothing more.
     await s.service.slack!.pump.runNow();
     expect(dms()).toHaveLength(3);
-    expect(s.service.runtime.ledger.outbox.pendingCount('slack')).toBe(0);
+    expect(sqliteOf(s.service.runtime).outbox.pendingCount('slack')).toBe(0);
   });
 });

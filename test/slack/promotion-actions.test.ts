@@ -1,6 +1,8 @@
 /** Promotion requests in Slack: the vote buttons, suggested promotions, and a council read from a user group. */
+
 import nock from 'nock';
 import { describe, expect, it } from 'vitest';
+import { sqliteOf } from '../../src/app/open-runtime.js';
 import { dbOf } from '../../src/ledger/ledger.js';
 import { buttonBody, commandBody, postSlack } from '../helpers/slack.js';
 import { slackApi } from '../helpers/slack-service.js';
@@ -71,7 +73,7 @@ describe('suggestions in Slack', () => {
     await s.service.slack!.receiver.idle();
     await s.service.slack!.pump.runNow();
 
-    const db = dbOf(s.service.runtime.ledger);
+    const db = dbOf(sqliteOf(s.service.runtime));
     const requests = db
       .prepare("SELECT actor, payload FROM ledger_entries WHERE type = 'promotion.requested'")
       .all() as any[];
@@ -117,7 +119,7 @@ describe('a council from a Slack user group', () => {
     const slack = slackApi();
     await s.service.maintenance();
     await s.service.maintenance(); // read again only after 5 minutes; nothing changed anyway
-    const db = dbOf(s.service.runtime.ledger);
+    const db = dbOf(sqliteOf(s.service.runtime));
     expect(
       db
         .prepare("SELECT payload FROM ledger_entries WHERE type = 'council.membership'")

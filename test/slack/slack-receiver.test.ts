@@ -1,5 +1,7 @@
 /** Slack's requests reach a listener only signed and well formed. */
+
 import { describe, expect, it } from 'vitest';
+import { sqliteOf } from '../../src/app/open-runtime.js';
 import { dbOf } from '../../src/ledger/ledger.js';
 import { commandBody, postSlack, slackHeaders } from '../helpers/slack.js';
 import { slackSuite } from '../helpers/slack-suite.js';
@@ -24,7 +26,7 @@ describe('signed requests only', () => {
     const res = await postSlack(s.service.port, body, headers(body));
     expect(res.status).toBe(status);
     const types = (
-      dbOf(s.service.runtime.ledger)
+      dbOf(sqliteOf(s.service.runtime))
         .prepare("SELECT type FROM ledger_entries WHERE actor = 'slack'")
         .all() as {
         type: string;
@@ -39,7 +41,7 @@ describe('signed requests only', () => {
       const res = await postSlack(s.service.port, body, slackHeaders(body, undefined, `forged-${i}`));
       expect(res.status).toBe(401);
     }
-    const rows = dbOf(s.service.runtime.ledger)
+    const rows = dbOf(sqliteOf(s.service.runtime))
       .prepare("SELECT payload FROM ledger_entries WHERE type = 'api.refused' AND actor = 'slack'")
       .pluck()
       .all() as string[];

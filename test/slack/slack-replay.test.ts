@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
+import { sqliteOf } from '../../src/app/open-runtime.js';
 import { type RunningService, startService } from '../../src/app/service.js';
 import { readEnv } from '../../src/config/read-env.js';
 import { createLogger } from '../../src/platform/logger.js';
@@ -49,7 +50,7 @@ it('a signed Slack request replayed after a restart, within its 5 minutes, is re
 
   await service.stop();
   service = await start(dir);
-  const head = service.runtime.ledger.head().seq;
+  const head = sqliteOf(service.runtime).head().seq;
   // The very same bytes and headers, as an eavesdropper or a proxy log would have them.
   const replay = await postSlack(service.port, body, headers);
   expect(replay.status).toBe(401);
@@ -58,7 +59,7 @@ it('a signed Slack request replayed after a restart, within its 5 minutes, is re
   const retry = await postSlack(service.port, body, { ...headers, 'x-slack-retry-num': '1' });
   expect(retry.status).toBe(200);
   expect(await service.runtime.state.getAgent('builder-bot')).toMatchObject({ tier: 'T1' });
-  expect(service.runtime.ledger.head().seq).toBe(head);
+  expect(sqliteOf(service.runtime).head().seq).toBe(head);
 
   // A new request (new timestamp and signature) is served as ever.
   const again = commandBody('status builder-bot', 'UADMIN');

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import nock from 'nock';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { sqliteOf } from '../../src/app/open-runtime.js';
 import { type RunningService, startService } from '../../src/app/service.js';
 import { readEnv } from '../../src/config/read-env.js';
 import { dbOf } from '../../src/ledger/ledger.js';
@@ -89,7 +90,7 @@ it('answers /agent over Socket Mode in the acknowledgement, and runs an admin co
   expect((await send('env-2', 'slash_commands', pause))[0].payload.text).toBe('`builder-bot` paused.');
   // Slack sends the same request again on a new envelope when it missed the acknowledgement.
   expect(await send('env-3', 'slash_commands', pause)).toEqual([{ envelope_id: 'env-3', payload: {} }]);
-  const changes = dbOf(service.runtime.ledger)
+  const changes = dbOf(sqliteOf(service.runtime))
     .prepare("SELECT actor FROM ledger_entries WHERE type = 'agent.status_changed'")
     .all();
   expect(changes).toEqual([{ actor: 'slack:UADMIN' }]);
@@ -105,7 +106,7 @@ it('acknowledges a malformed envelope, records the refusal, and refuses HTTP req
   });
   expect(http.status).toBe(404);
   expect(await http.json()).toMatchObject({ error: 'socket_mode' });
-  const refusals = dbOf(service.runtime.ledger)
+  const refusals = dbOf(sqliteOf(service.runtime))
     .prepare(
       "SELECT json_extract(payload, '$.method') AS method FROM ledger_entries WHERE type = 'api.refused'",
     )

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Runtime } from '../../src/app/open-runtime.js';
+import { sqliteOf } from '../../src/app/open-runtime.js';
 import { agov } from '../helpers/agov.js';
 import { PrivateRedis } from '../helpers/redis-server.js';
 import { testRuntime } from '../helpers/runtime.js';
@@ -139,7 +140,7 @@ describe('locks after a restart', () => {
         payload: { op, lockKey: 'agent:alpha', token: 7, detail },
       });
       await rt.governance.registerAgent({ id: 'alpha', tier: 'T1' }, 'test');
-      rt.ledger.appendAll([
+      sqliteOf(rt).appendAll([
         { ...lock('acquired', 'for 0 s'), agentId: 'alpha' },
         { ...lock('extended', 'for 600 s'), agentId: 'alpha' },
       ] as never);

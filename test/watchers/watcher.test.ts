@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import nock from 'nock';
 import { expect, it } from 'vitest';
-import { openRuntime } from '../../src/app/open-runtime.js';
+import { openRuntime, sqliteOf } from '../../src/app/open-runtime.js';
 import { readEnv } from '../../src/config/read-env.js';
 import { dbOf } from '../../src/ledger/ledger.js';
 import { ManualClock } from '../../src/platform/clock.js';
@@ -31,13 +31,15 @@ it('raises a finding once while it holds, sends it to Slack, and resolves it whe
   const watcher = new Watcher(g);
   expect((await watcher.run()).map((f) => f.key)).toEqual(['repeated_ci_failure:flaky-bot:acme/web#4']);
   expect(await watcher.run()).toEqual([]);
-  expect(rt.ledger.outbox.dueFor('slack').map((m) => m.payload)).toEqual([
-    { channel: 'C0FINDINGS', text: ':mag: flaky-bot failed CI 3 times on acme/web#4 in 24 h' },
-  ]);
+  expect(
+    sqliteOf(rt)
+      .outbox.dueFor('slack')
+      .map((m) => m.payload),
+  ).toEqual([{ channel: 'C0FINDINGS', text: ':mag: flaky-bot failed CI 3 times on acme/web#4 in 24 h' }]);
   clock.advance(25 * 3600_000);
   expect(await watcher.run()).toEqual([]);
   expect(await watcher.openFindings()).toEqual([]);
-  const entries = dbOf(rt.ledger)
+  const entries = dbOf(sqliteOf(rt))
     .prepare("SELECT type FROM ledger_entries WHERE type LIKE 'finding.%' ORDER BY seq")
     .all();
   expect(entries).toEqual([{ type: 'finding.raised' }, { type: 'finding.resolved' }]);
@@ -63,7 +65,7 @@ it('two runs at once raise a finding once, and only one of them reports it', asy
     // Two replicas' watchers: both read the finding as not open yet, and both go to raise it.
     const [a, b] = await Promise.all([new Watcher(g).run(), new Watcher(g).run()]);
     expect([...a, ...b].map((f) => f.key)).toEqual(['repeated_ci_failure:flaky-bot:acme/web#4']);
-    const raised = dbOf(rt.ledger)
+    const raised = dbOf(sqliteOf(rt))
       .prepare("SELECT COUNT(*) AS n FROM ledger_entries WHERE type = 'finding.raised'")
       .get() as { n: number };
     expect(raised.n).toBe(1);
@@ -110,7 +112,7 @@ it('opens a finding as a GitHub issue in the configured repository once, and clo
       );
     await service.maintenance();
     await service.maintenance(); // still open: not raised, not filed again
-    for (let i = 0; i < 50 && service.runtime.ledger.outbox.pendingCount() > 0; i++) {
+    for (let i = 0; i < 50 && sqliteOf(service.runtime).outbox.pendingCount() > 0; i++) {
       await service.github!.settle();
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -136,7 +138,7 @@ it('opens a finding as a GitHub issue in the configured repository once, and clo
         return { number: 12 };
       });
     await service.maintenance(new Date(Date.now() + 25 * 3600_000));
-    for (let i = 0; i < 50 && service.runtime.ledger.outbox.pendingCount() > 0; i++) {
+    for (let i = 0; i < 50 && sqliteOf(service.runtime).outbox.pendingCount() > 0; i++) {
       await service.github!.settle();
       await new Promise((r) => setTimeout(r, 50));
     }

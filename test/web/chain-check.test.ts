@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { sqliteOf } from '../../src/app/open-runtime.js';
 import { ChainChecker } from '../../src/web/chain-check.js';
 import { sqlite } from '../helpers/agov.js';
 import { testRuntime } from '../helpers/runtime.js';
@@ -8,7 +9,7 @@ describe('the chain check behind the pages', () => {
     const rt = await testRuntime();
     try {
       const append = (n: number) =>
-        rt.ledger.appendAll(
+        sqliteOf(rt).appendAll(
           Array.from({ length: n }, (_, i) => ({
             type: 'integration.event' as const,
             agentId: null,
@@ -43,7 +44,7 @@ describe('the chain check behind the pages', () => {
     const rt = await testRuntime();
     try {
       for (let i = 0; i < 3; i++)
-        rt.ledger.appendAll(
+        sqliteOf(rt).appendAll(
           Array.from({ length: 900 }, (_, j) => ({
             type: 'integration.event' as const,
             agentId: null,
@@ -51,7 +52,7 @@ describe('the chain check behind the pages', () => {
             payload: { event: 'heartbeat' as const, data: { i, j } },
           })),
         );
-      const head = rt.ledger.head().seq;
+      const head = sqliteOf(rt).head().seq;
       expect(head).toBe(2700);
       const edit = sqlite(
         rt.env.LEDGER_PATH,

@@ -3,8 +3,10 @@
  * the one tally over the receipts in the ledger; the ledger entries behind the page are listed and
  * the chain is verified up to them; nothing an agent wrote becomes markup.
  */
+
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { sqliteOf } from '../../src/app/open-runtime.js';
 import type { RunningService } from '../../src/app/service.js';
 import { dbOf } from '../../src/ledger/ledger.js';
 import { sqlite } from '../helpers/agov.js';
@@ -84,7 +86,7 @@ describe('a PR waiting for two gates', () => {
     expect(seen).toMatch(
       /The chain verifies from entry 1 up to entry \d+ \(verified whole at most a minute ago/,
     );
-    const decisionSeqs = dbOf(s.runtime.ledger)
+    const decisionSeqs = dbOf(sqliteOf(s.runtime))
       .prepare(
         "SELECT seq, hash FROM ledger_entries WHERE type IN ('decision.recorded', 'approval.recorded')",
       )

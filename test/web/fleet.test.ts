@@ -2,8 +2,10 @@
  * The fleet: only for the people the configuration names; agents with their record and a filter,
  * PRs waiting for people oldest first with who each waits for, one agent's chart and timeline.
  */
+
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { sqliteOf } from '../../src/app/open-runtime.js';
 import type { RunningService } from '../../src/app/service.js';
 import { cookieHeader, REPO, recordWaitingDecision, signIn, startWebService } from './web-helpers.js';
 
@@ -65,7 +67,7 @@ describe('the fleet page', () => {
     expect(seen.indexOf('octo/widgets#7 First')).toBeLessThan(seen.indexOf('octo/widgets#8 Second'));
     expect(seen).toContain('security waiting : 1 more from alice, bob');
     expect(seen).toContain('platform waiting : 1 more from carol');
-    expect(seen).toContain(`entry ${s.runtime.ledger.head().seq}, ${s.runtime.ledger.head().hash}`);
+    expect(seen).toContain(`entry ${sqliteOf(s.runtime).head().seq}, ${sqliteOf(s.runtime).head().hash}`);
     expect(seen).toContain(`${checkpoint.checkpointId} at entry ${checkpoint.headSeq}`);
     expect(seen).toMatch(/the chain verifies up to entry \d+/);
 
@@ -77,7 +79,7 @@ describe('the fleet page', () => {
     const first = await startWebService();
     await recordWaitingDecision(first);
     const ledgerPath = first.runtime.env.LEDGER_PATH;
-    const entries = first.runtime.ledger.head().seq;
+    const entries = sqliteOf(first.runtime).head().seq;
     await first.stop();
     service = await startWebService({ LEDGER_PATH: ledgerPath });
     const seen = visible((await (await as(service, 'alice'))('/fleet')).text);

@@ -3,8 +3,10 @@
  * behind it, and back to the PR on GitHub. Every link on the pages is followed through the running
  * service: it answers 200, and a link to an entry lands on an element with that id.
  */
+
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { sqliteOf } from '../../src/app/open-runtime.js';
 import type { RunningService } from '../../src/app/service.js';
 import { dbOf } from '../../src/ledger/ledger.js';
 import {
@@ -38,7 +40,7 @@ describe('links between PR, agent, decision and ledger entry', () => {
     await recordWaitingDecision(s);
     await recordApproval(s, 'alice', 'security');
     const decisionSeq = (
-      dbOf(s.runtime.ledger)
+      dbOf(sqliteOf(s.runtime))
         .prepare("SELECT seq FROM ledger_entries WHERE type = 'decision.recorded' ORDER BY seq DESC LIMIT 1")
         .get() as { seq: number }
     ).seq;

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { sqliteOf } from '../../app/open-runtime.js';
 import { copyChainToPostgres } from '../../ledger/ledger-copy.js';
 import { parsePostgresUrl } from '../../ledger/postgres/pg-connect.js';
 import { openPostgresLedger, type PostgresLedger } from '../../ledger/postgres/postgres-ledger.js';
@@ -24,7 +25,7 @@ export function registerLedgerCopy(ledger: Command): void {
         const target = await openPostgresLedger(opts.to);
         try {
           await refuseNonEmpty(target);
-          const source = verifyLedger(rt.ledger, [], { hostPublicKey: rt.signingKey.publicKey });
+          const source = verifyLedger(sqliteOf(rt), [], { hostPublicKey: rt.signingKey.publicKey });
           if (!source.ok) {
             throw new UserError(
               'ledger_copy_source_unverified',
@@ -32,7 +33,7 @@ export function registerLedgerCopy(ledger: Command): void {
             );
           }
           console.log(`source ${rt.env.LEDGER_PATH}: ${entries(source.checked)} verified`);
-          const { head, copied, checkpoints } = await copyChainToPostgres(rt.ledger, target, source.head, {
+          const { head, copied, checkpoints } = await copyChainToPostgres(sqliteOf(rt), target, source.head, {
             hostPublicKey: rt.signingKey.publicKey,
           });
           console.log(

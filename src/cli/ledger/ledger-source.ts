@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import type { Runtime } from '../../app/open-runtime.js';
+import { type Runtime, sqliteOf } from '../../app/open-runtime.js';
 import type { LedgerEntry } from '../../core/ledger-entries.js';
 import type { Checkpoint } from '../../ledger/checkpoints.js';
 import { iterateEntries } from '../../ledger/iterate-entries.js';
@@ -89,17 +89,18 @@ export async function withLedgerCommandSource<T>(
 }
 
 function sqliteReader(rt: Runtime): LedgerCommandSource {
+  const ledger = sqliteOf(rt);
   return {
-    head: async () => rt.ledger.head(),
+    head: async () => ledger.head(),
     async *entries(afterSeq) {
-      yield* iterateEntries(rt.ledger, afterSeq);
+      yield* iterateEntries(ledger, afterSeq);
     },
-    entriesAfter: async (afterSeq, limit) => rt.ledger.entriesAfter(afterSeq, limit),
+    entriesAfter: async (afterSeq, limit) => ledger.entriesAfter(afterSeq, limit),
     pinnedKey: async () => rt.checkpoints.pinnedKey(),
     checkpoint: async (id) => (id ? rt.checkpoints.get(id) : rt.checkpoints.latest()),
-    stats: async () => ({ ...ledgerStats(rt.ledger), outboxPending: rt.ledger.outbox.pendingCount() }),
+    stats: async () => ({ ...ledgerStats(ledger), outboxPending: ledger.outbox.pendingCount() }),
     verify: async (heads, publicKey) =>
-      verifyLedger(rt.ledger, heads, { publicKey, hostPublicKey: rt.signingKey.publicKey }),
+      verifyLedger(ledger, heads, { publicKey, hostPublicKey: rt.signingKey.publicKey }),
   };
 }
 

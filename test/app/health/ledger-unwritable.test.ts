@@ -1,6 +1,7 @@
 import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { sqliteOf } from '../../../src/app/open-runtime.js';
 import { type RunningService, startService } from '../../../src/app/service.js';
 import { AgentApiError, AgentClient } from '../../../src/client/index.js';
 import { readEnv } from '../../../src/config/read-env.js';
@@ -73,7 +74,7 @@ async function refusal(call: Promise<unknown>): Promise<{ status: number; code: 
 }
 
 function entries(type: string, agentId: string): { ts: string; payload: any }[] {
-  return dbOf(service!.runtime.ledger)
+  return dbOf(sqliteOf(service!.runtime))
     .prepare('SELECT ts, payload FROM ledger_entries WHERE type = ? AND agent_id = ? ORDER BY seq')
     .all(type, agentId)
     .map((r: any) => ({ ts: r.ts, payload: JSON.parse(r.payload) }));

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Runtime } from '../../../src/app/open-runtime.js';
+import { sqliteOf } from '../../../src/app/open-runtime.js';
 import { dbOf } from '../../../src/ledger/ledger.js';
 import { approvalQueries } from '../../../src/ledger/queries/approvals.js';
 import { testRuntime } from '../../helpers/runtime.js';
@@ -34,7 +35,7 @@ function posted(key: string, context: Context, channel: string, ts: string, crea
 describe('the Slack approval queries', () => {
   it('a request posted again keeps its context and state; only where its message is changes', async () => {
     rt = await testRuntime();
-    const q = approvalQueries<Context>(rt.ledger);
+    const q = approvalQueries<Context>(sqliteOf(rt));
     const key = 'acme/web#7@abc';
     const context: Context = {
       approvalKey: key,
@@ -54,7 +55,7 @@ describe('the Slack approval queries', () => {
 
   it('lists only waiting requests, oldest first, each once', async () => {
     rt = await testRuntime();
-    const q = approvalQueries<Context>(rt.ledger);
+    const q = approvalQueries<Context>(sqliteOf(rt));
     const ctx = (key: string): Context => ({ approvalKey: key, title: key, gates: [] });
     q.remember(posted('acme/web#7@b', ctx('acme/web#7@b'), 'C', '2', '2026-01-02T00:00:00.000Z'));
     q.remember(posted('acme/web#7@a', ctx('acme/web#7@a'), 'C', '1', '2026-01-01T00:00:00.000Z'));
@@ -73,7 +74,7 @@ describe('the Slack approval queries', () => {
 
   it('a message remembered again under its key points to the new one', async () => {
     rt = await testRuntime();
-    const q = approvalQueries(rt.ledger);
+    const q = approvalQueries(sqliteOf(rt));
     expect(q.slackMessage('promotion:1')).toBeNull();
     q.rememberSlackMessage('promotion:1', { channel: 'C1', ts: '1.0' });
     q.rememberSlackMessage('promotion:1', { channel: 'C2', ts: '2.0' });
@@ -82,12 +83,12 @@ describe('the Slack approval queries', () => {
 
   it('a state the service never writes is an error naming it, not a request read as waiting', async () => {
     rt = await testRuntime();
-    const q = approvalQueries<Context>(rt.ledger);
+    const q = approvalQueries<Context>(sqliteOf(rt));
     const key = 'acme/web#7@abc';
     q.remember(
       posted(key, { approvalKey: key, title: 't', gates: [] }, 'C', '1', '2026-01-01T00:00:00.000Z'),
     );
-    dbOf(rt.ledger).prepare("UPDATE slack_approvals SET state = 'bogus' WHERE approval_key = ?").run(key);
+    dbOf(sqliteOf(rt)).prepare("UPDATE slack_approvals SET state = 'bogus' WHERE approval_key = ?").run(key);
     expect(() => q.request(key)).toThrow('unknown state "bogus"');
     expect(() => q.state(key)).toThrow('unknown state "bogus"');
   });
