@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { UserError } from '../../platform/errors.js';
 import { GENESIS_HASH } from '../entry-hash.js';
 import type { Migration } from '../migrations.js';
+import { PG_SERVICE_MIGRATIONS } from './pg-service-migrations.js';
 
 /**
  * The PostgreSQL ledger's schema, versioned like the SQLite one and recorded in
@@ -215,85 +216,7 @@ export const PG_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX decisions_head ON decisions (repository, head_sha, seq);
     `,
   },
-  {
-    version: 5,
-    name: 'service state beside the chain: check run ids, session checkpoints, Slack requests and messages',
-    sql: `
-      -- The tables SQLite keeps beside the chain (its migrations 2-4), with the same columns, so the
-      -- queries of src/ledger/queries read and write them on either engine. GitHub's ids are bigint.
-      CREATE TABLE github_check_runs (
-        repository   text NOT NULL,
-        head_sha     text NOT NULL,
-        name         text NOT NULL,
-        check_run_id bigint NOT NULL,
-        PRIMARY KEY (repository, head_sha, name)
-      );
-
-      CREATE TABLE session_checkpoints (
-        seq        bigint PRIMARY KEY,
-        agent_id   text NOT NULL,
-        state      text NOT NULL,
-        created_at text NOT NULL
-      );
-      CREATE INDEX session_checkpoints_agent ON session_checkpoints (agent_id, seq);
-
-      CREATE TABLE slack_approvals (
-        approval_key    text PRIMARY KEY,
-        repository      text NOT NULL,
-        number          integer NOT NULL,
-        head_sha        text NOT NULL,
-        installation_id bigint,
-        agent_id        text NOT NULL,
-        context         text NOT NULL,
-        state           text NOT NULL DEFAULT 'pending',
-        channel         text,
-        ts              text,
-        created_at      text NOT NULL
-      );
-
-      CREATE TABLE slack_messages (
-        message_key text PRIMARY KEY,
-        channel     text NOT NULL,
-        ts          text NOT NULL
-      );
-    `,
-  },
-  {
-    version: 6,
-    name: 'signed requests seen: Slack request de-duplication, used sign-in states, ended sessions',
-    sql: `
-      -- SQLite's seen_requests (its migration 5). The primary key is the de-duplication: a request
-      -- seen by two replicas at once is accepted by one. expires_at is in unix seconds.
-      CREATE TABLE seen_requests (
-        key        text PRIMARY KEY,
-        expires_at bigint NOT NULL
-      );
-      CREATE INDEX seen_requests_expiry ON seen_requests (expires_at);
-    `,
-  },
-  {
-    version: 7,
-    name: 'inbox deliveries claimed with a lease',
-    sql: `
-      -- A replica processing a stored delivery holds it until lease_until; after it, another
-      -- replica takes it over (the one that held it died). Due deliveries are walked oldest first.
-      ALTER TABLE inbox ADD COLUMN claimed_by text;
-      ALTER TABLE inbox ADD COLUMN lease_until timestamptz;
-      CREATE INDEX inbox_due ON inbox (source, seq) WHERE status = 'pending';
-    `,
-  },
-  {
-    version: 8,
-    name: 'a heartbeat row, written by the readiness probe',
-    sql: `
-      -- SQLite's heartbeat (its migration 7): one row, rewritten and committed by each readiness
-      -- probe, so a database that cannot take a commit shows as not ready.
-      CREATE TABLE heartbeat (
-        id integer PRIMARY KEY CHECK (id = 1),
-        at text NOT NULL
-      );
-    `,
-  },
+  ...PG_SERVICE_MIGRATIONS,
 ];
 
 /** A number every replica uses for the migration lock, so two starting at once migrate once. */

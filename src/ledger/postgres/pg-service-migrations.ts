@@ -1,0 +1,88 @@
+import type { Migration } from '../migrations.js';
+
+/**
+ * The PostgreSQL migrations from version 5 on: the service's own state beside the chain (what the
+ * running service reads and writes besides entries). Continues `PG_MIGRATIONS`; never edit a
+ * released one: add the next.
+ */
+export const PG_SERVICE_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 5,
+    name: 'service state beside the chain: check run ids, session checkpoints, Slack requests and messages',
+    sql: `
+      -- The tables SQLite keeps beside the chain (its migrations 2-4), with the same columns, so the
+      -- queries of src/ledger/queries read and write them on either engine. GitHub's ids are bigint.
+      CREATE TABLE github_check_runs (
+        repository   text NOT NULL,
+        head_sha     text NOT NULL,
+        name         text NOT NULL,
+        check_run_id bigint NOT NULL,
+        PRIMARY KEY (repository, head_sha, name)
+      );
+
+      CREATE TABLE session_checkpoints (
+        seq        bigint PRIMARY KEY,
+        agent_id   text NOT NULL,
+        state      text NOT NULL,
+        created_at text NOT NULL
+      );
+      CREATE INDEX session_checkpoints_agent ON session_checkpoints (agent_id, seq);
+
+      CREATE TABLE slack_approvals (
+        approval_key    text PRIMARY KEY,
+        repository      text NOT NULL,
+        number          integer NOT NULL,
+        head_sha        text NOT NULL,
+        installation_id bigint,
+        agent_id        text NOT NULL,
+        context         text NOT NULL,
+        state           text NOT NULL DEFAULT 'pending',
+        channel         text,
+        ts              text,
+        created_at      text NOT NULL
+      );
+
+      CREATE TABLE slack_messages (
+        message_key text PRIMARY KEY,
+        channel     text NOT NULL,
+        ts          text NOT NULL
+      );
+    `,
+  },
+  {
+    version: 6,
+    name: 'signed requests seen: Slack request de-duplication, used sign-in states, ended sessions',
+    sql: `
+      -- SQLite's seen_requests (its migration 5). The primary key is the de-duplication: a request
+      -- seen by two replicas at once is accepted by one. expires_at is in unix seconds.
+      CREATE TABLE seen_requests (
+        key        text PRIMARY KEY,
+        expires_at bigint NOT NULL
+      );
+      CREATE INDEX seen_requests_expiry ON seen_requests (expires_at);
+    `,
+  },
+  {
+    version: 7,
+    name: 'inbox deliveries claimed with a lease',
+    sql: `
+      -- A replica processing a stored delivery holds it until lease_until; after it, another
+      -- replica takes it over (the one that held it died). Due deliveries are walked oldest first.
+      ALTER TABLE inbox ADD COLUMN claimed_by text;
+      ALTER TABLE inbox ADD COLUMN lease_until timestamptz;
+      CREATE INDEX inbox_due ON inbox (source, seq) WHERE status = 'pending';
+    `,
+  },
+  {
+    version: 8,
+    name: 'a heartbeat row, written by the readiness probe',
+    sql: `
+      -- SQLite's heartbeat (its migration 7): one row, rewritten and committed by each readiness
+      -- probe, so a database that cannot take a commit shows as not ready.
+      CREATE TABLE heartbeat (
+        id integer PRIMARY KEY CHECK (id = 1),
+        at text NOT NULL
+      );
+    `,
+  },
+];
