@@ -92,14 +92,6 @@ export class SlackApprovals {
     );
   }
 
-  /**
-   * The Slack users who may still vote on a request: whoever the one tally says may approve a gate
-   * that waits, mapped to Slack. Never an agent, never the owner where a gate forbids it.
-   */
-  async approversOf(context: ApprovalContext, reader = this.reader): Promise<string[]> {
-    return this.slackUsersOf(await this.tallies(context, reader));
-  }
-
   /** The Slack users of the people the tallies say may still approve a gate that waits. */
   slackUsersOf(tallies: readonly GateTally[]): string[] {
     const directory = this.governance.directory();
@@ -130,11 +122,6 @@ export class SlackApprovals {
   /** Each gate of a request over the receipts read from the ledger now (`tallies`). */
   talliesNow(context: ApprovalContext): Promise<GateTally[]> {
     return this.tallies(context);
-  }
-
-  /** The Slack users who may still vote on a request (`approversOf`), from `talliesNow`. */
-  async approversNow(context: ApprovalContext): Promise<string[]> {
-    return this.slackUsersOf(await this.talliesNow(context));
   }
 
   /** Requests still waiting, oldest first. */
