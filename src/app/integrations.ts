@@ -71,9 +71,9 @@ export function wireIntegrations(
   });
   if (secrets) parts.vault = new VaultDeliverer(governance, secrets, logger, options.vaultRetry);
   parts.slack = slackFor(governance, env, logger, { promotions, revocations }, parts, options);
-  const subscribers = new IntegrationManager(governance.ledger);
+  const subscribers = new IntegrationManager();
   if (parts.slack) subscribers.subscribe(parts.slack);
-  const follower = new Consequences(governance.ledger, revocations, subscribers);
+  const follower = new Consequences(governance.store, revocations, subscribers);
   const consequences = new Pump(
     async () => {
       if ((await follower.run()) > 0) kickOutboxes();

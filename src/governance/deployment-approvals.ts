@@ -9,12 +9,7 @@ import type { LedgerEntryInput, LedgerPayload } from '../core/ledger-entries.js'
 import type { GateTally } from '../core/policy/gate-tally.js';
 import { deploymentReviewMessage } from '../github/deployment-gate.js';
 import type { OutboxMessageInput } from '../ledger/outbox.js';
-import {
-  deploymentsAsync,
-  deploymentVotes,
-  latestDeploymentDecision,
-  type StoredDeploymentDecision,
-} from '../ledger/queries/deployments.js';
+import { deploymentsAsync, type StoredDeploymentDecision } from '../ledger/queries/deployments.js';
 import type { Governance } from './governance.js';
 
 /** What the state store says of a deployment's agent: revoked, not, or it cannot be read now. */
@@ -30,15 +25,22 @@ export interface DeploymentWait {
 /**
  * Deployments waiting on a gate, as people vote on them: where each stands (the one tally over
  * the votes given on it), and its answer to GitHub once the votes, the deadline or nobody left to
- * vote decide it. An answer is a `deployment.decided` entry written with its outbox call, in the
- * caller's transaction: the answer is given exactly when it is recorded, and once.
+ * vote decide it. An answer is a `deployment.decided` entry with its outbox call (`answerOf`), in
+ * the caller's decided append: the answer is given exactly when it is recorded, and once.
  */
 export class DeploymentApprovals {
   constructor(private readonly governance: Governance) {}
 
-  /** The newest entry of a deployment, when it carries a request for people (pending or not). */
-  latest(d: DeploymentApprovalKey, beforeSeq?: number): DeploymentWait | null {
-    return waitOf(latestDeploymentDecision(this.governance.ledger, d, beforeSeq));
+  /**
+   * The newest entry of a deployment, when it carries a request for people (pending or not).
+   * `reader`: the ledger as a decision sees it (the consequences follower's), or as it is now.
+   */
+  async latest(
+    d: DeploymentApprovalKey,
+    beforeSeq?: number,
+    reader = this.governance.store.reader,
+  ): Promise<DeploymentWait | null> {
+    return waitOf(await deploymentsAsync.latestDeploymentDecision(reader, d, beforeSeq));
   }
 
   /**
@@ -46,7 +48,7 @@ export class DeploymentApprovals {
    * holds before the ledger has the revocation); `unreadable` when the store cannot say.
    */
   async revokeSignal(d: DeploymentApprovalKey): Promise<RevokeSignal> {
-    const wait = this.latest(d);
+    const wait = await this.latest(d);
     if (!wait) return 'none';
     try {
       return (await this.governance.state.getRevokeSignal(wait.request.agentId)) ? 'revoked' : 'none';
@@ -56,30 +58,20 @@ export class DeploymentApprovals {
   }
 
   /** The votes counted on a request, in the order given. */
-  votes(wait: DeploymentWait): (DeploymentVote & { reason: string })[] {
-    return deploymentVotes(this.governance.ledger, wait.request.key, wait.seq).map(voteOf);
-  }
-
-  /** The gate's tally for a request, with `extra` votes as if given (nothing is written). */
-  tally(wait: DeploymentWait, now = this.governance.clock.now(), extra: DeploymentVote[] = []): GateTally {
-    const votes = [...this.votes(wait), ...extra];
-    return tallyDeployment(wait.request, votes, this.governance.directory(), now);
-  }
-
-  /**
-   * Answers a waiting deployment: the `deployment.decided` entry (the request carried on, so its
-   * card can be closed) and the answer to GitHub, in one append. Call inside a transaction that
-   * re-read the deployment as waiting.
-   */
-  answer(
+  async votes(
     wait: DeploymentWait,
-    state: 'approved' | 'rejected',
-    why: string,
-    actor: string,
-    cause: string,
-  ): void {
-    const { entry, outbox } = answerOf(wait, state, why, actor, cause);
-    this.governance.ledger.append(entry, { outbox });
+    reader = this.governance.store.reader,
+  ): Promise<(DeploymentVote & { reason: string })[]> {
+    return (await deploymentsAsync.deploymentVotes(reader, wait.request.key, wait.seq)).map(voteOf);
+  }
+
+  /** The gate's tally for a request, over the votes given. */
+  tally(
+    wait: DeploymentWait,
+    votes: readonly DeploymentVote[],
+    now = this.governance.clock.now(),
+  ): GateTally {
+    return tallyDeployment(wait.request, [...votes], this.governance.directory(), now);
   }
 
   /**

@@ -1,18 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { LedgerEntry } from '../core/ledger-entries.js';
 import type { SafetyAction } from '../core/safety-action.js';
-import type { LedgerView } from '../ledger/async-ledger.js';
+import type { FollowerWork, LedgerView } from '../ledger/async-ledger.js';
 import type { LedgerReader } from '../ledger/ledger-reader.js';
-import { agentStatus } from '../ledger/queries/agents.js';
-import { waitingDeployments } from '../ledger/queries/deployments.js';
-import {
-  latestRevokingChanges,
-  openPullRequestsOf,
-  revocationRecordsOf,
-  revocationsAsync,
-  statusChangeAfter,
-  statusChangeBefore,
-} from '../ledger/queries/revocations.js';
+import { agentsAsync } from '../ledger/queries/agents.js';
+import { deploymentsAsync } from '../ledger/queries/deployments.js';
+import { revocationsAsync } from '../ledger/queries/revocations.js';
 import { unknownAgent } from './agent-registry.js';
 import type { Governance } from './governance.js';
 import { deploymentRejections } from './revocation-calls.js';
@@ -29,6 +22,14 @@ import { type RevocationStatus, revocationStatus } from './revocation-status.js'
 import { type SafetyDecision, takeSafetyAction } from './safety-actions.js';
 
 export type { RevocationPlan };
+
+/** A status change the kill switch follows: its agent, its entry's seq, why and by whom. */
+interface StatusChange {
+  agentId: string;
+  seq: number;
+  reason: string;
+  actor: string;
+}
 
 export class Revocations {
   constructor(
@@ -103,17 +104,23 @@ export class Revocations {
   }
 
   /**
-   * For the consequences follower, inside its transaction: a status turned to revoked without a
+   * For the consequences follower, in its decision: a status turned to revoked without a
    * revocation request in the same change (a critical violation, an exhausted budget) gets the
-   * request and its calls now. The follower's transaction is the synchronous ledger's (its entries
-   * and its position commit together), so this part reads and appends there.
+   * request now, and a suspension answers the agent's waiting deployments. Reads through the
+   * decision's view; the entries are appended and the calls queued (caused by the status change)
+   * by the follower's step, with its position.
    */
-  followEntry(entry: LedgerEntry): void {
-    if (entry.type !== 'agent.status_changed' || !entry.agentId) return;
-    if (entry.payload.to === 'revoked')
-      this.completeKillSwitch(entry.agentId, entry.seq, entry.payload.reason, entry.actor);
-    if (entry.payload.to === 'suspended')
-      this.rejectWaitingDeployments(entry.agentId, entry.seq, entry.payload.reason, entry.actor);
+  async followEntry(entry: LedgerEntry, view: LedgerView): Promise<FollowerWork> {
+    if (entry.type !== 'agent.status_changed' || !entry.agentId) return {};
+    const change = {
+      agentId: entry.agentId,
+      seq: entry.seq,
+      reason: entry.payload.reason,
+      actor: entry.actor,
+    };
+    if (entry.payload.to === 'revoked') return this.completeKillSwitch(view.reader, change);
+    if (entry.payload.to === 'suspended') return this.rejectWaitingDeployments(view.reader, change);
+    return {};
   }
 
   /**
@@ -121,43 +128,38 @@ export class Revocations {
    * cards close from those entries), as a revocation does. Not when the agent was resumed (or
    * revoked) since: a later change decides instead.
    */
-  private rejectWaitingDeployments(agentId: string, statusSeq: number, reason: string, actor: string): void {
-    const ledger = this.governance.ledger;
-    if (agentStatus(ledger, agentId) !== 'suspended') return;
-    const rejected = deploymentRejections(waitingDeployments(ledger, agentId), {
-      cause: `suspension:${statusSeq}`,
+  private async rejectWaitingDeployments(reader: LedgerReader, change: StatusChange): Promise<FollowerWork> {
+    const { agentId, seq, reason, actor } = change;
+    if ((await agentsAsync.agentStatus(reader, agentId)) !== 'suspended') return {};
+    const waiting = await deploymentsAsync.waitingDeployments(reader, agentId);
+    if (waiting.length === 0) return {};
+    const rejected = deploymentRejections(waiting, {
+      cause: `suspension:${seq}`,
       agentId,
       actor,
       reason,
       status: 'suspended',
     });
-    if (rejected.entries.length === 0) return;
-    ledger.appendAll(rejected.entries, { outbox: rejected.calls });
-    this.onOutbox();
+    return { entries: rejected.entries, calls: rejected.calls };
   }
 
   /**
-   * The rest of the kill switch for the status change to revoked at `statusSeq`, once: not when the
-   * change already has its request (the admin's, or one added before, whatever the follower's
+   * The rest of the kill switch for the status change to revoked at `change.seq`, once: not when
+   * the change already has its request (the admin's, or one added before, whatever the follower's
    * position says), and not when a later change superseded it (the agent was reinstated or resumed
    * since: failing its checks now would hit an agent in good standing). The revocation id is the
-   * change's own, so doing this again can only find what was done. In the caller's transaction.
+   * change's own, so doing this again can only find what was done. Read through a decision's
+   * reader; its calls are caused by the status change.
    */
-  private completeKillSwitch(agentId: string, statusSeq: number, reason: string, actor: string): void {
-    const ledger = this.governance.ledger;
-    if (statusChangeAfter(ledger, agentId, statusSeq) !== null) return;
-    const since = statusChangeBefore(ledger, agentId, statusSeq);
-    const requested = revocationRecordsOf(ledger, agentId).some(
-      (r) => r.type === 'revocation.requested' && r.seq > since,
-    );
-    if (requested) return;
-    const facts: RevocationFacts = {
-      status: agentStatus(ledger, agentId),
-      nextSeq: ledger.head().seq + 1,
-      openPullRequests: openPullRequestsOf(ledger, agentId),
-      waitingDeployments: waitingDeployments(ledger, agentId),
-    };
-    const id = `rev-${agentId}-${statusSeq}`;
+  private async completeKillSwitch(reader: LedgerReader, change: StatusChange): Promise<FollowerWork> {
+    const { agentId, seq, reason, actor } = change;
+    if ((await revocationsAsync.statusChangeAfter(reader, agentId, seq)) !== null) return {};
+    const since = await revocationsAsync.statusChangeBefore(reader, agentId, seq);
+    const records = await revocationsAsync.revocationRecordsOf(reader, agentId);
+    if (records.some((r) => r.type === 'revocation.requested' && r.seq > since)) return {};
+    // The id is given: the facts' next sequence names nothing here.
+    const facts = await factsFrom(reader, seq, agentId);
+    const id = `rev-${agentId}-${seq}`;
     const { entries, outbox } = revocationEntries(
       facts,
       this.options.vault,
@@ -168,17 +170,22 @@ export class Revocations {
       undefined,
       id,
     );
-    ledger.appendAll(entries, { outbox });
+    return { entries, calls: outbox };
   }
 
   /**
    * Every revoked agent whose revocation has no request yet gets one: a follower whose position was
    * moved past a revocation (or any other way one was skipped) cannot leave a kill switch undone.
+   * Each decided from the ledger as it is extended, so two processes healing at once do it once.
    */
-  healSkipped(): void {
-    const ledger = this.governance.ledger;
-    for (const { agentId, seq, reason, actor } of latestRevokingChanges(ledger))
-      ledger.atomically(() => this.completeKillSwitch(agentId, seq, reason, actor));
+  async healSkipped(): Promise<void> {
+    const { store } = this.governance;
+    for (const change of await revocationsAsync.latestRevokingChanges(store.reader))
+      await store.appendDecided(async (view) => {
+        const work = await this.completeKillSwitch(view.reader, change);
+        const followUps = (work.calls ?? []).map((message) => ({ seq: change.seq, message }));
+        return { entries: work.entries ?? [], followUps };
+      });
   }
 
   /** What follows an admin's recorded revocation in this process: state, the signal read back, delivery. */

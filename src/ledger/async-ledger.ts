@@ -24,7 +24,8 @@ export interface AsyncLedger {
    * revocation committed by one replica is seen by an allow another is writing). `decide` may be
    * called more than once (SQLite decides again when the head moved meanwhile); keep it to reads
    * through `view`: on PostgreSQL it runs holding the head row, so an append it awaited on the
-   * same ledger would wait for itself.
+   * same ledger would wait for itself. With `options.follower`, rejects with `FollowerMovedError`
+   * (nothing at all written) when the follower is no longer where the caller read it.
    */
   appendDecided(decide: DecideEntries, options?: AsyncAppendOptions): Promise<LedgerEntry[]>;
   head(): Promise<LedgerHead>;
@@ -75,6 +76,11 @@ export type Decided =
       entries: readonly LedgerEntryInput[];
       outbox?: readonly OutboxMessageInput[];
       followUps?: readonly FollowUp[];
+      /**
+       * With `options.follower`: where its position moves, instead of `follower.to` (a step that
+       * handled only part of what it read); more than `follower.from`, at most `follower.to`.
+       */
+      followedTo?: number;
     };
 
 /** An outbox message caused by the entry `seq`, already in the ledger. */
@@ -90,11 +96,46 @@ export function decidedParts(decided: Decided): {
   entries: readonly LedgerEntryInput[];
   outbox: readonly OutboxMessageInput[];
   followUps: readonly FollowUp[];
+  followedTo?: number;
 } {
   if (Array.isArray(decided))
     return { entries: decided as readonly LedgerEntryInput[], outbox: [], followUps: [] };
   const parts = decided as Exclude<Decided, readonly LedgerEntryInput[]>;
-  return { entries: parts.entries, outbox: parts.outbox ?? [], followUps: parts.followUps ?? [] };
+  return {
+    entries: parts.entries,
+    outbox: parts.outbox ?? [],
+    followUps: parts.followUps ?? [],
+    ...(parts.followedTo === undefined ? {} : { followedTo: parts.followedTo }),
+  };
+}
+
+/**
+ * Where a decision moves `follower` (its `followedTo`, or `follower.to`), refused unless it moves
+ * forward within what the caller read (`from` < position <= `to`, `to` at most `head`).
+ */
+export function followerTarget(
+  follower: FollowerMove,
+  followedTo: number | undefined,
+  head: LedgerHead,
+): number {
+  const to = followedTo ?? follower.to;
+  if (!Number.isSafeInteger(to) || to <= follower.from || to > follower.to || to > head.seq)
+    throw new Error(
+      `follower ${follower.name} cannot move from ${follower.from} to ${to} (read up to ${follower.to}, head ${head.seq}): nothing was written`,
+    );
+  return to;
+}
+
+/**
+ * A follower's position was not at `from` any more when the decision would have moved it (another
+ * replica or process moved it first): nothing at all was written. Not a failure: the step that
+ * read the position lost a race, and reads it again.
+ */
+export class FollowerMovedError extends Error {
+  constructor(readonly follower: string) {
+    super(`follower ${follower} was moved by another process; nothing was written`);
+    this.name = 'FollowerMovedError';
+  }
 }
 
 /**
@@ -117,6 +158,19 @@ export interface AsyncAppendOptions {
    * even when nothing is appended.
    */
   delivered?: readonly number[];
+  /**
+   * A follower's position moved from `from` to `to` (or the decision's `followedTo`) in the same
+   * transaction as the decided entries, if it still is `from`; otherwise nothing at all is written
+   * and `appendDecided` rejects with `FollowerMovedError`. Only `appendDecided` takes it.
+   */
+  follower?: FollowerMove;
+}
+
+/** A follower's position as a step read it (`from`) and the last entry it read (`to`). */
+export interface FollowerMove {
+  name: string;
+  from: number;
+  to: number;
 }
 
 export type ChainVerdict =
@@ -211,17 +265,36 @@ export interface AsyncOutbox {
   pendingCount(target?: OutboxTarget): Promise<number>;
 }
 
-/** What a follower queues for one entry: calls caused by it (enqueued with the entry's seq as their cause). */
-export type FollowerHandler = (entry: LedgerEntry) => readonly OutboxMessageInput[];
+/**
+ * What a follower's handler asks for one entry: entries appended (the step ends its batch after
+ * this entry, so the next entry's handler sees them) and calls caused by the followed entry
+ * (queued against its seq). Nothing: no entry, no call.
+ */
+export interface FollowerWork {
+  entries?: readonly LedgerEntryInput[];
+  calls?: readonly OutboxMessageInput[];
+}
+
+/**
+ * Handles one entry from the ledger as the step's decision sees it (`view`, at or past the entry):
+ * reads only, through `view.reader`; it may run more than once (a decision made again).
+ */
+export type FollowerHandler = (entry: LedgerEntry, view: LedgerView) => Promise<FollowerWork> | FollowerWork;
+
+/** What one step of a follower did: how many entries it handled, and the entries its handlers appended. */
+export interface FollowerStep {
+  handled: number;
+  appended: LedgerEntry[];
+}
 
 export interface FollowerPositions {
   /**
-   * One step of the follower `name`, in one transaction: takes its position (on PostgreSQL, when
-   * another replica holds it, this step returns 0 at once; SQLite's writers wait in turn), reads up to `limit` entries
-   * after it, queues the outbox messages `handle` returns for each, and advances the position. A
-   * handler that throws leaves both undone. Returns how many entries were handled.
+   * One step of the follower `name` (see `followerStep`): reads its position and up to `limit`
+   * entries after it, handles them in one decided append that moves the position with what the
+   * handlers chose; a handler that throws leaves everything undone. A step that another process
+   * beat to the same entries (their position moved meanwhile) handles nothing and returns 0.
    */
-  step(name: string, handle: FollowerHandler, limit?: number): Promise<number>;
+  step(name: string, handle: FollowerHandler, limit?: number): Promise<FollowerStep>;
   /** The follower's stored position (0 before its first run). */
   position(name: string): Promise<number>;
   /**

@@ -9,17 +9,19 @@ import {
   checkFollowUps,
   type DecideEntries,
   decidedParts,
-  type FollowerHandler,
+  FollowerMovedError,
   type FollowerPositions,
+  followerTarget,
   type LedgerVerdict,
   type LedgerView,
 } from './async-ledger.js';
 import { checkChain } from './chain-check.js';
-import { followerPosition, LedgerFollower } from './followers.js';
+import { followerStep } from './follower-step.js';
+import { followerPosition } from './followers.js';
 import { Inbox } from './inbox.js';
 import { sqliteInboxQueue } from './inbox-queue.js';
 import { dbOf, type Ledger, type LedgerHead } from './ledger.js';
-import { type LedgerReader, sqliteReader } from './ledger-reader.js';
+import { type LedgerReader, sqliteReader, sqliteStatement } from './ledger-reader.js';
 import { SqliteOutboxLeases } from './outbox-leases.js';
 import { verifyLedger } from './verify.js';
 import { ledgerVerdictOf } from './verify-verdict.js';
@@ -68,7 +70,7 @@ export class SqliteAsyncLedger implements AsyncLedger {
     this.followers = {
       position: async (name) => followerPosition(ledger, name),
       advance: async (name, from, to) => advanceFollower(ledger, name, from, to),
-      step: async (name, handle, limit) => followerStep(ledger, name, handle, limit),
+      step: (name, handle, limit) => followerStep(this, name, handle, limit),
     };
   }
 
@@ -90,7 +92,8 @@ export class SqliteAsyncLedger implements AsyncLedger {
 
   /**
    * Optimistic: decides against the head as it is, then appends in a write transaction only if the
-   * head has not moved meanwhile; otherwise decides again.
+   * head has not moved meanwhile; otherwise decides again. A follower named in the options is
+   * read and moved in that transaction (writers take SQLite's write lock in turn).
    */
   async appendDecided(decide: DecideEntries, options: AsyncAppendOptions = {}): Promise<LedgerEntry[]> {
     for (let attempt = 1; attempt <= MAX_DECISIONS; attempt++) {
@@ -98,8 +101,12 @@ export class SqliteAsyncLedger implements AsyncLedger {
       const decided = decidedParts(await decide(this.viewAt(head)));
       checkFollowUps(decided.followUps, head);
       const outbox = [...(options.outbox ?? []), ...decided.outbox];
+      const { follower } = options;
+      const followTo = follower ? followerTarget(follower, decided.followedTo, head) : 0;
       const entries = this.ledger.atomically(() => {
         if (this.ledger.head().seq !== head.seq) return null;
+        if (follower && !moveFollower(this.ledger, follower.name, follower.from, followTo))
+          throw new FollowerMovedError(follower.name);
         this.leases.markDelivered(options.delivered ?? []);
         const appended = this.ledger.appendAll(decided.entries, { outbox });
         for (const { seq, message } of decided.followUps) this.ledger.outbox.enqueue(seq, message);
@@ -165,20 +172,15 @@ export class SqliteAsyncLedger implements AsyncLedger {
 }
 
 function advanceFollower(ledger: Ledger, name: string, from: number, to: number): boolean {
-  return ledger.atomically(() => {
-    if (followerPosition(ledger, name) !== from) return false;
-    dbOf(ledger)
-      .prepare(
-        'INSERT INTO follower_positions (name, seq) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET seq = excluded.seq',
-      )
-      .run(name, to);
-    return true;
-  });
+  return ledger.atomically(() => moveFollower(ledger, name, from, to));
 }
 
-function followerStep(ledger: Ledger, name: string, handle: FollowerHandler, limit = 200): number {
-  const follower = new LedgerFollower(ledger, name, (entry) => {
-    for (const message of handle(entry)) ledger.outbox.enqueue(entry.seq, message);
-  });
-  return follower.step(limit);
+/** Moves the position from `from` to `to` if it still is `from`; in the caller's write transaction. */
+function moveFollower(ledger: Ledger, name: string, from: number, to: number): boolean {
+  if (followerPosition(ledger, name) !== from) return false;
+  sqliteStatement(
+    dbOf(ledger),
+    'INSERT INTO follower_positions (name, seq) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET seq = excluded.seq',
+  ).run(name, to);
+  return true;
 }

@@ -1,6 +1,7 @@
 import type { LedgerEntryInput } from '../core/ledger-entries.js';
 import type { Governance } from '../governance/governance.js';
-import { approvalQueries, approvalsAsync } from '../ledger/queries/approvals.js';
+import type { LedgerReader } from '../ledger/ledger-reader.js';
+import { approvalsAsync } from '../ledger/queries/approvals.js';
 import { headOf } from './approval-request.js';
 import type { ApprovalContext, Vote } from './blocks.js';
 
@@ -18,48 +19,55 @@ export interface ExpiredRequest {
   installationId: number | null;
 }
 
+/** Requests closed by a decision, and the entries that resolve them (to be appended by the caller). */
+export interface Closing<R extends ClosedRequest = ClosedRequest> {
+  closed: R[];
+  entries: LedgerEntryInput[];
+}
+
 /**
  * Closes the PR's requests that are over because of a newer decision: another head commit
  * (superseded by a push), or an outcome that no longer waits (approved by a GitHub review,
- * denied, the agent revoked). Returns each closed request with why, once.
+ * denied, the agent revoked). Read through a decision's reader: each closed request with why, and
+ * its resolution entry for the caller's decision to append (its state row follows once that is
+ * committed; a request resolved in the ledger is over already, whatever its row says).
  */
-export function closeOver(
-  governance: Governance,
+export async function closeOver(
+  reader: LedgerReader,
   decision: { repository: string; number: number; headSha: string; outcome: string; summary: string },
-): Required<ClosedRequest>[] {
-  const requests = approvalQueries<ApprovalContext>(governance.ledger);
-  return governance.ledger.atomically(() => {
-    const closed: Required<ClosedRequest>[] = [];
-    for (const row of requests.pendingOnPullRequest(decision.repository, decision.number)) {
-      const context = row.context;
-      const sameHead = row.headSha === decision.headSha;
-      if (sameHead && (decision.outcome === 'require_approval' || decision.outcome === 'pending')) continue;
-      // Resolved by a vote whose state row is not written yet: over already.
-      if (requests.resolution(context.agentId, context.approvalKey)) continue;
-      const state = sameHead && decision.outcome === 'allow' ? ('approved' as const) : ('closed' as const);
-      const because = !sameHead
-        ? `superseded by a newer commit (${decision.headSha.slice(0, 7)}); the new one needs new approvals`
-        : decision.summary;
-      close(governance, context, state, because, 'github');
-      closed.push({ context, state, because });
-    }
-    return closed;
-  });
+): Promise<Closing<Required<ClosedRequest>>> {
+  const closing: Closing<Required<ClosedRequest>> = { closed: [], entries: [] };
+  for (const row of await approvalsAsync.pendingOnPullRequest(reader, decision.repository, decision.number)) {
+    const context = row.context as ApprovalContext;
+    const sameHead = row.headSha === decision.headSha;
+    if (sameHead && (decision.outcome === 'require_approval' || decision.outcome === 'pending')) continue;
+    // Resolved by a vote or a closing whose state row is not written yet: over already.
+    if (await approvalsAsync.resolution(reader, context.agentId, context.approvalKey)) continue;
+    const state = sameHead && decision.outcome === 'allow' ? ('approved' as const) : ('closed' as const);
+    const because = !sameHead
+      ? `superseded by a newer commit (${decision.headSha.slice(0, 7)}); the new one needs new approvals`
+      : decision.summary;
+    closing.entries.push(resolution(context, state, because, 'github'));
+    closing.closed.push({ context, state, because });
+  }
+  return closing;
 }
 
 /** Closes every request of an agent that was revoked or suspended: nothing of it may pass now. */
-export function closeForAgent(governance: Governance, agentId: string, because: string): ClosedRequest[] {
-  const requests = approvalQueries<ApprovalContext>(governance.ledger);
-  return governance.ledger.atomically(() =>
-    requests
-      .pendingOfAgent(agentId)
-      // One resolved by a vote whose state row is not written yet is over already.
-      .filter((context) => requests.resolution(context.agentId, context.approvalKey) === null)
-      .map((context) => {
-        close(governance, context, 'closed', because, 'governance');
-        return { context, because };
-      }),
-  );
+export async function closeForAgent(
+  reader: LedgerReader,
+  agentId: string,
+  because: string,
+): Promise<Closing> {
+  const closing: Closing = { closed: [], entries: [] };
+  for (const pending of await approvalsAsync.pendingOfAgent(reader, agentId)) {
+    const context = pending as ApprovalContext;
+    // One resolved by a vote or a closing whose state row is not written yet is over already.
+    if (await approvalsAsync.resolution(reader, context.agentId, context.approvalKey)) continue;
+    closing.entries.push(resolution(context, 'closed', because, 'governance'));
+    closing.closed.push({ context, because });
+  }
+  return closing;
 }
 
 /**
@@ -99,18 +107,16 @@ export async function expire(governance: Governance, now: Date): Promise<Expired
   return expired;
 }
 
-function close(
-  governance: Governance,
+function resolution(
   context: ApprovalContext,
   state: 'approved' | 'closed',
   because: string,
   actor: string,
-): void {
-  approvalQueries<ApprovalContext>(governance.ledger).setState(context.approvalKey, state);
-  governance.ledger.append({
+): LedgerEntryInput {
+  return {
     type: 'approval.resolved',
     agentId: context.agentId,
     actor,
     payload: { approvalId: context.approvalKey, outcome: state, reason: because },
-  });
+  };
 }

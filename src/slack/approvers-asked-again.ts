@@ -1,8 +1,10 @@
 import { approvalKeyOf, isApprovalKey } from '../core/approval-key.js';
 import type { LedgerEntry, LedgerPayload } from '../core/ledger-entries.js';
 import type { Governance } from '../governance/governance.js';
+import type { LedgerReader } from '../ledger/ledger-reader.js';
 import type { OutboxMessageInput } from '../ledger/outbox.js';
-import { newestDecision, waitingSince } from '../ledger/queries/decisions.js';
+import { approvalsAsync } from '../ledger/queries/approvals.js';
+import { decisionsAsync } from '../ledger/queries/decisions.js';
 import type { ApprovalContext } from './blocks.js';
 import type { SlackApprovals } from './slack-approvals.js';
 
@@ -15,26 +17,29 @@ type Click = LedgerPayload<'check_run.button'>;
  * the time the click is followed (decided, or the PR moved on). Keyed by the click's entry, so a
  * replay queues nothing twice.
  */
-export function approversAskedAgain(
+export async function approversAskedAgain(
   governance: Governance,
   approvals: SlackApprovals,
   entry: Extract<LedgerEntry, { type: 'check_run.button' }>,
-): OutboxMessageInput[] {
+  reader: LedgerReader,
+): Promise<OutboxMessageInput[]> {
   const click = entry.payload;
   const channel = governance.config.slack.approvals_channel;
   if (!channel || !click.accepted || click.button !== 'ask_approvers' || click.number === null) return [];
   const pr = { repository: click.repository, number: click.number, headSha: click.headSha };
   if (!isApprovalKey(pr)) return [];
   const key = approvalKeyOf(pr);
-  if (!approvals.isPending(key)) return [];
-  const context = approvals.request(key) ?? requestFromDecision(governance, approvals, click);
+  if (!(await approvals.waits(key, reader))) return [];
+  const context =
+    (await approvals.request(key, reader)) ??
+    (await requestFromDecision(governance, approvals, click, reader));
   if (!context) return [];
-  const card = approvals.message(key);
-  const mentions = approvals.approversOf(context).map((u) => `<@${u}>`);
-  const needs = approvals
-    .tallies(context)
-    .filter((t) => t.state !== 'approved')
-    .map((t) => t.description);
+  // Resolved in the ledger before its row says so (a vote or a closing just committed): over.
+  if (await approvalsAsync.resolution(reader, context.agentId, key)) return [];
+  const card = await approvals.whereIs(key, reader);
+  const tallies = await approvals.tallies(context, reader);
+  const mentions = approvals.slackUsersOf(tallies).map((u) => `<@${u}>`);
+  const needs = tallies.filter((t) => t.state !== 'approved').map((t) => t.description);
   const text = [
     ...mentions,
     `${click.sender} asks again: <${context.url}|${context.repository}#${context.number}> by \`${context.agentId}\` waits for approval.`,
@@ -54,17 +59,19 @@ export function approversAskedAgain(
 }
 
 /** The request as its card would show it, when no card was posted for it (yet). */
-function requestFromDecision(
+async function requestFromDecision(
   governance: Governance,
   approvals: SlackApprovals,
   click: Click,
-): ApprovalContext | null {
-  const newest = newestDecision(governance.ledger, click.repository, click.number!);
+  reader: LedgerReader,
+): Promise<ApprovalContext | null> {
+  const newest = await decisionsAsync.newestDecision(reader, click.repository, click.number!);
   const decision = newest?.payload;
   if (!newest?.agentId || !decision || decision.headSha !== click.headSha) return null;
   if (decision.outcome !== 'require_approval') return null;
-  const since = waitingSince(governance.ledger, click.repository, click.number!, click.headSha);
+  const since = await decisionsAsync.waitingSince(reader, click.repository, click.number!, click.headSha);
   const hours = decision.gates?.[0]?.expiryHours ?? 72;
   const from = since ? Date.parse(since) : governance.clock.ms();
-  return approvals.contextFor({ ...decision, agentId: newest.agentId }, new Date(from + hours * 3600_000));
+  const expiresAt = new Date(from + hours * 3600_000);
+  return approvals.contextFor({ ...decision, agentId: newest.agentId }, expiresAt, reader);
 }

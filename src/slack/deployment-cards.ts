@@ -2,7 +2,7 @@
  * The approval card of a deployment waiting on a gate, and what its ledger entries call for in
  * Slack: the card posted when the deployment begins to wait, moved by each vote, and closed (no
  * buttons, how it ended) when it is answered: by the votes, at its deadline, or by the kill switch.
- * Run by the consequences follower inside its transaction: synchronous, only outbox calls. A card
+ * Run by the consequences follower in its decision: reads through its reader, only outbox calls. A card
  * is found again by its message key (the deployment's approval key) when its update is delivered,
  * so an update queued before the card was posted still reaches it.
  */
@@ -12,6 +12,7 @@ import type { GateTally } from '../core/policy/gate-tally.js';
 import { type TierId, tierLabel } from '../core/tiers.js';
 import type { DeploymentApprovals, DeploymentWait } from '../governance/deployment-approvals.js';
 import type { Governance } from '../governance/governance.js';
+import type { LedgerReader } from '../ledger/ledger-reader.js';
 import type { OutboxMessageInput } from '../ledger/outbox.js';
 import { type CardOutcome, escapeMrkdwn, standingBlocks, type Vote } from './blocks.js';
 
@@ -24,34 +25,34 @@ export class DeploymentCards {
     private readonly deployments: DeploymentApprovals,
   ) {}
 
-  callsForEntry(entry: LedgerEntry): OutboxMessageInput[] {
+  async callsForEntry(entry: LedgerEntry, reader: LedgerReader): Promise<OutboxMessageInput[]> {
     const channel = this.governance.config.slack.approvals_channel;
     if (!channel) return [];
     if (entry.type === 'deployment.vote') {
-      const wait = this.waitOf(entry.payload.approvalKey, entry.payload.requestSeq + 1);
-      return wait ? [this.update(wait, `vote:${entry.seq}`, this.governance.clock.now())] : [];
+      const ref = parseDeploymentApprovalKey(entry.payload.approvalKey);
+      const wait = ref ? await this.deployments.latest(ref, entry.payload.requestSeq + 1, reader) : null;
+      return wait ? [await this.update(reader, wait, `vote:${entry.seq}`, this.governance.clock.now())] : [];
     }
     if (entry.type !== 'deployment.decided') return [];
     const d = entry.payload;
     if (d.state === 'waiting') {
-      const wait = d.approval ? this.deployments.latest(d, entry.seq + 1) : null;
-      return wait ? [this.post(wait, channel)] : [];
+      const wait = d.approval ? await this.deployments.latest(d, entry.seq + 1, reader) : null;
+      return wait ? [await this.post(reader, wait, channel)] : [];
     }
     // An answer to a request that waited (or a re-run answered at once): its card says how it ended.
-    const wait = this.deployments.latest(d, entry.seq);
+    const wait = await this.deployments.latest(d, entry.seq, reader);
     if (wait?.decided.state !== 'waiting') return [];
     const why = d.state === 'rejected' ? d.reasons.at(-1) : undefined;
-    return [this.update(wait, `decided:${entry.seq}`, new Date(entry.ts), d.state, why)];
+    return [await this.update(reader, wait, `decided:${entry.seq}`, new Date(entry.ts), d.state, why)];
   }
 
-  /** The request a key names, as of the entry before `beforeSeq`. */
-  private waitOf(key: string, beforeSeq: number): DeploymentWait | null {
-    const ref = parseDeploymentApprovalKey(key);
-    return ref ? this.deployments.latest(ref, beforeSeq) : null;
-  }
-
-  private post(wait: DeploymentWait, channel: string): OutboxMessageInput {
-    const tally = this.deployments.tally(wait, this.governance.clock.now());
+  private async post(
+    reader: LedgerReader,
+    wait: DeploymentWait,
+    channel: string,
+  ): Promise<OutboxMessageInput> {
+    const votes = await this.deployments.votes(wait, reader);
+    const tally = this.deployments.tally(wait, votes, this.governance.clock.now());
     const d = wait.decided;
     return {
       target: 'slack',
@@ -68,15 +69,16 @@ export class DeploymentCards {
   }
 
   /** The card moved in place: the votes so far and the tally, or how the request ended. */
-  private update(
+  private async update(
+    reader: LedgerReader,
     wait: DeploymentWait,
     cause: string,
     at: Date,
     answered?: 'approved' | 'rejected',
     why?: string,
-  ): OutboxMessageInput {
-    const tally = this.deployments.tally(wait, at);
-    const votes = this.deployments.votes(wait);
+  ): Promise<OutboxMessageInput> {
+    const votes = await this.deployments.votes(wait, reader);
+    const tally = this.deployments.tally(wait, votes, at);
     const outcome: CardOutcome =
       answered ??
       (tally.state === 'approved' ? 'approved' : tally.state === 'waiting' ? 'pending' : 'rejected');

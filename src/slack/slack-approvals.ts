@@ -4,16 +4,11 @@ import type { ApprovalReceipt } from '../core/policy/decision.js';
 import { type GateTally, pullRequestSubject, tallyGate } from '../core/policy/gate-tally.js';
 import { DeploymentApprovals } from '../governance/deployment-approvals.js';
 import type { Governance } from '../governance/governance.js';
-import { type ApprovalQueries, approvalQueries, approvalsAsync } from '../ledger/queries/approvals.js';
-import { decisionViewQueries } from '../ledger/queries/decision-views.js';
-import { approvalReceipts, decisionsAsync } from '../ledger/queries/decisions.js';
-import {
-  type ClosedRequest,
-  closeForAgent,
-  closeOver,
-  type ExpiredRequest,
-  expire,
-} from './approval-closing.js';
+import type { LedgerReader } from '../ledger/ledger-reader.js';
+import { approvalsAsync } from '../ledger/queries/approvals.js';
+import { decisionViewsAsync } from '../ledger/queries/decision-views.js';
+import { decisionsAsync } from '../ledger/queries/decisions.js';
+import { type Closing, closeForAgent, closeOver, type ExpiredRequest, expire } from './approval-closing.js';
 import { approvalContextOf, type Decision, headOf, rulesOf } from './approval-request.js';
 import { castVote, type VoteResult } from './approval-votes.js';
 import type { ApprovalContext, Vote } from './blocks.js';
@@ -25,18 +20,25 @@ import { castDeploymentVote } from './deployment-votes.js';
  * or past their deadline are closed by `approval-closing`.
  */
 export class SlackApprovals {
-  private readonly requests: ApprovalQueries<ApprovalContext>;
+  private readonly reader: LedgerReader;
   /** Deployments waiting on a gate: voted on with the same buttons, known by their own key form. */
   readonly deployments: DeploymentApprovals;
 
   constructor(private readonly governance: Governance) {
-    this.requests = approvalQueries<ApprovalContext>(governance.ledger);
+    this.reader = governance.store.reader;
     this.deployments = new DeploymentApprovals(governance);
   }
 
-  /** The context of an approval request from the decision that needs it. */
-  contextFor(decision: Decision & { agentId: string }, expiresAt: Date): ApprovalContext | null {
-    const owner = decisionViewQueries(this.governance.ledger).agentOwner(decision.agentId);
+  /**
+   * The context of an approval request from the decision that needs it. `reader`: the ledger as a
+   * decision sees it (the consequences follower's), or as it is now.
+   */
+  async contextFor(
+    decision: Decision & { agentId: string },
+    expiresAt: Date,
+    reader = this.reader,
+  ): Promise<ApprovalContext | null> {
+    const owner = await decisionViewsAsync.agentOwner(reader, decision.agentId);
     const veto = Boolean(this.governance.config.council?.veto);
     return approvalContextOf(decision, { expiresAt, owner, veto });
   }
@@ -45,11 +47,11 @@ export class SlackApprovals {
    * Each gate of a request, tallied over every receipt on the PR (Slack clicks and GitHub reviews
    * alike): the one answer the check shows too.
    */
-  tallies(context: ApprovalContext, now = new Date(), extra: readonly ApprovalReceipt[] = []): GateTally[] {
-    const g = this.governance;
-    // Synchronous: the consequences follower's handlers (card updates) still run inside its transaction.
-    const receipts = approvalReceipts(g.ledger, context.repository, context.number);
-    return this.talliesOver(context, [...receipts, ...extra], now);
+  async tallies(context: ApprovalContext, reader = this.reader): Promise<GateTally[]> {
+    return this.talliesOver(
+      context,
+      await decisionsAsync.approvalReceipts(reader, context.repository, context.number),
+    );
   }
 
   /** Each gate of a request tallied over the receipts given (a decision's, read as of its view). */
@@ -90,14 +92,6 @@ export class SlackApprovals {
     );
   }
 
-  /**
-   * The Slack users who may still vote on a request: whoever the one tally says may approve a gate
-   * that waits, mapped to Slack. Never an agent, never the owner where a gate forbids it.
-   */
-  approversOf(context: ApprovalContext): string[] {
-    return this.slackUsersOf(this.tallies(context));
-  }
-
   /** The Slack users of the people the tallies say may still approve a gate that waits. */
   slackUsersOf(tallies: readonly GateTally[]): string[] {
     const directory = this.governance.directory();
@@ -105,58 +99,39 @@ export class SlackApprovals {
     return directory.people.filter((p) => p.slack && logins.has(loginKey(p.github))).map((p) => p.slack!);
   }
 
-  /** Whether a request still waits for votes (one not posted yet counts as waiting). */
-  isPending(approvalKey: string): boolean {
-    const state = this.requests.state(approvalKey);
-    return state === null || state === 'pending';
-  }
-
   /** The request stored under a key, or null. */
-  request(approvalKey: string): ApprovalContext | null {
-    return this.requests.request(approvalKey)?.context ?? null;
+  async request(approvalKey: string, reader = this.reader): Promise<ApprovalContext | null> {
+    return (
+      ((await approvalsAsync.request(reader, approvalKey))?.context as ApprovalContext | undefined) ?? null
+    );
   }
 
-  message(approvalKey: string): { channel: string; ts: string } | null {
+  /** Where a request's message is. */
+  async whereIs(approvalKey: string, reader = this.reader): Promise<{ channel: string; ts: string } | null> {
     // A deployment's card is remembered by its key as a message updated in place.
-    if (parseDeploymentApprovalKey(approvalKey)) return this.requests.slackMessage(approvalKey);
-    return this.requests.message(approvalKey);
-  }
-
-  /** Where a request's message is, read from the asynchronous ledger (outside the consequences follower). */
-  async whereIs(approvalKey: string): Promise<{ channel: string; ts: string } | null> {
-    const reader = this.governance.store.reader;
     if (parseDeploymentApprovalKey(approvalKey)) return approvalsAsync.slackMessage(reader, approvalKey);
     return approvalsAsync.message(reader, approvalKey);
   }
 
-  /** Whether a request still waits for votes, read from the asynchronous ledger. */
-  async waits(approvalKey: string): Promise<boolean> {
-    const state = await approvalsAsync.state(this.governance.store.reader, approvalKey);
+  /** Whether a request still waits for votes, as its row says (one not posted yet counts as waiting). */
+  async waits(approvalKey: string, reader = this.reader): Promise<boolean> {
+    const state = await approvalsAsync.state(reader, approvalKey);
     return state === null || state === 'pending';
   }
 
-  /** Each gate of a request over the receipts read from the asynchronous ledger now. */
-  async talliesNow(context: ApprovalContext): Promise<GateTally[]> {
-    const reader = this.governance.store.reader;
-    return this.talliesOver(
-      context,
-      await decisionsAsync.approvalReceipts(reader, context.repository, context.number),
-    );
-  }
-
-  /** The Slack users who may still vote on a request (`approversOf`), from `talliesNow`. */
-  async approversNow(context: ApprovalContext): Promise<string[]> {
-    return this.slackUsersOf(await this.talliesNow(context));
+  /** Each gate of a request over the receipts read from the ledger now (`tallies`). */
+  talliesNow(context: ApprovalContext): Promise<GateTally[]> {
+    return this.tallies(context);
   }
 
   /** Requests still waiting, oldest first. */
-  pending(): ApprovalContext[] {
-    return this.requests.pending().map((r) => r.context);
+  async pending(): Promise<ApprovalContext[]> {
+    return (await approvalsAsync.pending(this.reader)).map((r) => r.context as ApprovalContext);
   }
 
   /** The votes given in Slack on the request's head commit, in the order given. */
-  votes(context: ApprovalContext): Vote[] {
-    return this.requests.slackVotes(context.repository, context.number, headOf(context));
+  votes(context: ApprovalContext, reader = this.reader): Promise<Vote[]> {
+    return approvalsAsync.slackVotes(reader, context.repository, context.number, headOf(context));
   }
 
   /**
@@ -185,16 +160,16 @@ export class SlackApprovals {
   async refuseUnknownDeploymentReject(slackUser: string, approvalKey: string): Promise<VoteResult | null> {
     if (!approvalKey.startsWith('deployment:')) return null;
     const deployment = parseDeploymentApprovalKey(approvalKey);
-    if (deployment && this.deployments.latest(deployment) !== null) return null;
+    if (deployment && (await this.deployments.latest(deployment)) !== null) return null;
     return this.vote(slackUser, approvalKey, 'reject');
   }
 
-  closeOver(decision: Parameters<typeof closeOver>[1]): Required<ClosedRequest>[] {
-    return closeOver(this.governance, decision);
+  closeOver(decision: Parameters<typeof closeOver>[1], reader: LedgerReader): ReturnType<typeof closeOver> {
+    return closeOver(reader, decision);
   }
 
-  closeForAgent(agentId: string, because: string): ClosedRequest[] {
-    return closeForAgent(this.governance, agentId, because);
+  closeForAgent(agentId: string, because: string, reader: LedgerReader): Promise<Closing> {
+    return closeForAgent(reader, agentId, because);
   }
 
   expire(now: Date): Promise<ExpiredRequest[]> {

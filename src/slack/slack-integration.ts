@@ -7,6 +7,8 @@ import type { Promotions } from '../governance/promotions.js';
 import type { Revocations } from '../governance/revocations.js';
 import { DeliveryLoop } from '../integrations/delivery-loop.js';
 import type { IntegrationSubscriber } from '../integrations/integration-manager.js';
+import type { FollowerWork } from '../ledger/async-ledger.js';
+import type { LedgerReader } from '../ledger/ledger-reader.js';
 import type { OutboxMessageInput } from '../ledger/outbox.js';
 import { approvalsAsync } from '../ledger/queries/approvals.js';
 import type { Logger } from '../platform/logger.js';
@@ -152,13 +154,14 @@ export class SlackIntegration implements IntegrationSubscriber {
     event: IntegrationEvent,
     data: Record<string, unknown>,
     seq: number,
-    at?: Date,
-  ): OutboxMessageInput[] {
-    return this.notifications.callsFor(event, data, seq, at);
+    at: Date,
+    reader: LedgerReader,
+  ): Promise<OutboxMessageInput[]> {
+    return this.notifications.callsFor(event, data, seq, at, reader);
   }
 
-  callsForEntry(entry: LedgerEntry): OutboxMessageInput[] {
-    return this.notifications.callsForEntry(entry);
+  callsForEntry(entry: LedgerEntry, reader: LedgerReader): Promise<FollowerWork> {
+    return this.notifications.callsForEntry(entry, reader);
   }
 
   /**

@@ -3,9 +3,11 @@ import type { LedgerEntry, LedgerPayload } from '../core/ledger-entries.js';
 import type { IntegrationEvent } from '../core/lifecycle.js';
 import type { OrgConfig } from '../core/org-config.js';
 import type { Governance } from '../governance/governance.js';
+import type { FollowerWork } from '../ledger/async-ledger.js';
+import type { LedgerReader } from '../ledger/ledger-reader.js';
 import type { OutboxMessageInput } from '../ledger/outbox.js';
 import { alertCall, isAlert } from './alert-lane.js';
-import type { ClosedRequest } from './approval-closing.js';
+import type { ClosedRequest, Closing } from './approval-closing.js';
 import { requestOutcome } from './approval-request.js';
 import { approversAskedAgain } from './approvers-asked-again.js';
 import { approvalRequestBlocks, type PromotionView, promotionRequestBlocks } from './blocks.js';
@@ -21,8 +23,8 @@ type SlackSettings = OrgConfig['slack'];
 /**
  * What ledger entries call for in Slack: an approval card (and approver digests) when a decision
  * waits for people, a promotion card, a notification or alert in the configured channel, and the
- * closed card when a request is over. Run by the consequences follower inside its transaction:
- * synchronous, no I/O, only outbox calls.
+ * closed card when a request is over. Run by the consequences follower in its decision: reads
+ * through its reader only, no other I/O; outbox calls, and the resolutions of the requests it closes.
  */
 export class SlackNotifications {
   private readonly deploymentCards: DeploymentCards;
@@ -35,17 +37,23 @@ export class SlackNotifications {
   }
 
   /** `at`: when the entry was recorded (a request's deadline counts from the decision, not from now). */
-  callsFor(
+  async callsFor(
     event: IntegrationEvent,
     data: Record<string, unknown>,
     seq: number,
-    at = this.governance.clock.now(),
-  ): OutboxMessageInput[] {
+    at: Date,
+    reader: LedgerReader,
+  ): Promise<OutboxMessageInput[]> {
     const slack = this.governance.config.slack;
     const calls: OutboxMessageInput[] = [];
     if (event === 'approval_required' && slack.approvals_channel && data.agentId)
       calls.push(
-        ...this.approvalCalls(slack, data as LedgerPayload<'decision.recorded'> & { agentId: string }, at),
+        ...(await this.approvalCalls(
+          reader,
+          slack,
+          data as LedgerPayload<'decision.recorded'> & { agentId: string },
+          at,
+        )),
       );
     if (event === 'promotion_requested' && slack.approvals_channel && Number(data.required) > 0)
       calls.push(promotionCall(slack.approvals_channel, data));
@@ -73,35 +81,40 @@ export class SlackNotifications {
    * agent was revoked or suspended: its card loses its buttons and says why, and the approver
    * digests stop listing it.
    */
-  callsForEntry(entry: LedgerEntry): OutboxMessageInput[] {
+  async callsForEntry(entry: LedgerEntry, reader: LedgerReader): Promise<FollowerWork> {
     if (entry.type === 'deployment.decided' || entry.type === 'deployment.vote')
-      return this.deploymentCards.callsForEntry(entry);
+      return { calls: await this.deploymentCards.callsForEntry(entry, reader) };
     if (entry.type === 'approval.recorded' && entry.payload.source === 'slack')
-      return this.votedCard(entry.payload);
+      return { calls: await this.votedCard(reader, entry.payload) };
     if (entry.type === 'approval.resolved' && entry.payload.outcome === 'expired')
-      return this.expiredCalls(entry.payload.approvalId);
-    if (entry.type === 'check_run.button') return approversAskedAgain(this.governance, this.approvals, entry);
-    let closed: ClosedRequest[] = [];
+      return { calls: await this.expiredCalls(reader, entry.payload.approvalId) };
+    if (entry.type === 'check_run.button')
+      return { calls: await approversAskedAgain(this.governance, this.approvals, entry, reader) };
+    let closing: Closing | null = null;
     if (entry.type === 'decision.recorded') {
-      closed = this.approvals.closeOver(entry.payload);
+      closing = await this.approvals.closeOver(entry.payload, reader);
     } else if (entry.type === 'agent.status_changed' && entry.payload.to !== 'active' && entry.agentId) {
-      closed = this.approvals.closeForAgent(
-        entry.agentId,
-        `agent ${entry.agentId} was ${entry.payload.to}: ${entry.payload.reason}`,
-      );
+      const because = `agent ${entry.agentId} was ${entry.payload.to}: ${entry.payload.reason}`;
+      closing = await this.approvals.closeForAgent(entry.agentId, because, reader);
     }
-    return closed.flatMap((request) => this.closedCard(request));
+    if (!closing || closing.closed.length === 0) return {};
+    const calls: OutboxMessageInput[] = [];
+    for (const request of closing.closed) calls.push(...(await this.closedCard(reader, request)));
+    return { entries: closing.entries, calls };
   }
 
   /** A vote from Slack moves its card: the votes so far and what each gate still needs. */
-  private votedCard(vote: LedgerPayload<'approval.recorded'>): OutboxMessageInput[] {
+  private async votedCard(
+    reader: LedgerReader,
+    vote: LedgerPayload<'approval.recorded'>,
+  ): Promise<OutboxMessageInput[]> {
     if (!isApprovalKey(vote)) return [];
     const key = approvalKeyOf(vote);
-    const context = this.approvals.request(key);
-    const message = this.approvals.message(key);
+    const context = await this.approvals.request(key, reader);
+    const message = await this.approvals.whereIs(key, reader);
     if (!context || !message) return [];
-    const votes = this.approvals.votes(context);
-    const tallies = this.approvals.tallies(context);
+    const votes = await this.approvals.votes(context, reader);
+    const tallies = await this.approvals.tallies(context, reader);
     const outcome = requestOutcome(tallies);
     return [
       {
@@ -123,11 +136,11 @@ export class SlackNotifications {
    * A request past its deadline: its card says expired (expiry never approves) and, for
    * `on_expiry: escalate`, the admins are told in the approvals channel.
    */
-  private expiredCalls(key: string): OutboxMessageInput[] {
-    const context = this.approvals.request(key);
+  private async expiredCalls(reader: LedgerReader, key: string): Promise<OutboxMessageInput[]> {
+    const context = await this.approvals.request(key, reader);
     if (!context) return [];
     const calls: OutboxMessageInput[] = [];
-    const message = this.approvals.message(key);
+    const message = await this.approvals.whereIs(key, reader);
     if (message)
       calls.push({
         target: 'slack',
@@ -136,7 +149,7 @@ export class SlackNotifications {
           channel: message.channel,
           ts: message.ts,
           text: `Approval for ${context.repository}#${context.number} expired`,
-          blocks: approvalRequestBlocks(context, this.approvals.votes(context), 'expired'),
+          blocks: approvalRequestBlocks(context, await this.approvals.votes(context, reader), 'expired'),
         },
         orderingKey: `approval:${key}`,
         idempotencyKey: `expired:${key}`,
@@ -158,10 +171,13 @@ export class SlackNotifications {
     return calls;
   }
 
-  private closedCard({ context, state, because }: ClosedRequest): OutboxMessageInput[] {
-    const message = this.approvals.message(context.approvalKey);
+  private async closedCard(
+    reader: LedgerReader,
+    { context, state, because }: ClosedRequest,
+  ): Promise<OutboxMessageInput[]> {
+    const message = await this.approvals.whereIs(context.approvalKey, reader);
     if (!message) return [];
-    const tallies = this.approvals.tallies(context);
+    const tallies = await this.approvals.tallies(context, reader);
     return [
       {
         target: 'slack',
@@ -179,14 +195,17 @@ export class SlackNotifications {
   }
 
   /** The approval card, and a digest entry for each approver when digests are on. */
-  private approvalCalls(
+  private async approvalCalls(
+    reader: LedgerReader,
     slack: SlackSettings,
     decision: LedgerPayload<'decision.recorded'> & { agentId: string },
     at: Date,
-  ): OutboxMessageInput[] {
+  ): Promise<OutboxMessageInput[]> {
     const hours = decision.gates?.[0]?.expiryHours ?? 72;
-    const context = this.approvals.contextFor(decision, new Date(at.getTime() + hours * 3600_000));
+    const expiresAt = new Date(at.getTime() + hours * 3600_000);
+    const context = await this.approvals.contextFor(decision, expiresAt, reader);
     if (!context) return [];
+    const tallies = await this.approvals.tallies(context, reader);
     const calls: OutboxMessageInput[] = [
       {
         target: 'slack',
@@ -196,7 +215,7 @@ export class SlackNotifications {
         payload: {
           channel: slack.approvals_channel,
           text: `Approval needed: ${context.repository}#${context.number} by ${context.agentId}`,
-          blocks: approvalRequestBlocks(context, [], 'pending', this.approvals.tallies(context)),
+          blocks: approvalRequestBlocks(context, [], 'pending', tallies),
           approval: { context, installationId: decision.installationId ?? null },
         },
       },
@@ -204,7 +223,7 @@ export class SlackNotifications {
     const digest = slack.approver_digest;
     if (!digest.enabled) return calls;
     const notBefore = new Date(this.governance.clock.ms() + digest.window_seconds * 1000);
-    for (const user of this.approvals.approversOf(context)) {
+    for (const user of this.approvals.slackUsersOf(tallies)) {
       calls.push({
         target: 'slack',
         kind: APPROVER_DIGEST,

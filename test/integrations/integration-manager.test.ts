@@ -2,16 +2,17 @@ import { expect, it } from 'vitest';
 import { IntegrationManager } from '../../src/integrations/integration-manager.js';
 import { Ledger } from '../../src/ledger/ledger.js';
 import { openLedgerDb } from '../../src/ledger/open-ledger-db.js';
+import { SqliteAsyncLedger } from '../../src/ledger/sqlite-async-ledger.js';
 import { createBreaker, isTransient, retryAt } from '../../src/platform/resilience.js';
 
-it('routes each integration event to the subscribers of it, as outbox calls tied to the event, once', () => {
+it('routes each integration event to the subscribers of it, as calls tied to the event, once', async () => {
   const ledger = new Ledger(openLedgerDb(':memory:'));
-  const manager = new IntegrationManager(ledger);
-  const kicked: string[] = [];
+  const store = new SqliteAsyncLedger(ledger);
+  const manager = new IntegrationManager();
   manager.subscribe({
     name: 'slack',
     events: ['execution_complete', 'agent_revoked'],
-    callsFor: (event, data, seq) => [
+    callsFor: async (event, data, seq) => [
       {
         target: 'slack',
         kind: 'chat.postMessage',
@@ -20,9 +21,12 @@ it('routes each integration event to the subscribers of it, as outbox calls tied
         payload: { text: `${event} ${data.agentId}` },
       },
     ],
-    kick: () => kicked.push('slack'),
+    callsForEntry: async (entry) =>
+      entry.type === 'integration.event' && entry.payload.event === 'plan_created'
+        ? { entries: [{ type: 'finding.resolved', agentId: null, actor: 'slack', payload: { key: 'k' } }] }
+        : {},
   });
-  manager.subscribe({ name: 'github', events: ['agent_revoked'], callsFor: () => [] });
+  manager.subscribe({ name: 'github', events: ['agent_revoked'], callsFor: async () => [] });
   const entry = ledger.append({
     type: 'integration.event',
     agentId: 'docs-bot',
@@ -35,14 +39,21 @@ it('routes each integration event to the subscribers of it, as outbox calls tied
     actor: 'x',
     payload: { event: 'plan_created', data: {} },
   });
-  expect(manager.queueFor(entry)).toBe(1);
-  expect(manager.queueFor(other)).toBe(0);
-  // Queued again (a replay): the outbox keys the call by the entry, so nothing is added.
-  expect(manager.queueFor(entry)).toBe(1);
+  const work = await manager.queueFor(entry, store.reader);
+  expect(work).toMatchObject({ entries: [], calls: [{ payload: { text: 'execution_complete docs-bot' } }] });
+  expect(await manager.queueFor(other, store.reader)).toMatchObject({
+    entries: [{ type: 'finding.resolved' }],
+    calls: [],
+  });
+  // Queued twice (a replay): the outbox keys the call by the entry, so nothing is added.
+  for (let i = 0; i < 2; i++)
+    await store.appendDecided(() => ({
+      entries: [],
+      followUps: work.calls.map((message) => ({ seq: entry.seq, message })),
+    }));
   expect(ledger.outbox.dueFor('slack')).toMatchObject([
     { seq: entry.seq, payload: { text: 'execution_complete docs-bot' } },
   ]);
-  expect(kicked).toEqual(['slack', 'slack']);
   expect(manager.subscriberNames()).toEqual(['slack', 'github']);
 });
 

@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { LedgerEntry, LedgerEntryInput } from '../../src/core/ledger-entries.js';
-import type { AsyncLedger } from '../../src/ledger/async-ledger.js';
+import { type AsyncLedger, FollowerMovedError, type LedgerView } from '../../src/ledger/async-ledger.js';
 import { openLedger } from '../../src/ledger/ledger.js';
 import { LedgerHeartbeat } from '../../src/ledger/ledger-heartbeat.js';
 import type { OutboxMessageInput } from '../../src/ledger/outbox.js';
@@ -690,35 +690,110 @@ describe.each(engines)('AsyncLedger contract: %s', (_engine, open) => {
     expect((await b.outbox.forEntry(m2.seq)).map((m) => m.idempotencyKey)).toEqual(['m2']);
   });
 
-  it('a follower stepped by two replicas at once handles each entry exactly once', async () => {
+  it('an append moving a follower that another process moved first writes nothing at all', async () => {
+    await a.appendAll([entry('k1'), entry('k2')], { outbox: [message('call')] });
+    const [call] = await a.outbox.claim('github', { claimer: 'a', leaseMs: 60_000 });
+    expect(await b.followers.advance('f', 0, 2)).toBe(true);
+    const moved = a.appendDecided(
+      () => ({ entries: [entry('late')], followUps: [{ seq: 1, message: message('follow') }] }),
+      { follower: { name: 'f', from: 0, to: 2 }, outbox: [message('named')], delivered: [call!.id] },
+    );
+    await expect(moved).rejects.toBeInstanceOf(FollowerMovedError);
+    expect((await b.entriesAfter(0)).map(keyOf)).toEqual(['k1', 'k2']);
+    expect(await b.outbox.forEntry(1)).toEqual([]);
+    expect((await b.outbox.forEntry(2)).map((m) => [m.idempotencyKey, m.status])).toEqual([
+      ['call', 'pending'],
+    ]);
+    expect(await b.followers.position('f')).toBe(2);
+  });
+
+  it('two replicas moving a follower from the same position at once: one commits, the other writes nothing', async () => {
+    await a.appendAll([entry('k1'), entry('k2'), entry('k3')]);
+    const step = (replica: AsyncLedger, who: string) =>
+      replica.appendDecided(
+        () => ({
+          entries: [entry(`by-${who}`)],
+          followUps: [{ seq: 3, message: message(`follow-${who}`) }],
+          followedTo: 3,
+        }),
+        { follower: { name: 'f', from: 0, to: 3 } },
+      );
+    const raced = await Promise.allSettled([step(a, 'a'), step(b, 'b'), step(a, 'a2'), step(b, 'b2')]);
+    expect(raced.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    for (const r of raced.filter((r) => r.status === 'rejected'))
+      expect((r as PromiseRejectedResult).reason).toBeInstanceOf(FollowerMovedError);
+    const chain = await b.entriesAfter(0);
+    expect(chain).toHaveLength(4);
+    const winner = keyOf(chain[3]!)!.slice(3);
+    expect((await a.outbox.forEntry(3)).map((m) => m.idempotencyKey)).toEqual([`follow-${winner}`]);
+    expect(await a.followers.position('f')).toBe(3);
+  });
+
+  it('a follower moves only forward within what was read and the head; otherwise nothing is written', async () => {
+    await a.appendAll([entry('k1'), entry('k2'), entry('k3')]);
+    await a.followers.advance('f', 0, 1);
+    const move = (followedTo: number, to = 2) =>
+      a.appendDecided(() => ({ entries: [entry('never')], followedTo }), {
+        follower: { name: 'f', from: 1, to },
+      });
+    for (const refused of [move(1), move(0), move(3), move(5, 5)])
+      await expect(refused).rejects.toThrow(/follower f cannot move from 1/);
+    expect((await b.entriesAfter(0)).map(keyOf)).toEqual(['k1', 'k2', 'k3']);
+    expect(await b.followers.position('f')).toBe(1);
+    expect(await move(2)).toHaveLength(1);
+    expect(await b.followers.position('f')).toBe(2);
+  });
+
+  it("a follower stepped by two replicas at once commits each entry's work exactly once", async () => {
     for (let i = 0; i < 6; i++) await a.appendAll(Array.from({ length: 10 }, (_, j) => entry(`k${i}.${j}`)));
-    const handled: number[] = [];
-    const handle = (e: LedgerEntry) => {
-      handled.push(e.seq);
-      return [message(`follow:${e.seq}`)];
-    };
+    // Every seventh entry is echoed by an appended entry; every entry (echoes too) gets one call.
+    const handle = (e: LedgerEntry) => ({
+      calls: [message(`follow:${e.seq}`)],
+      entries: e.seq % 7 === 0 && !keyOf(e)!.startsWith('echo') ? [entry(`echo:${keyOf(e)}`)] : [],
+    });
     const follow = async (replica: AsyncLedger) => {
-      // Until the follower has caught up: a step that another replica's step holds off returns 0.
-      while ((await replica.followers.position('test-follower')) < 60)
+      // Until the follower has caught up: a step another replica beat returns 0 handled.
+      while ((await replica.followers.position('test-follower')) < (await replica.head()).seq)
         await replica.followers.step('test-follower', handle, 7);
     };
     await Promise.all([follow(a), follow(b), follow(a), follow(b)]);
-    expect(handled.toSorted((x, y) => x - y)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
-    expect((await b.outbox.forEntry(60)).map((m) => m.idempotencyKey)).toEqual(['follow:60']);
+    const chain = await wholeChain(b);
+    const echoes = chain.map(keyOf).filter((k) => k!.startsWith('echo'));
+    expect(echoes).toEqual(Array.from({ length: 8 }, (_, i) => `echo:${keyOf(chain[7 * (i + 1) - 1]!)}`));
+    expect(new Set(echoes).size).toBe(8);
+    for (const e of chain)
+      expect((await b.outbox.forEntry(e.seq)).map((m) => m.idempotencyKey)).toEqual([`follow:${e.seq}`]);
+    expect(await b.followers.position('test-follower')).toBe(chain.length);
+  });
+
+  it("a follower's handler sees the entries appended for the entries before it", async () => {
+    await a.appendAll([entry('k1'), entry('k2')]);
+    const seen: string[][] = [];
+    const handle = async (e: LedgerEntry, view: LedgerView) => {
+      if (keyOf(e) === 'k1') return { entries: [entry('echo:k1')] };
+      if (keyOf(e) === 'k2') seen.push((await view.entriesAfter(0)).map((x) => keyOf(x)!));
+      return {};
+    };
+    expect(await a.followers.step('f', handle)).toMatchObject({ handled: 1, appended: [{ seq: 3 }] });
+    expect(await b.followers.step('f', handle)).toMatchObject({ handled: 2, appended: [] });
+    expect(seen.at(-1)).toEqual(['k1', 'k2', 'echo:k1']);
+    expect(await a.followers.step('f', handle)).toEqual({ handled: 0, appended: [] });
   });
 
   it('a follower whose handler fails queues nothing and keeps its position', async () => {
     await a.appendAll([entry('k1'), entry('k2'), entry('k3')]);
     const failing = (e: LedgerEntry) => {
       if (e.seq === 3) throw new Error('crash while handling entry 3');
-      return [message(`follow:${e.seq}`)];
+      return { calls: [message(`follow:${e.seq}`)], entries: e.seq === 1 ? [] : undefined };
     };
     await expect(a.followers.step('test-follower', failing)).rejects.toThrow(/crash while handling/);
     expect(await b.followers.position('test-follower')).toBe(0);
     expect(await b.outbox.forEntry(1)).toEqual([]);
-    expect(await b.followers.step('test-follower', (e) => [message(`follow:${e.seq}`)])).toBe(3);
+    const handled = await b.followers.step('test-follower', (e) => ({ calls: [message(`follow:${e.seq}`)] }));
+    expect(handled).toEqual({ handled: 3, appended: [] });
     expect((await a.outbox.forEntry(1)).map((m) => m.idempotencyKey)).toEqual(['follow:1']);
     expect(await a.followers.position('test-follower')).toBe(3);
+    expect(await a.head()).toMatchObject({ seq: 3 });
   });
 
   it('a follower position moves only from where it was: two replicas advancing at once, one wins', async () => {

@@ -5,6 +5,7 @@
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningService } from '../../src/app/service.js';
+import { approvalsAsync } from '../../src/ledger/queries/approvals.js';
 import { agentPullRequest, examplePayload, postWebhook } from '../helpers/github.js';
 import { buttonBody, commandBody, postSlack } from '../helpers/slack.js';
 import { github, slackApi, startWith } from '../helpers/slack-service.js';
@@ -209,5 +210,25 @@ describe('a card closed from outside Slack', () => {
     `);
     await click('UCAROL');
     expect(r.told()).toEqual([['UCAROL', 'Not counted: this request was already closed.']]);
+  });
+
+  it('the follower closes a request a push superseded once, its row following the commit', async () => {
+    service = await startWith(ORG);
+    const r = await openRequest('gates:\n  default: { approvals: 1 }\n');
+    const push = agentPullRequest('synchronize', { sha: 'b'.repeat(40), login: 'builder-bot[bot]' });
+    await postWebhook(service.port, 'pull_request', push);
+    await service.github!.drain();
+    // Runs asked for at once: the push's decision is followed once (the contract tests race replicas).
+    await Promise.all([service.followLedger(), service.followLedger(), service.followLedger()]);
+    await settle();
+    const { store } = service.runtime;
+    expect(await store.followers.position('consequences')).toBe((await store.head()).seq);
+    const resolutions = (await store.entriesAfter(0)).filter((e) => e.type === 'approval.resolved');
+    expect(resolutions.map((e) => e.payload)).toEqual([
+      { approvalId: KEY, outcome: 'closed', reason: expect.stringMatching(/^superseded by a newer commit/) },
+    ]);
+    expect(await approvalsAsync.state(store.reader, KEY)).toBe('closed');
+    const closed = r.slack.filter((c) => c.method === 'chat.update' && /: closed$/.test(c.body.text));
+    expect(closed).toHaveLength(1);
   });
 });

@@ -4,7 +4,9 @@ import {
   checkFollowUps,
   type DecideEntries,
   decidedParts,
+  type FollowerMove,
   type FollowUp,
+  followerTarget,
   type InboxDeliveryInput,
   type LedgerView,
 } from '../async-ledger.js';
@@ -25,7 +27,14 @@ export interface PgAppendGroup {
   decide?: DecideEntries;
   /** Outbox messages marked delivered in the same transaction (see `AsyncAppendOptions.delivered`). */
   delivered?: readonly number[];
+  /** A follower moved with the decided entries (see `AsyncAppendOptions.follower`). */
+  follower?: FollowerMove;
 }
+
+/** A group's result when its follower had moved: the group wrote nothing. */
+export const FOLLOWER_MOVED = Symbol('follower moved');
+
+export type PgGroupResult = LedgerEntry[] | null | typeof FOLLOWER_MOVED;
 
 /** A decision that threw: the transaction is rolled back, and the groups sharing it are tried alone. */
 export class DecisionError extends Error {
@@ -86,7 +95,7 @@ export async function appendGroups(
   client: pg.ClientBase,
   groups: readonly PgAppendGroup[],
   now: Date,
-): Promise<(LedgerEntry[] | null)[]> {
+): Promise<PgGroupResult[]> {
   await client.query('BEGIN');
   try {
     const locked = await client.query<{ seq: string; hash: string }>(
@@ -96,7 +105,7 @@ export async function appendGroups(
       { seq: Number(locked.rows[0]!.seq), hash: locked.rows[0]!.hash },
       now.toISOString(),
     );
-    const results: (LedgerEntry[] | null)[] = [];
+    const results: PgGroupResult[] = [];
     for (const group of groups) results.push(await stageGroup(client, staging, group, now));
     await staging.write(client, now);
     await client.query('COMMIT');
@@ -112,15 +121,21 @@ async function stageGroup(
   staging: Staging,
   group: PgAppendGroup,
   now: Date,
-): Promise<LedgerEntry[] | null> {
+): Promise<PgGroupResult> {
   if (group.delivery && !(await recordDelivery(client, group.delivery, staging.head.seq + 1, now)))
     return null;
+  // Before anything of the group is staged: a follower moved by another replica writes nothing.
+  if (group.follower && !(await holdFollower(client, group.follower))) return FOLLOWER_MOVED;
   const entries = staging.link(group.inputs);
   const outbox = [...group.outbox];
   let followUps: readonly FollowUp[] = [];
   if (group.decide) {
     await staging.write(client, now);
     const decided = await decideInTransaction(client, group.decide, staging.head);
+    if (group.follower) {
+      const to = decidedFollowerTarget(group.follower, decided.followedTo, staging.head);
+      await client.query('UPDATE follower_positions SET seq = $2 WHERE name = $1', [group.follower.name, to]);
+    }
     entries.push(...staging.link(decided.entries));
     outbox.push(...decided.outbox);
     followUps = decided.followUps;
@@ -132,6 +147,33 @@ async function stageGroup(
   return entries;
 }
 
+/**
+ * Takes the follower's position row for this transaction (created at 0 when it has none) and says
+ * whether it still is where the step read it. Appenders hold the head row already, so two
+ * replicas' steps wait here in turn; an `advance` from outside waits for this row.
+ */
+async function holdFollower(client: pg.ClientBase, follower: FollowerMove): Promise<boolean> {
+  const { rows } = await client.query<{ seq: string }>(
+    `INSERT INTO follower_positions (name, seq) VALUES ($1, 0)
+     ON CONFLICT (name) DO UPDATE SET seq = follower_positions.seq RETURNING seq`,
+    [follower.name],
+  );
+  return Number(rows[0]!.seq) === follower.from;
+}
+
+/** `followerTarget`, as a refusal of the decision (the groups beside it are tried alone). */
+function decidedFollowerTarget(
+  follower: FollowerMove,
+  followedTo: number | undefined,
+  head: LedgerHead,
+): number {
+  try {
+    return followerTarget(follower, followedTo, head);
+  } catch (error) {
+    throw new DecisionError(error);
+  }
+}
+
 async function decideInTransaction(
   client: pg.ClientBase,
   decide: DecideEntries,
@@ -140,6 +182,7 @@ async function decideInTransaction(
   entries: LedgerEntryInput[];
   outbox: readonly OutboxMessageInput[];
   followUps: readonly FollowUp[];
+  followedTo?: number;
 }> {
   const view: LedgerView = {
     head,
@@ -159,6 +202,7 @@ async function decideInTransaction(
       entries: decided.entries.map(validateInput),
       outbox: decided.outbox,
       followUps: decided.followUps,
+      ...(decided.followedTo === undefined ? {} : { followedTo: decided.followedTo }),
     };
   } catch (error) {
     throw new DecisionError(error);

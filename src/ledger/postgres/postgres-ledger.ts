@@ -1,13 +1,14 @@
 import type pg from 'pg';
 import type { LedgerEntry, LedgerEntryInput } from '../../core/ledger-entries.js';
-import type {
-  AsyncAppendOptions,
-  AsyncInbox,
-  AsyncLedger,
-  ChainVerdict,
-  DecideEntries,
-  InboxDeliveryInput,
-  LedgerVerdict,
+import {
+  type AsyncAppendOptions,
+  type AsyncInbox,
+  type AsyncLedger,
+  type ChainVerdict,
+  type DecideEntries,
+  FollowerMovedError,
+  type InboxDeliveryInput,
+  type LedgerVerdict,
 } from '../async-ledger.js';
 import { deliveryReceivedEntry } from '../inbox.js';
 import { type EntryRow, type LedgerHead, rowToEntry, validateInput } from '../ledger.js';
@@ -18,7 +19,13 @@ import {
   type VerifyOptions,
   type VerifyResult,
 } from '../verify-verdict.js';
-import { appendGroups, DecisionError, type PgAppendGroup } from './pg-append.js';
+import {
+  appendGroups,
+  DecisionError,
+  FOLLOWER_MOVED,
+  type PgAppendGroup,
+  type PgGroupResult,
+} from './pg-append.js';
 import { checkPgChain } from './pg-chain-check.js';
 import { PgCheckpoints } from './pg-checkpoints.js';
 import { connectPostgres } from './pg-connect.js';
@@ -30,7 +37,7 @@ import { verifyPgLedger } from './pg-verify.js';
 
 interface Pending {
   group: PgAppendGroup;
-  resolve: (entries: LedgerEntry[] | null) => void;
+  resolve: (entries: PgGroupResult) => void;
   reject: (error: unknown) => void;
 }
 
@@ -71,7 +78,7 @@ export class PostgresLedger implements AsyncLedger {
   ) {
     this.reader = pgReader(pool);
     this.outbox = new PgOutbox(pool, now);
-    this.followers = new PgFollowerPositions(pool, now);
+    this.followers = new PgFollowerPositions(pool, this);
     this.inbox = {
       record: (delivery) => this.recordDelivery(delivery),
       queue: (claimer, leaseMs) => new PgInboxQueue(pool, claimer, leaseMs, now),
@@ -88,12 +95,22 @@ export class PostgresLedger implements AsyncLedger {
       outbox: options.outbox ?? [],
       delivered: options.delivered ?? [],
     };
-    return (await this.enqueue(group))!;
+    return (await this.enqueue(group)) as LedgerEntry[];
   }
 
   async appendDecided(decide: DecideEntries, options: AsyncAppendOptions = {}): Promise<LedgerEntry[]> {
     const delivered = options.delivered ?? [];
-    return (await this.enqueue({ inputs: [], outbox: options.outbox ?? [], decide, delivered }))!;
+    const { follower } = options;
+    const group = {
+      inputs: [],
+      outbox: options.outbox ?? [],
+      decide,
+      delivered,
+      ...(follower ? { follower } : {}),
+    };
+    const result = await this.enqueue(group);
+    if (result === FOLLOWER_MOVED) throw new FollowerMovedError(follower!.name);
+    return result as LedgerEntry[];
   }
 
   async append(input: LedgerEntryInput, options: AsyncAppendOptions = {}): Promise<LedgerEntry> {
@@ -150,12 +167,12 @@ export class PostgresLedger implements AsyncLedger {
 
   private async recordDelivery(delivery: InboxDeliveryInput): Promise<LedgerEntry | null> {
     const input = validateInput(deliveryReceivedEntry(delivery));
-    return this.enqueue({ inputs: [input], outbox: delivery.outbox ?? [], delivery }).then(
-      (r) => r?.[0] ?? null,
+    return this.enqueue({ inputs: [input], outbox: delivery.outbox ?? [], delivery }).then((r) =>
+      Array.isArray(r) ? (r[0] ?? null) : null,
     );
   }
 
-  private enqueue(group: PgAppendGroup): Promise<LedgerEntry[] | null> {
+  private enqueue(group: PgAppendGroup): Promise<PgGroupResult> {
     return new Promise((resolve, reject) => {
       this.pending.push({ group, resolve, reject });
       if (this.pending.length === 1 && !this.flushing) setImmediate(() => void this.flush());

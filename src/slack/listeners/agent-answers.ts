@@ -125,16 +125,13 @@ async function status(a: Asked): Promise<string> {
 
 /** What each waiting request and promotion of an agent needs, from the one tally. */
 async function waiting({ approvals, promotions }: SlackDeps, agentId: string): Promise<string[]> {
-  const requests = approvals
-    .pending()
-    .filter((c) => c.agentId === agentId)
-    .map(
-      (c) =>
-        `waiting: ${c.repository}#${c.number}: ${approvals
-          .tallies(c)
-          .map((t) => t.description.replaceAll('`', ''))
-          .join('; ')}`,
+  const requests: string[] = [];
+  for (const c of (await approvals.pending()).filter((c) => c.agentId === agentId)) {
+    const tallies = await approvals.tallies(c);
+    requests.push(
+      `waiting: ${c.repository}#${c.number}: ${tallies.map((t) => t.description.replaceAll('`', '')).join('; ')}`,
     );
+  }
   const p = await promotions.pendingFor(agentId);
   const promotion = p
     ? [`${p.kind} ${p.promotionId}: ${(await promotions.tally(p)).description.replaceAll('`', '')}`]

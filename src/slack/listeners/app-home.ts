@@ -6,7 +6,16 @@ import type { SlackDeps } from '../slack-deps.js';
 export function registerAppHome(app: App, deps: SlackDeps): void {
   app.event('app_home_opened', async ({ event }) => {
     const agents = await deps.governance.state.listAgents();
-    const pending = deps.approvals.pending();
+    const waiting: string[] = [];
+    for (const p of await deps.approvals.pending()) {
+      const tallies = await deps.approvals.tallies(p);
+      const needs = tallies
+        .filter((t) => t.state !== 'approved')
+        .map((t) => t.description.replaceAll('`', ''));
+      waiting.push(
+        `• <${p.url}|${p.repository}#${p.number}> by \`${p.agentId}\`: ${needs.join('; ')} (until ${p.expiresAt})`,
+      );
+    }
     const blocks = [
       { type: 'header', text: { type: 'plain_text', text: 'Agents' } },
       {
@@ -23,17 +32,7 @@ export function registerAppHome(app: App, deps: SlackDeps): void {
         type: 'section',
         text: {
           type: 'mrkdwn',
-          text:
-            pending
-              .map(
-                (p) =>
-                  `• <${p.url}|${p.repository}#${p.number}> by \`${p.agentId}\`: ${deps.approvals
-                    .tallies(p)
-                    .filter((t) => t.state !== 'approved')
-                    .map((t) => t.description.replaceAll('`', ''))
-                    .join('; ')} (until ${p.expiresAt})`,
-              )
-              .join('\n') || 'Nothing is waiting.',
+          text: waiting.join('\n') || 'Nothing is waiting.',
         },
       },
     ];

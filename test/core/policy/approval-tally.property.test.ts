@@ -125,10 +125,10 @@ describe('the approval tally', () => {
           const first = decisionRecord(await judge(), facts);
           const stored = ledgerPayloadSchemas['decision.recorded'].parse({ ...first, trigger: 'test' });
           const approvals = new SlackApprovals(g);
-          const context = approvals.contextFor(
+          const context = (await approvals.contextFor(
             { ...stored, agentId: 'builder-bot' },
             new Date(now.getTime() + 3600_000),
-          )!;
+          ))!;
 
           for (const [i, v] of s.votes.entries()) {
             await g.record([
@@ -154,7 +154,7 @@ describe('the approval tally', () => {
 
           const check = await judge();
           const checkGate = check.gates.find((x) => x.gate === 'g')!;
-          const cardTallies = approvals.tallies(context);
+          const cardTallies = await approvals.tallies(context);
           const promotion = await new Promotions(g, null).tally(
             {
               promotionId: 'promo-builder-bot-1',
