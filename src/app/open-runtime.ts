@@ -98,7 +98,6 @@ export async function openRuntime(env: Env, options: OpenRuntimeOptions = {}): P
     const journal = snapshot ? null : SafetyJournal.besideLedger(env.LEDGER_PATH);
     const store = new SqliteAsyncLedger(ledger, () => clock.now());
     const governance = new Governance({
-      ledger,
       store,
       state,
       checkpoints: new StoreCheckpoints(store, signingKey, () => clock.now()),

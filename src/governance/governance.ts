@@ -5,11 +5,9 @@ import type { OrgConfig } from '../core/org-config.js';
 import type { Directory } from '../core/people.js';
 import type { ApprovalReceipt, Attribution } from '../core/policy/decision.js';
 import type { AsyncAppendOptions, AsyncLedger, DecideEntries } from '../ledger/async-ledger.js';
-import type { Ledger } from '../ledger/ledger.js';
 import type { LedgerReader } from '../ledger/ledger-reader.js';
 import type { LatestDecision } from '../ledger/queries/decisions.js';
 import type { SafetyJournal } from '../ledger/safety-journal.js';
-import { SqliteAsyncLedger } from '../ledger/sqlite-async-ledger.js';
 import type { AsyncCheckpoints } from '../ledger/store-checkpoints.js';
 import { processClaimer } from '../platform/claimer.js';
 import { type Clock, systemClock } from '../platform/clock.js';
@@ -25,12 +23,8 @@ import { StateSync } from './state-sync.js';
 import { Violations } from './violations.js';
 
 export interface GovernanceDeps {
-  ledger: Ledger;
-  /**
-   * The ledger as every engine offers it (asynchronous): what the service moves to so that it runs
-   * on PostgreSQL too. Built over `ledger` when not given.
-   */
-  store?: AsyncLedger;
+  /** The ledger, on either engine (SQLite's adapter over its file, or PostgreSQL). */
+  store: AsyncLedger;
   state: StateStore;
   checkpoints: AsyncCheckpoints;
   config: OrgConfig;
@@ -53,8 +47,7 @@ export interface GovernanceDeps {
  * methods here are the surface the adapters call, each handing over to its part.
  */
 export class Governance {
-  readonly ledger: Ledger;
-  /** The asynchronous ledger (SQLite's adapter over `ledger`, or PostgreSQL): new code reads and writes here. */
+  /** The ledger, on either engine: every read and write of the service goes through it. */
   readonly store: AsyncLedger;
   readonly state: StateStore;
   readonly checkpoints: AsyncCheckpoints;
@@ -70,10 +63,9 @@ export class Governance {
   readonly council: Council;
 
   constructor(deps: GovernanceDeps) {
-    this.ledger = deps.ledger;
     this.clock = deps.clock ?? systemClock;
     this.claimer = deps.claimer ?? processClaimer();
-    this.store = deps.store ?? new SqliteAsyncLedger(deps.ledger, () => this.clock.now());
+    this.store = deps.store;
     this.state = deps.state;
     this.checkpoints = deps.checkpoints;
     this.config = deps.config;

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import type { IntegrationEvent } from '../core/lifecycle.js';
 import type { AsyncOutbox } from '../ledger/async-ledger.js';
-import type { OutboxMessage, OutboxMessageInput, OutboxTarget } from '../ledger/outbox.js';
+import type { OutboxMessage, OutboxMessageInput } from '../ledger/outbox.js';
 import { escapeMrkdwn } from './blocks.js';
 
 /** The ordering-key prefix of the alert lane. */
@@ -31,11 +31,6 @@ export function isAlert(event: IntegrationEvent, data: Record<string, unknown>):
   return event === 'violation_detected' && (data.severity === 'critical' || data.severity === 'high');
 }
 
-/** Where an alert's last delivery is read (the ledger's outbox). */
-export interface LastDelivered {
-  lastDeliveredAt(target: OutboxTarget, orderingKey: string): string | null;
-}
-
 /** An alert: the event and entry that caused it, where it goes, what it says and about what; "now" in ms. */
 type AlertArgs = [
   event: IntegrationEvent,
@@ -49,16 +44,9 @@ type AlertArgs = [
 /**
  * The outbox call for an alert. Identical alerts (same channel, same text) share an ordering key,
  * so the deliverer finds them together; a repeat of one delivered less than a minute ago is held
- * until that minute is over. `outbox`: where the caller reads the last delivery (the consequences
- * follower, synchronous inside its transaction); `alertCallAsync` reads the asynchronous outbox.
+ * until that minute is over.
  */
-export function alertCall(outbox: LastDelivered, ...alert: AlertArgs): OutboxMessageInput {
-  const orderingKey = alertOrderingKey(alert);
-  return alertMessage(orderingKey, outbox.lastDeliveredAt('slack', orderingKey), alert);
-}
-
-/** `alertCall`, the last delivery read from the asynchronous outbox. */
-export async function alertCallAsync(
+export async function alertCall(
   outbox: Pick<AsyncOutbox, 'lastDeliveredAt'>,
   ...alert: AlertArgs
 ): Promise<OutboxMessageInput> {

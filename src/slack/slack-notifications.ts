@@ -61,9 +61,8 @@ export class SlackNotifications {
     if (channel && isAlert(event, data)) {
       const item = typeof data.source === 'string' ? data.source : null;
       const text = notificationText(event, data);
-      calls.push(
-        alertCall(this.governance.ledger.outbox, event, seq, channel, text, item, this.governance.clock.ms()),
-      );
+      const { outbox } = this.governance.store;
+      calls.push(await alertCall(outbox, event, seq, channel, text, item, this.governance.clock.ms()));
     } else if (channel) {
       calls.push({
         target: 'slack',
