@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { loadOrgConfig } from '../config/load-org-config.js';
 import type { Env } from '../config/read-env.js';
@@ -8,10 +8,13 @@ import { Governance } from '../governance/governance.js';
 import type { AsyncLedger } from '../ledger/async-ledger.js';
 import { Checkpoints } from '../ledger/checkpoints.js';
 import { type Ledger, openLedger, openLedgerSnapshot } from '../ledger/ledger.js';
+import { openPostgresLedger } from '../ledger/postgres/postgres-ledger.js';
 import { SafetyJournal } from '../ledger/safety-journal.js';
 import { loadSigningKey, type SigningKey } from '../ledger/signing-key.js';
 import { SqliteAsyncLedger } from '../ledger/sqlite-async-ledger.js';
 import { StoreCheckpoints } from '../ledger/store-checkpoints.js';
+import { verifyLedger } from '../ledger/verify.js';
+import type { VerifyResult } from '../ledger/verify-verdict.js';
 import { type Clock, systemClock } from '../platform/clock.js';
 import { UserError } from '../platform/errors.js';
 import { createStateStore } from '../state/create-state-store.js';
@@ -29,13 +32,18 @@ export interface Runtime {
   /** The same ledger, asynchronous (the interface both engines offer). */
   store: AsyncLedger;
   state: StateStore;
-  checkpoints: Checkpoints;
+  /** SQLite's synchronous checkpoints (list, show); null on PostgreSQL. The service's are `governance.checkpoints`. */
+  checkpoints: Checkpoints | null;
   governance: Governance;
   config: OrgConfig;
   configPath: string | null;
   /** What the organisation config says that would not do what its author meant. */
   configWarnings: string[];
   signingKey: SigningKey;
+  /** Where the ledger is, for people: the file, or the database without its password. */
+  where: string;
+  /** What `agov ledger verify` checks, on this runtime's engine, with this host's key. */
+  verify(): Promise<VerifyResult>;
   close(): Promise<void>;
 }
 
@@ -68,9 +76,78 @@ export function sqliteOf(runtime: Pick<Runtime, 'ledger'>): Ledger {
   return runtime.ledger;
 }
 
-/** Opens the ledger, the state store and the organisation config named by the environment. */
+/** The runtime's SQLite checkpoints; refused, naming the engine, on PostgreSQL. */
+export function sqliteCheckpointsOf(runtime: Pick<Runtime, 'checkpoints'>): Checkpoints {
+  if (!runtime.checkpoints)
+    throw new UserError(
+      'sqlite_only',
+      'this reads the checkpoints of a SQLite ledger file (LEDGER_PATH); the ledger here is PostgreSQL (DATABASE_URL)',
+    );
+  return runtime.checkpoints;
+}
+
+/**
+ * Opens the ledger (PostgreSQL when DATABASE_URL is set, else the SQLite file at LEDGER_PATH), the
+ * state store and the organisation config named by the environment.
+ */
 export async function openRuntime(env: Env, options: OpenRuntimeOptions = {}): Promise<Runtime> {
-  const { config, path: configPath, warnings: configWarnings } = loadOrgConfig(env.GOVERNANCE_CONFIG);
+  const loaded = loadOrgConfig(env.GOVERNANCE_CONFIG);
+  // Entries are stamped with the same clock everything else reads.
+  const clock = options.clock ?? systemClock;
+  const opened = env.DATABASE_URL
+    ? await openPostgres(env, env.DATABASE_URL, options, clock)
+    : openSqlite(env, options, clock);
+  try {
+    const state =
+      options.snapshot || options.stateStore === 'memory'
+        ? new MemoryStateStore(() => clock.ms())
+        : await createStateStore(env.REDIS_URL);
+    const { store, signingKey } = opened;
+    const governance = new Governance({
+      store,
+      state,
+      checkpoints: new StoreCheckpoints(store, signingKey, () => clock.now()),
+      ...(options.claimer ? { claimer: options.claimer } : {}),
+      config: loaded.config,
+      journal: opened.journal,
+      clock,
+    });
+    return {
+      env,
+      engine: store.engine,
+      ledger: opened.ledger,
+      store,
+      state,
+      checkpoints: opened.checkpoints,
+      governance,
+      config: loaded.config,
+      configPath: loaded.path,
+      configWarnings: loaded.warnings,
+      signingKey,
+      verify: opened.verify,
+      where: opened.where,
+      async close() {
+        await state.close();
+        await store.close();
+      },
+    };
+  } catch (error) {
+    await opened.store.close();
+    throw error;
+  }
+}
+
+interface OpenedLedger {
+  ledger: Ledger | null;
+  store: AsyncLedger;
+  checkpoints: Checkpoints | null;
+  signingKey: SigningKey;
+  journal: SafetyJournal | null;
+  verify: Runtime['verify'];
+  where: string;
+}
+
+function openSqlite(env: Env, options: OpenRuntimeOptions, clock: Clock): OpenedLedger {
   if (options.ledgerMustExist && env.LEDGER_PATH !== ':memory:' && !existsSync(env.LEDGER_PATH)) {
     throw new UserError(
       'ledger_missing',
@@ -78,8 +155,6 @@ export async function openRuntime(env: Env, options: OpenRuntimeOptions = {}): P
     );
   }
   const snapshot = Boolean(options.snapshot);
-  // Entries are stamped with the same clock everything else reads.
-  const clock = options.clock ?? systemClock;
   const ledger = snapshot
     ? openLedgerSnapshot(env.LEDGER_PATH, () => clock.now())
     : openLedger(env.LEDGER_PATH, { mustExist: Boolean(options.ledgerMustExist) }, () => clock.now());
@@ -90,41 +165,59 @@ export async function openRuntime(env: Env, options: OpenRuntimeOptions = {}): P
       pem: env.LEDGER_SIGNING_KEY ?? (snapshot && !existsSync(keyPath) ? ephemeralKeyPem() : undefined),
       path: keyPath,
     });
-    const state =
-      snapshot || options.stateStore === 'memory'
-        ? new MemoryStateStore(() => clock.ms())
-        : await createStateStore(env.REDIS_URL);
-    const checkpoints = new Checkpoints(ledger, signingKey);
-    const journal = snapshot ? null : SafetyJournal.besideLedger(env.LEDGER_PATH);
-    const store = new SqliteAsyncLedger(ledger, () => clock.now());
-    const governance = new Governance({
-      store,
-      state,
-      checkpoints: new StoreCheckpoints(store, signingKey, () => clock.now()),
-      ...(options.claimer ? { claimer: options.claimer } : {}),
-      config,
-      journal,
-      clock,
-    });
     return {
-      env,
-      engine: 'sqlite',
       ledger,
-      store,
-      state,
-      checkpoints,
-      governance,
-      config,
-      configPath,
-      configWarnings,
+      store: new SqliteAsyncLedger(ledger, () => clock.now()),
+      checkpoints: new Checkpoints(ledger, signingKey),
       signingKey,
-      async close() {
-        await state.close();
-        ledger.close();
-      },
+      journal: snapshot ? null : SafetyJournal.besideLedger(env.LEDGER_PATH),
+      verify: async () => verifyLedger(ledger, [], { hostPublicKey: signingKey.publicKey }),
+      where: env.LEDGER_PATH,
     };
   } catch (error) {
     ledger.close();
+    throw error;
+  }
+}
+
+/**
+ * The PostgreSQL ledger DATABASE_URL names, migrated (or, for the commands that only read, one that
+ * exists). The signing key and the safety journal stay on this host, where LEDGER_PATH's directory
+ * (or LEDGER_SIGNING_KEY_PATH) says: every replica must sign with the key the ledger pinned, so
+ * replicas share LEDGER_SIGNING_KEY.
+ */
+async function openPostgres(
+  env: Env,
+  url: string,
+  options: OpenRuntimeOptions,
+  clock: Clock,
+): Promise<OpenedLedger> {
+  if (options.snapshot)
+    throw new UserError(
+      'read_only_sqlite',
+      '--read-only opens a private copy of a SQLite ledger file (LEDGER_PATH); unset DATABASE_URL to use it',
+    );
+  const store = await openPostgresLedger(url, () => clock.now(), 10, {
+    mustExist: Boolean(options.ledgerMustExist),
+  });
+  try {
+    const dir = dirname(env.LEDGER_PATH);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const signingKey = loadSigningKey({
+      pem: env.LEDGER_SIGNING_KEY,
+      path: env.LEDGER_SIGNING_KEY_PATH ?? join(dir, 'ledger-signing-key.pem'),
+    });
+    return {
+      ledger: null,
+      store,
+      checkpoints: null,
+      signingKey,
+      journal: new SafetyJournal(join(dir, 'postgres.safety-journal')),
+      verify: () => store.verifyLedger([], { hostPublicKey: signingKey.publicKey }),
+      where: store.where,
+    };
+  } catch (error) {
+    await store.close();
     throw error;
   }
 }

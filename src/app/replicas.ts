@@ -17,17 +17,30 @@ import type { ReplicaInfo, StateStore } from '../state/state-store.js';
 export const PERIODIC_WORK = 'periodic-work';
 
 /**
+ * Which ledger a replica serves: a SQLite file, or a PostgreSQL database and where on its host the
+ * replica is (the port it listens on).
+ */
+export type ReplicaLedger = string | { postgres: string; port: string };
+
+/**
  * This process as the others see it. The id is the same for every start of the same installation
- * (host and ledger), so a restarted replica takes its own place back instead of meeting itself.
+ * (host and ledger; on PostgreSQL, where several replicas may share a host, also the port), so a
+ * restarted replica takes its own place back instead of meeting itself.
  */
 export function thisReplica(
-  ledgerPath: string,
+  on: ReplicaLedger,
   startedAt: Date,
   host = hostname(),
   pid = process.pid,
 ): ReplicaInfo {
-  const ledger = ledgerPath === ':memory:' ? `sqlite::memory:${pid}` : `sqlite:${resolve(ledgerPath)}`;
-  const id = createHash('sha256').update(`${host}\n${ledger}`).digest('hex').slice(0, 16);
+  const ledger =
+    typeof on !== 'string'
+      ? `postgres:${on.postgres}`
+      : on === ':memory:'
+        ? `sqlite::memory:${pid}`
+        : `sqlite:${resolve(on)}`;
+  const place = typeof on === 'string' ? ledger : `${ledger}\n${on.port}`;
+  const id = createHash('sha256').update(`${host}\n${place}`).digest('hex').slice(0, 16);
   return { id, host, pid, ledger, startedAt: startedAt.toISOString() };
 }
 
@@ -52,21 +65,23 @@ export function replicaConflict(
   isRunning: (pid: number) => boolean = processIsRunning,
 ): string | null {
   for (const other of announced) {
+    // Replicas on one PostgreSQL ledger share the work: one chain, claims, the periodic lease.
+    if (other.id !== me.id && other.ledger === me.ledger && me.ledger.startsWith('postgres:')) continue;
     if (other.id === me.id) {
       if (other.pid === me.pid || other.host !== me.host || !isRunning(other.pid)) continue;
       return sameLedger(me, other);
     }
     return (
       `another replica (${other.host}, pid ${other.pid}, ledger ${other.ledger}) uses this state store; ` +
-      'replicas on their own SQLite ledgers would each keep a different record. Run one replica per Redis, ' +
-      'or give each its own REDIS_URL'
+      'replicas on their own ledgers would each keep a different record. Run several replicas on one ' +
+      'PostgreSQL ledger (DATABASE_URL), or give each its own REDIS_URL'
     );
   }
   return null;
 }
 
 function sameLedger(me: ReplicaInfo, other: Pick<ReplicaInfo, 'pid' | 'startedAt'>): string {
-  return `another agov serve (pid ${other.pid}, started ${other.startedAt}) is running on this ledger (${me.ledger.slice('sqlite:'.length)}); stop it first`;
+  return `another agov serve (pid ${other.pid}, started ${other.startedAt}) is running on this ledger (${me.ledger.replace(/^(sqlite|postgres):/, '')}); stop it first`;
 }
 
 /**

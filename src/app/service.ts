@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 /**
  * The composition root: builds the service from the environment and starts it in this process —
  * ledger and state store (rebuilt from the ledger), integrations, the agent API, web pages, health,
@@ -14,6 +15,7 @@ import { readGithubConfig } from '../github/read-github-config.js';
 import type { Promotions } from '../governance/promotions.js';
 import type { Revocations } from '../governance/revocations.js';
 import { replaySafetyJournal } from '../governance/safety-actions.js';
+import { describePostgresUrl, parsePostgresUrl } from '../ledger/postgres/pg-connect.js';
 import type { Clock } from '../platform/clock.js';
 import { createHttpServer, type Route } from '../platform/http-server.js';
 import type { Logger } from '../platform/logger.js';
@@ -31,7 +33,7 @@ import { Metrics } from './health/metrics.js';
 import { registerHealth } from './health/register-health.js';
 import { type IntegrationOptions, type Integrations, wireIntegrations } from './integrations.js';
 import { openRuntime, type Runtime } from './open-runtime.js';
-import { ReplicaPresence, ServeMarker, thisReplica } from './replicas.js';
+import { type ReplicaLedger, ReplicaPresence, ServeMarker, thisReplica } from './replicas.js';
 import { createSetupRoutes, type SetupPageOptions } from './setup-page.js';
 import { prepareLedger, type StartUpCheck, startTimers } from './start-up.js';
 import { createUpkeep } from './upkeep.js';
@@ -75,14 +77,14 @@ export async function startService(
     stateStore: 'env',
     ...(options.clock ? { clock: options.clock } : {}),
     // Claims of shared work under this replica's own name: a restart takes back what it held.
-    claimer: thisReplica(env.LEDGER_PATH, new Date()).id,
+    claimer: thisReplica(replicaLedger(env), new Date()).id,
   });
   let integrations: Integrations | null = null;
   const presence = replicaPresence(runtime, env, logger);
   try {
     // Before the state store is rebuilt from this ledger: a replica on another ledger must not.
     await presence.join();
-    const checked = await prepareLedger(runtime, env, logger);
+    const checked = await prepareLedger(runtime, logger);
     const governance = runtime.governance;
     const runsPeriodicWork = () => presence.runsPeriodicWork();
     integrations = wireIntegrations(governance, env, logger, { runsPeriodicWork, ...options });
@@ -124,9 +126,18 @@ export async function startService(
 
 /** This process among the replicas on its state store, and its marker beside the ledger file. */
 function replicaPresence(runtime: Runtime, env: Env, logger: Logger): ReplicaPresence {
-  const me = thisReplica(env.LEDGER_PATH, runtime.governance.clock.now());
-  const marker = new ServeMarker(env.LEDGER_PATH, me);
+  const me = thisReplica(replicaLedger(env, runtime.where), runtime.governance.clock.now());
+  // One process per SQLite file; replicas on PostgreSQL share it.
+  const marker = runtime.engine === 'sqlite' ? new ServeMarker(env.LEDGER_PATH, me) : null;
   return new ReplicaPresence(runtime.state, me, env.PERIODIC_LEASE_MS, logger, Date.now, marker);
+}
+
+/** The ledger this replica serves, as replicas compare them (the database without its password). */
+function replicaLedger(env: Env, where?: string): ReplicaLedger {
+  if (!env.DATABASE_URL) return env.LEDGER_PATH;
+  // PORT 0 (any free port) tells replicas on one host apart by nothing stable: each start is new.
+  const port = env.PORT !== 0 ? String(env.PORT) : `${process.pid}:${randomUUID()}`;
+  return { postgres: where ?? describePostgresUrl(parsePostgresUrl(env.DATABASE_URL)), port };
 }
 
 function readIntegrationConfig(env: Env): void {

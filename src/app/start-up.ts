@@ -1,7 +1,7 @@
 import type { Env } from '../config/read-env.js';
 import { verifyOnStart } from '../ledger/verify-on-start.js';
 import type { Logger } from '../platform/logger.js';
-import { type Runtime, sqliteOf } from './open-runtime.js';
+import type { Runtime } from './open-runtime.js';
 
 export interface StartUpCheck {
   at: string;
@@ -16,8 +16,8 @@ export interface StartUpCheck {
  * state store is rebuilt from its checkpoints, so nothing is served from a rewritten ledger), the
  * state store rebuilt, and the agents the organisation config names registered.
  */
-export async function prepareLedger(runtime: Runtime, env: Env, logger: Logger): Promise<StartUpCheck> {
-  const verified = verifyOnStart(sqliteOf(runtime), runtime.checkpoints, runtime.signingKey, env.LEDGER_PATH);
+export async function prepareLedger(runtime: Runtime, logger: Logger): Promise<StartUpCheck> {
+  const verified = await verifyOnStart(() => runtime.verify(), runtime.signingKey, runtime.where);
   const at = runtime.governance.clock.now().toISOString();
   logger.info(verified, `ledger verified: ${verified.checked} entries, checkpoints and projections`);
   const restored = await runtime.governance.restoreState();

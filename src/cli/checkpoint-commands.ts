@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { sqliteCheckpointsOf } from '../app/open-runtime.js';
 import { withRuntime } from './context.js';
 import { table } from './output.js';
 
@@ -11,8 +12,8 @@ export function registerCheckpointCommands(program: Command): void {
     .command('create')
     .description('fold the ledger into a new checkpoint and sign its head')
     .action(async (_opts: unknown, command: Command) => {
-      await withRuntime(command, { stateStore: 'memory' }, (rt) => {
-        const c = rt.checkpoints.create();
+      await withRuntime(command, { stateStore: 'memory' }, async (rt) => {
+        const c = await rt.governance.checkpoints.create();
         console.log(`${c.checkpointId}  head ${c.headSeq} ${c.headHash}`);
       });
     });
@@ -22,7 +23,7 @@ export function registerCheckpointCommands(program: Command): void {
     .description('checkpoints, newest first')
     .action(async (_opts: unknown, command: Command) => {
       await withRuntime(command, { ledgerMustExist: true, stateStore: 'memory' }, (rt) => {
-        const rows = rt.checkpoints
+        const rows = sqliteCheckpointsOf(rt)
           .list()
           .map((c) => [c.checkpointId, c.createdAt, String(c.headSeq), c.headHash.slice(0, 16)]);
         console.log(
@@ -36,7 +37,7 @@ export function registerCheckpointCommands(program: Command): void {
     .description('one checkpoint with its state')
     .action(async (id: string, _opts: unknown, command: Command) => {
       await withRuntime(command, { ledgerMustExist: true, stateStore: 'memory' }, (rt) => {
-        console.log(JSON.stringify(rt.checkpoints.get(id), null, 2));
+        console.log(JSON.stringify(sqliteCheckpointsOf(rt).get(id), null, 2));
       });
     });
 

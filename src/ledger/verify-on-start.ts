@@ -1,8 +1,6 @@
 import { UserError } from '../platform/errors.js';
-import type { Checkpoints } from './checkpoints.js';
-import { dbOf, type LedgerSource } from './ledger.js';
 import type { SigningKey } from './signing-key.js';
-import { verifyLedger } from './verify.js';
+import type { VerifyResult } from './verify-verdict.js';
 
 /**
  * What `serve` checks before it trusts the ledger: the whole chain, its checkpoints and its
@@ -10,19 +8,17 @@ import { verifyLedger } from './verify.js';
  * newest checkpoint), and that this host signs with the key the ledger pinned. Throws a
  * `UserError` that says what is wrong and how to look; returns how many entries were checked.
  */
-export function verifyOnStart(
-  store: LedgerSource,
-  _checkpoints: Checkpoints,
+export async function verifyOnStart(
+  verify: () => Promise<VerifyResult>,
   key: SigningKey,
-  ledgerPath: string,
-): { checked: number; ms: number } {
-  const db = dbOf(store);
+  where: string,
+): Promise<{ checked: number; ms: number }> {
   const started = performance.now();
-  const result = verifyLedger(db, [], { hostPublicKey: key.publicKey });
+  const result = await verify();
   if (!result.ok) {
     throw new UserError(
       'ledger_tampered',
-      `the ledger at ${ledgerPath} does not verify: ${result.reason}; refusing to start. Investigate with \`agov ledger verify\` (read-only, like \`agov ledger export\` and \`agov checkpoint list\`), then restore the database from a backup, or start read-only to look through the service (\`agov serve --read-only\`: nothing is written, nothing is sent)`,
+      `the ledger at ${where} does not verify: ${result.reason}; refusing to start. Investigate with \`agov ledger verify\` (read-only, like \`agov ledger export\` and \`agov checkpoint list\`), then restore the database from a backup, or start read-only to look through the service (\`agov serve --read-only\`: nothing is written, nothing is sent)`,
     );
   }
   // The key pinned in the chain verify replayed, never a row outside it.

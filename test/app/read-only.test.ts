@@ -35,7 +35,7 @@ async function tamperedLedger(): Promise<string> {
       payload: { from: 'active', to: 'revoked', reason: 'leaked a key' },
     },
   ]);
-  rt.checkpoints.create();
+  rt.checkpoints!.create();
   await rt.close();
   shell(ledger, "UPDATE agent_metrics SET status = 'active', tier = 'T4' WHERE agent_id = 'infra-bot';");
   return ledger;

@@ -18,7 +18,7 @@ it('creates the ledger database, its -wal and -shm, and the signing key mode 060
   const dir = tempDir();
   const rt = await testRuntime({ ledgerPath: join(dir, 'ledger.db') });
   await rt.governance.registerAgent({ id: 'mode-bot', tier: 'T1' }, 'admin');
-  rt.checkpoints.create();
+  rt.checkpoints!.create();
   const files = ['ledger.db', 'ledger.db-wal', 'ledger.db-shm', 'ledger-signing-key.pem'].map((f) =>
     join(dir, f),
   );

@@ -30,7 +30,7 @@ async function seed(): Promise<string> {
       payload: { from: 'active', to: 'revoked', reason: 'leaked a key' },
     },
   ]);
-  rt.checkpoints.create();
+  rt.checkpoints!.create();
   await rt.governance.rotateToken('infra-bot', 'carol');
   await rt.close();
   return ledger;

@@ -52,7 +52,7 @@ async function liveHistory(rt: Runtime): Promise<void> {
       },
     },
   ]);
-  rt.checkpoints.create();
+  rt.checkpoints!.create();
   // Entries after the checkpoint are replayed on top of it.
   await g.record([
     {

@@ -57,7 +57,7 @@ describe('the fleet page', () => {
       'github:test',
       'github',
     );
-    const checkpoint = s.runtime.checkpoints.create();
+    const checkpoint = s.runtime.checkpoints!.create();
     const alice = await as(s, 'alice');
 
     const page = await alice('/fleet');

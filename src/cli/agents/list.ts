@@ -9,9 +9,9 @@ export function registerAgentsList(agents: Command): void {
     .command('list')
     .description('every registered agent with its tier and status')
     .action(async (_opts: unknown, command: Command) => {
-      await withRuntime(command, { ledgerMustExist: true, stateStore: 'memory' }, (rt) => {
-        const list = Object.values(rt.checkpoints.stateAtHead().state.agents).sort((a, b) =>
-          a.id.localeCompare(b.id),
+      await withRuntime(command, { ledgerMustExist: true, stateStore: 'memory' }, async (rt) => {
+        const list = Object.values((await rt.governance.checkpoints.stateAtHead()).state.agents).sort(
+          (a, b) => a.id.localeCompare(b.id),
         );
         if (list.length === 0)
           return console.log('no agents registered; add one with `agov agents add <id> --tier T1`');

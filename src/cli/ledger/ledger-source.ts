@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { type Runtime, sqliteOf } from '../../app/open-runtime.js';
+import { type Runtime, sqliteCheckpointsOf, sqliteOf } from '../../app/open-runtime.js';
 import type { LedgerEntry } from '../../core/ledger-entries.js';
 import type { Checkpoint } from '../../ledger/checkpoints.js';
 import { iterateEntries } from '../../ledger/iterate-entries.js';
@@ -90,14 +90,15 @@ export async function withLedgerCommandSource<T>(
 
 function sqliteReader(rt: Runtime): LedgerCommandSource {
   const ledger = sqliteOf(rt);
+  const checkpoints = sqliteCheckpointsOf(rt);
   return {
     head: async () => ledger.head(),
     async *entries(afterSeq) {
       yield* iterateEntries(ledger, afterSeq);
     },
     entriesAfter: async (afterSeq, limit) => ledger.entriesAfter(afterSeq, limit),
-    pinnedKey: async () => rt.checkpoints.pinnedKey(),
-    checkpoint: async (id) => (id ? rt.checkpoints.get(id) : rt.checkpoints.latest()),
+    pinnedKey: async () => checkpoints.pinnedKey(),
+    checkpoint: async (id) => (id ? checkpoints.get(id) : checkpoints.latest()),
     stats: async () => ({ ...ledgerStats(ledger), outboxPending: ledger.outbox.pendingCount() }),
     verify: async (heads, publicKey) =>
       verifyLedger(ledger, heads, { publicKey, hostPublicKey: rt.signingKey.publicKey }),

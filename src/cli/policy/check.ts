@@ -61,8 +61,8 @@ export function registerPolicyCheck(policy: Command): void {
 }
 
 async function registeredAgent(command: Command, id: string): Promise<AgentRecord> {
-  return withRuntime(command, { ledgerMustExist: true, stateStore: 'memory' }, (rt) => {
-    const found = rt.checkpoints.stateAtHead().state.agents[id];
+  return withRuntime(command, { ledgerMustExist: true, stateStore: 'memory' }, async (rt) => {
+    const found = (await rt.governance.checkpoints.stateAtHead()).state.agents[id];
     if (!found)
       throw new UserError('agent_unknown', `no agent "${id}" is registered; see \`agov agents list\``);
     return found;

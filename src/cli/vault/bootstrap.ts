@@ -11,10 +11,12 @@ export function registerVaultBootstrap(vault: Command): void {
     .description('write the tier policies, enable AppRole, and create a role per registered agent')
     .action(async (_opts: unknown, command: Command) => {
       await withRuntime(command, { ledgerMustExist: true, stateStore: 'memory' }, async (rt) => {
-        const agents = Object.values(rt.checkpoints.stateAtHead().state.agents).map((a) => ({
-          id: a.id,
-          tier: a.tier,
-        }));
+        const agents = Object.values((await rt.governance.checkpoints.stateAtHead()).state.agents).map(
+          (a) => ({
+            id: a.id,
+            tier: a.tier,
+          }),
+        );
         const calls = await (await vaultSecrets()).bootstrap(agents).catch((e: Error) => {
           throw new UserError('vault_failed', `Vault refused the bootstrap: ${e.message}`);
         });

@@ -1,0 +1,119 @@
+/**
+ * `agov serve` on PostgreSQL (DATABASE_URL): the service runs on the shared ledger, and two
+ * replicas on one database and one Redis share the work without doubling it. GitHub is nock at
+ * its documented paths; PostgreSQL and Redis are private servers this file starts and stops.
+ */
+import { generateKeyPairSync } from 'node:crypto';
+import { join } from 'node:path';
+import nock from 'nock';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningService } from '../../src/app/service.js';
+import { decisionsAsync } from '../../src/ledger/queries/decisions.js';
+import { tempDir } from '../helpers/agov.js';
+import { agentPullRequest, postWebhook } from '../helpers/github.js';
+import { PrivatePostgres } from '../helpers/postgres-server.js';
+import { PrivateRedis } from '../helpers/redis-server.js';
+import { github, startWith } from '../helpers/slack-service.js';
+
+const ORG = `
+agents:
+  - { id: builder-bot, tier: T2, owner: olivia, github_logins: ["builder-bot[bot]"] }
+approvers:
+  - { github: alice, slack: UALICE }
+`;
+const POLICY = 'gates: {}\n';
+// Replicas share one signing key: the one the ledger pins.
+const KEY_PEM = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+
+let pg: PrivatePostgres;
+let redis: PrivateRedis;
+const running: RunningService[] = [];
+beforeAll(async () => {
+  [pg, redis] = await Promise.all([PrivatePostgres.start(), PrivateRedis.start()]);
+  nock.disableNetConnect();
+  nock.enableNetConnect('127.0.0.1');
+});
+afterAll(async () => {
+  nock.enableNetConnect();
+  await Promise.all([pg?.stop(), redis?.stop()]);
+});
+afterEach(async () => {
+  for (const s of running.splice(0)) await s.stop();
+  nock.cleanAll();
+});
+
+async function replica(env: Record<string, string>): Promise<RunningService> {
+  const service = await startWith(ORG, { dir: tempDir(), env: { LEDGER_SIGNING_KEY: KEY_PEM, ...env } });
+  running.push(service);
+  return service;
+}
+
+describe('agov serve on PostgreSQL', () => {
+  it('refuses a replica that signs with another key than the one the ledger pinned', async () => {
+    const url = await pg.createDatabase();
+    const first = await replica({ DATABASE_URL: url });
+    await first.runtime.governance.checkpoints.create();
+    await expect(
+      startWith(ORG, { dir: tempDir(), env: { DATABASE_URL: url, REDIS_URL: redis.url } }),
+    ).rejects.toThrow(/not the key pinned in the ledger/);
+  });
+
+  it('decides an agent PR from the shared ledger: one decision, one check run, a chain that verifies', async () => {
+    const url = await pg.createDatabase();
+    const service = await replica({ DATABASE_URL: url });
+    expect(service.runtime.engine).toBe('postgres');
+    const sha = 'e'.repeat(40);
+    const gh = github(POLICY, undefined, sha);
+    const pr = agentPullRequest('opened', { sha, login: 'builder-bot[bot]' });
+    expect((await postWebhook(service.port, 'pull_request', pr, { deliveryId: 'pg-1' })).status).toBe(202);
+    expect((await postWebhook(service.port, 'pull_request', pr, { deliveryId: 'pg-1' })).status).toBe(200);
+    await service.github!.drain();
+    // package.json changed: the default gate asks alice.
+    expect(gh.checks.at(-1)).toMatchObject({ status: 'completed', conclusion: 'action_required' });
+    expect(gh.calls.filter((c) => c.startsWith('POST'))).toHaveLength(1);
+    const latest = await decisionsAsync.latestDecision(
+      service.runtime.store.reader,
+      pr.repository.full_name,
+      pr.number,
+    );
+    expect(latest).toMatchObject({ headSha: sha, outcome: 'require_approval' });
+    expect(await service.runtime.verify()).toMatchObject({ ok: true });
+  });
+});
+
+describe('two replicas on one PostgreSQL ledger and one Redis', () => {
+  it('share the deliveries: each PR decided once, each check run created once, one chain that verifies', async () => {
+    const url = await pg.createDatabase();
+    const env = { DATABASE_URL: url, REDIS_URL: redis.url, LEDGER_PATH: join(tempDir(), 'unused.db') };
+    const [a, b] = [await replica(env), await replica(env)];
+    const gh = github(POLICY);
+    const prs = Array.from({ length: 40 }, (_, i) => {
+      const sha = (i + 1).toString(16).padStart(40, '0');
+      const pr = agentPullRequest('opened', { sha, login: 'builder-bot[bot]' });
+      pr.pull_request.number = 100 + i;
+      pr.number = 100 + i;
+      return pr;
+    });
+    // Each delivery to one replica, and half of them redelivered to the other.
+    await Promise.all(
+      prs.map(async (pr, i) => {
+        const [first, second] = i % 2 ? [a, b] : [b, a];
+        await postWebhook(first.port, 'pull_request', pr, { deliveryId: `d-${i}` });
+        if (i % 4 < 2) await postWebhook(second.port, 'pull_request', pr, { deliveryId: `d-${i}` });
+      }),
+    );
+    await Promise.all([a.github!.drain(30_000), b.github!.drain(30_000)]);
+    const reader = a.runtime.store.reader;
+    for (const pr of prs) {
+      const rows = await reader.all<{ n: number }>(
+        'SELECT COUNT(*) AS n FROM decisions WHERE repository = ? AND number = ?',
+        [pr.repository.full_name, pr.number],
+      );
+      expect(Number(rows[0]!.n), `PR #${pr.number}`).toBe(1);
+    }
+    const created = gh.calls.filter((c) => c.startsWith('POST'));
+    expect(created).toHaveLength(40);
+    expect(new Set(gh.checks.filter((c) => c.head_sha).map((c) => c.head_sha)).size).toBe(40);
+    expect(await b.runtime.verify()).toMatchObject({ ok: true });
+  });
+});
