@@ -149,15 +149,13 @@ export class PullRequestGate {
     const repository = `${target.owner}/${target.repo}`;
     const codeOwners = await this.owners.forPolicy(octokit, target, on.policy);
     const { facts, decision, inputs } = await decidePullRequest(g, octokit, target, { ...on, codeOwners });
-    const latest = await decisionsAsync.latestDecision(g.store.reader, repository, target.pr.number);
     // Nothing it depends on changed and it says the same: the check already says this. Two votes at
     // once (Slack) may differ in inputs and still say the same: that is not written twice either.
-    if (
+    const unchanged = (latest: LatestDecision | null) =>
       saysTheSame(latest, decision) &&
       !ASKED_AGAIN.has(trigger) &&
-      (latest?.inputs === inputs || trigger === 'slack.approval')
-    )
-      return;
+      (latest?.inputs === inputs || trigger === 'slack.approval');
+    if (unchanged(await decisionsAsync.latestDecision(g.store.reader, repository, target.pr.number))) return;
     await g.recordDecision(
       {
         ...decisionRecord(decision, facts),
@@ -178,6 +176,7 @@ export class PullRequestGate {
           `seq-${causeSeq ?? 'sweep'}-${decision.outcome}-${view.head.seq}`,
         ),
       }),
+      unchanged,
     );
     this.onOutbox();
     this.logger.info(
@@ -229,15 +228,9 @@ export class PullRequestGate {
     const base = { repository: `${target.owner}/${target.repo}`, number: target.pr.number };
     const headSha = target.pr.headSha;
     // The same verdict at the same commit is on the check already (an edit, a CI result).
-    if (
-      !ASKED_AGAIN.has(trigger) &&
-      saysTheSame(await decisionsAsync.latestDecision(g.store.reader, base.repository, base.number), {
-        headSha,
-        outcome,
-        summary,
-      })
-    )
-      return;
+    const unchanged = (latest: LatestDecision | null) =>
+      !ASKED_AGAIN.has(trigger) && saysTheSame(latest, { headSha, outcome, summary });
+    if (unchanged(await decisionsAsync.latestDecision(g.store.reader, base.repository, base.number))) return;
     const record = {
       ...base,
       ...updatedAtOf(target),
@@ -252,9 +245,12 @@ export class PullRequestGate {
       violations: [],
     };
     const step = `seq-${causeSeq ?? 'sweep'}`;
-    await g.recordDecision(record, trigger, async (final, view) => ({
-      outbox: await commitChecks(view.reader, target, final, render, step),
-    }));
+    await g.recordDecision(
+      record,
+      trigger,
+      async (final, view) => ({ outbox: await commitChecks(view.reader, target, final, render, step) }),
+      unchanged,
+    );
     this.onOutbox();
   }
 }

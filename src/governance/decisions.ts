@@ -38,17 +38,23 @@ export class Decisions {
 
   /**
    * Records a PR decision, the violations it found with their consequences, and the calls it
-   * causes (the check run), in one ledger transaction; then brings the state store along.
+   * causes (the check run), in one ledger transaction; then brings the state store along. Nothing
+   * when `unchanged` says the PR's newest decision, read in that transaction, already says it.
    */
   async record(
     proposed: DecisionRecord,
     trigger: string,
     options: AsyncAppendOptions | DecisionOutbox = {},
+    unchanged?: (latest: LatestDecision | null) => boolean,
   ): Promise<LedgerEntry[]> {
     const { store, config, clock, registry } = this.deps;
     const now = clock.now();
     const entries = await store.appendDecided(async (view) => {
       const { reader } = view;
+      // Re-checked as the entries will extend the ledger: another replica (a sweep beside a
+      // delivery) may have recorded the same verdict meanwhile; it is on the check already.
+      if (unchanged?.(await decisionsAsync.latestDecision(reader, proposed.repository, proposed.number)))
+        return [];
       // Re-checked as the entries will extend the ledger: an agent revoked or suspended while its PR
       // was being evaluated does not get an allow recorded after its revocation.
       const status = proposed.agentId ? await registry.statusInLedger(proposed.agentId, reader) : null;

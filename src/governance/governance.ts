@@ -140,8 +140,9 @@ export class Governance {
     proposed: DecisionRecord,
     trigger: string,
     options: AsyncAppendOptions | DecisionOutbox = {},
+    unchanged?: (latest: LatestDecision | null) => boolean,
   ): Promise<LedgerEntry[]> {
-    return this.decisions.record(proposed, trigger, options);
+    return this.decisions.record(proposed, trigger, options, unchanged);
   }
 
   latestDecision(repository: string, number: number): Promise<LatestDecision | null> {
