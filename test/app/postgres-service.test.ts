@@ -82,6 +82,20 @@ describe('agov serve on PostgreSQL', () => {
 });
 
 describe('two replicas on one PostgreSQL ledger and one Redis', () => {
+  it('refuses a replica on another database, or on a SQLite file, beside them on the same Redis', async () => {
+    const [one, two] = [await pg.createDatabase(), await pg.createDatabase()];
+    await replica({ DATABASE_URL: one, REDIS_URL: redis.url });
+    await expect(
+      startWith(ORG, {
+        dir: tempDir(),
+        env: { DATABASE_URL: two, REDIS_URL: redis.url, LEDGER_SIGNING_KEY: KEY_PEM },
+      }),
+    ).rejects.toThrow(/another replica \(.+ledger postgres:.+\) uses this state store/);
+    await expect(startWith(ORG, { dir: tempDir(), env: { REDIS_URL: redis.url } })).rejects.toThrow(
+      /another replica \(.+ledger postgres:.+\) uses this state store/,
+    );
+  });
+
   it('share the deliveries: each PR decided once, each check run created once, one chain that verifies', async () => {
     const url = await pg.createDatabase();
     const env = { DATABASE_URL: url, REDIS_URL: redis.url, LEDGER_PATH: join(tempDir(), 'unused.db') };

@@ -102,7 +102,7 @@ describe('a replica that cannot share the work is refused at start', () => {
     const lines = second.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(
-      /^agov: another replica \(.+, pid \d+, ledger sqlite:\/.+\) uses this state store; replicas on their own SQLite ledgers would each keep a different record/,
+      /^agov: another replica \(.+, pid \d+, ledger sqlite:\/.+\) uses this state store; replicas on their own ledgers would each keep a different record\. Run several replicas on one PostgreSQL ledger \(DATABASE_URL\)/,
     );
     expect(second.stderr).not.toMatch(/\n\s+at /);
     // The shared state is still the first replica's: the second never rebuilt it from its ledger.
