@@ -10,8 +10,8 @@ const optionalText = z
 export const envSchema = z.object({
   LEDGER_PATH: z.string().min(1).default('./data/ledger.db'),
   /**
-   * A PostgreSQL ledger (postgres://…): the read-only `agov ledger` commands read it instead of
-   * LEDGER_PATH (preview: the service still runs on SQLite). Checked where it is used.
+   * A PostgreSQL ledger (postgres://…): the service and the commands use it instead of LEDGER_PATH,
+   * and several replicas share it. Checked where it is used.
    */
   DATABASE_URL: optionalText,
   REDIS_URL: optionalText.pipe(
