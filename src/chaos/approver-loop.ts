@@ -3,7 +3,7 @@ import { approveButtonValue, clickApprove } from '../demo/stand-in-requests.js';
 import { CHAOS_SLACK_SECRET, type ChaosWorld, sleep } from './chaos-world.js';
 
 /** Approval requests whose latest message in Slack still shows the buttons, as an approver sees them. */
-function openApprovals(slack: SlackStandIn): string[] {
+export function openApprovals(slack: SlackStandIn): string[] {
   const keyByTs = new Map<string, string>();
   const open = new Map<string, boolean>();
   for (const c of slack.calls) {
