@@ -1,8 +1,9 @@
 /**
  * Two `agov serve` processes on one PostgreSQL ledger and one Redis, behind what a load balancer
  * does (deliveries spread over both; GitHub redelivering, with the same id, what got no 2xx), one
- * of them SIGKILLed in the middle and started again: every delivery is decided once, every check
- * run created once, and the chain verifies. GitHub and Slack are loopback stand-ins; PostgreSQL and
+ * of them SIGKILLed in the middle and started again, while an approver clicks Approve in Slack on
+ * both: every delivery is decided once, every vote counted once, every check run created once, and
+ * the chain verifies. GitHub and Slack are loopback stand-ins; PostgreSQL and
  * Redis are private servers. Runs the built service (`npm run build` first, as `npm test` does).
  */
 import { generateKeyPairSync } from 'node:crypto';
