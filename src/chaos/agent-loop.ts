@@ -92,7 +92,8 @@ async function openPullRequest(world: ChaosWorld, id: string, misbehaves: boolea
     number,
     title: `Change ${number}`,
     author: `${id}[bot]`,
-    headSha: number.toString(16).padStart(40, 'c'),
+    // Unique per PR: padded with 'c', PR 12 (0xc) and PR 204 (0xcc) had the same head commit.
+    headSha: number.toString(16).padStart(40, '0'),
     files: [file],
   });
   await deliverUntilAccepted(world, number);
