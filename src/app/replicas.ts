@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
+import type { PgReplicas } from '../ledger/postgres/pg-replicas.js';
 import { UserError } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
 import type { ReplicaInfo, StateStore } from '../state/state-store.js';
@@ -125,6 +126,12 @@ export class ServeMarker {
   }
 }
 
+/** The replicas announced in a PostgreSQL ledger, and whether this one shares its state (REDIS_URL). */
+export interface LedgerReplicas {
+  registry: Pick<PgReplicas, 'announce' | 'others' | 'withdraw'>;
+  sharedState: boolean;
+}
+
 /** Announces this replica until it stops, and holds the periodic-work lease while it can. */
 export class ReplicaPresence {
   private heldUntil = 0;
@@ -142,6 +149,7 @@ export class ReplicaPresence {
     private readonly logger: Logger,
     private readonly now: () => number = Date.now,
     private readonly marker: ServeMarker | null = null,
+    private readonly ledgerReplicas: LedgerReplicas | null = null,
   ) {
     this.owner = `${me.id}:${me.pid}`;
   }
@@ -149,7 +157,8 @@ export class ReplicaPresence {
   /** Refuses to start beside a replica it cannot share the work with; then announces itself. */
   async join(): Promise<void> {
     this.marker?.claim();
-    const conflict = replicaConflict(this.me, await this.store.listReplicas());
+    const conflict =
+      replicaConflict(this.me, await this.store.listReplicas()) ?? (await this.unsharedBeside());
     if (conflict) {
       this.marker?.release();
       throw new UserError('replica_conflict', conflict);
@@ -173,9 +182,35 @@ export class ReplicaPresence {
     return { leader, fence: leader ? this.fence : null, holder: leader ? this.owner : this.holder };
   }
 
+  /**
+   * Why this replica must not join the others announced in the ledger database, or null: a replica
+   * whose locks, rate limits and revocation signals live in its own process (no REDIS_URL) cannot
+   * share the work with another, whichever of the two has no shared store.
+   */
+  private async unsharedBeside(): Promise<string | null> {
+    if (!this.ledgerReplicas) return null;
+    const { registry, sharedState } = this.ledgerReplicas;
+    const others = await registry.others(this.me.id);
+    const other = others.find((o) => !o.sharedState) ?? (sharedState ? undefined : others[0]);
+    if (!other) return null;
+    return (
+      `another replica (${other.host}, pid ${other.pid}, started ${other.startedAt}) serves this PostgreSQL ledger; ` +
+      'several replicas need the same REDIS_URL on every one (locks, rate limits and revocation signals must be shared)'
+    );
+  }
+
   /** Announces again and takes or renews the lease; a store that cannot answer keeps nothing. */
   async renew(): Promise<void> {
     const was = this.runsPeriodicWork();
+    if (this.ledgerReplicas) {
+      const { registry, sharedState } = this.ledgerReplicas;
+      const { id, host, pid, startedAt } = this.me;
+      await registry
+        .announce({ id, host, pid, startedAt, sharedState }, this.ttlMs)
+        .catch((error: unknown) =>
+          this.logger.warn({ err: error }, 'cannot announce this replica in the ledger'),
+        );
+    }
     try {
       await this.store.announceReplica(this.me, this.ttlMs);
       const lease = await this.store.acquireLease(PERIODIC_WORK, this.owner, this.ttlMs);
@@ -207,5 +242,6 @@ export class ReplicaPresence {
     this.marker?.release();
     await this.store.releaseLease(PERIODIC_WORK, this.owner).catch(() => undefined);
     await this.store.withdrawReplica(this.me.id).catch(() => undefined);
+    await this.ledgerReplicas?.registry.withdraw(this.me.id).catch(() => undefined);
   }
 }

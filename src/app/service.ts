@@ -16,6 +16,7 @@ import type { Promotions } from '../governance/promotions.js';
 import type { Revocations } from '../governance/revocations.js';
 import { replaySafetyJournal } from '../governance/safety-actions.js';
 import { describePostgresUrl, parsePostgresUrl } from '../ledger/postgres/pg-connect.js';
+import { PostgresLedger } from '../ledger/postgres/postgres-ledger.js';
 import type { Clock } from '../platform/clock.js';
 import { createHttpServer, type Route } from '../platform/http-server.js';
 import type { Logger } from '../platform/logger.js';
@@ -127,9 +128,13 @@ export async function startService(
 /** This process among the replicas on its state store, and its marker beside the ledger file. */
 function replicaPresence(runtime: Runtime, env: Env, logger: Logger): ReplicaPresence {
   const me = thisReplica(replicaLedger(env, runtime.where), runtime.governance.clock.now());
-  // One process per SQLite file; replicas on PostgreSQL share it.
+  // One process per SQLite file; replicas on PostgreSQL share it, and announce themselves in it.
   const marker = runtime.engine === 'sqlite' ? new ServeMarker(env.LEDGER_PATH, me) : null;
-  return new ReplicaPresence(runtime.state, me, env.PERIODIC_LEASE_MS, logger, Date.now, marker);
+  const inLedger =
+    runtime.store instanceof PostgresLedger
+      ? { registry: runtime.store.replicas, sharedState: runtime.state.kind !== 'memory' }
+      : null;
+  return new ReplicaPresence(runtime.state, me, env.PERIODIC_LEASE_MS, logger, Date.now, marker, inLedger);
 }
 
 /** The ledger this replica serves, as replicas compare them (the database without its password). */

@@ -51,7 +51,7 @@ async function replica(env: Record<string, string>): Promise<RunningService> {
 describe('agov serve on PostgreSQL', () => {
   it('refuses a replica that signs with another key than the one the ledger pinned', async () => {
     const url = await pg.createDatabase();
-    const first = await replica({ DATABASE_URL: url });
+    const first = await replica({ DATABASE_URL: url, REDIS_URL: redis.url });
     await first.runtime.governance.checkpoints.create();
     await expect(
       startWith(ORG, { dir: tempDir(), env: { DATABASE_URL: url, REDIS_URL: redis.url } }),
@@ -82,6 +82,27 @@ describe('agov serve on PostgreSQL', () => {
 });
 
 describe('two replicas on one PostgreSQL ledger and one Redis', () => {
+  it('refuses a second replica when either of the two keeps its state in its own process (no REDIS_URL); starts once the first stopped', async () => {
+    const refusal = /serves this PostgreSQL ledger; several replicas need the same REDIS_URL on every one/;
+    const url = await pg.createDatabase();
+    const env = (extra: Record<string, string>) => ({
+      DATABASE_URL: url,
+      LEDGER_SIGNING_KEY: KEY_PEM,
+      ...extra,
+    });
+    const shared = await replica({ DATABASE_URL: url, REDIS_URL: redis.url });
+    await expect(startWith(ORG, { dir: tempDir(), env: env({}) })).rejects.toThrow(refusal);
+    await shared.stop();
+    running.splice(running.indexOf(shared), 1);
+    const alone = await replica({ DATABASE_URL: url });
+    await expect(startWith(ORG, { dir: tempDir(), env: env({ REDIS_URL: redis.url }) })).rejects.toThrow(
+      refusal,
+    );
+    await alone.stop();
+    running.splice(running.indexOf(alone), 1);
+    expect((await replica({ DATABASE_URL: url })).runtime.engine).toBe('postgres');
+  });
+
   it('refuses a replica on another database, or on a SQLite file, beside them on the same Redis', async () => {
     const [one, two] = [await pg.createDatabase(), await pg.createDatabase()];
     await replica({ DATABASE_URL: one, REDIS_URL: redis.url });

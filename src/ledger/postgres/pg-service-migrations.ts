@@ -85,4 +85,20 @@ export const PG_SERVICE_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 9,
+    name: 'replicas announced in the ledger database',
+    sql: `
+      -- Every agov serve on this ledger, renewed while it runs: a replica whose locks, rate limits
+      -- and revocation signals live in its own process (no REDIS_URL) must not run beside another.
+      CREATE TABLE replicas (
+        id           text PRIMARY KEY,
+        host         text NOT NULL,
+        pid          integer NOT NULL,
+        started_at   text NOT NULL,
+        shared_state boolean NOT NULL,
+        seen_until   timestamptz NOT NULL
+      );
+    `,
+  },
 ];

@@ -33,6 +33,7 @@ import { PgFollowerPositions } from './pg-followers.js';
 import { PgInboxQueue } from './pg-inbox.js';
 import { PgOutbox } from './pg-outbox.js';
 import { pgReader } from './pg-reader.js';
+import { PgReplicas } from './pg-replicas.js';
 import { verifyPgLedger } from './pg-verify.js';
 
 interface Pending {
@@ -66,6 +67,7 @@ export class PostgresLedger implements AsyncLedger {
   readonly followers: PgFollowerPositions;
   readonly inbox: AsyncInbox;
   readonly checkpoints: PgCheckpoints;
+  readonly replicas: PgReplicas;
   readonly reader: LedgerReader;
   private pending: Pending[] = [];
   private flushing = false;
@@ -84,6 +86,7 @@ export class PostgresLedger implements AsyncLedger {
       queue: (claimer, leaseMs) => new PgInboxQueue(pool, claimer, leaseMs, now),
     };
     this.checkpoints = new PgCheckpoints(pool);
+    this.replicas = new PgReplicas(pool, now);
   }
 
   async appendAll(
