@@ -68,22 +68,21 @@ export interface OpenRuntimeOptions {
 
 /** The runtime's SQLite ledger; refused, naming the engine, on PostgreSQL. */
 export function sqliteOf(runtime: Pick<Runtime, 'ledger'>): Ledger {
-  if (!runtime.ledger)
-    throw new UserError(
-      'sqlite_only',
-      'this reads a SQLite ledger file (LEDGER_PATH); the ledger here is PostgreSQL (DATABASE_URL)',
-    );
-  return runtime.ledger;
+  return sqliteOnly(runtime.ledger, 'a SQLite ledger file');
 }
 
 /** The runtime's SQLite checkpoints; refused, naming the engine, on PostgreSQL. */
 export function sqliteCheckpointsOf(runtime: Pick<Runtime, 'checkpoints'>): Checkpoints {
-  if (!runtime.checkpoints)
-    throw new UserError(
-      'sqlite_only',
-      'this reads the checkpoints of a SQLite ledger file (LEDGER_PATH); the ledger here is PostgreSQL (DATABASE_URL)',
-    );
-  return runtime.checkpoints;
+  return sqliteOnly(runtime.checkpoints, 'the checkpoints of a SQLite ledger file');
+}
+
+/** What only a SQLite runtime has; refused, saying which engine this one is on, on PostgreSQL. */
+function sqliteOnly<T>(part: T | null, what: string): T {
+  if (part) return part;
+  throw new UserError(
+    'sqlite_only',
+    `this reads ${what} (LEDGER_PATH); the ledger here is PostgreSQL (DATABASE_URL)`,
+  );
 }
 
 /**

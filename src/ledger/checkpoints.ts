@@ -89,19 +89,7 @@ export class Checkpoints {
         this.pinKey();
         const { state, head } = this.stateAtHead();
         const { checkpoint, stateText } = signedCheckpoint(state, head, this.key, this.now());
-        db.prepare(
-          `INSERT INTO checkpoints (id, created_at, head_seq, head_hash, state, state_hash, signature, public_key)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-        ).run(
-          checkpoint.checkpointId,
-          checkpoint.createdAt,
-          checkpoint.headSeq,
-          checkpoint.headHash,
-          stateText,
-          checkpoint.stateHash,
-          checkpoint.signature,
-          checkpoint.publicKey,
-        );
+        db.prepare(INSERT_CHECKPOINT).run(...checkpointParams(checkpoint, stateText));
         return checkpoint;
       })
       .immediate();
@@ -189,6 +177,26 @@ export function signedCheckpoint(
     state,
   };
   return { checkpoint, stateText };
+}
+
+/** The statement that stores a checkpoint (the same text on both engines), and its parameters. */
+export const INSERT_CHECKPOINT = `INSERT INTO checkpoints (id, created_at, head_seq, head_hash, state, state_hash, signature, public_key)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?)`;
+
+export function checkpointParams(
+  c: Checkpoint,
+  stateText: string,
+): [string, string, number, string, string, string, string, string] {
+  return [
+    c.checkpointId,
+    c.createdAt,
+    c.headSeq,
+    c.headHash,
+    stateText,
+    c.stateHash,
+    c.signature,
+    c.publicKey,
+  ];
 }
 
 /** Refused: checkpoints signed with a key other than the pinned one would fail verification. */

@@ -8,6 +8,8 @@ import type { AsyncLedger } from './async-ledger.js';
 import {
   type Checkpoint,
   type CheckpointRow,
+  checkpointParams,
+  INSERT_CHECKPOINT,
   keyNotPinnedError,
   rowToCheckpoint,
   signedCheckpoint,
@@ -22,8 +24,6 @@ const LATEST = perEngine(
 );
 const PINNED =
   "SELECT seq, payload FROM ledger_entries WHERE type = 'ledger.key_pinned' AND seq >= 1 ORDER BY seq LIMIT 1";
-const INSERT = `INSERT INTO checkpoints (id, created_at, head_seq, head_hash, state, state_hash, signature, public_key)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?)`;
 
 /** The checkpoints the service reads and writes, on either engine. */
 export interface AsyncCheckpoints {
@@ -51,16 +51,7 @@ export class StoreCheckpoints implements AsyncCheckpoints {
     await this.pinKey();
     const { state, head } = await this.stateAtHead();
     const { checkpoint, stateText } = signedCheckpoint(state, head, this.key, this.now());
-    await this.store.reader.run(INSERT, [
-      checkpoint.checkpointId,
-      checkpoint.createdAt,
-      checkpoint.headSeq,
-      checkpoint.headHash,
-      stateText,
-      checkpoint.stateHash,
-      checkpoint.signature,
-      checkpoint.publicKey,
-    ]);
+    await this.store.reader.run(INSERT_CHECKPOINT, checkpointParams(checkpoint, stateText));
     return checkpoint;
   }
 
