@@ -9,6 +9,7 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
  */
 const LONG_RUNNING = [
   'test/chaos/chaos.test.ts',
+  'test/chaos/chaos-replicas.test.ts',
   'test/app/replicas-sigkill.test.ts',
   'test/cli/ledger-verify.test.ts',
   'test/app/replicas.test.ts',

@@ -9,6 +9,7 @@ import { Revocations } from '../governance/revocations.js';
 import { IntegrationManager } from '../integrations/integration-manager.js';
 import type { Route } from '../platform/http-server.js';
 import type { Logger } from '../platform/logger.js';
+import type { PeriodicGate } from '../platform/periodic-gate.js';
 import { Pump } from '../platform/pump.js';
 import { readVaultConfig } from '../secrets/vault-config.js';
 import { VaultDeliverer, vaultSetTierMessage } from '../secrets/vault-deliverer.js';
@@ -18,8 +19,8 @@ import { SlackIntegration } from '../slack/slack-integration.js';
 
 export interface IntegrationOptions {
   github?: GithubIntegrationOptions;
-  /** True while this replica holds the periodic-work lease (the reconciliation sweep waits for it). */
-  runsPeriodicWork?: () => boolean;
+  /** Runs a piece of work only while this replica holds the periodic-work lease (the reconciliation sweep). */
+  periodic?: PeriodicGate;
   vaultRetry?: { initialMs: number; maxMs: number };
   vaultBreaker?: CircuitBreakerPolicy;
   slackRetry?: { initialMs: number; maxMs: number };
@@ -66,7 +67,7 @@ export function wireIntegrations(
   const revocations = new Revocations(governance, { vault: Boolean(secrets) }, kickOutboxes);
   const promotions = new Promotions(governance, secrets ? vaultSetTierMessage : null, kickOutboxes);
   parts.github = githubFor(governance, env, logger, {
-    ...(options.runsPeriodicWork ? { runsPeriodicWork: options.runsPeriodicWork } : {}),
+    ...(options.periodic ? { periodic: options.periodic } : {}),
     ...options.github,
   });
   if (secrets) parts.vault = new VaultDeliverer(governance, secrets, logger, options.vaultRetry);

@@ -12,10 +12,19 @@ import { resolve } from 'node:path';
 import type { PgReplicas } from '../ledger/postgres/pg-replicas.js';
 import { UserError } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
+import type { PeriodicGate } from '../platform/periodic-gate.js';
 import type { ReplicaInfo, StateStore } from '../state/state-store.js';
 
 /** The lease every replica competes for. */
 export const PERIODIC_WORK = 'periodic-work';
+
+/** A piece of periodic work starting or ending on this replica, under the lease's fence. */
+export interface PeriodicWorkEvent {
+  what: string;
+  phase: 'start' | 'end';
+  fence: number | null;
+  at: number;
+}
 
 /**
  * Which ledger a replica serves: a SQLite file, or a PostgreSQL database and where on its host the
@@ -128,12 +137,17 @@ export class ServeMarker {
 
 /** The replicas announced in a PostgreSQL ledger, and whether this one shares its state (REDIS_URL). */
 export interface LedgerReplicas {
-  registry: Pick<PgReplicas, 'announce' | 'others' | 'withdraw'>;
+  registry: Pick<PgReplicas, 'announce' | 'others' | 'withdraw' | 'acquireLease' | 'releaseLease'>;
   sharedState: boolean;
 }
 
-/** Announces this replica until it stops, and holds the periodic-work lease while it can. */
+/**
+ * Announces this replica until it stops, and holds the periodic-work lease while it can: in the
+ * ledger database on PostgreSQL (durable, like the ledger), else in the state store.
+ */
 export class ReplicaPresence {
+  /** Told when a piece of periodic work starts and ends here (the chaos run checks no two overlap). */
+  onPeriodicWork: ((event: PeriodicWorkEvent) => void) | null = null;
   private heldUntil = 0;
   private fence: number | null = null;
   private holder: string | null = null;
@@ -177,6 +191,18 @@ export class ReplicaPresence {
     return this.now() < this.heldUntil;
   }
 
+  /** The gate for the shared periodic work (see PeriodicGate). */
+  readonly periodic: PeriodicGate = async (what, work) => {
+    if (!this.runsPeriodicWork()) return;
+    const fence = this.fence;
+    this.onPeriodicWork?.({ what, phase: 'start', fence, at: this.now() });
+    try {
+      await work();
+    } finally {
+      this.onPeriodicWork?.({ what, phase: 'end', fence, at: this.now() });
+    }
+  };
+
   status(): { leader: boolean; fence: number | null; holder: string | null } {
     const leader = this.runsPeriodicWork();
     return { leader, fence: leader ? this.fence : null, holder: leader ? this.owner : this.holder };
@@ -213,7 +239,7 @@ export class ReplicaPresence {
     }
     try {
       await this.store.announceReplica(this.me, this.ttlMs);
-      const lease = await this.store.acquireLease(PERIODIC_WORK, this.owner, this.ttlMs);
+      const lease = await this.leases().acquireLease(PERIODIC_WORK, this.owner, this.ttlMs);
       if (lease.held) {
         this.heldUntil = lease.expiresAt - Math.floor(this.ttlMs / 4);
         if (!was || lease.fence !== this.fence)
@@ -231,6 +257,10 @@ export class ReplicaPresence {
     }
   }
 
+  private leases(): Pick<StateStore, 'acquireLease' | 'releaseLease'> {
+    return this.ledgerReplicas?.registry ?? this.store;
+  }
+
   /** Withdraws the announcement and gives the lease up, so another replica takes it at once. */
   async leave(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
@@ -240,7 +270,9 @@ export class ReplicaPresence {
     if (!this.joined) return;
     this.joined = false;
     this.marker?.release();
-    await this.store.releaseLease(PERIODIC_WORK, this.owner).catch(() => undefined);
+    await this.leases()
+      .releaseLease(PERIODIC_WORK, this.owner)
+      .catch(() => undefined);
     await this.store.withdrawReplica(this.me.id).catch(() => undefined);
     await this.ledgerReplicas?.registry.withdraw(this.me.id).catch(() => undefined);
   }

@@ -34,7 +34,13 @@ import { Metrics } from './health/metrics.js';
 import { registerHealth } from './health/register-health.js';
 import { type IntegrationOptions, type Integrations, wireIntegrations } from './integrations.js';
 import { openRuntime, type Runtime } from './open-runtime.js';
-import { type ReplicaLedger, ReplicaPresence, ServeMarker, thisReplica } from './replicas.js';
+import {
+  type PeriodicWorkEvent,
+  type ReplicaLedger,
+  ReplicaPresence,
+  ServeMarker,
+  thisReplica,
+} from './replicas.js';
 import { createSetupRoutes, type SetupPageOptions } from './setup-page.js';
 import { prepareLedger, type StartUpCheck, startTimers } from './start-up.js';
 import { createUpkeep } from './upkeep.js';
@@ -65,6 +71,8 @@ export interface ServiceOptions extends IntegrationOptions {
   clock?: Clock;
   /** The GitHub App setup page, served while no App is configured. */
   setup?: SetupPageOptions;
+  /** Told when a piece of the shared periodic work starts and ends on this replica. */
+  onPeriodicWork?: (event: PeriodicWorkEvent) => void;
 }
 
 export async function startService(
@@ -82,13 +90,15 @@ export async function startService(
   });
   let integrations: Integrations | null = null;
   const presence = replicaPresence(runtime, env, logger);
+  presence.onPeriodicWork = options.onPeriodicWork ?? null;
   try {
     // Before the state store is rebuilt from this ledger: a replica on another ledger must not.
     await presence.join();
     const checked = await prepareLedger(runtime, logger);
     const governance = runtime.governance;
     const runsPeriodicWork = () => presence.runsPeriodicWork();
-    integrations = wireIntegrations(governance, env, logger, { runsPeriodicWork, ...options });
+    const { periodic } = presence;
+    integrations = wireIntegrations(governance, env, logger, { periodic, ...options });
     // Revocations and pauses taken while the ledger could not be written, recorded now.
     await replaySafetyJournal(governance, integrations.revocations, logger);
     const served = await serve(runtime, integrations, env, logger, checked, options.setup, runsPeriodicWork);
@@ -98,9 +108,9 @@ export async function startService(
       integrations,
       watcher: new Watcher(governance),
       logger,
-      runsPeriodicWork,
+      periodic,
     });
-    const timers = startTimers(runtime, env, logger, upkeep, runsPeriodicWork);
+    const timers = startTimers(runtime, env, logger, upkeep, periodic);
     await startIntegrations(integrations);
     logStarted(runtime, env, logger, served.port);
     const parts = integrations;

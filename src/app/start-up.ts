@@ -1,6 +1,7 @@
 import type { Env } from '../config/read-env.js';
 import { verifyOnStart } from '../ledger/verify-on-start.js';
 import type { Logger } from '../platform/logger.js';
+import type { PeriodicGate } from '../platform/periodic-gate.js';
 import type { Runtime } from './open-runtime.js';
 
 export interface StartUpCheck {
@@ -40,7 +41,7 @@ export function startTimers(
   env: Env,
   logger: Logger,
   upkeep: () => Promise<void>,
-  runsPeriodicWork: () => boolean,
+  periodic: PeriodicGate,
 ): NodeJS.Timeout[] {
   const timers = [
     setInterval(() => {
@@ -53,14 +54,13 @@ export function startTimers(
   if (env.CHECKPOINT_INTERVAL_MINUTES > 0) {
     timers.push(
       setInterval(() => {
-        if (!runsPeriodicWork()) return;
         const { checkpoints } = runtime.governance;
-        void (async () => {
+        void periodic('checkpoint', async () => {
           const latest = await checkpoints.latest();
           if (latest && latest.headSeq === (await runtime.store.head()).seq) return;
           const c = await checkpoints.create();
           logger.info({ checkpoint: c.checkpointId, headSeq: c.headSeq }, 'checkpoint created');
-        })().catch((error: unknown) => logger.warn({ err: error }, 'checkpoint failed; will retry'));
+        }).catch((error: unknown) => logger.warn({ err: error }, 'checkpoint failed; will retry'));
       }, env.CHECKPOINT_INTERVAL_MINUTES * 60_000),
     );
   }

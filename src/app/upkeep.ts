@@ -3,6 +3,7 @@ import { DeploymentApprovals } from '../governance/deployment-approvals.js';
 import type { Governance } from '../governance/governance.js';
 import { replaySafetyJournal } from '../governance/safety-actions.js';
 import type { Logger } from '../platform/logger.js';
+import type { PeriodicGate } from '../platform/periodic-gate.js';
 import type { Watcher } from '../watchers/watcher.js';
 import type { HealthManager } from './health/health-manager.js';
 import type { Integrations } from './integrations.js';
@@ -14,8 +15,8 @@ interface UpkeepParts {
   agentRuntime: AgentRuntime;
   watcher: Watcher;
   logger: Logger;
-  /** True while this replica holds the periodic-work lease (app/replicas.ts). */
-  runsPeriodicWork: () => boolean;
+  /** Runs a piece of work only while this replica holds the periodic-work lease (app/replicas.ts). */
+  periodic: PeriodicGate;
 }
 
 /**
@@ -42,21 +43,21 @@ export function createUpkeep(parts: UpkeepParts): (now?: Date) => Promise<void> 
       replaySafetyJournal(governance, integrations.revocations, logger),
     );
     await attempt('state store rebuild', () => rebuildIfEmpty(governance, logger));
-    if (!parts.runsPeriodicWork()) return;
-    await attempt('heartbeat sweep', () => agentRuntime.sweepHeartbeats());
-    await attempt('budget recovery', () => governance.recoverBudgets(now));
-    await attempt('bug watcher', () => watch(parts, now));
-    await attempt('council user group read', () => integrations.slack?.syncCouncil(now.getTime()));
+    const shared = (what: string, step: () => unknown) => parts.periodic(what, () => attempt(what, step));
+    await shared('heartbeat sweep', () => agentRuntime.sweepHeartbeats());
+    await shared('budget recovery', () => governance.recoverBudgets(now));
+    await shared('bug watcher', () => watch(parts, now));
+    await shared('council user group read', () => integrations.slack?.syncCouncil(now.getTime()));
     // Expiry is the core's: a PR past its deadline is decided again at `now` and the decision
     // recorded, with or without Slack. Slack first marks its card expired and, for `escalate`,
     // tells the admins.
-    await attempt('approval expiry', async () => {
+    await shared('approval expiry', async () => {
       await integrations.slack?.expireApprovals(now);
       integrations.slack?.pump.kick();
     });
-    await attempt('approval expiry', () => integrations.github?.expireWaiting(now));
+    await shared('approval expiry', () => integrations.github?.expireWaiting(now));
     // A deployment past its gate's deadline (or that nobody left may approve) is answered rejected.
-    await attempt('deployment expiry', async () => {
+    await shared('deployment expiry', async () => {
       if ((await deployments.expire(now)) > 0) integrations.kickOutboxes();
     });
   };

@@ -1,6 +1,6 @@
 import { AgentClient } from '../client/index.js';
 import { deliverPullRequest } from '../demo/stand-in-requests.js';
-import { CHAOS_WEBHOOK_SECRET, type ChaosWorld, sleep } from './chaos-world.js';
+import { baseFor, CHAOS_WEBHOOK_SECRET, type ChaosWorld, sleep } from './chaos-world.js';
 
 /**
  * One simulated agent until the deadline: a mix of preflights, locks, lifecycle events, Vault
@@ -9,7 +9,12 @@ import { CHAOS_WEBHOOK_SECRET, type ChaosWorld, sleep } from './chaos-world.js';
  */
 export async function agentLoop(world: ChaosWorld, id: string, index: number): Promise<void> {
   const random = world.randomFor(id);
-  const client = new AgentClient({ baseUrl: world.base, token: world.tokens.get(id)! });
+  // Each request through any replica, as behind a load balancer (routed from a stream of its own).
+  const route = world.randomFor(`${id}:route`);
+  const clients = new Map(
+    world.bases.map((base) => [base, new AgentClient({ baseUrl: base, token: world.tokens.get(id)! })]),
+  );
+  const client = () => clients.get(baseFor(world, route))!;
   const misbehaves = index % 4 === 3;
   // Wall-clock time: the run lasts a real duration (see ChaosWorld.deadline).
   while (Date.now() < world.deadline) {
@@ -27,9 +32,9 @@ export async function agentLoop(world: ChaosWorld, id: string, index: number): P
   }
 }
 
-async function preflight(world: ChaosWorld, client: AgentClient, id: string): Promise<void> {
+async function preflight(world: ChaosWorld, client: () => AgentClient, id: string): Promise<void> {
   world.stats.preflights!++;
-  const answer = await client.preflight({
+  const answer = await client().preflight({
     action: 'push',
     repository: 'acme/web',
     paths: ['src/app.ts'],
@@ -42,35 +47,41 @@ async function preflight(world: ChaosWorld, client: AgentClient, id: string): Pr
  * may hold it. Fencing must refuse that release. The interval recorded is the grant as the agent
  * saw it, in wall-clock time, as Redis counts the lock's TTL.
  */
-async function holdLock(world: ChaosWorld, client: AgentClient, id: string, random: () => number) {
+async function holdLock(world: ChaosWorld, client: () => AgentClient, id: string, random: () => number) {
   world.stats.locks!++;
   const slow = random() < 0.25;
   const ttl = slow ? 1 : 30;
   const requestedAt = Date.now();
-  const lock = await client.acquireLock(ttl, 'acme/web').catch(() => null);
+  const lock = await client()
+    .acquireLock(ttl, 'acme/web')
+    .catch(() => null);
   if (!lock) return;
   const start = Date.now();
   await sleep(slow ? 1300 : 20 + random() * 60);
-  await client.heartbeat().catch(() => undefined);
+  await client()
+    .heartbeat()
+    .catch(() => undefined);
   world.observed.intervals.push({
     key: lock.lockKey,
     agentId: id,
     start,
     end: Math.min(Date.now(), requestedAt + ttl * 1000),
   });
-  await client.releaseLock(lock).catch(() => undefined);
+  await client()
+    .releaseLock(lock)
+    .catch(() => undefined);
 }
 
-async function reportEvent(world: ChaosWorld, client: AgentClient, id: string): Promise<void> {
+async function reportEvent(world: ChaosWorld, client: () => AgentClient, id: string): Promise<void> {
   world.stats.events!++;
   const eventId = `${id}-${++world.eventNumber}`;
-  const answer = await client.event('execution_started', { chaosEventId: eventId });
+  const answer = await client().event('execution_started', { chaosEventId: eventId });
   world.observed.events.push({ eventId, agentId: id, seq: answer.seq });
 }
 
-async function takeVaultToken(world: ChaosWorld, client: AgentClient, id: string): Promise<void> {
+async function takeVaultToken(world: ChaosWorld, client: () => AgentClient, id: string): Promise<void> {
   world.stats.vaultTokens!++;
-  const issued = await client.vaultToken();
+  const issued = await client().vaultToken();
   const { vaultTokens } = world.observed;
   vaultTokens.set(id, [...(vaultTokens.get(id) ?? []), issued.accessor]);
 }
@@ -104,7 +115,7 @@ async function deliverUntilAccepted(world: ChaosWorld, number: number): Promise<
   const deliveryId = `chaos-${world.options.seed}-${number}`;
   for (let attempt = 0; attempt < 100; attempt++) {
     const res = await deliverPullRequest(
-      world.base,
+      baseFor(world, world.randomFor('deliveries')),
       CHAOS_WEBHOOK_SECRET,
       world.github.pullRequestPayload(number),
       deliveryId,

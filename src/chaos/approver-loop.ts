@@ -1,6 +1,6 @@
 import type { SlackStandIn } from '../demo/slack-stand-in.js';
 import { approveButtonValue, clickApprove } from '../demo/stand-in-requests.js';
-import { CHAOS_SLACK_SECRET, type ChaosWorld, sleep } from './chaos-world.js';
+import { baseFor, CHAOS_SLACK_SECRET, type ChaosWorld, sleep } from './chaos-world.js';
 
 /** Approval requests whose latest message in Slack still shows the buttons, as an approver sees them. */
 export function openApprovals(slack: SlackStandIn): string[] {
@@ -26,12 +26,13 @@ export function openApprovals(slack: SlackStandIn): string[] {
  */
 export async function approverLoop(world: ChaosWorld, until: () => boolean): Promise<void> {
   const clickedAt = new Map<string, number>();
+  const route = world.randomFor('approver:route');
   while (!until()) {
     for (const key of openApprovals(world.slack)) {
       if (Date.now() - (clickedAt.get(key) ?? 0) < 1500) continue;
       clickedAt.set(key, Date.now());
       world.stats.clicks!++;
-      await clickApprove(world.base, CHAOS_SLACK_SECRET, 'UALICE', key).catch(() => undefined);
+      await clickApprove(baseFor(world, route), CHAOS_SLACK_SECRET, 'UALICE', key).catch(() => undefined);
     }
     await sleep(200);
   }

@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,8 +8,10 @@ import { GithubStandIn } from '../demo/github-stand-in.js';
 import { SlackStandIn } from '../demo/slack-stand-in.js';
 import { STAND_IN_POLICY, standInEnv } from '../demo/stand-in-env.js';
 import { VaultStandIn } from '../demo/vault-stand-in.js';
+import type { ChaosLedger } from './chaos-ledger.js';
 import type { ChaosOptions } from './chaos-options.js';
 import type { Observed } from './invariants/invariant.js';
+import { PrivatePostgres } from './private-postgres.js';
 import { freePort, PrivateRedis } from './private-redis.js';
 import { seededRandom } from './seeded-random.js';
 import { SpawnedService } from './spawned-service.js';
@@ -25,12 +28,16 @@ export interface ChaosWorld {
   /** Each loop draws from its own generator, so its choices do not depend on how the loops interleave. */
   randomFor: (name: string) => () => number;
   redis: PrivateRedis;
+  /** The private PostgreSQL server, when the ledger is on PostgreSQL. */
+  postgres: PrivatePostgres | null;
   github: GithubStandIn;
   slack: SlackStandIn;
   vault: VaultStandIn;
-  service: SpawnedService;
-  base: string;
-  ledgerPath: string;
+  /** The replicas (one unless the run asked for more), each its own process on its own port. */
+  services: SpawnedService[];
+  bases: string[];
+  /** The ledger the replicas share, as the run reads it afterwards. */
+  ledger: ChaosLedger;
   ids: string[];
   tokens: Map<string, string>;
   observed: Observed;
@@ -82,9 +89,10 @@ async function registerAgents(env: Record<string, string>, ids: string[]): Promi
   return tokens;
 }
 
-/** A private Redis, the stand-ins, a fresh ledger with the agents registered; the service not yet started. */
+/** A private Redis (and PostgreSQL), the stand-ins, a fresh ledger with the agents registered; no replica started yet. */
 export async function prepareChaosWorld(options: ChaosOptions): Promise<ChaosWorld> {
   const redis = await PrivateRedis.start();
+  const postgres = options.database === 'postgres' ? await PrivatePostgres.start() : null;
   const github = await new GithubStandIn().start();
   const slack = await new SlackStandIn().start();
   const vault = await new VaultStandIn().start();
@@ -93,33 +101,54 @@ export async function prepareChaosWorld(options: ChaosOptions): Promise<ChaosWor
   const config = writeOrgConfig(dir, ids);
   github.policy = STAND_IN_POLICY;
   const ledgerPath = join(dir, 'ledger.db');
-  const port = await freePort();
-  const env: Record<string, string> = {
-    LEDGER_PATH: ledgerPath,
+  const databaseUrl = postgres ? await postgres.createDatabase() : null;
+  const shared: Record<string, string> = {
     REDIS_URL: redis.url,
     GOVERNANCE_CONFIG: config,
-    PORT: String(port),
     ...standInEnv(github, slack, { webhook: CHAOS_WEBHOOK_SECRET, slack: CHAOS_SLACK_SECRET }),
     VAULT_ADDR: vault.addr,
     VAULT_TOKEN: 'hvs.chaos-root',
     HEALTH_PROBE_INTERVAL_MS: '250',
+    // Short, so that the periodic work moves within the run when its replica is killed.
+    PERIODIC_LEASE_MS: '2000',
+    ...(databaseUrl ? { DATABASE_URL: databaseUrl, LEDGER_SIGNING_KEY: signingKeyPem() } : {}),
     ...(options.defect ? { AGOV_CHAOS_DEFECT: options.defect } : {}),
   };
+  const replicas = options.replicas ?? 1;
+  const envs: Record<string, string>[] = [];
+  for (let i = 0; i < replicas; i++) {
+    // Each replica on PostgreSQL keeps its own safety journal, as on its own host.
+    const own = databaseUrl ? join(dir, `replica-${i}`, 'ledger.db') : ledgerPath;
+    envs.push({ ...shared, LEDGER_PATH: own, PORT: String(await freePort()) });
+  }
   return {
     options,
     print: options.print ?? (() => {}),
     randomFor: randomStreams(options.seed),
     redis,
+    postgres,
     github,
     slack,
     vault,
-    service: new SpawnedService(env),
-    base: `http://127.0.0.1:${port}`,
-    ledgerPath,
+    services: envs.map((env, i) => new SpawnedService(env, i)),
+    bases: envs.map((env) => `http://127.0.0.1:${env.PORT}`),
+    ledger: databaseUrl ? { postgres: databaseUrl } : { sqlite: ledgerPath },
     ids,
-    tokens: await registerAgents(env, ids),
+    tokens: await registerAgents(envs[0]!, ids),
     ...nothingObservedYet(),
   };
+}
+
+/** Where a request goes, as a load balancer in front of the replicas would send it: any of them. */
+export function baseFor(world: ChaosWorld, random: () => number): string {
+  const { bases } = world;
+  // One replica draws nothing: a run's schedule does not depend on how requests are routed.
+  return bases.length === 1 ? bases[0]! : bases[Math.floor(random() * bases.length)]!;
+}
+
+/** The key every replica signs with: replicas on one PostgreSQL ledger share LEDGER_SIGNING_KEY. */
+function signingKeyPem(): string {
+  return generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 }
 
 /** A run's record and counters before its first request. */

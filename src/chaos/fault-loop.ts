@@ -43,8 +43,21 @@ async function inject(world: ChaosWorld, fault: ChaosFault, random: () => number
     await sleep(300 + random() * 500);
     vault.sealed = false;
   } else if (fault === 'service') {
-    await world.service.kill();
+    // The whole service: every replica at once.
+    await Promise.all(world.services.map((s) => s.kill()));
     await sleep(100 + random() * 300);
-    await world.service.start();
+    await Promise.all(world.services.map((s) => s.start()));
+  } else if (fault === 'replica') {
+    // The replica running the periodic work dies: the others carry its traffic and take over its
+    // claims, and the periodic work has to move.
+    const replica = [...world.services].sort((a, b) => b.lastPeriodicAt() - a.lastPeriodicAt())[0]!;
+    await replica.kill();
+    await sleep(300 + random() * 1200);
+    await replica.start();
+  } else if (fault === 'postgres') {
+    // The database server stops hard (as a crash) and comes back with what it had committed.
+    await world.postgres!.crash();
+    await sleep(300 + random() * 700);
+    await world.postgres!.restart();
   }
 }

@@ -1,5 +1,4 @@
-import { openLedger } from '../ledger/ledger.js';
-import { backlog } from '../ledger/queries/admin.js';
+import { backlogOf, openChaosLedger } from './chaos-ledger.js';
 import { type ChaosWorld, sleep } from './chaos-world.js';
 
 /**
@@ -14,24 +13,24 @@ export async function recover(world: ChaosWorld): Promise<void> {
   slack.failWith = null;
   vault.sealed = false;
   const recoveryStart = Date.now();
-  const db = openLedger(world.ledgerPath, { readonly: true, mustExist: true });
+  const store = await openChaosLedger(world.ledger);
   try {
-    const quiet = () => {
-      const { outbox, inbox } = backlog(db);
+    const quiet = async () => {
+      const { outbox, inbox } = await backlogOf(store);
       const open = [...github.pulls.values()].some(
         (pr) => github.checkOn(pr.headSha)?.status !== 'completed',
       );
       return outbox + inbox === 0 && !open;
     };
-    const waiting = backlog(db);
+    const waiting = await backlogOf(store);
     print(`  recovery: ${waiting.inbox} deliveries and ${waiting.outbox} calls waiting`);
     let calm = 0;
     for (let i = 0; i < 600 && calm < 15; i++) {
-      calm = quiet() ? calm + 1 : 0;
+      calm = (await quiet()) ? calm + 1 : 0;
       await sleep(200);
     }
   } finally {
-    db.close();
+    await store.close();
   }
   print(`  recovery: drained in ${((Date.now() - recoveryStart) / 1000).toFixed(1)} s`);
 }

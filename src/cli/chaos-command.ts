@@ -1,5 +1,16 @@
 import type { Command } from 'commander';
-import type { ChaosFault, ChaosReport } from '../chaos/chaos-options.js';
+// Options only: the chaos run itself, which pulls in the whole service, is loaded when it runs.
+import {
+  CHAOS_DATABASES,
+  CHAOS_DEFECTS,
+  CHAOS_FAULTS,
+  type ChaosDatabase,
+  type ChaosDefect,
+  type ChaosFault,
+  type ChaosReport,
+  chaosSetUpProblem,
+  defaultFaults,
+} from '../chaos/chaos-options.js';
 import { UserError } from '../platform/errors.js';
 import { table } from './output.js';
 
@@ -7,7 +18,9 @@ interface ChaosCommandOptions {
   agents: number;
   duration: number;
   seed: number;
-  faults: string;
+  faults?: string;
+  replicas: number;
+  database: string;
   defect?: string;
 }
 
@@ -16,7 +29,7 @@ export function registerChaosCommand(program: Command): void {
   program
     .command('chaos')
     .description(
-      'simulated agents and approvers against the real service while Redis, GitHub, Slack and the service itself fail; checks invariants',
+      'simulated agents and approvers against the real service (or several replicas on PostgreSQL) while Redis, GitHub, Slack, Vault, the service, a replica and PostgreSQL fail; checks invariants',
     )
     .option('--agents <n>', 'simulated agents', (v) => Number.parseInt(v, 10), 8)
     .option('--duration <seconds>', 'how long the agents work', (v) => Number(v), 20)
@@ -28,20 +41,46 @@ export function registerChaosCommand(program: Command): void {
     )
     .option(
       '--faults <list>',
-      `comma-separated: ${['redis', 'github', 'slack', 'vault', 'service'].join(',')}`,
-      'redis,github,slack,vault,service',
+      `comma-separated, from ${CHAOS_FAULTS.join(',')} (default: every one the set-up has: replica with --replicas 2 or more, postgres with --database postgres)`,
     )
-    .option('--defect <name>', 'run a deliberately broken build (no-fencing) to see the run catch it')
+    .option(
+      '--replicas <n>',
+      'service processes sharing the ledger and Redis (more than one needs --database postgres)',
+      (v) => Number(v),
+      1,
+    )
+    .option(
+      '--database <engine>',
+      'the ledger: sqlite, or postgres (a private server the run starts)',
+      'sqlite',
+    )
+    .option(
+      '--defect <name>',
+      'run a deliberately broken build (no-fencing, or lease-in-redis with --replicas 2) to see the run catch it',
+    )
     .action(async (opts: ChaosCommandOptions) => {
-      const faults = await faultsOf(opts.faults);
       checkNumbers(opts);
+      if (!(CHAOS_DATABASES as readonly string[]).includes(opts.database))
+        throw new UserError('usage', `--database is one of ${CHAOS_DATABASES.join(', ')}`);
+      const database = opts.database as ChaosDatabase;
+      const faults =
+        opts.faults === undefined ? defaultFaults(opts.replicas, database) : faultsOf(opts.faults);
+      const problem = chaosSetUpProblem({
+        faults,
+        replicas: opts.replicas,
+        database,
+        ...(opts.defect ? { defect: opts.defect as ChaosDefect } : {}),
+      });
+      if (problem) throw new UserError('usage', problem);
       const { runChaos } = await import('../chaos/run-chaos.js');
       const report = await runChaos({
         agents: opts.agents,
         durationMs: opts.duration * 1000,
         seed: opts.seed,
         faults,
-        ...(opts.defect ? { defect: 'no-fencing' as const } : {}),
+        replicas: opts.replicas,
+        database,
+        ...(opts.defect ? { defect: opts.defect as ChaosDefect } : {}),
         print: (line) => console.log(line),
       });
       printReport(report);
@@ -49,9 +88,7 @@ export function registerChaosCommand(program: Command): void {
     });
 }
 
-async function faultsOf(list: string): Promise<ChaosFault[]> {
-  // Loaded here, not at the top: the chaos run pulls in the whole service.
-  const { CHAOS_FAULTS } = await import('../chaos/chaos-options.js');
+function faultsOf(list: string): ChaosFault[] {
   const faults = list
     .split(',')
     .map((f) => f.trim())
@@ -77,8 +114,8 @@ function checkNumbers(opts: ChaosCommandOptions): void {
       '--agents and --seed are whole numbers, --duration a positive number of seconds',
     );
   }
-  if (opts.defect && opts.defect !== 'no-fencing')
-    throw new UserError('usage', 'the only defect is no-fencing');
+  if (opts.defect && !(CHAOS_DEFECTS as readonly string[]).includes(opts.defect))
+    throw new UserError('usage', `the defects are ${CHAOS_DEFECTS.join(', ')}`);
 }
 
 function printReport(report: ChaosReport): void {

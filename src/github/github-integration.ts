@@ -6,6 +6,7 @@ import type { InboxQueue } from '../ledger/inbox-queue.js';
 import { systemClock } from '../platform/clock.js';
 import type { Route } from '../platform/http-server.js';
 import type { Logger } from '../platform/logger.js';
+import { ALWAYS, type PeriodicGate } from '../platform/periodic-gate.js';
 import { Pump } from '../platform/pump.js';
 import type { BodyBudget, BodyReadLimits } from '../platform/read-body.js';
 import { createBreaker } from '../platform/resilience.js';
@@ -31,8 +32,8 @@ export const WEBHOOK_PATH = '/api/github/webhooks';
 export interface GithubIntegrationOptions {
   /** How often the reconciliation sweep looks for open agent PRs with a missing or stale check. */
   reconcileIntervalMs?: number;
-  /** False while another replica holds the periodic-work lease: the sweep is its to run. */
-  runsPeriodicWork?: () => boolean;
+  /** Runs the sweep only while this replica holds the periodic-work lease (default: always). */
+  periodic?: PeriodicGate;
   retry?: { initialMs: number; maxMs: number };
   breaker?: { halfOpenAfterMs: number; consecutiveFailures: number };
   /** A decision slower than this shows `in_progress` before its final check run (default 1 s). */
@@ -91,11 +92,9 @@ export class GithubIntegration {
     });
     this.inboxPump = new Pump(() => this.worker.run(), 2000, onError);
     this.delivery = this.deliveryLoop();
-    const runsPeriodicWork = options.runsPeriodicWork ?? (() => true);
+    const periodic = options.periodic ?? ALWAYS;
     this.reconcilePump = new Pump(
-      async () => {
-        if (runsPeriodicWork()) await this.reconcile();
-      },
+      () => periodic('reconciliation sweep', () => this.reconcile()),
       options.reconcileIntervalMs ?? 10 * 60_000,
       onError,
     );

@@ -70,6 +70,6 @@ it('agov chaos refuses unknown faults in one line', () => {
   const r = agov(['chaos', '--faults', 'redis,volcano']);
   expect(r.status).toBe(2);
   expect(r.stderr.trim()).toBe(
-    'agov: unknown fault(s) volcano; choose from redis, github, slack, vault, service',
+    'agov: unknown fault(s) volcano; choose from redis, github, slack, vault, service, replica, postgres',
   );
 });

@@ -1,6 +1,4 @@
 import type { LedgerEntry } from '../../core/ledger-entries.js';
-import { followerPosition } from '../../ledger/followers.js';
-import { outboxCountsByStatus } from '../../ledger/queries/admin.js';
 import type { InvariantInput, InvariantResult } from './invariant.js';
 
 /** For each status change to revoked (by seq): how many revocation requests it has before the next change. */
@@ -44,9 +42,9 @@ function effectsHeldTwice(rows: LedgerEntry[]): number {
  * was alerted in Slack (a post repeated across a crash between Slack's answer and the outbox's mark
  * is reported, as for cards: Slack has no idempotency key).
  */
-export function consequencesOnce({ db, rows, standIns }: InvariantInput): InvariantResult {
+export function consequencesOnce({ facts, rows, standIns }: InvariantInput): InvariantResult {
   const head = rows.at(-1)?.seq ?? 0;
-  const unfollowed = head - followerPosition(db, 'consequences');
+  const unfollowed = head - facts.consequencesAt;
   const requests = revocationRequests(rows);
   const missing = [...requests.values()].filter((n) => n === 0).length;
   const doubled = [...requests.values()].filter((n) => n > 1).length;
@@ -75,8 +73,8 @@ export function consequencesOnce({ db, rows, standIns }: InvariantInput): Invari
  * within the bot's scopes, so a card posted twice across a crash (between Slack's answer and the
  * outbox's mark) is reported, not failed: Slack posts are at least once across a crash.
  */
-export function outboxOnce({ db, standIns }: InvariantInput): InvariantResult {
-  const outbox = outboxCountsByStatus(db);
+export function outboxOnce({ facts, standIns }: InvariantInput): InvariantResult {
+  const outbox = facts.outboxByStatus;
   const pending = outbox.filter((o) => o.status !== 'delivered').reduce((n, o) => n + o.count, 0);
   const total = outbox.reduce((n, o) => n + o.count, 0);
   const created = new Map<string, number>();

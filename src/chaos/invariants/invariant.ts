@@ -2,7 +2,7 @@ import type { LedgerEntry } from '../../core/ledger-entries.js';
 import type { GithubStandIn } from '../../demo/github-stand-in.js';
 import type { SlackStandIn } from '../../demo/slack-stand-in.js';
 import type { VaultStandIn } from '../../demo/vault-stand-in.js';
-import type { LedgerSource } from '../../ledger/ledger.js';
+import type { LedgerFacts } from '../chaos-ledger.js';
 
 export interface InvariantResult {
   name: string;
@@ -38,10 +38,21 @@ export interface StandIns {
   vault?: VaultStandIn;
 }
 
-/** What an invariant is checked on: the ledger (and its entries, read once), the stand-ins, the agents' view. */
+/** Periodic work as a replica did it: from its start to its end (or to the replica's SIGKILL). */
+export interface PeriodicSpan {
+  replica: number;
+  what: string;
+  fence: number | null;
+  start: number;
+  end: number;
+}
+
+/** What an invariant is checked on: what the ledger holds (read once), the stand-ins, the agents' view. */
 export interface InvariantInput {
-  db: LedgerSource;
+  facts: LedgerFacts;
   rows: LedgerEntry[];
+  /** Periodic work on each replica, when the run had more than one. */
+  periodic: PeriodicSpan[] | null;
   standIns: StandIns;
   observed: Observed;
 }

@@ -1,14 +1,13 @@
-import { backlog } from '../../ledger/queries/admin.js';
-import { verifyLedger } from '../../ledger/verify.js';
 import type { InvariantInput, InvariantResult } from './invariant.js';
 
-export function chainVerifies({ db }: InvariantInput): InvariantResult {
-  const chain = verifyLedger(db);
+/** One chain, whichever replica wrote each entry, and every projection rebuilt from it agrees. */
+export function chainVerifies({ facts }: InvariantInput): InvariantResult {
+  const chain = facts.verdict;
   return {
     name: 'ledger chain verifies',
     ok: chain.ok,
     count: chain.checked,
-    detail: chain.ok ? 'intact' : `first bad sequence ${chain.firstBadSeq}`,
+    detail: chain.ok ? 'intact' : `first bad sequence ${chain.firstBadSeq}: ${chain.reason}`,
   };
 }
 
@@ -34,7 +33,7 @@ export function deliveriesOnce(input: InvariantInput): InvariantResult {
 }
 
 export function deliveriesProcessed(input: InvariantInput): InvariantResult {
-  const undone = backlog(input.db).inbox;
+  const undone = input.facts.backlog.inbox;
   return {
     name: 'every stored delivery was processed',
     ok: undone === 0,
@@ -79,5 +78,41 @@ export function preflightsRecorded({ rows, observed }: InvariantInput): Invarian
     ok: unrecorded.length === 0,
     count: observed.preflights.length,
     detail: unrecorded.length ? `${unrecorded.length} answered otherwise than recorded` : 'as recorded',
+  };
+}
+
+/**
+ * Every accepted pull-request delivery led to a decision, and no decision was recorded twice: two
+ * replicas (or a replica and its restart, or a sweep and a delivery) that decide the same commit
+ * with the same inputs record one answer. A later answer on new inputs (a vote, a revocation) is
+ * a new decision, not a repeat.
+ */
+export function decidedOnce({ rows, observed }: InvariantInput): InvariantResult {
+  const last = new Map<string, string>();
+  const decided = new Set<number>();
+  let repeated = 0;
+  for (const r of rows) {
+    if (r.type !== 'decision.recorded') continue;
+    const p = r.payload;
+    decided.add(p.number);
+    const commit = `${p.repository}#${p.number}@${p.headSha}`;
+    const answer = `${p.outcome}\n${p.inputs ?? p.summary}`;
+    if (last.get(commit) === answer) repeated++;
+    last.set(commit, answer);
+  }
+  const prs = [...observed.accepted].map((id) => Number(id.slice(id.lastIndexOf('-') + 1)));
+  const undecided = prs.filter((n) => !decided.has(n));
+  return {
+    name: 'every delivered pull request decided, each answer recorded once',
+    ok: undecided.length === 0 && repeated === 0,
+    count: prs.length,
+    detail: undecided.length
+      ? `PR(s) ${undecided
+          .slice(0, 5)
+          .map((n) => `#${n}`)
+          .join(', ')} never decided`
+      : repeated
+        ? `${repeated} decision(s) recorded twice with the same inputs`
+        : 'each once',
   };
 }

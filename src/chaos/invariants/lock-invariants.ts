@@ -1,4 +1,4 @@
-import type { InvariantInput, InvariantResult, LockInterval } from './invariant.js';
+import type { InvariantInput, InvariantResult, LockInterval, PeriodicSpan } from './invariant.js';
 
 /**
  * Two holders at once, from the agents' own view: each grant counts from its reply until the
@@ -41,5 +41,34 @@ export function fencingTokensGrow({ rows }: InvariantInput): InvariantResult {
     ok: regressions === 0,
     count: lastToken.size,
     detail: regressions ? `${regressions} token(s) reused or lower` : 'strictly increasing',
+  };
+}
+
+/**
+ * The shared periodic work (sweeps, expiry, watchers, checkpoints) on one replica at a time: no
+ * piece of it on one replica overlaps a piece on another, each as long as its process said (or
+ * until it was killed). Left out when the run had one replica.
+ */
+export function periodicWorkAlone({ periodic }: InvariantInput): InvariantResult | null {
+  if (!periodic) return null;
+  const sorted = [...periodic].sort((a, b) => a.start - b.start);
+  const overlaps: string[] = [];
+  // The latest-ending span of each replica so far: a span overlaps another replica's if it starts before that one ends.
+  const latest = new Map<number, PeriodicSpan>();
+  for (const span of sorted) {
+    for (const [replica, other] of latest)
+      if (replica !== span.replica && span.start < other.end)
+        overlaps.push(`${other.what} (replica ${other.replica}) with ${span.what} (replica ${span.replica})`);
+    const mine = latest.get(span.replica);
+    if (!mine || span.end > mine.end) latest.set(span.replica, span);
+  }
+  const replicas = new Set(periodic.map((s) => s.replica)).size;
+  return {
+    name: 'periodic work never ran on two replicas at once',
+    ok: overlaps.length === 0,
+    count: periodic.length,
+    detail: overlaps.length
+      ? `${overlaps.length} overlap(s), first ${overlaps[0]}`
+      : `one replica at a time (ran on ${replicas})`,
   };
 }

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import type { LeaseResult } from '../../state/state-store.js';
 
 /** A replica as the others on the same PostgreSQL ledger see it. */
 export interface AnnouncedReplica {
@@ -13,6 +14,8 @@ export interface AnnouncedReplica {
 /**
  * The replicas serving one PostgreSQL ledger, announced in it (table `replicas`, migration 9) and
  * renewed while they run: what a replica without a shared state store checks before it starts.
+ * Their periodic-work lease lives here too (table `leases`, migration 10), as durable as the
+ * ledger: a state store that restarts empty cannot hand it to a second replica.
  */
 export class PgReplicas {
   constructor(
@@ -49,6 +52,44 @@ export class PgReplicas {
       startedAt: r.started_at,
       sharedState: r.shared_state,
     }));
+  }
+
+  /**
+   * Takes or renews lease `name` for `owner` until `ttlMs` from now, if nobody else holds it. The
+   * fence grows by one at every change of holder (and when the owner's own lease had run out).
+   */
+  async acquireLease(name: string, owner: string, ttlMs: number): Promise<LeaseResult> {
+    const now = this.now();
+    const until = new Date(now.getTime() + ttlMs);
+    const { rows } = await this.pool.query<{ fence: string }>(
+      `INSERT INTO leases (name, holder, fence, expires_at) VALUES ($1, $2, 1, $4)
+       ON CONFLICT (name) DO UPDATE SET
+         fence = CASE WHEN leases.holder = excluded.holder AND leases.expires_at > $3
+                      THEN leases.fence ELSE leases.fence + 1 END,
+         holder = excluded.holder, expires_at = excluded.expires_at
+       WHERE leases.holder = excluded.holder OR leases.expires_at <= $3
+       RETURNING fence`,
+      [name, owner, now, until],
+    );
+    if (rows[0]) return { held: true, fence: Number(rows[0].fence), expiresAt: until.getTime() };
+    const held = await this.pool.query<{ holder: string; expires_at: Date }>(
+      'SELECT holder, expires_at FROM leases WHERE name = $1',
+      [name],
+    );
+    // Taken by another replica between the two statements, or given up: the next renewal tells.
+    const other = held.rows[0] ?? { holder: '', expires_at: now };
+    return { held: false, holder: other.holder, expiresAt: Number(other.expires_at) };
+  }
+
+  /**
+   * Gives lease `name` up at once, only if `owner` holds it. The row stays, run out, so that the
+   * next holder's fence is still one more.
+   */
+  async releaseLease(name: string, owner: string): Promise<void> {
+    await this.pool.query(
+      `UPDATE leases SET expires_at = '-infinity' WHERE name = $1 AND holder = $2`,
+      [name, owner],
+    );
   }
 
   async withdraw(id: string): Promise<void> {

@@ -101,4 +101,19 @@ export const PG_SERVICE_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 10,
+    name: 'the periodic-work lease in the ledger database',
+    sql: `
+      -- Which replica runs the shared periodic work, until when, and its fence (one more at every
+      -- change of holder). Kept here, not in Redis: a Redis that restarts empty would hand the
+      -- lease to a second replica while the first still holds it.
+      CREATE TABLE leases (
+        name       text PRIMARY KEY,
+        holder     text NOT NULL,
+        fence      bigint NOT NULL,
+        expires_at timestamptz NOT NULL
+      );
+    `,
+  },
 ];

@@ -1,0 +1,94 @@
+/**
+ * The periodic-work lease of replicas on one PostgreSQL ledger lives in the ledger database: a
+ * Redis that restarts empty cannot hand it to a second replica while the first still holds it
+ * (with the lease in Redis, the chaos run saw both replicas sweep at once).
+ */
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { ReplicaPresence, thisReplica } from '../../src/app/replicas.js';
+import { openPostgresLedger, type PostgresLedger } from '../../src/ledger/postgres/postgres-ledger.js';
+import { createLogger } from '../../src/platform/logger.js';
+import { RedisStateStore } from '../../src/state/redis-state-store.js';
+import { PrivatePostgres } from '../helpers/postgres-server.js';
+import { PrivateRedis } from '../helpers/redis-server.js';
+
+let pg: PrivatePostgres;
+let redis: PrivateRedis;
+const closing: { close(): Promise<unknown> }[] = [];
+
+beforeAll(async () => {
+  [pg, redis] = await Promise.all([PrivatePostgres.start(), PrivateRedis.start()]);
+});
+afterAll(async () => {
+  for (const c of closing.splice(0)) await c.close();
+  await Promise.all([pg?.stop(), redis?.stop()]);
+});
+
+async function emptyRedis(): Promise<void> {
+  const admin = new Redis(redis.url);
+  await admin.flushall();
+  admin.disconnect();
+}
+
+async function replicaOn(ledger: PostgresLedger, port: string, ttlMs: number): Promise<ReplicaPresence> {
+  const state = await RedisStateStore.connect(redis.url);
+  closing.push(state);
+  const me = thisReplica({ postgres: ledger.where, port }, new Date(), 'host-1');
+  return new ReplicaPresence(state, me, ttlMs, createLogger('silent'), Date.now, null, {
+    registry: ledger.replicas,
+    sharedState: true,
+  });
+}
+
+it('a Redis that restarts empty does not hand the lease to a second replica; it moves only when the holder stops renewing, with a higher fence', {
+  timeout: 30_000,
+}, async () => {
+  const ledger = await openPostgresLedger(await pg.createDatabase());
+  closing.push(ledger);
+  const a = await replicaOn(ledger, '3001', 800);
+  const b = await replicaOn(ledger, '3002', 800);
+  await a.renew();
+  await b.renew();
+  expect([a.runsPeriodicWork(), b.runsPeriodicWork()]).toEqual([true, false]);
+  const fence = a.status().fence!;
+
+  // Redis forgets everything (a restart with nothing on disk): the lease is not Redis's to lose.
+  await emptyRedis();
+  await b.renew();
+  expect(b.runsPeriodicWork()).toBe(false);
+  expect(b.status().holder).toBe(a.status().holder);
+  await a.renew();
+  expect(a.status()).toMatchObject({ leader: true, fence });
+
+  // a dies (renews no more, as after a SIGKILL): b takes the lease once it ran out, never before, with the next fence.
+  await new Promise((r) => setTimeout(r, 900));
+  await b.renew();
+  expect(b.status()).toMatchObject({ leader: true, fence: fence + 1 });
+  await a.renew();
+  expect(a.runsPeriodicWork()).toBe(false);
+
+  // Periodic work runs behind the gate only on the holder.
+  const ran: string[] = [];
+  await a.periodic('sweep', async () => ran.push('a'));
+  await b.periodic('sweep', async () => ran.push('b'));
+  expect(ran).toEqual(['b']);
+
+});
+
+it('a replica that leaves hands the lease over at once, and the fence still grows', async () => {
+  await emptyRedis();
+  const ledger = await openPostgresLedger(await pg.createDatabase());
+  closing.push(ledger);
+  const a = await replicaOn(ledger, '3001', 60_000);
+  const b = await replicaOn(ledger, '3002', 60_000);
+  await a.join();
+  await b.join();
+  const fence = a.status().fence!;
+  expect(b.runsPeriodicWork()).toBe(false);
+  await a.leave();
+  await b.renew();
+  expect(b.status()).toMatchObject({ leader: true, fence: fence + 1 });
+  await b.leave();
+  await a.renew();
+  expect(a.status()).toMatchObject({ leader: true, fence: fence + 2 });
+});
