@@ -32,7 +32,7 @@ export interface Runtime {
   /** The same ledger, asynchronous (the interface both engines offer). */
   store: AsyncLedger;
   state: StateStore;
-  /** SQLite's synchronous checkpoints (list, show); null on PostgreSQL. The service's are `governance.checkpoints`. */
+  /** SQLite's synchronous checkpoints (`agov ledger` reads); null on PostgreSQL. Both engines': `governance.checkpoints`. */
   checkpoints: Checkpoints | null;
   governance: Governance;
   config: OrgConfig;
