@@ -26,13 +26,13 @@ export interface Runtime {
   engine: 'sqlite' | 'postgres';
   /**
    * The synchronous SQLite ledger, for the commands that read the file directly (`agov ledger
-   * copy`, `--read-only`); null on PostgreSQL. Everything else goes through `store`.
+   * copy`); null on PostgreSQL. Everything else goes through `store`.
    */
   ledger: Ledger | null;
   /** The same ledger, asynchronous (the interface both engines offer). */
   store: AsyncLedger;
   state: StateStore;
-  /** SQLite's synchronous checkpoints (list, show); null on PostgreSQL. The service's are `governance.checkpoints`. */
+  /** SQLite's synchronous checkpoints (`agov ledger` reads); null on PostgreSQL. Both engines': `governance.checkpoints`. */
   checkpoints: Checkpoints | null;
   governance: Governance;
   config: OrgConfig;
@@ -56,8 +56,10 @@ export interface OpenRuntimeOptions {
    */
   stateStore?: 'env' | 'memory';
   /**
-   * A private in-memory copy of the ledger, an in-process state store and no safety journal: for a
-   * service started read-only to investigate; nothing it does reaches the file, Redis or the journal.
+   * For a service started read-only to investigate: an in-process state store, no safety journal,
+   * no key file written, and the ledger as it is: on SQLite a private in-memory copy of the file;
+   * on PostgreSQL connections the database keeps read-only, and no migration. Nothing it does
+   * reaches the file, the database, Redis or the journal.
    */
   snapshot?: boolean;
   /** The clock everything reads "now" from (the system clock by default; tests pass a `ManualClock`). */
@@ -158,12 +160,7 @@ function openSqlite(env: Env, options: OpenRuntimeOptions, clock: Clock): Opened
     ? openLedgerSnapshot(env.LEDGER_PATH, () => clock.now())
     : openLedger(env.LEDGER_PATH, { mustExist: Boolean(options.ledgerMustExist) }, () => clock.now());
   try {
-    const keyPath = env.LEDGER_SIGNING_KEY_PATH ?? join(dirname(env.LEDGER_PATH), 'ledger-signing-key.pem');
-    // A snapshot never writes a key file: without one it signs nothing anyway (no checkpoints).
-    const signingKey = loadSigningKey({
-      pem: env.LEDGER_SIGNING_KEY ?? (snapshot && !existsSync(keyPath) ? ephemeralKeyPem() : undefined),
-      path: keyPath,
-    });
+    const signingKey = hostSigningKey(env, dirname(env.LEDGER_PATH), snapshot);
     return {
       ledger,
       store: new SqliteAsyncLedger(ledger, () => clock.now()),
@@ -191,27 +188,21 @@ async function openPostgres(
   options: OpenRuntimeOptions,
   clock: Clock,
 ): Promise<OpenedLedger> {
-  if (options.snapshot)
-    throw new UserError(
-      'read_only_sqlite',
-      '--read-only opens a private copy of a SQLite ledger file (LEDGER_PATH); unset DATABASE_URL to use it',
-    );
+  const snapshot = Boolean(options.snapshot);
   const store = await openPostgresLedger(url, () => clock.now(), 10, {
     mustExist: Boolean(options.ledgerMustExist),
+    readOnly: snapshot,
   });
   try {
     const dir = dirname(env.LEDGER_PATH);
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const signingKey = loadSigningKey({
-      pem: env.LEDGER_SIGNING_KEY,
-      path: env.LEDGER_SIGNING_KEY_PATH ?? join(dir, 'ledger-signing-key.pem'),
-    });
+    if (!snapshot) mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const signingKey = hostSigningKey(env, dir, snapshot);
     return {
       ledger: null,
       store,
       checkpoints: null,
       signingKey,
-      journal: new SafetyJournal(join(dir, 'postgres.safety-journal')),
+      journal: snapshot ? null : new SafetyJournal(join(dir, 'postgres.safety-journal')),
       verify: () => store.verifyLedger([], { hostPublicKey: signingKey.publicKey }),
       where: store.where,
     };
@@ -219,6 +210,19 @@ async function openPostgres(
     await store.close();
     throw error;
   }
+}
+
+/**
+ * This host's signing key: LEDGER_SIGNING_KEY, else the file at LEDGER_SIGNING_KEY_PATH or in
+ * `dir`, made on first use. A snapshot never writes a key file: without one it signs nothing
+ * anyway (no checkpoints), so a key made for this run stands in.
+ */
+function hostSigningKey(env: Env, dir: string, snapshot: boolean): SigningKey {
+  const path = env.LEDGER_SIGNING_KEY_PATH ?? join(dir, 'ledger-signing-key.pem');
+  return loadSigningKey({
+    pem: env.LEDGER_SIGNING_KEY ?? (snapshot && !existsSync(path) ? ephemeralKeyPem() : undefined),
+    path,
+  });
 }
 
 function ephemeralKeyPem(): string {

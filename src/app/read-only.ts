@@ -1,27 +1,29 @@
 import { randomBytes } from 'node:crypto';
 /**
- * `agov serve --read-only`: the service over a private in-memory copy of the ledger, for looking
- * into a ledger that does not verify (or anything else) without changing a thing. The web pages
- * and `/healthz` answer; `/readyz` says not ready, so no load balancer sends work; the agent API,
- * GitHub webhooks and Slack are refused with 503 `read_only`; nothing is sent to GitHub, Slack or
- * Vault, and neither the ledger file, the safety journal nor Redis is written.
+ * `agov serve --read-only`: the service over the ledger as it is (a private in-memory copy of a
+ * SQLite file; read-only connections to a PostgreSQL database, which refuses any write), for
+ * looking into a ledger that does not verify (or anything else) without changing a thing. The web
+ * pages and `/healthz` answer; `/readyz` says not ready, so no load balancer sends work; the agent
+ * API, GitHub webhooks and Slack are refused with 503 `read_only`; nothing is sent to GitHub,
+ * Slack or Vault, and neither the ledger, the safety journal nor Redis is written.
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Env } from '../config/read-env.js';
-import { verifyLedger } from '../ledger/verify.js';
 import { createHttpServer, type Route, sendJson } from '../platform/http-server.js';
 import type { Logger } from '../platform/logger.js';
 import { readWebConfig } from '../web/web-config.js';
 import { createWebRoutes } from '../web/web-routes.js';
 import { HealthManager } from './health/health-manager.js';
-import { openRuntime, type Runtime, sqliteOf } from './open-runtime.js';
+import { openRuntime, type Runtime } from './open-runtime.js';
 
 export interface ReadOnlyService {
   server: Server;
   port: number;
   /** Why the ledger does not verify, or null when it does. */
   problem: string | null;
+  /** What it reads (its ledger cannot be written: a private copy, or read-only connections). */
+  runtime: Runtime;
   stop(): Promise<void>;
 }
 
@@ -54,13 +56,10 @@ function webRoutes(
 export async function startReadOnly(env: Env, logger: Logger): Promise<ReadOnlyService> {
   const runtime = await openRuntime(env, { snapshot: true });
   try {
-    const result = verifyLedger(sqliteOf(runtime), [], { hostPublicKey: runtime.signingKey.publicKey });
+    const result = await runtime.verify();
     const problem = result.ok ? null : result.reason;
     const why = problem ? `the ledger does not verify: ${problem}` : 'started with --read-only';
-    logger.warn(
-      { ledger: env.LEDGER_PATH },
-      `read-only for investigation: ${why}; nothing is written or sent`,
-    );
+    logger.warn({ ledger: runtime.where }, `read-only for investigation: ${why}; nothing is written or sent`);
     await runtime.governance.restoreState();
     const health = new HealthManager();
     health.register({
@@ -89,6 +88,7 @@ export async function startReadOnly(env: Env, logger: Logger): Promise<ReadOnlyS
       server,
       port,
       problem,
+      runtime,
       async stop() {
         await new Promise<void>((resolve) => {
           server.close(() => resolve());

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { sqliteCheckpointsOf } from '../app/open-runtime.js';
 import { withRuntime } from './context.js';
 import { table } from './output.js';
 
@@ -22,10 +21,13 @@ export function registerCheckpointCommands(program: Command): void {
     .command('list')
     .description('checkpoints, newest first')
     .action(async (_opts: unknown, command: Command) => {
-      await withRuntime(command, { ledgerMustExist: true, stateStore: 'memory' }, (rt) => {
-        const rows = sqliteCheckpointsOf(rt)
-          .list()
-          .map((c) => [c.checkpointId, c.createdAt, String(c.headSeq), c.headHash.slice(0, 16)]);
+      await withRuntime(command, { ledgerMustExist: true, stateStore: 'memory' }, async (rt) => {
+        const rows = (await rt.governance.checkpoints.list()).map((c) => [
+          c.checkpointId,
+          c.createdAt,
+          String(c.headSeq),
+          c.headHash.slice(0, 16),
+        ]);
         console.log(
           rows.length ? table(['id', 'created', 'head seq', 'head hash'], rows) : 'no checkpoints yet',
         );
@@ -36,8 +38,8 @@ export function registerCheckpointCommands(program: Command): void {
     .command('show <id>')
     .description('one checkpoint with its state')
     .action(async (id: string, _opts: unknown, command: Command) => {
-      await withRuntime(command, { ledgerMustExist: true, stateStore: 'memory' }, (rt) => {
-        console.log(JSON.stringify(sqliteCheckpointsOf(rt).get(id), null, 2));
+      await withRuntime(command, { ledgerMustExist: true, stateStore: 'memory' }, async (rt) => {
+        console.log(JSON.stringify(await rt.governance.checkpoints.get(id), null, 2));
       });
     });
 

@@ -30,7 +30,7 @@ export function buildProgram(): Command {
     .description('run the service: HTTP server, GitHub App, Slack bot and agent API in one process')
     .option(
       '--read-only',
-      'investigate: serve the web pages and health over an in-memory copy of the ledger (even one that does not verify); accept and send nothing',
+      'investigate: serve the web pages and health over the ledger as it is (an in-memory copy of a SQLite file, read-only connections to PostgreSQL), even one that does not verify; accept, write and send nothing',
     )
     .action(async (opts: { readOnly?: boolean }, command: Command) => {
       // As Probot does: `.env` in the working directory (what the setup page writes), under the environment.

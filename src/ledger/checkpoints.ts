@@ -13,6 +13,7 @@ import { iterateEntries } from './iterate-entries.js';
 import type { Ledger } from './ledger.js';
 import { dbOf } from './ledger.js';
 import { findPinnedKey, type PinnedKey } from './pinned-key.js';
+import { checkpointQueries } from './queries/checkpoints.js';
 import { type SigningKey, signText, verifySignature } from './signing-key.js';
 
 /** The part of a checkpoint that is signed and can be kept outside the host. */
@@ -130,28 +131,18 @@ export class Checkpoints {
     return { state, head };
   }
 
+  /** Every checkpoint's signed head, newest first. */
   list(): SignedHead[] {
-    return dbOf(this.ledger)
-      .prepare<[], CheckpointRow>('SELECT * FROM checkpoints ORDER BY created_at DESC, id DESC')
-      .all()
-      .map((row) => rowToCheckpoint(row))
-      .map(({ state: _state, ...head }) => head);
+    return checkpointQueries.list.sync(this.ledger);
   }
 
+  /** The checkpoint `id`; refused in one line when there is none. */
   get(id: string): Checkpoint {
-    const row = dbOf(this.ledger)
-      .prepare<[string], CheckpointRow>('SELECT * FROM checkpoints WHERE id = ?')
-      .get(id);
-    if (!row)
-      throw new UserError('checkpoint_not_found', `no checkpoint ${id}; see \`agov checkpoint list\``);
-    return rowToCheckpoint(row);
+    return checkpointQueries.byId.sync(this.ledger, id);
   }
 
   latest(): Checkpoint | null {
-    const row = dbOf(this.ledger)
-      .prepare<[], CheckpointRow>('SELECT * FROM checkpoints ORDER BY head_seq DESC, created_at DESC LIMIT 1')
-      .get();
-    return row ? rowToCheckpoint(row) : null;
+    return checkpointQueries.latest.sync(this.ledger);
   }
 }
 

@@ -7,21 +7,17 @@ import {
 import type { AsyncLedger } from './async-ledger.js';
 import {
   type Checkpoint,
-  type CheckpointRow,
   checkpointParams,
   INSERT_CHECKPOINT,
   keyNotPinnedError,
-  rowToCheckpoint,
+  type SignedHead,
   signedCheckpoint,
 } from './checkpoints.js';
 import { GENESIS_HASH } from './entry-hash.js';
-import { perEngine } from './ledger-reader.js';
 import { type PinnedKey, pinnedKeyOf } from './pinned-key.js';
+import { checkpointQueries } from './queries/checkpoints.js';
 import type { SigningKey } from './signing-key.js';
 
-const LATEST = perEngine(
-  (d) => `SELECT * FROM checkpoints ORDER BY head_seq DESC, ${d.byText('created_at')} DESC LIMIT 1`,
-);
 const PINNED =
   "SELECT seq, payload FROM ledger_entries WHERE type = 'ledger.key_pinned' AND seq >= 1 ORDER BY seq LIMIT 1";
 
@@ -30,6 +26,10 @@ export interface AsyncCheckpoints {
   /** Folds the ledger from the newest checkpoint to the head and stores it, signed (pinning the key first). */
   create(): Promise<Checkpoint>;
   latest(): Promise<Checkpoint | null>;
+  /** Every checkpoint's signed head (without its state), newest first: `agov checkpoint list`. */
+  list(): Promise<SignedHead[]>;
+  /** The checkpoint `id`, with its state; an unknown id is a `checkpoint_not_found` UserError. */
+  get(id: string): Promise<Checkpoint>;
   /** The derived state at the current head: the newest checkpoint plus every entry after it. */
   stateAtHead(): Promise<{ state: DerivedState; head: { seq: number; hash: string } }>;
 }
@@ -55,9 +55,16 @@ export class StoreCheckpoints implements AsyncCheckpoints {
     return checkpoint;
   }
 
-  async latest(): Promise<Checkpoint | null> {
-    const row = await this.store.reader.get<CheckpointRow>(LATEST);
-    return row ? rowToCheckpoint(row) : null;
+  latest(): Promise<Checkpoint | null> {
+    return checkpointQueries.latest.read(this.store.reader);
+  }
+
+  list(): Promise<SignedHead[]> {
+    return checkpointQueries.list.read(this.store.reader);
+  }
+
+  get(id: string): Promise<Checkpoint> {
+    return checkpointQueries.byId.read(this.store.reader, id);
   }
 
   async stateAtHead(): Promise<{ state: DerivedState; head: { seq: number; hash: string } }> {

@@ -193,4 +193,17 @@ it('the Dockerfile and compose.yaml say what the test above performs: production
   expect(agov.environment.REDIS_URL).toBe('redis://redis:6379');
   expect(agov.depends_on.redis.condition).toBe('service_healthy');
   expect(compose.services.redis.image).toMatch(/^redis:/);
+  // The ledger is PostgreSQL, healthy before agov starts; replicas are a variable away (README).
+  const postgres = compose.services.postgres;
+  expect(postgres.image).toMatch(/^postgres:16/);
+  expect(postgres.healthcheck.test).toEqual(['CMD', 'pg_isready', '-U', 'agov', '-d', 'agov']);
+  expect(postgres.volumes).toContain('postgres:/var/lib/postgresql/data');
+  expect(postgres.ports, 'PostgreSQL is reached on the compose network only').toBeUndefined();
+  // Compose's own `${…}` interpolation, not the test's.
+  expect(agov.environment.DATABASE_URL).toBe(
+    `postgres://agov:$\{POSTGRES_PASSWORD:-agov}@postgres:5432/agov`,
+  );
+  expect(agov.depends_on.postgres.condition).toBe('service_healthy');
+  expect(agov.deploy.replicas).toBe(`$\{AGOV_REPLICAS:-1}`);
+  expect(Object.keys(compose.volumes)).toEqual(['ledger', 'postgres', 'redis']);
 });

@@ -1,7 +1,9 @@
 import type pg from 'pg';
-import { UserError } from '../../platform/errors.js';
-import { type Checkpoint, type CheckpointRow, rowToCheckpoint } from '../checkpoints.js';
+import type { Checkpoint, CheckpointRow } from '../checkpoints.js';
+import type { LedgerReader } from '../ledger-reader.js';
 import { type PinnedKey, pinnedKeyOf } from '../pinned-key.js';
+import { checkpointQueries } from '../queries/checkpoints.js';
+import { pgReader } from './pg-reader.js';
 
 type Queryable = Pick<pg.ClientBase, 'query'>;
 
@@ -9,33 +11,28 @@ const COLUMNS = 'id, created_at, head_seq, head_hash, state, state_hash, signatu
 /** Text in byte order, as SQLite orders it, whatever the database's collation. */
 const OLDEST_HEAD_FIRST = 'ORDER BY head_seq, created_at COLLATE "C", id COLLATE "C"';
 
-async function select(db: Queryable, where: string, params: unknown[] = []): Promise<CheckpointRow[]> {
+/** Every checkpoint, oldest head first: what verify checks. */
+export async function pgCheckpointRows(db: Queryable): Promise<CheckpointRow[]> {
   const { rows } = await db.query<CheckpointRow & { head_seq: string }>(
-    `SELECT ${COLUMNS} FROM checkpoints ${where}`,
-    params,
+    `SELECT ${COLUMNS} FROM checkpoints ${OLDEST_HEAD_FIRST}`,
   );
   return rows.map((row) => ({ ...row, head_seq: Number(row.head_seq) }));
 }
 
-/** Every checkpoint, oldest head first: what verify checks. */
-export function pgCheckpointRows(db: Queryable): Promise<CheckpointRow[]> {
-  return select(db, OLDEST_HEAD_FIRST);
-}
-
 /** The checkpoints of a PostgreSQL ledger, read as `agov ledger head` reads SQLite's. */
 export class PgCheckpoints {
-  constructor(private readonly db: Queryable) {}
+  private readonly reader: LedgerReader;
 
-  async latest(): Promise<Checkpoint | null> {
-    const [row] = await select(this.db, 'ORDER BY head_seq DESC, created_at COLLATE "C" DESC LIMIT 1');
-    return row ? rowToCheckpoint(row) : null;
+  constructor(private readonly db: pg.Pool | pg.ClientBase) {
+    this.reader = pgReader(db);
   }
 
-  async get(id: string): Promise<Checkpoint> {
-    const [row] = await select(this.db, 'WHERE id = $1', [id]);
-    if (!row)
-      throw new UserError('checkpoint_not_found', `no checkpoint ${id}; see \`agov checkpoint list\``);
-    return rowToCheckpoint(row);
+  latest(): Promise<Checkpoint | null> {
+    return checkpointQueries.latest.read(this.reader);
+  }
+
+  get(id: string): Promise<Checkpoint> {
+    return checkpointQueries.byId.read(this.reader, id);
   }
 
   /** The first `ledger.key_pinned` entry's key: the one checkpoints are signed by. */

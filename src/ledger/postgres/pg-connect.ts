@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { UserError } from '../../platform/errors.js';
-import { migratePostgres } from './pg-migrations.js';
+import { migratePostgres, requireCurrentSchema } from './pg-migrations.js';
 
 /** A PostgreSQL URL as it may be shown: without its password (or any secret query parameter). */
 export function describePostgresUrl(url: URL): string {
@@ -35,18 +35,35 @@ export interface PostgresConnection {
   where: string;
 }
 
+export interface ConnectOptions {
+  /** Only a database that holds a ledger already (read-only commands). */
+  mustExist?: boolean;
+  /**
+   * Every connection of the pool read-only (`default_transaction_read_only`, set as each one
+   * starts), and no migration: the ledger must exist at this build's schema version. For `agov
+   * serve --read-only`: the database refuses any write it would attempt.
+   */
+  readOnly?: boolean;
+}
+
 /**
- * Opens a pool on the database at `urlText` and migrates it. An unreachable server, refused
- * credentials or a missing database is a user error that names the server, never the password.
+ * Opens a pool on the database at `urlText` and migrates it (or, `readOnly`, checks it needs
+ * none). An unreachable server, refused credentials or a missing database is a user error that
+ * names the server, never the password.
  */
 export async function connectPostgres(
   urlText: string,
   poolSize = 5,
-  options: { mustExist?: boolean } = {},
+  options: ConnectOptions = {},
 ): Promise<PostgresConnection> {
   const url = parsePostgresUrl(urlText);
   const where = describePostgresUrl(url);
-  const pool = new pg.Pool({ connectionString: urlText, max: poolSize, connectionTimeoutMillis: 5000 });
+  const pool = new pg.Pool({
+    connectionString: urlText,
+    max: poolSize,
+    connectionTimeoutMillis: 5000,
+    ...(options.readOnly ? { options: '-c default_transaction_read_only=on' } : {}),
+  });
   // An idle connection dropped by the server (a restart) is replaced on the next query; that query
   // reports the failure if the server is still gone.
   pool.on('error', () => {});
@@ -64,15 +81,18 @@ export async function connectPostgres(
     );
   }
   try {
-    if (options.mustExist) await refuseNoLedger(client, where);
-    await migratePostgres(client, where);
+    if (options.mustExist || options.readOnly) await refuseNoLedger(client, where);
+    if (options.readOnly) {
+      await refuseWritable(client, where);
+      await requireCurrentSchema(client, where);
+    } else await migratePostgres(client, where);
   } catch (error) {
     client.release();
     await pool.end().catch(() => {});
     if (error instanceof UserError) throw error;
     throw new UserError(
       'ledger_migration_failed',
-      `cannot migrate the ledger at ${where}: ${reasonOf(error)}`,
+      `cannot ${options.readOnly ? 'read' : 'migrate'} the ledger at ${where}: ${reasonOf(error)}`,
       {
         cause: error,
       },
@@ -91,6 +111,22 @@ async function refuseNoLedger(client: pg.ClientBase, where: string): Promise<voi
     throw new UserError(
       'ledger_missing',
       `no ledger in the database at ${where}; check --database or DATABASE_URL`,
+    );
+  }
+}
+
+/**
+ * A pool meant to be read-only whose connections are not (the URL's own `options` parameter
+ * overrides the pool's) is refused rather than trusted: every connection starts the same way.
+ */
+async function refuseWritable(client: pg.ClientBase, where: string): Promise<void> {
+  const { rows } = await client.query<{ default_transaction_read_only: string }>(
+    'SHOW default_transaction_read_only',
+  );
+  if (rows[0]?.default_transaction_read_only !== 'on') {
+    throw new UserError(
+      'postgres_not_read_only',
+      `the connections to ${where} are not read-only (the URL's options turn default_transaction_read_only off); remove that option for --read-only`,
     );
   }
 }

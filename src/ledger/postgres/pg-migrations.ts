@@ -219,6 +219,33 @@ export const PG_MIGRATIONS: readonly Migration[] = [
   ...PG_SERVICE_MIGRATIONS,
 ];
 
+const LATEST = PG_MIGRATIONS.at(-1)?.version ?? 0;
+
+function tooNew(where: string, current: number): UserError {
+  return new UserError(
+    'ledger_too_new',
+    `the ledger at ${where} has schema version ${current}, newer than this build understands (${LATEST}); upgrade agent-governance`,
+  );
+}
+
+/**
+ * For a connection that must not write (`serve --read-only`): the schema is this build's, as
+ * `migratePostgres` would leave it, or the ledger is refused; nothing is created or migrated.
+ */
+export async function requireCurrentSchema(client: pg.ClientBase, where: string): Promise<void> {
+  const { rows } = await client.query<{ v: number | null }>(
+    'SELECT max(version) AS v FROM schema_migrations',
+  );
+  const current = rows[0]?.v ?? 0;
+  if (current > LATEST) throw tooNew(where, current);
+  if (current < LATEST) {
+    throw new UserError(
+      'ledger_not_migrated',
+      `the ledger at ${where} has schema version ${current}, older than this build's (${LATEST}), and --read-only migrates nothing; start \`agov serve\` on it once without --read-only, or use the build that wrote it`,
+    );
+  }
+}
+
 /** A number every replica uses for the migration lock, so two starting at once migrate once. */
 const MIGRATION_LOCK = 7_141_301;
 
@@ -235,13 +262,7 @@ export async function migratePostgres(client: pg.ClientBase, where: string): Pro
       'SELECT max(version) AS v FROM schema_migrations',
     );
     const current = rows[0]?.v ?? 0;
-    const latest = PG_MIGRATIONS.at(-1)?.version ?? 0;
-    if (current > latest) {
-      throw new UserError(
-        'ledger_too_new',
-        `the ledger at ${where} has schema version ${current}, newer than this build understands (${latest}); upgrade agent-governance`,
-      );
-    }
+    if (current > LATEST) throw tooNew(where, current);
     for (const migration of PG_MIGRATIONS.filter((m) => m.version > current)) {
       await client.query(migration.sql);
       await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [

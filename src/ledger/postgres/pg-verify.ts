@@ -40,7 +40,9 @@ export async function verifyPgLedger(
   trustedHeads: readonly TrustedHead[] = [],
   options: VerifyOptions = {},
 ): Promise<VerifyResult> {
-  await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+  // READ WRITE for the replay's temporary tables alone, even on a connection read-only by default
+  // (`serve --read-only`): the transaction is always rolled back, so nothing it does stays.
+  await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ WRITE');
   try {
     await pinSearchPath(client);
     const schema = await pgSchemaProblem(client);

@@ -28,7 +28,7 @@ import {
 } from './pg-append.js';
 import { checkPgChain } from './pg-chain-check.js';
 import { PgCheckpoints } from './pg-checkpoints.js';
-import { connectPostgres } from './pg-connect.js';
+import { type ConnectOptions, connectPostgres } from './pg-connect.js';
 import { PgFollowerPositions } from './pg-followers.js';
 import { PgInboxQueue } from './pg-inbox.js';
 import { PgOutbox } from './pg-outbox.js';
@@ -44,13 +44,14 @@ interface Pending {
 
 /**
  * Opens the PostgreSQL ledger at `url` (migrated to the current schema); `mustExist`: only a
- * database that holds a ledger already (read-only commands).
+ * database that holds a ledger already (read-only commands); `readOnly`: connections that cannot
+ * write (see `ConnectOptions`).
  */
 export async function openPostgresLedger(
   url: string,
   now: () => Date = () => new Date(),
   poolSize = 5,
-  options: { mustExist?: boolean } = {},
+  options: ConnectOptions = {},
 ): Promise<PostgresLedger> {
   const { pool, where } = await connectPostgres(url, poolSize, options);
   return new PostgresLedger(pool, where, now);
