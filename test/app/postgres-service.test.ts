@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningService } from '../../src/app/service.js';
+import type { PostgresLedger } from '../../src/ledger/postgres/postgres-ledger.js';
 import { decisionsAsync } from '../../src/ledger/queries/decisions.js';
 import { tempDir } from '../helpers/agov.js';
 import { agentPullRequest, postWebhook } from '../helpers/github.js';
@@ -77,6 +78,33 @@ describe('agov serve on PostgreSQL', () => {
       pr.number,
     );
     expect(latest).toMatchObject({ headSha: sha, outcome: 'require_approval' });
+    expect(await service.runtime.verify()).toMatchObject({ ok: true });
+  });
+});
+
+describe('agov serve when PostgreSQL restarts', () => {
+  it('a connection in use when the server stops does not take the service down; once it is back, deliveries are decided again', async () => {
+    const url = await pg.createDatabase();
+    const service = await replica({ DATABASE_URL: url });
+    const store = service.runtime.store as PostgresLedger;
+    const sha = 'f'.repeat(40);
+    const gh = github(POLICY, undefined, sha);
+    // A connection checked out of the pool and between two queries (as inside a decision) when the
+    // server stops: node-postgres emits an error on it, which must not be the process's last word.
+    await store.withClient(async (client) => {
+      await client.query('SELECT 1');
+      await pg.crash();
+      await new Promise((r) => setTimeout(r, 300));
+    });
+    const pr = agentPullRequest('opened', { sha, login: 'builder-bot[bot]' });
+    const during = await postWebhook(service.port, 'pull_request', pr, { deliveryId: 'pg-down-1' });
+    expect(during.status).toBeGreaterThanOrEqual(500);
+    await pg.restart();
+    expect((await postWebhook(service.port, 'pull_request', pr, { deliveryId: 'pg-down-1' })).status).toBe(
+      202,
+    );
+    await service.github!.drain();
+    expect(gh.checks.at(-1)).toMatchObject({ status: 'completed', conclusion: 'action_required' });
     expect(await service.runtime.verify()).toMatchObject({ ok: true });
   });
 });

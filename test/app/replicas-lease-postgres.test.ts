@@ -72,7 +72,6 @@ it('a Redis that restarts empty does not hand the lease to a second replica; it 
   await a.periodic('sweep', async () => ran.push('a'));
   await b.periodic('sweep', async () => ran.push('b'));
   expect(ran).toEqual(['b']);
-
 });
 
 it('a replica that leaves hands the lease over at once, and the fence still grows', async () => {

@@ -67,6 +67,10 @@ export async function connectPostgres(
   // An idle connection dropped by the server (a restart) is replaced on the next query; that query
   // reports the failure if the server is still gone.
   pool.on('error', () => {});
+  // A connection checked out when the server goes (between two queries of a transaction) emits its
+  // error on the client, where no listener would make it the process's last word. Its next query
+  // fails instead, and the pool drops it when it comes back.
+  pool.on('connect', (client) => client.on('error', () => {}));
   let client: pg.PoolClient;
   try {
     client = await pool.connect();

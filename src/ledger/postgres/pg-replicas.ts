@@ -86,10 +86,10 @@ export class PgReplicas {
    * next holder's fence is still one more.
    */
   async releaseLease(name: string, owner: string): Promise<void> {
-    await this.pool.query(
-      `UPDATE leases SET expires_at = '-infinity' WHERE name = $1 AND holder = $2`,
-      [name, owner],
-    );
+    await this.pool.query(`UPDATE leases SET expires_at = '-infinity' WHERE name = $1 AND holder = $2`, [
+      name,
+      owner,
+    ]);
   }
 
   async withdraw(id: string): Promise<void> {
