@@ -1,8 +1,9 @@
 import type { AgentRecord } from '../core/agent.js';
+import type { AgentStatus } from '../core/lifecycle.js';
 import { tierCapabilities } from '../core/org-config.js';
 import { decidePreflight, type PreflightDecision, type PreflightRequest } from '../core/preflight.js';
 import type { Governance } from '../governance/governance.js';
-import { agentsAsync } from '../ledger/queries/agents.js';
+import { agentQuestions } from '../ledger/queries/agents.js';
 import type { Logger } from '../platform/logger.js';
 import { StateNotRestoredError } from '../state/state-store.js';
 import type { ExecutionLocks } from './execution-locks.js';
@@ -66,8 +67,10 @@ export class Preflights {
   }
 
   /**
-   * The answer is re-checked against the ledger exactly as its entry extends it (`appendDecided`): a
-   * revocation recorded while this preflight was being decided turns an allow into a deny.
+   * The answer is re-checked against the agent's status in the ledger exactly as its entry extends
+   * it: a revocation recorded while this preflight was being decided, or while its entry waited
+   * for the commit, turns an allow into a deny. On SQLite the re-check runs inside the group
+   * commit (`appendAnswered`), so preflights share one transaction with each other's appends.
    */
   private async record(
     agent: AgentRecord,
@@ -75,25 +78,30 @@ export class Preflights {
     decided: PreflightDecision,
   ): Promise<PreflightDecision & { seq: number }> {
     let decision = decided;
-    const [entry] = await this.governance.store.appendDecided(async (view) => {
-      // Decided afresh from `decided` each time: a decision may be made more than once.
-      decision = decided;
-      const status = await agentsAsync.agentStatus(view.reader, agent.id);
-      if (decision.decision === 'allow' && status !== 'active') {
-        decision = {
-          decision: 'deny',
-          reasons: [`status: agent is ${status ?? 'unknown'} (changed while deciding)`],
-          checks: decision.checks,
+    const [entry] = await this.governance.store.appendAnswered(
+      agentQuestions.agentStatus(agent.id),
+      (status) => {
+        // Decided afresh from `decided` each time: a decision may be made more than once.
+        decision = recheckedAgainst(status, decided);
+        const payload = {
+          action: request.action,
+          repository: request.repository,
+          decision: decision.decision,
+          reasons: decision.reasons,
         };
-      }
-      const payload = {
-        action: request.action,
-        repository: request.repository,
-        decision: decision.decision,
-        reasons: decision.reasons,
-      };
-      return [{ type: 'preflight.decided', agentId: agent.id, actor: agent.id, payload }];
-    });
+        return [{ type: 'preflight.decided', agentId: agent.id, actor: agent.id, payload }];
+      },
+    );
     return { ...decision, seq: entry!.seq };
   }
+}
+
+/** An allow stands only while the ledger still has the agent active. */
+function recheckedAgainst(status: AgentStatus | null, decision: PreflightDecision): PreflightDecision {
+  if (decision.decision !== 'allow' || status === 'active') return decision;
+  return {
+    decision: 'deny',
+    reasons: [`status: agent is ${status ?? 'unknown'} (changed while deciding)`],
+    checks: decision.checks,
+  };
 }

@@ -3,6 +3,7 @@ import type { InboxQueue } from './inbox-queue.js';
 import type { LedgerHead } from './ledger.js';
 import type { LedgerReader } from './ledger-reader.js';
 import type { OutboxMessage, OutboxMessageInput, OutboxTarget } from './outbox.js';
+import type { Question } from './queries/query.js';
 
 /**
  * The asynchronous ledger both engines implement (SQLite through an adapter over the synchronous
@@ -28,6 +29,19 @@ export interface AsyncLedger {
    * (nothing at all written) when the follower is no longer where the caller read it.
    */
   appendDecided(decide: DecideEntries, options?: AsyncAppendOptions): Promise<LedgerEntry[]>;
+  /**
+   * `appendDecided` for a decision made from one question's answer by a synchronous function: the
+   * same rule (nothing is appended between the answer and the entries), but SQLite asks and decides
+   * inside its group commit, in the transaction it shares with the other appends waiting in the
+   * same turn, instead of a transaction of its own. PostgreSQL asks through the transaction's
+   * reader, as `appendDecided`. `decide` may be called more than once; one that throws appends
+   * nothing and takes no other append down.
+   */
+  appendAnswered<R>(
+    question: Question<R>,
+    decide: (answer: R) => readonly LedgerEntryInput[],
+    options?: Pick<AsyncAppendOptions, 'outbox'>,
+  ): Promise<LedgerEntry[]>;
   head(): Promise<LedgerHead>;
   /** Entries with `seq > afterSeq`, oldest first. */
   entriesAfter(afterSeq: number, limit?: number): Promise<LedgerEntry[]>;

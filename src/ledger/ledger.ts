@@ -36,6 +36,16 @@ interface AppendGroup {
   outbox?: readonly OutboxMessageInput[] | undefined;
 }
 
+/** A group whose decision threw (or decided an invalid entry) inside a shared commit: nothing of it was written. */
+class RefusedDecision {
+  constructor(readonly error: unknown) {}
+}
+
+type GroupResult = LedgerEntry[] | RefusedDecision;
+
+const appended = (results: readonly GroupResult[]): LedgerEntry[] =>
+  results.flatMap((r) => (r instanceof RefusedDecision ? [] : r));
+
 interface PendingAppend {
   group: AppendGroup;
   resolve: (entries: LedgerEntry[]) => void;
@@ -97,7 +107,7 @@ export class Ledger {
   private readonly selectHead: Statement<[], { seq: number; hash: string }>;
   private cachedHead: LedgerHead | null = null;
   private readonly pending: PendingAppend[] = [];
-  private readonly appendTx: (groups: readonly AppendGroup[]) => LedgerEntry[][];
+  private readonly appendTx: (groups: readonly AppendGroup[]) => GroupResult[];
   /** Runs a function in a transaction (a savepoint when nested): one wrapper, not one per call. */
   private readonly inTransaction: Transaction<(fn: () => unknown) => unknown>;
   private readonly after: Statement<[number, number], EntryRow>;
@@ -130,9 +140,15 @@ export class Ledger {
       // The cached head saves a read per append. If another process appended since, the chain
       // trigger refuses the insert and the append is retried once with the head read afresh.
       let head = this.cachedHead ?? this.head();
-      return groups.map((group) => {
+      return groups.map((group): GroupResult => {
         const entries: LedgerEntry[] = [];
-        const inputs = typeof group.inputs === 'function' ? group.inputs().map(validateInput) : group.inputs;
+        let inputs: readonly LedgerEntryInput[];
+        try {
+          inputs = typeof group.inputs === 'function' ? group.inputs().map(validateInput) : group.inputs;
+        } catch (error) {
+          // Decided before any of its rows: refused alone, the groups beside it still commit.
+          return new RefusedDecision(error);
+        }
         for (const input of inputs) {
           const { entry, payloadText } = this.link(input, head);
           this.insert.run(
@@ -157,10 +173,11 @@ export class Ledger {
     this.appendTx = (groups) => {
       const run = () => {
         const results = tx.immediate(groups);
-        const last = results.flat().at(-1);
+        const entries = appended(results);
+        const last = entries.at(-1);
         if (last) this.cachedHead = { seq: last.seq, hash: last.hash };
-        if (db.inTransaction) this.uncommitted.push(...results.flat());
-        else this.keepRecent(results.flat());
+        if (db.inTransaction) this.uncommitted.push(...entries);
+        else this.keepRecent(entries);
         return results;
       };
       try {
@@ -180,13 +197,15 @@ export class Ledger {
   /** Appends several entries atomically; outbox messages are attached to the last one. */
   appendAll(inputs: readonly LedgerEntryInput[], options: AppendOptions = {}): LedgerEntry[] {
     const group = { inputs: inputs.map(validateInput), outbox: options.outbox };
-    return this.appendTx([group])[0]!;
+    return this.appendTx([group])[0] as LedgerEntry[];
   }
 
   /**
    * Like `appendAll`, but commits together with every other append requested in the same turn of
    * the event loop (group commit): one transaction, one WAL commit for many concurrent writers.
-   * Resolves once the entries are committed; each group stays atomic on its own.
+   * Resolves once the entries are committed; each group stays atomic on its own. A function
+   * decides its entries inside that transaction (reads only); one that throws, or decides an
+   * invalid entry, is refused alone.
    */
   appendSoon(
     inputs: readonly LedgerEntryInput[] | (() => readonly LedgerEntryInput[]),
@@ -211,7 +230,11 @@ export class Ledger {
     const batch = this.pending.splice(0);
     try {
       const results = this.appendTx(batch.map((p) => p.group));
-      for (const [i, p] of batch.entries()) p.resolve(results[i]!);
+      for (const [i, p] of batch.entries()) {
+        const result = results[i]!;
+        if (result instanceof RefusedDecision) p.reject(result.error);
+        else p.resolve(result);
+      }
     } catch (error) {
       for (const p of batch) p.reject(error);
     }

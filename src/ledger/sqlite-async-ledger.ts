@@ -23,6 +23,7 @@ import { sqliteInboxQueue } from './inbox-queue.js';
 import { dbOf, type Ledger, type LedgerHead } from './ledger.js';
 import { type LedgerReader, sqliteReader, sqliteStatement } from './ledger-reader.js';
 import { SqliteOutboxLeases } from './outbox-leases.js';
+import type { Question } from './queries/query.js';
 import { verifyLedger } from './verify.js';
 import { ledgerVerdictOf } from './verify-verdict.js';
 
@@ -87,6 +88,26 @@ export class SqliteAsyncLedger implements AsyncLedger {
       // done). One group the database refuses must not take the others down: each alone again.
       if (!(error instanceof Database.SqliteError)) throw error;
       return this.ledger.appendAll(inputs, appendOptions);
+    }
+  }
+
+  /**
+   * Asks and decides inside the group commit (`appendSoon`): one transaction and one WAL commit
+   * with the other appends of the same turn, and nothing between the answer and the entries. A
+   * shared commit the database refuses is tried again alone, as `appendAll` does.
+   */
+  async appendAnswered<R>(
+    question: Question<R>,
+    decide: (answer: R) => readonly LedgerEntryInput[],
+    options: Pick<AsyncAppendOptions, 'outbox'> = {},
+  ): Promise<LedgerEntry[]> {
+    const decideNow = () => decide(question.sync(this.ledger));
+    const appendOptions = options.outbox ? { outbox: options.outbox } : {};
+    try {
+      return await this.ledger.appendSoon(decideNow, appendOptions);
+    } catch (error) {
+      if (!(error instanceof Database.SqliteError)) throw error;
+      return this.ledger.atomically(() => this.ledger.appendAll(decideNow(), appendOptions));
     }
   }
 

@@ -13,6 +13,7 @@ import {
 import { deliveryReceivedEntry } from '../inbox.js';
 import { type EntryRow, type LedgerHead, rowToEntry, validateInput } from '../ledger.js';
 import type { LedgerReader } from '../ledger-reader.js';
+import type { Question } from '../queries/query.js';
 import {
   ledgerVerdictOf,
   type TrustedHead,
@@ -115,6 +116,15 @@ export class PostgresLedger implements AsyncLedger {
     const result = await this.enqueue(group);
     if (result === FOLLOWER_MOVED) throw new FollowerMovedError(follower!.name);
     return result as LedgerEntry[];
+  }
+
+  /** A decision like any other here: the question is read inside the transaction that appends. */
+  appendAnswered<R>(
+    question: Question<R>,
+    decide: (answer: R) => readonly LedgerEntryInput[],
+    options: Pick<AsyncAppendOptions, 'outbox'> = {},
+  ): Promise<LedgerEntry[]> {
+    return this.appendDecided(async (view) => decide(await question.read(view.reader)), options);
   }
 
   async append(input: LedgerEntryInput, options: AsyncAppendOptions = {}): Promise<LedgerEntry> {

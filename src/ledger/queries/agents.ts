@@ -3,7 +3,7 @@ import type { AgentStatus } from '../../core/lifecycle.js';
 import type { TierId } from '../../core/tiers.js';
 import type { LedgerSource } from '../ledger.js';
 import { perEngine } from '../ledger-reader.js';
-import { allQuery, asyncReads, getQuery, runQuery } from './query.js';
+import { allQuery, asyncReads, getQuery, questions, runQuery } from './query.js';
 
 /** An agent's row of the `agent_metrics` projection: what promotion and suggestions judge it on. */
 export interface AgentMetrics {
@@ -104,6 +104,9 @@ const queries = {
 
 /** The queries of this module on either engine, through a `LedgerReader`. */
 export const agentsAsync = asyncReads(queries);
+
+/** The same queries as questions a decision asks (`AsyncLedger.appendAnswered`). */
+export const agentQuestions = questions(queries);
 
 function toMetrics(row: MetricsRow): AgentMetrics {
   return {

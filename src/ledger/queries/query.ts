@@ -97,6 +97,32 @@ export function asyncReads<Q extends Record<string, Query<never, unknown>>>(quer
   return Object.fromEntries(Object.entries(queries).map(([name, query]) => [name, query.read])) as Reads<Q>;
 }
 
+/**
+ * A query asked with its arguments, answered on either engine: synchronously on SQLite (inside the
+ * group commit's transaction, see `AsyncLedger.appendAnswered`) or through a `LedgerReader`.
+ */
+export interface Question<R> {
+  sync(store: LedgerSource): R;
+  read(reader: LedgerReader): Promise<R>;
+}
+
+type Questions<Q> = {
+  [K in keyof Q]: Q[K] extends Query<infer P, infer R> ? (...params: P) => Question<R> : never;
+};
+
+/** A module's queries as questions: `asked.name(...arguments)` is that query with those arguments. */
+export function questions<Q extends Record<string, Query<never, unknown>>>(queries: Q): Questions<Q> {
+  const ask =
+    (query: Query<unknown[], unknown>) =>
+    (...params: unknown[]) => ({
+      sync: (store: LedgerSource) => query.sync(store, ...params),
+      read: (reader: LedgerReader) => query.read(reader, ...params),
+    });
+  return Object.fromEntries(
+    Object.entries(queries).map(([name, query]) => [name, ask(query as Query<unknown[], unknown>)]),
+  ) as Questions<Q>;
+}
+
 /** One `make(db)` per ledger database, made on first use (the query classes of today's call sites). */
 export function perDatabase<T>(make: (db: LedgerDb) => T): (ledger: Ledger) => T {
   const made = new WeakMap<LedgerDb, T>();
