@@ -80,7 +80,13 @@ export class DeliveryLoop {
   private readonly leaseMs: number;
   private readonly now: () => number;
   /** Runs one after another, whoever asks (the pump, a test, a shutdown): a message is never sent twice at once. */
-  private running: Promise<void>;
+  private running: Promise<void> = Promise.resolve();
+  /**
+   * Whether this claimer may still hold claims no run is working on: at start (what it held before
+   * a restart), and after a run that failed (the ledger went away between a call and its mark).
+   * The next run gives them back first, at once, not after the lease.
+   */
+  private orphans = true;
 
   constructor(
     private readonly store: AsyncLedger,
@@ -91,11 +97,6 @@ export class DeliveryLoop {
     this.now = options.now ?? Date.now;
     this.leaseMs = options.leaseMs ?? 300_000;
     this.claimer = options.claimer ?? processClaimer();
-    // What this claimer held before a restart is its own again at once, not after the lease.
-    this.running = store.outbox.release(this.claimer).then(
-      () => undefined,
-      () => undefined,
-    );
     this.pump = new Pump(
       () => this.run(),
       options.intervalMs ?? 2000,
@@ -106,7 +107,9 @@ export class DeliveryLoop {
   /** Delivers every due message once (the lane first, and again before each other message). */
   run(): Promise<void> {
     const next = this.running.then(() => this.runOnce());
-    this.running = next.catch(() => undefined);
+    this.running = next.catch(() => {
+      this.orphans = true;
+    });
     return next;
   }
 
@@ -118,6 +121,11 @@ export class DeliveryLoop {
   private async runOnce(): Promise<void> {
     const { lane } = this.deliverer;
     const parallel = Math.max(1, this.deliverer.parallel ?? 1);
+    // Runs never overlap: nothing this claimer holds is being delivered now.
+    if (this.orphans) {
+      await this.store.outbox.release(this.claimer);
+      this.orphans = false;
+    }
     if (!(await this.deliverLane())) return;
     // The oldest due message of each ordering key: any of them may go out beside the others.
     const due = await this.claim(BATCH, lane ? { prefix: lane, inside: false } : undefined);

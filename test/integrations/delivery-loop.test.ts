@@ -56,6 +56,22 @@ function setup(deliver: Deliverer['deliver'], extra: Partial<Deliverer> = {}) {
 }
 
 describe('the delivery loop', () => {
+  it('a call whose mark could not be written (the ledger went away after the call) is made again at the next run, not after its lease', async () => {
+    let calls = 0;
+    const { ledger, loop, enqueue, rows } = setup(async () => {
+      calls++;
+      // The ledger stops taking writes between GitHub's answer and the outbox's mark.
+      if (calls === 1) dbOf(ledger).pragma('query_only = ON');
+    });
+    enqueue('check_run.upsert', checkRun);
+    await expect(loop.run()).rejects.toThrow(/readonly|read-only|query_only/i);
+    dbOf(ledger).pragma('query_only = OFF');
+    await loop.run();
+    // Made again (its calls are idempotent: a check run is looked up before it is created).
+    expect(calls).toBe(2);
+    expect(rows()).toMatchObject([{ kind: 'check_run.upsert', status: 'delivered' }]);
+  });
+
   it('refuses a message it cannot read (unknown kind, forged payload, not JSON) with the reason, alone, and never delivers it', async () => {
     const { ledger, loop, enqueue, rows, delivered } = setup(async () => undefined);
     enqueue('repos.delete', { owner: 'acme', repo: 'web' });
