@@ -171,8 +171,7 @@ export class ReplicaPresence {
   /** Refuses to start beside a replica it cannot share the work with; then announces itself. */
   async join(): Promise<void> {
     this.marker?.claim();
-    const conflict =
-      replicaConflict(this.me, await this.store.listReplicas()) ?? (await this.unsharedBeside());
+    const conflict = replicaConflict(this.me, await this.store.listReplicas()) ?? (await this.unsafeOnJoin());
     if (conflict) {
       this.marker?.release();
       throw new UserError('replica_conflict', conflict);
@@ -209,20 +208,67 @@ export class ReplicaPresence {
   }
 
   /**
-   * Why this replica must not join the others announced in the ledger database, or null: a replica
-   * whose locks, rate limits and revocation signals live in its own process (no REDIS_URL) cannot
-   * share the work with another, whichever of the two has no shared store.
+   * Why this replica must not serve beside the others announced in the ledger database, or null,
+   * and whether it is this one that must stop. A replica whose locks, rate limits and revocation
+   * signals live in its own process (no REDIS_URL) cannot share the work with another, whichever
+   * of the two it is (it stops); nor can a replica on another Redis than the others (one that
+   * other replicas announced in the ledger do not appear in: the one started later stops).
    */
-  private async unsharedBeside(): Promise<string | null> {
+  private async unsafeBeside(): Promise<{ reason: string; mine: boolean } | null> {
     if (!this.ledgerReplicas) return null;
     const { registry, sharedState } = this.ledgerReplicas;
     const others = await registry.others(this.me.id);
-    const other = others.find((o) => !o.sharedState) ?? (sharedState ? undefined : others[0]);
-    if (!other) return null;
-    return (
-      `another replica (${other.host}, pid ${other.pid}, started ${other.startedAt}) serves this PostgreSQL ledger; ` +
-      'several replicas need the same REDIS_URL on every one (locks, rate limits and revocation signals must be shared)'
-    );
+    const unshared = others.find((o) => !o.sharedState) ?? (sharedState ? undefined : others[0]);
+    if (unshared)
+      return {
+        reason:
+          `another replica (${unshared.host}, pid ${unshared.pid}, started ${unshared.startedAt}) serves this PostgreSQL ledger; ` +
+          'several replicas need the same REDIS_URL on every one (locks, rate limits and revocation signals must be shared)',
+        mine: !sharedState,
+      };
+    const inThisStore = new Set((await this.store.listReplicas()).map((r) => r.id));
+    const stranger = others.find((o) => !inThisStore.has(o.id));
+    if (!stranger) return null;
+    const later = (a: { startedAt: string; id: string }, b: { startedAt: string; id: string }) =>
+      a.startedAt > b.startedAt || (a.startedAt === b.startedAt && a.id > b.id);
+    return {
+      reason:
+        `another replica (${stranger.host}, pid ${stranger.pid}, started ${stranger.startedAt}) serves this PostgreSQL ledger ` +
+        'with another state store; every replica needs the same REDIS_URL (locks, rate limits and revocation signals must be shared)',
+      mine: later(this.me, stranger),
+    };
+  }
+
+  /**
+   * At start, this replica is the one that stops. A Redis that has just restarted empty lists the
+   * others only once they announce again (within a quarter of the lease): asked twice before a
+   * missing replica counts.
+   */
+  private async unsafeOnJoin(): Promise<string | null> {
+    const first = await this.unsafeBeside();
+    if (!first || /another state store/.test(first.reason) === false) return first?.reason ?? null;
+    await new Promise((r) => setTimeout(r, Math.floor(this.ttlMs / 2)));
+    return (await this.unsafeBeside())?.reason ?? null;
+  }
+
+  /**
+   * Resolves with the reason once this replica finds, at two renewals in a row, that it must not
+   * go on serving beside the others (`agov serve` then stops and exits 2).
+   */
+  readonly unsafe: Promise<string> = new Promise((resolve) => {
+    this.becameUnsafe = resolve;
+  });
+  private becameUnsafe: (reason: string) => void = () => {};
+  private suspect = false;
+
+  private async checkStillSafe(): Promise<void> {
+    const unsafe = await this.unsafeBeside().catch(() => null);
+    const mine = unsafe?.mine ?? false;
+    if (mine && this.suspect) {
+      this.logger.error({}, `${unsafe!.reason}; this replica stops`);
+      this.becameUnsafe(unsafe!.reason);
+    }
+    this.suspect = mine;
   }
 
   /** Announces again and takes or renews the lease; a store that cannot answer keeps nothing. */
@@ -236,6 +282,7 @@ export class ReplicaPresence {
         .catch((error: unknown) =>
           this.logger.warn({ err: error }, 'cannot announce this replica in the ledger'),
         );
+      if (this.joined) await this.checkStillSafe();
     }
     try {
       await this.store.announceReplica(this.me, this.ttlMs);

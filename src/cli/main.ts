@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { loadEnvFile } from '../platform/env-file.js';
-import { isUserError } from '../platform/errors.js';
+import { isUserError, UserError } from '../platform/errors.js';
 import { createLogger } from '../platform/logger.js';
 import { registerAgentsCommands } from './agents/index.js';
 import { registerChaosCommand } from './chaos-command.js';
@@ -41,13 +41,16 @@ export function buildProgram(): Command {
       const service = opts.readOnly
         ? await (await import('../app/read-only.js')).startReadOnly(env, logger)
         : await (await import('../app/service.js')).startService(env, logger);
-      await new Promise<void>((resolve) => {
-        const stop = () => resolve();
+      // Until a signal, or until this replica finds it must not serve beside the others.
+      const unsafe = await new Promise<string | null>((resolve) => {
+        const stop = () => resolve(null);
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
+        if ('presence' in service) void service.presence.unsafe.then(resolve);
       });
       logger.info('shutting down');
       await service.stop();
+      if (unsafe) throw new UserError('replica_conflict', `${unsafe}; stopped`);
     });
 
   registerLedgerCommands(program);

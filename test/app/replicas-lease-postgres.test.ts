@@ -30,10 +30,16 @@ async function emptyRedis(): Promise<void> {
   admin.disconnect();
 }
 
-async function replicaOn(ledger: PostgresLedger, port: string, ttlMs: number): Promise<ReplicaPresence> {
-  const state = await RedisStateStore.connect(redis.url);
+async function replicaOn(
+  ledger: PostgresLedger,
+  port: string,
+  ttlMs: number,
+  redisUrl = redis.url,
+  startedAt = new Date(),
+): Promise<ReplicaPresence> {
+  const state = await RedisStateStore.connect(redisUrl);
   closing.push(state);
-  const me = thisReplica({ postgres: ledger.where, port }, new Date(), 'host-1');
+  const me = thisReplica({ postgres: ledger.where, port }, startedAt, 'host-1');
   return new ReplicaPresence(state, me, ttlMs, createLogger('silent'), Date.now, null, {
     registry: ledger.replicas,
     sharedState: true,
@@ -90,4 +96,41 @@ it('a replica that leaves hands the lease over at once, and the fence still grow
   await b.leave();
   await a.renew();
   expect(a.status()).toMatchObject({ leader: true, fence: fence + 2 });
+});
+
+it('a replica on another Redis than the others on the ledger (another database number of the same server) is refused at start', async () => {
+  await emptyRedis();
+  const ledger = await openPostgresLedger(await pg.createDatabase());
+  closing.push(ledger);
+  const a = await replicaOn(ledger, '3001', 400, redis.url, new Date(Date.now() - 60_000));
+  await a.join();
+  // Started later, on database 1 of the same server: its locks would be its own.
+  const b = await replicaOn(ledger, '3002', 400, `${redis.url}/1`);
+  await expect(b.join()).rejects.toThrow(
+    /serves this PostgreSQL ledger with another state store; every replica needs the same REDIS_URL/,
+  );
+  await a.leave();
+});
+
+it('two replicas on different Redis servers starting at once: the one started later stops (at start, or at its second renewal)', async () => {
+  await emptyRedis();
+  const ledger = await openPostgresLedger(await pg.createDatabase());
+  closing.push(ledger);
+  const earlier = await replicaOn(ledger, '3001', 400, redis.url, new Date(Date.now() - 1000));
+  const later = await replicaOn(ledger, '3002', 400, `${redis.url}/2`, new Date());
+  const [first, second] = await Promise.allSettled([earlier.join(), later.join()]);
+  const within = (p: Promise<string>) =>
+    Promise.race([p, new Promise<string>((r) => setTimeout(() => r('still serving'), 3000))]);
+  if (second.status === 'rejected') {
+    // The later one saw the earlier one's announcement before its own: refused at start.
+    expect(String(second.reason)).toMatch(/with another state store/);
+  } else if (first.status === 'rejected') {
+    expect(String(first.reason)).toMatch(/with another state store/);
+  } else {
+    // Both passed the start-up check: the later one finds the other at its renewals and stops.
+    expect(await within(later.unsafe)).toMatch(/with another state store/);
+    expect(await within(earlier.unsafe.then(() => 'stopped'))).toBe('still serving');
+  }
+  await later.leave();
+  await earlier.leave();
 });

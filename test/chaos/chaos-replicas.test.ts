@@ -63,7 +63,10 @@ it('agov chaos refuses a set-up it cannot run, in one line', () => {
     2,
     'agov: several replicas share one PostgreSQL ledger: add --database postgres',
   ]);
-  expect(refused(['--faults', 'postgres'])).toEqual([2, 'agov: the postgres fault needs --database postgres']);
+  expect(refused(['--faults', 'postgres'])).toEqual([
+    2,
+    'agov: the postgres fault needs --database postgres',
+  ]);
   expect(refused(['--database', 'postgres', '--faults', 'replica'])).toEqual([
     2,
     'agov: the replica fault needs --replicas 2 or more (with one, use the service fault)',

@@ -62,6 +62,18 @@ describe('agov ledger copy', () => {
     expect((await query(target, 'SELECT count(*)::int AS n FROM ledger_entries')).rows[0].n).toBe(6);
   });
 
+  it('refuses a target whose ledger lost its head row, in one line, without a stack trace', async () => {
+    // A target migrated by this build (a first copy), then emptied and its head row deleted by hand.
+    expect((await agovAsync(['ledger', 'copy', '--to', target], { LEDGER_PATH: ledger })).status).toBe(0);
+    await query(target, 'ALTER TABLE ledger_entries DISABLE TRIGGER USER');
+    await query(target, 'DELETE FROM ledger_entries');
+    await query(target, 'DELETE FROM ledger_head');
+    const copy = await agovAsync(['--ledger', ledger, 'ledger', 'copy', '--to', target]);
+    expect(copy.status).toBe(2);
+    expect(copy.stderr).toMatch(/has no head row \(ledger_head\)/);
+    expect(copy.stderr).not.toMatch(/\n\s+at |unexpected error/);
+  });
+
   it('never prints the password of the URL, whatever happens', async () => {
     await query(server.url, "CREATE ROLE copier LOGIN PASSWORD 's3cret-pw' SUPERUSER");
     const withPassword = target.replace('postgres@', 'copier:s3cret-pw@');

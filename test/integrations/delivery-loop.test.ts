@@ -62,6 +62,7 @@ describe('the delivery loop', () => {
       calls++;
       // The ledger stops taking writes between GitHub's answer and the outbox's mark.
       if (calls === 1) dbOf(ledger).pragma('query_only = ON');
+      return undefined;
     });
     enqueue('check_run.upsert', checkRun);
     await expect(loop.run()).rejects.toThrow(/readonly|read-only|query_only/i);

@@ -82,7 +82,7 @@ export class HealthManager {
       try {
         await withTimeout(d.probe!(), this.probeTimeoutMs);
       } catch (e) {
-        error = (e as Error).message;
+        error = withoutAddress((e as Error).message);
       }
       this.probeErrors.set(d.name, error);
       if (before && !error) {
@@ -147,4 +147,15 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
       },
     );
   });
+}
+
+/**
+ * A probe's failure as `/readyz` shows it: the system error, never where it tried to connect (a
+ * host, an address and port, a socket path), which the body promises not to name.
+ */
+function withoutAddress(message: string): string {
+  return message.replace(
+    /\b(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|ENOENT)\b\s+\S+/g,
+    '$1',
+  );
 }

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { LedgerEntry, LedgerEntryInput } from '../../core/ledger-entries.js';
+import { UserError } from '../../platform/errors.js';
 import {
   type AsyncAppendOptions,
   type AsyncInbox,
@@ -135,7 +136,14 @@ export class PostgresLedger implements AsyncLedger {
     const { rows } = await this.pool.query<{ seq: string; hash: string }>(
       'SELECT seq, hash FROM ledger_head WHERE id = 1',
     );
-    return { seq: Number(rows[0]!.seq), hash: rows[0]!.hash };
+    const head = rows[0];
+    // Migrations create the row: a database without it was changed by hand, not by this build.
+    if (!head)
+      throw new UserError(
+        'ledger_broken',
+        `the ledger at ${this.where} has no head row (ledger_head): it was not made, or was changed, outside agov`,
+      );
+    return { seq: Number(head.seq), hash: head.hash };
   }
 
   async entriesAfter(afterSeq: number, limit = 1000): Promise<LedgerEntry[]> {

@@ -91,6 +91,31 @@ it('reports a dependency down while its breaker is open, up once a trial call su
   expect(recovered).toBe(1);
 });
 
+it('says why a dependency is down without naming its host, port or socket path', async () => {
+  const health = new HealthManager();
+  const failures = [
+    'connect ECONNREFUSED 127.0.0.1:5491',
+    'getaddrinfo ENOTFOUND db.internal.example.com',
+    'connect ENOENT /var/run/postgresql/.s.PGSQL.5432',
+    'connect ETIMEDOUT [fd00::12]:6379',
+  ];
+  for (const [i, message] of failures.entries())
+    health.register({
+      name: `dep${i}`,
+      required: false,
+      configured: true,
+      probe: async () => Promise.reject(new Error(message)),
+    });
+  await health.probeAll();
+  const details = Object.values(health.report().dependencies).map((d) => d.detail);
+  expect(details).toEqual([
+    'connect ECONNREFUSED',
+    'getaddrinfo ENOTFOUND',
+    'connect ENOENT',
+    'connect ETIMEDOUT',
+  ]);
+});
+
 it('is not ready when the ledger is down', async () => {
   const health = new HealthManager();
   health.register({
