@@ -29,8 +29,9 @@ export class ExecutionLocks {
     this.checkTtl(ttlSeconds);
     await this.guard.requireActive(agent);
     const key = this.lockKey(agent, repository);
+    const holder = `${agent.id}:${this.governance.clock.ms()}`;
     const result = await this.guard.run(() =>
-      this.governance.state.acquireLock(key, `${agent.id}:${this.governance.clock.ms()}`, ttlSeconds * 1000),
+      this.governance.state.acquireLock(key, holder, ttlSeconds * 1000),
     );
     if (!result.acquired) {
       await this.record(agent, 'refused', key, null, `held by ${result.holder.split(':')[0]}`);
@@ -64,7 +65,21 @@ export class ExecutionLocks {
         { cause: error },
       );
     }
+    await this.stillHeld(agent, key, result.token, holder);
     return { fencingToken: result.token, lockKey: key, expiresAt: new Date(result.expiresAt).toISOString() };
+  }
+
+  /**
+   * The state store may have restarted empty while the grant was being recorded, and been rebuilt
+   * from a ledger that did not have it yet: another agent may then get the lock, even its token.
+   * The grant stands only if the store still holds it, as granted or as rebuilt from its record.
+   */
+  private async stillHeld(agent: AgentRecord, key: string, token: number, holder: string): Promise<void> {
+    const lock = await this.guard.run(() => this.governance.state.getLock(key)).catch(() => null);
+    if (lock?.token === token && (lock.holder === holder || lock.holder === `${agent.id}:restored`)) return;
+    const why = 'lost while it was being recorded (the state store restarted); not granted';
+    await this.record(agent, 'lost', key, token, why).catch(() => undefined);
+    throw new ApiRefusal(503, 'unavailable', `the lock ${key} was ${why}; try again shortly`);
   }
 
   /** Only the grant's holder extends it: the fencing token and the caller's identity must both match. */
@@ -117,7 +132,7 @@ export class ExecutionLocks {
 
   private async record(
     agent: AgentRecord,
-    op: 'acquired' | 'extended' | 'released' | 'refused',
+    op: 'acquired' | 'extended' | 'released' | 'refused' | 'lost',
     lockKey: string,
     token: number | null,
     detail: string,

@@ -46,7 +46,7 @@ export function locksToRestore(history: readonly LockEvent[], now: number): Lock
     } else if (p.op === 'extended' && live?.token === p.token) {
       // An extension moves the deadline from its own time: a restart must not shorten the lock.
       live.until = Date.parse(ts) + grantedSeconds(p) * 1000;
-    } else if ((p.op === 'released' || p.op === 'expired') && live?.token === p.token) {
+    } else if ((p.op === 'released' || p.op === 'expired' || p.op === 'lost') && live?.token === p.token) {
       held.delete(p.lockKey);
     }
   }

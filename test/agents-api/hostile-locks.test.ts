@@ -179,3 +179,40 @@ describe('a revoked agent', () => {
     );
   });
 });
+
+describe('a Redis that restarts empty while a grant is being recorded', () => {
+  it('the grant is refused (recorded lost), and the agent that gets the lock after the rebuild is the only holder', async () => {
+    const { register } = await start('redis');
+    const alpha = await register('alpha');
+    const beta = await register('beta');
+    const store = service!.runtime.governance.store;
+    const append = store.append.bind(store);
+    let betaGot: { fencingToken: number } | null = null;
+    // Between Redis's grant to alpha and its ledger record: Redis restarts empty, the service
+    // rebuilds it from the ledger (which has no record of alpha's grant yet), and beta asks.
+    store.append = async (input, options) => {
+      const p = input.payload as { op?: string };
+      if (input.type === 'execution.lock' && input.agentId === 'alpha' && p.op === 'acquired') {
+        store.append = append;
+        await redis.kill();
+        await redis.restart();
+        await service!.runtime.governance.restoreState();
+        betaGot = await beta.client.acquireLock(60, 'acme/web');
+      }
+      return append(input, options);
+    };
+    await expect(alpha.client.acquireLock(60, 'acme/web')).rejects.toThrow(
+      /was lost while it was being recorded \(the state store restarted\); not granted/,
+    );
+    expect(betaGot).not.toBeNull();
+    expect(await service!.runtime.state.getLock('exec:repo:acme/web')).toMatchObject({
+      token: betaGot!.fencingToken,
+      holder: expect.stringMatching(/^beta:/),
+    });
+    expect(lockEntries().map((e) => [e.agent, e.op])).toEqual([
+      ['beta', 'acquired'],
+      ['alpha', 'acquired'],
+      ['alpha', 'lost'],
+    ]);
+  });
+});

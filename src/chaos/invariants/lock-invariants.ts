@@ -26,13 +26,21 @@ export function oneHolderAtATime({ observed }: InvariantInput): InvariantResult 
   };
 }
 
-/** Fencing tokens only grow, even across a Redis restart that lost the counter. */
+/**
+ * Fencing tokens only grow, even across a Redis restart that lost the counter. A grant recorded
+ * `lost` (the store restarted while it was being recorded; the agent was told it was not granted)
+ * was never held, and does not count.
+ */
 export function fencingTokensGrow({ rows }: InvariantInput): InvariantResult {
   const lastToken = new Map<string, number>();
+  const locks = rows.filter((x) => x.type === 'execution.lock');
+  const lost = new Set(
+    locks.filter((r) => r.payload.op === 'lost').map((r) => `${r.payload.lockKey}#${r.payload.token}`),
+  );
   let regressions = 0;
-  for (const r of rows.filter((x) => x.type === 'execution.lock')) {
+  for (const r of locks) {
     const p = r.payload;
-    if (p.op !== 'acquired' || p.token === null) continue;
+    if (p.op !== 'acquired' || p.token === null || lost.has(`${p.lockKey}#${p.token}`)) continue;
     if (p.token <= (lastToken.get(p.lockKey) ?? 0)) regressions++;
     lastToken.set(p.lockKey, Math.max(p.token, lastToken.get(p.lockKey) ?? 0));
   }

@@ -13,7 +13,8 @@ export const agentApiPayloadSchemas = {
     reasons: z.array(z.string()),
   }),
   'execution.lock': z.object({
-    op: z.enum(['acquired', 'extended', 'released', 'expired', 'refused']),
+    /** `lost`: granted by the state store, which restarted before the grant was recorded; not granted. */
+    op: z.enum(['acquired', 'extended', 'released', 'expired', 'refused', 'lost']),
     lockKey: z.string(),
     token: z.number().int().nullable(),
     detail: z.string(),
