@@ -259,6 +259,57 @@ export const PG_TAMPERS: Tamper[] = [
     ],
   },
   {
+    // Superuser: every table verify creates to rebuild agent_metrics into gets the forged tier too.
+    name: 'schema: an event trigger that forges the tables verify rebuilds into',
+    tamper: (u) =>
+      psql(
+        u,
+        `CREATE FUNCTION forge() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.tier := 'T4'; RETURN NEW; END $$;
+         CREATE FUNCTION attach() RETURNS event_trigger LANGUAGE plpgsql AS $$
+         DECLARE r record;
+         BEGIN
+           FOR r IN SELECT * FROM pg_event_trigger_ddl_commands() WHERE object_identity LIKE '%agent_metrics%' LOOP
+             EXECUTE format('CREATE TRIGGER forge BEFORE INSERT ON %s FOR EACH ROW EXECUTE FUNCTION forge()', r.object_identity);
+           END LOOP;
+         END $$;
+         CREATE EVENT TRIGGER attach_forge ON ddl_command_end WHEN TAG IN ('CREATE TABLE') EXECUTE FUNCTION attach();
+         UPDATE agent_metrics SET tier = 'T4'`,
+      ),
+    expect: [
+      /^first bad schema object: attach_forge$/m,
+      /event trigger attach_forge is not one this build creates/,
+    ],
+  },
+  {
+    // The guard still fires, and lets every DELETE through.
+    name: 'schema: the append-only guard function replaced',
+    tamper: (u) =>
+      psql(
+        u,
+        `CREATE OR REPLACE FUNCTION ledger_entries_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN RETURN OLD; END $$`,
+      ),
+    expect: [
+      /^first bad schema object: ledger_entries_refuse_change$/m,
+      /function ledger_entries_refuse_change is not the one this build creates/,
+    ],
+  },
+  {
+    name: 'schema: an append-only trigger of the right name running another function',
+    tamper: (u) =>
+      psql(
+        u,
+        `CREATE FUNCTION let_through() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN OLD; END $$;
+         DROP TRIGGER ledger_entries_no_delete ON ledger_entries;
+         CREATE TRIGGER ledger_entries_no_delete BEFORE DELETE ON ledger_entries
+           FOR EACH ROW EXECUTE FUNCTION let_through();`,
+      ),
+    expect: [
+      /^first bad schema object: ledger_entries_no_delete$/m,
+      /trigger ledger_entries_no_delete on ledger_entries is not one this build creates/,
+    ],
+  },
+  {
     // A replica trigger does not fire in an ordinary session: as good as disabled.
     name: 'triggers: set to fire on replicas only, one entry edited',
     tamper: (u) =>

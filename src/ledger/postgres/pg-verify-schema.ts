@@ -62,6 +62,9 @@ const KINDS: Record<string, string> = {
  * `pinSearchPath`, in the transaction.
  */
 export async function pgSchemaProblem(client: pg.ClientBase): Promise<SchemaProblem | null> {
+  // Before verify runs any DDL of its own, which an event trigger would hook into.
+  const eventTrigger = await foreignEventTrigger(client);
+  if (eventTrigger) return eventTrigger;
   await client.query(CHECKED_TABLES.map((t) => pgTableDdl(EXPECTED, t)).join('\n'));
   for (const table of CHECKED_TABLES) {
     let stored: Column[] | null;
@@ -85,10 +88,21 @@ export async function pgSchemaProblem(client: pg.ClientBase): Promise<SchemaProb
   return foreignTriggerOrRule(client);
 }
 
-/** `table.trigger` for every trigger this build's migrations create. */
-const OWN_TRIGGERS = new Set(
+/** `table.trigger` for every trigger this build's migrations create, with the function it runs. */
+const OWN_TRIGGERS = new Map(
   PG_MIGRATIONS.flatMap(({ sql }) =>
-    [...sql.matchAll(/CREATE TRIGGER (\w+)[\s\S]*?\bON (\w+)/g)].map(([, name, table]) => `${table}.${name}`),
+    [...sql.matchAll(/CREATE TRIGGER (\w+)[\s\S]*?\bON (\w+)[\s\S]*?EXECUTE FUNCTION (\w+)\(/g)].map(
+      ([, name, table, fn]) => [`${table}.${name}`, fn!] as const,
+    ),
+  ),
+);
+
+/** The body (between `$$`) of every function this build's migrations create, by name. */
+const OWN_FUNCTIONS = new Map(
+  PG_MIGRATIONS.flatMap(({ sql }) =>
+    [...sql.matchAll(/CREATE FUNCTION (\w+)\(\)[^$]*\$\$([\s\S]*?)\$\$/g)].map(
+      ([, name, body]) => [name!, body!] as const,
+    ),
   ),
 );
 
@@ -98,22 +112,59 @@ const OWN_TRIGGERS = new Set(
  * service does next, such as rewriting every check run it sends. The migrations create no rules.
  */
 async function foreignTriggerOrRule(client: pg.ClientBase): Promise<SchemaProblem | null> {
-  const { rows } = await client.query<{ kind: string; name: string; table: string }>(
+  const { rows } = await client.query<{ kind: string; name: string; table: string; fn: string | null }>(
     `WITH ledger AS (SELECT relnamespace FROM pg_catalog.pg_class WHERE oid = pg_catalog.to_regclass('ledger_entries'))
-     SELECT kind, name, "table" FROM (
-       SELECT 'trigger' AS kind, t.tgname::text AS name, c.relname::text AS "table"
+     SELECT kind, name, "table", fn FROM (
+       SELECT 'trigger' AS kind, t.tgname::text AS name, c.relname::text AS "table", p.proname::text AS fn
          FROM pg_catalog.pg_trigger t JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid
+         JOIN pg_catalog.pg_proc p ON p.oid = t.tgfoid
         WHERE NOT t.tgisinternal AND c.relnamespace = (SELECT relnamespace FROM ledger)
        UNION ALL
-       SELECT 'rule', r.rulename::text, c.relname::text
+       SELECT 'rule', r.rulename::text, c.relname::text, NULL
          FROM pg_catalog.pg_rewrite r JOIN pg_catalog.pg_class c ON c.oid = r.ev_class
         WHERE r.rulename <> '_RETURN' AND c.relnamespace = (SELECT relnamespace FROM ledger)
      ) found ORDER BY "table" COLLATE "C", name COLLATE "C"`,
   );
-  const foreign = rows.find((r) => r.kind === 'rule' || !OWN_TRIGGERS.has(`${r.table}.${r.name}`));
-  if (!foreign) return null;
-  return {
-    object: foreign.name,
-    reason: `the ${foreign.kind} ${foreign.name} on ${foreign.table} is not one this build creates: it can change what the service stores or sends`,
-  };
+  const foreign = rows.find((r) => r.kind === 'rule' || OWN_TRIGGERS.get(`${r.table}.${r.name}`) !== r.fn);
+  if (foreign)
+    return {
+      object: foreign.name,
+      reason: `the ${foreign.kind} ${foreign.name} on ${foreign.table} is not one this build creates: it can change what the service stores or sends`,
+    };
+  return changedTriggerFunction(client);
+}
+
+/**
+ * An event trigger (database-wide, run on DDL) can rewrite the tables verify creates to rebuild the
+ * projections into; the migrations create none.
+ */
+async function foreignEventTrigger(client: pg.ClientBase): Promise<SchemaProblem | null> {
+  const { rows } = await client.query<{ name: string }>(
+    'SELECT evtname::text AS name FROM pg_catalog.pg_event_trigger ORDER BY evtname COLLATE "C" LIMIT 1',
+  );
+  const found = rows[0];
+  return found
+    ? {
+        object: found.name,
+        reason: `the event trigger ${found.name} is not one this build creates: it can change the tables verify rebuilds the projections into`,
+      }
+    : null;
+}
+
+/** A trigger function of the migrations whose body was replaced (the append-only guard made to let a DELETE pass). */
+async function changedTriggerFunction(client: pg.ClientBase): Promise<SchemaProblem | null> {
+  const { rows } = await client.query<{ name: string; body: string }>(
+    `SELECT p.proname::text AS name, p.prosrc AS body FROM pg_catalog.pg_proc p
+      WHERE p.pronamespace = (SELECT relnamespace FROM pg_catalog.pg_class WHERE oid = pg_catalog.to_regclass('ledger_entries'))
+        AND p.proname = ANY($1::text[])`,
+    [[...OWN_FUNCTIONS.keys()]],
+  );
+  const stored = new Map(rows.map((r) => [r.name, r.body]));
+  for (const [name, body] of OWN_FUNCTIONS)
+    if (stored.get(name) !== body)
+      return {
+        object: name,
+        reason: `the function ${name} is not the one this build creates (missing, or its body replaced): the ledger's own guards run it`,
+      };
+  return null;
 }
