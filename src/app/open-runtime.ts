@@ -42,6 +42,11 @@ export interface Runtime {
   signingKey: SigningKey;
   /** Where the ledger is, for people: the file, or the database without its password. */
   where: string;
+  /**
+   * Which ledger this is, for replicas to compare: the file's path, or the PostgreSQL ledger's own
+   * identity (the same by whatever URL it is reached).
+   */
+  ledgerId: string;
   /** What `agov ledger verify` checks, on this runtime's engine, with this host's key. */
   verify(): Promise<VerifyResult>;
   close(): Promise<void>;
@@ -64,8 +69,11 @@ export interface OpenRuntimeOptions {
   snapshot?: boolean;
   /** The clock everything reads "now" from (the system clock by default; tests pass a `ManualClock`). */
   clock?: Clock;
-  /** The name this process claims shared work under (see `GovernanceDeps.claimer`). */
-  claimer?: string;
+  /**
+   * The name this process claims shared work under (see `GovernanceDeps.claimer`), or how to make
+   * it from the ledger's identity (`Runtime.ledgerId`).
+   */
+  claimer?: string | ((ledgerId: string) => string);
 }
 
 /** The runtime's SQLite ledger; refused, naming the engine, on PostgreSQL. */
@@ -108,7 +116,12 @@ export async function openRuntime(env: Env, options: OpenRuntimeOptions = {}): P
       store,
       state,
       checkpoints: new StoreCheckpoints(store, signingKey, () => clock.now()),
-      ...(options.claimer ? { claimer: options.claimer } : {}),
+      ...(options.claimer
+        ? {
+            claimer:
+              typeof options.claimer === 'function' ? options.claimer(opened.ledgerId) : options.claimer,
+          }
+        : {}),
       config: loaded.config,
       journal: opened.journal,
       clock,
@@ -127,6 +140,7 @@ export async function openRuntime(env: Env, options: OpenRuntimeOptions = {}): P
       signingKey,
       verify: opened.verify,
       where: opened.where,
+      ledgerId: opened.ledgerId,
       async close() {
         await state.close();
         await store.close();
@@ -146,6 +160,7 @@ interface OpenedLedger {
   journal: SafetyJournal | null;
   verify: Runtime['verify'];
   where: string;
+  ledgerId: string;
 }
 
 function openSqlite(env: Env, options: OpenRuntimeOptions, clock: Clock): OpenedLedger {
@@ -169,6 +184,7 @@ function openSqlite(env: Env, options: OpenRuntimeOptions, clock: Clock): Opened
       journal: snapshot ? null : SafetyJournal.besideLedger(env.LEDGER_PATH),
       verify: async () => verifyLedger(ledger, [], { hostPublicKey: signingKey.publicKey }),
       where: env.LEDGER_PATH,
+      ledgerId: env.LEDGER_PATH,
     };
   } catch (error) {
     ledger.close();
@@ -205,6 +221,7 @@ async function openPostgres(
       journal: snapshot ? null : new SafetyJournal(join(dir, 'postgres.safety-journal')),
       verify: () => store.verifyLedger([], { hostPublicKey: signingKey.publicKey }),
       where: store.where,
+      ledgerId: `ledger ${await store.identity()}`,
     };
   } catch (error) {
     await store.close();

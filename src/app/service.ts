@@ -15,7 +15,6 @@ import { readGithubConfig } from '../github/read-github-config.js';
 import type { Promotions } from '../governance/promotions.js';
 import type { Revocations } from '../governance/revocations.js';
 import { replaySafetyJournal } from '../governance/safety-actions.js';
-import { describePostgresUrl, parsePostgresUrl } from '../ledger/postgres/pg-connect.js';
 import { PostgresLedger } from '../ledger/postgres/postgres-ledger.js';
 import type { Clock } from '../platform/clock.js';
 import { createHttpServer, type Route } from '../platform/http-server.js';
@@ -82,14 +81,16 @@ export async function startService(
 ): Promise<RunningService> {
   // A configuration mistake is refused before the ledger is opened.
   readIntegrationConfig(env);
+  // PORT 0 (any free port) tells replicas on one host apart by nothing stable: each start is new.
+  const placeOnHost = env.PORT !== 0 ? String(env.PORT) : `${process.pid}:${randomUUID()}`;
   const runtime = await openRuntime(env, {
     stateStore: 'env',
     ...(options.clock ? { clock: options.clock } : {}),
     // Claims of shared work under this replica's own name: a restart takes back what it held.
-    claimer: thisReplica(replicaLedger(env), new Date()).id,
+    claimer: (ledgerId) => thisReplica(replicaLedger(env, ledgerId, placeOnHost), new Date()).id,
   });
   let integrations: Integrations | null = null;
-  const presence = replicaPresence(runtime, env, logger);
+  const presence = replicaPresence(runtime, env, logger, placeOnHost);
   presence.onPeriodicWork = options.onPeriodicWork ?? null;
   try {
     // Before the state store is rebuilt from this ledger: a replica on another ledger must not.
@@ -136,8 +137,8 @@ export async function startService(
 }
 
 /** This process among the replicas on its state store, and its marker beside the ledger file. */
-function replicaPresence(runtime: Runtime, env: Env, logger: Logger): ReplicaPresence {
-  const me = thisReplica(replicaLedger(env, runtime.where), runtime.governance.clock.now());
+function replicaPresence(runtime: Runtime, env: Env, logger: Logger, placeOnHost: string): ReplicaPresence {
+  const me = thisReplica(replicaLedger(env, runtime.ledgerId, placeOnHost), runtime.governance.clock.now());
   // One process per SQLite file; replicas on PostgreSQL share it, and announce themselves in it.
   const marker = runtime.engine === 'sqlite' ? new ServeMarker(env.LEDGER_PATH, me) : null;
   const inLedger =
@@ -147,12 +148,12 @@ function replicaPresence(runtime: Runtime, env: Env, logger: Logger): ReplicaPre
   return new ReplicaPresence(runtime.state, me, env.PERIODIC_LEASE_MS, logger, Date.now, marker, inLedger);
 }
 
-/** The ledger this replica serves, as replicas compare them (the database without its password). */
-function replicaLedger(env: Env, where?: string): ReplicaLedger {
-  if (!env.DATABASE_URL) return env.LEDGER_PATH;
-  // PORT 0 (any free port) tells replicas on one host apart by nothing stable: each start is new.
-  const port = env.PORT !== 0 ? String(env.PORT) : `${process.pid}:${randomUUID()}`;
-  return { postgres: where ?? describePostgresUrl(parsePostgresUrl(env.DATABASE_URL)), port };
+/**
+ * The ledger this replica serves, as replicas compare them: the file, or the PostgreSQL ledger's
+ * identity and where on its host this replica is.
+ */
+function replicaLedger(env: Env, ledgerId: string, placeOnHost: string): ReplicaLedger {
+  return env.DATABASE_URL ? { postgres: ledgerId, port: placeOnHost } : env.LEDGER_PATH;
 }
 
 function readIntegrationConfig(env: Env): void {

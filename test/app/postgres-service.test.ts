@@ -145,6 +145,18 @@ describe('two replicas on one PostgreSQL ledger and one Redis', () => {
     );
   });
 
+  // Replicas compare the ledger's own identity, not the URL: a query string (`?port=`) can point one
+  // URL at another server, and one database has many spellings.
+  it('takes the same database reached by another spelling of its URL as the same ledger', async () => {
+    const url = await pg.createDatabase();
+    const first = await replica({ DATABASE_URL: url, REDIS_URL: redis.url });
+    const other = new URL(url);
+    other.protocol = 'postgresql:';
+    other.hostname = 'localhost';
+    const second = await replica({ DATABASE_URL: other.toString(), REDIS_URL: redis.url });
+    expect(second.runtime.ledgerId).toBe(first.runtime.ledgerId);
+  });
+
   it('share the deliveries: each PR decided once, each check run created once, one chain that verifies', async () => {
     const url = await pg.createDatabase();
     const env = { DATABASE_URL: url, REDIS_URL: redis.url, LEDGER_PATH: join(tempDir(), 'unused.db') };

@@ -116,4 +116,17 @@ export const PG_SERVICE_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 11,
+    name: 'the ledger identity',
+    sql: `
+      -- What replicas compare to know they serve the same ledger: not the URL they reach it by
+      -- (one database has many spellings, and a query string can point one URL at another server).
+      CREATE TABLE ledger_identity (
+        one boolean PRIMARY KEY DEFAULT true CHECK (one),
+        id  text NOT NULL
+      );
+      INSERT INTO ledger_identity (id) VALUES (gen_random_uuid()::text);
+    `,
+  },
 ];

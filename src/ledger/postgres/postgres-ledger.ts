@@ -132,6 +132,16 @@ export class PostgresLedger implements AsyncLedger {
     return (await this.appendAll([input], options))[0]!;
   }
 
+  /**
+   * This ledger's own identity (migration 11), the same by whatever URL it is reached: what
+   * replicas compare to know they serve one ledger.
+   */
+  async identity(): Promise<string> {
+    const { rows } = await this.pool.query<{ id: string }>('SELECT id FROM ledger_identity');
+    if (!rows[0]) throw new UserError('ledger_broken', `the ledger at ${this.where} has no identity row`);
+    return rows[0].id;
+  }
+
   async head(): Promise<LedgerHead> {
     const { rows } = await this.pool.query<{ seq: string; hash: string }>(
       'SELECT seq, hash FROM ledger_head WHERE id = 1',
