@@ -74,6 +74,24 @@ describe('agov ledger copy', () => {
     expect(copy.stderr).not.toMatch(/\n\s+at |unexpected error/);
   });
 
+  it('refuses a target with a trigger of someone else on the chain before copying a single entry', async () => {
+    // An empty ledger migrated by this build, then a trigger that keeps a copy of every payload.
+    await (await openPostgresLedger(target)).close();
+    await query(
+      target,
+      `CREATE TABLE stolen (payload text);
+       CREATE FUNCTION keep() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO stolen VALUES (NEW.payload); RETURN NEW; END $$;
+       CREATE TRIGGER zz AFTER INSERT ON ledger_entries FOR EACH ROW EXECUTE FUNCTION keep();`,
+    );
+    const copy = await agovAsync(['--ledger', ledger, 'ledger', 'copy', '--to', target]);
+    expect(copy.status).toBe(2);
+    expect(copy.stderr).toMatch(
+      /first bad schema object: zz: the trigger zz on ledger_entries is not one this build creates.*nothing was copied/,
+    );
+    expect((await query(target, 'SELECT count(*)::int AS n FROM stolen')).rows[0].n).toBe(0);
+    expect((await query(target, 'SELECT count(*)::int AS n FROM ledger_entries')).rows[0].n).toBe(0);
+  });
+
   it('never prints the password of the URL, whatever happens', async () => {
     await query(server.url, "CREATE ROLE copier LOGIN PASSWORD 's3cret-pw' SUPERUSER");
     const withPassword = target.replace('postgres@', 'copier:s3cret-pw@');

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { sqliteOf } from '../../app/open-runtime.js';
 import { copyChainToPostgres } from '../../ledger/ledger-copy.js';
 import { parsePostgresUrl } from '../../ledger/postgres/pg-connect.js';
+import { pgSchemaProblem, pinSearchPath } from '../../ledger/postgres/pg-verify-schema.js';
 import { openPostgresLedger, type PostgresLedger } from '../../ledger/postgres/postgres-ledger.js';
 import { verifyLedger } from '../../ledger/verify.js';
 import { UserError } from '../../platform/errors.js';
@@ -25,6 +26,7 @@ export function registerLedgerCopy(ledger: Command): void {
         const target = await openPostgresLedger(opts.to);
         try {
           await refuseNonEmpty(target);
+          await refuseForeignSchema(target);
           const source = verifyLedger(sqliteOf(rt), [], { hostPublicKey: rt.signingKey.publicKey });
           if (!source.ok) {
             throw new UserError(
@@ -50,6 +52,27 @@ export function registerLedgerCopy(ledger: Command): void {
         }
       });
     });
+}
+
+/**
+ * A target whose schema is not this build's (a trigger of someone else's on the chain, which would
+ * receive every entry as it is copied) is refused before anything is copied.
+ */
+async function refuseForeignSchema(target: PostgresLedger): Promise<void> {
+  const problem = await target.withClient(async (client) => {
+    await client.query('BEGIN');
+    try {
+      await pinSearchPath(client);
+      return await pgSchemaProblem(client);
+    } finally {
+      await client.query('ROLLBACK');
+    }
+  });
+  if (problem)
+    throw new UserError(
+      'ledger_copy_target_unsafe',
+      `the target ${target.where} is not a ledger as this build makes it (first bad schema object: ${problem.object}: ${problem.reason}); nothing was copied`,
+    );
 }
 
 /** Said before the copy, and checked again inside its transaction. */
