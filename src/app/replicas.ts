@@ -6,7 +6,6 @@
  * within its time to live.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import type { PgReplicas } from '../ledger/postgres/pg-replicas.js';
@@ -14,6 +13,7 @@ import { UserError } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
 import type { PeriodicGate } from '../platform/periodic-gate.js';
 import type { ReplicaInfo, StateStore } from '../state/state-store.js';
+import { processIsRunning, type ServeMarker, sameLedger } from './serve-marker.js';
 
 /** The lease every replica competes for. */
 export const PERIODIC_WORK = 'periodic-work';
@@ -54,16 +54,6 @@ export function thisReplica(
   return { id, host, pid, ledger, startedAt: startedAt.toISOString() };
 }
 
-/** Whether process `pid` on this host is running (a signal 0 reaches it). */
-export function processIsRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Why `me` must not start beside the replicas announced, or null. One ledger file serves one
  * process; replicas on their own SQLite files sharing one Redis would each hold a different truth
@@ -88,51 +78,6 @@ export function replicaConflict(
     );
   }
   return null;
-}
-
-function sameLedger(me: ReplicaInfo, other: Pick<ReplicaInfo, 'pid' | 'startedAt'>): string {
-  return `another agov serve (pid ${other.pid}, started ${other.startedAt}) is running on this ledger (${me.ledger.replace(/^(sqlite|postgres):/, '')}); stop it first`;
-}
-
-/**
- * `<ledger>.serve` (mode 0600): the process serving this ledger file, so a second `agov serve` on
- * it is refused without Redis too (each would keep its own in-process locks and revocation
- * signals). A file left by a process that died names a process no longer running, and is taken.
- */
-export class ServeMarker {
-  private readonly path: string | null;
-
-  constructor(
-    ledgerPath: string,
-    private readonly me: ReplicaInfo,
-  ) {
-    this.path = ledgerPath === ':memory:' ? null : `${ledgerPath}.serve`;
-  }
-
-  claim(isRunning: (pid: number) => boolean = processIsRunning): void {
-    if (!this.path) return;
-    const other = this.read();
-    if (other && other.host === this.me.host && other.pid !== this.me.pid && isRunning(other.pid))
-      throw new UserError('replica_conflict', sameLedger(this.me, other));
-    const { host, pid, startedAt } = this.me;
-    writeFileSync(this.path, `${JSON.stringify({ host, pid, startedAt })}\n`, { mode: 0o600 });
-  }
-
-  /** Removes the file if it is still this process's. */
-  release(): void {
-    if (this.path && this.read()?.pid === this.me.pid) unlinkSync(this.path);
-  }
-
-  private read(): Pick<ReplicaInfo, 'host' | 'pid' | 'startedAt'> | null {
-    try {
-      const v = JSON.parse(readFileSync(this.path!, 'utf8')) as Partial<ReplicaInfo>;
-      return typeof v.pid === 'number' && typeof v.host === 'string'
-        ? { host: v.host, pid: v.pid, startedAt: String(v.startedAt) }
-        : null;
-    } catch {
-      return null;
-    }
-  }
 }
 
 /** The replicas announced in a PostgreSQL ledger, and whether this one shares its state (REDIS_URL). */
@@ -255,10 +200,11 @@ export class ReplicaPresence {
    * Resolves with the reason once this replica finds, at two renewals in a row, that it must not
    * go on serving beside the others (`agov serve` then stops and exits 2).
    */
+  private becameUnsafe: (reason: string) => void = () => {};
+  // Declared after becameUnsafe: field initialisers run in order, and a later one would undo this.
   readonly unsafe: Promise<string> = new Promise((resolve) => {
     this.becameUnsafe = resolve;
   });
-  private becameUnsafe: (reason: string) => void = () => {};
   private suspect = false;
 
   private async checkStillSafe(): Promise<void> {

@@ -33,13 +33,8 @@ import { Metrics } from './health/metrics.js';
 import { registerHealth } from './health/register-health.js';
 import { type IntegrationOptions, type Integrations, wireIntegrations } from './integrations.js';
 import { openRuntime, type Runtime } from './open-runtime.js';
-import {
-  type PeriodicWorkEvent,
-  type ReplicaLedger,
-  ReplicaPresence,
-  ServeMarker,
-  thisReplica,
-} from './replicas.js';
+import { type PeriodicWorkEvent, type ReplicaLedger, ReplicaPresence, thisReplica } from './replicas.js';
+import { ServeMarker } from './serve-marker.js';
 import { createSetupRoutes, type SetupPageOptions } from './setup-page.js';
 import { prepareLedger, type StartUpCheck, startTimers } from './start-up.js';
 import { createUpkeep } from './upkeep.js';
