@@ -8,6 +8,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ReplicaPresence, thisReplica } from '../../src/app/replicas.js';
 import { openPostgresLedger, type PostgresLedger } from '../../src/ledger/postgres/postgres-ledger.js';
 import { createLogger } from '../../src/platform/logger.js';
+import { MemoryStateStore } from '../../src/state/memory-state-store.js';
 import { RedisStateStore } from '../../src/state/redis-state-store.js';
 import { PrivatePostgres } from '../helpers/postgres-server.js';
 import { PrivateRedis } from '../helpers/redis-server.js';
@@ -114,18 +115,16 @@ it('a replica on another Redis than the others on the ledger (another database n
 
 it('a replica paused past its lease comes back beside one on another Redis: the one started later stops at its second renewal', async () => {
   await emptyRedis();
-  const url = await pg.createDatabase();
-  // a's announcements carry a clock an hour behind while it is "paused": nobody sees them.
-  let skew = -3_600_000;
-  const pausedClock = await openPostgresLedger(url, () => new Date(Date.now() + skew));
-  const ledger = await openPostgresLedger(url);
-  closing.push(pausedClock, ledger);
-  const earlier = await replicaOn(pausedClock, '3001', 400, redis.url, new Date(Date.now() - 60_000));
+  const ledger = await openPostgresLedger(await pg.createDatabase());
+  closing.push(ledger);
+  const earlier = await replicaOn(ledger, '3001', 60_000, redis.url, new Date(Date.now() - 60_000));
   await earlier.join();
+  // Paused (a VM stopped, a long GC) past its announcement: the others no longer see it.
+  await ledger.withClient((c) => c.query('DELETE FROM replicas WHERE id = $1', [earlier.me.id]));
   const later = await replicaOn(ledger, '3002', 400, `${redis.url}/2`, new Date());
   await later.join();
-  // a wakes up: its next renewals are seen, and both find the other missing from their Redis.
-  skew = 0;
+  // It wakes up and announces itself again: each finds the other missing from its Redis.
+  await earlier.renew();
   const within = (p: Promise<string>) =>
     Promise.race([p, new Promise<string>((r) => setTimeout(() => r('still serving'), 3000))]);
   expect(await within(later.unsafe)).toMatch(
@@ -134,4 +133,35 @@ it('a replica paused past its lease comes back beside one on another Redis: the 
   expect(await within(earlier.unsafe.then(() => 'stopped'))).toBe('still serving');
   await later.leave();
   await earlier.leave();
+});
+
+it('a replica whose clock runs a minute ahead still sees the others, and cannot take their lease early', async () => {
+  await emptyRedis();
+  const url = await pg.createDatabase();
+  const ledger = await openPostgresLedger(url);
+  const ahead = await openPostgresLedger(url, () => new Date(Date.now() + 60_000));
+  closing.push(ledger, ahead);
+  const a = await replicaOn(ledger, '3001', 2000);
+  await a.join();
+  // Without REDIS_URL, beside a: refused, whatever its clock says.
+  const me = thisReplica({ postgres: ahead.where, port: '3002' }, new Date(), 'host-1');
+  const alone = new ReplicaPresence(
+    new MemoryStateStore(),
+    me,
+    2000,
+    createLogger('silent'),
+    Date.now,
+    null,
+    {
+      registry: ahead.replicas,
+      sharedState: false,
+    },
+  );
+  await expect(alone.join()).rejects.toThrow(/several replicas need the same REDIS_URL/);
+  // With the shared Redis, it joins, and the lease stays a's.
+  const b = await replicaOn(ahead, '3003', 2000);
+  await b.join();
+  expect([a.runsPeriodicWork(), b.runsPeriodicWork()]).toEqual([true, false]);
+  await b.leave();
+  await a.leave();
 });

@@ -18,18 +18,20 @@ export interface AnnouncedReplica {
  * ledger: a state store that restarts empty cannot hand it to a second replica.
  */
 export class PgReplicas {
-  constructor(
-    private readonly pool: pg.Pool,
-    private readonly now: () => Date = () => new Date(),
-  ) {}
+  /**
+   * Every time here is the database's (`now()`), never a replica's own clock: a replica whose clock
+   * runs ahead would otherwise see the others' announcements and leases as run out.
+   */
+  constructor(private readonly pool: pg.Pool) {}
 
   /** Announces (or renews) `me` for `ttlMs`. */
   async announce(me: AnnouncedReplica, ttlMs: number): Promise<void> {
     await this.pool.query(
-      `INSERT INTO replicas (id, host, pid, started_at, shared_state, seen_until) VALUES ($1, $2, $3, $4, $5, $6)
+      `INSERT INTO replicas (id, host, pid, started_at, shared_state, seen_until)
+       VALUES ($1, $2, $3, $4, $5, now() + $6 * interval '1 millisecond')
        ON CONFLICT (id) DO UPDATE SET host = excluded.host, pid = excluded.pid, started_at = excluded.started_at,
          shared_state = excluded.shared_state, seen_until = excluded.seen_until`,
-      [me.id, me.host, me.pid, me.startedAt, me.sharedState, new Date(this.now().getTime() + ttlMs)],
+      [me.id, me.host, me.pid, me.startedAt, me.sharedState, Math.round(ttlMs)],
     );
   }
 
@@ -41,9 +43,8 @@ export class PgReplicas {
       pid: number;
       started_at: string;
       shared_state: boolean;
-    }>('SELECT id, host, pid, started_at, shared_state FROM replicas WHERE id <> $1 AND seen_until > $2', [
+    }>('SELECT id, host, pid, started_at, shared_state FROM replicas WHERE id <> $1 AND seen_until > now()', [
       id,
-      this.now(),
     ]);
     return rows.map((r) => ({
       id: r.id,
@@ -55,30 +56,33 @@ export class PgReplicas {
   }
 
   /**
-   * Takes or renews lease `name` for `owner` until `ttlMs` from now, if nobody else holds it. The
-   * fence grows by one at every change of holder (and when the owner's own lease had run out).
+   * Takes or renews lease `name` for `owner` for `ttlMs`, if nobody else holds it. The fence grows
+   * by one at every change of holder (and when the owner's own lease had run out). `expiresAt` is
+   * on this process's clock: now, plus what the database says is left.
    */
   async acquireLease(name: string, owner: string, ttlMs: number): Promise<LeaseResult> {
-    const now = this.now();
-    const until = new Date(now.getTime() + ttlMs);
+    const asked = Date.now();
     const { rows } = await this.pool.query<{ fence: string }>(
-      `INSERT INTO leases (name, holder, fence, expires_at) VALUES ($1, $2, 1, $4)
+      `INSERT INTO leases (name, holder, fence, expires_at) VALUES ($1, $2, 1, now() + $3 * interval '1 millisecond')
        ON CONFLICT (name) DO UPDATE SET
-         fence = CASE WHEN leases.holder = excluded.holder AND leases.expires_at > $3
+         fence = CASE WHEN leases.holder = excluded.holder AND leases.expires_at > now()
                       THEN leases.fence ELSE leases.fence + 1 END,
          holder = excluded.holder, expires_at = excluded.expires_at
-       WHERE leases.holder = excluded.holder OR leases.expires_at <= $3
+       WHERE leases.holder = excluded.holder OR leases.expires_at <= now()
        RETURNING fence`,
-      [name, owner, now, until],
+      [name, owner, Math.round(ttlMs)],
     );
-    if (rows[0]) return { held: true, fence: Number(rows[0].fence), expiresAt: until.getTime() };
-    const held = await this.pool.query<{ holder: string; expires_at: Date }>(
-      'SELECT holder, expires_at FROM leases WHERE name = $1',
+    // Counted from before the request: the lease may have started a little earlier, never later.
+    if (rows[0]) return { held: true, fence: Number(rows[0].fence), expiresAt: asked + ttlMs };
+    const held = await this.pool.query<{ holder: string; left_ms: string }>(
+      `SELECT holder, CASE WHEN expires_at <= now() THEN 0
+                          ELSE (EXTRACT(EPOCH FROM (expires_at - now())) * 1000)::bigint END AS left_ms
+         FROM leases WHERE name = $1`,
       [name],
     );
     // Taken by another replica between the two statements, or given up: the next renewal tells.
-    const other = held.rows[0] ?? { holder: '', expires_at: now };
-    return { held: false, holder: other.holder, expiresAt: Number(other.expires_at) };
+    const other = held.rows[0] ?? { holder: '', left_ms: '0' };
+    return { held: false, holder: other.holder, expiresAt: Date.now() + Number(other.left_ms) };
   }
 
   /**

@@ -89,7 +89,7 @@ export class PostgresLedger implements AsyncLedger {
       queue: (claimer, leaseMs) => new PgInboxQueue(pool, claimer, leaseMs, now),
     };
     this.checkpoints = new PgCheckpoints(pool);
-    this.replicas = new PgReplicas(pool, now);
+    this.replicas = new PgReplicas(pool);
   }
 
   async appendAll(
