@@ -171,11 +171,25 @@ export class ReplicaPresence {
           'several replicas need the same REDIS_URL on every one (locks, rate limits and revocation signals must be shared)',
         mine: !sharedState,
       };
-    const inThisStore = new Set((await this.store.listReplicas()).map((r) => r.id));
-    const stranger = others.find((o) => !inThisStore.has(o.id));
-    if (!stranger) return null;
+    const listed = await this.store.listReplicas();
+    const inThisStore = new Set(listed.map((r) => r.id));
     const later = (a: { startedAt: string; id: string }, b: { startedAt: string; id: string }) =>
       a.startedAt > b.startedAt || (a.startedAt === b.startedAt && a.id > b.id);
+    // The same ledger identity in the state store, not in this database: a copy of the database
+    // (a clone, a restored backup) served beside this one, each keeping its own record from here.
+    const inThisLedger = new Set(others.map((o) => o.id));
+    const copy = listed.find(
+      (r) => r.id !== this.me.id && r.ledger === this.me.ledger && !inThisLedger.has(r.id),
+    );
+    if (copy)
+      return {
+        reason:
+          `another replica (${copy.host}, pid ${copy.pid}, started ${copy.startedAt}) serves a copy of this PostgreSQL ledger ` +
+          '(a cloned database or a restored backup: same identity, another database) on the same state store; the two would each keep a different record',
+        mine: later(this.me, copy),
+      };
+    const stranger = others.find((o) => !inThisStore.has(o.id));
+    if (!stranger) return null;
     return {
       reason:
         `another replica (${stranger.host}, pid ${stranger.pid}, started ${stranger.startedAt}) serves this PostgreSQL ledger ` +
@@ -191,7 +205,7 @@ export class ReplicaPresence {
    */
   private async unsafeOnJoin(): Promise<string | null> {
     const first = await this.unsafeBeside();
-    if (!first || /another state store/.test(first.reason) === false) return first?.reason ?? null;
+    if (!first || !/another state store|serves a copy/.test(first.reason)) return first?.reason ?? null;
     await new Promise((r) => setTimeout(r, Math.floor(this.ttlMs / 2)));
     return (await this.unsafeBeside())?.reason ?? null;
   }

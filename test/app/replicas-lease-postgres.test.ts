@@ -40,7 +40,8 @@ async function replicaOn(
 ): Promise<ReplicaPresence> {
   const state = await RedisStateStore.connect(redisUrl);
   closing.push(state);
-  const me = thisReplica({ postgres: ledger.where, port }, startedAt, 'host-1');
+  // As the service names its ledger: by the ledger's own identity.
+  const me = thisReplica({ postgres: `ledger ${await ledger.identity()}`, port }, startedAt, 'host-1');
   return new ReplicaPresence(state, me, ttlMs, createLogger('silent'), Date.now, null, {
     registry: ledger.replicas,
     sharedState: true,
@@ -144,7 +145,7 @@ it('a replica whose clock runs a minute ahead still sees the others, and cannot 
   const a = await replicaOn(ledger, '3001', 2000);
   await a.join();
   // Without REDIS_URL, beside a: refused, whatever its clock says.
-  const me = thisReplica({ postgres: ahead.where, port: '3002' }, new Date(), 'host-1');
+  const me = thisReplica({ postgres: `ledger ${await ahead.identity()}`, port: '3002' }, new Date(), 'host-1');
   const alone = new ReplicaPresence(
     new MemoryStateStore(),
     me,
@@ -163,5 +164,32 @@ it('a replica whose clock runs a minute ahead still sees the others, and cannot 
   await b.join();
   expect([a.runsPeriodicWork(), b.runsPeriodicWork()]).toEqual([true, false]);
   await b.leave();
+  await a.leave();
+});
+
+it('a replica on a copy of the ledger database (same identity, another database) beside one on the original is refused', async () => {
+  await emptyRedis();
+  const url = await pg.createDatabase();
+  await (await openPostgresLedger(url)).close();
+  // A clone (CREATE DATABASE … TEMPLATE, as a restored backup or a copied VM would be).
+  const name = `${new URL(url).pathname.slice(1)}_copy`;
+  const admin = await openPostgresLedger(pg.url);
+  await admin.withClient((c) => c.query(`CREATE DATABASE ${name} TEMPLATE ${new URL(url).pathname.slice(1)}`));
+  await admin.close();
+  const original = await openPostgresLedger(url);
+  const copy = await openPostgresLedger(url.replace(/\/[^/]+$/, `/${name}`));
+  closing.push(original, copy);
+  expect(await copy.identity()).toBe(await original.identity());
+  const a = await replicaOn(original, '3001', 400, redis.url, new Date(Date.now() - 1000));
+  await a.join();
+  const ledgerId = `ledger ${await copy.identity()}`;
+  const state = await RedisStateStore.connect(redis.url);
+  closing.push(state);
+  const me = thisReplica({ postgres: ledgerId, port: '3002' }, new Date(), 'host-1');
+  const b = new ReplicaPresence(state, me, 400, createLogger('silent'), Date.now, null, {
+    registry: copy.replicas,
+    sharedState: true,
+  });
+  await expect(b.join()).rejects.toThrow(/serves a copy of this PostgreSQL ledger/);
   await a.leave();
 });
