@@ -145,7 +145,11 @@ it('a replica whose clock runs a minute ahead still sees the others, and cannot 
   const a = await replicaOn(ledger, '3001', 2000);
   await a.join();
   // Without REDIS_URL, beside a: refused, whatever its clock says.
-  const me = thisReplica({ postgres: `ledger ${await ahead.identity()}`, port: '3002' }, new Date(), 'host-1');
+  const me = thisReplica(
+    { postgres: `ledger ${await ahead.identity()}`, port: '3002' },
+    new Date(),
+    'host-1',
+  );
   const alone = new ReplicaPresence(
     new MemoryStateStore(),
     me,
@@ -174,7 +178,9 @@ it('a replica on a copy of the ledger database (same identity, another database)
   // A clone (CREATE DATABASE … TEMPLATE, as a restored backup or a copied VM would be).
   const name = `${new URL(url).pathname.slice(1)}_copy`;
   const admin = await openPostgresLedger(pg.url);
-  await admin.withClient((c) => c.query(`CREATE DATABASE ${name} TEMPLATE ${new URL(url).pathname.slice(1)}`));
+  await admin.withClient((c) =>
+    c.query(`CREATE DATABASE ${name} TEMPLATE ${new URL(url).pathname.slice(1)}`),
+  );
   await admin.close();
   const original = await openPostgresLedger(url);
   const copy = await openPostgresLedger(url.replace(/\/[^/]+$/, `/${name}`));

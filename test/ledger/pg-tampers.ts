@@ -310,6 +310,37 @@ export const PG_TAMPERS: Tamper[] = [
     ],
   },
   {
+    name: 'schema: an append-only trigger running a function of the same name from another schema',
+    tamper: (u) =>
+      psql(
+        u,
+        `CREATE SCHEMA evil;
+         CREATE FUNCTION evil.ledger_entries_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN OLD; END $$;
+         DROP TRIGGER ledger_entries_no_delete ON ledger_entries;
+         CREATE TRIGGER ledger_entries_no_delete BEFORE DELETE ON ledger_entries
+           FOR EACH ROW EXECUTE FUNCTION evil.ledger_entries_refuse_change();`,
+      ),
+    expect: [
+      /^first bad schema object: ledger_entries_no_delete$/m,
+      /trigger ledger_entries_no_delete on ledger_entries is not one this build creates/,
+    ],
+  },
+  {
+    // For every session of the database, the service's and verify's too: no trigger fires.
+    name: 'triggers: session_replication_role set to replica for the database, one entry edited',
+    tamper: (u) =>
+      psql(
+        u,
+        `DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET session_replication_role = replica', current_database()); END $$;
+         SET session_replication_role = replica;
+         UPDATE ledger_entries SET payload = replace(payload, 'leaked', 'leakee') WHERE seq = 5`,
+      ),
+    expect: [
+      /^first bad sequence: 5$/m,
+      /^note: warning: session_replication_role is replica for this database or role, so the append-only triggers of ledger_entries do not fire/m,
+    ],
+  },
+  {
     // A replica trigger does not fire in an ordinary session: as good as disabled.
     name: 'triggers: set to fire on replicas only, one entry edited',
     tamper: (u) =>

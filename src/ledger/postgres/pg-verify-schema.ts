@@ -115,7 +115,9 @@ async function foreignTriggerOrRule(client: pg.ClientBase): Promise<SchemaProble
   const { rows } = await client.query<{ kind: string; name: string; table: string; fn: string | null }>(
     `WITH ledger AS (SELECT relnamespace FROM pg_catalog.pg_class WHERE oid = pg_catalog.to_regclass('ledger_entries'))
      SELECT kind, name, "table", fn FROM (
-       SELECT 'trigger' AS kind, t.tgname::text AS name, c.relname::text AS "table", p.proname::text AS fn
+       SELECT 'trigger' AS kind, t.tgname::text AS name, c.relname::text AS "table",
+              -- A function of the same name in another schema is another function.
+              CASE WHEN p.pronamespace = (SELECT relnamespace FROM ledger) THEN p.proname::text END AS fn
          FROM pg_catalog.pg_trigger t JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid
          JOIN pg_catalog.pg_proc p ON p.oid = t.tgfoid
         WHERE NOT t.tgisinternal AND c.relnamespace = (SELECT relnamespace FROM ledger)

@@ -146,9 +146,22 @@ async function triggerNotes(client: pg.ClientBase): Promise<string[]> {
      WHERE tgrelid = 'ledger_entries'::regclass AND tgname = ANY($1) AND tgenabled = 'O'`,
     [CHAIN_TRIGGERS],
   );
-  return rows[0]!.n < CHAIN_TRIGGERS.length
-    ? [
-        'warning: the append-only triggers of ledger_entries are missing or disabled; someone dropped or disabled them',
-      ]
-    : [];
+  // Set for the database or a role (ALTER DATABASE … SET session_replication_role = replica),
+  // every session skips ordinary triggers: the append-only guards then stop nobody.
+  const role = await client.query<{ role: string }>(
+    "SELECT current_setting('session_replication_role') AS role",
+  );
+  const mode = role.rows[0]!.role;
+  return [
+    ...(rows[0]!.n < CHAIN_TRIGGERS.length
+      ? [
+          'warning: the append-only triggers of ledger_entries are missing or disabled; someone dropped or disabled them',
+        ]
+      : []),
+    ...(mode !== 'origin'
+      ? [
+          `warning: session_replication_role is ${mode} for this database or role, so the append-only triggers of ledger_entries do not fire; someone set it (ALTER DATABASE or ALTER ROLE … SET)`,
+        ]
+      : []),
+  ];
 }
