@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import type { PgReplicas } from '../ledger/postgres/pg-replicas.js';
+import type { AnnouncedReplica, PgReplicas } from '../ledger/postgres/pg-replicas.js';
 import { UserError } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
 import type { PeriodicGate } from '../platform/periodic-gate.js';
@@ -80,9 +80,24 @@ export function replicaConflict(
   return null;
 }
 
+/** Which of two replicas started later (the one to stop when they must not serve side by side). */
+function later(a: { startedAt: string; id: string }, b: { startedAt: string; id: string }): boolean {
+  return a.startedAt > b.startedAt || (a.startedAt === b.startedAt && a.id > b.id);
+}
+
+function twinReason(twin: Pick<AnnouncedReplica, 'host' | 'pid' | 'startedAt'>): string {
+  return (
+    `another replica under this one's name (host ${twin.host}, pid ${twin.pid}, started ${twin.startedAt}) serves this ledger: ` +
+    'the same host name and PORT; give each replica its own host name or PORT, or their claims would be taken for each other'
+  );
+}
+
 /** The replicas announced in a PostgreSQL ledger, and whether this one shares its state (REDIS_URL). */
 export interface LedgerReplicas {
-  registry: Pick<PgReplicas, 'announce' | 'others' | 'withdraw' | 'acquireLease' | 'releaseLease'>;
+  registry: Pick<
+    PgReplicas,
+    'announce' | 'others' | 'withdraw' | 'acquireLease' | 'releaseLease' | 'announcedAs'
+  >;
   sharedState: boolean;
 }
 
@@ -173,8 +188,6 @@ export class ReplicaPresence {
       };
     const listed = await this.store.listReplicas();
     const inThisStore = new Set(listed.map((r) => r.id));
-    const later = (a: { startedAt: string; id: string }, b: { startedAt: string; id: string }) =>
-      a.startedAt > b.startedAt || (a.startedAt === b.startedAt && a.id > b.id);
     // The same ledger identity in the state store, not in this database: a copy of the database
     // (a clone, a restored backup) served beside this one, each keeping its own record from here.
     const inThisLedger = new Set(others.map((o) => o.id));
@@ -204,6 +217,14 @@ export class ReplicaPresence {
    * missing replica counts.
    */
   private async unsafeOnJoin(): Promise<string | null> {
+    // This replica's own name announced by another process: this one's before a restart (not
+    // renewed any more), or a live twin (renewed while we look).
+    const seen = await this.twin();
+    if (seen) {
+      await new Promise((r) => setTimeout(r, Math.floor(this.ttlMs / 2)));
+      const again = await this.twin();
+      if (again && again.seenUntil !== seen.seenUntil) return twinReason(again);
+    }
     const first = await this.unsafeBeside();
     if (!first || !/another state store|serves a copy/.test(first.reason)) return first?.reason ?? null;
     await new Promise((r) => setTimeout(r, Math.floor(this.ttlMs / 2)));
@@ -221,8 +242,17 @@ export class ReplicaPresence {
   });
   private suspect = false;
 
-  private async checkStillSafe(): Promise<void> {
-    const unsafe = await this.unsafeBeside().catch(() => null);
+  /** Another process announced under this replica's own id, if any. */
+  private async twin(): Promise<(AnnouncedReplica & { seenUntil: string }) | null> {
+    if (!this.ledgerReplicas) return null;
+    const row = await this.ledgerReplicas.registry.announcedAs(this.me.id);
+    return row && (row.pid !== this.me.pid || row.startedAt !== this.me.startedAt) ? row : null;
+  }
+
+  private async checkStillSafe(twin: AnnouncedReplica | null): Promise<void> {
+    const unsafe = twin
+      ? { reason: twinReason(twin), mine: later(this.me, twin) }
+      : await this.unsafeBeside().catch(() => null);
     const mine = unsafe?.mine ?? false;
     if (mine && this.suspect) {
       this.logger.error({}, `${unsafe!.reason}; this replica stops`);
@@ -237,12 +267,14 @@ export class ReplicaPresence {
     if (this.ledgerReplicas) {
       const { registry, sharedState } = this.ledgerReplicas;
       const { id, host, pid, startedAt } = this.me;
+      // Looked at before announcing: a twin's renewal since ours shows now, not after we overwrite it.
+      const twin = this.joined ? await this.twin().catch(() => null) : null;
       await registry
         .announce({ id, host, pid, startedAt, sharedState }, this.ttlMs)
         .catch((error: unknown) =>
           this.logger.warn({ err: error }, 'cannot announce this replica in the ledger'),
         );
-      if (this.joined) await this.checkStillSafe();
+      if (this.joined) await this.checkStillSafe(twin);
     }
     try {
       await this.store.announceReplica(this.me, this.ttlMs);

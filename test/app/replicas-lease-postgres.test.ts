@@ -199,3 +199,33 @@ it('a replica on a copy of the ledger database (same identity, another database)
   await expect(b.join()).rejects.toThrow(/serves a copy of this PostgreSQL ledger/);
   await a.leave();
 });
+
+it('a second replica under the same name (the same host name and PORT) is refused while the first renews; a restart after the first died is not', async () => {
+  await emptyRedis();
+  const ledger = await openPostgresLedger(await pg.createDatabase());
+  closing.push(ledger);
+  const on = { postgres: `ledger ${await ledger.identity()}`, port: '3000' };
+  const presence = async (pid: number, ttlMs: number) => {
+    const state = await RedisStateStore.connect(redis.url);
+    closing.push(state);
+    const me = thisReplica(on, new Date(), 'ubuntu', pid);
+    return new ReplicaPresence(state, me, ttlMs, createLogger('silent'), Date.now, null, {
+      registry: ledger.replicas,
+      sharedState: true,
+    });
+  };
+  // Alive: renews every 100 ms.
+  const first = await presence(1111, 400);
+  await first.join();
+  const twin = await presence(2222, 400);
+  await expect(twin.join()).rejects.toThrow(
+    /another replica under this one's name \(host ubuntu, pid 1111, .*\) serves this ledger: the same host name and PORT/,
+  );
+  await first.leave();
+  // Killed (renews no more; its announcement has not run out yet): its restart takes its place.
+  const killed = await presence(3333, 60_000);
+  await killed.join();
+  const restarted = await presence(4444, 400);
+  await expect(restarted.join()).resolves.toBeUndefined();
+  await restarted.leave();
+});

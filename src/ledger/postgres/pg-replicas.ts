@@ -35,6 +35,35 @@ export class PgReplicas {
     );
   }
 
+  /**
+   * Who announced `id` last, if that has not run out: another process under the same name (the
+   * same host name and PORT) shows here with its own pid and start. `seenUntil` tells whether it
+   * was renewed between two looks.
+   */
+  async announcedAs(id: string): Promise<(AnnouncedReplica & { seenUntil: string }) | null> {
+    const { rows } = await this.pool.query<{
+      host: string;
+      pid: number;
+      started_at: string;
+      shared_state: boolean;
+      seen_until: string;
+    }>(
+      'SELECT host, pid, started_at, shared_state, seen_until::text AS seen_until FROM replicas WHERE id = $1 AND seen_until > now()',
+      [id],
+    );
+    const r = rows[0];
+    return r
+      ? {
+          id,
+          host: r.host,
+          pid: r.pid,
+          startedAt: r.started_at,
+          sharedState: r.shared_state,
+          seenUntil: r.seen_until,
+        }
+      : null;
+  }
+
   /** The other replicas whose announcement has not run out. */
   async others(id: string): Promise<AnnouncedReplica[]> {
     const { rows } = await this.pool.query<{
