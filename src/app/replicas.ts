@@ -13,6 +13,7 @@ import { UserError } from '../platform/errors.js';
 import type { Logger } from '../platform/logger.js';
 import type { PeriodicGate } from '../platform/periodic-gate.js';
 import type { ReplicaInfo, StateStore } from '../state/state-store.js';
+import { later, twinReason, type Unsafe, unsafeBeside } from './replica-checks.js';
 import { processIsRunning, type ServeMarker, sameLedger } from './serve-marker.js';
 
 /** The lease every replica competes for. */
@@ -78,18 +79,6 @@ export function replicaConflict(
     );
   }
   return null;
-}
-
-/** Which of two replicas started later (the one to stop when they must not serve side by side). */
-function later(a: { startedAt: string; id: string }, b: { startedAt: string; id: string }): boolean {
-  return a.startedAt > b.startedAt || (a.startedAt === b.startedAt && a.id > b.id);
-}
-
-function twinReason(twin: Pick<AnnouncedReplica, 'host' | 'pid' | 'startedAt'>): string {
-  return (
-    `another replica under this one's name (host ${twin.host}, pid ${twin.pid}, started ${twin.startedAt}) serves this ledger: ` +
-    'the same host name and PORT; give each replica its own host name or PORT, or their claims would be taken for each other'
-  );
 }
 
 /** The replicas announced in a PostgreSQL ledger, and whether this one shares its state (REDIS_URL). */
@@ -167,48 +156,10 @@ export class ReplicaPresence {
     return { leader, fence: leader ? this.fence : null, holder: leader ? this.owner : this.holder };
   }
 
-  /**
-   * Why this replica must not serve beside the others announced in the ledger database, or null,
-   * and whether it is this one that must stop. A replica whose locks, rate limits and revocation
-   * signals live in its own process (no REDIS_URL) cannot share the work with another, whichever
-   * of the two it is (it stops); nor can a replica on another Redis than the others (one that
-   * other replicas announced in the ledger do not appear in: the one started later stops).
-   */
-  private async unsafeBeside(): Promise<{ reason: string; mine: boolean } | null> {
-    if (!this.ledgerReplicas) return null;
-    const { registry, sharedState } = this.ledgerReplicas;
-    const others = await registry.others(this.me.id);
-    const unshared = others.find((o) => !o.sharedState) ?? (sharedState ? undefined : others[0]);
-    if (unshared)
-      return {
-        reason:
-          `another replica (${unshared.host}, pid ${unshared.pid}, started ${unshared.startedAt}) serves this PostgreSQL ledger; ` +
-          'several replicas need the same REDIS_URL on every one (locks, rate limits and revocation signals must be shared)',
-        mine: !sharedState,
-      };
-    const listed = await this.store.listReplicas();
-    const inThisStore = new Set(listed.map((r) => r.id));
-    // The same ledger identity in the state store, not in this database: a copy of the database
-    // (a clone, a restored backup) served beside this one, each keeping its own record from here.
-    const inThisLedger = new Set(others.map((o) => o.id));
-    const copy = listed.find(
-      (r) => r.id !== this.me.id && r.ledger === this.me.ledger && !inThisLedger.has(r.id),
-    );
-    if (copy)
-      return {
-        reason:
-          `another replica (${copy.host}, pid ${copy.pid}, started ${copy.startedAt}) serves a copy of this PostgreSQL ledger ` +
-          '(a cloned database or a restored backup: same identity, another database) on the same state store; the two would each keep a different record',
-        mine: later(this.me, copy),
-      };
-    const stranger = others.find((o) => !inThisStore.has(o.id));
-    if (!stranger) return null;
-    return {
-      reason:
-        `another replica (${stranger.host}, pid ${stranger.pid}, started ${stranger.startedAt}) serves this PostgreSQL ledger ` +
-        'with another state store; every replica needs the same REDIS_URL (locks, rate limits and revocation signals must be shared)',
-      mine: later(this.me, stranger),
-    };
+  private unsafeBeside(): Promise<Unsafe | null> {
+    return this.ledgerReplicas
+      ? unsafeBeside(this.me, this.ledgerReplicas, this.store)
+      : Promise.resolve(null);
   }
 
   /**
