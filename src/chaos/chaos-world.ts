@@ -38,6 +38,8 @@ export interface ChaosWorld {
   bases: string[];
   /** The ledger the replicas share, as the run reads it afterwards. */
   ledger: ChaosLedger;
+  /** The run's own directory (the ledger file, the config, each replica's journal), removed at the end. */
+  dir: string;
   ids: string[];
   tokens: Map<string, string>;
   observed: Observed;
@@ -133,6 +135,7 @@ export async function prepareChaosWorld(options: ChaosOptions): Promise<ChaosWor
     services: envs.map((env, i) => new SpawnedService(env, i)),
     bases: envs.map((env) => `http://127.0.0.1:${env.PORT}`),
     ledger: databaseUrl ? { postgres: databaseUrl } : { sqlite: ledgerPath },
+    dir,
     ids,
     tokens: await registerAgents(envs[0]!, ids),
     ...nothingObservedYet(),

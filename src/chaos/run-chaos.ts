@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { agentLoop } from './agent-loop.js';
 import { approverLoop } from './approver-loop.js';
 import { ledgerFacts, openChaosLedger } from './chaos-ledger.js';
@@ -36,6 +37,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     world.vault.stop();
     await world.redis.stop();
     await world.postgres?.stop();
+    rmSync(world.dir, { recursive: true, force: true });
   }
 }
 
