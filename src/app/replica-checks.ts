@@ -7,6 +7,12 @@ import type { LedgerReplicas } from './replicas.js';
 
 /** Why this replica must stop serving beside the others, and whether it is this one that stops. */
 export interface Unsafe {
+  /**
+   * `unshared`: a replica without REDIS_URL. `missing`: a replica one side lists and the other does
+   * not (another Redis, a copy of the database); a Redis that has just restarted lists nobody for
+   * a moment, so this one is asked again before it counts.
+   */
+  kind: 'unshared' | 'missing';
   reason: string;
   mine: boolean;
 }
@@ -39,6 +45,7 @@ export async function unsafeBeside(
   const unshared = others.find((o) => !o.sharedState) ?? (sharedState ? undefined : others[0]);
   if (unshared)
     return {
+      kind: 'unshared',
       reason:
         `another replica (${unshared.host}, pid ${unshared.pid}, started ${unshared.startedAt}) serves this PostgreSQL ledger; ` +
         'several replicas need the same REDIS_URL on every one (locks, rate limits and revocation signals must be shared)',
@@ -52,6 +59,7 @@ export async function unsafeBeside(
   const copy = listed.find((r) => r.id !== me.id && r.ledger === me.ledger && !inThisLedger.has(r.id));
   if (copy)
     return {
+      kind: 'missing',
       reason:
         `another replica (${copy.host}, pid ${copy.pid}, started ${copy.startedAt}) serves a copy of this PostgreSQL ledger ` +
         '(a cloned database or a restored backup: same identity, another database) on the same state store; the two would each keep a different record',
@@ -60,6 +68,7 @@ export async function unsafeBeside(
   const stranger = others.find((o) => !inThisStore.has(o.id));
   if (!stranger) return null;
   return {
+    kind: 'missing',
     reason:
       `another replica (${stranger.host}, pid ${stranger.pid}, started ${stranger.startedAt}) serves this PostgreSQL ledger ` +
       'with another state store; every replica needs the same REDIS_URL (locks, rate limits and revocation signals must be shared)',

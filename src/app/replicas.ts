@@ -177,7 +177,7 @@ export class ReplicaPresence {
       if (again && again.seenUntil !== seen.seenUntil) return twinReason(again);
     }
     const first = await this.unsafeBeside();
-    if (!first || !/another state store|serves a copy/.test(first.reason)) return first?.reason ?? null;
+    if (first?.kind !== 'missing') return first?.reason ?? null;
     await new Promise((r) => setTimeout(r, Math.floor(this.ttlMs / 2)));
     return (await this.unsafeBeside())?.reason ?? null;
   }
