@@ -31,20 +31,28 @@ async function emptyRedis(): Promise<void> {
   admin.disconnect();
 }
 
+interface ReplicaOptions {
+  /** The Redis it keeps its state in, or `none`: its own process (no REDIS_URL). */
+  redisUrl?: string | 'none';
+  startedAt?: Date;
+  host?: string;
+  pid?: number;
+}
+
+/** A replica as `agov serve` makes one, on `ledger`, listening on `port`. */
 async function replicaOn(
   ledger: PostgresLedger,
   port: string,
   ttlMs: number,
-  redisUrl = redis.url,
-  startedAt = new Date(),
+  { redisUrl = redis.url, startedAt = new Date(), host = 'host-1', pid }: ReplicaOptions = {},
 ): Promise<ReplicaPresence> {
-  const state = await RedisStateStore.connect(redisUrl);
+  const state = redisUrl === 'none' ? new MemoryStateStore() : await RedisStateStore.connect(redisUrl);
   closing.push(state);
   // As the service names its ledger: by the ledger's own identity.
-  const me = thisReplica({ postgres: `ledger ${await ledger.identity()}`, port }, startedAt, 'host-1');
+  const me = thisReplica({ postgres: `ledger ${await ledger.identity()}`, port }, startedAt, host, pid);
   return new ReplicaPresence(state, me, ttlMs, createLogger('silent'), Date.now, null, {
     registry: ledger.replicas,
-    sharedState: true,
+    sharedState: redisUrl !== 'none',
   });
 }
 
@@ -104,10 +112,10 @@ it('a replica on another Redis than the others on the ledger (another database n
   await emptyRedis();
   const ledger = await openPostgresLedger(await pg.createDatabase());
   closing.push(ledger);
-  const a = await replicaOn(ledger, '3001', 400, redis.url, new Date(Date.now() - 60_000));
+  const a = await replicaOn(ledger, '3001', 400, { startedAt: new Date(Date.now() - 60_000) });
   await a.join();
   // Started later, on database 1 of the same server: its locks would be its own.
-  const b = await replicaOn(ledger, '3002', 400, `${redis.url}/1`);
+  const b = await replicaOn(ledger, '3002', 400, { redisUrl: `${redis.url}/1` });
   await expect(b.join()).rejects.toThrow(
     /serves this PostgreSQL ledger with another state store; every replica needs the same REDIS_URL/,
   );
@@ -118,11 +126,13 @@ it('a replica paused past its lease comes back beside one on another Redis: the 
   await emptyRedis();
   const ledger = await openPostgresLedger(await pg.createDatabase());
   closing.push(ledger);
-  const earlier = await replicaOn(ledger, '3001', 60_000, redis.url, new Date(Date.now() - 60_000));
+  const earlier = await replicaOn(ledger, '3001', 60_000, {
+    startedAt: new Date(Date.now() - 60_000),
+  });
   await earlier.join();
   // Paused (a VM stopped, a long GC) past its announcement: the others no longer see it.
   await ledger.withClient((c) => c.query('DELETE FROM replicas WHERE id = $1', [earlier.me.id]));
-  const later = await replicaOn(ledger, '3002', 400, `${redis.url}/2`, new Date());
+  const later = await replicaOn(ledger, '3002', 400, { redisUrl: `${redis.url}/2` });
   await later.join();
   // It wakes up and announces itself again: each finds the other missing from its Redis.
   await earlier.renew();
@@ -145,23 +155,7 @@ it('a replica whose clock runs a minute ahead still sees the others, and cannot 
   const a = await replicaOn(ledger, '3001', 2000);
   await a.join();
   // Without REDIS_URL, beside a: refused, whatever its clock says.
-  const me = thisReplica(
-    { postgres: `ledger ${await ahead.identity()}`, port: '3002' },
-    new Date(),
-    'host-1',
-  );
-  const alone = new ReplicaPresence(
-    new MemoryStateStore(),
-    me,
-    2000,
-    createLogger('silent'),
-    Date.now,
-    null,
-    {
-      registry: ahead.replicas,
-      sharedState: false,
-    },
-  );
+  const alone = await replicaOn(ahead, '3002', 2000, { redisUrl: 'none' });
   await expect(alone.join()).rejects.toThrow(/several replicas need the same REDIS_URL/);
   // With the shared Redis, it joins, and the lease stays a's.
   const b = await replicaOn(ahead, '3003', 2000);
@@ -186,16 +180,9 @@ it('a replica on a copy of the ledger database (same identity, another database)
   const copy = await openPostgresLedger(url.replace(/\/[^/]+$/, `/${name}`));
   closing.push(original, copy);
   expect(await copy.identity()).toBe(await original.identity());
-  const a = await replicaOn(original, '3001', 400, redis.url, new Date(Date.now() - 1000));
+  const a = await replicaOn(original, '3001', 400, { startedAt: new Date(Date.now() - 1000) });
   await a.join();
-  const ledgerId = `ledger ${await copy.identity()}`;
-  const state = await RedisStateStore.connect(redis.url);
-  closing.push(state);
-  const me = thisReplica({ postgres: ledgerId, port: '3002' }, new Date(), 'host-1');
-  const b = new ReplicaPresence(state, me, 400, createLogger('silent'), Date.now, null, {
-    registry: copy.replicas,
-    sharedState: true,
-  });
+  const b = await replicaOn(copy, '3002', 400);
   await expect(b.join()).rejects.toThrow(/serves a copy of this PostgreSQL ledger/);
   await a.leave();
 });
@@ -204,16 +191,7 @@ it('a second replica under the same name (the same host name and PORT) is refuse
   await emptyRedis();
   const ledger = await openPostgresLedger(await pg.createDatabase());
   closing.push(ledger);
-  const on = { postgres: `ledger ${await ledger.identity()}`, port: '3000' };
-  const presence = async (pid: number, ttlMs: number) => {
-    const state = await RedisStateStore.connect(redis.url);
-    closing.push(state);
-    const me = thisReplica(on, new Date(), 'ubuntu', pid);
-    return new ReplicaPresence(state, me, ttlMs, createLogger('silent'), Date.now, null, {
-      registry: ledger.replicas,
-      sharedState: true,
-    });
-  };
+  const presence = (pid: number, ttlMs: number) => replicaOn(ledger, '3000', ttlMs, { host: 'ubuntu', pid });
   // Alive: renews every 100 ms.
   const first = await presence(1111, 400);
   await first.join();
