@@ -40,6 +40,8 @@ export async function unsafeBeside(
   me: ReplicaInfo,
   { registry, sharedState }: LedgerReplicas,
   store: Pick<StateStore, 'listReplicas'>,
+  /** Whether this replica has announced itself in the store (it is serving), or is about to join. */
+  announced: boolean,
 ): Promise<Unsafe | null> {
   const others = await registry.others(me.id);
   const unshared = others.find((o) => !o.sharedState) ?? (sharedState ? undefined : others[0]);
@@ -53,6 +55,9 @@ export async function unsafeBeside(
     };
   const listed = await store.listReplicas();
   const inThisStore = new Set(listed.map((r) => r.id));
+  // A store that no longer lists this replica itself was emptied since it last announced (a Redis
+  // restart): it cannot tell who is missing until every replica has announced again.
+  if (announced && !inThisStore.has(me.id)) return null;
   // The same ledger identity in the state store, not in this database: a copy of the database
   // (a clone, a restored backup) served beside this one, each keeping its own record from here.
   const inThisLedger = new Set(others.map((o) => o.id));

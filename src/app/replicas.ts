@@ -158,7 +158,7 @@ export class ReplicaPresence {
 
   private unsafeBeside(): Promise<Unsafe | null> {
     return this.ledgerReplicas
-      ? unsafeBeside(this.me, this.ledgerReplicas, this.store)
+      ? unsafeBeside(this.me, this.ledgerReplicas, this.store, this.joined)
       : Promise.resolve(null);
   }
 

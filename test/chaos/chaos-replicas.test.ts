@@ -17,7 +17,7 @@ it('a build that keeps the periodic-work lease in Redis is caught running it on 
   // Rounds of 8 s until it shows (the first, on an idle machine); the failing round fails on this
   // invariant alone.
   let report: ChaosReport | undefined;
-  for (let round = 0; round < 4 && (report?.ok ?? true); round++) {
+  for (let round = 0; round < 6 && (report?.ok ?? true); round++) {
     report = await runChaos({
       agents: 3,
       durationMs: 8_000,
