@@ -1,4 +1,5 @@
 import type { AgentRecord } from '../core/agent.js';
+import { restoredHolder } from '../core/execution-locks.js';
 import type { Governance } from '../governance/governance.js';
 import { ApiRefusal, notHeld } from './api-refusal.js';
 import type { StateGuard } from './state-guard.js';
@@ -76,8 +77,11 @@ export class ExecutionLocks {
    */
   private async stillHeld(agent: AgentRecord, key: string, token: number, holder: string): Promise<void> {
     const lock = await this.guard.run(() => this.governance.state.getLock(key)).catch(() => null);
-    if (lock?.token === token && (lock.holder === holder || lock.holder === `${agent.id}:restored`)) return;
+    if (lock?.token === token && (lock.holder === holder || lock.holder === restoredHolder(agent.id))) return;
     const why = 'lost while it was being recorded (the state store restarted); not granted';
+    // Its execution must go too: the heartbeat sweeper would otherwise free the lock by this token,
+    // which the rebuilt store may have given to another agent, and charge this one a missed heartbeat.
+    await this.guard.run(() => this.governance.state.clearExecution(agent.id, token)).catch(() => undefined);
     await this.record(agent, 'lost', key, token, why).catch(() => undefined);
     throw new ApiRefusal(503, 'unavailable', `the lock ${key} was ${why}; try again shortly`);
   }

@@ -34,7 +34,8 @@ export class Heartbeats {
     for (const execution of await this.guard.run(() => state.listExecutions())) {
       if (this.governance.clock.ms() - execution.startedAt < grace) continue;
       if ((await this.guard.run(() => state.lastHeartbeat(execution.agentId))) !== null) continue;
-      await this.guard.run(() => state.releaseLock(execution.lockKey, execution.token, null));
+      // Only the agent's own grant: the same token may have gone to another after a store rebuild.
+      await this.guard.run(() => state.releaseLock(execution.lockKey, execution.token, execution.agentId));
       await this.guard.run(() => state.clearExecution(execution.agentId, execution.token));
       await this.recordMissed(execution);
       caught.push(execution.agentId);

@@ -21,6 +21,11 @@ export interface LockToRestore {
   ttlMs: number;
 }
 
+/** The holder a rebuilt store writes for a lock the ledger says `agentId` holds. */
+export function restoredHolder(agentId: string): string {
+  return `${agentId}:restored`;
+}
+
 /**
  * The TTL an `acquired` or `extended` entry granted. Entries written before the TTL was recorded as
  * a number carry it only in their text ("for 600 s"); those are read from the text.
@@ -30,23 +35,35 @@ export function grantedSeconds(p: LedgerPayload<'execution.lock'>): number {
   return Number(/for (\d+) s/.exec(p.detail)?.[1] ?? 0);
 }
 
-/** Every lock key ever granted, with its highest token and, when still held at `now`, its holder and time left. */
+/**
+ * Every lock key ever granted, with its highest token and, when still held at `now`, its holder and
+ * time left. A grant recorded `lost` was never held: a store rebuilt while it was being recorded
+ * may have given the same token to another agent, whose grant it must not undo. Releases and
+ * expiries end only their own holder's grant.
+ */
 export function locksToRestore(history: readonly LockEvent[], now: number): LockToRestore[] {
+  const grant = (agentId: string | null, p: LedgerPayload<'execution.lock'>) =>
+    `${p.lockKey}#${p.token}#${agentId}`;
+  const lost = new Set(
+    history.filter((e) => e.payload.op === 'lost').map((e) => grant(e.agentId, e.payload)),
+  );
   const held = new Map<string, { holder: string | null; token: number; until: number }>();
   const maxToken = new Map<string, number>();
   for (const { ts, agentId, payload: p } of history) {
     if (p.token !== null) maxToken.set(p.lockKey, Math.max(maxToken.get(p.lockKey) ?? 0, p.token));
     const live = held.get(p.lockKey);
+    const ownGrant = live?.token === p.token && live.holder === agentId;
     if (p.op === 'acquired') {
+      if (lost.has(grant(agentId, p))) continue;
       held.set(p.lockKey, {
         holder: agentId,
         token: p.token ?? 0,
         until: Date.parse(ts) + grantedSeconds(p) * 1000,
       });
-    } else if (p.op === 'extended' && live?.token === p.token) {
+    } else if (p.op === 'extended' && live && ownGrant) {
       // An extension moves the deadline from its own time: a restart must not shorten the lock.
       live.until = Date.parse(ts) + grantedSeconds(p) * 1000;
-    } else if ((p.op === 'released' || p.op === 'expired' || p.op === 'lost') && live?.token === p.token) {
+    } else if ((p.op === 'released' || p.op === 'expired') && ownGrant) {
       held.delete(p.lockKey);
     }
   }

@@ -1,5 +1,5 @@
 import { stateChangesFor } from '../core/derived-state.js';
-import { locksToRestore } from '../core/execution-locks.js';
+import { locksToRestore, restoredHolder } from '../core/execution-locks.js';
 import type { LedgerEntry, LedgerEntryInput } from '../core/ledger-entries.js';
 import { safetyStateChanges } from '../core/safety-action.js';
 import type { AsyncAppendOptions, AsyncLedger, DecideEntries } from '../ledger/async-ledger.js';
@@ -113,7 +113,7 @@ export class StateSync {
     for (const lock of locksToRestore(history, this.deps.clock.ms())) {
       await this.deps.state.restoreLock(
         lock.lockKey,
-        lock.holder ? `${lock.holder}:restored` : 'none',
+        lock.holder ? restoredHolder(lock.holder) : 'none',
         lock.token,
         lock.ttlMs,
       );

@@ -181,38 +181,110 @@ describe('a revoked agent', () => {
 });
 
 describe('a Redis that restarts empty while a grant is being recorded', () => {
-  it('the grant is refused (recorded lost), and the agent that gets the lock after the rebuild is the only holder', async () => {
-    const { register } = await start('redis');
+  /**
+   * Between Redis's grant to alpha and its ledger record: Redis restarts empty, the service
+   * rebuilds it from the ledger (which has no record of alpha's grant yet), and beta asks. The
+   * rebuilt fence stops at the ledger's highest token, so beta gets the very token alpha got.
+   * With `beforeExecution`, the restart comes earlier: before the service notes alpha's execution.
+   */
+  async function loseAlphasGrantToBeta(config = CONFIG, beforeExecution = false) {
+    const { register } = await start('redis', config);
     const alpha = await register('alpha');
     const beta = await register('beta');
+    const gamma = await register('gamma');
     const store = service!.runtime.governance.store;
+    const state = service!.runtime.governance.state;
     const append = store.append.bind(store);
-    let betaGot: { fencingToken: number } | null = null;
-    // Between Redis's grant to alpha and its ledger record: Redis restarts empty, the service
-    // rebuilds it from the ledger (which has no record of alpha's grant yet), and beta asks.
-    store.append = async (input, options) => {
-      const p = input.payload as { op?: string };
-      if (input.type === 'execution.lock' && input.agentId === 'alpha' && p.op === 'acquired') {
-        store.append = append;
-        await redis.kill();
-        await redis.restart();
-        await service!.runtime.governance.restoreState();
-        betaGot = await beta.client.acquireLock(60, 'acme/web');
-      }
-      return append(input, options);
+    const setExecution = state.setExecution.bind(state);
+    let betaGot: { fencingToken: number; lockKey: string } | null = null;
+    const restartAndLetBetaAsk = async () => {
+      await redis.kill();
+      await redis.restart();
+      await service!.runtime.governance.restoreState();
+      betaGot = await beta.client.acquireLock(60, 'acme/web');
     };
-    await expect(alpha.client.acquireLock(60, 'acme/web')).rejects.toThrow(
+    if (beforeExecution)
+      state.setExecution = async (execution) => {
+        if (execution.agentId === 'alpha') {
+          state.setExecution = setExecution;
+          await restartAndLetBetaAsk();
+        }
+        return setExecution(execution);
+      };
+    else
+      store.append = async (input, options) => {
+        const p = input.payload as { op?: string };
+        if (input.type === 'execution.lock' && input.agentId === 'alpha' && p.op === 'acquired') {
+          store.append = append;
+          await restartAndLetBetaAsk();
+        }
+        return append(input, options);
+      };
+    const alphaAnswer = await alpha.client.acquireLock(60, 'acme/web').catch((e: Error) => e);
+    return {
+      alpha,
+      beta,
+      gamma,
+      alphaAnswer,
+      betaGot: betaGot! as { fencingToken: number; lockKey: string },
+    };
+  }
+
+  it('the grant is refused (recorded lost), and the agent that gets the lock after the rebuild is the only holder', async () => {
+    const { alphaAnswer, betaGot } = await loseAlphasGrantToBeta();
+    expect(String(alphaAnswer)).toMatch(
       /was lost while it was being recorded \(the state store restarted\); not granted/,
     );
     expect(betaGot).not.toBeNull();
     expect(await service!.runtime.state.getLock('exec:repo:acme/web')).toMatchObject({
-      token: betaGot!.fencingToken,
+      token: betaGot.fencingToken,
       holder: expect.stringMatching(/^beta:/),
     });
     expect(lockEntries().map((e) => [e.agent, e.op])).toEqual([
       ['beta', 'acquired'],
       ['alpha', 'acquired'],
       ['alpha', 'lost'],
+    ]);
+  });
+
+  it('a later rebuild still gives the lock to beta: the lost grant, with the same token, does not free it', async () => {
+    const { gamma, betaGot } = await loseAlphasGrantToBeta();
+    await redis.kill();
+    await redis.restart();
+    await service!.runtime.governance.restoreState();
+    expect(await service!.runtime.state.getLock('exec:repo:acme/web')).toMatchObject({
+      token: betaGot.fencingToken,
+      holder: 'beta:restored',
+    });
+    await expect(gamma.client.acquireLock(60, 'acme/web')).rejects.toMatchObject({
+      status: 409,
+      code: 'lock_held',
+    });
+  });
+
+  it('the heartbeat sweeper neither frees beta’s lock for alpha’s lost grant nor charges alpha', async () => {
+    const { beta, gamma, betaGot } = await loseAlphasGrantToBeta(
+      'agent_api: { lock_scope: repo, heartbeat_ttl_seconds: 1 }\n',
+      true,
+    );
+    // Alpha never held the lock and never heartbeats; beta does. Past alpha's heartbeat TTL, sweep.
+    for (let i = 0; i < 6; i++) {
+      await beta.client.heartbeat();
+      await new Promise((r) => setTimeout(r, 300));
+      await service!.agentRuntime.sweepHeartbeats();
+    }
+    expect(await service!.runtime.state.getLock('exec:repo:acme/web')).toMatchObject({
+      token: betaGot.fencingToken,
+      holder: expect.stringMatching(/^beta:/),
+    });
+    await expect(gamma.client.acquireLock(60, 'acme/web')).rejects.toMatchObject({ code: 'lock_held' });
+    const violations = dbOf(sqliteOf(service!.runtime)).prepare('SELECT agent_id FROM violations').all();
+    expect(violations).toEqual([]);
+    expect(lockEntries().map((e) => [e.agent, e.op])).toEqual([
+      ['beta', 'acquired'],
+      ['alpha', 'acquired'],
+      ['alpha', 'lost'],
+      ['gamma', 'refused'],
     ]);
   });
 });

@@ -40,4 +40,29 @@ describe('locks a rebuilt state store restores', () => {
     const lapsed = [event(0, 'alpha', 'acquired', 4, { ttlSeconds: 1 })];
     expect(locksToRestore(lapsed, Date.parse(at(30)))[0]).toMatchObject({ token: 4, ttlMs: 0 });
   });
+
+  it('a grant recorded lost was never held: the same token granted to another stays held, whatever the order', () => {
+    const betaFirst = [
+      event(0, 'beta', 'acquired', 7, { ttlSeconds: 60 }),
+      event(1, 'alpha', 'acquired', 7, { ttlSeconds: 60 }),
+      event(1, 'alpha', 'lost', 7),
+    ];
+    const alphaFirst = [betaFirst[1]!, betaFirst[2]!, betaFirst[0]!];
+    for (const history of [betaFirst, alphaFirst])
+      expect(locksToRestore(history, Date.parse(at(10)))).toEqual([
+        { lockKey: 'acme/web', holder: 'beta', token: 7, ttlMs: 50_000 },
+      ]);
+  });
+
+  it("a release or expiry with the holder's token by another agent frees nothing", () => {
+    const history = [
+      event(0, 'beta', 'acquired', 7, { ttlSeconds: 60 }),
+      event(2, 'alpha', 'released', 7),
+      event(3, 'alpha', 'expired', 7),
+      event(4, 'alpha', 'extended', 7, { ttlSeconds: 600 }),
+    ];
+    expect(locksToRestore(history, Date.parse(at(10)))).toEqual([
+      { lockKey: 'acme/web', holder: 'beta', token: 7, ttlMs: 50_000 },
+    ]);
+  });
 });
