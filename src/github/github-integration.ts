@@ -98,9 +98,15 @@ export class GithubIntegration {
       options.reconcileIntervalMs ?? 10 * 60_000,
       onError,
     );
-    this.gate = new PullRequestGate(governance, logger, () => this.delivery.pump.kick(), new PolicyCache(), {
-      ...(options.inProgressAfterMs !== undefined ? { inProgressAfterMs: options.inProgressAfterMs } : {}),
-    });
+    this.gate = new PullRequestGate(
+      governance,
+      logger,
+      () => this.delivery.pump.kick(),
+      this.policies(governance),
+      {
+        ...(options.inProgressAfterMs !== undefined ? { inProgressAfterMs: options.inProgressAfterMs } : {}),
+      },
+    );
     void this.probot.load(
       governanceApp(
         {
@@ -128,6 +134,22 @@ export class GithubIntegration {
   }
 
   readonly gate: PullRequestGate;
+
+  /**
+   * The policy files (and CODEOWNERS) as GitHub last gave them, kept per replica. Whichever replica
+   * stores a push (only those that change a governance file or revert something on the default
+   * branch are stored: `ignoredDelivery`), its `delivery.received` entry marks that repository's
+   * files stale on every replica, and each catches up with the ledger before reading them: a PR
+   * acknowledged after the push is judged by the file GitHub has now, on any replica.
+   */
+  private policies(governance: Governance): PolicyCache {
+    const policies = new PolicyCache({ catchUp: () => governance.syncState() });
+    governance.onEntry((entry) => {
+      if (entry.type === 'delivery.received' && entry.payload.event === 'push' && entry.payload.repository)
+        policies.invalidate(entry.payload.repository);
+    });
+    return policies;
+  }
 
   /** The outbox deliverer for calls to GitHub, behind the shared breaker, on the runtime's clock. */
   private deliveryLoop(): DeliveryLoop {

@@ -21,6 +21,7 @@ export async function loadPolicy(
   defaultBranch: string,
   cache: PolicyCache,
 ): Promise<LoadedPolicy> {
+  await cache.caughtUp();
   const read = (name: string, ref: string | undefined) =>
     readCachedFile(octokit, cache, owner, name, POLICY_FILE, ref, '');
   const repoText = await read(repo, defaultBranch);

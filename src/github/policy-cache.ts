@@ -16,14 +16,29 @@ export interface CachedPolicyFile {
  * touches the file marks it stale; the next read then asks GitHub with `If-None-Match`, and a 304
  * (which GitHub does not charge against the rate limit) keeps the text. After `maxAgeMs` an entry is
  * revalidated the same way, in case a push was missed. Bounded: the least recently used repository
- * is dropped first. Nothing depends on it being there: a restart reads the files again.
+ * is dropped first. Nothing depends on it being there: a restart reads the files again. With several
+ * replicas, each keeps its own and learns of pushes from the ledger (see `GithubIntegration`).
  */
 export class PolicyCache {
   private readonly files = new Map<string, CachedPolicyFile>();
 
   constructor(
-    private readonly options: { maxEntries?: number; maxAgeMs?: number; now?: () => number } = {},
+    private readonly options: {
+      maxEntries?: number;
+      maxAgeMs?: number;
+      now?: () => number;
+      /**
+       * Brings what invalidates entries up to date before a read (the ledger, which other replicas
+       * write too). A failure leaves the cache as it is: entries still revalidate after `maxAgeMs`.
+       */
+      catchUp?: () => Promise<void>;
+    } = {},
   ) {}
+
+  /** Runs `catchUp` (see the constructor) before a read. */
+  async caughtUp(): Promise<void> {
+    await this.options.catchUp?.().catch(() => undefined);
+  }
 
   /**
    * The file of `repository` (owner/name) on `ref` (undefined: its default branch) at `path`

@@ -11,7 +11,7 @@ import type { RunningService } from '../../src/app/service.js';
 import type { PostgresLedger } from '../../src/ledger/postgres/postgres-ledger.js';
 import { decisionsAsync } from '../../src/ledger/queries/decisions.js';
 import { tempDir } from '../helpers/agov.js';
-import { agentPullRequest, postWebhook } from '../helpers/github.js';
+import { agentPullRequest, examplePayload, postWebhook } from '../helpers/github.js';
 import { PrivatePostgres } from '../helpers/postgres-server.js';
 import { PrivateRedis } from '../helpers/redis-server.js';
 import { github, startWith } from '../helpers/slack-service.js';
@@ -110,6 +110,65 @@ describe('agov serve when PostgreSQL restarts', () => {
 });
 
 describe('two replicas on one PostgreSQL ledger and one Redis', () => {
+  it('a policy changed by a push one replica receives decides the next PR on the other (no hour on the old one)', async () => {
+    const url = await pg.createDatabase();
+    const [a, b] = [
+      await replica({ DATABASE_URL: url, REDIS_URL: redis.url }),
+      await replica({ DATABASE_URL: url, REDIS_URL: redis.url }),
+    ];
+    const [first, second] = ['1'.repeat(40), '2'.repeat(40)];
+    const gh = github(
+      POLICY,
+      [
+        {
+          filename: 'docs/a.md',
+          status: 'modified',
+          additions: 1,
+          deletions: 0,
+          changes: 1,
+          patch: '@@ -1 +1 @@\n+x',
+        },
+      ],
+      first,
+    );
+    const opened = agentPullRequest('opened', { sha: first, login: 'builder-bot[bot]' });
+    expect((await postWebhook(b.port, 'pull_request', opened)).status).toBe(202);
+    await b.github!.drain();
+    expect(gh.checks.at(-1)).toMatchObject({ status: 'completed', conclusion: 'success' });
+
+    // The security team makes every change wait for alice; GitHub tells replica A.
+    gh.setPolicy(
+      'rules:\n  protected_paths: { paths: ["docs/**"], action: require_approval, gate: docs }\ngates:\n  docs: { approvals: 1, approvers: [alice] }\n',
+    );
+    const push = examplePayload('push', undefined as never);
+    push.installation = { id: 1 };
+    push.repository = opened.repository;
+    push.ref = `refs/heads/${opened.repository.default_branch}`;
+    push.commits = [
+      {
+        id: 'f'.repeat(40),
+        message: 'Tighten',
+        added: [],
+        removed: [],
+        modified: ['.github/agent-governance.yml'],
+      },
+    ];
+    expect((await postWebhook(a.port, 'push', push)).status).toBe(202);
+    await a.github!.drain();
+
+    // The agent pushes again; replica B gets it and judges it by the new policy.
+    const synchronized = agentPullRequest('synchronize', { sha: second, login: 'builder-bot[bot]' });
+    synchronized.before = first;
+    synchronized.after = second;
+    expect((await postWebhook(b.port, 'pull_request', synchronized)).status).toBe(202);
+    await b.github!.drain();
+    expect(gh.checks.at(-1)).toMatchObject({
+      head_sha: second,
+      status: 'completed',
+      conclusion: 'action_required',
+    });
+  });
+
   it('refuses a second replica when either of the two keeps its state in its own process (no REDIS_URL); starts once the first stopped', async () => {
     const refusal = /serves this PostgreSQL ledger; several replicas need the same REDIS_URL on every one/;
     const url = await pg.createDatabase();

@@ -56,8 +56,12 @@ export function github(
   const calls: string[] = [];
   const pr = agentPullRequest('opened', { sha, login: 'builder-bot[bot]' });
   const pulls = new Map<number, unknown>([[2, pr.pull_request]]);
+  let current = policy;
   const reads: Array<[RegExp, unknown]> = [
-    [/\/contents\//, { type: 'file', encoding: 'base64', content: Buffer.from(policy).toString('base64') }],
+    [
+      /\/contents\//,
+      () => ({ type: 'file', encoding: 'base64', content: Buffer.from(current).toString('base64') }),
+    ],
     [/\/pulls\/\d+\/commits/, [{ sha: 'c', commit: { message: 'bump' } }]],
     [/\/pulls\/\d+\/files/, files],
     [/\/pulls\/\d+(\?|$)/, (uri: string) => pulls.get(Number(/\/pulls\/(\d+)/.exec(uri)![1]))],
@@ -84,7 +88,11 @@ export function github(
       checks.push(b);
       return { id: 700 };
     });
-  return { pr, checks, pulls, calls };
+  /** Changes the policy GitHub answers from now on (as a push to the default branch would). */
+  const setPolicy = (text: string) => {
+    current = text;
+  };
+  return { pr, checks, pulls, calls, setPolicy };
 }
 
 /** The Slack Web API, recording every call by method. */

@@ -1,16 +1,14 @@
 import type { Probot } from 'probot';
-import { changesGovernanceFiles } from '../../core/policy/evaluation-inputs.js';
 import { WEBHOOK_SCHEMAS } from '../webhook-schemas.js';
 import type { HandlerDeps } from './handler-deps.js';
 import { pullRequestFiles } from './pull-request-files.js';
 
-/** `push`: a new policy on the default branch, or a `git revert` of an agent's merged PR. */
-export function registerPushHandler(app: Probot, { policies, outcomes }: HandlerDeps): void {
+/** `push`: a `git revert` of an agent's merged PR on the default branch. */
+export function registerPushHandler(app: Probot, { outcomes }: HandlerDeps): void {
   app.on('push', async (context) => {
     const p = WEBHOOK_SCHEMAS.push.parse(context.payload);
-    // In order with the deliveries that follow it: the next PR is judged by the new policy.
-    if (p.ref === `refs/heads/${p.repository.default_branch}` && changesGovernanceFiles(p.commits))
-      policies.invalidate(p.repository.full_name);
+    // A new policy needs nothing here: every replica marks its cached files stale on the push's
+    // `delivery.received` entry (GithubIntegration.policies), before the deliveries after it.
     await outcomes.pushed(
       p.repository.full_name,
       p.ref,
