@@ -6,14 +6,14 @@
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { LedgerEntry, LedgerEntryInput } from '../../src/core/ledger-entries.js';
+import type { LedgerEntryInput } from '../../src/core/ledger-entries.js';
 import type { AsyncLedger } from '../../src/ledger/async-ledger.js';
 import { openLedger } from '../../src/ledger/ledger.js';
-import type { OutboxMessageInput } from '../../src/ledger/outbox.js';
 import { openPostgresLedger } from '../../src/ledger/postgres/postgres-ledger.js';
 import { agentQuestions } from '../../src/ledger/queries/agents.js';
 import { SqliteAsyncLedger } from '../../src/ledger/sqlite-async-ledger.js';
 import { sqlite, tempDir } from '../helpers/agov.js';
+import { entry, keyOf, message, registered, revoked } from '../helpers/entries.js';
 import { PrivatePostgres } from '../helpers/postgres-server.js';
 
 let server: PrivatePostgres;
@@ -60,38 +60,7 @@ async function postgresFixture(): Promise<Fixture> {
   };
 }
 
-const agent = (id: string): LedgerEntryInput => ({
-  type: 'agent.registered',
-  agentId: id,
-  actor: 'alice',
-  payload: {
-    name: id,
-    owner: null,
-    tier: 'T1',
-    identities: { githubLogins: [], trailers: [] },
-    tokenHash: null,
-  },
-});
-const revoke = (id: string): LedgerEntryInput => ({
-  type: 'agent.status_changed',
-  agentId: id,
-  actor: 'carol',
-  payload: { from: 'active', to: 'revoked', reason: 'leaked a key' },
-});
-const entry = (key: string): LedgerEntryInput => ({
-  type: 'finding.resolved',
-  agentId: null,
-  actor: 'test',
-  payload: { key },
-});
-const message = (key: string): OutboxMessageInput => ({
-  target: 'github',
-  kind: 'check_run.upsert',
-  idempotencyKey: key,
-  orderingKey: key,
-  payload: { key },
-});
-const keyOf = (e: LedgerEntry) => (e.payload as { key?: string }).key;
+const [agent, revoke] = [registered, revoked];
 
 /** The entry an allow-or-deny decision writes for agent `id`, from its status. */
 const decisionFor = (id: string) => (status: string | null) => [entry(`${status}:${id}`)];

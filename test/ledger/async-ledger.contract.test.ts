@@ -11,13 +11,13 @@ import type { LedgerEntry, LedgerEntryInput } from '../../src/core/ledger-entrie
 import { type AsyncLedger, FollowerMovedError, type LedgerView } from '../../src/ledger/async-ledger.js';
 import { openLedger } from '../../src/ledger/ledger.js';
 import { LedgerHeartbeat } from '../../src/ledger/ledger-heartbeat.js';
-import type { OutboxMessageInput } from '../../src/ledger/outbox.js';
 import { pgProjectionColumns } from '../../src/ledger/postgres/pg-projection-schema.js';
 import { openPostgresLedger } from '../../src/ledger/postgres/postgres-ledger.js';
 import { PROJECTION_TABLES } from '../../src/ledger/projections.js';
 import { agentsAsync } from '../../src/ledger/queries/agents.js';
 import { SqliteAsyncLedger } from '../../src/ledger/sqlite-async-ledger.js';
 import { sqlite, tempDir } from '../helpers/agov.js';
+import { entry, keyOf, message, registered, revoked } from '../helpers/entries.js';
 import { PrivatePostgres } from '../helpers/postgres-server.js';
 import { projectionHistory } from './projection-history.js';
 
@@ -156,21 +156,6 @@ const engines: Array<[string, (clock: Clock) => Promise<Fixture>]> = [
   ['postgres', postgresFixture],
 ];
 
-const entry = (key: string): LedgerEntryInput => ({
-  type: 'finding.resolved',
-  agentId: null,
-  actor: 'test',
-  payload: { key },
-});
-
-const message = (key: string, orderingKey = key, payload: unknown = { key }): OutboxMessageInput => ({
-  target: 'github',
-  kind: 'check_run.upsert',
-  idempotencyKey: key,
-  orderingKey,
-  payload,
-});
-
 /** Every entry, asked for a page at a time until none come back (a page may be short). */
 async function wholeChain(ledger: AsyncLedger): Promise<LedgerEntry[]> {
   const chain: LedgerEntry[] = [];
@@ -182,8 +167,6 @@ async function wholeChain(ledger: AsyncLedger): Promise<LedgerEntry[]> {
     chain.push(...page);
   return chain;
 }
-
-const keyOf = (e: LedgerEntry) => (e.payload as { key?: string }).key;
 
 function testClock(): Clock {
   let at = Date.parse('2026-11-27T10:00:00.000Z');
@@ -259,24 +242,7 @@ describe.each(engines)('AsyncLedger contract: %s', (_engine, open) => {
   });
 
   it("a read through the view's reader sees a revocation committed before the decision, and none after", async () => {
-    const agent = (id: string): LedgerEntryInput => ({
-      type: 'agent.registered',
-      agentId: id,
-      actor: 'alice',
-      payload: {
-        name: id,
-        owner: null,
-        tier: 'T1',
-        identities: { githubLogins: [], trailers: [] },
-        tokenHash: null,
-      },
-    });
-    const revoke = (id: string): LedgerEntryInput => ({
-      type: 'agent.status_changed',
-      agentId: id,
-      actor: 'carol',
-      payload: { from: 'active', to: 'revoked', reason: 'leaked a key' },
-    });
+    const [agent, revoke] = [registered, revoked];
     const ids = Array.from({ length: 6 }, (_, i) => `bot-${i}`);
     await a.appendAll([...ids.map(agent), agent('bot-before'), agent('bot-same')]);
     await b.append(revoke('bot-before'));
