@@ -2,6 +2,7 @@ import type { Statement } from 'better-sqlite3';
 import type { LedgerEntry, LedgerEntryInput } from '../core/ledger-entries.js';
 import type { Ledger } from './ledger.js';
 import { dbOf } from './ledger.js';
+import { sqliteStatement } from './ledger-reader.js';
 import type { OutboxMessageInput } from './outbox.js';
 
 /** A delivery to store: what the sender sent, as much of it as processing it needs. */
@@ -252,33 +253,31 @@ export class Inbox {
   }
 
   markRetry(deliveryId: string, error: string, nextAttemptAt: Date): void {
-    dbOf(this.ledger)
-      .prepare(
-        'UPDATE inbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE delivery_id = ?',
-      )
-      .run(nextAttemptAt.toISOString(), error.slice(0, 500), deliveryId);
+    sqliteStatement(
+      this.ledger,
+      'UPDATE inbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE delivery_id = ?',
+    ).run(nextAttemptAt.toISOString(), error.slice(0, 500), deliveryId);
   }
 
   /** Gives up on a delivery that can never succeed (the PR is gone, a payload we cannot use). */
   markFailed(deliveryId: string, error: string): void {
-    dbOf(this.ledger)
-      .prepare(
-        "UPDATE inbox SET status = 'failed', attempts = attempts + 1, processed_at = ?, last_error = ? WHERE delivery_id = ?",
-      )
-      .run(this.now().toISOString(), error.slice(0, 500), deliveryId);
+    sqliteStatement(
+      this.ledger,
+      "UPDATE inbox SET status = 'failed', attempts = attempts + 1, processed_at = ?, last_error = ? WHERE delivery_id = ?",
+    ).run(this.now().toISOString(), error.slice(0, 500), deliveryId);
     this.leave(deliveryId);
   }
 
   pendingCount(source?: 'github' | 'slack'): number {
     const row = source
-      ? dbOf(this.ledger)
-          .prepare("SELECT COUNT(*) AS n FROM inbox WHERE status = 'pending' AND source = ?")
-          .get(source)
-      : dbOf(this.ledger)
-          .prepare(
-            "SELECT COUNT(*) AS n FROM inbox WHERE source IN ('github', 'slack') AND status = 'pending'",
-          )
-          .get();
+      ? sqliteStatement(
+          this.ledger,
+          "SELECT COUNT(*) AS n FROM inbox WHERE status = 'pending' AND source = ?",
+        ).get(source)
+      : sqliteStatement(
+          this.ledger,
+          "SELECT COUNT(*) AS n FROM inbox WHERE source IN ('github', 'slack') AND status = 'pending'",
+        ).get();
     return (row as { n: number }).n;
   }
 }

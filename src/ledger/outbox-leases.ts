@@ -1,5 +1,6 @@
 import type { OutboxClaimOptions } from './async-ledger.js';
 import { dbOf, type Ledger } from './ledger.js';
+import { sqliteStatement } from './ledger-reader.js';
 import { laneEnd, type OutboxMessage, type OutboxRow, type OutboxTarget, rowToMessage } from './outbox.js';
 
 const HEADS = `SELECT MIN(id) FROM outbox WHERE status = 'pending' AND target = ?`;
@@ -34,8 +35,8 @@ export class SqliteOutboxLeases {
       options.limit ?? 50,
     ];
     return this.ledger.atomically(() => {
-      const rows = db.prepare(sql).all(...params) as OutboxRow[];
-      const take = db.prepare('UPDATE outbox SET claimed_by = ?, lease_until = ? WHERE id = ?');
+      const rows = sqliteStatement(db, sql).all(...params) as OutboxRow[];
+      const take = sqliteStatement(db, 'UPDATE outbox SET claimed_by = ?, lease_until = ? WHERE id = ?');
       for (const row of rows) take.run(options.claimer, until, row.id);
       return rows.map(rowToMessage);
     });
@@ -43,19 +44,18 @@ export class SqliteOutboxLeases {
 
   anyDue(target: OutboxTarget): boolean {
     const now = this.now().toISOString();
-    return dbOf(this.ledger).prepare(CLAIM_SQL.all).get(target, now, now, 1) !== undefined;
+    return sqliteStatement(this.ledger, CLAIM_SQL.all).get(target, now, now, 1) !== undefined;
   }
 
   complete(id: number, claimer: string, also: readonly number[] = []): boolean {
     return this.ledger.atomically(() => {
       const done =
-        dbOf(this.ledger)
-          .prepare(
-            `UPDATE outbox SET status = 'delivered', attempts = attempts + 1, delivered_at = ?, last_error = NULL,
+        sqliteStatement(
+          this.ledger,
+          `UPDATE outbox SET status = 'delivered', attempts = attempts + 1, delivered_at = ?, last_error = NULL,
                claimed_by = NULL, lease_until = NULL
              WHERE id = ? AND status = 'pending' AND claimed_by = ?`,
-          )
-          .run(this.now().toISOString(), id, claimer).changes === 1;
+        ).run(this.now().toISOString(), id, claimer).changes === 1;
       if (done) this.markDelivered(also);
       return done;
     });
@@ -63,7 +63,8 @@ export class SqliteOutboxLeases {
 
   /** Marks messages delivered whoever holds them (they were: the caller made the call). */
   markDelivered(ids: readonly number[]): void {
-    const mark = dbOf(this.ledger).prepare(
+    const mark = sqliteStatement(
+      this.ledger,
       `UPDATE outbox SET status = 'delivered', attempts = attempts + 1, delivered_at = ?, last_error = NULL,
          claimed_by = NULL, lease_until = NULL
        WHERE id = ? AND status = 'pending'`,
@@ -76,8 +77,8 @@ export class SqliteOutboxLeases {
     const db = dbOf(this.ledger);
     const free =
       'UPDATE outbox SET claimed_by = NULL, lease_until = NULL WHERE status = ? AND claimed_by = ?';
-    if (!ids) return db.prepare(free).run('pending', claimer).changes;
-    const one = db.prepare(`${free} AND id = ?`);
+    if (!ids) return sqliteStatement(db, free).run('pending', claimer).changes;
+    const one = sqliteStatement(db, `${free} AND id = ?`);
     return this.ledger.atomically(() =>
       ids.reduce((n, id) => n + one.run('pending', claimer, id).changes, 0),
     );
@@ -85,32 +86,29 @@ export class SqliteOutboxLeases {
 
   retry(id: number, claimer: string, error: string, nextAttemptAt: Date): boolean {
     return (
-      dbOf(this.ledger)
-        .prepare(
-          `UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?,
+      sqliteStatement(
+        this.ledger,
+        `UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ?,
              claimed_by = NULL, lease_until = NULL
            WHERE id = ? AND status = 'pending' AND claimed_by = ?`,
-        )
-        .run(nextAttemptAt.toISOString(), error.slice(0, 500), id, claimer).changes === 1
+      ).run(nextAttemptAt.toISOString(), error.slice(0, 500), id, claimer).changes === 1
     );
   }
 
   fail(id: number, claimer: string, error: string): boolean {
     return (
-      dbOf(this.ledger)
-        .prepare(
-          `UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?,
+      sqliteStatement(
+        this.ledger,
+        `UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?,
              claimed_by = NULL, lease_until = NULL
            WHERE id = ? AND status = 'pending' AND claimed_by = ?`,
-        )
-        .run(error.slice(0, 500), id, claimer).changes === 1
+      ).run(error.slice(0, 500), id, claimer).changes === 1
     );
   }
 
   forEntry(seq: number): OutboxMessage[] {
-    return dbOf(this.ledger)
-      .prepare<[number], OutboxRow>('SELECT * FROM outbox WHERE seq = ? ORDER BY id')
-      .all(seq)
-      .map(rowToMessage);
+    return (
+      sqliteStatement(this.ledger, 'SELECT * FROM outbox WHERE seq = ? ORDER BY id').all(seq) as OutboxRow[]
+    ).map(rowToMessage);
   }
 }

@@ -1,4 +1,5 @@
 import type { Statement } from 'better-sqlite3';
+import { sqliteStatement } from './ledger-reader.js';
 import type { LedgerDb } from './open-ledger-db.js';
 
 export const OUTBOX_TARGETS = ['github', 'slack', 'vault'] as const;
@@ -94,11 +95,10 @@ export class Outbox {
   /** Every pending message with an ordering key, due or not, oldest first: what a digest gathers. */
   pendingWith(target: OutboxTarget, orderingKey: string): OutboxMessage[] {
     return (
-      this.db
-        .prepare(
-          "SELECT * FROM outbox WHERE status = 'pending' AND target = ? AND ordering_key = ? ORDER BY id",
-        )
-        .all(target, orderingKey) as OutboxRow[]
+      sqliteStatement(
+        this.db,
+        "SELECT * FROM outbox WHERE status = 'pending' AND target = ? AND ordering_key = ? ORDER BY id",
+      ).all(target, orderingKey) as OutboxRow[]
     ).map(rowToMessage);
   }
 
@@ -120,32 +120,31 @@ export class Outbox {
     // A key range, not LIKE: it walks outbox_heads (target, status, ordering_key, id).
     const end = laneEnd(prefix);
     return (
-      this.db
-        .prepare(
-          `SELECT * FROM outbox WHERE id IN (
+      sqliteStatement(
+        this.db,
+        `SELECT * FROM outbox WHERE id IN (
              SELECT MIN(id) FROM outbox WHERE target = ? AND status = 'pending' AND ordering_key >= ? AND ordering_key < ?
              GROUP BY ordering_key
            ) AND next_attempt_at <= ? ORDER BY id LIMIT ?`,
-        )
-        .all(target, prefix, end, this.now().toISOString(), limit) as OutboxRow[]
+      ).all(target, prefix, end, this.now().toISOString(), limit) as OutboxRow[]
     ).map(rowToMessage);
   }
 
   /** When a message with this ordering key was last delivered, or null. */
   lastDeliveredAt(target: OutboxTarget, orderingKey: string): string | null {
-    const row = this.db
-      .prepare(
-        "SELECT MAX(delivered_at) AS at FROM outbox WHERE target = ? AND status = 'delivered' AND ordering_key = ?",
-      )
-      .get(target, orderingKey) as { at: string | null };
+    const row = sqliteStatement(
+      this.db,
+      "SELECT MAX(delivered_at) AS at FROM outbox WHERE target = ? AND status = 'delivered' AND ordering_key = ?",
+    ).get(target, orderingKey) as { at: string | null };
     return row.at;
   }
 
   /** When the next pending message for a target is due, or null when none is pending. */
   nextAttemptAt(target: OutboxTarget): string | null {
-    const row = this.db
-      .prepare("SELECT MIN(next_attempt_at) AS at FROM outbox WHERE status = 'pending' AND target = ?")
-      .get(target) as { at: string | null };
+    const row = sqliteStatement(
+      this.db,
+      "SELECT MIN(next_attempt_at) AS at FROM outbox WHERE status = 'pending' AND target = ?",
+    ).get(target) as { at: string | null };
     return row.at;
   }
 
@@ -155,11 +154,10 @@ export class Outbox {
 
   /** A message no retry can deliver (unreadable, or refused for good): kept with the reason, not retried. */
   markFailed(id: number, error: string): void {
-    this.db
-      .prepare(
-        "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ? WHERE id = ? AND status = 'pending'",
-      )
-      .run(error.slice(0, 500), id);
+    sqliteStatement(
+      this.db,
+      "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ? WHERE id = ? AND status = 'pending'",
+    ).run(error.slice(0, 500), id);
   }
 
   markRetry(id: number, error: string, nextAttemptAt: Date): void {
@@ -170,7 +168,9 @@ export class Outbox {
     const sql = target
       ? "SELECT COUNT(*) AS n FROM outbox WHERE status = 'pending' AND target = ?"
       : "SELECT COUNT(*) AS n FROM outbox WHERE status = 'pending'";
-    const row = (target ? this.db.prepare(sql).get(target) : this.db.prepare(sql).get()) as { n: number };
+    const row = (
+      target ? sqliteStatement(this.db, sql).get(target) : sqliteStatement(this.db, sql).get()
+    ) as { n: number };
     return row.n;
   }
 }
