@@ -21,6 +21,8 @@ export interface CachedPolicyFile {
  */
 export class PolicyCache {
   private readonly files = new Map<string, CachedPolicyFile>();
+  /** Pushes seen per repository: a read that began before the latest one is stored stale. */
+  private readonly pushes = new Map<string, number>();
 
   constructor(
     private readonly options: {
@@ -61,21 +63,33 @@ export class PolicyCache {
     return file;
   }
 
+  /**
+   * How many pushes have invalidated `repository` so far. A read takes it when it starts and gives
+   * it back to `set`: an answer GitHub gave before a push that came during the read is kept only
+   * to revalidate (its ETag), never used as it is.
+   */
+  generation(repository: string): number {
+    return this.pushes.get(repository.toLowerCase()) ?? 0;
+  }
+
   set(
     repository: string,
     ref: string | undefined,
     file: { text: string | null; etag: string | null },
     path = '',
+    asOf = this.generation(repository),
   ): void {
     const key = keyOf(repository, ref, path);
     this.files.delete(key);
-    this.files.set(key, { ...file, stale: false, fetchedAt: this.now() });
+    const stale = asOf !== this.generation(repository);
+    this.files.set(key, { ...file, stale, fetchedAt: this.now() });
     const max = this.options.maxEntries ?? 2000;
     while (this.files.size > max) this.files.delete(this.files.keys().next().value!);
   }
 
   /** A push changed a file of `repository` kept here: every cached read of it is revalidated. */
   invalidate(repository: string): void {
+    this.pushes.set(repository.toLowerCase(), this.generation(repository) + 1);
     const prefix = `${repository.toLowerCase()}@`;
     for (const [key, file] of this.files) if (key.startsWith(prefix)) file.stale = true;
   }

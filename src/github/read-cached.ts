@@ -21,13 +21,14 @@ export function readCached(
   const { repository, ref, path } = key;
   const fresh = cache.fresh(repository, ref, path);
   if (fresh) return Promise.resolve(fresh.text);
-  // PRs decided at once that need the same file share one read of it.
-  const flight = `${repository.toLowerCase()}@${ref ?? ''}:${path}`;
+  // PRs decided at once that need the same file share one read of it, unless a push came between.
+  const asOf = cache.generation(repository);
+  const flight = `${repository.toLowerCase()}@${ref ?? ''}:${path}#${asOf}`;
   const reads = underWay.get(cache) ?? new Map<string, Promise<string | null>>();
   underWay.set(cache, reads);
   let reading = reads.get(flight);
   if (!reading) {
-    reading = readAgain(cache, key, get).finally(() => reads.delete(flight));
+    reading = readAgain(cache, key, get, asOf).finally(() => reads.delete(flight));
     reads.set(flight, reading);
   }
   return reading;
@@ -40,20 +41,21 @@ async function readAgain(
   cache: PolicyCache,
   { repository, ref, path }: CacheKey,
   get: (headers: Record<string, string>) => Promise<{ text: string | null; etag: string | null }>,
+  asOf: number,
 ): Promise<string | null> {
   const known = cache.peek(repository, ref, path);
   try {
     const answer = await get(known?.etag ? { 'if-none-match': known.etag } : {});
-    cache.set(repository, ref, answer, path);
+    cache.set(repository, ref, answer, path, asOf);
     return answer.text;
   } catch (error) {
     const status = (error as { status?: number }).status;
     if (status === 304 && known) {
-      cache.set(repository, ref, { text: known.text, etag: known.etag }, path);
+      cache.set(repository, ref, { text: known.text, etag: known.etag }, path, asOf);
       return known.text;
     }
     if (status !== 404) throw error;
-    cache.set(repository, ref, { text: null, etag: null }, path);
+    cache.set(repository, ref, { text: null, etag: null }, path, asOf);
     return null;
   }
 }

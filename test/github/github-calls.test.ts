@@ -148,6 +148,55 @@ describe('the policy cache follows pushes to the default branch', () => {
     );
   });
 
+  it('a push stored while the policy is being read makes the PRs after it read the policy again', async () => {
+    githubApi();
+    const policy = (text: string) => ({
+      type: 'file',
+      encoding: 'base64',
+      content: Buffer.from(text).toString('base64'),
+    });
+    // GitHub answers the first read slowly, with the file as it was before the push.
+    let readStarted!: () => void;
+    const started = new Promise<void>((resolve) => (readStarted = resolve));
+    let answer!: () => void;
+    const answered = new Promise<void>((resolve) => (answer = resolve));
+    gh.scope()
+      .get(POLICY_PATH)
+      .query({ ref: 'master' })
+      .reply(async () => {
+        readStarted();
+        await answered;
+        return [200, policy('extends: default\n'), { ETag: '"loose"' }];
+      })
+      .get(ORG_POLICY_PATH)
+      .reply(404);
+    filesAndCreate(2, 501);
+    const first = agentPullRequest('opened', { sha: 'a'.repeat(40) });
+    expect((await postWebhook(ctx.service.port, 'pull_request', first)).status).toBe(202);
+    await started;
+    // The tightening commit lands and its push is stored while that read is still under way.
+    expect((await postWebhook(ctx.service.port, 'push', push(['.github/agent-governance.yml']))).status).toBe(
+      202,
+    );
+    // The service follows the ledger meanwhile (any other decision does), and sees the push.
+    await ctx.service.runtime.governance.syncState();
+    answer();
+    await ctx.service.github!.drain();
+    gh.take();
+
+    const tight =
+      'rules:\n  protected_paths: { paths: ["docs/**"], action: require_approval, gate: docs }\ngates:\n  docs: { approvals: 1, approvers: [alice] }\n';
+    gh.scope()
+      .get(POLICY_PATH)
+      .query({ ref: 'master' })
+      .matchHeader('if-none-match', '"loose"')
+      .reply(200, policy(tight), { ETag: '"tight"' });
+    const bodies = filesAndCreate(3, 502);
+    await agentPr(3, 'b'.repeat(40));
+    expect(gh.take()).toEqual([POLICY, FILES(3), CREATE]);
+    expect(bodies[0]).toMatchObject({ status: 'completed', conclusion: 'action_required' });
+  });
+
   it("a push to the organisation's .github repository reads its policy again, and only that", async () => {
     githubApi();
     gh.scope().get(POLICY_PATH).query({ ref: 'master' }).reply(404).get(ORG_POLICY_PATH).reply(404);
