@@ -1,5 +1,5 @@
+import { randomBytes } from 'node:crypto';
 import type { AgentRecord } from '../core/agent.js';
-import { restoredHolder } from '../core/execution-locks.js';
 import type { Governance } from '../governance/governance.js';
 import { ApiRefusal, notHeld } from './api-refusal.js';
 import type { StateGuard } from './state-guard.js';
@@ -30,7 +30,9 @@ export class ExecutionLocks {
     this.checkTtl(ttlSeconds);
     await this.guard.requireActive(agent);
     const key = this.lockKey(agent, repository);
-    const holder = `${agent.id}:${this.governance.clock.ms()}`;
+    // This grant's own name: the ledger and a rebuilt store tell it apart from any other grant,
+    // even one of the same agent with the same token (a retry answered by a rebuilt store).
+    const holder = `${agent.id}:${this.governance.clock.ms()}:${randomBytes(6).toString('hex')}`;
     const result = await this.guard.run(() =>
       this.governance.state.acquireLock(key, holder, ttlSeconds * 1000),
     );
@@ -42,23 +44,12 @@ export class ExecutionLocks {
         `the execution lock ${key} is held by ${result.holder.split(':')[0]} until ${new Date(result.expiresAt).toISOString()}`,
       );
     }
-    await this.guard.run(() =>
-      this.governance.state.setExecution({
-        agentId: agent.id,
-        lockKey: key,
-        token: result.token,
-        startedAt: this.governance.clock.ms(),
-      }),
-    );
-    await this.guard.run(() =>
-      this.governance.state.heartbeat(agent.id, this.settings.heartbeat_ttl_seconds * 1000),
-    );
+    const { token } = result;
     try {
-      await this.record(agent, 'acquired', key, result.token, `for ${ttlSeconds} s`, ttlSeconds);
+      await this.record(agent, 'acquired', key, token, `for ${ttlSeconds} s`, { ttlSeconds, grant: holder });
     } catch (error) {
       // A lock is a permission: without its ledger record it is not granted (principle 13).
-      await this.guard.run(() => this.governance.state.releaseLock(key, result.token, agent.id));
-      await this.guard.run(() => this.governance.state.clearExecution(agent.id, result.token));
+      await this.letGo(key, token, holder);
       throw new ApiRefusal(
         503,
         'unavailable',
@@ -66,24 +57,60 @@ export class ExecutionLocks {
         { cause: error },
       );
     }
-    await this.stillHeld(agent, key, result.token, holder);
-    return { fencingToken: result.token, lockKey: key, expiresAt: new Date(result.expiresAt).toISOString() };
+    // The state store may have restarted empty while the grant was being recorded, and been rebuilt
+    // from a ledger that did not have it yet: another grant may then hold the lock, even its token.
+    // The grant stands only if the store still holds it, as granted or as rebuilt from its record.
+    const lock = await this.guard.run(() => this.governance.state.getLock(key)).catch(() => null);
+    if (lock?.token !== token || lock.holder !== holder)
+      return this.lost(
+        agent,
+        key,
+        token,
+        holder,
+        'lost while it was being recorded (the state store restarted)',
+      );
+    try {
+      const startedAt = this.governance.clock.ms();
+      await this.guard.run(() =>
+        this.governance.state.setExecution({ agentId: agent.id, lockKey: key, token, startedAt }),
+      );
+      await this.guard.run(() =>
+        this.governance.state.heartbeat(agent.id, this.settings.heartbeat_ttl_seconds * 1000),
+      );
+    } catch {
+      return this.lost(
+        agent,
+        key,
+        token,
+        holder,
+        'recorded, but the state store failed before it was answered',
+      );
+    }
+    return { fencingToken: token, lockKey: key, expiresAt: new Date(result.expiresAt).toISOString() };
   }
 
   /**
-   * The state store may have restarted empty while the grant was being recorded, and been rebuilt
-   * from a ledger that did not have it yet: another agent may then get the lock, even its token.
-   * The grant stands only if the store still holds it, as granted or as rebuilt from its record.
+   * A recorded grant the agent is told it did not get: let go of it in the store if it still holds
+   * it, and record it `lost`, so that no rebuild restores it. Its execution was never noted, so the
+   * heartbeat sweeper has nothing to charge.
    */
-  private async stillHeld(agent: AgentRecord, key: string, token: number, holder: string): Promise<void> {
-    const lock = await this.guard.run(() => this.governance.state.getLock(key)).catch(() => null);
-    if (lock?.token === token && (lock.holder === holder || lock.holder === restoredHolder(agent.id))) return;
-    const why = 'lost while it was being recorded (the state store restarted); not granted';
-    // Its execution must go too: the heartbeat sweeper would otherwise free the lock by this token,
-    // which the rebuilt store may have given to another agent, and charge this one a missed heartbeat.
-    await this.guard.run(() => this.governance.state.clearExecution(agent.id, token)).catch(() => undefined);
-    await this.record(agent, 'lost', key, token, why).catch(() => undefined);
-    throw new ApiRefusal(503, 'unavailable', `the lock ${key} was ${why}; try again shortly`);
+  private async lost(
+    agent: AgentRecord,
+    key: string,
+    token: number,
+    holder: string,
+    why: string,
+  ): Promise<never> {
+    await this.letGo(key, token, holder);
+    await this.record(agent, 'lost', key, token, `${why}; not granted`, { grant: holder }).catch(
+      () => undefined,
+    );
+    throw new ApiRefusal(503, 'unavailable', `the lock ${key} was ${why}; not granted; try again shortly`);
+  }
+
+  /** Releases the grant named `holder` only (never another grant of the same agent), if the store still has it. */
+  private async letGo(key: string, token: number, holder: string): Promise<void> {
+    await this.guard.run(() => this.governance.state.releaseLock(key, token, holder)).catch(() => undefined);
   }
 
   /** Only the grant's holder extends it: the fencing token and the caller's identity must both match. */
@@ -98,7 +125,7 @@ export class ExecutionLocks {
       await this.record(agent, 'refused', key, token, 'extend by a caller that does not hold this grant');
       throw notHeld(agent, key, token);
     }
-    await this.record(agent, 'extended', key, token, `for ${ttlSeconds} s`, ttlSeconds);
+    await this.record(agent, 'extended', key, token, `for ${ttlSeconds} s`, { ttlSeconds });
     return {
       fencingToken: token,
       lockKey: key,
@@ -140,9 +167,9 @@ export class ExecutionLocks {
     lockKey: string,
     token: number | null,
     detail: string,
-    ttlSeconds?: number,
+    more: { ttlSeconds?: number; grant?: string } = {},
   ) {
-    const payload = { op, lockKey, token, detail, ...(ttlSeconds ? { ttlSeconds } : {}) };
+    const payload = { op, lockKey, token, detail, ...more };
     await this.governance.store.append({
       type: 'execution.lock',
       agentId: agent.id,

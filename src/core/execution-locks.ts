@@ -15,6 +15,8 @@ export interface LockToRestore {
   lockKey: string;
   /** The holder, or null when the lock is free (only its highest token must survive). */
   holder: string | null;
+  /** The name the store knew the grant by (`grant`), when its record says. */
+  grant?: string;
   /** The highest fencing token ever granted for the key. */
   token: number;
   /** Milliseconds the grant still runs at `now` (0 when free). */
@@ -43,11 +45,11 @@ export function grantedSeconds(p: LedgerPayload<'execution.lock'>): number {
  */
 export function locksToRestore(history: readonly LockEvent[], now: number): LockToRestore[] {
   const grant = (agentId: string | null, p: LedgerPayload<'execution.lock'>) =>
-    `${p.lockKey}#${p.token}#${agentId}`;
+    `${p.lockKey}#${p.token}#${p.grant ?? agentId}`;
   const lost = new Set(
     history.filter((e) => e.payload.op === 'lost').map((e) => grant(e.agentId, e.payload)),
   );
-  const held = new Map<string, { holder: string | null; token: number; until: number }>();
+  const held = new Map<string, { holder: string | null; grant?: string; token: number; until: number }>();
   const maxToken = new Map<string, number>();
   for (const { ts, agentId, payload: p } of history) {
     if (p.token !== null) maxToken.set(p.lockKey, Math.max(maxToken.get(p.lockKey) ?? 0, p.token));
@@ -57,6 +59,7 @@ export function locksToRestore(history: readonly LockEvent[], now: number): Lock
       if (lost.has(grant(agentId, p))) continue;
       held.set(p.lockKey, {
         holder: agentId,
+        ...(p.grant ? { grant: p.grant } : {}),
         token: p.token ?? 0,
         until: Date.parse(ts) + grantedSeconds(p) * 1000,
       });
@@ -72,6 +75,7 @@ export function locksToRestore(history: readonly LockEvent[], now: number): Lock
     return {
       lockKey,
       holder: live?.holder ?? null,
+      ...(live?.grant ? { grant: live.grant } : {}),
       token: Math.max(token, live?.token ?? 0),
       ttlMs: live ? Math.max(live.until - now, 0) : 0,
     };

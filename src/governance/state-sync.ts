@@ -107,13 +107,14 @@ export class StateSync {
   /**
    * Execution locks the ledger says are still held, put back with their fencing tokens: a store
    * that lost them (a restarted Redis) must not hand the same lock, or the same token, to another.
+   * Each is held by the name its grant had (older records name only the agent: `<agent>:restored`).
    */
   private async restoreLocks(): Promise<void> {
     const history = await locksAsync.lockHistory(this.deps.store.reader);
     for (const lock of locksToRestore(history, this.deps.clock.ms())) {
       await this.deps.state.restoreLock(
         lock.lockKey,
-        lock.holder ? restoredHolder(lock.holder) : 'none',
+        lock.holder ? (lock.grant ?? restoredHolder(lock.holder)) : 'none',
         lock.token,
         lock.ttlMs,
       );

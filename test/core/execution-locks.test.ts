@@ -65,4 +65,15 @@ describe('locks a rebuilt state store restores', () => {
       { lockKey: 'acme/web', holder: 'beta', token: 7, ttlMs: 50_000 },
     ]);
   });
+
+  it("a lost grant and the same agent's own grant with the same token (a retry) are told apart by their grant", () => {
+    const history = [
+      event(0, 'alpha', 'acquired', 7, { ttlSeconds: 60, grant: 'alpha:1:a' }),
+      event(1, 'alpha', 'acquired', 7, { ttlSeconds: 60, grant: 'alpha:2:b' }),
+      event(1, 'alpha', 'lost', 7, { grant: 'alpha:1:a' }),
+    ];
+    expect(locksToRestore(history, Date.parse(at(10)))).toEqual([
+      { lockKey: 'acme/web', holder: 'alpha', grant: 'alpha:2:b', token: 7, ttlMs: 51_000 },
+    ]);
+  });
 });

@@ -20,6 +20,11 @@ export const agentApiPayloadSchemas = {
     detail: z.string(),
     /** The TTL an acquisition or extension granted (absent on entries written before it was recorded). */
     ttlSeconds: z.number().int().positive().optional(),
+    /**
+     * Which grant an `acquired` or `lost` entry is about (the holder the state store knows it by):
+     * two grants of one agent with one token, after a store rebuilt from the ledger, are told apart.
+     */
+    grant: z.string().optional(),
   }),
   'session.checkpoint_saved': z.object({ sha256: z.string(), bytes: z.number().int() }),
   /** A request the agent API refused: who claimed to be whom, and why. Nothing else was recorded. */
