@@ -129,8 +129,18 @@ export const WEBHOOK_SCHEMAS = {
           sha: z.string().nullable().optional(),
           ref: z.string().nullable().optional(),
           creator: user.nullable().optional(),
-          /** Free JSON set by whoever created the deployment: its `agent` is a claim, nothing more. */
-          payload: z.unknown().optional(),
+          /**
+           * Free JSON set by whoever created the deployment: its `agent` is a claim, nothing more,
+           * and all that is kept (the rest may be anything, nested thousands deep).
+           */
+          payload: z
+            .unknown()
+            .optional()
+            .transform((p) => {
+              const agent =
+                p !== null && typeof p === 'object' ? (p as { agent?: unknown }).agent : undefined;
+              return typeof agent === 'string' ? { agent } : undefined;
+            }),
         })
         .optional(),
       sender: user.optional(),

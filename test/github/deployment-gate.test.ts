@@ -159,6 +159,32 @@ describe('hostile deployments are rejected through the callback', () => {
     expect(await violations()).toEqual([]);
   });
 
+  it('a deployment payload nested thousands deep is decided like any other: only its agent claim is kept', async () => {
+    // Written as text: JSON.stringify itself gives up at this depth.
+    const deep = `${'{"next":'.repeat(5000)}{"leaf":true}${'}'.repeat(5000)}`;
+    const send = async (payload: ReturnType<typeof requested>) => {
+      const body = JSON.stringify(payload).replace('"DEEP"', deep);
+      const res = await postWebhook(service.port, 'deployment_protection_rule', null, { body });
+      expect(res.status).toBe(202);
+      await service.github!.drain();
+    };
+    let gh = github();
+    await send(requested('staging', 'stage-bot[bot]', { payload: 'DEEP' }));
+    expect(gh.done()).toBe(true);
+    expect(gh.answers[0]).toMatchObject({ environment_name: 'staging', state: 'approved' });
+
+    gh = github(null);
+    await send(requested('production', 'Codertocat', { payload: { agent: 'release-bot', more: 'DEEP' } }));
+    expect(gh.done()).toBe(true);
+    expect(gh.answers[0]).toMatchObject({ environment_name: 'production', state: 'rejected' });
+    expect((await decisions())[1]).toMatchObject({
+      agentId: 'release-bot',
+      attribution: { strength: 'claimed' },
+    });
+    const stored = await service.runtime.store.reader.all<{ payload: string }>('SELECT payload FROM inbox');
+    expect(Math.max(...stored.map((r) => r.payload.length))).toBeLessThan(4096);
+  });
+
   it('an environment the policy does not name: an agent is rejected, a person approved', async () => {
     let gh = github();
     await deliver(requested('qa', 'release-bot[bot]'));
