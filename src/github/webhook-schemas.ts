@@ -7,12 +7,22 @@ import { changesGovernanceFiles } from '../core/policy/evaluation-inputs.js';
 import { revertedCommits } from '../core/reverts.js';
 
 const installation = z.object({ id: z.number().int().positive() });
-const repository = z.object({
-  full_name: z.string().regex(/^[^/\s]+\/[^/\s]+$/),
-  name: z.string(),
-  owner: z.object({ login: z.string() }),
-  default_branch: z.string().min(1),
-});
+/**
+ * A repository as GitHub names it: an owner of letters, digits, `-` and `_` (managed users' logins
+ * end in `_shortcode`), a name of letters, digits, `.`, `_` and `-` that is not `.` or `..`, and a
+ * full name that is exactly the two. Both go into API paths: a dot segment would name another one.
+ */
+const repository = z
+  .object({
+    full_name: z.string(),
+    name: z.string().regex(/^(?!\.{1,2}$)[A-Za-z0-9._-]{1,100}$/, 'not a GitHub repository name'),
+    owner: z.object({ login: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'not a GitHub owner name') }),
+    default_branch: z.string().min(1),
+  })
+  .refine((r) => r.full_name === `${r.owner.login}/${r.name}`, {
+    message: 'full_name is not owner/name',
+    path: ['full_name'],
+  });
 const user = z.object({ login: z.string().min(1) });
 export const pullRequestSchema = z.object({
   number: z.number().int().positive(),

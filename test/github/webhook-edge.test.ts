@@ -112,6 +112,30 @@ describe('the webhook endpoint refuses what it cannot trust, and records nothing
     expect((await deliveries()).n).toBe(0);
   });
 
+  it('a repository name GitHub would never give (a dot segment, a full name that is not owner/name) is refused, nothing stored', async () => {
+    const named = (patch: (r: Record<string, any>) => void) => {
+      const payload = agentPullRequest();
+      patch(payload.repository);
+      return payload;
+    };
+    const cases = [
+      named((r) => Object.assign(r, { name: '..', full_name: 'Codertocat/..' })),
+      named((r) => Object.assign(r, { name: '.', full_name: 'Codertocat/.' })),
+      named((r) => Object.assign(r, { owner: { ...r.owner, login: '..' }, full_name: '../Hello-World' })),
+      named((r) => Object.assign(r, { full_name: 'Codertocat/Other-Repo' })),
+      named((r) => Object.assign(r, { name: 'Hello World', full_name: 'Codertocat/Hello World' })),
+    ];
+    for (const payload of cases) {
+      const res = await postWebhook(ctx.service.port, 'pull_request', payload);
+      expect(res.status, payload.repository.full_name).toBe(400);
+      expect(await res.json()).toMatchObject({
+        error: 'bad_payload',
+        message: expect.stringMatching(/^not a valid pull_request payload: repository/),
+      });
+    }
+    expect((await deliveries()).n).toBe(0);
+  });
+
   it('answers ping, ignores events it does not handle, and processes a redelivery once', async () => {
     expect(
       (await postWebhook(ctx.service.port, 'ping', { zen: 'Keep it logically awesome.', hook_id: 1 })).status,
