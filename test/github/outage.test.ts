@@ -1,9 +1,12 @@
 import nock from 'nock';
 import { expect, it } from 'vitest';
+import { createLogger } from '../../src/platform/logger.js';
 import { API, agentPullRequest, file, githubApi, postWebhook, useGithubService } from '../helpers/github.js';
 import { REPO } from '../helpers/github-reads.js';
 
-const ctx = useGithubService();
+const lines: { level: number; msg: string; err?: { stack?: string } }[] = [];
+const logger = createLogger('info', { write: (line: string) => lines.push(JSON.parse(line)) } as never);
+const ctx = useGithubService({ logger });
 
 const rateLimited = () => ({
   'x-ratelimit-remaining': '0',
@@ -110,4 +113,8 @@ it('GitHub answering 502 and 403 rate limits for a while: nothing lost, every ch
     expect(bodies[sha]!.at(-1)).toMatchObject({ status: 'completed', conclusion: 'success' });
     expect(creates[sha], `check runs created on ${sha.slice(0, 7)}`).toBe(1);
   }
+  // An outage is logged as warnings that say what will happen, each once: no errors, no stack traces.
+  expect(lines.filter((l) => l.level >= 50).map((l) => l.msg)).toEqual([]);
+  expect(lines.filter((l) => l.err?.stack)).toEqual([]);
+  expect(lines.map((l) => l.msg)).toContain('GitHub unavailable; delivery will be processed again');
 });

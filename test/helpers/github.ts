@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { type RunningService, startService } from '../../src/app/service.js';
 import { readEnv } from '../../src/config/read-env.js';
 import type { GithubIntegrationOptions } from '../../src/github/github-integration.js';
-import { createLogger } from '../../src/platform/logger.js';
+import { createLogger, type Logger } from '../../src/platform/logger.js';
 import { tempDir } from './agov.js';
 
 export const WEBHOOK_SECRET = 'test-webhook-secret';
@@ -91,6 +91,8 @@ export async function startGithubService(
     github?: GithubIntegrationOptions;
     /** More environment variables (e.g. HEALTH_PROBE_INTERVAL_MS). */
     env?: Record<string, string>;
+    /** Where the service logs (nowhere by default). */
+    logger?: Logger;
   } = {},
 ): Promise<RunningService> {
   const dir = tempDir();
@@ -108,7 +110,7 @@ export async function startGithubService(
     CHECKPOINT_INTERVAL_MINUTES: '0',
     ...options.env,
   });
-  return startService(env, createLogger('silent'), {
+  return startService(env, options.logger ?? createLogger('silent'), {
     github: {
       reconcileIntervalMs: 3_600_000,
       retry: { initialMs: 20, maxMs: 100 },
