@@ -6,6 +6,13 @@ import { z } from 'zod';
 import { changesGovernanceFiles } from '../core/policy/evaluation-inputs.js';
 import { revertedCommits } from '../core/reverts.js';
 
+/**
+ * Text GitHub keeps short, with room to spare: an action, a state or a login (GitHub's are under
+ * 40 characters), a branch or environment name, a PR title (256 on GitHub), a commit id. What is
+ * stored of a delivery stays small, and the ledger never holds megabytes sent as an `action`.
+ */
+const word = z.string().max(100);
+const label = z.string().max(1024);
 const installation = z.object({ id: z.number().int().positive() });
 /**
  * A repository as GitHub names it: an owner of letters, digits, `-` and `_` (managed users' logins
@@ -14,32 +21,33 @@ const installation = z.object({ id: z.number().int().positive() });
  */
 const repository = z
   .object({
-    full_name: z.string(),
+    full_name: z.string().max(202),
     name: z.string().regex(/^(?!\.{1,2}$)[A-Za-z0-9._-]{1,100}$/, 'not a GitHub repository name'),
     owner: z.object({ login: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'not a GitHub owner name') }),
-    default_branch: z.string().min(1),
+    default_branch: label.min(1),
   })
   .refine((r) => r.full_name === `${r.owner.login}/${r.name}`, {
     message: 'full_name is not owner/name',
     path: ['full_name'],
   });
-const user = z.object({ login: z.string().min(1) });
+const user = z.object({ login: word.min(1) });
 export const pullRequestSchema = z.object({
   number: z.number().int().positive(),
-  title: z.string(),
-  html_url: z.string(),
+  title: label,
+  html_url: label,
   user,
-  state: z.string(),
+  state: word,
   draft: z.boolean().optional(),
   merged: z.boolean().nullable().optional(),
-  merge_commit_sha: z.string().nullable().optional(),
-  body: z.string().nullable().optional(),
+  merge_commit_sha: word.nullable().optional(),
+  /** GitHub caps a PR's body at 65,536 characters. */
+  body: z.string().max(131_072).nullable().optional(),
   /** How many files the PR changes; GitHub lists at most 3,000 of them. */
   changed_files: z.number().int().nonnegative().optional(),
-  head: z.object({ sha: z.string().regex(/^[0-9a-f]{40}$/), ref: z.string() }),
-  base: z.object({ ref: z.string() }),
+  head: z.object({ sha: z.string().regex(/^[0-9a-f]{40}$/), ref: label }),
+  base: z.object({ ref: label }),
   /** When GitHub last changed the PR: which of two snapshots of it is the newer. */
-  updated_at: z.string().optional(),
+  updated_at: word.optional(),
 });
 export type WebhookPullRequest = z.infer<typeof pullRequestSchema>;
 const prRef = z.object({ number: z.number().int().positive() });
@@ -48,26 +56,26 @@ const withRepo = { installation, repository };
 
 export const WEBHOOK_SCHEMAS = {
   pull_request: z.object({
-    action: z.string(),
+    action: word,
     pull_request: pullRequestSchema,
     /** A `synchronize`'s head before the push: the commit the PR moved from. */
-    before: z.string().optional(),
+    before: word.optional(),
     ...withRepo,
   }),
   pull_request_review: z.object({
-    action: z.string(),
-    review: z.object({ id: z.number().int().optional(), user, state: z.string(), commit_id: z.string() }),
+    action: word,
+    review: z.object({ id: z.number().int().optional(), user, state: word, commit_id: word }),
     pull_request: pullRequestSchema,
     ...withRepo,
   }),
   check_run: z
     .object({
-      action: z.string(),
+      action: word,
       check_run: z.object({
         /** Compared with the id of the check run this app wrote: a click on another is refused. */
         id: z.number().optional(),
-        name: z.string(),
-        head_sha: z.string(),
+        name: label,
+        head_sha: word,
         pull_requests: z.array(prRef),
         /** The app that created the check run: a click on another app's check is not ours. */
         app: z.object({ id: z.number().int() }).nullable().optional(),
@@ -82,41 +90,42 @@ export const WEBHOOK_SCHEMAS = {
       path: ['requested_action'],
     }),
   check_suite: z.object({
-    action: z.string(),
+    action: word,
     check_suite: z.object({
-      head_branch: z.string().nullable().optional(),
-      head_sha: z.string(),
-      conclusion: z.string().nullable(),
+      head_branch: label.nullable().optional(),
+      head_sha: word,
+      conclusion: word.nullable(),
       pull_requests: z.array(prRef),
     }),
     ...withRepo,
   }),
   workflow_run: z.object({
-    action: z.string(),
+    action: word,
     workflow_run: z.object({
-      name: z.string().nullable().optional(),
-      head_branch: z.string().nullable().optional(),
-      head_sha: z.string(),
-      conclusion: z.string().nullable(),
+      name: label.nullable().optional(),
+      head_branch: label.nullable().optional(),
+      head_sha: word,
+      conclusion: word.nullable(),
       pull_requests: z.array(prRef),
     }),
     ...withRepo,
   }),
   merge_group: z.object({
-    action: z.string(),
+    action: word,
     merge_group: z.object({
       head_sha: z.string().regex(/^[0-9a-f]{40}$/),
       base_sha: z.string().regex(/^[0-9a-f]{40}$/),
-      head_ref: z.string(),
-      base_ref: z.string(),
+      head_ref: label,
+      base_ref: label,
     }),
     ...withRepo,
   }),
   push: z.object({
-    ref: z.string(),
+    ref: label,
     commits: z.array(
       z.object({
-        id: z.string(),
+        id: word,
+        // Not bounded: git allows any length, and a push must never be refused for its message.
         message: z.string(),
         // The files each commit touched: a revert counts only when they undo the reverted merge's.
         added: z.array(z.string()).optional(),
@@ -129,15 +138,15 @@ export const WEBHOOK_SCHEMAS = {
   /** This app as an environment's custom deployment protection rule (action `requested`). */
   deployment_protection_rule: z
     .object({
-      action: z.string(),
-      environment: z.string().min(1),
-      event: z.string().optional(),
-      deployment_callback_url: z.string().url(),
+      action: word,
+      environment: label.min(1),
+      event: word.optional(),
+      deployment_callback_url: label.url(),
       deployment: z
         .object({
           id: z.number().int(),
-          sha: z.string().nullable().optional(),
-          ref: z.string().nullable().optional(),
+          sha: word.nullable().optional(),
+          ref: label.nullable().optional(),
           creator: user.nullable().optional(),
           /**
            * Free JSON set by whoever created the deployment: its `agent` is a claim, nothing more,
@@ -161,7 +170,7 @@ export const WEBHOOK_SCHEMAS = {
       message: 'deployment_callback_url must name a workflow run of the payload repository',
       path: ['deployment_callback_url'],
     }),
-  installation: z.object({ action: z.string(), installation }),
+  installation: z.object({ action: word, installation }),
 } as const;
 
 /**

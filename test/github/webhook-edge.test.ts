@@ -136,6 +136,27 @@ describe('the webhook endpoint refuses what it cannot trust, and records nothing
     expect((await deliveries()).n).toBe(0);
   });
 
+  it('a field GitHub keeps short (an action, a branch, a login, a title) sent megabytes long is refused, nothing stored', async () => {
+    const huge = 'x'.repeat(5 * 1024 * 1024);
+    const patches: Array<[string, (p: Record<string, any>) => void]> = [
+      ['action', (p) => (p.action = huge)],
+      ['pull_request.head.ref', (p) => (p.pull_request.head.ref = huge)],
+      ['pull_request.user.login', (p) => (p.pull_request.user.login = huge)],
+      ['pull_request.title', (p) => (p.pull_request.title = huge)],
+    ];
+    for (const [path, patch] of patches) {
+      const payload = agentPullRequest();
+      patch(payload);
+      const res = await postWebhook(ctx.service.port, 'pull_request', payload);
+      expect(res.status, path).toBe(400);
+      expect(await res.json()).toMatchObject({
+        error: 'bad_payload',
+        message: expect.stringContaining(`not a valid pull_request payload: ${path}: Too big`),
+      });
+    }
+    expect((await deliveries()).n).toBe(0);
+  });
+
   it('answers ping, ignores events it does not handle, and processes a redelivery once', async () => {
     expect(
       (await postWebhook(ctx.service.port, 'ping', { zen: 'Keep it logically awesome.', hook_id: 1 })).status,
