@@ -1,6 +1,6 @@
 import type { LedgerPayload } from '../../core/ledger-entries.js';
 import type { Ledger, LedgerSource } from '../ledger.js';
-import { perEngine } from '../ledger-reader.js';
+import { type Dialect, perEngine } from '../ledger-reader.js';
 import type { LedgerDb } from '../open-ledger-db.js';
 import { allQuery, asyncReads, getQuery, perDatabase, runQuery } from './query.js';
 
@@ -39,7 +39,23 @@ interface RequestRow {
   head_sha: string;
 }
 
-const REQUEST = 'SELECT context, state, installation_id, head_sha FROM slack_approvals';
+/**
+ * The newest outcome the ledger records for a request (`approval.resolved`), or NULL. A request's
+ * row follows its resolution after the commit; after a crash between the two it would say
+ * `pending` for ever. Every read of a request's state goes by the ledger first.
+ */
+const resolvedOutcome = (d: Dialect) =>
+  `(SELECT ${d.jsonText('e.payload', 'outcome')} FROM ledger_entries e
+     WHERE e.type = 'approval.resolved' AND e.agent_id = slack_approvals.agent_id
+       AND ${d.jsonText('e.payload', 'approvalId')} = slack_approvals.approval_key
+     ORDER BY e.seq DESC LIMIT 1)`;
+/** A request's state: as the ledger resolved it, else as its row says. */
+const requestState = (d: Dialect) => `COALESCE(${resolvedOutcome(d)}, slack_approvals.state)`;
+/** A request still waiting: its row says so and the ledger holds no resolution of it. */
+export const requestWaits = (d: Dialect) =>
+  `slack_approvals.state = 'pending' AND ${resolvedOutcome(d)} IS NULL`;
+const REQUEST = (d: Dialect) =>
+  `SELECT context, ${requestState(d)} AS state, installation_id, head_sha FROM slack_approvals`;
 type Context = unknown;
 
 const queries = {
@@ -78,14 +94,14 @@ const queries = {
     RequestRow,
     { context: Context; state: ApprovalRequestState; installationId: number | null } | null
   >({
-    sql: `${REQUEST} WHERE approval_key = ?`,
+    sql: perEngine((d) => `${REQUEST(d)} WHERE approval_key = ?`),
     map: (row) =>
       row
         ? { context: contextOf(row), state: stateOf(row.state), installationId: row.installation_id }
         : null,
   }),
   state: getQuery<[approvalKey: string], { state: string }, ApprovalRequestState | null>({
-    sql: 'SELECT state FROM slack_approvals WHERE approval_key = ?',
+    sql: perEngine((d) => `SELECT ${requestState(d)} AS state FROM slack_approvals WHERE approval_key = ?`),
     map: (row) => (row ? stateOf(row.state) : null),
   }),
   message: getQuery<
@@ -106,21 +122,21 @@ const queries = {
   >({
     sql: perEngine(
       (d) =>
-        `${REQUEST} WHERE repository = ? AND number = ? AND state = 'pending' ORDER BY ${d.byText('created_at')}, ${d.byText('approval_key')}`,
+        `${REQUEST(d)} WHERE repository = ? AND number = ? AND ${requestWaits(d)} ORDER BY ${d.byText('created_at')}, ${d.byText('approval_key')}`,
     ),
     map: (rows) => rows.map((row) => ({ context: contextOf(row), headSha: row.head_sha })),
   }),
   pendingOfAgent: allQuery<[agentId: string], RequestRow, Context[]>({
     sql: perEngine(
       (d) =>
-        `${REQUEST} WHERE agent_id = ? AND state = 'pending' ORDER BY ${d.byText('created_at')}, ${d.byText('approval_key')}`,
+        `${REQUEST(d)} WHERE agent_id = ? AND ${requestWaits(d)} ORDER BY ${d.byText('created_at')}, ${d.byText('approval_key')}`,
     ),
     map: (rows) => rows.map((row) => contextOf(row)),
   }),
   pending: allQuery<[], RequestRow, { context: Context; installationId: number | null }[]>({
     sql: perEngine(
       (d) =>
-        `${REQUEST} WHERE state = 'pending' ORDER BY ${d.byText('created_at')}, ${d.byText('approval_key')}`,
+        `${REQUEST(d)} WHERE ${requestWaits(d)} ORDER BY ${d.byText('created_at')}, ${d.byText('approval_key')}`,
     ),
     map: (rows) => rows.map((row) => ({ context: contextOf(row), installationId: row.installation_id })),
   }),

@@ -1,6 +1,7 @@
 import type { LedgerPayload } from '../../core/ledger-entries.js';
 import type { LedgerSource } from '../ledger.js';
 import { perEngine } from '../ledger-reader.js';
+import { requestWaits } from './approvals.js';
 import { allQuery, asyncReads } from './query.js';
 
 /** A Slack approval request still waiting, with its deadline. */
@@ -29,7 +30,7 @@ const queries = {
     WaitingApproval[]
   >({
     sql: perEngine(
-      (d) => `SELECT approval_key, agent_id, context FROM slack_approvals WHERE state = 'pending'
+      (d) => `SELECT approval_key, agent_id, context FROM slack_approvals WHERE ${requestWaits(d)}
         ORDER BY ${d.byText('created_at')}, ${d.byText('approval_key')}`,
     ),
     map: (rows) =>
