@@ -41,8 +41,6 @@ export async function closeOver(
     const context = row.context as ApprovalContext;
     const sameHead = row.headSha === decision.headSha;
     if (sameHead && (decision.outcome === 'require_approval' || decision.outcome === 'pending')) continue;
-    // Resolved by a vote or a closing whose state row is not written yet: over already.
-    if (await approvalsAsync.resolution(reader, context.agentId, context.approvalKey)) continue;
     const state = sameHead && decision.outcome === 'allow' ? ('approved' as const) : ('closed' as const);
     const because = !sameHead
       ? `superseded by a newer commit (${decision.headSha.slice(0, 7)}); the new one needs new approvals`
@@ -62,8 +60,6 @@ export async function closeForAgent(
   const closing: Closing = { closed: [], entries: [] };
   for (const pending of await approvalsAsync.pendingOfAgent(reader, agentId)) {
     const context = pending as ApprovalContext;
-    // One resolved by a vote or a closing whose state row is not written yet is over already.
-    if (await approvalsAsync.resolution(reader, context.agentId, context.approvalKey)) continue;
     closing.entries.push(resolution(context, 'closed', because, 'governance'));
     closing.closed.push({ context, because });
   }
@@ -73,7 +69,7 @@ export async function closeForAgent(
 /**
  * Closes requests past their deadline: expiry never approves. Returns each one closed with the
  * votes it had, once: the resolutions are one decided append, so two processes do not both close
- * one (a request resolved in the ledger before its row says so is left alone).
+ * one (the pending requests are read ledger first: one resolved before its row says so is not).
  */
 export async function expire(governance: Governance, now: Date): Promise<ExpiredRequest[]> {
   const { store } = governance;
@@ -84,7 +80,6 @@ export async function expire(governance: Governance, now: Date): Promise<Expired
     for (const row of await approvalsAsync.pending(reader)) {
       const context = row.context as ApprovalContext;
       if (Date.parse(context.expiresAt) > now.getTime()) continue;
-      if (await approvalsAsync.resolution(reader, context.agentId, context.approvalKey)) continue;
       entries.push({
         type: 'approval.resolved',
         agentId: context.agentId,

@@ -62,7 +62,9 @@ export async function castVote(
   let result = { accepted: false, reason: 'refused', context: null } as VoteResult;
   await governance.store.appendDecided(async ({ reader }) => {
     // A value that is not a key (a forged button) names no request: refused as an unknown one.
-    const row = parseApprovalKey(ballot.approvalKey) ? await requestAsOf(reader, ballot.approvalKey) : null;
+    const row = parseApprovalKey(ballot.approvalKey)
+      ? ((await approvalsAsync.request(reader, ballot.approvalKey)) as StoredRequest | null)
+      : null;
     const receipts = row
       ? await decisionsAsync.approvalReceipts(reader, row.context.repository, row.context.number)
       : [];
@@ -77,7 +79,7 @@ export async function castVote(
     return [click, ...counted.entries];
   });
   // The request's state row follows the resolution committed above (a vote deciding meanwhile
-  // reads the resolution from the ledger, `requestAsOf`).
+  // reads the request's state from the ledger first, `approvalsAsync.request`).
   if (result.accepted && 'context' in result && result.decidedNow)
     await approvalsAsync.setState(
       governance.store.reader,
@@ -85,14 +87,6 @@ export async function castVote(
       ballot.approvalKey,
     );
   return result;
-}
-
-/** A stored request with its state as the ledger has it (resolved there before its row says so). */
-async function requestAsOf(reader: LedgerReader, approvalKey: string): Promise<StoredRequest | null> {
-  const row = (await approvalsAsync.request(reader, approvalKey)) as StoredRequest | null;
-  if (row?.state !== 'pending') return row;
-  const resolved = await approvalsAsync.resolution(reader, row.context.agentId, approvalKey);
-  return resolved ? { ...row, state: resolved } : row;
 }
 
 /** The click on a card's button, as recorded whether it counts or not (`refusal`: why not). */
