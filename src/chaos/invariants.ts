@@ -15,7 +15,12 @@ import {
   eventsOnce,
   preflightsRecorded,
 } from './invariants/ledger-invariants.js';
-import { fencingTokensGrow, oneHolderAtATime, periodicWorkAlone } from './invariants/lock-invariants.js';
+import {
+  fencingTokensGrow,
+  leaseFenceGrows,
+  oneHolderAtATime,
+  periodicWorkAlone,
+} from './invariants/lock-invariants.js';
 
 /** What must hold after any run, however it was broken, in the order a report lists them. */
 const INVARIANTS: Invariant[] = [
@@ -30,6 +35,7 @@ const INVARIANTS: Invariant[] = [
   oneHolderAtATime,
   fencingTokensGrow,
   periodicWorkAlone,
+  leaseFenceGrows,
   revocationsConfirmed,
   nothingLiveInVault,
   consequencesOnce,

@@ -80,3 +80,34 @@ export function periodicWorkAlone({ periodic }: InvariantInput): InvariantResult
       : `one replica at a time (ran on ${replicas})`,
   };
 }
+
+/**
+ * The periodic-work lease is fenced: each time it is taken its fence grows, and a fence is one
+ * replica's. So the pieces of periodic work, in the order they started, never go back to a lower
+ * fence, and no two replicas ran under one fence. A lease that a restart forgets hands out its
+ * fences again: a holder that lost it can no longer be told apart from the one that has it. Left
+ * out when the run had one replica.
+ */
+export function leaseFenceGrows({ periodic }: InvariantInput): InvariantResult | null {
+  if (!periodic) return null;
+  const sorted = periodic.filter((s) => s.fence !== null).sort((a, b) => a.start - b.start);
+  const holders = new Map<number, number>();
+  const problems: string[] = [];
+  let highest = Number.NEGATIVE_INFINITY;
+  for (const span of sorted) {
+    const fence = span.fence!;
+    if (fence < highest)
+      problems.push(`${span.what} (replica ${span.replica}) ran under fence ${fence} after ${highest}`);
+    const holder = holders.get(fence);
+    if (holder !== undefined && holder !== span.replica)
+      problems.push(`fence ${fence} held by replica ${holder} and replica ${span.replica}`);
+    holders.set(fence, span.replica);
+    highest = Math.max(highest, fence);
+  }
+  return {
+    name: 'the periodic-work lease fence only grows, one replica each',
+    ok: problems.length === 0,
+    count: holders.size,
+    detail: problems.length ? `${problems.length} problem(s), first ${problems[0]}` : 'strictly increasing',
+  };
+}
