@@ -161,10 +161,14 @@ export class InboxWorker {
       if (isTransient(cause)) {
         const at = retryAt(cause, delivery.attempts + 1, Date.now(), this.o.retry);
         await inbox.markRetry(delivery.deliveryId, describe(cause), at);
-        logger.warn(
-          { deliveryId: delivery.deliveryId, retryAt: at.toISOString(), err: describe(cause) },
-          'GitHub unavailable; delivery will be processed again',
-        );
+        const about = { deliveryId: delivery.deliveryId, event: delivery.event, retryAt: at.toISOString() };
+        if (fromGithub(cause))
+          logger.warn(
+            { ...about, err: describe(cause) },
+            'GitHub unavailable; delivery will be processed again',
+          );
+        // Not GitHub's answer: the state store, the ledger, or a fault of ours, with what to debug it by.
+        else logger.error({ ...about, err: cause }, 'delivery failed; it will be processed again');
         // The rest waits for the breaker to close (the next run).
         if (cause instanceof BrokenCircuitError) this.breakerOpen = true;
       } else if (isRefusedInput(cause)) {
@@ -181,6 +185,11 @@ export class InboxWorker {
       }
     }
   }
+}
+
+/** Whether an error is GitHub's answer (a status) or its breaker's, rather than a failure of our own. */
+function fromGithub(error: unknown): boolean {
+  return error instanceof BrokenCircuitError || typeof (error as { status?: unknown })?.status === 'number';
 }
 
 /** Why our own checks refused a delivery, in one line: a schema's first issue, or the message. */

@@ -118,3 +118,26 @@ it('GitHub answering 502 and 403 rate limits for a while: nothing lost, every ch
   expect(lines.filter((l) => l.err?.stack)).toEqual([]);
   expect(lines.map((l) => l.msg)).toContain('GitHub unavailable; delivery will be processed again');
 });
+
+it('a handler that fails on its own (a bug, not GitHub) is logged as an error with its stack and event, not as GitHub unavailable', async () => {
+  lines.length = 0;
+  githubApi();
+  nock(API)
+    .persist()
+    .get(`${REPO}/contents/.github%2Fagent-governance.yml`)
+    .query(true)
+    .reply(404, { message: 'Not Found' })
+    .get('/repos/Codertocat/.github/contents/.github%2Fagent-governance.yml')
+    .reply(404, { message: 'Not Found' })
+    // A file without a name: GitHub never sends one, and the gate's path matching throws on it.
+    .get(`${REPO}/pulls/2/files`)
+    .query(true)
+    .reply(200, [{ ...file('docs/a.md', '@@ -1 +1 @@\n+x'), filename: null }]);
+  const payload = agentPullRequest('opened', { sha: '2'.repeat(40) });
+  expect((await postWebhook(ctx.service.port, 'pull_request', payload)).status).toBe(202);
+  await expect.poll(() => lines.filter((l) => l.level >= 50).length, { timeout: 5000 }).toBeGreaterThan(0);
+  const failed = lines.find((l) => l.level >= 50) as Record<string, any>;
+  expect(failed).toMatchObject({ msg: 'delivery failed; it will be processed again', event: 'pull_request' });
+  expect(failed.err.stack).toMatch(/^TypeError/);
+  expect(lines.map((l) => l.msg)).not.toContain('GitHub unavailable; delivery will be processed again');
+});
