@@ -23,6 +23,8 @@ export class PolicyCache {
   private readonly files = new Map<string, CachedPolicyFile>();
   /** Pushes seen per repository: a read that began before the latest one is stored stale. */
   private readonly pushes = new Map<string, number>();
+  /** Whether the last `catchUp` failed: pushes may have been missed. */
+  private behind = false;
 
   constructor(
     private readonly options: {
@@ -31,15 +33,25 @@ export class PolicyCache {
       now?: () => number;
       /**
        * Brings what invalidates entries up to date before a read (the ledger, which other replicas
-       * write too). A failure leaves the cache as it is: entries still revalidate after `maxAgeMs`.
+       * write too). While it fails, every read revalidates (`caughtUp`).
        */
       catchUp?: () => Promise<void>;
     } = {},
   ) {}
 
-  /** Runs `catchUp` (see the constructor) before a read. */
+  /**
+   * Runs `catchUp` (see the constructor) before a read. While it fails (the ledger cannot be
+   * followed: a state store that refuses writes), no entry counts as fresh: a push may have gone
+   * by unseen, so every read asks GitHub again with its ETag (fail closed; a 304 is not charged).
+   */
   async caughtUp(): Promise<void> {
-    await this.options.catchUp?.().catch(() => undefined);
+    if (!this.options.catchUp) return;
+    try {
+      await this.options.catchUp();
+      this.behind = false;
+    } catch {
+      this.behind = true;
+    }
   }
 
   /**
@@ -48,7 +60,7 @@ export class PolicyCache {
    */
   fresh(repository: string, ref: string | undefined, path = ''): CachedPolicyFile | null {
     const file = this.peek(repository, ref, path);
-    if (!file || file.stale) return null;
+    if (!file || file.stale || this.behind) return null;
     const maxAge = this.options.maxAgeMs ?? 60 * 60_000;
     return this.now() - file.fetchedAt < maxAge ? file : null;
   }

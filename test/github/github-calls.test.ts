@@ -197,6 +197,79 @@ describe('the policy cache follows pushes to the default branch', () => {
     expect(bodies[0]).toMatchObject({ status: 'completed', conclusion: 'action_required' });
   });
 
+  it('while the state store refuses writes, and so the ledger cannot be followed, every policy read asks GitHub again', async () => {
+    githubApi();
+    const policy = (text: string, etag: string) => [
+      200,
+      { type: 'file', encoding: 'base64', content: Buffer.from(text).toString('base64') },
+      { ETag: etag },
+    ];
+    gh.scope()
+      .get(POLICY_PATH)
+      .query({ ref: 'master' })
+      .reply(() => policy('extends: default\n', '"loose"') as never)
+      .get(ORG_POLICY_PATH)
+      .reply(404);
+    filesAndCreate(2, 501);
+    await agentPr(2, 'a'.repeat(40));
+    gh.take();
+
+    // Redis out of memory (or a read-only replica): reads answer, every write fails.
+    const state = ctx.service.runtime.governance.state;
+    const apply = state.apply.bind(state);
+    state.apply = async (changes) => {
+      if (changes.length) throw new Error('OOM command not allowed when used memory > maxmemory');
+    };
+    try {
+      // An entry the store cannot take comes first; then the tightening push is stored after it.
+      await ctx.service.runtime.governance
+        .registerAgent({ id: 'other-bot', tier: 'T1', owner: 'olivia' }, 'admin')
+        .catch(() => undefined);
+      expect(
+        (await postWebhook(ctx.service.port, 'push', push(['.github/agent-governance.yml']))).status,
+      ).toBe(202);
+      await ctx.service.github!.drain();
+    } finally {
+      state.apply = apply;
+    }
+    gh.take();
+    // The next PR comes while the store still refuses writes: its policy is asked for again.
+    state.apply = async (changes) => {
+      if (changes.length) throw new Error('OOM command not allowed when used memory > maxmemory');
+    };
+    const tight =
+      'rules:\n  protected_paths: { paths: ["docs/**"], action: require_approval, gate: docs }\ngates:\n  docs: { approvals: 1, approvers: [alice] }\n';
+    let asked!: () => void;
+    const policyAsked = new Promise<void>((resolve) => (asked = resolve));
+    gh.scope()
+      .get(POLICY_PATH)
+      .query({ ref: 'master' })
+      .matchHeader('if-none-match', '"loose"')
+      .reply(() => {
+        asked();
+        return policy(tight, '"tight"') as never;
+      })
+      .get(ORG_POLICY_PATH)
+      .reply(404);
+    const bodies: any[] = [];
+    gh.scope()
+      .persist()
+      .get(`${REPO}/pulls/3/files`)
+      .query({ per_page: 100 })
+      .reply(200, docs)
+      .post(`${REPO}/check-runs`, (b) => bodies.push(b) > 0)
+      .reply(201, { id: 502 });
+    const third = agentPullRequest('opened', { sha: 'b'.repeat(40) });
+    third.pull_request.number = 3;
+    third.number = 3;
+    expect((await postWebhook(ctx.service.port, 'pull_request', third)).status).toBe(202);
+    await policyAsked;
+    state.apply = apply;
+    await ctx.service.github!.drain();
+    expect(gh.take().slice(0, 2)).toEqual([POLICY, `GET ${ORG_POLICY_PATH}`]);
+    expect(bodies.at(-1)).toMatchObject({ status: 'completed', conclusion: 'action_required' });
+  });
+
   it("a push to the organisation's .github repository reads its policy again, and only that", async () => {
     githubApi();
     gh.scope().get(POLICY_PATH).query({ ref: 'master' }).reply(404).get(ORG_POLICY_PATH).reply(404);
