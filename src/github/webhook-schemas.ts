@@ -122,6 +122,8 @@ export const WEBHOOK_SCHEMAS = {
   }),
   push: z.object({
     ref: label,
+    /** A force-push: the branch may have moved anywhere, back to an older policy too. */
+    forced: z.boolean().optional(),
     commits: z.array(
       z.object({
         id: word,
@@ -198,16 +200,21 @@ export function isHandledEvent(name: string): name is HandledEvent {
   return Object.hasOwn(WEBHOOK_SCHEMAS, name);
 }
 
+/** GitHub lists at most this many commits in a push: a longer one may hide a policy change. */
+const PUSH_COMMITS_LISTED = 2048;
+
 /**
  * Deliveries that cannot matter, acknowledged without being stored: a push matters only when it
- * reverts something on the default branch or changes the policy file there (most pushes do
- * neither, and the ledger need not hold them).
+ * reverts something on the default branch or may change the policy file there (most pushes do
+ * neither, and the ledger need not hold them). A force-push, or one listing as many commits as
+ * GitHub lists, may have changed it without saying so: stored.
  */
 export function ignoredDelivery(event: HandledEvent, data: unknown): string | null {
   if (event !== 'push') return null;
   const p = data as z.infer<(typeof WEBHOOK_SCHEMAS)['push']>;
   if (p.ref !== `refs/heads/${p.repository.default_branch}`)
     return 'a push to a branch other than the default';
+  if (p.forced || p.commits.length >= PUSH_COMMITS_LISTED) return null;
   if (changesGovernanceFiles(p.commits)) return null;
   if (!p.commits.some((c) => revertedCommits(c.message).length > 0)) return 'a push that reverts nothing';
   return null;

@@ -148,6 +148,55 @@ describe('the policy cache follows pushes to the default branch', () => {
     );
   });
 
+  it('a force-push that moves the default branch back (no commits listed) is stored, and the next event reads the policy again', async () => {
+    githubApi();
+    const policy = (text: string, etag: string) => [
+      200,
+      { type: 'file', encoding: 'base64', content: Buffer.from(text).toString('base64') },
+      { ETag: etag },
+    ];
+    gh.scope()
+      .get(POLICY_PATH)
+      .query({ ref: 'master' })
+      .reply(() => policy('extends: default\n', '"loose"') as never)
+      .get(ORG_POLICY_PATH)
+      .reply(404);
+    filesAndCreate(2, 501);
+    await agentPr(2, 'a'.repeat(40));
+    gh.take();
+
+    // The branch is reset to an older commit: GitHub lists no commits, only that it was forced.
+    const forced = push([]);
+    forced.commits = [];
+    forced.forced = true;
+    const stored = await postWebhook(ctx.service.port, 'push', forced);
+    expect(await stored.json()).toMatchObject({ ok: true, seq: expect.any(Number) });
+    // A push listing as many commits as GitHub ever lists (2,048) may have left the policy's out.
+    const long = push(['README.md']);
+    long.commits = Array.from({ length: 2048 }, (_, i) => ({
+      ...long.commits[0],
+      id: i.toString(16).padStart(40, '0'),
+    }));
+    expect(await (await postWebhook(ctx.service.port, 'push', long)).json()).toMatchObject({
+      ok: true,
+      seq: expect.any(Number),
+    });
+    await ctx.service.github!.drain();
+    expect(gh.take()).toEqual([]);
+
+    const tight =
+      'rules:\n  protected_paths: { paths: ["docs/**"], action: require_approval, gate: docs }\ngates:\n  docs: { approvals: 1, approvers: [alice] }\n';
+    gh.scope()
+      .get(POLICY_PATH)
+      .query({ ref: 'master' })
+      .matchHeader('if-none-match', '"loose"')
+      .reply(() => policy(tight, '"tight"') as never);
+    const bodies = filesAndCreate(3, 502);
+    await agentPr(3, 'b'.repeat(40));
+    expect(gh.take()).toEqual([POLICY, FILES(3), CREATE]);
+    expect(bodies[0]).toMatchObject({ status: 'completed', conclusion: 'action_required' });
+  });
+
   it('a push stored while the policy is being read makes the PRs after it read the policy again', async () => {
     githubApi();
     const policy = (text: string) => ({
