@@ -64,12 +64,12 @@ export function agentEndpoints(runtime: AgentRuntime): Map<string, Endpoint> {
     [
       'POST /locks/extend',
       withBody(lockExtendSchema, async (a, b) =>
-        ok(await locks.extend(a, undefined, b.fencingToken, b.ttlSeconds)),
+        ok(await locks.extend(a, b.lockKey, b.fencingToken, b.ttlSeconds)),
       ),
     ],
     [
       'POST /locks/release',
-      withBody(lockReleaseSchema, async (a, b) => ok(await locks.release(a, undefined, b.fencingToken))),
+      withBody(lockReleaseSchema, async (a, b) => ok(await locks.release(a, b.lockKey, b.fencingToken))),
     ],
     ['POST /heartbeats', withBody(heartbeatSchema, async (a) => ok(await heartbeats.beat(a)))],
     [

@@ -114,10 +114,10 @@ export class ExecutionLocks {
   }
 
   /** Only the grant's holder extends it: the fencing token and the caller's identity must both match. */
-  async extend(agent: AgentRecord, repository: string | undefined, token: number, ttlSeconds: number) {
+  async extend(agent: AgentRecord, lockKey: string | undefined, token: number, ttlSeconds: number) {
     this.checkTtl(ttlSeconds);
     await this.guard.requireActive(agent);
-    const key = await this.keyOfExecution(agent, repository);
+    const key = await this.keyOfGrant(agent, token, lockKey);
     const extended = await this.guard.run(() =>
       this.governance.state.extendLock(key, token, ttlSeconds * 1000, agent.id),
     );
@@ -134,14 +134,14 @@ export class ExecutionLocks {
   }
 
   /** Only the grant's holder releases it: the fencing token and the caller's identity must both match. */
-  async release(agent: AgentRecord, repository: string | undefined, token: number) {
+  async release(agent: AgentRecord, lockKey: string | undefined, token: number) {
     await this.guard.requireActive(agent);
-    const key = await this.keyOfExecution(agent, repository);
+    const key = await this.keyOfGrant(agent, token, lockKey);
     if (!(await this.guard.run(() => this.governance.state.releaseLock(key, token, agent.id)))) {
       await this.record(agent, 'refused', key, token, 'release by a caller that does not hold this grant');
       throw notHeld(agent, key, token);
     }
-    await this.guard.run(() => this.governance.state.clearExecution(agent.id, token));
+    await this.guard.run(() => this.governance.state.clearExecution(agent.id, key, token));
     await this.record(agent, 'released', key, token, 'released by its holder');
     return { released: true, lockKey: key };
   }
@@ -156,9 +156,26 @@ export class ExecutionLocks {
     }
   }
 
-  private async keyOfExecution(agent: AgentRecord, repository: string | undefined): Promise<string> {
-    const executions = await this.guard.run(() => this.governance.state.listExecutions());
-    return executions.find((e) => e.agentId === agent.id)?.lockKey ?? this.lockKey(agent, repository);
+  /**
+   * The lock a caller's extend or release is about: the `lockKey` it sent (the grant's answer), or
+   * the one lock it holds with this token. Fencing tokens count per lock, so an agent holding two
+   * repositories' locks may hold the same token twice: then the token alone names neither.
+   */
+  private async keyOfGrant(agent: AgentRecord, token: number, lockKey: string | undefined): Promise<string> {
+    if (lockKey) return lockKey;
+    const executions = (await this.guard.run(() => this.governance.state.listExecutions())).filter(
+      (e) => e.agentId === agent.id,
+    );
+    const withToken = [...new Set(executions.filter((e) => e.token === token).map((e) => e.lockKey))].sort();
+    if (withToken.length > 1)
+      throw new ApiRefusal(
+        409,
+        'ambiguous_lock',
+        `${agent.id} holds ${withToken.length} locks with fencing token ${token} (${withToken.join(', ')}): send the lockKey the grant answered`,
+      );
+    return (
+      withToken[0] ?? (executions.length === 1 ? executions[0]!.lockKey : this.lockKey(agent, undefined))
+    );
   }
 
   private async record(

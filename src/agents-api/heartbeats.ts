@@ -36,7 +36,7 @@ export class Heartbeats {
       if ((await this.guard.run(() => state.lastHeartbeat(execution.agentId))) !== null) continue;
       // Only the agent's own grant: the same token may have gone to another after a store rebuild.
       await this.guard.run(() => state.releaseLock(execution.lockKey, execution.token, execution.agentId));
-      await this.guard.run(() => state.clearExecution(execution.agentId, execution.token));
+      await this.guard.run(() => state.clearExecution(execution.agentId, execution.lockKey, execution.token));
       await this.recordMissed(execution);
       caught.push(execution.agentId);
     }

@@ -27,10 +27,25 @@ export const lockAcquireSchema = z
   })
   .strict();
 
+/** The `lockKey` a grant answered: which lock an extend or release is about, when the token alone is not enough. */
+const lockKey = z
+  .string()
+  .max(200)
+  .regex(/^exec:(agent|repo):\S+$/, 'lockKey is the lockKey a grant answered (exec:agent:… or exec:repo:…)')
+  .optional()
+  .describe('the lockKey the grant answered; needed when the agent holds two locks with this fencing token');
+
 export const lockExtendSchema = z
-  .object({ agent, fencingToken: z.number().int().positive(), ttlSeconds: z.number().int().positive() })
+  .object({
+    agent,
+    fencingToken: z.number().int().positive(),
+    ttlSeconds: z.number().int().positive(),
+    lockKey,
+  })
   .strict();
-export const lockReleaseSchema = z.object({ agent, fencingToken: z.number().int().positive() }).strict();
+export const lockReleaseSchema = z
+  .object({ agent, fencingToken: z.number().int().positive(), lockKey })
+  .strict();
 export const heartbeatSchema = z
   .object({ agent, fencingToken: z.number().int().positive().optional() })
   .strict();

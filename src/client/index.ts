@@ -68,11 +68,18 @@ export class AgentClient {
   }
 
   extendLock(lock: Lock, ttlSeconds: number): Promise<Lock> {
-    return this.call('POST', '/locks/extend', { fencingToken: lock.fencingToken, ttlSeconds });
+    return this.call('POST', '/locks/extend', {
+      fencingToken: lock.fencingToken,
+      ttlSeconds,
+      ...(lock.lockKey ? { lockKey: lock.lockKey } : {}),
+    });
   }
 
   releaseLock(lock: Lock): Promise<{ released: true; lockKey: string }> {
-    return this.call('POST', '/locks/release', { fencingToken: lock.fencingToken });
+    return this.call('POST', '/locks/release', {
+      fencingToken: lock.fencingToken,
+      ...(lock.lockKey ? { lockKey: lock.lockKey } : {}),
+    });
   }
 
   heartbeat(): Promise<{ ok: true; validForSeconds: number }> {

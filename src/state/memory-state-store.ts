@@ -10,6 +10,7 @@ import {
   type Alert,
   type BudgetChargeResult,
   type Execution,
+  executionField,
   type LeaseResult,
   type LockInfo,
   type LockResult,
@@ -119,17 +120,18 @@ export class MemoryStateStore implements StateStore {
   }
 
   async setExecution(execution: Execution): Promise<void> {
-    this.executions.set(execution.agentId, { ...execution });
+    this.executions.set(executionField(execution.agentId, execution.lockKey), { ...execution });
   }
 
-  async clearExecution(agentId: string, token: number): Promise<void> {
-    if (this.executions.get(agentId)?.token === token) this.executions.delete(agentId);
+  async clearExecution(agentId: string, lockKey: string, token: number): Promise<void> {
+    const field = executionField(agentId, lockKey);
+    if (this.executions.get(field)?.token === token) this.executions.delete(field);
   }
 
   async listExecutions(): Promise<Execution[]> {
     return [...this.executions.values()]
       .map((e) => ({ ...e }))
-      .sort((a, b) => a.agentId.localeCompare(b.agentId));
+      .sort((a, b) => a.agentId.localeCompare(b.agentId) || a.lockKey.localeCompare(b.lockKey));
   }
 
   async restoreLock(key: string, holder: string, token: number, ttlMs: number): Promise<void> {

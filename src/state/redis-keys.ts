@@ -70,7 +70,13 @@ export type Scripted = Redis & {
     member: string,
   ): Promise<[number, number]>;
   patchAgent(agent: string, ...fieldsAndValues: string[]): Promise<number>;
-  clearExecution(executions: string, agentId: string, token: number): Promise<number>;
+  clearExecution(
+    executions: string,
+    field: string,
+    agentId: string,
+    token: number,
+    lockKey: string,
+  ): Promise<number>;
   restoreLock(lock: string, fence: string, holder: string, token: number, ttl: number): Promise<number>;
   acquireLease(
     lease: string,

@@ -1,5 +1,11 @@
 import { keys, type Scripted } from './redis-keys.js';
-import { type Execution, type LockInfo, type LockResult, StateNotRestoredError } from './state-store.js';
+import {
+  type Execution,
+  executionField,
+  type LockInfo,
+  type LockResult,
+  StateNotRestoredError,
+} from './state-store.js';
 
 /** Locks with fencing tokens, the executions running under them, and heartbeats, on Redis. */
 export class RedisLocks {
@@ -34,18 +40,25 @@ export class RedisLocks {
   }
 
   async setExecution(execution: Execution): Promise<void> {
-    await this.redis.hset(keys.executions, execution.agentId, JSON.stringify(execution));
+    const field = executionField(execution.agentId, execution.lockKey);
+    await this.redis.hset(keys.executions, field, JSON.stringify(execution));
   }
 
-  async clearExecution(agentId: string, token: number): Promise<void> {
-    await this.redis.clearExecution(keys.executions, agentId, token);
+  async clearExecution(agentId: string, lockKey: string, token: number): Promise<void> {
+    await this.redis.clearExecution(
+      keys.executions,
+      executionField(agentId, lockKey),
+      agentId,
+      token,
+      lockKey,
+    );
   }
 
   async listExecutions(): Promise<Execution[]> {
     const all = await this.redis.hvals(keys.executions);
     return all
       .map((json) => JSON.parse(json) as Execution)
-      .sort((a, b) => a.agentId.localeCompare(b.agentId));
+      .sort((a, b) => a.agentId.localeCompare(b.agentId) || a.lockKey.localeCompare(b.lockKey));
   }
 
   async restoreLock(key: string, holder: string, token: number, ttlMs: number): Promise<void> {

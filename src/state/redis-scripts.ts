@@ -74,13 +74,21 @@ if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], unpack(ARGV))
 return 1`;
 
-/** KEYS: executions hash. ARGV: agentId, token. Deletes the execution only when it has that token. */
+/**
+ * KEYS: executions hash. ARGV: field ("agentId lockKey"), agentId, token, lockKey. Deletes the
+ * agent's execution under that lock only when it has that token; also one kept by an earlier
+ * version under the agent's id alone (one execution per agent), when it is that lock's.
+ */
 export const CLEAR_EXECUTION = `
-local current = redis.call('HGET', KEYS[1], ARGV[1])
-if not current then return 0 end
-if string.match(current, '"token":(%d+)') ~= ARGV[2] then return 0 end
-redis.call('HDEL', KEYS[1], ARGV[1])
-return 1`;
+local function clear(field, lockKey)
+  local current = redis.call('HGET', KEYS[1], field)
+  if not current then return 0 end
+  if string.match(current, '"token":(%d+)') ~= ARGV[3] then return 0 end
+  if lockKey and not string.find(current, '"lockKey":"' .. lockKey .. '"', 1, true) then return 0 end
+  redis.call('HDEL', KEYS[1], field)
+  return 1
+end
+return clear(ARGV[1], nil) + clear(ARGV[2], ARGV[4])`;
 
 /** KEYS: lock, fence. ARGV: holder, token, ttlMs. Raises the fence; sets the lock if it is free. */
 export const RESTORE_LOCK = `

@@ -154,8 +154,8 @@ export class RedisStateStore implements StateStore {
     return this.locks.setExecution(execution);
   }
 
-  clearExecution(agentId: string, token: number): Promise<void> {
-    return this.locks.clearExecution(agentId, token);
+  clearExecution(agentId: string, lockKey: string, token: number): Promise<void> {
+    return this.locks.clearExecution(agentId, lockKey, token);
   }
 
   listExecutions(): Promise<Execution[]> {

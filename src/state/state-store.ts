@@ -41,6 +41,11 @@ export interface BudgetChargeResult {
   crossedLimit: boolean;
 }
 
+/** Where an agent's execution under a lock is kept: agent ids and lock keys hold no space. */
+export function executionField(agentId: string, lockKey: string): string {
+  return `${agentId} ${lockKey}`;
+}
+
 /** An agent's running execution: the lock it holds and since when. */
 export interface Execution {
   agentId: string;
@@ -117,10 +122,13 @@ export interface StateStore {
    */
   restoreLock(key: string, holder: string, token: number, ttlMs: number): Promise<void>;
 
-  /** Remembers the execution an agent started under a lock, for the heartbeat sweeper. */
+  /**
+   * Remembers the execution an agent started under a lock, for the heartbeat sweeper: one per
+   * agent and lock (an agent may hold several repositories' locks at once).
+   */
   setExecution(execution: Execution): Promise<void>;
-  /** Forgets it, only when `token` is still the execution's lock token. */
-  clearExecution(agentId: string, token: number): Promise<void>;
+  /** Forgets the agent's execution under `lockKey`, only when `token` is still its lock token. */
+  clearExecution(agentId: string, lockKey: string, token: number): Promise<void>;
   listExecutions(): Promise<Execution[]>;
 
   /**

@@ -94,6 +94,50 @@ describe.each(['memory', 'redis'] as const)('locks belong to their holder (%s st
   });
 });
 
+describe.each(['memory', 'redis'] as const)(
+  'an agent holding two repositories’ locks (%s store)',
+  (store) => {
+    it('releases and extends the lock it names, never the other one with the same fencing token', async () => {
+      const { register, call } = await start(store);
+      const alpha = await register('alpha');
+      const beta = await register('beta');
+      const web = await alpha.client.acquireLock(600, 'acme/web');
+      const api = await alpha.client.acquireLock(600, 'acme/api');
+      expect([web.fencingToken, api.fencingToken]).toEqual([1, 1]); // each lock counts its own
+      // The token alone names two grants: refused, saying what to send.
+      const ambiguous = await call(alpha.token, 'POST', '/locks/release', { fencingToken: 1 });
+      expect(ambiguous).toEqual({
+        status: 409,
+        body: {
+          error: 'ambiguous_lock',
+          message:
+            'alpha holds 2 locks with fencing token 1 (exec:repo:acme/api, exec:repo:acme/web): send the lockKey the grant answered',
+        },
+      });
+      await expect(alpha.client.extendLock(web, 900)).resolves.toMatchObject({
+        lockKey: 'exec:repo:acme/web',
+      });
+      await expect(alpha.client.releaseLock(web)).resolves.toEqual({
+        released: true,
+        lockKey: 'exec:repo:acme/web',
+      });
+      // acme/api is still alpha's: beta cannot take it; acme/web is free.
+      await expect(beta.client.acquireLock(60, 'acme/api')).rejects.toMatchObject({ code: 'lock_held' });
+      await expect(beta.client.acquireLock(60, 'acme/web')).resolves.toMatchObject({
+        lockKey: 'exec:repo:acme/web',
+      });
+      // With one grant left under token 1, the token alone names it again.
+      expect(await call(alpha.token, 'POST', '/locks/release', { fencingToken: 1 })).toEqual({
+        status: 200,
+        body: { released: true, lockKey: 'exec:repo:acme/api' },
+      });
+      expect(await service!.runtime.state.listExecutions()).toEqual([
+        expect.objectContaining({ agentId: 'beta', lockKey: 'exec:repo:acme/web' }),
+      ]);
+    });
+  },
+);
+
 describe.each(['memory', 'redis'] as const)('lock names (%s store)', (store) => {
   it('compares repositories case-insensitively and refuses names that are not owner/repo', async () => {
     const { register, call } = await start(store);

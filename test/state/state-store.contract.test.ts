@@ -195,17 +195,31 @@ describe.each(implementations)('StateStore contract: %s', (_name, create) => {
     expect(await store.listReplicas()).toEqual([replica('b')]);
   });
 
-  it('remembers executions and forgets one only for its own lock token', async () => {
+  it('remembers executions and forgets one only for its own lock and token', async () => {
     await store.setExecution({ agentId: 'a', lockKey: 'agent:a', token: 7, startedAt: 1 });
     await store.setExecution({ agentId: 'b', lockKey: 'repo:acme/web', token: 12, startedAt: 2 });
-    await store.clearExecution('a', 6);
+    await store.clearExecution('a', 'agent:a', 6);
+    await store.clearExecution('a', 'repo:acme/web', 7);
     expect((await store.listExecutions()).map((e) => [e.agentId, e.token])).toEqual([
       ['a', 7],
       ['b', 12],
     ]);
-    await store.clearExecution('a', 7);
+    await store.clearExecution('a', 'agent:a', 7);
     expect(await store.listExecutions()).toEqual([
       { agentId: 'b', lockKey: 'repo:acme/web', token: 12, startedAt: 2 },
+    ]);
+  });
+
+  it('keeps an agent’s executions under two locks apart, even with the same token', async () => {
+    await store.setExecution({ agentId: 'a', lockKey: 'repo:acme/web', token: 1, startedAt: 1 });
+    await store.setExecution({ agentId: 'a', lockKey: 'repo:acme/api', token: 1, startedAt: 2 });
+    expect((await store.listExecutions()).map((e) => e.lockKey).sort()).toEqual([
+      'repo:acme/api',
+      'repo:acme/web',
+    ]);
+    await store.clearExecution('a', 'repo:acme/web', 1);
+    expect(await store.listExecutions()).toEqual([
+      { agentId: 'a', lockKey: 'repo:acme/api', token: 1, startedAt: 2 },
     ]);
   });
 
