@@ -78,6 +78,12 @@ export class ExecutionLocks {
         this.governance.state.heartbeat(agent.id, this.settings.heartbeat_ttl_seconds * 1000),
       );
     } catch {
+      // Its execution may be noted already: forgotten, or the heartbeat sweeper would charge a
+      // grant the agent was told it did not get (only this path: a lost grant's twin, a retry
+      // given the same token, keeps its own).
+      await this.guard
+        .run(() => this.governance.state.clearExecution(agent.id, key, token))
+        .catch(() => undefined);
       return this.lost(
         agent,
         key,
@@ -91,8 +97,7 @@ export class ExecutionLocks {
 
   /**
    * A recorded grant the agent is told it did not get: let go of it in the store if it still holds
-   * it, and record it `lost`, so that no rebuild restores it. Its execution was never noted, so the
-   * heartbeat sweeper has nothing to charge.
+   * it, and record it `lost`, so that no rebuild restores it.
    */
   private async lost(
     agent: AgentRecord,

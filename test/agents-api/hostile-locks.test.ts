@@ -326,6 +326,24 @@ describe('a Redis that restarts empty while a grant is being recorded', () => {
     });
   });
 
+  it('a grant whose heartbeat cannot be written is answered not granted, and leaves no execution to charge', async () => {
+    const { register } = await start('redis', 'agent_api: { lock_scope: repo, heartbeat_ttl_seconds: 1 }\n');
+    const alpha = await register('alpha');
+    const state = service!.runtime.governance.state;
+    const heartbeat = state.heartbeat.bind(state);
+    state.heartbeat = async () => {
+      state.heartbeat = heartbeat;
+      throw new Error("READONLY You can't write against a read only replica.");
+    };
+    await expect(alpha.client.acquireLock(60, 'acme/web')).rejects.toMatchObject({ status: 503 });
+    expect(await state.listExecutions()).toEqual([]);
+    expect(await state.getLock('exec:repo:acme/web')).toBeNull();
+    await new Promise((r) => setTimeout(r, 1100));
+    await service!.agentRuntime.sweepHeartbeats();
+    expect(dbOf(sqliteOf(service!.runtime)).prepare('SELECT agent_id FROM violations').all()).toEqual([]);
+    expect(lockEntries().map((e) => e.op)).toEqual(['acquired', 'lost']);
+  });
+
   it('a later rebuild still gives the lock to beta: the lost grant, with the same token, does not free it', async () => {
     const { gamma, betaGot } = await loseAlphasGrantToBeta();
     await redis.kill();
