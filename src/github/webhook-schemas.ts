@@ -160,7 +160,8 @@ export const WEBHOOK_SCHEMAS = {
             .transform((p) => {
               const agent =
                 p !== null && typeof p === 'object' ? (p as { agent?: unknown }).agent : undefined;
-              return typeof agent === 'string' ? { agent } : undefined;
+              // An agent's id is short: a longer claim names none, and is not kept.
+              return typeof agent === 'string' && agent.length <= 100 ? { agent } : undefined;
             }),
         })
         .optional(),

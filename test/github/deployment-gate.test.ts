@@ -181,6 +181,11 @@ describe('hostile deployments are rejected through the callback', () => {
       agentId: 'release-bot',
       attribution: { strength: 'claimed' },
     });
+    // A claim megabytes long names no agent, and is not kept either.
+    gh = github(null);
+    await send(requested('staging', 'Codertocat', { payload: { agent: 'x'.repeat(5 * 1024 * 1024) } }));
+    expect(gh.done()).toBe(true);
+    expect(gh.answers[0]).toMatchObject({ environment_name: 'staging', state: 'approved' });
     const stored = await service.runtime.store.reader.all<{ payload: string }>('SELECT payload FROM inbox');
     expect(Math.max(...stored.map((r) => r.payload.length))).toBeLessThan(4096);
   });
