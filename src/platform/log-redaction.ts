@@ -149,13 +149,19 @@ function bodyShape(body: unknown): Record<string, unknown> | null {
 }
 
 /**
- * Credential formats recognisable anywhere: an HTTP auth scheme with its value, PEM private keys,
- * Vault (`hvs.`, `hvb.`, `hvr.`, legacy `s.`), Slack (`xoxb-`, `xapp-`…), GitHub (`ghs_`, `ghp_`…,
- * `github_pat_`), and this service's agent tokens (`agov_`).
+ * Credential formats recognisable anywhere: an HTTP auth scheme with its value, PEM private keys
+ * (whole, or cut short: up to the end of their base64), JWTs (a GitHub App's), the password of a
+ * connection URL (`redis://user:password@host`: only the password goes), Vault (`hvs.`, `hvb.`,
+ * `hvr.`, legacy `s.`), Slack (`xoxb-`, `xapp-`…), GitHub (`ghs_`, `ghp_`…, `github_pat_`), and
+ * this service's agent tokens (`agov_`).
  */
 const SECRET_PATTERN = new RegExp(
   [
     '-----BEGIN [A-Z ]*PRIVATE KEY-----[\\s\\S]*?-----END [A-Z ]*PRIVATE KEY-----',
+    // Cut short (no END line): its base64, over real newlines or JSON-escaped ones.
+    '-----BEGIN [A-Z ]*PRIVATE KEY-----(?:[A-Za-z0-9+/=\\s]|\\\\n)*',
+    '\\beyJ[A-Za-z0-9_-]{8,}\\.eyJ[A-Za-z0-9_-]{8,}\\.[A-Za-z0-9_-]*',
+    '(?<=[a-z][a-z0-9+.-]*://[^/\\s:@"]*:)[^@\\s/"]+(?=@)',
     '\\b(?:Bearer|Basic|bearer|basic|token) [A-Za-z0-9._~+/=-]{16,}',
     '\\bhv[sbr]\\.[A-Za-z0-9_-]{16,}',
     '\\bxox[abposr]-[A-Za-z0-9-]{8,}',

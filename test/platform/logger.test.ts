@@ -247,3 +247,32 @@ it('redacts credential fields by name, errors by allowlist, and recognisable cre
     cause: { code: 'ECONNREFUSED', response: { status: 500, body: { errors: ['internal error'] } } },
   });
 });
+
+it('redacts a password in a connection URL, a PEM key cut short, and a JWT, wherever a line holds them', () => {
+  const lines: string[] = [];
+  const logger = createLogger(
+    'info',
+    new Writable({
+      write(chunk, _enc, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    }),
+  );
+  const pem = PRIVATE_KEY.split('\n').slice(0, 8).join('\n'); // no END line
+  const jwt =
+    'eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOjEyMywiaWF0IjoxNzAwMDAwMDAwfQ.c2lnbmF0dXJlc2lnbmF0dXJl';
+  logger.error(
+    { err: new Error('connect ECONNREFUSED redis://default:S3cretPassw0rd!@10.0.0.5:6379/0') },
+    'a',
+  );
+  logger.warn('postgres://gov:hunter2hunter2@db.internal:5432/ledger is down');
+  logger.warn(`a key cut short: ${pem}`);
+  logger.warn(`app token ${jwt}`);
+  const text = lines.join('');
+  for (const secret of ['S3cretPassw0rd!', 'hunter2hunter2', PRIVATE_KEY.split('\n')[5]!, jwt.split('.')[1]!])
+    expect(text).not.toContain(secret);
+  // Where it went stays readable.
+  expect(text).toContain('redis://default:[REDACTED]@10.0.0.5:6379/0');
+  expect(text).toContain('postgres://gov:[REDACTED]@db.internal:5432/ledger');
+});
