@@ -25,7 +25,9 @@ export class Heartbeats {
 
   /**
    * Turns executions whose heartbeat expired into `heartbeat_missed` violations and frees their
-   * locks. Returns the agents it caught.
+   * locks. Only a lock the agent still held counts: one that lapsed by its own TTL (or was released
+   * meanwhile) was not being held when the heartbeats stopped, and its execution is just forgotten.
+   * Returns the agents it caught.
    */
   async sweep(): Promise<string[]> {
     const state = this.governance.state;
@@ -35,8 +37,11 @@ export class Heartbeats {
       if (this.governance.clock.ms() - execution.startedAt < grace) continue;
       if ((await this.guard.run(() => state.lastHeartbeat(execution.agentId))) !== null) continue;
       // Only the agent's own grant: the same token may have gone to another after a store rebuild.
-      await this.guard.run(() => state.releaseLock(execution.lockKey, execution.token, execution.agentId));
+      const freed = await this.guard.run(() =>
+        state.releaseLock(execution.lockKey, execution.token, execution.agentId),
+      );
       await this.guard.run(() => state.clearExecution(execution.agentId, execution.lockKey, execution.token));
+      if (!freed) continue;
       await this.recordMissed(execution);
       caught.push(execution.agentId);
     }

@@ -138,6 +138,24 @@ describe.each(['memory', 'redis'] as const)(
   },
 );
 
+describe.each(['memory', 'redis'] as const)('the heartbeat sweeper (%s store)', (store) => {
+  it('charges nothing for locks that lapsed by themselves while their agent was alive', async () => {
+    const { register } = await start(store, 'agent_api: { lock_scope: repo, heartbeat_ttl_seconds: 1 }\n');
+    const alpha = await register('alpha');
+    for (const repository of ['acme/a', 'acme/b', 'acme/c']) await alpha.client.acquireLock(1, repository);
+    // Alive past every lock's TTL: the locks lapse by themselves, then alpha goes quiet.
+    for (let i = 0; i < 4; i++) {
+      await alpha.client.heartbeat();
+      await new Promise((r) => setTimeout(r, 350));
+    }
+    await new Promise((r) => setTimeout(r, 1100));
+    await service!.agentRuntime.sweepHeartbeats();
+    expect(dbOf(sqliteOf(service!.runtime)).prepare('SELECT agent_id FROM violations').all()).toEqual([]);
+    expect(lockEntries().filter((e) => e.op === 'expired')).toEqual([]);
+    expect(await service!.runtime.state.listExecutions()).toEqual([]);
+  });
+});
+
 describe.each(['memory', 'redis'] as const)('lock names (%s store)', (store) => {
   it('compares repositories case-insensitively and refuses names that are not owner/repo', async () => {
     const { register, call } = await start(store);
