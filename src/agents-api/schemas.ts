@@ -31,7 +31,11 @@ export const lockAcquireSchema = z
 const lockKey = z
   .string()
   .max(200)
-  .regex(/^exec:(agent|repo):\S+$/, 'lockKey is the lockKey a grant answered (exec:agent:… or exec:repo:…)')
+  // Only what a grant can answer: an agent id, or a repository as repositorySchema allows, lower-cased.
+  .regex(
+    /^exec:(agent:[a-z0-9][a-z0-9-]{0,62}|repo:[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){0,38}\/[a-z0-9._-]{1,100})$/,
+    'lockKey is the lockKey a grant answered (exec:agent:… or exec:repo:…)',
+  )
   .optional()
   .describe('the lockKey the grant answered; needed when the agent holds two locks with this fencing token');
 

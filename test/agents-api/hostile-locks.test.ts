@@ -114,6 +114,16 @@ describe.each(['memory', 'redis'] as const)(
             'alpha holds 2 locks with fencing token 1 (exec:repo:acme/api, exec:repo:acme/web): send the lockKey the grant answered',
         },
       });
+      // A lockKey no grant could answer is refused before anything is recorded.
+      for (const lockKey of [
+        'exec:repo:acme/web\u001b[31m',
+        'exec:repo:ACME/web',
+        'exec:agent:al pha',
+        'lock:x',
+      ])
+        expect((await call(alpha.token, 'POST', '/locks/release', { fencingToken: 1, lockKey })).status).toBe(
+          400,
+        );
       await expect(alpha.client.extendLock(web, 900)).resolves.toMatchObject({
         lockKey: 'exec:repo:acme/web',
       });
