@@ -58,6 +58,48 @@ function push(paths: string[], repository = agentPullRequest().repository) {
   return payload;
 }
 
+/** A policy file as GitHub's contents API answers it. */
+const policyFile = (text: string) => ({
+  type: 'file',
+  encoding: 'base64',
+  content: Buffer.from(text).toString('base64'),
+});
+/** A policy that holds every docs/ change for alice. */
+const TIGHT =
+  'rules:\n  protected_paths: { paths: ["docs/**"], action: require_approval, gate: docs }\ngates:\n  docs: { approvals: 1, approvers: [alice] }\n';
+/** The next policy read, asked with `If-None-Match: "loose"`, answers TIGHT (and tells `onRead`). */
+function tightOnNextRead(onRead: () => void = () => undefined) {
+  gh.scope()
+    .get(POLICY_PATH)
+    .query({ ref: 'master' })
+    .matchHeader('if-none-match', '"loose"')
+    .reply(() => {
+      onRead();
+      return [200, policyFile(TIGHT), { ETag: '"tight"' }] as never;
+    });
+}
+/** PR #3 asks for the policy again (If-None-Match), gets TIGHT, and waits for alice. */
+async function nextPrReadsTheTightPolicy() {
+  tightOnNextRead();
+  const bodies = filesAndCreate(3, 502);
+  await agentPr(3, 'b'.repeat(40));
+  expect(gh.take()).toEqual([POLICY, FILES(3), CREATE]);
+  expect(bodies[0]).toMatchObject({ status: 'completed', conclusion: 'action_required' });
+}
+/** PR #2 decided under a loose policy (ETag "loose"; no organisation file); its calls taken. */
+async function decidedUnderLoosePolicy() {
+  githubApi();
+  gh.scope()
+    .get(POLICY_PATH)
+    .query({ ref: 'master' })
+    .reply(200, policyFile('extends: default\n'), { ETag: '"loose"' })
+    .get(ORG_POLICY_PATH)
+    .reply(404);
+  filesAndCreate(2, 501);
+  await agentPr(2, 'a'.repeat(40));
+  gh.take();
+}
+
 describe('one agent PR event in steady state: the PR files and one check-run write', () => {
   it('reads the policy once per repository; every later event costs its files and one check-run create', async () => {
     githubApi();
@@ -110,11 +152,7 @@ describe('one agent PR event in steady state: the PR files and one check-run wri
 describe('the policy cache follows pushes to the default branch', () => {
   it('a push touching the policy makes the next event ask with If-None-Match, and a 304 keeps the file', async () => {
     githubApi();
-    const policy = {
-      type: 'file',
-      encoding: 'base64',
-      content: Buffer.from('extends: strict\n').toString('base64'),
-    };
+    const policy = policyFile('extends: strict\n');
     // The organisation's file is read even so: what it enforces applies to every repository.
     gh.scope()
       .get(POLICY_PATH)
@@ -149,21 +187,7 @@ describe('the policy cache follows pushes to the default branch', () => {
   });
 
   it('a force-push that moves the default branch back (no commits listed) is stored, and the next event reads the policy again', async () => {
-    githubApi();
-    const policy = (text: string, etag: string) => [
-      200,
-      { type: 'file', encoding: 'base64', content: Buffer.from(text).toString('base64') },
-      { ETag: etag },
-    ];
-    gh.scope()
-      .get(POLICY_PATH)
-      .query({ ref: 'master' })
-      .reply(() => policy('extends: default\n', '"loose"') as never)
-      .get(ORG_POLICY_PATH)
-      .reply(404);
-    filesAndCreate(2, 501);
-    await agentPr(2, 'a'.repeat(40));
-    gh.take();
+    await decidedUnderLoosePolicy();
 
     // The branch is reset to an older commit: GitHub lists no commits, only that it was forced.
     const forced = push([]);
@@ -184,26 +208,11 @@ describe('the policy cache follows pushes to the default branch', () => {
     await ctx.service.github!.drain();
     expect(gh.take()).toEqual([]);
 
-    const tight =
-      'rules:\n  protected_paths: { paths: ["docs/**"], action: require_approval, gate: docs }\ngates:\n  docs: { approvals: 1, approvers: [alice] }\n';
-    gh.scope()
-      .get(POLICY_PATH)
-      .query({ ref: 'master' })
-      .matchHeader('if-none-match', '"loose"')
-      .reply(() => policy(tight, '"tight"') as never);
-    const bodies = filesAndCreate(3, 502);
-    await agentPr(3, 'b'.repeat(40));
-    expect(gh.take()).toEqual([POLICY, FILES(3), CREATE]);
-    expect(bodies[0]).toMatchObject({ status: 'completed', conclusion: 'action_required' });
+    await nextPrReadsTheTightPolicy();
   });
 
   it('a push stored while the policy is being read makes the PRs after it read the policy again', async () => {
     githubApi();
-    const policy = (text: string) => ({
-      type: 'file',
-      encoding: 'base64',
-      content: Buffer.from(text).toString('base64'),
-    });
     // GitHub answers the first read slowly, with the file as it was before the push.
     let readStarted!: () => void;
     const started = new Promise<void>((resolve) => (readStarted = resolve));
@@ -215,7 +224,7 @@ describe('the policy cache follows pushes to the default branch', () => {
       .reply(async () => {
         readStarted();
         await answered;
-        return [200, policy('extends: default\n'), { ETag: '"loose"' }];
+        return [200, policyFile('extends: default\n'), { ETag: '"loose"' }];
       })
       .get(ORG_POLICY_PATH)
       .reply(404);
@@ -233,35 +242,11 @@ describe('the policy cache follows pushes to the default branch', () => {
     await ctx.service.github!.drain();
     gh.take();
 
-    const tight =
-      'rules:\n  protected_paths: { paths: ["docs/**"], action: require_approval, gate: docs }\ngates:\n  docs: { approvals: 1, approvers: [alice] }\n';
-    gh.scope()
-      .get(POLICY_PATH)
-      .query({ ref: 'master' })
-      .matchHeader('if-none-match', '"loose"')
-      .reply(200, policy(tight), { ETag: '"tight"' });
-    const bodies = filesAndCreate(3, 502);
-    await agentPr(3, 'b'.repeat(40));
-    expect(gh.take()).toEqual([POLICY, FILES(3), CREATE]);
-    expect(bodies[0]).toMatchObject({ status: 'completed', conclusion: 'action_required' });
+    await nextPrReadsTheTightPolicy();
   });
 
   it('while the state store refuses writes, and so the ledger cannot be followed, every policy read asks GitHub again', async () => {
-    githubApi();
-    const policy = (text: string, etag: string) => [
-      200,
-      { type: 'file', encoding: 'base64', content: Buffer.from(text).toString('base64') },
-      { ETag: etag },
-    ];
-    gh.scope()
-      .get(POLICY_PATH)
-      .query({ ref: 'master' })
-      .reply(() => policy('extends: default\n', '"loose"') as never)
-      .get(ORG_POLICY_PATH)
-      .reply(404);
-    filesAndCreate(2, 501);
-    await agentPr(2, 'a'.repeat(40));
-    gh.take();
+    await decidedUnderLoosePolicy();
 
     // Redis out of memory (or a read-only replica): reads answer, every write fails.
     const state = ctx.service.runtime.governance.state;
@@ -286,20 +271,10 @@ describe('the policy cache follows pushes to the default branch', () => {
     state.apply = async (changes) => {
       if (changes.length) throw new Error('OOM command not allowed when used memory > maxmemory');
     };
-    const tight =
-      'rules:\n  protected_paths: { paths: ["docs/**"], action: require_approval, gate: docs }\ngates:\n  docs: { approvals: 1, approvers: [alice] }\n';
     let asked!: () => void;
     const policyAsked = new Promise<void>((resolve) => (asked = resolve));
-    gh.scope()
-      .get(POLICY_PATH)
-      .query({ ref: 'master' })
-      .matchHeader('if-none-match', '"loose"')
-      .reply(() => {
-        asked();
-        return policy(tight, '"tight"') as never;
-      })
-      .get(ORG_POLICY_PATH)
-      .reply(404);
+    tightOnNextRead(() => asked());
+    gh.scope().get(ORG_POLICY_PATH).reply(404);
     const bodies: any[] = [];
     gh.scope()
       .persist()

@@ -8,6 +8,17 @@ const lines: { level: number; msg: string; err?: { stack?: string } }[] = [];
 const logger = createLogger('info', { write: (line: string) => lines.push(JSON.parse(line)) } as never);
 const ctx = useGithubService({ logger });
 
+/** GitHub with no policy file in the repository or the organisation, for every read from now on. */
+function noPolicyFiles() {
+  return nock(API)
+    .persist()
+    .get(`${REPO}/contents/.github%2Fagent-governance.yml`)
+    .query(true)
+    .reply(404, { message: 'Not Found' })
+    .get('/repos/Codertocat/.github/contents/.github%2Fagent-governance.yml')
+    .reply(404, { message: 'Not Found' });
+}
+
 const rateLimited = () => ({
   'x-ratelimit-remaining': '0',
   'x-ratelimit-reset': String(Math.floor(Date.now() / 1000)),
@@ -46,13 +57,7 @@ it('GitHub answering 502 and 403 rate limits for a while: nothing lost, every ch
       return 'Bad Gateway';
     });
   // GitHub is back.
-  nock(API)
-    .persist()
-    .get(`${REPO}/contents/.github%2Fagent-governance.yml`)
-    .query(true)
-    .reply(404, { message: 'Not Found' })
-    .get('/repos/Codertocat/.github/contents/.github%2Fagent-governance.yml')
-    .reply(404, { message: 'Not Found' });
+  noPolicyFiles();
   for (const { n, sha } of prs) {
     bodies[sha] = [];
     nock(API)
@@ -122,13 +127,7 @@ it('GitHub answering 502 and 403 rate limits for a while: nothing lost, every ch
 it('a handler that fails on its own (a bug, not GitHub) is logged as an error with its stack and event, not as GitHub unavailable', async () => {
   lines.length = 0;
   githubApi();
-  nock(API)
-    .persist()
-    .get(`${REPO}/contents/.github%2Fagent-governance.yml`)
-    .query(true)
-    .reply(404, { message: 'Not Found' })
-    .get('/repos/Codertocat/.github/contents/.github%2Fagent-governance.yml')
-    .reply(404, { message: 'Not Found' })
+  noPolicyFiles()
     // A file without a name: GitHub never sends one, and the gate's path matching throws on it.
     .get(`${REPO}/pulls/2/files`)
     .query(true)

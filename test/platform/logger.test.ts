@@ -198,10 +198,11 @@ it.each([
   40_000,
 );
 
-it('redacts credential fields by name, errors by allowlist, and recognisable credentials anywhere in a line', () => {
+/** A logger at `level` and the lines it writes. */
+function capturing(level: string) {
   const lines: string[] = [];
   const logger = createLogger(
-    'trace',
+    level,
     new Writable({
       write(chunk, _enc, done) {
         lines.push(String(chunk));
@@ -209,6 +210,11 @@ it('redacts credential fields by name, errors by allowlist, and recognisable cre
       },
     }),
   );
+  return { logger, lines };
+}
+
+it('redacts credential fields by name, errors by allowlist, and recognisable credentials anywhere in a line', () => {
+  const { logger, lines } = capturing('trace');
   const axiosLike = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8200'), {
     code: 'ECONNREFUSED',
     config: {
@@ -249,16 +255,7 @@ it('redacts credential fields by name, errors by allowlist, and recognisable cre
 });
 
 it('redacts a password in a connection URL, a PEM key cut short, and a JWT, wherever a line holds them', () => {
-  const lines: string[] = [];
-  const logger = createLogger(
-    'info',
-    new Writable({
-      write(chunk, _enc, done) {
-        lines.push(String(chunk));
-        done();
-      },
-    }),
-  );
+  const { logger, lines } = capturing('info');
   const pem = PRIVATE_KEY.split('\n').slice(0, 8).join('\n'); // no END line
   const jwt =
     'eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOjEyMywiaWF0IjoxNzAwMDAwMDAwfQ.c2lnbmF0dXJlc2lnbmF0dXJl';
