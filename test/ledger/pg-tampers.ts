@@ -326,6 +326,34 @@ export const PG_TAMPERS: Tamper[] = [
     ],
   },
   {
+    // The guard's body is untouched, but it runs as its owner with a search_path of the attacker's.
+    name: 'schema: the append-only guard function made SECURITY DEFINER with its own settings',
+    tamper: (u) =>
+      psql(
+        u,
+        `ALTER FUNCTION ledger_entries_refuse_change() SECURITY DEFINER SET search_path = evil, public`,
+      ),
+    expect: [
+      /^first bad schema object: ledger_entries_refuse_change$/m,
+      /function ledger_entries_refuse_change is not the one this build creates/,
+    ],
+  },
+  {
+    // The right name and function, on another event: UPDATE is no longer refused.
+    name: 'schema: the no-update trigger moved to fire on TRUNCATE only',
+    tamper: (u) =>
+      psql(
+        u,
+        `DROP TRIGGER ledger_entries_no_update ON ledger_entries;
+         CREATE TRIGGER ledger_entries_no_update BEFORE TRUNCATE ON ledger_entries
+           FOR EACH STATEMENT EXECUTE FUNCTION ledger_entries_refuse_change();`,
+      ),
+    expect: [
+      /^first bad schema object: ledger_entries_no_update$/m,
+      /trigger ledger_entries_no_update on ledger_entries is not one this build creates/,
+    ],
+  },
+  {
     // For every session of the database, the service's and verify's too: no trigger fires.
     name: 'triggers: session_replication_role set to replica for the database, one entry edited',
     tamper: (u) =>

@@ -91,11 +91,26 @@ export async function pgSchemaProblem(client: pg.ClientBase): Promise<SchemaProb
 /** `table.trigger` for every trigger this build's migrations create, with the function it runs. */
 const OWN_TRIGGERS = new Map(
   PG_MIGRATIONS.flatMap(({ sql }) =>
-    [...sql.matchAll(/CREATE TRIGGER (\w+)[\s\S]*?\bON (\w+)[\s\S]*?EXECUTE FUNCTION (\w+)\(/g)].map(
-      ([, name, table, fn]) => [`${table}.${name}`, fn!] as const,
+    [
+      ...sql.matchAll(
+        /CREATE TRIGGER (\w+)\s+(BEFORE|AFTER)\s+([A-Z ]+?)\s+ON (\w+)\s+FOR EACH (ROW|STATEMENT)\s+EXECUTE FUNCTION (\w+)\(/g,
+      ),
+    ].map(
+      ([, name, timing, events, table, level, fn]) =>
+        [`${table}.${name}`, `${fn}:${triggerType(timing!, events!, level!)}`] as const,
     ),
   ),
 );
+
+/**
+ * `pg_trigger.tgtype` of a trigger created `timing events … FOR EACH level`: the same function on
+ * another event (an UPDATE guard moved to TRUNCATE) guards nothing that matters.
+ */
+function triggerType(timing: string, events: string, level: string): number {
+  const bits: Record<string, number> = { INSERT: 4, DELETE: 8, UPDATE: 16, TRUNCATE: 32 };
+  const on = events.split(/\s+OR\s+/).reduce((sum, event) => sum | (bits[event.trim()] ?? 0), 0);
+  return (level === 'ROW' ? 1 : 0) | (timing === 'BEFORE' ? 2 : 0) | on;
+}
 
 /** The body (between `$$`) of every function this build's migrations create, by name. */
 const OWN_FUNCTIONS = new Map(
@@ -117,7 +132,8 @@ async function foreignTriggerOrRule(client: pg.ClientBase): Promise<SchemaProble
      SELECT kind, name, "table", fn FROM (
        SELECT 'trigger' AS kind, t.tgname::text AS name, c.relname::text AS "table",
               -- A function of the same name in another schema is another function.
-              CASE WHEN p.pronamespace = (SELECT relnamespace FROM ledger) THEN p.proname::text END AS fn
+              CASE WHEN p.pronamespace = (SELECT relnamespace FROM ledger)
+                   THEN p.proname::text || ':' || t.tgtype::int END AS fn
          FROM pg_catalog.pg_trigger t JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid
          JOIN pg_catalog.pg_proc p ON p.oid = t.tgfoid
         WHERE NOT t.tgisinternal AND c.relnamespace = (SELECT relnamespace FROM ledger)
@@ -156,7 +172,11 @@ async function foreignEventTrigger(client: pg.ClientBase): Promise<SchemaProblem
 /** A trigger function of the migrations whose body was replaced (the append-only guard made to let a DELETE pass). */
 async function changedTriggerFunction(client: pg.ClientBase): Promise<SchemaProblem | null> {
   const { rows } = await client.query<{ name: string; body: string }>(
-    `SELECT p.proname::text AS name, p.prosrc AS body FROM pg_catalog.pg_proc p
+    // Its body, and nothing said of how it runs: no SECURITY DEFINER, no settings of its own
+    // (a search_path of someone else's would change what every name in the body means).
+    `SELECT p.proname::text AS name,
+            CASE WHEN p.prosecdef OR p.proconfig IS NOT NULL THEN NULL ELSE p.prosrc END AS body
+       FROM pg_catalog.pg_proc p
       WHERE p.pronamespace = (SELECT relnamespace FROM pg_catalog.pg_class WHERE oid = pg_catalog.to_regclass('ledger_entries'))
         AND p.proname = ANY($1::text[])`,
     [[...OWN_FUNCTIONS.keys()]],
@@ -166,7 +186,7 @@ async function changedTriggerFunction(client: pg.ClientBase): Promise<SchemaProb
     if (stored.get(name) !== body)
       return {
         object: name,
-        reason: `the function ${name} is not the one this build creates (missing, or its body replaced): the ledger's own guards run it`,
+        reason: `the function ${name} is not the one this build creates (missing, its body replaced, or made to run otherwise): the ledger's own guards run it`,
       };
   return null;
 }
