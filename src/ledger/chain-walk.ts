@@ -38,3 +38,29 @@ export class ChainWalk {
     return this.expectedSeq - 1;
   }
 }
+
+/** An entry row as either engine stores it (PostgreSQL gives `seq`, a bigint, as text). */
+export interface EntryColumns {
+  seq: number | string;
+  ts: string;
+  type: string;
+  agent_id: string | null;
+  actor: string;
+  payload: string;
+  prev_hash: string;
+  hash: string;
+}
+
+/** A stored row as the chain walk reads it. */
+export function storedEntry(row: EntryColumns): StoredEntry {
+  return {
+    seq: Number(row.seq),
+    ts: row.ts,
+    type: row.type,
+    agentId: row.agent_id,
+    actor: row.actor,
+    payload: row.payload,
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  };
+}

@@ -1,5 +1,5 @@
-import { entryHash, GENESIS_HASH } from '../ledger/entry-hash.js';
-import type { EntryRow } from '../ledger/ledger.js';
+import { ChainWalk, storedEntry } from '../ledger/chain-walk.js';
+import { GENESIS_HASH } from '../ledger/entry-hash.js';
 import type { LedgerReader } from '../ledger/ledger-reader.js';
 import { decisionViewsAsync } from '../ledger/queries/decision-views.js';
 
@@ -67,41 +67,24 @@ export class ChainChecker {
 
   /** Checks entries after `fromSeq` (whose hash is `fromHash`) up to `upTo`, remembering how far it got. */
   private async walk(fromSeq: number, fromHash: string, upTo: number): Promise<ChainCheck> {
-    let expected = fromSeq + 1;
-    let prevHash = fromHash;
+    const chain = new ChainWalk();
+    chain.expectedSeq = fromSeq + 1;
+    chain.prevHash = fromHash;
     for (let from = fromSeq; from < upTo; from += PAGE) {
       const rows = await decisionViewsAsync.entriesBetween(this.reader, from, Math.min(from + PAGE, upTo));
       for (const row of rows) {
-        const problem = problemOf(row, expected, prevHash);
-        if (problem) return { ok: false, upTo, ...problem };
-        prevHash = row.hash;
+        const problem = chain.next(storedEntry(row));
+        if (problem) return { ok: false, upTo, firstBadSeq: problem.seq, reason: problem.reason };
         this.verified = { upTo: row.seq, hash: row.hash };
-        expected++;
       }
     }
-    if (expected - 1 < upTo)
-      return { ok: false, upTo, firstBadSeq: expected, reason: `entry ${expected} is missing` };
+    if (chain.checked < upTo)
+      return {
+        ok: false,
+        upTo,
+        firstBadSeq: chain.expectedSeq,
+        reason: `entry ${chain.expectedSeq} is missing`,
+      };
     return { ok: true, upTo };
   }
-}
-
-/** What is wrong where entry `expected`, linked to `prevHash`, should be; null if nothing. */
-function problemOf(
-  row: EntryRow,
-  expected: number,
-  prevHash: string,
-): { firstBadSeq: number; reason: string } | null {
-  if (row.seq !== expected) return { firstBadSeq: expected, reason: `entry ${expected} is missing` };
-  const bad = (reason: string) => ({ firstBadSeq: row.seq, reason });
-  if (row.prev_hash !== prevHash) return bad(`entry ${row.seq} does not link to entry ${row.seq - 1}`);
-  const computed = entryHash({
-    seq: row.seq,
-    ts: row.ts,
-    type: row.type,
-    agentId: row.agent_id,
-    actor: row.actor,
-    payload: row.payload,
-    prevHash: row.prev_hash,
-  });
-  return computed === row.hash ? null : bad(`entry ${row.seq} was changed after it was written`);
 }

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { ChainVerdict } from '../async-ledger.js';
 import type { ChainProblem } from '../chain-check.js';
-import { ChainWalk } from '../chain-walk.js';
+import { ChainWalk, storedEntry } from '../chain-walk.js';
 
 export interface PgEntryRow {
   seq: string;
@@ -86,17 +86,4 @@ export async function headRowProblem(
     };
   }
   return null;
-}
-
-export function storedEntry(row: PgEntryRow) {
-  return {
-    seq: Number(row.seq),
-    ts: row.ts,
-    type: row.type,
-    agentId: row.agent_id,
-    actor: row.actor,
-    payload: row.payload,
-    prevHash: row.prev_hash,
-    hash: row.hash,
-  };
 }

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { LEDGER_ENTRY_TYPES } from '../../core/ledger-entries.js';
 import type { ChainProblem } from '../chain-check.js';
 import { ChainFold } from '../chain-fold.js';
-import { ChainWalk } from '../chain-walk.js';
+import { ChainWalk, storedEntry } from '../chain-walk.js';
 import { CheckpointCheck } from '../checkpoint-check.js';
 import { rowToEntry } from '../ledger.js';
 import type { ProjectionWrite } from '../projection-writes.js';
@@ -14,7 +14,7 @@ import {
   type VerifyOptions,
   type VerifyResult,
 } from '../verify-verdict.js';
-import { headRowProblem, PG_BATCH, type PgEntryRow, storedEntry } from './pg-chain-check.js';
+import { headRowProblem, PG_BATCH, type PgEntryRow } from './pg-chain-check.js';
 import { pgCheckpointRows } from './pg-checkpoints.js';
 import { PgProjectionReplay } from './pg-projection-check.js';
 import { pgSchemaProblem, pinSearchPath } from './pg-verify-schema.js';
