@@ -1,5 +1,7 @@
 import type { ChainProblem } from './chain-check.js';
 import { entryHash, GENESIS_HASH, type HashedFields } from './entry-hash.js';
+import type { EntryRow } from './ledger.js';
+import type { PgEntryRow } from './postgres/pg-chain-check.js';
 
 /** An entry's stored columns with its stored hash. */
 export interface StoredEntry extends HashedFields {
@@ -39,20 +41,8 @@ export class ChainWalk {
   }
 }
 
-/** An entry row as either engine stores it (PostgreSQL gives `seq`, a bigint, as text). */
-export interface EntryColumns {
-  seq: number | string;
-  ts: string;
-  type: string;
-  agent_id: string | null;
-  actor: string;
-  payload: string;
-  prev_hash: string;
-  hash: string;
-}
-
-/** A stored row as the chain walk reads it. */
-export function storedEntry(row: EntryColumns): StoredEntry {
+/** A stored row of either engine (PostgreSQL gives `seq`, a bigint, as text) as the chain walk reads it. */
+export function storedEntry(row: EntryRow | PgEntryRow): StoredEntry {
   return {
     seq: Number(row.seq),
     ts: row.ts,
