@@ -354,6 +354,24 @@ export const PG_TAMPERS: Tamper[] = [
     ],
   },
   {
+    // The right name, function and event, narrowed until it never fires.
+    name: 'schema: the no-delete trigger given a WHEN that is never true, and the no-update one a column list',
+    tamper: (u) =>
+      psql(
+        u,
+        `DROP TRIGGER ledger_entries_no_delete ON ledger_entries;
+         CREATE TRIGGER ledger_entries_no_delete BEFORE DELETE ON ledger_entries
+           FOR EACH ROW WHEN (false) EXECUTE FUNCTION ledger_entries_refuse_change();
+         DROP TRIGGER ledger_entries_no_update ON ledger_entries;
+         CREATE TRIGGER ledger_entries_no_update BEFORE UPDATE OF actor ON ledger_entries
+           FOR EACH ROW EXECUTE FUNCTION ledger_entries_refuse_change();`,
+      ),
+    expect: [
+      /^first bad schema object: ledger_entries_no_delete$/m,
+      /trigger ledger_entries_no_delete on ledger_entries is not one this build creates/,
+    ],
+  },
+  {
     // For every session of the database, the service's and verify's too: no trigger fires.
     name: 'triggers: session_replication_role set to replica for the database, one entry edited',
     tamper: (u) =>

@@ -132,8 +132,11 @@ async function foreignTriggerOrRule(client: pg.ClientBase): Promise<SchemaProble
      SELECT kind, name, "table", fn FROM (
        SELECT 'trigger' AS kind, t.tgname::text AS name, c.relname::text AS "table",
               -- A function of the same name in another schema is another function.
+              -- Narrowed (a WHEN condition, a column list) it may never fire: not the one created.
               CASE WHEN p.pronamespace = (SELECT relnamespace FROM ledger)
-                   THEN p.proname::text || ':' || t.tgtype::int END AS fn
+                   THEN p.proname::text || ':' || t.tgtype::int
+                        || CASE WHEN t.tgqual IS NOT NULL OR t.tgattr::text <> '' THEN ':narrowed' ELSE '' END
+              END AS fn
          FROM pg_catalog.pg_trigger t JOIN pg_catalog.pg_class c ON c.oid = t.tgrelid
          JOIN pg_catalog.pg_proc p ON p.oid = t.tgfoid
         WHERE NOT t.tgisinternal AND c.relnamespace = (SELECT relnamespace FROM ledger)
