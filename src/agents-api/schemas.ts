@@ -1,5 +1,6 @@
 /** Request bodies of the agent API: one zod schema each, which also gives the OpenAPI document. */
 import { z } from 'zod';
+import { agentIdSchema } from '../core/agent.js';
 import { preflightRequestSchema as corePreflightRequestSchema } from '../core/preflight.js';
 
 /**
@@ -27,15 +28,21 @@ export const lockAcquireSchema = z
   })
   .strict();
 
+/**
+ * Whether `key` is one a grant could have answered (`ExecutionLocks.lockKey`): `exec:agent:` and an
+ * agent id, or `exec:repo:` and a repository as `repositorySchema` takes it, lower-cased.
+ */
+function grantable(key: string): boolean {
+  const [, scope, name] = /^exec:(agent|repo):(.*)$/s.exec(key) ?? [];
+  if (scope === 'agent') return agentIdSchema.safeParse(name).success;
+  return scope === 'repo' && name === name!.toLowerCase() && repositorySchema.safeParse(name).success;
+}
+
 /** The `lockKey` a grant answered: which lock an extend or release is about, when the token alone is not enough. */
 const lockKey = z
   .string()
   .max(200)
-  // Only what a grant can answer: an agent id, or a repository as repositorySchema allows, lower-cased.
-  .regex(
-    /^exec:(agent:[a-z0-9][a-z0-9-]{0,62}|repo:[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){0,38}\/[a-z0-9._-]{1,100})$/,
-    'lockKey is the lockKey a grant answered (exec:agent:… or exec:repo:…)',
-  )
+  .refine(grantable, 'lockKey is the lockKey a grant answered (exec:agent:… or exec:repo:…)')
   .optional()
   .describe('the lockKey the grant answered; needed when the agent holds two locks with this fencing token');
 
