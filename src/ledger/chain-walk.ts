@@ -14,8 +14,14 @@ export interface StoredEntry extends HashedFields {
  * stored hash with `entryHash`, the one hash of every engine. Reports as the SQLite check does.
  */
 export class ChainWalk {
-  expectedSeq = 1;
-  prevHash = GENESIS_HASH;
+  expectedSeq: number;
+  prevHash: string;
+
+  /** From the first entry, or from just after `after` (an entry already verified: its seq and hash). */
+  constructor(after: { seq: number; hash: string } = { seq: 0, hash: GENESIS_HASH }) {
+    this.expectedSeq = after.seq + 1;
+    this.prevHash = after.hash;
+  }
 
   next(entry: StoredEntry): ChainProblem | null {
     const seq = this.expectedSeq;

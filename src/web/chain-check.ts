@@ -67,9 +67,7 @@ export class ChainChecker {
 
   /** Checks entries after `fromSeq` (whose hash is `fromHash`) up to `upTo`, remembering how far it got. */
   private async walk(fromSeq: number, fromHash: string, upTo: number): Promise<ChainCheck> {
-    const chain = new ChainWalk();
-    chain.expectedSeq = fromSeq + 1;
-    chain.prevHash = fromHash;
+    const chain = new ChainWalk({ seq: fromSeq, hash: fromHash });
     for (let from = fromSeq; from < upTo; from += PAGE) {
       const rows = await decisionViewsAsync.entriesBetween(this.reader, from, Math.min(from + PAGE, upTo));
       for (const row of rows) {
