@@ -30,6 +30,15 @@ export interface Tamper {
   expect: RegExp[];
 }
 
+/** A tamper made by one psql script, which verify must name as the first bad schema object, saying `reason`. */
+function badSchemaObject(name: string, sql: string, object: string, reason: RegExp): Tamper {
+  return {
+    name,
+    tamper: (u) => psql(u, sql),
+    expect: [new RegExp(`^first bad schema object: ${object}$`, 'm'), reason],
+  };
+}
+
 export const PG_TAMPERS: Tamper[] = [
   {
     name: 'edit: one byte of an entry, the triggers left off',
@@ -199,26 +208,20 @@ export const PG_TAMPERS: Tamper[] = [
     },
     expect: [/^first bad table: decisions$/m, /^first bad key: seq=6$/m],
   },
-  {
-    name: 'type: a projection column given a type of the attacker’s (which brings its own =)',
-    tamper: (u) =>
-      psql(
-        u,
-        `CREATE DOMAIN lenient AS text; ALTER TABLE decisions ALTER outcome TYPE lenient;
+  badSchemaObject(
+    'type: a projection column given a type of the attacker’s (which brings its own =)',
+    `CREATE DOMAIN lenient AS text; ALTER TABLE decisions ALTER outcome TYPE lenient;
          UPDATE decisions SET outcome = 'allow' WHERE seq = 6`,
-      ),
-    expect: [/^first bad schema object: decisions$/m, /does not have the columns, types and collations/],
-  },
-  {
-    name: 'view: the chain replaced by a view',
-    tamper: (u) =>
-      psql(
-        u,
-        `ALTER TABLE ledger_entries RENAME TO e2;
+    'decisions',
+    /does not have the columns, types and collations/,
+  ),
+  badSchemaObject(
+    'view: the chain replaced by a view',
+    `ALTER TABLE ledger_entries RENAME TO e2;
          CREATE VIEW ledger_entries AS SELECT * FROM e2;`,
-      ),
-    expect: [/^first bad schema object: ledger_entries$/m, /ledger_entries is a view, not the table/],
-  },
+    'ledger_entries',
+    /ledger_entries is a view, not the table/,
+  ),
   {
     name: 'rows: a key pinned at entry 0, the attacker’s',
     tamper: (u) =>
@@ -230,41 +233,26 @@ export const PG_TAMPERS: Tamper[] = [
       ),
     expect: [/^first bad sequence: 0$/m, /entry 0 is outside the chain, which starts at entry 1/],
   },
-  {
-    // Nothing verify compares is touched, but every check run sent from now on says success.
-    name: 'schema: a trigger of the attacker on the outbox',
-    tamper: (u) =>
-      psql(
-        u,
-        `CREATE FUNCTION fix() RETURNS trigger LANGUAGE plpgsql AS $$
+  // Nothing verify compares is touched, but every check run sent from now on says success.
+  badSchemaObject(
+    'schema: a trigger of the attacker on the outbox',
+    `CREATE FUNCTION fix() RETURNS trigger LANGUAGE plpgsql AS $$
          BEGIN NEW.payload := replace(NEW.payload, '"failure"', '"success"'); RETURN NEW; END $$;
          CREATE TRIGGER outbox_fix BEFORE INSERT ON outbox FOR EACH ROW EXECUTE FUNCTION fix();`,
-      ),
-    expect: [
-      /^first bad schema object: outbox_fix$/m,
-      /trigger outbox_fix on outbox is not one this build creates/,
-    ],
-  },
-  {
-    name: 'schema: a rule of the attacker on the inbox',
-    tamper: (u) =>
-      psql(
-        u,
-        `CREATE RULE inbox_unrevoke AS ON INSERT TO inbox DO ALSO
+    'outbox_fix',
+    /trigger outbox_fix on outbox is not one this build creates/,
+  ),
+  badSchemaObject(
+    'schema: a rule of the attacker on the inbox',
+    `CREATE RULE inbox_unrevoke AS ON INSERT TO inbox DO ALSO
            UPDATE agent_metrics SET status = 'active' WHERE status = 'revoked'`,
-      ),
-    expect: [
-      /^first bad schema object: inbox_unrevoke$/m,
-      /rule inbox_unrevoke on inbox is not one this build creates/,
-    ],
-  },
-  {
-    // Superuser: every table verify creates to rebuild agent_metrics into gets the forged tier too.
-    name: 'schema: an event trigger that forges the tables verify rebuilds into',
-    tamper: (u) =>
-      psql(
-        u,
-        `CREATE FUNCTION forge() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.tier := 'T4'; RETURN NEW; END $$;
+    'inbox_unrevoke',
+    /rule inbox_unrevoke on inbox is not one this build creates/,
+  ),
+  // Superuser: every table verify creates to rebuild agent_metrics into gets the forged tier too.
+  badSchemaObject(
+    'schema: an event trigger that forges the tables verify rebuilds into',
+    `CREATE FUNCTION forge() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.tier := 'T4'; RETURN NEW; END $$;
          CREATE FUNCTION attach() RETURNS event_trigger LANGUAGE plpgsql AS $$
          DECLARE r record;
          BEGIN
@@ -274,103 +262,64 @@ export const PG_TAMPERS: Tamper[] = [
          END $$;
          CREATE EVENT TRIGGER attach_forge ON ddl_command_end WHEN TAG IN ('CREATE TABLE') EXECUTE FUNCTION attach();
          UPDATE agent_metrics SET tier = 'T4'`,
-      ),
-    expect: [
-      /^first bad schema object: attach_forge$/m,
-      /event trigger attach_forge is not one this build creates/,
-    ],
-  },
-  {
-    // The guard still fires, and lets every DELETE through.
-    name: 'schema: the append-only guard function replaced',
-    tamper: (u) =>
-      psql(
-        u,
-        `CREATE OR REPLACE FUNCTION ledger_entries_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+    'attach_forge',
+    /event trigger attach_forge is not one this build creates/,
+  ),
+  // The guard still fires, and lets every DELETE through.
+  badSchemaObject(
+    'schema: the append-only guard function replaced',
+    `CREATE OR REPLACE FUNCTION ledger_entries_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
          BEGIN RETURN OLD; END $$`,
-      ),
-    expect: [
-      /^first bad schema object: ledger_entries_refuse_change$/m,
-      /function ledger_entries_refuse_change is not the one this build creates/,
-    ],
-  },
-  {
-    name: 'schema: an append-only trigger of the right name running another function',
-    tamper: (u) =>
-      psql(
-        u,
-        `CREATE FUNCTION let_through() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN OLD; END $$;
+    'ledger_entries_refuse_change',
+    /function ledger_entries_refuse_change is not the one this build creates/,
+  ),
+  badSchemaObject(
+    'schema: an append-only trigger of the right name running another function',
+    `CREATE FUNCTION let_through() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN OLD; END $$;
          DROP TRIGGER ledger_entries_no_delete ON ledger_entries;
          CREATE TRIGGER ledger_entries_no_delete BEFORE DELETE ON ledger_entries
            FOR EACH ROW EXECUTE FUNCTION let_through();`,
-      ),
-    expect: [
-      /^first bad schema object: ledger_entries_no_delete$/m,
-      /trigger ledger_entries_no_delete on ledger_entries is not one this build creates/,
-    ],
-  },
-  {
-    name: 'schema: an append-only trigger running a function of the same name from another schema',
-    tamper: (u) =>
-      psql(
-        u,
-        `CREATE SCHEMA evil;
+    'ledger_entries_no_delete',
+    /trigger ledger_entries_no_delete on ledger_entries is not one this build creates/,
+  ),
+  badSchemaObject(
+    'schema: an append-only trigger running a function of the same name from another schema',
+    `CREATE SCHEMA evil;
          CREATE FUNCTION evil.ledger_entries_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN OLD; END $$;
          DROP TRIGGER ledger_entries_no_delete ON ledger_entries;
          CREATE TRIGGER ledger_entries_no_delete BEFORE DELETE ON ledger_entries
            FOR EACH ROW EXECUTE FUNCTION evil.ledger_entries_refuse_change();`,
-      ),
-    expect: [
-      /^first bad schema object: ledger_entries_no_delete$/m,
-      /trigger ledger_entries_no_delete on ledger_entries is not one this build creates/,
-    ],
-  },
-  {
-    // The guard's body is untouched, but it runs as its owner with a search_path of the attacker's.
-    name: 'schema: the append-only guard function made SECURITY DEFINER with its own settings',
-    tamper: (u) =>
-      psql(
-        u,
-        `ALTER FUNCTION ledger_entries_refuse_change() SECURITY DEFINER SET search_path = evil, public`,
-      ),
-    expect: [
-      /^first bad schema object: ledger_entries_refuse_change$/m,
-      /function ledger_entries_refuse_change is not the one this build creates/,
-    ],
-  },
-  {
-    // The right name and function, on another event: UPDATE is no longer refused.
-    name: 'schema: the no-update trigger moved to fire on TRUNCATE only',
-    tamper: (u) =>
-      psql(
-        u,
-        `DROP TRIGGER ledger_entries_no_update ON ledger_entries;
+    'ledger_entries_no_delete',
+    /trigger ledger_entries_no_delete on ledger_entries is not one this build creates/,
+  ),
+  // The guard's body is untouched, but it runs as its owner with a search_path of the attacker's.
+  badSchemaObject(
+    'schema: the append-only guard function made SECURITY DEFINER with its own settings',
+    `ALTER FUNCTION ledger_entries_refuse_change() SECURITY DEFINER SET search_path = evil, public`,
+    'ledger_entries_refuse_change',
+    /function ledger_entries_refuse_change is not the one this build creates/,
+  ),
+  // The right name and function, on another event: UPDATE is no longer refused.
+  badSchemaObject(
+    'schema: the no-update trigger moved to fire on TRUNCATE only',
+    `DROP TRIGGER ledger_entries_no_update ON ledger_entries;
          CREATE TRIGGER ledger_entries_no_update BEFORE TRUNCATE ON ledger_entries
            FOR EACH STATEMENT EXECUTE FUNCTION ledger_entries_refuse_change();`,
-      ),
-    expect: [
-      /^first bad schema object: ledger_entries_no_update$/m,
-      /trigger ledger_entries_no_update on ledger_entries is not one this build creates/,
-    ],
-  },
-  {
-    // The right name, function and event, narrowed until it never fires.
-    name: 'schema: the no-delete trigger given a WHEN that is never true, and the no-update one a column list',
-    tamper: (u) =>
-      psql(
-        u,
-        `DROP TRIGGER ledger_entries_no_delete ON ledger_entries;
+    'ledger_entries_no_update',
+    /trigger ledger_entries_no_update on ledger_entries is not one this build creates/,
+  ),
+  // The right name, function and event, narrowed until it never fires.
+  badSchemaObject(
+    'schema: the no-delete trigger given a WHEN that is never true, and the no-update one a column list',
+    `DROP TRIGGER ledger_entries_no_delete ON ledger_entries;
          CREATE TRIGGER ledger_entries_no_delete BEFORE DELETE ON ledger_entries
            FOR EACH ROW WHEN (false) EXECUTE FUNCTION ledger_entries_refuse_change();
          DROP TRIGGER ledger_entries_no_update ON ledger_entries;
          CREATE TRIGGER ledger_entries_no_update BEFORE UPDATE OF actor ON ledger_entries
            FOR EACH ROW EXECUTE FUNCTION ledger_entries_refuse_change();`,
-      ),
-    expect: [
-      /^first bad schema object: ledger_entries_no_delete$/m,
-      /trigger ledger_entries_no_delete on ledger_entries is not one this build creates/,
-    ],
-  },
+    'ledger_entries_no_delete',
+    /trigger ledger_entries_no_delete on ledger_entries is not one this build creates/,
+  ),
   {
     // For every session of the database, the service's and verify's too: no trigger fires.
     name: 'triggers: session_replication_role set to replica for the database, one entry edited',
